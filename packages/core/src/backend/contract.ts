@@ -1,0 +1,214 @@
+/**
+ * The kernel contract: what every backend implements.
+ *
+ * Core validates inputs, computes output shapes, allocates outputs and records gradients;
+ * a backend only moves bytes and runs kernels. Every kernel writes into an `out` view that
+ * core allocated, and reads its inputs through views (buffer, shape, strides, offset), so
+ * transposes, broadcasts (stride 0) and slices cost nothing.
+ *
+ * Conventions shared by every kernel:
+ * - `out` is contiguous, row-major, offset 0, unless a kernel's doc says otherwise
+ *   (only {@link Backend.copy} accepts a strided `out`).
+ * - Strides and offsets count elements, not bytes.
+ * - Kernels return at once; a GPU backend may queue the work. Only `read` waits.
+ * - Inputs never alias `out`, except where a kernel says so.
+ *
+ * The contract is versioned: a backend declares the {@link CONTRACT_VERSION} it was written
+ * against, and registration rejects a mismatch with a message naming both versions.
+ */
+import type { DType, TypedArrayFor } from '../dtype.js';
+
+/** The contract version this build of core speaks. Bump on any breaking change below. */
+export const CONTRACT_VERSION = 1;
+
+/** An opaque handle to device memory. Only the backend that made it looks inside. */
+export interface BufferHandle {
+  readonly __brand?: 'tensile.BufferHandle';
+}
+
+/** A strided window onto a buffer. */
+export interface TensorView {
+  readonly buffer: BufferHandle;
+  readonly dtype: DType;
+  readonly shape: readonly number[];
+  /** Elements to step per index, one per dim; 0 for a broadcast dim. */
+  readonly strides: readonly number[];
+  /** First element, in elements from the start of the buffer. */
+  readonly offset: number;
+}
+
+/** Elementwise functions of one input. `out` has the input's shape. */
+export const UNARY_OPS = [
+  'neg', 'abs', 'sign', 'exp', 'expm1', 'log', 'log1p', 'sqrt', 'rsqrt', 'reciprocal',
+  'sin', 'cos', 'tanh', 'sigmoid', 'relu', 'erf', 'floor', 'ceil', 'round', 'logicalNot',
+] as const;
+export type UnaryOp = (typeof UNARY_OPS)[number];
+
+/**
+ * Elementwise functions of two inputs. Core passes `a` and `b` already broadcast to
+ * `out`'s shape (stride 0 on broadcast dims) and of one dtype. Comparisons and logical ops
+ * write `bool` (0/1 bytes); the rest write the inputs' dtype.
+ */
+export const BINARY_OPS = [
+  'add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum',
+  'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'logicalAnd', 'logicalOr',
+] as const;
+export type BinaryOp = (typeof BINARY_OPS)[number];
+
+/** Reductions over a set of axes; `out` has the input's shape with those axes set to 1. */
+export const REDUCE_OPS = ['sum', 'prod', 'max', 'min'] as const;
+export type ReduceOp = (typeof REDUCE_OPS)[number];
+
+/** Index of the extreme value along one axis (first occurrence on ties, as PyTorch). */
+export type ArgReduceOp = 'argmax' | 'argmin';
+
+export type PoolOp = 'max' | 'avg';
+
+/** Distributions the counter-based RNG draws from. */
+export type RandomDistribution = 'uniform' | 'normal';
+
+/** Geometry of a 2-D convolution; all pairs are [height, width]. */
+export interface Conv2dParams {
+  readonly stride: readonly [number, number];
+  readonly padding: readonly [number, number];
+  readonly dilation: readonly [number, number];
+  readonly groups: number;
+}
+
+/** Geometry of a 2-D pooling window; all pairs are [height, width]. */
+export interface Pool2dParams {
+  readonly kernelSize: readonly [number, number];
+  readonly stride: readonly [number, number];
+  readonly padding: readonly [number, number];
+  readonly dilation: readonly [number, number];
+  /** Average pooling only: count padded cells in the divisor (PyTorch's default, true). */
+  readonly countIncludePad: boolean;
+}
+
+/**
+ * Key for the counter-based generator (Philox4x32-10). Element `i` of the output uses
+ * counter `offset + i`, so any backend that implements Philox gives the same numbers.
+ */
+export interface RandomKey {
+  readonly seed: number;
+  readonly offset: number;
+}
+
+/** Memory a backend holds, as reported by {@link Backend.memoryInfo}. */
+export interface BackendMemoryInfo {
+  /** Bytes held in live buffers. */
+  readonly bytes: number;
+  /** Live buffers. */
+  readonly buffers: number;
+  /** Bytes held by a caching allocator for reuse, beyond `bytes`. */
+  readonly cachedBytes?: number;
+}
+
+/**
+ * A backend: about 30 primitives every backend implements, plus optional fused kernels.
+ *
+ * @example
+ * ```ts
+ * import { registerBackend, type Backend } from '@tensile/core';
+ * class MyBackend implements Backend { ... }
+ * registerBackend(new MyBackend(), { priority: 1 });
+ * ```
+ */
+export interface Backend {
+  /** Device name used in `t.device` and `t.to(name)`, e.g. `'cpu'`. */
+  readonly name: string;
+  /** The {@link CONTRACT_VERSION} this backend implements. */
+  readonly contractVersion: number;
+
+  // ---- memory -------------------------------------------------------------------------
+
+  /** Allocate room for `size` elements of `dtype`. Contents are unspecified. */
+  alloc(size: number, dtype: DType): BufferHandle;
+  /** Release a buffer. Core calls this exactly once per buffer. */
+  free(buffer: BufferHandle): void;
+  /** Copy host data into the start of a buffer (`data.length` elements). */
+  write(buffer: BufferHandle, data: TypedArrayFor<DType>): void;
+  /** Read a view's elements, in row-major order, into a new host array. */
+  read(view: TensorView): Promise<TypedArrayFor<DType>>;
+  /** Synchronous read; backends whose memory is host-visible provide it. */
+  readSync?(view: TensorView): TypedArrayFor<DType>;
+  /** What the backend holds now. */
+  memoryInfo(): BackendMemoryInfo;
+
+  // ---- data movement ------------------------------------------------------------------
+
+  /** Set every element of `out` to `value`. */
+  fill(out: TensorView, value: number): void;
+  /**
+   * Copy `x` into `out`, element by element in row-major order of the shared shape.
+   * `out` may be any strided view (this is how `cat`, `pad` and slicing assignment write);
+   * `x` and `out` have one dtype.
+   */
+  copy(x: TensorView, out: TensorView): void;
+  /** Convert `x` to `out.dtype` (float to int truncates toward zero; to bool is `!= 0`). */
+  cast(x: TensorView, out: TensorView): void;
+
+  // ---- elementwise --------------------------------------------------------------------
+
+  unary(op: UnaryOp, x: TensorView, out: TensorView): void;
+  binary(op: BinaryOp, a: TensorView, b: TensorView, out: TensorView): void;
+  /** `out[i] = cond[i] ? a[i] : b[i]`; all three already broadcast to `out`'s shape. */
+  where(cond: TensorView, a: TensorView, b: TensorView, out: TensorView): void;
+
+  // ---- reductions ---------------------------------------------------------------------
+
+  /** Reduce `x` over `axes` (sorted, unique); `out` keeps those dims with size 1. */
+  reduce(op: ReduceOp, x: TensorView, axes: readonly number[], out: TensorView): void;
+  /** Index (int32) of the extreme value along `axis`; `out` keeps that dim with size 1. */
+  argReduce(op: ArgReduceOp, x: TensorView, axis: number, out: TensorView): void;
+
+  // ---- linear algebra and networks ----------------------------------------------------
+
+  /**
+   * Batched matrix product: `a` is `[...batch, M, K]`, `b` is `[...batch, K, N]` (the same
+   * batch shape, broadcast dims already stride 0), `out` is `[...batch, M, N]`. Transposed
+   * operands arrive as views with swapped strides.
+   */
+  matmul(a: TensorView, b: TensorView, out: TensorView): void;
+  /** `x` `[N, C, H, W]`, `weight` `[O, C / groups, kH, kW]`, `out` `[N, O, oH, oW]`. */
+  conv2d(x: TensorView, weight: TensorView, out: TensorView, params: Conv2dParams): void;
+  /** Gradient of conv2d with respect to its input; `out` has the input's shape. */
+  conv2dBackwardInput(dy: TensorView, weight: TensorView, out: TensorView, params: Conv2dParams): void;
+  /** Gradient of conv2d with respect to its weight; `out` has the weight's shape. */
+  conv2dBackwardWeight(x: TensorView, dy: TensorView, out: TensorView, params: Conv2dParams): void;
+  /** `x` `[N, C, H, W]`, `out` `[N, C, oH, oW]`. Padding counts as -inf for max. */
+  pool2d(op: PoolOp, x: TensorView, out: TensorView, params: Pool2dParams): void;
+  /**
+   * Gradient of pool2d with respect to its input (`out` has `x`'s shape). Max pooling sends
+   * each window's gradient to its first maximum, as PyTorch.
+   */
+  pool2dBackward(op: PoolOp, x: TensorView, dy: TensorView, out: TensorView, params: Pool2dParams): void;
+
+  // ---- indexing -----------------------------------------------------------------------
+
+  /** `out[..i..] = x[.. index[..i..] ..]` along `dim`; `index` is int32, shaped as `out`. */
+  gather(x: TensorView, dim: number, index: TensorView, out: TensorView): void;
+  /**
+   * Accumulate `src` into `out` at `index` along `dim`: `out[.. index[i] ..] += src[i]`.
+   * `out` holds the starting values (core copies them in first); `index` and `src` share a
+   * shape. Indices were validated by core.
+   */
+  scatterAdd(dim: number, index: TensorView, src: TensorView, out: TensorView): void;
+
+  // ---- random -------------------------------------------------------------------------
+
+  /** Fill float32 `out` from Philox4x32-10 at `key` (uniform in [0, 1) or standard normal). */
+  random(distribution: RandomDistribution, key: RandomKey, out: TensorView): void;
+
+  // ---- optional fused kernels (core falls back to composites without them) ------------
+
+  /** Softmax along `axis` of float32 `x`. */
+  softmax?(x: TensorView, axis: number, out: TensorView): void;
+  /** Log-softmax along `axis` of float32 `x`. */
+  logSoftmax?(x: TensorView, axis: number, out: TensorView): void;
+
+  /** Wait for queued work to finish (GPU backends); optional. */
+  sync?(): Promise<void>;
+  /** Release cached memory held for reuse; optional. */
+  emptyCache?(): void;
+}
