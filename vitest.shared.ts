@@ -1,8 +1,9 @@
 // Shared vitest settings: resolve workspace packages to their TypeScript sources
 // through the "@tensile/source" export condition, so tests need no prior build.
-import { defaultServerConditions, defineConfig } from 'vitest/config';
+import { defineConfig } from 'vitest/config';
 
-export const sourceConditions = ['@tensile/source', ...defaultServerConditions];
+// Vite's default server conditions, with ours first.
+export const sourceConditions = ['@tensile/source', 'module', 'node', 'development|production'];
 
 export function packageConfig(options: { testTimeout?: number; include?: string[] } = {}) {
   return defineConfig({

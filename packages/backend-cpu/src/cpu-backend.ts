@@ -1,0 +1,157 @@
+/**
+ * The cpu backend: the kernel contract in plain TypeScript on typed arrays. It is the
+ * reference every other backend is checked against, so each kernel favours clear loops;
+ * the hot ones (matmul, conv) are blocked for cache all the same.
+ */
+import {
+  CONTRACT_VERSION, sizeOf, typedArrayFor,
+  type ArgReduceOp, type Backend, type BackendMemoryInfo, type BinaryOp, type BufferHandle, type Conv2dParams,
+  type DType, type Pool2dParams, type PoolOp, type RandomDistribution, type RandomKey, type ReduceOp,
+  type TensorView, type TypedArrayFor, type UnaryOp,
+} from '@tensile/core';
+import { bufferOf, CpuBuffer } from './buffer.js';
+import { conv2d, conv2dBackwardInput, conv2dBackwardWeight } from './kernels/conv.js';
+import { binary, cast, copy, fill, unary, where } from './kernels/elementwise.js';
+import { gather, scatterAdd } from './kernels/indexing.js';
+import { matmul } from './kernels/matmul.js';
+import { pool2d, pool2dBackward } from './kernels/pool.js';
+import { random } from './kernels/random.js';
+import { argReduce, logSoftmax, reduce, softmax } from './kernels/reduce.js';
+import { gatherInto } from './strided.js';
+
+export class CpuBackend implements Backend {
+  readonly name = 'cpu';
+  readonly contractVersion = CONTRACT_VERSION;
+  private liveBuffers = 0;
+  private liveBytes = 0;
+
+  // ---- memory ---------------------------------------------------------------------------
+
+  alloc(size: number, dtype: DType): BufferHandle {
+    if (!Number.isSafeInteger(size) || size < 0) {
+      throw new RangeError(`cpu backend: cannot allocate ${size} elements of ${dtype}; the size must be a non-negative integer`);
+    }
+    const data = typedArrayFor(dtype, size);
+    this.liveBuffers++;
+    this.liveBytes += data.byteLength;
+    return new CpuBuffer(data, dtype);
+  }
+
+  free(buffer: BufferHandle): void {
+    const b = bufferOf(buffer); // throws on a double free
+    b.freed = true;
+    this.liveBuffers--;
+    this.liveBytes -= b.data.byteLength;
+    b.data = new Float32Array(0); // let the memory go even if the handle lingers
+  }
+
+  write(buffer: BufferHandle, data: TypedArrayFor<DType>): void {
+    const b = bufferOf(buffer);
+    if (data.length > b.data.length) {
+      throw new RangeError(`cpu backend: cannot write ${data.length} elements into a buffer of ${b.data.length}`);
+    }
+    b.data.set(data);
+  }
+
+  read(view: TensorView): Promise<TypedArrayFor<DType>> {
+    return Promise.resolve(this.readSync(view));
+  }
+
+  readSync(view: TensorView): TypedArrayFor<DType> {
+    const result = typedArrayFor(view.dtype, sizeOf(view.shape));
+    gatherInto(view, result);
+    return result;
+  }
+
+  memoryInfo(): BackendMemoryInfo {
+    return { bytes: this.liveBytes, buffers: this.liveBuffers };
+  }
+
+  // ---- data movement --------------------------------------------------------------------
+
+  fill(out: TensorView, value: number): void {
+    fill(out, value);
+  }
+
+  copy(x: TensorView, out: TensorView): void {
+    copy(x, out);
+  }
+
+  cast(x: TensorView, out: TensorView): void {
+    cast(x, out);
+  }
+
+  // ---- elementwise ----------------------------------------------------------------------
+
+  unary(op: UnaryOp, x: TensorView, out: TensorView): void {
+    unary(op, x, out);
+  }
+
+  binary(op: BinaryOp, a: TensorView, b: TensorView, out: TensorView): void {
+    binary(op, a, b, out);
+  }
+
+  where(cond: TensorView, a: TensorView, b: TensorView, out: TensorView): void {
+    where(cond, a, b, out);
+  }
+
+  // ---- reductions -----------------------------------------------------------------------
+
+  reduce(op: ReduceOp, x: TensorView, axes: readonly number[], out: TensorView): void {
+    reduce(op, x, axes, out);
+  }
+
+  argReduce(op: ArgReduceOp, x: TensorView, axis: number, out: TensorView): void {
+    argReduce(op, x, axis, out);
+  }
+
+  softmax(x: TensorView, axis: number, out: TensorView): void {
+    softmax(x, axis, out);
+  }
+
+  logSoftmax(x: TensorView, axis: number, out: TensorView): void {
+    logSoftmax(x, axis, out);
+  }
+
+  // ---- linear algebra and networks ------------------------------------------------------
+
+  matmul(a: TensorView, b: TensorView, out: TensorView): void {
+    matmul(a, b, out);
+  }
+
+  conv2d(x: TensorView, weight: TensorView, out: TensorView, params: Conv2dParams): void {
+    conv2d(x, weight, out, params);
+  }
+
+  conv2dBackwardInput(dy: TensorView, weight: TensorView, out: TensorView, params: Conv2dParams): void {
+    conv2dBackwardInput(dy, weight, out, params);
+  }
+
+  conv2dBackwardWeight(x: TensorView, dy: TensorView, out: TensorView, params: Conv2dParams): void {
+    conv2dBackwardWeight(x, dy, out, params);
+  }
+
+  pool2d(op: PoolOp, x: TensorView, out: TensorView, params: Pool2dParams): void {
+    pool2d(op, x, out, params);
+  }
+
+  pool2dBackward(op: PoolOp, x: TensorView, dy: TensorView, out: TensorView, params: Pool2dParams): void {
+    pool2dBackward(op, x, dy, out, params);
+  }
+
+  // ---- indexing -------------------------------------------------------------------------
+
+  gather(x: TensorView, dim: number, index: TensorView, out: TensorView): void {
+    gather(x, dim, index, out);
+  }
+
+  scatterAdd(dim: number, index: TensorView, src: TensorView, out: TensorView): void {
+    scatterAdd(dim, index, src, out);
+  }
+
+  // ---- random ---------------------------------------------------------------------------
+
+  random(distribution: RandomDistribution, key: RandomKey, out: TensorView): void {
+    random(distribution, key, out);
+  }
+}

@@ -1,0 +1,137 @@
+/**
+ * Deterministic memory management: `tidy` scopes, `keep`, and `memory()`.
+ *
+ * The ownership model, in one place: a Tensor handle owns one reference to its storage.
+ * `dispose()` (or `using`, or the end of the `tidy` that made it) drops that reference; a
+ * FinalizationRegistry drops it for handles that were forgotten. Views hold their own
+ * reference to shared storage, and a recorded graph holds references to the tensors its
+ * backward pass needs, so disposing a handle never breaks a pending `backward()`.
+ */
+import { deviceCounts } from './tensor/storage.js';
+
+/** Anything with a `dispose()` that a scope can track. */
+export interface Disposable {
+  dispose(): void;
+  readonly isDisposed: boolean;
+}
+
+interface Scope {
+  tracked: Set<Disposable>;
+  closed: boolean;
+}
+
+const scopes: Scope[] = [];
+const kept = new WeakSet<Disposable>();
+
+/** Called by every new Tensor handle: the innermost open scope takes it. */
+export function trackInScope(t: Disposable): void {
+  const scope = scopes[scopes.length - 1];
+  if (scope) scope.tracked.add(t);
+}
+
+/** Exempt a tensor from every enclosing `tidy`; it lives until disposed. */
+export function keep<T extends Disposable>(t: T): T {
+  kept.add(t);
+  for (const scope of scopes) scope.tracked.delete(t);
+  return t;
+}
+
+function collectDisposables(value: unknown, into: Set<Disposable>, seen = new Set<unknown>()): void {
+  if (value === null || typeof value !== 'object' || seen.has(value)) return;
+  seen.add(value);
+  if (typeof (value as Disposable).dispose === 'function' && 'isDisposed' in (value as object)) {
+    into.add(value as Disposable);
+    return;
+  }
+  if (Array.isArray(value)) {
+    for (const v of value) collectDisposables(v, into, seen);
+  } else if (value instanceof Map) {
+    for (const v of value.values()) collectDisposables(v, into, seen);
+  } else if (Object.getPrototypeOf(value) === Object.prototype) {
+    for (const v of Object.values(value)) collectDisposables(v, into, seen);
+  }
+}
+
+function closeScope(scope: Scope, result: unknown): void {
+  scope.closed = true;
+  const index = scopes.lastIndexOf(scope);
+  if (index >= 0) scopes.splice(index, 1);
+  const returned = new Set<Disposable>();
+  collectDisposables(result, returned);
+  const parent = scopes[scopes.length - 1];
+  for (const t of scope.tracked) {
+    if (returned.has(t)) {
+      parent?.tracked.add(t);
+    } else if (!kept.has(t)) {
+      t.dispose();
+    }
+  }
+  scope.tracked.clear();
+}
+
+/**
+ * Run `fn` and dispose every tensor it created, except those it returns (found in arrays,
+ * plain objects and Maps) and those passed to `keep`. Works with async functions: the scope
+ * closes when the promise settles. While an async scope is open, tensors created by other
+ * concurrent code also land in it, so do not interleave unrelated work with an async tidy.
+ *
+ * @example
+ * ```ts
+ * const loss = tl.tidy(() => model.forward(x).sub(y).square().mean());
+ * ```
+ */
+export function tidy<T>(fn: () => T): T {
+  const scope: Scope = { tracked: new Set(), closed: false };
+  scopes.push(scope);
+  let result: T;
+  try {
+    result = fn();
+  } catch (error) {
+    closeScope(scope, undefined);
+    throw error;
+  }
+  if (result instanceof Promise) {
+    return result.then(
+      (value) => {
+        closeScope(scope, value);
+        return value;
+      },
+      (error) => {
+        closeScope(scope, undefined);
+        throw error;
+      },
+    ) as T;
+  }
+  closeScope(scope, result);
+  return result;
+}
+
+/** Live tensor handles, buffers and bytes, in total and per backend. */
+export interface MemoryInfo {
+  numTensors: number;
+  numBuffers: number;
+  numBytes: number;
+  backends: Record<string, { tensors: number; buffers: number; bytes: number }>;
+}
+
+/**
+ * What is alive now. `numTensors` counts tensor handles a user can reach (not the internal
+ * references a recorded graph holds); `numBytes` counts every live buffer.
+ *
+ * @example
+ * ```ts
+ * const before = tl.memory().numTensors;
+ * trainStep();
+ * console.assert(tl.memory().numTensors === before);
+ * ```
+ */
+export function memory(): MemoryInfo {
+  const info: MemoryInfo = { numTensors: 0, numBuffers: 0, numBytes: 0, backends: {} };
+  for (const [name, counts] of deviceCounts) {
+    info.backends[name] = { ...counts };
+    info.numTensors += counts.tensors;
+    info.numBuffers += counts.buffers;
+    info.numBytes += counts.bytes;
+  }
+  return info;
+}

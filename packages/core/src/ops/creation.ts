@@ -1,0 +1,257 @@
+/** Creating tensors: from data, constants, ranges, and the seeded counter-based RNG. */
+import type { Backend, RandomDistribution } from '../backend/contract.js';
+import { getBackend } from '../backend/registry.js';
+import { isDType, typedArrayFor, type AnyTypedArray, type DType } from '../dtype.js';
+import { sizeOf, type Shape } from '../shape.js';
+import { flattenInto, inferShape } from '../tensor/nested.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { cast } from './cast.js';
+import { empty } from './util.js';
+
+export interface TensorOptions {
+  /** Element type; float32 unless the data says otherwise. */
+  dtype?: DType;
+  /** Backend name; the current backend by default. */
+  device?: string;
+  /** Track operations on this leaf for `backward()`. */
+  requiresGrad?: boolean;
+}
+
+export type TensorData = number | boolean | readonly TensorData[] | Float32Array | Int32Array | Uint8Array;
+
+function resolve(op: string, options: TensorOptions, fallback: DType = 'float32'): { backend: Backend; dtype: DType } {
+  const dtype = options.dtype ?? fallback;
+  if (!isDType(dtype)) throw new Error(`${op}: unknown dtype '${String(dtype)}'; expected float32, int32 or bool`);
+  return { backend: getBackend(options.device), dtype };
+}
+
+function finish(t: Tensor, options: TensorOptions): Tensor {
+  if (options.requiresGrad) t.requiresGrad = true;
+  return t;
+}
+
+function checkShape(op: string, shape: Shape): void {
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
+    throw new Error(`${op}: shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
+  }
+}
+
+function inferDType(data: TensorData): DType {
+  if (data instanceof Int32Array) return 'int32';
+  if (data instanceof Uint8Array) return 'bool';
+  let first: unknown = data;
+  while (Array.isArray(first) && first.length > 0) first = first[0];
+  return typeof first === 'boolean' ? 'bool' : 'float32';
+}
+
+/**
+ * A tensor from a number, nested arrays or a typed array. Numbers make float32 (as
+ * DESIGN.md's default), booleans bool, an Int32Array int32.
+ *
+ * @example
+ * ```ts
+ * const x = tl.tensor([[1, 2], [3, 4]], { requiresGrad: true });
+ * ```
+ */
+export function tensor(data: TensorData, options: TensorOptions = {}): Tensor {
+  const { backend, dtype } = resolve('tensor', options, inferDType(data));
+  const shape = inferShape(data);
+  const host = typedArrayFor(dtype, sizeOf(shape));
+  if (ArrayBuffer.isView(data) && shape.length === 1) host.set(data as AnyTypedArray);
+  else flattenInto(data, host);
+  const t = empty(backend, shape, dtype);
+  backend.write(t.storage.buffer, host);
+  return finish(t, options);
+}
+
+/**
+ * A tensor of `shape` holding `value`.
+ *
+ * @example
+ * ```ts
+ * tl.full([2, 3], 7);
+ * ```
+ */
+export function full(shape: Shape, value: number | boolean, options: TensorOptions = {}): Tensor {
+  checkShape('full', shape);
+  const fallback: DType = typeof value === 'boolean' ? 'bool' : 'float32';
+  const { backend, dtype } = resolve('full', options, fallback);
+  const t = empty(backend, shape, dtype);
+  backend.fill(t.kernelView, Number(value));
+  return finish(t, options);
+}
+
+/** Zeros of `shape`. @example `tl.zeros([2, 3])` */
+export function zeros(shape: Shape, options: TensorOptions = {}): Tensor {
+  return full(shape, 0, options);
+}
+
+/** Ones of `shape`. @example `tl.ones([2, 3], { dtype: 'int32' })` */
+export function ones(shape: Shape, options: TensorOptions = {}): Tensor {
+  return full(shape, 1, options);
+}
+
+function likeOptions(t: Tensor, options: TensorOptions): TensorOptions {
+  return { dtype: t.dtype, device: t.device, ...options };
+}
+
+/** Zeros shaped, typed and placed like `t`. */
+export function zerosLike(t: Tensor, options: TensorOptions = {}): Tensor {
+  return full(t.shape, 0, likeOptions(t, options));
+}
+
+/** Ones shaped, typed and placed like `t`. */
+export function onesLike(t: Tensor, options: TensorOptions = {}): Tensor {
+  return full(t.shape, 1, likeOptions(t, options));
+}
+
+/** `value` shaped, typed and placed like `t`. */
+export function fullLike(t: Tensor, value: number, options: TensorOptions = {}): Tensor {
+  return full(t.shape, value, likeOptions(t, options));
+}
+
+function fromHost(op: string, shape: Shape, values: ArrayLike<number>, options: TensorOptions, fallback: DType): Tensor {
+  const { backend, dtype } = resolve(op, options, fallback);
+  const host = typedArrayFor(dtype, values.length);
+  for (let i = 0; i < values.length; i++) host[i] = values[i];
+  const t = empty(backend, shape, dtype);
+  backend.write(t.storage.buffer, host);
+  return finish(t, options);
+}
+
+/**
+ * Values from `start` up to (not including) `end` by `step`. With one argument it counts from
+ * 0. Integer arguments give int32 (as PyTorch gives its integer type), others float32.
+ *
+ * @example
+ * ```ts
+ * tl.arange(5);          // [0, 1, 2, 3, 4] int32
+ * tl.arange(0, 1, 0.25); // [0, 0.25, 0.5, 0.75] float32
+ * ```
+ */
+export function arange(start: number, end?: number, step = 1, options: TensorOptions = {}): Tensor {
+  if (end === undefined) [start, end] = [0, start];
+  if (step === 0 || !Number.isFinite(step)) throw new Error(`arange: step must be a non-zero finite number, got ${step}`);
+  if ((end - start) / step < 0) {
+    throw new Error(`arange: the range [${start}, ${end}) cannot be walked with step ${step}`);
+  }
+  const length = Math.max(0, Math.ceil((end - start) / step));
+  const values = Array.from({ length }, (_, i) => start + i * step);
+  const integral = [start, end, step].every(Number.isInteger);
+  return fromHost('arange', [length], values, options, integral ? 'int32' : 'float32');
+}
+
+/**
+ * `steps` evenly spaced values from `start` to `end`, both included.
+ *
+ * @example
+ * ```ts
+ * tl.linspace(0, 1, 5); // [0, 0.25, 0.5, 0.75, 1]
+ * ```
+ */
+export function linspace(start: number, end: number, steps: number, options: TensorOptions = {}): Tensor {
+  if (!Number.isInteger(steps) || steps < 0) throw new Error(`linspace: steps must be a non-negative integer, got ${steps}`);
+  const step = steps > 1 ? (end - start) / (steps - 1) : 0;
+  // Fill from both ends, as PyTorch does, so the last value is exactly `end`.
+  const half = Math.floor(steps / 2);
+  const values = Array.from({ length: steps }, (_, i) => (i < half ? start + i * step : end - (steps - 1 - i) * step));
+  return fromHost('linspace', [steps], values, options, 'float32');
+}
+
+/**
+ * An `n` x `m` identity matrix (`m` defaults to `n`).
+ *
+ * @example
+ * ```ts
+ * tl.eye(3);
+ * ```
+ */
+export function eye(n: number, m: number = n, options: TensorOptions = {}): Tensor {
+  checkShape('eye', [n, m]);
+  const values = new Float32Array(n * m);
+  for (let i = 0; i < Math.min(n, m); i++) values[i * m + i] = 1;
+  return fromHost('eye', [n, m], values, options, 'float32');
+}
+
+// ---- random -------------------------------------------------------------------------------
+
+const DEFAULT_SEED = 0x5eed;
+const generator = { seed: DEFAULT_SEED, offset: 0 };
+
+/**
+ * Seed the generator behind `rand`, `randn`, `randint` and dropout. One seed gives the same
+ * numbers on every backend (Philox4x32-10, counter-based).
+ *
+ * @example
+ * ```ts
+ * tl.manualSeed(42);
+ * const a = tl.randn([3]);
+ * ```
+ */
+export function manualSeed(seed: number): void {
+  if (!Number.isInteger(seed)) throw new Error(`manualSeed: seed must be an integer, got ${seed}`);
+  generator.seed = seed >>> 0;
+  generator.offset = 0;
+}
+
+/** The current generator state, to save and restore with `setRngState`. */
+export function getRngState(): { seed: number; offset: number } {
+  return { ...generator };
+}
+
+export function setRngState(state: { seed: number; offset: number }): void {
+  generator.seed = state.seed >>> 0;
+  generator.offset = state.offset;
+}
+
+function draw(op: string, distribution: RandomDistribution, shape: Shape, options: TensorOptions): Tensor {
+  checkShape(op, shape);
+  const { backend, dtype } = resolve(op, options);
+  if (dtype !== 'float32') throw new Error(`${op}: dtype must be float32, got ${dtype}`);
+  const t = empty(backend, shape, 'float32');
+  backend.random(distribution, { seed: generator.seed, offset: generator.offset }, t.kernelView);
+  generator.offset += t.size;
+  return finish(t, options);
+}
+
+/** Uniform samples in [0, 1). @example `tl.rand([2, 3])` */
+export function rand(shape: Shape, options: TensorOptions = {}): Tensor {
+  return draw('rand', 'uniform', shape, options);
+}
+
+/** Standard normal samples. @example `tl.randn([2, 3])` */
+export function randn(shape: Shape, options: TensorOptions = {}): Tensor {
+  return draw('randn', 'normal', shape, options);
+}
+
+/**
+ * Integers drawn uniformly from [low, high), int32 by default.
+ *
+ * @example
+ * ```ts
+ * tl.randint(0, 10, [5]);
+ * ```
+ */
+export function randint(low: number, high: number, shape: Shape, options: TensorOptions = {}): Tensor {
+  if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low) {
+    throw new Error(`randint: expected integers low < high, got low=${low}, high=${high}`);
+  }
+  const { dtype } = resolve('randint', options, 'int32');
+  const u = draw('randint', 'uniform', shape, { device: options.device });
+  const scaled = u.mul(high - low).add(low).floor();
+  const out = cast(scaled, dtype);
+  u.dispose();
+  scaled.dispose();
+  return out;
+}
+
+/** Uniform samples shaped and placed like `t`. */
+export function randLike(t: Tensor): Tensor {
+  return rand(t.shape, { device: t.device });
+}
+
+/** Normal samples shaped and placed like `t`. */
+export function randnLike(t: Tensor): Tensor {
+  return randn(t.shape, { device: t.device });
+}
+

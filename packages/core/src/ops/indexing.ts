@@ -1,0 +1,120 @@
+/** Gathering and scattering by integer indices. */
+import { recordOp } from '../autograd/engine.js';
+import { formatShape, normalizeDim } from '../shape.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { zeros } from './creation.js';
+import { deviceOf, empty } from './util.js';
+
+/**
+ * Check index values where the backend can read them synchronously (GPU backends skip this,
+ * as PyTorch's device-side asserts would).
+ */
+function checkIndexValues(op: string, index: Tensor, size: number): void {
+  const read = index.backend.readSync;
+  if (!read || index.size === 0) return;
+  const values = read.call(index.backend, index.kernelView);
+  for (let i = 0; i < values.length; i++) {
+    if (values[i] < 0 || values[i] >= size) {
+      throw new RangeError(`${op}: index ${values[i]} is out of bounds for a dim of size ${size}`);
+    }
+  }
+}
+
+function checkIndex(op: string, x: Tensor, axis: number, index: Tensor, other?: Tensor): void {
+  if (index.dtype !== 'int32') throw new TypeError(`${op}: index must be int32, got ${index.dtype}`);
+  if (index.rank !== x.rank) {
+    throw new Error(`${op}: index ${formatShape(index.shape)} must have the same rank as the input ${formatShape(x.shape)}`);
+  }
+  for (let d = 0; d < x.rank; d++) {
+    if (d !== axis && index.shape[d] > x.shape[d]) {
+      throw new Error(`${op}: index ${formatShape(index.shape)} is larger than the input ${formatShape(x.shape)} in dim ${d}`);
+    }
+    if (other && index.shape[d] > other.shape[d]) {
+      throw new Error(`${op}: index ${formatShape(index.shape)} is larger than src ${formatShape(other.shape)} in dim ${d}`);
+    }
+  }
+  checkIndexValues(op, index, x.shape[axis]);
+}
+
+/**
+ * `out[i][j] = x[index[i][j]][j]` for `dim` 0, and so on: pick along `dim` by `index`
+ * (int32, the same rank as `x`). The output has `index`'s shape.
+ *
+ * @example
+ * ```ts
+ * logProbs.gather(1, targets.unsqueeze(1)); // each row's target entry
+ * ```
+ */
+export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
+  const backend = deviceOf('gather', x, index);
+  const axis = normalizeDim(dim, x.rank, 'gather');
+  checkIndex('gather', x, axis, index);
+  const out = empty(backend, index.shape, x.dtype);
+  backend.gather(x.kernelView, axis, index.kernelView, out.kernelView);
+  const shape = x.shape;
+  return recordOp('gather', [x], out, [index], (g, [idx]) => {
+    const base = zeros(shape, { device: g.device });
+    const grad = scatterAdd(base, axis, idx, g);
+    base.dispose();
+    return [grad];
+  });
+}
+
+/**
+ * A copy of `x` with `src` added at `index` along `dim` (repeated indices accumulate).
+ *
+ * @example
+ * ```ts
+ * tl.zeros([3]).scatterAdd(0, tl.tensor([0, 0, 2], { dtype: 'int32' }), tl.ones([3])); // [2, 0, 1]
+ * ```
+ */
+export function scatterAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): Tensor {
+  const backend = deviceOf('scatterAdd', x, index, src);
+  const axis = normalizeDim(dim, x.rank, 'scatterAdd');
+  if (src.dtype !== x.dtype) throw new TypeError(`scatterAdd: src is ${src.dtype} but the input is ${x.dtype}`);
+  if (src.rank !== x.rank) throw new Error(`scatterAdd: src ${formatShape(src.shape)} must have the rank of the input ${formatShape(x.shape)}`);
+  checkIndex('scatterAdd', x, axis, index, src);
+  const out = empty(backend, x.shape, x.dtype);
+  backend.copy(x.kernelView, out.kernelView);
+  // The kernel walks `index`'s shape; `src` may be larger, as in PyTorch.
+  const srcWindow = { ...src.kernelView, shape: index.shape };
+  backend.scatterAdd(axis, index.kernelView, srcWindow, out.kernelView);
+  const srcShape = src.shape;
+  return recordOp('scatterAdd', [x, src], out, [index], (g, [idx], needs) => {
+    let gSrc: Tensor | null = null;
+    if (needs[1]) {
+      const picked = gather(g, axis, idx);
+      gSrc = picked;
+      if (!picked.shape.every((d, i) => d === srcShape[i])) {
+        const padding: number[] = [];
+        for (let i = srcShape.length - 1; i >= 0; i--) padding.push(0, srcShape[i] - picked.shape[i]);
+        gSrc = picked.pad(padding);
+        picked.dispose();
+      }
+    }
+    return [needs[0] ? g : null, gSrc];
+  });
+}
+
+/**
+ * The entries of `x` at positions `index` (1-D int32) along `dim`.
+ *
+ * @example
+ * ```ts
+ * embeddings.indexSelect(0, tokenIds);
+ * ```
+ */
+export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
+  const axis = normalizeDim(dim, x.rank, 'indexSelect');
+  if (index.rank > 1) throw new Error(`indexSelect: index must be 0-d or 1-D, got shape ${formatShape(index.shape)}`);
+  if (index.dtype !== 'int32') throw new TypeError(`indexSelect: index must be int32, got ${index.dtype}`);
+  const n = index.size;
+  const shape = x.shape.map((d, i) => (i === axis ? n : d));
+  const lineShape = x.shape.map((_, i) => (i === axis ? n : 1));
+  const line = index.reshape(lineShape);
+  const expanded = line.expand(shape);
+  const out = gather(x, axis, expanded);
+  line.dispose();
+  expanded.dispose();
+  return out;
+}

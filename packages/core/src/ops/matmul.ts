@@ -1,0 +1,86 @@
+/** Matrix products with PyTorch's `matmul` rules: dot, matrix-vector, batched broadcasting. */
+import { recordOp } from '../autograd/engine.js';
+import { broadcastShapes, formatShape } from '../shape.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { sumToShape } from './binary.js';
+import { deviceOf, empty } from './util.js';
+
+/** Batched product of tensors of rank >= 2, broadcasting batch dims, with its gradient. */
+function batchedMatmul(a: Tensor, b: Tensor): Tensor {
+  const backend = deviceOf('matmul', a, b);
+  const m = a.shape[a.rank - 2];
+  const k = a.shape[a.rank - 1];
+  const k2 = b.shape[b.rank - 2];
+  const n = b.shape[b.rank - 1];
+  if (k !== k2) {
+    throw new Error(`matmul: cannot multiply ${formatShape(a.shape)} by ${formatShape(b.shape)} (${k} != ${k2})`);
+  }
+  const batch = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2), 'matmul');
+  const av = a.expand([...batch, m, k]);
+  const bv = b.expand([...batch, k, n]);
+  const out = empty(backend, [...batch, m, n], 'float32');
+  backend.matmul(av.kernelView, bv.kernelView, out.kernelView);
+  av.dispose();
+  bv.dispose();
+  const aShape = a.shape;
+  const bShape = b.shape;
+  return recordOp('matmul', [a, b], out, [a, b], (g, [sa, sb], needs) => {
+    const grads: (Tensor | null)[] = [null, null];
+    if (needs[0]) {
+      const bt = sb.transpose(-1, -2);
+      const full = batchedMatmul(g, bt);
+      bt.dispose();
+      grads[0] = sumToShape(full, aShape);
+      if (grads[0] !== full) full.dispose();
+    }
+    if (needs[1]) {
+      const at = sa.transpose(-1, -2);
+      const full = batchedMatmul(at, g);
+      at.dispose();
+      grads[1] = sumToShape(full, bShape);
+      if (grads[1] !== full) full.dispose();
+    }
+    return grads;
+  });
+}
+
+/**
+ * Matrix product as PyTorch's `matmul`: 1-D x 1-D is a dot product, a 1-D operand is
+ * treated as a row (left) or column (right) vector and its dim removed after, and leading
+ * batch dims broadcast.
+ *
+ * @example
+ * ```ts
+ * tl.randn([8, 2, 3]).matmul(tl.randn([3, 4])); // [8, 2, 4]
+ * ```
+ */
+export function matmul(a: Tensor, b: Tensor): Tensor {
+  if (a.rank === 0 || b.rank === 0) {
+    throw new Error(`matmul: both operands need at least 1 dim, got ${formatShape(a.shape)} and ${formatShape(b.shape)}`);
+  }
+  if (a.dtype !== 'float32' || b.dtype !== 'float32') {
+    throw new TypeError(`matmul: expected float32 operands, got ${a.dtype} and ${b.dtype}; cast with t.float()`);
+  }
+  const a2 = a.rank === 1 ? a.unsqueeze(0) : a;
+  const b2 = b.rank === 1 ? b.unsqueeze(-1) : b;
+  if (a2.shape[a2.rank - 1] !== b2.shape[b2.rank - 2]) {
+    if (a2 !== a) a2.dispose();
+    if (b2 !== b) b2.dispose();
+    throw new Error(
+      `matmul: cannot multiply ${formatShape(a.shape)} by ${formatShape(b.shape)} ` +
+        `(${a2.shape[a2.rank - 1]} != ${b2.shape[b2.rank - 2]})`,
+    );
+  }
+  let out = batchedMatmul(a2, b2);
+  if (a2 !== a) a2.dispose();
+  if (b2 !== b) b2.dispose();
+  const drop: number[] = [];
+  if (a.rank === 1) drop.push(out.rank - 2);
+  if (b.rank === 1) drop.push(out.rank - 1);
+  if (drop.length) {
+    const squeezed = out.squeeze(drop);
+    out.dispose();
+    out = squeezed;
+  }
+  return out;
+}

@@ -1,0 +1,213 @@
+/** Reductions (`sum`, `mean`, `max`, ...), each with its gradient. */
+import { recordOp } from '../autograd/engine.js';
+import { noGrad } from '../autograd/grad-mode.js';
+import type { ArgReduceOp, ReduceOp } from '../backend/contract.js';
+import { normalizeDim } from '../shape.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { empty, reductionAxes } from './util.js';
+
+/** The shape after reducing `axes`, with or without the reduced dims kept as 1. */
+function reducedShape(shape: readonly number[], axes: readonly number[], keepdim: boolean): number[] {
+  const out: number[] = [];
+  shape.forEach((d, i) => {
+    if (!axes.includes(i)) out.push(d);
+    else if (keepdim) out.push(1);
+  });
+  return out;
+}
+
+/** Run a reduce kernel and drop the reduced dims unless `keepdim` (no recording). */
+function reduceKernel(op: ReduceOp, x: Tensor, axes: number[], keepdim: boolean): Tensor {
+  const kept = empty(x.backend, reducedShape(x.shape, axes, true), x.dtype);
+  x.backend.reduce(op, x.kernelView, axes, kept.kernelView);
+  if (keepdim) return kept;
+  const out = kept.reshape(reducedShape(x.shape, axes, false));
+  kept.dispose();
+  return out;
+}
+
+/** `g` (reduced over `axes`) broadcast back to `shape`. */
+function expandBack(g: Tensor, shape: readonly number[], axes: number[], keepdim: boolean): Tensor {
+  const kept = keepdim ? g.internalAlias(false) : g.reshape(reducedShape(shape, axes, true));
+  const out = kept.expand(shape);
+  kept.dispose();
+  return out;
+}
+
+/**
+ * Sum over `dim` (all dims when omitted). Integers and bools sum to int32.
+ *
+ * @example
+ * ```ts
+ * tl.tensor([[1, 2], [3, 4]]).sum(0);       // [4, 6]
+ * tl.tensor([[1, 2], [3, 4]]).sum(-1, true); // [[3], [7]]
+ * ```
+ */
+export function sum(x: Tensor, dim?: number | number[], keepdim = false): Tensor {
+  const axes = reductionAxes('sum', x.rank, dim);
+  const input = x.dtype === 'bool' ? x.cast('int32') : x;
+  const out = reduceKernel('sum', input, axes, keepdim);
+  if (input !== x) input.dispose();
+  const shape = x.shape;
+  return recordOp('sum', [x], out, [], (g) => [expandBack(g, shape, axes, keepdim)]);
+}
+
+/** Mean over `dim` (all dims when omitted); float32 only, as PyTorch. */
+export function mean(x: Tensor, dim?: number | number[], keepdim = false): Tensor {
+  if (x.dtype !== 'float32') throw new Error(`mean: expected a float32 tensor, got ${x.dtype}; cast with t.float() first`);
+  const axes = reductionAxes('mean', x.rank, dim);
+  const count = axes.reduce((n, a) => n * x.shape[a], 1);
+  const total = sum(x, axes, keepdim);
+  const out = total.div(count);
+  total.dispose();
+  return out;
+}
+
+/**
+ * Product over `dim`. The gradient is exact with zeros present: each element receives the
+ * product of the others.
+ */
+export function prod(x: Tensor, dim?: number | number[], keepdim = false): Tensor {
+  const axes = reductionAxes('prod', x.rank, dim);
+  const input = x.dtype === 'bool' ? x.cast('int32') : x;
+  const out = reduceKernel('prod', input, axes, keepdim);
+  if (input !== x) input.dispose();
+  const shape = x.shape;
+  return recordOp('prod', [x], out, [x, out], (g, [sx, so]) => {
+    const t: Tensor[] = [];
+    const k = <T extends Tensor>(v: T): T => (t.push(v), v);
+    const isZero = k(sx.eq(0));
+    // Product of the non-zero elements, and how many zeros each reduced slice holds.
+    const nonZero = k(sx.where(k(isZero.logicalNot()), 1));
+    const prodNonZero = k(prod(nonZero, axes, true));
+    const zeros = k(sum(isZero, axes, true));
+    const oneZero = k(k(zeros.eq(1)).cast('float32'));
+    const atZero = k(k(prodNonZero.mul(oneZero)).expand(shape));
+    const outKept = k(keepdim ? so.internalAlias(false) : so.reshape(reducedShape(shape, axes, true)));
+    const elsewhere = k(outKept.div(sx));
+    const local = k(atZero.where(isZero, elsewhere));
+    const gExpanded = k(expandBack(g, shape, axes, keepdim));
+    const grad = gExpanded.mul(local);
+    t.forEach((v) => v.dispose());
+    return [grad];
+  });
+}
+
+/**
+ * Max and min. Reduced values only (PyTorch's `amax`/`amin`); the gradient is shared equally
+ * among tied maxima. Use `argmax`/`argmin` for indices.
+ */
+function extremum(op: 'max' | 'min') {
+  return (x: Tensor, dim?: number | number[], keepdim = false): Tensor => {
+    const axes = reductionAxes(op, x.rank, dim);
+    if (x.size === 0) throw new Error(`${op}: cannot reduce an empty tensor (shape [${x.shape.join(',')}])`);
+    for (const a of axes) {
+      if (x.shape[a] === 0) throw new Error(`${op}: cannot reduce dim ${a} of size 0`);
+    }
+    const input = x.dtype === 'bool' ? x.cast('int32') : x;
+    const out = reduceKernel(op, input, axes, keepdim);
+    if (input !== x) input.dispose();
+    const shape = x.shape;
+    return recordOp(op, [x], out, [x, out], (g, [sx, so]) => {
+      const winners = noGrad(() => {
+        const outB = expandBack(so, shape, axes, keepdim);
+        const hit = sx.eq(outB).cast('float32');
+        const count = sum(hit, axes, true);
+        const share = hit.div(count);
+        [outB, hit, count].forEach((v) => v.dispose());
+        return share;
+      });
+      const gExpanded = expandBack(g, shape, axes, keepdim);
+      const grad = gExpanded.mul(winners);
+      gExpanded.dispose();
+      winners.dispose();
+      return [grad];
+    });
+  };
+}
+
+/** Largest value over `dim` (all dims when omitted). @example `x.max(1)` */
+export const max = extremum('max');
+/** Smallest value over `dim` (all dims when omitted). @example `x.min()` */
+export const min = extremum('min');
+
+function argExtremum(op: ArgReduceOp) {
+  return (x: Tensor, dim?: number, keepdim = false): Tensor => {
+    if (x.size === 0) throw new Error(`${op}: cannot take ${op} of an empty tensor`);
+    const flat = dim === undefined;
+    const input = flat ? x.reshape([x.size]) : x;
+    const axis = flat ? 0 : normalizeDim(dim, x.rank, op);
+    const shapeKept = input.rank === 0 ? [] : input.shape.map((d, i) => (i === axis ? 1 : d));
+    const kept = empty(x.backend, shapeKept, 'int32');
+    x.backend.argReduce(op, input.kernelView, input.rank === 0 ? 0 : axis, kept.kernelView);
+    if (flat) input.dispose();
+    if (keepdim && !flat) return kept;
+    const finalShape = flat ? (keepdim ? x.shape.map(() => 1) : []) : reducedShape(x.shape, [axis], false);
+    const out = kept.reshape(finalShape);
+    kept.dispose();
+    return out;
+  };
+}
+
+/** Index (int32) of the largest value along `dim`, or in the flattened tensor. */
+export const argmax = argExtremum('argmax');
+/** Index (int32) of the smallest value along `dim`, or in the flattened tensor. */
+export const argmin = argExtremum('argmin');
+
+/**
+ * Variance over `dim`, unbiased by default (`correction` 1, as PyTorch).
+ *
+ * @example
+ * ```ts
+ * tl.tensor([1, 2, 3, 4]).var(); // 1.6667
+ * ```
+ */
+export function variance(x: Tensor, dim?: number | number[], keepdim = false, correction = 1): Tensor {
+  const axes = reductionAxes('var', x.rank, dim);
+  const count = axes.reduce((n, a) => n * x.shape[a], 1);
+  const mu = mean(x, axes, true);
+  const centred = x.sub(mu);
+  const squared = centred.square();
+  const total = sum(squared, axes, keepdim);
+  const out = total.div(Math.max(0, count - correction));
+  [mu, centred, squared, total].forEach((v) => v.dispose());
+  return out;
+}
+
+/** Standard deviation over `dim`, unbiased by default. */
+export function std(x: Tensor, dim?: number | number[], keepdim = false, correction = 1): Tensor {
+  const v = variance(x, dim, keepdim, correction);
+  const out = v.sqrt();
+  v.dispose();
+  return out;
+}
+
+/**
+ * `log(sum(exp(x)))` over `dim`, computed stably.
+ *
+ * @example
+ * ```ts
+ * x.logsumexp(-1);
+ * ```
+ */
+export function logsumexp(x: Tensor, dim: number | number[], keepdim = false): Tensor {
+  const axes = reductionAxes('logsumexp', x.rank, dim);
+  const shift = noGrad(() => {
+    const m = max(x, axes, true);
+    // An all -inf slice would give inf - inf; shift it by 0 instead.
+    const finite = m.abs().lt(Infinity);
+    const safe = m.where(finite, 0);
+    m.dispose();
+    finite.dispose();
+    return safe;
+  });
+  const shifted = x.sub(shift);
+  const e = shifted.exp();
+  const s = sum(e, axes, true);
+  const l = s.log();
+  const withShift = l.add(shift);
+  const out = keepdim ? withShift : withShift.reshape(reducedShape(x.shape, axes, false));
+  [shift, shifted, e, s, l].forEach((v) => v.dispose());
+  if (out !== withShift) withShift.dispose();
+  return out;
+}

@@ -1,0 +1,125 @@
+/** Helpers every op uses: output allocation, operand checks, scalars and broadcasting. */
+import type { Backend, TensorView } from '../backend/contract.js';
+import { promoteTypes, type DType } from '../dtype.js';
+import { broadcastShapes, formatShape, sizeOf, type Shape } from '../shape.js';
+import { Storage } from '../tensor/storage.js';
+import { Tensor, type TensorLike } from '../tensor/tensor.js';
+import { cast } from './cast.js';
+
+/** A fresh, uninitialised, contiguous tensor on `backend`. */
+export function empty(backend: Backend, shape: Shape, dtype: DType): Tensor {
+  for (const d of shape) {
+    if (!Number.isInteger(d) || d < 0) throw new Error(`invalid shape ${formatShape(shape)}: dims must be non-negative integers`);
+  }
+  return Tensor.fromStorage(Storage.allocate(backend, sizeOf(shape), dtype), shape, dtype);
+}
+
+/** The backend shared by `tensors`; throws if any is disposed or they live on different devices. */
+export function deviceOf(op: string, ...tensors: Tensor[]): Backend {
+  const backend = tensors[0].backend;
+  for (const t of tensors) {
+    if (t.backend !== backend) {
+      throw new Error(
+        `${op}: tensors are on different devices ('${tensors[0].device}' and '${t.device}'); ` +
+          `move one with t.to('${tensors[0].device}')`,
+      );
+    }
+  }
+  return backend;
+}
+
+export function isTensor(x: unknown): x is Tensor {
+  return x instanceof Tensor;
+}
+
+/** The dtype a plain number takes next to a tensor of `dtype` (PyTorch's scalar rules). */
+export function scalarDType(value: number | boolean, dtype: DType): DType {
+  if (typeof value === 'boolean') return dtype;
+  if (!Number.isInteger(value)) return 'float32';
+  return dtype === 'bool' ? 'int32' : dtype;
+}
+
+/** A 0-d tensor holding `value` on `backend`. */
+export function scalar(backend: Backend, value: number | boolean, dtype: DType): Tensor {
+  const t = empty(backend, [], dtype);
+  backend.fill(t.kernelView, Number(value));
+  return t;
+}
+
+/**
+ * Turn the operands of a binary op into tensors of one dtype on one device. Returns the
+ * operands and the temporaries made on the way (for the caller to dispose).
+ */
+export function binaryOperands(op: string, a: TensorLike, b: TensorLike, minimum?: DType): [Tensor, Tensor, Tensor[]] {
+  if (!isTensor(a) && !isTensor(b)) throw new TypeError(`${op}: at least one operand must be a tensor`);
+  const anchor = (isTensor(a) ? a : b) as Tensor;
+  const backend = anchor.backend;
+  const dtypeOf = (x: TensorLike): DType => (isTensor(x) ? x.dtype : scalarDType(x, anchor.dtype));
+  let dtype = promoteTypes(dtypeOf(a), dtypeOf(b));
+  if (minimum) dtype = promoteTypes(dtype, minimum);
+  const temps: Tensor[] = [];
+  const convert = (x: TensorLike): Tensor => {
+    if (!isTensor(x)) {
+      const s = scalar(backend, x, dtype);
+      temps.push(s);
+      return s;
+    }
+    if (x.dtype === dtype) return x;
+    const c = cast(x, dtype);
+    temps.push(c);
+    return c;
+  };
+  const ta = convert(a);
+  const tb = convert(b);
+  deviceOf(op, ta, tb);
+  return [ta, tb, temps];
+}
+
+/** The view of `t` broadcast to `shape` (stride 0 on broadcast dims), for a kernel. */
+export function broadcastView(t: Tensor, shape: Shape): TensorView {
+  const view = t.kernelView;
+  const lead = shape.length - t.shape.length;
+  const strides = shape.map((d, i) => {
+    if (i < lead) return 0;
+    const own = t.shape[i - lead];
+    return own === d ? t.strides[i - lead] : 0;
+  });
+  return { ...view, shape, strides };
+}
+
+/** Broadcast shape of tensors, with the op's name in the error. */
+export function broadcastAll(op: string, ...tensors: Tensor[]): number[] {
+  return tensors.reduce<number[]>((shape, t) => broadcastShapes(shape, t.shape, op), []);
+}
+
+/** Normalise a reduction's `dim` argument to sorted unique axes (all axes when undefined). */
+export function reductionAxes(op: string, rank: number, dim: number | readonly number[] | undefined): number[] {
+  if (dim === undefined) return Array.from({ length: rank }, (_, i) => i);
+  const dims = typeof dim === 'number' ? [dim] : dim;
+  const axes = dims.map((d) => {
+    const lo = rank === 0 ? -1 : -rank;
+    const hi = rank === 0 ? 0 : rank - 1;
+    if (!Number.isInteger(d) || d < lo || d > hi) {
+      throw new RangeError(`${op}: dim ${d} is out of range for a tensor of rank ${rank} (expected ${lo}..${hi})`);
+    }
+    return d < 0 ? d + Math.max(rank, 1) : d;
+  });
+  const unique = [...new Set(axes)].sort((x, y) => x - y);
+  if (unique.length !== axes.length) throw new Error(`${op}: dim ${formatShape(dims)} names a dim twice`);
+  return rank === 0 ? [] : unique;
+}
+
+/** A pair from a number or a `[h, w]` pair, with the op and option named on bad input. */
+export function pair(op: string, name: string, value: number | readonly number[] | undefined, fallback: number): [number, number] {
+  if (value === undefined) return [fallback, fallback];
+  const p = typeof value === 'number' ? [value, value] : value;
+  if (p.length !== 2 || !p.every((v) => Number.isInteger(v))) {
+    throw new Error(`${op}: ${name} must be an integer or a pair of integers, got ${JSON.stringify(value)}`);
+  }
+  return [p[0], p[1]];
+}
+
+/** A view of `x`'s storage with other geometry (no recording; callers record). */
+export function viewOf(x: Tensor, shape: Shape, strides: readonly number[], offset: number): Tensor {
+  return new Tensor(x.storage.retain(), shape, strides, offset, x.dtype);
+}

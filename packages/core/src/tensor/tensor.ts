@@ -1,0 +1,427 @@
+/**
+ * The Tensor handle: a strided view onto reference-counted storage on one backend, plus its
+ * place in the autograd graph. Every op is available as a method here and as a function in
+ * `ops/`; the methods only forward.
+ */
+import type { Backend, TensorView } from '../backend/contract.js';
+import { getBackend } from '../backend/registry.js';
+import type { AnyTypedArray, DType } from '../dtype.js';
+import { keep, trackInScope } from '../memory.js';
+import { contiguousStrides, formatShape, isContiguous, sizeOf, type Shape } from '../shape.js';
+import { AccumulateGrad, type Node } from '../autograd/node.js';
+import { backward, type BackwardOptions } from '../autograd/engine.js';
+import { countsFor, Storage } from './storage.js';
+import * as ops from '../ops/index.js';
+import type { NestedArray } from './nested.js';
+import { toNested } from './nested.js';
+
+/** A number or a tensor: ops accept plain numbers wherever a tensor operand is expected. */
+export type TensorLike = Tensor | number | boolean;
+
+interface HandleRecord {
+  storage: Storage;
+  device: string;
+}
+
+// The net under forgotten handles: when a Tensor object is collected undisposed, drop its
+// storage reference and its count.
+const forgotten = new FinalizationRegistry<HandleRecord>(({ storage, device }) => {
+  countsFor(device).tensors--;
+  storage.release();
+});
+
+const disposeSymbol: typeof Symbol.dispose = Symbol.dispose ?? Symbol.for('Symbol.dispose');
+
+export class Tensor {
+  readonly shape: readonly number[];
+  readonly strides: readonly number[];
+  readonly offset: number;
+  readonly dtype: DType;
+  private _storage: Storage | null;
+  private _requiresGrad = false;
+  private _gradFn: Node | null = null;
+  private _grad: Tensor | null = null;
+  private _accumulator: AccumulateGrad | null = null;
+  /** For internal aliases of a leaf: the leaf whose `.grad` gradients belong to. */
+  private _leaf: Tensor | null = null;
+  /** Internal handles (saved for backward) are neither counted nor tracked by `tidy`. */
+  private readonly internal: boolean;
+
+  /** @internal Use the creation functions (`tl.tensor`, `tl.zeros`, ...) instead. */
+  constructor(storage: Storage, shape: Shape, strides: readonly number[], offset: number, dtype: DType, internal = false) {
+    this._storage = storage;
+    this.shape = Object.freeze([...shape]);
+    this.strides = Object.freeze([...strides]);
+    this.offset = offset;
+    this.dtype = dtype;
+    this.internal = internal;
+    if (!internal) {
+      countsFor(storage.backend.name).tensors++;
+      forgotten.register(this, { storage, device: storage.backend.name }, this);
+      trackInScope(this);
+    }
+  }
+
+  /** @internal A fresh contiguous tensor on `backend` taking ownership of `storage`. */
+  static fromStorage(storage: Storage, shape: Shape, dtype: DType = storage.dtype): Tensor {
+    return new Tensor(storage, shape, contiguousStrides(shape), 0, dtype);
+  }
+
+  // ---- identity -------------------------------------------------------------------------
+
+  /** The backend this tensor lives on, e.g. `'cpu'`. */
+  get device(): string {
+    return this.storage.backend.name;
+  }
+  /** @internal */
+  get backend(): Backend {
+    return this.storage.backend;
+  }
+  /** @internal The storage; throws if this handle was disposed. */
+  get storage(): Storage {
+    if (!this._storage) {
+      throw new Error(
+        `tensor ${formatShape(this.shape)} ${this.dtype} was disposed and cannot be used; ` +
+          `keep it alive with tl.keep(t), or return it from tidy()`,
+      );
+    }
+    return this._storage;
+  }
+  /** Number of elements. */
+  get size(): number {
+    return sizeOf(this.shape);
+  }
+  /** Number of dims. */
+  get rank(): number {
+    return this.shape.length;
+  }
+  /** PyTorch's name for `rank`. */
+  dim(): number {
+    return this.shape.length;
+  }
+  /** Number of elements (PyTorch's `numel()`). */
+  numel(): number {
+    return this.size;
+  }
+  get isDisposed(): boolean {
+    return this._storage === null;
+  }
+  get isContiguous(): boolean {
+    return isContiguous(this.shape, this.strides);
+  }
+  /** @internal The kernel-facing view. */
+  get kernelView(): TensorView {
+    const storage = this.storage;
+    return { buffer: storage.buffer, dtype: this.dtype, shape: this.shape, strides: this.strides, offset: this.offset };
+  }
+
+  // ---- autograd -------------------------------------------------------------------------
+
+  get requiresGrad(): boolean {
+    return this._requiresGrad;
+  }
+  /** Mark a leaf as requiring grad (floating point only). */
+  set requiresGrad(value: boolean) {
+    if (value && this.dtype !== 'float32') {
+      throw new Error(`requiresGrad: only float32 tensors can require gradients, got ${this.dtype}`);
+    }
+    if (!value && this._gradFn) {
+      throw new Error('requiresGrad: cannot turn off requiresGrad on a non-leaf tensor; use detach()');
+    }
+    this._requiresGrad = value;
+  }
+  /** Set `requiresGrad` and return this tensor (PyTorch's `requires_grad_()`). */
+  requiresGrad_(value = true): this {
+    this.requiresGrad = value;
+    return this;
+  }
+  /** The recorded op that produced this tensor, or null for a leaf. */
+  get gradFn(): Node | null {
+    return this._gradFn;
+  }
+  /** A leaf: made by the user rather than by a recorded op. */
+  get isLeaf(): boolean {
+    return this._gradFn === null;
+  }
+  /** Gradient accumulated by `backward()`; survives `tidy`. Set to null to drop it. */
+  get grad(): Tensor | null {
+    return this._grad;
+  }
+  set grad(value: Tensor | null) {
+    if (value === this._grad) return;
+    this._grad?.dispose();
+    if (value) {
+      if (value.device !== this.device) {
+        throw new Error(`grad: gradient on '${value.device}' assigned to a tensor on '${this.device}'`);
+      }
+      keep(value);
+    }
+    this._grad = value;
+  }
+  /** @internal */
+  setGradFn(node: Node): void {
+    this._gradFn = node;
+    this._requiresGrad = true;
+  }
+  /** @internal The node where gradients for this leaf accumulate. */
+  accumulator(): AccumulateGrad {
+    if (this._leaf) return this._leaf.accumulator();
+    return (this._accumulator ??= new AccumulateGrad(this));
+  }
+
+  /**
+   * Compute gradients of this tensor with respect to the graph's leaves, accumulating them in
+   * their `.grad`. A one-element output needs no argument.
+   *
+   * @example
+   * ```ts
+   * const w = tl.tensor([1, 2], { requiresGrad: true });
+   * w.mul(w).sum().backward();
+   * await w.grad!.array(); // [2, 4]
+   * ```
+   */
+  backward(grad?: Tensor, options?: BackwardOptions): void {
+    backward(this, grad, options);
+  }
+
+  /** A new handle on the same values, cut from the graph. */
+  detach(): Tensor {
+    return new Tensor(this.storage.retain(), this.shape, this.strides, this.offset, this.dtype);
+  }
+
+  /** @internal Cut this handle from the graph in place (used for accumulated grads). */
+  detachInPlace(): this {
+    this._gradFn = null;
+    this._requiresGrad = false;
+    return this;
+  }
+
+  /**
+   * @internal Another handle on the same storage and graph position. Internal aliases (the
+   * default) are what recorded nodes save; they are not counted or tracked by tidy.
+   */
+  internalAlias(internal = true): Tensor {
+    const alias = new Tensor(this.storage.retain(), this.shape, this.strides, this.offset, this.dtype, internal);
+    alias._gradFn = this._gradFn;
+    alias._requiresGrad = this._requiresGrad;
+    if (this._requiresGrad && !this._gradFn) alias._leaf = this._leaf ?? this;
+    return alias;
+  }
+
+  /** @internal Ones shaped like this tensor, outside any graph (the implicit root gradient). */
+  onesLikeInternal(): Tensor {
+    return ops.onesLike(this);
+  }
+
+  /**
+   * Replace this leaf's values with `value`'s (same shape and dtype), outside any graph.
+   * This is how optimisers update parameters.
+   */
+  assign(value: Tensor): this {
+    if (this._gradFn) throw new Error('assign: only leaf tensors can be assigned; this tensor was produced by an op');
+    if (value.device !== this.device) {
+      throw new Error(`assign: value is on '${value.device}' but the tensor is on '${this.device}'`);
+    }
+    if (value.dtype !== this.dtype || value.shape.length !== this.shape.length || value.shape.some((d, i) => d !== this.shape[i])) {
+      throw new Error(
+        `assign: value ${formatShape(value.shape)} ${value.dtype} does not match tensor ${formatShape(this.shape)} ${this.dtype}`,
+      );
+    }
+    const source = value.isContiguous ? value : ops.contiguous(value);
+    const old = this.storage;
+    const fresh = source.storage.retain();
+    forgotten.unregister(this);
+    this._storage = fresh;
+    (this as { strides: readonly number[] }).strides = source.strides;
+    (this as { offset: number }).offset = source.offset;
+    if (!this.internal) forgotten.register(this, { storage: fresh, device: fresh.backend.name }, this);
+    old.release();
+    if (source !== value) source.dispose();
+    return this;
+  }
+
+  // ---- memory ---------------------------------------------------------------------------
+
+  /** Release this handle's reference to its storage. Safe to call twice. */
+  dispose(): void {
+    const storage = this._storage;
+    if (!storage) return;
+    this._storage = null;
+    if (!this.internal) {
+      forgotten.unregister(this);
+      countsFor(storage.backend.name).tensors--;
+    }
+    storage.release();
+  }
+
+  [disposeSymbol](): void {
+    this.dispose();
+  }
+
+  // ---- reading values -------------------------------------------------------------------
+
+  /** Values in row-major order, as a typed array (Float32Array, Int32Array, or Uint8Array for bool). */
+  async data(): Promise<AnyTypedArray> {
+    return this.backend.read(this.kernelView);
+  }
+  /** Values as nested arrays (booleans for bool tensors). */
+  async array(): Promise<NestedArray> {
+    return toNested(await this.data(), this.shape, this.dtype);
+  }
+  /** The value of a one-element tensor. */
+  async item(): Promise<number | boolean> {
+    this.checkItem();
+    const data = await this.data();
+    return this.dtype === 'bool' ? data[0] !== 0 : data[0];
+  }
+  /** Synchronous `data()`, on backends that can read synchronously (cpu, wasm, cuda). */
+  dataSync(): AnyTypedArray {
+    const backend = this.backend;
+    if (!backend.readSync) {
+      throw new Error(`dataSync: backend '${backend.name}' cannot read synchronously; use await t.data()`);
+    }
+    return backend.readSync(this.kernelView);
+  }
+  /** Synchronous `array()`; see `dataSync`. */
+  arraySync(): NestedArray {
+    if (!this.backend.readSync) throw new Error(`arraySync: backend '${this.device}' cannot read synchronously; use await t.array()`);
+    return toNested(this.dataSync(), this.shape, this.dtype);
+  }
+  /** Synchronous `item()`; see `dataSync`. */
+  itemSync(): number | boolean {
+    if (!this.backend.readSync) throw new Error(`itemSync: backend '${this.device}' cannot read synchronously; use await t.item()`);
+    this.checkItem();
+    const value = this.dataSync()[0];
+    return this.dtype === 'bool' ? value !== 0 : value;
+  }
+  private checkItem(): void {
+    if (this.size !== 1) {
+      throw new Error(`item: only one-element tensors can be converted to a number, got shape ${formatShape(this.shape)}`);
+    }
+  }
+
+  toString(): string {
+    const state = this.isDisposed ? ', disposed' : '';
+    return `Tensor(shape=${formatShape(this.shape)}, dtype=${this.dtype}, device=${this._storage?.backend.name ?? '?'}${state})`;
+  }
+
+  // ---- devices and dtypes ---------------------------------------------------------------
+
+  /** Copy to another backend (synchronous where the source can read synchronously). */
+  to(device: string): Tensor {
+    return ops.toDevice(this, device);
+  }
+  /** Copy to another backend, waiting for the read; works from every backend. */
+  toAsync(device: string): Promise<Tensor> {
+    return ops.toDeviceAsync(this, device);
+  }
+  /** Convert to another dtype (a copy, or this tensor's alias when already of that dtype). */
+  cast(dtype: DType): Tensor {
+    return ops.cast(this, dtype);
+  }
+  float(): Tensor {
+    return ops.cast(this, 'float32');
+  }
+  int(): Tensor {
+    return ops.cast(this, 'int32');
+  }
+  bool(): Tensor {
+    return ops.cast(this, 'bool');
+  }
+  /** A contiguous tensor with the same values (this tensor's alias when already contiguous). */
+  contiguous(): Tensor {
+    return ops.contiguous(this);
+  }
+  /** A copy with its own storage, recorded in the graph. */
+  clone(): Tensor {
+    return ops.clone(this);
+  }
+
+  // ---- elementwise ----------------------------------------------------------------------
+
+  add(other: TensorLike, alpha?: number): Tensor { return ops.add(this, other, alpha); }
+  sub(other: TensorLike, alpha?: number): Tensor { return ops.sub(this, other, alpha); }
+  mul(other: TensorLike): Tensor { return ops.mul(this, other); }
+  div(other: TensorLike): Tensor { return ops.div(this, other); }
+  pow(exponent: TensorLike): Tensor { return ops.pow(this, exponent); }
+  maximum(other: TensorLike): Tensor { return ops.maximum(this, other); }
+  minimum(other: TensorLike): Tensor { return ops.minimum(this, other); }
+  eq(other: TensorLike): Tensor { return ops.eq(this, other); }
+  ne(other: TensorLike): Tensor { return ops.ne(this, other); }
+  lt(other: TensorLike): Tensor { return ops.lt(this, other); }
+  le(other: TensorLike): Tensor { return ops.le(this, other); }
+  gt(other: TensorLike): Tensor { return ops.gt(this, other); }
+  ge(other: TensorLike): Tensor { return ops.ge(this, other); }
+  logicalAnd(other: TensorLike): Tensor { return ops.logicalAnd(this, other); }
+  logicalOr(other: TensorLike): Tensor { return ops.logicalOr(this, other); }
+  logicalNot(): Tensor { return ops.logicalNot(this); }
+  neg(): Tensor { return ops.neg(this); }
+  abs(): Tensor { return ops.abs(this); }
+  sign(): Tensor { return ops.sign(this); }
+  exp(): Tensor { return ops.exp(this); }
+  expm1(): Tensor { return ops.expm1(this); }
+  log(): Tensor { return ops.log(this); }
+  log1p(): Tensor { return ops.log1p(this); }
+  sqrt(): Tensor { return ops.sqrt(this); }
+  rsqrt(): Tensor { return ops.rsqrt(this); }
+  reciprocal(): Tensor { return ops.reciprocal(this); }
+  square(): Tensor { return ops.square(this); }
+  sin(): Tensor { return ops.sin(this); }
+  cos(): Tensor { return ops.cos(this); }
+  tanh(): Tensor { return ops.tanh(this); }
+  sigmoid(): Tensor { return ops.sigmoid(this); }
+  relu(): Tensor { return ops.relu(this); }
+  leakyRelu(negativeSlope?: number): Tensor { return ops.leakyRelu(this, negativeSlope); }
+  gelu(approximate?: 'none' | 'tanh'): Tensor { return ops.gelu(this, approximate); }
+  silu(): Tensor { return ops.silu(this); }
+  softplus(): Tensor { return ops.softplus(this); }
+  erf(): Tensor { return ops.erf(this); }
+  floor(): Tensor { return ops.floor(this); }
+  ceil(): Tensor { return ops.ceil(this); }
+  round(): Tensor { return ops.round(this); }
+  clamp(min?: number | null, max?: number | null): Tensor { return ops.clamp(this, min, max); }
+  where(condition: TensorLike, other: TensorLike): Tensor { return ops.where(condition, this, other); }
+
+  // ---- reductions -----------------------------------------------------------------------
+
+  sum(dim?: number | number[], keepdim?: boolean): Tensor { return ops.sum(this, dim, keepdim); }
+  mean(dim?: number | number[], keepdim?: boolean): Tensor { return ops.mean(this, dim, keepdim); }
+  prod(dim?: number | number[], keepdim?: boolean): Tensor { return ops.prod(this, dim, keepdim); }
+  max(dim?: number | number[], keepdim?: boolean): Tensor { return ops.max(this, dim, keepdim); }
+  min(dim?: number | number[], keepdim?: boolean): Tensor { return ops.min(this, dim, keepdim); }
+  argmax(dim?: number, keepdim?: boolean): Tensor { return ops.argmax(this, dim, keepdim); }
+  argmin(dim?: number, keepdim?: boolean): Tensor { return ops.argmin(this, dim, keepdim); }
+  var(dim?: number | number[], keepdim?: boolean, correction?: number): Tensor { return ops.variance(this, dim, keepdim, correction); }
+  std(dim?: number | number[], keepdim?: boolean, correction?: number): Tensor { return ops.std(this, dim, keepdim, correction); }
+  logsumexp(dim: number | number[], keepdim?: boolean): Tensor { return ops.logsumexp(this, dim, keepdim); }
+  softmax(dim: number): Tensor { return ops.softmax(this, dim); }
+  logSoftmax(dim: number): Tensor { return ops.logSoftmax(this, dim); }
+
+  // ---- linear algebra and networks ------------------------------------------------------
+
+  matmul(other: Tensor): Tensor { return ops.matmul(this, other); }
+
+  // ---- shape ----------------------------------------------------------------------------
+
+  reshape(shape: readonly number[]): Tensor { return ops.reshape(this, shape); }
+  view(shape: readonly number[]): Tensor { return ops.view(this, shape); }
+  transpose(dim0: number, dim1: number): Tensor { return ops.transpose(this, dim0, dim1); }
+  /** Transpose of a 2-D tensor (PyTorch's `t()`). */
+  t(): Tensor { return ops.transpose(this, 0, 1); }
+  permute(dims: readonly number[]): Tensor { return ops.permute(this, dims); }
+  squeeze(dim?: number | number[]): Tensor { return ops.squeeze(this, dim); }
+  unsqueeze(dim: number): Tensor { return ops.unsqueeze(this, dim); }
+  expand(shape: readonly number[]): Tensor { return ops.expand(this, shape); }
+  expandAs(other: Tensor): Tensor { return ops.expand(this, other.shape); }
+  flatten(startDim?: number, endDim?: number): Tensor { return ops.flatten(this, startDim, endDim); }
+  narrow(dim: number, start: number, length: number): Tensor { return ops.narrow(this, dim, start, length); }
+  select(dim: number, index: number): Tensor { return ops.select(this, dim, index); }
+  split(splitSize: number | number[], dim?: number): Tensor[] { return ops.split(this, splitSize, dim); }
+  chunk(chunks: number, dim?: number): Tensor[] { return ops.chunk(this, chunks, dim); }
+  /** NumPy-style indexing: a number selects, `[start, end, step?]` slices, null keeps a dim, `'newaxis'` inserts one. */
+  index(...indices: ops.IndexSpec[]): Tensor { return ops.index(this, ...indices); }
+  gather(dim: number, index: Tensor): Tensor { return ops.gather(this, dim, index); }
+  scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor { return ops.scatterAdd(this, dim, index, src); }
+  indexSelect(dim: number, index: Tensor): Tensor { return ops.indexSelect(this, dim, index); }
+  pad(padding: readonly number[], value?: number): Tensor { return ops.pad(this, padding, value); }
+}
