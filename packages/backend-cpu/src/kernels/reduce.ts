@@ -110,10 +110,12 @@ export function reduce(op: ReduceOp, x: TensorView, axes: readonly number[], out
     const [sxOuter, soOuter] = outer.innerStrides;
     const sx = inner.innerStrides[0];
     const start = identity(op);
+    const base = [0]; // reused so the per-output reset allocates nothing
     for (let r = 0; r < outer.rows; r++, outer.next()) {
       let ixBase = outer.offsets[0], io = outer.offsets[1];
       for (let k = 0; k < outer.rowLength; k++, ixBase += sxOuter, io += soOuter) {
-        inner.reset([ixBase]);
+        base[0] = ixBase;
+        inner.reset(base);
         let acc = start;
         for (let q = 0; q < inner.rows; q++, inner.next()) acc = fold(acc, xd, inner.offsets[0], sx, inner.rowLength);
         od[io] = acc;

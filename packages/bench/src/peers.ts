@@ -1,0 +1,62 @@
+/**
+ * Which TensorFlow.js backend each Tensile backend is compared with. Adding a Tensile
+ * backend to the comparison means adding one entry here.
+ *
+ * tfjs backends other than cpu are optional: when their package is not installed, the peer
+ * column says "unavailable" and the Tensile side still runs.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+export interface PeerSpec {
+  /** tfjs backend name passed to `tf.setBackend`. */
+  tfjsBackend: string;
+  /** npm package that registers it (a devDependency of @tensile/bench when available). */
+  packageName: string;
+  /** Whether results can be read with `dataSync()` (cpu, wasm) or need `await data()` (webgpu). */
+  syncRead: boolean;
+}
+
+export const PEERS: Readonly<Record<string, PeerSpec>> = {
+  cpu: { tfjsBackend: 'cpu', packageName: '@tensorflow/tfjs-backend-cpu', syncRead: true },
+  wasm: { tfjsBackend: 'wasm', packageName: '@tensorflow/tfjs-backend-wasm', syncRead: true },
+  webgpu: { tfjsBackend: 'webgpu', packageName: '@tensorflow/tfjs-backend-webgpu', syncRead: false },
+};
+
+export interface ReadyPeer extends PeerSpec {
+  /** "tfjs-cpu", for tables. */
+  label: string;
+}
+
+const loaded = new Map<string, Promise<ReadyPeer>>();
+
+/**
+ * Load and initialise the tfjs peer of a Tensile backend. Rejects with a short reason when
+ * there is no mapping, the package is not installed, or the backend cannot start.
+ */
+export function loadPeer(tensileBackend: string): Promise<ReadyPeer> {
+  let pending = loaded.get(tensileBackend);
+  if (!pending) {
+    pending = (async () => {
+      const spec = PEERS[tensileBackend];
+      if (!spec) throw new Error(`no tfjs peer is mapped for '${tensileBackend}' (see src/peers.ts)`);
+      try {
+        // A variable specifier keeps TypeScript from requiring optional packages at build time.
+        const specifier: string = spec.packageName;
+        await import(specifier);
+      } catch (cause) {
+        throw new Error(`${spec.packageName} is not installed (${(cause as Error).message.split('\n')[0]})`);
+      }
+      const ok = await tf.setBackend(spec.tfjsBackend);
+      if (!ok) throw new Error(`tfjs backend '${spec.tfjsBackend}' failed to initialise`);
+      await tf.ready();
+      return { ...spec, label: `tfjs-${spec.tfjsBackend}` };
+    })();
+    loaded.set(tensileBackend, pending);
+  }
+  return pending;
+}
+
+/** Make the peer's backend current (the tfjs backend is global state). */
+export async function activatePeer(peer: ReadyPeer): Promise<void> {
+  if (tf.getBackend() !== peer.tfjsBackend) await tf.setBackend(peer.tfjsBackend);
+}
