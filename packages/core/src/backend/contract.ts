@@ -21,10 +21,11 @@ import type { DType, TypedArrayFor } from '../dtype.js';
 /** The contract version this build of core speaks. Bump on any breaking change below. */
 export const CONTRACT_VERSION = 1;
 
-/** An opaque handle to device memory. Only the backend that made it looks inside. */
-export interface BufferHandle {
-  readonly __brand?: 'tensile.BufferHandle';
-}
+/**
+ * An opaque handle to device memory: any object a backend chooses (a typed array wrapper, a
+ * GPUBuffer, an integer slot in a native addon). Only the backend that made it looks inside.
+ */
+export type BufferHandle = object;
 
 /** A strided window onto a buffer. */
 export interface TensorView {
