@@ -1,0 +1,79 @@
+import { fullLike, type Tensor } from '@tensile/core';
+import { Optimizer, type OptimizerGroup, type ParamGroup, type ParamState } from './optimizer.js';
+
+/** Adagrad's hyper-parameters (PyTorch's names in camelCase). */
+export interface AdagradOptions {
+  /** Learning rate; default 1e-2. */
+  lr: number;
+  /** Learning-rate decay: step t uses `lr / (1 + (t - 1) * lrDecay)`; default 0. */
+  lrDecay: number;
+  /** L2 penalty added to the gradient; default 0. */
+  weightDecay: number;
+  /** Starting value of the sum of squared gradients; default 0. */
+  initialAccumulatorValue: number;
+  /** Added to the denominator for stability; default 1e-10. */
+  eps: number;
+  /** Maximise the objective instead of minimising it; default false. */
+  maximize: boolean;
+}
+
+/**
+ * Adagrad (Duchi et al.); PyTorch 1.13's update:
+ *
+ * ```text
+ * t += 1;  g = maximize ? -grad : grad;  g += weightDecay * p
+ * clr = lr / (1 + (t - 1) * lrDecay)
+ * sum += g * g;  p -= clr * g / (sqrt(sum) + eps)
+ * ```
+ *
+ * As in PyTorch, each parameter's state (`sum` filled with `initialAccumulatorValue`,
+ * `step` 0) is made when its group is added.
+ *
+ * @example
+ * ```ts
+ * const opt = new Adagrad(params, { lr: 0.1, lrDecay: 1e-4 });
+ * ```
+ */
+export class Adagrad extends Optimizer<AdagradOptions> {
+  constructor(params: Iterable<Tensor> | Iterable<ParamGroup<AdagradOptions>>, options: Partial<AdagradOptions> = {}) {
+    super(params, {
+      lr: options.lr ?? 1e-2,
+      lrDecay: options.lrDecay ?? 0,
+      weightDecay: options.weightDecay ?? 0,
+      initialAccumulatorValue: options.initialAccumulatorValue ?? 0,
+      eps: options.eps ?? 1e-10,
+      maximize: options.maximize ?? false,
+    });
+  }
+
+  override get name(): string {
+    return 'Adagrad';
+  }
+
+  protected validateGroup(group: OptimizerGroup<AdagradOptions>): void {
+    this.checkNumber(group, 'lr');
+    this.checkNumber(group, 'lrDecay');
+    this.checkNumber(group, 'weightDecay');
+    this.checkNumber(group, 'initialAccumulatorValue');
+    this.checkNumber(group, 'eps');
+    this.checkBoolean(group, 'maximize');
+  }
+
+  protected override initParamState(p: Tensor, state: ParamState, group: OptimizerGroup<AdagradOptions>): void {
+    state.step = 0;
+    this.setState(state, 'sum', fullLike(p, group.initialAccumulatorValue));
+  }
+
+  protected updateParam(p: Tensor, grad: Tensor, state: ParamState, group: OptimizerGroup<AdagradOptions>): void {
+    const { lr, lrDecay, weightDecay, eps, maximize } = group;
+    const step = ((state.step as number | undefined) ?? 0) + 1;
+    state.step = step;
+    let g = maximize ? grad.neg() : grad;
+    if (weightDecay !== 0) g = g.add(p, weightDecay);
+    const clr = lr / (1 + (step - 1) * lrDecay);
+    const sum = this.stateTensor(state, 'sum', p, group.initialAccumulatorValue).add(g.mul(g));
+    this.setState(state, 'sum', sum);
+    const std = sum.sqrt().add(eps);
+    p.assign(p.add(g.mul(-clr).div(std)));
+  }
+}

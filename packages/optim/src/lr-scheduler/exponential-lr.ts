@@ -1,0 +1,34 @@
+import type { Optimizer } from '../optimizer.js';
+import { LRScheduler, checkOption } from './lr-scheduler.js';
+
+export interface ExponentialLROptions {
+  /** Multiplicative factor per epoch. */
+  gamma: number;
+  /** Index of the last epoch when resuming; default -1. */
+  lastEpoch?: number;
+}
+
+/**
+ * Multiply each group's learning rate by `gamma` every epoch.
+ *
+ * @example
+ * ```ts
+ * const scheduler = new ExponentialLR(opt, { gamma: 0.95 });
+ * ```
+ */
+export class ExponentialLR extends LRScheduler {
+  gamma: number;
+
+  constructor(optimizer: Optimizer<any>, options: ExponentialLROptions) {
+    super(optimizer, options?.lastEpoch ?? -1);
+    const { gamma } = options;
+    checkOption(typeof gamma === 'number' && Number.isFinite(gamma), 'ExponentialLR', 'gamma', gamma, 'a number');
+    this.gamma = gamma;
+    this.initialStep();
+  }
+
+  protected getLr(): number[] {
+    if (this.lastEpoch === 0) return this.groups.map((g) => g.lr);
+    return this.groups.map((g) => g.lr * this.gamma);
+  }
+}

@@ -1,0 +1,39 @@
+import type { Optimizer } from '../optimizer.js';
+import { LRScheduler, checkOption } from './lr-scheduler.js';
+
+export interface StepLROptions {
+  /** Decay every `stepSize` epochs. */
+  stepSize: number;
+  /** Multiplicative factor; default 0.1. */
+  gamma?: number;
+  /** Index of the last epoch when resuming; default -1. */
+  lastEpoch?: number;
+}
+
+/**
+ * Multiply each group's learning rate by `gamma` every `stepSize` epochs.
+ *
+ * @example
+ * ```ts
+ * const scheduler = new StepLR(opt, { stepSize: 30, gamma: 0.1 }); // 0.05 for epochs 0-29, 0.005 for 30-59, ...
+ * ```
+ */
+export class StepLR extends LRScheduler {
+  stepSize: number;
+  gamma: number;
+
+  constructor(optimizer: Optimizer<any>, options: StepLROptions) {
+    super(optimizer, options?.lastEpoch ?? -1);
+    const { stepSize, gamma = 0.1 } = options;
+    checkOption(Number.isInteger(stepSize) && stepSize > 0, 'StepLR', 'stepSize', stepSize, 'a positive integer');
+    checkOption(typeof gamma === 'number' && Number.isFinite(gamma), 'StepLR', 'gamma', gamma, 'a number');
+    this.stepSize = stepSize;
+    this.gamma = gamma;
+    this.initialStep();
+  }
+
+  protected getLr(): number[] {
+    if (this.lastEpoch === 0 || this.lastEpoch % this.stepSize !== 0) return this.groups.map((g) => g.lr);
+    return this.groups.map((g) => g.lr * this.gamma);
+  }
+}

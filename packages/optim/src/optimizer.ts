@@ -1,0 +1,339 @@
+/**
+ * The `Optimizer` base class: parameter groups, per-parameter state, `step()`, `zeroGrad()`,
+ * and PyTorch-layout state dicts.
+ *
+ * Memory model: every update runs under `noGrad` inside its own `tidy`, writes the parameter
+ * with `p.assign(...)`, and replaces (never mutates) state tensors: the new state tensor is
+ * `keep`-ed and the old one disposed, so a training loop's `tl.memory()` stays flat.
+ */
+import { Tensor, enableGrad, formatShape, fullLike, keep, noGrad, tidy, zerosLike } from '@tensile/core';
+
+const disposeSymbol: typeof Symbol.dispose = Symbol.dispose ?? (Symbol.for('Symbol.dispose') as typeof Symbol.dispose);
+
+/** A value in one parameter's optimiser state: tensors (moments, buffers) and scalars (step). */
+export type StateValue = Tensor | number | boolean;
+
+/** One parameter's optimiser state, e.g. `{ step: 3, expAvg: Tensor, expAvgSq: Tensor }`. */
+export type ParamState = Record<string, StateValue>;
+
+/** Hyper-parameters every optimiser has. */
+export interface BaseOptions {
+  lr: number;
+}
+
+/** A parameter group as passed in: its tensors plus any hyper-parameters overriding the defaults. */
+export type ParamGroup<O extends BaseOptions = BaseOptions> = { params: Tensor[] } & Partial<O> & Record<string, unknown>;
+
+/**
+ * A parameter group as the optimiser holds it: every hyper-parameter filled in. Schedulers
+ * change values here (`lr`, `momentum`, `betas`) and add their own keys (`initialLr`, ...).
+ */
+export type OptimizerGroup<O extends BaseOptions = BaseOptions> = O & { params: Tensor[]; [key: string]: unknown };
+
+/** A group in a state dict: hyper-parameters plus the indices of its parameters. */
+export type PackedGroup = Record<string, unknown> & { params: number[] };
+
+/**
+ * PyTorch's `state_dict()` layout: `state` keyed by parameter index (counting through the
+ * groups in order), `param_groups` with the hyper-parameters and those indices.
+ */
+export interface OptimizerStateDict {
+  state: Record<number, ParamState>;
+  param_groups: PackedGroup[];
+}
+
+function copyValue(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(copyValue);
+  if (value !== null && typeof value === 'object' && !(value instanceof Tensor)) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, copyValue(v)]));
+  }
+  return value;
+}
+
+function formatValue(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(formatValue).join(', ')}]`;
+  return typeof value === 'string' ? `'${value}'` : String(value);
+}
+
+/**
+ * Base class of every optimiser. A subclass gives its defaults, validates a group's
+ * hyper-parameters in `validateGroup`, and updates one parameter in `updateParam` (called
+ * under `noGrad` inside a `tidy`, only for parameters that have a gradient).
+ *
+ * @example
+ * ```ts
+ * const opt = new SGD(model.parameters(), { lr: 0.1, momentum: 0.9 });
+ * opt.zeroGrad();
+ * loss.backward();
+ * opt.step();
+ * ```
+ */
+export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
+  /** The hyper-parameters a group gets unless it names its own. */
+  readonly defaults: O;
+  /** The parameter groups, each with its own hyper-parameters. */
+  readonly paramGroups: OptimizerGroup<O>[] = [];
+  /** Per-parameter state (moments, momentum buffers, step counts). */
+  readonly state = new Map<Tensor, ParamState>();
+
+  constructor(params: Iterable<Tensor> | Iterable<ParamGroup<O>>, defaults: O) {
+    this.defaults = copyValue(defaults) as O;
+    const list = [...(params as Iterable<Tensor | ParamGroup<O>>)];
+    if (list.length === 0) throw new Error(`${this.name}: got an empty parameter list`);
+    if (list.every((p) => p instanceof Tensor)) {
+      this.addParamGroup({ params: list as Tensor[] } as ParamGroup<O>);
+    } else if (list.every((g) => !(g instanceof Tensor) && typeof g === 'object' && g !== null)) {
+      for (const group of list as ParamGroup<O>[]) this.addParamGroup(group);
+    } else {
+      throw new Error(`${this.name}: params must be a list of tensors or a list of parameter groups, not a mixture`);
+    }
+  }
+
+  /** The optimiser's name, used in error messages. */
+  get name(): string {
+    return this.constructor.name;
+  }
+
+  /** Check one group's (filled-in) hyper-parameters; throw naming the optimiser and the option. */
+  protected abstract validateGroup(group: OptimizerGroup<O>): void;
+
+  /** Update one parameter from its gradient. Runs under `noGrad` inside a `tidy`. */
+  protected abstract updateParam(param: Tensor, grad: Tensor, state: ParamState, group: OptimizerGroup<O>): void;
+
+  /** Called for every parameter of a new group; optimisers with eager state (Adagrad) fill it here. */
+  protected initParamState(_param: Tensor, _state: ParamState, _group: OptimizerGroup<O>): void {}
+
+  /** Throw `${name}: invalid ${option} ${value}; expected ${expected}` unless `ok`. */
+  protected check(ok: boolean, option: string, value: unknown, expected: string): void {
+    if (!ok) throw new Error(`${this.name}: invalid ${option} ${formatValue(value)}; expected ${expected}`);
+  }
+
+  /** Check that `group[option]` is a finite number at least `min`. */
+  protected checkNumber(group: Record<string, unknown>, option: string, min = 0): void {
+    const value = group[option];
+    this.check(typeof value === 'number' && Number.isFinite(value) && value >= min, option, value, `a number >= ${min}`);
+  }
+
+  /** Check that `group[option]` is a boolean. */
+  protected checkBoolean(group: Record<string, unknown>, option: string): void {
+    this.check(typeof group[option] === 'boolean', option, group[option], 'true or false');
+  }
+
+  /**
+   * Add a group of parameters, with hyper-parameters that override the defaults. Useful for
+   * fine-tuning: unfreeze layers and add them as training goes on.
+   */
+  addParamGroup(group: ParamGroup<O>): void {
+    if (group === null || typeof group !== 'object' || !('params' in group)) {
+      throw new Error(`${this.name}: a parameter group must be an object with a 'params' list`);
+    }
+    const params = group.params instanceof Tensor ? [group.params] : [...(group.params as Iterable<Tensor>)];
+    const seen = new Set<Tensor>();
+    params.forEach((p, i) => {
+      if (!(p instanceof Tensor)) throw new Error(`${this.name}: params[${i}] is not a Tensor`);
+      if (p.isDisposed) throw new Error(`${this.name}: params[${i}] was disposed`);
+      if (!p.isLeaf) throw new Error(`${this.name}: params[${i}] is not a leaf tensor (made by an op); optimise leaves`);
+      if (p.dtype !== 'float32' && (p.dtype as string) !== 'float16') {
+        throw new Error(`${this.name}: params[${i}] is ${p.dtype}; only floating-point tensors can be optimised`);
+      }
+      if (seen.has(p)) throw new Error(`${this.name}: params[${i}] appears twice in the same parameter group`);
+      seen.add(p);
+    });
+    for (const other of this.paramGroups) {
+      if (other.params.some((p) => seen.has(p))) {
+        throw new Error(`${this.name}: some parameters appear in more than one parameter group`);
+      }
+    }
+    const filled: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(group)) if (key !== 'params') filled[key] = copyValue(value);
+    for (const [key, value] of Object.entries(this.defaults)) if (filled[key] === undefined) filled[key] = copyValue(value);
+    filled.params = params;
+    const full = filled as OptimizerGroup<O>;
+    this.validateGroup(full);
+    this.paramGroups.push(full);
+    for (const p of params) {
+      const state: ParamState = {};
+      noGrad(() => this.initParamState(p, state, full));
+      if (Object.keys(state).length > 0) this.state.set(p, state);
+    }
+  }
+
+  /** Drop every parameter's gradient (`p.grad = null`); with `setToNone = false`, fill them with zeros. */
+  zeroGrad(setToNone = true): void {
+    for (const group of this.paramGroups) {
+      for (const p of group.params) {
+        const grad = p.grad;
+        if (grad === null) continue;
+        if (setToNone) p.grad = null;
+        else noGrad(() => tidy(() => void grad.assign(zerosLike(grad))));
+      }
+    }
+  }
+
+  /**
+   * Update every parameter that has a gradient. A `closure` (which recomputes the loss and
+   * calls `backward()`) runs first, with gradients on; its result is returned.
+   */
+  step<T = void>(closure?: () => T): T | undefined {
+    const loss = closure ? enableGrad(closure) : undefined;
+    noGrad(() => {
+      for (const group of this.paramGroups) {
+        for (const p of group.params) {
+          const grad = p.grad;
+          if (grad === null) continue;
+          let state = this.state.get(p);
+          if (!state) {
+            state = {};
+            this.state.set(p, state);
+          }
+          const s = state;
+          tidy(() => {
+            this.updateParam(p, grad, s, group);
+          });
+        }
+      }
+    });
+    return loss;
+  }
+
+  /**
+   * Store `value` as `state[key]`: keep it past the enclosing `tidy` and dispose the tensor it
+   * replaces. Never pass a tensor that something else owns (such as `p.grad`); clone it.
+   */
+  protected setState(state: ParamState, key: string, value: Tensor): Tensor {
+    const old = state[key];
+    if (old === value) return value;
+    keep(value);
+    state[key] = value;
+    if (old instanceof Tensor) old.dispose();
+    return value;
+  }
+
+  /** `state[key]` as a tensor, or zeros shaped like `param` (freed by the enclosing tidy) if absent. */
+  protected stateTensor(state: ParamState, key: string, param: Tensor, fill = 0): Tensor {
+    const value = state[key];
+    if (value instanceof Tensor) return value;
+    return fullLike(param, fill);
+  }
+
+  /**
+   * The optimiser's state in PyTorch's layout. Tensors in `state` are fresh copies that the
+   * caller owns: dispose them (or call this inside `tl.tidy` and return what you keep).
+   *
+   * @example
+   * ```ts
+   * const saved = opt.stateDict();
+   * other.loadStateDict(saved);
+   * ```
+   */
+  stateDict(): OptimizerStateDict {
+    const index = new Map<Tensor, number>();
+    let next = 0;
+    const param_groups = this.paramGroups.map((group) => {
+      const packed: Record<string, unknown> = {};
+      for (const [key, value] of Object.entries(group)) if (key !== 'params') packed[key] = copyValue(value);
+      packed.params = group.params.map((p) => {
+        if (!index.has(p)) index.set(p, next++);
+        return index.get(p)!;
+      });
+      return packed as PackedGroup;
+    });
+    const state: Record<number, ParamState> = {};
+    noGrad(() => {
+      for (const [p, s] of this.state) {
+        const i = index.get(p);
+        if (i === undefined) continue;
+        const packed: ParamState = {};
+        for (const [key, value] of Object.entries(s)) packed[key] = value instanceof Tensor ? value.clone() : value;
+        state[i] = packed;
+      }
+    });
+    return { state, param_groups };
+  }
+
+  /**
+   * Load a state dict made by `stateDict()` (of an optimiser over parameters of the same
+   * shapes, in the same group layout). Tensors are copied; the dict stays the caller's.
+   */
+  loadStateDict(stateDict: OptimizerStateDict): void {
+    const saved = stateDict?.param_groups;
+    if (!saved || typeof stateDict.state !== 'object') {
+      throw new Error(`${this.name}.loadStateDict: expected an object with 'state' and 'param_groups'`);
+    }
+    if (saved.length !== this.paramGroups.length) {
+      throw new Error(
+        `${this.name}.loadStateDict: the state dict has ${saved.length} parameter groups, the optimiser ${this.paramGroups.length}`,
+      );
+    }
+    const byIndex = new Map<number, Tensor>();
+    saved.forEach((group, g) => {
+      const params = this.paramGroups[g].params;
+      if (!Array.isArray(group.params) || group.params.length !== params.length) {
+        throw new Error(
+          `${this.name}.loadStateDict: parameter group ${g} has ${group.params?.length ?? 0} parameters in the state dict, ` +
+            `${params.length} in the optimiser`,
+        );
+      }
+      group.params.forEach((index, i) => byIndex.set(index, params[i]));
+    });
+    // Validate everything before changing anything.
+    const incoming = new Map<Tensor, ParamState>();
+    for (const [key, value] of Object.entries(stateDict.state)) {
+      const p = byIndex.get(Number(key));
+      if (!p) continue;
+      for (const [name, v] of Object.entries(value)) {
+        if (v instanceof Tensor) {
+          if (v.isDisposed) throw new Error(`${this.name}.loadStateDict: state[${key}].${name} was disposed`);
+          if (v.shape.length !== p.shape.length || v.shape.some((d, i) => d !== p.shape[i])) {
+            throw new Error(
+              `${this.name}.loadStateDict: state[${key}].${name} is ${formatShape(v.shape)} but its parameter is ${formatShape(p.shape)}`,
+            );
+          }
+        } else if (typeof v !== 'number' && typeof v !== 'boolean') {
+          throw new Error(`${this.name}.loadStateDict: state[${key}].${name} must be a tensor, a number or a boolean`);
+        }
+      }
+      incoming.set(p, value);
+    }
+    const groups = saved.map((group, g) => {
+      const merged: Record<string, unknown> = { ...this.paramGroups[g] };
+      for (const [key, value] of Object.entries(group)) if (key !== 'params') merged[key] = copyValue(value);
+      merged.params = this.paramGroups[g].params;
+      this.validateGroup(merged as OptimizerGroup<O>);
+      return merged as OptimizerGroup<O>;
+    });
+
+    this.disposeState();
+    noGrad(() => {
+      for (const [p, value] of incoming) {
+        const state: ParamState = {};
+        for (const [name, v] of Object.entries(value)) {
+          state[name] = v instanceof Tensor ? keep(v.device === p.device ? v.clone() : v.to(p.device)) : v;
+        }
+        this.state.set(p, state);
+      }
+    });
+    groups.forEach((group, g) => {
+      const target = this.paramGroups[g] as Record<string, unknown>;
+      for (const key of Object.keys(target)) if (!(key in group)) delete target[key];
+      Object.assign(target, group);
+    });
+  }
+
+  /** Free every state tensor (the optimiser starts afresh on its next step). */
+  disposeState(): void {
+    for (const state of this.state.values()) {
+      for (const value of Object.values(state)) if (value instanceof Tensor) value.dispose();
+    }
+    this.state.clear();
+  }
+
+  /** Free the optimiser's state tensors. The parameters are the caller's and stay alive. */
+  dispose(): void {
+    this.disposeState();
+  }
+
+  [disposeSymbol](): void {
+    this.dispose();
+  }
+}

@@ -1,0 +1,90 @@
+import type { Tensor } from '@tensile/core';
+import { Optimizer, type OptimizerGroup, type ParamGroup, type ParamState } from './optimizer.js';
+
+/** RMSprop's hyper-parameters (PyTorch's names in camelCase). */
+export interface RMSpropOptions {
+  /** Learning rate; default 1e-2. */
+  lr: number;
+  /** Smoothing constant of the squared-gradient average; default 0.99. */
+  alpha: number;
+  /** Added to the denominator for stability; default 1e-8. */
+  eps: number;
+  /** L2 penalty added to the gradient; default 0. */
+  weightDecay: number;
+  /** Momentum factor; default 0. */
+  momentum: number;
+  /** Normalise by an estimate of the gradient's variance; default false. */
+  centered: boolean;
+  /** Maximise the objective instead of minimising it; default false. */
+  maximize: boolean;
+}
+
+/**
+ * RMSprop (Hinton), optionally centred and with momentum; PyTorch 1.13's update:
+ *
+ * ```text
+ * g = maximize ? -grad : grad;  g += weightDecay * p
+ * v = alpha * v + (1 - alpha) * g * g
+ * centered: gAvg = alpha * gAvg + (1 - alpha) * g;  avg = sqrt(v - gAvg * gAvg) + eps
+ * otherwise: avg = sqrt(v) + eps
+ * momentum > 0: buf = momentum * buf + g / avg;  p -= lr * buf
+ * otherwise: p -= lr * g / avg
+ * ```
+ *
+ * @example
+ * ```ts
+ * const opt = new RMSprop(params, { lr: 0.01, centered: true });
+ * ```
+ */
+export class RMSprop extends Optimizer<RMSpropOptions> {
+  constructor(params: Iterable<Tensor> | Iterable<ParamGroup<RMSpropOptions>>, options: Partial<RMSpropOptions> = {}) {
+    super(params, {
+      lr: options.lr ?? 1e-2,
+      alpha: options.alpha ?? 0.99,
+      eps: options.eps ?? 1e-8,
+      weightDecay: options.weightDecay ?? 0,
+      momentum: options.momentum ?? 0,
+      centered: options.centered ?? false,
+      maximize: options.maximize ?? false,
+    });
+  }
+
+  override get name(): string {
+    return 'RMSprop';
+  }
+
+  protected validateGroup(group: OptimizerGroup<RMSpropOptions>): void {
+    this.checkNumber(group, 'lr');
+    this.checkNumber(group, 'alpha');
+    this.checkNumber(group, 'eps');
+    this.checkNumber(group, 'weightDecay');
+    this.checkNumber(group, 'momentum');
+    this.checkBoolean(group, 'centered');
+    this.checkBoolean(group, 'maximize');
+  }
+
+  protected updateParam(p: Tensor, grad: Tensor, state: ParamState, group: OptimizerGroup<RMSpropOptions>): void {
+    const { lr, alpha, eps, weightDecay, momentum, centered, maximize } = group;
+    state.step = ((state.step as number | undefined) ?? 0) + 1;
+    let g = maximize ? grad.neg() : grad;
+    if (weightDecay !== 0) g = g.add(p, weightDecay);
+    const squareAvg = this.stateTensor(state, 'squareAvg', p).mul(alpha).add(g.mul(1 - alpha).mul(g));
+    this.setState(state, 'squareAvg', squareAvg);
+    let avg: Tensor;
+    if (centered) {
+      const gradAvg = this.stateTensor(state, 'gradAvg', p).mul(alpha).add(g, 1 - alpha);
+      this.setState(state, 'gradAvg', gradAvg);
+      avg = squareAvg.add(gradAvg.neg().mul(gradAvg)).sqrt();
+    } else {
+      avg = squareAvg.sqrt();
+    }
+    avg = avg.add(eps);
+    if (momentum > 0) {
+      const buf = this.stateTensor(state, 'momentumBuffer', p).mul(momentum).add(g.div(avg));
+      this.setState(state, 'momentumBuffer', buf);
+      p.assign(p.add(buf, -lr));
+    } else {
+      p.assign(p.add(g.mul(-lr).div(avg)));
+    }
+  }
+}
