@@ -34,8 +34,14 @@ export function recordOp(
     return node;
   });
   if (!any) return out;
-  const node = new Node(name, next, save.map((t) => t.internalAlias()), backward);
+  const saved = save.map((t) => t.internalAlias());
+  const node = new Node(name, next, saved, backward);
   out.setGradFn(node);
+  // A saved output was aliased before it had a gradFn: point it at this node, so a backward
+  // that reads the output (exp, tanh, div, softmax, ...) is differentiable under createGraph.
+  save.forEach((t, i) => {
+    if (t === out) saved[i].setGradFn(node);
+  });
   return out;
 }
 

@@ -83,11 +83,13 @@ export function full(shape: Shape, value: number | boolean, options: TensorOptio
 
 /** Zeros of `shape`. @example `tl.zeros([2, 3])` */
 export function zeros(shape: Shape, options: TensorOptions = {}): Tensor {
+  checkShape('zeros', shape);
   return full(shape, 0, options);
 }
 
 /** Ones of `shape`. @example `tl.ones([2, 3], { dtype: 'int32' })` */
 export function ones(shape: Shape, options: TensorOptions = {}): Tensor {
+  checkShape('ones', shape);
   return full(shape, 1, options);
 }
 
@@ -154,7 +156,9 @@ export function linspace(start: number, end: number, steps: number, options: Ten
   const step = steps > 1 ? (end - start) / (steps - 1) : 0;
   // Fill from both ends, as PyTorch does, so the last value is exactly `end`.
   const half = Math.floor(steps / 2);
-  const values = Array.from({ length: steps }, (_, i) => (i < half ? start + i * step : end - (steps - 1 - i) * step));
+  const values = Array.from({ length: steps }, (_, i) =>
+    steps === 1 ? start : i < half ? start + i * step : end - (steps - 1 - i) * step,
+  );
   return fromHost('linspace', [steps], values, options, 'float32');
 }
 

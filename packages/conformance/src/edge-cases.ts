@@ -1,0 +1,256 @@
+/**
+ * Shapes and dtypes at the edges: 0-d tensors, empty (size-0) tensors, broadcasting,
+ * non-contiguous views fed to every kernel family, and the dtype rules.
+ */
+import * as tl from '@tensile/core';
+import { describe, expect } from 'vitest';
+import { distinct, expectSame, expectValues, randoms } from './compare.js';
+import type { Suite } from './context.js';
+import { EXACT, LAYOUT, TOLERANCES } from './tolerances.js';
+
+const E = TOLERANCES.elementwise;
+
+/** Run `fn` in a tidy scope with the device's tensor factory; returned tensors are read and freed by the caller. */
+function scope<T>(fn: () => T): T {
+  return tl.tidy(fn);
+}
+
+export function edgeTests(suite: Suite): void {
+  const device = suite.device;
+  const t = (data: tl.TensorData, opts: tl.TensorOptions = {}) => tl.tensor(data, { device, ...opts });
+  const r = (shape: number[], seed: number, lo = -1, hi = 1) =>
+    t(randoms(shape.reduce((a, b) => a * b, 1), seed, lo, hi)).reshape(shape);
+  /** int32 indices of `shape`, in [0, bound), scrambled. */
+  const indices = (shape: readonly number[], bound: number) =>
+    t(Int32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => (i * 7 + 3) % bound)).reshape([...shape]);
+  const test = (name: string, fn: () => Promise<void>) =>
+    suite.test('edge', name, async () => {
+      const before = tl.memory().numTensors;
+      await fn();
+      // Every edge test cleans up after itself (tidy), so nothing it made stays alive.
+      expect(tl.memory().numTensors).toBe(before);
+    });
+
+  describe('edge cases: 0-d tensors', () => {
+    test('0-d elementwise, broadcast against 1-D, and item()', async () => {
+      const [a, b, c] = scope(() => {
+        const x = t(2.5);
+        const y = t(-1.5);
+        return [x.mul(y).exp(), x.add(t([1, 2, 3])), x.neg()];
+      });
+      await expectValues(a, [], [Math.exp(-3.75)], E);
+      await expectValues(b, [3], [3.5, 4.5, 5.5], E);
+      expect(await c.item()).toBe(-2.5);
+      [a, b, c].forEach((v) => v.dispose());
+    });
+    test('0-d reductions, reshape and unsqueeze', async () => {
+      const outs = scope(() => {
+        const x = t(4);
+        return [x.sum(), x.mean(), x.max(), x.sum(0), x.reshape([1, 1]), x.unsqueeze(0), x.argmax(), x.softmax(0)];
+      });
+      const shapes = outs.map((o) => [...o.shape]);
+      expect(shapes).toEqual([[], [], [], [], [1, 1], [1], [], []]);
+      expect(await outs[0].item()).toBe(4);
+      expect(await outs[2].item()).toBe(4);
+      expect(await outs[6].item()).toBe(0);
+      expect(await outs[7].item()).toBe(1);
+      outs.forEach((o) => o.dispose());
+    });
+    test('0-d gradients', async () => {
+      const x = t(3, { requiresGrad: true });
+      scope(() => x.mul(x).mul(x).backward());
+      expect(await x.grad!.item()).toBeCloseTo(27, 4);
+      x.grad = null;
+      x.dispose();
+    });
+  });
+
+  describe('edge cases: empty tensors', () => {
+    test('elementwise and broadcasting keep the empty shape', async () => {
+      const outs = scope(() => {
+        const x = tl.zeros([0, 3], { device });
+        return [x.exp(), x.add(t([1, 2, 3])), x.gt(0), x.mul(2).relu(), tl.where(x.gt(0), x, 1)];
+      });
+      for (const o of outs) {
+        expect([...o.shape]).toEqual([0, 3]);
+        expect((await o.data()).length).toBe(0);
+      }
+      expect(outs[2].dtype).toBe('bool');
+      outs.forEach((o) => o.dispose());
+    });
+    test('reductions over empty dims give identities', async () => {
+      const [s0, sAll, p, m, lse] = scope(() => {
+        const x = tl.zeros([0, 3], { device });
+        return [x.sum(0), x.sum(), x.prod(0), x.mean(0), x.sum(1)];
+      });
+      await expectValues(s0, [3], [0, 0, 0], EXACT);
+      await expectValues(sAll, [], [0], EXACT);
+      await expectValues(p, [3], [1, 1, 1], EXACT);
+      const mean = Array.from(await m.data());
+      expect(mean.length).toBe(3);
+      expect(mean.every(Number.isNaN)).toBe(true);
+      expect([...lse.shape]).toEqual([0]);
+      [s0, sAll, p, m, lse].forEach((v) => v.dispose());
+    });
+    test('cat, reshape and matmul with empty pieces', async () => {
+      const [c, rs, mm, st] = scope(() => {
+        const a = t([[1, 2, 3]]);
+        const e = tl.zeros([0, 3], { device });
+        return [tl.cat([e, a, e], 0), e.reshape([3, 0]), tl.matmul(tl.ones([2, 0], { device }), tl.ones([0, 3], { device })), tl.stack([e, e], 0)];
+      });
+      await expectValues(c, [1, 3], [1, 2, 3], EXACT);
+      expect([...rs.shape]).toEqual([3, 0]);
+      await expectValues(mm, [2, 3], [0, 0, 0, 0, 0, 0], EXACT);
+      expect([...st.shape]).toEqual([2, 0, 3]);
+      [c, rs, mm, st].forEach((v) => v.dispose());
+    });
+    test('backward through an empty tensor', async () => {
+      const x = tl.zeros([0, 2], { device, requiresGrad: true });
+      scope(() => x.exp().sum().backward());
+      expect([...x.grad!.shape]).toEqual([0, 2]);
+      x.grad = null;
+      x.dispose();
+    });
+  });
+
+  describe('edge cases: broadcasting', () => {
+    test('[2,1,3] + [4,1] gives [2,4,3] with every pairing', async () => {
+      const av = randoms(6, 1);
+      const bv = randoms(4, 2);
+      const out = scope(() => t(av).reshape([2, 1, 3]).add(t(bv).reshape([4, 1])));
+      const expected: number[] = [];
+      for (let i = 0; i < 2; i++) for (let j = 0; j < 4; j++) for (let k = 0; k < 3; k++) expected.push(Math.fround(av[i * 3 + k] + bv[j]));
+      await expectValues(out, [2, 4, 3], expected, EXACT);
+      out.dispose();
+    });
+    test('broadcast gradients sum back to each operand shape', async () => {
+      const a = t([[1], [2]], { requiresGrad: true });
+      const b = t([10, 20, 30], { requiresGrad: true });
+      scope(() => a.mul(b).sum().backward());
+      await expectValues(a.grad!, [2, 1], [60, 60], E);
+      await expectValues(b.grad!, [3], [3, 3, 3], E);
+      for (const x of [a, b]) {
+        x.grad = null;
+        x.dispose();
+      }
+    });
+  });
+
+  describe('edge cases: non-contiguous inputs give the same result as contiguous', () => {
+    /** Views of a [3, 4, 5] tensor, each paired with a contiguous copy. */
+    const views: [string, (x: tl.Tensor) => tl.Tensor][] = [
+      ['transpose', (x) => x.transpose(0, 2)],
+      ['permute', (x) => x.permute([1, 2, 0])],
+      ['strided slice', (x) => x.index([0, undefined, 2], null, [1, 5, 2])],
+      ['narrow offset', (x) => x.narrow(1, 1, 2)],
+      ['expand', (x) => x.narrow(0, 0, 1).expand([4, 4, 5])],
+    ];
+    const families: [string, (v: tl.Tensor) => tl.Tensor][] = [
+      ['unary', (v) => v.exp()],
+      ['binary', (v) => v.mul(v).sub(v.narrow(-1, 0, 1))],
+      ['cast', (v) => v.mul(10).cast('int32')],
+      ['compare', (v) => v.gt(0)],
+      ['where', (v) => tl.where(v.gt(0), v, v.neg())],
+      ['reduce sum', (v) => v.sum([0, 2])],
+      ['reduce prod', (v) => v.prod(1)],
+      ['reduce max', (v) => v.max(-1)],
+      ['argmax', (v) => v.argmax(1)],
+      ['softmax', (v) => v.softmax(-1)],
+      ['logSoftmax', (v) => v.logSoftmax(0)],
+      ['matmul', (v) => v.matmul(v.transpose(-1, -2))],
+      ['contiguous copy', (v) => v.contiguous()],
+      ['pad', (v) => v.pad([1, 1, 0, 2])],
+      ['cat', (v) => tl.cat([v, v.neg()], 1)],
+      ['gather', (v) => v.gather(-1, indices(v.shape, v.shape[2]))],
+      ['indexSelect', (v) => v.indexSelect(1, t(new Int32Array([1, 0, 1])))],
+      ['scatterAdd', (v) => tl.zeros(v.shape, { device }).scatterAdd(0, indices(v.shape, v.shape[0]), v)],
+      ['conv2d', (v) => tl.conv2d(v.unsqueeze(0), tl.ones([2, v.shape[0], 2, 2], { device }).mul(0.5), null, { padding: 1 })],
+      ['maxPool2d', (v) => tl.maxPool2d(v.unsqueeze(0), { kernelSize: 2, stride: 1 })],
+      ['avgPool2d', (v) => tl.avgPool2d(v.unsqueeze(0), { kernelSize: 2, stride: 1, padding: 1 })],
+    ];
+    /** Sums may run in another order on another layout. */
+    const summing = new Set(['reduce sum', 'reduce prod', 'softmax', 'logSoftmax', 'matmul', 'scatterAdd', 'conv2d', 'avgPool2d']);
+    for (const [family, op] of families) {
+      test(`${family} on transposed, permuted, sliced, narrowed and expanded views`, async () => {
+        const pairs = scope(() => {
+          const base = t(distinct(60, 7, 0.05)).reshape([3, 4, 5]);
+          return views.map(([, view]) => {
+            const v = view(base);
+            expect(v.isContiguous && v.offset === 0 && !v.strides.includes(0)).toBe(false);
+            return [op(v), op(v.contiguous())] as const;
+          });
+        });
+        for (const [i, [strided, dense]] of pairs.entries()) {
+          await expectSame(strided, dense, summing.has(family) ? LAYOUT : EXACT, `${views[i][0]} view`);
+          strided.dispose();
+          dense.dispose();
+        }
+      });
+    }
+  });
+
+  describe('edge cases: dtype rules', () => {
+    test('int32 + float32 promotes to float32; int32 + int promotes nothing', async () => {
+      const [a, b, c, d] = scope(() => {
+        const i = t(new Int32Array([1, 2, 3]));
+        return [i.add(t([0.5, 0.5, 0.5])), i.add(2), i.add(0.5), i.mul(i)];
+      });
+      expect([a.dtype, b.dtype, c.dtype, d.dtype]).toEqual(['float32', 'int32', 'float32', 'int32']);
+      await expectValues(a, [3], [1.5, 2.5, 3.5], EXACT);
+      await expectValues(b, [3], [3, 4, 5], EXACT, 'int32');
+      [a, b, c, d].forEach((v) => v.dispose());
+    });
+    test('division of ints is float', async () => {
+      const q = scope(() => t(new Int32Array([7, -7, 1])).div(t(new Int32Array([2, 2, 4]))));
+      await expectValues(q, [3], [3.5, -3.5, 0.25], EXACT);
+      q.dispose();
+    });
+    test('comparisons and logical ops are bool', async () => {
+      const outs = scope(() => {
+        const x = t([1, 2, 3]);
+        return [x.eq(2), x.ne(2), x.lt(2), x.le(2), x.gt(2), x.ge(2), x.gt(1).logicalAnd(x.lt(3)), x.logicalNot()];
+      });
+      expect(outs.map((o) => o.dtype)).toEqual(new Array(8).fill('bool'));
+      expect(await outs[0].array()).toEqual([false, true, false]);
+      expect(await outs[6].array()).toEqual([false, true, false]);
+      outs.forEach((o) => o.dispose());
+    });
+    test('sum of bool is int32; argmax is int32; mean of int throws', async () => {
+      const [s, am] = scope(() => {
+        const b = t([true, false, true, true]);
+        return [b.sum(), t([1, 5, 2]).argmax()];
+      });
+      expect(s.dtype).toBe('int32');
+      expect(await s.item()).toBe(3);
+      expect(am.dtype).toBe('int32');
+      expect(await am.item()).toBe(1);
+      const i = t(new Int32Array([1, 2]));
+      expect(() => i.mean()).toThrow(/mean/);
+      [s, am, i].forEach((v) => v.dispose());
+    });
+    test('cast truncates toward zero and bool is != 0', async () => {
+      const [i, b, f] = scope(() => {
+        const x = t([1.7, -1.7, 0, 2.5]);
+        return [x.cast('int32'), x.cast('bool'), t([true, false]).float()];
+      });
+      await expectValues(i, [4], [1, -1, 0, 2], EXACT, 'int32');
+      expect(await b.array()).toEqual([true, true, false, true]);
+      await expectValues(f, [2], [1, 0], EXACT);
+      [i, b, f].forEach((v) => v.dispose());
+    });
+    test('creation dtypes: float32 default, int arange, bool data', async () => {
+      const outs = scope(() => [t([1, 2]), tl.arange(3, undefined, 1, { device }), t([true]), tl.arange(0, 1, 0.5, { device }), tl.zeros([1], { device, dtype: 'int32' })]);
+      expect(outs.map((o) => o.dtype)).toEqual(['float32', 'int32', 'bool', 'float32', 'int32']);
+      outs.forEach((o) => o.dispose());
+    });
+    test('exp of int32 is float32; neg and abs of int32 stay int32', async () => {
+      const outs = scope(() => {
+        const i = t(new Int32Array([-2, 3]));
+        return [i.exp(), i.neg(), i.abs()];
+      });
+      expect(outs.map((o) => o.dtype)).toEqual(['float32', 'int32', 'int32']);
+      await expectValues(outs[2], [2], [2, 3], EXACT, 'int32');
+      outs.forEach((o) => o.dispose());
+    });
+  });
+}

@@ -1,0 +1,118 @@
+/** Bad input: each op throws early, with a message naming the op (and the shapes). */
+import * as tl from '@tensile/core';
+import { describe, expect } from 'vitest';
+import type { Suite } from './context.js';
+
+export function errorTests(suite: Suite): void {
+  const device = suite.device;
+  const f = (shape: number[]) => tl.zeros(shape, { device });
+  const indexThree = () => tl.tensor(new Int32Array([3]), { device });
+  const i32 = (shape: number[]) => tl.zeros(shape, { device, dtype: 'int32' });
+  const b = (shape: number[]) => tl.zeros(shape, { device, dtype: 'bool' });
+
+  /** [case name, the call, what the message must match]. */
+  const cases: [string, () => unknown, RegExp][] = [
+    ['matmul shape mismatch names both shapes', () => tl.matmul(f([2, 3]), f([4, 5])), /matmul.*\[2,3\].*\[4,5\]/],
+    ['matmul of a 0-d tensor', () => tl.matmul(f([]), f([3])), /matmul/],
+    ['matmul of int32', () => tl.matmul(i32([2, 2]), f([2, 2])), /matmul.*int32/],
+    ['matmul batch dims that do not broadcast', () => tl.matmul(f([2, 3, 4]), f([3, 4, 5])), /matmul/],
+    ['add shapes that do not broadcast', () => tl.add(f([2, 3]), f([4])), /add.*\[2,3\].*\[4\]|add/],
+    ['mul shapes that do not broadcast', () => f([3]).mul(f([2])), /mul/],
+    ['where shapes that do not broadcast', () => tl.where(b([2]), f([3]), f([3])), /where/],
+    ['sum dim out of range', () => f([2, 3]).sum(2), /sum.*dim 2/],
+    ['mean negative dim out of range', () => f([2, 3]).mean(-3), /mean.*-3/],
+    ['max of an empty tensor', () => f([0]).max(), /max/],
+    ['argmax dim out of range', () => f([2]).argmax(1), /argmax/],
+    ['softmax dim out of range', () => f([2, 3]).softmax(2), /softmax/],
+    ['softmax of int32', () => i32([3]).softmax(0), /softmax.*int32/],
+    ['logsumexp dim out of range', () => f([2]).logsumexp(3), /logsumexp/],
+    ['transpose dim out of range', () => f([2, 3]).transpose(0, 2), /transpose/],
+    ['permute with a repeated dim', () => f([2, 3]).permute([0, 0]), /permute/],
+    ['permute with the wrong number of dims', () => f([2, 3]).permute([0]), /permute/],
+    ['reshape to the wrong size', () => f([2, 3]).reshape([4, 2]), /reshape.*\[2,3\].*\[4,2\]/],
+    ['view of a non-contiguous tensor', () => f([2, 3]).transpose(0, 1).view([6]), /view/],
+    ['expand to an incompatible shape', () => f([2, 3]).expand([4, 3]), /expand/],
+    ['unsqueeze dim out of range', () => f([2]).unsqueeze(3), /unsqueeze/],
+    ['narrow past the end', () => f([4]).narrow(0, 2, 3), /narrow/],
+    ['select index out of range', () => f([2, 3]).select(1, 3), /select/],
+    ['cat of mismatched shapes', () => tl.cat([f([2, 3]), f([2, 4])], 0), /cat.*\[2,4\]/],
+    ['cat of nothing', () => tl.cat([], 0), /cat/],
+    ['stack of mismatched shapes', () => tl.stack([f([2]), f([3])]), /stack/],
+    ['split sizes that do not add up', () => f([5]).split([2, 2]), /split/],
+    ['gather with a float index', () => f([3]).gather(0, f([2])), /gather.*int32/],
+    ['gather index out of bounds', () => f([3]).gather(0, indexThree()), /gather/],
+    ['gather index of another rank', () => f([3, 2]).gather(0, i32([2])), /gather/],
+    ['scatterAdd with a src of another dtype', () => f([3]).scatterAdd(0, i32([2]), i32([2])), /scatterAdd/],
+    ['indexSelect with a 2-D index', () => f([3]).indexSelect(0, i32([1, 1])), /indexSelect/],
+    ['pad with an odd number of amounts', () => f([3]).pad([1]), /pad/],
+    ['pad cropping below zero', () => f([3]).pad([-2, -2]), /pad/],
+    ['conv2d channel mismatch', () => tl.conv2d(f([1, 3, 5, 5]), f([2, 4, 3, 3])), /conv2d.*4.*3/],
+    ['conv2d of a 2-D input', () => tl.conv2d(f([5, 5]), f([1, 1, 3, 3])), /conv2d/],
+    ['conv2d groups that do not divide', () => tl.conv2d(f([1, 3, 5, 5]), f([2, 1, 3, 3]), null, { groups: 2 }), /conv2d.*groups/],
+    ['conv2d kernel larger than the input', () => tl.conv2d(f([1, 1, 2, 2]), f([1, 1, 3, 3])), /conv2d/],
+    ['conv2d bias of the wrong size', () => tl.conv2d(f([1, 1, 4, 4]), f([2, 1, 3, 3]), f([3])), /conv2d.*bias/],
+    ["conv2d 'same' with stride 2", () => tl.conv2d(f([1, 1, 4, 4]), f([1, 1, 3, 3]), null, { stride: 2, padding: 'same' }), /conv2d.*same/],
+    ['conv1d of a 4-D input', () => tl.conv1d(f([1, 1, 1, 4]), f([1, 1, 3])), /conv1d/],
+    ['maxPool2d without kernelSize', () => tl.maxPool2d(f([1, 1, 4, 4]), {} as tl.MaxPool2dOptions), /maxPool2d/],
+    ['maxPool2d padding over half the kernel', () => tl.maxPool2d(f([1, 1, 4, 4]), { kernelSize: 2, padding: 2 }), /maxPool2d/],
+    ['avgPool2d window larger than the input', () => tl.avgPool2d(f([1, 1, 2, 2]), { kernelSize: 3 }), /avgPool2d/],
+    ['avgPool2d of int32', () => tl.avgPool2d(i32([1, 1, 4, 4]), { kernelSize: 2 }), /avgPool2d.*int32/],
+    ['arange with step 0', () => tl.arange(0, 5, 0, { device }), /arange/],
+    ['zeros with a negative dim', () => tl.zeros([2, -1], { device }), /zeros/],
+    ['tensor with an unknown dtype', () => tl.tensor([1], { device, dtype: 'float64' as tl.DType }), /tensor.*float64/],
+    ['randint with low >= high', () => tl.randint(3, 3, [2], { device }), /randint/],
+    ['clamp without bounds', () => f([2]).clamp(), /clamp/],
+    ['item of a many-element tensor', () => f([2]).itemSync(), /item/],
+    ['backward of a non-scalar without a gradient', () => f([2]).requiresGrad_().mul(2).backward(), /backward/],
+    ['backward with a gradient of the wrong shape', () => f([2]).requiresGrad_().mul(2).backward(f([3])), /backward.*\[3\]/],
+    ['assign of another shape', () => f([2]).assign(f([3])), /assign/],
+  ];
+
+  const graphHeld = new Set(['backward of a non-scalar without a gradient', 'backward with a gradient of the wrong shape']);
+
+  describe('errors on bad input', () => {
+    for (const [name, call, message] of cases) {
+      suite.test('error', name, () => {
+        const before = tl.memory();
+        // tidy frees the operands made inside `call`, so whatever is left was leaked by the op.
+        expect(() => tl.tidy(call)).toThrow(message);
+        const after = tl.memory();
+        expect(after.numTensors).toBe(before.numTensors);
+        // A graph whose backward failed keeps its saved tensors until it is collected.
+        if (!graphHeld.has(name)) expect([after.numBuffers, after.numBytes]).toEqual([before.numBuffers, before.numBytes]);
+      });
+    }
+    suite.test('error', 'a disposed tensor names itself and how to keep it', () => {
+      const x = f([2, 3]);
+      x.dispose();
+      expect(() => x.add(1)).toThrow(/disposed/);
+      expect(() => x.sum()).toThrow(/disposed/);
+      expect(() => tl.matmul(x, f([3, 2]))).toThrow(/disposed/);
+      x.dispose(); // twice is fine
+      expect(x.isDisposed).toBe(true);
+    });
+    suite.test('error', 'mixing devices names both devices', () => {
+      // A second backend: another registered one, or a mirror of this one under another name
+      // (the same kernels, but tensors made through it count as living on another device).
+      const real = tl.listBackends().find((name) => name !== device);
+      const mirror = `${device}-mirror`;
+      const base = tl.getBackend(device);
+      if (!real) tl.registerBackend(Object.create(base, { name: { value: mirror } }) as tl.Backend, { priority: -1 });
+      const other = real ?? mirror;
+      try {
+        tl.tidy(() => {
+          const a = f([2]);
+          const c = tl.zeros([2], { device: other });
+          expect(c.device).toBe(other);
+          expect(() => a.add(c)).toThrow(new RegExp(`add.*('${device}'.*'${other}'|'${other}'.*'${device}')`));
+          expect(() => tl.matmul(a, c)).toThrow(/matmul.*different devices/);
+          expect(() => tl.cat([a, c])).toThrow(/cat.*different devices/);
+          expect(() => tl.where(a.gt(0), a, c)).toThrow(/where/);
+          expect(() => a.assign(c)).toThrow(/assign/);
+        });
+      } finally {
+        if (!real) tl.unregisterBackend(mirror);
+      }
+    });
+  });
+}

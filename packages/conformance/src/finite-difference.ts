@@ -1,0 +1,207 @@
+/**
+ * Gradients against central finite differences: the second oracle, independent of PyTorch.
+ * For each case the loss is `(f(inputs) * w).sum()` with fixed random `w`; every element of
+ * every differentiable input is nudged by +-eps and the slope compared with `backward()`.
+ */
+import * as tl from '@tensile/core';
+import { describe } from 'vitest';
+import { distinct, mismatch, randoms } from './compare.js';
+import type { Suite } from './context.js';
+import { FINITE_DIFFERENCE } from './tolerances.js';
+
+interface FdInput {
+  shape: number[];
+  values: number[];
+  /** Differentiate with respect to this input (default true for float32). */
+  grad?: boolean;
+  dtype?: 'float32' | 'int32' | 'bool';
+}
+
+interface FdCase {
+  name: string;
+  inputs: FdInput[];
+  fn: (...xs: tl.Tensor[]) => tl.Tensor;
+  /** Use the small step, for piecewise-linear ops (inputs must be spaced wider than it). */
+  piecewise?: boolean;
+}
+
+const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+const rand = (shape: number[], seed: number, lo = -1, hi = 1): FdInput => ({ shape, values: randoms(size(shape), seed, lo, hi) });
+const ints = (shape: number[], values: number[]): FdInput => ({ shape, values, dtype: 'int32', grad: false });
+
+export const FD_CASES: FdCase[] = [
+  {
+    name: 'conv2d stride padding groups bias',
+    inputs: [rand([1, 2, 4, 5], 1), rand([4, 1, 3, 3], 2), rand([4], 3)],
+    fn: (x, w, b) => tl.conv2d(x, w, b, { stride: [2, 1], padding: 1, groups: 2 }),
+  },
+  {
+    name: "conv2d dilation padding 'same'",
+    inputs: [rand([1, 1, 5, 5], 4), rand([2, 1, 2, 2], 5)],
+    fn: (x, w) => tl.conv2d(x, w, null, { padding: 'same', dilation: 2 }),
+  },
+  {
+    name: 'conv1d stride padding',
+    inputs: [rand([1, 2, 6], 6), rand([3, 2, 3], 7), rand([3], 8)],
+    fn: (x, w, b) => tl.conv1d(x, w, b, { stride: 2, padding: 1 }),
+  },
+  {
+    name: 'maxPool2d kernel 3 stride 2 padding 1',
+    inputs: [{ shape: [1, 2, 5, 5], values: distinct(50, 9, 0.05) }],
+    fn: (x) => tl.maxPool2d(x, { kernelSize: 3, stride: 2, padding: 1 }),
+    piecewise: true,
+  },
+  {
+    name: 'avgPool2d countIncludePad false',
+    inputs: [rand([1, 2, 5, 4], 10)],
+    fn: (x) => tl.avgPool2d(x, { kernelSize: 3, stride: 2, padding: 1, countIncludePad: false }),
+  },
+  {
+    name: 'matmul batched broadcast',
+    inputs: [rand([2, 3, 4], 11), rand([4, 2], 12)],
+    fn: (a, b) => tl.matmul(a, b),
+  },
+  {
+    name: 'matmul vector by matrix',
+    inputs: [rand([3], 13), rand([3, 2], 14)],
+    fn: (a, b) => tl.matmul(a, b),
+  },
+  { name: 'softmax', inputs: [rand([3, 4], 15, -2, 2)], fn: (x) => x.softmax(1) },
+  { name: 'logSoftmax dim 0', inputs: [rand([3, 4], 16, -2, 2)], fn: (x) => x.logSoftmax(0) },
+  {
+    name: 'gather',
+    inputs: [rand([2, 4], 17), ints([2, 3], [0, 2, 2, 1, 0, 3])],
+    fn: (x, i) => x.gather(1, i),
+  },
+  {
+    name: 'scatterAdd',
+    inputs: [rand([3, 3], 18), ints([2, 3], [0, 2, 0, 2, 2, 1]), rand([2, 3], 19)],
+    fn: (x, i, s) => x.scatterAdd(0, i, s),
+  },
+  {
+    name: 'indexSelect with repeats',
+    inputs: [rand([4, 3], 20), ints([5], [3, 0, 3, 1, 3])],
+    fn: (x, i) => x.indexSelect(0, i),
+  },
+  { name: 'pad positive and negative', inputs: [rand([3, 4], 21)], fn: (x) => x.pad([1, -1, -1, 2], 0.5) },
+  {
+    name: 'cat',
+    inputs: [rand([2, 3], 22), rand([2, 2], 23)],
+    fn: (a, b) => tl.cat([a, b], 1),
+  },
+  {
+    name: 'stack and split',
+    inputs: [rand([2, 3], 24), rand([2, 3], 25)],
+    fn: (a, b) => {
+      const [p, q] = tl.stack([a, b], 1).split([1, 1], 1);
+      return p.mul(q.exp());
+    },
+  },
+  {
+    name: 'prod with zeros',
+    inputs: [{ shape: [3, 3], values: [0, 2, 3, 1.5, 0, 0, 1, -2, 0.5] }],
+    fn: (x) => x.prod(1),
+  },
+  {
+    name: 'prod over all dims with one zero',
+    inputs: [{ shape: [2, 2], values: [1.5, 0, -2, 0.75] }],
+    fn: (x) => x.prod(),
+  },
+  {
+    name: 'where',
+    inputs: [{ shape: [2, 3], values: [1, 0, 1, 0, 0, 1], dtype: 'bool', grad: false }, rand([2, 3], 26), rand([3], 27)],
+    fn: (c, a, b) => tl.where(c, a, b),
+  },
+  { name: 'var and std', inputs: [rand([3, 4], 28)], fn: (x) => x.var(1, true).add(x.std(0)) },
+  { name: 'logsumexp', inputs: [rand([2, 3, 2], 29, -2, 2)], fn: (x) => x.logsumexp([0, 2]) },
+  { name: 'mean over dims keepdim', inputs: [rand([2, 3, 2], 30)], fn: (x) => x.mean([0, -1], true) },
+  {
+    name: 'div and pow',
+    inputs: [rand([2, 3], 31, 0.5, 2), rand([2, 3], 32, -1, 2)],
+    fn: (a, b) => a.pow(b).div(b.add(3)),
+  },
+  {
+    name: 'gelu silu softplus erf',
+    inputs: [rand([6], 33, -2, 2)],
+    fn: (x) => x.gelu().add(x.gelu('tanh')).add(x.silu()).add(x.softplus()).add(x.erf()),
+  },
+  {
+    name: 'maximum and clamp',
+    inputs: [{ shape: [6], values: distinct(6, 34, 0.3) }, { shape: [6], values: distinct(6, 35, 0.3).map((v) => v + 0.05) }],
+    fn: (a, b) => a.maximum(b).add(a.clamp(-0.42, 0.42)),
+    piecewise: true,
+  },
+  {
+    name: 'strided slice, expand and reshape',
+    inputs: [rand([4, 5], 36)],
+    fn: (x) => x.index([0, undefined, 2], [1, 4]).expand([2, 2, 3]).reshape([4, 3]).transpose(0, 1),
+  },
+  {
+    name: 'mlp with cross entropy',
+    inputs: [rand([4, 3], 37), rand([3, 5], 38), rand([5], 39), rand([5, 3], 40), ints([4], [0, 2, 1, 2])],
+    fn: (x, w1, b1, w2, y) =>
+      x.matmul(w1).add(b1).tanh().matmul(w2).logSoftmax(-1).gather(1, y.unsqueeze(1)).mean().neg(),
+  },
+];
+
+async function lossValue(c: FdCase, values: number[][], device: string, weights: number[]): Promise<number> {
+  const loss = tl.noGrad(() =>
+    tl.tidy(() => {
+      const xs = c.inputs.map((spec, i) => tl.tensor(values[i], { dtype: spec.dtype, device }).reshape(spec.shape));
+      const out = c.fn(...xs);
+      return out.mul(tl.tensor(weights, { device }).reshape(out.shape)).sum();
+    }),
+  );
+  try {
+    return Number(await loss.item());
+  } finally {
+    loss.dispose();
+  }
+}
+
+async function checkCase(c: FdCase, device: string): Promise<void> {
+  const eps = c.piecewise ? FINITE_DIFFERENCE.epsPiecewise : FINITE_DIFFERENCE.eps;
+  const values = c.inputs.map((s) => [...s.values]);
+  const wants = c.inputs.map((s) => (s.grad ?? true) && (s.dtype ?? 'float32') === 'float32');
+  // Analytic gradients.
+  const xs = c.inputs.map((spec, i) => {
+    const t = tl.tensor(values[i], { dtype: spec.dtype, device }).reshape(spec.shape);
+    if (wants[i]) t.requiresGrad = true;
+    return t;
+  });
+  const out = c.fn(...xs);
+  const weights = randoms(out.size, 1234);
+  const loss = tl.tidy(() => out.mul(tl.tensor(weights, { device }).reshape(out.shape)).sum());
+  loss.backward();
+  const analytic = await Promise.all(xs.map(async (x) => (x.grad ? Array.from(await x.grad.data()) : null)));
+  for (const x of xs) {
+    x.grad = null;
+    x.dispose();
+  }
+  out.dispose();
+  loss.dispose();
+  // Central differences.
+  for (let i = 0; i < c.inputs.length; i++) {
+    if (!wants[i]) continue;
+    const numeric: number[] = [];
+    for (let j = 0; j < values[i].length; j++) {
+      const original = values[i][j];
+      values[i][j] = original + eps;
+      const plus = await lossValue(c, values, device, weights);
+      values[i][j] = original - eps;
+      const minus = await lossValue(c, values, device, weights);
+      values[i][j] = original;
+      numeric.push((plus - minus) / (2 * eps));
+    }
+    const got = analytic[i];
+    if (!got) throw new Error(`input ${i}: backward produced no gradient`);
+    const m = mismatch(got, numeric, FINITE_DIFFERENCE.tolerance);
+    if (m) throw new Error(`input ${i}: analytic gradient vs finite differences: ${m}`);
+  }
+}
+
+export function finiteDifferenceTests(suite: Suite): void {
+  describe('finite differences', () => {
+    for (const c of FD_CASES) suite.test('fd', c.name, () => checkCase(c, suite.device));
+  });
+}

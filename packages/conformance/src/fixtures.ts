@@ -1,0 +1,221 @@
+/**
+ * Fixture cases: PyTorch's values and gradients for every public op (written by
+ * `tools/generate_fixtures.py`), replayed on the backend under test.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tl from '@tensile/core';
+import { describe, expect } from 'vitest';
+import { expectTensor, type Expected } from './compare.js';
+import type { Suite } from './context.js';
+import { gradTolerance, secondTolerance, TOLERANCES, type ToleranceClass } from './tolerances.js';
+
+export interface InputSpec extends Expected {
+  /** Whether the case differentiates with respect to this input. */
+  grad: boolean;
+}
+
+/** An expression of the fixture DSL (see tools/generate_fixtures.py). */
+export type Expr = unknown;
+
+export interface FixtureCase {
+  name: string;
+  call: Expr;
+  inputs: InputSpec[];
+  tol: ToleranceClass;
+  out: Expected[];
+  /** One weight per output: the loss is sum_i (out_i * w_i).sum(). */
+  w?: Expected[];
+  /** Gradient of the loss for each input (null where the input takes none). */
+  grads?: (Expected | null)[];
+  /** Second derivatives (higher.json): weights `u` and grad(sum_i (grads_i * u_i).sum()). */
+  u?: Expected[];
+  second?: Expected[];
+}
+
+interface FixtureFile {
+  generator: string;
+  torch: string;
+  cases: FixtureCase[];
+}
+
+/** The fixtures directory, found relative to this file. */
+export const FIXTURE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');
+
+/** Every fixture file, by name without `.json`. */
+export function loadFixtures(): Map<string, FixtureCase[]> {
+  const files = readdirSync(FIXTURE_DIR).filter((f) => f.endsWith('.json')).sort();
+  const out = new Map<string, FixtureCase[]>();
+  for (const f of files) {
+    const parsed = JSON.parse(readFileSync(join(FIXTURE_DIR, f), 'utf8')) as FixtureFile;
+    out.set(f.replace(/\.json$/, ''), parsed.cases);
+  }
+  return out;
+}
+
+const TYPED = { float32: Float32Array, int32: Int32Array, bool: Uint8Array } as const;
+
+/** A tensor on `device` from a fixture spec (a leaf, requiring grad when asked). */
+export function makeTensor(spec: Expected, device: string, requiresGrad = false): tl.Tensor {
+  const host = new TYPED[spec.dtype](spec.data.length);
+  spec.data.forEach((v, i) => (host[i] = Number(v)));
+  const flat = tl.tensor(host, { dtype: spec.dtype, device });
+  const shaped = flat.reshape(spec.shape);
+  flat.dispose();
+  if (requiresGrad) shaped.requiresGrad = true;
+  return shaped;
+}
+
+/** Interpret one DSL expression. */
+export function evaluate(expr: Expr, inputs: tl.Tensor[], device: string): unknown {
+  if (Array.isArray(expr)) return expr.map((e) => evaluate(e, inputs, device));
+  if (expr === null || typeof expr !== 'object') return expr;
+  const node = expr as Record<string, unknown>;
+  if ('$t' in node) return inputs[node.$t as number];
+  if ('$undef' in node) return undefined;
+  if ('$opts' in node) return { ...(node.$opts as object), device };
+  if ('op' in node) {
+    const op = node.op as string;
+    const args = (node.args as Expr[]).map((a) => evaluate(a, inputs, device));
+    if (node.method) {
+      const self = args[0] as Record<string, unknown>;
+      const method = self[op];
+      if (typeof method !== 'function') throw new Error(`fixture calls missing method Tensor.${op}`);
+      return (method as (...a: unknown[]) => unknown).apply(self, args.slice(1));
+    }
+    const fn = (tl as unknown as Record<string, unknown>)[op];
+    if (typeof fn !== 'function') throw new Error(`fixture calls missing function tl.${op}`);
+    return (fn as (...a: unknown[]) => unknown)(...args);
+  }
+  return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, evaluate(v, inputs, device)]));
+}
+
+/** Every op name an expression calls. */
+export function opsIn(expr: Expr, into = new Set<string>()): Set<string> {
+  if (Array.isArray(expr)) expr.forEach((e) => opsIn(e, into));
+  else if (expr !== null && typeof expr === 'object') {
+    const node = expr as Record<string, unknown>;
+    if (typeof node.op === 'string') into.add(node.op);
+    Object.values(node).forEach((v) => opsIn(v, into));
+  }
+  return into;
+}
+
+function asList(result: unknown): tl.Tensor[] {
+  return Array.isArray(result) ? (result as tl.Tensor[]) : [result as tl.Tensor];
+}
+
+async function runCase(c: FixtureCase, device: string): Promise<void> {
+  const created: tl.Tensor[] = [];
+  try {
+    const inputs = c.inputs.map((spec) => makeTensor(spec, device, spec.grad));
+    created.push(...inputs);
+    const outs = asList(evaluate(c.call, inputs, device));
+    created.push(...outs);
+    expect(outs.length).toBe(c.out.length);
+    for (const [i, o] of outs.entries()) {
+      expect(o.device).toBe(device);
+      await expectTensor(o, c.out[i], TOLERANCES[c.tol], `output ${i}`);
+    }
+    if (!c.grads || !c.w) return;
+    const loss = tl.tidy(() => {
+      let total: tl.Tensor | null = null;
+      outs.forEach((o, i) => {
+        const term = o.mul(makeTensor(c.w![i], device)).sum();
+        total = total ? total.add(term) : term;
+      });
+      return total!;
+    });
+    created.push(loss);
+    loss.backward();
+    for (const [i, expected] of c.grads.entries()) {
+      const g = inputs[i].grad;
+      if (!expected) {
+        // PyTorch found no dependence: no gradient, or zeros.
+        if (g) expect(Array.from(await g.data()).every((v) => v === 0)).toBe(true);
+        continue;
+      }
+      if (!g) throw new Error(`input ${i}: expected a gradient, got none`);
+      await expectTensor(g, expected, gradTolerance(c.tol), `grad of input ${i}`);
+    }
+  } finally {
+    for (const t of created) {
+      t.grad = null;
+      t.dispose();
+    }
+  }
+}
+
+async function runHigher(c: FixtureCase, device: string): Promise<void> {
+  const created: tl.Tensor[] = [];
+  try {
+    const inputs = c.inputs.map((spec) => makeTensor(spec, device, true));
+    created.push(...inputs);
+    const out = asList(evaluate(c.call, inputs, device))[0];
+    created.push(out);
+    await expectTensor(out, c.out[0], TOLERANCES[c.tol]);
+    const w = makeTensor(c.w![0], device);
+    const loss = out.mul(w).sum();
+    created.push(w, loss);
+    const grads = tl.grad(loss, inputs, { createGraph: true });
+    for (const [i, g] of grads.entries()) {
+      created.push(g!);
+      await expectTensor(g!, c.grads![i]!, gradTolerance(c.tol), `grad of input ${i}`);
+    }
+    const second = tl.tidy(() => {
+      let total: tl.Tensor | null = null;
+      grads.forEach((g, i) => {
+        const term = g!.mul(makeTensor(c.u![i], device)).sum();
+        total = total ? total.add(term) : term;
+      });
+      return total!;
+    });
+    created.push(second);
+    const grads2 = tl.grad(second, inputs, { allowUnused: true });
+    for (const [i, g] of grads2.entries()) {
+      if (g) created.push(g);
+      const actual = g ?? tl.zerosLike(inputs[i]);
+      if (!g) created.push(actual);
+      await expectTensor(actual, c.second![i], secondTolerance(c.tol), `second derivative for input ${i}`);
+    }
+  } finally {
+    created.forEach((t) => t.dispose());
+  }
+}
+
+/** Every public op a fixture must call (creation, math, shape, indexing, network ops). */
+export const REQUIRED_OPS = [
+  'tensor', 'zeros', 'ones', 'full', 'arange', 'linspace', 'eye',
+  'neg', 'abs', 'sign', 'exp', 'expm1', 'log', 'log1p', 'sqrt', 'rsqrt', 'reciprocal', 'square', 'sin', 'cos',
+  'tanh', 'sigmoid', 'relu', 'leakyRelu', 'gelu', 'silu', 'softplus', 'erf', 'floor', 'ceil', 'round', 'clamp',
+  'logicalNot',
+  'add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'logicalAnd',
+  'logicalOr', 'where',
+  'sum', 'mean', 'prod', 'max', 'min', 'argmax', 'argmin', 'var', 'std', 'logsumexp', 'softmax', 'logSoftmax',
+  'matmul',
+  'reshape', 'view', 'transpose', 'permute', 'squeeze', 'unsqueeze', 'expand', 'flatten', 'cat', 'stack', 'split',
+  'chunk', 'narrow', 'select', 'index', 'contiguous',
+  'gather', 'scatterAdd', 'indexSelect', 'pad', 'conv1d', 'conv2d', 'maxPool2d', 'avgPool2d',
+];
+
+export function fixtureTests(suite: Suite): void {
+  const files = loadFixtures();
+  describe('fixtures (values and gradients against PyTorch)', () => {
+    const called = new Set<string>();
+    for (const [file, cases] of files) {
+      describe(file, () => {
+        for (const c of cases) {
+          opsIn(c.call, called);
+          const run = file === 'higher' ? runHigher : runCase;
+          suite.test(`fixture:${file}`, c.name, () => run(c, suite.device));
+        }
+      });
+    }
+    suite.test('fixture:coverage', 'every public op has a fixture', () => {
+      const missing = REQUIRED_OPS.filter((op) => !called.has(op));
+      expect(missing).toEqual([]);
+      expect(files.get('higher')?.length ?? 0).toBeGreaterThan(0);
+    });
+  });
+}

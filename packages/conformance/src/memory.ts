@@ -1,0 +1,133 @@
+/**
+ * Memory: a 2000-step training loop keeps live tensors and bytes exactly flat, and the
+ * tidy / dispose / keep / using semantics.
+ */
+import * as tl from '@tensile/core';
+import { describe, expect } from 'vitest';
+import { randoms } from './compare.js';
+import type { Suite } from './context.js';
+
+export function memoryTests(suite: Suite): void {
+  const device = suite.device;
+  const test = (name: string, fn: () => Promise<void>, timeout?: number) => suite.test('memory', name, fn, timeout);
+  const t = (values: number[], shape: number[]) =>
+    tl.tidy(() => tl.tensor(values, { device }).reshape(shape));
+
+  describe('memory', () => {
+    test('a 2000-step MLP training loop keeps numTensors and numBytes flat', async () => {
+      const x = t(randoms(16 * 4, 1), [16, 4]);
+      const y = tl.tensor(Int32Array.from({ length: 16 }, (_, i) => (i * 5) % 3), { device });
+      const params = [t(randoms(4 * 8, 2, -0.5, 0.5), [4, 8]), tl.zeros([8], { device }), t(randoms(8 * 3, 3, -0.5, 0.5), [8, 3]), tl.zeros([3], { device })];
+      params.forEach((p) => (p.requiresGrad = true));
+      const [w1, b1, w2, b2] = params;
+      const lr = 0.1;
+      const losses: number[] = [];
+      let at100: tl.MemoryInfo | null = null;
+      for (let step = 1; step <= 2000; step++) {
+        const loss = tl.tidy(() => {
+          const hidden = x.matmul(w1).add(b1).relu();
+          const logits = hidden.matmul(w2).add(b2);
+          const nll = logits.logSoftmax(-1).gather(1, y.unsqueeze(1)).mean().neg();
+          nll.backward();
+          tl.noGrad(() => {
+            for (const p of params) {
+              p.assign(p.sub(p.grad!.mul(lr)));
+              p.grad = null;
+            }
+          });
+          return nll.detach();
+        });
+        if (step === 1 || step === 2000) losses.push(Number(await loss.item()));
+        loss.dispose();
+        if (step === 100) at100 = tl.memory();
+      }
+      const at2000 = tl.memory();
+      expect(at2000.numTensors).toBe(at100!.numTensors);
+      expect(at2000.numBytes).toBe(at100!.numBytes);
+      expect(at2000.numBuffers).toBe(at100!.numBuffers);
+      // And it learned: the loss fell.
+      expect(losses[1]).toBeLessThan(losses[0] * 0.8);
+      [x, y, ...params].forEach((p) => p.dispose());
+    }, 60_000);
+    test('tidy disposes intermediates, keeps what it returns and what was kept', async () => {
+      const before = tl.memory().numTensors;
+      let inner: tl.Tensor | null = null;
+      let kept: tl.Tensor | null = null;
+      const { out, list } = tl.tidy(() => {
+        const a = tl.ones([3], { device });
+        inner = a.mul(2);
+        kept = tl.keep(a.add(1));
+        return { out: inner.add(1), list: [a.neg()] };
+      });
+      expect(inner!.isDisposed).toBe(true);
+      expect(kept!.isDisposed).toBe(false);
+      expect(out.isDisposed).toBe(false);
+      expect(list[0].isDisposed).toBe(false);
+      expect(Array.from(await out.data())).toEqual([3, 3, 3]);
+      expect(tl.memory().numTensors).toBe(before + 3);
+      [out, list[0], kept!].forEach((v) => v.dispose());
+      expect(tl.memory().numTensors).toBe(before);
+    });
+    test('nested tidy hands returned tensors to the outer scope', async () => {
+      const before = tl.memory().numTensors;
+      let fromInner: tl.Tensor | null = null;
+      tl.tidy(() => {
+        fromInner = tl.tidy(() => tl.zeros([2], { device }).add(1));
+        expect(fromInner.isDisposed).toBe(false);
+      });
+      expect(fromInner!.isDisposed).toBe(true);
+      expect(tl.memory().numTensors).toBe(before);
+    });
+    test('async tidy closes when the promise settles', async () => {
+      const before = tl.memory().numTensors;
+      const value = await tl.tidy(async () => {
+        const a = tl.ones([4], { device }).mul(3);
+        const s = a.sum();
+        return Number(await s.item());
+      });
+      expect(value).toBe(12);
+      expect(tl.memory().numTensors).toBe(before);
+    });
+    test('dispose frees bytes; views share storage; dispose twice is safe', async () => {
+      const before = tl.memory();
+      const a = tl.zeros([256], { device });
+      const mid = tl.memory();
+      expect(mid.numBytes - before.numBytes).toBe(1024);
+      const v = tl.tidy(() => a.reshape([16, 16]).transpose(0, 1));
+      expect(tl.memory().numBytes).toBe(mid.numBytes);
+      a.dispose();
+      a.dispose();
+      expect(v.isDisposed).toBe(false);
+      expect(tl.memory().numBytes).toBe(mid.numBytes);
+      expect((await v.data()).length).toBe(256);
+      v.dispose();
+      const after = tl.memory();
+      expect([after.numTensors, after.numBytes]).toEqual([before.numTensors, before.numBytes]);
+    });
+    test('a graph outlives disposed intermediates, and backward releases it', async () => {
+      const before = tl.memory();
+      const x = tl.ones([8], { device, requiresGrad: true });
+      const h = x.exp();
+      const y = tl.tidy(() => h.mul(h).sum());
+      h.dispose();
+      y.backward();
+      expect(Array.from(await x.grad!.data()).every((g) => Math.abs(g - 2 * Math.exp(2)) < 1e-4)).toBe(true);
+      x.grad = null;
+      x.dispose();
+      y.dispose();
+      const after = tl.memory();
+      expect([after.numTensors, after.numBytes]).toEqual([before.numTensors, before.numBytes]);
+    });
+    test('using disposes at the end of the block', async () => {
+      const before = tl.memory().numTensors;
+      {
+        const holder = tl.zeros([2], { device });
+        const disposer = (holder as unknown as Record<symbol, () => void>)[Symbol.dispose ?? Symbol.for('Symbol.dispose')];
+        expect(typeof disposer).toBe('function');
+        disposer.call(holder);
+        expect(holder.isDisposed).toBe(true);
+      }
+      expect(tl.memory().numTensors).toBe(before);
+    });
+  });
+}

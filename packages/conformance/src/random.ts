@@ -1,0 +1,108 @@
+/**
+ * The counter-based RNG: seeded determinism, distributions, and a golden check that ties
+ * every backend's numbers to core's reference `randomElement` bit for bit.
+ */
+import * as tl from '@tensile/core';
+import { describe, expect } from 'vitest';
+import type { Suite } from './context.js';
+
+async function draw(make: () => tl.Tensor): Promise<number[]> {
+  const t = make();
+  try {
+    return Array.from(await t.data());
+  } finally {
+    t.dispose();
+  }
+}
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const stdOf = (xs: number[]) => {
+  const m = mean(xs);
+  return Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1));
+};
+
+export function randomTests(suite: Suite): void {
+  const device = suite.device;
+  const test = (name: string, fn: () => Promise<void>) => suite.test('random', name, fn);
+  describe('random numbers', () => {
+    test('manualSeed(s) gives the same numbers twice, another seed others', async () => {
+      tl.manualSeed(7);
+      const a = await draw(() => tl.rand([50], { device }));
+      const an = await draw(() => tl.randn([50], { device }));
+      tl.manualSeed(7);
+      const b = await draw(() => tl.rand([50], { device }));
+      const bn = await draw(() => tl.randn([50], { device }));
+      tl.manualSeed(8);
+      const c = await draw(() => tl.rand([50], { device }));
+      expect(b).toEqual(a);
+      expect(bn).toEqual(an);
+      expect(c).not.toEqual(a);
+    });
+    test('draws continue the stream: rand([4]) twice equals rand([8])', async () => {
+      tl.manualSeed(3);
+      const first = [...(await draw(() => tl.rand([4], { device }))), ...(await draw(() => tl.rand([2, 2], { device })))];
+      tl.manualSeed(3);
+      const once = await draw(() => tl.rand([8], { device }));
+      expect(first).toEqual(once);
+    });
+    test('golden: seed 42 first 8 rand values equal core randomElement exactly', async () => {
+      tl.manualSeed(42);
+      const got = await draw(() => tl.rand([8], { device }));
+      const expected = Array.from({ length: 8 }, (_, i) => Math.fround(tl.randomElement('uniform', 42, i)));
+      expect(got).toEqual(expected);
+    });
+    test('golden: seed 42 first 8 randn values match core randomElement', async () => {
+      tl.manualSeed(42);
+      const got = await draw(() => tl.randn([8], { device }));
+      got.forEach((v, i) => expect(Math.abs(v - tl.randomElement('normal', 42, i))).toBeLessThan(1e-5));
+    });
+    test('every other registered backend draws the same numbers', async () => {
+      const others = tl.listBackends().filter((name) => name !== device && !name.endsWith('-mirror'));
+      tl.manualSeed(11);
+      const mine = await draw(() => tl.randn([64], { device }));
+      for (const other of others) {
+        await tl.ready(other);
+        tl.manualSeed(11);
+        const theirs = await draw(() => tl.randn([64], { device: other }));
+        theirs.forEach((v, i) => expect(Math.abs(v - mine[i])).toBeLessThan(1e-5));
+      }
+      // With no other backend, this backend against core's reference.
+      mine.forEach((v, i) => expect(Math.abs(v - tl.randomElement('normal', 11, i))).toBeLessThan(1e-5));
+    });
+    test('rand is uniform on [0, 1)', async () => {
+      tl.manualSeed(1);
+      const xs = await draw(() => tl.rand([20000], { device }));
+      expect(xs.every((x) => x >= 0 && x < 1)).toBe(true);
+      expect(Math.abs(mean(xs) - 0.5)).toBeLessThan(0.01);
+      expect(Math.abs(stdOf(xs) - Math.sqrt(1 / 12))).toBeLessThan(0.01);
+      const low = xs.filter((x) => x < 0.1).length / xs.length;
+      expect(Math.abs(low - 0.1)).toBeLessThan(0.01);
+    });
+    test('randn has mean 0 and std 1', async () => {
+      tl.manualSeed(2);
+      const xs = await draw(() => tl.randn([20000], { device }));
+      expect(xs.every(Number.isFinite)).toBe(true);
+      expect(Math.abs(mean(xs))).toBeLessThan(0.03);
+      expect(Math.abs(stdOf(xs) - 1)).toBeLessThan(0.03);
+      const within1 = xs.filter((x) => Math.abs(x) < 1).length / xs.length;
+      expect(Math.abs(within1 - 0.6827)).toBeLessThan(0.015);
+    });
+    test('randint stays in [low, high) and hits every value', async () => {
+      tl.manualSeed(4);
+      const t = tl.randint(-3, 4, [2000], { device });
+      expect(t.dtype).toBe('int32');
+      expect(t.device).toBe(device);
+      const xs = Array.from(await t.data());
+      t.dispose();
+      expect(xs.every((x) => Number.isInteger(x) && x >= -3 && x < 4)).toBe(true);
+      expect(new Set(xs).size).toBe(7);
+      expect(Math.abs(mean(xs) - 0)).toBeLessThan(0.15);
+    });
+    test('rand with requiresGrad makes a leaf; other dtypes are refused', async () => {
+      const t = tl.rand([3], { device, requiresGrad: true });
+      expect(t.requiresGrad && t.isLeaf).toBe(true);
+      t.dispose();
+      expect(() => tl.rand([2], { device, dtype: 'int32' })).toThrow(/rand.*float32/);
+    });
+  });
+}

@@ -1,0 +1,771 @@
+#!/usr/bin/python3
+"""Write the conformance fixtures: every public Tensile op evaluated by PyTorch.
+
+Run with Debian's python3-torch (`pnpm --filter @tensile/conformance fixtures`). The output,
+`fixtures/*.json`, is committed, so the TypeScript suite needs no Python.
+
+A case is
+    { name, call, inputs, out, w?, grads?, tol }
+where `inputs` are tensors (data, shape, dtype, grad), `call` is an expression in a small
+JSON DSL the TypeScript runner interprets:
+    {"$t": i}                  input tensor i
+    {"$undef": 1}              the argument is left undefined (TypeScript `undefined`)
+    {"$opts": {...}}           a creation options object; the runner adds `device`
+    {"op": name, "args": [..]} the function `tl[name](...args)`
+    {"op": name, "method": true, "args": [self, ..]}   the method `self[name](...)`
+    lists and plain objects    passed through (lists may hold tensor expressions)
+and `out` is the list of outputs (one for most ops; several for split/chunk). For
+differentiable float outputs, `w` holds one fixed random tensor per output and `grads` the
+gradients of sum_i (out_i * w_i).sum() with respect to every input with `grad: true`.
+`higher.json` holds second derivatives: g = grad(sum(out * w), inputs, create_graph), then
+gg = grad(sum_i (g_i * u_i).sum(), inputs).
+
+Inputs are seeded per case, ties are avoided in max/min/maxPool/argmax inputs, and
+non-differentiable points (relu(0), abs(0), clamp bounds) are avoided.
+"""
+import json
+import math
+import os
+import zlib
+
+import torch
+import torch.nn.functional as F
+
+torch.set_default_dtype(torch.float32)
+HERE = os.path.dirname(os.path.abspath(__file__))
+OUT_DIR = os.path.join(HERE, '..', 'fixtures')
+
+UNDEF = {'$undef': 1}
+DT = {'float32': torch.float32, 'int32': torch.int32, 'bool': torch.bool}
+
+
+def dtype_name(t):
+    if t.dtype in (torch.float32, torch.float64):
+        return 'float32'
+    if t.dtype in (torch.int32, torch.int64):
+        return 'int32'
+    if t.dtype == torch.bool:
+        return 'bool'
+    raise ValueError(t.dtype)
+
+
+def is_undef(v):
+    return isinstance(v, dict) and v.get('$undef') == 1
+
+
+def T(i):
+    return {'$t': i}
+
+
+def E(op, *args):
+    return {'op': op, 'args': list(args)}
+
+
+def M(op, *args):
+    return {'op': op, 'method': True, 'args': list(args)}
+
+
+def OPTS(**kw):
+    return {'$opts': kw}
+
+
+# ---- torch semantics of each Tensile op, on evaluated arguments ------------------------------
+
+def scalar_like(v, anchor):
+    """A plain number next to a tensor, as Tensile's scalarDType: bools keep the tensor's
+    dtype, integers take it (int32 next to bool), other numbers are float32."""
+    if isinstance(v, torch.Tensor):
+        return v
+    if isinstance(v, bool):
+        return torch.tensor(v, dtype=anchor.dtype)
+    if isinstance(v, int):
+        return torch.tensor(v, dtype=torch.int32 if anchor.dtype == torch.bool else anchor.dtype)
+    return torch.tensor(v, dtype=torch.float32)
+
+
+def operands(a, b):
+    ta = a if isinstance(a, torch.Tensor) else None
+    tb = b if isinstance(b, torch.Tensor) else None
+    anchor = ta if ta is not None else tb
+    return scalar_like(a, anchor), scalar_like(b, anchor)
+
+
+def undef_or(v, default):
+    return default if is_undef(v) else v
+
+
+def creation_dtype(opts, fallback):
+    return DT[opts.get('dtype', fallback)]
+
+
+def all_dims(x):
+    return tuple(range(x.dim()))
+
+
+def dims_of(x, dim):
+    if is_undef(dim) or dim is None:
+        return all_dims(x)
+    return (dim,) if isinstance(dim, int) else tuple(dim)
+
+
+def t_sum(x, dim=UNDEF, keepdim=False):
+    if x.dtype == torch.bool:
+        x = x.int()
+    d = dims_of(x, dim)
+    if x.dim() == 0:
+        return x.sum()
+    return torch.sum(x, dim=d, keepdim=keepdim)
+
+
+def t_mean(x, dim=UNDEF, keepdim=False):
+    if x.dim() == 0:
+        return x.mean()
+    return torch.mean(x, dim=dims_of(x, dim), keepdim=keepdim)
+
+
+def t_prod(x, dim=UNDEF, keepdim=False):
+    if x.dim() == 0:
+        return x.prod()
+    out = x
+    for d in sorted([d % x.dim() for d in dims_of(x, dim)], reverse=True):
+        out = torch.prod(out, dim=d, keepdim=True)
+    if not keepdim:
+        keep = [s for i, s in enumerate(out.shape) if i not in [d % x.dim() for d in dims_of(x, dim)]]
+        out = out.reshape(keep)
+    return out
+
+
+def t_amax(x, dim=UNDEF, keepdim=False):
+    if x.dim() == 0:
+        return x.clone()
+    return torch.amax(x, dim=dims_of(x, dim), keepdim=keepdim)
+
+
+def t_amin(x, dim=UNDEF, keepdim=False):
+    if x.dim() == 0:
+        return x.clone()
+    return torch.amin(x, dim=dims_of(x, dim), keepdim=keepdim)
+
+
+def t_arg(fn):
+    def run(x, dim=UNDEF, keepdim=False):
+        if is_undef(dim):
+            return fn(x)
+        return fn(x, dim=dim, keepdim=keepdim)
+    return run
+
+
+def t_var(x, dim=UNDEF, keepdim=False, correction=1):
+    return torch.var(x, dim=dims_of(x, dim), unbiased=(undef_or(correction, 1) == 1), keepdim=undef_or(keepdim, False))
+
+
+def t_std(x, dim=UNDEF, keepdim=False, correction=1):
+    return torch.std(x, dim=dims_of(x, dim), unbiased=(undef_or(correction, 1) == 1), keepdim=undef_or(keepdim, False))
+
+
+def t_squeeze(x, dim=UNDEF):
+    if is_undef(dim):
+        return torch.squeeze(x)
+    dims = [dim] if isinstance(dim, int) else dim
+    dims = [d % x.dim() for d in dims]
+    return x.reshape([s for i, s in enumerate(x.shape) if not (i in dims and s == 1)])
+
+
+def t_index(x, *specs):
+    key = []
+    for s in specs:
+        if s == 'newaxis':
+            key.append(None)
+        elif s is None:
+            key.append(slice(None))
+        elif isinstance(s, int):
+            key.append(s)
+        else:
+            s = list(s) + [None] * (3 - len(s))
+            key.append(slice(s[0], s[1], s[2]))
+    return x[tuple(key)]
+
+
+def pair(v, default):
+    if v is None:
+        return (default, default)
+    return (v, v) if isinstance(v, int) else tuple(v)
+
+
+def t_conv2d(x, w, bias=None, opts=None):
+    opts = opts or {}
+    padding = opts.get('padding', 0)
+    if not isinstance(padding, str):
+        padding = pair(padding, 0)
+    return F.conv2d(x, w, bias, stride=pair(opts.get('stride'), 1), padding=padding,
+                    dilation=pair(opts.get('dilation'), 1), groups=opts.get('groups', 1))
+
+
+def t_conv1d(x, w, bias=None, opts=None):
+    opts = opts or {}
+    return F.conv1d(x, w, bias, stride=opts.get('stride', 1), padding=opts.get('padding', 0),
+                    dilation=opts.get('dilation', 1), groups=opts.get('groups', 1))
+
+
+def t_maxpool(x, opts):
+    k = pair(opts['kernelSize'], 1)
+    return F.max_pool2d(x, k, stride=pair(opts['stride'], 1) if 'stride' in opts else k,
+                        padding=pair(opts.get('padding'), 0), dilation=pair(opts.get('dilation'), 1))
+
+
+def t_avgpool(x, opts):
+    k = pair(opts['kernelSize'], 1)
+    return F.avg_pool2d(x, k, stride=pair(opts['stride'], 1) if 'stride' in opts else k,
+                        padding=pair(opts.get('padding'), 0), count_include_pad=opts.get('countIncludePad', True))
+
+
+def t_where(c, a, b):
+    a, b = operands(a, b)
+    return torch.where(c.bool(), a, b)
+
+
+def binary(fn):
+    def run(a, b):
+        ta, tb = operands(a, b)
+        return fn(ta, tb)
+    return run
+
+
+def t_add(a, b, alpha=1):
+    ta, tb = operands(a, b)
+    return ta + tb * alpha if alpha != 1 else ta + tb
+
+
+def t_sub(a, b, alpha=1):
+    ta, tb = operands(a, b)
+    return ta - tb * alpha if alpha != 1 else ta - tb
+
+
+def t_arange(start, end=UNDEF, step=1, opts=None):
+    if is_undef(end):
+        start, end = 0, start
+    integral = all(float(v).is_integer() for v in (start, end, step))
+    return torch.arange(start, end, step, dtype=creation_dtype(opts or {}, 'int32' if integral else 'float32'))
+
+
+def t_tensor(data, opts):
+    def first(d):
+        while isinstance(d, list) and d:
+            d = d[0]
+        return d
+    return torch.tensor(data, dtype=creation_dtype(opts, 'bool' if isinstance(first(data), bool) else 'float32'))
+
+
+def t_full(shape, value, opts):
+    return torch.full(shape, value, dtype=creation_dtype(opts, 'bool' if isinstance(value, bool) else 'float32'))
+
+
+def t_float_unary(fn):
+    def run(x):
+        return fn(x.float() if x.dtype != torch.float32 else x)
+    return run
+
+
+def t_clamp(x, lo=None, hi=None):
+    return torch.clamp(x, min=lo, max=hi)
+
+
+TORCH = {
+    # creation
+    'tensor': t_tensor,
+    'zeros': lambda s, o: torch.zeros(s, dtype=creation_dtype(o, 'float32')),
+    'ones': lambda s, o: torch.ones(s, dtype=creation_dtype(o, 'float32')),
+    'full': t_full,
+    'arange': t_arange,
+    'linspace': lambda a, b, n, o: torch.linspace(a, b, n, dtype=creation_dtype(o, 'float32')),
+    'eye': lambda n, m=UNDEF, o=None: torch.eye(n, undef_or(m, n), dtype=creation_dtype(o or {}, 'float32')),
+    # unary
+    'neg': torch.neg, 'abs': torch.abs, 'sign': torch.sign,
+    'exp': t_float_unary(torch.exp), 'expm1': t_float_unary(torch.expm1), 'log': t_float_unary(torch.log),
+    'log1p': t_float_unary(torch.log1p), 'sqrt': t_float_unary(torch.sqrt), 'rsqrt': t_float_unary(torch.rsqrt),
+    'reciprocal': t_float_unary(torch.reciprocal), 'square': torch.square, 'sin': t_float_unary(torch.sin),
+    'cos': t_float_unary(torch.cos), 'tanh': t_float_unary(torch.tanh), 'sigmoid': t_float_unary(torch.sigmoid),
+    'relu': torch.relu, 'leakyRelu': lambda x, s=0.01: F.leaky_relu(x, undef_or(s, 0.01)),
+    'gelu': lambda x, a='none': F.gelu(x, approximate=undef_or(a, 'none')), 'silu': F.silu,
+    'softplus': F.softplus, 'erf': t_float_unary(torch.erf), 'floor': torch.floor, 'ceil': torch.ceil,
+    'round': torch.round, 'clamp': t_clamp, 'logicalNot': torch.logical_not,
+    # binary
+    'add': t_add, 'sub': t_sub, 'mul': binary(torch.mul), 'div': binary(lambda a, b: torch.div(a.float(), b.float())),
+    'pow': binary(torch.pow), 'maximum': binary(torch.maximum), 'minimum': binary(torch.minimum),
+    'eq': binary(torch.eq), 'ne': binary(torch.ne), 'lt': binary(torch.lt), 'le': binary(torch.le),
+    'gt': binary(torch.gt), 'ge': binary(torch.ge), 'logicalAnd': binary(torch.logical_and),
+    'logicalOr': binary(torch.logical_or), 'where': t_where,
+    # reductions
+    'sum': t_sum, 'mean': t_mean, 'prod': t_prod, 'max': t_amax, 'min': t_amin,
+    'argmax': t_arg(torch.argmax), 'argmin': t_arg(torch.argmin), 'var': t_var, 'variance': t_var, 'std': t_std,
+    'logsumexp': lambda x, d, k=False: torch.logsumexp(x, dim=d, keepdim=k),
+    'softmax': lambda x, d: torch.softmax(x, d), 'logSoftmax': lambda x, d: torch.log_softmax(x, d),
+    'matmul': torch.matmul,
+    # shape
+    'reshape': torch.reshape, 'view': lambda x, s: x.view(s), 'transpose': torch.transpose,
+    'permute': lambda x, d: x.permute(d), 'squeeze': t_squeeze, 'unsqueeze': torch.unsqueeze,
+    'expand': lambda x, s: x.expand(s), 'flatten': lambda x, s=0, e=-1: torch.flatten(x, undef_or(s, 0), undef_or(e, -1)),
+    'cat': lambda ts, d=0: torch.cat(ts, d), 'stack': lambda ts, d=0: torch.stack(ts, d),
+    'split': lambda x, s, d=0: torch.split(x, s, d), 'chunk': lambda x, c, d=0: torch.chunk(x, c, d),
+    'narrow': torch.narrow, 'select': torch.select, 'index': t_index, 'contiguous': lambda x: x.contiguous(),
+    't': lambda x: x.t(),
+    'gather': lambda x, d, i: torch.gather(x, d, i.long()),
+    'scatterAdd': lambda x, d, i, s: torch.scatter_add(x, d, i.long(), s[tuple(slice(0, n) for n in i.shape)]),
+    'indexSelect': lambda x, d, i: torch.index_select(x, d, i.long()),
+    'pad': lambda x, p, v=0: F.pad(x, p, value=v),
+    'conv2d': t_conv2d, 'conv1d': t_conv1d, 'maxPool2d': t_maxpool, 'avgPool2d': t_avgpool,
+}
+
+
+def evaluate(expr, tensors):
+    if isinstance(expr, list):
+        return [evaluate(e, tensors) for e in expr]
+    if isinstance(expr, dict):
+        if '$t' in expr:
+            return tensors[expr['$t']]
+        if '$undef' in expr:
+            return expr
+        if '$opts' in expr:
+            return expr['$opts']
+        if 'op' in expr:
+            args = [evaluate(a, tensors) for a in expr['args']]
+            # Trailing undefined arguments fall back to the defaults.
+            while args and is_undef(args[-1]):
+                args.pop()
+            if expr.get('method') and expr['op'] == 'where':
+                # x.where(condition, other) is where(condition, x, other).
+                args = [args[1], args[0], args[2]]
+            return TORCH[expr['op']](*args)
+        return {k: evaluate(v, tensors) for k, v in expr.items()}
+    return expr
+
+
+# ---- encoding -------------------------------------------------------------------------------
+
+def num(v, dtype):
+    if dtype == 'bool':
+        return bool(v)
+    if dtype == 'int32':
+        return int(v)
+    f = float(v)
+    if not math.isfinite(f):
+        raise ValueError('fixtures must be finite')
+    return float('%.9g' % f)
+
+
+def enc(t, extra=None):
+    name = dtype_name(t)
+    flat = t.detach().reshape(-1).tolist()
+    d = {'shape': list(t.shape), 'dtype': name, 'data': [num(v, name) for v in flat]}
+    if extra:
+        d.update(extra)
+    return d
+
+
+# ---- inputs ---------------------------------------------------------------------------------
+
+class Gen:
+    def __init__(self, name):
+        self.g = torch.Generator().manual_seed(zlib.crc32(name.encode()))
+
+    def randn(self, *shape, scale=1.0):
+        return (torch.randn(shape, generator=self.g) * scale).float()
+
+    def uniform(self, lo, hi, *shape):
+        return (torch.rand(shape, generator=self.g) * (hi - lo) + lo).float()
+
+    def away(self, *shape, lo=0.3, hi=2.0):
+        """Values with |x| in [lo, hi), random sign: away from 0 and from kinks."""
+        mag = self.uniform(lo, hi, *shape)
+        sgn = torch.where(torch.rand(shape, generator=self.g) < 0.5, -1.0, 1.0)
+        return (mag * sgn).float()
+
+    def ints(self, lo, hi, *shape, dtype=torch.int32):
+        return torch.randint(lo, hi, shape, generator=self.g).to(dtype)
+
+    def distinct(self, *shape, scale=1.0):
+        """Float values with no ties (a shuffled, jittered ramp)."""
+        n = int(torch.tensor(shape).prod().item()) if shape else 1
+        perm = torch.randperm(n, generator=self.g).float()
+        jitter = torch.rand(n, generator=self.g) * 0.5
+        return ((perm + jitter - n / 2) * (scale * 4 / max(n, 1))).reshape(shape).float()
+
+
+FILES = {}
+
+
+def add_case(file, name, call, inputs, tol='elementwise', grad=True):
+    """inputs: list of torch tensors, or (tensor, requires_grad) pairs."""
+    g = Gen(name)
+    tensors, specs = [], []
+    for item in inputs:
+        t, wants = (item if isinstance(item, tuple) else (item, True))
+        t = t.detach().clone()
+        wants = wants and grad and t.dtype == torch.float32
+        if wants:
+            t.requires_grad_(True)
+        tensors.append(t)
+        specs.append(enc(t, {'grad': wants}))
+    result = evaluate(call, tensors)
+    outs = list(result) if isinstance(result, (tuple, list)) else [result]
+    case = {'name': name, 'call': call, 'inputs': specs, 'tol': tol, 'out': [enc(o.float() if o.dtype == torch.float64 else o) for o in outs]}
+    diff = [t for t in tensors if t.requires_grad]
+    if diff and all(o.dtype == torch.float32 and o.requires_grad for o in outs):
+        ws = [g.randn(*o.shape) for o in outs]
+        loss = sum((o * w).sum() for o, w in zip(outs, ws))
+        grads = torch.autograd.grad(loss, diff, allow_unused=True)
+        it = iter(grads)
+        gl = []
+        for t in tensors:
+            if t.requires_grad:
+                gr = next(it)
+                # None: torch sees no dependence; Tensile leaves .grad null (or zeros).
+                gl.append(enc(gr) if gr is not None else None)
+            else:
+                gl.append(None)
+        case['w'] = [enc(w) for w in ws]
+        case['grads'] = gl
+    FILES.setdefault(file, []).append(case)
+
+
+def add_higher(name, call, inputs, tol='matmul'):
+    g = Gen(name)
+    tensors = [t.detach().clone().requires_grad_(True) for t in inputs]
+    out = evaluate(call, tensors)
+    w = g.randn(*out.shape)
+    gs = torch.autograd.grad((out * w).sum(), tensors, create_graph=True)
+    us = [g.randn(*t.shape) for t in tensors]
+    second = sum((gi * ui).sum() for gi, ui in zip(gs, us))
+    ggs = torch.autograd.grad(second, tensors, allow_unused=True)
+    FILES.setdefault('higher', []).append({
+        'name': name, 'call': call, 'inputs': [enc(t, {'grad': True}) for t in tensors], 'tol': tol,
+        'out': [enc(out)], 'w': [enc(w)], 'grads': [enc(gi) for gi in gs], 'u': [enc(u) for u in us],
+        'second': [enc(gg if gg is not None else torch.zeros_like(t)) for gg, t in zip(ggs, tensors)],
+    })
+
+
+# ---- the cases ------------------------------------------------------------------------------
+
+def creation():
+    f = 'creation'
+    add_case(f, 'tensor/nested', E('tensor', [[1.5, -2], [3, 4.25]], OPTS()), [])
+    add_case(f, 'tensor/bool', E('tensor', [True, False, True], OPTS()), [])
+    add_case(f, 'tensor/int32', E('tensor', [[1, -2, 3]], OPTS(dtype='int32')), [])
+    add_case(f, 'tensor/scalar', E('tensor', 3.5, OPTS()), [])
+    add_case(f, 'zeros', E('zeros', [2, 3], OPTS()), [])
+    add_case(f, 'zeros/int32', E('zeros', [4], OPTS(dtype='int32')), [])
+    add_case(f, 'ones', E('ones', [3, 1, 2], OPTS()), [])
+    add_case(f, 'ones/bool', E('ones', [2, 2], OPTS(dtype='bool')), [])
+    add_case(f, 'full', E('full', [2, 3], 7.5, OPTS()), [])
+    add_case(f, 'full/int32', E('full', [3], -4, OPTS(dtype='int32')), [])
+    add_case(f, 'full/0d', E('full', [], 2.0, OPTS()), [])
+    add_case(f, 'arange/one-arg', E('arange', 5, UNDEF, 1, OPTS()), [])
+    add_case(f, 'arange/start-end', E('arange', 2, 9, 3, OPTS()), [])
+    add_case(f, 'arange/float-step', E('arange', 0, 1, 0.25, OPTS()), [])
+    add_case(f, 'arange/negative-step', E('arange', 5, -1, -2, OPTS()), [])
+    add_case(f, 'arange/float-dtype', E('arange', 4, UNDEF, 1, OPTS(dtype='float32')), [])
+    add_case(f, 'linspace', E('linspace', 0, 1, 5, OPTS()), [])
+    add_case(f, 'linspace/negative', E('linspace', -3, 7, 11, OPTS()), [])
+    add_case(f, 'linspace/one', E('linspace', 2, 5, 1, OPTS()), [])
+    add_case(f, 'eye', E('eye', 3, UNDEF, OPTS()), [])
+    add_case(f, 'eye/rect', E('eye', 2, 4, OPTS()), [])
+
+
+def unary():
+    f = 'unary'
+    any_ = lambda g, *s: g.away(*s, lo=0.05, hi=2.5)
+    pos = lambda g, *s: g.uniform(0.2, 3.0, *s)
+    specs = [
+        ('neg', any_), ('abs', any_), ('sign', any_), ('exp', any_), ('expm1', any_), ('log', pos),
+        ('log1p', lambda g, *s: g.uniform(-0.6, 3.0, *s)), ('sqrt', pos), ('rsqrt', pos),
+        ('reciprocal', lambda g, *s: g.away(*s, lo=0.4, hi=2.0)), ('square', any_), ('sin', any_), ('cos', any_),
+        ('tanh', any_), ('sigmoid', any_), ('relu', any_), ('silu', any_), ('softplus', any_), ('erf', any_),
+        ('floor', lambda g, *s: g.away(*s, lo=0.05, hi=3.0) + 0.01), ('ceil', lambda g, *s: g.away(*s, lo=0.05, hi=3.0) + 0.01),
+    ]
+    for op, make in specs:
+        g = Gen(op)
+        add_case(f, f'{op}/2d', E(op, T(0)), [make(g, 3, 4)])
+        add_case(f, f'{op}/method-0d', M(op, T(0)), [make(g)])
+    add_case(f, 'round/half-even', E('round', T(0)), [torch.tensor([0.5, 1.5, 2.5, -0.5, -1.5, 1.3, -2.7, 3.49])])
+    add_case(f, 'softplus/large', E('softplus', T(0)), [torch.tensor([-30.0, -3.0, 0.5, 19.0, 21.0, 40.0])])
+    g = Gen('unary-more')
+    add_case(f, 'leakyRelu/default', E('leakyRelu', T(0)), [g.away(3, 4)])
+    add_case(f, 'leakyRelu/slope', E('leakyRelu', T(0), 0.2), [g.away(2, 5)])
+    add_case(f, 'gelu/none', E('gelu', T(0)), [g.away(3, 4, lo=0.01, hi=3)])
+    add_case(f, 'gelu/tanh', E('gelu', T(0), 'tanh'), [g.away(3, 4, lo=0.01, hi=3)])
+    add_case(f, 'clamp/both', E('clamp', T(0), -0.5, 0.7), [g.randn(4, 5)])
+    add_case(f, 'clamp/min-only', E('clamp', T(0), 0.1), [g.randn(4, 5)])
+    add_case(f, 'clamp/max-only', E('clamp', T(0), None, 0.2), [g.randn(4, 5)])
+    add_case(f, 'logicalNot/float', E('logicalNot', T(0)), [torch.tensor([0.0, 1.5, -2.0, 0.0])])
+    add_case(f, 'logicalNot/bool', E('logicalNot', T(0)), [torch.tensor([True, False, True])])
+    add_case(f, 'neg/int32', E('neg', T(0)), [g.ints(-5, 5, 6)])
+    add_case(f, 'abs/int32', E('abs', T(0)), [g.ints(-5, 5, 6)])
+    add_case(f, 'exp/int32-promotes', E('exp', T(0)), [g.ints(-3, 3, 5)])
+    add_case(f, 'sqrt/int32-promotes', E('sqrt', T(0)), [g.ints(1, 9, 5)])
+    add_case(f, 'relu/int32', E('relu', T(0)), [g.ints(-5, 5, 6)])
+    add_case(f, 'tanh/4d', E('tanh', T(0)), [g.randn(2, 1, 3, 2)])
+
+
+def binary_ops():
+    f = 'binary'
+    g = Gen('binary')
+    shapes = [('same', (3, 4), (3, 4)), ('bcast-row', (3, 4), (4,)), ('bcast-both', (2, 1, 4), (3, 1)), ('scalar-tensor', (3, 4), ())]
+    for op in ['add', 'sub', 'mul', 'div', 'maximum', 'minimum']:
+        for tag, sa, sb in shapes:
+            a = g.away(*sa, lo=0.5, hi=2.0)
+            b = g.away(*sb, lo=0.5, hi=2.0) if op in ('div',) else g.randn(*sb)
+            add_case(f, f'{op}/{tag}', E(op, T(0), T(1)), [a, b])
+        add_case(f, f'{op}/number-right', E(op, T(0), 1.5), [g.away(2, 3, lo=0.5, hi=2.0)])
+        add_case(f, f'{op}/number-left', E(op, 2.5, T(0)), [g.away(2, 3, lo=0.5, hi=2.0)])
+        add_case(f, f'{op}/method', M(op, T(0), T(1)), [g.away(2, 3, lo=0.5, hi=2.0), g.away(3, lo=0.5, hi=2.0)])
+    add_case(f, 'add/alpha', E('add', T(0), T(1), 2.5), [g.randn(3, 4), g.randn(4)])
+    add_case(f, 'sub/alpha', E('sub', T(0), T(1), -0.5), [g.randn(3, 4), g.randn(3, 1)])
+    add_case(f, 'sub/alpha-method', M('sub', T(0), T(1), 3), [g.randn(2, 2), g.randn(2, 2)])
+    add_case(f, 'pow/tensor-tensor', E('pow', T(0), T(1)), [g.uniform(0.3, 2.0, 3, 4), g.uniform(-1.5, 2.5, 3, 4)])
+    add_case(f, 'pow/bcast', E('pow', T(0), T(1)), [g.uniform(0.3, 2.0, 2, 3), g.uniform(-1, 2, 3)])
+    add_case(f, 'pow/square', E('pow', T(0), 2), [g.randn(3, 4)])
+    add_case(f, 'pow/cube', E('pow', T(0), 3), [g.randn(5)])
+    add_case(f, 'pow/sqrt', E('pow', T(0), 0.5), [g.uniform(0.3, 3, 5)])
+    add_case(f, 'pow/number-base', E('pow', 2, T(0)), [g.randn(5)])
+    add_case(f, 'add/int32', E('add', T(0), T(1)), [g.ints(-9, 9, 2, 3), g.ints(-9, 9, 3)])
+    add_case(f, 'mul/int32', E('mul', T(0), T(1)), [g.ints(-9, 9, 2, 3), g.ints(-9, 9, 2, 3)])
+    add_case(f, 'sub/int32-number', E('sub', T(0), 4), [g.ints(-9, 9, 5)])
+    add_case(f, 'add/int-float-promotes', E('add', T(0), T(1)), [g.ints(-9, 9, 2, 3), g.randn(2, 3)])
+    add_case(f, 'mul/int-by-float-number', E('mul', T(0), 0.5), [g.ints(-9, 9, 4)])
+    add_case(f, 'div/int-int-is-float', E('div', T(0), T(1)), [g.ints(-9, 9, 5), torch.tensor([2, 3, -4, 7, 5], dtype=torch.int32)])
+    add_case(f, 'add/bool-int', E('add', T(0), T(1)), [torch.tensor([True, False, True]), torch.tensor([1, 2, 3], dtype=torch.int32)])
+    add_case(f, 'maximum/int32', E('maximum', T(0), T(1)), [g.ints(-9, 9, 6), g.ints(-9, 9, 6)])
+    ia = g.ints(-2, 3, 3, 4).float()
+    ib = g.ints(-2, 3, 4).float()
+    for op in ['eq', 'ne', 'lt', 'le', 'gt', 'ge']:
+        add_case(f, f'{op}/bcast', E(op, T(0), T(1)), [ia, ib])
+        add_case(f, f'{op}/number', E(op, T(0), 1), [ia])
+        add_case(f, f'{op}/int32', M(op, T(0), T(1)), [ia.int(), ia.int().flip(0)])
+    add_case(f, 'eq/int-float', E('eq', T(0), T(1)), [ia.int(), ib])
+    for op in ['logicalAnd', 'logicalOr']:
+        add_case(f, f'{op}/bool', E(op, T(0), T(1)), [torch.tensor([[True, False], [True, True]]), torch.tensor([True, False])])
+        add_case(f, f'{op}/float', E(op, T(0), T(1)), [ia, ib])
+        add_case(f, f'{op}/method-int', M(op, T(0), T(1)), [ia.int(), ib.int()])
+    cond = g.randn(3, 4) > 0
+    add_case(f, 'where/same', E('where', T(0), T(1), T(2)), [cond, g.randn(3, 4), g.randn(3, 4)])
+    add_case(f, 'where/bcast', E('where', T(0), T(1), T(2)), [g.randn(3, 1) > 0, g.randn(4), g.randn(3, 4)])
+    add_case(f, 'where/bcast-3', E('where', T(0), T(1), T(2)), [g.randn(2, 1, 4) > 0, g.randn(3, 1), g.randn(1, 4)])
+    add_case(f, 'where/number', E('where', T(0), T(1), 0), [cond, g.randn(3, 4)])
+    add_case(f, 'where/float-cond', E('where', T(0), T(1), T(2)), [(torch.tensor([0.0, 2.0, -1.0, 0.0]), False), g.randn(4), g.randn(4)])
+    add_case(f, 'where/method', M('where', T(1), T(0), T(2)), [cond, g.randn(3, 4), g.randn(4)])
+
+
+def reductions():
+    f = 'reduce'
+    g = Gen('reduce')
+    x = g.distinct(2, 3, 4)
+    dims = [('all', UNDEF, False), ('d0', 0, False), ('d1-keep', 1, True), ('neg', -1, False),
+            ('list', [0, 2], False), ('list-neg-keep', [-1, -3], True), ('all-keep', UNDEF, True)]
+    for op in ['sum', 'mean', 'prod', 'max', 'min', 'var', 'std']:
+        for tag, d, k in dims:
+            data = x if op != 'prod' else g.uniform(0.5, 1.5, 2, 3, 4) * torch.where(g.randn(2, 3, 4) > 0, 1.0, -1.0)
+            call = M(op, T(0), d, k) if op in ('var', 'std') else E(op, T(0), d, k)
+            add_case(f, f'{op}/{tag}', call, [data], tol='reduce')
+    add_case(f, 'var/biased', M('var', T(0), 1, False, 0), [x], tol='reduce')
+    add_case(f, 'std/biased-all', M('std', T(0), UNDEF, False, 0), [x], tol='reduce')
+    add_case(f, 'variance/function', E('variance', T(0), -1), [x], tol='reduce')
+    add_case(f, 'prod/with-one-zero', E('prod', T(0), 1), [torch.tensor([[1.5, 0.0, -2.0], [0.5, 3.0, 1.25]])], tol='reduce')
+    add_case(f, 'prod/with-two-zeros', E('prod', T(0), 1), [torch.tensor([[0.0, 2.0, 0.0], [0.5, 0.0, 1.25]])], tol='reduce')
+    add_case(f, 'prod/all-with-zero', E('prod', T(0)), [torch.tensor([[1.5, 0.0], [-2.0, 0.75]])], tol='reduce')
+    add_case(f, 'sum/0d', E('sum', T(0)), [torch.tensor(2.5)], tol='reduce')
+    add_case(f, 'sum/0d-dim', E('sum', T(0), 0), [torch.tensor(2.5)], tol='reduce')
+    add_case(f, 'sum/int32', E('sum', T(0), 1), [g.ints(-9, 9, 3, 4)], tol='reduce')
+    add_case(f, 'sum/bool-is-int32', E('sum', T(0)), [g.randn(3, 4) > 0], tol='reduce')
+    add_case(f, 'sum/bool-dim', E('sum', T(0), 0), [g.randn(3, 4) > 0], tol='reduce')
+    add_case(f, 'max/int32', E('max', T(0), 1), [torch.tensor([[3, -1, 7], [0, 9, -4]], dtype=torch.int32)], tol='reduce')
+    add_case(f, 'max/0d', E('max', T(0)), [torch.tensor(-1.5)], tol='reduce')
+    for op in ['argmax', 'argmin']:
+        add_case(f, f'{op}/flat', E(op, T(0)), [x], tol='reduce')
+        add_case(f, f'{op}/dim', E(op, T(0), 1), [x], tol='reduce')
+        add_case(f, f'{op}/neg-keep', E(op, T(0), -1, True), [x], tol='reduce')
+        add_case(f, f'{op}/int32', M(op, T(0), 0), [torch.tensor([[3, -1, 7], [0, 9, -4]], dtype=torch.int32)], tol='reduce')
+    add_case(f, 'argmax/ties-first', E('argmax', T(0), 1), [torch.tensor([[1.0, 3.0, 3.0], [2.0, 2.0, 0.0]])], tol='reduce')
+    add_case(f, 'argmin/ties-first', E('argmin', T(0), 1), [torch.tensor([[1.0, 0.0, 0.0], [2.0, 2.0, 5.0]])], tol='reduce')
+    for tag, d, k in [('last', -1, False), ('d0-keep', 0, True), ('list', [1, 2], False)]:
+        add_case(f, f'logsumexp/{tag}', E('logsumexp', T(0), d, k), [g.randn(2, 3, 4) * 3], tol='reduce')
+    add_case(f, 'logsumexp/large', E('logsumexp', T(0), 1), [torch.tensor([[100.0, 101.0, 99.0], [-100.0, -101.0, -99.5]])], tol='reduce')
+    for op in ['softmax', 'logSoftmax']:
+        add_case(f, f'{op}/last', E(op, T(0), -1), [g.randn(3, 5) * 2], tol='reduce')
+        add_case(f, f'{op}/d0', E(op, T(0), 0), [g.randn(3, 5) * 2], tol='reduce')
+        add_case(f, f'{op}/3d-mid', M(op, T(0), 1), [g.randn(2, 3, 4)], tol='reduce')
+        add_case(f, f'{op}/large', E(op, T(0), 1), [torch.tensor([[1000.0, 1001.0, 999.0], [-50.0, 0.0, 50.0]])], tol='reduce')
+        add_case(f, f'{op}/1d', E(op, T(0), 0), [g.randn(6)], tol='reduce')
+
+
+def linalg():
+    f = 'matmul'
+    g = Gen('matmul')
+    cases = [('dot', (5,), (5,)), ('2d', (3, 4), (4, 5)), ('vec-mat', (4,), (4, 3)), ('mat-vec', (3, 4), (4,)),
+             ('batched', (2, 3, 4), (2, 4, 5)), ('batched-bcast', (2, 1, 3, 4), (3, 4, 2)), ('batch-by-2d', (3, 2, 4), (4, 3)),
+             ('2d-by-batch', (2, 4), (3, 4, 5)), ('vec-by-batch', (4,), (2, 4, 3)), ('batch-by-vec', (2, 3, 4), (4,)),
+             ('bigger', (17, 33), (33, 9))]
+    for tag, sa, sb in cases:
+        add_case(f, f'matmul/{tag}', E('matmul', T(0), T(1)), [g.randn(*sa), g.randn(*sb)], tol='matmul')
+    add_case(f, 'matmul/transposed-lhs', E('matmul', E('transpose', T(0), 0, 1), T(1)), [g.randn(4, 3), g.randn(4, 5)], tol='matmul')
+    add_case(f, 'matmul/transposed-both', M('matmul', M('t', T(0)), E('permute', T(1), [1, 0])), [g.randn(4, 3), g.randn(2, 4)], tol='matmul')
+    add_case(f, 'matmul/expanded', E('matmul', E('expand', T(0), [3, 2, 4]), T(1)), [g.randn(2, 4), g.randn(3, 4, 2)], tol='matmul')
+    add_case(f, 'composite/mlp', E('logSoftmax', E('matmul', E('tanh', E('add', E('matmul', T(0), T(1)), T(2))), T(3)), -1),
+             [g.randn(4, 5), g.randn(5, 6) * 0.5, g.randn(6), g.randn(6, 3) * 0.5], tol='matmul')
+
+
+def shape_ops():
+    f = 'shape'
+    g = Gen('shape')
+    x = g.randn(2, 3, 4)
+    add_case(f, 'reshape/infer', E('reshape', T(0), [4, -1]), [x])
+    add_case(f, 'reshape/flat', M('reshape', T(0), [24]), [x])
+    add_case(f, 'reshape/of-transposed', E('reshape', E('transpose', T(0), 0, 2), [4, 6]), [x])
+    add_case(f, 'reshape/to-0d', E('reshape', T(0), []), [g.randn(1, 1)])
+    add_case(f, 'view', E('view', T(0), [6, 4]), [x])
+    add_case(f, 'transpose', E('transpose', T(0), 0, 2), [x])
+    add_case(f, 'transpose/neg', M('transpose', T(0), -1, -2), [x])
+    add_case(f, 't', M('t', T(0)), [g.randn(3, 5)])
+    add_case(f, 'permute', E('permute', T(0), [2, 0, 1]), [x])
+    add_case(f, 'permute/neg', M('permute', T(0), [-1, 1, 0]), [x])
+    add_case(f, 'squeeze/all', E('squeeze', T(0)), [g.randn(1, 3, 1, 2)])
+    add_case(f, 'squeeze/dim', E('squeeze', T(0), 2), [g.randn(1, 3, 1, 2)])
+    add_case(f, 'squeeze/list', E('squeeze', T(0), [0, -2]), [g.randn(1, 3, 1, 2)])
+    add_case(f, 'squeeze/not-1', M('squeeze', T(0), 1), [g.randn(1, 3, 1, 2)])
+    add_case(f, 'unsqueeze/0', E('unsqueeze', T(0), 0), [x])
+    add_case(f, 'unsqueeze/neg', M('unsqueeze', T(0), -1), [x])
+    add_case(f, 'unsqueeze/mid', E('unsqueeze', T(0), 2), [x])
+    add_case(f, 'expand', E('expand', T(0), [4, 3]), [g.randn(3)])
+    add_case(f, 'expand/keep-dims', E('expand', T(0), [2, -1, 5]), [g.randn(3, 1)])
+    add_case(f, 'expand/then-mul', E('mul', E('expand', T(0), [2, 3, 4]), T(1)), [g.randn(1, 3, 1), g.randn(2, 3, 4)])
+    add_case(f, 'flatten/all', E('flatten', T(0)), [x])
+    add_case(f, 'flatten/from-1', M('flatten', T(0), 1), [x])
+    add_case(f, 'flatten/range', E('flatten', T(0), 0, 1), [x])
+    add_case(f, 'cat/d0', E('cat', [T(0), T(1)], 0), [g.randn(2, 3), g.randn(4, 3)])
+    add_case(f, 'cat/d1-three', E('cat', [T(0), T(1), T(2)], 1), [g.randn(2, 1), g.randn(2, 3), g.randn(2, 2)])
+    add_case(f, 'cat/neg', E('cat', [T(0), T(1)], -1), [g.randn(2, 2, 2), g.randn(2, 2, 3)])
+    add_case(f, 'cat/int-float-promotes', E('cat', [T(0), T(1)], 0), [g.ints(0, 5, 2), g.randn(3)])
+    add_case(f, 'cat/non-contiguous', E('cat', [E('transpose', T(0), 0, 1), T(1)], 0), [g.randn(3, 2), g.randn(1, 3)])
+    add_case(f, 'stack/d0', E('stack', [T(0), T(1), T(2)], 0), [g.randn(2, 3), g.randn(2, 3), g.randn(2, 3)])
+    add_case(f, 'stack/last', E('stack', [T(0), T(1)], -1), [g.randn(2, 3), g.randn(2, 3)])
+    add_case(f, 'split/size', E('split', T(0), 2, 1), [g.randn(2, 5)])
+    add_case(f, 'split/sizes', M('split', T(0), [1, 3, 1], -1), [g.randn(2, 5)])
+    add_case(f, 'chunk', E('chunk', T(0), 3, 0), [g.randn(7, 2)])
+    add_case(f, 'chunk/method', M('chunk', T(0), 2, 1), [g.randn(2, 5)])
+    add_case(f, 'narrow', E('narrow', T(0), 1, 1, 2), [x])
+    add_case(f, 'narrow/neg-start', M('narrow', T(0), -1, -3, 2), [x])
+    add_case(f, 'select', E('select', T(0), 1, 2), [x])
+    add_case(f, 'select/neg', M('select', T(0), 0, -1), [x])
+    add_case(f, 'index/mixed', E('index', T(0), 0, [1, 3], None), [x])
+    add_case(f, 'index/step', M('index', T(0), None, None, [0, None, 2]), [x])
+    add_case(f, 'index/newaxis', E('index', T(0), 'newaxis', 1), [x])
+    add_case(f, 'index/negative', E('index', T(0), -1, [-2]), [x])
+    add_case(f, 'contiguous/of-permuted', E('contiguous', E('permute', T(0), [2, 0, 1])), [x])
+    add_case(f, 'contiguous/method-of-slice', M('contiguous', E('narrow', T(0), 2, 1, 2)), [x])
+    add_case(f, 'reshape/int32', E('reshape', T(0), [3, 2]), [g.ints(0, 9, 6)])
+    add_case(f, 'transpose/bool', E('contiguous', E('transpose', T(0), 0, 1)), [g.randn(2, 3) > 0])
+
+
+def indexing():
+    f = 'indexing'
+    g = Gen('indexing')
+    add_case(f, 'gather/d1', E('gather', T(0), 1, T(1)), [g.randn(3, 4), g.ints(0, 4, 3, 2)])
+    add_case(f, 'gather/d0', E('gather', T(0), 0, T(1)), [g.randn(3, 4), g.ints(0, 3, 2, 4)])
+    add_case(f, 'gather/neg-repeat', M('gather', T(0), -1, T(1)), [g.randn(2, 3, 4), g.ints(0, 4, 2, 3, 5)])
+    add_case(f, 'gather/int32', E('gather', T(0), 1, T(1)), [g.ints(-9, 9, 3, 4), g.ints(0, 4, 3, 2)])
+    add_case(f, 'scatterAdd/d0', E('scatterAdd', T(0), 0, T(1), T(2)), [g.randn(3, 4), g.ints(0, 3, 2, 4), g.randn(2, 4)])
+    add_case(f, 'scatterAdd/d1-repeat', M('scatterAdd', T(0), 1, T(1), T(2)),
+             [g.randn(2, 5), torch.tensor([[0, 0, 4], [1, 3, 1]], dtype=torch.int32), g.randn(2, 3)])
+    add_case(f, 'scatterAdd/src-larger', E('scatterAdd', T(0), 1, T(1), T(2)),
+             [g.randn(2, 4), torch.tensor([[3, 0], [1, 1]], dtype=torch.int32), g.randn(2, 3)])
+    add_case(f, 'scatterAdd/int32', E('scatterAdd', T(0), 0, T(1), T(2)), [g.ints(0, 5, 3), torch.tensor([0, 2, 0, 0], dtype=torch.int32), g.ints(0, 5, 4)])
+    add_case(f, 'indexSelect/d0', E('indexSelect', T(0), 0, T(1)), [g.randn(5, 3), torch.tensor([4, 0, 0, 2], dtype=torch.int32)])
+    add_case(f, 'indexSelect/d1', M('indexSelect', T(0), -1, T(1)), [g.randn(2, 5, 3), torch.tensor([2, 1], dtype=torch.int32)])
+    add_case(f, 'pad/last', E('pad', T(0), [1, 2]), [g.randn(2, 3)])
+    add_case(f, 'pad/two-dims-value', E('pad', T(0), [1, 0, 2, 1], -1.5), [g.randn(2, 3, 4)])
+    add_case(f, 'pad/negative', E('pad', T(0), [-1, 1, 0, -2]), [g.randn(2, 3, 4)])
+    add_case(f, 'pad/mixed-negative', M('pad', T(0), [2, -1, -1, 1]), [g.randn(4, 5)])
+    add_case(f, 'pad/int32', E('pad', T(0), [1, 1], 7), [g.ints(0, 5, 2, 2)])
+
+
+def nn_ops():
+    f = 'conv'
+    g = Gen('conv')
+    x = g.randn(2, 3, 7, 6)
+    conv_cases = [
+        ('basic', (2, 3, 7, 6), (4, 3, 3, 3), True, {}),
+        ('no-bias', (1, 2, 5, 5), (3, 2, 3, 2), False, {}),
+        ('stride', (2, 3, 7, 6), (4, 3, 3, 3), True, {'stride': 2}),
+        ('stride-pair', (1, 2, 8, 7), (2, 2, 3, 3), True, {'stride': [2, 1], 'padding': [1, 0]}),
+        ('padding', (2, 3, 5, 5), (4, 3, 3, 3), True, {'padding': 1}),
+        ('same-odd', (1, 2, 6, 5), (3, 2, 3, 3), True, {'padding': 'same'}),
+        ('same-even', (1, 2, 6, 5), (3, 2, 4, 2), False, {'padding': 'same'}),
+        ('valid', (1, 2, 6, 5), (3, 2, 3, 3), True, {'padding': 'valid'}),
+        ('dilation', (1, 2, 9, 8), (3, 2, 3, 3), True, {'dilation': 2, 'padding': 1}),
+        ('groups', (2, 4, 6, 6), (6, 2, 3, 3), True, {'groups': 2, 'padding': 1}),
+        ('depthwise', (1, 3, 5, 5), (3, 1, 3, 3), True, {'groups': 3, 'stride': 2, 'padding': 1}),
+        ('1x1', (2, 4, 3, 3), (5, 4, 1, 1), True, {}),
+        ('all', (2, 4, 9, 9), (4, 2, 3, 2), True, {'stride': [2, 1], 'padding': [2, 1], 'dilation': [1, 2], 'groups': 2}),
+    ]
+    for tag, xs, ws, has_bias, opts in conv_cases:
+        ins = [g.randn(*xs), g.randn(*ws) * 0.5]
+        args = [T(0), T(1), T(2) if has_bias else None, opts]
+        if has_bias:
+            ins.append(g.randn(ws[0]))
+        add_case(f, f'conv2d/{tag}', E('conv2d', *args), ins, tol='conv')
+    add_case(f, 'conv2d/unbatched', E('conv2d', T(0), T(1), None, {'padding': 1}), [g.randn(2, 5, 4), g.randn(3, 2, 3, 3)], tol='conv')
+    add_case(f, 'conv2d/non-contiguous', E('conv2d', E('permute', T(0), [0, 3, 1, 2]), T(1), T(2), {}), [g.randn(2, 5, 4, 3), g.randn(2, 3, 2, 2), g.randn(2)], tol='conv')
+    add_case(f, 'conv1d/basic', E('conv1d', T(0), T(1), T(2), {}), [g.randn(2, 3, 10), g.randn(4, 3, 3), g.randn(4)], tol='conv')
+    add_case(f, 'conv1d/stride-pad', E('conv1d', T(0), T(1), None, {'stride': 2, 'padding': 2}), [g.randn(2, 3, 10), g.randn(4, 3, 3)], tol='conv')
+    add_case(f, 'conv1d/same-dilation', E('conv1d', T(0), T(1), T(2), {'padding': 'same', 'dilation': 2}), [g.randn(1, 2, 9), g.randn(3, 2, 4), g.randn(3)], tol='conv')
+    add_case(f, 'conv1d/groups', E('conv1d', T(0), T(1), None, {'groups': 2}), [g.randn(2, 4, 7), g.randn(6, 2, 3)], tol='conv')
+    add_case(f, 'conv1d/unbatched', E('conv1d', T(0), T(1), None, {}), [g.randn(3, 8), g.randn(2, 3, 3)], tol='conv')
+    pool_cases = [
+        ('k2', (2, 3, 6, 6), {'kernelSize': 2}),
+        ('k3-s2', (1, 2, 7, 7), {'kernelSize': 3, 'stride': 2}),
+        ('pad', (1, 2, 5, 5), {'kernelSize': 3, 'stride': 2, 'padding': 1}),
+        ('rect', (2, 2, 6, 7), {'kernelSize': [2, 3], 'stride': [2, 1], 'padding': [1, 1]}),
+        ('overlap', (1, 1, 5, 5), {'kernelSize': 3, 'stride': 1}),
+    ]
+    for tag, xs, opts in pool_cases:
+        add_case(f, f'maxPool2d/{tag}', E('maxPool2d', T(0), opts), [g.distinct(*xs)], tol='conv')
+        add_case(f, f'avgPool2d/{tag}', E('avgPool2d', T(0), opts), [g.randn(*xs)], tol='conv')
+    add_case(f, 'maxPool2d/dilation', E('maxPool2d', T(0), {'kernelSize': 2, 'stride': 1, 'dilation': 2}), [g.distinct(1, 2, 6, 6)], tol='conv')
+    add_case(f, 'maxPool2d/unbatched', E('maxPool2d', T(0), {'kernelSize': 2}), [g.distinct(2, 4, 4)], tol='conv')
+    add_case(f, 'avgPool2d/no-count-pad', E('avgPool2d', T(0), {'kernelSize': 3, 'stride': 2, 'padding': 1, 'countIncludePad': False}), [g.randn(2, 2, 5, 6)], tol='conv')
+    add_case(f, 'avgPool2d/no-count-pad-rect', E('avgPool2d', T(0), {'kernelSize': [2, 3], 'stride': 1, 'padding': [1, 1], 'countIncludePad': False}), [g.randn(1, 2, 4, 4)], tol='conv')
+    add_case(f, 'maxPool2d/non-contiguous', E('maxPool2d', E('transpose', T(0), 2, 3), {'kernelSize': 2}), [g.distinct(1, 2, 4, 6)], tol='conv')
+
+
+def higher():
+    g = Gen('higher')
+    add_higher('cube', E('pow', T(0), 3), [g.randn(5)], tol='reduce')
+    add_higher('cube/0d', E('mul', E('mul', T(0), T(0)), T(0)), [torch.tensor(3.0)], tol='reduce')
+    add_higher('tanh', E('tanh', T(0)), [g.randn(2, 3)], tol='reduce')
+    add_higher('sigmoid-exp', E('mul', E('sigmoid', T(0)), E('exp', T(1))), [g.randn(4), g.randn(4) * 0.5], tol='reduce')
+    add_higher('sin-div', E('div', E('sin', T(0)), T(1)), [g.randn(3), g.uniform(0.5, 2, 3)], tol='reduce')
+    add_higher('softmax', E('softmax', T(0), -1), [g.randn(2, 4)], tol='reduce')
+    add_higher('logSoftmax-square', E('logSoftmax', E('mul', T(0), T(0)), 1), [g.randn(2, 4)], tol='reduce')
+    add_higher('mlp', E('sum', E('matmul', E('tanh', E('add', E('matmul', T(0), T(1)), T(2))), T(3)), 1),
+               [g.randn(3, 4), g.randn(4, 5) * 0.5, g.randn(5), g.randn(5, 2) * 0.5], tol='matmul')
+    add_higher('conv2d', E('conv2d', T(0), T(1), None, {'padding': 1}), [g.randn(1, 2, 5, 5), g.randn(3, 2, 3, 3)], tol='conv')
+    add_higher('conv2d-stride-tanh', E('tanh', E('conv2d', T(0), T(1), None, {'stride': 2})), [g.randn(1, 2, 6, 6), g.randn(2, 2, 3, 3) * 0.3], tol='conv')
+    add_higher('avgPool2d-square', E('avgPool2d', E('mul', T(0), T(0)), {'kernelSize': 2}), [g.randn(1, 1, 4, 4)], tol='conv')
+
+
+def main():
+    creation(); unary(); binary_ops(); reductions(); linalg(); shape_ops(); indexing(); nn_ops(); higher()
+    os.makedirs(OUT_DIR, exist_ok=True)
+    total = 0
+    for name, cases in sorted(FILES.items()):
+        path = os.path.join(OUT_DIR, f'{name}.json')
+        text = json.dumps({'generator': 'tools/generate_fixtures.py', 'torch': torch.__version__, 'cases': cases},
+                          separators=(',', ':'))
+        with open(path, 'w') as fh:
+            fh.write(text + '\n')
+        total += len(text)
+        print(f'{name}.json: {len(cases)} cases, {len(text) / 1024:.1f} KiB')
+    print(f'total {total / 1024:.1f} KiB')
+
+
+if __name__ == '__main__':
+    main()
