@@ -92,7 +92,7 @@ interface Entry {
   bytes: Uint8Array;
 }
 
-function bytesOf(values: ArrayLike<number> & ArrayBufferView): Uint8Array {
+function bytesOf(values: Float32Array | Int32Array | Uint8Array): Uint8Array {
   const out = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
   if (LITTLE_ENDIAN || values.BYTES_PER_ELEMENT === 1) return out;
   const copy = new Uint8Array(out); // big-endian host: swap each element
@@ -135,7 +135,7 @@ function assemble(entries: Entry[], metadata: Record<string, string> | undefined
   return out;
 }
 
-function entryFor(name: string, t: Tensor, data: ArrayLike<number> & ArrayBufferView): Entry {
+function entryFor(name: string, t: Tensor, data: Float32Array | Int32Array | Uint8Array): Entry {
   return { name, dtype: TO_SAFETENSORS[t.dtype], shape: [...t.shape], bytes: bytesOf(data) };
 }
 
@@ -172,6 +172,11 @@ export async function serializeSafetensors(
 export function serializeSafetensorsSync(stateDict: Record<string, Tensor>, metadata?: Record<string, string>): Uint8Array {
   const items = checkDict('serializeSafetensorsSync', stateDict, metadata);
   return assemble(items.map(([name, t]) => entryFor(name, t, t.dataSync())), metadata);
+}
+
+/** `obj[key] = value`, safe for a key named `__proto__` (which would otherwise set the prototype). */
+function put<T>(obj: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 function fail(message: string): never {
@@ -214,7 +219,7 @@ export function parseSafetensorsHeader(bytes: Uint8Array): {
       if (typeof value !== 'object' || Array.isArray(value)) fail('__metadata__ must be an object of strings');
       for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
         if (typeof v !== 'string') fail(`__metadata__['${k}'] must be a string, got ${JSON.stringify(v)}`);
-        metadata[k] = v;
+        put(metadata, k, v);
       }
       continue;
     }
@@ -229,7 +234,7 @@ export function parseSafetensorsHeader(bytes: Uint8Array): {
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((d) => Number.isSafeInteger(d) && d >= 0)) {
       fail(`tensor '${name}': data_offsets must be [begin, end] non-negative integers, got ${JSON.stringify(offsets)}`);
     }
-    header[name] = { dtype: dtype as SafetensorsDType, shape: shape as number[], data_offsets: offsets as [number, number] };
+    put(header, name, { dtype: dtype as SafetensorsDType, shape: shape as number[], data_offsets: offsets as [number, number] });
   }
   const dataStart = 8 + n;
   const dataLength = bytes.length - dataStart;
@@ -258,8 +263,9 @@ export function parseSafetensorsHeader(bytes: Uint8Array): {
 
 function decode(info: SafetensorsTensorInfo, raw: Uint8Array, name: string): Float32Array | Int32Array | Uint8Array {
   const count = raw.length / DTYPE_BYTES[info.dtype];
-  // Copy to a fresh, aligned buffer (the source offset may be unaligned).
-  const aligned = raw.slice();
+  // Copy to a fresh, aligned buffer (the source offset may be unaligned). Not `raw.slice()`:
+  // on a Node Buffer that is a view into a shared pool.
+  const aligned = new Uint8Array(raw);
   const dv = new DataView(aligned.buffer);
   switch (info.dtype) {
     case 'F32':
@@ -358,8 +364,8 @@ export function parseSafetensors(bytes: Uint8Array, options: ParseSafetensorsOpt
         made.push(shaped);
         flat.dispose();
       }
-      tensors[name] = shaped;
-      dtypes[name] = info.dtype;
+      put(tensors, name, shaped);
+      put(dtypes, name, info.dtype);
     }
   } catch (e) {
     for (const t of made) t.dispose();

@@ -1,0 +1,139 @@
+/** `BatchNorm1d` and `BatchNorm2d`. */
+import * as tl from '@tensile/core';
+import type { Tensor } from '@tensile/core';
+import * as F from '../functional.js';
+import * as init from '../init.js';
+import { type Buffer, Module, type Parameter } from '../module.js';
+import { emptyParameter, ownBuffer, pyBool, pyFloat } from './util.js';
+
+/** Options of the batch-norm layers. */
+export interface BatchNormOptions {
+  /** Added to the variance (default 1e-5). */
+  eps?: number;
+  /** Weight of each new batch in the running statistics (default 0.1); null for a cumulative average. */
+  momentum?: number | null;
+  /** Learn a per-channel scale and shift (default true). */
+  affine?: boolean;
+  /** Keep running statistics for evaluation (default true); without them, batch statistics are always used. */
+  trackRunningStats?: boolean;
+}
+
+/** PyTorch's snake_case state-dict names of the camelCase fields. */
+const STATE_NAMES: Record<string, string> = {
+  runningMean: 'running_mean',
+  runningVar: 'running_var',
+  numBatchesTracked: 'num_batches_tracked',
+};
+
+/**
+ * The shared batch-norm layer: normalises each channel (dim 1) over every other dim, with
+ * PyTorch's parameters (`weight`, `bias`) and buffers (`running_mean`, `running_var`,
+ * `num_batches_tracked`). Training normalises with the batch's biased variance and updates
+ * the running statistics with the unbiased one; evaluation uses the running statistics.
+ */
+export abstract class BatchNorm extends Module {
+  weight: Parameter | null;
+  bias: Parameter | null;
+  runningMean: Buffer | null;
+  runningVar: Buffer | null;
+  numBatchesTracked: Buffer | null;
+  readonly numFeatures: number;
+  readonly eps: number;
+  readonly momentum: number | null;
+  readonly affine: boolean;
+  readonly trackRunningStats: boolean;
+
+  constructor(numFeatures: number, options: BatchNormOptions = {}) {
+    super();
+    this.numFeatures = numFeatures;
+    this.eps = options.eps ?? 1e-5;
+    this.momentum = options.momentum === undefined ? 0.1 : options.momentum;
+    this.affine = options.affine ?? true;
+    this.trackRunningStats = options.trackRunningStats ?? true;
+    this.weight = this.affine ? emptyParameter([numFeatures]) : null;
+    this.bias = this.affine ? emptyParameter([numFeatures]) : null;
+    this.runningMean = this.trackRunningStats ? ownBuffer(tl.zeros([numFeatures])) : null;
+    this.runningVar = this.trackRunningStats ? ownBuffer(tl.ones([numFeatures])) : null;
+    this.numBatchesTracked = this.trackRunningStats ? ownBuffer(tl.zeros([], { dtype: 'int32' })) : null;
+    this.resetParameters();
+  }
+
+  protected override stateName(field: string): string {
+    return STATE_NAMES[field] ?? field;
+  }
+
+  /** Reset the running statistics to mean 0, variance 1, and no batches. */
+  resetRunningStats(): void {
+    if (this.runningMean) init.zeros_(this.runningMean);
+    if (this.runningVar) init.ones_(this.runningVar);
+    if (this.numBatchesTracked) tl.noGrad(() => tl.tidy(() => this.numBatchesTracked!.assign(tl.zeros([], { dtype: 'int32', device: this.numBatchesTracked!.device }))));
+  }
+
+  /** Reset the running statistics, and the affine parameters to scale 1, shift 0. */
+  resetParameters(): void {
+    this.resetRunningStats();
+    if (this.weight) init.ones_(this.weight);
+    if (this.bias) init.zeros_(this.bias);
+  }
+
+  /** Throw unless `x` has a rank this layer accepts. */
+  protected abstract checkInput(x: Tensor): void;
+
+  forward(x: Tensor): Tensor {
+    this.checkInput(x);
+    if (x.shape[1] !== this.numFeatures) {
+      throw new Error(`${this.constructor.name}: input ${tl.formatShape(x.shape)} has ${x.shape[1]} channels in dim 1, expected ${this.numFeatures}`);
+    }
+    let factor = this.momentum ?? 0;
+    if (this.training && this.trackRunningStats && this.numBatchesTracked) {
+      const counter = this.numBatchesTracked;
+      tl.noGrad(() => tl.tidy(() => counter.assign(counter.add(1))));
+      if (this.momentum === null) factor = 1 / Number(counter.itemSync());
+    }
+    const useBatchStats = this.training || (this.runningMean === null && this.runningVar === null);
+    const updateRunning = !this.training || this.trackRunningStats;
+    return F.batchNorm(x, updateRunning ? this.runningMean : null, updateRunning ? this.runningVar : null, {
+      weight: this.weight,
+      bias: this.bias,
+      training: useBatchStats,
+      momentum: factor,
+      eps: this.eps,
+    });
+  }
+
+  override extraRepr(): string {
+    const momentum = this.momentum === null ? 'None' : pyFloat(this.momentum);
+    return `${this.numFeatures}, eps=${pyFloat(this.eps)}, momentum=${momentum}, affine=${pyBool(this.affine)}, track_running_stats=${pyBool(this.trackRunningStats)}`;
+  }
+}
+
+/**
+ * Batch normalisation of `[N, C]` or `[N, C, L]` inputs.
+ *
+ * @example
+ * ```ts
+ * const bn = new BatchNorm1d(64);
+ * bn.forward(tl.randn([32, 64]));
+ * bn.eval(); // use the running statistics
+ * ```
+ */
+export class BatchNorm1d extends BatchNorm {
+  protected checkInput(x: Tensor): void {
+    if (x.rank !== 2 && x.rank !== 3) throw new Error(`BatchNorm1d: expected 2D or 3D input (got ${x.rank}D input ${tl.formatShape(x.shape)})`);
+  }
+}
+
+/**
+ * Batch normalisation of `[N, C, H, W]` inputs.
+ *
+ * @example
+ * ```ts
+ * const bn = new BatchNorm2d(16);
+ * bn.forward(tl.randn([8, 16, 32, 32]));
+ * ```
+ */
+export class BatchNorm2d extends BatchNorm {
+  protected checkInput(x: Tensor): void {
+    if (x.rank !== 4) throw new Error(`BatchNorm2d: expected 4D input (got ${x.rank}D input ${tl.formatShape(x.shape)})`);
+  }
+}
