@@ -1,0 +1,217 @@
+// Single-precision GEMM: packed panels and a 4 x 16 register-blocked SIMD micro-kernel
+// (GotoBLAS / BLIS structure). All pointers are byte addresses in the shared linear
+// memory; strides count elements. Each thread passes its own scratch area for packing.
+
+export const MR: i32 = 4;
+export const NR: i32 = 16;
+export const KC: i32 = 256;
+export const MC: i32 = 128;
+export const NC: i32 = 512;
+/** Bytes of packing scratch one thread needs: A block, B block, a spill tile. */
+export const GEMM_SCRATCH: i32 = (MC * KC + KC * NC + MR * NR) * 4;
+
+@inline function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    return f32x4.relaxed_madd(a, b, c);
+  } else {
+    return f32x4.add(f32x4.mul(a, b), c);
+  }
+}
+
+/** packedB[(panel * kc + p) * NR + j] = B[p, panel * NR + j], zero past the edge. */
+function packB(b: usize, rsB: i32, csB: i32, kc: i32, nc: i32, dst: usize): void {
+  for (let j0 = 0; j0 < nc; j0 += NR) {
+    const cols = min(NR, nc - j0);
+    let src = b + (<usize>j0 * <usize>csB << 2);
+    if (cols == NR && csB == 1) {
+      for (let p = 0; p < kc; p++) {
+        v128.store(dst, v128.load(src));
+        v128.store(dst, v128.load(src, 16), 16);
+        v128.store(dst, v128.load(src, 32), 32);
+        v128.store(dst, v128.load(src, 48), 48);
+        dst += 64;
+        src += <usize>rsB << 2;
+      }
+    } else {
+      for (let p = 0; p < kc; p++) {
+        let j = 0;
+        let s = src;
+        for (; j < cols; j++) {
+          store<f32>(dst, load<f32>(s));
+          dst += 4;
+          s += <usize>csB << 2;
+        }
+        for (; j < NR; j++) {
+          store<f32>(dst, 0);
+          dst += 4;
+        }
+        src += <usize>rsB << 2;
+      }
+    }
+  }
+}
+
+/** packedA[(panel * kc + p) * MR + i] = A[panel * MR + i, p], zero past the edge. */
+function packA(a: usize, rsA: i32, csA: i32, mc: i32, kc: i32, dst: usize): void {
+  for (let i0 = 0; i0 < mc; i0 += MR) {
+    const rows = min(MR, mc - i0);
+    const src = a + (<usize>i0 * <usize>rsA << 2);
+    if (rows == MR) {
+      const r1 = <usize>rsA << 2;
+      let s = src;
+      for (let p = 0; p < kc; p++) {
+        store<f32>(dst, load<f32>(s));
+        store<f32>(dst, load<f32>(s + r1), 4);
+        store<f32>(dst, load<f32>(s + 2 * r1), 8);
+        store<f32>(dst, load<f32>(s + 3 * r1), 12);
+        dst += 16;
+        s += <usize>csA << 2;
+      }
+    } else {
+      for (let p = 0; p < kc; p++) {
+        let i = 0;
+        for (; i < rows; i++) store<f32>(dst + (<usize>i << 2), load<f32>(src + ((<usize>i * <usize>rsA + <usize>p * <usize>csA) << 2)));
+        for (; i < MR; i++) store<f32>(dst + (<usize>i << 2), 0);
+        dst += 16;
+      }
+    }
+  }
+}
+
+/** One 4 x 16 tile of C (row stride rsC elements) from packed panels over depth kc. */
+function micro(kc: i32, pa: usize, pb: usize, c: usize, rsC: i32, rows: i32, cols: i32, overwrite: bool, tile: usize): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c02 = f32x4.splat(0), c03 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0), c12 = f32x4.splat(0), c13 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c22 = f32x4.splat(0), c23 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0), c32 = f32x4.splat(0), c33 = f32x4.splat(0);
+  for (let p = 0; p < kc; p++) {
+    const b0 = v128.load(pb), b1 = v128.load(pb, 16), b2 = v128.load(pb, 32), b3 = v128.load(pb, 48);
+    let a = v128.load_splat<f32>(pa);
+    c00 = madd(a, b0, c00); c01 = madd(a, b1, c01); c02 = madd(a, b2, c02); c03 = madd(a, b3, c03);
+    a = v128.load_splat<f32>(pa, 4);
+    c10 = madd(a, b0, c10); c11 = madd(a, b1, c11); c12 = madd(a, b2, c12); c13 = madd(a, b3, c13);
+    a = v128.load_splat<f32>(pa, 8);
+    c20 = madd(a, b0, c20); c21 = madd(a, b1, c21); c22 = madd(a, b2, c22); c23 = madd(a, b3, c23);
+    a = v128.load_splat<f32>(pa, 12);
+    c30 = madd(a, b0, c30); c31 = madd(a, b1, c31); c32 = madd(a, b2, c32); c33 = madd(a, b3, c33);
+    pa += 16;
+    pb += 64;
+  }
+  const full = rows == MR && cols == NR;
+  let dst = full ? c : tile;
+  const step: usize = full ? <usize>rsC << 2 : 64;
+  if (full && !overwrite) {
+    let r = dst;
+    v128.store(r, f32x4.add(v128.load(r), c00)); v128.store(r, f32x4.add(v128.load(r, 16), c01), 16);
+    v128.store(r, f32x4.add(v128.load(r, 32), c02), 32); v128.store(r, f32x4.add(v128.load(r, 48), c03), 48);
+    r += step;
+    v128.store(r, f32x4.add(v128.load(r), c10)); v128.store(r, f32x4.add(v128.load(r, 16), c11), 16);
+    v128.store(r, f32x4.add(v128.load(r, 32), c12), 32); v128.store(r, f32x4.add(v128.load(r, 48), c13), 48);
+    r += step;
+    v128.store(r, f32x4.add(v128.load(r), c20)); v128.store(r, f32x4.add(v128.load(r, 16), c21), 16);
+    v128.store(r, f32x4.add(v128.load(r, 32), c22), 32); v128.store(r, f32x4.add(v128.load(r, 48), c23), 48);
+    r += step;
+    v128.store(r, f32x4.add(v128.load(r), c30)); v128.store(r, f32x4.add(v128.load(r, 16), c31), 16);
+    v128.store(r, f32x4.add(v128.load(r, 32), c32), 32); v128.store(r, f32x4.add(v128.load(r, 48), c33), 48);
+    return;
+  }
+  let r = dst;
+  v128.store(r, c00); v128.store(r, c01, 16); v128.store(r, c02, 32); v128.store(r, c03, 48);
+  r += step;
+  v128.store(r, c10); v128.store(r, c11, 16); v128.store(r, c12, 32); v128.store(r, c13, 48);
+  r += step;
+  v128.store(r, c20); v128.store(r, c21, 16); v128.store(r, c22, 32); v128.store(r, c23, 48);
+  r += step;
+  v128.store(r, c30); v128.store(r, c31, 16); v128.store(r, c32, 32); v128.store(r, c33, 48);
+  if (full) return;
+  for (let i = 0; i < rows; i++) {
+    const crow = c + (<usize>i * <usize>rsC << 2);
+    const trow = tile + (<usize>i << 6);
+    if (overwrite) {
+      for (let j = 0; j < cols; j++) store<f32>(crow + (<usize>j << 2), load<f32>(trow + (<usize>j << 2)));
+    } else {
+      for (let j = 0; j < cols; j++) {
+        const at = crow + (<usize>j << 2);
+        store<f32>(at, load<f32>(at) + load<f32>(trow + (<usize>j << 2)));
+      }
+    }
+  }
+}
+
+/**
+ * C[m, n] (=|+=) A[m, k] · B[k, n]; C has unit column stride. Runs on one thread with
+ * the given scratch (GEMM_SCRATCH bytes).
+ */
+export function gemmBlock(
+  m: i32, n: i32, k: i32,
+  a: usize, rsA: i32, csA: i32,
+  b: usize, rsB: i32, csB: i32,
+  c: usize, rsC: i32, accumulate: bool, scratch: usize,
+): void {
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0) {
+    if (!accumulate) {
+      for (let i = 0; i < m; i++) memory.fill(c + (<usize>i * <usize>rsC << 2), 0, <usize>n << 2);
+    }
+    return;
+  }
+  const pA = scratch;
+  const pB = scratch + (<usize>(MC * KC) << 2);
+  const tile = pB + (<usize>(KC * NC) << 2);
+  for (let jc = 0; jc < n; jc += NC) {
+    const nc = min(NC, n - jc);
+    for (let pc = 0; pc < k; pc += KC) {
+      const kc = min(KC, k - pc);
+      packB(b + ((<usize>pc * <usize>rsB + <usize>jc * <usize>csB) << 2), rsB, csB, kc, nc, pB);
+      const overwrite = pc == 0 && !accumulate;
+      for (let ic = 0; ic < m; ic += MC) {
+        const mc = min(MC, m - ic);
+        packA(a + ((<usize>ic * <usize>rsA + <usize>pc * <usize>csA) << 2), rsA, csA, mc, kc, pA);
+        for (let jr = 0; jr < nc; jr += NR) {
+          const cols = min(NR, nc - jr);
+          const pbPanel = pB + (<usize>jr * <usize>kc << 2);
+          for (let ir = 0; ir < mc; ir += MR) {
+            micro(
+              kc, pA + (<usize>ir * <usize>kc << 2), pbPanel,
+              c + ((<usize>(ic + ir) * <usize>rsC + <usize>(jc + jr)) << 2), rsC,
+              min(MR, mc - ir), cols, overwrite, tile,
+            );
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Thread `tid` of `nt` computes its share of C: rows split in MR multiples when C is
+ * taller than wide, columns in NR multiples otherwise.
+ */
+export function gemmPart(
+  m: i32, n: i32, k: i32,
+  a: usize, rsA: i32, csA: i32,
+  b: usize, rsB: i32, csB: i32,
+  c: usize, rsC: i32, accumulate: bool, scratch: usize, tid: i32, nt: i32,
+): void {
+  if (nt <= 1) {
+    gemmBlock(m, n, k, a, rsA, csA, b, rsB, csB, c, rsC, accumulate, scratch);
+    return;
+  }
+  if (m >= n) {
+    const panels = (m + MR - 1) / MR;
+    const per = (panels + nt - 1) / nt;
+    const r0 = tid * per * MR;
+    const r1 = min(m, r0 + per * MR);
+    if (r0 >= r1) return;
+    gemmBlock(r1 - r0, n, k, a + (<usize>r0 * <usize>rsA << 2), rsA, csA, b, rsB, csB,
+      c + (<usize>r0 * <usize>rsC << 2), rsC, accumulate, scratch);
+  } else {
+    const panels = (n + NR - 1) / NR;
+    const per = (panels + nt - 1) / nt;
+    const c0 = tid * per * NR;
+    const c1 = min(n, c0 + per * NR);
+    if (c0 >= c1) return;
+    gemmBlock(m, c1 - c0, k, a, rsA, csA, b + (<usize>c0 * <usize>csB << 2), rsB, csB,
+      c + (<usize>c0 << 2), rsC, accumulate, scratch);
+  }
+}

@@ -1,0 +1,366 @@
+/**
+ * Kernel tests of the wasm backend against the cpu backend (the reference), run directly on
+ * views: random data, contiguous, transposed, sliced and broadcast inputs, one and two
+ * threads for the parallel kernels.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  BINARY_OPS, contiguousStrides, randomElement, sizeOf, UNARY_OPS,
+  type Backend, type BinaryOp, type Conv2dParams, type DType, type Pool2dParams, type TensorView, type TypedArrayFor,
+} from '@tensile/core';
+import { CpuBackend } from '@tensile/backend-cpu';
+import { WasmBackend } from '../src/wasm-backend.js';
+import { detectRelaxedSimd, loadModule } from '../src/loader.js';
+
+const cpu = new CpuBackend();
+const relaxed = await detectRelaxedSimd();
+const wasm = await WasmBackend.create(await loadModule(relaxed ? 'relaxed' : 'simd'), relaxed ? 'relaxed' : 'simd', { threads: 2 });
+const plain = await WasmBackend.create(await loadModule('simd'), 'simd', { threads: 1 });
+const threadsReady = await wasm.startThreads();
+afterAll(() => {
+  wasm.terminateWorkers();
+  plain.terminateWorkers();
+});
+
+function randoms(n: number, seed = 1, lo = -1, hi = 1): number[] {
+  let s = seed >>> 0 || 1;
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out.push(lo + ((s >>> 8) / 16777216) * (hi - lo));
+  }
+  return out;
+}
+
+const ARRAYS = { float32: Float32Array, int32: Int32Array, bool: Uint8Array } as const;
+
+/** The same storage on one backend: `storage` values, viewed with shape/strides/offset. */
+function on(be: Backend, storage: readonly number[], dtype: DType, shape: readonly number[], strides?: readonly number[], offset = 0): TensorView {
+  const buffer = be.alloc(storage.length, dtype);
+  be.write(buffer, ARRAYS[dtype].from(storage) as TypedArrayFor<DType>);
+  return { buffer, dtype, shape, strides: strides ?? contiguousStrides(shape), offset };
+}
+
+function out(be: Backend, dtype: DType, shape: readonly number[]): TensorView {
+  const buffer = be.alloc(sizeOf(shape), dtype);
+  be.write(buffer, ARRAYS[dtype].from(new Array<number>(sizeOf(shape)).fill(dtype === 'bool' ? 1 : 123)) as TypedArrayFor<DType>);
+  return { buffer, dtype, shape, strides: contiguousStrides(shape), offset: 0 };
+}
+
+function read(be: Backend, v: TensorView): number[] {
+  return Array.from(be.readSync!(v));
+}
+
+function expectClose(actual: number[], expected: number[], rtol = 1e-5, atol = 1e-6): void {
+  expect(actual.length).toBe(expected.length);
+  for (let i = 0; i < actual.length; i++) {
+    const a = actual[i], e = expected[i];
+    if (Number.isNaN(e)) {
+      expect(Number.isNaN(a), `element ${i}: expected NaN, got ${a}`).toBe(true);
+      continue;
+    }
+    if (a === e) continue;
+    expect(Math.abs(a - e), `element ${i}: ${a} vs ${e}`).toBeLessThanOrEqual(atol + rtol * Math.abs(e));
+  }
+}
+
+interface Case {
+  storage: number[];
+  shape: number[];
+  strides?: number[];
+  offset?: number;
+}
+
+/** A few layouts of one logical shape [3, 5, 4] (or whatever `shape` is). */
+function layouts(shape: number[], seed: number, lo = -2, hi = 2): Case[] {
+  const n = sizeOf(shape);
+  const contiguous = { storage: randoms(n, seed, lo, hi), shape };
+  // Transposed storage: last two dims swapped.
+  const r = shape.length;
+  const tShape = [...shape.slice(0, -2), shape[r - 1], shape[r - 2]];
+  const tStrides = contiguousStrides(tShape);
+  const transposed = { storage: randoms(n, seed + 1, lo, hi), shape, strides: [...tStrides.slice(0, -2), tStrides[r - 1], tStrides[r - 2]] };
+  // A slice with an offset: every other element of a longer last dim.
+  const sShape = [...shape.slice(0, -1), shape[r - 1] * 2 + 1];
+  const sStrides = contiguousStrides(sShape);
+  const sliced = { storage: randoms(sizeOf(sShape), seed + 2, lo, hi), shape, strides: [...sStrides.slice(0, -1), 2], offset: 1 };
+  return [contiguous, transposed, sliced];
+}
+
+describe('threads', () => {
+  it('runs the parallel kernels on two threads', () => {
+    expect(threadsReady).toBe(2);
+  });
+});
+
+describe('memory', () => {
+  it('reuses freed blocks and reports live bytes', () => {
+    const before = wasm.memoryInfo();
+    const a = wasm.alloc(1000, 'float32');
+    wasm.free(a);
+    const b = wasm.alloc(1000, 'float32');
+    expect((b as unknown as { ptr: number }).ptr).toBe((a as unknown as { ptr: number }).ptr);
+    expect(wasm.memoryInfo().buffers).toBe(before.buffers + 1);
+    wasm.free(b);
+    expect(() => wasm.free(b)).toThrow(/freed/);
+  });
+
+  it('grows memory and names the request when 4 GiB is exceeded', () => {
+    const big = wasm.alloc(64 * 1024 * 1024, 'float32'); // 256 MiB: forces growth
+    const data = new Float32Array(16).fill(3);
+    wasm.write(big, data);
+    expect(Array.from(wasm.readSync({ buffer: big, dtype: 'float32', shape: [16], strides: [1], offset: 0 }))).toEqual(Array.from(data));
+    wasm.free(big);
+    expect(() => wasm.alloc(2 ** 31, 'float32')).toThrow(/2147483648 float32.*4 GiB/);
+  });
+});
+
+describe('elementwise', () => {
+  for (const op of UNARY_OPS) {
+    it(`unary ${op}`, () => {
+      for (const c of layouts([3, 5, 7], 11)) {
+        const lo = ['log', 'sqrt', 'rsqrt', 'log1p'].includes(op) ? 0.01 : -3;
+        const storage = randoms(c.storage.length, 3, lo, 3);
+        if (op === 'round') storage[c.offset ?? 0] = 2.5;
+        const outDtype = op === 'logicalNot' ? 'bool' : 'float32';
+        const res = [cpu, wasm].map((be) => {
+          const o = out(be, outDtype, c.shape);
+          be.unary(op, on(be, storage, 'float32', c.shape, c.strides, c.offset), o);
+          return read(be, o);
+        });
+        expectClose(res[1], res[0], 1e-6, 1e-7);
+      }
+    });
+  }
+
+  for (const op of BINARY_OPS) {
+    it(`binary ${op} (float32, strided and broadcast)`, () => {
+      const shape = [4, 6, 9];
+      for (const [ca, cb] of [[0, 0], [1, 2], [2, 1]] as const) {
+        const a = layouts(shape, 21, 0.1, 2)[ca];
+        const b = layouts(shape, 31, 0.1, 2)[cb];
+        b.storage[3] = a.storage[3]; // a few ties for the comparisons
+        const outDtype = ['eq', 'ne', 'lt', 'le', 'gt', 'ge', 'logicalAnd', 'logicalOr'].includes(op) ? 'bool' : 'float32';
+        const res = [cpu, wasm].map((be) => {
+          const o = out(be, outDtype, shape);
+          be.binary(op as BinaryOp, on(be, a.storage, 'float32', shape, a.strides, a.offset), on(be, b.storage, 'float32', shape, b.strides, b.offset), o);
+          const o2 = out(be, outDtype, shape);
+          // b broadcast along dims 0 and 1 (stride 0), a scalar-broadcast left operand.
+          be.binary(op as BinaryOp, on(be, [0.7], 'float32', shape, [0, 0, 0]), on(be, b.storage, 'float32', shape, [0, 0, 1]), o2);
+          return [...read(be, o), ...read(be, o2)];
+        });
+        expectClose(res[1], res[0], 1e-6, 1e-7);
+      }
+    });
+  }
+
+  it('binary and unary on int32 and bool (JavaScript fallback)', () => {
+    const shape = [5, 6];
+    const ints = randoms(30, 5, -50, 50).map(Math.trunc);
+    const res = [cpu, wasm].map((be) => {
+      const o = out(be, 'int32', shape);
+      be.binary('mul', on(be, ints, 'int32', shape), on(be, ints, 'int32', shape, [1, 5]), o);
+      const o2 = out(be, 'int32', shape);
+      be.unary('abs', on(be, ints, 'int32', shape), o2);
+      return [...read(be, o), ...read(be, o2)];
+    });
+    expect(res[1]).toEqual(res[0]);
+  });
+
+  it('where, fill, copy and cast', () => {
+    const shape = [3, 8];
+    const cond = randoms(24, 9).map((v) => (v > 0 ? 1 : 0));
+    const vals = randoms(24, 10, -300, 300);
+    vals[0] = NaN;
+    vals[1] = 3e9;
+    const res = [cpu, wasm].map((be) => {
+      const results: number[] = [];
+      const o = out(be, 'float32', shape);
+      be.where(on(be, cond, 'bool', shape), on(be, vals, 'float32', shape, [1, 3]), on(be, [5], 'float32', shape, [0, 0]), o);
+      results.push(...read(be, o));
+      const f = out(be, 'int32', shape);
+      be.fill({ ...f, shape: [3, 4], strides: [8, 2], offset: 1 }, -7);
+      results.push(...read(be, f));
+      const c = out(be, 'float32', [8, 3]);
+      be.copy(on(be, vals, 'float32', [8, 3], [1, 8]), c);
+      results.push(...read(be, c));
+      for (const [from, to] of [['float32', 'int32'], ['float32', 'bool'], ['int32', 'float32'], ['bool', 'float32'], ['int32', 'bool'], ['bool', 'int32']] as const) {
+        const src = from === 'float32' ? vals : from === 'int32' ? vals.map((v) => (Number.isFinite(v) ? Math.trunc(v) : 0)) : cond;
+        const co = out(be, to, shape);
+        be.cast(on(be, src, from, shape, [1, 3]), co);
+        results.push(...read(be, co));
+      }
+      return results;
+    });
+    expectClose(res[1], res[0], 0, 0);
+  });
+});
+
+describe('reductions', () => {
+  const shape = [4, 5, 6];
+  const axesList = [[0], [1], [2], [0, 1], [0, 2], [1, 2], [0, 1, 2]];
+  for (const op of ['sum', 'prod', 'max', 'min'] as const) {
+    it(`reduce ${op} over every axis set`, () => {
+      for (const c of layouts(shape, 41, 0.5, 1.5)) {
+        for (const axes of axesList) {
+          const outShape = shape.map((s, d) => (axes.includes(d) ? 1 : s));
+          const res = [cpu, wasm].map((be) => {
+            const o = out(be, 'float32', outShape);
+            be.reduce(op, on(be, c.storage, 'float32', shape, c.strides, c.offset), axes, o);
+            return read(be, o);
+          });
+          expectClose(res[1], res[0], 1e-6);
+        }
+      }
+    });
+  }
+
+  it('argmax/argmin, softmax and logSoftmax along every axis', () => {
+    for (const c of layouts(shape, 51)) {
+      c.storage[2] = c.storage[3]; // a tie
+      for (let axis = 0; axis < 3; axis++) {
+        const outShape = shape.map((s, d) => (d === axis ? 1 : s));
+        const res = [cpu, wasm].map((be) => {
+          const results: number[] = [];
+          for (const op of ['argmax', 'argmin'] as const) {
+            const o = out(be, 'int32', outShape);
+            be.argReduce(op, on(be, c.storage, 'float32', shape, c.strides, c.offset), axis, o);
+            results.push(...read(be, o));
+          }
+          const s = out(be, 'float32', shape);
+          be.softmax!(on(be, c.storage, 'float32', shape, c.strides, c.offset), axis, s);
+          const l = out(be, 'float32', shape);
+          be.logSoftmax!(on(be, c.storage, 'float32', shape, c.strides, c.offset), axis, l);
+          return [...results, ...read(be, s), ...read(be, l)];
+        });
+        expectClose(res[1], res[0], 1e-6, 1e-7);
+      }
+    }
+  });
+});
+
+describe('matmul', () => {
+  const sizes: [number, number, number][] = [[1, 1, 1], [3, 5, 7], [17, 33, 9], [64, 48, 80], [130, 70, 257], [300, 260, 20], [5, 600, 300]];
+  for (const [m, k, n] of sizes) {
+    it(`[${m}, ${k}] x [${k}, ${n}], plain, transposed and batched broadcast`, () => {
+      for (const be of [wasm, plain]) {
+        const aData = randoms(2 * m * k, m + k);
+        const bData = randoms(k * n, n + 7);
+        const res = [cpu, be].map((b) => {
+          const o1 = out(b, 'float32', [m, n]);
+          b.matmul(on(b, aData, 'float32', [m, k]), on(b, bData, 'float32', [k, n]), o1);
+          const o2 = out(b, 'float32', [m, n]);
+          b.matmul(on(b, aData, 'float32', [m, k], [1, m]), on(b, bData, 'float32', [k, n], [1, k]), o2);
+          const o3 = out(b, 'float32', [2, m, n]);
+          b.matmul(on(b, aData, 'float32', [2, m, k]), on(b, bData, 'float32', [2, k, n], [0, n, 1]), o3);
+          return [...read(b, o1), ...read(b, o2), ...read(b, o3)];
+        });
+        expectClose(res[1], res[0], 1e-4, 1e-4);
+      }
+    });
+  }
+});
+
+describe('conv and pool', () => {
+  const convCases: [number[], number[], Conv2dParams][] = [
+    [[2, 3, 9, 8], [4, 3, 3, 3], { stride: [1, 1], padding: [1, 1], dilation: [1, 1], groups: 1 }],
+    [[3, 4, 11, 10], [6, 2, 3, 2], { stride: [2, 1], padding: [1, 0], dilation: [1, 2], groups: 2 }],
+    [[2, 6, 7, 7], [8, 6, 1, 1], { stride: [1, 1], padding: [0, 0], dilation: [1, 1], groups: 1 }],
+    [[1, 8, 16, 16], [16, 8, 5, 5], { stride: [1, 1], padding: [2, 2], dilation: [1, 1], groups: 1 }],
+    [[8, 16, 14, 14], [32, 16, 3, 3], { stride: [2, 2], padding: [1, 1], dilation: [1, 1], groups: 1 }],
+    [[1, 16, 20, 20], [32, 16, 3, 3], { stride: [1, 1], padding: [1, 1], dilation: [1, 1], groups: 1 }],
+    [[1, 32, 12, 12], [64, 32, 1, 1], { stride: [1, 1], padding: [0, 0], dilation: [1, 1], groups: 1 }],
+  ];
+  for (const [xShape, wShape, p] of convCases) {
+    it(`conv2d and gradients, x ${xShape}, w ${wShape}, stride ${p.stride}, groups ${p.groups}`, () => {
+      const oH = Math.floor((xShape[2] + 2 * p.padding[0] - p.dilation[0] * (wShape[2] - 1) - 1) / p.stride[0]) + 1;
+      const oW = Math.floor((xShape[3] + 2 * p.padding[1] - p.dilation[1] * (wShape[3] - 1) - 1) / p.stride[1]) + 1;
+      const yShape = [xShape[0], wShape[0], oH, oW];
+      const xData = randoms(sizeOf(xShape), 61);
+      const wData = randoms(sizeOf(wShape), 62);
+      const dyData = randoms(sizeOf(yShape), 63);
+      for (const be of [wasm, plain]) {
+        const res = [cpu, be].map((b) => {
+          const y = out(b, 'float32', yShape);
+          // x seen through swapped H/W storage, to exercise strided input.
+          const xT = on(b, xData, 'float32', xShape, [xShape[1] * xShape[2] * xShape[3], xShape[2] * xShape[3], 1, xShape[2]]);
+          b.conv2d(xT, on(b, wData, 'float32', wShape), y, p);
+          const dx = out(b, 'float32', xShape);
+          b.conv2dBackwardInput(on(b, dyData, 'float32', yShape), on(b, wData, 'float32', wShape), dx, p);
+          const dw = out(b, 'float32', wShape);
+          b.conv2dBackwardWeight(xT, on(b, dyData, 'float32', yShape), dw, p);
+          return [...read(b, y), ...read(b, dx), ...read(b, dw)];
+        });
+        expectClose(res[1], res[0], 1e-4, 1e-4);
+      }
+    });
+  }
+
+  const poolCases: Pool2dParams[] = [
+    { kernelSize: [2, 2], stride: [2, 2], padding: [0, 0], dilation: [1, 1], countIncludePad: true },
+    { kernelSize: [3, 3], stride: [2, 1], padding: [1, 1], dilation: [1, 1], countIncludePad: false },
+    { kernelSize: [3, 2], stride: [1, 2], padding: [1, 0], dilation: [2, 1], countIncludePad: true },
+  ];
+  for (const p of poolCases) {
+    it(`pool2d max/avg and backward, kernel ${p.kernelSize}, stride ${p.stride}, padding ${p.padding}`, () => {
+      const xShape = [2, 3, 9, 8];
+      const oH = Math.floor((xShape[2] + 2 * p.padding[0] - p.dilation[0] * (p.kernelSize[0] - 1) - 1) / p.stride[0]) + 1;
+      const oW = Math.floor((xShape[3] + 2 * p.padding[1] - p.dilation[1] * (p.kernelSize[1] - 1) - 1) / p.stride[1]) + 1;
+      const yShape = [2, 3, oH, oW];
+      const xData = randoms(sizeOf(xShape), 71).map((v) => Math.round(v * 4) / 4); // ties
+      const dyData = randoms(sizeOf(yShape), 72);
+      for (const op of ['max', 'avg'] as const) {
+        const res = [cpu, wasm].map((b) => {
+          const y = out(b, 'float32', yShape);
+          b.pool2d(op, on(b, xData, 'float32', xShape), y, p);
+          const dx = out(b, 'float32', xShape);
+          b.pool2dBackward(op, on(b, xData, 'float32', xShape), on(b, dyData, 'float32', yShape), dx, p);
+          return [...read(b, y), ...read(b, dx)];
+        });
+        expectClose(res[1], res[0], 1e-6, 1e-7);
+      }
+    });
+  }
+});
+
+describe('random and indexing', () => {
+  it('Philox uniform and normal match core bit for bit', () => {
+    for (const distribution of ['uniform', 'normal'] as const) {
+      const key = { seed: 1234567, offset: 2 ** 32 - 1000 }; // crosses the 32-bit counter boundary
+      const o = out(wasm, 'float32', [5000]);
+      wasm.random(distribution, key, o);
+      const got = read(wasm, o);
+      const want = Array.from(Float32Array.from({ length: 5000 }, (_, i) => randomElement(distribution, key.seed, key.offset + i)));
+      expect(got).toEqual(want);
+    }
+  });
+
+  it('gather and scatterAdd', () => {
+    const x = randoms(20, 81);
+    const index = randoms(12, 82, 0, 4).map(Math.floor);
+    const res = [cpu, wasm].map((b) => {
+      const g = out(b, 'float32', [3, 4]);
+      b.gather(on(b, x, 'float32', [5, 4]), 0, on(b, index, 'int32', [3, 4]), g);
+      const s = out(b, 'float32', [5, 4]);
+      b.fill(s, 0);
+      b.scatterAdd(0, on(b, index, 'int32', [3, 4]), on(b, x.slice(0, 12), 'float32', [3, 4]), s);
+      return [...read(b, g), ...read(b, s)];
+    });
+    expect(res[1]).toEqual(res[0]);
+  });
+});
+
+describe('without shared memory', () => {
+  it('the unshared build runs single-threaded with the same results', async () => {
+    const single = await WasmBackend.create(await loadModule('simd', false), 'simd', { threads: 2 });
+    expect(single.getThreads()).toBe(1);
+    expect(single.memory.buffer instanceof ArrayBuffer).toBe(true);
+    const aData = randoms(40 * 30, 5), bData = randoms(30 * 20, 6);
+    const res = [cpu, single].map((b) => {
+      const o = out(b, 'float32', [40, 20]);
+      b.matmul(on(b, aData, 'float32', [40, 30]), on(b, bData, 'float32', [30, 20]), o);
+      return read(b, o);
+    });
+    expectClose(res[1], res[0], 1e-5, 1e-5);
+  });
+});
