@@ -1,0 +1,23 @@
+// The kernel table: every .cu file lists its kernels here so the addon can launch them by
+// name. Plain C++ (no CUDA headers), included by native/addon.cc and by the .cu files.
+#pragma once
+#include <stddef.h>
+
+struct KernelEntry {
+  const char* name;        // the kernel symbol, `<op>_<dtype>`
+  const void* fn;          // host stub, for cudaLaunchKernel
+  size_t paramBytes;       // sizeof its argument struct
+  const char* paramType;   // name of that struct (params.h)
+};
+
+struct KernelTable {
+  const KernelEntry* entries;
+  size_t count;
+};
+
+KernelTable tl_elementwise_kernels();
+KernelTable tl_reduce_kernels();
+KernelTable tl_gemm_kernels();
+KernelTable tl_pool_kernels();
+KernelTable tl_indexing_kernels();
+KernelTable tl_random_kernels();

@@ -1,0 +1,335 @@
+// What the backend sends to the addon: kernel names, launch geometry and the packed
+// argument blocks, checked on a fake addon (no GPU needed).
+import type { Conv2dParams, DType, TensorView } from '@tensile/core';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { CudaBackend } from '../src/cuda-backend.js';
+import { coalesce, contiguousStrides, gridFor, rowBlock, splitK } from '../src/geometry.js';
+import { ArgBlock, layoutOf, readField, type StructName } from '../src/params.js';
+import { FAKE_DEVICE, FakeNative, type RecordedLaunch } from './fake-native.js';
+
+let native: FakeNative;
+let backend: CudaBackend;
+let tf32 = true;
+
+beforeEach(() => {
+  native = new FakeNative();
+  tf32 = true;
+  backend = new CudaBackend(native, FAKE_DEVICE, { allowTF32: () => tf32 });
+});
+
+function view(shape: number[], dtype: DType = 'float32', strides = contiguousStrides(shape), offset = 0): TensorView {
+  const size = shape.reduce((a, b) => a + b, 0) === 0 ? 0 : Math.max(...shape.map((d, i) => (d - 1) * Math.abs(strides[i]))) + 1 + offset;
+  return { buffer: backend.alloc(Math.max(size, 1), dtype), dtype, shape, strides, offset };
+}
+
+function pointer(v: TensorView): number {
+  return (v.buffer as unknown as { pointer: number }).pointer;
+}
+
+function field(l: RecordedLaunch, struct: StructName, name: string, index = 0): number {
+  return readField(struct, l.args, name, index);
+}
+
+function fields(l: RecordedLaunch, struct: StructName, name: string, count: number, start = 0): number[] {
+  return Array.from({ length: count }, (_, i) => field(l, struct, name, start + i));
+}
+
+describe('argument blocks', () => {
+  it('lay out 8-byte fields in declaration order', () => {
+    const l = layoutOf('ElementwiseParams');
+    expect(l.fields.n.offset).toBe(0);
+    expect(l.fields.shape.offset).toBe(16);
+    expect(l.fields.strides.offset).toBe(16 + 64 + 32);
+    expect(l.size).toBe(8 * (2 + 8 + 4 + 32 + 4 + 2));
+  });
+
+  it('pack negative, large and float values exactly', () => {
+    const b = new ArgBlock('ElementwiseParams');
+    b.set('n', 2 ** 40 + 3).set('offset', -5, 2).set('scalar', -0.1).set('ptr', 0x7f12_3456_7890, 3);
+    expect(b.get('n')).toBe(2 ** 40 + 3);
+    expect(b.get('offset', 2)).toBe(-5);
+    expect(b.get('scalar')).toBe(-0.1);
+    expect(b.get('ptr', 3)).toBe(0x7f12_3456_7890);
+    expect(() => b.set('shape', 1, 8)).toThrow(/out of range/);
+    expect(() => b.set('n', 0.5)).toThrow(/safe integer/);
+    b.reset();
+    expect(b.get('n')).toBe(0);
+  });
+});
+
+describe('geometry', () => {
+  it('coalesces contiguous dims, drops size-1 dims and keeps broadcasts apart', () => {
+    expect(coalesce([2, 3, 4], [[12, 4, 1]])).toEqual({ shape: [24], strides: [[1]] });
+    expect(coalesce([2, 1, 4], [[4, 4, 1], [0, 0, 1]])).toEqual({ shape: [2, 4], strides: [[4, 1], [0, 1]] });
+    expect(coalesce([3, 4], [[1, 3]])).toEqual({ shape: [3, 4], strides: [[1, 3]] }); // transposed: no merge
+    expect(coalesce([1, 1], [[1, 1]])).toEqual({ shape: [], strides: [[]] });
+    expect(coalesce([5, 6], [[0, 0], [6, 1]])).toEqual({ shape: [30], strides: [[0], [1]] });
+  });
+
+  it('sizes grids and row blocks', () => {
+    expect(gridFor(1)).toBe(1);
+    expect(gridFor(257)).toBe(2);
+    expect(gridFor(1e12)).toBe(1 << 20);
+    expect(rowBlock(1)).toBe(32);
+    expect(rowBlock(100)).toBe(128);
+    expect(rowBlock(1e6)).toBe(256);
+  });
+
+  it('splits K only when the tiles cannot fill the GPU and K is long', () => {
+    expect(splitK(1000, 100000, 132)).toEqual({ splits: 1, kChunk: 100000 });
+    expect(splitK(4, 512, 132)).toEqual({ splits: 1, kChunk: 512 });
+    const s = splitK(4, 100000, 132);
+    expect(s.splits).toBeGreaterThan(1);
+    expect(s.kChunk % 16).toBe(0);
+    expect(s.splits * s.kChunk).toBeGreaterThanOrEqual(100000);
+    expect((s.splits - 1) * s.kChunk).toBeLessThan(100000);
+  });
+});
+
+describe('elementwise marshalling', () => {
+  it('binary add with a broadcast operand', () => {
+    const a = view([4, 3]);
+    const b = view([4, 3], 'float32', [0, 1]); // a row broadcast down
+    const out = view([4, 3]);
+    backend.binary('add', a, b, out);
+    const [l] = native.launches;
+    expect(l.name).toBe('add_f32');
+    expect(l.block).toEqual([256, 1, 1]);
+    expect(l.grid).toEqual([1, 1, 1]);
+    expect(field(l, 'ElementwiseParams', 'n')).toBe(12);
+    expect(field(l, 'ElementwiseParams', 'rank')).toBe(2);
+    expect(fields(l, 'ElementwiseParams', 'shape', 2)).toEqual([4, 3]);
+    expect(fields(l, 'ElementwiseParams', 'strides', 2, 0)).toEqual([3, 1]); // out
+    expect(fields(l, 'ElementwiseParams', 'strides', 2, 8)).toEqual([3, 1]); // a
+    expect(fields(l, 'ElementwiseParams', 'strides', 2, 16)).toEqual([0, 1]); // b
+    expect(fields(l, 'ElementwiseParams', 'ptr', 3)).toEqual([pointer(out), pointer(a), pointer(b)]);
+  });
+
+  it('contiguous operands walk one dim; offsets pass through', () => {
+    const x = view([2, 3, 4], 'float32', [12, 4, 1], 5);
+    const out = view([2, 3, 4]);
+    backend.unary('exp', x, out);
+    const [l] = native.launches;
+    expect(l.name).toBe('exp_f32');
+    expect(field(l, 'ElementwiseParams', 'rank')).toBe(1);
+    expect(fields(l, 'ElementwiseParams', 'offset', 2)).toEqual([0, 5]);
+  });
+
+  it('names kernels by op and dtype, with the cpu reference dtype rules', () => {
+    expect(CudaBackend.unaryKernel('neg', 'int32', 'int32')).toBe('neg_i32');
+    expect(CudaBackend.unaryKernel('floor', 'int32', 'int32')).toBe('copy_i32');
+    expect(CudaBackend.unaryKernel('abs', 'bool', 'bool')).toBe('copy_u8');
+    expect(CudaBackend.unaryKernel('logicalNot', 'float32', 'bool')).toBe('logicalNot_f32');
+    expect(() => CudaBackend.unaryKernel('exp', 'int32', 'int32')).toThrow(/cast to float32/);
+    expect(CudaBackend.binaryKernel('add', 'bool', 'bool')).toBe('logicalOr_u8');
+    expect(CudaBackend.binaryKernel('minimum', 'bool', 'bool')).toBe('logicalAnd_u8');
+    expect(CudaBackend.binaryKernel('lt', 'int32', 'bool')).toBe('lt_i32');
+    expect(() => CudaBackend.binaryKernel('sub', 'bool', 'bool')).toThrow(/does not take bool/);
+  });
+
+  it('fill converts its value as typed-array stores do', () => {
+    backend.fill(view([3], 'int32'), 2 ** 32 + 7.9);
+    backend.fill(view([3], 'bool'), NaN);
+    backend.fill(view([3]), 0.1);
+    const [i, b, f] = native.launches;
+    expect(i.name).toBe('fill_i32');
+    expect(field(i, 'ElementwiseParams', 'iscalar')).toBe(7);
+    expect(field(b, 'ElementwiseParams', 'iscalar')).toBe(1);
+    expect(field(f, 'ElementwiseParams', 'scalar')).toBe(0.1);
+  });
+
+  it('cast picks castTo<dtype>_<source>', () => {
+    backend.cast(view([2]), view([2], 'int32'));
+    backend.cast(view([2], 'bool'), view([2]));
+    backend.cast(view([2], 'int32'), view([2], 'int32'));
+    expect(native.launches.map((l) => l.name)).toEqual(['castToI32_f32', 'castToF32_u8', 'copy_i32']);
+  });
+
+  it('where passes four operands', () => {
+    backend.where(view([2, 2], 'bool'), view([2, 2]), view([2, 2], 'float32', [0, 0]), view([2, 2]));
+    const [l] = native.launches;
+    expect(l.name).toBe('where_f32');
+    expect(fields(l, 'ElementwiseParams', 'strides', 1, 24)).toEqual([0]);
+  });
+
+  it('launches nothing for empty tensors', () => {
+    backend.unary('neg', view([0, 3]), view([0, 3]));
+    expect(native.launches).toEqual([]);
+  });
+});
+
+describe('reductions', () => {
+  it('sum over the last axis: one block per row', () => {
+    const x = view([8, 1000]);
+    backend.reduce('sum', x, [1], view([8, 1]));
+    const [l] = native.launches;
+    expect(l.name).toBe('sum_f32');
+    expect(l.grid).toEqual([8, 1, 1]);
+    expect(l.block).toEqual([256, 1, 1]);
+    expect(field(l, 'ReduceParams', 'mode')).toBe(0);
+    expect(field(l, 'ReduceParams', 'outer')).toBe(8);
+    expect(field(l, 'ReduceParams', 'inner')).toBe(1000);
+    expect(fields(l, 'ReduceParams', 'xOuterStrides', 1)).toEqual([1000]);
+    expect(fields(l, 'ReduceParams', 'xInnerStrides', 1)).toEqual([1]);
+  });
+
+  it('sum over the first axis of a wide tensor: one thread per output', () => {
+    backend.reduce('max', view([16, 100000], 'int32'), [0], view([1, 100000], 'int32'));
+    const [l] = native.launches;
+    expect(l.name).toBe('max_i32');
+    expect(field(l, 'ReduceParams', 'mode')).toBe(1);
+    expect(l.grid).toEqual([Math.ceil(100000 / 256), 1, 1]);
+    expect(fields(l, 'ReduceParams', 'xInnerStrides', 1)).toEqual([100000]);
+  });
+
+  it('several axes coalesce into one inner walk', () => {
+    backend.reduce('sum', view([2, 3, 4, 5]), [1, 2], view([2, 1, 1, 5]));
+    const [l] = native.launches;
+    expect(field(l, 'ReduceParams', 'outerRank')).toBe(2);
+    expect(fields(l, 'ReduceParams', 'outerShape', 2)).toEqual([2, 5]);
+    expect(field(l, 'ReduceParams', 'innerRank')).toBe(1);
+    expect(fields(l, 'ReduceParams', 'innerShape', 1)).toEqual([12]);
+    expect(fields(l, 'ReduceParams', 'xInnerStrides', 1)).toEqual([5]);
+  });
+
+  it('softmax along a middle axis keeps the out strides along it', () => {
+    backend.softmax(view([2, 7, 3]), 1, view([2, 7, 3]));
+    const [l] = native.launches;
+    expect(l.name).toBe('softmax_f32');
+    expect(l.block).toEqual([32, 1, 1]);
+    expect(fields(l, 'ReduceParams', 'xInnerStrides', 1)).toEqual([3]);
+    expect(fields(l, 'ReduceParams', 'outInnerStrides', 1)).toEqual([3]);
+    expect(fields(l, 'ReduceParams', 'outerShape', 2)).toEqual([2, 3]);
+  });
+
+  it('argmax of a bool tensor', () => {
+    backend.argReduce('argmax', view([5, 9], 'bool'), 1, view([5, 1], 'int32'));
+    expect(native.launches[0].name).toBe('argmax_u8');
+  });
+});
+
+describe('matmul and convolution', () => {
+  it('uses TF32 tensor cores by default and strict float32 when disabled', () => {
+    backend.matmul(view([100, 30]), view([30, 70]), view([100, 70]));
+    tf32 = false;
+    backend.matmul(view([100, 30]), view([30, 70]), view([100, 70]));
+    const [t, s] = native.launches;
+    expect(t.name).toBe('matmulTf32_f32');
+    expect(t.block).toEqual([128, 1, 1]);
+    expect(s.name).toBe('matmul_f32');
+    expect(s.block).toEqual([256, 1, 1]);
+    expect(t.grid).toEqual([2, 2, 1]);
+    expect(field(t, 'MatmulParams', 'splits')).toBe(1);
+  });
+
+  it('passes transposed operands as strides and broadcast batches as stride 0', () => {
+    const a = view([3, 4, 5]);
+    const bT = view([3, 5, 6], 'float32', [0, 1, 5]); // b broadcast over the batch and transposed
+    backend.matmul(a, bT, view([3, 4, 6]));
+    const [l] = native.launches;
+    expect(fields(l, 'MatmulParams', 'batchShape', 1)).toEqual([3]);
+    expect(fields(l, 'MatmulParams', 'bBatchStrides', 1)).toEqual([0]);
+    expect([field(l, 'MatmulParams', 'bRowStride'), field(l, 'MatmulParams', 'bColStride')]).toEqual([1, 5]);
+    expect(l.grid[2]).toBe(3);
+  });
+
+  it('splits a long K into atomically added chunks after zeroing the output', () => {
+    backend.matmul(view([64, 65536]), view([65536, 64]), view([64, 64]));
+    const [fill, mm] = native.launches;
+    expect(fill.name).toBe('fill_f32');
+    const splits = field(mm, 'MatmulParams', 'splits');
+    expect(splits).toBeGreaterThan(1);
+    expect(mm.grid[2]).toBe(splits);
+  });
+
+  const conv: Conv2dParams = { stride: [2, 1], padding: [1, 0], dilation: [1, 2], groups: 2 };
+
+  it('conv2d as an implicit GEMM: geometry and grid', () => {
+    const x = view([2, 4, 9, 9]);
+    const w = view([6, 2, 3, 3]);
+    const out = view([2, 6, 5, 5]);
+    backend.conv2d(x, w, out, conv);
+    const [l] = native.launches;
+    expect(l.name).toBe('conv2dTf32_f32');
+    expect(fields(l, 'ConvParams', 'batch', 16)).toEqual([2, 4, 9, 9, 6, 5, 5, 3, 3, 2, 1, 1, 0, 1, 2, 2]);
+    expect(l.grid).toEqual([1, 1, 2]); // N = 2*5*5 = 50 columns, M = 3 rows, 2 groups
+    expect(fields(l, 'ConvParams', 'xStrides', 4)).toEqual([324, 81, 9, 1]);
+    expect([field(l, 'ConvParams', 'x'), field(l, 'ConvParams', 'w'), field(l, 'ConvParams', 'y')]).toEqual([pointer(x), pointer(w), pointer(out)]);
+  });
+
+  it('the gradients route dx, dw and dy to the right struct slots', () => {
+    tf32 = false;
+    const x = view([2, 4, 9, 9]), w = view([6, 2, 3, 3]), dy = view([2, 6, 5, 5]);
+    backend.conv2dBackwardInput(dy, w, x, conv);
+    backend.conv2dBackwardWeight(x, dy, w, conv);
+    const [bi, bw] = native.launches;
+    expect(bi.name).toBe('conv2dBackwardInput_f32');
+    expect(bi.grid).toEqual([Math.ceil((2 * 81) / 64), 1, 2]);
+    expect(bw.name).toBe('conv2dBackwardWeight_f32');
+    expect(field(bw, 'ConvParams', 'y')).toBe(pointer(dy));
+    expect(field(bw, 'ConvParams', 'w')).toBe(pointer(w));
+    expect(field(bi, 'ConvParams', 'x')).toBe(pointer(x));
+  });
+
+  it('pool backward zeroes the gradient, then scatters', () => {
+    const p = { kernelSize: [2, 2], stride: [2, 2], padding: [0, 0], dilation: [1, 1], countIncludePad: true } as const;
+    backend.pool2dBackward('max', view([1, 2, 4, 4]), view([1, 2, 2, 2]), view([1, 2, 4, 4]), p);
+    expect(native.launches.map((l) => l.name)).toEqual(['fill_f32', 'maxPool2dBackward_f32']);
+  });
+});
+
+describe('indexing and random', () => {
+  it('gather pins the indexed dim of x', () => {
+    const x = view([3, 5]);
+    backend.gather(x, 1, view([3, 2], 'int32'), view([3, 2]));
+    const [l] = native.launches;
+    expect(l.name).toBe('gather_f32');
+    expect(field(l, 'IndexParams', 'dimSize')).toBe(5);
+    expect(field(l, 'IndexParams', 'dimStride')).toBe(1);
+    expect(fields(l, 'IndexParams', 'srcStrides', 2)).toEqual([5, 0]);
+  });
+
+  it('random packs the Philox key', () => {
+    backend.random('normal', { seed: -1, offset: 2 ** 33 + 5 }, view([10]));
+    const [l] = native.launches;
+    expect(l.name).toBe('normal_f32');
+    expect(field(l, 'RandomParams', 'seed')).toBe(0xffffffff);
+    expect(field(l, 'RandomParams', 'counterOffset')).toBe(2 ** 33 + 5);
+  });
+});
+
+describe('memory', () => {
+  it('reads a dense view directly and a strided one through a temporary copy', async () => {
+    const x = view([4, 6], 'float32', contiguousStrides([4, 6]), 3);
+    await backend.read(x);
+    expect(native.downloads[0]).toEqual({ pointer: pointer(x) + 12, bytes: 96 });
+    expect(native.launches).toEqual([]);
+    const t = view([6, 4], 'float32', [1, 6]);
+    const before = backend.memoryInfo().buffers;
+    const data = backend.readSync(t);
+    expect(data).toBeInstanceOf(Float32Array);
+    expect(data.length).toBe(24);
+    expect(native.launches.map((l) => l.name)).toEqual(['copy_f32']);
+    expect(backend.memoryInfo().buffers).toBe(before); // the temporary went back to the cache
+  });
+
+  it('reports live bytes and cached bytes', () => {
+    const a = backend.alloc(10, 'float32');
+    const b = backend.alloc(10, 'bool');
+    expect(backend.memoryInfo()).toEqual({ bytes: 50, buffers: 2, cachedBytes: 0 });
+    backend.free(a);
+    expect(backend.memoryInfo()).toEqual({ bytes: 10, buffers: 1, cachedBytes: 512 });
+    expect(() => backend.free(a)).toThrow(/freed/);
+    backend.free(b);
+    backend.emptyCache();
+    expect(backend.memoryInfo()).toEqual({ bytes: 0, buffers: 0, cachedBytes: 0 });
+    expect(native.calls).toContain('emptyCache');
+  });
+
+  it('writes through upload and rejects oversized writes', () => {
+    const a = backend.alloc(4, 'int32');
+    backend.write(a, new Int32Array([1, 2, 3]));
+    expect(native.uploads).toEqual([{ pointer: (a as unknown as { pointer: number }).pointer, bytes: 12 }]);
+    expect(() => backend.write(a, new Int32Array(5))).toThrow(/cannot write 5/);
+  });
+});
