@@ -7,7 +7,7 @@ import { erf, sigmoid, sign, toInt32 } from './math';
 const NEG = 0, ABS = 1, SIGN = 2, EXP = 3, EXPM1 = 4, LOG = 5, LOG1P = 6, SQRT = 7, RSQRT = 8, RECIP = 9;
 const SIN = 10, COS = 11, TANH = 12, SIGMOID = 13, RELU = 14, ERF = 15, FLOOR = 16, CEIL = 17, ROUND = 18, NOT = 19;
 
-function unaryScalar(op: i32, v: f64): f64 {
+export function unaryScalar(op: i32, v: f64): f64 {
   switch (op) {
     case NEG: return -v;
     case ABS: return abs(v);
@@ -136,14 +136,18 @@ export function binary_f32(op: i32, d: usize, a: usize, b: usize, o: usize): voi
   }
 }
 
-/** out = cond ? a : b for 4-byte elements (float32 or int32); cond is bool bytes. */
-export function where_4(d: usize, c: usize, a: usize, b: usize, o: usize): void {
+/** out = cond ? a : b for elements of `size` bytes (4: float32, int32; 1: bool); cond is bool bytes. */
+export function where(size: i32, d: usize, c: usize, a: usize, b: usize, o: usize): void {
   const n = rowLength(d), rows = rowCount(d);
   const sc = <usize>innerStride(d, 0), sa = <usize>innerStride(d, 1), sb = <usize>innerStride(d, 2), so = <usize>innerStride(d, 3);
   startWalk(d, c, a, b, o);
   for (let r = 0; r < rows; r++) {
     let pc = ptrOf(d, 0), pa = ptrOf(d, 1), pb = ptrOf(d, 2), po = ptrOf(d, 3);
-    for (let i = 0; i < n; i++, pc += sc, pa += sa, pb += sb, po += so) store<u32>(po, load<u8>(pc) != 0 ? load<u32>(pa) : load<u32>(pb));
+    if (size == 4) {
+      for (let i = 0; i < n; i++, pc += sc, pa += sa, pb += sb, po += so) store<u32>(po, load<u8>(pc) != 0 ? load<u32>(pa) : load<u32>(pb));
+    } else {
+      for (let i = 0; i < n; i++, pc += sc, pa += sa, pb += sb, po += so) store<u8>(po, load<u8>(pc) != 0 ? load<u8>(pa) : load<u8>(pb));
+    }
     nextRow(d, 4);
   }
 }

@@ -23,7 +23,30 @@ function packB(b: usize, rsB: i32, csB: i32, kc: i32, nc: i32, dst: usize): void
   for (let j0 = 0; j0 < nc; j0 += NR) {
     const cols = min(NR, nc - j0);
     let src = b + (<usize>j0 * <usize>csB << 2);
-    if (cols == NR && csB == 1) {
+    if (cols == NR && rsB == 1) {
+      // Transposed B (columns contiguous): transpose 4 x 4 blocks with shuffles.
+      const cs = <usize>csB << 2;
+      let p = 0;
+      for (; p + 4 <= kc; p += 4) {
+        const at = src + (<usize>p << 2);
+        for (let q = 0; q < NR; q += 4) {
+          const c0 = at + <usize>q * cs;
+          const r0 = v128.load(c0), r1 = v128.load(c0 + cs), r2 = v128.load(c0 + 2 * cs), r3 = v128.load(c0 + 3 * cs);
+          const t0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5), t1 = i32x4.shuffle(r2, r3, 0, 4, 1, 5);
+          const t2 = i32x4.shuffle(r0, r1, 2, 6, 3, 7), t3 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
+          const o = dst + (<usize>(p * NR + q) << 2);
+          v128.store(o, i64x2.shuffle(t0, t1, 0, 2));
+          v128.store(o + 64, i64x2.shuffle(t0, t1, 1, 3));
+          v128.store(o + 128, i64x2.shuffle(t2, t3, 0, 2));
+          v128.store(o + 192, i64x2.shuffle(t2, t3, 1, 3));
+        }
+      }
+      for (; p < kc; p++) {
+        const at = src + (<usize>p << 2);
+        for (let j = 0; j < NR; j++) store<f32>(dst + (<usize>(p * NR + j) << 2), load<f32>(at + <usize>j * cs));
+      }
+      dst += <usize>(kc * NR) << 2;
+    } else if (cols == NR && csB == 1) {
       for (let p = 0; p < kc; p++) {
         v128.store(dst, v128.load(src));
         v128.store(dst, v128.load(src, 16), 16);
@@ -56,7 +79,16 @@ function packA(a: usize, rsA: i32, csA: i32, mc: i32, kc: i32, dst: usize): void
   for (let i0 = 0; i0 < mc; i0 += MR) {
     const rows = min(MR, mc - i0);
     const src = a + (<usize>i0 * <usize>rsA << 2);
-    if (rows == MR) {
+    if (rows == MR && rsA == 1) {
+      // Transposed A: the panel's 4 rows are contiguous for each p.
+      let s = src;
+      const step = <usize>csA << 2;
+      for (let p = 0; p < kc; p++) {
+        v128.store(dst, v128.load(s));
+        dst += 16;
+        s += step;
+      }
+    } else if (rows == MR) {
       const r1 = <usize>rsA << 2;
       let s = src;
       for (let p = 0; p < kc; p++) {
@@ -213,5 +245,46 @@ export function gemmPart(
     if (c0 >= c1) return;
     gemmBlock(m, c1 - c0, k, a, rsA, csA, b + (<usize>c0 * <usize>csB << 2), rsB, csB,
       c + (<usize>c0 << 2), rsC, accumulate, scratch);
+  }
+}
+
+/** Take the next ticket from a shared counter (a plain increment in the unshared builds). */
+@inline export function claim(counter: usize): i32 {
+  if (ASC_FEATURE_THREADS) {
+    return atomic.add<i32>(counter, 1);
+  } else {
+    const v = load<i32>(counter);
+    store<i32>(counter, v + 1);
+    return v;
+  }
+}
+
+/**
+ * C (=|+=) A·B shared by every thread that calls it with the same `counter` (an i32 the
+ * host zeroed): threads claim row blocks (or column blocks when C is wider than tall) one
+ * at a time, so a thread that the OS delays leaves its share to the others instead of
+ * holding up the call.
+ */
+export function gemmShared(
+  m: i32, n: i32, k: i32,
+  a: usize, rsA: i32, csA: i32,
+  b: usize, rsB: i32, csB: i32,
+  c: usize, rsC: i32, accumulate: bool, scratch: usize, counter: usize,
+): void {
+  const byRows = m >= n;
+  const size = byRows ? MC : 4 * NR;
+  const total = byRows ? m : n;
+  const chunks = (total + size - 1) / size;
+  for (;;) {
+    const q = claim(counter);
+    if (q >= chunks) return;
+    const lo = q * size, count = min(size, total - lo);
+    if (byRows) {
+      gemmBlock(count, n, k, a + (<usize>lo * <usize>rsA << 2), rsA, csA, b, rsB, csB,
+        c + (<usize>lo * <usize>rsC << 2), rsC, accumulate, scratch);
+    } else {
+      gemmBlock(m, count, k, a, rsA, csA, b + (<usize>lo * <usize>csB << 2), rsB, csB,
+        c + (<usize>lo << 2), rsC, accumulate, scratch);
+    }
   }
 }

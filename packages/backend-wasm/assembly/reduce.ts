@@ -1,7 +1,13 @@
-// float32 reductions (sums in f64, as backend-cpu), argmax/argmin and fused softmax.
+// Reductions over strided views (float32 sums in f64; int32/bool in i64, see integer.ts),
+// argmax/argmin and the fused softmax. dtype codes: 0 float32, 1 int32, 2 bool.
 import { innerStride, nextRow, ptrOf, rowCount, rowLength, startWalk } from './walk';
+import { foldInt, identityInt, loadInt, storeInt } from './integer';
 
 const SUM = 0, PROD = 1, MAX = 2, MIN = 3;
+
+@inline function loadAny(kind: i32, p: usize): f64 {
+  return kind == 0 ? <f64>load<f32>(p) : <f64>loadInt(kind, p);
+}
 
 @inline function identity(op: i32): f64 {
   return op == SUM ? 0 : op == PROD ? 1 : op == MAX ? -Infinity : Infinity;
@@ -45,7 +51,7 @@ function foldRow(op: i32, acc: f64, p: usize, s: usize, n: i32): f64 {
  * Reduce where the reduced dims include x's innermost: `dk` walks the kept dims (views x,
  * out), `dr` walks the reduced dims of x from each kept position.
  */
-export function reduce_fold_f32(op: i32, dk: usize, dr: usize, x: usize, o: usize): void {
+export function reduce_fold(op: i32, kin: i32, kout: i32, dk: usize, dr: usize, x: usize, o: usize): void {
   const nk = rowLength(dk), rowsK = rowCount(dk);
   const sxk = <usize>innerStride(dk, 0), sok = <usize>innerStride(dk, 1);
   const nr = rowLength(dr), rowsR = rowCount(dr);
@@ -55,12 +61,18 @@ export function reduce_fold_f32(op: i32, dk: usize, dr: usize, x: usize, o: usiz
     let px = ptrOf(dk, 0), po = ptrOf(dk, 1);
     for (let k = 0; k < nk; k++, px += sxk, po += sok) {
       startWalk(dr, px, 0, 0, 0);
-      let acc = identity(op);
-      for (let q = 0; q < rowsR; q++) {
-        acc = foldRow(op, acc, ptrOf(dr, 0), sr, nr);
-        nextRow(dr, 1);
+      if (kin == 0) {
+        let acc = identity(op);
+        for (let q = 0; q < rowsR; q++, nextRow(dr, 1)) acc = foldRow(op, acc, ptrOf(dr, 0), sr, nr);
+        store<f32>(po, <f32>acc);
+      } else {
+        let acc = identityInt(op);
+        for (let q = 0; q < rowsR; q++, nextRow(dr, 1)) {
+          let p = ptrOf(dr, 0);
+          for (let i = 0; i < nr; i++, p += sr) acc = foldInt(op, acc, loadInt(kin, p));
+        }
+        storeInt(kout, po, <i32>acc);
       }
-      store<f32>(po, <f32>acc);
     }
     nextRow(dk, 2);
   }
@@ -68,18 +80,26 @@ export function reduce_fold_f32(op: i32, dk: usize, dr: usize, x: usize, o: usiz
 
 /**
  * Reduce where x's innermost dim is kept: sweep x (walk `d`, views acc and x; acc strides
- * are 0 on reduced dims) into f64 accumulators, then round them into the contiguous out.
+ * are 0 on reduced dims) into 8-byte accumulators (f64 for float32, i64 for int32/bool), then convert them into
+ * the contiguous out.
  */
-export function reduce_acc_f32(op: i32, d: usize, acc: usize, count: i32, x: usize, o: usize): void {
-  const id = identity(op);
-  for (let i = 0; i < count; i++) store<f64>(acc + (<usize>i << 3), id);
+export function reduce_acc(op: i32, kin: i32, kout: i32, d: usize, acc: usize, count: i32, x: usize, o: usize): void {
+  if (kin == 0) {
+    const id = identity(op);
+    for (let i = 0; i < count; i++) store<f64>(acc + (<usize>i << 3), id);
+  } else {
+    const id = identityInt(op);
+    for (let i = 0; i < count; i++) store<i64>(acc + (<usize>i << 3), id);
+  }
   const n = rowLength(d), rows = rowCount(d);
   const sa = <usize>innerStride(d, 0), sx = <usize>innerStride(d, 1);
   startWalk(d, acc, x, 0, 0);
   for (let r = 0; r < rows; r++) {
     let pa = ptrOf(d, 0), px = ptrOf(d, 1);
     let i = 0;
-    if (op == SUM) {
+    if (kin != 0) {
+      for (; i < n; i++, pa += sa, px += sx) store<i64>(pa, foldInt(op, load<i64>(pa), loadInt(kin, px)));
+    } else if (op == SUM) {
       if (sa == 8 && sx == 4) {
         for (; i + 4 <= n; i += 4, pa += 32, px += 16) {
           const v = v128.load(px);
@@ -103,14 +123,19 @@ export function reduce_acc_f32(op: i32, d: usize, acc: usize, count: i32, x: usi
     }
     nextRow(d, 2);
   }
-  for (let i = 0; i < count; i++) store<f32>(o + (<usize>i << 2), <f32>load<f64>(acc + (<usize>i << 3)));
+  if (kin == 0) {
+    for (let i = 0; i < count; i++) store<f32>(o + (<usize>i << 2), <f32>load<f64>(acc + (<usize>i << 3)));
+  } else {
+    const step: usize = kout == 1 ? 4 : 1;
+    for (let i = 0; i < count; i++) storeInt(kout, o + <usize>i * step, <i32>load<i64>(acc + (<usize>i << 3)));
+  }
 }
 
 /**
  * argmax (op 0) / argmin (op 1) along a line of `n` elements `sx` bytes apart, for every
- * position of walk `d` (views x, out). First extreme wins; a NaN wins at once.
+ * position of walk `d` (views x, out), x of dtype `kin`. First extreme wins; a NaN wins at once.
  */
-export function arg_reduce_f32(op: i32, d: usize, x: usize, o: usize, n: i32, sx: i32): void {
+export function arg_reduce(op: i32, kin: i32, d: usize, x: usize, o: usize, n: i32, sx: i32): void {
   const nk = rowLength(d), rows = rowCount(d);
   const sxk = <usize>innerStride(d, 0), sok = <usize>innerStride(d, 1);
   const wantMax = op == 0;
@@ -119,11 +144,11 @@ export function arg_reduce_f32(op: i32, d: usize, x: usize, o: usize, n: i32, sx
     let px = ptrOf(d, 0), po = ptrOf(d, 1);
     for (let k = 0; k < nk; k++, px += sxk, po += sok) {
       let best = 0;
-      let bestValue: f32 = n > 0 ? load<f32>(px) : 0;
+      let bestValue: f64 = n > 0 ? loadAny(kin, px) : 0;
       if (bestValue == bestValue) {
         let j = px + <usize>sx;
         for (let i = 1; i < n; i++, j += <usize>sx) {
-          const v = load<f32>(j);
+          const v = loadAny(kin, j);
           if (v != v) {
             best = i;
             break;

@@ -18,6 +18,8 @@ const ARGS_BYTE_OFFSET = 512;
 export const MAX_WORKERS = 31;
 export const CONTROL_BYTES = 1024;
 const WAIT_LIMIT_MS = 120_000;
+/** Mailbox / done-count polls before sleeping (on the order of 50 µs). */
+const SPIN_ITERATIONS = 20_000;
 
 /** Runs inside each worker; `start` receives the init message. */
 const WORKER_BODY = `
@@ -31,6 +33,9 @@ function start(init) {
   let seen = Atomics.load(i32, box);
   Atomics.store(i32, ${READY} + index, 1);
   for (;;) {
+    // Kernels often come in quick succession (a training step): spin briefly on the
+    // mailbox before sleeping, so the next call does not pay a futex wake-up.
+    for (let spin = 0; spin < ${SPIN_ITERATIONS} && Atomics.load(i32, box) === seen; spin++);
     Atomics.wait(i32, box, seen);
     const gen = Atomics.load(i32, box);
     if (gen === seen) continue;
@@ -164,6 +169,7 @@ export class ThreadPool {
   private waitDone(count: number): void {
     const i32 = this.i32;
     const start = Date.now();
+    for (let spin = 0; spin < SPIN_ITERATIONS; spin++) if (Atomics.load(i32, DONE) >= count) return;
     for (;;) {
       const done = Atomics.load(i32, DONE);
       if (done >= count) return;

@@ -1,8 +1,7 @@
 /**
  * The wasm backend: the kernel contract on AssemblyScript kernels (SIMD128, relaxed SIMD
  * where the engine has it) over one shared WebAssembly.Memory, with a worker pool for the
- * heavy kernels. float32 work runs in wasm; a few int32/bool paths and gather/scatterAdd
- * run the reference JavaScript loops on typed arrays over the same memory (src/fallback/).
+ * heavy kernels. Every kernel, for every dtype and any rank of view, runs in wasm.
  */
 import {
   CONTRACT_VERSION, isContiguous, sizeOf, BINARY_OPS, UNARY_OPS,
@@ -12,19 +11,23 @@ import {
 } from '@tensile/core';
 import { Allocator } from './allocator.js';
 import { addressOf, bufferOf, elementBytes, WasmBuffer } from './buffer.js';
-import * as js from './fallback/kernels.js';
 import { hasSharedMemory, type WasmVariant } from './loader.js';
 import { CONTROL_BYTES, ThreadPool, workerFactory } from './threads.js';
-import { simplify, writeWalk } from './walk.js';
+import { simplify, walkBytes, writeWalk } from './walk.js';
 
 /** Fixed areas at the bottom of linear memory (the compiler's static data ends well below 64 KiB). */
 const CTRL = 65536;
+/** Bytes reserved for each walk descriptor (enough for 168 dims; beyond that one is allocated). */
+const DESC_BYTES = 4096;
 const DESC0 = CTRL + CONTROL_BYTES;
-const DESC1 = DESC0 + 256;
-const GEOM = DESC1 + 256;
+const DESC1 = DESC0 + DESC_BYTES;
+const GEOM = DESC1 + DESC_BYTES;
 const RES = GEOM + 128;
 const LIST = RES + 512;
 const LIST_BYTES = 4096;
+/** Block counters that threads claim GEMM work from (one per product, plus one). */
+const COUNTERS = LIST + LIST_BYTES;
+const COUNTER_SLOTS = 64;
 const HEAP_BASE = 131072;
 
 /** Multiply-adds below which a GEMM or conv stays on the calling thread. */
@@ -37,13 +40,18 @@ interface Kernels {
   gemmScratchBytes(): number;
   unary_f32(op: number, d: number, x: number, o: number): void;
   binary_f32(op: number, d: number, a: number, b: number, o: number): void;
-  where_4(d: number, c: number, a: number, b: number, o: number): void;
+  where(size: number, d: number, c: number, a: number, b: number, o: number): void;
+  unary_int(op: number, kin: number, kout: number, d: number, x: number, o: number): void;
+  binary_int(op: number, kin: number, kout: number, d: number, a: number, b: number, o: number): void;
+  matmul_i32(list: number, count: number, m: number, n: number, k: number, rsA: number, csA: number, rsB: number, csB: number, rsC: number): void;
+  gather(size: number, d: number, index: number, x: number, o: number, dimSize: number, step: number): void;
+  scatter_add(kind: number, d: number, index: number, src: number, o: number, dimSize: number, step: number): void;
   fill(d: number, o: number, bits: number, size: number): void;
   copy(d: number, x: number, o: number, size: number): void;
   cast(kin: number, kout: number, d: number, x: number, o: number): void;
-  reduce_fold_f32(op: number, dk: number, dr: number, x: number, o: number): void;
-  reduce_acc_f32(op: number, d: number, acc: number, count: number, x: number, o: number): void;
-  arg_reduce_f32(op: number, d: number, x: number, o: number, n: number, sx: number): void;
+  reduce_fold(op: number, kin: number, kout: number, dk: number, dr: number, x: number, o: number): void;
+  reduce_acc(op: number, kin: number, kout: number, d: number, acc: number, count: number, x: number, o: number): void;
+  arg_reduce(op: number, kin: number, d: number, x: number, o: number, n: number, sx: number): void;
   softmax_f32(log: number, d: number, x: number, o: number, n: number, sx: number, so: number): void;
   add_parts(out: number, parts: number, count: number, size: number): void;
   random_f32(normal: number, seed: number, offset: number, d: number, o: number): void;
@@ -56,6 +64,12 @@ const BINARY_INDEX = new Map<BinaryOp, number>(BINARY_OPS.map((op, i) => [op, i]
 const REDUCE_INDEX: Record<ReduceOp, number> = { sum: 0, prod: 1, max: 2, min: 3 };
 const DTYPE_CODE: Record<DType, number> = { float32: 0, int32: 1, bool: 2 };
 
+/** Unary ops that keep a bool a bool (|b|, sign(b), relu(b), rounding). */
+const BOOL_UNARY: ReadonlySet<UnaryOp> = new Set(['abs', 'sign', 'relu', 'floor', 'ceil', 'round', 'logicalNot']);
+
+/** Binary ops without a meaning on bools (the kernel turns add/mul/maximum/minimum into or/and). */
+const NOT_FOR_BOOL: ReadonlySet<BinaryOp> = new Set(['sub', 'div', 'pow']);
+
 const f32Bits = new Float32Array(1);
 const u32Bits = new Uint32Array(f32Bits.buffer);
 function floatBits(v: number): number {
@@ -63,20 +77,8 @@ function floatBits(v: number): number {
   return u32Bits[0] | 0;
 }
 
-function identityOf(op: ReduceOp): number {
-  switch (op) {
-    case 'sum':
-      return 0;
-    case 'prod':
-      return 1;
-    case 'max':
-      return -Infinity;
-    case 'min':
-      return Infinity;
-    default:
-      throw new Error(`wasm backend: unknown reduce op '${op satisfies never}'`);
-  }
-}
+/** What a reduction over no elements gives. */
+const REDUCE_IDENTITY: Record<ReduceOp, number> = { sum: 0, prod: 1, max: -Infinity, min: Infinity };
 
 function without<T>(list: readonly T[], index: number): T[] {
   return list.filter((_, i) => i !== index);
@@ -101,6 +103,8 @@ export class WasmBackend implements Backend {
   private liveBuffers = 0;
   private liveBytes = 0;
   private heap: { length: number; i32: Int32Array; u8: Uint8Array } | null = null;
+  /** Descriptor areas allocated for walks too large for the fixed ones, per slot. */
+  private readonly bigDescriptors: ([number, number] | null)[] = [null, null];
 
   private constructor(
     module: WebAssembly.Module,
@@ -269,9 +273,24 @@ export class WasmBackend implements Backend {
     return ptr;
   }
 
-  /** Write a walk descriptor; false when the shape has too many dims for the wasm walker. */
-  private walk(at: number, shape: readonly number[], strides: readonly (readonly number[])[], sizes: readonly number[]): boolean {
-    return writeWalk(this.views().i32, at, simplify(shape, strides), sizes);
+  /**
+   * Write a walk descriptor into slot 0 or 1 and return its address: the fixed area at the
+   * bottom of memory, or (for more dims than fit there) an area kept for later calls.
+   */
+  private walk(slot: 0 | 1, shape: readonly number[], strides: readonly (readonly number[])[], sizes: readonly number[]): number {
+    const walk = simplify(shape, strides);
+    const bytes = walkBytes(walk.shape.length);
+    let at = slot === 0 ? DESC0 : DESC1;
+    if (bytes > DESC_BYTES) {
+      let area = this.bigDescriptors[slot];
+      if (!area || area[1] < bytes) {
+        if (area) this.allocator.free(area[0], area[1]);
+        area = this.bigDescriptors[slot] = this.allocator.alloc(bytes, () => `a walk over ${walk.shape.length} dims`);
+      }
+      at = area[0];
+    }
+    writeWalk(this.views().i32, at, walk, sizes);
+    return at;
   }
 
   // ---- data movement ----------------------------------------------------------------------
@@ -279,58 +298,80 @@ export class WasmBackend implements Backend {
   fill(out: TensorView, value: number): void {
     if (sizeOf(out.shape) === 0) return;
     const size = elementBytes(out.dtype);
-    if (!this.walk(DESC0, out.shape, [out.strides], [size])) return js.fill(out, value);
+    const d = this.walk(0, out.shape, [out.strides], [size]);
     const bits = out.dtype === 'float32' ? floatBits(value) : out.dtype === 'int32' ? value | 0 : value !== 0 ? 1 : 0;
-    this.k.fill(DESC0, addressOf(out), bits, size);
+    this.k.fill(d, addressOf(out), bits, size);
   }
 
   copy(x: TensorView, out: TensorView): void {
     if (x.dtype !== out.dtype) throw new Error(`wasm backend: copy needs one dtype, got ${x.dtype} and ${out.dtype}; use cast`);
     if (sizeOf(out.shape) === 0) return;
     const size = elementBytes(out.dtype);
-    if (!this.walk(DESC0, out.shape, [x.strides, out.strides], [size, size])) return js.copy(x, out);
-    this.k.copy(DESC0, addressOf(x), addressOf(out), size);
+    const d = this.walk(0, out.shape, [x.strides, out.strides], [size, size]);
+    this.k.copy(d, addressOf(x), addressOf(out), size);
   }
 
   cast(x: TensorView, out: TensorView): void {
     if (x.dtype === out.dtype) return this.copy(x, out);
     if (sizeOf(out.shape) === 0) return;
-    if (!this.walk(DESC0, out.shape, [x.strides, out.strides], [elementBytes(x.dtype), elementBytes(out.dtype)])) return js.cast(x, out);
-    this.k.cast(DTYPE_CODE[x.dtype], DTYPE_CODE[out.dtype], DESC0, addressOf(x), addressOf(out));
+    const d = this.walk(0, out.shape, [x.strides, out.strides], [elementBytes(x.dtype), elementBytes(out.dtype)]);
+    this.k.cast(DTYPE_CODE[x.dtype], DTYPE_CODE[out.dtype], d, addressOf(x), addressOf(out));
   }
 
   // ---- elementwise ------------------------------------------------------------------------
 
   unary(op: UnaryOp, x: TensorView, out: TensorView): void {
     if (sizeOf(out.shape) === 0) return;
-    if (x.dtype !== 'float32' || !this.walk(DESC0, out.shape, [x.strides, out.strides], [4, elementBytes(out.dtype)])) {
-      return js.unary(op, x, out);
+    const d = this.walk(0, out.shape, [x.strides, out.strides], [elementBytes(x.dtype), elementBytes(out.dtype)]);
+    if (x.dtype === 'float32') return this.k.unary_f32(UNARY_INDEX.get(op)!, d, addressOf(x), addressOf(out));
+    if (x.dtype === 'bool' && !BOOL_UNARY.has(op)) {
+      throw new Error(`wasm backend: unary '${op}' does not take bool; cast to float32 or int32 first`);
     }
-    this.k.unary_f32(UNARY_INDEX.get(op)!, DESC0, addressOf(x), addressOf(out));
+    this.checkIntegerOut('unary', op, out);
+    this.k.unary_int(UNARY_INDEX.get(op)!, DTYPE_CODE[x.dtype], DTYPE_CODE[out.dtype], d, addressOf(x), addressOf(out));
   }
 
   binary(op: BinaryOp, a: TensorView, b: TensorView, out: TensorView): void {
     if (sizeOf(out.shape) === 0) return;
-    if (a.dtype !== 'float32' || !this.walk(DESC0, out.shape, [a.strides, b.strides, out.strides], [4, 4, elementBytes(out.dtype)])) {
-      return js.binary(op, a, b, out);
+    const size = elementBytes(a.dtype);
+    const d = this.walk(0, out.shape, [a.strides, b.strides, out.strides], [size, size, elementBytes(out.dtype)]);
+    if (a.dtype === 'float32') return this.k.binary_f32(BINARY_INDEX.get(op)!, d, addressOf(a), addressOf(b), addressOf(out));
+    if (a.dtype === 'bool' && NOT_FOR_BOOL.has(op)) {
+      throw new Error(`wasm backend: binary '${op}' does not take bool operands; cast to float32 or int32 first`);
     }
-    this.k.binary_f32(BINARY_INDEX.get(op)!, DESC0, addressOf(a), addressOf(b), addressOf(out));
+    this.checkIntegerOut('binary', op, out);
+    this.k.binary_int(BINARY_INDEX.get(op)!, DTYPE_CODE[a.dtype], DTYPE_CODE[out.dtype], d, addressOf(a), addressOf(b), addressOf(out));
+  }
+
+  /** Integer kernels write int32 or bool, never float32 (core never asks for it). */
+  private checkIntegerOut(kernel: string, op: string, out: TensorView): void {
+    if (out.dtype === 'float32') throw new Error(`wasm backend: ${kernel} '${op}' of integer inputs cannot write float32; cast the inputs first`);
   }
 
   where(cond: TensorView, a: TensorView, b: TensorView, out: TensorView): void {
     if (sizeOf(out.shape) === 0) return;
-    if (out.dtype === 'bool' || !this.walk(DESC0, out.shape, [cond.strides, a.strides, b.strides, out.strides], [1, 4, 4, 4])) {
-      return js.where(cond, a, b, out);
-    }
-    this.k.where_4(DESC0, addressOf(cond), addressOf(a), addressOf(b), addressOf(out));
+    const size = elementBytes(out.dtype);
+    const d = this.walk(0, out.shape, [cond.strides, a.strides, b.strides, out.strides], [1, size, size, size]);
+    this.k.where(size, d, addressOf(cond), addressOf(a), addressOf(b), addressOf(out));
   }
 
   // ---- reductions -------------------------------------------------------------------------
 
   reduce(op: ReduceOp, x: TensorView, axes: readonly number[], out: TensorView): void {
-    if (x.dtype !== 'float32') return js.reduce(op, x, axes, out);
     const outCount = sizeOf(out.shape);
     if (outCount === 0) return;
+    if (!isContiguous(out.shape, out.strides)) {
+      // The contract promises a contiguous out; stay correct if it is not.
+      const tmp = this.alloc(outCount, out.dtype) as WasmBuffer;
+      try {
+        const flat = { buffer: tmp, dtype: out.dtype, shape: out.shape, strides: contiguous(out.shape), offset: 0 };
+        this.reduce(op, x, axes, flat);
+        this.copy(flat, out);
+      } finally {
+        this.free(tmp);
+      }
+      return;
+    }
     const rank = x.shape.length;
     const reduced = new Array<boolean>(rank).fill(false);
     for (const axis of axes) reduced[axis] = true;
@@ -346,16 +387,19 @@ export class WasmBackend implements Backend {
         keptOut.push(out.strides[d]);
       }
     }
-    if (sizeOf(redShape) === 0) return this.fill(out, identityOf(op));
+    if (sizeOf(redShape) === 0) return this.fill(out, REDUCE_IDENTITY[op]);
+    const kin = DTYPE_CODE[x.dtype], kout = DTYPE_CODE[out.dtype];
+    const xSize = elementBytes(x.dtype), outSize = elementBytes(out.dtype);
     let innermost = rank - 1;
     while (innermost > 0 && x.shape[innermost] === 1) innermost--;
     if (rank === 0 || reduced[innermost]) {
-      if (!this.walk(DESC0, keptShape, [keptX, keptOut], [4, 4]) || !this.walk(DESC1, redShape, [redX], [4])) {
-        return js.reduce(op, x, axes, out);
-      }
-      this.k.reduce_fold_f32(REDUCE_INDEX[op], DESC0, DESC1, addressOf(x), addressOf(out));
+      // Each output folds its reduced elements in a register.
+      const dk = this.walk(0, keptShape, [keptX, keptOut], [xSize, outSize]);
+      const dr = this.walk(1, redShape, [redX], [xSize]);
+      this.k.reduce_fold(REDUCE_INDEX[op], kin, kout, dk, dr, addressOf(x), addressOf(out));
       return;
     }
+    // x's innermost dim is kept: sweep x in memory order into 8-byte accumulators.
     const accStrides = new Array<number>(rank).fill(0);
     for (let d = rank - 1, s = 1; d >= 0; d--) {
       if (!reduced[d]) {
@@ -363,23 +407,20 @@ export class WasmBackend implements Backend {
         s *= x.shape[d];
       }
     }
-    if (!this.walk(DESC0, x.shape, [accStrides, x.strides], [8, 4]) || !isContiguous(out.shape, out.strides)) {
-      return js.reduce(op, x, axes, out);
-    }
+    const d = this.walk(0, x.shape, [accStrides, x.strides], [8, xSize]);
     const acc = this.scratch(outCount * 8, 'reduce');
     try {
-      this.k.reduce_acc_f32(REDUCE_INDEX[op], DESC0, acc[0], outCount, addressOf(x), addressOf(out));
+      this.k.reduce_acc(REDUCE_INDEX[op], kin, kout, d, acc[0], outCount, addressOf(x), addressOf(out));
     } finally {
       this.release(acc);
     }
   }
 
   argReduce(op: ArgReduceOp, x: TensorView, axis: number, out: TensorView): void {
-    if (x.dtype !== 'float32' || sizeOf(out.shape) === 0) return js.argReduce(op, x, axis, out);
-    if (!this.walk(DESC0, without(x.shape, axis), [without(x.strides, axis), without(out.strides, axis)], [4, 4])) {
-      return js.argReduce(op, x, axis, out);
-    }
-    this.k.arg_reduce_f32(op === 'argmax' ? 0 : 1, DESC0, addressOf(x), addressOf(out), x.shape[axis], x.strides[axis] * 4);
+    if (sizeOf(out.shape) === 0) return;
+    const size = elementBytes(x.dtype);
+    const d = this.walk(0, without(x.shape, axis), [without(x.strides, axis), without(out.strides, axis)], [size, 4]);
+    this.k.arg_reduce(op === 'argmax' ? 0 : 1, DTYPE_CODE[x.dtype], d, addressOf(x), addressOf(out), x.shape[axis], x.strides[axis] * size);
   }
 
   softmax(x: TensorView, axis: number, out: TensorView): void {
@@ -391,17 +432,18 @@ export class WasmBackend implements Backend {
   }
 
   private softmaxLike(log: number, x: TensorView, axis: number, out: TensorView): void {
-    if (sizeOf(out.shape) === 0) return;
-    if (x.dtype !== 'float32' || !this.walk(DESC0, without(x.shape, axis), [without(x.strides, axis), without(out.strides, axis)], [4, 4])) {
-      return log ? js.logSoftmax(x, axis, out) : js.softmax(x, axis, out);
+    if (x.dtype !== 'float32' || out.dtype !== 'float32') {
+      throw new Error(`wasm backend: ${log ? 'logSoftmax' : 'softmax'} expects float32 tensors, got ${x.dtype}`);
     }
-    this.k.softmax_f32(log, DESC0, addressOf(x), addressOf(out), x.shape[axis], x.strides[axis] * 4, out.strides[axis] * 4);
+    if (sizeOf(out.shape) === 0) return;
+    const d = this.walk(0, without(x.shape, axis), [without(x.strides, axis), without(out.strides, axis)], [4, 4]);
+    this.k.softmax_f32(log, d, addressOf(x), addressOf(out), x.shape[axis], x.strides[axis] * 4, out.strides[axis] * 4);
   }
 
   // ---- linear algebra and networks --------------------------------------------------------
 
   matmul(a: TensorView, b: TensorView, out: TensorView): void {
-    if (out.dtype !== 'float32') return js.matmul(a, b, out);
+    if (out.dtype === 'bool') throw new Error('wasm backend: matmul takes float32 or int32 tensors, got bool');
     const rank = out.shape.length;
     const m = out.shape[rank - 2], n = out.shape[rank - 1], k = a.shape[rank - 1];
     const count = sizeOf(out.shape.slice(0, -2));
@@ -430,12 +472,17 @@ export class WasmBackend implements Backend {
       }
     }
     try {
+      if (out.dtype === 'int32') {
+        this.k.matmul_i32(list, count, m, n, k, a.strides[rank - 2], a.strides[rank - 1], b.strides[rank - 2], b.strides[rank - 1], out.strides[rank - 2]);
+        return;
+      }
       const nt = this.threadsFor(count * m * n * k, PARALLEL_MACS);
       const scratch = this.gemmScratchFor(nt);
+      this.views().i32.fill(0, COUNTERS >> 2, (COUNTERS >> 2) + COUNTER_SLOTS);
       this.pool.run('matmul_f32', [
         list, count, m, n, k,
         a.strides[rank - 2], a.strides[rank - 1], b.strides[rank - 2], b.strides[rank - 1], out.strides[rank - 2],
-        scratch,
+        scratch, COUNTERS,
       ], nt);
     } finally {
       if (owned) this.release(owned);
@@ -567,11 +614,18 @@ export class WasmBackend implements Backend {
   // ---- indexing ---------------------------------------------------------------------------
 
   gather(x: TensorView, dim: number, index: TensorView, out: TensorView): void {
-    js.gather(x, dim, index, out);
+    if (sizeOf(out.shape) === 0) return;
+    const size = elementBytes(x.dtype);
+    // Walk the index's shape; x's own position along `dim` comes from the index value.
+    const d = this.walk(0, index.shape, [index.strides, pinned(x.strides, dim), out.strides], [4, size, size]);
+    this.k.gather(size, d, addressOf(index), addressOf(x), addressOf(out), x.shape[dim], x.strides[dim] * size);
   }
 
   scatterAdd(dim: number, index: TensorView, src: TensorView, out: TensorView): void {
-    js.scatterAdd(dim, index, src, out);
+    if (sizeOf(index.shape) === 0) return;
+    const size = elementBytes(out.dtype);
+    const d = this.walk(0, index.shape, [index.strides, src.strides, pinned(out.strides, dim)], [4, size, size]);
+    this.k.scatter_add(DTYPE_CODE[out.dtype], d, addressOf(index), addressOf(src), addressOf(out), out.shape[dim], out.strides[dim] * size);
   }
 
   // ---- random -----------------------------------------------------------------------------
@@ -579,9 +633,14 @@ export class WasmBackend implements Backend {
   random(distribution: RandomDistribution, key: RandomKey, out: TensorView): void {
     if (out.dtype !== 'float32') throw new Error(`wasm backend: random expects float32 tensors, got ${out.dtype}`);
     if (sizeOf(out.shape) === 0) return;
-    if (!this.walk(DESC0, out.shape, [out.strides], [4])) return js.random(distribution, key, out);
-    this.k.random_f32(distribution === 'normal' ? 1 : 0, key.seed >>> 0, key.offset, DESC0, addressOf(out));
+    const d = this.walk(0, out.shape, [out.strides], [4]);
+    this.k.random_f32(distribution === 'normal' ? 1 : 0, key.seed >>> 0, key.offset, d, addressOf(out));
   }
+}
+
+/** `strides` with `dim`'s set to 0: a walk over the index's shape, the index supplying `dim`. */
+function pinned(strides: readonly number[], dim: number): number[] {
+  return strides.map((s, d) => (d === dim ? 0 : s));
 }
 
 function contiguous(shape: readonly number[]): number[] {

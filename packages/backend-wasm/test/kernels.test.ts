@@ -154,18 +154,74 @@ describe('elementwise', () => {
     });
   }
 
-  it('binary and unary on int32 and bool (JavaScript fallback)', () => {
-    const shape = [5, 6];
-    const ints = randoms(30, 5, -50, 50).map(Math.trunc);
-    const res = [cpu, wasm].map((be) => {
-      const o = out(be, 'int32', shape);
-      be.binary('mul', on(be, ints, 'int32', shape), on(be, ints, 'int32', shape, [1, 5]), o);
-      const o2 = out(be, 'int32', shape);
-      be.unary('abs', on(be, ints, 'int32', shape), o2);
-      return [...read(be, o), ...read(be, o2)];
-    });
-    expect(res[1]).toEqual(res[0]);
+  const INT_UNARY = ['neg', 'abs', 'sign', 'relu', 'floor', 'ceil', 'round', 'logicalNot'] as const;
+  it('unary on int32 and bool, strided', () => {
+    const ints = randoms(60, 5, -50, 50).map(Math.trunc);
+    ints[0] = -(2 ** 31); // neg and abs wrap
+    const bools = randoms(60, 6).map((v) => (v > 0 ? 1 : 0));
+    for (const op of INT_UNARY) {
+      const res = [cpu, wasm].map((be) => {
+        const results: number[] = [];
+        for (const layout of [[6, 1], [1, 5], [10, 2]]) {
+          const o = out(be, op === 'logicalNot' ? 'bool' : 'int32', [5, 6]);
+          be.unary(op, on(be, ints, 'int32', [5, 6], layout), o);
+          results.push(...read(be, o));
+          if (op === 'abs' || op === 'sign' || op === 'logicalNot') {
+            const ob = out(be, 'bool', [5, 6]);
+            be.unary(op, on(be, bools, 'bool', [5, 6], layout), ob);
+            results.push(...read(be, ob));
+          }
+        }
+        return results;
+      });
+      expect(res[1], op).toEqual(res[0]);
+    }
+    const o = out(wasm, 'bool', [2]);
+    expect(() => wasm.unary('exp', on(wasm, [1, 0], 'bool', [2]), o)).toThrow(/does not take bool/);
   });
+
+  for (const dtype of ['int32', 'bool'] as const) {
+    it(`binary on ${dtype}, strided and broadcast`, () => {
+      const shape = [4, 6, 9];
+      const n = sizeOf(shape);
+      const values = (seed: number): number[] =>
+        dtype === 'bool' ? randoms(2 * n + 1, seed).map((v) => (v > 0 ? 1 : 0)) : randoms(2 * n + 1, seed, -40, 40).map(Math.trunc);
+      const a = values(41), b = values(42);
+      b[3] = a[3];
+      b[7] = 0; // division by zero
+      a[1] = 2 ** 31 - 1; // wrapping sums and products
+      b[1] = 3;
+      for (const op of BINARY_OPS) {
+        if (dtype === 'bool' && (op === 'sub' || op === 'div' || op === 'pow')) {
+          const o = out(wasm, 'bool', shape);
+          expect(() => wasm.binary(op, on(wasm, a, dtype, shape), on(wasm, b, dtype, shape), o)).toThrow(/does not take bool/);
+          continue;
+        }
+        const outDtype = ['eq', 'ne', 'lt', 'le', 'gt', 'ge', 'logicalAnd', 'logicalOr'].includes(op) ? 'bool' : dtype;
+        const res = [cpu, wasm].map((be) => {
+          const o = out(be, outDtype, shape);
+          be.binary(op, on(be, a, dtype, shape), on(be, b, dtype, shape, [1, 4, 24], 1), o);
+          const o2 = out(be, outDtype, shape);
+          be.binary(op, on(be, [a[5]], dtype, shape, [0, 0, 0]), on(be, b, dtype, shape, [0, 0, 1]), o2);
+          return [...read(be, o), ...read(be, o2)];
+        });
+        if (op === 'pow' && dtype === 'int32') {
+          // Exact integer powers, wrapped to int32 (the cpu backend goes through doubles).
+          const o = out(wasm, 'int32', shape);
+          wasm.binary(op, on(wasm, a, dtype, shape), on(wasm, b, dtype, shape, [1, 4, 24], 1), o);
+          const bView = (i: number): number => b[1 + Math.floor(i / 54) + 4 * (Math.floor(i / 9) % 6) + 24 * (i % 9)];
+          const want = a.slice(0, n).map((x, i) => {
+            const e = bView(i);
+            if (e < 0) return x === 1 ? 1 : x === -1 ? (e % 2 ? -1 : 1) : 0;
+            return Number(BigInt.asIntN(32, BigInt(x) ** BigInt(e)));
+          });
+          expect(read(wasm, o)).toEqual(want);
+          continue;
+        }
+        expect(res[1], op).toEqual(res[0]);
+      }
+    });
+  }
 
   it('where, fill, copy and cast', () => {
     const shape = [3, 8];
@@ -194,6 +250,60 @@ describe('elementwise', () => {
     });
     expectClose(res[1], res[0], 0, 0);
   });
+
+  it('where with bool values', () => {
+    const shape = [3, 8];
+    const cond = randoms(24, 19).map((v) => (v > 0 ? 1 : 0));
+    const vals = randoms(24, 20).map((v) => (v > 0.3 ? 1 : 0));
+    const res = [cpu, wasm].map((be) => {
+      const o = out(be, 'bool', shape);
+      be.where(on(be, cond, 'bool', shape), on(be, vals, 'bool', shape, [1, 3]), on(be, [1], 'bool', shape, [0, 0]), o);
+      return read(be, o);
+    });
+    expect(res[1]).toEqual(res[0]);
+  });
+
+  it('views of any rank: ten and two hundred dims that do not merge', () => {
+    // Reversed strides: no two dims merge, so the walk keeps every dim.
+    const shape = new Array<number>(10).fill(2);
+    const reversed = contiguousStrides(shape).reverse();
+    const vals = randoms(1024, 23, -5, 5);
+    const ints = vals.map(Math.trunc);
+    const res = [cpu, wasm].map((be) => {
+      const results: number[] = [];
+      const c = out(be, 'float32', shape);
+      be.copy(on(be, vals, 'float32', shape, reversed), c);
+      results.push(...read(be, c));
+      const u = out(be, 'float32', shape);
+      be.unary('exp', on(be, vals, 'float32', shape, reversed), u);
+      results.push(...read(be, u));
+      const b = out(be, 'int32', shape);
+      be.binary('add', on(be, ints, 'int32', shape, reversed), on(be, ints, 'int32', shape), b);
+      results.push(...read(be, b));
+      const r = out(be, 'float32', [2, 1, 2, 1, 2, 1, 2, 1, 2, 1]);
+      be.reduce('sum', on(be, vals, 'float32', shape, reversed), [1, 3, 5, 7, 9], r);
+      results.push(...read(be, r));
+      const ri = out(be, 'int32', [1, 2, 1, 2, 1, 2, 1, 2, 1, 2]);
+      be.reduce('max', on(be, ints, 'int32', shape, reversed), [0, 2, 4, 6, 8], ri);
+      results.push(...read(be, ri));
+      const g = out(be, 'float32', shape);
+      be.random('normal', { seed: 9, offset: 3 }, { ...g, strides: reversed });
+      results.push(...read(be, g));
+      return results;
+    });
+    expectClose(res[1], res[0], 1e-6, 1e-7);
+    // 200 dims: more than the fixed descriptor area holds.
+    const big = new Array<number>(200).fill(1);
+    big[0] = 2;
+    big[199] = 3;
+    const bigStrides = contiguousStrides(big).map((s, d) => (d === 0 ? 1 : d === 199 ? 2 : s));
+    const pick = [cpu, wasm].map((be) => {
+      const o = out(be, 'float32', big);
+      be.copy(on(be, [1, 2, 3, 4, 5, 6], 'float32', big, bigStrides), o);
+      return read(be, o);
+    });
+    expect(pick[1]).toEqual(pick[0]);
+  });
 });
 
 describe('reductions', () => {
@@ -214,6 +324,36 @@ describe('reductions', () => {
       }
     });
   }
+
+  it('int32 and bool reductions and arg-reductions over every axis set', () => {
+    const ints = randoms(sizeOf(shape) * 2, 61, -9, 9).map(Math.trunc);
+    ints[0] = 2 ** 31 - 1; // sums wrap at the end
+    const bools = ints.map((v) => (v > 0 ? 1 : 0));
+    const axisSets = [[0], [1], [2], [0, 1], [0, 2], [1, 2], [0, 1, 2]];
+    for (const [dtype, data, ops] of [['int32', ints, ['sum', 'prod', 'max', 'min']], ['bool', bools, ['max', 'min']]] as const) {
+      for (const strides of [undefined, [1, 8, 40]]) {
+        const res = [cpu, wasm].map((be) => {
+          const results: number[] = [];
+          for (const op of ops) {
+            for (const axes of axisSets) {
+              const o = out(be, dtype, shape.map((d, i) => (axes.includes(i) ? 1 : d)));
+              be.reduce(op, on(be, data, dtype, shape, strides), axes, o);
+              results.push(...read(be, o));
+            }
+          }
+          for (const op of ['argmax', 'argmin'] as const) {
+            for (let axis = 0; axis < 3; axis++) {
+              const o = out(be, 'int32', shape.map((d, i) => (i === axis ? 1 : d)));
+              be.argReduce(op, on(be, data, dtype, shape, strides), axis, o);
+              results.push(...read(be, o));
+            }
+          }
+          return results;
+        });
+        expect(res[1], `${dtype} ${strides}`).toEqual(res[0]);
+      }
+    }
+  });
 
   it('argmax/argmin, softmax and logSoftmax along every axis', () => {
     for (const c of layouts(shape, 51)) {
@@ -259,6 +399,23 @@ describe('matmul', () => {
       }
     });
   }
+
+  it('int32, wrapping, plain, transposed and batched broadcast', () => {
+    const [m, k, n] = [7, 9, 5];
+    const aData = randoms(2 * m * k, 71, -1000, 1000).map(Math.trunc);
+    const bData = randoms(k * n, 72, -1000, 1000).map(Math.trunc);
+    aData[0] = 2 ** 31 - 1;
+    const res = [cpu, wasm].map((b) => {
+      const o1 = out(b, 'int32', [m, n]);
+      b.matmul(on(b, aData, 'int32', [m, k]), on(b, bData, 'int32', [k, n]), o1);
+      const o2 = out(b, 'int32', [m, n]);
+      b.matmul(on(b, aData, 'int32', [m, k], [1, m]), on(b, bData, 'int32', [k, n], [1, k]), o2);
+      const o3 = out(b, 'int32', [2, m, n]);
+      b.matmul(on(b, aData, 'int32', [2, m, k]), on(b, bData, 'int32', [2, k, n], [0, n, 1]), o3);
+      return [...read(b, o1), ...read(b, o2), ...read(b, o3)];
+    });
+    expect(res[1]).toEqual(res[0]);
+  });
 });
 
 describe('conv and pool', () => {
@@ -333,6 +490,34 @@ describe('random and indexing', () => {
       const want = Array.from(Float32Array.from({ length: 5000 }, (_, i) => randomElement(distribution, key.seed, key.offset + i)));
       expect(got).toEqual(want);
     }
+  });
+
+  it('gather and scatterAdd on every dtype, strided, along every dim', () => {
+    const index = randoms(24, 91, 0, 3).map(Math.floor);
+    for (const dtype of ['float32', 'int32'] as const) {
+      const x = randoms(60, 92, -9, 9).map((v) => (dtype === 'int32' ? Math.trunc(v) : v));
+      for (let dim = 0; dim < 3; dim++) {
+        const res = [cpu, wasm].map((b) => {
+          const xv = on(b, x, dtype, [3, 4, 5], [1, 3, 12]); // a permuted view
+          const idx = on(b, index, 'int32', [2, 3, 4].map((d) => Math.min(d, 3)), undefined);
+          const g = out(b, dtype, idx.shape);
+          b.gather(xv, dim, idx, g);
+          const s = out(b, dtype, [3, 4, 5]);
+          b.copy(xv, s);
+          b.scatterAdd(dim, idx, on(b, x, dtype, idx.shape, [20, 5, 1], 1), s);
+          return [...read(b, g), ...read(b, s)];
+        });
+        expect(res[1], `${dtype} dim ${dim}`).toEqual(res[0]);
+      }
+    }
+    const bools = [1, 0, 0, 1, 0, 0];
+    const g = out(wasm, 'bool', [2, 2]);
+    wasm.gather(on(wasm, bools, 'bool', [2, 3]), 1, on(wasm, [0, 1, 2, 0], 'int32', [2, 2]), g);
+    expect(read(wasm, g)).toEqual([1, 0, 0, 1]);
+    const s = out(wasm, 'bool', [2, 3]);
+    wasm.fill(s, 0);
+    wasm.scatterAdd(1, on(wasm, [0, 0, 2, 2], 'int32', [2, 2]), on(wasm, [1, 1, 0, 1], 'bool', [2, 2]), s);
+    expect(read(wasm, s)).toEqual([1, 0, 0, 0, 0, 1]); // True + True is True
   });
 
   it('gather and scatterAdd', () => {
