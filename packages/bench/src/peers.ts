@@ -6,6 +6,10 @@
  * column says "unavailable" and the Tensile side still runs.
  */
 import * as tf from '@tensorflow/tfjs-core';
+// tfjs-core alone registers no gradients (the union package bundles them), and the ESM
+// files under tfjs-core/dist cannot be loaded by Node directly; importing the union
+// package registers every gradient (and the cpu backend) on the shared tfjs-core engine.
+import '@tensorflow/tfjs';
 
 export interface PeerSpec {
   /** tfjs backend name passed to `tf.setBackend`. */

@@ -1,0 +1,23 @@
+/** Every workload, in the order the table shows them. */
+import { cnnCases } from './cnn.js';
+import { conv2dCases } from './conv2d.js';
+import { elementwiseCases } from './elementwise.js';
+import { matmulCases } from './matmul.js';
+import { mlpCases } from './mlp.js';
+import { reductionCases } from './reductions.js';
+import { softmaxCases } from './softmax.js';
+import type { Case } from './types.js';
+
+export function allCases(): Case[] {
+  return [
+    ...matmulCases(),
+    ...conv2dCases(),
+    ...elementwiseCases(),
+    ...reductionCases(),
+    ...softmaxCases(),
+    ...mlpCases(),
+    ...cnnCases(),
+  ];
+}
+
+export type { Case } from './types.js';
