@@ -33,24 +33,29 @@ export function sumToShape(g: Tensor, shape: Shape): Tensor {
   return out;
 }
 
-type Grads = (g: Tensor, a: Tensor, b: Tensor, out: Tensor) => [Tensor | null, Tensor | null];
-
-/** Which tensors a gradient reads: saving only those keeps activations from living longer. */
-type Saves = 'none' | 'inputs' | 'inputsAndOutput';
+/** The operands a gradient may read; only those named in `saves` are kept. */
+interface Saved {
+  a: Tensor;
+  b: Tensor;
+  out: Tensor;
+}
+type Grads = (g: Tensor, saved: Saved) => [Tensor | null, Tensor | null];
 
 /**
- * Define a differentiable binary op: promote, run the kernel, record `grads` (which see the
- * promoted operands and the output, as far as `saves` keeps them; broadcasting is undone here).
+ * Define a differentiable binary op: promote, run the kernel, record `grads`. Only the
+ * operands listed in `saves` are kept alive for backward, so activations are not held longer
+ * than a gradient needs them; broadcasting is undone here.
  */
-function differentiable(op: BinaryOp, minimum: DType | undefined, grads: Grads, saves: Saves = 'inputs') {
+function differentiable(op: BinaryOp, minimum: DType | undefined, grads: Grads, saves: readonly (keyof Saved)[]) {
   return (a: TensorLike, b: TensorLike): Tensor => {
     const [ta, tb, temps] = binaryOperands(op, a, b, minimum);
     const out = binaryKernel(op, op, ta, tb);
     const aShape = ta.shape;
     const bShape = tb.shape;
-    const save = saves === 'none' ? [] : saves === 'inputs' ? [ta, tb] : [ta, tb, out];
-    recordOp(op, [ta, tb], out, save, (g, [sa, sb, so], needs) => {
-      const [ga, gb] = grads(g, sa, sb, so);
+    const operands: Saved = { a: ta, b: tb, out };
+    recordOp(op, [ta, tb], out, saves.map((k) => operands[k]), (g, kept, needs) => {
+      const saved = Object.fromEntries(saves.map((k, i) => [k, kept[i]])) as unknown as Saved;
+      const [ga, gb] = grads(g, saved);
       return [reduceGrad(ga, aShape, needs[0], g), reduceGrad(gb, bShape, needs[1], g)];
     });
     temps.forEach((t) => t.dispose());
@@ -66,8 +71,8 @@ function reduceGrad(g: Tensor | null, shape: Shape, needed: boolean, incoming: T
   return reduced;
 }
 
-const addRaw = differentiable('add', undefined, (g) => [g, g], 'none');
-const subRaw = differentiable('sub', undefined, (g) => [g, g.neg()], 'none');
+const addRaw = differentiable('add', undefined, (g) => [g, g], []);
+const subRaw = differentiable('sub', undefined, (g) => [g, g.neg()], []);
 
 /**
  * `a + alpha * b`, broadcasting.
@@ -95,20 +100,20 @@ export function sub(a: TensorLike, b: TensorLike, alpha = 1): Tensor {
 }
 
 /** `a * b`, broadcasting. @example `tl.mul(x, x)` */
-export const mul = differentiable('mul', undefined, (g, a, b) => [g.mul(b), g.mul(a)]);
+export const mul = differentiable('mul', undefined, (g, { a, b }) => [g.mul(b), g.mul(a)], ['a', 'b']);
 
 /** True division `a / b` (integers promote to float32, as PyTorch). @example `tl.div(x, 2)` */
 export const div = differentiable(
   'div',
   'float32',
-  (g, a, b, out) => {
+  (g, { b, out }) => {
     const ga = g.div(b);
     const t = ga.mul(out);
     const gb = t.neg();
     t.dispose();
     return [ga, gb];
   },
-  'inputsAndOutput',
+  ['b', 'out'],
 );
 
 /**
@@ -122,7 +127,7 @@ export const div = differentiable(
 export const pow = differentiable(
   'pow',
   undefined,
-  (g, a, b, out) => {
+  (g, { a, b, out }) => {
     const bm1 = b.sub(1);
     const p = a.pow(bm1);
     const dA = p.mul(b);
@@ -135,12 +140,12 @@ export const pow = differentiable(
     [bm1, p, dA, logA, zero, safeLog, t].forEach((x) => x.dispose());
     return [ga, gb];
   },
-  'inputsAndOutput',
+  ['a', 'b', 'out'],
 );
 
 /** Gradient split of maximum/minimum: the winner takes it, ties share it equally (as PyTorch). */
 function extremumGrads(win: 'gt' | 'lt'): Grads {
-  return (g, a, b) => {
+  return (g, { a, b }) => {
     const aWins = binaryKernel(win, win, a, b).cast('float32');
     const tie = binaryKernel('eq', 'eq', a, b).cast('float32');
     const half = tie.mul(0.5);
@@ -154,9 +159,9 @@ function extremumGrads(win: 'gt' | 'lt'): Grads {
 }
 
 /** Elementwise maximum (NaN propagates). @example `tl.maximum(x, 0)` */
-export const maximum = differentiable('maximum', undefined, extremumGrads('gt'));
+export const maximum = differentiable('maximum', undefined, extremumGrads('gt'), ['a', 'b']);
 /** Elementwise minimum (NaN propagates). @example `tl.minimum(x, 1)` */
-export const minimum = differentiable('minimum', undefined, extremumGrads('lt'));
+export const minimum = differentiable('minimum', undefined, extremumGrads('lt'), ['a', 'b']);
 
 function comparison(op: BinaryOp, minimum?: DType) {
   return (a: TensorLike, b: TensorLike): Tensor => {

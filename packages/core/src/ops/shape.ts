@@ -4,7 +4,7 @@
  */
 import { recordOp } from '../autograd/engine.js';
 import { promoteTypes } from '../dtype.js';
-import { contiguousStrides, formatShape, isContiguous, normalizeDim, sizeOf, type Shape } from '../shape.js';
+import { contiguousStrides, formatShape, isContiguous, normalizeDim, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { contiguous } from './cast.js';
 import { full, zeros } from './creation.js';

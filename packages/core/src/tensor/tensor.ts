@@ -4,7 +4,6 @@
  * `ops/`; the methods only forward.
  */
 import type { Backend, TensorView } from '../backend/contract.js';
-import { getBackend } from '../backend/registry.js';
 import type { AnyTypedArray, DType } from '../dtype.js';
 import { keep, trackInScope } from '../memory.js';
 import { contiguousStrides, formatShape, isContiguous, sizeOf, type Shape } from '../shape.js';
