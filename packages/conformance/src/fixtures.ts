@@ -111,7 +111,9 @@ async function runCase(c: FixtureCase, device: string): Promise<void> {
   try {
     const inputs = c.inputs.map((spec) => makeTensor(spec, device, spec.grad));
     created.push(...inputs);
-    const outs = asList(evaluate(c.call, inputs, device));
+    // tidy frees the call's intermediates now, rather than leaving them to the GC net, whose
+    // finalizers could change tl.memory() counts under other tests during an awaited read.
+    const outs = asList(tl.tidy(() => evaluate(c.call, inputs, device)));
     created.push(...outs);
     expect(outs.length).toBe(c.out.length);
     for (const [i, o] of outs.entries()) {
@@ -152,8 +154,9 @@ async function runHigher(c: FixtureCase, device: string): Promise<void> {
   try {
     const inputs = c.inputs.map((spec) => makeTensor(spec, device, true));
     created.push(...inputs);
-    const out = asList(evaluate(c.call, inputs, device))[0];
-    created.push(out);
+    const outs = asList(tl.tidy(() => evaluate(c.call, inputs, device)));
+    created.push(...outs);
+    const out = outs[0];
     await expectTensor(out, c.out[0], TOLERANCES[c.tol]);
     const w = makeTensor(c.w![0], device);
     const loss = out.mul(w).sum();

@@ -1,0 +1,22 @@
+/**
+ * `@tensile/backend-webgpu`: importing this module registers the webgpu backend (priority 2)
+ * with an asynchronous factory; the device is requested on the first
+ * `await tl.setBackend('webgpu')` or `await tl.ready('webgpu')`.
+ *
+ * @example
+ * ```ts
+ * import * as tl from '@tensile/core';
+ * import '@tensile/backend-webgpu';
+ * await tl.setBackend('webgpu');
+ * const y = tl.randn([256, 256]).matmul(tl.randn([256, 256]));
+ * console.log(await y.sum().item());
+ * ```
+ */
+import { registerBackend } from '@tensile/core';
+import { WebGPUBackend } from './webgpu-backend.js';
+
+registerBackend({ name: 'webgpu', factory: async () => WebGPUBackend.create() }, { priority: 2 });
+
+export { WebGPUBackend, type WebGPUBackendOptions } from './webgpu-backend.js';
+export { GpuBuffer, Runtime } from './runtime.js';
+export { findGPU, requestDevice, NODE_WEBGPU_PACKAGE } from './device.js';

@@ -1,0 +1,293 @@
+/**
+ * Elementwise kernels: unary, binary, where, cast, copy, fill. One thread per output
+ * element; every view (inputs and `out`) is read through its merged shape, strides and
+ * offset, so broadcasts (stride 0), transposes and slices need no copies.
+ *
+ * Semantics follow the cpu backend: NaN propagates through maximum/minimum/relu, int32
+ * arithmetic wraps, bool operands of arithmetic stay bool (add is or, mul is and).
+ */
+import type { BinaryOp, DType, TensorView, UnaryOp } from '@tensile/core';
+import { sizeOf } from '@tensile/core';
+import { gpuBufferOf, type KernelSource, type Runtime } from '../runtime.js';
+import { bindingsWGSL, ENTRY_1D, FLAT_INDEX, grid, offsetsWGSL, Params, PARAMS_WGSL, pushStrided, wgslType } from '../wgsl.js';
+
+/** Float helpers: accurate expm1/log1p (Kahan's tricks), stable sigmoid/tanh, erf, pow. */
+const MATH_WGSL = /* wgsl */ `
+fn expm1_(x: f32) -> f32 {
+  let u = exp(x);
+  if (u == 1.0) { return x; }
+  let um1 = u - 1.0;
+  if (um1 == -1.0) { return -1.0; }
+  if (abs(x) > 1.0) { return um1; }
+  return um1 * x / log(u);
+}
+fn log1p_(x: f32) -> f32 {
+  let u = 1.0 + x;
+  if (u == 1.0) { return x; }
+  if (abs(x) > 0.5) { return log(u); }
+  return log(u) * x / (u - 1.0);
+}
+fn sigmoid_(x: f32) -> f32 {
+  if (x >= 0.0) { return 1.0 / (1.0 + exp(-x)); }
+  let e = exp(x);
+  return e / (1.0 + e);
+}
+fn tanh_(x: f32) -> f32 {
+  if (is_nan(x)) { return x; }
+  let a = abs(x);
+  if (a < 0.125) {
+    let z = x * x;
+    return x * (1.0 + z * (-0.33333333 + z * (0.13333333 + z * (-0.053968254 + z * 0.021869488))));
+  }
+  let t = exp(-2.0 * a);
+  let r = (1.0 - t) / (1.0 + t);
+  return select(r, -r, x < 0.0);
+}
+fn erf_(x: f32) -> f32 {
+  if (is_nan(x)) { return x; }
+  let y = abs(x);
+  if (y <= 0.46875) {
+    // Cody's rational approximation on the inner interval.
+    let z = y * y;
+    var num = 0.185777706184603153 * z;
+    var den = z;
+    num = (num + 3.1611237438705656) * z; den = (den + 23.6012909523441209) * z;
+    num = (num + 113.864154151050156) * z; den = (den + 244.024637934444173) * z;
+    num = (num + 377.485237685302021) * z; den = (den + 1282.61652607737228) * z;
+    return x * (num + 3209.37758913846947) / (den + 2844.23683343917062);
+  }
+  if (y >= 6.0) { return select(1.0, -1.0, x < 0.0); }
+  // Abramowitz and Stegun 7.1.26 refined: erfc via a continued rational in t (|error| < 1.2e-7).
+  let t = 1.0 / (1.0 + 0.5 * y);
+  let p = -y * y - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 +
+    t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))));
+  let r = 1.0 - t * exp(p);
+  return select(r, -r, x < 0.0);
+}
+fn sign_(x: f32) -> f32 { return select(0.0, 1.0, x > 0.0) - select(0.0, 1.0, x < 0.0); }
+fn pow_(x: f32, y: f32) -> f32 {
+  if (y == 0.0) { return 1.0; }
+  if (is_nan(x) || is_nan(y)) { return f32bits(0x7fc00000u); }
+  if (x == 0.0) {
+    let oddInt = fract(y * 0.5) == 0.5;
+    if (y > 0.0) { return select(0.0, x, oddInt); }
+    let inf = f32bits(0x7f800000u);
+    return select(inf, select(inf, -inf, bitcast<u32>(x) != 0u), oddInt);
+  }
+  let a = abs(x);
+  let isInt = floor(y) == y;
+  if (x < 0.0 && !isInt) { return f32bits(0x7fc00000u); }
+  var r: f32;
+  if (isInt && abs(y) <= 64.0) {
+    // Exact repeated squaring for small integer exponents (x^2, x^3 as PyTorch computes them).
+    var e = u32(abs(y));
+    var b = a;
+    r = 1.0;
+    loop {
+      if ((e & 1u) == 1u) { r = r * b; }
+      e = e >> 1u;
+      if (e == 0u) { break; }
+      b = b * b;
+    }
+    if (y < 0.0) { r = 1.0 / r; }
+  } else {
+    r = exp2(y * log2(a));
+  }
+  if (x < 0.0 && fract(y * 0.5) != 0.0) { r = -r; }
+  return r;
+}
+`;
+
+/** The expression of a float unary op on `x` (f32). */
+function floatUnary(op: UnaryOp): string {
+  switch (op) {
+    case 'neg': return '-x';
+    case 'abs': return 'abs(x)';
+    case 'sign': return 'sign_(x)';
+    case 'exp': return 'exp(x)';
+    case 'expm1': return 'expm1_(x)';
+    case 'log': return 'log(x)';
+    case 'log1p': return 'log1p_(x)';
+    case 'sqrt': return 'sqrt(x)';
+    case 'rsqrt': return '1.0 / sqrt(x)';
+    case 'reciprocal': return '1.0 / x';
+    case 'sin': return 'sin(x)';
+    case 'cos': return 'cos(x)';
+    case 'tanh': return 'tanh_(x)';
+    case 'sigmoid': return 'sigmoid_(x)';
+    case 'relu': return 'select(x, 0.0, x < 0.0)';
+    case 'erf': return 'erf_(x)';
+    case 'floor': return 'floor(x)';
+    case 'ceil': return 'ceil(x)';
+    case 'round': return 'round(x)';
+    case 'logicalNot': return 'select(0u, 1u, x == 0.0)';
+    default:
+      throw new Error(`webgpu backend: unknown unary op '${op satisfies never}'`);
+  }
+}
+
+/** int32 unary ops computed in integers; others go through f32 and truncate, as the cpu's Int32Array store. */
+function intUnary(op: UnaryOp): string {
+  switch (op) {
+    case 'neg': return '-x';
+    case 'abs': return 'select(x, -x, x < 0)';
+    case 'sign': return 'select(0, 1, x > 0) - select(0, 1, x < 0)';
+    case 'relu': return 'select(x, 0, x < 0)';
+    case 'floor': case 'ceil': case 'round': return 'x';
+    case 'logicalNot': return 'select(0u, 1u, x == 0)';
+    default: return `i32(${floatUnary(op).replace(/\bx\b/g, 'f32(x)')})`;
+  }
+}
+
+/** Unary ops that map bool to bool unchanged. */
+const BOOL_IDENTITY: ReadonlySet<UnaryOp> = new Set(['abs', 'sign', 'relu', 'floor', 'ceil', 'round']);
+
+/** A one-thread-per-element kernel over `inputs` views and a strided `out`. */
+function mapKernel(name: string, inputs: readonly DType[], outType: DType, rank: number, body: string, extra = ''): KernelSource {
+  const names = inputs.map((_, i) => `o${i}`);
+  return {
+    key: `map:${name}:${inputs.join(',')}>${outType}:r${rank}`,
+    writes: [...inputs.map(() => false), true],
+    wgsl: () => `${PARAMS_WGSL}
+${MATH_WGSL}
+${bindingsWGSL([...inputs.map((d, i) => ({ name: `in${i}`, type: wgslType(d), write: false })), { name: 'out', type: wgslType(outType), write: true }])}
+${extra}
+${ENTRY_1D} {
+  let i = ${FLAT_INDEX};
+  if (i >= pu(0u)) { return; }
+  ${offsetsWGSL('i', [...names, 'oo'], rank, 1)}
+  ${inputs.map((_, k) => `let v${k} = in${k}[o${k}];`).join('\n  ')}
+  out[oo] = ${body};
+}`,
+  };
+}
+
+/** Run a map kernel: `body` sees `v0`, `v1`... (loaded inputs) and writes one value of `out`'s type. */
+function runMap(rt: Runtime, name: string, inputs: readonly TensorView[], out: TensorView, body: string, extraParams?: (p: Params) => void, extra = ''): void {
+  const n = sizeOf(out.shape);
+  if (n === 0) return;
+  const params = new Params().int(n);
+  const rank = pushStrided(params, out.shape, [...inputs, out]);
+  extraParams?.(params);
+  const kernel = mapKernel(name, inputs.map((v) => v.dtype), out.dtype, rank, body, extra);
+  rt.dispatch(kernel, [...inputs.map((v) => gpuBufferOf(v.buffer).buffer), gpuBufferOf(out.buffer).buffer], params, grid(n));
+}
+
+export function unary(rt: Runtime, op: UnaryOp, x: TensorView, out: TensorView): void {
+  let body: string;
+  if (out.dtype === 'bool' && op !== 'logicalNot') {
+    if (!BOOL_IDENTITY.has(op)) throw new Error(`webgpu backend: unary '${op}' does not take bool; cast to float32 or int32 first`);
+    body = 'v0';
+  } else if (x.dtype === 'bool') {
+    body = 'select(0u, 1u, v0 == 0u)'; // logicalNot
+  } else {
+    const expr = x.dtype === 'int32' ? intUnary(op) : floatUnary(op);
+    body = `u_(v0)`;
+    const ret = out.dtype === 'bool' ? 'u32' : wgslType(out.dtype);
+    runMap(rt, `unary.${op}`, [x], out, body, undefined, `fn u_(x: ${wgslType(x.dtype)}) -> ${ret} { return ${expr}; }`);
+    return;
+  }
+  runMap(rt, `unary.${op}`, [x], out, body);
+}
+
+/** Arithmetic on bool operands stays in {0, 1}: PyTorch's True + True is True. */
+function boolArithmetic(op: BinaryOp): BinaryOp {
+  switch (op) {
+    case 'add':
+    case 'maximum':
+      return 'logicalOr';
+    case 'mul':
+    case 'minimum':
+      return 'logicalAnd';
+    case 'sub':
+    case 'div':
+    case 'pow':
+      throw new Error(`webgpu backend: binary '${op}' does not take bool operands; cast to float32 or int32 first`);
+    default:
+      return op;
+  }
+}
+
+/** The expression of a binary op on `a`, `b` of WGSL type `t`. */
+function binaryExpr(op: BinaryOp, t: 'f32' | 'i32' | 'u32'): string {
+  const zero = t === 'f32' ? '0.0' : t === 'i32' ? '0' : '0u';
+  const nanA = t === 'f32' ? ' || is_nan(a)' : '';
+  switch (op) {
+    case 'add': return 'a + b';
+    case 'sub': return 'a - b';
+    case 'mul': return 'a * b';
+    case 'div': return t === 'f32' ? 'a / b' : `${t}(f32(a) / f32(b))`;
+    case 'pow': return t === 'f32' ? 'pow_(a, b)' : `${t}(pow_(f32(a), f32(b)))`;
+    case 'maximum': return `select(b, a, a > b${nanA})`;
+    case 'minimum': return `select(b, a, a < b${nanA})`;
+    case 'eq': return 'select(0u, 1u, a == b)';
+    case 'ne': return 'select(0u, 1u, a != b)';
+    case 'lt': return 'select(0u, 1u, a < b)';
+    case 'le': return 'select(0u, 1u, a <= b)';
+    case 'gt': return 'select(0u, 1u, a > b)';
+    case 'ge': return 'select(0u, 1u, a >= b)';
+    case 'logicalAnd': return `select(0u, 1u, a != ${zero} && b != ${zero})`;
+    case 'logicalOr': return `select(0u, 1u, a != ${zero} || b != ${zero})`;
+    default:
+      throw new Error(`webgpu backend: unknown binary op '${op satisfies never}'`);
+  }
+}
+
+export function binary(rt: Runtime, op: BinaryOp, a: TensorView, b: TensorView, out: TensorView): void {
+  const effective = a.dtype === 'bool' && out.dtype === 'bool' ? boolArithmetic(op) : op;
+  const t = wgslType(a.dtype);
+  const ret = wgslType(out.dtype);
+  const fn = `fn b_(a: ${t}, b: ${t}) -> ${ret} { return ${binaryExpr(effective, t)}; }`;
+  runMap(rt, `binary.${effective}`, [a, b], out, 'b_(v0, v1)', undefined, fn);
+}
+
+export function where(rt: Runtime, cond: TensorView, a: TensorView, b: TensorView, out: TensorView): void {
+  const zero = cond.dtype === 'float32' ? '0.0' : cond.dtype === 'int32' ? '0' : '0u';
+  runMap(rt, 'where', [cond, a, b], out, `select(v2, v1, v0 != ${zero})`);
+}
+
+export function copy(rt: Runtime, x: TensorView, out: TensorView): void {
+  if (x.dtype !== out.dtype) {
+    throw new Error(`webgpu backend: copy needs one dtype, got ${x.dtype} and ${out.dtype}; use cast`);
+  }
+  runMap(rt, 'copy', [x], out, 'v0');
+}
+
+/** float to int truncates toward zero; to bool is `!= 0` (NaN is true). */
+export function cast(rt: Runtime, x: TensorView, out: TensorView): void {
+  const from = wgslType(x.dtype);
+  const to = wgslType(out.dtype);
+  let body: string;
+  if (from === to) body = 'v0';
+  else if (out.dtype === 'bool') body = `select(0u, 1u, v0 != ${from === 'f32' ? '0.0' : '0'})`;
+  else if (x.dtype === 'float32' && to === 'i32') body = 'i32(trunc(v0))';
+  else body = `${to}(v0)`;
+  runMap(rt, 'cast', [x], out, body);
+}
+
+export function fill(rt: Runtime, out: TensorView, value: number): void {
+  const n = sizeOf(out.shape);
+  if (n === 0) return;
+  const params = new Params().int(n);
+  const rank = pushStrided(params, out.shape, [out]);
+  const valueAt = params.length;
+  if (out.dtype === 'float32') params.float(value);
+  else if (out.dtype === 'int32') params.int(value | 0);
+  else params.int(value !== 0 ? 1 : 0);
+  const t = wgslType(out.dtype);
+  const load = t === 'f32' ? `pf(${valueAt}u)` : t === 'i32' ? `pi(${valueAt}u)` : `pu(${valueAt}u)`;
+  const kernel: KernelSource = {
+    key: `fill:${out.dtype}:r${rank}`,
+    writes: [true],
+    wgsl: () => `${PARAMS_WGSL}
+${bindingsWGSL([{ name: 'out', type: t, write: true }])}
+${ENTRY_1D} {
+  let i = ${FLAT_INDEX};
+  if (i >= pu(0u)) { return; }
+  ${offsetsWGSL('i', ['oo'], rank, 1)}
+  out[oo] = ${load};
+}`,
+  };
+  // valueAt depends on the rank only, which is part of the key.
+  rt.dispatch(kernel, [gpuBufferOf(out.buffer).buffer], params, grid(n));
+}

@@ -1,0 +1,329 @@
+/**
+ * The execution engine under the kernels: buffers and their pool, the pipeline cache, the
+ * command queue that batches dispatches into few submits, reads through staging buffers,
+ * and error tracking (validation, out-of-memory, device loss).
+ *
+ * Ordering: every dispatch is recorded into one command encoder (one compute pass at a
+ * time); the encoder is submitted when a read needs its results, before a host write, or
+ * every {@link Runtime.maxBatch} dispatches. Because the queue executes submits in order,
+ * a freed buffer can be handed out again at once: work recorded later runs later.
+ */
+import type { BufferHandle, DType } from '@tensile/core';
+import { PARAM_WORDS, type Params } from './wgsl.js';
+
+/** Bytes per stored element: bool is held as a u32 (0 or 1), so every dtype takes 4. */
+export const STORED_BYTES = 4;
+const MIN_BUFFER_BYTES = 16;
+/** Uniform data of one dispatch occupies one 256-byte slot of the arena. */
+const SLOT_BYTES = PARAM_WORDS * 4;
+const ARENA_SLOTS = 256;
+/** Bind groups kept for reuse; past this the cache starts over. */
+const MAX_BIND_GROUPS = 4096;
+
+const USAGE_STORAGE = 0x80; // GPUBufferUsage.STORAGE
+const USAGE_COPY_SRC = 0x04;
+const USAGE_COPY_DST = 0x08;
+const USAGE_MAP_READ = 0x01;
+const USAGE_UNIFORM = 0x40;
+const MAP_MODE_READ = 0x01;
+
+/** A buffer of the webgpu backend: a pooled GPUBuffer behind an opaque handle. */
+export class GpuBuffer implements BufferHandle {
+  declare readonly __brand?: 'tensile.BufferHandle';
+  freed = false;
+  constructor(
+    readonly buffer: GPUBuffer,
+    /** Elements the buffer was allocated for. */
+    readonly size: number,
+    readonly dtype: DType,
+    /** Bytes of the GPUBuffer (its pool size class). */
+    readonly bytes: number,
+  ) {}
+}
+
+/** Unwrap a handle; throws for foreign or freed handles. */
+export function gpuBufferOf(handle: BufferHandle): GpuBuffer {
+  if (!(handle instanceof GpuBuffer)) {
+    throw new Error("webgpu backend: received a buffer that belongs to another backend; move the tensor with t.to('webgpu') first");
+  }
+  if (handle.freed) throw new Error('webgpu backend: buffer used after it was freed');
+  return handle;
+}
+
+/** Size class: the next power of two of at least 16 bytes. */
+function sizeClass(bytes: number): number {
+  let c = MIN_BUFFER_BYTES;
+  while (c < bytes) c *= 2;
+  return c;
+}
+
+export interface KernelSource {
+  /** Cache key: kernel and variant (op, dtypes, rank...), never sizes. */
+  key: string;
+  /** Builds the WGSL, run once per key. */
+  wgsl: () => string;
+  /** Per storage binding (after the uniform block at binding 0): whether the kernel writes it. */
+  writes: readonly boolean[];
+}
+
+export class Runtime {
+  /** Dispatches recorded before a submit is forced. */
+  maxBatch = 128;
+  private readonly pipelines = new Map<string, GPUComputePipeline>();
+  private readonly layouts = new Map<string, GPUBindGroupLayout>();
+  private readonly retained: object[] = [];
+  /** Objects submitted work uses, kept reachable until a read shows the GPU has run it. */
+  private inFlight: object[] = [];
+  private readonly bindGroups = new Map<string, GPUBindGroup>();
+  private readonly bufferIds = new WeakMap<GPUBuffer, number>();
+  private nextBufferId = 0;
+  private readonly pool = new Map<number, GPUBuffer[]>();
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private pending = 0;
+  private readonly arena: GPUBuffer;
+  private readonly arenaHost = new Uint32Array((ARENA_SLOTS * SLOT_BYTES) / 4);
+  private arenaUsed = 0;
+  private failure: Error | null = null;
+  liveBytes = 0;
+  liveBuffers = 0;
+  cachedBytes = 0;
+
+  constructor(
+    readonly device: GPUDevice,
+    readonly adapterDescription: string,
+  ) {
+    this.arena = device.createBuffer({ size: ARENA_SLOTS * SLOT_BYTES, usage: USAGE_UNIFORM | USAGE_COPY_DST });
+    device.addEventListener?.('uncapturederror', (event) => {
+      const error = (event as GPUUncapturedErrorEvent).error;
+      const kind = error?.constructor?.name === 'GPUOutOfMemoryError' ? 'ran out of memory' : 'reported an error';
+      this.fail(new Error(`webgpu backend: the device ${kind}: ${error.message}`));
+    });
+    void device.lost.then((info) => {
+      if (info.reason === 'destroyed' && this.failure) return;
+      this.fail(new Error(`webgpu backend: the GPU device was lost (${info.reason}: ${info.message}); results since the last read are unavailable. Call tl.setBackend again after reloading`));
+    });
+  }
+
+  /** Remember the first failure; every later operation throws it. */
+  fail(error: Error): void {
+    this.failure ??= error;
+  }
+
+  /** Throw a failure reported since the last operation. */
+  check(): void {
+    if (this.failure) throw this.failure;
+  }
+
+  // ---- memory -----------------------------------------------------------------------------
+
+  alloc(size: number, dtype: DType): GpuBuffer {
+    this.check();
+    if (!Number.isSafeInteger(size) || size < 0) {
+      throw new RangeError(`webgpu backend: cannot allocate ${size} elements of ${dtype}; the size must be a non-negative integer`);
+    }
+    const bytes = sizeClass(size * STORED_BYTES);
+    const limit = this.device.limits.maxStorageBufferBindingSize;
+    if (bytes > limit) {
+      throw new RangeError(
+        `webgpu backend: cannot allocate ${size} elements of ${dtype} (${bytes} bytes): the adapter binds at most ${limit} bytes per buffer`,
+      );
+    }
+    let buffer = this.pool.get(bytes)?.pop();
+    if (buffer) {
+      this.cachedBytes -= bytes;
+    } else {
+      // An out-of-memory error arrives through 'uncapturederror' and fails the next operation.
+      // (Not an error scope per allocation: Dawn's Node binding deadlocks with many pending
+      // popErrorScope promises.)
+      buffer = this.device.createBuffer({ size: bytes, usage: USAGE_STORAGE | USAGE_COPY_SRC | USAGE_COPY_DST });
+    }
+    this.liveBytes += bytes;
+    this.liveBuffers++;
+    return new GpuBuffer(buffer, size, dtype, bytes);
+  }
+
+  free(handle: BufferHandle): void {
+    const b = gpuBufferOf(handle);
+    b.freed = true;
+    this.liveBytes -= b.bytes;
+    this.liveBuffers--;
+    let list = this.pool.get(b.bytes);
+    if (!list) this.pool.set(b.bytes, (list = []));
+    list.push(b.buffer);
+    this.cachedBytes += b.bytes;
+  }
+
+  /** Destroy every pooled buffer. */
+  emptyCache(): void {
+    this.flush();
+    for (const list of this.pool.values()) for (const buffer of list) buffer.destroy();
+    this.pool.clear();
+    this.bindGroups.clear(); // some bound buffers were just destroyed
+    this.cachedBytes = 0;
+  }
+
+  /** Host data into the start of a buffer, ordered after all work recorded so far. */
+  write(target: GpuBuffer, data: ArrayBufferView & { length: number }, dtype: DType): void {
+    this.check();
+    if (data.length > target.size) {
+      throw new RangeError(`webgpu backend: cannot write ${data.length} elements into a buffer of ${target.size}`);
+    }
+    if (data.length === 0) return;
+    const words = dtype === 'bool' ? Uint32Array.from(data as Uint8Array) : (data as Float32Array | Int32Array);
+    this.flush(); // recorded work that reads this (reused) buffer must run before the write
+    this.device.queue.writeBuffer(target.buffer, 0, words.subarray(0, data.length) as Uint32Array<ArrayBuffer>);
+  }
+
+  /** Copy `count` elements from the start of `source` to the host. */
+  async readBack(source: GPUBuffer, count: number): Promise<ArrayBuffer> {
+    this.check();
+    const bytes = Math.max(count * STORED_BYTES, 4);
+    const staging = this.device.createBuffer({ size: bytes, usage: USAGE_MAP_READ | USAGE_COPY_DST });
+    const encoder = this.commandEncoder();
+    this.endPass();
+    encoder.copyBufferToBuffer(source, 0, staging, 0, bytes);
+    this.flush();
+    try {
+      await staging.mapAsync(MAP_MODE_READ);
+    } catch (cause) {
+      this.check();
+      throw new Error(`webgpu backend: reading a buffer failed: ${cause instanceof Error ? cause.message : String(cause)}`);
+    }
+    // Everything submitted before this read has run: its objects may go.
+    this.inFlight = this.encoder ? this.inFlight : [];
+    const result = staging.getMappedRange().slice(0);
+    staging.unmap();
+    staging.destroy();
+    this.check(); // an error in the work that produced these values makes them unusable
+    return result;
+  }
+
+  // ---- kernels ----------------------------------------------------------------------------
+
+  private layoutFor(writes: readonly boolean[]): GPUBindGroupLayout {
+    const key = writes.map((w) => (w ? 'w' : 'r')).join('');
+    let layout = this.layouts.get(key);
+    if (!layout) {
+      const entries: GPUBindGroupLayoutEntry[] = [
+        // The uniform slot moves per dispatch through a dynamic offset, so a bind group
+        // depends only on the storage buffers it binds and can be reused.
+        { binding: 0, visibility: 4 /* COMPUTE */, buffer: { type: 'uniform', hasDynamicOffset: true } },
+        ...writes.map((w, i): GPUBindGroupLayoutEntry => ({
+          binding: i + 1,
+          visibility: 4,
+          buffer: { type: w ? 'storage' : 'read-only-storage' },
+        })),
+      ];
+      layout = this.device.createBindGroupLayout({ entries });
+      this.layouts.set(key, layout);
+    }
+    return layout;
+  }
+
+  private pipelineFor(kernel: KernelSource): GPUComputePipeline {
+    let pipeline = this.pipelines.get(kernel.key);
+    if (!pipeline) {
+      const code = kernel.wgsl();
+      const module = this.device.createShaderModule({ code, label: kernel.key });
+      const layout = this.device.createPipelineLayout({ bindGroupLayouts: [this.layoutFor(kernel.writes)] });
+      pipeline = this.device.createComputePipeline({ layout, compute: { module, entryPoint: 'main' }, label: kernel.key });
+      // Keep the module and layout reachable as long as the pipeline: Dawn's Node binding
+      // releases objects when their JS wrappers are collected, and llvmpipe may still be
+      // compiling from the module on another thread.
+      this.retained.push(module, layout);
+      this.pipelines.set(kernel.key, pipeline);
+    }
+    return pipeline;
+  }
+
+  /** Number of compiled pipelines (the cache stays small: one per kernel variant). */
+  get pipelineCount(): number {
+    return this.pipelines.size;
+  }
+
+  private commandEncoder(): GPUCommandEncoder {
+    return (this.encoder ??= this.device.createCommandEncoder());
+  }
+
+  private endPass(): void {
+    if (this.pass) {
+      this.pass.end();
+      this.pass = null;
+    }
+  }
+
+  /** Record one dispatch of `kernel` over `buffers` (binding order) with `params`. */
+  dispatch(kernel: KernelSource, buffers: readonly GPUBuffer[], params: Params, workgroups: readonly [number, number?, number?]): void {
+    this.check();
+    if (buffers.length !== kernel.writes.length) {
+      throw new Error(`webgpu backend: kernel ${kernel.key} takes ${kernel.writes.length} buffers, got ${buffers.length}`);
+    }
+    const [x, y = 1, z = 1] = workgroups;
+    if (x === 0 || y === 0 || z === 0) return;
+    const pipeline = this.pipelineFor(kernel);
+    if (this.arenaUsed === ARENA_SLOTS) this.flush();
+    const slot = this.arenaUsed++;
+    this.arenaHost.set(params.data, (slot * SLOT_BYTES) / 4);
+    const bindGroup = this.bindGroupFor(kernel.writes, buffers);
+    const encoder = this.commandEncoder();
+    this.pass ??= encoder.beginComputePass();
+    this.pass.setPipeline(pipeline);
+    this.pass.setBindGroup(0, bindGroup, [slot * SLOT_BYTES]);
+    this.pass.dispatchWorkgroups(x, y, z);
+    if (++this.pending >= this.maxBatch) this.flush();
+  }
+
+  /**
+   * A bind group for these buffers, made once and reused. Creating one per dispatch leaves
+   * their release to V8's garbage collector; Dawn's descriptor pools then pile up until
+   * allocation fails inside the Vulkan driver. Buffers are pooled, so a training loop binds
+   * the same few combinations again and again.
+   */
+  private bindGroupFor(writes: readonly boolean[], buffers: readonly GPUBuffer[]): GPUBindGroup {
+    let key = writes.map((w) => (w ? 'w' : 'r')).join('');
+    for (const buffer of buffers) {
+      let id = this.bufferIds.get(buffer);
+      if (id === undefined) this.bufferIds.set(buffer, (id = this.nextBufferId++));
+      key += `:${id}`;
+    }
+    let group = this.bindGroups.get(key);
+    if (!group) {
+      if (this.bindGroups.size >= MAX_BIND_GROUPS) this.bindGroups.clear();
+      group = this.device.createBindGroup({
+        layout: this.layoutFor(writes),
+        entries: [
+          { binding: 0, resource: { buffer: this.arena, offset: 0, size: SLOT_BYTES } },
+          ...buffers.map((buffer, i) => ({ binding: i + 1, resource: { buffer } })),
+        ],
+      });
+      this.bindGroups.set(key, group);
+    }
+    return group;
+  }
+
+  /** Submit everything recorded so far. */
+  flush(): void {
+    if (!this.encoder) return;
+    this.endPass();
+    if (this.arenaUsed > 0) {
+      // Ordered on the queue after earlier submits, so the arena is reused safely.
+      // Typed-array views only: Dawn's Node binding mishandles (ArrayBuffer, offset, size).
+      this.device.queue.writeBuffer(this.arena, 0, this.arenaHost.subarray(0, (this.arenaUsed * SLOT_BYTES) / 4));
+    }
+    const encoder = this.encoder;
+    const commands = encoder.finish();
+    this.encoder = null;
+    this.pending = 0;
+    this.arenaUsed = 0;
+    this.device.queue.submit([commands]);
+    this.inFlight.push(encoder, commands);
+  }
+
+  /** Wait until the GPU has finished all submitted work. */
+  async sync(): Promise<void> {
+    this.flush();
+    await this.device.queue.onSubmittedWorkDone();
+    this.check();
+  }
+}

@@ -1,0 +1,198 @@
+/**
+ * The webgpu backend: the kernel contract in WGSL. Kernels are recorded into a command
+ * encoder and submitted in batches (see runtime.ts); only `read` waits for the GPU.
+ */
+import {
+  CONTRACT_VERSION, contiguousStrides, isContiguous, sizeOf, typedArrayFor,
+  type ArgReduceOp, type Backend, type BackendMemoryInfo, type BinaryOp, type BufferHandle, type Conv2dParams,
+  type DType, type Pool2dParams, type PoolOp, type RandomDistribution, type RandomKey, type ReduceOp,
+  type TensorView, type TypedArrayFor, type UnaryOp,
+} from '@tensile/core';
+import { requestDevice } from './device.js';
+import { binary, cast, copy, fill, unary, where } from './kernels/elementwise.js';
+import { chooseTiling, type GemmTiling } from './kernels/gemm.js';
+import { gather, random, scatterAdd } from './kernels/indexing.js';
+import { conv2d, conv2dBackwardInput, conv2dBackwardWeight, matmul } from './kernels/linalg.js';
+import { pool2d, pool2dBackward } from './kernels/pool.js';
+import { argReduce, reduce, softmax } from './kernels/reduce.js';
+import { gpuBufferOf, Runtime } from './runtime.js';
+
+export interface WebGPUBackendOptions {
+  /** Use this device rather than requesting one. */
+  device?: GPUDevice;
+  /** Dispatches recorded before a submit is forced (default 64). */
+  maxBatch?: number;
+}
+
+export class WebGPUBackend implements Backend {
+  readonly name = 'webgpu';
+  readonly contractVersion = CONTRACT_VERSION;
+  /** The execution engine: pipeline cache, buffer pool, command batching. */
+  readonly runtime: Runtime;
+  /** The matmul/conv tiling chosen from the adapter's limits. */
+  readonly tiling: GemmTiling;
+
+  private constructor(device: GPUDevice, description: string) {
+    this.runtime = new Runtime(device, description);
+    this.tiling = chooseTiling(device.limits);
+  }
+
+  /** Request an adapter and device (navigator.gpu, or Dawn from the `webgpu` package in Node). */
+  static async create(options: WebGPUBackendOptions = {}): Promise<WebGPUBackend> {
+    let device = options.device;
+    let description = 'a device given by the caller';
+    if (!device) {
+      const found = await requestDevice();
+      device = found.device;
+      const info = found.adapter.info;
+      description = [info?.vendor, info?.architecture, info?.device, info?.description].filter(Boolean).join(' ') || 'unknown adapter';
+    }
+    const backend = new WebGPUBackend(device, description);
+    if (options.maxBatch) backend.runtime.maxBatch = options.maxBatch;
+    return backend;
+  }
+
+  /** The adapter this backend runs on, in words (e.g. 'mesa llvmpipe'). */
+  get adapter(): string {
+    return this.runtime.adapterDescription;
+  }
+
+  // ---- memory ---------------------------------------------------------------------------
+
+  alloc(size: number, dtype: DType): BufferHandle {
+    return this.runtime.alloc(size, dtype);
+  }
+
+  free(buffer: BufferHandle): void {
+    this.runtime.free(buffer);
+  }
+
+  write(buffer: BufferHandle, data: TypedArrayFor<DType>): void {
+    const b = gpuBufferOf(buffer);
+    this.runtime.write(b, data, b.dtype);
+  }
+
+  async read(view: TensorView): Promise<TypedArrayFor<DType>> {
+    const size = sizeOf(view.shape);
+    const result = typedArrayFor(view.dtype, size);
+    if (size === 0) return result;
+    const source = gpuBufferOf(view.buffer);
+    let buffer = source.buffer;
+    let temp: ReturnType<Runtime['alloc']> | null = null;
+    if (!(isContiguous(view.shape, view.strides) && view.offset === 0)) {
+      // Pack the view into a contiguous scratch buffer first.
+      temp = this.runtime.alloc(size, view.dtype);
+      copy(this.runtime, view, { buffer: temp, dtype: view.dtype, shape: view.shape, strides: contiguousStrides(view.shape), offset: 0 });
+      buffer = temp.buffer;
+    }
+    try {
+      const bytes = await this.runtime.readBack(buffer, size);
+      if (view.dtype === 'bool') (result as Uint8Array).set(new Uint32Array(bytes, 0, size));
+      else result.set(new (view.dtype === 'float32' ? Float32Array : Int32Array)(bytes, 0, size));
+      return result;
+    } finally {
+      if (temp) this.runtime.free(temp);
+    }
+  }
+
+  memoryInfo(): BackendMemoryInfo {
+    const rt = this.runtime;
+    return { bytes: rt.liveBytes, buffers: rt.liveBuffers, cachedBytes: rt.cachedBytes };
+  }
+
+  async sync(): Promise<void> {
+    await this.runtime.sync();
+  }
+
+  emptyCache(): void {
+    this.runtime.emptyCache();
+  }
+
+  // ---- data movement --------------------------------------------------------------------
+
+  fill(out: TensorView, value: number): void {
+    fill(this.runtime, out, value);
+  }
+
+  copy(x: TensorView, out: TensorView): void {
+    copy(this.runtime, x, out);
+  }
+
+  cast(x: TensorView, out: TensorView): void {
+    cast(this.runtime, x, out);
+  }
+
+  // ---- elementwise ----------------------------------------------------------------------
+
+  unary(op: UnaryOp, x: TensorView, out: TensorView): void {
+    unary(this.runtime, op, x, out);
+  }
+
+  binary(op: BinaryOp, a: TensorView, b: TensorView, out: TensorView): void {
+    binary(this.runtime, op, a, b, out);
+  }
+
+  where(cond: TensorView, a: TensorView, b: TensorView, out: TensorView): void {
+    where(this.runtime, cond, a, b, out);
+  }
+
+  // ---- reductions -----------------------------------------------------------------------
+
+  reduce(op: ReduceOp, x: TensorView, axes: readonly number[], out: TensorView): void {
+    reduce(this.runtime, op, x, axes, out);
+  }
+
+  argReduce(op: ArgReduceOp, x: TensorView, axis: number, out: TensorView): void {
+    argReduce(this.runtime, op, x, axis, out);
+  }
+
+  softmax(x: TensorView, axis: number, out: TensorView): void {
+    softmax(this.runtime, x, axis, out, false);
+  }
+
+  logSoftmax(x: TensorView, axis: number, out: TensorView): void {
+    softmax(this.runtime, x, axis, out, true);
+  }
+
+  // ---- linear algebra and networks ------------------------------------------------------
+
+  matmul(a: TensorView, b: TensorView, out: TensorView): void {
+    matmul(this.runtime, this.tiling, a, b, out);
+  }
+
+  conv2d(x: TensorView, weight: TensorView, out: TensorView, params: Conv2dParams): void {
+    conv2d(this.runtime, this.tiling, x, weight, out, params);
+  }
+
+  conv2dBackwardInput(dy: TensorView, weight: TensorView, out: TensorView, params: Conv2dParams): void {
+    conv2dBackwardInput(this.runtime, this.tiling, dy, weight, out, params);
+  }
+
+  conv2dBackwardWeight(x: TensorView, dy: TensorView, out: TensorView, params: Conv2dParams): void {
+    conv2dBackwardWeight(this.runtime, this.tiling, x, dy, out, params);
+  }
+
+  pool2d(op: PoolOp, x: TensorView, out: TensorView, params: Pool2dParams): void {
+    pool2d(this.runtime, op, x, out, params);
+  }
+
+  pool2dBackward(op: PoolOp, x: TensorView, dy: TensorView, out: TensorView, params: Pool2dParams): void {
+    pool2dBackward(this.runtime, op, x, dy, out, params);
+  }
+
+  // ---- indexing -------------------------------------------------------------------------
+
+  gather(x: TensorView, dim: number, index: TensorView, out: TensorView): void {
+    gather(this.runtime, x, dim, index, out);
+  }
+
+  scatterAdd(dim: number, index: TensorView, src: TensorView, out: TensorView): void {
+    scatterAdd(this.runtime, dim, index, src, out);
+  }
+
+  // ---- random ---------------------------------------------------------------------------
+
+  random(distribution: RandomDistribution, key: RandomKey, out: TensorView): void {
+    random(this.runtime, distribution, key, out);
+  }
+}
