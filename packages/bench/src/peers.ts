@@ -11,6 +11,29 @@ import * as tf from '@tensorflow/tfjs-core';
 // package registers every gradient (and the cpu backend) on the shared tfjs-core engine.
 import '@tensorflow/tfjs';
 
+/**
+ * WebGPU in Node: Dawn (the `webgpu` package) provides `navigator.gpu`. It is installed
+ * here, before the tfjs webgpu backend is imported, so that tfjs-webgpu and Tensile's
+ * webgpu backend (which uses `navigator.gpu` when present) share one Dawn instance. `gpu`
+ * stays in module scope: when Dawn's instance object is collected it is torn down under
+ * any device still using it.
+ */
+let gpu: unknown;
+const nav = (globalThis as { navigator?: { gpu?: unknown } }).navigator;
+if (typeof process !== 'undefined' && process.versions?.node && !nav?.gpu) {
+  try {
+    const specifier: string = 'webgpu';
+    const { create, globals } = (await import(specifier)) as { create: (options: string[]) => unknown; globals: Record<string, unknown> };
+    Object.assign(globalThis, globals);
+    gpu = create([]);
+    if (nav) Object.defineProperty(nav, 'gpu', { value: gpu, configurable: true });
+    else Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
+  } catch {
+    // No Dawn here: the webgpu rows report the backend as unavailable.
+  }
+}
+export const nodeGPU = (): unknown => gpu;
+
 export interface PeerSpec {
   /** tfjs backend name passed to `tf.setBackend`. */
   tfjsBackend: string;
@@ -18,12 +41,25 @@ export interface PeerSpec {
   packageName: string;
   /** Whether results can be read with `dataSync()` (cpu, wasm) or need `await data()` (webgpu). */
   syncRead: boolean;
+  /**
+   * Only these case ids run on this backend (both sides); the others are skipped with
+   * `onlyNote`. Unset: every case runs.
+   */
+  onlyCases?: readonly string[];
+  onlyNote?: string;
 }
 
 export const PEERS: Readonly<Record<string, PeerSpec>> = {
   cpu: { tfjsBackend: 'cpu', packageName: '@tensorflow/tfjs-backend-cpu', syncRead: true },
   wasm: { tfjsBackend: 'wasm', packageName: '@tensorflow/tfjs-backend-wasm', syncRead: true },
-  webgpu: { tfjsBackend: 'webgpu', packageName: '@tensorflow/tfjs-backend-webgpu', syncRead: false },
+  webgpu: {
+    tfjsBackend: 'webgpu',
+    packageName: '@tensorflow/tfjs-backend-webgpu',
+    syncRead: false,
+    // Without a GPU both run on llvmpipe (a few GFLOP/s): the issue's rows only, to keep the run short.
+    onlyCases: ['matmul/256', 'matmul/512', 'matmul/1024', 'mlp/784-512-256-10-b128'],
+    onlyNote: 'webgpu runs only matmul 256-1024 and the MLP step (src/peers.ts: onlyCases); other workloads are skipped on webgpu',
+  },
 };
 
 export interface ReadyPeer extends PeerSpec {

@@ -1,0 +1,78 @@
+// A tiny static server on 127.0.0.1: the built page (dist/) at /, and the MNIST .gz files
+// at /mnist/. `node scripts/serve.mjs [--data DIR] [--port N]`; DIR defaults to
+// ../../../shared/data/mnist (beside the checkout) or $TENSILE_DATA/mnist.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { dirname, extname, join, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const TYPES = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript',
+  '.css': 'text/css',
+  '.map': 'application/json',
+  '.wasm': 'application/wasm',
+  '.gz': 'application/gzip',
+};
+
+export function defaultDataDir() {
+  if (process.env.TENSILE_DATA) return resolve(process.env.TENSILE_DATA, 'mnist');
+  return resolve(here, '../../../../shared/data/mnist');
+}
+
+/** Serve `distDir` at / and `dataDir` at /mnist/; resolves to { server, url }. */
+export function serve({ distDir = resolve(here, '../dist'), dataDir = defaultDataDir(), port = 0 } = {}) {
+  const roots = [
+    ['/mnist/', dataDir],
+    ['/', distDir],
+  ];
+  const server = createServer((req, res) => {
+    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://127.0.0.1').pathname);
+    for (const [prefix, dir] of roots) {
+      if (!path.startsWith(prefix)) continue;
+      let file = resolve(dir, `.${sep}${path.slice(prefix.length)}`);
+      if (file !== dir && !file.startsWith(dir + sep)) break;
+      if (existsSync(file) && statSync(file).isDirectory()) file = join(file, 'index.html');
+      if (!existsSync(file)) break;
+      res.writeHead(200, {
+        'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream',
+        'Cache-Control': 'no-store',
+        // The data may be fetched by a page served from another port (?data=...).
+        'Access-Control-Allow-Origin': '*',
+      });
+      res.end(readFileSync(file));
+      return;
+    }
+    res.writeHead(404, { 'Content-Type': 'text/plain' });
+    res.end('not found');
+  });
+  return new Promise((resolvePromise, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      const url = `http://127.0.0.1:${server.address().port}/`;
+      resolvePromise({ server, url });
+    });
+  });
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const { values } = parseArgs({ options: { data: { type: 'string' }, port: { type: 'string', default: '8080' } } });
+  const dataDir = values.data ? resolve(process.env.INIT_CWD ?? process.cwd(), values.data) : defaultDataDir();
+  const distDir = resolve(here, '../dist');
+  if (!existsSync(join(distDir, 'app.js'))) {
+    console.error('dist/ is not built: run `pnpm --filter @tensile/example-browser build` first');
+    process.exit(1);
+  }
+  if (!existsSync(join(dataDir, 'train-images-idx3-ubyte.gz'))) {
+    console.warn(`warning: no MNIST files in ${dataDir} (pass --data DIR holding train-images-idx3-ubyte.gz etc.)`);
+  }
+  const { url } = await serve({ distDir, dataDir, port: Number(values.port) }).catch((error) => {
+    if (error.code !== 'EADDRINUSE') throw error;
+    console.warn(`port ${values.port} is in use; taking a free one`);
+    return serve({ distDir, dataDir, port: 0 });
+  });
+  console.log(`serving ${distDir} and MNIST from ${dataDir}`);
+  console.log(`open ${url}?data=${url}mnist/   (Ctrl-C to stop)`);
+}
