@@ -1,0 +1,24 @@
+/**
+ * @tensile/datasets: datasets and data loading for Tensile.
+ *
+ * @example
+ * ```ts
+ * import * as tl from '@tensile/core';
+ * import '@tensile/backend-cpu';
+ * import { DataLoader, MNIST } from '@tensile/datasets';
+ *
+ * const train = await MNIST.load({ train: true, download: true });
+ * const loader = new DataLoader(train, { batchSize: 64, shuffle: true, seed: 0 });
+ * for await (const [images, labels] of loader) {
+ *   // images: [64, 1, 28, 28] float32 in [0, 1]; labels: [64] int32
+ * }
+ * ```
+ */
+export { type Dataset, type BatchDataset, TensorDataset, Subset, hasGetBatch } from './dataset.js';
+export { DataLoader, collate, type DataLoaderOptions, type Batch } from './dataloader.js';
+export { Rng } from './rng.js';
+export { normalize, randomCrop, randomHorizontalFlip, compose, type Transform, type ImageArray, type RandomOptions } from './transforms.js';
+export { ImageDataset, MNIST, FashionMNIST, CIFAR10, KNOWN_FILES, type VisionLoadOptions } from './vision.js';
+export { downloadFile, downloadFromMirrors, defaultCacheDir, verifyBytes, type Checksum, type DownloadOptions } from './download.js';
+export { ProgressBar, type ProgressOptions } from './progress.js';
+export { gunzipFile, parseIdx, parseCifarBatch, tarEntries, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, CIFAR_RECORD_BYTES, type IdxArray } from './formats.js';

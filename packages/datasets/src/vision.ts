@@ -1,0 +1,402 @@
+/** Array-backed image datasets: MNIST, Fashion-MNIST and CIFAR-10. */
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import * as tl from '@tensile/core';
+import type { Tensor } from '@tensile/core';
+import { checkIndex, type BatchDataset } from './dataset.js';
+import { defaultCacheDir, downloadFromMirrors, verifyBytes, type Checksum } from './download.js';
+import { gunzipFile, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, parseCifarBatch, parseIdx, tarEntries } from './formats.js';
+import type { Rng } from './rng.js';
+import type { ImageArray, Transform } from './transforms.js';
+
+/** Options of `MNIST.load`, `FashionMNIST.load` and `CIFAR10.load`. */
+export interface VisionLoadOptions {
+  /**
+   * Directory holding the files: either the dataset folder itself or its parent (the one
+   * containing `mnist/`, `fashion-mnist/`, `cifar-10-batches-bin/`). Searched first, then
+   * `TENSILE_DATA`, then the cache.
+   */
+  root?: string;
+  /** The training split (default) or the test split. */
+  train?: boolean;
+  /** Fetch missing files from the canonical mirror into `cacheDir`. Default false. */
+  download?: boolean;
+  /** Where downloads go: default `TENSILE_CACHE` or `~/.cache/tensile`. */
+  cacheDir?: string;
+  /** Applied to each image (float32 [C, H, W] in [0, 1]) when it is read. */
+  transform?: Transform;
+  /** Check files against the known sha256 checksums. Default true. */
+  verify?: boolean;
+  /** Show download progress on stderr. Default true. */
+  progress?: boolean;
+  /** Override the download base URLs (tests, internal mirrors); each ends with '/'. */
+  mirrors?: readonly string[];
+}
+
+const BYTE_TO_UNIT = Float32Array.from({ length: 256 }, (_, i) => i / 255);
+
+/**
+ * Images stored as uint8 [N, C, H, W] with uint8 labels. Item `i` is
+ * `[image float32 [C, H, W] in [0, 1], label int32 scalar]`; `getBatch` builds
+ * `[images [B, C, H, W], labels [B]]` from the arrays in one write.
+ */
+export class ImageDataset implements BatchDataset<[Tensor, Tensor]> {
+  readonly images: Uint8Array;
+  readonly labels: Uint8Array;
+  readonly channels: number;
+  readonly height: number;
+  readonly width: number;
+  readonly classes: readonly string[];
+  transform: Transform | undefined;
+  /** The files the data was read from. */
+  readonly files: readonly string[];
+
+  constructor(init: {
+    images: Uint8Array;
+    labels: Uint8Array;
+    shape: readonly [number, number, number];
+    classes?: readonly string[];
+    transform?: Transform;
+    files?: readonly string[];
+  }) {
+    const [c, h, w] = init.shape;
+    if (init.images.length !== init.labels.length * c * h * w) {
+      throw new Error(`ImageDataset: ${init.images.length} image bytes do not make ${init.labels.length} images of [${c}, ${h}, ${w}]`);
+    }
+    this.images = init.images;
+    this.labels = init.labels;
+    this.channels = c;
+    this.height = h;
+    this.width = w;
+    this.classes = init.classes ?? [];
+    this.transform = init.transform;
+    this.files = init.files ?? [];
+  }
+
+  get length(): number {
+    return this.labels.length;
+  }
+
+  /** Image `index` as float32 in [0, 1], before the transform. */
+  imageArray(index: number): ImageArray {
+    const size = this.channels * this.height * this.width;
+    const data = new Float32Array(size);
+    const src = this.images.subarray(index * size, (index + 1) * size);
+    for (let j = 0; j < size; j++) data[j] = BYTE_TO_UNIT[src[j]];
+    return { data, channels: this.channels, height: this.height, width: this.width };
+  }
+
+  get(index: number, rng?: Rng): [Tensor, Tensor] {
+    const i = checkIndex(`${this.constructor.name}.get`, index, this.length);
+    let image = this.imageArray(i);
+    if (this.transform) image = this.transform(image, rng);
+    const flat = tl.tensor(image.data);
+    const x = flat.reshape([image.channels, image.height, image.width]);
+    flat.dispose();
+    return [x, tl.tensor(this.labels[i], { dtype: 'int32' })];
+  }
+
+  getBatch(indices: ArrayLike<number>, rng?: Rng): [Tensor, Tensor] {
+    const n = indices.length;
+    if (n === 0) throw new Error(`${this.constructor.name}.getBatch: no indices`);
+    const size = this.channels * this.height * this.width;
+    const labels = new Int32Array(n);
+    let out: Float32Array;
+    let shape: number[];
+    if (!this.transform) {
+      out = new Float32Array(n * size);
+      const images = this.images;
+      for (let k = 0; k < n; k++) {
+        const i = checkIndex(`${this.constructor.name}.getBatch`, indices[k], this.length);
+        labels[k] = this.labels[i];
+        const src = i * size;
+        const dst = k * size;
+        for (let j = 0; j < size; j++) out[dst + j] = BYTE_TO_UNIT[images[src + j]];
+      }
+      shape = [n, this.channels, this.height, this.width];
+    } else {
+      let first: ImageArray | null = null;
+      out = new Float32Array(0);
+      shape = [];
+      for (let k = 0; k < n; k++) {
+        const i = checkIndex(`${this.constructor.name}.getBatch`, indices[k], this.length);
+        labels[k] = this.labels[i];
+        const image = this.transform(this.imageArray(i), rng);
+        if (!first) {
+          first = image;
+          out = new Float32Array(n * image.data.length);
+          shape = [n, image.channels, image.height, image.width];
+        } else if (image.channels !== first.channels || image.height !== first.height || image.width !== first.width) {
+          throw new Error(
+            `${this.constructor.name}.getBatch: the transform made images of different shapes ` +
+              `([${first.channels}, ${first.height}, ${first.width}] and [${image.channels}, ${image.height}, ${image.width}])`,
+          );
+        }
+        out.set(image.data, k * image.data.length);
+      }
+    }
+    const flat = tl.tensor(out);
+    const x = flat.reshape(shape);
+    flat.dispose();
+    return [x, tl.tensor(labels, { dtype: 'int32' })];
+  }
+}
+
+// ---- locating files -----------------------------------------------------------------------
+
+interface FileSpec extends Checksum {
+  name: string;
+}
+
+interface Candidate {
+  dir: string;
+  why: string;
+}
+
+function candidates(folder: string, options: VisionLoadOptions, cacheDir: string): Candidate[] {
+  const list: Candidate[] = [];
+  if (options.root) {
+    const root = path.resolve(options.root);
+    list.push({ dir: path.join(root, folder), why: 'root option' }, { dir: root, why: 'root option' });
+  }
+  if (process.env.TENSILE_DATA) {
+    const env = path.resolve(process.env.TENSILE_DATA);
+    list.push({ dir: path.join(env, folder), why: 'TENSILE_DATA' }, { dir: env, why: 'TENSILE_DATA' });
+  }
+  list.push({ dir: path.join(cacheDir, folder), why: 'cache' });
+  return list;
+}
+
+function findDir(files: readonly string[], list: readonly Candidate[]): string | null {
+  for (const c of list) if (files.every((f) => existsSync(path.join(c.dir, f)))) return c.dir;
+  return null;
+}
+
+function missingError(dataset: string, split: string, files: readonly string[], list: readonly Candidate[], mirror: string, cacheDir: string): Error {
+  const lines = list.map((c) => {
+    const present = files.filter((f) => existsSync(path.join(c.dir, f)));
+    const note = present.length ? ` (has ${present.join(', ')} but not the rest)` : '';
+    return `  ${c.dir} (${c.why})${note}`;
+  });
+  return new Error(
+    `${dataset} (${split}): files not found: ${files.join(', ')}\n` +
+      `Looked in:\n${lines.join('\n')}\n` +
+      `Pass the directory that holds them with { root: '/path/to/data' } (the dataset folder or its parent), ` +
+      `set TENSILE_DATA=/path/to/data (the folder containing ${path.basename(list[list.length - 1].dir)}/), ` +
+      `or pass { download: true } to fetch them from ${mirror} into ${cacheDir}.`,
+  );
+}
+
+// ---- MNIST and Fashion-MNIST --------------------------------------------------------------
+
+interface IdxSpec {
+  title: string;
+  folder: string;
+  mirrors: readonly string[];
+  train: readonly [FileSpec, FileSpec];
+  test: readonly [FileSpec, FileSpec];
+  classes: readonly string[];
+}
+
+const MNIST_SPEC: IdxSpec = {
+  title: 'MNIST',
+  folder: 'mnist',
+  mirrors: ['https://ossci-datasets.s3.amazonaws.com/mnist/'],
+  train: [
+    { name: 'train-images-idx3-ubyte.gz', sha256: '440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609', md5: 'f68b3c2dcbeaaa9fbdd348bbdeb94873' },
+    { name: 'train-labels-idx1-ubyte.gz', sha256: '3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c', md5: 'd53e105ee54ea40749a09fcbcd1e9432' },
+  ],
+  test: [
+    { name: 't10k-images-idx3-ubyte.gz', sha256: '8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6', md5: '9fb629c4189551a2d022fa330f9573f3' },
+    { name: 't10k-labels-idx1-ubyte.gz', sha256: 'f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6', md5: 'ec29112dd5afa0611ce80d1b7f02629c' },
+  ],
+  classes: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
+};
+
+const FASHION_SPEC: IdxSpec = {
+  title: 'FashionMNIST',
+  folder: 'fashion-mnist',
+  mirrors: ['http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/'],
+  train: [
+    { name: 'train-images-idx3-ubyte.gz', sha256: '3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84', md5: '8d4fb7e6c68d591d4c3dfef9ec88bf0d' },
+    { name: 'train-labels-idx1-ubyte.gz', sha256: 'a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845', md5: '25c81989df183df01b3e8a0aad5dffbe' },
+  ],
+  test: [
+    { name: 't10k-images-idx3-ubyte.gz', sha256: '346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073', md5: 'bef4ecab320f06d8554ea6380940ec79' },
+    { name: 't10k-labels-idx1-ubyte.gz', sha256: '67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5', md5: 'bb300cfdad3c16e7a12a480ee83cd310' },
+  ],
+  classes: ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'],
+};
+
+/** The known files, for tools and tests. */
+export const KNOWN_FILES = {
+  mnist: { train: MNIST_SPEC.train, test: MNIST_SPEC.test, mirrors: MNIST_SPEC.mirrors },
+  'fashion-mnist': { train: FASHION_SPEC.train, test: FASHION_SPEC.test, mirrors: FASHION_SPEC.mirrors },
+} as const;
+
+async function loadIdx(spec: IdxSpec, options: VisionLoadOptions) {
+  const train = options.train ?? true;
+  const split = train ? 'train' : 'test';
+  const [imageSpec, labelSpec] = train ? spec.train : spec.test;
+  const names = [imageSpec.name, labelSpec.name];
+  const cacheDir = options.cacheDir ? path.resolve(options.cacheDir) : defaultCacheDir();
+  const list = candidates(spec.folder, options, cacheDir);
+  const mirrors = options.mirrors ?? spec.mirrors;
+  let dir = findDir(names, list);
+  if (!dir) {
+    if (!options.download) throw missingError(spec.title, split, names, list, mirrors[0], cacheDir);
+    dir = path.join(cacheDir, spec.folder);
+    for (const file of [imageSpec, labelSpec]) {
+      const dest = path.join(dir, file.name);
+      if (existsSync(dest)) continue;
+      await downloadFromMirrors(
+        mirrors.map((m) => m + file.name),
+        dest,
+        { sha256: file.sha256, md5: file.md5, progress: options.progress, label: `${spec.folder}/${file.name}` },
+      );
+    }
+  }
+  const read = async (file: FileSpec, magic: number) => {
+    const where = path.join(dir, file.name);
+    const bytes = await readFile(where);
+    const parsed = parseIdx(where, gunzipFile(where, bytes), magic);
+    if (options.verify ?? true) {
+      try {
+        verifyBytes(where, bytes, { sha256: file.sha256 });
+      } catch (error) {
+        throw new Error(`${(error as Error).message} (the file is corrupt or not the official ${spec.title} file; delete it and load again, or pass verify: false to use it anyway)`);
+      }
+    }
+    return { where, parsed };
+  };
+  const images = await read(imageSpec, IDX_IMAGES_MAGIC);
+  const labels = await read(labelSpec, IDX_LABELS_MAGIC);
+  if (images.parsed.itemShape.length !== 2) {
+    throw new Error(`${images.where}: wrong shape: expected images of [rows, cols], the header gives [${images.parsed.itemShape.join(', ')}]`);
+  }
+  if (labels.parsed.itemShape.length !== 0) {
+    throw new Error(`${labels.where}: wrong shape: expected one byte per label, the header gives items of [${labels.parsed.itemShape.join(', ')}]`);
+  }
+  if (images.parsed.count !== labels.parsed.count) {
+    throw new Error(`${spec.title} (${split}): wrong count: ${images.where} has ${images.parsed.count} images but ${labels.where} has ${labels.parsed.count} labels`);
+  }
+  const bad = labels.parsed.data.findIndex((l) => l >= spec.classes.length);
+  if (bad >= 0) throw new Error(`${labels.where}: bad label ${labels.parsed.data[bad]} at item ${bad}; expected 0-${spec.classes.length - 1}`);
+  const [h, w] = images.parsed.itemShape;
+  return {
+    images: images.parsed.data,
+    labels: labels.parsed.data,
+    shape: [1, h, w] as const,
+    classes: spec.classes,
+    transform: options.transform,
+    files: [images.where, labels.where],
+  };
+}
+
+/**
+ * The MNIST handwritten digits: 60,000 training and 10,000 test images, 1x28x28.
+ *
+ * @example
+ * ```ts
+ * const train = await MNIST.load({ train: true, download: true });
+ * const [image, label] = train.get(0); // [1, 28, 28] float32, int32 scalar (5)
+ * ```
+ */
+export class MNIST extends ImageDataset {
+  static async load(options: VisionLoadOptions = {}): Promise<MNIST> {
+    return new MNIST(await loadIdx(MNIST_SPEC, options));
+  }
+}
+
+/**
+ * Zalando's Fashion-MNIST: the MNIST format with ten kinds of clothing.
+ *
+ * @example
+ * ```ts
+ * const test = await FashionMNIST.load({ train: false });
+ * test.classes[test.labels[0]]; // 'Ankle boot'
+ * ```
+ */
+export class FashionMNIST extends ImageDataset {
+  static async load(options: VisionLoadOptions = {}): Promise<FashionMNIST> {
+    return new FashionMNIST(await loadIdx(FASHION_SPEC, options));
+  }
+}
+
+// ---- CIFAR-10 -----------------------------------------------------------------------------
+
+const CIFAR_FOLDER = 'cifar-10-batches-bin';
+const CIFAR_ARCHIVE: FileSpec & { url: string } = {
+  name: 'cifar-10-binary.tar.gz',
+  url: 'https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz',
+  sha256: 'c4a38c50a1bc5f3a1c5537f2155ab9d68f9f25eb1ed8d9ddda3db29a59bca1dd',
+  md5: 'c32a1d4ab5d03f1284b67883e8d87530',
+};
+const CIFAR_TRAIN = ['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin'];
+const CIFAR_TEST = ['test_batch.bin'];
+const CIFAR_CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
+
+async function fetchCifar(cacheDir: string, options: VisionLoadOptions): Promise<void> {
+  const archive = path.join(cacheDir, CIFAR_ARCHIVE.name);
+  if (!existsSync(archive)) {
+    const urls = options.mirrors ? options.mirrors.map((m) => m + CIFAR_ARCHIVE.name) : [CIFAR_ARCHIVE.url];
+    await downloadFromMirrors(urls, archive, { ...CIFAR_ARCHIVE, progress: options.progress });
+  }
+  const bytes = await readFile(archive);
+  verifyBytes(archive, bytes, { sha256: CIFAR_ARCHIVE.sha256 });
+  const dir = path.join(cacheDir, CIFAR_FOLDER);
+  await mkdir(dir, { recursive: true });
+  for (const entry of tarEntries(archive, gunzipFile(archive, bytes))) {
+    const base = path.posix.basename(entry.name);
+    if (path.posix.dirname(entry.name) !== CIFAR_FOLDER || !/^[\w.-]+$/.test(base)) continue;
+    const temp = path.join(dir, `${base}.${process.pid}.part`);
+    await writeFile(temp, entry.data);
+    await rename(temp, path.join(dir, base));
+  }
+  await rm(archive, { force: true });
+}
+
+/**
+ * CIFAR-10: 50,000 training and 10,000 test colour images, 3x32x32, read from the binary
+ * batches (`data_batch_1.bin` ... `data_batch_5.bin`, `test_batch.bin`).
+ *
+ * @example
+ * ```ts
+ * const train = await CIFAR10.load({ download: true, transform: compose([randomCrop(32, 4), randomHorizontalFlip()]) });
+ * ```
+ */
+export class CIFAR10 extends ImageDataset {
+  static async load(options: VisionLoadOptions = {}): Promise<CIFAR10> {
+    const train = options.train ?? true;
+    const split = train ? 'train' : 'test';
+    const names = train ? CIFAR_TRAIN : CIFAR_TEST;
+    const cacheDir = options.cacheDir ? path.resolve(options.cacheDir) : defaultCacheDir();
+    const list = candidates(CIFAR_FOLDER, options, cacheDir);
+    let dir = findDir(names, list);
+    if (!dir) {
+      if (!options.download) throw missingError('CIFAR10', split, names, list, CIFAR_ARCHIVE.url, cacheDir);
+      await fetchCifar(cacheDir, options);
+      dir = path.join(cacheDir, CIFAR_FOLDER);
+      const missing = names.filter((f) => !existsSync(path.join(dir!, f)));
+      if (missing.length) throw new Error(`CIFAR10: the archive ${CIFAR_ARCHIVE.name} did not contain ${missing.join(', ')}`);
+    }
+    const parts = [];
+    const files: string[] = [];
+    for (const name of names) {
+      const where = path.join(dir, name);
+      files.push(where);
+      parts.push(parseCifarBatch(where, await readFile(where)));
+    }
+    const count = parts.reduce((n, p) => n + p.count, 0);
+    const images = new Uint8Array(count * 3072);
+    const labels = new Uint8Array(count);
+    let at = 0;
+    for (const p of parts) {
+      images.set(p.images, at * 3072);
+      labels.set(p.labels, at);
+      at += p.count;
+    }
+    return new CIFAR10({ images, labels, shape: [3, 32, 32], classes: CIFAR_CLASSES, transform: options.transform, files });
+  }
+}
