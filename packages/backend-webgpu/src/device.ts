@@ -63,3 +63,12 @@ export async function requestDevice(): Promise<{ adapter: GPUAdapter; device: GP
   const device = await adapter.requestDevice();
   return { adapter, device };
 }
+
+/**
+ * Whether an adapter, described in words, runs shaders on the CPU (a software renderer:
+ * llvmpipe, lavapipe, SwiftShader). Kernels then favour uniform loads, few workgroups and no
+ * barriers over workgroup memory.
+ */
+export function isCpuAdapter(description: string): boolean {
+  return /llvmpipe|lavapipe|swiftshader|software|\bcpu\b/i.test(description);
+}

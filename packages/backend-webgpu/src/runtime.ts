@@ -9,6 +9,7 @@
  * a freed buffer can be handed out again at once: work recorded later runs later.
  */
 import type { BufferHandle, DType } from '@tensile/core';
+import { isCpuAdapter } from './device.js';
 import { PARAM_WORDS, type Params } from './wgsl.js';
 
 /** Bytes per stored element: bool is held as a u32 (0 or 1), so every dtype takes 4. */
@@ -89,10 +90,14 @@ export class Runtime {
   liveBuffers = 0;
   cachedBytes = 0;
 
+  /** Whether the adapter runs shaders on the CPU (see {@link isCpuAdapter}). */
+  readonly cpu: boolean;
+
   constructor(
     readonly device: GPUDevice,
     readonly adapterDescription: string,
   ) {
+    this.cpu = isCpuAdapter(adapterDescription);
     this.arena = device.createBuffer({ size: ARENA_SLOTS * SLOT_BYTES, usage: USAGE_UNIFORM | USAGE_COPY_DST });
     device.addEventListener?.('uncapturederror', (event) => {
       const error = (event as GPUUncapturedErrorEvent).error;

@@ -151,7 +151,10 @@ export function offsetsWGSL(index: string, names: readonly string[], rank: numbe
   if (rank > 0) {
     lines.push(`var rem_: u32 = ${index};`);
     for (let d = rank - 1; d >= 0; d--) {
-      lines.push(`{ let size_ = pu(${b(d)}); let c_ = i32(rem_ % size_); rem_ = rem_ / size_;`);
+      // The outermost coordinate is what is left (the index is in range): no division, and
+      // none at all for a contiguous view (rank 1). Divisions by a runtime value are scalar
+      // on SIMD-on-CPU adapters (one per lane).
+      lines.push(d === 0 ? '{ let c_ = i32(rem_);' : `{ let size_ = pu(${b(d)}); let c_ = i32(rem_ % size_); rem_ = rem_ / size_;`);
       names.forEach((name, v) => lines.push(`  ${name} += c_ * pi(${b(rank + v * rank + d)});`));
       lines.push('}');
     }

@@ -1,36 +1,67 @@
 /**
- * One tiled GEMM template behind matmul and the three convolution kernels.
+ * The GEMM templates behind matmul and the three convolution kernels.
  *
- * A workgroup computes a TM x TN tile of C = A·B: each step it stages a TM x TK block of A
- * and a TK x TN block of B in workgroup memory, then every thread accumulates an RM x RN
- * block of C in registers. The template knows nothing about layouts: each kernel supplies
- * `loadA(z, m, k)`, `loadB(z, k, n)` and `store(z, m, n, value)` in WGSL, so matmul reads
- * any strided (transposed, broadcast) operands and the convolutions read their input
- * through an implicit im2col (the GEMM operand is never materialised). `z` is the third
- * grid dimension: the batch for matmul, the group for convolutions.
+ * Each kernel supplies `loadA(z, m, k)`, `loadB(z, k, n)` and `store(z, m, n, value)` in
+ * WGSL, so matmul reads any strided (transposed, broadcast) operands and the convolutions
+ * read their input through an implicit im2col (the GEMM operand is never materialised). `z`
+ * is the third grid dimension: the batch for matmul, the group for convolutions.
+ *
+ * Two templates share that interface:
+ * - 'tiled' (GPUs; the convolutions everywhere): a workgroup computes a TM x TN tile of
+ *   C = A·B, staging TM x TK blocks of A and TK x TN blocks of B in workgroup memory; every
+ *   thread accumulates an RM x RN block of C in registers.
+ * - 'rows' (matmul on adapters that run shaders on CPU SIMD lanes: llvmpipe, lavapipe,
+ *   SwiftShader): no workgroup memory and no barriers. The invocations of a workgroup lie
+ *   side by side along n and share the same RM rows of A, so A's address depends only on the
+ *   workgroup and the k counter (it is uniform: a compiler that vectorises across invocations
+ *   can load it once and broadcast it). B is loaded per invocation, RN consecutive columns
+ *   per k, each reused for RM rows; where the views allow, B and C move four columns and A
+ *   four rows per load (vec4, see {@link GemmVec}). Without barriers llvmpipe runs a
+ *   workgroup as a plain loop instead of switching coroutines at every barrier. On llvmpipe
+ *   (2 cores) matmul went from about 2.4 to 9-15 GFLOP/s at 256-1024.
  */
 import { PARAMS_WGSL } from '../wgsl.js';
 
-export interface GemmTiling {
-  /** Threads along n and m. */
-  wx: number;
-  wy: number;
-  /** Registers per thread along m and n. */
-  rm: number;
-  rn: number;
-  /** Depth of a staged block. */
-  tk: number;
+export type GemmTiling =
+  | {
+      kind: 'tiled';
+      /** Threads along n and m. */
+      wx: number;
+      wy: number;
+      /** Registers per thread along m and n. */
+      rm: number;
+      rn: number;
+      /** Depth of a staged block. */
+      tk: number;
+    }
+  | {
+      kind: 'rows';
+      /** Invocations per workgroup, along n. */
+      wx: number;
+      /** Rows of C per workgroup, shared by all its invocations. */
+      rm: number;
+      /** Consecutive columns of C per invocation. */
+      rn: number;
+    };
+
+/** A short name of a tiling for pipeline cache keys. */
+export function tilingKey(t: GemmTiling): string {
+  return t.kind === 'rows' ? `rows${t.wx}x${t.rm}x${t.rn}` : `${t.wx}x${t.wy}x${t.rm}x${t.rn}x${t.tk}`;
 }
 
 /**
- * The tiling for an adapter: 64x64 tiles from 8x8 threads holding 8x8 accumulators each, with
- * 8-deep staged blocks (4 KiB of workgroup memory). Measured on llvmpipe this beat 16x16
- * threads of 4x4 by about 2x (fewer invocations per barrier, more work per load). Adapters
- * whose limits are below that get 32x32 tiles of 4x4 per thread.
+ * The tiling for an adapter. On CPU adapters: 'rows' with 16 invocations along n, 16 rows by
+ * 8 columns each (a 16 x 128 block of C per workgroup); on llvmpipe (2 cores) this was among
+ * the fastest of 8-64 invocations with 4-32 rows and 2-16 columns, on square 256-1024 and on
+ * the MLP's shapes (8 columns clearly beat 4; 12-20 rows and 16-32 invocations were within
+ * the machine's noise). On GPUs: 64x64 tiles from 8x8 threads holding 8x8 accumulators each, with
+ * 8-deep staged blocks (4 KiB of workgroup memory); adapters whose limits are below that get
+ * 32x32 tiles of 4x4 per thread.
  */
-export function chooseTiling(limits: GPUSupportedLimits): GemmTiling {
+export function chooseTiling(limits: GPUSupportedLimits, cpu = false): GemmTiling {
+  if (cpu && limits.maxComputeInvocationsPerWorkgroup >= 16) return { kind: 'rows', wx: 16, rm: 16, rn: 8 };
   const fits = limits.maxComputeInvocationsPerWorkgroup >= 64 && limits.maxComputeWorkgroupStorageSize >= 2 * 64 * 8 * 4;
-  return fits ? { wx: 8, wy: 8, rm: 8, rn: 8, tk: 8 } : { wx: 8, wy: 8, rm: 4, rn: 4, tk: 8 };
+  return fits ? { kind: 'tiled', wx: 8, wy: 8, rm: 8, rn: 8, tk: 8 } : { kind: 'tiled', wx: 8, wy: 8, rm: 4, rn: 4, tk: 8 };
 }
 
 /**
@@ -40,7 +71,9 @@ export function chooseTiling(limits: GPUSupportedLimits): GemmTiling {
  * thread first (to set `var<private>` values per z); they may assume m < M, n < N, k < K.
  * Params words 0..3 are M, N, K and the first z of this dispatch.
  */
-export function gemmWGSL(t: GemmTiling, bindings: string, loaders: string): string {
+export function gemmWGSL(t: GemmTiling, bindings: string, loaders: string, vec: GemmVec = NO_VEC): string {
+  if (t.kind === 'rows') return rowsWGSL(t, bindings, loaders, vec);
+  if (vec.b || vec.a !== 'none') throw new Error('webgpu backend: vec4 loaders need the rows template');
   const TM = t.wy * t.rm, TN = t.wx * t.rn, TK = t.tk;
   const threads = t.wx * t.wy;
   const loadsA = Math.ceil((TM * TK) / threads), loadsB = Math.ceil((TK * TN) / threads);
@@ -102,5 +135,89 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
 
 /** Workgroups for an M x N product over `batch` z-slices: [x, y, z]. */
 export function gemmGrid(t: GemmTiling, m: number, n: number, batch: number): [number, number, number] {
+  if (t.kind === 'rows') return [Math.ceil(n / (t.wx * t.rn)), Math.ceil(m / t.rm), batch];
   return [Math.ceil(n / (t.wx * t.rn)), Math.ceil(m / (t.wy * t.rm)), batch];
+}
+
+/**
+ * Vector loaders of the 'rows' template (each needs its operand 16-byte aligned; the caller
+ * checks strides and offsets):
+ * - `b`: `loadB4(z, k, n) -> vec4<f32>` and `store4(z, m, n, v)` for the four columns from n
+ *   (a multiple of 4; N must be one too).
+ * - `a: 'm'`: `loadA4(z, m, k) -> vec4<f32>`, A[m..m+3, k] (m a multiple of 4; M must be one).
+ *   (Four k at a time instead, for row-major A, measured slower on llvmpipe: unrolling the
+ *   depth loop by four spills the accumulators.)
+ */
+export interface GemmVec {
+  a: 'none' | 'm';
+  b: boolean;
+}
+export const NO_VEC: GemmVec = { a: 'none', b: false };
+
+/** A name of a vector variant for cache keys. */
+export function vecKey(v: GemmVec): string {
+  return `${v.a === 'none' ? '' : `a${v.a}`}${v.b ? 'b4' : ''}`;
+}
+
+/**
+ * The 'rows' template, unrolled: RM x RN accumulators in named registers (RN/4 vec4 ones
+ * with vector B), loads of A and B per step as {@link GemmVec} allows. On llvmpipe every
+ * load costs several vector instructions however wide it is, so fewer, wider loads win.
+ */
+function rowsWGSL(t: Extract<GemmTiling, { kind: 'rows' }>, bindings: string, loaders: string, vec: GemmVec): string {
+  const I = [...Array(t.rm).keys()];
+  const W = vec.b ? t.rn / 4 : t.rn;
+  const J = [...Array(W).keys()];
+  const col = (j: number) => (vec.b ? 4 * j : j);
+  const setup: string[] = [], stores: string[] = [];
+  // Rows and columns past the edge load the last valid one (clamped) and store nothing.
+  if (vec.a === 'm') for (let q = 0; q < t.rm / 4; q++) setup.push(`let g${q} = min(m0 + ${4 * q}u, M - 4u);`);
+  else for (const i of I) setup.push(`let r${i} = min(m0 + ${i}u, M - 1u);`);
+  for (const j of J) setup.push(vec.b ? `let c${j} = min(n0 + ${col(j)}u, N - 4u);` : `let c${j} = min(n0 + ${j}u, N - 1u);`);
+  for (const i of I) for (const j of J) setup.push(vec.b ? `var s${i}_${j} = vec4<f32>(0.0);` : `var s${i}_${j} = 0.0;`);
+  const splat = (x: string) => (vec.b ? `vec4<f32>(${x})` : x);
+  /** One k: load B, multiply by A values `a(i)`. */
+  const depth = (a: (i: number) => string): string[] => {
+    const out: string[] = [];
+    for (const j of J) out.push(vec.b ? `let b${j} = loadB4(z, k, c${j});` : `let b${j} = loadB(z, k, c${j});`);
+    for (const i of I) {
+      out.push(`{ let a = ${splat(a(i))};`);
+      for (const j of J) out.push(`  s${i}_${j} = fma(a, b${j}, s${i}_${j});`);
+      out.push('}');
+    }
+    return out;
+  };
+  const lanes = ['x', 'y', 'z', 'w'];
+  let loop: string;
+  if (vec.a === 'm') {
+    const step: string[] = [];
+    for (let q = 0; q < t.rm / 4; q++) step.push(`let a${q} = loadA4(z, g${q}, k);`);
+    step.push(...depth((i) => `a${i >> 2}.${lanes[i & 3]}`));
+    loop = `for (var k = 0u; k < K; k++) {
+    ${step.join('\n    ')}
+  }`;
+  } else {
+    loop = `for (var k = 0u; k < K; k++) {
+    ${depth((i) => `loadA(z, r${i}, k)`).join('\n    ')}
+  }`;
+  }
+  for (const i of I) {
+    stores.push(`if (m0 + ${i}u < M) {`);
+    for (const j of J) stores.push(`  if (n0 + ${col(j)}u < N) { ${vec.b ? 'store4' : 'store'}(z, m0 + ${i}u, n0 + ${col(j)}u, s${i}_${j}); }`);
+    stores.push('}');
+  }
+  return `${PARAMS_WGSL}
+${bindings}
+${loaders}
+@compute @workgroup_size(${t.wx}, 1, 1)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let M = pu(0u); let N = pu(1u); let K = pu(2u);
+  let z = wid.z + pu(3u);
+  prelude(z);
+  let m0 = wid.y * ${t.rm}u;
+  let n0 = (wid.x * ${t.wx}u + lid.x) * ${t.rn}u;
+  ${setup.join('\n  ')}
+  ${loop}
+  ${stores.join('\n  ')}
+}`;
 }

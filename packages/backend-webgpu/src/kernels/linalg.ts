@@ -13,7 +13,7 @@ import type { Conv2dParams, TensorView } from '@tensile/core';
 import { sizeOf } from '@tensile/core';
 import { gpuBufferOf, type KernelSource, type Runtime } from '../runtime.js';
 import { bindingsWGSL, mergeDims, MAX_RANK, Params } from '../wgsl.js';
-import { gemmGrid, gemmWGSL, type GemmTiling } from './gemm.js';
+import { gemmGrid, gemmWGSL, tilingKey, vecKey, type GemmTiling, type GemmVec } from './gemm.js';
 
 const MAX_Z = 65535;
 
@@ -31,12 +31,25 @@ const BINDINGS = bindingsWGSL([
   { name: 'out', type: 'f32', write: true },
 ]);
 
+/** The view with its last two dims swapped. */
+function transposed(v: TensorView): TensorView {
+  const r = v.shape.length;
+  const swap = <T>(xs: readonly T[]) => [...xs.slice(0, r - 2), xs[r - 1], xs[r - 2]];
+  return { buffer: v.buffer, dtype: v.dtype, shape: swap(v.shape), strides: swap(v.strides), offset: v.offset };
+}
+
 export function matmul(rt: Runtime, tiling: GemmTiling, a: TensorView, b: TensorView, out: TensorView): void {
   const rank = out.shape.length;
   const m = out.shape[rank - 2], n = out.shape[rank - 1], k = a.shape[rank - 1];
   const batchShape = out.shape.slice(0, -2);
   const batch = sizeOf(batchShape);
   if (m === 0 || n === 0 || batch === 0) return;
+  if (tiling.kind === 'rows' && n < tiling.rn * 4 && m > n) {
+    // Few columns (a classifier's logits): most lanes of the rows template would idle, so
+    // compute C^T = B^T·A^T instead, with the long side across the lanes.
+    matmul(rt, tiling, transposed(b), transposed(a), transposed(out));
+    return;
+  }
   const merged = mergeDims(batchShape, [a.strides.slice(0, -2), b.strides.slice(0, -2), out.strides.slice(0, -2)]);
   const br = merged.shape.length;
   if (br > MAX_RANK - 2) throw new Error(`webgpu backend: matmul batch of rank ${br} exceeds the supported ${MAX_RANK - 2}`);
@@ -51,11 +64,31 @@ export function matmul(rt: Runtime, tiling: GemmTiling, a: TensorView, b: Tensor
     decompose.push(`{ let s = pu(${13 + d}u); let c = i32(rem % s); rem = rem / s;
     zA += c * pi(${13 + br + d}u); zB += c * pi(${13 + 2 * br + d}u); zO += c * pi(${13 + 3 * br + d}u); }`);
   }
+  // Vector loads (the rows template only) where an operand's rows or columns are contiguous
+  // and 16-byte aligned: B and C four columns at a time, A four rows at a time (A^T·B in
+  // backward passes).
+  const rows = tiling.kind === 'rows';
+  const aligned = (offset: number, strides: readonly number[]) => offset % 4 === 0 && strides.every((s) => s % 4 === 0);
+  const [sam, sak] = [a.strides[rank - 2], a.strides[rank - 1]];
+  const vec: GemmVec = {
+    b: rows && tiling.rn % 4 === 0 && n % 4 === 0 &&
+      b.strides[rank - 1] === 1 && aligned(b.offset, [b.strides[rank - 2], ...merged.strides[1]]) &&
+      out.strides[rank - 1] === 1 && aligned(out.offset, [out.strides[rank - 2], ...merged.strides[2]]),
+    a: !rows || !aligned(a.offset, merged.strides[0]) ? 'none'
+      : sam === 1 && sak % 4 === 0 && m % 4 === 0 && tiling.rm % 4 === 0 ? 'm'
+      : 'none',
+  };
+  const aVec = vec.a !== 'none';
+  const bindings = bindingsWGSL([
+    { name: 'in0', type: aVec ? 'vec4<f32>' : 'f32', write: false },
+    { name: 'in1', type: vec.b ? 'vec4<f32>' : 'f32', write: false },
+    { name: 'out', type: vec.b ? 'vec4<f32>' : 'f32', write: true },
+  ]);
   const kernel: KernelSource = {
-    key: `matmul:b${br}:${tiling.wx}x${tiling.wy}x${tiling.rm}x${tiling.rn}x${tiling.tk}`,
+    key: `matmul:b${br}:${tilingKey(tiling)}:${vecKey(vec)}`,
     writes: [false, false, true],
     wgsl: () =>
-      gemmWGSL(tiling, BINDINGS, `
+      gemmWGSL(tiling, bindings, `
 var<private> zA: i32;
 var<private> zB: i32;
 var<private> zO: i32;
@@ -64,10 +97,15 @@ fn prelude(z: u32) {
   var rem = z;
   ${decompose.join('\n  ')}
 }
-fn loadA(z: u32, m: u32, k: u32) -> f32 { return in0[zA + i32(m) * pi(4u) + i32(k) * pi(5u)]; }
-fn loadB(z: u32, k: u32, n: u32) -> f32 { return in1[zB + i32(k) * pi(6u) + i32(n) * pi(7u)]; }
-fn store(z: u32, m: u32, n: u32, v: f32) { out[zO + i32(m) * pi(8u) + i32(n) * pi(9u)] = v; }
-`),
+${aVec
+  ? `fn loadA4(z: u32, m: u32, k: u32) -> vec4<f32> { return in0[u32(zA + i32(m) * pi(4u) + i32(k) * pi(5u)) >> 2u]; }`
+  : `fn loadA(z: u32, m: u32, k: u32) -> f32 { return in0[zA + i32(m) * pi(4u) + i32(k) * pi(5u)]; }`}
+${vec.b
+  ? `fn loadB4(z: u32, k: u32, n: u32) -> vec4<f32> { return in1[u32(zB + i32(k) * pi(6u) + i32(n)) >> 2u]; }
+fn store4(z: u32, m: u32, n: u32, v: vec4<f32>) { out[u32(zO + i32(m) * pi(8u) + i32(n)) >> 2u] = v; }`
+  : `fn loadB(z: u32, k: u32, n: u32) -> f32 { return in1[zB + i32(k) * pi(6u) + i32(n) * pi(7u)]; }
+fn store(z: u32, m: u32, n: u32, v: f32) { out[zO + i32(m) * pi(8u) + i32(n) * pi(9u)] = v; }`}
+`, vec),
   };
   const buffers = [gpuBufferOf(a.buffer).buffer, gpuBufferOf(b.buffer).buffer, gpuBufferOf(out.buffer).buffer];
   dispatchGemm(rt, kernel, buffers, params, tiling, m, n, batch);
@@ -104,7 +142,7 @@ function convParams(
 
 function convKernel(name: string, tiling: GemmTiling, loaders: string): KernelSource {
   return {
-    key: `conv.${name}:${tiling.wx}x${tiling.wy}x${tiling.rm}x${tiling.rn}x${tiling.tk}`,
+    key: `conv.${name}:${tilingKey(tiling)}`,
     writes: [false, false, true],
     wgsl: () => gemmWGSL(tiling, BINDINGS, CONV_COMMON + loaders),
   };

@@ -1,7 +1,8 @@
 /**
  * Reductions: sum/prod/max/min over any set of axes (a workgroup tree reduction per output,
  * or one thread per output for short reductions), argmax/argmin along one axis, and the
- * fused softmax/logSoftmax (one workgroup per line).
+ * fused softmax/logSoftmax (one workgroup per line). On CPU adapters, where a barrier is a
+ * coroutine switch, one thread per output (or line) is used whenever there are enough of them.
  *
  * The input's dims are split into kept dims (walked by the output index) and reduced dims
  * (walked by the reduction index), each merged where contiguous. max/min propagate NaN.
@@ -79,7 +80,9 @@ export function reduce(rt: Runtime, op: ReduceOp, x: TensorView, axes: readonly 
   const redBase = params.length;
   params.int(...red.shape, ...red.strides[0], 0);
   const t = wgslType(x.dtype);
-  const perThread = redSize <= 16 || (keptSize >= 1024 && redSize <= 256);
+  // On CPU adapters a thread per output is best once there are two workgroups of them (one
+  // per core): the tree reduction's barriers are coroutine switches there.
+  const perThread = redSize <= 16 || (keptSize >= 1024 && redSize <= 256) || (rt.cpu && keptSize >= 128);
   const common = `${PARAMS_WGSL}
 ${bindingsWGSL([{ name: 'x', type: t, write: false }, { name: 'out', type: wgslType(out.dtype), write: true }])}
 fn combine_(a: ${t}, b: ${t}) -> ${t} { return ${combine(op, t)}; }
@@ -184,6 +187,34 @@ ${ENTRY_1D} {
 export function softmax(rt: Runtime, x: TensorView, axis: number, out: TensorView, log: boolean): void {
   const { params, rank, lines } = lineParams(x, axis, out);
   if (lines === 0 || x.shape[axis] === 0) return;
+  if (rt.cpu && lines >= 128) {
+    // CPU adapters, enough lines for every core: a thread per line, no barriers.
+    const kernel: KernelSource = {
+      key: `softmax.thread:${log ? 'log' : 'plain'}:r${rank}`,
+      writes: [false, true],
+      wgsl: () => `${PARAMS_WGSL}
+${bindingsWGSL([{ name: 'x', type: 'f32', write: false }, { name: 'out', type: 'f32', write: true }])}
+fn maxNan(a: f32, b: f32) -> f32 { return select(a, b, (b > a || is_nan(b)) && !is_nan(a)); }
+${ENTRY_1D} {
+  let i = ${FLAT_INDEX};
+  if (i >= pu(0u)) { return; }
+  ${offsetsWGSL('i', ['xo', 'oo'], rank, 4)}
+  let n = pu(1u);
+  let sx = pi(2u);
+  let so = pi(3u);
+  var m = f32bits(0xff800000u);
+  for (var k = 0u; k < n; k++) { m = maxNan(m, x[xo + i32(k) * sx]); }
+  var total = 0.0;
+  for (var k = 0u; k < n; k++) { total += exp(x[xo + i32(k) * sx] - m); }
+  ${log
+    ? `let shift = m + log(total);
+  for (var k = 0u; k < n; k++) { out[oo + i32(k) * so] = x[xo + i32(k) * sx] - shift; }`
+    : `for (var k = 0u; k < n; k++) { out[oo + i32(k) * so] = exp(x[xo + i32(k) * sx] - m) / total; }`}
+}`,
+    };
+    rt.dispatch(kernel, [gpuBufferOf(x.buffer).buffer, gpuBufferOf(out.buffer).buffer], params, grid(lines));
+    return;
+  }
   const W = REDUCE_WORKGROUP;
   const kernel: KernelSource = {
     key: `softmax:${log ? 'log' : 'plain'}:r${rank}`,
