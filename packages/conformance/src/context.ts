@@ -3,6 +3,7 @@
  * `test()` that honours the skip list and records every case name (so a stale skip entry,
  * naming no case, fails the run).
  */
+import * as tl from '@tensile/core';
 import { it } from 'vitest';
 
 export interface ConformanceOptions {
@@ -43,5 +44,36 @@ export class Suite {
   /** Skip entries naming no case. */
   staleSkips(): string[] {
     return Object.keys(this.skip).filter((name) => !this.names.has(name));
+  }
+}
+
+let collect: (() => void) | null | undefined;
+
+/**
+ * Collect garbage and let pending finalizers run, so handles that earlier tests left to the
+ * FinalizationRegistry are gone before a test takes its tensor count. Otherwise they can be
+ * finalized during an awaited read (a GPU backend's reads really wait) and shift the count.
+ */
+export async function settleGarbage(): Promise<void> {
+  if (collect === undefined) {
+    try {
+      const v8 = await import('node:v8');
+      const vm = await import('node:vm');
+      v8.setFlagsFromString('--expose-gc');
+      collect = vm.runInNewContext('gc') as () => void;
+    } catch {
+      collect = null; // not Node: nothing to settle
+    }
+  }
+  if (!collect) return;
+  // V8 posts finalizer callbacks as a separate task after a collection: repeat until the
+  // live-tensor count holds still.
+  let previous = -1;
+  for (let round = 0; round < 10; round++) {
+    collect();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const now = tl.memory().numTensors;
+    if (now === previous) return;
+    previous = now;
   }
 }

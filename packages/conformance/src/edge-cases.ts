@@ -5,7 +5,7 @@
 import * as tl from '@tensile/core';
 import { describe, expect } from 'vitest';
 import { distinct, expectSame, expectValues, randoms } from './compare.js';
-import type { Suite } from './context.js';
+import { settleGarbage, type Suite } from './context.js';
 import { EXACT, LAYOUT, TOLERANCES } from './tolerances.js';
 
 const E = TOLERANCES.elementwise;
@@ -25,6 +25,7 @@ export function edgeTests(suite: Suite): void {
     t(Int32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => (i * 7 + 3) % bound)).reshape([...shape]);
   const test = (name: string, fn: () => Promise<void>) =>
     suite.test('edge', name, async () => {
+      await settleGarbage();
       const before = tl.memory().numTensors;
       await fn();
       // Every edge test cleans up after itself (tidy), so nothing it made stays alive.
