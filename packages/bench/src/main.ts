@@ -28,7 +28,16 @@ const USAGE = `usage: pnpm bench [--filter matmul,mlp] [--quick] [--json out.jso
   --quick     a ~1-minute run: fewer sizes, smaller time budget per case
   --json      also write the results to this path (always written to bench-results/latest.json)
   --backends  Tensile backends to run (default: every registered one)
-  --no-peer   skip the TensorFlow.js side`;
+  --no-peer   skip the TensorFlow.js side
+  --wasm-threads  thread counts to run the wasm backend with, one row each (default 1,2)`;
+
+/** Set the wasm backend's thread count and wait until that many workers run. */
+async function useWasmThreads(threads: number): Promise<void> {
+  const wasm = (await import('@tensile/backend-wasm')) as { setThreads(n: number): void; startThreads(timeoutMs?: number): Promise<number> };
+  wasm.setThreads(threads);
+  const running = await wasm.startThreads();
+  if (running !== threads) console.log(`note: wasm asked for ${threads} threads, ${running} running`);
+}
 
 async function loadOptionalBackends(): Promise<void> {
   for (const name of OPTIONAL_BACKENDS) {
@@ -76,6 +85,7 @@ async function main(): Promise<void> {
       quick: { type: 'boolean', default: false },
       json: { type: 'string' },
       backends: { type: 'string' },
+      'wasm-threads': { type: 'string' },
       'no-peer': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -104,6 +114,17 @@ async function main(): Promise<void> {
     }
   }
 
+  // wasm runs once per thread count (tfjs-wasm in Node is single-threaded, so both rows meet it).
+  const wasmThreads = (values['wasm-threads'] ?? '1,2').split(',').map(Number);
+  if (wasmThreads.some((n) => !Number.isInteger(n) || n < 1)) {
+    throw new Error(`--wasm-threads: expected positive integers, got '${values['wasm-threads']}'`);
+  }
+  const runs = ready.flatMap((backend) =>
+    backend === 'wasm'
+      ? wasmThreads.map((threads) => ({ backend, label: `wasm ${threads}t`, threads }))
+      : [{ backend, label: backend, threads: 0 }],
+  );
+
   const filters = values.filter?.split(',').map((s) => s.trim()).filter(Boolean) ?? [];
   const cases = allCases().filter(
     (c) => (!values.quick || c.quick) && (filters.length === 0 || filters.some((f) => c.id.includes(f) || c.family === f)),
@@ -130,7 +151,7 @@ async function main(): Promise<void> {
 
   for (const c of cases) {
     const instance = c.init();
-    for (const backend of ready) {
+    for (const { backend, label, threads } of runs) {
       const only = PEERS[backend]?.onlyCases;
       if (only && !only.includes(c.id)) {
         const note = PEERS[backend].onlyNote ?? `${c.id} is not run on ${backend}`;
@@ -143,6 +164,7 @@ async function main(): Promise<void> {
       }
       gc?.();
       await tl.setBackend(backend);
+      if (threads) await useWasmThreads(threads);
       const tlLive = () => tl.memory().numTensors;
       const tfLive = () => tf.memory().numTensors;
       const tlAtStart = tlLive();
@@ -197,7 +219,7 @@ async function main(): Promise<void> {
         family: c.family,
         title: c.title,
         unit: c.metric.unit,
-        backend,
+        backend: label,
         peer: peerLabel,
         tensile,
         peerSide,
