@@ -3,7 +3,7 @@
  * this module turns that into plain loops: an outer counter over "rows" and a tight inner
  * loop along the last dim, so no kernel recurses or calls a closure per element.
  */
-import { isContiguous, sizeOf, type TensorView } from '@tensile/core';
+import { collapseDims, isContiguous, sizeOf, type TensorView } from '@tensile/core';
 import { dataOf, type HostArray } from './buffer.js';
 
 /**
@@ -41,21 +41,10 @@ export class RowIterator {
     const views = strides.length;
     const total = sizeOf(shape);
     this.offsets = offsets.slice();
-    // Drop size-1 dims, then merge each dim into the previous kept one when contiguous.
-    const dims: number[] = [];
-    const dimStrides: number[][] = [];
-    for (let d = 0; d < shape.length; d++) {
-      if (shape[d] === 1) continue;
-      const s = strides.map((st) => st[d]);
-      const last = dims.length - 1;
-      if (last >= 0 && s.every((sv, v) => dimStrides[last][v] === sv * shape[d])) {
-        dims[last] *= shape[d];
-        dimStrides[last] = s;
-      } else {
-        dims.push(shape[d]);
-        dimStrides.push(s);
-      }
-    }
+    const merged = collapseDims(shape, strides);
+    const dims = merged.shape;
+    // dimStrides[d][v]: stride of merged dim d in view v.
+    const dimStrides = dims.map((_, d) => merged.strides.map((perView) => perView[d]));
     if (total === 0) {
       this.rowLength = 0;
       this.rows = 0;

@@ -294,10 +294,14 @@ describe('binary', () => {
     expect(run('sub', [-2147483648], [1])).toEqual([2147483647]);
   });
 
-  it('keeps bool arithmetic in {0, 1}', () => {
+  it('combines bools with logicalOr and logicalAnd', () => {
+    const a = view([0, 1, 0, 1], [4], 'bool');
+    const b = view([0, 0, 1, 1], [4], 'bool');
     const out = empty([4], 'bool');
-    be.binary('add', view([0, 1, 0, 1], [4], 'bool'), view([0, 0, 1, 1], [4], 'bool'), out);
+    be.binary('logicalOr', a, b, out);
     expect(values(out)).toEqual([0, 1, 1, 1]);
+    be.binary('logicalAnd', a, b, out);
+    expect(values(out)).toEqual([0, 0, 0, 1]);
   });
 });
 

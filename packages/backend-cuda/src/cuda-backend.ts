@@ -6,6 +6,7 @@
  * waits without blocking the event loop.
  */
 import {
+  collapseDims,
   CONTRACT_VERSION,
   type ArgReduceOp, type Backend, type BackendMemoryInfo, type BinaryOp, type BufferHandle, type Conv2dParams,
   type DType, type Pool2dParams, type PoolOp, type RandomDistribution, type RandomKey, type ReduceOp,
@@ -13,7 +14,7 @@ import {
 } from '@tensile/core';
 import { CachingAllocator, type AllocatorStats, type Block } from './allocator.js';
 import {
-  BLOCK, checkRank, coalesce, contiguousStrides, gridFor, isContiguous, MAX_GRID_YZ, product, rowBlock, splitK, TILE,
+  BLOCK, checkRank, contiguousStrides, gridFor, isContiguous, MAX_GRID_YZ, product, rowBlock, splitK, TILE,
 } from './geometry.js';
 import type { DeviceInfo, NativeModule } from './native.js';
 import { ArgBlock, MAX_DIMS, MAX_OPERANDS, type StructName } from './params.js';
@@ -54,24 +55,6 @@ const INT_UNARY: ReadonlySet<UnaryOp> = new Set(['neg', 'abs', 'sign', 'relu']);
 /** Unary ops that map bool to bool unchanged, as on the cpu. */
 const BOOL_IDENTITY: ReadonlySet<UnaryOp> = new Set(['abs', 'sign', 'relu', 'floor', 'ceil', 'round']);
 const BOOL_RESULT: ReadonlySet<BinaryOp> = new Set(['eq', 'ne', 'lt', 'le', 'gt', 'ge', 'logicalAnd', 'logicalOr']);
-
-/** Arithmetic on bool operands stays in {0, 1}, as on the cpu (True + True is True). */
-function boolArithmetic(op: BinaryOp): BinaryOp {
-  switch (op) {
-    case 'add':
-    case 'maximum':
-      return 'logicalOr';
-    case 'mul':
-    case 'minimum':
-      return 'logicalAnd';
-    case 'sub':
-    case 'div':
-    case 'pow':
-      throw new Error(`cuda backend: binary '${op}' does not take bool operands; cast to float32 or int32 first`);
-    default:
-      return op;
-  }
-}
 
 function requireFloat32(kernel: string, ...views: TensorView[]): void {
   for (const v of views) {
@@ -195,7 +178,7 @@ export class CudaBackend implements Backend {
     const shape = operands[0].shape;
     const n = product(shape);
     if (n === 0) return;
-    const merged = coalesce(shape, operands.map((v) => v.strides));
+    const merged = collapseDims(shape, operands.map((v) => v.strides));
     checkRank(merged.shape.length, name);
     const p = this.args('ElementwiseParams');
     p.set('n', n).set('rank', merged.shape.length).setAll('shape', merged.shape);
@@ -243,9 +226,9 @@ export class CudaBackend implements Backend {
 
   /** The kernel for a binary op on operands of dtype `x`. */
   static binaryKernel(op: BinaryOp, x: DType, out: DType): string {
-    const effective = x === 'bool' && out === 'bool' ? boolArithmetic(op) : op;
-    if (x === 'bool' && !BOOL_RESULT.has(effective)) throw new Error(`cuda backend: binary '${op}' does not take bool operands`);
-    return `${effective}_${DTYPE_SUFFIX[x]}`;
+    // Core turns bool arithmetic into logical ops; only comparisons and logic arrive as bool.
+    if (x === 'bool' && !BOOL_RESULT.has(op)) throw new Error(`cuda backend: binary '${op}' does not take bool operands`);
+    return `${op}_${DTYPE_SUFFIX[x]}`;
   }
 
   binary(op: BinaryOp, a: TensorView, b: TensorView, out: TensorView): void {
@@ -269,13 +252,13 @@ export class CudaBackend implements Backend {
   ): { p: ArgBlock<'ReduceParams'>; outer: number; inner: number; outerLastStride: number } {
     const isReduced = (d: number) => reduced.includes(d);
     const kept = x.shape.map((_, d) => d).filter((d) => !isReduced(d));
-    const outer = coalesce(kept.map((d) => x.shape[d]), [kept.map((d) => x.strides[d]), kept.map((d) => out.strides[d])]);
+    const outer = collapseDims(kept.map((d) => x.shape[d]), [kept.map((d) => x.strides[d]), kept.map((d) => out.strides[d])]);
     const innerDims = reduced.filter((d) => d < x.shape.length);
     const innerStrides = [innerDims.map((d) => x.strides[d])];
     if (outAlongReduced) innerStrides.push(innerDims.map((d) => out.strides[d]));
     const inner = outAlongReduced
       ? { shape: innerDims.map((d) => x.shape[d]), strides: innerStrides } // one axis: keep as is
-      : coalesce(innerDims.map((d) => x.shape[d]), innerStrides);
+      : collapseDims(innerDims.map((d) => x.shape[d]), innerStrides);
     checkRank(outer.shape.length, name);
     checkRank(inner.shape.length, name);
     const outerCount = product(outer.shape);
@@ -353,7 +336,7 @@ export class CudaBackend implements Backend {
     const batch = product(batchShape);
     if (M === 0 || N === 0 || batch === 0) return;
     if (K === 0) return this.fill(out, 0);
-    const merged = coalesce(batchShape, [a.strides.slice(0, r - 2), b.strides.slice(0, r - 2), out.strides.slice(0, r - 2)]);
+    const merged = collapseDims(batchShape, [a.strides.slice(0, r - 2), b.strides.slice(0, r - 2), out.strides.slice(0, r - 2)]);
     checkRank(merged.shape.length, 'matmul');
     const { name, block } = this.gemmKernel('matmul');
     const tiles = Math.ceil(M / TILE) * Math.ceil(N / TILE) * batch;
@@ -468,7 +451,7 @@ export class CudaBackend implements Backend {
     dimSize: number, dimStride: number, name: string,
   ): { p: ArgBlock<'IndexParams'>; n: number } {
     if (index.dtype !== 'int32') throw new Error(`cuda backend: ${name} expects an int32 index, got ${index.dtype}`);
-    const merged = coalesce(index.shape, [index.strides, srcStrides, outStrides]);
+    const merged = collapseDims(index.shape, [index.strides, srcStrides, outStrides]);
     checkRank(merged.shape.length, name);
     const n = product(index.shape);
     const p = this.args('IndexParams');
@@ -501,7 +484,7 @@ export class CudaBackend implements Backend {
     const n = product(out.shape);
     if (n === 0) return;
     const name = `${distribution}_f32`;
-    const merged = coalesce(out.shape, [out.strides]);
+    const merged = collapseDims(out.shape, [out.strides]);
     checkRank(merged.shape.length, name);
     const p = this.args('RandomParams');
     p.set('n', n).set('rank', merged.shape.length).setAll('shape', merged.shape).setAll('strides', merged.strides[0])

@@ -17,33 +17,6 @@ export function product(shape: readonly number[]): number {
   return n;
 }
 
-/**
- * Merge dims for several operands walked over one shape: size-1 dims are dropped and dim d
- * merges into d+1 when every operand has `strides[d] == strides[d+1] * shape[d+1]`. A
- * contiguous tensor becomes one dim; an all-ones shape becomes rank 0.
- */
-export function coalesce(
-  shape: readonly number[],
-  strides: readonly (readonly number[])[],
-): { shape: number[]; strides: number[][] } {
-  const outShape: number[] = [];
-  const outStrides: number[][] = strides.map(() => []);
-  for (let d = 0; d < shape.length; d++) {
-    const size = shape[d];
-    if (size === 1) continue;
-    const last = outShape.length - 1;
-    if (last >= 0 && strides.every((s, k) => outStrides[k][last] === s[d] * size)) {
-      // The previous kept dim steps exactly over this one: fold this one into it.
-      outShape[last] *= size;
-      strides.forEach((s, k) => (outStrides[k][last] = s[d]));
-      continue;
-    }
-    outShape.push(size);
-    strides.forEach((s, k) => outStrides[k].push(s[d]));
-  }
-  return { shape: outShape, strides: outStrides };
-}
-
 /** Throw when a (coalesced) walk needs more dims than the kernels index. */
 export function checkRank(rank: number, kernel: string): void {
   if (rank > MAX_DIMS) {

@@ -3,7 +3,7 @@
 import type { Conv2dParams, DType, TensorView } from '@tensile/core';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { CudaBackend } from '../src/cuda-backend.js';
-import { coalesce, contiguousStrides, gridFor, rowBlock, splitK } from '../src/geometry.js';
+import { contiguousStrides, gridFor, rowBlock, splitK } from '../src/geometry.js';
 import { ArgBlock, layoutOf, readField, type StructName } from '../src/params.js';
 import { FAKE_DEVICE, FakeNative, type RecordedLaunch } from './fake-native.js';
 
@@ -58,14 +58,6 @@ describe('argument blocks', () => {
 });
 
 describe('geometry', () => {
-  it('coalesces contiguous dims, drops size-1 dims and keeps broadcasts apart', () => {
-    expect(coalesce([2, 3, 4], [[12, 4, 1]])).toEqual({ shape: [24], strides: [[1]] });
-    expect(coalesce([2, 1, 4], [[4, 4, 1], [0, 0, 1]])).toEqual({ shape: [2, 4], strides: [[4, 1], [0, 1]] });
-    expect(coalesce([3, 4], [[1, 3]])).toEqual({ shape: [3, 4], strides: [[1, 3]] }); // transposed: no merge
-    expect(coalesce([1, 1], [[1, 1]])).toEqual({ shape: [], strides: [[]] });
-    expect(coalesce([5, 6], [[0, 0], [6, 1]])).toEqual({ shape: [30], strides: [[0], [1]] });
-  });
-
   it('sizes grids and row blocks', () => {
     expect(gridFor(1)).toBe(1);
     expect(gridFor(257)).toBe(2);
@@ -121,8 +113,7 @@ describe('elementwise marshalling', () => {
     expect(CudaBackend.unaryKernel('abs', 'bool', 'bool')).toBe('copy_u8');
     expect(CudaBackend.unaryKernel('logicalNot', 'float32', 'bool')).toBe('logicalNot_f32');
     expect(() => CudaBackend.unaryKernel('exp', 'int32', 'int32')).toThrow(/cast to float32/);
-    expect(CudaBackend.binaryKernel('add', 'bool', 'bool')).toBe('logicalOr_u8');
-    expect(CudaBackend.binaryKernel('minimum', 'bool', 'bool')).toBe('logicalAnd_u8');
+    expect(CudaBackend.binaryKernel('logicalOr', 'bool', 'bool')).toBe('logicalOr_u8');
     expect(CudaBackend.binaryKernel('lt', 'int32', 'bool')).toBe('lt_i32');
     expect(() => CudaBackend.binaryKernel('sub', 'bool', 'bool')).toThrow(/does not take bool/);
   });

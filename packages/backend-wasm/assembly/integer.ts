@@ -101,14 +101,10 @@ function binaryInt(op: i32, x: i32, y: i32): i32 {
 }
 
 /**
- * int32 or bool operands (kin) to int32 or bool (kout). Arithmetic on two bools stays bool
- * (True + True is True): add and maximum act as or, mul and minimum as and.
+ * int32 or bool operands (kin) to int32 or bool (kout). Bool operands arrive only for
+ * comparisons and logical ops: core turns bool arithmetic into logical ops.
  */
 export function binary_int(op: i32, kin: i32, kout: i32, d: usize, a: usize, b: usize, o: usize): void {
-  if (kin == 2 && kout == 2) {
-    if (op == ADD || op == MAXIMUM) op = OR;
-    else if (op == MUL || op == MINIMUM) op = AND;
-  }
   const n = rowLength(d), rows = rowCount(d);
   const sa = <usize>innerStride(d, 0), sb = <usize>innerStride(d, 1), so = <usize>innerStride(d, 2);
   const simd = kin == 1 && kout == 1 && op != DIV && op != POW && op <= MINIMUM &&

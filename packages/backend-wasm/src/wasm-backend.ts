@@ -67,8 +67,8 @@ const DTYPE_CODE: Record<DType, number> = { float32: 0, int32: 1, bool: 2 };
 /** Unary ops that keep a bool a bool (|b|, sign(b), relu(b), rounding). */
 const BOOL_UNARY: ReadonlySet<UnaryOp> = new Set(['abs', 'sign', 'relu', 'floor', 'ceil', 'round', 'logicalNot']);
 
-/** Binary ops without a meaning on bools (the kernel turns add/mul/maximum/minimum into or/and). */
-const NOT_FOR_BOOL: ReadonlySet<BinaryOp> = new Set(['sub', 'div', 'pow']);
+/** Binary ops that take bool operands: core turns bool arithmetic into logical ops. */
+const FOR_BOOL: ReadonlySet<BinaryOp> = new Set(['eq', 'ne', 'lt', 'le', 'gt', 'ge', 'logicalAnd', 'logicalOr']);
 
 const f32Bits = new Float32Array(1);
 const u32Bits = new Uint32Array(f32Bits.buffer);
@@ -336,7 +336,7 @@ export class WasmBackend implements Backend {
     const size = elementBytes(a.dtype);
     const d = this.walk(0, out.shape, [a.strides, b.strides, out.strides], [size, size, elementBytes(out.dtype)]);
     if (a.dtype === 'float32') return this.k.binary_f32(BINARY_INDEX.get(op)!, d, addressOf(a), addressOf(b), addressOf(out));
-    if (a.dtype === 'bool' && NOT_FOR_BOOL.has(op)) {
+    if (a.dtype === 'bool' && !FOR_BOOL.has(op)) {
       throw new Error(`wasm backend: binary '${op}' does not take bool operands; cast to float32 or int32 first`);
     }
     this.checkIntegerOut('binary', op, out);

@@ -6,7 +6,7 @@
  * compiled pipeline serves every shape of its class. Kernels are generated per variant
  * (op, dtypes, rank after dims are merged) and cached by that key.
  */
-import type { DType, TensorView } from '@tensile/core';
+import { collapseDims, type DType, type TensorView } from '@tensile/core';
 
 /** 32-bit words in a kernel's uniform block (256 bytes: one uniform slot). */
 export const PARAM_WORDS = 64;
@@ -95,41 +95,13 @@ export class Params {
   }
 }
 
-/** A shape shared by several views, with contiguous dims merged and size-1 dims dropped. */
-export interface Merged {
-  shape: number[];
-  /** strides[v][d] for view v. */
-  strides: number[][];
-}
-
-/**
- * Merge dims across views, as the cpu backend's RowIterator: a dim folds into its outer
- * neighbour when it is contiguous with it in every view. A contiguous tensor becomes rank 1.
- */
-export function mergeDims(shape: readonly number[], strides: readonly (readonly number[])[]): Merged {
-  const dims: number[] = [];
-  const dimStrides: number[][] = [];
-  for (let d = 0; d < shape.length; d++) {
-    if (shape[d] === 1) continue;
-    const s = strides.map((st) => st[d]);
-    const last = dims.length - 1;
-    if (last >= 0 && s.every((sv, v) => dimStrides[last][v] === sv * shape[d])) {
-      dims[last] *= shape[d];
-      dimStrides[last] = s;
-    } else {
-      dims.push(shape[d]);
-      dimStrides.push(s);
-    }
-  }
-  return { shape: dims, strides: strides.map((_, v) => dimStrides.map((s) => s[v])) };
-}
 
 /**
  * Parameters for {@link offsetsWGSL}: the merged shape, then each view's strides, then each
  * view's offset. Returns the merged rank.
  */
 export function pushStrided(params: Params, shape: readonly number[], views: readonly Pick<TensorView, 'strides' | 'offset'>[]): number {
-  const merged = mergeDims(shape, views.map((v) => v.strides));
+  const merged = collapseDims(shape, views.map((v) => v.strides));
   const rank = merged.shape.length;
   if (rank > MAX_RANK) {
     throw new Error(`webgpu backend: views of rank ${rank} (after merging contiguous dims) exceed the supported ${MAX_RANK}`);

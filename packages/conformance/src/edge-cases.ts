@@ -216,6 +216,24 @@ export function edgeTests(suite: Suite): void {
       expect(await outs[6].array()).toEqual([false, true, false]);
       outs.forEach((o) => o.dispose());
     });
+    test('bool arithmetic stays bool, as PyTorch: add and maximum are or, mul and minimum are and', async () => {
+      const outs = scope(() => {
+        const a = t([false, true, false, true]);
+        const b = t([false, false, true, true]);
+        return [a.add(b), a.maximum(b), a.mul(b), a.minimum(b), a.add(true)];
+      });
+      expect(outs.map((o) => o.dtype)).toEqual(new Array(5).fill('bool'));
+      expect(await outs[0].array()).toEqual([false, true, true, true]);
+      expect(await outs[1].array()).toEqual([false, true, true, true]);
+      expect(await outs[2].array()).toEqual([false, false, false, true]);
+      expect(await outs[3].array()).toEqual([false, false, false, true]);
+      expect(await outs[4].array()).toEqual([true, true, true, true]);
+      const a = t([true]);
+      expect(() => a.sub(a)).toThrow(/sub: not supported for two bool tensors/);
+      expect(() => a.pow(a)).toThrow(/pow: not supported for two bool tensors/);
+      outs.forEach((o) => o.dispose());
+      a.dispose();
+    });
     test('sum of bool is int32; argmax is int32; mean of int throws', async () => {
       const [s, am] = scope(() => {
         const b = t([true, false, true, true]);

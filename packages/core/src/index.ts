@@ -22,5 +22,7 @@ export { tidy, keep, memory, type MemoryInfo } from './memory.js';
 export * from './backend/contract.js';
 export * from './backend/registry.js';
 export * from './dtype.js';
-export { broadcastShapes, contiguousStrides, formatShape, isContiguous, normalizeDim, shapesEqual, sizeOf, type Shape } from './shape.js';
+export {
+  broadcastShapes, collapseDims, contiguousStrides, formatShape, isContiguous, normalizeDim, shapesEqual, sizeOf, type Shape,
+} from './shape.js';
 export { philox4x32, randomElement, uint32ToUniform } from './random.js';

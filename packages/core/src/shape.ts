@@ -65,3 +65,34 @@ export function normalizeDim(dim: number, rank: number, op: string): number {
   }
   return dim < 0 ? dim + Math.max(rank, 1) : dim;
 }
+
+/**
+ * Simplify a walk shared by several views of one shape, for kernels: size-1 dims are
+ * dropped, and a dim folds into its outer neighbour when it is contiguous with it in every
+ * view. A contiguous tensor becomes rank 1; an all-ones shape becomes rank 0.
+ *
+ * @example
+ * ```ts
+ * collapseDims([2, 3, 4], [[12, 4, 1], [0, 0, 1]]); // { shape: [6, 4], strides: [[4, 1], [0, 1]] }
+ * ```
+ */
+export function collapseDims(
+  shape: readonly number[],
+  strides: readonly (readonly number[])[],
+): { shape: number[]; strides: number[][] } {
+  const outShape: number[] = [];
+  const outStrides: number[][] = strides.map(() => []);
+  for (let d = 0; d < shape.length; d++) {
+    const size = shape[d];
+    if (size === 1) continue;
+    const last = outShape.length - 1;
+    if (last >= 0 && strides.every((s, k) => outStrides[k][last] === s[d] * size)) {
+      outShape[last] *= size;
+      strides.forEach((s, k) => (outStrides[k][last] = s[d]));
+      continue;
+    }
+    outShape.push(size);
+    strides.forEach((s, k) => outStrides[k].push(s[d]));
+  }
+  return { shape: outShape, strides: outStrides };
+}

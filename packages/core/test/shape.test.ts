@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { broadcastShapes, contiguousStrides, isContiguous, normalizeDim, promoteTypes, sizeOf } from '../src/index.js';
+import { broadcastShapes, collapseDims, contiguousStrides, isContiguous, normalizeDim, promoteTypes, sizeOf } from '../src/index.js';
 import { inferShape, toNested } from '../src/tensor/nested.js';
 
 describe('shapes', () => {
@@ -17,6 +17,14 @@ describe('shapes', () => {
     expect(isContiguous([2, 1, 3], [3, 99, 1])).toBe(true);
     expect(sizeOf([])).toBe(1);
     expect(sizeOf([2, 0])).toBe(0);
+  });
+
+  it('collapseDims merges contiguous dims, drops size-1 dims and keeps broadcasts apart', () => {
+    expect(collapseDims([2, 3, 4], [[12, 4, 1]])).toEqual({ shape: [24], strides: [[1]] });
+    expect(collapseDims([2, 1, 4], [[4, 4, 1], [0, 0, 1]])).toEqual({ shape: [2, 4], strides: [[4, 1], [0, 1]] });
+    expect(collapseDims([3, 4], [[1, 3]])).toEqual({ shape: [3, 4], strides: [[1, 3]] }); // transposed: no merge
+    expect(collapseDims([1, 1], [[1, 1]])).toEqual({ shape: [], strides: [[]] });
+    expect(collapseDims([5, 6], [[0, 0], [6, 1]])).toEqual({ shape: [30], strides: [[0], [1]] });
   });
 
   it('normalises negative dims and rejects out-of-range ones', () => {

@@ -138,27 +138,8 @@ function binaryRow(op: BinaryOp, intProduct: boolean): BinaryRow {
   }
 }
 
-/** Arithmetic on bool operands stays in {0, 1}: PyTorch's True + True is True. */
-function boolArithmetic(op: BinaryOp): BinaryOp {
-  switch (op) {
-    case 'add':
-    case 'maximum':
-      return 'logicalOr';
-    case 'mul':
-    case 'minimum':
-      return 'logicalAnd';
-    case 'sub':
-    case 'div':
-    case 'pow':
-      throw new Error(`cpu backend: binary '${op}' does not take bool operands; cast to float32 or int32 first`);
-    default:
-      return op;
-  }
-}
-
 export function binary(op: BinaryOp, a: TensorView, b: TensorView, out: TensorView): void {
-  const effective = a.dtype === 'bool' && out.dtype === 'bool' ? boolArithmetic(op) : op;
-  const kernel = binaryRow(effective, out.dtype === 'int32');
+  const kernel = binaryRow(op, out.dtype === 'int32');
   const ad = dataOf(a);
   const bd = dataOf(b);
   const od = dataOf(out);

@@ -6,7 +6,7 @@
  * form with four elements per thread (see packedMapKernel).
  *
  * Semantics follow the cpu backend: NaN propagates through maximum/minimum/relu, int32
- * arithmetic wraps, bool operands of arithmetic stay bool (add is or, mul is and).
+ * arithmetic wraps (core never sends bool operands to arithmetic).
  */
 import type { BinaryOp, DType, TensorView, UnaryOp } from '@tensile/core';
 import { isContiguous, sizeOf } from '@tensile/core';
@@ -274,24 +274,6 @@ export function unary(rt: Runtime, op: UnaryOp, x: TensorView, out: TensorView):
   runMap(rt, `unary.${op}`, [x], out, body);
 }
 
-/** Arithmetic on bool operands stays in {0, 1}: PyTorch's True + True is True. */
-function boolArithmetic(op: BinaryOp): BinaryOp {
-  switch (op) {
-    case 'add':
-    case 'maximum':
-      return 'logicalOr';
-    case 'mul':
-    case 'minimum':
-      return 'logicalAnd';
-    case 'sub':
-    case 'div':
-    case 'pow':
-      throw new Error(`webgpu backend: binary '${op}' does not take bool operands; cast to float32 or int32 first`);
-    default:
-      return op;
-  }
-}
-
 /** The expression of a binary op on `a`, `b` of WGSL type `t`. */
 function binaryExpr(op: BinaryOp, t: 'f32' | 'i32' | 'u32'): string {
   const zero = t === 'f32' ? '0.0' : t === 'i32' ? '0' : '0u';
@@ -318,11 +300,10 @@ function binaryExpr(op: BinaryOp, t: 'f32' | 'i32' | 'u32'): string {
 }
 
 export function binary(rt: Runtime, op: BinaryOp, a: TensorView, b: TensorView, out: TensorView): void {
-  const effective = a.dtype === 'bool' && out.dtype === 'bool' ? boolArithmetic(op) : op;
   const t = wgslType(a.dtype);
   const ret = wgslType(out.dtype);
-  const fn = `fn b_(a: ${t}, b: ${t}) -> ${ret} { return ${binaryExpr(effective, t)}; }`;
-  runMap(rt, `binary.${effective}`, [a, b], out, 'b_(v0, v1)', undefined, fn);
+  const fn = `fn b_(a: ${t}, b: ${t}) -> ${ret} { return ${binaryExpr(op, t)}; }`;
+  runMap(rt, `binary.${op}`, [a, b], out, 'b_(v0, v1)', undefined, fn);
 }
 
 export function where(rt: Runtime, cond: TensorView, a: TensorView, b: TensorView, out: TensorView): void {

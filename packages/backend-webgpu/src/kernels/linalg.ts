@@ -10,9 +10,9 @@
  *   grad wrt weight dW[g*Og+o, (c,kh,kw)]  = sum_(n,oh,ow) dy[n, g*Og+o, oh, ow] · col(x)[(c,kh,kw), (n,oh,ow)]
  */
 import type { Conv2dParams, TensorView } from '@tensile/core';
-import { sizeOf } from '@tensile/core';
+import { collapseDims, sizeOf } from '@tensile/core';
 import { gpuBufferOf, type KernelSource, type Runtime } from '../runtime.js';
-import { bindingsWGSL, mergeDims, MAX_RANK, Params } from '../wgsl.js';
+import { bindingsWGSL, MAX_RANK, Params } from '../wgsl.js';
 import { gemmGrid, gemmWGSL, tilingKey, vecKey, type GemmTiling, type GemmVec } from './gemm.js';
 
 const MAX_Z = 65535;
@@ -50,7 +50,7 @@ export function matmul(rt: Runtime, tiling: GemmTiling, a: TensorView, b: Tensor
     matmul(rt, tiling, transposed(b), transposed(a), transposed(out));
     return;
   }
-  const merged = mergeDims(batchShape, [a.strides.slice(0, -2), b.strides.slice(0, -2), out.strides.slice(0, -2)]);
+  const merged = collapseDims(batchShape, [a.strides.slice(0, -2), b.strides.slice(0, -2), out.strides.slice(0, -2)]);
   const br = merged.shape.length;
   if (br > MAX_RANK - 2) throw new Error(`webgpu backend: matmul batch of rank ${br} exceeds the supported ${MAX_RANK - 2}`);
   const params = new Params().int(m, n, k, 0);

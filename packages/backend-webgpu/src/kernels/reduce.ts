@@ -8,9 +8,9 @@
  * (walked by the reduction index), each merged where contiguous. max/min propagate NaN.
  */
 import type { ArgReduceOp, ReduceOp, TensorView } from '@tensile/core';
-import { sizeOf } from '@tensile/core';
+import { collapseDims, sizeOf } from '@tensile/core';
 import { gpuBufferOf, type KernelSource, type Runtime } from '../runtime.js';
-import { bindingsWGSL, ENTRY_1D, FLAT_INDEX, grid, mergeDims, MAX_RANK, offsetsWGSL, Params, PARAMS_WGSL, wgslType } from '../wgsl.js';
+import { bindingsWGSL, ENTRY_1D, FLAT_INDEX, grid, MAX_RANK, offsetsWGSL, Params, PARAMS_WGSL, wgslType } from '../wgsl.js';
 
 const REDUCE_WORKGROUP = 64;
 
@@ -61,8 +61,8 @@ function split(x: TensorView, axes: readonly number[], out: TensorView) {
       kOut.push(out.strides[d]);
     }
   });
-  const kept = mergeDims(kShape, [kX, kOut]);
-  const red = mergeDims(rShape, [rX]);
+  const kept = collapseDims(kShape, [kX, kOut]);
+  const red = collapseDims(rShape, [rX]);
   if (kept.shape.length > MAX_RANK || red.shape.length > MAX_RANK) {
     throw new Error(`webgpu backend: reduce over a view of rank ${x.shape.length} exceeds the supported merged rank ${MAX_RANK}`);
   }
@@ -138,7 +138,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 /** Per line along `axis`: params [lines, n, outer strided (x, out), x stride along axis]. */
 function lineParams(x: TensorView, axis: number, out: TensorView) {
   const oShape = x.shape.filter((_, d) => d !== axis);
-  const merged = mergeDims(oShape, [x.strides.filter((_, d) => d !== axis), out.strides.filter((_, d) => d !== axis)]);
+  const merged = collapseDims(oShape, [x.strides.filter((_, d) => d !== axis), out.strides.filter((_, d) => d !== axis)]);
   const lines = sizeOf(oShape);
   const params = new Params().int(lines, x.shape[axis], x.strides[axis], out.strides[axis]);
   const rank = merged.shape.length;

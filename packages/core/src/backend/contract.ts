@@ -48,7 +48,8 @@ export type UnaryOp = (typeof UNARY_OPS)[number];
 /**
  * Elementwise functions of two inputs. Core passes `a` and `b` already broadcast to
  * `out`'s shape (stride 0 on broadcast dims) and of one dtype. Comparisons and logical ops
- * write `bool` (0/1 bytes); the rest write the inputs' dtype.
+ * write `bool` (0/1 bytes); the rest write the inputs' dtype. Arithmetic never receives bool
+ * operands: core turns bool add/maximum into `logicalOr` and mul/minimum into `logicalAnd`.
  */
 export const BINARY_OPS = [
   'add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum',

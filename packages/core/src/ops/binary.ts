@@ -8,11 +8,34 @@ import { binaryOperands, broadcastView, empty } from './util.js';
 
 const BOOL_RESULT = new Set<BinaryOp>(['eq', 'ne', 'lt', 'le', 'gt', 'ge', 'logicalAnd', 'logicalOr']);
 
+/**
+ * Arithmetic on bools stays bool, as PyTorch's `True + True` is `True`: add and maximum are
+ * OR, mul and minimum are AND; the rest have no bool meaning. Kernels never see bool
+ * arithmetic.
+ */
+function boolKernelOp(op: BinaryOp, name: string): BinaryOp {
+  switch (op) {
+    case 'add':
+    case 'maximum':
+      return 'logicalOr';
+    case 'mul':
+    case 'minimum':
+      return 'logicalAnd';
+    case 'sub':
+    case 'div':
+    case 'pow':
+      throw new TypeError(`${name}: not supported for two bool tensors; use logicalAnd/logicalOr, or cast with t.int() first`);
+    default:
+      return op;
+  }
+}
+
 /** Run a binary kernel on prepared operands (no recording). */
 export function binaryKernel(op: BinaryOp, name: string, a: Tensor, b: Tensor): Tensor {
   const shape = broadcastShapes(a.shape, b.shape, name);
+  const kernelOp = a.dtype === 'bool' ? boolKernelOp(op, name) : op;
   const out = empty(a.backend, shape, BOOL_RESULT.has(op) ? 'bool' : a.dtype);
-  a.backend.binary(op, broadcastView(a, shape), broadcastView(b, shape), out.kernelView);
+  a.backend.binary(kernelOp, broadcastView(a, shape), broadcastView(b, shape), out.kernelView);
   return out;
 }
 
