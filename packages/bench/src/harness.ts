@@ -88,8 +88,14 @@ function errorText(error: unknown): string {
   return error instanceof Error ? error.message.split('\n')[0] : String(error);
 }
 
+/** `gc` when node runs with --expose-gc (the bench script passes it). */
+const collectGarbage = (globalThis as { gc?: () => void }).gc;
+
 async function timeRun(side: SideState): Promise<number | undefined> {
   try {
+    // Collect before, not during, a timed run: otherwise one side pays for the garbage the
+    // other side's interleaved run left behind.
+    collectGarbage?.();
     const start = now();
     await side.input.runner.run();
     return now() - start;

@@ -104,8 +104,11 @@ async function main(): Promise<void> {
       throw new Error(`--backends: '${b}' is not registered (registered: ${registered.join(', ') || 'none'})`);
     }
   }
+  // Dawn (webgpu) is started only after the other backends have run: with it loaded, the
+  // cpu backend measured ~10% slower on the same work, so its rows would be understated.
   const ready: string[] = [];
-  for (const b of backends) {
+  const deferred: string[] = backends.filter((b) => b === 'webgpu');
+  for (const b of backends.filter((name) => !deferred.includes(name))) {
     try {
       await tl.ready(b);
       ready.push(b);
@@ -138,7 +141,7 @@ async function main(): Promise<void> {
   const startedAt = new Date();
   const loadStart = os.loadavg();
   console.log(
-    `Tensile bench — ${values.quick ? 'quick' : 'full'} run, ${cases.length} cases on ${ready.join(', ')}; ` +
+    `Tensile bench — ${values.quick ? 'quick' : 'full'} run, ${cases.length} cases on ${[...ready, ...deferred].join(', ')}; ` +
       `${os.cpus().length} cores (${os.cpus()[0]?.model.trim()}), Node ${process.version}, tfjs ${tf.version_core}; ` +
       `load average ${loadStart.map((l) => l.toFixed(2)).join(' ')}`,
   );
@@ -149,91 +152,105 @@ async function main(): Promise<void> {
   const peerMedians = new Map<string, number>();
   let family = '';
 
-  for (const c of cases) {
-    const instance = c.init();
-    for (const { backend, label, threads } of runs) {
-      const only = PEERS[backend]?.onlyCases;
-      if (only && !only.includes(c.id)) {
-        const note = PEERS[backend].onlyNote ?? `${c.id} is not run on ${backend}`;
-        if (!notes.includes(note)) notes.push(note);
-        continue;
-      }
-      if (c.family !== family) {
-        family = c.family;
-        console.log(`\n${header()}`);
-      }
-      gc?.();
-      await tl.setBackend(backend);
-      if (threads) await useWasmThreads(threads);
-      const tlLive = () => tl.memory().numTensors;
-      const tfLive = () => tf.memory().numTensors;
-      const tlAtStart = tlLive();
-      const tensileRunner = await setUp(() => instance.tensile(tl, backend));
-
-      const spec = PEERS[backend];
-      const peerLabel = spec ? `tfjs-${spec.tfjsBackend}` : 'none';
-      let peerSide: Side | undefined;
-      let peerRunner: Runner | string | undefined;
-      const tfAtStart = tfLive();
-      const skip = c.skipPeer?.((id) => peerMedians.get(`${backend}:${id}`));
-      if (values['no-peer']) {
-        peerSide = { status: 'skipped', reason: '--no-peer' };
-      } else if (skip) {
-        peerSide = { status: 'skipped', reason: skip };
-      } else {
+  const phases = [runs, deferred.map((backend) => ({ backend, label: backend, threads: 0 }))];
+  for (const [phase, phaseRuns] of phases.entries()) {
+    if (phase === 1) {
+      for (const backend of deferred) {
         try {
-          const peer = await loadPeer(backend);
-          await activatePeer(peer);
-          peerRunner = await setUp(() => instance.peer({ tf, syncRead: peer.syncRead }));
+          await tl.ready(backend);
+          ready.push(backend);
         } catch (error) {
-          peerSide = { status: 'unavailable', reason: (error as Error).message };
+          console.log(`skipping Tensile backend '${backend}': ${(error as Error).message}`);
+          phaseRuns.splice(phaseRuns.findIndex((r) => r.backend === backend), 1);
         }
       }
+    }
+    for (const c of cases) {
+      const instance = c.init();
+      for (const { backend, label, threads } of phaseRuns) {
+        const only = PEERS[backend]?.onlyCases;
+        if (only && !only.includes(c.id)) {
+          const note = PEERS[backend].onlyNote ?? `${c.id} is not run on ${backend}`;
+          if (!notes.includes(note)) notes.push(note);
+          continue;
+        }
+        if (c.family !== family) {
+          family = c.family;
+          console.log(`\n${header()}`);
+        }
+        gc?.();
+        await tl.setBackend(backend);
+        if (threads) await useWasmThreads(threads);
+        const tlLive = () => tl.memory().numTensors;
+        const tfLive = () => tf.memory().numTensors;
+        const tlAtStart = tlLive();
+        const tensileRunner = await setUp(() => instance.tensile(tl, backend));
 
-      // Measure both sides together, interleaved.
-      const inputs: SideInput[] = [];
-      if (typeof tensileRunner !== 'string') inputs.push({ runner: tensileRunner, liveTensors: tlLive });
-      if (peerRunner !== undefined && typeof peerRunner !== 'string') inputs.push({ runner: peerRunner, liveTensors: tfLive });
-      const results = await measureSides(inputs, options);
-      const resultOf = (runner: Runner | string | undefined): SideResult | undefined =>
-        typeof runner === 'string' ? { ok: false, error: runner } : runner === undefined ? undefined : results[inputs.findIndex((i) => i.runner === runner)];
-      dispose(tensileRunner);
-      dispose(peerRunner);
+        const spec = PEERS[backend];
+        const peerLabel = spec ? `tfjs-${spec.tfjsBackend}` : 'none';
+        let peerSide: Side | undefined;
+        let peerRunner: Runner | string | undefined;
+        const tfAtStart = tfLive();
+        const skip = c.skipPeer?.((id) => peerMedians.get(`${backend}:${id}`));
+        if (values['no-peer']) {
+          peerSide = { status: 'skipped', reason: '--no-peer' };
+        } else if (skip) {
+          peerSide = { status: 'skipped', reason: skip };
+        } else {
+          try {
+            const peer = await loadPeer(backend);
+            await activatePeer(peer);
+            peerRunner = await setUp(() => instance.peer({ tf, syncRead: peer.syncRead }));
+          } catch (error) {
+            peerSide = { status: 'unavailable', reason: (error as Error).message };
+          }
+        }
 
-      const toSide = (r: SideResult | undefined, leftOver: number): Side | undefined => {
-        if (!r) return undefined;
-        if (!r.ok) return { status: 'error', reason: r.error };
-        if (leftOver !== 0) r.measurement.notes.push(`${leftOver} tensors still live after the case was disposed`);
-        return { status: 'ok', measurement: r.measurement };
-      };
-      const tensileResult = resultOf(tensileRunner);
-      const peerResult = resultOf(peerRunner);
-      const tensile = toSide(tensileResult, tlLive() - tlAtStart)!;
-      peerSide ??= toSide(peerResult, tfLive() - tfAtStart)!;
-      if (peerSide.status === 'ok') peerMedians.set(`${backend}:${c.id}`, peerSide.measurement.medianMs);
-      const tensileFirst = tensileResult?.ok ? tensileResult.firstOutput : undefined;
-      const peerFirst = peerResult?.ok ? peerResult.firstOutput : undefined;
+        // Measure both sides together, interleaved.
+        const inputs: SideInput[] = [];
+        if (typeof tensileRunner !== 'string') inputs.push({ runner: tensileRunner, liveTensors: tlLive });
+        if (peerRunner !== undefined && typeof peerRunner !== 'string') inputs.push({ runner: peerRunner, liveTensors: tfLive });
+        const results = await measureSides(inputs, options);
+        const resultOf = (runner: Runner | string | undefined): SideResult | undefined =>
+          typeof runner === 'string' ? { ok: false, error: runner } : runner === undefined ? undefined : results[inputs.findIndex((i) => i.runner === runner)];
+        dispose(tensileRunner);
+        dispose(peerRunner);
 
-      const row: Row = {
-        id: c.id,
-        family: c.family,
-        title: c.title,
-        unit: c.metric.unit,
-        backend: label,
-        peer: peerLabel,
-        tensile,
-        peerSide,
-        speedRatio:
-          tensile.status === 'ok' && peerSide.status === 'ok' ? peerSide.measurement.medianMs / tensile.measurement.medianMs : null,
-        agreement: null,
-      };
-      if (tensileFirst && peerFirst) {
-        const relDiff = relativeDifference(tensileFirst, instance.peerToTensile ? instance.peerToTensile(peerFirst) : peerFirst);
-        row.agreement = { relDiff, tolerance: c.tolerance, ok: relDiff <= c.tolerance };
+        const toSide = (r: SideResult | undefined, leftOver: number): Side | undefined => {
+          if (!r) return undefined;
+          if (!r.ok) return { status: 'error', reason: r.error };
+          if (leftOver !== 0) r.measurement.notes.push(`${leftOver} tensors still live after the case was disposed`);
+          return { status: 'ok', measurement: r.measurement };
+        };
+        const tensileResult = resultOf(tensileRunner);
+        const peerResult = resultOf(peerRunner);
+        const tensile = toSide(tensileResult, tlLive() - tlAtStart)!;
+        peerSide ??= toSide(peerResult, tfLive() - tfAtStart)!;
+        if (peerSide.status === 'ok') peerMedians.set(`${backend}:${c.id}`, peerSide.measurement.medianMs);
+        const tensileFirst = tensileResult?.ok ? tensileResult.firstOutput : undefined;
+        const peerFirst = peerResult?.ok ? peerResult.firstOutput : undefined;
+
+        const row: Row = {
+          id: c.id,
+          family: c.family,
+          title: c.title,
+          unit: c.metric.unit,
+          backend: label,
+          peer: peerLabel,
+          tensile,
+          peerSide,
+          speedRatio:
+            tensile.status === 'ok' && peerSide.status === 'ok' ? peerSide.measurement.medianMs / tensile.measurement.medianMs : null,
+          agreement: null,
+        };
+        if (tensileFirst && peerFirst) {
+          const relDiff = relativeDifference(tensileFirst, instance.peerToTensile ? instance.peerToTensile(peerFirst) : peerFirst);
+          row.agreement = { relDiff, tolerance: c.tolerance, ok: relDiff <= c.tolerance };
+        }
+        rows.push(row);
+        console.log(formatRow(row, c.metric));
+        for (const note of rowNotes(row)) if (!notes.includes(note)) notes.push(note);
       }
-      rows.push(row);
-      console.log(formatRow(row, c.metric));
-      for (const note of rowNotes(row)) if (!notes.includes(note)) notes.push(note);
     }
   }
 
