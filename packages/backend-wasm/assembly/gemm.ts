@@ -1,11 +1,11 @@
-// Single-precision GEMM: packed panels and a 4 x 16 register-blocked SIMD micro-kernel
+// Single-precision GEMM: packed panels and a 6 x 8 register-blocked SIMD micro-kernel
 // (GotoBLAS / BLIS structure). All pointers are byte addresses in the shared linear
 // memory; strides count elements. Each thread passes its own scratch area for packing.
 
-export const MR: i32 = 4;
-export const NR: i32 = 16;
+export const MR: i32 = 6;
+export const NR: i32 = 8;
 export const KC: i32 = 256;
-export const MC: i32 = 128;
+export const MC: i32 = 120;
 export const NC: i32 = 512;
 /** Bytes of packing scratch one thread needs: A block, B block, a spill tile. */
 export const GEMM_SCRATCH: i32 = (MC * KC + KC * NC + MR * NR) * 4;
@@ -36,9 +36,9 @@ function packB(b: usize, rsB: i32, csB: i32, kc: i32, nc: i32, dst: usize): void
           const t2 = i32x4.shuffle(r0, r1, 2, 6, 3, 7), t3 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
           const o = dst + (<usize>(p * NR + q) << 2);
           v128.store(o, i64x2.shuffle(t0, t1, 0, 2));
-          v128.store(o + 64, i64x2.shuffle(t0, t1, 1, 3));
-          v128.store(o + 128, i64x2.shuffle(t2, t3, 0, 2));
-          v128.store(o + 192, i64x2.shuffle(t2, t3, 1, 3));
+          v128.store(o + NR * 4, i64x2.shuffle(t0, t1, 1, 3));
+          v128.store(o + NR * 8, i64x2.shuffle(t2, t3, 0, 2));
+          v128.store(o + NR * 12, i64x2.shuffle(t2, t3, 1, 3));
         }
       }
       for (; p < kc; p++) {
@@ -50,9 +50,7 @@ function packB(b: usize, rsB: i32, csB: i32, kc: i32, nc: i32, dst: usize): void
       for (let p = 0; p < kc; p++) {
         v128.store(dst, v128.load(src));
         v128.store(dst, v128.load(src, 16), 16);
-        v128.store(dst, v128.load(src, 32), 32);
-        v128.store(dst, v128.load(src, 48), 48);
-        dst += 64;
+        dst += NR * 4;
         src += <usize>rsB << 2;
       }
     } else {
@@ -80,12 +78,13 @@ function packA(a: usize, rsA: i32, csA: i32, mc: i32, kc: i32, dst: usize): void
     const rows = min(MR, mc - i0);
     const src = a + (<usize>i0 * <usize>rsA << 2);
     if (rows == MR && rsA == 1) {
-      // Transposed A: the panel's 4 rows are contiguous for each p.
+      // Transposed A: the panel's 6 rows are contiguous for each p.
       let s = src;
       const step = <usize>csA << 2;
       for (let p = 0; p < kc; p++) {
         v128.store(dst, v128.load(s));
-        dst += 16;
+        store<u64>(dst, load<u64>(s, 16), 16);
+        dst += MR * 4;
         s += step;
       }
     } else if (rows == MR) {
@@ -96,7 +95,9 @@ function packA(a: usize, rsA: i32, csA: i32, mc: i32, kc: i32, dst: usize): void
         store<f32>(dst, load<f32>(s + r1), 4);
         store<f32>(dst, load<f32>(s + 2 * r1), 8);
         store<f32>(dst, load<f32>(s + 3 * r1), 12);
-        dst += 16;
+        store<f32>(dst, load<f32>(s + 4 * r1), 16);
+        store<f32>(dst, load<f32>(s + 5 * r1), 20);
+        dst += MR * 4;
         s += <usize>csA << 2;
       }
     } else {
@@ -104,61 +105,67 @@ function packA(a: usize, rsA: i32, csA: i32, mc: i32, kc: i32, dst: usize): void
         let i = 0;
         for (; i < rows; i++) store<f32>(dst + (<usize>i << 2), load<f32>(src + ((<usize>i * <usize>rsA + <usize>p * <usize>csA) << 2)));
         for (; i < MR; i++) store<f32>(dst + (<usize>i << 2), 0);
-        dst += 16;
+        dst += MR * 4;
       }
     }
   }
 }
 
-/** One 4 x 16 tile of C (row stride rsC elements) from packed panels over depth kc. */
+/** One 6 x 8 tile of C (row stride rsC elements) from packed panels over depth kc. */
 function micro(kc: i32, pa: usize, pb: usize, c: usize, rsC: i32, rows: i32, cols: i32, overwrite: bool, tile: usize): void {
-  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c02 = f32x4.splat(0), c03 = f32x4.splat(0);
-  let c10 = f32x4.splat(0), c11 = f32x4.splat(0), c12 = f32x4.splat(0), c13 = f32x4.splat(0);
-  let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c22 = f32x4.splat(0), c23 = f32x4.splat(0);
-  let c30 = f32x4.splat(0), c31 = f32x4.splat(0), c32 = f32x4.splat(0), c33 = f32x4.splat(0);
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  let c40 = f32x4.splat(0), c41 = f32x4.splat(0), c50 = f32x4.splat(0), c51 = f32x4.splat(0);
   for (let p = 0; p < kc; p++) {
-    const b0 = v128.load(pb), b1 = v128.load(pb, 16), b2 = v128.load(pb, 32), b3 = v128.load(pb, 48);
+    const b0 = v128.load(pb), b1 = v128.load(pb, 16);
     let a = v128.load_splat<f32>(pa);
-    c00 = madd(a, b0, c00); c01 = madd(a, b1, c01); c02 = madd(a, b2, c02); c03 = madd(a, b3, c03);
+    c00 = madd(a, b0, c00); c01 = madd(a, b1, c01);
     a = v128.load_splat<f32>(pa, 4);
-    c10 = madd(a, b0, c10); c11 = madd(a, b1, c11); c12 = madd(a, b2, c12); c13 = madd(a, b3, c13);
+    c10 = madd(a, b0, c10); c11 = madd(a, b1, c11);
     a = v128.load_splat<f32>(pa, 8);
-    c20 = madd(a, b0, c20); c21 = madd(a, b1, c21); c22 = madd(a, b2, c22); c23 = madd(a, b3, c23);
+    c20 = madd(a, b0, c20); c21 = madd(a, b1, c21);
     a = v128.load_splat<f32>(pa, 12);
-    c30 = madd(a, b0, c30); c31 = madd(a, b1, c31); c32 = madd(a, b2, c32); c33 = madd(a, b3, c33);
-    pa += 16;
-    pb += 64;
+    c30 = madd(a, b0, c30); c31 = madd(a, b1, c31);
+    a = v128.load_splat<f32>(pa, 16);
+    c40 = madd(a, b0, c40); c41 = madd(a, b1, c41);
+    a = v128.load_splat<f32>(pa, 20);
+    c50 = madd(a, b0, c50); c51 = madd(a, b1, c51);
+    pa += MR * 4;
+    pb += NR * 4;
   }
   const full = rows == MR && cols == NR;
-  let dst = full ? c : tile;
-  const step: usize = full ? <usize>rsC << 2 : 64;
+  const step: usize = full ? <usize>rsC << 2 : NR * 4;
   if (full && !overwrite) {
-    let r = dst;
+    let r = c;
     v128.store(r, f32x4.add(v128.load(r), c00)); v128.store(r, f32x4.add(v128.load(r, 16), c01), 16);
-    v128.store(r, f32x4.add(v128.load(r, 32), c02), 32); v128.store(r, f32x4.add(v128.load(r, 48), c03), 48);
     r += step;
     v128.store(r, f32x4.add(v128.load(r), c10)); v128.store(r, f32x4.add(v128.load(r, 16), c11), 16);
-    v128.store(r, f32x4.add(v128.load(r, 32), c12), 32); v128.store(r, f32x4.add(v128.load(r, 48), c13), 48);
     r += step;
     v128.store(r, f32x4.add(v128.load(r), c20)); v128.store(r, f32x4.add(v128.load(r, 16), c21), 16);
-    v128.store(r, f32x4.add(v128.load(r, 32), c22), 32); v128.store(r, f32x4.add(v128.load(r, 48), c23), 48);
     r += step;
     v128.store(r, f32x4.add(v128.load(r), c30)); v128.store(r, f32x4.add(v128.load(r, 16), c31), 16);
-    v128.store(r, f32x4.add(v128.load(r, 32), c32), 32); v128.store(r, f32x4.add(v128.load(r, 48), c33), 48);
+    r += step;
+    v128.store(r, f32x4.add(v128.load(r), c40)); v128.store(r, f32x4.add(v128.load(r, 16), c41), 16);
+    r += step;
+    v128.store(r, f32x4.add(v128.load(r), c50)); v128.store(r, f32x4.add(v128.load(r, 16), c51), 16);
     return;
   }
-  let r = dst;
-  v128.store(r, c00); v128.store(r, c01, 16); v128.store(r, c02, 32); v128.store(r, c03, 48);
+  let r = full ? c : tile;
+  v128.store(r, c00); v128.store(r, c01, 16);
   r += step;
-  v128.store(r, c10); v128.store(r, c11, 16); v128.store(r, c12, 32); v128.store(r, c13, 48);
+  v128.store(r, c10); v128.store(r, c11, 16);
   r += step;
-  v128.store(r, c20); v128.store(r, c21, 16); v128.store(r, c22, 32); v128.store(r, c23, 48);
+  v128.store(r, c20); v128.store(r, c21, 16);
   r += step;
-  v128.store(r, c30); v128.store(r, c31, 16); v128.store(r, c32, 32); v128.store(r, c33, 48);
+  v128.store(r, c30); v128.store(r, c31, 16);
+  r += step;
+  v128.store(r, c40); v128.store(r, c41, 16);
+  r += step;
+  v128.store(r, c50); v128.store(r, c51, 16);
   if (full) return;
   for (let i = 0; i < rows; i++) {
     const crow = c + (<usize>i * <usize>rsC << 2);
-    const trow = tile + (<usize>i << 6);
+    const trow = tile + <usize>(i * NR * 4);
     if (overwrite) {
       for (let j = 0; j < cols; j++) store<f32>(crow + (<usize>j << 2), load<f32>(trow + (<usize>j << 2)));
     } else {

@@ -202,3 +202,105 @@ export function softmax_f32(log: i32, d: usize, x: usize, o: usize, n: i32, sx: 
     nextRow(d, 2);
   }
 }
+
+// ---- contiguous-row softmax: f32x4 max, vector exp (Cephes expf, ~1 ulp) + f64 sum, scale.
+
+const EXP_LO: f32 = -87.3365478515625; // below: 0 (x - max <= 0 here, so no overflow)
+
+/** exp of four lanes (Cody-Waite reduction, degree-6 polynomial); NaN stays NaN. */
+@inline function expf4(x: v128): v128 {
+  // Inputs are x - max <= 0 (or NaN). Lanes below EXP_LO (-Infinity included) give 0 by
+  // the mask; whatever the reduction made of them is dropped.
+  const under = f32x4.lt(x, f32x4.splat(EXP_LO));
+  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.44269504088896341)));
+  let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(0.693359375)));
+  r = f32x4.add(r, f32x4.mul(n, f32x4.splat(2.12194440e-4)));
+  let p = f32x4.splat(1.9875691500e-4);
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.3981999507e-3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(8.3334519073e-3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(4.1665795894e-2));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
+  p = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, r), r), r), f32x4.splat(1));
+  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  return v128.andnot(f32x4.mul(p, scale), under);
+}
+
+@inline function expf1(x: f32): f32 {
+  return f32x4.extract_lane(expf4(f32x4.splat(x)), 0);
+}
+
+function softmaxRow(log: i32, px: usize, po: usize, n: i32): void {
+  // max with pmax (one maxps; NaN lanes may be dropped here, but a NaN in the row makes
+  // the sum below NaN, and with it every output, as a NaN max would)
+  let i = 0;
+  let m0 = f32x4.splat(-Infinity), m1 = m0;
+  for (; i + 8 <= n; i += 8) {
+    m0 = f32x4.pmax(m0, v128.load(px + (<usize>i << 2)));
+    m1 = f32x4.pmax(m1, v128.load(px + (<usize>i << 2), 16));
+  }
+  for (; i + 4 <= n; i += 4) m0 = f32x4.pmax(m0, v128.load(px + (<usize>i << 2)));
+  m0 = f32x4.pmax(m0, m1);
+  let max = f32x4.extract_lane(m0, 0);
+  for (let l = 1; l < 4; l++) {
+    const v = l == 1 ? f32x4.extract_lane(m0, 1) : l == 2 ? f32x4.extract_lane(m0, 2) : f32x4.extract_lane(m0, 3);
+    if (v > max || v != v) max = v;
+  }
+  for (; i < n; i++) {
+    const v = load<f32>(px + (<usize>i << 2));
+    if (v > max || v != v) max = v;
+  }
+  const mv = f32x4.splat(max);
+  // exp (stored for softmax) and sum in f64
+  // f32 partial sums in 8 lanes (short chains), combined in f64.
+  let s0 = f32x4.splat(0), s1 = s0;
+  i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const e0 = expf4(f32x4.sub(v128.load(px + (<usize>i << 2)), mv));
+    const e1 = expf4(f32x4.sub(v128.load(px + (<usize>i << 2), 16), mv));
+    if (!log) {
+      v128.store(po + (<usize>i << 2), e0);
+      v128.store(po + (<usize>i << 2), e1, 16);
+    }
+    s0 = f32x4.add(s0, e0);
+    s1 = f32x4.add(s1, e1);
+  }
+  for (; i + 4 <= n; i += 4) {
+    const e = expf4(f32x4.sub(v128.load(px + (<usize>i << 2)), mv));
+    if (!log) v128.store(po + (<usize>i << 2), e);
+    s0 = f32x4.add(s0, e);
+  }
+  let sum: f64 = <f64>f32x4.extract_lane(s0, 0) + <f64>f32x4.extract_lane(s0, 1) + <f64>f32x4.extract_lane(s0, 2) + <f64>f32x4.extract_lane(s0, 3)
+    + <f64>f32x4.extract_lane(s1, 0) + <f64>f32x4.extract_lane(s1, 1) + <f64>f32x4.extract_lane(s1, 2) + <f64>f32x4.extract_lane(s1, 3);
+  for (let j = i; j < n; j++) {
+    const e = expf1(load<f32>(px + (<usize>j << 2)) - max);
+    if (!log) store<f32>(po + (<usize>j << 2), e);
+    sum += <f64>e;
+  }
+  if (log) {
+    const shift = <f64>max + Math.log(sum);
+    const sv = f64x2.splat(shift);
+    i = 0;
+    for (; i + 4 <= n; i += 4) {
+      const x = v128.load(px + (<usize>i << 2));
+      const lo = f64x2.sub(f64x2.promote_low_f32x4(x), sv);
+      const hi = f64x2.sub(f64x2.promote_low_f32x4(i32x4.shuffle(x, x, 2, 3, 0, 1)), sv);
+      const a = f32x4.demote_f64x2_zero(lo), b = f32x4.demote_f64x2_zero(hi);
+      v128.store(po + (<usize>i << 2), i32x4.shuffle(a, b, 0, 1, 4, 5));
+    }
+    for (; i < n; i++) store<f32>(po + (<usize>i << 2), <f32>(<f64>load<f32>(px + (<usize>i << 2)) - shift));
+  } else {
+    const inv = f32x4.splat(<f32>(1 / sum));
+    i = 0;
+    for (; i + 4 <= n; i += 4) v128.store(po + (<usize>i << 2), f32x4.mul(v128.load(po + (<usize>i << 2)), inv));
+    const invs = <f32>(1 / sum);
+    for (; i < n; i++) store<f32>(po + (<usize>i << 2), load<f32>(po + (<usize>i << 2)) * invs);
+  }
+}
+
+/** Softmax / log-softmax of `rows` contiguous rows of `n` (row steps rx, ro bytes); rows split across threads. */
+export function softmax_rows_f32(log: i32, x: usize, o: usize, rows: i32, n: i32, rx: i32, ro: i32, tid: i32, nt: i32): void {
+  const per = (rows + nt - 1) / nt;
+  const r0 = tid * per, r1 = min(rows, r0 + per);
+  for (let r = r0; r < r1; r++) softmaxRow(log, x + <usize>r * <usize>rx, o + <usize>r * <usize>ro, n);
+}

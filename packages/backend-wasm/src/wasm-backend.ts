@@ -34,6 +34,8 @@ const HEAP_BASE = 131072;
 const PARALLEL_MACS = 1 << 20;
 /** Output elements below which pooling stays on the calling thread. */
 const PARALLEL_POOL = 1 << 15;
+/** Elements below which softmax stays on the calling thread. */
+const PARALLEL_SOFTMAX = 1 << 16;
 
 /** Exports of the kernel module (see assembly/index.ts). */
 interface Kernels {
@@ -53,11 +55,12 @@ interface Kernels {
   reduce_acc(op: number, kin: number, kout: number, d: number, acc: number, count: number, x: number, o: number): void;
   arg_reduce(op: number, kin: number, d: number, x: number, o: number, n: number, sx: number): void;
   softmax_f32(log: number, d: number, x: number, o: number, n: number, sx: number, so: number): void;
+  softmax_rows_f32(log: number, x: number, o: number, rows: number, n: number, rx: number, ro: number, tid: number, nt: number): void;
   add_parts(out: number, parts: number, count: number, size: number): void;
   random_f32(normal: number, seed: number, offset: number, d: number, o: number): void;
 }
 
-const PARALLEL_KERNELS = ['matmul_f32', 'conv2d_fwd', 'conv2d_bwd_input', 'conv2d_bwd_weight', 'pool2d_f32', 'pool2d_bwd_f32'] as const;
+const PARALLEL_KERNELS = ['matmul_f32', 'conv2d_fwd', 'conv2d_bwd_input', 'conv2d_bwd_weight', 'pool2d_f32', 'pool2d_bwd_f32', 'softmax_rows_f32'] as const;
 
 const UNARY_INDEX = new Map<UnaryOp, number>(UNARY_OPS.map((op, i) => [op, i]));
 const BINARY_INDEX = new Map<BinaryOp, number>(BINARY_OPS.map((op, i) => [op, i]));
@@ -435,7 +438,19 @@ export class WasmBackend implements Backend {
     if (x.dtype !== 'float32' || out.dtype !== 'float32') {
       throw new Error(`wasm backend: ${log ? 'logSoftmax' : 'softmax'} expects float32 tensors, got ${x.dtype}`);
     }
-    if (sizeOf(out.shape) === 0) return;
+    const size = sizeOf(out.shape);
+    if (size === 0) return;
+    const n = x.shape[axis];
+    if ((x.strides[axis] === 1 && out.strides[axis] === 1) || n === 1) {
+      // Contiguous lines: fast path when the other dims collapse to one row step.
+      const outer = simplify(without(x.shape, axis), [without(x.strides, axis), without(out.strides, axis)]);
+      if (outer.shape.length === 1 && n > 1) {
+        const rows = outer.shape[0];
+        const nt = Math.min(this.threadsFor(size, PARALLEL_SOFTMAX), rows, 32);
+        this.pool.run('softmax_rows_f32', [log, addressOf(x), addressOf(out), rows, n, outer.strides[0][0] * 4, outer.strides[1][0] * 4], nt);
+        return;
+      }
+    }
     const d = this.walk(0, without(x.shape, axis), [without(x.strides, axis), without(out.strides, axis)], [4, 4]);
     this.k.softmax_f32(log, d, addressOf(x), addressOf(out), x.shape[axis], x.strides[axis] * 4, out.strides[axis] * 4);
   }
