@@ -1,10 +1,11 @@
 /**
  * Checks that run inside a real browser page (bundled by test/browser.test.ts with
- * esbuild): core + backend-wasm only, references computed here in plain JavaScript. The
+ * esbuild): core + backend-wasm only, references in plain JavaScript (@tensile/conformance/browser-references). The
  * page publishes `globalThis.__tensile = { done, results, threads, isolated }`.
  */
 import * as tl from '@tensile/core';
 import { getThreads, setThreads, startThreads, wasmFeatures } from '@tensile/backend-wasm';
+import { convOutSize, convVisit, naiveMatmul, type ConvShape } from '@tensile/conformance/browser-references';
 
 interface Result {
   name: string;
@@ -54,36 +55,6 @@ function t(values: number[], shape: number[], requiresGrad = false): tl.Tensor {
 }
 const values = (x: tl.Tensor): number[] => Array.from(x.dataSync());
 
-// ---- references in plain JavaScript ------------------------------------------------------
-
-function naiveMatmul(a: number[], b: number[], m: number, k: number, n: number): number[] {
-  const out = new Array<number>(m * n).fill(0);
-  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
-    let s = 0;
-    for (let p = 0; p < k; p++) s += a[i * k + p] * b[p * n + j];
-    out[i * n + j] = s;
-  }
-  return out;
-}
-
-interface ConvShape { N: number; C: number; H: number; W: number; O: number; kH: number; kW: number; stride: number; pad: number }
-
-function outSize(c: ConvShape): [number, number] {
-  return [Math.floor((c.H + 2 * c.pad - c.kH) / c.stride) + 1, Math.floor((c.W + 2 * c.pad - c.kW) / c.stride) + 1];
-}
-
-/** Visit every (output, input, weight) index triple of a convolution. */
-function convVisit(c: ConvShape, visit: (o: number, i: number, w: number) => void): void {
-  const [oH, oW] = outSize(c);
-  for (let n = 0; n < c.N; n++) for (let o = 0; o < c.O; o++) for (let y = 0; y < oH; y++) for (let x = 0; x < oW; x++) {
-    for (let ch = 0; ch < c.C; ch++) for (let i = 0; i < c.kH; i++) for (let j = 0; j < c.kW; j++) {
-      const ih = y * c.stride - c.pad + i, iw = x * c.stride - c.pad + j;
-      if (ih < 0 || ih >= c.H || iw < 0 || iw >= c.W) continue;
-      visit(((n * c.O + o) * oH + y) * oW + x, ((n * c.C + ch) * c.H + ih) * c.W + iw, ((o * c.C + ch) * c.kH + i) * c.kW + j);
-    }
-  }
-}
-
 // ---- the checks ------------------------------------------------------------------------------
 
 async function run(): Promise<void> {
@@ -119,7 +90,7 @@ async function run(): Promise<void> {
     { N: 4, C: 2, H: 11, W: 11, O: 5, kH: 3, kW: 2, stride: 2, pad: 0 },
   ] as ConvShape[]) {
     const x = data(c.N * c.C * c.H * c.W, 7), w = data(c.O * c.C * c.kH * c.kW, 8);
-    const [oH, oW] = outSize(c);
+    const [oH, oW] = convOutSize(c);
     const g = data(c.N * c.O * oH * oW, 9);
     const xt = t(x, [c.N, c.C, c.H, c.W], true), wt = t(w, [c.O, c.C, c.kH, c.kW], true);
     const y = tl.conv2d(xt, wt, undefined, { stride: c.stride, padding: c.pad });

@@ -1,12 +1,13 @@
 /**
  * Checks that run inside a real browser page on WebGPU (bundled by test/browser.test.ts
- * with esbuild): core + backend-webgpu only, references computed here in plain JavaScript.
+ * with esbuild): core + backend-webgpu only, references in plain JavaScript (@tensile/conformance/browser-references).
  * Shapes are small: Chromium's SwiftShader adapter runs at about 1 GFLOP/s.
  *
  * The page publishes `globalThis.__tensile = { done, results, adapter, backend }`.
  */
 import * as tl from '@tensile/core';
 import '@tensile/backend-webgpu';
+import { convOutSize, convVisit, naiveMatmul, type ConvShape } from '@tensile/conformance/browser-references';
 
 interface Result {
   name: string;
@@ -62,35 +63,7 @@ const ints = (values: number[], shape: number[] = [values.length]): tl.Tensor =>
   tl.tensor(Int32Array.from(values), { device }).reshape(shape);
 const values = async (x: tl.Tensor): Promise<number[]> => Array.from(await x.data());
 
-// ---- references in plain JavaScript ------------------------------------------------------
-
-function naiveMatmul(a: number[], b: number[], m: number, k: number, n: number): number[] {
-  const out = new Array<number>(m * n).fill(0);
-  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
-    let s = 0;
-    for (let p = 0; p < k; p++) s += a[i * k + p] * b[p * n + j];
-    out[i * n + j] = s;
-  }
-  return out;
-}
-
-interface ConvShape { N: number; C: number; H: number; W: number; O: number; kH: number; kW: number; stride: number; pad: number }
-
-function outSize(c: ConvShape): [number, number] {
-  return [Math.floor((c.H + 2 * c.pad - c.kH) / c.stride) + 1, Math.floor((c.W + 2 * c.pad - c.kW) / c.stride) + 1];
-}
-
-/** Visit every (output, input, weight) index triple of a convolution. */
-function convVisit(c: ConvShape, visit: (o: number, i: number, w: number) => void): void {
-  const [oH, oW] = outSize(c);
-  for (let n = 0; n < c.N; n++) for (let o = 0; o < c.O; o++) for (let y = 0; y < oH; y++) for (let x = 0; x < oW; x++) {
-    for (let ch = 0; ch < c.C; ch++) for (let i = 0; i < c.kH; i++) for (let j = 0; j < c.kW; j++) {
-      const ih = y * c.stride - c.pad + i, iw = x * c.stride - c.pad + j;
-      if (ih < 0 || ih >= c.H || iw < 0 || iw >= c.W) continue;
-      visit(((n * c.O + o) * oH + y) * oW + x, ((n * c.C + ch) * c.H + ih) * c.W + iw, ((o * c.C + ch) * c.kH + i) * c.kW + j);
-    }
-  }
-}
+// ---- helpers ------------------------------------------------------------------------------
 
 /** One SGD step of a 2-layer MLP on (xs, labels); returns the loss (kept out of tidy). */
 function mlpStep(xs: tl.Tensor, labels: tl.Tensor, params: tl.Tensor[], lr: number): tl.Tensor {
@@ -163,7 +136,7 @@ async function run(): Promise<void> {
   ] as ConvShape[]) {
     const label = `conv2d x [${c.N},${c.C},${c.H},${c.W}] w [${c.O},${c.C},${c.kH},${c.kW}] stride ${c.stride} pad ${c.pad}`;
     const x = data(c.N * c.C * c.H * c.W, 7), w = data(c.O * c.C * c.kH * c.kW, 8);
-    const [oH, oW] = outSize(c);
+    const [oH, oW] = convOutSize(c);
     const g = data(c.N * c.O * oH * oW, 9);
     let xGrad: number[] = [], wGrad: number[] = [];
     await check(`${label}: forward`, async () => {
