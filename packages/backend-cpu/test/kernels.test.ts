@@ -8,6 +8,7 @@ import {
   BINARY_OPS, contiguousStrides, CONTRACT_VERSION, getBackend, randomElement, sizeOf, UNARY_OPS,
   type BinaryOp, type Conv2dParams, type DType, type Pool2dParams, type ReduceOp, type TensorView, type UnaryOp,
 } from '@tensile/core';
+import { bufferOf } from '../src/buffer.js';
 import { CpuBackend } from '../src/cpu-backend.js';
 import { erf } from '../src/kernels/math.js';
 
@@ -94,12 +95,30 @@ describe('memory', () => {
     const local = new CpuBackend();
     const a = local.alloc(10, 'float32');
     const b = local.alloc(3, 'bool');
-    expect(local.memoryInfo()).toEqual({ bytes: 43, buffers: 2 });
+    expect(local.memoryInfo()).toEqual({ bytes: 43, buffers: 2, cachedBytes: 0 });
     local.free(a);
-    expect(local.memoryInfo()).toEqual({ bytes: 3, buffers: 1 });
+    expect(local.memoryInfo()).toEqual({ bytes: 3, buffers: 1, cachedBytes: 40 });
     expect(() => local.free(a)).toThrow(/freed/);
     local.free(b);
-    expect(local.memoryInfo()).toEqual({ bytes: 0, buffers: 0 });
+    expect(local.memoryInfo()).toEqual({ bytes: 0, buffers: 0, cachedBytes: 43 });
+    local.emptyCache();
+    expect(local.memoryInfo()).toEqual({ bytes: 0, buffers: 0, cachedBytes: 0 });
+  });
+
+  it('reuses a freed array for the same dtype and size, and only for those', () => {
+    const local = new CpuBackend();
+    const first = local.alloc(6, 'float32');
+    const array = bufferOf(first).data;
+    local.free(first);
+    const otherSize = local.alloc(5, 'float32');
+    const otherDtype = local.alloc(6, 'int32');
+    expect(bufferOf(otherSize).data).not.toBe(array);
+    expect(bufferOf(otherDtype).data).not.toBe(array);
+    const again = local.alloc(6, 'float32');
+    expect(bufferOf(again).data).toBe(array);
+    expect(local.memoryInfo().cachedBytes).toBe(0);
+    // The stale handle no longer reaches the array now owned by `again`.
+    expect(() => local.free(first)).toThrow(/freed/);
   });
 
   it('rejects bad sizes with a clear error', () => {
