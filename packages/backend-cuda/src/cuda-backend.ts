@@ -9,7 +9,7 @@ import {
   collapseDims,
   CONTRACT_VERSION,
   type ArgReduceOp, type Backend, type BackendMemoryInfo, type BinaryOp, type BufferHandle, type Conv2dParams,
-  type DType, type Pool2dParams, type PoolOp, type RandomDistribution, type RandomKey, type ReduceOp,
+  type CoreDType, type DType, type Pool2dParams, type PoolOp, type RandomDistribution, type RandomKey, type ReduceOp,
   type TensorView, type TypedArrayFor, type UnaryOp,
 } from '@tensile/core';
 import { CachingAllocator, type AllocatorStats, type Block } from './allocator.js';
@@ -20,8 +20,9 @@ import type { DeviceInfo, NativeModule } from './native.js';
 import { ArgBlock, MAX_DIMS, MAX_OPERANDS, type StructName } from './params.js';
 
 /** Kernel-name suffix of each dtype. */
-export const DTYPE_SUFFIX: Record<DType, string> = { float32: 'f32', int32: 'i32', bool: 'u8' };
-const BYTES: Record<DType, number> = { float32: 4, int32: 4, bool: 1 };
+// float16 never reaches this backend: without supportsDType, core refuses it before any kernel.
+export const DTYPE_SUFFIX = { float32: 'f32', int32: 'i32', bool: 'u8' } satisfies Record<CoreDType, string> as Record<DType, string>;
+const BYTES = { float32: 4, int32: 4, bool: 1 } satisfies Record<CoreDType, number> as Record<DType, number>;
 
 /** A buffer of the cuda backend: a block of device memory behind an opaque handle. */
 export class CudaBuffer implements BufferHandle {

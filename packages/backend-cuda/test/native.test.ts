@@ -4,7 +4,7 @@
 // (pnpm install builds it); elsewhere these tests skip.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { UNARY_OPS, BINARY_OPS, DTYPES, REDUCE_OPS } from '@tensile/core';
+import { UNARY_OPS, BINARY_OPS, CORE_DTYPES, REDUCE_OPS } from '@tensile/core';
 import { describe, expect, it } from 'vitest';
 import { CudaBackend, DTYPE_SUFFIX } from '../src/cuda-backend.js';
 import { DEFAULT_ADDON_PATH, loadNative } from '../src/native.js';
@@ -28,20 +28,20 @@ function reachableKernels(): Set<string> {
     }
   };
   for (const op of UNARY_OPS) {
-    for (const x of DTYPES) {
+    for (const x of CORE_DTYPES) {
       tryName(() => CudaBackend.unaryKernel(op, x, op === 'logicalNot' ? 'bool' : x));
     }
   }
   for (const op of BINARY_OPS) {
-    for (const x of DTYPES) {
+    for (const x of CORE_DTYPES) {
       tryName(() => CudaBackend.binaryKernel(op, x, ['eq', 'ne', 'lt', 'le', 'gt', 'ge', 'logicalAnd', 'logicalOr'].includes(op) ? 'bool' : x));
     }
   }
-  for (const d of DTYPES) {
+  for (const d of CORE_DTYPES) {
     const s = DTYPE_SUFFIX[d];
     ['where', 'copy', 'fill', 'gather', 'scatterAdd', 'argmax', 'argmin'].forEach((k) => names.add(`${k}_${s}`));
     if (d !== 'bool') REDUCE_OPS.forEach((op) => names.add(`${op}_${s}`));
-    for (const to of DTYPES) if (to !== d) names.add(`castTo${{ float32: 'F32', int32: 'I32', bool: 'Bool' }[to]}_${s}`);
+    for (const to of CORE_DTYPES) if (to !== d) names.add(`castTo${{ float32: 'F32', int32: 'I32', bool: 'Bool' }[to]}_${s}`);
   }
   for (const op of ['matmul', 'conv2d', 'conv2dBackwardInput', 'conv2dBackwardWeight']) {
     names.add(`${op}_f32`);

@@ -6,7 +6,7 @@
 import {
   CONTRACT_VERSION, isContiguous, sizeOf, BINARY_OPS, UNARY_OPS,
   type ArgReduceOp, type Backend, type BackendMemoryInfo, type BinaryOp, type BufferHandle, type Conv2dParams,
-  type DType, type Pool2dParams, type PoolOp, type RandomDistribution, type RandomKey, type ReduceOp,
+  type CoreDType, type DType, type Pool2dParams, type PoolOp, type RandomDistribution, type RandomKey, type ReduceOp,
   type TensorView, type TypedArrayFor, type UnaryOp,
 } from '@tensile/core';
 import { Allocator } from './allocator.js';
@@ -65,7 +65,8 @@ const PARALLEL_KERNELS = ['matmul_f32', 'conv2d_fwd', 'conv2d_bwd_input', 'conv2
 const UNARY_INDEX = new Map<UnaryOp, number>(UNARY_OPS.map((op, i) => [op, i]));
 const BINARY_INDEX = new Map<BinaryOp, number>(BINARY_OPS.map((op, i) => [op, i]));
 const REDUCE_INDEX: Record<ReduceOp, number> = { sum: 0, prod: 1, max: 2, min: 3 };
-const DTYPE_CODE: Record<DType, number> = { float32: 0, int32: 1, bool: 2 };
+// float16 never reaches this backend: without supportsDType, core refuses it before any kernel.
+const DTYPE_CODE = { float32: 0, int32: 1, bool: 2 } satisfies Record<CoreDType, number> as Record<DType, number>;
 
 /** Unary ops that keep a bool a bool (|b|, sign(b), relu(b), rounding). */
 const BOOL_UNARY: ReadonlySet<UnaryOp> = new Set(['abs', 'sign', 'relu', 'floor', 'ceil', 'round', 'logicalNot']);

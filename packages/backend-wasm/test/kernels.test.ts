@@ -32,7 +32,7 @@ function randoms(n: number, seed = 1, lo = -1, hi = 1): number[] {
   return out;
 }
 
-const ARRAYS = { float32: Float32Array, int32: Int32Array, bool: Uint8Array } as const;
+const ARRAYS = { float32: Float32Array, float16: Float32Array, int32: Int32Array, bool: Uint8Array } as const;
 
 /** The same storage on one backend: `storage` values, viewed with shape/strides/offset. */
 function on(be: Backend, storage: readonly number[], dtype: DType, shape: readonly number[], strides?: readonly number[], offset = 0): TensorView {

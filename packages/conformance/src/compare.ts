@@ -4,7 +4,7 @@ import type { Tolerance } from './tolerances.js';
 
 export interface Expected {
   shape: number[];
-  dtype: 'float32' | 'int32' | 'bool';
+  dtype: 'float32' | 'float16' | 'int32' | 'bool';
   data: (number | boolean)[];
 }
 
@@ -43,7 +43,7 @@ export async function expectTensor(t: Tensor, expected: Expected, tol: Tolerance
   }
   if (t.dtype !== expected.dtype) throw new Error(`${what}: dtype ${t.dtype} != expected ${expected.dtype}`);
   const data = await t.data();
-  const exact = expected.dtype !== 'float32';
+  const exact = expected.dtype !== 'float32' && expected.dtype !== 'float16';
   const m = mismatch(data, expected.data, exact ? { rtol: 0, atol: 0 } : tol);
   if (m) throw new Error(`${what}: ${m}`);
 }

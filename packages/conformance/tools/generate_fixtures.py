@@ -752,8 +752,72 @@ def higher():
     add_higher('avgPool2d-square', E('avgPool2d', E('mul', T(0), T(0)), {'kernelSize': 2}), [g.randn(1, 1, 4, 4)], tol='conv')
 
 
+# ---- float16 ----------------------------------------------------------------------------------
+
+HALF_FILES = ('unary', 'binary', 'reduce', 'matmul', 'shape', 'indexing', 'conv')
+
+
+def dec(spec):
+    dtype = {'float32': torch.float32, 'int32': torch.int32, 'bool': torch.bool}[spec['dtype']]
+    return torch.tensor(spec['data'], dtype=dtype).reshape(spec['shape'])
+
+
+def uses_opts(expr):
+    if isinstance(expr, list):
+        return any(uses_opts(e) for e in expr)
+    if isinstance(expr, dict):
+        return '$opts' in expr or any(uses_opts(v) for v in expr.values())
+    return False
+
+
+def half_enc(t, extra=None):
+    """Encode a float result as float16: rounded to half, the dtype named float16."""
+    if t.dtype != torch.float32:
+        return enc(t, extra)
+    d = enc(t.detach().half().float(), extra)
+    d['dtype'] = 'float16'
+    return d
+
+
+def half_cases():
+    """float16 versions of the float cases, with the semantics of PyTorch's half kernels on
+    GPUs (opmath): inputs rounded to half, the op computed in float32, the result rounded to
+    half. CPU PyTorch lacks half matmul/conv, so the float32 evaluation stands in for it."""
+    for file in HALF_FILES:
+        for case in FILES[file]:
+            if uses_opts(case['call']) or not any(s['dtype'] == 'float32' for s in case['inputs']):
+                continue
+            tensors = []
+            for spec in case['inputs']:
+                t = dec(spec)
+                if t.dtype == torch.float32:
+                    t = t.half().float()
+                    if spec['grad']:
+                        t.requires_grad_(True)
+                tensors.append(t)
+            result = evaluate(case['call'], tensors)
+            outs = list(result) if isinstance(result, (tuple, list)) else [result]
+            half = {
+                'name': f"{file}/{case['name']}", 'call': case['call'], 'tol': 'half',
+                'inputs': [half_enc(t, {'grad': spec['grad']}) for t, spec in zip(tensors, case['inputs'])],
+                'out': [half_enc(o) for o in outs],
+            }
+            diff = [t for t in tensors if t.requires_grad]
+            if case.get('grads') and diff:
+                ws = [dec(w).half().float() for w in case['w']]
+                loss = sum((o * w).sum() for o, w in zip(outs, ws))
+                grads = iter(torch.autograd.grad(loss, diff, allow_unused=True))
+                half['w'] = [half_enc(w) for w in ws]
+                half['grads'] = []
+                for t in tensors:
+                    gr = next(grads) if t.requires_grad else None
+                    half['grads'].append(half_enc(gr) if gr is not None else None)
+            FILES.setdefault('half', []).append(half)
+
+
 def main():
     creation(); unary(); binary_ops(); reductions(); linalg(); shape_ops(); indexing(); nn_ops(); higher()
+    half_cases()
     os.makedirs(OUT_DIR, exist_ok=True)
     total = 0
     for name, cases in sorted(FILES.items()):

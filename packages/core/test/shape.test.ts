@@ -33,10 +33,12 @@ describe('shapes', () => {
     expect(() => normalizeDim(3, 3, 'softmax')).toThrow('softmax: dim 3 is out of range for a tensor of rank 3 (expected -3..2)');
   });
 
-  it('promotes dtypes as PyTorch: bool < int32 < float32', () => {
+  it('promotes dtypes as PyTorch: bool < int32 < float16 < float32', () => {
     expect(promoteTypes('bool', 'int32')).toBe('int32');
     expect(promoteTypes('int32', 'float32')).toBe('float32');
     expect(promoteTypes('bool', 'bool')).toBe('bool');
+    expect(promoteTypes('int32', 'float16')).toBe('float16');
+    expect(promoteTypes('float16', 'float32')).toBe('float32');
   });
 });
 

@@ -6,6 +6,7 @@ import { formatShape, shapesEqual } from '../shape.js';
 import { keep } from '../memory.js';
 import { isGradEnabled, withGradMode } from './grad-mode.js';
 import { AccumulateGrad, type BackwardFn, Node } from './node.js';
+import { isFloating } from '../dtype.js';
 
 /** The node a gradient for `t` flows into, or null if none flows. */
 export function gradNodeOf(t: Tensor): Node | null {
@@ -29,7 +30,7 @@ export function recordOp(
   if (!isGradEnabled()) return out;
   let any = false;
   const next = inputs.map((t) => {
-    const node = t.dtype === 'float32' ? gradNodeOf(t) : null;
+    const node = isFloating(t.dtype) ? gradNodeOf(t) : null;
     if (node) any = true;
     return node;
   });

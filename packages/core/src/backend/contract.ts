@@ -136,6 +136,12 @@ export interface Backend {
   readSync?(view: TensorView): TypedArrayFor<DType>;
   /** What the backend holds now. */
   memoryInfo(): BackendMemoryInfo;
+  /**
+   * Whether tensors of `dtype` can live here. Optional: without it a backend supports
+   * float32, int32 and bool, which every backend must; `float16` is opt-in. Kernels of a
+   * backend that says yes take `float16` wherever they take `float32`.
+   */
+  supportsDType?(dtype: DType): boolean;
 
   // ---- data movement ------------------------------------------------------------------
 

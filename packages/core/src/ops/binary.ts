@@ -169,8 +169,8 @@ export const pow = differentiable(
 /** Gradient split of maximum/minimum: the winner takes it, ties share it equally (as PyTorch). */
 function extremumGrads(win: 'gt' | 'lt'): Grads {
   return (g, { a, b }) => {
-    const aWins = binaryKernel(win, win, a, b).cast('float32');
-    const tie = binaryKernel('eq', 'eq', a, b).cast('float32');
+    const aWins = binaryKernel(win, win, a, b).cast(g.dtype);
+    const tie = binaryKernel('eq', 'eq', a, b).cast(g.dtype);
     const half = tie.mul(0.5);
     const wa = aWins.add(half);
     const wb = wa.neg().add(1);

@@ -1,13 +1,13 @@
 /** Copies: dtype casts, contiguous copies, clones and moves between devices. */
 import { recordOp } from '../autograd/engine.js';
 import { getBackend } from '../backend/registry.js';
-import { isDType, type DType } from '../dtype.js';
+import { DTYPES, isDType, isFloating, type DType } from '../dtype.js';
 import { Tensor } from '../tensor/tensor.js';
 import { empty } from './util.js';
 
 /**
  * Convert to `dtype`. Float to int truncates toward zero; anything to bool is `!= 0`.
- * Gradients flow only between float32 tensors.
+ * Gradients flow only between floating tensors (float32, float16).
  *
  * @example
  * ```ts
@@ -15,11 +15,13 @@ import { empty } from './util.js';
  * ```
  */
 export function cast(x: Tensor, dtype: DType): Tensor {
-  if (!isDType(dtype)) throw new Error(`cast: unknown dtype '${String(dtype)}'; expected float32, int32 or bool`);
+  if (!isDType(dtype)) throw new Error(`cast: unknown dtype '${String(dtype)}'; expected one of ${DTYPES.join(', ')}`);
   if (x.dtype === dtype) return x.internalAlias(false);
   const out = empty(x.backend, x.shape, dtype);
   x.backend.cast(x.kernelView, out.kernelView);
-  return out;
+  if (!isFloating(x.dtype) || !isFloating(dtype)) return out;
+  const from = x.dtype;
+  return recordOp('cast', [x], out, [], (g) => [cast(g, from)]);
 }
 
 /**

@@ -7,6 +7,7 @@ import type { Conv2dParams } from '../backend/contract.js';
 import { formatShape } from '../shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { deviceOf, empty, pair } from './util.js';
+import { isFloating } from '../dtype.js';
 
 export interface Conv2dOptions {
   /** Step between windows: a number or `[h, w]` (default 1). */
@@ -33,7 +34,7 @@ function outputSize(size: number, kernel: number, p: Conv2dParams, i: 0 | 1): nu
 function conv2dKernel(x: Tensor, w: Tensor, p: Conv2dParams): Tensor {
   const [n, , h, wd] = x.shape;
   const [o, , kh, kw] = w.shape;
-  const out = empty(x.backend, [n, o, outputSize(h, kh, p, 0), outputSize(wd, kw, p, 1)], 'float32');
+  const out = empty(x.backend, [n, o, outputSize(h, kh, p, 0), outputSize(wd, kw, p, 1)], x.dtype);
   x.backend.conv2d(x.kernelView, w.kernelView, out.kernelView, p);
   return out;
 }
@@ -50,7 +51,7 @@ function conv2dCore(x: Tensor, w: Tensor, p: Conv2dParams): Tensor {
 }
 
 function conv2dInputGrad(dy: Tensor, w: Tensor, xShape: readonly number[], p: Conv2dParams): Tensor {
-  const out = empty(dy.backend, xShape, 'float32');
+  const out = empty(dy.backend, xShape, dy.dtype);
   dy.backend.conv2dBackwardInput(dy.kernelView, w.kernelView, out.kernelView, p);
   const wShape = w.shape;
   return recordOp('conv2dBackwardInput', [dy, w], out, [dy, w], (g, [sdy, sw], needs) => [
@@ -60,7 +61,7 @@ function conv2dInputGrad(dy: Tensor, w: Tensor, xShape: readonly number[], p: Co
 }
 
 function conv2dWeightGrad(x: Tensor, dy: Tensor, wShape: readonly number[], p: Conv2dParams): Tensor {
-  const out = empty(x.backend, wShape, 'float32');
+  const out = empty(x.backend, wShape, x.dtype);
   x.backend.conv2dBackwardWeight(x.kernelView, dy.kernelView, out.kernelView, p);
   const xShape = x.shape;
   return recordOp('conv2dBackwardWeight', [x, dy], out, [x, dy], (g, [sx, sdy], needs) => [
@@ -84,7 +85,9 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
   if (x.rank !== 4 && !unbatched) throw new Error(`conv2d: input must be [N, C, H, W] or [C, H, W], got ${formatShape(x.shape)}`);
   if (weight.rank !== 4) throw new Error(`conv2d: weight must be [O, C/groups, kH, kW], got ${formatShape(weight.shape)}`);
   for (const [name, t] of [['input', x], ['weight', weight], ['bias', bias]] as const) {
-    if (t && t.dtype !== 'float32') throw new TypeError(`conv2d: ${name} must be float32, got ${t.dtype}`);
+    if (t && (!isFloating(t.dtype) || t.dtype !== x.dtype)) {
+      throw new TypeError(`conv2d: ${name} must be float32 (or float16, all alike), got input ${x.dtype} and ${name} ${t.dtype}`);
+    }
   }
   const groups = options.groups ?? 1;
   const input = unbatched ? x.unsqueeze(0) : x;

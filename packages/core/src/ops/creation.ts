@@ -1,12 +1,13 @@
 /** Creating tensors: from data, constants, ranges, and the seeded counter-based RNG. */
 import type { Backend, RandomDistribution } from '../backend/contract.js';
 import { getBackend } from '../backend/registry.js';
-import { isDType, typedArrayFor, type AnyTypedArray, type DType } from '../dtype.js';
+import { DTYPES, isDType, isFloating, typedArrayFor, type AnyTypedArray, type DType } from '../dtype.js';
 import { sizeOf, type Shape } from '../shape.js';
 import { flattenInto, inferShape } from '../tensor/nested.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { cast } from './cast.js';
 import { empty } from './util.js';
+import { supportsDType } from '../tensor/storage.js';
 
 export interface TensorOptions {
   /** Element type; float32 unless the data says otherwise. */
@@ -21,7 +22,7 @@ export type TensorData = number | boolean | readonly TensorData[] | Float32Array
 
 function resolve(op: string, options: TensorOptions, fallback: DType = 'float32'): { backend: Backend; dtype: DType } {
   const dtype = options.dtype ?? fallback;
-  if (!isDType(dtype)) throw new Error(`${op}: unknown dtype '${String(dtype)}'; expected float32, int32 or bool`);
+  if (!isDType(dtype)) throw new Error(`${op}: unknown dtype '${String(dtype)}'; expected one of ${DTYPES.join(', ')}`);
   return { backend: getBackend(options.device), dtype };
 }
 
@@ -208,14 +209,41 @@ export function setRngState(state: { seed: number; offset: number }): void {
   generator.offset = state.offset;
 }
 
+/** 1 - 2^-11: the largest float16 below 1. */
+const LARGEST_HALF_BELOW_ONE = 0.99951171875;
+
+/**
+ * Whether tensors of `dtype` can live on `device` (the current backend by default).
+ * float32, int32 and bool work everywhere; float16 where the backend supports it (webgpu on
+ * an adapter with 'shader-f16').
+ *
+ * @example
+ * ```ts
+ * const dtype = tl.isDTypeSupported('float16', 'webgpu') ? 'float16' : 'float32';
+ * ```
+ */
+export function isDTypeSupported(dtype: DType, device?: string): boolean {
+  if (!isDType(dtype)) throw new Error(`isDTypeSupported: unknown dtype '${String(dtype)}'; expected one of ${DTYPES.join(', ')}`);
+  return supportsDType(getBackend(device), dtype);
+}
+
 function draw(op: string, distribution: RandomDistribution, shape: Shape, options: TensorOptions): Tensor {
   checkShape(op, shape);
   const { backend, dtype } = resolve(op, options);
-  if (dtype !== 'float32') throw new Error(`${op}: dtype must be float32, got ${dtype}`);
+  if (!isFloating(dtype)) throw new Error(`${op}: dtype must be float32 or float16, got ${dtype}`);
+  if (!supportsDType(backend, dtype)) empty(backend, [0], dtype); // the clear unsupported-dtype error, before drawing
+  // Backends draw float32 (the same numbers everywhere); float16 rounds those.
   const t = empty(backend, shape, 'float32');
   backend.random(distribution, { seed: generator.seed, offset: generator.offset }, t.kernelView);
   generator.offset += t.size;
-  return finish(t, options);
+  if (dtype === 'float32') return finish(t, options);
+  const half = cast(t, dtype);
+  t.dispose();
+  if (distribution !== 'uniform') return finish(half, options);
+  // Rounding can carry values near 1 up to 1; keep uniform samples in [0, 1) as PyTorch does.
+  const below = half.clamp(undefined, LARGEST_HALF_BELOW_ONE);
+  half.dispose();
+  return finish(below, options);
 }
 
 /** Uniform samples in [0, 1). @example `tl.rand([2, 3])` */

@@ -4,6 +4,7 @@ import { broadcastShapes, formatShape } from '../shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { sumToShape } from './binary.js';
 import { deviceOf, empty } from './util.js';
+import { isFloating } from '../dtype.js';
 
 /** Batched product of tensors of rank >= 2, broadcasting batch dims, with its gradient. */
 function batchedMatmul(a: Tensor, b: Tensor): Tensor {
@@ -18,7 +19,7 @@ function batchedMatmul(a: Tensor, b: Tensor): Tensor {
   const batch = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2), 'matmul');
   const av = a.expand([...batch, m, k]);
   const bv = b.expand([...batch, k, n]);
-  const out = empty(backend, [...batch, m, n], 'float32');
+  const out = empty(backend, [...batch, m, n], a.dtype);
   backend.matmul(av.kernelView, bv.kernelView, out.kernelView);
   av.dispose();
   bv.dispose();
@@ -58,8 +59,8 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   if (a.rank === 0 || b.rank === 0) {
     throw new Error(`matmul: both operands need at least 1 dim, got ${formatShape(a.shape)} and ${formatShape(b.shape)}`);
   }
-  if (a.dtype !== 'float32' || b.dtype !== 'float32') {
-    throw new TypeError(`matmul: expected float32 operands, got ${a.dtype} and ${b.dtype}; cast with t.float()`);
+  if (!isFloating(a.dtype) || a.dtype !== b.dtype) {
+    throw new TypeError(`matmul: expected two float32 (or two float16) operands, got ${a.dtype} and ${b.dtype}; cast with t.float()`);
   }
   const a2 = a.rank === 1 ? a.unsqueeze(0) : a;
   const b2 = b.rank === 1 ? b.unsqueeze(-1) : b;

@@ -4,6 +4,7 @@ import type { Pool2dParams, PoolOp } from '../backend/contract.js';
 import { formatShape } from '../shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { empty, pair } from './util.js';
+import { isFloating } from '../dtype.js';
 
 export interface MaxPool2dOptions {
   kernelSize: number | [number, number];
@@ -40,7 +41,7 @@ function params(op: string, x: Tensor, o: MaxPool2dOptions & AvgPool2dOptions): 
       throw new Error(`${op}: padding ${formatShape(p.padding)} must be at most half the kernel size ${formatShape(p.kernelSize)}`);
     }
   }
-  if (x.dtype !== 'float32') throw new TypeError(`${op}: expected a float32 input, got ${x.dtype}`);
+  if (!isFloating(x.dtype)) throw new TypeError(`${op}: expected a floating input, got ${x.dtype}`);
   return p;
 }
 
@@ -55,7 +56,7 @@ function outputShape(op: string, x: Tensor, p: Pool2dParams): number[] {
 }
 
 function poolBackward(op: PoolOp, x: Tensor, dy: Tensor, p: Pool2dParams): Tensor {
-  const out = empty(x.backend, x.shape, 'float32');
+  const out = empty(x.backend, x.shape, x.dtype);
   x.backend.pool2dBackward(op, x.kernelView, dy.kernelView, out.kernelView, p);
   if (op === 'avg') {
     // Average pooling is linear in dy: its adjoint's adjoint is the pooling itself.
@@ -67,7 +68,7 @@ function poolBackward(op: PoolOp, x: Tensor, dy: Tensor, p: Pool2dParams): Tenso
 }
 
 function poolCore(op: PoolOp, x: Tensor, p: Pool2dParams): Tensor {
-  const out = empty(x.backend, outputShape(`${op}Pool2d`, x, p), 'float32');
+  const out = empty(x.backend, outputShape(`${op}Pool2d`, x, p), x.dtype);
   x.backend.pool2d(op, x.kernelView, out.kernelView, p);
   return recordOp(`${op}Pool2d`, [x], out, [x], (g, [sx]) => [poolBackward(op, sx, g, p)]);
 }

@@ -5,6 +5,7 @@ import type { ArgReduceOp, ReduceOp } from '../backend/contract.js';
 import { normalizeDim } from '../shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { empty, reductionAxes } from './util.js';
+import { isFloating } from '../dtype.js';
 
 /** The shape after reducing `axes`, with or without the reduced dims kept as 1. */
 function reducedShape(shape: readonly number[], axes: readonly number[], keepdim: boolean): number[] {
@@ -52,9 +53,9 @@ export function sum(x: Tensor, dim?: number | number[], keepdim = false): Tensor
   return recordOp('sum', [x], out, [], (g) => [expandBack(g, shape, axes, keepdim)]);
 }
 
-/** Mean over `dim` (all dims when omitted); float32 only, as PyTorch. */
+/** Mean over `dim` (all dims when omitted); floating tensors only, as PyTorch. */
 export function mean(x: Tensor, dim?: number | number[], keepdim = false): Tensor {
-  if (x.dtype !== 'float32') throw new Error(`mean: expected a float32 tensor, got ${x.dtype}; cast with t.float() first`);
+  if (!isFloating(x.dtype)) throw new Error(`mean: expected a floating tensor, got ${x.dtype}; cast with t.float() first`);
   const axes = reductionAxes('mean', x.rank, dim);
   const count = axes.reduce((n, a) => n * x.shape[a], 1);
   const total = sum(x, axes, keepdim);
@@ -81,7 +82,7 @@ export function prod(x: Tensor, dim?: number | number[], keepdim = false): Tenso
     const nonZero = k(sx.where(k(isZero.logicalNot()), 1));
     const prodNonZero = k(prod(nonZero, axes, true));
     const zeros = k(sum(isZero, axes, true));
-    const oneZero = k(k(zeros.eq(1)).cast('float32'));
+    const oneZero = k(k(zeros.eq(1)).cast(x.dtype));
     const atZero = k(k(prodNonZero.mul(oneZero)).expand(shape));
     const outKept = k(keepdim ? so.internalAlias(false) : so.reshape(reducedShape(shape, axes, true)));
     const elsewhere = k(outKept.div(sx));
@@ -111,7 +112,7 @@ function extremum(op: 'max' | 'min') {
     return recordOp(op, [x], out, [x, out], (g, [sx, so]) => {
       const winners = noGrad(() => {
         const outB = expandBack(so, shape, axes, keepdim);
-        const hit = sx.eq(outB).cast('float32');
+        const hit = sx.eq(outB).cast(sx.dtype);
         const count = sum(hit, axes, true);
         const share = hit.div(count);
         [outB, hit, count].forEach((v) => v.dispose());

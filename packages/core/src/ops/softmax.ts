@@ -5,9 +5,10 @@ import { normalizeDim } from '../shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { logsumexp } from './reduce.js';
 import { empty } from './util.js';
+import { isFloating } from '../dtype.js';
 
 function checkFloat(op: string, x: Tensor): void {
-  if (x.dtype !== 'float32') throw new Error(`${op}: expected a float32 tensor, got ${x.dtype}; cast with t.float() first`);
+  if (!isFloating(x.dtype)) throw new Error(`${op}: expected a floating tensor, got ${x.dtype}; cast with t.float() first`);
 }
 
 /**
@@ -24,7 +25,7 @@ export function softmax(x: Tensor, dim: number): Tensor {
   const backend = x.backend;
   const out = noGrad(() => {
     if (backend.softmax && x.rank > 0) {
-      const y = empty(backend, x.shape, 'float32');
+      const y = empty(backend, x.shape, x.dtype);
       backend.softmax(x.kernelView, axis, y.kernelView);
       return y;
     }
@@ -60,7 +61,7 @@ export function logSoftmax(x: Tensor, dim: number): Tensor {
   const backend = x.backend;
   const out = noGrad(() => {
     if (backend.logSoftmax && x.rank > 0) {
-      const y = empty(backend, x.shape, 'float32');
+      const y = empty(backend, x.shape, x.dtype);
       backend.logSoftmax(x.kernelView, axis, y.kernelView);
       return y;
     }

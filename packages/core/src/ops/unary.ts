@@ -6,6 +6,7 @@ import { noGrad } from '../autograd/grad-mode.js';
 import { maximum, minimum } from './binary.js';
 import { zerosLike } from './creation.js';
 import { empty } from './util.js';
+import { isFloating } from '../dtype.js';
 
 /** Run a unary kernel (no recording). */
 export function unaryKernel(op: UnaryOp, x: Tensor): Tensor {
@@ -67,7 +68,7 @@ function unary(op: Exclude<UnaryOp, 'logicalNot'>) {
     if (x.dtype === 'bool' && op !== 'abs' && op !== 'sign') {
       if (!rule.floatOnly) throw new Error(`${op}: not supported for bool tensors; cast with t.cast('int32') or t.float() first`);
     }
-    const input = rule.floatOnly && x.dtype !== 'float32' ? x.cast('float32') : x;
+    const input = rule.floatOnly && !isFloating(x.dtype) ? x.cast('float32') : x;
     const out = unaryKernel(op, input);
     const save = rule.saves === 'x' ? [input] : rule.saves === 'y' ? [out] : [];
     recordOp(op, [input], out, save, (g, saved) => {

@@ -1,6 +1,6 @@
 /** Helpers every op uses: output allocation, operand checks, scalars and broadcasting. */
 import type { Backend, TensorView } from '../backend/contract.js';
-import { promoteTypes, type DType } from '../dtype.js';
+import { isFloating, promoteTypes, type DType } from '../dtype.js';
 import { broadcastShapes, formatShape, sizeOf, type Shape } from '../shape.js';
 import { Storage } from '../tensor/storage.js';
 import { Tensor, type TensorLike } from '../tensor/tensor.js';
@@ -35,7 +35,7 @@ export function isTensor(x: unknown): x is Tensor {
 /** The dtype a plain number takes next to a tensor of `dtype` (PyTorch's scalar rules). */
 export function scalarDType(value: number | boolean, dtype: DType): DType {
   if (typeof value === 'boolean') return dtype;
-  if (!Number.isInteger(value)) return 'float32';
+  if (!Number.isInteger(value)) return isFloating(dtype) ? dtype : 'float32';
   return dtype === 'bool' ? 'int32' : dtype;
 }
 
@@ -56,7 +56,8 @@ export function binaryOperands(op: string, a: TensorLike, b: TensorLike, minimum
   const backend = anchor.backend;
   const dtypeOf = (x: TensorLike): DType => (isTensor(x) ? x.dtype : scalarDType(x, anchor.dtype));
   let dtype = promoteTypes(dtypeOf(a), dtypeOf(b));
-  if (minimum) dtype = promoteTypes(dtype, minimum);
+  // `minimum` lifts integer results (int / int is float32); float16 stays float16.
+  if (minimum && !isFloating(dtype)) dtype = promoteTypes(dtype, minimum);
   const temps: Tensor[] = [];
   const convert = (x: TensorLike): Tensor => {
     if (!isTensor(x)) {

@@ -24,6 +24,11 @@ export function countsFor(device: string): DeviceCounts {
   return counts;
 }
 
+/** Whether `backend` holds tensors of `dtype` (float32, int32 and bool everywhere). */
+export function supportsDType(backend: Backend, dtype: DType): boolean {
+  return dtype !== 'float16' || (backend.supportsDType?.(dtype) ?? false);
+}
+
 export class Storage {
   private refs = 1;
   readonly bytes: number;
@@ -40,8 +45,14 @@ export class Storage {
     counts.bytes += this.bytes;
   }
 
-  /** Allocate `size` elements on `backend`. */
+  /** Allocate `size` elements on `backend`; a dtype the backend lacks is a clear error. */
   static allocate(backend: Backend, size: number, dtype: DType): Storage {
+    if (!supportsDType(backend, dtype)) {
+      throw new TypeError(
+        `${dtype} tensors are not supported on the '${backend.name}' backend. ${dtype} needs a backend that ` +
+          `supports it (webgpu on an adapter with the 'shader-f16' feature); use float32 on '${backend.name}'.`,
+      );
+    }
     return new Storage(backend, backend.alloc(size, dtype), size, dtype);
   }
 

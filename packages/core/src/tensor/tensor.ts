@@ -4,7 +4,7 @@
  * `ops/`; the methods only forward.
  */
 import type { Backend, TensorView } from '../backend/contract.js';
-import type { AnyTypedArray, DType } from '../dtype.js';
+import { isFloating, type AnyTypedArray, type DType } from '../dtype.js';
 import { keep, trackInScope } from '../memory.js';
 import { contiguousStrides, formatShape, isContiguous, sizeOf, type Shape } from '../shape.js';
 import { AccumulateGrad, type Node } from '../autograd/node.js';
@@ -121,8 +121,8 @@ export class Tensor {
   }
   /** Mark a leaf as requiring grad (floating point only). */
   set requiresGrad(value: boolean) {
-    if (value && this.dtype !== 'float32') {
-      throw new Error(`requiresGrad: only float32 tensors can require gradients, got ${this.dtype}`);
+    if (value && !isFloating(this.dtype)) {
+      throw new Error(`requiresGrad: only floating tensors (float32, float16) can require gradients, got ${this.dtype}`);
     }
     if (!value && this._gradFn) {
       throw new Error('requiresGrad: cannot turn off requiresGrad on a non-leaf tensor; use detach()');
@@ -320,6 +320,10 @@ export class Tensor {
   }
   float(): Tensor {
     return ops.cast(this, 'float32');
+  }
+  /** Cast to float16 (on backends that support it, see `tl.isDTypeSupported`). */
+  half(): Tensor {
+    return ops.cast(this, 'float16');
   }
   int(): Tensor {
     return ops.cast(this, 'int32');

@@ -11,7 +11,7 @@
  * header padded with spaces to a multiple of 8 bytes, tensors packed back to back. The
  * reader applies the same checks as Hugging Face's `validate`.
  */
-import { tensor, type Tensor, type DType } from '@tensile/core';
+import { float16Bits, float16FromBits, isDTypeSupported, tensor, type Tensor, type DType } from '@tensile/core';
 
 /** Dtype names the format uses. Tensile writes F32, I32 and BOOL. */
 export type SafetensorsDType =
@@ -27,7 +27,7 @@ const DTYPE_RANK: Record<string, number> = {
   BOOL: 0, U8: 4, I8: 5, I16: 9, U16: 10, F16: 11, BF16: 12, I32: 13, U32: 14, F32: 15, F64: 17, I64: 18, U64: 19,
 };
 
-const TO_SAFETENSORS: Record<DType, SafetensorsDType> = { float32: 'F32', int32: 'I32', bool: 'BOOL' };
+const TO_SAFETENSORS: Record<DType, SafetensorsDType> = { float32: 'F32', float16: 'F16', int32: 'I32', bool: 'BOOL' };
 
 /** The largest header Hugging Face accepts (100 MB). */
 const MAX_HEADER_SIZE = 100_000_000;
@@ -92,7 +92,7 @@ interface Entry {
   bytes: Uint8Array;
 }
 
-function bytesOf(values: Float32Array | Int32Array | Uint8Array): Uint8Array {
+function bytesOf(values: Float32Array | Int32Array | Uint16Array | Uint8Array): Uint8Array {
   const out = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
   if (LITTLE_ENDIAN || values.BYTES_PER_ELEMENT === 1) return out;
   const copy = new Uint8Array(out); // big-endian host: swap each element
@@ -136,7 +136,9 @@ function assemble(entries: Entry[], metadata: Record<string, string> | undefined
 }
 
 function entryFor(name: string, t: Tensor, data: Float32Array | Int32Array | Uint8Array): Entry {
-  return { name, dtype: TO_SAFETENSORS[t.dtype], shape: [...t.shape], bytes: bytesOf(data) };
+  // float16 values arrive as float32 numbers (each exactly a half); the file holds their bits.
+  const stored = t.dtype === 'float16' ? Uint16Array.from(data, float16Bits) : data;
+  return { name, dtype: TO_SAFETENSORS[t.dtype], shape: [...t.shape], bytes: bytesOf(stored) };
 }
 
 function checkDict(op: string, stateDict: Record<string, Tensor>, metadata?: Record<string, string>): [string, Tensor][] {
@@ -308,7 +310,7 @@ function decode(info: SafetensorsTensorInfo, raw: Uint8Array, name: string): Flo
     case 'F64':
       return Float32Array.from({ length: count }, (_, i) => dv.getFloat64(i * 8, true));
     case 'F16':
-      return Float32Array.from({ length: count }, (_, i) => halfToFloat(dv.getUint16(i * 2, true)));
+      return Float32Array.from({ length: count }, (_, i) => float16FromBits(dv.getUint16(i * 2, true)));
     case 'BF16': {
       const out = new Float32Array(count);
       const bits = new Uint32Array(out.buffer);
@@ -316,15 +318,6 @@ function decode(info: SafetensorsTensorInfo, raw: Uint8Array, name: string): Flo
       return out;
     }
   }
-}
-
-function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 0x1f) return frac ? NaN : sign * Infinity;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
 }
 
 const TARGET: Record<SafetensorsDType, DType> = {
@@ -337,8 +330,9 @@ const TARGET: Record<SafetensorsDType, DType> = {
  * length within the file, well-formed JSON, known dtypes, offsets that tile the data
  * exactly, sizes matching shapes).
  *
- * F32, I32 and BOOL load as float32, int32 and bool. Tensile has no other dtypes, so
- * F16, BF16 and F64 are converted to float32 (F64 loses precision), and U8, I8, I16, U16,
+ * F32, I32 and BOOL load as float32, int32 and bool; F16 as float16 where the device
+ * supports it (`tl.isDTypeSupported`), else as float32. Tensile has no other dtypes, so
+ * BF16 and F64 are converted to float32 (F64 loses precision), and U8, I8, I16, U16,
  * U32, I64, U64 to int32 (a value outside int32's range is an error). `dtypes` records
  * what the file held.
  *
@@ -357,7 +351,8 @@ export function parseSafetensors(bytes: Uint8Array, options: ParseSafetensorsOpt
     for (const [name, info] of Object.entries(header)) {
       const [begin, end] = info.data_offsets;
       const values = decode(info, bytes.subarray(dataStart + begin, dataStart + end), name);
-      const flat = tensor(values, { dtype: TARGET[info.dtype], device: options.device });
+      const half = info.dtype === 'F16' && isDTypeSupported('float16', options.device);
+      const flat = tensor(values, { dtype: half ? 'float16' : TARGET[info.dtype], device: options.device });
       made.push(flat);
       const shaped = info.shape.length === 1 ? flat : flat.reshape(info.shape);
       if (shaped !== flat) {
