@@ -14,6 +14,21 @@ export function memoryTests(suite: Suite): void {
     tl.tidy(() => tl.tensor(values, { device }).reshape(shape));
 
   describe('memory', () => {
+    test('tl.emptyCache releases what the backend keeps for reuse, and nothing alive', async () => {
+      const kept = tl.ones([64, 64], { device });
+      tl.ones([32, 32], { device }).dispose();
+      await tl.getBackend(device).sync?.();
+      const cached = tl.memory().backends[device].cachedBytes;
+      expect(cached).toBeGreaterThanOrEqual(0);
+      const live = tl.memory().backends[device].bytes;
+      tl.emptyCache(device);
+      const after = tl.memory().backends[device];
+      expect(after.cachedBytes).toBe(0);
+      expect(after.bytes).toBe(live);
+      expect(Array.from(await kept.data()).every((v) => v === 1)).toBe(true);
+      kept.dispose();
+    });
+
     test('a 2000-step MLP training loop keeps numTensors and numBytes flat', async () => {
       const x = t(randoms(16 * 4, 1), [16, 4]);
       const y = tl.tensor(Int32Array.from({ length: 16 }, (_, i) => (i * 5) % 3), { device });

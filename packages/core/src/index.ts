@@ -18,7 +18,7 @@ export { noGrad, enableGrad, isGradEnabled } from './autograd/grad-mode.js';
 export { grad, type BackwardOptions, type GradOptions } from './autograd/engine.js';
 export { customOp, type CustomOpDefinition } from './autograd/custom-op.js';
 export type { Node as GradFn } from './autograd/node.js';
-export { tidy, keep, memory, type MemoryInfo } from './memory.js';
+export { tidy, keep, memory, emptyCache, type MemoryInfo } from './memory.js';
 export * from './backend/contract.js';
 export * from './backend/registry.js';
 export * from './dtype.js';

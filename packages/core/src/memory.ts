@@ -7,6 +7,7 @@
  * reference to shared storage, and a recorded graph holds references to the tensors its
  * backward pass needs, so disposing a handle never breaks a pending `backward()`.
  */
+import { getBackend } from './backend/registry.js';
 import { deviceCounts } from './tensor/storage.js';
 
 /** Anything with a `dispose()` that a scope can track. */
@@ -111,7 +112,11 @@ export interface MemoryInfo {
   numTensors: number;
   numBuffers: number;
   numBytes: number;
-  backends: Record<string, { tensors: number; buffers: number; bytes: number }>;
+  /**
+   * Per backend; `cachedBytes` is memory a backend keeps from freed buffers for reuse (not
+   * counted in `bytes`), which `tl.emptyCache()` releases.
+   */
+  backends: Record<string, { tensors: number; buffers: number; bytes: number; cachedBytes: number }>;
 }
 
 /**
@@ -128,10 +133,24 @@ export interface MemoryInfo {
 export function memory(): MemoryInfo {
   const info: MemoryInfo = { numTensors: 0, numBuffers: 0, numBytes: 0, backends: {} };
   for (const [name, counts] of deviceCounts) {
-    info.backends[name] = { ...counts };
+    const cachedBytes = getBackend(name).memoryInfo().cachedBytes ?? 0;
+    info.backends[name] = { ...counts, cachedBytes };
     info.numTensors += counts.tensors;
     info.numBuffers += counts.buffers;
     info.numBytes += counts.bytes;
   }
   return info;
+}
+
+/**
+ * Release the memory a backend keeps from freed buffers for reuse (the current backend, or
+ * `device`); live tensors are untouched. Like `torch.cuda.empty_cache()`.
+ *
+ * @example
+ * ```ts
+ * tl.emptyCache('webgpu');
+ * ```
+ */
+export function emptyCache(device?: string): void {
+  getBackend(device).emptyCache?.();
 }
