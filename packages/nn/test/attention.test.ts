@@ -1,15 +1,17 @@
 import * as tl from '@tensile/core';
 import '@tensile/backend-cpu';
 import { describe, expect, it } from 'vitest';
-import { MultiheadAttention } from '../src/layers/attention.js';
-import { casesOf, checkCase } from './fixtures/sequence-cases.js';
+import { MultiheadAttention, generateSquareSubsequentMask } from '../src/layers/attention.js';
+import { casesOf, checkCase, type SequenceCase } from './fixtures/sequence-cases.js';
+
+const build = (c: SequenceCase) => new MultiheadAttention(c.args[0], c.args[1], c.options);
 
 describe('MultiheadAttention matches PyTorch (outputs, weights, input and parameter gradients)', () => {
   for (const name of casesOf('MultiheadAttention')) {
     it(name, () => {
       checkCase(
         name,
-        (c) => new MultiheadAttention(c.args[0], c.args[1], c.options),
+        build,
         (m, x, c) =>
           (m as MultiheadAttention).forward(x.query, x.key, x.value, {
             attnMask: x.attnMask,
@@ -21,6 +23,27 @@ describe('MultiheadAttention matches PyTorch (outputs, weights, input and parame
   }
 });
 
+describe("the causal mask matches PyTorch's generate_square_subsequent_mask", () => {
+  it('generateSquareSubsequentMask(5) as attnMask', () => {
+    checkCase('mha_causal_bf', build, (m, x) => (m as MultiheadAttention).forward(x.query, x.key, x.value, { attnMask: generateSquareSubsequentMask(5) }));
+  });
+
+  it('isCausal: true', () => {
+    checkCase('mha_causal_bf', build, (m, x) => (m as MultiheadAttention).forward(x.query, x.key, x.value, { isCausal: true }));
+  });
+
+  it('has -inf above the diagonal and 0 elsewhere', () => {
+    expect(generateSquareSubsequentMask(3).arraySync()).toEqual([
+      [0, -Infinity, -Infinity],
+      [0, 0, -Infinity],
+      [0, 0, 0],
+    ]);
+    expect(generateSquareSubsequentMask(3).dtype).toBe('float32');
+    expect(generateSquareSubsequentMask(0).shape).toEqual([0, 0]);
+    expect(() => generateSquareSubsequentMask(-1)).toThrow(/sz must be a non-negative integer, got -1/);
+  });
+});
+
 describe('MultiheadAttention: names, shapes, masks, errors', () => {
   it("uses PyTorch's state-dict names", () => {
     expect(Object.keys(new MultiheadAttention(8, 2).stateDict())).toEqual([
@@ -28,9 +51,45 @@ describe('MultiheadAttention: names, shapes, masks, errors', () => {
     ]);
     expect(Object.keys(new MultiheadAttention(8, 2, { bias: false }).stateDict())).toEqual(['in_proj_weight', 'out_proj.weight']);
     const m = new MultiheadAttention(8, 2);
-    expect(m.inProjWeight.shape).toEqual([24, 8]);
+    expect(m.inProjWeight!.shape).toEqual([24, 8]);
     expect(Array.from(m.inProjBias!.dataSync()).every((v) => v === 0)).toBe(true);
     expect(Array.from(m.outProj.bias!.dataSync()).every((v) => v === 0)).toBe(true);
+  });
+
+  it('uses separate q/k/v projection weights when kdim or vdim differs from embedDim, as PyTorch', () => {
+    const m = new MultiheadAttention(8, 2, { kdim: 6, vdim: 4 });
+    expect(Object.keys(m.stateDict())).toEqual([
+      'q_proj_weight', 'k_proj_weight', 'v_proj_weight', 'in_proj_bias', 'out_proj.weight', 'out_proj.bias',
+    ]);
+    expect([m.qProjWeight!.shape, m.kProjWeight!.shape, m.vProjWeight!.shape]).toEqual([[8, 8], [8, 6], [8, 4]]);
+    expect(m.inProjWeight).toBeNull();
+    // Only one of them differing is enough.
+    expect(Object.keys(new MultiheadAttention(8, 2, { vdim: 3, bias: false }).stateDict())).toEqual([
+      'q_proj_weight', 'k_proj_weight', 'v_proj_weight', 'out_proj.weight',
+    ]);
+    // Equal to embedDim: still packed.
+    expect(Object.keys(new MultiheadAttention(8, 2, { kdim: 8, vdim: 8 }).stateDict())[0]).toBe('in_proj_weight');
+    expect(String(m)).toContain('kdim=6, vdim=4');
+  });
+
+  it('adds bias_k/bias_v and a zero key as extra, never masked, columns', () => {
+    const m = new MultiheadAttention(8, 2, { addBiasKv: true, addZeroAttn: true });
+    expect(Object.keys(m.stateDict())).toEqual(['in_proj_weight', 'in_proj_bias', 'bias_k', 'bias_v', 'out_proj.weight', 'out_proj.bias']);
+    expect(m.biasK!.shape).toEqual([1, 1, 8]);
+    expect(Array.from(m.biasK!.dataSync()).some((v) => v !== 0)).toBe(true); // Xavier-normal, as PyTorch
+    const q = tl.randn([3, 2, 8]);
+    const kv = tl.randn([4, 2, 8]);
+    const everyKey = tl.ones([2, 4], { dtype: 'bool' });
+    const [y, w] = m.forward(q, kv, kv, { keyPaddingMask: everyKey, averageAttnWeights: false });
+    expect(y.shape).toEqual([3, 2, 8]);
+    expect(w!.shape).toEqual([2, 2, 3, 6]);
+    // With every real key padded, the weight falls on bias_k and the zero key only.
+    const rows = w!.arraySync() as number[][][][];
+    for (const row of rows.flat(2)) {
+      expect(row.slice(0, 4)).toEqual([0, 0, 0, 0]);
+      expect(row[4] + row[5]).toBeCloseTo(1, 5);
+    }
+    expect(String(m)).toContain('add_bias_kv=True, add_zero_attn=True');
   });
 
   it('returns weights that sum to one and respect a causal mask', () => {
@@ -69,5 +128,20 @@ describe('MultiheadAttention: names, shapes, masks, errors', () => {
     expect(() => m.forward(x, x, x, { attnMask: tl.zeros([3, 4]) })).toThrow(/shape of the 2D attnMask is \[3,\s?4\], but should be \[4,\s?4\]/);
     expect(() => m.forward(x, x, x, { keyPaddingMask: tl.zeros([2, 3]) })).toThrow(/expected keyPaddingMask of shape \[2,\s?4\]/);
     expect(() => m.forward(x, x, x, { attnMask: tl.zeros([4, 4], { dtype: 'int32' }) })).toThrow(/only bool and float32 attnMask/);
+    expect(() => m.forward(x, x, x, { attnMask: tl.zeros([3, 4, 4]) })).toThrow(/shape of the 3D attnMask is \[3,\s?4,\s?4\], but should be \[4,\s?4,\s?4\]/);
+    expect(() => m.forward(x, x, x, { isCausal: true, attnMask: generateSquareSubsequentMask(4) })).toThrow(/pass isCausal or attnMask, not both/);
+    expect(() => m.forward(tl.randn([4, 2, 6]), x, x)).toThrow(/query \[4,\s?2,\s?6\] must end in embedDim=8/);
+    expect(() => m.forward(x, tl.randn([5, 2, 8]), x)).toThrow(/key shape \[5,\s?2,\s?8\] does not match value shape \[4,\s?2,\s?8\]/);
+  });
+
+  it('names the problem with kdim and vdim', () => {
+    expect(() => new MultiheadAttention(8, 2, { kdim: 0 })).toThrow(/kdim must be a positive integer, got 0/);
+    expect(() => new MultiheadAttention(8, 2, { vdim: 2.5 })).toThrow(/vdim must be a positive integer, got 2.5/);
+    const m = new MultiheadAttention(8, 2, { kdim: 6, vdim: 4 });
+    const q = tl.randn([3, 2, 8]);
+    expect(() => m.forward(q, tl.randn([5, 2, 8]), tl.randn([5, 2, 4]))).toThrow(/key \[5,\s?2,\s?8\] must end in kdim=6/);
+    expect(() => m.forward(q, tl.randn([5, 2, 6]), tl.randn([5, 2, 6]))).toThrow(/value \[5,\s?2,\s?6\] must end in vdim=4/);
+    expect(() => m.forward(q, tl.randn([5, 2, 6]), tl.randn([4, 2, 4]))).toThrow(/key shape \[5,\s?2,\s?6\] does not match value shape \[4,\s?2,\s?4\] in sequence and batch/);
+    expect(() => m.forward(q, tl.randn([5, 3, 6]), tl.randn([5, 3, 4]))).toThrow(/query batch 2 does not match key batch 3/);
   });
 });

@@ -10,8 +10,9 @@ One safetensors file holds every case. For case `c`:
   c.r.<i>         fixed random weights: loss = sum_i sum(out_i * r_i)
   c.grad.<name>   d loss / d input, for each float input
   c.pgrad.<key>   d loss / d parameter
-The metadata entry `cases` is JSON: {case: {kind, args, options, inputs, call}} where
-`options` uses Tensile's camelCase names.
+The metadata entry `cases` is JSON: {case: {kind, args, options, inputs, call, outputs,
+stateKeys}} where `options` uses Tensile's camelCase names and `stateKeys` is the module's
+state-dict key order.
 """
 import json
 import os
@@ -66,7 +67,7 @@ def record(name, kind, args, options, module, inputs, call=None, float_inputs=No
     for k, p in module.named_parameters():
         tensors[f'{name}.pgrad.{k}'] = p.grad.detach().clone()
     cases[name] = {'kind': kind, 'args': args, 'options': options, 'inputs': list(k for k in inputs if inputs[k] is not None),
-                   'call': call, 'outputs': len(outputs)}
+                   'call': call, 'outputs': len(outputs), 'stateKeys': list(module.state_dict().keys())}
 
 
 def call_kwargs(call, leaves):
@@ -161,14 +162,38 @@ class EncWrap(MHAWrap):
         return self.m(named['src'], src_mask=named.get('srcMask'), src_key_padding_mask=named.get('srcKeyPaddingMask'))
 
 
+class DecWrap(MHAWrap):
+    def forward(self, *args, **kw):
+        named = dict(zip(self.names, args))
+        return self.m(named['tgt'], named['memory'], tgt_mask=named.get('tgtMask'), memory_mask=named.get('memoryMask'),
+                      tgt_key_padding_mask=named.get('tgtKeyPaddingMask'),
+                      memory_key_padding_mask=named.get('memoryKeyPaddingMask'))
+
+
+class TransformerWrap(MHAWrap):
+    def forward(self, *args, **kw):
+        named = dict(zip(self.names, args))
+        return self.m(named['src'], named['tgt'], src_mask=named.get('srcMask'), tgt_mask=named.get('tgtMask'),
+                      memory_mask=named.get('memoryMask'), src_key_padding_mask=named.get('srcKeyPaddingMask'),
+                      tgt_key_padding_mask=named.get('tgtKeyPaddingMask'),
+                      memory_key_padding_mask=named.get('memoryKeyPaddingMask'))
+
+
+WRAPPERS = {
+    'MultiheadAttention': MHAWrap,
+    'TransformerEncoderLayer': EncWrap,
+    'TransformerEncoder': EncWrap,
+    'TransformerDecoderLayer': DecWrap,
+    'TransformerDecoder': DecWrap,
+    'Transformer': TransformerWrap,
+}
+
 _record = record
 
 
 def record(name, kind, args, options, module, inputs, call=None, float_inputs=None):  # noqa: F811
-    if kind == 'MultiheadAttention':
-        module = MHAWrap(module, list(inputs))
-    elif kind in ('TransformerEncoderLayer', 'TransformerEncoder'):
-        module = EncWrap(module, list(inputs))
+    if kind in WRAPPERS:
+        module = WRAPPERS[kind](module, list(inputs))
     _record(name, kind, args, options, module, inputs, call, float_inputs)
 
 
@@ -192,10 +217,95 @@ def transformer_cases():
            enc, {'src': torch.randn(5, 2, 8), 'srcMask': causal(5), 'srcKeyPaddingMask': kpm})
 
 
+def square_subsequent(n):
+    return torch.nn.Transformer.generate_square_subsequent_mask(n)
+
+
+def mha_extra_cases():
+    """kdim/vdim (separate q/k/v projection weights), add_bias_kv, add_zero_attn, the causal mask."""
+    kpm = torch.tensor([[False, True, False, False, False], [False, False, False, True, True]])
+    record('mha_kdim_vdim', 'MultiheadAttention', [8, 2], {'kdim': 6, 'vdim': 4},
+           torch.nn.MultiheadAttention(8, 2, kdim=6, vdim=4),
+           {'query': torch.randn(3, 2, 8), 'key': torch.randn(5, 2, 6), 'value': torch.randn(5, 2, 4), 'keyPaddingMask': kpm})
+    record('mha_kdim_bf_nobias', 'MultiheadAttention', [8, 4], {'kdim': 5, 'bias': False, 'batchFirst': True},
+           torch.nn.MultiheadAttention(8, 4, kdim=5, bias=False, batch_first=True),
+           {'query': torch.randn(2, 3, 8), 'key': torch.randn(2, 4, 5), 'value': torch.randn(2, 4, 8),
+            'attnMask': torch.randn(3, 4)})
+    x = torch.randn(4, 2, 8)
+    kpm = torch.tensor([[False, False, True, False], [False, False, False, True]])
+    record('mha_bias_kv', 'MultiheadAttention', [8, 2], {'addBiasKv': True}, torch.nn.MultiheadAttention(8, 2, add_bias_kv=True),
+           {'query': x, 'key': x, 'value': x, 'keyPaddingMask': kpm, 'attnMask': causal(4)}, call={'averageAttnWeights': False})
+    record('mha_zero_attn_3d_mask', 'MultiheadAttention', [8, 2], {'addZeroAttn': True},
+           torch.nn.MultiheadAttention(8, 2, add_zero_attn=True),
+           {'query': torch.randn(3, 2, 8), 'key': torch.randn(4, 2, 8), 'value': torch.randn(4, 2, 8),
+            'keyPaddingMask': kpm, 'attnMask': torch.randn(4, 3, 4)})
+    record('mha_bias_kv_zero_attn_kdim_unbatched', 'MultiheadAttention', [8, 2],
+           {'addBiasKv': True, 'addZeroAttn': True, 'kdim': 6, 'vdim': 6},
+           torch.nn.MultiheadAttention(8, 2, add_bias_kv=True, add_zero_attn=True, kdim=6, vdim=6),
+           {'query': torch.randn(3, 8), 'key': torch.randn(4, 6), 'value': torch.randn(4, 6),
+            'keyPaddingMask': torch.tensor([False, False, True, False])})
+    x = torch.randn(2, 5, 8)
+    record('mha_causal_bf', 'MultiheadAttention', [8, 2], {'batchFirst': True}, torch.nn.MultiheadAttention(8, 2, batch_first=True),
+           {'query': x, 'key': x, 'value': x, 'attnMask': square_subsequent(5)}, float_inputs=['query', 'key', 'value'])
+
+
+def perturbed(stack):
+    """Make a stack's layer copies differ, as training would."""
+    with torch.no_grad():
+        for layer in stack.layers[1:]:
+            for p in layer.parameters():
+                p.add_(0.1 * torch.randn_like(p))
+    return stack
+
+
+def decoder_cases():
+    tkpm = torch.tensor([[False, False, True, False], [False, False, False, True]])
+    mkpm = torch.tensor([[False, False, False, True, True], [False, True, False, False, False]])
+    record('dec_post_relu_causal_kpm', 'TransformerDecoderLayer', [8, 2], {'dimFeedforward': 16, 'dropout': 0},
+           torch.nn.TransformerDecoderLayer(8, 2, dim_feedforward=16, dropout=0.0),
+           {'tgt': torch.randn(4, 2, 8), 'memory': torch.randn(5, 2, 8), 'tgtMask': causal(4),
+            'tgtKeyPaddingMask': tkpm, 'memoryKeyPaddingMask': mkpm})
+    record('dec_pre_gelu_bf_float_masks', 'TransformerDecoderLayer', [8, 4],
+           {'dimFeedforward': 12, 'dropout': 0, 'activation': 'gelu', 'normFirst': True, 'batchFirst': True, 'layerNormEps': 1e-6},
+           torch.nn.TransformerDecoderLayer(8, 4, dim_feedforward=12, dropout=0.0, activation='gelu', norm_first=True,
+                                            batch_first=True, layer_norm_eps=1e-6),
+           {'tgt': torch.randn(2, 3, 8), 'memory': torch.randn(2, 5, 8), 'tgtMask': square_subsequent(3),
+            'memoryMask': torch.randn(3, 5), 'memoryKeyPaddingMask': mkpm})
+    record('dec_post_unbatched', 'TransformerDecoderLayer', [8, 2], {'dimFeedforward': 16, 'dropout': 0},
+           torch.nn.TransformerDecoderLayer(8, 2, dim_feedforward=16, dropout=0.0),
+           {'tgt': torch.randn(3, 8), 'memory': torch.randn(4, 8), 'tgtMask': causal(3),
+            'memoryKeyPaddingMask': torch.tensor([False, True, False, False])})
+    dec = perturbed(torch.nn.TransformerDecoder(torch.nn.TransformerDecoderLayer(8, 2, dim_feedforward=16, dropout=0.0), 2,
+                                                norm=torch.nn.LayerNorm(8)))
+    record('decoder_stack_norm', 'TransformerDecoder', [8, 2], {'layer': {'dimFeedforward': 16, 'dropout': 0}, 'numLayers': 2, 'norm': True},
+           dec, {'tgt': torch.randn(4, 2, 8), 'memory': torch.randn(5, 2, 8), 'tgtMask': causal(4),
+                 'tgtKeyPaddingMask': tkpm, 'memoryKeyPaddingMask': mkpm})
+
+
+def full_transformer_cases():
+    skpm = torch.tensor([[False, False, False, True, True], [False, False, False, False, False]])
+    record('transformer_post', 'Transformer', [],
+           {'dModel': 8, 'nhead': 2, 'numEncoderLayers': 2, 'numDecoderLayers': 1, 'dimFeedforward': 16, 'dropout': 0},
+           torch.nn.Transformer(d_model=8, nhead=2, num_encoder_layers=2, num_decoder_layers=1, dim_feedforward=16, dropout=0.0),
+           {'src': torch.randn(5, 2, 8), 'tgt': torch.randn(4, 2, 8), 'tgtMask': square_subsequent(4),
+            'srcKeyPaddingMask': skpm, 'memoryKeyPaddingMask': skpm})
+    record('transformer_pre_gelu_bf', 'Transformer', [],
+           {'dModel': 8, 'nhead': 2, 'numEncoderLayers': 1, 'numDecoderLayers': 2, 'dimFeedforward': 12, 'dropout': 0,
+            'activation': 'gelu', 'batchFirst': True, 'normFirst': True},
+           torch.nn.Transformer(d_model=8, nhead=2, num_encoder_layers=1, num_decoder_layers=2, dim_feedforward=12, dropout=0.0,
+                                activation='gelu', batch_first=True, norm_first=True),
+           {'src': torch.randn(2, 5, 8), 'tgt': torch.randn(2, 3, 8), 'srcMask': causal(5), 'tgtMask': causal(3),
+            'memoryMask': torch.randn(3, 5), 'tgtKeyPaddingMask': torch.tensor([[False, False, True], [False, False, False]])})
+
+
 if __name__ == '__main__':
     rnn_cases()
     mha_cases()
     transformer_cases()
+    # Appended after the original cases so their random draws stay the same.
+    mha_extra_cases()
+    decoder_cases()
+    full_transformer_cases()
     os.makedirs(FIXTURES, exist_ok=True)
     path = os.path.join(FIXTURES, 'sequence-fixtures.safetensors')
     save(tensors, path, {'generator': 'tools/sequence_fixtures.py', 'torch': torch.__version__, 'cases': json.dumps(cases, sort_keys=True)})

@@ -1,12 +1,15 @@
 /**
- * `TransformerEncoderLayer` and `TransformerEncoder`, PyTorch's modules with their
- * submodule names (`self_attn`, `linear1`, `dropout`, `linear2`, `norm1`, `norm2`,
- * `dropout1`, `dropout2`; `layers.0...`, `norm`), so state dicts move between the two.
+ * `TransformerEncoderLayer`, `TransformerEncoder`, `TransformerDecoderLayer`,
+ * `TransformerDecoder` and `Transformer`, PyTorch's modules with their submodule names
+ * (`self_attn`, `multihead_attn`, `linear1`, `dropout`, `linear2`, `norm1`..`norm3`,
+ * `dropout1`..`dropout3`; `layers.0...`, `norm`; `encoder`, `decoder`), so state dicts move
+ * between the two.
  */
 import type { Tensor } from '@tensile/core';
 import * as F from '../functional.js';
+import * as init from '../init.js';
 import { Module, ModuleList } from '../module.js';
-import { MultiheadAttention } from './attention.js';
+import { MultiheadAttention, generateSquareSubsequentMask } from './attention.js';
 import { Dropout } from './dropout.js';
 import { LayerNorm } from './layer-norm.js';
 import { Linear } from './linear.js';
@@ -33,6 +36,9 @@ export interface TransformerEncoderLayerOptions {
   bias?: boolean;
 }
 
+/** Options of `TransformerDecoderLayer`: the same keyword arguments as the encoder layer's. */
+export type TransformerDecoderLayerOptions = TransformerEncoderLayerOptions;
+
 /** Per-call options of the encoder layers. */
 export interface TransformerEncoderForwardOptions {
   /** `[S, S]` or `[batch*nhead, S, S]` attention mask (bool: `true` is forbidden; float: added). */
@@ -41,7 +47,33 @@ export interface TransformerEncoderForwardOptions {
   srcKeyPaddingMask?: Tensor | null;
 }
 
-const STATE_NAMES: Record<string, string> = { selfAttn: 'self_attn' };
+/** Per-call options of the decoder layers (`T`: target length, `S`: memory length). */
+export interface TransformerDecoderForwardOptions {
+  /** `[T, T]` or `[batch*nhead, T, T]` self-attention mask, usually `generateSquareSubsequentMask(T)`. */
+  tgtMask?: Tensor | null;
+  /** `[T, S]` or `[batch*nhead, T, S]` mask of the attention over `memory`. */
+  memoryMask?: Tensor | null;
+  /** `[batch, T]` padding mask of the target (bool: `true` is padding; float: added). */
+  tgtKeyPaddingMask?: Tensor | null;
+  /** `[batch, S]` padding mask of the memory (bool: `true` is padding; float: added). */
+  memoryKeyPaddingMask?: Tensor | null;
+}
+
+function checkActivation(layer: string, activation: TransformerActivation): void {
+  if (activation !== 'relu' && activation !== 'gelu' && typeof activation !== 'function') {
+    throw new Error(`${layer}: activation should be relu/gelu or a function, not ${String(activation)}`);
+  }
+}
+
+function activate(activation: TransformerActivation, x: Tensor): Tensor {
+  return activation === 'relu' ? F.relu(x) : activation === 'gelu' ? F.gelu(x) : activation(x);
+}
+
+function activationRepr(activation: TransformerActivation): string {
+  return typeof activation === 'function' ? 'custom' : activation;
+}
+
+const STATE_NAMES: Record<string, string> = { selfAttn: 'self_attn', multiheadAttn: 'multihead_attn' };
 
 /**
  * One transformer encoder block: self-attention then a feed-forward network, each with a
@@ -81,9 +113,7 @@ export class TransformerEncoderLayer extends Module {
     const bias = options.bias ?? true;
     const eps = options.layerNormEps ?? 1e-5;
     const activation = options.activation ?? 'relu';
-    if (activation !== 'relu' && activation !== 'gelu' && typeof activation !== 'function') {
-      throw new Error(`TransformerEncoderLayer: activation should be relu/gelu or a function, not ${String(activation)}`);
-    }
+    checkActivation('TransformerEncoderLayer', activation);
     this.selfAttn = new MultiheadAttention(dModel, nhead, { dropout: p, bias, batchFirst: options.batchFirst ?? false });
     this.linear1 = new Linear(dModel, dimFeedforward, { bias });
     this.dropout = new Dropout(p);
@@ -133,15 +163,12 @@ export class TransformerEncoderLayer extends Module {
   }
 
   private ffBlock(x: Tensor): Tensor {
-    const act = this.activation;
-    const h = this.linear1.forward(x);
-    const a = act === 'relu' ? F.relu(h) : act === 'gelu' ? F.gelu(h) : act(h);
+    const a = activate(this.activation, this.linear1.forward(x));
     return this.dropout2.forward(this.linear2.forward(this.dropout.forward(a)));
   }
 
   override extraRepr(): string {
-    const act = typeof this.activation === 'function' ? 'custom' : this.activation;
-    return `d_model=${this.dModel}, nhead=${this.nhead}, dropout=${pyFloat(this.dropout.p)}, activation=${act}, norm_first=${pyBool(this.normFirst)}`;
+    return `d_model=${this.dModel}, nhead=${this.nhead}, dropout=${pyFloat(this.dropout.p)}, activation=${activationRepr(this.activation)}, norm_first=${pyBool(this.normFirst)}`;
   }
 }
 
@@ -178,5 +205,250 @@ export class TransformerEncoder extends Module {
     let x = src;
     for (const layer of this.layers) x = layer.forward(x, options);
     return this.norm ? this.norm.forward(x) : x;
+  }
+}
+
+/**
+ * One transformer decoder block: self-attention over the target, attention over the
+ * encoder's output (`memory`), then a feed-forward network, each with a residual connection
+ * and layer norm (after, or before with `normFirst`):
+ *
+ *     post-norm: x = norm1(x + SA(x));  x = norm2(x + MHA(x, memory));  x = norm3(x + FF(x))
+ *     pre-norm:  x = x + SA(norm1(x));  x = x + MHA(norm2(x), memory);  x = x + FF(norm3(x))
+ *
+ * `forward(tgt, memory, options?)` takes `tgt` `[T, N, dModel]` and `memory`
+ * `[S, N, dModel]` (`[N, T, dModel]` with `batchFirst`, or without the batch dim unbatched)
+ * and returns a tensor shaped like `tgt`.
+ *
+ * @example
+ * ```ts
+ * const layer = new TransformerDecoderLayer(512, 8, { batchFirst: true });
+ * const memory = tl.randn([32, 10, 512]);
+ * const tgt = tl.randn([32, 20, 512]);
+ * layer.forward(tgt, memory, { tgtMask: generateSquareSubsequentMask(20) }); // [32, 20, 512]
+ * ```
+ */
+export class TransformerDecoderLayer extends Module {
+  selfAttn: MultiheadAttention;
+  multiheadAttn: MultiheadAttention;
+  linear1: Linear;
+  dropout: Dropout;
+  linear2: Linear;
+  norm1: LayerNorm;
+  norm2: LayerNorm;
+  norm3: LayerNorm;
+  dropout1: Dropout;
+  dropout2: Dropout;
+  dropout3: Dropout;
+  readonly dModel: number;
+  readonly nhead: number;
+  readonly normFirst: boolean;
+  readonly activation: TransformerActivation;
+  /** The constructor's arguments, for `clone()`. */
+  readonly options: Readonly<TransformerDecoderLayerOptions>;
+
+  constructor(dModel: number, nhead: number, options: TransformerDecoderLayerOptions = {}) {
+    super();
+    const dimFeedforward = options.dimFeedforward ?? 2048;
+    const p = options.dropout ?? 0.1;
+    const bias = options.bias ?? true;
+    const eps = options.layerNormEps ?? 1e-5;
+    const activation = options.activation ?? 'relu';
+    checkActivation('TransformerDecoderLayer', activation);
+    const attention = { dropout: p, bias, batchFirst: options.batchFirst ?? false };
+    this.selfAttn = new MultiheadAttention(dModel, nhead, attention);
+    this.multiheadAttn = new MultiheadAttention(dModel, nhead, attention);
+    this.linear1 = new Linear(dModel, dimFeedforward, { bias });
+    this.dropout = new Dropout(p);
+    this.linear2 = new Linear(dimFeedforward, dModel, { bias });
+    this.norm1 = new LayerNorm(dModel, { eps, bias });
+    this.norm2 = new LayerNorm(dModel, { eps, bias });
+    this.norm3 = new LayerNorm(dModel, { eps, bias });
+    this.dropout1 = new Dropout(p);
+    this.dropout2 = new Dropout(p);
+    this.dropout3 = new Dropout(p);
+    this.dModel = dModel;
+    this.nhead = nhead;
+    this.normFirst = options.normFirst ?? false;
+    this.activation = activation;
+    this.options = { ...options };
+  }
+
+  protected override stateName(field: string): string {
+    return STATE_NAMES[field] ?? field;
+  }
+
+  /** A new layer with the same configuration and a copy of this one's parameters (PyTorch's deepcopy). */
+  clone(): TransformerDecoderLayer {
+    const copy = new TransformerDecoderLayer(this.dModel, this.nhead, this.options);
+    copy.loadStateDict(this.stateDict());
+    copy.train(this.training);
+    return copy;
+  }
+
+  forward(tgt: Tensor, memory: Tensor, options: TransformerDecoderForwardOptions = {}): Tensor {
+    let x = tgt;
+    if (this.normFirst) {
+      x = x.add(this.saBlock(this.norm1.forward(x), options));
+      x = x.add(this.mhaBlock(this.norm2.forward(x), memory, options));
+      x = x.add(this.ffBlock(this.norm3.forward(x)));
+    } else {
+      x = this.norm1.forward(x.add(this.saBlock(x, options)));
+      x = this.norm2.forward(x.add(this.mhaBlock(x, memory, options)));
+      x = this.norm3.forward(x.add(this.ffBlock(x)));
+    }
+    return x;
+  }
+
+  private saBlock(x: Tensor, options: TransformerDecoderForwardOptions): Tensor {
+    const [y] = this.selfAttn.forward(x, x, x, {
+      attnMask: options.tgtMask,
+      keyPaddingMask: options.tgtKeyPaddingMask,
+      needWeights: false,
+    });
+    return this.dropout1.forward(y);
+  }
+
+  private mhaBlock(x: Tensor, memory: Tensor, options: TransformerDecoderForwardOptions): Tensor {
+    const [y] = this.multiheadAttn.forward(x, memory, memory, {
+      attnMask: options.memoryMask,
+      keyPaddingMask: options.memoryKeyPaddingMask,
+      needWeights: false,
+    });
+    return this.dropout2.forward(y);
+  }
+
+  private ffBlock(x: Tensor): Tensor {
+    const a = activate(this.activation, this.linear1.forward(x));
+    return this.dropout3.forward(this.linear2.forward(this.dropout.forward(a)));
+  }
+
+  override extraRepr(): string {
+    return `d_model=${this.dModel}, nhead=${this.nhead}, dropout=${pyFloat(this.dropout.p)}, activation=${activationRepr(this.activation)}, norm_first=${pyBool(this.normFirst)}`;
+  }
+}
+
+/** Options of `TransformerDecoder`. */
+export interface TransformerDecoderOptions {
+  /** A final normalisation after the last layer (PyTorch's `norm`). */
+  norm?: Module | null;
+}
+
+/**
+ * A stack of `numLayers` copies of `decoderLayer` (each starting from the same parameters,
+ * as PyTorch's deepcopy), named `layers.0`, `layers.1`, ..., then an optional `norm`. Every
+ * layer attends to the same `memory`.
+ *
+ * @example
+ * ```ts
+ * const decoder = new TransformerDecoder(new TransformerDecoderLayer(64, 4), 3, { norm: new LayerNorm(64) });
+ * decoder.forward(tl.randn([7, 2, 64]), memory, { tgtMask: generateSquareSubsequentMask(7) }); // [7, 2, 64]
+ * ```
+ */
+export class TransformerDecoder extends Module {
+  layers: ModuleList<TransformerDecoderLayer>;
+  norm: Module | null;
+  readonly numLayers: number;
+
+  constructor(decoderLayer: TransformerDecoderLayer, numLayers: number, options: TransformerDecoderOptions = {}) {
+    super();
+    if (!Number.isInteger(numLayers) || numLayers < 0) throw new Error(`TransformerDecoder: numLayers must be a non-negative integer, got ${numLayers}`);
+    this.layers = new ModuleList(Array.from({ length: numLayers }, () => decoderLayer.clone()));
+    this.norm = options.norm ?? null;
+    this.numLayers = numLayers;
+  }
+
+  forward(tgt: Tensor, memory: Tensor, options: TransformerDecoderForwardOptions = {}): Tensor {
+    let x = tgt;
+    for (const layer of this.layers) x = layer.forward(x, memory, options);
+    return this.norm ? this.norm.forward(x) : x;
+  }
+}
+
+/** Options of `Transformer` (PyTorch's keyword arguments, camelCased), plus the layers' options. */
+export interface TransformerOptions extends TransformerEncoderLayerOptions {
+  /** Features of the encoder and decoder inputs (default 512). */
+  dModel?: number;
+  /** Attention heads (default 8). */
+  nhead?: number;
+  /** Encoder layers (default 6). */
+  numEncoderLayers?: number;
+  /** Decoder layers (default 6). */
+  numDecoderLayers?: number;
+  /** Use this encoder instead of the default stack; called as `forward(src, { srcMask, srcKeyPaddingMask })`. */
+  customEncoder?: Module | null;
+  /** Use this decoder instead of the default stack; called as `forward(tgt, memory, options)`. */
+  customDecoder?: Module | null;
+}
+
+/** Per-call options of `Transformer.forward`: the encoder's and the decoder's masks. */
+export interface TransformerForwardOptions extends TransformerEncoderForwardOptions, TransformerDecoderForwardOptions {}
+
+/**
+ * The encoder-decoder transformer of "Attention Is All You Need", PyTorch's
+ * `nn.Transformer`: a `TransformerEncoder` (`encoder`, with a final `LayerNorm`) over the
+ * source and a `TransformerDecoder` (`decoder`, with a final `LayerNorm`) over the target
+ * that attends to the encoder's output. Every parameter of rank > 1 is re-initialised
+ * Xavier-uniform, as PyTorch does (custom encoders and decoders included).
+ *
+ * `forward(src, tgt, options?)` takes `src` `[S, N, dModel]` and `tgt` `[T, N, dModel]`
+ * (`[N, S, dModel]` with `batchFirst`, or without the batch dim unbatched) and returns a
+ * tensor shaped like `tgt`. There is no embedding or output projection.
+ *
+ * @example
+ * ```ts
+ * const model = new Transformer({ dModel: 64, nhead: 4, numEncoderLayers: 2, numDecoderLayers: 2, batchFirst: true });
+ * const src = tl.randn([8, 12, 64]);
+ * const tgt = tl.randn([8, 9, 64]);
+ * const out = model.forward(src, tgt, { tgtMask: Transformer.generateSquareSubsequentMask(9) }); // [8, 9, 64]
+ * ```
+ */
+export class Transformer extends Module {
+  encoder: Module;
+  decoder: Module;
+  readonly dModel: number;
+  readonly nhead: number;
+  readonly batchFirst: boolean;
+
+  constructor(options: TransformerOptions = {}) {
+    super();
+    const { dModel = 512, nhead = 8, numEncoderLayers = 6, numDecoderLayers = 6, customEncoder, customDecoder, ...layer } = options;
+    const eps = layer.layerNormEps ?? 1e-5;
+    const bias = layer.bias ?? true;
+    this.encoder =
+      customEncoder ?? new TransformerEncoder(new TransformerEncoderLayer(dModel, nhead, layer), numEncoderLayers, { norm: new LayerNorm(dModel, { eps, bias }) });
+    this.decoder =
+      customDecoder ?? new TransformerDecoder(new TransformerDecoderLayer(dModel, nhead, layer), numDecoderLayers, { norm: new LayerNorm(dModel, { eps, bias }) });
+    this.dModel = dModel;
+    this.nhead = nhead;
+    this.batchFirst = layer.batchFirst ?? false;
+    this.resetParameters();
+  }
+
+  /** PyTorch's `_reset_parameters`: Xavier-uniform for every parameter of rank > 1. */
+  resetParameters(): void {
+    for (const p of this.parameters()) if (p.rank > 1) init.xavierUniform_(p);
+  }
+
+  /** The causal mask for `sz` positions: `generateSquareSubsequentMask`, as PyTorch's static method. */
+  static generateSquareSubsequentMask(sz: number, options: { device?: string } = {}): Tensor {
+    return generateSquareSubsequentMask(sz, options);
+  }
+
+  forward(src: Tensor, tgt: Tensor, options: TransformerForwardOptions = {}): Tensor {
+    const batchDim = this.batchFirst ? 0 : 1;
+    if (src.rank === 3 && src.shape[batchDim] !== tgt.shape[batchDim]) {
+      throw new Error(`Transformer: the batch number of src and tgt must be equal, got ${src.shape[batchDim]} and ${tgt.shape[batchDim]}`);
+    }
+    if (src.shape[src.rank - 1] !== this.dModel || tgt.shape[tgt.rank - 1] !== this.dModel) {
+      throw new Error(`Transformer: the feature number of src and tgt must be equal to dModel=${this.dModel}, got ${src.shape[src.rank - 1]} and ${tgt.shape[tgt.rank - 1]}`);
+    }
+    const memory = this.encoder.forward(src, { srcMask: options.srcMask, srcKeyPaddingMask: options.srcKeyPaddingMask });
+    return this.decoder.forward(tgt, memory, {
+      tgtMask: options.tgtMask,
+      memoryMask: options.memoryMask,
+      tgtKeyPaddingMask: options.tgtKeyPaddingMask,
+      memoryKeyPaddingMask: options.memoryKeyPaddingMask,
+    });
   }
 }
