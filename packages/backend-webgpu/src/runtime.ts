@@ -10,10 +10,13 @@
  */
 import type { BufferHandle, DType } from '@tensile/core';
 import { isCpuAdapter } from './device.js';
+import { toHalfBits } from './half.js';
 import { PARAM_WORDS, type Params } from './wgsl.js';
 
-/** Bytes per stored element: bool is held as a u32 (0 or 1), so every dtype takes 4. */
-export const STORED_BYTES = 4;
+/** Bytes per stored element: float16 takes 2 (f16); bool is held as a u32 (0 or 1), so the rest take 4. */
+export function storedBytes(dtype: DType): number {
+  return dtype === 'float16' ? 2 : 4;
+}
 const MIN_BUFFER_BYTES = 16;
 /** Uniform data of one dispatch occupies one 256-byte slot of the arena. */
 const SLOT_BYTES = PARAM_WORDS * 4;
@@ -127,7 +130,7 @@ export class Runtime {
     if (!Number.isSafeInteger(size) || size < 0) {
       throw new RangeError(`webgpu backend: cannot allocate ${size} elements of ${dtype}; the size must be a non-negative integer`);
     }
-    const bytes = sizeClass(size * STORED_BYTES);
+    const bytes = sizeClass(size * storedBytes(dtype));
     const limit = this.device.limits.maxStorageBufferBindingSize;
     if (bytes > limit) {
       throw new RangeError(
@@ -175,15 +178,20 @@ export class Runtime {
       throw new RangeError(`webgpu backend: cannot write ${data.length} elements into a buffer of ${target.size}`);
     }
     if (data.length === 0) return;
-    const words = dtype === 'bool' ? Uint32Array.from(data as Uint8Array) : (data as Float32Array | Int32Array);
+    // float16 becomes f16 bits, padded to whole 4-byte words: for an odd count the pad
+    // would overwrite the next element (WebGPUBackend.write avoids that for partial writes).
+    const words =
+      dtype === 'bool' ? Uint32Array.from(data as Uint8Array)
+      : dtype === 'float16' ? toHalfBits(data as Float32Array)
+      : (data as Float32Array | Int32Array).subarray(0, data.length);
     this.flush(); // recorded work that reads this (reused) buffer must run before the write
-    this.device.queue.writeBuffer(target.buffer, 0, words.subarray(0, data.length) as Uint32Array<ArrayBuffer>);
+    this.device.queue.writeBuffer(target.buffer, 0, words as Uint32Array<ArrayBuffer>);
   }
 
-  /** Copy `count` elements from the start of `source` to the host. */
-  async readBack(source: GPUBuffer, count: number): Promise<ArrayBuffer> {
+  /** Copy `count` elements of `dtype` from the start of `source` to the host (in whole 4-byte words). */
+  async readBack(source: GPUBuffer, count: number, dtype: DType): Promise<ArrayBuffer> {
     this.check();
-    const bytes = Math.max(count * STORED_BYTES, 4);
+    const bytes = Math.max(Math.ceil((count * storedBytes(dtype)) / 4) * 4, 4);
     const staging = this.device.createBuffer({ size: bytes, usage: USAGE_MAP_READ | USAGE_COPY_DST });
     const encoder = this.commandEncoder();
     this.endPass();

@@ -9,6 +9,7 @@ import {
   type TensorView, type TypedArrayFor, type UnaryOp,
 } from '@tensile/core';
 import { requestDevice } from './device.js';
+import { fromHalfBits } from './half.js';
 import { binary, cast, copy, fill, unary, where } from './kernels/elementwise.js';
 import { chooseTiling, type GemmTiling } from './kernels/gemm.js';
 import { gather, random, scatterAdd } from './kernels/indexing.js';
@@ -76,8 +77,21 @@ export class WebGPUBackend implements Backend {
     this.runtime.free(buffer);
   }
 
+  /** float16 needs an adapter with 'shader-f16' (requested with the device when the adapter has it). */
+  supportsDType(dtype: DType): boolean {
+    return dtype !== 'float16' || this.runtime.device.features.has('shader-f16');
+  }
+
   write(buffer: BufferHandle, data: TypedArrayFor<DType>): void {
     const b = gpuBufferOf(buffer);
+    const n = data.length;
+    if (b.dtype === 'float16' && n % 2 === 1 && n < b.size) {
+      // Writes move whole 4-byte words (two halves): the last half goes by a kernel, so
+      // the element after it is kept.
+      this.runtime.write(b, data.subarray(0, n - 1), b.dtype);
+      fill(this.runtime, { buffer: b, dtype: b.dtype, shape: [1], strides: [1], offset: n - 1 }, data[n - 1]);
+      return;
+    }
     this.runtime.write(b, data, b.dtype);
   }
 
@@ -95,8 +109,9 @@ export class WebGPUBackend implements Backend {
       buffer = temp.buffer;
     }
     try {
-      const bytes = await this.runtime.readBack(buffer, size);
+      const bytes = await this.runtime.readBack(buffer, size, view.dtype);
       if (view.dtype === 'bool') (result as Uint8Array).set(new Uint32Array(bytes, 0, size));
+      else if (view.dtype === 'float16') fromHalfBits(new Uint16Array(bytes, 0, size), result as Float32Array);
       else result.set(new (view.dtype === 'float32' ? Float32Array : Int32Array)(bytes, 0, size));
       return result;
     } finally {

@@ -20,7 +20,7 @@ import { fixtureTests } from './fixtures.js';
 import { memoryTests } from './memory.js';
 import { randomTests } from './random.js';
 
-export type { ConformanceOptions } from './context.js';
+export { settleGarbage, type ConformanceOptions } from './context.js';
 export { TOLERANCES, FINITE_DIFFERENCE, gradTolerance } from './tolerances.js';
 export { loadFixtures, REQUIRED_OPS, type FixtureCase } from './fixtures.js';
 

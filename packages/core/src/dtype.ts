@@ -71,16 +71,35 @@ export function roundToFloat16(value: number): number {
   return Math.sign(x) * r * step;
 }
 
-/** The IEEE half-precision bits of `value`, rounded to nearest even (as storage and files hold it). */
+const float32Scratch = new Float32Array(1);
+const float32Bits = new Uint32Array(float32Scratch.buffer);
+
+/**
+ * The IEEE half-precision bits of `value` (first rounded to float32, as a Float32Array
+ * holds it), rounded to nearest even; overflow gives ±Infinity. Integer operations on the
+ * float32 bits, so bulk conversions (uploads, safetensors) stay fast.
+ */
 export function float16Bits(value: number): number {
-  const x = roundToFloat16(value);
-  if (Number.isNaN(x)) return 0x7e00;
-  const sign = x < 0 || Object.is(x, -0) ? 0x8000 : 0;
-  const a = Math.abs(x);
-  if (a === Infinity) return sign | 0x7c00;
-  if (a < 2 ** -14) return sign | (a / 2 ** -24); // subnormal (or zero): a multiple of 2^-24
-  const exponent = Math.floor(Math.log2(a));
-  return sign | ((exponent + 15) << 10) | ((a / 2 ** exponent - 1) * 1024);
+  float32Scratch[0] = value;
+  const x = float32Bits[0];
+  const sign = (x >>> 16) & 0x8000;
+  const a = x & 0x7fffffff;
+  if (a > 0x7f800000) return sign | 0x7e00; // NaN (quiet)
+  if (a >= 0x477ff000) return sign | 0x7c00; // 65520 and up (and Infinity) round past 65504
+  if (a >= 0x38800000) {
+    // A normal half (2^-14 and up): drop 13 mantissa bits, ties to even; a carry into the
+    // exponent is the correct result. 0x38000000 rebiases the exponent from 127 to 15.
+    return sign | ((a + 0x0fff + ((a >>> 13) & 1) - 0x38000000) >>> 13);
+  }
+  // A subnormal half: a multiple of 2^-24, the float's full mantissa shifted right.
+  const shift = 126 - (a >>> 23);
+  if (shift > 24) return sign; // below 2^-25 (half the smallest subnormal): zero
+  const mantissa = (a & 0x7fffff) | 0x800000;
+  let r = mantissa >>> shift;
+  const rest = mantissa & ((1 << shift) - 1);
+  const half = 1 << (shift - 1);
+  if (rest > half || (rest === half && (r & 1) === 1)) r++;
+  return sign | r;
 }
 
 /** The value of IEEE half-precision bits. */

@@ -13,6 +13,32 @@ describe('float16 numbers', () => {
     expect(mismatches).toBe(0);
   });
 
+  it('the bit conversion rounds exactly as roundToFloat16, over every float32 magnitude', () => {
+    let state = 12345;
+    const random = new Uint32Array(1);
+    const asFloat = new Float32Array(random.buffer);
+    let mismatches = 0;
+    for (let i = 0; i < 200_000; i++) {
+      state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+      random[0] = state; // any float32 bit pattern: every exponent, subnormals, NaN, Infinity
+      const v = asFloat[0];
+      const viaBits = float16FromBits(float16Bits(v));
+      const direct = roundToFloat16(v);
+      if (!(Object.is(viaBits, direct) || (Number.isNaN(viaBits) && Number.isNaN(direct)))) mismatches++;
+    }
+    expect(mismatches).toBe(0);
+  });
+
+  it('the bit conversion handles the edges: ties, subnormals, overflow, signed zero, NaN', () => {
+    const ulp = 2 ** -10;
+    const tricky = [
+      0, -0, 1, -1, 1 + ulp / 2, 1 + (3 * ulp) / 2, 1 + ulp / 2 + 2 ** -20, 2 ** -14, 2 ** -24, 2 ** -25, 3 * 2 ** -25,
+      2 ** -25 + 2 ** -40, 5 * 2 ** -26, 1e-8, -1e-8, 1e-10, 65504, 65519, 65519.99, 65520, -65520, 1e6, Infinity, -Infinity,
+      NaN, 0.1, -0.3, 3.14159, 2 ** -14 - 2 ** -25, 2 ** -14 - 2 ** -26, 2047.5, 2048.5, 2049, 4097,
+    ];
+    for (const x of tricky) expect(float16FromBits(float16Bits(x)), `x = ${x}`).toBe(roundToFloat16(x));
+  });
+
   it('rounds to nearest, ties to even, with subnormals and overflow as IEEE (and torch.half)', () => {
     expect(roundToFloat16(0.1)).toBe(0.0999755859375);
     expect(roundToFloat16(2049)).toBe(2048); // tie between 2048 and 2050: even

@@ -6,12 +6,15 @@
  * form with four elements per thread (see packedMapKernel).
  *
  * Semantics follow the cpu backend: NaN propagates through maximum/minimum/relu, int32
- * arithmetic wraps (core never sends bool operands to arithmetic).
+ * arithmetic wraps (core never sends bool operands to arithmetic). Bodies see inputs in their
+ * compute type (float16 widened to f32) and the store rounds to `out`'s dtype.
  */
 import type { BinaryOp, DType, TensorView, UnaryOp } from '@tensile/core';
 import { isContiguous, sizeOf } from '@tensile/core';
 import { gpuBufferOf, type KernelSource, type Runtime } from '../runtime.js';
-import { bindingsWGSL, ENTRY_1D, FLAT_INDEX, grid, offsetsWGSL, Params, PARAMS_WGSL, pushStrided, wgslType } from '../wgsl.js';
+import {
+  computeType, ENTRY_1D, FLAT_INDEX, grid, headerWGSL, load, offsetsWGSL, Params, pushStrided, storageType, store,
+} from '../wgsl.js';
 
 /** Float helpers: accurate expm1/log1p (Kahan's tricks), stable sigmoid/tanh, erf, pow. */
 const MATH_WGSL = /* wgsl */ `
@@ -66,6 +69,8 @@ fn erf_(x: f32) -> f32 {
   let r = 1.0 - t * exp(p);
   return select(r, -r, x < 0.0);
 }
+// Nonzero, NaN included: compilers may treat x != 0.0 as an ordered comparison (false for NaN; llvmpipe does).
+fn truthy(x: f32) -> bool { return x != 0.0 || is_nan(x); }
 fn sign_(x: f32) -> f32 { return select(0.0, 1.0, x > 0.0) - select(0.0, 1.0, x < 0.0); }
 fn pow_(x: f32, y: f32) -> f32 {
   if (y == 0.0) { return 1.0; }
@@ -150,16 +155,15 @@ function mapKernel(name: string, inputs: readonly DType[], outType: DType, rank:
   return {
     key: `map:${name}:${inputs.join(',')}>${outType}:r${rank}`,
     writes: [...inputs.map(() => false), true],
-    wgsl: () => `${PARAMS_WGSL}
+    wgsl: () => `${headerWGSL([...inputs.map((d, i) => ({ name: `in${i}`, type: storageType(d), write: false })), { name: 'out', type: storageType(outType), write: true }])}
 ${MATH_WGSL}
-${bindingsWGSL([...inputs.map((d, i) => ({ name: `in${i}`, type: wgslType(d), write: false })), { name: 'out', type: wgslType(outType), write: true }])}
 ${extra}
 ${ENTRY_1D} {
   let i = ${FLAT_INDEX};
   if (i >= pu(0u)) { return; }
   ${offsetsWGSL('i', [...names, 'oo'], rank, 1)}
-  ${inputs.map((_, k) => `let v${k} = in${k}[o${k}];`).join('\n  ')}
-  out[oo] = ${body};
+  ${inputs.map((d, k) => `let v${k} = ${load(d, `in${k}[o${k}]`)};`).join('\n  ')}
+  out[oo] = ${store(outType, body)};
 }`,
   };
 }
@@ -181,31 +185,30 @@ type PackedInput = 'v' | 's' | 'r';
  * {@link mapKernel} exactly.
  */
 function packedMapKernel(name: string, inputs: readonly DType[], kinds: readonly PackedInput[], outType: DType, body: string, extra: string): KernelSource {
-  const types = inputs.map((d) => wgslType(d));
-  const ot = wgslType(outType);
+  const types = inputs.map((d) => storageType(d));
+  const ot = storageType(outType);
   const lanes = ['x', 'y', 'z', 'w'];
   // Params: [n / 4, out offset / 4, per input: offset / 4 (offset for 's'), per input: row length / 4 ('r')].
   const loads = kinds.map((k, i) =>
     k === 'v' ? `let v${i} = in${i}[u32(pi(${2 + i}u)) + i];`
     : k === 'r' ? `let v${i} = in${i}[u32(pi(${2 + i}u)) + i % pu(${2 + inputs.length + i}u)];`
     : `let v${i} = in${i}[pi(${2 + i}u)];`);
-  const arg = (i: number, lane: string) => (kinds[i] === 's' ? `v${i}` : `v${i}.${lane}`);
+  const arg = (i: number, lane: string) => load(inputs[i], kinds[i] === 's' ? `v${i}` : `v${i}.${lane}`);
   return {
     key: `map4:${name}:${inputs.join(',')}>${outType}:${kinds.join('')}`,
     writes: [...inputs.map(() => false), true],
-    wgsl: () => `${PARAMS_WGSL}
-${MATH_WGSL}
-${bindingsWGSL([
+    wgsl: () => `${headerWGSL([
   ...inputs.map((_, i) => ({ name: `in${i}`, type: kinds[i] === 's' ? types[i] : `vec4<${types[i]}>`, write: false })),
   { name: 'out', type: `vec4<${ot}>`, write: true },
 ])}
+${MATH_WGSL}
 ${extra}
-fn f_(${inputs.map((_, i) => `v${i}: ${types[i]}`).join(', ')}) -> ${ot} { return ${body}; }
+fn f_(${inputs.map((d, i) => `v${i}: ${computeType(d)}`).join(', ')}) -> ${computeType(outType)} { return ${body}; }
 ${ENTRY_1D} {
   let i = ${FLAT_INDEX};
   if (i >= pu(0u)) { return; }
   ${loads.join('\n  ')}
-  out[pu(1u) + i] = vec4<${ot}>(${lanes.map((l) => `f_(${inputs.map((_, k) => arg(k, l)).join(', ')})`).join(', ')});
+  out[pu(1u) + i] = vec4<${ot}>(${lanes.map((l) => store(outType, `f_(${inputs.map((_, k) => arg(k, l)).join(', ')})`)).join(', ')});
 }`,
   };
 }
@@ -267,8 +270,8 @@ export function unary(rt: Runtime, op: UnaryOp, x: TensorView, out: TensorView):
   } else {
     const expr = x.dtype === 'int32' ? intUnary(op) : floatUnary(op);
     body = `u_(v0)`;
-    const ret = out.dtype === 'bool' ? 'u32' : wgslType(out.dtype);
-    runMap(rt, `unary.${op}`, [x], out, body, undefined, `fn u_(x: ${wgslType(x.dtype)}) -> ${ret} { return ${expr}; }`);
+    const ret = computeType(out.dtype);
+    runMap(rt, `unary.${op}`, [x], out, body, undefined, `fn u_(x: ${computeType(x.dtype)}) -> ${ret} { return ${expr}; }`);
     return;
   }
   runMap(rt, `unary.${op}`, [x], out, body);
@@ -276,8 +279,9 @@ export function unary(rt: Runtime, op: UnaryOp, x: TensorView, out: TensorView):
 
 /** The expression of a binary op on `a`, `b` of WGSL type `t`. */
 function binaryExpr(op: BinaryOp, t: 'f32' | 'i32' | 'u32'): string {
-  const zero = t === 'f32' ? '0.0' : t === 'i32' ? '0' : '0u';
-  const nanA = t === 'f32' ? ' || is_nan(a)' : '';
+  const float = t === 'f32';
+  const nanA = float ? ' || is_nan(a)' : '';
+  const truthy = (v: string) => (float ? `truthy(${v})` : `${v} != ${t === 'i32' ? '0' : '0u'}`);
   switch (op) {
     case 'add': return 'a + b';
     case 'sub': return 'a - b';
@@ -287,28 +291,28 @@ function binaryExpr(op: BinaryOp, t: 'f32' | 'i32' | 'u32'): string {
     case 'maximum': return `select(b, a, a > b${nanA})`;
     case 'minimum': return `select(b, a, a < b${nanA})`;
     case 'eq': return 'select(0u, 1u, a == b)';
-    case 'ne': return 'select(0u, 1u, a != b)';
+    case 'ne': return `select(0u, 1u, a != b${float ? ' || is_nan(a) || is_nan(b)' : ''})`;
     case 'lt': return 'select(0u, 1u, a < b)';
     case 'le': return 'select(0u, 1u, a <= b)';
     case 'gt': return 'select(0u, 1u, a > b)';
     case 'ge': return 'select(0u, 1u, a >= b)';
-    case 'logicalAnd': return `select(0u, 1u, a != ${zero} && b != ${zero})`;
-    case 'logicalOr': return `select(0u, 1u, a != ${zero} || b != ${zero})`;
+    case 'logicalAnd': return `select(0u, 1u, ${truthy('a')} && ${truthy('b')})`;
+    case 'logicalOr': return `select(0u, 1u, ${truthy('a')} || ${truthy('b')})`;
     default:
       throw new Error(`webgpu backend: unknown binary op '${op satisfies never}'`);
   }
 }
 
 export function binary(rt: Runtime, op: BinaryOp, a: TensorView, b: TensorView, out: TensorView): void {
-  const t = wgslType(a.dtype);
-  const ret = wgslType(out.dtype);
+  const t = computeType(a.dtype);
+  const ret = computeType(out.dtype);
   const fn = `fn b_(a: ${t}, b: ${t}) -> ${ret} { return ${binaryExpr(op, t)}; }`;
   runMap(rt, `binary.${op}`, [a, b], out, 'b_(v0, v1)', undefined, fn);
 }
 
 export function where(rt: Runtime, cond: TensorView, a: TensorView, b: TensorView, out: TensorView): void {
-  const zero = cond.dtype === 'float32' ? '0.0' : cond.dtype === 'int32' ? '0' : '0u';
-  runMap(rt, 'where', [cond, a, b], out, `select(v2, v1, v0 != ${zero})`);
+  const nonzero = { f32: 'truthy(v0)', i32: 'v0 != 0', u32: 'v0 != 0u' }[computeType(cond.dtype)];
+  runMap(rt, 'where', [cond, a, b], out, `select(v2, v1, ${nonzero})`);
 }
 
 export function copy(rt: Runtime, x: TensorView, out: TensorView): void {
@@ -320,12 +324,12 @@ export function copy(rt: Runtime, x: TensorView, out: TensorView): void {
 
 /** float to int truncates toward zero; to bool is `!= 0` (NaN is true). */
 export function cast(rt: Runtime, x: TensorView, out: TensorView): void {
-  const from = wgslType(x.dtype);
-  const to = wgslType(out.dtype);
+  const from = computeType(x.dtype);
+  const to = computeType(out.dtype);
   let body: string;
-  if (from === to) body = 'v0';
-  else if (out.dtype === 'bool') body = `select(0u, 1u, v0 != ${from === 'f32' ? '0.0' : '0'})`;
-  else if (x.dtype === 'float32' && to === 'i32') body = 'i32(trunc(v0))';
+  if (from === to) body = 'v0'; // float16 <-> float32: the store rounds
+  else if (out.dtype === 'bool') body = `select(0u, 1u, ${from === 'f32' ? 'truthy(v0)' : 'v0 != 0'})`;
+  else if (from === 'f32' && to === 'i32') body = 'i32(trunc(v0))';
   else body = `${to}(v0)`;
   runMap(rt, 'cast', [x], out, body);
 }
@@ -336,21 +340,20 @@ export function fill(rt: Runtime, out: TensorView, value: number): void {
   const params = new Params().int(n);
   const rank = pushStrided(params, out.shape, [out]);
   const valueAt = params.length;
-  if (out.dtype === 'float32') params.float(value);
-  else if (out.dtype === 'int32') params.int(value | 0);
+  const t = computeType(out.dtype);
+  if (t === 'f32') params.float(value);
+  else if (t === 'i32') params.int(value | 0);
   else params.int(value !== 0 ? 1 : 0);
-  const t = wgslType(out.dtype);
-  const load = t === 'f32' ? `pf(${valueAt}u)` : t === 'i32' ? `pi(${valueAt}u)` : `pu(${valueAt}u)`;
+  const fillValue = t === 'f32' ? `pf(${valueAt}u)` : t === 'i32' ? `pi(${valueAt}u)` : `pu(${valueAt}u)`;
   const kernel: KernelSource = {
     key: `fill:${out.dtype}:r${rank}`,
     writes: [true],
-    wgsl: () => `${PARAMS_WGSL}
-${bindingsWGSL([{ name: 'out', type: t, write: true }])}
+    wgsl: () => `${headerWGSL([{ name: 'out', type: storageType(out.dtype), write: true }])}
 ${ENTRY_1D} {
   let i = ${FLAT_INDEX};
   if (i >= pu(0u)) { return; }
   ${offsetsWGSL('i', ['oo'], rank, 1)}
-  out[oo] = ${load};
+  out[oo] = ${store(out.dtype, fillValue)};
 }`,
   };
   // valueAt depends on the rank only, which is part of the key.

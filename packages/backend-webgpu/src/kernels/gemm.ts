@@ -20,8 +20,6 @@
  *   workgroup as a plain loop instead of switching coroutines at every barrier. On llvmpipe
  *   (2 cores) matmul went from about 2.4 to 9-15 GFLOP/s at 256-1024.
  */
-import { PARAMS_WGSL } from '../wgsl.js';
-
 export type GemmTiling =
   | {
       kind: 'tiled';
@@ -65,20 +63,21 @@ export function chooseTiling(limits: GPUSupportedLimits, cpu = false): GemmTilin
 }
 
 /**
- * WGSL for a GEMM kernel. The body code `loaders` defines
+ * WGSL for a GEMM kernel: `header` (from headerWGSL: parameters and bindings) then
+ * `loaders`, which define
  * `fn loadA(z: u32, m: u32, k: u32) -> f32`, `fn loadB(z: u32, k: u32, n: u32) -> f32` and
  * `fn store(z: u32, m: u32, n: u32, v: f32)`, and `fn prelude(z: u32)`, run once per
  * thread first (to set `var<private>` values per z); they may assume m < M, n < N, k < K.
- * Params words 0..3 are M, N, K and the first z of this dispatch.
+ * Params words 0..3 are M, N, K and the first z of this dispatch. Values are f32 in the
+ * template whatever the stored dtype: loaders widen float16 and stores round it.
  */
-export function gemmWGSL(t: GemmTiling, bindings: string, loaders: string, vec: GemmVec = NO_VEC): string {
-  if (t.kind === 'rows') return rowsWGSL(t, bindings, loaders, vec);
+export function gemmWGSL(t: GemmTiling, header: string, loaders: string, vec: GemmVec = NO_VEC): string {
+  if (t.kind === 'rows') return rowsWGSL(t, header, loaders, vec);
   if (vec.b || vec.a !== 'none') throw new Error('webgpu backend: vec4 loaders need the rows template');
   const TM = t.wy * t.rm, TN = t.wx * t.rn, TK = t.tk;
   const threads = t.wx * t.wy;
   const loadsA = Math.ceil((TM * TK) / threads), loadsB = Math.ceil((TK * TN) / threads);
-  return `${PARAMS_WGSL}
-${bindings}
+  return `${header}
 ${loaders}
 var<workgroup> As: array<f32, ${TM * TK}>;
 var<workgroup> Bs: array<f32, ${TK * TN}>;
@@ -164,7 +163,7 @@ export function vecKey(v: GemmVec): string {
  * with vector B), loads of A and B per step as {@link GemmVec} allows. On llvmpipe every
  * load costs several vector instructions however wide it is, so fewer, wider loads win.
  */
-function rowsWGSL(t: Extract<GemmTiling, { kind: 'rows' }>, bindings: string, loaders: string, vec: GemmVec): string {
+function rowsWGSL(t: Extract<GemmTiling, { kind: 'rows' }>, header: string, loaders: string, vec: GemmVec): string {
   const I = [...Array(t.rm).keys()];
   const W = vec.b ? t.rn / 4 : t.rn;
   const J = [...Array(W).keys()];
@@ -206,8 +205,7 @@ function rowsWGSL(t: Extract<GemmTiling, { kind: 'rows' }>, bindings: string, lo
     for (const j of J) stores.push(`  if (n0 + ${col(j)}u < N) { ${vec.b ? 'store4' : 'store'}(z, m0 + ${i}u, n0 + ${col(j)}u, s${i}_${j}); }`);
     stores.push('}');
   }
-  return `${PARAMS_WGSL}
-${bindings}
+  return `${header}
 ${loaders}
 @compute @workgroup_size(${t.wx}, 1, 1)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {

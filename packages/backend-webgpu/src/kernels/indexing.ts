@@ -4,12 +4,12 @@
  * scatterAdd is written as a gather, with no atomics (WGSL has no float atomics): each
  * thread owns one output element and walks the index line that can reach it, adding every
  * `src` entry whose index names it, in the index's order. The result is deterministic and
- * sums in the same order as the cpu backend.
+ * sums in the same order as the cpu backend; float16 sums in f32 and rounds once.
  */
 import type { RandomDistribution, RandomKey, TensorView } from '@tensile/core';
 import { sizeOf } from '@tensile/core';
 import { gpuBufferOf, type KernelSource, type Runtime } from '../runtime.js';
-import { bindingsWGSL, ENTRY_1D, FLAT_INDEX, grid, MAX_RANK, offsetsWGSL, Params, PARAMS_WGSL, pushStrided, wgslType } from '../wgsl.js';
+import { ENTRY_1D, FLAT_INDEX, grid, headerWGSL, load, MAX_RANK, offsetsWGSL, Params, pushStrided, storageType, store } from '../wgsl.js';
 
 /** `out[p] = x[p with p[dim] replaced by index[p]]`; `out` has the index's shape. */
 export function gather(rt: Runtime, x: TensorView, dim: number, index: TensorView, out: TensorView): void {
@@ -18,12 +18,12 @@ export function gather(rt: Runtime, x: TensorView, dim: number, index: TensorVie
   const params = new Params().int(n, x.shape[dim], x.strides[dim]);
   const pinned = { strides: x.strides.map((s, d) => (d === dim ? 0 : s)), offset: x.offset };
   const rank = pushStrided(params, index.shape, [index, pinned, out]);
-  const t = wgslType(x.dtype);
+  // A copy of stored elements: float16 moves as f16, unconverted.
+  const t = storageType(x.dtype);
   const kernel: KernelSource = {
     key: `gather:${x.dtype}:r${rank}`,
     writes: [false, false, true],
-    wgsl: () => `${PARAMS_WGSL}
-${bindingsWGSL([{ name: 'x', type: t, write: false }, { name: 'index', type: 'i32', write: false }, { name: 'out', type: t, write: true }])}
+    wgsl: () => `${headerWGSL([{ name: 'x', type: t, write: false }, { name: 'index', type: 'i32', write: false }, { name: 'out', type: t, write: true }])}
 ${ENTRY_1D} {
   let i = ${FLAT_INDEX};
   if (i >= pu(0u)) { return; }
@@ -46,12 +46,11 @@ export function scatterAdd(rt: Runtime, dim: number, index: TensorView, src: Ten
   // index shape, index strides, src strides, out strides (rank words each); then three offsets.
   const params = new Params().int(n, dim, rank, index.shape[dim]);
   params.int(...out.shape, ...index.shape, ...index.strides, ...src.strides, ...out.strides, index.offset, src.offset, out.offset);
-  const t = wgslType(out.dtype);
+  const t = storageType(out.dtype);
   const kernel: KernelSource = {
     key: `scatterAdd:${out.dtype}`,
     writes: [false, false, true],
-    wgsl: () => `${PARAMS_WGSL}
-${bindingsWGSL([{ name: 'index', type: 'i32', write: false }, { name: 'src', type: t, write: false }, { name: 'out', type: t, write: true }])}
+    wgsl: () => `${headerWGSL([{ name: 'index', type: 'i32', write: false }, { name: 'src', type: t, write: false }, { name: 'out', type: t, write: true }])}
 ${ENTRY_1D} {
   let e = ${FLAT_INDEX};
   if (e >= pu(0u)) { return; }
@@ -73,7 +72,7 @@ ${ENTRY_1D} {
     io += i32(c) * pi(4u + 2u * R + u);
     so += i32(c) * pi(4u + 3u * R + u);
   }
-  var acc = out[oo];
+  var acc = ${load(out.dtype, 'out[oo]')};
   if (inside) {
     let du = u32(dim);
     let size = i32(pu(4u + du));
@@ -82,10 +81,10 @@ ${ENTRY_1D} {
     for (var k = 0; k < i32(pu(3u)); k++) {
       var j = index[io + k * si];
       if (j < 0) { j += size; }
-      if (j == wanted) { acc += src[so + k * ss]; }
+      if (j == wanted) { acc += ${load(out.dtype, 'src[so + k * ss]')}; }
     }
   }
-  out[oo] = acc;
+  out[oo] = ${store(out.dtype, 'acc')};
 }`,
   };
   rt.dispatch(kernel, [gpuBufferOf(index.buffer).buffer, gpuBufferOf(src.buffer).buffer, gpuBufferOf(out.buffer).buffer], params, grid(n));
@@ -141,8 +140,7 @@ export function random(rt: Runtime, distribution: RandomDistribution, key: Rando
   const kernel: KernelSource = {
     key: `random:${distribution}:r${rank}`,
     writes: [true],
-    wgsl: () => `${PARAMS_WGSL}
-${bindingsWGSL([{ name: 'out', type: 'f32', write: true }])}
+    wgsl: () => `${headerWGSL([{ name: 'out', type: 'f32', write: true }])}
 ${PHILOX_WGSL}
 ${ENTRY_1D} {
   let i = ${FLAT_INDEX};

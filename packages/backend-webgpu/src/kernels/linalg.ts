@@ -8,11 +8,14 @@
  *   grad wrt input  dx[n, g*Cg+c, ih, iw]  = sum_(o,kh,kw) W[g*Og+o, c, kh, kw] · dy[n, g*Og+o, oh, ow]
  *                   where ih = oh*stride - pad + kh*dilation (only exact multiples contribute)
  *   grad wrt weight dW[g*Og+o, (c,kh,kw)]  = sum_(n,oh,ow) dy[n, g*Og+o, oh, ow] · col(x)[(c,kh,kw), (n,oh,ow)]
+ *
+ * Operands and result share one dtype; float16 is widened by the loaders, accumulated in
+ * f32 and rounded once by the store.
  */
-import type { Conv2dParams, TensorView } from '@tensile/core';
+import type { Conv2dParams, DType, TensorView } from '@tensile/core';
 import { collapseDims, sizeOf } from '@tensile/core';
 import { gpuBufferOf, type KernelSource, type Runtime } from '../runtime.js';
-import { bindingsWGSL, MAX_RANK, Params } from '../wgsl.js';
+import { headerWGSL, load, load4, MAX_RANK, Params, storageType, store, store4 } from '../wgsl.js';
 import { gemmGrid, gemmWGSL, tilingKey, vecKey, type GemmTiling, type GemmVec } from './gemm.js';
 
 const MAX_Z = 65535;
@@ -25,11 +28,16 @@ function dispatchGemm(rt: Runtime, kernel: KernelSource, buffers: GPUBuffer[], p
   }
 }
 
-const BINDINGS = bindingsWGSL([
-  { name: 'in0', type: 'f32', write: false },
-  { name: 'in1', type: 'f32', write: false },
-  { name: 'out', type: 'f32', write: true },
-]);
+/** Parameters and the three bindings (in0, in1, out) of a GEMM over `dtype`, as scalars or vec4s. */
+function gemmHeader(dtype: DType, vec: { in0: boolean; in1: boolean; out: boolean } = { in0: false, in1: false, out: false }): string {
+  const t = storageType(dtype);
+  const type = (v: boolean) => (v ? `vec4<${t}>` : t);
+  return headerWGSL([
+    { name: 'in0', type: type(vec.in0), write: false },
+    { name: 'in1', type: type(vec.in1), write: false },
+    { name: 'out', type: type(vec.out), write: true },
+  ]);
+}
 
 /** The view with its last two dims swapped. */
 function transposed(v: TensorView): TensorView {
@@ -79,16 +87,12 @@ export function matmul(rt: Runtime, tiling: GemmTiling, a: TensorView, b: Tensor
       : 'none',
   };
   const aVec = vec.a !== 'none';
-  const bindings = bindingsWGSL([
-    { name: 'in0', type: aVec ? 'vec4<f32>' : 'f32', write: false },
-    { name: 'in1', type: vec.b ? 'vec4<f32>' : 'f32', write: false },
-    { name: 'out', type: vec.b ? 'vec4<f32>' : 'f32', write: true },
-  ]);
+  const dt = out.dtype;
   const kernel: KernelSource = {
-    key: `matmul:b${br}:${tilingKey(tiling)}:${vecKey(vec)}`,
+    key: `matmul:${dt}:b${br}:${tilingKey(tiling)}:${vecKey(vec)}`,
     writes: [false, false, true],
     wgsl: () =>
-      gemmWGSL(tiling, bindings, `
+      gemmWGSL(tiling, gemmHeader(dt, { in0: aVec, in1: vec.b, out: vec.b }), `
 var<private> zA: i32;
 var<private> zB: i32;
 var<private> zO: i32;
@@ -98,13 +102,13 @@ fn prelude(z: u32) {
   ${decompose.join('\n  ')}
 }
 ${aVec
-  ? `fn loadA4(z: u32, m: u32, k: u32) -> vec4<f32> { return in0[u32(zA + i32(m) * pi(4u) + i32(k) * pi(5u)) >> 2u]; }`
-  : `fn loadA(z: u32, m: u32, k: u32) -> f32 { return in0[zA + i32(m) * pi(4u) + i32(k) * pi(5u)]; }`}
+  ? `fn loadA4(z: u32, m: u32, k: u32) -> vec4<f32> { return ${load4(dt, 'in0[u32(zA + i32(m) * pi(4u) + i32(k) * pi(5u)) >> 2u]')}; }`
+  : `fn loadA(z: u32, m: u32, k: u32) -> f32 { return ${load(dt, 'in0[zA + i32(m) * pi(4u) + i32(k) * pi(5u)]')}; }`}
 ${vec.b
-  ? `fn loadB4(z: u32, k: u32, n: u32) -> vec4<f32> { return in1[u32(zB + i32(k) * pi(6u) + i32(n)) >> 2u]; }
-fn store4(z: u32, m: u32, n: u32, v: vec4<f32>) { out[u32(zO + i32(m) * pi(8u) + i32(n)) >> 2u] = v; }`
-  : `fn loadB(z: u32, k: u32, n: u32) -> f32 { return in1[zB + i32(k) * pi(6u) + i32(n) * pi(7u)]; }
-fn store(z: u32, m: u32, n: u32, v: f32) { out[zO + i32(m) * pi(8u) + i32(n) * pi(9u)] = v; }`}
+  ? `fn loadB4(z: u32, k: u32, n: u32) -> vec4<f32> { return ${load4(dt, 'in1[u32(zB + i32(k) * pi(6u) + i32(n)) >> 2u]')}; }
+fn store4(z: u32, m: u32, n: u32, v: vec4<f32>) { out[u32(zO + i32(m) * pi(8u) + i32(n)) >> 2u] = ${store4(dt, 'v')}; }`
+  : `fn loadB(z: u32, k: u32, n: u32) -> f32 { return ${load(dt, 'in1[zB + i32(k) * pi(6u) + i32(n) * pi(7u)]')}; }
+fn store(z: u32, m: u32, n: u32, v: f32) { out[zO + i32(m) * pi(8u) + i32(n) * pi(9u)] = ${store(dt, 'v')}; }`}
 `, vec),
   };
   const buffers = [gpuBufferOf(a.buffer).buffer, gpuBufferOf(b.buffer).buffer, gpuBufferOf(out.buffer).buffer];
@@ -140,11 +144,11 @@ function convParams(
   return params;
 }
 
-function convKernel(name: string, tiling: GemmTiling, loaders: string): KernelSource {
+function convKernel(name: string, dtype: DType, tiling: GemmTiling, loaders: string): KernelSource {
   return {
-    key: `conv.${name}:${tilingKey(tiling)}`,
+    key: `conv.${name}:${dtype}:${tilingKey(tiling)}`,
     writes: [false, false, true],
-    wgsl: () => gemmWGSL(tiling, BINDINGS, CONV_COMMON + loaders),
+    wgsl: () => gemmWGSL(tiling, gemmHeader(dtype), CONV_COMMON + loaders),
   };
 }
 
@@ -160,11 +164,12 @@ export function conv2d(rt: Runtime, tiling: GemmTiling, x: TensorView, weight: T
   if (m === 0 || n === 0) return;
   const params = convParams(m, n, k, x.shape, weight.shape, out.shape, p, [weight, x, out]);
   // in0 = weight (A), in1 = x (B).
-  const kernel = convKernel('forward', tiling, `
+  const dt = out.dtype;
+  const kernel = convKernel('forward', dt, tiling, `
 fn loadA(z: u32, m: u32, k: u32) -> f32 {
   let khw = g(7u) * g(8u);
   let c = k / khw; let r = k % khw;
-  return in0[at(0u, i32(z * g(6u) + m), i32(c), i32(r / g(8u)), i32(r % g(8u)))];
+  return ${load(dt, 'in0[at(0u, i32(z * g(6u) + m), i32(c), i32(r / g(8u)), i32(r % g(8u)))]')};
 }
 fn loadB(z: u32, k: u32, n: u32) -> f32 {
   let khw = g(7u) * g(8u); let ohw = g(9u) * g(10u);
@@ -173,12 +178,12 @@ fn loadB(z: u32, k: u32, n: u32) -> f32 {
   let ih = oh * gi(11u) - gi(13u) + kh * gi(15u);
   let iw = ow * gi(12u) - gi(14u) + kw * gi(16u);
   if (ih < 0 || iw < 0 || ih >= gi(2u) || iw >= gi(3u)) { return 0.0; }
-  return in1[at(1u, i32(b), i32(z * g(5u) + c), ih, iw)];
+  return ${load(dt, 'in1[at(1u, i32(b), i32(z * g(5u) + c), ih, iw)]')};
 }
 fn store(z: u32, m: u32, n: u32, v: f32) {
   let ohw = g(9u) * g(10u);
   let b = n / ohw; let q = n % ohw;
-  out[at(2u, i32(b), i32(z * g(6u) + m), i32(q / g(10u)), i32(q % g(10u)))] = v;
+  out[at(2u, i32(b), i32(z * g(6u) + m), i32(q / g(10u)), i32(q % g(10u)))] = ${store(dt, 'v')};
 }
 `);
   dispatchGemm(rt, kernel, buffersOf(weight, x, out), params, tiling, m, n, p.groups);
@@ -190,11 +195,12 @@ export function conv2dBackwardInput(rt: Runtime, tiling: GemmTiling, dy: TensorV
   const m = groupChannels, n = batch * height * width, k = (outChannels / p.groups) * kH * kW;
   if (m === 0 || n === 0) return;
   const params = convParams(m, n, k, out.shape, weight.shape, dy.shape, p, [weight, dy, out]);
-  const kernel = convKernel('backwardInput', tiling, `
+  const dt = out.dtype;
+  const kernel = convKernel('backwardInput', dt, tiling, `
 fn loadA(z: u32, m: u32, k: u32) -> f32 {
   let khw = g(7u) * g(8u);
   let o = k / khw; let r = k % khw;
-  return in0[at(0u, i32(z * g(6u) + o), i32(m), i32(r / g(8u)), i32(r % g(8u)))];
+  return ${load(dt, 'in0[at(0u, i32(z * g(6u) + o), i32(m), i32(r / g(8u)), i32(r % g(8u)))]')};
 }
 fn loadB(z: u32, k: u32, n: u32) -> f32 {
   let khw = g(7u) * g(8u); let hw = g(2u) * g(3u);
@@ -207,12 +213,12 @@ fn loadB(z: u32, k: u32, n: u32) -> f32 {
   if (th % sh != 0 || tw % sw != 0) { return 0.0; }
   let oh = th / sh; let ow = tw / sw;
   if (oh >= gi(9u) || ow >= gi(10u)) { return 0.0; }
-  return in1[at(1u, i32(b), i32(z * g(6u) + o), oh, ow)];
+  return ${load(dt, 'in1[at(1u, i32(b), i32(z * g(6u) + o), oh, ow)]')};
 }
 fn store(z: u32, m: u32, n: u32, v: f32) {
   let hw = g(2u) * g(3u);
   let b = n / hw; let q = n % hw;
-  out[at(2u, i32(b), i32(z * g(5u) + m), i32(q / g(3u)), i32(q % g(3u)))] = v;
+  out[at(2u, i32(b), i32(z * g(5u) + m), i32(q / g(3u)), i32(q % g(3u)))] = ${store(dt, 'v')};
 }
 `);
   dispatchGemm(rt, kernel, buffersOf(weight, dy, out), params, tiling, m, n, p.groups);
@@ -225,11 +231,12 @@ export function conv2dBackwardWeight(rt: Runtime, tiling: GemmTiling, x: TensorV
   const m = outChannels / p.groups, n = groupChannels * kH * kW, k = batch * oH * oW;
   if (m === 0 || n === 0) return;
   const params = convParams(m, n, k, x.shape, out.shape, dy.shape, p, [dy, x, out]);
-  const kernel = convKernel('backwardWeight', tiling, `
+  const dt = out.dtype;
+  const kernel = convKernel('backwardWeight', dt, tiling, `
 fn loadA(z: u32, m: u32, k: u32) -> f32 {
   let ohw = g(9u) * g(10u);
   let b = k / ohw; let q = k % ohw;
-  return in0[at(0u, i32(b), i32(z * g(6u) + m), i32(q / g(10u)), i32(q % g(10u)))];
+  return ${load(dt, 'in0[at(0u, i32(b), i32(z * g(6u) + m), i32(q / g(10u)), i32(q % g(10u)))]')};
 }
 fn loadB(z: u32, k: u32, n: u32) -> f32 {
   let khw = g(7u) * g(8u); let ohw = g(9u) * g(10u);
@@ -238,12 +245,12 @@ fn loadB(z: u32, k: u32, n: u32) -> f32 {
   let ih = oh * gi(11u) - gi(13u) + kh * gi(15u);
   let iw = ow * gi(12u) - gi(14u) + kw * gi(16u);
   if (ih < 0 || iw < 0 || ih >= gi(2u) || iw >= gi(3u)) { return 0.0; }
-  return in1[at(1u, i32(b), i32(z * g(5u) + c), ih, iw)];
+  return ${load(dt, 'in1[at(1u, i32(b), i32(z * g(5u) + c), ih, iw)]')};
 }
 fn store(z: u32, m: u32, n: u32, v: f32) {
   let khw = g(7u) * g(8u);
   let c = n / khw; let r = n % khw;
-  out[at(2u, i32(z * g(6u) + m), i32(c), i32(r / g(8u)), i32(r % g(8u)))] = v;
+  out[at(2u, i32(z * g(6u) + m), i32(c), i32(r / g(8u)), i32(r % g(8u)))] = ${store(dt, 'v')};
 }
 `);
   dispatchGemm(rt, kernel, buffersOf(dy, x, out), params, tiling, m, n, p.groups);

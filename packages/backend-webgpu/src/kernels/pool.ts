@@ -4,12 +4,12 @@
  * The gradient is a gather, not a scatter: each input cell's thread visits the windows that
  * can contain it and adds their share (max: when it is the window's first maximum, found
  * exactly as the forward kernel finds it). Each cell is written once: no atomics, and the
- * result does not depend on scheduling.
+ * result does not depend on scheduling. float16 is read as f32 and rounded once, at the store.
  */
-import type { Pool2dParams, PoolOp, TensorView } from '@tensile/core';
+import type { DType, Pool2dParams, PoolOp, TensorView } from '@tensile/core';
 import { sizeOf } from '@tensile/core';
 import { gpuBufferOf, type KernelSource, type Runtime } from '../runtime.js';
-import { bindingsWGSL, ENTRY_1D, FLAT_INDEX, grid, Params, PARAMS_WGSL } from '../wgsl.js';
+import { ENTRY_1D, FLAT_INDEX, grid, headerWGSL, load, Params, storageType, store } from '../wgsl.js';
 
 // Words: 0 count, 1 C, 2 H, 3 W, 4 oH, 5 oW, 6 kH, 7 kW, 8 sH, 9 sW, 10 pH, 11 pW, 12 dH, 13 dW,
 // 14 countIncludePad, then views x, dy (backward only), out: 4 strides and an offset each from 15.
@@ -21,7 +21,8 @@ function poolParams(count: number, x: TensorView, oH: number, oW: number, p: Poo
   return params;
 }
 
-const POOL_COMMON = /* wgsl */ `
+/** Helpers of both kernels; `x` holds `dtype`. */
+const poolCommon = (dtype: DType) => /* wgsl */ `
 fn g(i: u32) -> i32 { return pi(i); }
 fn at(v: u32, a: i32, b: i32, c: i32, d: i32) -> i32 {
   let base = 15u + v * 5u;
@@ -37,7 +38,7 @@ fn windowArgmax(n: i32, c: i32, h0: i32, w0: i32) -> i32 {
     for (var j = 0; j < g(7u); j++) {
       let iw = w0 + j * g(13u);
       if (iw < 0 || iw >= g(3u)) { continue; }
-      let v = x[at(0u, n, c, ih, iw)];
+      let v = ${load(dtype, 'x[at(0u, n, c, ih, iw)]')};
       if (best < 0 || v > bestValue || is_nan(v)) { best = ih * g(3u) + iw; bestValue = v; }
     }
   }
@@ -71,12 +72,12 @@ export function pool2d(rt: Runtime, op: PoolOp, x: TensorView, out: TensorView, 
   if (count === 0) return;
   const [, , oH, oW] = out.shape;
   const params = poolParams(count, x, oH, oW, p, [x, out]);
+  const t = storageType(x.dtype);
   const kernel: KernelSource = {
-    key: `pool2d:${op}`,
+    key: `pool2d:${op}:${x.dtype}`,
     writes: [false, true],
-    wgsl: () => `${PARAMS_WGSL}
-${bindingsWGSL([{ name: 'x', type: 'f32', write: false }, { name: 'out', type: 'f32', write: true }])}
-${POOL_COMMON}
+    wgsl: () => `${headerWGSL([{ name: 'x', type: t, write: false }, { name: 'out', type: t, write: true }])}
+${poolCommon(x.dtype)}
 ${ENTRY_1D} {
   let e = ${FLAT_INDEX};
   if (e >= pu(0u)) { return; }
@@ -87,18 +88,18 @@ ${ENTRY_1D} {
   var result: f32;
   ${max
     ? `let best = windowArgmax(n, c, h0, w0);
-  if (best < 0) { result = f32bits(0xff800000u); } else { result = x[at(0u, n, c, best / g(3u), best % g(3u))]; }`
+  if (best < 0) { result = f32bits(0xff800000u); } else { result = ${load(x.dtype, 'x[at(0u, n, c, best / g(3u), best % g(3u))]')}; }`
     : `var sum = 0.0;
   for (var i = 0; i < g(6u); i++) {
     let ih = h0 + i * g(12u);
     if (ih < 0 || ih >= g(2u)) { continue; }
     for (var j = 0; j < g(7u); j++) {
       let iw = w0 + j * g(13u);
-      if (iw >= 0 && iw < g(3u)) { sum += x[at(0u, n, c, ih, iw)]; }
+      if (iw >= 0 && iw < g(3u)) { sum += ${load(x.dtype, 'x[at(0u, n, c, ih, iw)]')}; }
     }
   }
   result = sum / avgDivisor(h0, w0);`}
-  out[at(1u, n, c, oh, ow)] = result;
+  out[at(1u, n, c, oh, ow)] = ${store(out.dtype, 'result')};
 }`,
   };
   rt.dispatch(kernel, [gpuBufferOf(x.buffer).buffer, gpuBufferOf(out.buffer).buffer], params, grid(count));
@@ -110,12 +111,12 @@ export function pool2dBackward(rt: Runtime, op: PoolOp, x: TensorView, dy: Tenso
   if (count === 0) return;
   const [, , oH, oW] = dy.shape;
   const params = poolParams(count, x, oH, oW, p, [x, dy, out]);
+  const t = storageType(x.dtype);
   const kernel: KernelSource = {
-    key: `pool2dBackward:${op}`,
+    key: `pool2dBackward:${op}:${x.dtype}`,
     writes: [false, false, true],
-    wgsl: () => `${PARAMS_WGSL}
-${bindingsWGSL([{ name: 'x', type: 'f32', write: false }, { name: 'dy', type: 'f32', write: false }, { name: 'out', type: 'f32', write: true }])}
-${POOL_COMMON}
+    wgsl: () => `${headerWGSL([{ name: 'x', type: t, write: false }, { name: 'dy', type: t, write: false }, { name: 'out', type: t, write: true }])}
+${poolCommon(x.dtype)}
 ${ENTRY_1D} {
   let e = ${FLAT_INDEX};
   if (e >= pu(0u)) { return; }
@@ -132,11 +133,11 @@ ${ENTRY_1D} {
       let w0 = ow * g(9u) - g(11u);
       let tj = iw - w0;
       if (tj < 0 || tj % g(13u) != 0 || tj / g(13u) >= g(7u)) { continue; }
-      let grad = dy[at(1u, n, c, oh, ow)];
+      let grad = ${load(dy.dtype, 'dy[at(1u, n, c, oh, ow)]')};
       ${max ? 'if (windowArgmax(n, c, h0, w0) == me) { sum += grad; }' : 'sum += grad / avgDivisor(h0, w0);'}
     }
   }
-  out[at(2u, n, c, ih, iw)] = sum;
+  out[at(2u, n, c, ih, iw)] = ${store(out.dtype, 'sum')};
 }`,
   };
   rt.dispatch(kernel, [gpuBufferOf(x.buffer).buffer, gpuBufferOf(dy.buffer).buffer, gpuBufferOf(out.buffer).buffer], params, grid(count));

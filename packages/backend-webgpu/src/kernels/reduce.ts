@@ -6,11 +6,12 @@
  *
  * The input's dims are split into kept dims (walked by the output index) and reduced dims
  * (walked by the reduction index), each merged where contiguous. max/min propagate NaN.
+ * float16 inputs are accumulated in f32 and rounded once, at the store.
  */
 import type { ArgReduceOp, ReduceOp, TensorView } from '@tensile/core';
 import { collapseDims, sizeOf } from '@tensile/core';
 import { gpuBufferOf, type KernelSource, type Runtime } from '../runtime.js';
-import { bindingsWGSL, ENTRY_1D, FLAT_INDEX, grid, MAX_RANK, offsetsWGSL, Params, PARAMS_WGSL, wgslType } from '../wgsl.js';
+import { computeType, ENTRY_1D, FLAT_INDEX, grid, headerWGSL, load, MAX_RANK, offsetsWGSL, Params, storageType, store } from '../wgsl.js';
 
 const REDUCE_WORKGROUP = 64;
 
@@ -79,16 +80,15 @@ export function reduce(rt: Runtime, op: ReduceOp, x: TensorView, axes: readonly 
   params.int(...kept.shape, ...kept.strides[0], ...kept.strides[1], x.offset, out.offset);
   const redBase = params.length;
   params.int(...red.shape, ...red.strides[0], 0);
-  const t = wgslType(x.dtype);
+  const t = computeType(x.dtype);
   // On CPU adapters a thread per output is best once there are two workgroups of them (one
   // per core): the tree reduction's barriers are coroutine switches there.
   const perThread = redSize <= 16 || (keptSize >= 1024 && redSize <= 256) || (rt.cpu && keptSize >= 128);
-  const common = `${PARAMS_WGSL}
-${bindingsWGSL([{ name: 'x', type: t, write: false }, { name: 'out', type: wgslType(out.dtype), write: true }])}
+  const common = `${headerWGSL([{ name: 'x', type: storageType(x.dtype), write: false }, { name: 'out', type: storageType(out.dtype), write: true }])}
 fn combine_(a: ${t}, b: ${t}) -> ${t} { return ${combine(op, t)}; }
 fn load_(base: i32, r: u32) -> ${t} {
   ${offsetsWGSL('r', ['ro'], rr, redBase)}
-  return x[base + ro];
+  return ${load(x.dtype, 'x[base + ro]')};
 }`;
   const xb = gpuBufferOf(x.buffer).buffer, ob = gpuBufferOf(out.buffer).buffer;
   if (perThread) {
@@ -102,7 +102,7 @@ ${ENTRY_1D} {
   ${offsetsWGSL('i', ['xo', 'oo'], kr, keptBase)}
   var acc: ${t} = ${identity(op, t)};
   for (var r = 0u; r < pu(1u); r++) { acc = combine_(acc, load_(xo, r)); }
-  out[oo] = acc;
+  out[oo] = ${store(out.dtype, 'acc')};
 }`,
     };
     rt.dispatch(kernel, [xb, ob], params, grid(keptSize));
@@ -129,7 +129,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     if (li < s) { part[li] = combine_(part[li], part[li + s]); }
     workgroupBarrier();
   }
-  if (live && li == 0u) { out[oo] = part[0]; }
+  if (live && li == 0u) { out[oo] = ${store(out.dtype, 'part[0]')}; }
 }`,
   };
   rt.dispatch(kernel, [xb, ob], params, grid(keptSize, 1));
@@ -151,15 +151,14 @@ function lineParams(x: TensorView, axis: number, out: TensorView) {
 export function argReduce(rt: Runtime, op: ArgReduceOp, x: TensorView, axis: number, out: TensorView): void {
   const { params, rank, lines } = lineParams(x, axis, out);
   if (lines === 0) return;
-  const t = wgslType(x.dtype);
+  const t = computeType(x.dtype);
   const better = op === 'argmax' ? 'v > best' : 'v < best';
   const nan = t === 'f32' ? 'is_nan(v)' : 'false';
   const bestNan = t === 'f32' ? 'is_nan(best)' : 'false';
   const kernel: KernelSource = {
     key: `argreduce:${op}:${x.dtype}:r${rank}`,
     writes: [false, true],
-    wgsl: () => `${PARAMS_WGSL}
-${bindingsWGSL([{ name: 'x', type: t, write: false }, { name: 'out', type: 'i32', write: true }])}
+    wgsl: () => `${headerWGSL([{ name: 'x', type: storageType(x.dtype), write: false }, { name: 'out', type: 'i32', write: true }])}
 ${ENTRY_1D} {
   let i = ${FLAT_INDEX};
   if (i >= pu(0u)) { return; }
@@ -168,10 +167,10 @@ ${ENTRY_1D} {
   let sx = pi(2u);
   var at = 0;
   if (n > 0u) {
-    var best = x[xo];
+    var best = ${load(x.dtype, 'x[xo]')};
     if (!(${bestNan})) {
       for (var k = 1u; k < n; k++) {
-        let v = x[xo + i32(k) * sx];
+        let v = ${load(x.dtype, 'x[xo + i32(k) * sx]')};
         if (${nan}) { at = i32(k); break; }
         if (${better}) { at = i32(k); best = v; }
       }
@@ -187,13 +186,16 @@ ${ENTRY_1D} {
 export function softmax(rt: Runtime, x: TensorView, axis: number, out: TensorView, log: boolean): void {
   const { params, rank, lines } = lineParams(x, axis, out);
   if (lines === 0 || x.shape[axis] === 0) return;
+  const header = headerWGSL([{ name: 'x', type: storageType(x.dtype), write: false }, { name: 'out', type: storageType(out.dtype), write: true }]);
+  const xAt = (k: string) => load(x.dtype, `x[xo + i32(${k}) * sx]`);
+  const write = (k: string) => `out[oo + i32(${k}) * so] = ${store(out.dtype, log ? `${xAt(k)} - shift` : `exp(${xAt(k)} - m) / total`)};`;
+  const variant = `${log ? 'log' : 'plain'}:${x.dtype}:r${rank}`;
   if (rt.cpu && lines >= 128) {
     // CPU adapters, enough lines for every core: a thread per line, no barriers.
     const kernel: KernelSource = {
-      key: `softmax.thread:${log ? 'log' : 'plain'}:r${rank}`,
+      key: `softmax.thread:${variant}`,
       writes: [false, true],
-      wgsl: () => `${PARAMS_WGSL}
-${bindingsWGSL([{ name: 'x', type: 'f32', write: false }, { name: 'out', type: 'f32', write: true }])}
+      wgsl: () => `${header}
 fn maxNan(a: f32, b: f32) -> f32 { return select(a, b, (b > a || is_nan(b)) && !is_nan(a)); }
 ${ENTRY_1D} {
   let i = ${FLAT_INDEX};
@@ -203,13 +205,11 @@ ${ENTRY_1D} {
   let sx = pi(2u);
   let so = pi(3u);
   var m = f32bits(0xff800000u);
-  for (var k = 0u; k < n; k++) { m = maxNan(m, x[xo + i32(k) * sx]); }
+  for (var k = 0u; k < n; k++) { m = maxNan(m, ${xAt('k')}); }
   var total = 0.0;
-  for (var k = 0u; k < n; k++) { total += exp(x[xo + i32(k) * sx] - m); }
-  ${log
-    ? `let shift = m + log(total);
-  for (var k = 0u; k < n; k++) { out[oo + i32(k) * so] = x[xo + i32(k) * sx] - shift; }`
-    : `for (var k = 0u; k < n; k++) { out[oo + i32(k) * so] = exp(x[xo + i32(k) * sx] - m) / total; }`}
+  for (var k = 0u; k < n; k++) { total += exp(${xAt('k')} - m); }
+  ${log ? 'let shift = m + log(total);' : ''}
+  for (var k = 0u; k < n; k++) { ${write('k')} }
 }`,
     };
     rt.dispatch(kernel, [gpuBufferOf(x.buffer).buffer, gpuBufferOf(out.buffer).buffer], params, grid(lines));
@@ -217,10 +217,9 @@ ${ENTRY_1D} {
   }
   const W = REDUCE_WORKGROUP;
   const kernel: KernelSource = {
-    key: `softmax:${log ? 'log' : 'plain'}:r${rank}`,
+    key: `softmax:${variant}`,
     writes: [false, true],
-    wgsl: () => `${PARAMS_WGSL}
-${bindingsWGSL([{ name: 'x', type: 'f32', write: false }, { name: 'out', type: 'f32', write: true }])}
+    wgsl: () => `${header}
 var<workgroup> part: array<f32, ${W}>;
 fn maxNan(a: f32, b: f32) -> f32 { return select(a, b, (b > a || is_nan(b)) && !is_nan(a)); }
 @compute @workgroup_size(${W})
@@ -232,7 +231,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let sx = pi(2u);
   let so = pi(3u);
   var m = f32bits(0xff800000u);
-  for (var k = li; k < n; k += ${W}u) { m = maxNan(m, x[xo + i32(k) * sx]); }
+  for (var k = li; k < n; k += ${W}u) { m = maxNan(m, ${xAt('k')}); }
   part[li] = m;
   workgroupBarrier();
   for (var s = ${W / 2}u; s > 0u; s = s >> 1u) {
@@ -242,7 +241,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   m = part[0];
   workgroupBarrier();
   var total = 0.0;
-  for (var k = li; k < n; k += ${W}u) { total += exp(x[xo + i32(k) * sx] - m); }
+  for (var k = li; k < n; k += ${W}u) { total += exp(${xAt('k')} - m); }
   part[li] = total;
   workgroupBarrier();
   for (var s = ${W / 2}u; s > 0u; s = s >> 1u) {
@@ -250,10 +249,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     workgroupBarrier();
   }
   total = part[0];
-  ${log
-    ? `let shift = m + log(total);
-  for (var k = li; k < n; k += ${W}u) { out[oo + i32(k) * so] = x[xo + i32(k) * sx] - shift; }`
-    : `for (var k = li; k < n; k += ${W}u) { out[oo + i32(k) * so] = exp(x[xo + i32(k) * sx] - m) / total; }`}
+  ${log ? 'let shift = m + log(total);' : ''}
+  for (var k = li; k < n; k += ${W}u) { ${write('k')} }
 }`,
   };
   rt.dispatch(kernel, [gpuBufferOf(x.buffer).buffer, gpuBufferOf(out.buffer).buffer], params, grid(lines, 1));

@@ -53,7 +53,7 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
   backend.gather(x.kernelView, axis, index.kernelView, out.kernelView);
   const shape = x.shape;
   return recordOp('gather', [x], out, [index], (g, [idx]) => {
-    const base = zeros(shape, { device: g.device });
+    const base = zeros(shape, { device: g.device, dtype: g.dtype });
     const grad = scatterAdd(base, axis, idx, g);
     base.dispose();
     return [grad];

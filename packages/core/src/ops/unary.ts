@@ -211,6 +211,14 @@ export function silu(x: Tensor): Tensor {
 
 /** `log(1 + e^x)`, linear above 20 as PyTorch's default threshold. */
 export function softplus(x: Tensor): Tensor {
+  if (x.dtype === 'float16') {
+    // exp(x) overflows half from x ≈ 11; compute in float32 as PyTorch's half kernels do.
+    const wide = x.float();
+    const y = softplus(wide);
+    const out = y.half();
+    [wide, y].forEach((v) => v.dispose());
+    return out;
+  }
   const capped = x.clamp(null, 20);
   const e = capped.exp();
   const soft = e.log1p();
