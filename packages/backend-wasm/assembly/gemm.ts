@@ -10,7 +10,8 @@ export const NC: i32 = 512;
 /** Bytes of packing scratch one thread needs: A block, B block, a spill tile. */
 export const GEMM_SCRATCH: i32 = (MC * KC + KC * NC + MR * NR) * 4;
 
-@inline function madd(a: v128, b: v128, c: v128): v128 {
+/** a * b + c: fused where relaxed SIMD is on (the rounding may differ by engine). */
+@inline export function madd(a: v128, b: v128, c: v128): v128 {
   if (ASC_FEATURE_RELAXED_SIMD) {
     return f32x4.relaxed_madd(a, b, c);
   } else {

@@ -2,6 +2,7 @@
 // argmax/argmin and the fused softmax. dtype codes: 0 float32, 1 int32, 2 bool.
 import { innerStride, nextRow, ptrOf, rowCount, rowLength, startWalk } from './walk';
 import { foldInt, identityInt, loadInt, storeInt } from './integer';
+import { claim, madd } from './gemm';
 
 const SUM = 0, PROD = 1, MAX = 2, MIN = 3;
 
@@ -33,18 +34,59 @@ function foldRow(op: i32, acc: f64, p: usize, s: usize, n: i32): f64 {
     for (; i < n; i++, p += s) acc *= <f64>load<f32>(p);
     return acc;
   }
-  if (op == MAX) {
-    for (; i < n; i++, p += s) {
-      const v = <f64>load<f32>(p);
-      if (v > acc || v != v) acc = v;
-    }
-    return acc;
-  }
-  for (; i < n; i++, p += s) {
-    const v = <f64>load<f32>(p);
-    if (v < acc || v != v) acc = v;
-  }
+  if (s == 4) return op == MAX ? extremeRow(true, acc, p, n) : extremeRow(false, acc, p, n);
+  for (; i < n; i++, p += s) acc = extreme1(op == MAX, acc, <f64>load<f32>(p));
   return acc;
+}
+
+// max / min with NaN winning, as PyTorch's. pmax/pmin are single instructions that keep
+// their first operand where the comparison fails, so a NaN already in the accumulator
+// stays; a NaN arriving in x is OR'ed in as all-ones bits, which are a NaN too.
+
+@inline function extreme1(isMax: bool, acc: f64, v: f64): f64 {
+  return (isMax ? v > acc : v < acc) || v != v ? v : acc;
+}
+
+@inline function extreme4(isMax: bool, acc: v128, x: v128): v128 {
+  return v128.or(isMax ? f32x4.pmax(acc, x) : f32x4.pmin(acc, x), f32x4.ne(x, x));
+}
+
+@inline function extreme2(isMax: bool, acc: v128, x: v128): v128 {
+  return v128.or(isMax ? f64x2.pmax(acc, x) : f64x2.pmin(acc, x), f64x2.ne(x, x));
+}
+
+/** max (min) of `acc` and `n` contiguous float32 at p. */
+@inline function extremeRow(isMax: bool, acc: f64, p: usize, n: i32): f64 {
+  let i = 0;
+  if (n >= 16) {
+    let a0 = f32x4.splat(<f32>acc), a1 = a0, a2 = a0, a3 = a0;
+    for (; i + 16 <= n; i += 16, p += 64) {
+      a0 = extreme4(isMax, a0, v128.load(p));
+      a1 = extreme4(isMax, a1, v128.load(p, 16));
+      a2 = extreme4(isMax, a2, v128.load(p, 32));
+      a3 = extreme4(isMax, a3, v128.load(p, 48));
+    }
+    a0 = extreme4(isMax, extreme4(isMax, a0, a1), extreme4(isMax, a2, a3));
+    acc = extreme1(isMax, acc, <f64>f32x4.extract_lane(a0, 0));
+    acc = extreme1(isMax, acc, <f64>f32x4.extract_lane(a0, 1));
+    acc = extreme1(isMax, acc, <f64>f32x4.extract_lane(a0, 2));
+    acc = extreme1(isMax, acc, <f64>f32x4.extract_lane(a0, 3));
+  }
+  for (; i < n; i++, p += 4) acc = extreme1(isMax, acc, <f64>load<f32>(p));
+  return acc;
+}
+
+/** One row of reduce_acc for max (min): f64 accumulators `sa` bytes apart, float32 x `sx` apart. */
+@inline function extremeAccRow(isMax: bool, pa: usize, px: usize, sa: usize, sx: usize, n: i32): void {
+  let i = 0;
+  if (sa == 8 && sx == 4) {
+    for (; i + 4 <= n; i += 4, pa += 32, px += 16) {
+      const v = v128.load(px);
+      v128.store(pa, extreme2(isMax, v128.load(pa), f64x2.promote_low_f32x4(v)));
+      v128.store(pa, extreme2(isMax, v128.load(pa, 16), f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1))), 16);
+    }
+  }
+  for (; i < n; i++, pa += sa, px += sx) store<f64>(pa, extreme1(isMax, load<f64>(pa), <f64>load<f32>(px)));
 }
 
 /**
@@ -111,15 +153,9 @@ export function reduce_acc(op: i32, kin: i32, kout: i32, d: usize, acc: usize, c
     } else if (op == PROD) {
       for (; i < n; i++, pa += sa, px += sx) store<f64>(pa, load<f64>(pa) * <f64>load<f32>(px));
     } else if (op == MAX) {
-      for (; i < n; i++, pa += sa, px += sx) {
-        const v = <f64>load<f32>(px);
-        if (v > load<f64>(pa) || v != v) store<f64>(pa, v);
-      }
+      extremeAccRow(true, pa, px, sa, sx, n);
     } else {
-      for (; i < n; i++, pa += sa, px += sx) {
-        const v = <f64>load<f32>(px);
-        if (v < load<f64>(pa) || v != v) store<f64>(pa, v);
-      }
+      extremeAccRow(false, pa, px, sa, sx, n);
     }
     nextRow(d, 2);
   }
@@ -129,6 +165,38 @@ export function reduce_acc(op: i32, kin: i32, kout: i32, d: usize, acc: usize, c
     const step: usize = kout == 1 ? 4 : 1;
     for (let i = 0; i < count; i++) storeInt(kout, o + <usize>i * step, <i32>load<i64>(acc + (<usize>i << 3)));
   }
+}
+
+// A float32 reduction of one contiguous line to one value, in two exports: threads claim
+// chunks and store each chunk's result, then the caller folds those in chunk order. The
+// chunks depend on n only, so the result does not depend on the thread count.
+
+const LINE_CHUNKS = 64;
+const LINE_CHUNK_MIN = 1 << 14;
+
+/** Elements per chunk (a multiple of 16, so chunks start on vector boundaries). */
+@inline function lineChunk(n: i32): i32 {
+  return max(LINE_CHUNK_MIN, ((n + LINE_CHUNKS - 1) / LINE_CHUNKS + 15) & ~15);
+}
+
+/** Chunk results of `op` over n float32 at x into f64 `partials`; `counter` is an i32 the host zeroed. */
+export function reduce_line_f32(op: i32, x: usize, n: i32, partials: usize, counter: usize, tid: i32, nt: i32): void {
+  const size = lineChunk(n), count = (n + size - 1) / size;
+  for (let c = claim(counter); c < count; c = claim(counter)) {
+    const lo = c * size;
+    store<f64>(partials + (<usize>c << 3), foldRow(op, identity(op), x + (<usize>lo << 2), 4, min(size, n - lo)));
+  }
+}
+
+/** Fold the chunk results of reduce_line_f32 (same op and n) into the float32 at o. */
+export function reduce_line_end(op: i32, n: i32, partials: usize, o: usize): void {
+  const size = lineChunk(n), count = (n + size - 1) / size;
+  let acc = identity(op);
+  for (let c = 0; c < count; c++) {
+    const v = load<f64>(partials + (<usize>c << 3));
+    acc = op == SUM ? acc + v : op == PROD ? acc * v : extreme1(op == MAX, acc, v);
+  }
+  store<f32>(o, <f32>acc);
 }
 
 /**
@@ -203,78 +271,107 @@ export function softmax_f32(log: i32, d: usize, x: usize, o: usize, n: i32, sx: 
   }
 }
 
-// ---- contiguous-row softmax: f32x4 max, vector exp (Cephes expf, ~1 ulp) + f64 sum, scale.
+// ---- contiguous-row softmax: vector max, vector exp, sums, scale.
 
-const EXP_LO: f32 = -87.3365478515625; // below: 0 (x - max <= 0 here, so no overflow)
+const LOG2E: f32 = 1.44269504088896341;
+/** 1.5 * 2^23 + 127: adding it rounds to an integer n and leaves n + 127 in the low mantissa bits. */
+const MAGIC: f32 = 12583039.0;
+/** ln 2 as a float32, for the fused reduction step. */
+const LN2: f32 = 0.693147182464599609375;
+/** ln 2 in two parts for the unfused steps; LN2_HI ends in zero bits, so n * LN2_HI is exact. */
+const LN2_HI: f32 = 0.693145751953125;
+const LN2_LO: f32 = 1.428606765330187e-6;
+/** exp(t) ~ 1 + t (C1 + t (C2 + t (C3 + t (C4 + t C5)))) on [-ln2/2, ln2/2]: a minimax fit, relative error 1e-7. */
+const C1: f32 = 0.9999997019767761;
+const C2: f32 = 0.4999915063381195;
+const C3: f32 = 0.1666763573884964;
+const C4: f32 = 0.04189793020486832;
+const C5: f32 = 0.008290315046906471;
+/** ln of the smallest normal float32: below it exp gives 0. */
+const EXP_LO: f32 = -87.3365478515625;
 
-/** exp of four lanes (Cody-Waite reduction, degree-6 polynomial); NaN stays NaN. */
+/**
+ * exp of four lanes that are <= 0 (x - max) or NaN, to a relative error below 4e-7:
+ * exp(x) = 2^n exp(t) with n = round(x log2 e), t = x - n ln 2. Adding MAGIC rounds x log2 e
+ * and leaves n + 127 in the low mantissa bits, so shifting the bits left by 23 gives 2^n as
+ * a float. Lanes below EXP_LO (-Infinity included) give 0 by the mask; NaN stays NaN.
+ */
 @inline function expf4(x: v128): v128 {
-  // Inputs are x - max <= 0 (or NaN). Lanes below EXP_LO (-Infinity included) give 0 by
-  // the mask; whatever the reduction made of them is dropped.
-  const under = f32x4.lt(x, f32x4.splat(EXP_LO));
-  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.44269504088896341)));
-  let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(0.693359375)));
-  r = f32x4.add(r, f32x4.mul(n, f32x4.splat(2.12194440e-4)));
-  let p = f32x4.splat(1.9875691500e-4);
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.3981999507e-3));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(8.3334519073e-3));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(4.1665795894e-2));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
-  p = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, r), r), r), f32x4.splat(1));
-  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
-  return v128.andnot(f32x4.mul(p, scale), under);
+  let n = madd(x, f32x4.splat(LOG2E), f32x4.splat(MAGIC));
+  const scale = i32x4.shl(n, 23);
+  n = f32x4.sub(n, f32x4.splat(MAGIC));
+  let t: v128;
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    t = madd(n, f32x4.splat(-LN2), x); // fused: t is off by LN2's own error, 2e-9 |n|
+  } else {
+    t = madd(n, f32x4.splat(-LN2_HI), x);
+    t = madd(n, f32x4.splat(-LN2_LO), t);
+  }
+  let p = madd(f32x4.splat(C5), t, f32x4.splat(C4));
+  p = madd(p, t, f32x4.splat(C3));
+  p = madd(p, t, f32x4.splat(C2));
+  p = madd(p, t, f32x4.splat(C1));
+  const e = madd(f32x4.mul(t, scale), p, scale);
+  return v128.andnot(e, f32x4.lt(x, f32x4.splat(EXP_LO)));
 }
 
 @inline function expf1(x: f32): f32 {
   return f32x4.extract_lane(expf4(f32x4.splat(x)), 0);
 }
 
-function softmaxRow(log: i32, px: usize, po: usize, n: i32): void {
-  // max with pmax (one maxps; NaN lanes may be dropped here, but a NaN in the row makes
-  // the sum below NaN, and with it every output, as a NaN max would)
+/**
+ * Largest of `n` contiguous float32 at p, by pmax: a NaN may be dropped here, but it makes
+ * the row's sum of exponentials NaN, and with it every output, as a NaN max would.
+ */
+function rowMax(p: usize, n: i32): f32 {
   let i = 0;
-  let m0 = f32x4.splat(-Infinity), m1 = m0;
-  for (; i + 8 <= n; i += 8) {
-    m0 = f32x4.pmax(m0, v128.load(px + (<usize>i << 2)));
-    m1 = f32x4.pmax(m1, v128.load(px + (<usize>i << 2), 16));
+  let m0 = f32x4.splat(-Infinity), m1 = m0, m2 = m0, m3 = m0;
+  for (; i + 16 <= n; i += 16, p += 64) {
+    m0 = f32x4.pmax(m0, v128.load(p));
+    m1 = f32x4.pmax(m1, v128.load(p, 16));
+    m2 = f32x4.pmax(m2, v128.load(p, 32));
+    m3 = f32x4.pmax(m3, v128.load(p, 48));
   }
-  for (; i + 4 <= n; i += 4) m0 = f32x4.pmax(m0, v128.load(px + (<usize>i << 2)));
-  m0 = f32x4.pmax(m0, m1);
-  let max = f32x4.extract_lane(m0, 0);
-  for (let l = 1; l < 4; l++) {
-    const v = l == 1 ? f32x4.extract_lane(m0, 1) : l == 2 ? f32x4.extract_lane(m0, 2) : f32x4.extract_lane(m0, 3);
-    if (v > max || v != v) max = v;
+  for (; i + 4 <= n; i += 4, p += 16) m0 = f32x4.pmax(m0, v128.load(p));
+  m0 = f32x4.pmax(f32x4.pmax(m0, m1), f32x4.pmax(m2, m3));
+  let max = <f64>f32x4.extract_lane(m0, 0);
+  max = extreme1(true, max, <f64>f32x4.extract_lane(m0, 1));
+  max = extreme1(true, max, <f64>f32x4.extract_lane(m0, 2));
+  max = extreme1(true, max, <f64>f32x4.extract_lane(m0, 3));
+  for (; i < n; i++, p += 4) max = extreme1(true, max, <f64>load<f32>(p));
+  return <f32>max;
+}
+
+/** Elements whose exponentials are summed in f32 lanes before the lanes are added into f64. */
+const SUM_BLOCK = 512;
+
+function softmaxRow(log: i32, px: usize, po: usize, n: i32): void {
+  const max = rowMax(px, n);
+  const mv = f32x4.splat(max);
+  // exp(x - max), stored for softmax; summed in two f32 vectors per block (short chains),
+  // the blocks in f64 so that long rows keep their precision.
+  let sum: f64 = 0;
+  let i = 0;
+  while (i + 8 <= n) {
+    const end = min(n, i + SUM_BLOCK);
+    let s0 = f32x4.splat(0), s1 = s0;
+    for (; i + 8 <= end; i += 8) {
+      const p = px + (<usize>i << 2);
+      const e0 = expf4(f32x4.sub(v128.load(p), mv));
+      const e1 = expf4(f32x4.sub(v128.load(p, 16), mv));
+      if (!log) {
+        v128.store(po + (<usize>i << 2), e0);
+        v128.store(po + (<usize>i << 2), e1, 16);
+      }
+      s0 = f32x4.add(s0, e0);
+      s1 = f32x4.add(s1, e1);
+    }
+    s0 = f32x4.add(s0, s1);
+    sum += <f64>f32x4.extract_lane(s0, 0) + <f64>f32x4.extract_lane(s0, 1) + <f64>f32x4.extract_lane(s0, 2) + <f64>f32x4.extract_lane(s0, 3);
   }
   for (; i < n; i++) {
-    const v = load<f32>(px + (<usize>i << 2));
-    if (v > max || v != v) max = v;
-  }
-  const mv = f32x4.splat(max);
-  // exp (stored for softmax) and sum in f64
-  // f32 partial sums in 8 lanes (short chains), combined in f64.
-  let s0 = f32x4.splat(0), s1 = s0;
-  i = 0;
-  for (; i + 8 <= n; i += 8) {
-    const e0 = expf4(f32x4.sub(v128.load(px + (<usize>i << 2)), mv));
-    const e1 = expf4(f32x4.sub(v128.load(px + (<usize>i << 2), 16), mv));
-    if (!log) {
-      v128.store(po + (<usize>i << 2), e0);
-      v128.store(po + (<usize>i << 2), e1, 16);
-    }
-    s0 = f32x4.add(s0, e0);
-    s1 = f32x4.add(s1, e1);
-  }
-  for (; i + 4 <= n; i += 4) {
-    const e = expf4(f32x4.sub(v128.load(px + (<usize>i << 2)), mv));
-    if (!log) v128.store(po + (<usize>i << 2), e);
-    s0 = f32x4.add(s0, e);
-  }
-  let sum: f64 = <f64>f32x4.extract_lane(s0, 0) + <f64>f32x4.extract_lane(s0, 1) + <f64>f32x4.extract_lane(s0, 2) + <f64>f32x4.extract_lane(s0, 3)
-    + <f64>f32x4.extract_lane(s1, 0) + <f64>f32x4.extract_lane(s1, 1) + <f64>f32x4.extract_lane(s1, 2) + <f64>f32x4.extract_lane(s1, 3);
-  for (let j = i; j < n; j++) {
-    const e = expf1(load<f32>(px + (<usize>j << 2)) - max);
-    if (!log) store<f32>(po + (<usize>j << 2), e);
+    const e = expf1(load<f32>(px + (<usize>i << 2)) - max);
+    if (!log) store<f32>(po + (<usize>i << 2), e);
     sum += <f64>e;
   }
   if (log) {
@@ -290,17 +387,26 @@ function softmaxRow(log: i32, px: usize, po: usize, n: i32): void {
     }
     for (; i < n; i++) store<f32>(po + (<usize>i << 2), <f32>(<f64>load<f32>(px + (<usize>i << 2)) - shift));
   } else {
-    const inv = f32x4.splat(<f32>(1 / sum));
+    const inv = <f32>(1 / sum);
+    const iv = f32x4.splat(inv);
     i = 0;
-    for (; i + 4 <= n; i += 4) v128.store(po + (<usize>i << 2), f32x4.mul(v128.load(po + (<usize>i << 2)), inv));
-    const invs = <f32>(1 / sum);
-    for (; i < n; i++) store<f32>(po + (<usize>i << 2), load<f32>(po + (<usize>i << 2)) * invs);
+    for (; i + 4 <= n; i += 4) v128.store(po + (<usize>i << 2), f32x4.mul(v128.load(po + (<usize>i << 2)), iv));
+    for (; i < n; i++) store<f32>(po + (<usize>i << 2), load<f32>(po + (<usize>i << 2)) * inv);
   }
 }
 
-/** Softmax / log-softmax of `rows` contiguous rows of `n` (row steps rx, ro bytes); rows split across threads. */
-export function softmax_rows_f32(log: i32, x: usize, o: usize, rows: i32, n: i32, rx: i32, ro: i32, tid: i32, nt: i32): void {
-  const per = (rows + nt - 1) / nt;
-  const r0 = tid * per, r1 = min(rows, r0 + per);
-  for (let r = r0; r < r1; r++) softmaxRow(log, x + <usize>r * <usize>rx, o + <usize>r * <usize>ro, n);
+/** Elements per block of rows that a thread claims at a time. */
+const SOFTMAX_BLOCK = 8192;
+
+/**
+ * Softmax / log-softmax of `rows` contiguous rows of `n` (row steps rx, ro bytes). Threads
+ * claim blocks of rows from `counter` (an i32 the host zeroed), so a thread the OS delays
+ * leaves its share to the others.
+ */
+export function softmax_rows_f32(log: i32, x: usize, o: usize, rows: i32, n: i32, rx: i32, ro: i32, counter: usize, tid: i32, nt: i32): void {
+  const block = max(1, SOFTMAX_BLOCK / n);
+  for (let r0 = claim(counter) * block; r0 < rows; r0 = claim(counter) * block) {
+    const r1 = min(rows, r0 + block);
+    for (let r = r0; r < r1; r++) softmaxRow(log, x + <usize>r * <usize>rx, o + <usize>r * <usize>ro, n);
+  }
 }

@@ -8,12 +8,19 @@
  *
  * Only workers that have finished starting take part, so a call never waits on a worker
  * that is still booting; workers are unref'd, so they never keep Node alive.
+ *
+ * Kernels whose threads claim work from a shared counter (the pool's `claiming` set) can be
+ * finished by the caller alone. For those, a worker takes a posted call by a compare-and-
+ * swap on its slot, and once the caller is done with the work it withdraws the calls that
+ * no worker took, so it never waits for a worker that the OS has not woken yet.
  */
 import { isNode } from './loader.js';
 
 /** Control block layout, in i32 slots from its base. */
 const DONE = 0, FN = 1, NT = 2, ARGC = 3, ERROR = 4;
 const MAILBOX = 16, TID = 48, READY = 80;
+/** Per worker: the generation posted to it, -1 once it took the call, 0 once the caller withdrew it. */
+const TAKEN = 192;
 const ARGS_BYTE_OFFSET = 512;
 export const MAX_WORKERS = 31;
 export const CONTROL_BYTES = 1024;
@@ -41,6 +48,7 @@ function start(init) {
     if (gen === seen) continue;
     seen = gen;
     if (gen === -1) break;
+    if (Atomics.compareExchange(i32, ${TAKEN} + index, gen, -1) !== gen) continue; // withdrawn
     try {
       const argc = i32[${ARGC}];
       const args = new Array(argc + 2);
@@ -82,6 +90,8 @@ export class ThreadPool {
     private readonly exports: Record<string, unknown>,
     private readonly names: readonly string[],
     private readonly createWorker: ((index: number) => WorkerLike) | null,
+    /** Kernels (of `names`) that the caller can finish alone: their threads claim work. */
+    private readonly claiming: ReadonlySet<string> = new Set(),
   ) {
     this.i32 = new Int32Array(memory.buffer, ctrl, CONTROL_BYTES / 4);
     this.f64 = new Float64Array(memory.buffer, ctrl + ARGS_BYTE_OFFSET, 32);
@@ -152,6 +162,7 @@ export class ThreadPool {
     const gen = (this.generation = (this.generation % 0x3fffffff) + 1);
     for (let w = 0; w < nt - 1; w++) {
       i32[TID + w] = w + 1;
+      Atomics.store(i32, TAKEN + w, gen);
       Atomics.store(i32, MAILBOX + w, gen);
       Atomics.notify(i32, MAILBOX + w);
     }
@@ -161,7 +172,11 @@ export class ThreadPool {
     } catch (e) {
       failure = e;
     }
-    this.waitDone(nt - 1);
+    let taken = nt - 1;
+    if (failure === undefined && this.claiming.has(name)) {
+      for (let w = 0; w < nt - 1; w++) if (Atomics.compareExchange(i32, TAKEN + w, gen, 0) === gen) taken--;
+    }
+    this.waitDone(taken);
     if (failure) throw failure;
     if (Atomics.load(i32, ERROR)) throw new Error(`wasm backend: kernel '${name}' failed on a worker thread`);
   }

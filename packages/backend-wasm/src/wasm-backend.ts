@@ -28,6 +28,8 @@ const LIST_BYTES = 4096;
 /** Block counters that threads claim GEMM work from (one per product, plus one). */
 const COUNTERS = LIST + LIST_BYTES;
 const COUNTER_SLOTS = 64;
+/** f64 chunk results of a line reduction (reduce_line_f32: at most 64 chunks). */
+const PARTIALS = COUNTERS + COUNTER_SLOTS * 4;
 const HEAP_BASE = 131072;
 
 /** Multiply-adds below which a GEMM or conv stays on the calling thread. */
@@ -36,6 +38,11 @@ const PARALLEL_MACS = 1 << 20;
 const PARALLEL_POOL = 1 << 15;
 /** Elements below which softmax stays on the calling thread. */
 const PARALLEL_SOFTMAX = 1 << 16;
+/**
+ * Elements below which a reduction to one value stays on the calling thread: a million
+ * take ~0.1 ms, about what waking a sleeping worker can cost on a busy machine.
+ */
+const PARALLEL_REDUCE = 1 << 21;
 
 /** Exports of the kernel module (see assembly/index.ts). */
 interface Kernels {
@@ -53,14 +60,18 @@ interface Kernels {
   cast(kin: number, kout: number, d: number, x: number, o: number): void;
   reduce_fold(op: number, kin: number, kout: number, dk: number, dr: number, x: number, o: number): void;
   reduce_acc(op: number, kin: number, kout: number, d: number, acc: number, count: number, x: number, o: number): void;
+  reduce_line_f32(op: number, x: number, n: number, partials: number, counter: number, tid: number, nt: number): void;
+  reduce_line_end(op: number, n: number, partials: number, o: number): void;
   arg_reduce(op: number, kin: number, d: number, x: number, o: number, n: number, sx: number): void;
   softmax_f32(log: number, d: number, x: number, o: number, n: number, sx: number, so: number): void;
-  softmax_rows_f32(log: number, x: number, o: number, rows: number, n: number, rx: number, ro: number, tid: number, nt: number): void;
+  softmax_rows_f32(log: number, x: number, o: number, rows: number, n: number, rx: number, ro: number, counter: number, tid: number, nt: number): void;
   add_parts(out: number, parts: number, count: number, size: number): void;
   random_f32(normal: number, seed: number, offset: number, d: number, o: number): void;
 }
 
-const PARALLEL_KERNELS = ['matmul_f32', 'conv2d_fwd', 'conv2d_bwd_input', 'conv2d_bwd_weight', 'pool2d_f32', 'pool2d_bwd_f32', 'softmax_rows_f32'] as const;
+const PARALLEL_KERNELS = ['matmul_f32', 'conv2d_fwd', 'conv2d_bwd_input', 'conv2d_bwd_weight', 'pool2d_f32', 'pool2d_bwd_f32', 'softmax_rows_f32', 'reduce_line_f32'] as const;
+/** Parallel kernels whose threads claim their work from a counter, so the caller can finish them alone. */
+const CLAIMING_KERNELS: ReadonlySet<string> = new Set(['matmul_f32', 'softmax_rows_f32', 'reduce_line_f32']);
 
 const UNARY_INDEX = new Map<UnaryOp, number>(UNARY_OPS.map((op, i) => [op, i]));
 const BINARY_INDEX = new Map<BinaryOp, number>(BINARY_OPS.map((op, i) => [op, i]));
@@ -124,7 +135,7 @@ export class WasmBackend implements Backend {
     this.k = exports as unknown as Kernels;
     this.gemmScratchBytes = this.k.gemmScratchBytes();
     this.allocator = new Allocator(memory, HEAP_BASE);
-    this.pool = new ThreadPool(module, memory, CTRL, exports, PARALLEL_KERNELS, factory);
+    this.pool = new ThreadPool(module, memory, CTRL, exports, PARALLEL_KERNELS, factory, CLAIMING_KERNELS);
     this.pool.setThreads(options.threads ?? defaultThreads());
   }
 
@@ -392,6 +403,17 @@ export class WasmBackend implements Backend {
       }
     }
     if (sizeOf(redShape) === 0) return this.fill(out, REDUCE_IDENTITY[op]);
+    if (outCount === 1 && x.dtype === 'float32') {
+      const line = simplify(x.shape, [x.strides]);
+      if (line.shape.length === 1 && line.strides[0][0] === 1) {
+        // One contiguous line to one value (x.sum(), x.max()): split in chunks across threads.
+        const n = line.shape[0];
+        this.views().i32[COUNTERS >> 2] = 0;
+        this.pool.run('reduce_line_f32', [REDUCE_INDEX[op], addressOf(x), n, PARTIALS, COUNTERS], this.threadsFor(n, PARALLEL_REDUCE));
+        this.k.reduce_line_end(REDUCE_INDEX[op], n, PARTIALS, addressOf(out));
+        return;
+      }
+    }
     const kin = DTYPE_CODE[x.dtype], kout = DTYPE_CODE[out.dtype];
     const xSize = elementBytes(x.dtype), outSize = elementBytes(out.dtype);
     let innermost = rank - 1;
@@ -447,8 +469,9 @@ export class WasmBackend implements Backend {
       const outer = simplify(without(x.shape, axis), [without(x.strides, axis), without(out.strides, axis)]);
       if (outer.shape.length === 1 && n > 1) {
         const rows = outer.shape[0];
-        const nt = Math.min(this.threadsFor(size, PARALLEL_SOFTMAX), rows, 32);
-        this.pool.run('softmax_rows_f32', [log, addressOf(x), addressOf(out), rows, n, outer.strides[0][0] * 4, outer.strides[1][0] * 4], nt);
+        const nt = Math.min(this.threadsFor(size, PARALLEL_SOFTMAX), rows);
+        this.views().i32[COUNTERS >> 2] = 0;
+        this.pool.run('softmax_rows_f32', [log, addressOf(x), addressOf(out), rows, n, outer.strides[0][0] * 4, outer.strides[1][0] * 4, COUNTERS], nt);
         return;
       }
     }

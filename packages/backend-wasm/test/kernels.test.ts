@@ -380,6 +380,131 @@ describe('reductions', () => {
   });
 });
 
+describe('long lines, special values and threads (reductions, softmax)', () => {
+  /** float32 storage from raw bits, so that NaN payloads survive (a number[] would canonicalise them). */
+  function bits(be: Backend, words: ArrayLike<number>, shape: number[]): TensorView {
+    const buffer = be.alloc(words.length, 'float32');
+    be.write(buffer, new Float32Array(Uint32Array.from(words).buffer));
+    return { buffer, dtype: 'float32', shape, strides: contiguousStrides(shape), offset: 0 };
+  }
+  const f32Word = (v: number) => new Uint32Array(Float32Array.of(v).buffer)[0];
+  const NAN_PAYLOADS = [0x7fc00001, 0x7f800001, 0xffffffff, 0x7fc00000];
+
+  /** Longer than the line length from which reductions to one value use two threads. */
+  const LONG = (1 << 21) + 37;
+
+  it('full reductions of contiguous lines, across chunk boundaries and thread counts', () => {
+    for (const n of [1, 15, 16, 17, 16384, 16385, 70000, LONG]) {
+      const vals = randoms(n, n, -3, 3);
+      for (const op of ['sum', 'max', 'min'] as const) {
+        const res = [cpu, wasm, plain].map((be) => {
+          const x = on(be, vals, 'float32', [n]);
+          const o = out(be, 'float32', [1]);
+          be.reduce(op, x, [0], o);
+          be.free(x.buffer);
+          return read(be, o);
+        });
+        expectClose(res[1], res[0], op === 'sum' ? 1e-5 : 0, 1e-6);
+        // The chunks depend on n only, so one and two threads agree to the bit.
+        expect(res[2], `${op} over ${n}`).toEqual(res[1]);
+      }
+    }
+  });
+
+  it('max/min propagate NaN (any payload) from anywhere in the line or column', () => {
+    const words = Uint32Array.from(randoms(LONG, 5, -3, 3), f32Word);
+    for (const be of [wasm, plain]) {
+      const x = bits(be, words, [LONG]);
+      for (const at of [0, 5, 21, 16383, 16384, 200000, LONG - 1]) {
+        for (const payload of NAN_PAYLOADS) {
+          const saved = words[at];
+          words[at] = payload;
+          be.write(x.buffer, new Float32Array(words.buffer));
+          words[at] = saved;
+          for (const op of ['max', 'min'] as const) {
+            const o = out(be, 'float32', [1]);
+            be.reduce(op, x, [0], o);
+            expect(read(be, o)[0], `${op} line, NaN ${payload.toString(16)} at ${at}`).toBeNaN();
+            be.free(o.buffer);
+          }
+        }
+      }
+      be.free(x.buffer);
+    }
+    // Columns (the innermost dim kept): NaN in one column only.
+    const rows = 300, cols = 37;
+    const grid = randoms(rows * cols, 9, -3, 3).map(f32Word);
+    grid[123 * cols + 7] = 0x7fc00001;
+    grid[299 * cols + 36] = 0xffffffff;
+    for (const op of ['max', 'min'] as const) {
+      const res = [cpu, wasm, plain].map((be) => {
+        const o = out(be, 'float32', [1, cols]);
+        be.reduce(op, bits(be, grid, [rows, cols]), [0], o);
+        return read(be, o);
+      });
+      expectClose(res[1], res[0], 0, 0);
+      expectClose(res[2], res[0], 0, 0);
+    }
+  });
+
+  it('softmax and logSoftmax of long rows, tails, values far below the max, and rows split across threads', () => {
+    for (const [rows, n] of [[3, 1], [3, 3], [2, 8], [5, 17], [4, 100], [64, 1030], [2, 5000]]) {
+      const vals = randoms(rows * n, n, -100, 20);
+      const res = [cpu, wasm, plain].map((be) => {
+        const s = out(be, 'float32', [rows, n]);
+        be.softmax!(on(be, vals, 'float32', [rows, n]), 1, s);
+        const l = out(be, 'float32', [rows, n]);
+        be.logSoftmax!(on(be, vals, 'float32', [rows, n]), 1, l);
+        return [...read(be, s), ...read(be, l)];
+      });
+      expectClose(res[1], res[0], 1e-5, 1e-7);
+      expectClose(res[2], res[0], 1e-5, 1e-7);
+    }
+  });
+
+  it('softmax rows with NaN (any payload), infinities or only -Infinity', () => {
+    const n = 37;
+    const rows: number[][] = [];
+    for (const [i, payload] of NAN_PAYLOADS.entries()) {
+      const row = randoms(n, i + 1).map(f32Word);
+      row[[0, 17, 33, 36][i]] = payload;
+      rows.push(row);
+    }
+    const plainRow = randoms(n, 9);
+    rows.push(plainRow.map((v, i) => f32Word(i === 20 ? Infinity : v)));
+    rows.push(plainRow.map((v, i) => f32Word(i % 3 === 0 ? -Infinity : v)));
+    rows.push(plainRow.map(() => f32Word(-Infinity)));
+    const words = rows.flat();
+    const res = [cpu, wasm, plain].map((be) => {
+      const s = out(be, 'float32', [rows.length, n]);
+      be.softmax!(bits(be, words, [rows.length, n]), 1, s);
+      const l = out(be, 'float32', [rows.length, n]);
+      be.logSoftmax!(bits(be, words, [rows.length, n]), 1, l);
+      return [...read(be, s), ...read(be, l)];
+    });
+    expect(res[0].slice(0, 5 * n).every(Number.isNaN)).toBe(true); // the reference agrees: NaN rows
+    expectClose(res[1], res[0], 1e-5, 1e-7);
+    expectClose(res[2], res[0], 1e-5, 1e-7);
+  });
+
+  it('back-to-back parallel calls give the same results (work claimed, unstarted workers withdrawn)', () => {
+    const x = on(wasm, randoms(64 * 1030, 3), 'float32', [64, 1030]);
+    const line = on(wasm, randoms(LONG, 4), 'float32', [LONG]);
+    const run = () => {
+      const s = out(wasm, 'float32', [64, 1030]);
+      wasm.softmax!(x, 1, s);
+      const m = out(wasm, 'float32', [1]);
+      wasm.reduce('sum', line, [0], m);
+      const result = [...read(wasm, s), ...read(wasm, m)];
+      wasm.free(s.buffer);
+      wasm.free(m.buffer);
+      return result;
+    };
+    const first = run();
+    for (let i = 0; i < 100; i++) expect(run().every((v, j) => Object.is(v, first[j])), `call ${i}`).toBe(true);
+  });
+});
+
 describe('matmul', () => {
   const sizes: [number, number, number][] = [[1, 1, 1], [3, 5, 7], [17, 33, 9], [64, 48, 80], [130, 70, 257], [300, 260, 20], [5, 600, 300]];
   for (const [m, k, n] of sizes) {
