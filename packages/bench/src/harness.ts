@@ -90,12 +90,18 @@ function errorText(error: unknown): string {
 
 /** `gc` when node runs with --expose-gc (the bench script passes it). */
 const collectGarbage = (globalThis as { gc?: () => void }).gc;
+const SETTLE_AFTER_GC_MS = 3;
 
 async function timeRun(side: SideState): Promise<number | undefined> {
   try {
     // Collect before, not during, a timed run: otherwise one side pays for the garbage the
     // other side's interleaved run left behind.
-    collectGarbage?.();
+    if (collectGarbage) {
+      collectGarbage();
+      // V8 finishes the collection (sweeping) on a background thread, which would take the
+      // second core from a two-thread run; let it end before the clock starts.
+      await new Promise((resolve) => setTimeout(resolve, SETTLE_AFTER_GC_MS));
+    }
     const start = now();
     await side.input.runner.run();
     return now() - start;
