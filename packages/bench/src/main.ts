@@ -5,8 +5,8 @@
  * matching TensorFlow.js backend (src/peers.ts); prints a table per workload and writes
  * JSON to bench-results/latest.json (and to --json PATH).
  */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -78,8 +78,10 @@ function dispose(runner: Runner | string | undefined): void {
   }
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
+type Values = ReturnType<typeof parseOptions>;
+
+function parseOptions() {
+  return parseArgs({
     options: {
       filter: { type: 'string' },
       quick: { type: 'boolean', default: false },
@@ -88,14 +90,46 @@ async function main(): Promise<void> {
       'wasm-threads': { type: 'string' },
       'no-peer': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
+      // Internal: run one backend's rows in this process and write them to a file.
+      'child-backend': { type: 'string' },
+      'rows-out': { type: 'string' },
     },
     allowPositionals: false,
-  });
+  }).values;
+}
+
+function selectedCases(values: Values): Case[] {
+  const filters = values.filter?.split(',').map((s) => s.trim()).filter(Boolean) ?? [];
+  const cases = allCases().filter(
+    (c) => (!values.quick || c.quick) && (filters.length === 0 || filters.some((f) => c.id.includes(f) || c.family === f)),
+  );
+  if (cases.length === 0) throw new Error(`--filter '${values.filter}' matches no case`);
+  return cases;
+}
+
+/** What a child process hands back: its backend's rows and notes. */
+interface ChildReport {
+  rows: Row[];
+  notes: string[];
+}
+
+async function main(): Promise<void> {
+  const values = parseOptions();
   if (values.help) {
     console.log(USAGE);
     return;
   }
+  if (values['child-backend']) await runBackend(values['child-backend'], values);
+  else await runAll(values);
+}
 
+/**
+ * Each Tensile backend is measured in a process of its own (with its TensorFlow.js peer), as
+ * programs use one backend: a backend's threads or driver left in the process slowed the
+ * next backend's rows and their peers' (after the wasm rows, cpu and tfjs-cpu ran 11-17%
+ * slower; with Dawn loaded, cpu ~10%).
+ */
+async function runAll(values: Values): Promise<void> {
   await loadOptionalBackends();
   const registered = tl.listBackends();
   const backends = values.backends ? values.backends.split(',').map((s) => s.trim()).filter(Boolean) : registered;
@@ -104,154 +138,43 @@ async function main(): Promise<void> {
       throw new Error(`--backends: '${b}' is not registered (registered: ${registered.join(', ') || 'none'})`);
     }
   }
-  // Dawn (webgpu) is started only after the other backends have run: with it loaded, the
-  // cpu backend measured ~10% slower on the same work, so its rows would be understated.
-  const ready: string[] = [];
-  const deferred: string[] = backends.filter((b) => b === 'webgpu');
-  for (const b of backends.filter((name) => !deferred.includes(name))) {
-    try {
-      await tl.ready(b);
-      ready.push(b);
-    } catch (error) {
-      console.log(`skipping Tensile backend '${b}': ${(error as Error).message}`);
-    }
-  }
-
-  // wasm runs once per thread count (tfjs-wasm in Node is single-threaded, so both rows meet it).
-  const wasmThreads = (values['wasm-threads'] ?? '1,2').split(',').map(Number);
-  if (wasmThreads.some((n) => !Number.isInteger(n) || n < 1)) {
-    throw new Error(`--wasm-threads: expected positive integers, got '${values['wasm-threads']}'`);
-  }
-  const runs = ready.flatMap((backend) =>
-    backend === 'wasm'
-      ? wasmThreads.map((threads) => ({ backend, label: `wasm ${threads}t`, threads }))
-      : [{ backend, label: backend, threads: 0 }],
-  );
-
-  const filters = values.filter?.split(',').map((s) => s.trim()).filter(Boolean) ?? [];
-  const cases = allCases().filter(
-    (c) => (!values.quick || c.quick) && (filters.length === 0 || filters.some((f) => c.id.includes(f) || c.family === f)),
-  );
-  if (cases.length === 0) throw new Error(`--filter '${values.filter}' matches no case`);
+  const cases = selectedCases(values);
   const options = values.quick ? QUICK : FULL;
-
-  // tfjs's recommended setting for speed; it also silences its one-time hint about tfjs-node.
-  tf.enableProdMode();
-
   const startedAt = new Date();
   const loadStart = os.loadavg();
   console.log(
-    `Tensile bench — ${values.quick ? 'quick' : 'full'} run, ${cases.length} cases on ${[...ready, ...deferred].join(', ')}; ` +
+    `Tensile bench — ${values.quick ? 'quick' : 'full'} run, ${cases.length} cases on ${backends.join(', ')}, each backend in its own process; ` +
       `${os.cpus().length} cores (${os.cpus()[0]?.model.trim()}), Node ${process.version}, tfjs ${tf.version_core}; ` +
       `load average ${loadStart.map((l) => l.toFixed(2)).join(' ')}`,
   );
-  console.log(`budget per case and side: ${options.budgetMs} ms of timed runs, at least ${options.minReps} of them\n${RATIO_NOTE}\n`);
+  console.log(`budget per case and side: ${options.budgetMs} ms of timed runs, at least ${options.minReps} of them\n${RATIO_NOTE}`);
 
   const rows: Row[] = [];
   const notes: string[] = [];
-  const peerMedians = new Map<string, number>();
-  let family = '';
-
-  const phases = [runs, deferred.map((backend) => ({ backend, label: backend, threads: 0 }))];
-  for (const [phase, phaseRuns] of phases.entries()) {
-    if (phase === 1) {
-      for (const backend of deferred) {
-        try {
-          await tl.ready(backend);
-          ready.push(backend);
-        } catch (error) {
-          console.log(`skipping Tensile backend '${backend}': ${(error as Error).message}`);
-          phaseRuns.splice(phaseRuns.findIndex((r) => r.backend === backend), 1);
-        }
+  const ready: string[] = [];
+  const scratch = mkdtempSync(path.join(os.tmpdir(), 'tensile-bench-'));
+  try {
+    for (const backend of backends) {
+      const rowsOut = path.join(scratch, `${backend}.json`);
+      const forwarded = ['filter', 'wasm-threads'].flatMap((k) => (values[k as 'filter'] ? [`--${k}`, values[k as 'filter']!] : []));
+      if (values.quick) forwarded.push('--quick');
+      if (values['no-peer']) forwarded.push('--no-peer');
+      const child = spawnSync(
+        process.execPath,
+        [...process.execArgv, fileURLToPath(import.meta.url), '--child-backend', backend, '--rows-out', rowsOut, ...forwarded],
+        { stdio: 'inherit' },
+      );
+      if (child.status !== 0 || !existsSync(rowsOut)) {
+        console.log(`\nTensile backend '${backend}': its process ended with ${child.signal ?? `exit code ${child.status}`}; no rows`);
+        continue;
       }
+      const report = JSON.parse(readFileSync(rowsOut, 'utf8')) as ChildReport;
+      if (report.rows.length) ready.push(backend);
+      rows.push(...report.rows);
+      for (const note of report.notes) if (!notes.includes(note)) notes.push(note);
     }
-    for (const c of cases) {
-      const instance = c.init();
-      for (const { backend, label, threads } of phaseRuns) {
-        const only = PEERS[backend]?.onlyCases;
-        if (only && !only.includes(c.id)) {
-          const note = PEERS[backend].onlyNote ?? `${c.id} is not run on ${backend}`;
-          if (!notes.includes(note)) notes.push(note);
-          continue;
-        }
-        if (c.family !== family) {
-          family = c.family;
-          console.log(`\n${header()}`);
-        }
-        gc?.();
-        await tl.setBackend(backend);
-        if (threads) await useWasmThreads(threads);
-        const tlLive = () => tl.memory().numTensors;
-        const tfLive = () => tf.memory().numTensors;
-        const tlAtStart = tlLive();
-        const tensileRunner = await setUp(() => instance.tensile(tl, backend));
-
-        const spec = PEERS[backend];
-        const peerLabel = spec ? `tfjs-${spec.tfjsBackend}` : 'none';
-        let peerSide: Side | undefined;
-        let peerRunner: Runner | string | undefined;
-        const tfAtStart = tfLive();
-        const skip = c.skipPeer?.((id) => peerMedians.get(`${backend}:${id}`));
-        if (values['no-peer']) {
-          peerSide = { status: 'skipped', reason: '--no-peer' };
-        } else if (skip) {
-          peerSide = { status: 'skipped', reason: skip };
-        } else {
-          try {
-            const peer = await loadPeer(backend);
-            await activatePeer(peer);
-            peerRunner = await setUp(() => instance.peer({ tf, syncRead: peer.syncRead }));
-          } catch (error) {
-            peerSide = { status: 'unavailable', reason: (error as Error).message };
-          }
-        }
-
-        // Measure both sides together, interleaved.
-        const inputs: SideInput[] = [];
-        if (typeof tensileRunner !== 'string') inputs.push({ runner: tensileRunner, liveTensors: tlLive });
-        if (peerRunner !== undefined && typeof peerRunner !== 'string') inputs.push({ runner: peerRunner, liveTensors: tfLive });
-        const results = await measureSides(inputs, options);
-        const resultOf = (runner: Runner | string | undefined): SideResult | undefined =>
-          typeof runner === 'string' ? { ok: false, error: runner } : runner === undefined ? undefined : results[inputs.findIndex((i) => i.runner === runner)];
-        dispose(tensileRunner);
-        dispose(peerRunner);
-
-        const toSide = (r: SideResult | undefined, leftOver: number): Side | undefined => {
-          if (!r) return undefined;
-          if (!r.ok) return { status: 'error', reason: r.error };
-          if (leftOver !== 0) r.measurement.notes.push(`${leftOver} tensors still live after the case was disposed`);
-          return { status: 'ok', measurement: r.measurement };
-        };
-        const tensileResult = resultOf(tensileRunner);
-        const peerResult = resultOf(peerRunner);
-        const tensile = toSide(tensileResult, tlLive() - tlAtStart)!;
-        peerSide ??= toSide(peerResult, tfLive() - tfAtStart)!;
-        if (peerSide.status === 'ok') peerMedians.set(`${backend}:${c.id}`, peerSide.measurement.medianMs);
-        const tensileFirst = tensileResult?.ok ? tensileResult.firstOutput : undefined;
-        const peerFirst = peerResult?.ok ? peerResult.firstOutput : undefined;
-
-        const row: Row = {
-          id: c.id,
-          family: c.family,
-          title: c.title,
-          unit: c.metric.unit,
-          backend: label,
-          peer: peerLabel,
-          tensile,
-          peerSide,
-          speedRatio:
-            tensile.status === 'ok' && peerSide.status === 'ok' ? peerSide.measurement.medianMs / tensile.measurement.medianMs : null,
-          agreement: null,
-        };
-        if (tensileFirst && peerFirst) {
-          const relDiff = relativeDifference(tensileFirst, instance.peerToTensile ? instance.peerToTensile(peerFirst) : peerFirst);
-          row.agreement = { relDiff, tolerance: c.tolerance, ok: relDiff <= c.tolerance };
-        }
-        rows.push(row);
-        console.log(formatRow(row, c.metric));
-        for (const note of rowNotes(row)) if (!notes.includes(note)) notes.push(note);
-      }
-    }
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
   }
 
   const loadEnd = os.loadavg();
@@ -306,6 +229,124 @@ async function main(): Promise<void> {
     return rel.startsWith('..') ? f : rel;
   };
   console.log(`wrote ${outputs.map(shown).join(', ')}`);
+}
+
+/** One backend's rows (one per wasm thread count), each case beside its peer; run in a child process. */
+async function runBackend(backend: string, values: Values): Promise<void> {
+  const report: ChildReport = { rows: [], notes: [] };
+  const finish = () => writeFileSync(values['rows-out']!, JSON.stringify(report));
+  await loadOptionalBackends();
+  try {
+    await tl.ready(backend);
+  } catch (error) {
+    console.log(`\nskipping Tensile backend '${backend}': ${(error as Error).message}`);
+    finish();
+    return;
+  }
+  // wasm runs once per thread count (tfjs-wasm in Node is single-threaded, so both rows meet it).
+  const wasmThreads = (values['wasm-threads'] ?? '1,2').split(',').map(Number);
+  if (wasmThreads.some((n) => !Number.isInteger(n) || n < 1)) {
+    throw new Error(`--wasm-threads: expected positive integers, got '${values['wasm-threads']}'`);
+  }
+  const runs = backend === 'wasm'
+    ? wasmThreads.map((threads) => ({ label: `wasm ${threads}t`, threads }))
+    : [{ label: backend, threads: 0 }];
+  const cases = selectedCases(values);
+  const options = values.quick ? QUICK : FULL;
+  // tfjs's recommended setting for speed; it also silences its one-time hint about tfjs-node.
+  tf.enableProdMode();
+
+  const { rows, notes } = report;
+  const peerMedians = new Map<string, number>();
+  let family = '';
+  for (const c of cases) {
+    const only = PEERS[backend]?.onlyCases;
+    if (only && !only.includes(c.id)) {
+      const note = PEERS[backend].onlyNote ?? `${c.id} is not run on ${backend}`;
+      if (!notes.includes(note)) notes.push(note);
+      continue;
+    }
+    const instance = c.init();
+    for (const { label, threads } of runs) {
+      if (c.family !== family) {
+        family = c.family;
+        console.log(`\n${header()}`);
+      }
+      gc?.();
+      await tl.setBackend(backend);
+      if (threads) await useWasmThreads(threads);
+      const tlLive = () => tl.memory().numTensors;
+      const tfLive = () => tf.memory().numTensors;
+      const tlAtStart = tlLive();
+      const tensileRunner = await setUp(() => instance.tensile(tl, backend));
+
+      const spec = PEERS[backend];
+      const peerLabel = spec ? `tfjs-${spec.tfjsBackend}` : 'none';
+      let peerSide: Side | undefined;
+      let peerRunner: Runner | string | undefined;
+      const tfAtStart = tfLive();
+      const skip = c.skipPeer?.((id) => peerMedians.get(`${backend}:${id}`));
+      if (values['no-peer']) {
+        peerSide = { status: 'skipped', reason: '--no-peer' };
+      } else if (skip) {
+        peerSide = { status: 'skipped', reason: skip };
+      } else {
+        try {
+          const peer = await loadPeer(backend);
+          await activatePeer(peer);
+          peerRunner = await setUp(() => instance.peer({ tf, syncRead: peer.syncRead }));
+        } catch (error) {
+          peerSide = { status: 'unavailable', reason: (error as Error).message };
+        }
+      }
+
+      // Measure both sides together, interleaved.
+      const inputs: SideInput[] = [];
+      if (typeof tensileRunner !== 'string') inputs.push({ runner: tensileRunner, liveTensors: tlLive });
+      if (peerRunner !== undefined && typeof peerRunner !== 'string') inputs.push({ runner: peerRunner, liveTensors: tfLive });
+      const results = await measureSides(inputs, options);
+      const resultOf = (runner: Runner | string | undefined): SideResult | undefined =>
+        typeof runner === 'string' ? { ok: false, error: runner } : runner === undefined ? undefined : results[inputs.findIndex((i) => i.runner === runner)];
+      dispose(tensileRunner);
+      dispose(peerRunner);
+
+      const toSide = (r: SideResult | undefined, leftOver: number): Side | undefined => {
+        if (!r) return undefined;
+        if (!r.ok) return { status: 'error', reason: r.error };
+        if (leftOver !== 0) r.measurement.notes.push(`${leftOver} tensors still live after the case was disposed`);
+        return { status: 'ok', measurement: r.measurement };
+      };
+      const tensileResult = resultOf(tensileRunner);
+      const peerResult = resultOf(peerRunner);
+      const tensile = toSide(tensileResult, tlLive() - tlAtStart)!;
+      peerSide ??= toSide(peerResult, tfLive() - tfAtStart)!;
+      if (peerSide.status === 'ok') peerMedians.set(`${backend}:${c.id}`, peerSide.measurement.medianMs);
+      const tensileFirst = tensileResult?.ok ? tensileResult.firstOutput : undefined;
+      const peerFirst = peerResult?.ok ? peerResult.firstOutput : undefined;
+
+      const row: Row = {
+        id: c.id,
+        family: c.family,
+        title: c.title,
+        unit: c.metric.unit,
+        backend: label,
+        peer: peerLabel,
+        tensile,
+        peerSide,
+        speedRatio:
+          tensile.status === 'ok' && peerSide.status === 'ok' ? peerSide.measurement.medianMs / tensile.measurement.medianMs : null,
+        agreement: null,
+      };
+      if (tensileFirst && peerFirst) {
+        const relDiff = relativeDifference(tensileFirst, instance.peerToTensile ? instance.peerToTensile(peerFirst) : peerFirst);
+        row.agreement = { relDiff, tolerance: c.tolerance, ok: relDiff <= c.tolerance };
+      }
+      rows.push(row);
+      console.log(formatRow(row, c.metric));
+      for (const note of rowNotes(row)) if (!notes.includes(note)) notes.push(note);
+    }
+  }
+  finish();
 }
 
 /** A side for JSON, with the rate in the workload's unit next to the raw milliseconds. */
