@@ -383,6 +383,27 @@ describe('reduce', () => {
     }
   });
 
+  it('max and min find NaN anywhere in a long row, and reduce broadcast (stride-0) rows', () => {
+    for (const at of [0, 500, 999]) {
+      const row = randoms(1000, at + 3, -2, 2);
+      row[at] = Number.NaN;
+      for (const op of ['max', 'min'] as const) {
+        const out = empty([1]);
+        be.reduce(op, view(row, [1000]), [0], out);
+        expect(values(out)[0]).toBeNaN();
+      }
+    }
+    // One stored value seen 4 times along the reduced dim, and 0-stride rows among others.
+    for (const op of ['max', 'min'] as const) {
+      const out = empty([1]);
+      be.reduce(op, view([-7.5, -7.5, -7.5, -7.5], [4], 'float32', [0]), [0], out);
+      expect(values(out)).toEqual([-7.5]);
+      const rows = empty([2, 1]);
+      be.reduce(op, view([3, 3, 3, 3, 3, -1, -1, -1, -1, -1], [2, 5], 'float32', [1, 0]), [1], rows);
+      expect(values(rows)).toEqual([3, -1]);
+    }
+  });
+
   it('keeps int32 sums and products in int32', () => {
     const big = [2147483647, 1, 5, 7];
     const out = empty([1, 1], 'int32');

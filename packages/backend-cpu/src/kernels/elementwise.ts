@@ -13,11 +13,12 @@
 import type { BinaryOp, TensorView, UnaryOp } from '@tensile/core';
 import { dataOf, type HostArray } from '../buffer.js';
 import { RowIterator } from '../strided.js';
+import { cached } from './cached.js';
 import { erf, roundHalfEven, sigmoid, sign } from './math.js';
 
 type UnaryRow = (x: HostArray, ix: number, sx: number, o: HostArray, io: number, so: number, n: number) => void;
 
-function unaryRow(op: UnaryOp): UnaryRow {
+const unaryRow = cached((op: UnaryOp): UnaryRow => {
   switch (op) {
     case 'neg':
       return (x, ix, sx, o, io, so, n) => { for (let i = 0; i < n; i++, ix += sx, io += so) o[io] = -x[ix]; };
@@ -63,7 +64,7 @@ function unaryRow(op: UnaryOp): UnaryRow {
     default:
       throw new Error(`cpu backend: unknown unary op '${op satisfies never}'`);
   }
-}
+});
 
 /** Unary ops that map bool to bool unchanged (|b|, sign(b), relu(b)...). */
 const BOOL_IDENTITY: ReadonlySet<UnaryOp> = new Set(['abs', 'sign', 'relu', 'floor', 'ceil', 'round']);
@@ -88,7 +89,10 @@ type BinaryRow = (
   o: HostArray, io: number, so: number, n: number,
 ) => void;
 
-function binaryRow(op: BinaryOp, intProduct: boolean): BinaryRow {
+/** Row kernel of `op`; `int` picks the exact int32 product. */
+const binaryRow = cached((key: `${BinaryOp}:${'int' | 'float'}`): BinaryRow => {
+  const [op, kind] = key.split(':') as [BinaryOp, 'int' | 'float'];
+  const intProduct = kind === 'int';
   switch (op) {
     case 'add':
       return (a, ia, sa, b, ib, sb, o, io, so, n) => { for (let i = 0; i < n; i++, ia += sa, ib += sb, io += so) o[io] = a[ia] + b[ib]; };
@@ -136,10 +140,10 @@ function binaryRow(op: BinaryOp, intProduct: boolean): BinaryRow {
     default:
       throw new Error(`cpu backend: unknown binary op '${op satisfies never}'`);
   }
-}
+});
 
 export function binary(op: BinaryOp, a: TensorView, b: TensorView, out: TensorView): void {
-  const kernel = binaryRow(op, out.dtype === 'int32');
+  const kernel = binaryRow(`${op}:${out.dtype === 'int32' ? 'int' : 'float'}`);
   const ad = dataOf(a);
   const bd = dataOf(b);
   const od = dataOf(out);
