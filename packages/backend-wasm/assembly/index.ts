@@ -3,7 +3,7 @@
 // (tid, nt) and split the work themselves.
 import { claim, gemmBlock, gemmShared, GEMM_SCRATCH } from './gemm';
 
-export { unary_f32, binary_f32, where, fill, copy, cast } from './elementwise';
+export { unary_f32, unary_line_f32, binary_f32, binary_line_f32, where, fill, copy, cast } from './elementwise';
 export { reduce_fold, reduce_acc, reduce_line_f32, reduce_line_end, arg_reduce, softmax_f32, softmax_rows_f32 } from './reduce';
 export { conv2d_fwd, conv2d_bwd_input, conv2d_bwd_weight, add_parts } from './conv';
 export { pool2d_f32, pool2d_bwd_f32 } from './pool';

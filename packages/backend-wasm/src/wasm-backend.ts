@@ -13,7 +13,7 @@ import { Allocator } from './allocator.js';
 import { addressOf, bufferOf, elementBytes, WasmBuffer } from './buffer.js';
 import { hasSharedMemory, type WasmVariant } from './loader.js';
 import { CONTROL_BYTES, ThreadPool, workerFactory } from './threads.js';
-import { simplify, walkBytes, writeWalk } from './walk.js';
+import { simplify, walkBytes, writeWalk, type Walk } from './walk.js';
 
 /** Fixed areas at the bottom of linear memory (the compiler's static data ends well below 64 KiB). */
 const CTRL = 65536;
@@ -43,6 +43,12 @@ const PARALLEL_SOFTMAX = 1 << 16;
  * take ~0.1 ms, about what waking a sleeping worker can cost on a busy machine.
  */
 const PARALLEL_REDUCE = 1 << 21;
+/**
+ * Elements from which a float32 unary or binary op whose views merge into one line (same
+ * shape and contiguous, or a single value against a line) is split across threads: 128k
+ * elements take ~15-30 µs, and a worker that is not awake in time is withdrawn, not waited for.
+ */
+const PARALLEL_ELEMENTWISE = 1 << 17;
 
 /** Exports of the kernel module (see assembly/index.ts). */
 interface Kernels {
@@ -69,9 +75,12 @@ interface Kernels {
   random_f32(normal: number, seed: number, offset: number, d: number, o: number): void;
 }
 
-const PARALLEL_KERNELS = ['matmul_f32', 'conv2d_fwd', 'conv2d_bwd_input', 'conv2d_bwd_weight', 'pool2d_f32', 'pool2d_bwd_f32', 'softmax_rows_f32', 'reduce_line_f32'] as const;
+const PARALLEL_KERNELS = [
+  'matmul_f32', 'conv2d_fwd', 'conv2d_bwd_input', 'conv2d_bwd_weight', 'pool2d_f32', 'pool2d_bwd_f32', 'softmax_rows_f32', 'reduce_line_f32',
+  'unary_line_f32', 'binary_line_f32',
+] as const;
 /** Parallel kernels whose threads claim their work from a counter, so the caller can finish them alone. */
-const CLAIMING_KERNELS: ReadonlySet<string> = new Set(['matmul_f32', 'softmax_rows_f32', 'reduce_line_f32']);
+const CLAIMING_KERNELS: ReadonlySet<string> = new Set(['matmul_f32', 'softmax_rows_f32', 'reduce_line_f32', 'unary_line_f32', 'binary_line_f32']);
 
 const UNARY_INDEX = new Map<UnaryOp, number>(UNARY_OPS.map((op, i) => [op, i]));
 const BINARY_INDEX = new Map<BinaryOp, number>(BINARY_OPS.map((op, i) => [op, i]));
@@ -251,11 +260,11 @@ export class WasmBackend implements Backend {
   readSync(view: TensorView): TypedArrayFor<DType> {
     const n = sizeOf(view.shape);
     const b = bufferOf(view.buffer);
-    if (isContiguous(view.shape, view.strides)) return this.typedView(b, view.offset, n).slice();
+    if (isContiguous(view.shape, view.strides)) return copyOut(this.typedView(b, view.offset, n));
     const tmp = this.alloc(n, view.dtype) as WasmBuffer;
     try {
       this.copy(view, { buffer: tmp, dtype: view.dtype, shape: view.shape, strides: contiguous(view.shape), offset: 0 });
-      return this.typedView(tmp, 0, n).slice();
+      return copyOut(this.typedView(tmp, 0, n));
     } finally {
       this.free(tmp);
     }
@@ -293,7 +302,11 @@ export class WasmBackend implements Backend {
    * bottom of memory, or (for more dims than fit there) an area kept for later calls.
    */
   private walk(slot: 0 | 1, shape: readonly number[], strides: readonly (readonly number[])[], sizes: readonly number[]): number {
-    const walk = simplify(shape, strides);
+    return this.describe(slot, simplify(shape, strides), sizes);
+  }
+
+  /** Write an already simplified walk (see walk). */
+  private describe(slot: 0 | 1, walk: Walk, sizes: readonly number[]): number {
     const bytes = walkBytes(walk.shape.length);
     let at = slot === 0 ? DESC0 : DESC1;
     if (bytes > DESC_BYTES) {
@@ -337,7 +350,15 @@ export class WasmBackend implements Backend {
 
   unary(op: UnaryOp, x: TensorView, out: TensorView): void {
     if (sizeOf(out.shape) === 0) return;
-    const d = this.walk(0, out.shape, [x.strides, out.strides], [elementBytes(x.dtype), elementBytes(out.dtype)]);
+    const walk = simplify(out.shape, [x.strides, out.strides]);
+    const nt = x.dtype === 'float32' ? this.lineThreads(walk) : 1;
+    if (nt > 1) {
+      const [sx, so] = walk.strides;
+      this.views().i32[COUNTERS >> 2] = 0;
+      this.pool.run('unary_line_f32', [UNARY_INDEX.get(op)!, addressOf(x), addressOf(out), walk.shape[0], sx[0] * 4, so[0] * elementBytes(out.dtype), COUNTERS], nt);
+      return;
+    }
+    const d = this.describe(0, walk, [elementBytes(x.dtype), elementBytes(out.dtype)]);
     if (x.dtype === 'float32') return this.k.unary_f32(UNARY_INDEX.get(op)!, d, addressOf(x), addressOf(out));
     if (x.dtype === 'bool' && !BOOL_UNARY.has(op)) {
       throw new Error(`wasm backend: unary '${op}' does not take bool; cast to float32 or int32 first`);
@@ -349,13 +370,28 @@ export class WasmBackend implements Backend {
   binary(op: BinaryOp, a: TensorView, b: TensorView, out: TensorView): void {
     if (sizeOf(out.shape) === 0) return;
     const size = elementBytes(a.dtype);
-    const d = this.walk(0, out.shape, [a.strides, b.strides, out.strides], [size, size, elementBytes(out.dtype)]);
+    const walk = simplify(out.shape, [a.strides, b.strides, out.strides]);
+    const nt = a.dtype === 'float32' ? this.lineThreads(walk) : 1;
+    if (nt > 1) {
+      const [sa, sb, so] = walk.strides;
+      this.views().i32[COUNTERS >> 2] = 0;
+      this.pool.run('binary_line_f32', [
+        BINARY_INDEX.get(op)!, addressOf(a), addressOf(b), addressOf(out), walk.shape[0], sa[0] * 4, sb[0] * 4, so[0] * elementBytes(out.dtype), COUNTERS,
+      ], nt);
+      return;
+    }
+    const d = this.describe(0, walk, [size, size, elementBytes(out.dtype)]);
     if (a.dtype === 'float32') return this.k.binary_f32(BINARY_INDEX.get(op)!, d, addressOf(a), addressOf(b), addressOf(out));
     if (a.dtype === 'bool' && !FOR_BOOL.has(op)) {
       throw new Error(`wasm backend: binary '${op}' does not take bool operands; cast to float32 or int32 first`);
     }
     this.checkIntegerOut('binary', op, out);
     this.k.binary_int(BINARY_INDEX.get(op)!, DTYPE_CODE[a.dtype], DTYPE_CODE[out.dtype], d, addressOf(a), addressOf(b), addressOf(out));
+  }
+
+  /** Threads for a float32 elementwise walk: more than one only for one long line (see PARALLEL_ELEMENTWISE). */
+  private lineThreads(walk: Walk): number {
+    return walk.shape.length === 1 ? this.threadsFor(walk.shape[0], PARALLEL_ELEMENTWISE) : 1;
   }
 
   /** Integer kernels write int32 or bool, never float32 (core never asks for it). */
@@ -675,6 +711,36 @@ export class WasmBackend implements Backend {
     const d = this.walk(0, out.shape, [out.strides], [4]);
     this.k.random_f32(distribution === 'normal' ? 1 : 0, key.seed >>> 0, key.offset, d, addressOf(out));
   }
+}
+
+/**
+ * Arrays from this size on come straight from the OS as unmapped pages (glibc maps anything
+ * over 32 MiB afresh; smaller ones are reused heap memory, where `slice` is the fastest copy).
+ */
+const FRESH_ARRAY_BYTES = 1 << 25;
+/** Bytes of the smallest page size in use: writing one element per page faults the page in. */
+const PAGE_BYTES = 4096;
+/** Bytes faulted in and then copied at a time by copyOut. */
+const COPY_CHUNK_BYTES = 1 << 22;
+
+/**
+ * A copy of `src` (a view of linear memory) in a fresh array. V8 copies out of a
+ * SharedArrayBuffer with a word-by-word loop, which loses ~10% when the page faults of a
+ * fresh large array land inside it, so there each chunk's pages are faulted in with one
+ * write per page first, then the chunk is copied.
+ */
+function copyOut(src: TypedArrayFor<DType>): TypedArrayFor<DType> {
+  const shared = typeof SharedArrayBuffer !== 'undefined' && src.buffer instanceof SharedArrayBuffer;
+  if (!shared || src.byteLength < FRESH_ARRAY_BYTES) return src.slice();
+  const n = src.length;
+  const out = new (src.constructor as new (n: number) => TypedArrayFor<DType>)(n);
+  const page = PAGE_BYTES / src.BYTES_PER_ELEMENT, chunk = COPY_CHUNK_BYTES / src.BYTES_PER_ELEMENT;
+  for (let lo = 0; lo < n; lo += chunk) {
+    const hi = Math.min(n, lo + chunk);
+    for (let i = lo; i < hi; i += page) out[i] = 0;
+    (out as Uint8Array).set(src.subarray(lo, hi), lo);
+  }
+  return out;
 }
 
 /** `strides` with `dim`'s set to 0: a walk over the index's shape, the index supplying `dim`. */

@@ -105,6 +105,22 @@ describe('memory', () => {
     expect(() => wasm.free(b)).toThrow(/freed/);
   });
 
+  it('reads back arrays of 32 MiB and more (faulted in and copied chunk by chunk) exactly', () => {
+    const n = (1 << 23) + 12345;
+    const data = new Float32Array(n);
+    for (let i = 0; i < n; i++) data[i] = i * 0.5 - 7;
+    const buffer = wasm.alloc(n, 'float32');
+    wasm.write(buffer, data);
+    const back = wasm.readSync({ buffer, dtype: 'float32', shape: [n], strides: [1], offset: 0 });
+    wasm.free(buffer);
+    expect(back).toBeInstanceOf(Float32Array);
+    expect(back.buffer).toBeInstanceOf(ArrayBuffer);
+    let first = -1;
+    for (let i = 0; i < n && first < 0; i++) if (back[i] !== data[i]) first = i;
+    expect(back.length).toBe(n);
+    expect(first).toBe(-1);
+  });
+
   it('grows memory and names the request when 4 GiB is exceeded', () => {
     const big = wasm.alloc(64 * 1024 * 1024, 'float32'); // 256 MiB: forces growth
     const data = new Float32Array(16).fill(3);
@@ -502,6 +518,109 @@ describe('long lines, special values and threads (reductions, softmax)', () => {
     };
     const first = run();
     for (let i = 0; i < 100; i++) expect(run().every((v, j) => Object.is(v, first[j])), `call ${i}`).toBe(true);
+  });
+});
+
+describe('elementwise lines: v128 loops, tails, special values and threads', () => {
+  /** Past the line length from which float32 elementwise ops take two threads, and not whole chunks. */
+  const LONG = (1 << 17) + 3 * (1 << 15) + 21;
+  const LENGTHS = [1, 3, 4, 15, 16, 17, 35, LONG];
+  const SPECIALS = [NaN, -0, 0, Infinity, -Infinity, 2.5, -0.5, 1e-40];
+
+  /** Random values with the special ones spread through (tails and vector lanes alike). */
+  function values(n: number, seed: number): number[] {
+    const v = randoms(n, seed, -3, 3);
+    for (let i = seed % 5; i < n; i += 5) v[i] = SPECIALS[((i - (seed % 5)) / 5) % SPECIALS.length];
+    return v;
+  }
+
+  /** The first element where `actual` and `expected` differ (Object.is, or beyond rtol when given), else -1. */
+  function firstDifference(actual: ArrayLike<number>, expected: ArrayLike<number>, rtol?: number): number {
+    for (let i = 0; i < expected.length; i++) {
+      const a = actual[i], e = expected[i];
+      if (Object.is(a, e)) continue;
+      if (rtol !== undefined && (Number.isNaN(e) ? Number.isNaN(a) : Math.abs(a - e) <= rtol * Math.abs(e))) continue;
+      return i;
+    }
+    return actual.length === expected.length ? -1 : expected.length;
+  }
+
+  const show = (v: number): string => (Object.is(v, -0) ? '-0' : String(v));
+
+  /** cpu (the reference), wasm on two threads, wasm on one; checks both wasm results. */
+  function check(what: string, exact: boolean, run: (be: Backend) => ArrayLike<number>): void {
+    const [want, two, one] = [cpu, wasm, plain].map(run);
+    for (const [name, got] of [['two threads', two], ['one thread', one]] as const) {
+      const i = firstDifference(got, want, exact ? undefined : 2e-6);
+      expect(i, `${what}, ${name}: element ${i} is ${show(got[i])}, want ${show(want[i])}`).toBe(-1);
+    }
+    expect(firstDifference(two, one), `${what}: two threads vs one`).toBe(-1);
+  }
+
+  // Ops whose vector form is exactly the scalar one (and the reference's, computed in f64 and rounded).
+  const EXACT_UNARY = new Set(['neg', 'abs', 'sqrt', 'reciprocal', 'relu', 'floor', 'ceil', 'round', 'logicalNot']);
+  const EXACT_BINARY = new Set(['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'logicalAnd', 'logicalOr']);
+
+  it('unary ops on contiguous, strided and broadcast lines', () => {
+    for (const n of LENGTHS) {
+      const x = values(2 * n + 1, n);
+      for (const op of UNARY_OPS) {
+        const outDtype = op === 'logicalNot' ? 'bool' : 'float32';
+        for (const [layout, strides, offset] of [['contiguous', [1], 0], ['stride 2', [2], 1], ['one value', [0], 3 % x.length]] as const) {
+          check(`${op} over ${n}, ${layout}`, EXACT_UNARY.has(op), (be) => {
+            const o = out(be, outDtype, [n]);
+            const xv = on(be, x, 'float32', [n], strides, offset);
+            be.unary(op, xv, o);
+            const result = be.readSync!(o);
+            be.free(xv.buffer);
+            be.free(o.buffer);
+            return result;
+          });
+        }
+      }
+    }
+  });
+
+  it('binary ops on contiguous, strided and broadcast lines', () => {
+    for (const n of LENGTHS) {
+      const a = values(2 * n + 1, n + 1), b = values(n, n + 2);
+      b[n - 1] = a[n - 1]; // a tie
+      const layouts = [
+        ['both contiguous', [1], 0, [1]],
+        ['b one value', [1], 0, [0]],
+        ['a one value', [0], 2 % a.length, [1]],
+        ['a stride 2', [2], 1, [1]],
+        ['both one value', [0], 0, [0]],
+      ] as const;
+      for (const op of BINARY_OPS) {
+        const outDtype = EXACT_BINARY.has(op) && !['add', 'sub', 'mul', 'div', 'maximum', 'minimum'].includes(op) ? 'bool' : 'float32';
+        for (const [layout, sa, offset, sb] of layouts) {
+          check(`${op} over ${n}, ${layout}`, EXACT_BINARY.has(op), (be) => {
+            const o = out(be, outDtype, [n]);
+            const av = on(be, a, 'float32', [n], sa, offset), bv = on(be, b, 'float32', [n], sb);
+            be.binary(op, av, bv, o);
+            const result = be.readSync!(o);
+            for (const v of [av, bv, o]) be.free(v.buffer);
+            return result;
+          });
+        }
+      }
+    }
+  });
+
+  it('back-to-back parallel elementwise calls give the same results', () => {
+    const a = on(wasm, values(LONG, 7), 'float32', [LONG]), b = on(wasm, values(LONG, 8), 'float32', [LONG]);
+    const run = () => {
+      const s = out(wasm, 'float32', [LONG]), r = out(wasm, 'float32', [LONG]);
+      wasm.binary('mul', a, b, s);
+      wasm.unary('relu', s, r);
+      const result = wasm.readSync(r);
+      wasm.free(s.buffer);
+      wasm.free(r.buffer);
+      return result;
+    };
+    const first = run();
+    for (let i = 0; i < 50; i++) expect(firstDifference(run(), first), `call ${i}`).toBe(-1);
   });
 });
 
