@@ -32,8 +32,8 @@ const COUNTER_SLOTS = 64;
 const PARTIALS = COUNTERS + COUNTER_SLOTS * 4;
 const HEAP_BASE = 131072;
 
-/** Multiply-adds below which a GEMM or conv stays on the calling thread. */
-const PARALLEL_MACS = 1 << 20;
+/** Multiply-adds below which a GEMM or conv stays on the calling thread (a 128^3 product, 2M, ran slower on 2 threads than on 1). */
+const PARALLEL_MACS = 1 << 22;
 /** Output elements below which pooling stays on the calling thread. */
 const PARALLEL_POOL = 1 << 15;
 /** Elements below which softmax stays on the calling thread. */
