@@ -94,8 +94,54 @@ describe('recurrent layers: names, shapes, init, errors', () => {
     expect(() => new GRU(3, 4, { dropout: 2 })).toThrow(/dropout should be a number in \[0, 1\]/);
   });
 
+  it('projSize: weight_hr after the biases, projected h and output, full-size c', () => {
+    expect(Object.keys(new LSTM(3, 5, { projSize: 2, numLayers: 2, bidirectional: true, bias: false }).stateDict())).toEqual([
+      'weight_ih_l0', 'weight_hh_l0', 'weight_hr_l0', 'weight_ih_l0_reverse', 'weight_hh_l0_reverse', 'weight_hr_l0_reverse',
+      'weight_ih_l1', 'weight_hh_l1', 'weight_hr_l1', 'weight_ih_l1_reverse', 'weight_hh_l1_reverse', 'weight_hr_l1_reverse',
+    ]);
+    const lstm = new LSTM(3, 5, { projSize: 2, numLayers: 2, bidirectional: true });
+    expect(lstm.projSize).toBe(2);
+    expect(lstm.weight_hh_l0.shape).toEqual([20, 2]);
+    expect(lstm.getParameter('weight_hr_l0').shape).toEqual([2, 5]);
+    expect(lstm.getParameter('weight_hr_l1_reverse').shape).toEqual([2, 5]);
+    expect(lstm.getParameter('weight_ih_l1').shape).toEqual([20, 4]);
+    const [out, [hN, cN]] = lstm.forward(tl.randn([6, 3, 3]));
+    expect(out.shape).toEqual([6, 3, 4]);
+    expect(hN.shape).toEqual([4, 3, 2]);
+    expect(cN.shape).toEqual([4, 3, 5]);
+    const [o2, [h2, c2]] = new LSTM(3, 5, { projSize: 2 }).forward(tl.randn([6, 3]), [tl.zeros([1, 2]), tl.zeros([1, 5])]);
+    expect(o2.shape).toEqual([6, 2]);
+    expect(h2.shape).toEqual([1, 2]);
+    expect(c2.shape).toEqual([1, 5]);
+    expect(new LSTM(3, 5).projSize).toBe(0);
+    expect(new GRU(3, 5).projSize).toBe(0);
+  });
+
+  it('projSize: names the problem with bad values and hidden states', () => {
+    expect(() => new LSTM(3, 4, { projSize: 4 })).toThrow(/LSTM: projSize has to be smaller than hiddenSize, got projSize 4 and hiddenSize 4/);
+    expect(() => new LSTM(3, 4, { projSize: 7 })).toThrow(/LSTM: projSize has to be smaller than hiddenSize/);
+    expect(() => new LSTM(3, 4, { projSize: -1 })).toThrow(/LSTM: projSize should be a positive integer or zero to disable projections, got -1/);
+    expect(() => new LSTM(3, 4, { projSize: 1.5 })).toThrow(/LSTM: projSize should be a positive integer or zero/);
+    expect(() => new GRU(3, 4, { projSize: 2 } as object)).toThrow(/GRU: projSize is only supported for LSTM, not RNN or GRU/);
+    const lstm = new LSTM(3, 5, { projSize: 2 });
+    const x = tl.randn([4, 2, 3]);
+    // h0 must have projSize features; c0 keeps hiddenSize.
+    expect(() => lstm.forward(x, [tl.zeros([1, 2, 5]), tl.zeros([1, 2, 5])])).toThrow(
+      /LSTM: expected hidden\[0\] size \[1,\s?2,\s?2\], got \[1,\s?2,\s?5\]/,
+    );
+    expect(() => lstm.forward(x, [tl.zeros([1, 2, 2]), tl.zeros([1, 2, 2])])).toThrow(
+      /LSTM: expected hidden\[1\] size \[1,\s?2,\s?5\], got \[1,\s?2,\s?2\]/,
+    );
+    expect(() => new LSTM(3, 5, { projSize: 2, numLayers: 2 }).forward(x, [tl.zeros([1, 2, 2]), tl.zeros([2, 2, 5])])).toThrow(
+      /LSTM: expected hidden\[0\] size \[2,\s?2,\s?2\], got \[1,\s?2,\s?2\]/,
+    );
+  });
+
   it("prints like PyTorch's repr", () => {
     expect(String(new LSTM(10, 20, { numLayers: 2, batchFirst: true }))).toBe('LSTM(10, 20, num_layers=2, batch_first=True)');
     expect(String(new GRU(3, 4, { bidirectional: true, dropout: 0.1 }))).toBe('GRU(3, 4, dropout=0.1, bidirectional=True)');
+    expect(String(new LSTM(3, 5, { projSize: 2, numLayers: 2, bias: false, bidirectional: true }))).toBe(
+      'LSTM(3, 5, proj_size=2, num_layers=2, bias=False, bidirectional=True)',
+    );
   });
 });

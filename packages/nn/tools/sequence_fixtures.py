@@ -78,6 +78,21 @@ def call_kwargs(call, leaves):
     return kw
 
 
+class LSTMWrap(torch.nn.Module):  # (x, h0, c0) -> lstm(x, (h0, c0))
+    def __init__(self, m):
+        super().__init__()
+        self.m = m
+
+    def forward(self, x, h, c):
+        return self.m(x, (h, c))
+
+    def state_dict(self, *a, **k):
+        return self.m.state_dict(*a, **k)
+
+    def named_parameters(self, *a, **k):
+        return self.m.named_parameters(*a, **k)
+
+
 def rnn_cases():
     record('rnn_tanh', 'RNN', [3, 4], {'numLayers': 2}, torch.nn.RNN(3, 4, num_layers=2),
            {'x': torch.randn(5, 2, 3), 'h0': torch.randn(2, 2, 4)})
@@ -87,20 +102,6 @@ def rnn_cases():
            torch.nn.RNN(3, 4, num_layers=2, bidirectional=True), {'x': torch.randn(4, 3, 3), 'h0': torch.randn(4, 3, 4)})
     lstm = torch.nn.LSTM(3, 5, num_layers=2)
     h0, c0 = torch.randn(2, 2, 5), torch.randn(2, 2, 5)
-
-    class LSTMWrap(torch.nn.Module):  # (x, h0, c0) -> lstm(x, (h0, c0))
-        def __init__(self, m):
-            super().__init__()
-            self.m = m
-
-        def forward(self, x, h, c):
-            return self.m(x, (h, c))
-
-        def state_dict(self, *a, **k):
-            return self.m.state_dict(*a, **k)
-
-        def named_parameters(self, *a, **k):
-            return self.m.named_parameters(*a, **k)
 
     record('lstm', 'LSTM', [3, 5], {'numLayers': 2}, LSTMWrap(lstm), {'x': torch.randn(5, 2, 3), 'h0': h0, 'c0': c0})
     record('lstm_bidir_bf', 'LSTM', [3, 4], {'bidirectional': True, 'batchFirst': True},
@@ -298,6 +299,22 @@ def full_transformer_cases():
             'memoryMask': torch.randn(3, 5), 'tgtKeyPaddingMask': torch.tensor([[False, False, True], [False, False, False]])})
 
 
+def lstm_proj_cases():
+    """LSTM with proj_size: weight_hr_l{k}, h and output of size proj_size, c of size hidden_size."""
+    record('lstm_proj', 'LSTM', [3, 5], {'projSize': 2}, torch.nn.LSTM(3, 5, proj_size=2), {'x': torch.randn(5, 2, 3)})
+    record('lstm_proj_h0', 'LSTM', [3, 5], {'projSize': 2}, LSTMWrap(torch.nn.LSTM(3, 5, proj_size=2)),
+           {'x': torch.randn(5, 2, 3), 'h0': torch.randn(1, 2, 2), 'c0': torch.randn(1, 2, 5)})
+    opts = {'projSize': 3, 'numLayers': 2, 'bidirectional': True, 'batchFirst': True}
+    record('lstm_proj_bidir_bf', 'LSTM', [3, 5], opts,
+           torch.nn.LSTM(3, 5, proj_size=3, num_layers=2, bidirectional=True, batch_first=True), {'x': torch.randn(2, 4, 3)})
+    record('lstm_proj_bidir_bf_h0', 'LSTM', [3, 5], opts,
+           LSTMWrap(torch.nn.LSTM(3, 5, proj_size=3, num_layers=2, bidirectional=True, batch_first=True)),
+           {'x': torch.randn(2, 4, 3), 'h0': torch.randn(4, 2, 3), 'c0': torch.randn(4, 2, 5)})
+    record('lstm_proj_unbatched_nobias', 'LSTM', [3, 4], {'projSize': 2, 'bias': False},
+           LSTMWrap(torch.nn.LSTM(3, 4, proj_size=2, bias=False)),
+           {'x': torch.randn(4, 3), 'h0': torch.randn(1, 2), 'c0': torch.randn(1, 4)})
+
+
 if __name__ == '__main__':
     rnn_cases()
     mha_cases()
@@ -306,6 +323,7 @@ if __name__ == '__main__':
     mha_extra_cases()
     decoder_cases()
     full_transformer_cases()
+    lstm_proj_cases()
     os.makedirs(FIXTURES, exist_ok=True)
     path = os.path.join(FIXTURES, 'sequence-fixtures.safetensors')
     save(tensors, path, {'generator': 'tools/sequence_fixtures.py', 'torch': torch.__version__, 'cases': json.dumps(cases, sort_keys=True)})

@@ -1,6 +1,7 @@
 /**
  * Recurrent layers: `RNN` (tanh or relu), `LSTM` and `GRU`, with PyTorch's parameter names
- * (`weight_ih_l0`, `weight_hh_l0`, `bias_ih_l0`, `bias_hh_l0`, `..._reverse`), gate order
+ * (`weight_ih_l0`, `weight_hh_l0`, `bias_ih_l0`, `bias_hh_l0`, `..._reverse`, and LSTM's
+ * `weight_hr_l0` when it has a projection), gate order
  * (LSTM i, f, g, o; GRU r, z, n), default initialisation U(-1/√hidden, 1/√hidden), and
  * calling conventions, so state dicts move between the two unchanged.
  *
@@ -36,6 +37,17 @@ export interface RNNOptions extends RNNBaseOptions {
   nonlinearity?: 'tanh' | 'relu';
 }
 
+/** Options of `LSTM`. */
+export interface LSTMOptions extends RNNBaseOptions {
+  /**
+   * Size of the projected hidden state (PyTorch's `proj_size`; default 0, no projection).
+   * When positive it must be smaller than `hiddenSize`: each layer gets `weight_hr_l{k}`
+   * `[projSize, hiddenSize]`, `h_t = W_hr (o_t ⊙ tanh(c_t))`, and the output and `h` have
+   * `projSize` features while `c` keeps `hiddenSize`.
+   */
+  projSize?: number;
+}
+
 const GATES: Record<Mode, number> = { RNN_TANH: 1, RNN_RELU: 1, LSTM: 4, GRU: 3 };
 
 /**
@@ -51,6 +63,8 @@ export abstract class RNNBase extends Module {
   readonly batchFirst: boolean;
   readonly dropout: number;
   readonly bidirectional: boolean;
+  /** LSTM's projection size (PyTorch's `proj_size`); 0 means none, and always 0 for `RNN` and `GRU`. */
+  readonly projSize: number;
 
   // Layer 0's parameters, for typed access; deeper layers are `weight_ih_l1`, etc.
   declare readonly weight_ih_l0: Parameter;
@@ -58,7 +72,7 @@ export abstract class RNNBase extends Module {
   declare readonly bias_ih_l0: Parameter | undefined;
   declare readonly bias_hh_l0: Parameter | undefined;
 
-  protected constructor(mode: Mode, inputSize: number, hiddenSize: number, options: RNNBaseOptions = {}) {
+  protected constructor(mode: Mode, inputSize: number, hiddenSize: number, options: LSTMOptions = {}) {
     super();
     const name = mode.startsWith('RNN') ? 'RNN' : mode;
     for (const [what, v] of [['inputSize', inputSize], ['hiddenSize', hiddenSize], ['numLayers', options.numLayers ?? 1]] as const) {
@@ -66,6 +80,12 @@ export abstract class RNNBase extends Module {
     }
     const dropout = options.dropout ?? 0;
     if (!(dropout >= 0 && dropout <= 1)) throw new Error(`${name}: dropout should be a number in [0, 1], got ${dropout}`);
+    const projSize = options.projSize ?? 0;
+    if (!Number.isInteger(projSize) || projSize < 0) {
+      throw new Error(`${name}: projSize should be a positive integer or zero to disable projections, got ${projSize}`);
+    }
+    if (projSize > 0 && mode !== 'LSTM') throw new Error(`${name}: projSize is only supported for LSTM, not RNN or GRU`);
+    if (projSize >= hiddenSize) throw new Error(`${name}: projSize has to be smaller than hiddenSize, got projSize ${projSize} and hiddenSize ${hiddenSize}`);
     this.mode = mode;
     this.inputSize = inputSize;
     this.hiddenSize = hiddenSize;
@@ -74,20 +94,24 @@ export abstract class RNNBase extends Module {
     this.batchFirst = options.batchFirst ?? false;
     this.dropout = dropout;
     this.bidirectional = options.bidirectional ?? false;
+    this.projSize = projSize;
 
+    const realHidden = this.outputHiddenSize;
     const gateSize = GATES[mode] * hiddenSize;
     const self = this as unknown as Record<string, Parameter>;
     const param = (shape: number[]) => emptyParameter(shape);
     for (let layer = 0; layer < this.numLayers; layer++) {
       for (let dir = 0; dir < this.numDirections; dir++) {
         const suffix = `_l${layer}${dir === 1 ? '_reverse' : ''}`;
-        const layerInput = layer === 0 ? inputSize : hiddenSize * this.numDirections;
+        const layerInput = layer === 0 ? inputSize : realHidden * this.numDirections;
         self[`weight_ih${suffix}`] = param([gateSize, layerInput]);
-        self[`weight_hh${suffix}`] = param([gateSize, hiddenSize]);
+        self[`weight_hh${suffix}`] = param([gateSize, realHidden]);
         if (this.bias) {
           self[`bias_ih${suffix}`] = param([gateSize]);
           self[`bias_hh${suffix}`] = param([gateSize]);
         }
+        // After the biases, as in PyTorch's state dict.
+        if (projSize > 0) self[`weight_hr${suffix}`] = param([projSize, hiddenSize]);
       }
     }
     this.resetParameters();
@@ -97,6 +121,11 @@ export abstract class RNNBase extends Module {
   resetParameters(): void {
     const k = 1 / Math.sqrt(this.hiddenSize);
     for (const p of this.parameters()) init.uniform_(p, -k, k);
+  }
+
+  /** Features of `h` and of each direction's output: `projSize` when set, else `hiddenSize`. */
+  get outputHiddenSize(): number {
+    return this.projSize > 0 ? this.projSize : this.hiddenSize;
   }
 
   /** 2 when bidirectional, else 1. */
@@ -111,11 +140,17 @@ export abstract class RNNBase extends Module {
     return p;
   }
 
-  /** The parameters of one layer and direction: [w_ih, w_hh, b_ih, b_hh]. */
-  protected weights(layer: number, dir: number): [Tensor, Tensor, Tensor | null, Tensor | null] {
+  /** The parameters of one layer and direction: [w_ih, w_hh, b_ih, b_hh, w_hr]. */
+  protected weights(layer: number, dir: number): [Tensor, Tensor, Tensor | null, Tensor | null, Tensor | null] {
     const suffix = `_l${layer}${dir === 1 ? '_reverse' : ''}`;
     const self = this as unknown as Record<string, Parameter | undefined>;
-    return [self[`weight_ih${suffix}`]!, self[`weight_hh${suffix}`]!, self[`bias_ih${suffix}`] ?? null, self[`bias_hh${suffix}`] ?? null];
+    return [
+      self[`weight_ih${suffix}`]!,
+      self[`weight_hh${suffix}`]!,
+      self[`bias_ih${suffix}`] ?? null,
+      self[`bias_hh${suffix}`] ?? null,
+      self[`weight_hr${suffix}`] ?? null,
+    ];
   }
 
   protected get layerName(): string {
@@ -138,10 +173,13 @@ export abstract class RNNBase extends Module {
     return { x, batched };
   }
 
-  /** Check a hidden state (`[layers*dirs, batch, hidden]`, or unbatched without batch) and make it batched. */
-  protected prepareHidden(h: Tensor | undefined | null, what: string, batched: boolean, batch: number, x: Tensor): Tensor {
-    const expected = batched ? [this.numLayers * this.numDirections, batch, this.hiddenSize] : [this.numLayers * this.numDirections, this.hiddenSize];
-    if (h == null) return tl.zeros([expected[0], batch, this.hiddenSize], { device: x.device });
+  /**
+   * Check a hidden state (`[layers*dirs, batch, size]`, or unbatched without batch) and make
+   * it batched; `size` defaults to `hiddenSize`.
+   */
+  protected prepareHidden(h: Tensor | undefined | null, what: string, batched: boolean, batch: number, x: Tensor, size = this.hiddenSize): Tensor {
+    const expected = batched ? [this.numLayers * this.numDirections, batch, size] : [this.numLayers * this.numDirections, size];
+    if (h == null) return tl.zeros([expected[0], batch, size], { device: x.device });
     if (!tl.shapesEqual(h.shape, expected)) {
       throw new Error(`${this.layerName}: expected ${what} size ${tl.formatShape(expected)}, got ${tl.formatShape(h.shape)}`);
     }
@@ -150,13 +188,13 @@ export abstract class RNNBase extends Module {
 
   /**
    * Run every layer and direction. `initial[i]` are the per-(layer, direction) states; `step`
-   * maps (input projection at t, states, w_hh, b_hh) to the new states, the first of which is
-   * the output.
+   * maps (input projection at t, states, w_hh, b_hh, w_hr) to the new states, the first of
+   * which is the output.
    */
   protected run(
     x: Tensor,
     initial: Tensor[],
-    step: (xProj: Tensor, states: Tensor[], wHh: Tensor, bHh: Tensor | null) => Tensor[],
+    step: (xProj: Tensor, states: Tensor[], wHh: Tensor, bHh: Tensor | null, wHr: Tensor | null) => Tensor[],
   ): { output: Tensor; finals: Tensor[][] } {
     const seqLen = x.shape[0];
     const dirs = this.numDirections;
@@ -165,7 +203,7 @@ export abstract class RNNBase extends Module {
     for (let layer = 0; layer < this.numLayers; layer++) {
       const outputs: Tensor[] = [];
       for (let dir = 0; dir < dirs; dir++) {
-        const [wIh, wHh, bIh, bHh] = this.weights(layer, dir);
+        const [wIh, wHh, bIh, bHh, wHr] = this.weights(layer, dir);
         const index = layer * dirs + dir;
         // The input projection of every step at once: [seq, batch, gates*hidden].
         let proj = layerInput.matmul(wIh.t());
@@ -174,10 +212,10 @@ export abstract class RNNBase extends Module {
         const steps: Tensor[] = new Array(seqLen);
         for (let i = 0; i < seqLen; i++) {
           const t = dir === 0 ? i : seqLen - 1 - i;
-          states = step(proj.select(0, t), states, wHh, bHh);
+          states = step(proj.select(0, t), states, wHh, bHh, wHr);
           steps[t] = states[0];
         }
-        outputs.push(seqLen > 0 ? tl.stack(steps, 0) : tl.zeros([0, x.shape[1], this.hiddenSize], { device: x.device }));
+        outputs.push(seqLen > 0 ? tl.stack(steps, 0) : tl.zeros([0, x.shape[1], this.outputHiddenSize], { device: x.device }));
         states.forEach((s, k) => finals[k].push(s));
       }
       layerInput = dirs === 1 ? outputs[0] : tl.cat(outputs, 2);
@@ -200,6 +238,7 @@ export abstract class RNNBase extends Module {
 
   override extraRepr(): string {
     const parts = [`${this.inputSize}, ${this.hiddenSize}`];
+    if (this.projSize) parts.push(`proj_size=${this.projSize}`);
     if (this.numLayers !== 1) parts.push(`num_layers=${this.numLayers}`);
     if (this.mode === 'RNN_RELU') parts.push(`nonlinearity=relu`);
     if (!this.bias) parts.push('bias=False');
@@ -262,6 +301,10 @@ export class RNN extends RNNBase {
  *     g = tanh(W_ig x + b_ig + W_hg h + b_hg)   o = σ(W_io x + b_io + W_ho h + b_ho)
  *     c' = f ⊙ c + i ⊙ g                        h' = o ⊙ tanh(c')
  *
+ * With `projSize` (PyTorch's `proj_size`) > 0, `h' = W_hr (o ⊙ tanh(c'))`: `h0`, `hN` and
+ * each direction's output have `projSize` features, `c0` and `cN` keep `hiddenSize`, and
+ * `weight_hh_l{k}` is `[4*hiddenSize, projSize]`.
+ *
  * `forward(input, [h0, c0]?)` returns `[output, [hN, cN]]`.
  *
  * @example
@@ -271,20 +314,20 @@ export class RNN extends RNNBase {
  * ```
  */
 export class LSTM extends RNNBase {
-  constructor(inputSize: number, hiddenSize: number, options: RNNBaseOptions = {}) {
+  constructor(inputSize: number, hiddenSize: number, options: LSTMOptions = {}) {
     super('LSTM', inputSize, hiddenSize, options);
   }
 
   forward(input: Tensor, hx?: readonly [Tensor, Tensor] | null): [Tensor, [Tensor, Tensor]] {
     const { x, batched } = this.prepareInput(input);
     if (hx != null && (!Array.isArray(hx) || hx.length !== 2)) throw new Error('LSTM: hx must be a pair [h0, c0]');
-    const h = this.prepareHidden(hx?.[0], 'hidden[0]', batched, x.shape[1], x);
+    const h = this.prepareHidden(hx?.[0], 'hidden[0]', batched, x.shape[1], x, this.outputHiddenSize);
     const c = this.prepareHidden(hx?.[1], 'hidden[1]', batched, x.shape[1], x);
-    const { output, finals } = this.run(x, [h, c], (xp, [hPrev, cPrev], wHh, bHh) => {
+    const { output, finals } = this.run(x, [h, c], (xp, [hPrev, cPrev], wHh, bHh, wHr) => {
       const [i, f, g, o] = xp.add(hiddenProjection(hPrev, wHh, bHh)).chunk(4, -1);
       const cNext = f.sigmoid().mul(cPrev).add(i.sigmoid().mul(g.tanh()));
       const hNext = o.sigmoid().mul(cNext.tanh());
-      return [hNext, cNext];
+      return [wHr ? hNext.matmul(wHr.t()) : hNext, cNext];
     });
     const [out, [hN, cN]] = this.finish(output, finals, batched);
     return [out, [hN, cN]];
