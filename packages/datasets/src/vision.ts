@@ -30,8 +30,28 @@ export interface VisionLoadOptions {
   verify?: boolean;
   /** Show download progress on stderr. Default true. */
   progress?: boolean;
-  /** Override the download base URLs (tests, internal mirrors); each ends with '/'. */
+  /**
+   * Override the download base URLs (tests, internal mirrors); each ends with '/' and is
+   * followed by the file name (`cifar-10-binary.tar.gz` for CIFAR-10).
+   */
   mirrors?: readonly string[];
+  /**
+   * Expected checksums by file name, replacing the built-in ones for those files: for a mirror
+   * that serves its own build of the files (e.g. `{ 'cifar-10-binary.tar.gz': { sha256: '...' } }`).
+   * Downloads are always verified against the expected checksum.
+   */
+  checksums?: Readonly<Record<string, Checksum>>;
+}
+
+/** The checksum `file` is expected to have: the `checksums` option's, else the built-in one. */
+function expectedChecksum(file: FileSpec, options: VisionLoadOptions): Checksum {
+  const override = options.checksums?.[file.name];
+  return override ? { sha256: override.sha256, md5: override.md5 } : { sha256: file.sha256, md5: file.md5 };
+}
+
+/** A failed download, with how to provide the files by hand. */
+function downloadError(dataset: string, error: unknown, manual: string): Error {
+  return new Error(`${dataset}: ${(error as Error).message}\nTo provide the files manually, ${manual}`, { cause: error });
 }
 
 const BYTE_TO_UNIT = Float32Array.from({ length: 256 }, (_, i) => i / 255);
@@ -250,11 +270,20 @@ async function loadIdx(spec: IdxSpec, options: VisionLoadOptions) {
     for (const file of [imageSpec, labelSpec]) {
       const dest = path.join(dir, file.name);
       if (existsSync(dest)) continue;
-      await downloadFromMirrors(
-        mirrors.map((m) => m + file.name),
-        dest,
-        { sha256: file.sha256, md5: file.md5, progress: options.progress, label: `${spec.folder}/${file.name}` },
-      );
+      try {
+        await downloadFromMirrors(
+          mirrors.map((m) => m + file.name),
+          dest,
+          { ...expectedChecksum(file, options), progress: options.progress, label: `${spec.folder}/${file.name}` },
+        );
+      } catch (error) {
+        throw downloadError(
+          spec.title,
+          error,
+          `download ${names.join(' and ')} from ${mirrors[0]} yourself and put them in ${dir}, ` +
+            `or in a directory passed as { root: '/path/to/data' } or TENSILE_DATA (the folder itself or its parent).`,
+        );
+      }
     }
   }
   const read = async (file: FileSpec, magic: number) => {
@@ -263,7 +292,7 @@ async function loadIdx(spec: IdxSpec, options: VisionLoadOptions) {
     const parsed = parseIdx(where, gunzipFile(where, bytes), magic);
     if (options.verify ?? true) {
       try {
-        verifyBytes(where, bytes, { sha256: file.sha256 });
+        verifyBytes(where, bytes, { sha256: expectedChecksum(file, options).sha256 });
       } catch (error) {
         throw new Error(`${(error as Error).message} (the file is corrupt or not the official ${spec.title} file; delete it and load again, or pass verify: false to use it anyway)`);
       }
@@ -337,22 +366,72 @@ const CIFAR_TRAIN = ['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin',
 const CIFAR_TEST = ['test_batch.bin'];
 const CIFAR_CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
 
+/**
+ * Download (unless already in the cache) and extract the CIFAR-10 archive into
+ * `cacheDir/cifar-10-batches-bin/`. The archive is verified, then every batch is checked
+ * (present, a whole number of records, labels 0-9) before anything is written, so a bad
+ * archive leaves no batch files behind; each file is written to a temporary name and renamed.
+ */
 async function fetchCifar(cacheDir: string, options: VisionLoadOptions): Promise<void> {
-  const archive = path.join(cacheDir, CIFAR_ARCHIVE.name);
-  if (!existsSync(archive)) {
-    const urls = options.mirrors ? options.mirrors.map((m) => m + CIFAR_ARCHIVE.name) : [CIFAR_ARCHIVE.url];
-    await downloadFromMirrors(urls, archive, { ...CIFAR_ARCHIVE, progress: options.progress });
-  }
-  const bytes = await readFile(archive);
-  verifyBytes(archive, bytes, { sha256: CIFAR_ARCHIVE.sha256 });
+  const name = CIFAR_ARCHIVE.name;
+  const archive = path.join(cacheDir, name);
+  const expected = expectedChecksum(CIFAR_ARCHIVE, options);
+  const urls = options.mirrors ? options.mirrors.map((m) => m + name) : [CIFAR_ARCHIVE.url];
   const dir = path.join(cacheDir, CIFAR_FOLDER);
+  let downloaded = false;
+  if (!existsSync(archive)) {
+    try {
+      await downloadFromMirrors(urls, archive, { ...expected, progress: options.progress, label: name });
+    } catch (error) {
+      throw downloadError(
+        'CIFAR10',
+        error,
+        `download ${urls[0]} yourself and either extract it and pass the directory holding ${CIFAR_FOLDER}/ ` +
+          `as { root: '/path/to/data' } or TENSILE_DATA, or put the archive itself at ${archive} and load again.`,
+      );
+    }
+    downloaded = true;
+  }
+  // A bad archive we downloaded is removed; one found in the cache is the user's to delete.
+  const reject = async (message: string, cause: unknown): Promise<Error> => {
+    if (downloaded) await rm(archive, { force: true });
+    const what = downloaded ? `the downloaded archive was removed` : `delete ${archive} and load again`;
+    return new Error(`CIFAR10: ${message} (${what})`, { cause });
+  };
+  const bytes = await readFile(archive);
+  if (!downloaded && (options.verify ?? true)) {
+    try {
+      verifyBytes(archive, bytes, expected);
+    } catch (error) {
+      throw await reject(`${(error as Error).message}; the file is corrupt or not the official ${name}`, error);
+    }
+  }
+  const entries = new Map<string, Uint8Array>();
+  try {
+    for (const entry of tarEntries(archive, gunzipFile(archive, bytes))) {
+      const base = path.posix.basename(entry.name);
+      if (path.posix.dirname(entry.name) !== CIFAR_FOLDER || !/^[\w.-]+$/.test(base)) continue;
+      entries.set(base, entry.data);
+    }
+    const batches = [...CIFAR_TRAIN, ...CIFAR_TEST];
+    const missing = batches.filter((f) => !entries.has(f));
+    if (missing.length) {
+      throw new Error(`${archive}: missing files: the archive has no ${missing.map((f) => `${CIFAR_FOLDER}/${f}`).join(', ')}`);
+    }
+    for (const f of batches) parseCifarBatch(`${archive}: ${CIFAR_FOLDER}/${f}`, entries.get(f)!);
+  } catch (error) {
+    throw await reject((error as Error).message, error);
+  }
   await mkdir(dir, { recursive: true });
-  for (const entry of tarEntries(archive, gunzipFile(archive, bytes))) {
-    const base = path.posix.basename(entry.name);
-    if (path.posix.dirname(entry.name) !== CIFAR_FOLDER || !/^[\w.-]+$/.test(base)) continue;
-    const temp = path.join(dir, `${base}.${process.pid}.part`);
-    await writeFile(temp, entry.data);
-    await rename(temp, path.join(dir, base));
+  for (const [base, data] of entries) {
+    const temp = path.join(dir, `${base}.${process.pid}.${Date.now()}.part`);
+    try {
+      await writeFile(temp, data);
+      await rename(temp, path.join(dir, base));
+    } catch (error) {
+      await rm(temp, { force: true });
+      throw error;
+    }
   }
   await rm(archive, { force: true });
 }
@@ -375,7 +454,8 @@ export class CIFAR10 extends ImageDataset {
     const list = candidates(CIFAR_FOLDER, options, cacheDir);
     let dir = findDir(names, list);
     if (!dir) {
-      if (!options.download) throw missingError('CIFAR10', split, names, list, CIFAR_ARCHIVE.url, cacheDir);
+      const mirror = options.mirrors ? options.mirrors[0] + CIFAR_ARCHIVE.name : CIFAR_ARCHIVE.url;
+      if (!options.download) throw missingError('CIFAR10', split, names, list, mirror, cacheDir);
       await fetchCifar(cacheDir, options);
       dir = path.join(cacheDir, CIFAR_FOLDER);
       const missing = names.filter((f) => !existsSync(path.join(dir!, f)));
