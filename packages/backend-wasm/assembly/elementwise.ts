@@ -2,7 +2,7 @@
 // views are contiguous (or an operand a single value) takes a v128 loop where the op has a
 // SIMD form. The *_line_f32 kernels do one long line on several threads.
 import { innerStride, nextRow, ptrOf, rowCount, rowLength, startWalk } from './walk';
-import { erf, sigmoid, sign, toInt32 } from './math';
+import { erf, expf4, sigmoid, sigmoidf4, sign, tanhf4, toInt32 } from './math';
 import { claim } from './gemm';
 
 // Op numbers follow UNARY_OPS / BINARY_OPS in @tensile/core's contract.
@@ -48,6 +48,10 @@ export function unaryScalar(op: i32, v: f64): f64 {
 @final class Floor { @inline apply(v: v128): v128 { return f32x4.floor(v); } }
 @final class Ceil { @inline apply(v: v128): v128 { return f32x4.ceil(v); } }
 @final class Round { @inline apply(v: v128): v128 { return f32x4.nearest(v); } }
+// Polynomial forms (math.ts), within 3e-7 relative of float64 over the whole float32 range.
+@final class Exp { @inline apply(v: v128): v128 { return expf4(v); } }
+@final class Sigmoid { @inline apply(v: v128): v128 { return sigmoidf4(v); } }
+@final class Tanh { @inline apply(v: v128): v128 { return tanhf4(v); } }
 
 /** Four vectors a step, then one; returns the elements done (the scalar loop does the rest). */
 @inline function unaryLanes<Op>(px: usize, po: usize, n: i32): i32 {
@@ -76,7 +80,23 @@ function unaryVector(op: i32, px: usize, po: usize, n: i32): i32 {
     case FLOOR: return unaryLanes<Floor>(px, po, n);
     case CEIL: return unaryLanes<Ceil>(px, po, n);
     case ROUND: return unaryLanes<Round>(px, po, n);
+    case EXP: return unaryLanes<Exp>(px, po, n);
+    case SIGMOID: return unaryLanes<Sigmoid>(px, po, n);
+    case TANH: return unaryLanes<Tanh>(px, po, n);
     default: return 0;
+  }
+}
+
+/**
+ * unaryScalar for a float32, except that ops with a polynomial vector form take lane 0 of
+ * it, so that an element's result does not depend on its layout or place in the row.
+ */
+function unaryScalarF32(op: i32, v: f32): f32 {
+  switch (op) {
+    case EXP: return f32x4.extract_lane(expf4(f32x4.splat(v)), 0);
+    case SIGMOID: return f32x4.extract_lane(sigmoidf4(f32x4.splat(v)), 0);
+    case TANH: return f32x4.extract_lane(tanhf4(f32x4.splat(v)), 0);
+    default: return <f32>unaryScalar(op, <f64>v);
   }
 }
 
@@ -92,7 +112,7 @@ function unaryRow(op: i32, px: usize, sx: usize, po: usize, so: usize, n: i32): 
     px += <usize>i << 2;
     po += <usize>i << 2;
   }
-  for (; i < n; i++, px += sx, po += so) store<f32>(po, <f32>unaryScalar(op, <f64>load<f32>(px)));
+  for (; i < n; i++, px += sx, po += so) store<f32>(po, unaryScalarF32(op, load<f32>(px)));
 }
 
 /** float32 -> float32 (or bool for logicalNot). */

@@ -2,7 +2,8 @@
 // argmax/argmin and the fused softmax. dtype codes: 0 float32, 1 int32, 2 bool.
 import { innerStride, nextRow, ptrOf, rowCount, rowLength, startWalk } from './walk';
 import { foldInt, identityInt, loadInt, storeInt } from './integer';
-import { claim, madd } from './gemm';
+import { claim } from './gemm';
+import { expShiftedf4 } from './math';
 
 const SUM = 0, PROD = 1, MAX = 2, MIN = 3;
 
@@ -271,52 +272,10 @@ export function softmax_f32(log: i32, d: usize, x: usize, o: usize, n: i32, sx: 
   }
 }
 
-// ---- contiguous-row softmax: vector max, vector exp, sums, scale.
-
-const LOG2E: f32 = 1.44269504088896341;
-/** 1.5 * 2^23 + 127: adding it rounds to an integer n and leaves n + 127 in the low mantissa bits. */
-const MAGIC: f32 = 12583039.0;
-/** ln 2 as a float32, for the fused reduction step. */
-const LN2: f32 = 0.693147182464599609375;
-/** ln 2 in two parts for the unfused steps; LN2_HI ends in zero bits, so n * LN2_HI is exact. */
-const LN2_HI: f32 = 0.693145751953125;
-const LN2_LO: f32 = 1.428606765330187e-6;
-/** exp(t) ~ 1 + t (C1 + t (C2 + t (C3 + t (C4 + t C5)))) on [-ln2/2, ln2/2]: a minimax fit, relative error 1e-7. */
-const C1: f32 = 0.9999997019767761;
-const C2: f32 = 0.4999915063381195;
-const C3: f32 = 0.1666763573884964;
-const C4: f32 = 0.04189793020486832;
-const C5: f32 = 0.008290315046906471;
-/** ln of the smallest normal float32: below it exp gives 0. */
-const EXP_LO: f32 = -87.3365478515625;
-
-/**
- * exp of four lanes that are <= 0 (x - max) or NaN, to a relative error below 4e-7:
- * exp(x) = 2^n exp(t) with n = round(x log2 e), t = x - n ln 2. Adding MAGIC rounds x log2 e
- * and leaves n + 127 in the low mantissa bits, so shifting the bits left by 23 gives 2^n as
- * a float. Lanes below EXP_LO (-Infinity included) give 0 by the mask; NaN stays NaN.
- */
-@inline function expf4(x: v128): v128 {
-  let n = madd(x, f32x4.splat(LOG2E), f32x4.splat(MAGIC));
-  const scale = i32x4.shl(n, 23);
-  n = f32x4.sub(n, f32x4.splat(MAGIC));
-  let t: v128;
-  if (ASC_FEATURE_RELAXED_SIMD) {
-    t = madd(n, f32x4.splat(-LN2), x); // fused: t is off by LN2's own error, 2e-9 |n|
-  } else {
-    t = madd(n, f32x4.splat(-LN2_HI), x);
-    t = madd(n, f32x4.splat(-LN2_LO), t);
-  }
-  let p = madd(f32x4.splat(C5), t, f32x4.splat(C4));
-  p = madd(p, t, f32x4.splat(C3));
-  p = madd(p, t, f32x4.splat(C2));
-  p = madd(p, t, f32x4.splat(C1));
-  const e = madd(f32x4.mul(t, scale), p, scale);
-  return v128.andnot(e, f32x4.lt(x, f32x4.splat(EXP_LO)));
-}
+// ---- contiguous-row softmax: vector max, vector exp (math.ts), sums, scale.
 
 @inline function expf1(x: f32): f32 {
-  return f32x4.extract_lane(expf4(f32x4.splat(x)), 0);
+  return f32x4.extract_lane(expShiftedf4(f32x4.splat(x)), 0);
 }
 
 /**
@@ -357,8 +316,8 @@ function softmaxRow(log: i32, px: usize, po: usize, n: i32): void {
     let s0 = f32x4.splat(0), s1 = s0;
     for (; i + 8 <= end; i += 8) {
       const p = px + (<usize>i << 2);
-      const e0 = expf4(f32x4.sub(v128.load(p), mv));
-      const e1 = expf4(f32x4.sub(v128.load(p, 16), mv));
+      const e0 = expShiftedf4(f32x4.sub(v128.load(p), mv));
+      const e1 = expShiftedf4(f32x4.sub(v128.load(p, 16), mv));
       if (!log) {
         v128.store(po + (<usize>i << 2), e0);
         v128.store(po + (<usize>i << 2), e1, 16);

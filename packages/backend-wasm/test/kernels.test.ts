@@ -149,6 +149,43 @@ describe('elementwise', () => {
     });
   }
 
+  describe('vector exp, sigmoid and tanh against float64', () => {
+    const sigmoid64 = (v: number): number => (v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v)));
+    const REFERENCES = { exp: Math.exp, sigmoid: sigmoid64, tanh: Math.tanh } as const;
+    /** Float32 inputs over the whole range: a fine sweep across exp's limits, ±2^-149..2^7, specials. */
+    const inputs = (() => {
+      const v: number[] = [0, -0, Infinity, -Infinity, NaN, 88.72283, 88.72284, -87.33654, -87.33655, -103.27893, -103.97208, 1e-45, -1e-45, 1e-40];
+      for (let x = -110; x <= 95; x += 1 / 64 + 1e-4) v.push(x);
+      for (let e = -149; e <= 7; e += 1 / 16) v.push(2 ** e, -(2 ** e));
+      while (v.length % 4) v.push(0.5); // all in v128 lanes (tails take the scalar f64 path)
+      return Array.from(Float32Array.from(v));
+    })();
+
+    for (const [op, ref] of Object.entries(REFERENCES)) {
+      it(`${op}: relative error below 4e-7 over the whole float32 range`, () => {
+        for (const be of [wasm, plain]) {
+          const o = out(be, 'float32', [inputs.length]);
+          be.unary(op as 'exp', on(be, inputs, 'float32', [inputs.length]), o);
+          const got = read(be, o);
+          let worst = 0;
+          for (let i = 0; i < inputs.length; i++) {
+            const want = ref(inputs[i]), g = got[i];
+            const what = `${op}(${inputs[i]}) = ${g}, want ${want}`;
+            const rounded = Math.fround(want);
+            if (Number.isNaN(want) || !Number.isFinite(rounded)) {
+              expect(Object.is(g, rounded), what).toBe(true); // NaN, and overflow to ±Infinity
+            } else {
+              // Relative error, less one step of float32 spacing for the subnormals.
+              expect(Math.abs(g - want), what).toBeLessThanOrEqual(4e-7 * Math.abs(want) + 2 ** -149);
+              if (Math.abs(want) >= 2 ** -126) worst = Math.max(worst, Math.abs(g - want) / Math.abs(want));
+            }
+          }
+          expect(worst, `${op}: max relative error over normal results`).toBeLessThan(3e-7); // measured 1.4e-7 to 2.5e-7
+        }
+      });
+    }
+  });
+
   for (const op of BINARY_OPS) {
     it(`binary ${op} (float32, strided and broadcast)`, () => {
       const shape = [4, 6, 9];
@@ -547,18 +584,23 @@ describe('elementwise lines: v128 loops, tails, special values and threads', () 
 
   const show = (v: number): string => (Object.is(v, -0) ? '-0' : String(v));
 
-  /** cpu (the reference), wasm on two threads, wasm on one; checks both wasm results. */
-  function check(what: string, exact: boolean, run: (be: Backend) => ArrayLike<number>): void {
+  /**
+   * cpu (the reference), wasm on two threads, wasm on one; checks both wasm results. The two
+   * are the relaxed and the plain build where relaxed SIMD is available: `fused` ops (whose
+   * vector forms use relaxed madd) may then differ between them in the last bits.
+   */
+  function check(what: string, exact: boolean, run: (be: Backend) => ArrayLike<number>, fused = false): void {
     const [want, two, one] = [cpu, wasm, plain].map(run);
     for (const [name, got] of [['two threads', two], ['one thread', one]] as const) {
       const i = firstDifference(got, want, exact ? undefined : 2e-6);
       expect(i, `${what}, ${name}: element ${i} is ${show(got[i])}, want ${show(want[i])}`).toBe(-1);
     }
-    expect(firstDifference(two, one), `${what}: two threads vs one`).toBe(-1);
+    expect(firstDifference(two, one, fused && relaxed ? 1e-6 : undefined), `${what}: two threads vs one`).toBe(-1);
   }
 
   // Ops whose vector form is exactly the scalar one (and the reference's, computed in f64 and rounded).
   const EXACT_UNARY = new Set(['neg', 'abs', 'sqrt', 'reciprocal', 'relu', 'floor', 'ceil', 'round', 'logicalNot']);
+  const FUSED_UNARY = new Set(['exp', 'sigmoid', 'tanh']);
   const EXACT_BINARY = new Set(['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'logicalAnd', 'logicalOr']);
 
   it('unary ops on contiguous, strided and broadcast lines', () => {
@@ -575,7 +617,7 @@ describe('elementwise lines: v128 loops, tails, special values and threads', () 
             be.free(xv.buffer);
             be.free(o.buffer);
             return result;
-          });
+          }, FUSED_UNARY.has(op));
         }
       }
     }
