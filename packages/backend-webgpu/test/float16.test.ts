@@ -6,14 +6,9 @@ import { roundToFloat16, type Tensor } from '@tensile/core';
 import { settleGarbage } from '@tensile/conformance';
 import { describe, expect, it } from 'vitest';
 import { findGPU, type WebGPUBackend } from '../src/index.js';
+import { webgpuUnavailable } from './ready.js';
 
-let unavailable: string | null = null;
-try {
-  await tl.ready('webgpu');
-} catch (error) {
-  if (process.env.TENSILE_REQUIRE_TOOLS) throw error;
-  unavailable = error instanceof Error ? error.message : String(error);
-}
+const unavailable = await webgpuUnavailable();
 const adapter = unavailable ? null : await (await findGPU()).requestAdapter({ powerPreference: 'high-performance' });
 const adapterHasF16 = adapter?.features.has('shader-f16') ?? false;
 
