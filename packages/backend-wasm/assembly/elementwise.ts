@@ -2,7 +2,7 @@
 // views are contiguous (or an operand a single value) takes a v128 loop where the op has a
 // SIMD form. The *_line_f32 kernels do one long line on several threads.
 import { innerStride, nextRow, ptrOf, rowCount, rowLength, startWalk } from './walk';
-import { erf, expf4, sigmoid, sigmoidf4, sign, tanhf4, toInt32 } from './math';
+import { erf, expf4, expm1f4, log1pf4, logf4, sigmoid, sigmoidf4, sign, tanhf4, toInt32 } from './math';
 import { claim } from './gemm';
 
 // Op numbers follow UNARY_OPS / BINARY_OPS in @tensile/core's contract.
@@ -52,6 +52,9 @@ export function unaryScalar(op: i32, v: f64): f64 {
 @final class Exp { @inline apply(v: v128): v128 { return expf4(v); } }
 @final class Sigmoid { @inline apply(v: v128): v128 { return sigmoidf4(v); } }
 @final class Tanh { @inline apply(v: v128): v128 { return tanhf4(v); } }
+@final class Expm1 { @inline apply(v: v128): v128 { return expm1f4(v); } }
+@final class Log { @inline apply(v: v128): v128 { return logf4(v); } }
+@final class Log1p { @inline apply(v: v128): v128 { return log1pf4(v); } }
 
 /** Four vectors a step, then one; returns the elements done (the scalar loop does the rest). */
 @inline function unaryLanes<Op>(px: usize, po: usize, n: i32): i32 {
@@ -83,6 +86,9 @@ function unaryVector(op: i32, px: usize, po: usize, n: i32): i32 {
     case EXP: return unaryLanes<Exp>(px, po, n);
     case SIGMOID: return unaryLanes<Sigmoid>(px, po, n);
     case TANH: return unaryLanes<Tanh>(px, po, n);
+    case EXPM1: return unaryLanes<Expm1>(px, po, n);
+    case LOG: return unaryLanes<Log>(px, po, n);
+    case LOG1P: return unaryLanes<Log1p>(px, po, n);
     default: return 0;
   }
 }
@@ -96,6 +102,9 @@ function unaryScalarF32(op: i32, v: f32): f32 {
     case EXP: return f32x4.extract_lane(expf4(f32x4.splat(v)), 0);
     case SIGMOID: return f32x4.extract_lane(sigmoidf4(f32x4.splat(v)), 0);
     case TANH: return f32x4.extract_lane(tanhf4(f32x4.splat(v)), 0);
+    case EXPM1: return f32x4.extract_lane(expm1f4(f32x4.splat(v)), 0);
+    case LOG: return f32x4.extract_lane(logf4(f32x4.splat(v)), 0);
+    case LOG1P: return f32x4.extract_lane(log1pf4(f32x4.splat(v)), 0);
     default: return <f32>unaryScalar(op, <f64>v);
   }
 }

@@ -181,3 +181,114 @@ const T5: f32 = -0.005711284466087818;
   const y = v128.bitselect(small, large, f32x4.lt(a, f32x4.splat(TANH_SMALL)));
   return v128.or(y, v128.and(x, i32x4.splat(0x80000000)));
 }
+
+// ---- float32 x 4: log, log1p (after musl's logf / log1pf), expm1.
+
+/** The bits of sqrt(1/2) rounded: the mantissa is reduced to [sqrt(1/2), sqrt(2)). */
+const SQRT_HALF_BITS: i32 = 0x3f3504f3;
+/** ln 2 in two parts for log: LOG_LN2_HI ends in 8 zero bits, so k * LOG_LN2_HI is exact. */
+const LOG_LN2_HI: f32 = 0.693138122559;
+const LOG_LN2_LO: f32 = 9.0580006145e-6;
+/** log(1 + f) = 2 atanh(s), s = f / (2 + f): the minimax terms of musl's logf (error < 1 ulp). */
+const LG1: f32 = 0.66666662693;
+const LG2: f32 = 0.40000972152;
+const LG3: f32 = 0.28498786688;
+const LG4: f32 = 0.24279078841;
+/** The smallest normal float32: below it log scales x by 2^23 first. */
+const MIN_NORMAL: f32 = 1.1754943508222875e-38;
+
+/**
+ * k ln 2 + log(1 + f) + c for f in [sqrt(1/2) - 1, sqrt(2) - 1] (k a float, c a correction
+ * of f's rounding), in musl's order: f - hfsq + s (hfsq + R), hfsq = f^2 / 2, so that the
+ * result is good to 1 ulp of itself, relative accuracy included where k = 0 and f is small.
+ */
+@inline function logReduced(f: v128, k: v128, c: v128): v128 {
+  const s = f32x4.div(f, f32x4.add(f32x4.splat(2), f));
+  const z = f32x4.mul(s, s);
+  const w = f32x4.mul(z, z);
+  const t1 = f32x4.mul(w, madd(w, f32x4.splat(LG4), f32x4.splat(LG2)));
+  const t2 = f32x4.mul(z, madd(w, f32x4.splat(LG3), f32x4.splat(LG1)));
+  const hfsq = f32x4.mul(f32x4.mul(f32x4.splat(0.5), f), f);
+  let r = madd(s, f32x4.add(hfsq, f32x4.add(t2, t1)), madd(k, f32x4.splat(LOG_LN2_LO), c));
+  r = f32x4.add(f32x4.sub(r, hfsq), f);
+  return madd(k, f32x4.splat(LOG_LN2_HI), r);
+}
+
+/**
+ * log of four lanes, within 1.5e-7 relative of float64: x = 2^k m with m in [sqrt(1/2),
+ * sqrt(2)) from the bits (subnormals scaled by 2^23 first), then log(m) by logReduced with
+ * f = m - 1 exact. log(0) = -Infinity, log(x < 0) = NaN, +Infinity and NaN pass through.
+ */
+@inline export function logf4(x: v128): v128 {
+  const tiny = f32x4.lt(x, f32x4.splat(MIN_NORMAL));
+  const xs = v128.bitselect(f32x4.mul(x, f32x4.splat(8388608)), x, tiny);
+  const ix = i32x4.add(xs, i32x4.splat(0x3f800000 - SQRT_HALF_BITS));
+  const k = i32x4.sub(i32x4.sub(i32x4.shr_s(ix, 23), i32x4.splat(0x7f)), v128.and(tiny, i32x4.splat(23)));
+  const m = i32x4.add(v128.and(ix, i32x4.splat(0x7fffff)), i32x4.splat(SQRT_HALF_BITS));
+  let y = logReduced(f32x4.sub(m, f32x4.splat(1)), f32x4.convert_i32x4_s(k), f32x4.splat(0));
+  y = v128.bitselect(x, y, v128.or(f32x4.ne(x, x), f32x4.eq(x, f32x4.splat(<f32>Infinity))));
+  y = v128.bitselect(f32x4.splat(-<f32>Infinity), y, f32x4.eq(x, f32x4.splat(0)));
+  return v128.bitselect(f32x4.splat(<f32>NaN), y, f32x4.lt(x, f32x4.splat(0)));
+}
+
+/** Below it log1p(x) and expm1(x) are x to within half an ulp (and -0 stays -0). */
+const LOG1P_TINY: f32 = 5.9604644775390625e-8; // 2^-24
+const EXPM1_TINY: f32 = 2.9802322387695312e-8; // 2^-25
+
+/**
+ * log1p of four lanes as musl's log1pf: u = 1 + x = 2^k m as in logf4; where k = 0, f = x
+ * itself (relative accuracy near 0), elsewhere f = m - 1 and c = the rounding error of u over
+ * u, (1 - (u - x)) / u or (x - (u - 1)) / u (0 past k = 24). |x| < 2^-24 gives x; x = -1
+ * gives -Infinity, x < -1 NaN; +Infinity and NaN pass through.
+ */
+@inline export function log1pf4(x: v128): v128 {
+  const one = f32x4.splat(1);
+  const u = f32x4.add(one, x);
+  const iu = i32x4.add(u, i32x4.splat(0x3f800000 - SQRT_HALF_BITS));
+  const k = i32x4.sub(i32x4.shr_s(iu, 23), i32x4.splat(0x7f));
+  const k0 = i32x4.eq(k, i32x4.splat(0));
+  const m = i32x4.add(v128.and(iu, i32x4.splat(0x7fffff)), i32x4.splat(SQRT_HALF_BITS));
+  const f = v128.bitselect(x, f32x4.sub(m, one), k0);
+  const c0 = v128.bitselect(f32x4.sub(one, f32x4.sub(u, x)), f32x4.sub(x, f32x4.sub(u, one)), i32x4.ge_s(k, i32x4.splat(2)));
+  const c = v128.andnot(f32x4.div(c0, u), v128.or(k0, i32x4.gt_s(k, i32x4.splat(24))));
+  let y = logReduced(f, f32x4.convert_i32x4_s(k), c);
+  y = v128.bitselect(x, y, v128.or(f32x4.ne(x, x), f32x4.eq(x, f32x4.splat(<f32>Infinity))));
+  y = v128.bitselect(x, y, f32x4.lt(f32x4.abs(x), f32x4.splat(LOG1P_TINY)));
+  y = v128.bitselect(f32x4.splat(-<f32>Infinity), y, f32x4.eq(x, f32x4.splat(-1)));
+  return v128.bitselect(f32x4.splat(<f32>NaN), y, f32x4.lt(x, f32x4.splat(-1)));
+}
+
+/** expm1(t) ~ t + t^2 (1/2 + t (1/6 + ... t / 5040)) on [-ln2/2, ln2/2]: Taylor to t^7, error 1.3e-8. */
+const M2: f32 = 0.5;
+const M3: f32 = 0.16666666666666666;
+const M4: f32 = 0.041666666666666664;
+const M5: f32 = 0.008333333333333333;
+const M6: f32 = 0.001388888888888889;
+const M7: f32 = 0.0001984126984126984;
+
+/**
+ * expm1 of four lanes: with x = n ln 2 + t as in expf4 (x clamped to [EXP_MIN, EXP_MAX]),
+ * expm1(x) = 2^n expm1(t) + 2^n - 1, computed as s2 (s1 expm1(t) + (s1 - 1 / s2)) with
+ * 2^n = s1 s2 split as in expf4: exact where n = 0 (|x| < ln2/2, so small x keeps its
+ * relative accuracy), one rounding to -1 for very negative x, overflow to Infinity at the
+ * last multiply. |x| < 2^-25 gives x (-0 stays -0); NaN propagates.
+ */
+@inline export function expm1f4(x: v128): v128 {
+  const xc = f32x4.pmin(f32x4.pmax(x, f32x4.splat(EXP_MIN)), f32x4.splat(EXP_MAX));
+  const r = madd(xc, f32x4.splat(LOG2E), f32x4.splat(ROUND));
+  const n = i32x4.sub(r, i32x4.splat(ROUND_BITS));
+  const t = expReduce(xc, f32x4.sub(r, f32x4.splat(ROUND)));
+  let p = madd(f32x4.splat(M7), t, f32x4.splat(M6));
+  p = madd(p, t, f32x4.splat(M5));
+  p = madd(p, t, f32x4.splat(M4));
+  p = madd(p, t, f32x4.splat(M3));
+  p = madd(p, t, f32x4.splat(M2));
+  const em = madd(f32x4.mul(t, t), p, t);
+  const half = i32x4.shr_s(n, 1);
+  const rest = i32x4.sub(n, half);
+  const s1 = i32x4.shl(i32x4.add(half, i32x4.splat(127)), 23);
+  const s2 = i32x4.shl(i32x4.add(rest, i32x4.splat(127)), 23);
+  const s2inv = i32x4.shl(i32x4.sub(i32x4.splat(127), rest), 23);
+  const y = f32x4.mul(madd(s1, em, f32x4.sub(s1, s2inv)), s2);
+  return v128.bitselect(x, y, f32x4.lt(f32x4.abs(x), f32x4.splat(EXPM1_TINY)));
+}

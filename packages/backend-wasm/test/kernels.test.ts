@@ -186,6 +186,58 @@ describe('elementwise', () => {
     }
   });
 
+  describe('vector log, log1p and expm1 against float64', () => {
+    const REFERENCES = { log: Math.log, log1p: Math.log1p, expm1: Math.expm1 } as const;
+    /** Float32 inputs over the whole range: ±2^-149..2^127, sweeps near 1 and -1, near 0 and across expm1's limits, specials. */
+    const inputs = (() => {
+      const v: number[] = [0, -0, Infinity, -Infinity, NaN, 1, -1, -2, 1e-45, -1e-45, 1e-40, 3.4e38, -3.4e38, 88.72283, 88.72284, -17.33, -104, 89];
+      for (let x = -110; x <= 95; x += 1 / 64 + 1e-4) v.push(x);
+      for (let e = -149; e <= 127.9; e += 1 / 16) v.push(2 ** e, -(2 ** e));
+      for (let i = -2000; i <= 2000; i++) v.push(1 + i * 2 ** -22, -1 + Math.abs(i) * 2 ** -20, i * 2e-4, i * 1e-9);
+      while (v.length % 4) v.push(0.5); // all in v128 lanes
+      return Array.from(Float32Array.from(v));
+    })();
+
+    for (const [op, ref] of Object.entries(REFERENCES)) {
+      it(`${op}: relative error below 2e-7 over the whole float32 range, specials as PyTorch`, () => {
+        for (const be of [wasm, plain]) {
+          const o = out(be, 'float32', [inputs.length]);
+          be.unary(op as 'log', on(be, inputs, 'float32', [inputs.length]), o);
+          const got = read(be, o);
+          let worst = 0;
+          for (let i = 0; i < inputs.length; i++) {
+            const want = ref(inputs[i]), g = got[i];
+            const what = `${op}(${inputs[i]}) = ${g}, want ${want}`;
+            const rounded = Math.fround(want);
+            if (Number.isNaN(want) || !Number.isFinite(rounded) || want === 0) {
+              expect(Object.is(g, rounded), what).toBe(true); // NaN, ±Infinity, ±0
+            } else {
+              expect(Math.abs(g - want), what).toBeLessThanOrEqual(2e-7 * Math.abs(want) + 2 ** -149);
+              if (Math.abs(want) >= 2 ** -126) worst = Math.max(worst, Math.abs(g - want) / Math.abs(want));
+            }
+          }
+          expect(worst, `${op}: max relative error over normal results`).toBeLessThan(1.5e-7); // measured 7.6e-8 to 1.1e-7
+        }
+      });
+    }
+
+    it('PyTorch special values', () => {
+      const cases: [string, number, number][] = [
+        ['log', 0, -Infinity], ['log', -0, -Infinity], ['log', -1, NaN], ['log', -Infinity, NaN], ['log', Infinity, Infinity], ['log', NaN, NaN], ['log', 1, 0],
+        ['log1p', -1, -Infinity], ['log1p', -1.5, NaN], ['log1p', -0, -0], ['log1p', 1e-30, 1e-30], ['log1p', Infinity, Infinity], ['log1p', NaN, NaN],
+        ['expm1', 100, Infinity], ['expm1', Infinity, Infinity], ['expm1', -100, -1], ['expm1', -Infinity, -1], ['expm1', -0, -0], ['expm1', 1e-30, 1e-30], ['expm1', NaN, NaN],
+      ];
+      for (const be of [wasm, plain]) {
+        for (const [op, x, want] of cases) {
+          // Five copies: four in a v128 loop, one in the scalar tail.
+          const o = out(be, 'float32', [5]);
+          be.unary(op as 'log', on(be, [x, x, x, x, x], 'float32', [5]), o);
+          for (const g of read(be, o)) expect(Object.is(g, Math.fround(want)), `${op}(${x}) = ${g}, want ${want}`).toBe(true);
+        }
+      }
+    });
+  });
+
   for (const op of BINARY_OPS) {
     it(`binary ${op} (float32, strided and broadcast)`, () => {
       const shape = [4, 6, 9];
@@ -600,7 +652,7 @@ describe('elementwise lines: v128 loops, tails, special values and threads', () 
 
   // Ops whose vector form is exactly the scalar one (and the reference's, computed in f64 and rounded).
   const EXACT_UNARY = new Set(['neg', 'abs', 'sqrt', 'reciprocal', 'relu', 'floor', 'ceil', 'round', 'logicalNot']);
-  const FUSED_UNARY = new Set(['exp', 'sigmoid', 'tanh']);
+  const FUSED_UNARY = new Set(['exp', 'expm1', 'log', 'log1p', 'sigmoid', 'tanh']);
   const EXACT_BINARY = new Set(['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'logicalAnd', 'logicalOr']);
 
   it('unary ops on contiguous, strided and broadcast lines', () => {
