@@ -6,7 +6,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   BINARY_OPS, contiguousStrides, randomElement, sizeOf, UNARY_OPS,
-  type Backend, type BinaryOp, type Conv2dParams, type DType, type Pool2dParams, type TensorView, type TypedArrayFor,
+  type Backend, type BinaryOp, type Conv2dParams, type DType, type Pool2dParams, type TensorView, type TypedArrayFor, type UnaryOp,
 } from '@tensile/core';
 import { CpuBackend } from '@tensile/backend-cpu';
 import { WasmBackend } from '../src/wasm-backend.js';
@@ -149,6 +149,34 @@ describe('elementwise', () => {
     });
   }
 
+  /**
+   * `op` on both builds against its float64 reference: within `rtol` (less one subnormal step)
+   * everywhere, below `worst` over normal results; NaN, overflow (and zeros, when
+   * `exactZeros`) exactly as the rounded reference.
+   */
+  function expectNearFloat64(
+    op: string, ref: (x: number) => number, inputs: number[], bounds: { rtol: number; worst: number; exactZeros: boolean },
+  ): void {
+    for (const be of [wasm, plain]) {
+      const o = out(be, 'float32', [inputs.length]);
+      be.unary(op as UnaryOp, on(be, inputs, 'float32', [inputs.length]), o);
+      const got = read(be, o);
+      let worst = 0;
+      for (let i = 0; i < inputs.length; i++) {
+        const want = ref(inputs[i]), g = got[i];
+        const what = `${op}(${inputs[i]}) = ${g}, want ${want}`;
+        const rounded = Math.fround(want);
+        if (Number.isNaN(want) || !Number.isFinite(rounded) || (bounds.exactZeros && want === 0)) {
+          expect(Object.is(g, rounded), what).toBe(true);
+        } else {
+          expect(Math.abs(g - want), what).toBeLessThanOrEqual(bounds.rtol * Math.abs(want) + 2 ** -149);
+          if (Math.abs(want) >= 2 ** -126) worst = Math.max(worst, Math.abs(g - want) / Math.abs(want));
+        }
+      }
+      expect(worst, `${op}: max relative error over normal results`).toBeLessThan(bounds.worst);
+    }
+  }
+
   describe('vector exp, sigmoid and tanh against float64', () => {
     const sigmoid64 = (v: number): number => (v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v)));
     const REFERENCES = { exp: Math.exp, sigmoid: sigmoid64, tanh: Math.tanh } as const;
@@ -163,25 +191,8 @@ describe('elementwise', () => {
 
     for (const [op, ref] of Object.entries(REFERENCES)) {
       it(`${op}: relative error below 4e-7 over the whole float32 range`, () => {
-        for (const be of [wasm, plain]) {
-          const o = out(be, 'float32', [inputs.length]);
-          be.unary(op as 'exp', on(be, inputs, 'float32', [inputs.length]), o);
-          const got = read(be, o);
-          let worst = 0;
-          for (let i = 0; i < inputs.length; i++) {
-            const want = ref(inputs[i]), g = got[i];
-            const what = `${op}(${inputs[i]}) = ${g}, want ${want}`;
-            const rounded = Math.fround(want);
-            if (Number.isNaN(want) || !Number.isFinite(rounded)) {
-              expect(Object.is(g, rounded), what).toBe(true); // NaN, and overflow to ±Infinity
-            } else {
-              // Relative error, less one step of float32 spacing for the subnormals.
-              expect(Math.abs(g - want), what).toBeLessThanOrEqual(4e-7 * Math.abs(want) + 2 ** -149);
-              if (Math.abs(want) >= 2 ** -126) worst = Math.max(worst, Math.abs(g - want) / Math.abs(want));
-            }
-          }
-          expect(worst, `${op}: max relative error over normal results`).toBeLessThan(3e-7); // measured 1.4e-7 to 2.5e-7
-        }
+        // measured 1.4e-7 to 2.5e-7 over normal results
+        expectNearFloat64(op, ref, inputs, { rtol: 4e-7, worst: 3e-7, exactZeros: false });
       });
     }
   });
@@ -200,24 +211,8 @@ describe('elementwise', () => {
 
     for (const [op, ref] of Object.entries(REFERENCES)) {
       it(`${op}: relative error below 2e-7 over the whole float32 range, specials as PyTorch`, () => {
-        for (const be of [wasm, plain]) {
-          const o = out(be, 'float32', [inputs.length]);
-          be.unary(op as 'log', on(be, inputs, 'float32', [inputs.length]), o);
-          const got = read(be, o);
-          let worst = 0;
-          for (let i = 0; i < inputs.length; i++) {
-            const want = ref(inputs[i]), g = got[i];
-            const what = `${op}(${inputs[i]}) = ${g}, want ${want}`;
-            const rounded = Math.fround(want);
-            if (Number.isNaN(want) || !Number.isFinite(rounded) || want === 0) {
-              expect(Object.is(g, rounded), what).toBe(true); // NaN, ±Infinity, ±0
-            } else {
-              expect(Math.abs(g - want), what).toBeLessThanOrEqual(2e-7 * Math.abs(want) + 2 ** -149);
-              if (Math.abs(want) >= 2 ** -126) worst = Math.max(worst, Math.abs(g - want) / Math.abs(want));
-            }
-          }
-          expect(worst, `${op}: max relative error over normal results`).toBeLessThan(1.5e-7); // measured 7.6e-8 to 1.1e-7
-        }
+        // measured 7.6e-8 to 1.1e-7 over normal results
+        expectNearFloat64(op, ref, inputs, { rtol: 2e-7, worst: 1.5e-7, exactZeros: true });
       });
     }
 
