@@ -131,6 +131,11 @@ const EXP_MAX: f32 = 89;
   return v128.andnot(e, f32x4.lt(x, f32x4.splat(EXP_LO)));
 }
 
+/** 2^k as float32 lanes for integer lanes k in [-126, 127]: k + 127 placed in the exponent bits. */
+@inline function pow2(k: v128): v128 {
+  return i32x4.shl(i32x4.add(k, i32x4.splat(127)), 23);
+}
+
 /**
  * exp of any four lanes, as expShiftedf4 but over the whole range: x is clamped to
  * [EXP_MIN, EXP_MAX] (pmin/pmax keep NaN), and 2^n is applied as two normal factors
@@ -142,8 +147,8 @@ const EXP_MAX: f32 = 89;
   const r = madd(x, f32x4.splat(LOG2E), f32x4.splat(ROUND));
   const n = i32x4.sub(r, i32x4.splat(ROUND_BITS));
   const half = i32x4.shr_s(n, 1);
-  const s1 = i32x4.shl(i32x4.add(half, i32x4.splat(127)), 23);
-  const s2 = i32x4.shl(i32x4.add(i32x4.sub(n, half), i32x4.splat(127)), 23);
+  const s1 = pow2(half);
+  const s2 = pow2(i32x4.sub(n, half));
   return f32x4.mul(expScaled(expReduce(x, f32x4.sub(r, f32x4.splat(ROUND))), s1), s2);
 }
 
@@ -286,9 +291,9 @@ const M7: f32 = 0.0001984126984126984;
   const em = madd(f32x4.mul(t, t), p, t);
   const half = i32x4.shr_s(n, 1);
   const rest = i32x4.sub(n, half);
-  const s1 = i32x4.shl(i32x4.add(half, i32x4.splat(127)), 23);
-  const s2 = i32x4.shl(i32x4.add(rest, i32x4.splat(127)), 23);
-  const s2inv = i32x4.shl(i32x4.sub(i32x4.splat(127), rest), 23);
+  const s1 = pow2(half);
+  const s2 = pow2(rest);
+  const s2inv = pow2(i32x4.neg(rest));
   const y = f32x4.mul(madd(s1, em, f32x4.sub(s1, s2inv)), s2);
   return v128.bitselect(x, y, f32x4.lt(f32x4.abs(x), f32x4.splat(EXPM1_TINY)));
 }
