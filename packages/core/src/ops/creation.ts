@@ -7,7 +7,7 @@ import { flattenInto, inferShape } from '../tensor/nested.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { cast } from './cast.js';
 import { empty } from './util.js';
-import { supportsDType } from '../tensor/storage.js';
+import { checkDType, supportsDType } from '../tensor/storage.js';
 
 export interface TensorOptions {
   /** Element type; float32 unless the data says otherwise. */
@@ -231,7 +231,7 @@ function draw(op: string, distribution: RandomDistribution, shape: Shape, option
   checkShape(op, shape);
   const { backend, dtype } = resolve(op, options);
   if (!isFloating(dtype)) throw new Error(`${op}: dtype must be float32 or float16, got ${dtype}`);
-  if (!supportsDType(backend, dtype)) empty(backend, [0], dtype); // the clear unsupported-dtype error, before drawing
+  checkDType(backend, dtype); // before drawing, so a refused dtype uses no random numbers
   // Backends draw float32 (the same numbers everywhere); float16 rounds those.
   const t = empty(backend, shape, 'float32');
   backend.random(distribution, { seed: generator.seed, offset: generator.offset }, t.kernelView);

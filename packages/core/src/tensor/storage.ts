@@ -29,6 +29,16 @@ export function supportsDType(backend: Backend, dtype: DType): boolean {
   return dtype !== 'float16' || (backend.supportsDType?.(dtype) ?? false);
 }
 
+/** Throw the clear error for a dtype `backend` does not hold. */
+export function checkDType(backend: Backend, dtype: DType): void {
+  if (!supportsDType(backend, dtype)) {
+    throw new TypeError(
+      `${dtype} tensors are not supported on the '${backend.name}' backend. ${dtype} needs a backend that ` +
+        `supports it (webgpu on an adapter with the 'shader-f16' feature); use float32 on '${backend.name}'.`,
+    );
+  }
+}
+
 export class Storage {
   private refs = 1;
   readonly bytes: number;
@@ -47,12 +57,7 @@ export class Storage {
 
   /** Allocate `size` elements on `backend`; a dtype the backend lacks is a clear error. */
   static allocate(backend: Backend, size: number, dtype: DType): Storage {
-    if (!supportsDType(backend, dtype)) {
-      throw new TypeError(
-        `${dtype} tensors are not supported on the '${backend.name}' backend. ${dtype} needs a backend that ` +
-          `supports it (webgpu on an adapter with the 'shader-f16' feature); use float32 on '${backend.name}'.`,
-      );
-    }
+    checkDType(backend, dtype);
     return new Storage(backend, backend.alloc(size, dtype), size, dtype);
   }
 
