@@ -21,6 +21,8 @@ import { gatherInto } from './strided.js';
 
 /** Freed arrays kept for reuse stay under this many bytes; beyond it they go to the GC. */
 const POOL_LIMIT_BYTES = 256 * 1024 * 1024;
+/** What a freed handle points at: one shared empty array, not a new one per free. */
+const NO_DATA = new Float32Array(0);
 
 export class CpuBackend implements Backend {
   readonly name = 'cpu';
@@ -62,7 +64,7 @@ export class CpuBackend implements Backend {
       list.push(b.data);
       this.pooledBytes += b.data.byteLength;
     }
-    b.data = new Float32Array(0); // a lingering handle must not reach the reused array
+    b.data = NO_DATA; // a lingering handle must not reach the reused array
   }
 
   /** Let the garbage collector have every pooled array. */
