@@ -152,7 +152,19 @@ struct AddI { static __device__ __forceinline__ int apply(int a, int b) { return
 struct SubI { static __device__ __forceinline__ int apply(int a, int b) { return (int)((unsigned)a - (unsigned)b); } };
 struct MulI { static __device__ __forceinline__ int apply(int a, int b) { return (int)((unsigned)a * (unsigned)b); } };
 struct DivI { static __device__ __forceinline__ int apply(int a, int b) { return js_to_int32((double)a / (double)b); } };
-struct PowI { static __device__ __forceinline__ int apply(int a, int b) { return js_to_int32(pow((double)a, (double)b)); } };
+// Powers by squaring in unsigned arithmetic: they wrap modulo 2^32 as PyTorch's int32 pow, where
+// a double pow would lose the low bits past 2^53. A negative power truncates toward zero.
+struct PowI {
+  static __device__ __forceinline__ int apply(int a, int b) {
+    if (b < 0) return a == 1 ? 1 : a == -1 ? ((b & 1) ? -1 : 1) : 0;
+    unsigned r = 1, base = (unsigned)a;
+    for (unsigned e = (unsigned)b; e != 0; e >>= 1) {
+      if (e & 1) r *= base;
+      base *= base;
+    }
+    return (int)r;
+  }
+};
 struct MaximumI { static __device__ __forceinline__ int apply(int a, int b) { return a > b ? a : b; } };
 struct MinimumI { static __device__ __forceinline__ int apply(int a, int b) { return a < b ? a : b; } };
 

@@ -8,7 +8,7 @@
 import {
   collapseDims,
   CONTRACT_VERSION,
-  type ArgReduceOp, type Backend, type BackendMemoryInfo, type BinaryOp, type BufferHandle, type Conv2dParams,
+  type AcceleratedOps, type ArgReduceOp, type Backend, type BackendMemoryInfo, type BinaryOp, type BufferHandle, type Conv2dParams,
   type CoreDType, type DType, type Pool2dParams, type PoolOp, type RandomDistribution, type RandomKey, type ReduceOp,
   type TensorView, type TypedArrayFor, type UnaryOp,
 } from '@tensile/core';
@@ -72,6 +72,8 @@ export interface CudaBackendOptions {
 export class CudaBackend implements Backend {
   readonly name = 'cuda';
   readonly contractVersion = CONTRACT_VERSION;
+  /** The op table's composites this backend has kernels for. */
+  readonly accelerates: AcceleratedOps = { unary: ['rsqrt', 'reciprocal', 'sigmoid', 'relu'], binary: [] };
   readonly allocator: CachingAllocator;
   private readonly blocks = new Map<StructName, ArgBlock<StructName>>();
   private readonly allowTF32: () => boolean;

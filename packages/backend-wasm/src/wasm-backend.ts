@@ -5,7 +5,7 @@
  */
 import {
   CONTRACT_VERSION, isContiguous, sizeOf, BINARY_OPS, UNARY_OPS,
-  type ArgReduceOp, type Backend, type BackendMemoryInfo, type BinaryOp, type BufferHandle, type Conv2dParams,
+  type AcceleratedOps, type ArgReduceOp, type Backend, type BackendMemoryInfo, type BinaryOp, type BufferHandle, type Conv2dParams,
   type CoreDType, type DType, type Pool2dParams, type PoolOp, type RandomDistribution, type RandomKey, type ReduceOp,
   type TensorView, type TypedArrayFor, type UnaryOp,
 } from '@tensile/core';
@@ -116,6 +116,8 @@ export interface WasmBackendOptions {
 export class WasmBackend implements Backend {
   readonly name = 'wasm';
   readonly contractVersion = CONTRACT_VERSION;
+  /** The op table's composites this backend has kernels for. */
+  readonly accelerates: AcceleratedOps = { unary: ['rsqrt', 'reciprocal', 'sigmoid', 'relu'], binary: [] };
   /** Which build runs: 'relaxed' (SIMD128 + relaxed SIMD) or 'simd'. */
   readonly variant: WasmVariant;
   readonly memory: WebAssembly.Memory;

@@ -4,7 +4,7 @@
  */
 import {
   CONTRACT_VERSION, contiguousStrides, isContiguous, sizeOf, typedArrayFor,
-  type ArgReduceOp, type Backend, type BackendMemoryInfo, type BinaryOp, type BufferHandle, type Conv2dParams,
+  type AcceleratedOps, type ArgReduceOp, type Backend, type BackendMemoryInfo, type BinaryOp, type BufferHandle, type Conv2dParams,
   type DType, type Pool2dParams, type PoolOp, type RandomDistribution, type RandomKey, type ReduceOp,
   type TensorView, type TypedArrayFor, type UnaryOp,
 } from '@tensile/core';
@@ -28,6 +28,8 @@ export interface WebGPUBackendOptions {
 export class WebGPUBackend implements Backend {
   readonly name = 'webgpu';
   readonly contractVersion = CONTRACT_VERSION;
+  /** The op table's composites this backend has kernels for. */
+  readonly accelerates: AcceleratedOps = { unary: ['rsqrt', 'reciprocal', 'sigmoid', 'relu'], binary: [] };
   /** The execution engine: pipeline cache, buffer pool, command batching. */
   readonly runtime: Runtime;
   /** The matmul tiling chosen from the adapter (CPU or GPU) and its limits. */

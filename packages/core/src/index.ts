@@ -14,12 +14,19 @@
 export { Tensor, type TensorLike } from './tensor/tensor.js';
 export type { NestedArray } from './tensor/nested.js';
 export * from './ops/index.js';
+/** Every public op by name (the same functions as the top-level exports), for tools and tests. */
+export * as ops from './ops/index.js';
+export { withComposites } from './ops/elementwise.js';
 export { noGrad, enableGrad, isGradEnabled } from './autograd/grad-mode.js';
 export { grad, type BackwardOptions, type GradOptions } from './autograd/engine.js';
 export { customOp, type CustomOpDefinition } from './autograd/custom-op.js';
 export type { Node as GradFn } from './autograd/node.js';
 export { tidy, keep, memory, emptyCache, type MemoryInfo } from './memory.js';
 export * from './backend/contract.js';
+export * from './backend/op-table.js';
+export * from './backend/plans.js';
+/** Scalar functions behind the op table's references (erf, round half to even, ...), for backends written in JavaScript. */
+export * as scalarMath from './backend/scalar-math.js';
 export * from './backend/registry.js';
 export * from './dtype.js';
 export {

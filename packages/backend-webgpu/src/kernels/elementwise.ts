@@ -71,6 +71,21 @@ fn erf_(x: f32) -> f32 {
 }
 // Nonzero, NaN included: compilers may treat x != 0.0 as an ordered comparison (false for NaN; llvmpipe does).
 fn truthy(x: f32) -> bool { return x != 0.0 || is_nan(x); }
+// int32 powers by squaring, wrapping modulo 2^32 as PyTorch's (WGSL's i32 products wrap);
+// a negative power truncates toward zero: 1 and -1 stay ±1, anything else is 0.
+fn ipow_(x: i32, y: i32) -> i32 {
+  if (y < 0) { return select(select(0, select(1, -1, (y & 1) != 0), x == -1), 1, x == 1); }
+  var r = 1;
+  var b = x;
+  var e = u32(y);
+  loop {
+    if (e == 0u) { break; }
+    if ((e & 1u) == 1u) { r = r * b; }
+    b = b * b;
+    e = e >> 1u;
+  }
+  return r;
+}
 fn sign_(x: f32) -> f32 { return select(0.0, 1.0, x > 0.0) - select(0.0, 1.0, x < 0.0); }
 fn pow_(x: f32, y: f32) -> f32 {
   if (y == 0.0) { return 1.0; }
@@ -287,7 +302,7 @@ function binaryExpr(op: BinaryOp, t: 'f32' | 'i32' | 'u32'): string {
     case 'sub': return 'a - b';
     case 'mul': return 'a * b';
     case 'div': return t === 'f32' ? 'a / b' : `${t}(f32(a) / f32(b))`;
-    case 'pow': return t === 'f32' ? 'pow_(a, b)' : `${t}(pow_(f32(a), f32(b)))`;
+    case 'pow': return t === 'f32' ? 'pow_(a, b)' : 'ipow_(a, b)';
     case 'maximum': return `select(b, a, a > b${nanA})`;
     case 'minimum': return `select(b, a, a < b${nanA})`;
     case 'eq': return 'select(0u, 1u, a == b)';
@@ -329,7 +344,8 @@ export function cast(rt: Runtime, x: TensorView, out: TensorView): void {
   let body: string;
   if (from === to) body = 'v0'; // float16 <-> float32: the store rounds
   else if (out.dtype === 'bool') body = `select(0u, 1u, ${from === 'f32' ? 'truthy(v0)' : 'v0 != 0'})`;
-  else if (from === 'f32' && to === 'i32') body = 'i32(trunc(v0))';
+  // NaN truncates to 0, as a JavaScript Int32Array store (the cpu reference) does.
+  else if (from === 'f32' && to === 'i32') body = 'select(i32(trunc(v0)), 0, is_nan(v0))';
   else body = `${to}(v0)`;
   runMap(rt, 'cast', [x], out, body);
 }

@@ -1,93 +1,51 @@
-/** Elementwise ops of one operand, each with its gradient beside it. */
+/**
+ * Elementwise ops of one operand. Each is one entry in the op table (its dtype rules,
+ * gradient and composite) and one line here (its public name and documentation).
+ */
 import { recordOp } from '../autograd/engine.js';
-import type { UnaryOp } from '../backend/contract.js';
-import type { Tensor } from '../tensor/tensor.js';
 import { noGrad } from '../autograd/grad-mode.js';
+import { ruleFor, unaryFacts, type UnaryOp } from '../backend/op-table.js';
+import type { Tensor } from '../tensor/tensor.js';
 import { maximum, minimum } from './binary.js';
+import { accelerates, castTarget, refusal, tracker, unaryKernel } from './elementwise.js';
 import { zerosLike } from './creation.js';
-import { empty } from './util.js';
-import { isFloating } from '../dtype.js';
+import { requireTensor } from './util.js';
 
-/** Run a unary kernel (no recording). */
-export function unaryKernel(op: UnaryOp, x: Tensor): Tensor {
-  const out = empty(x.backend, x.shape, op === 'logicalNot' ? 'bool' : x.dtype);
-  x.backend.unary(op, x.kernelView, out.kernelView);
-  return out;
-}
-
-/** How an op's gradient is formed: from the input `x`, the output `y`, or neither. */
-interface UnaryRule {
-  /** Integer inputs are converted to float32 first (exp of an int is a float, as PyTorch). */
-  floatOnly?: boolean;
-  /** `d(out)/d(x)`, multiplied by the incoming gradient by the caller; null: zero gradient. */
-  derivative: ((x: Tensor, y: Tensor) => Tensor) | null;
-  /** Which of x and y the derivative reads. */
-  saves: 'x' | 'y' | 'none';
-}
-
-const RULES: { [Op in Exclude<UnaryOp, 'logicalNot'>]: UnaryRule } = {
-  neg: { derivative: (x) => zerosLike(x).sub(1), saves: 'x' },
-  abs: { derivative: (x) => x.sign(), saves: 'x' },
-  sign: { derivative: null, saves: 'none' },
-  exp: { floatOnly: true, derivative: (_, y) => y.internalAlias(false), saves: 'y' },
-  expm1: { floatOnly: true, derivative: (_, y) => y.add(1), saves: 'y' },
-  log: { floatOnly: true, derivative: (x) => x.reciprocal(), saves: 'x' },
-  log1p: { floatOnly: true, derivative: (x) => chain(x.add(1), (t) => t.reciprocal()), saves: 'x' },
-  sqrt: { floatOnly: true, derivative: (_, y) => chain(y.mul(2), (t) => t.reciprocal()), saves: 'y' },
-  rsqrt: { floatOnly: true, derivative: (_, y) => chain(y.pow(3), (t) => t.mul(-0.5)), saves: 'y' },
-  reciprocal: { floatOnly: true, derivative: (_, y) => chain(y.square(), (t) => t.neg()), saves: 'y' },
-  sin: { floatOnly: true, derivative: (x) => x.cos(), saves: 'x' },
-  cos: { floatOnly: true, derivative: (x) => chain(x.sin(), (t) => t.neg()), saves: 'x' },
-  tanh: { floatOnly: true, derivative: (_, y) => chain(y.square(), (t) => t.neg(), (t) => t.add(1)), saves: 'y' },
-  sigmoid: { floatOnly: true, derivative: (_, y) => chain(y.neg(), (t) => t.add(1), (t) => t.mul(y)), saves: 'y' },
-  relu: { derivative: (x) => chain(x.gt(0), (t) => t.cast(x.dtype)), saves: 'x' },
-  erf: {
-    floatOnly: true,
-    derivative: (x) => chain(x.square(), (t) => t.neg(), (t) => t.exp(), (t) => t.mul(2 / Math.sqrt(Math.PI))),
-    saves: 'x',
-  },
-  floor: { derivative: null, saves: 'none' },
-  ceil: { derivative: null, saves: 'none' },
-  round: { derivative: null, saves: 'none' },
-};
-
-/** Apply `steps` in turn, disposing each intermediate. */
-function chain(first: Tensor, ...steps: ((t: Tensor) => Tensor)[]): Tensor {
-  let current = first;
-  for (const step of steps) {
-    const next = step(current);
-    current.dispose();
-    current = next;
-  }
-  return current;
-}
-
-function unary(op: Exclude<UnaryOp, 'logicalNot'>) {
-  const rule = RULES[op];
+/** The public function of unary op `op`: dtype rules, then the kernel or the composite. */
+function unary(op: UnaryOp): (x: Tensor) => Tensor {
+  const facts = unaryFacts(op);
   return (x: Tensor): Tensor => {
-    if (x.dtype === 'bool' && op !== 'abs' && op !== 'sign') {
-      if (!rule.floatOnly) throw new Error(`${op}: not supported for bool tensors; cast with t.cast('int32') or t.float() first`);
+    requireTensor(op, x);
+    const rule = ruleFor(facts, x.dtype);
+    if (rule === 'refuse') throw refusal(op, x.dtype, 'one');
+    if (rule === 'identity') return x.internalAlias(false);
+    const target = castTarget(rule);
+    const input = target ? x.cast(target) : x;
+    try {
+      if (facts.composite && !accelerates(input.backend, 'unary', op)) return facts.composite(input);
+      const out = unaryKernel(op, input);
+      if (facts.kind !== 'math') return out; // a bool result carries no gradient
+      const gradient = facts.gradient;
+      // Rounding and sign have a zero gradient, which still flows (as PyTorch's floor does).
+      if (!gradient) return recordOp(op, [input], out, [], (g) => [zerosLike(g)]);
+      const save = gradient.saves === 'x' ? [input] : gradient.saves === 'y' ? [out] : [];
+      return recordOp(op, [input], out, save, (g, saved) => {
+        const [track, temps] = tracker();
+        const grad = gradient.grad(g, saved[0], track);
+        temps.forEach((t) => t.dispose());
+        return [grad];
+      });
+    } finally {
+      if (input !== x) input.dispose();
     }
-    const input = rule.floatOnly && !isFloating(x.dtype) ? x.cast('float32') : x;
-    const out = unaryKernel(op, input);
-    const save = rule.saves === 'x' ? [input] : rule.saves === 'y' ? [out] : [];
-    recordOp(op, [input], out, save, (g, saved) => {
-      if (!rule.derivative) return [zerosLike(g)];
-      const local = rule.derivative(saved[0], saved[0]);
-      const grad = g.mul(local);
-      local.dispose();
-      return [grad];
-    });
-    if (input !== x) input.dispose();
-    return out;
   };
 }
 
-/** `-x`. @example `tl.neg(x)` */
+/** `-x`. @example `tl.neg(tl.tensor([1, -2]))` */
 export const neg = unary('neg');
 /** `|x|`. */
 export const abs = unary('abs');
-/** -1, 0 or 1 by the sign of `x`. */
+/** -1, 0 or 1 by the sign of `x` (0 for NaN); zero gradient. */
 export const sign = unary('sign');
 /** `e^x`. @example `tl.exp(tl.tensor([0, 1]))` */
 export const exp = unary('exp');
@@ -103,8 +61,11 @@ export const sqrt = unary('sqrt');
 export const rsqrt = unary('rsqrt');
 /** `1 / x`. */
 export const reciprocal = unary('reciprocal');
+/** Sine (radians). */
 export const sin = unary('sin');
+/** Cosine (radians). */
 export const cos = unary('cos');
+/** Hyperbolic tangent. */
 export const tanh = unary('tanh');
 /** `1 / (1 + e^-x)`. */
 export const sigmoid = unary('sigmoid');
@@ -118,13 +79,10 @@ export const floor = unary('floor');
 export const ceil = unary('ceil');
 /** Round half to even, as PyTorch; zero gradient. */
 export const round = unary('round');
+/** Elementwise NOT of truthiness, as bool. @example `tl.logicalNot(mask)` */
+export const logicalNot = unary('logicalNot');
 
-/** Elementwise NOT of truthiness, as bool. */
-export function logicalNot(x: Tensor): Tensor {
-  return unaryKernel('logicalNot', x);
-}
-
-// ---- composites: gradients come from the ops they are made of ------------------------------
+// ---- composites of other ops: their gradients come from the ops they are made of ----------
 
 /** `x * x`. */
 export function square(x: Tensor): Tensor {
@@ -187,8 +145,7 @@ export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
  * ```
  */
 export function gelu(x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
-  const temps: Tensor[] = [];
-  const t = <T extends Tensor>(v: T): T => (temps.push(v), v);
+  const [t, temps] = tracker();
   let inner: Tensor;
   if (approximate === 'tanh') {
     const cubic = t(t(x.pow(3)).mul(0.044715));

@@ -5,6 +5,7 @@
  */
 import type { Backend, TensorView } from '../backend/contract.js';
 import { isFloating, type AnyTypedArray, type DType } from '../dtype.js';
+import { BINARY_OPS, UNARY_OPS, type BinaryOp, type UnaryOp } from '../backend/op-table.js';
 import { keep, trackInScope } from '../memory.js';
 import { contiguousStrides, formatShape, isContiguous, sizeOf, type Shape } from '../shape.js';
 import { AccumulateGrad, type Node } from '../autograd/node.js';
@@ -30,6 +31,15 @@ const forgotten = new FinalizationRegistry<HandleRecord>(({ storage, device }) =
 });
 
 const disposeSymbol: typeof Symbol.dispose = Symbol.dispose ?? Symbol.for('Symbol.dispose');
+
+/** A function's signature without its first (tensor) parameter: the method's. */
+type MethodOf<F> = F extends (self: Tensor, ...args: infer A) => infer R ? (...args: A) => R : never;
+type OpFunctions = typeof ops;
+/** One method per op of the op table, `x.exp()` for `tl.exp(x)`: every table op must have a public function. */
+type TableMethods = { [K in keyof Pick<OpFunctions, UnaryOp | BinaryOp>]: MethodOf<OpFunctions[K]> };
+
+// Declaration merging: the class below gets the table's methods, installed after it.
+export interface Tensor extends TableMethods {}
 
 export class Tensor {
   readonly shape: readonly number[];
@@ -342,46 +352,12 @@ export class Tensor {
 
   // ---- elementwise ----------------------------------------------------------------------
 
-  add(other: TensorLike, alpha?: number): Tensor { return ops.add(this, other, alpha); }
-  sub(other: TensorLike, alpha?: number): Tensor { return ops.sub(this, other, alpha); }
-  mul(other: TensorLike): Tensor { return ops.mul(this, other); }
-  div(other: TensorLike): Tensor { return ops.div(this, other); }
-  pow(exponent: TensorLike): Tensor { return ops.pow(this, exponent); }
-  maximum(other: TensorLike): Tensor { return ops.maximum(this, other); }
-  minimum(other: TensorLike): Tensor { return ops.minimum(this, other); }
-  eq(other: TensorLike): Tensor { return ops.eq(this, other); }
-  ne(other: TensorLike): Tensor { return ops.ne(this, other); }
-  lt(other: TensorLike): Tensor { return ops.lt(this, other); }
-  le(other: TensorLike): Tensor { return ops.le(this, other); }
-  gt(other: TensorLike): Tensor { return ops.gt(this, other); }
-  ge(other: TensorLike): Tensor { return ops.ge(this, other); }
-  logicalAnd(other: TensorLike): Tensor { return ops.logicalAnd(this, other); }
-  logicalOr(other: TensorLike): Tensor { return ops.logicalOr(this, other); }
-  logicalNot(): Tensor { return ops.logicalNot(this); }
-  neg(): Tensor { return ops.neg(this); }
-  abs(): Tensor { return ops.abs(this); }
-  sign(): Tensor { return ops.sign(this); }
-  exp(): Tensor { return ops.exp(this); }
-  expm1(): Tensor { return ops.expm1(this); }
-  log(): Tensor { return ops.log(this); }
-  log1p(): Tensor { return ops.log1p(this); }
-  sqrt(): Tensor { return ops.sqrt(this); }
-  rsqrt(): Tensor { return ops.rsqrt(this); }
-  reciprocal(): Tensor { return ops.reciprocal(this); }
+  // The op table's ops (x.exp(), x.add(y), ...) are installed below the class.
   square(): Tensor { return ops.square(this); }
-  sin(): Tensor { return ops.sin(this); }
-  cos(): Tensor { return ops.cos(this); }
-  tanh(): Tensor { return ops.tanh(this); }
-  sigmoid(): Tensor { return ops.sigmoid(this); }
-  relu(): Tensor { return ops.relu(this); }
   leakyRelu(negativeSlope?: number): Tensor { return ops.leakyRelu(this, negativeSlope); }
   gelu(approximate?: 'none' | 'tanh'): Tensor { return ops.gelu(this, approximate); }
   silu(): Tensor { return ops.silu(this); }
   softplus(): Tensor { return ops.softplus(this); }
-  erf(): Tensor { return ops.erf(this); }
-  floor(): Tensor { return ops.floor(this); }
-  ceil(): Tensor { return ops.ceil(this); }
-  round(): Tensor { return ops.round(this); }
   clamp(min?: number | null, max?: number | null): Tensor { return ops.clamp(this, min, max); }
   where(condition: TensorLike, other: TensorLike): Tensor { return ops.where(condition, this, other); }
 
@@ -427,4 +403,15 @@ export class Tensor {
   scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor { return ops.scatterAdd(this, dim, index, src); }
   indexSelect(dim: number, index: Tensor): Tensor { return ops.indexSelect(this, dim, index); }
   pad(padding: readonly number[], value?: number): Tensor { return ops.pad(this, padding, value); }
+}
+
+for (const op of [...UNARY_OPS, ...BINARY_OPS]) {
+  const fn = ops[op] as (self: Tensor, ...args: unknown[]) => Tensor;
+  Object.defineProperty(Tensor.prototype, op, {
+    value: function (this: Tensor, ...args: unknown[]): Tensor {
+      return fn(this, ...args);
+    },
+    writable: true,
+    configurable: true,
+  });
 }

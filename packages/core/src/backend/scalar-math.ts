@@ -1,4 +1,7 @@
-/** Scalar functions that JavaScript's Math lacks, with PyTorch's conventions. */
+/**
+ * Scalar functions that JavaScript's Math lacks, with PyTorch's conventions: the reference
+ * functions of the op table use them, and the cpu backend's kernels call the same ones.
+ */
 
 /** Round half to even, as torch.round (Math.round rounds halves up). */
 export function roundHalfEven(v: number): number {
@@ -17,6 +20,21 @@ export function sigmoid(v: number): number {
 /** torch.sign: -1, 0 or 1; sign(NaN) and sign(-0) are 0. */
 export function sign(v: number): number {
   return (v > 0 ? 1 : 0) - (v < 0 ? 1 : 0);
+}
+
+/**
+ * `x ** y` of two int32 values, wrapping modulo 2^32 as PyTorch's int32 pow does (by
+ * squaring). A negative power truncates toward zero: 1 and -1 stay ±1, anything else is 0.
+ */
+export function powInt32(x: number, y: number): number {
+  if (y < 0) return x === 1 ? 1 : x === -1 ? (y & 1 ? -1 : 1) : 0;
+  let result = 1;
+  let base = x | 0;
+  for (let e = y >>> 0; e !== 0; e >>>= 1) {
+    if (e & 1) result = Math.imul(result, base);
+    base = Math.imul(base, base);
+  }
+  return result;
 }
 
 // W. J. Cody's rational Chebyshev approximations (Math. Comp. 1969, netlib specfun CALERF),
