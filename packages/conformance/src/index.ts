@@ -17,6 +17,7 @@ import { edgeTests } from './edge-cases.js';
 import { errorTests } from './errors.js';
 import { finiteDifferenceTests } from './finite-difference.js';
 import { fixtureTests } from './fixtures.js';
+import { kernelTests } from './kernels/index.js';
 import { memoryTests } from './memory.js';
 import { randomTests } from './random.js';
 
@@ -37,6 +38,7 @@ export function runConformance(options: ConformanceOptions): void {
     });
     // Memory first: its counts must not be disturbed by handles other tests leave to the GC.
     memoryTests(suite);
+    kernelTests(suite);
     fixtureTests(suite);
     finiteDifferenceTests(suite);
     edgeTests(suite);

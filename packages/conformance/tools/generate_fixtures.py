@@ -279,6 +279,9 @@ TORCH = {
     'arange': t_arange,
     'linspace': lambda a, b, n, o: torch.linspace(a, b, n, dtype=creation_dtype(o, 'float32')),
     'eye': lambda n, m=UNDEF, o=None: torch.eye(n, undef_or(m, n), dtype=creation_dtype(o or {}, 'float32')),
+    'zerosLike': lambda t: torch.zeros_like(t), 'onesLike': lambda t: torch.ones_like(t),
+    'fullLike': lambda t, v: torch.full_like(t, v),
+    'cast': lambda x, d: x.to(DT[d]), 'clone': torch.clone,
     # unary
     'neg': torch.neg, 'abs': torch.abs, 'sign': torch.sign,
     'exp': t_float_unary(torch.exp), 'expm1': t_float_unary(torch.expm1), 'log': t_float_unary(torch.log),
@@ -307,7 +310,8 @@ TORCH = {
     'expand': lambda x, s: x.expand(s), 'flatten': lambda x, s=0, e=-1: torch.flatten(x, undef_or(s, 0), undef_or(e, -1)),
     'cat': lambda ts, d=0: torch.cat(ts, d), 'stack': lambda ts, d=0: torch.stack(ts, d),
     'split': lambda x, s, d=0: torch.split(x, s, d), 'chunk': lambda x, c, d=0: torch.chunk(x, c, d),
-    'narrow': torch.narrow, 'select': torch.select, 'index': t_index, 'contiguous': lambda x: x.contiguous(),
+    'narrow': torch.narrow, 'select': torch.select,
+    'slice': lambda x, d, a, b, st=1: x[(slice(None),) * (d % x.dim()) + (slice(a, b, st),)], 'index': t_index, 'contiguous': lambda x: x.contiguous(),
     't': lambda x: x.t(),
     'gather': lambda x, d, i: torch.gather(x, d, i.long()),
     'scatterAdd': lambda x, d, i, s: torch.scatter_add(x, d, i.long(), s[tuple(slice(0, n) for n in i.shape)]),
@@ -469,6 +473,14 @@ def creation():
     add_case(f, 'linspace/one', E('linspace', 2, 5, 1, OPTS()), [])
     add_case(f, 'eye', E('eye', 3, UNDEF, OPTS()), [])
     add_case(f, 'eye/rect', E('eye', 2, 4, OPTS()), [])
+    g = Gen('creation-like')
+    add_case(f, 'zerosLike', E('zerosLike', T(0)), [g.randn(2, 3)])
+    add_case(f, 'onesLike/int32', E('onesLike', T(0)), [g.ints(0, 5, 4)])
+    add_case(f, 'fullLike', E('fullLike', T(0), -2.5), [g.randn(3, 1)])
+    add_case(f, 'cast/float-to-int32', E('cast', T(0), 'int32'), [torch.tensor([-2.7, -0.5, 0.0, 0.5, 2.7, 7.0])])
+    add_case(f, 'cast/int32-to-float', M('cast', T(0), 'float32'), [g.ints(-9, 9, 2, 3)])
+    add_case(f, 'cast/float-to-bool', E('cast', T(0), 'bool'), [torch.tensor([0.0, -0.0, 1.5, -2.0])])
+    add_case(f, 'clone', E('clone', E('transpose', T(0), 0, 1)), [g.randn(2, 3)])
 
 
 def unary():
@@ -653,6 +665,8 @@ def shape_ops():
     add_case(f, 'chunk/method', M('chunk', T(0), 2, 1), [g.randn(2, 5)])
     add_case(f, 'narrow', E('narrow', T(0), 1, 1, 2), [x])
     add_case(f, 'narrow/neg-start', M('narrow', T(0), -1, -3, 2), [x])
+    add_case(f, 'slice/step', E('slice', T(0), 2, 0, 4, 2), [x])
+    add_case(f, 'slice/negative', E('slice', T(0), -2, -2, 3), [x])
     add_case(f, 'select', E('select', T(0), 1, 2), [x])
     add_case(f, 'select/neg', M('select', T(0), 0, -1), [x])
     add_case(f, 'index/mixed', E('index', T(0), 0, [1, 3], None), [x])
