@@ -6,6 +6,7 @@
  * hand.
  */
 import { collapseDims } from '../shape.js';
+import type { DType } from '../dtype.js';
 import type { Conv2dParams, Pool2dParams, TensorView } from './contract.js';
 
 /** A walk over views of one shape, dims merged where every view allows (see `collapseDims`). */
@@ -125,4 +126,47 @@ export function poolGeometry(input: readonly number[], output: readonly number[]
 /** A record's values in its field order, for packers. */
 export function recordValues<F extends string>(fields: readonly F[], record: { readonly [K in F]: number }): number[] {
   return fields.map((f) => record[f]);
+}
+
+/** Codes of the dtypes in device code (wasm and cuda switch on them; never renumber). */
+export const DTYPE_CODES = { float32: 0, int32: 1, bool: 2, float16: 3 } as const satisfies Record<DType, number>;
+
+/**
+ * One field of a record passed from host to device: its name, how many slots it takes (a
+ * count, or the dims of an array, outermost first) and what they hold. A slot is a 32-bit
+ * word in wasm and WGSL, an 8-byte field in cuda's argument structs.
+ */
+export type FieldSpec = readonly [name: string, count: number | readonly number[], kind?: FieldKind];
+/** Integers, floats, or device addresses (integers to the host; pointers to device code). */
+export type FieldKind = 'int' | 'float' | 'pointer';
+/** A record's fields in order: the one definition its packer and its device reader share. */
+export type RecordLayout = readonly FieldSpec[];
+
+/** The layout of a plan's field list: one integer slot per field. */
+export function fieldsOf<F extends string>(fields: readonly F[]): (readonly [F, 1])[] {
+  return fields.map((f) => [f, 1] as const);
+}
+
+export interface FieldPlace {
+  /** First slot. */
+  readonly at: number;
+  /** Slots taken (the product of the array's dims). */
+  readonly count: number;
+  /** The array's dims, outermost first ([count] for a flat field). */
+  readonly dims: readonly number[];
+  readonly kind: FieldKind;
+}
+
+/** Where each field of `layout` lies, in slots, and the slots of the whole record. */
+export function layoutPlaces(layout: RecordLayout): { fields: Record<string, FieldPlace>; size: number } {
+  const fields: Record<string, FieldPlace> = {};
+  let at = 0;
+  for (const [name, size, kind = 'int'] of layout) {
+    if (fields[name]) throw new Error(`layout: field '${name}' appears twice`);
+    const dims = typeof size === 'number' ? [size] : [...size];
+    const count = dims.reduce((n, d) => n * d, 1);
+    fields[name] = { at, count, dims, kind };
+    at += count;
+  }
+  return { fields, size: at };
 }
