@@ -107,14 +107,15 @@ function asList(result: unknown): tl.Tensor[] {
   return Array.isArray(result) ? (result as tl.Tensor[]) : [result as tl.Tensor];
 }
 
-async function runCase(c: FixtureCase, device: string): Promise<void> {
+async function runCase(c: FixtureCase, device: string, composites = false): Promise<void> {
   const created: tl.Tensor[] = [];
   try {
     const inputs = c.inputs.map((spec) => makeTensor(spec, device, spec.grad));
     created.push(...inputs);
     // tidy frees the call's intermediates now, rather than leaving them to the GC net, whose
     // finalizers could change tl.memory() counts under other tests during an awaited read.
-    const outs = asList(tl.tidy(() => evaluate(c.call, inputs, device)));
+    const call = () => evaluate(c.call, inputs, device);
+    const outs = asList(tl.tidy(() => (composites ? tl.withComposites(call) : call())));
     created.push(...outs);
     expect(outs.length).toBe(c.out.length);
     for (const [i, o] of outs.entries()) {
@@ -215,8 +216,19 @@ function halfSupport(device: string): boolean {
   }
 }
 
+/** The composite ops that `device` runs as kernels: their cases also run on the composite. */
+function acceleratedComposites(device: string): Set<string> {
+  try {
+    const { unary, binary } = tl.getBackend(device).accelerates;
+    return new Set<string>([...unary, ...binary]);
+  } catch {
+    return new Set(); // not ready: the suite's first test reports that
+  }
+}
+
 export function fixtureTests(suite: Suite): void {
   const files = loadFixtures();
+  const accelerated = acceleratedComposites(suite.device);
   describe('fixtures (values and gradients against PyTorch)', () => {
     const called = new Set<string>();
     const half = halfSupport(suite.device);
@@ -235,9 +247,14 @@ export function fixtureTests(suite: Suite): void {
       }
       describe(file, () => {
         for (const c of cases) {
-          opsIn(c.call, called);
+          const ops = opsIn(c.call);
+          ops.forEach((op) => called.add(op));
           const run = file === 'higher' ? runHigher : runCase;
           suite.test(`fixture:${file}`, c.name, () => run(c, suite.device));
+          // Where the backend has kernels for a composite op, check its composite here too.
+          if (file !== 'higher' && [...ops].some((op) => accelerated.has(op))) {
+            suite.test(`fixture:${file}`, `${c.name} (composite)`, () => runCase(c, suite.device, true));
+          }
         }
       });
     }
