@@ -6,7 +6,7 @@
 // Weight and dy are contiguous (the host packs them when they are not); out is contiguous.
 // Threads split images when there are at least as many images as threads, else split
 // each GEMM's output tiles (each thread then builds its own copy of the column matrix).
-import { gemmBlock, gemmPart, GEMM_SCRATCH } from './gemm';
+import { gemmBlock, gemmPart, GEMM_SCRATCH } from './matmul';
 
 @inline function gi(g: usize, i: i32): i32 {
   return load<i32>(g + (<usize>i << 2));

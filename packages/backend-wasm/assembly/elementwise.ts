@@ -3,7 +3,7 @@
 // SIMD form. The *_line_f32 kernels do one long line on several threads.
 import { innerStride, nextRow, ptrOf, rowCount, rowLength, startWalk } from './walk';
 import { erf, expf4, expm1f4, log1pf4, logf4, sigmoid, sigmoidf4, sign, tanhf4, toInt32 } from './math';
-import { claim } from './gemm';
+import { claim } from './matmul';
 
 // Op numbers follow UNARY_OPS / BINARY_OPS in @tensile/core's contract.
 const NEG = 0, ABS = 1, SIGN = 2, EXP = 3, EXPM1 = 4, LOG = 5, LOG1P = 6, SQRT = 7, RSQRT = 8, RECIP = 9;

@@ -1,7 +1,7 @@
 // Entry point of the Tensile wasm kernels. Everything works on byte addresses in one
 // shared linear memory that the host allocates; kernels that run on several threads take
 // (tid, nt) and split the work themselves.
-import { claim, gemmBlock, gemmShared, GEMM_SCRATCH } from './gemm';
+import { claim, gemmBlock, gemmShared, GEMM_SCRATCH } from './matmul';
 
 export { unary_f32, unary_line_f32, binary_f32, binary_line_f32, where, fill, copy, cast } from './elementwise';
 export { reduce_fold, reduce_acc, reduce_line_f32, reduce_line_end, arg_reduce, softmax_f32, softmax_rows_f32 } from './reduce';

@@ -2,7 +2,7 @@
 // argmax/argmin and the fused softmax. dtype codes: 0 float32, 1 int32, 2 bool.
 import { innerStride, nextRow, ptrOf, rowCount, rowLength, startWalk } from './walk';
 import { foldInt, identityInt, loadInt, storeInt } from './integer';
-import { claim } from './gemm';
+import { claim } from './matmul';
 import { expShiftedf4 } from './math';
 
 const SUM = 0, PROD = 1, MAX = 2, MIN = 3;
