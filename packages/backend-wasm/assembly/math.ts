@@ -2,10 +2,6 @@
 // backend-cpu's math.ts; then float32 forms on four lanes for the v128 loops.
 import { madd } from './matmul';
 
-export function roundHalfEven(v: f64): f64 {
-  return nearest(v);
-}
-
 export function sigmoid(v: f64): f64 {
   if (v >= 0) return 1 / (1 + Math.exp(-v));
   const e = Math.exp(v);
