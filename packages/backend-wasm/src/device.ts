@@ -50,6 +50,15 @@ for (const [name, layout] of [['conv', CONV], ['pool', POOL]] as const) {
   if (wordsOf(layout).words * 4 > RECORD_BYTES) throw new Error(`wasm backend: the ${name} record outgrew its ${RECORD_BYTES}-byte area`);
 }
 
+/**
+ * `error` itself, or for a trap in a kernel an error that names the call: a kernel traps
+ * (RuntimeError: unreachable) when an op or dtype code reaches a switch without its case.
+ */
+export function kernelError(error: unknown, call: string, file: string): unknown {
+  if (!(error instanceof WebAssembly.RuntimeError)) return error;
+  return new Error(`wasm backend: ${call} trapped in its kernel (${error.message}); ${file} has no case for this op and dtype`, { cause: error });
+}
+
 /** A block of linear memory: byte address and capacity. */
 export type Block = readonly [ptr: number, capacity: number];
 

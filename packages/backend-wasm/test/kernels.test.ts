@@ -2,9 +2,9 @@
  * What the shared kernel suite (packages/conformance, run by test/conformance.test.ts) does
  * not see of the wasm backend: its threads and memory, the float64 accuracy of its vector
  * math, v128 loops and their tails, long lines split across threads, walk descriptors of any
- * rank, and the unshared single-threaded build. Results are checked against the cpu
- * backend (the reference) or float64, on the relaxed build with two threads and the plain
- * SIMD build with one.
+ * rank, the trap of a missing case, and the unshared single-threaded build. Results are
+ * checked against the cpu backend (the reference) or float64, on the relaxed build with two
+ * threads and the plain SIMD build with one.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import {
@@ -108,6 +108,18 @@ describe('memory', () => {
     expect(Array.from(wasm.readSync({ buffer: big, dtype: 'float32', shape: [16], strides: [1], offset: 0 }))).toEqual(Array.from(data));
     wasm.free(big);
     expect(() => wasm.alloc(2 ** 31, 'float32')).toThrow(/2147483648 float32.*4 GiB/);
+  });
+});
+
+describe('missing cases', () => {
+  it('an op that reaches a kernel without its case traps, with an error naming the call', () => {
+    // Core never sends float32 to logicalAnd (its rule casts to bool first), so
+    // binary_f32 has no case for it: the switch ends in unreachable().
+    for (const be of [wasm, plain]) {
+      const o = out(be, 'bool', [5]);
+      expect(() => be.binary('logicalAnd', on(be, [1, 0, 2, 0, 3], 'float32', [5]), on(be, [1, 1, 0, 0, 1], 'float32', [5]), o))
+        .toThrow(/binary 'logicalAnd' \(code 13\) of float32 trapped in its kernel \(unreachable\); assembly\/elementwise.ts has no case/);
+    }
   });
 });
 

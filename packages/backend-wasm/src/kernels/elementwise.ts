@@ -8,7 +8,7 @@ import {
   type BinaryComposite, type BinaryPrimitive, type TensorView, type UnaryComposite, type UnaryPrimitive,
 } from '@tensile/core';
 import { addressOf, elementBytes } from '../buffer.js';
-import { COUNTERS, type Block, type Device } from '../device.js';
+import { COUNTERS, kernelError, type Block, type Device } from '../device.js';
 import type { Walk } from '../walk.js';
 
 /** The op table's composite unary ops this backend runs as kernels (the rest run as composites). */
@@ -61,15 +61,19 @@ export function unary(device: Device, op: WasmUnaryOp, x: TensorView, out: Tenso
   const code = UNARY_TABLE[op].code;
   const plan = planElementwise(out.shape, [x, out]);
   const nt = x.dtype === 'float32' ? lineThreads(device, plan) : 1;
-  if (nt > 1) {
-    const [sx, so] = plan.strides;
-    device.zeroCounters();
-    device.run('unary_line_f32', [code, addressOf(x), addressOf(out), plan.shape[0], sx[0] * 4, so[0] * elementBytes(out.dtype), COUNTERS], nt);
-    return;
+  try {
+    if (nt > 1) {
+      const [sx, so] = plan.strides;
+      device.zeroCounters();
+      device.run('unary_line_f32', [code, addressOf(x), addressOf(out), plan.shape[0], sx[0] * 4, so[0] * elementBytes(out.dtype), COUNTERS], nt);
+      return;
+    }
+    const d = device.walk(0, plan, [elementBytes(x.dtype), elementBytes(out.dtype)]);
+    if (x.dtype === 'float32') device.k.unary_f32(code, d, addressOf(x), addressOf(out));
+    else device.k.unary_int(code, DTYPE_CODES[x.dtype], DTYPE_CODES[out.dtype], d, addressOf(x), addressOf(out));
+  } catch (error) {
+    throw kernelError(error, `unary '${op}' (code ${code}) of ${x.dtype}`, 'assembly/elementwise.ts');
   }
-  const d = device.walk(0, plan, [elementBytes(x.dtype), elementBytes(out.dtype)]);
-  if (x.dtype === 'float32') return device.k.unary_f32(code, d, addressOf(x), addressOf(out));
-  device.k.unary_int(code, DTYPE_CODES[x.dtype], DTYPE_CODES[out.dtype], d, addressOf(x), addressOf(out));
 }
 
 /** `op` on `a` and `b`, already broadcast to out's shape and of one dtype the op table sends to the kernel. */
@@ -79,17 +83,21 @@ export function binary(device: Device, op: WasmBinaryOp, a: TensorView, b: Tenso
   const size = elementBytes(a.dtype);
   const plan = planElementwise(out.shape, [a, b, out]);
   const nt = a.dtype === 'float32' ? lineThreads(device, plan) : 1;
-  if (nt > 1) {
-    const [sa, sb, so] = plan.strides;
-    device.zeroCounters();
-    device.run('binary_line_f32', [
-      code, addressOf(a), addressOf(b), addressOf(out), plan.shape[0], sa[0] * 4, sb[0] * 4, so[0] * elementBytes(out.dtype), COUNTERS,
-    ], nt);
-    return;
+  try {
+    if (nt > 1) {
+      const [sa, sb, so] = plan.strides;
+      device.zeroCounters();
+      device.run('binary_line_f32', [
+        code, addressOf(a), addressOf(b), addressOf(out), plan.shape[0], sa[0] * 4, sb[0] * 4, so[0] * elementBytes(out.dtype), COUNTERS,
+      ], nt);
+      return;
+    }
+    const d = device.walk(0, plan, [size, size, elementBytes(out.dtype)]);
+    if (a.dtype === 'float32') device.k.binary_f32(code, d, addressOf(a), addressOf(b), addressOf(out));
+    else device.k.binary_int(code, DTYPE_CODES[a.dtype], DTYPE_CODES[out.dtype], d, addressOf(a), addressOf(b), addressOf(out));
+  } catch (error) {
+    throw kernelError(error, `binary '${op}' (code ${code}) of ${a.dtype}`, 'assembly/elementwise.ts');
   }
-  const d = device.walk(0, plan, [size, size, elementBytes(out.dtype)]);
-  if (a.dtype === 'float32') return device.k.binary_f32(code, d, addressOf(a), addressOf(b), addressOf(out));
-  device.k.binary_int(code, DTYPE_CODES[a.dtype], DTYPE_CODES[out.dtype], d, addressOf(a), addressOf(b), addressOf(out));
 }
 
 /** Threads for a float32 elementwise walk: more than one only for one long line (see PARALLEL_ELEMENTWISE). */

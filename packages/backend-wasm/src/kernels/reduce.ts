@@ -8,7 +8,7 @@ import {
   type ArgReduceOp, type ReduceOp, type TensorView,
 } from '@tensile/core';
 import { addressOf, elementBytes } from '../buffer.js';
-import { COUNTERS, PARTIALS, type Device } from '../device.js';
+import { COUNTERS, kernelError, PARTIALS, type Device } from '../device.js';
 import { copy, fill } from './elementwise.js';
 
 /** Elements below which softmax stays on the calling thread. */
@@ -25,13 +25,21 @@ function without<T>(list: readonly T[], index: number): T[] {
 
 /** `op` over `axes` of float32 or int32 `x` into `out` of x's dtype. */
 export function reduce(device: Device, op: ReduceOp, x: TensorView, axes: readonly number[], out: TensorView): void {
+  try {
+    reduceInto(device, op, x, axes, out);
+  } catch (error) {
+    throw kernelError(error, `reduce '${op}' (code ${REDUCE_TABLE[op].code}) of ${x.dtype}`, 'assembly/reduce.ts');
+  }
+}
+
+function reduceInto(device: Device, op: ReduceOp, x: TensorView, axes: readonly number[], out: TensorView): void {
   const outCount = sizeOf(out.shape);
   if (outCount === 0) return;
   if (!isContiguous(out.shape, out.strides)) {
     // The contract promises a contiguous out; stay correct if it is not.
     const tmp = device.temporary(out.shape, out.dtype, 'reduce output');
     try {
-      reduce(device, op, x, axes, tmp.view);
+      reduceInto(device, op, x, axes, tmp.view);
       copy(device, tmp.view, out);
     } finally {
       device.release(tmp.block);
@@ -87,7 +95,12 @@ export function argReduce(device: Device, op: ArgReduceOp, x: TensorView, axis: 
   if (sizeOf(out.shape) === 0) return;
   const size = elementBytes(x.dtype);
   const d = device.walk(0, collapseDims(without(x.shape, axis), [without(x.strides, axis), without(out.strides, axis)]), [size, 4]);
-  device.k.arg_reduce(ARG_REDUCE_TABLE[op].code, DTYPE_CODES[x.dtype], d, addressOf(x), addressOf(out), x.shape[axis], x.strides[axis] * size);
+  const code = ARG_REDUCE_TABLE[op].code;
+  try {
+    device.k.arg_reduce(code, DTYPE_CODES[x.dtype], d, addressOf(x), addressOf(out), x.shape[axis], x.strides[axis] * size);
+  } catch (error) {
+    throw kernelError(error, `argReduce '${op}' (code ${code}) of ${x.dtype}`, 'assembly/reduce.ts');
+  }
 }
 
 /** Softmax (log false) or log-softmax (log true) along `axis` of float32 `x`. */
