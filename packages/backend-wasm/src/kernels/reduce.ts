@@ -47,8 +47,8 @@ function reduceInto(device: Device, op: ReduceOp, x: TensorView, axes: readonly 
     return;
   }
   const code = REDUCE_TABLE[op].code;
-  const plan = planReduce(x, axes, out);
-  if (plan.innerSize === 0) return fill(device, out, reduceFacts(op).identity);
+  // out is not empty, so an empty x has an empty reduced dim.
+  if (sizeOf(x.shape) === 0) return fill(device, out, reduceFacts(op).identity);
   if (outCount === 1 && x.dtype === 'float32') {
     const line = collapseDims(x.shape, [x.strides]);
     if (line.shape.length === 1 && line.strides[0][0] === 1) {
@@ -69,6 +69,7 @@ function reduceInto(device: Device, op: ReduceOp, x: TensorView, axes: readonly 
   while (innermost > 0 && x.shape[innermost] === 1) innermost--;
   if (rank === 0 || reduced[innermost]) {
     // Each output folds its reduced elements in a register.
+    const plan = planReduce(x, axes, out);
     const dk = device.walk(0, { shape: plan.outer.shape, strides: [plan.outer.x, plan.outer.out] }, [size, size]);
     const dr = device.walk(1, { shape: plan.inner.shape, strides: [plan.inner.x] }, [size]);
     device.k.reduce_fold(code, dtype, dk, dr, addressOf(x), addressOf(out));
