@@ -7,7 +7,8 @@
  * against it), its gradient, and optionally a composite written with other ops.
  *
  * An op with a composite needs no backend code: core runs the composite on every backend
- * that does not list the op in {@link Backend.accelerates}. An op without one is a
+ * that does not list the op in {@link Backend.accelerates}, and records the entry's gradient
+ * either way. An op without one is a
  * primitive that every backend implements. `UNARY_OPS`, `BINARY_OPS`, the generated device
  * op codes (`pnpm generate`) and `Tensor`'s elementwise methods all derive from here, so a
  * new op is one entry plus its public function in `ops/unary.ts` or `ops/binary.ts`.
@@ -65,7 +66,10 @@ export interface UnaryFacts extends ElementwiseFacts {
     readonly saves: 'x' | 'y' | 'none';
     readonly grad: (g: Tensor, saved: Tensor, track: Track) => Tensor;
   } | null;
-  /** The op written with other ops, for backends that do not accelerate it. */
+  /**
+   * The op written with other ops, for backends that do not accelerate it. It runs without
+   * recording (its internals need not be differentiable); `gradient` serves both paths.
+   */
   readonly composite?: (x: Tensor) => Tensor;
 }
 

@@ -3,6 +3,7 @@
  * one entry in the op table (dtype rules, gradient, composite) and one line here.
  */
 import { recordOp } from '../autograd/engine.js';
+import { noGrad } from '../autograd/grad-mode.js';
 import { binaryFacts, ruleFor, type BinaryOp, type BinarySaved } from '../backend/op-table.js';
 import type { DType } from '../dtype.js';
 import type { Shape } from '../shape.js';
@@ -33,8 +34,9 @@ function binary(op: BinaryOp): (a: TensorLike, b: TensorLike) => Tensor {
       if (rule === 'refuse') throw refusal(op, ta.dtype, 'two');
       // Bool arithmetic stays bool, as PyTorch's `True + True` is `True`.
       if (rule === 'logicalOr' || rule === 'logicalAnd') return binaryKernel(rule, ta, tb);
-      if (facts.composite && !accelerates(ta.backend, 'binary', op)) return facts.composite(ta, tb);
-      const out = binaryKernel(op, ta, tb);
+      // The composite runs untracked: its gradient is the table's, as on the kernel path.
+      const composite = facts.composite && !accelerates(ta.backend, 'binary', op) ? facts.composite : null;
+      const out = composite ? noGrad(() => composite(ta, tb)) : binaryKernel(op, ta, tb);
       const gradient = facts.gradient;
       if (!gradient) return out;
       const aShape = ta.shape;

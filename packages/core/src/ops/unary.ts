@@ -22,8 +22,9 @@ function unary(op: UnaryOp): (x: Tensor) => Tensor {
     const target = castTarget(rule);
     const input = target ? x.cast(target) : x;
     try {
-      if (facts.composite && !accelerates(input.backend, 'unary', op)) return facts.composite(input);
-      const out = unaryKernel(op, input);
+      // The composite runs untracked: its gradient is the table's, as on the kernel path.
+      const composite = facts.composite && !accelerates(input.backend, 'unary', op) ? facts.composite : null;
+      const out = composite ? noGrad(() => composite(input)) : unaryKernel(op, input);
       if (facts.kind !== 'math') return out; // a bool result carries no gradient
       const gradient = facts.gradient;
       // Rounding and sign have a zero gradient, which still flows (as PyTorch's floor does).
