@@ -82,7 +82,7 @@ export class Adam extends AdamBase {
       weightDecay: options.weightDecay ?? 0,
       amsgrad: options.amsgrad ?? false,
       maximize: options.maximize ?? false,
-    });
+    }, options);
   }
 
   override get name(): string {

@@ -166,6 +166,28 @@ describe('hyper-parameter errors name the optimiser and the option', () => {
     expect(make).toThrow(message);
   });
 
+  test.each([
+    ['an unknown option', () => new Adam([p()], { nesterov: true } as object), /Adam: unknown option 'nesterov'; Adam takes lr, betas, eps, weightDecay, amsgrad, maximize/],
+    ['a PyTorch spelling', () => new SGD([p()], { lr: 0.1, weight_decay: 0.1 } as { lr: number }), /SGD: unknown option 'weight_decay' \(did you mean 'weightDecay'\?\)/],
+    ['foreach true', () => new Adam([p()], { foreach: true } as object), /Adam: option foreach true is not supported: Tensile updates one parameter at a time/],
+    ['fused true', () => new AdamW([p()], { fused: true } as object), /AdamW: option fused true is not supported/],
+    ['capturable true', () => new Adam([p()], { capturable: true } as object), /Adam: option capturable true is not supported/],
+    ['differentiable true', () => new SGD([p()], { lr: 0.1, differentiable: true } as { lr: number }), /SGD: option differentiable true is not supported/],
+    ['another optimiser\'s option in a group', () => new Adam([{ params: [p()], momentum: 0.9 }]), /Adam: parameter group 0 has option 'momentum', which Adam does not take/],
+    ['a PyTorch spelling in a group', () => new RMSprop([{ params: [p()] }, { params: [p()], weight_decay: 0 }]), /RMSprop: parameter group 1 has option 'weight_decay' \(did you mean 'weightDecay'\?\)/],
+    ['an implementation flag in a group', () => new Adagrad([{ params: [p()], foreach: true }]), /Adagrad: option foreach true is not supported/],
+    ['options that are not an object', () => new Adam([p()], 0.1 as unknown as object), /Adam: options must be an object, got 0\.1/],
+  ])('%s is an error that names it', (_name, make, message) => {
+    expect(make).toThrow(message);
+  });
+
+  test("PyTorch's implementation switches at Tensile's own values, and extra group keys, are accepted", () => {
+    const opt = new Adam([{ params: [p()], name: 'backbone' }], { foreach: null, fused: false, capturable: false, differentiable: false } as object);
+    expect(opt.paramGroups[0].name).toBe('backbone');
+    expect('foreach' in opt.paramGroups[0]).toBe(false);
+    expect(() => new SGD([p()], { lr: 0.1, foreach: false, momentum: undefined } as { lr: number })).not.toThrow();
+  });
+
   test('bad parameter lists', () => {
     expect(() => new Adam([])).toThrow(/Adam: got an empty parameter list/);
     const a = p();
