@@ -158,6 +158,15 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
     this.check(typeof value === 'number' && Number.isFinite(value) && value >= min, option, value, `a number >= ${min}`);
   }
 
+  /** Check that `group.betas` is a pair of numbers in [0, 1). */
+  protected checkBetas(group: Record<string, unknown>): void {
+    const betas = group.betas;
+    this.check(Array.isArray(betas) && betas.length === 2, 'betas', betas, 'a pair [beta1, beta2]');
+    const [b1, b2] = betas as unknown[];
+    this.check(typeof b1 === 'number' && b1 >= 0 && b1 < 1, 'betas[0]', b1, 'a number in [0, 1)');
+    this.check(typeof b2 === 'number' && b2 >= 0 && b2 < 1, 'betas[1]', b2, 'a number in [0, 1)');
+  }
+
   /** Check that `group[option]` is a boolean. */
   protected checkBoolean(group: Record<string, unknown>, option: string): void {
     this.check(typeof group[option] === 'boolean', option, group[option], 'true or false');

@@ -1,7 +1,7 @@
 import * as tl from '@tensile/core';
 import '@tensile/backend-cpu';
 import { afterEach, describe, expect, test } from 'vitest';
-import { Adagrad, Adam, AdamW, RMSprop, SGD } from '../src/index.js';
+import { ASGD, Adadelta, Adagrad, Adam, AdamW, Adamax, NAdam, RAdam, RMSprop, Rprop, SGD, type Optimizer } from '../src/index.js';
 import { expectClose, fromFlat, loadFixture, makeOptimizer, setGrads, type OptimizerCase } from './helpers.js';
 
 const fixture = loadFixture<{ torch: string; steps: number; cases: OptimizerCase[] }>('optimizers.json');
@@ -23,6 +23,16 @@ describe('optimisers match PyTorch 1.13 step by step', () => {
         opt.step();
         params.forEach((p, i) => expectClose(p.dataSync(), c.trajectory[step][i], `${c.name} step ${step + 1} param ${i}`));
       }
+      params.forEach((p, i) => {
+        const state = opt.state.get(p)!;
+        expect(Object.keys(state).sort(), `${c.name} param ${i} state keys`).toEqual(Object.keys(c.finalState[i]).sort());
+        for (const [key, expected] of Object.entries(c.finalState[i])) {
+          const value = state[key];
+          const what = `${c.name} param ${i} state.${key}`;
+          if (Array.isArray(expected)) expectClose((value as tl.Tensor).dataSync(), expected, what);
+          else expectClose([value as number], [expected], what);
+        }
+      });
       opt.dispose();
       dispose(params);
     });
@@ -30,7 +40,10 @@ describe('optimisers match PyTorch 1.13 step by step', () => {
 });
 
 describe('loadStateDict continues the trajectory identically', () => {
-  const names = ['sgd_momentum', 'sgd_groups', 'adam_amsgrad', 'adam_groups', 'adamw_amsgrad', 'rmsprop_centered_momentum_wd', 'adagrad_wd_init'];
+  const names = [
+    'sgd_momentum', 'sgd_groups', 'adam_amsgrad', 'adam_groups', 'adamw_amsgrad', 'rmsprop_centered_momentum_wd', 'adagrad_wd_init',
+    'nadam_groups', 'radam_decoupled_weight_decay', 'radam_groups', 'adamax_groups', 'adadelta_groups', 'asgd_averaging', 'rprop_groups',
+  ];
   for (const name of names) {
     test(name, () => {
       const c = fixture.cases.find((x) => x.name === name)!;
@@ -113,6 +126,40 @@ describe('memory stays flat', () => {
     y.dispose();
   });
 
+  const newOptimizers: [string, (ps: tl.Tensor[]) => Optimizer<any>][] = [
+    ['NAdam (decoupled weight decay)', (ps) => new NAdam(ps, { lr: 1e-3, weightDecay: 1e-2, decoupledWeightDecay: true })],
+    ['RAdam (L2 weight decay)', (ps) => new RAdam(ps, { lr: 1e-3, weightDecay: 1e-4 })],
+    ['Adamax', (ps) => new Adamax(ps, { lr: 1e-3, weightDecay: 1e-4 })],
+    ['Adadelta', (ps) => new Adadelta(ps, { lr: 0.1, weightDecay: 1e-4 })],
+    ['ASGD (averaging)', (ps) => new ASGD(ps, { lr: 1e-3, t0: 10, weightDecay: 1e-4 })],
+    ['Rprop', (ps) => new Rprop(ps, { lr: 1e-3 })],
+  ];
+  test.each(newOptimizers)('2000 steps of %s with backward keep numTensors and numBytes flat', (_name, factory) => {
+    tl.manualSeed(0);
+    const w1 = tl.randn([8, 16], { requiresGrad: true });
+    const b1 = tl.zeros([16], { requiresGrad: true });
+    const w2 = tl.randn([16, 1], { requiresGrad: true });
+    const x = tl.randn([4, 8]);
+    const y = tl.randn([4, 1]);
+    const opt = factory([w1, b1, w2]);
+    const trainStep = () => {
+      opt.zeroGrad();
+      tl.tidy(() => x.matmul(w1).add(b1).relu().matmul(w2).sub(y).square().mean().backward());
+      opt.step();
+    };
+    trainStep();
+    const before = tl.memory();
+    for (let i = 0; i < 2000; i++) trainStep();
+    const after = tl.memory();
+    expect(after.numTensors).toBe(before.numTensors);
+    expect(after.numBytes).toBe(before.numBytes);
+    expect(after.numBuffers).toBe(before.numBuffers);
+    opt.dispose();
+    dispose([w1, b1, w2]);
+    x.dispose();
+    y.dispose();
+  });
+
   test('every optimiser keeps memory flat, and dispose() frees its state', () => {
     const start = tl.memory();
     const make = [
@@ -121,6 +168,12 @@ describe('memory stays flat', () => {
       (ps: tl.Tensor[]) => new AdamW(ps, { amsgrad: true }),
       (ps: tl.Tensor[]) => new RMSprop(ps, { centered: true, momentum: 0.5, weightDecay: 0.1 }),
       (ps: tl.Tensor[]) => new Adagrad(ps, { lrDecay: 0.01, weightDecay: 0.1 }),
+      (ps: tl.Tensor[]) => new NAdam(ps, { weightDecay: 0.1, maximize: true }),
+      (ps: tl.Tensor[]) => new RAdam(ps, { weightDecay: 0.1, decoupledWeightDecay: true, betas: [0.9, 0.9] }),
+      (ps: tl.Tensor[]) => new Adamax(ps, { maximize: true, weightDecay: 0.1 }),
+      (ps: tl.Tensor[]) => new Adadelta(ps, { maximize: true, weightDecay: 0.1 }),
+      (ps: tl.Tensor[]) => new ASGD(ps, { t0: 0, maximize: true, weightDecay: 0.1 }),
+      (ps: tl.Tensor[]) => new Rprop(ps, { maximize: true }),
     ];
     for (const factory of make) {
       const params = [tl.randn([5, 3], { requiresGrad: true }), tl.randn([7], { requiresGrad: true })];
@@ -162,6 +215,19 @@ describe('hyper-parameter errors name the optimiser and the option', () => {
     ['Adagrad lrDecay', () => new Adagrad([p()], { lrDecay: -1 }), /Adagrad: invalid lrDecay -1/],
     ['Adagrad initialAccumulatorValue', () => new Adagrad([p()], { initialAccumulatorValue: -1 }), /Adagrad: invalid initialAccumulatorValue -1/],
     ['group override', () => new Adam([{ params: [p()] }, { params: [p()], lr: -2 }]), /Adam: invalid lr -2/],
+    ['NAdam momentumDecay', () => new NAdam([p()], { momentumDecay: -1 }), /NAdam: invalid momentumDecay -1/],
+    ['NAdam betas', () => new NAdam([p()], { betas: [0.9] as unknown as [number, number] }), /NAdam: invalid betas \[0\.9\]; expected a pair/],
+    ['NAdam decoupledWeightDecay', () => new NAdam([p()], { decoupledWeightDecay: 1 as unknown as boolean }), /NAdam: invalid decoupledWeightDecay 1; expected true or false/],
+    ['RAdam betas[1]', () => new RAdam([p()], { betas: [0.9, 1] }), /RAdam: invalid betas\[1\] 1; expected a number in \[0, 1\)/],
+    ['RAdam eps', () => new RAdam([p()], { eps: -1 }), /RAdam: invalid eps -1/],
+    ['Adamax betas[0]', () => new Adamax([p()], { betas: [-0.1, 0.9] }), /Adamax: invalid betas\[0\] -0\.1/],
+    ['Adadelta rho', () => new Adadelta([p()], { rho: 1.5 }), /Adadelta: invalid rho 1\.5; expected a number in \[0, 1\]/],
+    ['Adadelta lr', () => new Adadelta([p()], { lr: -1 }), /Adadelta: invalid lr -1/],
+    ['ASGD weightDecay', () => new ASGD([p()], { weightDecay: -1 }), /ASGD: invalid weightDecay -1/],
+    ['Rprop etas', () => new Rprop([p()], { etas: [1.2, 0.5] }), /Rprop: invalid etas \[1\.2, 0\.5\]; expected a pair \[etaminus, etaplus\] with 0 < etaminus < 1 < etaplus/],
+    ['Rprop stepSizes', () => new Rprop([p()], { stepSizes: [1, 0.1] }), /Rprop: invalid stepSizes \[1, 0\.1\]; expected a pair \[min, max\] with min <= max/],
+    ['RAdam has no amsgrad', () => new RAdam([p()], { amsgrad: true } as object), /RAdam: unknown option 'amsgrad'/],
+    ['Rprop has no weightDecay', () => new Rprop([p()], { weightDecay: 0.1 } as object), /Rprop: unknown option 'weightDecay'; Rprop takes lr, etas, stepSizes, maximize/],
   ])('%s', (_name, make, message) => {
     expect(make).toThrow(message);
   });

@@ -4,7 +4,12 @@
 Run with Debian's PyTorch 1.13:  /usr/bin/python3 packages/optim/tools/generate_fixtures.py
 
 Every optimiser case starts from the same seeded parameters and replays the same seeded
-sequence of gradients, recording every parameter after every step. Scheduler cases record
+sequence of gradients, recording every parameter after every step and each parameter's
+state after the last step. NAdam and RAdam gained `maximize` and `decoupled_weight_decay`
+after 1.13; those cases run 1.13's optimiser on what those flags are defined as (the
+negated gradient; `p *= 1 - lr * weight_decay` before the step, with no L2 term), see
+`emulated_flags`. LBFGS cases minimise fixed objectives through `step(closure)`, recording
+the parameters, the returned loss and the evaluation counts after every step. Scheduler cases record
 the learning rate (and momentum, for OneCycleLR) of every param group for 30 epochs. Clip
 cases record total norms and clipped gradients. Option names are written the way the
 TypeScript API spells them (camelCase); `TORCH_NAMES` maps them to PyTorch's.
@@ -42,13 +47,29 @@ TORCH_NAMES = {
     'threePhase': 'three_phase',
     'thresholdMode': 'threshold_mode',
     'minLr': 'min_lr',
+    'momentumDecay': 'momentum_decay',
+    'decoupledWeightDecay': 'decoupled_weight_decay',
+    'stepSizes': 'step_sizes',
+    'maxIter': 'max_iter',
+    'maxEval': 'max_eval',
+    'toleranceGrad': 'tolerance_grad',
+    'toleranceChange': 'tolerance_change',
+    'historySize': 'history_size',
+    'lineSearchFn': 'line_search_fn',
+}
+
+# State keys as Tensile spells them.
+STATE_NAMES = {
+    'exp_avg': 'expAvg', 'exp_avg_sq': 'expAvgSq', 'max_exp_avg_sq': 'maxExpAvgSq', 'momentum_buffer': 'momentumBuffer',
+    'square_avg': 'squareAvg', 'grad_avg': 'gradAvg', 'acc_delta': 'accDelta', 'exp_inf': 'expInf',
+    'mu_product': 'muProduct', 'step_size': 'stepSize',
 }
 
 
 def torch_kwargs(options):
     out = {}
     for key, value in options.items():
-        out[TORCH_NAMES.get(key, key)] = tuple(value) if key == 'betas' else value
+        out[TORCH_NAMES.get(key, key)] = tuple(value) if key in ('betas', 'etas', 'stepSizes') else value
     return out
 
 
@@ -62,7 +83,16 @@ OPTIMIZERS = {
     'AdamW': torch.optim.AdamW,
     'RMSprop': torch.optim.RMSprop,
     'Adagrad': torch.optim.Adagrad,
+    'NAdam': torch.optim.NAdam,
+    'RAdam': torch.optim.RAdam,
+    'Adamax': torch.optim.Adamax,
+    'Adadelta': torch.optim.Adadelta,
+    'ASGD': torch.optim.ASGD,
+    'Rprop': torch.optim.Rprop,
 }
+
+# Flags that PyTorch 1.13's optimiser lacks (PyTorch 2 added them): replayed by `emulated_flags`.
+EMULATED = {'NAdam': ('maximize', 'decoupledWeightDecay'), 'RAdam': ('maximize', 'decoupledWeightDecay')}
 
 OPTIMIZER_CASES = [
     ('sgd', 'SGD', {'lr': 0.1}, None),
@@ -93,9 +123,67 @@ OPTIMIZER_CASES = [
     ('adagrad_lr_decay', 'Adagrad', {'lr': 0.1, 'lrDecay': 0.05}, None),
     ('adagrad_wd_init', 'Adagrad', {'lr': 0.1, 'weightDecay': 0.1, 'initialAccumulatorValue': 0.5, 'eps': 1e-6}, None),
     ('adagrad_maximize', 'Adagrad', {'lr': 0.1, 'maximize': True}, None),
+    ('nadam', 'NAdam', {'lr': 0.01}, None),
+    ('nadam_betas_eps_momentum_decay', 'NAdam', {'lr': 0.02, 'betas': [0.8, 0.9], 'eps': 1e-6, 'momentumDecay': 0.01}, None),
+    ('nadam_weight_decay', 'NAdam', {'lr': 0.01, 'weightDecay': 0.1}, None),
+    ('nadam_decoupled_weight_decay', 'NAdam', {'lr': 0.01, 'weightDecay': 0.1, 'decoupledWeightDecay': True}, None),
+    ('nadam_maximize', 'NAdam', {'lr': 0.01, 'maximize': True, 'weightDecay': 0.05}, None),
+    ('nadam_groups', 'NAdam', {'lr': 0.01}, [{'params': [0], 'momentumDecay': 0.02}, {'params': [1], 'lr': 0.002, 'weightDecay': 0.1}]),
+    ('radam', 'RAdam', {'lr': 0.01}, None),
+    ('radam_short_horizon', 'RAdam', {'lr': 0.02, 'betas': [0.8, 0.9], 'eps': 1e-6}, None),
+    ('radam_weight_decay', 'RAdam', {'lr': 0.01, 'betas': [0.9, 0.95], 'weightDecay': 0.1}, None),
+    ('radam_decoupled_weight_decay', 'RAdam', {'lr': 0.01, 'betas': [0.9, 0.95], 'weightDecay': 0.1, 'decoupledWeightDecay': True}, None),
+    ('radam_maximize', 'RAdam', {'lr': 0.01, 'betas': [0.9, 0.9], 'maximize': True}, None),
+    ('radam_groups', 'RAdam', {'lr': 0.01}, [{'params': [0], 'betas': [0.9, 0.9]}, {'params': [1], 'lr': 0.05}]),
+    ('adamax', 'Adamax', {'lr': 0.01}, None),
+    ('adamax_betas_eps', 'Adamax', {'lr': 0.02, 'betas': [0.8, 0.9], 'eps': 1e-3}, None),
+    ('adamax_weight_decay', 'Adamax', {'lr': 0.01, 'weightDecay': 0.1}, None),
+    ('adamax_maximize', 'Adamax', {'lr': 0.01, 'maximize': True}, None),
+    ('adamax_groups', 'Adamax', {'lr': 0.01}, [{'params': [0]}, {'params': [1], 'lr': 0.1, 'betas': [0.5, 0.99]}]),
+    ('adadelta', 'Adadelta', {}, None),
+    ('adadelta_rho_eps', 'Adadelta', {'lr': 0.5, 'rho': 0.8, 'eps': 1e-4}, None),
+    ('adadelta_weight_decay', 'Adadelta', {'lr': 1.0, 'weightDecay': 0.1}, None),
+    ('adadelta_maximize', 'Adadelta', {'lr': 1.0, 'maximize': True}, None),
+    ('adadelta_groups', 'Adadelta', {'lr': 1.0}, [{'params': [0], 'rho': 0.5}, {'params': [1], 'lr': 2.0}]),
+    ('asgd', 'ASGD', {'lr': 0.01}, None),
+    ('asgd_averaging', 'ASGD', {'lr': 0.05, 'lambd': 0.01, 'alpha': 0.5, 't0': 3.0}, None),
+    ('asgd_weight_decay', 'ASGD', {'lr': 0.05, 'weightDecay': 0.1, 't0': 0.0}, None),
+    ('asgd_maximize', 'ASGD', {'lr': 0.05, 'maximize': True, 'lambd': 0.1, 't0': 5.0}, None),
+    ('asgd_groups', 'ASGD', {'lr': 0.01, 't0': 2.0}, [{'params': [0]}, {'params': [1], 'lr': 0.1, 'alpha': 1.0}]),
+    ('rprop', 'Rprop', {'lr': 0.01}, None),
+    ('rprop_etas_step_sizes', 'Rprop', {'lr': 0.05, 'etas': [0.3, 1.5], 'stepSizes': [1e-3, 0.1]}, None),
+    ('rprop_maximize', 'Rprop', {'lr': 0.01, 'maximize': True}, None),
+    ('rprop_groups', 'Rprop', {'lr': 0.01}, [{'params': [0], 'etas': [0.4, 1.1]}, {'params': [1], 'lr': 0.1}]),
 ]
 
 SHAPES = [[3, 4], [5]]
+
+
+def emulated_flags(kind, options):
+    """Split off the flags 1.13's `kind` lacks: (options for 1.13, maximize, decoupled weight decay or 0)."""
+    options = dict(options)
+    maximize = decoupled = False
+    if kind in EMULATED:
+        maximize = options.pop('maximize', False)
+        decoupled = options.pop('decoupledWeightDecay', False)
+    decay = 0.0
+    if decoupled:
+        decay = options.pop('weightDecay', 0.0)
+    return options, maximize, decay
+
+
+def state_of(state, numel):
+    """One parameter's optimiser state, keyed as Tensile spells it: tensors flat, 0-d values as numbers."""
+    out = {}
+    for key, value in state.items():
+        if value is None:
+            continue
+        name = STATE_NAMES.get(key, key)
+        if torch.is_tensor(value) and value.numel() == numel:
+            out[name] = flat(value)
+        else:
+            out[name] = float(value)
+    return out
 
 
 def optimizer_case(name, kind, options, groups):
@@ -103,18 +191,24 @@ def optimizer_case(name, kind, options, groups):
     initial = [torch.randn(shape, generator=gen, dtype=torch.float32) for shape in SHAPES]
     grads = [[torch.randn(shape, generator=gen, dtype=torch.float32) for shape in SHAPES] for _ in range(STEPS)]
     params = [t.clone().requires_grad_(True) for t in initial]
+    torch_options, maximize, decoupled_decay = emulated_flags(kind, options)
     if groups is None:
         target = params
     else:
+        assert not maximize and not decoupled_decay, 'emulated flags are replayed for a single group only'
         target = []
         for g in groups:
             extra = {k: v for k, v in g.items() if k != 'params'}
             target.append({'params': [params[i] for i in g['params']], **torch_kwargs(extra)})
-    opt = OPTIMIZERS[kind](target, foreach=False, **torch_kwargs(options))
+    opt = OPTIMIZERS[kind](target, foreach=False, **torch_kwargs(torch_options))
     trajectory = []
     for step in range(STEPS):
         for p, g in zip(params, grads[step]):
-            p.grad = g.clone()
+            p.grad = -g if maximize else g.clone()
+        if decoupled_decay:
+            with torch.no_grad():
+                for p in params:
+                    p.mul_(1 - options['lr'] * decoupled_decay)
         opt.step()
         trajectory.append([flat(p) for p in params])
     return {
@@ -126,6 +220,77 @@ def optimizer_case(name, kind, options, groups):
         'initial': [flat(t) for t in initial],
         'grads': [[flat(g) for g in step] for step in grads],
         'trajectory': trajectory,
+        'finalState': [state_of(opt.state[p], p.numel()) for p in params],
+    }
+
+
+# LBFGS: fixed objectives, the same in tests/optimizers.test.ts.
+def rosenbrock(params, _data):
+    a, b = params
+    return ((1 - a) ** 2 + 100 * (b - a ** 2) ** 2).sum()
+
+
+def least_squares(params, data):
+    w, b = params
+    x, y = data
+    return (x.matmul(w).add(b).sub(y) ** 2).mean() + 0.05 * (w ** 2).sum()
+
+
+LBFGS_PROBLEMS = {
+    'rosenbrock': (rosenbrock, [[1], [1]]),
+    'leastSquares': (least_squares, [[3, 2], [2]]),
+}
+
+LBFGS_STEPS = 5
+
+# (name, problem, options)
+LBFGS_CASES = [
+    ('lbfgs_rosenbrock_strong_wolfe', 'rosenbrock', {'lineSearchFn': 'strong_wolfe'}),
+    ('lbfgs_rosenbrock_strong_wolfe_history', 'rosenbrock', {'lineSearchFn': 'strong_wolfe', 'historySize': 2, 'maxIter': 7}),
+    ('lbfgs_rosenbrock_fixed_step', 'rosenbrock', {'lr': 0.05, 'maxIter': 10}),
+    ('lbfgs_least_squares', 'leastSquares', {'lr': 0.5, 'maxIter': 8, 'historySize': 3}),
+    ('lbfgs_least_squares_strong_wolfe', 'leastSquares', {'lineSearchFn': 'strong_wolfe', 'maxIter': 6, 'historySize': 4}),
+    ('lbfgs_least_squares_max_eval', 'leastSquares', {'lineSearchFn': 'strong_wolfe', 'maxIter': 20, 'maxEval': 7}),
+    ('lbfgs_least_squares_tolerance_grad', 'leastSquares', {'lineSearchFn': 'strong_wolfe', 'toleranceGrad': 1e-2}),
+]
+
+
+def lbfgs_case(name, problem, options):
+    gen = torch.Generator().manual_seed(4321)
+    fn, shapes = LBFGS_PROBLEMS[problem]
+    if problem == 'rosenbrock':
+        initial = [torch.tensor([-1.5]), torch.tensor([2.0])]
+        data = []
+    else:
+        initial = [torch.randn(shape, generator=gen) for shape in shapes]
+        data = [torch.randn([6, 3], generator=gen), torch.randn([6, 2], generator=gen)]
+    params = [t.clone().requires_grad_(True) for t in initial]
+    opt = torch.optim.LBFGS(params, **torch_kwargs(options))
+
+    def closure():
+        opt.zero_grad()
+        loss = fn(params, data)
+        loss.backward()
+        return loss
+
+    trajectory, losses, func_evals, n_iter = [], [], [], []
+    for _ in range(LBFGS_STEPS):
+        losses.append(float(opt.step(closure)))
+        trajectory.append([flat(p) for p in params])
+        state = opt.state[params[0]]
+        func_evals.append(state['func_evals'])
+        n_iter.append(state['n_iter'])
+    return {
+        'name': name,
+        'problem': problem,
+        'options': options,
+        'shapes': shapes,
+        'initial': [flat(t) for t in initial],
+        'data': [flat(t) for t in data],
+        'trajectory': trajectory,
+        'losses': losses,
+        'funcEvals': func_evals,
+        'nIter': n_iter,
     }
 
 
@@ -255,7 +420,8 @@ def write(name, data):
 def main():
     os.makedirs(OUT, exist_ok=True)
     write('optimizers.json', {'torch': torch.__version__, 'steps': STEPS,
-                              'cases': [optimizer_case(*c) for c in OPTIMIZER_CASES]})
+                              'cases': [optimizer_case(*c) for c in OPTIMIZER_CASES],
+                              'lbfgs': [lbfgs_case(*c) for c in LBFGS_CASES]})
     write('schedulers.json', {'torch': torch.__version__, 'epochs': EPOCHS,
                               'cases': [scheduler_case(*c) for c in SCHEDULER_CASES],
                               'plateau': [plateau_case(*c) for c in PLATEAU_CASES]})
