@@ -41,5 +41,6 @@ export { NAdam, type NAdamOptions } from './nadam.js';
 export { RAdam, type RAdamOptions } from './radam.js';
 export { ASGD, type ASGDOptions } from './asgd.js';
 export { Rprop, type RpropOptions } from './rprop.js';
+export { LBFGS, type LBFGSClosure, type LBFGSOptions } from './lbfgs.js';
 export { clipGradNorm, clipGradValue } from './clip-grad.js';
 export * from './lr-scheduler/index.js';

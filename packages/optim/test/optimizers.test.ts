@@ -1,10 +1,61 @@
 import * as tl from '@tensile/core';
 import '@tensile/backend-cpu';
 import { afterEach, describe, expect, test } from 'vitest';
-import { ASGD, Adadelta, Adagrad, Adam, AdamW, Adamax, NAdam, RAdam, RMSprop, Rprop, SGD, type Optimizer } from '../src/index.js';
-import { expectClose, fromFlat, loadFixture, makeOptimizer, setGrads, type OptimizerCase } from './helpers.js';
+import { ASGD, Adadelta, Adagrad, Adam, AdamW, Adamax, LBFGS, NAdam, RAdam, RMSprop, Rprop, SGD, type Optimizer } from '../src/index.js';
+import { ATOL, RTOL, expectClose, fromFlat, loadFixture, makeOptimizer, setGrads, type OptimizerCase } from './helpers.js';
 
-const fixture = loadFixture<{ torch: string; steps: number; cases: OptimizerCase[] }>('optimizers.json');
+interface LBFGSCase {
+  name: string;
+  problem: 'rosenbrock' | 'quartic';
+  options: Record<string, unknown>;
+  shapes: number[][];
+  initial: number[][];
+  data: number[][];
+  trajectory: number[][][];
+  /** |PyTorch float32 - PyTorch float64| for every value of `trajectory`. */
+  spread: number[][][];
+  losses: number[];
+  lossSpread: number[];
+  funcEvals: number[];
+  nIter: number[];
+}
+
+const fixture = loadFixture<{ torch: string; steps: number; cases: OptimizerCase[]; lbfgs: LBFGSCase[] }>('optimizers.json');
+
+/** The LBFGS fixtures' objectives, written as tools/generate_fixtures.py writes them. */
+function lbfgsProblem(c: LBFGSCase): { params: tl.Tensor[]; data: tl.Tensor[]; loss: () => tl.Tensor } {
+  const params = c.initial.map((v, i) => fromFlat(v, c.shapes[i], true));
+  if (c.problem === 'rosenbrock') {
+    const [a, b] = params;
+    return { params, data: [], loss: () => a.neg().add(1).square().add(b.sub(a.square()).square().mul(100)).sum() };
+  }
+  const data = [fromFlat(c.data[0], [6, 3]), fromFlat(c.data[1], [6, 2]), fromFlat(c.data[2], [3, 2])];
+  const [w, b] = params;
+  const [x, y, wTrue] = data;
+  return { params, data, loss: () => x.matmul(w).add(b).sub(y).square().mean().add(w.sub(wTrue).pow(4).sum().mul(0.1)) };
+}
+
+/** |actual - expected| <= ATOL + RTOL |expected| + 2 spread, element by element. */
+function expectWithinSpread(actual: ArrayLike<number>, expected: number[], spread: number[], what: string): void {
+  expect(actual.length, `${what}: length`).toBe(expected.length);
+  for (let i = 0; i < expected.length; i++) {
+    const bound = ATOL + RTOL * Math.abs(expected[i]) + 2 * spread[i];
+    if (!(Math.abs(actual[i] - expected[i]) <= bound)) {
+      throw new Error(`${what}[${i}]: got ${actual[i]}, expected ${expected[i]} (|diff| ${Math.abs(actual[i] - expected[i])} > ${bound})`);
+    }
+  }
+}
+
+function lbfgsClosure(opt: LBFGS, loss: () => tl.Tensor): () => tl.Tensor {
+  return () => {
+    opt.zeroGrad();
+    return tl.tidy(() => {
+      const l = loss();
+      l.backward();
+      return l;
+    });
+  };
+}
 
 function dispose(params: tl.Tensor[]): void {
   for (const p of params) {
@@ -37,6 +88,143 @@ describe('optimisers match PyTorch 1.13 step by step', () => {
       dispose(params);
     });
   }
+});
+
+describe('LBFGS matches PyTorch 1.13 step by step', () => {
+  for (const c of fixture.lbfgs) {
+    test(c.name, async () => {
+      const start = tl.memory();
+      const { params, data, loss } = lbfgsProblem(c);
+      const opt = new LBFGS(params, c.options);
+      const closure = lbfgsClosure(opt, loss);
+      for (let step = 0; step < c.losses.length; step++) {
+        const value = await opt.step(closure);
+        expectWithinSpread([value], [c.losses[step]], [c.lossSpread[step]], `${c.name} step ${step + 1} loss`);
+        params.forEach((p, i) =>
+          expectWithinSpread(p.dataSync(), c.trajectory[step][i], c.spread[step][i], `${c.name} step ${step + 1} param ${i}`),
+        );
+        const state = opt.state.get(params[0])!;
+        expect([state.funcEvals, state.nIter], `${c.name} step ${step + 1} [funcEvals, nIter]`).toEqual([c.funcEvals[step], c.nIter[step]]);
+      }
+      opt.dispose();
+      dispose(params);
+      for (const t of data) t.dispose();
+      expect(tl.memory().numTensors).toBe(start.numTensors);
+      expect(tl.memory().numBytes).toBe(start.numBytes);
+    });
+  }
+});
+
+describe('LBFGS API', () => {
+  const lbfgsCase = (name: string) => fixture.lbfgs.find((c) => c.name === name)!;
+
+  test('stateDict / loadStateDict continue the trajectory', async () => {
+    const c = lbfgsCase('lbfgs_quartic_strong_wolfe_history');
+    const first = lbfgsProblem(c);
+    const opt = new LBFGS(first.params, c.options);
+    for (let step = 0; step < 2; step++) await opt.step(lbfgsClosure(opt, first.loss));
+    const saved = opt.stateDict();
+    expect(Object.keys(saved.state)).toEqual(['0']);
+    expect(Object.keys(saved.state[0]).sort()).toEqual(['d', 'funcEvals', 'hDiag', 'nIter', 'oldDirs', 'oldStps', 'prevFlatGrad', 'prevLoss', 'ro', 't']);
+    expect((saved.state[0].oldDirs as tl.Tensor[]).length).toBe(2);
+    expect(saved.param_groups[0]).toMatchObject({ lr: 1, maxIter: 4, maxEval: 5, historySize: 2, lineSearchFn: 'strong_wolfe', params: [0, 1] });
+    opt.dispose();
+
+    const second = lbfgsProblem(c);
+    second.params.forEach((p, i) => p.assign(tl.tidy(() => tl.tensor(first.params[i].dataSync()).reshape(p.shape))));
+    const resumed = new LBFGS(second.params, { lr: 7 });
+    resumed.loadStateDict(saved);
+    // The dict's tensors are the caller's: free them; the optimiser holds copies.
+    for (const v of Object.values(saved.state[0])) {
+      if (v instanceof tl.Tensor) v.dispose();
+      else if (Array.isArray(v)) for (const t of v) if (t instanceof tl.Tensor) t.dispose();
+    }
+    expect(resumed.paramGroups[0].lr).toBe(1);
+    for (let step = 2; step < c.losses.length; step++) {
+      const value = await resumed.step(lbfgsClosure(resumed, second.loss));
+      expectWithinSpread([value], [c.losses[step]], [c.lossSpread[step]], `resumed step ${step + 1} loss`);
+      second.params.forEach((p, i) => expectWithinSpread(p.dataSync(), c.trajectory[step][i], c.spread[step][i], `resumed step ${step + 1} param ${i}`));
+      const state = resumed.state.get(second.params[0])!;
+      expect([state.funcEvals, state.nIter]).toEqual([c.funcEvals[step], c.nIter[step]]);
+    }
+    resumed.dispose();
+    dispose([...first.params, ...second.params]);
+    for (const t of [...first.data, ...second.data]) t.dispose();
+  });
+
+  test('the closure may return a number or a promise; the first loss comes back as a number', async () => {
+    const c = lbfgsCase('lbfgs_rosenbrock_strong_wolfe');
+    const { params, loss } = lbfgsProblem(c);
+    const opt = new LBFGS(params, c.options);
+    const asyncClosure = async (): Promise<number> => {
+      opt.zeroGrad();
+      const l = loss();
+      l.backward();
+      const value = Number(await l.item());
+      l.dispose();
+      return value;
+    };
+    const syncNumber = (): number => {
+      opt.zeroGrad();
+      return tl.tidy(() => {
+        const l = loss();
+        l.backward();
+        return Number(l.itemSync());
+      });
+    };
+    for (let step = 0; step < c.losses.length; step++) {
+      const value = await opt.step(step % 2 === 0 ? asyncClosure : syncNumber);
+      expect(typeof value).toBe('number');
+      expectWithinSpread([value], [c.losses[step]], [c.lossSpread[step]], `step ${step + 1} loss`);
+      params.forEach((p, i) => expectWithinSpread(p.dataSync(), c.trajectory[step][i], c.spread[step][i], `step ${step + 1} param ${i}`));
+    }
+    opt.dispose();
+    dispose(params);
+  });
+
+  test('a step at a stationary point evaluates once and leaves the parameters alone', async () => {
+    const w = tl.zeros([3], { requiresGrad: true });
+    const opt = new LBFGS([w], { lineSearchFn: 'strong_wolfe' });
+    const value = await opt.step(lbfgsClosure(opt, () => w.square().sum()));
+    expect(value).toBe(0);
+    expect(Array.from(w.dataSync())).toEqual([0, 0, 0]);
+    expect([opt.state.get(w)!.funcEvals, opt.state.get(w)!.nIter]).toEqual([1, 0]);
+  });
+
+  const p = () => tl.zeros([2], { requiresGrad: true });
+  test.each([
+    ['two groups', () => new LBFGS([{ params: [p()] }, { params: [p()] }]), /LBFGS: parameter groups are not supported/],
+    ['addParamGroup', () => new LBFGS([p()]).addParamGroup({ params: [p()] }), /LBFGS: parameter groups are not supported/],
+    ['lineSearchFn', () => new LBFGS([p()], { lineSearchFn: 'backtracking' as 'strong_wolfe' }), /LBFGS: invalid lineSearchFn 'backtracking'; expected 'strong_wolfe' or null/],
+    ['maxIter', () => new LBFGS([p()], { maxIter: 0 }), /LBFGS: invalid maxIter 0; expected a positive integer/],
+    ['historySize', () => new LBFGS([p()], { historySize: 1.5 }), /LBFGS: invalid historySize 1\.5; expected a positive integer/],
+    ['toleranceGrad', () => new LBFGS([p()], { toleranceGrad: -1 }), /LBFGS: invalid toleranceGrad -1/],
+    ['a PyTorch spelling', () => new LBFGS([p()], { line_search_fn: 'strong_wolfe' } as object), /LBFGS: unknown option 'line_search_fn' \(did you mean 'lineSearchFn'\?\)/],
+    ['an option it lacks', () => new LBFGS([p()], { weightDecay: 0.1 } as object), /LBFGS: unknown option 'weightDecay'/],
+    ['no closure', () => (new LBFGS([p()]) as unknown as { step(): unknown }).step(), /LBFGS\.step: needs a closure/],
+  ])('%s is an error', (_name, make, message) => {
+    expect(make).toThrow(message);
+  });
+
+  test('a closure that returns something else, or a tensor with several elements, is an error naming it', async () => {
+    const w = tl.ones([2], { requiresGrad: true });
+    const opt = new LBFGS([w]);
+    await expect(opt.step(() => 'loss' as unknown as number)).rejects.toThrow(/LBFGS\.step: the closure must return the loss as a Tensor or a number, got string/);
+    await expect(opt.step(() => tl.ones([3]))).rejects.toThrow(/LBFGS\.step: the closure returned a loss of shape \[3\]; expected one element/);
+  });
+
+  test('loadStateDict checks the flat vectors against the parameters', async () => {
+    const w = tl.ones([2], { requiresGrad: true });
+    const opt = new LBFGS([w]);
+    await opt.step(lbfgsClosure(opt, () => w.square().sum()));
+    const saved = opt.stateDict();
+    const other = new LBFGS([tl.ones([3], { requiresGrad: true })]);
+    expect(() => other.loadStateDict(saved)).toThrow(/LBFGS\.loadStateDict: state\.d must be a tensor of shape \[3\], got \[2\]/);
+    expect(() => new LBFGS([tl.ones([2], { requiresGrad: true }), tl.ones([1], { requiresGrad: true })]).loadStateDict(saved)).toThrow(
+      /LBFGS\.loadStateDict: the state dict's group has 1 parameters, the optimiser 2/,
+    );
+    opt.dispose();
+  });
 });
 
 describe('loadStateDict continues the trajectory identically', () => {
@@ -158,6 +346,37 @@ describe('memory stays flat', () => {
     dispose([w1, b1, w2]);
     x.dispose();
     y.dispose();
+  });
+
+  test('2000 steps of LBFGS (strong Wolfe, history 5, rotating batches) keep numTensors and numBytes flat once the history is full', async () => {
+    tl.manualSeed(0);
+    const w1 = tl.randn([8, 16], { requiresGrad: true });
+    const b1 = tl.zeros([16], { requiresGrad: true });
+    const w2 = tl.randn([16, 1], { requiresGrad: true });
+    const batches = [0, 1, 2, 3].map(() => [tl.randn([4, 8]), tl.randn([4, 1])]);
+    let batch = 0;
+    const opt = new LBFGS([w1, b1, w2], { maxIter: 1, historySize: 5, lineSearchFn: 'strong_wolfe' });
+    const closure = lbfgsClosure(opt, () => {
+      const [x, y] = batches[batch];
+      return x.matmul(w1).add(b1).relu().matmul(w2).sub(y).square().mean();
+    });
+    const trainStep = async () => {
+      batch = (batch + 1) % batches.length;
+      await opt.step(closure);
+    };
+    for (let i = 0; i < 10; i++) await trainStep();
+    expect((opt.state.get(w1)!.oldDirs as tl.Tensor[]).length).toBe(5);
+    const before = tl.memory();
+    for (let i = 0; i < 2000; i++) await trainStep();
+    const after = tl.memory();
+    expect(after.numTensors).toBe(before.numTensors);
+    expect(after.numBytes).toBe(before.numBytes);
+    expect(after.numBuffers).toBe(before.numBuffers);
+    // About two evaluations a step (the closure, then the line search): no step runs into the 25-evaluation cap.
+    expect((opt.state.get(w1)!.funcEvals as number) / 2010).toBeLessThan(4);
+    opt.dispose();
+    dispose([w1, b1, w2]);
+    for (const t of batches.flat()) t.dispose();
   });
 
   test('every optimiser keeps memory flat, and dispose() frees its state', () => {
