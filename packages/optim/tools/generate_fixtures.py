@@ -56,6 +56,12 @@ TORCH_NAMES = {
     'toleranceChange': 'tolerance_change',
     'historySize': 'history_size',
     'lineSearchFn': 'line_search_fn',
+    'lrLambda': 'lr_lambda',
+    'baseLr': 'base_lr',
+    'stepSizeUp': 'step_size_up',
+    'stepSizeDown': 'step_size_down',
+    'scaleFn': 'scale_fn',
+    'scaleMode': 'scale_mode',
 }
 
 # State keys as Tensile spells them.
@@ -321,6 +327,29 @@ SCHEDULERS = {
     'CosineAnnealingLR': torch.optim.lr_scheduler.CosineAnnealingLR,
     'LinearLR': torch.optim.lr_scheduler.LinearLR,
     'OneCycleLR': torch.optim.lr_scheduler.OneCycleLR,
+    'LambdaLR': torch.optim.lr_scheduler.LambdaLR,
+    'MultiplicativeLR': torch.optim.lr_scheduler.MultiplicativeLR,
+    'ConstantLR': torch.optim.lr_scheduler.ConstantLR,
+    'PolynomialLR': torch.optim.lr_scheduler.PolynomialLR,
+    'CosineAnnealingWarmRestarts': torch.optim.lr_scheduler.CosineAnnealingWarmRestarts,
+    'CyclicLR': torch.optim.lr_scheduler.CyclicLR,
+    'SequentialLR': torch.optim.lr_scheduler.SequentialLR,
+    'ChainedScheduler': torch.optim.lr_scheduler.ChainedScheduler,
+}
+
+# Option names that differ per scheduler (ASGD's `t0` is PyTorch's `t0`, SGDR's is `T_0`).
+SCHEDULER_TORCH_NAMES = {
+    'CosineAnnealingWarmRestarts': {'t0': 'T_0', 'tMult': 'T_mult'},
+}
+
+# Functions a fixture names by key (lrLambda, scaleFn); the tests define the same ones.
+LAMBDAS = {
+    'warmup': lambda epoch: min(1.0, (epoch + 1) / 5),
+    'decay': lambda epoch: 0.95 ** epoch,
+    'stairs': lambda epoch: 0.5 ** (epoch // 7),
+    'times09': lambda epoch: 0.9,
+    'alternate': lambda epoch: 0.8 if epoch % 3 == 0 else 1.02,
+    'harmonic': lambda x: 1 / (1 + 0.1 * x),
 }
 
 # (name, scheduler, options, optimizer, optimizer defaults, second group's lr)
@@ -342,6 +371,66 @@ SCHEDULER_CASES = [
      {'maxLr': 0.01, 'epochs': 5, 'stepsPerEpoch': 6, 'baseMomentum': 0.8, 'maxMomentum': 0.9}, 'Adam', {'lr': 0.001}, None),
     ('one_cycle_no_momentum', 'OneCycleLR',
      {'maxLr': 0.3, 'totalSteps': 30, 'cycleMomentum': False, 'pctStart': 0.4}, 'SGD', {'lr': 0.1}, None),
+    ('lambda_lr', 'LambdaLR', {'lrLambda': 'warmup'}, 'SGD', {'lr': 0.1}, 0.05),
+    ('lambda_lr_per_group', 'LambdaLR', {'lrLambda': ['decay', 'stairs']}, 'SGD', {'lr': 0.1}, 0.05),
+    ('multiplicative_lr', 'MultiplicativeLR', {'lrLambda': 'times09'}, 'SGD', {'lr': 0.1}, 0.05),
+    ('multiplicative_lr_per_group', 'MultiplicativeLR', {'lrLambda': ['alternate', 'times09']}, 'Adam', {'lr': 0.01}, 0.05),
+    ('constant_lr', 'ConstantLR', {'factor': 0.5, 'totalIters': 4}, 'SGD', {'lr': 0.1}, 0.05),
+    ('constant_lr_default', 'ConstantLR', {}, 'SGD', {'lr': 0.1}, None),
+    ('polynomial_lr', 'PolynomialLR', {'totalIters': 20, 'power': 2.0}, 'SGD', {'lr': 0.1}, 0.05),
+    ('polynomial_lr_default', 'PolynomialLR', {}, 'SGD', {'lr': 0.1}, None),
+    ('polynomial_lr_sqrt', 'PolynomialLR', {'totalIters': 25, 'power': 0.5}, 'Adam', {'lr': 0.01}, None),
+    ('cosine_warm_restarts', 'CosineAnnealingWarmRestarts', {'t0': 5}, 'SGD', {'lr': 0.1}, 0.05),
+    ('cosine_warm_restarts_mult', 'CosineAnnealingWarmRestarts', {'t0': 3, 'tMult': 2, 'etaMin': 0.001}, 'SGD', {'lr': 0.1}, 0.05),
+    ('cyclic_triangular', 'CyclicLR', {'baseLr': 0.01, 'maxLr': 0.1, 'stepSizeUp': 4}, 'SGD', {'lr': 0.1, 'momentum': 0.9}, 0.05),
+    ('cyclic_triangular2_asymmetric', 'CyclicLR',
+     {'baseLr': [0.01, 0.001], 'maxLr': [0.1, 0.05], 'stepSizeUp': 3, 'stepSizeDown': 5, 'mode': 'triangular2',
+      'baseMomentum': [0.8, 0.7], 'maxMomentum': 0.95}, 'SGD', {'lr': 0.1, 'momentum': 0.9}, 0.05),
+    ('cyclic_exp_range', 'CyclicLR',
+     {'baseLr': 0.001, 'maxLr': 0.1, 'stepSizeUp': 5, 'mode': 'exp_range', 'gamma': 0.97, 'cycleMomentum': False}, 'SGD', {'lr': 0.1}, None),
+    ('cyclic_scale_fn_cycle', 'CyclicLR',
+     {'baseLr': 0.01, 'maxLr': 0.2, 'stepSizeUp': 2, 'stepSizeDown': 4, 'scaleFn': 'harmonic', 'cycleMomentum': False},
+     'SGD', {'lr': 0.1}, None),
+    ('cyclic_scale_fn_iterations', 'CyclicLR',
+     {'baseLr': 0.01, 'maxLr': 0.2, 'stepSizeUp': 3, 'scaleFn': 'harmonic', 'scaleMode': 'iterations'},
+     'SGD', {'lr': 0.1, 'momentum': 0.5}, 0.05),
+    ('sequential_warmup_cosine', 'SequentialLR',
+     {'schedulers': [{'scheduler': 'LinearLR', 'options': {'startFactor': 0.1, 'totalIters': 5}},
+                     {'scheduler': 'CosineAnnealingLR', 'options': {'tMax': 20, 'etaMin': 0.001}}],
+      'milestones': [5]}, 'SGD', {'lr': 0.1}, 0.05),
+    ('sequential_three', 'SequentialLR',
+     {'schedulers': [{'scheduler': 'ConstantLR', 'options': {'factor': 0.2, 'totalIters': 10}},
+                     {'scheduler': 'ExponentialLR', 'options': {'gamma': 0.9}},
+                     {'scheduler': 'StepLR', 'options': {'stepSize': 4, 'gamma': 0.5}}],
+      'milestones': [6, 15]}, 'SGD', {'lr': 0.1}, 0.05),
+    ('sequential_lambda_multistep_polynomial', 'SequentialLR',
+     {'schedulers': [{'scheduler': 'LambdaLR', 'options': {'lrLambda': 'warmup'}},
+                     {'scheduler': 'MultiStepLR', 'options': {'milestones': [3, 6], 'gamma': 0.5}},
+                     {'scheduler': 'PolynomialLR', 'options': {'totalIters': 10, 'power': 1.5}}],
+      'milestones': [5, 14]}, 'Adam', {'lr': 0.01}, None),
+    ('sequential_warmup_restarts', 'SequentialLR',
+     {'schedulers': [{'scheduler': 'LinearLR', 'options': {'startFactor': 0.5, 'totalIters': 3}},
+                     {'scheduler': 'CosineAnnealingWarmRestarts', 'options': {'t0': 4, 'tMult': 2}}],
+      'milestones': [3]}, 'SGD', {'lr': 0.1}, 0.05),
+    ('sequential_multiplicative', 'SequentialLR',
+     {'schedulers': [{'scheduler': 'ConstantLR', 'options': {'factor': 0.5, 'totalIters': 2}},
+                     {'scheduler': 'MultiplicativeLR', 'options': {'lrLambda': 'times09'}}],
+      'milestones': [4]}, 'SGD', {'lr': 0.1}, None),
+    ('chained_constant_exponential', 'ChainedScheduler',
+     {'schedulers': [{'scheduler': 'ConstantLR', 'options': {'factor': 0.1, 'totalIters': 4}},
+                     {'scheduler': 'ExponentialLR', 'options': {'gamma': 0.9}}]}, 'SGD', {'lr': 1.0}, 0.5),
+    ('chained_linear_step_cosine', 'ChainedScheduler',
+     {'schedulers': [{'scheduler': 'LinearLR', 'options': {'startFactor': 0.2, 'totalIters': 6}},
+                     {'scheduler': 'StepLR', 'options': {'stepSize': 10, 'gamma': 0.3}},
+                     {'scheduler': 'CosineAnnealingLR', 'options': {'tMax': 30}}]}, 'SGD', {'lr': 0.1}, 0.05),
+]
+
+# SGDR is usually stepped with fractional epochs: `step(epoch + i / iters)`.
+SCHEDULER_EPOCH_CASES = [
+    ('cosine_warm_restarts_fractional', 'CosineAnnealingWarmRestarts', {'t0': 2, 'tMult': 2, 'etaMin': 0.01}, 'SGD', {'lr': 0.1}, 0.05,
+     [epoch + i / 3 for epoch in range(10) for i in range(3)]),
+    ('cosine_warm_restarts_fractional_mult1', 'CosineAnnealingWarmRestarts', {'t0': 3}, 'SGD', {'lr': 0.1}, None,
+     [epoch + i / 4 for epoch in range(7) for i in range(4)] + [2.5, 1.0]),
 ]
 
 
@@ -351,22 +440,41 @@ def momentum_of(group):
     return group.get('momentum')
 
 
-def scheduler_case(name, kind, options, opt_kind, opt_defaults, second_lr):
+def make_scheduler(kind, options, opt):
+    """The scheduler `kind` on `opt`, with function names resolved and child schedulers built first."""
+    names = {**TORCH_NAMES, **SCHEDULER_TORCH_NAMES.get(kind, {})}
+    kwargs = {}
+    for key, value in options.items():
+        if key in ('lrLambda', 'scaleFn'):
+            value = [LAMBDAS[v] for v in value] if isinstance(value, list) else LAMBDAS[value]
+        elif key == 'schedulers':
+            value = [make_scheduler(c['scheduler'], c['options'], opt) for c in value]
+        kwargs[names.get(key, key)] = value
+    if kind == 'ChainedScheduler':
+        return SCHEDULERS[kind](kwargs['schedulers'])
+    return SCHEDULERS[kind](opt, **kwargs)
+
+
+def scheduler_case(name, kind, options, opt_kind, opt_defaults, second_lr, step_epochs=None):
     p0 = torch.zeros(2, requires_grad=True)
     p1 = torch.zeros(3, requires_grad=True)
     groups = [{'params': [p0]}]
     if second_lr is not None:
         groups.append({'params': [p1], 'lr': second_lr})
     opt = OPTIMIZERS[opt_kind](groups, **torch_kwargs(opt_defaults))
-    sched = SCHEDULERS[kind](opt, **torch_kwargs(options))
+    sched = make_scheduler(kind, options, opt)
     lrs = [list(sched.get_last_lr())]
     momenta = [[momentum_of(g) for g in opt.param_groups]]
-    for _ in range(EPOCHS):
+    for epoch in range(EPOCHS if step_epochs is None else len(step_epochs)):
         opt.step()
-        sched.step()
+        if step_epochs is None:
+            sched.step()
+        else:
+            sched.step(step_epochs[epoch])
         lrs.append(list(sched.get_last_lr()))
         momenta.append([momentum_of(g) for g in opt.param_groups])
-    return {
+    extra = {} if step_epochs is None else {'stepEpochs': step_epochs}
+    return {**extra,
         'name': name,
         'scheduler': kind,
         'options': options,
@@ -443,7 +551,7 @@ def main():
                               'cases': [optimizer_case(*c) for c in OPTIMIZER_CASES],
                               'lbfgs': [lbfgs_case(*c) for c in LBFGS_CASES]})
     write('schedulers.json', {'torch': torch.__version__, 'epochs': EPOCHS,
-                              'cases': [scheduler_case(*c) for c in SCHEDULER_CASES],
+                              'cases': [scheduler_case(*c) for c in SCHEDULER_CASES + SCHEDULER_EPOCH_CASES],
                               'plateau': [plateau_case(*c) for c in PLATEAU_CASES]})
     write('clip.json', {'torch': torch.__version__, **clip_cases()})
 
