@@ -292,12 +292,22 @@ TORCH = {
     'gelu': lambda x, a='none': F.gelu(x, approximate=undef_or(a, 'none')), 'silu': F.silu,
     'softplus': F.softplus, 'erf': t_float_unary(torch.erf), 'floor': torch.floor, 'ceil': torch.ceil,
     'round': torch.round, 'clamp': t_clamp, 'logicalNot': torch.logical_not,
+    **{name: t_float_unary(getattr(torch, name)) for name in [
+        'tan', 'sinh', 'cosh', 'asin', 'acos', 'atan', 'asinh', 'acosh', 'atanh', 'log2', 'log10', 'exp2',
+        'erfc', 'erfinv', 'lgamma', 'digamma', 'sinc']},
+    'trunc': torch.trunc, 'frac': torch.frac,
+    'isnan': torch.isnan, 'isinf': torch.isinf, 'isposinf': torch.isposinf, 'isneginf': torch.isneginf,
+    'isfinite': torch.isfinite,
     # binary
     'add': t_add, 'sub': t_sub, 'mul': binary(torch.mul), 'div': binary(lambda a, b: torch.div(a.float(), b.float())),
     'pow': binary(torch.pow), 'maximum': binary(torch.maximum), 'minimum': binary(torch.minimum),
     'eq': binary(torch.eq), 'ne': binary(torch.ne), 'lt': binary(torch.lt), 'le': binary(torch.le),
     'gt': binary(torch.gt), 'ge': binary(torch.ge), 'logicalAnd': binary(torch.logical_and),
     'logicalOr': binary(torch.logical_or), 'where': t_where,
+    'logicalXor': binary(torch.logical_xor),
+    'atan2': binary(lambda a, b: torch.atan2(a.float(), b.float())), 'hypot': binary(torch.hypot),
+    'copysign': binary(lambda a, b: torch.copysign(a.float(), b.float())), 'logaddexp': binary(torch.logaddexp),
+    'logaddexp2': binary(torch.logaddexp2), 'xlogy': binary(lambda a, b: torch.xlogy(a.float(), b.float())),
     # reductions
     'sum': t_sum, 'mean': t_mean, 'prod': t_prod, 'max': t_amax, 'min': t_amin,
     'argmax': t_arg(torch.argmax), 'argmin': t_arg(torch.argmin), 'var': t_var, 'variance': t_var, 'std': t_std,
@@ -346,6 +356,9 @@ def evaluate(expr, tensors):
 
 # ---- encoding -------------------------------------------------------------------------------
 
+SPECIAL = {'on': False}
+
+
 def num(v, dtype):
     if dtype == 'bool':
         return bool(v)
@@ -353,7 +366,10 @@ def num(v, dtype):
         return int(v)
     f = float(v)
     if not math.isfinite(f):
-        raise ValueError('fixtures must be finite')
+        # Cases about NaN and infinities opt in; the runner reads these strings with Number().
+        if not SPECIAL['on']:
+            raise ValueError('fixtures must be finite (add_case(..., special=True) for cases about NaN and infinities)')
+        return 'NaN' if f != f else ('Infinity' if f > 0 else '-Infinity')
     return float('%.9g' % f)
 
 
@@ -398,8 +414,16 @@ class Gen:
 FILES = {}
 
 
-def add_case(file, name, call, inputs, tol='elementwise', grad=True):
-    """inputs: list of torch tensors, or (tensor, requires_grad) pairs."""
+def add_case(file, name, call, inputs, tol='elementwise', grad=True, special=False):
+    """inputs: list of torch tensors, or (tensor, requires_grad) pairs. special: values may be
+    NaN or infinite (no gradients then)."""
+    if special:
+        SPECIAL['on'] = True
+        try:
+            add_case(file, name, call, inputs, tol, grad=False)
+        finally:
+            SPECIAL['on'] = False
+        return
     g = Gen(name)
     tensors, specs = [], []
     for item in inputs:
@@ -516,6 +540,35 @@ def unary():
     add_case(f, 'sqrt/int32-promotes', E('sqrt', T(0)), [g.ints(1, 9, 5)])
     add_case(f, 'relu/int32', E('relu', T(0)), [g.ints(-5, 5, 6)])
     add_case(f, 'tanh/4d', E('tanh', T(0)), [g.randn(2, 1, 3, 2)])
+    more = [
+        ('tan', lambda g, *s: g.uniform(-1.3, 1.3, *s)), ('sinh', any_), ('cosh', any_),
+        ('asin', lambda g, *s: g.uniform(-0.95, 0.95, *s)), ('acos', lambda g, *s: g.uniform(-0.95, 0.95, *s)),
+        ('atan', lambda g, *s: g.away(*s, lo=0.05, hi=6.0)), ('asinh', lambda g, *s: g.away(*s, lo=0.05, hi=6.0)),
+        ('acosh', lambda g, *s: g.uniform(1.1, 6.0, *s)), ('atanh', lambda g, *s: g.uniform(-0.9, 0.9, *s)),
+        ('log2', pos), ('log10', pos), ('exp2', any_), ('trunc', lambda g, *s: g.away(*s, lo=0.05, hi=3.0) + 0.01),
+        ('frac', lambda g, *s: g.away(*s, lo=0.05, hi=3.0) + 0.01), ('erfc', lambda g, *s: g.uniform(-3.0, 4.0, *s)),
+        ('erfinv', lambda g, *s: g.uniform(-0.95, 0.95, *s)), ('lgamma', lambda g, *s: g.uniform(0.2, 6.0, *s)),
+        ('digamma', lambda g, *s: g.uniform(0.3, 6.0, *s)), ('sinc', any_),
+    ]
+    for op, make in more:
+        g2 = Gen(op)
+        add_case(f, f'{op}/2d', E(op, T(0)), [make(g2, 3, 4)])
+        add_case(f, f'{op}/method-0d', M(op, T(0)), [make(g2)])
+    add_case(f, 'lgamma/negative', E('lgamma', T(0)), [torch.tensor([-0.5, -1.5, -2.3, -3.7, 0.7])])
+    add_case(f, 'digamma/negative', E('digamma', T(0)), [torch.tensor([-0.5, -1.5, -2.3, -3.7, 0.7])])
+    add_case(f, 'erfc/tail', E('erfc', T(0)), [torch.tensor([2.5, 3.5, 5.0, 7.0, -6.0])], grad=False)
+    add_case(f, 'erfinv/near-one', E('erfinv', T(0)), [torch.tensor([0.999, -0.9999, 0.99999, 0.0])], grad=False)
+    add_case(f, 'asinh/large', E('asinh', T(0)), [torch.tensor([1e10, -3e20, 1e-20, 0.0])], grad=False)
+    add_case(f, 'sinc/zero', E('sinc', T(0)), [torch.tensor([0.0, 1.0, -2.5, 1e-6])])
+    add_case(f, 'trunc/int32', E('trunc', T(0)), [g.ints(-9, 9, 5)])
+    add_case(f, 'exp2/int32-promotes', E('exp2', T(0)), [g.ints(-3, 9, 5)])
+    specials = torch.tensor([0.0, -0.0, 1.5, -2.0, float('nan'), float('inf'), float('-inf')])
+    for op in ['isnan', 'isinf', 'isposinf', 'isneginf', 'isfinite']:
+        add_case(f, f'{op}/specials', E(op, T(0)), [specials], special=True)
+        add_case(f, f'{op}/int32', M(op, T(0)), [g.ints(-9, 9, 4)])
+    for op in ['atan', 'erfc', 'erfinv', 'lgamma', 'digamma', 'tan', 'exp2', 'log2', 'asinh', 'acosh', 'atanh', 'asin', 'acos']:
+        add_case(f, f'{op}/specials', E(op, T(0)), [torch.tensor([0.0, -0.0, 1.0, -1.0, float('nan'), float('inf'), float('-inf')])],
+                 special=True)
 
 
 def binary_ops():
@@ -558,6 +611,19 @@ def binary_ops():
         add_case(f, f'{op}/bool', E(op, T(0), T(1)), [torch.tensor([[True, False], [True, True]]), torch.tensor([True, False])])
         add_case(f, f'{op}/float', E(op, T(0), T(1)), [ia, ib])
         add_case(f, f'{op}/method-int', M(op, T(0), T(1)), [ia.int(), ib.int()])
+    for op in ['atan2', 'hypot', 'logaddexp', 'logaddexp2', 'copysign']:
+        add_case(f, f'{op}/bcast', E(op, T(0), T(1)), [g.away(3, 4, lo=0.2, hi=3.0), g.away(4, lo=0.2, hi=3.0)])
+        add_case(f, f'{op}/method-number', M(op, T(0), -1.5), [g.away(2, 3, lo=0.2, hi=3.0)])
+    add_case(f, 'xlogy/bcast', E('xlogy', T(0), T(1)), [g.randn(3, 4), g.uniform(0.2, 3.0, 4)])
+    add_case(f, 'xlogy/zero-x', E('xlogy', T(0), T(1)), [torch.tensor([0.0, 0.0, 2.0, -1.0]), torch.tensor([0.0, 5.0, 3.0, 0.5])], grad=False)
+    add_case(f, 'atan2/int32-promotes', E('atan2', T(0), T(1)), [g.ints(-5, 5, 6), g.ints(-5, 5, 6)])
+    sp = [0.0, -0.0, 1.0, -1.0, float('inf'), float('-inf'), float('nan')]
+    ys = torch.tensor([a for a in sp for _ in sp])
+    xs = torch.tensor([b for _ in sp for b in sp])
+    for op in ['atan2', 'hypot', 'logaddexp', 'logaddexp2', 'copysign', 'xlogy']:
+        add_case(f, f'{op}/specials', E(op, T(0), T(1)), [ys, xs], special=True)
+    add_case(f, 'logicalXor/bool', E('logicalXor', T(0), T(1)), [torch.tensor([[True, False], [True, True]]), torch.tensor([True, False])])
+    add_case(f, 'logicalXor/float', M('logicalXor', T(0), T(1)), [ia, ib])
     cond = g.randn(3, 4) > 0
     add_case(f, 'where/same', E('where', T(0), T(1), T(2)), [cond, g.randn(3, 4), g.randn(3, 4)])
     add_case(f, 'where/bcast', E('where', T(0), T(1), T(2)), [g.randn(3, 1) > 0, g.randn(4), g.randn(3, 4)])
@@ -773,7 +839,7 @@ HALF_FILES = ('unary', 'binary', 'reduce', 'matmul', 'shape', 'indexing', 'conv'
 
 def dec(spec):
     dtype = {'float32': torch.float32, 'int32': torch.int32, 'bool': torch.bool}[spec['dtype']]
-    return torch.tensor(spec['data'], dtype=dtype).reshape(spec['shape'])
+    return torch.tensor([float(v) if isinstance(v, str) else v for v in spec['data']], dtype=dtype).reshape(spec['shape'])
 
 
 def uses_opts(expr):
@@ -811,6 +877,8 @@ def half_cases():
                 tensors.append(t)
             result = evaluate(case['call'], tensors)
             outs = list(result) if isinstance(result, (tuple, list)) else [result]
+            # Values beyond half's range are infinities there: half cases may hold them.
+            SPECIAL['on'] = True
             half = {
                 'name': f"{file}/{case['name']}", 'call': case['call'], 'tol': 'half',
                 'inputs': [half_enc(t, {'grad': spec['grad']}) for t, spec in zip(tensors, case['inputs'])],
@@ -826,6 +894,7 @@ def half_cases():
                 for t in tensors:
                     gr = next(grads) if t.requires_grad else None
                     half['grads'].append(half_enc(gr) if gr is not None else None)
+            SPECIAL['on'] = False
             FILES.setdefault('half', []).append(half)
 
 

@@ -22,7 +22,31 @@
   X(floor, 16) \
   X(ceil, 17) \
   X(round, 18) \
-  X(logicalNot, 19)
+  X(logicalNot, 19) \
+  X(tan, 20) \
+  X(sinh, 21) \
+  X(cosh, 22) \
+  X(asin, 23) \
+  X(acos, 24) \
+  X(atan, 25) \
+  X(asinh, 26) \
+  X(acosh, 27) \
+  X(atanh, 28) \
+  X(log2, 29) \
+  X(log10, 30) \
+  X(exp2, 31) \
+  X(trunc, 32) \
+  X(frac, 33) \
+  X(erfc, 34) \
+  X(erfinv, 35) \
+  X(lgamma, 36) \
+  X(digamma, 37) \
+  X(sinc, 38) \
+  X(isnan, 39) \
+  X(isinf, 40) \
+  X(isposinf, 41) \
+  X(isneginf, 42) \
+  X(isfinite, 43)
 
 #define TL_BINARY_OPS(X) \
   X(add, 0) \
@@ -39,7 +63,14 @@
   X(gt, 11) \
   X(ge, 12) \
   X(logicalAnd, 13) \
-  X(logicalOr, 14)
+  X(logicalOr, 14) \
+  X(atan2, 15) \
+  X(hypot, 16) \
+  X(copysign, 17) \
+  X(logaddexp, 18) \
+  X(logaddexp2, 19) \
+  X(xlogy, 20) \
+  X(logicalXor, 21)
 
 #define TL_REDUCE_OPS(X) \
   X(sum, 0) \

@@ -7,7 +7,7 @@ import { noGrad } from '../autograd/grad-mode.js';
 import { ruleFor, unaryFacts, type UnaryOp } from '../backend/op-table.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { maximum, minimum } from './binary.js';
-import { accelerates, castTarget, refusal, tracker, unaryKernel } from './elementwise.js';
+import { accelerates, castTarget, inFloat32, refusal, tracker, unaryKernel } from './elementwise.js';
 import { zerosLike } from './creation.js';
 import { requireTensor } from './util.js';
 
@@ -22,19 +22,24 @@ function unary(op: UnaryOp): (x: Tensor) => Tensor {
     const target = castTarget(rule);
     const input = target ? x.cast(target) : x;
     try {
-      // The composite runs untracked: its gradient is the table's, as on the kernel path.
+      // The composite runs untracked (its gradient is the table's, as on the kernel path),
+      // float16 in float32 as PyTorch's half kernels compute.
       const composite = facts.composite && !accelerates(input.backend, 'unary', op) ? facts.composite : null;
-      const out = composite ? noGrad(() => composite(input)) : unaryKernel(op, input);
+      const out = composite ? noGrad(() => inFloat32([input], ([v]) => composite(v))) : unaryKernel(op, input);
       if (facts.kind !== 'math') return out; // a bool result carries no gradient
       const gradient = facts.gradient;
       // Rounding and sign have a zero gradient, which still flows (as PyTorch's floor does).
       if (!gradient) return recordOp(op, [input], out, [], (g) => [zerosLike(g)]);
       const save = gradient.saves === 'x' ? [input] : gradient.saves === 'y' ? [out] : [];
       return recordOp(op, [input], out, save, (g, saved) => {
-        const [track, temps] = tracker();
-        const grad = gradient.grad(g, saved[0], track);
-        temps.forEach((t) => t.dispose());
-        return [grad];
+        const formula = ([grad, kept]: Tensor[]) => {
+          const [track, temps] = tracker();
+          const result = gradient.grad(grad, kept, track);
+          temps.forEach((t) => t.dispose());
+          return result;
+        };
+        // A composite's gradient formula is as long as the composite: float16 runs it in float32 too.
+        return [composite ? inFloat32([g, saved[0] ?? g], formula) : formula([g, saved[0]])];
       });
     } finally {
       if (input !== x) input.dispose();
@@ -82,6 +87,54 @@ export const ceil = unary('ceil');
 export const round = unary('round');
 /** Elementwise NOT of truthiness, as bool. @example `tl.logicalNot(mask)` */
 export const logicalNot = unary('logicalNot');
+/** Tangent (radians). */
+export const tan = unary('tan');
+/** Hyperbolic sine. @example `tl.sinh(tl.tensor([0, 1]))` */
+export const sinh = unary('sinh');
+/** Hyperbolic cosine. */
+export const cosh = unary('cosh');
+/** Inverse sine, in [-pi/2, pi/2]; NaN outside [-1, 1]. */
+export const asin = unary('asin');
+/** Inverse cosine, in [0, pi]; NaN outside [-1, 1]. */
+export const acos = unary('acos');
+/** Inverse tangent, in (-pi/2, pi/2). */
+export const atan = unary('atan');
+/** Inverse hyperbolic sine. */
+export const asinh = unary('asinh');
+/** Inverse hyperbolic cosine; NaN below 1. */
+export const acosh = unary('acosh');
+/** Inverse hyperbolic tangent; ±Infinity at ±1, NaN beyond. */
+export const atanh = unary('atanh');
+/** Base-2 logarithm. */
+export const log2 = unary('log2');
+/** Base-10 logarithm. */
+export const log10 = unary('log10');
+/** `2^x`. */
+export const exp2 = unary('exp2');
+/** Round toward zero; zero gradient. Integers stay as they are. */
+export const trunc = unary('trunc');
+/** `x - trunc(x)`, the fractional part with the sign of `x`. */
+export const frac = unary('frac');
+/** `1 - erf(x)`, accurate where erf is near ±1 (erfc(5) = 1.5e-12). */
+export const erfc = unary('erfc');
+/** The inverse error function on (-1, 1); ±Infinity at ±1. */
+export const erfinv = unary('erfinv');
+/** `log |Γ(x)|`; +Infinity at 0 and the negative integers. @example `tl.lgamma(tl.tensor([0.5, 10]))` */
+export const lgamma = unary('lgamma');
+/** The digamma function `Γ'(x) / Γ(x)`. */
+export const digamma = unary('digamma');
+/** `sin(pi x) / (pi x)`, 1 at 0 (the normalised sinc, as PyTorch). */
+export const sinc = unary('sinc');
+/** Where `x` is NaN, as bool. @example `tl.isnan(x).any()` */
+export const isnan = unary('isnan');
+/** Where `x` is ±Infinity, as bool. */
+export const isinf = unary('isinf');
+/** Where `x` is +Infinity, as bool. */
+export const isposinf = unary('isposinf');
+/** Where `x` is -Infinity, as bool. */
+export const isneginf = unary('isneginf');
+/** Where `x` is neither NaN nor infinite, as bool. */
+export const isfinite = unary('isfinite');
 
 // ---- composites of other ops: their gradients come from the ops they are made of ----------
 
