@@ -14,10 +14,15 @@
 export { Tensor, type TensorLike } from './tensor/tensor.js';
 export type { NestedArray } from './tensor/nested.js';
 export * from './ops/index.js';
-export { noGrad, enableGrad, isGradEnabled } from './autograd/grad-mode.js';
+export { noGrad, enableGrad, isGradEnabled, setGradEnabled, inferenceMode } from './autograd/grad-mode.js';
 export { grad, type BackwardOptions, type GradOptions } from './autograd/engine.js';
-export { customOp, type CustomOpDefinition } from './autograd/custom-op.js';
+export {
+  customOp, type CustomOpContext, type CustomOpDefinition, type MultiOutputCustomOpDefinition,
+} from './autograd/custom-op.js';
 export type { Node as GradFn } from './autograd/node.js';
+export { RemovableHandle, type TensorHook } from './autograd/hooks.js';
+export * as autograd from './autograd/index.js';
+
 export { tidy, keep, memory, emptyCache, type MemoryInfo } from './memory.js';
 export * from './backend/contract.js';
 export * from './backend/registry.js';
