@@ -21,8 +21,11 @@ export {
 } from './autograd/custom-op.js';
 export type { Node as GradFn } from './autograd/node.js';
 export { RemovableHandle, type TensorHook } from './autograd/hooks.js';
+export { checkpoint } from './autograd/checkpoint.js';
 export * as autograd from './autograd/index.js';
-
+export type {
+  FunctionalOptions, HessianOf, HessianOptions, JacobianOf, JacobianOptions, JacobianStrategy, Like, TensorOrTensors,
+} from './autograd/functional.js';
 export { tidy, keep, memory, emptyCache, type MemoryInfo } from './memory.js';
 export * from './backend/contract.js';
 export * from './backend/registry.js';

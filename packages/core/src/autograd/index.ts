@@ -1,5 +1,6 @@
 /**
- * `tl.autograd`: PyTorch's `torch.autograd` namespace (`grad`, `backward`).
+ * `tl.autograd`: PyTorch's `torch.autograd` namespace (`grad`, `backward`, `functional`).
  * The same `grad` is also `tl.grad`.
  */
 export { grad, backwardAll as backward } from './engine.js';
+export * as functional from './functional.js';
