@@ -452,6 +452,80 @@ export function autogradToolTests(suite: Suite): void {
     });
   });
 
+  describe('gradcheck, anomaly detection, func.grad', () => {
+    const syncReads = () => tl.getBackend(device).readSync !== undefined;
+
+    suite.test('autograd:debug', 'gradcheck passes for core ops and names the mismatch of a wrong backward', () => {
+      const x = leaf([0.3, -0.7, 1.2]);
+      const y = shaped([0.5, 2, -1, 0.25, 1.5, -0.5], [3, 2], true);
+      const constant = t([1]);
+      if (!syncReads()) {
+        expect(() => tl.autograd.gradcheck((a: T) => a.exp(), x)).toThrow(/cannot read synchronously/);
+        free(x, y, constant);
+        return;
+      }
+      const before = tl.memory().numTensors;
+      expect(tl.autograd.gradcheck((a: T, b: T) => a.sin().unsqueeze(0).matmul(b).tanh(), [x, y])).toBe(true);
+      const wrong = tl.customOp({ name: 'badSquare', forward: (a: T) => a.mul(a), backward: (g, { inputs: [a] }) => [g.mul(a)] });
+      expect(() => tl.autograd.gradcheck(wrong, x)).toThrow(/^gradcheck: Jacobian mismatch for output 0 with respect to input 0/);
+      expect(tl.autograd.gradcheck(wrong, x, { raiseException: false })).toBe(false);
+      expect(() => tl.autograd.gradcheck((a: T) => a, constant)).toThrow('gradcheck: expected at least one input tensor to require gradient');
+      expect(tl.memory().numTensors).toBe(before);
+      free(x, y, constant);
+    });
+
+    suite.test('autograd:debug', 'detectAnomaly names the op whose backward made NaN and where it was called', () => {
+      const x = leaf([0, 4]);
+      if (!syncReads()) {
+        expect(() => tl.autograd.detectAnomaly(() => tl.tidy(() => x.sqrt().mul(0).sum().backward()))).toThrow(/cannot read synchronously/);
+        free(x);
+        return;
+      }
+      const before = tl.memory().numTensors;
+      let error: Error | null = null;
+      try {
+        tl.autograd.detectAnomaly(() => tl.tidy(() => x.sqrt().mul(0).sum().backward()));
+      } catch (e) {
+        error = e as Error;
+      }
+      expect(error?.message).toMatch(/^backward: function '\w+' returned nan values in its 0th output\.\nTraceback of the forward call that made it:\n/);
+      expect(error?.message).toMatch(/autograd-tools/);
+      expect(x.grad).toBeNull();
+      expect(tl.memory().numTensors).toBe(before);
+      expect(tl.autograd.isAnomalyEnabled()).toBe(false);
+      // Off, the NaN goes through, as PyTorch.
+      tl.tidy(() => x.sqrt().mul(0).sum().backward());
+      expect(Number.isNaN(x.grad!.dataSync()[0])).toBe(true);
+      free(x);
+    });
+
+    suite.test('autograd:debug', 'func.grad and func.gradAndValue: argnums, hasAux, composition, errors', async () => {
+      const x = t([0.5, -1]);
+      const y = t([2, 3]);
+      const two = t([2]);
+      const f = (a: T, b: T) => a.sin().mul(b).sum();
+      const before = tl.memory().numTensors;
+      const gx = tl.func.grad(f)(x, y) as T;
+      await expectValues(gx, [2], [2 * Math.cos(0.5), 3 * Math.cos(-1)], TOLERANCES.elementwise);
+      const [ga, gb] = tl.func.grad(f, { argnums: [0, 1] })(x, y) as T[];
+      await expectValues(gb, [2], [Math.sin(0.5), Math.sin(-1)], TOLERANCES.elementwise);
+      const [g, [value, aux]] = tl.func.gradAndValue((a: T) => [a.pow(2).sum(), 'aux'], { hasAux: true })(x) as [T, [T, string]];
+      await expectValues(g, [2], [1, -2], TOLERANCES.elementwise);
+      await expectValues(value, [], [1.25], TOLERANCES.elementwise);
+      expect(aux).toBe('aux');
+      expect(value.requiresGrad).toBe(false);
+      // d²/da² of a³ at 2: 12, by composing the transform.
+      const d2 = tl.func.grad((a: T) => (tl.func.grad((b: T) => b.pow(3).sum())(a) as T).sum())(two) as T;
+      await expectValues(d2, [1], [12], TOLERANCES.elementwise);
+      expect(tl.memory().numTensors).toBe(before + 6);
+      expect(() => tl.func.grad((a: T) => a)(x)).toThrow('grad: the function must return a Tensor with a single element, got shape [2]');
+      expect(() => tl.func.grad(f, { argnums: 2 })(x, y)).toThrow('grad: argnums 2 is out of range for 2 positional arguments');
+      expect(() => tl.func.grad((a: T) => a.sum(), { hasAux: true })(x)).toThrow(/with hasAux the function must return \[output, aux\]/);
+      expect(tl.memory().numTensors).toBe(before + 6);
+      free(x, y, two, gx, ga, gb, g, value, d2);
+    });
+  });
+
   describe('custom ops with several outputs, autograd.backward, grad modes', () => {
     suite.test('autograd:custom', 'a custom op with two outputs gets both gradients (zeros for an unused one)', async () => {
       const seen: (T | null)[][] = [];

@@ -23,6 +23,7 @@ export type { Node as GradFn } from './autograd/node.js';
 export { RemovableHandle, type TensorHook } from './autograd/hooks.js';
 export { checkpoint } from './autograd/checkpoint.js';
 export * as autograd from './autograd/index.js';
+export * as func from './autograd/func.js';
 export type {
   FunctionalOptions, HessianOf, HessianOptions, JacobianOf, JacobianOptions, JacobianStrategy, Like, TensorOrTensors,
 } from './autograd/functional.js';

@@ -7,6 +7,7 @@ import { keep, tidyCreated } from '../memory.js';
 import { isGradEnabled, withGradMode } from './grad-mode.js';
 import { AccumulateGrad, type BackwardFn, type MultiBackwardFn, MultiOutputNode, Node, OutputNode } from './node.js';
 import { isFloating } from '../dtype.js';
+import { checkGradient, isAnomalyEnabled } from './anomaly.js';
 
 /** The node a gradient for `t` flows into, or null if none flows. */
 export function gradNodeOf(t: Tensor): Node | null {
@@ -263,6 +264,16 @@ function runBackward(roots: Tensor[], rootGrads: Tensor[], options: RunOptions):
               inputGrads = [];
             } else {
               inputGrads = node.apply(grad);
+            }
+          }
+          if (isAnomalyEnabled()) {
+            try {
+              inputGrads.forEach((g, i) => {
+                if (g) checkGradient(node.name, i, g, node.forwardStack);
+              });
+            } catch (error) {
+              for (const g of [...inputGrads, ...incoming]) g?.dispose();
+              throw error;
             }
           }
           const handed = new Set<Tensor>();

@@ -9,6 +9,7 @@
  * `OutputNode` that routes that output's gradient into its slot.
  */
 import type { Tensor } from '../tensor/tensor.js';
+import { forwardStack } from './anomaly.js';
 
 /** Gradients for each input (null where an input needs none), given the output's gradient. */
 export type BackwardFn = (grad: Tensor, saved: Tensor[], needsGrad: boolean[]) => (Tensor | null)[];
@@ -40,6 +41,8 @@ export class Node {
   hooks: Map<number, TensorHook> | null = null;
   /** Tensors that `retainGrad()` asked to keep this node's gradient in `.grad`. */
   retainers: WeakRef<Tensor>[] | null = null;
+  /** Where the forward call that made this node came from (only while anomaly detection is on). */
+  readonly forwardStack = forwardStack();
 
   constructor(
     readonly name: string,
