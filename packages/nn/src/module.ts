@@ -816,7 +816,8 @@ export abstract class Module {
   /**
    * A deep copy (PyTorch's `copy.deepcopy(model)`): the same structure, configuration and
    * training mode, with copies of every parameter and buffer (shared ones stay shared within
-   * the copy) and the same hooks. Gradients are not copied. Dispose the copy when done.
+   * the copy), of other tensor fields (their values, without history) and the same hooks.
+   * Gradients are not copied. Dispose the copy when done.
    *
    * @example
    * ```ts
@@ -1006,9 +1007,9 @@ function deepCopy(value: unknown, memo: Map<unknown, unknown>): unknown {
     return copy;
   }
   if (value instanceof Tensor) {
-    if (value.gradFn) throw new Error('Module.clone: only tensors created by the user (leaves) can be copied; found one made by an op');
+    // A plain tensor field (a cache, or a weight a reparametrization computes): its values.
     const copy = tl.keep(value.clone());
-    if (value.requiresGrad) copy.requiresGrad = true;
+    if (value.requiresGrad && value.isLeaf) copy.requiresGrad = true;
     memo.set(value, copy);
     return copy;
   }
