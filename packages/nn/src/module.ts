@@ -153,6 +153,20 @@ interface ModuleHooks {
 const HOOKS = Symbol('tensile.nn.hooks');
 const WRAPPED = Symbol('tensile.nn.wrappedForward');
 
+/** A module's hook tables, made on first use (a non-enumerable symbol property, which `clone()` copies). */
+function hooksOf(module: object): ModuleHooks {
+  const self = module as { [HOOKS]?: ModuleHooks };
+  if (!self[HOOKS]) {
+    Object.defineProperty(module, HOOKS, {
+      value: { forwardPre: new Map(), forward: new Map(), backward: new Map() },
+      enumerable: false,
+      configurable: true,
+      writable: true,
+    });
+  }
+  return self[HOOKS]!;
+}
+
 function isTensor(value: unknown): value is Tensor {
   return value instanceof Tensor;
 }
@@ -653,7 +667,7 @@ export abstract class Module {
     this.addModule(name, module);
   }
 
-  private member(name: string): ModuleMember | undefined {
+  private memberNamed(name: string): ModuleMember | undefined {
     return this.members().find((m) => m.name === name);
   }
 
@@ -670,7 +684,7 @@ export abstract class Module {
     if (target === '') return this;
     let module: Module = this;
     for (const atom of target.split('.')) {
-      const found = module.member(atom);
+      const found = module.memberNamed(atom);
       if (!found || found.value === null || found.value === undefined) throw new Error(`getSubmodule: ${module.constructor.name} has no attribute \`${atom}\``);
       if (!(found.value instanceof Module)) throw new Error(`getSubmodule: \`${atom}\` is not a Module`);
       module = found.value;
@@ -678,12 +692,12 @@ export abstract class Module {
     return module;
   }
 
-  private getState<T>(fn: string, target: string, kind: abstract new (...args: any[]) => T, what: string): T {
+  private stateMember<T>(fn: string, target: string, kind: abstract new (...args: any[]) => T, what: string): T {
     if (typeof target !== 'string') throw new TypeError(`${fn}: expected a dotted path, got ${describe(target)}`);
     const cut = target.lastIndexOf('.');
     const module = this.getSubmodule(cut < 0 ? '' : target.slice(0, cut));
     const name = target.slice(cut + 1);
-    const found = module.member(name);
+    const found = module.memberNamed(name);
     if (!found || found.value === null || found.value === undefined) throw new Error(`${fn}: ${module.constructor.name} has no attribute \`${name}\``);
     if (!(found.value instanceof kind)) throw new Error(`${fn}: \`${name}\` is not ${what}`);
     return found.value as T;
@@ -698,28 +712,15 @@ export abstract class Module {
    * ```
    */
   getParameter(target: string): Parameter {
-    return this.getState('getParameter', target, Parameter, 'a Parameter');
+    return this.stateMember('getParameter', target, Parameter, 'a Parameter');
   }
 
   /** The buffer at a dotted path (PyTorch's `get_buffer`), e.g. `'bn.running_mean'`. */
   getBuffer(target: string): Buffer {
-    return this.getState('getBuffer', target, Buffer, 'a buffer');
+    return this.stateMember('getBuffer', target, Buffer, 'a buffer');
   }
 
   // ---- hooks -----------------------------------------------------------------------------
-
-  private get hooks(): ModuleHooks {
-    const self = this as unknown as { [HOOKS]?: ModuleHooks };
-    if (!self[HOOKS]) {
-      Object.defineProperty(this, HOOKS, {
-        value: { forwardPre: new Map(), forward: new Map(), backward: new Map() },
-        enumerable: false,
-        configurable: true,
-        writable: true,
-      });
-    }
-    return self[HOOKS]!;
-  }
 
   /** Make `forward` run the hooks around the subclass's computation (once; cheap without hooks). */
   private installHooks(): void {
@@ -731,9 +732,9 @@ export abstract class Module {
     Object.defineProperty(this, WRAPPED, { value: true, enumerable: false, configurable: true, writable: true });
   }
 
-  private register<K extends keyof ModuleHooks>(fn: string, kind: K, hook: unknown): RemovableHandle {
+  private addHook<K extends keyof ModuleHooks>(fn: string, kind: K, hook: unknown): RemovableHandle {
     if (typeof hook !== 'function') throw new TypeError(`${fn}: expected a function, got ${describe(hook)}`);
-    const map = this.hooks[kind] as Map<number, unknown>;
+    const map = hooksOf(this)[kind] as Map<number, unknown>;
     const handle = new RemovableHandle(map);
     map.set(handle.id, hook);
     this.installHooks();
@@ -752,7 +753,7 @@ export abstract class Module {
    * ```
    */
   registerForwardPreHook<M extends Module>(this: M, hook: ForwardPreHook<M>): RemovableHandle {
-    return (this as Module).register('registerForwardPreHook', 'forwardPre', hook);
+    return (this as Module).addHook('registerForwardPreHook', 'forwardPre', hook);
   }
 
   /**
@@ -767,7 +768,7 @@ export abstract class Module {
    * ```
    */
   registerForwardHook<M extends Module>(this: M, hook: ForwardHook<M>): RemovableHandle {
-    return (this as Module).register('registerForwardHook', 'forward', hook);
+    return (this as Module).addHook('registerForwardHook', 'forward', hook);
   }
 
   /**
@@ -787,7 +788,7 @@ export abstract class Module {
    * ```
    */
   registerFullBackwardHook<M extends Module>(this: M, hook: FullBackwardHook<M>): RemovableHandle {
-    return (this as Module).register('registerFullBackwardHook', 'backward', hook);
+    return (this as Module).addHook('registerFullBackwardHook', 'backward', hook);
   }
 
   private runWithHooks(inner: (...args: any[]) => any, args: any[]): any {
