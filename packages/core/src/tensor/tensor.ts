@@ -10,6 +10,7 @@ import { keep, trackInScope } from '../memory.js';
 import { contiguousStrides, formatShape, isContiguous, sizeOf, type Shape } from '../shape.js';
 import { AccumulateGrad, type Node } from '../autograd/node.js';
 import { backward, type BackwardOptions } from '../autograd/engine.js';
+import { registerTensorHook, type RemovableHandle, retainGrad, retainsGrad, type TensorHook } from '../autograd/hooks.js';
 import { countsFor, Storage } from './storage.js';
 import * as ops from '../ops/index.js';
 import type { NestedArray } from './nested.js';
@@ -192,6 +193,23 @@ export class Tensor {
   backward(grad?: Tensor, options?: BackwardOptions): void {
     backward(this, grad, options);
   }
+
+  /**
+   * Call `hook(grad)` whenever this tensor's gradient is computed; a returned tensor replaces
+   * it. Returns a handle whose `remove()` unregisters the hook.
+   *
+   * @example
+   * ```ts
+   * const h = x.registerHook((g) => g.clamp(-1, 1)); // clip this gradient
+   * loss.backward();
+   * h.remove();
+   * ```
+   */
+  registerHook(hook: TensorHook): RemovableHandle { return registerTensorHook(this, hook); }
+  /** Keep this non-leaf tensor's gradient in `.grad` after backward (`y.retainGrad(); ...; y.grad`). */
+  retainGrad(): void { retainGrad(this); }
+  /** Whether `retainGrad()` was called on this (non-leaf) tensor. */
+  get retainsGrad(): boolean { return retainsGrad(this); }
 
   /** A new handle on the same values, cut from the graph. */
   detach(): Tensor {
