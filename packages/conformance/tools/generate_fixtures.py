@@ -11,6 +11,7 @@ JSON DSL the TypeScript runner interprets:
     {"$t": i}                  input tensor i
     {"$undef": 1}              the argument is left undefined (TypeScript `undefined`)
     {"$opts": {...}}           a creation options object; the runner adds `device`
+    {"$num": "Infinity"}       a number JSON cannot hold (Infinity, -Infinity, NaN)
     {"op": name, "args": [..]} the function `tl[name](...args)`
     {"op": name, "method": true, "args": [self, ..]}   the method `self[name](...)`
     lists and plain objects    passed through (lists may hold tensor expressions)
@@ -63,6 +64,11 @@ def E(op, *args):
 
 def M(op, *args):
     return {'op': op, 'method': True, 'args': list(args)}
+
+
+def NUM(v):
+    """A number JSON cannot hold ('Infinity', '-Infinity', 'NaN') as an argument."""
+    return {'$num': v}
 
 
 def OPTS(**kw):
@@ -155,12 +161,21 @@ def t_arg(fn):
     return run
 
 
+def var_args(keepdim, correction):
+    """Tensile's (keepdim, correction) or PyTorch 2's ({ correction, keepdim })."""
+    if isinstance(keepdim, dict):
+        return keepdim.get('keepdim', False), keepdim.get('correction', 1)
+    return undef_or(keepdim, False), undef_or(correction, 1)
+
+
 def t_var(x, dim=UNDEF, keepdim=False, correction=1):
-    return torch.var(x, dim=dims_of(x, dim), unbiased=(undef_or(correction, 1) == 1), keepdim=undef_or(keepdim, False))
+    k, c = var_args(keepdim, correction)
+    return torch.var(x, dim=dims_of(x, dim), correction=c, keepdim=k)
 
 
 def t_std(x, dim=UNDEF, keepdim=False, correction=1):
-    return torch.std(x, dim=dims_of(x, dim), unbiased=(undef_or(correction, 1) == 1), keepdim=undef_or(keepdim, False))
+    k, c = var_args(keepdim, correction)
+    return torch.std(x, dim=dims_of(x, dim), correction=c, keepdim=k)
 
 
 def t_squeeze(x, dim=UNDEF):
@@ -291,7 +306,7 @@ TORCH = {
     'relu': torch.relu, 'leakyRelu': lambda x, s=0.01: F.leaky_relu(x, undef_or(s, 0.01)),
     'gelu': lambda x, a='none': F.gelu(x, approximate=undef_or(a, 'none')), 'silu': F.silu,
     'softplus': F.softplus, 'erf': t_float_unary(torch.erf), 'floor': torch.floor, 'ceil': torch.ceil,
-    'round': torch.round, 'clamp': t_clamp, 'logicalNot': torch.logical_not,
+    'round': lambda x, o=None: torch.round(x, decimals=o['decimals']) if o and o.get('decimals') else torch.round(x), 'clamp': t_clamp, 'logicalNot': torch.logical_not,
     **{name: t_float_unary(getattr(torch, name)) for name in [
         'tan', 'sinh', 'cosh', 'asin', 'acos', 'atan', 'asinh', 'acosh', 'atanh', 'log2', 'log10', 'exp2',
         'erfc', 'erfinv', 'lgamma', 'digamma', 'sinc']},
@@ -314,6 +329,31 @@ TORCH = {
     'logsumexp': lambda x, d, k=False: torch.logsumexp(x, dim=d, keepdim=k),
     'softmax': lambda x, d: torch.softmax(x, d), 'logSoftmax': lambda x, d: torch.log_softmax(x, d),
     'matmul': torch.matmul,
+    'all': lambda x, d=UNDEF, k=False: x.bool().all() if is_undef(d) or d is None else torch.all(x.bool(), dim=d, keepdim=k),
+    'any': lambda x, d=UNDEF, k=False: x.bool().any() if is_undef(d) or d is None else torch.any(x.bool(), dim=d, keepdim=k),
+    'countNonzero': lambda x, d=UNDEF: torch.count_nonzero(x, dim=None if is_undef(d) else d).int(),
+    'amax': lambda x, d=UNDEF, k=False: torch.amax(x, dim=dims_of(x, d), keepdim=k),
+    'amin': lambda x, d=UNDEF, k=False: torch.amin(x, dim=dims_of(x, d), keepdim=k),
+    'aminmax': lambda x, o=None: list(torch.aminmax(x, **({'dim': o['dim']} if o and 'dim' in o else {}), keepdim=(o or {}).get('keepdim', False))),
+    'nansum': lambda x, d=UNDEF, k=False: torch.nansum(x, dim=dims_of(x, d), keepdim=k),
+    'nanmean': lambda x, d=UNDEF, k=False: torch.nanmean(x, dim=dims_of(x, d), keepdim=k),
+    'varMean': lambda x, d=UNDEF, o=None: list(torch.var_mean(x, dim=dims_of(x, d), correction=(o or {}).get('correction', 1), keepdim=(o or {}).get('keepdim', False))),
+    'stdMean': lambda x, d=UNDEF, o=None: list(torch.std_mean(x, dim=dims_of(x, d), correction=(o or {}).get('correction', 1), keepdim=(o or {}).get('keepdim', False))),
+    'norm': lambda x, p='fro', d=UNDEF, k=False: torch.norm(x, p=p, dim=None if is_undef(d) else d, keepdim=k),
+    'linalg.vectorNorm': lambda x, o=2, d=UNDEF, k=False: torch.linalg.vector_norm(x, ord=o, dim=None if is_undef(d) else d, keepdim=k),
+    'linalg.matrixNorm': lambda a, o='fro', d=UNDEF, k=False: torch.linalg.matrix_norm(a, ord=o, dim=(-2, -1) if is_undef(d) else tuple(d), keepdim=k),
+    'cdist': lambda a, b, p=2: torch.cdist(a, b, p=p),
+    'cov': lambda x, o=None: torch.cov(x, correction=(o or {}).get('correction', 1), fweights=(o or {}).get('fweights'), aweights=(o or {}).get('aweights')),
+    'corrcoef': torch.corrcoef,
+    'diff': lambda x, n=1, d=-1, o=None: torch.diff(x, n=n, dim=d, prepend=(o or {}).get('prepend'), append=(o or {}).get('append')),
+    'histc': lambda x, bins=100, lo=0, hi=0: torch.histc(x, bins=bins, min=lo, max=hi),
+    'bincount': lambda x, w=None, m=0: torch.bincount(x.long(), weights=w, minlength=m).float() if w is not None else torch.bincount(x.long(), minlength=m).int(),
+    'isclose': lambda a, b, r=1e-5, at=1e-8, e=False: torch.isclose(a, scalar_like(b, a), rtol=r, atol=at, equal_nan=e),
+    'allclose': lambda a, b, r=1e-5, at=1e-8, e=False: torch.tensor(torch.allclose(a, scalar_like(b, a), rtol=r, atol=at, equal_nan=e)),
+    'equal': lambda a, b: torch.tensor(torch.equal(a, b)),
+    'nanToNum': lambda x, n=0.0, p=None, ng=None: torch.nan_to_num(x, nan=n, posinf=p, neginf=ng),
+    'lerp': lambda a, b, w: torch.lerp(a, b, w),
+    'logit': lambda x, e=None: torch.logit(x, eps=e),
     # shape
     'reshape': torch.reshape, 'view': lambda x, s: x.view(s), 'transpose': torch.transpose,
     'permute': lambda x, d: x.permute(d), 'squeeze': t_squeeze, 'unsqueeze': torch.unsqueeze,
@@ -341,6 +381,8 @@ def evaluate(expr, tensors):
             return expr
         if '$opts' in expr:
             return expr['$opts']
+        if '$num' in expr:
+            return float(expr['$num'])
         if 'op' in expr:
             args = [evaluate(a, tensors) for a in expr['args']]
             # Trailing undefined arguments fall back to the defaults.
@@ -675,6 +717,85 @@ def reductions():
         add_case(f, f'{op}/1d', E(op, T(0), 0), [g.randn(6)], tol='reduce')
 
 
+def statistics():
+    f = 'statistics'
+    g = Gen('statistics')
+    x = g.distinct(2, 3, 4)
+    b = g.randn(3, 4) > 0.3
+    for op in ['all', 'any']:
+        add_case(f, f'{op}/all', E(op, T(0)), [b])
+        add_case(f, f'{op}/dim-keep', M(op, T(0), 1, True), [b])
+        add_case(f, f'{op}/float', E(op, T(0), 0), [torch.tensor([[0.0, 1.5, 0.0], [2.0, -1.0, 0.0]])])
+    add_case(f, 'all/empty', E('all', T(0)), [torch.zeros(0)])
+    add_case(f, 'countNonzero/all', E('countNonzero', T(0)), [torch.tensor([[0.0, 1.5, 0.0], [2.0, -1.0, 0.0]])])
+    add_case(f, 'countNonzero/dim', M('countNonzero', T(0), 1), [g.ints(-1, 2, 3, 4)])
+    for op in ['amax', 'amin']:
+        add_case(f, f'{op}/list', E(op, T(0), [0, 2]), [x], tol='reduce')
+        add_case(f, f'{op}/method-keep', M(op, T(0), -1, True), [x], tol='reduce')
+    add_case(f, 'aminmax/dim', E('aminmax', T(0), {'dim': 1}), [x], tol='reduce', grad=False)
+    add_case(f, 'aminmax/all', M('aminmax', T(0)), [x], tol='reduce', grad=False)
+    withnan = torch.tensor([[1.5, float('nan'), -2.0], [float('nan'), float('nan'), 4.0]])
+    add_case(f, 'nansum/dim', E('nansum', T(0), 1), [withnan], special=True)
+    add_case(f, 'nanmean/all', M('nanmean', T(0)), [withnan], special=True)
+    add_case(f, 'nansum/finite-grad', E('nansum', T(0), 0), [x], tol='reduce')
+    add_case(f, 'nanmean/finite-grad', E('nanmean', T(0), [0, 1], True), [x], tol='reduce')
+    add_case(f, 'var/correction-option', M('var', T(0), 1, {'correction': 0}), [x], tol='reduce')
+    add_case(f, 'std/correction-keep', E('std', T(0), [0, 2], {'correction': 2, 'keepdim': True}), [x], tol='reduce')
+    add_case(f, 'varMean', E('varMean', T(0), 1), [x], tol='reduce')
+    add_case(f, 'stdMean/options', E('stdMean', T(0), [0, 1], {'correction': 0, 'keepdim': True}), [x], tol='reduce')
+    for tag, p, d, k in [('fro', 'fro', UNDEF, False), ('p1-dim', 1, 1, False), ('p3-keep', 3, -1, True), ('inf', float('inf'), 0, False)]:
+        if p == float('inf'):
+            add_case(f, f'norm/{tag}', E('linalg.vectorNorm', T(0), NUM('Infinity'), d, k), [x], tol='reduce')
+        else:
+            add_case(f, f'norm/{tag}', E('norm', T(0), p, d, k), [x], tol='reduce')
+    add_case(f, 'norm/method-2', M('norm', T(0), 2, [0, 2]), [x], tol='reduce')
+    add_case(f, 'linalg.vectorNorm/default', E('linalg.vectorNorm', T(0)), [x], tol='reduce')
+    add_case(f, 'linalg.vectorNorm/p0', E('linalg.vectorNorm', T(0), 0, 1), [torch.tensor([[0.0, 1.5, 0.0], [2.0, -1.0, 0.0]])], tol='reduce', grad=False)
+    add_case(f, 'linalg.vectorNorm/neg-inf', E('linalg.vectorNorm', T(0), NUM('-Infinity'), -1, True), [x], tol='reduce')
+    a = g.distinct(2, 3, 4)
+    for tag, o in [('fro', 'fro'), ('1', 1), ('-1', -1), ('inf', NUM('Infinity')), ('-inf', NUM('-Infinity'))]:
+        add_case(f, f'linalg.matrixNorm/{tag}', E('linalg.matrixNorm', T(0), o), [a], tol='reduce')
+    add_case(f, 'linalg.matrixNorm/dims-keep', E('linalg.matrixNorm', T(0), 1, [0, 2], True), [a], tol='reduce')
+    add_case(f, 'cdist/2', E('cdist', T(0), T(1)), [g.randn(4, 3), g.randn(5, 3)], tol='matmul')
+    add_case(f, 'cdist/1-batched', E('cdist', T(0), T(1), 1), [g.randn(2, 4, 3), g.randn(2, 5, 3)], tol='matmul')
+    add_case(f, 'cdist/3', E('cdist', T(0), T(1), 3), [g.randn(3, 2), g.randn(2, 2)], tol='matmul')
+    obs = g.randn(3, 6)
+    add_case(f, 'cov', E('cov', T(0)), [obs], tol='reduce')
+    add_case(f, 'cov/1d', M('cov', T(0)), [g.randn(7)], tol='reduce')
+    add_case(f, 'cov/weights', E('cov', T(0), {'correction': 0, 'fweights': T(1), 'aweights': T(2)}),
+             [obs, torch.tensor([1, 2, 1, 3, 1, 2], dtype=torch.int32), g.uniform(0.2, 1.0, 6)], tol='reduce')
+    add_case(f, 'corrcoef', E('corrcoef', T(0)), [obs], tol='reduce')
+    add_case(f, 'diff/default', E('diff', T(0)), [x])
+    add_case(f, 'diff/n2-dim0', M('diff', T(0), 2, 0), [g.randn(4, 3)])
+    add_case(f, 'diff/prepend-append', E('diff', T(0), 1, -1, {'prepend': T(1), 'append': T(2)}), [g.randn(2, 3), g.randn(2, 1), g.randn(2, 2)])
+    add_case(f, 'diff/bool', E('diff', T(0)), [torch.tensor([True, True, False, True])])
+    add_case(f, 'histc/range', E('histc', T(0), 5, -2, 2), [g.randn(20)], grad=False)
+    add_case(f, 'histc/auto', M('histc', T(0), 4), [torch.tensor([0.5, 1.0, 1.5, 2.0, 3.5, 4.0])], grad=False)
+    add_case(f, 'bincount', E('bincount', T(0)), [torch.tensor([0, 2, 2, 5, 1], dtype=torch.int32)])
+    add_case(f, 'bincount/weights-minlength', M('bincount', T(0), T(1), 8), [torch.tensor([0, 2, 2, 5, 1], dtype=torch.int32), g.randn(5)], grad=False)
+    y = x + g.randn(2, 3, 4) * 1e-6
+    add_case(f, 'isclose', E('isclose', T(0), T(1)), [x, y])
+    add_case(f, 'isclose/tolerances', M('isclose', T(0), T(1), 1e-2, 1e-3), [x, x + g.randn(2, 3, 4) * 1e-2])
+    nanpair = [torch.tensor([1.0, float('nan'), float('inf'), 2.0]), torch.tensor([1.0, float('nan'), float('inf'), 2.1])]
+    add_case(f, 'isclose/equal-nan', E('isclose', T(0), T(1), 1e-5, 1e-8, True), nanpair, special=True)
+    add_case(f, 'isclose/number', E('isclose', T(0), 1.5), [torch.tensor([1.5, 1.50001, 2.0])])
+    add_case(f, 'allclose', E('allclose', T(0), T(1)), [x, y])
+    add_case(f, 'allclose/no', M('allclose', T(0), T(1)), [x, x + 1e-3])
+    add_case(f, 'equal', E('equal', T(0), T(1)), [x, x.clone()])
+    add_case(f, 'equal/no', M('equal', T(0), T(1)), [x, y])
+    add_case(f, 'nanToNum/default', E('nanToNum', T(0)), [torch.tensor([1.0, float('nan'), float('inf'), float('-inf')])], special=True)
+    add_case(f, 'nanToNum/values', M('nanToNum', T(0), 2.0, 100.0, -100.0), [torch.tensor([1.0, float('nan'), float('inf'), float('-inf')])], special=True)
+    add_case(f, 'nanToNum/grad', E('nanToNum', T(0), 0.5), [g.randn(3, 2)])
+    add_case(f, 'lerp/number', E('lerp', T(0), T(1), 0.3), [g.randn(3, 4), g.randn(4)])
+    add_case(f, 'lerp/tensor-weight', M('lerp', T(0), T(1), T(2)), [g.randn(3, 4), g.randn(3, 4), g.uniform(0, 1, 3, 4)])
+    add_case(f, 'logit', E('logit', T(0)), [g.uniform(0.05, 0.95, 3, 4)])
+    add_case(f, 'logit/eps', M('logit', T(0), 0.1), [g.uniform(0.01, 0.99, 3, 4)])
+    add_case(f, 'round/decimals', E('round', T(0), {'decimals': 2}), [torch.tensor([3.14159, -2.71828, 0.125, 1234.5678])])
+    add_case(f, 'round/negative-decimals', M('round', T(0), {'decimals': -2}), [torch.tensor([1234.5678, -250.0, 149.9])])
+    add_case(f, 'clamp/tensor-bounds', E('clamp', T(0), T(1), T(2)), [g.randn(3, 4), torch.full((4,), -0.5), g.uniform(0.2, 1.0, 3, 1)])
+    add_case(f, 'clamp/tensor-min', M('clamp', T(0), T(1)), [g.randn(3, 4), g.randn(3, 4)])
+
+
 def linalg():
     f = 'matmul'
     g = Gen('matmul')
@@ -834,7 +955,7 @@ def higher():
 
 # ---- float16 ----------------------------------------------------------------------------------
 
-HALF_FILES = ('unary', 'binary', 'reduce', 'matmul', 'shape', 'indexing', 'conv')
+HALF_FILES = ('unary', 'binary', 'reduce', 'statistics', 'matmul', 'shape', 'indexing', 'conv')
 
 
 def dec(spec):
@@ -899,7 +1020,7 @@ def half_cases():
 
 
 def main():
-    creation(); unary(); binary_ops(); reductions(); linalg(); shape_ops(); indexing(); nn_ops(); higher()
+    creation(); unary(); binary_ops(); reductions(); statistics(); linalg(); shape_ops(); indexing(); nn_ops(); higher()
     half_cases()
     os.makedirs(OUT_DIR, exist_ok=True)
     total = 0

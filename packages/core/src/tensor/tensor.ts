@@ -376,7 +376,15 @@ export class Tensor {
   gelu(approximate?: 'none' | 'tanh'): Tensor { return ops.gelu(this, approximate); }
   silu(): Tensor { return ops.silu(this); }
   softplus(): Tensor { return ops.softplus(this); }
-  clamp(min?: number | null, max?: number | null): Tensor { return ops.clamp(this, min, max); }
+  clamp(min?: Tensor | number | null, max?: Tensor | number | null): Tensor { return ops.clamp(this, min, max); }
+  nanToNum(nan?: number, posinf?: number | null, neginf?: number | null): Tensor { return ops.nanToNum(this, nan, posinf, neginf); }
+  lerp(end: Tensor, weight: Tensor | number): Tensor { return ops.lerp(this, end, weight); }
+  logit(eps?: number | null): Tensor { return ops.logit(this, eps); }
+  isclose(other: TensorLike, rtol?: number, atol?: number, equalNan?: boolean): Tensor { return ops.isclose(this, other, rtol, atol, equalNan); }
+  /** Resolves to whether every element is close to `other` (see `tl.isclose`). */
+  allclose(other: TensorLike, rtol?: number, atol?: number, equalNan?: boolean): Promise<boolean> { return ops.allclose(this, other, rtol, atol, equalNan); }
+  /** Resolves to whether `other` has this shape and these values. */
+  equal(other: Tensor): Promise<boolean> { return ops.equal(this, other); }
   where(condition: TensorLike, other: TensorLike): Tensor { return ops.where(condition, this, other); }
 
   // ---- reductions -----------------------------------------------------------------------
@@ -388,8 +396,23 @@ export class Tensor {
   min(dim?: number | number[], keepdim?: boolean): Tensor { return ops.min(this, dim, keepdim); }
   argmax(dim?: number, keepdim?: boolean): Tensor { return ops.argmax(this, dim, keepdim); }
   argmin(dim?: number, keepdim?: boolean): Tensor { return ops.argmin(this, dim, keepdim); }
-  var(dim?: number | number[], keepdim?: boolean, correction?: number): Tensor { return ops.variance(this, dim, keepdim, correction); }
-  std(dim?: number | number[], keepdim?: boolean, correction?: number): Tensor { return ops.std(this, dim, keepdim, correction); }
+  var(dim?: number | number[], keepdim?: boolean | ops.VarianceOptions, correction?: number): Tensor { return ops.variance(this, dim, keepdim, correction); }
+  std(dim?: number | number[], keepdim?: boolean | ops.VarianceOptions, correction?: number): Tensor { return ops.std(this, dim, keepdim, correction); }
+  all(dim?: number | number[], keepdim?: boolean): Tensor { return ops.all(this, dim, keepdim); }
+  any(dim?: number | number[], keepdim?: boolean): Tensor { return ops.any(this, dim, keepdim); }
+  countNonzero(dim?: number | number[]): Tensor { return ops.countNonzero(this, dim); }
+  amax(dim?: number | number[], keepdim?: boolean): Tensor { return ops.amax(this, dim, keepdim); }
+  amin(dim?: number | number[], keepdim?: boolean): Tensor { return ops.amin(this, dim, keepdim); }
+  aminmax(options?: { dim?: number; keepdim?: boolean }): { min: Tensor; max: Tensor } { return ops.aminmax(this, options); }
+  nansum(dim?: number | number[], keepdim?: boolean): Tensor { return ops.nansum(this, dim, keepdim); }
+  nanmean(dim?: number | number[], keepdim?: boolean): Tensor { return ops.nanmean(this, dim, keepdim); }
+  norm(p?: number | 'fro' | 'nuc', dim?: number | number[], keepdim?: boolean): Tensor { return ops.norm(this, p, dim, keepdim); }
+  cov(options?: ops.CovOptions): Tensor { return ops.cov(this, options); }
+  corrcoef(): Tensor { return ops.corrcoef(this); }
+  diff(n?: number, dim?: number, options?: ops.DiffOptions): Tensor { return ops.diff(this, n, dim, options); }
+  histc(bins?: number, min?: number, max?: number): Tensor { return ops.histc(this, bins, min, max); }
+  /** Resolves to the counts of this 1-D int32 tensor's values (see `tl.bincount`). */
+  bincount(weights?: Tensor | null, minlength?: number): Promise<Tensor> { return ops.bincount(this, weights, minlength); }
   logsumexp(dim: number | number[], keepdim?: boolean): Tensor { return ops.logsumexp(this, dim, keepdim); }
   softmax(dim: number): Tensor { return ops.softmax(this, dim); }
   logSoftmax(dim: number): Tensor { return ops.logSoftmax(this, dim); }
