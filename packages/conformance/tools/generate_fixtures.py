@@ -189,7 +189,9 @@ def t_squeeze(x, dim=UNDEF):
 def t_index(x, *specs):
     key = []
     for s in specs:
-        if s == 'newaxis':
+        if isinstance(s, torch.Tensor):
+            key.append(s if s.dtype == torch.bool else s.long())
+        elif s == 'newaxis':
             key.append(None)
         elif s is None:
             key.append(slice(None))
@@ -199,6 +201,13 @@ def t_index(x, *specs):
             s = list(s) + [None] * (3 - len(s))
             key.append(slice(s[0], s[1], s[2]))
     return x[tuple(key)]
+
+
+def t_unique(x, o):
+    out = torch.unique(x, sorted=True, return_inverse=o.get('returnInverse', False), return_counts=o.get('returnCounts', False))
+    if not isinstance(out, tuple):
+        return out
+    return [t.int() if t.dtype == torch.int64 else t for t in out]
 
 
 def pair(v, default):
@@ -360,6 +369,17 @@ TORCH = {
     'expand': lambda x, s: x.expand(s), 'flatten': lambda x, s=0, e=-1: torch.flatten(x, undef_or(s, 0), undef_or(e, -1)),
     'cat': lambda ts, d=0: torch.cat(ts, d), 'stack': lambda ts, d=0: torch.stack(ts, d),
     'split': lambda x, s, d=0: torch.split(x, s, d), 'chunk': lambda x, c, d=0: torch.chunk(x, c, d),
+    'indexAsync': t_index,
+    'nonzero': lambda x, o=None: list(torch.nonzero(x, as_tuple=True)) if (o or {}).get('asTuple') else torch.nonzero(x),
+    'maskedSelect': torch.masked_select,
+    'maskedFill': lambda x, m, v: x.masked_fill(m, v),
+    'takeAlongDim': lambda x, i, d=UNDEF: torch.take_along_dim(x, i.long(), dim=None if is_undef(d) else d),
+    'take': lambda x, i: torch.take(x, i.long()),
+    'indexAdd': lambda x, d, i, s, o=None: torch.index_add(x, d, i.long(), s, alpha=(o or {}).get('alpha', 1)),
+    'indexFill': lambda x, d, i, v: x.index_fill(d, i.long(), v),
+    'searchsorted': lambda s, v, o=None: torch.searchsorted(s, v, right=(o or {}).get('right', False) or (o or {}).get('side') == 'right').int(),
+    'bucketize': lambda x, b, o=None: torch.bucketize(x, b, right=(o or {}).get('right', False)).int(),
+    'unique': lambda x, o=None: t_unique(x, o or {}),
     'narrow': torch.narrow, 'select': torch.select,
     'slice': lambda x, d, a, b, st=1: x[(slice(None),) * (d % x.dim()) + (slice(a, b, st),)], 'index': t_index, 'contiguous': lambda x: x.contiguous(),
     't': lambda x: x.t(),
@@ -888,6 +908,42 @@ def indexing():
     add_case(f, 'pad/int32', E('pad', T(0), [1, 1], 7), [g.ints(0, 5, 2, 2)])
 
 
+def indexing_more():
+    f = 'indexing-more'
+    g = Gen('indexing-more')
+    x = g.randn(4, 5, 3)
+    i = lambda *vals: torch.tensor(vals, dtype=torch.int32)
+    add_case(f, 'index/int-tensors', E('index', T(0), T(1), T(2)), [x, i(0, 3, -1), i(4, 0, 2)])
+    add_case(f, 'index/tensor-after-slice', M('index', T(0), None, T(1)), [x, i(1, 1, -5, 3)])
+    add_case(f, 'index/separated', E('index', T(0), T(1), None, T(2)), [x, i(0, 2), i(1, -1)])
+    add_case(f, 'index/2d-index', E('index', T(0), T(1)), [x, torch.tensor([[0, 1], [3, 3]], dtype=torch.int32)])
+    add_case(f, 'index/mixed-number', E('index', T(0), 1, T(1)), [x, i(4, 0)])
+    add_case(f, 'indexAsync/bool-mask', E('indexAsync', T(0), T(1)), [g.randn(3, 4), g.randn(3, 4) > 0])
+    add_case(f, 'indexAsync/row-mask', M('indexAsync', T(0), None, T(1)), [x, torch.tensor([True, False, True, True, False])])
+    add_case(f, 'nonzero', E('nonzero', T(0)), [torch.tensor([[0.0, 1.5, 0.0], [2.0, 0.0, -1.0]])])
+    add_case(f, 'nonzero/as-tuple', M('nonzero', T(0), {'asTuple': True}), [torch.tensor([[0, 3, 0], [2, 0, 1]], dtype=torch.int32)])
+    add_case(f, 'maskedSelect', E('maskedSelect', T(0), T(1)), [g.randn(3, 4), g.randn(4) > 0])
+    add_case(f, 'maskedFill/number', E('maskedFill', T(0), T(1), -1.5), [g.randn(3, 4), g.randn(3, 4) > 0])
+    add_case(f, 'maskedFill/bcast-tensor', M('maskedFill', T(0), T(1), T(2)), [g.randn(3, 4), g.randn(4) > 0, (torch.tensor(2.5), False)])
+    add_case(f, 'takeAlongDim', E('takeAlongDim', T(0), T(1), 1), [g.randn(3, 4), g.ints(0, 4, 3, 2)])
+    add_case(f, 'takeAlongDim/flat', M('takeAlongDim', T(0), T(1)), [g.randn(3, 4), g.ints(0, 12, 5)])
+    add_case(f, 'take', E('take', T(0), T(1)), [g.randn(3, 4), torch.tensor([[0, -1], [5, 11]], dtype=torch.int32)])
+    add_case(f, 'indexAdd', E('indexAdd', T(0), 0, T(1), T(2)), [g.randn(4, 3), i(0, 2, 0), g.randn(3, 3)])
+    add_case(f, 'indexAdd/alpha-dim1', M('indexAdd', T(0), 1, T(1), T(2), {'alpha': -2}), [g.randn(2, 4), i(3, 1), g.randn(2, 2)])
+    add_case(f, 'indexFill', E('indexFill', T(0), 1, T(1), 0.5), [g.randn(3, 4), i(0, 2)])
+    srt = torch.tensor([-1.0, 0.0, 0.5, 2.0, 2.0, 3.5])
+    vals = torch.tensor([[-2.0, 0.0, 2.0], [2.5, 3.5, 9.0]])
+    add_case(f, 'searchsorted/left', E('searchsorted', T(0), T(1)), [srt, vals])
+    add_case(f, 'searchsorted/right', E('searchsorted', T(0), T(1), {'right': True}), [srt, vals])
+    add_case(f, 'searchsorted/batched-side', E('searchsorted', T(0), T(1), {'side': 'right'}),
+             [torch.tensor([[0.0, 1.0, 2.0], [-1.0, 5.0, 6.0]]), torch.tensor([[1.0, 1.5], [5.0, -3.0]])])
+    add_case(f, 'bucketize', E('bucketize', T(0), T(1)), [vals, srt])
+    add_case(f, 'bucketize/right', E('bucketize', T(0), T(1), {'right': True}), [vals, srt])
+    add_case(f, 'unique', E('unique', T(0)), [torch.tensor([3.0, 1.0, 3.0, -2.0, 1.0])], grad=False)
+    add_case(f, 'unique/inverse-counts', M('unique', T(0), {'returnInverse': True, 'returnCounts': True}),
+             [torch.tensor([[2, 7, 2], [0, 7, 7]], dtype=torch.int32)])
+
+
 def nn_ops():
     f = 'conv'
     g = Gen('conv')
@@ -955,7 +1011,7 @@ def higher():
 
 # ---- float16 ----------------------------------------------------------------------------------
 
-HALF_FILES = ('unary', 'binary', 'reduce', 'statistics', 'matmul', 'shape', 'indexing', 'conv')
+HALF_FILES = ('unary', 'binary', 'reduce', 'statistics', 'matmul', 'shape', 'indexing', 'indexing-more', 'conv')
 
 
 def dec(spec):
@@ -1020,7 +1076,7 @@ def half_cases():
 
 
 def main():
-    creation(); unary(); binary_ops(); reductions(); statistics(); linalg(); shape_ops(); indexing(); nn_ops(); higher()
+    creation(); unary(); binary_ops(); reductions(); statistics(); linalg(); shape_ops(); indexing(); indexing_more(); nn_ops(); higher()
     half_cases()
     os.makedirs(OUT_DIR, exist_ok=True)
     total = 0

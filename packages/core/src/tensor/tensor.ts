@@ -439,7 +439,23 @@ export class Tensor {
   split(splitSize: number | number[], dim?: number): Tensor[] { return ops.split(this, splitSize, dim); }
   chunk(chunks: number, dim?: number): Tensor[] { return ops.chunk(this, chunks, dim); }
   /** NumPy-style indexing: a number selects, `[start, end, step?]` slices, null keeps a dim, `'newaxis'` inserts one. */
-  index(...indices: ops.IndexSpec[]): Tensor { return ops.index(this, ...indices); }
+  index(...indices: (ops.IndexSpec | Tensor)[]): Tensor { return ops.index(this, ...indices); }
+  /** `index` with bool masks too (PyTorch's `x[mask]`); resolves once the masks are read. */
+  indexAsync(...indices: (ops.IndexSpec | Tensor)[]): Promise<Tensor> { return ops.indexAsync(this, ...indices); }
+  /** `indexAsync` on backends that read synchronously. */
+  indexSync(...indices: (ops.IndexSpec | Tensor)[]): Tensor { return ops.indexSync(this, ...indices); }
+  /** Resolves to the indices of the non-zero elements (see `tl.nonzero`). */
+  nonzero(options?: { asTuple?: boolean }): Promise<Tensor | Tensor[]> { return ops.nonzero(this, options); }
+  nonzeroSync(options?: { asTuple?: boolean }): Tensor | Tensor[] { return ops.nonzeroSync(this, options); }
+  /** Resolves to the elements where `mask` is true, as 1-D. */
+  maskedSelect(mask: Tensor): Promise<Tensor> { return ops.maskedSelect(this, mask); }
+  maskedFill(mask: Tensor, value: TensorLike): Tensor { return ops.maskedFill(this, mask, value); }
+  takeAlongDim(indices: Tensor, dim?: number): Tensor { return ops.takeAlongDim(this, indices, dim); }
+  take(index: Tensor): Tensor { return ops.take(this, index); }
+  indexAdd(dim: number, index: Tensor, source: Tensor, options?: { alpha?: number }): Tensor { return ops.indexAdd(this, dim, index, source, options); }
+  indexFill(dim: number, index: Tensor, value: TensorLike): Tensor { return ops.indexFill(this, dim, index, value); }
+  /** Resolves to the sorted unique values (see `tl.unique`). */
+  unique(options?: ops.UniqueOptions): Promise<ops.UniqueResult> { return ops.unique(this, options); }
   gather(dim: number, index: Tensor): Tensor { return ops.gather(this, dim, index); }
   scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor { return ops.scatterAdd(this, dim, index, src); }
   indexSelect(dim: number, index: Tensor): Tensor { return ops.indexSelect(this, dim, index); }
