@@ -3,7 +3,7 @@
 #include <cuda_runtime.h>
 #include <math.h>
 #include <stdint.h>
-#include "params.h"
+#include "generated/ops.h"
 #include "registry.h"
 
 #define TL_ENTRY(name, Params) {#name, (const void*)&name, sizeof(Params), #Params}

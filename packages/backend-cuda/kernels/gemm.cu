@@ -13,7 +13,13 @@
 
 using namespace nvcuda;
 
-constexpr int BM = 64, BN = 64, BK = 16;
+// The host sizes grids by the same generated constants (src/params.ts).
+constexpr int BM = TL_GEMM_TILE, BN = TL_GEMM_TILE, BK = TL_GEMM_TILE_K;
+constexpr int SIMT_THREADS = TL_GEMM_SIMT_THREADS, TF32_THREADS = TL_GEMM_TF32_THREADS;
+// The tile loops below are written for these shapes: 16x16 threads of 4x4 outputs, and 4
+// warps of 32x32 in a 2x2 arrangement.
+static_assert(BM == 64 && BN == 64 && BK == 16, "gemm tiles: the loops assume 64x64x16");
+static_assert(SIMT_THREADS == 256 && TF32_THREADS == 128, "gemm tiles: the loops assume 256 (SIMT) and 128 (TF32) threads");
 
 // ---- problems ---------------------------------------------------------------------------------
 
@@ -49,7 +55,7 @@ struct ConvGeometry {
   const ConvParams& p;
   i64 g, Og, Cg, khw;
   __device__ ConvGeometry(const ConvParams& p, i64 g)
-      : p(p), g(g), Og(p.outC / p.groups), Cg(p.inC / p.groups), khw(p.kH * p.kW) {}
+      : p(p), g(g), Og(p.outCPerGroup), Cg(p.inCPerGroup), khw(p.kH * p.kW) {}
   __device__ float x(i64 b, i64 c, i64 h, i64 w) const {  // input channel c of this group; 0 outside
     if (h < 0 || h >= p.inH || w < 0 || w >= p.inW) return 0.f;
     return dev<const float>(p.x)[p.xOffset + b * p.xStrides[0] + (g * Cg + c) * p.xStrides[1] + h * p.xStrides[2] + w * p.xStrides[3]];
@@ -172,7 +178,7 @@ __device__ void gemm_simt(const Params& p) {
     for (i64 k0 = kBegin; k0 < kEnd; k0 += BK) {
 #pragma unroll
       for (int r = 0; r < 4; ++r) {
-        const int e = tid + 256 * r;
+        const int e = tid + SIMT_THREADS * r;
         const int kk = e & 15, mm = e >> 4;
         const i64 m = m0 + mm, k = k0 + kk;
         As[kk][mm] = (m < prob.M && k < kEnd) ? prob.a(m, k) : 0.f;
@@ -234,7 +240,7 @@ __device__ void gemm_tf32(const Params& p) {
     for (i64 k0 = kBegin; k0 < kEnd; k0 += BK) {
 #pragma unroll
       for (int r = 0; r < 8; ++r) {
-        const int e = tid + 128 * r;
+        const int e = tid + TF32_THREADS * r;
         const int kk = e & 15, mm = e >> 4;
         const i64 m = m0 + mm, k = k0 + kk;
         As[mm][kk] = wmma::__float_to_tf32((m < prob.M && k < kEnd) ? prob.a(m, k) : 0.f);
@@ -264,7 +270,7 @@ __device__ void gemm_tf32(const Params& p) {
       for (int j = 0; j < 2; ++j)
         wmma::store_matrix_sync(&Cs[wm * 32 + i * 16][wn * 32 + j * 16], acc[i][j], LDC, wmma::mem_row_major);
     __syncthreads();
-    for (int e = tid; e < BM * BN; e += 128) {
+    for (int e = tid; e < BM * BN; e += TF32_THREADS) {
       const int mm = e >> 6, nn = e & 63;
       const i64 m = m0 + mm, n = n0 + nn;
       if (m < prob.M && n < prob.N) {
@@ -277,8 +283,8 @@ __device__ void gemm_tf32(const Params& p) {
 }
 
 #define GEMM_KERNELS(op, Prob, Params)                                                                   \
-  extern "C" __global__ void __launch_bounds__(256) op##_f32(const Params p) { gemm_simt<Prob>(p); }     \
-  extern "C" __global__ void __launch_bounds__(128) op##Tf32_f32(const Params p) { gemm_tf32<Prob>(p); }
+  extern "C" __global__ void __launch_bounds__(SIMT_THREADS) op##_f32(const Params p) { gemm_simt<Prob>(p); } \
+  extern "C" __global__ void __launch_bounds__(TF32_THREADS) op##Tf32_f32(const Params p) { gemm_tf32<Prob>(p); }
 
 GEMM_KERNELS(matmul, MatmulProblem, MatmulParams)
 GEMM_KERNELS(conv2d, ConvForward, ConvParams)

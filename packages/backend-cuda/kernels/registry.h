@@ -7,7 +7,7 @@ struct KernelEntry {
   const char* name;        // the kernel symbol, `<op>_<dtype>`
   const void* fn;          // host stub, for cudaLaunchKernel
   size_t paramBytes;       // sizeof its argument struct
-  const char* paramType;   // name of that struct (params.h)
+  const char* paramType;   // name of that struct (kernels/generated/ops.h)
 };
 
 struct KernelTable {

@@ -1,7 +1,8 @@
 // The N-API surface of @tensile/backend-cuda: a few handle-based calls, declared once on
 // the TypeScript side in src/native.ts. Device memory is addressed by plain numbers
 // (device pointers, below 2^53); every kernel is launched by name with one packed argument
-// block (kernels/params.h); all op logic lives in TypeScript.
+// block (an argument struct generated into kernels/generated/ops.h); all op logic lives in
+// TypeScript.
 //
 // One CUDA stream carries every copy and launch, in order. `download` is asynchronous: a
 // device-to-host copy into pinned memory, then cudaLaunchHostFunc signals a threadsafe
@@ -20,7 +21,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "params.h"
+#include "generated/ops.h"
 #include "registry.h"
 
 namespace {
@@ -376,69 +377,24 @@ Napi::Value Kernels(const Napi::CallbackInfo& info) {
   return list;
 }
 
-// sizeof and offsetof of every argument struct, to check src/params.ts against params.h.
-#define FIELD(S, f) fields.Set(#f, static_cast<double>(offsetof(S, f)))
-#define LAYOUT(S, body)                                         \
-  {                                                             \
-    Napi::Object fields = Napi::Object::New(env);               \
-    body;                                                       \
-    Napi::Object layout = Napi::Object::New(env);               \
-    layout.Set("size", static_cast<double>(sizeof(S)));         \
-    layout.Set("fields", fields);                               \
-    result.Set(#S, layout);                                     \
+// sizeof and offsetof of every argument struct, to check the generated structs against the
+// layouts src/params.ts packs (both come from its LAYOUTS; this catches a stale build or a
+// renderer that pads or sizes a field differently).
+#define TL_REPORT_FIELD(S, f) fields.Set(#f, static_cast<double>(offsetof(S, f)));
+#define TL_REPORT_LAYOUT(S)                               \
+  {                                                       \
+    Napi::Object fields = Napi::Object::New(env);         \
+    TL_FIELDS_##S(TL_REPORT_FIELD)                        \
+    Napi::Object layout = Napi::Object::New(env);         \
+    layout.Set("size", static_cast<double>(sizeof(S)));   \
+    layout.Set("fields", fields);                         \
+    result.Set(#S, layout);                               \
   }
 
 Napi::Value Layouts(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object result = Napi::Object::New(env);
-  LAYOUT(ElementwiseParams, {
-    FIELD(ElementwiseParams, n); FIELD(ElementwiseParams, rank); FIELD(ElementwiseParams, shape);
-    FIELD(ElementwiseParams, offset); FIELD(ElementwiseParams, strides); FIELD(ElementwiseParams, ptr);
-    FIELD(ElementwiseParams, scalar); FIELD(ElementwiseParams, iscalar);
-  })
-  LAYOUT(ReduceParams, {
-    FIELD(ReduceParams, outer); FIELD(ReduceParams, inner); FIELD(ReduceParams, outerRank); FIELD(ReduceParams, innerRank);
-    FIELD(ReduceParams, outerShape); FIELD(ReduceParams, innerShape); FIELD(ReduceParams, xOuterStrides);
-    FIELD(ReduceParams, xInnerStrides); FIELD(ReduceParams, outOuterStrides); FIELD(ReduceParams, outInnerStrides);
-    FIELD(ReduceParams, xOffset); FIELD(ReduceParams, outOffset); FIELD(ReduceParams, x); FIELD(ReduceParams, out);
-    FIELD(ReduceParams, mode);
-  })
-  LAYOUT(MatmulParams, {
-    FIELD(MatmulParams, M); FIELD(MatmulParams, N); FIELD(MatmulParams, K); FIELD(MatmulParams, batch);
-    FIELD(MatmulParams, batchRank); FIELD(MatmulParams, batchShape); FIELD(MatmulParams, aBatchStrides);
-    FIELD(MatmulParams, bBatchStrides); FIELD(MatmulParams, cBatchStrides); FIELD(MatmulParams, aOffset);
-    FIELD(MatmulParams, bOffset); FIELD(MatmulParams, cOffset); FIELD(MatmulParams, aRowStride);
-    FIELD(MatmulParams, aColStride); FIELD(MatmulParams, bRowStride); FIELD(MatmulParams, bColStride);
-    FIELD(MatmulParams, cRowStride); FIELD(MatmulParams, cColStride); FIELD(MatmulParams, a); FIELD(MatmulParams, b);
-    FIELD(MatmulParams, c); FIELD(MatmulParams, kChunk); FIELD(MatmulParams, splits);
-  })
-  LAYOUT(ConvParams, {
-    FIELD(ConvParams, batch); FIELD(ConvParams, inC); FIELD(ConvParams, inH); FIELD(ConvParams, inW);
-    FIELD(ConvParams, outC); FIELD(ConvParams, outH); FIELD(ConvParams, outW); FIELD(ConvParams, kH);
-    FIELD(ConvParams, kW); FIELD(ConvParams, strideH); FIELD(ConvParams, strideW); FIELD(ConvParams, padH);
-    FIELD(ConvParams, padW); FIELD(ConvParams, dilH); FIELD(ConvParams, dilW); FIELD(ConvParams, groups);
-    FIELD(ConvParams, xStrides); FIELD(ConvParams, wStrides); FIELD(ConvParams, yStrides); FIELD(ConvParams, xOffset);
-    FIELD(ConvParams, wOffset); FIELD(ConvParams, yOffset); FIELD(ConvParams, x); FIELD(ConvParams, w);
-    FIELD(ConvParams, y); FIELD(ConvParams, kChunk); FIELD(ConvParams, splits);
-  })
-  LAYOUT(PoolParams, {
-    FIELD(PoolParams, batch); FIELD(PoolParams, channels); FIELD(PoolParams, inH); FIELD(PoolParams, inW);
-    FIELD(PoolParams, outH); FIELD(PoolParams, outW); FIELD(PoolParams, kH); FIELD(PoolParams, kW);
-    FIELD(PoolParams, strideH); FIELD(PoolParams, strideW); FIELD(PoolParams, padH); FIELD(PoolParams, padW);
-    FIELD(PoolParams, dilH); FIELD(PoolParams, dilW); FIELD(PoolParams, countIncludePad); FIELD(PoolParams, xStrides);
-    FIELD(PoolParams, yStrides); FIELD(PoolParams, gStrides); FIELD(PoolParams, xOffset); FIELD(PoolParams, yOffset);
-    FIELD(PoolParams, gOffset); FIELD(PoolParams, x); FIELD(PoolParams, y); FIELD(PoolParams, g);
-  })
-  LAYOUT(IndexParams, {
-    FIELD(IndexParams, n); FIELD(IndexParams, rank); FIELD(IndexParams, dimSize); FIELD(IndexParams, dimStride);
-    FIELD(IndexParams, shape); FIELD(IndexParams, indexStrides); FIELD(IndexParams, srcStrides);
-    FIELD(IndexParams, outStrides); FIELD(IndexParams, indexOffset); FIELD(IndexParams, srcOffset);
-    FIELD(IndexParams, outOffset); FIELD(IndexParams, index); FIELD(IndexParams, src); FIELD(IndexParams, out);
-  })
-  LAYOUT(RandomParams, {
-    FIELD(RandomParams, n); FIELD(RandomParams, rank); FIELD(RandomParams, shape); FIELD(RandomParams, strides);
-    FIELD(RandomParams, offset); FIELD(RandomParams, out); FIELD(RandomParams, seed); FIELD(RandomParams, counterOffset);
-  })
+  TL_RECORDS(TL_REPORT_LAYOUT)
   return result;
 }
 

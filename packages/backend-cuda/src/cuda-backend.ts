@@ -6,8 +6,7 @@
  * waits without blocking the event loop.
  */
 import {
-  collapseDims,
-  CONTRACT_VERSION,
+  collapseDims, CONTRACT_VERSION, convGeometry, poolGeometry,
   type AcceleratedOps, type ArgReduceOp, type Backend, type BackendMemoryInfo, type BinaryOp, type BufferHandle, type Conv2dParams,
   type CoreDType, type DType, type Pool2dParams, type PoolOp, type RandomDistribution, type RandomKey, type ReduceOp,
   type TensorView, type TypedArrayFor, type UnaryOp,
@@ -17,7 +16,7 @@ import {
   BLOCK, checkRank, contiguousStrides, gridFor, isContiguous, MAX_GRID_YZ, product, rowBlock, splitK, TILE,
 } from './geometry.js';
 import type { DeviceInfo, NativeModule } from './native.js';
-import { ArgBlock, MAX_DIMS, MAX_OPERANDS, type StructName } from './params.js';
+import { ArgBlock, GEMM_SIMT_THREADS, GEMM_TF32_THREADS, MAX_DIMS, MAX_OPERANDS, type StructName } from './params.js';
 
 /** Kernel-name suffix of each dtype. */
 // float16 never reaches this backend: without supportsDType, core refuses it before any kernel.
@@ -321,7 +320,7 @@ export class CudaBackend implements Backend {
 
   /** `matmul` or `matmulTf32` etc., with the block size of that tile loop. */
   private gemmKernel(op: string): { name: string; block: number } {
-    return this.allowTF32() ? { name: `${op}Tf32_f32`, block: 128 } : { name: `${op}_f32`, block: 256 };
+    return this.allowTF32() ? { name: `${op}Tf32_f32`, block: GEMM_TF32_THREADS } : { name: `${op}_f32`, block: GEMM_SIMT_THREADS };
   }
 
   private gemmGrid(m: number, n: number, z: number, what: string): [number, number, number] {
@@ -358,21 +357,13 @@ export class CudaBackend implements Backend {
     this.launch(name, this.gemmGrid(M, N, batch * splits, 'matmul'), block, p);
   }
 
-  /** ConvParams for input-side `x`, weight `w` and output-side `y` views. */
+  /** ConvParams for input-side `x`, weight `w` and output-side `y` views: core's geometry, then the views. */
   private convParams(x: TensorView, w: TensorView, y: TensorView, c: Conv2dParams): ArgBlock<'ConvParams'> {
-    const p = this.args('ConvParams');
-    const [batch, inC, inH, inW] = x.shape;
-    const [outC, , kH, kW] = w.shape;
-    const [, , outH, outW] = y.shape;
-    p.set('batch', batch).set('inC', inC).set('inH', inH).set('inW', inW)
-      .set('outC', outC).set('outH', outH).set('outW', outW).set('kH', kH).set('kW', kW)
-      .set('strideH', c.stride[0]).set('strideW', c.stride[1]).set('padH', c.padding[0]).set('padW', c.padding[1])
-      .set('dilH', c.dilation[0]).set('dilW', c.dilation[1]).set('groups', c.groups)
+    return this.args('ConvParams').setRecord(convGeometry(x.shape, w.shape, y.shape, c))
       .setAll('xStrides', x.strides).setAll('wStrides', w.strides).setAll('yStrides', y.strides)
       .set('xOffset', x.offset).set('wOffset', w.offset).set('yOffset', y.offset)
       .set('x', pointerOf(x)).set('w', pointerOf(w)).set('y', pointerOf(y))
       .set('kChunk', 1).set('splits', 1);
-    return p;
   }
 
   conv2d(x: TensorView, weight: TensorView, out: TensorView, params: Conv2dParams): void {
@@ -417,15 +408,7 @@ export class CudaBackend implements Backend {
   // ---- pooling -------------------------------------------------------------------------------
 
   private poolParams(x: TensorView, y: TensorView, g: TensorView | null, params: Pool2dParams): ArgBlock<'PoolParams'> {
-    const p = this.args('PoolParams');
-    const [batch, channels, inH, inW] = x.shape;
-    const [, , outH, outW] = y.shape;
-    p.set('batch', batch).set('channels', channels).set('inH', inH).set('inW', inW).set('outH', outH).set('outW', outW)
-      .set('kH', params.kernelSize[0]).set('kW', params.kernelSize[1])
-      .set('strideH', params.stride[0]).set('strideW', params.stride[1])
-      .set('padH', params.padding[0]).set('padW', params.padding[1])
-      .set('dilH', params.dilation[0]).set('dilW', params.dilation[1])
-      .set('countIncludePad', params.countIncludePad ? 1 : 0)
+    const p = this.args('PoolParams').setRecord(poolGeometry(x.shape, y.shape, params))
       .setAll('xStrides', x.strides).setAll('yStrides', y.strides)
       .set('xOffset', x.offset).set('yOffset', y.offset).set('x', pointerOf(x)).set('y', pointerOf(y));
     if (g) p.setAll('gStrides', g.strides).set('gOffset', g.offset).set('g', pointerOf(g));

@@ -2,7 +2,7 @@
  * Shape and launch geometry on the host: merging dims so kernels index as few dims as
  * possible, and choosing grid/block sizes. Pure functions, unit-tested without a GPU.
  */
-import { MAX_DIMS } from './params.js';
+import { GEMM_TILE, GEMM_TILE_K, MAX_DIMS } from './params.js';
 
 /** Threads per block of the elementwise and indexing kernels. */
 export const BLOCK = 256;
@@ -55,9 +55,9 @@ export function rowBlock(n: number, max = 256): number {
   return b;
 }
 
-/** Tile edge of the GEMM kernels (kernels/gemm.cu: BM = BN = 64, BK = 16). */
-export const TILE = 64;
-export const TILE_K = 16;
+/** Tile edge of the GEMM kernels and its K step. */
+export const TILE = GEMM_TILE;
+export const TILE_K = GEMM_TILE_K;
 
 /**
  * Split-K for a GEMM with `tiles` output tiles over K: split only when the tiles alone

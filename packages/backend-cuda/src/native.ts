@@ -38,7 +38,7 @@ export interface NativeKernelInfo {
   readonly name: string;
   /** sizeof its argument struct. */
   readonly paramBytes: number;
-  /** That struct's name in kernels/params.h. */
+  /** That struct's name (src/params.ts LAYOUTS). */
   readonly paramType: string;
 }
 
@@ -78,7 +78,7 @@ export interface NativeModule {
   emptyCache(): void;
   /** Every kernel the addon holds. */
   kernels(): NativeKernelInfo[];
-  /** sizeof/offsetof of each argument struct, to check src/params.ts against kernels/params.h. */
+  /** sizeof/offsetof of each argument struct, to check the built structs against src/params.ts. */
   layouts(): Record<string, NativeLayout>;
 }
 

@@ -1,6 +1,6 @@
 // What the backend sends to the addon: kernel names, launch geometry and the packed
 // argument blocks, checked on a fake addon (no GPU needed).
-import type { Conv2dParams, DType, TensorView } from '@tensile/core';
+import { CONV_FIELDS, POOL_FIELDS, type Conv2dParams, type DType, type TensorView } from '@tensile/core';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { CudaBackend } from '../src/cuda-backend.js';
 import { contiguousStrides, gridFor, rowBlock, splitK } from '../src/geometry.js';
@@ -242,7 +242,9 @@ describe('matmul and convolution', () => {
     backend.conv2d(x, w, out, conv);
     const [l] = native.launches;
     expect(l.name).toBe('conv2dTf32_f32');
-    expect(fields(l, 'ConvParams', 'batch', 16)).toEqual([2, 4, 9, 9, 6, 5, 5, 3, 3, 2, 1, 1, 0, 1, 2, 2]);
+    // core's convGeometry, field by field: batch, inC, inH, inW, outC, outH, outW, kH, kW,
+    // strides, padding, dilation, groups, then the channels of one group (in, out).
+    expect(CONV_FIELDS.map((f) => field(l, 'ConvParams', f))).toEqual([2, 4, 9, 9, 6, 5, 5, 3, 3, 2, 1, 1, 0, 1, 2, 2, 2, 3]);
     expect(l.grid).toEqual([1, 1, 2]); // N = 2*5*5 = 50 columns, M = 3 rows, 2 groups
     expect(fields(l, 'ConvParams', 'xStrides', 4)).toEqual([324, 81, 9, 1]);
     expect([field(l, 'ConvParams', 'x'), field(l, 'ConvParams', 'w'), field(l, 'ConvParams', 'y')]).toEqual([pointer(x), pointer(w), pointer(out)]);
@@ -260,6 +262,17 @@ describe('matmul and convolution', () => {
     expect(field(bw, 'ConvParams', 'y')).toBe(pointer(dy));
     expect(field(bw, 'ConvParams', 'w')).toBe(pointer(w));
     expect(field(bi, 'ConvParams', 'x')).toBe(pointer(x));
+  });
+
+  it('pool2d packs core\'s pool geometry and the three views', () => {
+    const p = { kernelSize: [3, 2], stride: [2, 1], padding: [1, 0], dilation: [1, 2], countIncludePad: false } as const;
+    const x = view([2, 3, 7, 6], 'float32', [126, 1, 18, 3]); // channels last
+    const y = view([2, 3, 4, 4]);
+    backend.pool2d('avg', x, y, p);
+    const [l] = native.launches;
+    expect(POOL_FIELDS.map((f) => field(l, 'PoolParams', f))).toEqual([2, 3, 7, 6, 4, 4, 3, 2, 2, 1, 1, 0, 1, 2, 0]);
+    expect(fields(l, 'PoolParams', 'xStrides', 4)).toEqual([126, 1, 18, 3]);
+    expect([field(l, 'PoolParams', 'x'), field(l, 'PoolParams', 'y'), field(l, 'PoolParams', 'g')]).toEqual([pointer(x), pointer(y), 0]);
   });
 
   it('pool backward zeroes the gradient, then scatters', () => {
