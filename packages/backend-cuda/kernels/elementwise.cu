@@ -151,7 +151,6 @@ struct MinimumF { static __device__ __forceinline__ float apply(float a, float b
 struct AddI { static __device__ __forceinline__ int apply(int a, int b) { return (int)((unsigned)a + (unsigned)b); } };
 struct SubI { static __device__ __forceinline__ int apply(int a, int b) { return (int)((unsigned)a - (unsigned)b); } };
 struct MulI { static __device__ __forceinline__ int apply(int a, int b) { return (int)((unsigned)a * (unsigned)b); } };
-struct DivI { static __device__ __forceinline__ int apply(int a, int b) { return js_to_int32((double)a / (double)b); } };
 // Powers by squaring in unsigned arithmetic: they wrap modulo 2^32 as PyTorch's int32 pow, where
 // a double pow would lose the low bits past 2^53. A negative power truncates toward zero.
 struct PowI {
@@ -191,9 +190,7 @@ CMP(LogicalOr, a != (T)0 || b != (T)0)
   BINARY_KERNEL(lt_##suffix, uint8_t, T, Lt<T>)                  \
   BINARY_KERNEL(le_##suffix, uint8_t, T, Le<T>)                  \
   BINARY_KERNEL(gt_##suffix, uint8_t, T, Gt<T>)                  \
-  BINARY_KERNEL(ge_##suffix, uint8_t, T, Ge<T>)                  \
-  BINARY_KERNEL(logicalAnd_##suffix, uint8_t, T, LogicalAnd<T>)  \
-  BINARY_KERNEL(logicalOr_##suffix, uint8_t, T, LogicalOr<T>)
+  BINARY_KERNEL(ge_##suffix, uint8_t, T, Ge<T>)
 
 BINARY_KERNEL(add_f32, float, float, AddF)
 BINARY_KERNEL(sub_f32, float, float, SubF)
@@ -206,12 +203,14 @@ COMPARISONS(f32, float)
 BINARY_KERNEL(add_i32, int, int, AddI)
 BINARY_KERNEL(sub_i32, int, int, SubI)
 BINARY_KERNEL(mul_i32, int, int, MulI)
-BINARY_KERNEL(div_i32, int, int, DivI)
 BINARY_KERNEL(pow_i32, int, int, PowI)
 BINARY_KERNEL(maximum_i32, int, int, MaximumI)
 BINARY_KERNEL(minimum_i32, int, int, MinimumI)
 COMPARISONS(i32, int)
 COMPARISONS(u8, uint8_t)
+// Core casts float and int operands of logical ops to bool first.
+BINARY_KERNEL(logicalAnd_u8, uint8_t, uint8_t, LogicalAnd<uint8_t>)
+BINARY_KERNEL(logicalOr_u8, uint8_t, uint8_t, LogicalOr<uint8_t>)
 
 // ---- where, copy, cast, fill ---------------------------------------------------------------
 
@@ -266,7 +265,7 @@ extern "C" __global__ void fill_u8(const ElementwiseParams p) { fill_body<uint8_
 // ---- table ----------------------------------------------------------------------------------
 
 #define E(name) TL_ENTRY(name, ElementwiseParams)
-#define E_CMP(s) E(eq_##s), E(ne_##s), E(lt_##s), E(le_##s), E(gt_##s), E(ge_##s), E(logicalAnd_##s), E(logicalOr_##s)
+#define E_CMP(s) E(eq_##s), E(ne_##s), E(lt_##s), E(le_##s), E(gt_##s), E(ge_##s)
 
 static const KernelEntry kTable[] = {
     E(neg_f32), E(abs_f32), E(sign_f32), E(exp_f32), E(expm1_f32), E(log_f32), E(log1p_f32),
@@ -275,8 +274,8 @@ static const KernelEntry kTable[] = {
     E(logicalNot_f32), E(neg_i32), E(abs_i32), E(sign_i32), E(relu_i32), E(logicalNot_i32),
     E(logicalNot_u8),
     E(add_f32), E(sub_f32), E(mul_f32), E(div_f32), E(pow_f32), E(maximum_f32), E(minimum_f32), E_CMP(f32),
-    E(add_i32), E(sub_i32), E(mul_i32), E(div_i32), E(pow_i32), E(maximum_i32), E(minimum_i32), E_CMP(i32),
-    E_CMP(u8),
+    E(add_i32), E(sub_i32), E(mul_i32), E(pow_i32), E(maximum_i32), E(minimum_i32), E_CMP(i32),
+    E_CMP(u8), E(logicalAnd_u8), E(logicalOr_u8),
     E(where_f32), E(where_i32), E(where_u8),
     E(copy_f32), E(copy_i32), E(copy_u8),
     E(castToI32_f32), E(castToBool_f32), E(castToF32_i32), E(castToBool_i32), E(castToF32_u8), E(castToI32_u8),
