@@ -342,3 +342,105 @@ struct RandomParams {
   X(RandomParams, out) \
   X(RandomParams, seed) \
   X(RandomParams, counterOffset)
+
+// Every dtype by name: X(name, code).
+#define TL_DTYPE_CODES(X) \
+  X(float32, 0) \
+  X(int32, 1) \
+  X(bool, 2) \
+  X(float16, 3)
+
+// The dtypes the kernels hold: X(suffix, C type, dtype code).
+#define TL_CUDA_DTYPES(X) \
+  X(f32, float, 0) \
+  X(i32, int, 1) \
+  X(u8, uint8_t, 2)
+
+// Casts between them: X(symbol, from C type, from code, to C type, to code).
+#define TL_CUDA_CASTS(X) \
+  X(castToI32_f32, float, 0, int, 1) \
+  X(castToBool_f32, float, 0, uint8_t, 2) \
+  X(castToF32_i32, int, 1, float, 0) \
+  X(castToBool_i32, int, 1, uint8_t, 2) \
+  X(castToF32_u8, uint8_t, 2, float, 0) \
+  X(castToI32_u8, uint8_t, 2, int, 1)
+
+// The kernels the backend launches, one per (op, input dtype): X(op, code, suffix, C type, dtype code).
+// Unary and binary: src/kernels/elementwise.ts CUDA_UNARY_OPS / CUDA_BINARY_OPS, in the dtypes the op table sends.
+#define TL_CUDA_UNARY_KERNELS(X) \
+  X(neg, 0, f32, float, 0) \
+  X(neg, 0, i32, int, 1) \
+  X(abs, 1, f32, float, 0) \
+  X(abs, 1, i32, int, 1) \
+  X(sign, 2, f32, float, 0) \
+  X(sign, 2, i32, int, 1) \
+  X(exp, 3, f32, float, 0) \
+  X(expm1, 4, f32, float, 0) \
+  X(log, 5, f32, float, 0) \
+  X(log1p, 6, f32, float, 0) \
+  X(sqrt, 7, f32, float, 0) \
+  X(rsqrt, 8, f32, float, 0) \
+  X(reciprocal, 9, f32, float, 0) \
+  X(sin, 10, f32, float, 0) \
+  X(cos, 11, f32, float, 0) \
+  X(tanh, 12, f32, float, 0) \
+  X(sigmoid, 13, f32, float, 0) \
+  X(relu, 14, f32, float, 0) \
+  X(relu, 14, i32, int, 1) \
+  X(erf, 15, f32, float, 0) \
+  X(floor, 16, f32, float, 0) \
+  X(ceil, 17, f32, float, 0) \
+  X(round, 18, f32, float, 0) \
+  X(logicalNot, 19, f32, float, 0) \
+  X(logicalNot, 19, i32, int, 1) \
+  X(logicalNot, 19, u8, uint8_t, 2)
+#define TL_CUDA_BINARY_KERNELS(X) \
+  X(add, 0, f32, float, 0) \
+  X(add, 0, i32, int, 1) \
+  X(sub, 1, f32, float, 0) \
+  X(sub, 1, i32, int, 1) \
+  X(mul, 2, f32, float, 0) \
+  X(mul, 2, i32, int, 1) \
+  X(div, 3, f32, float, 0) \
+  X(pow, 4, f32, float, 0) \
+  X(pow, 4, i32, int, 1) \
+  X(maximum, 5, f32, float, 0) \
+  X(maximum, 5, i32, int, 1) \
+  X(minimum, 6, f32, float, 0) \
+  X(minimum, 6, i32, int, 1) \
+  X(eq, 7, f32, float, 0) \
+  X(eq, 7, i32, int, 1) \
+  X(eq, 7, u8, uint8_t, 2) \
+  X(ne, 8, f32, float, 0) \
+  X(ne, 8, i32, int, 1) \
+  X(ne, 8, u8, uint8_t, 2) \
+  X(lt, 9, f32, float, 0) \
+  X(lt, 9, i32, int, 1) \
+  X(lt, 9, u8, uint8_t, 2) \
+  X(le, 10, f32, float, 0) \
+  X(le, 10, i32, int, 1) \
+  X(le, 10, u8, uint8_t, 2) \
+  X(gt, 11, f32, float, 0) \
+  X(gt, 11, i32, int, 1) \
+  X(gt, 11, u8, uint8_t, 2) \
+  X(ge, 12, f32, float, 0) \
+  X(ge, 12, i32, int, 1) \
+  X(ge, 12, u8, uint8_t, 2) \
+  X(logicalAnd, 13, u8, uint8_t, 2) \
+  X(logicalOr, 14, u8, uint8_t, 2)
+#define TL_CUDA_REDUCE_KERNELS(X) \
+  X(sum, 0, f32, float, 0) \
+  X(sum, 0, i32, int, 1) \
+  X(prod, 1, f32, float, 0) \
+  X(prod, 1, i32, int, 1) \
+  X(max, 2, f32, float, 0) \
+  X(max, 2, i32, int, 1) \
+  X(min, 3, f32, float, 0) \
+  X(min, 3, i32, int, 1)
+#define TL_CUDA_ARG_REDUCE_KERNELS(X) \
+  X(argmax, 0, f32, float, 0) \
+  X(argmax, 0, i32, int, 1) \
+  X(argmax, 0, u8, uint8_t, 2) \
+  X(argmin, 1, f32, float, 0) \
+  X(argmin, 1, i32, int, 1) \
+  X(argmin, 1, u8, uint8_t, 2)

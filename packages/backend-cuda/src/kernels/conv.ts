@@ -26,9 +26,9 @@ export function conv2d(launcher: Launcher, x: TensorView, weight: TensorView, ou
   const M = out.shape[1] / g, N = out.shape[0] * out.shape[2] * out.shape[3];
   const K = (x.shape[1] / g) * weight.shape[2] * weight.shape[3];
   if (K === 0) return fill(launcher, out, 0);
-  const { name, block } = gemmKernel(launcher, 'conv2d');
+  const { kernel, block } = gemmKernel(launcher, 'conv2d', x.dtype);
   const p = convParams(launcher, x, weight, out, params).set('kChunk', K);
-  launcher.launch(name, gemmGrid(M, N, g, 'conv2d'), block, p);
+  launcher.launch(kernel, gemmGrid(M, N, g, 'conv2d'), block, p);
 }
 
 /** dx[b, c, ih, iw]: M = C/groups, N = batch*H*W, K = O/groups*kH*kW. */
@@ -38,9 +38,9 @@ export function conv2dBackwardInput(launcher: Launcher, dy: TensorView, weight: 
   const M = out.shape[1] / g, N = out.shape[0] * out.shape[2] * out.shape[3];
   const K = (weight.shape[0] / g) * weight.shape[2] * weight.shape[3];
   if (K === 0 || sizeOf(dy.shape) === 0) return fill(launcher, out, 0);
-  const { name, block } = gemmKernel(launcher, 'conv2dBackwardInput');
+  const { kernel, block } = gemmKernel(launcher, 'conv2dBackwardInput', dy.dtype);
   const p = convParams(launcher, out, weight, dy, params).set('kChunk', K);
-  launcher.launch(name, gemmGrid(M, N, g, 'conv2dBackwardInput'), block, p);
+  launcher.launch(kernel, gemmGrid(M, N, g, 'conv2dBackwardInput'), block, p);
 }
 
 /** dw[o, c, kh, kw]: M = O/groups, N = C/groups*kH*kW, K = batch*oH*oW (long: split-K applies). */
@@ -50,9 +50,9 @@ export function conv2dBackwardWeight(launcher: Launcher, x: TensorView, dy: Tens
   const M = out.shape[0] / g, N = out.shape[1] * out.shape[2] * out.shape[3];
   const K = dy.shape[0] * dy.shape[2] * dy.shape[3];
   if (K === 0) return fill(launcher, out, 0);
-  const { name, block } = gemmKernel(launcher, 'conv2dBackwardWeight');
+  const { kernel, block } = gemmKernel(launcher, 'conv2dBackwardWeight', x.dtype);
   const { splits, kChunk } = splitK(gemmTiles(M, N, g), K, launcher.device.multiProcessorCount);
   if (splits > 1) fill(launcher, out, 0);
   const p = convParams(launcher, x, out, dy, params).set('kChunk', kChunk).set('splits', splits);
-  launcher.launch(name, gemmGrid(M, N, g * splits, 'conv2dBackwardWeight'), block, p);
+  launcher.launch(kernel, gemmGrid(M, N, g * splits, 'conv2dBackwardWeight'), block, p);
 }

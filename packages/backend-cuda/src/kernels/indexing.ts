@@ -5,8 +5,7 @@
  */
 import { planElementwise, type TensorView } from '@tensile/core';
 import { pointerOf } from '../buffer.js';
-import { DTYPE_SUFFIX } from './elementwise.js';
-import { BLOCK, checkRank, gridFor, type Launcher } from './launch.js';
+import { BLOCK, checkRank, gridFor, type KernelRef, type Launcher } from './launch.js';
 
 /** Strides of `v` with `dim` pinned to 0. */
 function pinned(v: TensorView, dim: number): number[] {
@@ -14,25 +13,25 @@ function pinned(v: TensorView, dim: number): number[] {
 }
 
 function launchIndex(
-  launcher: Launcher, name: string, index: TensorView, src: TensorView, srcStrides: readonly number[],
+  launcher: Launcher, kernel: KernelRef, index: TensorView, src: TensorView, srcStrides: readonly number[],
   out: TensorView, outStrides: readonly number[], dimSize: number, dimStride: number,
 ): void {
   const plan = planElementwise(index.shape, [index, { strides: srcStrides, offset: src.offset }, { strides: outStrides, offset: out.offset }]);
   if (plan.size === 0) return;
-  checkRank(plan.shape.length, name);
+  checkRank(plan.shape.length, kernel.family);
   const p = launcher.args('IndexParams')
     .set('n', plan.size).set('rank', plan.shape.length).set('dimSize', dimSize).set('dimStride', dimStride)
     .setAll('shape', plan.shape).setAll('indexStrides', plan.strides[0])
     .setAll('srcStrides', plan.strides[1]).setAll('outStrides', plan.strides[2])
     .set('indexOffset', index.offset).set('srcOffset', src.offset).set('outOffset', out.offset)
     .set('index', pointerOf(index)).set('src', pointerOf(src)).set('out', pointerOf(out));
-  launcher.launch(name, [gridFor(plan.size), 1, 1], BLOCK, p);
+  launcher.launch(kernel, [gridFor(plan.size), 1, 1], BLOCK, p);
 }
 
 export function gather(launcher: Launcher, x: TensorView, dim: number, index: TensorView, out: TensorView): void {
-  launchIndex(launcher, `gather_${DTYPE_SUFFIX[x.dtype]}`, index, x, pinned(x, dim), out, out.strides, x.shape[dim], x.strides[dim]);
+  launchIndex(launcher, { family: 'gather', op: 0, dtype: x.dtype }, index, x, pinned(x, dim), out, out.strides, x.shape[dim], x.strides[dim]);
 }
 
 export function scatterAdd(launcher: Launcher, dim: number, index: TensorView, src: TensorView, out: TensorView): void {
-  launchIndex(launcher, `scatterAdd_${DTYPE_SUFFIX[out.dtype]}`, index, src, src.strides, out, pinned(out, dim), out.shape[dim], out.strides[dim]);
+  launchIndex(launcher, { family: 'scatterAdd', op: 0, dtype: out.dtype }, index, src, src.strides, out, pinned(out, dim), out.shape[dim], out.strides[dim]);
 }

@@ -2,8 +2,30 @@
  * What every family file launches through: the addon, the device, one reusable argument
  * block per struct, and the grid of a grid-stride loop. Pure host code, tested on a fake addon.
  */
+import { CORE_DTYPES, DTYPE_CODES, kernelDTypes, type CoreDType, type DType } from '@tensile/core';
 import type { DeviceInfo, NativeModule } from '../native.js';
 import { ArgBlock, MAX_DIMS, type StructName } from '../params.js';
+
+/**
+ * A kernel as the addon files it: its family (`'unary'`, `'matmulTf32'`, `'gather'`, ...),
+ * an op code within the family (the op table's code for unary, binary, reduce and
+ * argReduce; the target dtype's code for cast; 0 elsewhere) and its input dtype. The addon
+ * looks kernels up by these codes, never by an op's name.
+ */
+export interface KernelRef {
+  readonly family: string;
+  readonly op: number;
+  readonly dtype: DType;
+}
+
+/**
+ * The dtypes core sends the kernel of an op with these rules (`kernelDTypes`), of those this
+ * backend holds: float16 never reaches it (it has no supportsDType).
+ */
+export function dtypesSent(facts: { float: string; int: string; bool: string }): CoreDType[] {
+  const sent = kernelDTypes(facts);
+  return CORE_DTYPES.filter((d) => sent.includes(d));
+}
 
 /** Threads per block of the grid-stride kernels (elementwise, pool, indexing, random). */
 export const BLOCK = 256;
@@ -41,7 +63,7 @@ export class Launcher {
     return (block as ArgBlock<S>).reset();
   }
 
-  launch(name: string, grid: readonly [number, number, number], block: number, args: ArgBlock<StructName>): void {
-    this.native.launch(name, grid[0], grid[1], grid[2], block, 1, 1, 0, args.bytes);
+  launch(kernel: KernelRef, grid: readonly [number, number, number], block: number, args: ArgBlock<StructName>): void {
+    this.native.launch(kernel.family, kernel.op, DTYPE_CODES[kernel.dtype], grid[0], grid[1], grid[2], block, 1, 1, 0, args.bytes);
   }
 }

@@ -3,11 +3,11 @@
  * matmul with any strides, and the GEMM launch geometry that conv shares: a grid of
  * GEMM_TILE x GEMM_TILE output tiles, grid.z over batches (or conv groups) times K-splits.
  */
-import { planElementwise, type TensorView } from '@tensile/core';
+import { planElementwise, type DType, type TensorView } from '@tensile/core';
 import { pointerOf } from '../buffer.js';
 import { GEMM_SIMT_THREADS, GEMM_TF32_THREADS, GEMM_TILE, GEMM_TILE_K } from '../params.js';
 import { fill } from './elementwise.js';
-import { checkRank, MAX_GRID_YZ, type Launcher } from './launch.js';
+import { checkRank, MAX_GRID_YZ, type KernelRef, type Launcher } from './launch.js';
 
 /**
  * Split-K for a GEMM with `tiles` output tiles over K: split only when the tiles alone
@@ -35,9 +35,14 @@ export function gemmGrid(m: number, n: number, z: number, what: string): [number
   return [Math.ceil(n / GEMM_TILE), gy, Math.min(z, MAX_GRID_YZ)];
 }
 
-/** `<op>Tf32_f32` on tensor cores, or strict float32 `<op>_f32`, with the block size of that tile loop. */
-export function gemmKernel(launcher: Launcher, op: string): { name: string; block: number } {
-  return launcher.allowTF32() ? { name: `${op}Tf32_f32`, block: GEMM_TF32_THREADS } : { name: `${op}_f32`, block: GEMM_SIMT_THREADS };
+/**
+ * The GEMM kernel of `family` on operands of `dtype`: its `<family>Tf32` variant on tensor
+ * cores unless TF32 is off, with the block size of that tile loop.
+ */
+export function gemmKernel(launcher: Launcher, family: string, dtype: DType): { kernel: KernelRef; block: number } {
+  return launcher.allowTF32()
+    ? { kernel: { family: `${family}Tf32`, op: 0, dtype }, block: GEMM_TF32_THREADS }
+    : { kernel: { family, op: 0, dtype }, block: GEMM_SIMT_THREADS };
 }
 
 export function matmul(launcher: Launcher, a: TensorView, b: TensorView, out: TensorView): void {
@@ -49,7 +54,7 @@ export function matmul(launcher: Launcher, a: TensorView, b: TensorView, out: Te
   if (M === 0 || N === 0 || batch.size === 0) return;
   if (K === 0) return fill(launcher, out, 0);
   checkRank(batch.shape.length, 'matmul');
-  const { name, block } = gemmKernel(launcher, 'matmul');
+  const { kernel, block } = gemmKernel(launcher, 'matmul', a.dtype);
   const { splits, kChunk } = splitK(gemmTiles(M, N, batch.size), K, launcher.device.multiProcessorCount);
   if (splits > 1) fill(launcher, out, 0);
   const p = launcher.args('MatmulParams')
@@ -62,5 +67,5 @@ export function matmul(launcher: Launcher, a: TensorView, b: TensorView, out: Te
     .set('cRowStride', out.strides[r - 2]).set('cColStride', out.strides[r - 1])
     .set('a', pointerOf(a)).set('b', pointerOf(b)).set('c', pointerOf(out))
     .set('kChunk', kChunk).set('splits', splits);
-  launcher.launch(name, gemmGrid(M, N, batch.size * splits, 'matmul'), block, p);
+  launcher.launch(kernel, gemmGrid(M, N, batch.size * splits, 'matmul'), block, p);
 }

@@ -20,7 +20,7 @@ function poolParams(launcher: Launcher, x: TensorView, y: TensorView, g: TensorV
 export function pool2d(launcher: Launcher, op: PoolOp, x: TensorView, out: TensorView, params: Pool2dParams): void {
   const n = sizeOf(out.shape);
   if (n === 0) return;
-  launcher.launch(`${op}Pool2d_f32`, [gridFor(n), 1, 1], BLOCK, poolParams(launcher, x, out, null, params));
+  launcher.launch({ family: `${op}Pool2d`, op: 0, dtype: x.dtype }, [gridFor(n), 1, 1], BLOCK, poolParams(launcher, x, out, null, params));
 }
 
 /** Zero `out`, then scatter each dy element into its window (atomically: windows overlap). */
@@ -28,5 +28,5 @@ export function pool2dBackward(launcher: Launcher, op: PoolOp, x: TensorView, dy
   fill(launcher, out, 0);
   const n = sizeOf(dy.shape);
   if (n === 0) return;
-  launcher.launch(`${op}Pool2dBackward_f32`, [gridFor(n), 1, 1], BLOCK, poolParams(launcher, x, dy, out, params));
+  launcher.launch({ family: `${op}Pool2dBackward`, op: 0, dtype: x.dtype }, [gridFor(n), 1, 1], BLOCK, poolParams(launcher, x, dy, out, params));
 }

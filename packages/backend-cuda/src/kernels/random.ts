@@ -9,10 +9,9 @@ import { BLOCK, checkRank, gridFor, type Launcher } from './launch.js';
 export function random(launcher: Launcher, distribution: RandomDistribution, key: RandomKey, out: TensorView): void {
   const plan = planElementwise(out.shape, [out]);
   if (plan.size === 0) return;
-  const name = `${distribution}_f32`;
-  checkRank(plan.shape.length, name);
+  checkRank(plan.shape.length, `random '${distribution}'`);
   const p = launcher.args('RandomParams')
     .set('n', plan.size).set('rank', plan.shape.length).setAll('shape', plan.shape).setAll('strides', plan.strides[0])
     .set('offset', out.offset).set('out', pointerOf(out)).set('seed', key.seed >>> 0).set('counterOffset', key.offset);
-  launcher.launch(name, [gridFor(plan.size), 1, 1], BLOCK, p);
+  launcher.launch({ family: distribution, op: 0, dtype: out.dtype }, [gridFor(plan.size), 1, 1], BLOCK, p);
 }
