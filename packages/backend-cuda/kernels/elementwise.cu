@@ -11,6 +11,7 @@
 // without its functor, or a dtype without its member, is a compile error here, never a
 // kernel that computes something else. Core applies every dtype rule first: no kernel
 // here checks a dtype.
+#include <type_traits>
 #include "common.cuh"
 
 // ---- indexing ----------------------------------------------------------------------------
@@ -65,12 +66,20 @@ __device__ void binary_body(const ElementwiseParams& p, F f) {
 
 // ---- unary ops ------------------------------------------------------------------------------
 
-// The functor of a unary op code. Only the specialisations below exist: instantiating any
-// other code (an op declared in src/kernels/elementwise.ts with no functor here) fails.
+// Whether functor F has a member for a dtype (f32, i32, u8): each kernel asserts it, naming
+// the op, so a declared op without its functor (or a dtype without its member) fails here.
+#define TL_HAS_MEMBER(member)                                                 \
+  template <class F, class = void>                                            \
+  struct has_##member : std::false_type {};                                   \
+  template <class F>                                                          \
+  struct has_##member<F, std::void_t<decltype(&F::member)>> : std::true_type {};
+TL_HAS_MEMBER(f32)
+TL_HAS_MEMBER(i32)
+TL_HAS_MEMBER(u8)
+
+// The functor of a unary op code: only the specialisations below have members.
 template <int Op>
-struct Unary {
-  static_assert(Op < 0, "elementwise.cu: a unary op the backend declares has no Unary<UNARY_op> functor");
-};
+struct Unary {};
 
 // The float32 member of a functor: `expr` in double on `v`, rounded once.
 #define TL_F32(expr) \
@@ -119,19 +128,18 @@ template <> struct Unary<UNARY_logicalNot> {  // NaN is truthy, as in PyTorch
   static __device__ __forceinline__ uint8_t u8(uint8_t v) { return v == 0 ? 1 : 0; }
 };
 
-#define TL_UNARY_KERNEL(op, code, dtype, T, dtypeCode)                                  \
-  extern "C" __global__ void op##_##dtype(const ElementwiseParams p) {                  \
-    static_assert(UNARY_##op == code, "generated/ops.h: unary codes disagree");          \
-    unary_body<T>(p, [](T v) { return Unary<UNARY_##op>::dtype(v); });                   \
+#define TL_UNARY_KERNEL(op, code, dtype, T, dtypeCode)                                         \
+  extern "C" __global__ void op##_##dtype(const ElementwiseParams p) {                         \
+    static_assert(has_##dtype<Unary<UNARY_##op>>::value, "elementwise.cu: the backend declares " \
+                  "unary '" #op "' (src/kernels/elementwise.ts) but Unary<UNARY_" #op "> has no " #dtype); \
+    unary_body<T>(p, [](T v) { return Unary<UNARY_##op>::dtype(v); });                          \
   }
 TL_CUDA_UNARY_KERNELS(TL_UNARY_KERNEL)
 
 // ---- binary ops -----------------------------------------------------------------------------
 
 template <int Op>
-struct Binary {
-  static_assert(Op < 0, "elementwise.cu: a binary op the backend declares has no Binary<BINARY_op> functor");
-};
+struct Binary {};
 
 // Comparisons: one formula (`Self::test`) for every dtype, writing bool.
 template <class Self>
@@ -206,10 +214,11 @@ template <> struct Binary<BINARY_logicalOr> {
   static __device__ __forceinline__ uint8_t u8(uint8_t a, uint8_t b) { return a != 0 || b != 0 ? 1 : 0; }
 };
 
-#define TL_BINARY_KERNEL(op, code, dtype, T, dtypeCode)                                 \
-  extern "C" __global__ void op##_##dtype(const ElementwiseParams p) {                  \
-    static_assert(BINARY_##op == code, "generated/ops.h: binary codes disagree");        \
-    binary_body<T>(p, [](T a, T b) { return Binary<BINARY_##op>::dtype(a, b); });        \
+#define TL_BINARY_KERNEL(op, code, dtype, T, dtypeCode)                                          \
+  extern "C" __global__ void op##_##dtype(const ElementwiseParams p) {                           \
+    static_assert(has_##dtype<Binary<BINARY_##op>>::value, "elementwise.cu: the backend declares " \
+                  "binary '" #op "' (src/kernels/elementwise.ts) but Binary<BINARY_" #op "> has no " #dtype); \
+    binary_body<T>(p, [](T a, T b) { return Binary<BINARY_##op>::dtype(a, b); });                 \
   }
 TL_CUDA_BINARY_KERNELS(TL_BINARY_KERNEL)
 
