@@ -144,6 +144,7 @@ const result = spawnSync(process.execPath, gypArgs, {
 });
 if (result.status !== 0 || !existsSync(addon)) {
   const why = result.error ? result.error.message : `node-gyp exited with ${result.status ?? result.signal}`;
-  finish(1, `building the CUDA addon failed (${why}); the package installs anyway without it.\n${HINT}`);
+  const after = strict ? 'see the compiler output above' : 'the package installs anyway without it';
+  finish(1, `building the CUDA addon failed (${why}); ${after}.\n${HINT}`);
 }
 finish(0, `built ${addon} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
