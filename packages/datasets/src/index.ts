@@ -22,3 +22,15 @@ export { ImageDataset, MNIST, FashionMNIST, CIFAR10, KNOWN_FILES, type VisionLoa
 export { downloadFile, downloadFromMirrors, defaultCacheDir, verifyBytes, type Checksum, type DownloadOptions } from './download.js';
 export { ProgressBar, type ProgressOptions } from './progress.js';
 export { gunzipFile, parseIdx, parseCifarBatch, tarEntries, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, CIFAR_RECORD_BYTES, type IdxArray } from './formats.js';
+export {
+  SequentialSampler,
+  RandomSampler,
+  SubsetRandomSampler,
+  WeightedRandomSampler,
+  BatchSampler,
+  DistributedSampler,
+  type Sampler,
+  type RandomSamplerOptions,
+  type WeightedRandomSamplerOptions,
+  type DistributedSamplerOptions,
+} from './sampler.js';
