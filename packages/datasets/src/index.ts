@@ -14,14 +14,20 @@
  * }
  * ```
  */
-export { type Dataset, type BatchDataset, TensorDataset, Subset, hasGetBatch } from './dataset.js';
-export { DataLoader, collate, type DataLoaderOptions, type Batch } from './dataloader.js';
-export { Rng } from './rng.js';
-export { normalize, randomCrop, randomHorizontalFlip, compose, type Transform, type ImageArray, type RandomOptions } from './transforms.js';
-export { ImageDataset, MNIST, FashionMNIST, CIFAR10, KNOWN_FILES, type VisionLoadOptions } from './vision.js';
-export { downloadFile, downloadFromMirrors, defaultCacheDir, verifyBytes, type Checksum, type DownloadOptions } from './download.js';
-export { ProgressBar, type ProgressOptions } from './progress.js';
-export { gunzipFile, parseIdx, parseCifarBatch, tarEntries, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, CIFAR_RECORD_BYTES, type IdxArray } from './formats.js';
+export {
+  type Dataset,
+  type BatchDataset,
+  type HostDataset,
+  TensorDataset,
+  Subset,
+  ConcatDataset,
+  IterableDataset,
+  ChainDataset,
+  randomSplit,
+  hasGetBatch,
+} from './dataset.js';
+export { DataLoader, type DataLoaderOptions } from './dataloader.js';
+export { defaultCollate, collate, defaultConvert, padSequence, type Batch, type PadSequenceOptions } from './collate.js';
 export {
   SequentialSampler,
   RandomSampler,
@@ -34,3 +40,11 @@ export {
   type WeightedRandomSamplerOptions,
   type DistributedSamplerOptions,
 } from './sampler.js';
+export { type WorkerRecipe, type HasWorkerRecipe } from './recipe.js';
+export { hostTensor, fromHost, toHost, type HostTensor } from './host.js';
+export { Rng } from './rng.js';
+export { normalize, randomCrop, randomHorizontalFlip, compose, type Transform, type ImageArray, type RandomOptions } from './transforms.js';
+export { ImageDataset, MNIST, FashionMNIST, CIFAR10, KNOWN_FILES, type VisionLoadOptions } from './vision.js';
+export { downloadFile, downloadFromMirrors, defaultCacheDir, verifyBytes, type Checksum, type DownloadOptions } from './download.js';
+export { ProgressBar, type ProgressOptions } from './progress.js';
+export { gunzipFile, parseIdx, parseCifarBatch, tarEntries, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, CIFAR_RECORD_BYTES, type IdxArray } from './formats.js';

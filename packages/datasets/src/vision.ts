@@ -4,9 +4,11 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
-import { checkIndex, type BatchDataset } from './dataset.js';
+import { checkIndex, type BatchDataset, type HostDataset } from './dataset.js';
 import { defaultCacheDir, downloadFromMirrors, verifyBytes, type Checksum } from './download.js';
 import { gunzipFile, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, parseCifarBatch, parseIdx, tarEntries } from './formats.js';
+import { fromHost, hostTensor, type HostTensor } from './host.js';
+import { nestedRecipe, type WorkerRecipe } from './recipe.js';
 import type { Rng } from './rng.js';
 import type { ImageArray, Transform } from './transforms.js';
 
@@ -56,13 +58,23 @@ function downloadError(dataset: string, error: unknown, manual: string): Error {
 
 const BYTE_TO_UNIT = Float32Array.from({ length: 256 }, (_, i) => i / 255);
 
+/** What an image transform may return inside a dataset: an image array, or a tensor. */
+type TransformOutput = ImageArray | Tensor;
+
+function shareBytes(bytes: Uint8Array): Uint8Array {
+  if (typeof SharedArrayBuffer === 'undefined' || bytes.buffer instanceof SharedArrayBuffer) return bytes;
+  const shared = new Uint8Array(new SharedArrayBuffer(bytes.byteLength));
+  shared.set(bytes);
+  return shared;
+}
+
 /**
  * Images stored as uint8 [N, C, H, W] with uint8 labels. Item `i` is
  * `[image float32 [C, H, W] in [0, 1], label int32 scalar]`; `getBatch` builds
  * `[images [B, C, H, W], labels [B]]` from the arrays in one write.
  */
-export class ImageDataset implements BatchDataset<[Tensor, Tensor]> {
-  readonly images: Uint8Array;
+export class ImageDataset implements BatchDataset<[Tensor, Tensor]>, HostDataset {
+  images: Uint8Array;
   readonly labels: Uint8Array;
   readonly channels: number;
   readonly height: number;
@@ -71,6 +83,8 @@ export class ImageDataset implements BatchDataset<[Tensor, Tensor]> {
   transform: Transform | undefined;
   /** The files the data was read from. */
   readonly files: readonly string[];
+  /** Label byte per image for datasets with more than one label (CIFAR-100's coarse labels). */
+  readonly extraLabels: Readonly<Record<string, Uint8Array>>;
 
   constructor(init: {
     images: Uint8Array;
@@ -79,10 +93,14 @@ export class ImageDataset implements BatchDataset<[Tensor, Tensor]> {
     classes?: readonly string[];
     transform?: Transform;
     files?: readonly string[];
+    extraLabels?: Readonly<Record<string, Uint8Array>>;
   }) {
     const [c, h, w] = init.shape;
     if (init.images.length !== init.labels.length * c * h * w) {
       throw new Error(`ImageDataset: ${init.images.length} image bytes do not make ${init.labels.length} images of [${c}, ${h}, ${w}]`);
+    }
+    if (init.transform !== undefined && typeof init.transform !== 'function') {
+      throw new TypeError(`ImageDataset: transform must be a function (image) => image, got ${typeof init.transform}`);
     }
     this.images = init.images;
     this.labels = init.labels;
@@ -92,6 +110,7 @@ export class ImageDataset implements BatchDataset<[Tensor, Tensor]> {
     this.classes = init.classes ?? [];
     this.transform = init.transform;
     this.files = init.files ?? [];
+    this.extraLabels = init.extraLabels ?? {};
   }
 
   get length(): number {
@@ -107,25 +126,36 @@ export class ImageDataset implements BatchDataset<[Tensor, Tensor]> {
     return { data, channels: this.channels, height: this.height, width: this.width };
   }
 
+  private transformed(i: number, rng: Rng | undefined): TransformOutput {
+    const image = this.imageArray(i);
+    return this.transform ? (this.transform as (img: ImageArray, rng?: Rng) => TransformOutput)(image, rng) : image;
+  }
+
   get(index: number, rng?: Rng): [Tensor, Tensor] {
     const i = checkIndex(`${this.constructor.name}.get`, index, this.length);
-    let image = this.imageArray(i);
-    if (this.transform) image = this.transform(image, rng);
-    const flat = tl.tensor(image.data);
-    const x = flat.reshape([image.channels, image.height, image.width]);
-    flat.dispose();
+    const image = this.transformed(i, rng);
+    const x = image instanceof tl.Tensor ? image : fromHost(hostTensor(image.data, [image.channels, image.height, image.width]));
     return [x, tl.tensor(this.labels[i], { dtype: 'int32' })];
   }
 
-  getBatch(indices: ArrayLike<number>, rng?: Rng): [Tensor, Tensor] {
+  /** Item `index` as host tensors (for worker threads). */
+  getHost(index: number, rng?: Rng): [HostTensor, HostTensor] {
+    const i = checkIndex(`${this.constructor.name}.get`, index, this.length);
+    const image = this.transformed(i, rng);
+    if (image instanceof tl.Tensor) {
+      throw new Error(`${this.constructor.name}: the transform returned a tensor; in a worker thread transforms must keep image arrays (drop toTensor: the dataset makes tensors itself)`);
+    }
+    return [hostTensor(image.data, [image.channels, image.height, image.width]), hostTensor(Int32Array.of(this.labels[i]), [], 'int32')];
+  }
+
+  /** `[images, labels]` as host tensors, built in one pass over the bytes. */
+  getBatchHost(indices: ArrayLike<number>, rng?: Rng): [HostTensor, HostTensor] {
     const n = indices.length;
     if (n === 0) throw new Error(`${this.constructor.name}.getBatch: no indices`);
     const size = this.channels * this.height * this.width;
     const labels = new Int32Array(n);
-    let out: Float32Array;
-    let shape: number[];
     if (!this.transform) {
-      out = new Float32Array(n * size);
+      const out = new Float32Array(n * size);
       const images = this.images;
       for (let k = 0; k < n; k++) {
         const i = checkIndex(`${this.constructor.name}.getBatch`, indices[k], this.length);
@@ -134,33 +164,59 @@ export class ImageDataset implements BatchDataset<[Tensor, Tensor]> {
         const dst = k * size;
         for (let j = 0; j < size; j++) out[dst + j] = BYTE_TO_UNIT[images[src + j]];
       }
-      shape = [n, this.channels, this.height, this.width];
-    } else {
-      let first: ImageArray | null = null;
-      out = new Float32Array(0);
-      shape = [];
-      for (let k = 0; k < n; k++) {
-        const i = checkIndex(`${this.constructor.name}.getBatch`, indices[k], this.length);
-        labels[k] = this.labels[i];
-        const image = this.transform(this.imageArray(i), rng);
-        if (!first) {
-          first = image;
-          out = new Float32Array(n * image.data.length);
-          shape = [n, image.channels, image.height, image.width];
-        } else if (image.channels !== first.channels || image.height !== first.height || image.width !== first.width) {
-          throw new Error(
-            `${this.constructor.name}.getBatch: the transform made images of different shapes ` +
-              `([${first.channels}, ${first.height}, ${first.width}] and [${image.channels}, ${image.height}, ${image.width}])`,
-          );
-        }
-        out.set(image.data, k * image.data.length);
-      }
+      return [hostTensor(out, [n, this.channels, this.height, this.width]), hostTensor(labels, [n], 'int32')];
     }
-    const flat = tl.tensor(out);
-    const x = flat.reshape(shape);
-    flat.dispose();
-    return [x, tl.tensor(labels, { dtype: 'int32' })];
+    let first: ImageArray | null = null;
+    let out = new Float32Array(0);
+    for (let k = 0; k < n; k++) {
+      const i = checkIndex(`${this.constructor.name}.getBatch`, indices[k], this.length);
+      labels[k] = this.labels[i];
+      const image = this.transformed(i, rng);
+      if (image instanceof tl.Tensor) {
+        image.dispose();
+        throw new Error(`${this.constructor.name}.getBatch: the transform returned a tensor; keep image arrays (drop toTensor: the dataset makes tensors itself)`);
+      }
+      if (!first) {
+        first = image;
+        out = new Float32Array(n * image.data.length);
+      } else if (image.channels !== first.channels || image.height !== first.height || image.width !== first.width) {
+        throw new Error(
+          `${this.constructor.name}.getBatch: the transform made images of different shapes ` +
+            `([${first.channels}, ${first.height}, ${first.width}] and [${image.channels}, ${image.height}, ${image.width}])`,
+        );
+      }
+      out.set(image.data, k * image.data.length);
+    }
+    return [hostTensor(out, [n, first!.channels, first!.height, first!.width]), hostTensor(labels, [n], 'int32')];
   }
+
+  getBatch(indices: ArrayLike<number>, rng?: Rng): [Tensor, Tensor] {
+    const [images, labels] = this.getBatchHost(indices, rng);
+    const x = fromHost(images);
+    try {
+      return [x, fromHost(labels)];
+    } catch (error) {
+      x.dispose();
+      throw error;
+    }
+  }
+
+  /** Rebuilt in each worker thread over the same (shared) bytes. */
+  async workerRecipe(): Promise<WorkerRecipe> {
+    this.images = shareBytes(this.images);
+    const labels = shareBytes(this.labels);
+    const transform = this.transform ? await nestedRecipe(this.transform, `${this.constructor.name}: the transform`) : undefined;
+    return {
+      module: import.meta.url,
+      export: 'createImageDataset',
+      args: [{ images: this.images, labels, shape: [this.channels, this.height, this.width], classes: [...this.classes], transform }],
+    };
+  }
+}
+
+/** @internal The worker recipe's factory for the image datasets. */
+export function createImageDataset(init: ConstructorParameters<typeof ImageDataset>[0]): ImageDataset {
+  return new ImageDataset(init);
 }
 
 // ---- locating files -----------------------------------------------------------------------
