@@ -18,15 +18,17 @@ export {
   type Dataset,
   type BatchDataset,
   type HostDataset,
+  type WorkerInfo,
   TensorDataset,
   Subset,
   ConcatDataset,
   IterableDataset,
   ChainDataset,
   randomSplit,
+  getWorkerInfo,
   hasGetBatch,
 } from './dataset.js';
-export { DataLoader, type DataLoaderOptions } from './dataloader.js';
+export { DataLoader, type DataLoaderOptions, type CollateFn } from './dataloader.js';
 export { defaultCollate, collate, defaultConvert, padSequence, type Batch, type PadSequenceOptions } from './collate.js';
 export {
   SequentialSampler,
@@ -41,6 +43,7 @@ export {
   type DistributedSamplerOptions,
 } from './sampler.js';
 export { type WorkerRecipe, type HasWorkerRecipe } from './recipe.js';
+export { type WorkerSettings } from './worker-pool.js';
 export { hostTensor, fromHost, toHost, type HostTensor } from './host.js';
 export { Rng } from './rng.js';
 export { normalize, randomCrop, randomHorizontalFlip, compose, type Transform, type ImageArray, type RandomOptions } from './transforms.js';
