@@ -46,7 +46,42 @@ export { type WorkerRecipe, type HasWorkerRecipe } from './recipe.js';
 export { type WorkerSettings } from './worker-pool.js';
 export { hostTensor, fromHost, toHost, type HostTensor } from './host.js';
 export { Rng } from './rng.js';
-export { normalize, randomCrop, randomHorizontalFlip, compose, type Transform, type ImageArray, type RandomOptions } from './transforms.js';
+export {
+  normalize,
+  resize,
+  centerCrop,
+  pad,
+  grayscale,
+  toTensor,
+  randomCrop,
+  randomHorizontalFlip,
+  randomVerticalFlip,
+  randomResizedCrop,
+  randomResizedCropParams,
+  colorJitter,
+  randomRotation,
+  randomAffine,
+  gaussianBlur,
+  randomErasing,
+  randomGrayscale,
+  compose,
+  randomApply,
+  randomChoice,
+  randomOrder,
+  type Transform,
+  type ImageTransform,
+  type AnyTransform,
+  type RandomOptions,
+  type RandomCropOptions,
+  type RandomResizedCropOptions,
+  type ColorJitterOptions,
+  type RandomRotationOptions,
+  type RandomAffineOptions,
+  type RandomErasingOptions,
+} from './transforms.js';
+export type { ImageArray, Image, Interpolation, PaddingMode } from './image.js';
+export * as functional from './functional.js';
+export type { ResizeOptions, PadOptions, RotateOptions, AffineOptions, PixelArray } from './functional.js';
 export { ImageDataset, MNIST, FashionMNIST, CIFAR10, KNOWN_FILES, type VisionLoadOptions } from './vision.js';
 export { downloadFile, downloadFromMirrors, defaultCacheDir, verifyBytes, type Checksum, type DownloadOptions } from './download.js';
 export { ProgressBar, type ProgressOptions } from './progress.js';

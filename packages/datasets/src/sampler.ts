@@ -495,7 +495,15 @@ export function checkOptions(name: string, options: unknown, known: readonly str
   for (const key of Object.keys(options)) {
     if (known.includes(key)) continue;
     const camel = key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
-    const hint = hints[key] ?? (camel !== key && known.includes(camel) ? `did you mean ${camel}?` : `the options are ${known.join(', ')}`);
+    const given = hints[key];
+    const hint =
+      given !== undefined && !known.includes(given)
+        ? given
+        : camel !== key && known.includes(camel)
+          ? `did you mean ${camel}?`
+          : given !== undefined
+            ? `did you mean ${given}?`
+            : `the options are ${known.join(', ')}`;
     throw new TypeError(`${name}: unsupported option '${key}' (${hint})`);
   }
 }

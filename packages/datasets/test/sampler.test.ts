@@ -175,6 +175,6 @@ describe('DistributedSampler', () => {
     expect(() => new DistributedSampler(range(4), undefined as never)).toThrow(/expected options \{ numReplicas, rank \}/);
     expect(() => new DistributedSampler(range(4), { numReplicas: 2 } as never)).toThrow(/rank must be an integer >= 0, got undefined/);
     expect(() => new DistributedSampler(range(4), { numReplicas: 2, rank: 2 })).toThrow(/invalid rank 2/);
-    expect(() => new DistributedSampler(range(4), { numReplicas: 2, rank: 0, drop_last: true } as never)).toThrow(/'drop_last' \(dropLast\)/);
+    expect(() => new DistributedSampler(range(4), { numReplicas: 2, rank: 0, drop_last: true } as never)).toThrow(/'drop_last' \(did you mean dropLast\?\)/);
   });
 });

@@ -2,7 +2,7 @@ import { threadId } from 'node:worker_threads';
 import * as tl from '@tensile/core';
 import '@tensile/backend-cpu';
 import { describe, expect, it } from 'vitest';
-import { ConcatDataset, DataLoader, ImageDataset, Subset, TensorDataset } from '../src/index.js';
+import { ConcatDataset, DataLoader, ImageDataset, Subset, TensorDataset, colorJitter, compose, normalize, randomCrop, randomHorizontalFlip, randomResizedCrop } from '../src/index.js';
 import { scopeEachTest } from './helpers.js';
 import { Broken, Numbers, Squares } from './support/worker-datasets.js';
 
@@ -17,9 +17,9 @@ async function collect<B>(loader: AsyncIterable<B>, read: (b: B) => unknown): Pr
   return out;
 }
 
-function images(n: number): ImageDataset {
-  const bytes = Uint8Array.from({ length: n * 2 * 3 * 4 }, (_, i) => (i * 37) & 0xff);
-  return new ImageDataset({ images: bytes, labels: Uint8Array.from({ length: n }, (_, i) => i % 10), shape: [2, 3, 4] });
+function images(n: number, shape: [number, number, number] = [2, 3, 4]): ImageDataset {
+  const bytes = Uint8Array.from({ length: n * shape[0] * shape[1] * shape[2] }, (_, i) => (i * 37) & 0xff);
+  return new ImageDataset({ images: bytes, labels: Uint8Array.from({ length: n }, (_, i) => i % 10), shape });
 }
 
 describe('DataLoader numWorkers', () => {
@@ -36,6 +36,18 @@ describe('DataLoader numWorkers', () => {
     expect(await collect(new DataLoader(concat, { batchSize: 4, shuffle: true, numWorkers: 3, worker }), readImages)).toEqual(
       await collect(new DataLoader(concat, { batchSize: 4, shuffle: true }), readImages),
     );
+  });
+
+  it('applies random transforms in the workers exactly as on the main thread', async () => {
+    const ds = images(21, [3, 5, 6]);
+    ds.transform = compose([randomCrop(5, 1), randomHorizontalFlip(), colorJitter({ brightness: 0.4, hue: 0.1 }), randomResizedCrop([3, 3]), normalize([0.5, 0.5, 0.5], [0.25, 0.25, 0.25])]);
+    const read = ([x, y]: tl.Tensor[]) => [x.shape, Array.from(x.dataSync()), Array.from(y.dataSync())];
+    const options = { batchSize: 4, shuffle: true, seed: 3 } as const;
+    const main = await collect(new DataLoader(ds, options), read);
+    expect(await collect(new DataLoader(ds, { ...options, numWorkers: 2, worker }), read)).toEqual(main);
+    // The item path too (a custom collateFn reads items one by one).
+    const items = { ...options, collateFn: (xs: [tl.Tensor, tl.Tensor][]) => xs.map(([x]) => Array.from(x.dataSync())) };
+    expect(await collect(new DataLoader(ds, { ...items, numWorkers: 2, worker }), (b) => b)).toEqual(await collect(new DataLoader(ds, items), (b) => b));
   });
 
   it('really runs get() on other threads, in order, with collateFn on the main thread', async () => {
