@@ -2,9 +2,9 @@
 """Golden values for @tensile/datasets' tests, from PyTorch 1.13 and torchvision 0.14 (Debian's
 python3-torch and python3-torchvision).
 
-Writes packages/datasets/test/fixtures/data.json (samplers, random_split lengths) and
-packages/datasets/test/fixtures/transforms.json (deterministic image transforms). Run from
-anywhere:
+Writes packages/datasets/test/fixtures/data.json (samplers, random_split lengths),
+transforms.json (deterministic image transforms) and images.json (small PNG, BMP and PPM
+files with what PIL, torchvision's default loader, decodes from them). Run from anywhere:
 
     /usr/bin/python3 packages/datasets/tools/generate_fixtures.py
 
@@ -12,8 +12,13 @@ Tensors are stored as {"shape": [...], "data": [...]} (row-major float32, 9 sign
 digits, which round-trips float32 exactly). Option names are written as the TypeScript API
 spells them (camelCase).
 """
+import base64
+import io
 import json
 import os
+
+import numpy as np
+from PIL import Image
 
 import torch
 from torch.utils.data import BatchSampler, SequentialSampler, random_split
@@ -138,10 +143,47 @@ def transform_cases():
     return {'images': {k: T(v) for k, v in images.items()}, 'cases': cases}
 
 
+def image_files():
+    """Small images in the formats ImageFolder decodes itself, with what torchvision's default
+    loader (PIL, .convert('RGB')) reads from them, as H x W x 3 bytes."""
+    rng = np.random.RandomState(0)
+    rgb = rng.randint(0, 256, size=(13, 16, 3), dtype=np.uint8)
+    rgb[4:9, 3:12] = rgb[4, 3]  # flat areas and gradients exercise every PNG row filter
+    rgb[10] = np.arange(16, dtype=np.uint8)[:, None] * 16
+    base = Image.fromarray(rgb, 'RGB')
+    cases = []
+
+    def add(name, image, fmt, **save):
+        buf = io.BytesIO()
+        image.save(buf, fmt, **save)
+        data = buf.getvalue()
+        decoded = np.array(Image.open(io.BytesIO(data)).convert('RGB'))
+        cases.append({'name': name, 'mode': image.mode, 'bytes': base64.b64encode(data).decode('ascii'),
+                      'shape': list(decoded.shape), 'rgb': decoded.reshape(-1).tolist()})
+
+    add('rgb.png', base, 'PNG')
+    add('rgb-fast.png', base, 'PNG', compress_level=1)
+    add('rgba.png', base.convert('RGBA').copy(), 'PNG')
+    add('gray.png', base.convert('L'), 'PNG')
+    add('gray-alpha.png', base.convert('LA'), 'PNG')
+    add('palette.png', base.convert('P', palette=Image.ADAPTIVE, colors=200), 'PNG')
+    add('palette-4bit.png', base.convert('P', palette=Image.ADAPTIVE, colors=16), 'PNG', bits=4)
+    add('bilevel.png', base.convert('1'), 'PNG')
+    add('rgb.bmp', base, 'BMP')
+    add('palette.bmp', base.convert('P', palette=Image.ADAPTIVE, colors=64), 'BMP')
+    add('gray.bmp', base.convert('L'), 'BMP')
+    add('rgb.ppm', base, 'PPM')
+    add('gray.pgm', base.convert('L'), 'PPM')
+    return cases
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     with open(os.path.join(OUT, 'data.json'), 'w') as f:
         json.dump(data_cases(), f, separators=(',', ':'))
+        f.write('\n')
+    with open(os.path.join(OUT, 'images.json'), 'w') as f:
+        json.dump(image_files(), f, separators=(',', ':'))
         f.write('\n')
     with open(os.path.join(OUT, 'transforms.json'), 'w') as f:
         json.dump(transform_cases(), f, separators=(',', ':'))

@@ -66,3 +66,8 @@ export class Broken {
 export function createBroken(): never {
   throw new Error('the data directory is missing');
 }
+
+/** A target transform for the ImageFolder worker test. */
+export function addHundred(): (t: number) => number {
+  return (t) => t + 100;
+}
