@@ -261,11 +261,38 @@ export class WorkerPool {
     return this.post(worker, { type: 'next' }, `batch ${t}`);
   }
 
-  async terminate(): Promise<void> {
+  /**
+   * Stop the workers. Each is asked to finish and exit on its own, and only stopped by force
+   * if it does not within `grace` ms: a worker torn down by force while V8 is still compiling
+   * on a background thread can crash Node (an assertion in NodePlatform::ForIsolate).
+   */
+  async terminate(grace = 2000): Promise<void> {
     if (this.terminating) return;
     this.terminating = true;
     this.fail(new Error('DataLoader: the worker threads were stopped'));
     this.failure = null;
-    await Promise.all(this.workers.map((w) => w.terminate().catch(() => 0)));
+    await Promise.all(
+      this.workers.map(
+        (w) =>
+          new Promise<void>((resolve) => {
+            let done = false;
+            const finish = () => {
+              if (done) return;
+              done = true;
+              clearTimeout(timer);
+              resolve();
+            };
+            const timer = setTimeout(() => {
+              w.terminate().then(finish, finish);
+            }, grace);
+            w.on('exit', finish);
+            try {
+              w.postMessage({ type: 'close' });
+            } catch {
+              w.terminate().then(finish, finish);
+            }
+          }),
+      ),
+    );
   }
 }

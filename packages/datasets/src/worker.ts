@@ -15,9 +15,11 @@ import type { WorkerInit } from './worker-pool.js';
 interface Port {
   postMessage(value: unknown, transfer?: readonly ArrayBuffer[]): void;
   on(event: 'message', fn: (message: Request) => void): void;
+  close(): void;
 }
 
 type Request =
+  | { type: 'close' }
   | { type: 'batch'; id: number; b: number; indices: number[] | number; seed: number }
   | { type: 'epoch'; seed: number }
   | { type: 'next'; id: number };
@@ -92,6 +94,11 @@ export async function runWorker(port: Port, init: WorkerInit): Promise<void> {
   };
 
   const handle = async (request: Request): Promise<void> => {
+    if (request.type === 'close') {
+      // With the port closed the thread has nothing left to do, and exits.
+      port.close();
+      return;
+    }
     if (request.type === 'epoch') {
       setWorkerInfo({ id: init.id, numWorkers: init.numWorkers, seed: request.seed, dataset });
       iterator = null;
