@@ -22,7 +22,7 @@ describe('renderers', () => {
   it('give cuda X-macro lists and argument structs with arrays and kinds', () => {
     const text = renderCudaHeader({ P: [['n', 1], ['strides', [4, 8]], ['ptr', 4, 'pointer'], ['scalar', 1, 'float']] }, { maxDims: 8 });
     expect(text).toContain('#define TL_UNARY_OPS(X) \\\n  X(neg, 0) \\\n  X(abs, 1) \\');
-    expect(text).toContain('  X(logicalNot, 19)\n');
+    expect(text).toContain('  X(logicalNot, 19) \\\n');
     expect(text).toContain('#define TL_MAX_DIMS 8');
     expect(text).toContain('struct P {\n  int64_t n;\n  int64_t strides[4][8];\n  uint64_t ptr[4];\n  double scalar;\n};');
   });

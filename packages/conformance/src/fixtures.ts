@@ -76,6 +76,7 @@ export function evaluate(expr: Expr, inputs: tl.Tensor[], device: string): unkno
   if ('$t' in node) return inputs[node.$t as number];
   if ('$undef' in node) return undefined;
   if ('$opts' in node) return { ...(node.$opts as object), device };
+  if ('$num' in node) return Number(node.$num);
   if ('op' in node) {
     const op = node.op as string;
     const args = (node.args as Expr[]).map((a) => evaluate(a, inputs, device));
@@ -85,7 +86,8 @@ export function evaluate(expr: Expr, inputs: tl.Tensor[], device: string): unkno
       if (typeof method !== 'function') throw new Error(`fixture calls missing method Tensor.${op}`);
       return (method as (...a: unknown[]) => unknown).apply(self, args.slice(1));
     }
-    const fn = (tl as unknown as Record<string, unknown>)[op];
+    // A dotted name reaches into a namespace: 'linalg.vectorNorm' is tl.linalg.vectorNorm.
+    const fn = op.split('.').reduce<unknown>((at, key) => (at as Record<string, unknown> | undefined)?.[key], tl);
     if (typeof fn !== 'function') throw new Error(`fixture calls missing function tl.${op}`);
     return (fn as (...a: unknown[]) => unknown)(...args);
   }
@@ -103,8 +105,20 @@ export function opsIn(expr: Expr, into = new Set<string>()): Set<string> {
   return into;
 }
 
+/**
+ * An op's result as tensors: awaited when it is a promise (ops whose output depends on the
+ * values, and those that resolve to booleans), booleans as 0-d bool tensors.
+ */
+async function settle(result: unknown, device: string): Promise<unknown> {
+  const value = await result;
+  return typeof value === 'boolean' ? tl.tensor(value, { dtype: 'bool', device }) : value;
+}
+
 function asList(result: unknown): tl.Tensor[] {
-  return Array.isArray(result) ? (result as tl.Tensor[]) : [result as tl.Tensor];
+  if (Array.isArray(result)) return result as tl.Tensor[];
+  // Named results ({ values, indices }, { min, max }) in PyTorch's tuple order.
+  if (result !== null && typeof result === 'object' && !(result instanceof tl.Tensor)) return Object.values(result) as tl.Tensor[];
+  return [result as tl.Tensor];
 }
 
 async function runCase(c: FixtureCase, device: string, composites = false): Promise<void> {
@@ -115,7 +129,7 @@ async function runCase(c: FixtureCase, device: string, composites = false): Prom
     // tidy frees the call's intermediates now, rather than leaving them to the GC net, whose
     // finalizers could change tl.memory() counts under other tests during an awaited read.
     const call = () => evaluate(c.call, inputs, device);
-    const outs = asList(tl.tidy(() => (composites ? tl.withComposites(call) : call())));
+    const outs = asList(await settle(tl.tidy(() => (composites ? tl.withComposites(call) : call())), device));
     created.push(...outs);
     expect(outs.length).toBe(c.out.length);
     for (const [i, o] of outs.entries()) {
@@ -204,8 +218,16 @@ const NOT_FIXTURED = new Set([
 /** Ops the fixture DSL calls by their method name. */
 const CALLED_AS: Record<string, string> = { variance: 'var' };
 
-/** Every public op (core's `ops` namespace) but those above: each must be called by a fixture. */
-export const REQUIRED_OPS = Object.keys(tl.ops).filter((name) => !NOT_FIXTURED.has(name)).map((name) => CALLED_AS[name] ?? name).sort();
+/**
+ * Every public op (core's `ops` namespace, and the functions of its namespaces such as
+ * `linalg`) but those above, each of which a fixture must call. Synchronous forms (`*Sync`)
+ * run the same computation after a synchronous read: the edge group checks them.
+ */
+export const REQUIRED_OPS = Object.entries(tl.ops)
+  .flatMap(([name, value]) => (typeof value === 'function' ? [name] : Object.keys(value as object).map((member) => `${name}.${member}`)))
+  .filter((name) => !NOT_FIXTURED.has(name) && !name.endsWith('Sync'))
+  .map((name) => CALLED_AS[name] ?? name)
+  .sort();
 
 /** Whether the backend under test holds float16 tensors (known once it is ready). */
 function halfSupport(device: string): boolean {

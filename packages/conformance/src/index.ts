@@ -12,6 +12,7 @@
 import * as tl from '@tensile/core';
 import { describe, expect, it } from 'vitest';
 import { autogradTests } from './autograd.js';
+import { autogradToolTests } from './autograd-tools.js';
 import { Suite, type ConformanceOptions } from './context.js';
 import { edgeTests } from './edge-cases.js';
 import { errorTests } from './errors.js';
@@ -43,6 +44,7 @@ export function runConformance(options: ConformanceOptions): void {
     finiteDifferenceTests(suite);
     edgeTests(suite);
     autogradTests(suite);
+    autogradToolTests(suite);
     errorTests(suite);
     randomTests(suite);
     it('every skip entry names an existing case', () => {

@@ -17,10 +17,19 @@ export * from './ops/index.js';
 /** Every public op by name (the same functions as the top-level exports), for tools and tests. */
 export * as ops from './ops/index.js';
 export { withComposites } from './ops/elementwise.js';
-export { noGrad, enableGrad, isGradEnabled } from './autograd/grad-mode.js';
+export { noGrad, enableGrad, isGradEnabled, setGradEnabled, inferenceMode } from './autograd/grad-mode.js';
 export { grad, type BackwardOptions, type GradOptions } from './autograd/engine.js';
-export { customOp, type CustomOpDefinition } from './autograd/custom-op.js';
+export {
+  customOp, type CustomOpContext, type CustomOpDefinition, type MultiOutputCustomOpDefinition,
+} from './autograd/custom-op.js';
 export type { Node as GradFn } from './autograd/node.js';
+export { RemovableHandle, type TensorHook } from './autograd/hooks.js';
+export { checkpoint } from './autograd/checkpoint.js';
+export * as autograd from './autograd/index.js';
+export * as func from './autograd/func.js';
+export type {
+  FunctionalOptions, HessianOf, HessianOptions, JacobianOf, JacobianOptions, JacobianStrategy, Like, TensorOrTensors,
+} from './autograd/functional.js';
 export { tidy, keep, memory, emptyCache, type MemoryInfo } from './memory.js';
 export * from './backend/contract.js';
 export * from './backend/op-table.js';

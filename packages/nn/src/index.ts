@@ -15,6 +15,7 @@
  */
 export * from './module.js';
 export * as init from './init.js';
+export * as utils from './utils/index.js';
 export * as functional from './functional.js';
 export type { Reduction } from './functional.js';
 export * from './layers/linear.js';

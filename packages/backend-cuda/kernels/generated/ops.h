@@ -22,7 +22,31 @@
   X(floor, 16) \
   X(ceil, 17) \
   X(round, 18) \
-  X(logicalNot, 19)
+  X(logicalNot, 19) \
+  X(tan, 20) \
+  X(sinh, 21) \
+  X(cosh, 22) \
+  X(asin, 23) \
+  X(acos, 24) \
+  X(atan, 25) \
+  X(asinh, 26) \
+  X(acosh, 27) \
+  X(atanh, 28) \
+  X(log2, 29) \
+  X(log10, 30) \
+  X(exp2, 31) \
+  X(trunc, 32) \
+  X(frac, 33) \
+  X(erfc, 34) \
+  X(erfinv, 35) \
+  X(lgamma, 36) \
+  X(digamma, 37) \
+  X(sinc, 38) \
+  X(isnan, 39) \
+  X(isinf, 40) \
+  X(isposinf, 41) \
+  X(isneginf, 42) \
+  X(isfinite, 43)
 
 #define TL_BINARY_OPS(X) \
   X(add, 0) \
@@ -39,7 +63,14 @@
   X(gt, 11) \
   X(ge, 12) \
   X(logicalAnd, 13) \
-  X(logicalOr, 14)
+  X(logicalOr, 14) \
+  X(atan2, 15) \
+  X(hypot, 16) \
+  X(copysign, 17) \
+  X(logaddexp, 18) \
+  X(logaddexp2, 19) \
+  X(xlogy, 20) \
+  X(logicalXor, 21)
 
 #define TL_REDUCE_OPS(X) \
   X(sum, 0) \
@@ -56,3 +87,391 @@
 #define TL_DTYPE_BOOL 2
 #define TL_DTYPE_FLOAT16 3
 
+#define TL_MAX_DIMS 8
+#define TL_MAX_OPERANDS 4
+#define TL_GEMM_TILE 64
+#define TL_GEMM_TILE_K 16
+#define TL_GEMM_SIMT_THREADS 256
+#define TL_GEMM_TF32_THREADS 128
+
+struct ElementwiseParams {
+  int64_t n;
+  int64_t rank;
+  int64_t shape[8];
+  int64_t offset[4];
+  int64_t strides[4][8];
+  uint64_t ptr[4];
+  double scalar;
+  int64_t iscalar;
+};
+
+struct ReduceParams {
+  int64_t outer;
+  int64_t inner;
+  int64_t outerRank;
+  int64_t innerRank;
+  int64_t outerShape[8];
+  int64_t innerShape[8];
+  int64_t xOuterStrides[8];
+  int64_t xInnerStrides[8];
+  int64_t outOuterStrides[8];
+  int64_t outInnerStrides[8];
+  int64_t xOffset;
+  int64_t outOffset;
+  uint64_t x;
+  uint64_t out;
+  int64_t mode;
+};
+
+struct MatmulParams {
+  int64_t M;
+  int64_t N;
+  int64_t K;
+  int64_t batch;
+  int64_t batchRank;
+  int64_t batchShape[8];
+  int64_t aBatchStrides[8];
+  int64_t bBatchStrides[8];
+  int64_t cBatchStrides[8];
+  int64_t aOffset;
+  int64_t bOffset;
+  int64_t cOffset;
+  int64_t aRowStride;
+  int64_t aColStride;
+  int64_t bRowStride;
+  int64_t bColStride;
+  int64_t cRowStride;
+  int64_t cColStride;
+  uint64_t a;
+  uint64_t b;
+  uint64_t c;
+  int64_t kChunk;
+  int64_t splits;
+};
+
+struct ConvParams {
+  int64_t batch;
+  int64_t inC;
+  int64_t inH;
+  int64_t inW;
+  int64_t outC;
+  int64_t outH;
+  int64_t outW;
+  int64_t kH;
+  int64_t kW;
+  int64_t strideH;
+  int64_t strideW;
+  int64_t padH;
+  int64_t padW;
+  int64_t dilH;
+  int64_t dilW;
+  int64_t groups;
+  int64_t inCPerGroup;
+  int64_t outCPerGroup;
+  int64_t xStrides[4];
+  int64_t wStrides[4];
+  int64_t yStrides[4];
+  int64_t xOffset;
+  int64_t wOffset;
+  int64_t yOffset;
+  uint64_t x;
+  uint64_t w;
+  uint64_t y;
+  int64_t kChunk;
+  int64_t splits;
+};
+
+struct PoolParams {
+  int64_t batch;
+  int64_t channels;
+  int64_t inH;
+  int64_t inW;
+  int64_t outH;
+  int64_t outW;
+  int64_t kH;
+  int64_t kW;
+  int64_t strideH;
+  int64_t strideW;
+  int64_t padH;
+  int64_t padW;
+  int64_t dilH;
+  int64_t dilW;
+  int64_t countIncludePad;
+  int64_t xStrides[4];
+  int64_t yStrides[4];
+  int64_t gStrides[4];
+  int64_t xOffset;
+  int64_t yOffset;
+  int64_t gOffset;
+  uint64_t x;
+  uint64_t y;
+  uint64_t g;
+};
+
+struct IndexParams {
+  int64_t n;
+  int64_t rank;
+  int64_t dimSize;
+  int64_t dimStride;
+  int64_t shape[8];
+  int64_t indexStrides[8];
+  int64_t srcStrides[8];
+  int64_t outStrides[8];
+  int64_t indexOffset;
+  int64_t srcOffset;
+  int64_t outOffset;
+  uint64_t index;
+  uint64_t src;
+  uint64_t out;
+};
+
+struct RandomParams {
+  int64_t n;
+  int64_t rank;
+  int64_t shape[8];
+  int64_t strides[8];
+  int64_t offset;
+  uint64_t out;
+  int64_t seed;
+  int64_t counterOffset;
+};
+
+// Every argument struct, and each struct's fields (the addon reports sizeof/offsetof from these).
+#define TL_RECORDS(X) \
+  X(ElementwiseParams) \
+  X(ReduceParams) \
+  X(MatmulParams) \
+  X(ConvParams) \
+  X(PoolParams) \
+  X(IndexParams) \
+  X(RandomParams)
+#define TL_FIELDS_ElementwiseParams(X) \
+  X(ElementwiseParams, n) \
+  X(ElementwiseParams, rank) \
+  X(ElementwiseParams, shape) \
+  X(ElementwiseParams, offset) \
+  X(ElementwiseParams, strides) \
+  X(ElementwiseParams, ptr) \
+  X(ElementwiseParams, scalar) \
+  X(ElementwiseParams, iscalar)
+#define TL_FIELDS_ReduceParams(X) \
+  X(ReduceParams, outer) \
+  X(ReduceParams, inner) \
+  X(ReduceParams, outerRank) \
+  X(ReduceParams, innerRank) \
+  X(ReduceParams, outerShape) \
+  X(ReduceParams, innerShape) \
+  X(ReduceParams, xOuterStrides) \
+  X(ReduceParams, xInnerStrides) \
+  X(ReduceParams, outOuterStrides) \
+  X(ReduceParams, outInnerStrides) \
+  X(ReduceParams, xOffset) \
+  X(ReduceParams, outOffset) \
+  X(ReduceParams, x) \
+  X(ReduceParams, out) \
+  X(ReduceParams, mode)
+#define TL_FIELDS_MatmulParams(X) \
+  X(MatmulParams, M) \
+  X(MatmulParams, N) \
+  X(MatmulParams, K) \
+  X(MatmulParams, batch) \
+  X(MatmulParams, batchRank) \
+  X(MatmulParams, batchShape) \
+  X(MatmulParams, aBatchStrides) \
+  X(MatmulParams, bBatchStrides) \
+  X(MatmulParams, cBatchStrides) \
+  X(MatmulParams, aOffset) \
+  X(MatmulParams, bOffset) \
+  X(MatmulParams, cOffset) \
+  X(MatmulParams, aRowStride) \
+  X(MatmulParams, aColStride) \
+  X(MatmulParams, bRowStride) \
+  X(MatmulParams, bColStride) \
+  X(MatmulParams, cRowStride) \
+  X(MatmulParams, cColStride) \
+  X(MatmulParams, a) \
+  X(MatmulParams, b) \
+  X(MatmulParams, c) \
+  X(MatmulParams, kChunk) \
+  X(MatmulParams, splits)
+#define TL_FIELDS_ConvParams(X) \
+  X(ConvParams, batch) \
+  X(ConvParams, inC) \
+  X(ConvParams, inH) \
+  X(ConvParams, inW) \
+  X(ConvParams, outC) \
+  X(ConvParams, outH) \
+  X(ConvParams, outW) \
+  X(ConvParams, kH) \
+  X(ConvParams, kW) \
+  X(ConvParams, strideH) \
+  X(ConvParams, strideW) \
+  X(ConvParams, padH) \
+  X(ConvParams, padW) \
+  X(ConvParams, dilH) \
+  X(ConvParams, dilW) \
+  X(ConvParams, groups) \
+  X(ConvParams, inCPerGroup) \
+  X(ConvParams, outCPerGroup) \
+  X(ConvParams, xStrides) \
+  X(ConvParams, wStrides) \
+  X(ConvParams, yStrides) \
+  X(ConvParams, xOffset) \
+  X(ConvParams, wOffset) \
+  X(ConvParams, yOffset) \
+  X(ConvParams, x) \
+  X(ConvParams, w) \
+  X(ConvParams, y) \
+  X(ConvParams, kChunk) \
+  X(ConvParams, splits)
+#define TL_FIELDS_PoolParams(X) \
+  X(PoolParams, batch) \
+  X(PoolParams, channels) \
+  X(PoolParams, inH) \
+  X(PoolParams, inW) \
+  X(PoolParams, outH) \
+  X(PoolParams, outW) \
+  X(PoolParams, kH) \
+  X(PoolParams, kW) \
+  X(PoolParams, strideH) \
+  X(PoolParams, strideW) \
+  X(PoolParams, padH) \
+  X(PoolParams, padW) \
+  X(PoolParams, dilH) \
+  X(PoolParams, dilW) \
+  X(PoolParams, countIncludePad) \
+  X(PoolParams, xStrides) \
+  X(PoolParams, yStrides) \
+  X(PoolParams, gStrides) \
+  X(PoolParams, xOffset) \
+  X(PoolParams, yOffset) \
+  X(PoolParams, gOffset) \
+  X(PoolParams, x) \
+  X(PoolParams, y) \
+  X(PoolParams, g)
+#define TL_FIELDS_IndexParams(X) \
+  X(IndexParams, n) \
+  X(IndexParams, rank) \
+  X(IndexParams, dimSize) \
+  X(IndexParams, dimStride) \
+  X(IndexParams, shape) \
+  X(IndexParams, indexStrides) \
+  X(IndexParams, srcStrides) \
+  X(IndexParams, outStrides) \
+  X(IndexParams, indexOffset) \
+  X(IndexParams, srcOffset) \
+  X(IndexParams, outOffset) \
+  X(IndexParams, index) \
+  X(IndexParams, src) \
+  X(IndexParams, out)
+#define TL_FIELDS_RandomParams(X) \
+  X(RandomParams, n) \
+  X(RandomParams, rank) \
+  X(RandomParams, shape) \
+  X(RandomParams, strides) \
+  X(RandomParams, offset) \
+  X(RandomParams, out) \
+  X(RandomParams, seed) \
+  X(RandomParams, counterOffset)
+
+// Every dtype by name: X(name, code).
+#define TL_DTYPE_CODES(X) \
+  X(float32, 0) \
+  X(int32, 1) \
+  X(bool, 2) \
+  X(float16, 3)
+
+// The dtypes the kernels hold: X(suffix, C type, dtype code).
+#define TL_CUDA_DTYPES(X) \
+  X(f32, float, 0) \
+  X(i32, int, 1) \
+  X(u8, uint8_t, 2)
+
+// Casts between them: X(symbol, from C type, from code, to C type, to code).
+#define TL_CUDA_CASTS(X) \
+  X(castToI32_f32, float, 0, int, 1) \
+  X(castToBool_f32, float, 0, uint8_t, 2) \
+  X(castToF32_i32, int, 1, float, 0) \
+  X(castToBool_i32, int, 1, uint8_t, 2) \
+  X(castToF32_u8, uint8_t, 2, float, 0) \
+  X(castToI32_u8, uint8_t, 2, int, 1)
+
+// The kernels the backend launches, one per (op, input dtype): X(op, code, suffix, C type, dtype code).
+// Unary and binary: src/kernels/elementwise.ts CUDA_UNARY_OPS / CUDA_BINARY_OPS, in the dtypes the op table sends.
+#define TL_CUDA_UNARY_KERNELS(X) \
+  X(neg, 0, f32, float, 0) \
+  X(neg, 0, i32, int, 1) \
+  X(abs, 1, f32, float, 0) \
+  X(abs, 1, i32, int, 1) \
+  X(sign, 2, f32, float, 0) \
+  X(sign, 2, i32, int, 1) \
+  X(exp, 3, f32, float, 0) \
+  X(expm1, 4, f32, float, 0) \
+  X(log, 5, f32, float, 0) \
+  X(log1p, 6, f32, float, 0) \
+  X(sqrt, 7, f32, float, 0) \
+  X(rsqrt, 8, f32, float, 0) \
+  X(reciprocal, 9, f32, float, 0) \
+  X(sin, 10, f32, float, 0) \
+  X(cos, 11, f32, float, 0) \
+  X(tanh, 12, f32, float, 0) \
+  X(sigmoid, 13, f32, float, 0) \
+  X(relu, 14, f32, float, 0) \
+  X(relu, 14, i32, int, 1) \
+  X(erf, 15, f32, float, 0) \
+  X(floor, 16, f32, float, 0) \
+  X(ceil, 17, f32, float, 0) \
+  X(round, 18, f32, float, 0) \
+  X(logicalNot, 19, f32, float, 0) \
+  X(logicalNot, 19, i32, int, 1) \
+  X(logicalNot, 19, u8, uint8_t, 2)
+#define TL_CUDA_BINARY_KERNELS(X) \
+  X(add, 0, f32, float, 0) \
+  X(add, 0, i32, int, 1) \
+  X(sub, 1, f32, float, 0) \
+  X(sub, 1, i32, int, 1) \
+  X(mul, 2, f32, float, 0) \
+  X(mul, 2, i32, int, 1) \
+  X(div, 3, f32, float, 0) \
+  X(pow, 4, f32, float, 0) \
+  X(pow, 4, i32, int, 1) \
+  X(maximum, 5, f32, float, 0) \
+  X(maximum, 5, i32, int, 1) \
+  X(minimum, 6, f32, float, 0) \
+  X(minimum, 6, i32, int, 1) \
+  X(eq, 7, f32, float, 0) \
+  X(eq, 7, i32, int, 1) \
+  X(eq, 7, u8, uint8_t, 2) \
+  X(ne, 8, f32, float, 0) \
+  X(ne, 8, i32, int, 1) \
+  X(ne, 8, u8, uint8_t, 2) \
+  X(lt, 9, f32, float, 0) \
+  X(lt, 9, i32, int, 1) \
+  X(lt, 9, u8, uint8_t, 2) \
+  X(le, 10, f32, float, 0) \
+  X(le, 10, i32, int, 1) \
+  X(le, 10, u8, uint8_t, 2) \
+  X(gt, 11, f32, float, 0) \
+  X(gt, 11, i32, int, 1) \
+  X(gt, 11, u8, uint8_t, 2) \
+  X(ge, 12, f32, float, 0) \
+  X(ge, 12, i32, int, 1) \
+  X(ge, 12, u8, uint8_t, 2) \
+  X(logicalAnd, 13, u8, uint8_t, 2) \
+  X(logicalOr, 14, u8, uint8_t, 2)
+#define TL_CUDA_REDUCE_KERNELS(X) \
+  X(sum, 0, f32, float, 0) \
+  X(sum, 0, i32, int, 1) \
+  X(prod, 1, f32, float, 0) \
+  X(prod, 1, i32, int, 1) \
+  X(max, 2, f32, float, 0) \
+  X(max, 2, i32, int, 1) \
+  X(min, 3, f32, float, 0) \
+  X(min, 3, i32, int, 1)
+#define TL_CUDA_ARG_REDUCE_KERNELS(X) \
+  X(argmax, 0, f32, float, 0) \
+  X(argmax, 0, i32, int, 1) \
+  X(argmax, 0, u8, uint8_t, 2) \
+  X(argmin, 1, f32, float, 0) \
+  X(argmin, 1, i32, int, 1) \
+  X(argmin, 1, u8, uint8_t, 2)

@@ -21,6 +21,30 @@ export const UNARY_FLOOR: i32 = 16;
 export const UNARY_CEIL: i32 = 17;
 export const UNARY_ROUND: i32 = 18;
 export const UNARY_LOGICAL_NOT: i32 = 19;
+export const UNARY_TAN: i32 = 20;
+export const UNARY_SINH: i32 = 21;
+export const UNARY_COSH: i32 = 22;
+export const UNARY_ASIN: i32 = 23;
+export const UNARY_ACOS: i32 = 24;
+export const UNARY_ATAN: i32 = 25;
+export const UNARY_ASINH: i32 = 26;
+export const UNARY_ACOSH: i32 = 27;
+export const UNARY_ATANH: i32 = 28;
+export const UNARY_LOG2: i32 = 29;
+export const UNARY_LOG10: i32 = 30;
+export const UNARY_EXP2: i32 = 31;
+export const UNARY_TRUNC: i32 = 32;
+export const UNARY_FRAC: i32 = 33;
+export const UNARY_ERFC: i32 = 34;
+export const UNARY_ERFINV: i32 = 35;
+export const UNARY_LGAMMA: i32 = 36;
+export const UNARY_DIGAMMA: i32 = 37;
+export const UNARY_SINC: i32 = 38;
+export const UNARY_ISNAN: i32 = 39;
+export const UNARY_ISINF: i32 = 40;
+export const UNARY_ISPOSINF: i32 = 41;
+export const UNARY_ISNEGINF: i32 = 42;
+export const UNARY_ISFINITE: i32 = 43;
 
 // binary ops
 export const BINARY_ADD: i32 = 0;
@@ -38,6 +62,13 @@ export const BINARY_GT: i32 = 11;
 export const BINARY_GE: i32 = 12;
 export const BINARY_LOGICAL_AND: i32 = 13;
 export const BINARY_LOGICAL_OR: i32 = 14;
+export const BINARY_ATAN2: i32 = 15;
+export const BINARY_HYPOT: i32 = 16;
+export const BINARY_COPYSIGN: i32 = 17;
+export const BINARY_LOGADDEXP: i32 = 18;
+export const BINARY_LOGADDEXP2: i32 = 19;
+export const BINARY_XLOGY: i32 = 20;
+export const BINARY_LOGICAL_XOR: i32 = 21;
 
 // reduce ops
 export const REDUCE_SUM: i32 = 0;

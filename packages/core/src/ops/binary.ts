@@ -3,11 +3,13 @@
  * one entry in the op table (dtype rules, gradient, composite) and one line here.
  */
 import { recordOp } from '../autograd/engine.js';
+import { noGrad } from '../autograd/grad-mode.js';
 import { binaryFacts, ruleFor, type BinaryOp, type BinarySaved } from '../backend/op-table.js';
 import type { DType } from '../dtype.js';
 import type { Shape } from '../shape.js';
 import type { Tensor, TensorLike } from '../tensor/tensor.js';
-import { accelerates, binaryKernel, castTarget, refusal, sumToShape, tracker } from './elementwise.js';
+import { accelerates, binaryKernel, castTarget, inFloat32, inFloat32List, refusal, sumToShape, tracker } from './elementwise.js';
+import { zeros } from './creation.js';
 import { binaryOperands } from './util.js';
 
 /** Undo broadcasting on one input's gradient; the incoming gradient is the engine's to free. */
@@ -33,18 +35,26 @@ function binary(op: BinaryOp): (a: TensorLike, b: TensorLike) => Tensor {
       if (rule === 'refuse') throw refusal(op, ta.dtype, 'two');
       // Bool arithmetic stays bool, as PyTorch's `True + True` is `True`.
       if (rule === 'logicalOr' || rule === 'logicalAnd') return binaryKernel(rule, ta, tb);
-      if (facts.composite && !accelerates(ta.backend, 'binary', op)) return facts.composite(ta, tb);
-      const out = binaryKernel(op, ta, tb);
+      // The composite runs untracked: its gradient is the table's, as on the kernel path.
+      const composite = facts.composite && !accelerates(ta.backend, 'binary', op) ? facts.composite : null;
+      const out = composite ? noGrad(() => inFloat32([ta, tb], ([a, b]) => composite(a, b))) : binaryKernel(op, ta, tb);
       const gradient = facts.gradient;
       if (!gradient) return out;
       const aShape = ta.shape;
       const bShape = tb.shape;
       const operands: BinarySaved = { a: ta, b: tb, out };
+      const dtype = ta.dtype;
       return recordOp(op, [ta, tb], out, gradient.saves.map((k) => operands[k]), (g, kept, needs) => {
-        const saved = Object.fromEntries(gradient.saves.map((k, i) => [k, kept[i]])) as unknown as BinarySaved;
-        const [track, intermediates] = tracker();
-        const [ga, gb] = gradient.grads(g, saved, track);
-        intermediates.forEach((t) => t.dispose());
+        const formula = ([grad, ...rest]: Tensor[]): Tensor[] => {
+          const saved = Object.fromEntries(gradient.saves.map((k, i) => [k, rest[i]])) as unknown as BinarySaved;
+          const [track, intermediates] = tracker();
+          const [ga, gb] = gradient.grads(grad, saved, track);
+          intermediates.forEach((t) => t.dispose());
+          // An input the op does not depend on gets zeros, as PyTorch gives.
+          return [ga ?? zeros(aShape, { dtype: grad.dtype, device: grad.device }), gb ?? zeros(bShape, { dtype: grad.dtype, device: grad.device })];
+        };
+        // A composite's gradient formula is as long as the composite: float16 runs it in float32 too.
+        const [ga, gb] = composite && dtype === 'float16' ? inFloat32List([g, ...kept], formula) : formula([g, ...kept]);
         return [reduceGrad(ga, aShape, needs[0], g), reduceGrad(gb, bShape, needs[1], g)];
       });
     } finally {
@@ -114,3 +124,20 @@ export const ge = binary('ge');
 export const logicalAnd = binary('logicalAnd');
 /** Elementwise OR of truthiness, as bool. */
 export const logicalOr = binary('logicalOr');
+/** Elementwise XOR of truthiness, as bool. */
+export const logicalXor = binary('logicalXor');
+/**
+ * The angle of the point (`b`, `a`) (as C's atan2(y, x)), in [-pi, pi]; the signs of zeros
+ * count. @example `tl.atan2(y, x)`
+ */
+export const atan2 = binary('atan2');
+/** `sqrt(a^2 + b^2)` without overflow; Infinity if either is infinite. */
+export const hypot = binary('hypot');
+/** `|a|` with the sign of `b` (a negative zero counts as negative). */
+export const copysign = binary('copysign');
+/** `log(e^a + e^b)`, computed stably. @example `tl.logaddexp(logP, logQ)` */
+export const logaddexp = binary('logaddexp');
+/** `log2(2^a + 2^b)`, computed stably. */
+export const logaddexp2 = binary('logaddexp2');
+/** `a * log(b)`, 0 where `a` is 0 (unless `b` is NaN). */
+export const xlogy = binary('xlogy');

@@ -98,3 +98,27 @@ export function tracker(): [Track, Tensor[]] {
   };
   return [track, temps];
 }
+
+/**
+ * `fn` on `inputs`, float16 ones widened to float32 and the result rounded back to float16
+ * (PyTorch's opmath): a composite of many ops would otherwise round at every step.
+ */
+export function inFloat32(inputs: readonly Tensor[], fn: (wide: Tensor[]) => Tensor): Tensor {
+  return inFloat32List(inputs, (wide) => [fn(wide)])[0];
+}
+
+/** {@link inFloat32} for a function with several results. */
+export function inFloat32List(inputs: readonly Tensor[], fn: (wide: Tensor[]) => Tensor[]): Tensor[] {
+  if (!inputs.some((t) => t.dtype === 'float16')) return fn([...inputs]);
+  const wide = inputs.map((t) => (t.dtype === 'float16' ? t.cast('float32') : t));
+  try {
+    return fn(wide).map((r) => {
+      if (r.dtype !== 'float32') return r;
+      const narrow = r.cast('float16');
+      r.dispose();
+      return narrow;
+    });
+  } finally {
+    wide.forEach((w, i) => w !== inputs[i] && w.dispose());
+  }
+}

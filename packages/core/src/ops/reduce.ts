@@ -162,14 +162,21 @@ export const argmax = argExtremum('argmax');
 export const argmin = argExtremum('argmin');
 
 /**
- * Variance over `dim`, unbiased by default (`correction` 1, as PyTorch).
+ * Variance over `dim`, unbiased by default (`correction` 1, as PyTorch). Takes
+ * `(dim, keepdim, correction)` or PyTorch 2's `(dim, { correction, keepdim })`.
  *
  * @example
  * ```ts
  * tl.tensor([1, 2, 3, 4]).var(); // 1.6667
  * ```
  */
-export function variance(x: Tensor, dim?: number | number[], keepdim = false, correction = 1): Tensor {
+export function variance(
+  x: Tensor, dim?: number | number[], keepdimOrOptions: boolean | { correction?: number; keepdim?: boolean } = false, correction = 1,
+): Tensor {
+  const options = typeof keepdimOrOptions === 'object' && keepdimOrOptions !== null ? keepdimOrOptions : null;
+  const keepdim = options ? (options.keepdim ?? false) : Boolean(keepdimOrOptions);
+  if (options) correction = options.correction ?? 1;
+  if (typeof correction !== 'number' || Number.isNaN(correction)) throw new TypeError(`var: correction must be a number, got ${String(correction)}`);
   const axes = reductionAxes('var', x.rank, dim);
   const count = axes.reduce((n, a) => n * x.shape[a], 1);
   const mu = mean(x, axes, true);
@@ -181,9 +188,11 @@ export function variance(x: Tensor, dim?: number | number[], keepdim = false, co
   return out;
 }
 
-/** Standard deviation over `dim`, unbiased by default. */
-export function std(x: Tensor, dim?: number | number[], keepdim = false, correction = 1): Tensor {
-  const v = variance(x, dim, keepdim, correction);
+/** Standard deviation over `dim`, unbiased by default; takes `{ correction, keepdim }` as `var` does. */
+export function std(
+  x: Tensor, dim?: number | number[], keepdimOrOptions: boolean | { correction?: number; keepdim?: boolean } = false, correction = 1,
+): Tensor {
+  const v = variance(x, dim, keepdimOrOptions, correction);
   const out = v.sqrt();
   v.dispose();
   return out;

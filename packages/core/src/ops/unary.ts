@@ -7,9 +7,9 @@ import { noGrad } from '../autograd/grad-mode.js';
 import { ruleFor, unaryFacts, type UnaryOp } from '../backend/op-table.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { maximum, minimum } from './binary.js';
-import { accelerates, castTarget, refusal, tracker, unaryKernel } from './elementwise.js';
+import { accelerates, castTarget, inFloat32, refusal, tracker, unaryKernel } from './elementwise.js';
 import { zerosLike } from './creation.js';
-import { requireTensor } from './util.js';
+import { isTensor, requireTensor } from './util.js';
 
 /** The public function of unary op `op`: dtype rules, then the kernel or the composite. */
 function unary(op: UnaryOp): (x: Tensor) => Tensor {
@@ -22,18 +22,24 @@ function unary(op: UnaryOp): (x: Tensor) => Tensor {
     const target = castTarget(rule);
     const input = target ? x.cast(target) : x;
     try {
-      if (facts.composite && !accelerates(input.backend, 'unary', op)) return facts.composite(input);
-      const out = unaryKernel(op, input);
+      // The composite runs untracked (its gradient is the table's, as on the kernel path),
+      // float16 in float32 as PyTorch's half kernels compute.
+      const composite = facts.composite && !accelerates(input.backend, 'unary', op) ? facts.composite : null;
+      const out = composite ? noGrad(() => inFloat32([input], ([v]) => composite(v))) : unaryKernel(op, input);
       if (facts.kind !== 'math') return out; // a bool result carries no gradient
       const gradient = facts.gradient;
       // Rounding and sign have a zero gradient, which still flows (as PyTorch's floor does).
       if (!gradient) return recordOp(op, [input], out, [], (g) => [zerosLike(g)]);
       const save = gradient.saves === 'x' ? [input] : gradient.saves === 'y' ? [out] : [];
       return recordOp(op, [input], out, save, (g, saved) => {
-        const [track, temps] = tracker();
-        const grad = gradient.grad(g, saved[0], track);
-        temps.forEach((t) => t.dispose());
-        return [grad];
+        const formula = ([grad, kept]: Tensor[]) => {
+          const [track, temps] = tracker();
+          const result = gradient.grad(grad, kept, track);
+          temps.forEach((t) => t.dispose());
+          return result;
+        };
+        // A composite's gradient formula is as long as the composite: float16 runs it in float32 too.
+        return [composite ? inFloat32([g, saved[0] ?? g], formula) : formula([g, saved[0]])];
       });
     } finally {
       if (input !== x) input.dispose();
@@ -77,10 +83,87 @@ export const erf = unary('erf');
 export const floor = unary('floor');
 /** Round up; zero gradient. */
 export const ceil = unary('ceil');
-/** Round half to even, as PyTorch; zero gradient. */
-export const round = unary('round');
+const roundHalfEven = unary('round');
+
+/**
+ * Round half to even, as PyTorch (zero gradient); with `decimals`, to that many decimal
+ * places (negative: to tens, hundreds...).
+ *
+ * @example
+ * ```ts
+ * tl.round(tl.tensor([2.5, 3.14159]), { decimals: 2 }); // [2.5, 3.14]
+ * ```
+ */
+export function round(x: Tensor, options: { decimals?: number } = {}): Tensor {
+  const decimals = options.decimals ?? 0;
+  if (!Number.isInteger(decimals)) throw new Error(`round: decimals must be an integer, got ${decimals}`);
+  if (decimals === 0) return roundHalfEven(x);
+  requireTensor('round', x);
+  if (x.dtype !== 'float32' && x.dtype !== 'float16') throw new TypeError(`round: decimals needs a floating tensor, got ${x.dtype}`);
+  // As PyTorch: multiply by 10^d, round, divide (a negative d divides first); float16 in
+  // float32, where x * 10^d may pass half's range.
+  const scale = 10 ** Math.abs(decimals);
+  return inFloat32([x], ([v]) => {
+    const [track, temps] = tracker();
+    try {
+      const scaled = track(decimals > 0 ? v.mul(scale) : v.div(scale));
+      const rounded = track(roundHalfEven(scaled));
+      return decimals > 0 ? rounded.div(scale) : rounded.mul(scale);
+    } finally {
+      temps.forEach((t) => t.dispose());
+    }
+  });
+}
 /** Elementwise NOT of truthiness, as bool. @example `tl.logicalNot(mask)` */
 export const logicalNot = unary('logicalNot');
+/** Tangent (radians). */
+export const tan = unary('tan');
+/** Hyperbolic sine. @example `tl.sinh(tl.tensor([0, 1]))` */
+export const sinh = unary('sinh');
+/** Hyperbolic cosine. */
+export const cosh = unary('cosh');
+/** Inverse sine, in [-pi/2, pi/2]; NaN outside [-1, 1]. */
+export const asin = unary('asin');
+/** Inverse cosine, in [0, pi]; NaN outside [-1, 1]. */
+export const acos = unary('acos');
+/** Inverse tangent, in (-pi/2, pi/2). */
+export const atan = unary('atan');
+/** Inverse hyperbolic sine. */
+export const asinh = unary('asinh');
+/** Inverse hyperbolic cosine; NaN below 1. */
+export const acosh = unary('acosh');
+/** Inverse hyperbolic tangent; ±Infinity at ±1, NaN beyond. */
+export const atanh = unary('atanh');
+/** Base-2 logarithm. */
+export const log2 = unary('log2');
+/** Base-10 logarithm. */
+export const log10 = unary('log10');
+/** `2^x`. */
+export const exp2 = unary('exp2');
+/** Round toward zero; zero gradient. Integers stay as they are. */
+export const trunc = unary('trunc');
+/** `x - trunc(x)`, the fractional part with the sign of `x`. */
+export const frac = unary('frac');
+/** `1 - erf(x)`, accurate where erf is near ±1 (erfc(5) = 1.5e-12). */
+export const erfc = unary('erfc');
+/** The inverse error function on (-1, 1); ±Infinity at ±1. */
+export const erfinv = unary('erfinv');
+/** `log |Γ(x)|`; +Infinity at 0 and the negative integers. @example `tl.lgamma(tl.tensor([0.5, 10]))` */
+export const lgamma = unary('lgamma');
+/** The digamma function `Γ'(x) / Γ(x)`. */
+export const digamma = unary('digamma');
+/** `sin(pi x) / (pi x)`, 1 at 0 (the normalised sinc, as PyTorch). */
+export const sinc = unary('sinc');
+/** Where `x` is NaN, as bool. @example `tl.isnan(x).any()` */
+export const isnan = unary('isnan');
+/** Where `x` is ±Infinity, as bool. */
+export const isinf = unary('isinf');
+/** Where `x` is +Infinity, as bool. */
+export const isposinf = unary('isposinf');
+/** Where `x` is -Infinity, as bool. */
+export const isneginf = unary('isneginf');
+/** Where `x` is neither NaN nor infinite, as bool. */
+export const isfinite = unary('isfinite');
 
 // ---- composites of other ops: their gradients come from the ops they are made of ----------
 
@@ -98,10 +181,18 @@ export function square(x: Tensor): Tensor {
  * tl.clamp(x, 0, 6); // relu6
  * ```
  */
-export function clamp(x: Tensor, min?: number | null, max?: number | null): Tensor {
+export function clamp(x: Tensor, min?: Tensor | number | null, max?: Tensor | number | null): Tensor {
   const hasMin = min !== undefined && min !== null;
   const hasMax = max !== undefined && max !== null;
   if (!hasMin && !hasMax) throw new Error('clamp: at least one of min and max must be given');
+  if (isTensor(min) || isTensor(max)) {
+    // Tensor bounds broadcast; gradients reach the bounds where they bind, through maximum/minimum.
+    const lower = hasMin ? maximum(x, min) : x.internalAlias(false);
+    if (!hasMax) return lower;
+    const out = minimum(lower, max);
+    lower.dispose();
+    return out;
+  }
   const [out, pass] = noGrad(() => {
     const lower = hasMin ? maximum(x, min) : x.internalAlias(false);
     const value = hasMax ? minimum(lower, max) : lower;
@@ -183,4 +274,64 @@ export function softplus(x: Tensor): Tensor {
   const out = x.where(linear, soft);
   [capped, e, soft, linear].forEach((v) => v.dispose());
   return out;
+}
+
+/**
+ * `x` with NaN replaced by `nan`, +Infinity by `posinf` and -Infinity by `neginf` (default:
+ * the dtype's largest and smallest finite values), as torch.nan_to_num.
+ *
+ * @example
+ * ```ts
+ * tl.nanToNum(x, 0, 1e4, -1e4);
+ * ```
+ */
+export function nanToNum(x: Tensor, nan = 0, posinf?: number | null, neginf?: number | null): Tensor {
+  requireTensor('nanToNum', x);
+  if (x.dtype !== 'float32' && x.dtype !== 'float16') return x.internalAlias(false);
+  const largest = x.dtype === 'float16' ? 65504 : 3.4028234663852886e38;
+  const [track, temps] = tracker();
+  try {
+    const a = track(x.where(track(x.isnan().logicalNot()), nan));
+    const b = track(a.where(track(a.isposinf().logicalNot()), posinf ?? largest));
+    return b.where(track(b.isneginf().logicalNot()), neginf ?? -largest);
+  } finally {
+    temps.forEach((t) => t.dispose());
+  }
+}
+
+/**
+ * `start + weight * (end - start)`, computed as PyTorch does for accuracy near both ends;
+ * `weight` is a number or a tensor (broadcasting).
+ *
+ * @example
+ * ```ts
+ * tl.lerp(ema, value, 0.1); // an exponential moving average step
+ * ```
+ */
+export function lerp(start: Tensor, end: Tensor, weight: Tensor | number): Tensor {
+  requireTensor('lerp', start);
+  requireTensor('lerp', end, 'end');
+  const [track, temps] = tracker();
+  try {
+    const span = track(end.sub(start));
+    if (typeof weight === 'number') return weight < 0.5 ? start.add(track(span.mul(weight))) : end.sub(track(span.mul(1 - weight)));
+    requireTensor('lerp', weight, 'weight');
+    const low = track(start.add(track(span.mul(weight))));
+    const high = track(end.sub(track(span.mul(track(track(weight.neg()).add(1))))));
+    return low.where(track(weight.lt(0.5)), high);
+  } finally {
+    temps.forEach((t) => t.dispose());
+  }
+}
+
+/** `log(x / (1 - x))`, with `x` first clamped to [eps, 1 - eps] when `eps` is given. */
+export function logit(x: Tensor, eps?: number | null): Tensor {
+  requireTensor('logit', x);
+  const [track, temps] = tracker();
+  try {
+    const p = eps === undefined || eps === null ? x : track(x.clamp(eps, 1 - eps));
+    return track(p.div(track(track(p.neg()).add(1)))).log();
+  } finally {
+    temps.forEach((t) => t.dispose());
+  }
 }

@@ -10,6 +10,7 @@ import { keep, trackInScope } from '../memory.js';
 import { contiguousStrides, formatShape, isContiguous, sizeOf, type Shape } from '../shape.js';
 import { AccumulateGrad, type Node } from '../autograd/node.js';
 import { backward, type BackwardOptions } from '../autograd/engine.js';
+import { registerTensorHook, type RemovableHandle, retainGrad, retainsGrad, type TensorHook } from '../autograd/hooks.js';
 import { countsFor, Storage } from './storage.js';
 import * as ops from '../ops/index.js';
 import type { NestedArray } from './nested.js';
@@ -193,6 +194,23 @@ export class Tensor {
     backward(this, grad, options);
   }
 
+  /**
+   * Call `hook(grad)` whenever this tensor's gradient is computed; a returned tensor replaces
+   * it. Returns a handle whose `remove()` unregisters the hook.
+   *
+   * @example
+   * ```ts
+   * const h = x.registerHook((g) => g.clamp(-1, 1)); // clip this gradient
+   * loss.backward();
+   * h.remove();
+   * ```
+   */
+  registerHook(hook: TensorHook): RemovableHandle { return registerTensorHook(this, hook); }
+  /** Keep this non-leaf tensor's gradient in `.grad` after backward (`y.retainGrad(); ...; y.grad`). */
+  retainGrad(): void { retainGrad(this); }
+  /** Whether `retainGrad()` was called on this (non-leaf) tensor. */
+  get retainsGrad(): boolean { return retainsGrad(this); }
+
   /** A new handle on the same values, cut from the graph. */
   detach(): Tensor {
     return new Tensor(this.storage.retain(), this.shape, this.strides, this.offset, this.dtype);
@@ -358,7 +376,15 @@ export class Tensor {
   gelu(approximate?: 'none' | 'tanh'): Tensor { return ops.gelu(this, approximate); }
   silu(): Tensor { return ops.silu(this); }
   softplus(): Tensor { return ops.softplus(this); }
-  clamp(min?: number | null, max?: number | null): Tensor { return ops.clamp(this, min, max); }
+  clamp(min?: Tensor | number | null, max?: Tensor | number | null): Tensor { return ops.clamp(this, min, max); }
+  nanToNum(nan?: number, posinf?: number | null, neginf?: number | null): Tensor { return ops.nanToNum(this, nan, posinf, neginf); }
+  lerp(end: Tensor, weight: Tensor | number): Tensor { return ops.lerp(this, end, weight); }
+  logit(eps?: number | null): Tensor { return ops.logit(this, eps); }
+  isclose(other: TensorLike, rtol?: number, atol?: number, equalNan?: boolean): Tensor { return ops.isclose(this, other, rtol, atol, equalNan); }
+  /** Resolves to whether every element is close to `other` (see `tl.isclose`). */
+  allclose(other: TensorLike, rtol?: number, atol?: number, equalNan?: boolean): Promise<boolean> { return ops.allclose(this, other, rtol, atol, equalNan); }
+  /** Resolves to whether `other` has this shape and these values. */
+  equal(other: Tensor): Promise<boolean> { return ops.equal(this, other); }
   where(condition: TensorLike, other: TensorLike): Tensor { return ops.where(condition, this, other); }
 
   // ---- reductions -----------------------------------------------------------------------
@@ -370,8 +396,23 @@ export class Tensor {
   min(dim?: number | number[], keepdim?: boolean): Tensor { return ops.min(this, dim, keepdim); }
   argmax(dim?: number, keepdim?: boolean): Tensor { return ops.argmax(this, dim, keepdim); }
   argmin(dim?: number, keepdim?: boolean): Tensor { return ops.argmin(this, dim, keepdim); }
-  var(dim?: number | number[], keepdim?: boolean, correction?: number): Tensor { return ops.variance(this, dim, keepdim, correction); }
-  std(dim?: number | number[], keepdim?: boolean, correction?: number): Tensor { return ops.std(this, dim, keepdim, correction); }
+  var(dim?: number | number[], keepdim?: boolean | ops.VarianceOptions, correction?: number): Tensor { return ops.variance(this, dim, keepdim, correction); }
+  std(dim?: number | number[], keepdim?: boolean | ops.VarianceOptions, correction?: number): Tensor { return ops.std(this, dim, keepdim, correction); }
+  all(dim?: number | number[], keepdim?: boolean): Tensor { return ops.all(this, dim, keepdim); }
+  any(dim?: number | number[], keepdim?: boolean): Tensor { return ops.any(this, dim, keepdim); }
+  countNonzero(dim?: number | number[]): Tensor { return ops.countNonzero(this, dim); }
+  amax(dim?: number | number[], keepdim?: boolean): Tensor { return ops.amax(this, dim, keepdim); }
+  amin(dim?: number | number[], keepdim?: boolean): Tensor { return ops.amin(this, dim, keepdim); }
+  aminmax(options?: { dim?: number; keepdim?: boolean }): { min: Tensor; max: Tensor } { return ops.aminmax(this, options); }
+  nansum(dim?: number | number[], keepdim?: boolean): Tensor { return ops.nansum(this, dim, keepdim); }
+  nanmean(dim?: number | number[], keepdim?: boolean): Tensor { return ops.nanmean(this, dim, keepdim); }
+  norm(p?: number | 'fro' | 'nuc', dim?: number | number[], keepdim?: boolean): Tensor { return ops.norm(this, p, dim, keepdim); }
+  cov(options?: ops.CovOptions): Tensor { return ops.cov(this, options); }
+  corrcoef(): Tensor { return ops.corrcoef(this); }
+  diff(n?: number, dim?: number, options?: ops.DiffOptions): Tensor { return ops.diff(this, n, dim, options); }
+  histc(bins?: number, min?: number, max?: number): Tensor { return ops.histc(this, bins, min, max); }
+  /** Resolves to the counts of this 1-D int32 tensor's values (see `tl.bincount`). */
+  bincount(weights?: Tensor | null, minlength?: number): Promise<Tensor> { return ops.bincount(this, weights, minlength); }
   logsumexp(dim: number | number[], keepdim?: boolean): Tensor { return ops.logsumexp(this, dim, keepdim); }
   softmax(dim: number): Tensor { return ops.softmax(this, dim); }
   logSoftmax(dim: number): Tensor { return ops.logSoftmax(this, dim); }
@@ -398,7 +439,23 @@ export class Tensor {
   split(splitSize: number | number[], dim?: number): Tensor[] { return ops.split(this, splitSize, dim); }
   chunk(chunks: number, dim?: number): Tensor[] { return ops.chunk(this, chunks, dim); }
   /** NumPy-style indexing: a number selects, `[start, end, step?]` slices, null keeps a dim, `'newaxis'` inserts one. */
-  index(...indices: ops.IndexSpec[]): Tensor { return ops.index(this, ...indices); }
+  index(...indices: (ops.IndexSpec | Tensor)[]): Tensor { return ops.index(this, ...indices); }
+  /** `index` with bool masks too (PyTorch's `x[mask]`); resolves once the masks are read. */
+  indexAsync(...indices: (ops.IndexSpec | Tensor)[]): Promise<Tensor> { return ops.indexAsync(this, ...indices); }
+  /** `indexAsync` on backends that read synchronously. */
+  indexSync(...indices: (ops.IndexSpec | Tensor)[]): Tensor { return ops.indexSync(this, ...indices); }
+  /** Resolves to the indices of the non-zero elements (see `tl.nonzero`). */
+  nonzero(options?: { asTuple?: boolean }): Promise<Tensor | Tensor[]> { return ops.nonzero(this, options); }
+  nonzeroSync(options?: { asTuple?: boolean }): Tensor | Tensor[] { return ops.nonzeroSync(this, options); }
+  /** Resolves to the elements where `mask` is true, as 1-D. */
+  maskedSelect(mask: Tensor): Promise<Tensor> { return ops.maskedSelect(this, mask); }
+  maskedFill(mask: Tensor, value: TensorLike): Tensor { return ops.maskedFill(this, mask, value); }
+  takeAlongDim(indices: Tensor, dim?: number): Tensor { return ops.takeAlongDim(this, indices, dim); }
+  take(index: Tensor): Tensor { return ops.take(this, index); }
+  indexAdd(dim: number, index: Tensor, source: Tensor, options?: { alpha?: number }): Tensor { return ops.indexAdd(this, dim, index, source, options); }
+  indexFill(dim: number, index: Tensor, value: TensorLike): Tensor { return ops.indexFill(this, dim, index, value); }
+  /** Resolves to the sorted unique values (see `tl.unique`). */
+  unique(options?: ops.UniqueOptions): Promise<ops.UniqueResult> { return ops.unique(this, options); }
   gather(dim: number, index: Tensor): Tensor { return ops.gather(this, dim, index); }
   scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor { return ops.scatterAdd(this, dim, index, src); }
   indexSelect(dim: number, index: Tensor): Tensor { return ops.indexSelect(this, dim, index); }

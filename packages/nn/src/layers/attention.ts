@@ -10,8 +10,8 @@ import type { Tensor } from '@tensile/core';
 import * as F from '../functional.js';
 import * as init from '../init.js';
 import { Module, type Parameter } from '../module.js';
-import { Linear } from './linear.js';
-import { emptyParameter, pyBool, pyFloat } from './util.js';
+import { Linear, NonDynamicallyQuantizableLinear } from './linear.js';
+import { emptyParameter } from './util.js';
 
 /** Constructor options of `MultiheadAttention`. */
 export interface MultiheadAttentionOptions {
@@ -143,7 +143,7 @@ export class MultiheadAttention extends Module {
     const biasKv = options.addBiasKv ?? false;
     this.biasK = biasKv ? emptyParameter([1, 1, embedDim]) : null;
     this.biasV = biasKv ? emptyParameter([1, 1, embedDim]) : null;
-    this.outProj = new Linear(embedDim, embedDim, { bias });
+    this.outProj = new NonDynamicallyQuantizableLinear(embedDim, embedDim, { bias });
     this.resetParameters();
   }
 
@@ -265,14 +265,6 @@ export class MultiheadAttention extends Module {
     const w = this.inProjWeight;
     if (w) return [0, 1, 2].map((i) => w.narrow(0, i * this.embedDim, this.embedDim)) as [Tensor, Tensor, Tensor];
     return [this.qProjWeight!, this.kProjWeight!, this.vProjWeight!];
-  }
-
-  override extraRepr(): string {
-    let repr = `embed_dim=${this.embedDim}, num_heads=${this.numHeads}, dropout=${pyFloat(this.dropout)}, bias=${pyBool(this.inProjBias !== null)}`;
-    if (this.inProjWeight === null) repr += `, kdim=${this.kdim}, vdim=${this.vdim}`;
-    if (this.biasK) repr += ', add_bias_kv=True';
-    if (this.addZeroAttn) repr += ', add_zero_attn=True';
-    return `${repr}, batch_first=${pyBool(this.batchFirst)}`;
   }
 }
 

@@ -59,6 +59,18 @@ export class Linear extends Module {
 }
 
 /**
+ * A `Linear` under the class name PyTorch gives `MultiheadAttention.out_proj`, so printed
+ * models read as PyTorch's (`(out_proj): NonDynamicallyQuantizableLinear(...)`); it is a
+ * `Linear` in every other way.
+ *
+ * @example
+ * ```ts
+ * String(new NonDynamicallyQuantizableLinear(8, 8)); // 'NonDynamicallyQuantizableLinear(in_features=8, out_features=8, bias=True)'
+ * ```
+ */
+export class NonDynamicallyQuantizableLinear extends Linear {}
+
+/**
  * Returns its input unchanged (a new handle on it); a placeholder in a model.
  *
  * @example

@@ -83,8 +83,8 @@ export class AvgPool2d extends Module {
   }
 
   override extraRepr(): string {
-    const extra = this.countIncludePad ? '' : ', count_include_pad=False';
-    return `kernel_size=${repr(this.kernelSize)}, stride=${repr(this.stride)}, padding=${repr(this.padding)}${extra}`;
+    // PyTorch's AvgPool2d prints these three only.
+    return `kernel_size=${repr(this.kernelSize)}, stride=${repr(this.stride)}, padding=${repr(this.padding)}`;
   }
 }
 

@@ -134,7 +134,7 @@ export abstract class RNNBase extends Module {
   }
 
   /** A parameter by its PyTorch name, e.g. `weight_hh_l1_reverse`. */
-  getParameter(name: string): Parameter {
+  override getParameter(name: string): Parameter {
     const p = (this as unknown as Record<string, unknown>)[name];
     if (!(p instanceof Parameter)) throw new Error(`${this.constructor.name}: no parameter named '${name}'`);
     return p;
@@ -240,7 +240,6 @@ export abstract class RNNBase extends Module {
     const parts = [`${this.inputSize}, ${this.hiddenSize}`];
     if (this.projSize) parts.push(`proj_size=${this.projSize}`);
     if (this.numLayers !== 1) parts.push(`num_layers=${this.numLayers}`);
-    if (this.mode === 'RNN_RELU') parts.push(`nonlinearity=relu`);
     if (!this.bias) parts.push('bias=False');
     if (this.batchFirst) parts.push('batch_first=True');
     if (this.dropout) parts.push(`dropout=${pyFloat(this.dropout)}`);

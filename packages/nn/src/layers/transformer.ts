@@ -13,7 +13,6 @@ import { MultiheadAttention, generateSquareSubsequentMask } from './attention.js
 import { Dropout } from './dropout.js';
 import { LayerNorm } from './layer-norm.js';
 import { Linear } from './linear.js';
-import { pyBool, pyFloat } from './util.js';
 
 /** The feed-forward activation: a name, or any function of a tensor. */
 export type TransformerActivation = 'relu' | 'gelu' | ((x: Tensor) => Tensor);
@@ -67,10 +66,6 @@ function checkActivation(layer: string, activation: TransformerActivation): void
 
 function activate(activation: TransformerActivation, x: Tensor): Tensor {
   return activation === 'relu' ? F.relu(x) : activation === 'gelu' ? F.gelu(x) : activation(x);
-}
-
-function activationRepr(activation: TransformerActivation): string {
-  return typeof activation === 'function' ? 'custom' : activation;
 }
 
 const STATE_NAMES: Record<string, string> = { selfAttn: 'self_attn', multiheadAttn: 'multihead_attn' };
@@ -134,11 +129,11 @@ export class TransformerEncoderLayer extends Module {
   }
 
   /** A new layer with the same configuration and a copy of this one's parameters (PyTorch's deepcopy). */
-  clone(): TransformerEncoderLayer {
+  override clone(): this {
     const copy = new TransformerEncoderLayer(this.dModel, this.nhead, this.options);
     copy.loadStateDict(this.stateDict());
     copy.train(this.training);
-    return copy;
+    return copy as this;
   }
 
   forward(src: Tensor, options: TransformerEncoderForwardOptions = {}): Tensor {
@@ -167,9 +162,6 @@ export class TransformerEncoderLayer extends Module {
     return this.dropout2.forward(this.linear2.forward(this.dropout.forward(a)));
   }
 
-  override extraRepr(): string {
-    return `d_model=${this.dModel}, nhead=${this.nhead}, dropout=${pyFloat(this.dropout.p)}, activation=${activationRepr(this.activation)}, norm_first=${pyBool(this.normFirst)}`;
-  }
 }
 
 /** Options of `TransformerEncoder`. */
@@ -279,11 +271,11 @@ export class TransformerDecoderLayer extends Module {
   }
 
   /** A new layer with the same configuration and a copy of this one's parameters (PyTorch's deepcopy). */
-  clone(): TransformerDecoderLayer {
+  override clone(): this {
     const copy = new TransformerDecoderLayer(this.dModel, this.nhead, this.options);
     copy.loadStateDict(this.stateDict());
     copy.train(this.training);
-    return copy;
+    return copy as this;
   }
 
   forward(tgt: Tensor, memory: Tensor, options: TransformerDecoderForwardOptions = {}): Tensor {
@@ -323,9 +315,6 @@ export class TransformerDecoderLayer extends Module {
     return this.dropout3.forward(this.linear2.forward(this.dropout.forward(a)));
   }
 
-  override extraRepr(): string {
-    return `d_model=${this.dModel}, nhead=${this.nhead}, dropout=${pyFloat(this.dropout.p)}, activation=${activationRepr(this.activation)}, norm_first=${pyBool(this.normFirst)}`;
-  }
 }
 
 /** Options of `TransformerDecoder`. */
