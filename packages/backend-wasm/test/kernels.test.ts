@@ -9,9 +9,10 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   BINARY_OPS, binaryFacts, contiguousStrides, randomElement, resultDType, sizeOf, UNARY_OPS, unaryFacts,
-  type Backend, type Conv2dParams, type DType, type Pool2dParams, type TensorView, type TypedArrayFor, type UnaryOp,
+  type Backend, type Conv2dParams, type DType, type Pool2dParams, type TensorView, type TypedArrayFor,
 } from '@tensile/core';
 import { CpuBackend } from '@tensile/backend-cpu';
+import { ACCELERATED_BINARY, ACCELERATED_UNARY, type WasmBinaryOp, type WasmUnaryOp } from '../src/kernels/elementwise.js';
 import { WasmBackend } from '../src/wasm-backend.js';
 import { detectRelaxedSimd, loadModule } from '../src/loader.js';
 
@@ -134,7 +135,7 @@ describe('vector math: float64 accuracy on both builds', () => {
   ): void {
     for (const be of [wasm, plain]) {
       const o = out(be, 'float32', [inputs.length]);
-      be.unary(op as UnaryOp, on(be, inputs, 'float32', [inputs.length]), o);
+      be.unary(op as WasmUnaryOp, on(be, inputs, 'float32', [inputs.length]), o);
       const got = read(be, o);
       let worst = 0;
       for (let i = 0; i < inputs.length; i++) {
@@ -422,9 +423,14 @@ describe('elementwise lines: v128 loops, tails, special values and threads', () 
   const EXACT_UNARY = new Set(['neg', 'abs', 'sqrt', 'reciprocal', 'relu', 'floor', 'ceil', 'round', 'logicalNot']);
   const FUSED_UNARY = new Set(['exp', 'expm1', 'log', 'log1p', 'sigmoid', 'tanh']);
   const EXACT_BINARY = new Set(['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'eq', 'ne', 'lt', 'le', 'gt', 'ge']);
-  /** The ops the op table sends to the float32 kernels (logical ops get bool operands), and what they write. */
-  const FLOAT_UNARY = UNARY_OPS.filter((op) => unaryFacts(op).float === 'kernel');
-  const FLOAT_BINARY = BINARY_OPS.filter((op) => binaryFacts(op).float === 'kernel');
+  /**
+   * The ops this backend runs as float32 kernels: primitives and the composites it
+   * accelerates, whose float rule sends float32 to the kernel (logical ops get bool operands).
+   */
+  const FLOAT_UNARY = UNARY_OPS.filter((op): op is WasmUnaryOp =>
+    unaryFacts(op).float === 'kernel' && (!unaryFacts(op).composite || (ACCELERATED_UNARY as readonly string[]).includes(op)));
+  const FLOAT_BINARY = BINARY_OPS.filter((op): op is WasmBinaryOp =>
+    binaryFacts(op).float === 'kernel' && (!binaryFacts(op).composite || (ACCELERATED_BINARY as readonly string[]).includes(op)));
 
   it('unary ops on contiguous, strided and broadcast lines', () => {
     for (const n of LENGTHS) {
