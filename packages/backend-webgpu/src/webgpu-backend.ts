@@ -11,10 +11,11 @@ import {
 import { requestDevice } from './device.js';
 import { fromHalfBits } from './half.js';
 import { binary, cast, copy, fill, unary, where } from './kernels/elementwise.js';
-import { chooseTiling, type GemmTiling } from './kernels/gemm.js';
-import { gather, random, scatterAdd } from './kernels/indexing.js';
-import { conv2d, conv2dBackwardInput, conv2dBackwardWeight, matmul } from './kernels/linalg.js';
+import { conv2d, conv2dBackwardInput, conv2dBackwardWeight } from './kernels/conv.js';
+import { gather, scatterAdd } from './kernels/indexing.js';
+import { chooseTiling, matmul, type GemmTiling } from './kernels/matmul.js';
 import { pool2d, pool2dBackward } from './kernels/pool.js';
+import { random } from './kernels/random.js';
 import { argReduce, reduce, softmax } from './kernels/reduce.js';
 import { gpuBufferOf, Runtime } from './runtime.js';
 

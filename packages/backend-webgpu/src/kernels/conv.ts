@@ -1,6 +1,6 @@
 /**
- * matmul and the 2-D convolutions (forward, gradient wrt input, gradient wrt weight), all
- * on the tiled GEMM template of gemm.ts. The convolutions are implicit GEMMs: the loaders
+ * The 2-D convolutions (forward, gradient wrt input, gradient wrt weight) on the tiled GEMM
+ * template of matmul.ts. They are implicit GEMMs: the loaders
  * compute the im2col (or col2im) index of each element they stage, so no column matrix is
  * ever stored and every output element is written exactly once (no zero-fill, no atomics).
  *
@@ -13,109 +13,9 @@
  * f32 and rounded once by the store.
  */
 import type { Conv2dParams, DType, TensorView } from '@tensile/core';
-import { collapseDims, sizeOf } from '@tensile/core';
 import { gpuBufferOf, type KernelSource, type Runtime } from '../runtime.js';
-import { headerWGSL, load, load4, MAX_RANK, Params, storageType, store, store4 } from '../wgsl.js';
-import { gemmGrid, gemmWGSL, tilingKey, vecKey, type GemmTiling, type GemmVec } from './gemm.js';
-
-const MAX_Z = 65535;
-
-function dispatchGemm(rt: Runtime, kernel: KernelSource, buffers: GPUBuffer[], params: Params, tiling: GemmTiling, m: number, n: number, batch: number): void {
-  for (let z0 = 0; z0 < batch; z0 += MAX_Z) {
-    const slice = Math.min(MAX_Z, batch - z0);
-    params.data[3] = z0;
-    rt.dispatch(kernel, buffers, params, gemmGrid(tiling, m, n, slice));
-  }
-}
-
-/** Parameters and the three bindings (in0, in1, out) of a GEMM over `dtype`, as scalars or vec4s. */
-function gemmHeader(dtype: DType, vec: { in0: boolean; in1: boolean; out: boolean } = { in0: false, in1: false, out: false }): string {
-  const t = storageType(dtype);
-  const type = (v: boolean) => (v ? `vec4<${t}>` : t);
-  return headerWGSL([
-    { name: 'in0', type: type(vec.in0), write: false },
-    { name: 'in1', type: type(vec.in1), write: false },
-    { name: 'out', type: type(vec.out), write: true },
-  ]);
-}
-
-/** The view with its last two dims swapped. */
-function transposed(v: TensorView): TensorView {
-  const r = v.shape.length;
-  const swap = <T>(xs: readonly T[]) => [...xs.slice(0, r - 2), xs[r - 1], xs[r - 2]];
-  return { buffer: v.buffer, dtype: v.dtype, shape: swap(v.shape), strides: swap(v.strides), offset: v.offset };
-}
-
-export function matmul(rt: Runtime, tiling: GemmTiling, a: TensorView, b: TensorView, out: TensorView): void {
-  const rank = out.shape.length;
-  const m = out.shape[rank - 2], n = out.shape[rank - 1], k = a.shape[rank - 1];
-  const batchShape = out.shape.slice(0, -2);
-  const batch = sizeOf(batchShape);
-  if (m === 0 || n === 0 || batch === 0) return;
-  if (tiling.kind === 'rows' && n < tiling.rn * 4 && m > n) {
-    // Few columns (a classifier's logits): most lanes of the rows template would idle, so
-    // compute C^T = B^T·A^T instead, with the long side across the lanes.
-    matmul(rt, tiling, transposed(b), transposed(a), transposed(out));
-    return;
-  }
-  const merged = collapseDims(batchShape, [a.strides.slice(0, -2), b.strides.slice(0, -2), out.strides.slice(0, -2)]);
-  const br = merged.shape.length;
-  if (br > MAX_RANK - 2) throw new Error(`webgpu backend: matmul batch of rank ${br} exceeds the supported ${MAX_RANK - 2}`);
-  const params = new Params().int(m, n, k, 0);
-  params.int(a.strides[rank - 2], a.strides[rank - 1], b.strides[rank - 2], b.strides[rank - 1], out.strides[rank - 2], out.strides[rank - 1]);
-  params.int(a.offset, b.offset, out.offset);
-  // Batch dims from word 13: shape, then strides of a, b, out.
-  params.int(...merged.shape, ...merged.strides[0], ...merged.strides[1], ...merged.strides[2]);
-  // k === 0 is an empty sum: the GEMM's depth loop never runs and it stores zeros.
-  const decompose: string[] = [];
-  for (let d = br - 1; d >= 0; d--) {
-    decompose.push(`{ let s = pu(${13 + d}u); let c = i32(rem % s); rem = rem / s;
-    zA += c * pi(${13 + br + d}u); zB += c * pi(${13 + 2 * br + d}u); zO += c * pi(${13 + 3 * br + d}u); }`);
-  }
-  // Vector loads (the rows template only) where an operand's rows or columns are contiguous
-  // and 16-byte aligned: B and C four columns at a time, A four rows at a time (A^T·B in
-  // backward passes).
-  const rows = tiling.kind === 'rows';
-  const aligned = (offset: number, strides: readonly number[]) => offset % 4 === 0 && strides.every((s) => s % 4 === 0);
-  const [sam, sak] = [a.strides[rank - 2], a.strides[rank - 1]];
-  const vec: GemmVec = {
-    b: rows && tiling.rn % 4 === 0 && n % 4 === 0 &&
-      b.strides[rank - 1] === 1 && aligned(b.offset, [b.strides[rank - 2], ...merged.strides[1]]) &&
-      out.strides[rank - 1] === 1 && aligned(out.offset, [out.strides[rank - 2], ...merged.strides[2]]),
-    a: !rows || !aligned(a.offset, merged.strides[0]) ? 'none'
-      : sam === 1 && sak % 4 === 0 && m % 4 === 0 && tiling.rm % 4 === 0 ? 'm'
-      : 'none',
-  };
-  const aVec = vec.a !== 'none';
-  const dt = out.dtype;
-  const kernel: KernelSource = {
-    key: `matmul:${dt}:b${br}:${tilingKey(tiling)}:${vecKey(vec)}`,
-    writes: [false, false, true],
-    wgsl: () =>
-      gemmWGSL(tiling, gemmHeader(dt, { in0: aVec, in1: vec.b, out: vec.b }), `
-var<private> zA: i32;
-var<private> zB: i32;
-var<private> zO: i32;
-fn prelude(z: u32) {
-  zA = pi(10u); zB = pi(11u); zO = pi(12u);
-  var rem = z;
-  ${decompose.join('\n  ')}
-}
-${aVec
-  ? `fn loadA4(z: u32, m: u32, k: u32) -> vec4<f32> { return ${load4(dt, 'in0[u32(zA + i32(m) * pi(4u) + i32(k) * pi(5u)) >> 2u]')}; }`
-  : `fn loadA(z: u32, m: u32, k: u32) -> f32 { return ${load(dt, 'in0[zA + i32(m) * pi(4u) + i32(k) * pi(5u)]')}; }`}
-${vec.b
-  ? `fn loadB4(z: u32, k: u32, n: u32) -> vec4<f32> { return ${load4(dt, 'in1[u32(zB + i32(k) * pi(6u) + i32(n)) >> 2u]')}; }
-fn store4(z: u32, m: u32, n: u32, v: vec4<f32>) { out[u32(zO + i32(m) * pi(8u) + i32(n)) >> 2u] = ${store4(dt, 'v')}; }`
-  : `fn loadB(z: u32, k: u32, n: u32) -> f32 { return ${load(dt, 'in1[zB + i32(k) * pi(6u) + i32(n) * pi(7u)]')}; }
-fn store(z: u32, m: u32, n: u32, v: f32) { out[zO + i32(m) * pi(8u) + i32(n) * pi(9u)] = ${store(dt, 'v')}; }`}
-`, vec),
-  };
-  const buffers = [gpuBufferOf(a.buffer).buffer, gpuBufferOf(b.buffer).buffer, gpuBufferOf(out.buffer).buffer];
-  dispatchGemm(rt, kernel, buffers, params, tiling, m, n, batch);
-}
-
-// ---- convolutions ---------------------------------------------------------------------------
+import { load, Params, store } from '../wgsl.js';
+import { dispatchGemm, gemmHeader, gemmWGSL, tilingKey, type GemmTiling } from './matmul.js';
 
 /** Geometry words (after the GEMM's four) and three views' strides and offsets. */
 const CONV_COMMON = `
