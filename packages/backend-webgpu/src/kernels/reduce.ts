@@ -15,22 +15,25 @@ import { computeType, ENTRY_1D, FLAT_INDEX, grid, headerWGSL, load, MAX_RANK, of
 
 const REDUCE_WORKGROUP = 64;
 
-function identity(op: ReduceOp, t: 'f32' | 'i32' | 'u32'): string {
+/** The WGSL type reduce computes `x` in: core sends float and int32 only (bools count in int32, as PyTorch's sum). */
+type ReduceType = 'f32' | 'i32';
+
+function identity(op: ReduceOp, t: ReduceType): string {
   switch (op) {
     case 'sum':
-      return t === 'f32' ? '0.0' : t === 'i32' ? '0' : '0u';
+      return t === 'f32' ? '0.0' : '0';
     case 'prod':
-      return t === 'f32' ? '1.0' : t === 'i32' ? '1' : '1u';
+      return t === 'f32' ? '1.0' : '1';
     case 'max':
-      return t === 'f32' ? 'f32bits(0xff800000u)' : t === 'i32' ? 'i32(-2147483647 - 1)' : '0u';
+      return t === 'f32' ? 'f32bits(0xff800000u)' : 'i32(-2147483647 - 1)';
     case 'min':
-      return t === 'f32' ? 'f32bits(0x7f800000u)' : t === 'i32' ? '2147483647' : '1u';
+      return t === 'f32' ? 'f32bits(0x7f800000u)' : '2147483647';
     default:
-      throw new Error(`webgpu backend: unknown reduce op '${op satisfies never}'`);
+      throw new Error(`webgpu backend: reduce kernel has no identity for '${op satisfies never}'`);
   }
 }
 
-function combine(op: ReduceOp, t: 'f32' | 'i32' | 'u32'): string {
+function combine(op: ReduceOp, t: ReduceType): string {
   const nan = (v: string) => (t === 'f32' ? ` || is_nan(${v})` : '');
   switch (op) {
     case 'sum':
@@ -43,7 +46,7 @@ function combine(op: ReduceOp, t: 'f32' | 'i32' | 'u32'): string {
     case 'min':
       return `select(a, b, (b < a${nan('b')}) && !(false${nan('a')}))`;
     default:
-      throw new Error(`webgpu backend: unknown reduce op '${op satisfies never}'`);
+      throw new Error(`webgpu backend: reduce kernel has no combine for '${op satisfies never}'`);
   }
 }
 
@@ -80,7 +83,7 @@ export function reduce(rt: Runtime, op: ReduceOp, x: TensorView, axes: readonly 
   params.int(...kept.shape, ...kept.strides[0], ...kept.strides[1], x.offset, out.offset);
   const redBase = params.length;
   params.int(...red.shape, ...red.strides[0], 0);
-  const t = computeType(x.dtype);
+  const t: ReduceType = x.dtype === 'int32' ? 'i32' : 'f32';
   // On CPU adapters a thread per output is best once there are two workgroups of them (one
   // per core): the tree reduction's barriers are coroutine switches there.
   const perThread = redSize <= 16 || (keptSize >= 1024 && redSize <= 256) || (rt.cpu && keptSize >= 128);
