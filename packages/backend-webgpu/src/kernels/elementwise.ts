@@ -16,7 +16,7 @@ import {
 } from '@tensile/core';
 import { gpuBufferOf, type KernelSource, type Runtime } from '../runtime.js';
 import {
-  computeType, ENTRY_1D, FLAT_INDEX, grid, headerWGSL, load, offsetsWGSL, Params, pushStrided, storageType, store,
+  computeType, ENTRY_1D, FLAT_INDEX, grid, headerWGSL, load, planWalk, storageType, store, UniformRecord, walkFields, walkValues, walkWGSL,
 } from '../wgsl.js';
 
 /** The op table's composite unary ops this backend runs as kernels (core runs the composite for the rest). */
@@ -185,19 +185,26 @@ function boolUnary(op: UnaryTaking<'bool'>): string {
   }
 }
 
+/** Parameters of the strided map kernel: elements, and the walk over the inputs and `out`. */
+function mapRecord(views: number, rank: number) {
+  return UniformRecord.of('map', [['count', 1], ...walkFields('walk', rank, views)]);
+}
+
 /** A one-thread-per-element kernel over `inputs` views and a strided `out`. */
-function mapKernel(name: string, inputs: readonly DType[], outType: DType, rank: number, body: string, extra = ''): KernelSource {
+function mapKernel(
+  name: string, inputs: readonly DType[], outType: DType, record: ReturnType<typeof mapRecord>, body: string, extra = '',
+): KernelSource {
   const names = inputs.map((_, i) => `o${i}`);
   return {
-    key: `map:${name}:${inputs.join(',')}>${outType}:r${rank}`,
+    key: `map:${name}:${inputs.join(',')}>${outType}:r${record.places.walkShape.count}`,
     writes: [...inputs.map(() => false), true],
-    wgsl: () => `${headerWGSL([...inputs.map((d, i) => ({ name: `in${i}`, type: storageType(d), write: false })), { name: 'out', type: storageType(outType), write: true }])}
+    wgsl: () => `${headerWGSL(record, [...inputs.map((d, i) => ({ name: `in${i}`, type: storageType(d), write: false })), { name: 'out', type: storageType(outType), write: true }])}
 ${MATH_WGSL}
 ${extra}
 ${ENTRY_1D} {
   let i = ${FLAT_INDEX};
-  if (i >= pu(0u)) { return; }
-  ${offsetsWGSL('i', [...names, 'oo'], rank, 1)}
+  if (i >= map_count_u()) { return; }
+  ${walkWGSL(record, 'walk', 'i', [...names, 'oo'])}
   ${inputs.map((d, k) => `let v${k} = ${load(d, `in${k}[o${k}]`)};`).join('\n  ')}
   out[oo] = ${store(outType, body)};
 }`,
@@ -213,6 +220,15 @@ ${ENTRY_1D} {
 type PackedInput = 'v' | 's' | 'r';
 
 /**
+ * Parameters of the packed map kernel, in vec4s: `count` of them, `out` from `outOffset`;
+ * per input its offset (in elements for a broadcast scalar) and, for a repeated row, the
+ * row's length.
+ */
+function packedRecord(inputs: number) {
+  return UniformRecord.of('map4', [['count', 1], ['outOffset', 1], ['inOffsets', [inputs]], ['rowLengths', [inputs]]]);
+}
+
+/**
  * The packed form of a map kernel, for contiguous outputs whose inputs are contiguous or
  * broadcast scalars (the common case: most elementwise work in training): four elements per
  * thread through vec4 loads and stores, broadcast scalars loaded once at a uniform address,
@@ -224,16 +240,16 @@ function packedMapKernel(name: string, inputs: readonly DType[], kinds: readonly
   const types = inputs.map((d) => storageType(d));
   const ot = storageType(outType);
   const lanes = ['x', 'y', 'z', 'w'];
-  // Params: [n / 4, out offset / 4, per input: offset / 4 (offset for 's'), per input: row length / 4 ('r')].
+  const record = packedRecord(inputs.length);
   const loads = kinds.map((k, i) =>
-    k === 'v' ? `let v${i} = in${i}[u32(pi(${2 + i}u)) + i];`
-    : k === 'r' ? `let v${i} = in${i}[u32(pi(${2 + i}u)) + i % pu(${2 + inputs.length + i}u)];`
-    : `let v${i} = in${i}[pi(${2 + i}u)];`);
+    k === 'v' ? `let v${i} = in${i}[map4_inOffsets_u(${i}u) + i];`
+    : k === 'r' ? `let v${i} = in${i}[map4_inOffsets_u(${i}u) + i % map4_rowLengths_u(${i}u)];`
+    : `let v${i} = in${i}[map4_inOffsets(${i}u)];`);
   const arg = (i: number, lane: string) => load(inputs[i], kinds[i] === 's' ? `v${i}` : `v${i}.${lane}`);
   return {
     key: `map4:${name}:${inputs.join(',')}>${outType}:${kinds.join('')}`,
     writes: [...inputs.map(() => false), true],
-    wgsl: () => `${headerWGSL([
+    wgsl: () => `${headerWGSL(record, [
   ...inputs.map((_, i) => ({ name: `in${i}`, type: kinds[i] === 's' ? types[i] : `vec4<${types[i]}>`, write: false })),
   { name: 'out', type: `vec4<${ot}>`, write: true },
 ])}
@@ -242,9 +258,9 @@ ${extra}
 fn f_(${inputs.map((d, i) => `v${i}: ${computeType(d)}`).join(', ')}) -> ${computeType(outType)} { return ${body}; }
 ${ENTRY_1D} {
   let i = ${FLAT_INDEX};
-  if (i >= pu(0u)) { return; }
+  if (i >= map4_count_u()) { return; }
   ${loads.join('\n  ')}
-  out[pu(1u) + i] = vec4<${ot}>(${lanes.map((l) => store(outType, `f_(${inputs.map((_, k) => arg(k, l)).join(', ')})`)).join(', ')});
+  out[map4_outOffset_u() + i] = vec4<${ot}>(${lanes.map((l) => store(outType, `f_(${inputs.map((_, k) => arg(k, l)).join(', ')})`)).join(', ')});
 }`,
   };
 }
@@ -284,14 +300,17 @@ function runMap(rt: Runtime, name: string, inputs: readonly TensorView[], out: T
   const packed = packedKinds(n, inputs, out);
   if (packed) {
     const { kinds, rows } = packed;
-    const params = new Params().int(n / 4, out.offset / 4, ...inputs.map((v, i) => (kinds[i] === 's' ? v.offset : v.offset / 4)), ...rows);
+    const params = packedRecord(inputs.length).pack({
+      count: n / 4, outOffset: out.offset / 4, inOffsets: inputs.map((v, i) => (kinds[i] === 's' ? v.offset : v.offset / 4)), rowLengths: rows,
+    });
     const kernel = packedMapKernel(name, inputs.map((v) => v.dtype), kinds, out.dtype, body, extra);
     rt.dispatch(kernel, [...inputs.map((v) => gpuBufferOf(v.buffer).buffer), gpuBufferOf(out.buffer).buffer], params, grid(n / 4));
     return;
   }
-  const params = new Params().int(n);
-  const rank = pushStrided(params, out.shape, [...inputs, out]);
-  const kernel = mapKernel(name, inputs.map((v) => v.dtype), out.dtype, rank, body, extra);
+  const plan = planWalk(name, out.shape, [...inputs, out]);
+  const record = mapRecord(inputs.length + 1, plan.shape.length);
+  const params = record.pack({ count: n, ...walkValues('walk', plan) });
+  const kernel = mapKernel(name, inputs.map((v) => v.dtype), out.dtype, record, body, extra);
   rt.dispatch(kernel, [...inputs.map((v) => gpuBufferOf(v.buffer).buffer), gpuBufferOf(out.buffer).buffer], params, grid(n));
 }
 
@@ -372,25 +391,20 @@ export function cast(rt: Runtime, x: TensorView, out: TensorView): void {
 export function fill(rt: Runtime, out: TensorView, value: number): void {
   const n = sizeOf(out.shape);
   if (n === 0) return;
-  const params = new Params().int(n);
-  const rank = pushStrided(params, out.shape, [out]);
-  const valueAt = params.length;
+  const plan = planWalk('fill', out.shape, [out]);
   const t = computeType(out.dtype);
-  if (t === 'f32') params.float(value);
-  else if (t === 'i32') params.int(value | 0);
-  else params.int(value !== 0 ? 1 : 0);
-  const fillValue = t === 'f32' ? `pf(${valueAt}u)` : t === 'i32' ? `pi(${valueAt}u)` : `pu(${valueAt}u)`;
+  const record = UniformRecord.of('fill', [['count', 1], ...walkFields('walk', plan.shape.length, 1), ['value', 1, t === 'f32' ? 'float' : 'int']]);
+  const params = record.pack({ count: n, ...walkValues('walk', plan), value: t === 'f32' ? value : t === 'i32' ? value | 0 : +(value !== 0) });
   const kernel: KernelSource = {
-    key: `fill:${out.dtype}:r${rank}`,
+    key: `fill:${out.dtype}:r${plan.shape.length}`,
     writes: [true],
-    wgsl: () => `${headerWGSL([{ name: 'out', type: storageType(out.dtype), write: true }])}
+    wgsl: () => `${headerWGSL(record, [{ name: 'out', type: storageType(out.dtype), write: true }])}
 ${ENTRY_1D} {
   let i = ${FLAT_INDEX};
-  if (i >= pu(0u)) { return; }
-  ${offsetsWGSL('i', ['oo'], rank, 1)}
-  out[oo] = ${store(out.dtype, fillValue)};
+  if (i >= fill_count_u()) { return; }
+  ${walkWGSL(record, 'walk', 'i', ['oo'])}
+  out[oo] = ${store(out.dtype, t === 'u32' ? 'fill_value_u()' : 'fill_value()')};
 }`,
   };
-  // valueAt depends on the rank only, which is part of the key.
   rt.dispatch(kernel, [gpuBufferOf(out.buffer).buffer], params, grid(n));
 }

@@ -5,7 +5,15 @@
 import type { RandomDistribution, RandomKey, TensorView } from '@tensile/core';
 import { sizeOf } from '@tensile/core';
 import { gpuBufferOf, type KernelSource, type Runtime } from '../runtime.js';
-import { ENTRY_1D, FLAT_INDEX, grid, headerWGSL, offsetsWGSL, Params, pushStrided } from '../wgsl.js';
+import { ENTRY_1D, FLAT_INDEX, grid, headerWGSL, planWalk, UniformRecord, walkFields, walkValues, walkWGSL } from '../wgsl.js';
+
+/**
+ * Parameters of random: elements, the first counter (`key.offset` as two 32-bit halves),
+ * the seed, and the walk over `out`.
+ */
+function randomRecord(rank: number) {
+  return UniformRecord.of('random', [['count', 1], ['counterLo', 1], ['counterHi', 1], ['seed', 1], ...walkFields('walk', rank, 1)]);
+}
 
 /** Philox4x32-10, line for line as core's random.ts (16-bit limbs for the high product words). */
 const PHILOX_WGSL = /* wgsl */ `
@@ -52,20 +60,24 @@ export function random(rt: Runtime, distribution: RandomDistribution, key: Rando
   const n = sizeOf(out.shape);
   if (n === 0) return;
   const normal = distribution === 'normal';
-  const params = new Params().int(n, key.offset % 4294967296, Math.floor(key.offset / 4294967296), key.seed >>> 0);
-  const rank = pushStrided(params, out.shape, [out]);
+  const plan = planWalk('random', out.shape, [out]);
+  const rank = plan.shape.length;
+  const record = randomRecord(rank);
+  const params = record.pack({
+    count: n, counterLo: key.offset % 4294967296, counterHi: Math.floor(key.offset / 4294967296), seed: key.seed >>> 0, ...walkValues('walk', plan),
+  });
   const kernel: KernelSource = {
     key: `random:${distribution}:r${rank}`,
     writes: [true],
-    wgsl: () => `${headerWGSL([{ name: 'out', type: 'f32', write: true }])}
+    wgsl: () => `${headerWGSL(record, [{ name: 'out', type: 'f32', write: true }])}
 ${PHILOX_WGSL}
 ${ENTRY_1D} {
   let i = ${FLAT_INDEX};
-  if (i >= pu(0u)) { return; }
-  ${offsetsWGSL('i', ['oo'], rank, 4)}
-  let lo = pu(1u) + i;
-  let hi = pu(2u) + select(0u, 1u, lo < i);
-  let w = philox(lo, hi, pu(3u), 0x7e45113u);
+  if (i >= random_count_u()) { return; }
+  ${walkWGSL(record, 'walk', 'i', ['oo'])}
+  let lo = random_counterLo_u() + i;
+  let hi = random_counterHi_u() + select(0u, 1u, lo < i);
+  let w = philox(lo, hi, random_seed_u(), 0x7e45113u);
   let u0 = uniform_(w.x);
   ${normal ? 'out[oo] = sqrt(-2.0 * log(1.0 - u0)) * cos2pi(uniform_(w.y));' : 'out[oo] = u0;'}
 }`,
