@@ -104,7 +104,13 @@ export function opsIn(expr: Expr, into = new Set<string>()): Set<string> {
 }
 
 function asList(result: unknown): tl.Tensor[] {
-  return Array.isArray(result) ? (result as tl.Tensor[]) : [result as tl.Tensor];
+  if (Array.isArray(result)) return result as tl.Tensor[];
+  // Ops that return two tensors return { values, indices }; PyTorch returns the pair.
+  if (!(result instanceof tl.Tensor) && result !== null && typeof result === 'object' && 'values' in result && 'indices' in result) {
+    const { values, indices } = result as { values: tl.Tensor; indices: tl.Tensor };
+    return [values, indices];
+  }
+  return [result as tl.Tensor];
 }
 
 async function runCase(c: FixtureCase, device: string, composites = false): Promise<void> {
