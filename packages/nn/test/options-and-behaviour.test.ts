@@ -24,7 +24,7 @@ describe('options Tensile does not support are errors that name them', () => {
     expect(() => new nn.MultiheadAttention(4, 2, { batch_first: true } as object)).toThrow(/unknown option 'batch_first'; options are camelCase: batchFirst/);
     expect(() => new nn.LSTM(2, 3, { bidirectionnal: true } as object)).toThrow(/LSTM: unknown option 'bidirectionnal'/);
     expect(() => new nn.TransformerEncoderLayer(4, 2, { dim_feedforward: 8 } as object)).toThrow(/unknown option 'dim_feedforward'/);
-    expect(() => new nn.ELU(0.5 as object)).toThrow(/ELU: options must be an object/);
+    expect(() => new nn.ELU(0.5 as unknown as object)).toThrow(/ELU: options must be an object/);
     expect(() => new nn.Upsample({ scale_factor: 2 } as object)).toThrow(/options are camelCase: scaleFactor/);
   });
 
@@ -188,5 +188,15 @@ describe('behaviour the fixtures cannot pin down (random draws, training mode, i
     out.dispose();
     x.dispose();
     expect(tl.memory().numTensors).toBe(before);
+  });
+});
+
+describe('existing layers take their PyTorch keywords as options too', () => {
+  test('Dropout, LeakyReLU and GELU', () => {
+    expect(new nn.Dropout({ p: 0.2 }).p).toBe(0.2);
+    expect(() => new nn.Dropout({ p: 0.2, inplace: true } as object)).toThrow(/Dropout: unknown option 'inplace'; Tensile values are immutable/);
+    expect(new nn.LeakyReLU({ negativeSlope: 0.3 }).negativeSlope).toBe(0.3);
+    expect(new nn.GELU({ approximate: 'tanh' }).approximate).toBe('tanh');
+    expect(() => tl.gelu(tl.ones([1]), { approximate: 'tanh' } as unknown as 'tanh')).toThrow(/gelu: approximate must be 'none' or 'tanh'/);
   });
 });

@@ -2,16 +2,23 @@
 import type { Tensor } from '@tensile/core';
 import * as F from '../functional.js';
 import { Module } from '../module.js';
+import { checkOptions } from '../options.js';
 import { pyFloat } from './util.js';
 
 /** What the dropout layers share: a probability `p`, applied while training only. */
 export abstract class DropoutBase extends Module {
   readonly p: number;
 
-  constructor(p = 0.5) {
+  /** `p` as a number (default 0.5) or as `{ p }`, PyTorch's keyword. */
+  constructor(p: number | { p?: number } = 0.5) {
     super();
-    if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new Error(`${new.target.name}: dropout probability has to be between 0 and 1, but got ${String(p)}`);
-    this.p = p;
+    let prob = p;
+    if (typeof p === 'object' && p !== null) {
+      checkOptions(new.target.name, p, ['p']);
+      prob = p.p ?? 0.5;
+    }
+    if (typeof prob !== 'number' || !(prob >= 0 && prob <= 1)) throw new Error(`${new.target.name}: dropout probability has to be between 0 and 1, but got ${String(prob)}`);
+    this.p = prob;
   }
 
   override extraRepr(): string {
