@@ -35,6 +35,7 @@ export * from './layers/shuffle.js';
 export * from './layers/padding.js';
 export * from './layers/upsample.js';
 export * from './layers/distance.js';
+export * from './layers/rnn-cell.js';
 // Owned by nn-B:
 export * from './layers/recurrent.js';
 export * from './layers/attention.js';

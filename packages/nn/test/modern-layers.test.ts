@@ -92,6 +92,9 @@ function build(c: ModuleCase): Module {
     case 'ReflectionPad2d': return new nn.ReflectionPad2d(a.padding);
     case 'ReplicationPad1d': return new nn.ReplicationPad1d(a.padding);
     case 'ReplicationPad2d': return new nn.ReplicationPad2d(a.padding);
+    case 'RNNCell': return new nn.RNNCell(a.in, a.hidden, { bias: a.bias, nonlinearity: a.nonlinearity });
+    case 'LSTMCell': return new nn.LSTMCell(a.in, a.hidden, { bias: a.bias });
+    case 'GRUCell': return new nn.GRUCell(a.in, a.hidden, { bias: a.bias });
     case 'CosineSimilarity': return new nn.CosineSimilarity({ dim: a.dim });
     case 'PairwiseDistance': return new nn.PairwiseDistance({ p: a.p, keepdim: a.keepdim });
     default: throw new Error(`no builder for ${c.name}`);
@@ -103,8 +106,10 @@ function call(c: ModuleCase, m: Module, xs: tl.Tensor[]): tl.Tensor[] {
   let y: unknown;
   if (c.name === 'ConvTranspose2d' && a.outputSize) y = (m as nn.ConvTranspose2d).forward(xs[0], a.outputSize);
   else if (c.name === 'MaxUnpool2d') y = (m as nn.MaxUnpool2d).forward(xs[0], xs[1], a.outputSize);
+  else if (c.name === 'LSTMCell') y = (m as nn.LSTMCell).forward(xs[0], xs.length > 1 ? [xs[1], xs[2]] : null);
   else y = m.forward(...xs);
   if (y instanceof tl.Tensor) return [y];
+  if (Array.isArray(y)) return y as tl.Tensor[];
   const { values, indices } = y as { values: tl.Tensor; indices: tl.Tensor };
   return [values, indices];
 }

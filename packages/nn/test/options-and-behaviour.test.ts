@@ -200,3 +200,17 @@ describe('existing layers take their PyTorch keywords as options too', () => {
     expect(() => tl.gelu(tl.ones([1]), { approximate: 'tanh' } as unknown as 'tanh')).toThrow(/gelu: approximate must be 'none' or 'tanh'/);
   });
 });
+
+describe('gumbelSoftmax', () => {
+  test('soft samples are distributions; hard ones are one-hot with the soft gradient', () => {
+    tl.manualSeed(6);
+    const logits = tl.randn([5, 4]).requiresGrad_();
+    const soft = F.gumbelSoftmax(logits, { tau: 0.5 });
+    close(soft.sum(-1), tl.ones([5]));
+    const hard = F.gumbelSoftmax(logits, { hard: true });
+    for (const row of hard.arraySync() as number[][]) expect(row.slice().sort()).toEqual([0, 0, 0, 1]);
+    hard.mul(tl.randn([5, 4])).sum().backward();
+    expect(logits.grad).not.toBeNull();
+    expect(() => F.gumbelSoftmax(logits, { eps: 1e-10 } as object)).toThrow(/unknown option 'eps'/);
+  });
+});

@@ -263,6 +263,13 @@ def layers():
     c.append(module_case('ReflectionPad2d', nn.ReflectionPad2d(2), [r(1, 2, 4, 3)], {'padding': 2}))
     c.append(module_case('ReplicationPad1d', nn.ReplicationPad1d((2, 4)), [r(2, 2, 3)], {'padding': [2, 4]}))
     c.append(module_case('ReplicationPad2d', nn.ReplicationPad2d((1, 1, 3, 0)), [r(1, 2, 3, 3)], {'padding': [1, 1, 3, 0]}))
+    # Recurrent cells.
+    c.append(module_case('RNNCell', nn.RNNCell(4, 3), [r(2, 4), r(2, 3)], {'in': 4, 'hidden': 3}))
+    c.append(module_case('RNNCell', nn.RNNCell(4, 3, bias=False, nonlinearity='relu'), [r(2, 4)], {'in': 4, 'hidden': 3, 'bias': False, 'nonlinearity': 'relu'}))
+    c.append(module_case('LSTMCell', nn.LSTMCell(4, 3), [r(2, 4), r(2, 3), r(2, 3)], {'in': 4, 'hidden': 3}, forward=lambda m, x, h, cc: m(x, (h, cc))))
+    c.append(module_case('LSTMCell', nn.LSTMCell(3, 2), [r(3)], {'in': 3, 'hidden': 2}))
+    c.append(module_case('GRUCell', nn.GRUCell(4, 3), [r(2, 4), r(2, 3)], {'in': 4, 'hidden': 3}))
+    c.append(module_case('GRUCell', nn.GRUCell(4, 3, bias=False), [r(4), r(3)], {'in': 4, 'hidden': 3, 'bias': False}))
     # Distances.
     c.append(module_case('CosineSimilarity', nn.CosineSimilarity(dim=1), [r(4, 5), r(4, 5)], {'dim': 1}))
     c.append(module_case('PairwiseDistance', nn.PairwiseDistance(p=1.0, keepdim=True), [r(4, 5), r(4, 5)], {'p': 1, 'keepdim': True}))

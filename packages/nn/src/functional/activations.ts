@@ -347,3 +347,44 @@ export function rrelu(x: Tensor, lower = 1 / 8, upper = 1 / 3, training = false)
     return x.where(positive, x.mul(slope));
   });
 }
+
+/** Options of `gumbelSoftmax`. */
+export interface GumbelSoftmaxOptions {
+  /** Temperature (default 1). */
+  tau?: number;
+  /** Return one-hot samples whose gradient is the soft sample's (straight-through; default false). */
+  hard?: boolean;
+  /** Default -1. */
+  dim?: number;
+}
+
+/**
+ * A sample from the Gumbel-softmax distribution over `dim` of `logits`: `softmax((logits +
+ * g) / tau)` with `g = -log(-log(U))` drawn from core's seeded generator; with `hard`, the
+ * one-hot of its argmax in the forward pass and the soft sample's gradient.
+ *
+ * @example
+ * ```ts
+ * F.gumbelSoftmax(logits, { tau: 0.5, hard: true });
+ * ```
+ */
+export function gumbelSoftmax(logits: Tensor, options: GumbelSoftmaxOptions = {}): Tensor {
+  checkInput('gumbelSoftmax', logits);
+  for (const key of Object.keys(options ?? {})) {
+    if (!['tau', 'hard', 'dim'].includes(key)) throw new Error(`gumbelSoftmax: unknown option '${key}'; supported: tau, hard, dim`);
+  }
+  const { tau = 1, hard = false, dim = -1 } = options;
+  checkNumber('gumbelSoftmax', 'tau', tau);
+  checkBoolean('gumbelSoftmax', 'hard', hard);
+  const d = normDim('gumbelSoftmax', dim, logits.rank);
+  return tl.tidy(() => {
+    // U in (0, 1): keep away from 0 so both logs stay finite.
+    const gumbels = tl.noGrad(() => tl.rand(logits.shape, { device: logits.device }).clamp(1e-10, 1 - 1e-7).log().neg().log().neg());
+    const soft = logits.add(gumbels).div(tau).softmax(d);
+    if (!hard) return soft;
+    const index = tl.noGrad(() => soft.argmax(d, true));
+    const classes = tl.noGrad(() => tl.arange(0, logits.shape[d], 1, { device: logits.device }).reshape(logits.shape.map((s, i) => (i === d ? s : 1))));
+    const oneHot = tl.noGrad(() => classes.eq(index).cast(logits.dtype));
+    return oneHot.sub(soft.detach()).add(soft);
+  });
+}
