@@ -192,7 +192,7 @@ function maxIndices(x: Tensor, pl: PoolPlan): Tensor {
       const windows = t(t(withPad.gather(2, where)).reshape([n, c, oh * ow, taps]));
       const best = t(t(windows.argmax(-1)).unsqueeze(-1));
       const table = t(t(t(tensor(flat, { dtype: 'int32', device })).reshape([1, 1, oh * ow, taps])).expand([n, c, oh * ow, taps]));
-      return table.gather(3, best).reshape([n, c, oh, ow]);
+      return t(table.gather(3, best)).reshape([n, c, oh, ow]);
     } finally {
       temps.forEach((v) => v.dispose());
     }

@@ -123,15 +123,14 @@ export function embeddingBag(input: Tensor, weight: Tensor, offsets: Tensor | nu
   checkFloat(op, 'weight', weight);
   const device = weight.device;
   const [num, dim] = weight.shape;
-  let flat: Tensor;
-  let starts: Tensor;
   let bags: number;
+  // Where each bag starts: rows of a 2-D input, or the offsets.
+  let bagStarts: () => Tensor;
   if (input.rank === 2) {
     if (offsets) throw new Error(`${op}: if input is 2-D, then offsets has to be null, as input is treated as a mini-batch of fixed length sequences`);
     const [b, n] = input.shape;
     bags = b;
-    flat = input.reshape([-1]);
-    starts = tl.arange(0, b * n, Math.max(n, 1), { device }).narrow(0, 0, b);
+    bagStarts = () => tl.arange(0, b * n, Math.max(n, 1), { device }).narrow(0, 0, b);
   } else if (input.rank === 1) {
     if (!(offsets instanceof tl.Tensor) || offsets.rank !== 1 || offsets.dtype !== 'int32') throw new Error(`${op}: offsets must be a 1-D int32 tensor when input is 1-D`);
     bags = includeLastOffset ? offsets.shape[0] - 1 : offsets.shape[0];
@@ -141,8 +140,7 @@ export function embeddingBag(input: Tensor, weight: Tensor, offsets: Tensor | nu
       if (o[0] !== 0) throw new Error(`${op}: offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start from position 0. However, got ${o[0]}`);
       for (let i = 1; i < o.length; i++) if (o[i] < o[i - 1] || o[i] > input.size) throw new Error(`${op}: offsets must be non-decreasing and at most the input's length ${input.size}, got ${Array.from(o).join(', ')}`);
     }
-    flat = input;
-    starts = offsets.narrow(0, 0, bags);
+    bagStarts = () => offsets.narrow(0, 0, bags);
   } else {
     throw new Error(`${op}: input has to be 1-D or 2-D, got ${shape(input.shape)}`);
   }
@@ -152,8 +150,10 @@ export function embeddingBag(input: Tensor, weight: Tensor, offsets: Tensor | nu
   }
   const pad = paddingIdx === null || paddingIdx === undefined ? null : paddingIdx < 0 ? paddingIdx + num : paddingIdx;
   if (pad !== null && (pad < 0 || pad >= num)) throw new Error(`${op}: paddingIdx ${paddingIdx} must be within numEmbeddings ${num}`);
-  if (maxNorm !== null && maxNorm !== undefined) renorm(op, weight, flat, maxNorm, normType);
+  if (maxNorm !== null && maxNorm !== undefined) renorm(op, weight, input, maxNorm, normType);
   return tl.tidy(() => {
+    const flat = input.reshape([-1]);
+    const starts = bagStarts();
     const length = flat.size;
     if (bags === 0) return tl.zeros([0, dim], { device });
     if (length === 0) return tl.zeros([bags, dim], { device });
