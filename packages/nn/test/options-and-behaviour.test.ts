@@ -186,6 +186,14 @@ describe('behaviour the fixtures cannot pin down (random draws, training mode, i
     });
     const out = F.interpolate(x, { size: [3, 3], mode: 'bilinear' });
     out.dispose();
+    const pooled = tl.maxPool2d(x, { kernelSize: 3, stride: 2, ceilMode: true, returnIndices: true });
+    pooled.values.dispose();
+    pooled.indices.dispose();
+    const ids = tl.tensor([1, 2, 0], { dtype: 'int32' });
+    const offsets = tl.tensor([0, 1], { dtype: 'int32' });
+    const table = tl.randn([3, 2]);
+    F.embeddingBag(ids, table, offsets, { mode: 'max' }).dispose();
+    [ids, offsets, table].forEach((t) => t.dispose());
     x.dispose();
     expect(tl.memory().numTensors).toBe(before);
   });
