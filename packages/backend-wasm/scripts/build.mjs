@@ -1,12 +1,13 @@
 // Builds the two wasm variants from assembly/ with the AssemblyScript compiler that
-// `pnpm install` brings: SIMD128, and SIMD128 + relaxed SIMD. Output: build/*.wasm.
+// `pnpm install` brings: SIMD128, and SIMD128 + relaxed SIMD. Output: dist/*.wasm, next to
+// dist/loader.js, which finds them with new URL('./tensile-*.wasm', import.meta.url).
 import { main } from 'assemblyscript/asc';
 import { mkdirSync, statSync, existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const outDir = join(root, 'build');
+const outDir = join(root, 'dist');
 mkdirSync(outDir, { recursive: true });
 
 const sources = readdirSync(join(root, 'assembly')).filter((f) => f.endsWith('.ts')).map((f) => join(root, 'assembly', f));
@@ -37,5 +38,5 @@ for (const { file, features, shared } of variants) {
     console.error(stderr.toString());
     throw new Error(`backend-wasm: building ${file} failed: ${error.message}`);
   }
-  console.log(`backend-wasm: built build/${file} (${statSync(out).size} bytes)`);
+  console.log(`backend-wasm: built dist/${file} (${statSync(out).size} bytes)`);
 }
