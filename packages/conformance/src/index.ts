@@ -18,6 +18,7 @@ import { errorTests } from './errors.js';
 import { finiteDifferenceTests } from './finite-difference.js';
 import { fixtureTests } from './fixtures.js';
 import { memoryTests } from './memory.js';
+import { printTests } from './print.js';
 import { randomTests } from './random.js';
 
 export { settleGarbage, type ConformanceOptions } from './context.js';
@@ -43,6 +44,7 @@ export function runConformance(options: ConformanceOptions): void {
     autogradTests(suite);
     errorTests(suite);
     randomTests(suite);
+    printTests(suite);
     it('every skip entry names an existing case', () => {
       expect(suite.staleSkips()).toEqual([]);
     });

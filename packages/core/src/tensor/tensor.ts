@@ -13,9 +13,13 @@ import { countsFor, Storage } from './storage.js';
 import * as ops from '../ops/index.js';
 import type { NestedArray } from './nested.js';
 import { toNested } from './nested.js';
+import { formatTensor, formatTensorAsync } from './format.js';
 
 /** A number or a tensor: ops accept plain numbers wherever a tensor operand is expected. */
 export type TensorLike = Tensor | number | boolean;
+
+/** A tensor whose type says it holds bools (comparisons, `bool()`): its `item()` is a boolean. */
+export type BoolTensor = Tensor & { readonly dtype: 'bool' };
 
 interface HandleRecord {
   storage: Storage;
@@ -30,6 +34,8 @@ const forgotten = new FinalizationRegistry<HandleRecord>(({ storage, device }) =
 });
 
 const disposeSymbol: typeof Symbol.dispose = Symbol.dispose ?? Symbol.for('Symbol.dispose');
+/** What Node's util.inspect (console.log, the REPL) calls; a registered symbol, so no import of node:util. */
+const inspectSymbol = Symbol.for('nodejs.util.inspect.custom');
 
 export class Tensor {
   readonly shape: readonly number[];
@@ -267,7 +273,12 @@ export class Tensor {
   async array(): Promise<NestedArray> {
     return toNested(await this.data(), this.shape, this.dtype);
   }
-  /** The value of a one-element tensor. */
+  /**
+   * The value of a one-element tensor: a boolean for bool tensors, else a number. Typed
+   * `boolean` where the tensor's type says bool (`BoolTensor`: comparisons, `bool()`).
+   */
+  item(this: BoolTensor): Promise<boolean>;
+  item(): Promise<number>;
   async item(): Promise<number | boolean> {
     this.checkItem();
     const data = await this.data();
@@ -287,6 +298,8 @@ export class Tensor {
     return toNested(this.dataSync(), this.shape, this.dtype);
   }
   /** Synchronous `item()`; see `dataSync`. */
+  itemSync(this: BoolTensor): boolean;
+  itemSync(): number;
   itemSync(): number | boolean {
     if (!this.backend.readSync) throw new Error(`itemSync: backend '${this.device}' cannot read synchronously; use await t.item()`);
     this.checkItem();
@@ -299,9 +312,24 @@ export class Tensor {
     }
   }
 
+  /**
+   * PyTorch's format: `tensor([[1., 2.], [3., 4.]], requiresGrad=true)`, summarised past
+   * 1000 elements (`tl.setPrintOptions`). Values appear where the backend reads synchronously
+   * (cpu, wasm, cuda); elsewhere (webgpu) they print as `...`: use `await t.print()`.
+   */
   toString(): string {
-    const state = this.isDisposed ? ', disposed' : '';
-    return `Tensor(shape=${formatShape(this.shape)}, dtype=${this.dtype}, device=${this._storage?.backend.name ?? '?'}${state})`;
+    return formatTensor(this);
+  }
+  /** `toString()` with the values read asynchronously, so it works on every backend. */
+  toStringAsync(): Promise<string> {
+    return formatTensorAsync(this);
+  }
+  /** Log `toStringAsync()` to the console (PyTorch's `print(t)`); works on every backend. */
+  async print(): Promise<void> {
+    console.log(await formatTensorAsync(this));
+  }
+  [inspectSymbol](): string {
+    return formatTensor(this);
   }
 
   // ---- devices and dtypes ---------------------------------------------------------------
@@ -328,8 +356,8 @@ export class Tensor {
   int(): Tensor {
     return ops.cast(this, 'int32');
   }
-  bool(): Tensor {
-    return ops.cast(this, 'bool');
+  bool(): BoolTensor {
+    return ops.cast(this, 'bool') as BoolTensor;
   }
   /** A contiguous tensor with the same values (this tensor's alias when already contiguous). */
   contiguous(): Tensor {
@@ -349,15 +377,15 @@ export class Tensor {
   pow(exponent: TensorLike): Tensor { return ops.pow(this, exponent); }
   maximum(other: TensorLike): Tensor { return ops.maximum(this, other); }
   minimum(other: TensorLike): Tensor { return ops.minimum(this, other); }
-  eq(other: TensorLike): Tensor { return ops.eq(this, other); }
-  ne(other: TensorLike): Tensor { return ops.ne(this, other); }
-  lt(other: TensorLike): Tensor { return ops.lt(this, other); }
-  le(other: TensorLike): Tensor { return ops.le(this, other); }
-  gt(other: TensorLike): Tensor { return ops.gt(this, other); }
-  ge(other: TensorLike): Tensor { return ops.ge(this, other); }
-  logicalAnd(other: TensorLike): Tensor { return ops.logicalAnd(this, other); }
-  logicalOr(other: TensorLike): Tensor { return ops.logicalOr(this, other); }
-  logicalNot(): Tensor { return ops.logicalNot(this); }
+  eq(other: TensorLike): BoolTensor { return ops.eq(this, other) as BoolTensor; }
+  ne(other: TensorLike): BoolTensor { return ops.ne(this, other) as BoolTensor; }
+  lt(other: TensorLike): BoolTensor { return ops.lt(this, other) as BoolTensor; }
+  le(other: TensorLike): BoolTensor { return ops.le(this, other) as BoolTensor; }
+  gt(other: TensorLike): BoolTensor { return ops.gt(this, other) as BoolTensor; }
+  ge(other: TensorLike): BoolTensor { return ops.ge(this, other) as BoolTensor; }
+  logicalAnd(other: TensorLike): BoolTensor { return ops.logicalAnd(this, other) as BoolTensor; }
+  logicalOr(other: TensorLike): BoolTensor { return ops.logicalOr(this, other) as BoolTensor; }
+  logicalNot(): BoolTensor { return ops.logicalNot(this) as BoolTensor; }
   neg(): Tensor { return ops.neg(this); }
   abs(): Tensor { return ops.abs(this); }
   sign(): Tensor { return ops.sign(this); }
