@@ -14,7 +14,8 @@
         'native/addon.cc',
         'kernels/elementwise.cu',
         'kernels/reduce.cu',
-        'kernels/gemm.cu',
+        'kernels/matmul.cu',
+        'kernels/conv.cu',
         'kernels/pool.cu',
         'kernels/indexing.cu',
         'kernels/random.cu',
@@ -33,7 +34,7 @@
         {
           'rule_name': 'nvcc',
           'extension': 'cu',
-          'inputs': ['<(RULE_INPUT_PATH)', '<(module_root_dir)/kernels/common.cuh', '<(module_root_dir)/kernels/params.h'],
+          'inputs': ['<(RULE_INPUT_PATH)', '<(module_root_dir)/kernels/common.cuh', '<(module_root_dir)/kernels/gemm.cuh', '<(module_root_dir)/kernels/generated/ops.h', '<(module_root_dir)/kernels/registry.h'],
           'outputs': ['<(INTERMEDIATE_DIR)/<(RULE_INPUT_ROOT).o'],
           'action': [
             '<(nvcc)', '-std=c++17', '-O3', '-Xcompiler', '-fPIC',

@@ -5,13 +5,15 @@
  */
 import {
   CONTRACT_VERSION, sizeOf, typedArrayFor,
-  type ArgReduceOp, type Backend, type BackendMemoryInfo, type BinaryOp, type BufferHandle, type Conv2dParams,
+  type AcceleratedOps, type ArgReduceOp, type Backend, type BackendMemoryInfo, type BufferHandle, type Conv2dParams,
   type DType, type Pool2dParams, type PoolOp, type RandomDistribution, type RandomKey, type ReduceOp,
-  type TensorView, type TypedArrayFor, type UnaryOp,
+  type TensorView, type TypedArrayFor,
 } from '@tensile/core';
 import { bufferOf, CpuBuffer, type HostArray } from './buffer.js';
 import { conv2d, conv2dBackwardInput, conv2dBackwardWeight } from './kernels/conv.js';
-import { binary, cast, copy, fill, unary, where } from './kernels/elementwise.js';
+import {
+  ACCELERATED_BINARY, ACCELERATED_UNARY, binary, cast, copy, fill, unary, where, type CpuBinaryOp, type CpuUnaryOp,
+} from './kernels/elementwise.js';
 import { gather, scatterAdd } from './kernels/indexing.js';
 import { matmul } from './kernels/matmul.js';
 import { pool2d, pool2dBackward } from './kernels/pool.js';
@@ -27,6 +29,7 @@ const NO_DATA = new Float32Array(0);
 export class CpuBackend implements Backend {
   readonly name = 'cpu';
   readonly contractVersion = CONTRACT_VERSION;
+  readonly accelerates: AcceleratedOps = { unary: ACCELERATED_UNARY, binary: ACCELERATED_BINARY };
   private liveBuffers = 0;
   private liveBytes = 0;
   /**
@@ -111,11 +114,11 @@ export class CpuBackend implements Backend {
 
   // ---- elementwise ----------------------------------------------------------------------
 
-  unary(op: UnaryOp, x: TensorView, out: TensorView): void {
+  unary(op: CpuUnaryOp, x: TensorView, out: TensorView): void {
     unary(op, x, out);
   }
 
-  binary(op: BinaryOp, a: TensorView, b: TensorView, out: TensorView): void {
+  binary(op: CpuBinaryOp, a: TensorView, b: TensorView, out: TensorView): void {
     binary(op, a, b, out);
   }
 

@@ -90,14 +90,17 @@ describe('toString', () => {
 });
 
 describe('item types', () => {
-  it('item() is a number, and a boolean for comparisons and bool()', async () => {
+  it('item() is a boolean for comparisons and bool(), and number | boolean otherwise', async () => {
     const x = tl.tensor([5]);
-    expectTypeOf(x.itemSync()).toEqualTypeOf<number>();
-    expectTypeOf(await x.item()).toEqualTypeOf<number>();
+    // Plain tensors stay number | boolean: a reduction such as all() is typed Tensor but holds bool.
+    expectTypeOf(x.itemSync()).toEqualTypeOf<number | boolean>();
+    expectTypeOf(await x.item()).toEqualTypeOf<number | boolean>();
+    expectTypeOf(x.isnan().itemSync()).toEqualTypeOf<boolean>();
+    expectTypeOf(x.logicalXor(1).itemSync()).toEqualTypeOf<boolean>();
     expectTypeOf(x.gt(4).itemSync()).toEqualTypeOf<boolean>();
     expectTypeOf(await x.eq(5).logicalNot().item()).toEqualTypeOf<boolean>();
     expectTypeOf(x.bool().itemSync()).toEqualTypeOf<boolean>();
-    expect(x.itemSync() > 4).toBe(true);
+    expect(Number(x.itemSync()) > 4).toBe(true);
     expect(x.gt(4).itemSync()).toBe(true);
     expect(await x.eq(5).logicalNot().item()).toBe(false);
   });

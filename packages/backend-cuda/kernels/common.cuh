@@ -1,14 +1,27 @@
-// Device helpers shared by the kernels.
+// Device helpers shared by the kernels, and the generated op codes, dtype lists and argument
+// structs (generated/ops.h).
 #pragma once
 #include <cuda_runtime.h>
 #include <math.h>
 #include <stdint.h>
-#include "params.h"
+#include "generated/ops.h"
 #include "registry.h"
 
-#define TL_ENTRY(name, Params) {#name, (const void*)&name, sizeof(Params), #Params}
+// A kernel table entry: the symbol, the (family, op code, input dtype code) the host launches
+// it by, and its argument struct.
+#define TL_ENTRY(symbol, family, op, dtype, Params) {#symbol, family, op, dtype, (const void*)&symbol, sizeof(Params), #Params}
 #define TL_TABLE(fn, table) \
   KernelTable fn() { return KernelTable{table, sizeof(table) / sizeof(table[0])}; }
+
+// The op table's codes by name (UNARY_sigmoid == 13, ...): functors are specialised on these.
+#define TL_UNARY_CODE(name, code) UNARY_##name = code,
+#define TL_BINARY_CODE(name, code) BINARY_##name = code,
+#define TL_REDUCE_CODE(name, code) REDUCE_##name = code,
+#define TL_ARG_REDUCE_CODE(name, code) ARG_REDUCE_##name = code,
+enum UnaryCode : int { TL_UNARY_OPS(TL_UNARY_CODE) };
+enum BinaryCode : int { TL_BINARY_OPS(TL_BINARY_CODE) };
+enum ReduceCode : int { TL_REDUCE_OPS(TL_REDUCE_CODE) };
+enum ArgReduceCode : int { TL_ARG_REDUCE_OPS(TL_ARG_REDUCE_CODE) };
 
 typedef long long i64;
 

@@ -60,15 +60,13 @@ __device__ void scatter_add_body(const IndexParams& p) {
   }
 }
 
-extern "C" __global__ void gather_f32(const IndexParams p) { gather_body<float>(p); }
-extern "C" __global__ void gather_i32(const IndexParams p) { gather_body<int>(p); }
-extern "C" __global__ void gather_u8(const IndexParams p) { gather_body<uint8_t>(p); }
-extern "C" __global__ void scatterAdd_f32(const IndexParams p) { scatter_add_body<float>(p); }
-extern "C" __global__ void scatterAdd_i32(const IndexParams p) { scatter_add_body<int>(p); }
-extern "C" __global__ void scatterAdd_u8(const IndexParams p) { scatter_add_body<uint8_t>(p); }
+#define TL_INDEX_KERNELS(dtype, T, dtypeCode)                                                  \
+  extern "C" __global__ void gather_##dtype(const IndexParams p) { gather_body<T>(p); }        \
+  extern "C" __global__ void scatterAdd_##dtype(const IndexParams p) { scatter_add_body<T>(p); }
+TL_CUDA_DTYPES(TL_INDEX_KERNELS)
 
-static const KernelEntry kTable[] = {
-    TL_ENTRY(gather_f32, IndexParams),     TL_ENTRY(gather_i32, IndexParams),     TL_ENTRY(gather_u8, IndexParams),
-    TL_ENTRY(scatterAdd_f32, IndexParams), TL_ENTRY(scatterAdd_i32, IndexParams), TL_ENTRY(scatterAdd_u8, IndexParams),
-};
+#define TL_INDEX_ENTRIES(dtype, T, dtypeCode)                        \
+  TL_ENTRY(gather_##dtype, "gather", 0, dtypeCode, IndexParams),     \
+  TL_ENTRY(scatterAdd_##dtype, "scatterAdd", 0, dtypeCode, IndexParams),
+static const KernelEntry kTable[] = {TL_CUDA_DTYPES(TL_INDEX_ENTRIES)};
 TL_TABLE(tl_indexing_kernels, kTable)

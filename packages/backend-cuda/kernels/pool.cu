@@ -114,9 +114,9 @@ extern "C" __global__ void maxPool2dBackward_f32(const PoolParams p) { pool_back
 extern "C" __global__ void avgPool2dBackward_f32(const PoolParams p) { pool_backward_body<false>(p); }
 
 static const KernelEntry kTable[] = {
-    TL_ENTRY(maxPool2d_f32, PoolParams),
-    TL_ENTRY(avgPool2d_f32, PoolParams),
-    TL_ENTRY(maxPool2dBackward_f32, PoolParams),
-    TL_ENTRY(avgPool2dBackward_f32, PoolParams),
+    TL_ENTRY(maxPool2d_f32, "maxPool2d", 0, TL_DTYPE_FLOAT32, PoolParams),
+    TL_ENTRY(avgPool2d_f32, "avgPool2d", 0, TL_DTYPE_FLOAT32, PoolParams),
+    TL_ENTRY(maxPool2dBackward_f32, "maxPool2dBackward", 0, TL_DTYPE_FLOAT32, PoolParams),
+    TL_ENTRY(avgPool2dBackward_f32, "avgPool2dBackward", 0, TL_DTYPE_FLOAT32, PoolParams),
 };
 TL_TABLE(tl_pool_kernels, kTable)

@@ -48,7 +48,7 @@ extern "C" __global__ void uniform_f32(const RandomParams p) { random_body<false
 extern "C" __global__ void normal_f32(const RandomParams p) { random_body<true>(p); }
 
 static const KernelEntry kTable[] = {
-    TL_ENTRY(uniform_f32, RandomParams),
-    TL_ENTRY(normal_f32, RandomParams),
+    TL_ENTRY(uniform_f32, "uniform", 0, TL_DTYPE_FLOAT32, RandomParams),
+    TL_ENTRY(normal_f32, "normal", 0, TL_DTYPE_FLOAT32, RandomParams),
 };
 TL_TABLE(tl_random_kernels, kTable)

@@ -1,7 +1,8 @@
 // The N-API surface of @tensile/backend-cuda: a few handle-based calls, declared once on
 // the TypeScript side in src/native.ts. Device memory is addressed by plain numbers
-// (device pointers, below 2^53); every kernel is launched by name with one packed argument
-// block (kernels/params.h); all op logic lives in TypeScript.
+// (device pointers, below 2^53); every kernel is launched by its codes (family, op code,
+// input dtype code: never by an op's name) with one packed argument block (an argument
+// struct generated into kernels/generated/ops.h); all op logic lives in TypeScript.
 //
 // One CUDA stream carries every copy and launch, in order. `download` is asynchronous: a
 // device-to-host copy into pinned memory, then cudaLaunchHostFunc signals a threadsafe
@@ -20,15 +21,18 @@
 #include <unordered_map>
 #include <vector>
 
-#include "params.h"
+#include "generated/ops.h"
 #include "registry.h"
 
 namespace {
 
 cudaStream_t g_stream = nullptr;
 int g_device = -1;
-std::unordered_map<std::string, const KernelEntry*> g_kernels;
+// family -> (op code, dtype code) -> kernel
+std::unordered_map<std::string, std::unordered_map<int, const KernelEntry*>> g_kernels;
 std::vector<const KernelEntry*> g_kernel_list;
+
+int KernelKey(int op, int dtype) { return op * 256 + dtype; }
 
 // ---- helpers ----------------------------------------------------------------------------------
 
@@ -53,14 +57,46 @@ void* PointerArg(const Napi::Value& v) {
 
 void BuildKernelTable() {
   if (!g_kernel_list.empty()) return;
-  const KernelTable tables[] = {tl_elementwise_kernels(), tl_reduce_kernels(), tl_gemm_kernels(),
-                                tl_pool_kernels(), tl_indexing_kernels(), tl_random_kernels()};
+  const KernelTable tables[] = {tl_elementwise_kernels(), tl_reduce_kernels(), tl_matmul_kernels(), tl_conv_kernels(),
+                                tl_pool_kernels(),        tl_indexing_kernels(), tl_random_kernels()};
   for (const KernelTable& t : tables) {
     for (size_t i = 0; i < t.count; ++i) {
-      g_kernels[t.entries[i].name] = &t.entries[i];
-      g_kernel_list.push_back(&t.entries[i]);
+      const KernelEntry& k = t.entries[i];
+      g_kernels[k.family][KernelKey(k.op, k.dtype)] = &k;
+      g_kernel_list.push_back(&k);
     }
   }
+}
+
+// A kernel the host asked for, in words: "unary 'sigmoid' on float32", "matmulTf32 on float16".
+std::string DescribeKernel(const std::string& family, int op, int dtype) {
+  std::string what = family;
+#define TL_NAME_CASE(name, code) \
+  case code:                     \
+    what += " '" #name "'";     \
+    break;
+  if (family == "unary") {
+    switch (op) { TL_UNARY_OPS(TL_NAME_CASE) default: what += " op " + std::to_string(op); }
+  } else if (family == "binary") {
+    switch (op) { TL_BINARY_OPS(TL_NAME_CASE) default: what += " op " + std::to_string(op); }
+  } else if (family == "reduce") {
+    switch (op) { TL_REDUCE_OPS(TL_NAME_CASE) default: what += " op " + std::to_string(op); }
+  } else if (family == "argReduce") {
+    switch (op) { TL_ARG_REDUCE_OPS(TL_NAME_CASE) default: what += " op " + std::to_string(op); }
+  } else if (op != 0) {
+    what += " op " + std::to_string(op);
+  }
+#undef TL_NAME_CASE
+#define TL_DTYPE_CASE(name, code) \
+  case code:                      \
+    what += " on " #name;         \
+    break;
+  switch (dtype) {
+    TL_DTYPE_CODES(TL_DTYPE_CASE)
+    default: what += " on dtype " + std::to_string(dtype);
+  }
+#undef TL_DTYPE_CASE
+  return what;
 }
 
 // ---- pinned staging buffers for asynchronous reads (size classes: powers of two) --------------
@@ -298,29 +334,40 @@ Napi::Value Download(const Napi::CallbackInfo& info) {
   return EnqueueCompletion(env, pending);
 }
 
-// launch(name, gx, gy, gz, bx, by, bz, sharedBytes, args)
+// launch(family, op, dtype, gx, gy, gz, bx, by, bz, sharedBytes, args)
 Napi::Value Launch(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  const std::string family = info[0].As<Napi::String>().Utf8Value();
+  const int op = info[1].As<Napi::Number>().Int32Value();
+  const int dtype = info[2].As<Napi::Number>().Int32Value();
+  const KernelEntry* k = nullptr;
+  auto byFamily = g_kernels.find(family);
+  if (byFamily != g_kernels.end()) {
+    auto it = byFamily->second.find(KernelKey(op, dtype));
+    if (it != byFamily->second.end()) k = it->second;
+  }
+  if (k == nullptr) {
+    Napi::Error e = Napi::Error::New(env, "cuda backend: the addon has no kernel for " + DescribeKernel(family, op, dtype) +
+                                              " (a stale build? rebuild with pnpm rebuild @tensile/backend-cuda)");
+    e.Set("code", "CUDA_NO_KERNEL");
+    throw e;
+  }
   RequireStream(env);
-  const std::string name = info[0].As<Napi::String>().Utf8Value();
-  auto it = g_kernels.find(name);
-  if (it == g_kernels.end()) throw Napi::Error::New(env, "cuda backend: no kernel named '" + name + "'");
-  const KernelEntry* k = it->second;
-  Napi::TypedArray args = info[8].As<Napi::TypedArray>();
+  Napi::TypedArray args = info[10].As<Napi::TypedArray>();
   if (args.ByteLength() != k->paramBytes) {
-    throw Napi::Error::New(env, "cuda backend: kernel '" + name + "' takes " + std::to_string(k->paramBytes) + " bytes of " +
-                                    k->paramType + ", got " + std::to_string(args.ByteLength()));
+    throw Napi::Error::New(env, std::string("cuda backend: kernel '") + k->name + "' takes " + std::to_string(k->paramBytes) +
+                                    " bytes of " + k->paramType + ", got " + std::to_string(args.ByteLength()));
   }
   void* block = static_cast<uint8_t*>(args.ArrayBuffer().Data()) + args.ByteOffset();
   void* argv[1] = {block};
-  const dim3 grid(info[1].As<Napi::Number>().Uint32Value(), info[2].As<Napi::Number>().Uint32Value(),
-                  info[3].As<Napi::Number>().Uint32Value());
-  const dim3 threads(info[4].As<Napi::Number>().Uint32Value(), info[5].As<Napi::Number>().Uint32Value(),
-                     info[6].As<Napi::Number>().Uint32Value());
-  const size_t shared = info[7].As<Napi::Number>().Uint32Value();
+  const dim3 grid(info[3].As<Napi::Number>().Uint32Value(), info[4].As<Napi::Number>().Uint32Value(),
+                  info[5].As<Napi::Number>().Uint32Value());
+  const dim3 threads(info[6].As<Napi::Number>().Uint32Value(), info[7].As<Napi::Number>().Uint32Value(),
+                     info[8].As<Napi::Number>().Uint32Value());
+  const size_t shared = info[9].As<Napi::Number>().Uint32Value();
   cudaError_t err = cudaLaunchKernel(k->fn, grid, threads, argv, shared, g_stream);
   if (err == cudaSuccess) err = cudaGetLastError();
-  if (err != cudaSuccess) Check(env, err, ("launching " + name).c_str());
+  if (err != cudaSuccess) Check(env, err, (std::string("launching ") + k->name).c_str());
   return env.Undefined();
 }
 
@@ -369,6 +416,9 @@ Napi::Value Kernels(const Napi::CallbackInfo& info) {
   for (size_t i = 0; i < g_kernel_list.size(); ++i) {
     Napi::Object k = Napi::Object::New(env);
     k.Set("name", g_kernel_list[i]->name);
+    k.Set("family", g_kernel_list[i]->family);
+    k.Set("op", g_kernel_list[i]->op);
+    k.Set("dtype", g_kernel_list[i]->dtype);
     k.Set("paramBytes", static_cast<double>(g_kernel_list[i]->paramBytes));
     k.Set("paramType", g_kernel_list[i]->paramType);
     list.Set(static_cast<uint32_t>(i), k);
@@ -376,69 +426,24 @@ Napi::Value Kernels(const Napi::CallbackInfo& info) {
   return list;
 }
 
-// sizeof and offsetof of every argument struct, to check src/params.ts against params.h.
-#define FIELD(S, f) fields.Set(#f, static_cast<double>(offsetof(S, f)))
-#define LAYOUT(S, body)                                         \
-  {                                                             \
-    Napi::Object fields = Napi::Object::New(env);               \
-    body;                                                       \
-    Napi::Object layout = Napi::Object::New(env);               \
-    layout.Set("size", static_cast<double>(sizeof(S)));         \
-    layout.Set("fields", fields);                               \
-    result.Set(#S, layout);                                     \
+// sizeof and offsetof of every argument struct, to check the generated structs against the
+// layouts src/params.ts packs (both come from its LAYOUTS; this catches a stale build or a
+// renderer that pads or sizes a field differently).
+#define TL_REPORT_FIELD(S, f) fields.Set(#f, static_cast<double>(offsetof(S, f)));
+#define TL_REPORT_LAYOUT(S)                               \
+  {                                                       \
+    Napi::Object fields = Napi::Object::New(env);         \
+    TL_FIELDS_##S(TL_REPORT_FIELD)                        \
+    Napi::Object layout = Napi::Object::New(env);         \
+    layout.Set("size", static_cast<double>(sizeof(S)));   \
+    layout.Set("fields", fields);                         \
+    result.Set(#S, layout);                               \
   }
 
 Napi::Value Layouts(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object result = Napi::Object::New(env);
-  LAYOUT(ElementwiseParams, {
-    FIELD(ElementwiseParams, n); FIELD(ElementwiseParams, rank); FIELD(ElementwiseParams, shape);
-    FIELD(ElementwiseParams, offset); FIELD(ElementwiseParams, strides); FIELD(ElementwiseParams, ptr);
-    FIELD(ElementwiseParams, scalar); FIELD(ElementwiseParams, iscalar);
-  })
-  LAYOUT(ReduceParams, {
-    FIELD(ReduceParams, outer); FIELD(ReduceParams, inner); FIELD(ReduceParams, outerRank); FIELD(ReduceParams, innerRank);
-    FIELD(ReduceParams, outerShape); FIELD(ReduceParams, innerShape); FIELD(ReduceParams, xOuterStrides);
-    FIELD(ReduceParams, xInnerStrides); FIELD(ReduceParams, outOuterStrides); FIELD(ReduceParams, outInnerStrides);
-    FIELD(ReduceParams, xOffset); FIELD(ReduceParams, outOffset); FIELD(ReduceParams, x); FIELD(ReduceParams, out);
-    FIELD(ReduceParams, mode);
-  })
-  LAYOUT(MatmulParams, {
-    FIELD(MatmulParams, M); FIELD(MatmulParams, N); FIELD(MatmulParams, K); FIELD(MatmulParams, batch);
-    FIELD(MatmulParams, batchRank); FIELD(MatmulParams, batchShape); FIELD(MatmulParams, aBatchStrides);
-    FIELD(MatmulParams, bBatchStrides); FIELD(MatmulParams, cBatchStrides); FIELD(MatmulParams, aOffset);
-    FIELD(MatmulParams, bOffset); FIELD(MatmulParams, cOffset); FIELD(MatmulParams, aRowStride);
-    FIELD(MatmulParams, aColStride); FIELD(MatmulParams, bRowStride); FIELD(MatmulParams, bColStride);
-    FIELD(MatmulParams, cRowStride); FIELD(MatmulParams, cColStride); FIELD(MatmulParams, a); FIELD(MatmulParams, b);
-    FIELD(MatmulParams, c); FIELD(MatmulParams, kChunk); FIELD(MatmulParams, splits);
-  })
-  LAYOUT(ConvParams, {
-    FIELD(ConvParams, batch); FIELD(ConvParams, inC); FIELD(ConvParams, inH); FIELD(ConvParams, inW);
-    FIELD(ConvParams, outC); FIELD(ConvParams, outH); FIELD(ConvParams, outW); FIELD(ConvParams, kH);
-    FIELD(ConvParams, kW); FIELD(ConvParams, strideH); FIELD(ConvParams, strideW); FIELD(ConvParams, padH);
-    FIELD(ConvParams, padW); FIELD(ConvParams, dilH); FIELD(ConvParams, dilW); FIELD(ConvParams, groups);
-    FIELD(ConvParams, xStrides); FIELD(ConvParams, wStrides); FIELD(ConvParams, yStrides); FIELD(ConvParams, xOffset);
-    FIELD(ConvParams, wOffset); FIELD(ConvParams, yOffset); FIELD(ConvParams, x); FIELD(ConvParams, w);
-    FIELD(ConvParams, y); FIELD(ConvParams, kChunk); FIELD(ConvParams, splits);
-  })
-  LAYOUT(PoolParams, {
-    FIELD(PoolParams, batch); FIELD(PoolParams, channels); FIELD(PoolParams, inH); FIELD(PoolParams, inW);
-    FIELD(PoolParams, outH); FIELD(PoolParams, outW); FIELD(PoolParams, kH); FIELD(PoolParams, kW);
-    FIELD(PoolParams, strideH); FIELD(PoolParams, strideW); FIELD(PoolParams, padH); FIELD(PoolParams, padW);
-    FIELD(PoolParams, dilH); FIELD(PoolParams, dilW); FIELD(PoolParams, countIncludePad); FIELD(PoolParams, xStrides);
-    FIELD(PoolParams, yStrides); FIELD(PoolParams, gStrides); FIELD(PoolParams, xOffset); FIELD(PoolParams, yOffset);
-    FIELD(PoolParams, gOffset); FIELD(PoolParams, x); FIELD(PoolParams, y); FIELD(PoolParams, g);
-  })
-  LAYOUT(IndexParams, {
-    FIELD(IndexParams, n); FIELD(IndexParams, rank); FIELD(IndexParams, dimSize); FIELD(IndexParams, dimStride);
-    FIELD(IndexParams, shape); FIELD(IndexParams, indexStrides); FIELD(IndexParams, srcStrides);
-    FIELD(IndexParams, outStrides); FIELD(IndexParams, indexOffset); FIELD(IndexParams, srcOffset);
-    FIELD(IndexParams, outOffset); FIELD(IndexParams, index); FIELD(IndexParams, src); FIELD(IndexParams, out);
-  })
-  LAYOUT(RandomParams, {
-    FIELD(RandomParams, n); FIELD(RandomParams, rank); FIELD(RandomParams, shape); FIELD(RandomParams, strides);
-    FIELD(RandomParams, offset); FIELD(RandomParams, out); FIELD(RandomParams, seed); FIELD(RandomParams, counterOffset);
-  })
+  TL_RECORDS(TL_REPORT_LAYOUT)
   return result;
 }
 

@@ -8,7 +8,10 @@
 //
 //   node scripts/install.mjs            build when nvcc is found
 //   node scripts/install.mjs --force    build, and exit 1 on failure (for developers)
-//   node scripts/install.mjs --if-stale build only when a source is newer than the addon
+//   node scripts/install.mjs --if-stale build only when a source is newer than the addon, and
+//                                       exit 1 on failure (the package's `test` runs this: a kernel
+//                                       that does not compile must fail the tests, not leave them
+//                                       running on an old addon)
 //
 // Environment: TENSILE_NVCC (nvcc to use), CUDA_HOME / CUDA_PATH (toolkit root),
 // TENSILE_CUDA_SKIP_BUILD=1 (do nothing).
@@ -22,7 +25,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const addon = join(root, 'build', 'Release', 'tensile_cuda.node');
 const HINT = 'to build it later (with the CUDA toolkit installed, nvcc on PATH or CUDA_HOME set), run: pnpm rebuild @tensile/backend-cuda';
 const args = new Set(process.argv.slice(2));
-const strict = args.has('--force');
+const strict = args.has('--force') || args.has('--if-stale');
 
 function say(line) {
   console.log(`@tensile/backend-cuda: ${line}`);
@@ -80,12 +83,17 @@ function nodeDir() {
   return existsSync(join(prefix, 'include', 'node', 'node_api.h')) ? prefix : null;
 }
 
-function newestSource() {
-  let newest = statSync(join(root, 'binding.gyp')).mtimeMs;
-  for (const dir of ['kernels', 'native']) {
-    for (const name of readdirSync(join(root, dir))) newest = Math.max(newest, statSync(join(root, dir, name)).mtimeMs);
-  }
+/** The newest modification time under `path` (kernels/generated included). */
+function newestUnder(path) {
+  const stat = statSync(path);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  let newest = 0;
+  for (const name of readdirSync(path)) newest = Math.max(newest, newestUnder(join(path, name)));
   return newest;
+}
+
+function newestSource() {
+  return Math.max(newestUnder(join(root, 'binding.gyp')), newestUnder(join(root, 'kernels')), newestUnder(join(root, 'native')));
 }
 
 function finish(code, message) {
@@ -136,6 +144,7 @@ const result = spawnSync(process.execPath, gypArgs, {
 });
 if (result.status !== 0 || !existsSync(addon)) {
   const why = result.error ? result.error.message : `node-gyp exited with ${result.status ?? result.signal}`;
-  finish(1, `building the CUDA addon failed (${why}); the package installs anyway without it.\n${HINT}`);
+  const after = strict ? 'see the compiler output above' : 'the package installs anyway without it';
+  finish(1, `building the CUDA addon failed (${why}); ${after}.\n${HINT}`);
 }
 finish(0, `built ${addon} in ${((Date.now() - started) / 1000).toFixed(1)} s`);

@@ -93,6 +93,7 @@ export async function createCudaBackend(options: CreateCudaBackendOptions = {}):
 
 registerBackend({ name: 'cuda', factory: () => createCudaBackend() }, { priority: 3 });
 
-export { CudaBackend, CudaBuffer } from './cuda-backend.js';
+export { CudaBackend } from './cuda-backend.js';
+export { CudaBuffer } from './buffer.js';
 export { loadNative, type DeviceInfo, type NativeModule } from './native.js';
 export { sizeClass, CachingAllocator, type AllocatorStats } from './allocator.js';

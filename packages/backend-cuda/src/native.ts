@@ -1,8 +1,9 @@
 /**
  * The native addon's surface, declared once. The addon (native/addon.cc) is a thin layer
- * over the CUDA runtime: raw device memory, copies, launching a kernel by name with a packed
- * argument block, stream synchronisation and device queries. Everything else (choosing
- * kernels, shapes and strides, the caching allocator) is TypeScript.
+ * over the CUDA runtime: raw device memory, copies, launching a kernel by its codes (family,
+ * op code, dtype code) with a packed argument block, stream synchronisation and device
+ * queries. Everything else (choosing kernels, shapes and strides, the caching allocator) is
+ * TypeScript.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -34,11 +35,15 @@ export interface NativeMemoryStats {
 }
 
 export interface NativeKernelInfo {
-  /** `<op>_<dtype>`, e.g. `add_f32`. */
+  /** The kernel symbol, `<op>_<dtype>`, e.g. `add_f32`. */
   readonly name: string;
+  /** What it is launched as (src/kernels/launch.ts KernelRef): family, op code, input dtype code. */
+  readonly family: string;
+  readonly op: number;
+  readonly dtype: number;
   /** sizeof its argument struct. */
   readonly paramBytes: number;
-  /** That struct's name in kernels/params.h. */
+  /** That struct's name (src/params.ts LAYOUTS). */
   readonly paramType: string;
 }
 
@@ -64,9 +69,12 @@ export interface NativeModule {
   download(pointer: DevicePointer, bytes: number): Promise<ArrayBuffer>;
   /** Device to host, waiting for the stream. */
   downloadSync(pointer: DevicePointer, bytes: number): ArrayBuffer;
-  /** Queue kernel `name` on the stream; `args` is its argument struct, packed (src/params.ts). */
+  /**
+   * Queue the kernel filed under (family, op, dtype) on the stream; `args` is its argument
+   * struct, packed (src/params.ts). Throws, naming the kernel, when the addon has none such.
+   */
   launch(
-    name: string, gridX: number, gridY: number, gridZ: number,
+    family: string, op: number, dtype: number, gridX: number, gridY: number, gridZ: number,
     blockX: number, blockY: number, blockZ: number, sharedBytes: number, args: Uint8Array,
   ): void;
   /** Wait for the stream (blocking). */
@@ -76,9 +84,9 @@ export interface NativeModule {
   memoryStats(): NativeMemoryStats;
   /** Release idle pinned staging buffers. */
   emptyCache(): void;
-  /** Every kernel the addon holds. */
+  /** Every kernel the addon holds: each (op, dtype) kernel its generated lists instantiate, and the rest. */
   kernels(): NativeKernelInfo[];
-  /** sizeof/offsetof of each argument struct, to check src/params.ts against kernels/params.h. */
+  /** sizeof/offsetof of each argument struct, to check the built structs against src/params.ts. */
   layouts(): Record<string, NativeLayout>;
 }
 

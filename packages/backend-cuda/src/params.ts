@@ -1,75 +1,112 @@
 /**
- * Argument blocks: the TypeScript mirror of kernels/params.h. Each kernel takes one struct by
- * value; every field is 8 bytes (int64, device pointer or double), in declaration order, so
- * a layout is just a list of (field, count). The addon reports sizeof/offsetof of each
- * struct and test/layout.test.ts checks both sides agree.
+ * Argument structs: each kernel takes one of these records by value. `LAYOUTS` is their one
+ * definition: `pnpm generate` writes the C structs into kernels/generated/ops.h from it, and
+ * {@link ArgBlock} packs the same layout. Every field is 8 bytes (int64_t, a uint64_t device
+ * address, or a double), so there is no padding to disagree about; the addon reports
+ * sizeof/offsetof of each struct and test/native.test.ts checks both sides agree.
+ *
+ * Conventions: offsets and strides count elements; dims are merged on the host (core's
+ * plans), so MAX_DIMS bounds the rank *after* merging.
  */
-export const MAX_DIMS = 8;
-export const MAX_OPERANDS = 4;
+import { CONV_FIELDS, fieldsOf, layoutPlaces, POOL_FIELDS, type FieldKind, type RecordLayout } from '@tensile/core';
 
-type Kind = 'i64' | 'f64';
-type FieldSpec = readonly [name: string, count: number, kind?: Kind];
+/** Dims a kernel indexes, after merging. */
+export const MAX_DIMS = 8;
+/** Views of one elementwise kernel (out and up to three inputs). */
+export const MAX_OPERANDS = 4;
+/** Tile edge of the GEMM kernels (kernels/gemm.cuh: a BM x BN = 64 x 64 block tile) and its K step. */
+export const GEMM_TILE = 64;
+export const GEMM_TILE_K = 16;
+/** Threads per block of the strict float32 (SIMT) and the TF32 (WMMA) tile loops. */
+export const GEMM_SIMT_THREADS = 256;
+export const GEMM_TF32_THREADS = 128;
+
+/** The constants device code shares with the host, generated as `TL_<NAME>`. */
+export const DEVICE_CONSTANTS = {
+  maxDims: MAX_DIMS,
+  maxOperands: MAX_OPERANDS,
+  gemmTile: GEMM_TILE,
+  gemmTileK: GEMM_TILE_K,
+  gemmSimtThreads: GEMM_SIMT_THREADS,
+  gemmTf32Threads: GEMM_TF32_THREADS,
+} as const;
 
 const D = MAX_DIMS;
+const OPS = MAX_OPERANDS;
 
-/** Field lists, in the order of kernels/params.h. Pointers are i64 here (same bytes). */
+/** Every argument struct, field by field in declaration order. */
 export const LAYOUTS = {
+  // unary, binary, where, cast, copy, fill. Operand 0 is `out`, 1..3 are the inputs.
   ElementwiseParams: [
-    ['n', 1], ['rank', 1], ['shape', D], ['offset', MAX_OPERANDS], ['strides', MAX_OPERANDS * D],
-    ['ptr', MAX_OPERANDS], ['scalar', 1, 'f64'], ['iscalar', 1],
+    ['n', 1], ['rank', 1], ['shape', D], ['offset', OPS], ['strides', [OPS, D]], ['ptr', OPS, 'pointer'],
+    ['scalar', 1, 'float'], // fill of float32
+    ['iscalar', 1], // fill of int32 and bool
   ],
+  // reduce, argReduce, softmax/logSoftmax: `outer` kept positions and `inner` reduced ones
+  // (core's planReduce), each walked by its own shape and strides.
   ReduceParams: [
     ['outer', 1], ['inner', 1], ['outerRank', 1], ['innerRank', 1], ['outerShape', D], ['innerShape', D],
-    ['xOuterStrides', D], ['xInnerStrides', D], ['outOuterStrides', D], ['outInnerStrides', D],
-    ['xOffset', 1], ['outOffset', 1], ['x', 1], ['out', 1], ['mode', 1],
+    ['xOuterStrides', D], ['xInnerStrides', D], ['outOuterStrides', D],
+    ['outInnerStrides', D], // softmax only (out has the input's shape)
+    ['xOffset', 1], ['outOffset', 1], ['x', 1, 'pointer'], ['out', 1, 'pointer'],
+    ['mode', 1], // 0: one block per output; 1: one thread per output
   ],
+  // Batched C = A B with any strides; batch dims broadcast through stride 0.
   MatmulParams: [
     ['M', 1], ['N', 1], ['K', 1], ['batch', 1], ['batchRank', 1], ['batchShape', D], ['aBatchStrides', D],
     ['bBatchStrides', D], ['cBatchStrides', D], ['aOffset', 1], ['bOffset', 1], ['cOffset', 1],
     ['aRowStride', 1], ['aColStride', 1], ['bRowStride', 1], ['bColStride', 1], ['cRowStride', 1], ['cColStride', 1],
-    ['a', 1], ['b', 1], ['c', 1], ['kChunk', 1], ['splits', 1],
+    ['a', 1, 'pointer'], ['b', 1, 'pointer'], ['c', 1, 'pointer'],
+    ['kChunk', 1], // split-K: the K range of one split
+    ['splits', 1], // > 1: partial sums are atomically added into a zeroed C
   ],
+  // conv2d and its two gradients as implicit GEMMs: core's convGeometry, then the input (or
+  // its gradient) `x`, the weight (or its gradient) `w`, the output (or dy) `y`.
   ConvParams: [
-    ['batch', 1], ['inC', 1], ['inH', 1], ['inW', 1], ['outC', 1], ['outH', 1], ['outW', 1], ['kH', 1], ['kW', 1],
-    ['strideH', 1], ['strideW', 1], ['padH', 1], ['padW', 1], ['dilH', 1], ['dilW', 1], ['groups', 1],
+    ...fieldsOf(CONV_FIELDS),
     ['xStrides', 4], ['wStrides', 4], ['yStrides', 4], ['xOffset', 1], ['wOffset', 1], ['yOffset', 1],
-    ['x', 1], ['w', 1], ['y', 1], ['kChunk', 1], ['splits', 1],
+    ['x', 1, 'pointer'], ['w', 1, 'pointer'], ['y', 1, 'pointer'], ['kChunk', 1], ['splits', 1],
   ],
+  // pool2d (x -> y) and pool2dBackward (x, dy = y -> g): core's poolGeometry, then the views.
   PoolParams: [
-    ['batch', 1], ['channels', 1], ['inH', 1], ['inW', 1], ['outH', 1], ['outW', 1], ['kH', 1], ['kW', 1],
-    ['strideH', 1], ['strideW', 1], ['padH', 1], ['padW', 1], ['dilH', 1], ['dilW', 1], ['countIncludePad', 1],
+    ...fieldsOf(POOL_FIELDS),
     ['xStrides', 4], ['yStrides', 4], ['gStrides', 4], ['xOffset', 1], ['yOffset', 1], ['gOffset', 1],
-    ['x', 1], ['y', 1], ['g', 1],
+    ['x', 1, 'pointer'], ['y', 1, 'pointer'], ['g', 1, 'pointer'],
   ],
+  // gather (src = x with `dim` pinned) and scatterAdd (out with `dim` pinned), over index's shape.
   IndexParams: [
-    ['n', 1], ['rank', 1], ['dimSize', 1], ['dimStride', 1], ['shape', D], ['indexStrides', D], ['srcStrides', D],
-    ['outStrides', D], ['indexOffset', 1], ['srcOffset', 1], ['outOffset', 1], ['index', 1], ['src', 1], ['out', 1],
+    ['n', 1], ['rank', 1],
+    ['dimSize', 1], // size of the indexed dim (for negative indices)
+    ['dimStride', 1], // stride of the indexed operand along it
+    ['shape', D], ['indexStrides', D], ['srcStrides', D], ['outStrides', D],
+    ['indexOffset', 1], ['srcOffset', 1], ['outOffset', 1], ['index', 1, 'pointer'], ['src', 1, 'pointer'], ['out', 1, 'pointer'],
   ],
+  // Philox4x32-10 draws: element i (row-major over shape) uses counter counterOffset + i.
   RandomParams: [
-    ['n', 1], ['rank', 1], ['shape', D], ['strides', D], ['offset', 1], ['out', 1], ['seed', 1], ['counterOffset', 1],
+    ['n', 1], ['rank', 1], ['shape', D], ['strides', D], ['offset', 1], ['out', 1, 'pointer'], ['seed', 1], ['counterOffset', 1],
   ],
-} as const satisfies Record<string, readonly FieldSpec[]>;
+} as const satisfies Record<string, RecordLayout>;
 
 export type StructName = keyof typeof LAYOUTS;
 type FieldOf<S extends StructName> = (typeof LAYOUTS)[S][number][0];
 
+/** Bytes of one field slot. */
+const SLOT = 8;
+
 interface Field {
   /** Byte offset. */
   readonly offset: number;
+  /** Slots (an array's elements, flattened row-major). */
   readonly count: number;
-  readonly kind: Kind;
+  readonly kind: FieldKind;
 }
 
-/** Byte offsets and size of a struct, computed from its field list. */
+/** Byte offsets and size of a struct, from core's slot layout of its fields. */
 export function layoutOf(name: StructName): { size: number; fields: Record<string, Field> } {
+  const places = layoutPlaces(LAYOUTS[name]);
   const fields: Record<string, Field> = {};
-  let offset = 0;
-  for (const spec of LAYOUTS[name] as readonly FieldSpec[]) {
-    const [field, count, kind = 'i64'] = spec;
-    fields[field] = { offset, count, kind };
-    offset += 8 * count;
-  }
-  return { size: offset, fields };
+  for (const [field, p] of Object.entries(places.fields)) fields[field] = { offset: p.at * SLOT, count: p.count, kind: p.kind };
+  return { size: places.size * SLOT, fields };
 }
 
 const TWO_32 = 4294967296;
@@ -106,11 +143,14 @@ export class ArgBlock<S extends StructName> {
     return f;
   }
 
-  /** Set `name[index]` (an integer below 2^53 in magnitude, or a double for f64 fields). */
+  /**
+   * Set `name[index]` (an integer below 2^53 in magnitude, or a double for float fields);
+   * arrays are indexed flat, row-major (`strides[k][d]` is index `k * MAX_DIMS + d`).
+   */
   set(name: FieldOf<S>, value: number, index = 0): this {
     const f = this.field(name, index);
-    const at = f.offset / 8 + index;
-    if (f.kind === 'f64') {
+    const at = f.offset / SLOT + index;
+    if (f.kind === 'float') {
       this.doubles[at] = value;
     } else {
       if (!Number.isSafeInteger(value)) throw new RangeError(`cuda backend: ${this.struct}.${name} = ${value} is not a safe integer`);
@@ -126,6 +166,12 @@ export class ArgBlock<S extends StructName> {
     return this;
   }
 
+  /** Set one field per key of a core plan record (convGeometry, poolGeometry). */
+  setRecord(record: { readonly [F in FieldOf<S>]?: number }): this {
+    for (const [name, value] of Object.entries(record)) this.set(name as FieldOf<S>, value as number);
+    return this;
+  }
+
   /** Read `name[index]` back (tests and debugging). */
   get(name: FieldOf<S>, index = 0): number {
     return readField(this.struct, this.bytes, name, index);
@@ -137,7 +183,7 @@ export function readField(struct: StructName, bytes: Uint8Array, name: string, i
   const f = layoutOf(struct).fields[name];
   if (!f) throw new Error(`${struct} has no field '${name}'`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const at = f.offset + 8 * index;
-  if (f.kind === 'f64') return view.getFloat64(at, true);
+  const at = f.offset + SLOT * index;
+  if (f.kind === 'float') return view.getFloat64(at, true);
   return Number(view.getBigInt64(at, true));
 }

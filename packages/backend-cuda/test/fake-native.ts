@@ -1,8 +1,12 @@
 /** A stand-in for the addon that records calls, so marshalling can be tested without a GPU. */
+import { DTYPE_CODES, type DType } from '@tensile/core';
 import type { DeviceInfo, NativeModule } from '../src/native.js';
 
+const DTYPE_NAMES = new Map(Object.entries(DTYPE_CODES).map(([name, code]) => [code as number, name as DType]));
+
 export interface RecordedLaunch {
-  name: string;
+  /** The kernel as src/kernels/launch.ts names it: family, op code and input dtype (by name). */
+  kernel: { family: string; op: number; dtype: DType };
   grid: [number, number, number];
   block: [number, number, number];
   args: Uint8Array;
@@ -62,9 +66,14 @@ export class FakeNative implements NativeModule {
     this.downloads.push({ pointer, bytes });
     return new ArrayBuffer(bytes);
   }
-  launch(name: string, gx: number, gy: number, gz: number, bx: number, by: number, bz: number, _shared: number, args: Uint8Array): void {
-    this.calls.push(`launch ${name}`);
-    this.launches.push({ name, grid: [gx, gy, gz], block: [bx, by, bz], args: args.slice() });
+  launch(
+    family: string, op: number, dtype: number, gx: number, gy: number, gz: number, bx: number, by: number, bz: number,
+    _shared: number, args: Uint8Array,
+  ): void {
+    const name = DTYPE_NAMES.get(dtype);
+    if (name === undefined) throw new Error(`fake addon: launch with unknown dtype code ${dtype}`);
+    this.calls.push(`launch ${family}`);
+    this.launches.push({ kernel: { family, op, dtype: name }, grid: [gx, gy, gz], block: [bx, by, bz], args: args.slice() });
   }
   synchronize(): void {
     this.calls.push('synchronize');

@@ -1,9 +1,15 @@
 // What the backend sends to the addon: kernel names, launch geometry and the packed
 // argument blocks, checked on a fake addon (no GPU needed).
-import type { Conv2dParams, DType, TensorView } from '@tensile/core';
+import {
+  ARG_REDUCE_TABLE, BINARY_OPS, BINARY_TABLE, binaryFacts, contiguousStrides, CONV_FIELDS, DTYPE_CODES, hasComposite, POOL_FIELDS,
+  REDUCE_TABLE, UNARY_OPS, UNARY_TABLE, unaryFacts, type Conv2dParams, type DType, type TensorView,
+} from '@tensile/core';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { CudaBackend } from '../src/cuda-backend.js';
-import { contiguousStrides, gridFor, rowBlock, splitK } from '../src/geometry.js';
+import { CUDA_BINARY_OPS, CUDA_UNARY_OPS } from '../src/kernels/elementwise.js';
+import { dtypesSent, gridFor } from '../src/kernels/launch.js';
+import { splitK } from '../src/kernels/matmul.js';
+import { rowBlock } from '../src/kernels/reduce.js';
 import { ArgBlock, layoutOf, readField, type StructName } from '../src/params.js';
 import { FAKE_DEVICE, FakeNative, type RecordedLaunch } from './fake-native.js';
 
@@ -24,6 +30,11 @@ function view(shape: number[], dtype: DType = 'float32', strides = contiguousStr
 
 function pointer(v: TensorView): number {
   return (v.buffer as unknown as { pointer: number }).pointer;
+}
+
+/** A kernel as the backend launches it: family, op code (0 for families without ops), input dtype. */
+function k(family: string, dtype: DType, op = 0): RecordedLaunch['kernel'] {
+  return { family, op, dtype };
 }
 
 function field(l: RecordedLaunch, struct: StructName, name: string, index = 0): number {
@@ -85,7 +96,7 @@ describe('elementwise marshalling', () => {
     const out = view([4, 3]);
     backend.binary('add', a, b, out);
     const [l] = native.launches;
-    expect(l.name).toBe('add_f32');
+    expect(l.kernel).toEqual(k('binary', 'float32', BINARY_TABLE.add.code));
     expect(l.block).toEqual([256, 1, 1]);
     expect(l.grid).toEqual([1, 1, 1]);
     expect(field(l, 'ElementwiseParams', 'n')).toBe(12);
@@ -102,20 +113,38 @@ describe('elementwise marshalling', () => {
     const out = view([2, 3, 4]);
     backend.unary('exp', x, out);
     const [l] = native.launches;
-    expect(l.name).toBe('exp_f32');
+    expect(l.kernel).toEqual(k('unary', 'float32', UNARY_TABLE.exp.code));
     expect(field(l, 'ElementwiseParams', 'rank')).toBe(1);
     expect(fields(l, 'ElementwiseParams', 'offset', 2)).toEqual([0, 5]);
   });
 
-  it('names kernels by op and dtype, with the cpu reference dtype rules', () => {
-    expect(CudaBackend.unaryKernel('neg', 'int32', 'int32')).toBe('neg_i32');
-    expect(CudaBackend.unaryKernel('floor', 'int32', 'int32')).toBe('copy_i32');
-    expect(CudaBackend.unaryKernel('abs', 'bool', 'bool')).toBe('copy_u8');
-    expect(CudaBackend.unaryKernel('logicalNot', 'float32', 'bool')).toBe('logicalNot_f32');
-    expect(() => CudaBackend.unaryKernel('exp', 'int32', 'int32')).toThrow(/cast to float32/);
-    expect(CudaBackend.binaryKernel('logicalOr', 'bool', 'bool')).toBe('logicalOr_u8');
-    expect(CudaBackend.binaryKernel('lt', 'int32', 'bool')).toBe('lt_i32');
-    expect(() => CudaBackend.binaryKernel('sub', 'bool', 'bool')).toThrow(/does not take bool/);
+  it('launches each unary and binary op as the kernel of its own op-table code, in the dtype core sends', () => {
+    const launched = (run: () => void) => {
+      native.launches = [];
+      run();
+      return native.launches[0].kernel;
+    };
+    for (const op of CUDA_UNARY_OPS) {
+      for (const d of dtypesSent(unaryFacts(op))) {
+        const out = view([3], unaryFacts(op).kind === 'math' ? d : 'bool');
+        expect(launched(() => backend.unary(op, view([3], d), out)), `${op} ${d}`).toEqual(k('unary', d, UNARY_TABLE[op].code));
+      }
+    }
+    for (const op of CUDA_BINARY_OPS) {
+      for (const d of dtypesSent(binaryFacts(op))) {
+        const out = view([3], binaryFacts(op).kind === 'math' ? d : 'bool');
+        expect(launched(() => backend.binary(op, view([3], d), view([3], d), out)), `${op} ${d}`).toEqual(k('binary', d, BINARY_TABLE[op].code));
+      }
+    }
+    // The codes are the op table's, so no two ops share a kernel.
+    expect(new Set(CUDA_UNARY_OPS.map((op) => UNARY_TABLE[op].code)).size).toBe(CUDA_UNARY_OPS.length);
+  });
+
+  it('runs every primitive as a kernel and declares the composites it accelerates', () => {
+    const primitives = UNARY_OPS.filter((op) => !hasComposite(unaryFacts(op)));
+    expect([...CUDA_UNARY_OPS].sort()).toEqual([...primitives, ...backend.accelerates.unary].sort());
+    expect(backend.accelerates.unary).toEqual(['rsqrt', 'reciprocal', 'sigmoid', 'relu']);
+    expect([...CUDA_BINARY_OPS].sort()).toEqual(BINARY_OPS.filter((op) => !hasComposite(binaryFacts(op))).sort());
   });
 
   it('fill converts its value as typed-array stores do', () => {
@@ -123,7 +152,7 @@ describe('elementwise marshalling', () => {
     backend.fill(view([3], 'bool'), NaN);
     backend.fill(view([3]), 0.1);
     const [i, b, f] = native.launches;
-    expect(i.name).toBe('fill_i32');
+    expect([i, b, f].map((l) => l.kernel)).toEqual([k('fill', 'int32'), k('fill', 'bool'), k('fill', 'float32')]);
     expect(field(i, 'ElementwiseParams', 'iscalar')).toBe(7);
     expect(field(b, 'ElementwiseParams', 'iscalar')).toBe(1);
     expect(field(f, 'ElementwiseParams', 'scalar')).toBe(0.1);
@@ -133,13 +162,15 @@ describe('elementwise marshalling', () => {
     backend.cast(view([2]), view([2], 'int32'));
     backend.cast(view([2], 'bool'), view([2]));
     backend.cast(view([2], 'int32'), view([2], 'int32'));
-    expect(native.launches.map((l) => l.name)).toEqual(['castToI32_f32', 'castToF32_u8', 'copy_i32']);
+    expect(native.launches.map((l) => l.kernel)).toEqual([
+      k('cast', 'float32', DTYPE_CODES.int32), k('cast', 'bool', DTYPE_CODES.float32), k('copy', 'int32'),
+    ]);
   });
 
   it('where passes four operands', () => {
     backend.where(view([2, 2], 'bool'), view([2, 2]), view([2, 2], 'float32', [0, 0]), view([2, 2]));
     const [l] = native.launches;
-    expect(l.name).toBe('where_f32');
+    expect(l.kernel).toEqual(k('where', 'float32'));
     expect(fields(l, 'ElementwiseParams', 'strides', 1, 24)).toEqual([0]);
   });
 
@@ -154,7 +185,7 @@ describe('reductions', () => {
     const x = view([8, 1000]);
     backend.reduce('sum', x, [1], view([8, 1]));
     const [l] = native.launches;
-    expect(l.name).toBe('sum_f32');
+    expect(l.kernel).toEqual(k('reduce', 'float32', REDUCE_TABLE.sum.code));
     expect(l.grid).toEqual([8, 1, 1]);
     expect(l.block).toEqual([256, 1, 1]);
     expect(field(l, 'ReduceParams', 'mode')).toBe(0);
@@ -167,7 +198,7 @@ describe('reductions', () => {
   it('sum over the first axis of a wide tensor: one thread per output', () => {
     backend.reduce('max', view([16, 100000], 'int32'), [0], view([1, 100000], 'int32'));
     const [l] = native.launches;
-    expect(l.name).toBe('max_i32');
+    expect(l.kernel).toEqual(k('reduce', 'int32', REDUCE_TABLE.max.code));
     expect(field(l, 'ReduceParams', 'mode')).toBe(1);
     expect(l.grid).toEqual([Math.ceil(100000 / 256), 1, 1]);
     expect(fields(l, 'ReduceParams', 'xInnerStrides', 1)).toEqual([100000]);
@@ -186,7 +217,7 @@ describe('reductions', () => {
   it('softmax along a middle axis keeps the out strides along it', () => {
     backend.softmax(view([2, 7, 3]), 1, view([2, 7, 3]));
     const [l] = native.launches;
-    expect(l.name).toBe('softmax_f32');
+    expect(l.kernel).toEqual(k('softmax', 'float32'));
     expect(l.block).toEqual([32, 1, 1]);
     expect(fields(l, 'ReduceParams', 'xInnerStrides', 1)).toEqual([3]);
     expect(fields(l, 'ReduceParams', 'outInnerStrides', 1)).toEqual([3]);
@@ -195,7 +226,7 @@ describe('reductions', () => {
 
   it('argmax of a bool tensor', () => {
     backend.argReduce('argmax', view([5, 9], 'bool'), 1, view([5, 1], 'int32'));
-    expect(native.launches[0].name).toBe('argmax_u8');
+    expect(native.launches[0].kernel).toEqual(k('argReduce', 'bool', ARG_REDUCE_TABLE.argmax.code));
   });
 });
 
@@ -205,9 +236,9 @@ describe('matmul and convolution', () => {
     tf32 = false;
     backend.matmul(view([100, 30]), view([30, 70]), view([100, 70]));
     const [t, s] = native.launches;
-    expect(t.name).toBe('matmulTf32_f32');
+    expect(t.kernel).toEqual(k('matmulTf32', 'float32'));
     expect(t.block).toEqual([128, 1, 1]);
-    expect(s.name).toBe('matmul_f32');
+    expect(s.kernel).toEqual(k('matmul', 'float32'));
     expect(s.block).toEqual([256, 1, 1]);
     expect(t.grid).toEqual([2, 2, 1]);
     expect(field(t, 'MatmulParams', 'splits')).toBe(1);
@@ -227,7 +258,7 @@ describe('matmul and convolution', () => {
   it('splits a long K into atomically added chunks after zeroing the output', () => {
     backend.matmul(view([64, 65536]), view([65536, 64]), view([64, 64]));
     const [fill, mm] = native.launches;
-    expect(fill.name).toBe('fill_f32');
+    expect(fill.kernel).toEqual(k('fill', 'float32'));
     const splits = field(mm, 'MatmulParams', 'splits');
     expect(splits).toBeGreaterThan(1);
     expect(mm.grid[2]).toBe(splits);
@@ -241,8 +272,10 @@ describe('matmul and convolution', () => {
     const out = view([2, 6, 5, 5]);
     backend.conv2d(x, w, out, conv);
     const [l] = native.launches;
-    expect(l.name).toBe('conv2dTf32_f32');
-    expect(fields(l, 'ConvParams', 'batch', 16)).toEqual([2, 4, 9, 9, 6, 5, 5, 3, 3, 2, 1, 1, 0, 1, 2, 2]);
+    expect(l.kernel).toEqual(k('conv2dTf32', 'float32'));
+    // core's convGeometry, field by field: batch, inC, inH, inW, outC, outH, outW, kH, kW,
+    // strides, padding, dilation, groups, then the channels of one group (in, out).
+    expect(CONV_FIELDS.map((f) => field(l, 'ConvParams', f))).toEqual([2, 4, 9, 9, 6, 5, 5, 3, 3, 2, 1, 1, 0, 1, 2, 2, 2, 3]);
     expect(l.grid).toEqual([1, 1, 2]); // N = 2*5*5 = 50 columns, M = 3 rows, 2 groups
     expect(fields(l, 'ConvParams', 'xStrides', 4)).toEqual([324, 81, 9, 1]);
     expect([field(l, 'ConvParams', 'x'), field(l, 'ConvParams', 'w'), field(l, 'ConvParams', 'y')]).toEqual([pointer(x), pointer(w), pointer(out)]);
@@ -254,18 +287,29 @@ describe('matmul and convolution', () => {
     backend.conv2dBackwardInput(dy, w, x, conv);
     backend.conv2dBackwardWeight(x, dy, w, conv);
     const [bi, bw] = native.launches;
-    expect(bi.name).toBe('conv2dBackwardInput_f32');
+    expect(bi.kernel).toEqual(k('conv2dBackwardInput', 'float32'));
     expect(bi.grid).toEqual([Math.ceil((2 * 81) / 64), 1, 2]);
-    expect(bw.name).toBe('conv2dBackwardWeight_f32');
+    expect(bw.kernel).toEqual(k('conv2dBackwardWeight', 'float32'));
     expect(field(bw, 'ConvParams', 'y')).toBe(pointer(dy));
     expect(field(bw, 'ConvParams', 'w')).toBe(pointer(w));
     expect(field(bi, 'ConvParams', 'x')).toBe(pointer(x));
   });
 
+  it('pool2d packs core\'s pool geometry and the three views', () => {
+    const p = { kernelSize: [3, 2], stride: [2, 1], padding: [1, 0], dilation: [1, 2], countIncludePad: false } as const;
+    const x = view([2, 3, 7, 6], 'float32', [126, 1, 18, 3]); // channels last
+    const y = view([2, 3, 4, 4]);
+    backend.pool2d('avg', x, y, p);
+    const [l] = native.launches;
+    expect(POOL_FIELDS.map((f) => field(l, 'PoolParams', f))).toEqual([2, 3, 7, 6, 4, 4, 3, 2, 2, 1, 1, 0, 1, 2, 0]);
+    expect(fields(l, 'PoolParams', 'xStrides', 4)).toEqual([126, 1, 18, 3]);
+    expect([field(l, 'PoolParams', 'x'), field(l, 'PoolParams', 'y'), field(l, 'PoolParams', 'g')]).toEqual([pointer(x), pointer(y), 0]);
+  });
+
   it('pool backward zeroes the gradient, then scatters', () => {
     const p = { kernelSize: [2, 2], stride: [2, 2], padding: [0, 0], dilation: [1, 1], countIncludePad: true } as const;
     backend.pool2dBackward('max', view([1, 2, 4, 4]), view([1, 2, 2, 2]), view([1, 2, 4, 4]), p);
-    expect(native.launches.map((l) => l.name)).toEqual(['fill_f32', 'maxPool2dBackward_f32']);
+    expect(native.launches.map((l) => l.kernel)).toEqual([k('fill', 'float32'), k('maxPool2dBackward', 'float32')]);
   });
 });
 
@@ -274,7 +318,7 @@ describe('indexing and random', () => {
     const x = view([3, 5]);
     backend.gather(x, 1, view([3, 2], 'int32'), view([3, 2]));
     const [l] = native.launches;
-    expect(l.name).toBe('gather_f32');
+    expect(l.kernel).toEqual(k('gather', 'float32'));
     expect(field(l, 'IndexParams', 'dimSize')).toBe(5);
     expect(field(l, 'IndexParams', 'dimStride')).toBe(1);
     expect(fields(l, 'IndexParams', 'srcStrides', 2)).toEqual([5, 0]);
@@ -283,7 +327,7 @@ describe('indexing and random', () => {
   it('random packs the Philox key', () => {
     backend.random('normal', { seed: -1, offset: 2 ** 33 + 5 }, view([10]));
     const [l] = native.launches;
-    expect(l.name).toBe('normal_f32');
+    expect(l.kernel).toEqual(k('normal', 'float32'));
     expect(field(l, 'RandomParams', 'seed')).toBe(0xffffffff);
     expect(field(l, 'RandomParams', 'counterOffset')).toBe(2 ** 33 + 5);
   });
@@ -300,7 +344,7 @@ describe('memory', () => {
     const data = backend.readSync(t);
     expect(data).toBeInstanceOf(Float32Array);
     expect(data.length).toBe(24);
-    expect(native.launches.map((l) => l.name)).toEqual(['copy_f32']);
+    expect(native.launches.map((l) => l.kernel)).toEqual([k('copy', 'float32')]);
     expect(backend.memoryInfo().buffers).toBe(before); // the temporary went back to the cache
   });
 

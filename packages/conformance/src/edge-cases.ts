@@ -272,4 +272,24 @@ export function edgeTests(suite: Suite): void {
       outs.forEach((o) => o.dispose());
     });
   });
+
+  describe('edge cases: synchronous forms', () => {
+    test('allcloseSync, equalSync and bincountSync agree with their async forms, or name the async form', async () => {
+      const [a, b, counts] = scope(() => [t([1, 2, 3]), t([1, 2, 3.5]), t(new Int32Array([0, 3, 3]))]);
+      const sync = tl.getBackend(device).readSync !== undefined;
+      if (sync) {
+        expect(tl.allcloseSync(a, b)).toBe(await tl.allclose(a, b));
+        expect(tl.allcloseSync(a, a)).toBe(true);
+        expect(tl.equalSync(a, a)).toBe(await tl.equal(a, a));
+        expect(tl.equalSync(a, b)).toBe(false);
+        const [s1, s2] = [tl.bincountSync(counts), await tl.bincount(counts)];
+        expect(Array.from(await s1.data())).toEqual(Array.from(await s2.data()));
+        [s1, s2].forEach((v) => v.dispose());
+      } else {
+        expect(() => tl.allcloseSync(a, b)).toThrow(/cannot read synchronously; use await/);
+        expect(() => tl.bincountSync(counts)).toThrow(/cannot read synchronously; use await/);
+      }
+      [a, b, counts].forEach((v) => v.dispose());
+    });
+  });
 }

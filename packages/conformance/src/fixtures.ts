@@ -76,6 +76,7 @@ export function evaluate(expr: Expr, inputs: tl.Tensor[], device: string): unkno
   if ('$t' in node) return inputs[node.$t as number];
   if ('$undef' in node) return undefined;
   if ('$opts' in node) return { ...(node.$opts as object), device };
+  if ('$num' in node) return Number(node.$num);
   if ('op' in node) {
     const op = node.op as string;
     const args = (node.args as Expr[]).map((a) => evaluate(a, inputs, device));
@@ -85,7 +86,8 @@ export function evaluate(expr: Expr, inputs: tl.Tensor[], device: string): unkno
       if (typeof method !== 'function') throw new Error(`fixture calls missing method Tensor.${op}`);
       return (method as (...a: unknown[]) => unknown).apply(self, args.slice(1));
     }
-    const fn = (tl as unknown as Record<string, unknown>)[op];
+    // A dotted name reaches into a namespace: 'linalg.vectorNorm' is tl.linalg.vectorNorm.
+    const fn = op.split('.').reduce<unknown>((at, key) => (at as Record<string, unknown> | undefined)?.[key], tl);
     if (typeof fn !== 'function') throw new Error(`fixture calls missing function tl.${op}`);
     return (fn as (...a: unknown[]) => unknown)(...args);
   }
@@ -103,18 +105,31 @@ export function opsIn(expr: Expr, into = new Set<string>()): Set<string> {
   return into;
 }
 
-function asList(result: unknown): tl.Tensor[] {
-  return Array.isArray(result) ? (result as tl.Tensor[]) : [result as tl.Tensor];
+/**
+ * An op's result as tensors: awaited when it is a promise (ops whose output depends on the
+ * values, and those that resolve to booleans), booleans as 0-d bool tensors.
+ */
+async function settle(result: unknown, device: string): Promise<unknown> {
+  const value = await result;
+  return typeof value === 'boolean' ? tl.tensor(value, { dtype: 'bool', device }) : value;
 }
 
-async function runCase(c: FixtureCase, device: string): Promise<void> {
+function asList(result: unknown): tl.Tensor[] {
+  if (Array.isArray(result)) return result as tl.Tensor[];
+  // Named results ({ values, indices }, { min, max }) in PyTorch's tuple order.
+  if (result !== null && typeof result === 'object' && !(result instanceof tl.Tensor)) return Object.values(result) as tl.Tensor[];
+  return [result as tl.Tensor];
+}
+
+async function runCase(c: FixtureCase, device: string, composites = false): Promise<void> {
   const created: tl.Tensor[] = [];
   try {
     const inputs = c.inputs.map((spec) => makeTensor(spec, device, spec.grad));
     created.push(...inputs);
     // tidy frees the call's intermediates now, rather than leaving them to the GC net, whose
     // finalizers could change tl.memory() counts under other tests during an awaited read.
-    const outs = asList(tl.tidy(() => evaluate(c.call, inputs, device)));
+    const call = () => evaluate(c.call, inputs, device);
+    const outs = asList(await settle(tl.tidy(() => (composites ? tl.withComposites(call) : call())), device));
     created.push(...outs);
     expect(outs.length).toBe(c.out.length);
     for (const [i, o] of outs.entries()) {
@@ -188,20 +203,31 @@ async function runHigher(c: FixtureCase, device: string): Promise<void> {
   }
 }
 
-/** Every public op a fixture must call (creation, math, shape, indexing, network ops). */
-export const REQUIRED_OPS = [
-  'tensor', 'zeros', 'ones', 'full', 'arange', 'linspace', 'eye',
-  'neg', 'abs', 'sign', 'exp', 'expm1', 'log', 'log1p', 'sqrt', 'rsqrt', 'reciprocal', 'square', 'sin', 'cos',
-  'tanh', 'sigmoid', 'relu', 'leakyRelu', 'gelu', 'silu', 'softplus', 'erf', 'floor', 'ceil', 'round', 'clamp',
-  'logicalNot',
-  'add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'logicalAnd',
-  'logicalOr', 'where',
-  'sum', 'mean', 'prod', 'max', 'min', 'argmax', 'argmin', 'var', 'std', 'logsumexp', 'softmax', 'logSoftmax',
-  'matmul',
-  'reshape', 'view', 'transpose', 'permute', 'squeeze', 'unsqueeze', 'expand', 'flatten', 'cat', 'stack', 'split',
-  'chunk', 'narrow', 'select', 'index', 'contiguous',
-  'gather', 'scatterAdd', 'indexSelect', 'pad', 'conv1d', 'conv2d', 'maxPool2d', 'avgPool2d',
-];
+/**
+ * Public ops that no fixture needs to call: PyTorch has no equal to compare with, or
+ * another group checks them.
+ */
+const NOT_FIXTURED = new Set([
+  // Random draws and the generator's state: the `random` group checks them against core's
+  // Philox reference bit for bit.
+  'rand', 'randn', 'randint', 'randLike', 'randnLike', 'manualSeed', 'getRngState', 'setRngState',
+  // Devices: moves between them (the `edge` and `error` groups) and what one holds (the half fixtures).
+  'toDevice', 'toDeviceAsync', 'isDTypeSupported',
+]);
+
+/** Ops the fixture DSL calls by their method name. */
+const CALLED_AS: Record<string, string> = { variance: 'var' };
+
+/**
+ * Every public op (core's `ops` namespace, and the functions of its namespaces such as
+ * `linalg`) but those above, each of which a fixture must call. Synchronous forms (`*Sync`)
+ * run the same computation after a synchronous read: the edge group checks them.
+ */
+export const REQUIRED_OPS = Object.entries(tl.ops)
+  .flatMap(([name, value]) => (typeof value === 'function' ? [name] : Object.keys(value as object).map((member) => `${name}.${member}`)))
+  .filter((name) => !NOT_FIXTURED.has(name) && !name.endsWith('Sync'))
+  .map((name) => CALLED_AS[name] ?? name)
+  .sort();
 
 /** Whether the backend under test holds float16 tensors (known once it is ready). */
 function halfSupport(device: string): boolean {
@@ -212,8 +238,19 @@ function halfSupport(device: string): boolean {
   }
 }
 
+/** The composite ops that `device` runs as kernels: their cases also run on the composite. */
+function acceleratedComposites(device: string): Set<string> {
+  try {
+    const { unary, binary } = tl.getBackend(device).accelerates;
+    return new Set<string>([...unary, ...binary]);
+  } catch {
+    return new Set(); // not ready: the suite's first test reports that
+  }
+}
+
 export function fixtureTests(suite: Suite): void {
   const files = loadFixtures();
+  const accelerated = acceleratedComposites(suite.device);
   describe('fixtures (values and gradients against PyTorch)', () => {
     const called = new Set<string>();
     const half = halfSupport(suite.device);
@@ -232,9 +269,14 @@ export function fixtureTests(suite: Suite): void {
       }
       describe(file, () => {
         for (const c of cases) {
-          opsIn(c.call, called);
+          const ops = opsIn(c.call);
+          ops.forEach((op) => called.add(op));
           const run = file === 'higher' ? runHigher : runCase;
           suite.test(`fixture:${file}`, c.name, () => run(c, suite.device));
+          // Where the backend has kernels for a composite op, check its composite here too.
+          if (file !== 'higher' && [...ops].some((op) => accelerated.has(op))) {
+            suite.test(`fixture:${file}`, `${c.name} (composite)`, () => runCase(c, suite.device, true));
+          }
         }
       });
     }

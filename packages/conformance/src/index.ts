@@ -12,11 +12,13 @@
 import * as tl from '@tensile/core';
 import { describe, expect, it } from 'vitest';
 import { autogradTests } from './autograd.js';
+import { autogradToolTests } from './autograd-tools.js';
 import { Suite, type ConformanceOptions } from './context.js';
 import { edgeTests } from './edge-cases.js';
 import { errorTests } from './errors.js';
 import { finiteDifferenceTests } from './finite-difference.js';
 import { fixtureTests } from './fixtures.js';
+import { kernelTests } from './kernels/index.js';
 import { memoryTests } from './memory.js';
 import { printTests } from './print.js';
 import { randomTests } from './random.js';
@@ -38,10 +40,12 @@ export function runConformance(options: ConformanceOptions): void {
     });
     // Memory first: its counts must not be disturbed by handles other tests leave to the GC.
     memoryTests(suite);
+    kernelTests(suite);
     fixtureTests(suite);
     finiteDifferenceTests(suite);
     edgeTests(suite);
     autogradTests(suite);
+    autogradToolTests(suite);
     errorTests(suite);
     randomTests(suite);
     printTests(suite);

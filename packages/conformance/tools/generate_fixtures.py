@@ -11,6 +11,7 @@ JSON DSL the TypeScript runner interprets:
     {"$t": i}                  input tensor i
     {"$undef": 1}              the argument is left undefined (TypeScript `undefined`)
     {"$opts": {...}}           a creation options object; the runner adds `device`
+    {"$num": "Infinity"}       a number JSON cannot hold (Infinity, -Infinity, NaN)
     {"op": name, "args": [..]} the function `tl[name](...args)`
     {"op": name, "method": true, "args": [self, ..]}   the method `self[name](...)`
     lists and plain objects    passed through (lists may hold tensor expressions)
@@ -63,6 +64,11 @@ def E(op, *args):
 
 def M(op, *args):
     return {'op': op, 'method': True, 'args': list(args)}
+
+
+def NUM(v):
+    """A number JSON cannot hold ('Infinity', '-Infinity', 'NaN') as an argument."""
+    return {'$num': v}
 
 
 def OPTS(**kw):
@@ -155,12 +161,21 @@ def t_arg(fn):
     return run
 
 
+def var_args(keepdim, correction):
+    """Tensile's (keepdim, correction) or PyTorch 2's ({ correction, keepdim })."""
+    if isinstance(keepdim, dict):
+        return keepdim.get('keepdim', False), keepdim.get('correction', 1)
+    return undef_or(keepdim, False), undef_or(correction, 1)
+
+
 def t_var(x, dim=UNDEF, keepdim=False, correction=1):
-    return torch.var(x, dim=dims_of(x, dim), unbiased=(undef_or(correction, 1) == 1), keepdim=undef_or(keepdim, False))
+    k, c = var_args(keepdim, correction)
+    return torch.var(x, dim=dims_of(x, dim), correction=c, keepdim=k)
 
 
 def t_std(x, dim=UNDEF, keepdim=False, correction=1):
-    return torch.std(x, dim=dims_of(x, dim), unbiased=(undef_or(correction, 1) == 1), keepdim=undef_or(keepdim, False))
+    k, c = var_args(keepdim, correction)
+    return torch.std(x, dim=dims_of(x, dim), correction=c, keepdim=k)
 
 
 def t_squeeze(x, dim=UNDEF):
@@ -174,7 +189,9 @@ def t_squeeze(x, dim=UNDEF):
 def t_index(x, *specs):
     key = []
     for s in specs:
-        if s == 'newaxis':
+        if isinstance(s, torch.Tensor):
+            key.append(s if s.dtype == torch.bool else s.long())
+        elif s == 'newaxis':
             key.append(None)
         elif s is None:
             key.append(slice(None))
@@ -184,6 +201,13 @@ def t_index(x, *specs):
             s = list(s) + [None] * (3 - len(s))
             key.append(slice(s[0], s[1], s[2]))
     return x[tuple(key)]
+
+
+def t_unique(x, o):
+    out = torch.unique(x, sorted=True, return_inverse=o.get('returnInverse', False), return_counts=o.get('returnCounts', False))
+    if not isinstance(out, tuple):
+        return out
+    return [t.int() if t.dtype == torch.int64 else t for t in out]
 
 
 def pair(v, default):
@@ -210,13 +234,29 @@ def t_conv1d(x, w, bias=None, opts=None):
 def t_maxpool(x, opts):
     k = pair(opts['kernelSize'], 1)
     return F.max_pool2d(x, k, stride=pair(opts['stride'], 1) if 'stride' in opts else k,
-                        padding=pair(opts.get('padding'), 0), dilation=pair(opts.get('dilation'), 1))
+                        padding=pair(opts.get('padding'), 0), dilation=pair(opts.get('dilation'), 1),
+                        ceil_mode=opts.get('ceilMode', False), return_indices=opts.get('returnIndices', False))
 
 
 def t_avgpool(x, opts):
     k = pair(opts['kernelSize'], 1)
     return F.avg_pool2d(x, k, stride=pair(opts['stride'], 1) if 'stride' in opts else k,
-                        padding=pair(opts.get('padding'), 0), count_include_pad=opts.get('countIncludePad', True))
+                        padding=pair(opts.get('padding'), 0), count_include_pad=opts.get('countIncludePad', True),
+                        ceil_mode=opts.get('ceilMode', False), divisor_override=opts.get('divisorOverride'))
+
+
+def t_conv_transpose2d(x, w, bias=None, opts=None):
+    opts = opts or {}
+    return F.conv_transpose2d(x, w, bias, stride=pair(opts.get('stride'), 1), padding=pair(opts.get('padding'), 0),
+                              output_padding=pair(opts.get('outputPadding'), 0), groups=opts.get('groups', 1),
+                              dilation=pair(opts.get('dilation'), 1))
+
+
+def t_conv_transpose1d(x, w, bias=None, opts=None):
+    opts = opts or {}
+    return F.conv_transpose1d(x, w, bias, stride=opts.get('stride', 1), padding=opts.get('padding', 0),
+                              output_padding=opts.get('outputPadding', 0), groups=opts.get('groups', 1),
+                              dilation=opts.get('dilation', 1))
 
 
 def t_where(c, a, b):
@@ -279,6 +319,9 @@ TORCH = {
     'arange': t_arange,
     'linspace': lambda a, b, n, o: torch.linspace(a, b, n, dtype=creation_dtype(o, 'float32')),
     'eye': lambda n, m=UNDEF, o=None: torch.eye(n, undef_or(m, n), dtype=creation_dtype(o or {}, 'float32')),
+    'zerosLike': lambda t: torch.zeros_like(t), 'onesLike': lambda t: torch.ones_like(t),
+    'fullLike': lambda t, v: torch.full_like(t, v),
+    'cast': lambda x, d: x.to(DT[d]), 'clone': torch.clone,
     # unary
     'neg': torch.neg, 'abs': torch.abs, 'sign': torch.sign,
     'exp': t_float_unary(torch.exp), 'expm1': t_float_unary(torch.expm1), 'log': t_float_unary(torch.log),
@@ -288,32 +331,80 @@ TORCH = {
     'relu': torch.relu, 'leakyRelu': lambda x, s=0.01: F.leaky_relu(x, undef_or(s, 0.01)),
     'gelu': lambda x, a='none': F.gelu(x, approximate=undef_or(a, 'none')), 'silu': F.silu,
     'softplus': F.softplus, 'erf': t_float_unary(torch.erf), 'floor': torch.floor, 'ceil': torch.ceil,
-    'round': torch.round, 'clamp': t_clamp, 'logicalNot': torch.logical_not,
+    'round': lambda x, o=None: torch.round(x, decimals=o['decimals']) if o and o.get('decimals') else torch.round(x), 'clamp': t_clamp, 'logicalNot': torch.logical_not,
+    **{name: t_float_unary(getattr(torch, name)) for name in [
+        'tan', 'sinh', 'cosh', 'asin', 'acos', 'atan', 'asinh', 'acosh', 'atanh', 'log2', 'log10', 'exp2',
+        'erfc', 'erfinv', 'lgamma', 'digamma', 'sinc']},
+    'trunc': torch.trunc, 'frac': torch.frac,
+    'isnan': torch.isnan, 'isinf': torch.isinf, 'isposinf': torch.isposinf, 'isneginf': torch.isneginf,
+    'isfinite': torch.isfinite,
     # binary
     'add': t_add, 'sub': t_sub, 'mul': binary(torch.mul), 'div': binary(lambda a, b: torch.div(a.float(), b.float())),
     'pow': binary(torch.pow), 'maximum': binary(torch.maximum), 'minimum': binary(torch.minimum),
     'eq': binary(torch.eq), 'ne': binary(torch.ne), 'lt': binary(torch.lt), 'le': binary(torch.le),
     'gt': binary(torch.gt), 'ge': binary(torch.ge), 'logicalAnd': binary(torch.logical_and),
     'logicalOr': binary(torch.logical_or), 'where': t_where,
+    'logicalXor': binary(torch.logical_xor),
+    'atan2': binary(lambda a, b: torch.atan2(a.float(), b.float())), 'hypot': binary(torch.hypot),
+    'copysign': binary(lambda a, b: torch.copysign(a.float(), b.float())), 'logaddexp': binary(torch.logaddexp),
+    'logaddexp2': binary(torch.logaddexp2), 'xlogy': binary(lambda a, b: torch.xlogy(a.float(), b.float())),
     # reductions
     'sum': t_sum, 'mean': t_mean, 'prod': t_prod, 'max': t_amax, 'min': t_amin,
     'argmax': t_arg(torch.argmax), 'argmin': t_arg(torch.argmin), 'var': t_var, 'variance': t_var, 'std': t_std,
     'logsumexp': lambda x, d, k=False: torch.logsumexp(x, dim=d, keepdim=k),
     'softmax': lambda x, d: torch.softmax(x, d), 'logSoftmax': lambda x, d: torch.log_softmax(x, d),
     'matmul': torch.matmul,
+    'all': lambda x, d=UNDEF, k=False: x.bool().all() if is_undef(d) or d is None else torch.all(x.bool(), dim=d, keepdim=k),
+    'any': lambda x, d=UNDEF, k=False: x.bool().any() if is_undef(d) or d is None else torch.any(x.bool(), dim=d, keepdim=k),
+    'countNonzero': lambda x, d=UNDEF: torch.count_nonzero(x, dim=None if is_undef(d) else d).int(),
+    'amax': lambda x, d=UNDEF, k=False: torch.amax(x, dim=dims_of(x, d), keepdim=k),
+    'amin': lambda x, d=UNDEF, k=False: torch.amin(x, dim=dims_of(x, d), keepdim=k),
+    'aminmax': lambda x, o=None: list(torch.aminmax(x, **({'dim': o['dim']} if o and 'dim' in o else {}), keepdim=(o or {}).get('keepdim', False))),
+    'nansum': lambda x, d=UNDEF, k=False: torch.nansum(x, dim=dims_of(x, d), keepdim=k),
+    'nanmean': lambda x, d=UNDEF, k=False: torch.nanmean(x, dim=dims_of(x, d), keepdim=k),
+    'varMean': lambda x, d=UNDEF, o=None: list(torch.var_mean(x, dim=dims_of(x, d), correction=(o or {}).get('correction', 1), keepdim=(o or {}).get('keepdim', False))),
+    'stdMean': lambda x, d=UNDEF, o=None: list(torch.std_mean(x, dim=dims_of(x, d), correction=(o or {}).get('correction', 1), keepdim=(o or {}).get('keepdim', False))),
+    'norm': lambda x, p='fro', d=UNDEF, k=False: torch.norm(x, p=p, dim=None if is_undef(d) else d, keepdim=k),
+    'linalg.vectorNorm': lambda x, o=2, d=UNDEF, k=False: torch.linalg.vector_norm(x, ord=o, dim=None if is_undef(d) else d, keepdim=k),
+    'linalg.matrixNorm': lambda a, o='fro', d=UNDEF, k=False: torch.linalg.matrix_norm(a, ord=o, dim=(-2, -1) if is_undef(d) else tuple(d), keepdim=k),
+    'cdist': lambda a, b, p=2: torch.cdist(a, b, p=p),
+    'cov': lambda x, o=None: torch.cov(x, correction=(o or {}).get('correction', 1), fweights=(o or {}).get('fweights'), aweights=(o or {}).get('aweights')),
+    'corrcoef': torch.corrcoef,
+    'diff': lambda x, n=1, d=-1, o=None: torch.diff(x, n=n, dim=d, prepend=(o or {}).get('prepend'), append=(o or {}).get('append')),
+    'histc': lambda x, bins=100, lo=0, hi=0: torch.histc(x, bins=bins, min=lo, max=hi),
+    'bincount': lambda x, w=None, m=0: torch.bincount(x.long(), weights=w, minlength=m).float() if w is not None else torch.bincount(x.long(), minlength=m).int(),
+    'isclose': lambda a, b, r=1e-5, at=1e-8, e=False: torch.isclose(a, scalar_like(b, a), rtol=r, atol=at, equal_nan=e),
+    'allclose': lambda a, b, r=1e-5, at=1e-8, e=False: torch.tensor(torch.allclose(a, scalar_like(b, a), rtol=r, atol=at, equal_nan=e)),
+    'equal': lambda a, b: torch.tensor(torch.equal(a, b)),
+    'nanToNum': lambda x, n=0.0, p=None, ng=None: torch.nan_to_num(x, nan=n, posinf=p, neginf=ng),
+    'lerp': lambda a, b, w: torch.lerp(a, b, w),
+    'logit': lambda x, e=None: torch.logit(x, eps=e),
     # shape
     'reshape': torch.reshape, 'view': lambda x, s: x.view(s), 'transpose': torch.transpose,
     'permute': lambda x, d: x.permute(d), 'squeeze': t_squeeze, 'unsqueeze': torch.unsqueeze,
     'expand': lambda x, s: x.expand(s), 'flatten': lambda x, s=0, e=-1: torch.flatten(x, undef_or(s, 0), undef_or(e, -1)),
     'cat': lambda ts, d=0: torch.cat(ts, d), 'stack': lambda ts, d=0: torch.stack(ts, d),
     'split': lambda x, s, d=0: torch.split(x, s, d), 'chunk': lambda x, c, d=0: torch.chunk(x, c, d),
-    'narrow': torch.narrow, 'select': torch.select, 'index': t_index, 'contiguous': lambda x: x.contiguous(),
+    'indexAsync': t_index,
+    'nonzero': lambda x, o=None: list(torch.nonzero(x, as_tuple=True)) if (o or {}).get('asTuple') else torch.nonzero(x),
+    'maskedSelect': torch.masked_select,
+    'maskedFill': lambda x, m, v: x.masked_fill(m, v),
+    'takeAlongDim': lambda x, i, d=UNDEF: torch.take_along_dim(x, i.long(), dim=None if is_undef(d) else d),
+    'take': lambda x, i: torch.take(x, i.long()),
+    'indexAdd': lambda x, d, i, s, o=None: torch.index_add(x, d, i.long(), s, alpha=(o or {}).get('alpha', 1)),
+    'indexFill': lambda x, d, i, v: x.index_fill(d, i.long(), v),
+    'searchsorted': lambda s, v, o=None: torch.searchsorted(s, v, right=(o or {}).get('right', False) or (o or {}).get('side') == 'right').int(),
+    'bucketize': lambda x, b, o=None: torch.bucketize(x, b, right=(o or {}).get('right', False)).int(),
+    'unique': lambda x, o=None: t_unique(x, o or {}),
+    'narrow': torch.narrow, 'select': torch.select,
+    'slice': lambda x, d, a, b, st=1: x[(slice(None),) * (d % x.dim()) + (slice(a, b, st),)], 'index': t_index, 'contiguous': lambda x: x.contiguous(),
     't': lambda x: x.t(),
     'gather': lambda x, d, i: torch.gather(x, d, i.long()),
     'scatterAdd': lambda x, d, i, s: torch.scatter_add(x, d, i.long(), s[tuple(slice(0, n) for n in i.shape)]),
     'indexSelect': lambda x, d, i: torch.index_select(x, d, i.long()),
     'pad': lambda x, p, v=0: F.pad(x, p, value=v),
     'conv2d': t_conv2d, 'conv1d': t_conv1d, 'maxPool2d': t_maxpool, 'avgPool2d': t_avgpool,
+    'convTranspose2d': t_conv_transpose2d, 'convTranspose1d': t_conv_transpose1d,
 }
 
 
@@ -327,6 +418,8 @@ def evaluate(expr, tensors):
             return expr
         if '$opts' in expr:
             return expr['$opts']
+        if '$num' in expr:
+            return float(expr['$num'])
         if 'op' in expr:
             args = [evaluate(a, tensors) for a in expr['args']]
             # Trailing undefined arguments fall back to the defaults.
@@ -342,6 +435,9 @@ def evaluate(expr, tensors):
 
 # ---- encoding -------------------------------------------------------------------------------
 
+SPECIAL = {'on': False}
+
+
 def num(v, dtype):
     if dtype == 'bool':
         return bool(v)
@@ -349,7 +445,10 @@ def num(v, dtype):
         return int(v)
     f = float(v)
     if not math.isfinite(f):
-        raise ValueError('fixtures must be finite')
+        # Cases about NaN and infinities opt in; the runner reads these strings with Number().
+        if not SPECIAL['on']:
+            raise ValueError('fixtures must be finite (add_case(..., special=True) for cases about NaN and infinities)')
+        return 'NaN' if f != f else ('Infinity' if f > 0 else '-Infinity')
     return float('%.9g' % f)
 
 
@@ -394,8 +493,16 @@ class Gen:
 FILES = {}
 
 
-def add_case(file, name, call, inputs, tol='elementwise', grad=True):
-    """inputs: list of torch tensors, or (tensor, requires_grad) pairs."""
+def add_case(file, name, call, inputs, tol='elementwise', grad=True, special=False):
+    """inputs: list of torch tensors, or (tensor, requires_grad) pairs. special: values may be
+    NaN or infinite (no gradients then)."""
+    if special:
+        SPECIAL['on'] = True
+        try:
+            add_case(file, name, call, inputs, tol, grad=False)
+        finally:
+            SPECIAL['on'] = False
+        return
     g = Gen(name)
     tensors, specs = [], []
     for item in inputs:
@@ -469,6 +576,14 @@ def creation():
     add_case(f, 'linspace/one', E('linspace', 2, 5, 1, OPTS()), [])
     add_case(f, 'eye', E('eye', 3, UNDEF, OPTS()), [])
     add_case(f, 'eye/rect', E('eye', 2, 4, OPTS()), [])
+    g = Gen('creation-like')
+    add_case(f, 'zerosLike', E('zerosLike', T(0)), [g.randn(2, 3)])
+    add_case(f, 'onesLike/int32', E('onesLike', T(0)), [g.ints(0, 5, 4)])
+    add_case(f, 'fullLike', E('fullLike', T(0), -2.5), [g.randn(3, 1)])
+    add_case(f, 'cast/float-to-int32', E('cast', T(0), 'int32'), [torch.tensor([-2.7, -0.5, 0.0, 0.5, 2.7, 7.0])])
+    add_case(f, 'cast/int32-to-float', M('cast', T(0), 'float32'), [g.ints(-9, 9, 2, 3)])
+    add_case(f, 'cast/float-to-bool', E('cast', T(0), 'bool'), [torch.tensor([0.0, -0.0, 1.5, -2.0])])
+    add_case(f, 'clone', E('clone', E('transpose', T(0), 0, 1)), [g.randn(2, 3)])
 
 
 def unary():
@@ -504,6 +619,35 @@ def unary():
     add_case(f, 'sqrt/int32-promotes', E('sqrt', T(0)), [g.ints(1, 9, 5)])
     add_case(f, 'relu/int32', E('relu', T(0)), [g.ints(-5, 5, 6)])
     add_case(f, 'tanh/4d', E('tanh', T(0)), [g.randn(2, 1, 3, 2)])
+    more = [
+        ('tan', lambda g, *s: g.uniform(-1.3, 1.3, *s)), ('sinh', any_), ('cosh', any_),
+        ('asin', lambda g, *s: g.uniform(-0.95, 0.95, *s)), ('acos', lambda g, *s: g.uniform(-0.95, 0.95, *s)),
+        ('atan', lambda g, *s: g.away(*s, lo=0.05, hi=6.0)), ('asinh', lambda g, *s: g.away(*s, lo=0.05, hi=6.0)),
+        ('acosh', lambda g, *s: g.uniform(1.1, 6.0, *s)), ('atanh', lambda g, *s: g.uniform(-0.9, 0.9, *s)),
+        ('log2', pos), ('log10', pos), ('exp2', any_), ('trunc', lambda g, *s: g.away(*s, lo=0.05, hi=3.0) + 0.01),
+        ('frac', lambda g, *s: g.away(*s, lo=0.05, hi=3.0) + 0.01), ('erfc', lambda g, *s: g.uniform(-3.0, 4.0, *s)),
+        ('erfinv', lambda g, *s: g.uniform(-0.95, 0.95, *s)), ('lgamma', lambda g, *s: g.uniform(0.2, 6.0, *s)),
+        ('digamma', lambda g, *s: g.uniform(0.3, 6.0, *s)), ('sinc', any_),
+    ]
+    for op, make in more:
+        g2 = Gen(op)
+        add_case(f, f'{op}/2d', E(op, T(0)), [make(g2, 3, 4)])
+        add_case(f, f'{op}/method-0d', M(op, T(0)), [make(g2)])
+    add_case(f, 'lgamma/negative', E('lgamma', T(0)), [torch.tensor([-0.5, -1.5, -2.3, -3.7, 0.7])])
+    add_case(f, 'digamma/negative', E('digamma', T(0)), [torch.tensor([-0.5, -1.5, -2.3, -3.7, 0.7])])
+    add_case(f, 'erfc/tail', E('erfc', T(0)), [torch.tensor([2.5, 3.5, 5.0, 7.0, -6.0])], grad=False)
+    add_case(f, 'erfinv/near-one', E('erfinv', T(0)), [torch.tensor([0.999, -0.9999, 0.99999, 0.0])], grad=False)
+    add_case(f, 'asinh/large', E('asinh', T(0)), [torch.tensor([1e10, -3e20, 1e-20, 0.0])], grad=False)
+    add_case(f, 'sinc/zero', E('sinc', T(0)), [torch.tensor([0.0, 1.0, -2.5, 1e-6])])
+    add_case(f, 'trunc/int32', E('trunc', T(0)), [g.ints(-9, 9, 5)])
+    add_case(f, 'exp2/int32-promotes', E('exp2', T(0)), [g.ints(-3, 9, 5)])
+    specials = torch.tensor([0.0, -0.0, 1.5, -2.0, float('nan'), float('inf'), float('-inf')])
+    for op in ['isnan', 'isinf', 'isposinf', 'isneginf', 'isfinite']:
+        add_case(f, f'{op}/specials', E(op, T(0)), [specials], special=True)
+        add_case(f, f'{op}/int32', M(op, T(0)), [g.ints(-9, 9, 4)])
+    for op in ['atan', 'erfc', 'erfinv', 'lgamma', 'digamma', 'tan', 'exp2', 'log2', 'asinh', 'acosh', 'atanh', 'asin', 'acos']:
+        add_case(f, f'{op}/specials', E(op, T(0)), [torch.tensor([0.0, -0.0, 1.0, -1.0, float('nan'), float('inf'), float('-inf')])],
+                 special=True)
 
 
 def binary_ops():
@@ -546,6 +690,19 @@ def binary_ops():
         add_case(f, f'{op}/bool', E(op, T(0), T(1)), [torch.tensor([[True, False], [True, True]]), torch.tensor([True, False])])
         add_case(f, f'{op}/float', E(op, T(0), T(1)), [ia, ib])
         add_case(f, f'{op}/method-int', M(op, T(0), T(1)), [ia.int(), ib.int()])
+    for op in ['atan2', 'hypot', 'logaddexp', 'logaddexp2', 'copysign']:
+        add_case(f, f'{op}/bcast', E(op, T(0), T(1)), [g.away(3, 4, lo=0.2, hi=3.0), g.away(4, lo=0.2, hi=3.0)])
+        add_case(f, f'{op}/method-number', M(op, T(0), -1.5), [g.away(2, 3, lo=0.2, hi=3.0)])
+    add_case(f, 'xlogy/bcast', E('xlogy', T(0), T(1)), [g.randn(3, 4), g.uniform(0.2, 3.0, 4)])
+    add_case(f, 'xlogy/zero-x', E('xlogy', T(0), T(1)), [torch.tensor([0.0, 0.0, 2.0, -1.0]), torch.tensor([0.0, 5.0, 3.0, 0.5])], grad=False)
+    add_case(f, 'atan2/int32-promotes', E('atan2', T(0), T(1)), [g.ints(-5, 5, 6), g.ints(-5, 5, 6)])
+    sp = [0.0, -0.0, 1.0, -1.0, float('inf'), float('-inf'), float('nan')]
+    ys = torch.tensor([a for a in sp for _ in sp])
+    xs = torch.tensor([b for _ in sp for b in sp])
+    for op in ['atan2', 'hypot', 'logaddexp', 'logaddexp2', 'copysign', 'xlogy']:
+        add_case(f, f'{op}/specials', E(op, T(0), T(1)), [ys, xs], special=True)
+    add_case(f, 'logicalXor/bool', E('logicalXor', T(0), T(1)), [torch.tensor([[True, False], [True, True]]), torch.tensor([True, False])])
+    add_case(f, 'logicalXor/float', M('logicalXor', T(0), T(1)), [ia, ib])
     cond = g.randn(3, 4) > 0
     add_case(f, 'where/same', E('where', T(0), T(1), T(2)), [cond, g.randn(3, 4), g.randn(3, 4)])
     add_case(f, 'where/bcast', E('where', T(0), T(1), T(2)), [g.randn(3, 1) > 0, g.randn(4), g.randn(3, 4)])
@@ -595,6 +752,85 @@ def reductions():
         add_case(f, f'{op}/3d-mid', M(op, T(0), 1), [g.randn(2, 3, 4)], tol='reduce')
         add_case(f, f'{op}/large', E(op, T(0), 1), [torch.tensor([[1000.0, 1001.0, 999.0], [-50.0, 0.0, 50.0]])], tol='reduce')
         add_case(f, f'{op}/1d', E(op, T(0), 0), [g.randn(6)], tol='reduce')
+
+
+def statistics():
+    f = 'statistics'
+    g = Gen('statistics')
+    x = g.distinct(2, 3, 4)
+    b = g.randn(3, 4) > 0.3
+    for op in ['all', 'any']:
+        add_case(f, f'{op}/all', E(op, T(0)), [b])
+        add_case(f, f'{op}/dim-keep', M(op, T(0), 1, True), [b])
+        add_case(f, f'{op}/float', E(op, T(0), 0), [torch.tensor([[0.0, 1.5, 0.0], [2.0, -1.0, 0.0]])])
+    add_case(f, 'all/empty', E('all', T(0)), [torch.zeros(0)])
+    add_case(f, 'countNonzero/all', E('countNonzero', T(0)), [torch.tensor([[0.0, 1.5, 0.0], [2.0, -1.0, 0.0]])])
+    add_case(f, 'countNonzero/dim', M('countNonzero', T(0), 1), [g.ints(-1, 2, 3, 4)])
+    for op in ['amax', 'amin']:
+        add_case(f, f'{op}/list', E(op, T(0), [0, 2]), [x], tol='reduce')
+        add_case(f, f'{op}/method-keep', M(op, T(0), -1, True), [x], tol='reduce')
+    add_case(f, 'aminmax/dim', E('aminmax', T(0), {'dim': 1}), [x], tol='reduce', grad=False)
+    add_case(f, 'aminmax/all', M('aminmax', T(0)), [x], tol='reduce', grad=False)
+    withnan = torch.tensor([[1.5, float('nan'), -2.0], [float('nan'), float('nan'), 4.0]])
+    add_case(f, 'nansum/dim', E('nansum', T(0), 1), [withnan], special=True)
+    add_case(f, 'nanmean/all', M('nanmean', T(0)), [withnan], special=True)
+    add_case(f, 'nansum/finite-grad', E('nansum', T(0), 0), [x], tol='reduce')
+    add_case(f, 'nanmean/finite-grad', E('nanmean', T(0), [0, 1], True), [x], tol='reduce')
+    add_case(f, 'var/correction-option', M('var', T(0), 1, {'correction': 0}), [x], tol='reduce')
+    add_case(f, 'std/correction-keep', E('std', T(0), [0, 2], {'correction': 2, 'keepdim': True}), [x], tol='reduce')
+    add_case(f, 'varMean', E('varMean', T(0), 1), [x], tol='reduce')
+    add_case(f, 'stdMean/options', E('stdMean', T(0), [0, 1], {'correction': 0, 'keepdim': True}), [x], tol='reduce')
+    for tag, p, d, k in [('fro', 'fro', UNDEF, False), ('p1-dim', 1, 1, False), ('p3-keep', 3, -1, True), ('inf', float('inf'), 0, False)]:
+        if p == float('inf'):
+            add_case(f, f'norm/{tag}', E('linalg.vectorNorm', T(0), NUM('Infinity'), d, k), [x], tol='reduce')
+        else:
+            add_case(f, f'norm/{tag}', E('norm', T(0), p, d, k), [x], tol='reduce')
+    add_case(f, 'norm/method-2', M('norm', T(0), 2, [0, 2]), [x], tol='reduce')
+    add_case(f, 'linalg.vectorNorm/default', E('linalg.vectorNorm', T(0)), [x], tol='reduce')
+    add_case(f, 'linalg.vectorNorm/p0', E('linalg.vectorNorm', T(0), 0, 1), [torch.tensor([[0.0, 1.5, 0.0], [2.0, -1.0, 0.0]])], tol='reduce', grad=False)
+    add_case(f, 'linalg.vectorNorm/neg-inf', E('linalg.vectorNorm', T(0), NUM('-Infinity'), -1, True), [x], tol='reduce')
+    a = g.distinct(2, 3, 4)
+    for tag, o in [('fro', 'fro'), ('1', 1), ('-1', -1), ('inf', NUM('Infinity')), ('-inf', NUM('-Infinity'))]:
+        add_case(f, f'linalg.matrixNorm/{tag}', E('linalg.matrixNorm', T(0), o), [a], tol='reduce')
+    add_case(f, 'linalg.matrixNorm/dims-keep', E('linalg.matrixNorm', T(0), 1, [0, 2], True), [a], tol='reduce')
+    add_case(f, 'cdist/2', E('cdist', T(0), T(1)), [g.randn(4, 3), g.randn(5, 3)], tol='matmul')
+    add_case(f, 'cdist/1-batched', E('cdist', T(0), T(1), 1), [g.randn(2, 4, 3), g.randn(2, 5, 3)], tol='matmul')
+    add_case(f, 'cdist/3', E('cdist', T(0), T(1), 3), [g.randn(3, 2), g.randn(2, 2)], tol='matmul')
+    obs = g.randn(3, 6)
+    add_case(f, 'cov', E('cov', T(0)), [obs], tol='reduce')
+    add_case(f, 'cov/1d', M('cov', T(0)), [g.randn(7)], tol='reduce')
+    add_case(f, 'cov/weights', E('cov', T(0), {'correction': 0, 'fweights': T(1), 'aweights': T(2)}),
+             [obs, torch.tensor([1, 2, 1, 3, 1, 2], dtype=torch.int32), g.uniform(0.2, 1.0, 6)], tol='reduce')
+    add_case(f, 'corrcoef', E('corrcoef', T(0)), [obs], tol='reduce')
+    add_case(f, 'diff/default', E('diff', T(0)), [x])
+    add_case(f, 'diff/n2-dim0', M('diff', T(0), 2, 0), [g.randn(4, 3)])
+    add_case(f, 'diff/prepend-append', E('diff', T(0), 1, -1, {'prepend': T(1), 'append': T(2)}), [g.randn(2, 3), g.randn(2, 1), g.randn(2, 2)])
+    add_case(f, 'diff/bool', E('diff', T(0)), [torch.tensor([True, True, False, True])])
+    add_case(f, 'histc/range', E('histc', T(0), 5, -2, 2), [g.randn(20)], grad=False)
+    add_case(f, 'histc/auto', M('histc', T(0), 4), [torch.tensor([0.5, 1.0, 1.5, 2.0, 3.5, 4.0])], grad=False)
+    add_case(f, 'bincount', E('bincount', T(0)), [torch.tensor([0, 2, 2, 5, 1], dtype=torch.int32)])
+    add_case(f, 'bincount/weights-minlength', M('bincount', T(0), T(1), 8), [torch.tensor([0, 2, 2, 5, 1], dtype=torch.int32), g.randn(5)], grad=False)
+    y = x + g.randn(2, 3, 4) * 1e-6
+    add_case(f, 'isclose', E('isclose', T(0), T(1)), [x, y])
+    add_case(f, 'isclose/tolerances', M('isclose', T(0), T(1), 1e-2, 1e-3), [x, x + g.randn(2, 3, 4) * 1e-2])
+    nanpair = [torch.tensor([1.0, float('nan'), float('inf'), 2.0]), torch.tensor([1.0, float('nan'), float('inf'), 2.1])]
+    add_case(f, 'isclose/equal-nan', E('isclose', T(0), T(1), 1e-5, 1e-8, True), nanpair, special=True)
+    add_case(f, 'isclose/number', E('isclose', T(0), 1.5), [torch.tensor([1.5, 1.50001, 2.0])])
+    add_case(f, 'allclose', E('allclose', T(0), T(1)), [x, y])
+    add_case(f, 'allclose/no', M('allclose', T(0), T(1)), [x, x + 1e-3])
+    add_case(f, 'equal', E('equal', T(0), T(1)), [x, x.clone()])
+    add_case(f, 'equal/no', M('equal', T(0), T(1)), [x, y])
+    add_case(f, 'nanToNum/default', E('nanToNum', T(0)), [torch.tensor([1.0, float('nan'), float('inf'), float('-inf')])], special=True)
+    add_case(f, 'nanToNum/values', M('nanToNum', T(0), 2.0, 100.0, -100.0), [torch.tensor([1.0, float('nan'), float('inf'), float('-inf')])], special=True)
+    add_case(f, 'nanToNum/grad', E('nanToNum', T(0), 0.5), [g.randn(3, 2)])
+    add_case(f, 'lerp/number', E('lerp', T(0), T(1), 0.3), [g.randn(3, 4), g.randn(4)])
+    add_case(f, 'lerp/tensor-weight', M('lerp', T(0), T(1), T(2)), [g.randn(3, 4), g.randn(3, 4), g.uniform(0, 1, 3, 4)])
+    add_case(f, 'logit', E('logit', T(0)), [g.uniform(0.05, 0.95, 3, 4)])
+    add_case(f, 'logit/eps', M('logit', T(0), 0.1), [g.uniform(0.01, 0.99, 3, 4)])
+    add_case(f, 'round/decimals', E('round', T(0), {'decimals': 2}), [torch.tensor([3.14159, -2.71828, 0.125, 1234.5678])])
+    add_case(f, 'round/negative-decimals', M('round', T(0), {'decimals': -2}), [torch.tensor([1234.5678, -250.0, 149.9])])
+    add_case(f, 'clamp/tensor-bounds', E('clamp', T(0), T(1), T(2)), [g.randn(3, 4), torch.full((4,), -0.5), g.uniform(0.2, 1.0, 3, 1)])
+    add_case(f, 'clamp/tensor-min', M('clamp', T(0), T(1)), [g.randn(3, 4), g.randn(3, 4)])
 
 
 def linalg():
@@ -653,6 +889,8 @@ def shape_ops():
     add_case(f, 'chunk/method', M('chunk', T(0), 2, 1), [g.randn(2, 5)])
     add_case(f, 'narrow', E('narrow', T(0), 1, 1, 2), [x])
     add_case(f, 'narrow/neg-start', M('narrow', T(0), -1, -3, 2), [x])
+    add_case(f, 'slice/step', E('slice', T(0), 2, 0, 4, 2), [x])
+    add_case(f, 'slice/negative', E('slice', T(0), -2, -2, 3), [x])
     add_case(f, 'select', E('select', T(0), 1, 2), [x])
     add_case(f, 'select/neg', M('select', T(0), 0, -1), [x])
     add_case(f, 'index/mixed', E('index', T(0), 0, [1, 3], None), [x])
@@ -685,6 +923,42 @@ def indexing():
     add_case(f, 'pad/negative', E('pad', T(0), [-1, 1, 0, -2]), [g.randn(2, 3, 4)])
     add_case(f, 'pad/mixed-negative', M('pad', T(0), [2, -1, -1, 1]), [g.randn(4, 5)])
     add_case(f, 'pad/int32', E('pad', T(0), [1, 1], 7), [g.ints(0, 5, 2, 2)])
+
+
+def indexing_more():
+    f = 'indexing-more'
+    g = Gen('indexing-more')
+    x = g.randn(4, 5, 3)
+    i = lambda *vals: torch.tensor(vals, dtype=torch.int32)
+    add_case(f, 'index/int-tensors', E('index', T(0), T(1), T(2)), [x, i(0, 3, -1), i(4, 0, 2)])
+    add_case(f, 'index/tensor-after-slice', M('index', T(0), None, T(1)), [x, i(1, 1, -5, 3)])
+    add_case(f, 'index/separated', E('index', T(0), T(1), None, T(2)), [x, i(0, 2), i(1, -1)])
+    add_case(f, 'index/2d-index', E('index', T(0), T(1)), [x, torch.tensor([[0, 1], [3, 3]], dtype=torch.int32)])
+    add_case(f, 'index/mixed-number', E('index', T(0), 1, T(1)), [x, i(4, 0)])
+    add_case(f, 'indexAsync/bool-mask', E('indexAsync', T(0), T(1)), [g.randn(3, 4), g.randn(3, 4) > 0])
+    add_case(f, 'indexAsync/row-mask', M('indexAsync', T(0), None, T(1)), [x, torch.tensor([True, False, True, True, False])])
+    add_case(f, 'nonzero', E('nonzero', T(0)), [torch.tensor([[0.0, 1.5, 0.0], [2.0, 0.0, -1.0]])])
+    add_case(f, 'nonzero/as-tuple', M('nonzero', T(0), {'asTuple': True}), [torch.tensor([[0, 3, 0], [2, 0, 1]], dtype=torch.int32)])
+    add_case(f, 'maskedSelect', E('maskedSelect', T(0), T(1)), [g.randn(3, 4), g.randn(4) > 0])
+    add_case(f, 'maskedFill/number', E('maskedFill', T(0), T(1), -1.5), [g.randn(3, 4), g.randn(3, 4) > 0])
+    add_case(f, 'maskedFill/bcast-tensor', M('maskedFill', T(0), T(1), T(2)), [g.randn(3, 4), g.randn(4) > 0, (torch.tensor(2.5), False)])
+    add_case(f, 'takeAlongDim', E('takeAlongDim', T(0), T(1), 1), [g.randn(3, 4), g.ints(0, 4, 3, 2)])
+    add_case(f, 'takeAlongDim/flat', M('takeAlongDim', T(0), T(1)), [g.randn(3, 4), g.ints(0, 12, 5)])
+    add_case(f, 'take', E('take', T(0), T(1)), [g.randn(3, 4), torch.tensor([[0, -1], [5, 11]], dtype=torch.int32)])
+    add_case(f, 'indexAdd', E('indexAdd', T(0), 0, T(1), T(2)), [g.randn(4, 3), i(0, 2, 0), g.randn(3, 3)])
+    add_case(f, 'indexAdd/alpha-dim1', M('indexAdd', T(0), 1, T(1), T(2), {'alpha': -2}), [g.randn(2, 4), i(3, 1), g.randn(2, 2)])
+    add_case(f, 'indexFill', E('indexFill', T(0), 1, T(1), 0.5), [g.randn(3, 4), i(0, 2)])
+    srt = torch.tensor([-1.0, 0.0, 0.5, 2.0, 2.0, 3.5])
+    vals = torch.tensor([[-2.0, 0.0, 2.0], [2.5, 3.5, 9.0]])
+    add_case(f, 'searchsorted/left', E('searchsorted', T(0), T(1)), [srt, vals])
+    add_case(f, 'searchsorted/right', E('searchsorted', T(0), T(1), {'right': True}), [srt, vals])
+    add_case(f, 'searchsorted/batched-side', E('searchsorted', T(0), T(1), {'side': 'right'}),
+             [torch.tensor([[0.0, 1.0, 2.0], [-1.0, 5.0, 6.0]]), torch.tensor([[1.0, 1.5], [5.0, -3.0]])])
+    add_case(f, 'bucketize', E('bucketize', T(0), T(1)), [vals, srt])
+    add_case(f, 'bucketize/right', E('bucketize', T(0), T(1), {'right': True}), [vals, srt])
+    add_case(f, 'unique', E('unique', T(0)), [torch.tensor([3.0, 1.0, 3.0, -2.0, 1.0])], grad=False)
+    add_case(f, 'unique/inverse-counts', M('unique', T(0), {'returnInverse': True, 'returnCounts': True}),
+             [torch.tensor([[2, 7, 2], [0, 7, 7]], dtype=torch.int32)])
 
 
 def nn_ops():
@@ -736,6 +1010,67 @@ def nn_ops():
     add_case(f, 'maxPool2d/non-contiguous', E('maxPool2d', E('transpose', T(0), 2, 3), {'kernelSize': 2}), [g.distinct(1, 2, 4, 6)], tol='conv')
 
 
+def network_options():
+    """Transposed convolutions and the pooling options ceilMode, returnIndices and
+    divisorOverride (conv-transpose.json, pool-options.json)."""
+    f = 'conv-transpose'
+    g = Gen('conv-transpose')
+    cases = [
+        ('basic', (2, 3, 4, 5), (3, 4, 3, 3), True, {}),
+        ('stride', (1, 2, 4, 4), (2, 3, 3, 3), True, {'stride': 2}),
+        ('stride-pad-outpad', (2, 3, 4, 5), (3, 2, 3, 3), True, {'stride': 2, 'padding': 1, 'outputPadding': 1}),
+        ('rect', (1, 2, 3, 4), (2, 3, 2, 3), False, {'stride': [2, 3], 'padding': [1, 0], 'outputPadding': [0, 2]}),
+        ('groups', (2, 4, 3, 3), (4, 3, 3, 3), True, {'groups': 2, 'stride': 2, 'padding': 1}),
+        ('dilation', (1, 2, 4, 4), (2, 2, 3, 3), True, {'dilation': 2, 'padding': 1}),
+        ('outpad-below-dilation', (1, 2, 3, 3), (2, 2, 3, 3), True, {'dilation': 3, 'outputPadding': 2, 'padding': 1}),
+        ('outpad-beyond-padding', (1, 1, 3, 3), (1, 2, 2, 2), False, {'dilation': 3, 'outputPadding': 2}),
+        ('depthwise-k4-s2', (1, 3, 4, 4), (3, 1, 4, 4), True, {'groups': 3, 'stride': 2, 'padding': 1}),
+    ]
+    for tag, xs, ws, has_bias, opts in cases:
+        ins = [g.randn(*xs), g.randn(*ws) * 0.5]
+        if has_bias:
+            ins.append(g.randn(ws[1] * opts.get('groups', 1)))
+        add_case(f, f'convTranspose2d/{tag}', E('convTranspose2d', T(0), T(1), T(2) if has_bias else None, opts), ins, tol='conv')
+    add_case(f, 'convTranspose2d/unbatched', E('convTranspose2d', T(0), T(1), None, {'stride': 2}), [g.randn(2, 3, 3), g.randn(2, 3, 2, 2)], tol='conv')
+    add_case(f, 'convTranspose2d/non-contiguous', E('convTranspose2d', E('transpose', T(0), 2, 3), T(1), T(2), {'stride': 2, 'padding': 1}),
+             [g.randn(1, 2, 5, 4), g.randn(2, 3, 3, 3), g.randn(3)], tol='conv')
+    add_case(f, 'convTranspose1d/basic', E('convTranspose1d', T(0), T(1), T(2), {}), [g.randn(2, 3, 6), g.randn(3, 4, 3), g.randn(4)], tol='conv')
+    add_case(f, 'convTranspose1d/stride-pad-outpad', E('convTranspose1d', T(0), T(1), None, {'stride': 3, 'padding': 1, 'outputPadding': 2}),
+             [g.randn(2, 2, 5), g.randn(2, 3, 4)], tol='conv')
+    add_case(f, 'convTranspose1d/groups-dilation', E('convTranspose1d', T(0), T(1), T(2), {'groups': 2, 'dilation': 2}),
+             [g.randn(1, 4, 5), g.randn(4, 1, 3), g.randn(2)], tol='conv')
+    add_case(f, 'convTranspose1d/unbatched', E('convTranspose1d', T(0), T(1), None, {'stride': 2}), [g.randn(3, 4), g.randn(3, 2, 3)], tol='conv')
+
+    f = 'pool-options'
+    g = Gen('pool-options')
+    ceil = [
+        ('k2-odd', (1, 2, 5, 5), {'kernelSize': 2, 'ceilMode': True}),
+        ('k3-s2', (2, 2, 6, 7), {'kernelSize': 3, 'stride': 2, 'ceilMode': True}),
+        ('pad', (1, 2, 6, 6), {'kernelSize': 3, 'stride': 2, 'padding': 1, 'ceilMode': True}),
+        ('rect', (1, 1, 7, 5), {'kernelSize': [3, 2], 'stride': [2, 2], 'padding': [1, 0], 'ceilMode': True}),
+        ('last-window-dropped', (1, 1, 4, 4), {'kernelSize': 2, 'stride': 3, 'padding': 1, 'ceilMode': True}),
+    ]
+    for tag, xs, opts in ceil:
+        add_case(f, f'maxPool2d/ceil-{tag}', E('maxPool2d', T(0), opts), [g.distinct(*xs)], tol='conv')
+        add_case(f, f'avgPool2d/ceil-{tag}', E('avgPool2d', T(0), opts), [g.randn(*xs)], tol='conv')
+        add_case(f, f'avgPool2d/ceil-no-count-pad-{tag}', E('avgPool2d', T(0), dict(opts, countIncludePad=False)), [g.randn(*xs)], tol='conv')
+    add_case(f, 'maxPool2d/ceil-dilation', E('maxPool2d', T(0), {'kernelSize': 2, 'stride': 2, 'dilation': 2, 'ceilMode': True}), [g.distinct(1, 2, 7, 6)], tol='conv')
+    add_case(f, 'avgPool2d/divisor', E('avgPool2d', T(0), {'kernelSize': 2, 'divisorOverride': 3}), [g.randn(2, 2, 4, 6)], tol='conv')
+    add_case(f, 'avgPool2d/divisor-pad-ceil', E('avgPool2d', T(0), {'kernelSize': 3, 'stride': 2, 'padding': 1, 'ceilMode': True, 'divisorOverride': 5}),
+             [g.randn(1, 2, 6, 5)], tol='conv')
+    add_case(f, 'avgPool2d/divisor-unbatched', E('avgPool2d', T(0), {'kernelSize': [2, 3], 'stride': 1, 'divisorOverride': 2}), [g.randn(2, 4, 5)], tol='conv')
+    indices = [
+        ('k2', (2, 3, 4, 6), {'kernelSize': 2}),
+        ('pad', (1, 2, 5, 5), {'kernelSize': 3, 'stride': 2, 'padding': 1}),
+        ('dilation', (1, 2, 6, 6), {'kernelSize': 2, 'stride': 1, 'dilation': 2}),
+        ('ceil', (1, 2, 5, 7), {'kernelSize': 3, 'stride': 2, 'ceilMode': True}),
+        ('rect-overlap', (2, 1, 5, 6), {'kernelSize': [2, 3], 'stride': [1, 2], 'padding': [1, 1]}),
+    ]
+    for tag, xs, opts in indices:
+        add_case(f, f'maxPool2d/indices-{tag}', E('maxPool2d', T(0), dict(opts, returnIndices=True)), [g.distinct(*xs)], tol='conv')
+    add_case(f, 'maxPool2d/indices-unbatched', E('maxPool2d', T(0), {'kernelSize': 2, 'returnIndices': True}), [g.distinct(2, 4, 4)], tol='conv')
+
+
 def higher():
     g = Gen('higher')
     add_higher('cube', E('pow', T(0), 3), [g.randn(5)], tol='reduce')
@@ -754,12 +1089,12 @@ def higher():
 
 # ---- float16 ----------------------------------------------------------------------------------
 
-HALF_FILES = ('unary', 'binary', 'reduce', 'matmul', 'shape', 'indexing', 'conv')
+HALF_FILES = ('unary', 'binary', 'reduce', 'statistics', 'matmul', 'shape', 'indexing', 'indexing-more', 'conv')
 
 
 def dec(spec):
     dtype = {'float32': torch.float32, 'int32': torch.int32, 'bool': torch.bool}[spec['dtype']]
-    return torch.tensor(spec['data'], dtype=dtype).reshape(spec['shape'])
+    return torch.tensor([float(v) if isinstance(v, str) else v for v in spec['data']], dtype=dtype).reshape(spec['shape'])
 
 
 def uses_opts(expr):
@@ -797,6 +1132,8 @@ def half_cases():
                 tensors.append(t)
             result = evaluate(case['call'], tensors)
             outs = list(result) if isinstance(result, (tuple, list)) else [result]
+            # Values beyond half's range are infinities there: half cases may hold them.
+            SPECIAL['on'] = True
             half = {
                 'name': f"{file}/{case['name']}", 'call': case['call'], 'tol': 'half',
                 'inputs': [half_enc(t, {'grad': spec['grad']}) for t, spec in zip(tensors, case['inputs'])],
@@ -812,11 +1149,12 @@ def half_cases():
                 for t in tensors:
                     gr = next(grads) if t.requires_grad else None
                     half['grads'].append(half_enc(gr) if gr is not None else None)
+            SPECIAL['on'] = False
             FILES.setdefault('half', []).append(half)
 
 
 def main():
-    creation(); unary(); binary_ops(); reductions(); linalg(); shape_ops(); indexing(); nn_ops(); higher()
+    creation(); unary(); binary_ops(); reductions(); statistics(); linalg(); shape_ops(); indexing(); indexing_more(); nn_ops(); network_options(); higher()
     half_cases()
     os.makedirs(OUT_DIR, exist_ok=True)
     total = 0

@@ -15,12 +15,28 @@ export { Tensor, type BoolTensor, type TensorLike } from './tensor/tensor.js';
 export { getPrintOptions, setPrintOptions, type PrintOptions } from './tensor/format.js';
 export type { NestedArray } from './tensor/nested.js';
 export * from './ops/index.js';
-export { noGrad, enableGrad, isGradEnabled } from './autograd/grad-mode.js';
+/** Every public op by name (the same functions as the top-level exports), for tools and tests. */
+export * as ops from './ops/index.js';
+export { withComposites } from './ops/elementwise.js';
+export { noGrad, enableGrad, isGradEnabled, setGradEnabled, inferenceMode } from './autograd/grad-mode.js';
 export { grad, type BackwardOptions, type GradOptions } from './autograd/engine.js';
-export { customOp, type CustomOpDefinition } from './autograd/custom-op.js';
+export {
+  customOp, type CustomOpContext, type CustomOpDefinition, type MultiOutputCustomOpDefinition,
+} from './autograd/custom-op.js';
 export type { Node as GradFn } from './autograd/node.js';
+export { RemovableHandle, type TensorHook } from './autograd/hooks.js';
+export { checkpoint } from './autograd/checkpoint.js';
+export * as autograd from './autograd/index.js';
+export * as func from './autograd/func.js';
+export type {
+  FunctionalOptions, HessianOf, HessianOptions, JacobianOf, JacobianOptions, JacobianStrategy, Like, TensorOrTensors,
+} from './autograd/functional.js';
 export { tidy, keep, memory, emptyCache, type MemoryInfo } from './memory.js';
 export * from './backend/contract.js';
+export * from './backend/op-table.js';
+export * from './backend/plans.js';
+/** Scalar functions behind the op table's references (erf, round half to even, ...), for backends written in JavaScript. */
+export * as scalarMath from './backend/scalar-math.js';
 export * from './backend/registry.js';
 export * from './dtype.js';
 export {

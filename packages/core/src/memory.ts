@@ -107,6 +107,29 @@ export function tidy<T>(fn: () => T): T {
   return result;
 }
 
+/**
+ * @internal `tidy` for a synchronous `fn` that also says which of the disposables it
+ * returns were created inside it (and so belong to the caller), as opposed to ones it
+ * returned from outside (a captured tensor, an argument).
+ */
+export function tidyCreated<T>(fn: () => T): { result: T; created: Set<Disposable> } {
+  const scope: Scope = { tracked: new Set(), closed: false };
+  scopes.push(scope);
+  let result: T;
+  try {
+    result = fn();
+  } catch (error) {
+    closeScope(scope, undefined);
+    throw error;
+  }
+  const created = new Set(scope.tracked);
+  closeScope(scope, result);
+  const returned = new Set<Disposable>();
+  collectDisposables(result, returned);
+  for (const t of created) if (!returned.has(t)) created.delete(t);
+  return { result, created };
+}
+
 /** Live tensor handles, buffers and bytes, in total and per backend. */
 export interface MemoryInfo {
   numTensors: number;

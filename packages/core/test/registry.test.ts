@@ -11,8 +11,8 @@ import {
   type Backend,
 } from '../src/index.js';
 
-function fakeBackend(name: string, contractVersion = CONTRACT_VERSION): Backend {
-  return { name, contractVersion } as unknown as Backend;
+function fakeBackend(name: string, contractVersion = CONTRACT_VERSION, accelerates: unknown = { unary: [], binary: [] }): Backend {
+  return { name, contractVersion, accelerates } as unknown as Backend;
 }
 
 afterEach(() => {
@@ -28,6 +28,17 @@ describe('backend registry', () => {
     expect(() => registerBackend(fakeBackend('old', CONTRACT_VERSION + 1))).toThrow(
       new RegExp(`version ${CONTRACT_VERSION + 1}.*version ${CONTRACT_VERSION}`),
     );
+  });
+
+  it('accepts only composite ops of the op table in accelerates, naming the mistake', () => {
+    expect(() => registerBackend(fakeBackend('fast', CONTRACT_VERSION, { unary: ['rsqrt', 'relu'], binary: [] }))).not.toThrow();
+    expect(() => registerBackend(fakeBackend('p', CONTRACT_VERSION, { unary: ['exp'], binary: [] }))).toThrow(
+      /backend 'p': accelerates.unary lists 'exp', which is a primitive/,
+    );
+    expect(() => registerBackend(fakeBackend('q', CONTRACT_VERSION, { unary: ['notAnOp'], binary: [] }))).toThrow(
+      /accelerates.unary lists 'notAnOp', which is not an op of the op table/,
+    );
+    expect(() => registerBackend(fakeBackend('r', CONTRACT_VERSION, null))).toThrow(/backend 'r': accelerates.unary must list/);
   });
 
   it('picks the highest priority ready backend unless one was chosen', async () => {

@@ -87,6 +87,35 @@ export function parseCifarBatch(file: string, bytes: Uint8Array): { images: Uint
   return { images, labels, count };
 }
 
+export const CIFAR100_RECORD_BYTES = 2 + 3 * 32 * 32;
+
+/**
+ * Split a CIFAR-100 binary file (records of 1 coarse label byte, 1 fine label byte, then
+ * 3072 pixel bytes as in CIFAR-10) into fine labels, coarse labels and CHW images.
+ */
+export function parseCifar100Batch(file: string, bytes: Uint8Array): { images: Uint8Array; labels: Uint8Array; coarseLabels: Uint8Array; count: number } {
+  if (bytes.length === 0) throw new Error(`${file}: truncated data: the file is empty`);
+  if (bytes.length % CIFAR100_RECORD_BYTES !== 0) {
+    throw new Error(
+      `${file}: truncated data: ${bytes.length} bytes is not a whole number of ${CIFAR100_RECORD_BYTES}-byte CIFAR-100 records ` +
+        `(${Math.floor(bytes.length / CIFAR100_RECORD_BYTES)} records and ${bytes.length % CIFAR100_RECORD_BYTES} bytes left over)`,
+    );
+  }
+  const count = bytes.length / CIFAR100_RECORD_BYTES;
+  const images = new Uint8Array(count * 3072);
+  const labels = new Uint8Array(count);
+  const coarseLabels = new Uint8Array(count);
+  for (let i = 0; i < count; i++) {
+    const at = i * CIFAR100_RECORD_BYTES;
+    if (bytes[at] > 19) throw new Error(`${file}: bad coarse label ${bytes[at]} in record ${i}; CIFAR-100 coarse labels are 0-19`);
+    if (bytes[at + 1] > 99) throw new Error(`${file}: bad fine label ${bytes[at + 1]} in record ${i}; CIFAR-100 fine labels are 0-99`);
+    coarseLabels[i] = bytes[at];
+    labels[i] = bytes[at + 1];
+    images.set(bytes.subarray(at + 2, at + CIFAR100_RECORD_BYTES), i * 3072);
+  }
+  return { images, labels, coarseLabels, count };
+}
+
 /** Regular files in an (uncompressed) ustar/GNU tar archive, by path. */
 export function* tarEntries(archive: string, bytes: Uint8Array): Generator<{ name: string; data: Uint8Array }> {
   const text = (start: number, length: number): string => {

@@ -14,11 +14,77 @@
  * }
  * ```
  */
-export { type Dataset, type BatchDataset, TensorDataset, Subset, hasGetBatch } from './dataset.js';
-export { DataLoader, collate, type DataLoaderOptions, type Batch } from './dataloader.js';
+export {
+  type Dataset,
+  type BatchDataset,
+  type HostDataset,
+  type WorkerInfo,
+  TensorDataset,
+  Subset,
+  ConcatDataset,
+  IterableDataset,
+  ChainDataset,
+  randomSplit,
+  getWorkerInfo,
+  hasGetBatch,
+} from './dataset.js';
+export { DataLoader, type DataLoaderOptions, type CollateFn } from './dataloader.js';
+export { defaultCollate, collate, defaultConvert, padSequence, type Batch, type PadSequenceOptions } from './collate.js';
+export {
+  SequentialSampler,
+  RandomSampler,
+  SubsetRandomSampler,
+  WeightedRandomSampler,
+  BatchSampler,
+  DistributedSampler,
+  type Sampler,
+  type RandomSamplerOptions,
+  type WeightedRandomSamplerOptions,
+  type DistributedSamplerOptions,
+} from './sampler.js';
+export { type WorkerRecipe, type HasWorkerRecipe } from './recipe.js';
+export { type WorkerSettings } from './worker-pool.js';
+export { hostTensor, fromHost, toHost, type HostTensor } from './host.js';
 export { Rng } from './rng.js';
-export { normalize, randomCrop, randomHorizontalFlip, compose, type Transform, type ImageArray, type RandomOptions } from './transforms.js';
-export { ImageDataset, MNIST, FashionMNIST, CIFAR10, KNOWN_FILES, type VisionLoadOptions } from './vision.js';
+export {
+  normalize,
+  resize,
+  centerCrop,
+  pad,
+  grayscale,
+  toTensor,
+  randomCrop,
+  randomHorizontalFlip,
+  randomVerticalFlip,
+  randomResizedCrop,
+  randomResizedCropParams,
+  colorJitter,
+  randomRotation,
+  randomAffine,
+  gaussianBlur,
+  randomErasing,
+  randomGrayscale,
+  compose,
+  randomApply,
+  randomChoice,
+  randomOrder,
+  type Transform,
+  type ImageTransform,
+  type AnyTransform,
+  type RandomOptions,
+  type RandomCropOptions,
+  type RandomResizedCropOptions,
+  type ColorJitterOptions,
+  type RandomRotationOptions,
+  type RandomAffineOptions,
+  type RandomErasingOptions,
+} from './transforms.js';
+export type { ImageArray, Image, Interpolation, PaddingMode } from './image.js';
+export * as functional from './functional.js';
+export type { ResizeOptions, PadOptions, RotateOptions, AffineOptions, PixelArray } from './functional.js';
+export { ImageDataset, MNIST, FashionMNIST, CIFAR10, CIFAR100, KNOWN_FILES, type VisionLoadOptions } from './vision.js';
+export { ImageFolder, IMG_EXTENSIONS, type ImageFolderOptions } from './folder.js';
+export { decodeImage } from './decode.js';
 export { downloadFile, downloadFromMirrors, defaultCacheDir, verifyBytes, type Checksum, type DownloadOptions } from './download.js';
 export { ProgressBar, type ProgressOptions } from './progress.js';
-export { gunzipFile, parseIdx, parseCifarBatch, tarEntries, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, CIFAR_RECORD_BYTES, type IdxArray } from './formats.js';
+export { gunzipFile, parseIdx, parseCifarBatch, parseCifar100Batch, tarEntries, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, CIFAR_RECORD_BYTES, CIFAR100_RECORD_BYTES, type IdxArray } from './formats.js';

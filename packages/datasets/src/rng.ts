@@ -66,6 +66,17 @@ export class Rng {
     return (hi * 67108864 + lo) / 9007199254740992;
   }
 
+  /** A uniform float in [low, high). */
+  uniform(low: number, high: number): number {
+    return low + (high - low) * this.float();
+  }
+
+  /** A standard normal draw (Box-Muller). */
+  normal(): number {
+    const u = 1 - this.float();
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * this.float());
+  }
+
   /** A uniform integer in [0, n). */
   int(n: number): number {
     return Math.floor(this.float() * n);

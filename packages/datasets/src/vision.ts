@@ -4,9 +4,11 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
-import { checkIndex, type BatchDataset } from './dataset.js';
+import { checkIndex, type BatchDataset, type HostDataset } from './dataset.js';
 import { defaultCacheDir, downloadFromMirrors, verifyBytes, type Checksum } from './download.js';
-import { gunzipFile, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, parseCifarBatch, parseIdx, tarEntries } from './formats.js';
+import { gunzipFile, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, parseCifar100Batch, parseCifarBatch, parseIdx, tarEntries } from './formats.js';
+import { fromHost, hostTensor, type HostTensor } from './host.js';
+import { nestedRecipe, type WorkerRecipe } from './recipe.js';
 import type { Rng } from './rng.js';
 import type { ImageArray, Transform } from './transforms.js';
 
@@ -56,13 +58,23 @@ function downloadError(dataset: string, error: unknown, manual: string): Error {
 
 const BYTE_TO_UNIT = Float32Array.from({ length: 256 }, (_, i) => i / 255);
 
+/** What an image transform may return inside a dataset: an image array, or a tensor. */
+type TransformOutput = ImageArray | Tensor;
+
+function shareBytes(bytes: Uint8Array): Uint8Array {
+  if (typeof SharedArrayBuffer === 'undefined' || bytes.buffer instanceof SharedArrayBuffer) return bytes;
+  const shared = new Uint8Array(new SharedArrayBuffer(bytes.byteLength));
+  shared.set(bytes);
+  return shared;
+}
+
 /**
  * Images stored as uint8 [N, C, H, W] with uint8 labels. Item `i` is
  * `[image float32 [C, H, W] in [0, 1], label int32 scalar]`; `getBatch` builds
  * `[images [B, C, H, W], labels [B]]` from the arrays in one write.
  */
-export class ImageDataset implements BatchDataset<[Tensor, Tensor]> {
-  readonly images: Uint8Array;
+export class ImageDataset implements BatchDataset<[Tensor, Tensor]>, HostDataset {
+  images: Uint8Array;
   readonly labels: Uint8Array;
   readonly channels: number;
   readonly height: number;
@@ -71,6 +83,8 @@ export class ImageDataset implements BatchDataset<[Tensor, Tensor]> {
   transform: Transform | undefined;
   /** The files the data was read from. */
   readonly files: readonly string[];
+  /** Label byte per image for datasets with more than one label (CIFAR-100's coarse labels). */
+  readonly extraLabels: Readonly<Record<string, Uint8Array>>;
 
   constructor(init: {
     images: Uint8Array;
@@ -79,10 +93,14 @@ export class ImageDataset implements BatchDataset<[Tensor, Tensor]> {
     classes?: readonly string[];
     transform?: Transform;
     files?: readonly string[];
+    extraLabels?: Readonly<Record<string, Uint8Array>>;
   }) {
     const [c, h, w] = init.shape;
     if (init.images.length !== init.labels.length * c * h * w) {
       throw new Error(`ImageDataset: ${init.images.length} image bytes do not make ${init.labels.length} images of [${c}, ${h}, ${w}]`);
+    }
+    if (init.transform !== undefined && typeof init.transform !== 'function') {
+      throw new TypeError(`ImageDataset: transform must be a function (image) => image, got ${typeof init.transform}`);
     }
     this.images = init.images;
     this.labels = init.labels;
@@ -92,6 +110,7 @@ export class ImageDataset implements BatchDataset<[Tensor, Tensor]> {
     this.classes = init.classes ?? [];
     this.transform = init.transform;
     this.files = init.files ?? [];
+    this.extraLabels = init.extraLabels ?? {};
   }
 
   get length(): number {
@@ -107,25 +126,36 @@ export class ImageDataset implements BatchDataset<[Tensor, Tensor]> {
     return { data, channels: this.channels, height: this.height, width: this.width };
   }
 
+  private transformed(i: number, rng: Rng | undefined): TransformOutput {
+    const image = this.imageArray(i);
+    return this.transform ? (this.transform as (img: ImageArray, rng?: Rng) => TransformOutput)(image, rng) : image;
+  }
+
   get(index: number, rng?: Rng): [Tensor, Tensor] {
     const i = checkIndex(`${this.constructor.name}.get`, index, this.length);
-    let image = this.imageArray(i);
-    if (this.transform) image = this.transform(image, rng);
-    const flat = tl.tensor(image.data);
-    const x = flat.reshape([image.channels, image.height, image.width]);
-    flat.dispose();
+    const image = this.transformed(i, rng);
+    const x = image instanceof tl.Tensor ? image : fromHost(hostTensor(image.data, [image.channels, image.height, image.width]));
     return [x, tl.tensor(this.labels[i], { dtype: 'int32' })];
   }
 
-  getBatch(indices: ArrayLike<number>, rng?: Rng): [Tensor, Tensor] {
+  /** Item `index` as host tensors (for worker threads). */
+  getHost(index: number, rng?: Rng): [HostTensor, HostTensor] {
+    const i = checkIndex(`${this.constructor.name}.get`, index, this.length);
+    const image = this.transformed(i, rng);
+    if (image instanceof tl.Tensor) {
+      throw new Error(`${this.constructor.name}: the transform returned a tensor; in a worker thread transforms must keep image arrays (drop toTensor: the dataset makes tensors itself)`);
+    }
+    return [hostTensor(image.data, [image.channels, image.height, image.width]), hostTensor(Int32Array.of(this.labels[i]), [], 'int32')];
+  }
+
+  /** `[images, labels]` as host tensors, built in one pass over the bytes. */
+  getBatchHost(indices: ArrayLike<number>, rng?: Rng): [HostTensor, HostTensor] {
     const n = indices.length;
     if (n === 0) throw new Error(`${this.constructor.name}.getBatch: no indices`);
     const size = this.channels * this.height * this.width;
     const labels = new Int32Array(n);
-    let out: Float32Array;
-    let shape: number[];
     if (!this.transform) {
-      out = new Float32Array(n * size);
+      const out = new Float32Array(n * size);
       const images = this.images;
       for (let k = 0; k < n; k++) {
         const i = checkIndex(`${this.constructor.name}.getBatch`, indices[k], this.length);
@@ -134,33 +164,59 @@ export class ImageDataset implements BatchDataset<[Tensor, Tensor]> {
         const dst = k * size;
         for (let j = 0; j < size; j++) out[dst + j] = BYTE_TO_UNIT[images[src + j]];
       }
-      shape = [n, this.channels, this.height, this.width];
-    } else {
-      let first: ImageArray | null = null;
-      out = new Float32Array(0);
-      shape = [];
-      for (let k = 0; k < n; k++) {
-        const i = checkIndex(`${this.constructor.name}.getBatch`, indices[k], this.length);
-        labels[k] = this.labels[i];
-        const image = this.transform(this.imageArray(i), rng);
-        if (!first) {
-          first = image;
-          out = new Float32Array(n * image.data.length);
-          shape = [n, image.channels, image.height, image.width];
-        } else if (image.channels !== first.channels || image.height !== first.height || image.width !== first.width) {
-          throw new Error(
-            `${this.constructor.name}.getBatch: the transform made images of different shapes ` +
-              `([${first.channels}, ${first.height}, ${first.width}] and [${image.channels}, ${image.height}, ${image.width}])`,
-          );
-        }
-        out.set(image.data, k * image.data.length);
-      }
+      return [hostTensor(out, [n, this.channels, this.height, this.width]), hostTensor(labels, [n], 'int32')];
     }
-    const flat = tl.tensor(out);
-    const x = flat.reshape(shape);
-    flat.dispose();
-    return [x, tl.tensor(labels, { dtype: 'int32' })];
+    let first: ImageArray | null = null;
+    let out = new Float32Array(0);
+    for (let k = 0; k < n; k++) {
+      const i = checkIndex(`${this.constructor.name}.getBatch`, indices[k], this.length);
+      labels[k] = this.labels[i];
+      const image = this.transformed(i, rng);
+      if (image instanceof tl.Tensor) {
+        image.dispose();
+        throw new Error(`${this.constructor.name}.getBatch: the transform returned a tensor; keep image arrays (drop toTensor: the dataset makes tensors itself)`);
+      }
+      if (!first) {
+        first = image;
+        out = new Float32Array(n * image.data.length);
+      } else if (image.channels !== first.channels || image.height !== first.height || image.width !== first.width) {
+        throw new Error(
+          `${this.constructor.name}.getBatch: the transform made images of different shapes ` +
+            `([${first.channels}, ${first.height}, ${first.width}] and [${image.channels}, ${image.height}, ${image.width}])`,
+        );
+      }
+      out.set(image.data, k * image.data.length);
+    }
+    return [hostTensor(out, [n, first!.channels, first!.height, first!.width]), hostTensor(labels, [n], 'int32')];
   }
+
+  getBatch(indices: ArrayLike<number>, rng?: Rng): [Tensor, Tensor] {
+    const [images, labels] = this.getBatchHost(indices, rng);
+    const x = fromHost(images);
+    try {
+      return [x, fromHost(labels)];
+    } catch (error) {
+      x.dispose();
+      throw error;
+    }
+  }
+
+  /** Rebuilt in each worker thread over the same (shared) bytes. */
+  async workerRecipe(): Promise<WorkerRecipe> {
+    this.images = shareBytes(this.images);
+    const labels = shareBytes(this.labels);
+    const transform = this.transform ? await nestedRecipe(this.transform, `${this.constructor.name}: the transform`) : undefined;
+    return {
+      module: import.meta.url,
+      export: 'createImageDataset',
+      args: [{ images: this.images, labels, shape: [this.channels, this.height, this.width], classes: [...this.classes], transform }],
+    };
+  }
+}
+
+/** @internal The worker recipe's factory for the image datasets. */
+export function createImageDataset(init: ConstructorParameters<typeof ImageDataset>[0]): ImageDataset {
+  return new ImageDataset(init);
 }
 
 // ---- locating files -----------------------------------------------------------------------
@@ -353,40 +409,75 @@ export class FashionMNIST extends ImageDataset {
   }
 }
 
-// ---- CIFAR-10 -----------------------------------------------------------------------------
+// ---- CIFAR-10 and CIFAR-100 ----------------------------------------------------------------
 
-const CIFAR_FOLDER = 'cifar-10-batches-bin';
-const CIFAR_ARCHIVE: FileSpec & { url: string } = {
-  name: 'cifar-10-binary.tar.gz',
-  url: 'https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz',
-  sha256: 'c4a38c50a1bc5f3a1c5537f2155ab9d68f9f25eb1ed8d9ddda3db29a59bca1dd',
-  md5: 'c32a1d4ab5d03f1284b67883e8d87530',
+interface CifarSpec {
+  title: string;
+  folder: string;
+  archive: FileSpec & { url: string };
+  train: readonly string[];
+  test: readonly string[];
+  parse(where: string, bytes: Uint8Array): { images: Uint8Array; labels: Uint8Array; count: number; coarseLabels?: Uint8Array };
+}
+
+const CIFAR10_SPEC: CifarSpec = {
+  title: 'CIFAR10',
+  folder: 'cifar-10-batches-bin',
+  archive: {
+    name: 'cifar-10-binary.tar.gz',
+    url: 'https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz',
+    sha256: 'c4a38c50a1bc5f3a1c5537f2155ab9d68f9f25eb1ed8d9ddda3db29a59bca1dd',
+    md5: 'c32a1d4ab5d03f1284b67883e8d87530',
+  },
+  train: ['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin'],
+  test: ['test_batch.bin'],
+  parse: parseCifarBatch,
 };
-const CIFAR_TRAIN = ['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin'];
-const CIFAR_TEST = ['test_batch.bin'];
 const CIFAR_CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
 
+const CIFAR100_SPEC: CifarSpec = {
+  title: 'CIFAR100',
+  folder: 'cifar-100-binary',
+  // The published md5 of the binary version (no sha256 is published).
+  archive: { name: 'cifar-100-binary.tar.gz', url: 'https://www.cs.toronto.edu/~kriz/cifar-100-binary.tar.gz', md5: '03b5dce01913d631647c71ecec9e9cb8' },
+  train: ['train.bin'],
+  test: ['test.bin'],
+  parse: parseCifar100Batch,
+};
+const CIFAR100_FINE = (
+  'apple aquarium_fish baby bear beaver bed bee beetle bicycle bottle bowl boy bridge bus butterfly camel can castle caterpillar cattle ' +
+  'chair chimpanzee clock cloud cockroach couch crab crocodile cup dinosaur dolphin elephant flatfish forest fox girl hamster house kangaroo keyboard ' +
+  'lamp lawn_mower leopard lion lizard lobster man maple_tree motorcycle mountain mouse mushroom oak_tree orange orchid otter palm_tree pear pickup_truck pine_tree ' +
+  'plain plate poppy porcupine possum rabbit raccoon ray road rocket rose sea seal shark shrew skunk skyscraper snail snake spider ' +
+  'squirrel streetcar sunflower sweet_pepper table tank telephone television tiger tractor train trout tulip turtle wardrobe whale willow_tree wolf woman worm'
+).split(' ');
+const CIFAR100_COARSE = (
+  'aquatic_mammals fish flowers food_containers fruit_and_vegetables household_electrical_devices household_furniture insects large_carnivores ' +
+  'large_man-made_outdoor_things large_natural_outdoor_scenes large_omnivores_and_herbivores medium_mammals non-insect_invertebrates people reptiles ' +
+  'small_mammals trees vehicles_1 vehicles_2'
+).split(' ');
+
 /**
- * Download (unless already in the cache) and extract the CIFAR-10 archive into
- * `cacheDir/cifar-10-batches-bin/`. The archive is verified, then every batch is checked
- * (present, a whole number of records, labels 0-9) before anything is written, so a bad
- * archive leaves no batch files behind; each file is written to a temporary name and renamed.
+ * Download (unless already in the cache) and extract a CIFAR archive into
+ * `cacheDir/<folder>/`. The archive is verified, then every batch is checked (present, a
+ * whole number of records, labels in range) before anything is written, so a bad archive
+ * leaves no batch files behind; each file is written to a temporary name and renamed.
  */
-async function fetchCifar(cacheDir: string, options: VisionLoadOptions): Promise<void> {
-  const name = CIFAR_ARCHIVE.name;
+async function fetchCifar(spec: CifarSpec, cacheDir: string, options: VisionLoadOptions): Promise<void> {
+  const name = spec.archive.name;
   const archive = path.join(cacheDir, name);
-  const expected = expectedChecksum(CIFAR_ARCHIVE, options);
-  const urls = options.mirrors ? options.mirrors.map((m) => m + name) : [CIFAR_ARCHIVE.url];
-  const dir = path.join(cacheDir, CIFAR_FOLDER);
+  const expected = expectedChecksum(spec.archive, options);
+  const urls = options.mirrors ? options.mirrors.map((m) => m + name) : [spec.archive.url];
+  const dir = path.join(cacheDir, spec.folder);
   let downloaded = false;
   if (!existsSync(archive)) {
     try {
       await downloadFromMirrors(urls, archive, { ...expected, progress: options.progress, label: name });
     } catch (error) {
       throw downloadError(
-        'CIFAR10',
+        spec.title,
         error,
-        `download ${urls[0]} yourself and either extract it and pass the directory holding ${CIFAR_FOLDER}/ ` +
+        `download ${urls[0]} yourself and either extract it and pass the directory holding ${spec.folder}/ ` +
           `as { root: '/path/to/data' } or TENSILE_DATA, or put the archive itself at ${archive} and load again.`,
       );
     }
@@ -396,7 +487,7 @@ async function fetchCifar(cacheDir: string, options: VisionLoadOptions): Promise
   const reject = async (message: string, cause: unknown): Promise<Error> => {
     if (downloaded) await rm(archive, { force: true });
     const what = downloaded ? `the downloaded archive was removed` : `delete ${archive} and load again`;
-    return new Error(`CIFAR10: ${message} (${what})`, { cause });
+    return new Error(`${spec.title}: ${message} (${what})`, { cause });
   };
   const bytes = await readFile(archive);
   if (!downloaded && (options.verify ?? true)) {
@@ -410,15 +501,15 @@ async function fetchCifar(cacheDir: string, options: VisionLoadOptions): Promise
   try {
     for (const entry of tarEntries(archive, gunzipFile(archive, bytes))) {
       const base = path.posix.basename(entry.name);
-      if (path.posix.dirname(entry.name) !== CIFAR_FOLDER || !/^[\w.-]+$/.test(base)) continue;
+      if (path.posix.dirname(entry.name) !== spec.folder || !/^[\w.-]+$/.test(base)) continue;
       entries.set(base, entry.data);
     }
-    const batches = [...CIFAR_TRAIN, ...CIFAR_TEST];
+    const batches = [...spec.train, ...spec.test];
     const missing = batches.filter((f) => !entries.has(f));
     if (missing.length) {
-      throw new Error(`${archive}: missing files: the archive has no ${missing.map((f) => `${CIFAR_FOLDER}/${f}`).join(', ')}`);
+      throw new Error(`${archive}: missing files: the archive has no ${missing.map((f) => `${spec.folder}/${f}`).join(', ')}`);
     }
-    for (const f of batches) parseCifarBatch(`${archive}: ${CIFAR_FOLDER}/${f}`, entries.get(f)!);
+    for (const f of batches) spec.parse(`${archive}: ${spec.folder}/${f}`, entries.get(f)!);
   } catch (error) {
     throw await reject((error as Error).message, error);
   }
@@ -436,6 +527,43 @@ async function fetchCifar(cacheDir: string, options: VisionLoadOptions): Promise
   await rm(archive, { force: true });
 }
 
+/** Find (or download) and read the batches of `spec` for the chosen split. */
+async function loadCifar(spec: CifarSpec, options: VisionLoadOptions) {
+  const train = options.train ?? true;
+  const split = train ? 'train' : 'test';
+  const names = train ? spec.train : spec.test;
+  const cacheDir = options.cacheDir ? path.resolve(options.cacheDir) : defaultCacheDir();
+  const list = candidates(spec.folder, options, cacheDir);
+  let dir = findDir(names, list);
+  if (!dir) {
+    const mirror = options.mirrors ? options.mirrors[0] + spec.archive.name : spec.archive.url;
+    if (!options.download) throw missingError(spec.title, split, names, list, mirror, cacheDir);
+    await fetchCifar(spec, cacheDir, options);
+    dir = path.join(cacheDir, spec.folder);
+    const missing = names.filter((f) => !existsSync(path.join(dir!, f)));
+    if (missing.length) throw new Error(`${spec.title}: the archive ${spec.archive.name} did not contain ${missing.join(', ')}`);
+  }
+  const parts = [];
+  const files: string[] = [];
+  for (const name of names) {
+    const where = path.join(dir, name);
+    files.push(where);
+    parts.push(spec.parse(where, await readFile(where)));
+  }
+  const count = parts.reduce((n, p) => n + p.count, 0);
+  const images = new Uint8Array(count * 3072);
+  const labels = new Uint8Array(count);
+  const coarse = new Uint8Array(count);
+  let at = 0;
+  for (const p of parts) {
+    images.set(p.images, at * 3072);
+    labels.set(p.labels, at);
+    if (p.coarseLabels) coarse.set(p.coarseLabels, at);
+    at += p.count;
+  }
+  return { dir, files, images, labels, coarse };
+}
+
 /**
  * CIFAR-10: 50,000 training and 10,000 test colour images, 3x32x32, read from the binary
  * batches (`data_batch_1.bin` ... `data_batch_5.bin`, `test_batch.bin`).
@@ -447,36 +575,46 @@ async function fetchCifar(cacheDir: string, options: VisionLoadOptions): Promise
  */
 export class CIFAR10 extends ImageDataset {
   static async load(options: VisionLoadOptions = {}): Promise<CIFAR10> {
-    const train = options.train ?? true;
-    const split = train ? 'train' : 'test';
-    const names = train ? CIFAR_TRAIN : CIFAR_TEST;
-    const cacheDir = options.cacheDir ? path.resolve(options.cacheDir) : defaultCacheDir();
-    const list = candidates(CIFAR_FOLDER, options, cacheDir);
-    let dir = findDir(names, list);
-    if (!dir) {
-      const mirror = options.mirrors ? options.mirrors[0] + CIFAR_ARCHIVE.name : CIFAR_ARCHIVE.url;
-      if (!options.download) throw missingError('CIFAR10', split, names, list, mirror, cacheDir);
-      await fetchCifar(cacheDir, options);
-      dir = path.join(cacheDir, CIFAR_FOLDER);
-      const missing = names.filter((f) => !existsSync(path.join(dir!, f)));
-      if (missing.length) throw new Error(`CIFAR10: the archive ${CIFAR_ARCHIVE.name} did not contain ${missing.join(', ')}`);
-    }
-    const parts = [];
-    const files: string[] = [];
-    for (const name of names) {
-      const where = path.join(dir, name);
-      files.push(where);
-      parts.push(parseCifarBatch(where, await readFile(where)));
-    }
-    const count = parts.reduce((n, p) => n + p.count, 0);
-    const images = new Uint8Array(count * 3072);
-    const labels = new Uint8Array(count);
-    let at = 0;
-    for (const p of parts) {
-      images.set(p.images, at * 3072);
-      labels.set(p.labels, at);
-      at += p.count;
-    }
+    const { images, labels, files } = await loadCifar(CIFAR10_SPEC, options);
     return new CIFAR10({ images, labels, shape: [3, 32, 32], classes: CIFAR_CLASSES, transform: options.transform, files });
+  }
+}
+
+/** The label names listed in `file` (one per line), or `fallback` when the file is absent. */
+async function labelNames(file: string, fallback: readonly string[]): Promise<readonly string[]> {
+  if (!existsSync(file)) return fallback;
+  const names = (await readFile(file, 'utf8')).split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0);
+  if (names.length !== fallback.length) throw new Error(`${file}: expected ${fallback.length} label names, found ${names.length}`);
+  return names;
+}
+
+/**
+ * CIFAR-100: 50,000 training and 10,000 test colour images, 3x32x32, in 100 classes (the
+ * item label) grouped in 20 superclasses (`coarseLabels`, `coarseClasses`), read from the
+ * binary version (`cifar-100-binary/train.bin`, `test.bin`; records of a coarse label byte,
+ * a fine label byte and 3072 pixel bytes). Downloads are checked against the published md5.
+ *
+ * @example
+ * ```ts
+ * const train = await CIFAR100.load({ download: true });
+ * const [image, label] = train.get(0); // [3, 32, 32], fine label (0-99)
+ * train.coarseClasses[train.coarseLabels[0]]; // its superclass
+ * ```
+ */
+export class CIFAR100 extends ImageDataset {
+  /** The superclass (0-19) of each image. */
+  get coarseLabels(): Uint8Array {
+    return this.extraLabels.coarse;
+  }
+
+  /** The 20 superclass names. */
+  coarseClasses: readonly string[] = CIFAR100_COARSE;
+
+  static async load(options: VisionLoadOptions = {}): Promise<CIFAR100> {
+    const { dir, images, labels, coarse, files } = await loadCifar(CIFAR100_SPEC, options);
+    const classes = await labelNames(path.join(dir, 'fine_label_names.txt'), CIFAR100_FINE);
+    const dataset = new CIFAR100({ images, labels, shape: [3, 32, 32], classes, transform: options.transform, files, extraLabels: { coarse } });
+    dataset.coarseClasses = await labelNames(path.join(dir, 'coarse_label_names.txt'), CIFAR100_COARSE);
+    return dataset;
   }
 }

@@ -205,3 +205,216 @@ describe('Subset', () => {
     expect(() => new Subset(numbered(3), [3])).toThrow(/out of range/);
   });
 });
+
+describe('DataLoader: samplers, collateFn, iterable datasets', () => {
+  it('passes the items to collateFn and yields what it returns', async () => {
+    const calls: number[] = [];
+    const loader = new DataLoader(numbered(5), {
+      batchSize: 2,
+      collateFn: (items) => {
+        calls.push(items.length);
+        return { ids: items.map(([, y]) => y.itemSync() as number), x: tl.stack(items.map(([x]) => x)) };
+      },
+    });
+    const seen: number[][] = [];
+    for await (const batch of loader) {
+      seen.push(batch.ids);
+      expect(batch.x.shape[0]).toBe(batch.ids.length);
+    }
+    expect(calls).toEqual([2, 2, 1]);
+    expect(seen).toEqual([[0, 1], [2, 3], [4]]);
+  });
+
+  it('batches variable-length items with padSequence', async () => {
+    const { padSequence } = await import('../src/index.js');
+    const ds: Dataset<tl.Tensor> = { length: 3, get: (i) => tl.ones([i + 1]) };
+    const shapes: number[][] = [];
+    for await (const b of new DataLoader(ds, { batchSize: 3, collateFn: (items) => padSequence(items, { batchFirst: true }) })) shapes.push([...b.shape]);
+    expect(shapes).toEqual([[3, 3]]);
+  });
+
+  it('follows a sampler or a batchSampler, and batchSize null yields items one by one', async () => {
+    const { BatchSampler, SubsetRandomSampler, RandomSampler } = await import('../src/index.js');
+    expect(await labelsOf(new DataLoader(numbered(10), { sampler: [9, 7, 5, 3], batchSize: 3 }))).toEqual([[9, 7, 5], [3]]);
+    const sub = new DataLoader(numbered(10), { sampler: new SubsetRandomSampler([1, 2, 3], { seed: 2 }), batchSize: 3 });
+    expect((await labelsOf(sub)).flat().sort()).toEqual([1, 2, 3]);
+    const bs = new DataLoader(numbered(10), { batchSampler: [[4, 2], [8], [0, 1, 2]] });
+    expect(await labelsOf(bs)).toEqual([[4, 2], [8], [0, 1, 2]]);
+    expect(bs.length).toBe(3);
+    expect(bs.batchSize).toBeNull();
+    const viaBatchSampler = new DataLoader(numbered(7), { batchSampler: new BatchSampler(new RandomSampler({ length: 7 }, { seed: 1 }), 3, true) });
+    expect(viaBatchSampler.length).toBe(2);
+    expect((await labelsOf(viaBatchSampler)).map((b) => b.length)).toEqual([3, 3]);
+    const single = new DataLoader(numbered(3), { batchSize: null });
+    const items: number[] = [];
+    for await (const [x, y] of single) {
+      expect(x.shape).toEqual([1]); // no batch dim
+      items.push(y.itemSync() as number);
+    }
+    expect(items).toEqual([0, 1, 2]);
+    expect(single.length).toBe(3);
+  });
+
+  it('shuffle uses a RandomSampler with the loader seed, and setEpoch reaches a given sampler', async () => {
+    const { RandomSampler } = await import('../src/index.js');
+    const byShuffle = (await labelsOf(new DataLoader(numbered(20), { batchSize: 20, shuffle: true, seed: 3 }))).flat();
+    const bySampler = (await labelsOf(new DataLoader(numbered(20), { batchSize: 20, sampler: new RandomSampler({ length: 20 }, { seed: 3 }) }))).flat();
+    expect(bySampler).toEqual(byShuffle);
+    const sampler = new RandomSampler({ length: 20 }, { seed: 3 });
+    const loader = new DataLoader(numbered(20), { batchSize: 20, sampler });
+    const e0 = (await labelsOf(loader)).flat();
+    const e1 = (await labelsOf(loader)).flat();
+    loader.setEpoch(0);
+    expect(sampler.epoch).toBe(0);
+    expect((await labelsOf(loader)).flat()).toEqual(e0);
+    expect(e1).not.toEqual(e0);
+  });
+
+  it('accepts an array as a map-style dataset', async () => {
+    const batches: number[][] = [];
+    for await (const b of new DataLoader([1, 2, 3, 4, 5], { batchSize: 2 })) batches.push(Array.from(b.dataSync()));
+    expect(batches).toEqual([[1, 2], [3, 4], [5]]);
+  });
+
+  it('batches an IterableDataset as it streams (sync and async), with dropLast and length', async () => {
+    const { IterableDataset } = await import('../src/index.js');
+    const sync = IterableDataset.from(() => [0, 1, 2, 3, 4].values(), { length: 5 });
+    const out: number[][] = [];
+    for await (const b of new DataLoader(sync, { batchSize: 2 })) out.push(Array.from(b.dataSync()));
+    expect(out).toEqual([[0, 1], [2, 3], [4]]);
+    expect(new DataLoader(sync, { batchSize: 2 }).length).toBe(3);
+    expect(new DataLoader(sync, { batchSize: 2, dropLast: true }).length).toBe(2);
+    const dropped: number[][] = [];
+    for await (const b of new DataLoader(sync, { batchSize: 2, dropLast: true })) dropped.push(Array.from(b.dataSync()));
+    expect(dropped).toEqual([[0, 1], [2, 3]]);
+    class Slow extends IterableDataset<[tl.Tensor, number]> {
+      override async *[Symbol.asyncIterator](): AsyncIterator<[tl.Tensor, number]> {
+        for (let i = 0; i < 5; i++) {
+          await new Promise((r) => setTimeout(r, 1));
+          yield [tl.full([2], i), i];
+        }
+      }
+    }
+    const base = tl.memory().numTensors;
+    const labels: number[][] = [];
+    for await (const [x, y] of new DataLoader(new Slow(), { batchSize: 3, prefetch: 2 })) {
+      expect(x.shape[1]).toBe(2);
+      labels.push(Array.from(y.dataSync()));
+    }
+    expect(labels).toEqual([[0, 1, 2], [3, 4]]);
+    expect(tl.memory().numTensors).toBe(base);
+    expect(() => new DataLoader(new Slow()).length).toThrow(/DataLoader.length: the IterableDataset has no length/);
+  });
+
+  it('rejects what PyTorch rejects, naming the option', async () => {
+    const { IterableDataset } = await import('../src/index.js');
+    const ds = numbered(4);
+    const stream = IterableDataset.from([1, 2]);
+    expect(() => new DataLoader(undefined as never)).toThrow(/DataLoader: expected a dataset \(an object with length and get\(index\), an IterableDataset, or an array\), got undefined/);
+    expect(() => new DataLoader({} as never)).toThrow(/got an empty object \{\} with neither get\(index\) nor \[Symbol.iterator\]\(\)/);
+    expect(() => new DataLoader({ get: () => 1 } as never)).toThrow(/whose length is not a number/);
+    expect(() => new DataLoader(ds, 5 as never)).toThrow(/options must be an object, got 5/);
+    expect(() => new DataLoader(ds, { batch_size: 2 } as never)).toThrow(/unsupported option 'batch_size' \(did you mean batchSize\?\)/);
+    expect(() => new DataLoader(ds, { pinMemory: true } as never)).toThrow(/unsupported option 'pinMemory' \(Tensile has no pinned host memory/);
+    expect(() => new DataLoader(ds, { workerInitFn: () => {} } as never)).toThrow(/unsupported option 'workerInitFn' \(functions cannot be sent to worker threads/);
+    expect(() => new DataLoader(ds, { generator: 1 } as never)).toThrow(/'generator' \(use seed/);
+    expect(() => new DataLoader(ds, { bogus: 1 } as never)).toThrow(/unsupported option 'bogus' \(the options are batchSize, shuffle/);
+    expect(() => new DataLoader(ds, { collateFn: 3 } as never)).toThrow(/collateFn must be a function/);
+    expect(() => new DataLoader(ds, { numWorkers: -1 })).toThrow(/numWorkers must be a non-negative integer, got -1/);
+    expect(() => new DataLoader(ds, { numWorkers: 1.5 })).toThrow(/numWorkers must be a non-negative integer/);
+    expect(() => new DataLoader(ds, { sampler: [0], shuffle: true })).toThrow(/sampler option is mutually exclusive with shuffle/);
+    expect(() => new DataLoader(ds, { batchSampler: [[0]], batchSize: 2 })).toThrow(/batchSampler option is mutually exclusive with batchSize, shuffle, sampler, and dropLast/);
+    expect(() => new DataLoader(ds, { batchSampler: [[0]], dropLast: true })).toThrow(/mutually exclusive.*\(got dropLast\)/);
+    expect(() => new DataLoader(ds, { sampler: 3 as never })).toThrow(/sampler must be an iterable of indices/);
+    expect(() => new DataLoader(ds, { batchSize: null, dropLast: true })).toThrow(/batchSize: null .* mutually exclusive with dropLast/);
+    expect(() => new DataLoader(ds, { shuffle: 1 as never })).toThrow(/shuffle must be a boolean, got 1/);
+    expect(() => new DataLoader(ds, { prefetch: -1 })).toThrow(/prefetch must be a boolean or a non-negative integer/);
+    expect(() => new DataLoader(ds, { prefetchFactor: 2 })).toThrow(/prefetchFactor only applies with worker threads/);
+    expect(() => new DataLoader(ds, { persistentWorkers: true })).toThrow(/persistentWorkers needs numWorkers > 0/);
+    expect(() => new DataLoader(ds, { timeout: 10 })).toThrow(/timeout only applies with worker threads/);
+    expect(() => new DataLoader(stream, { shuffle: true })).toThrow(/IterableDataset: expected unspecified shuffle option/);
+    expect(() => new DataLoader(stream, { sampler: [0] })).toThrow(/IterableDataset: expected unspecified sampler option/);
+    function* gen() {
+      yield 1;
+    }
+    expect(() => new DataLoader(gen() as never)).toThrow(/can only be iterated once.*IterableDataset.from/);
+  });
+
+  it('prefetches as many batches as asked', async () => {
+    const built: number[] = [];
+    const inner = numbered(12);
+    const ds = { length: 12, get: (i: number) => inner.get(i), getBatch: (idx: ArrayLike<number>) => (built.push(idx[0] / 2), inner.getBatch(idx)) };
+    const loader = new DataLoader(ds, { batchSize: 2, prefetch: 3 });
+    const seenAt: number[] = [];
+    for await (const _ of loader) {
+      await new Promise((r) => setTimeout(r, 5));
+      seenAt.push(built.length);
+    }
+    // While batch k is in use, batches up to k + 3 are built.
+    expect(seenAt).toEqual([4, 5, 6, 6, 6, 6]);
+    const none = new DataLoader(ds, { batchSize: 2, prefetch: false });
+    built.length = 0;
+    const counts: number[] = [];
+    for await (const _ of none) {
+      await new Promise((r) => setTimeout(r, 2));
+      counts.push(built.length);
+    }
+    expect(counts).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(none.prefetch).toBe(0);
+  });
+
+  it('leaves nothing allocated when get() throws in the middle of a batch', async () => {
+    const made: tl.Tensor[] = [];
+    const ds: Dataset<[tl.Tensor, tl.Tensor]> = {
+      length: 10,
+      get: (i) => {
+        if (i === 6) throw new Error('item 6 is corrupt');
+        const item: [tl.Tensor, tl.Tensor] = [tl.full([3], i), tl.tensor(i)];
+        made.push(...item);
+        return item;
+      },
+    };
+    const before = tl.memory();
+    const loader = new DataLoader(ds, { batchSize: 4 });
+    const seen: number[] = [];
+    await expect(
+      (async () => {
+        for await (const [, y] of loader) seen.push(...Array.from(y.dataSync()));
+      })(),
+    ).rejects.toThrow(/item 6 is corrupt/);
+    expect(seen).toEqual([0, 1, 2, 3]);
+    await new Promise((r) => setImmediate(r));
+    expect(tl.memory().numTensors).toBe(before.numTensors);
+    expect(tl.memory().numBytes).toBe(before.numBytes);
+    expect(made.every((t) => t.isDisposed)).toBe(true);
+    // The same with a custom collateFn that fails.
+    const source = numbered(6);
+    const before2 = tl.memory();
+    const failing = new DataLoader(source, { batchSize: 3, collateFn: (items) => {
+      tl.stack(items.map(([x]) => x));
+      throw new Error('collate failed');
+    } });
+    await expect((async () => { for await (const _ of failing) { /* nothing */ } })()).rejects.toThrow(/collate failed/);
+    await new Promise((r) => setImmediate(r));
+    expect(tl.memory().numTensors).toBe(before2.numTensors);
+    expect(tl.memory().numBytes).toBe(before2.numBytes);
+  });
+
+  it('keeps memory flat over many epochs, item by item and with workers off', async () => {
+    const ds: Dataset<[tl.Tensor, number]> = { length: 37, get: (i) => [tl.full([4, 4], i), i] };
+    const loader = new DataLoader(ds, { batchSize: 8, shuffle: true, prefetch: 2 });
+    const before = tl.memory();
+    const peaks: number[] = [];
+    for (let epoch = 0; epoch < 30; epoch++) {
+      let peak = 0;
+      for await (const [x] of loader) {
+        x.sum().dispose();
+        peak = Math.max(peak, tl.memory().numTensors);
+      }
+      peaks.push(peak);
+      expect(tl.memory().numTensors).toBe(before.numTensors);
+      expect(tl.memory().numBytes).toBe(before.numBytes);
+    }
+    expect(new Set(peaks).size).toBe(1);
+  });
+});

@@ -53,3 +53,39 @@ export function scopeEachTest(): void {
     await closed;
   });
 }
+
+/** A ustar archive of `entries` (a `null` body is a directory), as GNU tar writes one. */
+export function tarArchive(entries: [string, Uint8Array | null][]): Uint8Array {
+  const enc = new TextEncoder();
+  const blocks: Uint8Array[] = [];
+  for (const [name, data] of entries) {
+    const h = new Uint8Array(512);
+    const field = (at: number, text: string) => h.set(enc.encode(text), at);
+    const size = data ? data.length : 0;
+    field(0, name);
+    field(100, data ? '0000644\0' : '0000755\0');
+    field(108, '0001750\0');
+    field(116, '0001750\0');
+    field(124, size.toString(8).padStart(11, '0') + '\0');
+    field(136, '14533351205\0');
+    field(148, '        ');
+    h[156] = (data ? '0' : '5').charCodeAt(0);
+    field(257, 'ustar\0');
+    field(263, '00');
+    field(148, h.reduce((a, v) => a + v, 0).toString(8).padStart(6, '0') + '\0 ');
+    blocks.push(h);
+    if (data) {
+      const padded = new Uint8Array(Math.ceil(size / 512) * 512);
+      padded.set(data);
+      blocks.push(padded);
+    }
+  }
+  blocks.push(new Uint8Array(1024));
+  const out = new Uint8Array(blocks.reduce((n, b) => n + b.length, 0));
+  let at = 0;
+  for (const b of blocks) {
+    out.set(b, at);
+    at += b.length;
+  }
+  return out;
+}

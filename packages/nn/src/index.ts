@@ -15,8 +15,11 @@
  */
 export * from './module.js';
 export * as init from './init.js';
+export * as utils from './utils/index.js';
 export * as functional from './functional.js';
 export type { Reduction } from './functional.js';
+export type { PadMode } from './functional/padding.js';
+export type { InterpolateMode } from './functional/resample.js';
 export * from './layers/linear.js';
 export * from './layers/conv.js';
 export * from './layers/pooling.js';
@@ -27,6 +30,12 @@ export * from './layers/embedding.js';
 export * from './layers/flatten.js';
 export * from './layers/activation.js';
 export * from './layers/loss.js';
+export * from './layers/normalization.js';
+export * from './layers/shuffle.js';
+export * from './layers/padding.js';
+export * from './layers/upsample.js';
+export * from './layers/distance.js';
+export * from './layers/rnn-cell.js';
 // Owned by nn-B:
 export * from './layers/recurrent.js';
 export * from './layers/attention.js';

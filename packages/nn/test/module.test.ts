@@ -185,8 +185,9 @@ describe('loadStateDict', () => {
     const sd = source();
     delete sd['0.bias'];
     sd['2.weight'] = tl.zeros([1]);
+    // PyTorch lists missing keys before unexpected ones.
     expect(() => make().loadStateDict(sd)).toThrow(
-      'Error(s) in loading state_dict for Sequential:\n\tUnexpected key(s) in state_dict: "2.weight".\n\tMissing key(s) in state_dict: "0.bias".',
+      'Error(s) in loading state_dict for Sequential:\n\tMissing key(s) in state_dict: "0.bias".\n\tUnexpected key(s) in state_dict: "2.weight".',
     );
     const result = make().loadStateDict(sd, { strict: false });
     expect(result).toEqual({ missingKeys: ['0.bias'], unexpectedKeys: ['2.weight'] });

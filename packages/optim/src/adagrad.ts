@@ -43,7 +43,7 @@ export class Adagrad extends Optimizer<AdagradOptions> {
       initialAccumulatorValue: options.initialAccumulatorValue ?? 0,
       eps: options.eps ?? 1e-10,
       maximize: options.maximize ?? false,
-    });
+    }, options);
   }
 
   override get name(): string {

@@ -23,11 +23,7 @@ export abstract class AdamBase extends Optimizer<AdamOptions> {
   protected validateGroup(group: OptimizerGroup<AdamOptions>): void {
     this.checkNumber(group, 'lr');
     this.checkNumber(group, 'eps');
-    const betas = group.betas as unknown;
-    this.check(Array.isArray(betas) && betas.length === 2, 'betas', betas, 'a pair [beta1, beta2]');
-    const [b1, b2] = group.betas;
-    this.check(typeof b1 === 'number' && b1 >= 0 && b1 < 1, 'betas[0]', b1, 'a number in [0, 1)');
-    this.check(typeof b2 === 'number' && b2 >= 0 && b2 < 1, 'betas[1]', b2, 'a number in [0, 1)');
+    this.checkBetas(group);
     this.checkNumber(group, 'weightDecay');
     this.checkBoolean(group, 'amsgrad');
     this.checkBoolean(group, 'maximize');
@@ -82,7 +78,7 @@ export class Adam extends AdamBase {
       weightDecay: options.weightDecay ?? 0,
       amsgrad: options.amsgrad ?? false,
       maximize: options.maximize ?? false,
-    });
+    }, options);
   }
 
   override get name(): string {

@@ -21,7 +21,7 @@ export class AdamW extends AdamBase {
       weightDecay: options.weightDecay ?? 1e-2,
       amsgrad: options.amsgrad ?? false,
       maximize: options.maximize ?? false,
-    });
+    }, options);
   }
 
   override get name(): string {

@@ -38,7 +38,9 @@ function writeGrad(p: Tensor, grad: Tensor, value: Tensor): void {
  * vector) is at most `maxNorm`; return that total norm (before clipping) as a 0-d tensor.
  * `normType` is the p of the p-norm: 2 by default, `Infinity` (or `'inf'`) for the largest
  * absolute value. Parameters without a gradient are skipped. PyTorch's formula: every
- * gradient is multiplied by `min(maxNorm / (totalNorm + 1e-6), 1)`.
+ * gradient is multiplied by `min(maxNorm / (totalNorm + 1e-6), 1)`. With `errorIfNonfinite`
+ * (PyTorch's `error_if_nonfinite`), a NaN or infinite total norm is an error and no gradient
+ * changes; this reads the norm, so it needs a backend that reads synchronously (cpu, wasm, cuda).
  *
  * @example
  * ```ts
@@ -48,9 +50,17 @@ function writeGrad(p: Tensor, grad: Tensor, value: Tensor): void {
  * norm.dispose();
  * ```
  */
-export function clipGradNorm(params: Tensor | Iterable<Tensor>, maxNorm: number, normType: number | 'inf' | '-inf' = 2): Tensor {
+export function clipGradNorm(
+  params: Tensor | Iterable<Tensor>,
+  maxNorm: number,
+  normType: number | 'inf' | '-inf' = 2,
+  errorIfNonfinite = false,
+): Tensor {
   if (typeof maxNorm !== 'number' || Number.isNaN(maxNorm)) {
     throw new Error(`clipGradNorm: invalid maxNorm ${String(maxNorm)}; expected a number`);
+  }
+  if (typeof errorIfNonfinite !== 'boolean') {
+    throw new Error(`clipGradNorm: invalid errorIfNonfinite ${String(errorIfNonfinite)}; expected true or false`);
   }
   const p = parseNormType(normType);
   const list = params instanceof Tensor ? [params] : [...params];
@@ -64,6 +74,23 @@ export function clipGradNorm(params: Tensor | Iterable<Tensor>, maxNorm: number,
       if (p === Infinity) total = norms.length === 1 ? norms[0] : stack(norms).max();
       else if (p === -Infinity) total = norms.length === 1 ? norms[0] : stack(norms).min();
       else total = vectorNorm(stack(norms), p);
+      if (errorIfNonfinite) {
+        let value: number;
+        try {
+          value = Number(total.itemSync());
+        } catch (error) {
+          throw new Error(
+            `clipGradNorm: errorIfNonfinite reads the norm synchronously, which failed on '${total.device}' ` +
+              `(${(error as Error).message}); check \`await norm.item()\` yourself instead`,
+          );
+        }
+        if (!Number.isFinite(value)) {
+          throw new Error(
+            `clipGradNorm: the total norm of order ${String(normType)} of the gradients is ${value}, so they cannot be clipped; ` +
+              'pass errorIfNonfinite = false to scale them by it anyway',
+          );
+        }
+      }
       const coef = clamp(div(maxNorm, total.add(1e-6)), null, 1);
       grads.forEach((g, i) => writeGrad(owners[i], g, g.mul(coef)));
       return total;

@@ -10,8 +10,11 @@ import { Tensor, enableGrad, formatShape, fullLike, keep, noGrad, tidy, zerosLik
 
 const disposeSymbol: typeof Symbol.dispose = Symbol.dispose ?? (Symbol.for('Symbol.dispose') as typeof Symbol.dispose);
 
-/** A value in one parameter's optimiser state: tensors (moments, buffers) and scalars (step). */
-export type StateValue = Tensor | number | boolean;
+/**
+ * A value in one parameter's optimiser state: tensors (moments, buffers), scalars (step), and
+ * lists of either (LBFGS's history).
+ */
+export type StateValue = Tensor | number | boolean | Tensor[] | number[];
 
 /** One parameter's optimiser state, e.g. `{ step: 3, expAvg: Tensor, expAvgSq: Tensor }`. */
 export type ParamState = Record<string, StateValue>;
@@ -56,6 +59,40 @@ function formatValue(value: unknown): string {
 }
 
 /**
+ * PyTorch's switches that choose how an update runs rather than what it computes. Tensile
+ * has one implementation of each optimiser, so each is accepted only at the value that
+ * describes it (`false`, or `null` for `foreach`) and refused otherwise.
+ */
+const IMPLEMENTATION_FLAGS: Record<string, string> = {
+  foreach: "Tensile updates one parameter at a time (PyTorch's foreach=False)",
+  capturable: 'Tensile has no CUDA-graph capture',
+  differentiable: 'Tensile does not record optimiser steps for autograd',
+  fused: 'Tensile has no fused optimiser kernels',
+};
+
+/**
+ * Every hyper-parameter name of the optimisers in this package. A parameter group that names
+ * one its optimiser does not have (`momentum` in an Adam group) is refused rather than kept
+ * and ignored; other extra keys (a group's `name`, a scheduler's `initialLr`) are kept, as in
+ * PyTorch.
+ */
+const OPTIMIZER_OPTIONS = new Set([
+  'lr', 'momentum', 'dampening', 'weightDecay', 'nesterov', 'maximize', 'betas', 'eps', 'amsgrad', 'alpha',
+  'centered', 'lrDecay', 'initialAccumulatorValue', 'rho', 'lambd', 't0', 'momentumDecay', 'decoupledWeightDecay',
+  'etas', 'stepSizes', 'maxIter', 'maxEval', 'toleranceGrad', 'toleranceChange', 'historySize', 'lineSearchFn',
+]);
+
+function cloneStateValue(value: StateValue): StateValue {
+  if (value instanceof Tensor) return value.clone();
+  if (Array.isArray(value)) return (value as (Tensor | number)[]).map((v) => (v instanceof Tensor ? v.clone() : v)) as StateValue;
+  return value;
+}
+
+function camelCase(name: string): string {
+  return name.replace(/_([a-z0-9])/gi, (_, c: string) => c.toUpperCase());
+}
+
+/**
  * Base class of every optimiser. A subclass gives its defaults, validates a group's
  * hyper-parameters in `validateGroup`, and updates one parameter in `updateParam` (called
  * under `noGrad` inside a `tidy`, only for parameters that have a gradient).
@@ -76,8 +113,15 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
   /** Per-parameter state (moments, momentum buffers, step counts). */
   readonly state = new Map<Tensor, ParamState>();
 
-  constructor(params: Iterable<Tensor> | Iterable<ParamGroup<O>>, defaults: O) {
+  /**
+   * @param params the tensors to optimise, or parameter groups (`{ params, ...overrides }`).
+   * @param defaults every hyper-parameter, filled in.
+   * @param options the options object the user passed, if any: a key that is not one of
+   *   `defaults` is an error that names it (never silently ignored).
+   */
+  constructor(params: Iterable<Tensor> | Iterable<ParamGroup<O>>, defaults: O, options?: object) {
     this.defaults = copyValue(defaults) as O;
+    if (options !== undefined) this.checkOptions(options);
     const list = [...(params as Iterable<Tensor | ParamGroup<O>>)];
     if (list.length === 0) throw new Error(`${this.name}: got an empty parameter list`);
     if (list.every((p) => p instanceof Tensor)) {
@@ -114,9 +158,67 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
     this.check(typeof value === 'number' && Number.isFinite(value) && value >= min, option, value, `a number >= ${min}`);
   }
 
+  /** Check that `group.betas` is a pair of numbers in [0, 1). */
+  protected checkBetas(group: Record<string, unknown>): void {
+    const betas = group.betas;
+    this.check(Array.isArray(betas) && betas.length === 2, 'betas', betas, 'a pair [beta1, beta2]');
+    const [b1, b2] = betas as unknown[];
+    this.check(typeof b1 === 'number' && b1 >= 0 && b1 < 1, 'betas[0]', b1, 'a number in [0, 1)');
+    this.check(typeof b2 === 'number' && b2 >= 0 && b2 < 1, 'betas[1]', b2, 'a number in [0, 1)');
+  }
+
   /** Check that `group[option]` is a boolean. */
   protected checkBoolean(group: Record<string, unknown>, option: string): void {
     this.check(typeof group[option] === 'boolean', option, group[option], 'true or false');
+  }
+
+  /** The names this optimiser takes, for error messages. */
+  private optionList(): string {
+    return Object.keys(this.defaults).join(', ');
+  }
+
+  /** Refuse a PyTorch implementation switch at any value other than the one Tensile implements. */
+  private checkImplementationFlag(key: string, value: unknown): void {
+    const ok = value === undefined || value === false || (key === 'foreach' && value === null);
+    if (!ok) throw new Error(`${this.name}: option ${key} ${formatValue(value)} is not supported: ${IMPLEMENTATION_FLAGS[key]}`);
+  }
+
+  /** Throw naming the first key of `options` that this optimiser does not take. */
+  private checkOptions(options: object): void {
+    if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+      throw new Error(`${this.name}: options must be an object, got ${formatValue(options)}`);
+    }
+    for (const [key, value] of Object.entries(options)) {
+      if (key in this.defaults || value === undefined) continue;
+      if (key in IMPLEMENTATION_FLAGS) {
+        this.checkImplementationFlag(key, value);
+        continue;
+      }
+      const camel = camelCase(key);
+      const hint = camel !== key && camel in this.defaults ? ` (did you mean '${camel}'?)` : '';
+      throw new Error(`${this.name}: unknown option '${key}'${hint}; ${this.name} takes ${this.optionList()}`);
+    }
+  }
+
+  /** Throw naming a group key that is some optimiser's hyper-parameter but not this one's. */
+  private checkGroupKeys(group: Record<string, unknown>, index: number): void {
+    for (const [key, value] of Object.entries(group)) {
+      if (key === 'params' || key in this.defaults) continue;
+      if (key in IMPLEMENTATION_FLAGS) {
+        this.checkImplementationFlag(key, value);
+        continue;
+      }
+      const camel = camelCase(key);
+      if (camel !== key && camel in this.defaults) {
+        throw new Error(`${this.name}: parameter group ${index} has option '${key}' (did you mean '${camel}'?)`);
+      }
+      if (OPTIMIZER_OPTIONS.has(key)) {
+        throw new Error(
+          `${this.name}: parameter group ${index} has option '${key}', which ${this.name} does not take; ` +
+            `${this.name} takes ${this.optionList()}`,
+        );
+      }
+    }
   }
 
   /**
@@ -127,6 +229,7 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
     if (group === null || typeof group !== 'object' || !('params' in group)) {
       throw new Error(`${this.name}: a parameter group must be an object with a 'params' list`);
     }
+    this.checkGroupKeys(group, this.paramGroups.length);
     const params = group.params instanceof Tensor ? [group.params] : [...(group.params as Iterable<Tensor>)];
     const seen = new Set<Tensor>();
     params.forEach((p, i) => {
@@ -145,7 +248,9 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
       }
     }
     const filled: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(group)) if (key !== 'params') filled[key] = copyValue(value);
+    for (const [key, value] of Object.entries(group)) {
+      if (key !== 'params' && !(key in IMPLEMENTATION_FLAGS)) filled[key] = copyValue(value);
+    }
     for (const [key, value] of Object.entries(this.defaults)) if (filled[key] === undefined) filled[key] = copyValue(value);
     filled.params = params;
     const full = filled as OptimizerGroup<O>;
@@ -244,7 +349,7 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
         const i = index.get(p);
         if (i === undefined) continue;
         const packed: ParamState = {};
-        for (const [key, value] of Object.entries(s)) packed[key] = value instanceof Tensor ? value.clone() : value;
+        for (const [key, value] of Object.entries(s)) packed[key] = cloneStateValue(value);
         state[i] = packed;
       }
     });
@@ -323,7 +428,10 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
   /** Free every state tensor (the optimiser starts afresh on its next step). */
   disposeState(): void {
     for (const state of this.state.values()) {
-      for (const value of Object.values(state)) if (value instanceof Tensor) value.dispose();
+      for (const value of Object.values(state)) {
+        if (value instanceof Tensor) value.dispose();
+        else if (Array.isArray(value)) for (const v of value) if (v instanceof Tensor) v.dispose();
+      }
     }
     this.state.clear();
   }

@@ -46,7 +46,7 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
       momentum: options.momentum ?? 0,
       centered: options.centered ?? false,
       maximize: options.maximize ?? false,
-    });
+    }, options);
   }
 
   override get name(): string {

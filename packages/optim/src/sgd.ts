@@ -42,7 +42,7 @@ export class SGD extends Optimizer<SGDOptions> {
       weightDecay: options?.weightDecay ?? 0,
       nesterov: options?.nesterov ?? false,
       maximize: options?.maximize ?? false,
-    });
+    }, options);
   }
 
   override get name(): string {

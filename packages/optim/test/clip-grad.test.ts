@@ -81,3 +81,26 @@ describe('clipGradNorm and clipGradValue match PyTorch 1.13', () => {
     expectClose(held.dataSync(), [3, 4], 'held', 1e-5, 1e-5);
   });
 });
+
+describe('clipGradNorm errorIfNonfinite', () => {
+  test('a non-finite total norm is an error that leaves the gradients alone; without the flag they are scaled as in PyTorch', () => {
+    const p = tl.zeros([3], { requiresGrad: true });
+    p.grad = tl.tensor([1, Infinity, 2]);
+    expect(() => clipGradNorm([p], 1, 2, true)).toThrow(
+      /clipGradNorm: the total norm of order 2 of the gradients is Infinity, so they cannot be clipped; pass errorIfNonfinite = false/,
+    );
+    expect(Array.from(p.grad!.dataSync())).toEqual([1, Infinity, 2]);
+    const norm = clipGradNorm([p], 1, 2);
+    expect(norm.itemSync()).toBe(Infinity);
+    // PyTorch: clip coefficient max_norm / (inf + 1e-6) = 0, so finite entries become 0 and inf * 0 is NaN.
+    expect(Array.from(p.grad!.dataSync())).toEqual([0, NaN, 0]);
+    norm.dispose();
+    p.grad = tl.tensor([3, 4, 0]);
+    const finite = clipGradNorm([p], 1, 2, true);
+    expect(finite.itemSync()).toBeCloseTo(5, 5);
+    finite.dispose();
+    expect(() => clipGradNorm([p], 1, 2, 'yes' as unknown as boolean)).toThrow(/clipGradNorm: invalid errorIfNonfinite yes/);
+    p.grad = null;
+    p.dispose();
+  });
+});

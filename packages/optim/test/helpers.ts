@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as tl from '@tensile/core';
 import { expect } from 'vitest';
-import { Adagrad, Adam, AdamW, RMSprop, SGD, type Optimizer } from '../src/index.js';
+import { ASGD, Adadelta, Adagrad, Adam, AdamW, Adamax, NAdam, RAdam, RMSprop, Rprop, SGD, type Optimizer } from '../src/index.js';
 
 export const RTOL = 1e-5;
 export const ATOL = 1e-6;
@@ -32,16 +32,18 @@ export function expectClose(actual: ArrayLike<number>, expected: number[], what:
 
 export interface OptimizerCase {
   name: string;
-  optimizer: 'SGD' | 'Adam' | 'AdamW' | 'RMSprop' | 'Adagrad';
+  optimizer: keyof typeof CONSTRUCTORS;
   options: Record<string, unknown>;
   groups: ({ params: number[] } & Record<string, unknown>)[] | null;
   shapes: number[][];
   initial: number[][];
   grads: number[][][];
   trajectory: number[][][];
+  /** Each parameter's state after the last step: tensors flat, scalars as numbers. */
+  finalState: Record<string, number[] | number>[];
 }
 
-const CONSTRUCTORS = { SGD, Adam, AdamW, RMSprop, Adagrad } as const;
+const CONSTRUCTORS = { SGD, Adam, AdamW, RMSprop, Adagrad, NAdam, RAdam, Adamax, Adadelta, ASGD, Rprop } as const;
 
 /** Build the case's optimiser over `params` (groups as the fixture lays them out). */
 export function makeOptimizer(c: OptimizerCase, params: tl.Tensor[], override: Record<string, unknown> = {}): Optimizer<any> {

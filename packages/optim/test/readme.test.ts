@@ -1,12 +1,15 @@
-// Runs the README's example, so that it stays runnable.
+// Runs the README's examples, so that they stay runnable.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { expect, test, vi } from 'vitest';
 
-test('the README example runs and fits y = 3x + 2', async () => {
+/** Run the first ts block after `heading` and return what it logged. */
+async function runExample(heading: string): Promise<unknown[][]> {
   const readme = readFileSync(fileURLToPath(new URL('../README.md', import.meta.url)), 'utf8');
-  const block = /## Example[\s\S]*?```ts\n([\s\S]*?)```/.exec(readme)![1];
+  const at = readme.indexOf(`${heading}\n`);
+  expect(at, `README has a '${heading}' section`).toBeGreaterThanOrEqual(0);
+  const block = /```ts\n([\s\S]*?)```/.exec(readme.slice(at))![1];
   const src = fileURLToPath(new URL('../src/index.ts', import.meta.url));
   const dir = mkdtempSync(join(fileURLToPath(new URL('.', import.meta.url)), '.readme-'));
   const file = join(dir, 'example.ts');
@@ -14,12 +17,27 @@ test('the README example runs and fits y = 3x + 2', async () => {
   const log = vi.spyOn(console, 'log').mockImplementation(() => {});
   try {
     await import(/* @vite-ignore */ pathToFileURL(file).href);
-    const [, w, , b, , lr] = log.mock.calls[0] as [string, number, string, number, string, number[]];
-    expect(w).toBeCloseTo(3, 4);
-    expect(b).toBeCloseTo(2, 4);
-    expect(lr[0]).toBeCloseTo(0.00625, 10);
+    return log.mock.calls;
   } finally {
     log.mockRestore();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+test('the README example runs and fits y = 3x + 2', async () => {
+  const [, w, , b, , lr] = (await runExample('## Example'))[0] as [string, number, string, number, string, number[]];
+  expect(w).toBeCloseTo(3, 4);
+  expect(b).toBeCloseTo(2, 4);
+  expect(lr[0]).toBeCloseTo(0.00625, 10);
+});
+
+test('the README LBFGS example runs and solves y = 3x + 2 in one step', async () => {
+  const [, w, , b, , first, second] = (await runExample('## Example: full batch with LBFGS'))[0] as [
+    string, number, string, number, string, number, number,
+  ];
+  expect(w).toBeCloseTo(3, 4);
+  expect(b).toBeCloseTo(2, 4);
+  // mean((3x + 2)^2) over linspace(-1, 1, 32): 9 * mean(x^2) + 4, with mean(x^2) = 33 / 93.
+  expect(first).toBeCloseTo(4 + (9 * 33) / 93, 5);
+  expect(second).toBeLessThan(1e-8);
 });

@@ -9,39 +9,15 @@
  * and the blocked {@link gemm} does all the arithmetic. A 1x1, stride-1, unpadded
  * convolution skips im2col: the input already is that matrix.
  */
-import type { Conv2dParams, TensorView } from '@tensile/core';
+import { convGeometry, type Conv2dParams, type ConvGeometry as Geometry, type TensorView } from '@tensile/core';
 import { float32Of } from '../buffer.js';
 import { contiguousFloat32 } from '../strided.js';
 import { fill } from './elementwise.js';
 import { gemm, type Matrix } from './matmul.js';
 
-/** Sizes shared by the three kernels, read off the input and weight shapes. */
-interface Geometry {
-  readonly batch: number;
-  readonly channels: number;
-  readonly height: number;
-  readonly width: number;
-  readonly outChannels: number;
-  readonly groupChannels: number; // input channels per group
-  readonly groupOutChannels: number; // output channels per group
-  readonly kH: number;
-  readonly kW: number;
-  readonly oH: number;
-  readonly oW: number;
-  readonly params: Conv2dParams;
-}
-
-function geometry(input: readonly number[], weight: readonly number[], output: readonly number[], params: Conv2dParams): Geometry {
-  return {
-    batch: input[0], channels: input[1], height: input[2], width: input[3],
-    outChannels: weight[0], groupChannels: weight[1], groupOutChannels: weight[0] / params.groups,
-    kH: weight[2], kW: weight[3], oH: output[2], oW: output[3], params,
-  };
-}
-
 /** Rows of the im2col matrix (the GEMM's depth) and its columns (output pixels). */
 function colSize(g: Geometry): { rows: number; cols: number } {
-  return { rows: g.groupChannels * g.kH * g.kW, cols: g.oH * g.oW };
+  return { rows: g.inCPerGroup * g.kH * g.kW, cols: g.outH * g.outW };
 }
 
 /**
@@ -51,11 +27,10 @@ function colSize(g: Geometry): { rows: number; cols: number } {
 function inputMatrix(x: TensorView, g: Geometry, n: number, group: number, col: Float32Array): Matrix {
   const data = float32Of(x, 'conv2d');
   const [sN, sC, sH, sW] = x.strides;
-  const base = x.offset + n * sN + group * g.groupChannels * sC;
-  const { stride, padding } = g.params;
-  const pointwise = g.kH === 1 && g.kW === 1 && stride[0] === 1 && stride[1] === 1 && padding[0] === 0 && padding[1] === 0;
-  if (pointwise && (g.height === 1 || g.width === 1 || sH === g.width * sW)) {
-    return { data, offset: base, rowStride: sC, colStride: g.width === 1 ? sH : sW };
+  const base = x.offset + n * sN + group * g.inCPerGroup * sC;
+  const pointwise = g.kH === 1 && g.kW === 1 && g.strideH === 1 && g.strideW === 1 && g.padH === 0 && g.padW === 0;
+  if (pointwise && (g.inH === 1 || g.inW === 1 || sH === g.inW * sW)) {
+    return { data, offset: base, rowStride: sC, colStride: g.inW === 1 ? sH : sW };
   }
   im2col(data, base, sC, sH, sW, g, col);
   const { cols } = colSize(g);
@@ -63,12 +38,9 @@ function inputMatrix(x: TensorView, g: Geometry, n: number, group: number, col: 
 }
 
 function im2col(x: Float32Array, base: number, sC: number, sH: number, sW: number, g: Geometry, col: Float32Array): void {
-  const [strideH, strideW] = g.params.stride;
-  const [padH, padW] = g.params.padding;
-  const [dilH, dilW] = g.params.dilation;
-  const { oH, oW, height, width } = g;
+  const { strideH, strideW, padH, padW, dilH, dilW, outH: oH, outW: oW, inH: height, inW: width } = g;
   let dst = 0;
-  for (let c = 0; c < g.groupChannels; c++) {
+  for (let c = 0; c < g.inCPerGroup; c++) {
     for (let kh = 0; kh < g.kH; kh++) {
       for (let kw = 0; kw < g.kW; kw++) {
         for (let oh = 0; oh < oH; oh++) {
@@ -91,12 +63,9 @@ function im2col(x: Float32Array, base: number, sC: number, sH: number, sW: numbe
 
 /** The adjoint of im2col: add each column entry back onto the input pixel it came from. */
 function col2im(col: Float32Array, dx: Float32Array, base: number, sC: number, sH: number, sW: number, g: Geometry): void {
-  const [strideH, strideW] = g.params.stride;
-  const [padH, padW] = g.params.padding;
-  const [dilH, dilW] = g.params.dilation;
-  const { oH, oW, height, width } = g;
+  const { strideH, strideW, padH, padW, dilH, dilW, outH: oH, outW: oW, inH: height, inW: width } = g;
   let src = 0;
-  for (let c = 0; c < g.groupChannels; c++) {
+  for (let c = 0; c < g.inCPerGroup; c++) {
     for (let kh = 0; kh < g.kH; kh++) {
       for (let kw = 0; kw < g.kW; kw++) {
         for (let oh = 0; oh < oH; oh++) {
@@ -119,14 +88,14 @@ function col2im(col: Float32Array, dx: Float32Array, base: number, sC: number, s
 /** Weight matrix of one group, [outChannels / groups, rows], from a contiguous weight. */
 function weightMatrix(w: { data: Float32Array; offset: number }, g: Geometry, group: number, transposed: boolean): Matrix {
   const rows = colSize(g).rows;
-  const offset = w.offset + group * g.groupOutChannels * rows;
+  const offset = w.offset + group * g.outCPerGroup * rows;
   return transposed
     ? { data: w.data, offset, rowStride: 1, colStride: rows }
     : { data: w.data, offset, rowStride: rows, colStride: 1 };
 }
 
 export function conv2d(x: TensorView, weight: TensorView, out: TensorView, params: Conv2dParams): void {
-  const g = geometry(x.shape, weight.shape, out.shape, params);
+  const g = convGeometry(x.shape, weight.shape, out.shape, params);
   const w = contiguousFloat32(weight);
   const od = float32Of(out, 'conv2d');
   const { rows, cols } = colSize(g);
@@ -135,17 +104,17 @@ export function conv2d(x: TensorView, weight: TensorView, out: TensorView, param
     for (let group = 0; group < params.groups; group++) {
       const c: Matrix = {
         data: od,
-        offset: out.offset + n * out.strides[0] + group * g.groupOutChannels * out.strides[1],
+        offset: out.offset + n * out.strides[0] + group * g.outCPerGroup * out.strides[1],
         rowStride: out.strides[1],
         colStride: 1,
       };
-      gemm(g.groupOutChannels, cols, rows, weightMatrix(w, g, group, false), inputMatrix(x, g, n, group, col), c, false);
+      gemm(g.outCPerGroup, cols, rows, weightMatrix(w, g, group, false), inputMatrix(x, g, n, group, col), c, false);
     }
   }
 }
 
 export function conv2dBackwardInput(dy: TensorView, weight: TensorView, out: TensorView, params: Conv2dParams): void {
-  const g = geometry(out.shape, weight.shape, dy.shape, params);
+  const g = convGeometry(out.shape, weight.shape, dy.shape, params);
   const w = contiguousFloat32(weight);
   const dyc = contiguousFloat32(dy);
   const dx = float32Of(out, 'conv2dBackwardInput');
@@ -157,18 +126,18 @@ export function conv2dBackwardInput(dy: TensorView, weight: TensorView, out: Ten
     for (let group = 0; group < params.groups; group++) {
       const dyMatrix: Matrix = {
         data: dyc.data,
-        offset: dyc.offset + (n * g.outChannels + group * g.groupOutChannels) * cols,
+        offset: dyc.offset + (n * g.outC + group * g.outCPerGroup) * cols,
         rowStride: cols,
         colStride: 1,
       };
-      gemm(rows, cols, g.groupOutChannels, weightMatrix(w, g, group, true), dyMatrix, { data: dcol, offset: 0, rowStride: cols, colStride: 1 }, false);
-      col2im(dcol, dx, out.offset + n * sN + group * g.groupChannels * sC, sC, sH, sW, g);
+      gemm(rows, cols, g.outCPerGroup, weightMatrix(w, g, group, true), dyMatrix, { data: dcol, offset: 0, rowStride: cols, colStride: 1 }, false);
+      col2im(dcol, dx, out.offset + n * sN + group * g.inCPerGroup * sC, sC, sH, sW, g);
     }
   }
 }
 
 export function conv2dBackwardWeight(x: TensorView, dy: TensorView, out: TensorView, params: Conv2dParams): void {
-  const g = geometry(x.shape, out.shape, dy.shape, params);
+  const g = convGeometry(x.shape, out.shape, dy.shape, params);
   const dyc = contiguousFloat32(dy);
   const dw = float32Of(out, 'conv2dBackwardWeight');
   const { rows, cols } = colSize(g);
@@ -178,15 +147,15 @@ export function conv2dBackwardWeight(x: TensorView, dy: TensorView, out: TensorV
     for (let group = 0; group < params.groups; group++) {
       const dyMatrix: Matrix = {
         data: dyc.data,
-        offset: dyc.offset + (n * g.outChannels + group * g.groupOutChannels) * cols,
+        offset: dyc.offset + (n * g.outC + group * g.outCPerGroup) * cols,
         rowStride: cols,
         colStride: 1,
       };
       const input = inputMatrix(x, g, n, group, col);
       // col^T: swap the strides rather than transposing any data.
       const inputT: Matrix = { data: input.data, offset: input.offset, rowStride: input.colStride, colStride: input.rowStride };
-      const dwMatrix: Matrix = { data: dw, offset: out.offset + group * g.groupOutChannels * rows, rowStride: rows, colStride: 1 };
-      gemm(g.groupOutChannels, rows, cols, dyMatrix, inputT, dwMatrix, true);
+      const dwMatrix: Matrix = { data: dw, offset: out.offset + group * g.outCPerGroup * rows, rowStride: rows, colStride: 1 };
+      gemm(g.outCPerGroup, rows, cols, dyMatrix, inputT, dwMatrix, true);
     }
   }
 }

@@ -10,15 +10,25 @@
  * (two's complement, as PyTorch's int32) and truncates toward zero; a Float32Array store
  * rounds to nearest. Only products (Math.imul) and conversions to bool need care.
  */
-import type { BinaryOp, TensorView, UnaryOp } from '@tensile/core';
+import {
+  scalarMath, type BinaryComposite, type BinaryPrimitive, type TensorView, type UnaryComposite, type UnaryPrimitive,
+} from '@tensile/core';
 import { dataOf, type HostArray } from '../buffer.js';
 import { RowIterator } from '../strided.js';
 import { cached } from './cached.js';
-import { erf, roundHalfEven, sigmoid, sign } from './math.js';
+
+const { erf, powInt32, roundHalfEven, sigmoid, sign } = scalarMath;
+
+/** The op table's composite unary ops this backend runs as kernels (the rest run as composites). */
+export const ACCELERATED_UNARY = ['rsqrt', 'reciprocal', 'sigmoid', 'relu'] as const satisfies readonly UnaryComposite[];
+/** The unary ops this backend has a row kernel for: every primitive, and the accelerated composites. */
+export type CpuUnaryOp = UnaryPrimitive | (typeof ACCELERATED_UNARY)[number];
+export const ACCELERATED_BINARY = [] as const satisfies readonly BinaryComposite[];
+export type CpuBinaryOp = BinaryPrimitive | (typeof ACCELERATED_BINARY)[number];
 
 type UnaryRow = (x: HostArray, ix: number, sx: number, o: HostArray, io: number, so: number, n: number) => void;
 
-const unaryRow = cached((op: UnaryOp): UnaryRow => {
+const unaryRow = cached((op: CpuUnaryOp): UnaryRow => {
   switch (op) {
     case 'neg':
       return (x, ix, sx, o, io, so, n) => { for (let i = 0; i < n; i++, ix += sx, io += so) o[io] = -x[ix]; };
@@ -66,17 +76,9 @@ const unaryRow = cached((op: UnaryOp): UnaryRow => {
   }
 });
 
-/** Unary ops that map bool to bool unchanged (|b|, sign(b), relu(b)...). */
-const BOOL_IDENTITY: ReadonlySet<UnaryOp> = new Set(['abs', 'sign', 'relu', 'floor', 'ceil', 'round']);
-
-export function unary(op: UnaryOp, x: TensorView, out: TensorView): void {
-  let kernel: UnaryRow;
-  if (out.dtype === 'bool' && op !== 'logicalNot') {
-    if (!BOOL_IDENTITY.has(op)) throw new Error(`cpu backend: unary '${op}' does not take bool; cast to float32 or int32 first`);
-    kernel = copyRow;
-  } else {
-    kernel = unaryRow(op);
-  }
+/** `op` on `x` (a dtype the op table sends to its kernel: core applies the dtype rules first). */
+export function unary(op: CpuUnaryOp, x: TensorView, out: TensorView): void {
+  const kernel = unaryRow(op);
   const xd = dataOf(x);
   const od = dataOf(out);
   const it = new RowIterator(out.shape, [x.strides, out.strides], [x.offset, out.offset]);
@@ -90,8 +92,8 @@ type BinaryRow = (
 ) => void;
 
 /** Row kernel of `op`; `int` picks the exact int32 product. */
-const binaryRow = cached((key: `${BinaryOp}:${'int' | 'float'}`): BinaryRow => {
-  const [op, kind] = key.split(':') as [BinaryOp, 'int' | 'float'];
+const binaryRow = cached((key: `${CpuBinaryOp}:${'int' | 'float'}`): BinaryRow => {
+  const [op, kind] = key.split(':') as [CpuBinaryOp, 'int' | 'float'];
   const intProduct = kind === 'int';
   switch (op) {
     case 'add':
@@ -106,7 +108,10 @@ const binaryRow = cached((key: `${BinaryOp}:${'int' | 'float'}`): BinaryRow => {
     case 'div':
       return (a, ia, sa, b, ib, sb, o, io, so, n) => { for (let i = 0; i < n; i++, ia += sa, ib += sb, io += so) o[io] = a[ia] / b[ib]; };
     case 'pow':
-      return (a, ia, sa, b, ib, sb, o, io, so, n) => { for (let i = 0; i < n; i++, ia += sa, ib += sb, io += so) o[io] = Math.pow(a[ia], b[ib]); };
+      // int32 powers wrap modulo 2^32 (as PyTorch's); a float pow would lose the low bits past 2^53.
+      return intProduct
+        ? (a, ia, sa, b, ib, sb, o, io, so, n) => { for (let i = 0; i < n; i++, ia += sa, ib += sb, io += so) o[io] = powInt32(a[ia], b[ib]); }
+        : (a, ia, sa, b, ib, sb, o, io, so, n) => { for (let i = 0; i < n; i++, ia += sa, ib += sb, io += so) o[io] = Math.pow(a[ia], b[ib]); };
     case 'maximum':
       // A NaN in either operand wins, as torch.maximum/minimum.
       return (a, ia, sa, b, ib, sb, o, io, so, n) => {
@@ -142,7 +147,7 @@ const binaryRow = cached((key: `${BinaryOp}:${'int' | 'float'}`): BinaryRow => {
   }
 });
 
-export function binary(op: BinaryOp, a: TensorView, b: TensorView, out: TensorView): void {
+export function binary(op: CpuBinaryOp, a: TensorView, b: TensorView, out: TensorView): void {
   const kernel = binaryRow(`${op}:${out.dtype === 'int32' ? 'int' : 'float'}`);
   const ad = dataOf(a);
   const bd = dataOf(b);

@@ -5,7 +5,7 @@
  * alike). Cells outside the input are padding: -inf for max; for avg they count in the
  * divisor only with `countIncludePad`, and only up to `padding` past the edge, as PyTorch.
  */
-import type { Pool2dParams, PoolOp, TensorView } from '@tensile/core';
+import { poolGeometry, type Pool2dParams, type PoolGeometry, type PoolOp, type TensorView } from '@tensile/core';
 import { float32Of } from '../buffer.js';
 import { fill } from './elementwise.js';
 
@@ -25,12 +25,8 @@ function isMax(op: PoolOp): boolean {
  * window). Like PyTorch: the first maximum wins ties, a NaN always takes over, and the first
  * real cell is the starting candidate even when it is -inf.
  */
-function windowArgmax(
-  x: Float32Array, base: number, sH: number, sW: number, height: number, width: number,
-  h0: number, w0: number, p: Pool2dParams,
-): number {
-  const [kH, kW] = p.kernelSize;
-  const [dilH, dilW] = p.dilation;
+function windowArgmax(x: Float32Array, base: number, sH: number, sW: number, h0: number, w0: number, g: PoolGeometry): number {
+  const { kH, kW, dilH, dilW, inH: height, inW: width } = g;
   let best = -1;
   let bestValue = -Infinity;
   for (let i = 0; i < kH; i++) {
@@ -50,12 +46,11 @@ function windowArgmax(
 }
 
 /** The average's divisor for the window whose top-left corner is (h0, w0). */
-function avgDivisor(h0: number, w0: number, height: number, width: number, p: Pool2dParams): number {
-  const [kH, kW] = p.kernelSize;
-  const [dilH, dilW] = p.dilation;
-  const [padH, padW] = p.padding;
-  const lowH = p.countIncludePad ? -padH : 0, highH = p.countIncludePad ? height + padH : height;
-  const lowW = p.countIncludePad ? -padW : 0, highW = p.countIncludePad ? width + padW : width;
+function avgDivisor(h0: number, w0: number, g: PoolGeometry): number {
+  const { kH, kW, dilH, dilW, padH, padW, inH: height, inW: width } = g;
+  const inc = g.countIncludePad === 1;
+  const lowH = inc ? -padH : 0, highH = inc ? height + padH : height;
+  const lowW = inc ? -padW : 0, highW = inc ? width + padW : width;
   let rows = 0, cols = 0;
   for (let i = 0; i < kH; i++) if (h0 + i * dilH >= lowH && h0 + i * dilH < highH) rows++;
   for (let j = 0; j < kW; j++) if (w0 + j * dilW >= lowW && w0 + j * dilW < highW) cols++;
@@ -66,21 +61,19 @@ export function pool2d(op: PoolOp, x: TensorView, out: TensorView, p: Pool2dPara
   const max = isMax(op);
   const xd = float32Of(x, 'pool2d');
   const od = float32Of(out, 'pool2d');
-  const [batch, channels, height, width] = x.shape;
+  const g = poolGeometry(x.shape, out.shape, p);
+  const { batch, channels, inH: height, inW: width, outH: oH, outW: oW, kH, kW, dilH, dilW } = g;
   const [xN, xC, sH, sW] = x.strides;
-  const [, , oH, oW] = out.shape;
-  const [kH, kW] = p.kernelSize;
-  const [dilH, dilW] = p.dilation;
   let o = out.offset; // out is contiguous
   for (let n = 0; n < batch; n++) {
     for (let c = 0; c < channels; c++) {
       const base = x.offset + n * xN + c * xC;
       for (let oh = 0; oh < oH; oh++) {
-        const h0 = oh * p.stride[0] - p.padding[0];
+        const h0 = oh * g.strideH - g.padH;
         for (let ow = 0; ow < oW; ow++, o++) {
-          const w0 = ow * p.stride[1] - p.padding[1];
+          const w0 = ow * g.strideW - g.padW;
           if (max) {
-            const at = windowArgmax(xd, base, sH, sW, height, width, h0, w0, p);
+            const at = windowArgmax(xd, base, sH, sW, h0, w0, g);
             od[o] = at < 0 ? -Infinity : xd[base + Math.floor(at / width) * sH + (at % width) * sW];
             continue;
           }
@@ -93,7 +86,7 @@ export function pool2d(op: PoolOp, x: TensorView, out: TensorView, p: Pool2dPara
               if (iw >= 0 && iw < width) sum += xd[base + ih * sH + iw * sW];
             }
           }
-          od[o] = sum / avgDivisor(h0, w0, height, width, p);
+          od[o] = sum / avgDivisor(h0, w0, g);
         }
       }
     }
@@ -106,29 +99,27 @@ export function pool2dBackward(op: PoolOp, x: TensorView, dy: TensorView, out: T
   const xd = float32Of(x, 'pool2dBackward');
   const dyd = float32Of(dy, 'pool2dBackward');
   const dx = float32Of(out, 'pool2dBackward');
-  const [batch, channels, height, width] = x.shape;
+  const g = poolGeometry(x.shape, dy.shape, p);
+  const { batch, channels, inH: height, inW: width, outH: oH, outW: oW, kH, kW, dilH, dilW } = g;
   const [xN, xC, sH, sW] = x.strides;
   const [dN, dC, dH, dW] = dy.strides;
   const [gN, gC, gH, gW] = out.strides;
-  const [, , oH, oW] = dy.shape;
-  const [kH, kW] = p.kernelSize;
-  const [dilH, dilW] = p.dilation;
   fill(out, 0);
   for (let n = 0; n < batch; n++) {
     for (let c = 0; c < channels; c++) {
       const base = x.offset + n * xN + c * xC;
       const gBase = out.offset + n * gN + c * gC;
       for (let oh = 0; oh < oH; oh++) {
-        const h0 = oh * p.stride[0] - p.padding[0];
+        const h0 = oh * g.strideH - g.padH;
         for (let ow = 0; ow < oW; ow++) {
-          const w0 = ow * p.stride[1] - p.padding[1];
+          const w0 = ow * g.strideW - g.padW;
           const grad = dyd[dy.offset + n * dN + c * dC + oh * dH + ow * dW];
           if (max) {
-            const at = windowArgmax(xd, base, sH, sW, height, width, h0, w0, p);
+            const at = windowArgmax(xd, base, sH, sW, h0, w0, g);
             if (at >= 0) dx[gBase + Math.floor(at / width) * gH + (at % width) * gW] += grad;
             continue;
           }
-          const share = grad / avgDivisor(h0, w0, height, width, p);
+          const share = grad / avgDivisor(h0, w0, g);
           for (let i = 0; i < kH; i++) {
             const ih = h0 + i * dilH;
             if (ih < 0 || ih >= height) continue;

@@ -6,26 +6,10 @@
  * so float32 results are at least as accurate as PyTorch's; int32 sums stay exact up to 2^53
  * before the store wraps them like int32 arithmetic. max/min propagate NaN.
  */
-import type { ArgReduceOp, ReduceOp, TensorView } from '@tensile/core';
-import { sizeOf } from '@tensile/core';
+import { planReduce, reduceFacts, sizeOf, type ArgReduceOp, type ReduceOp, type TensorView } from '@tensile/core';
 import { dataOf, type HostArray } from '../buffer.js';
 import { moveAxisLast, RowIterator } from '../strided.js';
 import { cached } from './cached.js';
-
-function identity(op: ReduceOp): number {
-  switch (op) {
-    case 'sum':
-      return 0;
-    case 'prod':
-      return 1;
-    case 'max':
-      return -Infinity;
-    case 'min':
-      return Infinity;
-    default:
-      throw new Error(`cpu backend: unknown reduce op '${op satisfies never}'`);
-  }
-}
 
 /** Fold one strided row into a running value. */
 type FoldRow = (acc: number, x: HostArray, ix: number, sx: number, n: number) => number;
@@ -99,20 +83,10 @@ export function reduce(op: ReduceOp, x: TensorView, axes: readonly number[], out
   const outCount = sizeOf(out.shape);
   if (outCount === 0) return;
 
-  const keptShape: number[] = [], keptXStrides: number[] = [], keptOutStrides: number[] = [];
-  const redShape: number[] = [], redStrides: number[] = [];
-  for (let d = 0; d < rank; d++) {
-    if (reduced[d]) {
-      redShape.push(x.shape[d]);
-      redStrides.push(x.strides[d]);
-    } else {
-      keptShape.push(x.shape[d]);
-      keptXStrides.push(x.strides[d]);
-      keptOutStrides.push(out.strides[d]);
-    }
-  }
-  if (sizeOf(redShape) === 0) {
-    fillView(od, out, identity(op));
+  const plan = planReduce(x, axes, out);
+  const start = reduceFacts(op).identity;
+  if (plan.innerSize === 0) {
+    fillView(od, out, start);
     return;
   }
 
@@ -123,11 +97,10 @@ export function reduce(op: ReduceOp, x: TensorView, axes: readonly number[], out
   while (innermost > 0 && x.shape[innermost] === 1) innermost--;
   if (rank === 0 || reduced[innermost]) {
     const fold = foldRow(`${op}:${intProduct ? 'int' : 'float'}`);
-    const outer = new RowIterator(keptShape, [keptXStrides, keptOutStrides], [x.offset, out.offset]);
-    const inner = new RowIterator(redShape, [redStrides], [0]);
+    const outer = new RowIterator(plan.outer.shape, [plan.outer.x, plan.outer.out], [x.offset, out.offset]);
+    const inner = new RowIterator(plan.inner.shape, [plan.inner.x], [0]);
     const [sxOuter, soOuter] = outer.innerStrides;
     const sx = inner.innerStrides[0];
-    const start = identity(op);
     const base = [0]; // reused so the per-output reset allocates nothing
     for (let r = 0; r < outer.rows; r++, outer.next()) {
       let ixBase = outer.offsets[0], io = outer.offsets[1];
@@ -142,7 +115,7 @@ export function reduce(op: ReduceOp, x: TensorView, axes: readonly number[], out
     return;
   }
 
-  const acc = new Float64Array(outCount).fill(identity(op));
+  const acc = new Float64Array(outCount).fill(start);
   // acc is laid out row-major over the kept dims; reduced dims step 0 in it.
   const accStrides = new Array<number>(rank).fill(0);
   for (let d = rank - 1, s = 1; d >= 0; d--) {
@@ -155,7 +128,7 @@ export function reduce(op: ReduceOp, x: TensorView, axes: readonly number[], out
   const it = new RowIterator(x.shape, [accStrides, x.strides], [0, x.offset]);
   const [sa, sx] = it.innerStrides;
   for (let r = 0; r < it.rows; r++, it.next()) accumulate(acc, it.offsets[0], sa, xd, it.offsets[1], sx, it.rowLength);
-  const write = new RowIterator(keptShape, [keptOutStrides], [out.offset]);
+  const write = new RowIterator(plan.outer.shape, [plan.outer.out], [out.offset]);
   const so = write.innerStrides[0];
   let ia = 0;
   for (let r = 0; r < write.rows; r++, write.next()) {

@@ -3,10 +3,11 @@
  */
 import type { Tensor } from '../tensor/tensor.js';
 import { formatShape, shapesEqual } from '../shape.js';
-import { keep } from '../memory.js';
+import { keep, tidyCreated } from '../memory.js';
 import { isGradEnabled, withGradMode } from './grad-mode.js';
-import { AccumulateGrad, type BackwardFn, Node } from './node.js';
+import { AccumulateGrad, type BackwardFn, type MultiBackwardFn, MultiOutputNode, Node, OutputNode } from './node.js';
 import { isFloating } from '../dtype.js';
+import { checkGradient, isAnomalyEnabled } from './anomaly.js';
 
 /** The node a gradient for `t` flows into, or null if none flows. */
 export function gradNodeOf(t: Tensor): Node | null {
@@ -53,14 +54,60 @@ export interface BackwardOptions {
   createGraph?: boolean;
 }
 
-/** Nodes reachable from `roots`, each with the number of edges into it from reachable nodes. */
-function countDependencies(roots: Node[]): Map<Node, number> {
+/**
+ * Attach one backward function to several outputs of one op (each output gets its own
+ * `OutputNode`, so hooks and `retainGrad` see each output's gradient). The outputs must be
+ * distinct handles made by the op; outputs that are not floating point get no gradient.
+ * Returns `outs`.
+ */
+export function recordMultiOp(
+  name: string,
+  inputs: readonly Tensor[],
+  outs: readonly Tensor[],
+  save: readonly Tensor[],
+  backward: MultiBackwardFn,
+): readonly Tensor[] {
+  if (!isGradEnabled()) return outs;
+  let any = false;
+  const next = inputs.map((t) => {
+    const node = isFloating(t.dtype) ? gradNodeOf(t) : null;
+    if (node) any = true;
+    return node;
+  });
+  if (!any) return outs;
+  const saved = save.map((t) => t.internalAlias());
+  const node = new MultiOutputNode(name, next, saved, backward, outs.length);
+  outs.forEach((out, k) => {
+    if (!isFloating(out.dtype)) return;
+    const outputNode = new OutputNode(node, k);
+    out.setGradFn(outputNode);
+    save.forEach((t, i) => {
+      if (t === out) saved[i].setGradFn(outputNode);
+    });
+  });
+  return outs;
+}
+
+/** What a backward pass does besides the public options. */
+interface RunOptions extends BackwardOptions {
+  /** Return the gradients reaching these nodes, and leave leaves' `.grad` alone (tl.grad). */
+  targets?: Node[];
+  /**
+   * Nodes the pass must not run, release or look past (the graph outside a checkpointed
+   * segment): gradients reaching them are captured when they are targets, else dropped.
+   */
+  boundary?: (node: Node) => boolean;
+}
+
+/** Nodes reachable from `roots` (not looking past the boundary), each with the number of edges into it. */
+function countDependencies(roots: Node[], boundary?: (node: Node) => boolean): Map<Node, number> {
   const deps = new Map<Node, number>();
   const stack = [...roots];
   const seen = new Set<Node>(roots);
   for (const r of roots) deps.set(r, 0);
   while (stack.length) {
     const node = stack.pop()!;
+    if (boundary?.(node)) continue;
     for (const n of node.next) {
       if (!n) continue;
       deps.set(n, (deps.get(n) ?? 0) + 1);
@@ -73,10 +120,13 @@ function countDependencies(roots: Node[]): Map<Node, number> {
   return deps;
 }
 
-/** Nodes from which some target can be reached (the only ones worth running for `tl.grad`). */
-function nodesLeadingTo(roots: Node[], targets: Set<Node>): Set<Node> {
+/**
+ * Nodes that must run for `tl.grad`: those with a target below them. A target with no other
+ * target below it only has its gradient captured.
+ */
+function nodesLeadingTo(roots: Node[], targets: Set<Node>, boundary?: (node: Node) => boolean): Set<Node> {
   const memo = new Map<Node, boolean>();
-  const visit = (start: Node): boolean => {
+  const visit = (start: Node): void => {
     // Iterative post-order to survive deep graphs (long RNN unrolls).
     const stack: [Node, number][] = [[start, 0]];
     while (stack.length) {
@@ -86,113 +136,193 @@ function nodesLeadingTo(roots: Node[], targets: Set<Node>): Set<Node> {
         stack.pop();
         continue;
       }
-      if (i < node.next.length) {
+      if (i < node.next.length && !boundary?.(node)) {
         top[1]++;
         const child = node.next[i];
         if (child && !memo.has(child)) stack.push([child, 0]);
         continue;
       }
       stack.pop();
-      memo.set(node, targets.has(node) || node.next.some((c) => c !== null && memo.get(c) === true));
+      memo.set(
+        node,
+        !boundary?.(node) && node.next.some((c) => c !== null && (targets.has(c) || memo.get(c) === true)),
+      );
     }
-    return memo.get(start)!;
   };
   for (const r of roots) visit(r);
-  return new Set([...memo].filter(([, reaches]) => reaches).map(([n]) => n));
+  return new Set([...memo].filter(([, needed]) => needed).map(([n]) => n));
 }
 
-function addGrad(grads: Map<Node, Tensor>, node: Node, grad: Tensor): void {
-  const previous = grads.get(node);
+/** Gradients waiting at each node, one slot per output (one slot for most nodes). */
+type Pending = Map<Node, (Tensor | null)[]>;
+
+function addGrad(pending: Pending, node: Node, grad: Tensor, slot = 0): void {
+  let slots = pending.get(node);
+  if (!slots) {
+    slots = new Array<Tensor | null>(node instanceof MultiOutputNode ? node.numOutputs : 1).fill(null);
+    pending.set(node, slots);
+  }
+  const previous = slots[slot];
   if (!previous) {
-    grads.set(node, grad);
+    slots[slot] = grad;
     return;
   }
-  grads.set(node, previous.add(grad));
+  slots[slot] = previous.add(grad);
   previous.dispose();
   grad.dispose();
+}
+
+function disposeSlots(slots: (Tensor | null)[] | undefined): void {
+  if (slots) for (const g of slots) g?.dispose();
+}
+
+/**
+ * Run the hooks registered on the tensor that `node` produces (`t.registerHook`), in order;
+ * each may replace the gradient. Then give `retainGrad()` tensors their copy.
+ */
+function runTensorHooks(node: Node, grad: Tensor, createGraph: boolean): Tensor {
+  if (node.hooks) {
+    for (const hook of [...node.hooks.values()]) {
+      const { result, created } = tidyCreated(() => hook(grad));
+      if (result === undefined || result === null || result === grad) continue;
+      if (typeof (result as Tensor).kernelView !== 'object') {
+        throw new TypeError(`registerHook: a hook must return a Tensor or nothing, got ${typeof result}`);
+      }
+      const replacement = result as Tensor;
+      if (!shapesEqual(replacement.shape, grad.shape) || replacement.dtype !== grad.dtype) {
+        if (created.has(replacement)) replacement.dispose();
+        throw new Error(
+          `registerHook: a hook returned ${formatShape(replacement.shape)} ${replacement.dtype} for a gradient of ` +
+            `${formatShape(grad.shape)} ${grad.dtype}; a hook may change values, not the shape or dtype`,
+        );
+      }
+      grad.dispose();
+      grad = created.has(replacement) ? replacement : replacement.internalAlias(false);
+    }
+  }
+  if (node.retainers) {
+    for (const ref of node.retainers) {
+      const t = ref.deref();
+      if (t && !t.isDisposed) accumulateInto(t, grad.internalAlias(false), createGraph);
+    }
+  }
+  return grad;
 }
 
 /**
  * The shared backward pass. With `targets`, gradients reaching those nodes are returned and
  * leaves' `.grad` is left alone (tl.grad); without, gradients accumulate into `.grad`.
  */
-function runBackward(
-  roots: Tensor[],
-  rootGrads: Tensor[],
-  options: BackwardOptions,
-  targets?: Node[],
-): Map<Node, Tensor> {
+function runBackward(roots: Tensor[], rootGrads: Tensor[], options: RunOptions): Map<Node, Tensor> {
   const retain = options.retainGraph ?? options.createGraph ?? false;
   const createGraph = options.createGraph ?? false;
+  const { targets, boundary } = options;
   const rootNodes: Node[] = [];
-  const grads = new Map<Node, Tensor>();
+  const pending: Pending = new Map();
   const captured = new Map<Node, Tensor>();
   return withGradMode(createGraph, () => {
-    roots.forEach((root, i) => {
-      const node = gradNodeOf(root);
-      if (!node) {
-        throw new Error(
-          `backward: output ${i} ${formatShape(root.shape)} does not require grad and has no gradFn; ` +
-            `did you compute it inside noGrad, or from tensors without requiresGrad?`,
-        );
-      }
-      rootNodes.push(node);
-      addGrad(grads, node, rootGrads[i].internalAlias(false));
-    });
-    const targetSet = targets ? new Set(targets) : null;
-    const useful = targetSet ? nodesLeadingTo(rootNodes, targetSet) : null;
-    const deps = countDependencies(rootNodes);
-    const ready: Node[] = [...new Set(rootNodes)].filter((n) => deps.get(n) === 0);
-    const finished = new Set<Node>();
-    while (ready.length) {
-      const node = ready.pop()!;
-      finished.add(node);
-      const grad = grads.get(node);
-      grads.delete(node);
-      if (grad && targetSet?.has(node)) captured.set(node, grad.internalAlias(false));
-      if (grad && node instanceof AccumulateGrad) {
-        if (!targetSet) accumulateIntoLeaf(node.leaf, grad, createGraph);
-        else grad.dispose();
-      } else if (grad && (!useful || useful.has(node))) {
-        const inputGrads = node.apply(grad);
-        const handed = new Set<Tensor>();
-        node.next.forEach((nextNode, i) => {
-          let g = inputGrads[i];
-          if (!nextNode || !g) {
-            if (g && g !== grad && !handed.has(g)) g.dispose();
-            return;
+    try {
+      roots.forEach((root, i) => {
+        const node = gradNodeOf(root);
+        if (!node) {
+          throw new Error(
+            `backward: output ${i} ${formatShape(root.shape)} does not require grad and has no gradFn; ` +
+              `did you compute it inside noGrad, or from tensors without requiresGrad?`,
+          );
+        }
+        rootNodes.push(node);
+        addGrad(pending, node, rootGrads[i].internalAlias(false));
+      });
+      const targetSet = targets ? new Set(targets) : null;
+      const needed = targetSet ? nodesLeadingTo(rootNodes, targetSet, boundary) : null;
+      const deps = countDependencies(rootNodes, boundary);
+      const ready: Node[] = [...new Set(rootNodes)].filter((n) => deps.get(n) === 0);
+      const finished = new Set<Node>();
+      while (ready.length) {
+        const node = ready.pop()!;
+        finished.add(node);
+        const slots = pending.get(node);
+        pending.delete(node);
+        if (slots?.[0] && targetSet?.has(node)) captured.set(node, slots[0].internalAlias(false));
+        if (boundary?.(node)) {
+          disposeSlots(slots);
+          continue;
+        }
+        const run = node instanceof AccumulateGrad ? !targetSet : !needed || needed.has(node);
+        if (slots && run && slots.some((g) => g !== null)) {
+          let inputGrads: (Tensor | null)[];
+          let incoming: Tensor[];
+          if (node instanceof MultiOutputNode) {
+            inputGrads = node.applyMulti(slots);
+            incoming = slots.filter((g): g is Tensor => g !== null);
+          } else {
+            const grad = runTensorHooks(node, slots[0]!, createGraph);
+            incoming = [grad];
+            if (node instanceof AccumulateGrad) {
+              accumulateInto(node.leaf, grad, createGraph);
+              incoming = [];
+              inputGrads = [];
+            } else {
+              inputGrads = node.apply(grad);
+            }
           }
-          // A backward may pass its incoming gradient straight through, or reuse one tensor for
-          // two inputs; give each consumer its own handle so each can be disposed independently.
-          if (g === grad || handed.has(g)) g = g.internalAlias(false);
-          handed.add(g);
-          addGrad(grads, nextNode, g);
-        });
-        grad.dispose();
-      } else {
-        grad?.dispose();
+          if (isAnomalyEnabled()) {
+            try {
+              inputGrads.forEach((g, i) => {
+                if (g) checkGradient(node.name, i, g, node.forwardStack);
+              });
+            } catch (error) {
+              for (const g of [...inputGrads, ...incoming]) g?.dispose();
+              throw error;
+            }
+          }
+          const handed = new Set<Tensor>();
+          node.next.forEach((nextNode, i) => {
+            let g = inputGrads[i];
+            if (!nextNode || !g) {
+              if (g && !incoming.includes(g) && !handed.has(g)) g.dispose();
+              return;
+            }
+            // A backward may pass its incoming gradient straight through, or reuse one tensor for
+            // two inputs; give each consumer its own handle so each can be disposed independently.
+            if (incoming.includes(g) || handed.has(g)) g = g.internalAlias(false);
+            handed.add(g);
+            addGrad(pending, nextNode, g, node.slotOf(i));
+          });
+          for (const g of incoming) g.dispose();
+        } else {
+          disposeSlots(slots);
+        }
+        // tl.grad leaves the nodes it did not need to run as they were (PyTorch frees only
+        // what it executes); backward() consumes everything it reached.
+        if (!retain && (run || !targetSet)) node.release();
+        for (const n of node.next) {
+          if (!n) continue;
+          const left = deps.get(n)! - 1;
+          deps.set(n, left);
+          if (left === 0 && !finished.has(n)) ready.push(n);
+        }
       }
-      if (!retain) node.release();
-      for (const n of node.next) {
-        if (!n) continue;
-        const left = deps.get(n)! - 1;
-        deps.set(n, left);
-        if (left === 0 && !finished.has(n)) ready.push(n);
-      }
+      return captured;
+    } catch (error) {
+      for (const g of captured.values()) g.dispose();
+      captured.clear();
+      throw error;
+    } finally {
+      for (const slots of pending.values()) disposeSlots(slots);
     }
-    for (const g of grads.values()) g.dispose();
-    return captured;
   });
 }
 
-function accumulateIntoLeaf(leaf: Tensor, grad: Tensor, createGraph: boolean): void {
-  const previous = leaf.grad;
+/** Add `grad` (consumed) into `t.grad`; detached unless the pass records a graph. */
+function accumulateInto(t: Tensor, grad: Tensor, createGraph: boolean): void {
+  const previous = t.grad;
   const next = previous ? previous.add(grad) : grad;
   if (previous) {
     grad.dispose();
     previous.dispose();
   }
-  leaf.grad = createGraph ? next : next.detachInPlace();
+  t.grad = createGraph ? next : next.detachInPlace();
 }
 
 function defaultRootGrad(root: Tensor): Tensor {
@@ -222,6 +352,38 @@ export function backward(root: Tensor, grad?: Tensor, options: BackwardOptions =
     runBackward([root], [rootGrad], options);
   } finally {
     if (!grad) rootGrad.dispose();
+  }
+}
+
+/**
+ * Accumulate the gradients of several outputs into the leaves' `.grad` in one pass, as
+ * PyTorch's `torch.autograd.backward(tensors, grad_tensors)`; `grads[i]` may be omitted for a
+ * one-element output.
+ *
+ * @example
+ * ```ts
+ * tl.autograd.backward([lossA, lossB]);
+ * ```
+ */
+export function backwardAll(outputs: Tensor | Tensor[], grads?: (Tensor | null | undefined)[] | Tensor, options: BackwardOptions = {}): void {
+  const roots = Array.isArray(outputs) ? outputs : [outputs];
+  const given = grads === undefined ? [] : Array.isArray(grads) ? grads : [grads];
+  if (given.length > roots.length) throw new Error(`backward: got ${given.length} gradients for ${roots.length} outputs`);
+  const made: Tensor[] = [];
+  const rootGrads = roots.map((root, i) => {
+    const g = given[i];
+    if (g) {
+      checkRootGrad(root, g, 'backward');
+      return g;
+    }
+    const ones = defaultRootGrad(root);
+    made.push(ones);
+    return ones;
+  });
+  try {
+    runBackward(roots, rootGrads, options);
+  } finally {
+    for (const g of made) g.dispose();
   }
 }
 
@@ -262,7 +424,7 @@ export function grad(outputs: Tensor | Tensor[], inputs: Tensor[], options: Grad
     return node;
   });
   try {
-    const captured = runBackward(outs, rootGrads, options, targets);
+    const captured = runBackward(outs, rootGrads, { ...options, targets });
     const handedOut = new Set<Node>();
     return targets.map((node, i) => {
       const g = captured.get(node);
@@ -281,3 +443,17 @@ export function grad(outputs: Tensor | Tensor[], inputs: Tensor[], options: Grad
 }
 
 export { keep };
+
+/**
+ * @internal The gradients of `outputs` (seeded with `gradOutputs`, which stay the caller's)
+ * reaching each of `targets`, for the autograd tools in this folder (checkpoint). Never
+ * runs, releases or looks past a node for which `boundary` is true.
+ */
+export function gradientsAt(
+  outputs: Tensor[],
+  gradOutputs: Tensor[],
+  targets: Node[],
+  options: BackwardOptions & { boundary?: (node: Node) => boolean },
+): Map<Node, Tensor> {
+  return runBackward(outputs, gradOutputs, { ...options, targets });
+}

@@ -17,9 +17,11 @@
  * against, and registration rejects a mismatch with a message naming both versions.
  */
 import type { DType, TypedArrayFor } from '../dtype.js';
+// The ops themselves, with their codes, dtype rules and references, live in the op table.
+import type { ArgReduceOp, BinaryComposite, BinaryOp, ReduceOp, UnaryComposite, UnaryOp } from './op-table.js';
 
 /** The contract version this build of core speaks. Bump on any breaking change below. */
-export const CONTRACT_VERSION = 1;
+export const CONTRACT_VERSION = 2;
 
 /**
  * An opaque handle to device memory: any object a backend chooses (a typed array wrapper, a
@@ -38,31 +40,14 @@ export interface TensorView {
   readonly offset: number;
 }
 
-/** Elementwise functions of one input. `out` has the input's shape. */
-export const UNARY_OPS = [
-  'neg', 'abs', 'sign', 'exp', 'expm1', 'log', 'log1p', 'sqrt', 'rsqrt', 'reciprocal',
-  'sin', 'cos', 'tanh', 'sigmoid', 'relu', 'erf', 'floor', 'ceil', 'round', 'logicalNot',
-] as const;
-export type UnaryOp = (typeof UNARY_OPS)[number];
-
 /**
- * Elementwise functions of two inputs. Core passes `a` and `b` already broadcast to
- * `out`'s shape (stride 0 on broadcast dims) and of one dtype. Comparisons and logical ops
- * write `bool` (0/1 bytes); the rest write the inputs' dtype. Arithmetic never receives bool
- * operands: core turns bool add/maximum into `logicalOr` and mul/minimum into `logicalAnd`.
+ * The elementwise ops with a composite that a backend runs as kernels ({@link
+ * Backend.accelerates}). Ops without a composite are primitives: every backend runs them.
  */
-export const BINARY_OPS = [
-  'add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum',
-  'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'logicalAnd', 'logicalOr',
-] as const;
-export type BinaryOp = (typeof BINARY_OPS)[number];
-
-/** Reductions over a set of axes; `out` has the input's shape with those axes set to 1. */
-export const REDUCE_OPS = ['sum', 'prod', 'max', 'min'] as const;
-export type ReduceOp = (typeof REDUCE_OPS)[number];
-
-/** Index of the extreme value along one axis (first occurrence on ties, as PyTorch). */
-export type ArgReduceOp = 'argmax' | 'argmin';
+export interface AcceleratedOps {
+  readonly unary: readonly UnaryComposite[];
+  readonly binary: readonly BinaryComposite[];
+}
 
 export type PoolOp = 'max' | 'avg';
 
@@ -137,6 +122,12 @@ export interface Backend {
   /** What the backend holds now. */
   memoryInfo(): BackendMemoryInfo;
   /**
+   * The composite ops of the op table this backend runs as kernels; core runs the
+   * composite for the others. Every op listed must have a case in {@link Backend.unary} or
+   * {@link Backend.binary}: the shared kernel suite runs each one against its reference.
+   */
+  readonly accelerates: AcceleratedOps;
+  /**
    * Whether tensors of `dtype` can live here. Optional: without it a backend supports
    * float32, int32 and bool, which every backend must; `float16` is opt-in. Kernels of a
    * backend that says yes take `float16` wherever they take `float32`.
@@ -153,19 +144,36 @@ export interface Backend {
    * `x` and `out` have one dtype.
    */
   copy(x: TensorView, out: TensorView): void;
-  /** Convert `x` to `out.dtype` (float to int truncates toward zero; to bool is `!= 0`). */
+  /**
+   * Convert `x` to `out.dtype`: float to int truncates toward zero (NaN gives 0; values
+   * beyond int32 are unspecified, as in PyTorch); to bool is `!= 0` (NaN is true).
+   */
   cast(x: TensorView, out: TensorView): void;
 
   // ---- elementwise --------------------------------------------------------------------
 
+  /**
+   * An elementwise op of one input (a primitive, or a composite listed in `accelerates`).
+   * `x` has one of the dtypes the op table's rules send to the kernel (`kernelDTypes`);
+   * `out` has `x`'s dtype for math ops and bool for logical ones.
+   */
   unary(op: UnaryOp, x: TensorView, out: TensorView): void;
+  /**
+   * An elementwise op of two inputs, already broadcast to `out`'s shape (stride 0 on
+   * broadcast dims) and of one dtype, one the op's rules send to the kernel: arithmetic
+   * never receives bool (core turns bool add/maximum into `logicalOr`, mul/minimum into
+   * `logicalAnd`), logical ops receive bool only. Comparisons and logical ops write bool.
+   */
   binary(op: BinaryOp, a: TensorView, b: TensorView, out: TensorView): void;
   /** `out[i] = cond[i] ? a[i] : b[i]`; all three already broadcast to `out`'s shape. */
   where(cond: TensorView, a: TensorView, b: TensorView, out: TensorView): void;
 
   // ---- reductions ---------------------------------------------------------------------
 
-  /** Reduce `x` over `axes` (sorted, unique); `out` keeps those dims with size 1. */
+  /**
+   * Reduce float or int32 `x` over `axes` (sorted, unique); `out` keeps those dims with
+   * size 1 and has `x`'s dtype. See `planReduce` for the split into kept and reduced dims.
+   */
   reduce(op: ReduceOp, x: TensorView, axes: readonly number[], out: TensorView): void;
   /** Index (int32) of the extreme value along `axis`; `out` keeps that dim with size 1. */
   argReduce(op: ArgReduceOp, x: TensorView, axis: number, out: TensorView): void;

@@ -3,6 +3,7 @@
  * process (a bundler duplicate, a linked package) still see one set of backends.
  */
 import { CONTRACT_VERSION, type Backend } from './contract.js';
+import { BINARY_TABLE, UNARY_TABLE } from './op-table.js';
 
 type BackendFactory = () => Backend | Promise<Backend>;
 
@@ -35,6 +36,20 @@ function checkContract(backend: Backend): void {
         `but this @tensile/core speaks version ${CONTRACT_VERSION}; install matching versions of ` +
         `@tensile/core and the backend package`,
     );
+  }
+  // Only ops with a composite can be left out; a listed op that is not one is a mistake.
+  const listed = backend.accelerates;
+  for (const [family, table] of [['unary', UNARY_TABLE], ['binary', BINARY_TABLE]] as const) {
+    const ops: readonly string[] | undefined = listed?.[family];
+    if (!Array.isArray(ops)) throw new Error(`backend '${backend.name}': accelerates.${family} must list the composite ops it runs as kernels`);
+    for (const op of ops) {
+      const facts = (table as Record<string, { composite?: unknown }>)[op];
+      if (!facts || !facts.composite) {
+        throw new Error(
+          `backend '${backend.name}': accelerates.${family} lists '${op}', which is ${facts ? 'a primitive (every backend runs it)' : 'not an op of the op table'}`,
+        );
+      }
+    }
   }
 }
 

@@ -1,90 +1,16 @@
-/** Elementwise ops of two operands, with broadcasting, PyTorch's type promotion and gradients. */
+/**
+ * Elementwise ops of two operands, with broadcasting and PyTorch's type promotion. Each is
+ * one entry in the op table (dtype rules, gradient, composite) and one line here.
+ */
 import { recordOp } from '../autograd/engine.js';
-import type { BinaryOp } from '../backend/contract.js';
+import { noGrad } from '../autograd/grad-mode.js';
+import { binaryFacts, ruleFor, type BinaryOp, type BinarySaved } from '../backend/op-table.js';
 import type { DType } from '../dtype.js';
-import { broadcastShapes, shapesEqual, type Shape } from '../shape.js';
+import type { Shape } from '../shape.js';
 import type { Tensor, TensorLike } from '../tensor/tensor.js';
-import { binaryOperands, broadcastView, empty } from './util.js';
-
-const BOOL_RESULT = new Set<BinaryOp>(['eq', 'ne', 'lt', 'le', 'gt', 'ge', 'logicalAnd', 'logicalOr']);
-
-/**
- * Arithmetic on bools stays bool, as PyTorch's `True + True` is `True`: add and maximum are
- * OR, mul and minimum are AND; the rest have no bool meaning. Kernels never see bool
- * arithmetic.
- */
-function boolKernelOp(op: BinaryOp, name: string): BinaryOp {
-  switch (op) {
-    case 'add':
-    case 'maximum':
-      return 'logicalOr';
-    case 'mul':
-    case 'minimum':
-      return 'logicalAnd';
-    case 'sub':
-    case 'div':
-    case 'pow':
-      throw new TypeError(`${name}: not supported for two bool tensors; use logicalAnd/logicalOr, or cast with t.int() first`);
-    default:
-      return op;
-  }
-}
-
-/** Run a binary kernel on prepared operands (no recording). */
-export function binaryKernel(op: BinaryOp, name: string, a: Tensor, b: Tensor): Tensor {
-  const shape = broadcastShapes(a.shape, b.shape, name);
-  const kernelOp = a.dtype === 'bool' ? boolKernelOp(op, name) : op;
-  const out = empty(a.backend, shape, BOOL_RESULT.has(op) ? 'bool' : a.dtype);
-  a.backend.binary(kernelOp, broadcastView(a, shape), broadcastView(b, shape), out.kernelView);
-  return out;
-}
-
-/**
- * Sum a broadcast gradient back down to `shape` (the inverse of broadcasting).
- * Returns `g` itself when nothing was broadcast.
- */
-export function sumToShape(g: Tensor, shape: Shape): Tensor {
-  if (shapesEqual(g.shape, shape)) return g;
-  const lead = g.rank - shape.length;
-  const axes: number[] = [];
-  for (let i = 0; i < g.rank; i++) {
-    if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) axes.push(i);
-  }
-  const summed = g.sum(axes, true);
-  const out = summed.reshape(shape);
-  summed.dispose();
-  return out;
-}
-
-/** The operands a gradient may read; only those named in `saves` are kept. */
-interface Saved {
-  a: Tensor;
-  b: Tensor;
-  out: Tensor;
-}
-type Grads = (g: Tensor, saved: Saved) => [Tensor | null, Tensor | null];
-
-/**
- * Define a differentiable binary op: promote, run the kernel, record `grads`. Only the
- * operands listed in `saves` are kept alive for backward, so activations are not held longer
- * than a gradient needs them; broadcasting is undone here.
- */
-function differentiable(op: BinaryOp, minimum: DType | undefined, grads: Grads, saves: readonly (keyof Saved)[]) {
-  return (a: TensorLike, b: TensorLike): Tensor => {
-    const [ta, tb, temps] = binaryOperands(op, a, b, minimum);
-    const out = binaryKernel(op, op, ta, tb);
-    const aShape = ta.shape;
-    const bShape = tb.shape;
-    const operands: Saved = { a: ta, b: tb, out };
-    recordOp(op, [ta, tb], out, saves.map((k) => operands[k]), (g, kept, needs) => {
-      const saved = Object.fromEntries(saves.map((k, i) => [k, kept[i]])) as unknown as Saved;
-      const [ga, gb] = grads(g, saved);
-      return [reduceGrad(ga, aShape, needs[0], g), reduceGrad(gb, bShape, needs[1], g)];
-    });
-    temps.forEach((t) => t.dispose());
-    return out;
-  };
-}
+import { accelerates, binaryKernel, castTarget, inFloat32, inFloat32List, refusal, sumToShape, tracker } from './elementwise.js';
+import { zeros } from './creation.js';
+import { binaryOperands } from './util.js';
 
 /** Undo broadcasting on one input's gradient; the incoming gradient is the engine's to free. */
 function reduceGrad(g: Tensor | null, shape: Shape, needed: boolean, incoming: Tensor): Tensor | null {
@@ -94,8 +20,51 @@ function reduceGrad(g: Tensor | null, shape: Shape, needed: boolean, incoming: T
   return reduced;
 }
 
-const addRaw = differentiable('add', undefined, (g) => [g, g], []);
-const subRaw = differentiable('sub', undefined, (g) => [g, g.neg()], []);
+/**
+ * The public function of binary op `op`: promotion, the op's dtype rules (a cast, a
+ * refusal, or bool arithmetic as logic), then the kernel or the composite, recording the
+ * gradient. Only the operands the gradient reads are kept for backward.
+ */
+function binary(op: BinaryOp): (a: TensorLike, b: TensorLike) => Tensor {
+  const facts = binaryFacts(op);
+  const retarget = (dtype: DType): DType => castTarget(ruleFor(facts, dtype)) ?? dtype;
+  return (a: TensorLike, b: TensorLike): Tensor => {
+    const [ta, tb, temps] = binaryOperands(op, a, b, retarget);
+    try {
+      const rule = ruleFor(facts, ta.dtype);
+      if (rule === 'refuse') throw refusal(op, ta.dtype, 'two');
+      // Bool arithmetic stays bool, as PyTorch's `True + True` is `True`.
+      if (rule === 'logicalOr' || rule === 'logicalAnd') return binaryKernel(rule, ta, tb);
+      // The composite runs untracked: its gradient is the table's, as on the kernel path.
+      const composite = facts.composite && !accelerates(ta.backend, 'binary', op) ? facts.composite : null;
+      const out = composite ? noGrad(() => inFloat32([ta, tb], ([a, b]) => composite(a, b))) : binaryKernel(op, ta, tb);
+      const gradient = facts.gradient;
+      if (!gradient) return out;
+      const aShape = ta.shape;
+      const bShape = tb.shape;
+      const operands: BinarySaved = { a: ta, b: tb, out };
+      const dtype = ta.dtype;
+      return recordOp(op, [ta, tb], out, gradient.saves.map((k) => operands[k]), (g, kept, needs) => {
+        const formula = ([grad, ...rest]: Tensor[]): Tensor[] => {
+          const saved = Object.fromEntries(gradient.saves.map((k, i) => [k, rest[i]])) as unknown as BinarySaved;
+          const [track, intermediates] = tracker();
+          const [ga, gb] = gradient.grads(grad, saved, track);
+          intermediates.forEach((t) => t.dispose());
+          // An input the op does not depend on gets zeros, as PyTorch gives.
+          return [ga ?? zeros(aShape, { dtype: grad.dtype, device: grad.device }), gb ?? zeros(bShape, { dtype: grad.dtype, device: grad.device })];
+        };
+        // A composite's gradient formula is as long as the composite: float16 runs it in float32 too.
+        const [ga, gb] = composite && dtype === 'float16' ? inFloat32List([g, ...kept], formula) : formula([g, ...kept]);
+        return [reduceGrad(ga, aShape, needs[0], g), reduceGrad(gb, bShape, needs[1], g)];
+      });
+    } finally {
+      temps.forEach((t) => t.dispose());
+    }
+  };
+}
+
+const addRaw = binary('add');
+const subRaw = binary('sub');
 
 /**
  * `a + alpha * b`, broadcasting.
@@ -123,22 +92,9 @@ export function sub(a: TensorLike, b: TensorLike, alpha = 1): Tensor {
 }
 
 /** `a * b`, broadcasting. @example `tl.mul(x, x)` */
-export const mul = differentiable('mul', undefined, (g, { a, b }) => [g.mul(b), g.mul(a)], ['a', 'b']);
-
+export const mul = binary('mul');
 /** True division `a / b` (integers promote to float32, as PyTorch). @example `tl.div(x, 2)` */
-export const div = differentiable(
-  'div',
-  'float32',
-  (g, { b, out }) => {
-    const ga = g.div(b);
-    const t = ga.mul(out);
-    const gb = t.neg();
-    t.dispose();
-    return [ga, gb];
-  },
-  ['b', 'out'],
-);
-
+export const div = binary('div');
 /**
  * `a ** b`, broadcasting. The exponent's gradient is `out * log(a)`, taken as 0 where `a` is 0.
  *
@@ -147,79 +103,41 @@ export const div = differentiable(
  * tl.pow(x, 2);
  * ```
  */
-export const pow = differentiable(
-  'pow',
-  undefined,
-  (g, { a, b, out }) => {
-    const bm1 = b.sub(1);
-    const p = a.pow(bm1);
-    const dA = p.mul(b);
-    const ga = g.mul(dA);
-    const logA = a.log();
-    const zero = a.eq(0);
-    const safeLog = logA.where(zero.logicalNot(), 0);
-    const t = out.mul(safeLog);
-    const gb = g.mul(t);
-    [bm1, p, dA, logA, zero, safeLog, t].forEach((x) => x.dispose());
-    return [ga, gb];
-  },
-  ['a', 'b', 'out'],
-);
-
-/** Gradient split of maximum/minimum: the winner takes it, ties share it equally (as PyTorch). */
-function extremumGrads(win: 'gt' | 'lt'): Grads {
-  return (g, { a, b }) => {
-    const aWins = binaryKernel(win, win, a, b).cast(g.dtype);
-    const tie = binaryKernel('eq', 'eq', a, b).cast(g.dtype);
-    const half = tie.mul(0.5);
-    const wa = aWins.add(half);
-    const wb = wa.neg().add(1);
-    const ga = g.mul(wa);
-    const gb = g.mul(wb);
-    [aWins, tie, half, wa, wb].forEach((x) => x.dispose());
-    return [ga, gb];
-  };
-}
-
+export const pow = binary('pow');
 /** Elementwise maximum (NaN propagates). @example `tl.maximum(x, 0)` */
-export const maximum = differentiable('maximum', undefined, extremumGrads('gt'), ['a', 'b']);
+export const maximum = binary('maximum');
 /** Elementwise minimum (NaN propagates). @example `tl.minimum(x, 1)` */
-export const minimum = differentiable('minimum', undefined, extremumGrads('lt'), ['a', 'b']);
-
-function comparison(op: BinaryOp, minimum?: DType) {
-  return (a: TensorLike, b: TensorLike): Tensor => {
-    const [ta, tb, temps] = binaryOperands(op, a, b, minimum);
-    const out = binaryKernel(op, op, ta, tb);
-    temps.forEach((t) => t.dispose());
-    return out;
-  };
-}
-
+export const minimum = binary('minimum');
 /** `a == b` as bool. @example `tl.eq(x, 0)` */
-export const eq = comparison('eq');
+export const eq = binary('eq');
 /** `a != b` as bool. */
-export const ne = comparison('ne');
+export const ne = binary('ne');
 /** `a < b` as bool. */
-export const lt = comparison('lt');
+export const lt = binary('lt');
 /** `a <= b` as bool. */
-export const le = comparison('le');
+export const le = binary('le');
 /** `a > b` as bool. */
-export const gt = comparison('gt');
+export const gt = binary('gt');
 /** `a >= b` as bool. */
-export const ge = comparison('ge');
-
-function logical(op: 'logicalAnd' | 'logicalOr') {
-  return (a: TensorLike, b: TensorLike): Tensor => {
-    const [ta, tb, temps] = binaryOperands(op, a, b);
-    const ba = ta.cast('bool');
-    const bb = tb.cast('bool');
-    const out = binaryKernel(op, op, ba, bb);
-    [...temps, ba, bb].forEach((t) => t.dispose());
-    return out;
-  };
-}
-
+export const ge = binary('ge');
 /** Elementwise AND of truthiness, as bool. */
-export const logicalAnd = logical('logicalAnd');
+export const logicalAnd = binary('logicalAnd');
 /** Elementwise OR of truthiness, as bool. */
-export const logicalOr = logical('logicalOr');
+export const logicalOr = binary('logicalOr');
+/** Elementwise XOR of truthiness, as bool. */
+export const logicalXor = binary('logicalXor');
+/**
+ * The angle of the point (`b`, `a`) (as C's atan2(y, x)), in [-pi, pi]; the signs of zeros
+ * count. @example `tl.atan2(y, x)`
+ */
+export const atan2 = binary('atan2');
+/** `sqrt(a^2 + b^2)` without overflow; Infinity if either is infinite. */
+export const hypot = binary('hypot');
+/** `|a|` with the sign of `b` (a negative zero counts as negative). */
+export const copysign = binary('copysign');
+/** `log(e^a + e^b)`, computed stably. @example `tl.logaddexp(logP, logQ)` */
+export const logaddexp = binary('logaddexp');
+/** `log2(2^a + 2^b)`, computed stably. */
+export const logaddexp2 = binary('logaddexp2');
+/** `a * log(b)`, 0 where `a` is 0 (unless `b` is NaN). */
+export const xlogy = binary('xlogy');

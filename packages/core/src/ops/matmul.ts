@@ -2,7 +2,7 @@
 import { recordOp } from '../autograd/engine.js';
 import { broadcastShapes, formatShape } from '../shape.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { sumToShape } from './binary.js';
+import { sumToShape } from './elementwise.js';
 import { deviceOf, empty } from './util.js';
 import { isFloating } from '../dtype.js';
 

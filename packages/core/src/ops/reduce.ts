@@ -1,7 +1,8 @@
 /** Reductions (`sum`, `mean`, `max`, ...), each with its gradient. */
 import { recordOp } from '../autograd/engine.js';
 import { noGrad } from '../autograd/grad-mode.js';
-import type { ArgReduceOp, ReduceOp } from '../backend/contract.js';
+import { reduceFacts, ruleFor, type ArgReduceOp, type ReduceOp } from '../backend/op-table.js';
+import { castTarget, refusal } from './elementwise.js';
 import { normalizeDim } from '../shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { empty, reductionAxes } from './util.js';
@@ -17,10 +18,21 @@ function reducedShape(shape: readonly number[], axes: readonly number[], keepdim
   return out;
 }
 
-/** Run a reduce kernel and drop the reduced dims unless `keepdim` (no recording). */
+/**
+ * Run a reduce kernel under the op table's dtype rules (bools count in int32) and drop the
+ * reduced dims unless `keepdim` (no recording).
+ */
 function reduceKernel(op: ReduceOp, x: Tensor, axes: number[], keepdim: boolean): Tensor {
-  const kept = empty(x.backend, reducedShape(x.shape, axes, true), x.dtype);
-  x.backend.reduce(op, x.kernelView, axes, kept.kernelView);
+  const rule = ruleFor(reduceFacts(op), x.dtype);
+  if (rule === 'refuse') throw refusal(op, x.dtype, 'one');
+  const target = castTarget(rule);
+  const input = target ? x.cast(target) : x;
+  const kept = empty(input.backend, reducedShape(x.shape, axes, true), input.dtype);
+  try {
+    input.backend.reduce(op, input.kernelView, axes, kept.kernelView);
+  } finally {
+    if (input !== x) input.dispose();
+  }
   if (keepdim) return kept;
   const out = kept.reshape(reducedShape(x.shape, axes, false));
   kept.dispose();
@@ -46,9 +58,7 @@ function expandBack(g: Tensor, shape: readonly number[], axes: number[], keepdim
  */
 export function sum(x: Tensor, dim?: number | number[], keepdim = false): Tensor {
   const axes = reductionAxes('sum', x.rank, dim);
-  const input = x.dtype === 'bool' ? x.cast('int32') : x;
-  const out = reduceKernel('sum', input, axes, keepdim);
-  if (input !== x) input.dispose();
+  const out = reduceKernel('sum', x, axes, keepdim);
   const shape = x.shape;
   return recordOp('sum', [x], out, [], (g) => [expandBack(g, shape, axes, keepdim)]);
 }
@@ -70,9 +80,7 @@ export function mean(x: Tensor, dim?: number | number[], keepdim = false): Tenso
  */
 export function prod(x: Tensor, dim?: number | number[], keepdim = false): Tensor {
   const axes = reductionAxes('prod', x.rank, dim);
-  const input = x.dtype === 'bool' ? x.cast('int32') : x;
-  const out = reduceKernel('prod', input, axes, keepdim);
-  if (input !== x) input.dispose();
+  const out = reduceKernel('prod', x, axes, keepdim);
   const shape = x.shape;
   return recordOp('prod', [x], out, [x, out], (g, [sx, so]) => {
     const t: Tensor[] = [];
@@ -105,9 +113,7 @@ function extremum(op: 'max' | 'min') {
     for (const a of axes) {
       if (x.shape[a] === 0) throw new Error(`${op}: cannot reduce dim ${a} of size 0`);
     }
-    const input = x.dtype === 'bool' ? x.cast('int32') : x;
-    const out = reduceKernel(op, input, axes, keepdim);
-    if (input !== x) input.dispose();
+    const out = reduceKernel(op, x, axes, keepdim);
     const shape = x.shape;
     return recordOp(op, [x], out, [x, out], (g, [sx, so]) => {
       const winners = noGrad(() => {
@@ -156,14 +162,21 @@ export const argmax = argExtremum('argmax');
 export const argmin = argExtremum('argmin');
 
 /**
- * Variance over `dim`, unbiased by default (`correction` 1, as PyTorch).
+ * Variance over `dim`, unbiased by default (`correction` 1, as PyTorch). Takes
+ * `(dim, keepdim, correction)` or PyTorch 2's `(dim, { correction, keepdim })`.
  *
  * @example
  * ```ts
  * tl.tensor([1, 2, 3, 4]).var(); // 1.6667
  * ```
  */
-export function variance(x: Tensor, dim?: number | number[], keepdim = false, correction = 1): Tensor {
+export function variance(
+  x: Tensor, dim?: number | number[], keepdimOrOptions: boolean | { correction?: number; keepdim?: boolean } = false, correction = 1,
+): Tensor {
+  const options = typeof keepdimOrOptions === 'object' && keepdimOrOptions !== null ? keepdimOrOptions : null;
+  const keepdim = options ? (options.keepdim ?? false) : Boolean(keepdimOrOptions);
+  if (options) correction = options.correction ?? 1;
+  if (typeof correction !== 'number' || Number.isNaN(correction)) throw new TypeError(`var: correction must be a number, got ${String(correction)}`);
   const axes = reductionAxes('var', x.rank, dim);
   const count = axes.reduce((n, a) => n * x.shape[a], 1);
   const mu = mean(x, axes, true);
@@ -175,9 +188,11 @@ export function variance(x: Tensor, dim?: number | number[], keepdim = false, co
   return out;
 }
 
-/** Standard deviation over `dim`, unbiased by default. */
-export function std(x: Tensor, dim?: number | number[], keepdim = false, correction = 1): Tensor {
-  const v = variance(x, dim, keepdim, correction);
+/** Standard deviation over `dim`, unbiased by default; takes `{ correction, keepdim }` as `var` does. */
+export function std(
+  x: Tensor, dim?: number | number[], keepdimOrOptions: boolean | { correction?: number; keepdim?: boolean } = false, correction = 1,
+): Tensor {
+  const v = variance(x, dim, keepdimOrOptions, correction);
   const out = v.sqrt();
   v.dispose();
   return out;

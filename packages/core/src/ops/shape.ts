@@ -8,7 +8,8 @@ import { contiguousStrides, formatShape, isContiguous, normalizeDim, sizeOf } fr
 import type { Tensor } from '../tensor/tensor.js';
 import { contiguous } from './cast.js';
 import { full, zeros } from './creation.js';
-import { deviceOf, empty, viewOf } from './util.js';
+import { advancedIndex } from './advanced-indexing.js';
+import { deviceOf, empty, isTensor, viewOf } from './util.js';
 
 function inferShape(op: string, x: Tensor, shape: readonly number[]): number[] {
   if (!Array.isArray(shape)) throw new TypeError(`${op}: shape must be an array, got ${JSON.stringify(shape)}`);
@@ -235,19 +236,30 @@ export function select(x: Tensor, dim: number, index: number): Tensor {
   return out;
 }
 
-/** One entry of `index(...)`: a number selects, `[start, end?, step?]` slices, null keeps the dim, 'newaxis' inserts one. */
+/**
+ * One basic entry of `index(...)`: a number selects, `[start, end?, step?]` slices, null keeps
+ * the dim, 'newaxis' inserts one. (Tensors index too: see `index`.)
+ */
 export type IndexSpec = number | readonly [number?, number?, number?] | null | 'newaxis';
 
 /**
  * NumPy-style indexing. `x.index(0, [1, 3], null)` is PyTorch's `x[0, 1:3, :]`;
- * `[start, end, step]` may leave out `end` (to the end) and `step` (1).
+ * `[start, end, step]` may leave out `end` (to the end) and `step` (1). int32 tensors index
+ * as PyTorch's advanced indexing (`x.index(rows, cols)` is `x[rows, cols]`); bool masks need
+ * `await x.indexAsync(...)` or `x.indexSync(...)`, since their result's size depends on the values.
  *
  * @example
  * ```ts
  * x.index(null, [0, null, 2]); // x[:, ::2]
  * ```
  */
-export function index(x: Tensor, ...specs: IndexSpec[]): Tensor {
+export function index(x: Tensor, ...specs: (IndexSpec | Tensor)[]): Tensor {
+  if (specs.some(isTensor)) return advancedIndex(x, specs, basicIndex);
+  return basicIndex(x, ...(specs as IndexSpec[]));
+}
+
+/** Indexing by numbers, slices, null and 'newaxis': views only. */
+function basicIndex(x: Tensor, ...specs: IndexSpec[]): Tensor {
   let current = x.internalAlias(false);
   let axis = 0;
   const consumed = specs.filter((s) => s !== 'newaxis').length;
@@ -374,6 +386,13 @@ export function chunk(x: Tensor, chunks: number, dim = 0): Tensor[] {
  * ```
  */
 export function pad(x: Tensor, padding: readonly number[], value = 0): Tensor {
+  if (typeof value !== 'number') {
+    throw new TypeError(
+      `pad: value must be a number, got ${typeof value === 'string' ? `the string '${value}'` : typeof value}; ` +
+        `tl.pad(x, padding, value) pads with a constant. For PyTorch's F.pad(x, pad, mode, value) with the ` +
+        `'reflect', 'replicate' and 'circular' modes, use functional.pad from @tensile/nn`,
+    );
+  }
   if (padding.length % 2 !== 0 || padding.length / 2 > x.rank || !padding.every(Number.isInteger)) {
     throw new Error(`pad: padding must hold integer pairs for at most ${x.rank} dims, got ${JSON.stringify(padding)}`);
   }

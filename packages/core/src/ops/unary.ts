@@ -1,93 +1,57 @@
-/** Elementwise ops of one operand, each with its gradient beside it. */
+/**
+ * Elementwise ops of one operand. Each is one entry in the op table (its dtype rules,
+ * gradient and composite) and one line here (its public name and documentation).
+ */
 import { recordOp } from '../autograd/engine.js';
-import type { UnaryOp } from '../backend/contract.js';
-import type { Tensor } from '../tensor/tensor.js';
 import { noGrad } from '../autograd/grad-mode.js';
+import { ruleFor, unaryFacts, type UnaryOp } from '../backend/op-table.js';
+import type { Tensor } from '../tensor/tensor.js';
 import { maximum, minimum } from './binary.js';
+import { accelerates, castTarget, inFloat32, refusal, tracker, unaryKernel } from './elementwise.js';
 import { zerosLike } from './creation.js';
-import { empty } from './util.js';
-import { isFloating } from '../dtype.js';
+import { isTensor, requireTensor } from './util.js';
 
-/** Run a unary kernel (no recording). */
-export function unaryKernel(op: UnaryOp, x: Tensor): Tensor {
-  const out = empty(x.backend, x.shape, op === 'logicalNot' ? 'bool' : x.dtype);
-  x.backend.unary(op, x.kernelView, out.kernelView);
-  return out;
-}
-
-/** How an op's gradient is formed: from the input `x`, the output `y`, or neither. */
-interface UnaryRule {
-  /** Integer inputs are converted to float32 first (exp of an int is a float, as PyTorch). */
-  floatOnly?: boolean;
-  /** `d(out)/d(x)`, multiplied by the incoming gradient by the caller; null: zero gradient. */
-  derivative: ((x: Tensor, y: Tensor) => Tensor) | null;
-  /** Which of x and y the derivative reads. */
-  saves: 'x' | 'y' | 'none';
-}
-
-const RULES: { [Op in Exclude<UnaryOp, 'logicalNot'>]: UnaryRule } = {
-  neg: { derivative: (x) => zerosLike(x).sub(1), saves: 'x' },
-  abs: { derivative: (x) => x.sign(), saves: 'x' },
-  sign: { derivative: null, saves: 'none' },
-  exp: { floatOnly: true, derivative: (_, y) => y.internalAlias(false), saves: 'y' },
-  expm1: { floatOnly: true, derivative: (_, y) => y.add(1), saves: 'y' },
-  log: { floatOnly: true, derivative: (x) => x.reciprocal(), saves: 'x' },
-  log1p: { floatOnly: true, derivative: (x) => chain(x.add(1), (t) => t.reciprocal()), saves: 'x' },
-  sqrt: { floatOnly: true, derivative: (_, y) => chain(y.mul(2), (t) => t.reciprocal()), saves: 'y' },
-  rsqrt: { floatOnly: true, derivative: (_, y) => chain(y.pow(3), (t) => t.mul(-0.5)), saves: 'y' },
-  reciprocal: { floatOnly: true, derivative: (_, y) => chain(y.square(), (t) => t.neg()), saves: 'y' },
-  sin: { floatOnly: true, derivative: (x) => x.cos(), saves: 'x' },
-  cos: { floatOnly: true, derivative: (x) => chain(x.sin(), (t) => t.neg()), saves: 'x' },
-  tanh: { floatOnly: true, derivative: (_, y) => chain(y.square(), (t) => t.neg(), (t) => t.add(1)), saves: 'y' },
-  sigmoid: { floatOnly: true, derivative: (_, y) => chain(y.neg(), (t) => t.add(1), (t) => t.mul(y)), saves: 'y' },
-  relu: { derivative: (x) => chain(x.gt(0), (t) => t.cast(x.dtype)), saves: 'x' },
-  erf: {
-    floatOnly: true,
-    derivative: (x) => chain(x.square(), (t) => t.neg(), (t) => t.exp(), (t) => t.mul(2 / Math.sqrt(Math.PI))),
-    saves: 'x',
-  },
-  floor: { derivative: null, saves: 'none' },
-  ceil: { derivative: null, saves: 'none' },
-  round: { derivative: null, saves: 'none' },
-};
-
-/** Apply `steps` in turn, disposing each intermediate. */
-function chain(first: Tensor, ...steps: ((t: Tensor) => Tensor)[]): Tensor {
-  let current = first;
-  for (const step of steps) {
-    const next = step(current);
-    current.dispose();
-    current = next;
-  }
-  return current;
-}
-
-function unary(op: Exclude<UnaryOp, 'logicalNot'>) {
-  const rule = RULES[op];
+/** The public function of unary op `op`: dtype rules, then the kernel or the composite. */
+function unary(op: UnaryOp): (x: Tensor) => Tensor {
+  const facts = unaryFacts(op);
   return (x: Tensor): Tensor => {
-    if (x.dtype === 'bool' && op !== 'abs' && op !== 'sign') {
-      if (!rule.floatOnly) throw new Error(`${op}: not supported for bool tensors; cast with t.cast('int32') or t.float() first`);
+    requireTensor(op, x);
+    const rule = ruleFor(facts, x.dtype);
+    if (rule === 'refuse') throw refusal(op, x.dtype, 'one');
+    if (rule === 'identity') return x.internalAlias(false);
+    const target = castTarget(rule);
+    const input = target ? x.cast(target) : x;
+    try {
+      // The composite runs untracked (its gradient is the table's, as on the kernel path),
+      // float16 in float32 as PyTorch's half kernels compute.
+      const composite = facts.composite && !accelerates(input.backend, 'unary', op) ? facts.composite : null;
+      const out = composite ? noGrad(() => inFloat32([input], ([v]) => composite(v))) : unaryKernel(op, input);
+      if (facts.kind !== 'math') return out; // a bool result carries no gradient
+      const gradient = facts.gradient;
+      // Rounding and sign have a zero gradient, which still flows (as PyTorch's floor does).
+      if (!gradient) return recordOp(op, [input], out, [], (g) => [zerosLike(g)]);
+      const save = gradient.saves === 'x' ? [input] : gradient.saves === 'y' ? [out] : [];
+      return recordOp(op, [input], out, save, (g, saved) => {
+        const formula = ([grad, kept]: Tensor[]) => {
+          const [track, temps] = tracker();
+          const result = gradient.grad(grad, kept, track);
+          temps.forEach((t) => t.dispose());
+          return result;
+        };
+        // A composite's gradient formula is as long as the composite: float16 runs it in float32 too.
+        return [composite ? inFloat32([g, saved[0] ?? g], formula) : formula([g, saved[0]])];
+      });
+    } finally {
+      if (input !== x) input.dispose();
     }
-    const input = rule.floatOnly && !isFloating(x.dtype) ? x.cast('float32') : x;
-    const out = unaryKernel(op, input);
-    const save = rule.saves === 'x' ? [input] : rule.saves === 'y' ? [out] : [];
-    recordOp(op, [input], out, save, (g, saved) => {
-      if (!rule.derivative) return [zerosLike(g)];
-      const local = rule.derivative(saved[0], saved[0]);
-      const grad = g.mul(local);
-      local.dispose();
-      return [grad];
-    });
-    if (input !== x) input.dispose();
-    return out;
   };
 }
 
-/** `-x`. @example `tl.neg(x)` */
+/** `-x`. @example `tl.neg(tl.tensor([1, -2]))` */
 export const neg = unary('neg');
 /** `|x|`. */
 export const abs = unary('abs');
-/** -1, 0 or 1 by the sign of `x`. */
+/** -1, 0 or 1 by the sign of `x` (0 for NaN); zero gradient. */
 export const sign = unary('sign');
 /** `e^x`. @example `tl.exp(tl.tensor([0, 1]))` */
 export const exp = unary('exp');
@@ -103,8 +67,11 @@ export const sqrt = unary('sqrt');
 export const rsqrt = unary('rsqrt');
 /** `1 / x`. */
 export const reciprocal = unary('reciprocal');
+/** Sine (radians). */
 export const sin = unary('sin');
+/** Cosine (radians). */
 export const cos = unary('cos');
+/** Hyperbolic tangent. */
 export const tanh = unary('tanh');
 /** `1 / (1 + e^-x)`. */
 export const sigmoid = unary('sigmoid');
@@ -116,15 +83,89 @@ export const erf = unary('erf');
 export const floor = unary('floor');
 /** Round up; zero gradient. */
 export const ceil = unary('ceil');
-/** Round half to even, as PyTorch; zero gradient. */
-export const round = unary('round');
+const roundHalfEven = unary('round');
 
-/** Elementwise NOT of truthiness, as bool. */
-export function logicalNot(x: Tensor): Tensor {
-  return unaryKernel('logicalNot', x);
+/**
+ * Round half to even, as PyTorch (zero gradient); with `decimals`, to that many decimal
+ * places (negative: to tens, hundreds...).
+ *
+ * @example
+ * ```ts
+ * tl.round(tl.tensor([2.5, 3.14159]), { decimals: 2 }); // [2.5, 3.14]
+ * ```
+ */
+export function round(x: Tensor, options: { decimals?: number } = {}): Tensor {
+  const decimals = options.decimals ?? 0;
+  if (!Number.isInteger(decimals)) throw new Error(`round: decimals must be an integer, got ${decimals}`);
+  if (decimals === 0) return roundHalfEven(x);
+  requireTensor('round', x);
+  if (x.dtype !== 'float32' && x.dtype !== 'float16') throw new TypeError(`round: decimals needs a floating tensor, got ${x.dtype}`);
+  // As PyTorch: multiply by 10^d, round, divide (a negative d divides first); float16 in
+  // float32, where x * 10^d may pass half's range.
+  const scale = 10 ** Math.abs(decimals);
+  return inFloat32([x], ([v]) => {
+    const [track, temps] = tracker();
+    try {
+      const scaled = track(decimals > 0 ? v.mul(scale) : v.div(scale));
+      const rounded = track(roundHalfEven(scaled));
+      return decimals > 0 ? rounded.div(scale) : rounded.mul(scale);
+    } finally {
+      temps.forEach((t) => t.dispose());
+    }
+  });
 }
+/** Elementwise NOT of truthiness, as bool. @example `tl.logicalNot(mask)` */
+export const logicalNot = unary('logicalNot');
+/** Tangent (radians). */
+export const tan = unary('tan');
+/** Hyperbolic sine. @example `tl.sinh(tl.tensor([0, 1]))` */
+export const sinh = unary('sinh');
+/** Hyperbolic cosine. */
+export const cosh = unary('cosh');
+/** Inverse sine, in [-pi/2, pi/2]; NaN outside [-1, 1]. */
+export const asin = unary('asin');
+/** Inverse cosine, in [0, pi]; NaN outside [-1, 1]. */
+export const acos = unary('acos');
+/** Inverse tangent, in (-pi/2, pi/2). */
+export const atan = unary('atan');
+/** Inverse hyperbolic sine. */
+export const asinh = unary('asinh');
+/** Inverse hyperbolic cosine; NaN below 1. */
+export const acosh = unary('acosh');
+/** Inverse hyperbolic tangent; ±Infinity at ±1, NaN beyond. */
+export const atanh = unary('atanh');
+/** Base-2 logarithm. */
+export const log2 = unary('log2');
+/** Base-10 logarithm. */
+export const log10 = unary('log10');
+/** `2^x`. */
+export const exp2 = unary('exp2');
+/** Round toward zero; zero gradient. Integers stay as they are. */
+export const trunc = unary('trunc');
+/** `x - trunc(x)`, the fractional part with the sign of `x`. */
+export const frac = unary('frac');
+/** `1 - erf(x)`, accurate where erf is near ±1 (erfc(5) = 1.5e-12). */
+export const erfc = unary('erfc');
+/** The inverse error function on (-1, 1); ±Infinity at ±1. */
+export const erfinv = unary('erfinv');
+/** `log |Γ(x)|`; +Infinity at 0 and the negative integers. @example `tl.lgamma(tl.tensor([0.5, 10]))` */
+export const lgamma = unary('lgamma');
+/** The digamma function `Γ'(x) / Γ(x)`. */
+export const digamma = unary('digamma');
+/** `sin(pi x) / (pi x)`, 1 at 0 (the normalised sinc, as PyTorch). */
+export const sinc = unary('sinc');
+/** Where `x` is NaN, as bool. @example `tl.isnan(x).any()` */
+export const isnan = unary('isnan');
+/** Where `x` is ±Infinity, as bool. */
+export const isinf = unary('isinf');
+/** Where `x` is +Infinity, as bool. */
+export const isposinf = unary('isposinf');
+/** Where `x` is -Infinity, as bool. */
+export const isneginf = unary('isneginf');
+/** Where `x` is neither NaN nor infinite, as bool. */
+export const isfinite = unary('isfinite');
 
-// ---- composites: gradients come from the ops they are made of ------------------------------
+// ---- composites of other ops: their gradients come from the ops they are made of ----------
 
 /** `x * x`. */
 export function square(x: Tensor): Tensor {
@@ -140,10 +181,18 @@ export function square(x: Tensor): Tensor {
  * tl.clamp(x, 0, 6); // relu6
  * ```
  */
-export function clamp(x: Tensor, min?: number | null, max?: number | null): Tensor {
+export function clamp(x: Tensor, min?: Tensor | number | null, max?: Tensor | number | null): Tensor {
   const hasMin = min !== undefined && min !== null;
   const hasMax = max !== undefined && max !== null;
   if (!hasMin && !hasMax) throw new Error('clamp: at least one of min and max must be given');
+  if (isTensor(min) || isTensor(max)) {
+    // Tensor bounds broadcast; gradients reach the bounds where they bind, through maximum/minimum.
+    const lower = hasMin ? maximum(x, min) : x.internalAlias(false);
+    if (!hasMax) return lower;
+    const out = minimum(lower, max);
+    lower.dispose();
+    return out;
+  }
   const [out, pass] = noGrad(() => {
     const lower = hasMin ? maximum(x, min) : x.internalAlias(false);
     const value = hasMax ? minimum(lower, max) : lower;
@@ -187,8 +236,10 @@ export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
  * ```
  */
 export function gelu(x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
-  const temps: Tensor[] = [];
-  const t = <T extends Tensor>(v: T): T => (temps.push(v), v);
+  if (approximate !== 'none' && approximate !== 'tanh') {
+    throw new Error(`gelu: approximate must be 'none' or 'tanh', got ${typeof approximate === 'string' ? `'${approximate}'` : JSON.stringify(approximate)}`);
+  }
+  const [t, temps] = tracker();
   let inner: Tensor;
   if (approximate === 'tanh') {
     const cubic = t(t(x.pow(3)).mul(0.044715));
@@ -226,4 +277,64 @@ export function softplus(x: Tensor): Tensor {
   const out = x.where(linear, soft);
   [capped, e, soft, linear].forEach((v) => v.dispose());
   return out;
+}
+
+/**
+ * `x` with NaN replaced by `nan`, +Infinity by `posinf` and -Infinity by `neginf` (default:
+ * the dtype's largest and smallest finite values), as torch.nan_to_num.
+ *
+ * @example
+ * ```ts
+ * tl.nanToNum(x, 0, 1e4, -1e4);
+ * ```
+ */
+export function nanToNum(x: Tensor, nan = 0, posinf?: number | null, neginf?: number | null): Tensor {
+  requireTensor('nanToNum', x);
+  if (x.dtype !== 'float32' && x.dtype !== 'float16') return x.internalAlias(false);
+  const largest = x.dtype === 'float16' ? 65504 : 3.4028234663852886e38;
+  const [track, temps] = tracker();
+  try {
+    const a = track(x.where(track(x.isnan().logicalNot()), nan));
+    const b = track(a.where(track(a.isposinf().logicalNot()), posinf ?? largest));
+    return b.where(track(b.isneginf().logicalNot()), neginf ?? -largest);
+  } finally {
+    temps.forEach((t) => t.dispose());
+  }
+}
+
+/**
+ * `start + weight * (end - start)`, computed as PyTorch does for accuracy near both ends;
+ * `weight` is a number or a tensor (broadcasting).
+ *
+ * @example
+ * ```ts
+ * tl.lerp(ema, value, 0.1); // an exponential moving average step
+ * ```
+ */
+export function lerp(start: Tensor, end: Tensor, weight: Tensor | number): Tensor {
+  requireTensor('lerp', start);
+  requireTensor('lerp', end, 'end');
+  const [track, temps] = tracker();
+  try {
+    const span = track(end.sub(start));
+    if (typeof weight === 'number') return weight < 0.5 ? start.add(track(span.mul(weight))) : end.sub(track(span.mul(1 - weight)));
+    requireTensor('lerp', weight, 'weight');
+    const low = track(start.add(track(span.mul(weight))));
+    const high = track(end.sub(track(span.mul(track(track(weight.neg()).add(1))))));
+    return low.where(track(weight.lt(0.5)), high);
+  } finally {
+    temps.forEach((t) => t.dispose());
+  }
+}
+
+/** `log(x / (1 - x))`, with `x` first clamped to [eps, 1 - eps] when `eps` is given. */
+export function logit(x: Tensor, eps?: number | null): Tensor {
+  requireTensor('logit', x);
+  const [track, temps] = tracker();
+  try {
+    const p = eps === undefined || eps === null ? x : track(x.clamp(eps, 1 - eps));
+    return track(p.div(track(track(p.neg()).add(1)))).log();
+  } finally {
+    temps.forEach((t) => t.dispose());
+  }
 }

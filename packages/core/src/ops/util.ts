@@ -32,6 +32,20 @@ export function isTensor(x: unknown): x is Tensor {
   return x instanceof Tensor;
 }
 
+/** What a value is, for error messages about plain-JavaScript misuse. */
+export function describeValue(x: unknown): string {
+  if (x === null) return 'null';
+  if (Array.isArray(x)) return `an array of length ${x.length}`;
+  if (typeof x === 'string') return `the string ${JSON.stringify(x.length > 20 ? `${x.slice(0, 20)}…` : x)}`;
+  if (typeof x === 'object') return `an object (${(x as object).constructor?.name ?? 'Object'})`;
+  return `${typeof x} ${String(x)}`;
+}
+
+/** Throw a TypeError naming `op` unless `x` is a Tensor. */
+export function requireTensor(op: string, x: unknown, what = 'the input'): asserts x is Tensor {
+  if (!(x instanceof Tensor)) throw new TypeError(`${op}: expected a tensor for ${what}, got ${describeValue(x)}`);
+}
+
 /** The dtype a plain number takes next to a tensor of `dtype` (PyTorch's scalar rules). */
 export function scalarDType(value: number | boolean, dtype: DType): DType {
   if (typeof value === 'boolean') return dtype;
@@ -47,17 +61,23 @@ export function scalar(backend: Backend, value: number | boolean, dtype: DType):
 }
 
 /**
- * Turn the operands of a binary op into tensors of one dtype on one device. Returns the
+ * Turn the operands of a binary op into tensors of one dtype on one device: PyTorch's
+ * promotion, then `retarget` (an op's dtype rule: int / int is float32). Returns the
  * operands and the temporaries made on the way (for the caller to dispose).
  */
-export function binaryOperands(op: string, a: TensorLike, b: TensorLike, minimum?: DType): [Tensor, Tensor, Tensor[]] {
+export function binaryOperands(
+  op: string, a: TensorLike, b: TensorLike, retarget: (promoted: DType) => DType = (d) => d,
+): [Tensor, Tensor, Tensor[]] {
+  for (const [x, which] of [[a, 'first'], [b, 'second']] as const) {
+    if (!isTensor(x) && typeof x !== 'number' && typeof x !== 'boolean') {
+      throw new TypeError(`${op}: expected a tensor, a number or a boolean for the ${which} operand, got ${describeValue(x)}`);
+    }
+  }
   if (!isTensor(a) && !isTensor(b)) throw new TypeError(`${op}: at least one operand must be a tensor`);
   const anchor = (isTensor(a) ? a : b) as Tensor;
   const backend = anchor.backend;
   const dtypeOf = (x: TensorLike): DType => (isTensor(x) ? x.dtype : scalarDType(x, anchor.dtype));
-  let dtype = promoteTypes(dtypeOf(a), dtypeOf(b));
-  // `minimum` lifts integer results (int / int is float32); float16 stays float16.
-  if (minimum && !isFloating(dtype)) dtype = promoteTypes(dtype, minimum);
+  const dtype = retarget(promoteTypes(dtypeOf(a), dtypeOf(b)));
   const temps: Tensor[] = [];
   const convert = (x: TensorLike): Tensor => {
     if (!isTensor(x)) {
@@ -70,10 +90,15 @@ export function binaryOperands(op: string, a: TensorLike, b: TensorLike, minimum
     temps.push(c);
     return c;
   };
-  const ta = convert(a);
-  const tb = convert(b);
-  deviceOf(op, ta, tb);
-  return [ta, tb, temps];
+  try {
+    const ta = convert(a);
+    const tb = convert(b);
+    deviceOf(op, ta, tb);
+    return [ta, tb, temps];
+  } catch (e) {
+    temps.forEach((t) => t.dispose());
+    throw e;
+  }
 }
 
 /** The view of `t` broadcast to `shape` (stride 0 on broadcast dims), for a kernel. */
@@ -123,4 +148,22 @@ export function pair(op: string, name: string, value: number | readonly number[]
 /** A view of `x`'s storage with other geometry (no recording; callers record). */
 export function viewOf(x: Tensor, shape: Shape, strides: readonly number[], offset: number): Tensor {
   return new Tensor(x.storage.retain(), shape, strides, offset, x.dtype);
+}
+
+/**
+ * Throw unless `options` is an object whose keys are all in `allowed`: an option Tensile
+ * does not support is an error that names it, never silently ignored.
+ */
+export function checkOptionKeys(op: string, options: unknown, allowed: readonly string[], hints: Record<string, string> = {}): void {
+  if (options === undefined) return;
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new TypeError(`${op}: options must be an object, got ${options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options}`);
+  }
+  for (const key of Object.keys(options)) {
+    if ((options as Record<string, unknown>)[key] === undefined) continue;
+    if (!allowed.includes(key)) {
+      const hint = hints[key] ? `; ${hints[key]}` : '';
+      throw new Error(`${op}: unknown option '${key}'${hint}; supported: ${allowed.join(', ')}`);
+    }
+  }
 }

@@ -1,7 +1,7 @@
 /** `where(condition, a, b)`: pick elementwise, broadcasting all three. */
 import { recordOp } from '../autograd/engine.js';
 import type { Tensor, TensorLike } from '../tensor/tensor.js';
-import { sumToShape } from './binary.js';
+import { sumToShape } from './elementwise.js';
 import { zerosLike } from './creation.js';
 import { broadcastShapes } from '../shape.js';
 import { binaryOperands, broadcastView, deviceOf, empty, isTensor, scalar } from './util.js';

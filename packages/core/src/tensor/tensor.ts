@@ -5,10 +5,12 @@
  */
 import type { Backend, TensorView } from '../backend/contract.js';
 import { isFloating, type AnyTypedArray, type DType } from '../dtype.js';
+import { BINARY_OPS, UNARY_OPS, type BinaryOp, type UnaryOp } from '../backend/op-table.js';
 import { keep, trackInScope } from '../memory.js';
 import { contiguousStrides, formatShape, isContiguous, sizeOf, type Shape } from '../shape.js';
 import { AccumulateGrad, type Node } from '../autograd/node.js';
 import { backward, type BackwardOptions } from '../autograd/engine.js';
+import { registerTensorHook, type RemovableHandle, retainGrad, retainsGrad, type TensorHook } from '../autograd/hooks.js';
 import { countsFor, Storage } from './storage.js';
 import * as ops from '../ops/index.js';
 import type { NestedArray } from './nested.js';
@@ -36,6 +38,25 @@ const forgotten = new FinalizationRegistry<HandleRecord>(({ storage, device }) =
 const disposeSymbol: typeof Symbol.dispose = Symbol.dispose ?? Symbol.for('Symbol.dispose');
 /** What Node's util.inspect (console.log, the REPL) calls; a registered symbol, so no import of node:util. */
 const inspectSymbol = Symbol.for('nodejs.util.inspect.custom');
+
+/** A function's signature without its first (tensor) parameter: the method's. */
+type MethodOf<F> = F extends (self: Tensor, ...args: infer A) => infer R ? (...args: A) => R : never;
+type OpFunctions = typeof ops;
+/** One method per op of the op table, `x.exp()` for `tl.exp(x)`: every table op must have a public function. */
+type TableMethods = { [K in keyof Pick<OpFunctions, UnaryOp | BinaryOp>]: BoolResult<K, MethodOf<OpFunctions[K]>> };
+/**
+ * The table's compare and logical ops: they write bool. Listed by hand because deriving it
+ * from the table's `kind` would make the table's types (whose composites call these
+ * methods) circular; test/bool-methods.test-d.ts checks the list against the table.
+ */
+export type BoolOp =
+  | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge' | 'logicalAnd' | 'logicalOr' | 'logicalXor' | 'logicalNot'
+  | 'isnan' | 'isinf' | 'isposinf' | 'isneginf' | 'isfinite';
+/** A bool-writing op's method is typed to return `BoolTensor`, so `x.gt(0).item()` is a boolean. */
+type BoolResult<K, M> = K extends BoolOp ? (M extends (...args: infer A) => Tensor ? (...args: A) => BoolTensor : M) : M;
+
+// Declaration merging: the class below gets the table's methods, installed after it.
+export interface Tensor extends TableMethods {}
 
 export class Tensor {
   readonly shape: readonly number[];
@@ -189,6 +210,23 @@ export class Tensor {
     backward(this, grad, options);
   }
 
+  /**
+   * Call `hook(grad)` whenever this tensor's gradient is computed; a returned tensor replaces
+   * it. Returns a handle whose `remove()` unregisters the hook.
+   *
+   * @example
+   * ```ts
+   * const h = x.registerHook((g) => g.clamp(-1, 1)); // clip this gradient
+   * loss.backward();
+   * h.remove();
+   * ```
+   */
+  registerHook(hook: TensorHook): RemovableHandle { return registerTensorHook(this, hook); }
+  /** Keep this non-leaf tensor's gradient in `.grad` after backward (`y.retainGrad(); ...; y.grad`). */
+  retainGrad(): void { retainGrad(this); }
+  /** Whether `retainGrad()` was called on this (non-leaf) tensor. */
+  get retainsGrad(): boolean { return retainsGrad(this); }
+
   /** A new handle on the same values, cut from the graph. */
   detach(): Tensor {
     return new Tensor(this.storage.retain(), this.shape, this.strides, this.offset, this.dtype);
@@ -278,7 +316,7 @@ export class Tensor {
    * `boolean` where the tensor's type says bool (`BoolTensor`: comparisons, `bool()`).
    */
   item(this: BoolTensor): Promise<boolean>;
-  item(): Promise<number>;
+  item(): Promise<number | boolean>;
   async item(): Promise<number | boolean> {
     this.checkItem();
     const data = await this.data();
@@ -299,7 +337,7 @@ export class Tensor {
   }
   /** Synchronous `item()`; see `dataSync`. */
   itemSync(this: BoolTensor): boolean;
-  itemSync(): number;
+  itemSync(): number | boolean;
   itemSync(): number | boolean {
     if (!this.backend.readSync) throw new Error(`itemSync: backend '${this.device}' cannot read synchronously; use await t.item()`);
     this.checkItem();
@@ -370,47 +408,21 @@ export class Tensor {
 
   // ---- elementwise ----------------------------------------------------------------------
 
-  add(other: TensorLike, alpha?: number): Tensor { return ops.add(this, other, alpha); }
-  sub(other: TensorLike, alpha?: number): Tensor { return ops.sub(this, other, alpha); }
-  mul(other: TensorLike): Tensor { return ops.mul(this, other); }
-  div(other: TensorLike): Tensor { return ops.div(this, other); }
-  pow(exponent: TensorLike): Tensor { return ops.pow(this, exponent); }
-  maximum(other: TensorLike): Tensor { return ops.maximum(this, other); }
-  minimum(other: TensorLike): Tensor { return ops.minimum(this, other); }
-  eq(other: TensorLike): BoolTensor { return ops.eq(this, other) as BoolTensor; }
-  ne(other: TensorLike): BoolTensor { return ops.ne(this, other) as BoolTensor; }
-  lt(other: TensorLike): BoolTensor { return ops.lt(this, other) as BoolTensor; }
-  le(other: TensorLike): BoolTensor { return ops.le(this, other) as BoolTensor; }
-  gt(other: TensorLike): BoolTensor { return ops.gt(this, other) as BoolTensor; }
-  ge(other: TensorLike): BoolTensor { return ops.ge(this, other) as BoolTensor; }
-  logicalAnd(other: TensorLike): BoolTensor { return ops.logicalAnd(this, other) as BoolTensor; }
-  logicalOr(other: TensorLike): BoolTensor { return ops.logicalOr(this, other) as BoolTensor; }
-  logicalNot(): BoolTensor { return ops.logicalNot(this) as BoolTensor; }
-  neg(): Tensor { return ops.neg(this); }
-  abs(): Tensor { return ops.abs(this); }
-  sign(): Tensor { return ops.sign(this); }
-  exp(): Tensor { return ops.exp(this); }
-  expm1(): Tensor { return ops.expm1(this); }
-  log(): Tensor { return ops.log(this); }
-  log1p(): Tensor { return ops.log1p(this); }
-  sqrt(): Tensor { return ops.sqrt(this); }
-  rsqrt(): Tensor { return ops.rsqrt(this); }
-  reciprocal(): Tensor { return ops.reciprocal(this); }
+  // The op table's ops (x.exp(), x.add(y), ...) are installed below the class.
   square(): Tensor { return ops.square(this); }
-  sin(): Tensor { return ops.sin(this); }
-  cos(): Tensor { return ops.cos(this); }
-  tanh(): Tensor { return ops.tanh(this); }
-  sigmoid(): Tensor { return ops.sigmoid(this); }
-  relu(): Tensor { return ops.relu(this); }
   leakyRelu(negativeSlope?: number): Tensor { return ops.leakyRelu(this, negativeSlope); }
   gelu(approximate?: 'none' | 'tanh'): Tensor { return ops.gelu(this, approximate); }
   silu(): Tensor { return ops.silu(this); }
   softplus(): Tensor { return ops.softplus(this); }
-  erf(): Tensor { return ops.erf(this); }
-  floor(): Tensor { return ops.floor(this); }
-  ceil(): Tensor { return ops.ceil(this); }
-  round(): Tensor { return ops.round(this); }
-  clamp(min?: number | null, max?: number | null): Tensor { return ops.clamp(this, min, max); }
+  clamp(min?: Tensor | number | null, max?: Tensor | number | null): Tensor { return ops.clamp(this, min, max); }
+  nanToNum(nan?: number, posinf?: number | null, neginf?: number | null): Tensor { return ops.nanToNum(this, nan, posinf, neginf); }
+  lerp(end: Tensor, weight: Tensor | number): Tensor { return ops.lerp(this, end, weight); }
+  logit(eps?: number | null): Tensor { return ops.logit(this, eps); }
+  isclose(other: TensorLike, rtol?: number, atol?: number, equalNan?: boolean): Tensor { return ops.isclose(this, other, rtol, atol, equalNan); }
+  /** Resolves to whether every element is close to `other` (see `tl.isclose`). */
+  allclose(other: TensorLike, rtol?: number, atol?: number, equalNan?: boolean): Promise<boolean> { return ops.allclose(this, other, rtol, atol, equalNan); }
+  /** Resolves to whether `other` has this shape and these values. */
+  equal(other: Tensor): Promise<boolean> { return ops.equal(this, other); }
   where(condition: TensorLike, other: TensorLike): Tensor { return ops.where(condition, this, other); }
 
   // ---- reductions -----------------------------------------------------------------------
@@ -422,8 +434,23 @@ export class Tensor {
   min(dim?: number | number[], keepdim?: boolean): Tensor { return ops.min(this, dim, keepdim); }
   argmax(dim?: number, keepdim?: boolean): Tensor { return ops.argmax(this, dim, keepdim); }
   argmin(dim?: number, keepdim?: boolean): Tensor { return ops.argmin(this, dim, keepdim); }
-  var(dim?: number | number[], keepdim?: boolean, correction?: number): Tensor { return ops.variance(this, dim, keepdim, correction); }
-  std(dim?: number | number[], keepdim?: boolean, correction?: number): Tensor { return ops.std(this, dim, keepdim, correction); }
+  var(dim?: number | number[], keepdim?: boolean | ops.VarianceOptions, correction?: number): Tensor { return ops.variance(this, dim, keepdim, correction); }
+  std(dim?: number | number[], keepdim?: boolean | ops.VarianceOptions, correction?: number): Tensor { return ops.std(this, dim, keepdim, correction); }
+  all(dim?: number | number[], keepdim?: boolean): Tensor { return ops.all(this, dim, keepdim); }
+  any(dim?: number | number[], keepdim?: boolean): Tensor { return ops.any(this, dim, keepdim); }
+  countNonzero(dim?: number | number[]): Tensor { return ops.countNonzero(this, dim); }
+  amax(dim?: number | number[], keepdim?: boolean): Tensor { return ops.amax(this, dim, keepdim); }
+  amin(dim?: number | number[], keepdim?: boolean): Tensor { return ops.amin(this, dim, keepdim); }
+  aminmax(options?: { dim?: number; keepdim?: boolean }): { min: Tensor; max: Tensor } { return ops.aminmax(this, options); }
+  nansum(dim?: number | number[], keepdim?: boolean): Tensor { return ops.nansum(this, dim, keepdim); }
+  nanmean(dim?: number | number[], keepdim?: boolean): Tensor { return ops.nanmean(this, dim, keepdim); }
+  norm(p?: number | 'fro' | 'nuc', dim?: number | number[], keepdim?: boolean): Tensor { return ops.norm(this, p, dim, keepdim); }
+  cov(options?: ops.CovOptions): Tensor { return ops.cov(this, options); }
+  corrcoef(): Tensor { return ops.corrcoef(this); }
+  diff(n?: number, dim?: number, options?: ops.DiffOptions): Tensor { return ops.diff(this, n, dim, options); }
+  histc(bins?: number, min?: number, max?: number): Tensor { return ops.histc(this, bins, min, max); }
+  /** Resolves to the counts of this 1-D int32 tensor's values (see `tl.bincount`). */
+  bincount(weights?: Tensor | null, minlength?: number): Promise<Tensor> { return ops.bincount(this, weights, minlength); }
   logsumexp(dim: number | number[], keepdim?: boolean): Tensor { return ops.logsumexp(this, dim, keepdim); }
   softmax(dim: number): Tensor { return ops.softmax(this, dim); }
   logSoftmax(dim: number): Tensor { return ops.logSoftmax(this, dim); }
@@ -450,9 +477,36 @@ export class Tensor {
   split(splitSize: number | number[], dim?: number): Tensor[] { return ops.split(this, splitSize, dim); }
   chunk(chunks: number, dim?: number): Tensor[] { return ops.chunk(this, chunks, dim); }
   /** NumPy-style indexing: a number selects, `[start, end, step?]` slices, null keeps a dim, `'newaxis'` inserts one. */
-  index(...indices: ops.IndexSpec[]): Tensor { return ops.index(this, ...indices); }
+  index(...indices: (ops.IndexSpec | Tensor)[]): Tensor { return ops.index(this, ...indices); }
+  /** `index` with bool masks too (PyTorch's `x[mask]`); resolves once the masks are read. */
+  indexAsync(...indices: (ops.IndexSpec | Tensor)[]): Promise<Tensor> { return ops.indexAsync(this, ...indices); }
+  /** `indexAsync` on backends that read synchronously. */
+  indexSync(...indices: (ops.IndexSpec | Tensor)[]): Tensor { return ops.indexSync(this, ...indices); }
+  /** Resolves to the indices of the non-zero elements (see `tl.nonzero`). */
+  nonzero(options?: { asTuple?: boolean }): Promise<Tensor | Tensor[]> { return ops.nonzero(this, options); }
+  nonzeroSync(options?: { asTuple?: boolean }): Tensor | Tensor[] { return ops.nonzeroSync(this, options); }
+  /** Resolves to the elements where `mask` is true, as 1-D. */
+  maskedSelect(mask: Tensor): Promise<Tensor> { return ops.maskedSelect(this, mask); }
+  maskedFill(mask: Tensor, value: TensorLike): Tensor { return ops.maskedFill(this, mask, value); }
+  takeAlongDim(indices: Tensor, dim?: number): Tensor { return ops.takeAlongDim(this, indices, dim); }
+  take(index: Tensor): Tensor { return ops.take(this, index); }
+  indexAdd(dim: number, index: Tensor, source: Tensor, options?: { alpha?: number }): Tensor { return ops.indexAdd(this, dim, index, source, options); }
+  indexFill(dim: number, index: Tensor, value: TensorLike): Tensor { return ops.indexFill(this, dim, index, value); }
+  /** Resolves to the sorted unique values (see `tl.unique`). */
+  unique(options?: ops.UniqueOptions): Promise<ops.UniqueResult> { return ops.unique(this, options); }
   gather(dim: number, index: Tensor): Tensor { return ops.gather(this, dim, index); }
   scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor { return ops.scatterAdd(this, dim, index, src); }
   indexSelect(dim: number, index: Tensor): Tensor { return ops.indexSelect(this, dim, index); }
   pad(padding: readonly number[], value?: number): Tensor { return ops.pad(this, padding, value); }
+}
+
+for (const op of [...UNARY_OPS, ...BINARY_OPS]) {
+  const fn = ops[op] as (self: Tensor, ...args: unknown[]) => Tensor;
+  Object.defineProperty(Tensor.prototype, op, {
+    value: function (this: Tensor, ...args: unknown[]): Tensor {
+      return fn(this, ...args);
+    },
+    writable: true,
+    configurable: true,
+  });
 }

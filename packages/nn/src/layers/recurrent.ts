@@ -13,6 +13,7 @@ import type { Tensor } from '@tensile/core';
 import { dropout as dropoutFn } from '../functional.js';
 import * as init from '../init.js';
 import { Module, Parameter } from '../module.js';
+import { checkOptions } from '../options.js';
 import { emptyParameter, pyFloat } from './util.js';
 
 type Mode = 'RNN_TANH' | 'RNN_RELU' | 'LSTM' | 'GRU';
@@ -75,6 +76,9 @@ export abstract class RNNBase extends Module {
   protected constructor(mode: Mode, inputSize: number, hiddenSize: number, options: LSTMOptions = {}) {
     super();
     const name = mode.startsWith('RNN') ? 'RNN' : mode;
+    // projSize is refused below with its own message for RNN and GRU.
+    const extra = mode.startsWith('RNN') ? ['projSize', 'nonlinearity'] : ['projSize'];
+    checkOptions(name, options, ['numLayers', 'bias', 'batchFirst', 'dropout', 'bidirectional', ...extra]);
     for (const [what, v] of [['inputSize', inputSize], ['hiddenSize', hiddenSize], ['numLayers', options.numLayers ?? 1]] as const) {
       if (!Number.isInteger(v) || v <= 0) throw new Error(`${name}: ${what} must be a positive integer, got ${v}`);
     }
@@ -134,7 +138,7 @@ export abstract class RNNBase extends Module {
   }
 
   /** A parameter by its PyTorch name, e.g. `weight_hh_l1_reverse`. */
-  getParameter(name: string): Parameter {
+  override getParameter(name: string): Parameter {
     const p = (this as unknown as Record<string, unknown>)[name];
     if (!(p instanceof Parameter)) throw new Error(`${this.constructor.name}: no parameter named '${name}'`);
     return p;
@@ -240,7 +244,6 @@ export abstract class RNNBase extends Module {
     const parts = [`${this.inputSize}, ${this.hiddenSize}`];
     if (this.projSize) parts.push(`proj_size=${this.projSize}`);
     if (this.numLayers !== 1) parts.push(`num_layers=${this.numLayers}`);
-    if (this.mode === 'RNN_RELU') parts.push(`nonlinearity=relu`);
     if (!this.bias) parts.push('bias=False');
     if (this.batchFirst) parts.push('batch_first=True');
     if (this.dropout) parts.push(`dropout=${pyFloat(this.dropout)}`);

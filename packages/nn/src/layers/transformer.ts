@@ -10,10 +10,13 @@ import * as F from '../functional.js';
 import * as init from '../init.js';
 import { Module, ModuleList } from '../module.js';
 import { MultiheadAttention, generateSquareSubsequentMask } from './attention.js';
+import { checkOptions } from '../options.js';
 import { Dropout } from './dropout.js';
 import { LayerNorm } from './layer-norm.js';
 import { Linear } from './linear.js';
-import { pyBool, pyFloat } from './util.js';
+
+/** The keyword options the encoder and decoder layers take. */
+const LAYER_OPTIONS = ['dimFeedforward', 'dropout', 'activation', 'layerNormEps', 'batchFirst', 'normFirst', 'bias'];
 
 /** The feed-forward activation: a name, or any function of a tensor. */
 export type TransformerActivation = 'relu' | 'gelu' | ((x: Tensor) => Tensor);
@@ -69,10 +72,6 @@ function activate(activation: TransformerActivation, x: Tensor): Tensor {
   return activation === 'relu' ? F.relu(x) : activation === 'gelu' ? F.gelu(x) : activation(x);
 }
 
-function activationRepr(activation: TransformerActivation): string {
-  return typeof activation === 'function' ? 'custom' : activation;
-}
-
 const STATE_NAMES: Record<string, string> = { selfAttn: 'self_attn', multiheadAttn: 'multihead_attn' };
 
 /**
@@ -108,6 +107,7 @@ export class TransformerEncoderLayer extends Module {
 
   constructor(dModel: number, nhead: number, options: TransformerEncoderLayerOptions = {}) {
     super();
+    checkOptions('TransformerEncoderLayer', options, LAYER_OPTIONS);
     const dimFeedforward = options.dimFeedforward ?? 2048;
     const p = options.dropout ?? 0.1;
     const bias = options.bias ?? true;
@@ -134,11 +134,11 @@ export class TransformerEncoderLayer extends Module {
   }
 
   /** A new layer with the same configuration and a copy of this one's parameters (PyTorch's deepcopy). */
-  clone(): TransformerEncoderLayer {
+  override clone(): this {
     const copy = new TransformerEncoderLayer(this.dModel, this.nhead, this.options);
     copy.loadStateDict(this.stateDict());
     copy.train(this.training);
-    return copy;
+    return copy as this;
   }
 
   forward(src: Tensor, options: TransformerEncoderForwardOptions = {}): Tensor {
@@ -167,9 +167,6 @@ export class TransformerEncoderLayer extends Module {
     return this.dropout2.forward(this.linear2.forward(this.dropout.forward(a)));
   }
 
-  override extraRepr(): string {
-    return `d_model=${this.dModel}, nhead=${this.nhead}, dropout=${pyFloat(this.dropout.p)}, activation=${activationRepr(this.activation)}, norm_first=${pyBool(this.normFirst)}`;
-  }
 }
 
 /** Options of `TransformerEncoder`. */
@@ -195,6 +192,7 @@ export class TransformerEncoder extends Module {
 
   constructor(encoderLayer: TransformerEncoderLayer, numLayers: number, options: TransformerEncoderOptions = {}) {
     super();
+    checkOptions('TransformerEncoder', options, ['norm']);
     if (!Number.isInteger(numLayers) || numLayers < 0) throw new Error(`TransformerEncoder: numLayers must be a non-negative integer, got ${numLayers}`);
     this.layers = new ModuleList(Array.from({ length: numLayers }, () => encoderLayer.clone()));
     this.norm = options.norm ?? null;
@@ -249,6 +247,7 @@ export class TransformerDecoderLayer extends Module {
 
   constructor(dModel: number, nhead: number, options: TransformerDecoderLayerOptions = {}) {
     super();
+    checkOptions('TransformerDecoderLayer', options, LAYER_OPTIONS);
     const dimFeedforward = options.dimFeedforward ?? 2048;
     const p = options.dropout ?? 0.1;
     const bias = options.bias ?? true;
@@ -279,11 +278,11 @@ export class TransformerDecoderLayer extends Module {
   }
 
   /** A new layer with the same configuration and a copy of this one's parameters (PyTorch's deepcopy). */
-  clone(): TransformerDecoderLayer {
+  override clone(): this {
     const copy = new TransformerDecoderLayer(this.dModel, this.nhead, this.options);
     copy.loadStateDict(this.stateDict());
     copy.train(this.training);
-    return copy;
+    return copy as this;
   }
 
   forward(tgt: Tensor, memory: Tensor, options: TransformerDecoderForwardOptions = {}): Tensor {
@@ -323,9 +322,6 @@ export class TransformerDecoderLayer extends Module {
     return this.dropout3.forward(this.linear2.forward(this.dropout.forward(a)));
   }
 
-  override extraRepr(): string {
-    return `d_model=${this.dModel}, nhead=${this.nhead}, dropout=${pyFloat(this.dropout.p)}, activation=${activationRepr(this.activation)}, norm_first=${pyBool(this.normFirst)}`;
-  }
 }
 
 /** Options of `TransformerDecoder`. */
@@ -352,6 +348,7 @@ export class TransformerDecoder extends Module {
 
   constructor(decoderLayer: TransformerDecoderLayer, numLayers: number, options: TransformerDecoderOptions = {}) {
     super();
+    checkOptions('TransformerDecoder', options, ['norm']);
     if (!Number.isInteger(numLayers) || numLayers < 0) throw new Error(`TransformerDecoder: numLayers must be a non-negative integer, got ${numLayers}`);
     this.layers = new ModuleList(Array.from({ length: numLayers }, () => decoderLayer.clone()));
     this.norm = options.norm ?? null;
@@ -412,6 +409,7 @@ export class Transformer extends Module {
 
   constructor(options: TransformerOptions = {}) {
     super();
+    checkOptions('Transformer', options, ['dModel', 'nhead', 'numEncoderLayers', 'numDecoderLayers', 'customEncoder', 'customDecoder', ...LAYER_OPTIONS]);
     const { dModel = 512, nhead = 8, numEncoderLayers = 6, numDecoderLayers = 6, customEncoder, customDecoder, ...layer } = options;
     const eps = layer.layerNormEps ?? 1e-5;
     const bias = layer.bias ?? true;
@@ -436,6 +434,7 @@ export class Transformer extends Module {
   }
 
   forward(src: Tensor, tgt: Tensor, options: TransformerForwardOptions = {}): Tensor {
+    checkOptions('Transformer.forward', options, ['srcMask', 'srcKeyPaddingMask', 'tgtMask', 'memoryMask', 'tgtKeyPaddingMask', 'memoryKeyPaddingMask']);
     const batchDim = this.batchFirst ? 0 : 1;
     if (src.rank === 3 && src.shape[batchDim] !== tgt.shape[batchDim]) {
       throw new Error(`Transformer: the batch number of src and tgt must be equal, got ${src.shape[batchDim]} and ${tgt.shape[batchDim]}`);

@@ -1,5 +1,5 @@
 import type { Optimizer } from '../optimizer.js';
-import { LRScheduler, checkOption } from './lr-scheduler.js';
+import { LRScheduler, checkOption, checkSchedulerOptions } from './lr-scheduler.js';
 
 export interface CosineAnnealingLROptions {
   /** Half-period in epochs. */
@@ -8,6 +8,8 @@ export interface CosineAnnealingLROptions {
   etaMin?: number;
   /** Index of the last epoch when resuming; default -1. */
   lastEpoch?: number;
+  /** Print each learning-rate change; default false. */
+  verbose?: boolean;
 }
 
 /**
@@ -25,7 +27,8 @@ export class CosineAnnealingLR extends LRScheduler {
   etaMin: number;
 
   constructor(optimizer: Optimizer<any>, options: CosineAnnealingLROptions) {
-    super(optimizer, options?.lastEpoch ?? -1);
+    checkSchedulerOptions('CosineAnnealingLR', options, ['tMax', 'etaMin', 'lastEpoch', 'verbose']);
+    super(optimizer, options?.lastEpoch ?? -1, options?.verbose ?? false);
     const { tMax, etaMin = 0 } = options;
     checkOption(typeof tMax === 'number' && tMax > 0, 'CosineAnnealingLR', 'tMax', tMax, 'a positive number');
     checkOption(typeof etaMin === 'number' && Number.isFinite(etaMin), 'CosineAnnealingLR', 'etaMin', etaMin, 'a number');
@@ -49,5 +52,10 @@ export class CosineAnnealingLR extends LRScheduler {
         ((1 + Math.cos((Math.PI * lastEpoch) / tMax)) / (1 + Math.cos((Math.PI * (lastEpoch - 1)) / tMax))) * (g.lr - etaMin) +
         etaMin,
     );
+  }
+
+  protected override closedFormLr(): number[] {
+    const { lastEpoch, tMax, etaMin } = this;
+    return this.baseLrs.map((base) => etaMin + ((base - etaMin) * (1 + Math.cos((Math.PI * lastEpoch) / tMax))) / 2);
   }
 }

@@ -1,11 +1,13 @@
 import type { Optimizer } from '../optimizer.js';
-import { LRScheduler, checkOption } from './lr-scheduler.js';
+import { LRScheduler, checkOption, checkSchedulerOptions } from './lr-scheduler.js';
 
 export interface ExponentialLROptions {
   /** Multiplicative factor per epoch. */
   gamma: number;
   /** Index of the last epoch when resuming; default -1. */
   lastEpoch?: number;
+  /** Print each learning-rate change; default false. */
+  verbose?: boolean;
 }
 
 /**
@@ -20,7 +22,8 @@ export class ExponentialLR extends LRScheduler {
   gamma: number;
 
   constructor(optimizer: Optimizer<any>, options: ExponentialLROptions) {
-    super(optimizer, options?.lastEpoch ?? -1);
+    checkSchedulerOptions('ExponentialLR', options, ['gamma', 'lastEpoch', 'verbose']);
+    super(optimizer, options?.lastEpoch ?? -1, options?.verbose ?? false);
     const { gamma } = options;
     checkOption(typeof gamma === 'number' && Number.isFinite(gamma), 'ExponentialLR', 'gamma', gamma, 'a number');
     this.gamma = gamma;
@@ -30,5 +33,9 @@ export class ExponentialLR extends LRScheduler {
   protected getLr(): number[] {
     if (this.lastEpoch === 0) return this.groups.map((g) => g.lr);
     return this.groups.map((g) => g.lr * this.gamma);
+  }
+
+  protected override closedFormLr(): number[] {
+    return this.baseLrs.map((base) => base * this.gamma ** this.lastEpoch);
   }
 }

@@ -1,4 +1,4 @@
-export { LRScheduler, type SchedulerStateDict, type ScheduledGroup } from './lr-scheduler.js';
+export { LRScheduler, type Scheduler, type SchedulerStateDict, type ScheduledGroup } from './lr-scheduler.js';
 export { StepLR, type StepLROptions } from './step-lr.js';
 export { MultiStepLR, type MultiStepLROptions } from './multi-step-lr.js';
 export { ExponentialLR, type ExponentialLROptions } from './exponential-lr.js';
@@ -6,3 +6,9 @@ export { CosineAnnealingLR, type CosineAnnealingLROptions } from './cosine-annea
 export { LinearLR, type LinearLROptions } from './linear-lr.js';
 export { OneCycleLR, type OneCycleLROptions } from './one-cycle-lr.js';
 export { ReduceLROnPlateau, type ReduceLROnPlateauOptions } from './reduce-lr-on-plateau.js';
+export { LambdaLR, MultiplicativeLR, type LambdaLROptions, type LrLambda, type MultiplicativeLROptions } from './lambda-lr.js';
+export { ConstantLR, type ConstantLROptions } from './constant-lr.js';
+export { PolynomialLR, type PolynomialLROptions } from './polynomial-lr.js';
+export { CosineAnnealingWarmRestarts, type CosineAnnealingWarmRestartsOptions } from './cosine-annealing-warm-restarts.js';
+export { CyclicLR, type CyclicLROptions } from './cyclic-lr.js';
+export { ChainedScheduler, SequentialLR, type SequentialLROptions } from './sequential-lr.js';

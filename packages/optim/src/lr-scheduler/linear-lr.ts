@@ -1,5 +1,5 @@
 import type { Optimizer } from '../optimizer.js';
-import { LRScheduler, checkOption } from './lr-scheduler.js';
+import { LRScheduler, checkOption, checkSchedulerOptions } from './lr-scheduler.js';
 
 export interface LinearLROptions {
   /** Factor applied at epoch 0; default 1/3. */
@@ -10,6 +10,8 @@ export interface LinearLROptions {
   totalIters?: number;
   /** Index of the last epoch when resuming; default -1. */
   lastEpoch?: number;
+  /** Print each learning-rate change; default false. */
+  verbose?: boolean;
 }
 
 /**
@@ -27,7 +29,8 @@ export class LinearLR extends LRScheduler {
   totalIters: number;
 
   constructor(optimizer: Optimizer<any>, options: LinearLROptions = {}) {
-    super(optimizer, options.lastEpoch ?? -1);
+    checkSchedulerOptions('LinearLR', options, ['startFactor', 'endFactor', 'totalIters', 'lastEpoch', 'verbose']);
+    super(optimizer, options.lastEpoch ?? -1, options.verbose ?? false);
     const { startFactor = 1 / 3, endFactor = 1, totalIters = 5 } = options;
     checkOption(typeof startFactor === 'number' && startFactor > 0 && startFactor <= 1, 'LinearLR', 'startFactor', startFactor, 'a number in (0, 1]');
     checkOption(typeof endFactor === 'number' && endFactor >= 0 && endFactor <= 1, 'LinearLR', 'endFactor', endFactor, 'a number in [0, 1]');
@@ -45,5 +48,10 @@ export class LinearLR extends LRScheduler {
     return this.groups.map(
       (g) => g.lr * (1 + (endFactor - startFactor) / (totalIters * startFactor + (lastEpoch - 1) * (endFactor - startFactor))),
     );
+  }
+
+  protected override closedFormLr(): number[] {
+    const { lastEpoch, startFactor, endFactor, totalIters } = this;
+    return this.baseLrs.map((base) => base * (startFactor + ((endFactor - startFactor) * Math.min(totalIters, lastEpoch)) / totalIters));
   }
 }

@@ -7,6 +7,18 @@ export type SchedulerStateDict = Record<string, unknown>;
 /** The param-group keys a scheduler reads and writes. */
 export type ScheduledGroup = OptimizerGroup<BaseOptions> & { initialLr?: number };
 
+/**
+ * What `ChainedScheduler` chains and `SequentialLR` is: something stepped once per epoch (no
+ * metric) that sets an optimiser's learning rates.
+ */
+export interface Scheduler {
+  readonly optimizer: Optimizer<any>;
+  step(): void;
+  getLastLr(): number[];
+  stateDict(): SchedulerStateDict;
+  loadStateDict(stateDict: SchedulerStateDict): void;
+}
+
 function deepCopy<T>(value: T): T {
   return structuredClone(value);
 }
@@ -40,8 +52,10 @@ export abstract class LRScheduler {
   protected stepCount = 0;
   /** The learning rates set by the last `step()`. */
   protected lastLr: number[] = [];
+  /** Print every learning-rate change, as PyTorch's `verbose=True` does. */
+  verbose: boolean;
 
-  constructor(optimizer: Optimizer<any>, lastEpoch = -1) {
+  constructor(optimizer: Optimizer<any>, lastEpoch = -1, verbose = false) {
     if (!(optimizer instanceof Optimizer)) {
       const got = optimizer as unknown;
       const kind = typeof got === 'object' && got !== null ? got.constructor?.name : typeof got;
@@ -59,7 +73,10 @@ export abstract class LRScheduler {
       });
     }
     this.baseLrs = groups.map((g) => g.initialLr as number);
+    checkOption(Number.isInteger(lastEpoch) && lastEpoch >= -1, new.target.name, 'lastEpoch', lastEpoch, 'an integer >= -1');
+    checkOption(typeof verbose === 'boolean', new.target.name, 'verbose', verbose, 'true or false');
     this.lastEpoch = lastEpoch;
+    this.verbose = verbose;
   }
 
   /** The optimiser's parameter groups. */
@@ -67,8 +84,11 @@ export abstract class LRScheduler {
     return this.optimizer.paramGroups as ScheduledGroup[];
   }
 
-  /** PyTorch's `_initial_step`: reset the step count and take the epoch-0 step. */
-  protected initialStep(): void {
+  /**
+   * PyTorch's `_initial_step`: reset the step count and take a step. Constructors call it
+   * once; `SequentialLR` calls it to restart its first scheduler.
+   */
+  initialStep(): void {
     this.stepCount = 0;
     this.step();
   }
@@ -76,13 +96,36 @@ export abstract class LRScheduler {
   /** The learning rates for `lastEpoch` (already advanced), one per group. */
   protected abstract getLr(): number[];
 
-  /** Advance one epoch and set every group's `lr`. */
-  step(): void {
+  /**
+   * The learning rates at `lastEpoch` computed from `baseLrs` alone (PyTorch's
+   * `_get_closed_form_lr`), for schedulers that have such a form; used by `step(epoch)`.
+   */
+  protected closedFormLr?(): number[];
+
+  /**
+   * Advance one epoch and set every group's `lr`. With `epoch` (PyTorch's deprecated form,
+   * which `SequentialLR` uses at its milestones), jump to that epoch instead: the closed form
+   * where the scheduler has one, else its usual rule at that epoch.
+   */
+  step(epoch?: number): void {
     this.stepCount += 1;
-    this.lastEpoch += 1;
-    const values = this.getLr();
+    let values: number[];
+    if (epoch === undefined) {
+      this.lastEpoch += 1;
+      values = this.getLr();
+    } else {
+      checkOption(typeof epoch === 'number' && Number.isFinite(epoch), this.constructor.name, 'epoch', epoch, 'a number');
+      this.lastEpoch = epoch;
+      values = this.closedFormLr ? this.closedFormLr() : this.getLr();
+    }
+    this.setLrs(values, epoch);
+  }
+
+  /** Write `values` into the groups (printing them when `verbose`) and remember them. */
+  protected setLrs(values: number[], epoch?: number): void {
     this.groups.forEach((group, i) => {
       group.lr = values[i];
+      if (this.verbose) printLr(i, values[i], epoch);
     });
     this.lastLr = this.groups.map((g) => g.lr);
   }
@@ -104,6 +147,42 @@ export abstract class LRScheduler {
     for (const [key, value] of Object.entries(stateDict)) {
       if (key !== 'optimizer') (this as Record<string, unknown>)[key] = deepCopy(value);
     }
+  }
+}
+
+/** Python's `'{:.4e}'`: four decimals and an exponent of at least two digits (`1.0000e-01`). */
+export function formatLr(lr: number): string {
+  return lr.toExponential(4).replace(/e([+-])(\d)$/, 'e$10$2');
+}
+
+/** PyTorch's `print_lr` line for a verbose scheduler. */
+export function printLr(group: number, lr: number, epoch?: number): void {
+  if (epoch === undefined) {
+    console.log(`Adjusting learning rate of group ${group} to ${formatLr(lr)}.`);
+  } else {
+    const epochText = Number.isInteger(epoch) ? String(epoch).padStart(5, '0') : epoch.toFixed(2);
+    console.log(`Epoch ${epochText}: adjusting learning rate of group ${group} to ${formatLr(lr)}.`);
+  }
+}
+
+function camelCase(name: string): string {
+  return name.replace(/_([a-z0-9])/gi, (_, c: string) => c.toUpperCase());
+}
+
+/**
+ * Throw naming the first key of `options` that `name` does not take (a PyTorch spelling gets
+ * a hint), so that no option is silently ignored. `undefined` values count as absent.
+ */
+export function checkSchedulerOptions(name: string, options: unknown, allowed: readonly string[]): void {
+  if (options === undefined) return;
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new Error(`${name}: options must be an object, got ${String(options)}`);
+  }
+  for (const [key, value] of Object.entries(options)) {
+    if (allowed.includes(key) || value === undefined) continue;
+    const camel = camelCase(key);
+    const hint = camel !== key && allowed.includes(camel) ? ` (did you mean '${camel}'?)` : '';
+    throw new Error(`${name}: unknown option '${key}'${hint}; ${name} takes ${allowed.join(', ')}`);
   }
 }
 

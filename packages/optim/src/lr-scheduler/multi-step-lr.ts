@@ -1,5 +1,5 @@
 import type { Optimizer } from '../optimizer.js';
-import { LRScheduler, checkOption } from './lr-scheduler.js';
+import { LRScheduler, checkOption, checkSchedulerOptions } from './lr-scheduler.js';
 
 export interface MultiStepLROptions {
   /** Epochs at which to decay; a milestone listed twice decays twice. */
@@ -8,6 +8,8 @@ export interface MultiStepLROptions {
   gamma?: number;
   /** Index of the last epoch when resuming; default -1. */
   lastEpoch?: number;
+  /** Print each learning-rate change; default false. */
+  verbose?: boolean;
 }
 
 /**
@@ -23,7 +25,8 @@ export class MultiStepLR extends LRScheduler {
   gamma: number;
 
   constructor(optimizer: Optimizer<any>, options: MultiStepLROptions) {
-    super(optimizer, options?.lastEpoch ?? -1);
+    checkSchedulerOptions('MultiStepLR', options, ['milestones', 'gamma', 'lastEpoch', 'verbose']);
+    super(optimizer, options?.lastEpoch ?? -1, options?.verbose ?? false);
     const { milestones, gamma = 0.1 } = options;
     checkOption(Array.isArray(milestones) && milestones.every((m) => Number.isInteger(m)), 'MultiStepLR', 'milestones', milestones, 'a list of integers');
     checkOption(typeof gamma === 'number' && Number.isFinite(gamma), 'MultiStepLR', 'gamma', gamma, 'a number');
@@ -36,5 +39,10 @@ export class MultiStepLR extends LRScheduler {
     const count = this.milestones.filter((m) => m === this.lastEpoch).length;
     if (count === 0) return this.groups.map((g) => g.lr);
     return this.groups.map((g) => g.lr * this.gamma ** count);
+  }
+
+  protected override closedFormLr(): number[] {
+    const passed = this.milestones.filter((m) => m <= this.lastEpoch).length;
+    return this.baseLrs.map((base) => base * this.gamma ** passed);
   }
 }

@@ -1,5 +1,5 @@
 import type { Optimizer } from '../optimizer.js';
-import { LRScheduler, checkOption } from './lr-scheduler.js';
+import { LRScheduler, checkOption, checkSchedulerOptions } from './lr-scheduler.js';
 
 export interface OneCycleLROptions {
   /** Peak learning rate, one for all groups or one per group. */
@@ -26,6 +26,8 @@ export interface OneCycleLROptions {
   threePhase?: boolean;
   /** Index of the last step when resuming; default -1. */
   lastEpoch?: number;
+  /** Print each learning-rate change; default false. */
+  verbose?: boolean;
 }
 
 interface Phase {
@@ -55,7 +57,8 @@ export class OneCycleLR extends LRScheduler {
   schedulePhases: Phase[];
 
   constructor(optimizer: Optimizer<any>, options: OneCycleLROptions) {
-    super(optimizer, options?.lastEpoch ?? -1);
+    checkSchedulerOptions('OneCycleLR', options, ['maxLr', 'totalSteps', 'epochs', 'stepsPerEpoch', 'pctStart', 'annealStrategy', 'cycleMomentum', 'baseMomentum', 'maxMomentum', 'divFactor', 'finalDivFactor', 'threePhase', 'lastEpoch', 'verbose']);
+    super(optimizer, options?.lastEpoch ?? -1, options?.verbose ?? false);
     const {
       maxLr,
       totalSteps,

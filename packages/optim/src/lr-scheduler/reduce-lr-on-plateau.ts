@@ -1,6 +1,6 @@
 import { Tensor } from '@tensile/core';
 import { Optimizer, type BaseOptions, type OptimizerGroup } from '../optimizer.js';
-import { checkOption, type SchedulerStateDict } from './lr-scheduler.js';
+import { checkOption, checkSchedulerOptions, formatLr, type SchedulerStateDict } from './lr-scheduler.js';
 
 export interface ReduceLROnPlateauOptions {
   /** 'min' (default): the metric should fall; 'max': it should rise. */
@@ -19,6 +19,8 @@ export interface ReduceLROnPlateauOptions {
   minLr?: number | number[];
   /** Reductions smaller than this are skipped; default 1e-8. */
   eps?: number;
+  /** Print each reduction; default false. */
+  verbose?: boolean;
 }
 
 /**
@@ -45,6 +47,7 @@ export class ReduceLROnPlateau {
   cooldownCounter = 0;
   minLrs: number[];
   eps: number;
+  verbose: boolean;
   best: number;
   numBadEpochs = 0;
   modeWorse: number;
@@ -54,6 +57,9 @@ export class ReduceLROnPlateau {
   constructor(optimizer: Optimizer<any>, options: ReduceLROnPlateauOptions = {}) {
     const name = 'ReduceLROnPlateau';
     if (!(optimizer instanceof Optimizer)) throw new TypeError(`${name}: expected an Optimizer`);
+    checkSchedulerOptions(name, options, [
+      'mode', 'factor', 'patience', 'threshold', 'thresholdMode', 'cooldown', 'minLr', 'eps', 'verbose',
+    ]);
     const {
       mode = 'min',
       factor = 0.1,
@@ -63,6 +69,7 @@ export class ReduceLROnPlateau {
       cooldown = 0,
       minLr = 0,
       eps = 1e-8,
+      verbose = false,
     } = options;
     checkOption(typeof factor === 'number' && factor < 1, name, 'factor', factor, 'a number < 1');
     checkOption(mode === 'min' || mode === 'max', name, 'mode', mode, "'min' or 'max'");
@@ -70,6 +77,7 @@ export class ReduceLROnPlateau {
     checkOption(Number.isInteger(patience) && patience >= 0, name, 'patience', patience, 'a non-negative integer');
     checkOption(Number.isInteger(cooldown) && cooldown >= 0, name, 'cooldown', cooldown, 'a non-negative integer');
     checkOption(typeof threshold === 'number' && threshold >= 0, name, 'threshold', threshold, 'a number >= 0');
+    checkOption(typeof verbose === 'boolean', name, 'verbose', verbose, 'true or false');
     this.optimizer = optimizer;
     const groups = optimizer.paramGroups;
     if (Array.isArray(minLr)) {
@@ -85,6 +93,7 @@ export class ReduceLROnPlateau {
     this.thresholdMode = thresholdMode;
     this.cooldown = cooldown;
     this.eps = eps;
+    this.verbose = verbose;
     this.modeWorse = mode === 'min' ? Infinity : -Infinity;
     this.best = this.modeWorse;
     this.lastLr = groups.map((g) => g.lr);
@@ -137,7 +146,10 @@ export class ReduceLROnPlateau {
     this.groups.forEach((group, i) => {
       const oldLr = group.lr;
       const newLr = Math.max(oldLr * this.factor, this.minLrs[i]);
-      if (oldLr - newLr > this.eps) group.lr = newLr;
+      if (oldLr - newLr > this.eps) {
+        group.lr = newLr;
+        if (this.verbose) console.log(`Epoch ${String(this.lastEpoch).padStart(5, '0')}: reducing learning rate of group ${i} to ${formatLr(newLr)}.`);
+      }
     });
   }
 

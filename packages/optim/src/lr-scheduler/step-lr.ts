@@ -1,5 +1,5 @@
 import type { Optimizer } from '../optimizer.js';
-import { LRScheduler, checkOption } from './lr-scheduler.js';
+import { LRScheduler, checkOption, checkSchedulerOptions } from './lr-scheduler.js';
 
 export interface StepLROptions {
   /** Decay every `stepSize` epochs. */
@@ -8,6 +8,8 @@ export interface StepLROptions {
   gamma?: number;
   /** Index of the last epoch when resuming; default -1. */
   lastEpoch?: number;
+  /** Print each learning-rate change; default false. */
+  verbose?: boolean;
 }
 
 /**
@@ -23,7 +25,8 @@ export class StepLR extends LRScheduler {
   gamma: number;
 
   constructor(optimizer: Optimizer<any>, options: StepLROptions) {
-    super(optimizer, options?.lastEpoch ?? -1);
+    checkSchedulerOptions('StepLR', options, ['stepSize', 'gamma', 'lastEpoch', 'verbose']);
+    super(optimizer, options?.lastEpoch ?? -1, options?.verbose ?? false);
     const { stepSize, gamma = 0.1 } = options;
     checkOption(Number.isInteger(stepSize) && stepSize > 0, 'StepLR', 'stepSize', stepSize, 'a positive integer');
     checkOption(typeof gamma === 'number' && Number.isFinite(gamma), 'StepLR', 'gamma', gamma, 'a number');
@@ -35,5 +38,9 @@ export class StepLR extends LRScheduler {
   protected getLr(): number[] {
     if (this.lastEpoch === 0 || this.lastEpoch % this.stepSize !== 0) return this.groups.map((g) => g.lr);
     return this.groups.map((g) => g.lr * this.gamma);
+  }
+
+  protected override closedFormLr(): number[] {
+    return this.baseLrs.map((base) => base * this.gamma ** Math.floor(this.lastEpoch / this.stepSize));
   }
 }

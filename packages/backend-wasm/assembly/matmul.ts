@@ -1,0 +1,328 @@
+// Matmul: a single-precision GEMM of packed panels and a 6 x 8 register-blocked SIMD
+// micro-kernel (GotoBLAS / BLIS structure), which conv.ts builds on too, and the batched
+// matmul over it (core's matmul takes floating operands only). All pointers are byte
+// addresses in the shared linear memory; strides count elements. Each thread passes its
+// own scratch area for packing.
+import { PRODUCT_A, PRODUCT_B, PRODUCT_C, PRODUCT_WORDS } from './generated/ops';
+import { claim } from './threads';
+
+export const MR: i32 = 6;
+export const NR: i32 = 8;
+export const KC: i32 = 256;
+export const MC: i32 = 120;
+export const NC: i32 = 512;
+/** Bytes of packing scratch one thread needs: A block, B block, a spill tile. */
+export const GEMM_SCRATCH: i32 = (MC * KC + KC * NC + MR * NR) * 4;
+
+/** a * b + c: fused where relaxed SIMD is on (the rounding may differ by engine). */
+@inline export function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    return f32x4.relaxed_madd(a, b, c);
+  } else {
+    return f32x4.add(f32x4.mul(a, b), c);
+  }
+}
+
+/** packedB[(panel * kc + p) * NR + j] = B[p, panel * NR + j], zero past the edge. */
+function packB(b: usize, rsB: i32, csB: i32, kc: i32, nc: i32, dst: usize): void {
+  for (let j0 = 0; j0 < nc; j0 += NR) {
+    const cols = min(NR, nc - j0);
+    let src = b + (<usize>j0 * <usize>csB << 2);
+    if (cols == NR && rsB == 1) {
+      // Transposed B (columns contiguous): transpose 4 x 4 blocks with shuffles.
+      const cs = <usize>csB << 2;
+      let p = 0;
+      for (; p + 4 <= kc; p += 4) {
+        const at = src + (<usize>p << 2);
+        for (let q = 0; q < NR; q += 4) {
+          const c0 = at + <usize>q * cs;
+          const r0 = v128.load(c0), r1 = v128.load(c0 + cs), r2 = v128.load(c0 + 2 * cs), r3 = v128.load(c0 + 3 * cs);
+          const t0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5), t1 = i32x4.shuffle(r2, r3, 0, 4, 1, 5);
+          const t2 = i32x4.shuffle(r0, r1, 2, 6, 3, 7), t3 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
+          const o = dst + (<usize>(p * NR + q) << 2);
+          v128.store(o, i64x2.shuffle(t0, t1, 0, 2));
+          v128.store(o + NR * 4, i64x2.shuffle(t0, t1, 1, 3));
+          v128.store(o + NR * 8, i64x2.shuffle(t2, t3, 0, 2));
+          v128.store(o + NR * 12, i64x2.shuffle(t2, t3, 1, 3));
+        }
+      }
+      for (; p < kc; p++) {
+        const at = src + (<usize>p << 2);
+        for (let j = 0; j < NR; j++) store<f32>(dst + (<usize>(p * NR + j) << 2), load<f32>(at + <usize>j * cs));
+      }
+      dst += <usize>(kc * NR) << 2;
+    } else if (cols == NR && csB == 1) {
+      for (let p = 0; p < kc; p++) {
+        v128.store(dst, v128.load(src));
+        v128.store(dst, v128.load(src, 16), 16);
+        dst += NR * 4;
+        src += <usize>rsB << 2;
+      }
+    } else {
+      for (let p = 0; p < kc; p++) {
+        let j = 0;
+        let s = src;
+        for (; j < cols; j++) {
+          store<f32>(dst, load<f32>(s));
+          dst += 4;
+          s += <usize>csB << 2;
+        }
+        for (; j < NR; j++) {
+          store<f32>(dst, 0);
+          dst += 4;
+        }
+        src += <usize>rsB << 2;
+      }
+    }
+  }
+}
+
+/** packedA[(panel * kc + p) * MR + i] = A[panel * MR + i, p], zero past the edge. */
+function packA(a: usize, rsA: i32, csA: i32, mc: i32, kc: i32, dst: usize): void {
+  for (let i0 = 0; i0 < mc; i0 += MR) {
+    const rows = min(MR, mc - i0);
+    const src = a + (<usize>i0 * <usize>rsA << 2);
+    if (rows == MR && rsA == 1) {
+      // Transposed A: the panel's 6 rows are contiguous for each p.
+      let s = src;
+      const step = <usize>csA << 2;
+      for (let p = 0; p < kc; p++) {
+        v128.store(dst, v128.load(s));
+        store<u64>(dst, load<u64>(s, 16), 16);
+        dst += MR * 4;
+        s += step;
+      }
+    } else if (rows == MR) {
+      const r1 = <usize>rsA << 2;
+      let s = src;
+      for (let p = 0; p < kc; p++) {
+        store<f32>(dst, load<f32>(s));
+        store<f32>(dst, load<f32>(s + r1), 4);
+        store<f32>(dst, load<f32>(s + 2 * r1), 8);
+        store<f32>(dst, load<f32>(s + 3 * r1), 12);
+        store<f32>(dst, load<f32>(s + 4 * r1), 16);
+        store<f32>(dst, load<f32>(s + 5 * r1), 20);
+        dst += MR * 4;
+        s += <usize>csA << 2;
+      }
+    } else {
+      for (let p = 0; p < kc; p++) {
+        let i = 0;
+        for (; i < rows; i++) store<f32>(dst + (<usize>i << 2), load<f32>(src + ((<usize>i * <usize>rsA + <usize>p * <usize>csA) << 2)));
+        for (; i < MR; i++) store<f32>(dst + (<usize>i << 2), 0);
+        dst += MR * 4;
+      }
+    }
+  }
+}
+
+/** One 6 x 8 tile of C (row stride rsC elements) from packed panels over depth kc. */
+function micro(kc: i32, pa: usize, pb: usize, c: usize, rsC: i32, rows: i32, cols: i32, overwrite: bool, tile: usize): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  let c40 = f32x4.splat(0), c41 = f32x4.splat(0), c50 = f32x4.splat(0), c51 = f32x4.splat(0);
+  for (let p = 0; p < kc; p++) {
+    const b0 = v128.load(pb), b1 = v128.load(pb, 16);
+    let a = v128.load_splat<f32>(pa);
+    c00 = madd(a, b0, c00); c01 = madd(a, b1, c01);
+    a = v128.load_splat<f32>(pa, 4);
+    c10 = madd(a, b0, c10); c11 = madd(a, b1, c11);
+    a = v128.load_splat<f32>(pa, 8);
+    c20 = madd(a, b0, c20); c21 = madd(a, b1, c21);
+    a = v128.load_splat<f32>(pa, 12);
+    c30 = madd(a, b0, c30); c31 = madd(a, b1, c31);
+    a = v128.load_splat<f32>(pa, 16);
+    c40 = madd(a, b0, c40); c41 = madd(a, b1, c41);
+    a = v128.load_splat<f32>(pa, 20);
+    c50 = madd(a, b0, c50); c51 = madd(a, b1, c51);
+    pa += MR * 4;
+    pb += NR * 4;
+  }
+  const full = rows == MR && cols == NR;
+  const step: usize = full ? <usize>rsC << 2 : NR * 4;
+  if (full && !overwrite) {
+    let r = c;
+    v128.store(r, f32x4.add(v128.load(r), c00)); v128.store(r, f32x4.add(v128.load(r, 16), c01), 16);
+    r += step;
+    v128.store(r, f32x4.add(v128.load(r), c10)); v128.store(r, f32x4.add(v128.load(r, 16), c11), 16);
+    r += step;
+    v128.store(r, f32x4.add(v128.load(r), c20)); v128.store(r, f32x4.add(v128.load(r, 16), c21), 16);
+    r += step;
+    v128.store(r, f32x4.add(v128.load(r), c30)); v128.store(r, f32x4.add(v128.load(r, 16), c31), 16);
+    r += step;
+    v128.store(r, f32x4.add(v128.load(r), c40)); v128.store(r, f32x4.add(v128.load(r, 16), c41), 16);
+    r += step;
+    v128.store(r, f32x4.add(v128.load(r), c50)); v128.store(r, f32x4.add(v128.load(r, 16), c51), 16);
+    return;
+  }
+  let r = full ? c : tile;
+  v128.store(r, c00); v128.store(r, c01, 16);
+  r += step;
+  v128.store(r, c10); v128.store(r, c11, 16);
+  r += step;
+  v128.store(r, c20); v128.store(r, c21, 16);
+  r += step;
+  v128.store(r, c30); v128.store(r, c31, 16);
+  r += step;
+  v128.store(r, c40); v128.store(r, c41, 16);
+  r += step;
+  v128.store(r, c50); v128.store(r, c51, 16);
+  if (full) return;
+  for (let i = 0; i < rows; i++) {
+    const crow = c + (<usize>i * <usize>rsC << 2);
+    const trow = tile + <usize>(i * NR * 4);
+    if (overwrite) {
+      for (let j = 0; j < cols; j++) store<f32>(crow + (<usize>j << 2), load<f32>(trow + (<usize>j << 2)));
+    } else {
+      for (let j = 0; j < cols; j++) {
+        const at = crow + (<usize>j << 2);
+        store<f32>(at, load<f32>(at) + load<f32>(trow + (<usize>j << 2)));
+      }
+    }
+  }
+}
+
+/**
+ * C[m, n] (=|+=) A[m, k] · B[k, n]; C has unit column stride. Runs on one thread with
+ * the given scratch (GEMM_SCRATCH bytes).
+ */
+export function gemmBlock(
+  m: i32, n: i32, k: i32,
+  a: usize, rsA: i32, csA: i32,
+  b: usize, rsB: i32, csB: i32,
+  c: usize, rsC: i32, accumulate: bool, scratch: usize,
+): void {
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0) {
+    if (!accumulate) {
+      for (let i = 0; i < m; i++) memory.fill(c + (<usize>i * <usize>rsC << 2), 0, <usize>n << 2);
+    }
+    return;
+  }
+  const pA = scratch;
+  const pB = scratch + (<usize>(MC * KC) << 2);
+  const tile = pB + (<usize>(KC * NC) << 2);
+  for (let jc = 0; jc < n; jc += NC) {
+    const nc = min(NC, n - jc);
+    for (let pc = 0; pc < k; pc += KC) {
+      const kc = min(KC, k - pc);
+      packB(b + ((<usize>pc * <usize>rsB + <usize>jc * <usize>csB) << 2), rsB, csB, kc, nc, pB);
+      const overwrite = pc == 0 && !accumulate;
+      for (let ic = 0; ic < m; ic += MC) {
+        const mc = min(MC, m - ic);
+        packA(a + ((<usize>ic * <usize>rsA + <usize>pc * <usize>csA) << 2), rsA, csA, mc, kc, pA);
+        for (let jr = 0; jr < nc; jr += NR) {
+          const cols = min(NR, nc - jr);
+          const pbPanel = pB + (<usize>jr * <usize>kc << 2);
+          for (let ir = 0; ir < mc; ir += MR) {
+            micro(
+              kc, pA + (<usize>ir * <usize>kc << 2), pbPanel,
+              c + ((<usize>(ic + ir) * <usize>rsC + <usize>(jc + jr)) << 2), rsC,
+              min(MR, mc - ir), cols, overwrite, tile,
+            );
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Thread `tid` of `nt` computes its share of C: rows split in MR multiples when C is
+ * taller than wide, columns in NR multiples otherwise.
+ */
+export function gemmPart(
+  m: i32, n: i32, k: i32,
+  a: usize, rsA: i32, csA: i32,
+  b: usize, rsB: i32, csB: i32,
+  c: usize, rsC: i32, accumulate: bool, scratch: usize, tid: i32, nt: i32,
+): void {
+  if (nt <= 1) {
+    gemmBlock(m, n, k, a, rsA, csA, b, rsB, csB, c, rsC, accumulate, scratch);
+    return;
+  }
+  if (m >= n) {
+    const panels = (m + MR - 1) / MR;
+    const per = (panels + nt - 1) / nt;
+    const r0 = tid * per * MR;
+    const r1 = min(m, r0 + per * MR);
+    if (r0 >= r1) return;
+    gemmBlock(r1 - r0, n, k, a + (<usize>r0 * <usize>rsA << 2), rsA, csA, b, rsB, csB,
+      c + (<usize>r0 * <usize>rsC << 2), rsC, accumulate, scratch);
+  } else {
+    const panels = (n + NR - 1) / NR;
+    const per = (panels + nt - 1) / nt;
+    const c0 = tid * per * NR;
+    const c1 = min(n, c0 + per * NR);
+    if (c0 >= c1) return;
+    gemmBlock(m, c1 - c0, k, a, rsA, csA, b + (<usize>c0 * <usize>csB << 2), rsB, csB,
+      c + (<usize>c0 << 2), rsC, accumulate, scratch);
+  }
+}
+
+/**
+ * C (=|+=) A·B shared by every thread that calls it with the same `counter` (an i32 the
+ * host zeroed): threads claim row blocks (or column blocks when C is wider than tall) one
+ * at a time, so a thread that the OS delays leaves its share to the others instead of
+ * holding up the call.
+ */
+export function gemmShared(
+  m: i32, n: i32, k: i32,
+  a: usize, rsA: i32, csA: i32,
+  b: usize, rsB: i32, csB: i32,
+  c: usize, rsC: i32, accumulate: bool, scratch: usize, counter: usize,
+): void {
+  const byRows = m >= n;
+  const size = byRows ? MC : 4 * NR;
+  const total = byRows ? m : n;
+  const chunks = (total + size - 1) / size;
+  for (;;) {
+    const q = claim(counter);
+    if (q >= chunks) return;
+    const lo = q * size, count = min(size, total - lo);
+    if (byRows) {
+      gemmBlock(count, n, k, a + (<usize>lo * <usize>rsA << 2), rsA, csA, b, rsB, csB,
+        c + (<usize>lo * <usize>rsC << 2), rsC, accumulate, scratch);
+    } else {
+      gemmBlock(m, count, k, a, rsA, csA, b + (<usize>lo * <usize>csB << 2), rsB, csB,
+        c + (<usize>lo << 2), rsC, accumulate, scratch);
+    }
+  }
+}
+
+export function gemmScratchBytes(): i32 {
+  return GEMM_SCRATCH;
+}
+
+/** Byte address of operand `field` (PRODUCT_A, _B or _C) of product i of a batch list. */
+@inline function operand(list: usize, i: i32, field: i32): usize {
+  return <usize>load<u32>(list + (<usize>(i * PRODUCT_WORDS + field) << 2));
+}
+
+/**
+ * Batched C = A·B. `list` holds `count` PRODUCT records (byte addresses of a, b, c). With
+ * at least as many products as threads each thread claims whole products; otherwise every
+ * product is shared out in blocks (gemmShared). `counter` is an i32 the host zeroed.
+ */
+export function matmul_f32(
+  list: usize, count: i32, m: i32, n: i32, k: i32,
+  rsA: i32, csA: i32, rsB: i32, csB: i32, rsC: i32, scratch: usize, counter: usize, tid: i32, nt: i32,
+): void {
+  const mine = scratch + <usize>tid * <usize>GEMM_SCRATCH;
+  if (nt <= 1 || count >= nt) {
+    for (let i = 0; i < count; i++) {
+      if (nt > 1) {
+        i = claim(counter);
+        if (i >= count) return;
+      }
+      const a = operand(list, i, PRODUCT_A), b = operand(list, i, PRODUCT_B), c = operand(list, i, PRODUCT_C);
+      gemmBlock(m, n, k, a, rsA, csA, b, rsB, csB, c, rsC, false, mine);
+    }
+    return;
+  }
+  for (let i = 0; i < count; i++) {
+    const a = operand(list, i, PRODUCT_A), b = operand(list, i, PRODUCT_B), c = operand(list, i, PRODUCT_C);
+    // One counter per product: the host zeroed `count` of them.
+    gemmShared(m, n, k, a, rsA, csA, b, rsB, csB, c, rsC, false, mine, counter + 4 + (<usize>i << 2));
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * What unary and binary ops share: running their kernels, applying the op table's dtype
+ * rules, choosing between a backend's kernel and the op's composite, undoing broadcasting.
+ */
+import type { Backend } from '../backend/contract.js';
+import { binaryFacts, resultDType, unaryFacts, type BinaryOp, type DTypeRule, type Track, type UnaryOp } from '../backend/op-table.js';
+import type { DType } from '../dtype.js';
+import { broadcastShapes, shapesEqual, type Shape } from '../shape.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { broadcastView, empty } from './util.js';
+
+/** Run a unary kernel (no rules, no recording). */
+export function unaryKernel(op: UnaryOp, x: Tensor): Tensor {
+  const out = empty(x.backend, x.shape, resultDType(unaryFacts(op).kind, x.dtype));
+  x.backend.unary(op, x.kernelView, out.kernelView);
+  return out;
+}
+
+/** Run a binary kernel on operands of one dtype, broadcasting (no rules, no recording). */
+export function binaryKernel(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
+  const shape = broadcastShapes(a.shape, b.shape, op);
+  const out = empty(a.backend, shape, resultDType(binaryFacts(op).kind, a.dtype));
+  a.backend.binary(op, broadcastView(a, shape), broadcastView(b, shape), out.kernelView);
+  return out;
+}
+
+/**
+ * Sum a broadcast gradient back down to `shape` (the inverse of broadcasting).
+ * Returns `g` itself when nothing was broadcast.
+ */
+export function sumToShape(g: Tensor, shape: Shape): Tensor {
+  if (shapesEqual(g.shape, shape)) return g;
+  const lead = g.rank - shape.length;
+  const axes: number[] = [];
+  for (let i = 0; i < g.rank; i++) {
+    if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) axes.push(i);
+  }
+  const summed = g.sum(axes, true);
+  const out = summed.reshape(shape);
+  summed.dispose();
+  return out;
+}
+
+
+/** Each backend's accelerated ops, as sets (read once per backend). */
+const acceleratedSets = new WeakMap<Backend, { unary: ReadonlySet<string>; binary: ReadonlySet<string> }>();
+let compositesForced = 0;
+
+/** Whether `backend` runs composite op `op` as a kernel (otherwise core runs the composite). */
+export function accelerates(backend: Backend, family: 'unary' | 'binary', op: UnaryOp | BinaryOp): boolean {
+  if (compositesForced > 0) return false;
+  let sets = acceleratedSets.get(backend);
+  if (!sets) {
+    sets = { unary: new Set(backend.accelerates.unary), binary: new Set(backend.accelerates.binary) };
+    acceleratedSets.set(backend, sets);
+  }
+  return sets[family].has(op);
+}
+
+/**
+ * Run `fn` with every composite op on its composite, even where a backend accelerates it:
+ * how the conformance suite checks composites on backends that have kernels for them.
+ *
+ * @internal
+ */
+export function withComposites<T>(fn: () => T): T {
+  compositesForced++;
+  try {
+    return fn();
+  } finally {
+    compositesForced--;
+  }
+}
+
+/** A hint for casting, by the dtype that was refused. */
+function castHint(dtype: DType): string {
+  return dtype === 'bool' ? "cast with t.int() or t.float() first" : 'cast with t.float() first';
+}
+
+/** The error for a refused dtype, naming the op (`two bool tensors` for binary ops). */
+export function refusal(op: string, dtype: DType, operands: 'one' | 'two'): TypeError {
+  const what = operands === 'two' ? `two ${dtype} tensors` : `${dtype} tensors`;
+  const logical = dtype === 'bool' && operands === 'two' ? 'use logicalAnd/logicalOr, or ' : '';
+  return new TypeError(`${op}: not supported for ${what}; ${logical}${castHint(dtype)}`);
+}
+
+/** The dtype a cast rule asks for, or null when the rule is not a cast. */
+export function castTarget(rule: DTypeRule | string): DType | null {
+  return rule === 'float32' || rule === 'int32' || rule === 'bool' ? rule : null;
+}
+
+/** A {@link Track} and the list it fills, for gradient formulas of the op table. */
+export function tracker(): [Track, Tensor[]] {
+  const temps: Tensor[] = [];
+  const track: Track = (t) => {
+    temps.push(t);
+    return t;
+  };
+  return [track, temps];
+}
+
+/**
+ * `fn` on `inputs`, float16 ones widened to float32 and the result rounded back to float16
+ * (PyTorch's opmath): a composite of many ops would otherwise round at every step.
+ */
+export function inFloat32(inputs: readonly Tensor[], fn: (wide: Tensor[]) => Tensor): Tensor {
+  return inFloat32List(inputs, (wide) => [fn(wide)])[0];
+}
+
+/** {@link inFloat32} for a function with several results. */
+export function inFloat32List(inputs: readonly Tensor[], fn: (wide: Tensor[]) => Tensor[]): Tensor[] {
+  if (!inputs.some((t) => t.dtype === 'float16')) return fn([...inputs]);
+  const wide = inputs.map((t) => (t.dtype === 'float16' ? t.cast('float32') : t));
+  try {
+    return fn(wide).map((r) => {
+      if (r.dtype !== 'float32') return r;
+      const narrow = r.cast('float16');
+      r.dispose();
+      return narrow;
+    });
+  } finally {
+    wide.forEach((w, i) => w !== inputs[i] && w.dispose());
+  }
+}

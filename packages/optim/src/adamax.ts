@@ -1,0 +1,74 @@
+import { maximum, type Tensor } from '@tensile/core';
+import { Optimizer, type OptimizerGroup, type ParamGroup, type ParamState } from './optimizer.js';
+
+/** Adamax's hyper-parameters (PyTorch's names in camelCase). */
+export interface AdamaxOptions {
+  /** Learning rate; default 2e-3. */
+  lr: number;
+  /** Decay rates of the first moment and of the infinity norm; default [0.9, 0.999]. */
+  betas: [number, number];
+  /** Added to the infinity norm for stability; default 1e-8. */
+  eps: number;
+  /** L2 penalty added to the gradient; default 0. */
+  weightDecay: number;
+  /** Maximise the objective instead of minimising it; default false. */
+  maximize: boolean;
+}
+
+/**
+ * Adamax (Kingma & Ba): Adam with the infinity norm in place of the second moment; PyTorch
+ * 1.13's update:
+ *
+ * ```text
+ * g = maximize ? -grad : grad;  g += weightDecay * p;  t += 1
+ * m = β1 m + (1 - β1) g;   u = max(β2 u, |g| + eps)
+ * p -= lr / (1 - β1^t) · m / u
+ * ```
+ *
+ * @example
+ * ```ts
+ * const opt = new Adamax(model.parameters(), { lr: 2e-3, betas: [0.9, 0.999] });
+ * ```
+ */
+export class Adamax extends Optimizer<AdamaxOptions> {
+  constructor(params: Iterable<Tensor> | Iterable<ParamGroup<AdamaxOptions>>, options: Partial<AdamaxOptions> = {}) {
+    super(
+      params,
+      {
+        lr: options.lr ?? 2e-3,
+        betas: options.betas ?? [0.9, 0.999],
+        eps: options.eps ?? 1e-8,
+        weightDecay: options.weightDecay ?? 0,
+        maximize: options.maximize ?? false,
+      },
+      options,
+    );
+  }
+
+  override get name(): string {
+    return 'Adamax';
+  }
+
+  protected validateGroup(group: OptimizerGroup<AdamaxOptions>): void {
+    this.checkNumber(group, 'lr');
+    this.checkNumber(group, 'eps');
+    this.checkBetas(group);
+    this.checkNumber(group, 'weightDecay');
+    this.checkBoolean(group, 'maximize');
+  }
+
+  protected updateParam(p: Tensor, grad: Tensor, state: ParamState, group: OptimizerGroup<AdamaxOptions>): void {
+    const { lr, eps, weightDecay, maximize } = group;
+    const [beta1, beta2] = group.betas;
+    const step = ((state.step as number | undefined) ?? 0) + 1;
+    state.step = step;
+    let g = maximize ? grad.neg() : grad;
+    if (weightDecay !== 0) g = g.add(p, weightDecay);
+    const expAvg = this.stateTensor(state, 'expAvg', p).mul(beta1).add(g, 1 - beta1);
+    const expInf = maximum(this.stateTensor(state, 'expInf', p).mul(beta2), g.abs().add(eps));
+    this.setState(state, 'expAvg', expAvg);
+    this.setState(state, 'expInf', expInf);
+    const clr = lr / (1 - beta1 ** step);
+    p.assign(p.add(expAvg.mul(-clr).div(expInf)));
+  }
+}

@@ -1,0 +1,51 @@
+import type { Optimizer } from '../optimizer.js';
+import { LRScheduler, checkOption, checkSchedulerOptions } from './lr-scheduler.js';
+
+export interface ConstantLROptions {
+  /** Factor applied until `totalIters`; default 1/3. */
+  factor?: number;
+  /** Epochs during which the factor applies; default 5. */
+  totalIters?: number;
+  /** Index of the last epoch when resuming; default -1. */
+  lastEpoch?: number;
+  /** Print each learning-rate change; default false. */
+  verbose?: boolean;
+}
+
+/**
+ * Scale each group's learning rate by a constant `factor` for the first `totalIters` epochs,
+ * then restore it (a constant warm-up).
+ *
+ * @example
+ * ```ts
+ * const scheduler = new ConstantLR(opt, { factor: 0.5, totalIters: 4 }); // lr/2 for epochs 0-3
+ * ```
+ */
+export class ConstantLR extends LRScheduler {
+  factor: number;
+  totalIters: number;
+
+  constructor(optimizer: Optimizer<any>, options: ConstantLROptions = {}) {
+    checkSchedulerOptions('ConstantLR', options, ['factor', 'totalIters', 'lastEpoch', 'verbose']);
+    super(optimizer, options.lastEpoch ?? -1, options.verbose ?? false);
+    const { factor = 1 / 3, totalIters = 5 } = options;
+    // PyTorch allows 0, which divides by zero when the factor is undone.
+    checkOption(typeof factor === 'number' && factor > 0 && factor <= 1, 'ConstantLR', 'factor', factor, 'a number in (0, 1]');
+    checkOption(Number.isInteger(totalIters) && totalIters >= 0, 'ConstantLR', 'totalIters', totalIters, 'a non-negative integer');
+    this.factor = factor;
+    this.totalIters = totalIters;
+    this.initialStep();
+  }
+
+  protected getLr(): number[] {
+    const { lastEpoch, factor, totalIters } = this;
+    if (lastEpoch === 0) return this.groups.map((g) => g.lr * factor);
+    if (lastEpoch !== totalIters) return this.groups.map((g) => g.lr);
+    return this.groups.map((g) => g.lr * (1 / factor));
+  }
+
+  protected override closedFormLr(): number[] {
+    const reached = this.lastEpoch >= this.totalIters ? 1 : 0;
+    return this.baseLrs.map((base) => base * (this.factor + reached * (1 - this.factor)));
+  }
+}

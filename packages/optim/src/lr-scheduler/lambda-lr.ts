@@ -1,0 +1,132 @@
+import type { Optimizer } from '../optimizer.js';
+import { LRScheduler, checkOption, checkSchedulerOptions, type SchedulerStateDict } from './lr-scheduler.js';
+
+/** A function of the epoch index giving a learning-rate factor. */
+export type LrLambda = (epoch: number) => number;
+
+export interface LambdaLROptions {
+  /** One function for every group, or one per group: epoch → factor of the group's initial lr. */
+  lrLambda: LrLambda | LrLambda[];
+  /** Index of the last epoch when resuming; default -1. */
+  lastEpoch?: number;
+  /** Print each learning-rate change; default false. */
+  verbose?: boolean;
+}
+
+/** One function per group, checked. */
+export function lrLambdas(name: string, lrLambda: unknown, groups: number): LrLambda[] {
+  const list = Array.isArray(lrLambda) ? lrLambda : new Array<unknown>(groups).fill(lrLambda);
+  if (Array.isArray(lrLambda) && lrLambda.length !== groups) {
+    throw new Error(`${name}: expected ${groups} lrLambda functions (one per parameter group), got ${lrLambda.length}`);
+  }
+  list.forEach((fn, i) => checkOption(typeof fn === 'function', name, Array.isArray(lrLambda) ? `lrLambda[${i}]` : 'lrLambda', fn, 'a function of the epoch'));
+  return list as LrLambda[];
+}
+
+/**
+ * PyTorch's state dict of lambdas: `null` for a plain function, a copy of its own enumerable
+ * fields for a function that carries state (the counterpart of a Python callable object).
+ */
+export function lambdaState(fns: LrLambda[]): (Record<string, unknown> | null)[] {
+  return fns.map((fn) => (Object.keys(fn).length === 0 ? null : structuredClone({ ...fn })));
+}
+
+/** Restore what `lambdaState` saved into the scheduler's functions. */
+export function loadLambdaState(fns: LrLambda[], saved: unknown): void {
+  if (!Array.isArray(saved)) return;
+  saved.forEach((fields, i) => {
+    if (fields !== null && typeof fields === 'object' && fns[i]) Object.assign(fns[i], structuredClone(fields));
+  });
+}
+
+/** `stateDict` of a scheduler with functions: every field but the optimiser and the functions, which go through `lambdaState`. */
+function withoutFunctions(scheduler: object, functionsKey: string, fns: LrLambda[]): SchedulerStateDict {
+  const out: SchedulerStateDict = {};
+  for (const [key, value] of Object.entries(scheduler)) {
+    if (key !== 'optimizer' && key !== functionsKey) out[key] = structuredClone(value);
+  }
+  out[functionsKey] = lambdaState(fns);
+  return out;
+}
+
+/**
+ * Set each group's learning rate to its initial lr times `lrLambda(epoch)`: warm-up and any
+ * custom schedule (Hugging Face's linear and cosine warm-up schedules are LambdaLRs).
+ *
+ * @example
+ * ```ts
+ * const warmup = 500;
+ * const scheduler = new LambdaLR(opt, { lrLambda: (step) => Math.min(1, (step + 1) / warmup) });
+ * ```
+ */
+export class LambdaLR extends LRScheduler {
+  lrLambdas: LrLambda[];
+
+  constructor(optimizer: Optimizer<any>, options: LambdaLROptions) {
+    checkSchedulerOptions('LambdaLR', options, ['lrLambda', 'lastEpoch', 'verbose']);
+    super(optimizer, options?.lastEpoch ?? -1, options?.verbose ?? false);
+    this.lrLambdas = lrLambdas('LambdaLR', options?.lrLambda, this.groups.length);
+    this.initialStep();
+  }
+
+  protected getLr(): number[] {
+    return this.baseLrs.map((base, i) => base * this.lrLambdas[i](this.lastEpoch));
+  }
+
+  /** Every field except the optimiser; each function saves as `null` unless it carries its own fields. */
+  override stateDict(): SchedulerStateDict {
+    return withoutFunctions(this, 'lrLambdas', this.lrLambdas);
+  }
+
+  /** Restore fields saved by `stateDict()`; the functions stay this scheduler's own. */
+  override loadStateDict(stateDict: SchedulerStateDict): void {
+    const { lrLambdas: saved, ...rest } = stateDict;
+    super.loadStateDict(rest);
+    loadLambdaState(this.lrLambdas, saved);
+  }
+}
+
+export interface MultiplicativeLROptions {
+  /** One function for every group, or one per group: epoch → factor applied to the current lr. */
+  lrLambda: LrLambda | LrLambda[];
+  /** Index of the last epoch when resuming; default -1. */
+  lastEpoch?: number;
+  /** Print each learning-rate change; default false. */
+  verbose?: boolean;
+}
+
+/**
+ * Multiply each group's learning rate by `lrLambda(epoch)` every epoch (from epoch 1 on).
+ *
+ * @example
+ * ```ts
+ * const scheduler = new MultiplicativeLR(opt, { lrLambda: () => 0.95 });
+ * ```
+ */
+export class MultiplicativeLR extends LRScheduler {
+  lrLambdas: LrLambda[];
+
+  constructor(optimizer: Optimizer<any>, options: MultiplicativeLROptions) {
+    checkSchedulerOptions('MultiplicativeLR', options, ['lrLambda', 'lastEpoch', 'verbose']);
+    super(optimizer, options?.lastEpoch ?? -1, options?.verbose ?? false);
+    this.lrLambdas = lrLambdas('MultiplicativeLR', options?.lrLambda, this.groups.length);
+    this.initialStep();
+  }
+
+  protected getLr(): number[] {
+    if (this.lastEpoch > 0) return this.groups.map((g, i) => g.lr * this.lrLambdas[i](this.lastEpoch));
+    return this.groups.map((g) => g.lr);
+  }
+
+  /** Every field except the optimiser; each function saves as `null` unless it carries its own fields. */
+  override stateDict(): SchedulerStateDict {
+    return withoutFunctions(this, 'lrLambdas', this.lrLambdas);
+  }
+
+  /** Restore fields saved by `stateDict()`; the functions stay this scheduler's own. */
+  override loadStateDict(stateDict: SchedulerStateDict): void {
+    const { lrLambdas: saved, ...rest } = stateDict;
+    super.loadStateDict(rest);
+    loadLambdaState(this.lrLambdas, saved);
+  }
+}

@@ -1,0 +1,50 @@
+import type { Optimizer } from '../optimizer.js';
+import { LRScheduler, checkOption, checkSchedulerOptions } from './lr-scheduler.js';
+
+export interface PolynomialLROptions {
+  /** Epochs over which the learning rate decays to 0; default 5. */
+  totalIters?: number;
+  /** Power of the polynomial; default 1 (linear decay). */
+  power?: number;
+  /** Index of the last epoch when resuming; default -1. */
+  lastEpoch?: number;
+  /** Print each learning-rate change; default false. */
+  verbose?: boolean;
+}
+
+/**
+ * Decay each group's learning rate as `initialLr * (1 - epoch / totalIters)^power`, reaching 0
+ * at `totalIters` (the "poly" schedule of segmentation models).
+ *
+ * @example
+ * ```ts
+ * const scheduler = new PolynomialLR(opt, { totalIters: 100, power: 0.9 });
+ * ```
+ */
+export class PolynomialLR extends LRScheduler {
+  totalIters: number;
+  power: number;
+
+  constructor(optimizer: Optimizer<any>, options: PolynomialLROptions = {}) {
+    checkSchedulerOptions('PolynomialLR', options, ['totalIters', 'power', 'lastEpoch', 'verbose']);
+    super(optimizer, options.lastEpoch ?? -1, options.verbose ?? false);
+    const { totalIters = 5, power = 1 } = options;
+    checkOption(Number.isInteger(totalIters) && totalIters > 0, 'PolynomialLR', 'totalIters', totalIters, 'a positive integer');
+    checkOption(typeof power === 'number' && Number.isFinite(power), 'PolynomialLR', 'power', power, 'a number');
+    this.totalIters = totalIters;
+    this.power = power;
+    this.initialStep();
+  }
+
+  protected getLr(): number[] {
+    const { lastEpoch, totalIters, power } = this;
+    if (lastEpoch === 0 || lastEpoch > totalIters) return this.groups.map((g) => g.lr);
+    const decay = ((1 - lastEpoch / totalIters) / (1 - (lastEpoch - 1) / totalIters)) ** power;
+    return this.groups.map((g) => g.lr * decay);
+  }
+
+  protected override closedFormLr(): number[] {
+    const { lastEpoch, totalIters, power } = this;
+    return this.baseLrs.map((base) => base * (1 - Math.min(totalIters, lastEpoch) / totalIters) ** power);
+  }
+}

@@ -1,0 +1,96 @@
+import { div, type Tensor } from '@tensile/core';
+import { Optimizer, type OptimizerGroup, type ParamGroup, type ParamState } from './optimizer.js';
+
+/** RAdam's hyper-parameters (PyTorch's names in camelCase). */
+export interface RAdamOptions {
+  /** Learning rate; default 1e-3. */
+  lr: number;
+  /** Decay rates of the first and second moment averages; default [0.9, 0.999]. */
+  betas: [number, number];
+  /** Added to the denominator for stability; default 1e-8. */
+  eps: number;
+  /** Weight decay: an L2 penalty added to the gradient, or decoupled (see `decoupledWeightDecay`); default 0. */
+  weightDecay: number;
+  /** Decay the parameter directly (`p *= 1 - lr * weightDecay`, RAdamW) instead of adding L2 to the gradient; default false. */
+  decoupledWeightDecay: boolean;
+  /** Maximise the objective instead of minimising it; default false. */
+  maximize: boolean;
+}
+
+/**
+ * RAdam (Liu et al.): Adam with the variance of the adaptive learning rate rectified, so that
+ * the first steps need no warm-up; PyTorch 1.13's update (with PyTorch 2's `maximize` and
+ * `decoupledWeightDecay`):
+ *
+ * ```text
+ * g = maximize ? -grad : grad;  t += 1
+ * weightDecay: decoupled ? p *= 1 - lr * weightDecay : g += weightDecay * p
+ * m = β1 m + (1 - β1) g;   v = β2 v + (1 - β2) g²;   m̂ = m / (1 - β1^t)
+ * ρ∞ = 2 / (1 - β2) - 1;   ρ_t = ρ∞ - 2 t β2^t / (1 - β2^t)
+ * ρ_t > 5: r = sqrt((ρ_t - 4)(ρ_t - 2) ρ∞ / ((ρ∞ - 4)(ρ∞ - 2) ρ_t));  p -= lr · m̂ · sqrt(1 - β2^t) / (sqrt(v) + eps) · r
+ * else:    p -= lr · m̂
+ * ```
+ *
+ * @example
+ * ```ts
+ * const opt = new RAdam(model.parameters(), { lr: 1e-3, weightDecay: 1e-2, decoupledWeightDecay: true });
+ * ```
+ */
+export class RAdam extends Optimizer<RAdamOptions> {
+  constructor(params: Iterable<Tensor> | Iterable<ParamGroup<RAdamOptions>>, options: Partial<RAdamOptions> = {}) {
+    super(
+      params,
+      {
+        lr: options.lr ?? 1e-3,
+        betas: options.betas ?? [0.9, 0.999],
+        eps: options.eps ?? 1e-8,
+        weightDecay: options.weightDecay ?? 0,
+        decoupledWeightDecay: options.decoupledWeightDecay ?? false,
+        maximize: options.maximize ?? false,
+      },
+      options,
+    );
+  }
+
+  override get name(): string {
+    return 'RAdam';
+  }
+
+  protected validateGroup(group: OptimizerGroup<RAdamOptions>): void {
+    this.checkNumber(group, 'lr');
+    this.checkNumber(group, 'eps');
+    this.checkBetas(group);
+    this.checkNumber(group, 'weightDecay');
+    this.checkBoolean(group, 'decoupledWeightDecay');
+    this.checkBoolean(group, 'maximize');
+  }
+
+  protected updateParam(p: Tensor, grad: Tensor, state: ParamState, group: OptimizerGroup<RAdamOptions>): void {
+    const { lr, eps, weightDecay, decoupledWeightDecay, maximize } = group;
+    const [beta1, beta2] = group.betas;
+    const step = ((state.step as number | undefined) ?? 0) + 1;
+    state.step = step;
+    let g = maximize ? grad.neg() : grad;
+    let start = p;
+    if (weightDecay !== 0) {
+      if (decoupledWeightDecay) start = p.mul(1 - lr * weightDecay);
+      else g = g.add(p, weightDecay);
+    }
+    const biasCorrection1 = 1 - beta1 ** step;
+    const biasCorrection2 = 1 - beta2 ** step;
+    const expAvg = this.stateTensor(state, 'expAvg', p).mul(beta1).add(g, 1 - beta1);
+    const expAvgSq = this.stateTensor(state, 'expAvgSq', p).mul(beta2).add(g.mul(1 - beta2).mul(g));
+    this.setState(state, 'expAvg', expAvg);
+    this.setState(state, 'expAvgSq', expAvgSq);
+    const corrected = expAvg.div(biasCorrection1);
+    const rhoInf = 2 / (1 - beta2) - 1;
+    const rhoT = rhoInf - (2 * step * beta2 ** step) / biasCorrection2;
+    if (rhoT > 5) {
+      const rect = Math.sqrt(((rhoT - 4) * (rhoT - 2) * rhoInf) / ((rhoInf - 4) * (rhoInf - 2) * rhoT));
+      const adaptiveLr = div(Math.sqrt(biasCorrection2), expAvgSq.sqrt().add(eps));
+      p.assign(start.sub(corrected.mul(lr).mul(adaptiveLr).mul(rect)));
+    } else {
+      p.assign(start.sub(corrected.mul(lr)));
+    }
+  }
+}
