@@ -14,7 +14,7 @@ export const REPOSITORY = 'https://github.com/tensile-ml/tensile';
 /** Beyond dist/: what a package needs once installed (backend-cuda builds its addon at install). */
 const EXTRA_FILES = {
   'backend-wasm': ['build/kernels.d.ts'],
-  'backend-cuda': ['kernels', 'native', 'binding.gyp', 'scripts/install.mjs'],
+  'backend-cuda': ['kernels', 'native', 'binding.gyp', 'scripts/install.mjs', 'bin'],
 };
 
 const check = process.argv.includes('--check');

@@ -180,5 +180,7 @@ describe('packed tarballs', () => {
       'console.log(JSON.stringify({ steps, backends: tl.listBackends().sort(), cuda }));',
     ]);
     expect(result).toEqual({ steps: 1, backends: ['cpu', 'cuda', 'wasm', 'webgpu'], cuda: expect.any(String) });
+    // backend-cuda's bin is linked, for building the addon later.
+    expect(execFileSync(join(project, 'node_modules', '.bin', 'tensile-cuda'), ['--help'], { encoding: 'utf8' })).toMatch(/^usage: tensile-cuda build/);
   });
 });
