@@ -122,4 +122,35 @@ describe.skipIf(missing.length > 0 && !required)('the browser example in Chromiu
     await page.screenshot({ path: join(out, 'page.png'), fullPage: true });
     await page.close();
   }, 150_000);
+
+  it('trains on wasm from the esbuild bundle (kernels copied next to app.js; one thread without COOP/COEP)', async () => {
+    const page = await context!.newPage();
+    const messages: string[] = [];
+    page.on('console', (m) => messages.push(m.text()));
+    page.on('pageerror', (e) => messages.push(`pageerror: ${e.message}`));
+    const read = () => page.evaluate(() => (globalThis as unknown as { __example: ExampleState }).__example);
+    const steps = 100;
+    try {
+      await page.goto(`${url}?data=${encodeURIComponent(`${url}mnist/`)}&steps=${steps}&backend=wasm`);
+      await page.waitForFunction(
+        () => {
+          const s = (globalThis as { __example?: ExampleState }).__example;
+          return s?.trained === true || s?.error != null;
+        },
+        undefined,
+        { timeout: 100_000 },
+      );
+    } catch (e) {
+      throw new Error(`${(e as Error).message}\nstate: ${JSON.stringify(await read().catch(() => null))}\nconsole:\n${messages.join('\n')}`);
+    }
+    const trained = await read();
+    expect(trained.error, messages.join('\n')).toBeNull();
+    expect(trained.backend).toBe('wasm');
+    expect(trained.losses).toHaveLength(steps);
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    expect(mean(trained.losses.slice(-10))).toBeLessThan(mean(trained.losses.slice(0, 10)));
+    expect(messages.join('\n')).not.toMatch(/pageerror/);
+    console.log(`example on wasm: ${trained.status}`);
+    await page.close();
+  }, 150_000);
 });
