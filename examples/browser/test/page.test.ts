@@ -7,7 +7,7 @@
  * Without /usr/bin/chromium or ../shared/data/mnist the test skips with a message, unless
  * TENSILE_REQUIRE_TOOLS is set (CI), where either one missing fails it.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -17,6 +17,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build } from '../scripts/build.mjs';
 // @ts-expect-error plain ESM scripts without type declarations
 import { serve } from '../scripts/serve.mjs';
+// @ts-expect-error plain ESM scripts without type declarations
+import { buildVite } from '../scripts/build-vite.mjs';
 
 const CHROMIUM = '/usr/bin/chromium';
 const here = dirname(fileURLToPath(import.meta.url));
@@ -123,7 +125,8 @@ describe.skipIf(missing.length > 0 && !required)('the browser example in Chromiu
     await page.close();
   }, 150_000);
 
-  it('trains on wasm from the esbuild bundle (kernels copied next to app.js; one thread without COOP/COEP)', async () => {
+  /** Train 100 steps on wasm at `base` (a served bundle) and check that the loss falls. */
+  async function trainOnWasm(base: string): Promise<ExampleState> {
     const page = await context!.newPage();
     const messages: string[] = [];
     page.on('console', (m) => messages.push(m.text()));
@@ -131,7 +134,7 @@ describe.skipIf(missing.length > 0 && !required)('the browser example in Chromiu
     const read = () => page.evaluate(() => (globalThis as unknown as { __example: ExampleState }).__example);
     const steps = 100;
     try {
-      await page.goto(`${url}?data=${encodeURIComponent(`${url}mnist/`)}&steps=${steps}&backend=wasm`);
+      await page.goto(`${base}?data=${encodeURIComponent(`${base}mnist/`)}&steps=${steps}&backend=wasm`);
       await page.waitForFunction(
         () => {
           const s = (globalThis as { __example?: ExampleState }).__example;
@@ -150,7 +153,22 @@ describe.skipIf(missing.length > 0 && !required)('the browser example in Chromiu
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     expect(mean(trained.losses.slice(-10))).toBeLessThan(mean(trained.losses.slice(0, 10)));
     expect(messages.join('\n')).not.toMatch(/pageerror/);
-    console.log(`example on wasm: ${trained.status}`);
     await page.close();
+    return trained;
+  }
+
+  it('trains on wasm from the esbuild bundle (kernels copied next to app.js; one thread without COOP/COEP)', async () => {
+    console.log(`esbuild bundle on wasm: ${(await trainOnWasm(url)).status}`);
+  }, 150_000);
+
+  it('trains on wasm from a Vite build of the page (Vite emits the kernels from new URL(..., import.meta.url))', async () => {
+    const outDir = await buildVite({ quiet: true });
+    expect(readdirSync(join(outDir, 'assets')).filter((f) => /^tensile-[\w-]+-[\w-]+\.wasm$/.test(f))).toHaveLength(4);
+    const vite = await serve({ distDir: outDir, dataDir });
+    try {
+      console.log(`Vite build on wasm: ${(await trainOnWasm(vite.url)).status}`);
+    } finally {
+      vite.server.close();
+    }
   }, 150_000);
 });
