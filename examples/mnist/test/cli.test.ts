@@ -1,6 +1,6 @@
 /**
  * `pnpm mnist`, the README's first command, as a new user runs it: from a fresh clone (git
- * clone of HEAD, `pnpm install --offline`), with no data anywhere, so it builds what it
+ * clone of HEAD, `pnpm install --frozen-lockfile`, from the store when it has everything), with no data anywhere, so it builds what it
  * needs through turbo, picks a backend and says why better ones were passed over, and
  * downloads MNIST with a progress bar and checksums. The download mirror is a local HTTP
  * server on 127.0.0.1 over the shared data files (nothing leaves the machine). Also from
@@ -92,7 +92,7 @@ describe.runIf(missing.length === 0)('pnpm mnist', () => {
     const clone = path.join(temp('tensile-clone-'), 'tensile');
     const cloned = spawnSync('git', ['clone', '--quiet', '--no-local', repo, clone], { encoding: 'utf8' });
     expect(cloned.status, cloned.stderr).toBe(0);
-    const install = await run('pnpm', ['install', '--offline', '--frozen-lockfile'], clone, {}, 300_000);
+    const install = await run('pnpm', ['install', '--prefer-offline', '--frozen-lockfile'], clone, {}, 300_000);
     expect(install.code, install.stdout + install.stderr).toBe(0);
     const cache = temp('tensile-cache-');
     const args = ['mnist', '--mirror', served.url, '--epochs', '1', '--limit', '1000'];
