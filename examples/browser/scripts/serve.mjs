@@ -22,8 +22,12 @@ export function defaultDataDir() {
   return resolve(here, '../../../../shared/data/mnist');
 }
 
-/** Serve `distDir` at / and `dataDir` at /mnist/; resolves to { server, url }. */
-export function serve({ distDir = resolve(here, '../dist'), dataDir = defaultDataDir(), port = 0 } = {}) {
+/**
+ * Serve `distDir` at / and `dataDir` at /mnist/; resolves to { server, url }. `isolated`
+ * adds the COOP/COEP headers that make the page cross-origin isolated, which browsers
+ * require for SharedArrayBuffer and so for wasm's worker threads.
+ */
+export function serve({ distDir = resolve(here, '../dist'), dataDir = defaultDataDir(), port = 0, isolated = false } = {}) {
   const roots = [
     ['/mnist/', dataDir],
     ['/', distDir],
@@ -41,6 +45,7 @@ export function serve({ distDir = resolve(here, '../dist'), dataDir = defaultDat
         'Cache-Control': 'no-store',
         // The data may be fetched by a page served from another port (?data=...).
         'Access-Control-Allow-Origin': '*',
+        ...(isolated ? { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' } : {}),
       });
       res.end(readFileSync(file));
       return;
@@ -58,7 +63,7 @@ export function serve({ distDir = resolve(here, '../dist'), dataDir = defaultDat
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const { values } = parseArgs({ options: { data: { type: 'string' }, port: { type: 'string', default: '8080' } } });
+  const { values } = parseArgs({ options: { data: { type: 'string' }, port: { type: 'string', default: '8080' }, isolated: { type: 'boolean', default: false } } });
   const dataDir = values.data ? resolve(process.env.INIT_CWD ?? process.cwd(), values.data) : defaultDataDir();
   const distDir = resolve(here, '../dist');
   if (!existsSync(join(distDir, 'app.js'))) {
@@ -68,10 +73,10 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   if (!existsSync(join(dataDir, 'train-images-idx3-ubyte.gz'))) {
     console.warn(`warning: no MNIST files in ${dataDir} (pass --data DIR holding train-images-idx3-ubyte.gz etc.)`);
   }
-  const { url } = await serve({ distDir, dataDir, port: Number(values.port) }).catch((error) => {
+  const { url } = await serve({ distDir, dataDir, port: Number(values.port), isolated: values.isolated }).catch((error) => {
     if (error.code !== 'EADDRINUSE') throw error;
     console.warn(`port ${values.port} is in use; taking a free one`);
-    return serve({ distDir, dataDir, port: 0 });
+    return serve({ distDir, dataDir, port: 0, isolated: values.isolated });
   });
   console.log(`serving ${distDir} and MNIST from ${dataDir}`);
   console.log(`open ${url}?data=${url}mnist/   (Ctrl-C to stop)`);

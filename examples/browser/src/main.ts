@@ -5,12 +5,14 @@
  * - `data`    base URL of the four MNIST .gz files (default `mnist/`, next to the page)
  * - `steps`   training steps (default 600), `batch` (default 64), `lr` (default 0.002)
  * - `backend` force one backend (`webgpu`, `wasm`, `cpu`); by default the first that starts
+ * - `threads` wasm's thread count (default: the core count; threads run only when the page is
+ *             cross-origin isolated, else one)
  *
  * The page publishes its state as `globalThis.__example` (for tests and the curious).
  */
 import * as tl from '@tensile/core';
 import '@tensile/backend-cpu';
-import '@tensile/backend-wasm';
+import { setThreads, startThreads } from '@tensile/backend-wasm';
 import '@tensile/backend-webgpu';
 import { Linear, ReLU, Sequential, functional as F } from '@tensile/nn';
 import { Adam } from '@tensile/optim';
@@ -26,6 +28,8 @@ const EVAL_EVERY = 100;
 
 interface ExampleState {
   backend: string | null;
+  /** wasm's worker threads (1 without cross-origin isolation); null on other backends. */
+  threads: number | null;
   status: string;
   step: number;
   losses: number[];
@@ -38,6 +42,7 @@ interface ExampleState {
 
 const state: ExampleState = {
   backend: null,
+  threads: null,
   status: 'loading',
   step: 0,
   losses: [],
@@ -413,7 +418,14 @@ async function start(): Promise<void> {
   drawCurve([], STEPS);
   const backend = await chooseBackend();
   state.backend = backend;
-  setText('backend', backend === 'webgpu' ? 'webgpu (GPU)' : backend === 'wasm' ? 'wasm (WebAssembly, no WebGPU here)' : 'cpu (plain JavaScript)');
+  // Threads need shared memory, which browsers give only to cross-origin isolated pages
+  // (served with COOP/COEP headers); elsewhere wasm runs on one thread.
+  if (backend === 'wasm') {
+    if (params.has('threads')) setThreads(positiveInt(params.get('threads'), 1));
+    state.threads = await startThreads();
+  }
+  const threads = state.threads === null ? '' : `, ${state.threads} thread${state.threads === 1 ? '' : 's'}`;
+  setText('backend', backend === 'webgpu' ? 'webgpu (GPU)' : backend === 'wasm' ? `wasm (WebAssembly${threads}, no WebGPU here)` : 'cpu (plain JavaScript)');
   const base = params.get('data') ?? 'mnist/';
   setStatus(`downloading MNIST from ${base}`);
   const mnist = await loadMnist(base);

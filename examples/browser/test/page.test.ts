@@ -39,6 +39,7 @@ if (missing.length && !required) {
 
 interface ExampleState {
   backend: string | null;
+  threads: number | null;
   status: string;
   step: number;
   losses: number[];
@@ -126,7 +127,7 @@ describe.skipIf(missing.length > 0 && !required)('the browser example in Chromiu
   }, 150_000);
 
   /** Train 100 steps on wasm at `base` (a served bundle) and check that the loss falls. */
-  async function trainOnWasm(base: string): Promise<ExampleState> {
+  async function trainOnWasm(base: string, query = ''): Promise<ExampleState> {
     const page = await context!.newPage();
     const messages: string[] = [];
     page.on('console', (m) => messages.push(m.text()));
@@ -134,7 +135,7 @@ describe.skipIf(missing.length > 0 && !required)('the browser example in Chromiu
     const read = () => page.evaluate(() => (globalThis as unknown as { __example: ExampleState }).__example);
     const steps = 100;
     try {
-      await page.goto(`${base}?data=${encodeURIComponent(`${base}mnist/`)}&steps=${steps}&backend=wasm`);
+      await page.goto(`${base}?data=${encodeURIComponent(`${base}mnist/`)}&steps=${steps}&backend=wasm${query}`);
       await page.waitForFunction(
         () => {
           const s = (globalThis as { __example?: ExampleState }).__example;
@@ -158,7 +159,20 @@ describe.skipIf(missing.length > 0 && !required)('the browser example in Chromiu
   }
 
   it('trains on wasm from the esbuild bundle (kernels copied next to app.js; one thread without COOP/COEP)', async () => {
-    console.log(`esbuild bundle on wasm: ${(await trainOnWasm(url)).status}`);
+    const trained = await trainOnWasm(url, '&threads=2');
+    console.log(`esbuild bundle on wasm, not isolated: ${trained.threads} thread(s); ${trained.status}`);
+    expect(trained.threads).toBe(1);
+  }, 150_000);
+
+  it('trains on wasm worker threads when the page is served with COOP/COEP (cross-origin isolated)', async () => {
+    const isolated = await serve({ distDir: join(exampleRoot, 'dist'), dataDir, isolated: true });
+    try {
+      const trained = await trainOnWasm(isolated.url, '&threads=2');
+      console.log(`esbuild bundle on wasm under COOP/COEP: ${trained.threads} threads; ${trained.status}`);
+      expect(trained.threads).toBe(2);
+    } finally {
+      isolated.server.close();
+    }
   }, 150_000);
 
   it('trains on wasm from a Vite build of the page (Vite emits the kernels from new URL(..., import.meta.url))', async () => {
