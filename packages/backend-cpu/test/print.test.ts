@@ -90,17 +90,35 @@ describe('toString', () => {
 });
 
 describe('item types', () => {
-  it('item() is a boolean for comparisons and bool(), and number | boolean otherwise', async () => {
+  it('item() is a boolean where the type says bool (comparisons, all/any, bool(), cast, boolean tensor/full), else a number', async () => {
     const x = tl.tensor([5]);
-    // Plain tensors stay number | boolean: a reduction such as all() is typed Tensor but holds bool.
-    expectTypeOf(x.itemSync()).toEqualTypeOf<number | boolean>();
-    expectTypeOf(await x.item()).toEqualTypeOf<number | boolean>();
+    expectTypeOf(x.itemSync()).toEqualTypeOf<number>();
+    expectTypeOf(await x.item()).toEqualTypeOf<number>();
     expectTypeOf(x.isnan().itemSync()).toEqualTypeOf<boolean>();
     expectTypeOf(x.logicalXor(1).itemSync()).toEqualTypeOf<boolean>();
     expectTypeOf(x.gt(4).itemSync()).toEqualTypeOf<boolean>();
     expectTypeOf(await x.eq(5).logicalNot().item()).toEqualTypeOf<boolean>();
     expectTypeOf(x.bool().itemSync()).toEqualTypeOf<boolean>();
-    expect(Number(x.itemSync()) > 4).toBe(true);
+    expectTypeOf(x.cast('bool').itemSync()).toEqualTypeOf<boolean>();
+    expectTypeOf(x.all().itemSync()).toEqualTypeOf<boolean>();
+    expectTypeOf(tl.any(x).itemSync()).toEqualTypeOf<boolean>();
+    expectTypeOf(tl.tensor(true).itemSync()).toEqualTypeOf<boolean>();
+    expectTypeOf(tl.tensor([[true]]).itemSync()).toEqualTypeOf<boolean>();
+    expectTypeOf(tl.tensor([1], { dtype: 'bool' }).itemSync()).toEqualTypeOf<boolean>();
+    expectTypeOf(tl.tensor([true], { dtype: 'float32' }).itemSync()).toEqualTypeOf<number>();
+    expectTypeOf(tl.full([1], false).itemSync()).toEqualTypeOf<boolean>();
+    expectTypeOf(tl.full([1], 2).itemSync()).toEqualTypeOf<number>();
+    // The README's own line, under strict: a count compares with a number.
+    expect(x.itemSync() > 4).toBe(true);
+    // The values agree with the types.
+    expect(x.itemSync()).toBe(5);
+    expect(x.all().itemSync()).toBe(true);
+    expect(tl.tensor([true], { dtype: 'float32' }).itemSync()).toBe(1);
+    expect(tl.full([1], false).itemSync()).toBe(false);
+    // A bool tensor whose type lost it (a view) still reads a boolean; bool() restores the type.
+    const mask = x.gt(4).reshape([1, 1]);
+    expect(mask.itemSync()).toBe(true);
+    expectTypeOf(mask.bool().itemSync()).toEqualTypeOf<boolean>();
     expect(x.gt(4).itemSync()).toBe(true);
     expect(await x.eq(5).logicalNot().item()).toBe(false);
   });

@@ -7,7 +7,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import type { Track } from './op-table.js';
 
 /** Run `fn` with a tracker for its intermediates, disposing them afterwards (not the result). */
-export function withTemps(fn: (t: Track) => Tensor): Tensor {
+export function withTemps<R extends Tensor>(fn: (t: Track) => R): R {
   const temps: Tensor[] = [];
   const t: Track = (v) => (temps.push(v), v);
   try {

@@ -2,7 +2,7 @@
 import { recordOp } from '../autograd/engine.js';
 import { getBackend } from '../backend/registry.js';
 import { DTYPES, isDType, isFloating, type DType } from '../dtype.js';
-import { Tensor } from '../tensor/tensor.js';
+import { type BoolTensor, Tensor } from '../tensor/tensor.js';
 import { empty } from './util.js';
 
 /**
@@ -14,6 +14,8 @@ import { empty } from './util.js';
  * tl.tensor([1.7, -1.7]).cast('int32'); // [1, -1]
  * ```
  */
+export function cast(x: Tensor, dtype: 'bool'): BoolTensor;
+export function cast(x: Tensor, dtype: DType): Tensor;
 export function cast(x: Tensor, dtype: DType): Tensor {
   if (!isDType(dtype)) throw new Error(`cast: unknown dtype '${String(dtype)}'; expected one of ${DTYPES.join(', ')}`);
   if (x.dtype === dtype) return x.internalAlias(false);

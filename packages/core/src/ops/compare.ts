@@ -35,7 +35,7 @@ export function isclose(a: Tensor, b: TensorLike, rtol = 1e-5, atol = 1e-8, equa
 export async function allclose(a: Tensor, b: TensorLike, rtol = 1e-5, atol = 1e-8, equalNan = false): Promise<boolean> {
   const ok = withTemps((t) => all(t(isclose(a, b, rtol, atol, equalNan))));
   try {
-    return (await ok.item()) === true;
+    return await ok.item();
   } finally {
     ok.dispose();
   }
@@ -45,7 +45,7 @@ export async function allclose(a: Tensor, b: TensorLike, rtol = 1e-5, atol = 1e-
 export function allcloseSync(a: Tensor, b: TensorLike, rtol = 1e-5, atol = 1e-8, equalNan = false): boolean {
   const ok = withTemps((t) => all(t(isclose(a, b, rtol, atol, equalNan))));
   try {
-    return ok.itemSync() === true;
+    return ok.itemSync();
   } finally {
     ok.dispose();
   }
@@ -58,7 +58,7 @@ export async function equal(a: Tensor, b: Tensor): Promise<boolean> {
   if (!shapesEqual(a.shape, b.shape)) return false;
   const ok = withTemps((t) => all(t(a.eq(b))));
   try {
-    return (await ok.item()) === true;
+    return await ok.item();
   } finally {
     ok.dispose();
   }
@@ -71,7 +71,7 @@ export function equalSync(a: Tensor, b: Tensor): boolean {
   if (!shapesEqual(a.shape, b.shape)) return false;
   const ok = withTemps((t) => all(t(a.eq(b))));
   try {
-    return ok.itemSync() === true;
+    return ok.itemSync();
   } finally {
     ok.dispose();
   }

@@ -4,7 +4,7 @@ import { getBackend } from '../backend/registry.js';
 import { DTYPES, isDType, isFloating, typedArrayFor, type AnyTypedArray, type DType } from '../dtype.js';
 import { sizeOf, type Shape } from '../shape.js';
 import { flattenInto, inferShape } from '../tensor/nested.js';
-import type { Tensor } from '../tensor/tensor.js';
+import type { BoolTensor, Tensor } from '../tensor/tensor.js';
 import { cast } from './cast.js';
 import { empty } from './util.js';
 import { checkDType, supportsDType } from '../tensor/storage.js';
@@ -19,6 +19,8 @@ export interface TensorOptions {
 }
 
 export type TensorData = number | boolean | readonly TensorData[] | Float32Array | Int32Array | Uint8Array;
+/** Booleans, nested: what `tensor` turns into a bool tensor by default. */
+export type BoolData = boolean | readonly BoolData[];
 
 function resolve(op: string, options: TensorOptions, fallback: DType = 'float32'): { backend: Backend; dtype: DType } {
   const dtype = options.dtype ?? fallback;
@@ -54,6 +56,9 @@ function inferDType(data: TensorData): DType {
  * const x = tl.tensor([[1, 2], [3, 4]], { requiresGrad: true });
  * ```
  */
+export function tensor(data: BoolData, options?: TensorOptions & { dtype?: 'bool' }): BoolTensor;
+export function tensor(data: TensorData, options: TensorOptions & { dtype: 'bool' }): BoolTensor;
+export function tensor(data: TensorData, options?: TensorOptions): Tensor;
 export function tensor(data: TensorData, options: TensorOptions = {}): Tensor {
   const { backend, dtype } = resolve('tensor', options, inferDType(data));
   const shape = inferShape(data);
@@ -73,6 +78,9 @@ export function tensor(data: TensorData, options: TensorOptions = {}): Tensor {
  * tl.full([2, 3], 7);
  * ```
  */
+export function full(shape: Shape, value: boolean, options?: TensorOptions & { dtype?: 'bool' }): BoolTensor;
+export function full(shape: Shape, value: number | boolean, options: TensorOptions & { dtype: 'bool' }): BoolTensor;
+export function full(shape: Shape, value: number | boolean, options?: TensorOptions): Tensor;
 export function full(shape: Shape, value: number | boolean, options: TensorOptions = {}): Tensor {
   checkShape('full', shape);
   const fallback: DType = typeof value === 'boolean' ? 'bool' : 'float32';

@@ -3,7 +3,7 @@
  * sums and means, amax/amin, variance with its mean, covariance, differences, histograms.
  */
 import { formatShape } from '../shape.js';
-import type { Tensor } from '../tensor/tensor.js';
+import type { BoolTensor, Tensor } from '../tensor/tensor.js';
 import { withTemps } from '../backend/composites.js';
 import { isFloating } from '../dtype.js';
 import { max, mean, min, sum, variance } from './reduce.js';
@@ -19,14 +19,14 @@ import { reductionAxes, requireTensor } from './util.js';
  * tl.all(x.gt(0)); // a 0-d bool
  * ```
  */
-export function all(x: Tensor, dim?: number | number[], keepdim = false): Tensor {
+export function all(x: Tensor, dim?: number | number[], keepdim = false): BoolTensor {
   requireTensor('all', x);
   reductionAxes('all', x.rank, dim);
-  return withTemps((t) => t(t(t(t(x.cast('bool')).logicalNot()).sum(dim, keepdim)).eq(0)).cast('bool'));
+  return withTemps((t) => t(t(t(x.cast('bool')).logicalNot()).sum(dim, keepdim)).eq(0));
 }
 
 /** Whether any element is true (non-zero), over `dim` or all dims, as bool. */
-export function any(x: Tensor, dim?: number | number[], keepdim = false): Tensor {
+export function any(x: Tensor, dim?: number | number[], keepdim = false): BoolTensor {
   requireTensor('any', x);
   reductionAxes('any', x.rank, dim);
   return withTemps((t) => t(t(x.cast('bool')).sum(dim, keepdim)).gt(0));

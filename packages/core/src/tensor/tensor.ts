@@ -313,10 +313,13 @@ export class Tensor {
   }
   /**
    * The value of a one-element tensor: a boolean for bool tensors, else a number. Typed
-   * `boolean` where the tensor's type says bool (`BoolTensor`: comparisons, `bool()`).
+   * `boolean` where the tensor's type says bool (`BoolTensor`: comparisons, `all`/`any`,
+   * `bool()`, `cast('bool')`, boolean `tensor`/`full`), else `number`. A bool tensor whose
+   * type lost that (a reshaped mask) still gives a boolean: `.bool()` (a free alias on bool
+   * tensors) restores the type.
    */
   item(this: BoolTensor): Promise<boolean>;
-  item(): Promise<number | boolean>;
+  item(): Promise<number>;
   async item(): Promise<number | boolean> {
     this.checkItem();
     const data = await this.data();
@@ -337,7 +340,7 @@ export class Tensor {
   }
   /** Synchronous `item()`; see `dataSync`. */
   itemSync(this: BoolTensor): boolean;
-  itemSync(): number | boolean;
+  itemSync(): number;
   itemSync(): number | boolean {
     if (!this.backend.readSync) throw new Error(`itemSync: backend '${this.device}' cannot read synchronously; use await t.item()`);
     this.checkItem();
@@ -381,6 +384,8 @@ export class Tensor {
     return ops.toDeviceAsync(this, device);
   }
   /** Convert to another dtype (a copy, or this tensor's alias when already of that dtype). */
+  cast(dtype: 'bool'): BoolTensor;
+  cast(dtype: DType): Tensor;
   cast(dtype: DType): Tensor {
     return ops.cast(this, dtype);
   }
@@ -395,7 +400,7 @@ export class Tensor {
     return ops.cast(this, 'int32');
   }
   bool(): BoolTensor {
-    return ops.cast(this, 'bool') as BoolTensor;
+    return ops.cast(this, 'bool');
   }
   /** A contiguous tensor with the same values (this tensor's alias when already contiguous). */
   contiguous(): Tensor {
@@ -436,8 +441,8 @@ export class Tensor {
   argmin(dim?: number, keepdim?: boolean): Tensor { return ops.argmin(this, dim, keepdim); }
   var(dim?: number | number[], keepdim?: boolean | ops.VarianceOptions, correction?: number): Tensor { return ops.variance(this, dim, keepdim, correction); }
   std(dim?: number | number[], keepdim?: boolean | ops.VarianceOptions, correction?: number): Tensor { return ops.std(this, dim, keepdim, correction); }
-  all(dim?: number | number[], keepdim?: boolean): Tensor { return ops.all(this, dim, keepdim); }
-  any(dim?: number | number[], keepdim?: boolean): Tensor { return ops.any(this, dim, keepdim); }
+  all(dim?: number | number[], keepdim?: boolean): BoolTensor { return ops.all(this, dim, keepdim); }
+  any(dim?: number | number[], keepdim?: boolean): BoolTensor { return ops.any(this, dim, keepdim); }
   countNonzero(dim?: number | number[]): Tensor { return ops.countNonzero(this, dim); }
   amax(dim?: number | number[], keepdim?: boolean): Tensor { return ops.amax(this, dim, keepdim); }
   amin(dim?: number | number[], keepdim?: boolean): Tensor { return ops.amin(this, dim, keepdim); }
