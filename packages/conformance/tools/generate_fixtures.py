@@ -354,6 +354,13 @@ TORCH = {
     'logsumexp': lambda x, d, k=False: torch.logsumexp(x, dim=d, keepdim=k),
     'softmax': lambda x, d: torch.softmax(x, d), 'logSoftmax': lambda x, d: torch.log_softmax(x, d),
     'matmul': torch.matmul,
+    'einsum': lambda eq, *xs: torch.einsum(eq, *xs),
+    'mm': torch.mm, 'bmm': torch.bmm, 'mv': torch.mv, 'dot': torch.dot, 'vdot': torch.vdot,
+    'outer': torch.outer, 'inner': torch.inner, 'kron': torch.kron,
+    'tensordot': lambda a, b, d=2: torch.tensordot(a, b, dims=d),
+    'addmm': lambda c, a, b, o=None: torch.addmm(c, a, b, beta=(o or {}).get('beta', 1), alpha=(o or {}).get('alpha', 1)),
+    'baddbmm': lambda c, a, b, o=None: torch.baddbmm(c, a, b, beta=(o or {}).get('beta', 1), alpha=(o or {}).get('alpha', 1)),
+    'cross': lambda a, b, d=UNDEF: torch.cross(a, b) if is_undef(d) else torch.cross(a, b, dim=d),
     'all': lambda x, d=UNDEF, k=False: x.bool().all() if is_undef(d) or d is None else torch.all(x.bool(), dim=d, keepdim=k),
     'any': lambda x, d=UNDEF, k=False: x.bool().any() if is_undef(d) or d is None else torch.any(x.bool(), dim=d, keepdim=k),
     'countNonzero': lambda x, d=UNDEF: torch.count_nonzero(x, dim=None if is_undef(d) else d).int(),
@@ -849,6 +856,73 @@ def linalg():
              [g.randn(4, 5), g.randn(5, 6) * 0.5, g.randn(6), g.randn(6, 3) * 0.5], tol='matmul')
 
 
+def contractions():
+    f = 'contractions'
+    g = Gen('contractions')
+    einsums = [
+        ('attention-scores', 'bhqd,bhkd->bhqk', [(2, 3, 4, 5), (2, 3, 6, 5)]),
+        ('matmul', 'ij,jk->ik', [(3, 4), (4, 5)]),
+        ('matmul-implicit', 'ij,jk', [(3, 4), (4, 5)]),
+        ('diagonal', 'ii->i', [(4, 4)]),
+        ('trace', 'ii', [(4, 4)]),
+        ('ellipsis-batched', '...ij,...jk->...ik', [(2, 3, 4), (2, 4, 5)]),
+        ('ellipsis-broadcast', '...ij,...jk->...ik', [(2, 1, 3, 4), (3, 4, 2)]),
+        ('outer', 'i,j->ij', [(4,), (5,)]),
+        ('sum-all', 'bij->', [(2, 3, 4)]),
+        ('reverse', 'ijk->kji', [(2, 3, 4)]),
+        ('transpose-implicit', 'ba', [(3, 4)]),
+        ('dot', 'i,i->', [(6,)] * 2),
+        ('bilinear', 'bn,anm,bm->ba', [(2, 3), (4, 3, 5), (2, 5)]),
+        ('chain', 'ij,jk,kl->il', [(2, 3), (3, 4), (4, 5)]),
+        ('sum-unshared', 'ij,kl->jk', [(2, 3), (4, 5)]),
+        ('batch-diagonal', 'bii->bi', [(3, 4, 4)]),
+        ('diagonal-times', 'iij,jk->ik', [(3, 3, 4), (4, 2)]),
+        ('hadamard-sum', 'ij,ij->i', [(3, 4), (3, 4)]),
+        ('size-one-broadcast', 'ij,ij->ij', [(1, 4), (3, 4)]),
+        ('ellipsis-sum', '...ij->ij', [(2, 3, 4)]),
+        ('ellipsis-middle', 'i...j,j...k->...ik', [(2, 3, 4), (4, 3, 5)]),
+        ('uppercase', 'Bij,Bjk->Bik', [(2, 3, 4), (2, 4, 2)]),
+        ('spaces', 'i j , j k -> i k', [(2, 3), (3, 2)]),
+    ]
+    for tag, eq, shapes in einsums:
+        add_case(f, f'einsum/{tag}', E('einsum', eq, *[T(i) for i in range(len(shapes))]), [g.randn(*s) for s in shapes], tol='matmul')
+    add_case(f, 'einsum/transposed-operand', E('einsum', 'ij,jk->ik', E('transpose', T(0), 0, 1), T(1)), [g.randn(4, 3), g.randn(4, 5)], tol='matmul')
+    add_case(f, 'einsum/operand-list', E('einsum', 'ij,jk->ik', [T(0), T(1)]), [g.randn(2, 3), g.randn(3, 2)], tol='matmul')
+    add_case(f, 'mm', E('mm', T(0), T(1)), [g.randn(3, 4), g.randn(4, 5)], tol='matmul')
+    add_case(f, 'mm/method-transposed', M('mm', M('t', T(0)), T(1)), [g.randn(4, 3), g.randn(4, 2)], tol='matmul')
+    add_case(f, 'bmm', E('bmm', T(0), T(1)), [g.randn(2, 3, 4), g.randn(2, 4, 5)], tol='matmul')
+    add_case(f, 'bmm/method', M('bmm', T(0), T(1)), [g.randn(3, 2, 4), g.randn(3, 4, 2)], tol='matmul')
+    add_case(f, 'mv', E('mv', T(0), T(1)), [g.randn(3, 4), g.randn(4)], tol='matmul')
+    add_case(f, 'mv/method', M('mv', T(0), T(1)), [g.randn(5, 2), g.randn(2)], tol='matmul')
+    add_case(f, 'dot', E('dot', T(0), T(1)), [g.randn(7), g.randn(7)], tol='matmul')
+    add_case(f, 'dot/method', M('dot', T(0), T(1)), [g.randn(3), g.randn(3)], tol='matmul')
+    add_case(f, 'vdot', E('vdot', T(0), T(1)), [g.randn(7), g.randn(7)], tol='matmul')
+    add_case(f, 'vdot/method', M('vdot', T(0), T(1)), [g.randn(4), g.randn(4)], tol='matmul')
+    add_case(f, 'outer', E('outer', T(0), T(1)), [g.randn(3), g.randn(4)])
+    add_case(f, 'outer/method', M('outer', T(0), T(1)), [g.randn(2), g.randn(5)])
+    add_case(f, 'inner/vectors', E('inner', T(0), T(1)), [g.randn(5), g.randn(5)], tol='matmul')
+    add_case(f, 'inner/batched', E('inner', T(0), T(1)), [g.randn(2, 3, 4), g.randn(5, 4)], tol='matmul')
+    add_case(f, 'inner/scalar', E('inner', T(0), T(1)), [g.randn(), g.randn(2, 3)], tol='matmul')
+    add_case(f, 'inner/method', M('inner', T(0), T(1)), [g.randn(3, 4), g.randn(2, 4)], tol='matmul')
+    add_case(f, 'tensordot/number', E('tensordot', T(0), T(1), 2), [g.randn(3, 4, 5), g.randn(4, 5, 2)], tol='matmul')
+    add_case(f, 'tensordot/default', E('tensordot', T(0), T(1)), [g.randn(2, 3, 4), g.randn(3, 4, 2)], tol='matmul')
+    add_case(f, 'tensordot/pairs', E('tensordot', T(0), T(1), [[1, 2], [1, 0]]), [g.randn(3, 4, 5), g.randn(5, 4, 2)], tol='matmul')
+    add_case(f, 'tensordot/zero', E('tensordot', T(0), T(1), 0), [g.randn(2, 3), g.randn(4)], tol='matmul')
+    add_case(f, 'kron/2d', E('kron', T(0), T(1)), [g.randn(2, 3), g.randn(4, 2)])
+    add_case(f, 'kron/ranks', E('kron', T(0), T(1)), [g.randn(3), g.randn(2, 2)])
+    add_case(f, 'kron/method', M('kron', T(0), T(1)), [g.randn(2, 1, 2), g.randn(2, 3, 1)])
+    add_case(f, 'addmm', E('addmm', T(0), T(1), T(2)), [g.randn(3, 5), g.randn(3, 4), g.randn(4, 5)], tol='matmul')
+    add_case(f, 'addmm/scaled-broadcast', E('addmm', T(0), T(1), T(2), {'beta': 0.5, 'alpha': -2}), [g.randn(5), g.randn(3, 4), g.randn(4, 5)], tol='matmul')
+    add_case(f, 'addmm/method', M('addmm', T(0), T(1), T(2), {'alpha': 3}), [g.randn(2, 2), g.randn(2, 3), g.randn(3, 2)], tol='matmul')
+    add_case(f, 'baddbmm', E('baddbmm', T(0), T(1), T(2)), [g.randn(2, 3, 5), g.randn(2, 3, 4), g.randn(2, 4, 5)], tol='matmul')
+    add_case(f, 'baddbmm/scaled-broadcast', E('baddbmm', T(0), T(1), T(2), {'beta': 2, 'alpha': 0.25}), [g.randn(3, 1), g.randn(2, 3, 4), g.randn(2, 4, 5)], tol='matmul')
+    add_case(f, 'baddbmm/method', M('baddbmm', T(0), T(1), T(2), {'beta': -1}), [g.randn(2, 2, 2), g.randn(2, 2, 3), g.randn(2, 3, 2)], tol='matmul')
+    add_case(f, 'cross/vectors', E('cross', T(0), T(1)), [g.randn(3), g.randn(3)])
+    add_case(f, 'cross/dim', E('cross', T(0), T(1), 0), [g.randn(3, 4), g.randn(3, 4)])
+    add_case(f, 'cross/default-first-size-3', E('cross', T(0), T(1)), [g.randn(2, 3, 3), g.randn(2, 3, 3)])
+    add_case(f, 'cross/negative-dim', M('cross', T(0), T(1), -1), [g.randn(4, 3), g.randn(4, 3)])
+
+
 def shape_ops():
     f = 'shape'
     g = Gen('shape')
@@ -1154,7 +1228,7 @@ def half_cases():
 
 
 def main():
-    creation(); unary(); binary_ops(); reductions(); statistics(); linalg(); shape_ops(); indexing(); indexing_more(); nn_ops(); network_options(); higher()
+    creation(); unary(); binary_ops(); reductions(); statistics(); linalg(); contractions(); shape_ops(); indexing(); indexing_more(); nn_ops(); network_options(); higher()
     half_cases()
     os.makedirs(OUT_DIR, exist_ok=True)
     total = 0

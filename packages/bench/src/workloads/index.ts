@@ -2,6 +2,7 @@
 import { attentionCases } from './attention.js';
 import { cnnCases } from './cnn.js';
 import { conv2dCases } from './conv2d.js';
+import { einsumCases } from './einsum.js';
 import { elementwiseCases } from './elementwise.js';
 import { matmulCases } from './matmul.js';
 import { mlpCases } from './mlp.js';
@@ -17,6 +18,7 @@ export function allCases(): Case[] {
     ...reductionCases(),
     ...softmaxCases(),
     ...attentionCases(),
+    ...einsumCases(),
     ...mlpCases(),
     ...cnnCases(),
   ];

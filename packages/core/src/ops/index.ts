@@ -6,6 +6,7 @@ export {
 export * from './binary.js';
 export * from './cast.js';
 export * from './compare.js';
+export * from './contractions.js';
 export * from './conv.js';
 export * from './creation.js';
 export * from './indexing.js';

@@ -463,6 +463,23 @@ export class Tensor {
   // ---- linear algebra and networks ------------------------------------------------------
 
   matmul(other: Tensor): Tensor { return ops.matmul(this, other); }
+  /** Product of two 2-D tensors (see `tl.mm`). */
+  mm(other: Tensor): Tensor { return ops.mm(this, other); }
+  /** Product of two 3-D tensors with one batch size (see `tl.bmm`). */
+  bmm(other: Tensor): Tensor { return ops.bmm(this, other); }
+  /** This 2-D matrix times a 1-D vector (see `tl.mv`). */
+  mv(vec: Tensor): Tensor { return ops.mv(this, vec); }
+  dot(other: Tensor): Tensor { return ops.dot(this, other); }
+  vdot(other: Tensor): Tensor { return ops.vdot(this, other); }
+  outer(other: Tensor): Tensor { return ops.outer(this, other); }
+  inner(other: Tensor): Tensor { return ops.inner(this, other); }
+  kron(other: Tensor): Tensor { return ops.kron(this, other); }
+  /** `beta * this + alpha * (a @ b)` (see `tl.addmm`). */
+  addmm(a: Tensor, b: Tensor, options?: ops.AddmmOptions): Tensor { return ops.addmm(this, a, b, options); }
+  /** `beta * this + alpha * bmm(a, b)` (see `tl.baddbmm`). */
+  baddbmm(a: Tensor, b: Tensor, options?: ops.AddmmOptions): Tensor { return ops.baddbmm(this, a, b, options); }
+  /** Cross product of 3-vectors along `dim` (default: the first dim of size 3; see `tl.cross`). */
+  cross(other: Tensor, dim?: number): Tensor { return ops.cross(this, other, dim); }
 
   // ---- shape ----------------------------------------------------------------------------
 
