@@ -77,16 +77,11 @@ export class NAdam extends Optimizer<NAdamOptions> {
   }
 
   protected updateParam(p: Tensor, grad: Tensor, state: ParamState, group: OptimizerGroup<NAdamOptions>): void {
-    const { lr, eps, weightDecay, momentumDecay, decoupledWeightDecay, maximize } = group;
+    const { lr, eps, momentumDecay } = group;
     const [beta1, beta2] = group.betas;
     const step = ((state.step as number | undefined) ?? 0) + 1;
     state.step = step;
-    let g = maximize ? grad.neg() : grad;
-    let start = p;
-    if (weightDecay !== 0) {
-      if (decoupledWeightDecay) start = p.mul(1 - lr * weightDecay);
-      else g = g.add(p, weightDecay);
-    }
+    const { g, start } = this.decayedGradient(p, grad, group);
     const biasCorrection2 = 1 - beta2 ** step;
     const mu = beta1 * (1 - 0.5 * 0.96 ** (step * momentumDecay));
     const muNext = beta1 * (1 - 0.5 * 0.96 ** ((step + 1) * momentumDecay));

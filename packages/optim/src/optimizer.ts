@@ -314,6 +314,26 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
     return value;
   }
 
+  /**
+   * The gradient and starting parameter after `maximize` and weight decay, shared by the
+   * optimisers that offer both L2 and decoupled (AdamW-style) decay: decoupled decay scales the
+   * parameter (`p * (1 - lr * weightDecay)`), L2 adds `weightDecay * p` to the gradient.
+   */
+  protected decayedGradient(
+    p: Tensor,
+    grad: Tensor,
+    options: { lr: number; weightDecay: number; decoupledWeightDecay: boolean; maximize: boolean },
+  ): { g: Tensor; start: Tensor } {
+    const { lr, weightDecay, decoupledWeightDecay, maximize } = options;
+    let g = maximize ? grad.neg() : grad;
+    let start = p;
+    if (weightDecay !== 0) {
+      if (decoupledWeightDecay) start = p.mul(1 - lr * weightDecay);
+      else g = g.add(p, weightDecay);
+    }
+    return { g, start };
+  }
+
   /** `state[key]` as a tensor, or zeros shaped like `param` (freed by the enclosing tidy) if absent. */
   protected stateTensor(state: ParamState, key: string, param: Tensor, fill = 0): Tensor {
     const value = state[key];

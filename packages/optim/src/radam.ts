@@ -66,16 +66,11 @@ export class RAdam extends Optimizer<RAdamOptions> {
   }
 
   protected updateParam(p: Tensor, grad: Tensor, state: ParamState, group: OptimizerGroup<RAdamOptions>): void {
-    const { lr, eps, weightDecay, decoupledWeightDecay, maximize } = group;
+    const { lr, eps } = group;
     const [beta1, beta2] = group.betas;
     const step = ((state.step as number | undefined) ?? 0) + 1;
     state.step = step;
-    let g = maximize ? grad.neg() : grad;
-    let start = p;
-    if (weightDecay !== 0) {
-      if (decoupledWeightDecay) start = p.mul(1 - lr * weightDecay);
-      else g = g.add(p, weightDecay);
-    }
+    const { g, start } = this.decayedGradient(p, grad, group);
     const biasCorrection1 = 1 - beta1 ** step;
     const biasCorrection2 = 1 - beta2 ** step;
     const expAvg = this.stateTensor(state, 'expAvg', p).mul(beta1).add(g, 1 - beta1);

@@ -72,6 +72,41 @@ function activate(activation: TransformerActivation, x: Tensor): Tensor {
   return activation === 'relu' ? F.relu(x) : activation === 'gelu' ? F.gelu(x) : activation(x);
 }
 
+/** The defaults both layer kinds fill in from their options, checked under the layer's name. */
+function layerSettings(layer: string, options: TransformerEncoderLayerOptions) {
+  checkOptions(layer, options, LAYER_OPTIONS);
+  const dimFeedforward = options.dimFeedforward ?? 2048;
+  const p = options.dropout ?? 0.1;
+  const bias = options.bias ?? true;
+  const eps = options.layerNormEps ?? 1e-5;
+  const activation = options.activation ?? 'relu';
+  checkActivation(layer, activation);
+  return { dimFeedforward, p, bias, eps, activation };
+}
+
+/** Attention (without weights) then its dropout: the self- and cross-attention sub-blocks of both layers. */
+function attentionBlock(
+  attn: MultiheadAttention,
+  dropout: Dropout,
+  query: Tensor,
+  keyValue: Tensor,
+  attnMask: Tensor | null | undefined,
+  keyPaddingMask: Tensor | null | undefined,
+): Tensor {
+  const [y] = attn.forward(query, keyValue, keyValue, { attnMask, keyPaddingMask, needWeights: false });
+  return dropout.forward(y);
+}
+
+/** linear1 → activation → dropout → linear2 → the layer's last dropout: the feed-forward block of both layers. */
+function feedForwardBlock(
+  layer: { activation: TransformerActivation; linear1: Linear; dropout: Dropout; linear2: Linear },
+  outDropout: Dropout,
+  x: Tensor,
+): Tensor {
+  const a = activate(layer.activation, layer.linear1.forward(x));
+  return outDropout.forward(layer.linear2.forward(layer.dropout.forward(a)));
+}
+
 const STATE_NAMES: Record<string, string> = { selfAttn: 'self_attn', multiheadAttn: 'multihead_attn' };
 
 /**
@@ -107,13 +142,7 @@ export class TransformerEncoderLayer extends Module {
 
   constructor(dModel: number, nhead: number, options: TransformerEncoderLayerOptions = {}) {
     super();
-    checkOptions('TransformerEncoderLayer', options, LAYER_OPTIONS);
-    const dimFeedforward = options.dimFeedforward ?? 2048;
-    const p = options.dropout ?? 0.1;
-    const bias = options.bias ?? true;
-    const eps = options.layerNormEps ?? 1e-5;
-    const activation = options.activation ?? 'relu';
-    checkActivation('TransformerEncoderLayer', activation);
+    const { dimFeedforward, p, bias, eps, activation } = layerSettings('TransformerEncoderLayer', options);
     this.selfAttn = new MultiheadAttention(dModel, nhead, { dropout: p, bias, batchFirst: options.batchFirst ?? false });
     this.linear1 = new Linear(dModel, dimFeedforward, { bias });
     this.dropout = new Dropout(p);
@@ -154,19 +183,12 @@ export class TransformerEncoderLayer extends Module {
   }
 
   private saBlock(x: Tensor, options: TransformerEncoderForwardOptions): Tensor {
-    const [y] = this.selfAttn.forward(x, x, x, {
-      attnMask: options.srcMask,
-      keyPaddingMask: options.srcKeyPaddingMask,
-      needWeights: false,
-    });
-    return this.dropout1.forward(y);
+    return attentionBlock(this.selfAttn, this.dropout1, x, x, options.srcMask, options.srcKeyPaddingMask);
   }
 
   private ffBlock(x: Tensor): Tensor {
-    const a = activate(this.activation, this.linear1.forward(x));
-    return this.dropout2.forward(this.linear2.forward(this.dropout.forward(a)));
+    return feedForwardBlock(this, this.dropout2, x);
   }
-
 }
 
 /** Options of `TransformerEncoder`. */
@@ -247,13 +269,7 @@ export class TransformerDecoderLayer extends Module {
 
   constructor(dModel: number, nhead: number, options: TransformerDecoderLayerOptions = {}) {
     super();
-    checkOptions('TransformerDecoderLayer', options, LAYER_OPTIONS);
-    const dimFeedforward = options.dimFeedforward ?? 2048;
-    const p = options.dropout ?? 0.1;
-    const bias = options.bias ?? true;
-    const eps = options.layerNormEps ?? 1e-5;
-    const activation = options.activation ?? 'relu';
-    checkActivation('TransformerDecoderLayer', activation);
+    const { dimFeedforward, p, bias, eps, activation } = layerSettings('TransformerDecoderLayer', options);
     const attention = { dropout: p, bias, batchFirst: options.batchFirst ?? false };
     this.selfAttn = new MultiheadAttention(dModel, nhead, attention);
     this.multiheadAttn = new MultiheadAttention(dModel, nhead, attention);
@@ -300,28 +316,16 @@ export class TransformerDecoderLayer extends Module {
   }
 
   private saBlock(x: Tensor, options: TransformerDecoderForwardOptions): Tensor {
-    const [y] = this.selfAttn.forward(x, x, x, {
-      attnMask: options.tgtMask,
-      keyPaddingMask: options.tgtKeyPaddingMask,
-      needWeights: false,
-    });
-    return this.dropout1.forward(y);
+    return attentionBlock(this.selfAttn, this.dropout1, x, x, options.tgtMask, options.tgtKeyPaddingMask);
   }
 
   private mhaBlock(x: Tensor, memory: Tensor, options: TransformerDecoderForwardOptions): Tensor {
-    const [y] = this.multiheadAttn.forward(x, memory, memory, {
-      attnMask: options.memoryMask,
-      keyPaddingMask: options.memoryKeyPaddingMask,
-      needWeights: false,
-    });
-    return this.dropout2.forward(y);
+    return attentionBlock(this.multiheadAttn, this.dropout2, x, memory, options.memoryMask, options.memoryKeyPaddingMask);
   }
 
   private ffBlock(x: Tensor): Tensor {
-    const a = activate(this.activation, this.linear1.forward(x));
-    return this.dropout3.forward(this.linear2.forward(this.dropout.forward(a)));
+    return feedForwardBlock(this, this.dropout3, x);
   }
-
 }
 
 /** Options of `TransformerDecoder`. */

@@ -50,27 +50,17 @@ function withoutFunctions(scheduler: object, functionsKey: string, fns: LrLambda
 }
 
 /**
- * Set each group's learning rate to its initial lr times `lrLambda(epoch)`: warm-up and any
- * custom schedule (Hugging Face's linear and cosine warm-up schedules are LambdaLRs).
- *
- * @example
- * ```ts
- * const warmup = 500;
- * const scheduler = new LambdaLR(opt, { lrLambda: (step) => Math.min(1, (step + 1) / warmup) });
- * ```
+ * The part LambdaLR and MultiplicativeLR share: one checked function per group, and a state dict
+ * that saves the functions through `lambdaState` (they differ only in `getLr`).
  */
-export class LambdaLR extends LRScheduler {
+abstract class LambdaScheduler extends LRScheduler {
   lrLambdas: LrLambda[];
 
-  constructor(optimizer: Optimizer<any>, options: LambdaLROptions) {
-    checkSchedulerOptions('LambdaLR', options, ['lrLambda', 'lastEpoch', 'verbose']);
+  protected constructor(name: string, optimizer: Optimizer<any>, options: LambdaLROptions | MultiplicativeLROptions) {
+    checkSchedulerOptions(name, options, ['lrLambda', 'lastEpoch', 'verbose']);
     super(optimizer, options?.lastEpoch ?? -1, options?.verbose ?? false);
-    this.lrLambdas = lrLambdas('LambdaLR', options?.lrLambda, this.groups.length);
+    this.lrLambdas = lrLambdas(name, options?.lrLambda, this.groups.length);
     this.initialStep();
-  }
-
-  protected getLr(): number[] {
-    return this.baseLrs.map((base, i) => base * this.lrLambdas[i](this.lastEpoch));
   }
 
   /** Every field except the optimiser; each function saves as `null` unless it carries its own fields. */
@@ -83,6 +73,26 @@ export class LambdaLR extends LRScheduler {
     const { lrLambdas: saved, ...rest } = stateDict;
     super.loadStateDict(rest);
     loadLambdaState(this.lrLambdas, saved);
+  }
+}
+
+/**
+ * Set each group's learning rate to its initial lr times `lrLambda(epoch)`: warm-up and any
+ * custom schedule (Hugging Face's linear and cosine warm-up schedules are LambdaLRs).
+ *
+ * @example
+ * ```ts
+ * const warmup = 500;
+ * const scheduler = new LambdaLR(opt, { lrLambda: (step) => Math.min(1, (step + 1) / warmup) });
+ * ```
+ */
+export class LambdaLR extends LambdaScheduler {
+  constructor(optimizer: Optimizer<any>, options: LambdaLROptions) {
+    super('LambdaLR', optimizer, options);
+  }
+
+  protected getLr(): number[] {
+    return this.baseLrs.map((base, i) => base * this.lrLambdas[i](this.lastEpoch));
   }
 }
 
@@ -103,30 +113,13 @@ export interface MultiplicativeLROptions {
  * const scheduler = new MultiplicativeLR(opt, { lrLambda: () => 0.95 });
  * ```
  */
-export class MultiplicativeLR extends LRScheduler {
-  lrLambdas: LrLambda[];
-
+export class MultiplicativeLR extends LambdaScheduler {
   constructor(optimizer: Optimizer<any>, options: MultiplicativeLROptions) {
-    checkSchedulerOptions('MultiplicativeLR', options, ['lrLambda', 'lastEpoch', 'verbose']);
-    super(optimizer, options?.lastEpoch ?? -1, options?.verbose ?? false);
-    this.lrLambdas = lrLambdas('MultiplicativeLR', options?.lrLambda, this.groups.length);
-    this.initialStep();
+    super('MultiplicativeLR', optimizer, options);
   }
 
   protected getLr(): number[] {
     if (this.lastEpoch > 0) return this.groups.map((g, i) => g.lr * this.lrLambdas[i](this.lastEpoch));
     return this.groups.map((g) => g.lr);
-  }
-
-  /** Every field except the optimiser; each function saves as `null` unless it carries its own fields. */
-  override stateDict(): SchedulerStateDict {
-    return withoutFunctions(this, 'lrLambdas', this.lrLambdas);
-  }
-
-  /** Restore fields saved by `stateDict()`; the functions stay this scheduler's own. */
-  override loadStateDict(stateDict: SchedulerStateDict): void {
-    const { lrLambdas: saved, ...rest } = stateDict;
-    super.loadStateDict(rest);
-    loadLambdaState(this.lrLambdas, saved);
   }
 }
