@@ -291,5 +291,20 @@ export function edgeTests(suite: Suite): void {
       }
       [a, b, counts].forEach((v) => v.dispose());
     });
+    test('repeatInterleave with tensor repeats reads them synchronously, or asks for outputSize', async () => {
+      const [x, repeats] = scope(() => [t([[1, 2], [3, 4], [5, 6]]), t(new Int32Array([1, 0, 2]))]);
+      const sized = x.repeatInterleave(repeats, 0, { outputSize: 3 });
+      await expectValues(sized, [3, 2], [1, 2, 5, 6, 5, 6], EXACT);
+      if (tl.getBackend(device).readSync !== undefined) {
+        const read = x.repeatInterleave(repeats, 0);
+        await expectSame(read, sized, EXACT);
+        read.dispose();
+        expect(() => x.repeatInterleave(repeats, 0, { outputSize: 4 })).toThrow(/repeatInterleave: outputSize 4 does not match the sum of repeats, 3/);
+        expect(() => tl.tidy(() => x.repeatInterleave(t(new Int32Array([1, -1, 2])), 0))).toThrow(/repeatInterleave: repeats must be non-negative/);
+      } else {
+        expect(() => x.repeatInterleave(repeats, 0)).toThrow(/repeatInterleave: .* reads asynchronously, so tensor repeats need \{ outputSize \}/);
+      }
+      [x, repeats, sized].forEach((v) => v.dispose());
+    });
   });
 }

@@ -142,6 +142,39 @@ export const FD_CASES: FdCase[] = [
     fn: (x, w1, b1, w2, y) =>
       x.matmul(w1).add(b1).tanh().matmul(w2).logSoftmax(-1).gather(1, y.unsqueeze(1)).mean().neg(),
   },
+  // Shape ops with gradients of their own (flip, unfold, diagonal, diagEmbed, repeat) and composites.
+  { name: 'flip and roll', inputs: [rand([2, 3, 4], 41)], fn: (x) => x.flip([0, 2]).add(x.roll([1, -1], [0, 1]).mul(0.5)) },
+  { name: 'rot90 and repeat', inputs: [rand([2, 3], 42)], fn: (x) => x.rot90(1).repeat([2, 1, 2]).add(x.t().tile([1, 2])) },
+  {
+    name: 'repeatInterleave with tensor repeats',
+    inputs: [rand([3, 2], 43), ints([3], [2, 0, 1])],
+    fn: (x, r) => x.repeatInterleave(r, 0, { outputSize: 3 }).mul(x.repeatInterleave(2, 0).narrow(0, 1, 3)),
+  },
+  { name: 'unfold with overlapping windows', inputs: [rand([5, 3], 44)], fn: (x) => tl.cat([x.unfold(0, 3, 1).flatten(), x.unfold(1, 2, 1).flatten(), x.unfold(0, 2, 3).flatten()]) },
+  {
+    name: 'diagonal, diagEmbed and diag',
+    inputs: [rand([3, 4], 45), rand([2, 3], 46)],
+    fn: (x, v) => tl.cat([tl.diagEmbed(x.diagonal(1)).flatten(), x.narrow(1, 0, 3).diag(-1).diag(1).flatten(), v.diagEmbed(-1, 0, 2).flatten()]),
+  },
+  { name: 'tril and triu', inputs: [rand([2, 3, 4], 47)], fn: (x) => x.tril(-1).add(x.triu(2).mul(2)) },
+  {
+    name: 'meshgrid, vstack and broadcastTensors',
+    inputs: [rand([3], 48), rand([2], 49)],
+    fn: (a, b) => {
+      const [p, q] = tl.meshgrid([a, b], { indexing: 'xy' });
+      const [s, u] = tl.broadcastTensors(a.unsqueeze(0), b.unsqueeze(1));
+      return tl.vstack([p.mul(q), a, s.mul(u.exp())]);
+    },
+  },
+  {
+    name: 'unbind, tensorSplit, unflatten and movedim',
+    inputs: [rand([2, 6], 50)],
+    fn: (x) => {
+      const [u, v] = x.unbind(0);
+      const parts = x.tensorSplit(4, 1);
+      return tl.cat([u.mul(v), parts[3].flatten(), x.unflatten(1, [3, 2]).movedim(0, -1).flatten(), tl.hstack([parts[0], parts[1]]).flatten()]);
+    },
+  },
 ];
 
 async function lossValue(c: FdCase, values: number[][], device: string, weights: number[]): Promise<number> {

@@ -415,6 +415,48 @@ TORCH = {
 }
 
 
+# ---- shape ops (flip ... meshgrid) ----------------------------------------------------------
+def as_list(v):
+    return list(v) if isinstance(v, (list, tuple)) else [v]
+
+
+def t_roll(x, shifts, dims=UNDEF):
+    return torch.roll(x, shifts, None if is_undef(dims) else dims)
+
+
+def t_repeat_interleave(x, repeats=UNDEF, dim=UNDEF, opts=None):
+    size = (opts or {}).get('outputSize')
+    if is_undef(repeats):
+        return torch.repeat_interleave(x.long(), output_size=size).int()
+    r = repeats.long() if torch.is_tensor(repeats) else repeats
+    return torch.repeat_interleave(x, r, None if is_undef(dim) else dim, output_size=size)
+
+
+def t_tri_indices(fn):
+    return lambda r, c, off=0, o=None: fn(r, c, undef_or(off, 0)).int()
+
+
+SHAPE_MORE = {
+    'flip': lambda x, d: torch.flip(x, as_list(d)), 'fliplr': torch.fliplr, 'flipud': torch.flipud,
+    'roll': t_roll, 'rot90': lambda x, k=1, d=UNDEF: torch.rot90(x, undef_or(k, 1), undef_or(d, [0, 1])),
+    'repeat': lambda x, s: x.repeat(*s), 'tile': lambda x, d: torch.tile(x, d),
+    'repeatInterleave': t_repeat_interleave, 'unbind': lambda x, d=0: torch.unbind(x, undef_or(d, 0)),
+    'tensorSplit': lambda x, s, d=0: torch.tensor_split(x, s, undef_or(d, 0)),
+    'unflatten': lambda x, d, s: x.unflatten(d, s),
+    'tril': lambda x, k=0: torch.tril(x, undef_or(k, 0)), 'triu': lambda x, k=0: torch.triu(x, undef_or(k, 0)),
+    'trilIndices': t_tri_indices(torch.tril_indices), 'triuIndices': t_tri_indices(torch.triu_indices),
+    'diag': lambda x, k=0: torch.diag(x, undef_or(k, 0)),
+    'diagonal': lambda x, o=0, a=0, b=1: torch.diagonal(x, undef_or(o, 0), undef_or(a, 0), undef_or(b, 1)),
+    'diagEmbed': lambda x, o=0, a=-2, b=-1: torch.diag_embed(x, undef_or(o, 0), undef_or(a, -2), undef_or(b, -1)),
+    'movedim': torch.movedim, 'swapaxes': torch.swapaxes, 'swapdims': torch.swapdims,
+    'broadcastTo': torch.broadcast_to, 'broadcastTensors': lambda *ts: torch.broadcast_tensors(*ts),
+    'meshgrid': lambda ts, o=None: torch.meshgrid(*ts, indexing=(o or {}).get('indexing', 'ij')),
+    'hstack': torch.hstack, 'vstack': torch.vstack, 'dstack': torch.dstack, 'columnStack': torch.column_stack,
+    'unfold': lambda x, d, size, step: x.unfold(d, size, step),
+}
+TORCH.update(SHAPE_MORE)
+
+
 def evaluate(expr, tensors):
     if isinstance(expr, list):
         return [evaluate(e, tensors) for e in expr]
@@ -1035,6 +1077,80 @@ def indexing_more():
              [torch.tensor([[2, 7, 2], [0, 7, 7]], dtype=torch.int32)])
 
 
+def shape_more():
+    f = 'shape-more'
+    g = Gen('shape-more')
+    x = g.randn(2, 3, 4)
+    m = g.randn(4, 5)
+    add_case(f, 'flip/list', E('flip', T(0), [0, 2]), [x])
+    add_case(f, 'flip/number-neg', M('flip', T(0), -1), [x])
+    add_case(f, 'fliplr', E('fliplr', T(0)), [m])
+    add_case(f, 'flipud', M('flipud', T(0)), [m])
+    add_case(f, 'roll/flat', E('roll', T(0), 5), [x])
+    add_case(f, 'roll/dims', M('roll', T(0), [1, -2], [0, 2]), [x])
+    add_case(f, 'rot90/default', E('rot90', T(0)), [m])
+    add_case(f, 'rot90/k-dims', M('rot90', T(0), -3, [1, 2]), [x])
+    add_case(f, 'repeat', E('repeat', T(0), [2, 1, 3]), [g.randn(3, 2)])
+    add_case(f, 'repeat/method', M('repeat', T(0), [2, 2]), [g.randn(3)])
+    add_case(f, 'tile/short', E('tile', T(0), [2]), [g.randn(2, 3)])
+    add_case(f, 'repeatInterleave/number', E('repeatInterleave', T(0), 2, 1), [g.randn(2, 3)])
+    add_case(f, 'repeatInterleave/flat', M('repeatInterleave', T(0), 3), [g.randn(2, 2)])
+    # Tensor repeats give a value-dependent length: with outputSize every backend computes the
+    # indices on the device (the edge group checks the synchronous read without it).
+    add_case(f, 'repeatInterleave/tensor', E('repeatInterleave', T(0), T(1), 0, {'outputSize': 3}), [g.randn(3, 2), torch.tensor([1, 0, 2], dtype=torch.int32)])
+    add_case(f, 'repeatInterleave/tensor-method', M('repeatInterleave', T(0), T(1), 1, {'outputSize': 6}), [g.randn(2, 3), torch.tensor([2, 1, 3], dtype=torch.int32)])
+    add_case(f, 'repeatInterleave/counts', E('repeatInterleave', T(0), UNDEF, UNDEF, {'outputSize': 3}), [torch.tensor([2, 0, 1], dtype=torch.int32)])
+    add_case(f, 'unbind', E('unbind', T(0), 1), [x])
+    add_case(f, 'tensorSplit/sections', E('tensorSplit', T(0), 3, 1), [g.randn(2, 7)])
+    add_case(f, 'tensorSplit/indices', M('tensorSplit', T(0), [1, 5]), [g.randn(7, 2)])
+    add_case(f, 'unflatten', E('unflatten', T(0), 1, [3, 2]), [g.randn(2, 6)])
+    add_case(f, 'unflatten/infer', M('unflatten', T(0), -1, [2, -1]), [g.randn(2, 6)])
+    add_case(f, 'tril', E('tril', T(0)), [m])
+    add_case(f, 'tril/batched-neg', M('tril', T(0), -1), [x])
+    add_case(f, 'triu/offset', E('triu', T(0), 2), [m])
+    add_case(f, 'trilIndices', E('trilIndices', 4, 3, -1), [])
+    add_case(f, 'triuIndices', E('triuIndices', 3, 4, 1), [])
+    add_case(f, 'diag/vector', E('diag', T(0), 1), [g.randn(3)])
+    add_case(f, 'diag/matrix', M('diag', T(0), -1), [m])
+    add_case(f, 'diagonal', E('diagonal', T(0)), [m])
+    add_case(f, 'diagonal/dims', M('diagonal', T(0), 1, 2, 0), [x])
+    add_case(f, 'diagEmbed', E('diagEmbed', T(0)), [g.randn(2, 3)])
+    add_case(f, 'diagEmbed/offset-dims', M('diagEmbed', T(0), -1, 0, 2), [g.randn(2, 3)])
+    add_case(f, 'movedim', E('movedim', T(0), 0, -1), [x])
+    add_case(f, 'movedim/lists', M('movedim', T(0), [0, 1], [2, 0]), [x])
+    add_case(f, 'swapaxes', E('swapaxes', T(0), 0, 2), [x])
+    add_case(f, 'swapdims', M('swapdims', T(0), -1, 1), [x])
+    add_case(f, 'broadcastTo', E('broadcastTo', T(0), [2, 3, 4]), [g.randn(3, 1)])
+    add_case(f, 'broadcastTensors', E('broadcastTensors', T(0), T(1)), [g.randn(3, 1), g.randn(1, 4)])
+    add_case(f, 'meshgrid/ij', E('meshgrid', [T(0), T(1)]), [g.randn(3), g.randn(2)])
+    add_case(f, 'meshgrid/xy', E('meshgrid', [T(0), T(1)], {'indexing': 'xy'}), [g.randn(3), g.randn(2)])
+    add_case(f, 'hstack', E('hstack', [T(0), T(1)]), [g.randn(2, 3), g.randn(2, 1)])
+    add_case(f, 'hstack/1d', E('hstack', [T(0), T(1)]), [g.randn(2), g.randn(3)])
+    add_case(f, 'vstack', E('vstack', [T(0), T(1)]), [g.randn(3), g.randn(2, 3)])
+    add_case(f, 'dstack', E('dstack', [T(0), T(1)]), [g.randn(2, 3), g.randn(2, 3)])
+    add_case(f, 'columnStack', E('columnStack', [T(0), T(1)]), [g.randn(3), g.randn(3, 2)])
+    add_case(f, 'unfold', M('unfold', T(0), 1, 3, 2), [g.randn(2, 7)])
+    add_case(f, 'unfold/overlap', M('unfold', T(0), 0, 2, 1), [g.randn(4, 3)])
+    add_case(f, 't/1d', M('t', T(0)), [g.randn(3)])
+    # Non-contiguous inputs, other dtypes, degenerate counts.
+    add_case(f, 'flip/of-transposed', E('flip', E('transpose', T(0), 0, 1), [0, 1]), [g.randn(3, 4)])
+    add_case(f, 'flip/int32', E('flip', T(0), 0), [torch.tensor([[1, 2], [3, 4], [5, 6]], dtype=torch.int32)])
+    add_case(f, 'roll/of-transposed', M('roll', E('transpose', T(0), 0, 1), 7, 0), [g.randn(3, 4)])
+    add_case(f, 'rot90/k2', E('rot90', T(0), 2), [m])
+    add_case(f, 'rot90/k0', E('rot90', T(0), 0, [-1, 0]), [x])
+    add_case(f, 'repeat/zero', E('repeat', T(0), [0, 2]), [g.randn(2, 3)])
+    add_case(f, 'triu/int32', M('triu', T(0), -1), [torch.arange(12, dtype=torch.int32).reshape(3, 4)])
+    add_case(f, 'tril/bool', E('tril', T(0)), [torch.ones(3, 3, dtype=torch.bool)])
+    add_case(f, 'diagonal/of-transposed', E('diagonal', E('transpose', T(0), 0, 1), -1), [g.randn(3, 4)])
+    add_case(f, 'diagonal/offset-past-end', E('diagonal', T(0), 5), [m])
+    add_case(f, 'diagEmbed/3d', M('diagEmbed', T(0), 1, 1, 0), [g.randn(2, 2, 3)])
+    add_case(f, 'unfold/of-transposed', M('unfold', E('transpose', T(0), 0, 1), 0, 2, 2), [g.randn(3, 5)])
+    add_case(f, 'unfold/0d', M('unfold', T(0), 0, 1, 1), [g.randn()])
+    add_case(f, 'movedim/of-transposed', E('movedim', E('transpose', T(0), 0, 2), [0], [1]), [x])
+    add_case(f, 'broadcastTensors/0d', E('broadcastTensors', T(0), T(1)), [g.randn(), g.randn(2, 3)])
+    add_case(f, 'tensorSplit/uneven', E('tensorSplit', T(0), 4, -1), [g.randn(2, 5)])
+
+
 def nn_ops():
     f = 'conv'
     g = Gen('conv')
@@ -1159,6 +1275,10 @@ def higher():
     add_higher('conv2d', E('conv2d', T(0), T(1), None, {'padding': 1}), [g.randn(1, 2, 5, 5), g.randn(3, 2, 3, 3)], tol='conv')
     add_higher('conv2d-stride-tanh', E('tanh', E('conv2d', T(0), T(1), None, {'stride': 2})), [g.randn(1, 2, 6, 6), g.randn(2, 2, 3, 3) * 0.3], tol='conv')
     add_higher('avgPool2d-square', E('avgPool2d', E('mul', T(0), T(0)), {'kernelSize': 2}), [g.randn(1, 1, 4, 4)], tol='conv')
+    # Shape ops whose backward is recorded by hand: their gradients must be differentiable too.
+    add_higher('unfold-square', E('mul', M('unfold', T(0), 0, 3, 1), M('unfold', T(0), 0, 3, 1)), [g.randn(5, 2)], tol='reduce')
+    add_higher('diagEmbed-diagonal-times-x', E('mul', E('diagEmbed', E('diagonal', T(0))), T(0)), [g.randn(3, 3)], tol='reduce')
+    add_higher('flip-times-x', E('mul', E('flip', T(0), [0, 1]), T(0)), [g.randn(2, 3)], tol='reduce')
 
 
 # ---- float16 ----------------------------------------------------------------------------------
@@ -1228,7 +1348,7 @@ def half_cases():
 
 
 def main():
-    creation(); unary(); binary_ops(); reductions(); statistics(); linalg(); contractions(); shape_ops(); indexing(); indexing_more(); nn_ops(); network_options(); higher()
+    creation(); unary(); binary_ops(); reductions(); statistics(); linalg(); contractions(); shape_ops(); indexing(); indexing_more(); nn_ops(); network_options(); higher(); shape_more()
     half_cases()
     os.makedirs(OUT_DIR, exist_ok=True)
     total = 0

@@ -10,6 +10,7 @@ import { contiguous } from './cast.js';
 import { full, zeros } from './creation.js';
 import { advancedIndex } from './advanced-indexing.js';
 import { deviceOf, empty, isTensor, viewOf } from './util.js';
+import { expandView } from './views.js';
 
 function inferShape(op: string, x: Tensor, shape: readonly number[]): number[] {
   if (!Array.isArray(shape)) throw new TypeError(`${op}: shape must be an array, got ${JSON.stringify(shape)}`);
@@ -131,33 +132,7 @@ export function unsqueeze(x: Tensor, dim: number): Tensor {
  * ```
  */
 export function expand(x: Tensor, shape: readonly number[]): Tensor {
-  if (shape.length < x.rank) {
-    throw new Error(`expand: target ${formatShape(shape)} has fewer dims than the tensor ${formatShape(x.shape)}`);
-  }
-  const lead = shape.length - x.rank;
-  const target: number[] = [];
-  const strides: number[] = [];
-  shape.forEach((d, i) => {
-    const own = i < lead ? 1 : x.shape[i - lead];
-    const size = d === -1 && i >= lead ? own : d;
-    if (!Number.isInteger(size) || size < 0 || (own !== size && own !== 1)) {
-      throw new Error(`expand: cannot expand ${formatShape(x.shape)} to ${formatShape(shape)} (dim ${i}: ${own} to ${d})`);
-    }
-    target.push(size);
-    strides.push(i < lead || (own === 1 && size !== 1) ? 0 : x.strides[i - lead]);
-  });
-  const out = viewOf(x, target, strides, x.offset);
-  const original = x.shape;
-  return recordOp('expand', [x], out, [], (g) => {
-    const lead2 = g.rank - original.length;
-    const axes: number[] = [];
-    for (let i = 0; i < g.rank; i++) if (i < lead2 || (original[i - lead2] === 1 && g.shape[i] !== 1)) axes.push(i);
-    if (axes.length === 0) return [g];
-    const s = g.sum(axes, true);
-    const r = s.reshape(original);
-    s.dispose();
-    return [r];
-  });
+  return expandView('expand', x, shape);
 }
 
 /** Merge dims `startDim`..`endDim` into one. @example `x.flatten(1)` */

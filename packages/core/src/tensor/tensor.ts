@@ -13,6 +13,7 @@ import { backward, type BackwardOptions } from '../autograd/engine.js';
 import { registerTensorHook, type RemovableHandle, retainGrad, retainsGrad, type TensorHook } from '../autograd/hooks.js';
 import { countsFor, Storage } from './storage.js';
 import * as ops from '../ops/index.js';
+import { matrixTranspose, unfoldWindows } from '../ops/methods.js';
 import type { NestedArray } from './nested.js';
 import { toNested } from './nested.js';
 import { formatTensor, formatTensorAsync } from './format.js';
@@ -486,8 +487,30 @@ export class Tensor {
   reshape(shape: readonly number[]): Tensor { return ops.reshape(this, shape); }
   view(shape: readonly number[]): Tensor { return ops.view(this, shape); }
   transpose(dim0: number, dim1: number): Tensor { return ops.transpose(this, dim0, dim1); }
-  /** Transpose of a 2-D tensor (PyTorch's `t()`). */
-  t(): Tensor { return ops.transpose(this, 0, 1); }
+  /** The transpose of a 2-D tensor; 0-d and 1-D tensors come back as they are (PyTorch's `t()`). */
+  t(): Tensor { return matrixTranspose(this); }
+  /** Sliding windows of `size` along `dim`, every `step`, as a new last dim (a view). */
+  unfold(dim: number, size: number, step: number): Tensor { return unfoldWindows(this, dim, size, step); }
+  flip(dims: number | readonly number[]): Tensor { return ops.flip(this, dims); }
+  fliplr(): Tensor { return ops.fliplr(this); }
+  flipud(): Tensor { return ops.flipud(this); }
+  roll(shifts: number | readonly number[], dims?: number | readonly number[]): Tensor { return ops.roll(this, shifts, dims); }
+  rot90(k?: number, dims?: readonly number[]): Tensor { return ops.rot90(this, k, dims); }
+  repeat(sizes: readonly number[]): Tensor { return ops.repeat(this, sizes); }
+  tile(dims: readonly number[]): Tensor { return ops.tile(this, dims); }
+  repeatInterleave(repeats?: number | Tensor, dim?: number, options?: ops.RepeatInterleaveOptions): Tensor { return ops.repeatInterleave(this, repeats, dim, options); }
+  unbind(dim?: number): Tensor[] { return ops.unbind(this, dim); }
+  tensorSplit(indicesOrSections: number | readonly number[], dim?: number): Tensor[] { return ops.tensorSplit(this, indicesOrSections, dim); }
+  unflatten(dim: number, sizes: readonly number[]): Tensor { return ops.unflatten(this, dim, sizes); }
+  tril(diagonal?: number): Tensor { return ops.tril(this, diagonal); }
+  triu(diagonal?: number): Tensor { return ops.triu(this, diagonal); }
+  diag(diagonal?: number): Tensor { return ops.diag(this, diagonal); }
+  diagonal(offset?: number, dim1?: number, dim2?: number): Tensor { return ops.diagonal(this, offset, dim1, dim2); }
+  diagEmbed(offset?: number, dim1?: number, dim2?: number): Tensor { return ops.diagEmbed(this, offset, dim1, dim2); }
+  movedim(source: number | readonly number[], destination: number | readonly number[]): Tensor { return ops.movedim(this, source, destination); }
+  swapaxes(axis0: number, axis1: number): Tensor { return ops.swapaxes(this, axis0, axis1); }
+  swapdims(dim0: number, dim1: number): Tensor { return ops.swapdims(this, dim0, dim1); }
+  broadcastTo(shape: readonly number[]): Tensor { return ops.broadcastTo(this, shape); }
   permute(dims: readonly number[]): Tensor { return ops.permute(this, dims); }
   squeeze(dim?: number | number[]): Tensor { return ops.squeeze(this, dim); }
   unsqueeze(dim: number): Tensor { return ops.unsqueeze(this, dim); }
