@@ -1,21 +1,25 @@
 // conv2d and its two gradients as im2col + GEMM (see backend-cpu's conv.ts for the maths).
-// Geometry arrives as an i32 descriptor `g`:
-//   0 N, 1 C, 2 H, 3 W, 4 O, 5 Cg, 6 Og, 7 kH, 8 kW, 9 oH, 10 oW,
-//   11 strideH, 12 strideW, 13 padH, 14 padW, 15 dilH, 16 dilW, 17 groups,
-//   18..21 x strides (N, C, H, W) in elements (forward and weight gradient).
+// Geometry arrives as a CONV record `g` (src/layouts.ts: core's conv geometry, then x's
+// strides in elements, used by the forward and weight-gradient kernels).
 // Weight and dy are contiguous (the host packs them when they are not); out is contiguous.
 // Threads split images when there are at least as many images as threads, else split
 // each GEMM's output tiles (each thread then builds its own copy of the column matrix).
-import { gemmBlock, gemmPart, GEMM_SCRATCH } from './gemm';
+import {
+  CONV_BATCH, CONV_DIL_H, CONV_DIL_W, CONV_GROUPS, CONV_IN_C, CONV_IN_C_PER_GROUP, CONV_IN_H, CONV_IN_W, CONV_K_H, CONV_K_W,
+  CONV_OUT_C, CONV_OUT_C_PER_GROUP, CONV_OUT_H, CONV_OUT_W, CONV_PAD_H, CONV_PAD_W, CONV_STRIDE_H, CONV_STRIDE_W,
+  CONV_X_STRIDE_C, CONV_X_STRIDE_H, CONV_X_STRIDE_N, CONV_X_STRIDE_W,
+} from './generated/ops';
+import { gemmBlock, gemmPart, GEMM_SCRATCH } from './matmul';
 
 @inline function gi(g: usize, i: i32): i32 {
   return load<i32>(g + (<usize>i << 2));
 }
 
 function im2col(g: usize, x: usize, sC: i32, sH: i32, sW: i32, col: usize): void {
-  const Cg = gi(g, 5), kH = gi(g, 7), kW = gi(g, 8), oH = gi(g, 9), oW = gi(g, 10);
-  const H = gi(g, 2), W = gi(g, 3);
-  const strH = gi(g, 11), strW = gi(g, 12), padH = gi(g, 13), padW = gi(g, 14), dilH = gi(g, 15), dilW = gi(g, 16);
+  const Cg = gi(g, CONV_IN_C_PER_GROUP), kH = gi(g, CONV_K_H), kW = gi(g, CONV_K_W), oH = gi(g, CONV_OUT_H), oW = gi(g, CONV_OUT_W);
+  const H = gi(g, CONV_IN_H), W = gi(g, CONV_IN_W);
+  const strH = gi(g, CONV_STRIDE_H), strW = gi(g, CONV_STRIDE_W), padH = gi(g, CONV_PAD_H), padW = gi(g, CONV_PAD_W);
+  const dilH = gi(g, CONV_DIL_H), dilW = gi(g, CONV_DIL_W);
   let dst = col;
   for (let c = 0; c < Cg; c++) {
     for (let kh = 0; kh < kH; kh++) {
@@ -59,9 +63,10 @@ function im2col(g: usize, x: usize, sC: i32, sH: i32, sW: i32, col: usize): void
 
 /** The adjoint of im2col for a contiguous [Cg, H, W] block of dx: add columns back. */
 function col2im(g: usize, col: usize, dx: usize): void {
-  const Cg = gi(g, 5), kH = gi(g, 7), kW = gi(g, 8), oH = gi(g, 9), oW = gi(g, 10);
-  const H = gi(g, 2), W = gi(g, 3);
-  const strH = gi(g, 11), strW = gi(g, 12), padH = gi(g, 13), padW = gi(g, 14), dilH = gi(g, 15), dilW = gi(g, 16);
+  const Cg = gi(g, CONV_IN_C_PER_GROUP), kH = gi(g, CONV_K_H), kW = gi(g, CONV_K_W), oH = gi(g, CONV_OUT_H), oW = gi(g, CONV_OUT_W);
+  const H = gi(g, CONV_IN_H), W = gi(g, CONV_IN_W);
+  const strH = gi(g, CONV_STRIDE_H), strW = gi(g, CONV_STRIDE_W), padH = gi(g, CONV_PAD_H), padW = gi(g, CONV_PAD_W);
+  const dilH = gi(g, CONV_DIL_H), dilW = gi(g, CONV_DIL_W);
   let src = col;
   for (let c = 0; c < Cg; c++) {
     for (let kh = 0; kh < kH; kh++) {
@@ -89,41 +94,46 @@ function col2im(g: usize, col: usize, dx: usize): void {
 
 /** Whether the input already is the column matrix (1x1, stride 1, no padding, H and W merge). */
 function pointwise(g: usize): bool {
-  return gi(g, 7) == 1 && gi(g, 8) == 1 && gi(g, 11) == 1 && gi(g, 12) == 1 && gi(g, 13) == 0 && gi(g, 14) == 0 &&
-    (gi(g, 2) == 1 || gi(g, 3) == 1 || gi(g, 20) == gi(g, 3) * gi(g, 21));
+  return gi(g, CONV_K_H) == 1 && gi(g, CONV_K_W) == 1 && gi(g, CONV_STRIDE_H) == 1 && gi(g, CONV_STRIDE_W) == 1 &&
+    gi(g, CONV_PAD_H) == 0 && gi(g, CONV_PAD_W) == 0 &&
+    (gi(g, CONV_IN_H) == 1 || gi(g, CONV_IN_W) == 1 || gi(g, CONV_X_STRIDE_H) == gi(g, CONV_IN_W) * gi(g, CONV_X_STRIDE_W));
 }
 
-/** Column matrix of image n, group grp: returns its (ptr, rowStride, colStride) via out params at `res`. */
-function inputMatrix(g: usize, x: usize, n: i32, grp: i32, col: usize, res: usize): void {
-  const sN = gi(g, 18), sC = gi(g, 19), sH = gi(g, 20), sW = gi(g, 21);
-  const base = x + ((<usize>(n * sN) + <usize>(grp * gi(g, 5) * sC)) << 2);
+// The column matrix inputMatrix chose: address and strides (globals are per instance, so per thread).
+let matrix: usize = 0;
+let matrixRows: i32 = 0;
+let matrixCols: i32 = 0;
+
+/** Column matrix of image n, group grp, into (matrix, matrixRows, matrixCols): x itself when pointwise, else im2col into `col`. */
+function inputMatrix(g: usize, x: usize, n: i32, grp: i32, col: usize): void {
+  const sN = gi(g, CONV_X_STRIDE_N), sC = gi(g, CONV_X_STRIDE_C), sH = gi(g, CONV_X_STRIDE_H), sW = gi(g, CONV_X_STRIDE_W);
+  const base = x + ((<usize>(n * sN) + <usize>(grp * gi(g, CONV_IN_C_PER_GROUP) * sC)) << 2);
   if (pointwise(g)) {
-    store<usize>(res, base);
-    store<i32>(res, sC, 4);
-    store<i32>(res, gi(g, 3) == 1 ? sH : sW, 8);
+    matrix = base;
+    matrixRows = sC;
+    matrixCols = gi(g, CONV_IN_W) == 1 ? sH : sW;
     return;
   }
   im2col(g, base, sC, sH, sW, col);
-  store<usize>(res, col);
-  store<i32>(res, gi(g, 9) * gi(g, 10), 4);
-  store<i32>(res, 1, 8);
+  matrix = col;
+  matrixRows = gi(g, CONV_OUT_H) * gi(g, CONV_OUT_W);
+  matrixCols = 1;
 }
 
 /**
  * Forward. `col` holds nt column buffers of `colBytes` each; `scratch` holds nt GEMM
- * scratch areas; `res` is 16 bytes per thread of scratch for small results.
+ * scratch areas.
  */
-export function conv2d_fwd(g: usize, x: usize, w: usize, o: usize, col: usize, colBytes: i32, scratch: usize, res: usize, tid: i32, nt: i32): void {
-  const N = gi(g, 0), O = gi(g, 4), Og = gi(g, 6), groups = gi(g, 17);
-  const rows = gi(g, 5) * gi(g, 7) * gi(g, 8), cols = gi(g, 9) * gi(g, 10);
+export function conv2d_fwd(g: usize, x: usize, w: usize, o: usize, col: usize, colBytes: i32, scratch: usize, tid: i32, nt: i32): void {
+  const N = gi(g, CONV_BATCH), O = gi(g, CONV_OUT_C), Og = gi(g, CONV_OUT_C_PER_GROUP), groups = gi(g, CONV_GROUPS);
+  const rows = gi(g, CONV_IN_C_PER_GROUP) * gi(g, CONV_K_H) * gi(g, CONV_K_W), cols = gi(g, CONV_OUT_H) * gi(g, CONV_OUT_W);
   const myCol = col + <usize>tid * <usize>colBytes;
   const myScratch = scratch + <usize>tid * <usize>GEMM_SCRATCH;
-  const myRes = res + (<usize>tid << 4);
   const byImage = N >= nt;
   for (let n = byImage ? tid : 0; n < N; n += byImage ? nt : 1) {
     for (let grp = 0; grp < groups; grp++) {
-      inputMatrix(g, x, n, grp, myCol, myRes);
-      const b = load<usize>(myRes), rsB = load<i32>(myRes, 4), csB = load<i32>(myRes, 8);
+      inputMatrix(g, x, n, grp, myCol);
+      const b = matrix, rsB = matrixRows, csB = matrixCols;
       const a = w + (<usize>(grp * Og) * <usize>rows << 2);
       const c = o + ((<usize>(n * O + grp * Og) * <usize>cols) << 2);
       if (byImage) gemmBlock(Og, cols, rows, a, rows, 1, b, rsB, csB, c, cols, false, myScratch);
@@ -134,8 +144,9 @@ export function conv2d_fwd(g: usize, x: usize, w: usize, o: usize, col: usize, c
 
 /** Gradient wrt input; out (dx) is contiguous [N, C, H, W]. Images split across threads. */
 export function conv2d_bwd_input(g: usize, dy: usize, w: usize, dx: usize, col: usize, colBytes: i32, scratch: usize, tid: i32, nt: i32): void {
-  const N = gi(g, 0), C = gi(g, 1), H = gi(g, 2), W = gi(g, 3), O = gi(g, 4), Cg = gi(g, 5), Og = gi(g, 6), groups = gi(g, 17);
-  const rows = Cg * gi(g, 7) * gi(g, 8), cols = gi(g, 9) * gi(g, 10);
+  const N = gi(g, CONV_BATCH), C = gi(g, CONV_IN_C), H = gi(g, CONV_IN_H), W = gi(g, CONV_IN_W), O = gi(g, CONV_OUT_C);
+  const Cg = gi(g, CONV_IN_C_PER_GROUP), Og = gi(g, CONV_OUT_C_PER_GROUP), groups = gi(g, CONV_GROUPS);
+  const rows = Cg * gi(g, CONV_K_H) * gi(g, CONV_K_W), cols = gi(g, CONV_OUT_H) * gi(g, CONV_OUT_W);
   const myCol = col + <usize>tid * <usize>colBytes;
   const myScratch = scratch + <usize>tid * <usize>GEMM_SCRATCH;
   const plane = <usize>(H * W);
@@ -155,12 +166,11 @@ export function conv2d_bwd_input(g: usize, dy: usize, w: usize, dx: usize, col: 
  * Gradient wrt weight, accumulated into `dw` (zeroed by the host). With images split over
  * threads, thread t > 0 accumulates into partial[t - 1] (zeroed here), summed by the host.
  */
-export function conv2d_bwd_weight(g: usize, x: usize, dy: usize, dw: usize, partial: usize, col: usize, colBytes: i32, scratch: usize, res: usize, tid: i32, nt: i32): void {
-  const N = gi(g, 0), O = gi(g, 4), Og = gi(g, 6), groups = gi(g, 17);
-  const rows = gi(g, 5) * gi(g, 7) * gi(g, 8), cols = gi(g, 9) * gi(g, 10);
+export function conv2d_bwd_weight(g: usize, x: usize, dy: usize, dw: usize, partial: usize, col: usize, colBytes: i32, scratch: usize, tid: i32, nt: i32): void {
+  const N = gi(g, CONV_BATCH), O = gi(g, CONV_OUT_C), Og = gi(g, CONV_OUT_C_PER_GROUP), groups = gi(g, CONV_GROUPS);
+  const rows = gi(g, CONV_IN_C_PER_GROUP) * gi(g, CONV_K_H) * gi(g, CONV_K_W), cols = gi(g, CONV_OUT_H) * gi(g, CONV_OUT_W);
   const myCol = col + <usize>tid * <usize>colBytes;
   const myScratch = scratch + <usize>tid * <usize>GEMM_SCRATCH;
-  const myRes = res + (<usize>tid << 4);
   const byImage = N >= nt;
   const wBytes = <usize>O * <usize>rows << 2;
   let target = dw;
@@ -170,8 +180,8 @@ export function conv2d_bwd_weight(g: usize, x: usize, dy: usize, dw: usize, part
   }
   for (let n = byImage ? tid : 0; n < N; n += byImage ? nt : 1) {
     for (let grp = 0; grp < groups; grp++) {
-      inputMatrix(g, x, n, grp, myCol, myRes);
-      const b = load<usize>(myRes), rsB = load<i32>(myRes, 4), csB = load<i32>(myRes, 8);
+      inputMatrix(g, x, n, grp, myCol);
+      const b = matrix, rsB = matrixRows, csB = matrixCols;
       const a = dy + ((<usize>(n * O + grp * Og) * <usize>cols) << 2);
       const c = target + (<usize>(grp * Og) * <usize>rows << 2);
       // dW_g += dy_g · col^T (swap the column matrix's strides).

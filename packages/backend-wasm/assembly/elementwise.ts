@@ -1,38 +1,22 @@
 // Elementwise kernels over strided views (see walk.ts). Strides are in bytes; a row whose
 // views are contiguous (or an operand a single value) takes a v128 loop where the op has a
-// SIMD form. The *_line_f32 kernels do one long line on several threads.
+// SIMD form. The *_line_f32 kernels do one long line on several threads. Op and dtype codes
+// come from generated/ops.ts; core applies the op table's dtype rules first, so each kernel
+// sees only the ops and dtypes the table sends to it, and every switch over an op traps on
+// any other (a missing case fails loudly instead of computing something else).
+import {
+  BINARY_ADD, BINARY_DIV, BINARY_EQ, BINARY_GE, BINARY_GT, BINARY_LE, BINARY_LOGICAL_AND, BINARY_LOGICAL_OR, BINARY_LT,
+  BINARY_MAXIMUM, BINARY_MINIMUM, BINARY_MUL, BINARY_NE, BINARY_POW, BINARY_SUB,
+  DTYPE_BOOL, DTYPE_FLOAT32, DTYPE_INT32,
+  UNARY_ABS, UNARY_CEIL, UNARY_COS, UNARY_ERF, UNARY_EXP, UNARY_EXPM1, UNARY_FLOOR, UNARY_LOG, UNARY_LOG1P,
+  UNARY_LOGICAL_NOT, UNARY_NEG, UNARY_RECIPROCAL, UNARY_RELU, UNARY_ROUND, UNARY_RSQRT, UNARY_SIGMOID, UNARY_SIGN,
+  UNARY_SIN, UNARY_SQRT, UNARY_TANH,
+} from './generated/ops';
 import { innerStride, nextRow, ptrOf, rowCount, rowLength, startWalk } from './walk';
 import { erf, expf4, expm1f4, log1pf4, logf4, sigmoid, sigmoidf4, sign, tanhf4, toInt32 } from './math';
-import { claim } from './gemm';
+import { claim } from './threads';
 
-// Op numbers follow UNARY_OPS / BINARY_OPS in @tensile/core's contract.
-const NEG = 0, ABS = 1, SIGN = 2, EXP = 3, EXPM1 = 4, LOG = 5, LOG1P = 6, SQRT = 7, RSQRT = 8, RECIP = 9;
-const SIN = 10, COS = 11, TANH = 12, SIGMOID = 13, RELU = 14, ERF = 15, FLOOR = 16, CEIL = 17, ROUND = 18, NOT = 19;
-
-export function unaryScalar(op: i32, v: f64): f64 {
-  switch (op) {
-    case NEG: return -v;
-    case ABS: return abs(v);
-    case SIGN: return sign(v);
-    case EXP: return Math.exp(v);
-    case EXPM1: return Math.expm1(v);
-    case LOG: return Math.log(v);
-    case LOG1P: return Math.log1p(v);
-    case SQRT: return Math.sqrt(v);
-    case RSQRT: return 1 / Math.sqrt(v);
-    case RECIP: return 1 / v;
-    case SIN: return Math.sin(v);
-    case COS: return Math.cos(v);
-    case TANH: return Math.tanh(v);
-    case SIGMOID: return sigmoid(v);
-    case RELU: return v < 0 ? 0 : v;
-    case ERF: return erf(v);
-    case FLOOR: return floor(v);
-    case CEIL: return ceil(v);
-    case ROUND: return nearest(v);
-    default: return v == 0 ? 1 : 0;
-  }
-}
+// ---- float32 unary ----------------------------------------------------------------------
 
 // One class per op with a SIMD form, so that the generic loops below are compiled once per
 // op. (Inlining a loop with a constant op number is not enough: Binaryen merges copies that
@@ -43,7 +27,7 @@ export function unaryScalar(op: i32, v: f64): f64 {
 @final class Sqrt { @inline apply(v: v128): v128 { return f32x4.sqrt(v); } }
 @final class Rsqrt { @inline apply(v: v128): v128 { return f32x4.div(f32x4.splat(1), f32x4.sqrt(v)); } }
 @final class Recip { @inline apply(v: v128): v128 { return f32x4.div(f32x4.splat(1), v); } }
-// pmax(v, 0) is v < 0 ? 0 : v lane by lane: NaN and -0 pass through, as in unaryScalar.
+// pmax(v, 0) is v < 0 ? 0 : v lane by lane: NaN and -0 pass through, as in unaryScalarF32.
 @final class Relu { @inline apply(v: v128): v128 { return f32x4.pmax(v, f32x4.splat(0)); } }
 @final class Floor { @inline apply(v: v128): v128 { return f32x4.floor(v); } }
 @final class Ceil { @inline apply(v: v128): v128 { return f32x4.ceil(v); } }
@@ -74,45 +58,65 @@ export function unaryScalar(op: i32, v: f64): f64 {
 /** Elements of a contiguous row done in v128 loops (0 for ops without a SIMD form). */
 function unaryVector(op: i32, px: usize, po: usize, n: i32): i32 {
   switch (op) {
-    case NEG: return unaryLanes<Neg>(px, po, n);
-    case ABS: return unaryLanes<Abs>(px, po, n);
-    case SQRT: return unaryLanes<Sqrt>(px, po, n);
-    case RSQRT: return unaryLanes<Rsqrt>(px, po, n);
-    case RECIP: return unaryLanes<Recip>(px, po, n);
-    case RELU: return unaryLanes<Relu>(px, po, n);
-    case FLOOR: return unaryLanes<Floor>(px, po, n);
-    case CEIL: return unaryLanes<Ceil>(px, po, n);
-    case ROUND: return unaryLanes<Round>(px, po, n);
-    case EXP: return unaryLanes<Exp>(px, po, n);
-    case SIGMOID: return unaryLanes<Sigmoid>(px, po, n);
-    case TANH: return unaryLanes<Tanh>(px, po, n);
-    case EXPM1: return unaryLanes<Expm1>(px, po, n);
-    case LOG: return unaryLanes<Log>(px, po, n);
-    case LOG1P: return unaryLanes<Log1p>(px, po, n);
-    default: return 0;
+    case UNARY_NEG: return unaryLanes<Neg>(px, po, n);
+    case UNARY_ABS: return unaryLanes<Abs>(px, po, n);
+    case UNARY_SQRT: return unaryLanes<Sqrt>(px, po, n);
+    case UNARY_RSQRT: return unaryLanes<Rsqrt>(px, po, n);
+    case UNARY_RECIPROCAL: return unaryLanes<Recip>(px, po, n);
+    case UNARY_RELU: return unaryLanes<Relu>(px, po, n);
+    case UNARY_FLOOR: return unaryLanes<Floor>(px, po, n);
+    case UNARY_CEIL: return unaryLanes<Ceil>(px, po, n);
+    case UNARY_ROUND: return unaryLanes<Round>(px, po, n);
+    case UNARY_EXP: return unaryLanes<Exp>(px, po, n);
+    case UNARY_SIGMOID: return unaryLanes<Sigmoid>(px, po, n);
+    case UNARY_TANH: return unaryLanes<Tanh>(px, po, n);
+    case UNARY_EXPM1: return unaryLanes<Expm1>(px, po, n);
+    case UNARY_LOG: return unaryLanes<Log>(px, po, n);
+    case UNARY_LOG1P: return unaryLanes<Log1p>(px, po, n);
+    case UNARY_SIGN:
+    case UNARY_SIN:
+    case UNARY_COS:
+    case UNARY_ERF: return 0;
+    default: return unreachable();
   }
 }
 
 /**
- * unaryScalar for a float32, except that ops with a polynomial vector form take lane 0 of
- * it, so that an element's result does not depend on its layout or place in the row.
+ * One float32 element, computed in f64 and rounded, except that ops with a polynomial
+ * vector form take lane 0 of it, so that an element's result does not depend on its layout
+ * or place in the row.
  */
-function unaryScalarF32(op: i32, v: f32): f32 {
+function unaryScalarF32(op: i32, x: f32): f32 {
+  const v = <f64>x;
   switch (op) {
-    case EXP: return f32x4.extract_lane(expf4(f32x4.splat(v)), 0);
-    case SIGMOID: return f32x4.extract_lane(sigmoidf4(f32x4.splat(v)), 0);
-    case TANH: return f32x4.extract_lane(tanhf4(f32x4.splat(v)), 0);
-    case EXPM1: return f32x4.extract_lane(expm1f4(f32x4.splat(v)), 0);
-    case LOG: return f32x4.extract_lane(logf4(f32x4.splat(v)), 0);
-    case LOG1P: return f32x4.extract_lane(log1pf4(f32x4.splat(v)), 0);
-    default: return <f32>unaryScalar(op, <f64>v);
+    case UNARY_NEG: return <f32>-v;
+    case UNARY_ABS: return <f32>abs(v);
+    case UNARY_SIGN: return <f32>sign(v);
+    case UNARY_EXP: return f32x4.extract_lane(expf4(f32x4.splat(x)), 0);
+    case UNARY_EXPM1: return f32x4.extract_lane(expm1f4(f32x4.splat(x)), 0);
+    case UNARY_LOG: return f32x4.extract_lane(logf4(f32x4.splat(x)), 0);
+    case UNARY_LOG1P: return f32x4.extract_lane(log1pf4(f32x4.splat(x)), 0);
+    case UNARY_SQRT: return <f32>Math.sqrt(v);
+    case UNARY_RSQRT: return <f32>(1 / Math.sqrt(v));
+    case UNARY_RECIPROCAL: return <f32>(1 / v);
+    case UNARY_SIN: return <f32>Math.sin(v);
+    case UNARY_COS: return <f32>Math.cos(v);
+    case UNARY_TANH: return f32x4.extract_lane(tanhf4(f32x4.splat(x)), 0);
+    case UNARY_SIGMOID: return f32x4.extract_lane(sigmoidf4(f32x4.splat(x)), 0);
+    case UNARY_RELU: return <f32>(v < 0 ? 0 : v);
+    case UNARY_ERF: return <f32>erf(v);
+    case UNARY_FLOOR: return <f32>floor(v);
+    case UNARY_CEIL: return <f32>ceil(v);
+    case UNARY_ROUND: return <f32>nearest(v);
+    default: return unreachable();
   }
 }
 
 /** One row of n elements, sx / so bytes apart. */
 function unaryRow(op: i32, px: usize, sx: usize, po: usize, so: usize, n: i32): void {
   let i = 0;
-  if (op == NOT) {
+  if (op == UNARY_LOGICAL_NOT) {
+    // The one unary op that writes bool.
     for (; i < n; i++, px += sx, po += so) store<u8>(po, load<f32>(px) == 0 ? 1 : 0);
     return;
   }
@@ -124,7 +128,7 @@ function unaryRow(op: i32, px: usize, sx: usize, po: usize, so: usize, n: i32): 
   for (; i < n; i++, px += sx, po += so) store<f32>(po, unaryScalarF32(op, load<f32>(px)));
 }
 
-/** float32 -> float32 (or bool for logicalNot). */
+/** float32 -> float32 (bool for logicalNot). */
 export function unary_f32(op: i32, d: usize, x: usize, o: usize): void {
   const n = rowLength(d), rows = rowCount(d);
   const sx = <usize>innerStride(d, 0), so = <usize>innerStride(d, 1);
@@ -150,8 +154,7 @@ export function unary_line_f32(op: i32, x: usize, o: usize, n: i32, sx: i32, so:
   }
 }
 
-const ADD = 0, SUB = 1, MUL = 2, DIV = 3, POW = 4, MAXIMUM = 5, MINIMUM = 6;
-const EQ = 7, NE = 8, LT = 9, LE = 10, GT = 11, GE = 12, AND = 13, OR = 14;
+// ---- float32 binary ---------------------------------------------------------------------
 
 // As for the unary ops: one class per op with a SIMD form.
 @final class Add { @inline apply(a: v128, b: v128): v128 { return f32x4.add(a, b); } }
@@ -203,45 +206,67 @@ const EQ = 7, NE = 8, LT = 9, LE = 10, GT = 11, GE = 12, AND = 13, OR = 14;
 /** Elements of a row with a contiguous out done in v128 loops (0 for other ops and layouts). */
 function binaryVector(op: i32, pa: usize, sa: usize, pb: usize, sb: usize, po: usize, n: i32): i32 {
   switch (op) {
-    case ADD: return binaryLanes<Add>(pa, sa, pb, sb, po, n);
-    case SUB: return binaryLanes<Sub>(pa, sa, pb, sb, po, n);
-    case MUL: return binaryLanes<Mul>(pa, sa, pb, sb, po, n);
-    case DIV: return binaryLanes<Div>(pa, sa, pb, sb, po, n);
-    case MAXIMUM: return binaryLanes<Max>(pa, sa, pb, sb, po, n);
-    case MINIMUM: return binaryLanes<Min>(pa, sa, pb, sb, po, n);
-    default: return 0;
+    case BINARY_ADD: return binaryLanes<Add>(pa, sa, pb, sb, po, n);
+    case BINARY_SUB: return binaryLanes<Sub>(pa, sa, pb, sb, po, n);
+    case BINARY_MUL: return binaryLanes<Mul>(pa, sa, pb, sb, po, n);
+    case BINARY_DIV: return binaryLanes<Div>(pa, sa, pb, sb, po, n);
+    case BINARY_MAXIMUM: return binaryLanes<Max>(pa, sa, pb, sb, po, n);
+    case BINARY_MINIMUM: return binaryLanes<Min>(pa, sa, pb, sb, po, n);
+    case BINARY_POW: return 0;
+    default: return unreachable();
   }
 }
 
 function binaryScalar(op: i32, x: f32, y: f32): f32 {
   switch (op) {
-    case ADD: return x + y;
-    case SUB: return x - y;
-    case MUL: return x * y;
-    case DIV: return x / y;
-    case POW: return <f32>Math.pow(<f64>x, <f64>y);
-    case MAXIMUM: return x > y || x != x ? x : y;
-    default: return x < y || x != x ? x : y;
+    case BINARY_ADD: return x + y;
+    case BINARY_SUB: return x - y;
+    case BINARY_MUL: return x * y;
+    case BINARY_DIV: return x / y;
+    case BINARY_POW: return <f32>Math.pow(<f64>x, <f64>y);
+    case BINARY_MAXIMUM: return x > y || x != x ? x : y;
+    case BINARY_MINIMUM: return x < y || x != x ? x : y;
+    default: return unreachable();
   }
 }
 
+/** Comparisons of float32 (logicalAnd and logicalOr take bool operands only: binary_int). */
 function compareScalar(op: i32, x: f32, y: f32): u8 {
   switch (op) {
-    case EQ: return <u8>(x == y);
-    case NE: return <u8>(x != y);
-    case LT: return <u8>(x < y);
-    case LE: return <u8>(x <= y);
-    case GT: return <u8>(x > y);
-    case GE: return <u8>(x >= y);
-    case AND: return <u8>(x != 0 && y != 0);
-    default: return <u8>(x != 0 || y != 0);
+    case BINARY_EQ: return <u8>(x == y);
+    case BINARY_NE: return <u8>(x != y);
+    case BINARY_LT: return <u8>(x < y);
+    case BINARY_LE: return <u8>(x <= y);
+    case BINARY_GT: return <u8>(x > y);
+    case BINARY_GE: return <u8>(x >= y);
+    default: return unreachable();
+  }
+}
+
+/** Whether a float32 binary op writes bool (a comparison) rather than float32. */
+function writesBool(op: i32): bool {
+  switch (op) {
+    case BINARY_EQ:
+    case BINARY_NE:
+    case BINARY_LT:
+    case BINARY_LE:
+    case BINARY_GT:
+    case BINARY_GE: return true;
+    case BINARY_ADD:
+    case BINARY_SUB:
+    case BINARY_MUL:
+    case BINARY_DIV:
+    case BINARY_POW:
+    case BINARY_MAXIMUM:
+    case BINARY_MINIMUM: return false;
+    default: return unreachable();
   }
 }
 
 /** One row of n elements; sa / sb / so are byte strides. */
 function binaryRow(op: i32, pa: usize, sa: usize, pb: usize, sb: usize, po: usize, so: usize, n: i32): void {
   let i = 0;
-  if (op >= EQ) {
+  if (writesBool(op)) {
     for (; i < n; i++, pa += sa, pb += sb, po += so) store<u8>(po, compareScalar(op, load<f32>(pa), load<f32>(pb)));
     return;
   }
@@ -254,7 +279,7 @@ function binaryRow(op: i32, pa: usize, sa: usize, pb: usize, sb: usize, po: usiz
   for (; i < n; i++, pa += sa, pb += sb, po += so) store<f32>(po, binaryScalar(op, load<f32>(pa), load<f32>(pb)));
 }
 
-/** float32 op float32 -> float32 (arithmetic) or bool (comparisons, logical ops). */
+/** float32 op float32 -> float32 (arithmetic) or bool (comparisons). */
 export function binary_f32(op: i32, d: usize, a: usize, b: usize, o: usize): void {
   const n = rowLength(d), rows = rowCount(d);
   const sa = <usize>innerStride(d, 0), sb = <usize>innerStride(d, 1), so = <usize>innerStride(d, 2);
@@ -275,6 +300,8 @@ export function binary_line_f32(
     binaryRow(op, a + lo * <usize>sa, <usize>sa, b + lo * <usize>sb, <usize>sb, o + lo * <usize>so, <usize>so, min(LINE_CHUNK, n - <i32>lo));
   }
 }
+
+// ---- where, fill, copy ------------------------------------------------------------------
 
 /** out = cond ? a : b for elements of `size` bytes (4: float32, int32; 1: bool); cond is bool bytes. */
 export function where(size: i32, d: usize, c: usize, a: usize, b: usize, o: usize): void {
@@ -330,10 +357,173 @@ export function copy(d: usize, x: usize, o: usize, size: i32): void {
   }
 }
 
-// dtype codes: 0 float32, 1 int32, 2 bool.
-@inline function loadAs(kind: i32, p: usize): f64 {
-  if (kind == 0) return <f64>load<f32>(p);
-  if (kind == 1) return <f64>load<i32>(p);
+// ---- int32 and bool ---------------------------------------------------------------------
+// Integer arithmetic wraps modulo 2^32, as PyTorch's int32. Bool is one byte, 0 or 1.
+
+/** An int32 or bool element (`dtype` is one of the two). */
+@inline function loadInt(dtype: i32, p: usize): i32 {
+  return dtype == DTYPE_INT32 ? load<i32>(p) : <i32>load<u8>(p);
+}
+
+@inline function storeInt(dtype: i32, p: usize, v: i32): void {
+  if (dtype == DTYPE_INT32) store<i32>(p, v);
+  else store<u8>(p, <u8>(v != 0));
+}
+
+// One class per int32 op with a SIMD form, as for float32.
+@final class NegInt { @inline apply(v: v128): v128 { return i32x4.neg(v); } }
+@final class AbsInt { @inline apply(v: v128): v128 { return i32x4.abs(v); } }
+@final class ReluInt { @inline apply(v: v128): v128 { return i32x4.max_s(v, i32x4.splat(0)); } }
+
+@inline function unaryIntLanes<Op>(px: usize, po: usize, n: i32): i32 {
+  const op = changetype<Op>(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4, px += 16, po += 16) v128.store(po, op.apply(v128.load(px)));
+  return i;
+}
+
+/** Elements of a contiguous int32 -> int32 row done in v128 loops. */
+function unaryIntVector(op: i32, px: usize, po: usize, n: i32): i32 {
+  switch (op) {
+    case UNARY_NEG: return unaryIntLanes<NegInt>(px, po, n);
+    case UNARY_ABS: return unaryIntLanes<AbsInt>(px, po, n);
+    case UNARY_RELU: return unaryIntLanes<ReluInt>(px, po, n);
+    case UNARY_SIGN: return 0;
+    default: return unreachable();
+  }
+}
+
+/** The unary ops whose int rule is 'kernel' (floor, ceil and round of an int are the identity: core's). */
+function unaryInt(op: i32, v: i32): i32 {
+  switch (op) {
+    case UNARY_NEG: return -v;
+    case UNARY_ABS: return v < 0 ? -v : v;
+    case UNARY_SIGN: return <i32>(v > 0) - <i32>(v < 0);
+    case UNARY_RELU: return v < 0 ? 0 : v;
+    case UNARY_LOGICAL_NOT: return <i32>(v == 0);
+    default: return unreachable();
+  }
+}
+
+/** int32 input (kin) to int32 (kout), or int32 or bool to bool for logicalNot. */
+export function unary_int(op: i32, kin: i32, kout: i32, d: usize, x: usize, o: usize): void {
+  const n = rowLength(d), rows = rowCount(d);
+  const sx = <usize>innerStride(d, 0), so = <usize>innerStride(d, 1);
+  const vector = kin == DTYPE_INT32 && kout == DTYPE_INT32 && sx == 4 && so == 4;
+  startWalk(d, x, o, 0, 0);
+  for (let r = 0; r < rows; r++) {
+    let px = ptrOf(d, 0), po = ptrOf(d, 1);
+    let i = 0;
+    if (vector) {
+      i = unaryIntVector(op, px, po, n);
+      px += <usize>i << 2;
+      po += <usize>i << 2;
+    }
+    for (; i < n; i++, px += sx, po += so) storeInt(kout, po, unaryInt(op, loadInt(kin, px)));
+    nextRow(d, 2);
+  }
+}
+
+/**
+ * x ** y exactly, wrapping modulo 2^32 as PyTorch's int32 pow does (by squaring). A
+ * negative power truncates toward zero: 1 and -1 stay ±1, anything else gives 0.
+ */
+function powInt(x: i32, y: i32): i32 {
+  if (y < 0) return x == 1 ? 1 : x == -1 ? ((y & 1) != 0 ? -1 : 1) : 0;
+  let result = 1, base = x, e = y;
+  while (e != 0) {
+    if (e & 1) result *= base;
+    base *= base;
+    e >>>= 1;
+  }
+  return result;
+}
+
+/**
+ * The binary ops on int32 (div is float only: core casts its int operands) and, for
+ * comparisons and logical ops, on bool.
+ */
+function binaryInt(op: i32, x: i32, y: i32): i32 {
+  switch (op) {
+    case BINARY_ADD: return x + y;
+    case BINARY_SUB: return x - y;
+    case BINARY_MUL: return x * y;
+    case BINARY_POW: return powInt(x, y);
+    case BINARY_MAXIMUM: return x > y ? x : y;
+    case BINARY_MINIMUM: return x < y ? x : y;
+    case BINARY_EQ: return <i32>(x == y);
+    case BINARY_NE: return <i32>(x != y);
+    case BINARY_LT: return <i32>(x < y);
+    case BINARY_LE: return <i32>(x <= y);
+    case BINARY_GT: return <i32>(x > y);
+    case BINARY_GE: return <i32>(x >= y);
+    case BINARY_LOGICAL_AND: return <i32>(x != 0 && y != 0);
+    case BINARY_LOGICAL_OR: return <i32>(x != 0 || y != 0);
+    default: return unreachable();
+  }
+}
+
+@final class AddInt { @inline apply(a: v128, b: v128): v128 { return i32x4.add(a, b); } }
+@final class SubInt { @inline apply(a: v128, b: v128): v128 { return i32x4.sub(a, b); } }
+@final class MulInt { @inline apply(a: v128, b: v128): v128 { return i32x4.mul(a, b); } }
+@final class MaxInt { @inline apply(a: v128, b: v128): v128 { return i32x4.max_s(a, b); } }
+@final class MinInt { @inline apply(a: v128, b: v128): v128 { return i32x4.min_s(a, b); } }
+
+/** int32 rows whose operands are contiguous (4) or a single value (0), out contiguous. */
+@inline function binaryIntLanes<Op>(pa: usize, sa: usize, pb: usize, sb: usize, po: usize, n: i32): i32 {
+  const op = changetype<Op>(0);
+  const va = v128.load_splat<i32>(pa), vb = v128.load_splat<i32>(pb);
+  const sa16 = sa << 2, sb16 = sb << 2;
+  let i = 0;
+  for (; i + 4 <= n; i += 4, pa += sa16, pb += sb16, po += 16) {
+    v128.store(po, op.apply(sa == 0 ? va : v128.load(pa), sb == 0 ? vb : v128.load(pb)));
+  }
+  return i;
+}
+
+/** Elements of an int32 -> int32 row done in v128 loops (0 for ops without a SIMD form). */
+function binaryIntVector(op: i32, pa: usize, sa: usize, pb: usize, sb: usize, po: usize, n: i32): i32 {
+  switch (op) {
+    case BINARY_ADD: return binaryIntLanes<AddInt>(pa, sa, pb, sb, po, n);
+    case BINARY_SUB: return binaryIntLanes<SubInt>(pa, sa, pb, sb, po, n);
+    case BINARY_MUL: return binaryIntLanes<MulInt>(pa, sa, pb, sb, po, n);
+    case BINARY_MAXIMUM: return binaryIntLanes<MaxInt>(pa, sa, pb, sb, po, n);
+    case BINARY_MINIMUM: return binaryIntLanes<MinInt>(pa, sa, pb, sb, po, n);
+    case BINARY_POW: return 0;
+    default: return unreachable();
+  }
+}
+
+/**
+ * int32 or bool operands (kin) to int32 or bool (kout). Bool operands arrive only for
+ * comparisons and logical ops (core turns bool arithmetic into logical ops), and int32 ones
+ * never for logical ops (core casts them to bool); int32 comparisons write bool.
+ */
+export function binary_int(op: i32, kin: i32, kout: i32, d: usize, a: usize, b: usize, o: usize): void {
+  const n = rowLength(d), rows = rowCount(d);
+  const sa = <usize>innerStride(d, 0), sb = <usize>innerStride(d, 1), so = <usize>innerStride(d, 2);
+  const vector = kin == DTYPE_INT32 && kout == DTYPE_INT32 && so == 4 && (sa == 4 || sa == 0) && (sb == 4 || sb == 0);
+  startWalk(d, a, b, o, 0);
+  for (let r = 0; r < rows; r++) {
+    let pa = ptrOf(d, 0), pb = ptrOf(d, 1), po = ptrOf(d, 2);
+    let i = 0;
+    if (vector) {
+      i = binaryIntVector(op, pa, sa, pb, sb, po, n);
+      pa += <usize>i * sa;
+      pb += <usize>i * sb;
+      po += <usize>i << 2;
+    }
+    for (; i < n; i++, pa += sa, pb += sb, po += so) storeInt(kout, po, binaryInt(op, loadInt(kin, pa), loadInt(kin, pb)));
+    nextRow(d, 3);
+  }
+}
+
+// ---- cast -------------------------------------------------------------------------------
+
+/** An element of any dtype as f64. */
+@inline export function loadAs(dtype: i32, p: usize): f64 {
+  if (dtype == DTYPE_FLOAT32) return <f64>load<f32>(p);
+  if (dtype == DTYPE_INT32) return <f64>load<i32>(p);
   return <f64>load<u8>(p);
 }
 
@@ -344,18 +534,26 @@ export function cast(kin: i32, kout: i32, d: usize, x: usize, o: usize): void {
   startWalk(d, x, o, 0, 0);
   for (let r = 0; r < rows; r++) {
     let px = ptrOf(d, 0), po = ptrOf(d, 1);
-    if (kout == 0) {
-      if (kin == 1 && sx == 4 && so == 4) {
-        let i = 0;
-        for (; i + 4 <= n; i += 4, px += 16, po += 16) v128.store(po, f32x4.convert_i32x4_s(v128.load(px)));
-        for (; i < n; i++, px += sx, po += so) store<f32>(po, <f32>load<i32>(px));
-      } else {
-        for (let i = 0; i < n; i++, px += sx, po += so) store<f32>(po, <f32>loadAs(kin, px));
+    switch (kout) {
+      case DTYPE_FLOAT32: {
+        if (kin == DTYPE_INT32 && sx == 4 && so == 4) {
+          let i = 0;
+          for (; i + 4 <= n; i += 4, px += 16, po += 16) v128.store(po, f32x4.convert_i32x4_s(v128.load(px)));
+          for (; i < n; i++, px += sx, po += so) store<f32>(po, <f32>load<i32>(px));
+        } else {
+          for (let i = 0; i < n; i++, px += sx, po += so) store<f32>(po, <f32>loadAs(kin, px));
+        }
+        break;
       }
-    } else if (kout == 1) {
-      for (let i = 0; i < n; i++, px += sx, po += so) store<i32>(po, toInt32(loadAs(kin, px)));
-    } else {
-      for (let i = 0; i < n; i++, px += sx, po += so) store<u8>(po, <u8>(loadAs(kin, px) != 0));
+      case DTYPE_INT32: {
+        for (let i = 0; i < n; i++, px += sx, po += so) store<i32>(po, toInt32(loadAs(kin, px)));
+        break;
+      }
+      case DTYPE_BOOL: {
+        for (let i = 0; i < n; i++, px += sx, po += so) store<u8>(po, <u8>(loadAs(kin, px) != 0));
+        break;
+      }
+      default: unreachable();
     }
     nextRow(d, 2);
   }

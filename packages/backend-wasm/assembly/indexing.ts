@@ -3,6 +3,7 @@
 // indexed view's stride along `dim` is 0 in the walk and `step` (bytes) is added per
 // element from the index value. Core validated the indices; a negative one counts from
 // the end.
+import { DTYPE_BOOL, DTYPE_FLOAT32, DTYPE_INT32 } from './generated/ops';
 import { innerStride, nextRow, ptrOf, rowCount, rowLength, startWalk } from './walk';
 
 /** out[p] = x[p with p[dim] = index[p]]; walk views (index, x pinned, out). */
@@ -24,10 +25,10 @@ export function gather(size: i32, d: usize, idx: usize, x: usize, o: usize, dimS
 }
 
 /**
- * out[p with p[dim] = index[p]] += src[p]; walk views (index, src, out pinned). kind: 0
- * float32, 1 int32 (wrapping), 2 bool (logical or: True + True is True).
+ * out[p with p[dim] = index[p]] += src[p]; walk views (index, src, out pinned), of dtype
+ * `dtype`: int32 wraps, bool is a logical or (True + True is True).
  */
-export function scatter_add(kind: i32, d: usize, idx: usize, src: usize, o: usize, dimSize: i32, step: i32): void {
+export function scatter_add(dtype: i32, d: usize, idx: usize, src: usize, o: usize, dimSize: i32, step: i32): void {
   const n = rowLength(d), rows = rowCount(d);
   const si = <usize>innerStride(d, 0), ss = <usize>innerStride(d, 1), so = <usize>innerStride(d, 2);
   startWalk(d, idx, src, o, 0);
@@ -37,9 +38,12 @@ export function scatter_add(kind: i32, d: usize, idx: usize, src: usize, o: usiz
       let j = load<i32>(pi);
       if (j < 0) j += dimSize;
       const at = po + <usize>(j * step);
-      if (kind == 0) store<f32>(at, load<f32>(at) + load<f32>(ps));
-      else if (kind == 1) store<i32>(at, load<i32>(at) + load<i32>(ps));
-      else store<u8>(at, load<u8>(at) | load<u8>(ps));
+      switch (dtype) {
+        case DTYPE_FLOAT32: store<f32>(at, load<f32>(at) + load<f32>(ps)); break;
+        case DTYPE_INT32: store<i32>(at, load<i32>(at) + load<i32>(ps)); break;
+        case DTYPE_BOOL: store<u8>(at, load<u8>(at) | load<u8>(ps)); break;
+        default: unreachable();
+      }
     }
     nextRow(d, 3);
   }

@@ -1,10 +1,6 @@
 // Scalar functions with PyTorch's conventions, in f64 (rounded to f32 on the store), as
 // backend-cpu's math.ts; then float32 forms on four lanes for the v128 loops.
-import { madd } from './gemm';
-
-export function roundHalfEven(v: f64): f64 {
-  return nearest(v);
-}
+import { madd } from './matmul';
 
 export function sigmoid(v: f64): f64 {
   if (v >= 0) return 1 / (1 + Math.exp(-v));

@@ -1,43 +1,70 @@
-// Reductions over strided views (float32 sums in f64; int32/bool in i64, see integer.ts),
-// argmax/argmin and the fused softmax. dtype codes: 0 float32, 1 int32, 2 bool.
+// Reductions over strided views (float32 sums in f64, int32 in i64), argmax/argmin and
+// the fused softmax. Op and dtype codes come from generated/ops.ts; reduce receives float32
+// or int32 (core counts bools in int32) and writes its input's dtype.
+import {
+  ARG_REDUCE_ARGMAX, ARG_REDUCE_ARGMIN, DTYPE_FLOAT32, DTYPE_INT32, REDUCE_MAX, REDUCE_MIN, REDUCE_PROD, REDUCE_SUM,
+} from './generated/ops';
 import { innerStride, nextRow, ptrOf, rowCount, rowLength, startWalk } from './walk';
-import { foldInt, identityInt, loadInt, storeInt } from './integer';
-import { claim } from './gemm';
+import { loadAs } from './elementwise';
+import { claim } from './threads';
 import { expShiftedf4 } from './math';
 
-const SUM = 0, PROD = 1, MAX = 2, MIN = 3;
-
-@inline function loadAny(kind: i32, p: usize): f64 {
-  return kind == 0 ? <f64>load<f32>(p) : <f64>loadInt(kind, p);
+/** What a float32 reduction over no elements gives. */
+function identity(op: i32): f64 {
+  switch (op) {
+    case REDUCE_SUM: return 0;
+    case REDUCE_PROD: return 1;
+    case REDUCE_MAX: return -Infinity;
+    case REDUCE_MIN: return Infinity;
+    default: return unreachable();
+  }
 }
 
-@inline function identity(op: i32): f64 {
-  return op == SUM ? 0 : op == PROD ? 1 : op == MAX ? -Infinity : Infinity;
+/** Two partial results of `op` folded into one. */
+function combine(op: i32, acc: f64, v: f64): f64 {
+  switch (op) {
+    case REDUCE_SUM: return acc + v;
+    case REDUCE_PROD: return acc * v;
+    case REDUCE_MAX: return extreme1(true, acc, v);
+    case REDUCE_MIN: return extreme1(false, acc, v);
+    default: return unreachable();
+  }
 }
 
+/** `acc` folded with a row of n float32, s bytes apart. */
 function foldRow(op: i32, acc: f64, p: usize, s: usize, n: i32): f64 {
   let i = 0;
-  if (op == SUM) {
-    if (s == 4 && n >= 8) {
-      let v0 = f64x2.splat(0), v1 = f64x2.splat(0);
-      for (; i + 4 <= n; i += 4, p += 16) {
-        const x = v128.load(p);
-        v0 = f64x2.add(v0, f64x2.promote_low_f32x4(x));
-        v1 = f64x2.add(v1, f64x2.promote_low_f32x4(i32x4.shuffle(x, x, 2, 3, 0, 1)));
+  switch (op) {
+    case REDUCE_SUM: {
+      if (s == 4 && n >= 8) {
+        let v0 = f64x2.splat(0), v1 = f64x2.splat(0);
+        for (; i + 4 <= n; i += 4, p += 16) {
+          const x = v128.load(p);
+          v0 = f64x2.add(v0, f64x2.promote_low_f32x4(x));
+          v1 = f64x2.add(v1, f64x2.promote_low_f32x4(i32x4.shuffle(x, x, 2, 3, 0, 1)));
+        }
+        const t = f64x2.add(v0, v1);
+        acc += f64x2.extract_lane(t, 0) + f64x2.extract_lane(t, 1);
       }
-      const t = f64x2.add(v0, v1);
-      acc += f64x2.extract_lane(t, 0) + f64x2.extract_lane(t, 1);
+      for (; i < n; i++, p += s) acc += <f64>load<f32>(p);
+      return acc;
     }
-    for (; i < n; i++, p += s) acc += <f64>load<f32>(p);
-    return acc;
+    case REDUCE_PROD: {
+      for (; i < n; i++, p += s) acc *= <f64>load<f32>(p);
+      return acc;
+    }
+    case REDUCE_MAX: {
+      if (s == 4) return extremeRow(true, acc, p, n);
+      for (; i < n; i++, p += s) acc = extreme1(true, acc, <f64>load<f32>(p));
+      return acc;
+    }
+    case REDUCE_MIN: {
+      if (s == 4) return extremeRow(false, acc, p, n);
+      for (; i < n; i++, p += s) acc = extreme1(false, acc, <f64>load<f32>(p));
+      return acc;
+    }
+    default: return unreachable();
   }
-  if (op == PROD) {
-    for (; i < n; i++, p += s) acc *= <f64>load<f32>(p);
-    return acc;
-  }
-  if (s == 4) return op == MAX ? extremeRow(true, acc, p, n) : extremeRow(false, acc, p, n);
-  for (; i < n; i++, p += s) acc = extreme1(op == MAX, acc, <f64>load<f32>(p));
-  return acc;
 }
 
 // max / min with NaN winning, as PyTorch's. pmax/pmin are single instructions that keep
@@ -90,21 +117,44 @@ function foldRow(op: i32, acc: f64, p: usize, s: usize, n: i32): f64 {
   for (; i < n; i++, pa += sa, px += sx) store<f64>(pa, extreme1(isMax, load<f64>(pa), <f64>load<f32>(px)));
 }
 
+// int32 reductions accumulate in i64: sums are exact until the final wrap to int32,
+// products wrap at every step (as int32 multiplication does), max/min compare integers.
+function identityInt(op: i32): i64 {
+  switch (op) {
+    case REDUCE_SUM: return 0;
+    case REDUCE_PROD: return 1;
+    case REDUCE_MAX: return i64.MIN_VALUE;
+    case REDUCE_MIN: return i64.MAX_VALUE;
+    default: return unreachable();
+  }
+}
+
+@inline function foldInt(op: i32, acc: i64, v: i32): i64 {
+  switch (op) {
+    case REDUCE_SUM: return acc + <i64>v;
+    case REDUCE_PROD: return <i64>(<i32>acc * v);
+    case REDUCE_MAX: return <i64>v > acc ? <i64>v : acc;
+    case REDUCE_MIN: return <i64>v < acc ? <i64>v : acc;
+    default: return unreachable();
+  }
+}
+
 /**
  * Reduce where the reduced dims include x's innermost: `dk` walks the kept dims (views x,
- * out), `dr` walks the reduced dims of x from each kept position.
+ * out), `dr` walks the reduced dims of x from each kept position. x and out are `dtype`.
  */
-export function reduce_fold(op: i32, kin: i32, kout: i32, dk: usize, dr: usize, x: usize, o: usize): void {
+export function reduce_fold(op: i32, dtype: i32, dk: usize, dr: usize, x: usize, o: usize): void {
   const nk = rowLength(dk), rowsK = rowCount(dk);
   const sxk = <usize>innerStride(dk, 0), sok = <usize>innerStride(dk, 1);
   const nr = rowLength(dr), rowsR = rowCount(dr);
   const sr = <usize>innerStride(dr, 0);
+  if (dtype != DTYPE_FLOAT32 && dtype != DTYPE_INT32) unreachable();
   startWalk(dk, x, o, 0, 0);
   for (let r = 0; r < rowsK; r++) {
     let px = ptrOf(dk, 0), po = ptrOf(dk, 1);
     for (let k = 0; k < nk; k++, px += sxk, po += sok) {
       startWalk(dr, px, 0, 0, 0);
-      if (kin == 0) {
+      if (dtype == DTYPE_FLOAT32) {
         let acc = identity(op);
         for (let q = 0; q < rowsR; q++, nextRow(dr, 1)) acc = foldRow(op, acc, ptrOf(dr, 0), sr, nr);
         store<f32>(po, <f32>acc);
@@ -112,9 +162,9 @@ export function reduce_fold(op: i32, kin: i32, kout: i32, dk: usize, dr: usize, 
         let acc = identityInt(op);
         for (let q = 0; q < rowsR; q++, nextRow(dr, 1)) {
           let p = ptrOf(dr, 0);
-          for (let i = 0; i < nr; i++, p += sr) acc = foldInt(op, acc, loadInt(kin, p));
+          for (let i = 0; i < nr; i++, p += sr) acc = foldInt(op, acc, load<i32>(p));
         }
-        storeInt(kout, po, <i32>acc);
+        store<i32>(po, <i32>acc);
       }
     }
     nextRow(dk, 2);
@@ -123,11 +173,13 @@ export function reduce_fold(op: i32, kin: i32, kout: i32, dk: usize, dr: usize, 
 
 /**
  * Reduce where x's innermost dim is kept: sweep x (walk `d`, views acc and x; acc strides
- * are 0 on reduced dims) into 8-byte accumulators (f64 for float32, i64 for int32/bool), then convert them into
- * the contiguous out.
+ * are 0 on reduced dims) into 8-byte accumulators (f64 for float32, i64 for int32), then
+ * convert them into the contiguous out. x and out are `dtype`.
  */
-export function reduce_acc(op: i32, kin: i32, kout: i32, d: usize, acc: usize, count: i32, x: usize, o: usize): void {
-  if (kin == 0) {
+export function reduce_acc(op: i32, dtype: i32, d: usize, acc: usize, count: i32, x: usize, o: usize): void {
+  if (dtype != DTYPE_FLOAT32 && dtype != DTYPE_INT32) unreachable();
+  const float = dtype == DTYPE_FLOAT32;
+  if (float) {
     const id = identity(op);
     for (let i = 0; i < count; i++) store<f64>(acc + (<usize>i << 3), id);
   } else {
@@ -140,31 +192,36 @@ export function reduce_acc(op: i32, kin: i32, kout: i32, d: usize, acc: usize, c
   for (let r = 0; r < rows; r++) {
     let pa = ptrOf(d, 0), px = ptrOf(d, 1);
     let i = 0;
-    if (kin != 0) {
-      for (; i < n; i++, pa += sa, px += sx) store<i64>(pa, foldInt(op, load<i64>(pa), loadInt(kin, px)));
-    } else if (op == SUM) {
-      if (sa == 8 && sx == 4) {
-        for (; i + 4 <= n; i += 4, pa += 32, px += 16) {
-          const v = v128.load(px);
-          v128.store(pa, f64x2.add(v128.load(pa), f64x2.promote_low_f32x4(v)));
-          v128.store(pa, f64x2.add(v128.load(pa, 16), f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1))), 16);
-        }
-      }
-      for (; i < n; i++, pa += sa, px += sx) store<f64>(pa, load<f64>(pa) + <f64>load<f32>(px));
-    } else if (op == PROD) {
-      for (; i < n; i++, pa += sa, px += sx) store<f64>(pa, load<f64>(pa) * <f64>load<f32>(px));
-    } else if (op == MAX) {
-      extremeAccRow(true, pa, px, sa, sx, n);
+    if (!float) {
+      for (; i < n; i++, pa += sa, px += sx) store<i64>(pa, foldInt(op, load<i64>(pa), load<i32>(px)));
     } else {
-      extremeAccRow(false, pa, px, sa, sx, n);
+      switch (op) {
+        case REDUCE_SUM: {
+          if (sa == 8 && sx == 4) {
+            for (; i + 4 <= n; i += 4, pa += 32, px += 16) {
+              const v = v128.load(px);
+              v128.store(pa, f64x2.add(v128.load(pa), f64x2.promote_low_f32x4(v)));
+              v128.store(pa, f64x2.add(v128.load(pa, 16), f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1))), 16);
+            }
+          }
+          for (; i < n; i++, pa += sa, px += sx) store<f64>(pa, load<f64>(pa) + <f64>load<f32>(px));
+          break;
+        }
+        case REDUCE_PROD: {
+          for (; i < n; i++, pa += sa, px += sx) store<f64>(pa, load<f64>(pa) * <f64>load<f32>(px));
+          break;
+        }
+        case REDUCE_MAX: extremeAccRow(true, pa, px, sa, sx, n); break;
+        case REDUCE_MIN: extremeAccRow(false, pa, px, sa, sx, n); break;
+        default: unreachable();
+      }
     }
     nextRow(d, 2);
   }
-  if (kin == 0) {
+  if (float) {
     for (let i = 0; i < count; i++) store<f32>(o + (<usize>i << 2), <f32>load<f64>(acc + (<usize>i << 3)));
   } else {
-    const step: usize = kout == 1 ? 4 : 1;
-    for (let i = 0; i < count; i++) storeInt(kout, o + <usize>i * step, <i32>load<i64>(acc + (<usize>i << 3)));
+    for (let i = 0; i < count; i++) store<i32>(o + (<usize>i << 2), <i32>load<i64>(acc + (<usize>i << 3)));
   }
 }
 
@@ -193,31 +250,33 @@ export function reduce_line_f32(op: i32, x: usize, n: i32, partials: usize, coun
 export function reduce_line_end(op: i32, n: i32, partials: usize, o: usize): void {
   const size = lineChunk(n), count = (n + size - 1) / size;
   let acc = identity(op);
-  for (let c = 0; c < count; c++) {
-    const v = load<f64>(partials + (<usize>c << 3));
-    acc = op == SUM ? acc + v : op == PROD ? acc * v : extreme1(op == MAX, acc, v);
-  }
+  for (let c = 0; c < count; c++) acc = combine(op, acc, load<f64>(partials + (<usize>c << 3)));
   store<f32>(o, <f32>acc);
 }
 
 /**
- * argmax (op 0) / argmin (op 1) along a line of `n` elements `sx` bytes apart, for every
- * position of walk `d` (views x, out), x of dtype `kin`. First extreme wins; a NaN wins at once.
+ * argmax / argmin along a line of `n` elements `sx` bytes apart, for every position of walk
+ * `d` (views x, out), x of dtype `kin`. First extreme wins; a NaN wins at once.
  */
 export function arg_reduce(op: i32, kin: i32, d: usize, x: usize, o: usize, n: i32, sx: i32): void {
   const nk = rowLength(d), rows = rowCount(d);
   const sxk = <usize>innerStride(d, 0), sok = <usize>innerStride(d, 1);
-  const wantMax = op == 0;
+  let wantMax = false;
+  switch (op) {
+    case ARG_REDUCE_ARGMAX: wantMax = true; break;
+    case ARG_REDUCE_ARGMIN: wantMax = false; break;
+    default: unreachable();
+  }
   startWalk(d, x, o, 0, 0);
   for (let r = 0; r < rows; r++) {
     let px = ptrOf(d, 0), po = ptrOf(d, 1);
     for (let k = 0; k < nk; k++, px += sxk, po += sok) {
       let best = 0;
-      let bestValue: f64 = n > 0 ? loadAny(kin, px) : 0;
+      let bestValue: f64 = n > 0 ? loadAs(kin, px) : 0;
       if (bestValue == bestValue) {
         let j = px + <usize>sx;
         for (let i = 1; i < n; i++, j += <usize>sx) {
-          const v = loadAny(kin, j);
+          const v = loadAs(kin, j);
           if (v != v) {
             best = i;
             break;

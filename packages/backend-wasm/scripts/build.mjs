@@ -1,7 +1,9 @@
-// Builds the two wasm variants from assembly/ with the AssemblyScript compiler that
-// `pnpm install` brings: SIMD128, and SIMD128 + relaxed SIMD. Output: build/*.wasm.
+// Builds the wasm variants from assembly/ with the AssemblyScript compiler that
+// `pnpm install` brings: SIMD128, and SIMD128 + relaxed SIMD. Output: build/*.wasm, and
+// build/kernels.d.ts, the compiler's typings of the module's exports (src/device.ts takes
+// its `Kernels` type from them, so host calls are checked against the kernels' signatures).
 import { main } from 'assemblyscript/asc';
-import { mkdirSync, statSync, existsSync, readdirSync } from 'node:fs';
+import { mkdirSync, statSync, existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -9,33 +11,45 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = join(root, 'build');
 mkdirSync(outDir, { recursive: true });
 
-const sources = readdirSync(join(root, 'assembly')).filter((f) => f.endsWith('.ts')).map((f) => join(root, 'assembly', f));
+const assembly = join(root, 'assembly');
+const sources = readdirSync(assembly, { recursive: true }).filter((f) => f.endsWith('.ts')).map((f) => join(assembly, f));
 const newest = Math.max(...sources.map((f) => statSync(f).mtimeMs), statSync(fileURLToPath(import.meta.url)).mtimeMs);
+const typings = join(outDir, 'kernels.d.ts');
 
 // Shared-memory builds for the worker pool, and unshared ones for engines without
-// SharedArrayBuffer (browser pages that are not cross-origin isolated).
+// SharedArrayBuffer (browser pages that are not cross-origin isolated). Every variant has
+// the same exports; the first one writes the typings.
 const variants = [
-  { file: 'tensile-simd.wasm', features: 'simd,threads', shared: true },
+  { file: 'tensile-simd.wasm', features: 'simd,threads', shared: true, typings: true },
   { file: 'tensile-relaxed.wasm', features: 'simd,threads,relaxed-simd', shared: true },
   { file: 'tensile-simd-single.wasm', features: 'simd', shared: false },
   { file: 'tensile-relaxed-single.wasm', features: 'simd,relaxed-simd', shared: false },
 ];
 
-for (const { file, features, shared } of variants) {
-  const out = join(outDir, file);
-  if (existsSync(out) && statSync(out).mtimeMs >= newest && !process.argv.includes('--force')) continue;
+const upToDate = (file) => existsSync(file) && statSync(file).mtimeMs >= newest && !process.argv.includes('--force');
+
+for (const variant of variants) {
+  const out = join(outDir, variant.file);
+  if (upToDate(out) && (!variant.typings || upToDate(typings))) continue;
   const { error, stderr } = await main([
-    join(root, 'assembly', 'index.ts'),
+    join(assembly, 'index.ts'),
     '--outFile', out,
     '-O3', '--noAssert',
     '--runtime', 'stub',
-    '--importMemory', ...(shared ? ['--sharedMemory'] : []), '--initialMemory', '256', '--maximumMemory', '65536',
-    '--enable', features,
+    '--importMemory', ...(variant.shared ? ['--sharedMemory'] : []), '--initialMemory', '256', '--maximumMemory', '65536',
+    '--enable', variant.features,
     '--use', 'abort=',
+    ...(variant.typings ? ['--bindings', 'raw'] : []),
   ]);
   if (error) {
     console.error(stderr.toString());
-    throw new Error(`backend-wasm: building ${file} failed: ${error.message}`);
+    throw new Error(`backend-wasm: building ${variant.file} failed: ${error.message}`);
   }
-  console.log(`backend-wasm: built build/${file} (${statSync(out).size} bytes)`);
+  if (variant.typings) {
+    // Only the typings are wanted: the backend instantiates the module itself.
+    const base = out.replace(/\.wasm$/, '');
+    renameSync(`${base}.d.ts`, typings);
+    rmSync(`${base}.js`);
+  }
+  console.log(`backend-wasm: built build/${variant.file} (${statSync(out).size} bytes)`);
 }

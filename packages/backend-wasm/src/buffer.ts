@@ -2,7 +2,7 @@
  * Buffers of the wasm backend: a block of the one shared WebAssembly.Memory behind an
  * opaque handle. Core only ever sees `BufferHandle`.
  */
-import type { BufferHandle, DType, TensorView } from '@tensile/core';
+import type { BufferHandle, DType, TensorView, TypedArrayFor } from '@tensile/core';
 
 /** A block of linear memory: byte address, capacity and element count. */
 export class WasmBuffer implements BufferHandle {
@@ -39,4 +39,34 @@ export function elementBytes(dtype: DType): number {
 /** Byte address of a view's first element. */
 export function addressOf(view: TensorView): number {
   return bufferOf(view.buffer).ptr + view.offset * elementBytes(view.dtype);
+}
+
+/**
+ * Arrays from this size on come straight from the OS as unmapped pages (glibc maps anything
+ * over 32 MiB afresh; smaller ones are reused heap memory, where `slice` is the fastest copy).
+ */
+const FRESH_ARRAY_BYTES = 1 << 25;
+/** Bytes of the smallest page size in use: writing one element per page faults the page in. */
+const PAGE_BYTES = 4096;
+/** Bytes faulted in and then copied at a time by copyOut. */
+const COPY_CHUNK_BYTES = 1 << 22;
+
+/**
+ * A copy of `src` (a view of linear memory) in a fresh array. V8 copies out of a
+ * SharedArrayBuffer with a word-by-word loop, which loses ~10% when the page faults of a
+ * fresh large array land inside it, so there each chunk's pages are faulted in with one
+ * write per page first, then the chunk is copied.
+ */
+export function copyOut(src: TypedArrayFor<DType>): TypedArrayFor<DType> {
+  const shared = typeof SharedArrayBuffer !== 'undefined' && src.buffer instanceof SharedArrayBuffer;
+  if (!shared || src.byteLength < FRESH_ARRAY_BYTES) return src.slice();
+  const n = src.length;
+  const out = new (src.constructor as new (n: number) => TypedArrayFor<DType>)(n);
+  const page = PAGE_BYTES / src.BYTES_PER_ELEMENT, chunk = COPY_CHUNK_BYTES / src.BYTES_PER_ELEMENT;
+  for (let lo = 0; lo < n; lo += chunk) {
+    const hi = Math.min(n, lo + chunk);
+    for (let i = lo; i < hi; i += page) out[i] = 0;
+    (out as Uint8Array).set(src.subarray(lo, hi), lo);
+  }
+  return out;
 }

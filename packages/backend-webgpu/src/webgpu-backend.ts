@@ -4,17 +4,20 @@
  */
 import {
   CONTRACT_VERSION, contiguousStrides, isContiguous, sizeOf, typedArrayFor,
-  type AcceleratedOps, type ArgReduceOp, type Backend, type BackendMemoryInfo, type BinaryOp, type BufferHandle, type Conv2dParams,
+  type AcceleratedOps, type ArgReduceOp, type Backend, type BackendMemoryInfo, type BufferHandle, type Conv2dParams,
   type DType, type Pool2dParams, type PoolOp, type RandomDistribution, type RandomKey, type ReduceOp,
-  type TensorView, type TypedArrayFor, type UnaryOp,
+  type TensorView, type TypedArrayFor,
 } from '@tensile/core';
 import { requestDevice } from './device.js';
 import { fromHalfBits } from './half.js';
-import { binary, cast, copy, fill, unary, where } from './kernels/elementwise.js';
-import { chooseTiling, type GemmTiling } from './kernels/gemm.js';
-import { gather, random, scatterAdd } from './kernels/indexing.js';
-import { conv2d, conv2dBackwardInput, conv2dBackwardWeight, matmul } from './kernels/linalg.js';
+import { conv2d, conv2dBackwardInput, conv2dBackwardWeight } from './kernels/conv.js';
+import {
+  ACCELERATED_BINARY, ACCELERATED_UNARY, binary, cast, copy, fill, unary, where, type WebGPUBinaryOp, type WebGPUUnaryOp,
+} from './kernels/elementwise.js';
+import { gather, scatterAdd } from './kernels/indexing.js';
+import { chooseTiling, matmul, type GemmTiling } from './kernels/matmul.js';
 import { pool2d, pool2dBackward } from './kernels/pool.js';
+import { random } from './kernels/random.js';
 import { argReduce, reduce, softmax } from './kernels/reduce.js';
 import { gpuBufferOf, Runtime } from './runtime.js';
 
@@ -29,7 +32,7 @@ export class WebGPUBackend implements Backend {
   readonly name = 'webgpu';
   readonly contractVersion = CONTRACT_VERSION;
   /** The op table's composites this backend has kernels for. */
-  readonly accelerates: AcceleratedOps = { unary: ['rsqrt', 'reciprocal', 'sigmoid', 'relu'], binary: [] };
+  readonly accelerates: AcceleratedOps = { unary: ACCELERATED_UNARY, binary: ACCELERATED_BINARY };
   /** The execution engine: pipeline cache, buffer pool, command batching. */
   readonly runtime: Runtime;
   /** The matmul tiling chosen from the adapter (CPU or GPU) and its limits. */
@@ -150,11 +153,11 @@ export class WebGPUBackend implements Backend {
 
   // ---- elementwise ----------------------------------------------------------------------
 
-  unary(op: UnaryOp, x: TensorView, out: TensorView): void {
+  unary(op: WebGPUUnaryOp, x: TensorView, out: TensorView): void {
     unary(this.runtime, op, x, out);
   }
 
-  binary(op: BinaryOp, a: TensorView, b: TensorView, out: TensorView): void {
+  binary(op: WebGPUBinaryOp, a: TensorView, b: TensorView, out: TensorView): void {
     binary(this.runtime, op, a, b, out);
   }
 

@@ -6,10 +6,18 @@
  * compiled pipeline serves every shape of its class. Kernels are generated per variant
  * (op, dtypes, rank after dims are merged) and cached by that key.
  *
+ * What the block holds is declared once per kernel as a {@link UniformRecord} (a core
+ * `RecordLayout`): the host packs it by field name and the WGSL reads it through accessors
+ * generated from the same layout (`fn pool_kH() -> i32 { return pi(7u); }`), so no word
+ * index is kept by hand on either side.
+ *
  * float16 is stored as f16 and computed in f32: kernels read stored elements through
  * {@link load} and write through {@link store}, which are no-ops for the other dtypes.
  */
-import { collapseDims, type DType, type TensorView } from '@tensile/core';
+import {
+  layoutPlaces, planElementwise,
+  type DType, type ElementwisePlan, type FieldPlace, type RecordLayout, type TensorView,
+} from '@tensile/core';
 
 /** 32-bit words in a kernel's uniform block (256 bytes: one uniform slot). */
 export const PARAM_WORDS = 64;
@@ -101,14 +109,15 @@ export interface Binding {
 
 /**
  * The start of a kernel's WGSL: `enable f16;` and the f16 helpers when any binding holds
- * f16, the uniform block, and the storage bindings at 1, 2, ... in order.
+ * f16, the uniform block with the accessors of `record` (the kernel's parameters), and the
+ * storage bindings at 1, 2, ... in order.
  */
-export function headerWGSL(buffers: readonly Binding[]): string {
+export function headerWGSL(record: UniformRecord<string>, buffers: readonly Binding[]): string {
   const half = buffers.some((b) => b.type.includes('f16'));
   const bindings = buffers
     .map((b, i) => `@group(0) @binding(${i + 1}) var<storage, ${b.write ? 'read_write' : 'read'}> ${b.name}: array<${b.type}>;`)
     .join('\n');
-  return `${half ? `enable f16;\n${HALF_WGSL}` : ''}${PARAMS_WGSL}\n${bindings}`;
+  return `${half ? `enable f16;\n${HALF_WGSL}` : ''}${PARAMS_WGSL}\n${record.wgsl()}\n${bindings}`;
 }
 
 /** Threads per workgroup of the one-thread-per-element kernels. */
@@ -130,78 +139,159 @@ export function grid(threads: number, perGroup = ELEMENT_WORKGROUP): [number, nu
   return [Math.ceil(groups / y), y];
 }
 
-/** Kernel parameters, packed into the uniform block. */
-export class Params {
-  private readonly words = new Uint32Array(PARAM_WORDS);
-  private readonly floats = new Float32Array(this.words.buffer);
-  private n = 0;
+// ---- uniform records ----------------------------------------------------------------------
 
-  get length(): number {
-    return this.n;
-  }
-  private check(): void {
-    if (this.n >= PARAM_WORDS) throw new Error(`webgpu backend: kernel parameters exceed ${PARAM_WORDS} words`);
-  }
-  /** Append unsigned or signed integers (stored as two's complement). */
-  int(...values: number[]): this {
-    for (const v of values) {
-      this.check();
-      this.words[this.n++] = v >>> 0;
+/** The names of a layout's fields. */
+export type FieldName<L extends RecordLayout> = L[number][0];
+
+/** A record's values by field: a number for a one-slot field, the slots in row-major order for an array. */
+export type RecordValues<F extends string> = { readonly [K in F]: number | readonly number[] };
+
+/**
+ * A kernel's uniform block, declared once as a `RecordLayout`. {@link UniformRecord.pack}
+ * writes values at the slots `layoutPlaces` gives each field; {@link UniformRecord.wgsl}
+ * emits, from the same places, one accessor per field named `<record>_<field>`:
+ * - an int field: `fn r_f() -> i32` and `fn r_f_u() -> u32` (sizes and counts read better
+ *   unsigned, strides and offsets signed); a float field: `fn r_f() -> f32`;
+ * - an array field takes one `u32` index per dim: `fn r_f(i0: u32, i1: u32) -> i32`.
+ * A field whose count is the number 1 is a scalar; give an array whose length may be 1 as
+ * its dims (`['offsets', [views]]`).
+ */
+export class UniformRecord<F extends string> {
+  readonly places: Readonly<Record<F, FieldPlace>>;
+  /** Slots (32-bit words) the record takes. */
+  readonly words: number;
+  private readonly scalars: ReadonlySet<string>;
+
+  private constructor(readonly name: string, layout: RecordLayout) {
+    const { fields, size } = layoutPlaces(layout);
+    this.scalars = new Set(layout.filter(([, count]) => count === 1).map(([field]) => field));
+    if (size > PARAM_WORDS) {
+      throw new Error(`webgpu backend: kernel record '${name}' takes ${size} words, more than the ${PARAM_WORDS} of a uniform block`);
     }
-    return this;
+    this.places = fields as Record<F, FieldPlace>;
+    this.words = size;
   }
-  float(...values: number[]): this {
-    for (const v of values) {
-      this.check();
-      this.floats[this.n++] = v;
+
+  /** The record `name` (the prefix of its WGSL accessors) with fields `layout`, in order. */
+  static of<const L extends RecordLayout>(name: string, layout: L): UniformRecord<FieldName<L>> {
+    return new UniformRecord(name, layout);
+  }
+
+  /** Parameters holding `values`, one entry per field. */
+  pack(values: RecordValues<F>): Params<F> {
+    const params = new Params(this);
+    for (const field in this.places) params.set(field, values[field]);
+    return params;
+  }
+
+  /** The place of `field`; an error naming the record when it has no such field. */
+  place(field: string): FieldPlace {
+    const place = (this.places as Record<string, FieldPlace | undefined>)[field];
+    if (!place) throw new Error(`webgpu backend: kernel record '${this.name}' has no field '${field}'`);
+    return place;
+  }
+
+  /** WGSL accessors of every field (see the class doc). */
+  wgsl(): string {
+    const lines: string[] = [];
+    for (const [field, place] of Object.entries(this.places) as [string, FieldPlace][]) {
+      const scalar = this.scalars.has(field);
+      const indices = scalar ? [] : place.dims.map((_, d) => `i${d}`);
+      const args = indices.map((i) => `${i}: u32`).join(', ');
+      // Row-major slot of the index: at + ((i0 * d1 + i1) * d2 + i2)...
+      let slot = `${place.at}u`;
+      if (!scalar) {
+        const flat = indices.reduce((acc, i, d) => (d === 0 ? i : `(${acc}) * ${place.dims[d]}u + ${i}`), '');
+        slot = `${place.at}u + ${flat}`;
+      }
+      const fn = `${this.name}_${field}`;
+      if (place.kind === 'float') {
+        lines.push(`fn ${fn}(${args}) -> f32 { return pf(${slot}); }`);
+      } else {
+        lines.push(`fn ${fn}(${args}) -> i32 { return pi(${slot}); }`, `fn ${fn}_u(${args}) -> u32 { return pu(${slot}); }`);
+      }
     }
-    return this;
-  }
-  get data(): Uint32Array {
-    return this.words;
+    return lines.join('\n');
   }
 }
 
+/** A kernel's parameters: one uniform block filled by field name from its {@link UniformRecord}. */
+export class Params<F extends string = string> {
+  readonly data = new Uint32Array(PARAM_WORDS);
+  private readonly floats = new Float32Array(this.data.buffer);
+
+  constructor(readonly record: UniformRecord<F>) {}
+
+  /** Write `field`: integers as 32-bit words (negative ones in two's complement), floats as f32. */
+  set(field: F, value: number | readonly number[]): this {
+    const place = this.record.place(field);
+    const values = typeof value === 'number' ? [value] : value;
+    if (values.length !== place.count) {
+      throw new Error(`webgpu backend: kernel record '${this.record.name}' field '${field}' takes ${place.count} values, got ${values.length}`);
+    }
+    if (place.kind === 'float') this.floats.set(values, place.at);
+    else for (let i = 0; i < values.length; i++) this.data[place.at + i] = values[i] >>> 0;
+    return this;
+  }
+}
+
+// ---- strided walks --------------------------------------------------------------------------
+
+/** The fields of a strided walk (a planElementwise plan) named `walk` in a record. */
+export type WalkField<W extends string> = `${W}Shape` | `${W}Strides` | `${W}Offsets`;
 
 /**
- * Parameters for {@link offsetsWGSL}: the merged shape, then each view's strides, then each
- * view's offset. Returns the merged rank.
+ * The fields a strided walk named `walk` over `views` views of merged rank `rank` takes:
+ * its merged shape, each view's strides (`[views, rank]`) and each view's offset.
  */
-export function pushStrided(params: Params, shape: readonly number[], views: readonly Pick<TensorView, 'strides' | 'offset'>[]): number {
-  const merged = collapseDims(shape, views.map((v) => v.strides));
-  const rank = merged.shape.length;
+export function walkFields<W extends string>(walk: W, rank: number, views: number) {
+  return [[`${walk}Shape`, [rank]], [`${walk}Strides`, [views, rank]], [`${walk}Offsets`, [views]]] as const;
+}
+
+/** A plan's values for the fields of {@link walkFields}. */
+export function walkValues<W extends string>(
+  walk: W, plan: Pick<ElementwisePlan, 'shape' | 'strides' | 'offsets'>,
+): Record<WalkField<W>, readonly number[]> {
+  const values = { [`${walk}Shape`]: plan.shape, [`${walk}Strides`]: plan.strides.flat(), [`${walk}Offsets`]: plan.offsets };
+  return values as Record<WalkField<W>, readonly number[]>;
+}
+
+/** Merged rank a plan may keep: an error naming `kernel` beyond {@link MAX_RANK}. */
+export function checkRank(kernel: string, rank: number): void {
   if (rank > MAX_RANK) {
-    throw new Error(`webgpu backend: views of rank ${rank} (after merging contiguous dims) exceed the supported ${MAX_RANK}`);
+    throw new Error(`webgpu backend: ${kernel}: views of rank ${rank} (after merging contiguous dims) exceed the supported ${MAX_RANK}`);
   }
-  params.int(...merged.shape);
-  for (const s of merged.strides) params.int(...s);
-  params.int(...views.map((v) => v.offset));
-  return rank;
+}
+
+/** planElementwise of `views` over `shape`, within {@link MAX_RANK} (an error naming `kernel`). */
+export function planWalk(kernel: string, shape: readonly number[], views: readonly Pick<TensorView, 'strides' | 'offset'>[]): ElementwisePlan {
+  const plan = planElementwise(shape, views);
+  checkRank(kernel, plan.shape.length);
+  return plan;
 }
 
 /**
- * WGSL that turns a flat row-major index `index` over a strided shape (parameters from
- * `base`, laid out by {@link pushStrided}) into element offsets `names[v]` (`var`s, i32).
+ * WGSL that turns a flat row-major index `index` (u32) over the walk `walk` of `record` into
+ * element offsets `names[v]` (`var`s, i32) of its views, in order.
  */
-export function offsetsWGSL(index: string, names: readonly string[], rank: number, base: number | string): string {
-  const b = (k: number) => `${base}u + ${k}u`;
+export function walkWGSL(record: UniformRecord<string>, walk: string, index: string, names: readonly string[]): string {
+  const rank = record.place(`${walk}Shape`).count;
+  const views = record.place(`${walk}Offsets`).count;
+  if (views !== names.length) throw new Error(`webgpu backend: walk '${walk}' of '${record.name}' has ${views} views, not ${names.length}`);
+  const f = (field: string) => `${record.name}_${walk}${field}`;
   const lines: string[] = [];
-  names.forEach((name, v) => lines.push(`var ${name}: i32 = pi(${b(rank + names.length * rank + v)});`));
+  names.forEach((name, v) => lines.push(`var ${name}: i32 = ${f('Offsets')}(${v}u);`));
   if (rank > 0) {
     lines.push(`var rem_: u32 = ${index};`);
     for (let d = rank - 1; d >= 0; d--) {
       // The outermost coordinate is what is left (the index is in range): no division, and
       // none at all for a contiguous view (rank 1). Divisions by a runtime value are scalar
       // on SIMD-on-CPU adapters (one per lane).
-      lines.push(d === 0 ? '{ let c_ = i32(rem_);' : `{ let size_ = pu(${b(d)}); let c_ = i32(rem_ % size_); rem_ = rem_ / size_;`);
-      names.forEach((name, v) => lines.push(`  ${name} += c_ * pi(${b(rank + v * rank + d)});`));
+      lines.push(d === 0 ? '{ let c_ = i32(rem_);' : `{ let size_ = ${f('Shape')}_u(${d}u); let c_ = i32(rem_ % size_); rem_ = rem_ / size_;`);
+      names.forEach((name, v) => lines.push(`  ${name} += c_ * ${f('Strides')}(${v}u, ${d}u);`));
       lines.push('}');
     }
   }
   return lines.join('\n  ');
-}
-
-/** Words {@link pushStrided} uses for `views` views of merged rank `rank`. */
-export function stridedWords(rank: number, views: number): number {
-  return rank + views * rank + views;
 }

@@ -184,6 +184,8 @@ async function runAll(values: Values): Promise<void> {
   if (target.length) console.log(`\nIssue target (backend-cpu at least 4x faster than tfjs-cpu):\n${target.map((t) => `  - ${t}`).join('\n')}`);
   const webgpuTarget = targetCheck(rows, 'webgpu', { 'matmul/256': 1, 'matmul/512': 1, 'matmul/1024': 1, 'mlp/784-512-256-10-b128': 2 });
   if (webgpuTarget.length) console.log(`\nIssue target (backend-webgpu at least as fast as tfjs-webgpu on matmul, 2x on the MLP step):\n${webgpuTarget.map((t) => `  - ${t}`).join('\n')}`);
+  const attention = attentionTarget(rows);
+  if (attention.length) console.log(`\nIssue target (F.scaledDotProductAttention at least 1.5x faster than matmul + softmax on wasm and webgpu):\n${attention.map((t) => `  - ${t}`).join('\n')}`);
   const elapsed = (Date.now() - startedAt.getTime()) / 1000;
   console.log(`\nfinished in ${elapsed.toFixed(0)} s; load average at the end ${loadEnd.map((l) => l.toFixed(2)).join(' ')}`);
 
@@ -370,6 +372,25 @@ function targetCheck(
         ? `${id}: no ratio (${row.tensile.status} / ${row.peerSide.status})`
         : `${id}: ${row.speedRatio.toFixed(2)}x — ${row.speedRatio >= target ? 'met' : 'NOT met'} (target ${target}x)`,
     );
+  }
+  return out;
+}
+
+/** The SDPA rows against the matmul + softmax rows of the same backend: time ratio, target 1.5x. */
+function attentionTarget(rows: Row[]): string[] {
+  const out: string[] = [];
+  for (const backend of [...new Set(rows.map((r) => r.backend))]) {
+    for (const variant of ['', '-causal']) {
+      const fused = rows.find((r) => r.backend === backend && r.id === `attention/sdpa${variant}/512x64`);
+      const plain = rows.find((r) => r.backend === backend && r.id === `attention/matmul-softmax${variant}/512x64`);
+      const median = (r: Row | undefined) => (r?.tensile.status === 'ok' ? r.tensile.measurement.medianMs : undefined);
+      const a = median(fused);
+      const b = median(plain);
+      if (a === undefined || b === undefined) continue;
+      const ratio = b / a;
+      const wanted = backend.startsWith('wasm') || backend === 'webgpu';
+      out.push(`${backend} attention${variant} 512x64: ${ratio.toFixed(2)}x${wanted ? ` — ${ratio >= 1.5 ? 'met' : 'NOT met'} (target 1.5x)` : ' (no target on this backend)'}`);
+    }
   }
   return out;
 }

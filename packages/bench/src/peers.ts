@@ -57,8 +57,11 @@ export const PEERS: Readonly<Record<string, PeerSpec>> = {
     packageName: '@tensorflow/tfjs-backend-webgpu',
     syncRead: false,
     // Without a GPU both run on llvmpipe (a few GFLOP/s): the rows only, to keep the run short.
-    onlyCases: ['matmul/256', 'matmul/512', 'matmul/1024', 'mlp/784-512-256-10-b128'],
-    onlyNote: 'webgpu runs only matmul 256-1024 and the MLP step (src/peers.ts: onlyCases); other workloads are skipped on webgpu',
+    onlyCases: [
+      'matmul/256', 'matmul/512', 'matmul/1024', 'mlp/784-512-256-10-b128',
+      'attention/sdpa/512x64', 'attention/matmul-softmax/512x64', 'attention/sdpa-causal/512x64', 'attention/matmul-softmax-causal/512x64',
+    ],
+    onlyNote: 'webgpu runs only matmul 256-1024, the MLP step and the attention rows (src/peers.ts: onlyCases); other workloads are skipped on webgpu',
   },
 };
 

@@ -124,20 +124,30 @@ export function autogradToolTests(suite: Suite): void {
         await expectNested(result, c.result, 'result');
         for (const r of made) expect(r.requiresGrad).toBe(post);
         if (c.post) {
+          const base = tl.memory().numTensors;
           const loss = tl.tidy(() =>
             flatten(result)
               .map((r, i) => r.mul(makeTensor(c.post!.w[i], device)).sum())
               .reduce((a, b) => a.add(b)),
           );
           const grads = tl.tidy(() => tl.grad(loss, inputs, { allowUnused: true }));
+          // Counted before the first await, as below: across an await the GC may release
+          // handles that earlier tests forgot, which would disturb an absolute count.
+          const postMade = [loss, ...grads.filter((g): g is T => g !== null)];
+          expect(tl.memory().numTensors).toBe(base + postMade.length);
           for (const [i, g] of grads.entries()) {
             if (g) await expectTensor(g, c.post.grads[i], THIRD, `post grad ${i}`);
             else expect(c.post.grads[i].data.every((x) => x === 0)).toBe(true);
           }
-          free(loss, grads);
+          const live = tl.memory().numTensors;
+          free(postMade);
+          expect(tl.memory().numTensors).toBe(live - postMade.length);
         }
-        free(inputs, vs ?? [], made);
-        expect(tl.memory().numTensors).toBe(before);
+        const live = tl.memory().numTensors;
+        const ours = [...inputs, ...(vs ?? []), ...made];
+        free(ours);
+        // Disposing what the case made frees exactly those handles: nothing else was kept alive.
+        expect(tl.memory().numTensors).toBe(live - ours.length);
       });
     }
 
@@ -205,19 +215,22 @@ export function autogradToolTests(suite: Suite): void {
     scenario('non-leaf hooks in order, retainGrad last', async (e) => {
       const x = leaf([1, 2, 3]);
       const y = x.mul(2);
-      const seen: number[][] = [];
+      // Copies of what each hook saw, read after backward (GPU backends cannot read inside it).
+      const seen: tl.Tensor[] = [];
       y.registerHook((g) => {
-        seen.push(Array.from(g.dataSync()));
+        seen.push(tl.keep(g.clone()));
         return g.mul(10);
       });
       y.retainGrad();
       expect(y.retainsGrad).toBe(true);
       y.registerHook((g) => {
-        seen.push(Array.from(g.dataSync()));
+        seen.push(tl.keep(g.clone()));
         return g.add(1);
       });
       tl.tidy(() => y.mul(y).sum().backward());
-      expect(seen).toEqual((e.seen as Expected[]).map((s) => s.data));
+      const seenValues = await Promise.all(seen.map(async (g) => Array.from(await g.data())));
+      free(seen);
+      expect(seenValues).toEqual((e.seen as Expected[]).map((s) => s.data));
       await expectTensor(y.grad!, e.yGrad as Expected, tol, 'y.grad');
       await expectTensor(x.grad!, e.xGrad as Expected, tol, 'x.grad');
       free(x, y);

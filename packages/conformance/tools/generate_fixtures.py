@@ -234,13 +234,29 @@ def t_conv1d(x, w, bias=None, opts=None):
 def t_maxpool(x, opts):
     k = pair(opts['kernelSize'], 1)
     return F.max_pool2d(x, k, stride=pair(opts['stride'], 1) if 'stride' in opts else k,
-                        padding=pair(opts.get('padding'), 0), dilation=pair(opts.get('dilation'), 1))
+                        padding=pair(opts.get('padding'), 0), dilation=pair(opts.get('dilation'), 1),
+                        ceil_mode=opts.get('ceilMode', False), return_indices=opts.get('returnIndices', False))
 
 
 def t_avgpool(x, opts):
     k = pair(opts['kernelSize'], 1)
     return F.avg_pool2d(x, k, stride=pair(opts['stride'], 1) if 'stride' in opts else k,
-                        padding=pair(opts.get('padding'), 0), count_include_pad=opts.get('countIncludePad', True))
+                        padding=pair(opts.get('padding'), 0), count_include_pad=opts.get('countIncludePad', True),
+                        ceil_mode=opts.get('ceilMode', False), divisor_override=opts.get('divisorOverride'))
+
+
+def t_conv_transpose2d(x, w, bias=None, opts=None):
+    opts = opts or {}
+    return F.conv_transpose2d(x, w, bias, stride=pair(opts.get('stride'), 1), padding=pair(opts.get('padding'), 0),
+                              output_padding=pair(opts.get('outputPadding'), 0), groups=opts.get('groups', 1),
+                              dilation=pair(opts.get('dilation'), 1))
+
+
+def t_conv_transpose1d(x, w, bias=None, opts=None):
+    opts = opts or {}
+    return F.conv_transpose1d(x, w, bias, stride=opts.get('stride', 1), padding=opts.get('padding', 0),
+                              output_padding=opts.get('outputPadding', 0), groups=opts.get('groups', 1),
+                              dilation=opts.get('dilation', 1))
 
 
 def t_where(c, a, b):
@@ -388,6 +404,7 @@ TORCH = {
     'indexSelect': lambda x, d, i: torch.index_select(x, d, i.long()),
     'pad': lambda x, p, v=0: F.pad(x, p, value=v),
     'conv2d': t_conv2d, 'conv1d': t_conv1d, 'maxPool2d': t_maxpool, 'avgPool2d': t_avgpool,
+    'convTranspose2d': t_conv_transpose2d, 'convTranspose1d': t_conv_transpose1d,
 }
 
 
@@ -993,6 +1010,67 @@ def nn_ops():
     add_case(f, 'maxPool2d/non-contiguous', E('maxPool2d', E('transpose', T(0), 2, 3), {'kernelSize': 2}), [g.distinct(1, 2, 4, 6)], tol='conv')
 
 
+def network_options():
+    """Transposed convolutions and the pooling options ceilMode, returnIndices and
+    divisorOverride (conv-transpose.json, pool-options.json)."""
+    f = 'conv-transpose'
+    g = Gen('conv-transpose')
+    cases = [
+        ('basic', (2, 3, 4, 5), (3, 4, 3, 3), True, {}),
+        ('stride', (1, 2, 4, 4), (2, 3, 3, 3), True, {'stride': 2}),
+        ('stride-pad-outpad', (2, 3, 4, 5), (3, 2, 3, 3), True, {'stride': 2, 'padding': 1, 'outputPadding': 1}),
+        ('rect', (1, 2, 3, 4), (2, 3, 2, 3), False, {'stride': [2, 3], 'padding': [1, 0], 'outputPadding': [0, 2]}),
+        ('groups', (2, 4, 3, 3), (4, 3, 3, 3), True, {'groups': 2, 'stride': 2, 'padding': 1}),
+        ('dilation', (1, 2, 4, 4), (2, 2, 3, 3), True, {'dilation': 2, 'padding': 1}),
+        ('outpad-below-dilation', (1, 2, 3, 3), (2, 2, 3, 3), True, {'dilation': 3, 'outputPadding': 2, 'padding': 1}),
+        ('outpad-beyond-padding', (1, 1, 3, 3), (1, 2, 2, 2), False, {'dilation': 3, 'outputPadding': 2}),
+        ('depthwise-k4-s2', (1, 3, 4, 4), (3, 1, 4, 4), True, {'groups': 3, 'stride': 2, 'padding': 1}),
+    ]
+    for tag, xs, ws, has_bias, opts in cases:
+        ins = [g.randn(*xs), g.randn(*ws) * 0.5]
+        if has_bias:
+            ins.append(g.randn(ws[1] * opts.get('groups', 1)))
+        add_case(f, f'convTranspose2d/{tag}', E('convTranspose2d', T(0), T(1), T(2) if has_bias else None, opts), ins, tol='conv')
+    add_case(f, 'convTranspose2d/unbatched', E('convTranspose2d', T(0), T(1), None, {'stride': 2}), [g.randn(2, 3, 3), g.randn(2, 3, 2, 2)], tol='conv')
+    add_case(f, 'convTranspose2d/non-contiguous', E('convTranspose2d', E('transpose', T(0), 2, 3), T(1), T(2), {'stride': 2, 'padding': 1}),
+             [g.randn(1, 2, 5, 4), g.randn(2, 3, 3, 3), g.randn(3)], tol='conv')
+    add_case(f, 'convTranspose1d/basic', E('convTranspose1d', T(0), T(1), T(2), {}), [g.randn(2, 3, 6), g.randn(3, 4, 3), g.randn(4)], tol='conv')
+    add_case(f, 'convTranspose1d/stride-pad-outpad', E('convTranspose1d', T(0), T(1), None, {'stride': 3, 'padding': 1, 'outputPadding': 2}),
+             [g.randn(2, 2, 5), g.randn(2, 3, 4)], tol='conv')
+    add_case(f, 'convTranspose1d/groups-dilation', E('convTranspose1d', T(0), T(1), T(2), {'groups': 2, 'dilation': 2}),
+             [g.randn(1, 4, 5), g.randn(4, 1, 3), g.randn(2)], tol='conv')
+    add_case(f, 'convTranspose1d/unbatched', E('convTranspose1d', T(0), T(1), None, {'stride': 2}), [g.randn(3, 4), g.randn(3, 2, 3)], tol='conv')
+
+    f = 'pool-options'
+    g = Gen('pool-options')
+    ceil = [
+        ('k2-odd', (1, 2, 5, 5), {'kernelSize': 2, 'ceilMode': True}),
+        ('k3-s2', (2, 2, 6, 7), {'kernelSize': 3, 'stride': 2, 'ceilMode': True}),
+        ('pad', (1, 2, 6, 6), {'kernelSize': 3, 'stride': 2, 'padding': 1, 'ceilMode': True}),
+        ('rect', (1, 1, 7, 5), {'kernelSize': [3, 2], 'stride': [2, 2], 'padding': [1, 0], 'ceilMode': True}),
+        ('last-window-dropped', (1, 1, 4, 4), {'kernelSize': 2, 'stride': 3, 'padding': 1, 'ceilMode': True}),
+    ]
+    for tag, xs, opts in ceil:
+        add_case(f, f'maxPool2d/ceil-{tag}', E('maxPool2d', T(0), opts), [g.distinct(*xs)], tol='conv')
+        add_case(f, f'avgPool2d/ceil-{tag}', E('avgPool2d', T(0), opts), [g.randn(*xs)], tol='conv')
+        add_case(f, f'avgPool2d/ceil-no-count-pad-{tag}', E('avgPool2d', T(0), dict(opts, countIncludePad=False)), [g.randn(*xs)], tol='conv')
+    add_case(f, 'maxPool2d/ceil-dilation', E('maxPool2d', T(0), {'kernelSize': 2, 'stride': 2, 'dilation': 2, 'ceilMode': True}), [g.distinct(1, 2, 7, 6)], tol='conv')
+    add_case(f, 'avgPool2d/divisor', E('avgPool2d', T(0), {'kernelSize': 2, 'divisorOverride': 3}), [g.randn(2, 2, 4, 6)], tol='conv')
+    add_case(f, 'avgPool2d/divisor-pad-ceil', E('avgPool2d', T(0), {'kernelSize': 3, 'stride': 2, 'padding': 1, 'ceilMode': True, 'divisorOverride': 5}),
+             [g.randn(1, 2, 6, 5)], tol='conv')
+    add_case(f, 'avgPool2d/divisor-unbatched', E('avgPool2d', T(0), {'kernelSize': [2, 3], 'stride': 1, 'divisorOverride': 2}), [g.randn(2, 4, 5)], tol='conv')
+    indices = [
+        ('k2', (2, 3, 4, 6), {'kernelSize': 2}),
+        ('pad', (1, 2, 5, 5), {'kernelSize': 3, 'stride': 2, 'padding': 1}),
+        ('dilation', (1, 2, 6, 6), {'kernelSize': 2, 'stride': 1, 'dilation': 2}),
+        ('ceil', (1, 2, 5, 7), {'kernelSize': 3, 'stride': 2, 'ceilMode': True}),
+        ('rect-overlap', (2, 1, 5, 6), {'kernelSize': [2, 3], 'stride': [1, 2], 'padding': [1, 1]}),
+    ]
+    for tag, xs, opts in indices:
+        add_case(f, f'maxPool2d/indices-{tag}', E('maxPool2d', T(0), dict(opts, returnIndices=True)), [g.distinct(*xs)], tol='conv')
+    add_case(f, 'maxPool2d/indices-unbatched', E('maxPool2d', T(0), {'kernelSize': 2, 'returnIndices': True}), [g.distinct(2, 4, 4)], tol='conv')
+
+
 def higher():
     g = Gen('higher')
     add_higher('cube', E('pow', T(0), 3), [g.randn(5)], tol='reduce')
@@ -1076,7 +1154,7 @@ def half_cases():
 
 
 def main():
-    creation(); unary(); binary_ops(); reductions(); statistics(); linalg(); shape_ops(); indexing(); indexing_more(); nn_ops(); higher()
+    creation(); unary(); binary_ops(); reductions(); statistics(); linalg(); shape_ops(); indexing(); indexing_more(); nn_ops(); network_options(); higher()
     half_cases()
     os.makedirs(OUT_DIR, exist_ok=True)
     total = 0

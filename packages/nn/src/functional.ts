@@ -1,72 +1,44 @@
 /**
  * `nn.functional`: stateless layers and losses, PyTorch's `torch.nn.functional`. Core's
- * functional ops (activations, convolutions, pooling, `pad`) are re-exported; the rest are
+ * functional ops (activations, convolutions, pooling) are re-exported; the rest are
  * compositions of core ops, so every backend gets them, gradients included.
  */
 import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
+import { checkNumber, checkOptions } from './options.js';
+import { channelShape, checkFloat, checkSameShape, reduce, reductionOf, shape, type Reduction } from './functional/common.js';
 
 export {
   relu,
   leakyRelu,
-  gelu,
   silu,
-  softplus,
   sigmoid,
   tanh,
   softmax,
   logSoftmax,
   conv1d,
   conv2d,
+  convTranspose1d,
+  convTranspose2d,
   maxPool2d,
   avgPool2d,
-  pad,
   type Conv1dOptions,
   type Conv2dOptions,
+  type ConvTranspose1dOptions,
+  type ConvTranspose2dOptions,
   type MaxPool2dOptions,
   type AvgPool2dOptions,
 } from '@tensile/core';
-
-/** How a loss reduces its per-element values. */
-export type Reduction = 'mean' | 'sum' | 'none';
-
-const shape = tl.formatShape;
-
-/** A new handle on `x` (same storage, same graph position). */
-function alias(x: Tensor): Tensor {
-  return tl.cast(x, x.dtype);
-}
-
-function reduce(op: string, loss: Tensor, reduction: Reduction | 'batchmean'): Tensor {
-  switch (reduction) {
-    case 'none':
-      return loss;
-    case 'sum':
-      return loss.sum();
-    case 'mean':
-      return loss.mean();
-    default:
-      throw new Error(`${op}: reduction must be 'mean', 'sum' or 'none', got '${String(reduction)}'`);
-  }
-}
-
-function checkFloat(op: string, name: string, t: Tensor): void {
-  if (t.dtype !== 'float32') throw new TypeError(`${op}: ${name} must be float32, got ${t.dtype} ${shape(t.shape)}`);
-}
-
-function checkSameShape(op: string, input: Tensor, target: Tensor): void {
-  if (!tl.shapesEqual(input.shape, target.shape)) {
-    throw new Error(
-      `${op}: target ${shape(target.shape)} must have the same shape as input ${shape(input.shape)}` +
-        ` (reshape one of them; implicit broadcasting here is usually a bug)`,
-    );
-  }
-}
-
-/** `[1, C, 1, ...]`: a per-channel vector shaped to broadcast against `[N, C, ...]`. */
-function channelShape(rank: number, channels: number, channelDim = 1): number[] {
-  return Array.from({ length: rank }, (_, i) => (i === channelDim ? channels : 1));
-}
+export type { Reduction } from './functional/common.js';
+export * from './functional/activations.js';
+export * from './functional/padding.js';
+export * from './functional/pooling.js';
+export * from './functional/normalization.js';
+export * from './functional/resample.js';
+export * from './functional/attention.js';
+export * from './functional/dropout.js';
+export * from './functional/embedding.js';
+export * from './functional/losses.js';
 
 // ---- layers ---------------------------------------------------------------------------
 
@@ -86,25 +58,6 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
   return tl.tidy(() => {
     const y = x.matmul(weight.t());
     return bias ? y.add(bias) : y;
-  });
-}
-
-/**
- * Zero each element with probability `p` and scale the rest by `1 / (1 - p)` while
- * training; the identity otherwise. Draws from core's seeded generator.
- *
- * @example
- * ```ts
- * F.dropout(x, 0.1, model.training);
- * ```
- */
-export function dropout(x: Tensor, p = 0.5, training = true): Tensor {
-  if (!(p >= 0 && p <= 1)) throw new Error(`dropout: probability has to be between 0 and 1, but got ${p}`);
-  if (!training || p === 0) return alias(x);
-  return tl.tidy(() => {
-    if (p === 1) return x.mul(0);
-    const keep = tl.noGrad(() => tl.rand(x.shape, { device: x.device }).ge(p).cast('float32').mul(1 / (1 - p)));
-    return x.mul(keep);
   });
 }
 
@@ -131,6 +84,7 @@ export interface BatchNormOptions {
  * ```
  */
 export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, options: BatchNormOptions = {}): Tensor {
+  checkOptions('batchNorm', options, ['weight', 'bias', 'training', 'momentum', 'eps']);
   const { weight = null, bias = null, training = false, momentum = 0.1, eps = 1e-5 } = options;
   if (x.rank < 2) throw new Error(`batchNorm: input must be [N, C, ...], got ${shape(x.shape)}`);
   checkFloat('batchNorm', 'input', x);
@@ -180,6 +134,7 @@ export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Ten
 export function layerNorm(x: Tensor, normalizedShape: number | readonly number[], weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5): Tensor {
   const dims = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
   checkFloat('layerNorm', 'input', x);
+  checkNumber('layerNorm', 'eps', eps);
   const tail = x.shape.slice(x.rank - dims.length);
   if (dims.length === 0 || dims.length > x.rank || !tl.shapesEqual(tail, dims)) {
     throw new Error(`layerNorm: input ${shape(x.shape)} does not end in normalizedShape ${shape(dims)}`);
@@ -196,72 +151,6 @@ export function layerNorm(x: Tensor, normalizedShape: number | readonly number[]
     if (bias) y = y.add(bias);
     return y;
   });
-}
-
-/**
- * Look up rows of `weight` `[numEmbeddings, dim]` by int32 `indices` of any shape; the
- * output is `[...indices.shape, dim]`. Rows at `paddingIdx` get no gradient.
- *
- * @example
- * ```ts
- * F.embedding(tl.tensor([[1, 2], [0, 3]], { dtype: 'int32' }), weight); // [2, 2, dim]
- * ```
- */
-export function embedding(indices: Tensor, weight: Tensor, paddingIdx?: number | null): Tensor {
-  if (indices.dtype !== 'int32') {
-    throw new TypeError(`embedding: indices must be int32, got ${indices.dtype} ${shape(indices.shape)}; cast with indices.int()`);
-  }
-  if (weight.rank !== 2) throw new Error(`embedding: weight must be [numEmbeddings, dim], got ${shape(weight.shape)}`);
-  const [num, dim] = weight.shape;
-  const pad = paddingIdx === undefined || paddingIdx === null ? null : paddingIdx < 0 ? paddingIdx + num : paddingIdx;
-  if (pad !== null && (pad < 0 || pad >= num)) throw new Error(`embedding: paddingIdx ${paddingIdx} must be within numEmbeddings ${num}`);
-  return tl.tidy(() => {
-    const flat = indices.reshape([-1]);
-    let rows = weight.indexSelect(0, flat);
-    if (pad !== null && weight.requiresGrad) {
-      // Same values, but the padding rows' contributions come from a detached copy.
-      const isPad = tl.noGrad(() => flat.eq(pad).reshape([-1, 1]));
-      rows = rows.detach().where(isPad, rows);
-    }
-    return rows.reshape([...indices.shape, dim]);
-  });
-}
-
-/**
- * Average pooling to a fixed output size `[oh, ow]` (a number for both; `null` keeps that
- * input size). Window `i` spans `floor(i·H/oh)` to `ceil((i+1)·H/oh)`, as PyTorch; when the
- * sizes divide evenly this is plain `avgPool2d`.
- *
- * @example
- * ```ts
- * F.adaptiveAvgPool2d(features, 1); // global average pooling: [N, C, 1, 1]
- * ```
- */
-export function adaptiveAvgPool2d(x: Tensor, outputSize: number | readonly [number | null, number | null]): Tensor {
-  if (x.rank !== 3 && x.rank !== 4) throw new Error(`adaptiveAvgPool2d: input must be [N, C, H, W] or [C, H, W], got ${shape(x.shape)}`);
-  checkFloat('adaptiveAvgPool2d', 'input', x);
-  const [h, w] = x.shape.slice(-2);
-  const requested = typeof outputSize === 'number' ? [outputSize, outputSize] : outputSize;
-  const oh = requested[0] ?? h;
-  const ow = requested[1] ?? w;
-  if (!Number.isInteger(oh) || !Number.isInteger(ow) || oh < 1 || ow < 1) {
-    throw new Error(`adaptiveAvgPool2d: outputSize must be positive integers, got ${JSON.stringify(outputSize)}`);
-  }
-  if (h % oh === 0 && w % ow === 0) {
-    return tl.avgPool2d(x, { kernelSize: [h / oh, w / ow], stride: [h / oh, w / ow] });
-  }
-  // Averaging over a rectangle is averaging its rows, then its columns.
-  const pool = (t: Tensor, dim: number, size: number, out: number): Tensor => {
-    if (size === out) return alias(t);
-    const windows: Tensor[] = [];
-    for (let i = 0; i < out; i++) {
-      const start = Math.floor((i * size) / out);
-      const end = Math.ceil(((i + 1) * size) / out);
-      windows.push(t.narrow(dim, start, end - start).mean(dim, true));
-    }
-    return tl.cat(windows, dim);
-  };
-  return tl.tidy(() => pool(pool(x, x.rank - 2, h, oh), x.rank - 1, w, ow));
 }
 
 /**
@@ -364,7 +253,9 @@ function nllParts(logProbs: Tensor, target: Tensor, weight: Tensor | null, ignor
  * ```
  */
 export function nllLoss(input: Tensor, target: Tensor, options: NllLossOptions = {}): Tensor {
-  const { weight = null, ignoreIndex = -100, reduction = 'mean' } = options;
+  checkOptions('nllLoss', options, ['weight', 'ignoreIndex', 'reduction']);
+  const { weight = null, ignoreIndex = -100 } = options;
+  const reduction = reductionOf('nllLoss', options.reduction);
   checkFloat('nllLoss', 'input', input);
   if (input.rank === 0) throw new Error(`nllLoss: input must be [N, C, ...] or [C], got ${shape(input.shape)}`);
   const c = checkClassTargets('nllLoss', input, target, ignoreIndex);
@@ -390,6 +281,7 @@ export function nllLoss(input: Tensor, target: Tensor, options: NllLossOptions =
  * ```
  */
 export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntropyOptions = {}): Tensor {
+  checkOptions('crossEntropy', options, ['weight', 'ignoreIndex', 'reduction', 'labelSmoothing']);
   const { weight = null, ignoreIndex = -100, reduction = 'mean', labelSmoothing = 0 } = options;
   checkFloat('crossEntropy', 'input', input);
   if (input.rank === 0) throw new Error(`crossEntropy: input must be [N, C, ...] or [C], got ${shape(input.shape)}`);
@@ -443,10 +335,12 @@ export interface ReductionOptions {
  * ```
  */
 export function mseLoss(input: Tensor, target: Tensor, options: ReductionOptions = {}): Tensor {
+  checkOptions('mseLoss', options, ['reduction']);
   checkFloat('mseLoss', 'input', input);
   checkFloat('mseLoss', 'target', target);
   checkSameShape('mseLoss', input, target);
-  return tl.tidy(() => reduce('mseLoss', input.sub(target).square(), options.reduction ?? 'mean'));
+  const reduction = reductionOf('mseLoss', options.reduction);
+  return tl.tidy(() => reduce('mseLoss', input.sub(target).square(), reduction));
 }
 
 /**
@@ -458,10 +352,12 @@ export function mseLoss(input: Tensor, target: Tensor, options: ReductionOptions
  * ```
  */
 export function l1Loss(input: Tensor, target: Tensor, options: ReductionOptions = {}): Tensor {
+  checkOptions('l1Loss', options, ['reduction']);
   checkFloat('l1Loss', 'input', input);
   checkFloat('l1Loss', 'target', target);
   checkSameShape('l1Loss', input, target);
-  return tl.tidy(() => reduce('l1Loss', input.sub(target).abs(), options.reduction ?? 'mean'));
+  const reduction = reductionOf('l1Loss', options.reduction);
+  return tl.tidy(() => reduce('l1Loss', input.sub(target).abs(), reduction));
 }
 
 /** Options of the binary cross-entropy losses. */
@@ -480,6 +376,8 @@ export interface BinaryCrossEntropyOptions extends ReductionOptions {
  * ```
  */
 export function binaryCrossEntropy(input: Tensor, target: Tensor, options: BinaryCrossEntropyOptions = {}): Tensor {
+  checkOptions('binaryCrossEntropy', options, ['weight', 'reduction']);
+  const reduction = reductionOf('binaryCrossEntropy', options.reduction);
   checkFloat('binaryCrossEntropy', 'input', input);
   checkFloat('binaryCrossEntropy', 'target', target);
   checkSameShape('binaryCrossEntropy', input, target);
@@ -488,7 +386,7 @@ export function binaryCrossEntropy(input: Tensor, target: Tensor, options: Binar
     const log1mX = input.neg().add(1).log().clamp(-100, null);
     let loss = target.mul(logX).add(target.neg().add(1).mul(log1mX)).neg();
     if (options.weight) loss = loss.mul(options.weight);
-    return reduce('binaryCrossEntropy', loss, options.reduction ?? 'mean');
+    return reduce('binaryCrossEntropy', loss, reduction);
   });
 }
 
@@ -508,6 +406,8 @@ export interface BinaryCrossEntropyWithLogitsOptions extends BinaryCrossEntropyO
  * ```
  */
 export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, options: BinaryCrossEntropyWithLogitsOptions = {}): Tensor {
+  checkOptions('binaryCrossEntropyWithLogits', options, ['weight', 'posWeight', 'reduction']);
+  const reduction = reductionOf('binaryCrossEntropyWithLogits', options.reduction);
   checkFloat('binaryCrossEntropyWithLogits', 'input', input);
   checkFloat('binaryCrossEntropyWithLogits', 'target', target);
   checkSameShape('binaryCrossEntropyWithLogits', input, target);
@@ -516,7 +416,7 @@ export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, opti
     const logWeight = options.posWeight ? options.posWeight.sub(1).mul(target).add(1) : null;
     let loss = target.neg().add(1).mul(input).add(logWeight ? logWeight.mul(softplusNeg) : softplusNeg);
     if (options.weight) loss = loss.mul(options.weight);
-    return reduce('binaryCrossEntropyWithLogits', loss, options.reduction ?? 'mean');
+    return reduce('binaryCrossEntropyWithLogits', loss, reduction);
   });
 }
 
@@ -536,7 +436,13 @@ export interface HuberLossOptions extends ReductionOptions {
  * ```
  */
 export function huberLoss(input: Tensor, target: Tensor, options: HuberLossOptions = {}): Tensor {
+  if (options && typeof options === 'object' && 'beta' in options) {
+    throw new Error("huberLoss: unknown option 'beta'; huberLoss takes delta, while beta belongs to smoothL1Loss (huberLoss = beta · smoothL1Loss with beta = delta)");
+  }
+  checkOptions('huberLoss', options, ['delta', 'reduction']);
   const delta = options.delta ?? 1;
+  checkNumber('huberLoss', 'delta', delta);
+  const reduction = reductionOf('huberLoss', options.reduction);
   if (!(delta > 0)) throw new Error(`huberLoss: delta must be positive, got ${delta}`);
   checkFloat('huberLoss', 'input', input);
   checkFloat('huberLoss', 'target', target);
@@ -547,7 +453,7 @@ export function huberLoss(input: Tensor, target: Tensor, options: HuberLossOptio
     const quadratic = d.square().mul(0.5);
     const linear = absD.sub(0.5 * delta).mul(delta);
     const small = tl.noGrad(() => absD.lt(delta));
-    return reduce('huberLoss', quadratic.where(small, linear), options.reduction ?? 'mean');
+    return reduce('huberLoss', quadratic.where(small, linear), reduction);
   });
 }
 
@@ -569,7 +475,9 @@ export interface KlDivOptions {
  * ```
  */
 export function klDiv(input: Tensor, target: Tensor, options: KlDivOptions = {}): Tensor {
+  checkOptions('klDiv', options, ['reduction', 'logTarget']);
   const reduction = options.reduction ?? 'mean';
+  if (!['mean', 'sum', 'none', 'batchmean'].includes(reduction)) throw new Error(`klDiv: reduction must be 'mean', 'batchmean', 'sum' or 'none', got '${String(reduction)}'`);
   checkFloat('klDiv', 'input', input);
   checkFloat('klDiv', 'target', target);
   checkSameShape('klDiv', input, target);

@@ -85,3 +85,72 @@ export const DTYPE_FLOAT32: i32 = 0;
 export const DTYPE_INT32: i32 = 1;
 export const DTYPE_BOOL: i32 = 2;
 export const DTYPE_FLOAT16: i32 = 3;
+
+// walk: the word each field starts at (5 words)
+export const WALK_NDIM: i32 = 0;
+export const WALK_POINTERS: i32 = 1;
+export const WALK_WORDS: i32 = 5;
+
+// walkDim: the word each field starts at (6 words)
+export const WALK_DIM_SIZE: i32 = 0;
+export const WALK_DIM_COUNTER: i32 = 1;
+export const WALK_DIM_STRIDES: i32 = 2;
+export const WALK_DIM_WORDS: i32 = 6;
+
+// conv: the word each field starts at (22 words)
+export const CONV_BATCH: i32 = 0;
+export const CONV_IN_C: i32 = 1;
+export const CONV_IN_H: i32 = 2;
+export const CONV_IN_W: i32 = 3;
+export const CONV_OUT_C: i32 = 4;
+export const CONV_OUT_H: i32 = 5;
+export const CONV_OUT_W: i32 = 6;
+export const CONV_K_H: i32 = 7;
+export const CONV_K_W: i32 = 8;
+export const CONV_STRIDE_H: i32 = 9;
+export const CONV_STRIDE_W: i32 = 10;
+export const CONV_PAD_H: i32 = 11;
+export const CONV_PAD_W: i32 = 12;
+export const CONV_DIL_H: i32 = 13;
+export const CONV_DIL_W: i32 = 14;
+export const CONV_GROUPS: i32 = 15;
+export const CONV_IN_C_PER_GROUP: i32 = 16;
+export const CONV_OUT_C_PER_GROUP: i32 = 17;
+export const CONV_X_STRIDE_N: i32 = 18;
+export const CONV_X_STRIDE_C: i32 = 19;
+export const CONV_X_STRIDE_H: i32 = 20;
+export const CONV_X_STRIDE_W: i32 = 21;
+export const CONV_WORDS: i32 = 22;
+
+// pool: the word each field starts at (24 words)
+export const POOL_BATCH: i32 = 0;
+export const POOL_CHANNELS: i32 = 1;
+export const POOL_IN_H: i32 = 2;
+export const POOL_IN_W: i32 = 3;
+export const POOL_OUT_H: i32 = 4;
+export const POOL_OUT_W: i32 = 5;
+export const POOL_K_H: i32 = 6;
+export const POOL_K_W: i32 = 7;
+export const POOL_STRIDE_H: i32 = 8;
+export const POOL_STRIDE_W: i32 = 9;
+export const POOL_PAD_H: i32 = 10;
+export const POOL_PAD_W: i32 = 11;
+export const POOL_DIL_H: i32 = 12;
+export const POOL_DIL_W: i32 = 13;
+export const POOL_COUNT_INCLUDE_PAD: i32 = 14;
+export const POOL_IS_MAX: i32 = 15;
+export const POOL_X_STRIDE_N: i32 = 16;
+export const POOL_X_STRIDE_C: i32 = 17;
+export const POOL_X_STRIDE_H: i32 = 18;
+export const POOL_X_STRIDE_W: i32 = 19;
+export const POOL_DY_STRIDE_N: i32 = 20;
+export const POOL_DY_STRIDE_C: i32 = 21;
+export const POOL_DY_STRIDE_H: i32 = 22;
+export const POOL_DY_STRIDE_W: i32 = 23;
+export const POOL_WORDS: i32 = 24;
+
+// product: the word each field starts at (3 words)
+export const PRODUCT_A: i32 = 0;
+export const PRODUCT_B: i32 = 1;
+export const PRODUCT_C: i32 = 2;
+export const PRODUCT_WORDS: i32 = 3;

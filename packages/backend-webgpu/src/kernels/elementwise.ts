@@ -5,16 +5,31 @@
  * (the bulk of training: activations, gradients, parameter updates, bias adds) take a packed
  * form with four elements per thread (see packedMapKernel).
  *
- * Semantics follow the cpu backend: NaN propagates through maximum/minimum/relu, int32
- * arithmetic wraps (core never sends bool operands to arithmetic). Bodies see inputs in their
- * compute type (float16 widened to f32) and the store rounds to `out`'s dtype.
+ * Semantics follow the op table's references: NaN propagates through maximum/minimum/relu,
+ * int32 arithmetic wraps. Core applies every dtype rule first, so an op's kernel sees only
+ * the dtypes `kernelDTypes` lists for it. Bodies see inputs in their compute type (float16
+ * widened to f32) and the store rounds to `out`'s dtype.
  */
-import type { BinaryOp, DType, TensorView, UnaryOp } from '@tensile/core';
-import { isContiguous, sizeOf } from '@tensile/core';
+import {
+  isContiguous, sizeOf,
+  type BinaryComposite, type BinaryPrimitive, type DType, type TensorView, type UNARY_TABLE, type UnaryComposite, type UnaryPrimitive,
+} from '@tensile/core';
 import { gpuBufferOf, type KernelSource, type Runtime } from '../runtime.js';
 import {
-  computeType, ENTRY_1D, FLAT_INDEX, grid, headerWGSL, load, offsetsWGSL, Params, pushStrided, storageType, store,
+  computeType, ENTRY_1D, FLAT_INDEX, grid, headerWGSL, load, planWalk, storageType, store, UniformRecord, walkFields, walkValues, walkWGSL,
 } from '../wgsl.js';
+
+/** The op table's composite unary ops this backend runs as kernels (core runs the composite for the rest). */
+export const ACCELERATED_UNARY = ['rsqrt', 'reciprocal', 'sigmoid', 'relu'] as const satisfies readonly UnaryComposite[];
+/** The unary ops with a WGSL expression: every primitive, and the accelerated composites. */
+export type WebGPUUnaryOp = UnaryPrimitive | (typeof ACCELERATED_UNARY)[number];
+export const ACCELERATED_BINARY = [] as const satisfies readonly BinaryComposite[];
+export type WebGPUBinaryOp = BinaryPrimitive | (typeof ACCELERATED_BINARY)[number];
+
+/** The ops among {@link WebGPUUnaryOp} whose inputs of dtype class `C` reach the kernel (their rule is 'kernel'). */
+type UnaryTaking<C extends 'int' | 'bool'> = {
+  [K in WebGPUUnaryOp]: (typeof UNARY_TABLE)[K][C] extends 'kernel' ? K : never;
+}[WebGPUUnaryOp];
 
 /** Float helpers: accurate expm1/log1p (Kahan's tricks), stable sigmoid/tanh, erf, pow. */
 const MATH_WGSL = /* wgsl */ `
@@ -120,8 +135,8 @@ fn pow_(x: f32, y: f32) -> f32 {
 }
 `;
 
-/** The expression of a float unary op on `x` (f32). */
-function floatUnary(op: UnaryOp): string {
+/** The expression of a unary op on float `x` (f32): every op takes floats. */
+function floatUnary(op: WebGPUUnaryOp): string {
   switch (op) {
     case 'neg': return '-x';
     case 'abs': return 'abs(x)';
@@ -144,39 +159,52 @@ function floatUnary(op: UnaryOp): string {
     case 'round': return 'round(x)';
     case 'logicalNot': return 'select(0u, 1u, x == 0.0)';
     default:
-      throw new Error(`webgpu backend: unknown unary op '${op satisfies never}'`);
+      throw new Error(`webgpu backend: unary kernel has no float expression for '${op satisfies never}'`);
   }
 }
 
-/** int32 unary ops computed in integers; others go through f32 and truncate, as the cpu's Int32Array store. */
-function intUnary(op: UnaryOp): string {
+/** The expression of a unary op on int32 `x` (i32), for the ops whose int rule is 'kernel'. */
+function intUnary(op: UnaryTaking<'int'>): string {
   switch (op) {
     case 'neg': return '-x';
     case 'abs': return 'select(x, -x, x < 0)';
     case 'sign': return 'select(0, 1, x > 0) - select(0, 1, x < 0)';
     case 'relu': return 'select(x, 0, x < 0)';
-    case 'floor': case 'ceil': case 'round': return 'x';
     case 'logicalNot': return 'select(0u, 1u, x == 0)';
-    default: return `i32(${floatUnary(op).replace(/\bx\b/g, 'f32(x)')})`;
+    default:
+      throw new Error(`webgpu backend: unary kernel has no int32 expression for '${op satisfies never}'`);
   }
 }
 
-/** Unary ops that map bool to bool unchanged. */
-const BOOL_IDENTITY: ReadonlySet<UnaryOp> = new Set(['abs', 'sign', 'relu', 'floor', 'ceil', 'round']);
+/** The expression of a unary op on bool `x` (u32, 0 or 1), for the ops whose bool rule is 'kernel'. */
+function boolUnary(op: UnaryTaking<'bool'>): string {
+  switch (op) {
+    case 'logicalNot': return 'select(0u, 1u, x == 0u)';
+    default:
+      throw new Error(`webgpu backend: unary kernel has no bool expression for '${op satisfies never}'`);
+  }
+}
+
+/** Parameters of the strided map kernel: elements, and the walk over the inputs and `out`. */
+function mapRecord(views: number, rank: number) {
+  return UniformRecord.of('map', [['count', 1], ...walkFields('walk', rank, views)]);
+}
 
 /** A one-thread-per-element kernel over `inputs` views and a strided `out`. */
-function mapKernel(name: string, inputs: readonly DType[], outType: DType, rank: number, body: string, extra = ''): KernelSource {
+function mapKernel(
+  name: string, inputs: readonly DType[], outType: DType, record: ReturnType<typeof mapRecord>, body: string, extra = '',
+): KernelSource {
   const names = inputs.map((_, i) => `o${i}`);
   return {
-    key: `map:${name}:${inputs.join(',')}>${outType}:r${rank}`,
+    key: `map:${name}:${inputs.join(',')}>${outType}:r${record.places.walkShape.count}`,
     writes: [...inputs.map(() => false), true],
-    wgsl: () => `${headerWGSL([...inputs.map((d, i) => ({ name: `in${i}`, type: storageType(d), write: false })), { name: 'out', type: storageType(outType), write: true }])}
+    wgsl: () => `${headerWGSL(record, [...inputs.map((d, i) => ({ name: `in${i}`, type: storageType(d), write: false })), { name: 'out', type: storageType(outType), write: true }])}
 ${MATH_WGSL}
 ${extra}
 ${ENTRY_1D} {
   let i = ${FLAT_INDEX};
-  if (i >= pu(0u)) { return; }
-  ${offsetsWGSL('i', [...names, 'oo'], rank, 1)}
+  if (i >= map_count_u()) { return; }
+  ${walkWGSL(record, 'walk', 'i', [...names, 'oo'])}
   ${inputs.map((d, k) => `let v${k} = ${load(d, `in${k}[o${k}]`)};`).join('\n  ')}
   out[oo] = ${store(outType, body)};
 }`,
@@ -192,6 +220,15 @@ ${ENTRY_1D} {
 type PackedInput = 'v' | 's' | 'r';
 
 /**
+ * Parameters of the packed map kernel, in vec4s: `count` of them, `out` from `outOffset`;
+ * per input its offset (in elements for a broadcast scalar) and, for a repeated row, the
+ * row's length.
+ */
+function packedRecord(inputs: number) {
+  return UniformRecord.of('map4', [['count', 1], ['outOffset', 1], ['inOffsets', [inputs]], ['rowLengths', [inputs]]]);
+}
+
+/**
  * The packed form of a map kernel, for contiguous outputs whose inputs are contiguous or
  * broadcast scalars (the common case: most elementwise work in training): four elements per
  * thread through vec4 loads and stores, broadcast scalars loaded once at a uniform address,
@@ -203,16 +240,16 @@ function packedMapKernel(name: string, inputs: readonly DType[], kinds: readonly
   const types = inputs.map((d) => storageType(d));
   const ot = storageType(outType);
   const lanes = ['x', 'y', 'z', 'w'];
-  // Params: [n / 4, out offset / 4, per input: offset / 4 (offset for 's'), per input: row length / 4 ('r')].
+  const record = packedRecord(inputs.length);
   const loads = kinds.map((k, i) =>
-    k === 'v' ? `let v${i} = in${i}[u32(pi(${2 + i}u)) + i];`
-    : k === 'r' ? `let v${i} = in${i}[u32(pi(${2 + i}u)) + i % pu(${2 + inputs.length + i}u)];`
-    : `let v${i} = in${i}[pi(${2 + i}u)];`);
+    k === 'v' ? `let v${i} = in${i}[map4_inOffsets_u(${i}u) + i];`
+    : k === 'r' ? `let v${i} = in${i}[map4_inOffsets_u(${i}u) + i % map4_rowLengths_u(${i}u)];`
+    : `let v${i} = in${i}[map4_inOffsets(${i}u)];`);
   const arg = (i: number, lane: string) => load(inputs[i], kinds[i] === 's' ? `v${i}` : `v${i}.${lane}`);
   return {
     key: `map4:${name}:${inputs.join(',')}>${outType}:${kinds.join('')}`,
     writes: [...inputs.map(() => false), true],
-    wgsl: () => `${headerWGSL([
+    wgsl: () => `${headerWGSL(record, [
   ...inputs.map((_, i) => ({ name: `in${i}`, type: kinds[i] === 's' ? types[i] : `vec4<${types[i]}>`, write: false })),
   { name: 'out', type: `vec4<${ot}>`, write: true },
 ])}
@@ -221,9 +258,9 @@ ${extra}
 fn f_(${inputs.map((d, i) => `v${i}: ${computeType(d)}`).join(', ')}) -> ${computeType(outType)} { return ${body}; }
 ${ENTRY_1D} {
   let i = ${FLAT_INDEX};
-  if (i >= pu(0u)) { return; }
+  if (i >= map4_count_u()) { return; }
   ${loads.join('\n  ')}
-  out[pu(1u) + i] = vec4<${ot}>(${lanes.map((l) => store(outType, `f_(${inputs.map((_, k) => arg(k, l)).join(', ')})`)).join(', ')});
+  out[map4_outOffset_u() + i] = vec4<${ot}>(${lanes.map((l) => store(outType, `f_(${inputs.map((_, k) => arg(k, l)).join(', ')})`)).join(', ')});
 }`,
   };
 }
@@ -257,72 +294,73 @@ function packedKinds(n: number, inputs: readonly TensorView[], out: TensorView):
 }
 
 /** Run a map kernel: `body` sees `v0`, `v1`... (loaded inputs) and writes one value of `out`'s type. */
-function runMap(rt: Runtime, name: string, inputs: readonly TensorView[], out: TensorView, body: string, extraParams?: (p: Params) => void, extra = ''): void {
+function runMap(rt: Runtime, name: string, inputs: readonly TensorView[], out: TensorView, body: string, extra = ''): void {
   const n = sizeOf(out.shape);
   if (n === 0) return;
-  const packed = extraParams ? null : packedKinds(n, inputs, out);
+  const packed = packedKinds(n, inputs, out);
   if (packed) {
     const { kinds, rows } = packed;
-    const params = new Params().int(n / 4, out.offset / 4, ...inputs.map((v, i) => (kinds[i] === 's' ? v.offset : v.offset / 4)), ...rows);
+    const params = packedRecord(inputs.length).pack({
+      count: n / 4, outOffset: out.offset / 4, inOffsets: inputs.map((v, i) => (kinds[i] === 's' ? v.offset : v.offset / 4)), rowLengths: rows,
+    });
     const kernel = packedMapKernel(name, inputs.map((v) => v.dtype), kinds, out.dtype, body, extra);
     rt.dispatch(kernel, [...inputs.map((v) => gpuBufferOf(v.buffer).buffer), gpuBufferOf(out.buffer).buffer], params, grid(n / 4));
     return;
   }
-  const params = new Params().int(n);
-  const rank = pushStrided(params, out.shape, [...inputs, out]);
-  extraParams?.(params);
-  const kernel = mapKernel(name, inputs.map((v) => v.dtype), out.dtype, rank, body, extra);
+  const plan = planWalk(name, out.shape, [...inputs, out]);
+  const record = mapRecord(inputs.length + 1, plan.shape.length);
+  const params = record.pack({ count: n, ...walkValues('walk', plan) });
+  const kernel = mapKernel(name, inputs.map((v) => v.dtype), out.dtype, record, body, extra);
   rt.dispatch(kernel, [...inputs.map((v) => gpuBufferOf(v.buffer).buffer), gpuBufferOf(out.buffer).buffer], params, grid(n));
 }
 
-export function unary(rt: Runtime, op: UnaryOp, x: TensorView, out: TensorView): void {
-  let body: string;
-  if (out.dtype === 'bool' && op !== 'logicalNot') {
-    if (!BOOL_IDENTITY.has(op)) throw new Error(`webgpu backend: unary '${op}' does not take bool; cast to float32 or int32 first`);
-    body = 'v0';
-  } else if (x.dtype === 'bool') {
-    body = 'select(0u, 1u, v0 == 0u)'; // logicalNot
-  } else {
-    const expr = x.dtype === 'int32' ? intUnary(op) : floatUnary(op);
-    body = `u_(v0)`;
-    const ret = computeType(out.dtype);
-    runMap(rt, `unary.${op}`, [x], out, body, undefined, `fn u_(x: ${computeType(x.dtype)}) -> ${ret} { return ${expr}; }`);
-    return;
-  }
-  runMap(rt, `unary.${op}`, [x], out, body);
+/**
+ * `op` on `x`. Core sends each op only the dtypes its rules give the kernel (`kernelDTypes`),
+ * so an int32 `x` means an op whose int rule is 'kernel', a bool one an op whose bool rule is.
+ */
+export function unary(rt: Runtime, op: WebGPUUnaryOp, x: TensorView, out: TensorView): void {
+  const expr =
+    x.dtype === 'bool' ? boolUnary(op as UnaryTaking<'bool'>)
+    : x.dtype === 'int32' ? intUnary(op as UnaryTaking<'int'>)
+    : floatUnary(op);
+  runMap(rt, `unary.${op}`, [x], out, 'u_(v0)', `fn u_(x: ${computeType(x.dtype)}) -> ${computeType(out.dtype)} { return ${expr}; }`);
 }
 
-/** The expression of a binary op on `a`, `b` of WGSL type `t`. */
-function binaryExpr(op: BinaryOp, t: 'f32' | 'i32' | 'u32'): string {
+/**
+ * The expression of a binary op on `a`, `b` of WGSL type `t`, for the dtypes the op table
+ * sends it: arithmetic takes floats and int32 (div floats only), comparisons any dtype,
+ * logicalAnd/logicalOr bools only.
+ */
+function binaryExpr(op: WebGPUBinaryOp, t: 'f32' | 'i32' | 'u32'): string {
   const float = t === 'f32';
+  // A NaN operand wins maximum/minimum, and is unequal to everything.
   const nanA = float ? ' || is_nan(a)' : '';
-  const truthy = (v: string) => (float ? `truthy(${v})` : `${v} != ${t === 'i32' ? '0' : '0u'}`);
   switch (op) {
     case 'add': return 'a + b';
     case 'sub': return 'a - b';
     case 'mul': return 'a * b';
-    case 'div': return t === 'f32' ? 'a / b' : `${t}(f32(a) / f32(b))`;
-    case 'pow': return t === 'f32' ? 'pow_(a, b)' : 'ipow_(a, b)';
+    case 'div': return 'a / b';
+    case 'pow': return float ? 'pow_(a, b)' : 'ipow_(a, b)';
     case 'maximum': return `select(b, a, a > b${nanA})`;
     case 'minimum': return `select(b, a, a < b${nanA})`;
     case 'eq': return 'select(0u, 1u, a == b)';
+    // Compilers may take != as an ordered comparison (false for NaN; llvmpipe does).
     case 'ne': return `select(0u, 1u, a != b${float ? ' || is_nan(a) || is_nan(b)' : ''})`;
     case 'lt': return 'select(0u, 1u, a < b)';
     case 'le': return 'select(0u, 1u, a <= b)';
     case 'gt': return 'select(0u, 1u, a > b)';
     case 'ge': return 'select(0u, 1u, a >= b)';
-    case 'logicalAnd': return `select(0u, 1u, ${truthy('a')} && ${truthy('b')})`;
-    case 'logicalOr': return `select(0u, 1u, ${truthy('a')} || ${truthy('b')})`;
+    case 'logicalAnd': return 'select(0u, 1u, a != 0u && b != 0u)';
+    case 'logicalOr': return 'select(0u, 1u, a != 0u || b != 0u)';
     default:
-      throw new Error(`webgpu backend: unknown binary op '${op satisfies never}'`);
+      throw new Error(`webgpu backend: binary kernel has no expression for '${op satisfies never}'`);
   }
 }
 
-export function binary(rt: Runtime, op: BinaryOp, a: TensorView, b: TensorView, out: TensorView): void {
+export function binary(rt: Runtime, op: WebGPUBinaryOp, a: TensorView, b: TensorView, out: TensorView): void {
   const t = computeType(a.dtype);
-  const ret = computeType(out.dtype);
-  const fn = `fn b_(a: ${t}, b: ${t}) -> ${ret} { return ${binaryExpr(op, t)}; }`;
-  runMap(rt, `binary.${op}`, [a, b], out, 'b_(v0, v1)', undefined, fn);
+  const fn = `fn b_(a: ${t}, b: ${t}) -> ${computeType(out.dtype)} { return ${binaryExpr(op, t)}; }`;
+  runMap(rt, `binary.${op}`, [a, b], out, 'b_(v0, v1)', fn);
 }
 
 export function where(rt: Runtime, cond: TensorView, a: TensorView, b: TensorView, out: TensorView): void {
@@ -353,25 +391,20 @@ export function cast(rt: Runtime, x: TensorView, out: TensorView): void {
 export function fill(rt: Runtime, out: TensorView, value: number): void {
   const n = sizeOf(out.shape);
   if (n === 0) return;
-  const params = new Params().int(n);
-  const rank = pushStrided(params, out.shape, [out]);
-  const valueAt = params.length;
+  const plan = planWalk('fill', out.shape, [out]);
   const t = computeType(out.dtype);
-  if (t === 'f32') params.float(value);
-  else if (t === 'i32') params.int(value | 0);
-  else params.int(value !== 0 ? 1 : 0);
-  const fillValue = t === 'f32' ? `pf(${valueAt}u)` : t === 'i32' ? `pi(${valueAt}u)` : `pu(${valueAt}u)`;
+  const record = UniformRecord.of('fill', [['count', 1], ...walkFields('walk', plan.shape.length, 1), ['value', 1, t === 'f32' ? 'float' : 'int']]);
+  const params = record.pack({ count: n, ...walkValues('walk', plan), value: t === 'f32' ? value : t === 'i32' ? value | 0 : +(value !== 0) });
   const kernel: KernelSource = {
-    key: `fill:${out.dtype}:r${rank}`,
+    key: `fill:${out.dtype}:r${plan.shape.length}`,
     writes: [true],
-    wgsl: () => `${headerWGSL([{ name: 'out', type: storageType(out.dtype), write: true }])}
+    wgsl: () => `${headerWGSL(record, [{ name: 'out', type: storageType(out.dtype), write: true }])}
 ${ENTRY_1D} {
   let i = ${FLAT_INDEX};
-  if (i >= pu(0u)) { return; }
-  ${offsetsWGSL('i', ['oo'], rank, 1)}
-  out[oo] = ${store(out.dtype, fillValue)};
+  if (i >= fill_count_u()) { return; }
+  ${walkWGSL(record, 'walk', 'i', ['oo'])}
+  out[oo] = ${store(out.dtype, t === 'u32' ? 'fill_value_u()' : 'fill_value()')};
 }`,
   };
-  // valueAt depends on the rank only, which is part of the key.
   rt.dispatch(kernel, [gpuBufferOf(out.buffer).buffer], params, grid(n));
 }

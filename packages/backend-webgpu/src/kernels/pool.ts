@@ -6,51 +6,59 @@
  * exactly as the forward kernel finds it). Each cell is written once: no atomics, and the
  * result does not depend on scheduling. float16 is read as f32 and rounded once, at the store.
  */
-import type { DType, Pool2dParams, PoolOp, TensorView } from '@tensile/core';
-import { sizeOf } from '@tensile/core';
+import { fieldsOf, POOL_FIELDS, poolGeometry, sizeOf, type DType, type Pool2dParams, type PoolOp, type TensorView } from '@tensile/core';
 import { gpuBufferOf, type KernelSource, type Runtime } from '../runtime.js';
-import { ENTRY_1D, FLAT_INDEX, grid, headerWGSL, load, Params, storageType, store } from '../wgsl.js';
+import { ENTRY_1D, FLAT_INDEX, grid, headerWGSL, load, storageType, store, UniformRecord } from '../wgsl.js';
 
-// Words: 0 count, 1 C, 2 H, 3 W, 4 oH, 5 oW, 6 kH, 7 kW, 8 sH, 9 sW, 10 pH, 11 pW, 12 dH, 13 dW,
-// 14 countIncludePad, then views x, dy (backward only), out: 4 strides and an offset each from 15.
-function poolParams(count: number, x: TensorView, oH: number, oW: number, p: Pool2dParams, views: TensorView[]): Params {
-  const [, channels, height, width] = x.shape;
-  const params = new Params().int(count, channels, height, width, oH, oW, p.kernelSize[0], p.kernelSize[1]);
-  params.int(p.stride[0], p.stride[1], p.padding[0], p.padding[1], p.dilation[0], p.dilation[1], p.countIncludePad ? 1 : 0);
-  for (const v of views) params.int(...v.strides, v.offset);
-  return params;
+/**
+ * Parameters of both kernels: the elements of `out` (one thread each), core's pool geometry
+ * (field for field, in POOL_FIELDS' order), and the strides and offset of each view (x, out;
+ * x, dy, out for the gradient).
+ */
+function poolRecord(views: number) {
+  return UniformRecord.of('pool', [['count', 1], ...fieldsOf(POOL_FIELDS), ['strides', [views, 4]], ['offsets', [views]]]);
+}
+const POOL_RECORD = poolRecord(2);
+const POOL_BACKWARD_RECORD = poolRecord(3);
+
+/** `count` threads, the geometry of x's and the output's shapes, and the views in binding order. */
+function poolParams(
+  record: typeof POOL_RECORD, count: number, x: TensorView, output: readonly number[], p: Pool2dParams, views: readonly TensorView[],
+) {
+  return record.pack({
+    count, ...poolGeometry(x.shape, output, p), strides: views.flatMap((v) => v.strides), offsets: views.map((v) => v.offset),
+  });
 }
 
 /** Helpers of both kernels; `x` holds `dtype`. */
 const poolCommon = (dtype: DType) => /* wgsl */ `
-fn g(i: u32) -> i32 { return pi(i); }
+// Element offset in view v (in binding order) of index (a, b, c, d).
 fn at(v: u32, a: i32, b: i32, c: i32, d: i32) -> i32 {
-  let base = 15u + v * 5u;
-  return pi(base + 4u) + a * pi(base) + b * pi(base + 1u) + c * pi(base + 2u) + d * pi(base + 3u);
+  return pool_offsets(v) + a * pool_strides(v, 0u) + b * pool_strides(v, 1u) + c * pool_strides(v, 2u) + d * pool_strides(v, 3u);
 }
 // Index ih * W + iw of the window's first maximum (a NaN takes over), -1 if all padding.
 fn windowArgmax(n: i32, c: i32, h0: i32, w0: i32) -> i32 {
   var best = -1;
   var bestValue = 0.0;
-  for (var i = 0; i < g(6u); i++) {
-    let ih = h0 + i * g(12u);
-    if (ih < 0 || ih >= g(2u)) { continue; }
-    for (var j = 0; j < g(7u); j++) {
-      let iw = w0 + j * g(13u);
-      if (iw < 0 || iw >= g(3u)) { continue; }
+  for (var i = 0; i < pool_kH(); i++) {
+    let ih = h0 + i * pool_dilH();
+    if (ih < 0 || ih >= pool_inH()) { continue; }
+    for (var j = 0; j < pool_kW(); j++) {
+      let iw = w0 + j * pool_dilW();
+      if (iw < 0 || iw >= pool_inW()) { continue; }
       let v = ${load(dtype, 'x[at(0u, n, c, ih, iw)]')};
-      if (best < 0 || v > bestValue || is_nan(v)) { best = ih * g(3u) + iw; bestValue = v; }
+      if (best < 0 || v > bestValue || is_nan(v)) { best = ih * pool_inW() + iw; bestValue = v; }
     }
   }
   return best;
 }
 fn avgDivisor(h0: i32, w0: i32) -> f32 {
-  let inc = pu(14u) == 1u;
-  let lowH = select(0, -g(10u), inc); let highH = select(g(2u), g(2u) + g(10u), inc);
-  let lowW = select(0, -g(11u), inc); let highW = select(g(3u), g(3u) + g(11u), inc);
+  let inc = pool_countIncludePad_u() == 1u;
+  let lowH = select(0, -pool_padH(), inc); let highH = select(pool_inH(), pool_inH() + pool_padH(), inc);
+  let lowW = select(0, -pool_padW(), inc); let highW = select(pool_inW(), pool_inW() + pool_padW(), inc);
   var rows = 0; var cols = 0;
-  for (var i = 0; i < g(6u); i++) { let h = h0 + i * g(12u); if (h >= lowH && h < highH) { rows++; } }
-  for (var j = 0; j < g(7u); j++) { let w = w0 + j * g(13u); if (w >= lowW && w < highW) { cols++; } }
+  for (var i = 0; i < pool_kH(); i++) { let h = h0 + i * pool_dilH(); if (h >= lowH && h < highH) { rows++; } }
+  for (var j = 0; j < pool_kW(); j++) { let w = w0 + j * pool_dilW(); if (w >= lowW && w < highW) { cols++; } }
   return f32(rows * cols);
 }
 `;
@@ -70,32 +78,31 @@ export function pool2d(rt: Runtime, op: PoolOp, x: TensorView, out: TensorView, 
   const max = isMax(op);
   const count = sizeOf(out.shape);
   if (count === 0) return;
-  const [, , oH, oW] = out.shape;
-  const params = poolParams(count, x, oH, oW, p, [x, out]);
+  const params = poolParams(POOL_RECORD, count, x, out.shape, p, [x, out]);
   const t = storageType(x.dtype);
   const kernel: KernelSource = {
     key: `pool2d:${op}:${x.dtype}`,
     writes: [false, true],
-    wgsl: () => `${headerWGSL([{ name: 'x', type: t, write: false }, { name: 'out', type: t, write: true }])}
+    wgsl: () => `${headerWGSL(POOL_RECORD, [{ name: 'x', type: t, write: false }, { name: 'out', type: t, write: true }])}
 ${poolCommon(x.dtype)}
 ${ENTRY_1D} {
   let e = ${FLAT_INDEX};
-  if (e >= pu(0u)) { return; }
-  let ow = i32(e % pu(5u)); let oh = i32((e / pu(5u)) % pu(4u));
-  let c = i32((e / (pu(5u) * pu(4u))) % pu(1u)); let n = i32(e / (pu(5u) * pu(4u) * pu(1u)));
-  let h0 = oh * g(8u) - g(10u);
-  let w0 = ow * g(9u) - g(11u);
+  if (e >= pool_count_u()) { return; }
+  let ow = i32(e % pool_outW_u()); let oh = i32((e / pool_outW_u()) % pool_outH_u());
+  let c = i32((e / (pool_outW_u() * pool_outH_u())) % pool_channels_u()); let n = i32(e / (pool_outW_u() * pool_outH_u() * pool_channels_u()));
+  let h0 = oh * pool_strideH() - pool_padH();
+  let w0 = ow * pool_strideW() - pool_padW();
   var result: f32;
   ${max
     ? `let best = windowArgmax(n, c, h0, w0);
-  if (best < 0) { result = f32bits(0xff800000u); } else { result = ${load(x.dtype, 'x[at(0u, n, c, best / g(3u), best % g(3u))]')}; }`
+  if (best < 0) { result = f32bits(0xff800000u); } else { result = ${load(x.dtype, 'x[at(0u, n, c, best / pool_inW(), best % pool_inW())]')}; }`
     : `var sum = 0.0;
-  for (var i = 0; i < g(6u); i++) {
-    let ih = h0 + i * g(12u);
-    if (ih < 0 || ih >= g(2u)) { continue; }
-    for (var j = 0; j < g(7u); j++) {
-      let iw = w0 + j * g(13u);
-      if (iw >= 0 && iw < g(3u)) { sum += ${load(x.dtype, 'x[at(0u, n, c, ih, iw)]')}; }
+  for (var i = 0; i < pool_kH(); i++) {
+    let ih = h0 + i * pool_dilH();
+    if (ih < 0 || ih >= pool_inH()) { continue; }
+    for (var j = 0; j < pool_kW(); j++) {
+      let iw = w0 + j * pool_dilW();
+      if (iw >= 0 && iw < pool_inW()) { sum += ${load(x.dtype, 'x[at(0u, n, c, ih, iw)]')}; }
     }
   }
   result = sum / avgDivisor(h0, w0);`}
@@ -109,30 +116,29 @@ export function pool2dBackward(rt: Runtime, op: PoolOp, x: TensorView, dy: Tenso
   const max = isMax(op);
   const count = sizeOf(out.shape);
   if (count === 0) return;
-  const [, , oH, oW] = dy.shape;
-  const params = poolParams(count, x, oH, oW, p, [x, dy, out]);
+  const params = poolParams(POOL_BACKWARD_RECORD, count, x, dy.shape, p, [x, dy, out]);
   const t = storageType(x.dtype);
   const kernel: KernelSource = {
     key: `pool2dBackward:${op}:${x.dtype}`,
     writes: [false, false, true],
-    wgsl: () => `${headerWGSL([{ name: 'x', type: t, write: false }, { name: 'dy', type: t, write: false }, { name: 'out', type: t, write: true }])}
+    wgsl: () => `${headerWGSL(POOL_BACKWARD_RECORD, [{ name: 'x', type: t, write: false }, { name: 'dy', type: t, write: false }, { name: 'out', type: t, write: true }])}
 ${poolCommon(x.dtype)}
 ${ENTRY_1D} {
   let e = ${FLAT_INDEX};
-  if (e >= pu(0u)) { return; }
-  let iw = i32(e % pu(3u)); let ih = i32((e / pu(3u)) % pu(2u));
-  let c = i32((e / (pu(3u) * pu(2u))) % pu(1u)); let n = i32(e / (pu(3u) * pu(2u) * pu(1u)));
-  let me = ih * g(3u) + iw;
+  if (e >= pool_count_u()) { return; }
+  let iw = i32(e % pool_inW_u()); let ih = i32((e / pool_inW_u()) % pool_inH_u());
+  let c = i32((e / (pool_inW_u() * pool_inH_u())) % pool_channels_u()); let n = i32(e / (pool_inW_u() * pool_inH_u() * pool_channels_u()));
+  let me = ih * pool_inW() + iw;
   var sum = 0.0;
   // Windows (oh, ow) whose cell (i, j) lands on (ih, iw), in the cpu's accumulation order.
-  for (var oh = 0; oh < g(4u); oh++) {
-    let h0 = oh * g(8u) - g(10u);
+  for (var oh = 0; oh < pool_outH(); oh++) {
+    let h0 = oh * pool_strideH() - pool_padH();
     let ti = ih - h0;
-    if (ti < 0 || ti % g(12u) != 0 || ti / g(12u) >= g(6u)) { continue; }
-    for (var ow = 0; ow < g(5u); ow++) {
-      let w0 = ow * g(9u) - g(11u);
+    if (ti < 0 || ti % pool_dilH() != 0 || ti / pool_dilH() >= pool_kH()) { continue; }
+    for (var ow = 0; ow < pool_outW(); ow++) {
+      let w0 = ow * pool_strideW() - pool_padW();
       let tj = iw - w0;
-      if (tj < 0 || tj % g(13u) != 0 || tj / g(13u) >= g(7u)) { continue; }
+      if (tj < 0 || tj % pool_dilW() != 0 || tj / pool_dilW() >= pool_kW()) { continue; }
       let grad = ${load(dy.dtype, 'dy[at(1u, n, c, oh, ow)]')};
       ${max ? 'if (windowArgmax(n, c, h0, w0) == me) { sum += grad; }' : 'sum += grad / avgDivisor(h0, w0);'}
     }

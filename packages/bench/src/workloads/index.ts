@@ -1,4 +1,5 @@
 /** Every workload, in the order the table shows them. */
+import { attentionCases } from './attention.js';
 import { cnnCases } from './cnn.js';
 import { conv2dCases } from './conv2d.js';
 import { elementwiseCases } from './elementwise.js';
@@ -15,6 +16,7 @@ export function allCases(): Case[] {
     ...elementwiseCases(),
     ...reductionCases(),
     ...softmaxCases(),
+    ...attentionCases(),
     ...mlpCases(),
     ...cnnCases(),
   ];

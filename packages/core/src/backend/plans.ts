@@ -60,17 +60,29 @@ export interface ReducePlan {
  * ```
  */
 export function planReduce(x: Pick<TensorView, 'shape' | 'strides'>, axes: readonly number[], out: Pick<TensorView, 'strides'>): ReducePlan {
-  const reduced = new Set(axes);
-  const kept = x.shape.map((_, d) => d).filter((d) => !reduced.has(d));
-  const folded = x.shape.map((_, d) => d).filter((d) => reduced.has(d));
-  const outer = collapseDims(kept.map((d) => x.shape[d]), [kept.map((d) => x.strides[d]), kept.map((d) => out.strides[d])]);
-  const inner = collapseDims(folded.map((d) => x.shape[d]), [folded.map((d) => x.strides[d])]);
-  const product = (s: readonly number[]) => s.reduce((n, d) => n * d, 1);
+  // Plain loops: kernels plan every call, and small reductions are common.
+  const keptShape: number[] = [], keptX: number[] = [], keptOut: number[] = [];
+  const foldedShape: number[] = [], foldedX: number[] = [];
+  let outerSize = 1, innerSize = 1;
+  for (let d = 0; d < x.shape.length; d++) {
+    if (axes.includes(d)) {
+      foldedShape.push(x.shape[d]);
+      foldedX.push(x.strides[d]);
+      innerSize *= x.shape[d];
+    } else {
+      keptShape.push(x.shape[d]);
+      keptX.push(x.strides[d]);
+      keptOut.push(out.strides[d]);
+      outerSize *= x.shape[d];
+    }
+  }
+  const outer = collapseDims(keptShape, [keptX, keptOut]);
+  const inner = collapseDims(foldedShape, [foldedX]);
   return {
     outer: { shape: outer.shape, x: outer.strides[0], out: outer.strides[1] },
     inner: { shape: inner.shape, x: inner.strides[0] },
-    outerSize: product(kept.map((d) => x.shape[d])),
-    innerSize: product(folded.map((d) => x.shape[d])),
+    outerSize,
+    innerSize,
   };
 }
 

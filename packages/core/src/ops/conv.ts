@@ -6,7 +6,8 @@ import { recordOp } from '../autograd/engine.js';
 import type { Conv2dParams } from '../backend/contract.js';
 import { formatShape } from '../shape.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { deviceOf, empty, pair } from './util.js';
+import { pad } from './shape.js';
+import { checkOptionKeys, deviceOf, empty, pair } from './util.js';
 import { isFloating } from '../dtype.js';
 
 export interface Conv2dOptions {
@@ -26,6 +27,35 @@ export interface Conv1dOptions {
   dilation?: number;
   groups?: number;
 }
+
+export interface ConvTranspose2dOptions {
+  /** Step between the input's positions in the output: a number or `[h, w]` (default 1). */
+  stride?: number | [number, number];
+  /** Rows and columns cropped from each side of the full output: a number or `[h, w]` (default 0). */
+  padding?: number | [number, number];
+  /** Extra rows and columns on the bottom and right of the output, each below stride or dilation (default 0). */
+  outputPadding?: number | [number, number];
+  /** Split channels into this many independent groups (default 1). */
+  groups?: number;
+  /** Spacing between kernel taps (default 1). */
+  dilation?: number | [number, number];
+}
+
+export interface ConvTranspose1dOptions {
+  stride?: number;
+  padding?: number;
+  outputPadding?: number;
+  groups?: number;
+  dilation?: number;
+}
+
+const CONV_OPTIONS = ['stride', 'padding', 'dilation', 'groups'] as const;
+const CONV_TRANSPOSE_OPTIONS = ['stride', 'padding', 'outputPadding', 'groups', 'dilation'] as const;
+
+const CONV_HINTS: Record<string, string> = {
+  paddingMode: "paddingMode belongs to the nn layers (nn.Conv2d); for a functional conv, pad first with nn's F.pad(x, pad, mode)",
+  padding_mode: 'options are camelCase (paddingMode, on the nn layers)',
+};
 
 function outputSize(size: number, kernel: number, p: Conv2dParams, i: 0 | 1): number {
   return Math.floor((size + 2 * p.padding[i] - p.dilation[i] * (kernel - 1) - 1) / p.stride[i]) + 1;
@@ -80,6 +110,7 @@ function conv2dWeightGrad(x: Tensor, dy: Tensor, wShape: readonly number[], p: C
  * ```
  */
 export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: Conv2dOptions = {}): Tensor {
+  checkOptionKeys('conv2d', options, CONV_OPTIONS, CONV_HINTS);
   deviceOf('conv2d', x, weight, ...(bias ? [bias] : []));
   const unbatched = x.rank === 3;
   if (x.rank !== 4 && !unbatched) throw new Error(`conv2d: input must be [N, C, H, W] or [C, H, W], got ${formatShape(x.shape)}`);
@@ -160,6 +191,7 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
  * ```
  */
 export function conv1d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: Conv1dOptions = {}): Tensor {
+  checkOptionKeys('conv1d', options, CONV_OPTIONS, CONV_HINTS);
   if (x.rank !== 3 && x.rank !== 2) throw new Error(`conv1d: input must be [N, C, L] or [C, L], got ${formatShape(x.shape)}`);
   if (weight.rank !== 3) throw new Error(`conv1d: weight must be [O, C/groups, K], got ${formatShape(weight.shape)}`);
   const x4 = x.unsqueeze(-2);
@@ -174,4 +206,127 @@ export function conv1d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
   const out = out4.squeeze(-2);
   [x4, w4, out4].forEach((t) => t.dispose());
   return out;
+}
+
+/**
+ * 2-D transposed convolution (the gradient of `conv2d` with respect to its input, as
+ * PyTorch's `conv_transpose2d`) of `x` `[N, Cin, H, W]` (or unbatched `[Cin, H, W]`) with
+ * `weight` `[Cin, Cout / groups, kH, kW]`, plus an optional `bias` `[Cout]`. The output is
+ * `[N, Cout, (H - 1)·stride - 2·padding + dilation·(kH - 1) + outputPadding + 1, ...]`.
+ * Its gradients are `conv2d` (input) and conv2d's weight gradient (weight), so second
+ * derivatives work too.
+ *
+ * @example
+ * ```ts
+ * const up = tl.convTranspose2d(x, w, b, { stride: 2, padding: 1, outputPadding: 1 }); // doubles H and W for a 3x3 kernel
+ * ```
+ */
+export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: ConvTranspose2dOptions = {}): Tensor {
+  const op = 'convTranspose2d';
+  checkOptionKeys(op, options, CONV_TRANSPOSE_OPTIONS, CONV_HINTS);
+  deviceOf(op, x, weight, ...(bias ? [bias] : []));
+  const unbatched = x.rank === 3;
+  if (x.rank !== 4 && !unbatched) throw new Error(`${op}: input must be [N, Cin, H, W] or [Cin, H, W], got ${formatShape(x.shape)}`);
+  if (weight.rank !== 4) throw new Error(`${op}: weight must be [Cin, Cout/groups, kH, kW], got ${formatShape(weight.shape)}`);
+  for (const [name, t] of [['input', x], ['weight', weight], ['bias', bias]] as const) {
+    if (t && (!isFloating(t.dtype) || t.dtype !== x.dtype)) {
+      throw new TypeError(`${op}: ${name} must be float32 (or float16, all alike), got input ${x.dtype} and ${name} ${t.dtype}`);
+    }
+  }
+  const groups = options.groups ?? 1;
+  const [cin, outPerGroup, kh, kw] = weight.shape;
+  const c = x.shape[unbatched ? 0 : 1];
+  if (!Number.isInteger(groups) || groups < 1 || cin % groups !== 0) {
+    throw new Error(`${op}: groups ${groups} must be a positive integer dividing the weight's input channels ${cin}`);
+  }
+  if (c !== cin) {
+    throw new Error(`${op}: weight ${formatShape(weight.shape)} expects ${cin} input channels, but the input ${formatShape(x.shape)} has ${c}`);
+  }
+  const cout = outPerGroup * groups;
+  if (bias && (bias.rank !== 1 || bias.shape[0] !== cout)) throw new Error(`${op}: bias must be [${cout}], got ${formatShape(bias.shape)}`);
+  if (typeof options.padding === 'string') throw new Error(`${op}: padding must be a number or a pair, got '${options.padding}' (PyTorch's transposed convolutions have no 'same' or 'valid')`);
+  const stride = pair(op, 'stride', options.stride, 1);
+  const padding = pair(op, 'padding', options.padding, 0);
+  const dilation = pair(op, 'dilation', options.dilation, 1);
+  const outputPadding = pair(op, 'outputPadding', options.outputPadding, 0);
+  if (stride.some((s) => s < 1) || dilation.some((d) => d < 1) || padding.some((p) => p < 0) || outputPadding.some((p) => p < 0)) {
+    throw new Error(`${op}: stride and dilation must be >= 1, padding and outputPadding >= 0`);
+  }
+  for (const i of [0, 1]) {
+    if (outputPadding[i] >= stride[i] && outputPadding[i] >= dilation[i]) {
+      throw new Error(
+        `${op}: outputPadding ${formatShape(outputPadding)} must be smaller than either stride ${formatShape(stride)} or dilation ${formatShape(dilation)}`,
+      );
+    }
+  }
+  const input = unbatched ? x.unsqueeze(0) : x;
+  const [n, , h, w] = input.shape;
+  const full = [(h - 1) * stride[0] + dilation[0] * (kh - 1) + 1, (w - 1) * stride[1] + dilation[1] * (kw - 1) + 1];
+  const size = [full[0] - 2 * padding[0] + outputPadding[0], full[1] - 2 * padding[1] + outputPadding[1]];
+  if (size[0] < 1 || size[1] < 1) {
+    if (input !== x) input.dispose();
+    throw new Error(`${op}: the output would be ${size[0]}x${size[1]}: padding ${formatShape(padding)} crops away the whole ${full[0]}x${full[1]} result`);
+  }
+  let out: Tensor;
+  if (outputPadding[0] < stride[0] && outputPadding[1] < stride[1]) {
+    // conv2d of an input of the output's size has exactly x's size: the kernel's geometry.
+    out = conv2dInputGrad(input, weight, [n, cout, size[0], size[1]], { stride, padding, dilation, groups });
+  } else {
+    // outputPadding >= stride (allowed below the dilation): the full result, cropped by
+    // padding on the top/left and padding - outputPadding on the bottom/right (zeros beyond).
+    const whole = conv2dInputGrad(input, weight, [n, cout, full[0], full[1]], { stride, padding: [0, 0], dilation, groups });
+    out = pad(whole, [-padding[1], outputPadding[1] - padding[1], -padding[0], outputPadding[0] - padding[0]]);
+    whole.dispose();
+  }
+  if (input !== x) input.dispose();
+  if (bias) {
+    const b = bias.reshape([1, cout, 1, 1]);
+    const withBias = out.add(b);
+    b.dispose();
+    out.dispose();
+    out = withBias;
+  }
+  if (unbatched) {
+    const squeezed = out.squeeze(0);
+    out.dispose();
+    out = squeezed;
+  }
+  return out;
+}
+
+/**
+ * 1-D transposed convolution of `x` `[N, Cin, L]` (or `[Cin, L]`) with `weight`
+ * `[Cin, Cout / groups, K]`: `convTranspose2d` over a height of one.
+ *
+ * @example
+ * ```ts
+ * tl.convTranspose1d(x, w, null, { stride: 2 }); // [N, Cout, (L - 1)·2 + K]
+ * ```
+ */
+export function convTranspose1d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: ConvTranspose1dOptions = {}): Tensor {
+  const op = 'convTranspose1d';
+  checkOptionKeys(op, options, CONV_TRANSPOSE_OPTIONS, CONV_HINTS);
+  if (x.rank !== 3 && x.rank !== 2) throw new Error(`${op}: input must be [N, Cin, L] or [Cin, L], got ${formatShape(x.shape)}`);
+  if (weight.rank !== 3) throw new Error(`${op}: weight must be [Cin, Cout/groups, K], got ${formatShape(weight.shape)}`);
+  for (const name of ['stride', 'padding', 'outputPadding', 'dilation'] as const) {
+    const v = options[name];
+    if (v !== undefined && typeof v !== 'number') throw new Error(`${op}: ${name} must be a number, got ${JSON.stringify(v)}`);
+  }
+  const x4 = x.unsqueeze(-2);
+  const w4 = weight.unsqueeze(-2);
+  try {
+    const out4 = convTranspose2d(x4, w4, bias, {
+      stride: [1, options.stride ?? 1],
+      padding: [0, options.padding ?? 0],
+      outputPadding: [0, options.outputPadding ?? 0],
+      dilation: [1, options.dilation ?? 1],
+      groups: options.groups,
+    });
+    const out = out4.squeeze(-2);
+    out4.dispose();
+    return out;
+  } finally {
+    x4.dispose();
+    w4.dispose();
+  }
 }

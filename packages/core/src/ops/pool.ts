@@ -1,9 +1,12 @@
 /** Max and average pooling over 2-D windows. */
 import { recordOp } from '../autograd/engine.js';
+import { noGrad } from '../autograd/grad-mode.js';
 import type { Pool2dParams, PoolOp } from '../backend/contract.js';
 import { formatShape } from '../shape.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { empty, pair } from './util.js';
+import { full, tensor } from './creation.js';
+import { cat, pad } from './shape.js';
+import { checkOptionKeys, empty, isTensor, pair } from './util.js';
 import { isFloating } from '../dtype.js';
 
 export interface MaxPool2dOptions {
@@ -12,17 +15,49 @@ export interface MaxPool2dOptions {
   stride?: number | [number, number];
   padding?: number | [number, number];
   dilation?: number | [number, number];
+  /** Round the output size up, so windows may start in the bottom/right padding's reach (default false). */
+  ceilMode?: boolean;
+  /**
+   * Also return, for each output, the flat index `h·W + w` of its maximum within the input
+   * plane (int32; PyTorch gives int64): the call then returns `{ values, indices }`.
+   */
+  returnIndices?: boolean;
 }
 
 export interface AvgPool2dOptions {
   kernelSize: number | [number, number];
   stride?: number | [number, number];
   padding?: number | [number, number];
+  /** Round the output size up, as `maxPool2d`'s `ceilMode` (default false). */
+  ceilMode?: boolean;
   /** Count zero padding in the divisor (default true, as PyTorch). */
   countIncludePad?: boolean;
+  /** Divide every window's sum by this instead of its size. */
+  divisorOverride?: number;
 }
 
-function params(op: string, x: Tensor, o: MaxPool2dOptions & AvgPool2dOptions): Pool2dParams {
+const MAX_OPTIONS = ['kernelSize', 'stride', 'padding', 'dilation', 'ceilMode', 'returnIndices'] as const;
+const AVG_OPTIONS = ['kernelSize', 'stride', 'padding', 'ceilMode', 'countIncludePad', 'divisorOverride'] as const;
+const POOL_HINTS: Record<string, string> = {
+  kernel_size: 'options are camelCase (kernelSize)',
+  ceil_mode: 'options are camelCase (ceilMode)',
+  return_indices: 'options are camelCase (returnIndices)',
+  count_include_pad: 'options are camelCase (countIncludePad)',
+  divisor_override: 'options are camelCase (divisorOverride)',
+  dilation: 'average pooling has no dilation (as PyTorch)',
+};
+
+interface PoolPlan {
+  /** The kernel's geometry. */
+  params: Pool2dParams;
+  /** Output [oh, ow] (after ceilMode). */
+  out: [number, number];
+  /** Extra bottom/right cells that ceilMode's last windows reach beyond the padding. */
+  extra: [number, number];
+}
+
+function plan(op: string, x: Tensor, o: MaxPool2dOptions & AvgPool2dOptions, allowed: readonly string[]): PoolPlan {
+  checkOptionKeys(op, o, allowed, POOL_HINTS);
   if (o?.kernelSize === undefined) throw new Error(`${op}: options.kernelSize is required`);
   const kernelSize = pair(op, 'kernelSize', o.kernelSize, 1);
   const stride = pair(op, 'stride', o.stride, 0);
@@ -41,8 +76,26 @@ function params(op: string, x: Tensor, o: MaxPool2dOptions & AvgPool2dOptions): 
       throw new Error(`${op}: padding ${formatShape(p.padding)} must be at most half the kernel size ${formatShape(p.kernelSize)}`);
     }
   }
+  for (const flag of ['ceilMode', 'returnIndices', 'countIncludePad'] as const) {
+    if (o[flag] !== undefined && typeof o[flag] !== 'boolean') throw new TypeError(`${op}: ${flag} must be a boolean, got ${JSON.stringify(o[flag])}`);
+  }
+  const d = o.divisorOverride;
+  if (d !== undefined && d !== null && (!Number.isFinite(d) || d === 0)) throw new Error(`${op}: divisorOverride must be a non-zero number, got ${d}`);
   if (!isFloating(x.dtype)) throw new TypeError(`${op}: expected a floating input, got ${x.dtype}`);
-  return p;
+  const [h, w] = x.shape.slice(-2);
+  const ceil = o.ceilMode ?? false;
+  // PyTorch's pooling_output_shape.
+  const size = (len: number, i: 0 | 1): number => {
+    const span = len + 2 * p.padding[i] - p.dilation[i] * (p.kernelSize[i] - 1) - 1;
+    let n = Math.floor((span + (ceil ? p.stride[i] - 1 : 0)) / p.stride[i]) + 1;
+    if (ceil && (n - 1) * p.stride[i] >= len + p.padding[i]) n--;
+    return n;
+  };
+  const out: [number, number] = [size(h, 0), size(w, 1)];
+  if (out[0] < 1 || out[1] < 1) throw new Error(`${op}: window ${formatShape(p.kernelSize)} does not fit the input ${formatShape(x.shape)}`);
+  const reach = (i: 0 | 1, len: number) =>
+    Math.max(0, (out[i] - 1) * p.stride[i] + p.dilation[i] * (p.kernelSize[i] - 1) + 1 - (len + 2 * p.padding[i]));
+  return { params: p, out, extra: [reach(0, h), reach(1, w)] };
 }
 
 function outputShape(op: string, x: Tensor, p: Pool2dParams): number[] {
@@ -73,38 +126,154 @@ function poolCore(op: PoolOp, x: Tensor, p: Pool2dParams): Tensor {
   return recordOp(`${op}Pool2d`, [x], out, [x], (g, [sx]) => [poolBackward(op, sx, g, p)]);
 }
 
-function pool(op: PoolOp, name: string, x: Tensor, options: MaxPool2dOptions & AvgPool2dOptions): Tensor {
+/** Run `fn` on a 4-D view of `x` (`[C, H, W]` gets a batch of one), dropping it again. */
+function batched<T extends Tensor | { values: Tensor; indices: Tensor }>(name: string, x: Tensor, fn: (x4: Tensor) => T): T {
   if (x.rank !== 4 && x.rank !== 3) throw new Error(`${name}: input must be [N, C, H, W] or [C, H, W], got ${formatShape(x.shape)}`);
-  const p = params(name, x, options);
-  if (x.rank === 4) return poolCore(op, x, p);
+  if (x.rank === 4) return fn(x);
   const x4 = x.unsqueeze(0);
-  const y4 = poolCore(op, x4, p);
-  const out = y4.squeeze(0);
-  x4.dispose();
-  y4.dispose();
+  try {
+    const y = fn(x4);
+    const squeeze = (t: Tensor) => {
+      const s = t.squeeze(0);
+      t.dispose();
+      return s;
+    };
+    if (!isTensor(y)) return { values: squeeze(y.values), indices: squeeze(y.indices) } as T;
+    return squeeze(y as Tensor) as T;
+  } finally {
+    x4.dispose();
+  }
+}
+
+/** Max pooling on 4-D `x`: the kernel, after -inf padding for ceilMode's overhang. */
+function maxValues(x: Tensor, pl: PoolPlan): Tensor {
+  if (pl.extra[0] === 0 && pl.extra[1] === 0) return poolCore('max', x, pl.params);
+  const padded = pad(x, [0, pl.extra[1], 0, pl.extra[0]], -Infinity);
+  const out = poolCore('max', padded, pl.params);
+  padded.dispose();
   return out;
 }
 
 /**
- * Max over each window of `x` `[N, C, H, W]`; padding counts as -inf.
+ * For each output of a max pooling, the flat index (`h·W + w`) of the first maximum of its
+ * window in row-major order, as PyTorch: every window's taps gathered (padding as -inf),
+ * then argmax. Untracked, int32 `[N, C, oh, ow]`.
+ */
+function maxIndices(x: Tensor, pl: PoolPlan): Tensor {
+  const [n, c, h, w] = x.shape;
+  const { kernelSize: k, stride: s, padding: p, dilation: d } = pl.params;
+  const [oh, ow] = pl.out;
+  const taps = k[0] * k[1];
+  const count = oh * ow * taps;
+  const source = new Int32Array(count); // where each tap reads (h·W + w, or H·W for padding)
+  const flat = new Int32Array(count); // what index each tap reports
+  let at = 0;
+  for (let i = 0; i < oh; i++) {
+    for (let j = 0; j < ow; j++) {
+      for (let a = 0; a < k[0]; a++) {
+        for (let b = 0; b < k[1]; b++, at++) {
+          const r = i * s[0] - p[0] + a * d[0];
+          const q = j * s[1] - p[1] + b * d[1];
+          const inside = r >= 0 && r < h && q >= 0 && q < w;
+          source[at] = inside ? r * w + q : h * w;
+          flat[at] = inside ? r * w + q : -1;
+        }
+      }
+    }
+  }
+  return noGrad(() => {
+    const temps: Tensor[] = [];
+    const t = <T extends Tensor>(v: T): T => (temps.push(v), v);
+    try {
+      const device = x.device;
+      const planes = t(x.reshape([n, c, h * w]));
+      const withPad = t(cat([planes, t(full([n, c, 1], -Infinity, { device, dtype: x.dtype }))], 2));
+      const where = t(t(t(tensor(source, { dtype: 'int32', device })).reshape([1, 1, count])).expand([n, c, count]));
+      const windows = t(t(withPad.gather(2, where)).reshape([n, c, oh * ow, taps]));
+      const best = t(t(windows.argmax(-1)).unsqueeze(-1));
+      const table = t(t(t(tensor(flat, { dtype: 'int32', device })).reshape([1, 1, oh * ow, taps])).expand([n, c, oh * ow, taps]));
+      return t(table.gather(3, best)).reshape([n, c, oh, ow]);
+    } finally {
+      temps.forEach((v) => v.dispose());
+    }
+  });
+}
+
+/**
+ * Average pooling with ceilMode or divisorOverride, PyTorch's semantics exactly: the kernel
+ * averages whole windows of the zero-padded input, then each output is rescaled from the
+ * window size to its divisor (the window clipped to the padded input, or to the input when
+ * countIncludePad is false, or divisorOverride).
+ */
+function avgRescaled(x: Tensor, pl: PoolPlan, divisorOverride: number | undefined): Tensor {
+  const [, , h, w] = x.shape;
+  const { kernelSize: k, stride: s, padding: p, countIncludePad } = pl.params;
+  const divisors = (i: 0 | 1, len: number): number[] =>
+    Array.from({ length: pl.out[i] }, (_, o) => {
+      const start = o * s[i] - p[i];
+      const end = Math.min(start + k[i], len + p[i]);
+      return countIncludePad ? end - start : Math.min(end, len) - Math.max(start, 0);
+    });
+  const rows = divisors(0, h);
+  const cols = divisors(1, w);
+  const scale = new Float32Array(pl.out[0] * pl.out[1]);
+  for (let i = 0; i < rows.length; i++) {
+    for (let j = 0; j < cols.length; j++) scale[i * cols.length + j] = (k[0] * k[1]) / (divisorOverride ?? rows[i] * cols[j]);
+  }
+  const padded = pad(x, [p[1], p[1] + pl.extra[1], p[0], p[0] + pl.extra[0]]);
+  const whole = poolCore('avg', padded, { ...pl.params, padding: [0, 0], countIncludePad: true });
+  padded.dispose();
+  const factor = noGrad(() => {
+    const flat = tensor(scale, { device: x.device, dtype: x.dtype });
+    const shaped = flat.reshape(pl.out);
+    flat.dispose();
+    return shaped;
+  });
+  const out = whole.mul(factor);
+  whole.dispose();
+  factor.dispose();
+  return out;
+}
+
+/**
+ * Max over each window of `x` `[N, C, H, W]`; padding counts as -inf. With `returnIndices`
+ * it returns `{ values, indices }`, the indices int32 flat positions `h·W + w` within each
+ * input plane (what `maxUnpool2d` takes).
  *
  * @example
  * ```ts
  * tl.maxPool2d(x, { kernelSize: 2 });
+ * tl.maxPool2d(x, { kernelSize: 3, stride: 2, ceilMode: true });
+ * const { values, indices } = tl.maxPool2d(x, { kernelSize: 2, returnIndices: true });
  * ```
  */
-export function maxPool2d(x: Tensor, options: MaxPool2dOptions): Tensor {
-  return pool('max', 'maxPool2d', x, options);
+export function maxPool2d(x: Tensor, options: MaxPool2dOptions & { returnIndices: true }): { values: Tensor; indices: Tensor };
+export function maxPool2d(x: Tensor, options: MaxPool2dOptions & { returnIndices?: false }): Tensor;
+export function maxPool2d(x: Tensor, options: MaxPool2dOptions): Tensor | { values: Tensor; indices: Tensor };
+export function maxPool2d(x: Tensor, options: MaxPool2dOptions): Tensor | { values: Tensor; indices: Tensor } {
+  return batched('maxPool2d', x, (x4) => {
+    const pl = plan('maxPool2d', x4, options, MAX_OPTIONS);
+    const values = maxValues(x4, pl);
+    if (!options.returnIndices) return values;
+    return { values, indices: maxIndices(x4, pl) };
+  });
 }
 
 /**
- * Mean over each window of `x` `[N, C, H, W]`.
+ * Mean over each window of `x` `[N, C, H, W]`, with PyTorch's `ceilMode`,
+ * `countIncludePad` and `divisorOverride`.
  *
  * @example
  * ```ts
  * tl.avgPool2d(x, { kernelSize: 2, stride: 2 });
+ * tl.avgPool2d(x, { kernelSize: 3, stride: 2, padding: 1, ceilMode: true, countIncludePad: false });
  * ```
  */
 export function avgPool2d(x: Tensor, options: AvgPool2dOptions): Tensor {
-  return pool('avg', 'avgPool2d', x, options as MaxPool2dOptions & AvgPool2dOptions);
+  return batched('avgPool2d', x, (x4) => {
+    const pl = plan('avgPool2d', x4, options as MaxPool2dOptions & AvgPool2dOptions, AVG_OPTIONS);
+    const override = options.divisorOverride ?? undefined;
+    if (override === undefined && pl.extra[0] === 0 && pl.extra[1] === 0) return poolCore('avg', x4, pl.params);
+    return avgRescaled(x4, pl, override);
+  });
 }

@@ -386,6 +386,13 @@ export function chunk(x: Tensor, chunks: number, dim = 0): Tensor[] {
  * ```
  */
 export function pad(x: Tensor, padding: readonly number[], value = 0): Tensor {
+  if (typeof value !== 'number') {
+    throw new TypeError(
+      `pad: value must be a number, got ${typeof value === 'string' ? `the string '${value}'` : typeof value}; ` +
+        `tl.pad(x, padding, value) pads with a constant. For PyTorch's F.pad(x, pad, mode, value) with the ` +
+        `'reflect', 'replicate' and 'circular' modes, use functional.pad from @tensile/nn`,
+    );
+  }
   if (padding.length % 2 !== 0 || padding.length / 2 > x.rank || !padding.every(Number.isInteger)) {
     throw new Error(`pad: padding must hold integer pairs for at most ${x.rank} dims, got ${JSON.stringify(padding)}`);
   }

@@ -236,6 +236,9 @@ export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
  * ```
  */
 export function gelu(x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
+  if (approximate !== 'none' && approximate !== 'tanh') {
+    throw new Error(`gelu: approximate must be 'none' or 'tanh', got ${typeof approximate === 'string' ? `'${approximate}'` : JSON.stringify(approximate)}`);
+  }
   const [t, temps] = tracker();
   let inner: Tensor;
   if (approximate === 'tanh') {

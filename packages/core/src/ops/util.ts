@@ -149,3 +149,21 @@ export function pair(op: string, name: string, value: number | readonly number[]
 export function viewOf(x: Tensor, shape: Shape, strides: readonly number[], offset: number): Tensor {
   return new Tensor(x.storage.retain(), shape, strides, offset, x.dtype);
 }
+
+/**
+ * Throw unless `options` is an object whose keys are all in `allowed`: an option Tensile
+ * does not support is an error that names it, never silently ignored.
+ */
+export function checkOptionKeys(op: string, options: unknown, allowed: readonly string[], hints: Record<string, string> = {}): void {
+  if (options === undefined) return;
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new TypeError(`${op}: options must be an object, got ${options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options}`);
+  }
+  for (const key of Object.keys(options)) {
+    if ((options as Record<string, unknown>)[key] === undefined) continue;
+    if (!allowed.includes(key)) {
+      const hint = hints[key] ? `; ${hints[key]}` : '';
+      throw new Error(`${op}: unknown option '${key}'${hint}; supported: ${allowed.join(', ')}`);
+    }
+  }
+}

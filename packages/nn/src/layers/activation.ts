@@ -1,7 +1,17 @@
-/** Activation layers: `ReLU`, `LeakyReLU`, `GELU`, `Sigmoid`, `Tanh`, `Softmax`. */
+/**
+ * Activation layers: `ReLU`, `LeakyReLU`, `GELU`, `Sigmoid`, `Tanh`, `Softmax` and the rest
+ * of PyTorch's (`SiLU`, `Mish`, `Hardswish`, `ELU`, `PReLU`, `GLU`, ...). Each forwards to
+ * `nn.functional`; optional hyper-parameters go in one options object.
+ */
+import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
-import { Module } from '../module.js';
-import { pyFloat } from './util.js';
+import * as F from '../functional.js';
+import { Module, type Parameter } from '../module.js';
+import { checkOptions } from '../options.js';
+import { emptyParameter, pyFloat } from './util.js';
+
+/** A number in a repr as Python prints what was given: `20`, `0.5`, `1e-05`. */
+const num = (x: number): string => (Number.isInteger(x) ? String(x) : pyFloat(x));
 
 /**
  * `max(x, 0)`.
@@ -18,7 +28,8 @@ export class ReLU extends Module {
 }
 
 /**
- * `x` where positive, `negativeSlope · x` elsewhere.
+ * `x` where positive, `negativeSlope · x` elsewhere (default slope 0.01, given as a number
+ * or as `{ negativeSlope }`).
  *
  * @example
  * ```ts
@@ -26,8 +37,17 @@ export class ReLU extends Module {
  * ```
  */
 export class LeakyReLU extends Module {
-  constructor(readonly negativeSlope = 0.01) {
+  readonly negativeSlope: number;
+
+  constructor(negativeSlope: number | { negativeSlope?: number } = 0.01) {
     super();
+    if (typeof negativeSlope === 'object') {
+      checkOptions('LeakyReLU', negativeSlope, ['negativeSlope']);
+      this.negativeSlope = negativeSlope.negativeSlope ?? 0.01;
+    } else {
+      this.negativeSlope = negativeSlope;
+    }
+    if (typeof this.negativeSlope !== 'number') throw new TypeError(`LeakyReLU: negativeSlope must be a number, got ${String(this.negativeSlope)}`);
   }
 
   forward(x: Tensor): Tensor {
@@ -40,7 +60,8 @@ export class LeakyReLU extends Module {
 }
 
 /**
- * Gaussian error linear unit, exact (`'none'`, the default) or its tanh approximation.
+ * Gaussian error linear unit, exact (`'none'`, the default) or its tanh approximation
+ * (given as a string or as `{ approximate }`).
  *
  * @example
  * ```ts
@@ -48,8 +69,17 @@ export class LeakyReLU extends Module {
  * ```
  */
 export class GELU extends Module {
-  constructor(readonly approximate: 'none' | 'tanh' = 'none') {
+  readonly approximate: 'none' | 'tanh';
+
+  constructor(approximate: 'none' | 'tanh' | { approximate?: 'none' | 'tanh' } = 'none') {
     super();
+    if (typeof approximate === 'object' && approximate !== null) {
+      checkOptions('GELU', approximate, ['approximate']);
+      this.approximate = approximate.approximate ?? 'none';
+    } else {
+      this.approximate = approximate;
+    }
+    if (this.approximate !== 'none' && this.approximate !== 'tanh') throw new Error(`GELU: approximate must be 'none' or 'tanh', got ${String(this.approximate)}`);
   }
 
   forward(x: Tensor): Tensor {
@@ -100,6 +130,7 @@ export class Tanh extends Module {
 export class Softmax extends Module {
   constructor(readonly dim: number) {
     super();
+    if (typeof dim !== 'number') throw new TypeError(`Softmax: dim must be a number, got ${JSON.stringify(dim)}`);
   }
 
   forward(x: Tensor): Tensor {
@@ -108,5 +139,516 @@ export class Softmax extends Module {
 
   override extraRepr(): string {
     return `dim=${this.dim}`;
+  }
+}
+
+/**
+ * Log-softmax along `dim`.
+ *
+ * @example
+ * ```ts
+ * new LogSoftmax(1).forward(logits);
+ * ```
+ */
+export class LogSoftmax extends Module {
+  constructor(readonly dim: number) {
+    super();
+    if (typeof dim !== 'number') throw new TypeError(`LogSoftmax: dim must be a number, got ${JSON.stringify(dim)}`);
+  }
+
+  forward(x: Tensor): Tensor {
+    return x.logSoftmax(this.dim);
+  }
+
+  override extraRepr(): string {
+    return `dim=${this.dim}`;
+  }
+}
+
+/**
+ * Softmin (`softmax(-x)`) along `dim`.
+ *
+ * @example
+ * ```ts
+ * new Softmin(-1).forward(x);
+ * ```
+ */
+export class Softmin extends Module {
+  constructor(readonly dim: number) {
+    super();
+    if (typeof dim !== 'number') throw new TypeError(`Softmin: dim must be a number, got ${JSON.stringify(dim)}`);
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.softmin(x, this.dim);
+  }
+
+  override extraRepr(): string {
+    return `dim=${this.dim}`;
+  }
+}
+
+/**
+ * Softmax over the channels of `[N, C, H, W]` (or `[C, H, W]`) at every position.
+ *
+ * @example
+ * ```ts
+ * new Softmax2d().forward(tl.randn([2, 3, 4, 4]));
+ * ```
+ */
+export class Softmax2d extends Module {
+  forward(x: Tensor): Tensor {
+    if (x.rank !== 3 && x.rank !== 4) throw new Error(`Softmax2d: expected 3-D or 4-D input, got ${tl.formatShape(x.shape)}`);
+    return x.softmax(-3);
+  }
+}
+
+/**
+ * `x · sigmoid(x)` (swish), as in EfficientNet and Llama MLPs.
+ *
+ * @example
+ * ```ts
+ * new SiLU().forward(x);
+ * ```
+ */
+export class SiLU extends Module {
+  forward(x: Tensor): Tensor {
+    return x.silu();
+  }
+}
+
+/**
+ * `x · tanh(softplus(x))`.
+ *
+ * @example
+ * ```ts
+ * new Mish().forward(x);
+ * ```
+ */
+export class Mish extends Module {
+  forward(x: Tensor): Tensor {
+    return F.mish(x);
+  }
+}
+
+/**
+ * `x · relu6(x + 3) / 6` (MobileNetV3).
+ *
+ * @example
+ * ```ts
+ * new Hardswish().forward(x);
+ * ```
+ */
+export class Hardswish extends Module {
+  forward(x: Tensor): Tensor {
+    return F.hardswish(x);
+  }
+}
+
+/**
+ * `relu6(x + 3) / 6`.
+ *
+ * @example
+ * ```ts
+ * new Hardsigmoid().forward(x);
+ * ```
+ */
+export class Hardsigmoid extends Module {
+  forward(x: Tensor): Tensor {
+    return F.hardsigmoid(x);
+  }
+}
+
+/**
+ * Scaled ELU with PyTorch's constants.
+ *
+ * @example
+ * ```ts
+ * new SELU().forward(x);
+ * ```
+ */
+export class SELU extends Module {
+  forward(x: Tensor): Tensor {
+    return F.selu(x);
+  }
+}
+
+/**
+ * `x / (1 + |x|)`.
+ *
+ * @example
+ * ```ts
+ * new Softsign().forward(x);
+ * ```
+ */
+export class Softsign extends Module {
+  forward(x: Tensor): Tensor {
+    return F.softsign(x);
+  }
+}
+
+/**
+ * `log(sigmoid(x))`.
+ *
+ * @example
+ * ```ts
+ * new LogSigmoid().forward(x);
+ * ```
+ */
+export class LogSigmoid extends Module {
+  forward(x: Tensor): Tensor {
+    return F.logsigmoid(x);
+  }
+}
+
+/**
+ * `x - tanh(x)`.
+ *
+ * @example
+ * ```ts
+ * new Tanhshrink().forward(x);
+ * ```
+ */
+export class Tanhshrink extends Module {
+  forward(x: Tensor): Tensor {
+    return F.tanhshrink(x);
+  }
+}
+
+/** Options of `ELU` and `CELU`. */
+export interface AlphaOptions {
+  /** Default 1. */
+  alpha?: number;
+}
+
+/**
+ * `x` where positive, `alpha·(e^x - 1)` elsewhere.
+ *
+ * @example
+ * ```ts
+ * new ELU({ alpha: 0.5 }).forward(x);
+ * ```
+ */
+export class ELU extends Module {
+  readonly alpha: number;
+
+  constructor(options: AlphaOptions = {}) {
+    super();
+    checkOptions('ELU', options, ['alpha']);
+    this.alpha = options.alpha ?? 1;
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.elu(x, this.alpha);
+  }
+
+  override extraRepr(): string {
+    return `alpha=${pyFloat(this.alpha)}`;
+  }
+}
+
+/**
+ * `max(0, x) + min(0, alpha·(e^(x/alpha) - 1))`.
+ *
+ * @example
+ * ```ts
+ * new CELU({ alpha: 2 }).forward(x);
+ * ```
+ */
+export class CELU extends Module {
+  readonly alpha: number;
+
+  constructor(options: AlphaOptions = {}) {
+    super();
+    checkOptions('CELU', options, ['alpha']);
+    this.alpha = options.alpha ?? 1;
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.celu(x, this.alpha);
+  }
+
+  override extraRepr(): string {
+    return `alpha=${pyFloat(this.alpha)}`;
+  }
+}
+
+/** Options of `Hardtanh`. */
+export interface HardtanhOptions {
+  /** Default -1. */
+  minVal?: number;
+  /** Default 1. */
+  maxVal?: number;
+}
+
+/**
+ * `x` clamped to `[minVal, maxVal]`.
+ *
+ * @example
+ * ```ts
+ * new Hardtanh({ minVal: -2, maxVal: 2 }).forward(x);
+ * ```
+ */
+export class Hardtanh extends Module {
+  readonly minVal: number;
+  readonly maxVal: number;
+
+  constructor(options: HardtanhOptions = {}) {
+    super();
+    checkOptions('Hardtanh', options, ['minVal', 'maxVal']);
+    this.minVal = options.minVal ?? -1;
+    this.maxVal = options.maxVal ?? 1;
+    if (this.maxVal < this.minVal) throw new Error(`Hardtanh: maxVal ${this.maxVal} must be at least minVal ${this.minVal}`);
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.hardtanh(x, this.minVal, this.maxVal);
+  }
+
+  override extraRepr(): string {
+    return `min_val=${pyFloat(this.minVal)}, max_val=${pyFloat(this.maxVal)}`;
+  }
+}
+
+/**
+ * `min(max(x, 0), 6)`.
+ *
+ * @example
+ * ```ts
+ * new ReLU6().forward(x);
+ * ```
+ */
+export class ReLU6 extends Module {
+  forward(x: Tensor): Tensor {
+    return F.relu6(x);
+  }
+}
+
+/** Options of `Softplus`. */
+export interface SoftplusOptions {
+  /** Default 1. */
+  beta?: number;
+  /** Above `beta·x > threshold` the output is `x` (default 20). */
+  threshold?: number;
+}
+
+/**
+ * `log(1 + e^(beta·x)) / beta`, linear above the threshold.
+ *
+ * @example
+ * ```ts
+ * new Softplus({ beta: 2 }).forward(x);
+ * ```
+ */
+export class Softplus extends Module {
+  readonly beta: number;
+  readonly threshold: number;
+
+  constructor(options: SoftplusOptions = {}) {
+    super();
+    checkOptions('Softplus', options, ['beta', 'threshold']);
+    this.beta = options.beta ?? 1;
+    this.threshold = options.threshold ?? 20;
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.softplus(x, this.beta, this.threshold);
+  }
+
+  override extraRepr(): string {
+    return `beta=${num(this.beta)}, threshold=${num(this.threshold)}`;
+  }
+}
+
+/** Options of `Softshrink` and `Hardshrink`. */
+export interface ShrinkOptions {
+  /** Default 0.5. */
+  lambd?: number;
+}
+
+/**
+ * `x ∓ lambd` outside `[-lambd, lambd]`, 0 inside.
+ *
+ * @example
+ * ```ts
+ * new Softshrink({ lambd: 0.3 }).forward(x);
+ * ```
+ */
+export class Softshrink extends Module {
+  readonly lambd: number;
+
+  constructor(options: ShrinkOptions = {}) {
+    super();
+    checkOptions('Softshrink', options, ['lambd']);
+    this.lambd = options.lambd ?? 0.5;
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.softshrink(x, this.lambd);
+  }
+
+  override extraRepr(): string {
+    return num(this.lambd);
+  }
+}
+
+/**
+ * `x` where `|x| > lambd`, 0 elsewhere.
+ *
+ * @example
+ * ```ts
+ * new Hardshrink().forward(x);
+ * ```
+ */
+export class Hardshrink extends Module {
+  readonly lambd: number;
+
+  constructor(options: ShrinkOptions = {}) {
+    super();
+    checkOptions('Hardshrink', options, ['lambd']);
+    this.lambd = options.lambd ?? 0.5;
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.hardshrink(x, this.lambd);
+  }
+
+  override extraRepr(): string {
+    return num(this.lambd);
+  }
+}
+
+/**
+ * `x` where `x > threshold`, `value` elsewhere.
+ *
+ * @example
+ * ```ts
+ * new Threshold(0.1, 20).forward(x);
+ * ```
+ */
+export class Threshold extends Module {
+  constructor(
+    readonly threshold: number,
+    readonly value: number,
+  ) {
+    super();
+    if (typeof threshold !== 'number' || typeof value !== 'number') throw new TypeError('Threshold: threshold and value must be numbers');
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.threshold(x, this.threshold, this.value);
+  }
+
+  override extraRepr(): string {
+    return `threshold=${pyFloat(this.threshold)}, value=${pyFloat(this.value)}`;
+  }
+}
+
+/**
+ * Gated linear unit over `dim` (default -1): the first half times the sigmoid of the second.
+ *
+ * @example
+ * ```ts
+ * new GLU().forward(tl.randn([4, 10])); // [4, 5]
+ * ```
+ */
+export class GLU extends Module {
+  readonly dim: number;
+
+  constructor(options: { dim?: number } = {}) {
+    super();
+    checkOptions('GLU', options, ['dim']);
+    this.dim = options.dim ?? -1;
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.glu(x, this.dim);
+  }
+
+  override extraRepr(): string {
+    return `dim=${this.dim}`;
+  }
+}
+
+/** Options of `PReLU`. */
+export interface PReLUOptions {
+  /** Number of slopes: 1 (default), or one per channel (dim 1). */
+  numParameters?: number;
+  /** The slopes' initial value (default 0.25). */
+  init?: number;
+}
+
+/**
+ * Leaky ReLU with learned slopes `weight` `[numParameters]`.
+ *
+ * @example
+ * ```ts
+ * new PReLU({ numParameters: 16 }).forward(tl.randn([2, 16, 8, 8]));
+ * ```
+ */
+export class PReLU extends Module {
+  weight: Parameter;
+  /** PyTorch's `num_parameters` (the name `numParameters` is Module's parameter count). */
+  readonly numSlopes: number;
+  readonly init: number;
+
+  constructor(options: PReLUOptions = {}) {
+    super();
+    checkOptions('PReLU', options, ['numParameters', 'init']);
+    this.numSlopes = options.numParameters ?? 1;
+    this.init = options.init ?? 0.25;
+    if (!Number.isInteger(this.numSlopes) || this.numSlopes < 1) throw new Error(`PReLU: numParameters must be a positive integer, got ${this.numSlopes}`);
+    this.weight = emptyParameter([this.numSlopes]);
+    this.resetParameters();
+  }
+
+  /** Every slope back to `init`. */
+  resetParameters(): void {
+    tl.noGrad(() => tl.tidy(() => this.weight.assign(tl.full([this.numSlopes], this.init, { device: this.weight.device }))));
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.prelu(x, this.weight);
+  }
+
+  override extraRepr(): string {
+    return `num_parameters=${this.numSlopes}`;
+  }
+}
+
+/** Options of `RReLU`. */
+export interface RReLUOptions {
+  /** Default 1/8. */
+  lower?: number;
+  /** Default 1/3. */
+  upper?: number;
+}
+
+/**
+ * Randomised leaky ReLU: random slopes in [lower, upper] while training, their mean in
+ * evaluation.
+ *
+ * @example
+ * ```ts
+ * new RReLU().forward(x);
+ * ```
+ */
+export class RReLU extends Module {
+  readonly lower: number;
+  readonly upper: number;
+
+  constructor(options: RReLUOptions = {}) {
+    super();
+    checkOptions('RReLU', options, ['lower', 'upper']);
+    this.lower = options.lower ?? 1 / 8;
+    this.upper = options.upper ?? 1 / 3;
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.rrelu(x, this.lower, this.upper, this.training);
+  }
+
+  override extraRepr(): string {
+    return `lower=${pyFloat(this.lower)}, upper=${pyFloat(this.upper)}`;
   }
 }

@@ -11,6 +11,7 @@ import * as F from '../functional.js';
 import * as init from '../init.js';
 import { Module, type Parameter } from '../module.js';
 import { Linear, NonDynamicallyQuantizableLinear } from './linear.js';
+import { checkOptions } from '../options.js';
 import { emptyParameter } from './util.js';
 
 /** Constructor options of `MultiheadAttention`. */
@@ -114,6 +115,7 @@ export class MultiheadAttention extends Module {
   constructor(embedDim: number, numHeads: number, options: MultiheadAttentionOptions = {}) {
     super();
     const name = 'MultiheadAttention';
+    checkOptions(name, options, ['dropout', 'bias', 'addBiasKv', 'addZeroAttn', 'kdim', 'vdim', 'batchFirst']);
     if (!Number.isInteger(embedDim) || embedDim <= 0) throw new Error(`${name}: embedDim must be a positive integer, got ${embedDim}`);
     if (!Number.isInteger(numHeads) || numHeads <= 0 || embedDim % numHeads !== 0) {
       throw new Error(`${name}: embedDim (${embedDim}) must be divisible by numHeads (${numHeads})`);
@@ -165,6 +167,7 @@ export class MultiheadAttention extends Module {
 
   forward(query: Tensor, key: Tensor, value: Tensor, options: MultiheadAttentionForwardOptions = {}): [Tensor, Tensor | null] {
     const name = 'MultiheadAttention';
+    checkOptions(`${name}.forward`, options, ['keyPaddingMask', 'needWeights', 'attnMask', 'isCausal', 'averageAttnWeights']);
     const fmt = tl.formatShape;
     const E = this.embedDim;
     const H = this.numHeads;
@@ -232,7 +235,7 @@ export class MultiheadAttention extends Module {
     }
     // [seq, N, E] -> [N, H, seq, hd]
     const heads = (x: Tensor) => x.reshape([x.shape[0], N, H, hd]).permute([1, 2, 0, 3]);
-    const q = heads(project(q0, wq, 0)).mul(1 / Math.sqrt(hd));
+    const qHeads = heads(project(q0, wq, 0));
     k = heads(k);
     v = heads(v);
     if (this.addZeroAttn) {
@@ -244,17 +247,33 @@ export class MultiheadAttention extends Module {
     const extra = k.shape[2] - S;
     const extend = (m: Tensor) => (extra > 0 ? m.pad([0, extra]) : m);
 
+    const finish = (heads: Tensor): Tensor => {
+      const context = heads.permute([2, 0, 1, 3]).reshape([L, N, E]); // [L, N, E]
+      const out = this.outProj.forward(context);
+      return !batched ? out.squeeze(1) : this.batchFirst ? out.transpose(0, 1) : out;
+    };
+    const dropoutP = this.dropout > 0 && this.training ? this.dropout : 0;
+
+    if (options.needWeights === false) {
+      // Without the weights, attention is F.scaledDotProductAttention, the masks merged into one additive mask.
+      let merged: Tensor | null = null;
+      for (const [what, m] of [['attnMask', mask], ['keyPaddingMask', padding]] as const) {
+        if (!m) continue;
+        const additive = extend(toAdditive(name, what, m));
+        merged = merged ? merged.add(additive) : additive;
+      }
+      return [finish(F.scaledDotProductAttention(qHeads, k, v, { attnMask: merged, dropoutP })), null];
+    }
+
+    const q = qHeads.mul(1 / Math.sqrt(hd));
     let scores = q.matmul(k.transpose(-2, -1)); // [N, H, L, S + extra]
     if (mask) scores = applyMask(name, 'attnMask', scores, extend(mask));
     if (padding) scores = applyMask(name, 'keyPaddingMask', scores, extend(padding));
 
     let attn = scores.softmax(-1);
-    if (this.dropout > 0 && this.training) attn = F.dropout(attn, this.dropout, true);
-    const context = attn.matmul(v).permute([2, 0, 1, 3]).reshape([L, N, E]); // [L, N, E]
-    let out = this.outProj.forward(context);
-    out = !batched ? out.squeeze(1) : this.batchFirst ? out.transpose(0, 1) : out;
+    if (dropoutP > 0) attn = F.dropout(attn, dropoutP, true);
+    const out = finish(attn.matmul(v));
 
-    if (options.needWeights === false) return [out, null];
     let weights = (options.averageAttnWeights ?? true) ? attn.mean(1) : attn;
     if (!batched) weights = weights.squeeze(0);
     return [out, weights];
@@ -289,6 +308,13 @@ export function generateSquareSubsequentMask(sz: number, options: { device?: str
 /** Bool `[L, S]`, true where key `j` lies after query `i` (`j > i`). */
 function causalMask(L: number, S: number, device?: string): Tensor {
   return tl.tidy(() => tl.arange(0, L, 1, { device }).unsqueeze(1).lt(tl.arange(0, S, 1, { device }).unsqueeze(0)));
+}
+
+/** A mask as scores to add: float as it is, bool `true` as -inf. */
+function toAdditive(op: string, what: string, mask: Tensor): Tensor {
+  if (mask.dtype === 'bool') return tl.where(mask, -Infinity, tl.zeros(mask.shape, { device: mask.device }));
+  if (mask.dtype === 'float32') return mask;
+  throw new Error(`${op}: only bool and float32 ${what} are supported, got ${mask.dtype}`);
 }
 
 /** Add a float mask, or set `true` positions of a bool mask to -inf. */

@@ -1,9 +1,10 @@
-/** `BatchNorm1d` and `BatchNorm2d`. */
+/** `BatchNorm1d`, `BatchNorm2d` and `BatchNorm3d`. */
 import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
 import * as F from '../functional.js';
 import * as init from '../init.js';
 import { type Buffer, Module, type Parameter } from '../module.js';
+import { checkOptions } from '../options.js';
 import { emptyParameter, ownBuffer, pyBool, pyFloat } from './util.js';
 
 /** Options of the batch-norm layers. */
@@ -45,6 +46,7 @@ export abstract class BatchNorm extends Module {
 
   constructor(numFeatures: number, options: BatchNormOptions = {}) {
     super();
+    checkOptions(new.target.name, options, ['eps', 'momentum', 'affine', 'trackRunningStats']);
     this.numFeatures = numFeatures;
     this.eps = options.eps ?? 1e-5;
     this.momentum = options.momentum === undefined ? 0.1 : options.momentum;
@@ -135,5 +137,19 @@ export class BatchNorm1d extends BatchNorm {
 export class BatchNorm2d extends BatchNorm {
   protected checkInput(x: Tensor): void {
     if (x.rank !== 4) throw new Error(`BatchNorm2d: expected 4D input (got ${x.rank}D input ${tl.formatShape(x.shape)})`);
+  }
+}
+
+/**
+ * Batch normalisation of `[N, C, D, H, W]` inputs.
+ *
+ * @example
+ * ```ts
+ * new BatchNorm3d(8).forward(tl.randn([2, 8, 4, 4, 4]));
+ * ```
+ */
+export class BatchNorm3d extends BatchNorm {
+  protected checkInput(x: Tensor): void {
+    if (x.rank !== 5) throw new Error(`BatchNorm3d: expected 5D input (got ${x.rank}D input ${tl.formatShape(x.shape)})`);
   }
 }

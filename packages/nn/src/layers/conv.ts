@@ -1,9 +1,18 @@
-/** `Conv1d` and `Conv2d`. */
+/** `Conv1d`, `Conv2d`, `ConvTranspose1d` and `ConvTranspose2d`. */
 import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
+import { pad as padFn, type PadMode } from '../functional/padding.js';
 import * as init from '../init.js';
 import { Module, type Parameter } from '../module.js';
+import { checkChoice, checkOptions } from '../options.js';
 import { emptyParameter, pyTuple, toPair } from './util.js';
+
+/** How a convolution pads its input: zeros (default), or PyTorch's other padding modes. */
+export type PaddingMode = 'zeros' | 'reflect' | 'replicate' | 'circular';
+
+const PADDING_MODES: readonly PaddingMode[] = ['zeros', 'reflect', 'replicate', 'circular'];
+const CONV_OPTIONS = ['stride', 'padding', 'dilation', 'groups', 'bias', 'paddingMode'];
+const CONV_TRANSPOSE_OPTIONS = ['stride', 'padding', 'outputPadding', 'groups', 'bias', 'dilation', 'paddingMode'];
 
 /** Options of `Conv2d`. */
 export interface Conv2dLayerOptions {
@@ -17,6 +26,8 @@ export interface Conv2dLayerOptions {
   groups?: number;
   /** Learn an additive bias (default true). */
   bias?: boolean;
+  /** How the padding is filled: `'zeros'` (default), `'reflect'`, `'replicate'` or `'circular'`. */
+  paddingMode?: PaddingMode;
 }
 
 /** Options of `Conv1d`. */
@@ -26,6 +37,36 @@ export interface Conv1dLayerOptions {
   dilation?: number;
   groups?: number;
   bias?: boolean;
+  paddingMode?: PaddingMode;
+}
+
+/** Options of `ConvTranspose2d`. */
+export interface ConvTranspose2dLayerOptions {
+  /** Default 1. */
+  stride?: number | [number, number];
+  /** Cropped from each side of the full output (default 0). */
+  padding?: number | [number, number];
+  /** Added to the bottom/right of the output, below stride or dilation (default 0). */
+  outputPadding?: number | [number, number];
+  /** Default 1; `inChannels` and `outChannels` must both be divisible by it. */
+  groups?: number;
+  /** Learn an additive bias (default true). */
+  bias?: boolean;
+  /** Default 1. */
+  dilation?: number | [number, number];
+  /** Only `'zeros'`, as PyTorch. */
+  paddingMode?: 'zeros';
+}
+
+/** Options of `ConvTranspose1d`. */
+export interface ConvTranspose1dLayerOptions {
+  stride?: number;
+  padding?: number;
+  outputPadding?: number;
+  groups?: number;
+  bias?: boolean;
+  dilation?: number;
+  paddingMode?: 'zeros';
 }
 
 function checkChannels(op: string, inChannels: number, outChannels: number, groups: number): void {
@@ -53,14 +94,67 @@ function convRepr(
   dilation: readonly number[],
   groups: number,
   bias: boolean,
+  paddingMode: PaddingMode = 'zeros',
+  outputPadding: readonly number[] | null = null,
 ): string {
   let s = `${inChannels}, ${outChannels}, kernel_size=${pyTuple(kernel)}, stride=${pyTuple(stride)}`;
   if (typeof padding === 'string') s += `, padding=${padding}`;
   else if (padding.some((p) => p !== 0)) s += `, padding=${pyTuple(padding)}`;
   if (dilation.some((d) => d !== 1)) s += `, dilation=${pyTuple(dilation)}`;
+  if (outputPadding && outputPadding.some((p) => p !== 0)) s += `, output_padding=${pyTuple(outputPadding)}`;
   if (groups !== 1) s += `, groups=${groups}`;
   if (!bias) s += ', bias=False';
+  if (paddingMode !== 'zeros') s += `, padding_mode=${paddingMode}`;
   return s;
+}
+
+/**
+ * PyTorch's `_reversed_padding_repeated_twice` for a non-zeros padding mode: `F.pad` amounts
+ * (last dim first) for numeric padding or `'same'` (the odd extra on the right/bottom).
+ */
+function explicitPadding(padding: readonly number[] | 'same' | 'valid', kernel: readonly number[], dilation: readonly number[]): number[] {
+  const out: number[] = [];
+  for (let i = kernel.length - 1; i >= 0; i--) {
+    if (padding === 'valid') out.push(0, 0);
+    else if (padding === 'same') {
+      const total = dilation[i] * (kernel[i] - 1);
+      const left = Math.floor(total / 2);
+      out.push(left, total - left);
+    } else out.push(padding[i], padding[i]);
+  }
+  return out;
+}
+
+/** Check a layer's paddingMode and return it. */
+function paddingModeOf(op: string, mode: unknown, allowed: readonly PaddingMode[] = PADDING_MODES): PaddingMode {
+  const m = mode ?? 'zeros';
+  if (allowed.length === 1 && m !== 'zeros') throw new Error(`${op}: only 'zeros' paddingMode is supported, got '${String(m)}' (as PyTorch)`);
+  checkChoice(op, 'paddingMode', m, allowed);
+  return m;
+}
+
+/** The transposed convolutions' output padding for a requested output size (PyTorch's `_output_padding`). */
+function outputPaddingFor(
+  op: string,
+  x: Tensor,
+  outputSize: readonly number[],
+  kernel: readonly number[],
+  stride: readonly number[],
+  padding: readonly number[],
+  dilation: readonly number[],
+): number[] {
+  const k = kernel.length;
+  const size = outputSize.length === k + 2 || outputSize.length === k + 1 ? outputSize.slice(outputSize.length - k) : [...outputSize];
+  if (size.length !== k) throw new Error(`${op}: outputSize must have ${k} or ${k + 2} elements (got ${outputSize.length})`);
+  const spatial = x.shape.slice(x.rank - k);
+  return size.map((want, i) => {
+    const min = (spatial[i] - 1) * stride[i] - 2 * padding[i] + dilation[i] * (kernel[i] - 1) + 1;
+    const max = min + stride[i] - 1;
+    if (want < min || want > max) {
+      throw new Error(`${op}: requested an output size of ${JSON.stringify(outputSize)}, but valid sizes range from ${min} to ${max} in dim ${i} (for an input of ${tl.formatShape(x.shape)})`);
+    }
+    return want - min;
+  });
 }
 
 /**
@@ -84,10 +178,13 @@ export class Conv2d extends Module {
   readonly padding: [number, number] | 'valid' | 'same';
   readonly dilation: [number, number];
   readonly groups: number;
+  readonly paddingMode: PaddingMode;
 
   constructor(inChannels: number, outChannels: number, kernelSize: number | [number, number], options: Conv2dLayerOptions = {}) {
     super();
+    checkOptions('Conv2d', options, CONV_OPTIONS);
     const groups = options.groups ?? 1;
+    this.paddingMode = paddingModeOf('Conv2d', options.paddingMode);
     checkChannels('Conv2d', inChannels, outChannels, groups);
     this.inChannels = inChannels;
     this.outChannels = outChannels;
@@ -108,11 +205,16 @@ export class Conv2d extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return tl.conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups });
+    const options = { stride: this.stride, dilation: this.dilation, groups: this.groups };
+    if (this.paddingMode === 'zeros') return tl.conv2d(x, this.weight, this.bias, { ...options, padding: this.padding });
+    return tl.tidy(() => {
+      const padded = padFn(x, explicitPadding(this.padding, this.kernelSize, this.dilation), this.paddingMode as PadMode);
+      return tl.conv2d(padded, this.weight, this.bias, { ...options, padding: 0 });
+    });
   }
 
   override extraRepr(): string {
-    return convRepr(this.inChannels, this.outChannels, this.kernelSize, this.stride, this.padding, this.dilation, this.groups, this.bias !== null);
+    return convRepr(this.inChannels, this.outChannels, this.kernelSize, this.stride, this.padding, this.dilation, this.groups, this.bias !== null, this.paddingMode);
   }
 }
 
@@ -137,10 +239,13 @@ export class Conv1d extends Module {
   readonly padding: number | 'valid' | 'same';
   readonly dilation: number;
   readonly groups: number;
+  readonly paddingMode: PaddingMode;
 
   constructor(inChannels: number, outChannels: number, kernelSize: number, options: Conv1dLayerOptions = {}) {
     super();
+    checkOptions('Conv1d', options, CONV_OPTIONS);
     const groups = options.groups ?? 1;
+    this.paddingMode = paddingModeOf('Conv1d', options.paddingMode);
     checkChannels('Conv1d', inChannels, outChannels, groups);
     this.inChannels = inChannels;
     this.outChannels = outChannels;
@@ -160,11 +265,136 @@ export class Conv1d extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return tl.conv1d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups });
+    const options = { stride: this.stride, dilation: this.dilation, groups: this.groups };
+    if (this.paddingMode === 'zeros') return tl.conv1d(x, this.weight, this.bias, { ...options, padding: this.padding });
+    return tl.tidy(() => {
+      const p = typeof this.padding === 'string' ? this.padding : [this.padding];
+      const padded = padFn(x, explicitPadding(p, [this.kernelSize], [this.dilation]), this.paddingMode as PadMode);
+      return tl.conv1d(padded, this.weight, this.bias, { ...options, padding: 0 });
+    });
   }
 
   override extraRepr(): string {
     const padding = typeof this.padding === 'string' ? this.padding : [this.padding];
-    return convRepr(this.inChannels, this.outChannels, [this.kernelSize], [this.stride], padding, [this.dilation], this.groups, this.bias !== null);
+    return convRepr(this.inChannels, this.outChannels, [this.kernelSize], [this.stride], padding, [this.dilation], this.groups, this.bias !== null, this.paddingMode);
+  }
+}
+
+/**
+ * 2-D transposed convolution ("deconvolution") over `[N, Cin, H, W]` (or `[Cin, H, W]`),
+ * with PyTorch's `weight` `[inChannels, outChannels / groups, kH, kW]`, `bias`
+ * `[outChannels]` and initialisation. `forward(x, outputSize?)` may ask for an output size
+ * (the spatial `[H, W]` or a full shape), which picks the output padding, as PyTorch.
+ *
+ * @example
+ * ```ts
+ * const up = new ConvTranspose2d(16, 8, 3, { stride: 2, padding: 1, outputPadding: 1 });
+ * up.forward(tl.randn([1, 16, 10, 10])); // [1, 8, 20, 20]
+ * ```
+ */
+export class ConvTranspose2d extends Module {
+  weight: Parameter;
+  bias: Parameter | null;
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly kernelSize: [number, number];
+  readonly stride: [number, number];
+  readonly padding: [number, number];
+  readonly outputPadding: [number, number];
+  readonly dilation: [number, number];
+  readonly groups: number;
+  readonly paddingMode = 'zeros' as const;
+
+  constructor(inChannels: number, outChannels: number, kernelSize: number | [number, number], options: ConvTranspose2dLayerOptions = {}) {
+    super();
+    checkOptions('ConvTranspose2d', options, CONV_TRANSPOSE_OPTIONS);
+    paddingModeOf('ConvTranspose2d', options.paddingMode, ['zeros']);
+    const groups = options.groups ?? 1;
+    checkChannels('ConvTranspose2d', inChannels, outChannels, groups);
+    this.inChannels = inChannels;
+    this.outChannels = outChannels;
+    this.kernelSize = toPair('ConvTranspose2d: kernelSize', kernelSize);
+    this.stride = toPair('ConvTranspose2d: stride', options.stride ?? 1);
+    this.padding = toPair('ConvTranspose2d: padding', options.padding ?? 0);
+    this.outputPadding = toPair('ConvTranspose2d: outputPadding', options.outputPadding ?? 0);
+    this.dilation = toPair('ConvTranspose2d: dilation', options.dilation ?? 1);
+    this.groups = groups;
+    this.weight = emptyParameter([inChannels, outChannels / groups, ...this.kernelSize]);
+    this.bias = options.bias === false ? null : emptyParameter([outChannels]);
+    this.resetParameters();
+  }
+
+  /** Re-draw the parameters with PyTorch's default initialisation. */
+  resetParameters(): void {
+    resetConv(this.weight, this.bias);
+  }
+
+  forward(x: Tensor, outputSize?: readonly number[] | null): Tensor {
+    const outputPadding = outputSize
+      ? (outputPaddingFor('ConvTranspose2d', x, outputSize, this.kernelSize, this.stride, this.padding, this.dilation) as [number, number])
+      : this.outputPadding;
+    return tl.convTranspose2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, outputPadding, groups: this.groups, dilation: this.dilation });
+  }
+
+  override extraRepr(): string {
+    return convRepr(this.inChannels, this.outChannels, this.kernelSize, this.stride, this.padding, this.dilation, this.groups, this.bias !== null, 'zeros', this.outputPadding);
+  }
+}
+
+/**
+ * 1-D transposed convolution over `[N, Cin, L]` (or `[Cin, L]`), with `weight`
+ * `[inChannels, outChannels / groups, k]` and `bias` `[outChannels]`.
+ *
+ * @example
+ * ```ts
+ * new ConvTranspose1d(8, 4, 4, { stride: 2, padding: 1 }).forward(tl.randn([2, 8, 50])); // [2, 4, 100]
+ * ```
+ */
+export class ConvTranspose1d extends Module {
+  weight: Parameter;
+  bias: Parameter | null;
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly kernelSize: number;
+  readonly stride: number;
+  readonly padding: number;
+  readonly outputPadding: number;
+  readonly dilation: number;
+  readonly groups: number;
+  readonly paddingMode = 'zeros' as const;
+
+  constructor(inChannels: number, outChannels: number, kernelSize: number, options: ConvTranspose1dLayerOptions = {}) {
+    super();
+    checkOptions('ConvTranspose1d', options, CONV_TRANSPOSE_OPTIONS);
+    paddingModeOf('ConvTranspose1d', options.paddingMode, ['zeros']);
+    const groups = options.groups ?? 1;
+    checkChannels('ConvTranspose1d', inChannels, outChannels, groups);
+    this.inChannels = inChannels;
+    this.outChannels = outChannels;
+    this.kernelSize = kernelSize;
+    this.stride = options.stride ?? 1;
+    this.padding = options.padding ?? 0;
+    this.outputPadding = options.outputPadding ?? 0;
+    this.dilation = options.dilation ?? 1;
+    this.groups = groups;
+    this.weight = emptyParameter([inChannels, outChannels / groups, kernelSize]);
+    this.bias = options.bias === false ? null : emptyParameter([outChannels]);
+    this.resetParameters();
+  }
+
+  /** Re-draw the parameters with PyTorch's default initialisation. */
+  resetParameters(): void {
+    resetConv(this.weight, this.bias);
+  }
+
+  forward(x: Tensor, outputSize?: readonly number[] | null): Tensor {
+    const outputPadding = outputSize
+      ? outputPaddingFor('ConvTranspose1d', x, outputSize, [this.kernelSize], [this.stride], [this.padding], [this.dilation])[0]
+      : this.outputPadding;
+    return tl.convTranspose1d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, outputPadding, groups: this.groups, dilation: this.dilation });
+  }
+
+  override extraRepr(): string {
+    return convRepr(this.inChannels, this.outChannels, [this.kernelSize], [this.stride], [this.padding], [this.dilation], this.groups, this.bias !== null, 'zeros', [this.outputPadding]);
   }
 }

@@ -3,6 +3,7 @@ import type { Tensor } from '@tensile/core';
 import * as F from '../functional.js';
 import * as init from '../init.js';
 import { Module, type Parameter } from '../module.js';
+import { checkOptions } from '../options.js';
 import { emptyParameter, pyBool, pyFloat, pyTuple } from './util.js';
 
 /** Options of `LayerNorm`. */
@@ -34,6 +35,7 @@ export class LayerNorm extends Module {
 
   constructor(normalizedShape: number | readonly number[], options: LayerNormOptions = {}) {
     super();
+    checkOptions('LayerNorm', options, ['eps', 'elementwiseAffine', 'bias']);
     this.normalizedShape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
     this.eps = options.eps ?? 1e-5;
     this.elementwiseAffine = options.elementwiseAffine ?? true;

@@ -1,12 +1,15 @@
 /**
  * Losses as modules: `CrossEntropyLoss`, `NLLLoss`, `MSELoss`, `L1Loss`, `BCELoss`,
- * `BCEWithLogitsLoss`, `HuberLoss`, `KLDivLoss`. Each forwards to `nn.functional`; class
- * weights are buffers (named `weight` and `pos_weight`, as PyTorch's state dicts).
+ * `BCEWithLogitsLoss`, `HuberLoss`, `SmoothL1Loss`, `KLDivLoss`, the margin and embedding
+ * losses, `PoissonNLLLoss`, `GaussianNLLLoss` and `CTCLoss`. Each forwards to
+ * `nn.functional` with its options; class weights are buffers (named `weight` and
+ * `pos_weight`, as PyTorch's state dicts).
  */
 import type { Tensor } from '@tensile/core';
 import * as F from '../functional.js';
 import { Buffer, Module } from '../module.js';
-import { pyFloat } from './util.js';
+import { checkOptions } from '../options.js';
+import { reductionOf } from '../functional/common.js';
 
 const buffer = (t: Tensor | null | undefined): Buffer | null => (t ? new Buffer(t) : null);
 
@@ -28,6 +31,7 @@ export class CrossEntropyLoss extends Module {
 
   constructor(options: F.CrossEntropyOptions = {}) {
     super();
+    checkOptions('CrossEntropyLoss', options, ['weight', 'ignoreIndex', 'reduction', 'labelSmoothing']);
     this.weight = buffer(options.weight);
     this.ignoreIndex = options.ignoreIndex ?? -100;
     this.reduction = options.reduction ?? 'mean';
@@ -59,6 +63,7 @@ export class NLLLoss extends Module {
 
   constructor(options: F.NllLossOptions = {}) {
     super();
+    checkOptions('NLLLoss', options, ['weight', 'ignoreIndex', 'reduction']);
     this.weight = buffer(options.weight);
     this.ignoreIndex = options.ignoreIndex ?? -100;
     this.reduction = options.reduction ?? 'mean';
@@ -69,17 +74,30 @@ export class NLLLoss extends Module {
   }
 }
 
+/** `reduction` given as a string (the older form) or as `{ reduction }`. */
+function reductionArg(op: string, arg: F.Reduction | F.ReductionOptions | undefined): F.Reduction {
+  if (typeof arg === 'object' && arg !== null) {
+    checkOptions(op, arg, ['reduction']);
+    return reductionOf(op, arg.reduction);
+  }
+  return reductionOf(op, arg);
+}
+
 /**
- * Mean squared error; see `F.mseLoss`.
+ * Mean squared error; see `F.mseLoss`. The reduction is `{ reduction }` (or the string).
  *
  * @example
  * ```ts
  * new MSELoss().forward(prediction, target);
+ * new MSELoss({ reduction: 'sum' });
  * ```
  */
 export class MSELoss extends Module {
-  constructor(readonly reduction: F.Reduction = 'mean') {
+  readonly reduction: F.Reduction;
+
+  constructor(options: F.Reduction | F.ReductionOptions = {}) {
     super();
+    this.reduction = reductionArg('MSELoss', options);
   }
 
   forward(input: Tensor, target: Tensor): Tensor {
@@ -88,16 +106,19 @@ export class MSELoss extends Module {
 }
 
 /**
- * Mean absolute error; see `F.l1Loss`.
+ * Mean absolute error; see `F.l1Loss`. The reduction is `{ reduction }` (or the string).
  *
  * @example
  * ```ts
- * new L1Loss('sum').forward(prediction, target);
+ * new L1Loss({ reduction: 'sum' }).forward(prediction, target);
  * ```
  */
 export class L1Loss extends Module {
-  constructor(readonly reduction: F.Reduction = 'mean') {
+  readonly reduction: F.Reduction;
+
+  constructor(options: F.Reduction | F.ReductionOptions = {}) {
     super();
+    this.reduction = reductionArg('L1Loss', options);
   }
 
   forward(input: Tensor, target: Tensor): Tensor {
@@ -119,6 +140,7 @@ export class BCELoss extends Module {
 
   constructor(options: F.BinaryCrossEntropyOptions = {}) {
     super();
+    checkOptions('BCELoss', options, ['weight', 'reduction']);
     this.weight = buffer(options.weight);
     this.reduction = options.reduction ?? 'mean';
   }
@@ -143,6 +165,7 @@ export class BCEWithLogitsLoss extends Module {
 
   constructor(options: F.BinaryCrossEntropyWithLogitsOptions = {}) {
     super();
+    checkOptions('BCEWithLogitsLoss', options, ['weight', 'posWeight', 'reduction']);
     this.weight = buffer(options.weight);
     this.posWeight = buffer(options.posWeight);
     this.reduction = options.reduction ?? 'mean';
@@ -171,6 +194,7 @@ export class HuberLoss extends Module {
 
   constructor(options: F.HuberLossOptions = {}) {
     super();
+    checkOptions('HuberLoss', options, ['delta', 'reduction']);
     this.reduction = options.reduction ?? 'mean';
     this.delta = options.delta ?? 1;
   }
@@ -194,6 +218,7 @@ export class KLDivLoss extends Module {
 
   constructor(options: F.KlDivOptions = {}) {
     super();
+    checkOptions('KLDivLoss', options, ['reduction', 'logTarget']);
     this.reduction = options.reduction ?? 'mean';
     this.logTarget = options.logTarget ?? false;
   }
@@ -203,3 +228,285 @@ export class KLDivLoss extends Module {
   }
 }
 
+
+/**
+ * Smooth L1 loss; see `F.smoothL1Loss`.
+ *
+ * @example
+ * ```ts
+ * new SmoothL1Loss({ beta: 0.5 }).forward(prediction, target);
+ * ```
+ */
+export class SmoothL1Loss extends Module {
+  readonly reduction: F.Reduction;
+  readonly beta: number;
+
+  constructor(options: F.SmoothL1LossOptions = {}) {
+    super();
+    checkOptions('SmoothL1Loss', options, ['beta', 'reduction']);
+    this.reduction = reductionOf('SmoothL1Loss', options.reduction);
+    this.beta = options.beta ?? 1;
+  }
+
+  forward(input: Tensor, target: Tensor): Tensor {
+    return F.smoothL1Loss(input, target, { beta: this.beta, reduction: this.reduction });
+  }
+}
+
+/**
+ * Cosine embedding loss of two inputs and ±1 targets; see `F.cosineEmbeddingLoss`.
+ *
+ * @example
+ * ```ts
+ * new CosineEmbeddingLoss({ margin: 0.5 }).forward(a, b, labels);
+ * ```
+ */
+export class CosineEmbeddingLoss extends Module {
+  readonly margin: number;
+  readonly reduction: F.Reduction;
+
+  constructor(options: F.MarginLossOptions = {}) {
+    super();
+    checkOptions('CosineEmbeddingLoss', options, ['margin', 'reduction']);
+    this.margin = options.margin ?? 0;
+    this.reduction = reductionOf('CosineEmbeddingLoss', options.reduction);
+  }
+
+  forward(x1: Tensor, x2: Tensor, target: Tensor): Tensor {
+    return F.cosineEmbeddingLoss(x1, x2, target, { margin: this.margin, reduction: this.reduction });
+  }
+}
+
+/**
+ * Margin ranking loss; see `F.marginRankingLoss`.
+ *
+ * @example
+ * ```ts
+ * new MarginRankingLoss({ margin: 1 }).forward(a, b, labels);
+ * ```
+ */
+export class MarginRankingLoss extends Module {
+  readonly margin: number;
+  readonly reduction: F.Reduction;
+
+  constructor(options: F.MarginLossOptions = {}) {
+    super();
+    checkOptions('MarginRankingLoss', options, ['margin', 'reduction']);
+    this.margin = options.margin ?? 0;
+    this.reduction = reductionOf('MarginRankingLoss', options.reduction);
+  }
+
+  forward(x1: Tensor, x2: Tensor, target: Tensor): Tensor {
+    return F.marginRankingLoss(x1, x2, target, { margin: this.margin, reduction: this.reduction });
+  }
+}
+
+/**
+ * Hinge embedding loss; see `F.hingeEmbeddingLoss`.
+ *
+ * @example
+ * ```ts
+ * new HingeEmbeddingLoss({ margin: 2 }).forward(distances, labels);
+ * ```
+ */
+export class HingeEmbeddingLoss extends Module {
+  readonly margin: number;
+  readonly reduction: F.Reduction;
+
+  constructor(options: F.MarginLossOptions = {}) {
+    super();
+    checkOptions('HingeEmbeddingLoss', options, ['margin', 'reduction']);
+    this.margin = options.margin ?? 1;
+    this.reduction = reductionOf('HingeEmbeddingLoss', options.reduction);
+  }
+
+  forward(input: Tensor, target: Tensor): Tensor {
+    return F.hingeEmbeddingLoss(input, target, { margin: this.margin, reduction: this.reduction });
+  }
+}
+
+/**
+ * Two-class logistic loss with ±1 targets; see `F.softMarginLoss`.
+ *
+ * @example
+ * ```ts
+ * new SoftMarginLoss().forward(scores, labels);
+ * ```
+ */
+export class SoftMarginLoss extends Module {
+  readonly reduction: F.Reduction;
+
+  constructor(options: F.ReductionOptions = {}) {
+    super();
+    checkOptions('SoftMarginLoss', options, ['reduction']);
+    this.reduction = reductionOf('SoftMarginLoss', options.reduction);
+  }
+
+  forward(input: Tensor, target: Tensor): Tensor {
+    return F.softMarginLoss(input, target, { reduction: this.reduction });
+  }
+}
+
+/**
+ * Multi-label one-versus-all logistic loss; see `F.multilabelSoftMarginLoss`.
+ *
+ * @example
+ * ```ts
+ * new MultiLabelSoftMarginLoss().forward(logits, labels);
+ * ```
+ */
+export class MultiLabelSoftMarginLoss extends Module {
+  weight: Buffer | null;
+  readonly reduction: F.Reduction;
+
+  constructor(options: F.MultilabelSoftMarginLossOptions = {}) {
+    super();
+    checkOptions('MultiLabelSoftMarginLoss', options, ['weight', 'reduction']);
+    this.weight = buffer(options.weight);
+    this.reduction = reductionOf('MultiLabelSoftMarginLoss', options.reduction);
+  }
+
+  forward(input: Tensor, target: Tensor): Tensor {
+    return F.multilabelSoftMarginLoss(input, target, { weight: this.weight, reduction: this.reduction });
+  }
+}
+
+/**
+ * Multi-class hinge loss; see `F.multiMarginLoss`.
+ *
+ * @example
+ * ```ts
+ * new MultiMarginLoss({ p: 2, margin: 0.5 }).forward(scores, labels);
+ * ```
+ */
+export class MultiMarginLoss extends Module {
+  weight: Buffer | null;
+  readonly p: number;
+  readonly margin: number;
+  readonly reduction: F.Reduction;
+
+  constructor(options: F.MultiMarginLossOptions = {}) {
+    super();
+    checkOptions('MultiMarginLoss', options, ['p', 'margin', 'weight', 'reduction']);
+    this.p = options.p ?? 1;
+    if (this.p !== 1 && this.p !== 2) throw new Error(`MultiMarginLoss: only p == 1 and p == 2 supported, got ${this.p}`);
+    this.margin = options.margin ?? 1;
+    this.weight = buffer(options.weight);
+    this.reduction = reductionOf('MultiMarginLoss', options.reduction);
+  }
+
+  forward(input: Tensor, target: Tensor): Tensor {
+    return F.multiMarginLoss(input, target, { p: this.p, margin: this.margin, weight: this.weight, reduction: this.reduction });
+  }
+}
+
+/**
+ * Triplet margin loss; see `F.tripletMarginLoss`.
+ *
+ * @example
+ * ```ts
+ * new TripletMarginLoss({ margin: 1, p: 2 }).forward(anchor, positive, negative);
+ * ```
+ */
+export class TripletMarginLoss extends Module {
+  readonly margin: number;
+  readonly norm: number;
+  readonly eps: number;
+  readonly swap: boolean;
+  readonly reduction: F.Reduction;
+
+  constructor(options: F.TripletMarginLossOptions = {}) {
+    super();
+    checkOptions('TripletMarginLoss', options, ['margin', 'p', 'eps', 'swap', 'reduction']);
+    this.margin = options.margin ?? 1;
+    this.norm = options.p ?? 2;
+    this.eps = options.eps ?? 1e-6;
+    this.swap = options.swap ?? false;
+    this.reduction = reductionOf('TripletMarginLoss', options.reduction);
+  }
+
+  forward(anchor: Tensor, positive: Tensor, negative: Tensor): Tensor {
+    return F.tripletMarginLoss(anchor, positive, negative, { margin: this.margin, p: this.norm, eps: this.eps, swap: this.swap, reduction: this.reduction });
+  }
+}
+
+/**
+ * Poisson negative log-likelihood; see `F.poissonNllLoss`.
+ *
+ * @example
+ * ```ts
+ * new PoissonNLLLoss({ logInput: true }).forward(logRates, counts);
+ * ```
+ */
+export class PoissonNLLLoss extends Module {
+  readonly logInput: boolean;
+  readonly full: boolean;
+  readonly eps: number;
+  readonly reduction: F.Reduction;
+
+  constructor(options: F.PoissonNllLossOptions = {}) {
+    super();
+    checkOptions('PoissonNLLLoss', options, ['logInput', 'full', 'eps', 'reduction']);
+    this.logInput = options.logInput ?? true;
+    this.full = options.full ?? false;
+    this.eps = options.eps ?? 1e-8;
+    this.reduction = reductionOf('PoissonNLLLoss', options.reduction);
+  }
+
+  forward(input: Tensor, target: Tensor): Tensor {
+    return F.poissonNllLoss(input, target, { logInput: this.logInput, full: this.full, eps: this.eps, reduction: this.reduction });
+  }
+}
+
+/**
+ * Gaussian negative log-likelihood; see `F.gaussianNllLoss`.
+ *
+ * @example
+ * ```ts
+ * new GaussianNLLLoss().forward(mean, target, variance);
+ * ```
+ */
+export class GaussianNLLLoss extends Module {
+  readonly full: boolean;
+  readonly eps: number;
+  readonly reduction: F.Reduction;
+
+  constructor(options: F.GaussianNllLossOptions = {}) {
+    super();
+    checkOptions('GaussianNLLLoss', options, ['full', 'eps', 'reduction']);
+    this.full = options.full ?? false;
+    this.eps = options.eps ?? 1e-6;
+    this.reduction = reductionOf('GaussianNLLLoss', options.reduction);
+  }
+
+  forward(input: Tensor, target: Tensor, variance: Tensor): Tensor {
+    return F.gaussianNllLoss(input, target, variance, { full: this.full, eps: this.eps, reduction: this.reduction });
+  }
+}
+
+/**
+ * Connectionist temporal classification loss; see `F.ctcLoss`.
+ *
+ * @example
+ * ```ts
+ * const ctc = new CTCLoss({ blank: 0, zeroInfinity: true });
+ * ctc.forward(logProbs, targets, inputLengths, targetLengths);
+ * ```
+ */
+export class CTCLoss extends Module {
+  readonly blank: number;
+  readonly reduction: F.Reduction;
+  readonly zeroInfinity: boolean;
+
+  constructor(options: F.CtcLossOptions = {}) {
+    super();
+    checkOptions('CTCLoss', options, ['blank', 'reduction', 'zeroInfinity']);
+    this.blank = options.blank ?? 0;
+    this.reduction = reductionOf('CTCLoss', options.reduction);
+    this.zeroInfinity = options.zeroInfinity ?? false;
+  }
+
+  forward(logProbs: Tensor, targets: Tensor, inputLengths: Tensor | readonly number[], targetLengths: Tensor | readonly number[]): Tensor {
+    return F.ctcLoss(logProbs, targets, inputLengths, targetLengths, { blank: this.blank, reduction: this.reduction, zeroInfinity: this.zeroInfinity });
+  }
+}

@@ -1,17 +1,28 @@
-/** `MaxPool2d`, `AvgPool2d` and `AdaptiveAvgPool2d`. */
+/**
+ * Pooling layers: `MaxPool1d/2d`, `AvgPool1d/2d`, `AdaptiveAvgPool1d/2d`,
+ * `AdaptiveMaxPool1d/2d` and `MaxUnpool1d/2d`.
+ */
 import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
 import * as F from '../functional.js';
 import { Module } from '../module.js';
+import { checkOptions } from '../options.js';
 import { pyBool } from './util.js';
 
+/** What a max pool with `returnIndices` returns. */
+export type PoolOutput<Indices extends boolean> = Indices extends true ? F.PoolWithIndices : Tensor;
+
 /** Options of `MaxPool2d`. */
-export interface MaxPool2dLayerOptions {
+export interface MaxPool2dLayerOptions<Indices extends boolean = boolean> {
   /** Default: the kernel size. */
   stride?: number | [number, number];
   /** Implicit -inf padding on both sides, at most half the kernel (default 0). */
   padding?: number | [number, number];
   dilation?: number | [number, number];
+  /** Round the output size up (default false). */
+  ceilMode?: boolean;
+  /** `forward` returns `{ values, indices }` (int32 flat indices, for `MaxUnpool2d`) (default false). */
+  returnIndices?: Indices;
 }
 
 /** Options of `AvgPool2d`. */
@@ -19,40 +30,76 @@ export interface AvgPool2dLayerOptions {
   /** Default: the kernel size. */
   stride?: number | [number, number];
   padding?: number | [number, number];
+  /** Round the output size up (default false). */
+  ceilMode?: boolean;
   /** Count the zero padding in the divisor (default true). */
+  countIncludePad?: boolean;
+  /** Divide each window's sum by this instead of its size. */
+  divisorOverride?: number | null;
+}
+
+/** Options of `MaxPool1d`. */
+export interface MaxPool1dLayerOptions<Indices extends boolean = boolean> {
+  stride?: number;
+  padding?: number;
+  dilation?: number;
+  ceilMode?: boolean;
+  returnIndices?: Indices;
+}
+
+/** Options of `AvgPool1d`. */
+export interface AvgPool1dLayerOptions {
+  stride?: number;
+  padding?: number;
+  ceilMode?: boolean;
   countIncludePad?: boolean;
 }
 
-const repr = (v: number | readonly number[]): string => (typeof v === 'number' ? String(v) : `(${v.join(', ')})`);
+const repr = (v: number | readonly (number | null)[]): string =>
+  typeof v === 'number' ? String(v) : v.length === 1 ? `(${v[0]},)` : `(${v.map((x) => (x === null ? 'None' : x)).join(', ')})`;
 
 /**
- * Max over 2-D windows of `[N, C, H, W]` inputs.
+ * Max over 2-D windows of `[N, C, H, W]` inputs. With `returnIndices: true`, `forward`
+ * returns `{ values, indices }`.
  *
  * @example
  * ```ts
  * new MaxPool2d(2).forward(tl.randn([1, 3, 8, 8])); // [1, 3, 4, 4]
+ * const { values, indices } = new MaxPool2d(2, { returnIndices: true }).forward(x);
  * ```
  */
-export class MaxPool2d extends Module {
+export class MaxPool2d<Indices extends boolean = false> extends Module {
   readonly kernelSize: number | [number, number];
   readonly stride: number | [number, number];
   readonly padding: number | [number, number];
   readonly dilation: number | [number, number];
+  readonly ceilMode: boolean;
+  readonly returnIndices: Indices;
 
-  constructor(kernelSize: number | [number, number], options: MaxPool2dLayerOptions = {}) {
+  constructor(kernelSize: number | [number, number], options: MaxPool2dLayerOptions<Indices> = {}) {
     super();
+    checkOptions('MaxPool2d', options, ['stride', 'padding', 'dilation', 'ceilMode', 'returnIndices']);
     this.kernelSize = kernelSize;
     this.stride = options.stride ?? kernelSize;
     this.padding = options.padding ?? 0;
     this.dilation = options.dilation ?? 1;
+    this.ceilMode = options.ceilMode ?? false;
+    this.returnIndices = (options.returnIndices ?? false) as Indices;
   }
 
-  forward(x: Tensor): Tensor {
-    return tl.maxPool2d(x, { kernelSize: this.kernelSize, stride: this.stride, padding: this.padding, dilation: this.dilation });
+  forward(x: Tensor): PoolOutput<Indices> {
+    return tl.maxPool2d(x, {
+      kernelSize: this.kernelSize,
+      stride: this.stride,
+      padding: this.padding,
+      dilation: this.dilation,
+      ceilMode: this.ceilMode,
+      returnIndices: this.returnIndices,
+    }) as PoolOutput<Indices>;
   }
 
   override extraRepr(): string {
-    return `kernel_size=${repr(this.kernelSize)}, stride=${repr(this.stride)}, padding=${repr(this.padding)}, dilation=${repr(this.dilation)}, ceil_mode=False`;
+    return `kernel_size=${repr(this.kernelSize)}, stride=${repr(this.stride)}, padding=${repr(this.padding)}, dilation=${repr(this.dilation)}, ceil_mode=${pyBool(this.ceilMode)}`;
   }
 }
 
@@ -62,29 +109,119 @@ export class MaxPool2d extends Module {
  * @example
  * ```ts
  * new AvgPool2d(2, { stride: 1 }).forward(x);
+ * new AvgPool2d(3, { stride: 2, ceilMode: true, divisorOverride: 9 }).forward(x);
  * ```
  */
 export class AvgPool2d extends Module {
   readonly kernelSize: number | [number, number];
   readonly stride: number | [number, number];
   readonly padding: number | [number, number];
+  readonly ceilMode: boolean;
   readonly countIncludePad: boolean;
+  readonly divisorOverride: number | null;
 
   constructor(kernelSize: number | [number, number], options: AvgPool2dLayerOptions = {}) {
     super();
+    checkOptions('AvgPool2d', options, ['stride', 'padding', 'ceilMode', 'countIncludePad', 'divisorOverride']);
     this.kernelSize = kernelSize;
     this.stride = options.stride ?? kernelSize;
     this.padding = options.padding ?? 0;
+    this.ceilMode = options.ceilMode ?? false;
     this.countIncludePad = options.countIncludePad ?? true;
+    this.divisorOverride = options.divisorOverride ?? null;
   }
 
   forward(x: Tensor): Tensor {
-    return tl.avgPool2d(x, { kernelSize: this.kernelSize, stride: this.stride, padding: this.padding, countIncludePad: this.countIncludePad });
+    return tl.avgPool2d(x, {
+      kernelSize: this.kernelSize,
+      stride: this.stride,
+      padding: this.padding,
+      ceilMode: this.ceilMode,
+      countIncludePad: this.countIncludePad,
+      divisorOverride: this.divisorOverride ?? undefined,
+    });
   }
 
   override extraRepr(): string {
     // PyTorch's AvgPool2d prints these three only.
     return `kernel_size=${repr(this.kernelSize)}, stride=${repr(this.stride)}, padding=${repr(this.padding)}`;
+  }
+}
+
+/**
+ * Max over 1-D windows of `[N, C, L]` (or `[C, L]`) inputs.
+ *
+ * @example
+ * ```ts
+ * new MaxPool1d(3, { stride: 2 }).forward(tl.randn([2, 4, 20])); // [2, 4, 9]
+ * ```
+ */
+export class MaxPool1d<Indices extends boolean = false> extends Module {
+  readonly kernelSize: number;
+  readonly stride: number;
+  readonly padding: number;
+  readonly dilation: number;
+  readonly ceilMode: boolean;
+  readonly returnIndices: Indices;
+
+  constructor(kernelSize: number, options: MaxPool1dLayerOptions<Indices> = {}) {
+    super();
+    checkOptions('MaxPool1d', options, ['stride', 'padding', 'dilation', 'ceilMode', 'returnIndices']);
+    this.kernelSize = kernelSize;
+    this.stride = options.stride ?? kernelSize;
+    this.padding = options.padding ?? 0;
+    this.dilation = options.dilation ?? 1;
+    this.ceilMode = options.ceilMode ?? false;
+    this.returnIndices = (options.returnIndices ?? false) as Indices;
+  }
+
+  forward(x: Tensor): PoolOutput<Indices> {
+    return F.maxPool1d(x, {
+      kernelSize: this.kernelSize,
+      stride: this.stride,
+      padding: this.padding,
+      dilation: this.dilation,
+      ceilMode: this.ceilMode,
+      returnIndices: this.returnIndices,
+    }) as PoolOutput<Indices>;
+  }
+
+  override extraRepr(): string {
+    return `kernel_size=${this.kernelSize}, stride=${this.stride}, padding=${this.padding}, dilation=${this.dilation}, ceil_mode=${pyBool(this.ceilMode)}`;
+  }
+}
+
+/**
+ * Mean over 1-D windows of `[N, C, L]` (or `[C, L]`) inputs.
+ *
+ * @example
+ * ```ts
+ * new AvgPool1d(4).forward(tl.randn([2, 4, 20])); // [2, 4, 5]
+ * ```
+ */
+export class AvgPool1d extends Module {
+  readonly kernelSize: number;
+  readonly stride: number;
+  readonly padding: number;
+  readonly ceilMode: boolean;
+  readonly countIncludePad: boolean;
+
+  constructor(kernelSize: number, options: AvgPool1dLayerOptions = {}) {
+    super();
+    checkOptions('AvgPool1d', options, ['stride', 'padding', 'ceilMode', 'countIncludePad']);
+    this.kernelSize = kernelSize;
+    this.stride = options.stride ?? kernelSize;
+    this.padding = options.padding ?? 0;
+    this.ceilMode = options.ceilMode ?? false;
+    this.countIncludePad = options.countIncludePad ?? true;
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.avgPool1d(x, { kernelSize: this.kernelSize, stride: this.stride, padding: this.padding, ceilMode: this.ceilMode, countIncludePad: this.countIncludePad });
+  }
+
+  override extraRepr(): string {
+    return `kernel_size=(${this.kernelSize},), stride=(${this.stride},), padding=(${this.padding},)`;
   }
 }
 
@@ -111,8 +248,167 @@ export class AdaptiveAvgPool2d extends Module {
   }
 
   override extraRepr(): string {
-    const o = this.outputSize;
-    return `output_size=${typeof o === 'number' ? o : `(${o.map((v) => (v === null ? 'None' : v)).join(', ')})`}`;
+    return `output_size=${repr(this.outputSize)}`;
   }
 }
 
+/**
+ * Average pooling of `[N, C, L]` to `outputSize` positions.
+ *
+ * @example
+ * ```ts
+ * new AdaptiveAvgPool1d(1).forward(tl.randn([2, 8, 30])); // [2, 8, 1]
+ * ```
+ */
+export class AdaptiveAvgPool1d extends Module {
+  constructor(readonly outputSize: number) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.adaptiveAvgPool1d(x, this.outputSize);
+  }
+
+  override extraRepr(): string {
+    return `output_size=${this.outputSize}`;
+  }
+}
+
+/** Options of the adaptive max pools. */
+export interface AdaptiveMaxPoolOptions<Indices extends boolean = boolean> {
+  /** `forward` returns `{ values, indices }` (default false). */
+  returnIndices?: Indices;
+}
+
+/**
+ * Max pooling to a fixed output size: `[N, C, H, W]` to `[N, C, oh, ow]`.
+ *
+ * @example
+ * ```ts
+ * new AdaptiveMaxPool2d([2, 2]).forward(tl.randn([1, 3, 7, 9])); // [1, 3, 2, 2]
+ * ```
+ */
+export class AdaptiveMaxPool2d<Indices extends boolean = false> extends Module {
+  readonly outputSize: number | readonly [number | null, number | null];
+  readonly returnIndices: Indices;
+
+  constructor(outputSize: number | readonly [number | null, number | null], options: AdaptiveMaxPoolOptions<Indices> = {}) {
+    super();
+    checkOptions('AdaptiveMaxPool2d', options, ['returnIndices']);
+    this.outputSize = outputSize;
+    this.returnIndices = (options.returnIndices ?? false) as Indices;
+  }
+
+  forward(x: Tensor): PoolOutput<Indices> {
+    return F.adaptiveMaxPool2d(x, this.outputSize, this.returnIndices) as PoolOutput<Indices>;
+  }
+
+  override extraRepr(): string {
+    return `output_size=${repr(this.outputSize)}`;
+  }
+}
+
+/**
+ * Max pooling of `[N, C, L]` to `outputSize` positions.
+ *
+ * @example
+ * ```ts
+ * new AdaptiveMaxPool1d(4).forward(tl.randn([2, 3, 10])); // [2, 3, 4]
+ * ```
+ */
+export class AdaptiveMaxPool1d<Indices extends boolean = false> extends Module {
+  readonly outputSize: number;
+  readonly returnIndices: Indices;
+
+  constructor(outputSize: number, options: AdaptiveMaxPoolOptions<Indices> = {}) {
+    super();
+    checkOptions('AdaptiveMaxPool1d', options, ['returnIndices']);
+    this.outputSize = outputSize;
+    this.returnIndices = (options.returnIndices ?? false) as Indices;
+  }
+
+  forward(x: Tensor): PoolOutput<Indices> {
+    return F.adaptiveMaxPool1d(x, this.outputSize, this.returnIndices) as PoolOutput<Indices>;
+  }
+
+  override extraRepr(): string {
+    return `output_size=${this.outputSize}`;
+  }
+}
+
+/** Options of `MaxUnpool2d`. */
+export interface MaxUnpool2dLayerOptions {
+  /** Default: the kernel size. */
+  stride?: number | [number, number];
+  padding?: number | [number, number];
+}
+
+/**
+ * The partial inverse of `MaxPool2d`: `forward(x, indices, outputSize?)` puts each value at
+ * the position its index names, zeros elsewhere.
+ *
+ * @example
+ * ```ts
+ * const pool = new MaxPool2d(2, { returnIndices: true });
+ * const { values, indices } = pool.forward(x);
+ * new MaxUnpool2d(2).forward(values, indices); // x's shape
+ * ```
+ */
+export class MaxUnpool2d extends Module {
+  readonly kernelSize: [number, number];
+  readonly stride: [number, number];
+  readonly padding: [number, number];
+
+  constructor(kernelSize: number | [number, number], options: MaxUnpool2dLayerOptions = {}) {
+    super();
+    checkOptions('MaxUnpool2d', options, ['stride', 'padding']);
+    const pair = (v: number | [number, number]): [number, number] => (typeof v === 'number' ? [v, v] : [v[0], v[1]]);
+    this.kernelSize = pair(kernelSize);
+    this.stride = pair(options.stride ?? kernelSize);
+    this.padding = pair(options.padding ?? 0);
+  }
+
+  forward(x: Tensor, indices: Tensor, outputSize?: readonly number[] | null): Tensor {
+    return F.maxUnpool2d(x, indices, { kernelSize: this.kernelSize, stride: this.stride, padding: this.padding, outputSize: outputSize ?? undefined });
+  }
+
+  override extraRepr(): string {
+    return `kernel_size=${repr(this.kernelSize)}, stride=${repr(this.stride)}, padding=${repr(this.padding)}`;
+  }
+}
+
+/** Options of `MaxUnpool1d`. */
+export interface MaxUnpool1dLayerOptions {
+  stride?: number;
+  padding?: number;
+}
+
+/**
+ * The partial inverse of `MaxPool1d`.
+ *
+ * @example
+ * ```ts
+ * new MaxUnpool1d(2).forward(values, indices);
+ * ```
+ */
+export class MaxUnpool1d extends Module {
+  readonly kernelSize: number;
+  readonly stride: number;
+  readonly padding: number;
+
+  constructor(kernelSize: number, options: MaxUnpool1dLayerOptions = {}) {
+    super();
+    checkOptions('MaxUnpool1d', options, ['stride', 'padding']);
+    this.kernelSize = kernelSize;
+    this.stride = options.stride ?? kernelSize;
+    this.padding = options.padding ?? 0;
+  }
+
+  forward(x: Tensor, indices: Tensor, outputSize?: readonly number[] | null): Tensor {
+    return F.maxUnpool1d(x, indices, { kernelSize: this.kernelSize, stride: this.stride, padding: this.padding, outputSize: outputSize ?? undefined });
+  }
+
+  override extraRepr(): string {
+    return `kernel_size=(${this.kernelSize},), stride=(${this.stride},), padding=(${this.padding},)`;
+  }
+}

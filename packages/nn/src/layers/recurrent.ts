@@ -13,6 +13,7 @@ import type { Tensor } from '@tensile/core';
 import { dropout as dropoutFn } from '../functional.js';
 import * as init from '../init.js';
 import { Module, Parameter } from '../module.js';
+import { checkOptions } from '../options.js';
 import { emptyParameter, pyFloat } from './util.js';
 
 type Mode = 'RNN_TANH' | 'RNN_RELU' | 'LSTM' | 'GRU';
@@ -75,6 +76,9 @@ export abstract class RNNBase extends Module {
   protected constructor(mode: Mode, inputSize: number, hiddenSize: number, options: LSTMOptions = {}) {
     super();
     const name = mode.startsWith('RNN') ? 'RNN' : mode;
+    // projSize is refused below with its own message for RNN and GRU.
+    const extra = mode.startsWith('RNN') ? ['projSize', 'nonlinearity'] : ['projSize'];
+    checkOptions(name, options, ['numLayers', 'bias', 'batchFirst', 'dropout', 'bidirectional', ...extra]);
     for (const [what, v] of [['inputSize', inputSize], ['hiddenSize', hiddenSize], ['numLayers', options.numLayers ?? 1]] as const) {
       if (!Number.isInteger(v) || v <= 0) throw new Error(`${name}: ${what} must be a positive integer, got ${v}`);
     }

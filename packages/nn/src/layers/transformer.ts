@@ -10,9 +10,13 @@ import * as F from '../functional.js';
 import * as init from '../init.js';
 import { Module, ModuleList } from '../module.js';
 import { MultiheadAttention, generateSquareSubsequentMask } from './attention.js';
+import { checkOptions } from '../options.js';
 import { Dropout } from './dropout.js';
 import { LayerNorm } from './layer-norm.js';
 import { Linear } from './linear.js';
+
+/** The keyword options the encoder and decoder layers take. */
+const LAYER_OPTIONS = ['dimFeedforward', 'dropout', 'activation', 'layerNormEps', 'batchFirst', 'normFirst', 'bias'];
 
 /** The feed-forward activation: a name, or any function of a tensor. */
 export type TransformerActivation = 'relu' | 'gelu' | ((x: Tensor) => Tensor);
@@ -103,6 +107,7 @@ export class TransformerEncoderLayer extends Module {
 
   constructor(dModel: number, nhead: number, options: TransformerEncoderLayerOptions = {}) {
     super();
+    checkOptions('TransformerEncoderLayer', options, LAYER_OPTIONS);
     const dimFeedforward = options.dimFeedforward ?? 2048;
     const p = options.dropout ?? 0.1;
     const bias = options.bias ?? true;
@@ -187,6 +192,7 @@ export class TransformerEncoder extends Module {
 
   constructor(encoderLayer: TransformerEncoderLayer, numLayers: number, options: TransformerEncoderOptions = {}) {
     super();
+    checkOptions('TransformerEncoder', options, ['norm']);
     if (!Number.isInteger(numLayers) || numLayers < 0) throw new Error(`TransformerEncoder: numLayers must be a non-negative integer, got ${numLayers}`);
     this.layers = new ModuleList(Array.from({ length: numLayers }, () => encoderLayer.clone()));
     this.norm = options.norm ?? null;
@@ -241,6 +247,7 @@ export class TransformerDecoderLayer extends Module {
 
   constructor(dModel: number, nhead: number, options: TransformerDecoderLayerOptions = {}) {
     super();
+    checkOptions('TransformerDecoderLayer', options, LAYER_OPTIONS);
     const dimFeedforward = options.dimFeedforward ?? 2048;
     const p = options.dropout ?? 0.1;
     const bias = options.bias ?? true;
@@ -341,6 +348,7 @@ export class TransformerDecoder extends Module {
 
   constructor(decoderLayer: TransformerDecoderLayer, numLayers: number, options: TransformerDecoderOptions = {}) {
     super();
+    checkOptions('TransformerDecoder', options, ['norm']);
     if (!Number.isInteger(numLayers) || numLayers < 0) throw new Error(`TransformerDecoder: numLayers must be a non-negative integer, got ${numLayers}`);
     this.layers = new ModuleList(Array.from({ length: numLayers }, () => decoderLayer.clone()));
     this.norm = options.norm ?? null;
@@ -401,6 +409,7 @@ export class Transformer extends Module {
 
   constructor(options: TransformerOptions = {}) {
     super();
+    checkOptions('Transformer', options, ['dModel', 'nhead', 'numEncoderLayers', 'numDecoderLayers', 'customEncoder', 'customDecoder', ...LAYER_OPTIONS]);
     const { dModel = 512, nhead = 8, numEncoderLayers = 6, numDecoderLayers = 6, customEncoder, customDecoder, ...layer } = options;
     const eps = layer.layerNormEps ?? 1e-5;
     const bias = layer.bias ?? true;
@@ -425,6 +434,7 @@ export class Transformer extends Module {
   }
 
   forward(src: Tensor, tgt: Tensor, options: TransformerForwardOptions = {}): Tensor {
+    checkOptions('Transformer.forward', options, ['srcMask', 'srcKeyPaddingMask', 'tgtMask', 'memoryMask', 'tgtKeyPaddingMask', 'memoryKeyPaddingMask']);
     const batchDim = this.batchFirst ? 0 : 1;
     if (src.rank === 3 && src.shape[batchDim] !== tgt.shape[batchDim]) {
       throw new Error(`Transformer: the batch number of src and tgt must be equal, got ${src.shape[batchDim]} and ${tgt.shape[batchDim]}`);

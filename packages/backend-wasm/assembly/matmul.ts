@@ -1,6 +1,10 @@
-// Single-precision GEMM: packed panels and a 6 x 8 register-blocked SIMD micro-kernel
-// (GotoBLAS / BLIS structure). All pointers are byte addresses in the shared linear
-// memory; strides count elements. Each thread passes its own scratch area for packing.
+// Matmul: a single-precision GEMM of packed panels and a 6 x 8 register-blocked SIMD
+// micro-kernel (GotoBLAS / BLIS structure), which conv.ts builds on too, and the batched
+// matmul over it (core's matmul takes floating operands only). All pointers are byte
+// addresses in the shared linear memory; strides count elements. Each thread passes its
+// own scratch area for packing.
+import { PRODUCT_A, PRODUCT_B, PRODUCT_C, PRODUCT_WORDS } from './generated/ops';
+import { claim } from './threads';
 
 export const MR: i32 = 6;
 export const NR: i32 = 8;
@@ -256,17 +260,6 @@ export function gemmPart(
   }
 }
 
-/** Take the next ticket from a shared counter (a plain increment in the unshared builds). */
-@inline export function claim(counter: usize): i32 {
-  if (ASC_FEATURE_THREADS) {
-    return atomic.add<i32>(counter, 1);
-  } else {
-    const v = load<i32>(counter);
-    store<i32>(counter, v + 1);
-    return v;
-  }
-}
-
 /**
  * C (=|+=) A·B shared by every thread that calls it with the same `counter` (an i32 the
  * host zeroed): threads claim row blocks (or column blocks when C is wider than tall) one
@@ -294,5 +287,42 @@ export function gemmShared(
       gemmBlock(m, count, k, a, rsA, csA, b + (<usize>lo * <usize>csB << 2), rsB, csB,
         c + (<usize>lo << 2), rsC, accumulate, scratch);
     }
+  }
+}
+
+export function gemmScratchBytes(): i32 {
+  return GEMM_SCRATCH;
+}
+
+/** Byte address of operand `field` (PRODUCT_A, _B or _C) of product i of a batch list. */
+@inline function operand(list: usize, i: i32, field: i32): usize {
+  return <usize>load<u32>(list + (<usize>(i * PRODUCT_WORDS + field) << 2));
+}
+
+/**
+ * Batched C = A·B. `list` holds `count` PRODUCT records (byte addresses of a, b, c). With
+ * at least as many products as threads each thread claims whole products; otherwise every
+ * product is shared out in blocks (gemmShared). `counter` is an i32 the host zeroed.
+ */
+export function matmul_f32(
+  list: usize, count: i32, m: i32, n: i32, k: i32,
+  rsA: i32, csA: i32, rsB: i32, csB: i32, rsC: i32, scratch: usize, counter: usize, tid: i32, nt: i32,
+): void {
+  const mine = scratch + <usize>tid * <usize>GEMM_SCRATCH;
+  if (nt <= 1 || count >= nt) {
+    for (let i = 0; i < count; i++) {
+      if (nt > 1) {
+        i = claim(counter);
+        if (i >= count) return;
+      }
+      const a = operand(list, i, PRODUCT_A), b = operand(list, i, PRODUCT_B), c = operand(list, i, PRODUCT_C);
+      gemmBlock(m, n, k, a, rsA, csA, b, rsB, csB, c, rsC, false, mine);
+    }
+    return;
+  }
+  for (let i = 0; i < count; i++) {
+    const a = operand(list, i, PRODUCT_A), b = operand(list, i, PRODUCT_B), c = operand(list, i, PRODUCT_C);
+    // One counter per product: the host zeroed `count` of them.
+    gemmShared(m, n, k, a, rsA, csA, b, rsB, csB, c, rsC, false, mine, counter + 4 + (<usize>i << 2));
   }
 }

@@ -1,5 +1,5 @@
 /**
- * The GEMM templates behind matmul and the three convolution kernels.
+ * matmul, and the GEMM templates it shares with the three convolution kernels (conv.ts).
  *
  * Each kernel supplies `loadA(z, m, k)`, `loadB(z, k, n)` and `store(z, m, n, value)` in
  * WGSL, so matmul reads any strided (transposed, broadcast) operands and the convolutions
@@ -20,6 +20,13 @@
  *   workgroup as a plain loop instead of switching coroutines at every barrier. On llvmpipe
  *   (2 cores) matmul went from about 2.4 to 9-15 GFLOP/s at 256-1024.
  */
+import type { DType, TensorView } from '@tensile/core';
+import { planElementwise, sizeOf } from '@tensile/core';
+import { gpuBufferOf, type KernelSource, type Runtime } from '../runtime.js';
+import {
+  headerWGSL, load, load4, MAX_RANK, storageType, store, store4, UniformRecord, walkFields, walkValues, walkWGSL, type Params,
+} from '../wgsl.js';
+
 export type GemmTiling =
   | {
       kind: 'tiled';
@@ -63,16 +70,30 @@ export function chooseTiling(limits: GPUSupportedLimits, cpu = false): GemmTilin
 }
 
 /**
- * WGSL for a GEMM kernel: `header` (from headerWGSL: parameters and bindings) then
- * `loaders`, which define
+ * The fields the GEMM templates read, in the record of every kernel built on them: C is
+ * M x N with depth K, and `zBase` is the first z of this dispatch.
+ */
+export const GEMM_FIELDS = [['M', 1], ['N', 1], ['K', 1], ['zBase', 1]] as const;
+export type GemmField = (typeof GEMM_FIELDS)[number][0];
+
+/** The template's first lines: its sizes and z, from the kernel's record. */
+function gemmSizes(record: UniformRecord<GemmField>): string {
+  const r = record.name;
+  return `let M = ${r}_M_u(); let N = ${r}_N_u(); let K = ${r}_K_u();
+  let z = wid.z + ${r}_zBase_u();`;
+}
+
+/**
+ * WGSL for a GEMM kernel: `header` (from gemmHeader: `record`'s accessors and the bindings)
+ * then `loaders`, which define
  * `fn loadA(z: u32, m: u32, k: u32) -> f32`, `fn loadB(z: u32, k: u32, n: u32) -> f32` and
  * `fn store(z: u32, m: u32, n: u32, v: f32)`, and `fn prelude(z: u32)`, run once per
  * thread first (to set `var<private>` values per z); they may assume m < M, n < N, k < K.
- * Params words 0..3 are M, N, K and the first z of this dispatch. Values are f32 in the
- * template whatever the stored dtype: loaders widen float16 and stores round it.
+ * Values are f32 in the template whatever the stored dtype: loaders widen float16 and
+ * stores round it.
  */
-export function gemmWGSL(t: GemmTiling, header: string, loaders: string, vec: GemmVec = NO_VEC): string {
-  if (t.kind === 'rows') return rowsWGSL(t, header, loaders, vec);
+export function gemmWGSL(t: GemmTiling, record: UniformRecord<GemmField>, header: string, loaders: string, vec: GemmVec = NO_VEC): string {
+  if (t.kind === 'rows') return rowsWGSL(t, record, header, loaders, vec);
   if (vec.b || vec.a !== 'none') throw new Error('webgpu backend: vec4 loaders need the rows template');
   const TM = t.wy * t.rm, TN = t.wx * t.rn, TK = t.tk;
   const threads = t.wx * t.wy;
@@ -83,8 +104,7 @@ var<workgroup> As: array<f32, ${TM * TK}>;
 var<workgroup> Bs: array<f32, ${TK * TN}>;
 @compute @workgroup_size(${t.wx}, ${t.wy}, 1)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let M = pu(0u); let N = pu(1u); let K = pu(2u);
-  let z = wid.z + pu(3u);
+  ${gemmSizes(record)}
   prelude(z);
   let m0 = wid.y * ${TM}u; let n0 = wid.x * ${TN}u;
   var acc: array<f32, ${t.rm * t.rn}>;
@@ -163,7 +183,7 @@ export function vecKey(v: GemmVec): string {
  * with vector B), loads of A and B per step as {@link GemmVec} allows. On llvmpipe every
  * load costs several vector instructions however wide it is, so fewer, wider loads win.
  */
-function rowsWGSL(t: Extract<GemmTiling, { kind: 'rows' }>, header: string, loaders: string, vec: GemmVec): string {
+function rowsWGSL(t: Extract<GemmTiling, { kind: 'rows' }>, record: UniformRecord<GemmField>, header: string, loaders: string, vec: GemmVec): string {
   const I = [...Array(t.rm).keys()];
   const W = vec.b ? t.rn / 4 : t.rn;
   const J = [...Array(W).keys()];
@@ -209,8 +229,7 @@ function rowsWGSL(t: Extract<GemmTiling, { kind: 'rows' }>, header: string, load
 ${loaders}
 @compute @workgroup_size(${t.wx}, 1, 1)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let M = pu(0u); let N = pu(1u); let K = pu(2u);
-  let z = wid.z + pu(3u);
+  ${gemmSizes(record)}
   prelude(z);
   let m0 = wid.y * ${t.rm}u;
   let n0 = (wid.x * ${t.wx}u + lid.x) * ${t.rn}u;
@@ -218,4 +237,119 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   ${loop}
   ${stores.join('\n  ')}
 }`;
+}
+
+// ---- launching a GEMM (matmul below, the convolutions in conv.ts) ---------------------------
+
+/** The most z-slices (batch entries, groups) one dispatch takes: the grid's limit per dimension. */
+const MAX_Z = 65535;
+
+export function dispatchGemm(
+  rt: Runtime, kernel: KernelSource, buffers: GPUBuffer[], params: Params<GemmField>, tiling: GemmTiling, m: number, n: number, batch: number,
+): void {
+  for (let z0 = 0; z0 < batch; z0 += MAX_Z) {
+    const slice = Math.min(MAX_Z, batch - z0);
+    params.set('zBase', z0);
+    rt.dispatch(kernel, buffers, params, gemmGrid(tiling, m, n, slice));
+  }
+}
+
+/** `record`'s accessors and the three bindings (in0, in1, out) of a GEMM over `dtype`, as scalars or vec4s. */
+export function gemmHeader(
+  record: UniformRecord<string>, dtype: DType, vec: { in0: boolean; in1: boolean; out: boolean } = { in0: false, in1: false, out: false },
+): string {
+  const t = storageType(dtype);
+  const type = (v: boolean) => (v ? `vec4<${t}>` : t);
+  return headerWGSL(record, [
+    { name: 'in0', type: type(vec.in0), write: false },
+    { name: 'in1', type: type(vec.in1), write: false },
+    { name: 'out', type: type(vec.out), write: true },
+  ]);
+}
+
+// ---- matmul ---------------------------------------------------------------------------------
+
+/**
+ * Parameters of matmul: the GEMM's sizes, the strides of a, b and out along their two
+ * matrix dims, and the walk over the batch dims (a, b, out: its offsets are the operands').
+ */
+function matmulRecord(batchRank: number) {
+  return UniformRecord.of('mm', [
+    ...GEMM_FIELDS,
+    ['strideAM', 1], ['strideAK', 1], ['strideBK', 1], ['strideBN', 1], ['strideOutM', 1], ['strideOutN', 1],
+    ...walkFields('batch', batchRank, 3),
+  ]);
+}
+
+/** The view with its last two dims swapped. */
+function transposed(v: TensorView): TensorView {
+  const r = v.shape.length;
+  const swap = <T>(xs: readonly T[]) => [...xs.slice(0, r - 2), xs[r - 1], xs[r - 2]];
+  return { buffer: v.buffer, dtype: v.dtype, shape: swap(v.shape), strides: swap(v.strides), offset: v.offset };
+}
+
+export function matmul(rt: Runtime, tiling: GemmTiling, a: TensorView, b: TensorView, out: TensorView): void {
+  const rank = out.shape.length;
+  const m = out.shape[rank - 2], n = out.shape[rank - 1], k = a.shape[rank - 1];
+  const batchShape = out.shape.slice(0, -2);
+  const batch = sizeOf(batchShape);
+  if (m === 0 || n === 0 || batch === 0) return;
+  if (tiling.kind === 'rows' && n < tiling.rn * 4 && m > n) {
+    // Few columns (a classifier's logits): most lanes of the rows template would idle, so
+    // compute C^T = B^T·A^T instead, with the long side across the lanes.
+    matmul(rt, tiling, transposed(b), transposed(a), transposed(out));
+    return;
+  }
+  const batchOf = (v: TensorView) => ({ strides: v.strides.slice(0, -2), offset: v.offset });
+  const plan = planElementwise(batchShape, [batchOf(a), batchOf(b), batchOf(out)]);
+  const br = plan.shape.length;
+  if (br > MAX_RANK - 2) throw new Error(`webgpu backend: matmul batch of rank ${br} exceeds the supported ${MAX_RANK - 2}`);
+  const record = matmulRecord(br);
+  // k === 0 is an empty sum: the GEMM's depth loop never runs and it stores zeros.
+  const params = record.pack({
+    M: m, N: n, K: k, zBase: 0,
+    strideAM: a.strides[rank - 2], strideAK: a.strides[rank - 1], strideBK: b.strides[rank - 2], strideBN: b.strides[rank - 1],
+    strideOutM: out.strides[rank - 2], strideOutN: out.strides[rank - 1],
+    ...walkValues('batch', plan),
+  });
+  // Vector loads (the rows template only) where an operand's rows or columns are contiguous
+  // and 16-byte aligned: B and C four columns at a time, A four rows at a time (A^T·B in
+  // backward passes).
+  const rows = tiling.kind === 'rows';
+  const aligned = (offset: number, strides: readonly number[]) => offset % 4 === 0 && strides.every((s) => s % 4 === 0);
+  const [sam, sak] = [a.strides[rank - 2], a.strides[rank - 1]];
+  const vec: GemmVec = {
+    b: rows && tiling.rn % 4 === 0 && n % 4 === 0 &&
+      b.strides[rank - 1] === 1 && aligned(b.offset, [b.strides[rank - 2], ...plan.strides[1]]) &&
+      out.strides[rank - 1] === 1 && aligned(out.offset, [out.strides[rank - 2], ...plan.strides[2]]),
+    a: !rows || !aligned(a.offset, plan.strides[0]) ? 'none'
+      : sam === 1 && sak % 4 === 0 && m % 4 === 0 && tiling.rm % 4 === 0 ? 'm'
+      : 'none',
+  };
+  const aVec = vec.a !== 'none';
+  const dt = out.dtype;
+  const kernel: KernelSource = {
+    key: `matmul:${dt}:b${br}:${tilingKey(tiling)}:${vecKey(vec)}`,
+    writes: [false, false, true],
+    wgsl: () =>
+      gemmWGSL(tiling, record, gemmHeader(record, dt, { in0: aVec, in1: vec.b, out: vec.b }), `
+var<private> zA: i32;
+var<private> zB: i32;
+var<private> zO: i32;
+fn prelude(z: u32) {
+  ${walkWGSL(record, 'batch', 'z', ['a_', 'b_', 'o_'])}
+  zA = a_; zB = b_; zO = o_;
+}
+${aVec
+  ? `fn loadA4(z: u32, m: u32, k: u32) -> vec4<f32> { return ${load4(dt, 'in0[u32(zA + i32(m) * mm_strideAM() + i32(k) * mm_strideAK()) >> 2u]')}; }`
+  : `fn loadA(z: u32, m: u32, k: u32) -> f32 { return ${load(dt, 'in0[zA + i32(m) * mm_strideAM() + i32(k) * mm_strideAK()]')}; }`}
+${vec.b
+  ? `fn loadB4(z: u32, k: u32, n: u32) -> vec4<f32> { return ${load4(dt, 'in1[u32(zB + i32(k) * mm_strideBK() + i32(n)) >> 2u]')}; }
+fn store4(z: u32, m: u32, n: u32, v: vec4<f32>) { out[u32(zO + i32(m) * mm_strideOutM() + i32(n)) >> 2u] = ${store4(dt, 'v')}; }`
+  : `fn loadB(z: u32, k: u32, n: u32) -> f32 { return ${load(dt, 'in1[zB + i32(k) * mm_strideBK() + i32(n) * mm_strideBN()]')}; }
+fn store(z: u32, m: u32, n: u32, v: f32) { out[zO + i32(m) * mm_strideOutM() + i32(n) * mm_strideOutN()] = ${store(dt, 'v')}; }`}
+`, vec),
+  };
+  const buffers = [gpuBufferOf(a.buffer).buffer, gpuBufferOf(b.buffer).buffer, gpuBufferOf(out.buffer).buffer];
+  dispatchGemm(rt, kernel, buffers, params, tiling, m, n, batch);
 }
