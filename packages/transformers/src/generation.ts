@@ -14,6 +14,7 @@ import type { Tensor } from '@tensile/core';
 import { functional as F } from '@tensile/nn';
 import type { KVCache } from './layers.js';
 import { PreTrainedModel, type GenerationConfig } from './modeling.js';
+import { rejectUnknownOptions } from './options.js';
 
 /** Per-call options of a causal LM's `forward`. */
 export interface CausalLMForwardOptions {
@@ -68,6 +69,10 @@ export interface GenerateOptions {
   /** Called after each step with every row's new token (finished rows get the pad token) and the step index. */
   onToken?: (tokens: number[], step: number) => void | Promise<void>;
 }
+
+const GENERATE_OPTIONS = new Set<string>([
+  'maxNewTokens', 'doSample', 'temperature', 'topK', 'topP', 'repetitionPenalty', 'eosTokenId', 'padTokenId', 'attentionMask', 'seed', 'useCache', 'onToken',
+] satisfies (keyof GenerateOptions)[]);
 
 /** A PCG-free, counter-based uniform stream: Philox4x32-10 keyed by the seed, one counter per draw. */
 class Draws {
@@ -220,6 +225,7 @@ export abstract class CausalLM extends PreTrainedModel {
    */
   async generate(inputIds: Tensor | number[][], options: GenerateOptions = {}): Promise<Tensor> {
     const where = `${this.constructor.name}.generate`;
+    rejectUnknownOptions(options, GENERATE_OPTIONS, where);
     const rows = await hostRows(inputIds, where);
     const batch = rows.length;
     const promptLength = rows[0]?.length ?? 0;
@@ -303,6 +309,7 @@ export abstract class CausalLM extends PreTrainedModel {
       cache?.dispose();
     }
     const length = sequences[0].length;
-    return tl.tensor(Int32Array.from(sequences.flat()), { dtype: 'int32', device }).reshape([batch, length]);
+    // In a tidy, so the flat tensor under the reshaped view is released (it leaked one handle per call).
+    return tl.tidy(() => tl.tensor(Int32Array.from(sequences.flat()), { dtype: 'int32', device }).reshape([batch, length]));
   }
 }

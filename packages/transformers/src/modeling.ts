@@ -7,6 +7,7 @@ import * as tl from '@tensile/core';
 import type { DType } from '@tensile/core';
 import { Module, serializeSafetensors, type StateDict } from '@tensile/nn';
 import { openSource, readJson, readJsonIfExists, type HubOptions, type ModelSource } from './hub.js';
+import { rejectUnknownOptions } from './options.js';
 import { defaultDType, loadWeights, type KeyRules, type LoadReport } from './weights.js';
 
 /** A hub `config.json`: the hub's snake_case field names, kept as they are. */
@@ -30,6 +31,10 @@ export interface FromPretrainedOptions extends HubOptions {
   /** Override config fields after reading config.json (a smaller `max_position_embeddings`, say). */
   config?: Record<string, unknown>;
 }
+
+const FROM_PRETRAINED_OPTIONS = new Set<string>([
+  'dtype', 'device', 'logger', 'config', 'revision', 'cacheDir', 'endpoint', 'token', 'progress', 'localFilesOnly', 'forceDownload',
+] satisfies (keyof FromPretrainedOptions)[]);
 
 /** A model class `fromPretrained` can build. */
 export interface PretrainedClass<T extends PreTrainedModel> {
@@ -104,6 +109,7 @@ export abstract class PreTrainedModel extends Module {
    */
   static async fromPretrained<T extends PreTrainedModel>(this: PretrainedClass<T>, source: string | ModelSource, options: FromPretrainedOptions = {}): Promise<T> {
     const name = (this as unknown as { name: string }).name;
+    rejectUnknownOptions(options, FROM_PRETRAINED_OPTIONS, `${name}.fromPretrained`);
     const src = typeof source === 'string' ? await openSource(source, options) : source;
     const config = { ...(await readJson<PretrainedConfig>(src, 'config.json')), ...(options.config ?? {}) };
     if (config.model_type && !this.modelTypes.includes(config.model_type)) {
