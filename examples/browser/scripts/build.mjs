@@ -1,5 +1,7 @@
 // Bundle the page with esbuild into dist/: index.html, style.css, app.js, and backend-wasm's
-// kernels under dist/build/ (the wasm backend fetches them relative to app.js).
+// kernels next to app.js. The wasm backend finds them with new URL('./tensile-*.wasm',
+// import.meta.url): Vite and webpack copy such files themselves, esbuild does not, so this
+// script copies them. The browser export conditions give builds without node: imports.
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +13,7 @@ const dist = join(root, 'dist');
 
 export async function build({ quiet = false } = {}) {
   rmSync(dist, { recursive: true, force: true });
-  mkdirSync(join(dist, 'build'), { recursive: true });
+  mkdirSync(dist, { recursive: true });
   await esbuild.build({
     entryPoints: [join(root, 'src/main.ts')],
     outfile: join(dist, 'app.js'),
@@ -20,20 +22,18 @@ export async function build({ quiet = false } = {}) {
     platform: 'browser',
     target: 'es2022',
     conditions: ['@tensile/source'],
-    // Node-only imports in the backends sit behind runtime checks and never run in a page.
-    external: ['node:*'],
     sourcemap: true,
     minify: true,
     logLevel: quiet ? 'error' : 'warning',
   });
   for (const file of ['index.html', 'style.css']) copyFileSync(join(root, 'src', file), join(dist, file));
 
-  // The wasm kernels, from the installed @tensile/backend-wasm.
-  const wasmDir = join(root, 'node_modules/@tensile/backend-wasm/build');
+  // The wasm kernels, from the installed @tensile/backend-wasm's dist/.
+  const wasmDir = join(root, 'node_modules/@tensile/backend-wasm/dist');
   const kernels = existsSync(wasmDir) ? readdirSync(wasmDir).filter((f) => f.endsWith('.wasm')) : [];
-  for (const file of kernels) copyFileSync(join(wasmDir, file), join(dist, 'build', file));
+  for (const file of kernels) copyFileSync(join(wasmDir, file), join(dist, file));
   if (kernels.length === 0 && !quiet) {
-    console.warn('note: @tensile/backend-wasm has no built kernels (pnpm --filter @tensile/backend-wasm build:wasm); the page can still use webgpu or cpu');
+    console.warn('note: @tensile/backend-wasm has no built kernels (pnpm --filter @tensile/backend-wasm build); the page can still use webgpu or cpu');
   }
   if (!quiet) console.log(`built ${dist}`);
   return dist;

@@ -7,7 +7,7 @@
  * Without /usr/bin/chromium or ../shared/data/mnist the test skips with a message, unless
  * TENSILE_REQUIRE_TOOLS is set (CI), where either one missing fails it.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -17,6 +17,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build } from '../scripts/build.mjs';
 // @ts-expect-error plain ESM scripts without type declarations
 import { serve } from '../scripts/serve.mjs';
+// @ts-expect-error plain ESM scripts without type declarations
+import { buildVite } from '../scripts/build-vite.mjs';
 
 const CHROMIUM = '/usr/bin/chromium';
 const here = dirname(fileURLToPath(import.meta.url));
@@ -121,5 +123,52 @@ describe.skipIf(missing.length > 0 && !required)('the browser example in Chromiu
     mkdirSync(out, { recursive: true });
     await page.screenshot({ path: join(out, 'page.png'), fullPage: true });
     await page.close();
+  }, 150_000);
+
+  /** Train 100 steps on wasm at `base` (a served bundle) and check that the loss falls. */
+  async function trainOnWasm(base: string): Promise<ExampleState> {
+    const page = await context!.newPage();
+    const messages: string[] = [];
+    page.on('console', (m) => messages.push(m.text()));
+    page.on('pageerror', (e) => messages.push(`pageerror: ${e.message}`));
+    const read = () => page.evaluate(() => (globalThis as unknown as { __example: ExampleState }).__example);
+    const steps = 100;
+    try {
+      await page.goto(`${base}?data=${encodeURIComponent(`${base}mnist/`)}&steps=${steps}&backend=wasm`);
+      await page.waitForFunction(
+        () => {
+          const s = (globalThis as { __example?: ExampleState }).__example;
+          return s?.trained === true || s?.error != null;
+        },
+        undefined,
+        { timeout: 100_000 },
+      );
+    } catch (e) {
+      throw new Error(`${(e as Error).message}\nstate: ${JSON.stringify(await read().catch(() => null))}\nconsole:\n${messages.join('\n')}`);
+    }
+    const trained = await read();
+    expect(trained.error, messages.join('\n')).toBeNull();
+    expect(trained.backend).toBe('wasm');
+    expect(trained.losses).toHaveLength(steps);
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    expect(mean(trained.losses.slice(-10))).toBeLessThan(mean(trained.losses.slice(0, 10)));
+    expect(messages.join('\n')).not.toMatch(/pageerror/);
+    await page.close();
+    return trained;
+  }
+
+  it('trains on wasm from the esbuild bundle (kernels copied next to app.js; one thread without COOP/COEP)', async () => {
+    console.log(`esbuild bundle on wasm: ${(await trainOnWasm(url)).status}`);
+  }, 150_000);
+
+  it('trains on wasm from a Vite build of the page (Vite emits the kernels from new URL(..., import.meta.url))', async () => {
+    const outDir = await buildVite({ quiet: true });
+    expect(readdirSync(join(outDir, 'assets')).filter((f) => /^tensile-[\w-]+-[\w-]+\.wasm$/.test(f))).toHaveLength(4);
+    const vite = await serve({ distDir: outDir, dataDir });
+    try {
+      console.log(`Vite build on wasm: ${(await trainOnWasm(vite.url)).status}`);
+    } finally {
+      vite.server.close();
+    }
   }, 150_000);
 });

@@ -2,16 +2,16 @@
  * Train an MLP or a small CNN on MNIST or Fashion-MNIST.
  *
  *   pnpm mnist [--model mlp|cnn] [--dataset mnist|fashion] [--backend NAME] [--epochs N]
- *              [--batch-size N] [--lr X] [--data DIR] [--download] [--save FILE]
+ *              [--batch-size N] [--lr X] [--data DIR] [--[no-]download] [--mirror URL] [--save FILE]
  *              [--load FILE --eval-only] [--limit N] [--seed N]
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tl from '@tensile/core';
-import { DataLoader } from '@tensile/datasets';
+import { DataLoader, DatasetFilesMissingError } from '@tensile/datasets';
 import { loadSafetensors, saveSafetensors } from '@tensile/nn';
 import { Adam, CosineAnnealingLR } from '@tensile/optim';
-import { buildModel, chooseBackend, evaluate, limited, loadData, trainEpoch, type DatasetKind, type ModelKind } from './train.js';
+import { buildModel, chooseBackendWithReasons, evaluate, limited, loadData, trainEpoch, type DatasetKind, type ModelKind } from './train.js';
 
 const USAGE = `usage: pnpm mnist [options]
   --model mlp|cnn          model (default mlp)
@@ -22,7 +22,9 @@ const USAGE = `usage: pnpm mnist [options]
   --lr X                   Adam learning rate (default 0.001)
   --schedule cosine|none   learning-rate schedule over the whole run, stepped per batch (default cosine)
   --data DIR               directory with mnist/ and fashion-mnist/ (default: TENSILE_DATA, then the cache)
-  --download               download missing files into the cache (TENSILE_CACHE or ~/.cache/tensile)
+  --download               download missing files into the cache (TENSILE_CACHE or ~/.cache/tensile),
+                           checksums verified (the default; --no-download to refuse)
+  --mirror URL             download from this base URL instead of the canonical mirror
   --save FILE              save the trained weights (safetensors)
   --load FILE              load weights (safetensors) before training / evaluating
   --eval-only              only evaluate (with --load)
@@ -61,7 +63,8 @@ async function main(): Promise<void> {
         lr: { type: 'string' },
         schedule: { type: 'string', default: 'cosine' },
         data: { type: 'string' },
-        download: { type: 'boolean', default: false },
+        download: { type: 'boolean', default: true },
+        mirror: { type: 'string' },
         save: { type: 'string' },
         load: { type: 'string' },
         'eval-only': { type: 'boolean', default: false },
@@ -70,6 +73,7 @@ async function main(): Promise<void> {
         help: { type: 'boolean', default: false },
       },
       strict: true,
+      allowNegative: true,
     });
   } catch (error) {
     fail((error as Error).message);
@@ -92,10 +96,30 @@ async function main(): Promise<void> {
   const seed = v.seed === undefined ? 0 : Number(v.seed);
   if (!Number.isInteger(seed)) fail(`--seed must be an integer, got '${v.seed}'`);
 
-  const backend = await chooseBackend(v.backend, (line) => console.error(line));
-  console.log(`backend: ${backend} (registered: ${tl.listBackends().join(', ')})`);
+  if (v.mirror !== undefined && !/^https?:\/\//.test(v.mirror)) fail(`--mirror must be an http(s) URL, got '${v.mirror}'`);
+  const mirrors = v.mirror === undefined ? undefined : [v.mirror.endsWith('/') ? v.mirror : `${v.mirror}/`];
 
-  const { train, test } = await loadData({ dataset, data: v.data, download: v.download });
+  const choice = await chooseBackendWithReasons(v.backend);
+  const backend = choice.name;
+  console.log(
+    `backend: ${backend} (${v.backend ? 'chosen with --backend' : 'the best that started'}; registered: ${tl.listBackends().join(', ')})` +
+      choice.passedOver.map((line) => `\n  passed over ${line}`).join(''),
+  );
+
+  let data;
+  try {
+    data = await loadData({ dataset, data: v.data, download: v.download, mirrors });
+  } catch (error) {
+    if (!(error instanceof DatasetFilesMissingError)) throw error;
+    // The library's message names its options; this one names the command's flags.
+    process.stderr.write(
+      `error: ${error.dataset} files not found: ${error.files.join(', ')}\nLooked in:\n${error.looked.map((d) => `  ${d}`).join('\n')}\n` +
+        `Run with --download to fetch them from ${error.mirror} into ${error.cacheDir} (checksums verified), ` +
+        `or point --data DIR (or TENSILE_DATA) at a directory holding ${dataset === 'fashion' ? 'fashion-mnist' : 'mnist'}/.\n`,
+    );
+    process.exit(2);
+  }
+  const { train, test } = data;
   const trainSet = limited(train, limit);
   console.log(`${dataset === 'fashion' ? 'Fashion-MNIST' : 'MNIST'}: ${trainSet.length} training images, ${test.length} test images (from ${train.files[0].replace(/[/\\][^/\\]*$/, '')})`);
 

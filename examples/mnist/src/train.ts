@@ -11,37 +11,111 @@ export type DatasetKind = 'mnist' | 'fashion';
 /** Optional accelerated backends, best first; each registers itself when imported. */
 const OPTIONAL_BACKENDS = ['@tensile/backend-cuda', '@tensile/backend-webgpu', '@tensile/backend-wasm'];
 
+/** What {@link chooseBackend} picked, and why each better backend was passed over. */
+export interface BackendChoice {
+  name: string;
+  /** One line per backend ranked above the chosen one: `webgpu: <why>`. */
+  passedOver: string[];
+}
+
+/**
+ * Whether a started backend runs on a software GPU adapter (llvmpipe, lavapipe, SwiftShader):
+ * WebGPU there runs shaders on the CPU, slower than wasm. Returns the adapter's description
+ * for such an adapter, else null.
+ */
+function softwareAdapter(backend: unknown): string | null {
+  const b = backend as { adapter?: unknown; runtime?: { cpu?: unknown } };
+  if (typeof b.adapter !== 'string') return null;
+  const software = b.runtime?.cpu === true || /llvmpipe|lavapipe|swiftshader|software/i.test(b.adapter);
+  return software ? b.adapter : null;
+}
+
+const firstLine = (error: unknown) => (error instanceof Error ? error.message : String(error)).split('\n')[0];
+
 /**
  * Make `name` (or, without one, the best backend that starts) the default device. Optional
- * backend packages are imported if they are installed; cpu is always there.
+ * backend packages are imported if they are installed; cpu is always there. The order is
+ * the registry's priority (cuda, webgpu, wasm, cpu), except that webgpu on a software
+ * adapter ranks below wasm. `log` gets one line per better backend that was passed over.
  */
 export async function chooseBackend(name?: string, log: (line: string) => void = () => {}): Promise<string> {
-  const failures: string[] = [];
+  return (await chooseBackendWithReasons(name, log)).name;
+}
+
+/** {@link chooseBackend}, also returning the reasons. */
+export async function chooseBackendWithReasons(name?: string, log: (line: string) => void = () => {}): Promise<BackendChoice> {
+  const failures = new Map<string, string>();
   for (const pkg of OPTIONAL_BACKENDS) {
-    if (name && !pkg.endsWith(`-${name}`)) continue;
+    const short = pkg.replace('@tensile/backend-', '');
+    if (name && short !== name) continue;
     try {
       await import(pkg);
     } catch (error) {
-      failures.push(`${pkg}: ${(error as Error).message.split('\n')[0]}`);
+      failures.set(short, `${pkg} could not be imported: ${firstLine(error)}`);
     }
   }
   if (name) {
     try {
       await tl.setBackend(name);
     } catch (error) {
-      throw new Error(`backend '${name}' is not available: ${(error as Error).message}${failures.length ? `\n  ${failures.join('\n  ')}` : ''}`);
+      const why = failures.get(name);
+      throw new Error(`backend '${name}' is not available: ${firstLine(error)}${why ? `\n  ${why}` : ''}`);
     }
-    return name;
+    return { name, passedOver: [] };
   }
-  for (const candidate of tl.listBackends()) {
+  const passedOver: string[] = [];
+  const note = (line: string) => {
+    passedOver.push(line);
+    log(line);
+  };
+  // Backends that failed to import were never registered: they rank by their usual place.
+  const ranked = [...new Set([...tl.listBackends(), ...failures.keys()])].sort((a, b) => rank(a) - rank(b));
+  const deferred: string[] = [];
+  const attempt = async (candidate: string): Promise<boolean> => {
     try {
       await tl.setBackend(candidate);
-      return candidate;
+      return true;
     } catch (error) {
-      log(`backend ${candidate} did not start: ${(error as Error).message.split('\n')[0]}`);
+      note(`${candidate}: did not start: ${firstLine(error)}`);
+      return false;
     }
+  };
+  for (const candidate of ranked) {
+    if (candidate === 'cpu') {
+      // Software GPU adapters come after every other backend, just before cpu.
+      for (const d of deferred) if (await attempt(d)) return { name: d, passedOver };
+      if (await attempt('cpu')) return { name: 'cpu', passedOver };
+      continue;
+    }
+    const importFailure = failures.get(candidate);
+    if (importFailure) {
+      note(`${candidate}: ${importFailure}`);
+      continue;
+    }
+    let backend: unknown;
+    try {
+      backend = await tl.ready(candidate);
+    } catch (error) {
+      note(`${candidate}: did not start: ${firstLine(error)}`);
+      continue;
+    }
+    const software = softwareAdapter(backend);
+    if (software) {
+      deferred.push(candidate);
+      note(`${candidate}: started on '${software}', a software adapter (shaders run on the CPU), so it ranks below wasm`);
+      continue;
+    }
+    if (await attempt(candidate)) return { name: candidate, passedOver };
   }
-  throw new Error('no backend could start');
+  for (const d of deferred) if (await attempt(d)) return { name: d, passedOver };
+  throw new Error(`no backend could start:\n  ${passedOver.join('\n  ')}`);
+}
+
+/** The usual order of the known backends (lower first); unknown ones after webgpu. */
+function rank(name: string): number {
+  const order = ['cuda', 'webgpu', 'wasm', 'cpu'];
+  const i = order.indexOf(name);
+  return i === -1 ? 1.5 : i;
 }
 
 /** MNIST's pixel statistics (also fine for Fashion-MNIST). */
@@ -53,11 +127,13 @@ export interface DataOptions {
   /** Directory with mnist/ and fashion-mnist/ (or the files); else TENSILE_DATA, else the cache. */
   data?: string;
   download?: boolean;
+  /** Download base URLs instead of the canonical mirror (each ending in '/'). */
+  mirrors?: readonly string[];
 }
 
 export async function loadData(options: DataOptions = {}) {
   const Kind = options.dataset === 'fashion' ? FashionMNIST : MNIST;
-  const common = { root: options.data, download: options.download, transform: normalize(MEAN, STD) };
+  const common = { root: options.data, download: options.download, mirrors: options.mirrors, transform: normalize(MEAN, STD) };
   const [train, test] = await Promise.all([Kind.load({ ...common, train: true }), Kind.load({ ...common, train: false })]);
   return { train, test };
 }

@@ -8,6 +8,8 @@
 //
 //   node scripts/install.mjs            build when nvcc is found
 //   node scripts/install.mjs --force    build, and exit 1 on failure (for developers)
+//   node scripts/install.mjs --build    what `npx tensile-cuda build` runs: as --force, and a
+//                                       missing nvcc is an error that lists what is needed
 //   node scripts/install.mjs --if-stale build only when a source is newer than the addon, and
 //                                       exit 1 on failure (the package's `test` runs this: a kernel
 //                                       that does not compile must fail the tests, not leave them
@@ -23,9 +25,12 @@ import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const addon = join(root, 'build', 'Release', 'tensile_cuda.node');
-const HINT = 'to build it later (with the CUDA toolkit installed, nvcc on PATH or CUDA_HOME set), run: pnpm rebuild @tensile/backend-cuda';
+const HINT =
+  'to build it later (with the CUDA toolkit installed, nvcc on PATH or CUDA_HOME set), run: npx tensile-cuda build ' +
+  '(under pnpm 10, which blocks install scripts unless the package is listed in onlyBuiltDependencies: pnpm exec tensile-cuda build)';
 const args = new Set(process.argv.slice(2));
-const strict = args.has('--force') || args.has('--if-stale');
+const explicit = args.has('--build');
+const strict = explicit || args.has('--force') || args.has('--if-stale');
 
 function say(line) {
   console.log(`@tensile/backend-cuda: ${line}`);
@@ -104,6 +109,19 @@ function finish(code, message) {
 if (process.env.TENSILE_CUDA_SKIP_BUILD === '1') finish(0, 'TENSILE_CUDA_SKIP_BUILD=1: not building the addon');
 
 const nvcc = findNvcc();
+if (!nvcc && explicit) {
+  const looked = process.env.TENSILE_NVCC
+    ? [`TENSILE_NVCC=${process.env.TENSILE_NVCC} (not an executable file)`]
+    : ['every directory on PATH', `CUDA_HOME (${process.env.CUDA_HOME ?? 'unset'})`, `CUDA_PATH (${process.env.CUDA_PATH ?? 'unset'})`];
+  finish(
+    1,
+    'cannot build the CUDA addon: nvcc, the CUDA compiler, was not found.\n' +
+      `  looked in: ${looked.join(', ')}\n` +
+      '  needed: the CUDA toolkit 12.x or 13.x (nvcc, its headers and libcudart_static.a; e.g. the cuda-toolkit package ' +
+      'or https://developer.nvidia.com/cuda-downloads), g++ with C++17, and Python 3 (for node-gyp)\n' +
+      '  then: put nvcc on PATH, or set CUDA_HOME=/usr/local/cuda (or TENSILE_NVCC=/path/to/nvcc), and run npx tensile-cuda build again',
+  );
+}
 if (!nvcc) {
   finish(
     0,

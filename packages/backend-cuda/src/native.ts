@@ -94,7 +94,7 @@ export interface NativeModule {
 export const DEFAULT_ADDON_PATH = fileURLToPath(new URL('../build/Release/tensile_cuda.node', import.meta.url));
 
 export const BUILD_HINT =
-  'build it with `pnpm rebuild @tensile/backend-cuda` (or `npm rebuild @tensile/backend-cuda`), which needs the CUDA toolkit (nvcc) and a C++ compiler';
+  'build it with `npx tensile-cuda build` (`pnpm exec tensile-cuda build` in a pnpm project), which needs the CUDA toolkit (nvcc) and a C++ compiler';
 
 /** The addon, or an error that says why it cannot be loaded and how to build it. */
 export function loadNative(path: string = process.env.TENSILE_CUDA_ADDON ?? DEFAULT_ADDON_PATH): NativeModule {

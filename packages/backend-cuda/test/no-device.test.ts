@@ -17,7 +17,7 @@ describe('without a CUDA device', () => {
 
   it('a missing addon is reported with how to build it', async () => {
     await expect(createCudaBackend({ addonPath: '/nonexistent/tensile_cuda.node' })).rejects.toThrow(
-      /native addon is not built.*pnpm rebuild @tensile\/backend-cuda/,
+      /native addon is not built.*npx tensile-cuda build/,
     );
     expect(cudaAvailability('/nonexistent/tensile_cuda.node')).toMatchObject({ available: false });
   });

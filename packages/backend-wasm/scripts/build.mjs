@@ -1,20 +1,24 @@
 // Builds the wasm variants from assembly/ with the AssemblyScript compiler that
-// `pnpm install` brings: SIMD128, and SIMD128 + relaxed SIMD. Output: build/*.wasm, and
-// build/kernels.d.ts, the compiler's typings of the module's exports (src/device.ts takes
-// its `Kernels` type from them, so host calls are checked against the kernels' signatures).
+// `pnpm install` brings: SIMD128, and SIMD128 + relaxed SIMD. Output: dist/*.wasm, next to
+// dist/loader.js, which finds them with new URL('./tensile-*.wasm', import.meta.url) (so
+// bundlers copy them); and build/kernels.d.ts, the compiler's typings of the module's
+// exports (src/device.ts takes its `Kernels` type from them, so host calls are checked
+// against the kernels' signatures).
 import { main } from 'assemblyscript/asc';
 import { mkdirSync, statSync, existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const outDir = join(root, 'build');
+const outDir = join(root, 'dist');
+const typingsDir = join(root, 'build');
 mkdirSync(outDir, { recursive: true });
+mkdirSync(typingsDir, { recursive: true });
 
 const assembly = join(root, 'assembly');
 const sources = readdirSync(assembly, { recursive: true }).filter((f) => f.endsWith('.ts')).map((f) => join(assembly, f));
 const newest = Math.max(...sources.map((f) => statSync(f).mtimeMs), statSync(fileURLToPath(import.meta.url)).mtimeMs);
-const typings = join(outDir, 'kernels.d.ts');
+const typings = join(typingsDir, 'kernels.d.ts');
 
 // Shared-memory builds for the worker pool, and unshared ones for engines without
 // SharedArrayBuffer (browser pages that are not cross-origin isolated). Every variant has
@@ -51,5 +55,5 @@ for (const variant of variants) {
     renameSync(`${base}.d.ts`, typings);
     rmSync(`${base}.js`);
   }
-  console.log(`backend-wasm: built build/${variant.file} (${statSync(out).size} bytes)`);
+  console.log(`backend-wasm: built dist/${variant.file} (${statSync(out).size} bytes)`);
 }

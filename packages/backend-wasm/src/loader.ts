@@ -1,9 +1,11 @@
 /**
- * Finding, feature-detecting and compiling the kernels. Two builds ship in `build/`:
- * SIMD128, and SIMD128 + relaxed SIMD (fused multiply-add). Relaxed SIMD is chosen when
- * `WebAssembly.validate` accepts a tiny module that uses it; on Node 20 the V8 flag that
- * enables it is switched on first (it must be set before anything is compiled).
+ * Finding, feature-detecting and compiling the kernels. Two builds ship in `dist/`, each
+ * with and without shared memory: SIMD128, and SIMD128 + relaxed SIMD (fused multiply-add).
+ * Relaxed SIMD is chosen when `WebAssembly.validate` accepts a tiny module that uses it; on
+ * Node 20 the V8 flag that enables it is switched on first (it must be set before anything
+ * is compiled). Platform differences (disk or fetch) live behind the `#platform` import.
  */
+import { compileWasm, enableRelaxedSimd } from '#platform';
 
 /** The build variants, by file. */
 export type WasmVariant = 'relaxed' | 'simd';
@@ -18,8 +20,16 @@ export const hasSharedMemory = typeof SharedArrayBuffer !== 'undefined' && (() =
   }
 })();
 
-function fileFor(variant: WasmVariant, shared: boolean): string {
-  return `tensile-${variant}${shared ? '' : '-single'}.wasm`;
+/**
+ * Where each build lives. Every URL is a literal `new URL('./file.wasm', import.meta.url)`,
+ * the pattern Vite, webpack and Parcel recognise: they copy the file into the build and
+ * rewrite the URL. Without a bundler (or with esbuild) the files sit next to this module.
+ */
+function wasmUrl(variant: WasmVariant, shared: boolean): URL {
+  if (variant === 'relaxed') {
+    return shared ? new URL('./tensile-relaxed.wasm', import.meta.url) : new URL('./tensile-relaxed-single.wasm', import.meta.url);
+  }
+  return shared ? new URL('./tensile-simd.wasm', import.meta.url) : new URL('./tensile-simd-single.wasm', import.meta.url);
 }
 
 // (module (func (result v128) v128.const i64x2 0 0 v128.const i64x2 0 0 v128.const i64x2 0 0 f32x4.relaxed_madd))
@@ -40,39 +50,21 @@ const SIMD_PROBE = new Uint8Array([
 export const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
 
 /** Whether this engine runs relaxed SIMD (after enabling V8's flag on Node, where needed). */
-export async function detectRelaxedSimd(): Promise<boolean> {
-  if (isNode && !WebAssembly.validate(RELAXED_PROBE)) {
-    try {
-      const v8 = await import('node:v8');
-      v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
-    } catch {
-      // Not allowed here: stay with plain SIMD.
-    }
-  }
+export function relaxedSimdSupported(): boolean {
+  if (!WebAssembly.validate(RELAXED_PROBE)) enableRelaxedSimd();
   return WebAssembly.validate(RELAXED_PROBE);
+}
+
+/** `relaxedSimdSupported()`, as a promise (the form the tests and older callers use). */
+export async function detectRelaxedSimd(): Promise<boolean> {
+  return relaxedSimdSupported();
 }
 
 export function detectSimd(): boolean {
   return WebAssembly.validate(SIMD_PROBE);
 }
 
-/** Compile the chosen build: synchronously from disk in Node, by fetch elsewhere. */
+/** Compile the chosen build: from disk in Node, by fetch elsewhere. */
 export async function loadModule(variant: WasmVariant, shared = hasSharedMemory): Promise<WebAssembly.Module> {
-  const url = new URL(`../build/${fileFor(variant, shared)}`, import.meta.url);
-  if (isNode) {
-    const fs = await import('node:fs');
-    const { fileURLToPath } = await import('node:url');
-    const path = fileURLToPath(url);
-    let bytes: Uint8Array;
-    try {
-      bytes = fs.readFileSync(path);
-    } catch (cause) {
-      throw new Error(
-        `wasm backend: cannot read ${path}; build the kernels with \`pnpm --filter @tensile/backend-wasm build\``,
-        { cause },
-      );
-    }
-    return new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
-  }
-  return WebAssembly.compileStreaming(fetch(url));
+  return compileWasm(wasmUrl(variant, shared));
 }

@@ -14,7 +14,7 @@
  * swap on its slot, and once the caller is done with the work it withdraws the calls that
  * no worker took, so it never waits for a worker that the OS has not woken yet.
  */
-import { isNode } from './loader.js';
+import { createWorkerFactory } from '#platform';
 
 /** Control block layout, in i32 slots from its base. */
 const DONE = 0, FN = 1, NT = 2, ARGC = 3, ERROR = 4;
@@ -65,7 +65,7 @@ function start(init) {
 }
 `;
 
-interface WorkerLike {
+export interface WorkerLike {
   terminate(): unknown;
 }
 
@@ -214,23 +214,7 @@ export class ThreadPool {
   }
 }
 
-/** A worker factory for this platform, or null when threads cannot run here. */
+/** A worker factory for this platform (worker_threads or Web Workers), or null when threads cannot run here. */
 export async function workerFactory(pool: () => ThreadPool): Promise<((index: number) => WorkerLike) | null> {
-  if (typeof SharedArrayBuffer === 'undefined') return null;
-  if (isNode) {
-    const { Worker } = await import('node:worker_threads');
-    const code = `${WORKER_BODY}\nstart(require('node:worker_threads').workerData);`;
-    return (index) => {
-      const w = new Worker(code, { eval: true, workerData: pool().initFor(index) });
-      w.unref();
-      return w;
-    };
-  }
-  if (typeof Worker === 'undefined' || (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === false) return null;
-  const url = URL.createObjectURL(new Blob([`${WORKER_BODY}\nself.onmessage = (e) => start(e.data);`], { type: 'text/javascript' }));
-  return (index) => {
-    const w = new Worker(url);
-    w.postMessage(pool().initFor(index));
-    return w;
-  };
+  return createWorkerFactory(WORKER_BODY, (index) => pool().initFor(index));
 }

@@ -5,7 +5,7 @@
  * and says so once.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, normalize } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BrowserHarness, browserTestsEnabled, failedChecks } from '@tensile/conformance/browser-harness';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,11 +20,14 @@ interface PageReport {
   results: { name: string; ok: boolean; detail?: string }[];
 }
 
-/** The page fetches its kernels from build/*.wasm. */
+/**
+ * The page (bundle.js at /) fetches its kernels next to itself, /tensile-*.wasm, as an
+ * esbuild bundle does; they are built into dist/.
+ */
 function wasmFile(path: string) {
-  if (!path.startsWith('/build/') || !path.endsWith('.wasm')) return null;
-  const file = normalize(join(root, path));
-  if (!file.startsWith(join(root, 'build')) || !existsSync(file)) return null;
+  if (!/^\/tensile-[\w-]+\.wasm$/.test(path)) return null;
+  const file = join(root, 'dist', path.slice(1));
+  if (!existsSync(file)) return null;
   return { body: readFileSync(file), type: 'application/wasm' };
 }
 

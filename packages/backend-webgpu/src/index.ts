@@ -1,3 +1,6 @@
+// The WebGPU types (GPUDevice, GPUBuffer, ...) that this package's declarations use; kept in
+// the emitted index.d.ts, so a consumer needs no `types` entry of its own.
+/// <reference types="@webgpu/types" preserve="true" />
 /**
  * `@tensile/backend-webgpu`: importing this module registers the webgpu backend (priority 2)
  * with an asynchronous factory; the device is requested on the first

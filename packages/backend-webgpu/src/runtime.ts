@@ -24,6 +24,35 @@ const ARENA_SLOTS = 256;
 /** Bind groups kept for reuse; past this the cache starts over. */
 const MAX_BIND_GROUPS = 4096;
 
+/** Bytes of the error word: [kernel code, bad index, dim size, unused]. */
+const ERROR_WORD_BYTES = 16;
+
+/** Codes of the kernels that record bad indices, as the error names them. */
+export const INDEX_KERNEL_CODES = { gather: 1, scatterAdd: 2 } as const;
+const INDEX_KERNELS: Record<number, string> = { 1: 'gather', 2: 'scatterAdd' };
+/** The ops that reach each kernel, so the message points at the user's call. */
+const INDEX_USERS: Record<number, string> = {
+  1: 'gather, or an op built on it: indexSelect, embedding, take, takeAlongDim, advanced indexing, crossEntropy or nllLoss',
+  2: "scatterAdd, or an op built on it: indexAdd, gather's or indexSelect's gradient",
+};
+
+/**
+ * WGSL that records a bad index in the error word bound as `err`: the first one wins (the
+ * compare-exchange is weak, so it retries while the word is still free).
+ */
+export const INDEX_ERROR_WGSL = `
+fn report_bad_index(kernel: u32, j: i32, size: i32) {
+  loop {
+    let r = atomicCompareExchangeWeak(&err[0], 0u, kernel);
+    if (r.exchanged) {
+      atomicStore(&err[1], bitcast<u32>(j));
+      atomicStore(&err[2], u32(size));
+      return;
+    }
+    if (r.old_value != 0u) { return; }
+  }
+}`;
+
 const USAGE_STORAGE = 0x80; // GPUBufferUsage.STORAGE
 const USAGE_COPY_SRC = 0x04;
 const USAGE_COPY_DST = 0x08;
@@ -89,6 +118,14 @@ export class Runtime {
   private readonly arenaHost = new Uint32Array((ARENA_SLOTS * SLOT_BYTES) / 4);
   private arenaUsed = 0;
   private failure: Error | null = null;
+  /**
+   * The device-side error word of the kernels that read indices: [kernel code, the bad
+   * index, the dim's size, unused], zero while no index was out of range. A kernel cannot
+   * throw, so it records the first bad index here and the next read or sync raises it.
+   */
+  private readonly errorWord: GPUBuffer;
+  /** Whether a kernel that may write the error word ran since the word was last read. */
+  private errorWordUsed = false;
   liveBytes = 0;
   liveBuffers = 0;
   cachedBytes = 0;
@@ -102,6 +139,8 @@ export class Runtime {
   ) {
     this.cpu = isCpuAdapter(adapterDescription);
     this.arena = device.createBuffer({ size: ARENA_SLOTS * SLOT_BYTES, usage: USAGE_UNIFORM | USAGE_COPY_DST });
+    this.errorWord = device.createBuffer({ size: ERROR_WORD_BYTES, usage: USAGE_STORAGE | USAGE_COPY_SRC | USAGE_COPY_DST });
+    device.queue.writeBuffer(this.errorWord, 0, new Uint32Array(ERROR_WORD_BYTES / 4));
     device.addEventListener?.('uncapturederror', (event) => {
       const error = (event as GPUUncapturedErrorEvent).error;
       const kind = error?.constructor?.name === 'GPUOutOfMemoryError' ? 'ran out of memory' : 'reported an error';
@@ -188,6 +227,15 @@ export class Runtime {
     this.device.queue.writeBuffer(target.buffer, 0, words as Uint32Array<ArrayBuffer>);
   }
 
+  /**
+   * The error word, for a kernel that reads indices to bind (as a `read_write` buffer of
+   * `atomic<u32>`; see {@link INDEX_ERROR_WGSL}).
+   */
+  indexErrorWord(): GPUBuffer {
+    this.errorWordUsed = true;
+    return this.errorWord;
+  }
+
   /** Copy `count` elements of `dtype` from the start of `source` to the host (in whole 4-byte words). */
   async readBack(source: GPUBuffer, count: number, dtype: DType): Promise<ArrayBuffer> {
     this.check();
@@ -196,10 +244,16 @@ export class Runtime {
     const encoder = this.commandEncoder();
     this.endPass();
     encoder.copyBufferToBuffer(source, 0, staging, 0, bytes);
+    // The error word travels with the values, so a bad index in the work behind them is raised here.
+    const errorStaging = this.errorWordUsed ? this.device.createBuffer({ size: ERROR_WORD_BYTES, usage: USAGE_MAP_READ | USAGE_COPY_DST }) : null;
+    if (errorStaging) encoder.copyBufferToBuffer(this.errorWord, 0, errorStaging, 0, ERROR_WORD_BYTES);
+    this.errorWordUsed = false;
     this.flush();
     try {
-      await staging.mapAsync(MAP_MODE_READ);
+      await Promise.all([staging.mapAsync(MAP_MODE_READ), errorStaging?.mapAsync(MAP_MODE_READ)]);
     } catch (cause) {
+      staging.destroy();
+      errorStaging?.destroy();
       this.check();
       throw new Error(`webgpu backend: reading a buffer failed: ${cause instanceof Error ? cause.message : String(cause)}`);
     }
@@ -208,8 +262,28 @@ export class Runtime {
     const result = staging.getMappedRange().slice(0);
     staging.unmap();
     staging.destroy();
+    let indexError: Error | null = null;
+    if (errorStaging) {
+      indexError = this.indexError(new Uint32Array(errorStaging.getMappedRange().slice(0)));
+      errorStaging.unmap();
+      errorStaging.destroy();
+    }
     this.check(); // an error in the work that produced these values makes them unusable
+    if (indexError) throw indexError;
     return result;
+  }
+
+  /** The error a recorded bad index raises (clearing the word for later work), or null. */
+  private indexError(word: Uint32Array): Error | null {
+    const [code, bits, size] = word;
+    if (code === 0) return null;
+    this.device.queue.writeBuffer(this.errorWord, 0, new Uint32Array(ERROR_WORD_BYTES / 4));
+    const index = bits | 0; // the i32 the kernel stored as raw bits
+    const kernel = INDEX_KERNELS[code] ?? `kernel ${code}`;
+    return new RangeError(
+      `${kernel}: index ${index} is out of bounds for a dim of size ${size} (webgpu found it in an earlier op: ${INDEX_USERS[code] ?? kernel}; ` +
+        'a GPU backend reports a bad index at the next read or sync, as PyTorch reports CUDA device-side asserts)',
+    );
   }
 
   // ---- kernels ----------------------------------------------------------------------------
@@ -335,6 +409,11 @@ export class Runtime {
 
   /** Wait until the GPU has finished all submitted work. */
   async sync(): Promise<void> {
+    if (this.errorWordUsed) {
+      // Reading the word waits for all submitted work, and raises a bad index it recorded.
+      await this.readBack(this.errorWord, ERROR_WORD_BYTES / 4, 'int32');
+      return;
+    }
     this.flush();
     await this.device.queue.onSubmittedWorkDone();
     this.check();

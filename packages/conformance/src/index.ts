@@ -20,6 +20,7 @@ import { finiteDifferenceTests } from './finite-difference.js';
 import { fixtureTests } from './fixtures.js';
 import { kernelTests } from './kernels/index.js';
 import { memoryTests } from './memory.js';
+import { printTests } from './print.js';
 import { randomTests } from './random.js';
 
 export { settleGarbage, type ConformanceOptions } from './context.js';
@@ -47,6 +48,7 @@ export function runConformance(options: ConformanceOptions): void {
     autogradToolTests(suite);
     errorTests(suite);
     randomTests(suite);
+    printTests(suite);
     it('every skip entry names an existing case', () => {
       expect(suite.staleSkips()).toEqual([]);
     });

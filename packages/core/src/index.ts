@@ -11,7 +11,8 @@
  * console.log(await x.grad!.array());
  * ```
  */
-export { Tensor, type TensorLike } from './tensor/tensor.js';
+export { Tensor, type BoolTensor, type TensorLike } from './tensor/tensor.js';
+export { getPrintOptions, setPrintOptions, type PrintOptions } from './tensor/format.js';
 export type { NestedArray } from './tensor/nested.js';
 export * from './ops/index.js';
 /** Every public op by name (the same functions as the top-level exports), for tools and tests. */

@@ -82,7 +82,7 @@ export {
 export type { ImageArray, Image, Interpolation, PaddingMode } from './image.js';
 export * as functional from './functional.js';
 export type { ResizeOptions, PadOptions, RotateOptions, AffineOptions, PixelArray } from './functional.js';
-export { ImageDataset, MNIST, FashionMNIST, CIFAR10, CIFAR100, KNOWN_FILES, type VisionLoadOptions } from './vision.js';
+export { DatasetFilesMissingError, ImageDataset, MNIST, FashionMNIST, CIFAR10, CIFAR100, KNOWN_FILES, type VisionLoadOptions } from './vision.js';
 export { ImageFolder, IMG_EXTENSIONS, type ImageFolderOptions } from './folder.js';
 export { decodeImage } from './decode.js';
 export { downloadFile, downloadFromMirrors, defaultCacheDir, verifyBytes, type Checksum, type DownloadOptions } from './download.js';

@@ -249,18 +249,47 @@ function findDir(files: readonly string[], list: readonly Candidate[]): string |
   return null;
 }
 
+/**
+ * The files of a dataset are in none of the places looked at, and `download` was not set.
+ * Carries what a command line needs to give its own hint (its flag rather than the option).
+ */
+export class DatasetFilesMissingError extends Error {
+  readonly code = 'ERR_TENSILE_DATA_MISSING';
+  constructor(
+    message: string,
+    /** The dataset's title, e.g. 'MNIST'. */
+    readonly dataset: string,
+    /** The files that are missing. */
+    readonly files: readonly string[],
+    /** The directories looked in, in order. */
+    readonly looked: readonly string[],
+    /** The first download mirror. */
+    readonly mirror: string,
+    /** Where `download: true` would put the files. */
+    readonly cacheDir: string,
+  ) {
+    super(message);
+    this.name = 'DatasetFilesMissingError';
+  }
+}
+
 function missingError(dataset: string, split: string, files: readonly string[], list: readonly Candidate[], mirror: string, cacheDir: string): Error {
   const lines = list.map((c) => {
     const present = files.filter((f) => existsSync(path.join(c.dir, f)));
     const note = present.length ? ` (has ${present.join(', ')} but not the rest)` : '';
     return `  ${c.dir} (${c.why})${note}`;
   });
-  return new Error(
+  return new DatasetFilesMissingError(
     `${dataset} (${split}): files not found: ${files.join(', ')}\n` +
       `Looked in:\n${lines.join('\n')}\n` +
       `Pass the directory that holds them with { root: '/path/to/data' } (the dataset folder or its parent), ` +
       `set TENSILE_DATA=/path/to/data (the folder containing ${path.basename(list[list.length - 1].dir)}/), ` +
       `or pass { download: true } to fetch them from ${mirror} into ${cacheDir}.`,
+    dataset,
+    files,
+    list.map((c) => c.dir),
+    mirror,
+    cacheDir,
   );
 }
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import '@tensile/backend-cpu';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CIFAR10, CIFAR_RECORD_BYTES, DataLoader, compose, randomCrop, randomHorizontalFlip, tarEntries } from '../src/index.js';
+import { CIFAR10, CIFAR_RECORD_BYTES, DataLoader, DatasetFilesMissingError, compose, randomCrop, randomHorizontalFlip, tarEntries } from '../src/index.js';
 import { scopeEachTest } from './helpers.js';
 
 scopeEachTest();
@@ -89,6 +89,11 @@ describe('CIFAR10 binary reader', () => {
     await expect(CIFAR10.load({ root: empty, cacheDir: empty })).rejects.toThrow(
       /CIFAR10 \(train\): files not found: data_batch_1\.bin, .*data_batch_5\.bin[\s\S]*download: true/,
     );
+    // The error carries what a command line needs for its own hint.
+    const missing = await CIFAR10.load({ root: empty, cacheDir: empty }).catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(DatasetFilesMissingError);
+    expect(missing).toMatchObject({ code: 'ERR_TENSILE_DATA_MISSING', dataset: 'CIFAR10', cacheDir: empty, files: expect.arrayContaining(['data_batch_1.bin']) });
+    expect((missing as DatasetFilesMissingError).looked).toContain(path.join(empty, 'cifar-10-batches-bin'));
   });
 });
 

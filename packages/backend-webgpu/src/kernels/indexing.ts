@@ -8,7 +8,7 @@
  */
 import type { TensorView } from '@tensile/core';
 import { sizeOf } from '@tensile/core';
-import { gpuBufferOf, type KernelSource, type Runtime } from '../runtime.js';
+import { gpuBufferOf, INDEX_ERROR_WGSL, INDEX_KERNEL_CODES, type KernelSource, type Runtime } from '../runtime.js';
 import {
   ENTRY_1D, FLAT_INDEX, grid, headerWGSL, load, MAX_RANK, planWalk, storageType, store, UniformRecord, walkFields, walkValues, walkWGSL,
 } from '../wgsl.js';
@@ -32,6 +32,9 @@ const SCATTER_RECORD = UniformRecord.of('scatter', [
   ['offsets', [3]],
 ]);
 
+/** The error word a kernel that reads indices binds last (see Runtime.indexErrorWord). */
+const ERROR_BINDING = { name: 'err', type: 'atomic<u32>', write: true } as const;
+
 /** `values` padded with zeros to MAX_RANK entries. */
 const perDim = (values: readonly number[]) => [...values, ...new Array<number>(MAX_RANK - values.length).fill(0)];
 
@@ -48,18 +51,24 @@ export function gather(rt: Runtime, x: TensorView, dim: number, index: TensorVie
   const t = storageType(x.dtype);
   const kernel: KernelSource = {
     key: `gather:${x.dtype}:r${rank}`,
-    writes: [false, false, true],
-    wgsl: () => `${headerWGSL(record, [{ name: 'x', type: t, write: false }, { name: 'index', type: 'i32', write: false }, { name: 'out', type: t, write: true }])}
+    writes: [false, false, true, true],
+    wgsl: () => `${headerWGSL(record, [{ name: 'x', type: t, write: false }, { name: 'index', type: 'i32', write: false }, { name: 'out', type: t, write: true }, ERROR_BINDING])}
+${INDEX_ERROR_WGSL}
 ${ENTRY_1D} {
   let i = ${FLAT_INDEX};
   if (i >= gather_count_u()) { return; }
   ${walkWGSL(record, 'walk', 'i', ['io', 'xo', 'oo'])}
-  var j = index[io];
-  if (j < 0) { j += gather_dimSize(); }
+  let j = index[io];
+  if (j < 0 || j >= gather_dimSize()) {
+    report_bad_index(${INDEX_KERNEL_CODES.gather}u, j, gather_dimSize());
+    out[oo] = ${t}(0);
+    return;
+  }
   out[oo] = x[xo + j * gather_dimStride()];
 }`,
   };
-  rt.dispatch(kernel, [gpuBufferOf(x.buffer).buffer, gpuBufferOf(index.buffer).buffer, gpuBufferOf(out.buffer).buffer], params, grid(n));
+  const buffers = [gpuBufferOf(x.buffer).buffer, gpuBufferOf(index.buffer).buffer, gpuBufferOf(out.buffer).buffer, rt.indexErrorWord()];
+  rt.dispatch(kernel, buffers, params, grid(n));
 }
 
 /** `out[p with p[dim] replaced by index[p]] += src[p]` for every p in the index's shape. */
@@ -77,8 +86,9 @@ export function scatterAdd(rt: Runtime, dim: number, index: TensorView, src: Ten
   const t = storageType(out.dtype);
   const kernel: KernelSource = {
     key: `scatterAdd:${out.dtype}`,
-    writes: [false, false, true],
-    wgsl: () => `${headerWGSL(SCATTER_RECORD, [{ name: 'index', type: 'i32', write: false }, { name: 'src', type: t, write: false }, { name: 'out', type: t, write: true }])}
+    writes: [false, false, true, true],
+    wgsl: () => `${headerWGSL(SCATTER_RECORD, [{ name: 'index', type: 'i32', write: false }, { name: 'src', type: t, write: false }, { name: 'out', type: t, write: true }, ERROR_BINDING])}
+${INDEX_ERROR_WGSL}
 ${ENTRY_1D} {
   let e = ${FLAT_INDEX};
   if (e >= scatter_count_u()) { return; }
@@ -106,13 +116,14 @@ ${ENTRY_1D} {
     let si = scatter_indexStrides(du);
     let ss = scatter_srcStrides(du);
     for (var k = 0; k < i32(scatter_indexExtent_u()); k++) {
-      var j = index[io + k * si];
-      if (j < 0) { j += size; }
+      let j = index[io + k * si];
+      if (j < 0 || j >= size) { report_bad_index(${INDEX_KERNEL_CODES.scatterAdd}u, j, size); }
       if (j == wanted) { acc += ${load(out.dtype, 'src[so + k * ss]')}; }
     }
   }
   out[oo] = ${store(out.dtype, 'acc')};
 }`,
   };
-  rt.dispatch(kernel, [gpuBufferOf(index.buffer).buffer, gpuBufferOf(src.buffer).buffer, gpuBufferOf(out.buffer).buffer], params, grid(n));
+  const buffers = [gpuBufferOf(index.buffer).buffer, gpuBufferOf(src.buffer).buffer, gpuBufferOf(out.buffer).buffer, rt.indexErrorWord()];
+  rt.dispatch(kernel, buffers, params, grid(n));
 }

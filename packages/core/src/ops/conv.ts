@@ -164,22 +164,26 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
       `conv2d: kernel ${kh}x${kw} (dilation ${formatShape(dilation)}) is larger than the padded input ${h + 2 * padding[0]}x${w + 2 * padding[1]}`,
     );
   }
-  let out = conv2dCore(padded, weight, params);
+  const out = conv2dCore(padded, weight, params);
   if (padded !== input) padded.dispose();
   if (input !== x) input.dispose();
+  return finishConv(out, bias, o, unbatched);
+}
+
+
+/** The end of conv2d and convTranspose2d: add the bias per channel and drop an added batch dim. */
+function finishConv(out: Tensor, bias: Tensor | null | undefined, channels: number, unbatched: boolean): Tensor {
   if (bias) {
-    const b = bias.reshape([1, o, 1, 1]);
+    const b = bias.reshape([1, channels, 1, 1]);
     const withBias = out.add(b);
     b.dispose();
     out.dispose();
     out = withBias;
   }
-  if (unbatched) {
-    const squeezed = out.squeeze(0);
-    out.dispose();
-    out = squeezed;
-  }
-  return out;
+  if (!unbatched) return out;
+  const squeezed = out.squeeze(0);
+  out.dispose();
+  return squeezed;
 }
 
 /**
@@ -279,19 +283,7 @@ export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor | null,
     whole.dispose();
   }
   if (input !== x) input.dispose();
-  if (bias) {
-    const b = bias.reshape([1, cout, 1, 1]);
-    const withBias = out.add(b);
-    b.dispose();
-    out.dispose();
-    out = withBias;
-  }
-  if (unbatched) {
-    const squeezed = out.squeeze(0);
-    out.dispose();
-    out = squeezed;
-  }
-  return out;
+  return finishConv(out, bias, cout, unbatched);
 }
 
 /**

@@ -108,13 +108,17 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
   const axis = normalizeDim(dim, x.rank, 'indexSelect');
   if (index.rank > 1) throw new Error(`indexSelect: index must be 0-d or 1-D, got shape ${formatShape(index.shape)}`);
   if (index.dtype !== 'int32') throw new TypeError(`indexSelect: index must be int32, got ${index.dtype}`);
+  deviceOf('indexSelect', x, index);
+  checkIndexValues('indexSelect', index, x.shape[axis]);
   const n = index.size;
   const shape = x.shape.map((d, i) => (i === axis ? n : d));
   const lineShape = x.shape.map((_, i) => (i === axis ? n : 1));
   const line = index.reshape(lineShape);
   const expanded = line.expand(shape);
-  const out = gather(x, axis, expanded);
-  line.dispose();
-  expanded.dispose();
-  return out;
+  try {
+    return gather(x, axis, expanded);
+  } finally {
+    line.dispose();
+    expanded.dispose();
+  }
 }

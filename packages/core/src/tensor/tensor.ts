@@ -15,9 +15,13 @@ import { countsFor, Storage } from './storage.js';
 import * as ops from '../ops/index.js';
 import type { NestedArray } from './nested.js';
 import { toNested } from './nested.js';
+import { formatTensor, formatTensorAsync } from './format.js';
 
 /** A number or a tensor: ops accept plain numbers wherever a tensor operand is expected. */
 export type TensorLike = Tensor | number | boolean;
+
+/** A tensor whose type says it holds bools (comparisons, `bool()`): its `item()` is a boolean. */
+export type BoolTensor = Tensor & { readonly dtype: 'bool' };
 
 interface HandleRecord {
   storage: Storage;
@@ -32,12 +36,24 @@ const forgotten = new FinalizationRegistry<HandleRecord>(({ storage, device }) =
 });
 
 const disposeSymbol: typeof Symbol.dispose = Symbol.dispose ?? Symbol.for('Symbol.dispose');
+/** What Node's util.inspect (console.log, the REPL) calls; a registered symbol, so no import of node:util. */
+const inspectSymbol = Symbol.for('nodejs.util.inspect.custom');
 
 /** A function's signature without its first (tensor) parameter: the method's. */
 type MethodOf<F> = F extends (self: Tensor, ...args: infer A) => infer R ? (...args: A) => R : never;
 type OpFunctions = typeof ops;
 /** One method per op of the op table, `x.exp()` for `tl.exp(x)`: every table op must have a public function. */
-type TableMethods = { [K in keyof Pick<OpFunctions, UnaryOp | BinaryOp>]: MethodOf<OpFunctions[K]> };
+type TableMethods = { [K in keyof Pick<OpFunctions, UnaryOp | BinaryOp>]: BoolResult<K, MethodOf<OpFunctions[K]>> };
+/**
+ * The table's compare and logical ops: they write bool. Listed by hand because deriving it
+ * from the table's `kind` would make the table's types (whose composites call these
+ * methods) circular; test/bool-methods.test-d.ts checks the list against the table.
+ */
+export type BoolOp =
+  | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge' | 'logicalAnd' | 'logicalOr' | 'logicalXor' | 'logicalNot'
+  | 'isnan' | 'isinf' | 'isposinf' | 'isneginf' | 'isfinite';
+/** A bool-writing op's method is typed to return `BoolTensor`, so `x.gt(0).item()` is a boolean. */
+type BoolResult<K, M> = K extends BoolOp ? (M extends (...args: infer A) => Tensor ? (...args: A) => BoolTensor : M) : M;
 
 // Declaration merging: the class below gets the table's methods, installed after it.
 export interface Tensor extends TableMethods {}
@@ -295,7 +311,12 @@ export class Tensor {
   async array(): Promise<NestedArray> {
     return toNested(await this.data(), this.shape, this.dtype);
   }
-  /** The value of a one-element tensor. */
+  /**
+   * The value of a one-element tensor: a boolean for bool tensors, else a number. Typed
+   * `boolean` where the tensor's type says bool (`BoolTensor`: comparisons, `bool()`).
+   */
+  item(this: BoolTensor): Promise<boolean>;
+  item(): Promise<number | boolean>;
   async item(): Promise<number | boolean> {
     this.checkItem();
     const data = await this.data();
@@ -315,6 +336,8 @@ export class Tensor {
     return toNested(this.dataSync(), this.shape, this.dtype);
   }
   /** Synchronous `item()`; see `dataSync`. */
+  itemSync(this: BoolTensor): boolean;
+  itemSync(): number | boolean;
   itemSync(): number | boolean {
     if (!this.backend.readSync) throw new Error(`itemSync: backend '${this.device}' cannot read synchronously; use await t.item()`);
     this.checkItem();
@@ -327,9 +350,24 @@ export class Tensor {
     }
   }
 
+  /**
+   * PyTorch's format: `tensor([[1., 2.], [3., 4.]], requiresGrad=true)`, summarised past
+   * 1000 elements (`tl.setPrintOptions`). Values appear where the backend reads synchronously
+   * (cpu, wasm, cuda); elsewhere (webgpu) they print as `...`: use `await t.print()`.
+   */
   toString(): string {
-    const state = this.isDisposed ? ', disposed' : '';
-    return `Tensor(shape=${formatShape(this.shape)}, dtype=${this.dtype}, device=${this._storage?.backend.name ?? '?'}${state})`;
+    return formatTensor(this);
+  }
+  /** `toString()` with the values read asynchronously, so it works on every backend. */
+  toStringAsync(): Promise<string> {
+    return formatTensorAsync(this);
+  }
+  /** Log `toStringAsync()` to the console (PyTorch's `print(t)`); works on every backend. */
+  async print(): Promise<void> {
+    console.log(await formatTensorAsync(this));
+  }
+  [inspectSymbol](): string {
+    return formatTensor(this);
   }
 
   // ---- devices and dtypes ---------------------------------------------------------------
@@ -356,8 +394,8 @@ export class Tensor {
   int(): Tensor {
     return ops.cast(this, 'int32');
   }
-  bool(): Tensor {
-    return ops.cast(this, 'bool');
+  bool(): BoolTensor {
+    return ops.cast(this, 'bool') as BoolTensor;
   }
   /** A contiguous tensor with the same values (this tensor's alias when already contiguous). */
   contiguous(): Tensor {
