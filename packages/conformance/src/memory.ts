@@ -133,6 +133,36 @@ export function memoryTests(suite: Suite): void {
       const after = tl.memory();
       expect([after.numTensors, after.numBytes]).toEqual([before.numTensors, before.numBytes]);
     });
+    test('backward of each differentiable elementwise op frees every intermediate (pow, asin, acos, gelu tanh included)', async () => {
+      const unary = ['abs', 'neg', 'exp', 'exp2', 'expm1', 'log', 'log2', 'log10', 'log1p', 'sqrt', 'rsqrt', 'square', 'sin', 'cos', 'tan', 'tanh',
+        'sigmoid', 'relu', 'gelu', 'silu', 'softplus', 'erf', 'erfc', 'atan', 'asin', 'acos', 'sinh', 'cosh', 'asinh', 'reciprocal'];
+      const binary = ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'atan2', 'logaddexp', 'logaddexp2', 'hypot'];
+      const ops = tl as unknown as Record<string, ((...args: unknown[]) => tl.Tensor) | undefined>;
+      const x = t(randoms(12, 5, 0.1, 0.9), [3, 4]);
+      const y = t(randoms(12, 6, 0.2, 0.9), [3, 4]);
+      x.requiresGrad = true;
+      y.requiresGrad = true;
+      const leaks: string[] = [];
+      const cases: [string, () => tl.Tensor][] = [
+        ...unary.filter((n) => ops[n]).map((n) => [n, () => ops[n]!(x)] as [string, () => tl.Tensor]),
+        ['gelu(tanh)', () => tl.gelu(x, 'tanh')],
+        ...binary.filter((n) => ops[n]).flatMap((n) => [[n, () => ops[n]!(x, y)], [`${n}(x, 3)`, () => ops[n]!(x, 3)]] as [string, () => tl.Tensor][]),
+      ];
+      for (const [name, f] of cases) {
+        const before = tl.memory().numTensors;
+        const out = f();
+        const s = out.sum();
+        s.backward();
+        for (const v of [s, out, x.grad, y.grad]) v?.dispose();
+        x.grad = null;
+        y.grad = null;
+        const extra = tl.memory().numTensors - before;
+        if (extra) leaks.push(`${name}: ${extra} tensor(s) left`);
+      }
+      expect(leaks).toEqual([]);
+      x.dispose();
+      y.dispose();
+    });
     test('using disposes at the end of the block', async () => {
       const before = tl.memory().numTensors;
       {

@@ -18,7 +18,7 @@ const root = resolve(packagesDir, '..');
 const work = mkdtempSync(join(tmpdir(), 'tensile-pack-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-const PUBLISHED = ['core', 'backend-cpu', 'backend-wasm', 'backend-webgpu', 'backend-cuda', 'nn', 'optim', 'datasets'];
+const PUBLISHED = ['core', 'backend-cpu', 'backend-wasm', 'backend-webgpu', 'backend-cuda', 'nn', 'optim', 'datasets', 'transformers'];
 /** What each tarball may hold beyond package.json, README.md, LICENSE and dist/ (no .tsbuildinfo). */
 const EXTRA: Record<string, RegExp[]> = {
   'backend-wasm': [/^build\/kernels\.d\.ts$/],
@@ -151,6 +151,27 @@ describe('packed tarballs', () => {
       'console.log(JSON.stringify({ device: x.device, y: await x.matmul(x).array() }));',
     ]);
     expect(result).toEqual({ device: 'wasm', y: [[7, 10], [15, 22]] });
+  });
+
+  it('core + backend-cpu + nn + optim + transformers install alone (tokenizer libraries from tarballs) and run a GPT-2 step', () => {
+    const project = install('app-transformers', ['core', 'backend-cpu', 'nn', 'optim', 'transformers'], true);
+    const result = runIn(project, [
+      "import * as tl from '@tensile/core';",
+      "import '@tensile/backend-cpu';",
+      "import { AdamW } from '@tensile/optim';",
+      "import { GPT2LMHeadModel, AutoTokenizer } from '@tensile/transformers';",
+      "await tl.setBackend('cpu');",
+      'tl.manualSeed(0);',
+      "const model = new GPT2LMHeadModel({ model_type: 'gpt2', vocab_size: 16, n_positions: 8, n_embd: 8, n_layer: 1, n_head: 2 });",
+      'const ids = tl.tensor([[1, 2, 3, 4]], { dtype: "int32" });',
+      'const opt = new AdamW(model.parameters(), { lr: 1e-2 });',
+      'const { loss } = model.forward(ids, { labels: ids });',
+      'loss.backward();',
+      'opt.step();',
+      'const out = await model.generate([[1, 2]], { maxNewTokens: 3 });',
+      'console.log(JSON.stringify({ shape: out.shape, loss: Number.isFinite(await loss.item()), tokenizer: typeof AutoTokenizer.fromPretrained }));',
+    ]);
+    expect(result).toEqual({ shape: [1, 5], loss: true, tokenizer: 'function' });
   });
 
   it('every package together installs offline (third-party dependencies from tarballs) and trains a step', () => {

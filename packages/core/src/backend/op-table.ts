@@ -250,13 +250,13 @@ export const UNARY_TABLE = {
   },
   asin: {
     code: 23, kind: 'math', ...FLOAT_ONLY, domain: [-0.99, 0.99], reference: Math.asin,
-    gradient: { saves: 'x', grad: (g, x, t) => g.mul(t(t(t(x.square()).neg()).add(1)).rsqrt()) },
+    gradient: { saves: 'x', grad: (g, x, t) => g.mul(t(t(t(t(x.square()).neg()).add(1)).rsqrt())) },
     // atan(x / sqrt((1 - x)(1 + x))): 1 - x is exact near 1, where 1 - x^2 would not be.
-    composite: (x) => withTemps((t) => x.div(t(t(t(t(x.neg()).add(1)).mul(t(x.add(1)))).sqrt())).atan()),
+    composite: (x) => withTemps((t) => t(x.div(t(t(t(t(x.neg()).add(1)).mul(t(x.add(1)))).sqrt()))).atan()),
   },
   acos: {
     code: 24, kind: 'math', ...FLOAT_ONLY, domain: [-0.99, 0.99], reference: Math.acos,
-    gradient: { saves: 'x', grad: (g, x, t) => g.mul(t(t(t(t(x.square()).neg()).add(1)).rsqrt())).neg() },
+    gradient: { saves: 'x', grad: (g, x, t) => t(g.mul(t(t(t(t(x.square()).neg()).add(1)).rsqrt()))).neg() },
     // 2 atan(sqrt((1 - x) / (1 + x))): no cancellation near ±1, unlike pi/2 - asin(x).
     composite: (x) => withTemps((t) => t(t(t(t(t(x.neg()).add(1)).div(t(x.add(1)))).sqrt()).atan()).mul(2)),
   },
@@ -416,7 +416,7 @@ export const BINARY_TABLE = {
       saves: ['a', 'b', 'out'],
       grads: (g, { a, b, out }, t) => {
         const ga = g.mul(t(t(a.pow(t(b.sub(1)))).mul(b)));
-        const safeLog = t(a.log()).where(t(t(a.eq(0)).logicalNot()), 0);
+        const safeLog = t(t(a.log()).where(t(t(a.eq(0)).logicalNot()), 0));
         return [ga, g.mul(t(out.mul(safeLog)))];
       },
     },

@@ -1,0 +1,30 @@
+/**
+ * @tensile/transformers: Hugging Face checkpoints on any Tensile backend. Models load from
+ * the hub's layout key for key (`fromPretrained`), tokenizers come from `tokenizer.json`
+ * (`AutoTokenizer`), causal LMs generate with a preallocated key/value cache, and every
+ * model trains with `@tensile/optim` and saves checkpoints the hub's PyTorch code loads.
+ *
+ * @example
+ * ```ts
+ * import * as tl from '@tensile/core';
+ * import '@tensile/backend-wasm';
+ * import { AutoTokenizer, GPT2LMHeadModel, textStreamer } from '@tensile/transformers';
+ *
+ * const tokenizer = await AutoTokenizer.fromPretrained('openai-community/gpt2');
+ * const model = await GPT2LMHeadModel.fromPretrained('openai-community/gpt2', { device: 'wasm' });
+ * const ids = [tokenizer.encode('The meaning of life is')];
+ * await model.generate(ids, { maxNewTokens: 30, onToken: textStreamer(tokenizer, (s) => process.stdout.write(s)) });
+ * ```
+ */
+export { AutoTokenizer, PreTrainedTokenizer, textStreamer, type BatchEncoding, type BatchOptions, type ChatMessage, type EncodeOptions } from './tokenizer.js';
+export { PreTrainedModel, type FromPretrainedOptions, type GenerationConfig, type PretrainedClass, type PretrainedConfig } from './modeling.js';
+export { CausalLM, causalLMLoss, processRow, type CausalLMForwardOptions, type CausalLMOutput, type GenerateOptions } from './generation.js';
+export { KVCache, RMSNorm, Conv1D, attend, applyRotary, ropeInverseFrequencies, type RopeScaling } from './layers.js';
+export { GPT2LMHeadModel, GPT2Model, TiedHead, type GPT2Config } from './models/gpt2.js';
+export { LlamaForCausalLM, LlamaModel, type LlamaConfig } from './models/llama.js';
+export {
+  BertModel, BertForSequenceClassification, classificationLoss, type BertConfig, type BertForwardOptions, type BertOutputs, type ClassifierOutput,
+} from './models/bert.js';
+export { ViTForImageClassification, ViTModel, type ViTConfig } from './models/vit.js';
+export { openSource, readJson, defaultCacheDir, MissingFileError, ProgressBar, type HubOptions, type ModelSource } from './hub.js';
+export { loadWeights, mapKey, weightFiles, type KeyRules, type LoadReport } from './weights.js';

@@ -1,0 +1,355 @@
+/**
+ * Building blocks the architectures share, written with core and nn ops: GPT-2's `Conv1D`,
+ * `RMSNorm`, rotary position embeddings, attention over a key/value cache (with grouped
+ * query heads), activations by the hub's names, and the preallocated `KVCache`.
+ *
+ * Local for now: `RMSNorm` and `scaledDotProductAttention` are being added to
+ * `@tensile/nn` on other branches; this package switches to them once they land.
+ */
+import * as tl from '@tensile/core';
+import type { DType, Tensor } from '@tensile/core';
+import { Module, Parameter, functional as F, init } from '@tensile/nn';
+
+/** `tl.empty`-like: a parameter of `shape` (zeros), to be filled by a checkpoint or an initialiser. */
+export function param(shape: number[], fill = 0): Parameter {
+  const t = tl.full(shape, fill);
+  const p = new Parameter(t);
+  t.dispose();
+  return p;
+}
+
+/**
+ * GPT-2's linear layer: `x · weight + bias` with `weight` stored `[in, out]` (the transpose
+ * of `Linear`'s), as OpenAI's checkpoints and the hub's `Conv1D` keep it.
+ *
+ * @example
+ * ```ts
+ * const fc = new Conv1D(3072, 768); // nf = out features, nx = in features, as the hub orders them
+ * fc.forward(tl.randn([1, 5, 768])); // [1, 5, 3072]
+ * ```
+ */
+export class Conv1D extends Module {
+  weight: Parameter;
+  bias: Parameter;
+  readonly nf: number;
+  readonly nx: number;
+
+  constructor(nf: number, nx: number, std = 0.02) {
+    super();
+    this.nf = nf;
+    this.nx = nx;
+    this.weight = param([nx, nf]);
+    this.bias = param([nf]);
+    init.normal_(this.weight, 0, std);
+  }
+
+  forward(x: Tensor): Tensor {
+    return tl.tidy(() => x.matmul(this.weight).add(this.bias));
+  }
+
+  override extraRepr(): string {
+    return `nf=${this.nf}, nx=${this.nx}`;
+  }
+}
+
+/**
+ * Root-mean-square layer norm as the hub's Llama computes it: in float32 whatever the input
+ * dtype, `x / sqrt(mean(x²) + eps)`, cast back, then scaled by `weight` (ones).
+ *
+ * @example
+ * ```ts
+ * new RMSNorm(64, 1e-6).forward(tl.randn([2, 5, 64]));
+ * ```
+ */
+export class RMSNorm extends Module {
+  weight: Parameter;
+  readonly eps: number;
+
+  constructor(dim: number, eps = 1e-6) {
+    super();
+    this.weight = param([dim], 1);
+    this.eps = eps;
+  }
+
+  forward(x: Tensor): Tensor {
+    return tl.tidy(() => {
+      const wide = x.dtype === 'float32' ? x : x.float();
+      const normed = wide.mul(wide.square().mean(-1, true).add(this.eps).rsqrt());
+      return this.weight.mul(normed.dtype === x.dtype ? normed : normed.cast(x.dtype));
+    });
+  }
+
+  override extraRepr(): string {
+    return `(${this.weight.shape[0]},), eps=${this.eps}`;
+  }
+}
+
+/** An activation by the name a hub config gives (`hidden_act`, `activation_function`). */
+export function activation(name: string, where: string): (x: Tensor) => Tensor {
+  switch (name) {
+    case 'gelu':
+      return (x) => tl.gelu(x);
+    case 'gelu_new':
+    case 'gelu_pytorch_tanh':
+    case 'gelu_fast':
+      return (x) => tl.gelu(x, 'tanh');
+    case 'relu':
+      return (x) => x.relu();
+    case 'silu':
+    case 'swish':
+      return (x) => tl.silu(x);
+    case 'tanh':
+      return (x) => x.tanh();
+    default:
+      throw new Error(`${where}: activation '${name}' is not supported (gelu, gelu_new, gelu_pytorch_tanh, relu, silu, tanh)`);
+  }
+}
+
+/** The most negative finite value of a float dtype: what masked attention scores become. */
+export function minValue(dtype: DType): number {
+  return dtype === 'float16' ? -65504 : -3.4028234663852886e38;
+}
+
+/**
+ * Which keys each query may attend to, as a bool tensor `[batch, 1, q, k]`, built on the host:
+ * query `i` sits at absolute position `past + i` and sees key `j` when `j <= past + i`, the
+ * key is not padding (`keyMask[b][j]`), and, with a sliding window `w`, `past + i - j < w`.
+ */
+export function attentionMask(
+  batch: number,
+  queries: number,
+  keys: number,
+  options: { keyMask?: number[][] | null; causal?: boolean; slidingWindow?: number | null; device: string },
+): Tensor {
+  const { keyMask, causal = true, slidingWindow = null, device } = options;
+  const past = keys - queries;
+  const data = new Uint8Array(batch * queries * keys);
+  for (let b = 0; b < batch; b++) {
+    const row = keyMask?.[b];
+    for (let i = 0; i < queries; i++) {
+      const q = past + i;
+      const base = (b * queries + i) * keys;
+      for (let j = 0; j < keys; j++) {
+        let ok = !causal || j <= q;
+        if (ok && slidingWindow !== null && causal) ok = q - j < slidingWindow;
+        if (ok && row) ok = row[j] !== 0;
+        data[base + j] = ok ? 1 : 0;
+      }
+    }
+  }
+  return tl.tensor(data, { dtype: 'bool', device }).reshape([batch, 1, queries, keys]);
+}
+
+/**
+ * Attention of `q` `[B, H, T, D]` over `k`, `v` `[B, Hkv, S, D]` (grouped-query when
+ * `Hkv < H`: query head `h` uses key/value head `floor(h / (H / Hkv))`, the hub's
+ * `repeat_kv`, done by grouping queries instead of copying keys). `allowed` is a bool mask
+ * broadcastable to `[B, 1, T, S]`; scores are scaled by `scale`, masked to the dtype's
+ * minimum, and the softmax runs in float32. Returns `[B, H, T, D]`.
+ */
+export function attend(q: Tensor, k: Tensor, v: Tensor, allowed: Tensor | null, scale: number, dropout = 0, training = false): Tensor {
+  return tl.tidy(() => {
+    const [b, h, t, d] = q.shape;
+    const hkv = k.shape[1];
+    const s = k.shape[2];
+    if (h % hkv !== 0) throw new Error(`attention: ${h} query heads are not a multiple of ${hkv} key/value heads`);
+    const rep = h / hkv;
+    const qg = rep === 1 ? q : q.reshape([b, hkv, rep * t, d]);
+    let scores = qg.matmul(k.transpose(-1, -2)).mul(scale);
+    if (rep !== 1) scores = scores.reshape([b, hkv, rep, t, s]);
+    if (allowed) {
+      const mask = rep === 1 ? allowed : allowed.unsqueeze(2);
+      scores = tl.where(mask, scores, minValue(scores.dtype));
+    }
+    let weights = scores.dtype === 'float32' ? scores.softmax(-1) : scores.float().softmax(-1).cast(scores.dtype);
+    if (dropout > 0 && training) weights = F.dropout(weights, dropout, true);
+    if (rep !== 1) weights = weights.reshape([b, hkv, rep * t, s]);
+    const out = weights.matmul(v);
+    return rep === 1 ? out : out.reshape([b, h, t, d]);
+  });
+}
+
+/** `[B, T, H·D]` → `[B, H, T, D]`. */
+export function splitHeads(x: Tensor, heads: number): Tensor {
+  const [b, t, e] = x.shape;
+  return x.reshape([b, t, heads, e / heads]).transpose(1, 2);
+}
+
+/** `[B, H, T, D]` → `[B, T, H·D]`. */
+export function mergeHeads(x: Tensor): Tensor {
+  const [b, h, t, d] = x.shape;
+  return x.transpose(1, 2).reshape([b, t, h * d]);
+}
+
+/**
+ * A key/value cache allocated once for the whole generation: per layer, keys and values
+ * `[batch, kvHeads, maxLength, headDim]`. Each step writes the new positions into the
+ * existing storage (no reallocation per token) and attends over a view of the first
+ * `length` positions. For inference only: writes are not recorded for autograd.
+ *
+ * @example
+ * ```ts
+ * const cache = new KVCache({ layers: 12, batch: 1, kvHeads: 12, headDim: 64, maxLength: 1024, device: 'wasm' });
+ * const { logits } = model.forward(ids, { cache });
+ * cache.dispose();
+ * ```
+ */
+export class KVCache {
+  readonly keys: Tensor[] = [];
+  readonly values: Tensor[] = [];
+  readonly maxLength: number;
+  /** Positions filled so far (every layer holds the same number once a forward pass ends). */
+  length = 0;
+  private pending = 0;
+
+  constructor(options: { layers: number; batch: number; kvHeads: number; headDim: number; maxLength: number; device: string; dtype?: DType }) {
+    const { layers, batch, kvHeads, headDim, maxLength, device, dtype = 'float32' } = options;
+    this.maxLength = maxLength;
+    for (let i = 0; i < layers; i++) {
+      this.keys.push(tl.keep(tl.zeros([batch, kvHeads, maxLength, headDim], { device, dtype })));
+      this.values.push(tl.keep(tl.zeros([batch, kvHeads, maxLength, headDim], { device, dtype })));
+    }
+  }
+
+  /**
+   * Write layer `layer`'s new keys and values `[B, Hkv, T, D]` at positions
+   * `length .. length + T` and return views of positions `0 .. length + T`.
+   */
+  update(layer: number, k: Tensor, v: Tensor): [Tensor, Tensor] {
+    const t = k.shape[2];
+    const end = this.length + t;
+    if (end > this.maxLength) {
+      throw new Error(`KVCache.update: ${end} positions do not fit the cache's ${this.maxLength}; allocate a longer cache`);
+    }
+    writeSlice(this.keys[layer], 2, this.length, k);
+    writeSlice(this.values[layer], 2, this.length, v);
+    this.pending = t;
+    return [this.keys[layer].narrow(2, 0, end), this.values[layer].narrow(2, 0, end)];
+  }
+
+  /** Called once per forward pass, after every layer wrote: the new positions count from now on. */
+  advance(): void {
+    this.length += this.pending;
+    this.pending = 0;
+  }
+
+  /** Forget the contents (the storage stays allocated). */
+  reset(): void {
+    this.length = 0;
+    this.pending = 0;
+  }
+
+  /** Total bytes held. */
+  get bytes(): number {
+    return this.keys.reduce((n, t) => n + 2 * t.size * (t.dtype === 'float16' ? 2 : 4), 0);
+  }
+
+  dispose(): void {
+    for (const t of [...this.keys, ...this.values]) t.dispose();
+    this.keys.length = 0;
+    this.values.length = 0;
+  }
+}
+
+/**
+ * Copy `src` into `dst` at `start` along `dim`, in place, through the backend's strided
+ * `copy` primitive (the one `cat` and `pad` write with). Core has no public in-place slice
+ * assignment yet (values are immutable but for `assign`, which swaps the whole storage), so
+ * this writes through the kernel view; `dst` must be a leaf outside any recorded graph.
+ */
+function writeSlice(dst: Tensor, dim: number, start: number, src: Tensor): void {
+  if (src.dtype !== dst.dtype) throw new Error(`KVCache.update: new ${src.dtype} values for a ${dst.dtype} cache`);
+  if (src.device !== dst.device) throw new Error(`KVCache.update: new values on '${src.device}' for a cache on '${dst.device}'`);
+  for (let i = 0; i < dst.rank; i++) {
+    if (i !== dim && src.shape[i] !== dst.shape[i]) {
+      throw new Error(`KVCache.update: new values ${tl.formatShape(src.shape)} do not fit the cache ${tl.formatShape(dst.shape)}`);
+    }
+  }
+  const view = dst.kernelView;
+  dst.backend.copy(src.kernelView, { ...view, shape: src.shape, offset: view.offset + start * view.strides[dim] });
+}
+
+/**
+ * Rotary position embedding tables for the given positions, as the hub's Llama computes
+ * them in float32: `inv_freq[i] = 1 / theta^(2i / dim)` (rescaled for `rope_scaling`),
+ * angles `position · inv_freq` duplicated to `dim`, and their cos and sin `[B, T, dim]`.
+ */
+export function rotaryTables(positions: number[][], invFreq: Float32Array, device: string, dtype: DType): [Tensor, Tensor] {
+  const b = positions.length;
+  const t = positions[0]?.length ?? 0;
+  const half = invFreq.length;
+  const dim = 2 * half;
+  const cos = new Float32Array(b * t * dim);
+  const sin = new Float32Array(b * t * dim);
+  for (let i = 0; i < b; i++) {
+    for (let j = 0; j < t; j++) {
+      const p = Math.fround(positions[i][j]);
+      const base = (i * t + j) * dim;
+      for (let f = 0; f < half; f++) {
+        const angle = Math.fround(p * invFreq[f]);
+        const c = Math.cos(angle);
+        const s = Math.sin(angle);
+        cos[base + f] = c;
+        cos[base + f + half] = c;
+        sin[base + f] = s;
+        sin[base + f + half] = s;
+      }
+    }
+  }
+  const shape = [b, t, dim];
+  let c = tl.tensor(cos, { device }).reshape(shape);
+  let s = tl.tensor(sin, { device }).reshape(shape);
+  if (dtype !== 'float32') {
+    c = c.cast(dtype);
+    s = s.cast(dtype);
+  }
+  return [c, s];
+}
+
+/** `x · cos + rotate_half(x) · sin` for `x` `[B, H, T, D]` and tables `[B, T, D]`. */
+export function applyRotary(x: Tensor, cos: Tensor, sin: Tensor): Tensor {
+  return tl.tidy(() => {
+    const d = x.shape[3];
+    const [x1, x2] = x.split(d / 2, -1);
+    const rotated = tl.cat([x2.neg(), x1], -1);
+    return x.mul(cos.unsqueeze(1)).add(rotated.mul(sin.unsqueeze(1)));
+  });
+}
+
+/** Rope scaling the Llama family's configs use. */
+export interface RopeScaling {
+  rope_type?: string;
+  type?: string;
+  factor?: number;
+  low_freq_factor?: number;
+  high_freq_factor?: number;
+  original_max_position_embeddings?: number;
+}
+
+/** The inverse frequencies of rotary embeddings, in float32 as PyTorch computes them. */
+export function ropeInverseFrequencies(headDim: number, theta: number, scaling: RopeScaling | null | undefined, where: string): Float32Array {
+  const half = headDim / 2;
+  const inv = new Float32Array(half);
+  for (let i = 0; i < half; i++) inv[i] = Math.fround(1 / Math.fround(Math.pow(theta, Math.fround((2 * i) / headDim))));
+  const kind = scaling ? (scaling.rope_type ?? scaling.type ?? 'default') : 'default';
+  if (kind === 'default') return inv;
+  if (kind === 'linear') {
+    for (let i = 0; i < half; i++) inv[i] = Math.fround(inv[i] / scaling!.factor!);
+    return inv;
+  }
+  if (kind === 'llama3') {
+    const { factor, low_freq_factor: low, high_freq_factor: high, original_max_position_embeddings: old } = scaling as Required<RopeScaling>;
+    const lowWavelen = old / low;
+    const highWavelen = old / high;
+    for (let i = 0; i < half; i++) {
+      const wavelen = (2 * Math.PI) / inv[i];
+      const scaled = wavelen > lowWavelen ? inv[i] / factor : inv[i];
+      const smooth = (old / wavelen - low) / (high - low);
+      const smoothed = ((1 - smooth) * scaled) / factor + smooth * scaled;
+      const medium = !(wavelen < highWavelen) && !(wavelen > lowWavelen);
+      inv[i] = Math.fround(medium ? smoothed : scaled);
+    }
+    return inv;
+  }
+  throw new Error(`${where}: rope_scaling type '${kind}' is not supported (default, linear, llama3)`);
+}

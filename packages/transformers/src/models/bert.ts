@@ -1,0 +1,352 @@
+/**
+ * BERT (`BertModel`, `BertForSequenceClassification`) with the hub's names:
+ * `embeddings.{word,position,token_type}_embeddings`, `embeddings.LayerNorm`,
+ * `encoder.layer.N.{attention.self.{query,key,value}, attention.output.{dense,LayerNorm},
+ * intermediate.dense, output.{dense,LayerNorm}}`, `pooler.dense`, and for the classifier the
+ * `bert.` prefix and `classifier`.
+ */
+import * as tl from '@tensile/core';
+import type { Tensor } from '@tensile/core';
+import { Embedding, LayerNorm, Linear, Module, ModuleList, functional as F, init } from '@tensile/nn';
+import { hostRowsSync } from '../generation.js';
+import { activation, attend, mergeHeads, splitHeads } from '../layers.js';
+import { PreTrainedModel, field, numLabels, type PretrainedConfig } from '../modeling.js';
+import type { KeyRules } from '../weights.js';
+
+/** The fields of a BERT config.json this implementation reads. */
+export interface BertConfig extends PretrainedConfig {
+  vocab_size: number;
+  hidden_size: number;
+  num_hidden_layers: number;
+  num_attention_heads: number;
+  intermediate_size: number;
+  hidden_act?: string;
+  hidden_dropout_prob?: number;
+  attention_probs_dropout_prob?: number;
+  max_position_embeddings: number;
+  type_vocab_size?: number;
+  layer_norm_eps?: number;
+  pad_token_id?: number;
+  position_embedding_type?: string;
+  num_labels?: number;
+  id2label?: Record<string, string>;
+  problem_type?: 'regression' | 'single_label_classification' | 'multi_label_classification' | null;
+  classifier_dropout?: number | null;
+  initializer_range?: number;
+}
+
+/** Settings shared by BERT and ViT encoders. */
+export interface EncoderSettings {
+  hidden: number;
+  layers: number;
+  heads: number;
+  inner: number;
+  act: (x: Tensor) => Tensor;
+  eps: number;
+  hiddenDropout: number;
+  attnDropout: number;
+  std: number;
+  qkvBias: boolean;
+}
+
+export function encoderSettings(c: PretrainedConfig, where: string, defaultEps: number): EncoderSettings {
+  const hidden = field<number>(c, 'hidden_size', undefined, where);
+  const heads = field<number>(c, 'num_attention_heads', undefined, where);
+  if (hidden % heads !== 0) throw new Error(`${where}: hidden_size ${hidden} is not divisible by num_attention_heads ${heads}`);
+  return {
+    hidden,
+    heads,
+    layers: field<number>(c, 'num_hidden_layers', undefined, where),
+    inner: field<number>(c, 'intermediate_size', undefined, where),
+    act: activation(field<string>(c, 'hidden_act', 'gelu', where), where),
+    eps: field<number>(c, 'layer_norm_eps', defaultEps, where),
+    hiddenDropout: field<number>(c, 'hidden_dropout_prob', 0.1, where),
+    attnDropout: field<number>(c, 'attention_probs_dropout_prob', 0.1, where),
+    std: field<number>(c, 'initializer_range', 0.02, where),
+    qkvBias: field<boolean>(c, 'qkv_bias', true, where),
+  };
+}
+
+export function denseLayer(inFeatures: number, outFeatures: number, std: number, bias = true): Linear {
+  const l = new Linear(inFeatures, outFeatures, { bias });
+  init.normal_(l.weight, 0, std);
+  if (l.bias) init.zeros_(l.bias);
+  return l;
+}
+
+const NAMES: Record<string, string> = {
+  wordEmbeddings: 'word_embeddings', positionEmbeddings: 'position_embeddings', tokenTypeEmbeddings: 'token_type_embeddings',
+  layerNorm: 'LayerNorm', self_: 'self',
+};
+
+/** `attention.self`: query, key and value projections and scaled dot-product attention. */
+export class BertSelfAttention extends Module {
+  query: Linear;
+  key: Linear;
+  value: Linear;
+  constructor(private readonly s: EncoderSettings) {
+    super();
+    this.query = denseLayer(s.hidden, s.hidden, s.std, s.qkvBias);
+    this.key = denseLayer(s.hidden, s.hidden, s.std, s.qkvBias);
+    this.value = denseLayer(s.hidden, s.hidden, s.std, s.qkvBias);
+  }
+  forward(x: Tensor, allowed: Tensor | null): Tensor {
+    return tl.tidy(() => {
+      const [q, k, v] = [this.query, this.key, this.value].map((m) => splitHeads(m.forward(x), this.s.heads));
+      return mergeHeads(attend(q, k, v, allowed, 1 / Math.sqrt(this.s.hidden / this.s.heads), this.s.attnDropout, this.training));
+    });
+  }
+}
+
+/** `dense`, dropout, then `LayerNorm` of the sum with the residual. */
+class BertOutput extends Module {
+  dense: Linear;
+  layerNorm: LayerNorm;
+  constructor(inFeatures: number, private readonly s: EncoderSettings) {
+    super();
+    this.dense = denseLayer(inFeatures, s.hidden, s.std);
+    this.layerNorm = new LayerNorm(s.hidden, { eps: s.eps });
+  }
+  protected override stateName(field: string): string {
+    return NAMES[field] ?? field;
+  }
+  forward(x: Tensor, residual: Tensor): Tensor {
+    return tl.tidy(() => this.layerNorm.forward(F.dropout(this.dense.forward(x), this.s.hiddenDropout, this.training).add(residual)));
+  }
+}
+
+class BertAttention extends Module {
+  self_: BertSelfAttention;
+  output: BertOutput;
+  constructor(s: EncoderSettings) {
+    super();
+    this.self_ = new BertSelfAttention(s);
+    this.output = new BertOutput(s.hidden, s);
+  }
+  protected override stateName(field: string): string {
+    return NAMES[field] ?? field;
+  }
+  forward(x: Tensor, allowed: Tensor | null): Tensor {
+    return tl.tidy(() => this.output.forward(this.self_.forward(x, allowed), x));
+  }
+}
+
+/** `intermediate.dense` and the activation. */
+export class BertIntermediate extends Module {
+  dense: Linear;
+  constructor(private readonly s: EncoderSettings) {
+    super();
+    this.dense = denseLayer(s.hidden, s.inner, s.std);
+  }
+  forward(x: Tensor): Tensor {
+    return tl.tidy(() => this.s.act(this.dense.forward(x)));
+  }
+}
+
+class BertLayer extends Module {
+  attention: BertAttention;
+  intermediate: BertIntermediate;
+  output: BertOutput;
+  constructor(s: EncoderSettings) {
+    super();
+    this.attention = new BertAttention(s);
+    this.intermediate = new BertIntermediate(s);
+    this.output = new BertOutput(s.inner, s);
+  }
+  forward(x: Tensor, allowed: Tensor | null): Tensor {
+    return tl.tidy(() => {
+      const a = this.attention.forward(x, allowed);
+      return this.output.forward(this.intermediate.forward(a), a);
+    });
+  }
+}
+
+class BertEncoder extends Module {
+  layer: ModuleList<BertLayer>;
+  constructor(s: EncoderSettings) {
+    super();
+    this.layer = new ModuleList(Array.from({ length: s.layers }, () => new BertLayer(s)));
+  }
+  forward(x: Tensor, allowed: Tensor | null): Tensor {
+    return tl.tidy(() => {
+      let h = x;
+      for (const layer of this.layer) h = layer.forward(h, allowed);
+      return h;
+    });
+  }
+}
+
+class BertEmbeddings extends Module {
+  wordEmbeddings: Embedding;
+  positionEmbeddings: Embedding;
+  tokenTypeEmbeddings: Embedding;
+  layerNorm: LayerNorm;
+  constructor(c: BertConfig, private readonly s: EncoderSettings) {
+    super();
+    const w = 'BertModel';
+    const pad = field<number>(c, 'pad_token_id', 0, w);
+    this.wordEmbeddings = new Embedding(field<number>(c, 'vocab_size', undefined, w), s.hidden, { paddingIdx: pad });
+    this.positionEmbeddings = new Embedding(field<number>(c, 'max_position_embeddings', undefined, w), s.hidden);
+    this.tokenTypeEmbeddings = new Embedding(field<number>(c, 'type_vocab_size', 2, w), s.hidden);
+    for (const e of [this.wordEmbeddings, this.positionEmbeddings, this.tokenTypeEmbeddings]) init.normal_(e.weight, 0, s.std);
+    this.layerNorm = new LayerNorm(s.hidden, { eps: s.eps });
+  }
+  protected override stateName(field: string): string {
+    return NAMES[field] ?? field;
+  }
+  forward(inputIds: Tensor, tokenTypeIds: Tensor): Tensor {
+    return tl.tidy(() => {
+      const t = inputIds.shape[1];
+      if (t > this.positionEmbeddings.numEmbeddings) {
+        throw new Error(`BertModel.forward: ${t} tokens exceed max_position_embeddings ${this.positionEmbeddings.numEmbeddings}`);
+      }
+      const positions = tl.arange(t, undefined, 1, { dtype: 'int32', device: inputIds.device }).unsqueeze(0);
+      const x = this.wordEmbeddings.forward(inputIds).add(this.tokenTypeEmbeddings.forward(tokenTypeIds)).add(this.positionEmbeddings.forward(positions));
+      return F.dropout(this.layerNorm.forward(x), this.s.hiddenDropout, this.training);
+    });
+  }
+}
+
+class BertPooler extends Module {
+  dense: Linear;
+  constructor(s: EncoderSettings) {
+    super();
+    this.dense = denseLayer(s.hidden, s.hidden, s.std);
+  }
+  forward(hidden: Tensor): Tensor {
+    return tl.tidy(() => this.dense.forward(hidden.select(1, 0)).tanh());
+  }
+}
+
+/** Per-call options of `BertModel.forward`. */
+export interface BertForwardOptions {
+  /** `[batch, seq]`: 1 where a token is attended, 0 at padding (host arrays or a tensor on a backend that reads synchronously). */
+  attentionMask?: Tensor | number[][] | null;
+  /** `[batch, seq]` int32 segment ids (default zeros). */
+  tokenTypeIds?: Tensor | null;
+}
+
+/** What `BertModel.forward` returns. */
+export interface BertOutputs {
+  /** `[batch, seq, hidden]`. */
+  lastHiddenState: Tensor;
+  /** `[batch, hidden]`: tanh(dense(first token)). */
+  poolerOutput: Tensor;
+}
+
+function keyMaskTensor(mask: Tensor | number[][] | null | undefined, b: number, t: number, device: string, where: string): Tensor | null {
+  if (!mask) return null;
+  let m: Tensor;
+  if (Array.isArray(mask)) {
+    const rows = hostRowsSync(mask, where);
+    m = tl.tensor(Uint8Array.from(rows.flat(), (v) => (v ? 1 : 0)), { dtype: 'bool', device }).reshape([b, t]);
+  } else {
+    m = mask.dtype === 'bool' ? mask : mask.ne(0);
+  }
+  if (m.shape[0] !== b || m.shape[1] !== t) throw new Error(`${where}: attentionMask is ${tl.formatShape(m.shape)}, expected [${b}, ${t}]`);
+  return m.reshape([b, 1, 1, t]);
+}
+
+/**
+ * The BERT encoder (`BertModel`): `forward(inputIds, { attentionMask, tokenTypeIds })` →
+ * `{ lastHiddenState, poolerOutput }`. Checkpoints load with or without the `bert.` prefix;
+ * pretraining heads (`cls.*`) and the `position_ids` buffer are skipped.
+ *
+ * @example
+ * ```ts
+ * const bert = await BertModel.fromPretrained('google-bert/bert-base-uncased');
+ * const enc = tokenizer.batch(['hello world', 'hi'], { padding: true, returnTensor: true });
+ * const { poolerOutput } = bert.forward(enc.inputIds, { attentionMask: enc.attentionMask });
+ * ```
+ */
+export class BertModel extends PreTrainedModel {
+  static readonly modelTypes = ['bert'] as const;
+  static readonly keyRules: KeyRules = {
+    basePrefix: 'bert',
+    ignore: [/position_ids$/],
+  };
+
+  embeddings: BertEmbeddings;
+  encoder: BertEncoder;
+  pooler: BertPooler | null;
+
+  constructor(config: BertConfig, options: { addPoolingLayer?: boolean } = {}) {
+    super(config);
+    const s = encoderSettings(config, 'BertModel', 1e-12);
+    if ((config.position_embedding_type ?? 'absolute') !== 'absolute') {
+      throw new Error(`BertModel: position_embedding_type '${config.position_embedding_type}' is not supported (absolute)`);
+    }
+    this.embeddings = new BertEmbeddings(config, s);
+    this.encoder = new BertEncoder(s);
+    this.pooler = options.addPoolingLayer === false ? null : new BertPooler(s);
+  }
+
+  forward(inputIds: Tensor, options: BertForwardOptions = {}): BertOutputs {
+    return tl.tidy(() => {
+      if (inputIds.rank !== 2) throw new Error(`BertModel.forward: inputIds must be [batch, seq], got ${tl.formatShape(inputIds.shape)}`);
+      const [b, t] = inputIds.shape;
+      const types = options.tokenTypeIds ?? tl.zeros([b, t], { dtype: 'int32', device: inputIds.device });
+      const allowed = keyMaskTensor(options.attentionMask, b, t, inputIds.device, 'BertModel.forward');
+      const lastHiddenState = this.encoder.forward(this.embeddings.forward(inputIds, types), allowed);
+      const poolerOutput = this.pooler ? this.pooler.forward(lastHiddenState) : lastHiddenState.select(1, 0);
+      return { lastHiddenState, poolerOutput };
+    });
+  }
+}
+
+/** Classification losses as the hub computes them from `problem_type` (or from the labels' dtype). */
+export function classificationLoss(config: PretrainedConfig, logits: Tensor, labels: Tensor): Tensor {
+  return tl.tidy(() => {
+    const n = numLabels(config);
+    let problem = config.problem_type as string | null | undefined;
+    if (!problem) problem = n === 1 ? 'regression' : labels.dtype === 'int32' ? 'single_label_classification' : 'multi_label_classification';
+    if (problem === 'regression') return F.mseLoss(n === 1 ? logits.reshape([-1]) : logits, (n === 1 ? labels.reshape([-1]) : labels).float());
+    if (problem === 'single_label_classification') return F.crossEntropy(logits.reshape([-1, n]), labels.reshape([-1]).cast('int32'));
+    return F.binaryCrossEntropyWithLogits(logits, labels.float());
+  });
+}
+
+/** What a sequence or image classifier's `forward` returns. */
+export interface ClassifierOutput {
+  /** `[batch, numLabels]`. */
+  logits: Tensor;
+  /** With labels: cross-entropy (int labels), MSE (one label) or BCE-with-logits (multi-label), as `problem_type` says. */
+  loss?: Tensor;
+}
+
+/**
+ * BERT with a linear classifier on the pooled output (`BertForSequenceClassification`).
+ *
+ * @example
+ * ```ts
+ * const clf = await BertForSequenceClassification.fromPretrained('./bert-sst2');
+ * const { logits, loss } = clf.forward(ids, { attentionMask, labels: tl.tensor([1, 0], { dtype: 'int32' }) });
+ * ```
+ */
+export class BertForSequenceClassification extends PreTrainedModel {
+  static readonly modelTypes = ['bert'] as const;
+  static readonly keyRules: KeyRules = {
+    basePrefix: 'bert',
+    ignore: [/position_ids$/],
+  };
+
+  bert: BertModel;
+  classifier: Linear;
+  private readonly dropoutP: number;
+
+  constructor(config: BertConfig) {
+    super(config);
+    this.bert = new BertModel(config);
+    const s = encoderSettings(config, 'BertForSequenceClassification', 1e-12);
+    this.dropoutP = (config.classifier_dropout ?? null) === null ? s.hiddenDropout : (config.classifier_dropout as number);
+    this.classifier = denseLayer(s.hidden, numLabels(config), s.std);
+  }
+
+  forward(inputIds: Tensor, options: BertForwardOptions & { labels?: Tensor | null } = {}): ClassifierOutput {
+    return tl.tidy(() => {
+      const { poolerOutput } = this.bert.forward(inputIds, options);
+      const logits = this.classifier.forward(F.dropout(poolerOutput, this.dropoutP, this.training));
+      return options.labels ? { logits, loss: classificationLoss(this.config, logits, options.labels) } : { logits };
+    });
+  }
+}

@@ -1,0 +1,135 @@
+/**
+ * Reading a checkpoint's weights (one `model.safetensors` or shards listed in
+ * `model.safetensors.index.json`) and matching the hub's keys to a model's state dict:
+ * with or without the base-model prefix (`transformer.`, `bert.`, `model.`, `vit.`), old
+ * `gamma`/`beta` LayerNorm names, tied heads absent, and buffers a checkpoint may carry but
+ * the model recomputes (`attn.bias`, `position_ids`, `rotary_emb.inv_freq`).
+ */
+import * as tl from '@tensile/core';
+import type { DType, Tensor } from '@tensile/core';
+import { parseSafetensors, type Module, type SafetensorsDType } from '@tensile/nn';
+import { MissingFileError, readJson, type ModelSource } from './hub.js';
+
+/** How a model class maps checkpoint keys onto its own. */
+export interface KeyRules {
+  /** The base model's attribute (`'transformer'`, `'bert'`, `'model'`, `'vit'`), or null. */
+  basePrefix: string | null;
+  /** Checkpoint keys that may be present and are not loaded (buffers the model recomputes, heads it lacks). */
+  ignore: RegExp[];
+}
+
+/** What loading found, beside the weights themselves. */
+export interface LoadReport {
+  /** Checkpoint keys that were not loaded: ignorable buffers and keys of heads this model lacks. */
+  unexpectedKeys: string[];
+  /** Own keys the checkpoint lacked that may be absent (a tied head, which shares the embedding). */
+  tiedKeys: string[];
+  /** What was converted and why, in words (dtype conversions). */
+  notes: string[];
+}
+
+const HALF_NAMES: Partial<Record<SafetensorsDType, string>> = { F16: 'float16', BF16: 'bfloat16', F64: 'float64', I64: 'int64' };
+
+/** The checkpoint's weight files: one file, or the shards of the index, in order. */
+export async function weightFiles(source: ModelSource): Promise<string[]> {
+  if (await source.has('model.safetensors')) return ['model.safetensors'];
+  let index: { weight_map?: Record<string, string> };
+  try {
+    index = await readJson(source, 'model.safetensors.index.json');
+  } catch (e) {
+    if (e instanceof MissingFileError) {
+      const hint = (await source.has('pytorch_model.bin'))
+        ? ' (it has pytorch_model.bin, a pickle that cannot be read safely here: convert it to safetensors)'
+        : '';
+      throw new Error(`fromPretrained: ${source.description} has neither model.safetensors nor model.safetensors.index.json${hint}`, { cause: e });
+    }
+    throw e;
+  }
+  if (!index.weight_map || typeof index.weight_map !== 'object') {
+    throw new Error(`fromPretrained: model.safetensors.index.json in ${source.description} has no weight_map`);
+  }
+  return [...new Set(Object.values(index.weight_map))];
+}
+
+/** Rename a checkpoint key to the model's key, or null when it belongs to nothing here. */
+export function mapKey(key: string, own: ReadonlySet<string>, rules: KeyRules): string | null {
+  const candidates = [key];
+  const renamed = key.replace(/\.gamma$/, '.weight').replace(/\.beta$/, '.bias');
+  if (renamed !== key) candidates.push(renamed);
+  const prefix = rules.basePrefix;
+  for (const k of [...candidates]) {
+    if (prefix && k.startsWith(`${prefix}.`)) candidates.push(k.slice(prefix.length + 1));
+    if (prefix) candidates.push(`${prefix}.${k}`);
+  }
+  return candidates.find((k) => own.has(k)) ?? null;
+}
+
+/**
+ * Load every weight file of `source` into `model`, shard by shard (each shard's tensors are
+ * freed once copied). Throws naming the file and key on a shape mismatch, and listing every
+ * key the model needs that no file held.
+ */
+export async function loadWeights(model: Module, source: ModelSource, rules: KeyRules, device: string, tied: readonly string[]): Promise<LoadReport> {
+  const ownDict = model.stateDict();
+  // Tied keys share the embedding's storage: never loaded (a checkpoint's copy would overwrite the embedding).
+  const own = new Set(Object.keys(ownDict).filter((k) => !tied.includes(k)));
+  const loaded = new Set<string>();
+  const unexpected: string[] = [];
+  const converted = new Map<SafetensorsDType, number>();
+  for (const file of await weightFiles(source)) {
+    const bytes = await source.bytes(file);
+    let parsed: ReturnType<typeof parseSafetensors>;
+    try {
+      parsed = parseSafetensors(bytes, { device });
+    } catch (e) {
+      throw new Error(`fromPretrained: ${file} in ${source.description}: ${(e as Error).message}`, { cause: e });
+    }
+    const mapped: Record<string, Tensor> = {};
+    try {
+      for (const [key, value] of Object.entries(parsed.tensors)) {
+        const target = mapKey(key, own, rules);
+        if (target === null || loaded.has(target)) {
+          unexpected.push(key);
+          continue;
+        }
+        const want = ownDict[target];
+        if (!tl.shapesEqual(want.shape, value.shape)) {
+          throw new Error(
+            `fromPretrained: '${key}' in ${file} of ${source.description} has shape ${tl.formatShape(value.shape)}, ` +
+              `but ${model.constructor.name}.${target} is ${tl.formatShape(want.shape)}: the config and the weights disagree`,
+          );
+        }
+        const stored = parsed.dtypes[key];
+        if (HALF_NAMES[stored] && tl.isFloating(want.dtype)) converted.set(stored, (converted.get(stored) ?? 0) + 1);
+        mapped[target] = value;
+        loaded.add(target);
+      }
+      model.loadStateDict(mapped, { strict: false });
+    } finally {
+      for (const t of Object.values(parsed.tensors)) t.dispose();
+    }
+  }
+  const tiedKeys = [...tied];
+  const reallyMissing = [...own].filter((k) => !loaded.has(k));
+  if (reallyMissing.length) {
+    throw new Error(
+      `fromPretrained: ${source.description} lacks ${reallyMissing.length} weight(s) ${model.constructor.name} needs: ` +
+        `${reallyMissing.slice(0, 12).join(', ')}${reallyMissing.length > 12 ? ', ...' : ''}`,
+    );
+  }
+  const notes: string[] = [];
+  for (const [stored, count] of converted) {
+    notes.push(`${count} tensor(s) stored as ${HALF_NAMES[stored]} were converted to float32 on load${stored === 'BF16' ? ' (Tensile has no bfloat16; float32 holds every bfloat16 value exactly)' : ''}`);
+  }
+  const unexpectedReported = unexpected.filter((k) => !rules.ignore.some((r) => r.test(k)));
+  if (unexpectedReported.length) {
+    notes.push(`${unexpectedReported.length} checkpoint key(s) were not used by ${model.constructor.name}: ${unexpectedReported.slice(0, 8).join(', ')}${unexpectedReported.length > 8 ? ', ...' : ''}`);
+  }
+  return { unexpectedKeys: unexpected, tiedKeys, notes };
+}
+
+/** The dtype a model gets by default on a device: float16 on GPUs that hold it, else float32. */
+export function defaultDType(device: string): DType {
+  if ((device === 'webgpu' || device === 'cuda') && tl.isDTypeSupported('float16', device)) return 'float16';
+  return 'float32';
+}

@@ -1,0 +1,82 @@
+// Where the reference fixtures live, and how they are made: a Python generator
+// (tools/generate_fixtures.py, PyTorch reference models with the hub's keys and config
+// fields) writes hub-layout checkpoints and expected values into a git-ignored cache. A
+// stamp holding a hash of the generator's sources decides when to write them again.
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const PYTHON = '/usr/bin/python3';
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const packageDir = path.join(here, '..');
+export const toolsDir = path.join(packageDir, 'tools');
+export const FIXTURES = path.join(packageDir, '.tensile-cache', 'fixtures');
+export const GENERATOR = path.join(toolsDir, 'generate_fixtures.py');
+
+function sourceHash(): string {
+  const h = createHash('sha256');
+  for (const f of ['generate_fixtures.py', 'reference.py']) h.update(readFileSync(path.join(toolsDir, f)));
+  return h.digest('hex');
+}
+
+/** Why the fixtures cannot be made here (no PyTorch), or null once they exist. */
+export function fixturesReady(): string | null {
+  const stamp = path.join(FIXTURES, 'source-hash');
+  const hash = sourceHash();
+  if (existsSync(stamp) && readFileSync(stamp, 'utf8') === hash) return null;
+  const torch = spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' });
+  if (torch.status !== 0) {
+    const why = `${PYTHON} with torch is not installed (apt-get install python3-torch); the PyTorch reference fixtures cannot be generated`;
+    if (process.env.TENSILE_REQUIRE_TOOLS) throw new Error(why);
+    return why;
+  }
+  rmSync(FIXTURES, { recursive: true, force: true });
+  mkdirSync(FIXTURES, { recursive: true });
+  const run = spawnSync(PYTHON, [GENERATOR, FIXTURES], { encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`generate_fixtures.py failed:\n${run.stderr}`);
+  writeFileSync(stamp, hash);
+  return null;
+}
+
+/** A fixture directory, or null (with the reason logged once) when fixtures are unavailable. */
+export function fixture(name: string): string {
+  return path.join(FIXTURES, name);
+}
+
+/** Whether the fixtures are there (the global setup made them unless PyTorch is missing). */
+export const haveFixtures = existsSync(path.join(FIXTURES, 'source-hash'));
+
+/** The expected.json of a fixture. */
+export function expected<T = any>(name: string): T {
+  return JSON.parse(readFileSync(path.join(FIXTURES, name, 'expected.json'), 'utf8')) as T;
+}
+
+/** Run the reference on a checkpoint directory: its logits for `input` (see generate_fixtures.py --logits). */
+export function referenceLogits(directory: string, input: object, scratch: string): { logits: number[]; shape: number[] } {
+  const inPath = path.join(scratch, 'input.json');
+  const outPath = path.join(scratch, 'output.json');
+  writeFileSync(inPath, JSON.stringify(input));
+  const run = spawnSync(PYTHON, [GENERATOR, '--logits', directory, inPath, outPath], { encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`generate_fixtures.py --logits failed:\n${run.stderr}`);
+  return JSON.parse(readFileSync(outPath, 'utf8'));
+}
+
+/** Largest absolute difference between two equal-length arrays. */
+export function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`maxDiff: lengths differ (${a.length} vs ${b.length})`);
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i] - b[i]);
+    if (!(d <= worst)) worst = Number.isNaN(d) ? Infinity : d;
+  }
+  return worst;
+}
+
+/** Append a measured figure to .tensile-cache/report.jsonl (for the report; not an assertion). */
+export function record(entry: object): void {
+  const file = path.join(packageDir, '.tensile-cache', 'report.jsonl');
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, `${JSON.stringify({ ...entry, at: new Date().toISOString() })}\n`, { flag: 'a' });
+}

@@ -1,0 +1,132 @@
+// How checkpoints load: prefixes, tied heads, extra buffers, dtype conversions with notes,
+// sharded files, and the errors for checkpoints that do not fit.
+import * as tl from '@tensile/core';
+import '@tensile/backend-cpu';
+import { copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseSafetensors, serializeSafetensorsSync } from '@tensile/nn';
+import { afterAll, describe, expect, it } from 'vitest';
+import { BertForSequenceClassification, BertModel, GPT2LMHeadModel, LlamaForCausalLM, ViTForImageClassification } from '../src/index.js';
+import { fixture, haveFixtures } from './fixtures.js';
+
+const run = haveFixtures ? describe : describe.skip;
+const scratch = mkdtempSync(path.join(tmpdir(), 'tensile-load-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+/** A copy of a fixture directory whose weights (and config) `edit` may change. */
+function variant(name: string, edit: (tensors: Record<string, tl.Tensor>, config: Record<string, unknown>) => void): string {
+  const dir = mkdtempSync(path.join(scratch, `${name}-`));
+  for (const f of readdirSync(fixture(name))) copyFileSync(path.join(fixture(name), f), path.join(dir, f));
+  const { tensors } = parseSafetensors(readFileSync(path.join(dir, 'model.safetensors')));
+  const config = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8'));
+  edit(tensors, config);
+  writeFileSync(path.join(dir, 'model.safetensors'), serializeSafetensorsSync(tensors, { format: 'pt' }));
+  writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config));
+  return dir;
+}
+
+run('checkpoints as the hub stores them', () => {
+  it('GPT-2 without the transformer. prefix, with attn.bias buffers and no lm_head: tied, buffers skipped quietly', async () => {
+    const notes: string[] = [];
+    const model = await GPT2LMHeadModel.fromPretrained(fixture('gpt2'), { logger: (m) => notes.push(m) });
+    expect(notes).toEqual([]);
+    expect(model.loadReport!.unexpectedKeys).toEqual(expect.arrayContaining(['h.0.attn.bias', 'h.1.attn.masked_bias']));
+    expect(model.loadReport!.tiedKeys).toEqual(['lm_head.weight']);
+    expect(model.lmHead.weight).toBe(model.transformer.wte.weight);
+    expect(Object.keys(model.hubStateDict())).not.toContain('lm_head.weight');
+    expect(Object.keys(model.stateDict())).toContain('transformer.h.0.attn.c_attn.weight');
+    model.dispose();
+  });
+
+  it('the same checkpoint with the prefix loads the same weights; a checkpoint lm_head does not untie the head', async () => {
+    const prefixed = variant('gpt2', (t) => {
+      for (const k of Object.keys(t)) {
+        t[`transformer.${k}`] = t[k];
+        delete t[k];
+      }
+      t['lm_head.weight'] = tl.zerosLike(t['transformer.wte.weight']);
+    });
+    const a = await GPT2LMHeadModel.fromPretrained(fixture('gpt2'), { logger: null });
+    const b = await GPT2LMHeadModel.fromPretrained(prefixed, { logger: null });
+    expect(b.lmHead.weight.dataSync()).toEqual(a.transformer.wte.weight.dataSync());
+    const ids = tl.tensor([[5, 6, 7]], { dtype: 'int32' });
+    expect(b.forward(ids).logits.dataSync()).toEqual(a.forward(ids).logits.dataSync());
+  });
+
+  it('BERT: gamma/beta names load; a classifier checkpoint without the bert. prefix loads; a bare encoder into the classifier names the missing head', async () => {
+    const renamed = variant('bert', (t) => {
+      for (const k of Object.keys(t)) {
+        const n = k.replace(/LayerNorm\.weight$/, 'LayerNorm.gamma').replace(/LayerNorm\.bias$/, 'LayerNorm.beta');
+        if (n !== k) {
+          t[n] = t[k];
+          delete t[k];
+        }
+      }
+    });
+    const base = await BertModel.fromPretrained(renamed, { logger: null });
+    const ref = await BertModel.fromPretrained(fixture('bert'), { logger: null });
+    expect(base.embeddings.layerNorm.weight!.dataSync()).toEqual(ref.embeddings.layerNorm.weight!.dataSync());
+    // A classifier from a bare encoder checkpoint: the head is missing, and says so.
+    await expect(BertForSequenceClassification.fromPretrained(fixture('bert'), { logger: null })).rejects.toThrow(
+      /lacks 2 weight\(s\) BertForSequenceClassification needs: classifier\.weight, classifier\.bias/,
+    );
+    const stripped = variant('bert-classifier', (t) => {
+      for (const k of Object.keys(t)) {
+        if (!k.startsWith('bert.')) continue;
+        t[k.slice(5)] = t[k];
+        delete t[k];
+      }
+    });
+    const clf = await BertForSequenceClassification.fromPretrained(stripped, { logger: null });
+    const clfRef = await BertForSequenceClassification.fromPretrained(fixture('bert-classifier'), { logger: null });
+    expect(clf.bert.pooler!.dense.weight.dataSync()).toEqual(clfRef.bert.pooler!.dense.weight.dataSync());
+  });
+
+  it('bfloat16 and float16 checkpoints convert to float32 with a note; a sharded index loads', async () => {
+    const notes: string[] = [];
+    const qwen = await LlamaForCausalLM.fromPretrained(fixture('qwen2'), { logger: (m) => notes.push(m) });
+    expect(qwen.dtype).toBe('float32');
+    expect(notes.join('\n')).toMatch(/tensor\(s\) stored as bfloat16 were converted to float32 on load \(Tensile has no bfloat16/);
+    notes.length = 0;
+    await LlamaForCausalLM.fromPretrained(fixture('mistral'), { logger: (m) => notes.push(m) });
+    expect(notes.join('\n')).toMatch(/stored as float16 were converted to float32/);
+    const llama = await LlamaForCausalLM.fromPretrained(fixture('llama'), { logger: null });
+    expect(readdirSync(fixture('llama')).filter((f) => f.endsWith('.safetensors'))).toHaveLength(2);
+    expect(llama.lmHead.weight).not.toBe(llama.model.embedTokens.weight);
+    expect(Object.keys(llama.hubStateDict())).toContain('lm_head.weight');
+  });
+
+  it('float16 weights where the device holds them; a clear note where it does not', async () => {
+    const notes: string[] = [];
+    const model = await GPT2LMHeadModel.fromPretrained(fixture('gpt2'), { dtype: 'float16', device: 'cpu', logger: (m) => notes.push(m) });
+    expect(model.dtype).toBe(tl.isDTypeSupported('float16', 'cpu') ? 'float16' : 'float32');
+    if (!tl.isDTypeSupported('float16', 'cpu')) expect(notes.join('\n')).toMatch(/float16 is not supported on 'cpu'; the weights stay float32/);
+  });
+});
+
+run('checkpoints that do not fit', () => {
+  it('names the key, file and shapes on a mismatch, and the missing keys', async () => {
+    const bad = variant('gpt2', (t) => {
+      t['h.0.mlp.c_fc.weight'] = tl.zeros([32, 100]);
+    });
+    await expect(GPT2LMHeadModel.fromPretrained(bad, { logger: null })).rejects.toThrow(
+      /'h\.0\.mlp\.c_fc\.weight' in model\.safetensors of '.*' has shape \[32,100\], but GPT2LMHeadModel\.transformer\.h\.0\.mlp\.c_fc\.weight is \[32,128\]/,
+    );
+    const missing = variant('gpt2', (t) => {
+      delete t['ln_f.bias'];
+    });
+    await expect(GPT2LMHeadModel.fromPretrained(missing, { logger: null })).rejects.toThrow(/lacks 1 weight\(s\) GPT2LMHeadModel needs: transformer\.ln_f\.bias/);
+  });
+
+  it('refuses a config of another model type, and a directory without weights', async () => {
+    await expect(LlamaForCausalLM.fromPretrained(fixture('gpt2'))).rejects.toThrow(/model_type 'gpt2'; LlamaForCausalLM reads llama, qwen2, mistral/);
+    await expect(ViTForImageClassification.fromPretrained(fixture('bert'))).rejects.toThrow(/model_type 'bert'/);
+    const empty = mkdtempSync(path.join(scratch, 'empty-'));
+    copyFileSync(path.join(fixture('gpt2'), 'config.json'), path.join(empty, 'config.json'));
+    await expect(GPT2LMHeadModel.fromPretrained(empty)).rejects.toThrow(/has neither model\.safetensors nor model\.safetensors\.index\.json/);
+    await expect(GPT2LMHeadModel.fromPretrained(path.join(scratch, 'nope'))).rejects.toThrow(/neither an existing directory nor a hub repo id/);
+    const tooLong = await GPT2LMHeadModel.fromPretrained(fixture('gpt2'), { logger: null });
+    await expect(tooLong.generate([[1, 2, 3]], { maxNewTokens: 100 })).rejects.toThrow(/3 prompt \+ 100 new tokens exceed the model's 64 positions/);
+  });
+});

@@ -1,0 +1,162 @@
+// One suite of checks against the PyTorch reference, run by each backend's test file:
+// logits (and losses) within 1e-4, 20 greedy tokens identical, cached generation equal to
+// uncached, left-padded batched generation equal to the reference's, seeded sampling
+// identical across backends (each backend compares with the cpu backend's tokens).
+import * as tl from '@tensile/core';
+import '@tensile/backend-cpu';
+import { describe, expect, it } from 'vitest';
+import {
+  BertForSequenceClassification, BertModel, GPT2LMHeadModel, LlamaForCausalLM, ViTForImageClassification, type CausalLM,
+} from '../src/index.js';
+import { expected, fixture, haveFixtures, maxDiff, record } from './fixtures.js';
+
+const TOL = 1e-4;
+
+async function floats(t: tl.Tensor): Promise<Float32Array> {
+  return (await (t.dtype === 'float32' ? t : t.float()).data()) as Float32Array;
+}
+
+async function rows(t: tl.Tensor): Promise<number[][]> {
+  return (await t.array()) as number[][];
+}
+
+const CAUSAL: [string, (dir: string, device: string) => Promise<CausalLM>][] = [
+  ['gpt2', (d, device) => GPT2LMHeadModel.fromPretrained(d, { device, dtype: 'float32', logger: null })],
+  ['llama', (d, device) => LlamaForCausalLM.fromPretrained(d, { device, dtype: 'float32', logger: null })],
+  ['smollm', (d, device) => LlamaForCausalLM.fromPretrained(d, { device, dtype: 'float32', logger: null })],
+  ['qwen2', (d, device) => LlamaForCausalLM.fromPretrained(d, { device, dtype: 'float32', logger: null })],
+  ['mistral', (d, device) => LlamaForCausalLM.fromPretrained(d, { device, dtype: 'float32', logger: null })],
+];
+
+/** Sampled tokens per fixture from the cpu backend, for the cross-backend comparison. */
+export async function sampledOnCpu(name: string): Promise<number[][]> {
+  const load = CAUSAL.find(([n]) => n === name)![1];
+  const model = await load(fixture(name), 'cpu');
+  const e = expected(name);
+  const out = await model.generate(e.input_ids, { maxNewTokens: 20, doSample: true, temperature: 0.8, topK: 20, topP: 0.9, seed: 1234 });
+  const r = await rows(out);
+  model.dispose();
+  out.dispose();
+  return r;
+}
+
+export interface SuiteOptions {
+  /** Names of the causal fixtures to run (all by default). */
+  causal?: string[];
+  /** Run the cache-free greedy comparison too (slow on webgpu: it recomputes every step). */
+  noCache?: boolean;
+}
+
+export function modelSuite(device: string, unavailable: string | null, options: SuiteOptions = {}): void {
+  const skip = unavailable ?? (haveFixtures ? null : 'no PyTorch reference fixtures (python3-torch missing)');
+  const run = skip ? describe.skip : describe;
+  if (skip) it.skip(`${device}: ${skip}`, () => {});
+  const causal = CAUSAL.filter(([n]) => !options.causal || options.causal.includes(n));
+
+  for (const [name, load] of causal) {
+    run(`${name} on ${device}`, () => {
+      it('logits and loss match the PyTorch reference; greedy, cached, batched and sampled generation', async () => {
+        const e = expected(name);
+        const model = await load(fixture(name), device);
+        const ids = tl.tensor(e.input_ids.flat(), { dtype: 'int32', device }).reshape([e.input_ids.length, e.input_ids[0].length]);
+        const { logits, loss } = model.forward(ids, { labels: ids });
+        expect(logits.shape).toEqual(e.logits_shape);
+        const diff = maxDiff(await floats(logits), e.logits);
+        const lossDiff = Math.abs((await loss!.item()) as number - e.loss);
+        record({ check: 'logits', model: name, device, maxAbsDiff: diff, lossDiff });
+        expect(diff).toBeLessThan(TOL);
+        expect(lossDiff).toBeLessThan(TOL);
+
+        const masked = tl.tensor(e.masked_labels.flat(), { dtype: 'int32', device }).reshape(ids.shape as number[]);
+        const maskedLoss = model.forward(ids, { labels: masked }).loss!;
+        expect(Math.abs((await maskedLoss.item()) as number - e.masked_loss)).toBeLessThan(TOL);
+
+        // Left-padded batch: logits at the real positions match the reference's.
+        const padded = tl.tensor(e.padded_input_ids.flat(), { dtype: 'int32', device }).reshape([e.padded_input_ids.length, e.padded_input_ids[0].length]);
+        const paddedLogits = await floats(model.forward(padded, { attentionMask: e.padded_attention_mask }).logits);
+        const vocab = e.logits_shape[2];
+        const width = e.padded_input_ids[0].length;
+        let worst = 0;
+        e.padded_attention_mask.forEach((row: number[], b: number) =>
+          row.forEach((m, t) => {
+            if (!m) return;
+            const at = (b * width + t) * vocab;
+            worst = Math.max(worst, maxDiff(paddedLogits.subarray(at, at + vocab), e.padded_logits.slice(at, at + vocab)));
+          }),
+        );
+        record({ check: 'padded-logits', model: name, device, maxAbsDiff: worst });
+        expect(worst).toBeLessThan(TOL);
+
+        // 20 greedy tokens with the KV cache, as the reference (which recomputes every step).
+        const greedy = await rows(await model.generate(ids, { maxNewTokens: e.new_tokens, eosTokenId: null }));
+        expect(greedy).toEqual(e.greedy);
+        if (options.noCache ?? true) {
+          const uncached = await rows(await model.generate(ids, { maxNewTokens: e.new_tokens, eosTokenId: null, useCache: false }));
+          expect(uncached).toEqual(greedy);
+        }
+        // Batched with left padding.
+        const batched = await rows(await model.generate(e.padded_input_ids, { attentionMask: e.padded_attention_mask, maxNewTokens: e.new_tokens, eosTokenId: null }));
+        expect(batched).toEqual(e.batched_greedy);
+        record({ check: 'greedy', model: name, device, tokens: e.new_tokens, identical: true, batchedIdentical: true });
+
+        // Seeded sampling: the same tokens as on the cpu backend.
+        const sampled = await rows(await model.generate(e.input_ids, { maxNewTokens: 20, doSample: true, temperature: 0.8, topK: 20, topP: 0.9, seed: 1234 }));
+        expect(sampled).toEqual(await sampledOnCpu(name));
+        expect(sampled).not.toEqual(greedy);
+        model.dispose();
+      });
+    });
+  }
+
+  run(`bert on ${device}`, () => {
+    it('BertModel: last hidden state and pooler output match with padding and token types', async () => {
+      const e = expected('bert');
+      const notes: string[] = [];
+      const model = await BertModel.fromPretrained(fixture('bert'), { device, dtype: 'float32', logger: (m) => notes.push(m) });
+      const shape = [e.input_ids.length, e.input_ids[0].length];
+      const ids = tl.tensor(e.input_ids.flat(), { dtype: 'int32', device }).reshape(shape);
+      const types = tl.tensor(e.token_type_ids.flat(), { dtype: 'int32', device }).reshape(shape);
+      const mask = tl.tensor(e.attention_mask.flat(), { dtype: 'int32', device }).reshape(shape);
+      const { lastHiddenState, poolerOutput } = model.forward(ids, { attentionMask: device === 'webgpu' ? e.attention_mask : mask, tokenTypeIds: types });
+      expect(lastHiddenState.shape).toEqual(e.hidden_shape);
+      const dh = maxDiff(await floats(lastHiddenState), e.last_hidden_state);
+      const dp = maxDiff(await floats(poolerOutput), e.pooler_output);
+      record({ check: 'logits', model: 'bert', device, maxAbsDiff: Math.max(dh, dp) });
+      expect(dh).toBeLessThan(TOL);
+      expect(dp).toBeLessThan(TOL);
+      // The pretraining head's keys were in the file and were reported, not loaded.
+      expect(model.loadReport!.unexpectedKeys).toEqual(expect.arrayContaining(['cls.predictions.bias', 'bert.embeddings.position_ids']));
+      expect(notes.join('\n')).toContain('cls.predictions.bias');
+      model.dispose();
+    });
+
+    it('BertForSequenceClassification: logits and cross-entropy loss match', async () => {
+      const e = expected('bert-classifier');
+      const model = await BertForSequenceClassification.fromPretrained(fixture('bert-classifier'), { device, dtype: 'float32', logger: null });
+      const shape = [e.input_ids.length, e.input_ids[0].length];
+      const ids = tl.tensor(e.input_ids.flat(), { dtype: 'int32', device }).reshape(shape);
+      const types = tl.tensor(e.token_type_ids.flat(), { dtype: 'int32', device }).reshape(shape);
+      const labels = tl.tensor(e.labels, { dtype: 'int32', device });
+      const { logits, loss } = model.forward(ids, { attentionMask: e.attention_mask, tokenTypeIds: types, labels });
+      const diff = maxDiff(await floats(logits), e.logits);
+      record({ check: 'logits', model: 'bert-classifier', device, maxAbsDiff: diff });
+      expect(diff).toBeLessThan(TOL);
+      expect(Math.abs((await loss!.item()) as number - e.loss)).toBeLessThan(TOL);
+      model.dispose();
+    });
+  });
+
+  run(`vit on ${device}`, () => {
+    it('ViTForImageClassification: logits and loss match', async () => {
+      const e = expected('vit');
+      const model = await ViTForImageClassification.fromPretrained(fixture('vit'), { device, dtype: 'float32', logger: null });
+      const pixels = tl.tensor(e.pixel_values, { device }).reshape(e.pixel_shape);
+      const { logits, loss } = model.forward(pixels, { labels: tl.tensor(e.labels, { dtype: 'int32', device }) });
+      const diff = maxDiff(await floats(logits), e.logits);
+      record({ check: 'logits', model: 'vit', device, maxAbsDiff: diff });
+      expect(diff).toBeLessThan(TOL);
+      expect(Math.abs((await loss!.item()) as number - e.loss)).toBeLessThan(TOL);
+      model.dispose();
+    });
+  });
+}

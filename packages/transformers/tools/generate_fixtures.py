@@ -1,0 +1,514 @@
+#!/usr/bin/python3
+"""Reference checkpoints and expected outputs for @tensile/transformers' tests.
+
+    /usr/bin/python3 tools/generate_fixtures.py OUT_DIR          # write every fixture into OUT_DIR
+    /usr/bin/python3 tools/generate_fixtures.py --logits DIR IN OUT
+        # load the hub-layout checkpoint DIR into the PyTorch reference, run it on the
+        # inputs in IN (JSON: {"input_ids": ...} or {"pixel_values": ...}) and write
+        # {"logits": ...} to OUT: how the tests check that a checkpoint Tensile saved loads
+        # into PyTorch with equal logits.
+
+The tests run the first form once during setup, into a git-ignored cache (the files are
+small but binary, and the expected values follow from this script alone). Each fixture is
+a directory in the hub's layout: config.json with the hub's field names, weights in
+model.safetensors (or shards with model.safetensors.index.json), tokenizer.json and
+tokenizer_config.json where the model has text, and expected.json with logits, losses and
+greedy continuations from the reference (tools/reference.py). Weights are random (seeded).
+
+The checkpoints are stored as the hub stores them, with variations the loaders must accept:
+GPT-2 without the `transformer.` prefix and with its `attn.bias` buffers but no
+`lm_head.weight`; BERT with the `bert.` prefix, an int64 `embeddings.position_ids` buffer and
+pretraining-head keys a BertModel does not use; a Llama checkpoint sharded in two; Qwen2 in
+bfloat16, Mistral in float16 (expected values are computed from the rounded weights).
+"""
+import json
+import os
+import re
+import sys
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import reference as R  # noqa: E402
+
+VERSION = 3  # bump when the fixtures change; the tests regenerate when the stamp differs
+
+
+def dump(obj, path):
+    with open(path, 'w') as f:
+        json.dump(obj, f, indent=1)
+
+
+def flat(t):
+    return [float('%.8g' % v) for v in t.detach().float().reshape(-1).tolist()]
+
+
+def randomize(model, seed, std=0.2):
+    """Deterministic random weights: normal(0, std) for matrices, 1 + noise for norm scales."""
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            noise = torch.randn(p.shape, generator=g)
+            if name.endswith('LayerNorm.weight') or 'norm' in name and name.endswith('weight') or name.endswith(('ln_1.weight', 'ln_2.weight', 'ln_f.weight')):
+                p.copy_(1 + 0.1 * noise)
+            elif name.endswith('bias'):
+                p.copy_(0.1 * noise)
+            else:
+                p.copy_(std * noise)
+
+
+# ---- tokenizers ----------------------------------------------------------------------------
+
+def bytes_to_unicode():
+    """GPT-2's map from bytes to printable characters."""
+    bs = list(range(ord('!'), ord('~') + 1)) + list(range(ord('¡'), ord('¬') + 1)) + list(range(ord('®'), ord('ÿ') + 1))
+    cs = bs[:]
+    n = 0
+    for b in range(256):
+        if b not in bs:
+            bs.append(b)
+            cs.append(256 + n)
+            n += 1
+    return dict(zip(bs, map(chr, cs)))
+
+
+# GPT-2's split pattern, restricted to ASCII (Python's re has no \p{L}); test texts are ASCII.
+GPT2_SPLIT = re.compile(r"""'s|'t|'re|'ve|'m|'ll|'d| ?[A-Za-z]+| ?[0-9]+| ?[^\sA-Za-z0-9]+|\s+(?!\S)|\s+""")
+CORPUS = ('the quick brown fox jumps over the lazy dog. the dog sleeps and the fox runs. '
+          'hello world, hello there! tensors and transformers in the browser, then in node. ') * 3
+
+
+def bpe_encode_word(word, ranks):
+    parts = list(word)
+    while len(parts) > 1:
+        pairs = [(ranks.get((parts[i], parts[i + 1]), 1 << 30), i) for i in range(len(parts) - 1)]
+        rank, i = min(pairs)
+        if rank == 1 << 30:
+            break
+        parts = parts[:i] + [parts[i] + parts[i + 1]] + parts[i + 2:]
+    return parts
+
+
+def gpt2_tokenizer(n_merges=63):
+    b2u = bytes_to_unicode()
+    words = [''.join(b2u[b] for b in w.encode('utf-8')) for w in GPT2_SPLIT.findall(CORPUS)]
+    seqs = [list(w) for w in words]
+    merges = []
+    for _ in range(n_merges):
+        counts = {}
+        for s in seqs:
+            for a, b in zip(s, s[1:]):
+                counts[(a, b)] = counts.get((a, b), 0) + 1
+        if not counts:
+            break
+        best = max(counts.items(), key=lambda kv: (kv[1], tuple(-ord(c) for c in kv[0][0] + kv[0][1])))[0]
+        merges.append(best)
+        new = []
+        for s in seqs:
+            out, i = [], 0
+            while i < len(s):
+                if i + 1 < len(s) and (s[i], s[i + 1]) == best:
+                    out.append(s[i] + s[i + 1])
+                    i += 2
+                else:
+                    out.append(s[i])
+                    i += 1
+            new.append(out)
+        seqs = new
+    vocab = {}
+    for b in range(256):
+        vocab[b2u[b]] = len(vocab)
+    for a, b in merges:
+        vocab.setdefault(a + b, len(vocab))
+    eos_id = len(vocab)
+    ranks = {m: i for i, m in enumerate(merges)}
+
+    def encode(text):
+        ids = []
+        for w in GPT2_SPLIT.findall(text):
+            w = ''.join(b2u[b] for b in w.encode('utf-8'))
+            ids += [vocab[p] for p in bpe_encode_word(w, ranks)]
+        return ids
+
+    tok = {
+        'version': '1.0', 'truncation': None, 'padding': None,
+        'added_tokens': [{'id': eos_id, 'content': '<|endoftext|>', 'single_word': False, 'lstrip': False,
+                          'rstrip': False, 'normalized': True, 'special': True}],
+        'normalizer': None,
+        'pre_tokenizer': {'type': 'ByteLevel', 'add_prefix_space': False, 'trim_offsets': True, 'use_regex': True},
+        'post_processor': {'type': 'ByteLevel', 'add_prefix_space': True, 'trim_offsets': False, 'use_regex': True},
+        'decoder': {'type': 'ByteLevel', 'add_prefix_space': True, 'trim_offsets': True, 'use_regex': True},
+        'model': {'type': 'BPE', 'dropout': None, 'unk_token': None, 'continuing_subword_prefix': '',
+                  'end_of_word_suffix': '', 'fuse_unk': False, 'byte_fallback': False,
+                  'vocab': {**vocab, '<|endoftext|>': eos_id}, 'merges': [f'{a} {b}' for a, b in merges]},
+    }
+    config = {'add_prefix_space': False, 'bos_token': '<|endoftext|>', 'eos_token': '<|endoftext|>',
+              'unk_token': '<|endoftext|>', 'model_max_length': 64, 'tokenizer_class': 'GPT2Tokenizer'}
+    return tok, config, encode, eos_id + 1, eos_id
+
+
+BERT_WORDS = ['the', 'quick', 'brown', 'fox', 'jump', 'over', 'lazy', 'dog', 'hello', 'world', 'tensor', 'token',
+              'is', 'a', 'are', 'in', 'and', 'bert', 'run']
+BERT_PIECES = ['##s', '##ed', '##ing', '##er', '##iz', '##e', '##r']
+PUNCT = list('.,!?\'"-:;()')
+
+
+def bert_tokenizer():
+    specials = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]']
+    letters = [chr(c) for c in range(ord('a'), ord('z') + 1)]
+    vocab = {}
+    for w in specials + PUNCT + letters + ['##' + c for c in letters] + BERT_WORDS + BERT_PIECES:
+        vocab.setdefault(w, len(vocab))
+
+    def wordpiece(word):
+        out, start = [], 0
+        while start < len(word):
+            end, cur = len(word), None
+            while start < end:
+                piece = word[start:end] if start == 0 else '##' + word[start:end]
+                if piece in vocab:
+                    cur = piece
+                    break
+                end -= 1
+            if cur is None:
+                return ['[UNK]']
+            out.append(cur)
+            start = end
+        return out
+
+    def encode(text, pair=None):
+        def words(t):
+            return re.findall(r"[a-z0-9]+|[^\sa-z0-9]", t.lower())
+        a = [vocab[p] for w in words(text) for p in wordpiece(w)]
+        ids = [vocab['[CLS]']] + a + [vocab['[SEP]']]
+        types = [0] * len(ids)
+        if pair is not None:
+            b = [vocab[p] for w in words(pair) for p in wordpiece(w)]
+            ids += b + [vocab['[SEP]']]
+            types += [1] * (len(b) + 1)
+        return ids, types
+
+    cls, sep = vocab['[CLS]'], vocab['[SEP]']
+    tok = {
+        'version': '1.0', 'truncation': None, 'padding': None,
+        'added_tokens': [{'id': vocab[s], 'content': s, 'single_word': False, 'lstrip': False, 'rstrip': False,
+                          'normalized': False, 'special': True} for s in specials],
+        'normalizer': {'type': 'BertNormalizer', 'clean_text': True, 'handle_chinese_chars': True,
+                       'strip_accents': None, 'lowercase': True},
+        'pre_tokenizer': {'type': 'BertPreTokenizer'},
+        'post_processor': {
+            'type': 'TemplateProcessing',
+            'single': [{'SpecialToken': {'id': '[CLS]', 'type_id': 0}}, {'Sequence': {'id': 'A', 'type_id': 0}},
+                       {'SpecialToken': {'id': '[SEP]', 'type_id': 0}}],
+            'pair': [{'SpecialToken': {'id': '[CLS]', 'type_id': 0}}, {'Sequence': {'id': 'A', 'type_id': 0}},
+                     {'SpecialToken': {'id': '[SEP]', 'type_id': 0}}, {'Sequence': {'id': 'B', 'type_id': 1}},
+                     {'SpecialToken': {'id': '[SEP]', 'type_id': 1}}],
+            'special_tokens': {'[CLS]': {'id': '[CLS]', 'ids': [cls], 'tokens': ['[CLS]']},
+                               '[SEP]': {'id': '[SEP]', 'ids': [sep], 'tokens': ['[SEP]']}},
+        },
+        'decoder': {'type': 'WordPiece', 'prefix': '##', 'cleanup': True},
+        'model': {'type': 'WordPiece', 'unk_token': '[UNK]', 'continuing_subword_prefix': '##',
+                  'max_input_chars_per_word': 100, 'vocab': vocab},
+    }
+    config = {'do_lower_case': True, 'cls_token': '[CLS]', 'sep_token': '[SEP]', 'pad_token': '[PAD]',
+              'unk_token': '[UNK]', 'mask_token': '[MASK]', 'model_max_length': 32, 'tokenizer_class': 'BertTokenizer'}
+    return tok, config, encode, len(vocab)
+
+
+UNIGRAM_PIECES = ['▁the', '▁quick', '▁brown', '▁fox', '▁dog', '▁hello', '▁world', '▁tensor', 's', '▁a', '▁is',
+                  'er', 'ing', '▁run', '▁hi', '▁how', '▁are', '▁you', '?', '!', ',', '.', '▁']
+CHAT_TEMPLATE = ("{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\n' + message['content'] + "
+                 "'<|im_end|>' + '\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}")
+
+
+def unigram_tokenizer():
+    specials = ['<unk>', '<s>', '</s>', '<|im_start|>', '<|im_end|>']
+    letters = [chr(c) for c in range(ord('a'), ord('z') + 1)] + [chr(c) for c in range(ord('A'), ord('Z') + 1)] + ['\n']
+    vocab = [[s, 0.0] for s in specials]
+    for i, p in enumerate(UNIGRAM_PIECES):
+        vocab.append([p, -2.0 - 0.05 * i - 0.1 * (len(p) < 3)])
+    for i, c in enumerate(letters):
+        if c not in UNIGRAM_PIECES:
+            vocab.append([c, -6.0 - 0.01 * i])
+    score = {p: s for p, s in vocab}
+    index = {p: i for i, (p, _) in enumerate(vocab)}
+
+    def viterbi(word):
+        best = [(0.0, None)] + [(-1e18, None)] * len(word)
+        for end in range(1, len(word) + 1):
+            for start in range(end):
+                piece = word[start:end]
+                if piece in score and best[start][0] > -1e18:
+                    s = best[start][0] + score[piece]
+                    if s > best[end][0]:
+                        best[end] = (s, start)
+        out, end = [], len(word)
+        while end > 0:
+            start = best[end][1]
+            out.append(word[start:end])
+            end = start
+        return out[::-1]
+
+    def encode(text):
+        text = '▁' + text.replace(' ', '▁')
+        words = re.findall('▁[^▁]*|[^▁]+', text)
+        return [index['<s>']] + [index[p] for w in words for p in viterbi(w)]
+
+    tok = {
+        'version': '1.0', 'truncation': None, 'padding': None,
+        'added_tokens': [{'id': index[s], 'content': s, 'single_word': False, 'lstrip': False, 'rstrip': False,
+                          'normalized': False, 'special': True} for s in specials],
+        'normalizer': None,
+        'pre_tokenizer': {'type': 'Metaspace', 'replacement': '▁', 'prepend_scheme': 'always', 'split': True},
+        'post_processor': {
+            'type': 'TemplateProcessing',
+            'single': [{'SpecialToken': {'id': '<s>', 'type_id': 0}}, {'Sequence': {'id': 'A', 'type_id': 0}}],
+            'pair': [{'SpecialToken': {'id': '<s>', 'type_id': 0}}, {'Sequence': {'id': 'A', 'type_id': 0}},
+                     {'SpecialToken': {'id': '<s>', 'type_id': 1}}, {'Sequence': {'id': 'B', 'type_id': 1}}],
+            'special_tokens': {'<s>': {'id': '<s>', 'ids': [index['<s>']], 'tokens': ['<s>']}},
+        },
+        'decoder': {'type': 'Metaspace', 'replacement': '▁', 'prepend_scheme': 'always', 'split': True},
+        'model': {'type': 'Unigram', 'unk_id': 0, 'vocab': vocab, 'byte_fallback': False},
+    }
+    config = {'bos_token': '<s>', 'eos_token': '<|im_end|>', 'unk_token': '<unk>', 'pad_token': '</s>',
+              'add_bos_token': True, 'model_max_length': 128, 'chat_template': CHAT_TEMPLATE,
+              'tokenizer_class': 'LlamaTokenizerFast'}
+    return tok, config, encode, len(vocab), index
+
+
+# ---- fixtures ------------------------------------------------------------------------------
+
+def write_dir(out, name, config, state, tokenizer=None, tokenizer_config=None, dtype=None, shards=1,
+              generation_config=None):
+    d = os.path.join(out, name)
+    os.makedirs(d, exist_ok=True)
+    dump(config, os.path.join(d, 'config.json'))
+    if dtype is not None:
+        state = {k: v.to(dtype) if v.is_floating_point() else v for k, v in state.items()}
+    if shards == 1:
+        R.save_safetensors(state, os.path.join(d, 'model.safetensors'), {'format': 'pt'})
+    else:
+        keys = list(state.keys())
+        per = (len(keys) + shards - 1) // shards
+        weight_map, total = {}, 0
+        for i in range(shards):
+            part = {k: state[k] for k in keys[i * per:(i + 1) * per]}
+            fname = f'model-{i + 1:05d}-of-{shards:05d}.safetensors'
+            R.save_safetensors(part, os.path.join(d, fname), {'format': 'pt'})
+            for k, v in part.items():
+                weight_map[k] = fname
+                total += v.numel() * v.element_size()
+        dump({'metadata': {'total_size': total}, 'weight_map': weight_map}, os.path.join(d, 'model.safetensors.index.json'))
+    if tokenizer is not None:
+        with open(os.path.join(d, 'tokenizer.json'), 'w', encoding='utf-8') as f:
+            json.dump(tokenizer, f, ensure_ascii=False)
+        dump(tokenizer_config, os.path.join(d, 'tokenizer_config.json'))
+    if generation_config is not None:
+        dump(generation_config, os.path.join(d, 'generation_config.json'))
+    return d
+
+
+def rounded(model, dtype):
+    """The model with its weights rounded through `dtype`: what a float16/bfloat16 checkpoint holds."""
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(p.to(dtype).float())
+    return model
+
+
+def causal_expected(model, prompts, pad_id, eos_id, new_tokens=20):
+    """Logits and loss on the padded-free batch, greedy from each prompt, and a left-padded batch."""
+    ids = torch.tensor(prompts['same_length'])
+    logits, loss = model(ids, labels=ids)
+    greedy = R.greedy(model, ids, new_tokens)
+    ragged = prompts['ragged']
+    width = max(len(p) for p in ragged)
+    padded = torch.tensor([[pad_id] * (width - len(p)) + p for p in ragged])
+    mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in ragged])
+    batched = R.greedy(model, padded, new_tokens, attention_mask=mask)
+    # The left-padded batch's logits at its real positions, for the batched forward pass.
+    padded_logits, _ = model(padded, attention_mask=mask, position_ids=R.positions_from_mask(mask))
+    # With labels at -100 on part of the sequence.
+    labels = ids.clone()
+    labels[:, :2] = -100
+    _, masked_loss = model(ids, labels=labels)
+    return {
+        'input_ids': ids.tolist(), 'logits': flat(logits), 'logits_shape': list(logits.shape),
+        'loss': float(loss), 'masked_labels': labels.tolist(), 'masked_loss': float(masked_loss),
+        'greedy': greedy.tolist(), 'new_tokens': new_tokens,
+        'ragged': ragged, 'padded_input_ids': padded.tolist(), 'padded_attention_mask': mask.tolist(),
+        'padded_logits': flat(padded_logits), 'batched_greedy': batched.tolist(), 'pad_token_id': pad_id,
+        'eos_token_id': eos_id,
+    }
+
+
+@torch.no_grad()
+def make_gpt2(out):
+    tok, tok_config, encode, vocab_size, eos = gpt2_tokenizer()
+    c = {'architectures': ['GPT2LMHeadModel'], 'model_type': 'gpt2', 'vocab_size': vocab_size, 'n_positions': 64,
+         'n_embd': 32, 'n_layer': 2, 'n_head': 4, 'n_inner': None, 'activation_function': 'gelu_new',
+         'resid_pdrop': 0.1, 'embd_pdrop': 0.1, 'attn_pdrop': 0.1, 'layer_norm_epsilon': 1e-5,
+         'initializer_range': 0.02, 'scale_attn_weights': True, 'use_cache': True, 'bos_token_id': eos,
+         'eos_token_id': eos, 'tie_word_embeddings': True, 'torch_dtype': 'float32'}
+    model = R.GPT2LMHeadModel(c).eval()
+    randomize(model, 1)
+    # The hub's gpt2 checkpoint: no `transformer.` prefix, the `attn.bias` buffers, no lm_head.
+    state = {k[len('transformer.'):]: v for k, v in model.state_dict().items() if k.startswith('transformer.')}
+    for i in range(c['n_layer']):
+        state[f'h.{i}.attn.bias'] = model.transformer.h[i].attn.bias.clone()
+        state[f'h.{i}.attn.masked_bias'] = torch.tensor(-1e4)
+    texts = ['the quick brown fox', 'hello world, hello there!', "the dog's tensors run in node."]
+    prompts = {'same_length': [encode('the quick brown fox jumps'), encode('hello world, the dog sl')],
+               'ragged': [encode('the lazy dog'), encode('hello there! tensors and')]}
+    n = min(len(p) for p in prompts['same_length'])
+    prompts['same_length'] = [p[:n] for p in prompts['same_length']]
+    expected = causal_expected(model, prompts, eos, eos)
+    expected['tokenizer'] = {'texts': texts, 'ids': [encode(t) for t in texts]}
+    d = write_dir(out, 'gpt2', c, state, tok, tok_config, generation_config={'bos_token_id': eos, 'eos_token_id': eos})
+    dump(expected, os.path.join(d, 'expected.json'))
+
+
+@torch.no_grad()
+def make_llama_family(out):
+    tok, tok_config, encode, vocab_size, index = unigram_tokenizer()
+    base = {'vocab_size': vocab_size, 'hidden_size': 32, 'intermediate_size': 64, 'num_hidden_layers': 2,
+            'num_attention_heads': 4, 'num_key_value_heads': 2, 'hidden_act': 'silu', 'max_position_embeddings': 128,
+            'rms_norm_eps': 1e-6, 'rope_theta': 10000.0, 'bos_token_id': index['<s>'], 'eos_token_id': index['<|im_end|>'],
+            'pad_token_id': index['</s>'], 'attention_dropout': 0.0, 'initializer_range': 0.02, 'use_cache': True}
+    variants = [
+        ('llama', {'architectures': ['LlamaForCausalLM'], 'model_type': 'llama', 'tie_word_embeddings': False,
+                   'attention_bias': False, 'mlp_bias': False, 'head_dim': 8, 'torch_dtype': 'float32',
+                   'rope_scaling': {'rope_type': 'llama3', 'factor': 8.0, 'low_freq_factor': 1.0,
+                                    'high_freq_factor': 4.0, 'original_max_position_embeddings': 16}},
+         None, 2),
+        ('smollm', {'architectures': ['LlamaForCausalLM'], 'model_type': 'llama', 'tie_word_embeddings': True,
+                    'num_key_value_heads': 1, 'rope_theta': 100000.0, 'torch_dtype': 'float32', 'rope_scaling': None},
+         None, 1),
+        ('qwen2', {'architectures': ['Qwen2ForCausalLM'], 'model_type': 'qwen2', 'tie_word_embeddings': True,
+                   'use_sliding_window': False, 'sliding_window': 4096, 'max_window_layers': 2,
+                   'rope_theta': 1000000.0, 'torch_dtype': 'bfloat16'},
+         torch.bfloat16, 1),
+        ('mistral', {'architectures': ['MistralForCausalLM'], 'model_type': 'mistral', 'tie_word_embeddings': False,
+                     'sliding_window': 6, 'num_key_value_heads': 4, 'torch_dtype': 'float16'},
+         torch.float16, 1),
+    ]
+    texts = ['the quick brown fox', 'hello world, how are you?', 'tensors running']
+    for seed, (name, extra, dtype, shards) in enumerate(variants):
+        c = {**base, **extra}
+        model = R.LlamaForCausalLM(c).eval()
+        randomize(model, 10 + seed)
+        if dtype is not None:
+            rounded(model, dtype)
+        state = model.state_dict()
+        if c['tie_word_embeddings']:
+            state = {k: v for k, v in state.items() if k != 'lm_head.weight'}
+        same = [encode('the quick brown fox is'), encode('hello world, how are you?')]
+        n = min(len(p) for p in same)
+        prompts = {'same_length': [p[:n] for p in same], 'ragged': [encode('the dog'), encode('hello world, how are you?')]}
+        expected = causal_expected(model, prompts, c['pad_token_id'], c['eos_token_id'])
+        expected['tokenizer'] = {'texts': texts, 'ids': [encode(t) for t in texts]}
+        expected['weights_dtype'] = str(dtype).replace('torch.', '') if dtype is not None else 'float32'
+        d = write_dir(out, name, c, state, tok, tok_config, dtype=dtype, shards=shards,
+                      generation_config={'bos_token_id': c['bos_token_id'], 'eos_token_id': c['eos_token_id']})
+        dump(expected, os.path.join(d, 'expected.json'))
+
+
+@torch.no_grad()
+def make_bert(out):
+    tok, tok_config, encode, vocab_size = bert_tokenizer()
+    c = {'architectures': ['BertForMaskedLM'], 'model_type': 'bert', 'vocab_size': vocab_size, 'hidden_size': 32,
+         'num_hidden_layers': 2, 'num_attention_heads': 4, 'intermediate_size': 64, 'hidden_act': 'gelu',
+         'hidden_dropout_prob': 0.1, 'attention_probs_dropout_prob': 0.1, 'max_position_embeddings': 32,
+         'type_vocab_size': 2, 'initializer_range': 0.02, 'layer_norm_eps': 1e-12, 'pad_token_id': 0,
+         'position_embedding_type': 'absolute', 'torch_dtype': 'float32'}
+    model = R.BertModel(c).eval()
+    randomize(model, 3)
+    a = encode('the quick brown foxes jumped', 'hello world')
+    b = encode('hello tensors!')
+    width = len(a[0])
+    ids = torch.tensor([a[0], b[0] + [0] * (width - len(b[0]))])
+    types = torch.tensor([a[1], b[1] + [0] * (width - len(b[1]))])
+    mask = torch.tensor([[1] * width, [1] * len(b[0]) + [0] * (width - len(b[0]))])
+    hidden, pooled = model(ids, mask, types)
+    # As bert-base-uncased stores it: `bert.` prefix, position_ids (int64), pretraining heads.
+    state = {f'bert.{k}': v for k, v in model.state_dict().items()}
+    state['bert.embeddings.position_ids'] = torch.arange(c['max_position_embeddings'], dtype=torch.int64)[None]
+    g = torch.Generator().manual_seed(4)
+    state['cls.predictions.bias'] = torch.randn(vocab_size, generator=g)
+    state['cls.predictions.transform.dense.weight'] = torch.randn(32, 32, generator=g)
+    texts = ['The quick brown foxes jumped!', 'Hello, tensorizer world.']
+    expected = {'input_ids': ids.tolist(), 'token_type_ids': types.tolist(), 'attention_mask': mask.tolist(),
+                'last_hidden_state': flat(hidden), 'hidden_shape': list(hidden.shape), 'pooler_output': flat(pooled),
+                'tokenizer': {'texts': texts, 'ids': [encode(t)[0] for t in texts],
+                              'pair': ['the quick brown foxes jumped', 'hello world'], 'pair_ids': a[0], 'pair_types': a[1]}}
+    d = write_dir(out, 'bert', c, state, tok, tok_config)
+    dump(expected, os.path.join(d, 'expected.json'))
+
+    # BertForSequenceClassification, three labels.
+    c2 = {**c, 'architectures': ['BertForSequenceClassification'], 'id2label': {'0': 'neg', '1': 'neu', '2': 'pos'},
+          'label2id': {'neg': 0, 'neu': 1, 'pos': 2}, 'classifier_dropout': None}
+    clf = R.BertForSequenceClassification(c2).eval()
+    randomize(clf, 5)
+    labels = torch.tensor([2, 0])
+    logits, loss = clf(ids, mask, types, labels=labels)
+    expected2 = {'input_ids': ids.tolist(), 'token_type_ids': types.tolist(), 'attention_mask': mask.tolist(),
+                 'labels': labels.tolist(), 'logits': flat(logits), 'loss': float(loss)}
+    d = write_dir(out, 'bert-classifier', c2, clf.state_dict(), tok, tok_config)
+    dump(expected2, os.path.join(d, 'expected.json'))
+
+
+@torch.no_grad()
+def make_vit(out):
+    c = {'architectures': ['ViTForImageClassification'], 'model_type': 'vit', 'image_size': 16, 'patch_size': 4,
+         'num_channels': 3, 'hidden_size': 32, 'num_hidden_layers': 2, 'num_attention_heads': 4,
+         'intermediate_size': 64, 'hidden_act': 'gelu', 'hidden_dropout_prob': 0.0,
+         'attention_probs_dropout_prob': 0.0, 'initializer_range': 0.02, 'layer_norm_eps': 1e-12, 'qkv_bias': True,
+         'encoder_stride': 4, 'id2label': {str(i): f'class_{i}' for i in range(5)},
+         'label2id': {f'class_{i}': i for i in range(5)}, 'torch_dtype': 'float32'}
+    model = R.ViTForImageClassification(c).eval()
+    randomize(model, 6)
+    g = torch.Generator().manual_seed(7)
+    pixels = torch.randn(2, 3, 16, 16, generator=g)
+    labels = torch.tensor([1, 4])
+    logits, loss = model(pixels, labels=labels)
+    d = write_dir(out, 'vit', c, model.state_dict())
+    dump({'pixel_values': flat(pixels), 'pixel_shape': list(pixels.shape), 'logits': flat(logits),
+          'labels': labels.tolist(), 'loss': float(loss)}, os.path.join(d, 'expected.json'))
+    dump({'do_normalize': True, 'do_rescale': True, 'do_resize': True, 'image_mean': [0.5, 0.5, 0.5],
+          'image_std': [0.5, 0.5, 0.5], 'image_processor_type': 'ViTImageProcessor', 'resample': 2,
+          'rescale_factor': 1 / 255, 'size': {'height': 16, 'width': 16}}, os.path.join(d, 'preprocessor_config.json'))
+
+
+def check_logits(directory, inp, out):
+    model = R.from_pretrained(directory)
+    with open(inp) as f:
+        data = json.load(f)
+    with torch.no_grad():
+        if 'pixel_values' in data:
+            x = torch.tensor(data['pixel_values'], dtype=torch.float32).reshape(data['pixel_shape'])
+            logits, _ = model(x)
+        elif isinstance(model, R.BertModel):
+            logits, _ = model(torch.tensor(data['input_ids']))
+        else:
+            logits, _ = model(torch.tensor(data['input_ids']))
+    dump({'logits': flat(logits), 'shape': list(logits.shape)}, out)
+
+
+def main():
+    if len(sys.argv) == 5 and sys.argv[1] == '--logits':
+        check_logits(*sys.argv[2:])
+        return
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    out = sys.argv[1]
+    os.makedirs(out, exist_ok=True)
+    torch.manual_seed(0)
+    make_gpt2(out)
+    make_llama_family(out)
+    make_bert(out)
+    make_vit(out)
+    dump({'version': VERSION, 'torch': torch.__version__}, os.path.join(out, 'stamp.json'))
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,698 @@
+"""PyTorch reference implementations of the architectures @tensile/transformers loads.
+
+There is no Hugging Face `transformers` package on these machines, so the reference models
+are written here in plain PyTorch, with the hub's module names (and so the hub's state-dict
+keys), the hub's config fields, and the hub's forward semantics: GPT-2 (Conv1D weights
+[in, out], the non-persistent `attn.bias` causal buffer, tied `lm_head`), BERT (the
+`embeddings.position_ids` buffer, the additive `(1 - mask) * finfo.min` attention mask,
+the pooler, the sequence-classification head and its three losses), Llama-style causal LMs
+(RMSNorm in float32, rotary embeddings with `rotate_half`, grouped-query attention through
+`repeat_kv`, SwiGLU; Qwen2's q/k/v biases, Mistral's sliding window, Llama 3 rope scaling)
+and ViT for image classification.
+
+Also: a safetensors reader/writer (the `safetensors` package is not installed either), greedy
+generation without a cache (the oracle for Tensile's cached generation), and the causal-LM
+loss with labels shifted inside the model and -100 ignored.
+"""
+import json
+import math
+import struct
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+# ---- safetensors ---------------------------------------------------------------------------
+
+ST_DTYPES = {
+    'F64': torch.float64, 'F32': torch.float32, 'F16': torch.float16, 'BF16': torch.bfloat16,
+    'I64': torch.int64, 'I32': torch.int32, 'I16': torch.int16, 'I8': torch.int8, 'U8': torch.uint8,
+    'BOOL': torch.bool,
+}
+ST_NAMES = {v: k for k, v in ST_DTYPES.items()}
+ST_RANK = {'BOOL': 0, 'U8': 4, 'I8': 5, 'I16': 9, 'U16': 10, 'F16': 11, 'BF16': 12, 'I32': 13, 'U32': 14,
+           'F32': 15, 'F64': 17, 'I64': 18, 'U64': 19}
+
+
+def save_safetensors(tensors, path, metadata=None):
+    """Write `tensors` as Hugging Face's Rust writer lays them out."""
+    items = sorted(tensors.items(), key=lambda kv: (-ST_RANK[ST_NAMES[kv[1].dtype]], kv[0].encode('utf-8')))
+    parts, blobs, offset = [], [], 0
+    if metadata is not None:
+        parts.append('"__metadata__":' + json.dumps(dict(sorted(metadata.items())), separators=(',', ':')))
+    for name, t in items:
+        t = t.detach().contiguous().cpu()
+        raw = b'' if t.numel() == 0 else t.reshape(-1).view(torch.uint8).numpy().tobytes()
+        info = {'dtype': ST_NAMES[t.dtype], 'shape': list(t.shape), 'data_offsets': [offset, offset + len(raw)]}
+        parts.append(json.dumps(name) + ':' + json.dumps(info, separators=(',', ':')))
+        blobs.append(raw)
+        offset += len(raw)
+    header = ('{' + ','.join(parts) + '}').encode('utf-8')
+    header += b' ' * ((8 - len(header) % 8) % 8)
+    with open(path, 'wb') as f:
+        f.write(struct.pack('<Q', len(header)) + header + b''.join(blobs))
+
+
+def load_safetensors(path):
+    with open(path, 'rb') as f:
+        data = f.read()
+    (n,) = struct.unpack('<Q', data[:8])
+    header = json.loads(data[8:8 + n].decode('utf-8'))
+    header.pop('__metadata__', None)
+    start = 8 + n
+    out = {}
+    for name, info in header.items():
+        b, e = info['data_offsets']
+        dtype = ST_DTYPES[info['dtype']]
+        buf = bytearray(data[start + b:start + e])
+        t = torch.frombuffer(buf, dtype=torch.uint8).view(dtype) if e > b else torch.empty(0, dtype=dtype)
+        out[name] = t.reshape(info['shape']).clone()
+    return out
+
+
+def load_checkpoint(directory):
+    """The state dict of a hub-layout directory: model.safetensors or a sharded index."""
+    import os
+    single = os.path.join(directory, 'model.safetensors')
+    if os.path.exists(single):
+        return load_safetensors(single)
+    with open(os.path.join(directory, 'model.safetensors.index.json')) as f:
+        index = json.load(f)
+    out = {}
+    for shard in sorted(set(index['weight_map'].values())):
+        out.update(load_safetensors(os.path.join(directory, shard)))
+    return out
+
+
+# ---- shared pieces -------------------------------------------------------------------------
+
+ACT = {
+    'gelu': F.gelu,
+    'gelu_new': lambda x: F.gelu(x, approximate='tanh'),
+    'gelu_pytorch_tanh': lambda x: F.gelu(x, approximate='tanh'),
+    'relu': F.relu,
+    'silu': F.silu,
+    'swish': F.silu,
+    'tanh': torch.tanh,
+}
+
+
+def min_value(dtype):
+    return torch.finfo(dtype).min
+
+
+def causal_lm_loss(logits, labels):
+    """The hub's causal-LM loss: predict token t+1 from position t, ignore -100, mean."""
+    shift_logits = logits[..., :-1, :].contiguous().float()
+    shift_labels = labels[..., 1:].contiguous()
+    return F.cross_entropy(shift_logits.view(-1, shift_logits.size(-1)), shift_labels.view(-1), ignore_index=-100)
+
+
+def positions_from_mask(attention_mask):
+    """Position ids for left-padded batches: cumsum(mask) - 1, padding set to 1 (the hub's rule)."""
+    pos = attention_mask.long().cumsum(-1) - 1
+    pos.masked_fill_(attention_mask == 0, 1)
+    return pos
+
+
+def causal_mask(attention_mask, q_len, k_len, dtype, sliding_window=None):
+    """[B, 1, q, k] additive mask: causal (queries are the last q of k positions) and padding."""
+    q_pos = torch.arange(k_len - q_len, k_len)[:, None]
+    k_pos = torch.arange(k_len)[None, :]
+    allowed = k_pos <= q_pos
+    if sliding_window is not None:
+        allowed = allowed & (q_pos - k_pos < sliding_window)
+    allowed = allowed[None, None]
+    if attention_mask is not None:
+        allowed = allowed & attention_mask[:, None, None, :].bool()
+    return torch.zeros(allowed.shape, dtype=dtype).masked_fill(~allowed, min_value(dtype))
+
+
+# ---- GPT-2 ---------------------------------------------------------------------------------
+
+class Conv1D(nn.Module):
+    """GPT-2's linear layer with the weight stored [in, out]."""
+
+    def __init__(self, nf, nx):
+        super().__init__()
+        self.weight = nn.Parameter(torch.empty(nx, nf))
+        self.bias = nn.Parameter(torch.zeros(nf))
+
+    def forward(self, x):
+        return torch.addmm(self.bias, x.reshape(-1, x.size(-1)), self.weight).view(*x.shape[:-1], -1)
+
+
+class GPT2Attention(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        n = c['n_positions']
+        self.register_buffer('bias', torch.tril(torch.ones(n, n, dtype=torch.bool)).view(1, 1, n, n), persistent=False)
+        self.register_buffer('masked_bias', torch.tensor(-1e4), persistent=False)
+        self.embed_dim = c['n_embd']
+        self.num_heads = c['n_head']
+        self.head_dim = self.embed_dim // self.num_heads
+        self.scale = c.get('scale_attn_weights', True)
+        self.c_attn = Conv1D(3 * self.embed_dim, self.embed_dim)
+        self.c_proj = Conv1D(self.embed_dim, self.embed_dim)
+
+    def forward(self, x, attention_mask):
+        b, t, _ = x.shape
+        q, k, v = self.c_attn(x).split(self.embed_dim, dim=2)
+        q, k, v = (z.view(b, t, self.num_heads, self.head_dim).transpose(1, 2) for z in (q, k, v))
+        w = q @ k.transpose(-1, -2)
+        if self.scale:
+            w = w / (v.size(-1) ** 0.5)
+        causal = self.bias[:, :, :t, :t]
+        w = torch.where(causal, w, torch.tensor(min_value(w.dtype), dtype=w.dtype))
+        if attention_mask is not None:
+            w = w + attention_mask
+        w = w.softmax(-1)
+        y = (w @ v).transpose(1, 2).reshape(b, t, self.embed_dim)
+        return self.c_proj(y)
+
+
+class GPT2MLP(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        inner = c.get('n_inner') or 4 * c['n_embd']
+        self.c_fc = Conv1D(inner, c['n_embd'])
+        self.c_proj = Conv1D(c['n_embd'], inner)
+        self.act = ACT[c.get('activation_function', 'gelu_new')]
+
+    def forward(self, x):
+        return self.c_proj(self.act(self.c_fc(x)))
+
+
+class GPT2Block(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        eps = c.get('layer_norm_epsilon', 1e-5)
+        self.ln_1 = nn.LayerNorm(c['n_embd'], eps=eps)
+        self.attn = GPT2Attention(c)
+        self.ln_2 = nn.LayerNorm(c['n_embd'], eps=eps)
+        self.mlp = GPT2MLP(c)
+
+    def forward(self, x, mask):
+        x = x + self.attn(self.ln_1(x), mask)
+        return x + self.mlp(self.ln_2(x))
+
+
+class GPT2Model(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.wte = nn.Embedding(c['vocab_size'], c['n_embd'])
+        self.wpe = nn.Embedding(c['n_positions'], c['n_embd'])
+        self.h = nn.ModuleList([GPT2Block(c) for _ in range(c['n_layer'])])
+        self.ln_f = nn.LayerNorm(c['n_embd'], eps=c.get('layer_norm_epsilon', 1e-5))
+
+    def forward(self, input_ids, attention_mask=None, position_ids=None):
+        b, t = input_ids.shape
+        if position_ids is None:
+            position_ids = torch.arange(t)[None].expand(b, t)
+        x = self.wte(input_ids) + self.wpe(position_ids)
+        mask = None
+        if attention_mask is not None:
+            mask = (1.0 - attention_mask[:, None, None, :].float()) * min_value(torch.float32)
+        for block in self.h:
+            x = block(x, mask)
+        return self.ln_f(x)
+
+
+class GPT2LMHeadModel(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.config = c
+        self.transformer = GPT2Model(c)
+        self.lm_head = nn.Linear(c['n_embd'], c['vocab_size'], bias=False)
+        self.lm_head.weight = self.transformer.wte.weight
+
+    def forward(self, input_ids, attention_mask=None, position_ids=None, labels=None):
+        logits = self.lm_head(self.transformer(input_ids, attention_mask, position_ids))
+        return logits, (causal_lm_loss(logits, labels) if labels is not None else None)
+
+
+# ---- Llama, Qwen2, Mistral -----------------------------------------------------------------
+
+class LlamaRMSNorm(nn.Module):
+    def __init__(self, dim, eps):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(dim))
+        self.eps = eps
+
+    def forward(self, x):
+        dtype = x.dtype
+        x = x.float()
+        x = x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps)
+        return self.weight * x.to(dtype)
+
+
+def rope_inv_freq(c, head_dim):
+    theta = c.get('rope_theta', 10000.0)
+    inv = 1.0 / (theta ** (torch.arange(0, head_dim, 2, dtype=torch.int64).float() / head_dim))
+    scaling = c.get('rope_scaling') or {}
+    kind = scaling.get('rope_type', scaling.get('type', 'default'))
+    if kind == 'linear':
+        inv = inv / scaling['factor']
+    elif kind == 'llama3':
+        factor = scaling['factor']
+        low, high = scaling['low_freq_factor'], scaling['high_freq_factor']
+        old = scaling['original_max_position_embeddings']
+        low_wavelen, high_wavelen = old / low, old / high
+        wavelen = 2 * math.pi / inv
+        scaled = torch.where(wavelen > low_wavelen, inv / factor, inv)
+        smooth = (old / wavelen - low) / (high - low)
+        smoothed = (1 - smooth) * scaled / factor + smooth * scaled
+        medium = ~(wavelen < high_wavelen) & ~(wavelen > low_wavelen)
+        inv = torch.where(medium, smoothed, scaled)
+    elif kind != 'default':
+        raise ValueError(f'rope type {kind} not in the reference')
+    return inv
+
+
+def rotate_half(x):
+    x1, x2 = x[..., : x.shape[-1] // 2], x[..., x.shape[-1] // 2:]
+    return torch.cat((-x2, x1), dim=-1)
+
+
+class LlamaAttention(nn.Module):
+    def __init__(self, c, qkv_bias, o_bias):
+        super().__init__()
+        self.num_heads = c['num_attention_heads']
+        self.num_kv = c.get('num_key_value_heads') or self.num_heads
+        self.head_dim = c.get('head_dim') or c['hidden_size'] // self.num_heads
+        h = c['hidden_size']
+        self.q_proj = nn.Linear(h, self.num_heads * self.head_dim, bias=qkv_bias)
+        self.k_proj = nn.Linear(h, self.num_kv * self.head_dim, bias=qkv_bias)
+        self.v_proj = nn.Linear(h, self.num_kv * self.head_dim, bias=qkv_bias)
+        self.o_proj = nn.Linear(self.num_heads * self.head_dim, h, bias=o_bias)
+
+    def forward(self, x, cos, sin, mask):
+        b, t, _ = x.shape
+        q = self.q_proj(x).view(b, t, self.num_heads, self.head_dim).transpose(1, 2)
+        k = self.k_proj(x).view(b, t, self.num_kv, self.head_dim).transpose(1, 2)
+        v = self.v_proj(x).view(b, t, self.num_kv, self.head_dim).transpose(1, 2)
+        cos, sin = cos[:, None], sin[:, None]
+        q = q * cos + rotate_half(q) * sin
+        k = k * cos + rotate_half(k) * sin
+        rep = self.num_heads // self.num_kv
+        k = k[:, :, None].expand(b, self.num_kv, rep, t, self.head_dim).reshape(b, self.num_heads, t, self.head_dim)
+        v = v[:, :, None].expand(b, self.num_kv, rep, t, self.head_dim).reshape(b, self.num_heads, t, self.head_dim)
+        w = (q @ k.transpose(2, 3)) * self.head_dim ** -0.5 + mask
+        w = w.float().softmax(-1).to(q.dtype)
+        y = (w @ v).transpose(1, 2).reshape(b, t, -1)
+        return self.o_proj(y)
+
+
+class LlamaMLP(nn.Module):
+    def __init__(self, c, bias):
+        super().__init__()
+        h, i = c['hidden_size'], c['intermediate_size']
+        self.gate_proj = nn.Linear(h, i, bias=bias)
+        self.up_proj = nn.Linear(h, i, bias=bias)
+        self.down_proj = nn.Linear(i, h, bias=bias)
+        self.act = ACT[c.get('hidden_act', 'silu')]
+
+    def forward(self, x):
+        return self.down_proj(self.act(self.gate_proj(x)) * self.up_proj(x))
+
+
+class LlamaDecoderLayer(nn.Module):
+    def __init__(self, c, qkv_bias, o_bias, mlp_bias):
+        super().__init__()
+        eps = c.get('rms_norm_eps', 1e-6)
+        self.self_attn = LlamaAttention(c, qkv_bias, o_bias)
+        self.mlp = LlamaMLP(c, mlp_bias)
+        self.input_layernorm = LlamaRMSNorm(c['hidden_size'], eps)
+        self.post_attention_layernorm = LlamaRMSNorm(c['hidden_size'], eps)
+
+    def forward(self, x, cos, sin, mask):
+        x = x + self.self_attn(self.input_layernorm(x), cos, sin, mask)
+        return x + self.mlp(self.post_attention_layernorm(x))
+
+
+class LlamaModel(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        kind = c.get('model_type', 'llama')
+        if kind == 'qwen2':
+            qkv_bias, o_bias, mlp_bias = True, False, False
+        elif kind == 'mistral':
+            qkv_bias = o_bias = mlp_bias = False
+        else:
+            qkv_bias = o_bias = bool(c.get('attention_bias', False))
+            mlp_bias = bool(c.get('mlp_bias', False))
+        self.sliding_window = c.get('sliding_window') if kind == 'mistral' else None
+        self.embed_tokens = nn.Embedding(c['vocab_size'], c['hidden_size'])
+        self.layers = nn.ModuleList([LlamaDecoderLayer(c, qkv_bias, o_bias, mlp_bias) for _ in range(c['num_hidden_layers'])])
+        self.norm = LlamaRMSNorm(c['hidden_size'], c.get('rms_norm_eps', 1e-6))
+        head_dim = c.get('head_dim') or c['hidden_size'] // c['num_attention_heads']
+        self.register_buffer('inv_freq', rope_inv_freq(c, head_dim), persistent=False)
+
+    def forward(self, input_ids, attention_mask=None, position_ids=None):
+        b, t = input_ids.shape
+        if position_ids is None:
+            position_ids = torch.arange(t)[None].expand(b, t)
+        x = self.embed_tokens(input_ids)
+        freqs = position_ids[..., None].float() * self.inv_freq[None, None]
+        emb = torch.cat((freqs, freqs), dim=-1)
+        cos, sin = emb.cos().to(x.dtype), emb.sin().to(x.dtype)
+        mask = causal_mask(attention_mask, t, t, x.dtype, self.sliding_window)
+        for layer in self.layers:
+            x = layer(x, cos, sin, mask)
+        return self.norm(x)
+
+
+class LlamaForCausalLM(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.config = c
+        self.model = LlamaModel(c)
+        self.lm_head = nn.Linear(c['hidden_size'], c['vocab_size'], bias=False)
+        if c.get('tie_word_embeddings', False):
+            self.lm_head.weight = self.model.embed_tokens.weight
+
+    def forward(self, input_ids, attention_mask=None, position_ids=None, labels=None):
+        logits = self.lm_head(self.model(input_ids, attention_mask, position_ids)).float()
+        return logits, (causal_lm_loss(logits, labels) if labels is not None else None)
+
+
+# ---- BERT ----------------------------------------------------------------------------------
+
+class BertEmbeddings(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        h = c['hidden_size']
+        self.word_embeddings = nn.Embedding(c['vocab_size'], h, padding_idx=c.get('pad_token_id', 0))
+        self.position_embeddings = nn.Embedding(c['max_position_embeddings'], h)
+        self.token_type_embeddings = nn.Embedding(c['type_vocab_size'], h)
+        self.LayerNorm = nn.LayerNorm(h, eps=c.get('layer_norm_eps', 1e-12))
+        self.register_buffer('position_ids', torch.arange(c['max_position_embeddings']).expand((1, -1)), persistent=False)
+
+    def forward(self, input_ids, token_type_ids):
+        t = input_ids.shape[1]
+        x = self.word_embeddings(input_ids) + self.token_type_embeddings(token_type_ids)
+        x = x + self.position_embeddings(self.position_ids[:, :t])
+        return self.LayerNorm(x)
+
+
+class BertSelfAttention(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        h = c['hidden_size']
+        self.num_heads = c['num_attention_heads']
+        self.head_dim = h // self.num_heads
+        self.query = nn.Linear(h, h)
+        self.key = nn.Linear(h, h)
+        self.value = nn.Linear(h, h)
+
+    def forward(self, x, mask):
+        b, t, _ = x.shape
+        q, k, v = (m(x).view(b, t, self.num_heads, self.head_dim).transpose(1, 2) for m in (self.query, self.key, self.value))
+        w = q @ k.transpose(-1, -2) / math.sqrt(self.head_dim)
+        if mask is not None:
+            w = w + mask
+        return (w.softmax(-1) @ v).transpose(1, 2).reshape(b, t, -1)
+
+
+class BertSelfOutput(nn.Module):
+    def __init__(self, c, inner):
+        super().__init__()
+        self.dense = nn.Linear(inner, c['hidden_size'])
+        self.LayerNorm = nn.LayerNorm(c['hidden_size'], eps=c.get('layer_norm_eps', 1e-12))
+
+    def forward(self, x, residual):
+        return self.LayerNorm(self.dense(x) + residual)
+
+
+class BertAttention(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.self = BertSelfAttention(c)
+        self.output = BertSelfOutput(c, c['hidden_size'])
+
+    def forward(self, x, mask):
+        return self.output(self.self(x, mask), x)
+
+
+class BertIntermediate(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.dense = nn.Linear(c['hidden_size'], c['intermediate_size'])
+        self.act = ACT[c.get('hidden_act', 'gelu')]
+
+    def forward(self, x):
+        return self.act(self.dense(x))
+
+
+class BertLayer(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.attention = BertAttention(c)
+        self.intermediate = BertIntermediate(c)
+        self.output = BertSelfOutput(c, c['intermediate_size'])
+
+    def forward(self, x, mask):
+        a = self.attention(x, mask)
+        return self.output(self.intermediate(a), a)
+
+
+class BertEncoder(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.layer = nn.ModuleList([BertLayer(c) for _ in range(c['num_hidden_layers'])])
+
+    def forward(self, x, mask):
+        for layer in self.layer:
+            x = layer(x, mask)
+        return x
+
+
+class BertPooler(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.dense = nn.Linear(c['hidden_size'], c['hidden_size'])
+
+    def forward(self, x):
+        return torch.tanh(self.dense(x[:, 0]))
+
+
+class BertModel(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.config = c
+        self.embeddings = BertEmbeddings(c)
+        self.encoder = BertEncoder(c)
+        self.pooler = BertPooler(c)
+
+    def forward(self, input_ids, attention_mask=None, token_type_ids=None):
+        if token_type_ids is None:
+            token_type_ids = torch.zeros_like(input_ids)
+        mask = None
+        if attention_mask is not None:
+            mask = (1.0 - attention_mask[:, None, None, :].float()) * min_value(torch.float32)
+        h = self.encoder(self.embeddings(input_ids, token_type_ids), mask)
+        return h, self.pooler(h)
+
+
+def classification_loss(c, logits, labels):
+    n = c.get('num_labels', len(c.get('id2label', {})) or 2)
+    problem = c.get('problem_type')
+    if problem is None:
+        if n == 1:
+            problem = 'regression'
+        elif labels.dtype in (torch.long, torch.int):
+            problem = 'single_label_classification'
+        else:
+            problem = 'multi_label_classification'
+    if problem == 'regression':
+        return F.mse_loss(logits.squeeze(), labels.squeeze().float()) if n == 1 else F.mse_loss(logits, labels.float())
+    if problem == 'single_label_classification':
+        return F.cross_entropy(logits.view(-1, n), labels.view(-1))
+    return F.binary_cross_entropy_with_logits(logits, labels.float())
+
+
+def num_labels(c):
+    return c.get('num_labels') or len(c.get('id2label', {})) or 2
+
+
+class BertForSequenceClassification(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.config = c
+        self.bert = BertModel(c)
+        self.classifier = nn.Linear(c['hidden_size'], num_labels(c))
+
+    def forward(self, input_ids, attention_mask=None, token_type_ids=None, labels=None):
+        _, pooled = self.bert(input_ids, attention_mask, token_type_ids)
+        logits = self.classifier(pooled)
+        return logits, (classification_loss(self.config, logits, labels) if labels is not None else None)
+
+
+# ---- ViT -----------------------------------------------------------------------------------
+
+class ViTPatchEmbeddings(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        p = c['patch_size']
+        self.projection = nn.Conv2d(c.get('num_channels', 3), c['hidden_size'], kernel_size=p, stride=p)
+
+    def forward(self, x):
+        return self.projection(x).flatten(2).transpose(1, 2)
+
+
+class ViTEmbeddings(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        n = (c['image_size'] // c['patch_size']) ** 2
+        self.cls_token = nn.Parameter(torch.zeros(1, 1, c['hidden_size']))
+        self.patch_embeddings = ViTPatchEmbeddings(c)
+        self.position_embeddings = nn.Parameter(torch.zeros(1, n + 1, c['hidden_size']))
+
+    def forward(self, pixels):
+        x = self.patch_embeddings(pixels)
+        x = torch.cat([self.cls_token.expand(x.shape[0], -1, -1), x], dim=1)
+        return x + self.position_embeddings
+
+
+class ViTSelfAttention(BertSelfAttention):
+    def __init__(self, c):
+        super().__init__(c)
+        h = c['hidden_size']
+        bias = c.get('qkv_bias', True)
+        self.query = nn.Linear(h, h, bias=bias)
+        self.key = nn.Linear(h, h, bias=bias)
+        self.value = nn.Linear(h, h, bias=bias)
+
+
+class ViTSelfOutput(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.dense = nn.Linear(c['hidden_size'], c['hidden_size'])
+
+    def forward(self, x):
+        return self.dense(x)
+
+
+class ViTAttention(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.attention = ViTSelfAttention(c)
+        self.output = ViTSelfOutput(c)
+
+    def forward(self, x):
+        return self.output(self.attention(x, None))
+
+
+class ViTOutput(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.dense = nn.Linear(c['intermediate_size'], c['hidden_size'])
+
+    def forward(self, x, residual):
+        return self.dense(x) + residual
+
+
+class ViTLayer(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        eps = c.get('layer_norm_eps', 1e-12)
+        self.attention = ViTAttention(c)
+        self.intermediate = BertIntermediate(c)
+        self.output = ViTOutput(c)
+        self.layernorm_before = nn.LayerNorm(c['hidden_size'], eps=eps)
+        self.layernorm_after = nn.LayerNorm(c['hidden_size'], eps=eps)
+
+    def forward(self, x):
+        x = self.attention(self.layernorm_before(x)) + x
+        return self.output(self.intermediate(self.layernorm_after(x)), x)
+
+
+class ViTEncoder(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.layer = nn.ModuleList([ViTLayer(c) for _ in range(c['num_hidden_layers'])])
+
+    def forward(self, x):
+        for layer in self.layer:
+            x = layer(x)
+        return x
+
+
+class ViTModel(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.embeddings = ViTEmbeddings(c)
+        self.encoder = ViTEncoder(c)
+        self.layernorm = nn.LayerNorm(c['hidden_size'], eps=c.get('layer_norm_eps', 1e-12))
+
+    def forward(self, pixels):
+        return self.layernorm(self.encoder(self.embeddings(pixels)))
+
+
+class ViTForImageClassification(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.config = c
+        self.vit = ViTModel(c)
+        self.classifier = nn.Linear(c['hidden_size'], num_labels(c))
+
+    def forward(self, pixel_values, labels=None):
+        logits = self.classifier(self.vit(pixel_values)[:, 0])
+        return logits, (classification_loss(self.config, logits, labels) if labels is not None else None)
+
+
+# ---- building, loading, generating ---------------------------------------------------------
+
+ARCHITECTURES = {
+    'GPT2LMHeadModel': GPT2LMHeadModel,
+    'LlamaForCausalLM': LlamaForCausalLM,
+    'Qwen2ForCausalLM': LlamaForCausalLM,
+    'MistralForCausalLM': LlamaForCausalLM,
+    'BertModel': BertModel,
+    'BertForSequenceClassification': BertForSequenceClassification,
+    'ViTForImageClassification': ViTForImageClassification,
+}
+
+
+def from_pretrained(directory):
+    """Build the reference model a hub-layout directory names and load its weights strictly
+    (keys with or without the base prefix; the tied head may be absent)."""
+    import os
+    with open(os.path.join(directory, 'config.json')) as f:
+        c = json.load(f)
+    model = ARCHITECTURES[c['architectures'][0]](c)
+    state = {k: v.float() if v.is_floating_point() else v for k, v in load_checkpoint(directory).items()}
+    own = model.state_dict()
+    fixed = {}
+    for k, v in state.items():
+        if k in own:
+            fixed[k] = v
+        elif 'transformer.' + k in own:
+            fixed['transformer.' + k] = v
+    for k in own:
+        if k not in fixed and k == 'lm_head.weight':
+            continue
+        if k not in fixed:
+            raise KeyError(f'{directory}: missing {k}')
+    model.load_state_dict(fixed, strict=False)
+    return model.eval()
+
+
+@torch.no_grad()
+def greedy(model, input_ids, new_tokens, attention_mask=None, eos=None, pad=None):
+    """Greedy continuation recomputing the whole sequence each step (no cache)."""
+    ids = input_ids.clone()
+    mask = attention_mask.clone() if attention_mask is not None else torch.ones_like(ids)
+    done = torch.zeros(ids.shape[0], dtype=torch.bool)
+    for _ in range(new_tokens):
+        logits, _ = model(ids, attention_mask=mask, position_ids=positions_from_mask(mask))
+        nxt = logits[:, -1].argmax(-1)
+        if eos is not None:
+            nxt = torch.where(done, torch.tensor(pad), nxt)
+        ids = torch.cat([ids, nxt[:, None]], 1)
+        mask = torch.cat([mask, torch.ones_like(nxt[:, None])], 1)
+        if eos is not None:
+            done = done | (nxt == eos)
+            if done.all():
+                break
+    return ids
