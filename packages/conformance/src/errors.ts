@@ -65,6 +65,14 @@ export function errorTests(suite: Suite): void {
     ['scatterAdd index out of bounds', () => f([3]).scatterAdd(0, indexThree(), f([1])), /scatterAdd: index 3 is out of bounds for a dim of size 3/],
     ['gather index of another rank', () => f([3, 2]).gather(0, i32([2])), /gather/],
     ['scatterAdd with a src of another dtype', () => f([3]).scatterAdd(0, i32([2]), i32([2])), /scatterAdd/],
+    ['scatter index out of bounds', () => f([3]).scatter(0, indexThree(), f([1])), /scatter(Add)?: index 3 is out of bounds/],
+    ['scatterReduce with an unknown reduction', () => f([3]).scatterReduce(0, i32([2]), f([2]), 'max' as 'amax'), /scatterReduce: reduce must be one of sum, prod, mean, amax, amin, got max/],
+    ['scatterReduce with an unknown option', () => f([3]).scatterReduce(0, i32([2]), f([2]), 'sum', { include_self: false } as { includeSelf?: boolean }), /scatterReduce: unknown option 'include_self'/],
+    ['scatterReduce with an index larger than src', () => f([3]).scatterReduce(0, i32([3]), f([2]), 'amax'), /scatterReduce: index \[3\] is larger than src \[2\] in dim 0/],
+    ['scatter with a src of another dtype', () => f([3]).scatter(0, i32([2]), i32([2])), /scatter: src is int32 but the input is float32/],
+    ['indexCopy with a source of the wrong shape', () => f([4, 2]).indexCopy(0, i32([2]), f([3, 2])), /indexCopy: source must be \[2,2\]/],
+    ['indexPut with more indices than dims', () => f([3]).indexPut([i32([1]), i32([1])], 1), /indexPut: 2 index tensors for an input of rank 1/],
+    ['indexPut with a mask of the wrong shape', () => f([3, 2]).indexPut([tl.ones([2], { dtype: 'bool', device })], 1), /indexPut: the mask \[2\] must match the input \[3,2\]/],
     ['indexSelect with a 2-D index', () => f([3]).indexSelect(0, i32([1, 1])), /indexSelect/],
     ['pad with an odd number of amounts', () => f([3]).pad([1]), /pad/],
     ['pad cropping below zero', () => f([3]).pad([-2, -2]), /pad/],
@@ -126,7 +134,7 @@ export function errorTests(suite: Suite): void {
    * backend finds them in its kernel and raises them at the next read (as PyTorch's CUDA
    * device-side asserts), naming the kernel and the op that reach it.
    */
-  const indexValueErrors = new Set(['gather index out of bounds', 'gather with a negative index', 'indexSelect index out of bounds', 'scatterAdd index out of bounds']);
+  const indexValueErrors = new Set(['gather index out of bounds', 'gather with a negative index', 'indexSelect index out of bounds', 'scatterAdd index out of bounds', 'scatter index out of bounds']);
   const readsSync = tl.getBackend(device).readSync !== undefined;
 
   describe('errors on bad input', () => {

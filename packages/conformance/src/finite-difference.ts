@@ -79,6 +79,26 @@ export const FD_CASES: FdCase[] = [
     fn: (x, i, s) => x.scatterAdd(0, i, s),
   },
   {
+    name: 'scatterReduce prod with self',
+    inputs: [rand([3, 3], 40), ints([2, 3], [0, 2, 0, 2, 2, 1]), rand([2, 3], 41)],
+    fn: (x, i, s) => x.scatterReduce(0, i, s, 'prod'),
+  },
+  {
+    name: 'scatterReduce amax without self',
+    inputs: [rand([3, 3], 42), ints([2, 3], [0, 2, 0, 2, 2, 1]), rand([2, 3], 43)],
+    fn: (x, i, s) => x.scatterReduce(0, i, s, 'amax', { includeSelf: false }),
+  },
+  {
+    name: 'scatterReduce mean along dim 1',
+    inputs: [rand([2, 4], 44), ints([2, 3], [3, 3, 0, 1, 1, 1]), rand([2, 3], 45)],
+    fn: (x, i, s) => x.scatterReduce(1, i, s, 'mean'),
+  },
+  {
+    name: 'scatter with repeated indices',
+    inputs: [rand([3, 2], 46), ints([2, 2], [1, 0, 1, 2]), rand([2, 2], 47)],
+    fn: (x, i, s) => x.scatter(0, i, s),
+  },
+  {
     name: 'indexSelect with repeats',
     inputs: [rand([4, 3], 20), ints([5], [3, 0, 3, 1, 3])],
     fn: (x, i) => x.indexSelect(0, i),

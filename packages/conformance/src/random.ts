@@ -98,6 +98,80 @@ export function randomTests(suite: Suite): void {
       expect(new Set(xs).size).toBe(7);
       expect(Math.abs(mean(xs) - 0)).toBeLessThan(0.15);
     });
+    test('a Generator is its own stream: the global one is untouched, and one seed repeats', async () => {
+      tl.manualSeed(5);
+      const global = await draw(() => tl.rand([6], { device }));
+      tl.manualSeed(5);
+      const g = new tl.Generator().manualSeed(99);
+      const a = await draw(() => tl.randn([6], { device, generator: g }));
+      const afterA = g.getState();
+      expect(afterA).toEqual({ seed: 99, offset: 6 });
+      expect(await draw(() => tl.rand([6], { device }))).toEqual(global);
+      g.manualSeed(99);
+      expect(await draw(() => tl.randn([6], { device, generator: g }))).toEqual(a);
+      a.forEach((v, i) => expect(Math.abs(v - tl.randomElement('normal', 99, i))).toBeLessThan(1e-5));
+      expect(() => tl.rand([2], { device, generator: {} as tl.Generator })).toThrow(/rand: generator must be a tl.Generator/);
+      expect(() => g.setState({ seed: 1, offset: -1 })).toThrow(/Generator.setState: offset/);
+    });
+    test('randperm is a permutation, the same for one seed on every backend, and refuses bad n', async () => {
+      const p = await draw(() => tl.randperm(1000, { device, generator: new tl.Generator(3) }));
+      expect([...p].sort((a, b) => a - b)).toEqual(Array.from({ length: 1000 }, (_, i) => i));
+      expect(p.slice(0, 20)).not.toEqual(Array.from({ length: 20 }, (_, i) => i));
+      const again = await draw(() => tl.randperm(1000, { device, generator: new tl.Generator(3) }));
+      expect(again).toEqual(p);
+      const perm = tl.randperm(5, { device });
+      expect([perm.dtype, perm.device]).toEqual(['int32', device]);
+      perm.dispose();
+      expect(() => tl.randperm(-1, { device })).toThrow(/randperm: n must be a non-negative integer/);
+      expect(() => tl.randperm(4, { device, dtype: 'bool' })).toThrow(/randperm: dtype/);
+    });
+    test('randintLike draws integers in [low, high) shaped like its input', async () => {
+      const like = tl.zeros([400], { device, dtype: 'int32' });
+      const xs = await draw(() => tl.randintLike(like, 3));
+      const ys = await draw(() => tl.randintLike(like, -2, 2));
+      like.dispose();
+      expect(new Set(xs)).toEqual(new Set([0, 1, 2]));
+      expect(new Set(ys)).toEqual(new Set([-2, -1, 0, 1]));
+    });
+    test('normal takes numbers with a shape or tensors (broadcast), and carries no gradient', async () => {
+      tl.manualSeed(6);
+      const xs = await draw(() => tl.normal(3, 0.5, [20000], { device }));
+      expect(Math.abs(mean(xs) - 3)).toBeLessThan(0.02);
+      expect(Math.abs(stdOf(xs) - 0.5)).toBeLessThan(0.02);
+      const mu = tl.tensor([[-100], [100]], { device, requiresGrad: true });
+      const sigma = tl.tensor([0, 0, 0], { device });
+      const sample = tl.normal(mu, sigma);
+      expect(sample.shape).toEqual([2, 3]);
+      expect(sample.requiresGrad).toBe(false);
+      expect(Array.from(await sample.data())).toEqual([-100, -100, -100, 100, 100, 100]);
+      [mu, sigma, sample].forEach((t) => t.dispose());
+      expect(() => tl.normal(0, -1, [2], { device })).toThrow(/normal: std must be a number >= 0/);
+      expect(() => tl.normal(0, 1)).toThrow(/normal: with a number mean and std, give the output shape/);
+    });
+    test('bernoulli draws 0/1 with the given probabilities, in the input dtype', async () => {
+      tl.manualSeed(8);
+      const p = tl.tensor([0, 1, 0.25], { device }).reshape([1, 3]).expand([10000, 3]).contiguous();
+      const b = tl.bernoulli(p);
+      const xs = Array.from(await b.data());
+      expect(b.dtype).toBe('float32');
+      [p, b].forEach((t) => t.dispose());
+      const col = (j: number) => xs.filter((_, i) => i % 3 === j);
+      expect(col(0).every((v) => v === 0)).toBe(true);
+      expect(col(1).every((v) => v === 1)).toBe(true);
+      expect(Math.abs(mean(col(2)) - 0.25)).toBeLessThan(0.02);
+      const like = tl.zeros([5000], { device });
+      expect(Math.abs(mean(await draw(() => like.bernoulli(0.7))) - 0.7)).toBeLessThan(0.03);
+      like.dispose();
+      expect(() => tl.bernoulli(tl.tensor([1], { device }), 2)).toThrow(/bernoulli: p must be in \[0, 1\]/);
+    });
+    test('empty and emptyLike allocate the shape, dtype and device asked for', async () => {
+      const e = tl.empty([2, 3], { device, dtype: 'int32' });
+      const f = tl.emptyLike(e);
+      expect([e.shape, e.dtype, e.device]).toEqual([[2, 3], 'int32', device]);
+      expect([f.shape, f.dtype, f.device]).toEqual([[2, 3], 'int32', device]);
+      [e, f].forEach((t) => t.dispose());
+      expect(() => tl.empty([2, -1], { device })).toThrow(/empty: shape/);
+    });
     test('rand with requiresGrad makes a leaf; other dtypes are refused', async () => {
       const t = tl.rand([3], { device, requiresGrad: true });
       expect(t.requiresGrad && t.isLeaf).toBe(true);

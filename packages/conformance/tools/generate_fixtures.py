@@ -457,6 +457,22 @@ SHAPE_MORE = {
 TORCH.update(SHAPE_MORE)
 
 
+# ---- scatter family and creation (scatter, scatterReduce, indexCopy, indexPut, logspace) ------
+def t_scatter_src(s, i):
+    return s[tuple(slice(0, n) for n in i.shape)] if torch.is_tensor(s) else s
+
+
+SCATTER = {
+    'scatter': lambda x, d, i, s: torch.scatter(x, d, i.long(), t_scatter_src(s, i)),
+    'scatterReduce': lambda x, d, i, s, r, o=None: torch.scatter_reduce(
+        x, d, i.long(), s, r, include_self=(o or {}).get('includeSelf', True)),
+    'indexCopy': lambda x, d, i, s: torch.index_copy(x, d, i.long(), s),
+    'indexPut': lambda x, ids, v, acc=False: torch.index_put(x, tuple(i.long() if i.dtype == torch.int32 else i for i in ids), v, accumulate=acc),
+    'logspace': lambda a, b, n, base=10, o=None: torch.logspace(a, b, n, base=undef_or(base, 10), dtype=torch.float32),
+}
+TORCH.update(SCATTER)
+
+
 def evaluate(expr, tensors):
     if isinstance(expr, list):
         return [evaluate(e, tensors) for e in expr]
@@ -1347,8 +1363,40 @@ def half_cases():
             FILES.setdefault('half', []).append(half)
 
 
+def scatter_ops():
+    f = 'scatter'
+    g = Gen('scatter')
+    x = g.distinct(3, 4)
+    idx = torch.tensor([[0, 2, 0, 1], [1, 2, 2, 0]], dtype=torch.int32)
+    src = g.distinct(2, 4)
+    add_case(f, 'scatter', E('scatter', T(0), 0, T(1), T(2)), [x, torch.tensor([[0, 2, 1, 1], [1, 0, 2, 0]], dtype=torch.int32), src])
+    add_case(f, 'scatter/dim1-larger-src', M('scatter', T(0), 1, T(1), T(2)), [x, torch.tensor([[3, 0], [1, 2], [0, 3]], dtype=torch.int32), g.distinct(3, 3)])
+    add_case(f, 'scatter/number', E('scatter', T(0), -1, T(1), 1.5), [x, torch.tensor([[1], [3], [0]], dtype=torch.int32)])
+    add_case(f, 'scatter/int32', E('scatter', T(0), 0, T(1), T(2)), [g.ints(-5, 5, 3, 4), torch.tensor([[2, 0, 1, 2]], dtype=torch.int32), g.ints(-9, 9, 1, 4)], grad=False)
+    for r in ['sum', 'prod', 'mean', 'amax', 'amin']:
+        for inc in [True, False]:
+            name = f'scatterReduce/{r}' + ('' if inc else '/exclude-self')
+            add_case(f, name, M('scatterReduce', T(0), 0, T(1), T(2), r, {'includeSelf': inc}), [x, idx, src])
+    add_case(f, 'scatterReduce/amax-dim1-3d', E('scatterReduce', T(0), 1, T(1), T(2), 'amax'),
+             [g.distinct(2, 3, 2), g.ints(0, 3, 2, 4, 2), g.distinct(2, 4, 2)])
+    add_case(f, 'scatterReduce/int32-mean', E('scatterReduce', T(0), 0, T(1), T(2), 'mean'),
+             [g.ints(-9, 9, 3, 2), torch.tensor([[0, 0], [0, 2]], dtype=torch.int32), g.ints(-9, 9, 2, 2)], grad=False)
+    add_case(f, 'scatterReduce/int32-amin', E('scatterReduce', T(0), 0, T(1), T(2), 'amin', {'includeSelf': False}),
+             [g.ints(-9, 9, 3, 2), torch.tensor([[0, 0], [0, 2]], dtype=torch.int32), g.ints(-9, 9, 2, 2)], grad=False)
+    add_case(f, 'indexCopy', E('indexCopy', T(0), 0, T(1), T(2)), [g.distinct(5, 3), torch.tensor([4, 0, 2], dtype=torch.int32), g.distinct(3, 3)])
+    add_case(f, 'indexCopy/dim1', M('indexCopy', T(0), 1, T(1), T(2)), [g.distinct(2, 4), torch.tensor([3, 1], dtype=torch.int32), g.distinct(2, 2)])
+    add_case(f, 'indexPut', E('indexPut', T(0), [T(1), T(2)], T(3)),
+             [g.distinct(3, 4), torch.tensor([0, 2, -1], dtype=torch.int32), torch.tensor([1, -1, 0], dtype=torch.int32), g.distinct(3)])
+    add_case(f, 'indexPut/rows-broadcast-value', M('indexPut', T(0), [T(1)], T(2)), [g.distinct(4, 3), torch.tensor([3, 1], dtype=torch.int32), g.distinct(3)])
+    add_case(f, 'indexPut/accumulate', E('indexPut', T(0), [T(1)], T(2), True), [g.distinct(4, 2), torch.tensor([0, 3, 0], dtype=torch.int32), g.distinct(3, 2)])
+    add_case(f, 'indexPut/bool-mask', E('indexPut', T(0), [T(1)], T(2)), [g.distinct(3, 4), g.randn(3, 4) > 0, (torch.tensor(-2.0), False)])
+    add_case(f, 'logspace', E('logspace', 0, 3, 4), [], grad=False)
+    add_case(f, 'logspace/base2-negative', E('logspace', -2, 3, 6, 2), [], grad=False)
+    add_case(f, 'logspace/one', E('logspace', 1.5, 9, 1), [], grad=False)
+
+
 def main():
-    creation(); unary(); binary_ops(); reductions(); statistics(); linalg(); contractions(); shape_ops(); indexing(); indexing_more(); nn_ops(); network_options(); higher(); shape_more()
+    creation(); unary(); binary_ops(); reductions(); statistics(); linalg(); contractions(); shape_ops(); indexing(); indexing_more(); nn_ops(); network_options(); higher(); shape_more(); scatter_ops()
     half_cases()
     os.makedirs(OUT_DIR, exist_ok=True)
     total = 0

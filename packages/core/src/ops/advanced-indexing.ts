@@ -12,7 +12,7 @@ import { index, type IndexSpec } from './shape.js';
 import { describeValue, isTensor, requireTensor } from './util.js';
 
 /** Wrap negative int32 indices by `size` (as PyTorch) and check them where values can be read synchronously. */
-function wrapIndex(op: string, index: Tensor, size: number, t: <T extends Tensor>(v: T) => T): Tensor {
+export function wrapIndex(op: string, index: Tensor, size: number, t: <T extends Tensor>(v: T) => T): Tensor {
   if (index.dtype !== 'int32') throw new TypeError(`${op}: index tensors must be int32 (or bool masks), got ${index.dtype}`);
   const read = index.backend.readSync;
   if (read && index.size > 0) {
@@ -272,7 +272,7 @@ export function take(x: Tensor, index: Tensor): Tensor {
 }
 
 /** The int32 `index` (1-D) as a tensor of `x`'s rank along `dim`, expanded to `source`'s shape. */
-function lineIndex(op: string, x: Tensor, axis: number, index: Tensor, source: readonly number[], t: <T extends Tensor>(v: T) => T): Tensor {
+export function lineIndex(op: string, x: Tensor, axis: number, index: Tensor, source: readonly number[], t: <T extends Tensor>(v: T) => T): Tensor {
   if (index.rank > 1 || index.dtype !== 'int32') throw new TypeError(`${op}: index must be a 0-d or 1-D int32 tensor, got ${formatShape(index.shape)} ${index.dtype}`);
   const n = index.size;
   if (source.length !== x.rank || source.some((d, i) => (i === axis ? d !== n : d !== x.shape[i]))) {

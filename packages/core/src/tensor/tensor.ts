@@ -535,8 +535,16 @@ export class Tensor {
   maskedFill(mask: Tensor, value: TensorLike): Tensor { return ops.maskedFill(this, mask, value); }
   takeAlongDim(indices: Tensor, dim?: number): Tensor { return ops.takeAlongDim(this, indices, dim); }
   take(index: Tensor): Tensor { return ops.take(this, index); }
+  /** 0/1 samples with this tensor as the probabilities, or with probability `p` everywhere (see `tl.bernoulli`). */
+  bernoulli(p?: number, options?: ops.RandomOptions): Tensor { return ops.bernoulli(this, p, options); }
   indexAdd(dim: number, index: Tensor, source: Tensor, options?: { alpha?: number }): Tensor { return ops.indexAdd(this, dim, index, source, options); }
   indexFill(dim: number, index: Tensor, value: TensorLike): Tensor { return ops.indexFill(this, dim, index, value); }
+  scatter(dim: number, index: Tensor, src: Tensor | number): Tensor { return ops.scatter(this, dim, index, src); }
+  scatterReduce(dim: number, index: Tensor, src: Tensor, reduce: ops.ScatterReduction, options?: { includeSelf?: boolean }): Tensor {
+    return ops.scatterReduce(this, dim, index, src, reduce, options);
+  }
+  indexCopy(dim: number, index: Tensor, source: Tensor): Tensor { return ops.indexCopy(this, dim, index, source); }
+  indexPut(indices: readonly Tensor[], values: TensorLike, accumulate?: boolean): Tensor { return ops.indexPut(this, indices, values, accumulate); }
   /** Resolves to the sorted unique values (see `tl.unique`). */
   unique(options?: ops.UniqueOptions): Promise<ops.UniqueResult> { return ops.unique(this, options); }
   gather(dim: number, index: Tensor): Tensor { return ops.gather(this, dim, index); }
