@@ -13,9 +13,10 @@ import { broadcastShapes, formatShape, normalizeDim } from '../shape.js';
 import type { Tensor, TensorLike } from '../tensor/tensor.js';
 import { lineIndex, wrapIndex } from './advanced-indexing.js';
 import { arange, full, zeros } from './creation.js';
+import { checkIndex } from './index-checks.js';
 import { scatterAdd } from './indexing.js';
 import { cat } from './shape.js';
-import { describeValue, isTensor, requireTensor } from './util.js';
+import { describeValue, deviceOf, isTensor, requireTensor } from './util.js';
 
 /** The reductions of {@link scatterReduce}, as PyTorch names them. */
 export type ScatterReduction = 'sum' | 'prod' | 'mean' | 'amax' | 'amin';
@@ -28,26 +29,10 @@ const INT32_MAX = 2147483647;
 
 /** Checks shared by the scatter family; returns `src` cut to `index`'s extent. */
 function checkScatter(op: string, x: Tensor, axis: number, index: Tensor, src: Tensor, t: Track): Tensor {
-  if (index.dtype !== 'int32') throw new TypeError(`${op}: index must be int32, got ${index.dtype}`);
+  deviceOf(op, x, index, src);
   if (src.dtype !== x.dtype) throw new TypeError(`${op}: src is ${src.dtype} but the input is ${x.dtype}; cast one`);
-  if (index.rank !== x.rank || src.rank !== x.rank) {
-    throw new Error(`${op}: index ${formatShape(index.shape)}, src ${formatShape(src.shape)} and the input ${formatShape(x.shape)} must have one rank`);
-  }
-  for (let d = 0; d < x.rank; d++) {
-    if (index.shape[d] > src.shape[d]) throw new Error(`${op}: index ${formatShape(index.shape)} is larger than src ${formatShape(src.shape)} in dim ${d}`);
-    if (d !== axis && index.shape[d] > x.shape[d]) {
-      throw new Error(`${op}: index ${formatShape(index.shape)} is larger than the input ${formatShape(x.shape)} in dim ${d}`);
-    }
-  }
-  for (const v of [x, index, src]) if (v.device !== x.device) throw new Error(`${op}: tensors are on different devices ('${x.device}' and '${v.device}')`);
-  const read = index.backend.readSync;
-  if (read && index.size > 0) {
-    const values = read.call(index.backend, index.kernelView);
-    const size = x.shape[axis];
-    for (let i = 0; i < values.length; i++) {
-      if (values[i] < 0 || values[i] >= size) throw new RangeError(`${op}: index ${values[i]} is out of bounds for dim ${axis} of size ${size}`);
-    }
-  }
+  if (src.rank !== x.rank) throw new Error(`${op}: src ${formatShape(src.shape)} must have the rank of the input ${formatShape(x.shape)}`);
+  checkIndex(op, x, axis, index, src);
   if (src.shape.every((d, i) => d === index.shape[i])) return src;
   let window = src;
   for (let d = 0; d < src.rank; d++) if (index.shape[d] < src.shape[d]) window = t(window.narrow(d, 0, index.shape[d]));
