@@ -18,6 +18,7 @@ export * from './rearrange.js';
 export * from './reduce.js';
 export * from './shape.js';
 export * from './softmax.js';
+export * from './sort.js';
 export * from './statistics.js';
 export * from './unary.js';
 export * from './where.js';
