@@ -549,6 +549,8 @@ export class Tensor {
   kthvalue(k: number, dim?: number, keepdim?: boolean): ops.SortResult { return ops.kthvalue(this, k, dim, keepdim); }
   /** Resolves to the sorted unique values (see `tl.unique`). */
   unique(options?: ops.UniqueOptions): Promise<ops.UniqueResult> { return ops.unique(this, options); }
+  /** Resolves to runs of equal consecutive values collapsed to one (see `tl.uniqueConsecutive`). */
+  uniqueConsecutive(options?: ops.UniqueConsecutiveOptions): Promise<ops.UniqueResult> { return ops.uniqueConsecutive(this, options); }
   gather(dim: number, index: Tensor): Tensor { return ops.gather(this, dim, index); }
   scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor { return ops.scatterAdd(this, dim, index, src); }
   indexSelect(dim: number, index: Tensor): Tensor { return ops.indexSelect(this, dim, index); }
