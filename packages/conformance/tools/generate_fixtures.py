@@ -209,8 +209,10 @@ def t_index(x, *specs):
     return x[tuple(key)]
 
 
-def t_unique(x, o):
-    out = torch.unique(x, sorted=True, return_inverse=o.get('returnInverse', False), return_counts=o.get('returnCounts', False))
+def t_unique(x, o, consecutive=False):
+    kw = dict(return_inverse=o.get('returnInverse', False), return_counts=o.get('returnCounts', False), dim=o.get('dim'))
+    # Tensile sorts with sorted=False too (PyTorch leaves that order unspecified).
+    out = torch.unique_consecutive(x, **kw) if consecutive else torch.unique(x, sorted=True, **kw)
     if not isinstance(out, tuple):
         return out
     return [t.int() if t.dtype == torch.int64 else t for t in out]
@@ -406,9 +408,11 @@ TORCH = {
     'take': lambda x, i: torch.take(x, i.long()),
     'indexAdd': lambda x, d, i, s, o=None: torch.index_add(x, d, i.long(), s, alpha=(o or {}).get('alpha', 1)),
     'indexFill': lambda x, d, i, v: x.index_fill(d, i.long(), v),
-    'searchsorted': lambda s, v, o=None: torch.searchsorted(s, v, right=(o or {}).get('right', False) or (o or {}).get('side') == 'right').int(),
+    'searchsorted': lambda s, v, o=None: torch.searchsorted(s, v, right=(o or {}).get('right', False) or (o or {}).get('side') == 'right',
+                                                            sorter=None if (o or {}).get('sorter') is None else o['sorter'].long()).int(),
     'bucketize': lambda x, b, o=None: torch.bucketize(x, b, right=(o or {}).get('right', False)).int(),
     'unique': lambda x, o=None: t_unique(x, o or {}),
+    'uniqueConsecutive': lambda x, o=None: t_unique(x, o or {}, consecutive=True),
     'narrow': torch.narrow, 'select': torch.select,
     'slice': lambda x, d, a, b, st=1: x[(slice(None),) * (d % x.dim()) + (slice(a, b, st),)], 'index': t_index, 'contiguous': lambda x: x.contiguous(),
     't': lambda x: x.t(),
@@ -1228,6 +1232,31 @@ def sort_ops():
     add_case(f, 'kthvalue/last-keepdim', E('kthvalue', T(0), 3, 1, True), [x3], grad=False)
     add_case(f, 'kthvalue/int32', M('kthvalue', T(0), 1, 0), [torch.tensor([[4, -1, 9], [0, 8, 2]], dtype=torch.int32)])
     add_case(f, 'kthvalue/0d', E('kthvalue', T(0), 1), [torch.tensor(0.25)], grad=False)
+    # searchsorted and bucketize: a binary search on the device with PyTorch's predicate.
+    cdf = torch.cumsum(g.uniform(0.1, 1, 300), 0)
+    add_case(f, 'searchsorted/long', E('searchsorted', T(0), T(1)), [cdf, g.uniform(0, float(cdf[-1]) + 1, 7, 5)])
+    add_case(f, 'searchsorted/long-right-ties', E('searchsorted', T(0), T(1), {'right': True}),
+             [torch.arange(200, dtype=torch.int32) // 3, torch.tensor([0, 5, 66, 67, -1, 1000], dtype=torch.int32)])
+    add_case(f, 'searchsorted/batched-rows', E('searchsorted', T(0), T(1)), [torch.sort(g.randn(4, 40), 1).values, g.randn(4, 6)])
+    add_case(f, 'searchsorted/scalar', E('searchsorted', T(0), 2.5), [torch.tensor([1, 2, 3, 4], dtype=torch.int32)])
+    add_case(f, 'searchsorted/sorter', E('searchsorted', T(0), T(1), {'sorter': T(2)}),
+             [torch.tensor([3.0, -1.0, 2.0, 0.5]), torch.tensor([0.0, 2.0, 5.0]), torch.tensor([1, 3, 2, 0], dtype=torch.int32)])
+    add_case(f, 'searchsorted/nan', E('searchsorted', T(0), T(1)), [torch.tensor([1.0, 2.0, 3.0]), torch.tensor([float('nan'), 2.0, float('-inf')])], special=True)
+    add_case(f, 'searchsorted/empty-sequence', E('searchsorted', T(0), T(1)), [torch.zeros(0), torch.tensor([1.0, -1.0])])
+    add_case(f, 'bucketize/long', E('bucketize', T(0), T(1), {'right': True}), [g.uniform(-3, 3, 4, 8), torch.linspace(-2, 2, 100)])
+    # unique: slices along a dim, sorted false, and uniqueConsecutive.
+    rows = torch.tensor([[1, 2, 0], [0, 5, 1], [1, 2, 0], [0, 5, -1], [1, 2, 0]], dtype=torch.int32)
+    add_case(f, 'unique/dim0', E('unique', T(0), {'dim': 0, 'returnInverse': True, 'returnCounts': True}), [rows])
+    add_case(f, 'unique/dim1', M('unique', T(0), {'dim': 1, 'returnCounts': True}), [torch.tensor([[2.0, 1.0, 2.0, 1.0], [0.5, 3.0, 0.5, -3.0]])], grad=False)
+    add_case(f, 'unique/sorted-false', E('unique', T(0), {'sorted': False, 'returnInverse': True}), [torch.tensor([4, 1, 4, 3, 1], dtype=torch.int32)])
+    # Values only: PyTorch 1.13 gives each NaN a count of 0 and an inverse of 0 (later versions: 1 and its own).
+    add_case(f, 'unique/nan-distinct', E('unique', T(0)), [torch.tensor([float('nan'), 1.0, float('nan'), 1.0])], special=True)
+    add_case(f, 'unique/bool', E('unique', T(0), {'returnInverse': True}), [torch.tensor([[True, False], [True, True]])])
+    add_case(f, 'uniqueConsecutive', E('uniqueConsecutive', T(0)), [torch.tensor([1, 1, 2, 2, 3, 1, 1, 2], dtype=torch.int32)])
+    add_case(f, 'uniqueConsecutive/inverse-counts', M('uniqueConsecutive', T(0), {'returnInverse': True, 'returnCounts': True}),
+             [torch.tensor([[1.5, 1.5, 2.0], [2.0, 2.0, -1.0]])], grad=False)
+    add_case(f, 'uniqueConsecutive/dim0', E('uniqueConsecutive', T(0), {'dim': 0, 'returnInverse': True, 'returnCounts': True}), [rows[[0, 2, 1, 1, 4]]])
+    add_case(f, 'uniqueConsecutive/empty', E('uniqueConsecutive', T(0), {'returnCounts': True}), [torch.zeros(0, dtype=torch.int32)])
 
 
 def nn_ops():
