@@ -19,6 +19,7 @@ import { matmul } from './kernels/matmul.js';
 import { pool2d, pool2dBackward } from './kernels/pool.js';
 import { random } from './kernels/random.js';
 import { argReduce, logSoftmax, reduce, softmax } from './kernels/reduce.js';
+import { sort } from './kernels/sort.js';
 import { gatherInto } from './strided.js';
 
 /** Freed arrays kept for reuse stay under this many bytes; beyond it they go to the GC. */
@@ -178,6 +179,12 @@ export class CpuBackend implements Backend {
 
   scatterAdd(dim: number, index: TensorView, src: TensorView, out: TensorView): void {
     scatterAdd(dim, index, src, out);
+  }
+
+  // ---- sorting --------------------------------------------------------------------------
+
+  sort(x: TensorView, descending: boolean, values: TensorView, indices: TensorView): void {
+    sort(x, descending, values, indices);
   }
 
   // ---- random ---------------------------------------------------------------------------

@@ -10,3 +10,4 @@ export { conv2d_fwd, conv2d_bwd_input, conv2d_bwd_weight, add_parts } from './co
 export { pool2d_f32, pool2d_bwd_f32 } from './pool';
 export { gather, scatter_add } from './indexing';
 export { random_f32 } from './random';
+export { sort_rows, sort_scratch_bytes } from './sort';

@@ -17,7 +17,7 @@ export type Kernels = Awaited<ReturnType<typeof instantiate>>;
 /** Kernels that run on the worker pool: each takes (tid, nt) after its own arguments. */
 const PARALLEL_KERNELS = [
   'matmul_f32', 'conv2d_fwd', 'conv2d_bwd_input', 'conv2d_bwd_weight', 'pool2d_f32', 'pool2d_bwd_f32', 'softmax_rows_f32', 'reduce_line_f32',
-  'unary_line_f32', 'binary_line_f32',
+  'unary_line_f32', 'binary_line_f32', 'sort_rows',
 ] as const satisfies readonly (keyof Kernels)[];
 type ParallelKernel = (typeof PARALLEL_KERNELS)[number];
 /** A parallel kernel's own arguments: its parameters less the (tid, nt) that each thread adds. */

@@ -22,6 +22,7 @@ import { matmul } from './kernels/matmul.js';
 import { pool2d, pool2dBackward } from './kernels/pool.js';
 import { random } from './kernels/random.js';
 import { argReduce, reduce, softmax } from './kernels/reduce.js';
+import { sort } from './kernels/sort.js';
 import { hasSharedMemory, type WasmVariant } from './loader.js';
 import { workerFactory } from './threads.js';
 
@@ -244,6 +245,10 @@ export class WasmBackend implements Backend {
 
   scatterAdd(dim: number, index: TensorView, src: TensorView, out: TensorView): void {
     scatterAdd(this.device, dim, index, src, out);
+  }
+
+  sort(x: TensorView, descending: boolean, values: TensorView, indices: TensorView): void {
+    sort(this.device, x, descending, values, indices);
   }
 
   random(distribution: RandomDistribution, key: RandomKey, out: TensorView): void {

@@ -195,6 +195,16 @@ export const FD_CASES: FdCase[] = [
       return tl.cat([u.mul(v), parts[3].flatten(), x.unflatten(1, [3, 2]).movedim(0, -1).flatten(), tl.hstack([parts[0], parts[1]]).flatten()]);
     },
   },
+  // Selections: each value's gradient goes back to its position (inputs spaced wider than eps).
+  {
+    name: 'sort, topk and kthvalue values',
+    inputs: [{ shape: [3, 5], values: distinct(15, 51, 0.05) }],
+    fn: (x) => tl.cat([
+      x.sort(1, true).values.flatten(), x.sort(0).values.mul(x.msort()).flatten(),
+      x.topk(2).values.flatten(), x.topk(2, 0, false).values.flatten(), x.kthvalue(3, 1).values, x.kthvalue(2, 0, true).values.flatten(),
+    ]),
+    piecewise: true,
+  },
 ];
 
 async function lossValue(c: FdCase, values: number[][], device: string, weights: number[]): Promise<number> {

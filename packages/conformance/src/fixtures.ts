@@ -77,6 +77,10 @@ export function evaluate(expr: Expr, inputs: tl.Tensor[], device: string): unkno
   if ('$undef' in node) return undefined;
   if ('$opts' in node) return { ...(node.$opts as object), device };
   if ('$num' in node) return Number(node.$num);
+  if ('$get' in node) {
+    const [inner, key] = node.$get as [Expr, string];
+    return (evaluate(inner, inputs, device) as Record<string, unknown>)[key];
+  }
   if ('op' in node) {
     const op = node.op as string;
     const args = (node.args as Expr[]).map((a) => evaluate(a, inputs, device));

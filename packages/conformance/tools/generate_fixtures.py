@@ -12,6 +12,7 @@ JSON DSL the TypeScript runner interprets:
     {"$undef": 1}              the argument is left undefined (TypeScript `undefined`)
     {"$opts": {...}}           a creation options object; the runner adds `device`
     {"$num": "Infinity"}       a number JSON cannot hold (Infinity, -Infinity, NaN)
+    {"$get": [expr, key]}      one field of a named result (`.values` of `sort(...)`)
     {"op": name, "args": [..]} the function `tl[name](...args)`
     {"op": name, "method": true, "args": [self, ..]}   the method `self[name](...)`
     lists and plain objects    passed through (lists may hold tensor expressions)
@@ -73,6 +74,11 @@ def NUM(v):
 
 def OPTS(**kw):
     return {'$opts': kw}
+
+
+def G(expr, key):
+    """The field `key` of a named result: G(E('sort', T(0)), 'values') is sort(x).values."""
+    return {'$get': [expr, key]}
 
 
 # ---- torch semantics of each Tensile op, on evaluated arguments ------------------------------
@@ -203,8 +209,10 @@ def t_index(x, *specs):
     return x[tuple(key)]
 
 
-def t_unique(x, o):
-    out = torch.unique(x, sorted=True, return_inverse=o.get('returnInverse', False), return_counts=o.get('returnCounts', False))
+def t_unique(x, o, consecutive=False):
+    kw = dict(return_inverse=o.get('returnInverse', False), return_counts=o.get('returnCounts', False), dim=o.get('dim'))
+    # Tensile sorts with sorted=False too (PyTorch leaves that order unspecified).
+    out = torch.unique_consecutive(x, **kw) if consecutive else torch.unique(x, sorted=True, **kw)
     if not isinstance(out, tuple):
         return out
     return [t.int() if t.dtype == torch.int64 else t for t in out]
@@ -400,9 +408,11 @@ TORCH = {
     'take': lambda x, i: torch.take(x, i.long()),
     'indexAdd': lambda x, d, i, s, o=None: torch.index_add(x, d, i.long(), s, alpha=(o or {}).get('alpha', 1)),
     'indexFill': lambda x, d, i, v: x.index_fill(d, i.long(), v),
-    'searchsorted': lambda s, v, o=None: torch.searchsorted(s, v, right=(o or {}).get('right', False) or (o or {}).get('side') == 'right').int(),
+    'searchsorted': lambda s, v, o=None: torch.searchsorted(s, v, right=(o or {}).get('right', False) or (o or {}).get('side') == 'right',
+                                                            sorter=None if (o or {}).get('sorter') is None else o['sorter'].long()).int(),
     'bucketize': lambda x, b, o=None: torch.bucketize(x, b, right=(o or {}).get('right', False)).int(),
     'unique': lambda x, o=None: t_unique(x, o or {}),
+    'uniqueConsecutive': lambda x, o=None: t_unique(x, o or {}, consecutive=True),
     'narrow': torch.narrow, 'select': torch.select,
     'slice': lambda x, d, a, b, st=1: x[(slice(None),) * (d % x.dim()) + (slice(a, b, st),)], 'index': t_index, 'contiguous': lambda x: x.contiguous(),
     't': lambda x: x.t(),
@@ -473,6 +483,22 @@ SCATTER = {
 TORCH.update(SCATTER)
 
 
+# ---- sorting and selection ------------------------------------------------------------------
+def t_sort(x, dim=-1, descending=False, opts=None):
+    # Tensile's sort is always stable; so is PyTorch's with stable=True.
+    return torch.sort(x, dim=undef_or(dim, -1), descending=undef_or(descending, False), stable=True)
+
+
+SORT = {
+    'sort': t_sort,
+    'argsort': lambda x, dim=-1, descending=False, opts=None: t_sort(x, dim, descending).indices,
+    'msort': torch.msort,
+    'topk': lambda x, k, dim=-1, largest=True, s=True: torch.topk(x, k, dim=undef_or(dim, -1), largest=undef_or(largest, True), sorted=undef_or(s, True)),
+    'kthvalue': lambda x, k, dim=-1, keepdim=False: torch.kthvalue(x, k, dim=undef_or(dim, -1), keepdim=undef_or(keepdim, False)),
+}
+TORCH.update(SORT)
+
+
 def evaluate(expr, tensors):
     if isinstance(expr, list):
         return [evaluate(e, tensors) for e in expr]
@@ -485,6 +511,8 @@ def evaluate(expr, tensors):
             return expr['$opts']
         if '$num' in expr:
             return float(expr['$num'])
+        if '$get' in expr:
+            return getattr(evaluate(expr['$get'][0], tensors), expr['$get'][1])
         if 'op' in expr:
             args = [evaluate(a, tensors) for a in expr['args']]
             # Trailing undefined arguments fall back to the defaults.
@@ -1167,6 +1195,86 @@ def shape_more():
     add_case(f, 'tensorSplit/uneven', E('tensorSplit', T(0), 4, -1), [g.randn(2, 5)])
 
 
+def sort_ops():
+    f = 'sort'
+    g = Gen('sort')
+    x = g.distinct(3, 5)
+    x3 = g.distinct(2, 3, 4)
+    values = lambda e: G(e, 'values')
+    # Both results: values and indices (PyTorch's order), without gradients.
+    add_case(f, 'sort', E('sort', T(0)), [x], grad=False)
+    add_case(f, 'sort/dim0-descending', E('sort', T(0), 0, True), [x], grad=False)
+    add_case(f, 'sort/3d-middle', M('sort', T(0), 1), [x3], grad=False)
+    add_case(f, 'sort/stable-option', E('sort', T(0), -1, True, {'stable': True}), [x], grad=False)
+    add_case(f, 'sort/of-transposed', E('sort', E('transpose', T(0), 0, 1), -1), [x], grad=False)
+    add_case(f, 'sort/of-permuted-3d', E('sort', E('permute', T(0), [2, 0, 1]), 1, True), [x3], grad=False)
+    add_case(f, 'sort/int32-ties-stable', E('sort', T(0), 1), [torch.tensor([[3, 1, 3, 2, 1, 3], [0, 0, -5, 7, 0, 7]], dtype=torch.int32)])
+    add_case(f, 'sort/int32-ties-descending', E('sort', T(0), 1, True), [torch.tensor([[3, 1, 3, 2, 1, 3], [0, 0, -5, 7, 0, 7]], dtype=torch.int32)])
+    add_case(f, 'sort/float-ties-descending', E('sort', T(0), -1, True), [torch.tensor([[1.5, -2, 1.5, 0, -2, 1.5]])], grad=False)
+    add_case(f, 'sort/bool', E('sort', T(0)), [torch.tensor([True, False, True, False])])
+    add_case(f, 'sort/0d', E('sort', T(0)), [torch.tensor(2.5)], grad=False)
+    add_case(f, 'sort/empty-dim', E('sort', T(0), 0), [torch.zeros(0, 3)], grad=False)
+    add_case(f, 'sort/empty-rows', E('sort', T(0), 1), [torch.zeros(0, 3)], grad=False)
+    add_case(f, 'sort/nan-inf-signed-zero', E('sort', T(0)), [torch.tensor([3, float('nan'), -0.0, 0.0, float('inf'), -1, float('-inf'), float('nan')])], special=True)
+    add_case(f, 'sort/nan-descending', E('sort', T(0), 0, True), [torch.tensor([[1, float('nan')], [float('nan'), -2], [0.5, 3]])], special=True)
+    add_case(f, 'sort/long-rows', E('sort', T(0), -1, True), [g.distinct(2, 700)], grad=False)
+    # Values with gradients (each value's gradient goes back to its position).
+    add_case(f, 'sort/values', values(E('sort', T(0), 1)), [x])
+    add_case(f, 'sort/values-dim0-descending', values(M('sort', T(0), 0, True)), [x])
+    add_case(f, 'sort/values-3d', values(E('sort', T(0), -3)), [x3])
+    add_case(f, 'argsort', E('argsort', T(0)), [x])
+    add_case(f, 'argsort/descending-dim0', E('argsort', T(0), 0, True), [x])
+    add_case(f, 'argsort/method-stable', M('argsort', T(0), -1, False, {'stable': True}), [torch.tensor([[2, 2, 1, 2, 1]], dtype=torch.int32)])
+    add_case(f, 'msort', E('msort', T(0)), [x])
+    add_case(f, 'msort/method-3d', M('msort', T(0)), [x3])
+    add_case(f, 'topk', E('topk', T(0), 2), [x], grad=False)
+    add_case(f, 'topk/smallest-dim0', E('topk', T(0), 2, 0, False), [x], grad=False)
+    add_case(f, 'topk/values', values(E('topk', T(0), 3)), [x])
+    add_case(f, 'topk/values-method-dim', values(M('topk', T(0), 2, 1)), [x3])
+    add_case(f, 'topk/values-smallest', values(E('topk', T(0), 2, -1, False)), [x])
+    # sorted=False leaves the order to the implementation: compare the values sorted.
+    add_case(f, 'topk/unsorted', values(E('sort', values(E('topk', T(0), 3, -1, True, False)), -1, True)), [x])
+    add_case(f, 'topk/k-equals-size', E('topk', T(0), 5), [x], grad=False)
+    add_case(f, 'topk/k-zero', E('topk', T(0), 0), [x], grad=False)
+    add_case(f, 'topk/int32', E('topk', T(0), 2), [torch.tensor([[4, -1, 9, 3], [0, 8, 2, 5]], dtype=torch.int32)])
+    add_case(f, 'topk/0d', E('topk', T(0), 1), [torch.tensor(-1.5)], grad=False)
+    add_case(f, 'topk/of-transposed', E('topk', E('transpose', T(0), 0, 1), 2), [x], grad=False)
+    add_case(f, 'topk/long-rows', E('topk', T(0), 7), [g.distinct(4, 300)], grad=False)
+    add_case(f, 'topk/long-rows-values', values(E('topk', T(0), 4, -1, False)), [g.distinct(3, 200)])
+    add_case(f, 'topk/nan-largest', E('topk', T(0), 2), [torch.tensor([1, float('nan'), 3, -1])], special=True)
+    add_case(f, 'kthvalue', E('kthvalue', T(0), 2), [x], grad=False)
+    add_case(f, 'kthvalue/values', values(E('kthvalue', T(0), 3)), [x])
+    add_case(f, 'kthvalue/values-dim0-keepdim', values(M('kthvalue', T(0), 2, 0, True)), [x])
+    add_case(f, 'kthvalue/last-keepdim', E('kthvalue', T(0), 3, 1, True), [x3], grad=False)
+    add_case(f, 'kthvalue/int32', M('kthvalue', T(0), 1, 0), [torch.tensor([[4, -1, 9], [0, 8, 2]], dtype=torch.int32)])
+    add_case(f, 'kthvalue/0d', E('kthvalue', T(0), 1), [torch.tensor(0.25)], grad=False)
+    # searchsorted and bucketize: a binary search on the device with PyTorch's predicate.
+    cdf = torch.cumsum(g.uniform(0.1, 1, 300), 0)
+    add_case(f, 'searchsorted/long', E('searchsorted', T(0), T(1)), [cdf, g.uniform(0, float(cdf[-1]) + 1, 7, 5)])
+    add_case(f, 'searchsorted/long-right-ties', E('searchsorted', T(0), T(1), {'right': True}),
+             [torch.arange(200, dtype=torch.int32) // 3, torch.tensor([0, 5, 66, 67, -1, 1000], dtype=torch.int32)])
+    add_case(f, 'searchsorted/batched-rows', E('searchsorted', T(0), T(1)), [torch.sort(g.randn(4, 40), 1).values, g.randn(4, 6)])
+    add_case(f, 'searchsorted/scalar', E('searchsorted', T(0), 2.5), [torch.tensor([1, 2, 3, 4], dtype=torch.int32)])
+    add_case(f, 'searchsorted/sorter', E('searchsorted', T(0), T(1), {'sorter': T(2)}),
+             [torch.tensor([3.0, -1.0, 2.0, 0.5]), torch.tensor([0.0, 2.0, 5.0]), torch.tensor([1, 3, 2, 0], dtype=torch.int32)])
+    add_case(f, 'searchsorted/nan', E('searchsorted', T(0), T(1)), [torch.tensor([1.0, 2.0, 3.0]), torch.tensor([float('nan'), 2.0, float('-inf')])], special=True)
+    add_case(f, 'searchsorted/empty-sequence', E('searchsorted', T(0), T(1)), [torch.zeros(0), torch.tensor([1.0, -1.0])])
+    add_case(f, 'bucketize/long', E('bucketize', T(0), T(1), {'right': True}), [g.uniform(-3, 3, 4, 8), torch.linspace(-2, 2, 100)])
+    # unique: slices along a dim, sorted false, and uniqueConsecutive.
+    rows = torch.tensor([[1, 2, 0], [0, 5, 1], [1, 2, 0], [0, 5, -1], [1, 2, 0]], dtype=torch.int32)
+    add_case(f, 'unique/dim0', E('unique', T(0), {'dim': 0, 'returnInverse': True, 'returnCounts': True}), [rows])
+    add_case(f, 'unique/dim1', M('unique', T(0), {'dim': 1, 'returnCounts': True}), [torch.tensor([[2.0, 1.0, 2.0, 1.0], [0.5, 3.0, 0.5, -3.0]])], grad=False)
+    add_case(f, 'unique/sorted-false', E('unique', T(0), {'sorted': False, 'returnInverse': True}), [torch.tensor([4, 1, 4, 3, 1], dtype=torch.int32)])
+    # Values only: PyTorch 1.13 gives each NaN a count of 0 and an inverse of 0 (later versions: 1 and its own).
+    add_case(f, 'unique/nan-distinct', E('unique', T(0)), [torch.tensor([float('nan'), 1.0, float('nan'), 1.0])], special=True)
+    add_case(f, 'unique/bool', E('unique', T(0), {'returnInverse': True}), [torch.tensor([[True, False], [True, True]])])
+    add_case(f, 'uniqueConsecutive', E('uniqueConsecutive', T(0)), [torch.tensor([1, 1, 2, 2, 3, 1, 1, 2], dtype=torch.int32)])
+    add_case(f, 'uniqueConsecutive/inverse-counts', M('uniqueConsecutive', T(0), {'returnInverse': True, 'returnCounts': True}),
+             [torch.tensor([[1.5, 1.5, 2.0], [2.0, 2.0, -1.0]])], grad=False)
+    add_case(f, 'uniqueConsecutive/dim0', E('uniqueConsecutive', T(0), {'dim': 0, 'returnInverse': True, 'returnCounts': True}), [rows[[0, 2, 1, 1, 4]]])
+    add_case(f, 'uniqueConsecutive/empty', E('uniqueConsecutive', T(0), {'returnCounts': True}), [torch.zeros(0, dtype=torch.int32)])
+
+
 def nn_ops():
     f = 'conv'
     g = Gen('conv')
@@ -1295,11 +1403,14 @@ def higher():
     add_higher('unfold-square', E('mul', M('unfold', T(0), 0, 3, 1), M('unfold', T(0), 0, 3, 1)), [g.randn(5, 2)], tol='reduce')
     add_higher('diagEmbed-diagonal-times-x', E('mul', E('diagEmbed', E('diagonal', T(0))), T(0)), [g.randn(3, 3)], tol='reduce')
     add_higher('flip-times-x', E('mul', E('flip', T(0), [0, 1]), T(0)), [g.randn(2, 3)], tol='reduce')
+    # Selections scatter their gradient back: that scatter must be differentiable too.
+    add_higher('sort-values-square', E('mul', G(E('sort', T(0), 1, True), 'values'), G(E('sort', T(0), 1, True), 'values')), [g.distinct(2, 4)], tol='reduce')
+    add_higher('topk-values-times-x', E('mul', G(E('topk', T(0), 2), 'values'), E('narrow', T(0), 1, 0, 2)), [g.distinct(3, 4)], tol='reduce')
 
 
 # ---- float16 ----------------------------------------------------------------------------------
 
-HALF_FILES = ('unary', 'binary', 'reduce', 'statistics', 'matmul', 'shape', 'indexing', 'indexing-more', 'conv')
+HALF_FILES = ('unary', 'binary', 'reduce', 'statistics', 'matmul', 'shape', 'indexing', 'indexing-more', 'conv', 'sort')
 
 
 def dec(spec):
@@ -1396,7 +1507,7 @@ def scatter_ops():
 
 
 def main():
-    creation(); unary(); binary_ops(); reductions(); statistics(); linalg(); contractions(); shape_ops(); indexing(); indexing_more(); nn_ops(); network_options(); higher(); shape_more(); scatter_ops()
+    creation(); unary(); binary_ops(); reductions(); statistics(); linalg(); contractions(); shape_ops(); indexing(); indexing_more(); nn_ops(); network_options(); higher(); shape_more(); scatter_ops(); sort_ops()
     half_cases()
     os.makedirs(OUT_DIR, exist_ok=True)
     total = 0

@@ -93,6 +93,8 @@
 #define TL_GEMM_TILE_K 16
 #define TL_GEMM_SIMT_THREADS 256
 #define TL_GEMM_TF32_THREADS 128
+#define TL_SORT_BLOCK 1024
+#define TL_SORT_THREADS 512
 
 struct ElementwiseParams {
   int64_t n;
@@ -225,6 +227,33 @@ struct IndexParams {
   uint64_t out;
 };
 
+struct SortParams {
+  int64_t rows;
+  int64_t m;
+  int64_t inRow;
+  int64_t span;
+  int64_t segs;
+  int64_t total;
+  int64_t perGroup;
+  int64_t keep;
+  int64_t count;
+  int64_t rowLength;
+  int64_t dist;
+  int64_t mirror;
+  int64_t k;
+  int64_t xOffset;
+  int64_t xRow;
+  int64_t xStep;
+  int64_t flip;
+  uint64_t x;
+  uint64_t inKeys;
+  uint64_t inPos;
+  uint64_t outKeys;
+  uint64_t outPos;
+  uint64_t values;
+  uint64_t indices;
+};
+
 struct RandomParams {
   int64_t n;
   int64_t rank;
@@ -244,6 +273,7 @@ struct RandomParams {
   X(ConvParams) \
   X(PoolParams) \
   X(IndexParams) \
+  X(SortParams) \
   X(RandomParams)
 #define TL_FIELDS_ElementwiseParams(X) \
   X(ElementwiseParams, n) \
@@ -364,6 +394,31 @@ struct RandomParams {
   X(IndexParams, index) \
   X(IndexParams, src) \
   X(IndexParams, out)
+#define TL_FIELDS_SortParams(X) \
+  X(SortParams, rows) \
+  X(SortParams, m) \
+  X(SortParams, inRow) \
+  X(SortParams, span) \
+  X(SortParams, segs) \
+  X(SortParams, total) \
+  X(SortParams, perGroup) \
+  X(SortParams, keep) \
+  X(SortParams, count) \
+  X(SortParams, rowLength) \
+  X(SortParams, dist) \
+  X(SortParams, mirror) \
+  X(SortParams, k) \
+  X(SortParams, xOffset) \
+  X(SortParams, xRow) \
+  X(SortParams, xStep) \
+  X(SortParams, flip) \
+  X(SortParams, x) \
+  X(SortParams, inKeys) \
+  X(SortParams, inPos) \
+  X(SortParams, outKeys) \
+  X(SortParams, outPos) \
+  X(SortParams, values) \
+  X(SortParams, indices)
 #define TL_FIELDS_RandomParams(X) \
   X(RandomParams, n) \
   X(RandomParams, rank) \

@@ -8,6 +8,7 @@ import { matmulCases } from './matmul.js';
 import { mlpCases } from './mlp.js';
 import { reductionCases } from './reductions.js';
 import { softmaxCases } from './softmax.js';
+import { sortCases } from './sort.js';
 import type { Case } from './types.js';
 
 export function allCases(): Case[] {
@@ -19,6 +20,7 @@ export function allCases(): Case[] {
     ...softmaxCases(),
     ...attentionCases(),
     ...einsumCases(),
+    ...sortCases(),
     ...mlpCases(),
     ...cnnCases(),
   ];

@@ -21,7 +21,7 @@ import type { DType, TypedArrayFor } from '../dtype.js';
 import type { ArgReduceOp, BinaryComposite, BinaryOp, ReduceOp, UnaryComposite, UnaryOp } from './op-table.js';
 
 /** The contract version this build of core speaks. Bump on any breaking change below. */
-export const CONTRACT_VERSION = 2;
+export const CONTRACT_VERSION = 3;
 
 /**
  * An opaque handle to device memory: any object a backend chooses (a typed array wrapper, a
@@ -210,6 +210,22 @@ export interface Backend {
    * shape. Indices were validated by core.
    */
   scatterAdd(dim: number, index: TensorView, src: TensorView, out: TensorView): void;
+
+  // ---- sorting ------------------------------------------------------------------------
+
+  /**
+   * Sort each row of `x`, a 2-D view `[rows, n]` (any strides) of float32, float16 or int32
+   * elements, and write the first `k` elements of each row's order: `values` (x's dtype) and
+   * `indices` (int32, each element's position within its row), both contiguous `[rows, k]`,
+   * with `1 <= k <= n` (core moves the sorted dim last and handles empty tensors and bool).
+   *
+   * The order is ascending, or descending with `descending`. NaN counts as larger than every
+   * number (last ascending, first descending), -0 equals +0, and equal elements keep their
+   * order (a stable sort): every row has one result, the same on every backend. `values`
+   * holds the elements themselves (NaN payloads and the sign of zero survive). A `k` below
+   * `n` is top-k selection: a backend may select the first `k` rather than sort the row.
+   */
+  sort(x: TensorView, descending: boolean, values: TensorView, indices: TensorView): void;
 
   // ---- random -------------------------------------------------------------------------
 

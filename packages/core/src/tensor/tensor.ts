@@ -545,8 +545,20 @@ export class Tensor {
   }
   indexCopy(dim: number, index: Tensor, source: Tensor): Tensor { return ops.indexCopy(this, dim, index, source); }
   indexPut(indices: readonly Tensor[], values: TensorLike, accumulate?: boolean): Tensor { return ops.indexPut(this, indices, values, accumulate); }
+  /** Sorted along `dim`, with each value's position (see `tl.sort`). */
+  sort(dim?: number, descending?: boolean, options?: ops.SortOptions): ops.SortResult { return ops.sort(this, dim, descending, options); }
+  /** The int32 indices that sort along `dim` (see `tl.argsort`). */
+  argsort(dim?: number, descending?: boolean, options?: ops.SortOptions): Tensor { return ops.argsort(this, dim, descending, options); }
+  /** Sorted ascending along dim 0 (see `tl.msort`). */
+  msort(): Tensor { return ops.msort(this); }
+  /** The `k` largest (or smallest) along `dim`, with their positions (see `tl.topk`). */
+  topk(k: number, dim?: number, largest?: boolean, sorted?: boolean): ops.SortResult { return ops.topk(this, k, dim, largest, sorted); }
+  /** The `k`-th smallest along `dim`, with its position (see `tl.kthvalue`). */
+  kthvalue(k: number, dim?: number, keepdim?: boolean): ops.SortResult { return ops.kthvalue(this, k, dim, keepdim); }
   /** Resolves to the sorted unique values (see `tl.unique`). */
   unique(options?: ops.UniqueOptions): Promise<ops.UniqueResult> { return ops.unique(this, options); }
+  /** Resolves to runs of equal consecutive values collapsed to one (see `tl.uniqueConsecutive`). */
+  uniqueConsecutive(options?: ops.UniqueConsecutiveOptions): Promise<ops.UniqueResult> { return ops.uniqueConsecutive(this, options); }
   gather(dim: number, index: Tensor): Tensor { return ops.gather(this, dim, index); }
   scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor { return ops.scatterAdd(this, dim, index, src); }
   indexSelect(dim: number, index: Tensor): Tensor { return ops.indexSelect(this, dim, index); }
