@@ -16,6 +16,7 @@ export * from './norms.js';
 export * from './pool.js';
 export * from './rearrange.js';
 export * from './reduce.js';
+export * from './scan.js';
 export * from './shape.js';
 export * from './softmax.js';
 export * from './statistics.js';
