@@ -10,6 +10,7 @@ import { elementwiseKernelTests } from './elementwise.js';
 import { indexingKernelTests } from './indexing.js';
 import { networkKernelTests } from './networks.js';
 import { reduceKernelTests } from './reduce.js';
+import { scanKernelTests } from './scan.js';
 
 export function kernelTests(suite: Suite): void {
   let backend: tl.Backend;
@@ -28,4 +29,5 @@ export function kernelTests(suite: Suite): void {
   reduceKernelTests(suite, backend);
   networkKernelTests(suite, backend);
   indexingKernelTests(suite, backend);
+  scanKernelTests(suite, backend);
 }
