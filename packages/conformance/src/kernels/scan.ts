@@ -86,5 +86,13 @@ export function scanKernelTests(suite: Suite, backend: tl.Backend): void {
         if (idx) expect(Array.from(await v.read(idx)), `${op} indices of long rows`).toEqual(expected.indices);
       }
     });
+
+    test('scan sum of one line long enough for a backend to split it in chunks', async (v) => {
+      const n = (1 << 20) + 37;
+      const data = randoms(n, 23, -1, 1).map(Math.fround);
+      const out = v.empty([n]);
+      v.backend.scan!('sum', v.make(data, [n]), 0, out);
+      expectNear(await v.read(out), reference('sum', data, [n], 0, false).values.map(Math.fround), 1e-4, 'sum of a long line');
+    });
   });
 }
