@@ -7,6 +7,7 @@ import { elementwiseCases } from './elementwise.js';
 import { matmulCases } from './matmul.js';
 import { mlpCases } from './mlp.js';
 import { reductionCases } from './reductions.js';
+import { scanCases } from './scan.js';
 import { softmaxCases } from './softmax.js';
 import type { Case } from './types.js';
 
@@ -17,6 +18,7 @@ export function allCases(): Case[] {
     ...elementwiseCases(),
     ...reductionCases(),
     ...softmaxCases(),
+    ...scanCases(),
     ...attentionCases(),
     ...einsumCases(),
     ...mlpCases(),
