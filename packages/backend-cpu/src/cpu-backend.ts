@@ -7,7 +7,7 @@ import {
   CONTRACT_VERSION, sizeOf, typedArrayFor,
   type AcceleratedOps, type ArgReduceOp, type Backend, type BackendMemoryInfo, type BufferHandle, type Conv2dParams,
   type DType, type Pool2dParams, type PoolOp, type RandomDistribution, type RandomKey, type ReduceOp,
-  type TensorView, type TypedArrayFor,
+  type ScanOp, type TensorView, type TypedArrayFor,
 } from '@tensile/core';
 import { bufferOf, CpuBuffer, type HostArray } from './buffer.js';
 import { conv2d, conv2dBackwardInput, conv2dBackwardWeight } from './kernels/conv.js';
@@ -20,6 +20,7 @@ import { pool2d, pool2dBackward } from './kernels/pool.js';
 import { random } from './kernels/random.js';
 import { argReduce, logSoftmax, reduce, softmax } from './kernels/reduce.js';
 import { sort } from './kernels/sort.js';
+import { scan } from './kernels/scan.js';
 import { gatherInto } from './strided.js';
 
 /** Freed arrays kept for reuse stay under this many bytes; beyond it they go to the GC. */
@@ -143,6 +144,10 @@ export class CpuBackend implements Backend {
 
   logSoftmax(x: TensorView, axis: number, out: TensorView): void {
     logSoftmax(x, axis, out);
+  }
+
+  scan(op: ScanOp, x: TensorView, axis: number, out: TensorView, indices?: TensorView): void {
+    scan(op, x, axis, out, indices);
   }
 
   // ---- linear algebra and networks ------------------------------------------------------

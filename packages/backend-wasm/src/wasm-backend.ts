@@ -8,7 +8,7 @@
 import {
   CONTRACT_VERSION, isContiguous, sizeOf,
   type AcceleratedOps, type ArgReduceOp, type Backend, type BackendMemoryInfo, type BufferHandle, type Conv2dParams,
-  type DType, type Pool2dParams, type PoolOp, type RandomDistribution, type RandomKey, type ReduceOp,
+  type DType, type Pool2dParams, type PoolOp, type RandomDistribution, type RandomKey, type ReduceOp, type ScanOp,
   type TensorView, type TypedArrayFor,
 } from '@tensile/core';
 import { bufferOf, copyOut, elementBytes, WasmBuffer } from './buffer.js';
@@ -23,6 +23,7 @@ import { pool2d, pool2dBackward } from './kernels/pool.js';
 import { random } from './kernels/random.js';
 import { argReduce, reduce, softmax } from './kernels/reduce.js';
 import { sort } from './kernels/sort.js';
+import { scan } from './kernels/scan.js';
 import { hasSharedMemory, type WasmVariant } from './loader.js';
 import { workerFactory } from './threads.js';
 
@@ -213,6 +214,10 @@ export class WasmBackend implements Backend {
 
   logSoftmax(x: TensorView, axis: number, out: TensorView): void {
     softmax(this.device, true, x, axis, out);
+  }
+
+  scan(op: ScanOp, x: TensorView, axis: number, out: TensorView, indices?: TensorView): void {
+    scan(this.device, op, x, axis, out, indices);
   }
 
   matmul(a: TensorView, b: TensorView, out: TensorView): void {

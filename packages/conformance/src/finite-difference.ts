@@ -68,6 +68,13 @@ export const FD_CASES: FdCase[] = [
   },
   { name: 'softmax', inputs: [rand([3, 4], 15, -2, 2)], fn: (x) => x.softmax(1) },
   { name: 'logSoftmax dim 0', inputs: [rand([3, 4], 16, -2, 2)], fn: (x) => x.logSoftmax(0) },
+  { name: 'cumsum dim -1', inputs: [rand([3, 4], 60)], fn: (x) => x.cumsum(-1) },
+  { name: 'cumprod', inputs: [rand([3, 5], 61, 0.5, 1.5)], fn: (x) => x.cumprod(1) },
+  { name: 'cumprod with zeros', inputs: [{ shape: [2, 5], values: [0.7, 0, 1.3, 0, 0.9, 1.2, -0.8, 0, 1.1, 0.6] }], fn: (x) => x.cumprod(1) },
+  { name: 'cummax values', inputs: [{ shape: [3, 4], values: distinct(12, 62, 0.3) }], fn: (x) => x.cummax(0).values, piecewise: true },
+  { name: 'cummin values', inputs: [{ shape: [4, 3], values: distinct(12, 63, 0.3) }], fn: (x) => x.cummin(1).values, piecewise: true },
+  { name: 'logcumsumexp', inputs: [rand([3, 4], 64, -3, 3)], fn: (x) => x.logcumsumexp(1) },
+  { name: 'logcumsumexp with -Infinity', inputs: [{ shape: [5], values: [0.3, -Infinity, 1.2, -Infinity, -0.4] }], fn: (x) => x.logcumsumexp(0) },
   {
     name: 'gather',
     inputs: [rand([2, 4], 17), ints([2, 3], [0, 2, 2, 1, 0, 3])],

@@ -499,6 +499,20 @@ SORT = {
 TORCH.update(SORT)
 
 
+def t_cumulative(fn):
+    def run(x, d, o=None):
+        o = o or {}
+        return fn(x, d, dtype=DT[o['dtype']] if 'dtype' in o else None)
+    return run
+
+
+SCAN = {
+    'cumsum': t_cumulative(torch.cumsum), 'cumprod': t_cumulative(torch.cumprod),
+    'cummax': torch.cummax, 'cummin': torch.cummin, 'logcumsumexp': torch.logcumsumexp,
+}
+TORCH.update(SCAN)
+
+
 def evaluate(expr, tensors):
     if isinstance(expr, list):
         return [evaluate(e, tensors) for e in expr]
@@ -1506,8 +1520,72 @@ def scatter_ops():
     add_case(f, 'logspace/one', E('logspace', 1.5, 9, 1), [], grad=False)
 
 
+def scan():
+    f = 'scan'
+    g = Gen('scan')
+    x = g.randn(3, 4, 5)
+    inf, nan = float('inf'), float('nan')
+    # cumsum: every dim (negative ones wrap), the method, dtypes and degenerate shapes.
+    for d in (0, 1, 2, -1, -3):
+        add_case(f, f'cumsum/dim{d}', E('cumsum', T(0), d), [x], tol='reduce')
+    add_case(f, 'cumsum/method', M('cumsum', T(0), 0), [g.randn(6)], tol='reduce')
+    add_case(f, 'cumsum/transposed', E('cumsum', E('transpose', T(0), 0, 1), 1), [g.randn(4, 3)], tol='reduce')
+    add_case(f, 'cumsum/long', E('cumsum', T(0), 0), [g.randn(1500)], tol='reduce', grad=False)
+    add_case(f, 'cumsum/rows-long', E('cumsum', T(0), 1), [g.randn(2, 300)], tol='reduce')
+    add_case(f, 'cumsum/int32', E('cumsum', T(0), 1), [g.ints(-50, 50, 3, 6)])
+    add_case(f, 'cumsum/bool', M('cumsum', T(0), 0), [torch.tensor([True, False, True, True])])
+    add_case(f, 'cumsum/dtype-float', E('cumsum', T(0), -1, {'dtype': 'float32'}), [g.ints(-5, 5, 2, 5)])
+    add_case(f, 'cumsum/dtype-int', M('cumsum', T(0), 0, {'dtype': 'int32'}), [(g.uniform(-4, 4, 5, 2), False)])
+    add_case(f, 'cumsum/0d', E('cumsum', T(0), 0), [g.randn()])
+    add_case(f, 'cumsum/0d-neg', M('cumsum', T(0), -1), [g.randn()])
+    add_case(f, 'cumsum/empty', E('cumsum', T(0), 1), [torch.zeros(2, 0)])
+    add_case(f, 'cumsum/size1', E('cumsum', T(0), 1), [g.randn(3, 1)])
+    add_case(f, 'cumsum/special', E('cumsum', T(0), 0), [torch.tensor([1.0, inf, -inf, 2.0, nan, 3.0])], special=True)
+    # cumprod: away from zero, then with zeros (PyTorch's gradient at and after the first zero).
+    for d in (0, 1, -1):
+        add_case(f, f'cumprod/dim{d}', E('cumprod', T(0), d), [g.away(3, 4, 5, lo=0.5, hi=1.5)], tol='reduce')
+    add_case(f, 'cumprod/method', M('cumprod', T(0), 0), [g.away(7)], tol='reduce')
+    add_case(f, 'cumprod/one-zero', E('cumprod', T(0), 0), [torch.tensor([2.0, -1.5, 0.0, 3.0, 0.5])], tol='reduce')
+    add_case(f, 'cumprod/zeros', E('cumprod', T(0), 1), [torch.tensor([[0.0, 2.0, 3.0, 0.0, 1.5], [1.5, 0.0, 0.0, 2.0, -1.0], [1.0, 2.0, -0.5, 1.5, 0.0]])], tol='reduce')
+    add_case(f, 'cumprod/zeros-dim0', E('cumprod', T(0), 0), [torch.tensor([[1.5, 0.0], [0.0, 2.0], [3.0, -1.0], [0.5, 0.0]])], tol='reduce')
+    add_case(f, 'cumprod/int32', M('cumprod', T(0), -1), [g.ints(-3, 4, 2, 6)])
+    add_case(f, 'cumprod/bool', E('cumprod', T(0), 0), [torch.tensor([True, True, False, True])])
+    add_case(f, 'cumprod/dtype-float', E('cumprod', T(0), 0, {'dtype': 'float32'}), [g.ints(1, 4, 5)])
+    add_case(f, 'cumprod/0d', E('cumprod', T(0), 0), [g.randn()])
+    add_case(f, 'cumprod/size1', E('cumprod', T(0), 0), [g.randn(1, 3)])
+    # cummax / cummin: values (with gradients) and indices; ties take the latest position.
+    for op in ('cummax', 'cummin'):
+        for d in (0, 1, -1):
+            add_case(f, f'{op}/dim{d}', E(op, T(0), d), [g.distinct(3, 4, 5)], grad=False)
+            add_case(f, f'{op}/values-dim{d}', G(E(op, T(0), d), 'values'), [g.distinct(3, 4, 5)])
+        add_case(f, f'{op}/method', M(op, T(0), 0), [g.distinct(8)], grad=False)
+        ties = torch.tensor([[1.0, 3.0, 3.0, 2.0, 3.0, 1.0, 1.0], [2.0, 2.0, 2.0, 5.0, 5.0, 0.0, 0.0]])
+        add_case(f, f'{op}/ties', E(op, T(0), 1), [ties], grad=False)
+        add_case(f, f'{op}/ties-grad', G(E(op, T(0), 1), 'values'), [ties])
+        add_case(f, f'{op}/ties-dim0', E(op, T(0), 0), [ties.t().contiguous()], grad=False)
+        add_case(f, f'{op}/transposed', E(op, E('transpose', T(0), 0, 1), 1), [g.distinct(5, 3)], grad=False)
+        add_case(f, f'{op}/nan', E(op, T(0), 0), [torch.tensor([1.0, 3.0, nan, 5.0, nan, -1.0, inf, -inf])], special=True)
+        add_case(f, f'{op}/infinities', E(op, T(0), 0), [torch.tensor([-inf, 2.0, inf, inf, -inf, 0.0])], special=True)
+        add_case(f, f'{op}/int32', E(op, T(0), 1), [g.ints(-4, 4, 3, 7)])
+        add_case(f, f'{op}/bool', E(op, T(0), 0), [torch.tensor([False, True, False, True, True])])
+        add_case(f, f'{op}/0d', E(op, T(0), 0), [g.randn()], grad=False)
+        add_case(f, f'{op}/0d-grad', G(E(op, T(0), -1), 'values'), [g.randn()])
+        add_case(f, f'{op}/long', E(op, T(0), 0), [g.distinct(700)], grad=False)
+        add_case(f, f'{op}/empty', E(op, T(0), 0), [torch.zeros(0, 3)], grad=False)
+    # logcumsumexp: stable for large inputs, exact with -Infinity entries.
+    for d in (0, 1, -1):
+        add_case(f, f'logcumsumexp/dim{d}', E('logcumsumexp', T(0), d), [g.randn(3, 4, 5, scale=2.0)], tol='reduce')
+    add_case(f, 'logcumsumexp/method', M('logcumsumexp', T(0), 0), [g.randn(9)], tol='reduce')
+    add_case(f, 'logcumsumexp/large', E('logcumsumexp', T(0), 1), [g.randn(2, 6, scale=1.0) + torch.tensor([[1000.0], [-1000.0]])], tol='reduce')
+    add_case(f, 'logcumsumexp/long', E('logcumsumexp', T(0), 0), [g.randn(700, scale=3.0)], tol='reduce', grad=False)
+    add_case(f, 'logcumsumexp/transposed', E('logcumsumexp', E('transpose', T(0), 0, 1), 1), [g.randn(4, 3)], tol='reduce')
+    add_case(f, 'logcumsumexp/neg-inf', E('logcumsumexp', T(0), 0), [torch.tensor([-inf, -inf, 1.0, -inf, 2.0, -inf])], special=True)
+    add_case(f, 'logcumsumexp/special', E('logcumsumexp', T(0), 0), [torch.tensor([0.0, inf, 1.0, nan, 2.0])], special=True)
+    add_case(f, 'logcumsumexp/0d', E('logcumsumexp', T(0), 0), [g.randn()], tol='reduce')
+
+
 def main():
-    creation(); unary(); binary_ops(); reductions(); statistics(); linalg(); contractions(); shape_ops(); indexing(); indexing_more(); nn_ops(); network_options(); higher(); shape_more(); scatter_ops(); sort_ops()
+    creation(); unary(); binary_ops(); reductions(); statistics(); linalg(); contractions(); shape_ops(); indexing(); indexing_more(); nn_ops(); network_options(); higher(); shape_more(); scatter_ops(); sort_ops(); scan()
     half_cases()
     os.makedirs(OUT_DIR, exist_ok=True)
     total = 0

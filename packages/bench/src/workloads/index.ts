@@ -7,6 +7,7 @@ import { elementwiseCases } from './elementwise.js';
 import { matmulCases } from './matmul.js';
 import { mlpCases } from './mlp.js';
 import { reductionCases } from './reductions.js';
+import { scanCases } from './scan.js';
 import { softmaxCases } from './softmax.js';
 import { sortCases } from './sort.js';
 import type { Case } from './types.js';
@@ -18,6 +19,7 @@ export function allCases(): Case[] {
     ...elementwiseCases(),
     ...reductionCases(),
     ...softmaxCases(),
+    ...scanCases(),
     ...attentionCases(),
     ...einsumCases(),
     ...sortCases(),

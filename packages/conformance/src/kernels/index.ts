@@ -11,6 +11,7 @@ import { indexingKernelTests } from './indexing.js';
 import { networkKernelTests } from './networks.js';
 import { reduceKernelTests } from './reduce.js';
 import { sortKernelTests } from './sort.js';
+import { scanKernelTests } from './scan.js';
 
 export function kernelTests(suite: Suite): void {
   let backend: tl.Backend;
@@ -30,4 +31,5 @@ export function kernelTests(suite: Suite): void {
   networkKernelTests(suite, backend);
   indexingKernelTests(suite, backend);
   sortKernelTests(suite, backend);
+  scanKernelTests(suite, backend);
 }

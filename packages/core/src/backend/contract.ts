@@ -51,6 +51,9 @@ export interface AcceleratedOps {
 
 export type PoolOp = 'max' | 'avg';
 
+/** The combining op of the optional {@link Backend.scan} kernel. */
+export type ScanOp = 'sum' | 'prod' | 'max' | 'min' | 'logsumexp';
+
 /** Distributions the counter-based RNG draws from. */
 export type RandomDistribution = 'uniform' | 'normal';
 
@@ -238,6 +241,17 @@ export interface Backend {
   softmax?(x: TensorView, axis: number, out: TensorView): void;
   /** Log-softmax along `axis` of float32 `x`. */
   logSoftmax?(x: TensorView, axis: number, out: TensorView): void;
+
+  // -- scan (cumsum, cumprod, cummax, cummin, logcumsumexp) --
+  /**
+   * Inclusive scan along `axis`: `out[..i..] = op(x[..0..], ..., x[..i..])`. `x` is float32 or
+   * int32 (`logsumexp`: float32 only; int32 sums and products wrap); `out` has x's shape
+   * and dtype. For `max` and `min`, `indices` (int32, x's shape) receives the position of
+   * the value along `axis`: the latest on ties, and once a NaN is seen every later position
+   * holds NaN with the latest NaN's index (PyTorch's rule). Float sums accumulate in at
+   * least float32 along the line; core falls back to a log-step composite without this kernel.
+   */
+  scan?(op: ScanOp, x: TensorView, axis: number, out: TensorView, indices?: TensorView): void;
 
   /** Wait for queued work to finish (GPU backends); optional. */
   sync?(): Promise<void>;

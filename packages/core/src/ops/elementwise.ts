@@ -57,6 +57,11 @@ export function accelerates(backend: Backend, family: 'unary' | 'binary', op: Un
   return sets[family].has(op);
 }
 
+/** Whether `withComposites` is in force: ops with an optional kernel then take their composite. */
+export function compositesForcedNow(): boolean {
+  return compositesForced > 0;
+}
+
 /**
  * Run `fn` with every composite op on its composite, even where a backend accelerates it:
  * how the conformance suite checks composites on backends that have kernels for them.

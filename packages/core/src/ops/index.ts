@@ -20,6 +20,7 @@ export * from './rearrange.js';
 export * from './sampling.js';
 export * from './reduce.js';
 export * from './scatter.js';
+export * from './scan.js';
 export * from './shape.js';
 export * from './softmax.js';
 export * from './sort.js';

@@ -460,6 +460,16 @@ export class Tensor {
   logsumexp(dim: number | number[], keepdim?: boolean): Tensor { return ops.logsumexp(this, dim, keepdim); }
   softmax(dim: number): Tensor { return ops.softmax(this, dim); }
   logSoftmax(dim: number): Tensor { return ops.logSoftmax(this, dim); }
+  /** Running sums along `dim` (see `tl.cumsum`). */
+  cumsum(dim: number, options?: ops.CumulativeOptions): Tensor { return ops.cumsum(this, dim, options); }
+  /** Running products along `dim` (see `tl.cumprod`). */
+  cumprod(dim: number, options?: ops.CumulativeOptions): Tensor { return ops.cumprod(this, dim, options); }
+  /** Running maximum and its int32 positions along `dim` (see `tl.cummax`). */
+  cummax(dim: number): ops.ScanResult { return ops.cummax(this, dim); }
+  /** Running minimum and its int32 positions along `dim` (see `tl.cummin`). */
+  cummin(dim: number): ops.ScanResult { return ops.cummin(this, dim); }
+  /** `log(cumsum(exp(x)))` along `dim`, stably (see `tl.logcumsumexp`). */
+  logcumsumexp(dim: number): Tensor { return ops.logcumsumexp(this, dim); }
 
   // ---- linear algebra and networks ------------------------------------------------------
 
