@@ -612,7 +612,7 @@ export const BINARY_TABLE = {
 /** Gradient routing of fmax/fmin, as PyTorch: `a` takes it where it won (ties and a NaN `b` included), `b` elsewhere. */
 function nanIgnoringGrads(g: Tensor, { a, b }: BinarySaved, t: Track, win: 'ge' | 'le'): [Tensor, Tensor] {
   const aWins = t(t(win === 'ge' ? a.ge(b) : a.le(b)).logicalOr(t(b.ne(b))));
-  return [g.where(aWins, 0), t(g.where(t(aWins.logicalNot()), 0))];
+  return [g.where(aWins, 0), g.where(t(aWins.logicalNot()), 0)];
 }
 
 /** Gradient split of maximum/minimum: the winner takes it, ties share it equally (as PyTorch). */
