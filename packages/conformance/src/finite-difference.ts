@@ -212,6 +212,28 @@ export const FD_CASES: FdCase[] = [
     ]),
     piecewise: true,
   },
+  {
+    name: 'addcmul value broadcast',
+    inputs: [rand([3, 4], 60), rand([3, 4], 61), rand([4], 62)],
+    fn: (x, a, b) => tl.addcmul(x, a, b, { value: 0.7 }),
+  },
+  {
+    name: 'addcdiv value',
+    inputs: [rand([2, 3], 63), rand([2, 3], 64), rand([3], 65, 0.5, 2)],
+    fn: (x, a, b) => tl.addcdiv(x, a, b, { value: -1.5 }),
+  },
+  {
+    name: 'fmax and fmin route the gradient to the chosen operand',
+    inputs: [{ shape: [6], values: [0.1, 0.9, -0.5, 0.3, -0.8, 0.6] }, { shape: [6], values: [0.5, 0.2, -0.1, -0.7, 0.4, -0.2] }],
+    fn: (a, b) => tl.fmax(a, b).mul(tl.fmin(a, b).add(2)),
+    piecewise: true,
+  },
+  {
+    name: 'remainder and fmod (away from the jumps)',
+    inputs: [rand([5], 68, 0.2, 0.8), rand([5], 69, 1.5, 2)],
+    fn: (a, b) => tl.remainder(a.mul(5), b).add(tl.fmod(a.mul(-5), b)),
+    piecewise: true,
+  },
 ];
 
 async function lossValue(c: FdCase, values: number[][], device: string, weights: number[]): Promise<number> {

@@ -172,6 +172,31 @@ export function randomTests(suite: Suite): void {
       [e, f].forEach((t) => t.dispose());
       expect(() => tl.empty([2, -1], { device })).toThrow(/empty: shape/);
     });
+    test('randint is exact for large ranges and offsets (regression: it computed in float32)', async () => {
+      tl.manualSeed(0);
+      const high = await draw(() => tl.randint(10_000_000, 10_000_010, [4000], { device }));
+      expect(high.every((x) => x >= 10_000_000 && x < 10_000_010)).toBe(true);
+      const counts = new Map<number, number>();
+      for (const x of high) counts.set(x, (counts.get(x) ?? 0) + 1);
+      expect(counts.size).toBe(10);
+      for (const c of counts.values()) expect(Math.abs(c - 400)).toBeLessThan(100);
+      const odd = await draw(() => tl.randint(2 ** 24, 2 ** 24 + 4, [2000], { device }));
+      expect(new Set(odd).size).toBe(4);
+      expect(Math.max(...odd)).toBe(2 ** 24 + 3);
+      const wide = await draw(() => tl.randint(0, 2 ** 30, [2000], { device }));
+      // Multiples of 64 would be all of them in float32; exact integers give about 1/64.
+      expect(wide.filter((x) => x % 64 === 0).length).toBeLessThan(100);
+      const full = await draw(() => tl.randint(-(2 ** 31), 2 ** 31, [2000], { device }));
+      expect(full.some((x) => x < 0) && full.some((x) => x > 0)).toBe(true);
+    });
+    test('randint gives the same integers for one seed on every backend (core draws the Philox words)', async () => {
+      tl.manualSeed(123);
+      const xs = await draw(() => tl.randint(-5, 1000003, [8], { device }));
+      // The first element: (w0 * 2^32 + w1) mod range of Philox(counter 0, seed 123).
+      const [w0, w1] = tl.philox4x32(0, 0, 123, 0x7e45113);
+      const expected = -5 + Number((BigInt(w0) * 2n ** 32n + BigInt(w1)) % 1000008n);
+      expect(xs[0]).toBe(expected);
+    });
     test('rand with requiresGrad makes a leaf; other dtypes are refused', async () => {
       const t = tl.rand([3], { device, requiresGrad: true });
       expect(t.requiresGrad && t.isLeaf).toBe(true);

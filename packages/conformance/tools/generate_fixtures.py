@@ -289,6 +289,12 @@ def t_sub(a, b, alpha=1):
     return ta - tb * alpha if alpha != 1 else ta - tb
 
 
+def t_div(a, b, o=None):
+    ta, tb = operands(a, b)
+    mode = (o or {}).get('roundingMode')
+    return torch.div(ta, tb, rounding_mode=mode) if mode else torch.div(ta.float(), tb.float())
+
+
 def t_arange(start, end=UNDEF, step=1, opts=None):
     if is_undef(end):
         start, end = 0, start
@@ -347,7 +353,7 @@ TORCH = {
     'isnan': torch.isnan, 'isinf': torch.isinf, 'isposinf': torch.isposinf, 'isneginf': torch.isneginf,
     'isfinite': torch.isfinite,
     # binary
-    'add': t_add, 'sub': t_sub, 'mul': binary(torch.mul), 'div': binary(lambda a, b: torch.div(a.float(), b.float())),
+    'add': t_add, 'sub': t_sub, 'mul': binary(torch.mul), 'div': t_div,
     'pow': binary(torch.pow), 'maximum': binary(torch.maximum), 'minimum': binary(torch.minimum),
     'eq': binary(torch.eq), 'ne': binary(torch.ne), 'lt': binary(torch.lt), 'le': binary(torch.le),
     'gt': binary(torch.gt), 'ge': binary(torch.ge), 'logicalAnd': binary(torch.logical_and),
@@ -362,6 +368,12 @@ TORCH = {
     'logsumexp': lambda x, d, k=False: torch.logsumexp(x, dim=d, keepdim=k),
     'softmax': lambda x, d: torch.softmax(x, d), 'logSoftmax': lambda x, d: torch.log_softmax(x, d),
     'matmul': torch.matmul,
+    'remainder': binary(torch.remainder), 'fmod': binary(torch.fmod), 'floorDivide': binary(torch.floor_divide),
+    'bitwiseAnd': binary(torch.bitwise_and), 'bitwiseOr': binary(torch.bitwise_or), 'bitwiseXor': binary(torch.bitwise_xor),
+    'bitwiseLeftShift': binary(torch.bitwise_left_shift), 'bitwiseRightShift': binary(torch.bitwise_right_shift),
+    'bitwiseNot': torch.bitwise_not, 'fmax': binary(torch.fmax), 'fmin': binary(torch.fmin),
+    'addcmul': lambda x, a, b, o=None: torch.addcmul(x, a, b, value=(o or {}).get('value', 1)),
+    'addcdiv': lambda x, a, b, o=None: torch.addcdiv(x, a, b, value=(o or {}).get('value', 1)),
     'einsum': lambda eq, *xs: torch.einsum(eq, *xs),
     'mm': torch.mm, 'bmm': torch.bmm, 'mv': torch.mv, 'dot': torch.dot, 'vdot': torch.vdot,
     'outer': torch.outer, 'inner': torch.inner, 'kron': torch.kron,
@@ -1135,6 +1147,63 @@ def indexing_more():
              [torch.tensor([[2, 7, 2], [0, 7, 7]], dtype=torch.int32)])
 
 
+def pointwise_int():
+    f = 'pointwise-int'
+    g = Gen('pointwise-int')
+    i32 = lambda *v: torch.tensor(v, dtype=torch.int32)
+    dividends = i32(7, -7, 7, -7, 0, 9, -2147483648, 2147483647)
+    divisors = i32(2, 2, -2, -2, 3, 3, 7, -5)
+    fa = g.away(3, 4, lo=0.5, hi=6.0)
+    fb = g.away(4, lo=0.7, hi=2.5)
+    for op in ['remainder', 'fmod', 'floorDivide']:
+        add_case(f, f'{op}/int32', E(op, T(0), T(1)), [dividends, divisors])
+        add_case(f, f'{op}/int32-number', M(op, T(0), 3), [g.ints(-20, 20, 6)])
+        add_case(f, f'{op}/number-int32', E(op, 17, T(0)), [i32(5, -5, 3, -4)])
+        add_case(f, f'{op}/float-bcast', E(op, T(0), T(1)), [fa, fb], grad=op != 'floorDivide')
+        add_case(f, f'{op}/int-float-promotes', E(op, T(0), 2.5), [g.ints(-9, 9, 5)])
+        add_case(f, f'{op}/specials', E(op, T(0), T(1)),
+                 [torch.tensor([-0.0, 5.0, -5.0, 1.0, 0.0, float('inf'), 4.0]), torch.tensor([2.0, float('inf'), float('inf'), float('nan'), -2.0, 2.0, 0.0])], special=True)
+    add_case(f, 'remainder/float-grad', M('remainder', T(0), T(1)), [fa, fb])
+    for mode in ['trunc', 'floor']:
+        add_case(f, f'div/{mode}-int32', E('div', T(0), T(1), {'roundingMode': mode}), [dividends, divisors])
+        add_case(f, f'div/{mode}-float', E('div', T(0), T(1), {'roundingMode': mode}), [fa, fb])
+        add_case(f, f'div/{mode}-number', E('div', T(0), -3, {'roundingMode': mode}), [g.ints(-20, 20, 6)])
+    bits_a = i32(12, -1, 0, 5, -2147483648, 2147483647, -8, 255)
+    bits_b = i32(10, 7, -1, 3, -1, 1, -3, 15)
+    ba = torch.tensor([True, True, False, False])
+    bb = torch.tensor([True, False, True, False])
+    for op in ['bitwiseAnd', 'bitwiseOr', 'bitwiseXor']:
+        add_case(f, f'{op}/int32', E(op, T(0), T(1)), [bits_a, bits_b])
+        add_case(f, f'{op}/bool', M(op, T(0), T(1)), [ba, bb])
+        add_case(f, f'{op}/int32-number', E(op, T(0), 6), [bits_a])
+        add_case(f, f'{op}/bcast', E(op, T(0), T(1)), [g.ints(-100, 100, 3, 4), g.ints(-100, 100, 4)])
+    shifts = i32(0, 1, 4, 31, 3, 30, 2, 5)
+    for op in ['bitwiseLeftShift', 'bitwiseRightShift']:
+        add_case(f, f'{op}/int32', E(op, T(0), T(1)), [bits_a, shifts])
+        add_case(f, f'{op}/number', M(op, T(0), 3), [bits_a])
+    add_case(f, 'bitwiseNot/int32', E('bitwiseNot', T(0)), [bits_a])
+    add_case(f, 'bitwiseNot/bool', M('bitwiseNot', T(0)), [ba])
+    nan = float('nan')
+    for op in ['fmax', 'fmin']:
+        add_case(f, f'{op}/nan', E(op, T(0), T(1)), [torch.tensor([1.0, nan, nan, 2.0, -1.0]), torch.tensor([nan, 2.0, nan, 1.0, -1.0])], special=True)
+        add_case(f, f'{op}/bcast', E(op, T(0), T(1)), [g.randn(3, 4), g.randn(4)])
+        add_case(f, f'{op}/number', M(op, T(0), 0.25), [g.randn(5)])
+        add_case(f, f'{op}/int32', E(op, T(0), T(1)), [g.ints(-9, 9, 6), g.ints(-9, 9, 6)])
+        add_case(f, f'{op}/bool', E(op, T(0), T(1)), [ba, bb])
+    add_case(f, 'addcmul', E('addcmul', T(0), T(1), T(2), {'value': 0.5}), [g.randn(3, 4), g.randn(3, 4), g.randn(4)])
+    add_case(f, 'addcmul/default', M('addcmul', T(0), T(1), T(2)), [g.randn(3), g.randn(2, 3), g.randn(3)])
+    add_case(f, 'addcmul/int32', E('addcmul', T(0), T(1), T(2), {'value': 2}), [g.ints(-9, 9, 4), g.ints(-9, 9, 4), g.ints(-9, 9, 4)])
+    add_case(f, 'addcdiv', E('addcdiv', T(0), T(1), T(2), {'value': -1.5}), [g.randn(3, 4), g.randn(3, 4), g.away(4, lo=0.5, hi=2.0)])
+    add_case(f, 'addcdiv/method', M('addcdiv', T(0), T(1), T(2)), [g.randn(2, 3), g.randn(3), g.away(2, 3, lo=0.5, hi=2.0)])
+    # int32 matmul: exact and wrapping modulo 2^32, as PyTorch's CPU.
+    add_case(f, 'matmul/int32', E('matmul', T(0), T(1)), [i32(1, 2, 3, 4).reshape(2, 2), i32(1073741824, 1, 2, 3).reshape(2, 2)])
+    add_case(f, 'matmul/int32-batched', M('matmul', T(0), T(1)), [g.ints(-50, 50, 2, 3, 4), g.ints(-50, 50, 4, 5)])
+    add_case(f, 'matmul/int32-vector', E('matmul', T(0), T(1)), [g.ints(-9, 9, 4), g.ints(-9, 9, 4, 3)])
+    add_case(f, 'matmul/int32-dot', E('matmul', T(0), T(1)), [g.ints(-9, 9, 5), g.ints(-9, 9, 5)])
+    add_case(f, 'tensor/int32-truncates', E('tensor', [2.7, -2.7, 0.5, -0.5, 2147483647, -2147483648], OPTS(dtype='int32')), [])
+    add_case(f, 'pow/int32', E('pow', T(0), T(1)), [i32(2, -3, 1, -1, 0, 7), i32(3, 3, 0, 5, 2, 11)])
+
+
 def shape_more():
     f = 'shape-more'
     g = Gen('shape-more')
@@ -1585,7 +1654,7 @@ def scan():
 
 
 def main():
-    creation(); unary(); binary_ops(); reductions(); statistics(); linalg(); contractions(); shape_ops(); indexing(); indexing_more(); nn_ops(); network_options(); higher(); shape_more(); scatter_ops(); sort_ops(); scan()
+    creation(); unary(); binary_ops(); reductions(); statistics(); linalg(); contractions(); shape_ops(); indexing(); indexing_more(); nn_ops(); network_options(); higher(); shape_more(); scatter_ops(); sort_ops(); scan(); pointwise_int()
     half_cases()
     os.makedirs(OUT_DIR, exist_ok=True)
     total = 0

@@ -46,7 +46,8 @@
   X(isinf, 40) \
   X(isposinf, 41) \
   X(isneginf, 42) \
-  X(isfinite, 43)
+  X(isfinite, 43) \
+  X(bitwiseNot, 44)
 
 #define TL_BINARY_OPS(X) \
   X(add, 0) \
@@ -70,7 +71,17 @@
   X(logaddexp, 18) \
   X(logaddexp2, 19) \
   X(xlogy, 20) \
-  X(logicalXor, 21)
+  X(logicalXor, 21) \
+  X(remainder, 22) \
+  X(fmod, 23) \
+  X(floorDivide, 24) \
+  X(bitwiseAnd, 25) \
+  X(bitwiseOr, 26) \
+  X(bitwiseXor, 27) \
+  X(bitwiseLeftShift, 28) \
+  X(bitwiseRightShift, 29) \
+  X(fmax, 30) \
+  X(fmin, 31)
 
 #define TL_REDUCE_OPS(X) \
   X(sum, 0) \
@@ -513,7 +524,21 @@ struct RandomParams {
   X(ge, 12, i32, int, 1) \
   X(ge, 12, u8, uint8_t, 2) \
   X(logicalAnd, 13, u8, uint8_t, 2) \
-  X(logicalOr, 14, u8, uint8_t, 2)
+  X(logicalOr, 14, u8, uint8_t, 2) \
+  X(remainder, 22, f32, float, 0) \
+  X(remainder, 22, i32, int, 1) \
+  X(fmod, 23, f32, float, 0) \
+  X(fmod, 23, i32, int, 1) \
+  X(floorDivide, 24, f32, float, 0) \
+  X(floorDivide, 24, i32, int, 1) \
+  X(bitwiseAnd, 25, i32, int, 1) \
+  X(bitwiseAnd, 25, u8, uint8_t, 2) \
+  X(bitwiseOr, 26, i32, int, 1) \
+  X(bitwiseOr, 26, u8, uint8_t, 2) \
+  X(bitwiseXor, 27, i32, int, 1) \
+  X(bitwiseXor, 27, u8, uint8_t, 2) \
+  X(bitwiseLeftShift, 28, i32, int, 1) \
+  X(bitwiseRightShift, 29, i32, int, 1)
 #define TL_CUDA_REDUCE_KERNELS(X) \
   X(sum, 0, f32, float, 0) \
   X(sum, 0, i32, int, 1) \

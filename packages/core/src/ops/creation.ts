@@ -9,6 +9,7 @@ import { cast } from './cast.js';
 import { empty as allocate } from './util.js';
 import { defaultGenerator, generatorOf, type Generator } from './generator.js';
 import { checkDType, supportsDType } from '../tensor/storage.js';
+import { philox4x32 } from '../random.js';
 
 export interface TensorOptions {
   /** Element type; float32 unless the data says otherwise. */
@@ -63,12 +64,31 @@ export function tensor(data: TensorData, options?: TensorOptions): Tensor;
 export function tensor(data: TensorData, options: TensorOptions = {}): Tensor {
   const { backend, dtype } = resolve('tensor', options, inferDType(data));
   const shape = inferShape(data);
+  if (dtype === 'int32' && !(data instanceof Int32Array)) checkInt32Values(data);
   const host = typedArrayFor(dtype, sizeOf(shape));
   if (ArrayBuffer.isView(data) && shape.length === 1) host.set(data as AnyTypedArray);
   else flattenInto(data, host);
   const t = allocate(backend, shape, dtype);
   backend.write(t.storage.buffer, host);
   return finish(t, options);
+}
+
+/**
+ * PyTorch's check of values bound for int32: fractions truncate toward zero (as torch.tensor
+ * does), but NaN, infinities and integers outside [-2^31, 2^31) raise instead of wrapping.
+ */
+function checkInt32Values(data: unknown): void {
+  const check = (v: number): void => {
+    const t = Math.trunc(v);
+    if (!(t >= -2147483648 && t <= 2147483647)) {
+      throw new RangeError(`tensor: value ${v} cannot be converted to dtype int32 without overflow`);
+    }
+  };
+  const visit = (value: unknown): void => {
+    if (typeof value === 'number') check(value);
+    else if (typeof value !== 'boolean') for (let j = 0; j < (value as ArrayLike<unknown>).length; j++) visit((value as ArrayLike<unknown>)[j]);
+  };
+  visit(data);
 }
 
 /**
@@ -319,13 +339,38 @@ export function randint(low: number, high: number, shape: Shape, options: Random
   if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low) {
     throw new Error(`randint: expected integers low < high, got low=${low}, high=${high}`);
   }
-  const { dtype } = resolve('randint', options, 'int32');
-  const u = draw('randint', 'uniform', shape, { device: options.device, generator: options.generator });
-  const scaled = u.mul(high - low).add(low).floor();
-  const out = cast(scaled, dtype);
-  u.dispose();
-  scaled.dispose();
-  return out;
+  const { backend, dtype } = resolve('randint', options, 'int32');
+  checkShape('randint', shape);
+  if (dtype === 'int32' && (low < -2147483648 || high > 2147483648)) {
+    throw new RangeError(`randint: low=${low} and high=${high} must lie in [-2^31, 2^31] for dtype int32`);
+  }
+  if (dtype !== 'int32' && (Math.abs(low) > 2 ** 24 || Math.abs(high) > 2 ** 24)) {
+    throw new RangeError(`randint: low=${low} and high=${high} must lie in [-2^24, 2^24] for dtype ${dtype}, whose integers are exact only there`);
+  }
+  checkDType(backend, dtype);
+  const generator = generatorOf('randint', options);
+  // Exact integers from the raw Philox words of element i (counter offset + i), the same on
+  // every backend: the 64-bit word pair reduced modulo the range (bias below 2^-32).
+  const n = sizeOf(shape);
+  const start = generator.take(n);
+  const seed = generator.initialSeed() >>> 0;
+  const range = high - low;
+  const host = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const index = start + i;
+    const [w0, w1] = philox4x32(index % 4294967296, Math.floor(index / 4294967296), seed, 0x7e45113);
+    // (w0 * 2^32 + w1) mod range, in steps whose products stay below 2^53.
+    let r = w0 % range;
+    r = (r * 65536) % range;
+    r = (r * 65536 + w1) % range;
+    host[i] = low + r;
+  }
+  const t = allocate(backend, shape, 'int32');
+  backend.write(t.storage.buffer, host);
+  if (dtype === 'int32') return finish(t, options);
+  const out = cast(t, dtype);
+  t.dispose();
+  return finish(out, options);
 }
 
 /** Uniform samples shaped and placed like `t`. */

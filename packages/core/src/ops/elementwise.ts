@@ -79,6 +79,7 @@ export function withComposites<T>(fn: () => T): T {
 
 /** A hint for casting, by the dtype that was refused. */
 function castHint(dtype: DType): string {
+  if (dtype === 'float32' || dtype === 'float16') return 'cast with t.int() first';
   return dtype === 'bool' ? "cast with t.int() or t.float() first" : 'cast with t.float() first';
 }
 

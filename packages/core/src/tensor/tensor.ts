@@ -474,6 +474,10 @@ export class Tensor {
   // ---- linear algebra and networks ------------------------------------------------------
 
   matmul(other: Tensor): Tensor { return ops.matmul(this, other); }
+  /** `this + value * t1 * t2` (see `tl.addcmul`). */
+  addcmul(t1: TensorLike, t2: TensorLike, options?: ops.AddcOptions): Tensor { return ops.addcmul(this, t1, t2, options); }
+  /** `this + value * t1 / t2` (see `tl.addcdiv`). */
+  addcdiv(t1: TensorLike, t2: TensorLike, options?: ops.AddcOptions): Tensor { return ops.addcdiv(this, t1, t2, options); }
   /** Product of two 2-D tensors (see `tl.mm`). */
   mm(other: Tensor): Tensor { return ops.mm(this, other); }
   /** Product of two 3-D tensors with one batch size (see `tl.bmm`). */
