@@ -213,6 +213,12 @@ export const FD_CASES: FdCase[] = [
     piecewise: true,
   },
   {
+    name: 'median and nanmedian values',
+    inputs: [{ shape: [3, 4], values: distinct(12, 53, 0.05) }],
+    fn: (x) => tl.cat([x.median(1).values, x.median(0, true).values.flatten(), x.median().reshape([1]), x.nanmedian(0).values]),
+    piecewise: true,
+  },
+  {
     name: 'addcmul value broadcast',
     inputs: [rand([3, 4], 60), rand([3, 4], 61), rand([4], 62)],
     fn: (x, a, b) => tl.addcmul(x, a, b, { value: 0.7 }),

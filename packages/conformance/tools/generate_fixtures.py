@@ -507,6 +507,8 @@ SORT = {
     'msort': torch.msort,
     'topk': lambda x, k, dim=-1, largest=True, s=True: torch.topk(x, k, dim=undef_or(dim, -1), largest=undef_or(largest, True), sorted=undef_or(s, True)),
     'kthvalue': lambda x, k, dim=-1, keepdim=False: torch.kthvalue(x, k, dim=undef_or(dim, -1), keepdim=undef_or(keepdim, False)),
+    'median': lambda x, dim=UNDEF, keepdim=False: torch.median(x) if is_undef(dim) else torch.median(x, dim, undef_or(keepdim, False)),
+    'nanmedian': lambda x, dim=UNDEF, keepdim=False: torch.nanmedian(x) if is_undef(dim) else torch.nanmedian(x, dim, undef_or(keepdim, False)),
 }
 TORCH.update(SORT)
 
@@ -1331,6 +1333,28 @@ def sort_ops():
     add_case(f, 'kthvalue/last-keepdim', E('kthvalue', T(0), 3, 1, True), [x3], grad=False)
     add_case(f, 'kthvalue/int32', M('kthvalue', T(0), 1, 0), [torch.tensor([[4, -1, 9], [0, 8, 2]], dtype=torch.int32)])
     add_case(f, 'kthvalue/0d', E('kthvalue', T(0), 1), [torch.tensor(0.25)], grad=False)
+    # median and nanmedian: the lower middle; NaN propagates (median) or is skipped (nanmedian).
+    rows = torch.tensor([[1, float('nan'), 3, 2], [4, 2, 1, 3], [float('nan'), 0, float('nan'), 1]])
+    add_case(f, 'median/all-odd', E('median', T(0)), [g.distinct(3, 5)])
+    add_case(f, 'median/all-even', M('median', T(0)), [g.distinct(4, 4)])
+    add_case(f, 'median/dim', E('median', T(0), 1), [g.distinct(3, 6)], grad=False)
+    add_case(f, 'median/values-dim', values(E('median', T(0), 1)), [g.distinct(3, 6)])
+    add_case(f, 'median/keepdim-dim0', M('median', T(0), 0, True), [g.distinct(5, 2)], grad=False)
+    add_case(f, 'median/values-keepdim-dim0', values(M('median', T(0), 0, True)), [g.distinct(5, 2)])
+    add_case(f, 'median/of-transposed', E('median', E('transpose', T(0), 0, 1), 0), [g.distinct(4, 3)], grad=False)
+    add_case(f, 'median/int32', E('median', T(0), -1), [torch.randperm(24, generator=g.g).int().reshape(4, 6)])
+    add_case(f, 'median/int32-all', M('median', T(0)), [torch.randperm(10, generator=g.g).int()])
+    add_case(f, 'median/0d', E('median', T(0), 0), [torch.tensor(0.75)], grad=False)
+    add_case(f, 'median/nan', E('median', T(0), 1), [rows], special=True)
+    add_case(f, 'median/nan-all', E('median', T(0)), [torch.tensor([1, float('nan'), 3, 2])], special=True)
+    add_case(f, 'nanmedian/all', E('nanmedian', T(0)), [g.distinct(7)])
+    add_case(f, 'nanmedian/dim', M('nanmedian', T(0), 1), [g.distinct(3, 4)], grad=False)
+    add_case(f, 'nanmedian/values-dim', values(M('nanmedian', T(0), 1)), [g.distinct(3, 4)])
+    add_case(f, 'nanmedian/nan', E('nanmedian', T(0), 1, True), [rows], special=True)
+    # Only NaN: the value is NaN (PyTorch's index among the tied NaNs is unspecified: values only).
+    add_case(f, 'nanmedian/only-nan', E('nanmedian', T(0)), [torch.tensor([[float('nan'), float('nan')], [float('nan'), float('nan')]])], special=True)
+    add_case(f, 'nanmedian/nan-all', M('nanmedian', T(0)), [torch.tensor([float('nan'), 5, float('nan'), 3, 1, 2])], special=True)
+    add_case(f, 'nanmedian/int32', E('nanmedian', T(0), 0), [torch.randperm(9, generator=g.g).int().reshape(3, 3)])
     # searchsorted and bucketize: a binary search on the device with PyTorch's predicate.
     cdf = torch.cumsum(g.uniform(0.1, 1, 300), 0)
     add_case(f, 'searchsorted/long', E('searchsorted', T(0), T(1)), [cdf, g.uniform(0, float(cdf[-1]) + 1, 7, 5)])

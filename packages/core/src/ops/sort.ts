@@ -1,5 +1,6 @@
 /**
- * Sorting and selection: `sort`, `argsort`, `msort`, `topk` and `kthvalue`. One kernel of the
+ * Sorting and selection: `sort`, `argsort`, `msort`, `topk`, `kthvalue`, `median` and
+ * `nanmedian`. One kernel of the
  * contract serves them all (`Backend.sort`: the first `k` elements of each row's stable
  * order, with their positions); core moves the sorted dim last for it and puts it back
  * after. The gradient of the values sends each one back to where it came from.
@@ -8,9 +9,11 @@ import { recordOp } from '../autograd/engine.js';
 import type { TensorView } from '../backend/contract.js';
 import { collapseDims, contiguousStrides, formatShape, normalizeDim, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { tidy } from '../memory.js';
 import { cast } from './cast.js';
-import { zeros } from './creation.js';
-import { scatterAdd } from './indexing.js';
+import { full, zeros } from './creation.js';
+import { gather, scatterAdd } from './indexing.js';
+import { where } from './where.js';
 import { checkOptionKeys, describeValue, empty, requireTensor, viewOf } from './util.js';
 
 /** What `sort`, `topk`, `kthvalue` return: the values and their int32 positions along the dim. */
@@ -238,4 +241,90 @@ export function kthvalue(x: Tensor, k: number, dim = -1, keepdim = false): SortR
     return squeezed;
   };
   return recordSelection('kthvalue', x, axis, { values: pick(first.values), indices: pick(first.indices) }, !keepdim);
+}
+
+/**
+ * The median of each line along `axis` (kept with size 1): the lower middle value, NaN
+ * propagating (`median`: a line with NaN gives its first NaN) or skipped (`nanmedian`: the
+ * lower middle of the line's other values). Records nothing.
+ */
+function medianAlong(op: string, x: Tensor, axis: number, ignoreNaN: boolean): SortResult {
+  const n = sizeAlong(x, axis);
+  if (n === 0) throw new Error(`${op}: cannot take the median of an empty dim (input ${formatShape(x.shape)})`);
+  if (x.rank === 0) return sortAlong(x, axis, false, 1);
+  const middle = Math.floor((n - 1) / 2);
+  if (x.dtype === 'int32') {
+    // No NaN: the lower middle is a selection of the first middle + 1.
+    const first = sortAlong(x, axis, false, middle + 1);
+    const pick = (t: Tensor): Tensor => {
+      const m = t.narrow(axis, middle, 1);
+      t.dispose();
+      return m;
+    };
+    return { values: pick(first.values), indices: pick(first.indices) };
+  }
+  return tidy(() => {
+    // NaN sorts last, so each line ends with its `nans` NaNs.
+    const sorted = sortAlong(x, axis, false, n);
+    const nans = sorted.values.isnan().sum(axis, true).int();
+    const position = ignoreNaN
+      ? nans.neg().add(n - 1).maximum(0).float().div(2).floor().int()
+      : where(nans.gt(0), nans.neg().add(n), middle);
+    return { values: gather(sorted.values, axis, position), indices: gather(sorted.indices, axis, position) };
+  });
+}
+
+function medianOp(op: string, ignoreNaN: boolean, x: Tensor, dim: number | undefined, keepdim: boolean): Tensor | SortResult {
+  requireTensor(op, x);
+  if (x.dtype === 'bool') throw new TypeError(`${op}: bool tensors have no median (as PyTorch); cast to int32 first`);
+  checkFlag(op, 'keepdim', keepdim);
+  if (dim === undefined) {
+    // Of all elements: a 0-d value, NaN for an empty float tensor (as PyTorch).
+    if (x.size === 0) {
+      if (x.dtype === 'int32') throw new Error(`${op}: cannot take the median of an empty int32 tensor ${formatShape(x.shape)}`);
+      return full([], NaN, { dtype: x.dtype, device: x.device });
+    }
+    return tidy(() => (medianOp(op, ignoreNaN, x.reshape([x.size]), 0, false) as SortResult).values);
+  }
+  const axis = checkDim(op, dim, x.rank);
+  const line = medianAlong(op, x, axis, ignoreNaN);
+  if (keepdim || x.rank === 0) return recordSelection(op, x, axis, line);
+  const squeeze = (t: Tensor): Tensor => {
+    const s = t.squeeze(axis);
+    t.dispose();
+    return s;
+  };
+  return recordSelection(op, x, axis, { values: squeeze(line.values), indices: squeeze(line.indices) }, true);
+}
+
+/**
+ * The median of `x`: of all elements (a 0-d tensor), or along `dim` with its int32 position
+ * (`{ values, indices }`, the dim dropped unless `keepdim`). For an even count it is the lower
+ * of the two middle values, as PyTorch; a NaN in a line makes that line's median NaN.
+ *
+ * @example
+ * ```ts
+ * tl.tensor([3, 1, 4, 2]).median();            // 2
+ * const { values, indices } = x.median(1);     // per row
+ * ```
+ */
+export function median(x: Tensor): Tensor;
+export function median(x: Tensor, dim: number, keepdim?: boolean): SortResult;
+export function median(x: Tensor, dim?: number, keepdim = false): Tensor | SortResult {
+  return medianOp('median', false, x, dim, keepdim);
+}
+
+/**
+ * {@link median} skipping NaN: the lower middle of each line's other values (NaN where a line
+ * holds only NaN).
+ *
+ * @example
+ * ```ts
+ * tl.tensor([NaN, 3, 1, 2]).nanmedian(); // 2
+ * ```
+ */
+export function nanmedian(x: Tensor): Tensor;
+export function nanmedian(x: Tensor, dim: number, keepdim?: boolean): SortResult;
+export function nanmedian(x: Tensor, dim?: number, keepdim = false): Tensor | SortResult {
+  return medianOp('nanmedian', true, x, dim, keepdim);
 }

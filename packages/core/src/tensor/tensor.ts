@@ -569,6 +569,15 @@ export class Tensor {
   topk(k: number, dim?: number, largest?: boolean, sorted?: boolean): ops.SortResult { return ops.topk(this, k, dim, largest, sorted); }
   /** The `k`-th smallest along `dim`, with its position (see `tl.kthvalue`). */
   kthvalue(k: number, dim?: number, keepdim?: boolean): ops.SortResult { return ops.kthvalue(this, k, dim, keepdim); }
+  /** The median of all elements (see `tl.median`). */
+  median(): Tensor;
+  /** The median along `dim`, with its position (see `tl.median`). */
+  median(dim: number, keepdim?: boolean): ops.SortResult;
+  median(dim?: number, keepdim?: boolean): Tensor | ops.SortResult { return dim === undefined ? ops.median(this) : ops.median(this, dim, keepdim); }
+  /** The median ignoring NaN (see `tl.nanmedian`). */
+  nanmedian(): Tensor;
+  nanmedian(dim: number, keepdim?: boolean): ops.SortResult;
+  nanmedian(dim?: number, keepdim?: boolean): Tensor | ops.SortResult { return dim === undefined ? ops.nanmedian(this) : ops.nanmedian(this, dim, keepdim); }
   /** Resolves to the sorted unique values (see `tl.unique`). */
   unique(options?: ops.UniqueOptions): Promise<ops.UniqueResult> { return ops.unique(this, options); }
   /** Resolves to runs of equal consecutive values collapsed to one (see `tl.uniqueConsecutive`). */
