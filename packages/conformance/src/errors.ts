@@ -135,6 +135,8 @@ export function errorTests(suite: Suite): void {
     ['median of an empty dim', () => f([2, 0]).median(1), /median: cannot take the median of an empty dim \(input \[2,0\]\)/],
     ['median of a bool tensor', () => tl.median(f([3]).gt(0)), /median: bool tensors have no median/],
     ['nanmedian with a non-boolean keepdim', () => tl.nanmedian(f([3]), 0, 1 as unknown as boolean), /nanmedian: keepdim must be a boolean, got number 1/],
+    ['mode of an empty dim', () => f([3, 0]).mode(), /mode: cannot take the mode of an empty dim \(input \[3,0\]\)/],
+    ['mode with a non-number dim', () => tl.mode(f([3]), [0] as unknown as number), /mode: dim must be a number/],
     ['median with dim out of range', () => f([2, 3]).median(2), /median: .*dim 2/],
     ['sort with keyword arguments in an object', () => tl.sort(f([3]), { descending: true } as unknown as number), /sort: dim must be a number, got an object/],
     ['sort with a non-boolean descending', () => f([3]).sort(0, 1 as unknown as boolean), /sort: descending must be a boolean, got number 1/],

@@ -213,6 +213,14 @@ export const FD_CASES: FdCase[] = [
     piecewise: true,
   },
   {
+    // With ties a perturbation changes the counts, so finite differences need distinct values
+    // (the mode is then the smallest); the PyTorch fixture 'mode/values' checks ties.
+    name: 'mode values of distinct elements',
+    inputs: [{ shape: [2, 5], values: distinct(10, 57, 0.05) }],
+    fn: (x) => tl.cat([x.mode(1).values, x.mode(0, true).values.flatten()]),
+    piecewise: true,
+  },
+  {
     name: 'median and nanmedian values',
     inputs: [{ shape: [3, 4], values: distinct(12, 53, 0.05) }],
     fn: (x) => tl.cat([x.median(1).values, x.median(0, true).values.flatten(), x.median().reshape([1]), x.nanmedian(0).values]),

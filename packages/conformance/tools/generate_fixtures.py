@@ -507,6 +507,7 @@ SORT = {
     'msort': torch.msort,
     'topk': lambda x, k, dim=-1, largest=True, s=True: torch.topk(x, k, dim=undef_or(dim, -1), largest=undef_or(largest, True), sorted=undef_or(s, True)),
     'kthvalue': lambda x, k, dim=-1, keepdim=False: torch.kthvalue(x, k, dim=undef_or(dim, -1), keepdim=undef_or(keepdim, False)),
+    'mode': lambda x, dim=-1, keepdim=False: torch.mode(x, undef_or(dim, -1), undef_or(keepdim, False)),
     'median': lambda x, dim=UNDEF, keepdim=False: torch.median(x) if is_undef(dim) else torch.median(x, dim, undef_or(keepdim, False)),
     'nanmedian': lambda x, dim=UNDEF, keepdim=False: torch.nanmedian(x) if is_undef(dim) else torch.nanmedian(x, dim, undef_or(keepdim, False)),
 }
@@ -1355,6 +1356,17 @@ def sort_ops():
     add_case(f, 'nanmedian/only-nan', E('nanmedian', T(0)), [torch.tensor([[float('nan'), float('nan')], [float('nan'), float('nan')]])], special=True)
     add_case(f, 'nanmedian/nan-all', M('nanmedian', T(0)), [torch.tensor([float('nan'), 5, float('nan'), 3, 1, 2])], special=True)
     add_case(f, 'nanmedian/int32', E('nanmedian', T(0), 0), [torch.randperm(9, generator=g.g).int().reshape(3, 3)])
+    # mode: the smallest of the most frequent values, at its last position (rows of at most 16,
+    # where PyTorch's CPU sort keeps equal values in order).
+    reps = torch.tensor([[1.5, 2.0, 2.0, -1.0, 1.5, 2.0], [3.0, -1.0, 3.0, -1.0, 0.5, 0.25], [4.0, 4.0, 4.0, 4.0, 4.0, 4.0]])
+    add_case(f, 'mode', E('mode', T(0)), [reps], grad=False)
+    add_case(f, 'mode/values', G(E('mode', T(0)), 'values'), [reps])
+    add_case(f, 'mode/dim0-keepdim', M('mode', T(0), 0, True), [reps.t().contiguous()], grad=False)
+    add_case(f, 'mode/distinct', E('mode', T(0), 1), [g.distinct(3, 5)], grad=False)
+    add_case(f, 'mode/int32', M('mode', T(0), -1), [torch.tensor([[3, 1, 3, 1, 2, 2, 2, 0], [7, 7, -2, -2, -2, 5, 7, 5]], dtype=torch.int32)])
+    add_case(f, 'mode/bool', E('mode', T(0), 0), [torch.tensor([[True, False], [False, False], [True, True]])])
+    add_case(f, 'mode/3d-middle', E('mode', T(0), 1), [torch.tensor([[[1.0, 2.0], [1.0, 3.0], [2.0, 3.0]], [[0.0, 0.0], [5.0, 0.0], [5.0, 1.0]]])], grad=False)
+    add_case(f, 'mode/0d', E('mode', T(0)), [torch.tensor(1.25)], grad=False)
     # searchsorted and bucketize: a binary search on the device with PyTorch's predicate.
     cdf = torch.cumsum(g.uniform(0.1, 1, 300), 0)
     add_case(f, 'searchsorted/long', E('searchsorted', T(0), T(1)), [cdf, g.uniform(0, float(cdf[-1]) + 1, 7, 5)])

@@ -154,11 +154,13 @@ export function div(a: TensorLike, b: TensorLike, options: DivOptions = {}): Ten
       return out;
     }
     // Integer truncation: the floor quotient, one up where the division is inexact and the signs differ.
-    const floor = floorDivide(ta, tb);
+    // A number divisor goes in as a number, so its zero check runs on every backend.
+    const divisor = typeof b === 'number' ? b : tb;
+    const floor = floorDivide(ta, divisor);
     const parts: Tensor[] = [floor];
     const t = <T extends Tensor>(x: T): T => (parts.push(x), x);
     try {
-      const inexact = t(t(fmod(ta, tb)).ne(0));
+      const inexact = t(t(fmod(ta, divisor)).ne(0));
       const signsDiffer = t(t(ta.lt(0)).ne(t(tb.lt(0))));
       return floor.add(t(t(inexact.logicalAnd(signsDiffer)).cast('int32')));
     } finally {

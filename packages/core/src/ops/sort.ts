@@ -1,6 +1,6 @@
 /**
- * Sorting and selection: `sort`, `argsort`, `msort`, `topk`, `kthvalue`, `median` and
- * `nanmedian`. One kernel of the
+ * Sorting and selection: `sort`, `argsort`, `msort`, `topk`, `kthvalue`, `median`,
+ * `nanmedian` and `mode`. One kernel of the
  * contract serves them all (`Backend.sort`: the first `k` elements of each row's stable
  * order, with their positions); core moves the sorted dim last for it and puts it back
  * after. The gradient of the values sends each one back to where it came from.
@@ -11,8 +11,9 @@ import { collapseDims, contiguousStrides, formatShape, normalizeDim, sizeOf } fr
 import type { Tensor } from '../tensor/tensor.js';
 import { tidy } from '../memory.js';
 import { cast } from './cast.js';
-import { full, zeros } from './creation.js';
+import { arange, full, zeros } from './creation.js';
 import { gather, scatterAdd } from './indexing.js';
+import { cummax } from './scan.js';
 import { where } from './where.js';
 import { checkOptionKeys, describeValue, empty, requireTensor, viewOf } from './util.js';
 
@@ -327,4 +328,44 @@ export function nanmedian(x: Tensor): Tensor;
 export function nanmedian(x: Tensor, dim: number, keepdim?: boolean): SortResult;
 export function nanmedian(x: Tensor, dim?: number, keepdim = false): Tensor | SortResult {
   return medianOp('nanmedian', true, x, dim, keepdim);
+}
+
+/**
+ * The most frequent value along `dim` (default the last) and its int32 position:
+ * `{ values, indices }`, the dim dropped unless `keepdim`. Among equally frequent values the
+ * smallest wins, and the index is that value's last position, as PyTorch on the CPU. Each NaN
+ * counts as its own value. The gradient flows to the chosen position.
+ *
+ * @example
+ * ```ts
+ * tl.mode(tl.tensor([[1, 2, 2, 3], [5, 5, 4, 4]]), 1); // values [2, 4], indices [2, 3]
+ * ```
+ */
+export function mode(x: Tensor, dim = -1, keepdim = false): SortResult {
+  requireTensor('mode', x);
+  const axis = checkDim('mode', dim, x.rank);
+  checkFlag('mode', 'keepdim', keepdim);
+  const n = sizeAlong(x, axis);
+  if (n === 0) throw new Error(`mode: cannot take the mode of an empty dim (input ${formatShape(x.shape)})`);
+  if (x.rank === 0) return recordSelection('mode', x, axis, sortAlong(x, axis, false, 1));
+  const line = tidy(() => {
+    // In the stable ascending order equal values form runs, each ending at the value's last
+    // position. A run's length so far is i - (its start) + 1, the start being the running
+    // maximum of the positions where a new value begins; the first place the longest length
+    // is reached ends the smallest of the most frequent values.
+    const sorted = sortAlong(x, axis, false, n);
+    const at = arange(n, undefined, 1, { device: x.device, dtype: 'int32' }).reshape(x.shape.map((d, i) => (i === axis ? n : 1)));
+    // Position 0 always begins a run: its `at` is 0 whatever it is compared with.
+    const continues = sorted.values.eq(sorted.values.roll(1, axis));
+    const start = cummax(where(continues, 0, at), axis).values;
+    const position = at.sub(start).argmax(axis, true);
+    return { values: gather(sorted.values, axis, position), indices: gather(sorted.indices, axis, position) };
+  });
+  if (keepdim) return recordSelection('mode', x, axis, line);
+  const squeeze = (t: Tensor): Tensor => {
+    const s = t.squeeze(axis);
+    t.dispose();
+    return s;
+  };
+  return recordSelection('mode', x, axis, { values: squeeze(line.values), indices: squeeze(line.indices) }, true);
 }

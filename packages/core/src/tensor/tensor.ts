@@ -574,6 +574,8 @@ export class Tensor {
   /** The median along `dim`, with its position (see `tl.median`). */
   median(dim: number, keepdim?: boolean): ops.SortResult;
   median(dim?: number, keepdim?: boolean): Tensor | ops.SortResult { return dim === undefined ? ops.median(this) : ops.median(this, dim, keepdim); }
+  /** The most frequent value along `dim`, with its position (see `tl.mode`). */
+  mode(dim?: number, keepdim?: boolean): ops.SortResult { return ops.mode(this, dim, keepdim); }
   /** The median ignoring NaN (see `tl.nanmedian`). */
   nanmedian(): Tensor;
   nanmedian(dim: number, keepdim?: boolean): ops.SortResult;
