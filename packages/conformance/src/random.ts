@@ -148,6 +148,56 @@ export function randomTests(suite: Suite): void {
       expect(() => tl.normal(0, -1, [2], { device })).toThrow(/normal: std must be a number >= 0/);
       expect(() => tl.normal(0, 1)).toThrow(/normal: with a number mean and std, give the output shape/);
     });
+    test('multinomial with replacement follows the weights and never draws a zero weight', async () => {
+      tl.manualSeed(11);
+      const w = tl.tensor([0.2, 0, 1.2, 0.6], { device });
+      const xs = await draw(() => tl.multinomial(w, 20000, true));
+      const freq = (k: number) => xs.filter((x) => x === k).length / xs.length;
+      expect(freq(1)).toBe(0);
+      [0.1, 0, 0.6, 0.3].forEach((p, k) => expect(Math.abs(freq(k) - p)).toBeLessThan(0.015));
+      const rows = tl.tensor([[1, 0, 0], [0, 0, 5], [0, 3, 0]], { device });
+      const r = rows.multinomial(50, true);
+      expect([r.shape, r.dtype]).toEqual([[3, 50], 'int32']);
+      const ys = Array.from(await r.data());
+      [rows, r, w].forEach((t) => t.dispose());
+      expect(ys.slice(0, 50).every((y) => y === 0) && ys.slice(50, 100).every((y) => y === 2) && ys.slice(100).every((y) => y === 1)).toBe(true);
+    });
+    test('multinomial without replacement draws distinct categories, the first in proportion to the weights', async () => {
+      tl.manualSeed(12);
+      const w = tl.tensor([1, 2, 3, 4, 0, 0], { device }).reshape([1, 6]).expand([3000, 6]).contiguous();
+      const s = tl.multinomial(w, 4);
+      expect(s.shape).toEqual([3000, 4]);
+      const xs = Array.from(await s.data());
+      [w, s].forEach((t) => t.dispose());
+      for (let row = 0; row < 3000; row++) {
+        const picks = xs.slice(row * 4, row * 4 + 4);
+        expect(new Set(picks).size).toBe(4);
+        expect(picks.every((p) => p < 4)).toBe(true);
+      }
+      const firsts = xs.filter((_, i) => i % 4 === 0);
+      [0.1, 0.2, 0.3, 0.4].forEach((p, k) => expect(Math.abs(firsts.filter((x) => x === k).length / 3000 - p)).toBeLessThan(0.03));
+    });
+    test('multinomial repeats for one generator seed and refuses bad arguments', async () => {
+      const w = tl.tensor([0.5, 1, 2], { device });
+      const a = await draw(() => tl.multinomial(w, 8, true, { generator: new tl.Generator(4) }));
+      const b = await draw(() => tl.multinomial(w, 8, true, { generator: new tl.Generator(4) }));
+      expect(b).toEqual(a);
+      expect(() => tl.multinomial(w, 4)).toThrow(/multinomial: cannot draw 4 samples without replacement from 3 categories/);
+      expect(() => tl.multinomial(w, 0, true)).toThrow(/multinomial: numSamples must be a positive integer, got 0/);
+      expect(() => tl.multinomial(w, 1, true, { dtype: 'int32' } as object)).toThrow(/multinomial: option 'dtype' is not supported/);
+      const cube = tl.ones([2, 2, 2], { device });
+      const ints = tl.ones([3], { device, dtype: 'int32' });
+      expect(() => tl.multinomial(cube, 1)).toThrow(/multinomial: the weights must be 1-D or 2-D, got \[2,2,2\]/);
+      expect(() => tl.multinomial(ints, 1)).toThrow(/multinomial: the weights must be floating point, got int32/);
+      if (tl.getBackend(device).readSync !== undefined) {
+        const bad = tl.tensor([[0.5, -1, 1], [0, 0, 0], [1, 0, 0]], { device });
+        expect(() => tl.multinomial(bad.narrow(0, 0, 1), 1)).toThrow(/multinomial: probabilities must be finite and >= 0, got -1 in row 0/);
+        expect(() => tl.multinomial(bad.narrow(0, 1, 1), 1, true)).toThrow(/multinomial: row 0 sums to 0/);
+        expect(() => tl.multinomial(bad.narrow(0, 2, 1), 2)).toThrow(/multinomial: cannot draw 2 samples without replacement from row 0, which has 1 categories of nonzero probability/);
+        bad.dispose();
+      }
+      [w, cube, ints].forEach((t) => t.dispose());
+    });
     test('bernoulli draws 0/1 with the given probabilities, in the input dtype', async () => {
       tl.manualSeed(8);
       const p = tl.tensor([0, 1, 0.25], { device }).reshape([1, 3]).expand([10000, 3]).contiguous();

@@ -1,5 +1,5 @@
 /**
- * Sampling ops beyond rand/randn/randint: permutations, normal and Bernoulli draws. Each takes
+ * Sampling ops beyond rand/randn/randint: permutations, normal, Bernoulli and multinomial draws. Each takes
  * `{ generator }` and draws from the counter-based RNG, so one seed gives one result on every
  * backend. Like PyTorch, the samples carry no gradient.
  */
@@ -8,9 +8,13 @@ import { noGrad } from '../autograd/grad-mode.js';
 import { broadcastShapes, formatShape, type Shape } from '../shape.js';
 import { philox4x32 } from '../random.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { rand, randint, randn, tensor, type RandomOptions } from './creation.js';
+import { withTemps } from '../backend/composites.js';
+import { searchsorted } from './advanced-indexing.js';
+import { arange, rand, randint, randn, tensor, type RandomOptions } from './creation.js';
 import { generatorOf } from './generator.js';
-import { isTensor, requireTensor } from './util.js';
+import { topk } from './sort.js';
+import { cumsum } from './scan.js';
+import { describeValue, isTensor, requireTensor } from './util.js';
 
 const PHILOX_KEY = 0x7e45113;
 
@@ -170,4 +174,81 @@ export function bernoulli(input: Tensor, p?: number, options: RandomOptions = {}
       hit.dispose();
     }
   });
+}
+
+/** PyTorch's checks of multinomial's rows, where the values can be read now (cpu, wasm). */
+function checkDistribution(probs: Tensor, numSamples: number, replacement: boolean): void {
+  const read = probs.backend.readSync;
+  if (!read) return;
+  const values = read.call(probs.backend, probs.kernelView);
+  const n = probs.shape[probs.rank - 1];
+  for (let row = 0; row * n < values.length; row++) {
+    let sum = 0;
+    let nonzero = 0;
+    for (let j = row * n; j < (row + 1) * n; j++) {
+      const p = values[j];
+      if (!Number.isFinite(p) || p < 0) throw new Error(`multinomial: probabilities must be finite and >= 0, got ${p} in row ${row}`);
+      sum += p;
+      if (p > 0) nonzero++;
+    }
+    if (!(sum > 0)) throw new Error(`multinomial: row ${row} sums to ${sum}; a distribution needs a positive sum`);
+    if (!replacement && numSamples > nonzero) {
+      throw new Error(`multinomial: cannot draw ${numSamples} samples without replacement from row ${row}, which has ${nonzero} categories of nonzero probability`);
+    }
+  }
+}
+
+/**
+ * Draw `numSamples` category indices (int32) from each row of `input`, a 1-D or 2-D tensor of
+ * non-negative weights (they need not sum to 1): `[numSamples]` or `[rows, numSamples]`.
+ * Without `replacement` a row's samples are distinct. On webgpu and cuda the weights are not
+ * read, so invalid rows (negative, NaN, a zero sum) are not reported there.
+ *
+ * @example
+ * ```ts
+ * const next = tl.multinomial(logits.softmax(-1), 1); // sample the next token of each row
+ * ```
+ */
+export function multinomial(input: Tensor, numSamples: number, replacement = false, options: Pick<RandomOptions, 'generator'> = {}): Tensor {
+  const op = 'multinomial';
+  requireTensor(op, input);
+  if (typeof options !== 'object' || options === null) throw new TypeError(`${op}: options must be an object, got ${describeValue(options)}`);
+  for (const key of Object.keys(options)) {
+    if (key !== 'generator') throw new Error(`${op}: option '${key}' is not supported (only generator)`);
+  }
+  if (!isFloating(input.dtype)) throw new TypeError(`${op}: the weights must be floating point, got ${input.dtype}`);
+  if (input.rank !== 1 && input.rank !== 2) throw new Error(`${op}: the weights must be 1-D or 2-D, got ${formatShape(input.shape)}`);
+  if (typeof replacement !== 'boolean') throw new TypeError(`${op}: replacement must be a boolean, got ${describeValue(replacement)}`);
+  const n = input.shape[input.rank - 1];
+  if (n === 0) throw new Error(`${op}: the weights ${formatShape(input.shape)} have no categories`);
+  if (!Number.isInteger(numSamples) || numSamples <= 0) throw new Error(`${op}: numSamples must be a positive integer, got ${String(numSamples)}`);
+  if (!replacement && numSamples > n) {
+    throw new Error(`${op}: cannot draw ${numSamples} samples without replacement from ${n} categories`);
+  }
+  checkDistribution(input, numSamples, replacement);
+  const device = input.device;
+  const sampleShape = [...input.shape.slice(0, -1), numSamples];
+  return noGrad(() => withTemps((t) => {
+    const p = input.dtype === 'float32' ? input : t(input.float());
+    if (!replacement) {
+      // An exponential race: the k smallest Exp(1) / p are a draw without replacement
+      // (zero weights give Infinity and are never taken).
+      const u = t(rand(p.shape, { device, generator: options.generator }));
+      const keys = t(t(t(u.log()).neg()).div(p));
+      const { values, indices } = topk(keys, numSamples, -1, false);
+      values.dispose();
+      return indices;
+    }
+    // Inverse CDF: the first category whose running sum passes u * total.
+    const cdf = t(cumsum(p, -1));
+    const total = t(cdf.narrow(-1, n - 1, 1));
+    const u = t(rand(sampleShape, { device, generator: options.generator }));
+    const target = t(u.mul(total));
+    const found = t(searchsorted(cdf, target, { right: true }));
+    // Rounding can put u * total at the very end, past trailing zero weights: take the last
+    // category with a positive weight instead.
+    const at = t(arange(n, undefined, 1, { device, dtype: 'int32' }));
+    const last = t(t(at.where(t(p.gt(0)), 0)).amax(-1, true));
+    return found.minimum(last);
+  }));
 }

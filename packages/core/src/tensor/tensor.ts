@@ -551,6 +551,10 @@ export class Tensor {
   take(index: Tensor): Tensor { return ops.take(this, index); }
   /** 0/1 samples with this tensor as the probabilities, or with probability `p` everywhere (see `tl.bernoulli`). */
   bernoulli(p?: number, options?: ops.RandomOptions): Tensor { return ops.bernoulli(this, p, options); }
+  /** Category indices drawn from the rows of these weights (see `tl.multinomial`). */
+  multinomial(numSamples: number, replacement?: boolean, options?: Pick<ops.RandomOptions, 'generator'>): Tensor {
+    return ops.multinomial(this, numSamples, replacement, options);
+  }
   indexAdd(dim: number, index: Tensor, source: Tensor, options?: { alpha?: number }): Tensor { return ops.indexAdd(this, dim, index, source, options); }
   indexFill(dim: number, index: Tensor, value: TensorLike): Tensor { return ops.indexFill(this, dim, index, value); }
   scatter(dim: number, index: Tensor, src: Tensor | number): Tensor { return ops.scatter(this, dim, index, src); }
