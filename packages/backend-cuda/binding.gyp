@@ -19,6 +19,7 @@
         'kernels/pool.cu',
         'kernels/indexing.cu',
         'kernels/random.cu',
+        'kernels/sort.cu',
       ],
       'include_dirs': [
         "<!(node -p \"require('node-addon-api').include_dir\")",

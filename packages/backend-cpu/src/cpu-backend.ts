@@ -7,7 +7,7 @@ import {
   CONTRACT_VERSION, sizeOf, typedArrayFor,
   type AcceleratedOps, type ArgReduceOp, type Backend, type BackendMemoryInfo, type BufferHandle, type Conv2dParams,
   type DType, type Pool2dParams, type PoolOp, type RandomDistribution, type RandomKey, type ReduceOp,
-  type TensorView, type TypedArrayFor,
+  type ScanOp, type TensorView, type TypedArrayFor,
 } from '@tensile/core';
 import { bufferOf, CpuBuffer, type HostArray } from './buffer.js';
 import { conv2d, conv2dBackwardInput, conv2dBackwardWeight } from './kernels/conv.js';
@@ -19,6 +19,8 @@ import { matmul } from './kernels/matmul.js';
 import { pool2d, pool2dBackward } from './kernels/pool.js';
 import { random } from './kernels/random.js';
 import { argReduce, logSoftmax, reduce, softmax } from './kernels/reduce.js';
+import { sort } from './kernels/sort.js';
+import { scan } from './kernels/scan.js';
 import { gatherInto } from './strided.js';
 
 /** Freed arrays kept for reuse stay under this many bytes; beyond it they go to the GC. */
@@ -144,6 +146,10 @@ export class CpuBackend implements Backend {
     logSoftmax(x, axis, out);
   }
 
+  scan(op: ScanOp, x: TensorView, axis: number, out: TensorView, indices?: TensorView): void {
+    scan(op, x, axis, out, indices);
+  }
+
   // ---- linear algebra and networks ------------------------------------------------------
 
   matmul(a: TensorView, b: TensorView, out: TensorView): void {
@@ -178,6 +184,12 @@ export class CpuBackend implements Backend {
 
   scatterAdd(dim: number, index: TensorView, src: TensorView, out: TensorView): void {
     scatterAdd(dim, index, src, out);
+  }
+
+  // ---- sorting --------------------------------------------------------------------------
+
+  sort(x: TensorView, descending: boolean, values: TensorView, indices: TensorView): void {
+    sort(x, descending, values, indices);
   }
 
   // ---- random ---------------------------------------------------------------------------

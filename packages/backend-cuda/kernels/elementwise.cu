@@ -213,6 +213,64 @@ template <> struct Binary<BINARY_logicalAnd> {
 template <> struct Binary<BINARY_logicalOr> {
   static __device__ __forceinline__ uint8_t u8(uint8_t a, uint8_t b) { return a != 0 || b != 0 ? 1 : 0; }
 };
+// Division families. int32 kernels give 0 for a zero divisor (core raises before, where it can
+// read the divisor); -1 is taken apart so -2^31 / -1 cannot trap.
+__device__ __forceinline__ double remainder_d(double a, double b) {
+  double m = fmod(a, b);
+  if (m != 0 && ((b < 0) != (m < 0))) m += b;
+  return m;
+}
+__device__ __forceinline__ double floordiv_d(double a, double b) {  // PyTorch's div_floor_floating
+  if (b == 0) return a / b;
+  double m = fmod(a, b);
+  double q = (a - m) / b;
+  if (m != 0 && ((b < 0) != (m < 0))) q -= 1;
+  if (q == 0) return copysign(0.0, a / b);
+  double f = floor(q);
+  if (q - f > 0.5) f += 1;
+  return f;
+}
+template <> struct Binary<BINARY_remainder> {
+  static __device__ __forceinline__ float f32(float a, float b) { return (float)remainder_d(a, b); }
+  static __device__ __forceinline__ int i32(int a, int b) {
+    if (b == 0 || b == -1) return 0;
+    int m = a % b;
+    if (m != 0 && ((b < 0) != (m < 0))) m += b;
+    return m;
+  }
+};
+template <> struct Binary<BINARY_fmod> {
+  static __device__ __forceinline__ float f32(float a, float b) { return (float)fmod((double)a, (double)b); }
+  static __device__ __forceinline__ int i32(int a, int b) { return (b == 0 || b == -1) ? 0 : a % b; }
+};
+template <> struct Binary<BINARY_floorDivide> {
+  static __device__ __forceinline__ float f32(float a, float b) { return (float)floordiv_d(a, b); }
+  static __device__ __forceinline__ int i32(int a, int b) {
+    if (b == 0) return 0;
+    if (b == -1) return (int)(0u - (unsigned)a);
+    int q = a / b;
+    return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
+  }
+};
+// Bitwise: int32, and bool (0/1). Shift counts are taken modulo 32, as the op table says.
+template <> struct Binary<BINARY_bitwiseAnd> {
+  static __device__ __forceinline__ int i32(int a, int b) { return a & b; }
+  static __device__ __forceinline__ uint8_t u8(uint8_t a, uint8_t b) { return a & b; }
+};
+template <> struct Binary<BINARY_bitwiseOr> {
+  static __device__ __forceinline__ int i32(int a, int b) { return a | b; }
+  static __device__ __forceinline__ uint8_t u8(uint8_t a, uint8_t b) { return a | b; }
+};
+template <> struct Binary<BINARY_bitwiseXor> {
+  static __device__ __forceinline__ int i32(int a, int b) { return a ^ b; }
+  static __device__ __forceinline__ uint8_t u8(uint8_t a, uint8_t b) { return a ^ b; }
+};
+template <> struct Binary<BINARY_bitwiseLeftShift> {
+  static __device__ __forceinline__ int i32(int a, int b) { return (int)((unsigned)a << (b & 31)); }
+};
+template <> struct Binary<BINARY_bitwiseRightShift> {
+  static __device__ __forceinline__ int i32(int a, int b) { return a >> (b & 31); }  // arithmetic on signed int
+};
 
 #define TL_BINARY_KERNEL(op, code, dtype, T, dtypeCode)                                          \
   extern "C" __global__ void op##_##dtype(const ElementwiseParams p) {                           \

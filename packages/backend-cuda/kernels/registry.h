@@ -26,3 +26,4 @@ KernelTable tl_conv_kernels();
 KernelTable tl_pool_kernels();
 KernelTable tl_indexing_kernels();
 KernelTable tl_random_kernels();
+KernelTable tl_sort_kernels();

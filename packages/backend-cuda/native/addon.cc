@@ -58,7 +58,8 @@ void* PointerArg(const Napi::Value& v) {
 void BuildKernelTable() {
   if (!g_kernel_list.empty()) return;
   const KernelTable tables[] = {tl_elementwise_kernels(), tl_reduce_kernels(), tl_matmul_kernels(), tl_conv_kernels(),
-                                tl_pool_kernels(),        tl_indexing_kernels(), tl_random_kernels()};
+                                tl_pool_kernels(),        tl_indexing_kernels(), tl_random_kernels(),
+                                tl_sort_kernels()};
   for (const KernelTable& t : tables) {
     for (size_t i = 0; i < t.count; ++i) {
       const KernelEntry& k = t.entries[i];

@@ -23,6 +23,7 @@ import { matmul } from './kernels/matmul.js';
 import { pool2d, pool2dBackward } from './kernels/pool.js';
 import { random } from './kernels/random.js';
 import { argReduce, logSoftmax, reduce, softmax } from './kernels/reduce.js';
+import { sort } from './kernels/sort.js';
 import type { DeviceInfo, NativeModule } from './native.js';
 
 /** Options of a backend instance. */
@@ -205,6 +206,13 @@ export class CudaBackend implements Backend {
 
   random(distribution: RandomDistribution, key: RandomKey, out: TensorView): void {
     random(this.kernels, distribution, key, out);
+  }
+
+  // ---- sorting ------------------------------------------------------------------------------
+
+  sort(x: TensorView, descending: boolean, values: TensorView, indices: TensorView): void {
+    const pairs = { alloc: (count: number) => this.alloc(count, 'int32') as CudaBuffer, free: (b: CudaBuffer) => this.free(b) };
+    sort(this.kernels, pairs, x, descending, values, indices);
   }
 }
 

@@ -17,6 +17,9 @@ export const MAX_OPERANDS = 4;
 /** Tile edge of the GEMM kernels (kernels/gemm.cuh: a BM x BN = 64 x 64 block tile) and its K step. */
 export const GEMM_TILE = 64;
 export const GEMM_TILE_K = 16;
+/** Pairs one block of the sort kernels sorts in shared memory, and its threads (one pair each per step). */
+export const SORT_BLOCK = 1024;
+export const SORT_THREADS = 512;
 /** Threads per block of the strict float32 (SIMT) and the TF32 (WMMA) tile loops. */
 export const GEMM_SIMT_THREADS = 256;
 export const GEMM_TF32_THREADS = 128;
@@ -29,6 +32,8 @@ export const DEVICE_CONSTANTS = {
   gemmTileK: GEMM_TILE_K,
   gemmSimtThreads: GEMM_SIMT_THREADS,
   gemmTf32Threads: GEMM_TF32_THREADS,
+  sortBlock: SORT_BLOCK,
+  sortThreads: SORT_THREADS,
 } as const;
 
 const D = MAX_DIMS;
@@ -80,6 +85,15 @@ export const LAYOUTS = {
     ['dimStride', 1], // stride of the indexed operand along it
     ['shape', D], ['indexStrides', D], ['srcStrides', D], ['outStrides', D],
     ['indexOffset', 1], ['srcOffset', 1], ['outOffset', 1], ['index', 1, 'pointer'], ['src', 1, 'pointer'], ['out', 1, 'pointer'],
+  ],
+  // The sort launches of core's planBitonicSort (kernels/sort.cu): segment sorts of x or of
+  // (key, position) pairs, global steps and in-block merges over pairs, the final emit.
+  SortParams: [
+    ['rows', 1], ['m', 1], ['inRow', 1], ['span', 1], ['segs', 1], ['total', 1], ['perGroup', 1], ['keep', 1],
+    ['count', 1], ['rowLength', 1], ['dist', 1], ['mirror', 1], ['k', 1],
+    ['xOffset', 1], ['xRow', 1], ['xStep', 1], ['flip', 1], // x's element (r, i): xOffset + r * xRow + i * xStep
+    ['x', 1, 'pointer'], ['inKeys', 1, 'pointer'], ['inPos', 1, 'pointer'], ['outKeys', 1, 'pointer'], ['outPos', 1, 'pointer'],
+    ['values', 1, 'pointer'], ['indices', 1, 'pointer'],
   ],
   // Philox4x32-10 draws: element i (row-major over shape) uses counter counterOffset + i.
   RandomParams: [

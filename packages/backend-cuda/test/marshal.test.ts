@@ -333,6 +333,43 @@ describe('indexing and random', () => {
   });
 });
 
+describe('sort', () => {
+  it('a short row: one segment sort from x straight to the outputs', () => {
+    const x = view([3, 100], 'int32', [1, 3]);
+    const values = view([3, 5], 'int32');
+    const indices = view([3, 5], 'int32');
+    backend.sort(x, true, values, indices);
+    expect(native.launches.map((l) => l.kernel)).toEqual([k('sortSegments', 'int32', 1)]);
+    const [l] = native.launches;
+    expect(l.grid).toEqual([1, 1, 1]); // segments of 128: eight to a block
+    expect(l.block).toEqual([512, 1, 1]);
+    expect(['m', 'span', 'segs', 'total', 'perGroup', 'keep', 'xRow', 'xStep', 'flip'].map((f) => field(l, 'SortParams', f))).toEqual([100, 128, 1, 3, 8, 5, 1, 3, 0xffffffff]);
+    expect([field(l, 'SortParams', 'values'), field(l, 'SortParams', 'indices')]).toEqual([pointer(values), pointer(indices)]);
+  });
+
+  it('top-k of long rows: levels of segments, each keeping k', () => {
+    backend.sort(view([2, 60000]), false, view([2, 50]), view([2, 50], 'int32'));
+    expect(native.launches.map((l) => l.kernel)).toEqual([k('sortSegments', 'float32', 0), k('sortSegments', 'float32', 2), k('sortSegments', 'float32', 3)]);
+    const [first, second, last] = native.launches;
+    expect(field(second, 'SortParams', 'inKeys')).toBe(field(first, 'SortParams', 'outKeys'));
+    // 60000 elements: 59 segments keep 2950, then 3 segments keep 150, sorted in one segment of 256.
+    expect(['m', 'segs', 'keep', 'total'].map((f) => field(first, 'SortParams', f))).toEqual([60000, 59, 50, 118]);
+    expect(['m', 'segs', 'keep'].map((f) => field(second, 'SortParams', f))).toEqual([2950, 3, 50]);
+    expect(['m', 'span', 'keep'].map((f) => field(last, 'SortParams', f))).toEqual([150, 256, 50]);
+  });
+
+  it('a full sort of a long row: segments, global steps and merges, then the emit; scratch goes back', () => {
+    const before = backend.memoryInfo().buffers;
+    backend.sort(view([1, 3000]), false, view([1, 3000]), view([1, 3000], 'int32'));
+    const families = native.launches.map((l) => l.kernel.family);
+    // P = 4096: stages 2048 (a mirrored step, a merge) and 4096 (mirrored, one half-cleaner, a merge).
+    expect(families).toEqual(['sortSegments', 'sortStep', 'sortMerge', 'sortStep', 'sortStep', 'sortMerge', 'sortEmit']);
+    expect(native.launches.filter((l) => l.kernel.family === 'sortStep').map((l) => [field(l, 'SortParams', 'dist'), field(l, 'SortParams', 'mirror')])).toEqual([[1024, 1], [2048, 1], [1024, 0]]);
+    expect(field(native.launches[2], 'SortParams', 'outKeys')).toBe(field(native.launches[0], 'SortParams', 'outKeys'));
+    expect(backend.memoryInfo().buffers).toBe(before + 3);
+  });
+});
+
 describe('memory', () => {
   it('reads a dense view directly and a strided one through a temporary copy', async () => {
     const x = view([4, 6], 'float32', contiguousStrides([4, 6]), 3);

@@ -61,6 +61,12 @@ function launchable(): Set<string> {
   ];
   for (const family of float32) refs.push({ family, op: 0, dtype: 'float32' });
   for (const family of ['matmul', 'conv2d', 'conv2dBackwardInput', 'conv2dBackwardWeight']) refs.push({ family: `${family}Tf32`, op: 0, dtype: 'float32' });
+  // sort: four segment variants (kernels/sort.cu SortVariant) and the emit per dtype sorted; the steps on the (int32) pair buffers.
+  for (const dtype of ['float32', 'int32'] as const) {
+    for (const op of [0, 1, 2, 3]) refs.push({ family: 'sortSegments', op, dtype });
+    refs.push({ family: 'sortEmit', op: 0, dtype });
+  }
+  for (const family of ['sortStep', 'sortMerge']) refs.push({ family, op: 0, dtype: 'int32' });
   return new Set(refs.map(key));
 }
 

@@ -7,6 +7,8 @@
 import {
   BINARY_ADD, BINARY_DIV, BINARY_EQ, BINARY_GE, BINARY_GT, BINARY_LE, BINARY_LOGICAL_AND, BINARY_LOGICAL_OR, BINARY_LT,
   BINARY_MAXIMUM, BINARY_MINIMUM, BINARY_MUL, BINARY_NE, BINARY_POW, BINARY_SUB,
+  BINARY_REMAINDER, BINARY_FMOD, BINARY_FLOOR_DIVIDE, BINARY_BITWISE_AND, BINARY_BITWISE_OR, BINARY_BITWISE_XOR,
+  BINARY_BITWISE_LEFT_SHIFT, BINARY_BITWISE_RIGHT_SHIFT,
   DTYPE_BOOL, DTYPE_FLOAT32, DTYPE_INT32,
   UNARY_ABS, UNARY_CEIL, UNARY_COS, UNARY_ERF, UNARY_EXP, UNARY_EXPM1, UNARY_FLOOR, UNARY_LOG, UNARY_LOG1P,
   UNARY_LOGICAL_NOT, UNARY_NEG, UNARY_RECIPROCAL, UNARY_RELU, UNARY_ROUND, UNARY_RSQRT, UNARY_SIGMOID, UNARY_SIGN,
@@ -212,9 +214,31 @@ function binaryVector(op: i32, pa: usize, sa: usize, pb: usize, sb: usize, po: u
     case BINARY_DIV: return binaryLanes<Div>(pa, sa, pb, sb, po, n);
     case BINARY_MAXIMUM: return binaryLanes<Max>(pa, sa, pb, sb, po, n);
     case BINARY_MINIMUM: return binaryLanes<Min>(pa, sa, pb, sb, po, n);
-    case BINARY_POW: return 0;
+    case BINARY_POW:
+    case BINARY_REMAINDER:
+    case BINARY_FMOD:
+    case BINARY_FLOOR_DIVIDE: return 0;
     default: return unreachable();
   }
+}
+
+/** torch.remainder on floats: fmod (exact in f64), moved by b where the signs differ. */
+function remainderF(x: f64, y: f64): f64 {
+  let m = x % y;
+  if (m != 0 && (y < 0) != (m < 0)) m += y;
+  return m;
+}
+
+/** PyTorch's div_floor_floating. */
+function floorDivideF(x: f64, y: f64): f64 {
+  if (y == 0) return x / y;
+  const m = x % y;
+  let q = (x - m) / y;
+  if (m != 0 && (y < 0) != (m < 0)) q -= 1;
+  if (q == 0) return (reinterpret<u64>(x) >> 63) != (reinterpret<u64>(y) >> 63) ? -0.0 : 0.0; // the sign of x / y
+  let f = Math.floor(q);
+  if (q - f > 0.5) f += 1;
+  return f;
 }
 
 function binaryScalar(op: i32, x: f32, y: f32): f32 {
@@ -226,6 +250,9 @@ function binaryScalar(op: i32, x: f32, y: f32): f32 {
     case BINARY_POW: return <f32>Math.pow(<f64>x, <f64>y);
     case BINARY_MAXIMUM: return x > y || x != x ? x : y;
     case BINARY_MINIMUM: return x < y || x != x ? x : y;
+    case BINARY_REMAINDER: return <f32>remainderF(<f64>x, <f64>y);
+    case BINARY_FMOD: return <f32>(<f64>x % <f64>y);
+    case BINARY_FLOOR_DIVIDE: return <f32>floorDivideF(<f64>x, <f64>y);
     default: return unreachable();
   }
 }
@@ -258,7 +285,10 @@ function writesBool(op: i32): bool {
     case BINARY_DIV:
     case BINARY_POW:
     case BINARY_MAXIMUM:
-    case BINARY_MINIMUM: return false;
+    case BINARY_MINIMUM:
+    case BINARY_REMAINDER:
+    case BINARY_FMOD:
+    case BINARY_FLOOR_DIVIDE: return false;
     default: return unreachable();
   }
 }
@@ -459,6 +489,26 @@ function binaryInt(op: i32, x: i32, y: i32): i32 {
     case BINARY_GE: return <i32>(x >= y);
     case BINARY_LOGICAL_AND: return <i32>(x != 0 && y != 0);
     case BINARY_LOGICAL_OR: return <i32>(x != 0 || y != 0);
+    // A zero divisor gives 0 (core raises before, where it can read the divisor); -1 avoids the trap of -2^31 / -1.
+    case BINARY_FMOD: return y == 0 || y == -1 ? 0 : x % y;
+    case BINARY_REMAINDER: {
+      if (y == 0 || y == -1) return 0;
+      let m = x % y;
+      if (m != 0 && (y < 0) != (m < 0)) m += y;
+      return m;
+    }
+    case BINARY_FLOOR_DIVIDE: {
+      if (y == 0) return 0;
+      if (y == -1) return -x;
+      const q = x / y;
+      return x % y != 0 && (x < 0) != (y < 0) ? q - 1 : q;
+    }
+    // int32, or bool (0/1); wasm shifts take the count modulo 32.
+    case BINARY_BITWISE_AND: return x & y;
+    case BINARY_BITWISE_OR: return x | y;
+    case BINARY_BITWISE_XOR: return x ^ y;
+    case BINARY_BITWISE_LEFT_SHIFT: return x << y;
+    case BINARY_BITWISE_RIGHT_SHIFT: return x >> y;
     default: return unreachable();
   }
 }
@@ -489,7 +539,15 @@ function binaryIntVector(op: i32, pa: usize, sa: usize, pb: usize, sb: usize, po
     case BINARY_MUL: return binaryIntLanes<MulInt>(pa, sa, pb, sb, po, n);
     case BINARY_MAXIMUM: return binaryIntLanes<MaxInt>(pa, sa, pb, sb, po, n);
     case BINARY_MINIMUM: return binaryIntLanes<MinInt>(pa, sa, pb, sb, po, n);
-    case BINARY_POW: return 0;
+    case BINARY_POW:
+    case BINARY_REMAINDER:
+    case BINARY_FMOD:
+    case BINARY_FLOOR_DIVIDE:
+    case BINARY_BITWISE_AND:
+    case BINARY_BITWISE_OR:
+    case BINARY_BITWISE_XOR:
+    case BINARY_BITWISE_LEFT_SHIFT:
+    case BINARY_BITWISE_RIGHT_SHIFT: return 0;
     default: return unreachable();
   }
 }

@@ -428,3 +428,101 @@ export function softmax_rows_f32(log: i32, x: usize, o: usize, rows: i32, n: i32
     for (let r = r0; r < r1; r++) softmaxRow(log, x + <usize>r * <usize>rx, o + <usize>r * <usize>ro, n);
   }
 }
+
+// ---- scan (cumsum, cumprod, cummax, cummin, logcumsumexp) -------------------------------
+// Op codes of the optional scan kernel (src/kernels/scan.ts holds the same list).
+const SCAN_SUM = 0, SCAN_PROD = 1, SCAN_MAX = 2, SCAN_MIN = 3, SCAN_LOGSUMEXP = 4;
+
+/** PyTorch's log_add_exp: equal infinities give themselves, NaN propagates. */
+@inline function logAddExp(a: f64, b: f64): f64 {
+  const lo = b != b ? b : Math.min(a, b);
+  const hi = b != b ? b : Math.max(a, b);
+  if (lo != hi || (lo - lo == 0)) return Math.log1p(Math.exp(lo - hi)) + hi;
+  return a;
+}
+
+@inline function storeAs(kin: i32, p: usize, v: f64): void {
+  if (kin == DTYPE_INT32) store<i32>(p, <i32>v);
+  else store<f32>(p, <f32>v);
+}
+
+/**
+ * Inclusive scan along lines of `n` elements (x step sx, out and indices step so bytes) for
+ * every position of walk `d` (views x, out); `ix` is the indices buffer laid out as out
+ * (its address minus out's is added to out's pointer). Sums, products and log-sum-exps in
+ * f64 (int32 in i32 arithmetic); max/min as PyTorch: a NaN takes over, later values win ties.
+ */
+export function scan_lines(op: i32, kin: i32, d: usize, x: usize, o: usize, ix: usize, n: i32, sx: i32, so: i32): void {
+  const nk = rowLength(d), rows = rowCount(d);
+  const sxk = <usize>innerStride(d, 0), sok = <usize>innerStride(d, 1);
+  const int = kin == DTYPE_INT32;
+  const idxShift = ix - o;
+  startWalk(d, x, o, 0, 0);
+  for (let r = 0; r < rows; r++) {
+    let px = ptrOf(d, 0), po = ptrOf(d, 1);
+    for (let k = 0; k < nk; k++, px += sxk, po += sok) {
+      let j = px, q = po;
+      switch (op) {
+        case SCAN_SUM: {
+          if (int) {
+            let acc: i32 = 0;
+            for (let i = 0; i < n; i++, j += <usize>sx, q += <usize>so) { acc += load<i32>(j); store<i32>(q, acc); }
+          } else if (sx == 4 && so == 4) {
+            let acc: f64 = 0;
+            for (let i = 0; i < n; i++, j += 4, q += 4) { acc += <f64>load<f32>(j); store<f32>(q, <f32>acc); }
+          } else {
+            let acc: f64 = 0;
+            for (let i = 0; i < n; i++, j += <usize>sx, q += <usize>so) { acc += <f64>load<f32>(j); store<f32>(q, <f32>acc); }
+          }
+          break;
+        }
+        case SCAN_PROD: {
+          if (int) {
+            let acc: i32 = 1;
+            for (let i = 0; i < n; i++, j += <usize>sx, q += <usize>so) { acc *= load<i32>(j); store<i32>(q, acc); }
+          } else {
+            let acc: f64 = 1;
+            for (let i = 0; i < n; i++, j += <usize>sx, q += <usize>so) { acc *= <f64>load<f32>(j); store<f32>(q, <f32>acc); }
+          }
+          break;
+        }
+        case SCAN_LOGSUMEXP: {
+          let acc: f64 = -Infinity;
+          for (let i = 0; i < n; i++, j += <usize>sx, q += <usize>so) { acc = logAddExp(<f64>load<f32>(j), acc); store<f32>(q, <f32>acc); }
+          break;
+        }
+        case SCAN_MAX:
+        case SCAN_MIN: {
+          const wantMax = op == SCAN_MAX;
+          let best: f64 = loadAs(kin, j);
+          let at = 0;
+          for (let i = 0; i < n; i++, j += <usize>sx, q += <usize>so) {
+            const v = loadAs(kin, j);
+            if (v != v || (best == best && (wantMax ? v >= best : v <= best))) { best = v; at = i; }
+            storeAs(kin, q, best);
+            store<i32>(q + idxShift, at);
+          }
+          break;
+        }
+        default: unreachable();
+      }
+    }
+    nextRow(d, 2);
+  }
+}
+
+/**
+ * The second pass of a threaded float32 cumsum of one contiguous line: reduce_line_f32 (sum)
+ * left each chunk's total in `partials`; each chunk now scans from the sum of the chunks
+ * before it, in f64 (the chunks are reduce_line_f32's, fixed by n alone).
+ */
+export function scan_line_f32(x: usize, o: usize, n: i32, partials: usize, counter: usize, tid: i32, nt: i32): void {
+  const size = lineChunk(n), count = (n + size - 1) / size;
+  for (let c = claim(counter); c < count; c = claim(counter)) {
+    let acc: f64 = 0;
+    for (let p = 0; p < c; p++) acc += load<f64>(partials + (<usize>p << 3));
+    const lo = c * size, hi = min(n, lo + size);
+    let j = x + (<usize>lo << 2), q = o + (<usize>lo << 2);
+    for (let i = lo; i < hi; i++, j += 4, q += 4) { acc += <f64>load<f32>(j); store<f32>(q, <f32>acc); }
+  }
+}

@@ -8,7 +8,7 @@
 import {
   CONTRACT_VERSION, isContiguous, sizeOf,
   type AcceleratedOps, type ArgReduceOp, type Backend, type BackendMemoryInfo, type BufferHandle, type Conv2dParams,
-  type DType, type Pool2dParams, type PoolOp, type RandomDistribution, type RandomKey, type ReduceOp,
+  type DType, type Pool2dParams, type PoolOp, type RandomDistribution, type RandomKey, type ReduceOp, type ScanOp,
   type TensorView, type TypedArrayFor,
 } from '@tensile/core';
 import { bufferOf, copyOut, elementBytes, WasmBuffer } from './buffer.js';
@@ -22,6 +22,8 @@ import { matmul } from './kernels/matmul.js';
 import { pool2d, pool2dBackward } from './kernels/pool.js';
 import { random } from './kernels/random.js';
 import { argReduce, reduce, softmax } from './kernels/reduce.js';
+import { sort } from './kernels/sort.js';
+import { scan } from './kernels/scan.js';
 import { hasSharedMemory, type WasmVariant } from './loader.js';
 import { workerFactory } from './threads.js';
 
@@ -214,6 +216,10 @@ export class WasmBackend implements Backend {
     softmax(this.device, true, x, axis, out);
   }
 
+  scan(op: ScanOp, x: TensorView, axis: number, out: TensorView, indices?: TensorView): void {
+    scan(this.device, op, x, axis, out, indices);
+  }
+
   matmul(a: TensorView, b: TensorView, out: TensorView): void {
     matmul(this.device, a, b, out);
   }
@@ -244,6 +250,10 @@ export class WasmBackend implements Backend {
 
   scatterAdd(dim: number, index: TensorView, src: TensorView, out: TensorView): void {
     scatterAdd(this.device, dim, index, src, out);
+  }
+
+  sort(x: TensorView, descending: boolean, values: TensorView, indices: TensorView): void {
+    sort(this.device, x, descending, values, indices);
   }
 
   random(distribution: RandomDistribution, key: RandomKey, out: TensorView): void {

@@ -19,6 +19,7 @@ import { chooseTiling, matmul, type GemmTiling } from './kernels/matmul.js';
 import { pool2d, pool2dBackward } from './kernels/pool.js';
 import { random } from './kernels/random.js';
 import { argReduce, reduce, softmax } from './kernels/reduce.js';
+import { sort } from './kernels/sort.js';
 import { gpuBufferOf, Runtime } from './runtime.js';
 
 export interface WebGPUBackendOptions {
@@ -217,6 +218,12 @@ export class WebGPUBackend implements Backend {
 
   scatterAdd(dim: number, index: TensorView, src: TensorView, out: TensorView): void {
     scatterAdd(this.runtime, dim, index, src, out);
+  }
+
+  // ---- sorting --------------------------------------------------------------------------
+
+  sort(x: TensorView, descending: boolean, values: TensorView, indices: TensorView): void {
+    sort(this.runtime, x, descending, values, indices);
   }
 
   // ---- random ---------------------------------------------------------------------------

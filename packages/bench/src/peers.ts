@@ -60,8 +60,9 @@ export const PEERS: Readonly<Record<string, PeerSpec>> = {
     onlyCases: [
       'matmul/256', 'matmul/512', 'matmul/1024', 'mlp/784-512-256-10-b128',
       'attention/sdpa/512x64', 'attention/matmul-softmax/512x64', 'attention/sdpa-causal/512x64', 'attention/matmul-softmax-causal/512x64',
+      'sort/1e6', 'topk/k50/32x50257', 'scan/cumsum/1e7',
     ],
-    onlyNote: 'webgpu runs only matmul 256-1024, the MLP step and the attention rows (src/peers.ts: onlyCases); other workloads are skipped on webgpu',
+    onlyNote: 'webgpu runs only matmul 256-1024, the MLP step, the attention rows, sort/topk and cumsum (src/peers.ts: onlyCases); other workloads are skipped on webgpu',
   },
 };
 

@@ -306,5 +306,22 @@ export function edgeTests(suite: Suite): void {
       }
       [x, repeats, sized].forEach((v) => v.dispose());
     });
+    test('unique keeps each NaN apart (a count of one each), and the Sync forms match', async () => {
+      const x = scope(() => t([Number.NaN, 1, Number.NaN, 1]));
+      const { values, inverse, counts } = await tl.unique(x, { returnInverse: true, returnCounts: true });
+      await expectValues(values, [3], [1, Number.NaN, Number.NaN], EXACT);
+      await expectValues(inverse!, [4], [1, 0, 2, 0], EXACT, 'int32');
+      await expectValues(counts!, [3], [2, 1, 1], EXACT, 'int32');
+      const made = [x, values, inverse!, counts!];
+      if (tl.getBackend(device).readSync !== undefined) {
+        const sync = tl.uniqueSync(x, { returnCounts: true });
+        const runs = tl.uniqueConsecutiveSync(x, { returnInverse: true });
+        await expectSame(sync.counts!, counts!, EXACT);
+        await expectValues(runs.values, [4], [Number.NaN, 1, Number.NaN, 1], EXACT);
+        await expectValues(runs.inverse!, [4], [0, 1, 2, 3], EXACT, 'int32');
+        made.push(sync.values, sync.counts!, runs.values, runs.inverse!);
+      }
+      made.forEach((v) => v.dispose());
+    });
   });
 }

@@ -68,6 +68,13 @@ export const FD_CASES: FdCase[] = [
   },
   { name: 'softmax', inputs: [rand([3, 4], 15, -2, 2)], fn: (x) => x.softmax(1) },
   { name: 'logSoftmax dim 0', inputs: [rand([3, 4], 16, -2, 2)], fn: (x) => x.logSoftmax(0) },
+  { name: 'cumsum dim -1', inputs: [rand([3, 4], 60)], fn: (x) => x.cumsum(-1) },
+  { name: 'cumprod', inputs: [rand([3, 5], 61, 0.5, 1.5)], fn: (x) => x.cumprod(1) },
+  { name: 'cumprod with zeros', inputs: [{ shape: [2, 5], values: [0.7, 0, 1.3, 0, 0.9, 1.2, -0.8, 0, 1.1, 0.6] }], fn: (x) => x.cumprod(1) },
+  { name: 'cummax values', inputs: [{ shape: [3, 4], values: distinct(12, 62, 0.3) }], fn: (x) => x.cummax(0).values, piecewise: true },
+  { name: 'cummin values', inputs: [{ shape: [4, 3], values: distinct(12, 63, 0.3) }], fn: (x) => x.cummin(1).values, piecewise: true },
+  { name: 'logcumsumexp', inputs: [rand([3, 4], 64, -3, 3)], fn: (x) => x.logcumsumexp(1) },
+  { name: 'logcumsumexp with -Infinity', inputs: [{ shape: [5], values: [0.3, -Infinity, 1.2, -Infinity, -0.4] }], fn: (x) => x.logcumsumexp(0) },
   {
     name: 'gather',
     inputs: [rand([2, 4], 17), ints([2, 3], [0, 2, 2, 1, 0, 3])],
@@ -77,6 +84,26 @@ export const FD_CASES: FdCase[] = [
     name: 'scatterAdd',
     inputs: [rand([3, 3], 18), ints([2, 3], [0, 2, 0, 2, 2, 1]), rand([2, 3], 19)],
     fn: (x, i, s) => x.scatterAdd(0, i, s),
+  },
+  {
+    name: 'scatterReduce prod with self',
+    inputs: [rand([3, 3], 40), ints([2, 3], [0, 2, 0, 2, 2, 1]), rand([2, 3], 41)],
+    fn: (x, i, s) => x.scatterReduce(0, i, s, 'prod'),
+  },
+  {
+    name: 'scatterReduce amax without self',
+    inputs: [rand([3, 3], 42), ints([2, 3], [0, 2, 0, 2, 2, 1]), rand([2, 3], 43)],
+    fn: (x, i, s) => x.scatterReduce(0, i, s, 'amax', { includeSelf: false }),
+  },
+  {
+    name: 'scatterReduce mean along dim 1',
+    inputs: [rand([2, 4], 44), ints([2, 3], [3, 3, 0, 1, 1, 1]), rand([2, 3], 45)],
+    fn: (x, i, s) => x.scatterReduce(1, i, s, 'mean'),
+  },
+  {
+    name: 'scatter with repeated indices',
+    inputs: [rand([3, 2], 46), ints([2, 2], [1, 0, 1, 2]), rand([2, 2], 47)],
+    fn: (x, i, s) => x.scatter(0, i, s),
   },
   {
     name: 'indexSelect with repeats',
@@ -174,6 +201,52 @@ export const FD_CASES: FdCase[] = [
       const parts = x.tensorSplit(4, 1);
       return tl.cat([u.mul(v), parts[3].flatten(), x.unflatten(1, [3, 2]).movedim(0, -1).flatten(), tl.hstack([parts[0], parts[1]]).flatten()]);
     },
+  },
+  // Selections: each value's gradient goes back to its position (inputs spaced wider than eps).
+  {
+    name: 'sort, topk and kthvalue values',
+    inputs: [{ shape: [3, 5], values: distinct(15, 51, 0.05) }],
+    fn: (x) => tl.cat([
+      x.sort(1, true).values.flatten(), x.sort(0).values.mul(x.msort()).flatten(),
+      x.topk(2).values.flatten(), x.topk(2, 0, false).values.flatten(), x.kthvalue(3, 1).values, x.kthvalue(2, 0, true).values.flatten(),
+    ]),
+    piecewise: true,
+  },
+  {
+    // With ties a perturbation changes the counts, so finite differences need distinct values
+    // (the mode is then the smallest); the PyTorch fixture 'mode/values' checks ties.
+    name: 'mode values of distinct elements',
+    inputs: [{ shape: [2, 5], values: distinct(10, 57, 0.05) }],
+    fn: (x) => tl.cat([x.mode(1).values, x.mode(0, true).values.flatten()]),
+    piecewise: true,
+  },
+  {
+    name: 'median and nanmedian values',
+    inputs: [{ shape: [3, 4], values: distinct(12, 53, 0.05) }],
+    fn: (x) => tl.cat([x.median(1).values, x.median(0, true).values.flatten(), x.median().reshape([1]), x.nanmedian(0).values]),
+    piecewise: true,
+  },
+  {
+    name: 'addcmul value broadcast',
+    inputs: [rand([3, 4], 60), rand([3, 4], 61), rand([4], 62)],
+    fn: (x, a, b) => tl.addcmul(x, a, b, { value: 0.7 }),
+  },
+  {
+    name: 'addcdiv value',
+    inputs: [rand([2, 3], 63), rand([2, 3], 64), rand([3], 65, 0.5, 2)],
+    fn: (x, a, b) => tl.addcdiv(x, a, b, { value: -1.5 }),
+  },
+  {
+    name: 'fmax and fmin route the gradient to the chosen operand',
+    inputs: [{ shape: [6], values: [0.1, 0.9, -0.5, 0.3, -0.8, 0.6] }, { shape: [6], values: [0.5, 0.2, -0.1, -0.7, 0.4, -0.2] }],
+    fn: (a, b) => tl.fmax(a, b).mul(tl.fmin(a, b).add(2)),
+    piecewise: true,
+  },
+  {
+    name: 'remainder and fmod (away from the jumps)',
+    inputs: [rand([5], 68, 0.2, 0.8), rand([5], 69, 1.5, 2)],
+    fn: (a, b) => tl.remainder(a.mul(5), b).add(tl.fmod(a.mul(-5), b)),
+    piecewise: true,
   },
 ];
 

@@ -77,6 +77,10 @@ export function evaluate(expr: Expr, inputs: tl.Tensor[], device: string): unkno
   if ('$undef' in node) return undefined;
   if ('$opts' in node) return { ...(node.$opts as object), device };
   if ('$num' in node) return Number(node.$num);
+  if ('$get' in node) {
+    const [inner, key] = node.$get as [Expr, string];
+    return (evaluate(inner, inputs, device) as Record<string, unknown>)[key];
+  }
   if ('op' in node) {
     const op = node.op as string;
     const args = (node.args as Expr[]).map((a) => evaluate(a, inputs, device));
@@ -211,6 +215,9 @@ const NOT_FIXTURED = new Set([
   // Random draws and the generator's state: the `random` group checks them against core's
   // Philox reference bit for bit.
   'rand', 'randn', 'randint', 'randLike', 'randnLike', 'manualSeed', 'getRngState', 'setRngState',
+  'randintLike', 'randperm', 'normal', 'bernoulli', 'multinomial', 'Generator', 'defaultGenerator',
+  // Uninitialised memory: the `random` group checks shape, dtype and device.
+  'empty', 'emptyLike',
   // Devices: moves between them (the `edge` and `error` groups) and what one holds (the half fixtures).
   'toDevice', 'toDeviceAsync', 'isDTypeSupported',
 ]);
@@ -238,11 +245,17 @@ function halfSupport(device: string): boolean {
   }
 }
 
+/** The ops on the optional `scan` kernel. */
+const SCAN_OPS = ['cumsum', 'cumprod', 'cummax', 'cummin', 'logcumsumexp'];
+
 /** The composite ops that `device` runs as kernels: their cases also run on the composite. */
 function acceleratedComposites(device: string): Set<string> {
   try {
-    const { unary, binary } = tl.getBackend(device).accelerates;
-    return new Set<string>([...unary, ...binary]);
+    const backend = tl.getBackend(device);
+    const { unary, binary } = backend.accelerates;
+    // Ops on an optional kernel run their composite where the backend lacks it: check both.
+    const scans = backend.scan ? SCAN_OPS : [];
+    return new Set<string>([...unary, ...binary, ...scans]);
   } catch {
     return new Set(); // not ready: the suite's first test reports that
   }

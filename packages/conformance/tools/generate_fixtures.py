@@ -12,6 +12,7 @@ JSON DSL the TypeScript runner interprets:
     {"$undef": 1}              the argument is left undefined (TypeScript `undefined`)
     {"$opts": {...}}           a creation options object; the runner adds `device`
     {"$num": "Infinity"}       a number JSON cannot hold (Infinity, -Infinity, NaN)
+    {"$get": [expr, key]}      one field of a named result (`.values` of `sort(...)`)
     {"op": name, "args": [..]} the function `tl[name](...args)`
     {"op": name, "method": true, "args": [self, ..]}   the method `self[name](...)`
     lists and plain objects    passed through (lists may hold tensor expressions)
@@ -73,6 +74,11 @@ def NUM(v):
 
 def OPTS(**kw):
     return {'$opts': kw}
+
+
+def G(expr, key):
+    """The field `key` of a named result: G(E('sort', T(0)), 'values') is sort(x).values."""
+    return {'$get': [expr, key]}
 
 
 # ---- torch semantics of each Tensile op, on evaluated arguments ------------------------------
@@ -203,8 +209,10 @@ def t_index(x, *specs):
     return x[tuple(key)]
 
 
-def t_unique(x, o):
-    out = torch.unique(x, sorted=True, return_inverse=o.get('returnInverse', False), return_counts=o.get('returnCounts', False))
+def t_unique(x, o, consecutive=False):
+    kw = dict(return_inverse=o.get('returnInverse', False), return_counts=o.get('returnCounts', False), dim=o.get('dim'))
+    # Tensile sorts with sorted=False too (PyTorch leaves that order unspecified).
+    out = torch.unique_consecutive(x, **kw) if consecutive else torch.unique(x, sorted=True, **kw)
     if not isinstance(out, tuple):
         return out
     return [t.int() if t.dtype == torch.int64 else t for t in out]
@@ -281,6 +289,12 @@ def t_sub(a, b, alpha=1):
     return ta - tb * alpha if alpha != 1 else ta - tb
 
 
+def t_div(a, b, o=None):
+    ta, tb = operands(a, b)
+    mode = (o or {}).get('roundingMode')
+    return torch.div(ta, tb, rounding_mode=mode) if mode else torch.div(ta.float(), tb.float())
+
+
 def t_arange(start, end=UNDEF, step=1, opts=None):
     if is_undef(end):
         start, end = 0, start
@@ -339,7 +353,7 @@ TORCH = {
     'isnan': torch.isnan, 'isinf': torch.isinf, 'isposinf': torch.isposinf, 'isneginf': torch.isneginf,
     'isfinite': torch.isfinite,
     # binary
-    'add': t_add, 'sub': t_sub, 'mul': binary(torch.mul), 'div': binary(lambda a, b: torch.div(a.float(), b.float())),
+    'add': t_add, 'sub': t_sub, 'mul': binary(torch.mul), 'div': t_div,
     'pow': binary(torch.pow), 'maximum': binary(torch.maximum), 'minimum': binary(torch.minimum),
     'eq': binary(torch.eq), 'ne': binary(torch.ne), 'lt': binary(torch.lt), 'le': binary(torch.le),
     'gt': binary(torch.gt), 'ge': binary(torch.ge), 'logicalAnd': binary(torch.logical_and),
@@ -354,6 +368,12 @@ TORCH = {
     'logsumexp': lambda x, d, k=False: torch.logsumexp(x, dim=d, keepdim=k),
     'softmax': lambda x, d: torch.softmax(x, d), 'logSoftmax': lambda x, d: torch.log_softmax(x, d),
     'matmul': torch.matmul,
+    'remainder': binary(torch.remainder), 'fmod': binary(torch.fmod), 'floorDivide': binary(torch.floor_divide),
+    'bitwiseAnd': binary(torch.bitwise_and), 'bitwiseOr': binary(torch.bitwise_or), 'bitwiseXor': binary(torch.bitwise_xor),
+    'bitwiseLeftShift': binary(torch.bitwise_left_shift), 'bitwiseRightShift': binary(torch.bitwise_right_shift),
+    'bitwiseNot': torch.bitwise_not, 'fmax': binary(torch.fmax), 'fmin': binary(torch.fmin),
+    'addcmul': lambda x, a, b, o=None: torch.addcmul(x, a, b, value=(o or {}).get('value', 1)),
+    'addcdiv': lambda x, a, b, o=None: torch.addcdiv(x, a, b, value=(o or {}).get('value', 1)),
     'einsum': lambda eq, *xs: torch.einsum(eq, *xs),
     'mm': torch.mm, 'bmm': torch.bmm, 'mv': torch.mv, 'dot': torch.dot, 'vdot': torch.vdot,
     'outer': torch.outer, 'inner': torch.inner, 'kron': torch.kron,
@@ -400,9 +420,11 @@ TORCH = {
     'take': lambda x, i: torch.take(x, i.long()),
     'indexAdd': lambda x, d, i, s, o=None: torch.index_add(x, d, i.long(), s, alpha=(o or {}).get('alpha', 1)),
     'indexFill': lambda x, d, i, v: x.index_fill(d, i.long(), v),
-    'searchsorted': lambda s, v, o=None: torch.searchsorted(s, v, right=(o or {}).get('right', False) or (o or {}).get('side') == 'right').int(),
+    'searchsorted': lambda s, v, o=None: torch.searchsorted(s, v, right=(o or {}).get('right', False) or (o or {}).get('side') == 'right',
+                                                            sorter=None if (o or {}).get('sorter') is None else o['sorter'].long()).int(),
     'bucketize': lambda x, b, o=None: torch.bucketize(x, b, right=(o or {}).get('right', False)).int(),
     'unique': lambda x, o=None: t_unique(x, o or {}),
+    'uniqueConsecutive': lambda x, o=None: t_unique(x, o or {}, consecutive=True),
     'narrow': torch.narrow, 'select': torch.select,
     'slice': lambda x, d, a, b, st=1: x[(slice(None),) * (d % x.dim()) + (slice(a, b, st),)], 'index': t_index, 'contiguous': lambda x: x.contiguous(),
     't': lambda x: x.t(),
@@ -457,6 +479,55 @@ SHAPE_MORE = {
 TORCH.update(SHAPE_MORE)
 
 
+# ---- scatter family and creation (scatter, scatterReduce, indexCopy, indexPut, logspace) ------
+def t_scatter_src(s, i):
+    return s[tuple(slice(0, n) for n in i.shape)] if torch.is_tensor(s) else s
+
+
+SCATTER = {
+    'scatter': lambda x, d, i, s: torch.scatter(x, d, i.long(), t_scatter_src(s, i)),
+    'scatterReduce': lambda x, d, i, s, r, o=None: torch.scatter_reduce(
+        x, d, i.long(), s, r, include_self=(o or {}).get('includeSelf', True)),
+    'indexCopy': lambda x, d, i, s: torch.index_copy(x, d, i.long(), s),
+    'indexPut': lambda x, ids, v, acc=False: torch.index_put(x, tuple(i.long() if i.dtype == torch.int32 else i for i in ids), v, accumulate=acc),
+    'logspace': lambda a, b, n, base=10, o=None: torch.logspace(a, b, n, base=undef_or(base, 10), dtype=torch.float32),
+}
+TORCH.update(SCATTER)
+
+
+# ---- sorting and selection ------------------------------------------------------------------
+def t_sort(x, dim=-1, descending=False, opts=None):
+    # Tensile's sort is always stable; so is PyTorch's with stable=True.
+    return torch.sort(x, dim=undef_or(dim, -1), descending=undef_or(descending, False), stable=True)
+
+
+SORT = {
+    'sort': t_sort,
+    'argsort': lambda x, dim=-1, descending=False, opts=None: t_sort(x, dim, descending).indices,
+    'msort': torch.msort,
+    'topk': lambda x, k, dim=-1, largest=True, s=True: torch.topk(x, k, dim=undef_or(dim, -1), largest=undef_or(largest, True), sorted=undef_or(s, True)),
+    'kthvalue': lambda x, k, dim=-1, keepdim=False: torch.kthvalue(x, k, dim=undef_or(dim, -1), keepdim=undef_or(keepdim, False)),
+    'mode': lambda x, dim=-1, keepdim=False: torch.mode(x, undef_or(dim, -1), undef_or(keepdim, False)),
+    'median': lambda x, dim=UNDEF, keepdim=False: torch.median(x) if is_undef(dim) else torch.median(x, dim, undef_or(keepdim, False)),
+    'nanmedian': lambda x, dim=UNDEF, keepdim=False: torch.nanmedian(x) if is_undef(dim) else torch.nanmedian(x, dim, undef_or(keepdim, False)),
+}
+TORCH.update(SORT)
+
+
+def t_cumulative(fn):
+    def run(x, d, o=None):
+        o = o or {}
+        return fn(x, d, dtype=DT[o['dtype']] if 'dtype' in o else None)
+    return run
+
+
+SCAN = {
+    'cumsum': t_cumulative(torch.cumsum), 'cumprod': t_cumulative(torch.cumprod),
+    'cummax': torch.cummax, 'cummin': torch.cummin, 'logcumsumexp': torch.logcumsumexp,
+}
+TORCH.update(SCAN)
+
+
 def evaluate(expr, tensors):
     if isinstance(expr, list):
         return [evaluate(e, tensors) for e in expr]
@@ -469,6 +540,8 @@ def evaluate(expr, tensors):
             return expr['$opts']
         if '$num' in expr:
             return float(expr['$num'])
+        if '$get' in expr:
+            return getattr(evaluate(expr['$get'][0], tensors), expr['$get'][1])
         if 'op' in expr:
             args = [evaluate(a, tensors) for a in expr['args']]
             # Trailing undefined arguments fall back to the defaults.
@@ -1077,6 +1150,63 @@ def indexing_more():
              [torch.tensor([[2, 7, 2], [0, 7, 7]], dtype=torch.int32)])
 
 
+def pointwise_int():
+    f = 'pointwise-int'
+    g = Gen('pointwise-int')
+    i32 = lambda *v: torch.tensor(v, dtype=torch.int32)
+    dividends = i32(7, -7, 7, -7, 0, 9, -2147483648, 2147483647)
+    divisors = i32(2, 2, -2, -2, 3, 3, 7, -5)
+    fa = g.away(3, 4, lo=0.5, hi=6.0)
+    fb = g.away(4, lo=0.7, hi=2.5)
+    for op in ['remainder', 'fmod', 'floorDivide']:
+        add_case(f, f'{op}/int32', E(op, T(0), T(1)), [dividends, divisors])
+        add_case(f, f'{op}/int32-number', M(op, T(0), 3), [g.ints(-20, 20, 6)])
+        add_case(f, f'{op}/number-int32', E(op, 17, T(0)), [i32(5, -5, 3, -4)])
+        add_case(f, f'{op}/float-bcast', E(op, T(0), T(1)), [fa, fb], grad=op != 'floorDivide')
+        add_case(f, f'{op}/int-float-promotes', E(op, T(0), 2.5), [g.ints(-9, 9, 5)])
+        add_case(f, f'{op}/specials', E(op, T(0), T(1)),
+                 [torch.tensor([-0.0, 5.0, -5.0, 1.0, 0.0, float('inf'), 4.0]), torch.tensor([2.0, float('inf'), float('inf'), float('nan'), -2.0, 2.0, 0.0])], special=True)
+    add_case(f, 'remainder/float-grad', M('remainder', T(0), T(1)), [fa, fb])
+    for mode in ['trunc', 'floor']:
+        add_case(f, f'div/{mode}-int32', E('div', T(0), T(1), {'roundingMode': mode}), [dividends, divisors])
+        add_case(f, f'div/{mode}-float', E('div', T(0), T(1), {'roundingMode': mode}), [fa, fb])
+        add_case(f, f'div/{mode}-number', E('div', T(0), -3, {'roundingMode': mode}), [g.ints(-20, 20, 6)])
+    bits_a = i32(12, -1, 0, 5, -2147483648, 2147483647, -8, 255)
+    bits_b = i32(10, 7, -1, 3, -1, 1, -3, 15)
+    ba = torch.tensor([True, True, False, False])
+    bb = torch.tensor([True, False, True, False])
+    for op in ['bitwiseAnd', 'bitwiseOr', 'bitwiseXor']:
+        add_case(f, f'{op}/int32', E(op, T(0), T(1)), [bits_a, bits_b])
+        add_case(f, f'{op}/bool', M(op, T(0), T(1)), [ba, bb])
+        add_case(f, f'{op}/int32-number', E(op, T(0), 6), [bits_a])
+        add_case(f, f'{op}/bcast', E(op, T(0), T(1)), [g.ints(-100, 100, 3, 4), g.ints(-100, 100, 4)])
+    shifts = i32(0, 1, 4, 31, 3, 30, 2, 5)
+    for op in ['bitwiseLeftShift', 'bitwiseRightShift']:
+        add_case(f, f'{op}/int32', E(op, T(0), T(1)), [bits_a, shifts])
+        add_case(f, f'{op}/number', M(op, T(0), 3), [bits_a])
+    add_case(f, 'bitwiseNot/int32', E('bitwiseNot', T(0)), [bits_a])
+    add_case(f, 'bitwiseNot/bool', M('bitwiseNot', T(0)), [ba])
+    nan = float('nan')
+    for op in ['fmax', 'fmin']:
+        add_case(f, f'{op}/nan', E(op, T(0), T(1)), [torch.tensor([1.0, nan, nan, 2.0, -1.0]), torch.tensor([nan, 2.0, nan, 1.0, -1.0])], special=True)
+        add_case(f, f'{op}/bcast', E(op, T(0), T(1)), [g.randn(3, 4), g.randn(4)])
+        add_case(f, f'{op}/number', M(op, T(0), 0.25), [g.randn(5)])
+        add_case(f, f'{op}/int32', E(op, T(0), T(1)), [g.ints(-9, 9, 6), g.ints(-9, 9, 6)])
+        add_case(f, f'{op}/bool', E(op, T(0), T(1)), [ba, bb])
+    add_case(f, 'addcmul', E('addcmul', T(0), T(1), T(2), {'value': 0.5}), [g.randn(3, 4), g.randn(3, 4), g.randn(4)])
+    add_case(f, 'addcmul/default', M('addcmul', T(0), T(1), T(2)), [g.randn(3), g.randn(2, 3), g.randn(3)])
+    add_case(f, 'addcmul/int32', E('addcmul', T(0), T(1), T(2), {'value': 2}), [g.ints(-9, 9, 4), g.ints(-9, 9, 4), g.ints(-9, 9, 4)])
+    add_case(f, 'addcdiv', E('addcdiv', T(0), T(1), T(2), {'value': -1.5}), [g.randn(3, 4), g.randn(3, 4), g.away(4, lo=0.5, hi=2.0)])
+    add_case(f, 'addcdiv/method', M('addcdiv', T(0), T(1), T(2)), [g.randn(2, 3), g.randn(3), g.away(2, 3, lo=0.5, hi=2.0)])
+    # int32 matmul: exact and wrapping modulo 2^32, as PyTorch's CPU.
+    add_case(f, 'matmul/int32', E('matmul', T(0), T(1)), [i32(1, 2, 3, 4).reshape(2, 2), i32(1073741824, 1, 2, 3).reshape(2, 2)])
+    add_case(f, 'matmul/int32-batched', M('matmul', T(0), T(1)), [g.ints(-50, 50, 2, 3, 4), g.ints(-50, 50, 4, 5)])
+    add_case(f, 'matmul/int32-vector', E('matmul', T(0), T(1)), [g.ints(-9, 9, 4), g.ints(-9, 9, 4, 3)])
+    add_case(f, 'matmul/int32-dot', E('matmul', T(0), T(1)), [g.ints(-9, 9, 5), g.ints(-9, 9, 5)])
+    add_case(f, 'tensor/int32-truncates', E('tensor', [2.7, -2.7, 0.5, -0.5, 2147483647, -2147483648], OPTS(dtype='int32')), [])
+    add_case(f, 'pow/int32', E('pow', T(0), T(1)), [i32(2, -3, 1, -1, 0, 7), i32(3, 3, 0, 5, 2, 11)])
+
+
 def shape_more():
     f = 'shape-more'
     g = Gen('shape-more')
@@ -1149,6 +1279,119 @@ def shape_more():
     add_case(f, 'movedim/of-transposed', E('movedim', E('transpose', T(0), 0, 2), [0], [1]), [x])
     add_case(f, 'broadcastTensors/0d', E('broadcastTensors', T(0), T(1)), [g.randn(), g.randn(2, 3)])
     add_case(f, 'tensorSplit/uneven', E('tensorSplit', T(0), 4, -1), [g.randn(2, 5)])
+
+
+def sort_ops():
+    f = 'sort'
+    g = Gen('sort')
+    x = g.distinct(3, 5)
+    x3 = g.distinct(2, 3, 4)
+    values = lambda e: G(e, 'values')
+    # Both results: values and indices (PyTorch's order), without gradients.
+    add_case(f, 'sort', E('sort', T(0)), [x], grad=False)
+    add_case(f, 'sort/dim0-descending', E('sort', T(0), 0, True), [x], grad=False)
+    add_case(f, 'sort/3d-middle', M('sort', T(0), 1), [x3], grad=False)
+    add_case(f, 'sort/stable-option', E('sort', T(0), -1, True, {'stable': True}), [x], grad=False)
+    add_case(f, 'sort/of-transposed', E('sort', E('transpose', T(0), 0, 1), -1), [x], grad=False)
+    add_case(f, 'sort/of-permuted-3d', E('sort', E('permute', T(0), [2, 0, 1]), 1, True), [x3], grad=False)
+    add_case(f, 'sort/int32-ties-stable', E('sort', T(0), 1), [torch.tensor([[3, 1, 3, 2, 1, 3], [0, 0, -5, 7, 0, 7]], dtype=torch.int32)])
+    add_case(f, 'sort/int32-ties-descending', E('sort', T(0), 1, True), [torch.tensor([[3, 1, 3, 2, 1, 3], [0, 0, -5, 7, 0, 7]], dtype=torch.int32)])
+    add_case(f, 'sort/float-ties-descending', E('sort', T(0), -1, True), [torch.tensor([[1.5, -2, 1.5, 0, -2, 1.5]])], grad=False)
+    add_case(f, 'sort/bool', E('sort', T(0)), [torch.tensor([True, False, True, False])])
+    add_case(f, 'sort/0d', E('sort', T(0)), [torch.tensor(2.5)], grad=False)
+    add_case(f, 'sort/empty-dim', E('sort', T(0), 0), [torch.zeros(0, 3)], grad=False)
+    add_case(f, 'sort/empty-rows', E('sort', T(0), 1), [torch.zeros(0, 3)], grad=False)
+    add_case(f, 'sort/nan-inf-signed-zero', E('sort', T(0)), [torch.tensor([3, float('nan'), -0.0, 0.0, float('inf'), -1, float('-inf'), float('nan')])], special=True)
+    add_case(f, 'sort/nan-descending', E('sort', T(0), 0, True), [torch.tensor([[1, float('nan')], [float('nan'), -2], [0.5, 3]])], special=True)
+    add_case(f, 'sort/long-rows', E('sort', T(0), -1, True), [g.distinct(2, 700)], grad=False)
+    # Values with gradients (each value's gradient goes back to its position).
+    add_case(f, 'sort/values', values(E('sort', T(0), 1)), [x])
+    add_case(f, 'sort/values-dim0-descending', values(M('sort', T(0), 0, True)), [x])
+    add_case(f, 'sort/values-3d', values(E('sort', T(0), -3)), [x3])
+    add_case(f, 'argsort', E('argsort', T(0)), [x])
+    add_case(f, 'argsort/descending-dim0', E('argsort', T(0), 0, True), [x])
+    add_case(f, 'argsort/method-stable', M('argsort', T(0), -1, False, {'stable': True}), [torch.tensor([[2, 2, 1, 2, 1]], dtype=torch.int32)])
+    add_case(f, 'msort', E('msort', T(0)), [x])
+    add_case(f, 'msort/method-3d', M('msort', T(0)), [x3])
+    add_case(f, 'topk', E('topk', T(0), 2), [x], grad=False)
+    add_case(f, 'topk/smallest-dim0', E('topk', T(0), 2, 0, False), [x], grad=False)
+    add_case(f, 'topk/values', values(E('topk', T(0), 3)), [x])
+    add_case(f, 'topk/values-method-dim', values(M('topk', T(0), 2, 1)), [x3])
+    add_case(f, 'topk/values-smallest', values(E('topk', T(0), 2, -1, False)), [x])
+    # sorted=False leaves the order to the implementation: compare the values sorted.
+    add_case(f, 'topk/unsorted', values(E('sort', values(E('topk', T(0), 3, -1, True, False)), -1, True)), [x])
+    add_case(f, 'topk/k-equals-size', E('topk', T(0), 5), [x], grad=False)
+    add_case(f, 'topk/k-zero', E('topk', T(0), 0), [x], grad=False)
+    add_case(f, 'topk/int32', E('topk', T(0), 2), [torch.tensor([[4, -1, 9, 3], [0, 8, 2, 5]], dtype=torch.int32)])
+    add_case(f, 'topk/0d', E('topk', T(0), 1), [torch.tensor(-1.5)], grad=False)
+    add_case(f, 'topk/of-transposed', E('topk', E('transpose', T(0), 0, 1), 2), [x], grad=False)
+    add_case(f, 'topk/long-rows', E('topk', T(0), 7), [g.distinct(4, 300)], grad=False)
+    add_case(f, 'topk/long-rows-values', values(E('topk', T(0), 4, -1, False)), [g.distinct(3, 200)])
+    add_case(f, 'topk/nan-largest', E('topk', T(0), 2), [torch.tensor([1, float('nan'), 3, -1])], special=True)
+    add_case(f, 'kthvalue', E('kthvalue', T(0), 2), [x], grad=False)
+    add_case(f, 'kthvalue/values', values(E('kthvalue', T(0), 3)), [x])
+    add_case(f, 'kthvalue/values-dim0-keepdim', values(M('kthvalue', T(0), 2, 0, True)), [x])
+    add_case(f, 'kthvalue/last-keepdim', E('kthvalue', T(0), 3, 1, True), [x3], grad=False)
+    add_case(f, 'kthvalue/int32', M('kthvalue', T(0), 1, 0), [torch.tensor([[4, -1, 9], [0, 8, 2]], dtype=torch.int32)])
+    add_case(f, 'kthvalue/0d', E('kthvalue', T(0), 1), [torch.tensor(0.25)], grad=False)
+    # median and nanmedian: the lower middle; NaN propagates (median) or is skipped (nanmedian).
+    rows = torch.tensor([[1, float('nan'), 3, 2], [4, 2, 1, 3], [float('nan'), 0, float('nan'), 1]])
+    add_case(f, 'median/all-odd', E('median', T(0)), [g.distinct(3, 5)])
+    add_case(f, 'median/all-even', M('median', T(0)), [g.distinct(4, 4)])
+    add_case(f, 'median/dim', E('median', T(0), 1), [g.distinct(3, 6)], grad=False)
+    add_case(f, 'median/values-dim', values(E('median', T(0), 1)), [g.distinct(3, 6)])
+    add_case(f, 'median/keepdim-dim0', M('median', T(0), 0, True), [g.distinct(5, 2)], grad=False)
+    add_case(f, 'median/values-keepdim-dim0', values(M('median', T(0), 0, True)), [g.distinct(5, 2)])
+    add_case(f, 'median/of-transposed', E('median', E('transpose', T(0), 0, 1), 0), [g.distinct(4, 3)], grad=False)
+    add_case(f, 'median/int32', E('median', T(0), -1), [torch.randperm(24, generator=g.g).int().reshape(4, 6)])
+    add_case(f, 'median/int32-all', M('median', T(0)), [torch.randperm(10, generator=g.g).int()])
+    add_case(f, 'median/0d', E('median', T(0), 0), [torch.tensor(0.75)], grad=False)
+    add_case(f, 'median/nan', E('median', T(0), 1), [rows], special=True)
+    add_case(f, 'median/nan-all', E('median', T(0)), [torch.tensor([1, float('nan'), 3, 2])], special=True)
+    add_case(f, 'nanmedian/all', E('nanmedian', T(0)), [g.distinct(7)])
+    add_case(f, 'nanmedian/dim', M('nanmedian', T(0), 1), [g.distinct(3, 4)], grad=False)
+    add_case(f, 'nanmedian/values-dim', values(M('nanmedian', T(0), 1)), [g.distinct(3, 4)])
+    add_case(f, 'nanmedian/nan', E('nanmedian', T(0), 1, True), [rows], special=True)
+    # Only NaN: the value is NaN (PyTorch's index among the tied NaNs is unspecified: values only).
+    add_case(f, 'nanmedian/only-nan', E('nanmedian', T(0)), [torch.tensor([[float('nan'), float('nan')], [float('nan'), float('nan')]])], special=True)
+    add_case(f, 'nanmedian/nan-all', M('nanmedian', T(0)), [torch.tensor([float('nan'), 5, float('nan'), 3, 1, 2])], special=True)
+    add_case(f, 'nanmedian/int32', E('nanmedian', T(0), 0), [torch.randperm(9, generator=g.g).int().reshape(3, 3)])
+    # mode: the smallest of the most frequent values, at its last position (rows of at most 16,
+    # where PyTorch's CPU sort keeps equal values in order).
+    reps = torch.tensor([[1.5, 2.0, 2.0, -1.0, 1.5, 2.0], [3.0, -1.0, 3.0, -1.0, 0.5, 0.25], [4.0, 4.0, 4.0, 4.0, 4.0, 4.0]])
+    add_case(f, 'mode', E('mode', T(0)), [reps], grad=False)
+    add_case(f, 'mode/values', G(E('mode', T(0)), 'values'), [reps])
+    add_case(f, 'mode/dim0-keepdim', M('mode', T(0), 0, True), [reps.t().contiguous()], grad=False)
+    add_case(f, 'mode/distinct', E('mode', T(0), 1), [g.distinct(3, 5)], grad=False)
+    add_case(f, 'mode/int32', M('mode', T(0), -1), [torch.tensor([[3, 1, 3, 1, 2, 2, 2, 0], [7, 7, -2, -2, -2, 5, 7, 5]], dtype=torch.int32)])
+    add_case(f, 'mode/bool', E('mode', T(0), 0), [torch.tensor([[True, False], [False, False], [True, True]])])
+    add_case(f, 'mode/3d-middle', E('mode', T(0), 1), [torch.tensor([[[1.0, 2.0], [1.0, 3.0], [2.0, 3.0]], [[0.0, 0.0], [5.0, 0.0], [5.0, 1.0]]])], grad=False)
+    add_case(f, 'mode/0d', E('mode', T(0)), [torch.tensor(1.25)], grad=False)
+    # searchsorted and bucketize: a binary search on the device with PyTorch's predicate.
+    cdf = torch.cumsum(g.uniform(0.1, 1, 300), 0)
+    add_case(f, 'searchsorted/long', E('searchsorted', T(0), T(1)), [cdf, g.uniform(0, float(cdf[-1]) + 1, 7, 5)])
+    add_case(f, 'searchsorted/long-right-ties', E('searchsorted', T(0), T(1), {'right': True}),
+             [torch.arange(200, dtype=torch.int32) // 3, torch.tensor([0, 5, 66, 67, -1, 1000], dtype=torch.int32)])
+    add_case(f, 'searchsorted/batched-rows', E('searchsorted', T(0), T(1)), [torch.sort(g.randn(4, 40), 1).values, g.randn(4, 6)])
+    add_case(f, 'searchsorted/scalar', E('searchsorted', T(0), 2.5), [torch.tensor([1, 2, 3, 4], dtype=torch.int32)])
+    add_case(f, 'searchsorted/sorter', E('searchsorted', T(0), T(1), {'sorter': T(2)}),
+             [torch.tensor([3.0, -1.0, 2.0, 0.5]), torch.tensor([0.0, 2.0, 5.0]), torch.tensor([1, 3, 2, 0], dtype=torch.int32)])
+    add_case(f, 'searchsorted/nan', E('searchsorted', T(0), T(1)), [torch.tensor([1.0, 2.0, 3.0]), torch.tensor([float('nan'), 2.0, float('-inf')])], special=True)
+    add_case(f, 'searchsorted/empty-sequence', E('searchsorted', T(0), T(1)), [torch.zeros(0), torch.tensor([1.0, -1.0])])
+    add_case(f, 'bucketize/long', E('bucketize', T(0), T(1), {'right': True}), [g.uniform(-3, 3, 4, 8), torch.linspace(-2, 2, 100)])
+    # unique: slices along a dim, sorted false, and uniqueConsecutive.
+    rows = torch.tensor([[1, 2, 0], [0, 5, 1], [1, 2, 0], [0, 5, -1], [1, 2, 0]], dtype=torch.int32)
+    add_case(f, 'unique/dim0', E('unique', T(0), {'dim': 0, 'returnInverse': True, 'returnCounts': True}), [rows])
+    add_case(f, 'unique/dim1', M('unique', T(0), {'dim': 1, 'returnCounts': True}), [torch.tensor([[2.0, 1.0, 2.0, 1.0], [0.5, 3.0, 0.5, -3.0]])], grad=False)
+    add_case(f, 'unique/sorted-false', E('unique', T(0), {'sorted': False, 'returnInverse': True}), [torch.tensor([4, 1, 4, 3, 1], dtype=torch.int32)])
+    # Values only: PyTorch 1.13 gives each NaN a count of 0 and an inverse of 0 (later versions: 1 and its own).
+    add_case(f, 'unique/nan-distinct', E('unique', T(0)), [torch.tensor([float('nan'), 1.0, float('nan'), 1.0])], special=True)
+    add_case(f, 'unique/bool', E('unique', T(0), {'returnInverse': True}), [torch.tensor([[True, False], [True, True]])])
+    add_case(f, 'uniqueConsecutive', E('uniqueConsecutive', T(0)), [torch.tensor([1, 1, 2, 2, 3, 1, 1, 2], dtype=torch.int32)])
+    add_case(f, 'uniqueConsecutive/inverse-counts', M('uniqueConsecutive', T(0), {'returnInverse': True, 'returnCounts': True}),
+             [torch.tensor([[1.5, 1.5, 2.0], [2.0, 2.0, -1.0]])], grad=False)
+    add_case(f, 'uniqueConsecutive/dim0', E('uniqueConsecutive', T(0), {'dim': 0, 'returnInverse': True, 'returnCounts': True}), [rows[[0, 2, 1, 1, 4]]])
+    add_case(f, 'uniqueConsecutive/empty', E('uniqueConsecutive', T(0), {'returnCounts': True}), [torch.zeros(0, dtype=torch.int32)])
 
 
 def nn_ops():
@@ -1279,11 +1522,14 @@ def higher():
     add_higher('unfold-square', E('mul', M('unfold', T(0), 0, 3, 1), M('unfold', T(0), 0, 3, 1)), [g.randn(5, 2)], tol='reduce')
     add_higher('diagEmbed-diagonal-times-x', E('mul', E('diagEmbed', E('diagonal', T(0))), T(0)), [g.randn(3, 3)], tol='reduce')
     add_higher('flip-times-x', E('mul', E('flip', T(0), [0, 1]), T(0)), [g.randn(2, 3)], tol='reduce')
+    # Selections scatter their gradient back: that scatter must be differentiable too.
+    add_higher('sort-values-square', E('mul', G(E('sort', T(0), 1, True), 'values'), G(E('sort', T(0), 1, True), 'values')), [g.distinct(2, 4)], tol='reduce')
+    add_higher('topk-values-times-x', E('mul', G(E('topk', T(0), 2), 'values'), E('narrow', T(0), 1, 0, 2)), [g.distinct(3, 4)], tol='reduce')
 
 
 # ---- float16 ----------------------------------------------------------------------------------
 
-HALF_FILES = ('unary', 'binary', 'reduce', 'statistics', 'matmul', 'shape', 'indexing', 'indexing-more', 'conv')
+HALF_FILES = ('unary', 'binary', 'reduce', 'statistics', 'matmul', 'shape', 'indexing', 'indexing-more', 'conv', 'sort')
 
 
 def dec(spec):
@@ -1347,8 +1593,104 @@ def half_cases():
             FILES.setdefault('half', []).append(half)
 
 
+def scatter_ops():
+    f = 'scatter'
+    g = Gen('scatter')
+    x = g.distinct(3, 4)
+    idx = torch.tensor([[0, 2, 0, 1], [1, 2, 2, 0]], dtype=torch.int32)
+    src = g.distinct(2, 4)
+    add_case(f, 'scatter', E('scatter', T(0), 0, T(1), T(2)), [x, torch.tensor([[0, 2, 1, 1], [1, 0, 2, 0]], dtype=torch.int32), src])
+    add_case(f, 'scatter/dim1-larger-src', M('scatter', T(0), 1, T(1), T(2)), [x, torch.tensor([[3, 0], [1, 2], [0, 3]], dtype=torch.int32), g.distinct(3, 3)])
+    add_case(f, 'scatter/number', E('scatter', T(0), -1, T(1), 1.5), [x, torch.tensor([[1], [3], [0]], dtype=torch.int32)])
+    add_case(f, 'scatter/int32', E('scatter', T(0), 0, T(1), T(2)), [g.ints(-5, 5, 3, 4), torch.tensor([[2, 0, 1, 2]], dtype=torch.int32), g.ints(-9, 9, 1, 4)], grad=False)
+    for r in ['sum', 'prod', 'mean', 'amax', 'amin']:
+        for inc in [True, False]:
+            name = f'scatterReduce/{r}' + ('' if inc else '/exclude-self')
+            add_case(f, name, M('scatterReduce', T(0), 0, T(1), T(2), r, {'includeSelf': inc}), [x, idx, src])
+    add_case(f, 'scatterReduce/amax-dim1-3d', E('scatterReduce', T(0), 1, T(1), T(2), 'amax'),
+             [g.distinct(2, 3, 2), g.ints(0, 3, 2, 4, 2), g.distinct(2, 4, 2)])
+    add_case(f, 'scatterReduce/int32-mean', E('scatterReduce', T(0), 0, T(1), T(2), 'mean'),
+             [g.ints(-9, 9, 3, 2), torch.tensor([[0, 0], [0, 2]], dtype=torch.int32), g.ints(-9, 9, 2, 2)], grad=False)
+    add_case(f, 'scatterReduce/int32-amin', E('scatterReduce', T(0), 0, T(1), T(2), 'amin', {'includeSelf': False}),
+             [g.ints(-9, 9, 3, 2), torch.tensor([[0, 0], [0, 2]], dtype=torch.int32), g.ints(-9, 9, 2, 2)], grad=False)
+    add_case(f, 'indexCopy', E('indexCopy', T(0), 0, T(1), T(2)), [g.distinct(5, 3), torch.tensor([4, 0, 2], dtype=torch.int32), g.distinct(3, 3)])
+    add_case(f, 'indexCopy/dim1', M('indexCopy', T(0), 1, T(1), T(2)), [g.distinct(2, 4), torch.tensor([3, 1], dtype=torch.int32), g.distinct(2, 2)])
+    add_case(f, 'indexPut', E('indexPut', T(0), [T(1), T(2)], T(3)),
+             [g.distinct(3, 4), torch.tensor([0, 2, -1], dtype=torch.int32), torch.tensor([1, -1, 0], dtype=torch.int32), g.distinct(3)])
+    add_case(f, 'indexPut/rows-broadcast-value', M('indexPut', T(0), [T(1)], T(2)), [g.distinct(4, 3), torch.tensor([3, 1], dtype=torch.int32), g.distinct(3)])
+    add_case(f, 'indexPut/accumulate', E('indexPut', T(0), [T(1)], T(2), True), [g.distinct(4, 2), torch.tensor([0, 3, 0], dtype=torch.int32), g.distinct(3, 2)])
+    add_case(f, 'indexPut/bool-mask', E('indexPut', T(0), [T(1)], T(2)), [g.distinct(3, 4), g.randn(3, 4) > 0, (torch.tensor(-2.0), False)])
+    add_case(f, 'logspace', E('logspace', 0, 3, 4), [], grad=False)
+    add_case(f, 'logspace/base2-negative', E('logspace', -2, 3, 6, 2), [], grad=False)
+    add_case(f, 'logspace/one', E('logspace', 1.5, 9, 1), [], grad=False)
+
+
+def scan():
+    f = 'scan'
+    g = Gen('scan')
+    x = g.randn(3, 4, 5)
+    inf, nan = float('inf'), float('nan')
+    # cumsum: every dim (negative ones wrap), the method, dtypes and degenerate shapes.
+    for d in (0, 1, 2, -1, -3):
+        add_case(f, f'cumsum/dim{d}', E('cumsum', T(0), d), [x], tol='reduce')
+    add_case(f, 'cumsum/method', M('cumsum', T(0), 0), [g.randn(6)], tol='reduce')
+    add_case(f, 'cumsum/transposed', E('cumsum', E('transpose', T(0), 0, 1), 1), [g.randn(4, 3)], tol='reduce')
+    add_case(f, 'cumsum/long', E('cumsum', T(0), 0), [g.randn(1500)], tol='reduce', grad=False)
+    add_case(f, 'cumsum/rows-long', E('cumsum', T(0), 1), [g.randn(2, 300)], tol='reduce')
+    add_case(f, 'cumsum/int32', E('cumsum', T(0), 1), [g.ints(-50, 50, 3, 6)])
+    add_case(f, 'cumsum/bool', M('cumsum', T(0), 0), [torch.tensor([True, False, True, True])])
+    add_case(f, 'cumsum/dtype-float', E('cumsum', T(0), -1, {'dtype': 'float32'}), [g.ints(-5, 5, 2, 5)])
+    add_case(f, 'cumsum/dtype-int', M('cumsum', T(0), 0, {'dtype': 'int32'}), [(g.uniform(-4, 4, 5, 2), False)])
+    add_case(f, 'cumsum/0d', E('cumsum', T(0), 0), [g.randn()])
+    add_case(f, 'cumsum/0d-neg', M('cumsum', T(0), -1), [g.randn()])
+    add_case(f, 'cumsum/empty', E('cumsum', T(0), 1), [torch.zeros(2, 0)])
+    add_case(f, 'cumsum/size1', E('cumsum', T(0), 1), [g.randn(3, 1)])
+    add_case(f, 'cumsum/special', E('cumsum', T(0), 0), [torch.tensor([1.0, inf, -inf, 2.0, nan, 3.0])], special=True)
+    # cumprod: away from zero, then with zeros (PyTorch's gradient at and after the first zero).
+    for d in (0, 1, -1):
+        add_case(f, f'cumprod/dim{d}', E('cumprod', T(0), d), [g.away(3, 4, 5, lo=0.5, hi=1.5)], tol='reduce')
+    add_case(f, 'cumprod/method', M('cumprod', T(0), 0), [g.away(7)], tol='reduce')
+    add_case(f, 'cumprod/one-zero', E('cumprod', T(0), 0), [torch.tensor([2.0, -1.5, 0.0, 3.0, 0.5])], tol='reduce')
+    add_case(f, 'cumprod/zeros', E('cumprod', T(0), 1), [torch.tensor([[0.0, 2.0, 3.0, 0.0, 1.5], [1.5, 0.0, 0.0, 2.0, -1.0], [1.0, 2.0, -0.5, 1.5, 0.0]])], tol='reduce')
+    add_case(f, 'cumprod/zeros-dim0', E('cumprod', T(0), 0), [torch.tensor([[1.5, 0.0], [0.0, 2.0], [3.0, -1.0], [0.5, 0.0]])], tol='reduce')
+    add_case(f, 'cumprod/int32', M('cumprod', T(0), -1), [g.ints(-3, 4, 2, 6)])
+    add_case(f, 'cumprod/bool', E('cumprod', T(0), 0), [torch.tensor([True, True, False, True])])
+    add_case(f, 'cumprod/dtype-float', E('cumprod', T(0), 0, {'dtype': 'float32'}), [g.ints(1, 4, 5)])
+    add_case(f, 'cumprod/0d', E('cumprod', T(0), 0), [g.randn()])
+    add_case(f, 'cumprod/size1', E('cumprod', T(0), 0), [g.randn(1, 3)])
+    # cummax / cummin: values (with gradients) and indices; ties take the latest position.
+    for op in ('cummax', 'cummin'):
+        for d in (0, 1, -1):
+            add_case(f, f'{op}/dim{d}', E(op, T(0), d), [g.distinct(3, 4, 5)], grad=False)
+            add_case(f, f'{op}/values-dim{d}', G(E(op, T(0), d), 'values'), [g.distinct(3, 4, 5)])
+        add_case(f, f'{op}/method', M(op, T(0), 0), [g.distinct(8)], grad=False)
+        ties = torch.tensor([[1.0, 3.0, 3.0, 2.0, 3.0, 1.0, 1.0], [2.0, 2.0, 2.0, 5.0, 5.0, 0.0, 0.0]])
+        add_case(f, f'{op}/ties', E(op, T(0), 1), [ties], grad=False)
+        add_case(f, f'{op}/ties-grad', G(E(op, T(0), 1), 'values'), [ties])
+        add_case(f, f'{op}/ties-dim0', E(op, T(0), 0), [ties.t().contiguous()], grad=False)
+        add_case(f, f'{op}/transposed', E(op, E('transpose', T(0), 0, 1), 1), [g.distinct(5, 3)], grad=False)
+        add_case(f, f'{op}/nan', E(op, T(0), 0), [torch.tensor([1.0, 3.0, nan, 5.0, nan, -1.0, inf, -inf])], special=True)
+        add_case(f, f'{op}/infinities', E(op, T(0), 0), [torch.tensor([-inf, 2.0, inf, inf, -inf, 0.0])], special=True)
+        add_case(f, f'{op}/int32', E(op, T(0), 1), [g.ints(-4, 4, 3, 7)])
+        add_case(f, f'{op}/bool', E(op, T(0), 0), [torch.tensor([False, True, False, True, True])])
+        add_case(f, f'{op}/0d', E(op, T(0), 0), [g.randn()], grad=False)
+        add_case(f, f'{op}/0d-grad', G(E(op, T(0), -1), 'values'), [g.randn()])
+        add_case(f, f'{op}/long', E(op, T(0), 0), [g.distinct(700)], grad=False)
+        add_case(f, f'{op}/empty', E(op, T(0), 0), [torch.zeros(0, 3)], grad=False)
+    # logcumsumexp: stable for large inputs, exact with -Infinity entries.
+    for d in (0, 1, -1):
+        add_case(f, f'logcumsumexp/dim{d}', E('logcumsumexp', T(0), d), [g.randn(3, 4, 5, scale=2.0)], tol='reduce')
+    add_case(f, 'logcumsumexp/method', M('logcumsumexp', T(0), 0), [g.randn(9)], tol='reduce')
+    add_case(f, 'logcumsumexp/large', E('logcumsumexp', T(0), 1), [g.randn(2, 6, scale=1.0) + torch.tensor([[1000.0], [-1000.0]])], tol='reduce')
+    add_case(f, 'logcumsumexp/long', E('logcumsumexp', T(0), 0), [g.randn(700, scale=3.0)], tol='reduce', grad=False)
+    add_case(f, 'logcumsumexp/transposed', E('logcumsumexp', E('transpose', T(0), 0, 1), 1), [g.randn(4, 3)], tol='reduce')
+    add_case(f, 'logcumsumexp/neg-inf', E('logcumsumexp', T(0), 0), [torch.tensor([-inf, -inf, 1.0, -inf, 2.0, -inf])], special=True)
+    add_case(f, 'logcumsumexp/special', E('logcumsumexp', T(0), 0), [torch.tensor([0.0, inf, 1.0, nan, 2.0])], special=True)
+    add_case(f, 'logcumsumexp/0d', E('logcumsumexp', T(0), 0), [g.randn()], tol='reduce')
+
+
 def main():
-    creation(); unary(); binary_ops(); reductions(); statistics(); linalg(); contractions(); shape_ops(); indexing(); indexing_more(); nn_ops(); network_options(); higher(); shape_more()
+    creation(); unary(); binary_ops(); reductions(); statistics(); linalg(); contractions(); shape_ops(); indexing(); indexing_more(); nn_ops(); network_options(); higher(); shape_more(); scatter_ops(); sort_ops(); scan(); pointwise_int()
     half_cases()
     os.makedirs(OUT_DIR, exist_ok=True)
     total = 0

@@ -17,7 +17,9 @@ import { dataOf, type HostArray } from '../buffer.js';
 import { RowIterator } from '../strided.js';
 import { cached } from './cached.js';
 
-const { erf, powInt32, roundHalfEven, sigmoid, sign } = scalarMath;
+const {
+  erf, floorDivide, floorDivideInt32, fmod, fmodInt32, powInt32, remainder, remainderInt32, roundHalfEven, sigmoid, sign,
+} = scalarMath;
 
 /** The op table's composite unary ops this backend runs as kernels (the rest run as composites). */
 export const ACCELERATED_UNARY = ['rsqrt', 'reciprocal', 'sigmoid', 'relu'] as const satisfies readonly UnaryComposite[];
@@ -142,6 +144,30 @@ const binaryRow = cached((key: `${CpuBinaryOp}:${'int' | 'float'}`): BinaryRow =
       return (a, ia, sa, b, ib, sb, o, io, so, n) => {
         for (let i = 0; i < n; i++, ia += sa, ib += sb, io += so) o[io] = a[ia] !== 0 || b[ib] !== 0 ? 1 : 0;
       };
+    // Division families: int32 kernels give 0 for a zero divisor (core raises before, where it can read it).
+    case 'remainder':
+      return intProduct
+        ? (a, ia, sa, b, ib, sb, o, io, so, n) => { for (let i = 0; i < n; i++, ia += sa, ib += sb, io += so) o[io] = remainderInt32(a[ia], b[ib]); }
+        : (a, ia, sa, b, ib, sb, o, io, so, n) => { for (let i = 0; i < n; i++, ia += sa, ib += sb, io += so) o[io] = remainder(a[ia], b[ib]); };
+    case 'fmod':
+      return intProduct
+        ? (a, ia, sa, b, ib, sb, o, io, so, n) => { for (let i = 0; i < n; i++, ia += sa, ib += sb, io += so) o[io] = fmodInt32(a[ia], b[ib]); }
+        : (a, ia, sa, b, ib, sb, o, io, so, n) => { for (let i = 0; i < n; i++, ia += sa, ib += sb, io += so) o[io] = fmod(a[ia], b[ib]); };
+    case 'floorDivide':
+      return intProduct
+        ? (a, ia, sa, b, ib, sb, o, io, so, n) => { for (let i = 0; i < n; i++, ia += sa, ib += sb, io += so) o[io] = floorDivideInt32(a[ia], b[ib]); }
+        : (a, ia, sa, b, ib, sb, o, io, so, n) => { for (let i = 0; i < n; i++, ia += sa, ib += sb, io += so) o[io] = floorDivide(a[ia], b[ib]); };
+    // int32 and bool (0/1) operands; JS shifts take the count modulo 32, as the op table says.
+    case 'bitwiseAnd':
+      return (a, ia, sa, b, ib, sb, o, io, so, n) => { for (let i = 0; i < n; i++, ia += sa, ib += sb, io += so) o[io] = a[ia] & b[ib]; };
+    case 'bitwiseOr':
+      return (a, ia, sa, b, ib, sb, o, io, so, n) => { for (let i = 0; i < n; i++, ia += sa, ib += sb, io += so) o[io] = a[ia] | b[ib]; };
+    case 'bitwiseXor':
+      return (a, ia, sa, b, ib, sb, o, io, so, n) => { for (let i = 0; i < n; i++, ia += sa, ib += sb, io += so) o[io] = a[ia] ^ b[ib]; };
+    case 'bitwiseLeftShift':
+      return (a, ia, sa, b, ib, sb, o, io, so, n) => { for (let i = 0; i < n; i++, ia += sa, ib += sb, io += so) o[io] = a[ia] << b[ib]; };
+    case 'bitwiseRightShift':
+      return (a, ia, sa, b, ib, sb, o, io, so, n) => { for (let i = 0; i < n; i++, ia += sa, ib += sb, io += so) o[io] = a[ia] >> b[ib]; };
     default:
       throw new Error(`cpu backend: unknown binary op '${op satisfies never}'`);
   }

@@ -46,7 +46,8 @@
   X(isinf, 40) \
   X(isposinf, 41) \
   X(isneginf, 42) \
-  X(isfinite, 43)
+  X(isfinite, 43) \
+  X(bitwiseNot, 44)
 
 #define TL_BINARY_OPS(X) \
   X(add, 0) \
@@ -70,7 +71,17 @@
   X(logaddexp, 18) \
   X(logaddexp2, 19) \
   X(xlogy, 20) \
-  X(logicalXor, 21)
+  X(logicalXor, 21) \
+  X(remainder, 22) \
+  X(fmod, 23) \
+  X(floorDivide, 24) \
+  X(bitwiseAnd, 25) \
+  X(bitwiseOr, 26) \
+  X(bitwiseXor, 27) \
+  X(bitwiseLeftShift, 28) \
+  X(bitwiseRightShift, 29) \
+  X(fmax, 30) \
+  X(fmin, 31)
 
 #define TL_REDUCE_OPS(X) \
   X(sum, 0) \
@@ -93,6 +104,8 @@
 #define TL_GEMM_TILE_K 16
 #define TL_GEMM_SIMT_THREADS 256
 #define TL_GEMM_TF32_THREADS 128
+#define TL_SORT_BLOCK 1024
+#define TL_SORT_THREADS 512
 
 struct ElementwiseParams {
   int64_t n;
@@ -225,6 +238,33 @@ struct IndexParams {
   uint64_t out;
 };
 
+struct SortParams {
+  int64_t rows;
+  int64_t m;
+  int64_t inRow;
+  int64_t span;
+  int64_t segs;
+  int64_t total;
+  int64_t perGroup;
+  int64_t keep;
+  int64_t count;
+  int64_t rowLength;
+  int64_t dist;
+  int64_t mirror;
+  int64_t k;
+  int64_t xOffset;
+  int64_t xRow;
+  int64_t xStep;
+  int64_t flip;
+  uint64_t x;
+  uint64_t inKeys;
+  uint64_t inPos;
+  uint64_t outKeys;
+  uint64_t outPos;
+  uint64_t values;
+  uint64_t indices;
+};
+
 struct RandomParams {
   int64_t n;
   int64_t rank;
@@ -244,6 +284,7 @@ struct RandomParams {
   X(ConvParams) \
   X(PoolParams) \
   X(IndexParams) \
+  X(SortParams) \
   X(RandomParams)
 #define TL_FIELDS_ElementwiseParams(X) \
   X(ElementwiseParams, n) \
@@ -364,6 +405,31 @@ struct RandomParams {
   X(IndexParams, index) \
   X(IndexParams, src) \
   X(IndexParams, out)
+#define TL_FIELDS_SortParams(X) \
+  X(SortParams, rows) \
+  X(SortParams, m) \
+  X(SortParams, inRow) \
+  X(SortParams, span) \
+  X(SortParams, segs) \
+  X(SortParams, total) \
+  X(SortParams, perGroup) \
+  X(SortParams, keep) \
+  X(SortParams, count) \
+  X(SortParams, rowLength) \
+  X(SortParams, dist) \
+  X(SortParams, mirror) \
+  X(SortParams, k) \
+  X(SortParams, xOffset) \
+  X(SortParams, xRow) \
+  X(SortParams, xStep) \
+  X(SortParams, flip) \
+  X(SortParams, x) \
+  X(SortParams, inKeys) \
+  X(SortParams, inPos) \
+  X(SortParams, outKeys) \
+  X(SortParams, outPos) \
+  X(SortParams, values) \
+  X(SortParams, indices)
 #define TL_FIELDS_RandomParams(X) \
   X(RandomParams, n) \
   X(RandomParams, rank) \
@@ -458,7 +524,21 @@ struct RandomParams {
   X(ge, 12, i32, int, 1) \
   X(ge, 12, u8, uint8_t, 2) \
   X(logicalAnd, 13, u8, uint8_t, 2) \
-  X(logicalOr, 14, u8, uint8_t, 2)
+  X(logicalOr, 14, u8, uint8_t, 2) \
+  X(remainder, 22, f32, float, 0) \
+  X(remainder, 22, i32, int, 1) \
+  X(fmod, 23, f32, float, 0) \
+  X(fmod, 23, i32, int, 1) \
+  X(floorDivide, 24, f32, float, 0) \
+  X(floorDivide, 24, i32, int, 1) \
+  X(bitwiseAnd, 25, i32, int, 1) \
+  X(bitwiseAnd, 25, u8, uint8_t, 2) \
+  X(bitwiseOr, 26, i32, int, 1) \
+  X(bitwiseOr, 26, u8, uint8_t, 2) \
+  X(bitwiseXor, 27, i32, int, 1) \
+  X(bitwiseXor, 27, u8, uint8_t, 2) \
+  X(bitwiseLeftShift, 28, i32, int, 1) \
+  X(bitwiseRightShift, 29, i32, int, 1)
 #define TL_CUDA_REDUCE_KERNELS(X) \
   X(sum, 0, f32, float, 0) \
   X(sum, 0, i32, int, 1) \

@@ -45,6 +45,7 @@ export const UNARY_ISINF: i32 = 40;
 export const UNARY_ISPOSINF: i32 = 41;
 export const UNARY_ISNEGINF: i32 = 42;
 export const UNARY_ISFINITE: i32 = 43;
+export const UNARY_BITWISE_NOT: i32 = 44;
 
 // binary ops
 export const BINARY_ADD: i32 = 0;
@@ -69,6 +70,16 @@ export const BINARY_LOGADDEXP: i32 = 18;
 export const BINARY_LOGADDEXP2: i32 = 19;
 export const BINARY_XLOGY: i32 = 20;
 export const BINARY_LOGICAL_XOR: i32 = 21;
+export const BINARY_REMAINDER: i32 = 22;
+export const BINARY_FMOD: i32 = 23;
+export const BINARY_FLOOR_DIVIDE: i32 = 24;
+export const BINARY_BITWISE_AND: i32 = 25;
+export const BINARY_BITWISE_OR: i32 = 26;
+export const BINARY_BITWISE_XOR: i32 = 27;
+export const BINARY_BITWISE_LEFT_SHIFT: i32 = 28;
+export const BINARY_BITWISE_RIGHT_SHIFT: i32 = 29;
+export const BINARY_FMAX: i32 = 30;
+export const BINARY_FMIN: i32 = 31;
 
 // reduce ops
 export const REDUCE_SUM: i32 = 0;

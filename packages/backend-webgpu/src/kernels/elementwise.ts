@@ -101,6 +101,53 @@ fn ipow_(x: i32, y: i32) -> i32 {
   }
   return r;
 }
+// C's fmod, exact: subtract |b| scaled to the remainder's exponent (each step exact by
+// Sterbenz's lemma) until the remainder is below |b|; the dividend's sign.
+fn fmod_(a: f32, b: f32) -> f32 {
+  let nan = f32bits(0x7fc00000u);
+  if (is_nan(a) || is_nan(b) || b == 0.0 || abs(a) == f32bits(0x7f800000u)) { return nan; }
+  let d = abs(b);
+  var r = abs(a);
+  if (r < d) { return a; }
+  let fd = frexp(d).fract;
+  for (var i = 0; i < 300 && r >= d; i++) {
+    var s = ldexp(fd, frexp(r).exp);
+    if (s > r) { s = s * 0.5; }
+    r = r - s;
+  }
+  return select(r, -r, a < 0.0);
+}
+fn remainder_(a: f32, b: f32) -> f32 {
+  var m = fmod_(a, b);
+  if (m != 0.0 && (b < 0.0) != (m < 0.0)) { m = m + b; }
+  return m;
+}
+fn floordiv_(a: f32, b: f32) -> f32 {
+  if (b == 0.0) { return a / b; }
+  let m = fmod_(a, b);
+  var q = (a - m) / b;
+  if (m != 0.0 && (b < 0.0) != (m < 0.0)) { q = q - 1.0; }
+  // A zero quotient takes the sign of a / b.
+  if (q == 0.0) { return select(0.0, f32bits(0x80000000u), (bitcast<u32>(a) >> 31u) != (bitcast<u32>(b) >> 31u)); }
+  var f = floor(q);
+  if (q - f > 0.5) { f = f + 1.0; }
+  return f;
+}
+fn ifmod_(a: i32, b: i32) -> i32 {
+  if (b == 0 || b == -1) { return 0; }
+  return a % b;
+}
+fn iremainder_(a: i32, b: i32) -> i32 {
+  var m = ifmod_(a, b);
+  if (m != 0 && (b < 0) != (m < 0)) { m = m + b; }
+  return m;
+}
+fn ifloordiv_(a: i32, b: i32) -> i32 {
+  if (b == 0) { return 0; }
+  if (b == -1) { return -a; }
+  let q = a / b;
+  return select(q, q - 1, (a % b != 0) && ((a < 0) != (b < 0)));
+}
 fn sign_(x: f32) -> f32 { return select(0.0, 1.0, x > 0.0) - select(0.0, 1.0, x < 0.0); }
 fn pow_(x: f32, y: f32) -> f32 {
   if (y == 0.0) { return 1.0; }
@@ -352,6 +399,16 @@ function binaryExpr(op: WebGPUBinaryOp, t: 'f32' | 'i32' | 'u32'): string {
     case 'ge': return 'select(0u, 1u, a >= b)';
     case 'logicalAnd': return 'select(0u, 1u, a != 0u && b != 0u)';
     case 'logicalOr': return 'select(0u, 1u, a != 0u || b != 0u)';
+    // int32 kernels give 0 for a zero divisor (core raises before, where it can read it).
+    case 'remainder': return float ? 'remainder_(a, b)' : 'iremainder_(a, b)';
+    case 'fmod': return float ? 'fmod_(a, b)' : 'ifmod_(a, b)';
+    case 'floorDivide': return float ? 'floordiv_(a, b)' : 'ifloordiv_(a, b)';
+    // int32 (i32) or bool (u32 0/1); WGSL takes shift counts modulo 32, as the op table does.
+    case 'bitwiseAnd': return 'a & b';
+    case 'bitwiseOr': return 'a | b';
+    case 'bitwiseXor': return 'a ^ b';
+    case 'bitwiseLeftShift': return 'a << (u32(b) & 31u)';
+    case 'bitwiseRightShift': return 'a >> (u32(b) & 31u)';
     default:
       throw new Error(`webgpu backend: binary kernel has no expression for '${op satisfies never}'`);
   }

@@ -7,7 +7,9 @@ import { elementwiseCases } from './elementwise.js';
 import { matmulCases } from './matmul.js';
 import { mlpCases } from './mlp.js';
 import { reductionCases } from './reductions.js';
+import { scanCases } from './scan.js';
 import { softmaxCases } from './softmax.js';
+import { sortCases } from './sort.js';
 import type { Case } from './types.js';
 
 export function allCases(): Case[] {
@@ -17,8 +19,10 @@ export function allCases(): Case[] {
     ...elementwiseCases(),
     ...reductionCases(),
     ...softmaxCases(),
+    ...scanCases(),
     ...attentionCases(),
     ...einsumCases(),
+    ...sortCases(),
     ...mlpCases(),
     ...cnnCases(),
   ];

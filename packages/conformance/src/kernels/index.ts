@@ -10,6 +10,8 @@ import { elementwiseKernelTests } from './elementwise.js';
 import { indexingKernelTests } from './indexing.js';
 import { networkKernelTests } from './networks.js';
 import { reduceKernelTests } from './reduce.js';
+import { sortKernelTests } from './sort.js';
+import { scanKernelTests } from './scan.js';
 
 export function kernelTests(suite: Suite): void {
   let backend: tl.Backend;
@@ -28,4 +30,6 @@ export function kernelTests(suite: Suite): void {
   reduceKernelTests(suite, backend);
   networkKernelTests(suite, backend);
   indexingKernelTests(suite, backend);
+  sortKernelTests(suite, backend);
+  scanKernelTests(suite, backend);
 }

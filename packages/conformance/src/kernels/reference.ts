@@ -135,3 +135,24 @@ export function pool2d(op: tl.PoolOp, x: readonly number[], shape: readonly numb
 export function dot(a: readonly number[], b: readonly number[]): number {
   return a.reduce((s, v, i) => s + v * b[i], 0);
 }
+
+/**
+ * The first `k` positions of each row of row-major `[rows, n]` `data` in stable order:
+ * ascending (descending with `descending`), NaN above every number, -0 equal to +0.
+ */
+export function sortRows(data: readonly number[], rows: number, n: number, descending: boolean, k: number): number[] {
+  const out: number[] = [];
+  for (let r = 0; r < rows; r++) {
+    const row = data.slice(r * n, (r + 1) * n);
+    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => {
+      const va = row[a], vb = row[b];
+      const nanA = Number.isNaN(va), nanB = Number.isNaN(vb);
+      let c: number;
+      if (nanA || nanB) c = nanA === nanB ? 0 : nanA ? 1 : -1;
+      else c = va < vb ? -1 : va > vb ? 1 : 0;
+      return (descending ? -c : c) || a - b;
+    });
+    out.push(...order.slice(0, k));
+  }
+  return out;
+}

@@ -21,7 +21,7 @@ import type { DType, TypedArrayFor } from '../dtype.js';
 import type { ArgReduceOp, BinaryComposite, BinaryOp, ReduceOp, UnaryComposite, UnaryOp } from './op-table.js';
 
 /** The contract version this build of core speaks. Bump on any breaking change below. */
-export const CONTRACT_VERSION = 2;
+export const CONTRACT_VERSION = 3;
 
 /**
  * An opaque handle to device memory: any object a backend chooses (a typed array wrapper, a
@@ -50,6 +50,9 @@ export interface AcceleratedOps {
 }
 
 export type PoolOp = 'max' | 'avg';
+
+/** The combining op of the optional {@link Backend.scan} kernel. */
+export type ScanOp = 'sum' | 'prod' | 'max' | 'min' | 'logsumexp';
 
 /** Distributions the counter-based RNG draws from. */
 export type RandomDistribution = 'uniform' | 'normal';
@@ -211,6 +214,22 @@ export interface Backend {
    */
   scatterAdd(dim: number, index: TensorView, src: TensorView, out: TensorView): void;
 
+  // ---- sorting ------------------------------------------------------------------------
+
+  /**
+   * Sort each row of `x`, a 2-D view `[rows, n]` (any strides) of float32, float16 or int32
+   * elements, and write the first `k` elements of each row's order: `values` (x's dtype) and
+   * `indices` (int32, each element's position within its row), both contiguous `[rows, k]`,
+   * with `1 <= k <= n` (core moves the sorted dim last and handles empty tensors and bool).
+   *
+   * The order is ascending, or descending with `descending`. NaN counts as larger than every
+   * number (last ascending, first descending), -0 equals +0, and equal elements keep their
+   * order (a stable sort): every row has one result, the same on every backend. `values`
+   * holds the elements themselves (NaN payloads and the sign of zero survive). A `k` below
+   * `n` is top-k selection: a backend may select the first `k` rather than sort the row.
+   */
+  sort(x: TensorView, descending: boolean, values: TensorView, indices: TensorView): void;
+
   // ---- random -------------------------------------------------------------------------
 
   /** Fill float32 `out` from Philox4x32-10 at `key` (uniform in [0, 1) or standard normal). */
@@ -222,6 +241,17 @@ export interface Backend {
   softmax?(x: TensorView, axis: number, out: TensorView): void;
   /** Log-softmax along `axis` of float32 `x`. */
   logSoftmax?(x: TensorView, axis: number, out: TensorView): void;
+
+  // -- scan (cumsum, cumprod, cummax, cummin, logcumsumexp) --
+  /**
+   * Inclusive scan along `axis`: `out[..i..] = op(x[..0..], ..., x[..i..])`. `x` is float32 or
+   * int32 (`logsumexp`: float32 only; int32 sums and products wrap); `out` has x's shape
+   * and dtype. For `max` and `min`, `indices` (int32, x's shape) receives the position of
+   * the value along `axis`: the latest on ties, and once a NaN is seen every later position
+   * holds NaN with the latest NaN's index (PyTorch's rule). Float sums accumulate in at
+   * least float32 along the line; core falls back to a log-step composite without this kernel.
+   */
+  scan?(op: ScanOp, x: TensorView, axis: number, out: TensorView, indices?: TensorView): void;
 
   /** Wait for queued work to finish (GPU backends); optional. */
   sync?(): Promise<void>;

@@ -19,7 +19,10 @@ import type { DType } from '../dtype.js';
 import type { Tensor } from '../tensor/tensor.js';
 import * as composites from './composites.js';
 import { withTemps } from './composites.js';
-import { digamma, erf, erfc, erfinv, lgamma, powInt32, roundHalfEven, sigmoid, sign } from './scalar-math.js';
+import {
+  digamma, erf, erfc, erfinv, floorDivide, floorDivideInt32, fmod, fmodInt32, lgamma, powInt32, remainder, remainderInt32,
+  roundHalfEven, sigmoid, sign,
+} from './scalar-math.js';
 
 /**
  * What an op does with inputs of one dtype class, before any kernel runs:
@@ -90,6 +93,12 @@ export interface BinaryFacts extends Omit<ElementwiseFacts, 'bool'> {
     readonly grads: (g: Tensor, saved: BinarySaved, track: Track) => [Tensor | null, Tensor | null];
   } | null;
   readonly composite?: (a: Tensor, b: Tensor) => Tensor;
+  /**
+   * What core checks of an int32 second operand before the kernel, as PyTorch raises:
+   * `'nonzero'` (division: "ZeroDivisionError"), `'nonnegative'` (pow's exponent). A number
+   * is checked on every backend, a tensor where the backend reads synchronously (`readSync`).
+   */
+  readonly intOperandCheck?: 'nonzero' | 'nonnegative';
 }
 
 export interface BinarySaved {
@@ -110,7 +119,7 @@ export const UNARY_OPS = [
   'sin', 'cos', 'tanh', 'sigmoid', 'relu', 'erf', 'floor', 'ceil', 'round', 'logicalNot',
   'tan', 'sinh', 'cosh', 'asin', 'acos', 'atan', 'asinh', 'acosh', 'atanh', 'log2', 'log10', 'exp2',
   'trunc', 'frac', 'erfc', 'erfinv', 'lgamma', 'digamma', 'sinc',
-  'isnan', 'isinf', 'isposinf', 'isneginf', 'isfinite',
+  'isnan', 'isinf', 'isposinf', 'isneginf', 'isfinite', 'bitwiseNot',
 ] as const;
 export type UnaryOp = (typeof UNARY_OPS)[number];
 
@@ -119,6 +128,8 @@ export const BINARY_OPS = [
   'add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum',
   'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'logicalAnd', 'logicalOr',
   'atan2', 'hypot', 'copysign', 'logaddexp', 'logaddexp2', 'xlogy', 'logicalXor',
+  'remainder', 'fmod', 'floorDivide', 'bitwiseAnd', 'bitwiseOr', 'bitwiseXor', 'bitwiseLeftShift', 'bitwiseRightShift',
+  'fmax', 'fmin',
 ] as const;
 export type BinaryOp = (typeof BINARY_OPS)[number];
 
@@ -374,6 +385,13 @@ export const UNARY_TABLE = {
     code: 43, kind: 'compare', float: 'kernel', int: 'kernel', bool: 'kernel', reference: (x) => +Number.isFinite(x), gradient: null,
     composite: (x) => withTemps((t) => t(t(x.isnan()).logicalOr(t(x.isinf()))).logicalNot()),
   },
+  // ~x on int32 is -x - 1 exactly (two's complement, wrapping); on bool it is logical not.
+  bitwiseNot: {
+    code: 44, kind: 'math', float: 'refuse', int: 'kernel', bool: 'kernel',
+    reference: (x) => ~x,
+    gradient: null,
+    composite: (x) => (x.dtype === 'bool' ? x.logicalNot() : withTemps((t) => t(x.neg()).sub(1))),
+  },
 } as const satisfies Record<UnaryOp, UnaryFacts>;
 
 /** Elementwise functions of two inputs (broadcast by core, of one dtype after promotion). */
@@ -410,6 +428,7 @@ export const BINARY_TABLE = {
     code: 4, kind: 'math', float: 'kernel', int: 'kernel', bool: 'refuse', domain: POSITIVE,
     reference: Math.pow,
     intReference: powInt32,
+    intOperandCheck: 'nonnegative',
     tolerance: 1e-5,
     // The exponent's gradient is out * log(a), taken as 0 where a is 0.
     gradient: {
@@ -539,7 +558,62 @@ export const BINARY_TABLE = {
     code: 21, kind: 'logical', float: 'bool', int: 'bool', bool: 'kernel', reference: (a, b) => +((a !== 0) !== (b !== 0)), gradient: null,
     composite: (a, b) => a.ne(b),
   },
+  remainder: {
+    code: 22, kind: 'math', float: 'kernel', int: 'kernel', bool: 'refuse',
+    reference: remainder,
+    intReference: remainderInt32,
+    intOperandCheck: 'nonzero',
+    gradient: {
+      saves: ['a', 'b'],
+      grads: (g, { a, b }, t) => [g, t(g.mul(t(a.floorDivide(b)))).neg()],
+    },
+  },
+  fmod: {
+    code: 23, kind: 'math', float: 'kernel', int: 'kernel', bool: 'refuse',
+    reference: fmod,
+    intReference: fmodInt32,
+    intOperandCheck: 'nonzero',
+    gradient: {
+      saves: ['a', 'b'],
+      grads: (g, { a, b }, t) => [g, t(g.mul(t(t(a.div(b)).trunc()))).neg()],
+    },
+  },
+  floorDivide: {
+    code: 24, kind: 'math', float: 'kernel', int: 'kernel', bool: 'refuse',
+    reference: floorDivide,
+    intReference: floorDivideInt32,
+    intOperandCheck: 'nonzero',
+    // Piecewise constant: zero gradients, as PyTorch's.
+    gradient: { saves: [], grads: () => [null, null] },
+  },
+  // Bitwise ops on int32 (two's complement) and bool (0 and 1, so the same formulas).
+  bitwiseAnd: { code: 25, kind: 'math', float: 'refuse', int: 'kernel', bool: 'kernel', reference: (a, b) => a & b, gradient: null },
+  bitwiseOr: { code: 26, kind: 'math', float: 'refuse', int: 'kernel', bool: 'kernel', reference: (a, b) => a | b, gradient: null },
+  bitwiseXor: { code: 27, kind: 'math', float: 'refuse', int: 'kernel', bool: 'kernel', reference: (a, b) => a ^ b, gradient: null },
+  // The shift count is taken modulo 32, as PyTorch's int32 shifts on the CPU (`1 << 33` is 2);
+  // the right shift is arithmetic (it copies the sign bit).
+  bitwiseLeftShift: { code: 28, kind: 'math', float: 'refuse', int: 'kernel', bool: 'refuse', reference: (a, b) => a << b, gradient: null },
+  bitwiseRightShift: { code: 29, kind: 'math', float: 'refuse', int: 'kernel', bool: 'refuse', reference: (a, b) => a >> b, gradient: null },
+  // maximum/minimum that ignore NaN: the other operand wins (NaN only when both are).
+  fmax: {
+    code: 30, kind: 'math', float: 'kernel', int: 'kernel', bool: 'logicalOr',
+    reference: (a, b) => (a >= b || b !== b ? a : b),
+    gradient: { saves: ['a', 'b'], grads: (g, s, t) => nanIgnoringGrads(g, s, t, 'ge') },
+    composite: (a, b) => withTemps((t) => a.where(t(t(a.ge(b)).logicalOr(t(b.ne(b)))), b)),
+  },
+  fmin: {
+    code: 31, kind: 'math', float: 'kernel', int: 'kernel', bool: 'logicalAnd',
+    reference: (a, b) => (a <= b || b !== b ? a : b),
+    gradient: { saves: ['a', 'b'], grads: (g, s, t) => nanIgnoringGrads(g, s, t, 'le') },
+    composite: (a, b) => withTemps((t) => a.where(t(t(a.le(b)).logicalOr(t(b.ne(b)))), b)),
+  },
 } as const satisfies Record<BinaryOp, BinaryFacts>;
+
+/** Gradient routing of fmax/fmin, as PyTorch: `a` takes it where it won (ties and a NaN `b` included), `b` elsewhere. */
+function nanIgnoringGrads(g: Tensor, { a, b }: BinarySaved, t: Track, win: 'ge' | 'le'): [Tensor, Tensor] {
+  const aWins = t(t(win === 'ge' ? a.ge(b) : a.le(b)).logicalOr(t(b.ne(b))));
+  return [g.where(aWins, 0), g.where(t(aWins.logicalNot()), 0)];
+}
 
 /** Gradient split of maximum/minimum: the winner takes it, ties share it equally (as PyTorch). */
 function extremumGrads(g: Tensor, { a, b }: BinarySaved, t: Track, win: 'gt' | 'lt'): [Tensor, Tensor] {

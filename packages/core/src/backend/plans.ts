@@ -86,6 +86,82 @@ export function planReduce(x: Pick<TensorView, 'shape' | 'strides'>, axes: reado
   };
 }
 
+/**
+ * One launch of a GPU sort of (key, position) pairs ({@link planBitonicSort}). Pair buffers
+ * are numbered; `'x'` is the input view and `'out'` the values and indices.
+ * - `segments`: sort segments of `span` pairs (a power of two, at most the block) of each
+ *   row's first `m` elements (rows of `inRow` in a pair buffer; x's own rows), `segs` segments
+ *   a row, `total` in all, `perGroup` to a workgroup (block / span); keep each segment's
+ *   first `keep`, written at `keep` per segment (rows of `segs * keep`), or the outputs.
+ * - `step`: one compare-exchange step over rows of `rowLength` pairs at distance `dist`:
+ *   mirrored pairs within blocks of 2 `dist` (`mirror`), or `i` with `i + dist`; `count` pairs.
+ * - `merge`: the steps of distance block / 2 down to 1 inside each of `blocks` blocks.
+ * - `emit`: each row's first `k` pairs (rows of `rowLength`) to the outputs; `count` of them.
+ */
+export type BitonicLaunch =
+  | { kind: 'segments'; from: 'x' | number; to: 'out' | number; m: number; inRow: number; span: number; segs: number; total: number; perGroup: number; keep: number }
+  | { kind: 'step'; pairs: number; rowLength: number; dist: number; mirror: boolean; count: number }
+  | { kind: 'merge'; pairs: number; blocks: number }
+  | { kind: 'emit'; pairs: number; rowLength: number; k: number; count: number };
+
+/** A GPU sort: the pair buffers it needs (pairs each) and its launches, in order. */
+export interface BitonicPlan {
+  readonly buffers: readonly number[];
+  readonly launches: readonly BitonicLaunch[];
+}
+
+function nextPowerOfTwo(n: number): number {
+  let p = 1;
+  while (p < n) p *= 2;
+  return p;
+}
+
+/**
+ * How a GPU backend sorts `rows` rows of `n` elements for their first `k` (the contract's
+ * `sort`) with workgroups that sort `block` pairs (a power of two) in shared memory:
+ * - rows of at most `block`: one segment sort is the whole sort;
+ * - top-k with `k <= block / 2`: segments of `block` keep their first `k`, the survivors are
+ *   sorted again, and so on until one segment is left (each level halves the candidates);
+ * - otherwise rows are padded to a power of two P and sorted as a bitonic network: segment
+ *   sorts of `block`, then for each stage past it a mirrored step and half-cleaners over the
+ *   row while the distance is `block` or more, the rest inside each block (`merge`); `emit`
+ *   writes the first `k`.
+ */
+export function planBitonicSort(rows: number, n: number, k: number, block: number): BitonicPlan {
+  const buffers: number[] = [];
+  const launches: BitonicLaunch[] = [];
+  const segments = (from: 'x' | number, to: 'out' | number, m: number, span: number, segs: number, keep: number) => {
+    const perGroup = block / span;
+    launches.push({ kind: 'segments', from, to, m, inRow: m, span, segs, total: rows * segs, perGroup, keep });
+  };
+  if (n <= block) {
+    segments('x', 'out', n, nextPowerOfTwo(n), 1, k);
+  } else if (k <= block / 2) {
+    let m = n;
+    let from: 'x' | number = 'x';
+    while (m > block) {
+      const segs = Math.ceil(m / block);
+      const to = buffers.push(rows * segs * k) - 1;
+      segments(from, to, m, block, segs, k);
+      from = to;
+      m = segs * k;
+    }
+    segments(from, 'out', m, nextPowerOfTwo(m), 1, k);
+  } else {
+    const P = nextPowerOfTwo(n);
+    const pairs = buffers.push(rows * P) - 1;
+    segments('x', pairs, n, block, P / block, block);
+    for (let s = 2 * block; s <= P; s *= 2) {
+      for (let dist = s / 2; dist >= block; dist /= 2) {
+        launches.push({ kind: 'step', pairs, rowLength: P, dist, mirror: dist === s / 2, count: (rows * P) / 2 });
+      }
+      launches.push({ kind: 'merge', pairs, blocks: (rows * P) / block });
+    }
+    launches.push({ kind: 'emit', pairs, rowLength: P, k, count: rows * k });
+  }
+  return { buffers, launches };
+}
+
 /** Fields of {@link ConvGeometry}, in the order every packer uses. */
 export const CONV_FIELDS = [
   'batch', 'inC', 'inH', 'inW', 'outC', 'outH', 'outW', 'kH', 'kW',

@@ -175,3 +175,45 @@ export function digamma(x: number): number {
   const series = z * (1 / 12 - z * (1 / 120 - z * (1 / 252 - z * (1 / 240 - z * (1 / 132)))));
   return shift + Math.log(x) - 0.5 / x - series;
 }
+
+/** C's fmod: the remainder of truncated division, with the dividend's sign (exact in doubles). */
+export function fmod(a: number, b: number): number {
+  return a % b;
+}
+
+/** Python's remainder: the divisor's sign, as torch.remainder (`fmod`, moved by `b` when the signs differ). */
+export function remainder(a: number, b: number): number {
+  let mod = a % b;
+  if (mod !== 0 && b < 0 !== mod < 0) mod += b;
+  return mod;
+}
+
+/** Floor division of floats as PyTorch's `div_floor_floating`: `(a - fmod(a, b)) / b`, corrected and rounded. */
+export function floorDivide(a: number, b: number): number {
+  if (b === 0) return a / b;
+  const mod = a % b;
+  let div = (a - mod) / b;
+  if (mod !== 0 && b < 0 !== mod < 0) div -= 1;
+  if (div === 0) {
+    const q = a / b;
+    return q < 0 || Object.is(q, -0) ? -0 : 0;
+  }
+  let floordiv = Math.floor(div);
+  if (div - floordiv > 0.5) floordiv += 1;
+  return floordiv;
+}
+
+/** int32 fmod; a zero divisor gives 0 (core raises before a kernel sees one where it can read the divisor). */
+export function fmodInt32(a: number, b: number): number {
+  return b === 0 ? 0 : (a % b) | 0;
+}
+
+/** int32 remainder with the divisor's sign; a zero divisor gives 0. */
+export function remainderInt32(a: number, b: number): number {
+  return b === 0 ? 0 : remainder(a, b) | 0;
+}
+
+/** int32 floor division (wrapping: -2^31 // -1 is -2^31); a zero divisor gives 0. */
+export function floorDivideInt32(a: number, b: number): number {
+  return b === 0 ? 0 : Math.floor(a / b) | 0;
+}

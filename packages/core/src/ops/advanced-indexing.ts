@@ -9,10 +9,10 @@ import type { Tensor, TensorLike } from '../tensor/tensor.js';
 import { tensor, zeros } from './creation.js';
 import { gather, indexSelect, scatterAdd } from './indexing.js';
 import { index, type IndexSpec } from './shape.js';
-import { describeValue, isTensor, requireTensor } from './util.js';
+import { checkOptionKeys, describeValue, isTensor, requireTensor, scalarDType } from './util.js';
 
 /** Wrap negative int32 indices by `size` (as PyTorch) and check them where values can be read synchronously. */
-function wrapIndex(op: string, index: Tensor, size: number, t: <T extends Tensor>(v: T) => T): Tensor {
+export function wrapIndex(op: string, index: Tensor, size: number, t: <T extends Tensor>(v: T) => T): Tensor {
   if (index.dtype !== 'int32') throw new TypeError(`${op}: index tensors must be int32 (or bool masks), got ${index.dtype}`);
   const read = index.backend.readSync;
   if (read && index.size > 0) {
@@ -272,7 +272,7 @@ export function take(x: Tensor, index: Tensor): Tensor {
 }
 
 /** The int32 `index` (1-D) as a tensor of `x`'s rank along `dim`, expanded to `source`'s shape. */
-function lineIndex(op: string, x: Tensor, axis: number, index: Tensor, source: readonly number[], t: <T extends Tensor>(v: T) => T): Tensor {
+export function lineIndex(op: string, x: Tensor, axis: number, index: Tensor, source: readonly number[], t: <T extends Tensor>(v: T) => T): Tensor {
   if (index.rank > 1 || index.dtype !== 'int32') throw new TypeError(`${op}: index must be a 0-d or 1-D int32 tensor, got ${formatShape(index.shape)} ${index.dtype}`);
   const n = index.size;
   if (source.length !== x.rank || source.some((d, i) => (i === axis ? d !== n : d !== x.shape[i]))) {
@@ -316,7 +316,24 @@ export function indexFill(x: Tensor, dim: number, index: Tensor, value: TensorLi
   });
 }
 
-function searchsortedOf(op: string, sorted: Tensor, values: Tensor, right: boolean): Tensor {
+/** Options of {@link searchsorted}: PyTorch's keyword arguments. */
+export interface SearchsortedOptions {
+  /** Give the last position that keeps the order (after equal elements) rather than the first. */
+  right?: boolean;
+  /** `'left'` or `'right'`: `right` by another name (PyTorch has both; they must agree). */
+  side?: 'left' | 'right';
+  /** int32 indices that sort the last dim of `sorted` (as `argsort` gives), when it is not sorted itself. */
+  sorter?: Tensor;
+}
+
+/**
+ * Where each of `values` goes in the last dim of `sorted`: a binary search on the device
+ * with PyTorch's predicate (left: past every element that is not >= the value; right: not
+ * >), one gather and compare per halving, so the cost is O(values * log(sorted)). Positions
+ * move by powers of two, which for a sorted sequence (NaN last, as sort leaves it) gives
+ * what PyTorch's bisection gives; a NaN value goes past the end.
+ */
+function searchsortedOf(op: string, sorted: Tensor, values: Tensor, right: boolean, sorter?: Tensor): Tensor {
   requireTensor(op, sorted, 'the sorted sequence');
   requireTensor(op, values, 'the values');
   if (sorted.rank === 0) throw new Error(`${op}: the sorted sequence must have at least one dim`);
@@ -324,24 +341,54 @@ function searchsortedOf(op: string, sorted: Tensor, values: Tensor, right: boole
   if (batched && (values.rank !== sorted.rank || values.shape.slice(0, -1).some((d, i) => d !== sorted.shape[i]))) {
     throw new Error(`${op}: values ${formatShape(values.shape)} must match the sorted sequence ${formatShape(sorted.shape)} in every dim but the last`);
   }
-  // How many boundaries lie below each value (at or below with `right`): an insertion point.
+  if (sorter !== undefined) {
+    requireTensor(op, sorter, 'sorter');
+    if (sorter.dtype !== 'int32' || !sorter.shape.every((d, i) => d === sorted.shape[i]) || sorter.rank !== sorted.rank) {
+      throw new Error(`${op}: sorter must be int32 of the sorted sequence's shape ${formatShape(sorted.shape)}, got ${sorter.dtype} ${formatShape(sorter.shape)}`);
+    }
+  }
+  const m = sorted.shape[sorted.rank - 1];
   return withTemps((t) => {
-    const v = t(values.unsqueeze(-1));
-    const s = batched ? t(sorted.unsqueeze(-2)) : sorted;
-    return t(right ? v.ge(s) : v.gt(s)).sum(-1);
+    const sequence = sorter ? t(gather(sorted, -1, sorter)) : sorted;
+    // 1-D sequences search a flat list of values; batched ones search each row.
+    const flat = batched ? values : t(values.reshape([values.size]));
+    let pos = t(zeros(flat.shape, { dtype: 'int32', device: values.device }));
+    let step = 1;
+    while (step * 2 <= m) step *= 2;
+    for (; step >= 1 && m > 0; step /= 2) {
+      const next = t(pos.add(step));
+      const probe = t(gather(sequence, -1, t(t(next.minimum(m)).sub(1))));
+      const past = t(right ? probe.gt(flat) : probe.ge(flat));
+      const moves = t(t(past.logicalNot()).logicalAnd(t(next.le(m))));
+      pos = t(next.where(moves, pos));
+    }
+    return pos.reshape(values.shape);
   });
 }
 
 /**
  * Where each of `values` would be inserted into `sorted` (last dim sorted ascending) to keep
- * it sorted: the first such position, or the last with `right`. int32, `values`' shape.
+ * it sorted: the first such position, or the last with `{ right: true }` (or `side:
+ * 'right'`). int32, `values`' shape; a number gives a 0-d result. `sorter` sorts an unsorted
+ * `sorted` by index. Function only.
+ *
+ * @example
+ * ```ts
+ * tl.searchsorted(tl.tensor([1, 3, 5]), tl.tensor([3, 6]));                  // [1, 3]
+ * tl.searchsorted(cdf, tl.rand([32, 1]));                                   // inverse-CDF sampling, per row
+ * ```
  */
-export function searchsorted(sorted: Tensor, values: Tensor | number, options: { right?: boolean; side?: 'left' | 'right' } = {}): Tensor {
+export function searchsorted(sorted: Tensor, values: Tensor | number, options: SearchsortedOptions = {}): Tensor {
+  checkOptionKeys('searchsorted', options, ['right', 'side', 'sorter'], { out_int32: 'indices are always int32', outInt32: 'indices are always int32' });
+  if (options.side !== undefined && options.side !== 'left' && options.side !== 'right') {
+    throw new Error(`searchsorted: side must be 'left' or 'right', got ${describeValue(options.side)}`);
+  }
   const right = options.side ? options.side === 'right' : (options.right ?? false);
   if (options.side && options.right !== undefined && right !== options.right) throw new Error("searchsorted: side and right disagree; give one of them");
-  const v = typeof values === 'number' ? tensor(values, { dtype: sorted.dtype, device: sorted.device }) : values;
+  requireTensor('searchsorted', sorted, 'the sorted sequence');
+  const v = typeof values === 'number' ? tensor(values, { dtype: scalarDType(values, sorted.dtype), device: sorted.device }) : values;
   try {
-    return searchsortedOf('searchsorted', sorted, v, right);
+    return searchsortedOf('searchsorted', sorted, v, right, options.sorter);
   } finally {
     if (v !== values) v.dispose();
   }
@@ -349,71 +396,169 @@ export function searchsorted(sorted: Tensor, values: Tensor | number, options: {
 
 /** The bucket of each element of `x` among 1-D ascending `boundaries` (torch.bucketize), int32. */
 export function bucketize(x: Tensor, boundaries: Tensor, options: { right?: boolean } = {}): Tensor {
+  checkOptionKeys('bucketize', options, ['right'], { out_int32: 'indices are always int32', outInt32: 'indices are always int32' });
   requireTensor('bucketize', boundaries, 'boundaries');
   if (boundaries.rank !== 1) throw new Error(`bucketize: boundaries must be 1-D, got ${formatShape(boundaries.shape)}`);
   return searchsortedOf('bucketize', boundaries, x, options.right ?? false);
 }
 
-/** Options of {@link unique}. */
+/** Options of {@link unique}: PyTorch's arguments by name. */
 export interface UniqueOptions {
-  /** Sorted ascending (the only order Tensile gives; false is refused). */
+  /**
+   * Sort the unique values (PyTorch's default). `false` is accepted and leaves the order to
+   * the implementation, as in PyTorch: Tensile's comes back sorted either way.
+   */
   sorted?: boolean;
+  /** Also return where each element (or slice) of `x` went among the unique values. */
   returnInverse?: boolean;
+  /** Also return how many times each unique value occurs. */
   returnCounts?: boolean;
-  /** Unique slices along this dim instead of unique elements. Not supported yet. */
+  /** Unique slices along this dim (compared lexicographically) instead of unique elements. */
   dim?: number;
 }
 
+/** Options of {@link uniqueConsecutive}. */
+export type UniqueConsecutiveOptions = Omit<UniqueOptions, 'sorted'>;
+
 export interface UniqueResult {
   values: Tensor;
+  /** Shaped as `x`, or `[x.shape[dim]]` with a dim. */
   inverse?: Tensor;
   counts?: Tensor;
 }
 
-function uniqueOf(x: Tensor, data: ArrayLike<number>, options: UniqueOptions): UniqueResult {
-  if (options.sorted === false) throw new Error('unique: sorted: false is not supported; the values come back sorted');
-  if (options.dim !== undefined) throw new Error('unique: dim is not supported yet');
-  const order = Array.from({ length: data.length }, (_, i) => i).sort((a, b) => {
-    const va = data[a], vb = data[b];
-    // NaNs sort last and stay distinct, as PyTorch.
-    return va !== va ? (vb !== vb ? a - b : 1) : vb !== vb ? -1 : va - vb;
+/** -1, 0 or 1 for two numbers, NaN after every number (and equal to NaN, for ordering only). */
+function compareNumbers(a: number, b: number): number {
+  if (a !== a) return b !== b ? 0 : 1;
+  if (b !== b) return -1;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * Check unique's or uniqueConsecutive's options against `x` before anything is read; the
+ * dim whose slices are grouped (undefined: the elements).
+ */
+function uniqueAxis(op: string, x: Tensor, options: UniqueOptions, sorts: boolean): number | undefined {
+  requireTensor(op, x);
+  checkOptionKeys(op, options, sorts ? ['sorted', 'returnInverse', 'returnCounts', 'dim'] : ['returnInverse', 'returnCounts', 'dim'], {
+    return_inverse: 'returnInverse', return_counts: 'returnCounts',
   });
-  const values: number[] = [];
+  if (options.dim === undefined) return undefined;
+  const axis = normalizeDim(options.dim, x.rank, op);
+  if (x.rank === 0) throw new Error(`${op}: dim ${options.dim} needs a tensor of rank >= 1, got a 0-d tensor`);
+  if (x.size === 0 && x.shape[axis] > 0) {
+    throw new Error(`${op}: ${formatShape(x.shape)} has a dim of size 0 other than dim ${options.dim}, so its slices along dim ${options.dim} are empty`);
+  }
+  return axis;
+}
+
+/**
+ * What unique and uniqueConsecutive group: `x`'s elements, or its slices along `axis`
+ * (read from row-major `data`), with an order (NaN last) and an equality (NaN is never equal).
+ */
+function itemsOf(x: Tensor, data: ArrayLike<number>, axis: number | undefined) {
+  if (axis === undefined) {
+    return { count: data.length, compare: (a: number, b: number) => compareNumbers(data[a], data[b]), equal: (a: number, b: number) => data[a] === data[b] };
+  }
+  const size = x.shape[axis];
+  const inner = x.shape.slice(axis + 1).reduce((n, d) => n * d, 1);
+  const length = x.size / Math.max(size, 1);
+  const at = (j: number, q: number) => Math.floor(q / inner) * size * inner + j * inner + (q % inner);
+  return {
+    count: size,
+    compare: (a: number, b: number) => {
+      for (let q = 0; q < length; q++) {
+        const c = compareNumbers(data[at(a, q)], data[at(b, q)]);
+        if (c !== 0) return c;
+      }
+      return 0;
+    },
+    equal: (a: number, b: number) => {
+      for (let q = 0; q < length; q++) if (!(data[at(a, q)] === data[at(b, q)])) return false;
+      return true;
+    },
+  };
+}
+
+/**
+ * Group equal items of `x` (sorted first for unique, in place for uniqueConsecutive) into
+ * the result: the first item of each group, where each item went, and the group sizes.
+ */
+function groupUnique(x: Tensor, data: ArrayLike<number>, axis: number | undefined, options: UniqueOptions, sort: boolean): UniqueResult {
+  const items = itemsOf(x, data, axis);
+  const order = Array.from({ length: items.count }, (_, i) => i);
+  if (sort) order.sort((a, b) => items.compare(a, b) || a - b);
+  const firsts: number[] = [];
   const counts: number[] = [];
-  const inverse = new Int32Array(data.length);
+  const inverse = new Int32Array(items.count);
   for (const i of order) {
-    const v = data[i];
-    if (values.length === 0 || !(values[values.length - 1] === v)) {
-      values.push(v);
+    if (firsts.length === 0 || !items.equal(firsts[firsts.length - 1], i)) {
+      firsts.push(i);
       counts.push(0);
     }
     counts[counts.length - 1]++;
-    inverse[i] = values.length - 1;
+    inverse[i] = firsts.length - 1;
   }
   const device = x.device;
-  const result: UniqueResult = { values: tensor(x.dtype === 'bool' ? Uint8Array.from(values) : values, { dtype: x.dtype, device }) };
-  if (options.returnInverse) result.inverse = tensor(inverse, { dtype: 'int32', device }).reshape(x.shape);
+  let values: Tensor;
+  if (axis === undefined) {
+    const picked = firsts.map((i) => data[i]);
+    values = tensor(x.dtype === 'bool' ? Uint8Array.from(picked) : picked, { dtype: x.dtype, device });
+  } else {
+    values = withTemps((t) => indexSelect(x, axis, t(tensor(Int32Array.from(firsts), { dtype: 'int32', device }))));
+  }
+  const result: UniqueResult = { values };
+  if (options.returnInverse) {
+    result.inverse = withTemps((t) => {
+      const flat = t(tensor(inverse, { dtype: 'int32', device }));
+      return axis === undefined ? flat.reshape(x.shape) : flat.reshape([items.count]);
+    });
+  }
   if (options.returnCounts) result.counts = tensor(Int32Array.from(counts), { dtype: 'int32', device });
   return result;
 }
 
 /**
- * The sorted unique elements of `x`, with where each element went (`returnInverse`, shaped
- * as `x`) and how often each value occurs (`returnCounts`). Asynchronous: the number of
+ * The sorted unique elements of `x` (or unique slices along `dim`), with where each element
+ * went (`returnInverse`, shaped as `x`; `[x.shape[dim]]` with a dim) and how often each value
+ * occurs (`returnCounts`). NaNs are never equal, so each stays. Asynchronous: the number of
  * values depends on the data. Not differentiable, as in PyTorch.
  *
  * @example
  * ```ts
  * const { values, counts } = await tl.unique(labels, { returnCounts: true });
+ * const { values: rows } = await tl.unique(pairs, { dim: 0 }); // unique rows
  * ```
  */
 export async function unique(x: Tensor, options: UniqueOptions = {}): Promise<UniqueResult> {
-  requireTensor('unique', x);
-  return uniqueOf(x, await x.data(), options);
+  const axis = uniqueAxis('unique', x, options, true);
+  return groupUnique(x, await x.data(), axis, options, true);
 }
 
 /** {@link unique} on backends that read synchronously. */
 export function uniqueSync(x: Tensor, options: UniqueOptions = {}): UniqueResult {
-  requireTensor('unique', x);
-  return uniqueOf(x, x.dataSync(), options);
+  const axis = uniqueAxis('unique', x, options, true);
+  return groupUnique(x, x.dataSync(), axis, options, true);
+}
+
+/**
+ * `x` with each run of equal consecutive elements (or slices along `dim`) collapsed to one,
+ * as `torch.unique_consecutive`: `{ values, inverse?, counts? }` like {@link unique}, in
+ * `x`'s order. Asynchronous, as the length depends on the data.
+ *
+ * @example
+ * ```ts
+ * const { values, counts } = await tl.uniqueConsecutive(tl.tensor([1, 1, 2, 2, 3, 1]), { returnCounts: true });
+ * // values [1, 2, 3, 1], counts [2, 2, 1, 1]: run-length encoding
+ * ```
+ */
+export async function uniqueConsecutive(x: Tensor, options: UniqueConsecutiveOptions = {}): Promise<UniqueResult> {
+  const axis = uniqueAxis('uniqueConsecutive', x, options, false);
+  return groupUnique(x, await x.data(), axis, options, false);
+}
+
+/** {@link uniqueConsecutive} on backends that read synchronously. */
+export function uniqueConsecutiveSync(x: Tensor, options: UniqueConsecutiveOptions = {}): UniqueResult {
+  const axis = uniqueAxis('uniqueConsecutive', x, options, false);
+  return groupUnique(x, x.dataSync(), axis, options, false);
 }

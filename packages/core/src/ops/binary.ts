@@ -33,6 +33,7 @@ function binary(op: BinaryOp): (a: TensorLike, b: TensorLike) => Tensor {
     try {
       const rule = ruleFor(facts, ta.dtype);
       if (rule === 'refuse') throw refusal(op, ta.dtype, 'two');
+      if (facts.intOperandCheck && ta.dtype === 'int32') checkIntOperand(op, facts.intOperandCheck, typeof b === 'object' ? tb : Number(b));
       // Bool arithmetic stays bool, as PyTorch's `True + True` is `True`.
       if (rule === 'logicalOr' || rule === 'logicalAnd') return binaryKernel(rule, ta, tb);
       // The composite runs untracked: its gradient is the table's, as on the kernel path.
@@ -61,6 +62,28 @@ function binary(op: BinaryOp): (a: TensorLike, b: TensorLike) => Tensor {
       temps.forEach((t) => t.dispose());
     }
   };
+}
+
+/**
+ * PyTorch's checks of an int32 divisor or exponent, where the values can be read without
+ * waiting: always for numbers (they arrive as 0-d tensors on host-visible backends), and for
+ * tensors on backends with `readSync` (cpu, wasm). On webgpu and cuda a tensor operand is not
+ * inspected: a zero int32 divisor gives 0 and a negative int32 exponent truncates (0 except
+ * for the bases 1 and -1).
+ */
+function checkIntOperand(op: string, check: 'nonzero' | 'nonnegative', b: Tensor | number): void {
+  let values: ArrayLike<number> = [b as number];
+  if (typeof b === 'object') {
+    const read = b.backend.readSync;
+    if (!read || b.size === 0) return;
+    values = read.call(b.backend, b.kernelView);
+  }
+  for (let i = 0; i < values.length; i++) {
+    if (check === 'nonzero' && values[i] === 0) throw new RangeError(`${op}: ZeroDivisionError: int32 division by zero (divisor ${typeof b === 'object' ? `of shape [${b.shape.join(', ')}]` : b})`);
+    if (check === 'nonnegative' && values[i] < 0) {
+      throw new RangeError(`${op}: Integers to negative integer powers are not allowed (int32 exponent ${values[i]})`);
+    }
+  }
 }
 
 const addRaw = binary('add');
@@ -93,8 +116,68 @@ export function sub(a: TensorLike, b: TensorLike, alpha = 1): Tensor {
 
 /** `a * b`, broadcasting. @example `tl.mul(x, x)` */
 export const mul = binary('mul');
-/** True division `a / b` (integers promote to float32, as PyTorch). @example `tl.div(x, 2)` */
-export const div = binary('div');
+const divRaw = binary('div');
+
+export interface DivOptions {
+  /**
+   * `undefined`/`null`: true division (integers promote to float32); `'trunc'`: the quotient
+   * rounded toward zero; `'floor'`: rounded down (as {@link floorDivide}). Integer operands
+   * keep int32 under both roundings; their gradients are zero, as PyTorch's.
+   */
+  roundingMode?: 'trunc' | 'floor' | null;
+}
+
+/**
+ * `a / b`, broadcasting: true division, or rounded with `roundingMode`.
+ *
+ * @example
+ * ```ts
+ * tl.div(x, 2);
+ * tl.div(tl.tensor([7, -7], { dtype: 'int32' }), 2, { roundingMode: 'floor' }); // [3, -4]
+ * ```
+ */
+export function div(a: TensorLike, b: TensorLike, options: DivOptions = {}): Tensor {
+  checkOptions('div', options, ['roundingMode']);
+  const mode = options.roundingMode;
+  if (mode === undefined || mode === null) return divRaw(a, b);
+  if (mode === 'floor') return floorDivide(a, b);
+  if (mode !== 'trunc') {
+    throw new Error(`div: expected roundingMode to be one of undefined, null, 'trunc' or 'floor', got ${JSON.stringify(mode)}`);
+  }
+  const [ta, tb, temps] = binaryOperands('div', a, b);
+  try {
+    if (ta.dtype === 'bool') throw refusal('div', 'bool', 'two');
+    if (ta.dtype !== 'int32') {
+      const q = divRaw(ta, tb);
+      const out = q.trunc();
+      q.dispose();
+      return out;
+    }
+    // Integer truncation: the floor quotient, one up where the division is inexact and the signs differ.
+    // A number divisor goes in as a number, so its zero check runs on every backend.
+    const divisor = typeof b === 'number' ? b : tb;
+    const floor = floorDivide(ta, divisor);
+    const parts: Tensor[] = [floor];
+    const t = <T extends Tensor>(x: T): T => (parts.push(x), x);
+    try {
+      const inexact = t(t(fmod(ta, divisor)).ne(0));
+      const signsDiffer = t(t(ta.lt(0)).ne(t(tb.lt(0))));
+      return floor.add(t(t(inexact.logicalAnd(signsDiffer)).cast('int32')));
+    } finally {
+      parts.forEach((p) => p.dispose());
+    }
+  } finally {
+    temps.forEach((t) => t.dispose());
+  }
+}
+
+/** Reject option keys `op` does not know, naming them. */
+function checkOptions(op: string, options: object, known: readonly string[]): void {
+  if (options === null || typeof options !== 'object') throw new TypeError(`${op}: options must be an object, got ${String(options)}`);
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) throw new Error(`${op}: unknown option '${key}'; expected ${known.join(', ')}`);
+  }
+}
 /**
  * `a ** b`, broadcasting. The exponent's gradient is `out * log(a)`, taken as 0 where `a` is 0.
  *
@@ -141,3 +224,111 @@ export const logaddexp = binary('logaddexp');
 export const logaddexp2 = binary('logaddexp2');
 /** `a * log(b)`, 0 where `a` is 0 (unless `b` is NaN). */
 export const xlogy = binary('xlogy');
+
+/**
+ * The remainder of floor division, with the divisor's sign (Python's `%`, torch.remainder);
+ * int32 or float. An int32 zero divisor raises "ZeroDivisionError" where core can read it.
+ *
+ * @example
+ * ```ts
+ * tl.remainder(tl.tensor([5, -5]), 3); // [2, 1]
+ * ```
+ */
+export const remainder = binary('remainder');
+/**
+ * The remainder of truncated division, with the dividend's sign (C's fmod).
+ *
+ * @example
+ * ```ts
+ * tl.fmod(tl.tensor([5, -5]), 3); // [2, -2]
+ * ```
+ */
+export const fmod = binary('fmod');
+/**
+ * The quotient rounded down; int32 operands give int32. Zero gradients.
+ *
+ * @example
+ * ```ts
+ * tl.floorDivide(tl.tensor([7, -7], { dtype: 'int32' }), 2); // [3, -4]
+ * ```
+ */
+export const floorDivide = binary('floorDivide');
+/** Bitwise AND of int32 or bool tensors. @example `tl.bitwiseAnd(tl.tensor([12], { dtype: 'int32' }), 10) // [8]` */
+export const bitwiseAnd = binary('bitwiseAnd');
+/** Bitwise OR of int32 or bool tensors. @example `tl.bitwiseOr(tl.tensor([12], { dtype: 'int32' }), 10) // [14]` */
+export const bitwiseOr = binary('bitwiseOr');
+/** Bitwise XOR of int32 or bool tensors. @example `tl.bitwiseXor(tl.tensor([12], { dtype: 'int32' }), 10) // [6]` */
+export const bitwiseXor = binary('bitwiseXor');
+/**
+ * `a << b` on int32 (wrapping; the count is taken modulo 32, as PyTorch's CPU).
+ * @example `tl.bitwiseLeftShift(tl.tensor([1], { dtype: 'int32' }), 4) // [16]`
+ */
+export const bitwiseLeftShift = binary('bitwiseLeftShift');
+/**
+ * `a >> b` on int32, arithmetic (the sign bit fills; the count is taken modulo 32).
+ * @example `tl.bitwiseRightShift(tl.tensor([-8], { dtype: 'int32' }), 1) // [-4]`
+ */
+export const bitwiseRightShift = binary('bitwiseRightShift');
+/**
+ * Elementwise maximum ignoring NaN: the other operand wins; NaN only where both are NaN.
+ * @example `tl.fmax(tl.tensor([1, NaN]), tl.tensor([NaN, 2])) // [1, 2]`
+ */
+export const fmax = binary('fmax');
+/** Elementwise minimum ignoring NaN. @example `tl.fmin(tl.tensor([1, NaN]), tl.tensor([NaN, 2])) // [1, 2]` */
+export const fmin = binary('fmin');
+
+/** The scaling of addcmul and addcdiv. */
+export interface AddcOptions {
+  /** The multiplier of the product or quotient (1 by default). */
+  value?: number;
+}
+
+/**
+ * `x + value * t1 * t2`, broadcasting; the gradients are those of the composite.
+ *
+ * @example
+ * ```ts
+ * tl.addcmul(x, t1, t2, { value: 0.5 });
+ * ```
+ */
+export function addcmul(x: TensorLike, t1: TensorLike, t2: TensorLike, options: AddcOptions = {}): Tensor {
+  checkOptions('addcmul', options, ['value']);
+  const value = checkValue('addcmul', options.value);
+  const prod = mul(t1, t2);
+  try {
+    return add(x, prod, value);
+  } finally {
+    prod.dispose();
+  }
+}
+
+/**
+ * `x + value * t1 / t2`, broadcasting. Integer `t1` and `t2` are refused, as PyTorch
+ * refuses them (use `div` with a roundingMode, or cast).
+ *
+ * @example
+ * ```ts
+ * tl.addcdiv(x, t1, t2, { value: -0.1 });
+ * ```
+ */
+export function addcdiv(x: TensorLike, t1: TensorLike, t2: TensorLike, options: AddcOptions = {}): Tensor {
+  checkOptions('addcdiv', options, ['value']);
+  const value = checkValue('addcdiv', options.value);
+  const integral = (v: TensorLike) => (typeof v === 'object' ? v.dtype === 'int32' || v.dtype === 'bool' : typeof v === 'boolean' || Number.isInteger(v));
+  if (integral(t1) && integral(t2)) {
+    const d = (v: TensorLike) => (typeof v === 'object' ? v.dtype : typeof v);
+    throw new TypeError(`addcdiv: integer division is not supported (tensor1 ${d(t1)}, tensor2 ${d(t2)}); cast to float first`);
+  }
+  const quotient = divRaw(t1, t2);
+  try {
+    return add(x, quotient, value);
+  } finally {
+    quotient.dispose();
+  }
+}
+
+function checkValue(op: string, value: unknown): number {
+  if (value === undefined) return 1;
+  if (typeof value !== 'number') throw new TypeError(`${op}: value must be a number, got ${String(value)}`);
+  return value;
+}

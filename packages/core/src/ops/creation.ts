@@ -6,8 +6,10 @@ import { sizeOf, type Shape } from '../shape.js';
 import { flattenInto, inferShape } from '../tensor/nested.js';
 import type { BoolTensor, Tensor } from '../tensor/tensor.js';
 import { cast } from './cast.js';
-import { empty } from './util.js';
+import { empty as allocate } from './util.js';
+import { defaultGenerator, generatorOf, type Generator } from './generator.js';
 import { checkDType, supportsDType } from '../tensor/storage.js';
+import { philox4x32 } from '../random.js';
 
 export interface TensorOptions {
   /** Element type; float32 unless the data says otherwise. */
@@ -62,12 +64,31 @@ export function tensor(data: TensorData, options?: TensorOptions): Tensor;
 export function tensor(data: TensorData, options: TensorOptions = {}): Tensor {
   const { backend, dtype } = resolve('tensor', options, inferDType(data));
   const shape = inferShape(data);
+  if (dtype === 'int32' && !(data instanceof Int32Array)) checkInt32Values(data);
   const host = typedArrayFor(dtype, sizeOf(shape));
   if (ArrayBuffer.isView(data) && shape.length === 1) host.set(data as AnyTypedArray);
   else flattenInto(data, host);
-  const t = empty(backend, shape, dtype);
+  const t = allocate(backend, shape, dtype);
   backend.write(t.storage.buffer, host);
   return finish(t, options);
+}
+
+/**
+ * PyTorch's check of values bound for int32: fractions truncate toward zero (as torch.tensor
+ * does), but NaN, infinities and integers outside [-2^31, 2^31) raise instead of wrapping.
+ */
+function checkInt32Values(data: unknown): void {
+  const check = (v: number): void => {
+    const t = Math.trunc(v);
+    if (!(t >= -2147483648 && t <= 2147483647)) {
+      throw new RangeError(`tensor: value ${v} cannot be converted to dtype int32 without overflow`);
+    }
+  };
+  const visit = (value: unknown): void => {
+    if (typeof value === 'number') check(value);
+    else if (typeof value !== 'boolean') for (let j = 0; j < (value as ArrayLike<unknown>).length; j++) visit((value as ArrayLike<unknown>)[j]);
+  };
+  visit(data);
 }
 
 /**
@@ -85,7 +106,7 @@ export function full(shape: Shape, value: number | boolean, options: TensorOptio
   checkShape('full', shape);
   const fallback: DType = typeof value === 'boolean' ? 'bool' : 'float32';
   const { backend, dtype } = resolve('full', options, fallback);
-  const t = empty(backend, shape, dtype);
+  const t = allocate(backend, shape, dtype);
   backend.fill(t.kernelView, Number(value));
   return finish(t, options);
 }
@@ -116,6 +137,27 @@ export function onesLike(t: Tensor, options: TensorOptions = {}): Tensor {
   return full(t.shape, 1, likeOptions(t, options));
 }
 
+/**
+ * A tensor of `shape` whose contents are unspecified (whatever the allocator hands back), as
+ * PyTorch's `empty`: for buffers every element of which is written before it is read.
+ *
+ * @example
+ * ```ts
+ * const out = tl.empty([2, 3]);
+ * ```
+ */
+export function empty(shape: Shape, options: TensorOptions = {}): Tensor {
+  checkShape('empty', shape);
+  const { backend, dtype } = resolve('empty', options);
+  checkDType(backend, dtype);
+  return finish(allocate(backend, shape, dtype), options);
+}
+
+/** An uninitialised tensor shaped, typed and placed like `t` (see {@link empty}). */
+export function emptyLike(t: Tensor, options: TensorOptions = {}): Tensor {
+  return empty(t.shape, likeOptions(t, options));
+}
+
 /** `value` shaped, typed and placed like `t`. */
 export function fullLike(t: Tensor, value: number, options: TensorOptions = {}): Tensor {
   return full(t.shape, value, likeOptions(t, options));
@@ -125,7 +167,7 @@ function fromHost(op: string, shape: Shape, values: ArrayLike<number>, options: 
   const { backend, dtype } = resolve(op, options, fallback);
   const host = typedArrayFor(dtype, values.length);
   for (let i = 0; i < values.length; i++) host[i] = values[i];
-  const t = empty(backend, shape, dtype);
+  const t = allocate(backend, shape, dtype);
   backend.write(t.storage.buffer, host);
   return finish(t, options);
 }
@@ -172,6 +214,27 @@ export function linspace(start: number, end: number, steps: number, options: Ten
 }
 
 /**
+ * `steps` values from `base ** start` to `base ** end`, evenly spaced in the exponent (both
+ * ends included). float32 by default; computed in double precision and rounded once.
+ *
+ * @example
+ * ```ts
+ * tl.logspace(0, 3, 4);          // [1, 10, 100, 1000]
+ * tl.logspace(0, 4, 3, 2);       // [1, 4, 16]
+ * ```
+ */
+export function logspace(start: number, end: number, steps: number, base = 10, options: TensorOptions = {}): Tensor {
+  if (!Number.isInteger(steps) || steps < 0) throw new Error(`logspace: steps must be a non-negative integer, got ${steps}`);
+  if (typeof base !== 'number' || Number.isNaN(base)) throw new Error(`logspace: base must be a number, got ${String(base)}`);
+  const step = steps > 1 ? (end - start) / (steps - 1) : 0;
+  const half = Math.floor(steps / 2);
+  const values = Array.from({ length: steps }, (_, i) =>
+    base ** (steps === 1 ? start : i < half ? start + i * step : end - (steps - 1 - i) * step),
+  );
+  return fromHost('logspace', [steps], values, options, 'float32');
+}
+
+/**
  * An `n` x `m` identity matrix (`m` defaults to `n`).
  *
  * @example
@@ -188,8 +251,10 @@ export function eye(n: number, m: number = n, options: TensorOptions = {}): Tens
 
 // ---- random -------------------------------------------------------------------------------
 
-const DEFAULT_SEED = 0x5eed;
-const generator = { seed: DEFAULT_SEED, offset: 0 };
+/** Options of the random ops: which stream to draw from (the default one unless given). */
+export interface RandomOptions extends TensorOptions {
+  generator?: Generator;
+}
 
 /**
  * Seed the generator behind `rand`, `randn`, `randint` and dropout. One seed gives the same
@@ -203,18 +268,16 @@ const generator = { seed: DEFAULT_SEED, offset: 0 };
  */
 export function manualSeed(seed: number): void {
   if (!Number.isInteger(seed)) throw new Error(`manualSeed: seed must be an integer, got ${seed}`);
-  generator.seed = seed >>> 0;
-  generator.offset = 0;
+  defaultGenerator.manualSeed(seed);
 }
 
 /** The current generator state, to save and restore with `setRngState`. */
 export function getRngState(): { seed: number; offset: number } {
-  return { ...generator };
+  return defaultGenerator.getState();
 }
 
 export function setRngState(state: { seed: number; offset: number }): void {
-  generator.seed = state.seed >>> 0;
-  generator.offset = state.offset;
+  defaultGenerator.setState(state);
 }
 
 /** 1 - 2^-11: the largest float16 below 1. */
@@ -235,15 +298,15 @@ export function isDTypeSupported(dtype: DType, device?: string): boolean {
   return supportsDType(getBackend(device), dtype);
 }
 
-function draw(op: string, distribution: RandomDistribution, shape: Shape, options: TensorOptions): Tensor {
+function draw(op: string, distribution: RandomDistribution, shape: Shape, options: RandomOptions): Tensor {
   checkShape(op, shape);
   const { backend, dtype } = resolve(op, options);
+  const generator = generatorOf(op, options);
   if (!isFloating(dtype)) throw new Error(`${op}: dtype must be float32 or float16, got ${dtype}`);
   checkDType(backend, dtype); // before drawing, so a refused dtype uses no random numbers
   // Backends draw float32 (the same numbers everywhere); float16 rounds those.
-  const t = empty(backend, shape, 'float32');
-  backend.random(distribution, { seed: generator.seed, offset: generator.offset }, t.kernelView);
-  generator.offset += t.size;
+  const t = allocate(backend, shape, 'float32');
+  backend.random(distribution, { seed: generator.initialSeed(), offset: generator.take(t.size) }, t.kernelView);
   if (dtype === 'float32') return finish(t, options);
   const half = cast(t, dtype);
   t.dispose();
@@ -255,12 +318,12 @@ function draw(op: string, distribution: RandomDistribution, shape: Shape, option
 }
 
 /** Uniform samples in [0, 1). @example `tl.rand([2, 3])` */
-export function rand(shape: Shape, options: TensorOptions = {}): Tensor {
+export function rand(shape: Shape, options: RandomOptions = {}): Tensor {
   return draw('rand', 'uniform', shape, options);
 }
 
 /** Standard normal samples. @example `tl.randn([2, 3])` */
-export function randn(shape: Shape, options: TensorOptions = {}): Tensor {
+export function randn(shape: Shape, options: RandomOptions = {}): Tensor {
   return draw('randn', 'normal', shape, options);
 }
 
@@ -272,17 +335,42 @@ export function randn(shape: Shape, options: TensorOptions = {}): Tensor {
  * tl.randint(0, 10, [5]);
  * ```
  */
-export function randint(low: number, high: number, shape: Shape, options: TensorOptions = {}): Tensor {
+export function randint(low: number, high: number, shape: Shape, options: RandomOptions = {}): Tensor {
   if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low) {
     throw new Error(`randint: expected integers low < high, got low=${low}, high=${high}`);
   }
-  const { dtype } = resolve('randint', options, 'int32');
-  const u = draw('randint', 'uniform', shape, { device: options.device });
-  const scaled = u.mul(high - low).add(low).floor();
-  const out = cast(scaled, dtype);
-  u.dispose();
-  scaled.dispose();
-  return out;
+  const { backend, dtype } = resolve('randint', options, 'int32');
+  checkShape('randint', shape);
+  if (dtype === 'int32' && (low < -2147483648 || high > 2147483648)) {
+    throw new RangeError(`randint: low=${low} and high=${high} must lie in [-2^31, 2^31] for dtype int32`);
+  }
+  if (dtype !== 'int32' && (Math.abs(low) > 2 ** 24 || Math.abs(high) > 2 ** 24)) {
+    throw new RangeError(`randint: low=${low} and high=${high} must lie in [-2^24, 2^24] for dtype ${dtype}, whose integers are exact only there`);
+  }
+  checkDType(backend, dtype);
+  const generator = generatorOf('randint', options);
+  // Exact integers from the raw Philox words of element i (counter offset + i), the same on
+  // every backend: the 64-bit word pair reduced modulo the range (bias below 2^-32).
+  const n = sizeOf(shape);
+  const start = generator.take(n);
+  const seed = generator.initialSeed() >>> 0;
+  const range = high - low;
+  const host = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const index = start + i;
+    const [w0, w1] = philox4x32(index % 4294967296, Math.floor(index / 4294967296), seed, 0x7e45113);
+    // (w0 * 2^32 + w1) mod range, in steps whose products stay below 2^53.
+    let r = w0 % range;
+    r = (r * 65536) % range;
+    r = (r * 65536 + w1) % range;
+    host[i] = low + r;
+  }
+  const t = allocate(backend, shape, 'int32');
+  backend.write(t.storage.buffer, host);
+  if (dtype === 'int32') return finish(t, options);
+  const out = cast(t, dtype);
+  t.dispose();
+  return finish(out, options);
 }
 
 /** Uniform samples shaped and placed like `t`. */

@@ -57,6 +57,11 @@ export function accelerates(backend: Backend, family: 'unary' | 'binary', op: Un
   return sets[family].has(op);
 }
 
+/** Whether `withComposites` is in force: ops with an optional kernel then take their composite. */
+export function compositesForcedNow(): boolean {
+  return compositesForced > 0;
+}
+
 /**
  * Run `fn` with every composite op on its composite, even where a backend accelerates it:
  * how the conformance suite checks composites on backends that have kernels for them.
@@ -74,6 +79,7 @@ export function withComposites<T>(fn: () => T): T {
 
 /** A hint for casting, by the dtype that was refused. */
 function castHint(dtype: DType): string {
+  if (dtype === 'float32' || dtype === 'float16') return 'cast with t.int() first';
   return dtype === 'bool' ? "cast with t.int() or t.float() first" : 'cast with t.float() first';
 }
 

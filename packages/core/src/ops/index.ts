@@ -1,7 +1,8 @@
 /** Every public op, as a function. Tensor methods forward here. */
 export {
   nonzero, nonzeroSync, maskedSelect, maskedSelectSync, indexAsync, indexSync, maskedFill, takeAlongDim, take, indexAdd,
-  indexFill, searchsorted, bucketize, unique, uniqueSync, type UniqueOptions, type UniqueResult,
+  indexFill, searchsorted, bucketize, unique, uniqueSync, uniqueConsecutive, uniqueConsecutiveSync,
+  type SearchsortedOptions, type UniqueConsecutiveOptions, type UniqueOptions, type UniqueResult,
 } from './advanced-indexing.js';
 export * from './binary.js';
 export * from './cast.js';
@@ -10,14 +11,19 @@ export * from './contractions.js';
 export * from './conv.js';
 export * from './creation.js';
 export * from './diagonal.js';
+export { Generator, defaultGenerator, type GeneratorState } from './generator.js';
 export * from './indexing.js';
 export * from './matmul.js';
 export * from './norms.js';
 export * from './pool.js';
 export * from './rearrange.js';
+export * from './sampling.js';
 export * from './reduce.js';
+export * from './scatter.js';
+export * from './scan.js';
 export * from './shape.js';
 export * from './softmax.js';
+export * from './sort.js';
 export * from './statistics.js';
 export * from './unary.js';
 export * from './where.js';

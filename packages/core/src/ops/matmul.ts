@@ -5,6 +5,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { sumToShape } from './elementwise.js';
 import { deviceOf, empty } from './util.js';
 import { isFloating } from '../dtype.js';
+import { zeros } from './creation.js';
 
 /** Batched product of tensors of rank >= 2, broadcasting batch dims, with its gradient. */
 function batchedMatmul(a: Tensor, b: Tensor): Tensor {
@@ -17,6 +18,7 @@ function batchedMatmul(a: Tensor, b: Tensor): Tensor {
     throw new Error(`matmul: cannot multiply ${formatShape(a.shape)} by ${formatShape(b.shape)} (${k} != ${k2})`);
   }
   const batch = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2), 'matmul');
+  if (a.dtype === 'int32') return intMatmul(a, b, batch, m, k, n);
   const av = a.expand([...batch, m, k]);
   const bv = b.expand([...batch, k, n]);
   const out = empty(backend, [...batch, m, n], a.dtype);
@@ -46,9 +48,26 @@ function batchedMatmul(a: Tensor, b: Tensor): Tensor {
 }
 
 /**
+ * int32 products, exact and wrapping modulo 2^32 as PyTorch's CPU matmul: the backends'
+ * matmul kernels are float only, so this broadcasts the products ([..., m, k, n], each wrapping
+ * as int32 mul does) and sums over k (int32 sums wrap too). No gradient: ints take none.
+ */
+function intMatmul(a: Tensor, b: Tensor, batch: readonly number[], m: number, k: number, n: number): Tensor {
+  const temps: Tensor[] = [];
+  const t = (x: Tensor): Tensor => (temps.push(x), x);
+  try {
+    if (k === 0) return zeros([...batch, m, n], { dtype: 'int32', device: a.device });
+    const products = t(t(t(a.expand([...batch, m, k])).unsqueeze(-1)).mul(t(t(b.expand([...batch, k, n])).unsqueeze(-3))));
+    return products.sum(-2);
+  } finally {
+    temps.forEach((x) => x.dispose());
+  }
+}
+
+/**
  * Matrix product as PyTorch's `matmul`: 1-D x 1-D is a dot product, a 1-D operand is
  * treated as a row (left) or column (right) vector and its dim removed after, and leading
- * batch dims broadcast.
+ * batch dims broadcast. Two int32 operands give an exact int32 product (wrapping, as PyTorch's CPU).
  *
  * @example
  * ```ts
@@ -59,8 +78,8 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   if (a.rank === 0 || b.rank === 0) {
     throw new Error(`matmul: both operands need at least 1 dim, got ${formatShape(a.shape)} and ${formatShape(b.shape)}`);
   }
-  if (!isFloating(a.dtype) || a.dtype !== b.dtype) {
-    throw new TypeError(`matmul: expected two float32 (or two float16) operands, got ${a.dtype} and ${b.dtype}; cast with t.float()`);
+  if (!(isFloating(a.dtype) || a.dtype === 'int32') || a.dtype !== b.dtype) {
+    throw new TypeError(`matmul: expected two float32, two float16 or two int32 operands, got ${a.dtype} and ${b.dtype}; cast with t.float()`);
   }
   const a2 = a.rank === 1 ? a.unsqueeze(0) : a;
   const b2 = b.rank === 1 ? b.unsqueeze(-1) : b;

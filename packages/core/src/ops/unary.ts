@@ -164,6 +164,11 @@ export const isposinf = unary('isposinf');
 export const isneginf = unary('isneginf');
 /** Where `x` is neither NaN nor infinite, as bool. */
 export const isfinite = unary('isfinite');
+/**
+ * Bitwise NOT of an int32 (`~x`, that is `-x - 1`) or bool (logical not) tensor.
+ * @example `tl.bitwiseNot(tl.tensor([0, 5], { dtype: 'int32' })) // [-1, -6]`
+ */
+export const bitwiseNot = unary('bitwiseNot');
 
 // ---- composites of other ops: their gradients come from the ops they are made of ----------
 

@@ -460,10 +460,24 @@ export class Tensor {
   logsumexp(dim: number | number[], keepdim?: boolean): Tensor { return ops.logsumexp(this, dim, keepdim); }
   softmax(dim: number): Tensor { return ops.softmax(this, dim); }
   logSoftmax(dim: number): Tensor { return ops.logSoftmax(this, dim); }
+  /** Running sums along `dim` (see `tl.cumsum`). */
+  cumsum(dim: number, options?: ops.CumulativeOptions): Tensor { return ops.cumsum(this, dim, options); }
+  /** Running products along `dim` (see `tl.cumprod`). */
+  cumprod(dim: number, options?: ops.CumulativeOptions): Tensor { return ops.cumprod(this, dim, options); }
+  /** Running maximum and its int32 positions along `dim` (see `tl.cummax`). */
+  cummax(dim: number): ops.ScanResult { return ops.cummax(this, dim); }
+  /** Running minimum and its int32 positions along `dim` (see `tl.cummin`). */
+  cummin(dim: number): ops.ScanResult { return ops.cummin(this, dim); }
+  /** `log(cumsum(exp(x)))` along `dim`, stably (see `tl.logcumsumexp`). */
+  logcumsumexp(dim: number): Tensor { return ops.logcumsumexp(this, dim); }
 
   // ---- linear algebra and networks ------------------------------------------------------
 
   matmul(other: Tensor): Tensor { return ops.matmul(this, other); }
+  /** `this + value * t1 * t2` (see `tl.addcmul`). */
+  addcmul(t1: TensorLike, t2: TensorLike, options?: ops.AddcOptions): Tensor { return ops.addcmul(this, t1, t2, options); }
+  /** `this + value * t1 / t2` (see `tl.addcdiv`). */
+  addcdiv(t1: TensorLike, t2: TensorLike, options?: ops.AddcOptions): Tensor { return ops.addcdiv(this, t1, t2, options); }
   /** Product of two 2-D tensors (see `tl.mm`). */
   mm(other: Tensor): Tensor { return ops.mm(this, other); }
   /** Product of two 3-D tensors with one batch size (see `tl.bmm`). */
@@ -535,10 +549,45 @@ export class Tensor {
   maskedFill(mask: Tensor, value: TensorLike): Tensor { return ops.maskedFill(this, mask, value); }
   takeAlongDim(indices: Tensor, dim?: number): Tensor { return ops.takeAlongDim(this, indices, dim); }
   take(index: Tensor): Tensor { return ops.take(this, index); }
+  /** 0/1 samples with this tensor as the probabilities, or with probability `p` everywhere (see `tl.bernoulli`). */
+  bernoulli(p?: number, options?: ops.RandomOptions): Tensor { return ops.bernoulli(this, p, options); }
+  /** Category indices drawn from the rows of these weights (see `tl.multinomial`). */
+  multinomial(numSamples: number, replacement?: boolean, options?: Pick<ops.RandomOptions, 'generator'>): Tensor {
+    return ops.multinomial(this, numSamples, replacement, options);
+  }
   indexAdd(dim: number, index: Tensor, source: Tensor, options?: { alpha?: number }): Tensor { return ops.indexAdd(this, dim, index, source, options); }
   indexFill(dim: number, index: Tensor, value: TensorLike): Tensor { return ops.indexFill(this, dim, index, value); }
+  scatter(dim: number, index: Tensor, src: Tensor | number): Tensor { return ops.scatter(this, dim, index, src); }
+  scatterReduce(dim: number, index: Tensor, src: Tensor, reduce: ops.ScatterReduction, options?: { includeSelf?: boolean }): Tensor {
+    return ops.scatterReduce(this, dim, index, src, reduce, options);
+  }
+  indexCopy(dim: number, index: Tensor, source: Tensor): Tensor { return ops.indexCopy(this, dim, index, source); }
+  indexPut(indices: readonly Tensor[], values: TensorLike, accumulate?: boolean): Tensor { return ops.indexPut(this, indices, values, accumulate); }
+  /** Sorted along `dim`, with each value's position (see `tl.sort`). */
+  sort(dim?: number, descending?: boolean, options?: ops.SortOptions): ops.SortResult { return ops.sort(this, dim, descending, options); }
+  /** The int32 indices that sort along `dim` (see `tl.argsort`). */
+  argsort(dim?: number, descending?: boolean, options?: ops.SortOptions): Tensor { return ops.argsort(this, dim, descending, options); }
+  /** Sorted ascending along dim 0 (see `tl.msort`). */
+  msort(): Tensor { return ops.msort(this); }
+  /** The `k` largest (or smallest) along `dim`, with their positions (see `tl.topk`). */
+  topk(k: number, dim?: number, largest?: boolean, sorted?: boolean): ops.SortResult { return ops.topk(this, k, dim, largest, sorted); }
+  /** The `k`-th smallest along `dim`, with its position (see `tl.kthvalue`). */
+  kthvalue(k: number, dim?: number, keepdim?: boolean): ops.SortResult { return ops.kthvalue(this, k, dim, keepdim); }
+  /** The median of all elements (see `tl.median`). */
+  median(): Tensor;
+  /** The median along `dim`, with its position (see `tl.median`). */
+  median(dim: number, keepdim?: boolean): ops.SortResult;
+  median(dim?: number, keepdim?: boolean): Tensor | ops.SortResult { return dim === undefined ? ops.median(this) : ops.median(this, dim, keepdim); }
+  /** The most frequent value along `dim`, with its position (see `tl.mode`). */
+  mode(dim?: number, keepdim?: boolean): ops.SortResult { return ops.mode(this, dim, keepdim); }
+  /** The median ignoring NaN (see `tl.nanmedian`). */
+  nanmedian(): Tensor;
+  nanmedian(dim: number, keepdim?: boolean): ops.SortResult;
+  nanmedian(dim?: number, keepdim?: boolean): Tensor | ops.SortResult { return dim === undefined ? ops.nanmedian(this) : ops.nanmedian(this, dim, keepdim); }
   /** Resolves to the sorted unique values (see `tl.unique`). */
   unique(options?: ops.UniqueOptions): Promise<ops.UniqueResult> { return ops.unique(this, options); }
+  /** Resolves to runs of equal consecutive values collapsed to one (see `tl.uniqueConsecutive`). */
+  uniqueConsecutive(options?: ops.UniqueConsecutiveOptions): Promise<ops.UniqueResult> { return ops.uniqueConsecutive(this, options); }
   gather(dim: number, index: Tensor): Tensor { return ops.gather(this, dim, index); }
   scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor { return ops.scatterAdd(this, dim, index, src); }
   indexSelect(dim: number, index: Tensor): Tensor { return ops.indexSelect(this, dim, index); }

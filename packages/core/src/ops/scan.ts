@@ -1,0 +1,363 @@
+/**
+ * Scans with PyTorch's names and rules: cumsum, cumprod, cummax, cummin, logcumsumexp. Each
+ * runs the backend's optional `scan` kernel where it has one and a log-step (Hillis-Steele)
+ * composite of pad, narrow and elementwise ops elsewhere; the gradient is core's either way,
+ * written with differentiable ops so higher-order gradients come free.
+ *
+ * PyTorch returns int64 for integer (and bool) inputs; Tensile returns int32, so integer
+ * sums and products wrap at 2^31.
+ */
+import { recordOp } from '../autograd/engine.js';
+import { noGrad } from '../autograd/grad-mode.js';
+import type { ScanOp } from '../backend/contract.js';
+import { isFloating, type DType } from '../dtype.js';
+import { formatShape, normalizeDim, sizeOf } from '../shape.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { arange, zeros, zerosLike } from './creation.js';
+import { compositesForcedNow } from './elementwise.js';
+import { flip } from './rearrange.js';
+import { checkOptionKeys, describeValue, empty, requireTensor } from './util.js';
+
+/** Options of `cumsum` and `cumprod`. */
+export interface CumulativeOptions {
+  /** Cast the input to this dtype first (PyTorch's `dtype=`): 'float32' or 'int32'. */
+  dtype?: DType;
+}
+
+/** What `cummax` and `cummin` return: the running extremes and their int32 positions along `dim`. */
+export interface ScanResult {
+  values: Tensor;
+  indices: Tensor;
+}
+
+const INT32_MIN = -2147483648;
+const INT32_MAX = 2147483647;
+
+function checkDim(op: string, x: Tensor, dim: unknown): number {
+  if (typeof dim !== 'number') {
+    throw new TypeError(`${op}: dim must be an integer (PyTorch's dim is required), got ${describeValue(dim)}`);
+  }
+  return normalizeDim(dim, x.rank, op);
+}
+
+/** The padding list (PyTorch's, last dim first) that puts `count` entries before `axis`. */
+function padBefore(rank: number, axis: number, count: number): number[] {
+  const padding = new Array<number>(2 * (rank - axis)).fill(0);
+  padding[2 * (rank - 1 - axis)] = count;
+  return padding;
+}
+
+/**
+ * The composite: ceil(log2 n) rounds of `y[i] = op(y[i - s], y[i])` for s = 1, 2, 4, ...,
+ * the shifted operand a pad (with op's identity) of a narrow. Every output is a balanced
+ * tree of its inputs, so float sums lose about log2(n) roundings, not n.
+ */
+function hillisSteele(op: ScanOp, x: Tensor, axis: number): { values: Tensor; indices: Tensor | null } {
+  const n = x.shape[axis];
+  const rank = x.rank;
+  const int = x.dtype === 'int32';
+  const identity = op === 'sum' ? 0 : op === 'prod' ? 1 : op === 'min' ? (int ? INT32_MAX : Infinity) : int ? INT32_MIN : -Infinity;
+  const extreme = op === 'max' || op === 'min';
+  let y = x.clone();
+  let idx: Tensor | null = null;
+  if (extreme) {
+    const line = arange(0, n, 1, { dtype: 'int32', device: x.device });
+    const shape = x.shape.map((d, i) => (i === axis ? d : 1));
+    const view = line.reshape(shape);
+    const base = zeros(x.shape, { dtype: 'int32', device: x.device });
+    idx = base.add(view);
+    [line, view, base].forEach((t) => t.dispose());
+  }
+  for (let s = 1; s < n; s *= 2) {
+    const head = y.narrow(axis, 0, n - s);
+    const shifted = head.pad(padBefore(rank, axis, s), identity);
+    head.dispose();
+    let next: Tensor;
+    if (op === 'sum') next = y.add(shifted);
+    else if (op === 'prod') next = y.mul(shifted);
+    else if (op === 'logsumexp') next = shifted.logaddexp(y);
+    else {
+      // The later operand wins ties and NaNs; an earlier NaN wins over a later number.
+      const better = op === 'max' ? y.ge(shifted) : y.le(shifted);
+      let take = better;
+      if (!int) {
+        const nan = y.isnan();
+        take = better.logicalOr(nan);
+        better.dispose();
+        nan.dispose();
+      }
+      next = y.where(take, shifted);
+      const idxHead = idx!.narrow(axis, 0, n - s);
+      const idxShifted = idxHead.pad(padBefore(rank, axis, s), 0);
+      const nextIdx = idx!.where(take, idxShifted);
+      [idxHead, idxShifted, take, idx!].forEach((t) => t.dispose());
+      idx = nextIdx;
+    }
+    shifted.dispose();
+    y.dispose();
+    y = next;
+  }
+  return { values: y, indices: idx };
+}
+
+/** op along `axis` of float32 or int32 `x`, without recording: the kernel or the composite. */
+function scanValues(op: ScanOp, x: Tensor, axis: number): { values: Tensor; indices: Tensor | null } {
+  return noGrad(() => {
+    if (x.dtype === 'float16') {
+      const wide = x.cast('float32');
+      try {
+        const r = scanValues(op, wide, axis);
+        const values = r.values.cast('float16');
+        r.values.dispose();
+        return { values, indices: r.indices };
+      } finally {
+        wide.dispose();
+      }
+    }
+    if (x.rank === 0) {
+      const line = x.reshape([1]);
+      try {
+        const r = scanValues(op, line, 0);
+        const values = r.values.reshape([]);
+        const indices = r.indices ? r.indices.reshape([]) : null;
+        r.values.dispose();
+        r.indices?.dispose();
+        return { values, indices };
+      } finally {
+        line.dispose();
+      }
+    }
+    const backend = x.backend;
+    const extreme = op === 'max' || op === 'min';
+    if (sizeOf(x.shape) === 0) {
+      return { values: empty(backend, x.shape, x.dtype), indices: extreme ? empty(backend, x.shape, 'int32') : null };
+    }
+    if (backend.scan && !compositesForcedNow()) {
+      const values = empty(backend, x.shape, x.dtype);
+      const indices = extreme ? empty(backend, x.shape, 'int32') : null;
+      try {
+        backend.scan(op, x.kernelView, axis, values.kernelView, indices?.kernelView);
+      } catch (error) {
+        values.dispose();
+        indices?.dispose();
+        throw error;
+      }
+      return { values, indices };
+    }
+    return hillisSteele(op, x, axis);
+  });
+}
+
+/** `x` as the dtype a cumsum/cumprod computes in: `dtype` if given, else bool as int32. */
+function cumulativeInput(op: string, x: Tensor, options: CumulativeOptions | undefined): Tensor {
+  checkOptionKeys(op, options, ['dtype']);
+  const dtype = options?.dtype;
+  if (dtype !== undefined) {
+    if (dtype !== 'float32' && dtype !== 'int32' && dtype !== 'float16') {
+      throw new TypeError(`${op}: dtype must be 'float32' or 'int32', got ${describeValue(dtype)}`);
+    }
+    return x.cast(dtype);
+  }
+  return x.dtype === 'bool' ? x.cast('int32') : x;
+}
+
+/** Apply `fn` to `x` as `op` computes it, disposing the cast (not `x`) afterwards. */
+function withInput<R>(op: string, x: Tensor, options: CumulativeOptions | undefined, fn: (xc: Tensor) => R): R {
+  const xc = cumulativeInput(op, x, options);
+  try {
+    return fn(xc);
+  } finally {
+    if (xc !== x) xc.dispose();
+  }
+}
+
+/** `flip(cumsum(flip(g)))`: the sums from each position to the end of its line. */
+function reversedCumsum(g: Tensor, axis: number): Tensor {
+  if (g.rank === 0) return cumsum(g, 0);
+  const f = flip(g, axis);
+  const c = cumsum(f, axis);
+  const out = flip(c, axis);
+  f.dispose();
+  c.dispose();
+  return out;
+}
+
+/**
+ * Running sums along `dim`: `out[i] = x[0] + ... + x[i]` (torch.cumsum). Bool inputs sum as
+ * int32, and int inputs give int32 (PyTorch gives int64), so int sums wrap at 2^31;
+ * `{ dtype }` casts the input first. The gradient is the reversed cumsum of the incoming one.
+ *
+ * @example
+ * ```ts
+ * tl.cumsum(tl.tensor([1, 2, 3]), 0); // [1, 3, 6]
+ * tl.tensor([[1, 2], [3, 4]]).cumsum(-1, { dtype: 'int32' }); // [[1, 3], [3, 7]]
+ * ```
+ */
+export function cumsum(x: Tensor, dim: number, options?: CumulativeOptions): Tensor {
+  requireTensor('cumsum', x);
+  const axis = checkDim('cumsum', x, dim);
+  return withInput('cumsum', x, options, (xc) => {
+    const out = scanValues('sum', xc, axis).values;
+    return recordOp('cumsum', [xc], out, [], (g) => [reversedCumsum(g, axis)]);
+  });
+}
+
+/**
+ * Running products along `dim`: `out[i] = x[0] * ... * x[i]` (torch.cumprod). Bool inputs
+ * multiply as int32 and int inputs give int32 (PyTorch: int64); `{ dtype }` casts first.
+ * The gradient is PyTorch's, exact also where the input has zeros (no division by them).
+ *
+ * @example
+ * ```ts
+ * tl.cumprod(tl.tensor([1, 2, 3, 4]), 0); // [1, 2, 6, 24]
+ * ```
+ */
+export function cumprod(x: Tensor, dim: number, options?: CumulativeOptions): Tensor {
+  requireTensor('cumprod', x);
+  const axis = checkDim('cumprod', x, dim);
+  return withInput('cumprod', x, options, (xc) => {
+    const out = scanValues('prod', xc, axis).values;
+    return recordOp('cumprod', [xc], out, [xc, out], (g, [input, y]) => [cumprodGrad(g, input, y, axis)]);
+  });
+}
+
+/**
+ * d cumprod, without a division by zero and without reading values back:
+ * before a line's first zero, `revcumsum(g * y) / x`; at the first zero, the reversed sum of
+ * `g * cumprod(x with that zero set to 1)` over it and what follows; after it, zero.
+ */
+function cumprodGrad(g: Tensor, x: Tensor, y: Tensor, axis: number): Tensor {
+  if (x.rank === 0 || x.shape[axis] <= 1) return g.mul(1);
+  const temps: Tensor[] = [];
+  const t = (v: Tensor): Tensor => (temps.push(v), v);
+  try {
+    const zero = t(x.eq(0));
+    const zerosSoFar = t(cumsum(zero, axis)); // int32
+    const beforeZero = t(zerosSoFar.eq(0));
+    const firstZero = t(zero.logicalAnd(t(zerosSoFar.eq(1))));
+    const fromZero = t(beforeZero.logicalNot());
+    const safe = t(x.where(beforeZero, 1));
+    const before = t(t(reversedCumsum(t(g.mul(y)), axis)).div(safe));
+    const ones = t(x.where(t(firstZero.logicalNot()), 1));
+    const skipped = t(cumprod(ones, axis));
+    const weighted = t(t(g.mul(skipped)).where(fromZero, 0));
+    const atZero = t(reversedCumsum(weighted, axis));
+    const zeros = t(zerosLike(x));
+    return before.where(beforeZero, t(atZero.where(firstZero, zeros)));
+  } finally {
+    temps.forEach((v) => v.dispose());
+  }
+}
+
+function extremeScan(op: 'cummax' | 'cummin', x: Tensor, dim: number): ScanResult {
+  requireTensor(op, x);
+  const axis = checkDim(op, x, dim);
+  const kernelOp = op === 'cummax' ? 'max' : 'min';
+  if (x.dtype === 'bool') {
+    const wide = x.cast('int32');
+    try {
+      const r = scanValues(kernelOp, wide, axis);
+      const values = r.values.cast('bool');
+      r.values.dispose();
+      return { values, indices: r.indices! };
+    } finally {
+      wide.dispose();
+    }
+  }
+  const r = scanValues(kernelOp, x, axis);
+  const indices = r.indices!;
+  // Each output's gradient goes to the input it copied: scatter-add along dim (as PyTorch).
+  const values = recordOp(op, [x], r.values, [indices], (g, [idx]) => {
+    if (x.rank === 0) return [g.mul(1)];
+    const zeros = zerosLike(g);
+    const grad = zeros.scatterAdd(axis, idx, g);
+    zeros.dispose();
+    return [grad];
+  });
+  return { values, indices };
+}
+
+/**
+ * The running maximum along `dim` and where it was found (torch.cummax): `{ values, indices }`,
+ * the indices int32 (PyTorch: int64). On ties the latest position wins, and a NaN stays the
+ * maximum from where it appears (each later NaN taking over the index), as in PyTorch.
+ * Bool inputs give bool values. The gradient flows to the positions in `indices`.
+ *
+ * @example
+ * ```ts
+ * const { values, indices } = tl.cummax(tl.tensor([1, 3, 2, 3]), 0);
+ * // values [1, 3, 3, 3], indices [0, 1, 1, 3]
+ * ```
+ */
+export function cummax(x: Tensor, dim: number): ScanResult {
+  return extremeScan('cummax', x, dim);
+}
+
+/**
+ * The running minimum along `dim` and where it was found (torch.cummin): `{ values, indices }`
+ * with int32 indices (PyTorch: int64), the latest position on ties, NaN propagating.
+ *
+ * @example
+ * ```ts
+ * const { values, indices } = tl.tensor([3, 1, 2, 1]).cummin(0);
+ * // values [3, 1, 1, 1], indices [0, 1, 1, 3]
+ * ```
+ */
+export function cummin(x: Tensor, dim: number): ScanResult {
+  return extremeScan('cummin', x, dim);
+}
+
+/**
+ * `log(cumsum(exp(x)))` along `dim`, computed stably (torch.logcumsumexp): no overflow for
+ * large inputs, and -Infinity entries are exact (they add nothing). Float only, as PyTorch.
+ * The gradient is PyTorch's, except that -Infinity inputs get 0 where PyTorch gives NaN.
+ *
+ * @example
+ * ```ts
+ * tl.logcumsumexp(tl.tensor([0, 0, 1000]), 0); // [0, 0.6931, 1000]
+ * ```
+ */
+export function logcumsumexp(x: Tensor, dim: number): Tensor {
+  requireTensor('logcumsumexp', x);
+  const axis = checkDim('logcumsumexp', x, dim);
+  if (!isFloating(x.dtype)) {
+    throw new TypeError(`logcumsumexp: expected a floating tensor, got ${x.dtype} of shape ${formatShape(x.shape)}; cast with t.float() first`);
+  }
+  const out = scanValues('logsumexp', x, axis).values;
+  return recordOp('logcumsumexp', [x], out, [x, out], (g, [input, y]) => [logcumsumexpGrad(g, input, y, axis)]);
+}
+
+/** `flip(logcumsumexp(flip(v)))`: the log-sum-exp from each position to the end of its line. */
+function reversedLogcumsumexp(v: Tensor, axis: number): Tensor {
+  if (v.rank === 0) return logcumsumexp(v, 0);
+  const f = flip(v, axis);
+  const c = logcumsumexp(f, axis);
+  const out = flip(c, axis);
+  f.dispose();
+  c.dispose();
+  return out;
+}
+
+/**
+ * PyTorch's logcumsumexp_backward: the positive and negative parts of g in log space,
+ * `exp(revlogcumsumexp(log|g±| - y) + x)`, so no exponential overflows.
+ */
+function logcumsumexpGrad(g: Tensor, x: Tensor, y: Tensor, axis: number): Tensor {
+  const temps: Tensor[] = [];
+  const t = (v: Tensor): Tensor => (temps.push(v), v);
+  try {
+    const lowest = -3.4028234663852886e38;
+    const logAbs = t(t(g.abs()).log());
+    const part = (mask: Tensor): Tensor => {
+      const logPart = t(logAbs.where(mask, lowest));
+      return t(t(t(reversedLogcumsumexp(t(logPart.sub(y)), axis)).add(x)).exp());
+    };
+    const positive = part(t(g.gt(0)));
+    const negative = part(t(g.lt(0)));
+    const grad = t(positive.sub(negative));
+    // A -Infinity input adds nothing to any output: its gradient is 0 (PyTorch's formula gives NaN).
+    return grad.where(t(x.ne(-Infinity)), 0);
+  } finally {
+    temps.forEach((v) => v.dispose());
+  }
+}
