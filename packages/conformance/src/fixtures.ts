@@ -215,7 +215,7 @@ const NOT_FIXTURED = new Set([
   // Random draws and the generator's state: the `random` group checks them against core's
   // Philox reference bit for bit.
   'rand', 'randn', 'randint', 'randLike', 'randnLike', 'manualSeed', 'getRngState', 'setRngState',
-  'randintLike', 'randperm', 'normal', 'bernoulli', 'multinomial', 'Generator', 'defaultGenerator',
+  'randintLike', 'randperm', 'normal', 'bernoulli', 'multinomial', 'poisson', 'Generator', 'defaultGenerator',
   // Uninitialised memory: the `random` group checks shape, dtype and device.
   'empty', 'emptyLike',
   // Devices: moves between them (the `edge` and `error` groups) and what one holds (the half fixtures).

@@ -177,6 +177,51 @@ export function randomTests(suite: Suite): void {
       const firsts = xs.filter((_, i) => i % 4 === 0);
       [0.1, 0.2, 0.3, 0.4].forEach((p, k) => expect(Math.abs(firsts.filter((x) => x === k).length / 3000 - p)).toBeLessThan(0.03));
     });
+    test('poisson matches each rate\'s mean, variance and probabilities, on both sides of the method switch at 10', async () => {
+      tl.manualSeed(21);
+      const rates = [0, 0.5, 4, 9.9, 10, 37, 1000, 1e5];
+      const n = 4000;
+      const before = tl.memory();
+      const r = tl.tensor(Array.from({ length: n }, () => rates), { device });
+      const xs = await draw(() => tl.poisson(r));
+      r.dispose();
+      expect(tl.memory().numTensors).toBe(before.numTensors);
+      expect(xs.every((x) => Number.isInteger(x) && x >= 0)).toBe(true);
+      rates.forEach((rate, j) => {
+        const col = xs.filter((_, i) => i % rates.length === j);
+        if (rate === 0) return expect(col.every((x) => x === 0)).toBe(true);
+        // Five standard errors of the sample mean and of the sample variance of Poisson(rate).
+        expect(Math.abs(mean(col) - rate)).toBeLessThan(5 * Math.sqrt(rate / n));
+        expect(Math.abs(stdOf(col) ** 2 - rate)).toBeLessThan(5 * Math.sqrt((rate + 2 * rate * rate) / n));
+      });
+      for (const [rate, column] of [[4, 2], [37, 5]] as const) {
+        const col = xs.filter((_, i) => i % rates.length === column);
+        let logP = -rate;
+        for (let k = 0; k < 3 * rate; k++) {
+          const p = Math.exp(logP);
+          const freq = col.filter((x) => x === k).length / n;
+          expect(Math.abs(freq - p)).toBeLessThan(5 * Math.sqrt((p * (1 - p)) / n) + 1e-3);
+          logP += Math.log(rate) - Math.log(k + 1);
+        }
+      }
+    });
+    test('poisson repeats for one generator seed, keeps shape and dtype, and refuses bad arguments', async () => {
+      const r = tl.tensor([[1, 20], [3, 400]], { device });
+      const a = tl.poisson(r, { generator: new tl.Generator(9) });
+      const b = r.poisson({ generator: new tl.Generator(9) });
+      expect([a.shape, a.dtype, a.requiresGrad]).toEqual([[2, 2], 'float32', false]);
+      expect(Array.from(await b.data())).toEqual(Array.from(await a.data()));
+      const ints = tl.ones([3], { device, dtype: 'int32' });
+      expect(() => tl.poisson(ints)).toThrow(/poisson: the rates must be floating point, got int32/);
+      expect(() => tl.poisson(r, { dtype: 'int32' } as object)).toThrow(/poisson: option 'dtype' is not supported/);
+      if (tl.getBackend(device).readSync !== undefined) {
+        const bad = tl.tensor([1, -1, NaN], { device });
+        expect(() => tl.poisson(bad)).toThrow(/poisson: rates must be finite and >= 0, got -1 at flat index 1/);
+        expect(() => tl.poisson(bad.narrow(0, 2, 1))).toThrow(/poisson: rates must be finite and >= 0, got NaN at flat index 0/);
+        bad.dispose();
+      }
+      [r, a, b, ints].forEach((t) => t.dispose());
+    });
     test('multinomial repeats for one generator seed and refuses bad arguments', async () => {
       const w = tl.tensor([0.5, 1, 2], { device });
       const a = await draw(() => tl.multinomial(w, 8, true, { generator: new tl.Generator(4) }));

@@ -10,7 +10,7 @@ import { philox4x32 } from '../random.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { withTemps } from '../backend/composites.js';
 import { searchsorted } from './advanced-indexing.js';
-import { arange, rand, randint, randn, tensor, type RandomOptions } from './creation.js';
+import { arange, rand, randint, randn, tensor, zeros, type RandomOptions } from './creation.js';
 import { generatorOf } from './generator.js';
 import { topk } from './sort.js';
 import { cumsum } from './scan.js';
@@ -250,5 +250,151 @@ export function multinomial(input: Tensor, numSamples: number, replacement = fal
     const at = t(arange(n, undefined, 1, { device, dtype: 'int32' }));
     const last = t(t(at.where(t(p.gt(0)), 0)).amax(-1, true));
     return found.minimum(last);
+  }));
+}
+
+/** Rates at or above this use transformed rejection; below it, counting exponential arrivals. */
+const POISSON_PTRS_MIN_RATE = 10;
+/** Arrivals counted for rates below 10: P(X >= 40) is below 1e-11 there. */
+const POISSON_ARRIVALS = 40;
+/** Rejection rounds for rates of 10 and more; each accepts with probability above 0.9. */
+const POISSON_ROUNDS = 12;
+const HALF_LOG_2PI = 0.9189385332046727;
+
+/** PyTorch's check of poisson's rates, where the values can be read now; returns their range. */
+function readRates(rates: Tensor): { min: number; max: number } | undefined {
+  const read = rates.backend.readSync;
+  if (!read) return undefined;
+  const values = read.call(rates.backend, rates.kernelView);
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (!(v >= 0 && v < Infinity)) throw new Error(`poisson: rates must be finite and >= 0, got ${v} at flat index ${i}`);
+    min = Math.min(min, v);
+    max = Math.max(max, v);
+  }
+  return { min, max };
+}
+
+/**
+ * Poisson(rate) for small rates: the number of Exp(1) arrivals whose running sum stays below
+ * the rate (a fixed number of rounds, so the same ops run on every backend).
+ */
+function poissonByArrivals(rate: Tensor, generator: RandomOptions['generator']): Tensor {
+  let elapsed = zeros(rate.shape, { device: rate.device });
+  let count = elapsed;
+  for (let i = 0; i < POISSON_ARRIVALS; i++) {
+    const next = withTemps((t) => elapsed.sub(t(t(rand(rate.shape, { device: rate.device, generator })).log())));
+    const counted = withTemps((t) => count.add(t(t(next.lt(rate)).float())));
+    if (count !== elapsed) count.dispose();
+    elapsed.dispose();
+    elapsed = next;
+    count = counted;
+  }
+  elapsed.dispose();
+  return count;
+}
+
+/**
+ * log P(X = k) for X ~ Poisson(rate): directly for small k, and through Stirling's series
+ * with k log(rate / k) + (k - rate) for larger k, which keeps float32 free of the
+ * cancellation between -rate + k log(rate) and lgamma(k + 1).
+ */
+function poissonLogPmf(k: Tensor, rate: Tensor, logRate: Tensor): Tensor {
+  return withTemps((t) => {
+    const direct = t(t(t(k.mul(logRate)).sub(rate)).sub(t(t(k.add(1)).lgamma())));
+    const safeK = t(k.clamp(15, Infinity));
+    const inv = t(safeK.reciprocal());
+    const inv2 = t(inv.square());
+    // lgamma(k + 1) - ((k + 1/2) log k - k + log(2 pi) / 2), to within 1e-9 for k >= 15.
+    const stirlingError = t(t(t(t(t(inv2.mul(1 / 1260)).sub(1 / 360)).mul(inv2)).add(1 / 12)).mul(inv));
+    const d = t(t(rate.sub(safeK)).div(safeK));
+    const mainTerm = t(t(t(d.log1p()).sub(d)).mul(safeK));
+    const halfLog = t(t(t(safeK.log()).mul(0.5)).add(HALF_LOG_2PI));
+    const stirling = t(t(mainTerm.sub(halfLog)).sub(stirlingError));
+    return direct.where(t(k.lt(15)), stirling);
+  });
+}
+
+/**
+ * Poisson(rate) for rates of 10 and more: Hörmann's transformed rejection with squeeze (PTRS,
+ * 1993), every element running the same fixed rounds and keeping its first accepted candidate.
+ */
+function poissonByRejection(rate: Tensor, generator: RandomOptions['generator']): Tensor {
+  const device = rate.device;
+  return withTemps((t) => {
+    const rootRate = t(rate.sqrt());
+    const logRate = t(rate.log());
+    const b = t(t(rootRate.mul(2.53)).add(0.931));
+    const a = t(t(b.mul(0.02483)).sub(0.059));
+    const twoA = t(a.mul(2));
+    const logInvAlpha = t(t(t(t(t(b.sub(3.4)).reciprocal()).mul(1.1328)).add(1.1239)).log());
+    const vr = t(t(t(t(b.sub(2)).reciprocal()).mul(-3.6224)).add(0.9277));
+    let result = zeros(rate.shape, { device });
+    let done = zeros(rate.shape, { device, dtype: 'bool' });
+    try {
+      for (let round = 0; round < POISSON_ROUNDS; round++) {
+        const temps: Tensor[] = [];
+        const r = <T extends Tensor>(x: T): T => (temps.push(x), x);
+        try {
+          const u = r(r(rand(rate.shape, { device, generator })).sub(0.5));
+          const v = r(rand(rate.shape, { device, generator }));
+          const us = r(r(r(u.abs()).neg()).add(0.5));
+          const k = r(r(r(r(r(r(twoA.div(us)).add(b)).mul(u)).add(rate)).add(0.43)).floor());
+          const squeeze = r(r(us.ge(0.07)).logicalAnd(r(v.le(vr))));
+          const inTail = r(r(us.lt(0.013)).logicalAnd(r(v.gt(us))));
+          const candidate = r(r(k.ge(0)).logicalAnd(r(inTail.logicalNot())));
+          const lhs = r(r(r(v.log()).add(logInvAlpha)).sub(r(r(r(a.div(r(us.square()))).add(b)).log())));
+          const accepted = r(squeeze.logicalOr(r(candidate.logicalAnd(r(lhs.le(r(poissonLogPmf(k, rate, logRate))))))));
+          const take = r(accepted.logicalAnd(r(done.logicalNot())));
+          const nextResult = k.where(take, result);
+          const nextDone = done.logicalOr(accepted);
+          result.dispose();
+          done.dispose();
+          [result, done] = [nextResult, nextDone];
+        } finally {
+          temps.forEach((x) => x.dispose());
+        }
+      }
+      // An element whose every round was rejected (probability below 1e-12) takes the
+      // rate's floor, the mode, so no sample is wildly off.
+      return result.where(done, t(rate.floor()));
+    } finally {
+      result.dispose();
+      done.dispose();
+    }
+  });
+}
+
+/**
+ * Samples of Poisson(rate) elementwise, with the rates' shape and dtype. Rates of 10 and more
+ * use transformed rejection (Hörmann's PTRS), smaller ones count exponential arrivals; both
+ * run a fixed number of rounds on the counter-based RNG, so every backend runs the same ops.
+ * Like PyTorch, negative or NaN rates are an error (checked where the values can be read
+ * now: cpu, wasm), and the samples carry no gradient.
+ *
+ * @example
+ * ```ts
+ * const counts = tl.poisson(tl.full([1000], 4.5)); // mean and variance about 4.5
+ * ```
+ */
+export function poisson(rates: Tensor, options: Pick<RandomOptions, 'generator'> = {}): Tensor {
+  const op = 'poisson';
+  requireTensor(op, rates);
+  if (typeof options !== 'object' || options === null) throw new TypeError(`${op}: options must be an object, got ${describeValue(options)}`);
+  for (const key of Object.keys(options)) {
+    if (key !== 'generator') throw new Error(`${op}: option '${key}' is not supported (only generator)`);
+  }
+  if (!isFloating(rates.dtype)) throw new TypeError(`${op}: the rates must be floating point, got ${rates.dtype}`);
+  const range = readRates(rates);
+  const generator = options.generator;
+  return noGrad(() => withTemps((t) => {
+    const rate = rates.dtype === 'float32' ? rates : t(rates.float());
+    // Where the rates were read, skip a branch no element takes.
+    const small = range && range.min >= POISSON_PTRS_MIN_RATE ? undefined : t(poissonByArrivals(rate, generator));
+    const large = range && range.max < POISSON_PTRS_MIN_RATE ? undefined : t(poissonByRejection(rate, generator));
+    const samples = small && large ? t(small.where(t(rate.lt(POISSON_PTRS_MIN_RATE)), large)) : (small ?? large)!;
+    return samples.cast(rates.dtype);
   }));
 }

@@ -551,6 +551,8 @@ export class Tensor {
   take(index: Tensor): Tensor { return ops.take(this, index); }
   /** 0/1 samples with this tensor as the probabilities, or with probability `p` everywhere (see `tl.bernoulli`). */
   bernoulli(p?: number, options?: ops.RandomOptions): Tensor { return ops.bernoulli(this, p, options); }
+  /** Poisson samples with this tensor as the rates (see `tl.poisson`). */
+  poisson(options?: Pick<ops.RandomOptions, 'generator'>): Tensor { return ops.poisson(this, options); }
   /** Category indices drawn from the rows of these weights (see `tl.multinomial`). */
   multinomial(numSamples: number, replacement?: boolean, options?: Pick<ops.RandomOptions, 'generator'>): Tensor {
     return ops.multinomial(this, numSamples, replacement, options);
