@@ -5,7 +5,7 @@ import { Optimizer, type OptimizerGroup, type ParamGroup, type ParamState } from
 export interface RpropOptions {
   /** Initial step size of every coordinate; default 1e-2. */
   lr: number;
-  /** [etaminus, etaplus]: the factors a step size shrinks by when the gradient changes sign, and grows by otherwise; default [0.5, 1.2]. */
+  /** `[etaminus, etaplus]`: the factors a step size shrinks by when the gradient changes sign, and grows by otherwise; default [0.5, 1.2]. */
   etas: [number, number];
   /** [min, max] step sizes; default [1e-6, 50]. */
   stepSizes: [number, number];

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeReadmeModules } from '../scripts/readme-examples.mjs';
 
 const packagesDir = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const root = resolve(packagesDir, '..');
@@ -92,6 +93,8 @@ beforeAll(() => {
     const manifest = JSON.parse(readFileSync(join(packagesDir, p, 'package.json'), 'utf8'));
     for (const dep of Object.keys(manifest.dependencies ?? {})) if (!dep.startsWith('@tensile/')) packThirdParty(dep, join(packagesDir, p));
   }
+  // What a TypeScript consumer adds, for the README examples' typecheck.
+  for (const dep of ['typescript', '@types/node']) packThirdParty(dep, root);
 }, 600_000);
 
 describe('packed tarballs', () => {
@@ -201,6 +204,22 @@ describe('packed tarballs', () => {
       'console.log(JSON.stringify({ steps, backends: tl.listBackends().sort(), cuda }));',
     ]);
     expect(result).toEqual({ steps: 1, backends: ['cpu', 'cuda', 'wasm', 'webgpu'], cuda: expect.any(String) });
+    // The README examples typecheck against the installed packages as a strict consumer sees them.
+    const readmes: Record<string, string> = { root: join(root, 'README.md') };
+    for (const p of PUBLISHED) readmes[p] = join(packagesDir, p, 'README.md');
+    expect(writeReadmeModules(readmes, join(project, 'readme')).length).toBeGreaterThanOrEqual(PUBLISHED.length);
+    for (const resolution of ['node16', 'nodenext', 'bundler']) {
+      const compilerOptions = {
+        strict: true, skipLibCheck: false, noEmit: true, target: 'es2022', lib: ['es2023', 'dom'], types: ['node'],
+        module: resolution === 'bundler' ? 'esnext' : resolution, moduleResolution: resolution,
+      };
+      writeFileSync(join(project, `tsconfig.${resolution}.json`), JSON.stringify({ compilerOptions, include: ['readme'] }));
+      try {
+        execFileSync('node', [join(project, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', `tsconfig.${resolution}.json`], { cwd: project, encoding: 'utf8' });
+      } catch (e) {
+        throw new Error(`README examples fail tsc --strict (moduleResolution ${resolution}):\n${(e as { stdout: string }).stdout}`);
+      }
+    }
     // backend-cuda's bin is linked, for building the addon later.
     expect(execFileSync(join(project, 'node_modules', '.bin', 'tensile-cuda'), ['--help'], { encoding: 'utf8' })).toMatch(/^usage: tensile-cuda build/);
   });

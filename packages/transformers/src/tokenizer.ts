@@ -76,8 +76,9 @@ function tokenText(value: unknown): string | null {
  * ```
  */
 export class PreTrainedTokenizer {
-  /** The library's tokenizer underneath (`@huggingface/tokenizers`). */
-  readonly tokenizer: HFTokenizer;
+  // Private so that the library's types (which do not resolve under node16/nodenext module
+  // resolution) stay out of this package's declarations.
+  private readonly tokenizer: HFTokenizer;
   /** tokenizer_config.json as read. */
   readonly config: TokenizerConfig;
   private readonly json: object;
@@ -105,6 +106,13 @@ export class PreTrainedTokenizer {
   private idOf(token: string | null): number | null {
     if (token === null) return null;
     return this.tokenizer.token_to_id(token) ?? null;
+  }
+
+  /** The id of a token of the vocabulary (or of each token), null for a token it does not hold. */
+  convertTokensToIds(tokens: string): number | null;
+  convertTokensToIds(tokens: readonly string[]): (number | null)[];
+  convertTokensToIds(tokens: string | readonly string[]): number | null | (number | null)[] {
+    return typeof tokens === 'string' ? this.idOf(tokens) : tokens.map((t) => this.idOf(t));
   }
 
   /** The padding token and its id (tokenizer_config.json's `pad_token`); null when it has none. */

@@ -82,9 +82,10 @@ run('AutoTokenizer: Unigram with a chat template (llama)', () => {
     const text = tok.applyChatTemplate(messages, { tokenize: false, addGenerationPrompt: true });
     expect(text).toBe('<|im_start|>user\nhello world<|im_end|>\n<|im_start|>assistant\nhi<|im_end|>\n<|im_start|>assistant\n');
     const ids = tok.applyChatTemplate(messages, { addGenerationPrompt: true });
-    expect(ids[0]).toBe(tok.tokenizer.token_to_id('<|im_start|>'));
+    expect(ids[0]).toBe(tok.convertTokensToIds('<|im_start|>'));
+    expect(tok.convertTokensToIds(['<|im_start|>', 'not-a-token-here'])).toEqual([ids[0], null]);
     expect(ids).not.toContain(tok.bosTokenId);
-    const start = tok.tokenizer.token_to_id('<|im_start|>');
+    const start = tok.convertTokensToIds('<|im_start|>');
     expect(ids.filter((id) => id === start)).toHaveLength(3);
     // Metaspace (prepend_scheme 'always') starts each text between special tokens with '▁', as the Rust library does.
     expect(tok.decode(ids, { skipSpecialTokens: true }).split(/\s+/).filter(Boolean)).toEqual(['user', 'hello', 'world', 'assistant', 'hi', 'assistant']);
