@@ -15,8 +15,9 @@ export async function build({ quiet = false } = {}) {
   rmSync(dist, { recursive: true, force: true });
   mkdirSync(dist, { recursive: true });
   await esbuild.build({
-    entryPoints: [join(root, 'src/main.ts')],
-    outfile: join(dist, 'app.js'),
+    // The MNIST page (index.html → app.js) and the text-generation page (generate.html → generate.js).
+    entryPoints: { app: join(root, 'src/main.ts'), generate: join(root, 'src/generate.ts') },
+    outdir: dist,
     bundle: true,
     format: 'esm',
     platform: 'browser',
@@ -26,7 +27,7 @@ export async function build({ quiet = false } = {}) {
     minify: true,
     logLevel: quiet ? 'error' : 'warning',
   });
-  for (const file of ['index.html', 'style.css']) copyFileSync(join(root, 'src', file), join(dist, file));
+  for (const file of ['index.html', 'generate.html', 'style.css']) copyFileSync(join(root, 'src', file), join(dist, file));
 
   // The wasm kernels, from the installed @tensile/backend-wasm's dist/.
   const wasmDir = join(root, 'node_modules/@tensile/backend-wasm/dist');

@@ -1,5 +1,5 @@
-// A tiny static server on 127.0.0.1: the built page (dist/) at /, and the MNIST .gz files
-// at /mnist/. `node scripts/serve.mjs [--data DIR] [--port N]`; DIR defaults to
+// A tiny static server on 127.0.0.1: the built pages (dist/) at /, the MNIST .gz files at
+// /mnist/, and checkpoint folders at /models/ when given one. `node scripts/serve.mjs [--data DIR] [--port N]`; DIR defaults to
 // ../../../shared/data/mnist (beside the checkout) or $TENSILE_DATA/mnist.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -15,6 +15,7 @@ const TYPES = {
   '.map': 'application/json',
   '.wasm': 'application/wasm',
   '.gz': 'application/gzip',
+  '.json': 'application/json',
 };
 
 export function defaultDataDir() {
@@ -23,13 +24,14 @@ export function defaultDataDir() {
 }
 
 /**
- * Serve `distDir` at / and `dataDir` at /mnist/; resolves to { server, url }. `isolated`
+ * Serve `distDir` at /, `dataDir` at /mnist/ and `modelsDir` (if given) at /models/; resolves to { server, url }. `isolated`
  * adds the COOP/COEP headers that make the page cross-origin isolated, which browsers
  * require for SharedArrayBuffer and so for wasm's worker threads.
  */
-export function serve({ distDir = resolve(here, '../dist'), dataDir = defaultDataDir(), port = 0, isolated = false } = {}) {
+export function serve({ distDir = resolve(here, '../dist'), dataDir = defaultDataDir(), modelsDir, port = 0, isolated = false } = {}) {
   const roots = [
     ['/mnist/', dataDir],
+    ...(modelsDir ? [['/models/', modelsDir]] : []),
     ['/', distDir],
   ];
   const server = createServer((req, res) => {
@@ -63,8 +65,10 @@ export function serve({ distDir = resolve(here, '../dist'), dataDir = defaultDat
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const { values } = parseArgs({ options: { data: { type: 'string' }, port: { type: 'string', default: '8080' }, isolated: { type: 'boolean', default: false } } });
-  const dataDir = values.data ? resolve(process.env.INIT_CWD ?? process.cwd(), values.data) : defaultDataDir();
+  const { values } = parseArgs({ options: { data: { type: 'string' }, models: { type: 'string' }, port: { type: 'string', default: '8080' }, isolated: { type: 'boolean', default: false } } });
+  const cwd = process.env.INIT_CWD ?? process.cwd();
+  const dataDir = values.data ? resolve(cwd, values.data) : defaultDataDir();
+  const modelsDir = values.models ? resolve(cwd, values.models) : undefined;
   const distDir = resolve(here, '../dist');
   if (!existsSync(join(distDir, 'app.js'))) {
     console.error('dist/ is not built: run `pnpm --filter @tensile/example-browser build` first');
@@ -73,11 +77,12 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   if (!existsSync(join(dataDir, 'train-images-idx3-ubyte.gz'))) {
     console.warn(`warning: no MNIST files in ${dataDir} (pass --data DIR holding train-images-idx3-ubyte.gz etc.)`);
   }
-  const { url } = await serve({ distDir, dataDir, port: Number(values.port), isolated: values.isolated }).catch((error) => {
+  const { url } = await serve({ distDir, dataDir, modelsDir, port: Number(values.port), isolated: values.isolated }).catch((error) => {
     if (error.code !== 'EADDRINUSE') throw error;
     console.warn(`port ${values.port} is in use; taking a free one`);
-    return serve({ distDir, dataDir, port: 0, isolated: values.isolated });
+    return serve({ distDir, dataDir, modelsDir, port: 0, isolated: values.isolated });
   });
-  console.log(`serving ${distDir} and MNIST from ${dataDir}`);
+  console.log(`serving ${distDir} and MNIST from ${dataDir}${modelsDir ? `, checkpoints from ${modelsDir}` : ''}`);
   console.log(`open ${url}?data=${url}mnist/   (Ctrl-C to stop)`);
+  if (modelsDir) console.log(`text generation: ${url}generate.html?model=${url}models/NAME/   (NAME: a folder in ${modelsDir})`);
 }

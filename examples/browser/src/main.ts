@@ -17,6 +17,7 @@ import '@tensile/backend-webgpu';
 import { Linear, ReLU, Sequential, functional as F } from '@tensile/nn';
 import { Adam } from '@tensile/optim';
 import { type Mnist, loadMnist } from './idx.js';
+import { chooseBackend, positiveInt } from './page.js';
 
 const params = new URLSearchParams(location.search);
 const STEPS = positiveInt(params.get('steps'), 600);
@@ -56,11 +57,6 @@ const state: ExampleState = {
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 
-function positiveInt(value: string | null, fallback: number): number {
-  const n = Number(value);
-  return Number.isInteger(n) && n > 0 ? n : fallback;
-}
-
 function setText(id: string, text: string): void {
   $(id).textContent = text;
 }
@@ -71,26 +67,6 @@ function setStatus(text: string): void {
 }
 
 const nextFrame = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
-
-// ---- backend: WebGPU, else wasm, else cpu ------------------------------------------------------
-
-async function chooseBackend(): Promise<string> {
-  const forced = params.get('backend');
-  const order = forced ? [forced] : ['webgpu', 'wasm', 'cpu'];
-  const reasons: string[] = [];
-  for (const name of order) {
-    try {
-      await tl.setBackend(name);
-      // A first small op shows the backend really works (shaders compile, wasm loads).
-      await tl.ones([2, 2]).matmul(tl.ones([2, 2])).sum().item();
-      if (reasons.length) console.warn(`tensile example: ${reasons.join('; ')}`);
-      return name;
-    } catch (error) {
-      reasons.push(`${name} unavailable: ${(error as Error).message.split('\n')[0]}`);
-    }
-  }
-  throw new Error(`no backend could start:\n${reasons.join('\n')}`);
-}
 
 // ---- data ------------------------------------------------------------------------------------
 
@@ -416,7 +392,7 @@ function fail(error: unknown): void {
 async function start(): Promise<void> {
   clearPad();
   drawCurve([], STEPS);
-  const backend = await chooseBackend();
+  const backend = await chooseBackend(params.get('backend'));
   state.backend = backend;
   // Threads need shared memory, which browsers give only to cross-origin isolated pages
   // (served with COOP/COEP headers); elsewhere wasm runs on one thread.

@@ -82,7 +82,8 @@ const CRYPTO = 'node:crypto';
 type Fs = typeof import('node:fs/promises');
 type Path = typeof import('node:path');
 
-async function nodeModules(): Promise<{ fs: Fs; path: Path }> {
+/** node:fs/promises and node:path, loaded so that browser bundles never see them (Node only). */
+export async function nodeModules(): Promise<{ fs: Fs; path: Path }> {
   const [fs, path] = await Promise.all([import(/* @vite-ignore */ FS), import(/* @vite-ignore */ PATH)]);
   return { fs: fs as Fs, path: path as Path };
 }

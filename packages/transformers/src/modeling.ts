@@ -6,7 +6,7 @@
 import * as tl from '@tensile/core';
 import type { DType } from '@tensile/core';
 import { Module, serializeSafetensors, type StateDict } from '@tensile/nn';
-import { openSource, readJson, readJsonIfExists, type HubOptions, type ModelSource } from './hub.js';
+import { nodeModules, openSource, readJson, readJsonIfExists, type HubOptions, type ModelSource } from './hub.js';
 import { rejectUnknownOptions } from './options.js';
 import { defaultDType, loadWeights, type KeyRules, type LoadReport } from './weights.js';
 
@@ -59,8 +59,6 @@ export interface GenerationConfig {
   [key: string]: unknown;
 }
 
-const NODE_FS = 'node:fs/promises';
-const NODE_PATH = 'node:path';
 
 /**
  * The base of the hub architectures: a `Module` that knows its hub config and loads and
@@ -170,8 +168,7 @@ export abstract class PreTrainedModel extends Module {
    * ```
    */
   async savePretrained(directory: string): Promise<void> {
-    const fs = (await import(/* @vite-ignore */ NODE_FS)) as typeof import('node:fs/promises');
-    const path = (await import(/* @vite-ignore */ NODE_PATH)) as typeof import('node:path');
+    const { fs, path } = await nodeModules();
     await fs.mkdir(directory, { recursive: true });
     const config = { ...this.config, torch_dtype: this.dtype };
     const bytes = await serializeSafetensors(this.hubStateDict(), { format: 'pt' });

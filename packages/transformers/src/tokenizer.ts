@@ -10,7 +10,7 @@ import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
 import { Template } from '@huggingface/jinja';
 import { Tokenizer as HFTokenizer } from '@huggingface/tokenizers';
-import { MissingFileError, openSource, readJson, readJsonIfExists, type HubOptions, type ModelSource } from './hub.js';
+import { MissingFileError, nodeModules, openSource, readJson, readJsonIfExists, type HubOptions, type ModelSource } from './hub.js';
 
 /** One chat message. */
 export interface ChatMessage {
@@ -256,8 +256,7 @@ export class PreTrainedTokenizer {
 
   /** Write tokenizer.json and tokenizer_config.json into `directory` (Node). */
   async savePretrained(directory: string): Promise<void> {
-    const fs = (await import(/* @vite-ignore */ 'node:fs/promises')) as typeof import('node:fs/promises');
-    const path = (await import(/* @vite-ignore */ 'node:path')) as typeof import('node:path');
+    const { fs, path } = await nodeModules();
     await fs.mkdir(directory, { recursive: true });
     await fs.writeFile(path.join(directory, 'tokenizer.json'), JSON.stringify(this.json));
     await fs.writeFile(path.join(directory, 'tokenizer_config.json'), `${JSON.stringify(this.config, null, 2)}\n`);
