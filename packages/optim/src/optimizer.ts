@@ -93,6 +93,16 @@ function camelCase(name: string): string {
 }
 
 /**
+ * Every key of `defaults`, taken from `options` where the user gave it (`undefined` counts as
+ * absent): what each optimiser's constructor passes as its filled-in defaults.
+ */
+export function withDefaults<O extends object>(options: Partial<O> | undefined, defaults: O): O {
+  const filled = { ...defaults };
+  for (const key of Object.keys(defaults) as (keyof O)[]) filled[key] = options?.[key] ?? defaults[key];
+  return filled;
+}
+
+/**
  * Base class of every optimiser. A subclass gives its defaults, validates a group's
  * hyper-parameters in `validateGroup`, and updates one parameter in `updateParam` (called
  * under `noGrad` inside a `tidy`, only for parameters that have a gradient).
@@ -156,6 +166,16 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
   protected checkNumber(group: Record<string, unknown>, option: string, min = 0): void {
     const value = group[option];
     this.check(typeof value === 'number' && Number.isFinite(value) && value >= min, option, value, `a number >= ${min}`);
+  }
+
+  /** `checkNumber` for each of `options`, in order, each at least 0. */
+  protected checkNumbers(group: Record<string, unknown>, ...options: string[]): void {
+    for (const option of options) this.checkNumber(group, option);
+  }
+
+  /** `checkBoolean` for each of `options`, in order. */
+  protected checkBooleans(group: Record<string, unknown>, ...options: string[]): void {
+    for (const option of options) this.checkBoolean(group, option);
   }
 
   /** Check that `group.betas` is a pair of numbers in [0, 1). */
@@ -314,6 +334,29 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
     return value;
   }
 
+  /** Count one more step in `state.step` and return the new count (1 on the first step). */
+  protected nextStep(state: ParamState): number {
+    const step = ((state.step as number | undefined) ?? 0) + 1;
+    state.step = step;
+    return step;
+  }
+
+  /** The gradient after `maximize` (negated) and L2 weight decay (`+ weightDecay * p`). */
+  protected l2Gradient(p: Tensor, grad: Tensor, options: { weightDecay: number; maximize: boolean }): Tensor {
+    const g = options.maximize ? grad.neg() : grad;
+    return options.weightDecay !== 0 ? g.add(p, options.weightDecay) : g;
+  }
+
+  /** Store and return `state[key] = beta * state[key] + (1 - beta) * value` (zeros when absent). */
+  protected updateAverage(state: ParamState, key: string, p: Tensor, beta: number, value: Tensor): Tensor {
+    return this.setState(state, key, this.stateTensor(state, key, p).mul(beta).add(value, 1 - beta));
+  }
+
+  /** Store and return `state[key] = beta * state[key] + (1 - beta) * value²` (zeros when absent). */
+  protected updateSquareAverage(state: ParamState, key: string, p: Tensor, beta: number, value: Tensor): Tensor {
+    return this.setState(state, key, this.stateTensor(state, key, p).mul(beta).add(value.mul(1 - beta).mul(value)));
+  }
+
   /**
    * The gradient and starting parameter after `maximize` and weight decay, shared by the
    * optimisers that offer both L2 and decoupled (AdamW-style) decay: decoupled decay scales the
@@ -325,13 +368,9 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
     options: { lr: number; weightDecay: number; decoupledWeightDecay: boolean; maximize: boolean },
   ): { g: Tensor; start: Tensor } {
     const { lr, weightDecay, decoupledWeightDecay, maximize } = options;
-    let g = maximize ? grad.neg() : grad;
-    let start = p;
-    if (weightDecay !== 0) {
-      if (decoupledWeightDecay) start = p.mul(1 - lr * weightDecay);
-      else g = g.add(p, weightDecay);
-    }
-    return { g, start };
+    if (!decoupledWeightDecay) return { g: this.l2Gradient(p, grad, options), start: p };
+    const g = maximize ? grad.neg() : grad;
+    return { g, start: weightDecay !== 0 ? p.mul(1 - lr * weightDecay) : p };
   }
 
   /** `state[key]` as a tensor, or zeros shaped like `param` (freed by the enclosing tidy) if absent. */
