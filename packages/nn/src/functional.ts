@@ -6,7 +6,7 @@
 import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
 import { checkNumber, checkOptions } from './options.js';
-import { channelShape, checkFloat, checkSameShape, reduce, reductionOf, shape, type Reduction } from './functional/common.js';
+import { channelAffine, channelShape, checkFloat, checkSameShape, reduce, reductionOf, shape, type Reduction } from './functional/common.js';
 
 export {
   relu,
@@ -115,10 +115,7 @@ export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Ten
       mean = runningMean.reshape(bshape);
       variance = runningVar.reshape(bshape);
     }
-    let y = x.sub(mean).mul(variance.add(eps).rsqrt());
-    if (weight) y = y.mul(weight.reshape(bshape));
-    if (bias) y = y.add(bias.reshape(bshape));
-    return y;
+    return channelAffine(x.sub(mean).mul(variance.add(eps).rsqrt()), weight, bias, bshape);
   });
 }
 
@@ -335,12 +332,7 @@ export interface ReductionOptions {
  * ```
  */
 export function mseLoss(input: Tensor, target: Tensor, options: ReductionOptions = {}): Tensor {
-  checkOptions('mseLoss', options, ['reduction']);
-  checkFloat('mseLoss', 'input', input);
-  checkFloat('mseLoss', 'target', target);
-  checkSameShape('mseLoss', input, target);
-  const reduction = reductionOf('mseLoss', options.reduction);
-  return tl.tidy(() => reduce('mseLoss', input.sub(target).square(), reduction));
+  return elementwiseLoss('mseLoss', input, target, options, (difference) => difference.square());
 }
 
 /**
@@ -352,12 +344,17 @@ export function mseLoss(input: Tensor, target: Tensor, options: ReductionOptions
  * ```
  */
 export function l1Loss(input: Tensor, target: Tensor, options: ReductionOptions = {}): Tensor {
-  checkOptions('l1Loss', options, ['reduction']);
-  checkFloat('l1Loss', 'input', input);
-  checkFloat('l1Loss', 'target', target);
-  checkSameShape('l1Loss', input, target);
-  const reduction = reductionOf('l1Loss', options.reduction);
-  return tl.tidy(() => reduce('l1Loss', input.sub(target).abs(), reduction));
+  return elementwiseLoss('l1Loss', input, target, options, (difference) => difference.abs());
+}
+
+/** A loss of `input - target` (same shapes, floating point), reduced as `options.reduction` says. */
+function elementwiseLoss(op: string, input: Tensor, target: Tensor, options: ReductionOptions, loss: (difference: Tensor) => Tensor): Tensor {
+  checkOptions(op, options, ['reduction']);
+  checkFloat(op, 'input', input);
+  checkFloat(op, 'target', target);
+  checkSameShape(op, input, target);
+  const reduction = reductionOf(op, options.reduction);
+  return tl.tidy(() => reduce(op, loss(input.sub(target)), reduction));
 }
 
 /** Options of the binary cross-entropy losses. */

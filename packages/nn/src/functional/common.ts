@@ -52,6 +52,17 @@ export function channelShape(rank: number, channels: number, channelDim = 1): nu
   return Array.from({ length: rank }, (_, i) => (i === channelDim ? channels : 1));
 }
 
+/**
+ * `x` scaled by `weight` and shifted by `bias`, per channel (either may be null), each
+ * reshaped to `bshape` to broadcast: the affine step that ends every normalisation.
+ */
+export function channelAffine(x: Tensor, weight: Tensor | null | undefined, bias: Tensor | null | undefined, bshape: number[]): Tensor {
+  let y = x;
+  if (weight) y = y.mul(weight.reshape(bshape));
+  if (bias) y = y.add(bias.reshape(bshape));
+  return y;
+}
+
 /** A constant int32 tensor on `device` (no gradient). */
 export function int32(values: ArrayLike<number>, device: string): Tensor {
   return tl.tensor(Int32Array.from(values), { dtype: 'int32', device });
