@@ -53,6 +53,13 @@ function copyValue(value: unknown): unknown {
   return value;
 }
 
+/** What a value is, for an error message about a misused argument: `undefined`, `number 5`, `a Linear`. */
+function describeValue(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  if (typeof value === 'object') return Array.isArray(value) ? 'an array' : `a ${value.constructor?.name ?? 'object'}`;
+  return `${typeof value} ${formatValue(value)}`;
+}
+
 function formatValue(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(formatValue).join(', ')}]`;
   return typeof value === 'string' ? `'${value}'` : String(value);
@@ -132,7 +139,7 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
   constructor(params: Iterable<Tensor> | Iterable<ParamGroup<O>>, defaults: O, options?: object) {
     this.defaults = copyValue(defaults) as O;
     if (options !== undefined) this.checkOptions(options);
-    const list = [...(params as Iterable<Tensor | ParamGroup<O>>)];
+    const list = this.paramList(params);
     if (list.length === 0) throw new Error(`${this.name}: got an empty parameter list`);
     if (list.every((p) => p instanceof Tensor)) {
       this.addParamGroup({ params: list as Tensor[] } as ParamGroup<O>);
@@ -141,6 +148,31 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
     } else {
       throw new Error(`${this.name}: params must be a list of tensors or a list of parameter groups, not a mixture`);
     }
+  }
+
+  /**
+   * `params` as an array, or a TypeError for what plain JavaScript can pass instead: a Module
+   * itself (pointing at `model.parameters()`), a single tensor, a non-iterable, or an entry
+   * that is neither a tensor nor a parameter group.
+   */
+  private paramList(params: unknown): (Tensor | ParamGroup<O>)[] {
+    const expected = 'an iterable of tensors or of parameter groups';
+    if (params instanceof Tensor) {
+      throw new TypeError(`${this.name}: params must be ${expected}, got a single Tensor; wrap it in an array: [tensor]`);
+    }
+    if (typeof (params as { parameters?: unknown } | null)?.parameters === 'function') {
+      throw new TypeError(`${this.name}: params must be ${expected}, got ${describeValue(params)}; pass model.parameters() to optimise a module`);
+    }
+    if (params === null || typeof (params as { [Symbol.iterator]?: unknown } | undefined)?.[Symbol.iterator] !== 'function' || typeof params === 'string') {
+      throw new TypeError(`${this.name}: params must be ${expected}, got ${describeValue(params)}`);
+    }
+    const list = [...(params as Iterable<unknown>)];
+    list.forEach((entry, i) => {
+      if (!(entry instanceof Tensor) && (entry === null || typeof entry !== 'object')) {
+        throw new TypeError(`${this.name}: params[${i}] is ${describeValue(entry)}, not a Tensor or a parameter group`);
+      }
+    });
+    return list as (Tensor | ParamGroup<O>)[];
   }
 
   /** The optimiser's name, used in error messages. */

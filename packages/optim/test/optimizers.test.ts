@@ -438,6 +438,24 @@ describe('hyper-parameter errors name the optimiser and the option', () => {
     expect(() => new SGD([nonLeaf], { lr: 0.1 })).toThrow(/SGD: params\[0\] is not a leaf tensor/);
     expect(() => new SGD([tl.zeros([2], { dtype: 'int32' })], { lr: 0.1 })).toThrow(/SGD: params\[0\] is int32/);
   });
+
+  test('misuse from plain JavaScript: a module, a tensor, a non-iterable or non-tensor entries', () => {
+    // A module-like object: optim cannot import nn, so anything with parameters() counts.
+    class Linear {
+      parameters(): tl.Tensor[] {
+        return [];
+      }
+    }
+    expect(() => new Adam(new Linear() as never)).toThrow(
+      'Adam: params must be an iterable of tensors or of parameter groups, got a Linear; pass model.parameters() to optimise a module',
+    );
+    expect(() => new Adam(p() as never)).toThrow('Adam: params must be an iterable of tensors or of parameter groups, got a single Tensor; wrap it in an array: [tensor]');
+    expect(() => new Adam(undefined as never)).toThrow('Adam: params must be an iterable of tensors or of parameter groups, got undefined');
+    expect(() => new SGD(5 as never, { lr: 0.1 })).toThrow('SGD: params must be an iterable of tensors or of parameter groups, got number 5');
+    expect(() => new RMSprop('ab' as never)).toThrow("RMSprop: params must be an iterable of tensors or of parameter groups, got string 'ab'");
+    expect(() => new Adam([p(), 2] as never)).toThrow('Adam: params[1] is number 2, not a Tensor or a parameter group');
+    expect(() => new Adam([null] as never)).toThrow('Adam: params[0] is null, not a Tensor or a parameter group');
+  });
 });
 
 describe('Optimizer API', () => {
