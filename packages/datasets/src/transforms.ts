@@ -92,6 +92,8 @@ function angleRange(name: string, what: string, degrees: unknown, sizes: readonl
  * ```
  */
 export function normalize(mean: number | readonly number[], std: number | readonly number[]): ImageTransform & HasWorkerRecipe {
+  checkChannelValues('normalize(mean, std)', 'mean', mean);
+  checkChannelValues('normalize(mean, std)', 'std', std);
   const stds = typeof std === 'number' ? [std] : [...std];
   if (stds.some((s) => s === 0 || !Number.isFinite(s))) {
     throw new Error(`normalize: std must be finite and non-zero, got ${JSON.stringify(std)}`);
@@ -302,6 +304,13 @@ export function randomResizedCropParams(height: number, width: number, scale: re
     h = height;
   }
   return [(height - h) >> 1, (width - w) >> 1, h, w];
+}
+
+/** Refuse anything but a number or a non-empty list of numbers (one per channel) for `what`. */
+function checkChannelValues(name: string, what: string, value: unknown): void {
+  const list = Array.isArray(value) || (ArrayBuffer.isView(value) && !(value instanceof DataView)) ? Array.from(value as ArrayLike<unknown>) : null;
+  const ok = typeof value === 'number' || (list !== null && list.length > 0 && list.every((v) => typeof v === 'number'));
+  if (!ok) throw new TypeError(`${name}: ${what} should be a number or a list of numbers (one per channel), got ${describe(value)}`);
 }
 
 function checkPair(name: string, what: string, value: unknown, positive: boolean): [number, number] {
