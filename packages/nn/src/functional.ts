@@ -6,7 +6,7 @@
 import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
 import { checkNumber, checkOptions } from './options.js';
-import { channelAffine, channelShape, checkFloat, checkSameShape, reduce, reductionOf, shape, type Reduction } from './functional/common.js';
+import { channelAffine, channelShape, checkFloat, checkTensor, checkSameShape, reduce, reductionOf, shape, type Reduction } from './functional/common.js';
 
 export {
   relu,
@@ -254,6 +254,7 @@ export function nllLoss(input: Tensor, target: Tensor, options: NllLossOptions =
   const { weight = null, ignoreIndex = -100 } = options;
   const reduction = reductionOf('nllLoss', options.reduction);
   checkFloat('nllLoss', 'input', input);
+  checkTensor('nllLoss', 'target', target);
   if (input.rank === 0) throw new Error(`nllLoss: input must be [N, C, ...] or [C], got ${shape(input.shape)}`);
   const c = checkClassTargets('nllLoss', input, target, ignoreIndex);
   checkWeight('nllLoss', weight, c);
@@ -281,6 +282,7 @@ export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntrop
   checkOptions('crossEntropy', options, ['weight', 'ignoreIndex', 'reduction', 'labelSmoothing']);
   const { weight = null, ignoreIndex = -100, reduction = 'mean', labelSmoothing = 0 } = options;
   checkFloat('crossEntropy', 'input', input);
+  checkTensor('crossEntropy', 'target', target);
   if (input.rank === 0) throw new Error(`crossEntropy: input must be [N, C, ...] or [C], got ${shape(input.shape)}`);
   if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) {
     throw new Error(`crossEntropy: labelSmoothing must be between 0.0 and 1.0, got ${labelSmoothing}`);

@@ -33,8 +33,13 @@ export function reductionOf(op: string, reduction: unknown): Reduction {
   return r;
 }
 
-export function checkFloat(op: string, name: string, t: Tensor): void {
+/** The guard for a tensor argument that plain JavaScript may omit or pass as something else. */
+export function checkTensor(op: string, name: string, t: unknown): asserts t is Tensor {
   if (!(t instanceof tl.Tensor)) throw new TypeError(`${op}: ${name} must be a tensor, got ${t === null ? 'null' : typeof t}`);
+}
+
+export function checkFloat(op: string, name: string, t: Tensor): void {
+  checkTensor(op, name, t);
   if (t.dtype !== 'float32') throw new TypeError(`${op}: ${name} must be float32, got ${t.dtype} ${shape(t.shape)}`);
 }
 
