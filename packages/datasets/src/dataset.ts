@@ -7,7 +7,7 @@ import type { Tensor } from '@tensile/core';
 import { fromHost, hostTensor, toHost, type HostTensor } from './host.js';
 import { nestedRecipe, type WorkerRecipe } from './recipe.js';
 import { Rng } from './rng.js';
-import { checkOptions, checkSeed, describe } from './sampler.js';
+import { checkOptions, checkSeed, describe, firstAbove } from './sampler.js';
 
 /**
  * A map-style dataset: `length` items, read by index (PyTorch's `Dataset` with `__len__` and
@@ -246,13 +246,7 @@ export function createSubset<T>(dataset: Dataset<T>, indices: Int32Array): Subse
 
 /** Where item `index` of a concatenation lives: which dataset, and the index within it. */
 function locate(cumulative: readonly number[], index: number): [number, number] {
-  let lo = 0;
-  let hi = cumulative.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (cumulative[mid] > index) hi = mid;
-    else lo = mid + 1;
-  }
+  const lo = firstAbove(cumulative, index);
   return [lo, lo === 0 ? index : index - cumulative[lo - 1]];
 }
 

@@ -100,7 +100,7 @@ function decodePng(file: string, bytes: Uint8Array): PixelArray & { channels: 3 
   if (colorType === 3 && !palette) throw new Error(`${file}: corrupt PNG: a palette image without a PLTE chunk`);
   let raw: Uint8Array;
   try {
-    raw = inflateSync(concat(idat));
+    raw = inflateSync(concatBytes(idat));
   } catch (error) {
     throw new Error(`${file}: corrupt PNG: ${(error as Error).message}`, { cause: error });
   }
@@ -164,7 +164,8 @@ function decodePng(file: string, bytes: Uint8Array): PixelArray & { channels: 3 
   return out;
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
+/** The bytes of `parts`, one after another, in one new array. */
+export function concatBytes(parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const p of parts) {

@@ -62,19 +62,24 @@ export function parseIdx(file: string, bytes: Uint8Array, expectedMagic: number)
 
 export const CIFAR_RECORD_BYTES = 1 + 3 * 32 * 32;
 
+/** How many `recordBytes`-byte records `bytes` holds, or a truncated-data error naming `file` and `format`. */
+function wholeRecords(file: string, bytes: Uint8Array, recordBytes: number, format: string): number {
+  if (bytes.length === 0) throw new Error(`${file}: truncated data: the file is empty`);
+  if (bytes.length % recordBytes !== 0) {
+    throw new Error(
+      `${file}: truncated data: ${bytes.length} bytes is not a whole number of ${recordBytes}-byte ${format} records ` +
+        `(${Math.floor(bytes.length / recordBytes)} records and ${bytes.length % recordBytes} bytes left over)`,
+    );
+  }
+  return bytes.length / recordBytes;
+}
+
 /**
  * Split a CIFAR-10 binary batch (records of 1 label byte then 3072 pixel bytes: 1024 red,
  * 1024 green, 1024 blue, each 32x32 row-major) into labels and CHW images.
  */
 export function parseCifarBatch(file: string, bytes: Uint8Array): { images: Uint8Array; labels: Uint8Array; count: number } {
-  if (bytes.length === 0) throw new Error(`${file}: truncated data: the file is empty`);
-  if (bytes.length % CIFAR_RECORD_BYTES !== 0) {
-    throw new Error(
-      `${file}: truncated data: ${bytes.length} bytes is not a whole number of ${CIFAR_RECORD_BYTES}-byte CIFAR-10 records ` +
-        `(${Math.floor(bytes.length / CIFAR_RECORD_BYTES)} records and ${bytes.length % CIFAR_RECORD_BYTES} bytes left over)`,
-    );
-  }
-  const count = bytes.length / CIFAR_RECORD_BYTES;
+  const count = wholeRecords(file, bytes, CIFAR_RECORD_BYTES, 'CIFAR-10');
   const images = new Uint8Array(count * 3072);
   const labels = new Uint8Array(count);
   for (let i = 0; i < count; i++) {
@@ -94,14 +99,7 @@ export const CIFAR100_RECORD_BYTES = 2 + 3 * 32 * 32;
  * 3072 pixel bytes as in CIFAR-10) into fine labels, coarse labels and CHW images.
  */
 export function parseCifar100Batch(file: string, bytes: Uint8Array): { images: Uint8Array; labels: Uint8Array; coarseLabels: Uint8Array; count: number } {
-  if (bytes.length === 0) throw new Error(`${file}: truncated data: the file is empty`);
-  if (bytes.length % CIFAR100_RECORD_BYTES !== 0) {
-    throw new Error(
-      `${file}: truncated data: ${bytes.length} bytes is not a whole number of ${CIFAR100_RECORD_BYTES}-byte CIFAR-100 records ` +
-        `(${Math.floor(bytes.length / CIFAR100_RECORD_BYTES)} records and ${bytes.length % CIFAR100_RECORD_BYTES} bytes left over)`,
-    );
-  }
-  const count = bytes.length / CIFAR100_RECORD_BYTES;
+  const count = wholeRecords(file, bytes, CIFAR100_RECORD_BYTES, 'CIFAR-100');
   const images = new Uint8Array(count * 3072);
   const labels = new Uint8Array(count);
   const coarseLabels = new Uint8Array(count);

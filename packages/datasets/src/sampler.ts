@@ -11,6 +11,18 @@
  */
 import { Rng } from './rng.js';
 
+/** @internal The first index of the ascending `sorted` whose value exceeds `value` (the last index if none does). */
+export function firstAbove(sorted: ArrayLike<number>, value: number): number {
+  let lo = 0;
+  let hi = sorted.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid] > value) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
 /** An iterable of dataset indices (or, for a batch sampler, of index lists). */
 export interface Sampler<K = number> extends Iterable<K> {
   /** How many values one iteration yields, when known. */
@@ -297,14 +309,7 @@ export class WeightedRandomSampler implements Sampler<number> {
       for (let k = 0; k < out.length; k++) {
         const u = rng.float() * total;
         // The first index whose cumulative weight exceeds u (never a zero-weight index).
-        let lo = 0;
-        let hi = c.length - 1;
-        while (lo < hi) {
-          const mid = (lo + hi) >>> 1;
-          if (c[mid] > u) hi = mid;
-          else lo = mid + 1;
-        }
-        out[k] = lo;
+        out[k] = firstAbove(c, u);
       }
       return out;
     }

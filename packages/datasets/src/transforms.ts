@@ -92,6 +92,8 @@ function angleRange(name: string, what: string, degrees: unknown, sizes: readonl
  * ```
  */
 export function normalize(mean: number | readonly number[], std: number | readonly number[]): ImageTransform & HasWorkerRecipe {
+  checkChannelValues('normalize(mean, std)', 'mean', mean);
+  checkChannelValues('normalize(mean, std)', 'std', std);
   const stds = typeof std === 'number' ? [std] : [...std];
   if (stds.some((s) => s === 0 || !Number.isFinite(s))) {
     throw new Error(`normalize: std must be finite and non-zero, got ${JSON.stringify(std)}`);
@@ -261,6 +263,17 @@ export interface RandomResizedCropOptions extends RandomOptions, TF.ResizeOption
 }
 
 /**
+ * torchvision's box draw: an area uniform in `scale` of `area`, an aspect ratio log-uniform in
+ * `ratio`; returns the rounded `[sqrt(area * aspect), sqrt(area / aspect)]` (crop: width then
+ * height; erasing: height then width).
+ */
+function randomBox(area: number, scale: readonly [number, number], ratio: readonly [number, number], rng: Rng): [number, number] {
+  const target = area * rng.uniform(scale[0], scale[1]);
+  const aspect = Math.exp(rng.uniform(Math.log(ratio[0]), Math.log(ratio[1])));
+  return [TF.roundHalfEven(Math.sqrt(target * aspect)), TF.roundHalfEven(Math.sqrt(target / aspect))];
+}
+
+/**
  * The crop window torchvision's `RandomResizedCrop.get_params` draws: up to ten tries of a
  * random area and log-uniform aspect ratio, then a central crop clamped to `ratio`.
  * Returns `[top, left, height, width]`.
@@ -271,13 +284,8 @@ export interface RandomResizedCropOptions extends RandomOptions, TF.ResizeOption
  * ```
  */
 export function randomResizedCropParams(height: number, width: number, scale: readonly [number, number], ratio: readonly [number, number], rng: Rng): [number, number, number, number] {
-  const area = height * width;
-  const logRatio = [Math.log(ratio[0]), Math.log(ratio[1])];
   for (let attempt = 0; attempt < 10; attempt++) {
-    const target = area * rng.uniform(scale[0], scale[1]);
-    const aspect = Math.exp(rng.uniform(logRatio[0], logRatio[1]));
-    const w = TF.roundHalfEven(Math.sqrt(target * aspect));
-    const h = TF.roundHalfEven(Math.sqrt(target / aspect));
+    const [w, h] = randomBox(height * width, scale, ratio, rng);
     if (w > 0 && w <= width && h > 0 && h <= height) {
       return [rng.int(height - h + 1), rng.int(width - w + 1), h, w];
     }
@@ -296,6 +304,13 @@ export function randomResizedCropParams(height: number, width: number, scale: re
     h = height;
   }
   return [(height - h) >> 1, (width - w) >> 1, h, w];
+}
+
+/** Refuse anything but a number or a non-empty list of numbers (one per channel) for `what`. */
+function checkChannelValues(name: string, what: string, value: unknown): void {
+  const list = Array.isArray(value) || (ArrayBuffer.isView(value) && !(value instanceof DataView)) ? Array.from(value as ArrayLike<unknown>) : null;
+  const ok = typeof value === 'number' || (list !== null && list.length > 0 && list.every((v) => typeof v === 'number'));
+  if (!ok) throw new TypeError(`${name}: ${what} should be a number or a list of numbers (one per channel), got ${describe(value)}`);
 }
 
 function checkPair(name: string, what: string, value: unknown, positive: boolean): [number, number] {
@@ -520,13 +535,8 @@ export function randomErasing(p = 0.5, options: RandomErasingOptions = {}): Imag
     if (Array.isArray(value) && value.length !== 1 && value.length !== channels) {
       throw new Error(`randomErasing: value has ${value.length} values but the image has ${channels} channels`);
     }
-    const area = height * width;
-    const logRatio = [Math.log(ratio[0]), Math.log(ratio[1])];
     for (let attempt = 0; attempt < 10; attempt++) {
-      const eraseArea = area * rng.uniform(scale[0], scale[1]);
-      const aspect = Math.exp(rng.uniform(logRatio[0], logRatio[1]));
-      const h = TF.roundHalfEven(Math.sqrt(eraseArea * aspect));
-      const w = TF.roundHalfEven(Math.sqrt(eraseArea / aspect));
+      const [h, w] = randomBox(height * width, scale, ratio, rng);
       if (!(h < height && w < width)) continue;
       const v = value === 'random' ? Float32Array.from({ length: channels * h * w }, () => rng.normal()) : (value as number | number[]);
       const i = rng.int(height - h + 1);

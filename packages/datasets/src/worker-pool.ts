@@ -18,18 +18,22 @@ export interface WorkerSettings {
   resourceLimits?: { maxOldGenerationSizeMb?: number; maxYoungGenerationSizeMb?: number; codeRangeSizeMb?: number; stackSizeMb?: number };
 }
 
-/** Everything a worker thread is started with (structured-cloneable). */
-export interface WorkerInit {
-  entry: string;
-  imports: string[];
-  recipe: WorkerRecipe;
-  id: number;
+/** The loader settings that both the pool and each of its worker threads are given. */
+interface LoaderSettings {
   numWorkers: number;
   iterable: boolean;
   customCollate: boolean;
   autoBatch: boolean;
   batchSize: number;
   dropLast: boolean;
+}
+
+/** Everything a worker thread is started with (structured-cloneable). */
+export interface WorkerInit extends LoaderSettings {
+  entry: string;
+  imports: string[];
+  recipe: WorkerRecipe;
+  id: number;
 }
 
 /** A message a worker thread sends. */
@@ -40,14 +44,8 @@ export type WorkerReply =
   | { type: 'error'; id: number; message: string; stack?: string }
   | { type: 'fatal'; message: string; stack?: string };
 
-interface PoolConfig {
+interface PoolConfig extends LoaderSettings {
   dataset: unknown;
-  numWorkers: number;
-  iterable: boolean;
-  customCollate: boolean;
-  autoBatch: boolean;
-  batchSize: number;
-  dropLast: boolean;
   timeout: number;
   settings: WorkerSettings;
 }

@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import '@tensile/backend-cpu';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CIFAR10, CIFAR_RECORD_BYTES } from '../src/index.js';
-import { scopeEachTest } from './helpers.js';
+import { isolateDataEnvironment, scopeEachTest, tarArchive } from './helpers.js';
 
 scopeEachTest();
 
@@ -50,42 +50,6 @@ function batchFile(name: string): Uint8Array {
 
 const META = 'airplane\nautomobile\nbird\ncat\ndeer\ndog\nfrog\nhorse\nship\ntruck\n\n';
 
-/** A ustar archive (with header checksums, as GNU tar writes them) of `entries`; `null` data is a directory. */
-function tar(entries: [string, Uint8Array | null][]): Uint8Array {
-  const enc = new TextEncoder();
-  const blocks: Uint8Array[] = [];
-  for (const [name, data] of entries) {
-    const h = new Uint8Array(512);
-    const field = (at: number, text: string) => h.set(enc.encode(text), at);
-    const size = data ? data.length : 0;
-    field(0, name);
-    field(100, data ? '0000644\0' : '0000755\0');
-    field(108, '0001750\0');
-    field(116, '0001750\0');
-    field(124, size.toString(8).padStart(11, '0') + '\0');
-    field(136, '14533351205\0');
-    field(148, '        ');
-    h[156] = (data ? '0' : '5').charCodeAt(0);
-    field(257, 'ustar\0');
-    field(263, '00');
-    field(148, h.reduce((a, v) => a + v, 0).toString(8).padStart(6, '0') + '\0 ');
-    blocks.push(h);
-    if (data) {
-      const padded = new Uint8Array(Math.ceil(size / 512) * 512);
-      padded.set(data);
-      blocks.push(padded);
-    }
-  }
-  blocks.push(new Uint8Array(1024));
-  const out = new Uint8Array(blocks.reduce((n, b) => n + b.length, 0));
-  let at = 0;
-  for (const b of blocks) {
-    out.set(b, at);
-    at += b.length;
-  }
-  return out;
-}
-
 function archive(change: (files: Map<string, Uint8Array>) => void = () => {}): Uint8Array {
   const files = new Map<string, Uint8Array>();
   for (const name of ['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin', 'test_batch.bin']) {
@@ -93,7 +57,7 @@ function archive(change: (files: Map<string, Uint8Array>) => void = () => {}): U
   }
   files.set('batches.meta.txt', new TextEncoder().encode(META));
   change(files);
-  return gzipSync(tar([[`${FOLDER}/`, null], ...[...files].map(([n, d]): [string, Uint8Array] => [`${FOLDER}/${n}`, d])]));
+  return gzipSync(tarArchive([[`${FOLDER}/`, null], ...[...files].map(([n, d]): [string, Uint8Array] => [`${FOLDER}/${n}`, d])]));
 }
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
@@ -133,19 +97,9 @@ afterAll(async () => {
   await new Promise((resolve) => server.close(resolve));
 });
 
-// Isolate every test from the user's environment and cache.
-let savedEnv: Record<string, string | undefined>;
-beforeEach(() => {
-  savedEnv = { TENSILE_DATA: process.env.TENSILE_DATA, TENSILE_CACHE: process.env.TENSILE_CACHE };
-  delete process.env.TENSILE_DATA;
-  process.env.TENSILE_CACHE = mkdtempSync(path.join(tmpdir(), 'tensile-cifar-env-cache-'));
-});
+isolateDataEnvironment('tensile-cifar-env-cache-');
 afterEach(() => {
   vi.restoreAllMocks();
-  for (const [k, v] of Object.entries(savedEnv)) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
 });
 
 const tempCache = () => mkdtempSync(path.join(tmpdir(), 'tensile-cifar-cache-'));

@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import '@tensile/backend-cpu';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CIFAR100, CIFAR100_RECORD_BYTES, DataLoader } from '../src/index.js';
-import { scopeEachTest, tarArchive } from './helpers.js';
+import { isolateDataEnvironment, scopeEachTest, tarArchive } from './helpers.js';
 
 scopeEachTest();
 
@@ -36,18 +36,7 @@ function folder(): Map<string, Uint8Array> {
   ]);
 }
 
-let saved: Record<string, string | undefined>;
-beforeEach(() => {
-  saved = { TENSILE_DATA: process.env.TENSILE_DATA, TENSILE_CACHE: process.env.TENSILE_CACHE };
-  delete process.env.TENSILE_DATA;
-  process.env.TENSILE_CACHE = mkdtempSync(path.join(tmpdir(), 'tensile-cache-'));
-});
-afterEach(() => {
-  for (const [k, v] of Object.entries(saved)) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
-});
+isolateDataEnvironment('tensile-cache-');
 
 describe('CIFAR100 binary reader', () => {
   it('reads fine labels as item labels, coarse labels beside them, and the class names', async () => {

@@ -3,7 +3,10 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tl from '@tensile/core';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { afterEach, beforeEach } from 'vitest';
+import { concatBytes } from '../src/decode.js';
 
 /** The monorepo root: the nearest ancestor holding pnpm-workspace.yaml. */
 export function repoRoot(): string {
@@ -81,11 +84,25 @@ export function tarArchive(entries: [string, Uint8Array | null][]): Uint8Array {
     }
   }
   blocks.push(new Uint8Array(1024));
-  const out = new Uint8Array(blocks.reduce((n, b) => n + b.length, 0));
-  let at = 0;
-  for (const b of blocks) {
-    out.set(b, at);
-    at += b.length;
-  }
-  return out;
+  return concatBytes(blocks);
+}
+
+/**
+ * Isolate every test of the calling file from the user's environment and cache: no
+ * `TENSILE_DATA`, and a fresh `TENSILE_CACHE` folder named from `cachePrefix`; both are
+ * restored after each test.
+ */
+export function isolateDataEnvironment(cachePrefix: string): void {
+  let saved: Record<string, string | undefined>;
+  beforeEach(() => {
+    saved = { TENSILE_DATA: process.env.TENSILE_DATA, TENSILE_CACHE: process.env.TENSILE_CACHE };
+    delete process.env.TENSILE_DATA;
+    process.env.TENSILE_CACHE = mkdtempSync(path.join(tmpdir(), cachePrefix));
+  });
+  afterEach(() => {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  });
 }

@@ -5,28 +5,16 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import * as tl from '@tensile/core';
 import '@tensile/backend-cpu';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DataLoader, FashionMNIST, KNOWN_FILES, MNIST, normalize } from '../src/index.js';
-import { haveSharedData, scopeEachTest, sharedDataDir } from './helpers.js';
+import { haveSharedData, isolateDataEnvironment, scopeEachTest, sharedDataDir } from './helpers.js';
 
 scopeEachTest();
 
 const hasData = haveSharedData();
 const data = sharedDataDir();
 
-// Isolate every test from the user's environment and cache.
-let savedEnv: Record<string, string | undefined>;
-beforeEach(() => {
-  savedEnv = { TENSILE_DATA: process.env.TENSILE_DATA, TENSILE_CACHE: process.env.TENSILE_CACHE };
-  delete process.env.TENSILE_DATA;
-  process.env.TENSILE_CACHE = mkdtempSync(path.join(tmpdir(), 'tensile-cache-'));
-});
-afterEach(() => {
-  for (const [k, v] of Object.entries(savedEnv)) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
-});
+isolateDataEnvironment('tensile-cache-');
 
 describe.runIf(hasData)('MNIST and Fashion-MNIST from the shared data', () => {
   it('the shared files have the known checksums', () => {

@@ -15,6 +15,12 @@ describe('transforms', () => {
     expect(Array.from(normalize(0.5, 0.5)({ data: Float32Array.from([0, 1]), channels: 1, height: 1, width: 2 }).data)).toEqual([-1, 1]);
     expect(() => normalize([0, 0, 0], [1, 1, 1])(image(2, 1, 1))).toThrow(/3 values but the image has 2 channels/);
     expect(() => normalize(0, 0)).toThrow(/non-zero/);
+    // Misuse from plain JavaScript: a missing std, or values of the wrong kind.
+    expect(() => (normalize as (mean: number) => unknown)(0.5)).toThrow(
+      'normalize(mean, std): std should be a number or a list of numbers (one per channel), got undefined',
+    );
+    expect(() => normalize('0.5' as never, 0.5)).toThrow('normalize(mean, std): mean should be a number or a list of numbers (one per channel), got "0.5"');
+    expect(() => normalize([0.5], [] as never)).toThrow('normalize(mean, std): std should be a number or a list of numbers (one per channel), got an array of 0');
   });
 
   it('randomHorizontalFlip mirrors rows with probability p', () => {

@@ -6,7 +6,7 @@
 import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
 import { checkNumber, checkOptions } from './options.js';
-import { channelShape, checkFloat, checkSameShape, reduce, reductionOf, shape, type Reduction } from './functional/common.js';
+import { channelAffine, channelShape, checkFloat, checkTensor, checkSameShape, reduce, reductionOf, shape, type Reduction } from './functional/common.js';
 
 export {
   relu,
@@ -115,10 +115,7 @@ export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Ten
       mean = runningMean.reshape(bshape);
       variance = runningVar.reshape(bshape);
     }
-    let y = x.sub(mean).mul(variance.add(eps).rsqrt());
-    if (weight) y = y.mul(weight.reshape(bshape));
-    if (bias) y = y.add(bias.reshape(bshape));
-    return y;
+    return channelAffine(x.sub(mean).mul(variance.add(eps).rsqrt()), weight, bias, bshape);
   });
 }
 
@@ -257,6 +254,7 @@ export function nllLoss(input: Tensor, target: Tensor, options: NllLossOptions =
   const { weight = null, ignoreIndex = -100 } = options;
   const reduction = reductionOf('nllLoss', options.reduction);
   checkFloat('nllLoss', 'input', input);
+  checkTensor('nllLoss', 'target', target);
   if (input.rank === 0) throw new Error(`nllLoss: input must be [N, C, ...] or [C], got ${shape(input.shape)}`);
   const c = checkClassTargets('nllLoss', input, target, ignoreIndex);
   checkWeight('nllLoss', weight, c);
@@ -284,6 +282,7 @@ export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntrop
   checkOptions('crossEntropy', options, ['weight', 'ignoreIndex', 'reduction', 'labelSmoothing']);
   const { weight = null, ignoreIndex = -100, reduction = 'mean', labelSmoothing = 0 } = options;
   checkFloat('crossEntropy', 'input', input);
+  checkTensor('crossEntropy', 'target', target);
   if (input.rank === 0) throw new Error(`crossEntropy: input must be [N, C, ...] or [C], got ${shape(input.shape)}`);
   if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) {
     throw new Error(`crossEntropy: labelSmoothing must be between 0.0 and 1.0, got ${labelSmoothing}`);
@@ -335,12 +334,7 @@ export interface ReductionOptions {
  * ```
  */
 export function mseLoss(input: Tensor, target: Tensor, options: ReductionOptions = {}): Tensor {
-  checkOptions('mseLoss', options, ['reduction']);
-  checkFloat('mseLoss', 'input', input);
-  checkFloat('mseLoss', 'target', target);
-  checkSameShape('mseLoss', input, target);
-  const reduction = reductionOf('mseLoss', options.reduction);
-  return tl.tidy(() => reduce('mseLoss', input.sub(target).square(), reduction));
+  return elementwiseLoss('mseLoss', input, target, options, (difference) => difference.square());
 }
 
 /**
@@ -352,12 +346,17 @@ export function mseLoss(input: Tensor, target: Tensor, options: ReductionOptions
  * ```
  */
 export function l1Loss(input: Tensor, target: Tensor, options: ReductionOptions = {}): Tensor {
-  checkOptions('l1Loss', options, ['reduction']);
-  checkFloat('l1Loss', 'input', input);
-  checkFloat('l1Loss', 'target', target);
-  checkSameShape('l1Loss', input, target);
-  const reduction = reductionOf('l1Loss', options.reduction);
-  return tl.tidy(() => reduce('l1Loss', input.sub(target).abs(), reduction));
+  return elementwiseLoss('l1Loss', input, target, options, (difference) => difference.abs());
+}
+
+/** A loss of `input - target` (same shapes, floating point), reduced as `options.reduction` says. */
+function elementwiseLoss(op: string, input: Tensor, target: Tensor, options: ReductionOptions, loss: (difference: Tensor) => Tensor): Tensor {
+  checkOptions(op, options, ['reduction']);
+  checkFloat(op, 'input', input);
+  checkFloat(op, 'target', target);
+  checkSameShape(op, input, target);
+  const reduction = reductionOf(op, options.reduction);
+  return tl.tidy(() => reduce(op, loss(input.sub(target)), reduction));
 }
 
 /** Options of the binary cross-entropy losses. */

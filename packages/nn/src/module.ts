@@ -1071,6 +1071,59 @@ function checkModules(fn: string, modules: readonly unknown[]): void {
 }
 
 /**
+ * What Sequential, ModuleList and ParameterList share: members kept in an array, discovered
+ * under their positions `'0'`, `'1'`, ..., read by index (negative counts from the end) and
+ * iterated in order. `Input` is what `push` takes (ParameterList wraps plain tensors).
+ */
+export abstract class IndexedCollection<T extends Module | Parameter, Input = T> extends Module implements Iterable<T> {
+  declare protected items: T[];
+
+  protected override members(): ModuleMember[] {
+    return [
+      ...super.members(),
+      ...this.items.map((value, i) => ({ name: this.memberName(i), value, set: (v: unknown) => (this.items[i] = v as T) })),
+    ];
+  }
+
+  /** The name the i-th member is discovered under. */
+  protected memberName(i: number): string {
+    return String(i);
+  }
+
+  get length(): number {
+    return this.items.length;
+  }
+
+  private outOfRange(fn: string, kinds: string, index: number): RangeError {
+    return new RangeError(`${fn}: index ${index} is out of range for ${this.items.length} ${kinds}`);
+  }
+
+  /** The position `index` names (negative counts from the end), or a RangeError naming `fn` and how many `kinds` there are. */
+  protected position(fn: string, kinds: string, index: number): number {
+    const i = index < 0 ? index + this.items.length : index;
+    if (i < 0 || i >= this.items.length) throw this.outOfRange(fn, kinds, index);
+    return i;
+  }
+
+  /** The member at `index` (negative counts from the end), or a RangeError as `position` throws. */
+  protected itemAt(fn: string, kinds: string, index: number): T {
+    const item = this.items[index < 0 ? index + this.items.length : index];
+    if (!item) throw this.outOfRange(fn, kinds, index);
+    return item;
+  }
+
+  abstract push(...values: Input[]): this;
+
+  append(value: Input): this {
+    return this.push(value);
+  }
+
+  [Symbol.iterator](): Iterator<T> {
+    return this.items[Symbol.iterator]();
+  }
+}
+
+/**
  * Modules applied one after another; children are named `'0'`, `'1'`, ..., or by the keys
  * of a Map (PyTorch's `Sequential(OrderedDict(...))`).
  *
@@ -1081,8 +1134,7 @@ function checkModules(fn: string, modules: readonly unknown[]): void {
  * const named = new Sequential(new Map([['fc', new Linear(4, 2)], ['act', new ReLU()]])); // fc.weight, ...
  * ```
  */
-export class Sequential extends Module implements Iterable<Module> {
-  declare private items: Module[];
+export class Sequential extends IndexedCollection<Module> {
   declare private names: string[] | null;
 
   constructor(...modules: Module[] | [Map<string, Module>]) {
@@ -1100,27 +1152,13 @@ export class Sequential extends Module implements Iterable<Module> {
     }
   }
 
-  protected override members(): ModuleMember[] {
-    return [
-      ...super.members(),
-      ...this.items.map((value, i) => ({
-        name: this.names?.[i] ?? String(i),
-        value,
-        set: (v: unknown) => (this.items[i] = v as Module),
-      })),
-    ];
-  }
-
-  get length(): number {
-    return this.items.length;
+  protected override memberName(i: number): string {
+    return this.names?.[i] ?? String(i);
   }
 
   /** The i-th module; negative indices count from the end. */
   get(index: number): Module {
-    const i = index < 0 ? index + this.items.length : index;
-    const module = this.items[i];
-    if (!module) throw new RangeError(`Sequential.get: index ${index} is out of range for ${this.items.length} modules`);
-    return module;
+    return this.itemAt('Sequential.get', 'modules', index);
   }
 
   /** Append modules (PyTorch's `append`). */
@@ -1131,14 +1169,6 @@ export class Sequential extends Module implements Iterable<Module> {
       this.items.push(m);
     }
     return this;
-  }
-
-  append(module: Module): this {
-    return this.push(module);
-  }
-
-  [Symbol.iterator](): Iterator<Module> {
-    return this.items[Symbol.iterator]();
   }
 
   forward(input: any): any {
@@ -1160,8 +1190,7 @@ export class Sequential extends Module implements Iterable<Module> {
  * }
  * ```
  */
-export class ModuleList<T extends Module = Module> extends Module implements Iterable<T> {
-  declare private items: T[];
+export class ModuleList<T extends Module = Module> extends IndexedCollection<T> {
 
   constructor(modules: Iterable<T> = []) {
     super();
@@ -1173,29 +1202,14 @@ export class ModuleList<T extends Module = Module> extends Module implements Ite
     defineItems(this, items);
   }
 
-  protected override members(): ModuleMember[] {
-    return [
-      ...super.members(),
-      ...this.items.map((value, i) => ({ name: String(i), value, set: (v: unknown) => (this.items[i] = v as T) })),
-    ];
-  }
-
-  get length(): number {
-    return this.items.length;
-  }
-
   /** The i-th module; negative indices count from the end. */
   get(index: number): T {
-    const i = index < 0 ? index + this.items.length : index;
-    const module = this.items[i];
-    if (!module) throw new RangeError(`ModuleList.get: index ${index} is out of range for ${this.items.length} modules`);
-    return module;
+    return this.itemAt('ModuleList.get', 'modules', index);
   }
 
   /** Replace the i-th module. */
   set(index: number, module: T): void {
-    const i = index < 0 ? index + this.items.length : index;
-    if (i < 0 || i >= this.items.length) throw new RangeError(`ModuleList.set: index ${index} is out of range for ${this.items.length} modules`);
+    const i = this.position('ModuleList.set', 'modules', index);
     checkModules('ModuleList.set', [module]);
     this.items[i] = module;
   }
@@ -1206,17 +1220,9 @@ export class ModuleList<T extends Module = Module> extends Module implements Ite
     return this;
   }
 
-  append(module: T): this {
-    return this.push(module);
-  }
-
   /** Append every module of an iterable (PyTorch's `extend`). */
   extend(modules: Iterable<T>): this {
     return this.push(...modules);
-  }
-
-  [Symbol.iterator](): Iterator<T> {
-    return this.items[Symbol.iterator]();
   }
 
   forward(..._args: any[]): never {
@@ -1225,25 +1231,11 @@ export class ModuleList<T extends Module = Module> extends Module implements Ite
 }
 
 /**
- * A string-keyed collection of modules whose parameters are discovered, in insertion order.
- * It has no `forward`.
- *
- * @example
- * ```ts
- * const heads = new ModuleDict({ cls: new Linear(8, 10), box: new Linear(8, 4) });
- * heads.get('cls').forward(x);
- * ```
+ * What ModuleDict and ParameterDict share: members kept in a Map (in insertion order, each
+ * discovered under its key), with the Map's reading methods.
  */
-export class ModuleDict<T extends Module = Module> extends Module implements Iterable<[string, T]> {
-  declare private items: Map<string, T>;
-
-  constructor(modules: Record<string, T> | Iterable<[string, T]> = {}) {
-    super();
-    defineItems(this, new Map<string, T>());
-    if (modules === null || typeof modules !== 'object') throw new TypeError(`ModuleDict: expected an object or an iterable of [name, module], got ${describe(modules)}`);
-    const entries = Symbol.iterator in modules ? (modules as Iterable<[string, T]>) : Object.entries(modules);
-    for (const [key, module] of entries) this.set(key, module);
-  }
+export abstract class KeyedCollection<T extends Module | Parameter> extends Module implements Iterable<[string, T]> {
+  declare protected items: Map<string, T>;
 
   protected override members(): ModuleMember[] {
     return [
@@ -1252,21 +1244,15 @@ export class ModuleDict<T extends Module = Module> extends Module implements Ite
     ];
   }
 
+  /** `items.get(key)`, or an error naming `fn` and the keys there are. */
+  protected lookup(fn: string, kind: string, key: string): T {
+    const value = this.items.get(key);
+    if (!value) throw new Error(`${fn}: no ${kind} named '${key}'; have ${[...this.items.keys()].join(', ') || 'none'}`);
+    return value;
+  }
+
   get size(): number {
     return this.items.size;
-  }
-
-  get(key: string): T {
-    const module = this.items.get(key);
-    if (!module) throw new Error(`ModuleDict.get: no module named '${key}'; have ${[...this.items.keys()].join(', ') || 'none'}`);
-    return module;
-  }
-
-  set(key: string, module: T): this {
-    checkMemberName('ModuleDict.set', 'module', key);
-    if (!(module instanceof Module)) throw new TypeError(`ModuleDict.set: the value for '${key}' is ${describe(module)}, not a Module`);
-    this.items.set(key, module);
-    return this;
   }
 
   has(key: string): boolean {
@@ -1291,6 +1277,38 @@ export class ModuleDict<T extends Module = Module> extends Module implements Ite
 
   [Symbol.iterator](): Iterator<[string, T]> {
     return this.items[Symbol.iterator]();
+  }
+}
+
+/**
+ * A string-keyed collection of modules whose parameters are discovered, in insertion order.
+ * It has no `forward`.
+ *
+ * @example
+ * ```ts
+ * const heads = new ModuleDict({ cls: new Linear(8, 10), box: new Linear(8, 4) });
+ * heads.get('cls').forward(x);
+ * ```
+ */
+export class ModuleDict<T extends Module = Module> extends KeyedCollection<T> {
+
+  constructor(modules: Record<string, T> | Iterable<[string, T]> = {}) {
+    super();
+    defineItems(this, new Map<string, T>());
+    if (modules === null || typeof modules !== 'object') throw new TypeError(`ModuleDict: expected an object or an iterable of [name, module], got ${describe(modules)}`);
+    const entries = Symbol.iterator in modules ? (modules as Iterable<[string, T]>) : Object.entries(modules);
+    for (const [key, module] of entries) this.set(key, module);
+  }
+
+  get(key: string): T {
+    return this.lookup('ModuleDict.get', 'module', key);
+  }
+
+  set(key: string, module: T): this {
+    checkMemberName('ModuleDict.set', 'module', key);
+    if (!(module instanceof Module)) throw new TypeError(`ModuleDict.set: the value for '${key}' is ${describe(module)}, not a Module`);
+    this.items.set(key, module);
+    return this;
   }
 
   forward(..._args: any[]): never {
@@ -1328,8 +1346,7 @@ const TYPE_NAMES: Record<DType, string> = {
  * }
  * ```
  */
-export class ParameterList extends Module implements Iterable<Parameter> {
-  declare private items: Parameter[];
+export class ParameterList extends IndexedCollection<Parameter, Tensor> {
 
   constructor(values: Iterable<Tensor> = []) {
     super();
@@ -1339,30 +1356,14 @@ export class ParameterList extends Module implements Iterable<Parameter> {
     defineItems(this, [...values].map((v, i) => asParameter(`ParameterList (entry ${i})`, v)));
   }
 
-  protected override members(): ModuleMember[] {
-    return [
-      ...super.members(),
-      ...this.items.map((value, i) => ({ name: String(i), value, set: (v: unknown) => (this.items[i] = v as Parameter) })),
-    ];
-  }
-
-  get length(): number {
-    return this.items.length;
-  }
-
   /** The i-th parameter; negative indices count from the end. */
   get(index: number): Parameter {
-    const i = index < 0 ? index + this.items.length : index;
-    const p = this.items[i];
-    if (!p) throw new RangeError(`ParameterList.get: index ${index} is out of range for ${this.items.length} parameters`);
-    return p;
+    return this.itemAt('ParameterList.get', 'parameters', index);
   }
 
   /** Replace the i-th parameter. */
   set(index: number, value: Tensor): void {
-    const i = index < 0 ? index + this.items.length : index;
-    if (i < 0 || i >= this.items.length) throw new RangeError(`ParameterList.set: index ${index} is out of range for ${this.items.length} parameters`);
-    this.items[i] = asParameter('ParameterList.set', value);
+    this.items[this.position('ParameterList.set', 'parameters', index)] = asParameter('ParameterList.set', value);
   }
 
   push(...values: Tensor[]): this {
@@ -1370,16 +1371,8 @@ export class ParameterList extends Module implements Iterable<Parameter> {
     return this;
   }
 
-  append(value: Tensor): this {
-    return this.push(value);
-  }
-
   extend(values: Iterable<Tensor>): this {
     return this.push(...values);
-  }
-
-  [Symbol.iterator](): Iterator<Parameter> {
-    return this.items[Symbol.iterator]();
   }
 
   override extraRepr(): string {
@@ -1402,8 +1395,7 @@ export class ParameterList extends Module implements Iterable<Parameter> {
  * table.get('scale');
  * ```
  */
-export class ParameterDict extends Module implements Iterable<[string, Parameter]> {
-  declare private items: Map<string, Parameter>;
+export class ParameterDict extends KeyedCollection<Parameter> {
 
   constructor(values: Record<string, Tensor> | Iterable<[string, Tensor]> = {}) {
     super();
@@ -1415,51 +1407,14 @@ export class ParameterDict extends Module implements Iterable<[string, Parameter
     for (const [key, value] of entries) this.set(key, value);
   }
 
-  protected override members(): ModuleMember[] {
-    return [
-      ...super.members(),
-      ...[...this.items].map(([name, value]) => ({ name, value, set: (v: unknown) => this.items.set(name, v as Parameter) })),
-    ];
-  }
-
-  get size(): number {
-    return this.items.size;
-  }
-
   get(key: string): Parameter {
-    const p = this.items.get(key);
-    if (!p) throw new Error(`ParameterDict.get: no parameter named '${key}'; have ${[...this.items.keys()].join(', ') || 'none'}`);
-    return p;
+    return this.lookup('ParameterDict.get', 'parameter', key);
   }
 
   set(key: string, value: Tensor): this {
     checkMemberName('ParameterDict.set', 'parameter', key);
     this.items.set(key, asParameter(`ParameterDict.set ('${key}')`, value));
     return this;
-  }
-
-  has(key: string): boolean {
-    return this.items.has(key);
-  }
-
-  delete(key: string): boolean {
-    return this.items.delete(key);
-  }
-
-  keys(): string[] {
-    return [...this.items.keys()];
-  }
-
-  values(): Parameter[] {
-    return [...this.items.values()];
-  }
-
-  entries(): [string, Parameter][] {
-    return [...this.items.entries()];
-  }
-
-  [Symbol.iterator](): Iterator<[string, Parameter]> {
-    return this.items[Symbol.iterator]();
   }
 
   override extraRepr(): string {

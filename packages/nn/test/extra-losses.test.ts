@@ -3,17 +3,8 @@ import '@tensile/backend-cpu';
 import { describe, expect, test } from 'vitest';
 import * as nn from '../src/index.js';
 import { functional as F } from '../src/index.js';
-import { expectClose, type FixtureTensor, fromFixture, loadFixture } from './helpers.js';
+import { expectClose, type FixtureTensor, fromFixture, loadFixture, type LossCase } from './helpers.js';
 
-interface LossCase {
-  name: string;
-  options: Record<string, any>;
-  reduction: any;
-  inputs: Record<string, FixtureTensor>;
-  output: FixtureTensor;
-  gradOutput: FixtureTensor;
-  grads: Record<string, FixtureTensor>;
-}
 
 /** Options as the case names them, with the weight tensor where the case has one. */
 function options(c: LossCase, t: Record<string, tl.Tensor>): Record<string, any> {

@@ -11,6 +11,34 @@ export interface FixtureTensor {
   data: number[];
 }
 
+/** One loss fixture case: the loss's options and inputs, its output, and the input gradients for `gradOutput`. */
+export interface LossCase {
+  name: string;
+  options: Record<string, any>;
+  reduction: any;
+  inputs: Record<string, FixtureTensor>;
+  output: FixtureTensor;
+  gradOutput: FixtureTensor;
+  grads: Record<string, FixtureTensor>;
+}
+
+/** The minimum, maximum, mean and unbiased standard deviation of a tensor's values. */
+export function stats(t: Tensor): { min: number; max: number; mean: number; std: number } {
+  const d = t.dataSync();
+  let min = Infinity;
+  let max = -Infinity;
+  let sum = 0;
+  for (const v of d) {
+    min = Math.min(min, v);
+    max = Math.max(max, v);
+    sum += v;
+  }
+  const mean = sum / d.length;
+  let sq = 0;
+  for (const v of d) sq += (v - mean) ** 2;
+  return { min, max, mean, std: Math.sqrt(sq / (d.length - 1)) };
+}
+
 export function loadFixture<T>(name: string): T {
   const path = fileURLToPath(new URL(`./fixtures/${name}.json`, import.meta.url));
   return JSON.parse(readFileSync(path, 'utf8')) as T;

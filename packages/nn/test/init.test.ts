@@ -3,22 +3,8 @@ import type { Tensor } from '@tensile/core';
 import '@tensile/backend-cpu';
 import { describe, expect, test } from 'vitest';
 import { Conv1d, Conv2d, Embedding, init, Linear, Parameter } from '../src/index.js';
+import { stats } from './helpers.js';
 
-function stats(t: Tensor): { min: number; max: number; mean: number; std: number } {
-  const d = t.dataSync();
-  let min = Infinity;
-  let max = -Infinity;
-  let sum = 0;
-  for (const v of d) {
-    min = Math.min(min, v);
-    max = Math.max(max, v);
-    sum += v;
-  }
-  const mean = sum / d.length;
-  let sq = 0;
-  for (const v of d) sq += (v - mean) ** 2;
-  return { min, max, mean, std: Math.sqrt(sq / (d.length - 1)) };
-}
 
 const param = (shape: number[]) => new Parameter(tl.zeros(shape));
 

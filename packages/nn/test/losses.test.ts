@@ -4,17 +4,8 @@ import { describe, expect, test } from 'vitest';
 import {
   BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, functional as F, HuberLoss, KLDivLoss, L1Loss, MSELoss, NLLLoss,
 } from '../src/index.js';
-import { expectClose, type FixtureTensor, fromFixture, loadFixture } from './helpers.js';
+import { expectClose, type FixtureTensor, fromFixture, loadFixture, type LossCase } from './helpers.js';
 
-interface LossCase {
-  name: string;
-  options: Record<string, any>;
-  reduction: any;
-  inputs: Record<string, FixtureTensor>;
-  output: FixtureTensor;
-  gradOutput: FixtureTensor;
-  grads: Record<string, FixtureTensor>;
-}
 
 function run(c: LossCase, t: Record<string, tl.Tensor>): tl.Tensor {
   const o = c.options;

@@ -1,5 +1,5 @@
 import type { Tensor } from '@tensile/core';
-import { Optimizer, type OptimizerGroup, type ParamGroup, type ParamState } from './optimizer.js';
+import { Optimizer, withDefaults, type OptimizerGroup, type ParamGroup, type ParamState } from './optimizer.js';
 
 /** Adadelta's hyper-parameters (PyTorch's names in camelCase). */
 export interface AdadeltaOptions {
@@ -36,17 +36,7 @@ export interface AdadeltaOptions {
  */
 export class Adadelta extends Optimizer<AdadeltaOptions> {
   constructor(params: Iterable<Tensor> | Iterable<ParamGroup<AdadeltaOptions>>, options: Partial<AdadeltaOptions> = {}) {
-    super(
-      params,
-      {
-        lr: options.lr ?? 1,
-        rho: options.rho ?? 0.9,
-        eps: options.eps ?? 1e-6,
-        weightDecay: options.weightDecay ?? 0,
-        maximize: options.maximize ?? false,
-      },
-      options,
-    );
+    super(params, withDefaults(options, { lr: 1, rho: 0.9, eps: 1e-6, weightDecay: 0, maximize: false }), options);
   }
 
   override get name(): string {
@@ -56,22 +46,19 @@ export class Adadelta extends Optimizer<AdadeltaOptions> {
   protected validateGroup(group: OptimizerGroup<AdadeltaOptions>): void {
     this.checkNumber(group, 'lr');
     this.check(typeof group.rho === 'number' && group.rho >= 0 && group.rho <= 1, 'rho', group.rho, 'a number in [0, 1]');
-    this.checkNumber(group, 'eps');
-    this.checkNumber(group, 'weightDecay');
+    this.checkNumbers(group, 'eps', 'weightDecay');
     this.checkBoolean(group, 'maximize');
   }
 
   protected updateParam(p: Tensor, grad: Tensor, state: ParamState, group: OptimizerGroup<AdadeltaOptions>): void {
-    const { lr, rho, eps, weightDecay, maximize } = group;
-    state.step = ((state.step as number | undefined) ?? 0) + 1;
-    let g = maximize ? grad.neg() : grad;
-    if (weightDecay !== 0) g = g.add(p, weightDecay);
-    const squareAvg = this.stateTensor(state, 'squareAvg', p).mul(rho).add(g.mul(1 - rho).mul(g));
-    this.setState(state, 'squareAvg', squareAvg);
+    const { lr, rho, eps } = group;
+    this.nextStep(state);
+    const g = this.l2Gradient(p, grad, group);
+    const squareAvg = this.updateSquareAverage(state, 'squareAvg', p, rho, g);
     const std = squareAvg.add(eps).sqrt();
-    const accDeltaOld = this.stateTensor(state, 'accDelta', p);
-    const delta = accDeltaOld.add(eps).sqrt().div(std).mul(g);
-    this.setState(state, 'accDelta', accDeltaOld.mul(rho).add(delta.mul(1 - rho).mul(delta)));
+    // The update reads the running average of squared updates before it is advanced.
+    const delta = this.stateTensor(state, 'accDelta', p).add(eps).sqrt().div(std).mul(g);
+    this.updateSquareAverage(state, 'accDelta', p, rho, delta);
     p.assign(p.add(delta, -lr));
   }
 }

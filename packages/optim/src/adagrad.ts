@@ -1,5 +1,5 @@
 import { fullLike, type Tensor } from '@tensile/core';
-import { Optimizer, type OptimizerGroup, type ParamGroup, type ParamState } from './optimizer.js';
+import { Optimizer, withDefaults, type OptimizerGroup, type ParamGroup, type ParamState } from './optimizer.js';
 
 /** Adagrad's hyper-parameters (PyTorch's names in camelCase). */
 export interface AdagradOptions {
@@ -16,6 +16,10 @@ export interface AdagradOptions {
   /** Maximise the objective instead of minimising it; default false. */
   maximize: boolean;
 }
+
+const ADAGRAD_DEFAULTS: AdagradOptions = {
+  lr: 1e-2, lrDecay: 0, weightDecay: 0, initialAccumulatorValue: 0, eps: 1e-10, maximize: false,
+};
 
 /**
  * Adagrad (Duchi et al.); PyTorch 1.13's update:
@@ -36,14 +40,7 @@ export interface AdagradOptions {
  */
 export class Adagrad extends Optimizer<AdagradOptions> {
   constructor(params: Iterable<Tensor> | Iterable<ParamGroup<AdagradOptions>>, options: Partial<AdagradOptions> = {}) {
-    super(params, {
-      lr: options.lr ?? 1e-2,
-      lrDecay: options.lrDecay ?? 0,
-      weightDecay: options.weightDecay ?? 0,
-      initialAccumulatorValue: options.initialAccumulatorValue ?? 0,
-      eps: options.eps ?? 1e-10,
-      maximize: options.maximize ?? false,
-    }, options);
+    super(params, withDefaults(options, ADAGRAD_DEFAULTS), options);
   }
 
   override get name(): string {
@@ -51,11 +48,7 @@ export class Adagrad extends Optimizer<AdagradOptions> {
   }
 
   protected validateGroup(group: OptimizerGroup<AdagradOptions>): void {
-    this.checkNumber(group, 'lr');
-    this.checkNumber(group, 'lrDecay');
-    this.checkNumber(group, 'weightDecay');
-    this.checkNumber(group, 'initialAccumulatorValue');
-    this.checkNumber(group, 'eps');
+    this.checkNumbers(group, 'lr', 'lrDecay', 'weightDecay', 'initialAccumulatorValue', 'eps');
     this.checkBoolean(group, 'maximize');
   }
 
@@ -65,11 +58,9 @@ export class Adagrad extends Optimizer<AdagradOptions> {
   }
 
   protected updateParam(p: Tensor, grad: Tensor, state: ParamState, group: OptimizerGroup<AdagradOptions>): void {
-    const { lr, lrDecay, weightDecay, eps, maximize } = group;
-    const step = ((state.step as number | undefined) ?? 0) + 1;
-    state.step = step;
-    let g = maximize ? grad.neg() : grad;
-    if (weightDecay !== 0) g = g.add(p, weightDecay);
+    const { lr, lrDecay, eps } = group;
+    const step = this.nextStep(state);
+    const g = this.l2Gradient(p, grad, group);
     const clr = lr / (1 + (step - 1) * lrDecay);
     const sum = this.stateTensor(state, 'sum', p, group.initialAccumulatorValue).add(g.mul(g));
     this.setState(state, 'sum', sum);

@@ -1,6 +1,6 @@
 import type { Tensor } from '@tensile/core';
 import { maximum } from '@tensile/core';
-import { Optimizer, type OptimizerGroup, type ParamGroup, type ParamState } from './optimizer.js';
+import { Optimizer, withDefaults, type OptimizerGroup, type ParamGroup, type ParamState } from './optimizer.js';
 
 /** Adam's hyper-parameters (PyTorch's names in camelCase). */
 export interface AdamOptions {
@@ -18,27 +18,27 @@ export interface AdamOptions {
   maximize: boolean;
 }
 
+/** Adam's defaults (AdamW's differ only in `weightDecay`). */
+export const ADAM_DEFAULTS: AdamOptions = {
+  lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false,
+};
+
 /** Shared by Adam and AdamW: validation and the moment update. */
 export abstract class AdamBase extends Optimizer<AdamOptions> {
   protected validateGroup(group: OptimizerGroup<AdamOptions>): void {
-    this.checkNumber(group, 'lr');
-    this.checkNumber(group, 'eps');
+    this.checkNumbers(group, 'lr', 'eps');
     this.checkBetas(group);
     this.checkNumber(group, 'weightDecay');
-    this.checkBoolean(group, 'amsgrad');
-    this.checkBoolean(group, 'maximize');
+    this.checkBooleans(group, 'amsgrad', 'maximize');
   }
 
   /** The moment updates and the parameter step shared by Adam and AdamW; `g` already includes L2 decay. */
   protected adamUpdate(p: Tensor, start: Tensor, g: Tensor, state: ParamState, group: OptimizerGroup<AdamOptions>): void {
     const { lr, eps, amsgrad } = group;
     const [beta1, beta2] = group.betas;
-    const step = ((state.step as number | undefined) ?? 0) + 1;
-    state.step = step;
-    const expAvg = this.stateTensor(state, 'expAvg', p).mul(beta1).add(g, 1 - beta1);
-    const expAvgSq = this.stateTensor(state, 'expAvgSq', p).mul(beta2).add(g.mul(1 - beta2).mul(g));
-    this.setState(state, 'expAvg', expAvg);
-    this.setState(state, 'expAvgSq', expAvgSq);
+    const step = this.nextStep(state);
+    const expAvg = this.updateAverage(state, 'expAvg', p, beta1, g);
+    const expAvgSq = this.updateSquareAverage(state, 'expAvgSq', p, beta2, g);
     const biasCorrection1 = 1 - beta1 ** step;
     const biasCorrection2 = 1 - beta2 ** step;
     const stepSize = lr / biasCorrection1;
@@ -71,14 +71,7 @@ export abstract class AdamBase extends Optimizer<AdamOptions> {
  */
 export class Adam extends AdamBase {
   constructor(params: Iterable<Tensor> | Iterable<ParamGroup<AdamOptions>>, options: Partial<AdamOptions> = {}) {
-    super(params, {
-      lr: options.lr ?? 1e-3,
-      betas: options.betas ?? [0.9, 0.999],
-      eps: options.eps ?? 1e-8,
-      weightDecay: options.weightDecay ?? 0,
-      amsgrad: options.amsgrad ?? false,
-      maximize: options.maximize ?? false,
-    }, options);
+    super(params, withDefaults(options, ADAM_DEFAULTS), options);
   }
 
   override get name(): string {
@@ -86,8 +79,6 @@ export class Adam extends AdamBase {
   }
 
   protected updateParam(p: Tensor, grad: Tensor, state: ParamState, group: OptimizerGroup<AdamOptions>): void {
-    let g = group.maximize ? grad.neg() : grad;
-    if (group.weightDecay !== 0) g = g.add(p, group.weightDecay);
-    this.adamUpdate(p, p, g, state, group);
+    this.adamUpdate(p, p, this.l2Gradient(p, grad, group), state, group);
   }
 }

@@ -1,5 +1,5 @@
 import { maximum, type Tensor } from '@tensile/core';
-import { Optimizer, type OptimizerGroup, type ParamGroup, type ParamState } from './optimizer.js';
+import { Optimizer, withDefaults, type OptimizerGroup, type ParamGroup, type ParamState } from './optimizer.js';
 
 /** Adamax's hyper-parameters (PyTorch's names in camelCase). */
 export interface AdamaxOptions {
@@ -14,6 +14,8 @@ export interface AdamaxOptions {
   /** Maximise the objective instead of minimising it; default false. */
   maximize: boolean;
 }
+
+const ADAMAX_DEFAULTS: AdamaxOptions = { lr: 2e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, maximize: false };
 
 /**
  * Adamax (Kingma & Ba): Adam with the infinity norm in place of the second moment; PyTorch
@@ -32,17 +34,7 @@ export interface AdamaxOptions {
  */
 export class Adamax extends Optimizer<AdamaxOptions> {
   constructor(params: Iterable<Tensor> | Iterable<ParamGroup<AdamaxOptions>>, options: Partial<AdamaxOptions> = {}) {
-    super(
-      params,
-      {
-        lr: options.lr ?? 2e-3,
-        betas: options.betas ?? [0.9, 0.999],
-        eps: options.eps ?? 1e-8,
-        weightDecay: options.weightDecay ?? 0,
-        maximize: options.maximize ?? false,
-      },
-      options,
-    );
+    super(params, withDefaults(options, ADAMAX_DEFAULTS), options);
   }
 
   override get name(): string {
@@ -50,24 +42,19 @@ export class Adamax extends Optimizer<AdamaxOptions> {
   }
 
   protected validateGroup(group: OptimizerGroup<AdamaxOptions>): void {
-    this.checkNumber(group, 'lr');
-    this.checkNumber(group, 'eps');
+    this.checkNumbers(group, 'lr', 'eps');
     this.checkBetas(group);
     this.checkNumber(group, 'weightDecay');
     this.checkBoolean(group, 'maximize');
   }
 
   protected updateParam(p: Tensor, grad: Tensor, state: ParamState, group: OptimizerGroup<AdamaxOptions>): void {
-    const { lr, eps, weightDecay, maximize } = group;
+    const { lr, eps } = group;
     const [beta1, beta2] = group.betas;
-    const step = ((state.step as number | undefined) ?? 0) + 1;
-    state.step = step;
-    let g = maximize ? grad.neg() : grad;
-    if (weightDecay !== 0) g = g.add(p, weightDecay);
-    const expAvg = this.stateTensor(state, 'expAvg', p).mul(beta1).add(g, 1 - beta1);
-    const expInf = maximum(this.stateTensor(state, 'expInf', p).mul(beta2), g.abs().add(eps));
-    this.setState(state, 'expAvg', expAvg);
-    this.setState(state, 'expInf', expInf);
+    const step = this.nextStep(state);
+    const g = this.l2Gradient(p, grad, group);
+    const expAvg = this.updateAverage(state, 'expAvg', p, beta1, g);
+    const expInf = this.setState(state, 'expInf', maximum(this.stateTensor(state, 'expInf', p).mul(beta2), g.abs().add(eps)));
     const clr = lr / (1 - beta1 ** step);
     p.assign(p.add(expAvg.mul(-clr).div(expInf)));
   }

@@ -1,6 +1,6 @@
 import type { Tensor } from '@tensile/core';
-import { AdamBase, type AdamOptions } from './adam.js';
-import type { OptimizerGroup, ParamGroup, ParamState } from './optimizer.js';
+import { ADAM_DEFAULTS, AdamBase, type AdamOptions } from './adam.js';
+import { withDefaults, type OptimizerGroup, type ParamGroup, type ParamState } from './optimizer.js';
 
 /**
  * AdamW (Loshchilov & Hutter): Adam with decoupled weight decay, PyTorch 1.13's update: the
@@ -14,14 +14,7 @@ import type { OptimizerGroup, ParamGroup, ParamState } from './optimizer.js';
  */
 export class AdamW extends AdamBase {
   constructor(params: Iterable<Tensor> | Iterable<ParamGroup<AdamOptions>>, options: Partial<AdamOptions> = {}) {
-    super(params, {
-      lr: options.lr ?? 1e-3,
-      betas: options.betas ?? [0.9, 0.999],
-      eps: options.eps ?? 1e-8,
-      weightDecay: options.weightDecay ?? 1e-2,
-      amsgrad: options.amsgrad ?? false,
-      maximize: options.maximize ?? false,
-    }, options);
+    super(params, withDefaults(options, { ...ADAM_DEFAULTS, weightDecay: 1e-2 }), options);
   }
 
   override get name(): string {

@@ -1,5 +1,5 @@
 import type { Tensor } from '@tensile/core';
-import { Optimizer, type OptimizerGroup, type ParamGroup, type ParamState } from './optimizer.js';
+import { Optimizer, withDefaults, type OptimizerGroup, type ParamGroup, type ParamState } from './optimizer.js';
 
 /** ASGD's hyper-parameters (PyTorch's names in camelCase). */
 export interface ASGDOptions {
@@ -39,18 +39,7 @@ export interface ASGDOptions {
  */
 export class ASGD extends Optimizer<ASGDOptions> {
   constructor(params: Iterable<Tensor> | Iterable<ParamGroup<ASGDOptions>>, options: Partial<ASGDOptions> = {}) {
-    super(
-      params,
-      {
-        lr: options.lr ?? 1e-2,
-        lambd: options.lambd ?? 1e-4,
-        alpha: options.alpha ?? 0.75,
-        t0: options.t0 ?? 1e6,
-        weightDecay: options.weightDecay ?? 0,
-        maximize: options.maximize ?? false,
-      },
-      options,
-    );
+    super(params, withDefaults(options, { lr: 1e-2, lambd: 1e-4, alpha: 0.75, t0: 1e6, weightDecay: 0, maximize: false }), options);
   }
 
   override get name(): string {
@@ -67,13 +56,11 @@ export class ASGD extends Optimizer<ASGDOptions> {
   }
 
   protected updateParam(p: Tensor, grad: Tensor, state: ParamState, group: OptimizerGroup<ASGDOptions>): void {
-    const { lr, lambd, alpha, t0, weightDecay, maximize } = group;
+    const { lr, lambd, alpha, t0 } = group;
     const eta = (state.eta as number | undefined) ?? Math.fround(lr);
     const mu = (state.mu as number | undefined) ?? 1;
-    const step = ((state.step as number | undefined) ?? 0) + 1;
-    state.step = step;
-    let g = maximize ? grad.neg() : grad;
-    if (weightDecay !== 0) g = g.add(p, weightDecay);
+    const step = this.nextStep(state);
+    const g = this.l2Gradient(p, grad, group);
     const updated = p.mul(1 - lambd * eta).add(g, -eta);
     const axOld = this.stateTensor(state, 'ax', p);
     const ax = mu !== 1 ? axOld.add(updated.sub(axOld).mul(mu)) : updated.clone();

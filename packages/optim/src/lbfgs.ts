@@ -239,6 +239,15 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
       let gtdPrev = gtd;
       let done = false;
       let lsIter = 0;
+      // One more evaluation at step t (the loss, its gradient and slope along d), counted against maxLs.
+      const evaluateNext = async (): Promise<void> => {
+        evaluation = await this.directionalEvaluate(closure, x, t, d);
+        fNew = evaluation.loss;
+        gNew = own(evaluation.flatGrad);
+        lsFuncEvals += 1;
+        gtdNew = await scalar(() => dot(gNew, d));
+        lsIter += 1;
+      };
       let bracket: number[] = [];
       let bracketF: number[] = [];
       let bracketG: Tensor[] = [];
@@ -265,12 +274,7 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
         fPrev = fNew;
         gPrev = gNew;
         gtdPrev = gtdNew;
-        evaluation = await this.directionalEvaluate(closure, x, t, d);
-        fNew = evaluation.loss;
-        gNew = own(evaluation.flatGrad);
-        lsFuncEvals += 1;
-        gtdNew = await scalar(() => dot(gNew, d));
-        lsIter += 1;
+        await evaluateNext();
       }
       if (lsIter === maxLs) {
         [bracket, bracketF, bracketG] = [[0, t], [f, fNew], [g, gNew]];
@@ -295,12 +299,7 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
         } else {
           insufProgress = false;
         }
-        evaluation = await this.directionalEvaluate(closure, x, t, d);
-        fNew = evaluation.loss;
-        gNew = own(evaluation.flatGrad);
-        lsFuncEvals += 1;
-        gtdNew = await scalar(() => dot(gNew, d));
-        lsIter += 1;
+        await evaluateNext();
 
         if (fNew > f + c1 * t * gtd || fNew >= bracketF[lowPos]) {
           bracket[highPos] = t;

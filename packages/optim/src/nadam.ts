@@ -1,5 +1,5 @@
 import type { Tensor } from '@tensile/core';
-import { Optimizer, type OptimizerGroup, type ParamGroup, type ParamState } from './optimizer.js';
+import { Optimizer, withDefaults, type OptimizerGroup, type ParamGroup, type ParamState } from './optimizer.js';
 
 /** NAdam's hyper-parameters (PyTorch's names in camelCase). */
 export interface NAdamOptions {
@@ -18,6 +18,10 @@ export interface NAdamOptions {
   /** Maximise the objective instead of minimising it; default false. */
   maximize: boolean;
 }
+
+const NADAM_DEFAULTS: NAdamOptions = {
+  lr: 2e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, momentumDecay: 4e-3, decoupledWeightDecay: false, maximize: false,
+};
 
 /** Rounding to float32: PyTorch keeps `mu_product` as a 0-d float32 tensor and multiplies it in float32. */
 const f32 = Math.fround;
@@ -47,19 +51,7 @@ const f32 = Math.fround;
  */
 export class NAdam extends Optimizer<NAdamOptions> {
   constructor(params: Iterable<Tensor> | Iterable<ParamGroup<NAdamOptions>>, options: Partial<NAdamOptions> = {}) {
-    super(
-      params,
-      {
-        lr: options.lr ?? 2e-3,
-        betas: options.betas ?? [0.9, 0.999],
-        eps: options.eps ?? 1e-8,
-        weightDecay: options.weightDecay ?? 0,
-        momentumDecay: options.momentumDecay ?? 4e-3,
-        decoupledWeightDecay: options.decoupledWeightDecay ?? false,
-        maximize: options.maximize ?? false,
-      },
-      options,
-    );
+    super(params, withDefaults(options, NADAM_DEFAULTS), options);
   }
 
   override get name(): string {
@@ -67,20 +59,16 @@ export class NAdam extends Optimizer<NAdamOptions> {
   }
 
   protected validateGroup(group: OptimizerGroup<NAdamOptions>): void {
-    this.checkNumber(group, 'lr');
-    this.checkNumber(group, 'eps');
+    this.checkNumbers(group, 'lr', 'eps');
     this.checkBetas(group);
-    this.checkNumber(group, 'weightDecay');
-    this.checkNumber(group, 'momentumDecay');
-    this.checkBoolean(group, 'decoupledWeightDecay');
-    this.checkBoolean(group, 'maximize');
+    this.checkNumbers(group, 'weightDecay', 'momentumDecay');
+    this.checkBooleans(group, 'decoupledWeightDecay', 'maximize');
   }
 
   protected updateParam(p: Tensor, grad: Tensor, state: ParamState, group: OptimizerGroup<NAdamOptions>): void {
     const { lr, eps, momentumDecay } = group;
     const [beta1, beta2] = group.betas;
-    const step = ((state.step as number | undefined) ?? 0) + 1;
-    state.step = step;
+    const step = this.nextStep(state);
     const { g, start } = this.decayedGradient(p, grad, group);
     const biasCorrection2 = 1 - beta2 ** step;
     const mu = beta1 * (1 - 0.5 * 0.96 ** (step * momentumDecay));
@@ -88,10 +76,8 @@ export class NAdam extends Optimizer<NAdamOptions> {
     const muProduct = f32(((state.muProduct as number | undefined) ?? 1) * f32(mu));
     const muProductNext = f32(f32(muProduct * f32(mu)) * f32(muNext));
     state.muProduct = muProduct;
-    const expAvg = this.stateTensor(state, 'expAvg', p).mul(beta1).add(g, 1 - beta1);
-    const expAvgSq = this.stateTensor(state, 'expAvgSq', p).mul(beta2).add(g.mul(1 - beta2).mul(g));
-    this.setState(state, 'expAvg', expAvg);
-    this.setState(state, 'expAvgSq', expAvgSq);
+    const expAvg = this.updateAverage(state, 'expAvg', p, beta1, g);
+    const expAvgSq = this.updateSquareAverage(state, 'expAvgSq', p, beta2, g);
     const denom = expAvgSq.div(biasCorrection2).sqrt().add(eps);
     const gradStep = g.mul((-lr * (1 - mu)) / (1 - muProduct)).div(denom);
     const momentumStep = expAvg.mul((-lr * muNext) / (1 - muProductNext)).div(denom);

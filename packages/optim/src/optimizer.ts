@@ -53,6 +53,13 @@ function copyValue(value: unknown): unknown {
   return value;
 }
 
+/** What a value is, for an error message about a misused argument: `undefined`, `number 5`, `a Linear`. */
+function describeValue(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  if (typeof value === 'object') return Array.isArray(value) ? 'an array' : `a ${value.constructor?.name ?? 'object'}`;
+  return `${typeof value} ${formatValue(value)}`;
+}
+
 function formatValue(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(formatValue).join(', ')}]`;
   return typeof value === 'string' ? `'${value}'` : String(value);
@@ -93,6 +100,16 @@ function camelCase(name: string): string {
 }
 
 /**
+ * Every key of `defaults`, taken from `options` where the user gave it (`undefined` counts as
+ * absent): what each optimiser's constructor passes as its filled-in defaults.
+ */
+export function withDefaults<O extends object>(options: Partial<O> | undefined, defaults: O): O {
+  const filled = { ...defaults };
+  for (const key of Object.keys(defaults) as (keyof O)[]) filled[key] = options?.[key] ?? defaults[key];
+  return filled;
+}
+
+/**
  * Base class of every optimiser. A subclass gives its defaults, validates a group's
  * hyper-parameters in `validateGroup`, and updates one parameter in `updateParam` (called
  * under `noGrad` inside a `tidy`, only for parameters that have a gradient).
@@ -122,7 +139,7 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
   constructor(params: Iterable<Tensor> | Iterable<ParamGroup<O>>, defaults: O, options?: object) {
     this.defaults = copyValue(defaults) as O;
     if (options !== undefined) this.checkOptions(options);
-    const list = [...(params as Iterable<Tensor | ParamGroup<O>>)];
+    const list = this.paramList(params);
     if (list.length === 0) throw new Error(`${this.name}: got an empty parameter list`);
     if (list.every((p) => p instanceof Tensor)) {
       this.addParamGroup({ params: list as Tensor[] } as ParamGroup<O>);
@@ -131,6 +148,31 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
     } else {
       throw new Error(`${this.name}: params must be a list of tensors or a list of parameter groups, not a mixture`);
     }
+  }
+
+  /**
+   * `params` as an array, or a TypeError for what plain JavaScript can pass instead: a Module
+   * itself (pointing at `model.parameters()`), a single tensor, a non-iterable, or an entry
+   * that is neither a tensor nor a parameter group.
+   */
+  private paramList(params: unknown): (Tensor | ParamGroup<O>)[] {
+    const expected = 'an iterable of tensors or of parameter groups';
+    if (params instanceof Tensor) {
+      throw new TypeError(`${this.name}: params must be ${expected}, got a single Tensor; wrap it in an array: [tensor]`);
+    }
+    if (typeof (params as { parameters?: unknown } | null)?.parameters === 'function') {
+      throw new TypeError(`${this.name}: params must be ${expected}, got ${describeValue(params)}; pass model.parameters() to optimise a module`);
+    }
+    if (params === null || typeof (params as { [Symbol.iterator]?: unknown } | undefined)?.[Symbol.iterator] !== 'function' || typeof params === 'string') {
+      throw new TypeError(`${this.name}: params must be ${expected}, got ${describeValue(params)}`);
+    }
+    const list = [...(params as Iterable<unknown>)];
+    list.forEach((entry, i) => {
+      if (!(entry instanceof Tensor) && (entry === null || typeof entry !== 'object')) {
+        throw new TypeError(`${this.name}: params[${i}] is ${describeValue(entry)}, not a Tensor or a parameter group`);
+      }
+    });
+    return list as (Tensor | ParamGroup<O>)[];
   }
 
   /** The optimiser's name, used in error messages. */
@@ -156,6 +198,16 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
   protected checkNumber(group: Record<string, unknown>, option: string, min = 0): void {
     const value = group[option];
     this.check(typeof value === 'number' && Number.isFinite(value) && value >= min, option, value, `a number >= ${min}`);
+  }
+
+  /** `checkNumber` for each of `options`, in order, each at least 0. */
+  protected checkNumbers(group: Record<string, unknown>, ...options: string[]): void {
+    for (const option of options) this.checkNumber(group, option);
+  }
+
+  /** `checkBoolean` for each of `options`, in order. */
+  protected checkBooleans(group: Record<string, unknown>, ...options: string[]): void {
+    for (const option of options) this.checkBoolean(group, option);
   }
 
   /** Check that `group.betas` is a pair of numbers in [0, 1). */
@@ -314,6 +366,29 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
     return value;
   }
 
+  /** Count one more step in `state.step` and return the new count (1 on the first step). */
+  protected nextStep(state: ParamState): number {
+    const step = ((state.step as number | undefined) ?? 0) + 1;
+    state.step = step;
+    return step;
+  }
+
+  /** The gradient after `maximize` (negated) and L2 weight decay (`+ weightDecay * p`). */
+  protected l2Gradient(p: Tensor, grad: Tensor, options: { weightDecay: number; maximize: boolean }): Tensor {
+    const g = options.maximize ? grad.neg() : grad;
+    return options.weightDecay !== 0 ? g.add(p, options.weightDecay) : g;
+  }
+
+  /** Store and return `state[key] = beta * state[key] + (1 - beta) * value` (zeros when absent). */
+  protected updateAverage(state: ParamState, key: string, p: Tensor, beta: number, value: Tensor): Tensor {
+    return this.setState(state, key, this.stateTensor(state, key, p).mul(beta).add(value, 1 - beta));
+  }
+
+  /** Store and return `state[key] = beta * state[key] + (1 - beta) * value²` (zeros when absent). */
+  protected updateSquareAverage(state: ParamState, key: string, p: Tensor, beta: number, value: Tensor): Tensor {
+    return this.setState(state, key, this.stateTensor(state, key, p).mul(beta).add(value.mul(1 - beta).mul(value)));
+  }
+
   /**
    * The gradient and starting parameter after `maximize` and weight decay, shared by the
    * optimisers that offer both L2 and decoupled (AdamW-style) decay: decoupled decay scales the
@@ -325,13 +400,9 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
     options: { lr: number; weightDecay: number; decoupledWeightDecay: boolean; maximize: boolean },
   ): { g: Tensor; start: Tensor } {
     const { lr, weightDecay, decoupledWeightDecay, maximize } = options;
-    let g = maximize ? grad.neg() : grad;
-    let start = p;
-    if (weightDecay !== 0) {
-      if (decoupledWeightDecay) start = p.mul(1 - lr * weightDecay);
-      else g = g.add(p, weightDecay);
-    }
-    return { g, start };
+    if (!decoupledWeightDecay) return { g: this.l2Gradient(p, grad, options), start: p };
+    const g = maximize ? grad.neg() : grad;
+    return { g, start: weightDecay !== 0 ? p.mul(1 - lr * weightDecay) : p };
   }
 
   /** `state[key]` as a tensor, or zeros shaped like `param` (freed by the enclosing tidy) if absent. */

@@ -1,5 +1,5 @@
 import { div, type Tensor } from '@tensile/core';
-import { Optimizer, type OptimizerGroup, type ParamGroup, type ParamState } from './optimizer.js';
+import { Optimizer, withDefaults, type OptimizerGroup, type ParamGroup, type ParamState } from './optimizer.js';
 
 /** RAdam's hyper-parameters (PyTorch's names in camelCase). */
 export interface RAdamOptions {
@@ -16,6 +16,10 @@ export interface RAdamOptions {
   /** Maximise the objective instead of minimising it; default false. */
   maximize: boolean;
 }
+
+const RADAM_DEFAULTS: RAdamOptions = {
+  lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, decoupledWeightDecay: false, maximize: false,
+};
 
 /**
  * RAdam (Liu et al.): Adam with the variance of the adaptive learning rate rectified, so that
@@ -38,18 +42,7 @@ export interface RAdamOptions {
  */
 export class RAdam extends Optimizer<RAdamOptions> {
   constructor(params: Iterable<Tensor> | Iterable<ParamGroup<RAdamOptions>>, options: Partial<RAdamOptions> = {}) {
-    super(
-      params,
-      {
-        lr: options.lr ?? 1e-3,
-        betas: options.betas ?? [0.9, 0.999],
-        eps: options.eps ?? 1e-8,
-        weightDecay: options.weightDecay ?? 0,
-        decoupledWeightDecay: options.decoupledWeightDecay ?? false,
-        maximize: options.maximize ?? false,
-      },
-      options,
-    );
+    super(params, withDefaults(options, RADAM_DEFAULTS), options);
   }
 
   override get name(): string {
@@ -57,26 +50,21 @@ export class RAdam extends Optimizer<RAdamOptions> {
   }
 
   protected validateGroup(group: OptimizerGroup<RAdamOptions>): void {
-    this.checkNumber(group, 'lr');
-    this.checkNumber(group, 'eps');
+    this.checkNumbers(group, 'lr', 'eps');
     this.checkBetas(group);
     this.checkNumber(group, 'weightDecay');
-    this.checkBoolean(group, 'decoupledWeightDecay');
-    this.checkBoolean(group, 'maximize');
+    this.checkBooleans(group, 'decoupledWeightDecay', 'maximize');
   }
 
   protected updateParam(p: Tensor, grad: Tensor, state: ParamState, group: OptimizerGroup<RAdamOptions>): void {
     const { lr, eps } = group;
     const [beta1, beta2] = group.betas;
-    const step = ((state.step as number | undefined) ?? 0) + 1;
-    state.step = step;
+    const step = this.nextStep(state);
     const { g, start } = this.decayedGradient(p, grad, group);
     const biasCorrection1 = 1 - beta1 ** step;
     const biasCorrection2 = 1 - beta2 ** step;
-    const expAvg = this.stateTensor(state, 'expAvg', p).mul(beta1).add(g, 1 - beta1);
-    const expAvgSq = this.stateTensor(state, 'expAvgSq', p).mul(beta2).add(g.mul(1 - beta2).mul(g));
-    this.setState(state, 'expAvg', expAvg);
-    this.setState(state, 'expAvgSq', expAvgSq);
+    const expAvg = this.updateAverage(state, 'expAvg', p, beta1, g);
+    const expAvgSq = this.updateSquareAverage(state, 'expAvgSq', p, beta2, g);
     const corrected = expAvg.div(biasCorrection1);
     const rhoInf = 2 / (1 - beta2) - 1;
     const rhoT = rhoInf - (2 * step * beta2 ** step) / biasCorrection2;

@@ -1,5 +1,5 @@
 import type { Tensor } from '@tensile/core';
-import { Optimizer, type OptimizerGroup, type ParamGroup, type ParamState } from './optimizer.js';
+import { Optimizer, withDefaults, type OptimizerGroup, type ParamGroup, type ParamState } from './optimizer.js';
 
 /** RMSprop's hyper-parameters (PyTorch's names in camelCase). */
 export interface RMSpropOptions {
@@ -18,6 +18,10 @@ export interface RMSpropOptions {
   /** Maximise the objective instead of minimising it; default false. */
   maximize: boolean;
 }
+
+const RMSPROP_DEFAULTS: RMSpropOptions = {
+  lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, maximize: false,
+};
 
 /**
  * RMSprop (Hinton), optionally centred and with momentum; PyTorch 1.13's update:
@@ -38,15 +42,7 @@ export interface RMSpropOptions {
  */
 export class RMSprop extends Optimizer<RMSpropOptions> {
   constructor(params: Iterable<Tensor> | Iterable<ParamGroup<RMSpropOptions>>, options: Partial<RMSpropOptions> = {}) {
-    super(params, {
-      lr: options.lr ?? 1e-2,
-      alpha: options.alpha ?? 0.99,
-      eps: options.eps ?? 1e-8,
-      weightDecay: options.weightDecay ?? 0,
-      momentum: options.momentum ?? 0,
-      centered: options.centered ?? false,
-      maximize: options.maximize ?? false,
-    }, options);
+    super(params, withDefaults(options, RMSPROP_DEFAULTS), options);
   }
 
   override get name(): string {
@@ -54,26 +50,18 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
   }
 
   protected validateGroup(group: OptimizerGroup<RMSpropOptions>): void {
-    this.checkNumber(group, 'lr');
-    this.checkNumber(group, 'alpha');
-    this.checkNumber(group, 'eps');
-    this.checkNumber(group, 'weightDecay');
-    this.checkNumber(group, 'momentum');
-    this.checkBoolean(group, 'centered');
-    this.checkBoolean(group, 'maximize');
+    this.checkNumbers(group, 'lr', 'alpha', 'eps', 'weightDecay', 'momentum');
+    this.checkBooleans(group, 'centered', 'maximize');
   }
 
   protected updateParam(p: Tensor, grad: Tensor, state: ParamState, group: OptimizerGroup<RMSpropOptions>): void {
-    const { lr, alpha, eps, weightDecay, momentum, centered, maximize } = group;
-    state.step = ((state.step as number | undefined) ?? 0) + 1;
-    let g = maximize ? grad.neg() : grad;
-    if (weightDecay !== 0) g = g.add(p, weightDecay);
-    const squareAvg = this.stateTensor(state, 'squareAvg', p).mul(alpha).add(g.mul(1 - alpha).mul(g));
-    this.setState(state, 'squareAvg', squareAvg);
+    const { lr, alpha, eps, momentum, centered } = group;
+    this.nextStep(state);
+    const g = this.l2Gradient(p, grad, group);
+    const squareAvg = this.updateSquareAverage(state, 'squareAvg', p, alpha, g);
     let avg: Tensor;
     if (centered) {
-      const gradAvg = this.stateTensor(state, 'gradAvg', p).mul(alpha).add(g, 1 - alpha);
-      this.setState(state, 'gradAvg', gradAvg);
+      const gradAvg = this.updateAverage(state, 'gradAvg', p, alpha, g);
       avg = squareAvg.add(gradAvg.neg().mul(gradAvg)).sqrt();
     } else {
       avg = squareAvg.sqrt();

@@ -1,5 +1,5 @@
 import { Tensor, fullLike, onesLike, where } from '@tensile/core';
-import { Optimizer, type OptimizerGroup, type ParamGroup, type ParamState } from './optimizer.js';
+import { Optimizer, withDefaults, type OptimizerGroup, type ParamGroup, type ParamState } from './optimizer.js';
 
 /** Rprop's hyper-parameters (PyTorch's names in camelCase). */
 export interface RpropOptions {
@@ -33,16 +33,7 @@ export interface RpropOptions {
  */
 export class Rprop extends Optimizer<RpropOptions> {
   constructor(params: Iterable<Tensor> | Iterable<ParamGroup<RpropOptions>>, options: Partial<RpropOptions> = {}) {
-    super(
-      params,
-      {
-        lr: options.lr ?? 1e-2,
-        etas: options.etas ?? [0.5, 1.2],
-        stepSizes: options.stepSizes ?? [1e-6, 50],
-        maximize: options.maximize ?? false,
-      },
-      options,
-    );
+    super(params, withDefaults(options, { lr: 1e-2, etas: [0.5, 1.2], stepSizes: [1e-6, 50], maximize: false }), options);
   }
 
   override get name(): string {
@@ -74,7 +65,7 @@ export class Rprop extends Optimizer<RpropOptions> {
     const { lr, maximize } = group;
     const [etaminus, etaplus] = group.etas;
     const [stepSizeMin, stepSizeMax] = group.stepSizes;
-    state.step = ((state.step as number | undefined) ?? 0) + 1;
+    this.nextStep(state);
     const g = maximize ? grad.neg() : grad;
     const prev = this.stateTensor(state, 'prev', p);
     const oldSize = state.stepSize instanceof Tensor ? state.stepSize : fullLike(p, lr);

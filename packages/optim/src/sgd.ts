@@ -54,8 +54,7 @@ export class SGD extends Optimizer<SGDOptions> {
     this.checkNumber(group, 'momentum');
     this.checkNumber(group, 'dampening', -Infinity);
     this.checkNumber(group, 'weightDecay');
-    this.checkBoolean(group, 'nesterov');
-    this.checkBoolean(group, 'maximize');
+    this.checkBooleans(group, 'nesterov', 'maximize');
     if (group.nesterov && (group.momentum <= 0 || group.dampening !== 0)) {
       throw new Error(
         `SGD: invalid nesterov true with momentum ${group.momentum} and dampening ${group.dampening}; ` +
@@ -65,9 +64,8 @@ export class SGD extends Optimizer<SGDOptions> {
   }
 
   protected updateParam(p: Tensor, grad: Tensor, state: ParamState, group: OptimizerGroup<SGDOptions>): void {
-    const { lr, momentum, dampening, weightDecay, nesterov, maximize } = group;
-    let d = maximize ? grad.neg() : grad;
-    if (weightDecay !== 0) d = d.add(p, weightDecay);
+    const { lr, momentum, dampening, nesterov } = group;
+    let d = this.l2Gradient(p, grad, group);
     if (momentum !== 0) {
       const old = state.momentumBuffer as Tensor | undefined;
       const buf = old === undefined ? (d === grad ? d.clone() : d) : old.mul(momentum).add(d, 1 - dampening);

@@ -2,7 +2,7 @@ import * as tl from '@tensile/core';
 import '@tensile/backend-cpu';
 import { describe, expect, test } from 'vitest';
 import { clipGradNorm, clipGradValue } from '../src/index.js';
-import { expectClose, fromFlat, loadFixture } from './helpers.js';
+import { disposeParams, expectClose, fromFlat, loadFixture } from './helpers.js';
 
 interface ClipCase {
   kind: 'norm' | 'value';
@@ -21,13 +21,6 @@ function withGrads(): tl.Tensor[] {
     p.grad = fromFlat(fixture.grads[i], shape);
     return p;
   });
-}
-
-function release(params: tl.Tensor[]): void {
-  for (const p of params) {
-    p.grad = null;
-    p.dispose();
-  }
 }
 
 describe('clipGradNorm and clipGradValue match PyTorch 1.13', () => {
@@ -49,7 +42,7 @@ describe('clipGradNorm and clipGradValue match PyTorch 1.13', () => {
       expect(after.numTensors).toBe(before.numTensors);
       expect(after.numBytes).toBe(before.numBytes);
       params.forEach((p, i) => expectClose(p.grad!.dataSync(), c.clipped[i], `${label} grad ${i}`));
-      release(params);
+      disposeParams(params);
     });
   }
 
@@ -69,7 +62,7 @@ describe('clipGradNorm and clipGradValue match PyTorch 1.13', () => {
     clipGradValue(lone, 0.7);
     expectClose(lone.grad!.dataSync(), [0.6, 0.7], 'value');
     for (const t of [na, nb, none, single]) t.dispose();
-    release([...a, ...b, lone]);
+    disposeParams([...a, ...b, lone]);
   });
 
   test('a grad handle held elsewhere sees the clipped values', () => {

@@ -7,6 +7,34 @@ import { ASGD, Adadelta, Adagrad, Adam, AdamW, Adamax, NAdam, RAdam, RMSprop, Rp
 export const RTOL = 1e-5;
 export const ATOL = 1e-6;
 
+/** Drop the gradients of `params` and free them. */
+export function disposeParams(params: tl.Tensor[]): void {
+  for (const p of params) {
+    p.grad = null;
+    p.dispose();
+  }
+}
+
+/** Expect `tl.memory()` after `steps` more calls of `trainStep` to equal what it was before them. */
+export async function expectMemoryFlat(steps: number, trainStep: () => unknown): Promise<void> {
+  const before = tl.memory();
+  for (let i = 0; i < steps; i++) await trainStep();
+  const after = tl.memory();
+  expect(after.numTensors).toBe(before.numTensors);
+  expect(after.numBytes).toBe(before.numBytes);
+  expect(after.numBuffers).toBe(before.numBuffers);
+}
+
+/** A seeded two-layer MLP's parameters (8 → 16 → 1). */
+export function tinyMlp(): { w1: tl.Tensor; b1: tl.Tensor; w2: tl.Tensor } {
+  tl.manualSeed(0);
+  return {
+    w1: tl.randn([8, 16], { requiresGrad: true }),
+    b1: tl.zeros([16], { requiresGrad: true }),
+    w2: tl.randn([16, 1], { requiresGrad: true }),
+  };
+}
+
 export function loadFixture<T>(name: string): T {
   const path = fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
   return JSON.parse(readFileSync(path, 'utf8')) as T;

@@ -2,7 +2,10 @@ import * as tl from '@tensile/core';
 import '@tensile/backend-cpu';
 import { afterEach, describe, expect, test } from 'vitest';
 import { ASGD, Adadelta, Adagrad, Adam, AdamW, Adamax, LBFGS, NAdam, RAdam, RMSprop, Rprop, SGD, type Optimizer } from '../src/index.js';
-import { ATOL, RTOL, expectClose, fromFlat, loadFixture, makeOptimizer, setGrads, type OptimizerCase } from './helpers.js';
+import {
+  ATOL, RTOL, disposeParams, expectClose, expectMemoryFlat, fromFlat, loadFixture, makeOptimizer, setGrads, tinyMlp,
+  type OptimizerCase,
+} from './helpers.js';
 
 interface LBFGSCase {
   name: string;
@@ -57,13 +60,6 @@ function lbfgsClosure(opt: LBFGS, loss: () => tl.Tensor): () => tl.Tensor {
   };
 }
 
-function dispose(params: tl.Tensor[]): void {
-  for (const p of params) {
-    p.grad = null;
-    p.dispose();
-  }
-}
-
 describe('optimisers match PyTorch 1.13 step by step', () => {
   for (const c of fixture.cases) {
     test(c.name, () => {
@@ -85,7 +81,7 @@ describe('optimisers match PyTorch 1.13 step by step', () => {
         }
       });
       opt.dispose();
-      dispose(params);
+      disposeParams(params);
     });
   }
 });
@@ -107,7 +103,7 @@ describe('LBFGS matches PyTorch 1.13 step by step', () => {
         expect([state.funcEvals, state.nIter], `${c.name} step ${step + 1} [funcEvals, nIter]`).toEqual([c.funcEvals[step], c.nIter[step]]);
       }
       opt.dispose();
-      dispose(params);
+      disposeParams(params);
       for (const t of data) t.dispose();
       expect(tl.memory().numTensors).toBe(start.numTensors);
       expect(tl.memory().numBytes).toBe(start.numBytes);
@@ -148,7 +144,7 @@ describe('LBFGS API', () => {
       expect([state.funcEvals, state.nIter]).toEqual([c.funcEvals[step], c.nIter[step]]);
     }
     resumed.dispose();
-    dispose([...first.params, ...second.params]);
+    disposeParams([...first.params, ...second.params]);
     for (const t of [...first.data, ...second.data]) t.dispose();
   });
 
@@ -179,7 +175,7 @@ describe('LBFGS API', () => {
       params.forEach((p, i) => expectWithinSpread(p.dataSync(), c.trajectory[step][i], c.spread[step][i], `step ${step + 1} param ${i}`));
     }
     opt.dispose();
-    dispose(params);
+    disposeParams(params);
   });
 
   test('a step at a stationary point evaluates once and leaves the parameters alone', async () => {
@@ -260,8 +256,8 @@ describe('loadStateDict continues the trajectory identically', () => {
         resumed.forEach((p, i) => expectClose(p.dataSync(), c.trajectory[step][i], `${name} resumed step ${step + 1} param ${i}`));
       }
       second.dispose();
-      dispose(params);
-      dispose(resumed);
+      disposeParams(params);
+      disposeParams(resumed);
     });
   }
 
@@ -282,36 +278,27 @@ describe('loadStateDict continues the trajectory identically', () => {
 });
 
 describe('memory stays flat', () => {
-  test('2000 steps of Adam (amsgrad) with backward keep numTensors and numBytes flat', () => {
-    tl.manualSeed(0);
-    const w1 = tl.randn([8, 16], { requiresGrad: true });
-    const b1 = tl.zeros([16], { requiresGrad: true });
-    const w2 = tl.randn([16, 1], { requiresGrad: true });
+  /** Train the tiny MLP on one batch with `factory`'s optimiser: after one step, 2000 more leave memory as it was. */
+  async function expectTrainingMemoryFlat(factory: (ps: tl.Tensor[]) => Optimizer<any>): Promise<void> {
+    const { w1, b1, w2 } = tinyMlp();
     const x = tl.randn([4, 8]);
     const y = tl.randn([4, 1]);
-    const opt = new Adam([w1, b1, w2], { lr: 1e-3, amsgrad: true, weightDecay: 1e-4 });
+    const opt = factory([w1, b1, w2]);
     const trainStep = () => {
       opt.zeroGrad();
-      tl.tidy(() => {
-        const loss = x.matmul(w1).add(b1).relu().matmul(w2).sub(y).square().mean();
-        loss.backward();
-      });
+      tl.tidy(() => x.matmul(w1).add(b1).relu().matmul(w2).sub(y).square().mean().backward());
       opt.step();
     };
     trainStep();
-    const before = tl.memory();
-    for (let i = 0; i < 2000; i++) trainStep();
-    const after = tl.memory();
-    expect(after.numTensors).toBe(before.numTensors);
-    expect(after.numBytes).toBe(before.numBytes);
-    expect(after.numBuffers).toBe(before.numBuffers);
+    await expectMemoryFlat(2000, trainStep);
     opt.dispose();
-    for (const t of [w1, b1, w2]) {
-      t.grad = null;
-      t.dispose();
-    }
+    disposeParams([w1, b1, w2]);
     x.dispose();
     y.dispose();
+  }
+
+  test('2000 steps of Adam (amsgrad) with backward keep numTensors and numBytes flat', async () => {
+    await expectTrainingMemoryFlat((ps) => new Adam(ps, { lr: 1e-3, amsgrad: true, weightDecay: 1e-4 }));
   });
 
   const newOptimizers: [string, (ps: tl.Tensor[]) => Optimizer<any>][] = [
@@ -322,37 +309,12 @@ describe('memory stays flat', () => {
     ['ASGD (averaging)', (ps) => new ASGD(ps, { lr: 1e-3, t0: 10, weightDecay: 1e-4 })],
     ['Rprop', (ps) => new Rprop(ps, { lr: 1e-3 })],
   ];
-  test.each(newOptimizers)('2000 steps of %s with backward keep numTensors and numBytes flat', (_name, factory) => {
-    tl.manualSeed(0);
-    const w1 = tl.randn([8, 16], { requiresGrad: true });
-    const b1 = tl.zeros([16], { requiresGrad: true });
-    const w2 = tl.randn([16, 1], { requiresGrad: true });
-    const x = tl.randn([4, 8]);
-    const y = tl.randn([4, 1]);
-    const opt = factory([w1, b1, w2]);
-    const trainStep = () => {
-      opt.zeroGrad();
-      tl.tidy(() => x.matmul(w1).add(b1).relu().matmul(w2).sub(y).square().mean().backward());
-      opt.step();
-    };
-    trainStep();
-    const before = tl.memory();
-    for (let i = 0; i < 2000; i++) trainStep();
-    const after = tl.memory();
-    expect(after.numTensors).toBe(before.numTensors);
-    expect(after.numBytes).toBe(before.numBytes);
-    expect(after.numBuffers).toBe(before.numBuffers);
-    opt.dispose();
-    dispose([w1, b1, w2]);
-    x.dispose();
-    y.dispose();
+  test.each(newOptimizers)('2000 steps of %s with backward keep numTensors and numBytes flat', async (_name, factory) => {
+    await expectTrainingMemoryFlat(factory);
   });
 
   test('2000 steps of LBFGS (strong Wolfe, history 5, rotating batches) keep numTensors and numBytes flat once the history is full', async () => {
-    tl.manualSeed(0);
-    const w1 = tl.randn([8, 16], { requiresGrad: true });
-    const b1 = tl.zeros([16], { requiresGrad: true });
-    const w2 = tl.randn([16, 1], { requiresGrad: true });
+    const { w1, b1, w2 } = tinyMlp();
     const batches = [0, 1, 2, 3].map(() => [tl.randn([4, 8]), tl.randn([4, 1])]);
     let batch = 0;
     const opt = new LBFGS([w1, b1, w2], { maxIter: 1, historySize: 5, lineSearchFn: 'strong_wolfe' });
@@ -366,16 +328,11 @@ describe('memory stays flat', () => {
     };
     for (let i = 0; i < 10; i++) await trainStep();
     expect((opt.state.get(w1)!.oldDirs as tl.Tensor[]).length).toBe(5);
-    const before = tl.memory();
-    for (let i = 0; i < 2000; i++) await trainStep();
-    const after = tl.memory();
-    expect(after.numTensors).toBe(before.numTensors);
-    expect(after.numBytes).toBe(before.numBytes);
-    expect(after.numBuffers).toBe(before.numBuffers);
+    await expectMemoryFlat(2000, trainStep);
     // About two evaluations a step (the closure, then the line search): no step runs into the 25-evaluation cap.
     expect((opt.state.get(w1)!.funcEvals as number) / 2010).toBeLessThan(4);
     opt.dispose();
-    dispose([w1, b1, w2]);
+    disposeParams([w1, b1, w2]);
     for (const t of batches.flat()) t.dispose();
   });
 
@@ -408,7 +365,7 @@ describe('memory stays flat', () => {
       const after = tl.memory();
       expect([opt.name, after.numTensors, after.numBytes]).toEqual([opt.name, before.numTensors, before.numBytes]);
       opt.dispose();
-      dispose(params);
+      disposeParams(params);
     }
     expect(tl.memory().numTensors).toBe(start.numTensors);
     expect(tl.memory().numBytes).toBe(start.numBytes);
@@ -480,6 +437,24 @@ describe('hyper-parameter errors name the optimiser and the option', () => {
     const nonLeaf = a.mul(2);
     expect(() => new SGD([nonLeaf], { lr: 0.1 })).toThrow(/SGD: params\[0\] is not a leaf tensor/);
     expect(() => new SGD([tl.zeros([2], { dtype: 'int32' })], { lr: 0.1 })).toThrow(/SGD: params\[0\] is int32/);
+  });
+
+  test('misuse from plain JavaScript: a module, a tensor, a non-iterable or non-tensor entries', () => {
+    // A module-like object: optim cannot import nn, so anything with parameters() counts.
+    class Linear {
+      parameters(): tl.Tensor[] {
+        return [];
+      }
+    }
+    expect(() => new Adam(new Linear() as never)).toThrow(
+      'Adam: params must be an iterable of tensors or of parameter groups, got a Linear; pass model.parameters() to optimise a module',
+    );
+    expect(() => new Adam(p() as never)).toThrow('Adam: params must be an iterable of tensors or of parameter groups, got a single Tensor; wrap it in an array: [tensor]');
+    expect(() => new Adam(undefined as never)).toThrow('Adam: params must be an iterable of tensors or of parameter groups, got undefined');
+    expect(() => new SGD(5 as never, { lr: 0.1 })).toThrow('SGD: params must be an iterable of tensors or of parameter groups, got number 5');
+    expect(() => new RMSprop('ab' as never)).toThrow("RMSprop: params must be an iterable of tensors or of parameter groups, got string 'ab'");
+    expect(() => new Adam([p(), 2] as never)).toThrow('Adam: params[1] is number 2, not a Tensor or a parameter group');
+    expect(() => new Adam([null] as never)).toThrow('Adam: params[0] is null, not a Tensor or a parameter group');
   });
 });
 

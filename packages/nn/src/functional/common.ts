@@ -33,8 +33,13 @@ export function reductionOf(op: string, reduction: unknown): Reduction {
   return r;
 }
 
-export function checkFloat(op: string, name: string, t: Tensor): void {
+/** The guard for a tensor argument that plain JavaScript may omit or pass as something else. */
+export function checkTensor(op: string, name: string, t: unknown): asserts t is Tensor {
   if (!(t instanceof tl.Tensor)) throw new TypeError(`${op}: ${name} must be a tensor, got ${t === null ? 'null' : typeof t}`);
+}
+
+export function checkFloat(op: string, name: string, t: Tensor): void {
+  checkTensor(op, name, t);
   if (t.dtype !== 'float32') throw new TypeError(`${op}: ${name} must be float32, got ${t.dtype} ${shape(t.shape)}`);
 }
 
@@ -50,6 +55,17 @@ export function checkSameShape(op: string, input: Tensor, target: Tensor, what =
 /** `[1, C, 1, ...]`: a per-channel vector shaped to broadcast against `[N, C, ...]`. */
 export function channelShape(rank: number, channels: number, channelDim = 1): number[] {
   return Array.from({ length: rank }, (_, i) => (i === channelDim ? channels : 1));
+}
+
+/**
+ * `x` scaled by `weight` and shifted by `bias`, per channel (either may be null), each
+ * reshaped to `bshape` to broadcast: the affine step that ends every normalisation.
+ */
+export function channelAffine(x: Tensor, weight: Tensor | null | undefined, bias: Tensor | null | undefined, bshape: number[]): Tensor {
+  let y = x;
+  if (weight) y = y.mul(weight.reshape(bshape));
+  if (bias) y = y.add(bias.reshape(bshape));
+  return y;
 }
 
 /** A constant int32 tensor on `device` (no gradient). */

@@ -26,6 +26,18 @@ function asFloat(t: Tensor): Tensor {
   return t.dtype === 'float32' ? t : t.cast('float32');
 }
 
+/** The checks of a loss over two same-shaped inputs with a margin; its margin (default 0) and reduction. */
+function checkPairLoss(op: string, x1: Tensor, x2: Tensor, options: MarginLossOptions): { margin: number; reduction: Reduction } {
+  checkOptions(op, options, ['margin', 'reduction']);
+  const margin = options.margin ?? 0;
+  checkNumber(op, 'margin', margin);
+  const reduction = reductionOf(op, options.reduction);
+  checkFloat(op, 'input1', x1);
+  checkFloat(op, 'input2', x2);
+  checkSameShape(op, x1, x2, 'input2');
+  return { margin, reduction };
+}
+
 /**
  * Whether `x1` and `x2` (`[N, D]` or `[D]`) are similar (`target` 1) or not (-1), by their
  * cosine: `1 - cos` for similar pairs, `max(0, cos - margin)` for the others.
@@ -37,13 +49,7 @@ function asFloat(t: Tensor): Tensor {
  */
 export function cosineEmbeddingLoss(x1: Tensor, x2: Tensor, target: Tensor, options: MarginLossOptions = {}): Tensor {
   const op = 'cosineEmbeddingLoss';
-  checkOptions(op, options, ['margin', 'reduction']);
-  const margin = options.margin ?? 0;
-  checkNumber(op, 'margin', margin);
-  const reduction = reductionOf(op, options.reduction);
-  checkFloat(op, 'input1', x1);
-  checkFloat(op, 'input2', x2);
-  checkSameShape(op, x1, x2, 'input2');
+  const { margin, reduction } = checkPairLoss(op, x1, x2, options);
   if (x1.rank !== 1 && x1.rank !== 2) throw new Error(`${op}: inputs must be [N, D] or [D], got ${shape(x1.shape)}`);
   checkTarget(op, target, x1.rank === 2 ? [x1.shape[0]] : []);
   const dim = x1.rank - 1;
@@ -70,13 +76,7 @@ export function cosineEmbeddingLoss(x1: Tensor, x2: Tensor, target: Tensor, opti
  */
 export function marginRankingLoss(x1: Tensor, x2: Tensor, target: Tensor, options: MarginLossOptions = {}): Tensor {
   const op = 'marginRankingLoss';
-  checkOptions(op, options, ['margin', 'reduction']);
-  const margin = options.margin ?? 0;
-  checkNumber(op, 'margin', margin);
-  const reduction = reductionOf(op, options.reduction);
-  checkFloat(op, 'input1', x1);
-  checkFloat(op, 'input2', x2);
-  checkSameShape(op, x1, x2, 'input2');
+  const { margin, reduction } = checkPairLoss(op, x1, x2, options);
   checkTarget(op, target, x1.shape);
   return tl.tidy(() => reduce(op, asFloat(target).neg().mul(x1.sub(x2)).add(margin).clamp(0, null), reduction));
 }

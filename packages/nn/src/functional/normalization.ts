@@ -5,7 +5,7 @@
 import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
 import { checkBoolean, checkNumber, checkOptions, checkPositiveInt } from '../options.js';
-import { channelShape, checkFloat, int32, normDim, pNorm, shape } from './common.js';
+import { channelAffine, channelShape, checkFloat, int32, normDim, pNorm, shape } from './common.js';
 
 /** float32's machine epsilon, `torch.finfo(torch.float32).eps`: RMSNorm's default eps. */
 export const FLOAT32_EPS = 1.1920928955078125e-7;
@@ -35,11 +35,7 @@ export function groupNorm(x: Tensor, numGroups: number, weight?: Tensor | null, 
     const grouped = x.reshape([n, numGroups, -1]);
     const mean = grouped.mean(2, true);
     const variance = grouped.var(2, true, 0);
-    let y = grouped.sub(mean).mul(variance.add(eps).rsqrt()).reshape(x.shape);
-    const bshape = channelShape(x.rank, c);
-    if (weight) y = y.mul(weight.reshape(bshape));
-    if (bias) y = y.add(bias.reshape(bshape));
-    return y;
+    return channelAffine(grouped.sub(mean).mul(variance.add(eps).rsqrt()).reshape(x.shape), weight, bias, channelShape(x.rank, c));
   });
 }
 
@@ -103,10 +99,7 @@ export function instanceNorm(x: Tensor, options: InstanceNormOptions = {}): Tens
       mean = runningMean.reshape(bshape);
       variance = runningVar.reshape(bshape);
     }
-    let y = x.sub(mean).mul(variance.add(eps).rsqrt());
-    if (weight) y = y.mul(weight.reshape(bshape));
-    if (bias) y = y.add(bias.reshape(bshape));
-    return y;
+    return channelAffine(x.sub(mean).mul(variance.add(eps).rsqrt()), weight, bias, bshape);
   });
 }
 

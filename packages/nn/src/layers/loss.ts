@@ -253,6 +253,24 @@ export class SmoothL1Loss extends Module {
   }
 }
 
+/** What the margin losses share: a `margin` (whose default each names) and a reduction. */
+export abstract class MarginLoss extends Module {
+  readonly margin: number;
+  readonly reduction: F.Reduction;
+
+  protected constructor(name: string, options: F.MarginLossOptions, defaultMargin: number) {
+    super();
+    checkOptions(name, options, ['margin', 'reduction']);
+    this.margin = options.margin ?? defaultMargin;
+    this.reduction = reductionOf(name, options.reduction);
+  }
+
+  /** The options the functional form takes. */
+  protected get functionalOptions(): F.MarginLossOptions {
+    return { margin: this.margin, reduction: this.reduction };
+  }
+}
+
 /**
  * Cosine embedding loss of two inputs and ±1 targets; see `F.cosineEmbeddingLoss`.
  *
@@ -261,19 +279,13 @@ export class SmoothL1Loss extends Module {
  * new CosineEmbeddingLoss({ margin: 0.5 }).forward(a, b, labels);
  * ```
  */
-export class CosineEmbeddingLoss extends Module {
-  readonly margin: number;
-  readonly reduction: F.Reduction;
-
+export class CosineEmbeddingLoss extends MarginLoss {
   constructor(options: F.MarginLossOptions = {}) {
-    super();
-    checkOptions('CosineEmbeddingLoss', options, ['margin', 'reduction']);
-    this.margin = options.margin ?? 0;
-    this.reduction = reductionOf('CosineEmbeddingLoss', options.reduction);
+    super('CosineEmbeddingLoss', options, 0);
   }
 
   forward(x1: Tensor, x2: Tensor, target: Tensor): Tensor {
-    return F.cosineEmbeddingLoss(x1, x2, target, { margin: this.margin, reduction: this.reduction });
+    return F.cosineEmbeddingLoss(x1, x2, target, this.functionalOptions);
   }
 }
 
@@ -285,19 +297,13 @@ export class CosineEmbeddingLoss extends Module {
  * new MarginRankingLoss({ margin: 1 }).forward(a, b, labels);
  * ```
  */
-export class MarginRankingLoss extends Module {
-  readonly margin: number;
-  readonly reduction: F.Reduction;
-
+export class MarginRankingLoss extends MarginLoss {
   constructor(options: F.MarginLossOptions = {}) {
-    super();
-    checkOptions('MarginRankingLoss', options, ['margin', 'reduction']);
-    this.margin = options.margin ?? 0;
-    this.reduction = reductionOf('MarginRankingLoss', options.reduction);
+    super('MarginRankingLoss', options, 0);
   }
 
   forward(x1: Tensor, x2: Tensor, target: Tensor): Tensor {
-    return F.marginRankingLoss(x1, x2, target, { margin: this.margin, reduction: this.reduction });
+    return F.marginRankingLoss(x1, x2, target, this.functionalOptions);
   }
 }
 
@@ -309,19 +315,13 @@ export class MarginRankingLoss extends Module {
  * new HingeEmbeddingLoss({ margin: 2 }).forward(distances, labels);
  * ```
  */
-export class HingeEmbeddingLoss extends Module {
-  readonly margin: number;
-  readonly reduction: F.Reduction;
-
+export class HingeEmbeddingLoss extends MarginLoss {
   constructor(options: F.MarginLossOptions = {}) {
-    super();
-    checkOptions('HingeEmbeddingLoss', options, ['margin', 'reduction']);
-    this.margin = options.margin ?? 1;
-    this.reduction = reductionOf('HingeEmbeddingLoss', options.reduction);
+    super('HingeEmbeddingLoss', options, 1);
   }
 
   forward(input: Tensor, target: Tensor): Tensor {
-    return F.hingeEmbeddingLoss(input, target, { margin: this.margin, reduction: this.reduction });
+    return F.hingeEmbeddingLoss(input, target, this.functionalOptions);
   }
 }
 

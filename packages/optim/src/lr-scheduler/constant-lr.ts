@@ -1,15 +1,11 @@
 import type { Optimizer } from '../optimizer.js';
-import { LRScheduler, checkOption, checkSchedulerOptions } from './lr-scheduler.js';
+import { LRScheduler, checkOption, epochArguments, type EpochSchedulerOptions } from './lr-scheduler.js';
 
-export interface ConstantLROptions {
+export interface ConstantLROptions extends EpochSchedulerOptions {
   /** Factor applied until `totalIters`; default 1/3. */
   factor?: number;
   /** Epochs during which the factor applies; default 5. */
   totalIters?: number;
-  /** Index of the last epoch when resuming; default -1. */
-  lastEpoch?: number;
-  /** Print each learning-rate change; default false. */
-  verbose?: boolean;
 }
 
 /**
@@ -26,8 +22,7 @@ export class ConstantLR extends LRScheduler {
   totalIters: number;
 
   constructor(optimizer: Optimizer<any>, options: ConstantLROptions = {}) {
-    checkSchedulerOptions('ConstantLR', options, ['factor', 'totalIters', 'lastEpoch', 'verbose']);
-    super(optimizer, options.lastEpoch ?? -1, options.verbose ?? false);
+    super(optimizer, ...epochArguments('ConstantLR', options, ['factor', 'totalIters']));
     const { factor = 1 / 3, totalIters = 5 } = options;
     // PyTorch allows 0, which divides by zero when the factor is undone.
     checkOption(typeof factor === 'number' && factor > 0 && factor <= 1, 'ConstantLR', 'factor', factor, 'a number in (0, 1]');

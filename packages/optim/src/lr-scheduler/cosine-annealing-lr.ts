@@ -1,15 +1,11 @@
 import type { Optimizer } from '../optimizer.js';
-import { LRScheduler, checkOption, checkSchedulerOptions } from './lr-scheduler.js';
+import { LRScheduler, checkOption, epochArguments, type EpochSchedulerOptions } from './lr-scheduler.js';
 
-export interface CosineAnnealingLROptions {
+export interface CosineAnnealingLROptions extends EpochSchedulerOptions {
   /** Half-period in epochs. */
   tMax: number;
   /** Minimum learning rate; default 0. */
   etaMin?: number;
-  /** Index of the last epoch when resuming; default -1. */
-  lastEpoch?: number;
-  /** Print each learning-rate change; default false. */
-  verbose?: boolean;
 }
 
 /**
@@ -27,8 +23,7 @@ export class CosineAnnealingLR extends LRScheduler {
   etaMin: number;
 
   constructor(optimizer: Optimizer<any>, options: CosineAnnealingLROptions) {
-    checkSchedulerOptions('CosineAnnealingLR', options, ['tMax', 'etaMin', 'lastEpoch', 'verbose']);
-    super(optimizer, options?.lastEpoch ?? -1, options?.verbose ?? false);
+    super(optimizer, ...epochArguments('CosineAnnealingLR', options, ['tMax', 'etaMin']));
     const { tMax, etaMin = 0 } = options;
     checkOption(typeof tMax === 'number' && tMax > 0, 'CosineAnnealingLR', 'tMax', tMax, 'a positive number');
     checkOption(typeof etaMin === 'number' && Number.isFinite(etaMin), 'CosineAnnealingLR', 'etaMin', etaMin, 'a number');

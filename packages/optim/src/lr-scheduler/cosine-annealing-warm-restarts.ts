@@ -1,17 +1,13 @@
 import type { Optimizer } from '../optimizer.js';
-import { LRScheduler, checkOption, checkSchedulerOptions } from './lr-scheduler.js';
+import { LRScheduler, checkOption, epochArguments, type EpochSchedulerOptions } from './lr-scheduler.js';
 
-export interface CosineAnnealingWarmRestartsOptions {
+export interface CosineAnnealingWarmRestartsOptions extends EpochSchedulerOptions {
   /** Epochs until the first restart (PyTorch's `T_0`). */
   t0: number;
   /** Factor by which the period grows after each restart (PyTorch's `T_mult`); default 1. */
   tMult?: number;
   /** Minimum learning rate; default 0. */
   etaMin?: number;
-  /** Index of the last epoch when resuming; default -1. */
-  lastEpoch?: number;
-  /** Print each learning-rate change; default false. */
-  verbose?: boolean;
 }
 
 /**
@@ -41,8 +37,7 @@ export class CosineAnnealingWarmRestarts extends LRScheduler {
 
   constructor(optimizer: Optimizer<any>, options: CosineAnnealingWarmRestartsOptions) {
     const name = 'CosineAnnealingWarmRestarts';
-    checkSchedulerOptions(name, options, ['t0', 'tMult', 'etaMin', 'lastEpoch', 'verbose']);
-    super(optimizer, options?.lastEpoch ?? -1, options?.verbose ?? false);
+    super(optimizer, ...epochArguments(name, options, ['t0', 'tMult', 'etaMin']));
     const { t0, tMult = 1, etaMin = 0 } = options;
     checkOption(Number.isInteger(t0) && t0 > 0, name, 't0', t0, 'a positive integer');
     checkOption(Number.isInteger(tMult) && tMult >= 1, name, 'tMult', tMult, 'an integer >= 1');

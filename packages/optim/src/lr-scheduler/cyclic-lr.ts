@@ -1,7 +1,7 @@
 import { Optimizer } from '../optimizer.js';
-import { LRScheduler, checkOption, checkSchedulerOptions, type SchedulerStateDict } from './lr-scheduler.js';
+import { LRScheduler, checkOption, checkSchedulerOptions, stateFields, type EpochSchedulerOptions, type SchedulerStateDict } from './lr-scheduler.js';
 
-export interface CyclicLROptions {
+export interface CyclicLROptions extends EpochSchedulerOptions {
   /** Lowest learning rate of the cycle, one for all groups or one per group (sets the groups' lr at the start). */
   baseLr: number | number[];
   /** Highest learning rate of the cycle, one for all groups or one per group. */
@@ -24,10 +24,6 @@ export interface CyclicLROptions {
   baseMomentum?: number | number[];
   /** Highest momentum, one for all groups or one per group; default 0.9. */
   maxMomentum?: number | number[];
-  /** Index of the last step when resuming; default -1. */
-  lastEpoch?: number;
-  /** Print each learning-rate change; default false. */
-  verbose?: boolean;
 }
 
 const NAME = 'CyclicLR';
@@ -160,11 +156,7 @@ export class CyclicLR extends LRScheduler {
 
   /** Every field except the optimiser and a custom `scaleFn` (which stays this scheduler's). */
   override stateDict(): SchedulerStateDict {
-    const out: SchedulerStateDict = {};
-    for (const [key, value] of Object.entries(this)) {
-      if (key !== 'optimizer' && key !== 'scaleFnCustom') out[key] = structuredClone(value);
-    }
-    return out;
+    return stateFields(this, ['scaleFnCustom']);
   }
 
   /** Restore fields saved by `stateDict()`; a custom `scaleFn` stays this scheduler's own. */

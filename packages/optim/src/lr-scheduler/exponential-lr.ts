@@ -1,13 +1,9 @@
 import type { Optimizer } from '../optimizer.js';
-import { LRScheduler, checkOption, checkSchedulerOptions } from './lr-scheduler.js';
+import { LRScheduler, checkOption, epochArguments, type EpochSchedulerOptions } from './lr-scheduler.js';
 
-export interface ExponentialLROptions {
+export interface ExponentialLROptions extends EpochSchedulerOptions {
   /** Multiplicative factor per epoch. */
   gamma: number;
-  /** Index of the last epoch when resuming; default -1. */
-  lastEpoch?: number;
-  /** Print each learning-rate change; default false. */
-  verbose?: boolean;
 }
 
 /**
@@ -22,8 +18,7 @@ export class ExponentialLR extends LRScheduler {
   gamma: number;
 
   constructor(optimizer: Optimizer<any>, options: ExponentialLROptions) {
-    checkSchedulerOptions('ExponentialLR', options, ['gamma', 'lastEpoch', 'verbose']);
-    super(optimizer, options?.lastEpoch ?? -1, options?.verbose ?? false);
+    super(optimizer, ...epochArguments('ExponentialLR', options, ['gamma']));
     const { gamma } = options;
     checkOption(typeof gamma === 'number' && Number.isFinite(gamma), 'ExponentialLR', 'gamma', gamma, 'a number');
     this.gamma = gamma;

@@ -1,4 +1,4 @@
-export { LRScheduler, type Scheduler, type SchedulerStateDict, type ScheduledGroup } from './lr-scheduler.js';
+export { LRScheduler, type EpochSchedulerOptions, type Scheduler, type SchedulerStateDict, type ScheduledGroup } from './lr-scheduler.js';
 export { StepLR, type StepLROptions } from './step-lr.js';
 export { MultiStepLR, type MultiStepLROptions } from './multi-step-lr.js';
 export { ExponentialLR, type ExponentialLROptions } from './exponential-lr.js';

@@ -1,16 +1,12 @@
 import type { Optimizer } from '../optimizer.js';
-import { LRScheduler, checkOption, checkSchedulerOptions, type SchedulerStateDict } from './lr-scheduler.js';
+import { LRScheduler, checkOption, epochArguments, stateFields, type EpochSchedulerOptions, type SchedulerStateDict } from './lr-scheduler.js';
 
 /** A function of the epoch index giving a learning-rate factor. */
 export type LrLambda = (epoch: number) => number;
 
-export interface LambdaLROptions {
+export interface LambdaLROptions extends EpochSchedulerOptions {
   /** One function for every group, or one per group: epoch → factor of the group's initial lr. */
   lrLambda: LrLambda | LrLambda[];
-  /** Index of the last epoch when resuming; default -1. */
-  lastEpoch?: number;
-  /** Print each learning-rate change; default false. */
-  verbose?: boolean;
 }
 
 /** One function per group, checked. */
@@ -41,10 +37,7 @@ export function loadLambdaState(fns: LrLambda[], saved: unknown): void {
 
 /** `stateDict` of a scheduler with functions: every field but the optimiser and the functions, which go through `lambdaState`. */
 function withoutFunctions(scheduler: object, functionsKey: string, fns: LrLambda[]): SchedulerStateDict {
-  const out: SchedulerStateDict = {};
-  for (const [key, value] of Object.entries(scheduler)) {
-    if (key !== 'optimizer' && key !== functionsKey) out[key] = structuredClone(value);
-  }
+  const out = stateFields(scheduler, [functionsKey]);
   out[functionsKey] = lambdaState(fns);
   return out;
 }
@@ -57,8 +50,7 @@ abstract class LambdaScheduler extends LRScheduler {
   lrLambdas: LrLambda[];
 
   protected constructor(name: string, optimizer: Optimizer<any>, options: LambdaLROptions | MultiplicativeLROptions) {
-    checkSchedulerOptions(name, options, ['lrLambda', 'lastEpoch', 'verbose']);
-    super(optimizer, options?.lastEpoch ?? -1, options?.verbose ?? false);
+    super(optimizer, ...epochArguments(name, options, ['lrLambda']));
     this.lrLambdas = lrLambdas(name, options?.lrLambda, this.groups.length);
     this.initialStep();
   }
@@ -96,13 +88,9 @@ export class LambdaLR extends LambdaScheduler {
   }
 }
 
-export interface MultiplicativeLROptions {
+export interface MultiplicativeLROptions extends EpochSchedulerOptions {
   /** One function for every group, or one per group: epoch → factor applied to the current lr. */
   lrLambda: LrLambda | LrLambda[];
-  /** Index of the last epoch when resuming; default -1. */
-  lastEpoch?: number;
-  /** Print each learning-rate change; default false. */
-  verbose?: boolean;
 }
 
 /**

@@ -1,17 +1,13 @@
 import type { Optimizer } from '../optimizer.js';
-import { LRScheduler, checkOption, checkSchedulerOptions } from './lr-scheduler.js';
+import { LRScheduler, checkOption, epochArguments, type EpochSchedulerOptions } from './lr-scheduler.js';
 
-export interface LinearLROptions {
+export interface LinearLROptions extends EpochSchedulerOptions {
   /** Factor applied at epoch 0; default 1/3. */
   startFactor?: number;
   /** Factor reached at `totalIters`; default 1. */
   endFactor?: number;
   /** Epochs over which the factor changes; default 5. */
   totalIters?: number;
-  /** Index of the last epoch when resuming; default -1. */
-  lastEpoch?: number;
-  /** Print each learning-rate change; default false. */
-  verbose?: boolean;
 }
 
 /**
@@ -29,8 +25,7 @@ export class LinearLR extends LRScheduler {
   totalIters: number;
 
   constructor(optimizer: Optimizer<any>, options: LinearLROptions = {}) {
-    checkSchedulerOptions('LinearLR', options, ['startFactor', 'endFactor', 'totalIters', 'lastEpoch', 'verbose']);
-    super(optimizer, options.lastEpoch ?? -1, options.verbose ?? false);
+    super(optimizer, ...epochArguments('LinearLR', options, ['startFactor', 'endFactor', 'totalIters']));
     const { startFactor = 1 / 3, endFactor = 1, totalIters = 5 } = options;
     checkOption(typeof startFactor === 'number' && startFactor > 0 && startFactor <= 1, 'LinearLR', 'startFactor', startFactor, 'a number in (0, 1]');
     checkOption(typeof endFactor === 'number' && endFactor >= 0 && endFactor <= 1, 'LinearLR', 'endFactor', endFactor, 'a number in [0, 1]');

@@ -19,8 +19,31 @@ export interface Scheduler {
   loadStateDict(stateDict: SchedulerStateDict): void;
 }
 
-function deepCopy<T>(value: T): T {
-  return structuredClone(value);
+/** The options every epoch-based scheduler takes besides its own. */
+export interface EpochSchedulerOptions {
+  /** Index of the last epoch (the last batch, for the per-batch schedulers) when resuming; default -1. */
+  lastEpoch?: number;
+  /** Print each learning-rate change; default false. */
+  verbose?: boolean;
+}
+
+/**
+ * A scheduler's fields, deep-copied, except the optimiser and the keys in `skip` (functions a
+ * user gave, which stay the scheduler's own): the body of every `stateDict()`.
+ */
+export function stateFields(scheduler: object, skip: readonly string[] = []): SchedulerStateDict {
+  const out: SchedulerStateDict = {};
+  for (const [key, value] of Object.entries(scheduler)) {
+    if (key !== 'optimizer' && !skip.includes(key)) out[key] = structuredClone(value);
+  }
+  return out;
+}
+
+/** Copy fields saved by `stateFields` back into `scheduler` (never its optimiser). */
+export function restoreFields(scheduler: object, stateDict: SchedulerStateDict): void {
+  for (const [key, value] of Object.entries(stateDict)) {
+    if (key !== 'optimizer') (scheduler as Record<string, unknown>)[key] = structuredClone(value);
+  }
 }
 
 /**
@@ -137,16 +160,12 @@ export abstract class LRScheduler {
 
   /** Every field except the optimiser, deep-copied. */
   stateDict(): SchedulerStateDict {
-    const out: SchedulerStateDict = {};
-    for (const [key, value] of Object.entries(this)) if (key !== 'optimizer') out[key] = deepCopy(value);
-    return out;
+    return stateFields(this);
   }
 
   /** Restore fields saved by `stateDict()`. */
   loadStateDict(stateDict: SchedulerStateDict): void {
-    for (const [key, value] of Object.entries(stateDict)) {
-      if (key !== 'optimizer') (this as Record<string, unknown>)[key] = deepCopy(value);
-    }
+    restoreFields(this, stateDict);
   }
 }
 
@@ -184,6 +203,15 @@ export function checkSchedulerOptions(name: string, options: unknown, allowed: r
     const hint = camel !== key && allowed.includes(camel) ? ` (did you mean '${camel}'?)` : '';
     throw new Error(`${name}: unknown option '${key}'${hint}; ${name} takes ${allowed.join(', ')}`);
   }
+}
+
+/**
+ * `checkSchedulerOptions` for a scheduler taking `ownOptions` plus `lastEpoch` and `verbose`,
+ * then the base constructor's `lastEpoch` and `verbose` arguments, defaults filled in.
+ */
+export function epochArguments(name: string, options: (EpochSchedulerOptions & object) | undefined, ownOptions: readonly string[]): [number, boolean] {
+  checkSchedulerOptions(name, options, [...ownOptions, 'lastEpoch', 'verbose']);
+  return [options?.lastEpoch ?? -1, options?.verbose ?? false];
 }
 
 /** Throw `${name}: invalid ${option} ${value}; expected ${expected}` unless `ok`. */

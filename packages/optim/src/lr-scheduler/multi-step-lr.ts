@@ -1,15 +1,11 @@
 import type { Optimizer } from '../optimizer.js';
-import { LRScheduler, checkOption, checkSchedulerOptions } from './lr-scheduler.js';
+import { LRScheduler, checkOption, epochArguments, type EpochSchedulerOptions } from './lr-scheduler.js';
 
-export interface MultiStepLROptions {
+export interface MultiStepLROptions extends EpochSchedulerOptions {
   /** Epochs at which to decay; a milestone listed twice decays twice. */
   milestones: number[];
   /** Multiplicative factor; default 0.1. */
   gamma?: number;
-  /** Index of the last epoch when resuming; default -1. */
-  lastEpoch?: number;
-  /** Print each learning-rate change; default false. */
-  verbose?: boolean;
 }
 
 /**
@@ -25,8 +21,7 @@ export class MultiStepLR extends LRScheduler {
   gamma: number;
 
   constructor(optimizer: Optimizer<any>, options: MultiStepLROptions) {
-    checkSchedulerOptions('MultiStepLR', options, ['milestones', 'gamma', 'lastEpoch', 'verbose']);
-    super(optimizer, options?.lastEpoch ?? -1, options?.verbose ?? false);
+    super(optimizer, ...epochArguments('MultiStepLR', options, ['milestones', 'gamma']));
     const { milestones, gamma = 0.1 } = options;
     checkOption(Array.isArray(milestones) && milestones.every((m) => Number.isInteger(m)), 'MultiStepLR', 'milestones', milestones, 'a list of integers');
     checkOption(typeof gamma === 'number' && Number.isFinite(gamma), 'MultiStepLR', 'gamma', gamma, 'a number');

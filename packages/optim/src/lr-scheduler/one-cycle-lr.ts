@@ -1,7 +1,7 @@
 import type { Optimizer } from '../optimizer.js';
-import { LRScheduler, checkOption, checkSchedulerOptions } from './lr-scheduler.js';
+import { LRScheduler, checkOption, epochArguments, type EpochSchedulerOptions } from './lr-scheduler.js';
 
-export interface OneCycleLROptions {
+export interface OneCycleLROptions extends EpochSchedulerOptions {
   /** Peak learning rate, one for all groups or one per group. */
   maxLr: number | number[];
   /** Total number of steps; or give `epochs` and `stepsPerEpoch`. */
@@ -24,10 +24,6 @@ export interface OneCycleLROptions {
   finalDivFactor?: number;
   /** Three phases (up, back down to initialLr, then down to minLr) instead of two; default false. */
   threePhase?: boolean;
-  /** Index of the last step when resuming; default -1. */
-  lastEpoch?: number;
-  /** Print each learning-rate change; default false. */
-  verbose?: boolean;
 }
 
 interface Phase {
@@ -57,8 +53,10 @@ export class OneCycleLR extends LRScheduler {
   schedulePhases: Phase[];
 
   constructor(optimizer: Optimizer<any>, options: OneCycleLROptions) {
-    checkSchedulerOptions('OneCycleLR', options, ['maxLr', 'totalSteps', 'epochs', 'stepsPerEpoch', 'pctStart', 'annealStrategy', 'cycleMomentum', 'baseMomentum', 'maxMomentum', 'divFactor', 'finalDivFactor', 'threePhase', 'lastEpoch', 'verbose']);
-    super(optimizer, options?.lastEpoch ?? -1, options?.verbose ?? false);
+    super(optimizer, ...epochArguments('OneCycleLR', options, [
+      'maxLr', 'totalSteps', 'epochs', 'stepsPerEpoch', 'pctStart', 'annealStrategy', 'cycleMomentum', 'baseMomentum',
+      'maxMomentum', 'divFactor', 'finalDivFactor', 'threePhase',
+    ]));
     const {
       maxLr,
       totalSteps,

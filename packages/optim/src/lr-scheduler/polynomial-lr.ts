@@ -1,15 +1,11 @@
 import type { Optimizer } from '../optimizer.js';
-import { LRScheduler, checkOption, checkSchedulerOptions } from './lr-scheduler.js';
+import { LRScheduler, checkOption, epochArguments, type EpochSchedulerOptions } from './lr-scheduler.js';
 
-export interface PolynomialLROptions {
+export interface PolynomialLROptions extends EpochSchedulerOptions {
   /** Epochs over which the learning rate decays to 0; default 5. */
   totalIters?: number;
   /** Power of the polynomial; default 1 (linear decay). */
   power?: number;
-  /** Index of the last epoch when resuming; default -1. */
-  lastEpoch?: number;
-  /** Print each learning-rate change; default false. */
-  verbose?: boolean;
 }
 
 /**
@@ -26,8 +22,7 @@ export class PolynomialLR extends LRScheduler {
   power: number;
 
   constructor(optimizer: Optimizer<any>, options: PolynomialLROptions = {}) {
-    checkSchedulerOptions('PolynomialLR', options, ['totalIters', 'power', 'lastEpoch', 'verbose']);
-    super(optimizer, options.lastEpoch ?? -1, options.verbose ?? false);
+    super(optimizer, ...epochArguments('PolynomialLR', options, ['totalIters', 'power']));
     const { totalIters = 5, power = 1 } = options;
     checkOption(Number.isInteger(totalIters) && totalIters > 0, 'PolynomialLR', 'totalIters', totalIters, 'a positive integer');
     checkOption(typeof power === 'number' && Number.isFinite(power), 'PolynomialLR', 'power', power, 'a number');

@@ -1,6 +1,6 @@
 import { Tensor } from '@tensile/core';
 import { Optimizer, type BaseOptions, type OptimizerGroup } from '../optimizer.js';
-import { checkOption, checkSchedulerOptions, formatLr, type SchedulerStateDict } from './lr-scheduler.js';
+import { checkOption, checkSchedulerOptions, formatLr, restoreFields, stateFields, type SchedulerStateDict } from './lr-scheduler.js';
 
 export interface ReduceLROnPlateauOptions {
   /** 'min' (default): the metric should fall; 'max': it should rise. */
@@ -160,15 +160,11 @@ export class ReduceLROnPlateau {
 
   /** Every field except the optimiser, deep-copied. */
   stateDict(): SchedulerStateDict {
-    const out: SchedulerStateDict = {};
-    for (const [key, value] of Object.entries(this)) if (key !== 'optimizer') out[key] = structuredClone(value);
-    return out;
+    return stateFields(this);
   }
 
   /** Restore fields saved by `stateDict()`. */
   loadStateDict(stateDict: SchedulerStateDict): void {
-    for (const [key, value] of Object.entries(stateDict)) {
-      if (key !== 'optimizer') (this as Record<string, unknown>)[key] = structuredClone(value);
-    }
+    restoreFields(this, stateDict);
   }
 }

@@ -1,15 +1,11 @@
 import type { Optimizer } from '../optimizer.js';
-import { LRScheduler, checkOption, checkSchedulerOptions } from './lr-scheduler.js';
+import { LRScheduler, checkOption, epochArguments, type EpochSchedulerOptions } from './lr-scheduler.js';
 
-export interface StepLROptions {
+export interface StepLROptions extends EpochSchedulerOptions {
   /** Decay every `stepSize` epochs. */
   stepSize: number;
   /** Multiplicative factor; default 0.1. */
   gamma?: number;
-  /** Index of the last epoch when resuming; default -1. */
-  lastEpoch?: number;
-  /** Print each learning-rate change; default false. */
-  verbose?: boolean;
 }
 
 /**
@@ -25,8 +21,7 @@ export class StepLR extends LRScheduler {
   gamma: number;
 
   constructor(optimizer: Optimizer<any>, options: StepLROptions) {
-    checkSchedulerOptions('StepLR', options, ['stepSize', 'gamma', 'lastEpoch', 'verbose']);
-    super(optimizer, options?.lastEpoch ?? -1, options?.verbose ?? false);
+    super(optimizer, ...epochArguments('StepLR', options, ['stepSize', 'gamma']));
     const { stepSize, gamma = 0.1 } = options;
     checkOption(Number.isInteger(stepSize) && stepSize > 0, 'StepLR', 'stepSize', stepSize, 'a positive integer');
     checkOption(typeof gamma === 'number' && Number.isFinite(gamma), 'StepLR', 'gamma', gamma, 'a number');

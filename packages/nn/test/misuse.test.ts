@@ -1,0 +1,29 @@
+/** Misuse from plain JavaScript (issue 14): wrong or missing arguments get an error naming the function. */
+import * as tl from '@tensile/core';
+import '@tensile/backend-cpu';
+import { describe, expect, test } from 'vitest';
+import { functional as F, Linear, ReLU, Sequential } from '../src/index.js';
+
+describe('misuse from plain JavaScript', () => {
+  test('a loss called without its target names the loss and the missing target', () => {
+    const x = tl.ones([2, 3]);
+    expect(() => (F.mseLoss as (input: tl.Tensor) => tl.Tensor)(x)).toThrow('mseLoss: target must be a tensor, got undefined');
+    expect(() => (F.l1Loss as (input: tl.Tensor) => tl.Tensor)(x)).toThrow('l1Loss: target must be a tensor, got undefined');
+    expect(() => (F.crossEntropy as (input: tl.Tensor) => tl.Tensor)(x)).toThrow('crossEntropy: target must be a tensor, got undefined');
+    expect(() => (F.nllLoss as (input: tl.Tensor) => tl.Tensor)(x)).toThrow('nllLoss: target must be a tensor, got undefined');
+    expect(() => F.mseLoss(x, [1, 2, 3] as never)).toThrow('mseLoss: target must be a tensor, got object');
+    x.dispose();
+  });
+
+  test('loadStateDict(undefined) says what it expected', () => {
+    const model = new Linear(2, 2);
+    expect(() => model.loadStateDict(undefined as never)).toThrow('loadStateDict: expected a state dict (an object or a Map of tensors), got undefined');
+    model.dispose();
+  });
+
+  test('Sequential given an array asks for the modules spread', () => {
+    expect(() => new Sequential([new ReLU(), new ReLU()] as never)).toThrow(
+      'Sequential: argument 0 is an array; pass the modules themselves: new Sequential(...modules)',
+    );
+  });
+});
