@@ -262,7 +262,7 @@ def generate(out_dir, name):
         tensors[f"output.{i}"] = o
     loss.backward()
     for n, p in params.items():
-        tensors[f"grad.{n}"] = p.grad
+        tensors[f"grad.{n}"] = p.grad.clone()
     model.zero_grad()
 
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
