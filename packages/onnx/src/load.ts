@@ -62,15 +62,18 @@ export class OnnxModule extends Module {
   readonly opset: number;
   private readonly state: Map<string, Parameter | Buffer>;
   private readonly hostState: Map<string, Host>;
+  /** Integer initializers outside int32's range: constants of the graph, not module state. */
+  private readonly hostOnly: Map<string, Host>;
   private readonly nodes: PlannedNode[];
   private readonly inputSpecs: InputSpec[];
   private readonly named: boolean;
 
   /** @internal Use `loadOnnx`. */
-  constructor(plan: { state: Map<string, Parameter | Buffer>; hostState: Map<string, Host>; nodes: PlannedNode[]; inputs: InputSpec[]; outputs: string[]; opset: number; named: boolean }) {
+  constructor(plan: { state: Map<string, Parameter | Buffer>; hostState: Map<string, Host>; hostOnly: Map<string, Host>; nodes: PlannedNode[]; inputs: InputSpec[]; outputs: string[]; opset: number; named: boolean }) {
     super();
     this.state = plan.state;
     this.hostState = plan.hostState;
+    this.hostOnly = plan.hostOnly;
     this.nodes = plan.nodes;
     this.inputSpecs = plan.inputs;
     this.inputNames = plan.inputs.map((i) => i.name);
@@ -95,7 +98,7 @@ export class OnnxModule extends Module {
     if (inputs.length !== this.inputSpecs.length) {
       throw new Error(`OnnxModule.forward: the graph takes ${this.inputSpecs.length} inputs (${this.inputNames.join(', ')}), got ${inputs.length}`);
     }
-    const values = new Map<string, Value>();
+    const values = new Map<string, Value>(this.hostOnly);
     for (const [name, t] of this.state) values.set(name, this.hostState.get(name) ?? t);
     this.inputSpecs.forEach((spec, i) => values.set(spec.name, checkInput(spec, inputs[i])));
     const device = inputs[0]?.device ?? this.state.values().next().value?.device ?? tl.getBackend().name;
@@ -290,17 +293,23 @@ export async function loadOnnx(source: Uint8Array | string | URL, options: LoadO
   const trainable = options.trainable ?? true;
   const state = new Map<string, Parameter | Buffer>();
   const hostState = new Map<string, Host>();
+  const hostOnly = new Map<string, Host>();
   for (const [name, a] of arrays) {
     if (a.dtype === 'float32') {
       const t = tl.tensor(a.data as Float32Array, { device: options.device }).reshape(a.shape);
       state.set(name, stats.has(name) ? new Buffer(t) : new Parameter(t, trainable));
     } else {
-      // Integer and bool initializers stay readable on the host (shape constants), mirrored by a buffer.
+      // Integer and bool initializers stay readable on the host (shape constants), mirrored by a
+      // buffer; int64 values beyond int32 (Slice's "to the end") can only live on the host.
       const host = Host.fromArray(a);
+      if (!host.fitsInt32()) {
+        hostOnly.set(name, host);
+        continue;
+      }
       const buffer = new Buffer(host.upload(options.device ?? tl.getBackend().name, `initializer '${name}'`));
       state.set(name, buffer);
       hostState.set(name, Host.fromArray(a, buffer));
     }
   }
-  return new OnnxModule({ state, hostState, nodes, inputs, outputs: (graph.output ?? []).map((o) => o.name ?? ''), opset, named: options.namedOutputs ?? false });
+  return new OnnxModule({ state, hostState, hostOnly, nodes, inputs, outputs: (graph.output ?? []).map((o) => o.name ?? ''), opset, named: options.namedOutputs ?? false });
 }

@@ -41,19 +41,22 @@ export class Host {
     return this.data.length;
   }
 
+  /** Whether every value fits Tensile's int32 (always true for float and bool). */
+  fitsInt32(): boolean {
+    if (this.dtype !== 'int64' && this.dtype !== 'int32') return true;
+    for (let i = 0; i < this.data.length; i++) if (this.data[i]! < INT32_MIN || this.data[i]! > INT32_MAX) return false;
+    return true;
+  }
+
   /** A device tensor of these values: int64 as int32 (each value range-checked). */
   upload(device: string, what: string): Tensor {
     if (this.backing && this.backing.device === device) return this.backing;
     const cached = this.uploads.get(device);
     if (cached) return cached;
     const dtype = this.dtype === 'bool' ? 'bool' : this.dtype === 'float32' ? 'float32' : 'int32';
-    if (dtype === 'int32') {
-      for (let i = 0; i < this.data.length; i++) {
-        const v = this.data[i]!;
-        if (v < INT32_MIN || v > INT32_MAX) {
-          throw new Error(`${what}: int64 value ${v} does not fit in int32, Tensile's integer type`);
-        }
-      }
+    if (!this.fitsInt32()) {
+      const v = Array.from(this.data).find((x) => x < INT32_MIN || x > INT32_MAX);
+      throw new Error(`${what}: int64 value ${v} does not fit in int32, Tensile's integer type`);
     }
     const values = dtype === 'float32' ? Float32Array.from(this.data) : dtype === 'bool' ? Array.from(this.data, Boolean) : Int32Array.from(this.data);
     const flat = tl.tensor(values as Float32Array, { dtype, device });

@@ -33,13 +33,13 @@ export function deviceOf(ctx: OpContext, inputs: readonly (Value | undefined)[])
 /** A tensor for `v` on the inputs' device. */
 export function tensorOf(ctx: OpContext, v: Value | undefined, what: string, device = ctx.device): Tensor {
   if (v === undefined) throw new Error(`${ctx.node}: input ${what} is missing`);
-  return isHost(v) ? v.upload(device, `${ctx.node} ${what}`) : v;
+  return isHost(v) ? v.upload(device, `${ctx.node} input ${what}`) : v;
 }
 
 /** Every input as a tensor on one device. */
 export function tensorsOf(ctx: OpContext, inputs: readonly (Value | undefined)[], count = inputs.length): Tensor[] {
   const device = deviceOf(ctx, inputs);
-  return inputs.slice(0, count).map((v, i) => tensorOf(ctx, v, `#${i}`, device));
+  return inputs.slice(0, count).map((v, i) => tensorOf(ctx, v, `${i}`, device));
 }
 
 /** A host view of `v`: shape computations need values on the host. */
