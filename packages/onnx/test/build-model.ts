@@ -6,16 +6,18 @@ export interface ModelSpec {
   nodes: { op: string; inputs: string[]; outputs: string[]; name?: string; attrs?: Record<string, number | number[] | string>; domain?: string }[];
   inputs: { name: string; type?: 'float' | 'int64'; shape: Dim[] }[];
   outputs: string[];
+  /** Output element types other than float. */
+  outputTypes?: Record<string, keyof typeof TYPE>;
   initializers?: { name: string; type?: 'float' | 'int64'; dims: number[]; values: number[]; external?: { location: string; offset: number } }[];
   opset?: number;
 }
 
-const TYPE = { float: onnx.TensorProto.DataType.FLOAT, int64: onnx.TensorProto.DataType.INT64 };
+const TYPE = { float: onnx.TensorProto.DataType.FLOAT, int64: onnx.TensorProto.DataType.INT64, bool: onnx.TensorProto.DataType.BOOL };
 
 function attribute(name: string, v: number | number[] | string): onnx.IAttributeProto {
   const T = onnx.AttributeProto.AttributeType;
   if (typeof v === 'string') return { name, type: T.STRING, s: new TextEncoder().encode(v) };
-  if (Array.isArray(v)) return { name, type: T.INTS, ints: v };
+  if (Array.isArray(v)) return v.every(Number.isInteger) ? { name, type: T.INTS, ints: v } : { name, type: T.FLOATS, floats: v };
   return Number.isInteger(v) ? { name, type: T.INT, i: v } : { name, type: T.FLOAT, f: v };
 }
 
@@ -36,7 +38,7 @@ export function buildModel(spec: ModelSpec): Uint8Array {
       name: i.name,
       type: { tensorType: { elemType: TYPE[i.type ?? 'float'], shape: { dim: i.shape.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } },
     })),
-    output: spec.outputs.map((name) => ({ name, type: { tensorType: { elemType: TYPE.float } } })),
+    output: spec.outputs.map((name) => ({ name, type: { tensorType: { elemType: TYPE[spec.outputTypes?.[name] ?? 'float'] } } })),
     initializer: (spec.initializers ?? []).map((t) => {
       const type = t.type ?? 'float';
       const base = { name: t.name, dims: t.dims, dataType: TYPE[type] };
