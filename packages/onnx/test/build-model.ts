@@ -1,5 +1,5 @@
 // Small ONNX models built in the tests with the same generated schema the loader reads.
-import { onnx } from '../src/proto.js';
+import { onnx, type AttributeProto, type GraphProto } from '../src/proto.js';
 
 type Dim = number | string;
 export interface ModelSpec {
@@ -14,7 +14,7 @@ export interface ModelSpec {
 
 const TYPE = { float: onnx.TensorProto.DataType.FLOAT, int64: onnx.TensorProto.DataType.INT64, bool: onnx.TensorProto.DataType.BOOL };
 
-function attribute(name: string, v: number | number[] | string): onnx.IAttributeProto {
+function attribute(name: string, v: number | number[] | string): AttributeProto {
   const T = onnx.AttributeProto.AttributeType;
   if (typeof v === 'string') return { name, type: T.STRING, s: new TextEncoder().encode(v) };
   if (Array.isArray(v)) return v.every(Number.isInteger) ? { name, type: T.INTS, ints: v } : { name, type: T.FLOATS, floats: v };
@@ -28,7 +28,7 @@ export function rawBytes(type: 'float' | 'int64', values: number[]): Uint8Array 
 }
 
 export function buildModel(spec: ModelSpec): Uint8Array {
-  const graph: onnx.IGraphProto = {
+  const graph: GraphProto = {
     name: 'test',
     node: spec.nodes.map((n, i) => ({
       opType: n.op, input: n.inputs, output: n.outputs, name: n.name ?? `${n.op.toLowerCase()}_${i}`, domain: n.domain ?? '',
