@@ -1,0 +1,10 @@
+/**
+ * @tensile/onnx: import ONNX models as trainable Tensile modules.
+ *
+ * ```ts
+ * import { loadOnnx } from '@tensile/onnx';
+ * const model = await loadOnnx('model.onnx');
+ * ```
+ */
+export { loadOnnx, OnnxModule, type LoadOnnxOptions } from './load.js';
+export { supportedOps } from './ops/index.js';

@@ -1,0 +1,315 @@
+// loadOnnx: decode a model, check every node against the operator table (all problems at
+// once, before anything is allocated), and build an OnnxModule over its initializers.
+import * as tl from '@tensile/core';
+import type { Tensor } from '@tensile/core';
+import { Buffer, Module, Parameter, type ModuleMember } from '@tensile/nn';
+import { type AttributeProto, type ValueInfoProto, type GraphProto, type NodeProto, type HostArray, dataTypeName, decodeModel, ELEMENT_TYPES, onnx, tensorData, toNumber, type ExternalReader } from './proto.js';
+import { OPS, type Attributes, type OpContext } from './ops/index.js';
+import { Host, type Value } from './value.js';
+
+export interface LoadOnnxOptions {
+  /** Whether float initializers require gradients (default true). */
+  trainable?: boolean;
+  /** Backend for the module's state; the current default backend when omitted. */
+  device?: string;
+  /** `forward` returns `{ [outputName]: Tensor }` instead of a tensor or an array (default false). */
+  namedOutputs?: boolean;
+}
+
+interface InputSpec {
+  name: string;
+  dtype: HostArray['dtype'] | null;
+  /** Static dims as numbers, symbolic or unknown ones as null. */
+  dims: (number | null)[] | null;
+}
+
+const AttrType = onnx.AttributeProto.AttributeType;
+
+function attributeValue(a: AttributeProto, what: string): Attributes[string] {
+  switch (a.type) {
+    case AttrType.FLOAT: return a.f ?? 0;
+    case AttrType.INT: return toNumber(a.i);
+    case AttrType.STRING: return new TextDecoder().decode(a.s ?? new Uint8Array());
+    case AttrType.FLOATS: return [...(a.floats ?? [])];
+    case AttrType.INTS: return (a.ints ?? []).map(toNumber);
+    case AttrType.STRINGS: return (a.strings ?? []).map((s) => new TextDecoder().decode(s));
+    case AttrType.TENSOR: return Host.fromArray(tensorData(a.t!, what, null));
+    default: throw new Error(`${what}: attributes of type ${onnx.AttributeProto.AttributeType[a.type ?? 0]} are not supported`);
+  }
+}
+
+function nodeName(node: NodeProto, index: number): string {
+  return `${node.opType} '${node.name || `#${index}`}'`;
+}
+
+interface PlannedNode {
+  name: string;
+  opType: string;
+  inputs: string[];
+  outputs: string[];
+  attrs: Attributes;
+}
+
+/**
+ * A model imported from ONNX: the graph's float initializers are parameters (named as in the
+ * file), its other initializers buffers, and `forward` runs the graph with Tensile ops.
+ */
+export class OnnxModule extends Module {
+  /** The graph inputs' names, in `forward`'s argument order. */
+  readonly inputNames: readonly string[];
+  /** The graph outputs' names, in the order `forward` returns them. */
+  readonly outputNames: readonly string[];
+  readonly opset: number;
+  private readonly state: Map<string, Parameter | Buffer>;
+  private readonly hostState: Map<string, Host>;
+  /** Integer initializers outside int32's range: constants of the graph, not module state. */
+  private readonly hostOnly: Map<string, Host>;
+  private readonly nodes: PlannedNode[];
+  private readonly inputSpecs: InputSpec[];
+  private readonly named: boolean;
+
+  /** @internal Use `loadOnnx`. */
+  constructor(plan: { state: Map<string, Parameter | Buffer>; hostState: Map<string, Host>; hostOnly: Map<string, Host>; nodes: PlannedNode[]; inputs: InputSpec[]; outputs: string[]; opset: number; named: boolean }) {
+    super();
+    this.state = plan.state;
+    this.hostState = plan.hostState;
+    this.hostOnly = plan.hostOnly;
+    this.nodes = plan.nodes;
+    this.inputSpecs = plan.inputs;
+    this.inputNames = plan.inputs.map((i) => i.name);
+    this.outputNames = plan.outputs;
+    this.opset = plan.opset;
+    this.named = plan.named;
+  }
+
+  protected override members(): ModuleMember[] {
+    return [...this.state.keys()].map((name) => ({
+      name,
+      value: this.state.get(name),
+      set: (value: unknown) => {
+        this.state.set(name, value as Parameter | Buffer);
+        this.hostState.delete(name);
+      },
+    }));
+  }
+
+  /** Run the graph on its inputs (graph order; int64 inputs as int32 tensors). */
+  forward(...inputs: Tensor[]): any {
+    if (inputs.length !== this.inputSpecs.length) {
+      throw new Error(`OnnxModule.forward: the graph takes ${this.inputSpecs.length} inputs (${this.inputNames.join(', ')}), got ${inputs.length}`);
+    }
+    const values = new Map<string, Value>(this.hostOnly);
+    for (const [name, t] of this.state) values.set(name, this.hostState.get(name) ?? t);
+    this.inputSpecs.forEach((spec, i) => values.set(spec.name, checkInput(spec, inputs[i])));
+    const device = inputs[0]?.device ?? this.state.values().next().value?.device ?? tl.getBackend().name;
+    for (const node of this.nodes) {
+      const ctx: OpContext = { node: node.name, device, opset: this.opset, outputs: node.outputs.length };
+      const args = node.inputs.map((n) => (n === '' ? undefined : values.get(n)));
+      let results: Value[];
+      try {
+        results = OPS[node.opType]!.run(ctx, args, node.attrs);
+      } catch (e) {
+        const message = (e as Error).message;
+        throw new Error(message.startsWith(node.name) ? message : `${node.name}: ${message}`);
+      }
+      node.outputs.forEach((n, i) => {
+        if (n !== '' && results[i] !== undefined) values.set(n, results[i]!);
+      });
+    }
+    const outs = this.outputNames.map((n) => {
+      const v = values.get(n)!;
+      return v instanceof Host ? v.upload(device, `output '${n}'`) : v;
+    });
+    if (this.named) return Object.fromEntries(this.outputNames.map((n, i) => [n, outs[i]]));
+    return outs.length === 1 ? outs[0] : outs;
+  }
+}
+
+function checkInput(spec: InputSpec, t: Tensor | undefined): Tensor {
+  const where = `OnnxModule.forward: input '${spec.name}'`;
+  if (!(t instanceof tl.Tensor)) throw new TypeError(`${where} must be a Tensor, got ${t === null ? 'null' : typeof t}`);
+  const want = spec.dtype === 'int64' || spec.dtype === 'int32' ? 'int32' : spec.dtype === 'float64' ? 'float32' : spec.dtype;
+  if (want && t.dtype !== want) throw new TypeError(`${where} must be ${want}${spec.dtype === 'int64' ? ' (for the graph\'s int64)' : ''}, got ${t.dtype}`);
+  if (spec.dims) {
+    const bad = spec.dims.length !== t.rank || spec.dims.some((d, i) => d !== null && d !== t.shape[i]);
+    if (bad) throw new Error(`${where} must have shape [${spec.dims.map((d) => d ?? '?')}], got [${t.shape}]`);
+  }
+  return t;
+}
+
+function inputSpec(v: ValueInfoProto): InputSpec {
+  const tt = v.type?.tensorType;
+  const shape = tt?.shape?.dim;
+  return {
+    name: v.name ?? '',
+    dtype: tt?.elemType ? (ELEMENT_TYPES[tt.elemType] ?? null) : null,
+    dims: shape ? shape.map((d) => (d.dimValue !== undefined && d.dimValue !== null && !d.dimParam ? toNumber(d.dimValue) : null)) : null,
+  };
+}
+
+/** Check every node; one error listing all problems. */
+function planGraph(graph: GraphProto, known: Set<string>, opset: number): PlannedNode[] {
+  const problems: string[] = [];
+  const nodes: PlannedNode[] = [];
+  (graph.node ?? []).forEach((node, index) => {
+    const name = nodeName(node, index);
+    const domain = node.domain ?? '';
+    const spec = domain === '' || domain === 'ai.onnx' ? OPS[node.opType ?? ''] : undefined;
+    if (!spec) problems.push(`${name}: operator ${domain ? `${domain}.` : ''}${node.opType} is not supported`);
+    const attrs: Attributes = {};
+    for (const a of node.attribute ?? []) {
+      if (spec && !spec.attributes.includes(a.name ?? '')) {
+        problems.push(`${name}: attribute '${a.name}' is not supported`);
+        continue;
+      }
+      try {
+        attrs[a.name!] = attributeValue(a, `${name} attribute '${a.name}'`);
+      } catch (e) {
+        problems.push((e as Error).message);
+      }
+    }
+    if (spec?.check) for (const p of spec.check(attrs, opset)) problems.push(`${name}: ${p}`);
+    const inputs = node.input ?? [];
+    for (const i of inputs) if (i !== '' && !known.has(i)) problems.push(`${name}: input '${i}' is neither a graph input, an initializer nor an earlier node's output`);
+    for (const o of node.output ?? []) known.add(o);
+    nodes.push({ name, opType: node.opType ?? '', inputs, outputs: node.output ?? [], attrs });
+  });
+  for (const o of graph.output ?? []) if (!known.has(o.name ?? '')) problems.push(`graph output '${o.name}' is never computed`);
+  if (problems.length) throw new Error(`loadOnnx: the model cannot be imported (${problems.length} problem${problems.length > 1 ? 's' : ''}):\n  ${problems.join('\n  ')}`);
+  return nodes;
+}
+
+/** Initializers used only as BatchNormalization's running statistics are buffers, as in PyTorch. */
+function runningStatistics(graph: GraphProto): Set<string> {
+  const stats = new Set<string>();
+  const other = new Set<string>();
+  for (const node of graph.node ?? []) {
+    (node.input ?? []).forEach((i, k) => (node.opType === 'BatchNormalization' && (k === 3 || k === 4) ? stats : other).add(i));
+  }
+  return new Set([...stats].filter((s) => !other.has(s)));
+}
+
+async function readSource(source: Uint8Array | string | URL): Promise<{ bytes: Uint8Array; base: string | URL | null }> {
+  if (source instanceof Uint8Array) return { bytes: source, base: null };
+  const url = source instanceof URL ? source : /^(https?|file|data|blob):/.test(source) ? new URL(source) : null;
+  if (url && url.protocol !== 'file:') {
+    const res = await fetch(url);
+    if (!res.ok) throw new Error(`loadOnnx: fetching ${url} failed: ${res.status} ${res.statusText}`);
+    return { bytes: new Uint8Array(await res.arrayBuffer()), base: url };
+  }
+  const { readFile } = await import('node:fs/promises');
+  const { fileURLToPath } = await import('node:url');
+  const path = url ? fileURLToPath(url) : (source as string);
+  try {
+    return { bytes: new Uint8Array(await readFile(path)), base: path };
+  } catch (e) {
+    throw new Error(`loadOnnx: cannot read '${path}': ${(e as Error).message}`);
+  }
+}
+
+/** Load every external-data file the initializers name, relative to the model. */
+async function externalFiles(graph: GraphProto, base: string | URL | null): Promise<ExternalReader | null> {
+  const locations = new Set<string>();
+  for (const t of graph.initializer ?? []) {
+    if (t.dataLocation !== onnx.TensorProto.DataLocation.EXTERNAL) continue;
+    const loc = (t.externalData ?? []).find((e) => e.key === 'location')?.value;
+    if (loc) locations.add(loc);
+  }
+  if (locations.size === 0 || base === null) return null;
+  const files = new Map<string, Uint8Array>();
+  for (const loc of locations) {
+    if (loc.startsWith('/') || loc.split(/[\\/]/).includes('..')) {
+      throw new Error(`loadOnnx: external data location '${loc}' must be a relative path inside the model's folder`);
+    }
+    if (base instanceof URL) {
+      const url = new URL(loc, base);
+      const res = await fetch(url);
+      if (!res.ok) throw new Error(`loadOnnx: fetching external data ${url} failed: ${res.status}`);
+      files.set(loc, new Uint8Array(await res.arrayBuffer()));
+    } else {
+      const { readFile } = await import('node:fs/promises');
+      const { dirname, join } = await import('node:path');
+      const file = join(dirname(base), loc);
+      try {
+        files.set(loc, new Uint8Array(await readFile(file)));
+      } catch (e) {
+        throw new Error(`loadOnnx: cannot read external data '${file}': ${(e as Error).message}`);
+      }
+    }
+  }
+  return (location, offset, length) => {
+    const bytes = files.get(location)!;
+    const end = length === null ? bytes.length : offset + length;
+    if (end > bytes.length) throw new Error(`external data '${location}' has ${bytes.length} bytes, fewer than offset ${offset} + length ${length}`);
+    return bytes.subarray(offset, end);
+  };
+}
+
+/**
+ * Import an ONNX model as a trainable module.
+ *
+ * @example
+ * ```ts
+ * import * as tl from '@tensile/core';
+ * import '@tensile/backend-wasm';
+ * import { loadOnnx } from '@tensile/onnx';
+ *
+ * const model = await loadOnnx('model.onnx');
+ * const y = model.forward(tl.randn([1, 3, 224, 224]));
+ * y.square().mean().backward(); // gradients for every float initializer
+ * ```
+ */
+export async function loadOnnx(source: Uint8Array | string | URL, options: LoadOnnxOptions = {}): Promise<OnnxModule> {
+  for (const key of Object.keys(options)) {
+    if (!['trainable', 'device', 'namedOutputs'].includes(key)) throw new Error(`loadOnnx: unknown option '${key}' (options: trainable, device, namedOutputs)`);
+  }
+  const { bytes, base } = await readSource(source);
+  const model = decodeModel(bytes);
+  const graph = model.graph!;
+  const opsetEntry = (model.opsetImport ?? []).find((o) => !o.domain || o.domain === 'ai.onnx');
+  const opset = opsetEntry ? toNumber(opsetEntry.version) : 0;
+  if (opset < 7 || opset > 18) throw new Error(`loadOnnx: opset ${opset} is not supported (7 to 18 are)`);
+  const reader = await externalFiles(graph, base);
+
+  // Decode every initializer before allocating any tensor, so a bad file loads nothing.
+  const problems: string[] = [];
+  const arrays = new Map<string, HostArray>();
+  for (const init of graph.initializer ?? []) {
+    try {
+      arrays.set(init.name ?? '', tensorData(init, `initializer '${init.name}'`, reader));
+    } catch (e) {
+      problems.push((e as Error).message);
+    }
+  }
+  const inputs = (graph.input ?? []).filter((i) => !arrays.has(i.name ?? '')).map(inputSpec);
+  for (const i of graph.input ?? []) {
+    const elem = i.type?.tensorType?.elemType;
+    if (!arrays.has(i.name ?? '') && elem && !ELEMENT_TYPES[elem]) problems.push(`graph input '${i.name}': element type ${dataTypeName(elem)} is not supported`);
+  }
+  if (problems.length) throw new Error(`loadOnnx: the model cannot be imported (${problems.length} problem${problems.length > 1 ? 's' : ''}):\n  ${problems.join('\n  ')}`);
+  const nodes = planGraph(graph, new Set([...arrays.keys(), ...inputs.map((i) => i.name)]), opset);
+
+  const stats = runningStatistics(graph);
+  const trainable = options.trainable ?? true;
+  const state = new Map<string, Parameter | Buffer>();
+  const hostState = new Map<string, Host>();
+  const hostOnly = new Map<string, Host>();
+  for (const [name, a] of arrays) {
+    if (a.dtype === 'float32') {
+      const t = tl.tensor(a.data as Float32Array, { device: options.device }).reshape(a.shape);
+      state.set(name, stats.has(name) ? new Buffer(t) : new Parameter(t, trainable));
+    } else {
+      // Integer and bool initializers stay readable on the host (shape constants), mirrored by a
+      // buffer; int64 values beyond int32 (Slice's "to the end") can only live on the host.
+      const host = Host.fromArray(a);
+      if (!host.fitsInt32()) {
+        hostOnly.set(name, host);
+        continue;
+      }
+      const buffer = new Buffer(host.upload(options.device ?? tl.getBackend().name, `initializer '${name}'`));
+      state.set(name, buffer);
+      hostState.set(name, Host.fromArray(a, buffer));
+    }
+  }
+  return new OnnxModule({ state, hostState, hostOnly, nodes, inputs, outputs: (graph.output ?? []).map((o) => o.name ?? ''), opset, named: options.namedOutputs ?? false });
+}

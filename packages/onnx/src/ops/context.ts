@@ -1,0 +1,105 @@
+// What an ONNX operator implementation sees: its inputs (tensors or host values), its
+// attributes, and helpers to turn either kind of value into what a Tensile op needs.
+import * as tl from '@tensile/core';
+import type { Tensor } from '@tensile/core';
+import { Host, type Value, isHost } from '../value.js';
+
+export type AttributeValue = number | string | number[] | string[] | Host;
+export type Attributes = Record<string, AttributeValue>;
+
+export interface OpContext {
+  /** `Conv 'name'`, for messages. */
+  readonly node: string;
+  /** The device of new tensors when no input tensor says. */
+  readonly device: string;
+  readonly opset: number;
+  /** How many outputs the node names (Split without sizes divides into this many). */
+  readonly outputs: number;
+}
+
+export interface OpSpec {
+  /** Attributes this implementation reads; any other is refused at load time. */
+  attributes: readonly string[];
+  /** Problems with attribute values this implementation does not support (checked at load time). */
+  check?: (attrs: Attributes, opset: number) => string[];
+  run(ctx: OpContext, inputs: (Value | undefined)[], attrs: Attributes): Value[];
+}
+
+export function deviceOf(ctx: OpContext, inputs: readonly (Value | undefined)[]): string {
+  for (const v of inputs) if (v !== undefined && !isHost(v)) return v.device;
+  return ctx.device;
+}
+
+/** A tensor for `v` on the inputs' device. */
+export function tensorOf(ctx: OpContext, v: Value | undefined, what: string, device = ctx.device): Tensor {
+  if (v === undefined) throw new Error(`${ctx.node}: input ${what} is missing`);
+  return isHost(v) ? v.upload(device, `${ctx.node} input ${what}`) : v;
+}
+
+/** Every input as a tensor on one device. */
+export function tensorsOf(ctx: OpContext, inputs: readonly (Value | undefined)[], count = inputs.length): Tensor[] {
+  const device = deviceOf(ctx, inputs);
+  return inputs.slice(0, count).map((v, i) => tensorOf(ctx, v, `${i}`, device));
+}
+
+/** A host view of `v`: shape computations need values on the host. */
+export function hostOf(ctx: OpContext, v: Value | undefined, what: string): Host {
+  if (v === undefined) throw new Error(`${ctx.node}: input ${what} is missing`);
+  if (isHost(v)) return v;
+  let data: ArrayLike<number>;
+  try {
+    data = v.dataSync() as ArrayLike<number>;
+  } catch {
+    throw new Error(
+      `${ctx.node}: ${what} is computed from tensor data on '${v.device}', which cannot be read synchronously; ` +
+        `this graph needs its value on the host (load it on cpu or wasm)`,
+    );
+  }
+  const dtype = v.dtype === 'float32' ? 'float32' : v.dtype === 'bool' ? 'bool' : 'int64';
+  return new Host(dtype, [...v.shape], Array.from(data, Number));
+}
+
+/** An input's values as plain integers (shapes, axes, pads). */
+export function intsOf(ctx: OpContext, v: Value | undefined, what: string): number[] {
+  return Array.from(hostOf(ctx, v, what).data);
+}
+
+export function attrNumber(attrs: Attributes, name: string, fallback: number): number {
+  const v = attrs[name];
+  return typeof v === 'number' ? v : fallback;
+}
+
+export function attrInts(attrs: Attributes, name: string): number[] | undefined {
+  const v = attrs[name];
+  return Array.isArray(v) ? (v as number[]) : undefined;
+}
+
+export function attrString(attrs: Attributes, name: string, fallback: string): string {
+  const v = attrs[name];
+  return typeof v === 'string' ? v : fallback;
+}
+
+/** A negative axis counted from the end. */
+export function axisOf(ctx: OpContext, axis: number, rank: number): number {
+  const a = axis < 0 ? axis + rank : axis;
+  if (!Number.isInteger(a) || a < 0 || a >= Math.max(rank, 1)) throw new Error(`${ctx.node}: axis ${axis} is out of range for rank ${rank}`);
+  return a;
+}
+
+export function shapeOf(v: Value): number[] {
+  return [...v.shape];
+}
+
+/** One output. */
+export function one(v: Value): Value[] {
+  return [v];
+}
+
+/** Refuse an attribute value outside `allowed`. */
+export function only(attrs: Attributes, name: string, allowed: readonly AttributeValue[]): string[] {
+  const v = attrs[name];
+  if (v === undefined || allowed.some((a) => JSON.stringify(a) === JSON.stringify(v))) return [];
+  return [`attribute ${name}=${JSON.stringify(v)} is not supported (supported: ${allowed.map((a) => JSON.stringify(a)).join(', ')})`];
+}
+
+export { tl };

@@ -1,0 +1,148 @@
+// Elementwise ONNX operators. Each runs on the host when all its inputs are host values
+// (shape arithmetic), and as the Tensile op otherwise.
+import type { Tensor } from '@tensile/core';
+import { Host, type HostDType, broadcastData, broadcastShapes, isHost } from '../value.js';
+import { type OpSpec, attrNumber, hostOf, one, tensorOf, tensorsOf, tl, deviceOf } from './context.js';
+
+type HostFn = (a: number, b: number) => number;
+
+function binary(tensorFn: (a: Tensor, b: Tensor) => Tensor, hostFn: HostFn, resultDType?: HostDType): OpSpec {
+  return {
+    attributes: [],
+    run(ctx, [a, b]) {
+      if (isHost(a) && isHost(b)) {
+        const shape = broadcastShapes(a.shape, b.shape);
+        if (!shape) throw new Error(`${ctx.node}: shapes [${a.shape}] and [${b.shape}] do not broadcast`);
+        const x = broadcastData(a, shape);
+        const y = broadcastData(b, shape);
+        const integer = a.dtype === 'int64' || a.dtype === 'int32';
+        const out = x.map((v, i) => {
+          const r = hostFn(v, y[i]!);
+          return integer && resultDType === undefined ? Math.trunc(r) : r;
+        });
+        return one(new Host(resultDType ?? a.dtype, shape, resultDType === undefined && a.dtype === 'float32' ? Float32Array.from(out) : out));
+      }
+      const [x, y] = tensorsOf(ctx, [a, b]);
+      return one(tensorFn(x!, y!));
+    },
+  };
+}
+
+function isIntTensor(t: Tensor): boolean {
+  return t.dtype === 'int32';
+}
+
+function unary(tensorFn: (x: Tensor) => Tensor, hostFn?: (v: number) => number): OpSpec {
+  return {
+    attributes: [],
+    run(ctx, [x]) {
+      if (hostFn && isHost(x)) return one(new Host(x.dtype, x.shape, Array.from(x.data, hostFn)));
+      return one(tensorFn(tensorOf(ctx, x, 'X')));
+    },
+  };
+}
+
+/** A unary op with float attributes read by name, with their ONNX defaults. */
+function unaryWith(attributes: Record<string, number>, fn: (x: Tensor, a: Record<string, number>) => Tensor): OpSpec {
+  return {
+    attributes: Object.keys(attributes),
+    run(ctx, [x], attrs) {
+      const values = Object.fromEntries(Object.entries(attributes).map(([k, d]) => [k, attrNumber(attrs, k, d)]));
+      return one(fn(tensorOf(ctx, x, 'X'), values));
+    },
+  };
+}
+
+/** Max, Min, Sum, Mean: variadic with broadcasting. */
+function variadic(fn: (a: Tensor, b: Tensor) => Tensor, divideByCount = false): OpSpec {
+  return {
+    attributes: [],
+    run(ctx, inputs) {
+      const ts = tensorsOf(ctx, inputs);
+      let acc = ts[0]!;
+      for (const t of ts.slice(1)) acc = fn(acc, t);
+      return one(divideByCount ? acc.div(ts.length) : acc);
+    },
+  };
+}
+
+const cmp = (f: (a: number, b: number) => boolean): HostFn => (a, b) => (f(a, b) ? 1 : 0);
+
+export const elementwiseOps: Record<string, OpSpec> = {
+  Add: binary((a, b) => a.add(b), (a, b) => a + b),
+  Sub: binary((a, b) => a.sub(b), (a, b) => a - b),
+  Mul: binary((a, b) => a.mul(b), (a, b) => a * b),
+  // ONNX integer division truncates, as C.
+  Div: binary((a, b) => (isIntTensor(a) ? tl.div(a, b, { roundingMode: 'trunc' }) : a.div(b)), (a, b) => a / b),
+  Pow: {
+    attributes: [],
+    run(ctx, [a, b]) {
+      const x = tensorOf(ctx, a, 'X', deviceOf(ctx, [a, b]));
+      // A host scalar exponent (x ** 2 in LayerNorm patterns) keeps pow's number form.
+      if (isHost(b) && b.size === 1) return one(x.pow(b.data[0]!));
+      return one(x.pow(tensorOf(ctx, b, 'Y', x.device)));
+    },
+  },
+  Equal: binary((a, b) => a.eq(b), cmp((a, b) => a === b), 'bool'),
+  Less: binary((a, b) => a.lt(b), cmp((a, b) => a < b), 'bool'),
+  LessOrEqual: binary((a, b) => a.le(b), cmp((a, b) => a <= b), 'bool'),
+  Greater: binary((a, b) => a.gt(b), cmp((a, b) => a > b), 'bool'),
+  GreaterOrEqual: binary((a, b) => a.ge(b), cmp((a, b) => a >= b), 'bool'),
+  And: binary((a, b) => tl.logicalAnd(a, b), (a, b) => (a && b ? 1 : 0), 'bool'),
+  Or: binary((a, b) => tl.logicalOr(a, b), (a, b) => (a || b ? 1 : 0), 'bool'),
+  Not: unary((x) => tl.logicalNot(x), (v) => (v ? 0 : 1)),
+  Max: variadic((a, b) => tl.maximum(a, b)),
+  Min: variadic((a, b) => tl.minimum(a, b)),
+  Sum: variadic((a, b) => a.add(b)),
+  Mean: variadic((a, b) => a.add(b), true),
+  Neg: unary((x) => x.neg(), (v) => -v),
+  Abs: unary((x) => x.abs(), Math.abs),
+  Sqrt: unary((x) => x.sqrt(), Math.sqrt),
+  Exp: unary((x) => x.exp()),
+  Log: unary((x) => x.log()),
+  Reciprocal: unary((x) => tl.reciprocal(x)),
+  Floor: unary((x) => tl.floor(x), Math.floor),
+  Ceil: unary((x) => tl.ceil(x), Math.ceil),
+  Erf: unary((x) => tl.erf(x)),
+  Tanh: unary((x) => x.tanh()),
+  Sigmoid: unary((x) => x.sigmoid()),
+  Relu: unary((x) => x.relu()),
+  Sin: unary((x) => tl.sin(x)),
+  Cos: unary((x) => tl.cos(x)),
+  Softsign: unary((x) => x.div(x.abs().add(1))),
+  Softplus: unary((x) => tl.softplus(x)),
+  LeakyRelu: unaryWith({ alpha: 0.01 }, (x, a) => tl.leakyRelu(x, a.alpha!)),
+  Elu: unaryWith({ alpha: 1 }, (x, a) => tl.where(x.gt(0), x, tl.expm1(x).mul(a.alpha!))),
+  HardSigmoid: unaryWith({ alpha: 0.2, beta: 0.5 }, (x, a) => tl.clamp(x.mul(a.alpha!).add(a.beta!), 0, 1)),
+  HardSwish: unary((x) => x.mul(tl.clamp(x.div(6).add(0.5), 0, 1))),
+  Gelu: {
+    attributes: ['approximate'],
+    check: (attrs) => (attrs.approximate !== undefined && attrs.approximate !== 'none' && attrs.approximate !== 'tanh' ? [`approximate='${attrs.approximate}' is not 'none' or 'tanh'`] : []),
+    run: (ctx, [x], attrs) => one(tl.gelu(tensorOf(ctx, x, 'X'), attrs.approximate === 'tanh' ? 'tanh' : 'none')),
+  },
+  Clip: {
+    // Opset 6 has min and max attributes; from opset 11 they are optional inputs.
+    attributes: ['min', 'max'],
+    run(ctx, [x, lo, hi], attrs) {
+      const bound = (v: typeof lo, name: 'min' | 'max'): number | undefined => {
+        if (v !== undefined) return hostOf(ctx, v, name).data[0];
+        const a = attrs[name];
+        return typeof a === 'number' ? a : undefined;
+      };
+      return one(tl.clamp(tensorOf(ctx, x, 'input'), bound(lo, 'min') ?? null, bound(hi, 'max') ?? null));
+    },
+  },
+  Where: {
+    attributes: [],
+    run(ctx, [c, a, b]) {
+      if (isHost(c) && isHost(a) && isHost(b)) {
+        const shape = broadcastShapes(broadcastShapes(c.shape, a.shape) ?? [], b.shape);
+        if (!shape) throw new Error(`${ctx.node}: shapes [${c.shape}], [${a.shape}], [${b.shape}] do not broadcast`);
+        const [cc, aa, bb] = [c, a, b].map((h) => broadcastData(h, shape));
+        return one(new Host(a.dtype, shape, cc!.map((v, i) => (v ? aa![i]! : bb![i]!))));
+      }
+      const [cond, x, y] = tensorsOf(ctx, [c, a, b]);
+      return one(tl.where(cond!, x!, y!));
+    },
+  },
+};

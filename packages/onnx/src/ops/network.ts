@@ -1,0 +1,286 @@
+// Network operators: products, convolutions, pooling, normalisation, softmax, reductions.
+import type { Tensor } from '@tensile/core';
+import { functional as F } from '@tensile/nn';
+import { isHost, type Value } from '../value.js';
+import { type Attributes, type OpContext, type OpSpec, attrNumber, attrInts, attrString, axisOf, intsOf, one, only, tensorOf, tensorsOf, tl } from './context.js';
+import { axesOf } from './shape.js';
+
+type Pair = [number, number];
+
+/** Spatial geometry of Conv/pool nodes: 1-D and 2-D; 1-D runs as 2-D with a unit height. */
+interface Window {
+  kernel: number[];
+  strides: number[];
+  dilations: number[];
+  /** [begin_1, begin_2, end_1, end_2], after auto_pad. */
+  pads: number[];
+}
+
+function windowOf(ctx: OpContext, attrs: Attributes, spatial: number[], kernel: number[]): Window {
+  const n = spatial.length;
+  const strides = attrInts(attrs, 'strides') ?? new Array<number>(n).fill(1);
+  const dilations = attrInts(attrs, 'dilations') ?? new Array<number>(n).fill(1);
+  let pads = attrInts(attrs, 'pads') ?? new Array<number>(2 * n).fill(0);
+  const autoPad = attrString(attrs, 'auto_pad', 'NOTSET');
+  if (autoPad === 'VALID') pads = new Array<number>(2 * n).fill(0);
+  else if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
+    pads = new Array<number>(2 * n).fill(0);
+    for (let i = 0; i < n; i++) {
+      const out = Math.ceil(spatial[i]! / strides[i]!);
+      const total = Math.max((out - 1) * strides[i]! + (kernel[i]! - 1) * dilations[i]! + 1 - spatial[i]!, 0);
+      const small = Math.floor(total / 2);
+      pads[i] = autoPad === 'SAME_UPPER' ? small : total - small;
+      pads[i + n] = total - pads[i]!;
+    }
+  }
+  if (kernel.length !== n || strides.length !== n || dilations.length !== n || pads.length !== 2 * n) {
+    throw new Error(`${ctx.node}: kernel_shape, strides, dilations and pads disagree with ${n} spatial dims`);
+  }
+  return { kernel, strides, dilations, pads };
+}
+
+const spatialCheck = (attrs: Attributes): string[] => {
+  const k = attrInts(attrs, 'kernel_shape');
+  return k && (k.length < 1 || k.length > 2) ? [`${k.length}-D windows are not supported (1-D and 2-D are)`] : [];
+};
+
+/** Run a 2-D op on 1-D input by adding a unit height. */
+function as2d(x: Tensor, w: Window): { x: Tensor; w: Window; undo: (y: Tensor) => Tensor } {
+  if (w.kernel.length === 2) return { x, w, undo: (y) => y };
+  const p = w.pads;
+  return {
+    x: x.unsqueeze(2),
+    w: { kernel: [1, w.kernel[0]!], strides: [1, w.strides[0]!], dilations: [1, w.dilations[0]!], pads: [0, p[0]!, 0, p[1]!] },
+    undo: (y) => y.squeeze(2),
+  };
+}
+
+/** Symmetric pads go to the op; asymmetric ones are applied first with `fill`. */
+function splitPads(x: Tensor, pads: number[], fill: number): { x: Tensor; padding: Pair } {
+  const [t, l, b, r] = pads as [number, number, number, number];
+  if (t === b && l === r) return { x, padding: [t, l] };
+  return { x: tl.pad(x, [l, r, t, b], fill), padding: [0, 0] };
+}
+
+function conv(ctx: OpContext, [x, w, b]: (Value | undefined)[], attrs: Attributes): Value[] {
+  const [input, weight] = tensorsOf(ctx, [x, w]);
+  const bias = b === undefined ? null : tensorOf(ctx, b, 'B', input!.device);
+  const kernel = attrInts(attrs, 'kernel_shape') ?? weight!.shape.slice(2);
+  const geometry = windowOf(ctx, attrs, input!.shape.slice(2), kernel);
+  const g = as2d(input!, geometry);
+  const w2 = kernel.length === 1 ? weight!.unsqueeze(2) : weight!;
+  const { x: padded, padding } = splitPads(g.x, g.w.pads, 0);
+  const y = tl.conv2d(padded, w2, bias, {
+    stride: g.w.strides as Pair, dilation: g.w.dilations as Pair, padding, groups: attrNumber(attrs, 'group', 1),
+  });
+  return one(g.undo(y));
+}
+
+function convTranspose(ctx: OpContext, [x, w, b]: (Value | undefined)[], attrs: Attributes): Value[] {
+  const [input, weight] = tensorsOf(ctx, [x, w]);
+  const bias = b === undefined ? null : tensorOf(ctx, b, 'B', input!.device);
+  const kernel = attrInts(attrs, 'kernel_shape') ?? weight!.shape.slice(2);
+  const n = kernel.length;
+  const strides = attrInts(attrs, 'strides') ?? new Array<number>(n).fill(1);
+  const dilations = attrInts(attrs, 'dilations') ?? new Array<number>(n).fill(1);
+  const pads = attrInts(attrs, 'pads') ?? new Array<number>(2 * n).fill(0);
+  const outputPadding = attrInts(attrs, 'output_padding') ?? new Array<number>(n).fill(0);
+  const two = n === 1;
+  const x2 = two ? input!.unsqueeze(2) : input!;
+  const w2 = two ? weight!.unsqueeze(2) : weight!;
+  const lift = (v: number[], unit: number): Pair => (two ? [unit, v[0]!] : (v as Pair));
+  // Full output, then crop begin/end pads (they may differ).
+  let y = tl.convTranspose2d(x2, w2, bias, {
+    stride: lift(strides, 1), dilation: lift(dilations, 1), outputPadding: lift(outputPadding, 0), groups: attrNumber(attrs, 'group', 1),
+  });
+  for (let i = 0; i < n; i++) {
+    const axis = 2 + (two ? 1 : i);
+    const size = y.shape[axis]!;
+    y = tl.slice(y, axis, pads[i]!, size - pads[i + n]!);
+  }
+  return one(two ? y.squeeze(2) : y);
+}
+
+function pool(kind: 'max' | 'avg'): OpSpec {
+  return {
+    attributes: ['auto_pad', 'ceil_mode', 'dilations', 'kernel_shape', 'pads', 'strides', 'count_include_pad', 'storage_order'],
+    check: (attrs) => [
+      ...spatialCheck(attrs),
+      ...only(attrs, 'storage_order', [0]),
+      ...(kind === 'avg' && attrInts(attrs, 'dilations')?.some((d) => d !== 1) ? ['dilated average pooling is not supported'] : []),
+    ],
+    run(ctx, [x], attrs) {
+      const input = tensorOf(ctx, x, 'X');
+      const kernel = attrInts(attrs, 'kernel_shape')!;
+      const g = as2d(input, windowOf(ctx, attrs, input.shape.slice(2), kernel));
+      const ceilMode = attrNumber(attrs, 'ceil_mode', 0) === 1;
+      const countIncludePad = attrNumber(attrs, 'count_include_pad', 0) === 1;
+      const asymmetric = g.w.pads[0] !== g.w.pads[2] || g.w.pads[1] !== g.w.pads[3];
+      if (kind === 'avg' && asymmetric && !countIncludePad) throw new Error(`${ctx.node}: asymmetric pads without count_include_pad are not supported`);
+      const { x: padded, padding } = splitPads(g.x, g.w.pads, kind === 'max' ? -Infinity : 0);
+      const common = { kernelSize: g.w.kernel as Pair, stride: g.w.strides as Pair, padding, ceilMode };
+      const y =
+        kind === 'max'
+          ? tl.maxPool2d(padded, { ...common, dilation: g.w.dilations as Pair })
+          : tl.avgPool2d(padded, { ...common, countIncludePad });
+      return one(g.undo(y as Tensor));
+    },
+  };
+}
+
+function globalPool(kind: 'mean' | 'max'): OpSpec {
+  return {
+    attributes: [],
+    run(ctx, [x]) {
+      const t = tensorOf(ctx, x, 'X');
+      const axes = t.shape.slice(2).map((_, i) => i + 2);
+      return one(kind === 'mean' ? t.mean(axes, true) : tl.amax(t, axes, true));
+    },
+  };
+}
+
+/** Softmax and LogSoftmax: before opset 13 the input is coerced to 2-D at `axis`. */
+function softmax(fn: (x: Tensor, dim: number) => Tensor): OpSpec {
+  return {
+    attributes: ['axis'],
+    run(ctx, [x], attrs) {
+      const t = tensorOf(ctx, x, 'input');
+      const axis = axisOf(ctx, attrNumber(attrs, 'axis', ctx.opset >= 13 ? -1 : 1), t.rank);
+      if (ctx.opset >= 13) return one(fn(t, axis));
+      const rows = t.shape.slice(0, axis).reduce((a, b) => a * b, 1);
+      return one(fn(t.reshape([rows, -1]), 1).reshape(t.shape));
+    },
+  };
+}
+
+/** Reduce*: axes from the attribute (or, from opsets 13/18, an input); empty means all. */
+function reduce(fn: (x: Tensor, axes: number[], keep: boolean) => Tensor): OpSpec {
+  return {
+    attributes: ['axes', 'keepdims', 'noop_with_empty_axes'],
+    run(ctx, [x, axesInput], attrs) {
+      const t = tensorOf(ctx, x, 'data');
+      const keep = attrNumber(attrs, 'keepdims', 1) === 1;
+      let axes = axesOf(ctx, attrs, axesInput)?.map((a) => axisOf(ctx, a, t.rank));
+      if (!axes || axes.length === 0) {
+        if (attrNumber(attrs, 'noop_with_empty_axes', 0) === 1) return one(t);
+        axes = t.shape.map((_, i) => i);
+      }
+      return one(fn(t, axes, keep));
+    },
+  };
+}
+
+function argExtreme(fn: (x: Tensor, dim: number, keep: boolean) => Tensor): OpSpec {
+  return {
+    attributes: ['axis', 'keepdims', 'select_last_index'],
+    check: (attrs) => only(attrs, 'select_last_index', [0]),
+    run(ctx, [x], attrs) {
+      const t = tensorOf(ctx, x, 'data');
+      return one(fn(t, axisOf(ctx, attrNumber(attrs, 'axis', 0), t.rank), attrNumber(attrs, 'keepdims', 1) === 1));
+    },
+  };
+}
+
+export const networkOps: Record<string, OpSpec> = {
+  MatMul: { attributes: [], run: (ctx, inputs) => one(tl.matmul(...(tensorsOf(ctx, inputs, 2) as [Tensor, Tensor]))) },
+  Gemm: {
+    attributes: ['alpha', 'beta', 'transA', 'transB'],
+    run(ctx, [a, b, c], attrs) {
+      let [x, y] = tensorsOf(ctx, [a, b]) as [Tensor, Tensor];
+      if (attrNumber(attrs, 'transA', 0)) x = x.transpose(0, 1);
+      if (attrNumber(attrs, 'transB', 0)) y = y.transpose(0, 1);
+      const alpha = attrNumber(attrs, 'alpha', 1);
+      const beta = attrNumber(attrs, 'beta', 1);
+      let out = tl.matmul(x, y);
+      if (alpha !== 1) out = out.mul(alpha);
+      if (c !== undefined) {
+        const bias = tensorOf(ctx, c, 'C', x.device);
+        out = out.add(beta === 1 ? bias : bias.mul(beta));
+      }
+      return one(out);
+    },
+  },
+  Einsum: {
+    attributes: ['equation'],
+    run: (ctx, inputs, attrs) => one(tl.einsum(attrString(attrs, 'equation', ''), ...tensorsOf(ctx, inputs))),
+  },
+  Conv: { attributes: ['auto_pad', 'dilations', 'group', 'kernel_shape', 'pads', 'strides'], check: spatialCheck, run: conv },
+  ConvTranspose: {
+    attributes: ['auto_pad', 'dilations', 'group', 'kernel_shape', 'output_padding', 'pads', 'strides'],
+    check: (attrs) => [...spatialCheck(attrs), ...only(attrs, 'auto_pad', ['NOTSET'])],
+    run: convTranspose,
+  },
+  MaxPool: pool('max'),
+  AveragePool: pool('avg'),
+  GlobalAveragePool: globalPool('mean'),
+  GlobalMaxPool: globalPool('max'),
+  BatchNormalization: {
+    // Inference form: normalise with the running statistics (PyTorch's eval mode).
+    attributes: ['epsilon', 'momentum', 'training_mode', 'spatial'],
+    check: (attrs) => [...only(attrs, 'training_mode', [0]), ...only(attrs, 'spatial', [1])],
+    run(ctx, inputs, attrs) {
+      const [x, scale, bias, mean, variance] = tensorsOf(ctx, inputs, 5) as Tensor[];
+      const shape = [1, -1, ...new Array<number>(x!.rank - 2).fill(1)];
+      const inv = variance!.add(attrNumber(attrs, 'epsilon', 1e-5)).rsqrt().mul(scale!);
+      return one(x!.sub(mean!.reshape(shape)).mul(inv.reshape(shape)).add(bias!.reshape(shape)));
+    },
+  },
+  LayerNormalization: {
+    attributes: ['axis', 'epsilon', 'stash_type'],
+    check: (attrs) => only(attrs, 'stash_type', [1]),
+    run(ctx, [x, s, b], attrs) {
+      const t = tensorOf(ctx, x, 'X');
+      const axis = axisOf(ctx, attrNumber(attrs, 'axis', -1), t.rank);
+      const axes = t.shape.slice(axis).map((_, i) => axis + i);
+      const mean = t.mean(axes, true);
+      const centred = t.sub(mean);
+      const invStd = centred.square().mean(axes, true).add(attrNumber(attrs, 'epsilon', 1e-5)).rsqrt();
+      let y = centred.mul(invStd).mul(tensorOf(ctx, s, 'Scale', t.device));
+      if (b !== undefined) y = y.add(tensorOf(ctx, b, 'B', t.device));
+      return [y, mean, invStd];
+    },
+  },
+  Softmax: softmax((x, d) => tl.softmax(x, d)),
+  LogSoftmax: softmax((x, d) => tl.logSoftmax(x, d)),
+  ReduceMean: reduce((x, a, k) => x.mean(a, k)),
+  ReduceSum: reduce((x, a, k) => x.sum(a, k)),
+  ReduceMax: reduce((x, a, k) => tl.amax(x, a, k)),
+  ReduceMin: reduce((x, a, k) => tl.amin(x, a, k)),
+  ReduceProd: reduce((x, a, k) => {
+    // prod reduces one dim at a time.
+    let y = x;
+    for (const axis of [...a].sort((p, q) => q - p)) y = tl.prod(y, axis, k);
+    return y;
+  }),
+  ReduceSumSquare: reduce((x, a, k) => x.square().sum(a, k)),
+  ReduceL2: reduce((x, a, k) => x.square().sum(a, k).sqrt()),
+  ArgMax: argExtreme((x, d, k) => tl.argmax(x, d, k)),
+  ArgMin: argExtreme((x, d, k) => tl.argmin(x, d, k)),
+  Resize: {
+    attributes: ['mode', 'coordinate_transformation_mode', 'nearest_mode', 'cubic_coeff_a', 'exclude_outside', 'extrapolation_value', 'antialias'],
+    check: (attrs) => {
+      const mode = attrString(attrs, 'mode', 'nearest');
+      const ctm = attrString(attrs, 'coordinate_transformation_mode', 'half_pixel');
+      const problems = only(attrs, 'mode', ['nearest', 'linear']);
+      if (mode === 'nearest') {
+        problems.push(...only(attrs, 'nearest_mode', ['floor']), ...only(attrs, 'coordinate_transformation_mode', ['asymmetric']));
+        if (attrs.nearest_mode === undefined) problems.push(`nearest mode 'round_prefer_floor' (the default) is not supported (floor is)`);
+        if (attrs.coordinate_transformation_mode === undefined) problems.push(`coordinate_transformation_mode 'half_pixel' with nearest is not supported (asymmetric is)`);
+      } else if (!['half_pixel', 'pytorch_half_pixel', 'align_corners'].includes(ctm)) {
+        problems.push(`coordinate_transformation_mode='${ctm}' with linear is not supported`);
+      }
+      return [...problems, ...only(attrs, 'antialias', [0]), ...only(attrs, 'exclude_outside', [0])];
+    },
+    run(ctx, [x, , scalesV, sizesV], attrs) {
+      const t = tensorOf(ctx, x, 'X');
+      const sizes = sizesV !== undefined && (isHost(sizesV) ? sizesV.size : sizesV.size) > 0 ? intsOf(ctx, sizesV, 'sizes') : null;
+      const scales = scalesV !== undefined && (isHost(scalesV) ? scalesV.size : scalesV.size) > 0 ? intsOf(ctx, scalesV, 'scales') : null;
+      const out = sizes ?? t.shape.map((d, i) => Math.floor(d * scales![i]!));
+      if (out[0] !== t.shape[0] || out[1] !== t.shape[1]) throw new Error(`${ctx.node}: resizing the batch or channel dims is not supported`);
+      const linear = attrString(attrs, 'mode', 'nearest') === 'linear';
+      const mode = linear ? (['linear', 'bilinear', 'trilinear'][t.rank - 3] as 'linear') : 'nearest';
+      const alignCorners = attrString(attrs, 'coordinate_transformation_mode', '') === 'align_corners';
+      return one(F.interpolate(t, { size: out.slice(2), mode, ...(linear ? { alignCorners } : {}) }));
+    },
+  },
+};

@@ -1,0 +1,264 @@
+// Shape and data-movement operators. Most also run on host values, which is how shape
+// subgraphs (Shape -> Gather -> Concat -> Reshape) fold without touching a device.
+import type { Tensor } from '@tensile/core';
+import { Host, type HostDType, hostConcat, hostGather, hostSlice, isHost, type Value } from '../value.js';
+import { ELEMENT_TYPES } from '../proto.js';
+import {
+  type OpContext, type OpSpec, attrNumber, attrInts, axisOf, hostOf, intsOf, one, shapeOf, tensorOf, tensorsOf, tl, deviceOf,
+} from './context.js';
+
+/** Reshape's target with ONNX's 0 (copy the input's dim, unless allowzero) and -1. */
+function reshapeTarget(ctx: OpContext, input: readonly number[], target: number[], allowZero: boolean): number[] {
+  const out = target.map((d, i) => (d === 0 && !allowZero ? input[i]! : d));
+  const known = out.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
+  const total = input.reduce((a, b) => a * b, 1);
+  const free = out.indexOf(-1);
+  if (free >= 0) out[free] = known === 0 ? 0 : total / known;
+  if (out.reduce((a, b) => a * b, 1) !== total || !out.every(Number.isInteger)) {
+    throw new Error(`${ctx.node}: cannot reshape [${input}] to [${target}]`);
+  }
+  return out;
+}
+
+function withShape(v: Value, shape: number[]): Value {
+  return isHost(v) ? new Host(v.dtype, shape, v.data, null) : (v as Tensor).reshape(shape);
+}
+
+/** Axes of Squeeze/Unsqueeze/Reduce*: an attribute before opset 13 (18 for most reductions), an input after. */
+export function axesOf(ctx: OpContext, attrs: Record<string, unknown>, input: Value | undefined): number[] | undefined {
+  if (input !== undefined) return intsOf(ctx, input, 'axes');
+  return attrInts(attrs as never, 'axes');
+}
+
+function sliceBounds(start: number, end: number, step: number, n: number): [number, number] {
+  // ONNX clamps like numpy; int64 extremes stand for "to the end".
+  const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(v, lo), hi);
+  let s = start < 0 ? start + n : start;
+  let e = end < 0 ? end + n : end;
+  if (step > 0) {
+    s = clamp(s, 0, n);
+    e = clamp(e, 0, n);
+  } else {
+    s = clamp(s, -1, n - 1);
+    e = clamp(e, -1, n - 1);
+  }
+  return [s, e];
+}
+
+export const shapeOps: Record<string, OpSpec> = {
+  Identity: { attributes: [], run: (_ctx, [x]) => one(x!) },
+  Shape: {
+    attributes: ['start', 'end'],
+    run(_ctx, [x], attrs) {
+      const shape = shapeOf(x!);
+      const r = shape.length;
+      const start = attrNumber(attrs, 'start', 0);
+      const end = attrNumber(attrs, 'end', r);
+      const norm = (v: number) => Math.min(Math.max(v < 0 ? v + r : v, 0), r);
+      return one(Host.vector('int64', shape.slice(norm(start), norm(end))));
+    },
+  },
+  Size: { attributes: [], run: (_ctx, [x]) => one(Host.scalar('int64', shapeOf(x!).reduce((a, b) => a * b, 1))) },
+  Reshape: {
+    attributes: ['allowzero'],
+    run(ctx, [x, s], attrs) {
+      return one(withShape(x!, reshapeTarget(ctx, shapeOf(x!), intsOf(ctx, s, 'shape'), attrNumber(attrs, 'allowzero', 0) === 1)));
+    },
+  },
+  Flatten: {
+    attributes: ['axis'],
+    run(ctx, [x], attrs) {
+      const shape = shapeOf(x!);
+      const axis = attrNumber(attrs, 'axis', 1);
+      const a = axis < 0 ? axis + shape.length : axis;
+      const rows = shape.slice(0, a).reduce((p, q) => p * q, 1);
+      return one(withShape(x!, [rows, shape.slice(a).reduce((p, q) => p * q, 1)]));
+    },
+  },
+  Squeeze: {
+    attributes: ['axes'],
+    run(ctx, [x, axesInput], attrs) {
+      const shape = shapeOf(x!);
+      const axes = axesOf(ctx, attrs, axesInput)?.map((a) => axisOf(ctx, a, shape.length));
+      for (const a of axes ?? []) if (shape[a] !== 1) throw new Error(`${ctx.node}: cannot squeeze axis ${a} of size ${shape[a]}`);
+      return one(withShape(x!, shape.filter((d, i) => (axes ? !axes.includes(i) : d !== 1))));
+    },
+  },
+  Unsqueeze: {
+    attributes: ['axes'],
+    run(ctx, [x, axesInput], attrs) {
+      const shape = shapeOf(x!);
+      const axes = axesOf(ctx, attrs, axesInput);
+      if (!axes) throw new Error(`${ctx.node}: Unsqueeze needs axes`);
+      const rank = shape.length + axes.length;
+      const sorted = axes.map((a) => axisOf(ctx, a, rank)).sort((a, b) => a - b);
+      const out = [...shape];
+      for (const a of sorted) out.splice(a, 0, 1);
+      return one(withShape(x!, out));
+    },
+  },
+  Transpose: {
+    attributes: ['perm'],
+    run(ctx, [x], attrs) {
+      const rank = shapeOf(x!).length;
+      const perm = attrInts(attrs, 'perm') ?? Array.from({ length: rank }, (_, i) => rank - 1 - i);
+      return one(tl.permute(tensorOf(ctx, x, 'data'), perm));
+    },
+  },
+  Concat: {
+    attributes: ['axis'],
+    run(ctx, inputs, attrs) {
+      const present = inputs.filter((v): v is Value => v !== undefined);
+      const axis = axisOf(ctx, attrNumber(attrs, 'axis', 0), shapeOf(present[0]!).length);
+      if (present.every(isHost)) return one(hostConcat(present as Host[], axis));
+      // Empty inputs (a zero-length shape part) are skipped, as in ONNX.
+      const ts = tensorsOf(ctx, present).filter((t) => t.size > 0 || present.length === 1);
+      return one(tl.cat(ts, axis));
+    },
+  },
+  Split: {
+    attributes: ['axis', 'split', 'num_outputs'],
+    run(ctx, [x, splitInput], attrs) {
+      const t = tensorOf(ctx, x, 'input');
+      const axis = axisOf(ctx, attrNumber(attrs, 'axis', 0), t.rank);
+      const sizes = splitInput !== undefined ? intsOf(ctx, splitInput, 'split') : attrInts(attrs, 'split');
+      const n = attrNumber(attrs, 'num_outputs', 0);
+      if (sizes) return tl.split(t, sizes, axis);
+      const parts = n || ctx.outputs;
+      return tl.split(t, Math.ceil(t.shape[axis]! / parts), axis);
+    },
+  },
+  Slice: {
+    attributes: [],
+    run(ctx, [x, startsV, endsV, axesV, stepsV]) {
+      const shape = shapeOf(x!);
+      const starts = intsOf(ctx, startsV, 'starts');
+      const ends = intsOf(ctx, endsV, 'ends');
+      const axes = axesV ? intsOf(ctx, axesV, 'axes').map((a) => axisOf(ctx, a, shape.length)) : starts.map((_, i) => i);
+      const steps = stepsV ? intsOf(ctx, stepsV, 'steps') : starts.map(() => 1);
+      let v: Value = x!;
+      axes.forEach((axis, i) => {
+        const step = steps[i]!;
+        if (step === 0) throw new Error(`${ctx.node}: a step of 0`);
+        const [s, e] = sliceBounds(starts[i]!, ends[i]!, step, shape[axis]!);
+        if (isHost(v)) v = hostSlice(v, axis, s, e, step);
+        else if (step > 0) v = tl.slice(v as Tensor, axis, s, Math.max(e, s), step);
+        else {
+          // Negative steps: flip, then slice forwards.
+          const n = shape[axis]!;
+          const flipped = tl.flip(v as Tensor, axis);
+          const fs = n - 1 - s;
+          v = tl.slice(flipped, axis, fs, Math.max(n - 1 - e, fs), -step);
+        }
+      });
+      return one(v);
+    },
+  },
+  Gather: {
+    attributes: ['axis'],
+    run(ctx, [x, idx], attrs) {
+      const shape = shapeOf(x!);
+      const axis = axisOf(ctx, attrNumber(attrs, 'axis', 0), shape.length);
+      if (isHost(x) && isHost(idx)) return one(hostGather(x, axis, idx));
+      const data = tensorOf(ctx, x, 'data', deviceOf(ctx, [x, idx]));
+      let indices: Tensor;
+      if (isHost(idx)) {
+        const n = shape[axis]!;
+        const fixed = Array.from(idx.data, (i) => (i < 0 ? i + n : i));
+        indices = new Host(idx.dtype, idx.shape, fixed).upload(data.device, `${ctx.node} indices`);
+      } else indices = idx!;
+      const flat = tl.indexSelect(data, axis, indices.rank === 1 ? indices : indices.reshape([-1]));
+      return one(flat.reshape([...shape.slice(0, axis), ...indices.shape, ...shape.slice(axis + 1)]));
+    },
+  },
+  Expand: {
+    attributes: [],
+    run(ctx, [x, s]) {
+      const target = intsOf(ctx, s, 'shape');
+      const t = tensorOf(ctx, x, 'input');
+      // ONNX Expand broadcasts both ways (a 1 in the target keeps the input's dim).
+      const rank = Math.max(t.rank, target.length);
+      const full = Array.from({ length: rank }, (_, i) => {
+        const a = t.shape[i - (rank - t.rank)] ?? 1;
+        const b = target[i - (rank - target.length)] ?? 1;
+        return b === 1 ? a : b;
+      });
+      return one(tl.expand(t.rank < rank ? t.reshape([...new Array<number>(rank - t.rank).fill(1), ...t.shape]) : t, full));
+    },
+  },
+  Tile: {
+    attributes: [],
+    run: (ctx, [x, r]) => one(tl.tile(tensorOf(ctx, x, 'input'), intsOf(ctx, r, 'repeats'))),
+  },
+  Constant: {
+    attributes: ['value', 'value_float', 'value_floats', 'value_int', 'value_ints'],
+    check: (attrs) => (Object.keys(attrs).length === 1 ? [] : ['needs exactly one of value, value_float(s), value_int(s)']),
+    run(_ctx, _inputs, attrs) {
+      const v = Object.values(attrs)[0]!;
+      if (v instanceof Host) return one(v);
+      if ('value_float' in attrs) return one(Host.scalar('float32', attrs.value_float as number));
+      if ('value_int' in attrs) return one(Host.scalar('int64', attrs.value_int as number));
+      const list = v as number[];
+      return one(Host.vector('value_floats' in attrs ? 'float32' : 'int64', list));
+    },
+  },
+  ConstantOfShape: {
+    attributes: ['value'],
+    run(ctx, [s], attrs) {
+      const shape = intsOf(ctx, s, 'input');
+      const value = attrs.value instanceof Host ? attrs.value : Host.scalar('float32', 0);
+      const size = shape.reduce((a, b) => a * b, 1);
+      return one(new Host(value.dtype, shape, new Array<number>(size).fill(value.data[0]!)));
+    },
+  },
+  Range: {
+    attributes: [],
+    run(ctx, [a, b, c]) {
+      const [start, limit, delta] = [a, b, c].map((v, i) => hostOf(ctx, v, ['start', 'limit', 'delta'][i]!));
+      const n = Math.max(Math.ceil((limit!.data[0]! - start!.data[0]!) / delta!.data[0]!), 0);
+      return one(Host.vector(start!.dtype, Array.from({ length: n }, (_, i) => start!.data[0]! + i * delta!.data[0]!)));
+    },
+  },
+  Cast: {
+    attributes: ['to', 'saturate'],
+    check: (attrs) => (ELEMENT_TYPES[attrs.to as number] ? [] : [`cast to element type ${attrs.to} is not supported`]),
+    run(ctx, [x], attrs) {
+      const to = ELEMENT_TYPES[attrs.to as number]!;
+      const dtype: HostDType = to === 'float64' ? 'float32' : to === 'int32' ? 'int64' : to;
+      if (isHost(x)) {
+        const data = Array.from(x.data, (v) => (dtype === 'bool' ? (v ? 1 : 0) : dtype === 'int64' ? Math.trunc(v) : v));
+        return one(new Host(dtype, x.shape, dtype === 'float32' ? Float32Array.from(data) : data));
+      }
+      return one(tl.cast(x!, dtype === 'int64' ? 'int32' : dtype));
+    },
+  },
+  Dropout: {
+    // Inference: the identity (and an all-true mask); the ratio and training_mode inputs are not read.
+    attributes: ['seed', 'ratio', 'is_test'],
+    run(ctx, [x]) {
+      const t = tensorOf(ctx, x, 'data');
+      return [t, tl.full(t.shape, true, { dtype: 'bool', device: t.device })];
+    },
+  },
+  Pad: {
+    attributes: ['mode', 'pads', 'value'],
+    check: (attrs) => (attrs.mode === undefined || attrs.mode === 'constant' ? [] : [`mode='${attrs.mode}' is not supported (constant is)`]),
+    run(ctx, [x, padsV, valueV, axesV], attrs) {
+      const t = tensorOf(ctx, x, 'data');
+      const raw = padsV !== undefined ? intsOf(ctx, padsV, 'pads') : (attrInts(attrs, 'pads') ?? []);
+      const axes = axesV ? intsOf(ctx, axesV, 'axes').map((a) => axisOf(ctx, a, t.rank)) : t.shape.map((_, i) => i);
+      const value = valueV !== undefined ? hostOf(ctx, valueV, 'constant_value').data[0]! : attrNumber(attrs, 'value', 0);
+      // ONNX: [x1_begin, x2_begin, ..., x1_end, ...]; Tensile (PyTorch): last dim first, [begin, end] pairs.
+      const k = axes.length;
+      const before = new Array<number>(t.rank).fill(0);
+      const after = new Array<number>(t.rank).fill(0);
+      axes.forEach((a, i) => {
+        before[a] = raw[i]!;
+        after[a] = raw[i + k]!;
+      });
+      const torchPads: number[] = [];
+      for (let d = t.rank - 1; d >= 0; d--) torchPads.push(before[d]!, after[d]!);
+      return one(tl.pad(t, torchPads, value));
+    },
+  },
+};

@@ -1,0 +1,159 @@
+// Values flowing through an imported graph: device tensors, or host arrays for what is known
+// without running a kernel (constants, shapes and the arithmetic on them). Host values are
+// folded on the host and uploaded only when a tensor op needs them.
+import * as tl from '@tensile/core';
+import type { Tensor } from '@tensile/core';
+import type { HostArray } from './proto.js';
+
+export type HostDType = HostArray['dtype'];
+
+const INT32_MIN = -2147483648;
+const INT32_MAX = 2147483647;
+
+/** A host array (row-major), with device copies made on demand and kept per device. */
+export class Host {
+  private readonly uploads = new Map<string, Tensor>();
+
+  constructor(
+    readonly dtype: HostDType,
+    readonly shape: number[],
+    readonly data: ArrayLike<number>,
+    /** The module state this value mirrors (an integer initializer's buffer), if any. */
+    readonly backing: Tensor | null = null,
+  ) {
+    const size = shape.reduce((a, b) => a * b, 1);
+    if (size !== data.length) throw new Error(`internal: host value of shape [${shape}] holds ${data.length} values`);
+  }
+
+  static fromArray(a: HostArray, backing: Tensor | null = null): Host {
+    return new Host(a.dtype, a.shape, a.data, backing);
+  }
+
+  static scalar(dtype: HostDType, value: number): Host {
+    return new Host(dtype, [], [value]);
+  }
+
+  static vector(dtype: HostDType, values: number[]): Host {
+    return new Host(dtype, [values.length], values);
+  }
+
+  get size(): number {
+    return this.data.length;
+  }
+
+  /** Whether every value fits Tensile's int32 (always true for float and bool). */
+  fitsInt32(): boolean {
+    if (this.dtype !== 'int64' && this.dtype !== 'int32') return true;
+    for (let i = 0; i < this.data.length; i++) if (this.data[i]! < INT32_MIN || this.data[i]! > INT32_MAX) return false;
+    return true;
+  }
+
+  /** A device tensor of these values: int64 as int32 (each value range-checked). */
+  upload(device: string, what: string): Tensor {
+    if (this.backing && this.backing.device === device) return this.backing;
+    const cached = this.uploads.get(device);
+    if (cached) return cached;
+    const dtype = this.dtype === 'bool' ? 'bool' : this.dtype === 'float32' ? 'float32' : 'int32';
+    if (!this.fitsInt32()) {
+      const v = Array.from(this.data).find((x) => x < INT32_MIN || x > INT32_MAX);
+      throw new Error(`${what}: int64 value ${v} does not fit in int32, Tensile's integer type`);
+    }
+    const values = dtype === 'float32' ? Float32Array.from(this.data) : dtype === 'bool' ? Array.from(this.data, Boolean) : Int32Array.from(this.data);
+    const flat = tl.tensor(values as Float32Array, { dtype, device });
+    const t = tl.keep(flat.reshape(this.shape));
+    this.uploads.set(device, t);
+    return t;
+  }
+}
+
+export type Value = Tensor | Host;
+
+export function isHost(v: Value | undefined): v is Host {
+  return v instanceof Host;
+}
+
+export function strides(shape: readonly number[]): number[] {
+  const out = new Array<number>(shape.length);
+  let s = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    out[i] = s;
+    s *= shape[i]!;
+  }
+  return out;
+}
+
+/** numpy broadcasting of two shapes, or null when they do not broadcast. */
+export function broadcastShapes(a: readonly number[], b: readonly number[]): number[] | null {
+  const n = Math.max(a.length, b.length);
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const x = a[a.length - n + i] ?? 1;
+    const y = b[b.length - n + i] ?? 1;
+    if (x !== y && x !== 1 && y !== 1) return null;
+    out.push(x === 1 ? y : x);
+  }
+  return out;
+}
+
+/** The values of `h` broadcast to `shape` (which must be a broadcast of h's shape). */
+export function broadcastData(h: Host, shape: readonly number[]): number[] {
+  const size = shape.reduce((a, b) => a * b, 1);
+  const src = strides(h.shape);
+  const offset = shape.length - h.shape.length;
+  const out = new Array<number>(size);
+  const outStrides = strides(shape);
+  for (let i = 0; i < size; i++) {
+    let index = 0;
+    for (let d = offset; d < shape.length; d++) {
+      const coord = Math.floor(i / outStrides[d]!) % shape[d]!;
+      if (h.shape[d - offset] !== 1) index += coord * src[d - offset]!;
+    }
+    out[i] = h.data[index]!;
+  }
+  return out;
+}
+
+/** Gather along `axis` on the host (ONNX Gather's shape rule), indices already in range. */
+export function hostGather(h: Host, axis: number, indices: Host): Host {
+  const outer = h.shape.slice(0, axis).reduce((a, b) => a * b, 1);
+  const inner = h.shape.slice(axis + 1).reduce((a, b) => a * b, 1);
+  const n = h.shape[axis]!;
+  const out: number[] = [];
+  for (let o = 0; o < outer; o++) {
+    for (let k = 0; k < indices.size; k++) {
+      const idx = indices.data[k]! < 0 ? indices.data[k]! + n : indices.data[k]!;
+      for (let i = 0; i < inner; i++) out.push(h.data[(o * n + idx) * inner + i]!);
+    }
+  }
+  return new Host(h.dtype, [...h.shape.slice(0, axis), ...indices.shape, ...h.shape.slice(axis + 1)], out);
+}
+
+/** Concatenate along `axis` on the host. */
+export function hostConcat(parts: Host[], axis: number): Host {
+  const first = parts[0]!;
+  const outer = first.shape.slice(0, axis).reduce((a, b) => a * b, 1);
+  const out: number[] = [];
+  for (let o = 0; o < outer; o++) {
+    for (const p of parts) {
+      const chunk = p.shape.slice(axis).reduce((a, b) => a * b, 1);
+      for (let i = 0; i < chunk; i++) out.push(p.data[o * chunk + i]!);
+    }
+  }
+  const shape = [...first.shape];
+  shape[axis] = parts.reduce((s, p) => s + p.shape[axis]!, 0);
+  return new Host(first.dtype, shape, out);
+}
+
+/** Slice one axis on the host: `start`, `end` already clamped, `step` nonzero. */
+export function hostSlice(h: Host, axis: number, start: number, end: number, step: number): Host {
+  const outer = h.shape.slice(0, axis).reduce((a, b) => a * b, 1);
+  const inner = h.shape.slice(axis + 1).reduce((a, b) => a * b, 1);
+  const n = h.shape[axis]!;
+  const picks: number[] = [];
+  for (let i = start; step > 0 ? i < end : i > end; i += step) picks.push(i);
+  const out: number[] = [];
+  for (let o = 0; o < outer; o++) for (const p of picks) for (let i = 0; i < inner; i++) out.push(h.data[(o * n + p) * inner + i]!);
+  const shape = [...h.shape];
+  shape[axis] = picks.length;
+  return new Host(h.dtype, shape, out);
+}

@@ -1,0 +1,55 @@
+// Small ONNX models built in the tests with the same generated schema the loader reads.
+import { onnx, type AttributeProto, type GraphProto } from '../src/proto.js';
+
+type Dim = number | string;
+export interface ModelSpec {
+  nodes: { op: string; inputs: string[]; outputs: string[]; name?: string; attrs?: Record<string, number | number[] | string>; domain?: string }[];
+  inputs: { name: string; type?: 'float' | 'int64'; shape: Dim[] }[];
+  outputs: string[];
+  /** Output element types other than float. */
+  outputTypes?: Record<string, keyof typeof TYPE>;
+  initializers?: { name: string; type?: 'float' | 'int64'; dims: number[]; values: number[]; external?: { location: string; offset: number } }[];
+  opset?: number;
+}
+
+const TYPE = { float: onnx.TensorProto.DataType.FLOAT, int64: onnx.TensorProto.DataType.INT64, bool: onnx.TensorProto.DataType.BOOL };
+
+function attribute(name: string, v: number | number[] | string): AttributeProto {
+  const T = onnx.AttributeProto.AttributeType;
+  if (typeof v === 'string') return { name, type: T.STRING, s: new TextEncoder().encode(v) };
+  if (Array.isArray(v)) return v.every(Number.isInteger) ? { name, type: T.INTS, ints: v } : { name, type: T.FLOATS, floats: v };
+  return Number.isInteger(v) ? { name, type: T.INT, i: v } : { name, type: T.FLOAT, f: v };
+}
+
+/** The bytes of an initializer's values, little-endian. */
+export function rawBytes(type: 'float' | 'int64', values: number[]): Uint8Array {
+  if (type === 'float') return new Uint8Array(Float32Array.from(values).buffer);
+  return new Uint8Array(BigInt64Array.from(values.map(BigInt)).buffer);
+}
+
+export function buildModel(spec: ModelSpec): Uint8Array {
+  const graph: GraphProto = {
+    name: 'test',
+    node: spec.nodes.map((n, i) => ({
+      opType: n.op, input: n.inputs, output: n.outputs, name: n.name ?? `${n.op.toLowerCase()}_${i}`, domain: n.domain ?? '',
+      attribute: Object.entries(n.attrs ?? {}).map(([k, v]) => attribute(k, v)),
+    })),
+    input: spec.inputs.map((i) => ({
+      name: i.name,
+      type: { tensorType: { elemType: TYPE[i.type ?? 'float'], shape: { dim: i.shape.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } },
+    })),
+    output: spec.outputs.map((name) => ({ name, type: { tensorType: { elemType: TYPE[spec.outputTypes?.[name] ?? 'float'] } } })),
+    initializer: (spec.initializers ?? []).map((t) => {
+      const type = t.type ?? 'float';
+      const base = { name: t.name, dims: t.dims, dataType: TYPE[type] };
+      if (t.external) {
+        return {
+          ...base, dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
+          externalData: [{ key: 'location', value: t.external.location }, { key: 'offset', value: String(t.external.offset) }, { key: 'length', value: String(t.values.length * (type === 'float' ? 4 : 8)) }],
+        };
+      }
+      return { ...base, rawData: rawBytes(type, t.values) };
+    }),
+  };
+  return onnx.ModelProto.encode({ irVersion: 8, opsetImport: [{ domain: '', version: spec.opset ?? 17 }], graph }).finish();
+}

@@ -1,0 +1,190 @@
+// loadOnnx on models built here: names and kinds of state, shape folding with dynamic dims,
+// int64 inputs, external data, and the errors for bad files and unsupported graphs.
+import * as tl from '@tensile/core';
+import '@tensile/backend-cpu';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { loadOnnx, supportedOps } from '../src/index.js';
+import { buildModel, rawBytes, type ModelSpec } from './build-model.js';
+
+const W = [1, 2, 3, 4, 5, 6];
+
+/** y = x @ W + b, then reshaped to [batch, 3] through a shape subgraph on x's dynamic batch. */
+const linear: ModelSpec = {
+  inputs: [{ name: 'x', shape: ['batch', 2] }],
+  outputs: ['y'],
+  initializers: [
+    { name: 'fc.weight', dims: [2, 3], values: W },
+    { name: 'fc.bias', dims: [3], values: [0.5, -1, 2] },
+    { name: 'zero', type: 'int64', dims: [1], values: [0] },
+    { name: 'three', type: 'int64', dims: [1], values: [3] },
+  ],
+  nodes: [
+    { op: 'MatMul', inputs: ['x', 'fc.weight'], outputs: ['m'] },
+    { op: 'Add', inputs: ['m', 'fc.bias'], outputs: ['a'] },
+    { op: 'Shape', inputs: ['x'], outputs: ['s'] },
+    { op: 'Gather', inputs: ['s', 'zero'], outputs: ['batch'], attrs: { axis: 0 } },
+    { op: 'Concat', inputs: ['batch', 'three'], outputs: ['target'], attrs: { axis: 0 } },
+    { op: 'Reshape', inputs: ['a', 'target'], outputs: ['y'] },
+  ],
+};
+
+describe('loadOnnx', () => {
+  it('makes float initializers parameters named as in the file, integer ones buffers', async () => {
+    const model = await loadOnnx(buildModel(linear));
+    expect(model.namedParameters().map(([n]) => n)).toEqual(['fc.weight', 'fc.bias']);
+    expect(model.namedBuffers().map(([n]) => n)).toEqual(['zero', 'three']);
+    expect(Object.keys(model.stateDict())).toEqual(['fc.weight', 'fc.bias', 'zero', 'three']);
+    expect(model.parameters().every((p) => p.requiresGrad)).toBe(true);
+    const frozen = await loadOnnx(buildModel(linear), { trainable: false });
+    expect(frozen.parameters().some((p) => p.requiresGrad)).toBe(false);
+  });
+
+  it('runs the graph for any batch size, folding the shape subgraph, with gradients', async () => {
+    const model = await loadOnnx(buildModel(linear));
+    for (const batch of [1, 4]) {
+      const x = tl.arange(0, 2 * batch, 1, { dtype: 'float32' }).reshape([batch, 2]);
+      const y = model.forward(x);
+      expect(y.shape).toEqual([batch, 3]);
+      const expected = tl.matmul(x, tl.tensor(W).reshape([2, 3])).add(tl.tensor([0.5, -1, 2]));
+      expect(y.arraySync()).toEqual(expected.arraySync());
+    }
+    model.forward(tl.ones([2, 2])).sum().backward();
+    expect(model.parameters()[1]!.grad!.arraySync()).toEqual([2, 2, 2]);
+    expect(model.parameters()[0]!.grad!.arraySync()).toEqual([[2, 2, 2], [2, 2, 2]]);
+  });
+
+  it('loadStateDict round-trips through the initializer names', async () => {
+    const model = await loadOnnx(buildModel(linear));
+    model.loadStateDict({ ...model.stateDict(), 'fc.bias': tl.tensor([0, 0, 0]) });
+    expect(model.forward(tl.zeros([1, 2])).arraySync()).toEqual([[0, 0, 0]]);
+  });
+
+  it('returns several outputs in graph order, or by name', async () => {
+    const spec: ModelSpec = {
+      inputs: [{ name: 'x', shape: [2] }], outputs: ['neg', 'abs'],
+      nodes: [{ op: 'Neg', inputs: ['x'], outputs: ['neg'] }, { op: 'Abs', inputs: ['x'], outputs: ['abs'] }],
+    };
+    const x = tl.tensor([-1, 2]);
+    const [a, b] = (await loadOnnx(buildModel(spec))).forward(x);
+    expect([a.arraySync(), b.arraySync()]).toEqual([[1, -2], [1, 2]]);
+    const named = (await loadOnnx(buildModel(spec), { namedOutputs: true })).forward(x);
+    expect(Object.keys(named)).toEqual(['neg', 'abs']);
+    expect(named.abs.arraySync()).toEqual([1, 2]);
+  });
+
+  it('takes int64 inputs as int32 tensors and refuses other dtypes and shapes, naming the input', async () => {
+    const spec: ModelSpec = {
+      inputs: [{ name: 'ids', type: 'int64', shape: ['batch', 3] }], outputs: ['e'],
+      initializers: [{ name: 'emb', dims: [4, 2], values: [0, 1, 2, 3, 4, 5, 6, 7] }],
+      nodes: [{ op: 'Gather', inputs: ['emb', 'ids'], outputs: ['e'], attrs: { axis: 0 } }],
+    };
+    const model = await loadOnnx(buildModel(spec));
+    expect(model.forward(tl.tensor([[3, 0, 1]], { dtype: 'int32' })).arraySync()).toEqual([[[6, 7], [0, 1], [2, 3]]]);
+    expect(() => model.forward(tl.tensor([[3, 0, 1]]))).toThrow("OnnxModule.forward: input 'ids' must be int32 (for the graph's int64), got float32");
+    expect(() => model.forward(tl.tensor([[3, 0]], { dtype: 'int32' }))).toThrow("input 'ids' must have shape [?,3], got [1,2]");
+    expect(() => model.forward()).toThrow('the graph takes 1 inputs (ids), got 0');
+  });
+
+  it('keeps int64 initializers beyond int32 on the host, and range-checks them where a tensor op needs them', async () => {
+    const spec: ModelSpec = {
+      inputs: [{ name: 'x', shape: [1] }, { name: 'i', type: 'int64', shape: [1] }], outputs: ['y', 'z'],
+      initializers: [{ name: 'big', type: 'int64', dims: [1], values: [2 ** 40] }],
+      nodes: [
+        { op: 'Cast', inputs: ['big'], outputs: ['f'], attrs: { to: 1 } },
+        { op: 'Add', inputs: ['x', 'f'], outputs: ['y'] },
+        { op: 'Add', inputs: ['i', 'big'], outputs: ['z'], name: 'add_big' },
+      ],
+    };
+    const model = await loadOnnx(buildModel(spec));
+    expect(model.namedBuffers()).toEqual([]);
+    // The Cast folds on the host, so that use of the large value never needs int32.
+    expect(() => model.forward(tl.tensor([1]), tl.tensor([1], { dtype: 'int32' }))).toThrow(
+      "Add 'add_big' input 1: int64 value 1099511627776 does not fit in int32, Tensile's integer type",
+    );
+  });
+
+  it('reads external-data initializers relative to the model file, by path and by file URL', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tensile-onnx-'));
+    const blob = new Uint8Array([...new Uint8Array(8), ...rawBytes('float', W), ...rawBytes('float', [0.5, -1, 2])]);
+    writeFileSync(path.join(dir, 'weights.bin'), blob);
+    const spec: ModelSpec = {
+      ...linear,
+      initializers: [
+        { name: 'fc.weight', dims: [2, 3], values: W, external: { location: 'weights.bin', offset: 8 } },
+        { name: 'fc.bias', dims: [3], values: [0.5, -1, 2], external: { location: 'weights.bin', offset: 32 } },
+        ...linear.initializers!.slice(2),
+      ],
+    };
+    const file = path.join(dir, 'model.onnx');
+    writeFileSync(file, buildModel(spec));
+    for (const source of [file, pathToFileURL(file)]) {
+      const model = await loadOnnx(source);
+      expect(model.forward(tl.tensor([[1, 1]])).arraySync()).toEqual([[5.5, 6, 11]]);
+    }
+    await expect(loadOnnx(buildModel(spec))).rejects.toThrow("initializer 'fc.weight': stored in the external file 'weights.bin', which needs the model loaded from a path or URL");
+    writeFileSync(path.join(dir, 'weights.bin'), blob.subarray(0, 20));
+    await expect(loadOnnx(file)).rejects.toThrow("external data 'weights.bin' has 20 bytes, fewer than offset 8 + length 24");
+  });
+
+  it('refuses external data outside the model folder', async () => {
+    const spec: ModelSpec = { ...linear, initializers: [{ name: 'fc.weight', dims: [2, 3], values: W, external: { location: '../w.bin', offset: 0 } }] };
+    const dir = mkdtempSync(path.join(tmpdir(), 'tensile-onnx-'));
+    writeFileSync(path.join(dir, 'm.onnx'), buildModel(spec));
+    await expect(loadOnnx(path.join(dir, 'm.onnx'))).rejects.toThrow("external data location '../w.bin' must be a relative path inside the model's folder");
+  });
+
+  it('lists every unsupported op, attribute and attribute value with its node at load time', async () => {
+    const spec: ModelSpec = {
+      inputs: [{ name: 'x', shape: [1, 1, 4, 4] }], outputs: ['y'],
+      nodes: [
+        { op: 'NonMaxSuppression', inputs: ['x'], outputs: ['a'], name: 'nms' },
+        { op: 'Relu', inputs: ['a'], outputs: ['b'], name: 'relu', attrs: { fancy: 1 } },
+        { op: 'Pad', inputs: ['b'], outputs: ['c'], name: 'pad', attrs: { mode: 'reflect' } },
+        { op: 'Foo', inputs: ['c'], outputs: ['y'], name: 'custom', domain: 'com.example' },
+      ],
+    };
+    const error = await loadOnnx(buildModel(spec)).catch((e: Error) => e);
+    expect((error as Error).message).toBe(
+      'loadOnnx: the model cannot be imported (4 problems):\n' +
+        "  NonMaxSuppression 'nms': operator NonMaxSuppression is not supported\n" +
+        "  Relu 'relu': attribute 'fancy' is not supported\n" +
+        "  Pad 'pad': mode='reflect' is not supported (constant is)\n" +
+        "  Foo 'custom': operator com.example.Foo is not supported",
+    );
+  });
+
+  it('names the node and the input that is missing', async () => {
+    const spec: ModelSpec = { ...linear, initializers: linear.initializers!.slice(1) };
+    await expect(loadOnnx(buildModel(spec))).rejects.toThrow(
+      "MatMul 'matmul_0': input 'fc.weight' is neither a graph input, an initializer nor an earlier node's output",
+    );
+  });
+
+  it('refuses truncated files, wrong bytes and initializers with too little data', async () => {
+    const bytes = buildModel(linear);
+    await expect(loadOnnx(bytes.subarray(0, bytes.length - 7))).rejects.toThrow(/^loadOnnx: /);
+    await expect(loadOnnx(new TextEncoder().encode('PK\u0003\u0004 this is a zip, not a model'))).rejects.toThrow(/^loadOnnx: not a valid ONNX file/);
+    await expect(loadOnnx(new Uint8Array(0))).rejects.toThrow('loadOnnx: not a valid ONNX file (0 bytes decode to a message without a graph)');
+    const short = { ...linear, initializers: [{ name: 'fc.weight', dims: [2, 3], values: [1, 2] }, ...linear.initializers!.slice(1)] };
+    await expect(loadOnnx(buildModel(short))).rejects.toThrow("initializer 'fc.weight': 8 bytes of data for shape [2,3] of float32 (expected 24); the file is truncated or corrupt");
+    await expect(loadOnnx('/nonexistent/model.onnx')).rejects.toThrow("loadOnnx: cannot read '/nonexistent/model.onnx'");
+    await expect(loadOnnx(bytes, { train: true } as never)).rejects.toThrow("loadOnnx: unknown option 'train'");
+  });
+
+  it('allocates nothing when a load fails', async () => {
+    const before = tl.memory().numTensors;
+    const spec: ModelSpec = { ...linear, nodes: [...linear.nodes, { op: 'Unknown', inputs: ['y'], outputs: ['z'] }] };
+    await expect(loadOnnx(buildModel(spec))).rejects.toThrow('operator Unknown is not supported');
+    expect(tl.memory().numTensors).toBe(before);
+  });
+
+  it('exports the supported operator list', () => {
+    expect(supportedOps).toContain('Conv');
+    expect(supportedOps).toContain('LayerNormalization');
+    expect([...supportedOps].sort()).toEqual(supportedOps);
+  });
+});
