@@ -83,8 +83,8 @@ describe.skipIf(missing.length > 0 && !required)('the text-generation page in Ch
     await tl.setBackend('cpu');
     const dir = join(models, name);
     const tokenizer = await AutoTokenizer.fromPretrained(dir);
-    const Model = name === 'gpt2' ? GPT2LMHeadModel : LlamaForCausalLM;
-    const model = await Model.fromPretrained(dir, { device: 'cpu', dtype: 'float32', logger: null });
+    const options = { device: 'cpu', dtype: 'float32', logger: null } as const;
+    const model = name === 'gpt2' ? await GPT2LMHeadModel.fromPretrained(dir, options) : await LlamaForCausalLM.fromPretrained(dir, options);
     const prompt = tokenizer.encode(PROMPT);
     const out = await model.generate([prompt], { maxNewTokens: NEW_TOKENS });
     const tokens = Array.from(await out.data()).slice(prompt.length);
