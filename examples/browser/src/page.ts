@@ -18,7 +18,12 @@ export async function chooseBackend(forced: string | null): Promise<string> {
     try {
       await tl.setBackend(name);
       // A first small op shows the backend really works (shaders compile, wasm loads).
-      await tl.ones([2, 2]).matmul(tl.ones([2, 2])).sum().item();
+      const probe = tl.tidy(() => tl.ones([2, 2]).matmul(tl.ones([2, 2])).sum());
+      try {
+        await probe.item();
+      } finally {
+        probe.dispose();
+      }
       if (reasons.length) console.warn(`tensile example: ${reasons.join('; ')}`);
       return name;
     } catch (error) {

@@ -17,6 +17,8 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const exampleDir = path.join(here, '..');
 const generator = path.join(exampleDir, '..', '..', 'packages', 'transformers', 'tools', 'generate_fixtures.py');
 const haveTorch = spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+// CI installs torch: there a missing torch is a broken install, not a reason to skip.
+if (!haveTorch && process.env.TENSILE_REQUIRE_TOOLS) throw new Error(`${PYTHON} cannot import torch, and TENSILE_REQUIRE_TOOLS is set`);
 const work = mkdtempSync(path.join(tmpdir(), 'tensile-example-transformers-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
