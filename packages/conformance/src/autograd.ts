@@ -52,6 +52,14 @@ export function autogradTests(suite: Suite): void {
       expect(x.grad).toBeNull();
       free(x, y, dy!, d2y!, d3y!);
     });
+    test('tl.grad takes a single input tensor as PyTorch does, and still returns an array', async () => {
+      const x = leaf([1, 2]);
+      const out = tl.tidy(() => x.mul(x).sum());
+      const grads = tl.grad(out, x);
+      expect(grads).toHaveLength(1);
+      await expectValues(grads[0]!, [2], [2, 4], E);
+      free(x, out, grads[0]!);
+    });
     test('tl.grad of several inputs and allowUnused', async () => {
       const a = leaf([1, 2]);
       const b = leaf([3, 4]);

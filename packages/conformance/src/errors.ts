@@ -184,6 +184,16 @@ export function errorTests(suite: Suite): void {
     ['tensor int32 NaN', () => tl.tensor([1, NaN], { dtype: 'int32', device }), /tensor: value NaN cannot be converted to dtype int32/],
     ['tensor int32 2^31', () => tl.tensor([[2 ** 31]], { dtype: 'int32', device }), /tensor: value 2147483648 cannot be converted to dtype int32/],
     ['randint range beyond int32', () => tl.randint(0, 2 ** 32, [2], { device }), /randint: low=0 and high=4294967296 must lie in/],
+    ['zeros too large to allocate names the op, shape, dtype and bytes', () => tl.zeros([1e6, 1e6], { device }), new RegExp(`zeros: cannot allocate \\[1000000,1000000\\] float32 \\(4000000000000 bytes\\) on '${device}'`)],
+    ['permute with the dims spread asks for an array', () => (f([2, 3]).permute as (...dims: number[]) => tl.Tensor)(1, 0), /permute: dims must be an array, e\.g\. x\.permute\(\[1, 0\]\), got number 1/],
+    ['cat with the tensors spread asks for an array', () => (tl.cat as (...t: tl.Tensor[]) => tl.Tensor)(f([2]), f([2])), /cat: expected an array of tensors, e\.g\. tl\.cat\(\[a, b\], dim\), got a tensor/],
+    ['stack with the tensors spread asks for an array', () => (tl.stack as (...t: tl.Tensor[]) => tl.Tensor)(f([2]), f([2])), /stack: expected an array of tensors.*got a tensor/],
+    ['cat of a list holding a number', () => tl.cat([f([2]), 3 as never]), /cat: expected a tensor for tensor 1, got number 3/],
+    ['matmul with a plain array operand', () => f([2, 3]).matmul([[1], [2], [3]] as never), /matmul: expected a tensor for operand 1, got an array of length 3/],
+    ['gather with a plain array index', () => f([2, 3]).gather(1, [[0]] as never), /gather: expected a tensor for operand 1, got an array of length 1/],
+    ['conv2d with options in the bias slot', () => tl.conv2d(f([1, 1, 3, 3]), f([1, 1, 2, 2]), { stride: 1 } as never), /conv2d: expected a tensor for operand 2, got an object \(Object\)/],
+    ['grad of an input that is not a tensor', () => tl.grad(f([2]).sum(), [5 as never]), /grad: expected a tensor for input 0, got number 5/],
+    ['to an unknown device', () => f([2]).to('tpu'), /no backend named 'tpu' \(registered: .*; Tensile's backends are cpu, wasm, webgpu, cuda\)/],
   ];
   /** Checks of int32 tensor operands: made where the values can be read synchronously. */
   const syncOnly = new Set(['remainder of int32 by a zero tensor', 'int32 pow with a negative tensor exponent']);
@@ -228,6 +238,41 @@ export function errorTests(suite: Suite): void {
         if (!graphHeld.has(name)) expect([after.numBuffers, after.numBytes]).toEqual([before.numBuffers, before.numBytes]);
       });
     }
+    suite.test('error', 'failed calls repeated 100 times leave tl.memory() unchanged, without tidy or a GC', () => {
+      // Operands are made once, outside the measured calls; no tidy hides what an op leaks.
+      const x = f([2, 3]);
+      const ints = i32([2]);
+      const floats = f([3]);
+      const image = f([1, 3, 3]);
+      const weight = f([1, 1, 2, 2]);
+      const leaf = tl.ones([2], { device, requiresGrad: true });
+      const consumed = leaf.mul(leaf).sum();
+      consumed.backward();
+      const badGrad = tl.customOp({ name: 'badGrad', forward: (a: tl.Tensor) => a.mul(2), backward: () => [tl.ones([5], { device })] });
+      const badLoss = badGrad(leaf).sum();
+      const batch = f([1, 1, 3, 3]);
+      const bigKernel = f([1, 1, 4, 4]);
+      const failing: [string, () => unknown][] = [
+        ['int32 + float32 that does not broadcast', () => ints.add(floats)],
+        ['an index out of range', () => x.index(5)],
+        ['an index out of range in the second dim', () => x.index(0, 5)],
+        ['an int32 tensor that requires grad', () => tl.ones([2], { dtype: 'int32', requiresGrad: true, device })],
+        ['a second backward', () => consumed.backward()],
+        ['a custom op whose backward returns the wrong shape', () => badLoss.backward(undefined, { retainGraph: true })],
+        ['conv2d with a kernel larger than the image', () => tl.conv2d(image, bigKernel)],
+        ['conv2d with options in the bias slot', () => tl.conv2d(batch, weight, { stride: 1 } as never)],
+        ['permute with the wrong number of dims', () => x.permute([0])],
+        ['cat of mismatched shapes', () => tl.cat([x, floats])],
+      ];
+      for (const [what, call] of failing) {
+        expect(call, what).toThrow();
+        const before = tl.memory();
+        for (let i = 0; i < 100; i++) expect(call, what).toThrow();
+        const after = tl.memory();
+        expect([what, after.numTensors, after.numBuffers, after.numBytes]).toEqual([what, before.numTensors, before.numBuffers, before.numBytes]);
+      }
+      for (const t of [x, ints, floats, image, weight, leaf, consumed, badLoss, batch, bigKernel]) t.dispose();
+    });
     suite.test('error', 'a disposed tensor names itself and how to keep it', () => {
       const x = f([2, 3]);
       x.dispose();

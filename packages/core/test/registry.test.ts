@@ -24,6 +24,10 @@ describe('backend registry', () => {
     expect(() => getBackend('webgpu')).toThrow(/backend 'webgpu' is not registered .*@tensile\/backend-webgpu/);
   });
 
+  it('says there is no such backend for a name Tensile does not ship', () => {
+    expect(() => getBackend('tpu')).toThrow("no backend named 'tpu' (registered: none; Tensile's backends are cpu, wasm, webgpu, cuda)");
+  });
+
   it('rejects a backend written for another contract version, naming both', () => {
     expect(() => registerBackend(fakeBackend('old', CONTRACT_VERSION + 1))).toThrow(
       new RegExp(`version ${CONTRACT_VERSION + 1}.*version ${CONTRACT_VERSION}`),

@@ -380,6 +380,11 @@ export function binaryCrossEntropy(input: Tensor, target: Tensor, options: Binar
   checkFloat('binaryCrossEntropy', 'input', input);
   checkFloat('binaryCrossEntropy', 'target', target);
   checkSameShape('binaryCrossEntropy', input, target);
+  // PyTorch raises here (a device-side assert on CUDA); where values read synchronously, so do we.
+  if (input.backend.readSync && input.size > 0) {
+    const outside = tl.noGrad(() => tl.tidy(() => input.lt(0).logicalOr(input.gt(1)).any().itemSync()));
+    if (outside) throw new RangeError('binaryCrossEntropy: all elements of input should be between 0 and 1 (these are probabilities; for logits use binaryCrossEntropyWithLogits)');
+  }
   return tl.tidy(() => {
     const logX = input.log().clamp(-100, null);
     const log1mX = input.neg().add(1).log().clamp(-100, null);

@@ -15,6 +15,21 @@ describe('misuse from plain JavaScript', () => {
     x.dispose();
   });
 
+  test('binaryCrossEntropy raises on inputs outside [0, 1], as PyTorch, and leaves nothing behind', () => {
+    const target = tl.tensor([1, 0]);
+    for (const bad of [[1.5, 0.2], [0.5, -0.2]]) {
+      const input = tl.tensor(bad);
+      const before = tl.memory();
+      expect(() => F.binaryCrossEntropy(input, target)).toThrow('binaryCrossEntropy: all elements of input should be between 0 and 1');
+      expect(tl.memory().numTensors).toBe(before.numTensors);
+      input.dispose();
+    }
+    const edges = tl.tensor([1, 0]);
+    expect(F.binaryCrossEntropy(edges, target).itemSync()).toBe(0);
+    edges.dispose();
+    target.dispose();
+  });
+
   test('loadStateDict(undefined) says what it expected', () => {
     const model = new Linear(2, 2);
     expect(() => model.loadStateDict(undefined as never)).toThrow('loadStateDict: expected a state dict (an object or a Map of tensors), got undefined');

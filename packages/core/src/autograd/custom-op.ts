@@ -3,6 +3,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { zerosLike } from '../ops/creation.js';
 import { recordMultiOp, recordOp } from './engine.js';
 import { noGrad } from './grad-mode.js';
+import { tidy } from '../memory.js';
 
 /** What a custom op's backward is told besides the gradient(s). */
 export interface CustomOpContext {
@@ -92,8 +93,8 @@ export function customOp(definition: CustomOpDefinition | MultiOutputCustomOpDef
     const single = definition as CustomOpDefinition;
     const result = inputs.includes(output) ? output.internalAlias(false) : output;
     return recordOp(name, inputs, result, [...inputs, result], (g, saved, needsInputGrad) => {
-      const grads = single.backward(g, { inputs: saved.slice(0, inputs.length), output: saved[inputs.length], needsInputGrad });
-      return checkGrads(name, grads, inputs);
+      // A scope owns what the user's backward makes: on a bad result it is all freed.
+      return tidy(() => checkGrads(name, single.backward(g, { inputs: saved.slice(0, inputs.length), output: saved[inputs.length], needsInputGrad }), inputs));
     });
   };
 }
@@ -118,7 +119,7 @@ function recordMulti(name: string, definition: MultiOutputCustomOpDefinition, in
     });
     let returned: (Tensor | null)[] | undefined;
     try {
-      returned = checkGrads(name, definition.backward(given, { inputs: saved.slice(0, n), outputs: savedOutputs, needsInputGrad }), inputs);
+      returned = tidy(() => checkGrads(name, definition.backward(given, { inputs: saved.slice(0, n), outputs: savedOutputs, needsInputGrad }), inputs));
     } finally {
       // Zeros made here are the pass's to free, unless backward handed one on as a gradient.
       for (const z of made) if (!returned?.includes(z)) z.dispose();

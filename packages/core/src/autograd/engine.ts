@@ -3,6 +3,7 @@
  */
 import type { Tensor } from '../tensor/tensor.js';
 import { formatShape, shapesEqual } from '../shape.js';
+import { requireTensor } from '../ops/util.js';
 import { keep, tidyCreated } from '../memory.js';
 import { isGradEnabled, withGradMode } from './grad-mode.js';
 import { AccumulateGrad, type BackwardFn, type MultiBackwardFn, MultiOutputNode, Node, OutputNode } from './node.js';
@@ -253,7 +254,7 @@ function runBackward(roots: Tensor[], rootGrads: Tensor[], options: RunOptions):
           let inputGrads: (Tensor | null)[];
           let incoming: Tensor[];
           if (node instanceof MultiOutputNode) {
-            inputGrads = node.applyMulti(slots);
+            inputGrads = withDisposalOnThrow(slots, () => node.applyMulti(slots));
             incoming = slots.filter((g): g is Tensor => g !== null);
           } else {
             const grad = runTensorHooks(node, slots[0]!, createGraph);
@@ -263,7 +264,7 @@ function runBackward(roots: Tensor[], rootGrads: Tensor[], options: RunOptions):
               incoming = [];
               inputGrads = [];
             } else {
-              inputGrads = node.apply(grad);
+              inputGrads = withDisposalOnThrow([grad], () => node.apply(grad));
             }
           }
           if (isAnomalyEnabled()) {
@@ -312,6 +313,16 @@ function runBackward(roots: Tensor[], rootGrads: Tensor[], options: RunOptions):
       for (const slots of pending.values()) disposeSlots(slots);
     }
   });
+}
+
+/** Run a node's backward; if it throws (freed graph, bad custom gradient), free the gradients it was handed. */
+function withDisposalOnThrow<T>(incoming: (Tensor | null | undefined)[], apply: () => T): T {
+  try {
+    return apply();
+  } catch (error) {
+    for (const g of incoming) g?.dispose();
+    throw error;
+  }
 }
 
 /** Add `grad` (consumed) into `t.grad`; detached unless the pass records a graph. */
@@ -405,23 +416,28 @@ export interface GradOptions extends BackwardOptions {
  * const [d2y] = tl.grad(dy!, [x]);                            // 18
  * ```
  */
-export function grad(outputs: Tensor | Tensor[], inputs: Tensor[], options: GradOptions = {}): (Tensor | null)[] {
+export function grad(outputs: Tensor | Tensor[], inputs: Tensor | Tensor[], options: GradOptions = {}): (Tensor | null)[] {
   const outs = Array.isArray(outputs) ? outputs : [outputs];
+  // One tensor or an array, as PyTorch's torch.autograd.grad; the result is always an array.
+  const ins = Array.isArray(inputs) ? inputs : [inputs];
+  outs.forEach((t, i) => requireTensor('grad', t, `output ${i}`));
+  ins.forEach((t, i) => requireTensor('grad', t, `input ${i}`));
   const given = options.gradOutputs;
   if (given && given.length !== outs.length) {
     throw new Error(`grad: got ${given.length} gradOutputs for ${outs.length} outputs`);
   }
+  // Inputs are checked before any root gradient is made, so a bad input leaves nothing behind.
+  const targets = ins.map((t, i) => {
+    const node = gradNodeOf(t);
+    if (!node) throw new Error(`grad: input ${i} ${formatShape(t.shape)} does not require grad`);
+    return node;
+  });
   const rootGrads = outs.map((o, i) => {
     if (given) {
       checkRootGrad(o, given[i], 'grad');
       return given[i];
     }
     return defaultRootGrad(o);
-  });
-  const targets = inputs.map((t, i) => {
-    const node = gradNodeOf(t);
-    if (!node) throw new Error(`grad: input ${i} ${formatShape(t.shape)} does not require grad`);
-    return node;
   });
   try {
     const captured = runBackward(outs, rootGrads, { ...options, targets });

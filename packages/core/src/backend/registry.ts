@@ -95,14 +95,17 @@ export function listBackends(): string[] {
   return [...registry().entries.values()].sort((a, b) => b.priority - a.priority).map((e) => e.name);
 }
 
+/** The backends Tensile ships as packages; other names are typos or someone else's device. */
+const TENSILE_BACKENDS = ['cpu', 'wasm', 'webgpu', 'cuda'];
+
 function entryFor(name: string): Entry {
   const entry = registry().entries.get(name);
   if (!entry) {
-    const known = listBackends();
-    throw new Error(
-      `backend '${name}' is not registered (registered: ${known.length ? known.join(', ') : 'none'}); ` +
-        `import its package, e.g. import '@tensile/backend-${name}'`,
-    );
+    const registered = `registered: ${listBackends().join(', ') || 'none'}`;
+    if (!TENSILE_BACKENDS.includes(name)) {
+      throw new Error(`no backend named '${name}' (${registered}; Tensile's backends are ${TENSILE_BACKENDS.join(', ')})`);
+    }
+    throw new Error(`backend '${name}' is not registered (${registered}); import its package, e.g. import '@tensile/backend-${name}'`);
   }
   return entry;
 }

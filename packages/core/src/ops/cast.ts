@@ -52,6 +52,7 @@ function copyOf(x: Tensor, name: string): Tensor {
  */
 export function toDevice(x: Tensor, device: string): Tensor {
   if (device === x.device) return x.internalAlias(false);
+  getBackend(device); // an unknown or uninitialised target is the error to report first
   const source = x.backend;
   if (!source.readSync) {
     throw new Error(`to: backend '${source.name}' reads asynchronously; use await t.toAsync('${device}')`);

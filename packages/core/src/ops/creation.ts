@@ -31,7 +31,14 @@ function resolve(op: string, options: TensorOptions, fallback: DType = 'float32'
 }
 
 function finish(t: Tensor, options: TensorOptions): Tensor {
-  if (options.requiresGrad) t.requiresGrad = true;
+  if (options.requiresGrad) {
+    try {
+      t.requiresGrad = true;
+    } catch (error) {
+      t.dispose(); // an int32 or bool tensor cannot require grad: free what was made for it
+      throw error;
+    }
+  }
   return t;
 }
 
@@ -68,7 +75,7 @@ export function tensor(data: TensorData, options: TensorOptions = {}): Tensor {
   const host = typedArrayFor(dtype, sizeOf(shape));
   if (ArrayBuffer.isView(data) && shape.length === 1) host.set(data as AnyTypedArray);
   else flattenInto(data, host);
-  const t = allocate(backend, shape, dtype);
+  const t = allocate(backend, shape, dtype, 'tensor');
   backend.write(t.storage.buffer, host);
   return finish(t, options);
 }
@@ -103,24 +110,27 @@ export function full(shape: Shape, value: boolean, options?: TensorOptions & { d
 export function full(shape: Shape, value: number | boolean, options: TensorOptions & { dtype: 'bool' }): BoolTensor;
 export function full(shape: Shape, value: number | boolean, options?: TensorOptions): Tensor;
 export function full(shape: Shape, value: number | boolean, options: TensorOptions = {}): Tensor {
-  checkShape('full', shape);
+  return filled('full', shape, value, options);
+}
+
+/** `full`, reporting errors as `op` (zeros, ones and the `...Like` forms go through here). */
+function filled(op: string, shape: Shape, value: number | boolean, options: TensorOptions): Tensor {
+  checkShape(op, shape);
   const fallback: DType = typeof value === 'boolean' ? 'bool' : 'float32';
-  const { backend, dtype } = resolve('full', options, fallback);
-  const t = allocate(backend, shape, dtype);
+  const { backend, dtype } = resolve(op, options, fallback);
+  const t = allocate(backend, shape, dtype, op);
   backend.fill(t.kernelView, Number(value));
   return finish(t, options);
 }
 
 /** Zeros of `shape`. @example `tl.zeros([2, 3])` */
 export function zeros(shape: Shape, options: TensorOptions = {}): Tensor {
-  checkShape('zeros', shape);
-  return full(shape, 0, options);
+  return filled('zeros', shape, 0, options);
 }
 
 /** Ones of `shape`. @example `tl.ones([2, 3], { dtype: 'int32' })` */
 export function ones(shape: Shape, options: TensorOptions = {}): Tensor {
-  checkShape('ones', shape);
-  return full(shape, 1, options);
+  return filled('ones', shape, 1, options);
 }
 
 function likeOptions(t: Tensor, options: TensorOptions): TensorOptions {
@@ -129,12 +139,12 @@ function likeOptions(t: Tensor, options: TensorOptions): TensorOptions {
 
 /** Zeros shaped, typed and placed like `t`. */
 export function zerosLike(t: Tensor, options: TensorOptions = {}): Tensor {
-  return full(t.shape, 0, likeOptions(t, options));
+  return filled('zerosLike', t.shape, 0, likeOptions(t, options));
 }
 
 /** Ones shaped, typed and placed like `t`. */
 export function onesLike(t: Tensor, options: TensorOptions = {}): Tensor {
-  return full(t.shape, 1, likeOptions(t, options));
+  return filled('onesLike', t.shape, 1, likeOptions(t, options));
 }
 
 /**
@@ -150,7 +160,7 @@ export function empty(shape: Shape, options: TensorOptions = {}): Tensor {
   checkShape('empty', shape);
   const { backend, dtype } = resolve('empty', options);
   checkDType(backend, dtype);
-  return finish(allocate(backend, shape, dtype), options);
+  return finish(allocate(backend, shape, dtype, 'empty'), options);
 }
 
 /** An uninitialised tensor shaped, typed and placed like `t` (see {@link empty}). */
@@ -167,7 +177,7 @@ function fromHost(op: string, shape: Shape, values: ArrayLike<number>, options: 
   const { backend, dtype } = resolve(op, options, fallback);
   const host = typedArrayFor(dtype, values.length);
   for (let i = 0; i < values.length; i++) host[i] = values[i];
-  const t = allocate(backend, shape, dtype);
+  const t = allocate(backend, shape, dtype, 'tensor');
   backend.write(t.storage.buffer, host);
   return finish(t, options);
 }

@@ -3,7 +3,7 @@ import { recordOp } from '../autograd/engine.js';
 import { broadcastShapes, formatShape } from '../shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { sumToShape } from './elementwise.js';
-import { deviceOf, empty } from './util.js';
+import { deviceOf, empty, requireTensor } from './util.js';
 import { isFloating } from '../dtype.js';
 import { zeros } from './creation.js';
 
@@ -75,6 +75,8 @@ function intMatmul(a: Tensor, b: Tensor, batch: readonly number[], m: number, k:
  * ```
  */
 export function matmul(a: Tensor, b: Tensor): Tensor {
+  requireTensor('matmul', a, 'operand 0');
+  requireTensor('matmul', b, 'operand 1');
   if (a.rank === 0 || b.rank === 0) {
     throw new Error(`matmul: both operands need at least 1 dim, got ${formatShape(a.shape)} and ${formatShape(b.shape)}`);
   }

@@ -9,7 +9,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { contiguous } from './cast.js';
 import { full, zeros } from './creation.js';
 import { advancedIndex } from './advanced-indexing.js';
-import { deviceOf, empty, isTensor, viewOf } from './util.js';
+import { describeValue, deviceOf, empty, isTensor, requireTensor, viewOf } from './util.js';
 import { expandView } from './views.js';
 
 function inferShape(op: string, x: Tensor, shape: readonly number[]): number[] {
@@ -72,6 +72,7 @@ export function view(x: Tensor, shape: readonly number[]): Tensor {
  * ```
  */
 export function permute(x: Tensor, dims: readonly number[]): Tensor {
+  if (!Array.isArray(dims)) throw new TypeError(`permute: dims must be an array, e.g. x.permute([1, 0]), got ${describeValue(dims)}`);
   if (dims.length !== x.rank) {
     throw new Error(`permute: got ${dims.length} dims ${formatShape(dims)} for a tensor of rank ${x.rank}`);
   }
@@ -239,25 +240,36 @@ function basicIndex(x: Tensor, ...specs: IndexSpec[]): Tensor {
   let axis = 0;
   const consumed = specs.filter((s) => s !== 'newaxis').length;
   if (consumed > x.rank) throw new Error(`index: ${consumed} indices for a tensor of rank ${x.rank}`);
-  for (const spec of specs) {
-    let next: Tensor;
-    if (spec === 'newaxis') {
-      next = unsqueeze(current, axis);
-      axis++;
-    } else if (spec === null) {
-      axis++;
-      continue;
-    } else if (typeof spec === 'number') {
-      next = select(current, axis, spec);
-    } else {
-      const [start = 0, end = current.shape[axis], step = 1] = spec;
-      next = slice(current, axis, start ?? 0, end ?? current.shape[axis], step ?? 1);
-      axis++;
+  try {
+    for (const spec of specs) {
+      let next: Tensor;
+      if (spec === 'newaxis') {
+        next = unsqueeze(current, axis);
+        axis++;
+      } else if (spec === null) {
+        axis++;
+        continue;
+      } else if (typeof spec === 'number') {
+        next = select(current, axis, spec);
+      } else {
+        const [start = 0, end = current.shape[axis], step = 1] = spec;
+        next = slice(current, axis, start ?? 0, end ?? current.shape[axis], step ?? 1);
+        axis++;
+      }
+      current.dispose();
+      current = next;
     }
-    current.dispose();
-    current = next;
+  } catch (error) {
+    current.dispose(); // the partial view: a failed index leaves nothing behind
+    throw error;
   }
   return current;
+}
+
+/** `cat` and `stack` take one array of tensors (`tl.cat([a, b])`), never the tensors spread. */
+function requireTensorList(op: string, tensors: unknown): void {
+  if (!Array.isArray(tensors)) throw new TypeError(`${op}: expected an array of tensors, e.g. tl.${op}([a, b], dim), got ${isTensor(tensors) ? 'a tensor' : describeValue(tensors)}`);
+  tensors.forEach((t, i) => requireTensor(op, t, `tensor ${i}`));
 }
 
 /**
@@ -269,6 +281,7 @@ function basicIndex(x: Tensor, ...specs: IndexSpec[]): Tensor {
  * ```
  */
 export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
+  requireTensorList('cat', tensors);
   if (tensors.length === 0) throw new Error('cat: expected a non-empty list of tensors');
   const backend = deviceOf('cat', ...tensors);
   const first = tensors[0];
@@ -304,6 +317,7 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
 
 /** Join tensors of one shape along a new dim. @example `tl.stack([a, b], 0)` */
 export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
+  requireTensorList('stack', tensors);
   if (tensors.length === 0) throw new Error('stack: expected a non-empty list of tensors');
   const first = tensors[0];
   tensors.forEach((t, i) => {

@@ -1,21 +1,38 @@
 /** Helpers every op uses: output allocation, operand checks, scalars and broadcasting. */
 import type { Backend, TensorView } from '../backend/contract.js';
-import { isFloating, promoteTypes, type DType } from '../dtype.js';
+import { BYTES_PER_ELEMENT, isFloating, promoteTypes, type DType } from '../dtype.js';
 import { broadcastShapes, formatShape, sizeOf, type Shape } from '../shape.js';
 import { Storage } from '../tensor/storage.js';
 import { Tensor, type TensorLike } from '../tensor/tensor.js';
 import { cast } from './cast.js';
 
-/** A fresh, uninitialised, contiguous tensor on `backend`. */
-export function empty(backend: Backend, shape: Shape, dtype: DType): Tensor {
+/**
+ * A fresh, uninitialised, contiguous tensor on `backend`. A failed allocation (too large for
+ * a typed array, device out of memory) is reported with `op`, the shape, dtype and bytes.
+ */
+export function empty(backend: Backend, shape: Shape, dtype: DType, op = 'allocate'): Tensor {
   for (const d of shape) {
     if (!Number.isInteger(d) || d < 0) throw new Error(`invalid shape ${formatShape(shape)}: dims must be non-negative integers`);
   }
-  return Tensor.fromStorage(Storage.allocate(backend, sizeOf(shape), dtype), shape, dtype);
+  const size = sizeOf(shape);
+  let storage: Storage;
+  try {
+    storage = Storage.allocate(backend, size, dtype);
+  } catch (error) {
+    if (error instanceof TypeError) throw error; // a dtype the backend lacks: already clear
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new RangeError(
+      `${op}: cannot allocate ${formatShape(shape)} ${dtype} (${size * BYTES_PER_ELEMENT[dtype]} bytes) on '${backend.name}': ${reason}`,
+      { cause: error },
+    );
+  }
+  return Tensor.fromStorage(storage, shape, dtype);
 }
 
 /** The backend shared by `tensors`; throws if any is disposed or they live on different devices. */
 export function deviceOf(op: string, ...tensors: Tensor[]): Backend {
+  // Plain-JavaScript callers can pass anything; say so before reading a device off it.
+  tensors.forEach((t, i) => requireTensor(op, t, tensors.length === 1 ? 'the input' : `operand ${i}`));
   const backend = tensors[0].backend;
   for (const t of tensors) {
     if (t.backend !== backend) {
