@@ -3,7 +3,6 @@ import type { Tensor } from '../tensor/tensor.js';
 import { zerosLike } from '../ops/creation.js';
 import { recordMultiOp, recordOp } from './engine.js';
 import { noGrad } from './grad-mode.js';
-import { tidy } from '../memory.js';
 
 /** What a custom op's backward is told besides the gradient(s). */
 export interface CustomOpContext {
@@ -42,6 +41,20 @@ export interface MultiOutputCustomOpDefinition {
 
 function isTensor(value: unknown): value is Tensor {
   return value !== null && typeof value === 'object' && typeof (value as Tensor).kernelView === 'object';
+}
+
+/**
+ * `checkGrads`, freeing on failure the tensors backward returned (other than the ones it was
+ * handed in `owned`), so a rejected gradient leaves nothing behind. Tensors a backward keeps
+ * for itself (hooks stash gradients) are the user's, so no scope is imposed on it.
+ */
+function checkedOrFreed(name: string, grads: unknown, inputs: Tensor[], owned: Tensor[]): (Tensor | null)[] {
+  try {
+    return checkGrads(name, grads, inputs);
+  } catch (error) {
+    if (Array.isArray(grads)) for (const g of grads) if (isTensor(g) && !owned.includes(g)) g.dispose();
+    throw error;
+  }
 }
 
 function checkGrads(name: string, grads: unknown, inputs: Tensor[]): (Tensor | null)[] {
@@ -93,8 +106,8 @@ export function customOp(definition: CustomOpDefinition | MultiOutputCustomOpDef
     const single = definition as CustomOpDefinition;
     const result = inputs.includes(output) ? output.internalAlias(false) : output;
     return recordOp(name, inputs, result, [...inputs, result], (g, saved, needsInputGrad) => {
-      // A scope owns what the user's backward makes: on a bad result it is all freed.
-      return tidy(() => checkGrads(name, single.backward(g, { inputs: saved.slice(0, inputs.length), output: saved[inputs.length], needsInputGrad }), inputs));
+      const grads = single.backward(g, { inputs: saved.slice(0, inputs.length), output: saved[inputs.length], needsInputGrad });
+      return checkedOrFreed(name, grads, inputs, [g, ...saved]);
     });
   };
 }
@@ -119,7 +132,8 @@ function recordMulti(name: string, definition: MultiOutputCustomOpDefinition, in
     });
     let returned: (Tensor | null)[] | undefined;
     try {
-      returned = tidy(() => checkGrads(name, definition.backward(given, { inputs: saved.slice(0, n), outputs: savedOutputs, needsInputGrad }), inputs));
+      const result = definition.backward(given, { inputs: saved.slice(0, n), outputs: savedOutputs, needsInputGrad });
+      returned = checkedOrFreed(name, result, inputs, [...given, ...saved].filter((t): t is Tensor => t !== null));
     } finally {
       // Zeros made here are the pass's to free, unless backward handed one on as a gradient.
       for (const z of made) if (!returned?.includes(z)) z.dispose();
