@@ -177,7 +177,7 @@ function fromHost(op: string, shape: Shape, values: ArrayLike<number>, options: 
   const { backend, dtype } = resolve(op, options, fallback);
   const host = typedArrayFor(dtype, values.length);
   for (let i = 0; i < values.length; i++) host[i] = values[i];
-  const t = allocate(backend, shape, dtype, 'tensor');
+  const t = allocate(backend, shape, dtype, op);
   backend.write(t.storage.buffer, host);
   return finish(t, options);
 }
