@@ -6,10 +6,11 @@
 import {
   CONTRACT_VERSION, sizeOf, typedArrayFor,
   type AcceleratedOps, type ArgReduceOp, type Backend, type BackendMemoryInfo, type BufferHandle, type Conv2dParams,
-  type DType, type Pool2dParams, type PoolOp, type RandomDistribution, type RandomKey, type ReduceOp,
+  type AttentionParams, type DType, type Pool2dParams, type PoolOp, type RandomDistribution, type RandomKey, type ReduceOp,
   type ScanOp, type TensorView, type TypedArrayFor,
 } from '@tensile/core';
 import { bufferOf, CpuBuffer, type HostArray } from './buffer.js';
+import { attention } from './kernels/attention.js';
 import { conv2d, conv2dBackwardInput, conv2dBackwardWeight } from './kernels/conv.js';
 import {
   ACCELERATED_BINARY, ACCELERATED_UNARY, binary, cast, copy, fill, unary, where, type CpuBinaryOp, type CpuUnaryOp,
@@ -144,6 +145,10 @@ export class CpuBackend implements Backend {
 
   logSoftmax(x: TensorView, axis: number, out: TensorView): void {
     logSoftmax(x, axis, out);
+  }
+
+  attention(q: TensorView, k: TensorView, v: TensorView, mask: TensorView | null, out: TensorView, lse: TensorView, params: AttentionParams): void {
+    attention(q, k, v, mask, out, lse, params);
   }
 
   scan(op: ScanOp, x: TensorView, axis: number, out: TensorView, indices?: TensorView): void {

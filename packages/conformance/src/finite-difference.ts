@@ -68,6 +68,11 @@ export const FD_CASES: FdCase[] = [
   },
   { name: 'softmax', inputs: [rand([3, 4], 15, -2, 2)], fn: (x) => x.softmax(1) },
   { name: 'logSoftmax dim 0', inputs: [rand([3, 4], 16, -2, 2)], fn: (x) => x.logSoftmax(0) },
+  {
+    name: 'scaledDotProductAttention causal, with a float mask',
+    inputs: [rand([2, 4, 3], 64), rand([2, 5, 3], 65), rand([2, 5, 2], 66), rand([4, 5], 67)],
+    fn: (q, k, v, m) => tl.add(tl.scaledDotProductAttention(q, k, v, { isCausal: true }), tl.scaledDotProductAttention(q, k, v, { attnMask: m })),
+  },
   { name: 'cumsum dim -1', inputs: [rand([3, 4], 60)], fn: (x) => x.cumsum(-1) },
   { name: 'cumprod', inputs: [rand([3, 5], 61, 0.5, 1.5)], fn: (x) => x.cumprod(1) },
   { name: 'cumprod with zeros', inputs: [{ shape: [2, 5], values: [0.7, 0, 1.3, 0, 0.9, 1.2, -0.8, 0, 1.1, 0.6] }], fn: (x) => x.cumprod(1) },

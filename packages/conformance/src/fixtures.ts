@@ -255,7 +255,8 @@ function acceleratedComposites(device: string): Set<string> {
     const { unary, binary } = backend.accelerates;
     // Ops on an optional kernel run their composite where the backend lacks it: check both.
     const scans = backend.scan ? SCAN_OPS : [];
-    return new Set<string>([...unary, ...binary, ...scans]);
+    const attention = backend.attention ? ['scaledDotProductAttention'] : [];
+    return new Set<string>([...unary, ...binary, ...scans, ...attention]);
   } catch {
     return new Set(); // not ready: the suite's first test reports that
   }

@@ -528,6 +528,22 @@ SCAN = {
 TORCH.update(SCAN)
 
 
+def t_sdpa(q, k, v, o=None):
+    # PyTorch 1.13 has no F.scaled_dot_product_attention: its 2.x math path, written out.
+    o = o or {}
+    mask, causal, scale = o.get('attnMask'), o.get('isCausal', False), o.get('scale')
+    factor = scale if scale is not None else 1 / math.sqrt(q.shape[-1])
+    scores = (q * factor) @ k.transpose(-2, -1)
+    if causal:
+        mask = torch.ones(q.shape[-2], k.shape[-2], dtype=torch.bool).tril()
+    if mask is not None:
+        scores = scores.masked_fill(~mask, float('-inf')) if mask.dtype == torch.bool else scores + mask
+    return torch.softmax(scores, -1) @ v
+
+
+TORCH['scaledDotProductAttention'] = t_sdpa
+
+
 def evaluate(expr, tensors):
     if isinstance(expr, list):
         return [evaluate(e, tensors) for e in expr]
@@ -1625,6 +1641,35 @@ def scatter_ops():
     add_case(f, 'logspace/one', E('logspace', 1.5, 9, 1), [], grad=False)
 
 
+def attention():
+    f = 'attention'
+    g = Gen('attention')
+    sdpa = lambda *extra: E('scaledDotProductAttention', T(0), T(1), T(2), *extra)
+    qkv = lambda b, L, S, e, ev: [g.randn(*b, L, e), g.randn(*b, S, e), g.randn(*b, S, ev)]
+    add_case(f, 'sdpa/heads', sdpa(), qkv([2, 3], 5, 6, 4, 5), tol='matmul')
+    add_case(f, 'sdpa/2d', sdpa(), qkv([], 7, 3, 8, 2), tol='matmul')
+    add_case(f, 'sdpa/scale', sdpa({'scale': 0.7}), qkv([2], 4, 9, 3, 3), tol='matmul')
+    for L, S in ((6, 6), (4, 7), (7, 4)):
+        add_case(f, f'sdpa/causal-{L}x{S}', sdpa({'isCausal': True}), qkv([2, 2], L, S, 4, 3), tol='matmul')
+    # Every query row keeps at least one key, so no row is NaN.
+    keep = g.uniform(0, 1, 5, 6) < 0.6
+    keep[:, 0] = True
+    add_case(f, 'sdpa/bool-mask', sdpa({'attnMask': T(3)}), qkv([2, 3], 5, 6, 4, 4) + [(keep, False)], tol='matmul')
+    add_case(f, 'sdpa/float-mask', sdpa({'attnMask': T(3)}), qkv([2, 3], 5, 6, 4, 4) + [g.randn(2, 1, 1, 6)], tol='matmul')
+    # The mask's batch dims widen the output's: [3, 5, 6] heads under a [2, 1, 5, 6] mask.
+    add_case(f, 'sdpa/float-mask-batch', sdpa({'attnMask': T(3)}), qkv([3], 5, 6, 4, 2) + [g.randn(2, 1, 5, 6)], tol='matmul')
+    # Batch dims broadcast between query, key and value (one key/value head for three queries).
+    add_case(f, 'sdpa/broadcast', sdpa(), [g.randn(2, 3, 5, 4), g.randn(2, 1, 6, 4), g.randn(1, 1, 6, 3)], tol='matmul')
+    add_case(f, 'sdpa/transposed', E('scaledDotProductAttention', E('transpose', T(0), 1, 2), E('transpose', T(1), 1, 2), E('transpose', T(2), 1, 2)),
+             [g.randn(2, 5, 3, 4), g.randn(2, 6, 3, 4), g.randn(2, 6, 3, 5)], tol='matmul')
+    add_case(f, 'sdpa/long', sdpa(), qkv([1], 33, 70, 8, 4), tol='matmul')
+    masked = torch.ones(3, 4, dtype=torch.bool)
+    masked[1] = False
+    add_case(f, 'sdpa/masked-row', sdpa({'attnMask': T(3)}), qkv([], 3, 4, 2, 2) + [masked], special=True)
+    add_higher('scaledDotProductAttention', sdpa(), [g.randn(2, 3, 4), g.randn(2, 5, 4), g.randn(2, 5, 3)], tol='matmul')
+    add_higher('scaledDotProductAttention/causal', sdpa({'isCausal': True}), [g.randn(1, 4, 3), g.randn(1, 4, 3), g.randn(1, 4, 2)], tol='matmul')
+
+
 def scan():
     f = 'scan'
     g = Gen('scan')
@@ -1690,7 +1735,7 @@ def scan():
 
 
 def main():
-    creation(); unary(); binary_ops(); reductions(); statistics(); linalg(); contractions(); shape_ops(); indexing(); indexing_more(); nn_ops(); network_options(); higher(); shape_more(); scatter_ops(); sort_ops(); scan(); pointwise_int()
+    creation(); unary(); binary_ops(); reductions(); statistics(); linalg(); contractions(); shape_ops(); indexing(); indexing_more(); nn_ops(); network_options(); higher(); shape_more(); scatter_ops(); sort_ops(); scan(); attention(); pointwise_int()
     half_cases()
     os.makedirs(OUT_DIR, exist_ok=True)
     total = 0

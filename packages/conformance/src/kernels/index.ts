@@ -6,6 +6,7 @@
 import * as tl from '@tensile/core';
 import { describe, it } from 'vitest';
 import type { Suite } from '../context.js';
+import { attentionKernelTests } from './attention.js';
 import { elementwiseKernelTests } from './elementwise.js';
 import { indexingKernelTests } from './indexing.js';
 import { networkKernelTests } from './networks.js';
@@ -32,4 +33,5 @@ export function kernelTests(suite: Suite): void {
   indexingKernelTests(suite, backend);
   sortKernelTests(suite, backend);
   scanKernelTests(suite, backend);
+  attentionKernelTests(suite, backend);
 }

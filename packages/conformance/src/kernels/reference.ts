@@ -156,3 +156,35 @@ export function sortRows(data: readonly number[], rows: number, n: number, desce
   }
   return out;
 }
+
+/**
+ * Attention of `B` heads in float64: `out` `[B, L, Ev]` and `lse` `[B, L]`, the contract of
+ * `Backend.attention`. `mask(b, i, j)` is the additive mask (0 without one).
+ */
+export function attention(
+  q: readonly number[], k: readonly number[], v: readonly number[],
+  [B, L, S, E, Ev]: readonly number[], scale: number, causal: boolean, mask: (b: number, i: number, j: number) => number,
+): { out: number[]; lse: number[] } {
+  const out: number[] = [];
+  const lse: number[] = [];
+  for (let b = 0; b < B; b++) {
+    for (let i = 0; i < L; i++) {
+      const scores = Array.from({ length: S }, (_, j) => {
+        if (causal && j > i) return -Infinity;
+        let s = 0;
+        for (let e = 0; e < E; e++) s += q[(b * L + i) * E + e] * k[(b * S + j) * E + e];
+        return s * scale + mask(b, i, j);
+      });
+      const max = Math.max(...scores);
+      const weights = scores.map((s) => Math.exp(s - max));
+      const total = weights.reduce((a, w) => a + w, 0);
+      lse.push(max + Math.log(total));
+      for (let e = 0; e < Ev; e++) {
+        let acc = 0;
+        for (let j = 0; j < S; j++) acc += weights[j] * v[(b * S + j) * Ev + e];
+        out.push(acc / total);
+      }
+    }
+  }
+  return { out, lse };
+}

@@ -75,6 +75,14 @@ export interface Pool2dParams {
   readonly countIncludePad: boolean;
 }
 
+/** Options of the optional fused {@link Backend.attention} kernel. */
+export interface AttentionParams {
+  /** Multiplies every score `q · k` before the mask is added. */
+  readonly scale: number;
+  /** Query `i` attends only to keys `j <= i` (the top-left-aligned lower triangle). */
+  readonly causal: boolean;
+}
+
 /**
  * Key for the counter-based generator (Philox4x32-10). Element `i` of the output uses
  * counter `offset + i`, so any backend that implements Philox gives the same numbers.
@@ -241,6 +249,19 @@ export interface Backend {
   softmax?(x: TensorView, axis: number, out: TensorView): void;
   /** Log-softmax along `axis` of float32 `x`. */
   logSoftmax?(x: TensorView, axis: number, out: TensorView): void;
+
+  /**
+   * Fused attention over `B` independent heads: `out = softmax(q kᵀ · scale + mask) v` row by
+   * row, without materialising the `[L, S]` scores. `q` `[B, L, E]`, `k` `[B, S, E]`, `v`
+   * `[B, S, Ev]`, `out` `[B, L, Ev]` and `lse` `[B, L]` are float32 and contiguous, with
+   * `L, S, E, Ev >= 1`. `mask` is null or a float32 `[B, L, S]` view (any strides, 0 on
+   * broadcast dims) added to the scaled scores; `params.causal` (never together with a mask)
+   * drops keys `j > i`. `lse` receives each row's log-sum-exp of the scaled, masked scores,
+   * which core's gradient uses to rebuild the weights. A row whose scores are all `-inf`
+   * gives NaN in `out` (as PyTorch's softmax) and `-inf` or NaN in `lse`. Core runs matmul
+   * and softmax without this kernel.
+   */
+  attention?(q: TensorView, k: TensorView, v: TensorView, mask: TensorView | null, out: TensorView, lse: TensorView, params: AttentionParams): void;
 
   // -- scan (cumsum, cumprod, cummax, cummin, logcumsumexp) --
   /**

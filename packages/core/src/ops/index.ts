@@ -4,6 +4,7 @@ export {
   indexFill, searchsorted, bucketize, unique, uniqueSync, uniqueConsecutive, uniqueConsecutiveSync,
   type SearchsortedOptions, type UniqueConsecutiveOptions, type UniqueOptions, type UniqueResult,
 } from './advanced-indexing.js';
+export * from './attention.js';
 export * from './binary.js';
 export * from './cast.js';
 export * from './compare.js';
