@@ -18,6 +18,7 @@ import { edgeTests } from './edge-cases.js';
 import { errorTests } from './errors.js';
 import { finiteDifferenceTests } from './finite-difference.js';
 import { fixtureTests } from './fixtures.js';
+import { fuzzTests } from './fuzz.js';
 import { kernelTests } from './kernels/index.js';
 import { memoryTests } from './memory.js';
 import { printTests } from './print.js';
@@ -47,6 +48,7 @@ export function runConformance(options: ConformanceOptions): void {
     autogradTests(suite);
     autogradToolTests(suite);
     errorTests(suite);
+    fuzzTests(suite);
     randomTests(suite);
     printTests(suite);
     it('every skip entry names an existing case', () => {

@@ -874,6 +874,9 @@ def reductions():
     add_case(f, 'sum/bool-dim', E('sum', T(0), 0), [g.randn(3, 4) > 0], tol='reduce')
     add_case(f, 'max/int32', E('max', T(0), 1), [torch.tensor([[3, -1, 7], [0, 9, -4]], dtype=torch.int32)], tol='reduce')
     add_case(f, 'max/0d', E('max', T(0)), [torch.tensor(-1.5)], tol='reduce')
+    # An empty tensor reduces along a non-empty dim to an empty result (found by the fuzz suite).
+    add_case(f, 'max/empty-along-full-dim', E('max', T(0), 1, True), [torch.empty(2, 5, 0)], tol='reduce', grad=False)
+    add_case(f, 'min/empty-along-full-dim', E('min', T(0), [0, 1]), [torch.empty(2, 5, 0)], tol='reduce', grad=False)
     for op in ['argmax', 'argmin']:
         add_case(f, f'{op}/flat', E(op, T(0)), [x], tol='reduce')
         add_case(f, f'{op}/dim', E(op, T(0), 1), [x], tol='reduce')

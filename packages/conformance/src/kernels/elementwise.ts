@@ -71,7 +71,7 @@ export function elementwiseKernelTests(suite: Suite, backend: tl.Backend): void 
         test(`unary ${op} ${dtype}`, async (v) => {
           const outDtype = tl.resultDType(facts.kind, dtype);
           const rtol = tolerance(outDtype, facts.tolerance);
-          const ref = dtype === 'int32' ? (facts.intReference ?? ((x: number) => facts.reference(x) | 0)) : facts.reference;
+          const ref = dtype === 'int32' ? (facts.intReference ?? ((x: number) => facts.reference(x) | 0)) : dtype === 'bool' ? (facts.boolReference ?? facts.reference) : facts.reference;
           for (const [k, { name, shape, layout }] of SHAPES.entries()) {
             const n = tl.sizeOf(shape);
             const xs = dtype === 'int32' ? ints(n, 11 + k) : dtype === 'bool' ? bools(n, 11 + k) : floats(n, 11 + k, facts.domain ?? [-3, 3], dtype);

@@ -62,6 +62,8 @@ export interface UnaryFacts extends ElementwiseFacts {
   readonly reference: (x: number) => number;
   /** The op on an int32, where it differs from `reference(x) | 0`. */
   readonly intReference?: (x: number) => number;
+  /** The op on a bool (0 or 1), where it differs from `reference(x) != 0`. */
+  readonly boolReference?: (x: number) => number;
   /**
    * The input's gradient from the incoming one, `g`, and the saved input `x` (`saves: 'x'`)
    * or output `y` (`saves: 'y'`). `null`: the gradient is zero (rounding, sign); ops with
@@ -389,6 +391,8 @@ export const UNARY_TABLE = {
   bitwiseNot: {
     code: 44, kind: 'math', float: 'refuse', int: 'kernel', bool: 'kernel',
     reference: (x) => ~x,
+    // PyTorch's ~ of a bool is logical not (~True is False), not ~1 = -2 != 0.
+    boolReference: (x) => (x ? 0 : 1),
     gradient: null,
     composite: (x) => (x.dtype === 'bool' ? x.logicalNot() : withTemps((t) => t(x.neg()).sub(1))),
   },

@@ -109,7 +109,8 @@ export function prod(x: Tensor, dim?: number | number[], keepdim = false): Tenso
 function extremum(op: 'max' | 'min') {
   return (x: Tensor, dim?: number | number[], keepdim = false): Tensor => {
     const axes = reductionAxes(op, x.rank, dim);
-    if (x.size === 0) throw new Error(`${op}: cannot reduce an empty tensor (shape [${x.shape.join(',')}])`);
+    // An empty tensor reduces along its non-empty dims (to an empty result), as in PyTorch.
+    if (x.size === 0 && axes.length === x.rank) throw new Error(`${op}: cannot reduce an empty tensor (shape [${x.shape.join(',')}])`);
     for (const a of axes) {
       if (x.shape[a] === 0) throw new Error(`${op}: cannot reduce dim ${a} of size 0`);
     }
