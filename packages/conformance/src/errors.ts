@@ -5,10 +5,21 @@ import type { Suite } from './context.js';
 
 export function errorTests(suite: Suite): void {
   const device = suite.device;
-  const f = (shape: number[]) => tl.zeros(shape, { device });
-  const indexThree = () => tl.tensor(new Int32Array([3]), { device });
-  const i32 = (shape: number[]) => tl.zeros(shape, { device, dtype: 'int32' });
-  const b = (shape: number[]) => tl.zeros(shape, { device, dtype: 'bool' });
+  /**
+   * While the repeat test runs, operands are made once per shape and reused, so every tensor
+   * a repeated call leaves behind was leaked by the op, not made by the case.
+   */
+  let operands: Map<string, tl.Tensor> | null = null;
+  const operand = (key: string, make: () => tl.Tensor): tl.Tensor => {
+    if (!operands) return make();
+    let t = operands.get(key);
+    if (!t) operands.set(key, (t = make()));
+    return t;
+  };
+  const f = (shape: number[]) => operand(`f${shape}`, () => tl.zeros(shape, { device }));
+  const indexThree = () => operand('three', () => tl.tensor(new Int32Array([3]), { device }));
+  const i32 = (shape: number[]) => operand(`i${shape}`, () => tl.zeros(shape, { device, dtype: 'int32' }));
+  const b = (shape: number[]) => operand(`b${shape}`, () => tl.zeros(shape, { device, dtype: 'bool' }));
 
   /** [case name, the call, what the message must match]. */
   const cases: [string, () => unknown, RegExp][] = [
@@ -58,7 +69,7 @@ export function errorTests(suite: Suite): void {
     ['permute with a repeated dim', () => f([2, 3]).permute([0, 0]), /permute/],
     ['permute with the wrong number of dims', () => f([2, 3]).permute([0]), /permute/],
     ['reshape to the wrong size', () => f([2, 3]).reshape([4, 2]), /reshape.*\[2,3\].*\[4,2\]/],
-    ['view of a non-contiguous tensor', () => f([2, 3]).transpose(0, 1).view([6]), /view/],
+    ['view of a non-contiguous tensor', () => operand('transposed', () => f([2, 3]).transpose(0, 1)).view([6]), /view/],
     ['expand to an incompatible shape', () => f([2, 3]).expand([4, 3]), /expand/],
     ['unsqueeze dim out of range', () => f([2]).unsqueeze(3), /unsqueeze/],
     ['narrow past the end', () => f([4]).narrow(0, 2, 3), /narrow/],
@@ -69,8 +80,8 @@ export function errorTests(suite: Suite): void {
     ['split sizes that do not add up', () => f([5]).split([2, 2]), /split/],
     ['gather with a float index', () => f([3]).gather(0, f([2])), /gather.*int32/],
     ['gather index out of bounds', () => f([3]).gather(0, indexThree()), /gather: index 3 is out of bounds for a dim of size 3/],
-    ['gather with a negative index', () => f([3]).gather(0, tl.tensor(new Int32Array([-1]), { device })), /gather: index -1 is out of bounds for a dim of size 3/],
-    ['indexSelect index out of bounds', () => f([3, 2]).indexSelect(0, tl.tensor(new Int32Array([0, 5]), { device })), /(indexSelect|gather): index 5 is out of bounds for a dim of size 3/],
+    ['gather with a negative index', () => f([3]).gather(0, operand('minus one', () => tl.tensor(new Int32Array([-1]), { device }))), /gather: index -1 is out of bounds for a dim of size 3/],
+    ['indexSelect index out of bounds', () => f([3, 2]).indexSelect(0, operand('zero five', () => tl.tensor(new Int32Array([0, 5]), { device }))), /(indexSelect|gather): index 5 is out of bounds for a dim of size 3/],
     ['scatterAdd index out of bounds', () => f([3]).scatterAdd(0, indexThree(), f([1])), /scatterAdd: index 3 is out of bounds for a dim of size 3/],
     ['gather index of another rank', () => f([3, 2]).gather(0, i32([2])), /gather/],
     ['scatterAdd with a src of another dtype', () => f([3]).scatterAdd(0, i32([2]), i32([2])), /scatterAdd/],
@@ -81,7 +92,7 @@ export function errorTests(suite: Suite): void {
     ['scatter with a src of another dtype', () => f([3]).scatter(0, i32([2]), i32([2])), /scatter: src is int32 but the input is float32/],
     ['indexCopy with a source of the wrong shape', () => f([4, 2]).indexCopy(0, i32([2]), f([3, 2])), /indexCopy: source must be \[2,2\]/],
     ['indexPut with more indices than dims', () => f([3]).indexPut([i32([1]), i32([1])], 1), /indexPut: 2 index tensors for an input of rank 1/],
-    ['indexPut with a mask of the wrong shape', () => f([3, 2]).indexPut([tl.ones([2], { dtype: 'bool', device })], 1), /indexPut: the mask \[2\] must match the input \[3,2\]/],
+    ['indexPut with a mask of the wrong shape', () => f([3, 2]).indexPut([operand('mask', () => tl.ones([2], { dtype: 'bool', device }))], 1), /indexPut: the mask \[2\] must match the input \[3,2\]/],
     ['indexSelect with a 2-D index', () => f([3]).indexSelect(0, i32([1, 1])), /indexSelect/],
     ['pad with an odd number of amounts', () => f([3]).pad([1]), /pad/],
     ['pad cropping below zero', () => f([3]).pad([-2, -2]), /pad/],
@@ -111,7 +122,7 @@ export function errorTests(suite: Suite): void {
     ['roll with several shifts and no dims', () => f([4]).roll([1, 2]), /roll: without dims/],
     ['rot90 in a plane of one dim', () => f([2, 3]).rot90(1, [1, -1]), /rot90: dims \[1,-1\] name a dim twice/],
     ['repeat with fewer sizes than dims', () => f([2, 3]).repeat([2]), /repeat: 1 repeats.*rank 2 \[2,3\]/],
-    ['repeatInterleave repeats of the wrong length', () => f([3]).repeatInterleave(tl.tensor(new Int32Array([1, 2]), { device }), 0, { outputSize: 3 }), /repeatInterleave: repeats \[2\] must be 0-d or 1-D with 1 or 3 entries/],
+    ['repeatInterleave repeats of the wrong length', () => f([3]).repeatInterleave(operand('repeats', () => tl.tensor(new Int32Array([1, 2]), { device })), 0, { outputSize: 3 }), /repeatInterleave: repeats \[2\] must be 0-d or 1-D with 1 or 3 entries/],
     ['tril of a 1-D tensor', () => f([3]).tril(), /tril: expected a tensor of rank >= 2, got \[3\]/],
     ['triu with a fractional diagonal', () => f([2, 2]).triu(0.5), /triu: diagonal must be an integer/],
     ['diagonal with dim1 equal to dim2', () => f([2, 3]).diagonal(0, 1, -1), /diagonal: dim1 and dim2 must differ/],
@@ -133,7 +144,7 @@ export function errorTests(suite: Suite): void {
     ['kthvalue with k 0', () => f([2, 3]).kthvalue(0), /kthvalue: k 0 is out of range for dim -1 of \[2,3\] float32 \(size 3; k must be 1\.\.3\)/],
     ['kthvalue with k larger than the dim', () => tl.kthvalue(i32([4, 2]), 5, 0), /kthvalue: k 5 is out of range for dim 0 of \[4,2\] int32/],
     ['median of an empty dim', () => f([2, 0]).median(1), /median: cannot take the median of an empty dim \(input \[2,0\]\)/],
-    ['median of a bool tensor', () => tl.median(f([3]).gt(0)), /median: bool tensors have no median/],
+    ['median of a bool tensor', () => tl.median(b([3])), /median: bool tensors have no median/],
     ['nanmedian with a non-boolean keepdim', () => tl.nanmedian(f([3]), 0, 1 as unknown as boolean), /nanmedian: keepdim must be a boolean, got number 1/],
     ['mode of an empty dim', () => f([3, 0]).mode(), /mode: cannot take the mode of an empty dim \(input \[3,0\]\)/],
     ['mode with a non-number dim', () => tl.mode(f([3]), [0] as unknown as number), /mode: dim must be a number/],
@@ -166,9 +177,9 @@ export function errorTests(suite: Suite): void {
     ['fmod of int32 by a zero number', () => i32([3]).fmod(0), /fmod: ZeroDivisionError/],
     ['floorDivide of int32 by a zero number', () => tl.floorDivide(i32([3]), 0), /floorDivide: ZeroDivisionError/],
     ['div trunc of int32 by a zero number', () => tl.div(i32([3]), 0, { roundingMode: 'trunc' }), /ZeroDivisionError/],
-    ['remainder of int32 by a zero tensor', () => tl.remainder(i32([3]).add(5), i32([3])), /remainder: ZeroDivisionError.*\[3\]/],
-    ['int32 pow with a negative number exponent', () => tl.pow(i32([2]).add(2), -1), /pow: Integers to negative integer powers are not allowed/],
-    ['int32 pow with a negative tensor exponent', () => i32([2]).add(2).pow(i32([2]).sub(1)), /pow: Integers to negative integer powers are not allowed/],
+    ['remainder of int32 by a zero tensor', () => tl.remainder(operand('fives', () => i32([3]).add(5)), i32([3])), /remainder: ZeroDivisionError.*\[3\]/],
+    ['int32 pow with a negative number exponent', () => tl.pow(operand('twos', () => i32([2]).add(2)), -1), /pow: Integers to negative integer powers are not allowed/],
+    ['int32 pow with a negative tensor exponent', () => operand('twos', () => i32([2]).add(2)).pow(operand('minus ones', () => i32([2]).sub(1))), /pow: Integers to negative integer powers are not allowed/],
     ['div with an unknown roundingMode', () => tl.div(f([2]), 2, { roundingMode: 'round' as 'floor' }), /div: expected roundingMode.*"round"/],
     ['div with an unknown option', () => tl.div(f([2]), 2, { rounding: 'floor' } as object), /div: unknown option 'rounding'/],
     ['remainder of two bools', () => tl.remainder(b([2]), b([2])), /remainder: not supported for two bool tensors/],
@@ -192,7 +203,7 @@ export function errorTests(suite: Suite): void {
     ['matmul with a plain array operand', () => f([2, 3]).matmul([[1], [2], [3]] as never), /matmul: expected a tensor for operand 1, got an array of length 3/],
     ['gather with a plain array index', () => f([2, 3]).gather(1, [[0]] as never), /gather: expected a tensor for operand 1, got an array of length 1/],
     ['conv2d with options in the bias slot', () => tl.conv2d(f([1, 1, 3, 3]), f([1, 1, 2, 2]), { stride: 1 } as never), /conv2d: expected a tensor for operand 2, got an object \(Object\)/],
-    ['grad of an input that is not a tensor', () => tl.grad(f([2]).sum(), [5 as never]), /grad: expected a tensor for input 0, got number 5/],
+    ['grad of an input that is not a tensor', () => tl.grad(operand('sum', () => f([2]).sum()), [5 as never]), /grad: expected a tensor for input 0, got number 5/],
     ['to an unknown device', () => f([2]).to('tpu'), /no backend named 'tpu' \(registered: .*; Tensile's backends are cpu, wasm, webgpu, cuda\)/],
   ];
   /** Checks of int32 tensor operands: made where the values can be read synchronously. */
@@ -272,6 +283,27 @@ export function errorTests(suite: Suite): void {
         expect([what, after.numTensors, after.numBuffers, after.numBytes]).toEqual([what, before.numTensors, before.numBuffers, before.numBytes]);
       }
       for (const t of [x, ints, floats, image, weight, leaf, consumed, badLoss, batch, bigKernel]) t.dispose();
+    });
+    suite.test('error', 'every error case repeated 100 times leaves tl.memory() unchanged, without tidy or a GC', () => {
+      operands = new Map();
+      const leaks: string[] = [];
+      try {
+        for (const [name, call] of cases) {
+          if (graphHeld.has(name) || ((indexValueErrors.has(name) || syncOnly.has(name)) && !readsSync)) continue;
+          // The first call makes the case's operands; the next 100 must add nothing.
+          expect(call, name).toThrow();
+          const before = tl.memory();
+          for (let i = 0; i < 100; i++) expect(call, name).toThrow();
+          const after = tl.memory();
+          if (after.numTensors !== before.numTensors || after.numBuffers !== before.numBuffers || after.numBytes !== before.numBytes) {
+            leaks.push(`${name}: ${after.numTensors - before.numTensors} tensors, ${after.numBuffers - before.numBuffers} buffers`);
+          }
+        }
+      } finally {
+        operands.forEach((t) => t.dispose());
+        operands = null;
+      }
+      expect(leaks).toEqual([]);
     });
     suite.test('error', 'a disposed tensor names itself and how to keep it', () => {
       const x = f([2, 3]);
