@@ -86,6 +86,15 @@ export function errorTests(suite: Suite): void {
     ['gather index of another rank', () => f([3, 2]).gather(0, i32([2])), /gather/],
     ['scatterAdd with a src of another dtype', () => f([3]).scatterAdd(0, i32([2]), i32([2])), /scatterAdd/],
     ['scatter index out of bounds', () => f([3]).scatter(0, indexThree(), f([1])), /scatter(Add)?: index 3 is out of bounds/],
+    // The indexing ops built on gather and scatterAdd: a GPU names the kernel that found the index.
+    ['take index out of bounds', () => tl.take(f([2, 3]), operand('seven', () => tl.tensor(new Int32Array([7]), { device }))), /(take|gather): index 7 is out of bounds for a dim of size 6/],
+    ['takeAlongDim index out of bounds', () => tl.takeAlongDim(f([2, 3]), operand('five row', () => tl.tensor(new Int32Array([5, 0, 1]), { device }).reshape([1, 3])), 0), /gather: index 5 is out of bounds for a dim of size 2/],
+    ['index with an int tensor out of bounds', () => f([2, 3]).index(operand('five', () => tl.tensor(new Int32Array([5]), { device }))), /(index|gather): index 5 is out of bounds for a dim of size 2/],
+    ['indexAdd index out of bounds', () => f([2, 3]).indexAdd(0, operand('four', () => tl.tensor(new Int32Array([4]), { device })), f([1, 3])), /(indexAdd|scatterAdd): index 4 is out of bounds for a dim of size 2/],
+    ['indexCopy index out of bounds', () => f([2, 3]).indexCopy(0, operand('four', () => tl.tensor(new Int32Array([4]), { device })), f([1, 3])), /(indexCopy|scatterAdd|gather): index 4 is out of bounds for a dim of size 2/],
+    ['indexFill index out of bounds', () => f([2, 3]).indexFill(1, operand('nine', () => tl.tensor(new Int32Array([9]), { device })), 1), /(indexFill|scatterAdd): index 9 is out of bounds for a dim of size 3/],
+    ['indexPut index out of bounds', () => f([2, 3]).indexPut([operand('five', () => tl.tensor(new Int32Array([5]), { device }))], f([3])), /(indexPut|scatterAdd): index 5 is out of bounds for a dim of size 2/],
+    ['scatterReduce index out of bounds', () => tl.scatterReduce(f([2, 3]), 1, operand('seven grid', () => tl.tensor(new Int32Array([0, 7, 1, 0, 0, 0]), { device }).reshape([2, 3])), f([2, 3]), 'sum'), /(scatterReduce|scatterAdd): index 7 is out of bounds for a dim of size 3/],
     ['scatterReduce with an unknown reduction', () => f([3]).scatterReduce(0, i32([2]), f([2]), 'max' as 'amax'), /scatterReduce: reduce must be one of sum, prod, mean, amax, amin, got max/],
     ['scatterReduce with an unknown option', () => f([3]).scatterReduce(0, i32([2]), f([2]), 'sum', { include_self: false } as { includeSelf?: boolean }), /scatterReduce: unknown option 'include_self'/],
     ['scatterReduce with an index larger than src', () => f([3]).scatterReduce(0, i32([3]), f([2]), 'amax'), /scatterReduce: index \[3\] is larger than src \[2\] in dim 0/],
@@ -215,7 +224,11 @@ export function errorTests(suite: Suite): void {
    * backend finds them in its kernel and raises them at the next read (as PyTorch's CUDA
    * device-side asserts), naming the kernel and the op that reach it.
    */
-  const indexValueErrors = new Set(['gather index out of bounds', 'gather with a negative index', 'indexSelect index out of bounds', 'scatterAdd index out of bounds', 'scatter index out of bounds']);
+  const indexValueErrors = new Set([
+    'gather index out of bounds', 'gather with a negative index', 'indexSelect index out of bounds', 'scatterAdd index out of bounds', 'scatter index out of bounds',
+    'take index out of bounds', 'takeAlongDim index out of bounds', 'index with an int tensor out of bounds', 'indexAdd index out of bounds',
+    'indexCopy index out of bounds', 'indexFill index out of bounds', 'indexPut index out of bounds', 'scatterReduce index out of bounds',
+  ]);
   const readsSync = tl.getBackend(device).readSync !== undefined;
 
   describe('errors on bad input', () => {
