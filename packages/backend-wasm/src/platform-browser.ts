@@ -30,13 +30,19 @@ export async function compileWasm(url: URL): Promise<WebAssembly.Module> {
   return WebAssembly.compile(await response.arrayBuffer());
 }
 
-export function createWorkerFactory(body: string, init: (index: number) => object): ((index: number) => WorkerLike) | null {
+export function createWorkerFactory(
+  body: string,
+  init: (index: number) => object,
+  exited: (index: number, worker: WorkerLike, reason: string) => void,
+): ((index: number) => WorkerLike) | null {
   if (typeof SharedArrayBuffer === 'undefined') return null;
   if (typeof Worker === 'undefined' || (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === false) return null;
   // The worker's code is inline (a Blob URL), so there is no worker file for a bundler to find or miss.
   const url = URL.createObjectURL(new Blob([`${body}\nself.onmessage = (e) => start(e.data);`], { type: 'text/javascript' }));
   return (index) => {
     const w = new Worker(url);
+    // A browser reports a worker's death only as an error event (there is no exit event).
+    w.addEventListener('error', (event) => exited(index, w, event.message || 'error'));
     w.postMessage(init(index));
     return w;
   };

@@ -48,11 +48,17 @@ export async function compileWasm(url: URL): Promise<WebAssembly.Module> {
   );
 }
 
-export function createWorkerFactory(body: string, init: (index: number) => object): ((index: number) => WorkerLike) | null {
+export function createWorkerFactory(
+  body: string,
+  init: (index: number) => object,
+  exited: (index: number, worker: WorkerLike, reason: string) => void,
+): ((index: number) => WorkerLike) | null {
   if (typeof SharedArrayBuffer === 'undefined') return null;
   const code = `${body}\nstart(require('node:worker_threads').workerData);`;
   return (index) => {
     const w = new Worker(code, { eval: true, workerData: init(index) });
+    w.on('error', (error) => exited(index, w, error.message));
+    w.on('exit', (code) => exited(index, w, `exit code ${code}`));
     w.unref();
     return w;
   };

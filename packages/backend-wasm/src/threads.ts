@@ -197,24 +197,38 @@ export class ThreadPool {
         }
       }
       if (Date.now() - start > WAIT_LIMIT_MS) {
-        throw new Error(`wasm backend: worker threads did not finish within ${WAIT_LIMIT_MS / 1000} s`);
+        // A worker that died mid-call never reports: start every worker afresh for later calls.
+        this.terminate();
+        throw new Error(`wasm backend: worker threads did not finish within ${WAIT_LIMIT_MS / 1000} s (a worker may have died); the thread pool was restarted`);
       }
     }
   }
 
+  /**
+   * A worker exited on its own (a crash, or terminated from outside): later calls leave it
+   * out, and a new worker starts in its slot. (One that dies inside a call is found by the
+   * call's time limit, which restarts the pool.)
+   */
+  workerExited(index: number, worker: WorkerLike, reason: string): void {
+    if (this.workers[index] !== worker) return; // terminated by the pool itself
+    Atomics.store(this.i32, READY + index, 0);
+    console.warn(`@tensile/backend-wasm: worker thread ${index + 1} exited (${reason}); starting a new one`);
+    this.workers[index] = this.createWorker!(index);
+  }
+
   /** Stop all workers (tests, or before dropping the backend). */
   terminate(): void {
-    for (let w = 0; w < this.workers.length; w++) {
+    const workers = this.workers.splice(0);
+    for (let w = 0; w < workers.length; w++) {
       Atomics.store(this.i32, MAILBOX + w, -1);
       Atomics.notify(this.i32, MAILBOX + w);
       Atomics.store(this.i32, READY + w, 0);
     }
-    for (const w of this.workers) w.terminate();
-    this.workers.length = 0;
+    for (const w of workers) w.terminate();
   }
 }
 
 /** A worker factory for this platform (worker_threads or Web Workers), or null when threads cannot run here. */
 export async function workerFactory(pool: () => ThreadPool): Promise<((index: number) => WorkerLike) | null> {
-  return createWorkerFactory(WORKER_BODY, (index) => pool().initFor(index));
+  return createWorkerFactory(WORKER_BODY, (index) => pool().initFor(index), (index, worker, reason) => pool().workerExited(index, worker, reason));
 }
