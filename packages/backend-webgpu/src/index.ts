@@ -15,10 +15,28 @@
  * console.log(await y.sum().item());
  * ```
  */
-import { registerBackend } from '@tensile/core';
+import { getBackend, registerBackend } from '@tensile/core';
 import { WebGPUBackend } from './webgpu-backend.js';
 
-registerBackend({ name: 'webgpu', factory: async () => WebGPUBackend.create() }, { priority: 2 });
+function register(): void {
+  registerBackend({ name: 'webgpu', factory: start }, { priority: 2 });
+}
+
+async function start(): Promise<WebGPUBackend> {
+  const backend = await WebGPUBackend.create();
+  // A lost device never comes back: registering afresh lets the next `ready('webgpu')` or
+  // `setBackend('webgpu')` start a new one (tensors on the lost device keep raising).
+  void backend.runtime.device.lost.then(() => {
+    try {
+      if (getBackend('webgpu') === backend) register();
+    } catch {
+      // unregistered, or replaced by the user: nothing to restart
+    }
+  });
+  return backend;
+}
+
+register();
 
 export { WebGPUBackend, type WebGPUBackendOptions } from './webgpu-backend.js';
 export { GpuBuffer, Runtime } from './runtime.js';

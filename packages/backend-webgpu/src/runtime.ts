@@ -148,7 +148,7 @@ export class Runtime {
     });
     void device.lost.then((info) => {
       if (info.reason === 'destroyed' && this.failure) return;
-      this.fail(new Error(`webgpu backend: the GPU device was lost (${info.reason}: ${info.message}); results since the last read are unavailable. Call tl.setBackend again after reloading`));
+      this.fail(new Error(`webgpu backend: the GPU device was lost (${info.reason}: ${info.message}); results since the last read are unavailable, and its tensors cannot be used. await tl.setBackend('webgpu') (or tl.ready('webgpu')) starts a new device`));
     });
   }
 

@@ -1,0 +1,28 @@
+/**
+ * A lost GPU device: every later operation on its tensors raises the loss, and the backend
+ * starts again on a new device at the next `tl.ready('webgpu')`.
+ */
+import * as tl from '@tensile/core';
+import { expect, it } from 'vitest';
+import type { WebGPUBackend } from '../src/index.js';
+import { webgpuUnavailable } from './ready.js';
+
+const unavailable = await webgpuUnavailable();
+if (unavailable) it.skip(`skipped: no WebGPU adapter (${unavailable})`, () => {});
+
+it.skipIf(unavailable !== null)('a lost device fails its tensors with the reason, and ready() starts a new one', async () => {
+  const lost = tl.getBackend('webgpu') as WebGPUBackend;
+  const x = tl.ones([4], { device: 'webgpu' });
+  expect(Array.from(await x.data())).toEqual([1, 1, 1, 1]);
+  lost.runtime.device.destroy();
+  await lost.runtime.device.lost;
+  expect(() => x.add(1)).toThrow(/webgpu backend: the GPU device was lost \(destroyed.*await tl\.setBackend\('webgpu'\)/);
+  await expect(x.data()).rejects.toThrow(/device was lost/);
+  x.dispose(); // freeing a tensor of the lost device is fine
+  expect(() => tl.getBackend('webgpu')).toThrow(/registered but not initialised/);
+  const fresh = await tl.ready('webgpu');
+  expect(fresh).not.toBe(lost);
+  const y = tl.arange(0, 3, 1, { device: 'webgpu' }).add(1);
+  expect(Array.from(await y.data())).toEqual([1, 2, 3]);
+  y.dispose();
+});
