@@ -6,6 +6,8 @@ import * as tl from '@tensile/core';
 import { runConformance } from '@tensile/conformance';
 import { describe, it } from 'vitest';
 import { cudaAvailability, setAllowTF32 } from '../src/index.js';
+// The cpu backend beside it: the fuzz cases compare the two.
+import '@tensile/backend-cpu';
 
 const status = cudaAvailability();
 

@@ -3,6 +3,8 @@
 import { runConformance } from '@tensile/conformance';
 import { describe, it } from 'vitest';
 import '../src/index.js';
+// The cpu backend beside it: the fuzz cases compare the two.
+import '@tensile/backend-cpu';
 import { SKIPS } from './skips.js';
 import { webgpuUnavailable } from './ready.js';
 
