@@ -46,7 +46,7 @@ export async function findGPU(): Promise<GPU> {
   );
 }
 
-/** An adapter and a device with default limits, and 'shader-f16' where the adapter has it (float16 tensors). */
+/** An adapter and a device with default limits, and 'shader-f16' (float16 tensors) and 'subgroups' where the adapter has them. */
 export async function requestDevice(): Promise<{ adapter: GPUAdapter; device: GPUDevice }> {
   const gpu = await findGPU();
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
@@ -60,7 +60,8 @@ export async function requestDevice(): Promise<{ adapter: GPUAdapter; device: GP
   // Default limits (128 MiB per binding, 256 invocations, 16 KiB of workgroup memory) serve
   // every kernel; asking llvmpipe for its maximum buffer size (4 GiB - 1) breaks its shaders.
   adapters.push(adapter);
-  const requiredFeatures: GPUFeatureName[] = adapter.features.has('shader-f16') ? ['shader-f16'] : [];
+  // 'subgroups' lets CPU adapters share one load among the lanes of a SIMD vector (attention.ts).
+  const requiredFeatures = (['shader-f16', 'subgroups'] as GPUFeatureName[]).filter((f) => adapter.features.has(f));
   const device = await adapter.requestDevice({ requiredFeatures });
   return { adapter, device };
 }

@@ -4,12 +4,13 @@
  */
 import {
   CONTRACT_VERSION, contiguousStrides, isContiguous, sizeOf, typedArrayFor,
-  type AcceleratedOps, type ArgReduceOp, type Backend, type BackendMemoryInfo, type BufferHandle, type Conv2dParams,
+  type AcceleratedOps, type ArgReduceOp, type AttentionParams, type Backend, type BackendMemoryInfo, type BufferHandle, type Conv2dParams,
   type DType, type Pool2dParams, type PoolOp, type RandomDistribution, type RandomKey, type ReduceOp,
   type TensorView, type TypedArrayFor,
 } from '@tensile/core';
 import { requestDevice } from './device.js';
 import { fromHalfBits } from './half.js';
+import { attention, attentionTiling } from './kernels/attention.js';
 import { conv2d, conv2dBackwardInput, conv2dBackwardWeight } from './kernels/conv.js';
 import {
   ACCELERATED_BINARY, ACCELERATED_UNARY, binary, cast, copy, fill, unary, where, type WebGPUBinaryOp, type WebGPUUnaryOp,
@@ -45,8 +46,13 @@ export class WebGPUBackend implements Backend {
    */
   readonly convTiling: GemmTiling;
 
+  /** The smallest subgroup the device runs, 0 without the 'subgroups' feature. */
+  readonly subgroupMin: number;
+
   private constructor(device: GPUDevice, description: string) {
     this.runtime = new Runtime(device, description);
+    const info = (device as { adapterInfo?: { subgroupMinSize?: number } }).adapterInfo;
+    this.subgroupMin = device.features.has('subgroups') ? (info?.subgroupMinSize ?? 0) : 0;
     this.tiling = chooseTiling(device.limits, this.runtime.cpu);
     this.convTiling = chooseTiling(device.limits, false);
   }
@@ -185,6 +191,11 @@ export class WebGPUBackend implements Backend {
   }
 
   // ---- linear algebra and networks ------------------------------------------------------
+
+  attention(q: TensorView, k: TensorView, v: TensorView, mask: TensorView | null, out: TensorView, lse: TensorView, params: AttentionParams): void {
+    const tiling = attentionTiling(this.runtime.cpu, this.runtime.device.limits, this.subgroupMin, q.shape[2], v.shape[2]);
+    attention(this.runtime, tiling, q, k, v, mask, out, lse, params);
+  }
 
   matmul(a: TensorView, b: TensorView, out: TensorView): void {
     matmul(this.runtime, this.tiling, a, b, out);
