@@ -11,3 +11,4 @@ export { pool2d_f32, pool2d_bwd_f32 } from './pool';
 export { gather, scatter_add } from './indexing';
 export { random_f32 } from './random';
 export { sort_rows, sort_scratch_bytes } from './sort';
+export { attention_f32, attention_scratch_bytes } from './attention';

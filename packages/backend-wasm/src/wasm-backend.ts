@@ -7,12 +7,13 @@
  */
 import {
   CONTRACT_VERSION, isContiguous, sizeOf,
-  type AcceleratedOps, type ArgReduceOp, type Backend, type BackendMemoryInfo, type BufferHandle, type Conv2dParams,
+  type AcceleratedOps, type ArgReduceOp, type AttentionParams, type Backend, type BackendMemoryInfo, type BufferHandle, type Conv2dParams,
   type DType, type Pool2dParams, type PoolOp, type RandomDistribution, type RandomKey, type ReduceOp, type ScanOp,
   type TensorView, type TypedArrayFor,
 } from '@tensile/core';
 import { bufferOf, copyOut, elementBytes, WasmBuffer } from './buffer.js';
 import { Device } from './device.js';
+import { attention } from './kernels/attention.js';
 import { conv2d, conv2dBackwardInput, conv2dBackwardWeight } from './kernels/conv.js';
 import {
   ACCELERATED_BINARY, ACCELERATED_UNARY, binary, cast, copy, fill, unary, where, type WasmBinaryOp, type WasmUnaryOp,
@@ -214,6 +215,10 @@ export class WasmBackend implements Backend {
 
   logSoftmax(x: TensorView, axis: number, out: TensorView): void {
     softmax(this.device, true, x, axis, out);
+  }
+
+  attention(q: TensorView, k: TensorView, v: TensorView, mask: TensorView | null, out: TensorView, lse: TensorView, params: AttentionParams): void {
+    attention(this.device, q, k, v, mask, out, lse, params);
   }
 
   scan(op: ScanOp, x: TensorView, axis: number, out: TensorView, indices?: TensorView): void {

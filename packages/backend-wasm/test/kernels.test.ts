@@ -562,6 +562,56 @@ describe('matmul, conv and pool split across threads', () => {
   });
 });
 
+describe('fused attention: threads, both builds, views', () => {
+  // Past 4M multiply-adds the kernel takes two threads (the shared suite's cases stay below);
+  // odd E and Ev leave v128 tails, L and S leave partial row blocks and key tiles.
+  const cases: [string, number, number, number, number, number][] = [
+    ['row blocks of several heads', 3, 150, 333, 40, 21],
+    ['one query row per head (blocks of one panel)', 8, 1, 5000, 64, 60],
+    ['few heads, short rows (small blocks)', 1, 40, 1000, 64, 64],
+  ];
+  for (const [what, B, L, S, E, Ev] of cases) {
+    it(`attention: ${what}, [${B}, ${L}, ${S}], E ${E}, Ev ${Ev}, plain and causal`, () => {
+      const qData = randoms(B * L * E, L + 1, -2, 2), kData = randoms(B * S * E, S + 2, -2, 2), vData = randoms(B * S * Ev, Ev + 3);
+      for (const causal of [false, true]) {
+        const [want, two, one] = [cpu, wasm, plain].map((be) => {
+          const o = out(be, 'float32', [B, L, Ev]), lse = out(be, 'float32', [B, L]);
+          be.attention!(on(be, qData, 'float32', [B, L, E]), on(be, kData, 'float32', [B, S, E]), on(be, vData, 'float32', [B, S, Ev]), null, o, lse,
+            { scale: 1 / Math.sqrt(E), causal });
+          return [...read(be, o), ...read(be, lse)];
+        });
+        expectClose(two, want, 2e-5, 2e-6);
+        expectClose(one, want, 2e-5, 2e-6);
+      }
+    });
+  }
+
+  it('attention: a transposed q, a strided mask, out at an offset and a non-contiguous lse, on two threads', () => {
+    const [B, L, S, E, Ev] = [2, 90, 300, 48, 36];
+    const qData = randoms(B * L * E, 31, -2, 2), kData = randoms(B * S * E, 32, -2, 2), vData = randoms(B * S * Ev, 33);
+    // The mask [L, S] stored transposed ([S, L]) and broadcast over heads; some keys dropped.
+    const maskData = randoms(L * S, 34, -3, 3).map((x, i) => (i % 11 === 5 ? -Infinity : x));
+    // The cpu backend reads contiguous operands only (as the contract promises): it gets the same values laid out so.
+    const qLogical = Array.from({ length: B * L * E }, (_, n) => qData[Math.floor(n / (L * E)) * L * E + (n % E) * L + (Math.floor(n / E) % L)]);
+    const maskLogical = Array.from({ length: B * L * S }, (_, n) => maskData[(Math.floor(n / S) % L) + (n % S) * L]);
+    const oRef = out(cpu, 'float32', [B, L, Ev]), lseRef = out(cpu, 'float32', [B, L]);
+    cpu.attention!(on(cpu, qLogical, 'float32', [B, L, E]), on(cpu, kData, 'float32', [B, S, E]), on(cpu, vData, 'float32', [B, S, Ev]),
+      on(cpu, maskLogical, 'float32', [B, L, S]), oRef, lseRef, { scale: 0.2, causal: false });
+    const want = [...read(cpu, oRef), ...read(cpu, lseRef)];
+    const [two, one] = [wasm, plain].map((be) => {
+      const q = on(be, qData, 'float32', [B, L, E], [L * E, 1, L]);
+      const mask = on(be, maskData, 'float32', [B, L, S], [0, 1, L]);
+      const oBuf = be.alloc(B * L * Ev + 5, 'float32');
+      const o: TensorView = { buffer: oBuf, dtype: 'float32', shape: [B, L, Ev], strides: contiguousStrides([B, L, Ev]), offset: 5 };
+      const lse = on(be, new Array<number>(B * L).fill(0), 'float32', [B, L], [1, B]);
+      be.attention!(q, on(be, kData, 'float32', [B, S, E]), on(be, vData, 'float32', [B, S, Ev]), mask, o, lse, { scale: 0.2, causal: false });
+      return [...read(be, o), ...read(be, lse)];
+    });
+    expectClose(two, want, 2e-5, 2e-6);
+    expectClose(one, want, 2e-5, 2e-6);
+  });
+});
+
 describe('random and indexing', () => {
   it('Philox uniform and normal match core bit for bit', () => {
     for (const distribution of ['uniform', 'normal'] as const) {
