@@ -5,7 +5,7 @@
 // like the GEMM's, folds them into the rows' running max and sum (online softmax: the
 // accumulators are rescaled when the max grows) and adds weights · v into the rows'
 // accumulators with a second 6 x 8 micro-kernel. Pointers are byte addresses.
-import { madd } from './matmul';
+import { madd, micro } from './matmul';
 import { expShiftedf4 } from './math';
 import { claim } from './threads';
 
@@ -19,6 +19,11 @@ const SCORE_ROW: usize = <usize>KT << 2;
 
 @inline function roundUp(n: i32, m: i32): i32 {
   return (n + m - 1) / m * m;
+}
+
+/** A panel's 6 x 8 scores for 8 keys over depth e (the GEMM's micro-kernel, writing a full tile of rows SCORE_ROW apart). */
+@inline function score(e: i32, pq: usize, pk: usize, dst: usize): void {
+  micro(e, pq, pk, dst, KT, MR, NR, true, 0);
 }
 
 /**
@@ -80,36 +85,6 @@ function packK(k: usize, keys: i32, e: i32, dst: usize): void {
     }
     dst += <usize>(NR * e) << 2;
   }
-}
-
-/** Scores of a panel's MR rows (packed q) for NR keys (packed k) into rows of the score tile. */
-function scoreMicro(e: i32, pq: usize, pk: usize, dst: usize): void {
-  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-  let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  let c40 = f32x4.splat(0), c41 = f32x4.splat(0), c50 = f32x4.splat(0), c51 = f32x4.splat(0);
-  for (let c = 0; c < e; c++) {
-    const b0 = v128.load(pk), b1 = v128.load(pk, 16);
-    let a = v128.load_splat<f32>(pq);
-    c00 = madd(a, b0, c00); c01 = madd(a, b1, c01);
-    a = v128.load_splat<f32>(pq, 4);
-    c10 = madd(a, b0, c10); c11 = madd(a, b1, c11);
-    a = v128.load_splat<f32>(pq, 8);
-    c20 = madd(a, b0, c20); c21 = madd(a, b1, c21);
-    a = v128.load_splat<f32>(pq, 12);
-    c30 = madd(a, b0, c30); c31 = madd(a, b1, c31);
-    a = v128.load_splat<f32>(pq, 16);
-    c40 = madd(a, b0, c40); c41 = madd(a, b1, c41);
-    a = v128.load_splat<f32>(pq, 20);
-    c50 = madd(a, b0, c50); c51 = madd(a, b1, c51);
-    pq += MR * 4;
-    pk += NR * 4;
-  }
-  v128.store(dst, c00); v128.store(dst, c01, 16);
-  v128.store(dst, c10, SCORE_ROW); v128.store(dst, c11, SCORE_ROW + 16);
-  v128.store(dst, c20, 2 * SCORE_ROW); v128.store(dst, c21, 2 * SCORE_ROW + 16);
-  v128.store(dst, c30, 3 * SCORE_ROW); v128.store(dst, c31, 3 * SCORE_ROW + 16);
-  v128.store(dst, c40, 4 * SCORE_ROW); v128.store(dst, c41, 4 * SCORE_ROW + 16);
-  v128.store(dst, c50, 5 * SCORE_ROW); v128.store(dst, c51, 5 * SCORE_ROW + 16);
 }
 
 /** acc[r, 0..8) += Σ_j w[r, j] v[j, 0..8) for a panel's MR rows over `keys` keys (v row step rv, acc row step ra bytes). */
@@ -313,10 +288,10 @@ export function attention_f32(
         // V8 allocates the registers of the larger function worse (1.7x slower, measured).
         let j = 0;
         for (; j + 2 * NR <= keys; j += 2 * NR) {
-          scoreMicro(E, pqp, pkt + (<usize>(j * E) << 2), sc + (<usize>j << 2));
-          scoreMicro(E, pqp, pkt + (<usize>((j + NR) * E) << 2), sc + (<usize>(j + NR) << 2));
+          score(E, pqp, pkt + (<usize>(j * E) << 2), sc + (<usize>j << 2));
+          score(E, pqp, pkt + (<usize>((j + NR) * E) << 2), sc + (<usize>(j + NR) << 2));
         }
-        for (; j < keys; j += NR) scoreMicro(E, pqp, pkt + (<usize>(j * E) << 2), sc + (<usize>j << 2));
+        for (; j < keys; j += NR) score(E, pqp, pkt + (<usize>(j * E) << 2), sc + (<usize>j << 2));
         const n = roundUp(keys, 4);
         for (let r = 0; r < MR; r++) {
           const ri = p + r, i = r0 + ri;

@@ -117,7 +117,7 @@ function packA(a: usize, rsA: i32, csA: i32, mc: i32, kc: i32, dst: usize): void
 }
 
 /** One 6 x 8 tile of C (row stride rsC elements) from packed panels over depth kc. */
-function micro(kc: i32, pa: usize, pb: usize, c: usize, rsC: i32, rows: i32, cols: i32, overwrite: bool, tile: usize): void {
+export function micro(kc: i32, pa: usize, pb: usize, c: usize, rsC: i32, rows: i32, cols: i32, overwrite: bool, tile: usize): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
   let c40 = f32x4.splat(0), c41 = f32x4.splat(0), c50 = f32x4.splat(0), c51 = f32x4.splat(0);
