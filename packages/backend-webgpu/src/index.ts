@@ -24,9 +24,11 @@ function register(): void {
 
 async function start(): Promise<WebGPUBackend> {
   const backend = await WebGPUBackend.create();
-  // A lost device never comes back: registering afresh lets the next `ready('webgpu')` or
-  // `setBackend('webgpu')` start a new one (tensors on the lost device keep raising).
-  void backend.runtime.device.lost.then(() => {
+  // A failed device (lost, out of memory) never recovers: registering afresh lets the next
+  // `ready('webgpu')` or `setBackend('webgpu')` start a new one, while tensors of the failed
+  // device keep raising its error. Destroying it frees its memory now rather than at GC.
+  void backend.runtime.failed.then(() => {
+    backend.runtime.device.destroy();
     try {
       if (getBackend('webgpu') === backend) register();
     } catch {

@@ -118,6 +118,9 @@ export class Runtime {
   private readonly arenaHost = new Uint32Array((ARENA_SLOTS * SLOT_BYTES) / 4);
   private arenaUsed = 0;
   private failure: Error | null = null;
+  private reportFailure!: (error: Error) => void;
+  /** Settles with the first failure (a lost device, running out of memory, a device error): the device is unusable from then on. */
+  readonly failed = new Promise<Error>((resolve) => (this.reportFailure = resolve));
   /**
    * The device-side error word of the kernels that read indices: [kernel code, the bad
    * index, the dim's size, unused], zero while no index was out of range. A kernel cannot
@@ -144,7 +147,7 @@ export class Runtime {
     device.addEventListener?.('uncapturederror', (event) => {
       const error = (event as GPUUncapturedErrorEvent).error;
       const kind = error?.constructor?.name === 'GPUOutOfMemoryError' ? 'ran out of memory' : 'reported an error';
-      this.fail(new Error(`webgpu backend: the device ${kind}: ${error.message}`));
+      this.fail(new Error(`webgpu backend: the device ${kind}: ${error.message}; its tensors cannot be used. await tl.setBackend('webgpu') (or tl.ready('webgpu')) starts a new device`));
     });
     void device.lost.then((info) => {
       if (info.reason === 'destroyed' && this.failure) return;
@@ -154,7 +157,9 @@ export class Runtime {
 
   /** Remember the first failure; every later operation throws it. */
   fail(error: Error): void {
-    this.failure ??= error;
+    if (this.failure) return;
+    this.failure = error;
+    this.reportFailure(error);
   }
 
   /** Throw a failure reported since the last operation. */
