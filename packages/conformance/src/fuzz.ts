@@ -1,5 +1,5 @@
 /**
- * Property-based fuzzing (fast-check): random shapes (0-d, empty, up to rank 4), layouts
+ * Property-based fuzzing (fast-check): random shapes (0-d, empty, up to rank 4 and 2048 elements), layouts
  * (contiguous, permuted, sliced with an offset, broadcast with stride 0), dtypes and values
  * for the elementwise, reduce, matmul, indexing and shape ops, through the public API, so
  * core's planning (dim collapsing, broadcasting, type rules, composites) is fuzzed with the
@@ -34,11 +34,28 @@ interface Operand {
   stored1: boolean[];
 }
 
-/** A shape of rank 0-4, dims 1-5, and now and then an empty dim. */
+/** Elements a drawn shape holds at most (the references loop over them in plain JS). */
+const MAX_ELEMENTS = 2048;
+
+/**
+ * A shape of rank 0-4: dims mostly 1-5, now and then up to 300 (past SIMD widths, GPU
+ * workgroups and thread splits; dims are halved until the shape holds at most MAX_ELEMENTS),
+ * and now and then an empty dim.
+ */
 const shapeArb = (minRank = 0, maxRank = 4): fc.Arbitrary<number[]> =>
-  fc.tuple(fc.array(fc.integer({ min: 1, max: 5 }), { minLength: minRank, maxLength: maxRank }), fc.nat({ max: 19 })).map(([dims, e]) =>
-    e === 0 && dims.length > 0 ? dims.map((d, i) => (i === dims.length - 1 ? 0 : d)) : dims,
-  );
+  fc
+    .tuple(
+      fc.array(fc.oneof({ weight: 6, arbitrary: fc.integer({ min: 1, max: 5 }) }, { weight: 1, arbitrary: fc.integer({ min: 6, max: 300 }) }), { minLength: minRank, maxLength: maxRank }),
+      fc.nat({ max: 19 }),
+    )
+    .map(([dims, e]) => {
+      const shape = e === 0 && dims.length > 0 ? dims.map((d, i) => (i === dims.length - 1 ? 0 : d)) : [...dims];
+      while (tl.sizeOf(shape) > MAX_ELEMENTS) {
+        const widest = shape.indexOf(Math.max(...shape));
+        shape[widest] = Math.ceil(shape[widest] / 2);
+      }
+      return shape;
+    });
 
 const operandArb = (shape: fc.Arbitrary<number[]>): fc.Arbitrary<Operand> =>
   shape.chain((s) =>
