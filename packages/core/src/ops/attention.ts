@@ -78,7 +78,7 @@ export function scaledDotProductAttention(query: Tensor, key: Tensor, value: Ten
   const batch = leading.reduce((a, b) => broadcastShapes(a, b, OP));
   const factor = scale ?? 1 / Math.sqrt(E);
   const fused =
-    backend.attention !== undefined && !compositesForcedNow() && query.dtype === 'float32' && dropoutP === 0 && sizeOf([L, S, E, Ev]) > 0;
+    backend.attention !== undefined && !compositesForcedNow() && query.dtype === 'float32' && dropoutP === 0 && [L, S, E, Ev].every((d) => d > 0);
   if (!fused) return composite(query, key, value, attnMask, isCausal, factor, dropoutP);
   return fusedAttention(query, key, value, attnMask, isCausal, factor, batch);
 }
