@@ -19,7 +19,7 @@ export function cast(x: Tensor, dtype: DType): Tensor;
 export function cast(x: Tensor, dtype: DType): Tensor {
   if (!isDType(dtype)) throw new Error(`cast: unknown dtype '${String(dtype)}'; expected one of ${DTYPES.join(', ')}`);
   if (x.dtype === dtype) return x.internalAlias(false);
-  const out = empty(x.backend, x.shape, dtype);
+  const out = empty(x.backend, x.shape, dtype, 'cast');
   x.backend.cast(x.kernelView, out.kernelView);
   if (!isFloating(x.dtype) || !isFloating(dtype)) return out;
   const from = x.dtype;
@@ -41,7 +41,7 @@ export function clone(x: Tensor): Tensor {
 }
 
 function copyOf(x: Tensor, name: string): Tensor {
-  const out = empty(x.backend, x.shape, x.dtype);
+  const out = empty(x.backend, x.shape, x.dtype, name);
   x.backend.copy(x.kernelView, out.kernelView);
   return recordOp(name, [x], out, [], (g) => [g]);
 }
@@ -68,7 +68,7 @@ export async function toDeviceAsync(x: Tensor, device: string): Promise<Tensor> 
 
 function upload(x: Tensor, device: string, data: Float32Array | Int32Array | Uint8Array): Tensor {
   const target = getBackend(device);
-  const out = empty(target, x.shape, x.dtype);
+  const out = empty(target, x.shape, x.dtype, 'to');
   target.write(out.storage.buffer, data);
   const from = x.device;
   return recordOp('to', [x], out, [], (g) => [toDevice(g, from)]);

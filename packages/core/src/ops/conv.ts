@@ -64,7 +64,7 @@ function outputSize(size: number, kernel: number, p: Conv2dParams, i: 0 | 1): nu
 function conv2dKernel(x: Tensor, w: Tensor, p: Conv2dParams): Tensor {
   const [n, , h, wd] = x.shape;
   const [o, , kh, kw] = w.shape;
-  const out = empty(x.backend, [n, o, outputSize(h, kh, p, 0), outputSize(wd, kw, p, 1)], x.dtype);
+  const out = empty(x.backend, [n, o, outputSize(h, kh, p, 0), outputSize(wd, kw, p, 1)], x.dtype, 'conv2d');
   x.backend.conv2d(x.kernelView, w.kernelView, out.kernelView, p);
   return out;
 }
@@ -81,7 +81,7 @@ function conv2dCore(x: Tensor, w: Tensor, p: Conv2dParams): Tensor {
 }
 
 function conv2dInputGrad(dy: Tensor, w: Tensor, xShape: readonly number[], p: Conv2dParams): Tensor {
-  const out = empty(dy.backend, xShape, dy.dtype);
+  const out = empty(dy.backend, xShape, dy.dtype, 'conv2d backward');
   dy.backend.conv2dBackwardInput(dy.kernelView, w.kernelView, out.kernelView, p);
   const wShape = w.shape;
   return recordOp('conv2dBackwardInput', [dy, w], out, [dy, w], (g, [sdy, sw], needs) => [
@@ -91,7 +91,7 @@ function conv2dInputGrad(dy: Tensor, w: Tensor, xShape: readonly number[], p: Co
 }
 
 function conv2dWeightGrad(x: Tensor, dy: Tensor, wShape: readonly number[], p: Conv2dParams): Tensor {
-  const out = empty(x.backend, wShape, x.dtype);
+  const out = empty(x.backend, wShape, x.dtype, 'conv2d backward');
   x.backend.conv2dBackwardWeight(x.kernelView, dy.kernelView, out.kernelView, p);
   const xShape = x.shape;
   return recordOp('conv2dBackwardWeight', [x, dy], out, [x, dy], (g, [sx, sdy], needs) => [

@@ -315,7 +315,7 @@ function draw(op: string, distribution: RandomDistribution, shape: Shape, option
   if (!isFloating(dtype)) throw new Error(`${op}: dtype must be float32 or float16, got ${dtype}`);
   checkDType(backend, dtype); // before drawing, so a refused dtype uses no random numbers
   // Backends draw float32 (the same numbers everywhere); float16 rounds those.
-  const t = allocate(backend, shape, 'float32');
+  const t = allocate(backend, shape, 'float32', op);
   backend.random(distribution, { seed: generator.initialSeed(), offset: generator.take(t.size) }, t.kernelView);
   if (dtype === 'float32') return finish(t, options);
   const half = cast(t, dtype);
@@ -375,7 +375,7 @@ export function randint(low: number, high: number, shape: Shape, options: Random
     r = (r * 65536 + w1) % range;
     host[i] = low + r;
   }
-  const t = allocate(backend, shape, 'int32');
+  const t = allocate(backend, shape, 'int32', 'randint');
   backend.write(t.storage.buffer, host);
   if (dtype === 'int32') return finish(t, options);
   const out = cast(t, dtype);

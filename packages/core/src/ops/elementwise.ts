@@ -11,7 +11,7 @@ import { broadcastView, empty } from './util.js';
 
 /** Run a unary kernel (no rules, no recording). */
 export function unaryKernel(op: UnaryOp, x: Tensor): Tensor {
-  const out = empty(x.backend, x.shape, resultDType(unaryFacts(op).kind, x.dtype));
+  const out = empty(x.backend, x.shape, resultDType(unaryFacts(op).kind, x.dtype), op);
   x.backend.unary(op, x.kernelView, out.kernelView);
   return out;
 }
@@ -19,7 +19,7 @@ export function unaryKernel(op: UnaryOp, x: Tensor): Tensor {
 /** Run a binary kernel on operands of one dtype, broadcasting (no rules, no recording). */
 export function binaryKernel(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
   const shape = broadcastShapes(a.shape, b.shape, op);
-  const out = empty(a.backend, shape, resultDType(binaryFacts(op).kind, a.dtype));
+  const out = empty(a.backend, shape, resultDType(binaryFacts(op).kind, a.dtype), op);
   a.backend.binary(op, broadcastView(a, shape), broadcastView(b, shape), out.kernelView);
   return out;
 }

@@ -19,7 +19,7 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
   const backend = deviceOf('gather', x, index);
   const axis = normalizeDim(dim, x.rank, 'gather');
   checkIndex('gather', x, axis, index);
-  const out = empty(backend, index.shape, x.dtype);
+  const out = empty(backend, index.shape, x.dtype, 'gather');
   backend.gather(x.kernelView, axis, index.kernelView, out.kernelView);
   const shape = x.shape;
   return recordOp('gather', [x], out, [index], (g, [idx]) => {
@@ -44,7 +44,7 @@ export function scatterAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): 
   if (src.dtype !== x.dtype) throw new TypeError(`scatterAdd: src is ${src.dtype} but the input is ${x.dtype}`);
   if (src.rank !== x.rank) throw new Error(`scatterAdd: src ${formatShape(src.shape)} must have the rank of the input ${formatShape(x.shape)}`);
   checkIndex('scatterAdd', x, axis, index, src);
-  const out = empty(backend, x.shape, x.dtype);
+  const out = empty(backend, x.shape, x.dtype, 'scatterAdd');
   backend.copy(x.kernelView, out.kernelView);
   // The kernel walks `index`'s shape; `src` may be larger, as in PyTorch.
   const srcWindow = { ...src.kernelView, shape: index.shape };

@@ -19,9 +19,10 @@ function batchedMatmul(a: Tensor, b: Tensor): Tensor {
   }
   const batch = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2), 'matmul');
   if (a.dtype === 'int32') return intMatmul(a, b, batch, m, k, n);
+  // The output first: a failed allocation then leaves no views behind.
+  const out = empty(backend, [...batch, m, n], a.dtype, 'matmul');
   const av = a.expand([...batch, m, k]);
   const bv = b.expand([...batch, k, n]);
-  const out = empty(backend, [...batch, m, n], a.dtype);
   backend.matmul(av.kernelView, bv.kernelView, out.kernelView);
   av.dispose();
   bv.dispose();

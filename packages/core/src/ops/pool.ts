@@ -109,7 +109,7 @@ function outputShape(op: string, x: Tensor, p: Pool2dParams): number[] {
 }
 
 function poolBackward(op: PoolOp, x: Tensor, dy: Tensor, p: Pool2dParams): Tensor {
-  const out = empty(x.backend, x.shape, x.dtype);
+  const out = empty(x.backend, x.shape, x.dtype, `${op}Pool2d backward`);
   x.backend.pool2dBackward(op, x.kernelView, dy.kernelView, out.kernelView, p);
   if (op === 'avg') {
     // Average pooling is linear in dy: its adjoint's adjoint is the pooling itself.
@@ -121,7 +121,7 @@ function poolBackward(op: PoolOp, x: Tensor, dy: Tensor, p: Pool2dParams): Tenso
 }
 
 function poolCore(op: PoolOp, x: Tensor, p: Pool2dParams): Tensor {
-  const out = empty(x.backend, outputShape(`${op}Pool2d`, x, p), x.dtype);
+  const out = empty(x.backend, outputShape(`${op}Pool2d`, x, p), x.dtype, `${op}Pool2d`);
   x.backend.pool2d(op, x.kernelView, out.kernelView, p);
   return recordOp(`${op}Pool2d`, [x], out, [x], (g, [sx]) => [poolBackward(op, sx, g, p)]);
 }

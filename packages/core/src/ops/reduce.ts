@@ -27,7 +27,7 @@ function reduceKernel(op: ReduceOp, x: Tensor, axes: number[], keepdim: boolean)
   if (rule === 'refuse') throw refusal(op, x.dtype, 'one');
   const target = castTarget(rule);
   const input = target ? x.cast(target) : x;
-  const kept = empty(input.backend, reducedShape(x.shape, axes, true), input.dtype);
+  const kept = empty(input.backend, reducedShape(x.shape, axes, true), input.dtype, op);
   try {
     input.backend.reduce(op, input.kernelView, axes, kept.kernelView);
   } finally {
@@ -146,7 +146,7 @@ function argExtremum(op: ArgReduceOp) {
     const input = flat ? x.reshape([x.size]) : x;
     const axis = flat ? 0 : normalizeDim(dim, x.rank, op);
     const shapeKept = input.rank === 0 ? [] : input.shape.map((d, i) => (i === axis ? 1 : d));
-    const kept = empty(x.backend, shapeKept, 'int32');
+    const kept = empty(x.backend, shapeKept, 'int32', op);
     x.backend.argReduce(op, input.kernelView, input.rank === 0 ? 0 : axis, kept.kernelView);
     if (flat) input.dispose();
     if (keepdim && !flat) return kept;

@@ -101,7 +101,11 @@ function hillisSteele(op: ScanOp, x: Tensor, axis: number): { values: Tensor; in
 }
 
 /** op along `axis` of float32 or int32 `x`, without recording: the kernel or the composite. */
+/** The public op of each scan, for errors. */
+const SCAN_NAMES: Record<ScanOp, string> = { sum: 'cumsum', prod: 'cumprod', max: 'cummax', min: 'cummin', logsumexp: 'logcumsumexp' };
+
 function scanValues(op: ScanOp, x: Tensor, axis: number): { values: Tensor; indices: Tensor | null } {
+  const name = SCAN_NAMES[op];
   return noGrad(() => {
     if (x.dtype === 'float16') {
       const wide = x.cast('float32');
@@ -130,11 +134,11 @@ function scanValues(op: ScanOp, x: Tensor, axis: number): { values: Tensor; indi
     const backend = x.backend;
     const extreme = op === 'max' || op === 'min';
     if (sizeOf(x.shape) === 0) {
-      return { values: empty(backend, x.shape, x.dtype), indices: extreme ? empty(backend, x.shape, 'int32') : null };
+      return { values: empty(backend, x.shape, x.dtype, name), indices: extreme ? empty(backend, x.shape, 'int32', name) : null };
     }
     if (backend.scan && !compositesForcedNow()) {
-      const values = empty(backend, x.shape, x.dtype);
-      const indices = extreme ? empty(backend, x.shape, 'int32') : null;
+      const values = empty(backend, x.shape, x.dtype, name);
+      const indices = extreme ? empty(backend, x.shape, 'int32', name) : null;
       try {
         backend.scan(op, x.kernelView, axis, values.kernelView, indices?.kernelView);
       } catch (error) {

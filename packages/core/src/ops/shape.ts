@@ -296,7 +296,7 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   }
   shape[axis] = total;
   const dtype = tensors.reduce((d, t) => promoteTypes(d, t.dtype), tensors[0].dtype);
-  const out = empty(backend, shape, dtype);
+  const out = empty(backend, shape, dtype, 'cat');
   const strides = contiguousStrides(shape);
   let at = 0;
   const starts: number[] = [];

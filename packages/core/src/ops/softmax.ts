@@ -25,7 +25,7 @@ export function softmax(x: Tensor, dim: number): Tensor {
   const backend = x.backend;
   const out = noGrad(() => {
     if (backend.softmax && x.rank > 0) {
-      const y = empty(backend, x.shape, x.dtype);
+      const y = empty(backend, x.shape, x.dtype, 'softmax');
       backend.softmax(x.kernelView, axis, y.kernelView);
       return y;
     }
@@ -61,7 +61,7 @@ export function logSoftmax(x: Tensor, dim: number): Tensor {
   const backend = x.backend;
   const out = noGrad(() => {
     if (backend.logSoftmax && x.rank > 0) {
-      const y = empty(backend, x.shape, x.dtype);
+      const y = empty(backend, x.shape, x.dtype, 'logSoftmax');
       backend.logSoftmax(x.kernelView, axis, y.kernelView);
       return y;
     }

@@ -66,7 +66,7 @@ function sortAlong(x: Tensor, axis: number, descending: boolean, k: number): Sor
   const outShape = x.rank === 0 ? [] : x.shape.map((d, i) => (i === axis ? k : d));
   const lead = x.shape.filter((_, i) => i !== axis);
   const rows = sizeOf(lead);
-  if (rows * k === 0) return { values: empty(backend, outShape, x.dtype), indices: empty(backend, outShape, 'int32') };
+  if (rows * k === 0) return { values: empty(backend, outShape, x.dtype, 'sort'), indices: empty(backend, outShape, 'int32', 'sort') };
   // Kernels sort numbers: bools go through int32 and come back.
   const input = x.dtype === 'bool' ? cast(x, 'int32') : x;
   const temps: Tensor[] = input === x ? [] : [input];
@@ -79,13 +79,13 @@ function sortAlong(x: Tensor, axis: number, descending: boolean, k: number): Sor
       const rowStride = merged.shape.length === 1 ? merged.strides[0][0] : 0;
       source = { ...input.kernelView, shape: [rows, n], strides: [rowStride, axisStride] };
     } else {
-      const packed = empty(backend, [...lead, n], input.dtype);
+      const packed = empty(backend, [...lead, n], input.dtype, 'sort');
       temps.push(packed);
       backend.copy({ ...input.kernelView, shape: [...lead, n], strides: [...leadStrides, axisStride] }, packed.kernelView);
       source = { ...packed.kernelView, shape: [rows, n], strides: [n, 1] };
     }
-    const values = empty(backend, [rows, k], input.dtype);
-    const indices = empty(backend, [rows, k], 'int32');
+    const values = empty(backend, [rows, k], input.dtype, 'sort');
+    const indices = empty(backend, [rows, k], 'int32', 'sort');
     try {
       backend.sort(source, descending, values.kernelView, indices.kernelView);
     } catch (error) {

@@ -10,7 +10,7 @@ import { cast } from './cast.js';
  * A fresh, uninitialised, contiguous tensor on `backend`. A failed allocation (too large for
  * a typed array, device out of memory) is reported with `op`, the shape, dtype and bytes.
  */
-export function empty(backend: Backend, shape: Shape, dtype: DType, op = 'allocate'): Tensor {
+export function empty(backend: Backend, shape: Shape, dtype: DType, op: string): Tensor {
   for (const d of shape) {
     if (!Number.isInteger(d) || d < 0) throw new Error(`invalid shape ${formatShape(shape)}: dims must be non-negative integers`);
   }
@@ -72,7 +72,7 @@ export function scalarDType(value: number | boolean, dtype: DType): DType {
 
 /** A 0-d tensor holding `value` on `backend`. */
 export function scalar(backend: Backend, value: number | boolean, dtype: DType): Tensor {
-  const t = empty(backend, [], dtype);
+  const t = empty(backend, [], dtype, 'scalar operand');
   backend.fill(t.kernelView, Number(value));
   return t;
 }

@@ -17,32 +17,36 @@ import { binaryOperands, broadcastView, deviceOf, empty, isTensor, scalar } from
  */
 export function where(condition: TensorLike, a: TensorLike, b: TensorLike): Tensor {
   const [ta, tb, temps] = binaryOperands('where', a, b);
-  let cond: Tensor;
-  if (isTensor(condition)) {
-    cond = condition.dtype === 'bool' ? condition : condition.cast('bool');
-    if (cond !== condition) temps.push(cond);
-  } else {
-    cond = scalar(ta.backend, Boolean(condition), 'bool');
-    temps.push(cond);
+  try {
+    let cond: Tensor;
+    if (isTensor(condition)) {
+      cond = condition.dtype === 'bool' ? condition : condition.cast('bool');
+      if (cond !== condition) temps.push(cond);
+    } else {
+      cond = scalar(ta.backend, Boolean(condition), 'bool');
+      temps.push(cond);
+    }
+    const backend = deviceOf('where', cond, ta, tb);
+    const shape = broadcastShapes(broadcastShapes(cond.shape, ta.shape, 'where'), tb.shape, 'where');
+    const out = empty(backend, shape, ta.dtype, 'where');
+    backend.where(broadcastView(cond, shape), broadcastView(ta, shape), broadcastView(tb, shape), out.kernelView);
+    const aShape = ta.shape;
+    const bShape = tb.shape;
+    recordOp('where', [ta, tb], out, [cond], (g, [c], needs) => {
+      const zero = zerosLike(g);
+      const pick = (fromA: boolean, shape: readonly number[]): Tensor => {
+        const full = fromA ? where(c, g, zero) : where(c, zero, g);
+        const reduced = sumToShape(full, shape);
+        if (reduced !== full) full.dispose();
+        return reduced;
+      };
+      const grads = [needs[0] ? pick(true, aShape) : null, needs[1] ? pick(false, bShape) : null];
+      zero.dispose();
+      return grads;
+    });
+    return out;
+  } finally {
+    // The casts and scalars made for the call, also when it throws (no broadcast, no memory).
+    temps.forEach((t) => t.dispose());
   }
-  const backend = deviceOf('where', cond, ta, tb);
-  const shape = broadcastShapes(broadcastShapes(cond.shape, ta.shape, 'where'), tb.shape, 'where');
-  const out = empty(backend, shape, ta.dtype);
-  backend.where(broadcastView(cond, shape), broadcastView(ta, shape), broadcastView(tb, shape), out.kernelView);
-  const aShape = ta.shape;
-  const bShape = tb.shape;
-  recordOp('where', [ta, tb], out, [cond], (g, [c], needs) => {
-    const zero = zerosLike(g);
-    const pick = (fromA: boolean, shape: readonly number[]): Tensor => {
-      const full = fromA ? where(c, g, zero) : where(c, zero, g);
-      const reduced = sumToShape(full, shape);
-      if (reduced !== full) full.dispose();
-      return reduced;
-    };
-    const grads = [needs[0] ? pick(true, aShape) : null, needs[1] ? pick(false, bShape) : null];
-    zero.dispose();
-    return grads;
-  });
-  temps.forEach((t) => t.dispose());
-  return out;
 }
