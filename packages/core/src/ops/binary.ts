@@ -100,18 +100,22 @@ const subRaw = binary('sub');
 export function add(a: TensorLike, b: TensorLike, alpha = 1): Tensor {
   if (alpha === 1) return addRaw(a, b);
   const scaled = mul(b, alpha);
-  const out = addRaw(a, scaled);
-  scaled.dispose();
-  return out;
+  try {
+    return addRaw(a, scaled);
+  } finally {
+    scaled.dispose();
+  }
 }
 
 /** `a - alpha * b`, broadcasting. @example `tl.sub(x, 1)` */
 export function sub(a: TensorLike, b: TensorLike, alpha = 1): Tensor {
   if (alpha === 1) return subRaw(a, b);
   const scaled = mul(b, alpha);
-  const out = subRaw(a, scaled);
-  scaled.dispose();
-  return out;
+  try {
+    return subRaw(a, scaled);
+  } finally {
+    scaled.dispose();
+  }
 }
 
 /** `a * b`, broadcasting. @example `tl.mul(x, x)` */

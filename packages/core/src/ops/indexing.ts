@@ -16,10 +16,16 @@ import { deviceOf, empty } from './util.js';
  * ```
  */
 export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
-  const backend = deviceOf('gather', x, index);
+  deviceOf('gather', x, index);
   const axis = normalizeDim(dim, x.rank, 'gather');
   checkIndex('gather', x, axis, index);
-  const out = empty(backend, index.shape, x.dtype, 'gather');
+  return gatherChecked('gather', x, axis, index);
+}
+
+/** gather with `index` already checked by `op` (its shape and values), with its gradient. */
+function gatherChecked(op: string, x: Tensor, axis: number, index: Tensor): Tensor {
+  const backend = x.backend;
+  const out = empty(backend, index.shape, x.dtype, op);
   backend.gather(x.kernelView, axis, index.kernelView, out.kernelView);
   const shape = x.shape;
   return recordOp('gather', [x], out, [index], (g, [idx]) => {
@@ -86,7 +92,8 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
   const line = index.reshape(lineShape);
   const expanded = line.expand(shape);
   try {
-    return gather(x, axis, expanded);
+    // The values were checked on the 1-D index: reading the expanded one would cost its size.
+    return gatherChecked('indexSelect', x, axis, expanded);
   } finally {
     line.dispose();
     expanded.dispose();

@@ -393,7 +393,9 @@ export function pad(x: Tensor, padding: readonly number[], value = 0): Tensor {
   }
   const shape = x.shape.map((d, i) => d + before[i] + after[i]);
   if (shape.some((d) => d < 0)) throw new Error(`pad: padding ${JSON.stringify(padding)} crops ${formatShape(x.shape)} below zero`);
-  // Crop first (negative padding), then write the rest into a filled output.
+  // The filled output first (a failed allocation then leaves nothing behind); crop the input
+  // (negative padding), then write it in.
+  const out = full(shape, value, { device: x.device, dtype: x.dtype });
   let source = x.internalAlias(false);
   for (let i = 0; i < x.rank; i++) {
     const cropStart = Math.max(0, -before[i]);
@@ -404,7 +406,6 @@ export function pad(x: Tensor, padding: readonly number[], value = 0): Tensor {
       source = next;
     }
   }
-  const out = full(shape, value, { device: x.device, dtype: x.dtype });
   const strides = contiguousStrides(shape);
   const offset = before.reduce((o, b, i) => o + Math.max(0, b) * strides[i], 0);
   if (source.size > 0) x.backend.copy(source.kernelView, { ...out.kernelView, shape: source.shape, strides, offset });
