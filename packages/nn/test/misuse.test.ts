@@ -30,6 +30,18 @@ describe('misuse from plain JavaScript', () => {
     target.dispose();
   });
 
+  test('F.pad with a reflect pad too large for its dim raises, 100 times, leaving tl.memory() unchanged', () => {
+    const x = tl.ones([1, 2, 4, 4]);
+    // The last dim pads fine; the one before it fails, after the first step ran.
+    const bad = () => F.pad(x, [1, 1, 9, 9], 'reflect');
+    expect(bad).toThrow('pad: argument (9, 9) should be less than the size 4 of dim 2');
+    const before = tl.memory();
+    for (let i = 0; i < 100; i++) expect(bad).toThrow();
+    const after = tl.memory();
+    expect([after.numTensors, after.numBuffers]).toEqual([before.numTensors, before.numBuffers]);
+    x.dispose();
+  });
+
   test('loadStateDict(undefined) says what it expected', () => {
     const model = new Linear(2, 2);
     expect(() => model.loadStateDict(undefined as never)).toThrow('loadStateDict: expected a state dict (an object or a Map of tensors), got undefined');

@@ -49,25 +49,30 @@ export function pad(x: Tensor, pad: readonly number[], mode: PadMode = 'constant
   if (mode === 'constant') return tl.pad(x, pad, value ?? 0);
   if (value !== null && value !== undefined && value !== 0) throw new Error(`pad: padding mode '${mode}' doesn't take in value argument`);
   let out = x.cast(x.dtype);
-  for (let p = 0; p < pad.length / 2; p++) {
-    const dim = x.rank - 1 - p;
-    const before = pad[2 * p];
-    const after = pad[2 * p + 1];
-    if (before === 0 && after === 0) continue;
-    const size = x.shape[dim];
-    const length = size + before + after;
-    if (length < 0) throw new Error(`pad: padding ${JSON.stringify(pad)} crops dim ${dim} of ${shape(x.shape)} below zero`);
-    if (mode === 'reflect' && (before >= size || after >= size)) {
-      throw new Error(`pad: argument (${before}, ${after}) should be less than the size ${size} of dim ${dim} of ${shape(x.shape)} for reflect padding`);
+  try {
+    for (let p = 0; p < pad.length / 2; p++) {
+      const dim = x.rank - 1 - p;
+      const before = pad[2 * p];
+      const after = pad[2 * p + 1];
+      if (before === 0 && after === 0) continue;
+      const size = x.shape[dim];
+      const length = size + before + after;
+      if (length < 0) throw new Error(`pad: padding ${JSON.stringify(pad)} crops dim ${dim} of ${shape(x.shape)} below zero`);
+      if (mode === 'reflect' && (before >= size || after >= size)) {
+        throw new Error(`pad: argument (${before}, ${after}) should be less than the size ${size} of dim ${dim} of ${shape(x.shape)} for reflect padding`);
+      }
+      if (mode === 'circular' && (before > size || after > size)) {
+        throw new Error(`pad: padding (${before}, ${after}) of dim ${dim} should be at most its size ${size} for circular padding`);
+      }
+      if (size === 0) throw new Error(`pad: cannot ${mode}-pad dim ${dim} of size 0 in ${shape(x.shape)}`);
+      const index = Array.from({ length }, (_, o) => source(mode, o - before, size));
+      const next = tl.tidy(() => out.indexSelect(dim, int32(index, x.device)));
+      out.dispose();
+      out = next;
     }
-    if (mode === 'circular' && (before > size || after > size)) {
-      throw new Error(`pad: padding (${before}, ${after}) of dim ${dim} should be at most its size ${size} for circular padding`);
-    }
-    if (size === 0) throw new Error(`pad: cannot ${mode}-pad dim ${dim} of size 0 in ${shape(x.shape)}`);
-    const index = Array.from({ length }, (_, o) => source(mode, o - before, size));
-    const next = tl.tidy(() => out.indexSelect(dim, int32(index, x.device)));
-    out.dispose();
-    out = next;
+  } catch (error) {
+    out.dispose(); // a bad pad for a later dim: nothing half-padded is left behind
+    throw error;
   }
   return out;
 }
