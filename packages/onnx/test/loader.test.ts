@@ -180,6 +180,10 @@ describe('loadOnnx', () => {
     const spec: ModelSpec = { ...linear, nodes: [...linear.nodes, { op: 'Unknown', inputs: ['y'], outputs: ['z'] }] };
     await expect(loadOnnx(buildModel(spec))).rejects.toThrow('operator Unknown is not supported');
     expect(tl.memory().numTensors).toBe(before);
+    // A truncated initializer after a good one: the good one is not left loaded.
+    const truncatedLater: ModelSpec = { ...linear, initializers: [linear.initializers![0], { name: 'fc.bias', dims: [3], values: [0.5] }, ...linear.initializers!.slice(2)] };
+    await expect(loadOnnx(buildModel(truncatedLater))).rejects.toThrow("initializer 'fc.bias': 4 bytes of data for shape [3] of float32 (expected 12)");
+    expect(tl.memory().numTensors).toBe(before);
   });
 
   it('exports the supported operator list', () => {
