@@ -98,6 +98,12 @@ export function evaluate(expr: Expr, inputs: tl.Tensor[], device: string): unkno
   return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, evaluate(v, inputs, device)]));
 }
 
+/** Whether `expr` is one op on inputs and constants: no nested op makes tensors of its own. */
+function callsOneOp(expr: Expr): boolean {
+  if (expr === null || typeof expr !== 'object' || !('op' in (expr as object))) return false;
+  return opsIn((expr as { args: Expr[] }).args).size === 0;
+}
+
 /** Every op name an expression calls. */
 export function opsIn(expr: Expr, into = new Set<string>()): Set<string> {
   if (Array.isArray(expr)) expr.forEach((e) => opsIn(e, into));
@@ -135,6 +141,18 @@ async function runCase(c: FixtureCase, device: string, composites = false): Prom
     const call = () => evaluate(c.call, inputs, device);
     const outs = asList(await settle(tl.tidy(() => (composites ? tl.withComposites(call) : call())), device));
     created.push(...outs);
+    if (callsOneOp(c.call)) {
+      // Once more without tidy: the op must leave exactly its outputs alive (a leaked
+      // intermediate would stay counted until a GC).
+      const before = tl.memory().numTensors;
+      const again = composites ? tl.withComposites(call) : call();
+      if (!(again instanceof Promise) && typeof again !== 'boolean') {
+        const fresh = asList(again);
+        const left = tl.memory().numTensors - before;
+        fresh.forEach((t) => t.dispose());
+        expect(left, 'tensors the op left alive beyond its outputs').toBe(fresh.length);
+      }
+    }
     expect(outs.length).toBe(c.out.length);
     for (const [i, o] of outs.entries()) {
       expect(o.device).toBe(device);

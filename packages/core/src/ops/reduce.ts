@@ -1,5 +1,6 @@
 /** Reductions (`sum`, `mean`, `max`, ...), each with its gradient. */
 import { recordOp } from '../autograd/engine.js';
+import { tidy } from '../memory.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import { reduceFacts, ruleFor, type ArgReduceOp, type ReduceOp } from '../backend/op-table.js';
 import { castTarget, refusal } from './elementwise.js';
@@ -209,22 +210,13 @@ export function std(
  */
 export function logsumexp(x: Tensor, dim: number | number[], keepdim = false): Tensor {
   const axes = reductionAxes('logsumexp', x.rank, dim);
-  const shift = noGrad(() => {
-    const m = max(x, axes, true);
-    // An all -inf slice would give inf - inf; shift it by 0 instead.
-    const finite = m.abs().lt(Infinity);
-    const safe = m.where(finite, 0);
-    m.dispose();
-    finite.dispose();
-    return safe;
+  return tidy(() => {
+    // Shifted by the max (no gradient); an all -inf slice would give inf - inf, so it is shifted by 0.
+    const shift = noGrad(() => {
+      const m = max(x, axes, true);
+      return m.where(m.abs().lt(Infinity), 0);
+    });
+    const withShift = sum(x.sub(shift).exp(), axes, true).log().add(shift);
+    return keepdim ? withShift : withShift.reshape(reducedShape(x.shape, axes, false));
   });
-  const shifted = x.sub(shift);
-  const e = shifted.exp();
-  const s = sum(e, axes, true);
-  const l = s.log();
-  const withShift = l.add(shift);
-  const out = keepdim ? withShift : withShift.reshape(reducedShape(x.shape, axes, false));
-  [shift, shifted, e, s, l].forEach((v) => v.dispose());
-  if (out !== withShift) withShift.dispose();
-  return out;
 }

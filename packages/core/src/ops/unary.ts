@@ -299,9 +299,9 @@ export function nanToNum(x: Tensor, nan = 0, posinf?: number | null, neginf?: nu
   const largest = x.dtype === 'float16' ? 65504 : 3.4028234663852886e38;
   const [track, temps] = tracker();
   try {
-    const a = track(x.where(track(x.isnan().logicalNot()), nan));
-    const b = track(a.where(track(a.isposinf().logicalNot()), posinf ?? largest));
-    return b.where(track(b.isneginf().logicalNot()), neginf ?? -largest);
+    const a = track(x.where(track(track(x.isnan()).logicalNot()), nan));
+    const b = track(a.where(track(track(a.isposinf()).logicalNot()), posinf ?? largest));
+    return b.where(track(track(b.isneginf()).logicalNot()), neginf ?? -largest);
   } finally {
     temps.forEach((t) => t.dispose());
   }
