@@ -50,6 +50,10 @@ const cases = loadFixture<LossCase[]>('losses');
 describe('losses match PyTorch (value and gradients)', () => {
   test.each(cases.map((c, i) => [`${c.name} ${JSON.stringify(c.options)} ${c.reduction} #${i}`, c] as const))('%s', (_, c) => {
     const t = Object.fromEntries(Object.entries(c.inputs).map(([k, v]) => [k, fromFixture(v, k in c.grads)]));
+    // Once without tidy: the loss leaves exactly its result alive.
+    const before = tl.memory().numTensors;
+    run(c, t).dispose();
+    expect(tl.memory().numTensors, 'tensors the loss left alive').toBe(before);
     const out = run(c, t);
     expectClose(out, c.output, 'loss');
     out.mul(fromFixture(c.gradOutput)).sum().backward();
