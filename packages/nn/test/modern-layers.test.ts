@@ -127,6 +127,13 @@ describe('issue-12 layers match PyTorch (outputs, input and parameter gradients,
     module.train(c.train);
     if (!OWN_REPR.has(c.name)) expect(String(module)).toBe(c.repr);
     const xs = c.inputs.map((f) => fromFixture(f, f.dtype === 'float32'));
+    if (!c.train) {
+      // Once without tidy (in eval mode, where a forward changes no state): only the outputs stay alive.
+      const before = tl.memory().numTensors;
+      const first = call(c, module, xs);
+      expect(tl.memory().numTensors - before, 'tensors the forward left alive beyond its outputs').toBe(first.length);
+      first.forEach((t) => t.dispose());
+    }
     const ys = call(c, module, xs);
     expect(ys.length).toBe(c.outputs.length);
     ys.forEach((y, i) => expectClose(y, c.outputs[i], `output ${i}`));
