@@ -33,7 +33,7 @@ function attributeValue(a: AttributeProto, what: string): Attributes[string] {
     case AttrType.FLOATS: return [...(a.floats ?? [])];
     case AttrType.INTS: return (a.ints ?? []).map(toNumber);
     case AttrType.STRINGS: return (a.strings ?? []).map((s) => new TextDecoder().decode(s));
-    case AttrType.TENSOR: return Host.fromArray(tensorData(a.t!, what, null));
+    case AttrType.TENSOR: return Host.fromArray(tensorData(a.t!, what, null)).persist();
     default: throw new Error(`${what}: attributes of type ${onnx.AttributeProto.AttributeType[a.type ?? 0]} are not supported`);
   }
 }
@@ -102,26 +102,30 @@ export class OnnxModule extends Module {
     for (const [name, t] of this.state) values.set(name, this.hostState.get(name) ?? t);
     this.inputSpecs.forEach((spec, i) => values.set(spec.name, checkInput(spec, inputs[i])));
     const device = inputs[0]?.device ?? this.state.values().next().value?.device ?? tl.getBackend().name;
-    for (const node of this.nodes) {
-      const ctx: OpContext = { node: node.name, device, opset: this.opset, outputs: node.outputs.length };
-      const args = node.inputs.map((n) => (n === '' ? undefined : values.get(n)));
-      let results: Value[];
-      try {
-        results = OPS[node.opType]!.run(ctx, args, node.attrs);
-      } catch (e) {
-        const message = (e as Error).message;
-        throw new Error(message.startsWith(node.name) ? message : `${node.name}: ${message}`);
+    // One scope for the whole graph: every intermediate is freed now (also when a node throws),
+    // so an inference loop without tidy stays flat; only the outputs are kept.
+    return tl.tidy(() => {
+      for (const node of this.nodes) {
+        const ctx: OpContext = { node: node.name, device, opset: this.opset, outputs: node.outputs.length };
+        const args = node.inputs.map((n) => (n === '' ? undefined : values.get(n)));
+        let results: Value[];
+        try {
+          results = OPS[node.opType]!.run(ctx, args, node.attrs);
+        } catch (e) {
+          const message = (e as Error).message;
+          throw new Error(message.startsWith(node.name) ? message : `${node.name}: ${message}`);
+        }
+        node.outputs.forEach((n, i) => {
+          if (n !== '' && results[i] !== undefined) values.set(n, results[i]!);
+        });
       }
-      node.outputs.forEach((n, i) => {
-        if (n !== '' && results[i] !== undefined) values.set(n, results[i]!);
+      const outs = this.outputNames.map((n) => {
+        const v = values.get(n)!;
+        return v instanceof Host ? v.upload(device, `output '${n}'`) : v;
       });
-    }
-    const outs = this.outputNames.map((n) => {
-      const v = values.get(n)!;
-      return v instanceof Host ? v.upload(device, `output '${n}'`) : v;
+      if (this.named) return Object.fromEntries(this.outputNames.map((n, i) => [n, outs[i]]));
+      return outs.length === 1 ? outs[0] : outs;
     });
-    if (this.named) return Object.fromEntries(this.outputNames.map((n, i) => [n, outs[i]]));
-    return outs.length === 1 ? outs[0] : outs;
   }
 }
 
@@ -301,14 +305,14 @@ export async function loadOnnx(source: Uint8Array | string | URL, options: LoadO
     } else {
       // Integer and bool initializers stay readable on the host (shape constants), mirrored by a
       // buffer; int64 values beyond int32 (Slice's "to the end") can only live on the host.
-      const host = Host.fromArray(a);
+      const host = Host.fromArray(a).persist();
       if (!host.fitsInt32()) {
         hostOnly.set(name, host);
         continue;
       }
       const buffer = new Buffer(host.upload(options.device ?? tl.getBackend().name, `initializer '${name}'`));
       state.set(name, buffer);
-      hostState.set(name, Host.fromArray(a, buffer));
+      hostState.set(name, Host.fromArray(a, buffer).persist());
     }
   }
   return new OnnxModule({ state, hostState, hostOnly, nodes, inputs, outputs: (graph.output ?? []).map((o) => o.name ?? ''), opset, named: options.namedOutputs ?? false });

@@ -13,6 +13,12 @@ const INT32_MAX = 2147483647;
 /** A host array (row-major), with device copies made on demand and kept per device. */
 export class Host {
   private readonly uploads = new Map<string, Tensor>();
+  /**
+   * Part of the loaded model (an initializer, a node attribute): its device copies are kept
+   * and reused by every forward. Values computed during a forward are uploaded into that
+   * forward's scope instead, so they are freed with its other intermediates.
+   */
+  private persistent = false;
 
   constructor(
     readonly dtype: HostDType,
@@ -23,6 +29,12 @@ export class Host {
   ) {
     const size = shape.reduce((a, b) => a * b, 1);
     if (size !== data.length) throw new Error(`internal: host value of shape [${shape}] holds ${data.length} values`);
+  }
+
+  /** Mark this value as part of the loaded model (see `persistent`). */
+  persist(): this {
+    this.persistent = true;
+    return this;
   }
 
   static fromArray(a: HostArray, backing: Tensor | null = null): Host {
@@ -60,6 +72,7 @@ export class Host {
     }
     const values = dtype === 'float32' ? Float32Array.from(this.data) : dtype === 'bool' ? Array.from(this.data, Boolean) : Int32Array.from(this.data);
     const flat = tl.tensor(values as Float32Array, { dtype, device });
+    if (!this.persistent) return flat.reshape(this.shape);
     const t = tl.keep(flat.reshape(this.shape));
     this.uploads.set(device, t);
     return t;

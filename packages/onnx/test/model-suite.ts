@@ -59,11 +59,19 @@ export function modelSuite(device: string, unavailable: string | null, models: s
         const model = await load();
         const r = ref();
         for (const prefix of ['input', 'input2']) {
-          const out = tl.noGrad(() => model.forward(...inputs(r, prefix)));
+          const xs = inputs(r, prefix);
+          const out = tl.noGrad(() => model.forward(...xs));
           const outs = Array.isArray(out) ? out : [out];
           expect(outs.length).toBe(e.outputs);
           const problems = await Promise.all(outs.map((o, i) => mismatch(`${prefix} output ${i}`, o, r[`${prefix === 'input' ? 'output' : 'output2'}.${i}`]!)));
           expect(problems.filter(Boolean)).toEqual([]);
+          // Again without tidy (the first forward may keep the model's constants on the device):
+          // only the outputs stay alive, so an inference loop stays flat.
+          const before = tl.memory().numTensors;
+          const again = tl.noGrad(() => model.forward(...xs));
+          const agains = Array.isArray(again) ? again : [again];
+          expect(tl.memory().numTensors - before, 'tensors a forward left alive beyond its outputs').toBe(agains.length);
+          agains.forEach((t) => t.dispose());
         }
       });
 
