@@ -139,19 +139,17 @@ async function runCase(c: FixtureCase, device: string, composites = false): Prom
     // tidy frees the call's intermediates now, rather than leaving them to the GC net, whose
     // finalizers could change tl.memory() counts under other tests during an awaited read.
     const call = () => evaluate(c.call, inputs, device);
-    const outs = asList(await settle(tl.tidy(() => (composites ? tl.withComposites(call) : call())), device));
+    const result = tl.tidy(() => (composites ? tl.withComposites(call) : call()));
+    const outs = asList(await settle(result, device));
     created.push(...outs);
-    if (callsOneOp(c.call)) {
+    if (!(result instanceof Promise) && typeof result !== 'boolean' && callsOneOp(c.call)) {
       // Once more without tidy: the op must leave exactly its outputs alive (a leaked
-      // intermediate would stay counted until a GC).
+      // intermediate would stay counted until a GC). Asynchronous ops are left out.
       const before = tl.memory().numTensors;
-      const again = composites ? tl.withComposites(call) : call();
-      if (!(again instanceof Promise) && typeof again !== 'boolean') {
-        const fresh = asList(again);
-        const left = tl.memory().numTensors - before;
-        fresh.forEach((t) => t.dispose());
-        expect(left, 'tensors the op left alive beyond its outputs').toBe(fresh.length);
-      }
+      const fresh = asList(composites ? tl.withComposites(call) : call());
+      const left = tl.memory().numTensors - before;
+      fresh.forEach((t) => t.dispose());
+      expect(left, 'tensors the op left alive beyond its outputs').toBe(fresh.length);
     }
     expect(outs.length).toBe(c.out.length);
     for (const [i, o] of outs.entries()) {
