@@ -56,6 +56,7 @@ export function errorTests(suite: Suite): void {
     ['argmax dim out of range', () => f([2]).argmax(1), /argmax/],
     ['softmax dim out of range', () => f([2, 3]).softmax(2), /softmax/],
     ['scaledDotProductAttention with feature sizes that differ', () => tl.scaledDotProductAttention(f([2, 3, 4]), f([2, 5, 3]), f([2, 5, 4])), /scaledDotProductAttention: query \[2,3,4\] and key \[2,5,3\] must end in the same feature size/],
+    ['scaledDotProductAttention with a PyTorch snake_case option', () => tl.scaledDotProductAttention(f([3, 4]), f([5, 4]), f([5, 2]), { is_causal: true } as object), /scaledDotProductAttention: unknown option 'is_causal'; options are camelCase: isCausal/],
     ['scaledDotProductAttention with an int32 mask', () => tl.scaledDotProductAttention(f([3, 4]), f([5, 4]), f([5, 2]), { attnMask: i32([3, 5]) }), /scaledDotProductAttention: attnMask must be bool or float32.*got int32/],
     ['scaledDotProductAttention with a mask that does not broadcast', () => tl.scaledDotProductAttention(f([3, 4]), f([5, 4]), f([5, 2]), { attnMask: b([3, 4]) }), /scaledDotProductAttention/],
     ['softmax of int32', () => i32([3]).softmax(0), /softmax.*int32/],

@@ -179,7 +179,9 @@ export function checkOptionKeys(op: string, options: unknown, allowed: readonly 
   for (const key of Object.keys(options)) {
     if ((options as Record<string, unknown>)[key] === undefined) continue;
     if (!allowed.includes(key)) {
-      const hint = hints[key] ? `; ${hints[key]}` : '';
+      // PyTorch's snake_case names (is_causal) point at Tensile's camelCase ones (isCausal).
+      const camel = key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+      const hint = hints[key] ? `; ${hints[key]}` : key !== camel && allowed.includes(camel) ? `; options are camelCase: ${camel}` : '';
       throw new Error(`${op}: unknown option '${key}'${hint}; supported: ${allowed.join(', ')}`);
     }
   }
