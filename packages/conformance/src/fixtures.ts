@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import * as tl from '@tensile/core';
 import { describe, expect } from 'vitest';
 import { expectTensor, type Expected } from './compare.js';
+import { HOST } from './kernels/views.js';
 import type { Suite } from './context.js';
 import { gradTolerance, secondTolerance, TOLERANCES, type ToleranceClass } from './tolerances.js';
 
@@ -54,12 +55,9 @@ export function loadFixtures(): Map<string, FixtureCase[]> {
   return out;
 }
 
-// float16 values travel on the host in a Float32Array, as every Tensile read returns them.
-const TYPED = { float32: Float32Array, float16: Float32Array, int32: Int32Array, bool: Uint8Array } as const;
-
 /** A tensor on `device` from a fixture spec (a leaf, requiring grad when asked). */
 export function makeTensor(spec: Expected, device: string, requiresGrad = false): tl.Tensor {
-  const host = new TYPED[spec.dtype](spec.data.length);
+  const host = new HOST[spec.dtype](spec.data.length);
   spec.data.forEach((v, i) => (host[i] = Number(v)));
   const flat = tl.tensor(host, { dtype: spec.dtype, device });
   const shaped = flat.reshape(spec.shape);

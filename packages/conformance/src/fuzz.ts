@@ -14,8 +14,9 @@
 import * as tl from '@tensile/core';
 import fc from 'fast-check';
 import { describe, expect } from 'vitest';
-import { randoms } from './compare.js';
+import { randoms, type Expected } from './compare.js';
 import type { Suite } from './context.js';
+import { makeTensor } from './fixtures.js';
 import { expectNear, stored } from './kernels/views.js';
 
 const env = (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env ?? {};
@@ -93,10 +94,8 @@ function logicalValues(op: Operand, values: (n: number, seed: number) => number[
   return Array.from({ length: tl.sizeOf(op.shape) }, (_, i) => data[ravel(unravel(i, op.shape).map((x, d) => (base[d] === 1 ? 0 : x)), base)]);
 }
 
-const HOST = { float32: Float32Array, float16: Float32Array, int32: Int32Array, bool: Uint8Array } as const;
-
-function hostTensor(values: readonly number[], shape: readonly number[], dtype: tl.DType, device: string): tl.Tensor {
-  return tl.tidy(() => tl.tensor(HOST[dtype].from(values), { dtype, device }).reshape([...shape]));
+function hostTensor(values: readonly number[], shape: readonly number[], dtype: Expected['dtype'], device: string): tl.Tensor {
+  return makeTensor({ shape: [...shape], dtype, data: [...values] }, device);
 }
 
 /** A tensor on `device` holding `values` (row-major over `op.shape`) in `op`'s layout. */

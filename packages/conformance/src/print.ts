@@ -11,6 +11,7 @@ import * as tl from '@tensile/core';
 import { describe, expect } from 'vitest';
 import type { Suite } from './context.js';
 import { FIXTURE_DIR } from './fixtures.js';
+import { HOST } from './kernels/views.js';
 
 interface PrintCase {
   name: string;
@@ -23,7 +24,6 @@ interface PrintCase {
 }
 
 const NON_FINITE = { nan: Number.NaN, inf: Number.POSITIVE_INFINITY, '-inf': Number.NEGATIVE_INFINITY } as const;
-const TYPED = { float32: Float32Array, float16: Float32Array, int32: Int32Array, bool: Uint8Array } as const;
 
 function loadPrintCases(): PrintCase[] {
   return (JSON.parse(readFileSync(join(FIXTURE_DIR, 'print', 'tensors.json'), 'utf8')) as { cases: PrintCase[] }).cases;
@@ -43,7 +43,7 @@ export function printTests(suite: Suite): void {
         await tl.setBackend(device);
         tl.setPrintOptions(c.options);
         const values = c.values.map((v) => (typeof v === 'string' ? NON_FINITE[v] : v));
-        const flat = tl.tensor(TYPED[c.dtype].from(values), { dtype: c.dtype, device });
+        const flat = tl.tensor(HOST[c.dtype].from(values), { dtype: c.dtype, device });
         const t = flat.reshape(c.shape);
         flat.dispose();
         if (c.requiresGrad) t.requiresGrad = true;

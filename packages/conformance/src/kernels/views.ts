@@ -7,7 +7,8 @@
 import * as tl from '@tensile/core';
 import type { Suite } from '../context.js';
 
-const HOST = { float32: Float32Array, float16: Float32Array, int32: Int32Array, bool: Uint8Array } as const;
+/** The host array of each dtype (float16 travels as a Float32Array, as every Tensile read returns it). */
+export const HOST = { float32: Float32Array, float16: Float32Array, int32: Int32Array, bool: Uint8Array } as const;
 
 /** Element index of a row-major position under `strides` and `offset`. */
 function at(i: number, shape: readonly number[], strides: readonly number[], offset: number): number {

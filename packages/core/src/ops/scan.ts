@@ -100,10 +100,10 @@ function hillisSteele(op: ScanOp, x: Tensor, axis: number): { values: Tensor; in
   return { values: y, indices: idx };
 }
 
-/** op along `axis` of float32 or int32 `x`, without recording: the kernel or the composite. */
 /** The public op of each scan, for errors. */
 const SCAN_NAMES: Record<ScanOp, string> = { sum: 'cumsum', prod: 'cumprod', max: 'cummax', min: 'cummin', logsumexp: 'logcumsumexp' };
 
+/** op along `axis` of float32 or int32 `x`, without recording: the kernel or the composite. */
 function scanValues(op: ScanOp, x: Tensor, axis: number): { values: Tensor; indices: Tensor | null } {
   const name = SCAN_NAMES[op];
   return noGrad(() => {
