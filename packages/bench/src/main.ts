@@ -24,11 +24,11 @@ const OPTIONAL_BACKENDS = ['@tensile/backend-wasm', '@tensile/backend-webgpu', '
 
 const USAGE = `usage: pnpm bench [--filter matmul,mlp] [--quick] [--json out.json] [--backends cpu,...] [--no-peer]
   --filter    run only cases whose id contains one of these (comma-separated): matmul, matmul/1024,
-              conv2d, elementwise, reduce, softmax, mlp, cnn
+              conv2d, elementwise, reduce, softmax, mlp, cnn, resnet18
   --quick     a ~1-minute run: fewer sizes, smaller time budget per case
   --json      also write the results to this path (always written to bench-results/latest.json)
   --backends  Tensile backends to run (default: every registered one)
-  --no-peer   skip the TensorFlow.js side
+  --no-peer   skip the peer side (TensorFlow.js, or a case's own peer such as onnxruntime-node)
   --wasm-threads  thread counts to run the wasm backend with, one row each (default 1,2)`;
 
 /** Set the wasm backend's thread count and wait until that many workers run. */
@@ -283,10 +283,12 @@ async function runBackend(backend: string, values: Values): Promise<void> {
       const tensileRunner = await setUp(() => instance.tensile(tl, backend));
 
       const spec = PEERS[backend];
-      const peerLabel = spec ? `tfjs-${spec.tfjsBackend}` : 'none';
+      const own = c.ownPeer; // a peer the case names (onnxruntime-node) instead of the tfjs one
+      const peerLabel = own ? own.label(threads) : spec ? `tfjs-${spec.tfjsBackend}` : 'none';
       let peerSide: Side | undefined;
       let peerRunner: Runner | string | undefined;
-      const tfAtStart = tfLive();
+      const peerLive = own ? () => 0 : tfLive; // an own peer's tensors are not counted
+      const peerAtStart = peerLive();
       const skip = c.skipPeer?.((id) => peerMedians.get(`${backend}:${id}`));
       if (values['no-peer']) {
         peerSide = { status: 'skipped', reason: '--no-peer' };
@@ -294,9 +296,13 @@ async function runBackend(backend: string, values: Values): Promise<void> {
         peerSide = { status: 'skipped', reason: skip };
       } else {
         try {
-          const peer = await loadPeer(backend);
-          await activatePeer(peer);
-          peerRunner = await setUp(() => instance.peer({ tf, syncRead: peer.syncRead }));
+          let syncRead = true;
+          if (!own) {
+            const peer = await loadPeer(backend);
+            await activatePeer(peer);
+            syncRead = peer.syncRead;
+          }
+          peerRunner = await setUp(() => instance.peer({ tf, syncRead, threads }));
         } catch (error) {
           peerSide = { status: 'unavailable', reason: (error as Error).message };
         }
@@ -305,7 +311,7 @@ async function runBackend(backend: string, values: Values): Promise<void> {
       // Measure both sides together, interleaved.
       const inputs: SideInput[] = [];
       if (typeof tensileRunner !== 'string') inputs.push({ runner: tensileRunner, liveTensors: tlLive });
-      if (peerRunner !== undefined && typeof peerRunner !== 'string') inputs.push({ runner: peerRunner, liveTensors: tfLive });
+      if (peerRunner !== undefined && typeof peerRunner !== 'string') inputs.push({ runner: peerRunner, liveTensors: peerLive });
       const results = await measureSides(inputs, options);
       const resultOf = (runner: Runner | string | undefined): SideResult | undefined =>
         typeof runner === 'string' ? { ok: false, error: runner } : runner === undefined ? undefined : results[inputs.findIndex((i) => i.runner === runner)];
@@ -321,7 +327,7 @@ async function runBackend(backend: string, values: Values): Promise<void> {
       const tensileResult = resultOf(tensileRunner);
       const peerResult = resultOf(peerRunner);
       const tensile = toSide(tensileResult, tlLive() - tlAtStart)!;
-      peerSide ??= toSide(peerResult, tfLive() - tfAtStart)!;
+      peerSide ??= toSide(peerResult, peerLive() - peerAtStart)!;
       if (peerSide.status === 'ok') peerMedians.set(`${backend}:${c.id}`, peerSide.measurement.medianMs);
       const tensileFirst = tensileResult?.ok ? tensileResult.firstOutput : undefined;
       const peerFirst = peerResult?.ok ? peerResult.firstOutput : undefined;

@@ -1,6 +1,7 @@
 /**
  * Which TensorFlow.js backend each Tensile backend is compared with. Adding a Tensile
- * backend to the comparison means adding one entry here.
+ * backend to the comparison means adding one entry here. A case can name a peer of its own
+ * instead (`Case.ownPeer`: onnxruntime-node beside the ResNet-18 rows).
  *
  * tfjs backends other than cpu are optional: when their package is not installed, the peer
  * column says "unavailable" and the Tensile side still runs.
@@ -60,9 +61,9 @@ export const PEERS: Readonly<Record<string, PeerSpec>> = {
     onlyCases: [
       'matmul/256', 'matmul/512', 'matmul/1024', 'mlp/784-512-256-10-b128',
       'attention/sdpa/512x64', 'attention/matmul-softmax/512x64', 'attention/sdpa-causal/512x64', 'attention/matmul-softmax-causal/512x64',
-      'sort/1e6', 'topk/k50/32x50257', 'scan/cumsum/1e7',
+      'sort/1e6', 'topk/k50/32x50257', 'scan/cumsum/1e7', 'resnet18/b1',
     ],
-    onlyNote: 'webgpu runs only matmul 256-1024, the MLP step, the attention rows, sort/topk and cumsum (src/peers.ts: onlyCases); other workloads are skipped on webgpu',
+    onlyNote: 'webgpu runs only matmul 256-1024, the MLP step, the attention rows, sort/topk, cumsum and ResNet-18 b1 (src/peers.ts: onlyCases); other workloads are skipped on webgpu',
   },
 };
 

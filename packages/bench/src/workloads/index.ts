@@ -7,6 +7,7 @@ import { elementwiseCases } from './elementwise.js';
 import { matmulCases } from './matmul.js';
 import { mlpCases } from './mlp.js';
 import { reductionCases } from './reductions.js';
+import { resnet18Cases } from './resnet18.js';
 import { scanCases } from './scan.js';
 import { softmaxCases } from './softmax.js';
 import { sortCases } from './sort.js';
@@ -25,6 +26,7 @@ export function allCases(): Case[] {
     ...sortCases(),
     ...mlpCases(),
     ...cnnCases(),
+    ...resnet18Cases(),
   ];
 }
 

@@ -16,13 +16,25 @@ export interface PeerContext {
   tf: Tf;
   /** Read results with `dataSync()` (cpu, wasm) rather than `await data()`. */
   syncRead: boolean;
+  /** The Tensile run's wasm thread count (0 on other backends), for a case's own peer. */
+  threads: number;
+}
+
+/**
+ * A peer that a case names for itself, in place of the backend's tfjs peer (src/peers.ts):
+ * onnxruntime-node for the ONNX rows. Its `CaseInstance.peer` loads and runs it (`ctx.tf`
+ * unused); a set-up error is reported in the peer column. Its tensors are not counted.
+ */
+export interface OwnPeer {
+  /** Label for the table's peer column, for a run with `threads` wasm threads: "ort-cpu 2t". */
+  label(threads: number): string;
 }
 
 /** One case's data and its two implementations, made by `Case.init()` and dropped after it. */
 export interface CaseInstance {
   /** Set up inputs/parameters on Tensile device `device` (the current backend). */
   tensile(tl: Tl, device: string): Runner | Promise<Runner>;
-  /** Set up the same inputs/parameters in tfjs (the current tfjs backend). */
+  /** Set up the same inputs/parameters in tfjs (the current tfjs backend), or in the case's own peer. */
   peer(ctx: PeerContext): Runner | Promise<Runner>;
   /** Reorder the peer's first output to Tensile's layout (NHWC → NCHW) for the agreement check. */
   peerToTensile?(output: ArrayLike<number>): ArrayLike<number>;
@@ -45,6 +57,8 @@ export interface Case {
    * ms); returns a reason to skip the peer (too slow to run at all), or undefined.
    */
   skipPeer?(peerMedianMs: (id: string) => number | undefined): string | undefined;
+  /** Compare with this peer instead of the backend's tfjs peer. */
+  ownPeer?: OwnPeer;
   init(): CaseInstance;
 }
 
