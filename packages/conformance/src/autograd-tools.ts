@@ -600,4 +600,49 @@ export function autogradToolTests(suite: Suite): void {
       free(x);
     });
   });
+  describe('trace (what exportOnnx records)', () => {
+    suite.test('autograd:trace', 'records each op with its inputs, outputs and attributes, integer ops and comparisons too', async () => {
+      const x = t([[1, -2, 3], [4, 5, -6]]);
+      const ids = tl.tensor([2, 0, 1], { dtype: 'int32', device });
+      const { result, trace } = tl.autograd.trace((tr) => {
+        tr.idOf(x);
+        tr.idOf(ids);
+        return tl.tidy(() => x.relu().softmax(1).sum(0, true).add(ids.gt(1).cast('float32')));
+      });
+      try {
+        expect(trace.ops.map((o) => o.op)).toEqual(['relu', 'softmax', 'sum', 'gt', 'cast', 'add']);
+        const [relu, softmax, sum, gt, cast, add] = trace.ops;
+        expect(relu.inputs).toEqual([0]);
+        expect(softmax.inputs).toEqual(relu.outputs);
+        expect(softmax.attrs).toEqual({ dim: 1 });
+        expect(sum.attrs).toEqual({ axes: [0], keepdim: true });
+        expect(gt.inputs[0]).toBe(1); // the int32 input, though no gradient flows through it
+        expect(add.inputs).toEqual([sum.outputs[0], cast.outputs[0]]);
+        expect(trace.idOf(result)).toBe(add.outputs[0]);
+        expect(trace.idOf(x)).toBe(0);
+        expect(trace.tensorOf(gt.outputs[0]).dtype).toBe('bool');
+        await expectValues(trace.tensorOf(sum.outputs[0]), [1, 3], [0.3818184, 0.7694852, 0.8486964], TOLERANCES.elementwise);
+      } finally {
+        trace.dispose();
+        free(result, x, ids);
+      }
+    });
+
+    suite.test('autograd:trace', 'leaves out what runs under noGrad and the ops inside composites; refuses nesting and async functions', async () => {
+      const x = t([0.5, -1]);
+      const { result, trace } = tl.autograd.trace(() => tl.tidy(() => x.add(tl.noGrad(() => x.exp().sum())).gelu()));
+      try {
+        // gelu is written with other ops: those are recorded, as the ops a graph needs.
+        expect(trace.ops.map((o) => o.op)[0]).toBe('add');
+        expect(trace.ops.some((o) => o.op === 'exp')).toBe(false);
+        expect(() => tl.autograd.trace(() => tl.autograd.trace(() => 1))).toThrow(/trace: a trace is already running/);
+        expect(() => tl.autograd.trace(async () => 1)).toThrow(/trace: the traced function must be synchronous/);
+        // A failed trace leaves the next one free to start.
+        expect(tl.autograd.trace(() => 2).result).toBe(2);
+      } finally {
+        trace.dispose();
+        free(result, x);
+      }
+    });
+  });
 }

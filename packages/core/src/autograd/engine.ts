@@ -9,6 +9,7 @@ import { isGradEnabled, withGradMode } from './grad-mode.js';
 import { AccumulateGrad, type BackwardFn, type MultiBackwardFn, MultiOutputNode, Node, OutputNode } from './node.js';
 import { isFloating } from '../dtype.js';
 import { checkGradient, isAnomalyEnabled } from './anomaly.js';
+import { traceOp, type TraceInfo } from './trace.js';
 
 /** The node a gradient for `t` flows into, or null if none flows. */
 export function gradNodeOf(t: Tensor): Node | null {
@@ -20,7 +21,8 @@ export function gradNodeOf(t: Tensor): Node | null {
 /**
  * Attach a backward function to `out` when recording is on and some input requires grad.
  * `save` lists the tensors `backward` reads; the node keeps its own references to them.
- * Returns `out`.
+ * A running trace gets the op whether or not a gradient flows (`trace` adds what the
+ * tape's inputs leave out). Returns `out`.
  */
 export function recordOp(
   name: string,
@@ -28,8 +30,10 @@ export function recordOp(
   out: Tensor,
   save: readonly Tensor[],
   backward: BackwardFn,
+  trace?: TraceInfo,
 ): Tensor {
   if (!isGradEnabled()) return out;
+  traceOp(name, trace?.inputs ?? inputs, [out], trace?.attrs);
   let any = false;
   const next = inputs.map((t) => {
     const node = isFloating(t.dtype) ? gradNodeOf(t) : null;
@@ -67,8 +71,10 @@ export function recordMultiOp(
   outs: readonly Tensor[],
   save: readonly Tensor[],
   backward: MultiBackwardFn,
+  trace?: TraceInfo,
 ): readonly Tensor[] {
   if (!isGradEnabled()) return outs;
+  traceOp(name, trace?.inputs ?? inputs, outs, trace?.attrs);
   let any = false;
   const next = inputs.map((t) => {
     const node = isFloating(t.dtype) ? gradNodeOf(t) : null;

@@ -163,6 +163,7 @@ function fusedAttention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null, ca
           ...(inputs.length > 3 ? [needs[3] ? back(ds, 3, [L, S]) : null] : []),
         ];
       }),
+      { inputs: [q, k, v, mask], attrs: { scale: factor, causal } },
     );
   } finally {
     made.forEach((t) => t.dispose());

@@ -3,6 +3,7 @@
  * one entry in the op table (dtype rules, gradient, composite) and one line here.
  */
 import { recordOp } from '../autograd/engine.js';
+import { traceOp } from '../autograd/trace.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import { binaryFacts, ruleFor, type BinaryOp, type BinarySaved } from '../backend/op-table.js';
 import type { DType } from '../dtype.js';
@@ -35,12 +36,19 @@ function binary(op: BinaryOp): (a: TensorLike, b: TensorLike) => Tensor {
       if (rule === 'refuse') throw refusal(op, ta.dtype, 'two');
       if (facts.intOperandCheck && ta.dtype === 'int32') checkIntOperand(op, facts.intOperandCheck, typeof b === 'object' ? tb : Number(b));
       // Bool arithmetic stays bool, as PyTorch's `True + True` is `True`.
-      if (rule === 'logicalOr' || rule === 'logicalAnd') return binaryKernel(rule, ta, tb);
+      if (rule === 'logicalOr' || rule === 'logicalAnd') {
+        const out = binaryKernel(rule, ta, tb);
+        traceOp(rule, [ta, tb], [out]);
+        return out;
+      }
       // The composite runs untracked: its gradient is the table's, as on the kernel path.
       const composite = facts.composite && !accelerates(ta.backend, 'binary', op) ? facts.composite : null;
       const out = composite ? noGrad(() => inFloat32([ta, tb], ([a, b]) => composite(a, b))) : binaryKernel(op, ta, tb);
       const gradient = facts.gradient;
-      if (!gradient) return out;
+      if (!gradient) {
+        traceOp(op, [ta, tb], [out]); // comparisons carry no gradient, but a trace follows them
+        return out;
+      }
       const aShape = ta.shape;
       const bShape = tb.shape;
       const operands: BinarySaved = { a: ta, b: tb, out };

@@ -1,5 +1,6 @@
 /** Copies: dtype casts, contiguous copies, clones and moves between devices. */
 import { recordOp } from '../autograd/engine.js';
+import { traceOp } from '../autograd/trace.js';
 import { getBackend } from '../backend/registry.js';
 import { DTYPES, isDType, isFloating, type DType } from '../dtype.js';
 import { type BoolTensor, Tensor } from '../tensor/tensor.js';
@@ -21,7 +22,10 @@ export function cast(x: Tensor, dtype: DType): Tensor {
   if (x.dtype === dtype) return x.internalAlias(false);
   const out = empty(x.backend, x.shape, dtype, 'cast');
   x.backend.cast(x.kernelView, out.kernelView);
-  if (!isFloating(x.dtype) || !isFloating(dtype)) return out;
+  if (!isFloating(x.dtype) || !isFloating(dtype)) {
+    traceOp('cast', [x], [out]); // no gradient across integer casts, but a trace follows them
+    return out;
+  }
   const from = x.dtype;
   return recordOp('cast', [x], out, [], (g) => [cast(g, from)]);
 }

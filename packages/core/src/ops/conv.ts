@@ -77,7 +77,7 @@ function conv2dCore(x: Tensor, w: Tensor, p: Conv2dParams): Tensor {
   return recordOp('conv2d', [x, w], out, [x, w], (g, [sx, sw], needs) => [
     needs[0] ? conv2dInputGrad(g, sw, xShape, p) : null,
     needs[1] ? conv2dWeightGrad(sx, g, wShape, p) : null,
-  ]);
+  ], { attrs: { ...p } });
 }
 
 function conv2dInputGrad(dy: Tensor, w: Tensor, xShape: readonly number[], p: Conv2dParams): Tensor {

@@ -33,7 +33,7 @@ function gatherChecked(op: string, x: Tensor, axis: number, index: Tensor): Tens
     const grad = scatterAdd(base, axis, idx, g);
     base.dispose();
     return [grad];
-  });
+  }, { inputs: [x, index], attrs: { dim: axis } });
 }
 
 /**

@@ -123,7 +123,7 @@ function poolBackward(op: PoolOp, x: Tensor, dy: Tensor, p: Pool2dParams): Tenso
 function poolCore(op: PoolOp, x: Tensor, p: Pool2dParams): Tensor {
   const out = empty(x.backend, outputShape(`${op}Pool2d`, x, p), x.dtype, `${op}Pool2d`);
   x.backend.pool2d(op, x.kernelView, out.kernelView, p);
-  return recordOp(`${op}Pool2d`, [x], out, [x], (g, [sx]) => [poolBackward(op, sx, g, p)]);
+  return recordOp(`${op}Pool2d`, [x], out, [x], (g, [sx]) => [poolBackward(op, sx, g, p)], { attrs: { ...p } });
 }
 
 /** Run `fn` on a 4-D view of `x` (`[C, H, W]` gets a batch of one), dropping it again. */

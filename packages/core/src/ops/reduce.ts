@@ -61,7 +61,7 @@ export function sum(x: Tensor, dim?: number | number[], keepdim = false): Tensor
   const axes = reductionAxes('sum', x.rank, dim);
   const out = reduceKernel('sum', x, axes, keepdim);
   const shape = x.shape;
-  return recordOp('sum', [x], out, [], (g) => [expandBack(g, shape, axes, keepdim)]);
+  return recordOp('sum', [x], out, [], (g) => [expandBack(g, shape, axes, keepdim)], { attrs: { axes, keepdim } });
 }
 
 /** Mean over `dim` (all dims when omitted); floating tensors only, as PyTorch. */
@@ -131,7 +131,7 @@ function extremum(op: 'max' | 'min') {
       gExpanded.dispose();
       winners.dispose();
       return [grad];
-    });
+    }, { attrs: { axes, keepdim } });
   };
 }
 

@@ -81,7 +81,7 @@ export function permute(x: Tensor, dims: readonly number[]): Tensor {
   const out = viewOf(x, axes.map((a) => x.shape[a]), axes.map((a) => x.strides[a]), x.offset);
   const inverse = new Array<number>(axes.length);
   axes.forEach((a, i) => (inverse[a] = i));
-  return recordOp('permute', [x], out, [], (g) => [g.permute(inverse)]);
+  return recordOp('permute', [x], out, [], (g) => [g.permute(inverse)], { attrs: { perm: axes } });
 }
 
 /** Swap two dims. A view. @example `x.transpose(0, 1)` */
@@ -109,7 +109,7 @@ export function squeeze(x: Tensor, dim?: number | number[]): Tensor {
   const strides = x.strides.filter((_, i) => !drop.has(i));
   const out = viewOf(x, shape, strides, x.offset);
   const original = x.shape;
-  return recordOp('squeeze', [x], out, [], (g) => [g.reshape(original)]);
+  return recordOp('squeeze', [x], out, [], (g) => [g.reshape(original)], { attrs: { dims: [...drop].sort((a, b) => a - b) } });
 }
 
 /** Insert a dim of size 1 at `dim` (-1 appends). A view. @example `x.unsqueeze(0)` */
@@ -121,7 +121,7 @@ export function unsqueeze(x: Tensor, dim: number): Tensor {
   strides.splice(at, 0, at < x.rank ? x.strides[at] * x.shape[at] : 1);
   const out = viewOf(x, shape, strides, x.offset);
   const original = x.shape;
-  return recordOp('unsqueeze', [x], out, [], (g) => [g.reshape(original)]);
+  return recordOp('unsqueeze', [x], out, [], (g) => [g.reshape(original)], { attrs: { dim: at } });
 }
 
 /**
@@ -163,7 +163,7 @@ export function slice(x: Tensor, dim: number, start: number, end: number, step =
   strides[axis] *= step;
   const out = viewOf(x, shape, strides, x.offset + from * x.strides[axis]);
   const original = x.shape;
-  return recordOp('slice', [x], out, [], (g) => [sliceBackward(g, original, axis, from, step)]);
+  return recordOp('slice', [x], out, [], (g) => [sliceBackward(g, original, axis, from, step)], { attrs: { axis, start: from, end: to, step } });
 }
 
 /** Zeros of `shape` with `g` written into the slice (the adjoint of `slice`). */
@@ -312,7 +312,7 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   const sizes = tensors.map((t) => t.shape[axis]);
   return recordOp('cat', tensors, out, [], (g, _saved, needs) =>
     sizes.map((size, i) => (needs[i] ? narrow(g, axis, starts[i], size) : null)),
-  );
+  { attrs: { dim: axis } });
 }
 
 /** Join tensors of one shape along a new dim. @example `tl.stack([a, b], 0)` */
@@ -427,5 +427,5 @@ export function pad(x: Tensor, padding: readonly number[], value = 0): Tensor {
       cur = padded;
     }
     return [cur];
-  });
+  }, { attrs: { before, after, value } });
 }

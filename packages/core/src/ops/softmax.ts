@@ -44,7 +44,7 @@ export function softmax(x: Tensor, dim: number): Tensor {
     const grad = centred.mul(y);
     [gy, s, centred].forEach((v) => v.dispose());
     return [grad];
-  });
+  }, { attrs: { dim: axis } });
 }
 
 /**
@@ -78,5 +78,5 @@ export function logSoftmax(x: Tensor, dim: number): Tensor {
     const grad = g.sub(ps);
     [p, s, ps].forEach((v) => v.dispose());
     return [grad];
-  });
+  }, { attrs: { dim: axis } });
 }

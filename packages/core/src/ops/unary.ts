@@ -3,6 +3,7 @@
  * gradient and composite) and one line here (its public name and documentation).
  */
 import { recordOp } from '../autograd/engine.js';
+import { traceOp } from '../autograd/trace.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import { ruleFor, unaryFacts, type UnaryOp } from '../backend/op-table.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -26,7 +27,10 @@ function unary(op: UnaryOp): (x: Tensor) => Tensor {
       // float16 in float32 as PyTorch's half kernels compute.
       const composite = facts.composite && !accelerates(input.backend, 'unary', op) ? facts.composite : null;
       const out = composite ? noGrad(() => inFloat32([input], ([v]) => composite(v))) : unaryKernel(op, input);
-      if (facts.kind !== 'math') return out; // a bool result carries no gradient
+      if (facts.kind !== 'math') {
+        traceOp(op, [input], [out]); // a bool result carries no gradient, but a trace follows it
+        return out;
+      }
       const gradient = facts.gradient;
       // Rounding and sign have a zero gradient, which still flows (as PyTorch's floor does).
       if (!gradient) return recordOp(op, [input], out, [], (g) => [zerosLike(g)]);
@@ -209,7 +213,7 @@ export function clamp(x: Tensor, min?: Tensor | number | null, max?: Tensor | nu
     for (const m of [aboveMin, belowMax, inside]) m?.dispose();
     return [value, mask];
   });
-  recordOp('clamp', [x], out, [pass], (g, [m]) => [g.mul(m)]);
+  recordOp('clamp', [x], out, [pass], (g, [m]) => [g.mul(m)], { attrs: { min: hasMin ? min : null, max: hasMax ? max : null } });
   pass.dispose();
   return out;
 }

@@ -43,7 +43,7 @@ export function where(condition: TensorLike, a: TensorLike, b: TensorLike): Tens
       const grads = [needs[0] ? pick(true, aShape) : null, needs[1] ? pick(false, bShape) : null];
       zero.dispose();
       return grads;
-    });
+    }, { inputs: [cond, ta, tb] });
     return out;
   } finally {
     // The casts and scalars made for the call, also when it throws (no broadcast, no memory).
