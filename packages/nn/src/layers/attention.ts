@@ -312,7 +312,8 @@ function causalMask(L: number, S: number, device?: string): Tensor {
 
 /** A mask as scores to add: float as it is, bool `true` as -inf. */
 function toAdditive(op: string, what: string, mask: Tensor): Tensor {
-  if (mask.dtype === 'bool') return tl.where(mask, -Infinity, tl.zeros(mask.shape, { device: mask.device }));
+  // A 0-d zero broadcast: nothing sized by the inputs, so an exported graph keeps its dynamic axes.
+  if (mask.dtype === 'bool') return tl.where(mask, -Infinity, tl.zeros([], { device: mask.device }));
   if (mask.dtype === 'float32') return mask;
   throw new Error(`${op}: only bool and float32 ${what} are supported, got ${mask.dtype}`);
 }
