@@ -8,3 +8,4 @@
  */
 export { loadOnnx, OnnxModule, type LoadOnnxOptions } from './load.js';
 export { supportedOps } from './ops/index.js';
+export { exportOnnx, type ExportOnnxOptions } from './export/index.js';

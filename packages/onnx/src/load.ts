@@ -93,6 +93,13 @@ export class OnnxModule extends Module {
     }));
   }
 
+  /** Free the parameters and buffers, and the device copies of the graph's constants. */
+  override dispose(): void {
+    super.dispose();
+    for (const host of [...this.hostState.values(), ...this.hostOnly.values()]) host.release();
+    for (const node of this.nodes) for (const a of Object.values(node.attrs)) if (a instanceof Host) a.release();
+  }
+
   /** Run the graph on its inputs (graph order; int64 inputs as int32 tensors). */
   forward(...inputs: Tensor[]): any {
     if (inputs.length !== this.inputSpecs.length) {

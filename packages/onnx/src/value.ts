@@ -37,6 +37,12 @@ export class Host {
     return this;
   }
 
+  /** Free the device copies kept for a persistent value (when its model is disposed). */
+  release(): void {
+    this.uploads.forEach((t) => t.dispose());
+    this.uploads.clear();
+  }
+
   static fromArray(a: HostArray, backing: Tensor | null = null): Host {
     return new Host(a.dtype, a.shape, a.data, backing);
   }

@@ -171,6 +171,18 @@ export const shapeOps: Record<string, OpSpec> = {
       return one(flat.reshape([...shape.slice(0, axis), ...indices.shape, ...shape.slice(axis + 1)]));
     },
   },
+  GatherElements: {
+    attributes: ['axis'],
+    run(ctx, [x, idx], attrs) {
+      const data = tensorOf(ctx, x, 'data', deviceOf(ctx, [x, idx]));
+      const axis = axisOf(ctx, attrNumber(attrs, 'axis', 0), data.rank);
+      const n = data.shape[axis];
+      // ONNX counts negative indices from the end; Tensile's gather (as PyTorch's) does not.
+      if (isHost(idx)) return one(tl.gather(data, axis, new Host(idx.dtype, idx.shape, Array.from(idx.data, (i) => (i < 0 ? i + n : i))).upload(data.device, `${ctx.node} indices`)));
+      const indices = tensorOf(ctx, idx, 'indices', data.device);
+      return one(tl.tidy(() => tl.gather(data, axis, tl.where(indices.lt(0), indices.add(n), indices))));
+    },
+  },
   Expand: {
     attributes: [],
     run(ctx, [x, s]) {
