@@ -87,6 +87,8 @@ const CASES: Case[] = [
   { op: 'Squeeze', inputs: [[2, 1, 3, 1]], attrs: { axes: [1] }, opset: 11, label: 'opset 11 attribute' },
   { op: 'Unsqueeze', inputs: [[2, 3], { int64: [0, -1] }] },
   { op: 'Gather', inputs: [[3, 4, 2], { int64: [2, -1, 0, 1], shape: [2, 2] }], attrs: { axis: 1 } },
+  { op: 'GatherElements', inputs: [[3, 4], { int64: [2, -1, 0, 1, 3, -4], shape: [3, 2] }], attrs: { axis: 1 } },
+  { op: 'GatherElements', inputs: [[3, 4], { int64: [2, 0, 1, 0], shape: [2, 2] }], attrs: { axis: 0 }, label: 'axis 0' },
   { op: 'Expand', inputs: [[3, 1], { int64: [2, 1, 4] }] },
   { op: 'Tile', inputs: [[2, 3], { int64: [2, 1] }] },
   { op: 'Pad', inputs: [[2, 3, 4], { int64: [0, 1, 2, 1, 0, 1] }, { shape: [], values: [0.5] }] },
