@@ -1,6 +1,7 @@
 // The reference checks on the wasm backend.
 import * as tl from '@tensile/core';
 import '@tensile/backend-wasm';
+import { exportSuite } from './export-suite.js';
 import { modelSuite } from './model-suite.js';
 
 let unavailable: string | null = null;
@@ -11,3 +12,4 @@ try {
   unavailable = `wasm backend unavailable: ${(e as Error).message}`;
 }
 modelSuite('wasm', unavailable);
+exportSuite('wasm', unavailable);

@@ -3,6 +3,7 @@
 // TENSILE_REQUIRE_TOOLS makes that a failure.
 import * as tl from '@tensile/core';
 import '@tensile/backend-webgpu';
+import { exportSuite } from './export-suite.js';
 import { modelSuite } from './model-suite.js';
 
 let unavailable: string | null = null;
@@ -13,3 +14,4 @@ try {
   unavailable = `webgpu backend unavailable: ${(e as Error).message}`;
 }
 modelSuite('webgpu', unavailable, ['mlp', 'cnn', 'gpt', 'bert']);
+exportSuite('webgpu', unavailable);

@@ -22,8 +22,8 @@ export interface Dim {
 
 export const isStatic = (d: Dim): boolean => Object.keys(d.axes).length === 0;
 
-/** An attribute: an integer, a list of integers, a float (`{ float }`) or a string. */
-export type Attribute = number | readonly number[] | { float: number } | string;
+/** An attribute: an integer, a list of integers, a float (`{ float }`), a string or a tensor. */
+export type Attribute = number | readonly number[] | { float: number } | string | { tensor: TensorProto };
 
 /** Where a dynamic axis can be read at run time: a graph input and one of its dims. */
 export interface AxisSource {
@@ -64,22 +64,9 @@ export class GraphBuilder {
     return outs;
   }
 
-  /** An initializer holding `data` (float32, int32, int64 or bool). */
-  initializer(name: string, dtype: 'float32' | 'int32' | 'int64' | 'bool', shape: readonly number[], data: ArrayLike<number>): string {
-    const count = shape.reduce((a, b) => a * b, 1);
-    if (data.length !== count) throw new Error(`exportOnnx: ${data.length} values for '${name}' of shape [${shape}]`);
-    const size = dtype === 'int64' ? 8 : dtype === 'bool' ? 1 : 4;
-    const raw = new Uint8Array(count * size);
-    const view = new DataView(raw.buffer);
-    for (let i = 0; i < count; i++) {
-      const v = data[i];
-      if (dtype === 'float32') view.setFloat32(4 * i, v, true);
-      else if (dtype === 'int32') view.setInt32(4 * i, v, true);
-      else if (dtype === 'int64') view.setBigInt64(8 * i, BigInt(v), true);
-      else raw[i] = v ? 1 : 0;
-    }
-    const dataType = dtype === 'int64' ? DataType.INT64 : ONNX_TYPES[dtype];
-    this.initializers.push({ name, dataType, dims: [...shape], rawData: raw });
+  /** An initializer holding `data`: module state, which an importer makes parameters and buffers. */
+  initializer(name: string, dtype: ElementType, shape: readonly number[], data: ArrayLike<number>): string {
+    this.initializers.push(tensorProto(name, dtype, shape, data));
     return name;
   }
 
@@ -89,16 +76,20 @@ export class GraphBuilder {
   }
 
   /** A 0-d constant of `dtype`. */
-  scalar(value: number, dtype: 'float32' | 'int32' | 'int64' | 'bool'): string {
+  scalar(value: number, dtype: ElementType): string {
     return this.constant(dtype, [], [value]);
   }
 
-  /** A shared constant initializer. */
-  constant(dtype: 'float32' | 'int32' | 'int64' | 'bool', shape: readonly number[], values: ArrayLike<number>): string {
+  /**
+   * A `Constant` node, shared between the nodes that use it. Not an initializer: importers
+   * make float initializers trainable parameters, and keep constants on the host for folding.
+   */
+  constant(dtype: ElementType, shape: readonly number[], values: ArrayLike<number>, base = 'const'): string {
     const key = `${dtype}|${shape}|${Array.from(values).join(',')}`;
     let name = this.constants.get(key);
     if (!name) {
-      name = this.initializer(this.fresh('const'), dtype, shape, values);
+      name = this.fresh(base);
+      this.node('Constant', [], [name], { value: { tensor: tensorProto(name, dtype, shape, values) } });
       this.constants.set(key, name);
     }
     return name;
@@ -132,10 +123,29 @@ export class GraphBuilder {
   }
 }
 
+type ElementType = 'float32' | 'int32' | 'int64' | 'bool';
+
+function tensorProto(name: string, dtype: ElementType, shape: readonly number[], data: ArrayLike<number>): TensorProto {
+  const count = shape.reduce((a, b) => a * b, 1);
+  if (data.length !== count) throw new Error(`exportOnnx: ${data.length} values for '${name}' of shape [${shape}]`);
+  const size = dtype === 'int64' ? 8 : dtype === 'bool' ? 1 : 4;
+  const raw = new Uint8Array(count * size);
+  const view = new DataView(raw.buffer);
+  for (let i = 0; i < count; i++) {
+    const v = data[i];
+    if (dtype === 'float32') view.setFloat32(4 * i, v, true);
+    else if (dtype === 'int32') view.setInt32(4 * i, v, true);
+    else if (dtype === 'int64') view.setBigInt64(8 * i, BigInt(v), true);
+    else raw[i] = v ? 1 : 0;
+  }
+  return { name, dataType: dtype === 'int64' ? DataType.INT64 : ONNX_TYPES[dtype], dims: [...shape], rawData: raw };
+}
+
 function encodeAttribute(name: string, v: Attribute) {
   const T = onnx.AttributeProto.AttributeType;
   if (typeof v === 'number') return { name, type: T.INT, i: v };
   if (typeof v === 'string') return { name, type: T.STRING, s: new TextEncoder().encode(v) };
   if (Array.isArray(v)) return { name, type: T.INTS, ints: [...v] };
+  if ('tensor' in (v as object)) return { name, type: T.TENSOR, t: (v as { tensor: TensorProto }).tensor };
   return { name, type: T.FLOAT, f: (v as { float: number }).float };
 }

@@ -279,15 +279,13 @@ async function writeModel(module: Module, passes: Pass[], axes: Axes, inputNames
     const id = trace.idOf(t);
     if (leaves.has(id) && !state.has(id) && !name.has(id)) state.set(id, key);
   }
-  let constants = 0;
   for (const id of leaves) {
     if (name.has(id)) continue;
     const t = trace.tensorOf(id);
     if (!(t.dtype in ONNX_TYPES)) throw new Error(`exportOnnx: the ${state.get(id) ?? 'constant'} of shape [${t.shape}] is ${t.dtype}; exported values may be float32, int32 or bool`);
-    const n = state.has(id) ? graph.claim(state.get(id)!) : graph.fresh(`constant_${constants++}`);
-    const values = await t.data();
-    graph.initializer(n, t.dtype as 'float32' | 'int32' | 'bool', t.shape, values as ArrayLike<number>);
-    name.set(id, n);
+    const values = (await t.data()) as ArrayLike<number>;
+    const dtype = t.dtype as 'float32' | 'int32' | 'bool';
+    name.set(id, state.has(id) ? graph.initializer(graph.claim(state.get(id)!), dtype, t.shape, values) : graph.constant(dtype, t.shape, values, 'constant'));
   }
   for (const i of ops) {
     const op = trace.ops[i];

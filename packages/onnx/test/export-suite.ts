@@ -1,0 +1,124 @@
+// exportOnnx on one backend: Tensile-built models (an MLP, a CNN, a transformer block, a
+// small GPT) written to ONNX and run by onnxruntime-node (CPU) on the traced inputs and,
+// along a dynamic axis, at another size, within 1e-5 of the module on that backend.
+import * as tl from '@tensile/core';
+import type { Tensor } from '@tensile/core';
+import * as nn from '@tensile/nn';
+import ort from 'onnxruntime-node';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { exportOnnx } from '../src/index.js';
+
+/** onnxruntime's outputs for `inputs`, in graph order. */
+async function ortRun(bytes: Uint8Array, inputs: readonly Tensor[]): Promise<Float32Array[]> {
+  const session = await ort.InferenceSession.create(bytes);
+  const feeds: Record<string, ort.Tensor> = {};
+  for (const [i, x] of inputs.entries()) {
+    const values = await x.data();
+    const data = x.dtype === 'bool' ? Uint8Array.from(values as ArrayLike<number>) : values;
+    feeds[session.inputNames[i]] = new ort.Tensor(x.dtype === 'float32' ? 'float32' : x.dtype === 'int32' ? 'int32' : 'bool', data as Float32Array, [...x.shape]);
+  }
+  const out = await session.run(feeds);
+  return session.outputNames.map((n) => out[n].data as Float32Array);
+}
+
+/** Largest difference between onnxruntime's outputs and the module's, relative to max(1, |value|). */
+async function worstDifference(model: nn.Module, bytes: Uint8Array, inputs: readonly Tensor[]): Promise<number> {
+  const got = await ortRun(bytes, inputs);
+  const y = tl.tidy(() => tl.noGrad(() => model.call(...inputs)) as Tensor | Tensor[]);
+  const outs = y instanceof tl.Tensor ? [y] : y;
+  const want = (await Promise.all(outs.map((t) => t.data()))) as Float32Array[];
+  outs.forEach((t) => t.dispose());
+  expect(got.length).toBe(want.length);
+  let worst = 0;
+  got.forEach((a, k) => {
+    expect(a.length).toBe(want[k].length);
+    const scale = Math.max(1, ...Array.from(want[k], Math.abs));
+    for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - want[k][i]) / scale);
+  });
+  return worst;
+}
+
+export const mlp = () => new nn.Sequential(new nn.Linear(8, 16), new nn.ReLU(), new nn.Linear(16, 16), new nn.Tanh(), new nn.Linear(16, 4), new nn.LogSoftmax(1));
+
+export const cnn = () =>
+  new nn.Sequential(
+    new nn.Conv2d(3, 8, 3, { padding: 1 }),
+    new nn.BatchNorm2d(8),
+    new nn.ReLU(),
+    new nn.MaxPool2d(2, { ceilMode: true }),
+    new nn.Conv2d(8, 8, 3, { stride: 2, groups: 2, dilation: 1 }),
+    new nn.AvgPool2d(2, { padding: 1, countIncludePad: false }),
+    new nn.Sigmoid(),
+    new nn.AdaptiveAvgPool2d(1),
+    new nn.Flatten(),
+    new nn.Linear(8, 5),
+    new nn.Softmax(1),
+  );
+
+/** Token and position embeddings, a causal pre-norm block with a padding mask, two heads. */
+export class TinyGpt extends nn.Module {
+  tok = new nn.Embedding(30, 16);
+  pos = new nn.Embedding(8, 16);
+  block = new nn.TransformerEncoderLayer(16, 4, { dimFeedforward: 32, batchFirst: true, activation: 'gelu', normFirst: true });
+  norm = new nn.LayerNorm(16);
+  head = new nn.Linear(16, 30, { bias: false });
+  forward(ids: Tensor, padding: Tensor): Tensor[] {
+    const t = ids.shape[1];
+    const x = this.tok.call(ids).add(this.pos.call(tl.arange(0, t, 1, { dtype: 'int32' })));
+    const causal = tl.ones([t, t], { dtype: 'bool' }).triu(1);
+    const h = this.norm.call(this.block.call(x, { srcMask: causal, srcKeyPaddingMask: padding }));
+    return [this.head.call(h), h.mean(1)];
+  }
+}
+
+export function exportSuite(device: string, unavailable: string | null): void {
+  if (unavailable) {
+    it.skip(`exportOnnx on ${device}: ${unavailable}`, () => {});
+    return;
+  }
+  beforeAll(() => tl.setBackend(device));
+  beforeEach(() => tl.manualSeed(7));
+  describe(`exportOnnx on ${device}: onnxruntime-node runs the file with the module's outputs`, () => {
+    it('an MLP, with a dynamic batch', async () => {
+      const model = mlp().eval();
+      const bytes = await exportOnnx(model, [tl.randn([3, 8])], { dynamicAxes: { input_0: { 0: 'batch' } } });
+      expect(await worstDifference(model, bytes, [tl.randn([3, 8])])).toBeLessThan(1e-5);
+      expect(await worstDifference(model, bytes, [tl.randn([11, 8])])).toBeLessThan(1e-5);
+    });
+
+    it('a CNN (conv, batch norm, max and average pooling, groups, ceil mode), with a dynamic batch', async () => {
+      const model = cnn();
+      tl.noGrad(() => {
+        // Running statistics other than 0 and 1, as after training.
+        const bn = model.get(1) as nn.BatchNorm2d;
+        bn.runningMean!.assign(tl.randn([8]).mul(0.1));
+        bn.runningVar!.assign(tl.rand([8]).add(0.5));
+      });
+      model.eval();
+      const bytes = await exportOnnx(model, tl.randn([2, 3, 15, 15]), { dynamicAxes: { input_0: [0] } });
+      expect(await worstDifference(model, bytes, [tl.randn([2, 3, 15, 15])])).toBeLessThan(1e-5);
+      expect(await worstDifference(model, bytes, [tl.randn([5, 3, 15, 15])])).toBeLessThan(1e-5);
+    });
+
+    it('a transformer encoder block (fused attention), with a dynamic batch', async () => {
+      const model = new nn.TransformerEncoderLayer(16, 4, { dimFeedforward: 32, batchFirst: true, activation: 'gelu' }).eval();
+      const bytes = await exportOnnx(model, [tl.randn([2, 5, 16])], { dynamicAxes: { input_0: { 0: 'batch' } } });
+      expect(await worstDifference(model, bytes, [tl.randn([2, 5, 16])])).toBeLessThan(1e-5);
+      expect(await worstDifference(model, bytes, [tl.randn([4, 5, 16])])).toBeLessThan(1e-5);
+    });
+
+    it('a small GPT: int32 ids and a bool padding mask in, two named outputs, at opsets 13 and 18', async () => {
+      const model = new TinyGpt().eval();
+      const ids = tl.tensor([[1, 5, 9, 2, 7, 3], [4, 4, 8, 29, 0, 11]], { dtype: 'int32' });
+      const padding = tl.tensor([[false, false, false, false, false, false], [false, false, false, false, true, true]]);
+      for (const opset of [13, 18]) {
+        const bytes = await exportOnnx(model, [ids, padding], {
+          opset, inputNames: ['ids', 'padding'], outputNames: ['logits', 'pooled'], dynamicAxes: { ids: { 0: 'batch' }, padding: { 0: 'batch' } },
+        });
+        expect(await worstDifference(model, bytes, [ids, padding])).toBeLessThan(1e-5);
+        const three = tl.tensor([[3, 1, 4, 1, 5, 9], [2, 6, 5, 3, 5, 8], [9, 7, 9, 3, 2, 3]], { dtype: 'int32' });
+        expect(await worstDifference(model, bytes, [three, tl.zeros([3, 6], { dtype: 'bool' })])).toBeLessThan(1e-5);
+      }
+    });
+  });
+}
