@@ -27,6 +27,12 @@ describe('the written file', () => {
     const dims = (v: ValueInfoProto) => v.type!.tensorType!.shape!.dim!.map((d) => d.dimParam || Number(d.dimValue));
     expect(graph.input!.map((v) => [v.name, dims(v)])).toEqual([['image', ['N', 3, 8, 8]]]);
     expect(graph.output!.map((v) => [v.name, dims(v)])).toEqual([['probs', ['N', 5]]]);
+    // Unnamed, an output dim that follows an axis takes the axis's name.
+    const plain = onnx.ModelProto.decode(await exportOnnx(model, tl.randn([1, 3, 8, 8]), { dynamicAxes: { input_0: { 0: 'N' } } })).graph!;
+    expect(plain.output!.map(dims)).toEqual([['N', 5]]);
+    await expect(exportOnnx(model, tl.randn([1, 3, 8, 8]), { dynamicAxes: { input_0: { 0: 'N' }, output_0: { 1: 'classes' } } })).rejects.toThrow(
+      /names dim 1 of output 'output_0', but it does not follow any dynamic input axis \(it is always 5\)/,
+    );
     // Loaded back, the parameters are trainable under their own names.
     const back = await loadOnnx(bytes);
     const names = back.namedParameters().map(([n]) => n);

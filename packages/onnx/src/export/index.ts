@@ -321,7 +321,16 @@ async function writeModel(module: Module, passes: Pass[], axes: Axes, inputNames
     let n = name.get(id)!;
     if (n !== outputNames[k]) n = graph.node('Identity', [n], [graph.claim(outputNames[k])])[0];
     const named = axes.outputs.get(outputNames[k]);
-    const dims = dimsOf(id).map((d, dim) => named?.get(dim) ?? (isStatic(d) ? d.factor : `${outputNames[k]}_dim${dim}`));
+    const dims = dimsOf(id).map((d, dim) => {
+      const given = named?.get(dim);
+      if (isStatic(d)) {
+        if (given) throw new Error(`exportOnnx: dynamicAxes names dim ${dim} of output '${outputNames[k]}', but it does not follow any dynamic input axis (it is always ${d.factor})`);
+        return d.factor;
+      }
+      const [axis, ...more] = Object.entries(d.axes);
+      // A dim that is one axis keeps its name; a product gets the output's own.
+      return given ?? (more.length === 0 && axis[1] === 1 && d.factor === 1 ? axis[0] : `${outputNames[k]}_dim${dim}`);
+    });
     return valueInfo(n, trace.tensorOf(id), dims);
   });
 
