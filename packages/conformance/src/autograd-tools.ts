@@ -628,6 +628,28 @@ export function autogradToolTests(suite: Suite): void {
       }
     });
 
+    suite.test('autograd:trace', 'records creation ops by their shape and mean as one op after its sum and division', () => {
+      const x = t([[1, 2], [3, 4]]);
+      const { result, trace } = tl.autograd.trace(() => tl.tidy(() => x.mean(1).add(tl.arange(0, 2, 1, { device })).add(tl.zeros([2], { device }))));
+      try {
+        const find = (name: string) => trace.ops.find((o) => o.op === name)!;
+        const ops = trace.ops.map((o) => o.op);
+        // The ops inside mean come first (what a trace keeps of them depends on the kernels).
+        expect(ops.slice(ops.indexOf('mean'))).toEqual(['mean', 'arange', 'cast', 'add', 'full', 'add']);
+        expect(ops.indexOf('div')).toBeLessThan(ops.indexOf('mean'));
+        const [div, mean, arange, full] = ['div', 'mean', 'arange', 'full'].map(find);
+        expect(mean.attrs).toEqual({ axes: [1], keepdim: false });
+        // mean's output is a new value: what reads it reads mean, not the division inside it.
+        expect(mean.outputs[0]).not.toBe(div.outputs[0]);
+        expect(find('add').inputs[0]).toBe(mean.outputs[0]);
+        expect([arange.inputs, arange.attrs]).toEqual([[], { start: 0, step: 1 }]);
+        expect([full.inputs, full.attrs]).toEqual([[], { value: 0 }]);
+      } finally {
+        trace.dispose();
+        free(result, x);
+      }
+    });
+
     suite.test('autograd:trace', 'leaves out what runs under noGrad and the ops inside composites; refuses nesting and async functions', async () => {
       const x = t([0.5, -1]);
       const { result, trace } = tl.autograd.trace(() => tl.tidy(() => x.add(tl.noGrad(() => x.exp().sum())).gelu()));

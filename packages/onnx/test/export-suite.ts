@@ -107,17 +107,20 @@ export function exportSuite(device: string, unavailable: string | null): void {
       expect(await worstDifference(model, bytes, [tl.randn([4, 5, 16])])).toBeLessThan(1e-5);
     });
 
-    it('a small GPT: int32 ids and a bool padding mask in, two named outputs, at opsets 13 and 18', async () => {
+    it('a small GPT: int32 ids and a bool padding mask in, dynamic batch and sequence, two named outputs, at opsets 13 and 18', async () => {
       const model = new TinyGpt().eval();
       const ids = tl.tensor([[1, 5, 9, 2, 7, 3], [4, 4, 8, 29, 0, 11]], { dtype: 'int32' });
       const padding = tl.tensor([[false, false, false, false, false, false], [false, false, false, false, true, true]]);
       for (const opset of [13, 18]) {
         const bytes = await exportOnnx(model, [ids, padding], {
-          opset, inputNames: ['ids', 'padding'], outputNames: ['logits', 'pooled'], dynamicAxes: { ids: { 0: 'batch' }, padding: { 0: 'batch' } },
+          opset, inputNames: ['ids', 'padding'], outputNames: ['logits', 'pooled'], dynamicAxes: { ids: { 0: 'batch', 1: 'seq' }, padding: { 0: 'batch', 1: 'seq' } },
         });
         expect(await worstDifference(model, bytes, [ids, padding])).toBeLessThan(1e-5);
         const three = tl.tensor([[3, 1, 4, 1, 5, 9], [2, 6, 5, 3, 5, 8], [9, 7, 9, 3, 2, 3]], { dtype: 'int32' });
         expect(await worstDifference(model, bytes, [three, tl.zeros([3, 6], { dtype: 'bool' })])).toBeLessThan(1e-5);
+      // A shorter sequence: positions and the causal mask are computed from the input's shape.
+      const short = tl.tensor([[7, 1, 2], [5, 5, 9]], { dtype: 'int32' });
+      expect(await worstDifference(model, bytes, [short, tl.tensor([[false, false, false], [false, false, true]])])).toBeLessThan(1e-5);
       }
     });
   });

@@ -10,6 +10,7 @@ import { empty as allocate } from './util.js';
 import { defaultGenerator, generatorOf, type Generator } from './generator.js';
 import { checkDType, supportsDType } from '../tensor/storage.js';
 import { philox4x32 } from '../random.js';
+import { traceOp } from '../autograd/trace.js';
 
 export interface TensorOptions {
   /** Element type; float32 unless the data says otherwise. */
@@ -120,6 +121,8 @@ function filled(op: string, shape: Shape, value: number | boolean, options: Tens
   const { backend, dtype } = resolve(op, options, fallback);
   const t = allocate(backend, shape, dtype, op);
   backend.fill(t.kernelView, Number(value));
+  // A trace follows the shape (an exported graph sizes it from the inputs' dynamic axes).
+  traceOp('full', [], [t], { value: Number(value) });
   return finish(t, options);
 }
 
@@ -201,7 +204,9 @@ export function arange(start: number, end?: number, step = 1, options: TensorOpt
   const length = Math.max(0, Math.ceil((end - start) / step));
   const values = Array.from({ length }, (_, i) => start + i * step);
   const integral = [start, end, step].every(Number.isInteger);
-  return fromHost('arange', [length], values, options, integral ? 'int32' : 'float32');
+  const out = fromHost('arange', [length], values, options, integral ? 'int32' : 'float32');
+  traceOp('arange', [], [out], { start, step });
+  return out;
 }
 
 /**

@@ -1,5 +1,6 @@
 /** Reductions (`sum`, `mean`, `max`, ...), each with its gradient. */
 import { recordOp } from '../autograd/engine.js';
+import { traceOp } from '../autograd/trace.js';
 import { tidy } from '../memory.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import { reduceFacts, ruleFor, type ArgReduceOp, type ReduceOp } from '../backend/op-table.js';
@@ -72,6 +73,8 @@ export function mean(x: Tensor, dim?: number | number[], keepdim = false): Tenso
   const total = sum(x, axes, keepdim);
   const out = total.div(count);
   total.dispose();
+  // One op to a trace, so an exported graph counts the elements at run time (ReduceMean).
+  traceOp('mean', [x], [out], { axes, keepdim });
   return out;
 }
 

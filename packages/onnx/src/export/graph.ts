@@ -105,6 +105,13 @@ export class GraphBuilder {
     return this.node('Concat', parts, 1, { axis: 0 })[0];
   }
 
+  /** A 0-d `dtype` tensor holding dim `d` (a constant when static). */
+  dimScalar(d: Dim, dtype: ElementType): string {
+    if (isStatic(d)) return this.scalar(d.factor, dtype);
+    const value = this.node('Reshape', [this.dimValue(d), this.int64s([])])[0];
+    return dtype === 'int64' ? value : this.node('Cast', [value], 1, { to: ONNX_TYPES[dtype] })[0];
+  }
+
   /** A [1] int64 tensor holding dim `d` at run time. */
   private dimValue(d: Dim): string {
     const key = `${d.factor}|${Object.entries(d.axes).sort().map(([a, p]) => `${a}^${p}`).join('*')}`;
@@ -123,7 +130,7 @@ export class GraphBuilder {
   }
 }
 
-type ElementType = 'float32' | 'int32' | 'int64' | 'bool';
+export type ElementType = 'float32' | 'int32' | 'int64' | 'bool';
 
 function tensorProto(name: string, dtype: ElementType, shape: readonly number[], data: ArrayLike<number>): TensorProto {
   const count = shape.reduce((a, b) => a * b, 1);

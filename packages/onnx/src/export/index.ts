@@ -307,9 +307,9 @@ async function writeModel(module: Module, passes: Pass[], axes: Axes, inputNames
       dtype: (k) => input(k).dtype as DType,
       outDims: dimsOf(op.outputs[0]),
       outDtype: out0.dtype as DType,
-      dynamic: (k, axis) => {
+      dims: (k) => {
         if (!inputDims.has(k)) inputDims.set(k, dimsOf(op.inputs[k]!));
-        return !isStatic(inputDims.get(k)![axis]);
+        return inputDims.get(k)!;
       },
       where: `exportOnnx: op #${i} '${op.op}'`,
     };

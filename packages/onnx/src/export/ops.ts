@@ -1,7 +1,7 @@
 // How each traced Tensile op is written as ONNX nodes. An op missing here is refused
 // before anything is written, with every missing op named.
 import type { DType, autograd } from '@tensile/core';
-import { type Dim, GraphBuilder, ONNX_TYPES } from './graph.js';
+import { type Dim, type ElementType, GraphBuilder, ONNX_TYPES, isStatic } from './graph.js';
 
 /** What an op's writer sees of the trace. */
 export interface EmitContext {
@@ -17,8 +17,8 @@ export interface EmitContext {
   /** Output 0's dims, dynamic ones as products of the axes. */
   readonly outDims: readonly Dim[];
   readonly outDtype: DType;
-  /** Whether input `i`'s dim `axis` follows a dynamic axis. */
-  dynamic(i: number, axis: number): boolean;
+  /** Input `i`'s dims, dynamic ones as products of the axes. */
+  dims(i: number): readonly Dim[];
   /** `exportOnnx: op #n 'name'`, for messages. */
   readonly where: string;
 }
@@ -75,6 +75,11 @@ function pool(opType: 'MaxPool' | 'AveragePool'): Writer {
   };
 }
 
+/** 0, 1, ..., `n` - 1 as a 1-D int32 Range (`n` static or dynamic). */
+function range(g: GraphBuilder, n: Dim): string {
+  return g.node('Range', [g.scalar(0, 'int32'), g.dimScalar(n, 'int32'), g.scalar(1, 'int32')])[0];
+}
+
 /** softmax(q kᵀ · scale + mask) v, written out: ONNX has no attention op before opset 23. */
 const attention: Writer = (c, op) => {
   const g = c.graph;
@@ -84,18 +89,19 @@ const attention: Writer = (c, op) => {
   [perm[rank - 2], perm[rank - 1]] = [perm[rank - 1], perm[rank - 2]];
   const kt = g.node('Transpose', [k], 1, { perm })[0];
   let scores = g.node('Mul', [g.node('MatMul', [q, kt])[0], g.scalar(Number(op.attrs.scale), 'float32')])[0];
-  const [L, S] = [c.shape(0)[c.shape(0).length - 2], c.shape(1)[rank - 2]];
-  if (c.dynamic(0, c.shape(0).length - 2) || c.dynamic(1, rank - 2)) {
-    if (op.attrs.causal || mask) throw new Error(`${c.where}: an attention mask over a dynamic sequence axis cannot be exported yet; export with a static sequence length`);
-  }
   if (op.attrs.causal) {
-    const causal = Array.from({ length: L * S }, (_, i) => (i % S > Math.floor(i / S) ? -Infinity : 0));
-    scores = g.node('Add', [scores, g.constant('float32', [L, S], causal)])[0];
+    // Key j is in query i's future when j > i (top-left aligned, as PyTorch's is_causal).
+    const rows = g.node('Unsqueeze', [range(g, c.dims(0)[c.shape(0).length - 2]), g.int64s([1])])[0];
+    const future = g.node('Greater', [range(g, c.dims(1)[rank - 2]), rows])[0];
+    scores = g.node('Where', [future, g.scalar(-Infinity, 'float32'), scores])[0];
   } else if (mask) {
     scores = c.dtype(3) === 'bool' ? g.node('Where', [mask, scores, g.scalar(-Infinity, 'float32')])[0] : g.node('Add', [scores, mask])[0];
   }
   g.node('MatMul', [g.node('Softmax', [scores], 1, { axis: -1 })[0], v], c.outputs);
 };
+
+/** The ONNX element type of a traced dtype that `exportOnnx` accepts. */
+const element = (dtype: string): ElementType => dtype as ElementType;
 
 const UNARY: Record<string, string> = {
   neg: 'Neg', abs: 'Abs', exp: 'Exp', log: 'Log', sqrt: 'Sqrt', reciprocal: 'Reciprocal', sin: 'Sin', cos: 'Cos',
@@ -132,7 +138,7 @@ export const WRITERS: Readonly<Record<string, Writer>> = {
     const axis = Number(op.attrs.axis);
     const [start, end, step] = [Number(op.attrs.start), Number(op.attrs.end), Number(op.attrs.step)];
     let stop = end;
-    if (c.dynamic(0, axis)) {
+    if (!isStatic(c.dims(0)[axis])) {
       // Along a dynamic axis only a slice to the end keeps its meaning at other sizes.
       if (end !== c.shape(0)[axis]) throw new Error(`${c.where}: a slice that stops before the end of a dynamic axis cannot be exported (dim ${axis}, ${start}:${end})`);
       stop = Number.MAX_SAFE_INTEGER;
@@ -148,6 +154,7 @@ export const WRITERS: Readonly<Record<string, Writer>> = {
     c.graph.node('Pad', [c.inputs[0], c.graph.int64s(pads), value], c.outputs, { mode: 'constant' });
   },
   sum: reduce('ReduceSum', 13),
+  mean: reduce('ReduceMean', 18),
   max: reduce('ReduceMax', 18),
   min: reduce('ReduceMin', 18),
   prod: reduce('ReduceProd', 18),
@@ -173,4 +180,17 @@ export const WRITERS: Readonly<Record<string, Writer>> = {
   contiguous: one('Identity'),
   to: one('Identity'),
   scaledDotProductAttention: attention,
+  full: (c, op) => void c.graph.node('Expand', [c.graph.scalar(Number(op.attrs.value), element(c.outDtype)), c.graph.shape(c.outDims)], c.outputs),
+  arange: (c, op) => {
+    const g = c.graph;
+    const dtype = element(c.outDtype);
+    const [start, step] = [Number(op.attrs.start), Number(op.attrs.step)];
+    const n = c.outDims[0];
+    // Range's length is ceil((limit - start) / step): a float limit half a step short of the
+    // last value cannot round into one element more.
+    const count = g.dimScalar(n, dtype);
+    const steps = dtype === 'int32' ? count : g.node('Sub', [count, g.scalar(0.5, dtype)])[0];
+    const limit = g.node('Add', [g.node('Mul', [steps, g.scalar(step, dtype)])[0], g.scalar(start, dtype)])[0];
+    g.node('Range', [g.scalar(start, dtype), limit, g.scalar(step, dtype)], c.outputs);
+  },
 };
