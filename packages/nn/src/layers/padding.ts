@@ -32,6 +32,20 @@ export abstract class PadBase extends Module {
   }
 }
 
+/** A padding layer of the last dim: `[left, right]`, or one number for both. */
+abstract class Pad1d extends PadBase {
+  constructor(padding: number | readonly [number, number]) {
+    super(padding, 1);
+  }
+}
+
+/** A padding layer of the last two dims: `[left, right, top, bottom]`, or one number for all four. */
+abstract class Pad2d extends PadBase {
+  constructor(padding: number | readonly [number, number, number, number]) {
+    super(padding, 2);
+  }
+}
+
 /**
  * Zero padding of the last dim.
  *
@@ -40,11 +54,8 @@ export abstract class PadBase extends Module {
  * new ZeroPad1d([1, 2]).forward(tl.ones([1, 2, 3])); // [1, 2, 6]
  * ```
  */
-export class ZeroPad1d extends PadBase {
+export class ZeroPad1d extends Pad1d {
   protected readonly mode = 'constant' as const;
-  constructor(padding: number | readonly [number, number]) {
-    super(padding, 1);
-  }
 }
 
 /**
@@ -55,11 +66,8 @@ export class ZeroPad1d extends PadBase {
  * new ZeroPad2d(1).forward(tl.ones([1, 1, 3, 3])); // [1, 1, 5, 5]
  * ```
  */
-export class ZeroPad2d extends PadBase {
+export class ZeroPad2d extends Pad2d {
   protected readonly mode = 'constant' as const;
-  constructor(padding: number | readonly [number, number, number, number]) {
-    super(padding, 2);
-  }
 }
 
 /**
@@ -114,11 +122,8 @@ export class ConstantPad2d extends PadBase {
  * new ReflectionPad1d(2).forward(x);
  * ```
  */
-export class ReflectionPad1d extends PadBase {
+export class ReflectionPad1d extends Pad1d {
   protected readonly mode = 'reflect' as const;
-  constructor(padding: number | readonly [number, number]) {
-    super(padding, 1);
-  }
 }
 
 /**
@@ -129,11 +134,8 @@ export class ReflectionPad1d extends PadBase {
  * new ReflectionPad2d(1).forward(images);
  * ```
  */
-export class ReflectionPad2d extends PadBase {
+export class ReflectionPad2d extends Pad2d {
   protected readonly mode = 'reflect' as const;
-  constructor(padding: number | readonly [number, number, number, number]) {
-    super(padding, 2);
-  }
 }
 
 /**
@@ -144,11 +146,8 @@ export class ReflectionPad2d extends PadBase {
  * new ReplicationPad1d(2).forward(x);
  * ```
  */
-export class ReplicationPad1d extends PadBase {
+export class ReplicationPad1d extends Pad1d {
   protected readonly mode = 'replicate' as const;
-  constructor(padding: number | readonly [number, number]) {
-    super(padding, 1);
-  }
 }
 
 /**
@@ -159,11 +158,8 @@ export class ReplicationPad1d extends PadBase {
  * new ReplicationPad2d(1).forward(images);
  * ```
  */
-export class ReplicationPad2d extends PadBase {
+export class ReplicationPad2d extends Pad2d {
   protected readonly mode = 'replicate' as const;
-  constructor(padding: number | readonly [number, number, number, number]) {
-    super(padding, 2);
-  }
 }
 
 /**
@@ -174,11 +170,8 @@ export class ReplicationPad2d extends PadBase {
  * new CircularPad1d(1).forward(x);
  * ```
  */
-export class CircularPad1d extends PadBase {
+export class CircularPad1d extends Pad1d {
   protected readonly mode = 'circular' as const;
-  constructor(padding: number | readonly [number, number]) {
-    super(padding, 1);
-  }
 }
 
 /**
@@ -189,9 +182,6 @@ export class CircularPad1d extends PadBase {
  * new CircularPad2d(1).forward(images);
  * ```
  */
-export class CircularPad2d extends PadBase {
+export class CircularPad2d extends Pad2d {
   protected readonly mode = 'circular' as const;
-  constructor(padding: number | readonly [number, number, number, number]) {
-    super(padding, 2);
-  }
 }
