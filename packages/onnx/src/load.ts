@@ -200,6 +200,18 @@ function runningStatistics(graph: GraphProto): Set<string> {
   return new Set([...stats].filter((s) => !other.has(s)));
 }
 
+// Reading a path or a file: URL is Node only. The specifiers are variables so that bundlers
+// (esbuild, Vite) do not try to resolve Node's builtins for a browser build, where models come
+// as bytes or http(s) URLs.
+const FS = 'node:fs/promises';
+const PATH = 'node:path';
+const URL_MODULE = 'node:url';
+
+async function nodeModules(): Promise<{ fs: typeof import('node:fs/promises'); path: typeof import('node:path'); url: typeof import('node:url') }> {
+  const [fs, path, url] = await Promise.all([import(/* @vite-ignore */ FS), import(/* @vite-ignore */ PATH), import(/* @vite-ignore */ URL_MODULE)]);
+  return { fs, path, url };
+}
+
 async function readSource(source: Uint8Array | string | URL): Promise<{ bytes: Uint8Array; base: string | URL | null }> {
   if (source instanceof Uint8Array) return { bytes: source, base: null };
   const url = source instanceof URL ? source : /^(https?|file|data|blob):/.test(source) ? new URL(source) : null;
@@ -208,11 +220,10 @@ async function readSource(source: Uint8Array | string | URL): Promise<{ bytes: U
     if (!res.ok) throw new Error(`loadOnnx: fetching ${url} failed: ${res.status} ${res.statusText}`);
     return { bytes: new Uint8Array(await res.arrayBuffer()), base: url };
   }
-  const { readFile } = await import('node:fs/promises');
-  const { fileURLToPath } = await import('node:url');
-  const path = url ? fileURLToPath(url) : (source as string);
+  const { fs, url: nodeUrl } = await nodeModules();
+  const path = url ? nodeUrl.fileURLToPath(url) : (source as string);
   try {
-    return { bytes: new Uint8Array(await readFile(path)), base: path };
+    return { bytes: new Uint8Array(await fs.readFile(path)), base: path };
   } catch (e) {
     throw new Error(`loadOnnx: cannot read '${path}': ${(e as Error).message}`);
   }
@@ -238,11 +249,10 @@ async function externalFiles(graph: GraphProto, base: string | URL | null): Prom
       if (!res.ok) throw new Error(`loadOnnx: fetching external data ${url} failed: ${res.status}`);
       files.set(loc, new Uint8Array(await res.arrayBuffer()));
     } else {
-      const { readFile } = await import('node:fs/promises');
-      const { dirname, join } = await import('node:path');
-      const file = join(dirname(base), loc);
+      const { fs, path } = await nodeModules();
+      const file = path.join(path.dirname(base), loc);
       try {
-        files.set(loc, new Uint8Array(await readFile(file)));
+        files.set(loc, new Uint8Array(await fs.readFile(file)));
       } catch (e) {
         throw new Error(`loadOnnx: cannot read external data '${file}': ${(e as Error).message}`);
       }
@@ -305,10 +315,14 @@ export async function loadOnnx(source: Uint8Array | string | URL, options: LoadO
   const state = new Map<string, Parameter | Buffer>();
   const hostState = new Map<string, Host>();
   const hostOnly = new Map<string, Host>();
+  // Parameter and Buffer take their own handle on a tensor's storage: the tensors they are made
+  // from are disposed here, so the loaded model holds one live handle per state entry (none is
+  // left for the garbage collector to release later, and tl.memory() counts only the state).
   for (const [name, a] of arrays) {
     if (a.dtype === 'float32') {
-      const t = tl.tensor(a.data as Float32Array, { device: options.device }).reshape(a.shape);
+      const t = tl.tidy(() => tl.tensor(a.data as Float32Array, { device: options.device }).reshape(a.shape));
       state.set(name, stats.has(name) ? new Buffer(t) : new Parameter(t, trainable));
+      t.dispose();
     } else {
       // Integer and bool initializers stay readable on the host (shape constants), mirrored by a
       // buffer; int64 values beyond int32 (Slice's "to the end") can only live on the host.
@@ -317,7 +331,9 @@ export async function loadOnnx(source: Uint8Array | string | URL, options: LoadO
         hostOnly.set(name, host);
         continue;
       }
-      const buffer = new Buffer(host.upload(options.device ?? tl.getBackend().name, `initializer '${name}'`));
+      const uploaded = tl.tidy(() => host.upload(options.device ?? tl.getBackend().name, `initializer '${name}'`));
+      const buffer = new Buffer(uploaded);
+      uploaded.dispose();
       state.set(name, buffer);
       hostState.set(name, Host.fromArray(a, buffer).persist());
     }
