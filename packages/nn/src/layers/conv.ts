@@ -158,6 +158,39 @@ function outputPaddingFor(
 }
 
 /**
+ * What the four convolutions share (PyTorch's `_ConvNd`): the channel counts and `groups`,
+ * checked; `weight` and `bias`, which a subclass allocates with `createParameters` once it has
+ * checked its own arguments; and PyTorch's default initialisation.
+ */
+abstract class ConvNd extends Module {
+  weight!: Parameter;
+  bias!: Parameter | null;
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly groups: number;
+
+  protected constructor(op: string, inChannels: number, outChannels: number, groups: number) {
+    super();
+    checkChannels(op, inChannels, outChannels, groups);
+    this.inChannels = inChannels;
+    this.outChannels = outChannels;
+    this.groups = groups;
+  }
+
+  /** Allocate `weight` of `weightShape` and (unless `bias` is false) `bias` `[outChannels]`, initialised. */
+  protected createParameters(weightShape: readonly number[], bias: boolean | undefined): void {
+    this.weight = emptyParameter(weightShape);
+    this.bias = bias === false ? null : emptyParameter([this.outChannels]);
+    this.resetParameters();
+  }
+
+  /** Re-draw the parameters with PyTorch's default initialisation. */
+  resetParameters(): void {
+    resetConv(this.weight, this.bias);
+  }
+}
+
+/**
  * 2-D convolution over `[N, C, H, W]` (or `[C, H, W]`) inputs, with `weight`
  * `[outChannels, inChannels / groups, kH, kW]` and `bias` `[outChannels]`, initialised as
  * PyTorch's.
@@ -168,40 +201,24 @@ function outputPaddingFor(
  * conv.forward(tl.randn([8, 3, 32, 32])); // [8, 16, 32, 32]
  * ```
  */
-export class Conv2d extends Module {
-  weight: Parameter;
-  bias: Parameter | null;
-  readonly inChannels: number;
-  readonly outChannels: number;
+export class Conv2d extends ConvNd {
   readonly kernelSize: [number, number];
   readonly stride: [number, number];
   readonly padding: [number, number] | 'valid' | 'same';
   readonly dilation: [number, number];
-  readonly groups: number;
   readonly paddingMode: PaddingMode;
 
   constructor(inChannels: number, outChannels: number, kernelSize: number | [number, number], options: Conv2dLayerOptions = {}) {
-    super();
     checkOptions('Conv2d', options, CONV_OPTIONS);
-    const groups = options.groups ?? 1;
-    this.paddingMode = paddingModeOf('Conv2d', options.paddingMode);
-    checkChannels('Conv2d', inChannels, outChannels, groups);
-    this.inChannels = inChannels;
-    this.outChannels = outChannels;
+    const paddingMode = paddingModeOf('Conv2d', options.paddingMode);
+    super('Conv2d', inChannels, outChannels, options.groups ?? 1);
+    this.paddingMode = paddingMode;
     this.kernelSize = toPair('Conv2d: kernelSize', kernelSize);
     this.stride = toPair('Conv2d: stride', options.stride ?? 1);
     const padding = options.padding ?? 0;
     this.padding = typeof padding === 'string' ? padding : toPair('Conv2d: padding', padding);
     this.dilation = toPair('Conv2d: dilation', options.dilation ?? 1);
-    this.groups = groups;
-    this.weight = emptyParameter([outChannels, inChannels / groups, ...this.kernelSize]);
-    this.bias = options.bias === false ? null : emptyParameter([outChannels]);
-    this.resetParameters();
-  }
-
-  /** Re-draw the parameters with PyTorch's default initialisation. */
-  resetParameters(): void {
-    resetConv(this.weight, this.bias);
+    this.createParameters([outChannels, inChannels / this.groups, ...this.kernelSize], options.bias);
   }
 
   forward(x: Tensor): Tensor {
@@ -229,39 +246,23 @@ export class Conv2d extends Module {
  * conv.forward(tl.randn([2, 4, 100])); // [2, 8, 100]
  * ```
  */
-export class Conv1d extends Module {
-  weight: Parameter;
-  bias: Parameter | null;
-  readonly inChannels: number;
-  readonly outChannels: number;
+export class Conv1d extends ConvNd {
   readonly kernelSize: number;
   readonly stride: number;
   readonly padding: number | 'valid' | 'same';
   readonly dilation: number;
-  readonly groups: number;
   readonly paddingMode: PaddingMode;
 
   constructor(inChannels: number, outChannels: number, kernelSize: number, options: Conv1dLayerOptions = {}) {
-    super();
     checkOptions('Conv1d', options, CONV_OPTIONS);
-    const groups = options.groups ?? 1;
-    this.paddingMode = paddingModeOf('Conv1d', options.paddingMode);
-    checkChannels('Conv1d', inChannels, outChannels, groups);
-    this.inChannels = inChannels;
-    this.outChannels = outChannels;
+    const paddingMode = paddingModeOf('Conv1d', options.paddingMode);
+    super('Conv1d', inChannels, outChannels, options.groups ?? 1);
+    this.paddingMode = paddingMode;
     this.kernelSize = kernelSize;
     this.stride = options.stride ?? 1;
     this.padding = options.padding ?? 0;
     this.dilation = options.dilation ?? 1;
-    this.groups = groups;
-    this.weight = emptyParameter([outChannels, inChannels / groups, kernelSize]);
-    this.bias = options.bias === false ? null : emptyParameter([outChannels]);
-    this.resetParameters();
-  }
-
-  /** Re-draw the parameters with PyTorch's default initialisation. */
-  resetParameters(): void {
-    resetConv(this.weight, this.bias);
+    this.createParameters([outChannels, inChannels / this.groups, kernelSize], options.bias);
   }
 
   forward(x: Tensor): Tensor {
@@ -292,41 +293,24 @@ export class Conv1d extends Module {
  * up.forward(tl.randn([1, 16, 10, 10])); // [1, 8, 20, 20]
  * ```
  */
-export class ConvTranspose2d extends Module {
-  weight: Parameter;
-  bias: Parameter | null;
-  readonly inChannels: number;
-  readonly outChannels: number;
+export class ConvTranspose2d extends ConvNd {
   readonly kernelSize: [number, number];
   readonly stride: [number, number];
   readonly padding: [number, number];
   readonly outputPadding: [number, number];
   readonly dilation: [number, number];
-  readonly groups: number;
   readonly paddingMode = 'zeros' as const;
 
   constructor(inChannels: number, outChannels: number, kernelSize: number | [number, number], options: ConvTranspose2dLayerOptions = {}) {
-    super();
     checkOptions('ConvTranspose2d', options, CONV_TRANSPOSE_OPTIONS);
     paddingModeOf('ConvTranspose2d', options.paddingMode, ['zeros']);
-    const groups = options.groups ?? 1;
-    checkChannels('ConvTranspose2d', inChannels, outChannels, groups);
-    this.inChannels = inChannels;
-    this.outChannels = outChannels;
+    super('ConvTranspose2d', inChannels, outChannels, options.groups ?? 1);
     this.kernelSize = toPair('ConvTranspose2d: kernelSize', kernelSize);
     this.stride = toPair('ConvTranspose2d: stride', options.stride ?? 1);
     this.padding = toPair('ConvTranspose2d: padding', options.padding ?? 0);
     this.outputPadding = toPair('ConvTranspose2d: outputPadding', options.outputPadding ?? 0);
     this.dilation = toPair('ConvTranspose2d: dilation', options.dilation ?? 1);
-    this.groups = groups;
-    this.weight = emptyParameter([inChannels, outChannels / groups, ...this.kernelSize]);
-    this.bias = options.bias === false ? null : emptyParameter([outChannels]);
-    this.resetParameters();
-  }
-
-  /** Re-draw the parameters with PyTorch's default initialisation. */
-  resetParameters(): void {
-    resetConv(this.weight, this.bias);
+    this.createParameters([inChannels, outChannels / this.groups, ...this.kernelSize], options.bias);
   }
 
   forward(x: Tensor, outputSize?: readonly number[] | null): Tensor {
@@ -350,41 +334,24 @@ export class ConvTranspose2d extends Module {
  * new ConvTranspose1d(8, 4, 4, { stride: 2, padding: 1 }).forward(tl.randn([2, 8, 50])); // [2, 4, 100]
  * ```
  */
-export class ConvTranspose1d extends Module {
-  weight: Parameter;
-  bias: Parameter | null;
-  readonly inChannels: number;
-  readonly outChannels: number;
+export class ConvTranspose1d extends ConvNd {
   readonly kernelSize: number;
   readonly stride: number;
   readonly padding: number;
   readonly outputPadding: number;
   readonly dilation: number;
-  readonly groups: number;
   readonly paddingMode = 'zeros' as const;
 
   constructor(inChannels: number, outChannels: number, kernelSize: number, options: ConvTranspose1dLayerOptions = {}) {
-    super();
     checkOptions('ConvTranspose1d', options, CONV_TRANSPOSE_OPTIONS);
     paddingModeOf('ConvTranspose1d', options.paddingMode, ['zeros']);
-    const groups = options.groups ?? 1;
-    checkChannels('ConvTranspose1d', inChannels, outChannels, groups);
-    this.inChannels = inChannels;
-    this.outChannels = outChannels;
+    super('ConvTranspose1d', inChannels, outChannels, options.groups ?? 1);
     this.kernelSize = kernelSize;
     this.stride = options.stride ?? 1;
     this.padding = options.padding ?? 0;
     this.outputPadding = options.outputPadding ?? 0;
     this.dilation = options.dilation ?? 1;
-    this.groups = groups;
-    this.weight = emptyParameter([inChannels, outChannels / groups, kernelSize]);
-    this.bias = options.bias === false ? null : emptyParameter([outChannels]);
-    this.resetParameters();
-  }
-
-  /** Re-draw the parameters with PyTorch's default initialisation. */
-  resetParameters(): void {
-    resetConv(this.weight, this.bias);
+    this.createParameters([inChannels, outChannels / this.groups, kernelSize], options.bias);
   }
 
   forward(x: Tensor, outputSize?: readonly number[] | null): Tensor {
