@@ -1,43 +1,14 @@
-// Bundle the page with esbuild into dist/: index.html, style.css, app.js, and backend-wasm's
-// kernels next to app.js. The wasm backend finds them with new URL('./tensile-*.wasm',
-// import.meta.url): Vite and webpack copy such files themselves, esbuild does not, so this
-// script copies them. The browser export conditions give builds without node: imports.
-import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+// Bundle the pages with esbuild into dist/ (see ../../shared/bundle-page.mjs): the MNIST page
+// (index.html → app.js) and the text-generation page (generate.html → generate.js).
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
+import { bundlePage } from '../../shared/bundle-page.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, '..');
-const dist = join(root, 'dist');
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-export async function build({ quiet = false } = {}) {
-  rmSync(dist, { recursive: true, force: true });
-  mkdirSync(dist, { recursive: true });
-  await esbuild.build({
-    // The MNIST page (index.html → app.js) and the text-generation page (generate.html → generate.js).
-    entryPoints: { app: join(root, 'src/main.ts'), generate: join(root, 'src/generate.ts') },
-    outdir: dist,
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    conditions: ['@tensile/source'],
-    sourcemap: true,
-    minify: true,
-    logLevel: quiet ? 'error' : 'warning',
-  });
-  for (const file of ['index.html', 'generate.html', 'style.css']) copyFileSync(join(root, 'src', file), join(dist, file));
-
-  // The wasm kernels, from the installed @tensile/backend-wasm's dist/.
-  const wasmDir = join(root, 'node_modules/@tensile/backend-wasm/dist');
-  const kernels = existsSync(wasmDir) ? readdirSync(wasmDir).filter((f) => f.endsWith('.wasm')) : [];
-  for (const file of kernels) copyFileSync(join(wasmDir, file), join(dist, file));
-  if (kernels.length === 0 && !quiet) {
-    console.warn('note: @tensile/backend-wasm has no built kernels (pnpm --filter @tensile/backend-wasm build); the page can still use webgpu or cpu');
-  }
-  if (!quiet) console.log(`built ${dist}`);
-  return dist;
+export function build({ quiet = false } = {}) {
+  return bundlePage({ esbuild, root, entryPoints: { app: 'src/main.ts', generate: 'src/generate.ts' }, pages: ['index.html', 'generate.html', 'style.css'], quiet });
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
