@@ -59,6 +59,45 @@ const repr = (v: number | readonly (number | null)[]): string =>
   typeof v === 'number' ? String(v) : v.length === 1 ? `(${v[0]},)` : `(${v.map((x) => (x === null ? 'None' : x)).join(', ')})`;
 
 /**
+ * What `MaxPool1d` and `MaxPool2d` share (PyTorch's `_MaxPoolNd`): the window options, stored
+ * with their defaults, and the repr. `Size` is `number` (1-D) or a number or pair (2-D).
+ */
+abstract class MaxPoolNd<Size extends number | [number, number], Indices extends boolean> extends Module {
+  readonly kernelSize: Size;
+  readonly stride: Size;
+  readonly padding: Size;
+  readonly dilation: Size;
+  readonly ceilMode: boolean;
+  readonly returnIndices: Indices;
+
+  protected constructor(
+    op: string,
+    kernelSize: Size,
+    options: { stride?: Size; padding?: Size; dilation?: Size; ceilMode?: boolean; returnIndices?: Indices },
+  ) {
+    super();
+    checkOptions(op, options, ['stride', 'padding', 'dilation', 'ceilMode', 'returnIndices']);
+    this.kernelSize = kernelSize;
+    this.stride = options.stride ?? kernelSize;
+    // 0 and 1 are sizes of either rank.
+    this.padding = options.padding ?? (0 as Size);
+    this.dilation = options.dilation ?? (1 as Size);
+    this.ceilMode = options.ceilMode ?? false;
+    this.returnIndices = (options.returnIndices ?? false) as Indices;
+  }
+
+  /** The options the functional form takes. */
+  protected get poolOptions() {
+    const { kernelSize, stride, padding, dilation, ceilMode, returnIndices } = this;
+    return { kernelSize, stride, padding, dilation, ceilMode, returnIndices };
+  }
+
+  override extraRepr(): string {
+    return `kernel_size=${repr(this.kernelSize)}, stride=${repr(this.stride)}, padding=${repr(this.padding)}, dilation=${repr(this.dilation)}, ceil_mode=${pyBool(this.ceilMode)}`;
+  }
+}
+
+/**
  * Max over 2-D windows of `[N, C, H, W]` inputs. With `returnIndices: true`, `forward`
  * returns `{ values, indices }`.
  *
@@ -68,38 +107,13 @@ const repr = (v: number | readonly (number | null)[]): string =>
  * const { values, indices } = new MaxPool2d(2, { returnIndices: true }).forward(x);
  * ```
  */
-export class MaxPool2d<Indices extends boolean = false> extends Module {
-  readonly kernelSize: number | [number, number];
-  readonly stride: number | [number, number];
-  readonly padding: number | [number, number];
-  readonly dilation: number | [number, number];
-  readonly ceilMode: boolean;
-  readonly returnIndices: Indices;
-
+export class MaxPool2d<Indices extends boolean = false> extends MaxPoolNd<number | [number, number], Indices> {
   constructor(kernelSize: number | [number, number], options: MaxPool2dLayerOptions<Indices> = {}) {
-    super();
-    checkOptions('MaxPool2d', options, ['stride', 'padding', 'dilation', 'ceilMode', 'returnIndices']);
-    this.kernelSize = kernelSize;
-    this.stride = options.stride ?? kernelSize;
-    this.padding = options.padding ?? 0;
-    this.dilation = options.dilation ?? 1;
-    this.ceilMode = options.ceilMode ?? false;
-    this.returnIndices = (options.returnIndices ?? false) as Indices;
+    super('MaxPool2d', kernelSize, options);
   }
 
   forward(x: Tensor): PoolOutput<Indices> {
-    return tl.maxPool2d(x, {
-      kernelSize: this.kernelSize,
-      stride: this.stride,
-      padding: this.padding,
-      dilation: this.dilation,
-      ceilMode: this.ceilMode,
-      returnIndices: this.returnIndices,
-    }) as PoolOutput<Indices>;
-  }
-
-  override extraRepr(): string {
-    return `kernel_size=${repr(this.kernelSize)}, stride=${repr(this.stride)}, padding=${repr(this.padding)}, dilation=${repr(this.dilation)}, ceil_mode=${pyBool(this.ceilMode)}`;
+    return tl.maxPool2d(x, this.poolOptions) as PoolOutput<Indices>;
   }
 }
 
@@ -156,38 +170,13 @@ export class AvgPool2d extends Module {
  * new MaxPool1d(3, { stride: 2 }).forward(tl.randn([2, 4, 20])); // [2, 4, 9]
  * ```
  */
-export class MaxPool1d<Indices extends boolean = false> extends Module {
-  readonly kernelSize: number;
-  readonly stride: number;
-  readonly padding: number;
-  readonly dilation: number;
-  readonly ceilMode: boolean;
-  readonly returnIndices: Indices;
-
+export class MaxPool1d<Indices extends boolean = false> extends MaxPoolNd<number, Indices> {
   constructor(kernelSize: number, options: MaxPool1dLayerOptions<Indices> = {}) {
-    super();
-    checkOptions('MaxPool1d', options, ['stride', 'padding', 'dilation', 'ceilMode', 'returnIndices']);
-    this.kernelSize = kernelSize;
-    this.stride = options.stride ?? kernelSize;
-    this.padding = options.padding ?? 0;
-    this.dilation = options.dilation ?? 1;
-    this.ceilMode = options.ceilMode ?? false;
-    this.returnIndices = (options.returnIndices ?? false) as Indices;
+    super('MaxPool1d', kernelSize, options);
   }
 
   forward(x: Tensor): PoolOutput<Indices> {
-    return F.maxPool1d(x, {
-      kernelSize: this.kernelSize,
-      stride: this.stride,
-      padding: this.padding,
-      dilation: this.dilation,
-      ceilMode: this.ceilMode,
-      returnIndices: this.returnIndices,
-    }) as PoolOutput<Indices>;
-  }
-
-  override extraRepr(): string {
-    return `kernel_size=${this.kernelSize}, stride=${this.stride}, padding=${this.padding}, dilation=${this.dilation}, ceil_mode=${pyBool(this.ceilMode)}`;
+    return F.maxPool1d(x, this.poolOptions) as PoolOutput<Indices>;
   }
 }
 
@@ -280,6 +269,23 @@ export interface AdaptiveMaxPoolOptions<Indices extends boolean = boolean> {
   returnIndices?: Indices;
 }
 
+/** What the adaptive max pools share (PyTorch's `_AdaptiveMaxPoolNd`): the output size, `returnIndices` and the repr. */
+abstract class AdaptiveMaxPoolNd<Size extends number | readonly (number | null)[], Indices extends boolean> extends Module {
+  readonly outputSize: Size;
+  readonly returnIndices: Indices;
+
+  protected constructor(op: string, outputSize: Size, options: AdaptiveMaxPoolOptions<Indices>) {
+    super();
+    checkOptions(op, options, ['returnIndices']);
+    this.outputSize = outputSize;
+    this.returnIndices = (options.returnIndices ?? false) as Indices;
+  }
+
+  override extraRepr(): string {
+    return `output_size=${repr(this.outputSize)}`;
+  }
+}
+
 /**
  * Max pooling to a fixed output size: `[N, C, H, W]` to `[N, C, oh, ow]`.
  *
@@ -288,23 +294,13 @@ export interface AdaptiveMaxPoolOptions<Indices extends boolean = boolean> {
  * new AdaptiveMaxPool2d([2, 2]).forward(tl.randn([1, 3, 7, 9])); // [1, 3, 2, 2]
  * ```
  */
-export class AdaptiveMaxPool2d<Indices extends boolean = false> extends Module {
-  readonly outputSize: number | readonly [number | null, number | null];
-  readonly returnIndices: Indices;
-
+export class AdaptiveMaxPool2d<Indices extends boolean = false> extends AdaptiveMaxPoolNd<number | readonly [number | null, number | null], Indices> {
   constructor(outputSize: number | readonly [number | null, number | null], options: AdaptiveMaxPoolOptions<Indices> = {}) {
-    super();
-    checkOptions('AdaptiveMaxPool2d', options, ['returnIndices']);
-    this.outputSize = outputSize;
-    this.returnIndices = (options.returnIndices ?? false) as Indices;
+    super('AdaptiveMaxPool2d', outputSize, options);
   }
 
   forward(x: Tensor): PoolOutput<Indices> {
     return F.adaptiveMaxPool2d(x, this.outputSize, this.returnIndices) as PoolOutput<Indices>;
-  }
-
-  override extraRepr(): string {
-    return `output_size=${repr(this.outputSize)}`;
   }
 }
 
@@ -316,23 +312,13 @@ export class AdaptiveMaxPool2d<Indices extends boolean = false> extends Module {
  * new AdaptiveMaxPool1d(4).forward(tl.randn([2, 3, 10])); // [2, 3, 4]
  * ```
  */
-export class AdaptiveMaxPool1d<Indices extends boolean = false> extends Module {
-  readonly outputSize: number;
-  readonly returnIndices: Indices;
-
+export class AdaptiveMaxPool1d<Indices extends boolean = false> extends AdaptiveMaxPoolNd<number, Indices> {
   constructor(outputSize: number, options: AdaptiveMaxPoolOptions<Indices> = {}) {
-    super();
-    checkOptions('AdaptiveMaxPool1d', options, ['returnIndices']);
-    this.outputSize = outputSize;
-    this.returnIndices = (options.returnIndices ?? false) as Indices;
+    super('AdaptiveMaxPool1d', outputSize, options);
   }
 
   forward(x: Tensor): PoolOutput<Indices> {
     return F.adaptiveMaxPool1d(x, this.outputSize, this.returnIndices) as PoolOutput<Indices>;
-  }
-
-  override extraRepr(): string {
-    return `output_size=${this.outputSize}`;
   }
 }
 
