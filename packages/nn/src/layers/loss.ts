@@ -83,6 +83,16 @@ function reductionArg(op: string, arg: F.Reduction | F.ReductionOptions | undefi
   return reductionOf(op, arg);
 }
 
+/** What `MSELoss` and `L1Loss` share: their one option, the reduction, as `{ reduction }` or the string. */
+abstract class ReductionLoss extends Module {
+  readonly reduction: F.Reduction;
+
+  protected constructor(op: string, options: F.Reduction | F.ReductionOptions) {
+    super();
+    this.reduction = reductionArg(op, options);
+  }
+}
+
 /**
  * Mean squared error; see `F.mseLoss`. The reduction is `{ reduction }` (or the string).
  *
@@ -92,12 +102,9 @@ function reductionArg(op: string, arg: F.Reduction | F.ReductionOptions | undefi
  * new MSELoss({ reduction: 'sum' });
  * ```
  */
-export class MSELoss extends Module {
-  readonly reduction: F.Reduction;
-
+export class MSELoss extends ReductionLoss {
   constructor(options: F.Reduction | F.ReductionOptions = {}) {
-    super();
-    this.reduction = reductionArg('MSELoss', options);
+    super('MSELoss', options);
   }
 
   forward(input: Tensor, target: Tensor): Tensor {
@@ -113,12 +120,9 @@ export class MSELoss extends Module {
  * new L1Loss({ reduction: 'sum' }).forward(prediction, target);
  * ```
  */
-export class L1Loss extends Module {
-  readonly reduction: F.Reduction;
-
+export class L1Loss extends ReductionLoss {
   constructor(options: F.Reduction | F.ReductionOptions = {}) {
-    super();
-    this.reduction = reductionArg('L1Loss', options);
+    super('L1Loss', options);
   }
 
   forward(input: Tensor, target: Tensor): Tensor {
