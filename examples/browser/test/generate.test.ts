@@ -9,7 +9,7 @@
  * unless TENSILE_REQUIRE_TOOLS is set (CI), where either one missing fails it.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -22,8 +22,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build } from '../scripts/build.mjs';
 // @ts-expect-error plain ESM scripts without type declarations
 import { serve } from '../scripts/serve.mjs';
+import { chromiumMissing, launchChromium } from '../../shared/chromium.mjs';
 
-const CHROMIUM = '/usr/bin/chromium';
 const PYTHON = '/usr/bin/python3';
 const here = dirname(fileURLToPath(import.meta.url));
 const exampleRoot = join(here, '..');
@@ -32,7 +32,7 @@ const PROMPT = 'the quick';
 const NEW_TOKENS = 20;
 
 const missing = [
-  existsSync(CHROMIUM) ? null : `${CHROMIUM} not found (apt-get install -y chromium)`,
+  chromiumMissing(),
   spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0 ? null : `${PYTHON} with torch not found (apt-get install -y python3-torch)`,
 ].filter((m): m is string => m !== null);
 const required = Boolean(process.env.TENSILE_REQUIRE_TOOLS);
@@ -57,6 +57,7 @@ describe.skipIf(missing.length > 0 && !required)('the text-generation page in Ch
   let server: Server | undefined;
   let url = '';
   let context: import('playwright-core').BrowserContext | undefined;
+  let closeBrowser: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
     if (missing.length) throw new Error(`TENSILE_REQUIRE_TOOLS is set but: ${missing.join('; ')}`);
@@ -65,15 +66,11 @@ describe.skipIf(missing.length > 0 && !required)('the text-generation page in Ch
     await build({ quiet: true });
     ({ server, url } = await serve({ distDir: join(exampleRoot, 'dist'), modelsDir: models }));
     const { chromium } = await import('playwright-core');
-    context = await chromium.launchPersistentContext(join(work, 'profile'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    ({ context, close: closeBrowser } = await launchChromium(chromium));
   }, 120_000);
 
   afterAll(async () => {
-    await context?.close();
+    await closeBrowser?.();
     server?.close();
     rmSync(work, { recursive: true, force: true });
   });

@@ -7,9 +7,8 @@
  * Without /usr/bin/chromium or ../shared/data/mnist the test skips with a message, unless
  * TENSILE_REQUIRE_TOOLS is set (CI), where either one missing fails it.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import type { Server } from 'node:http';
-import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,10 +16,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build } from '../scripts/build.mjs';
 // @ts-expect-error plain ESM scripts without type declarations
 import { serve } from '../scripts/serve.mjs';
+import { chromiumMissing, launchChromium } from '../../shared/chromium.mjs';
 // @ts-expect-error plain ESM scripts without type declarations
 import { buildVite } from '../scripts/build-vite.mjs';
 
-const CHROMIUM = '/usr/bin/chromium';
 const here = dirname(fileURLToPath(import.meta.url));
 const exampleRoot = join(here, '..');
 const repoRoot = resolve(exampleRoot, '../..');
@@ -28,7 +27,7 @@ const dataDir = resolve(repoRoot, '../shared/data/mnist');
 const STEPS = 300;
 
 const missing = [
-  existsSync(CHROMIUM) ? null : `${CHROMIUM} not found (apt-get install -y chromium)`,
+  chromiumMissing(),
   existsSync(join(dataDir, 'train-images-idx3-ubyte.gz')) ? null : `no MNIST files in ${dataDir}`,
 ].filter((m): m is string => m !== null);
 const required = Boolean(process.env.TENSILE_REQUIRE_TOOLS);
@@ -53,27 +52,20 @@ interface ExampleState {
 describe.skipIf(missing.length > 0 && !required)('the browser example in Chromium', () => {
   let server: Server | undefined;
   let url = '';
-  let userDataDir = '';
   let context: import('playwright-core').BrowserContext | undefined;
+  let closeBrowser: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
     if (missing.length) throw new Error(`TENSILE_REQUIRE_TOOLS is set but: ${missing.join('; ')}`);
     await build({ quiet: true });
     ({ server, url } = await serve({ distDir: join(exampleRoot, 'dist'), dataDir }));
-    userDataDir = mkdtempSync(join(tmpdir(), 'tensile-example-profile-'));
     const { chromium } = await import('playwright-core');
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1280, height: 720 },
-      args: ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    ({ context, close: closeBrowser } = await launchChromium(chromium, { viewport: { width: 1280, height: 720 } }));
   }, 60_000);
 
   afterAll(async () => {
-    await context?.close();
+    await closeBrowser?.();
     server?.close();
-    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
   });
 
   it('trains on WebGPU (loss falls, held-out accuracy > 85%) and predicts a drawn digit', async () => {

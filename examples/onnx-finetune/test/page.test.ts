@@ -8,9 +8,8 @@
  * Without /usr/bin/chromium or the exported model (no PyTorch) the test skips with a message,
  * unless TENSILE_REQUIRE_TOOLS is set (CI), where either one missing fails it.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,14 +17,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build } from '../scripts/build.mjs';
 // @ts-expect-error plain ESM scripts without type declarations
 import { serve } from '../scripts/serve.mjs';
+import { chromiumMissing, launchChromium } from '../../shared/chromium.mjs';
 import { TEST_MODEL_DIR, modelMissing } from './model.js';
 import { syntheticCifar } from './synthetic.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const exampleRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const STEPS = 12;
 
-const missing = [existsSync(CHROMIUM) ? null : `${CHROMIUM} not found (apt-get install -y chromium)`, modelMissing()].filter((m): m is string => m !== null);
+const missing = [chromiumMissing(), modelMissing()].filter((m): m is string => m !== null);
 const required = Boolean(process.env.TENSILE_REQUIRE_TOOLS);
 if (missing.length && !required) {
   console.warn(`example-onnx-finetune page test skipped: ${missing.join('; ')}; set TENSILE_REQUIRE_TOOLS to make this a failure`);
@@ -52,29 +51,23 @@ const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 describe.skipIf(missing.length > 0 && !required)('the fine-tuning page in Chromium', () => {
   let server: Server | undefined;
   let url = '';
-  let userDataDir = '';
   let dataRoot = '';
   let context: import('playwright-core').BrowserContext | undefined;
+  let closeBrowser: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
     if (missing.length) throw new Error(`TENSILE_REQUIRE_TOOLS is set but: ${missing.join('; ')}`);
     await build({ quiet: true });
     dataRoot = syntheticCifar(64, 64);
     ({ server, url } = await serve({ distDir: join(exampleRoot, 'dist'), modelsDir: TEST_MODEL_DIR, dataDir: join(dataRoot, 'cifar-10-batches-bin') }));
-    userDataDir = mkdtempSync(join(tmpdir(), 'tensile-onnx-finetune-profile-'));
     const { chromium } = await import('playwright-core');
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1280, height: 800 },
-      args: ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    ({ context, close: closeBrowser } = await launchChromium(chromium, { viewport: { width: 1280, height: 800 } }));
   }, 60_000);
 
   afterAll(async () => {
-    await context?.close();
+    await closeBrowser?.();
     server?.close();
-    for (const dir of [userDataDir, dataRoot]) if (dir) rmSync(dir, { recursive: true, force: true });
+    if (dataRoot) rmSync(dataRoot, { recursive: true, force: true });
   });
 
   /** Open the page with `query`, wait until it has trained (or failed) and return its state. */
