@@ -179,7 +179,7 @@ function tracePass(module: Module, inputs: readonly Tensor[]): Pass {
   });
   const out = result.out;
   const results = out instanceof tl.Tensor ? [out] : Array.isArray(out) && out.length > 0 && out.every((t) => t instanceof tl.Tensor) ? (out as Tensor[]) : null;
-  if (!results || results.length === 0) {
+  if (!results) {
     trace.dispose();
     throw new TypeError('exportOnnx: forward must return a tensor or an array of tensors');
   }
@@ -208,7 +208,7 @@ function symbolicDims(passes: Pass[], axes: Axes, inputs: readonly Tensor[]): (i
       if (at) return p.trace.tensorOf(p.trace.ops[at[0]].outputs[at[1]]).shape;
       const input = base.inputs.indexOf(id);
       if (input >= 0) return p.trace.tensorOf(p.inputs[input]).shape;
-      return shape; // parameters, buffers and constants are checked separately
+      return shape; // state and constants keep their shape (a constant sized by an axis fails the check)
     });
     return shape.map((d, i) => {
       const powers: Record<string, number> = {};
