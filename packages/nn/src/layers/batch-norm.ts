@@ -3,9 +3,9 @@ import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
 import * as F from '../functional.js';
 import * as init from '../init.js';
-import { type Buffer, Module, type Parameter } from '../module.js';
 import { checkOptions } from '../options.js';
-import { emptyParameter, ownBuffer, pyBool, pyFloat } from './util.js';
+import { NormBase } from './norm-base.js';
+import { pyBool, pyFloat } from './util.js';
 
 /** Options of the batch-norm layers. */
 export interface BatchNormOptions {
@@ -19,49 +19,22 @@ export interface BatchNormOptions {
   trackRunningStats?: boolean;
 }
 
-/** PyTorch's snake_case state-dict names of the camelCase fields. */
-const STATE_NAMES: Record<string, string> = {
-  runningMean: 'running_mean',
-  runningVar: 'running_var',
-  numBatchesTracked: 'num_batches_tracked',
-};
-
 /**
  * The shared batch-norm layer: normalises each channel (dim 1) over every other dim, with
  * PyTorch's parameters (`weight`, `bias`) and buffers (`running_mean`, `running_var`,
  * `num_batches_tracked`). Training normalises with the batch's biased variance and updates
  * the running statistics with the unbiased one; evaluation uses the running statistics.
  */
-export abstract class BatchNorm extends Module {
-  weight: Parameter | null;
-  bias: Parameter | null;
-  runningMean: Buffer | null;
-  runningVar: Buffer | null;
-  numBatchesTracked: Buffer | null;
-  readonly numFeatures: number;
+export abstract class BatchNorm extends NormBase {
   readonly eps: number;
   readonly momentum: number | null;
-  readonly affine: boolean;
-  readonly trackRunningStats: boolean;
 
   constructor(numFeatures: number, options: BatchNormOptions = {}) {
-    super();
     checkOptions(new.target.name, options, ['eps', 'momentum', 'affine', 'trackRunningStats']);
-    this.numFeatures = numFeatures;
+    super(numFeatures, options.affine ?? true, options.trackRunningStats ?? true);
     this.eps = options.eps ?? 1e-5;
     this.momentum = options.momentum === undefined ? 0.1 : options.momentum;
-    this.affine = options.affine ?? true;
-    this.trackRunningStats = options.trackRunningStats ?? true;
-    this.weight = this.affine ? emptyParameter([numFeatures]) : null;
-    this.bias = this.affine ? emptyParameter([numFeatures]) : null;
-    this.runningMean = this.trackRunningStats ? ownBuffer(tl.zeros([numFeatures])) : null;
-    this.runningVar = this.trackRunningStats ? ownBuffer(tl.ones([numFeatures])) : null;
-    this.numBatchesTracked = this.trackRunningStats ? ownBuffer(tl.zeros([], { dtype: 'int32' })) : null;
     this.resetParameters();
-  }
-
-  protected override stateName(field: string): string {
-    return STATE_NAMES[field] ?? field;
   }
 
   /** Reset the running statistics to mean 0, variance 1, and no batches. */

@@ -3,9 +3,10 @@ import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
 import * as F from '../functional.js';
 import * as init from '../init.js';
-import { type Buffer, Module, type Parameter } from '../module.js';
+import { Module, type Parameter } from '../module.js';
 import { checkOptions } from '../options.js';
-import { emptyParameter, ownBuffer, pyBool, pyFloat, pyTuple } from './util.js';
+import { NormBase } from './norm-base.js';
+import { emptyParameter, pyBool, pyFloat, pyTuple } from './util.js';
 
 /** Options of `GroupNorm`. */
 export interface GroupNormOptions {
@@ -77,46 +78,24 @@ export interface InstanceNormOptions {
   trackRunningStats?: boolean;
 }
 
-const INSTANCE_STATE: Record<string, string> = { runningMean: 'running_mean', runningVar: 'running_var', numBatchesTracked: 'num_batches_tracked' };
-
 /**
  * What the instance-norm layers share: normalise each sample's channels over their
  * positions, with PyTorch's optional parameters and running statistics (state-dict keys
  * `weight`, `bias`, `running_mean`, `running_var`, `num_batches_tracked`).
  */
-export abstract class InstanceNorm extends Module {
-  weight: Parameter | null;
-  bias: Parameter | null;
-  runningMean: Buffer | null;
-  runningVar: Buffer | null;
-  numBatchesTracked: Buffer | null;
-  readonly numFeatures: number;
+export abstract class InstanceNorm extends NormBase {
   readonly eps: number;
   readonly momentum: number;
-  readonly affine: boolean;
-  readonly trackRunningStats: boolean;
   /** Spatial dims of a batched input. */
   protected abstract readonly spatialDims: number;
 
   constructor(numFeatures: number, options: InstanceNormOptions = {}) {
-    super();
     checkOptions(new.target.name, options, ['eps', 'momentum', 'affine', 'trackRunningStats']);
-    this.numFeatures = numFeatures;
+    super(numFeatures, options.affine ?? false, options.trackRunningStats ?? false);
     this.eps = options.eps ?? 1e-5;
     this.momentum = options.momentum ?? 0.1;
-    this.affine = options.affine ?? false;
-    this.trackRunningStats = options.trackRunningStats ?? false;
-    this.weight = this.affine ? emptyParameter([numFeatures]) : null;
-    this.bias = this.affine ? emptyParameter([numFeatures]) : null;
-    this.runningMean = this.trackRunningStats ? ownBuffer(tl.zeros([numFeatures])) : null;
-    this.runningVar = this.trackRunningStats ? ownBuffer(tl.ones([numFeatures])) : null;
-    this.numBatchesTracked = this.trackRunningStats ? ownBuffer(tl.zeros([], { dtype: 'int32' })) : null;
     if (this.weight) init.ones_(this.weight);
     if (this.bias) init.zeros_(this.bias);
-  }
-
-  protected override stateName(field: string): string {
-    return INSTANCE_STATE[field] ?? field;
   }
 
   forward(x: Tensor): Tensor {
