@@ -109,6 +109,33 @@ function feedForwardBlock(
 
 const STATE_NAMES: Record<string, string> = { selfAttn: 'self_attn', multiheadAttn: 'multihead_attn' };
 
+/** `copy` with `layer`'s parameters and training mode: the layers' `clone()` (PyTorch's deepcopy). */
+function withStateOf<T extends Module>(copy: T, layer: Module): T {
+  copy.loadStateDict(layer.stateDict());
+  copy.train(layer.training);
+  return copy;
+}
+
+/**
+ * What the encoder and decoder stacks share: `numLayers` copies of a layer (each starting from
+ * its parameters, as PyTorch's deepcopy), named `layers.0`, `layers.1`, ..., then an optional
+ * `norm`.
+ */
+abstract class LayerStack<Layer extends Module> extends Module {
+  layers: ModuleList<Layer>;
+  norm: Module | null;
+  readonly numLayers: number;
+
+  protected constructor(name: string, layer: Layer, numLayers: number, options: TransformerEncoderOptions) {
+    super();
+    checkOptions(name, options, ['norm']);
+    if (!Number.isInteger(numLayers) || numLayers < 0) throw new Error(`${name}: numLayers must be a non-negative integer, got ${numLayers}`);
+    this.layers = new ModuleList(Array.from({ length: numLayers }, () => layer.clone()));
+    this.norm = options.norm ?? null;
+    this.numLayers = numLayers;
+  }
+}
+
 /**
  * One transformer encoder block: self-attention then a feed-forward network, each with a
  * residual connection and layer norm (after, or before with `normFirst`):
@@ -164,10 +191,7 @@ export class TransformerEncoderLayer extends Module {
 
   /** A new layer with the same configuration and a copy of this one's parameters (PyTorch's deepcopy). */
   override clone(): this {
-    const copy = new TransformerEncoderLayer(this.dModel, this.nhead, this.options);
-    copy.loadStateDict(this.stateDict());
-    copy.train(this.training);
-    return copy as this;
+    return withStateOf(new TransformerEncoderLayer(this.dModel, this.nhead, this.options), this) as this;
   }
 
   forward(src: Tensor, options: TransformerEncoderForwardOptions = {}): Tensor {
@@ -207,18 +231,9 @@ export interface TransformerEncoderOptions {
  * encoder.forward(tl.randn([10, 2, 64]), { srcMask: causalMask });
  * ```
  */
-export class TransformerEncoder extends Module {
-  layers: ModuleList<TransformerEncoderLayer>;
-  norm: Module | null;
-  readonly numLayers: number;
-
+export class TransformerEncoder extends LayerStack<TransformerEncoderLayer> {
   constructor(encoderLayer: TransformerEncoderLayer, numLayers: number, options: TransformerEncoderOptions = {}) {
-    super();
-    checkOptions('TransformerEncoder', options, ['norm']);
-    if (!Number.isInteger(numLayers) || numLayers < 0) throw new Error(`TransformerEncoder: numLayers must be a non-negative integer, got ${numLayers}`);
-    this.layers = new ModuleList(Array.from({ length: numLayers }, () => encoderLayer.clone()));
-    this.norm = options.norm ?? null;
-    this.numLayers = numLayers;
+    super('TransformerEncoder', encoderLayer, numLayers, options);
   }
 
   forward(src: Tensor, options: TransformerEncoderForwardOptions = {}): Tensor {
@@ -295,10 +310,7 @@ export class TransformerDecoderLayer extends Module {
 
   /** A new layer with the same configuration and a copy of this one's parameters (PyTorch's deepcopy). */
   override clone(): this {
-    const copy = new TransformerDecoderLayer(this.dModel, this.nhead, this.options);
-    copy.loadStateDict(this.stateDict());
-    copy.train(this.training);
-    return copy as this;
+    return withStateOf(new TransformerDecoderLayer(this.dModel, this.nhead, this.options), this) as this;
   }
 
   forward(tgt: Tensor, memory: Tensor, options: TransformerDecoderForwardOptions = {}): Tensor {
@@ -328,11 +340,8 @@ export class TransformerDecoderLayer extends Module {
   }
 }
 
-/** Options of `TransformerDecoder`. */
-export interface TransformerDecoderOptions {
-  /** A final normalisation after the last layer (PyTorch's `norm`). */
-  norm?: Module | null;
-}
+/** Options of `TransformerDecoder`: the same as the encoder's. */
+export type TransformerDecoderOptions = TransformerEncoderOptions;
 
 /**
  * A stack of `numLayers` copies of `decoderLayer` (each starting from the same parameters,
@@ -345,18 +354,9 @@ export interface TransformerDecoderOptions {
  * decoder.forward(tl.randn([7, 2, 64]), memory, { tgtMask: generateSquareSubsequentMask(7) }); // [7, 2, 64]
  * ```
  */
-export class TransformerDecoder extends Module {
-  layers: ModuleList<TransformerDecoderLayer>;
-  norm: Module | null;
-  readonly numLayers: number;
-
+export class TransformerDecoder extends LayerStack<TransformerDecoderLayer> {
   constructor(decoderLayer: TransformerDecoderLayer, numLayers: number, options: TransformerDecoderOptions = {}) {
-    super();
-    checkOptions('TransformerDecoder', options, ['norm']);
-    if (!Number.isInteger(numLayers) || numLayers < 0) throw new Error(`TransformerDecoder: numLayers must be a non-negative integer, got ${numLayers}`);
-    this.layers = new ModuleList(Array.from({ length: numLayers }, () => decoderLayer.clone()));
-    this.norm = options.norm ?? null;
-    this.numLayers = numLayers;
+    super('TransformerDecoder', decoderLayer, numLayers, options);
   }
 
   forward(tgt: Tensor, memory: Tensor, options: TransformerDecoderForwardOptions = {}): Tensor {
