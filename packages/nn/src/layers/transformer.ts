@@ -341,7 +341,7 @@ export class TransformerDecoderLayer extends Module {
 }
 
 /** Options of `TransformerDecoder`: the same as the encoder's. */
-export type TransformerDecoderOptions = TransformerEncoderOptions;
+export interface TransformerDecoderOptions extends TransformerEncoderOptions {}
 
 /**
  * A stack of `numLayers` copies of `decoderLayer` (each starting from the same parameters,
