@@ -115,6 +115,21 @@ export function resetField(module: Module, key: string, value: unknown): void {
   Object.defineProperty(module, key, { value, writable: true, enumerable: true, configurable: true });
 }
 
+/**
+ * Undo a weight or spectral norm (`entry`, checked by the caller): `module[name]` becomes a new
+ * parameter holding the value computed now (re-registered last, as PyTorch), and the members
+ * the parametrization added (`added`, their names) go.
+ */
+export function restoreParameter(module: Module, name: string, entry: Reparam, added: readonly string[]): void {
+  recompute(module, name, false);
+  const computed = (module as unknown as Record<string, Tensor>)[entry.key];
+  const weight = parameterOf(computed);
+  disposeComputed(module, entry.key);
+  dropReparam(module, name);
+  for (const key of added) deleteField(module, key);
+  resetField(module, entry.key, weight);
+}
+
 /** The 2-norm of `v` over every dim but `dim`, keeping dims (PyTorch's `norm_except_dim`); over all for -1. */
 export function normExceptDim(v: Tensor, dim: number): Tensor {
   if (dim === -1) return v.square().sum().sqrt();

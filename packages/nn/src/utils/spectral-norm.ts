@@ -1,7 +1,7 @@
 /** `nn.utils.spectralNorm` / `removeSpectralNorm`: PyTorch's `torch.nn.utils.spectral_norm`. */
 import * as tl from '@tensile/core';
 import type { Module } from '../module.js';
-import { addReparam, deleteField, disposeComputed, dropReparam, fieldOf, parameterOf, normalizeVector, recompute, reparamsOf, resetField, weightMatrix } from './reparametrize.js';
+import { addReparam, fieldOf, normalizeVector, reparamsOf, restoreParameter, weightMatrix } from './reparametrize.js';
 
 /** Options of `spectralNorm`, as PyTorch's arguments. */
 export interface SpectralNormOptions {
@@ -74,14 +74,6 @@ export function spectralNorm<M extends Module>(module: M, name = 'weight', optio
 export function removeSpectralNorm<M extends Module>(module: M, name = 'weight'): M {
   const entry = reparamsOf(module)[name];
   if (!entry || entry.kind !== 'spectralNorm') throw new Error(`removeSpectralNorm: spectral_norm of '${name}' not found in ${module.constructor.name}`);
-  recompute(module, name, false);
-  const computed = (module as unknown as Record<string, tl.Tensor>)[entry.key];
-  const weight = parameterOf(computed);
-  disposeComputed(module, entry.key);
-  dropReparam(module, name);
-  deleteField(module, `${name}_orig`);
-  deleteField(module, `${name}_u`);
-  deleteField(module, `${name}_v`);
-  resetField(module, entry.key, weight);
+  restoreParameter(module, name, entry, [`${name}_orig`, `${name}_u`, `${name}_v`]);
   return module;
 }

@@ -1,7 +1,7 @@
 /** `nn.utils.weightNorm` / `removeWeightNorm`: PyTorch's `torch.nn.utils.weight_norm`. */
 import * as tl from '@tensile/core';
 import { type Module, Parameter } from '../module.js';
-import { addReparam, deleteField, disposeComputed, dropReparam, fieldOf, parameterOf, normExceptDim, recompute, reparamsOf, resetField } from './reparametrize.js';
+import { addReparam, fieldOf, normExceptDim, reparamsOf, restoreParameter } from './reparametrize.js';
 
 /**
  * Reparametrize `module[name]` as `g · v / ‖v‖` (Salimans & Kingma 2016), as PyTorch's
@@ -49,13 +49,6 @@ export function weightNorm<M extends Module>(module: M, name = 'weight', dim: nu
 export function removeWeightNorm<M extends Module>(module: M, name = 'weight'): M {
   const entry = reparamsOf(module)[name];
   if (!entry || entry.kind !== 'weightNorm') throw new Error(`removeWeightNorm: weight_norm of '${name}' not found in ${module.constructor.name}`);
-  recompute(module, name, false);
-  const computed = (module as unknown as Record<string, tl.Tensor>)[entry.key];
-  const weight = parameterOf(computed);
-  disposeComputed(module, entry.key);
-  dropReparam(module, name);
-  deleteField(module, `${name}_g`);
-  deleteField(module, `${name}_v`);
-  resetField(module, entry.key, weight);
+  restoreParameter(module, name, entry, [`${name}_g`, `${name}_v`]);
   return module;
 }
