@@ -41,6 +41,14 @@ function scalarOption(op: string, name: string, v: unknown): number | undefined 
   return v;
 }
 
+/** A 1-D pool's options checked against `allowed`, and its kernel size and stride (default: the kernel size). */
+function window1d(op: string, options: { kernelSize: number; stride?: number }, allowed: readonly string[]): [number, number] {
+  checkOptions(op, options, allowed);
+  const k = scalarOption(op, 'kernelSize', options?.kernelSize);
+  if (k === undefined) throw new Error(`${op}: options.kernelSize is required`);
+  return [k, scalarOption(op, 'stride', options.stride) ?? k];
+}
+
 /** Run a 2-D pool on `[N, C, L]` (or `[C, L]`) as `[N, C, 1, L]`. */
 function as2d<T extends Tensor | PoolWithIndices>(op: string, x: Tensor, fn: (x4: Tensor) => T): T {
   if (x.rank !== 2 && x.rank !== 3) throw new Error(`${op}: input must be [N, C, L] or [C, L], got ${shape(x.shape)}`);
@@ -65,10 +73,7 @@ export function maxPool1d(x: Tensor, options: MaxPool1dOptions & { returnIndices
 export function maxPool1d(x: Tensor, options: MaxPool1dOptions): Tensor | PoolWithIndices;
 export function maxPool1d(x: Tensor, options: MaxPool1dOptions): Tensor | PoolWithIndices {
   const op = 'maxPool1d';
-  checkOptions(op, options, ['kernelSize', 'stride', 'padding', 'dilation', 'ceilMode', 'returnIndices']);
-  const k = scalarOption(op, 'kernelSize', options?.kernelSize);
-  if (k === undefined) throw new Error(`${op}: options.kernelSize is required`);
-  const s = scalarOption(op, 'stride', options.stride) ?? k;
+  const [k, s] = window1d(op, options, ['kernelSize', 'stride', 'padding', 'dilation', 'ceilMode', 'returnIndices']);
   return as2d(op, x, (x4) =>
     tl.maxPool2d(x4, {
       kernelSize: [1, k],
@@ -91,10 +96,7 @@ export function maxPool1d(x: Tensor, options: MaxPool1dOptions): Tensor | PoolWi
  */
 export function avgPool1d(x: Tensor, options: AvgPool1dOptions): Tensor {
   const op = 'avgPool1d';
-  checkOptions(op, options, ['kernelSize', 'stride', 'padding', 'ceilMode', 'countIncludePad']);
-  const k = scalarOption(op, 'kernelSize', options?.kernelSize);
-  if (k === undefined) throw new Error(`${op}: options.kernelSize is required`);
-  const s = scalarOption(op, 'stride', options.stride) ?? k;
+  const [k, s] = window1d(op, options, ['kernelSize', 'stride', 'padding', 'ceilMode', 'countIncludePad']);
   return as2d(op, x, (x4) =>
     tl.avgPool2d(x4, {
       kernelSize: [1, k],
@@ -311,6 +313,19 @@ function unpoolSize(op: string, input: readonly number[], k: number[], s: number
   return size;
 }
 
+/** `maxUnpool1d`/`maxUnpool2d` over the last `dims` dims of `x` (`shapes`: the inputs it takes, for the message). */
+function maxUnpool(op: string, dims: number, shapes: string, x: Tensor, indices: Tensor, options: MaxUnpool2dOptions | MaxUnpool1dOptions): Tensor {
+  checkOptions(op, options, ['kernelSize', 'stride', 'padding', 'outputSize']);
+  if (options?.kernelSize === undefined) throw new Error(`${op}: options.kernelSize is required`);
+  if (!(x instanceof tl.Tensor) || (x.rank !== dims + 1 && x.rank !== dims + 2)) throw new Error(`${op}: input must be ${shapes}`);
+  checkFloat(op, 'input', x);
+  const k = tuple(op, 'kernelSize', options.kernelSize, dims);
+  const s = options.stride === undefined ? k : tuple(op, 'stride', options.stride, dims);
+  const p = tuple(op, 'padding', options.padding ?? 0, dims);
+  const size = unpoolSize(op, x.shape.slice(-dims), k, s, p, options.outputSize);
+  return unpool(op, x, indices, size, x.rank === dims + 2);
+}
+
 /**
  * The partial inverse of `maxPool2d`: each value of `x` `[N, C, h, w]` goes to the flat
  * position `indices` names in a zero `[N, C, H, W]` output.
@@ -322,16 +337,7 @@ function unpoolSize(op: string, input: readonly number[], k: number[], s: number
  * ```
  */
 export function maxUnpool2d(x: Tensor, indices: Tensor, options: MaxUnpool2dOptions): Tensor {
-  const op = 'maxUnpool2d';
-  checkOptions(op, options, ['kernelSize', 'stride', 'padding', 'outputSize']);
-  if (options?.kernelSize === undefined) throw new Error(`${op}: options.kernelSize is required`);
-  if (!(x instanceof tl.Tensor) || (x.rank !== 3 && x.rank !== 4)) throw new Error(`${op}: input must be [N, C, H, W] or [C, H, W]`);
-  checkFloat(op, 'input', x);
-  const k = tuple(op, 'kernelSize', options.kernelSize, 2);
-  const s = options.stride === undefined ? k : tuple(op, 'stride', options.stride, 2);
-  const p = tuple(op, 'padding', options.padding ?? 0, 2);
-  const size = unpoolSize(op, x.shape.slice(-2), k, s, p, options.outputSize);
-  return unpool(op, x, indices, size, x.rank === 4);
+  return maxUnpool('maxUnpool2d', 2, '[N, C, H, W] or [C, H, W]', x, indices, options);
 }
 
 /**
@@ -343,16 +349,7 @@ export function maxUnpool2d(x: Tensor, indices: Tensor, options: MaxUnpool2dOpti
  * ```
  */
 export function maxUnpool1d(x: Tensor, indices: Tensor, options: MaxUnpool1dOptions): Tensor {
-  const op = 'maxUnpool1d';
-  checkOptions(op, options, ['kernelSize', 'stride', 'padding', 'outputSize']);
-  if (options?.kernelSize === undefined) throw new Error(`${op}: options.kernelSize is required`);
-  if (!(x instanceof tl.Tensor) || (x.rank !== 2 && x.rank !== 3)) throw new Error(`${op}: input must be [N, C, L] or [C, L]`);
-  checkFloat(op, 'input', x);
-  const k = tuple(op, 'kernelSize', options.kernelSize, 1);
-  const s = options.stride === undefined ? k : tuple(op, 'stride', options.stride, 1);
-  const p = tuple(op, 'padding', options.padding ?? 0, 1);
-  const size = unpoolSize(op, x.shape.slice(-1), k, s, p, options.outputSize);
-  return unpool(op, x, indices, size, x.rank === 3);
+  return maxUnpool('maxUnpool1d', 1, '[N, C, L] or [C, L]', x, indices, options);
 }
 
 /** Options of `unfold` and `fold`. */
