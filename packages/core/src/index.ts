@@ -32,6 +32,8 @@ export type {
   FunctionalOptions, HessianOf, HessianOptions, JacobianOf, JacobianOptions, JacobianStrategy, Like, TensorOrTensors,
 } from './autograd/functional.js';
 export { tidy, keep, memory, emptyCache, type MemoryInfo } from './memory.js';
+/** @internal An op's temporaries in one scope (for Tensile's own packages: the DataLoader's batch assembly). */
+export { owned, type Own } from './memory.js';
 export * from './backend/contract.js';
 export * from './backend/op-table.js';
 export * from './backend/plans.js';

@@ -130,6 +130,60 @@ export function tidyCreated<T>(fn: () => T): { result: T; created: Set<Disposabl
   return { result, created };
 }
 
+/** What {@link owned} hands to its function: take ownership of a temporary, return it. */
+export type Own = <T extends Disposable>(t: T) => T;
+
+/**
+ * @internal How an op (and `backward`, `customOp`, the DataLoader's batch assembly) owns its
+ * temporaries: `fn(own)` runs, and every disposable passed to `own(t)` (which returns `t`)
+ * is disposed when `fn` returns or throws, except those that are part of what it returns
+ * (found as `tidy` finds them: the value itself, arrays, plain objects, Maps), which are
+ * handed to the caller. One mechanism instead of a try/finally per op, so that a failed op
+ * leaves nothing behind. Unlike `tidy` it tracks only what it is given, in one array, with
+ * no global scope: cheap enough for the hottest op. `fn` must be synchronous.
+ *
+ * @example
+ * ```ts
+ * owned((own) => own(own(x.abs()).add(1)).log()); // abs and add freed, log returned
+ * ```
+ */
+export function owned<R>(fn: (own: Own) => R): R {
+  const temps: Disposable[] = [];
+  const own: Own = (t) => {
+    temps.push(t);
+    return t;
+  };
+  let result: R;
+  try {
+    result = fn(own);
+  } catch (error) {
+    for (const t of temps) t.dispose();
+    throw error;
+  }
+  if (result instanceof Promise) {
+    for (const t of temps) t.dispose();
+    result.catch(() => {}); // refused below; not an unhandled rejection as well
+    throw new Error('internal error: owned(fn) needs a synchronous fn (it returned a Promise); use tidy for async work');
+  }
+  if (temps.length > 0) releaseExcept(temps, result);
+  return result;
+}
+
+/** Dispose `temps`, sparing those that `result` holds. */
+function releaseExcept(temps: Disposable[], result: unknown): void {
+  if (result === null || typeof result !== 'object') {
+    for (const t of temps) t.dispose();
+    return;
+  }
+  if (typeof (result as Disposable).dispose === 'function' && 'isDisposed' in result) {
+    for (const t of temps) if (t !== result) t.dispose();
+    return;
+  }
+  const returned = new Set<Disposable>();
+  collectDisposables(result, returned);
+  for (const t of temps) if (!returned.has(t)) t.dispose();
+}
+
 /** Live tensor handles, buffers and bytes, in total and per backend. */
 export interface MemoryInfo {
   numTensors: number;

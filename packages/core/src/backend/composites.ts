@@ -4,18 +4,8 @@
  * core) without recording; each op's gradient is in its table entry.
  */
 import type { Tensor } from '../tensor/tensor.js';
+import { owned } from '../memory.js';
 import type { Track } from './op-table.js';
-
-/** Run `fn` with a tracker for its intermediates, disposing them afterwards (not the result). */
-export function withTemps<R extends Tensor>(fn: (t: Track) => R): R {
-  const temps: Tensor[] = [];
-  const t: Track = (v) => (temps.push(v), v);
-  try {
-    return fn(t);
-  } finally {
-    temps.forEach((v) => v.dispose());
-  }
-}
 
 /** `c0 + x (c1 + x (c2 + ...))` by Horner's rule (coefficients from the constant term up), tracked. */
 function horner(x: Tensor, coefficients: readonly number[], t: Track): Tensor {
@@ -29,7 +19,7 @@ function horner(x: Tensor, coefficients: readonly number[], t: Track): Tensor {
  * atan(x) = pi/4 + atan((x - 1) / (x + 1)), then an odd polynomial (relative error ~1e-7).
  */
 export function atan(x: Tensor): Tensor {
-  return withTemps((t) => {
+  return owned((t) => {
     const a = t(x.abs());
     const big = t(a.gt(2.414213562373095)); // tan(3pi/8)
     const mid = t(t(a.gt(0.4142135623730950)).logicalAnd(t(big.logicalNot()))); // tan(pi/8)
@@ -44,7 +34,7 @@ export function atan(x: Tensor): Tensor {
 
 /** erfc: 1 - erf below 0.5, else Numerical Recipes' erfcc (relative error < 1.2e-7), reflected below 0. */
 export function erfc(x: Tensor): Tensor {
-  return withTemps((t) => {
+  return owned((t) => {
     const z = t(x.abs());
     const u = t(t(t(z.mul(0.5)).add(1)).reciprocal());
     const poly = horner(u, [
@@ -59,7 +49,7 @@ export function erfc(x: Tensor): Tensor {
 
 /** erfinv after Giles (2010), single precision: two polynomial branches in w = -log(1 - x^2). */
 export function erfinv(x: Tensor): Tensor {
-  return withTemps((t) => {
+  return owned((t) => {
     const w = t(t(t(t(t(x.neg()).add(1)).mul(t(x.add(1)))).log()).neg());
     const central = horner(t(w.sub(2.5)), [
       1.50140941, 0.246640727, -0.00417768164, -0.00125372503, 0.00021858087, -4.39150654e-6, -3.5233877e-6, 3.43273939e-7, 2.81022636e-8,
@@ -87,7 +77,7 @@ function lgammaPositive(x: Tensor, t: Track): Tensor {
 
 /** log |Γ(x)|: Lanczos above 1/2, reflection log(pi / |sin(pi x)|) - lgamma(1 - x) below; +inf at the poles. */
 export function lgamma(x: Tensor): Tensor {
-  return withTemps((t) => {
+  return owned((t) => {
     const small = t(x.lt(0.5));
     const safe = t(x.where(t(small.logicalNot()), t(t(x.neg()).add(1)))); // x, or 1 - x for the reflection
     const positive = lgammaPositive(safe, t);
@@ -117,7 +107,7 @@ function digammaPositive(x: Tensor, t: Track): Tensor {
 
 /** ψ(x) = d log Γ(x) / dx; reflection ψ(1 - x) - pi / tan(pi x) below 0; PyTorch's values at the poles. */
 export function digamma(x: Tensor): Tensor {
-  return withTemps((t) => {
+  return owned((t) => {
     const negative = t(x.lt(0));
     const positive = digammaPositive(t(x.where(t(negative.logicalNot()), t(t(x.neg()).add(1)))), t);
     const cot = t(t(t(t(x.mul(Math.PI)).tan()).reciprocal()).mul(Math.PI));
@@ -133,7 +123,7 @@ export function digamma(x: Tensor): Tensor {
 
 /** ψ'(x), the derivative of digamma (for its gradient): recurrence, asymptotic series, reflection. */
 export function trigamma(x: Tensor): Tensor {
-  return withTemps((t) => {
+  return owned((t) => {
     const negative = t(x.lt(0));
     const y = t(x.where(t(negative.logicalNot()), t(t(x.neg()).add(1))));
     const steps = shifted(y, t, (v) => t(v.square()).reciprocal());

@@ -18,7 +18,7 @@
 import type { DType } from '../dtype.js';
 import type { Tensor } from '../tensor/tensor.js';
 import * as composites from './composites.js';
-import { withTemps } from './composites.js';
+import { owned } from '../memory.js';
 import {
   digamma, erf, erfc, erfinv, floorDivide, floorDivideInt32, fmod, fmodInt32, lgamma, powInt32, remainder, remainderInt32,
   roundHalfEven, sigmoid, sign,
@@ -248,30 +248,30 @@ export const UNARY_TABLE = {
   tan: {
     code: 20, kind: 'math', ...FLOAT_ONLY, domain: [-1.4, 1.4], reference: Math.tan,
     gradient: { saves: 'y', grad: (g, y, t) => g.mul(t(t(y.square()).add(1))) },
-    composite: (x) => withTemps((t) => t(x.sin()).div(t(x.cos()))),
+    composite: (x) => owned((t) => t(x.sin()).div(t(x.cos()))),
   },
   sinh: {
     code: 21, kind: 'math', ...FLOAT_ONLY, reference: Math.sinh,
     gradient: { saves: 'x', grad: (g, x, t) => g.mul(t(x.cosh())) },
     // expm1 keeps sinh accurate near 0, where e^x - e^-x would cancel.
-    composite: (x) => withTemps((t) => t(t(x.expm1()).sub(t(t(x.neg()).expm1()))).mul(0.5)),
+    composite: (x) => owned((t) => t(t(x.expm1()).sub(t(t(x.neg()).expm1()))).mul(0.5)),
   },
   cosh: {
     code: 22, kind: 'math', ...FLOAT_ONLY, reference: Math.cosh,
     gradient: { saves: 'x', grad: (g, x, t) => g.mul(t(x.sinh())) },
-    composite: (x) => withTemps((t) => t(t(x.exp()).add(t(t(x.neg()).exp()))).mul(0.5)),
+    composite: (x) => owned((t) => t(t(x.exp()).add(t(t(x.neg()).exp()))).mul(0.5)),
   },
   asin: {
     code: 23, kind: 'math', ...FLOAT_ONLY, domain: [-0.99, 0.99], reference: Math.asin,
     gradient: { saves: 'x', grad: (g, x, t) => g.mul(t(t(t(t(x.square()).neg()).add(1)).rsqrt())) },
     // atan(x / sqrt((1 - x)(1 + x))): 1 - x is exact near 1, where 1 - x^2 would not be.
-    composite: (x) => withTemps((t) => t(x.div(t(t(t(t(x.neg()).add(1)).mul(t(x.add(1)))).sqrt()))).atan()),
+    composite: (x) => owned((t) => t(x.div(t(t(t(t(x.neg()).add(1)).mul(t(x.add(1)))).sqrt()))).atan()),
   },
   acos: {
     code: 24, kind: 'math', ...FLOAT_ONLY, domain: [-0.99, 0.99], reference: Math.acos,
     gradient: { saves: 'x', grad: (g, x, t) => t(g.mul(t(t(t(t(x.square()).neg()).add(1)).rsqrt()))).neg() },
     // 2 atan(sqrt((1 - x) / (1 + x))): no cancellation near ±1, unlike pi/2 - asin(x).
-    composite: (x) => withTemps((t) => t(t(t(t(t(x.neg()).add(1)).div(t(x.add(1)))).sqrt()).atan()).mul(2)),
+    composite: (x) => owned((t) => t(t(t(t(t(x.neg()).add(1)).div(t(x.add(1)))).sqrt()).atan()).mul(2)),
   },
   atan: {
     code: 25, kind: 'math', ...FLOAT_ONLY, domain: [-5, 5], reference: Math.atan,
@@ -282,7 +282,7 @@ export const UNARY_TABLE = {
     code: 26, kind: 'math', ...FLOAT_ONLY, domain: [-5, 5], reference: Math.asinh,
     gradient: { saves: 'x', grad: (g, x, t) => g.mul(t(t(t(x.square()).add(1)).rsqrt())) },
     // sign(x) log1p(|x| + x^2 / (1 + sqrt(1 + x^2))), and log|x| + ln 2 where x^2 would overflow.
-    composite: (x) => withTemps((t) => {
+    composite: (x) => owned((t) => {
       const a = t(x.abs());
       const a2 = t(a.square());
       const small = t(t(a.add(t(a2.div(t(t(t(a2.add(1)).sqrt()).add(1)))))).log1p());
@@ -294,7 +294,7 @@ export const UNARY_TABLE = {
     code: 27, kind: 'math', ...FLOAT_ONLY, domain: [1.05, 5], reference: Math.acosh,
     gradient: { saves: 'x', grad: (g, x, t) => g.mul(t(t(t(x.square()).sub(1)).rsqrt())) },
     // log1p((x - 1) + sqrt((x - 1)(x + 1))): accurate near 1; log x + ln 2 where x^2 would overflow.
-    composite: (x) => withTemps((t) => {
+    composite: (x) => owned((t) => {
       const m = t(x.sub(1));
       const small = t(t(m.add(t(t(m.mul(t(x.add(1)))).sqrt()))).log1p());
       return small.where(t(x.lt(2 ** 28)), t(t(x.log()).add(Math.LN2)));
@@ -304,31 +304,31 @@ export const UNARY_TABLE = {
     code: 28, kind: 'math', ...FLOAT_ONLY, domain: [-0.95, 0.95], reference: Math.atanh,
     gradient: { saves: 'x', grad: (g, x, t) => g.div(t(t(t(x.square()).neg()).add(1))) },
     // log1p(2x / (1 - x)) / 2: accurate near 0, and ±inf at ±1.
-    composite: (x) => withTemps((t) => t(t(t(x.mul(2)).div(t(t(x.neg()).add(1)))).log1p()).mul(0.5)),
+    composite: (x) => owned((t) => t(t(t(x.mul(2)).div(t(t(x.neg()).add(1)))).log1p()).mul(0.5)),
   },
   log2: {
     code: 29, kind: 'math', ...FLOAT_ONLY, domain: POSITIVE, reference: Math.log2,
     gradient: { saves: 'x', grad: (g, x, t) => g.div(t(x.mul(Math.LN2))) },
-    composite: (x) => withTemps((t) => t(x.log()).mul(Math.LOG2E)),
+    composite: (x) => owned((t) => t(x.log()).mul(Math.LOG2E)),
   },
   log10: {
     code: 30, kind: 'math', ...FLOAT_ONLY, domain: POSITIVE, reference: Math.log10,
     gradient: { saves: 'x', grad: (g, x, t) => g.div(t(x.mul(Math.LN10))) },
-    composite: (x) => withTemps((t) => t(x.log()).mul(Math.LOG10E)),
+    composite: (x) => owned((t) => t(x.log()).mul(Math.LOG10E)),
   },
   exp2: {
     code: 31, kind: 'math', ...FLOAT_ONLY, reference: (x) => 2 ** x,
     gradient: { saves: 'y', grad: (g, y, t) => g.mul(t(y.mul(Math.LN2))) },
-    composite: (x) => withTemps((t) => t(x.mul(Math.LN2)).exp()),
+    composite: (x) => owned((t) => t(x.mul(Math.LN2)).exp()),
   },
   trunc: {
     code: 32, kind: 'math', float: 'kernel', int: 'identity', bool: 'refuse', reference: Math.trunc, gradient: null,
-    composite: (x) => withTemps((t) => t(x.floor()).where(t(x.ge(0)), t(x.ceil()))),
+    composite: (x) => owned((t) => t(x.floor()).where(t(x.ge(0)), t(x.ceil()))),
   },
   frac: {
     code: 33, kind: 'math', float: 'kernel', int: 'refuse', bool: 'refuse', reference: (x) => x - Math.trunc(x),
     gradient: { saves: 'none', grad: (g) => g },
-    composite: (x) => withTemps((t) => x.sub(t(x.trunc()))),
+    composite: (x) => owned((t) => x.sub(t(x.trunc()))),
   },
   erfc: {
     code: 34, kind: 'math', ...FLOAT_ONLY, reference: erfc,
@@ -361,7 +361,7 @@ export const UNARY_TABLE = {
         return g.mul(t(d.where(t(x.ne(0)), 0)));
       },
     },
-    composite: (x) => withTemps((t) => {
+    composite: (x) => owned((t) => {
       const px = t(x.mul(Math.PI));
       return t(t(px.sin()).div(px)).where(t(x.ne(0)), 1);
     }),
@@ -373,7 +373,7 @@ export const UNARY_TABLE = {
   },
   isinf: {
     code: 40, kind: 'compare', float: 'kernel', int: 'kernel', bool: 'kernel', reference: (x) => +(x === Infinity || x === -Infinity), gradient: null,
-    composite: (x) => withTemps((t) => t(x.eq(Infinity)).logicalOr(t(x.eq(-Infinity)))),
+    composite: (x) => owned((t) => t(x.eq(Infinity)).logicalOr(t(x.eq(-Infinity)))),
   },
   isposinf: {
     code: 41, kind: 'compare', float: 'kernel', int: 'kernel', bool: 'kernel', reference: (x) => +(x === Infinity), gradient: null,
@@ -385,7 +385,7 @@ export const UNARY_TABLE = {
   },
   isfinite: {
     code: 43, kind: 'compare', float: 'kernel', int: 'kernel', bool: 'kernel', reference: (x) => +Number.isFinite(x), gradient: null,
-    composite: (x) => withTemps((t) => t(t(x.isnan()).logicalOr(t(x.isinf()))).logicalNot()),
+    composite: (x) => owned((t) => t(t(x.isnan()).logicalOr(t(x.isinf()))).logicalNot()),
   },
   // ~x on int32 is -x - 1 exactly (two's complement, wrapping); on bool it is logical not.
   bitwiseNot: {
@@ -394,7 +394,7 @@ export const UNARY_TABLE = {
     // PyTorch's ~ of a bool is logical not (~True is False), not ~1 = -2 != 0.
     boolReference: (x) => (x ? 0 : 1),
     gradient: null,
-    composite: (x) => (x.dtype === 'bool' ? x.logicalNot() : withTemps((t) => t(x.neg()).sub(1))),
+    composite: (x) => (x.dtype === 'bool' ? x.logicalNot() : owned((t) => t(x.neg()).sub(1))),
   },
 } as const satisfies Record<UnaryOp, UnaryFacts>;
 
@@ -477,7 +477,7 @@ export const BINARY_TABLE = {
       },
     },
     // atan(|y| / |x|) into the quadrant of (x, y); the sign of a zero counts, as C's atan2.
-    composite: (y, x) => withTemps((t) => {
+    composite: (y, x) => owned((t) => {
       const ay = t(y.abs());
       const ax = t(x.abs());
       const bothZero = t(t(ay.eq(0)).logicalAnd(t(ax.eq(0))));
@@ -493,7 +493,7 @@ export const BINARY_TABLE = {
     reference: Math.hypot,
     gradient: { saves: ['a', 'b', 'out'], grads: (g, { a, b, out }, t) => [g.mul(t(a.div(out))), g.mul(t(b.div(out)))] },
     // max * sqrt(1 + (min / max)^2): no overflow; an infinite side wins even over NaN, as C's hypot.
-    composite: (a, b) => withTemps((t) => {
+    composite: (a, b) => owned((t) => {
       const [x, y] = [t(a.abs()), t(b.abs())];
       const hi = t(x.maximum(y));
       const lo = t(x.minimum(y));
@@ -510,7 +510,7 @@ export const BINARY_TABLE = {
       saves: ['a', 'out'],
       grads: (g, { a, out }, t) => [g.mul(t(t(out.div(a)).where(t(a.ne(0)), 0))), null],
     },
-    composite: (a, b) => withTemps((t) => {
+    composite: (a, b) => owned((t) => {
       const negative = t(t(b.lt(0)).logicalOr(t(t(b.eq(0)).logicalAnd(t(t(b.reciprocal()).lt(0))))));
       const magnitude = t(a.abs());
       return t(magnitude.neg()).where(negative, magnitude);
@@ -524,7 +524,7 @@ export const BINARY_TABLE = {
       grads: (g, { a, b, out }, t) => [g.mul(t(t(a.sub(out)).exp())), g.mul(t(t(b.sub(out)).exp()))],
     },
     // max + log1p(e^-|a - b|); equal operands (infinities included) give a + ln 2.
-    composite: (a, b) => withTemps((t) => {
+    composite: (a, b) => owned((t) => {
       const general = t(t(a.maximum(b)).add(t(t(t(t(t(a.sub(b)).abs()).neg()).exp()).log1p())));
       return general.where(t(a.ne(b)), t(a.add(Math.LN2)));
     }),
@@ -536,7 +536,7 @@ export const BINARY_TABLE = {
       saves: ['a', 'b', 'out'],
       grads: (g, { a, b, out }, t) => [g.mul(t(t(a.sub(out)).exp2())), g.mul(t(t(b.sub(out)).exp2()))],
     },
-    composite: (a, b) => withTemps((t) => {
+    composite: (a, b) => owned((t) => {
       const gap = t(t(t(t(a.sub(b)).abs()).neg()).exp2());
       const general = t(t(a.maximum(b)).add(t(t(gap.log1p()).mul(Math.LOG2E))));
       return general.where(t(a.ne(b)), t(a.add(1)));
@@ -553,7 +553,7 @@ export const BINARY_TABLE = {
       },
     },
     // 0 where x is 0 (even for y = 0), unless y is NaN.
-    composite: (x, y) => withTemps((t) => {
+    composite: (x, y) => owned((t) => {
       const zero = t(t(x.eq(0)).logicalAnd(t(y.eq(y))));
       return t(x.mul(t(y.log()))).where(t(zero.logicalNot()), 0);
     }),
@@ -603,13 +603,13 @@ export const BINARY_TABLE = {
     code: 30, kind: 'math', float: 'kernel', int: 'kernel', bool: 'logicalOr',
     reference: (a, b) => (a >= b || b !== b ? a : b),
     gradient: { saves: ['a', 'b'], grads: (g, s, t) => nanIgnoringGrads(g, s, t, 'ge') },
-    composite: (a, b) => withTemps((t) => a.where(t(t(a.ge(b)).logicalOr(t(b.ne(b)))), b)),
+    composite: (a, b) => owned((t) => a.where(t(t(a.ge(b)).logicalOr(t(b.ne(b)))), b)),
   },
   fmin: {
     code: 31, kind: 'math', float: 'kernel', int: 'kernel', bool: 'logicalAnd',
     reference: (a, b) => (a <= b || b !== b ? a : b),
     gradient: { saves: ['a', 'b'], grads: (g, s, t) => nanIgnoringGrads(g, s, t, 'le') },
-    composite: (a, b) => withTemps((t) => a.where(t(t(a.le(b)).logicalOr(t(b.ne(b)))), b)),
+    composite: (a, b) => owned((t) => a.where(t(t(a.le(b)).logicalOr(t(b.ne(b)))), b)),
   },
 } as const satisfies Record<BinaryOp, BinaryFacts>;
 

@@ -3,7 +3,7 @@
  * tensors broadcast together and pick elements; bool masks pick where true (their result's
  * shape depends on the values, so those forms are asynchronous).
  */
-import { withTemps } from '../backend/composites.js';
+import { owned } from '../memory.js';
 import { broadcastShapes, formatShape, normalizeDim } from '../shape.js';
 import type { Tensor, TensorLike } from '../tensor/tensor.js';
 import { tensor, zeros } from './creation.js';
@@ -52,7 +52,7 @@ export function advancedIndex(x: Tensor, specs: readonly (IndexSpec | Tensor)[],
       throw new TypeError(`index: expected numbers, [start, end, step] slices, null, 'newaxis' or tensors, got ${describeValue(spec)}`);
     }
   }
-  return withTemps((t) => {
+  return owned((t) => {
     const y = t(basic(x, ...basicSpecs));
     const dims = tensors.map((e) => e.dim);
     const sizes = dims.map((d) => y.shape[d]);
@@ -146,7 +146,7 @@ function maskedSelectOf(x: Tensor, mask: Tensor, values: ArrayLike<number>, shap
     for (let d = 0; d < shape.length; d++) at += positions[k * shape.length + d] * strides[d];
     linear[k] = at;
   }
-  return withTemps((t) => {
+  return owned((t) => {
     const flat = t(t(t(x.expand(shape)).contiguous()).reshape([-1]));
     return indexSelect(flat, 0, t(tensor(linear, { dtype: 'int32', device: x.device })));
   });
@@ -169,12 +169,7 @@ export async function maskedSelect(x: Tensor, mask: Tensor): Promise<Tensor> {
 /** {@link maskedSelect} on backends that read synchronously. */
 export function maskedSelectSync(x: Tensor, mask: Tensor): Tensor {
   const shape = checkMask('maskedSelect', x, mask);
-  const expanded = mask.expand(shape);
-  try {
-    return maskedSelectOf(x, mask, expanded.dataSync(), shape);
-  } finally {
-    expanded.dispose();
-  }
+  return owned((own) => maskedSelectOf(x, mask, own(mask.expand(shape)).dataSync(), shape));
 }
 
 /** Replace each bool mask among `specs` by the int32 index tensors of its true positions. */
@@ -218,11 +213,10 @@ export function indexSync(x: Tensor, ...specs: (IndexSpec | Tensor)[]): Tensor {
 
 /** `index` once masks are index tensors; the tensors made from masks are freed. */
 function indexResolved(x: Tensor, specs: readonly (IndexSpec | Tensor)[], resolved: (IndexSpec | Tensor)[]): Tensor {
-  try {
+  return owned((own) => {
+    resolved.forEach((s) => isTensor(s) && !specs.includes(s) && own(s));
     return index(x, ...resolved);
-  } finally {
-    resolved.forEach((s) => isTensor(s) && !specs.includes(s) && s.dispose());
-  }
+  });
 }
 
 /**
@@ -239,7 +233,7 @@ export function maskedFill(x: Tensor, mask: Tensor, value: TensorLike): Tensor {
     throw new Error(`maskedFill: the mask ${formatShape(mask.shape)} must broadcast to the input ${formatShape(x.shape)}`);
   }
   if (isTensor(value) && value.rank > 0) throw new Error(`maskedFill: value must be a number or a 0-d tensor, got ${formatShape(value.shape)}`);
-  return withTemps((t) => {
+  return owned((t) => {
     const fill = isTensor(value) ? t(value.cast(x.dtype)) : value;
     return x.where(t(mask.logicalNot()), fill);
   });
@@ -249,7 +243,7 @@ export function maskedFill(x: Tensor, mask: Tensor, value: TensorLike): Tensor {
 export function takeAlongDim(x: Tensor, indices: Tensor, dim?: number): Tensor {
   requireTensor('takeAlongDim', x);
   requireTensor('takeAlongDim', indices, 'indices');
-  return withTemps((t) => {
+  return owned((t) => {
     if (dim === undefined) return gather(t(x.reshape([-1])), 0, t(indices.reshape([-1])));
     const axis = normalizeDim(dim, x.rank, 'takeAlongDim');
     if (indices.rank !== x.rank) throw new Error(`takeAlongDim: indices ${formatShape(indices.shape)} must have the input's rank ${x.rank}`);
@@ -265,7 +259,7 @@ export function takeAlongDim(x: Tensor, indices: Tensor, dim?: number): Tensor {
 export function take(x: Tensor, index: Tensor): Tensor {
   requireTensor('take', x);
   requireTensor('take', index, 'index');
-  return withTemps((t) => {
+  return owned((t) => {
     const wrapped = wrapIndex('take', index, x.size, t);
     return t(indexSelect(t(x.reshape([-1])), 0, t(wrapped.reshape([-1])))).reshape(index.shape);
   });
@@ -296,7 +290,7 @@ export function indexAdd(x: Tensor, dim: number, index: Tensor, source: Tensor, 
   requireTensor('indexAdd', x);
   requireTensor('indexAdd', source, 'source');
   const axis = normalizeDim(dim, x.rank, 'indexAdd');
-  return withTemps((t) => {
+  return owned((t) => {
     const expanded = lineIndex('indexAdd', x, axis, index, source.shape, t);
     const scaled = options.alpha === undefined || options.alpha === 1 ? source : t(source.mul(options.alpha));
     return scatterAdd(x, axis, expanded, scaled.dtype === x.dtype ? scaled : t(scaled.cast(x.dtype)));
@@ -307,7 +301,7 @@ export function indexAdd(x: Tensor, dim: number, index: Tensor, source: Tensor, 
 export function indexFill(x: Tensor, dim: number, index: Tensor, value: TensorLike): Tensor {
   requireTensor('indexFill', x);
   const axis = normalizeDim(dim, x.rank, 'indexFill');
-  return withTemps((t) => {
+  return owned((t) => {
     const hits = t(zeros(x.shape, { dtype: 'int32', device: x.device }));
     const expanded = lineIndex('indexFill', x, axis, index, x.shape.map((d, i) => (i === axis ? index.size : d)), t);
     const ones = t(t(zeros(expanded.shape, { dtype: 'int32', device: x.device })).add(1));
@@ -348,7 +342,7 @@ function searchsortedOf(op: string, sorted: Tensor, values: Tensor, right: boole
     }
   }
   const m = sorted.shape[sorted.rank - 1];
-  return withTemps((t) => {
+  return owned((t) => {
     const sequence = sorter ? t(gather(sorted, -1, sorter)) : sorted;
     // 1-D sequences search a flat list of values; batched ones search each row.
     const flat = batched ? values : t(values.reshape([values.size]));
@@ -386,12 +380,10 @@ export function searchsorted(sorted: Tensor, values: Tensor | number, options: S
   const right = options.side ? options.side === 'right' : (options.right ?? false);
   if (options.side && options.right !== undefined && right !== options.right) throw new Error("searchsorted: side and right disagree; give one of them");
   requireTensor('searchsorted', sorted, 'the sorted sequence');
-  const v = typeof values === 'number' ? tensor(values, { dtype: scalarDType(values, sorted.dtype), device: sorted.device }) : values;
-  try {
+  return owned((own) => {
+    const v = typeof values === 'number' ? own(tensor(values, { dtype: scalarDType(values, sorted.dtype), device: sorted.device })) : values;
     return searchsortedOf('searchsorted', sorted, v, right, options.sorter);
-  } finally {
-    if (v !== values) v.dispose();
-  }
+  });
 }
 
 /** The bucket of each element of `x` among 1-D ascending `boundaries` (torch.bucketize), int32. */
@@ -505,11 +497,11 @@ function groupUnique(x: Tensor, data: ArrayLike<number>, axis: number | undefine
     const picked = firsts.map((i) => data[i]);
     values = tensor(x.dtype === 'bool' ? Uint8Array.from(picked) : picked, { dtype: x.dtype, device });
   } else {
-    values = withTemps((t) => indexSelect(x, axis, t(tensor(Int32Array.from(firsts), { dtype: 'int32', device }))));
+    values = owned((t) => indexSelect(x, axis, t(tensor(Int32Array.from(firsts), { dtype: 'int32', device }))));
   }
   const result: UniqueResult = { values };
   if (options.returnInverse) {
-    result.inverse = withTemps((t) => {
+    result.inverse = owned((t) => {
       const flat = t(tensor(inverse, { dtype: 'int32', device }));
       return axis === undefined ? flat.reshape(x.shape) : flat.reshape([items.count]);
     });

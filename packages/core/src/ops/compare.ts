@@ -1,5 +1,5 @@
 /** Closeness and equality of whole tensors. */
-import { withTemps } from '../backend/composites.js';
+import { owned } from '../memory.js';
 import { shapesEqual } from '../shape.js';
 import type { Tensor, TensorLike } from '../tensor/tensor.js';
 import { all } from './statistics.js';
@@ -17,7 +17,7 @@ import { isTensor, requireTensor } from './util.js';
 export function isclose(a: Tensor, b: TensorLike, rtol = 1e-5, atol = 1e-8, equalNan = false): Tensor {
   requireTensor('isclose', a);
   if (!(rtol >= 0) || !(atol >= 0)) throw new Error(`isclose: rtol and atol must be non-negative, got ${rtol} and ${atol}`);
-  return withTemps((t) => {
+  return owned((t) => {
     const x = a.dtype === 'bool' ? t(a.int()) : a;
     const y = isTensor(b) && b.dtype === 'bool' ? t(b.int()) : b;
     // |b| * rtol + atol, as a tensor or, for a number b, a number.
@@ -33,7 +33,7 @@ export function isclose(a: Tensor, b: TensorLike, rtol = 1e-5, atol = 1e-8, equa
 
 /** Whether every element of `a` is close to `b` (see {@link isclose}). Resolves to a boolean. */
 export async function allclose(a: Tensor, b: TensorLike, rtol = 1e-5, atol = 1e-8, equalNan = false): Promise<boolean> {
-  const ok = withTemps((t) => all(t(isclose(a, b, rtol, atol, equalNan))));
+  const ok = owned((t) => all(t(isclose(a, b, rtol, atol, equalNan))));
   try {
     return await ok.item();
   } finally {
@@ -43,12 +43,7 @@ export async function allclose(a: Tensor, b: TensorLike, rtol = 1e-5, atol = 1e-
 
 /** {@link allclose} on backends that read synchronously. */
 export function allcloseSync(a: Tensor, b: TensorLike, rtol = 1e-5, atol = 1e-8, equalNan = false): boolean {
-  const ok = withTemps((t) => all(t(isclose(a, b, rtol, atol, equalNan))));
-  try {
-    return ok.itemSync();
-  } finally {
-    ok.dispose();
-  }
+  return owned((t) => t(all(t(isclose(a, b, rtol, atol, equalNan)))).itemSync());
 }
 
 /** Whether `a` and `b` have the same shape and the same values (NaN equals nothing). Resolves to a boolean. */
@@ -56,7 +51,7 @@ export async function equal(a: Tensor, b: Tensor): Promise<boolean> {
   requireTensor('equal', a);
   requireTensor('equal', b, 'the second input');
   if (!shapesEqual(a.shape, b.shape)) return false;
-  const ok = withTemps((t) => all(t(a.eq(b))));
+  const ok = owned((t) => all(t(a.eq(b))));
   try {
     return await ok.item();
   } finally {
@@ -69,10 +64,5 @@ export function equalSync(a: Tensor, b: Tensor): boolean {
   requireTensor('equal', a);
   requireTensor('equal', b, 'the second input');
   if (!shapesEqual(a.shape, b.shape)) return false;
-  const ok = withTemps((t) => all(t(a.eq(b))));
-  try {
-    return ok.itemSync();
-  } finally {
-    ok.dispose();
-  }
+  return owned((t) => t(all(t(a.eq(b)))).itemSync());
 }

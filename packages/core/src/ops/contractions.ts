@@ -5,7 +5,7 @@
  * gradients and every backend come free; none loops over elements.
  */
 import { recordOp } from '../autograd/engine.js';
-import { withTemps } from '../backend/composites.js';
+import { owned } from '../memory.js';
 import { isFloating } from '../dtype.js';
 import { broadcastShapes, formatShape, normalizeDim, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -97,7 +97,7 @@ export function outer(a: Tensor, b: Tensor): Tensor {
   requireTensor('outer', b, 'the second operand');
   deviceOf('outer', a, b);
   if (a.rank !== 1 || b.rank !== 1) throw new Error(`outer: expected two 1-D tensors, got ${formatShape(a.shape)} and ${formatShape(b.shape)}`);
-  return withTemps((t) => t(a.unsqueeze(1)).mul(t(b.unsqueeze(0))));
+  return owned((t) => t(a.unsqueeze(1)).mul(t(b.unsqueeze(0))));
 }
 
 /**
@@ -124,7 +124,7 @@ function contractDims(op: string, a: Tensor, b: Tensor, da: number[], db: number
   const freeB = b.shape.map((_, i) => i).filter((i) => !db.includes(i));
   const k = sizeOf(da.map((d) => a.shape[d]));
   const outShape = [...freeA.map((d) => a.shape[d]), ...freeB.map((d) => b.shape[d])];
-  return withTemps((t) => {
+  return owned((t) => {
     const a2 = t(t(a.permute([...freeA, ...da])).reshape([sizeOf(freeA.map((d) => a.shape[d])), k]));
     const b2 = t(t(b.permute([...db, ...freeB])).reshape([k, sizeOf(freeB.map((d) => b.shape[d]))]));
     return t(matmul(a2, b2)).reshape(outShape);
@@ -188,7 +188,7 @@ export function kron(a: Tensor, b: Tensor): Tensor {
   const rank = Math.max(a.rank, b.rank);
   const sa = [...new Array<number>(rank - a.rank).fill(1), ...a.shape];
   const sb = [...new Array<number>(rank - b.rank).fill(1), ...b.shape];
-  return withTemps((t) => {
+  return owned((t) => {
     const ai = t(a.reshape(sa.flatMap((d) => [d, 1])));
     const bi = t(b.reshape(sb.flatMap((d) => [1, d])));
     return t(ai.mul(bi)).reshape(sa.map((d, i) => d * sb[i]));
@@ -205,7 +205,7 @@ export interface AddmmOptions {
 
 function scaledSum(op: string, c: Tensor, product: Tensor, options: AddmmOptions): Tensor {
   const { beta = 1, alpha = 1 } = options;
-  return withTemps((t) => {
+  return owned((t) => {
     broadcastShapes(c.shape, product.shape, op);
     const prod = alpha === 1 ? product : t(product.mul(alpha));
     if (beta === 0) {
@@ -239,12 +239,7 @@ export function addmm(c: Tensor, a: Tensor, b: Tensor, options: AddmmOptions = {
   checkScaleOptions('addmm', options);
   deviceOf('addmm', c, a, b);
   if (a.rank === 2 && b.rank === 2) broadcastShapes(c.shape, [a.shape[0], b.shape[1]], 'addmm');
-  const product = mm(a, b);
-  try {
-    return scaledSum('addmm', c, product, options);
-  } finally {
-    product.dispose();
-  }
+  return owned((own) => scaledSum('addmm', c, own(mm(a, b)), options));
 }
 
 /** `beta * c + alpha * bmm(a, b)` for 3-D `a` and `b` (torch.baddbmm); `c` broadcasts. */
@@ -253,12 +248,7 @@ export function baddbmm(c: Tensor, a: Tensor, b: Tensor, options: AddmmOptions =
   checkScaleOptions('baddbmm', options);
   deviceOf('baddbmm', c, a, b);
   if (a.rank === 3 && b.rank === 3) broadcastShapes(c.shape, [a.shape[0], a.shape[1], b.shape[2]], 'baddbmm');
-  const product = bmm(a, b);
-  try {
-    return scaledSum('baddbmm', c, product, options);
-  } finally {
-    product.dispose();
-  }
+  return owned((own) => scaledSum('baddbmm', c, own(bmm(a, b)), options));
 }
 
 /**
@@ -287,7 +277,7 @@ export function cross(a: Tensor, b: Tensor, dim?: number): Tensor {
       throw new Error(`cross: dim ${dim} must have size 3 in both operands, got ${formatShape(a.shape)} and ${formatShape(b.shape)}`);
     }
   }
-  return withTemps((t) => {
+  return owned((t) => {
     const ax = t(a.expand(shape));
     const bx = t(b.expand(shape));
     const pa = [0, 1, 2].map((i) => t(ax.narrow(d, i, 1)));
@@ -312,7 +302,7 @@ function diagonalOf(x: Tensor, d1: number, d2: number): Tensor {
   const rank = x.rank;
   const device = x.device;
   return recordOp('einsum', [x], out, [], (g) => [
-    withTemps((t) => {
+    owned((t) => {
       const maskShape = new Array<number>(rank).fill(1);
       maskShape[d1] = n;
       maskShape[d2] = n;
@@ -466,7 +456,7 @@ export function einsum(equation: string, ...operands: Tensor[]): Tensor {
   }
 
   const sz = (ls: string[]) => ls.map((l) => size.get(l)!);
-  return withTemps((t) => {
+  return owned((t) => {
     // Diagonals for letters repeated within one operand.
     const terms: Labelled[] = operands.map((x, i) => {
       let tensor = x;
@@ -521,14 +511,10 @@ export function einsum(equation: string, ...operands: Tensor[]): Tensor {
       acc = { tensor: r, labels: resultLabels };
     }
     // Every output label is in acc now (output labels come from the operands). The result is
-    // a fresh view (not a temporary) so that it outlives them.
-    const permuted = acc.tensor.permute(output.map((l) => acc.labels.indexOf(l)));
+    // a fresh view (owned like the rest: kept if it is the result) so that it outlives them.
+    const permuted = t(acc.tensor.permute(output.map((l) => acc.labels.indexOf(l))));
     const full = sz(output);
     if (full.every((n, d) => n === permuted.shape[d])) return permuted;
-    try {
-      return permuted.expand(full);
-    } finally {
-      permuted.dispose();
-    }
+    return permuted.expand(full);
   });
 }

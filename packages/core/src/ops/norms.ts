@@ -1,5 +1,5 @@
 /** Vector and matrix norms, and pairwise distances. */
-import { withTemps } from '../backend/composites.js';
+import { owned } from '../memory.js';
 import { isFloating } from '../dtype.js';
 import { formatShape, normalizeDim } from '../shape.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -25,7 +25,7 @@ function vectorNorm(x: Tensor, ord = 2, dim?: number | number[], keepdim = false
   floating('vectorNorm', x);
   if (typeof ord !== 'number' || Number.isNaN(ord)) throw new TypeError(`vectorNorm: ord must be a number or ±Infinity, got ${String(ord)}`);
   reductionAxes('vectorNorm', x.rank, dim);
-  return withTemps((t) => {
+  return owned((t) => {
     const a = t(x.abs());
     if (ord === Infinity) return max(a, dim, keepdim);
     if (ord === -Infinity) return min(a, dim, keepdim);
@@ -55,7 +55,7 @@ function matrixNorm(a: Tensor, ord: 'fro' | 'nuc' | number = 'fro', dim: [number
   }
   // 1-norms sum down columns (over the row dim) and pick the extreme column; Infinity-norms the reverse.
   const [summed, picked] = Math.abs(ord) === 1 ? [r, c] : [c, r];
-  return withTemps((t) => {
+  return owned((t) => {
     const sums = t(t(a.abs()).sum(summed, true));
     const pick = ord > 0 ? max(sums, picked, true) : min(sums, picked, true);
     if (keepdim) return pick;
@@ -91,7 +91,7 @@ export function cdist(a: Tensor, b: Tensor, p = 2): Tensor {
     throw new Error(`cdist: expected [..., P, M] and [..., R, M] with the same M, got ${formatShape(a.shape)} and ${formatShape(b.shape)}`);
   }
   if (typeof p !== 'number' || p < 0 || Number.isNaN(p)) throw new Error(`cdist: p must be a non-negative number, got ${p}`);
-  return withTemps((t) => {
+  return owned((t) => {
     if (p === 2) {
       const aa = t(t(a.square()).sum(-1, true));
       const bb = t(t(t(b.square()).sum(-1, true)).transpose(-1, -2));

@@ -8,7 +8,7 @@ import { noGrad } from '../autograd/grad-mode.js';
 import { broadcastShapes, formatShape, type Shape } from '../shape.js';
 import { philox4x32 } from '../random.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { withTemps } from '../backend/composites.js';
+import { owned } from '../memory.js';
 import { searchsorted } from './advanced-indexing.js';
 import { arange, rand, randint, randn, tensor, zeros, type RandomOptions } from './creation.js';
 import { generatorOf } from './generator.js';
@@ -107,15 +107,13 @@ export function normal(mean: number | Tensor, std: number | Tensor, shape?: Shap
   }
   if (tensors.length === 0) {
     if (shape === undefined) throw new Error(`${op}: with a number mean and std, give the output shape`);
-    return noGrad(() => {
-      const z = randn(shape, options);
-      if (mean === 0 && std === 1) return z;
-      try {
-        return z.mul(std as number).add(mean as number);
-      } finally {
-        z.dispose();
-      }
-    });
+    return noGrad(() =>
+      owned((t) => {
+        const z = t(randn(shape, options));
+        if (mean === 0 && std === 1) return z; // the result: kept
+        return t(z.mul(std as number)).add(mean as number);
+      }),
+    );
   }
   const outShape = tensors.length === 2 ? broadcastShapes(tensors[0].shape, tensors[1].shape) : tensors[0].shape;
   if (shape !== undefined && formatShape(shape) !== formatShape(outShape)) {
@@ -125,16 +123,9 @@ export function normal(mean: number | Tensor, std: number | Tensor, shape?: Shap
     throw new Error(`${op}: device '${options.device}' disagrees with the tensors' device '${tensors[0].device}'`);
   }
   if (options.requiresGrad) throw new Error(`${op}: requiresGrad is only for number mean and std; call requiresGrad on the result`);
-  return noGrad(() => {
-    const z = randn(outShape, { device: tensors[0].device, dtype: tensors[0].dtype, generator: options.generator });
-    const scaled = z.mul(std);
-    try {
-      return scaled.add(mean);
-    } finally {
-      z.dispose();
-      scaled.dispose();
-    }
-  });
+  return noGrad(() =>
+    owned((t) => t(t(randn(outShape, { device: tensors[0].device, dtype: tensors[0].dtype, generator: options.generator })).mul(std)).add(mean)),
+  );
 }
 
 /**
@@ -164,16 +155,7 @@ export function bernoulli(input: Tensor, p?: number, options: RandomOptions = {}
       }
     }
   }
-  return noGrad(() => {
-    const u = rand(input.shape, { device: input.device, generator: options.generator });
-    const hit = u.lt(p ?? input);
-    try {
-      return hit.cast(input.dtype);
-    } finally {
-      u.dispose();
-      hit.dispose();
-    }
-  });
+  return noGrad(() => owned((t) => t(t(rand(input.shape, { device: input.device, generator: options.generator })).lt(p ?? input)).cast(input.dtype)));
 }
 
 /** PyTorch's checks of multinomial's rows, where the values can be read now (cpu, wasm). */
@@ -228,7 +210,7 @@ export function multinomial(input: Tensor, numSamples: number, replacement = fal
   checkDistribution(input, numSamples, replacement);
   const device = input.device;
   const sampleShape = [...input.shape.slice(0, -1), numSamples];
-  return noGrad(() => withTemps((t) => {
+  return noGrad(() => owned((t) => {
     const p = input.dtype === 'float32' ? input : t(input.float());
     if (!replacement) {
       // An exponential race: the k smallest Exp(1) / p are a draw without replacement
@@ -285,8 +267,8 @@ function poissonByArrivals(rate: Tensor, generator: RandomOptions['generator']):
   let elapsed = zeros(rate.shape, { device: rate.device });
   let count = elapsed;
   for (let i = 0; i < POISSON_ARRIVALS; i++) {
-    const next = withTemps((t) => elapsed.sub(t(t(rand(rate.shape, { device: rate.device, generator })).log())));
-    const counted = withTemps((t) => count.add(t(t(next.lt(rate)).float())));
+    const next = owned((t) => elapsed.sub(t(t(rand(rate.shape, { device: rate.device, generator })).log())));
+    const counted = owned((t) => count.add(t(t(next.lt(rate)).float())));
     if (count !== elapsed) count.dispose();
     elapsed.dispose();
     elapsed = next;
@@ -302,7 +284,7 @@ function poissonByArrivals(rate: Tensor, generator: RandomOptions['generator']):
  * cancellation between -rate + k log(rate) and lgamma(k + 1).
  */
 function poissonLogPmf(k: Tensor, rate: Tensor, logRate: Tensor): Tensor {
-  return withTemps((t) => {
+  return owned((t) => {
     const direct = t(t(t(k.mul(logRate)).sub(rate)).sub(t(t(k.add(1)).lgamma())));
     const safeK = t(k.clamp(15, Infinity));
     const inv = t(safeK.reciprocal());
@@ -323,7 +305,7 @@ function poissonLogPmf(k: Tensor, rate: Tensor, logRate: Tensor): Tensor {
  */
 function poissonByRejection(rate: Tensor, generator: RandomOptions['generator']): Tensor {
   const device = rate.device;
-  return withTemps((t) => {
+  return owned((t) => {
     const rootRate = t(rate.sqrt());
     const logRate = t(rate.log());
     const b = t(t(rootRate.mul(2.53)).add(0.931));
@@ -331,39 +313,30 @@ function poissonByRejection(rate: Tensor, generator: RandomOptions['generator'])
     const twoA = t(a.mul(2));
     const logInvAlpha = t(t(t(t(t(b.sub(3.4)).reciprocal()).mul(1.1328)).add(1.1239)).log());
     const vr = t(t(t(t(b.sub(2)).reciprocal()).mul(-3.6224)).add(0.9277));
-    let result = zeros(rate.shape, { device });
-    let done = zeros(rate.shape, { device, dtype: 'bool' });
-    try {
-      for (let round = 0; round < POISSON_ROUNDS; round++) {
-        const temps: Tensor[] = [];
-        const r = <T extends Tensor>(x: T): T => (temps.push(x), x);
-        try {
-          const u = r(r(rand(rate.shape, { device, generator })).sub(0.5));
-          const v = r(rand(rate.shape, { device, generator }));
-          const us = r(r(r(u.abs()).neg()).add(0.5));
-          const k = r(r(r(r(r(r(twoA.div(us)).add(b)).mul(u)).add(rate)).add(0.43)).floor());
-          const squeeze = r(r(us.ge(0.07)).logicalAnd(r(v.le(vr))));
-          const inTail = r(r(us.lt(0.013)).logicalAnd(r(v.gt(us))));
-          const candidate = r(r(k.ge(0)).logicalAnd(r(inTail.logicalNot())));
-          const lhs = r(r(r(v.log()).add(logInvAlpha)).sub(r(r(r(a.div(r(us.square()))).add(b)).log())));
-          const accepted = r(squeeze.logicalOr(r(candidate.logicalAnd(r(lhs.le(r(poissonLogPmf(k, rate, logRate))))))));
-          const take = r(accepted.logicalAnd(r(done.logicalNot())));
-          const nextResult = k.where(take, result);
-          const nextDone = done.logicalOr(accepted);
-          result.dispose();
-          done.dispose();
-          [result, done] = [nextResult, nextDone];
-        } finally {
-          temps.forEach((x) => x.dispose());
-        }
-      }
-      // An element whose every round was rejected (probability below 1e-12) takes the
-      // rate's floor, the mode, so no sample is wildly off.
-      return result.where(done, t(rate.floor()));
-    } finally {
-      result.dispose();
-      done.dispose();
+    // The running result and done mask are replaced each round: a round owns the previous
+    // pair (freed when it ends, or throws) and returns the next.
+    let result = t(zeros(rate.shape, { device }));
+    let done = t(zeros(rate.shape, { device, dtype: 'bool' }));
+    for (let round = 0; round < POISSON_ROUNDS; round++) {
+      [result, done] = owned((r) => {
+        r(result);
+        r(done);
+        const u = r(r(rand(rate.shape, { device, generator })).sub(0.5));
+        const v = r(rand(rate.shape, { device, generator }));
+        const us = r(r(r(u.abs()).neg()).add(0.5));
+        const k = r(r(r(r(r(r(twoA.div(us)).add(b)).mul(u)).add(rate)).add(0.43)).floor());
+        const squeeze = r(r(us.ge(0.07)).logicalAnd(r(v.le(vr))));
+        const inTail = r(r(us.lt(0.013)).logicalAnd(r(v.gt(us))));
+        const candidate = r(r(k.ge(0)).logicalAnd(r(inTail.logicalNot())));
+        const lhs = r(r(r(v.log()).add(logInvAlpha)).sub(r(r(r(a.div(r(us.square()))).add(b)).log())));
+        const accepted = r(squeeze.logicalOr(r(candidate.logicalAnd(r(lhs.le(r(poissonLogPmf(k, rate, logRate))))))));
+        const take = r(accepted.logicalAnd(r(done.logicalNot())));
+        return [r(k.where(take, result)), r(done.logicalOr(accepted))];
+      });
     }
+    // An element whose every round was rejected (probability below 1e-12) takes the
+    // rate's floor, the mode, so no sample is wildly off.
+    return t(result).where(t(done), t(rate.floor()));
   });
 }
 
@@ -389,7 +362,7 @@ export function poisson(rates: Tensor, options: Pick<RandomOptions, 'generator'>
   if (!isFloating(rates.dtype)) throw new TypeError(`${op}: the rates must be floating point, got ${rates.dtype}`);
   const range = readRates(rates);
   const generator = options.generator;
-  return noGrad(() => withTemps((t) => {
+  return noGrad(() => owned((t) => {
     const rate = rates.dtype === 'float32' ? rates : t(rates.float());
     // Where the rates were read, skip a branch no element takes.
     const small = range && range.min >= POISSON_PTRS_MIN_RATE ? undefined : t(poissonByArrivals(rate, generator));

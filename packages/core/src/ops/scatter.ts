@@ -7,7 +7,7 @@
  * index with a block of target positions at a time (a one-hot mask of at most
  * `BLOCK_ELEMENTS` entries), which costs `index.size * x.shape[dim]` comparisons in all.
  */
-import { withTemps } from '../backend/composites.js';
+import { owned } from '../memory.js';
 import type { Track } from '../backend/op-table.js';
 import { broadcastShapes, formatShape, normalizeDim } from '../shape.js';
 import type { Tensor, TensorLike } from '../tensor/tensor.js';
@@ -87,7 +87,7 @@ function scatterReduceOf(
   op: string, x: Tensor, dim: number, index: Tensor, src: Tensor, reduction: ScatterReduction | 'last', includeSelf: boolean,
 ): Tensor {
   const axis = normalizeDim(dim, x.rank, op);
-  return withTemps((t) => {
+  return owned((t) => {
     const window = checkScatter(op, x, axis, index, src, t);
     if (index.size === 0) return x.clone();
     if (x.dtype === 'bool') {
@@ -137,7 +137,7 @@ export function scatter(x: Tensor, dim: number, index: Tensor, src: Tensor | num
     throw new TypeError(`scatter: src must be a tensor or a number, got ${describeValue(src)}`);
   }
   if (!isTensor(src)) {
-    return withTemps((t) => scatterReduceOf('scatter', x, dim, index, t(full(index.shape, Number(src), { dtype: x.dtype, device: x.device })), 'last', false));
+    return owned((t) => scatterReduceOf('scatter', x, dim, index, t(full(index.shape, Number(src), { dtype: x.dtype, device: x.device })), 'last', false));
   }
   requireTensor('scatter', src, 'src');
   return scatterReduceOf('scatter', x, dim, index, src, 'last', false);
@@ -179,7 +179,7 @@ export function indexCopy(x: Tensor, dim: number, index: Tensor, source: Tensor)
   requireTensor('indexCopy', index, 'index');
   requireTensor('indexCopy', source, 'source');
   const axis = normalizeDim(dim, x.rank, 'indexCopy');
-  return withTemps((t) => {
+  return owned((t) => {
     const src = source.rank === x.rank ? source : t(source.reshape(x.shape.map((d, i) => (i === axis ? index.size : d))));
     const expanded = lineIndex('indexCopy', x, axis, index, src.shape, t);
     return scatterReduceOf('indexCopy', x, axis, expanded, src, 'last', false);
@@ -204,7 +204,7 @@ export function indexPut(x: Tensor, indices: readonly Tensor[], values: TensorLi
   indices.forEach((v, i) => requireTensor(op, v, `indices[${i}]`));
   if (indices.length > x.rank) throw new Error(`${op}: ${indices.length} index tensors for an input of rank ${x.rank}`);
   if (typeof accumulate !== 'boolean') throw new TypeError(`${op}: accumulate must be a boolean, got ${describeValue(accumulate)}`);
-  return withTemps((t) => {
+  return owned((t) => {
     const v = isTensor(values) ? (values.dtype === x.dtype ? values : t(values.cast(x.dtype))) : t(full([], Number(values), { dtype: x.dtype, device: x.device }));
     if (indices.some((i) => i.dtype === 'bool')) {
       const mask = indices[0];

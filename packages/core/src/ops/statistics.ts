@@ -4,7 +4,7 @@
  */
 import { formatShape } from '../shape.js';
 import type { BoolTensor, Tensor } from '../tensor/tensor.js';
-import { withTemps } from '../backend/composites.js';
+import { owned } from '../memory.js';
 import { isFloating } from '../dtype.js';
 import { max, mean, min, sum, variance } from './reduce.js';
 import { cat } from './shape.js';
@@ -22,20 +22,20 @@ import { reductionAxes, requireTensor } from './util.js';
 export function all(x: Tensor, dim?: number | number[], keepdim = false): BoolTensor {
   requireTensor('all', x);
   reductionAxes('all', x.rank, dim);
-  return withTemps((t) => t(t(t(x.cast('bool')).logicalNot()).sum(dim, keepdim)).eq(0));
+  return owned((t) => t(t(t(x.cast('bool')).logicalNot()).sum(dim, keepdim)).eq(0));
 }
 
 /** Whether any element is true (non-zero), over `dim` or all dims, as bool. */
 export function any(x: Tensor, dim?: number | number[], keepdim = false): BoolTensor {
   requireTensor('any', x);
   reductionAxes('any', x.rank, dim);
-  return withTemps((t) => t(t(x.cast('bool')).sum(dim, keepdim)).gt(0));
+  return owned((t) => t(t(x.cast('bool')).sum(dim, keepdim)).gt(0));
 }
 
 /** The number of non-zero elements over `dim` (all dims when omitted), as int32. */
 export function countNonzero(x: Tensor, dim?: number | number[]): Tensor {
   requireTensor('countNonzero', x);
-  return withTemps((t) => t(x.ne(0)).sum(dim));
+  return owned((t) => t(x.ne(0)).sum(dim));
 }
 
 /** The largest value over `dim` (PyTorch's amax; all dims when omitted). */
@@ -57,27 +57,21 @@ export function amin(x: Tensor, dim?: number | number[], keepdim = false): Tenso
  * ```
  */
 export function aminmax(x: Tensor, options: { dim?: number; keepdim?: boolean } = {}): { min: Tensor; max: Tensor } {
-  const lo = min(x, options.dim, options.keepdim ?? false);
-  try {
-    return { min: lo, max: max(x, options.dim, options.keepdim ?? false) };
-  } catch (error) {
-    lo.dispose();
-    throw error;
-  }
+  return owned((own) => ({ min: own(min(x, options.dim, options.keepdim ?? false)), max: max(x, options.dim, options.keepdim ?? false) }));
 }
 
 /** The sum over `dim` with NaN counted as zero. */
 export function nansum(x: Tensor, dim?: number | number[], keepdim = false): Tensor {
   requireTensor('nansum', x);
   if (!isFloating(x.dtype)) return sum(x, dim, keepdim);
-  return withTemps((t) => t(x.where(t(x.eq(x)), 0)).sum(dim, keepdim));
+  return owned((t) => t(x.where(t(x.eq(x)), 0)).sum(dim, keepdim));
 }
 
 /** The mean over `dim` of the elements that are not NaN (NaN where all are). */
 export function nanmean(x: Tensor, dim?: number | number[], keepdim = false): Tensor {
   requireTensor('nanmean', x);
   if (!isFloating(x.dtype)) throw new TypeError(`nanmean: expected a floating tensor, got ${x.dtype}; cast with t.float() first`);
-  return withTemps((t) => {
+  return owned((t) => {
     const present = t(x.eq(x));
     return t(t(x.where(present, 0)).sum(dim, keepdim)).div(t(t(present.sum(dim, keepdim)).cast(x.dtype)));
   });
@@ -92,13 +86,7 @@ export interface VarianceOptions {
 
 /** The variance and the mean over `dim` at once (PyTorch's var_mean), as `[var, mean]`. */
 export function varMean(x: Tensor, dim?: number | number[], options: VarianceOptions = {}): [Tensor, Tensor] {
-  const v = variance(x, dim, options.keepdim ?? false, options.correction ?? 1);
-  try {
-    return [v, mean(x, dim, options.keepdim ?? false)];
-  } catch (error) {
-    v.dispose();
-    throw error;
-  }
+  return owned((own) => [own(variance(x, dim, options.keepdim ?? false, options.correction ?? 1)), mean(x, dim, options.keepdim ?? false)]);
 }
 
 /** The standard deviation and the mean over `dim` at once (PyTorch's std_mean), as `[std, mean]`. */
@@ -132,7 +120,7 @@ export function cov(x: Tensor, options: CovOptions = {}): Tensor {
   requireTensor('cov', x);
   if (x.rank > 2) throw new Error(`cov: expected a 1-D or 2-D input (variables x observations), got ${formatShape(x.shape)}`);
   const { correction = 1, fweights = null, aweights = null } = options;
-  return withTemps((t) => {
+  return owned((t) => {
     const m = x.rank < 2 ? t(x.reshape([1, -1])) : x;
     const data = isFloating(m.dtype) ? m : t(m.float());
     const n = data.shape[1];
@@ -161,7 +149,7 @@ export function cov(x: Tensor, options: CovOptions = {}): Tensor {
 
 /** The Pearson correlation matrix of the rows of `x` (cov normalised by the standard deviations). */
 export function corrcoef(x: Tensor): Tensor {
-  return withTemps((t) => {
+  return owned((t) => {
     const c = t(cov(x));
     if (c.rank === 0) return c.div(c);
     const n = c.shape[0];
@@ -191,7 +179,7 @@ export function diff(x: Tensor, n = 1, dim = -1, options: DiffOptions = {}): Ten
   requireTensor('diff', x);
   if (x.rank === 0) throw new Error('diff: expected a tensor of at least one dim, got a 0-d tensor');
   if (!Number.isInteger(n) || n < 0) throw new Error(`diff: n must be a non-negative integer, got ${n}`);
-  return withTemps((t) => {
+  return owned((t) => {
     const parts = [options.prepend, x, options.append].filter((p): p is Tensor => !!p);
     let current = parts.length > 1 ? t(cat(parts, dim)) : x;
     for (let i = 0; i < n; i++) {
@@ -213,7 +201,7 @@ export function histc(x: Tensor, bins = 100, min_ = 0, max_ = 0): Tensor {
   requireTensor('histc', x);
   if (!Number.isInteger(bins) || bins < 1) throw new Error(`histc: bins must be a positive integer, got ${bins}`);
   if (!isFloating(x.dtype)) throw new TypeError(`histc: expected a floating tensor, got ${x.dtype}`);
-  return withTemps((t) => {
+  return owned((t) => {
     const flat = t(x.reshape([-1]));
     let lo: Tensor;
     let hi: Tensor;
@@ -255,7 +243,7 @@ function bincountOf(x: Tensor, weights: Tensor | null | undefined, minlength: nu
   if (smallest < 0) throw new Error(`bincount: values must be non-negative, got ${smallest}`);
   const size = Math.max(minlength, x.size === 0 ? 0 : largest + 1);
   const dtype = weights ? (isFloating(weights.dtype) ? weights.dtype : 'float32') : 'int32';
-  return withTemps((t) => {
+  return owned((t) => {
     const counts = t(zeros([size], { dtype, device: x.device }));
     const src = weights ? (weights.dtype === dtype ? weights : t(weights.cast(dtype))) : t(full(x.shape, 1, { dtype, device: x.device }));
     return counts.scatterAdd(0, x, src);
@@ -293,9 +281,5 @@ async function readOne(t: Tensor): Promise<number> {
 }
 
 function readOneSync(t: Tensor): number {
-  try {
-    return Number(t.itemSync());
-  } finally {
-    t.dispose();
-  }
+  return owned((own) => Number(own(t).itemSync()));
 }
