@@ -9,7 +9,8 @@ import { binaryFacts, ruleFor, type BinaryOp, type BinarySaved } from '../backen
 import type { DType } from '../dtype.js';
 import type { Shape } from '../shape.js';
 import type { Tensor, TensorLike } from '../tensor/tensor.js';
-import { accelerates, binaryKernel, castTarget, inFloat32, inFloat32List, refusal, sumToShape, tracker } from './elementwise.js';
+import { owned } from '../memory.js';
+import { accelerates, binaryKernel, castTarget, inFloat32, inFloat32List, refusal, sumToShape } from './elementwise.js';
 import { zeros } from './creation.js';
 import { binaryOperands } from './util.js';
 
@@ -29,9 +30,10 @@ function reduceGrad(g: Tensor | null, shape: Shape, needed: boolean, incoming: T
 function binary(op: BinaryOp): (a: TensorLike, b: TensorLike) => Tensor {
   const facts = binaryFacts(op);
   const retarget = (dtype: DType): DType => castTarget(ruleFor(facts, dtype)) ?? dtype;
-  return (a: TensorLike, b: TensorLike): Tensor => {
-    const [ta, tb, temps] = binaryOperands(op, a, b, retarget);
-    try {
+  return (a: TensorLike, b: TensorLike): Tensor =>
+    // The casts and scalars made for the call are freed, also when it throws.
+    owned((own) => {
+      const [ta, tb] = binaryOperands(op, a, b, own, retarget);
       const rule = ruleFor(facts, ta.dtype);
       if (rule === 'refuse') throw refusal(op, ta.dtype, 'two');
       if (facts.intOperandCheck && ta.dtype === 'int32') checkIntOperand(op, facts.intOperandCheck, typeof b === 'object' ? tb : Number(b));
@@ -56,20 +58,17 @@ function binary(op: BinaryOp): (a: TensorLike, b: TensorLike) => Tensor {
       return recordOp(op, [ta, tb], out, gradient.saves.map((k) => operands[k]), (g, kept, needs) => {
         const formula = ([grad, ...rest]: Tensor[]): Tensor[] => {
           const saved = Object.fromEntries(gradient.saves.map((k, i) => [k, rest[i]])) as unknown as BinarySaved;
-          const [track, intermediates] = tracker();
-          const [ga, gb] = gradient.grads(grad, saved, track);
-          intermediates.forEach((t) => t.dispose());
-          // An input the op does not depend on gets zeros, as PyTorch gives.
-          return [ga ?? zeros(aShape, { dtype: grad.dtype, device: grad.device }), gb ?? zeros(bShape, { dtype: grad.dtype, device: grad.device })];
+          return owned((track) => {
+            const [ga, gb] = gradient.grads(grad, saved, track);
+            // An input the op does not depend on gets zeros, as PyTorch gives.
+            return [ga ?? zeros(aShape, { dtype: grad.dtype, device: grad.device }), gb ?? zeros(bShape, { dtype: grad.dtype, device: grad.device })];
+          });
         };
         // A composite's gradient formula is as long as the composite: float16 runs it in float32 too.
         const [ga, gb] = composite && dtype === 'float16' ? inFloat32List([g, ...kept], formula) : formula([g, ...kept]);
         return [reduceGrad(ga, aShape, needs[0], g), reduceGrad(gb, bShape, needs[1], g)];
       });
-    } finally {
-      temps.forEach((t) => t.dispose());
-    }
-  };
+    });
 }
 
 /**
@@ -107,23 +106,13 @@ const subRaw = binary('sub');
  */
 export function add(a: TensorLike, b: TensorLike, alpha = 1): Tensor {
   if (alpha === 1) return addRaw(a, b);
-  const scaled = mul(b, alpha);
-  try {
-    return addRaw(a, scaled);
-  } finally {
-    scaled.dispose();
-  }
+  return owned((own) => addRaw(a, own(mul(b, alpha))));
 }
 
 /** `a - alpha * b`, broadcasting. @example `tl.sub(x, 1)` */
 export function sub(a: TensorLike, b: TensorLike, alpha = 1): Tensor {
   if (alpha === 1) return subRaw(a, b);
-  const scaled = mul(b, alpha);
-  try {
-    return subRaw(a, scaled);
-  } finally {
-    scaled.dispose();
-  }
+  return owned((own) => subRaw(a, own(mul(b, alpha))));
 }
 
 /** `a * b`, broadcasting. @example `tl.mul(x, x)` */
@@ -156,31 +145,18 @@ export function div(a: TensorLike, b: TensorLike, options: DivOptions = {}): Ten
   if (mode !== 'trunc') {
     throw new Error(`div: expected roundingMode to be one of undefined, null, 'trunc' or 'floor', got ${JSON.stringify(mode)}`);
   }
-  const [ta, tb, temps] = binaryOperands('div', a, b);
-  try {
+  return owned((t) => {
+    const [ta, tb] = binaryOperands('div', a, b, t);
     if (ta.dtype === 'bool') throw refusal('div', 'bool', 'two');
-    if (ta.dtype !== 'int32') {
-      const q = divRaw(ta, tb);
-      const out = q.trunc();
-      q.dispose();
-      return out;
-    }
+    if (ta.dtype !== 'int32') return t(divRaw(ta, tb)).trunc();
     // Integer truncation: the floor quotient, one up where the division is inexact and the signs differ.
     // A number divisor goes in as a number, so its zero check runs on every backend.
     const divisor = typeof b === 'number' ? b : tb;
-    const floor = floorDivide(ta, divisor);
-    const parts: Tensor[] = [floor];
-    const t = <T extends Tensor>(x: T): T => (parts.push(x), x);
-    try {
-      const inexact = t(t(fmod(ta, divisor)).ne(0));
-      const signsDiffer = t(t(ta.lt(0)).ne(t(tb.lt(0))));
-      return floor.add(t(t(inexact.logicalAnd(signsDiffer)).cast('int32')));
-    } finally {
-      parts.forEach((p) => p.dispose());
-    }
-  } finally {
-    temps.forEach((t) => t.dispose());
-  }
+    const floor = t(floorDivide(ta, divisor));
+    const inexact = t(t(fmod(ta, divisor)).ne(0));
+    const signsDiffer = t(t(ta.lt(0)).ne(t(tb.lt(0))));
+    return floor.add(t(t(inexact.logicalAnd(signsDiffer)).cast('int32')));
+  });
 }
 
 /** Reject option keys `op` does not know, naming them. */
@@ -306,12 +282,7 @@ export interface AddcOptions {
 export function addcmul(x: TensorLike, t1: TensorLike, t2: TensorLike, options: AddcOptions = {}): Tensor {
   checkOptions('addcmul', options, ['value']);
   const value = checkValue('addcmul', options.value);
-  const prod = mul(t1, t2);
-  try {
-    return add(x, prod, value);
-  } finally {
-    prod.dispose();
-  }
+  return owned((own) => add(x, own(mul(t1, t2)), value));
 }
 
 /**
@@ -331,12 +302,7 @@ export function addcdiv(x: TensorLike, t1: TensorLike, t2: TensorLike, options: 
     const d = (v: TensorLike) => (typeof v === 'object' ? v.dtype : typeof v);
     throw new TypeError(`addcdiv: integer division is not supported (tensor1 ${d(t1)}, tensor2 ${d(t2)}); cast to float first`);
   }
-  const quotient = divRaw(t1, t2);
-  try {
-    return add(x, quotient, value);
-  } finally {
-    quotient.dispose();
-  }
+  return owned((own) => add(x, own(divRaw(t1, t2)), value));
 }
 
 function checkValue(op: string, value: unknown): number {

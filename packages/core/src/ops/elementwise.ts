@@ -3,10 +3,11 @@
  * rules, choosing between a backend's kernel and the op's composite, undoing broadcasting.
  */
 import type { Backend } from '../backend/contract.js';
-import { binaryFacts, resultDType, unaryFacts, type BinaryOp, type DTypeRule, type Track, type UnaryOp } from '../backend/op-table.js';
+import { binaryFacts, resultDType, unaryFacts, type BinaryOp, type DTypeRule, type UnaryOp } from '../backend/op-table.js';
 import type { DType } from '../dtype.js';
 import { broadcastShapes, shapesEqual, type Shape } from '../shape.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { owned } from '../memory.js';
 import { broadcastView, empty } from './util.js';
 
 /** Run a unary kernel (no rules, no recording). */
@@ -95,16 +96,6 @@ export function castTarget(rule: DTypeRule | string): DType | null {
   return rule === 'float32' || rule === 'int32' || rule === 'bool' ? rule : null;
 }
 
-/** A {@link Track} and the list it fills, for gradient formulas of the op table. */
-export function tracker(): [Track, Tensor[]] {
-  const temps: Tensor[] = [];
-  const track: Track = (t) => {
-    temps.push(t);
-    return t;
-  };
-  return [track, temps];
-}
-
 /**
  * `fn` on `inputs`, float16 ones widened to float32 and the result rounded back to float16
  * (PyTorch's opmath): a composite of many ops would otherwise round at every step.
@@ -116,15 +107,10 @@ export function inFloat32(inputs: readonly Tensor[], fn: (wide: Tensor[]) => Ten
 /** {@link inFloat32} for a function with several results. */
 export function inFloat32List(inputs: readonly Tensor[], fn: (wide: Tensor[]) => Tensor[]): Tensor[] {
   if (!inputs.some((t) => t.dtype === 'float16')) return fn([...inputs]);
-  const wide = inputs.map((t) => (t.dtype === 'float16' ? t.cast('float32') : t));
-  try {
-    return fn(wide).map((r) => {
-      if (r.dtype !== 'float32') return r;
-      const narrow = r.cast('float16');
-      r.dispose();
-      return narrow;
-    });
-  } finally {
-    wide.forEach((w, i) => w !== inputs[i] && w.dispose());
-  }
+  return owned((own) => {
+    const wide = inputs.map((t) => (t.dtype === 'float16' ? own(t.cast('float32')) : t));
+    const results = fn(wide);
+    results.forEach(own); // the float32 ones are rounded to float16 and freed; the others are returned
+    return results.map((r) => (r.dtype === 'float32' ? own(r.cast('float16')) : r));
+  });
 }

@@ -8,7 +8,8 @@ import { noGrad } from '../autograd/grad-mode.js';
 import { ruleFor, unaryFacts, type UnaryOp } from '../backend/op-table.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { maximum, minimum } from './binary.js';
-import { accelerates, castTarget, inFloat32, refusal, tracker, unaryKernel } from './elementwise.js';
+import { owned } from '../memory.js';
+import { accelerates, castTarget, inFloat32, refusal, unaryKernel } from './elementwise.js';
 import { zerosLike } from './creation.js';
 import { isTensor, requireTensor } from './util.js';
 
@@ -21,8 +22,8 @@ function unary(op: UnaryOp): (x: Tensor) => Tensor {
     if (rule === 'refuse') throw refusal(op, x.dtype, 'one');
     if (rule === 'identity') return x.internalAlias(false);
     const target = castTarget(rule);
-    const input = target ? x.cast(target) : x;
-    try {
+    return owned((own) => {
+      const input = target ? own(x.cast(target)) : x;
       // The composite runs untracked (its gradient is the table's, as on the kernel path),
       // float16 in float32 as PyTorch's half kernels compute.
       const composite = facts.composite && !accelerates(input.backend, 'unary', op) ? facts.composite : null;
@@ -36,18 +37,11 @@ function unary(op: UnaryOp): (x: Tensor) => Tensor {
       if (!gradient) return recordOp(op, [input], out, [], (g) => [zerosLike(g)]);
       const save = gradient.saves === 'x' ? [input] : gradient.saves === 'y' ? [out] : [];
       return recordOp(op, [input], out, save, (g, saved) => {
-        const formula = ([grad, kept]: Tensor[]) => {
-          const [track, temps] = tracker();
-          const result = gradient.grad(grad, kept, track);
-          temps.forEach((t) => t.dispose());
-          return result;
-        };
+        const formula = ([grad, kept]: Tensor[]) => owned((own) => gradient.grad(grad, kept, own));
         // A composite's gradient formula is as long as the composite: float16 runs it in float32 too.
         return [composite ? inFloat32([g, saved[0] ?? g], formula) : formula([g, saved[0]])];
       });
-    } finally {
-      if (input !== x) input.dispose();
-    }
+    });
   };
 }
 
@@ -107,16 +101,13 @@ export function round(x: Tensor, options: { decimals?: number } = {}): Tensor {
   // As PyTorch: multiply by 10^d, round, divide (a negative d divides first); float16 in
   // float32, where x * 10^d may pass half's range.
   const scale = 10 ** Math.abs(decimals);
-  return inFloat32([x], ([v]) => {
-    const [track, temps] = tracker();
-    try {
-      const scaled = track(decimals > 0 ? v.mul(scale) : v.div(scale));
-      const rounded = track(roundHalfEven(scaled));
+  return inFloat32([x], ([v]) =>
+    owned((own) => {
+      const scaled = own(decimals > 0 ? v.mul(scale) : v.div(scale));
+      const rounded = own(roundHalfEven(scaled));
       return decimals > 0 ? rounded.div(scale) : rounded.mul(scale);
-    } finally {
-      temps.forEach((t) => t.dispose());
-    }
-  });
+    }),
+  );
 }
 /** Elementwise NOT of truthiness, as bool. @example `tl.logicalNot(mask)` */
 export const logicalNot = unary('logicalNot');
@@ -248,17 +239,16 @@ export function gelu(x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
   if (approximate !== 'none' && approximate !== 'tanh') {
     throw new Error(`gelu: approximate must be 'none' or 'tanh', got ${typeof approximate === 'string' ? `'${approximate}'` : JSON.stringify(approximate)}`);
   }
-  const [t, temps] = tracker();
-  let inner: Tensor;
-  if (approximate === 'tanh') {
-    const cubic = t(t(x.pow(3)).mul(0.044715));
-    inner = t(t(t(x.add(cubic)).mul(Math.sqrt(2 / Math.PI))).tanh());
-  } else {
-    inner = t(t(x.mul(Math.SQRT1_2)).erf());
-  }
-  const out = t(t(inner.add(1)).mul(x)).mul(0.5);
-  temps.forEach((v) => v.dispose());
-  return out;
+  return owned((t) => {
+    let inner: Tensor;
+    if (approximate === 'tanh') {
+      const cubic = t(t(x.pow(3)).mul(0.044715));
+      inner = t(t(t(x.add(cubic)).mul(Math.sqrt(2 / Math.PI))).tanh());
+    } else {
+      inner = t(t(x.mul(Math.SQRT1_2)).erf());
+    }
+    return t(t(inner.add(1)).mul(x)).mul(0.5);
+  });
 }
 
 /** `x * sigmoid(x)` (also called swish). */
@@ -301,14 +291,11 @@ export function nanToNum(x: Tensor, nan = 0, posinf?: number | null, neginf?: nu
   requireTensor('nanToNum', x);
   if (x.dtype !== 'float32' && x.dtype !== 'float16') return x.internalAlias(false);
   const largest = x.dtype === 'float16' ? 65504 : 3.4028234663852886e38;
-  const [track, temps] = tracker();
-  try {
+  return owned((track) => {
     const a = track(x.where(track(track(x.isnan()).logicalNot()), nan));
     const b = track(a.where(track(track(a.isposinf()).logicalNot()), posinf ?? largest));
     return b.where(track(track(b.isneginf()).logicalNot()), neginf ?? -largest);
-  } finally {
-    temps.forEach((t) => t.dispose());
-  }
+  });
 }
 
 /**
@@ -323,27 +310,21 @@ export function nanToNum(x: Tensor, nan = 0, posinf?: number | null, neginf?: nu
 export function lerp(start: Tensor, end: Tensor, weight: Tensor | number): Tensor {
   requireTensor('lerp', start);
   requireTensor('lerp', end, 'end');
-  const [track, temps] = tracker();
-  try {
+  return owned((track) => {
     const span = track(end.sub(start));
     if (typeof weight === 'number') return weight < 0.5 ? start.add(track(span.mul(weight))) : end.sub(track(span.mul(1 - weight)));
     requireTensor('lerp', weight, 'weight');
     const low = track(start.add(track(span.mul(weight))));
     const high = track(end.sub(track(span.mul(track(track(weight.neg()).add(1))))));
     return low.where(track(weight.lt(0.5)), high);
-  } finally {
-    temps.forEach((t) => t.dispose());
-  }
+  });
 }
 
 /** `log(x / (1 - x))`, with `x` first clamped to [eps, 1 - eps] when `eps` is given. */
 export function logit(x: Tensor, eps?: number | null): Tensor {
   requireTensor('logit', x);
-  const [track, temps] = tracker();
-  try {
+  return owned((track) => {
     const p = eps === undefined || eps === null ? x : track(x.clamp(eps, 1 - eps));
     return track(p.div(track(track(p.neg()).add(1)))).log();
-  } finally {
-    temps.forEach((t) => t.dispose());
-  }
+  });
 }

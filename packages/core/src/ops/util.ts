@@ -2,6 +2,7 @@
 import type { Backend, TensorView } from '../backend/contract.js';
 import { BYTES_PER_ELEMENT, isFloating, promoteTypes, type DType } from '../dtype.js';
 import { broadcastShapes, formatShape, sizeOf, type Shape } from '../shape.js';
+import type { Own } from '../memory.js';
 import { Storage } from '../tensor/storage.js';
 import { Tensor, type TensorLike } from '../tensor/tensor.js';
 import { cast } from './cast.js';
@@ -79,12 +80,12 @@ export function scalar(backend: Backend, value: number | boolean, dtype: DType):
 
 /**
  * Turn the operands of a binary op into tensors of one dtype on one device: PyTorch's
- * promotion, then `retarget` (an op's dtype rule: int / int is float32). Returns the
- * operands and the temporaries made on the way (for the caller to dispose).
+ * promotion, then `retarget` (an op's dtype rule: int / int is float32). The temporaries
+ * made on the way (casts, 0-d scalars) go to `own`, the caller's {@link owned} scope.
  */
 export function binaryOperands(
-  op: string, a: TensorLike, b: TensorLike, retarget: (promoted: DType) => DType = (d) => d,
-): [Tensor, Tensor, Tensor[]] {
+  op: string, a: TensorLike, b: TensorLike, own: Own, retarget: (promoted: DType) => DType = (d) => d,
+): [Tensor, Tensor] {
   for (const [x, which] of [[a, 'first'], [b, 'second']] as const) {
     if (!isTensor(x) && typeof x !== 'number' && typeof x !== 'boolean') {
       throw new TypeError(`${op}: expected a tensor, a number or a boolean for the ${which} operand, got ${describeValue(x)}`);
@@ -95,27 +96,14 @@ export function binaryOperands(
   const backend = anchor.backend;
   const dtypeOf = (x: TensorLike): DType => (isTensor(x) ? x.dtype : scalarDType(x, anchor.dtype));
   const dtype = retarget(promoteTypes(dtypeOf(a), dtypeOf(b)));
-  const temps: Tensor[] = [];
   const convert = (x: TensorLike): Tensor => {
-    if (!isTensor(x)) {
-      const s = scalar(backend, x, dtype);
-      temps.push(s);
-      return s;
-    }
-    if (x.dtype === dtype) return x;
-    const c = cast(x, dtype);
-    temps.push(c);
-    return c;
+    if (!isTensor(x)) return own(scalar(backend, x, dtype));
+    return x.dtype === dtype ? x : own(cast(x, dtype));
   };
-  try {
-    const ta = convert(a);
-    const tb = convert(b);
-    deviceOf(op, ta, tb);
-    return [ta, tb, temps];
-  } catch (e) {
-    temps.forEach((t) => t.dispose());
-    throw e;
-  }
+  const ta = convert(a);
+  const tb = convert(b);
+  deviceOf(op, ta, tb);
+  return [ta, tb];
 }
 
 /** The view of `t` broadcast to `shape` (stride 0 on broadcast dims), for a kernel. */

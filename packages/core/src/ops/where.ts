@@ -3,6 +3,7 @@ import { recordOp } from '../autograd/engine.js';
 import type { Tensor, TensorLike } from '../tensor/tensor.js';
 import { sumToShape } from './elementwise.js';
 import { zerosLike } from './creation.js';
+import { owned } from '../memory.js';
 import { broadcastShapes } from '../shape.js';
 import { binaryOperands, broadcastView, deviceOf, empty, isTensor, scalar } from './util.js';
 
@@ -16,15 +17,14 @@ import { binaryOperands, broadcastView, deviceOf, empty, isTensor, scalar } from
  * ```
  */
 export function where(condition: TensorLike, a: TensorLike, b: TensorLike): Tensor {
-  const [ta, tb, temps] = binaryOperands('where', a, b);
-  try {
+  // The casts and scalars made for the call are freed, also when it throws (no broadcast, no memory).
+  return owned((own) => {
+    const [ta, tb] = binaryOperands('where', a, b, own);
     let cond: Tensor;
     if (isTensor(condition)) {
-      cond = condition.dtype === 'bool' ? condition : condition.cast('bool');
-      if (cond !== condition) temps.push(cond);
+      cond = condition.dtype === 'bool' ? condition : own(condition.cast('bool'));
     } else {
-      cond = scalar(ta.backend, Boolean(condition), 'bool');
-      temps.push(cond);
+      cond = own(scalar(ta.backend, Boolean(condition), 'bool'));
     }
     const backend = deviceOf('where', cond, ta, tb);
     const shape = broadcastShapes(broadcastShapes(cond.shape, ta.shape, 'where'), tb.shape, 'where');
@@ -45,8 +45,5 @@ export function where(condition: TensorLike, a: TensorLike, b: TensorLike): Tens
       return grads;
     }, { inputs: [cond, ta, tb] });
     return out;
-  } finally {
-    // The casts and scalars made for the call, also when it throws (no broadcast, no memory).
-    temps.forEach((t) => t.dispose());
-  }
+  });
 }
