@@ -4,7 +4,7 @@
  */
 import { recordOp } from '../autograd/engine.js';
 import { isGradEnabled, noGrad } from '../autograd/grad-mode.js';
-import { tidy } from '../memory.js';
+import { owned, tidy } from '../memory.js';
 import { broadcastShapes, formatShape, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { arange, rand, zeros } from './creation.js';
@@ -122,18 +122,17 @@ function fusedAttention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null, ca
   const [L, E] = q.shape.slice(-2);
   const [S, Ev] = v.shape.slice(-2);
   const B = sizeOf(batch);
-  const made: Tensor[] = [];
-  const keep = (t: Tensor): Tensor => (made.push(t), t);
-  try {
+  // The kernel's flattened copies and outputs are temporaries (`out` is a view of out3).
+  return owned((own) => {
     const [out3, lse] = noGrad(() => {
-      const q3 = keep(flatBatch(q, batch, [L, E], true));
-      const k3 = keep(flatBatch(k, batch, [S, E], true));
-      const v3 = keep(flatBatch(v, batch, [S, Ev], true));
+      const q3 = own(flatBatch(q, batch, [L, E], true));
+      const k3 = own(flatBatch(k, batch, [S, E], true));
+      const v3 = own(flatBatch(v, batch, [S, Ev], true));
       // The kernel adds a float mask; a bool mask becomes 0 where attended and -inf elsewhere.
-      const bias = mask === null ? null : mask.dtype === 'bool' ? keep(tidy(() => zeros([], { device: q.device }).where(mask, -Infinity))) : mask;
-      const bias3 = bias === null ? null : keep(flatBatch(bias, batch, [L, S]));
-      const out3 = keep(empty(backend, [B, L, Ev], 'float32', OP));
-      const lse = keep(empty(backend, [B, L], 'float32', OP));
+      const bias = mask === null ? null : mask.dtype === 'bool' ? own(tidy(() => zeros([], { device: q.device }).where(mask, -Infinity))) : mask;
+      const bias3 = bias === null ? null : own(flatBatch(bias, batch, [L, S]));
+      const out3 = own(empty(backend, [B, L, Ev], 'float32', OP));
+      const lse = own(empty(backend, [B, L], 'float32', OP));
       backend.attention!(q3.kernelView, k3.kernelView, v3.kernelView, bias3?.kernelView ?? null, out3.kernelView, lse.kernelView, { scale: factor, causal });
       return [out3, lse] as const;
     });
@@ -165,7 +164,5 @@ function fusedAttention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null, ca
       }),
       { inputs: [q, k, v, mask], attrs: { scale: factor, causal } },
     );
-  } finally {
-    made.forEach((t) => t.dispose());
-  }
+  });
 }

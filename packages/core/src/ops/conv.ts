@@ -3,6 +3,7 @@
  * a recorded op whose gradient is one of the other two, so second derivatives work.
  */
 import { recordOp } from '../autograd/engine.js';
+import { owned } from '../memory.js';
 import type { Conv2dParams } from '../backend/contract.js';
 import { formatShape } from '../shape.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -121,69 +122,62 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
     }
   }
   const groups = options.groups ?? 1;
-  const input = unbatched ? x.unsqueeze(0) : x;
-  const [, c, h, w] = input.shape;
-  const [o, cPerGroup, kh, kw] = weight.shape;
-  if (!Number.isInteger(groups) || groups < 1 || c % groups !== 0 || o % groups !== 0) {
-    throw new Error(`conv2d: groups ${groups} must divide both input channels ${c} and output channels ${o}`);
-  }
-  if (cPerGroup * groups !== c) {
-    throw new Error(
-      `conv2d: weight ${formatShape(weight.shape)} expects ${cPerGroup * groups} input channels ` +
-        `(${cPerGroup} per group x ${groups} groups), but the input ${formatShape(x.shape)} has ${c}`,
-    );
-  }
-  if (bias && (bias.rank !== 1 || bias.shape[0] !== o)) {
-    throw new Error(`conv2d: bias must be [${o}], got ${formatShape(bias.shape)}`);
-  }
-  const stride = pair('conv2d', 'stride', options.stride, 1);
-  const dilation = pair('conv2d', 'dilation', options.dilation, 1);
-  let padding: [number, number];
-  let padded = input;
-  if (options.padding === 'same') {
-    if (stride[0] !== 1 || stride[1] !== 1) throw new Error(`conv2d: padding 'same' needs stride 1, got ${formatShape(stride)}`);
-    const total = [dilation[0] * (kh - 1), dilation[1] * (kw - 1)];
-    padding = [Math.floor(total[0] / 2), Math.floor(total[1] / 2)];
-    if (total[0] % 2 || total[1] % 2) {
-      // Odd total padding goes one more to the bottom/right, as PyTorch.
-      padded = input.pad([0, total[1] % 2, 0, total[0] % 2]);
+  // The batch view and the padded copy are freed when the core returns, or throws.
+  const out = owned((own) => {
+    const input = unbatched ? own(x.unsqueeze(0)) : x;
+    const [, c, h, w] = input.shape;
+    const [o, cPerGroup, kh, kw] = weight.shape;
+    if (!Number.isInteger(groups) || groups < 1 || c % groups !== 0 || o % groups !== 0) {
+      throw new Error(`conv2d: groups ${groups} must divide both input channels ${c} and output channels ${o}`);
     }
-  } else {
-    padding = options.padding === 'valid' ? [0, 0] : pair('conv2d', 'padding', options.padding, 0);
-  }
-  if (stride.some((s) => s < 1) || dilation.some((d) => d < 1) || padding.some((p) => p < 0)) {
-    throw new Error(`conv2d: stride and dilation must be >= 1 and padding >= 0`);
-  }
-  const params: Conv2dParams = { stride, padding, dilation, groups };
-  const ph = padded.shape[2];
-  const pw = padded.shape[3];
-  if (outputSize(ph, kh, params, 0) < 1 || outputSize(pw, kw, params, 1) < 1) {
-    if (padded !== input) padded.dispose();
-    if (input !== x) input.dispose();
-    throw new Error(
-      `conv2d: kernel ${kh}x${kw} (dilation ${formatShape(dilation)}) is larger than the padded input ${h + 2 * padding[0]}x${w + 2 * padding[1]}`,
-    );
-  }
-  const out = conv2dCore(padded, weight, params);
-  if (padded !== input) padded.dispose();
-  if (input !== x) input.dispose();
-  return finishConv(out, bias, o, unbatched);
+    if (cPerGroup * groups !== c) {
+      throw new Error(
+        `conv2d: weight ${formatShape(weight.shape)} expects ${cPerGroup * groups} input channels ` +
+          `(${cPerGroup} per group x ${groups} groups), but the input ${formatShape(x.shape)} has ${c}`,
+      );
+    }
+    if (bias && (bias.rank !== 1 || bias.shape[0] !== o)) {
+      throw new Error(`conv2d: bias must be [${o}], got ${formatShape(bias.shape)}`);
+    }
+    const stride = pair('conv2d', 'stride', options.stride, 1);
+    const dilation = pair('conv2d', 'dilation', options.dilation, 1);
+    let padding: [number, number];
+    let padded = input;
+    if (options.padding === 'same') {
+      if (stride[0] !== 1 || stride[1] !== 1) throw new Error(`conv2d: padding 'same' needs stride 1, got ${formatShape(stride)}`);
+      const total = [dilation[0] * (kh - 1), dilation[1] * (kw - 1)];
+      padding = [Math.floor(total[0] / 2), Math.floor(total[1] / 2)];
+      if (total[0] % 2 || total[1] % 2) {
+        // Odd total padding goes one more to the bottom/right, as PyTorch.
+        padded = own(input.pad([0, total[1] % 2, 0, total[0] % 2]));
+      }
+    } else {
+      padding = options.padding === 'valid' ? [0, 0] : pair('conv2d', 'padding', options.padding, 0);
+    }
+    if (stride.some((s) => s < 1) || dilation.some((d) => d < 1) || padding.some((p) => p < 0)) {
+      throw new Error(`conv2d: stride and dilation must be >= 1 and padding >= 0`);
+    }
+    const params: Conv2dParams = { stride, padding, dilation, groups };
+    const ph = padded.shape[2];
+    const pw = padded.shape[3];
+    if (outputSize(ph, kh, params, 0) < 1 || outputSize(pw, kw, params, 1) < 1) {
+      throw new Error(
+        `conv2d: kernel ${kh}x${kw} (dilation ${formatShape(dilation)}) is larger than the padded input ${h + 2 * padding[0]}x${w + 2 * padding[1]}`,
+      );
+    }
+    return conv2dCore(padded, weight, params);
+  });
+  return finishConv(out, bias, weight.shape[0], unbatched);
 }
 
 
 /** The end of conv2d and convTranspose2d: add the bias per channel and drop an added batch dim. */
 function finishConv(out: Tensor, bias: Tensor | null | undefined, channels: number, unbatched: boolean): Tensor {
-  if (bias) {
-    const b = bias.reshape([1, channels, 1, 1]);
-    const withBias = out.add(b);
-    b.dispose();
-    out.dispose();
-    out = withBias;
-  }
-  if (!unbatched) return out;
-  const squeezed = out.squeeze(0);
-  out.dispose();
-  return squeezed;
+  // `out` is this function's to free; what replaces it is returned.
+  return owned((own) => {
+    if (bias) out = own(out).add(own(bias.reshape([1, channels, 1, 1])));
+    return unbatched ? own(out).squeeze(0) : out;
+  });
 }
 
 /**
@@ -198,18 +192,16 @@ export function conv1d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
   checkOptionKeys('conv1d', options, CONV_OPTIONS, CONV_HINTS);
   if (x.rank !== 3 && x.rank !== 2) throw new Error(`conv1d: input must be [N, C, L] or [C, L], got ${formatShape(x.shape)}`);
   if (weight.rank !== 3) throw new Error(`conv1d: weight must be [O, C/groups, K], got ${formatShape(weight.shape)}`);
-  const x4 = x.unsqueeze(-2);
-  const w4 = weight.unsqueeze(-2);
   const padding = options.padding;
-  const out4 = conv2d(x4, w4, bias, {
-    stride: [1, options.stride ?? 1],
-    padding: padding === 'same' || padding === 'valid' ? padding : [0, padding ?? 0],
-    dilation: [1, options.dilation ?? 1],
-    groups: options.groups,
+  return owned((own) => {
+    const out4 = own(conv2d(own(x.unsqueeze(-2)), own(weight.unsqueeze(-2)), bias, {
+      stride: [1, options.stride ?? 1],
+      padding: padding === 'same' || padding === 'valid' ? padding : [0, padding ?? 0],
+      dilation: [1, options.dilation ?? 1],
+      groups: options.groups,
+    }));
+    return out4.squeeze(-2);
   });
-  const out = out4.squeeze(-2);
-  [x4, w4, out4].forEach((t) => t.dispose());
-  return out;
 }
 
 /**
@@ -263,26 +255,23 @@ export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor | null,
       );
     }
   }
-  const input = unbatched ? x.unsqueeze(0) : x;
-  const [n, , h, w] = input.shape;
+  const [n, h, w] = unbatched ? [1, x.shape[1], x.shape[2]] : [x.shape[0], x.shape[2], x.shape[3]];
   const full = [(h - 1) * stride[0] + dilation[0] * (kh - 1) + 1, (w - 1) * stride[1] + dilation[1] * (kw - 1) + 1];
   const size = [full[0] - 2 * padding[0] + outputPadding[0], full[1] - 2 * padding[1] + outputPadding[1]];
   if (size[0] < 1 || size[1] < 1) {
-    if (input !== x) input.dispose();
     throw new Error(`${op}: the output would be ${size[0]}x${size[1]}: padding ${formatShape(padding)} crops away the whole ${full[0]}x${full[1]} result`);
   }
-  let out: Tensor;
-  if (outputPadding[0] < stride[0] && outputPadding[1] < stride[1]) {
-    // conv2d of an input of the output's size has exactly x's size: the kernel's geometry.
-    out = conv2dInputGrad(input, weight, [n, cout, size[0], size[1]], { stride, padding, dilation, groups });
-  } else {
+  const out = owned((own) => {
+    const input = unbatched ? own(x.unsqueeze(0)) : x;
+    if (outputPadding[0] < stride[0] && outputPadding[1] < stride[1]) {
+      // conv2d of an input of the output's size has exactly x's size: the kernel's geometry.
+      return conv2dInputGrad(input, weight, [n, cout, size[0], size[1]], { stride, padding, dilation, groups });
+    }
     // outputPadding >= stride (allowed below the dilation): the full result, cropped by
     // padding on the top/left and padding - outputPadding on the bottom/right (zeros beyond).
-    const whole = conv2dInputGrad(input, weight, [n, cout, full[0], full[1]], { stride, padding: [0, 0], dilation, groups });
-    out = pad(whole, [-padding[1], outputPadding[1] - padding[1], -padding[0], outputPadding[0] - padding[0]]);
-    whole.dispose();
-  }
-  if (input !== x) input.dispose();
+    const whole = own(conv2dInputGrad(input, weight, [n, cout, full[0], full[1]], { stride, padding: [0, 0], dilation, groups }));
+    return pad(whole, [-padding[1], outputPadding[1] - padding[1], -padding[0], outputPadding[0] - padding[0]]);
+  });
   return finishConv(out, bias, cout, unbatched);
 }
 
@@ -304,21 +293,14 @@ export function convTranspose1d(x: Tensor, weight: Tensor, bias?: Tensor | null,
     const v = options[name];
     if (v !== undefined && typeof v !== 'number') throw new Error(`${op}: ${name} must be a number, got ${JSON.stringify(v)}`);
   }
-  const x4 = x.unsqueeze(-2);
-  const w4 = weight.unsqueeze(-2);
-  try {
-    const out4 = convTranspose2d(x4, w4, bias, {
+  return owned((own) => {
+    const out4 = own(convTranspose2d(own(x.unsqueeze(-2)), own(weight.unsqueeze(-2)), bias, {
       stride: [1, options.stride ?? 1],
       padding: [0, options.padding ?? 0],
       outputPadding: [0, options.outputPadding ?? 0],
       dilation: [1, options.dilation ?? 1],
       groups: options.groups,
-    });
-    const out = out4.squeeze(-2);
-    out4.dispose();
-    return out;
-  } finally {
-    x4.dispose();
-    w4.dispose();
-  }
+    }));
+    return out4.squeeze(-2);
+  });
 }

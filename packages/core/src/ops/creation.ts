@@ -11,6 +11,7 @@ import { defaultGenerator, generatorOf, type Generator } from './generator.js';
 import { checkDType, supportsDType } from '../tensor/storage.js';
 import { philox4x32 } from '../random.js';
 import { traceOp } from '../autograd/trace.js';
+import { owned } from '../memory.js';
 
 export interface TensorOptions {
   /** Element type; float32 unless the data says otherwise. */
@@ -32,15 +33,12 @@ function resolve(op: string, options: TensorOptions, fallback: DType = 'float32'
 }
 
 function finish(t: Tensor, options: TensorOptions): Tensor {
-  if (options.requiresGrad) {
-    try {
-      t.requiresGrad = true;
-    } catch (error) {
-      t.dispose(); // an int32 or bool tensor cannot require grad: free what was made for it
-      throw error;
-    }
-  }
-  return t;
+  if (!options.requiresGrad) return t;
+  // An int32 or bool tensor cannot require grad: what was made for it is freed.
+  return owned((own) => {
+    own(t).requiresGrad = true;
+    return t;
+  });
 }
 
 function checkShape(op: string, shape: Shape): void {

@@ -1,5 +1,6 @@
 /** Gathering and scattering by integer indices. */
 import { recordOp } from '../autograd/engine.js';
+import { owned } from '../memory.js';
 import { formatShape, normalizeDim } from '../shape.js';
 import { checkIndex, checkIndexValues } from './index-checks.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -89,13 +90,6 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
   const n = index.size;
   const shape = x.shape.map((d, i) => (i === axis ? n : d));
   const lineShape = x.shape.map((_, i) => (i === axis ? n : 1));
-  const line = index.reshape(lineShape);
-  const expanded = line.expand(shape);
-  try {
-    // The values were checked on the 1-D index: reading the expanded one would cost its size.
-    return gatherChecked('indexSelect', x, axis, expanded);
-  } finally {
-    line.dispose();
-    expanded.dispose();
-  }
+  // The values were checked on the 1-D index: reading the expanded one would cost its size.
+  return owned((own) => gatherChecked('indexSelect', x, axis, own(own(index.reshape(lineShape)).expand(shape))));
 }

@@ -1,5 +1,6 @@
 /** Matrix products with PyTorch's `matmul` rules: dot, matrix-vector, batched broadcasting. */
 import { recordOp } from '../autograd/engine.js';
+import { owned } from '../memory.js';
 import { broadcastShapes, formatShape } from '../shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { sumToShape } from './elementwise.js';
@@ -54,15 +55,11 @@ function batchedMatmul(a: Tensor, b: Tensor): Tensor {
  * as int32 mul does) and sums over k (int32 sums wrap too). No gradient: ints take none.
  */
 function intMatmul(a: Tensor, b: Tensor, batch: readonly number[], m: number, k: number, n: number): Tensor {
-  const temps: Tensor[] = [];
-  const t = (x: Tensor): Tensor => (temps.push(x), x);
-  try {
+  return owned((t) => {
     if (k === 0) return zeros([...batch, m, n], { dtype: 'int32', device: a.device });
     const products = t(t(t(a.expand([...batch, m, k])).unsqueeze(-1)).mul(t(t(b.expand([...batch, k, n])).unsqueeze(-3))));
     return products.sum(-2);
-  } finally {
-    temps.forEach((x) => x.dispose());
-  }
+  });
 }
 
 /**

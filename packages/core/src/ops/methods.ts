@@ -3,7 +3,7 @@
  * methods forward here, and they are not in the function namespace.
  */
 import { recordOp } from '../autograd/engine.js';
-import { tidy } from '../memory.js';
+import { owned, tidy } from '../memory.js';
 import { formatShape, normalizeDim } from '../shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { tensor, zeros } from './creation.js';
@@ -25,8 +25,8 @@ import { checkInteger } from './views.js';
  */
 export function unfoldWindows(x: Tensor, dim: number, size: number, step: number): Tensor {
   requireTensor('unfold', x);
-  const base = x.rank === 0 ? x.reshape([1]) : x.internalAlias(false);
-  try {
+  return owned((own) => {
+    const base = own(x.rank === 0 ? x.reshape([1]) : x.internalAlias(false));
     const axis = normalizeDim(dim, base.rank, 'unfold');
     const n = base.shape[axis];
     checkInteger('unfold', 'size', size);
@@ -41,12 +41,8 @@ export function unfoldWindows(x: Tensor, dim: number, size: number, step: number
     const source = base.shape;
     const out = recordOp('unfold', [base], view, [], (g) => [unfoldBackward(g, source, axis, size, step)]);
     if (x.rank > 0) return out;
-    const squeezed = out.reshape([size]); // PyTorch: a 0-d tensor unfolds to shape [size]
-    out.dispose();
-    return squeezed;
-  } finally {
-    base.dispose();
-  }
+    return own(out).reshape([size]); // PyTorch: a 0-d tensor unfolds to shape [size]
+  });
 }
 
 /** The adjoint of `unfold`: each window's gradient added back where it came from. */

@@ -1,6 +1,7 @@
 /** Max and average pooling over 2-D windows. */
 import { recordOp } from '../autograd/engine.js';
 import { noGrad } from '../autograd/grad-mode.js';
+import { owned } from '../memory.js';
 import type { Pool2dParams, PoolOp } from '../backend/contract.js';
 import { formatShape } from '../shape.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -130,19 +131,15 @@ function poolCore(op: PoolOp, x: Tensor, p: Pool2dParams): Tensor {
 function batched<T extends Tensor | { values: Tensor; indices: Tensor }>(name: string, x: Tensor, fn: (x4: Tensor) => T): T {
   if (x.rank !== 4 && x.rank !== 3) throw new Error(`${name}: input must be [N, C, H, W] or [C, H, W], got ${formatShape(x.shape)}`);
   if (x.rank === 4) return fn(x);
-  const x4 = x.unsqueeze(0);
-  try {
-    const y = fn(x4);
-    const squeeze = (t: Tensor) => {
-      const s = t.squeeze(0);
-      t.dispose();
-      return s;
-    };
-    if (!isTensor(y)) return { values: squeeze(y.values), indices: squeeze(y.indices) } as T;
-    return squeeze(y as Tensor) as T;
-  } finally {
-    x4.dispose();
-  }
+  return owned((own) => {
+    const y = fn(own(x.unsqueeze(0)));
+    if (!isTensor(y)) {
+      own(y.values);
+      own(y.indices);
+      return { values: own(y.values.squeeze(0)), indices: own(y.indices.squeeze(0)) } as T;
+    }
+    return own(y as Tensor).squeeze(0) as T;
+  });
 }
 
 /** Max pooling on 4-D `x`: the kernel, after -inf padding for ceilMode's overhang. */
@@ -181,10 +178,8 @@ function maxIndices(x: Tensor, pl: PoolPlan): Tensor {
       }
     }
   }
-  return noGrad(() => {
-    const temps: Tensor[] = [];
-    const t = <T extends Tensor>(v: T): T => (temps.push(v), v);
-    try {
+  return noGrad(() =>
+    owned((t) => {
       const device = x.device;
       const planes = t(x.reshape([n, c, h * w]));
       const withPad = t(cat([planes, t(full([n, c, 1], -Infinity, { device, dtype: x.dtype }))], 2));
@@ -193,10 +188,8 @@ function maxIndices(x: Tensor, pl: PoolPlan): Tensor {
       const best = t(t(windows.argmax(-1)).unsqueeze(-1));
       const table = t(t(t(tensor(flat, { dtype: 'int32', device })).reshape([1, 1, oh * ow, taps])).expand([n, c, oh * ow, taps]));
       return t(table.gather(3, best)).reshape([n, c, oh, ow]);
-    } finally {
-      temps.forEach((v) => v.dispose());
-    }
-  });
+    }),
+  );
 }
 
 /**

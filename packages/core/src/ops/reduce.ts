@@ -1,7 +1,7 @@
 /** Reductions (`sum`, `mean`, `max`, ...), each with its gradient. */
 import { recordOp } from '../autograd/engine.js';
 import { traceOp } from '../autograd/trace.js';
-import { tidy } from '../memory.js';
+import { owned, tidy } from '../memory.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import { reduceFacts, ruleFor, type ArgReduceOp, type ReduceOp } from '../backend/op-table.js';
 import { castTarget, refusal } from './elementwise.js';
@@ -28,17 +28,12 @@ function reduceKernel(op: ReduceOp, x: Tensor, axes: number[], keepdim: boolean)
   const rule = ruleFor(reduceFacts(op), x.dtype);
   if (rule === 'refuse') throw refusal(op, x.dtype, 'one');
   const target = castTarget(rule);
-  const input = target ? x.cast(target) : x;
-  const kept = empty(input.backend, reducedShape(x.shape, axes, true), input.dtype, op);
-  try {
+  return owned((own) => {
+    const input = target ? own(x.cast(target)) : x;
+    const kept = own(empty(input.backend, reducedShape(x.shape, axes, true), input.dtype, op)); // returned when keepdim
     input.backend.reduce(op, input.kernelView, axes, kept.kernelView);
-  } finally {
-    if (input !== x) input.dispose();
-  }
-  if (keepdim) return kept;
-  const out = kept.reshape(reducedShape(x.shape, axes, false));
-  kept.dispose();
-  return out;
+    return keepdim ? kept : kept.reshape(reducedShape(x.shape, axes, false));
+  });
 }
 
 /** `g` (reduced over `axes`) broadcast back to `shape`. */

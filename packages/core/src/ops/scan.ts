@@ -9,6 +9,7 @@
  */
 import { recordOp } from '../autograd/engine.js';
 import { noGrad } from '../autograd/grad-mode.js';
+import { owned } from '../memory.js';
 import type { ScanOp } from '../backend/contract.js';
 import { isFloating, type DType } from '../dtype.js';
 import { formatShape, normalizeDim, sizeOf } from '../shape.js';
@@ -108,28 +109,19 @@ function scanValues(op: ScanOp, x: Tensor, axis: number): { values: Tensor; indi
   const name = SCAN_NAMES[op];
   return noGrad(() => {
     if (x.dtype === 'float16') {
-      const wide = x.cast('float32');
-      try {
-        const r = scanValues(op, wide, axis);
-        const values = r.values.cast('float16');
-        r.values.dispose();
-        return { values, indices: r.indices };
-      } finally {
-        wide.dispose();
-      }
+      return owned((own) => {
+        const r = scanValues(op, own(x.cast('float32')), axis);
+        if (r.indices) own(r.indices); // returned: kept
+        return { values: own(r.values).cast('float16'), indices: r.indices };
+      });
     }
     if (x.rank === 0) {
-      const line = x.reshape([1]);
-      try {
-        const r = scanValues(op, line, 0);
-        const values = r.values.reshape([]);
-        const indices = r.indices ? r.indices.reshape([]) : null;
-        r.values.dispose();
-        r.indices?.dispose();
-        return { values, indices };
-      } finally {
-        line.dispose();
-      }
+      return owned((own) => {
+        const r = scanValues(op, own(x.reshape([1])), 0);
+        if (r.indices) own(r.indices);
+        const values = own(own(r.values).reshape([]));
+        return { values, indices: r.indices ? r.indices.reshape([]) : null };
+      });
     }
     const backend = x.backend;
     const extreme = op === 'max' || op === 'min';
@@ -137,16 +129,12 @@ function scanValues(op: ScanOp, x: Tensor, axis: number): { values: Tensor; indi
       return { values: empty(backend, x.shape, x.dtype, name), indices: extreme ? empty(backend, x.shape, 'int32', name) : null };
     }
     if (backend.scan && !compositesForcedNow()) {
-      const values = empty(backend, x.shape, x.dtype, name);
-      const indices = extreme ? empty(backend, x.shape, 'int32', name) : null;
-      try {
-        backend.scan(op, x.kernelView, axis, values.kernelView, indices?.kernelView);
-      } catch (error) {
-        values.dispose();
-        indices?.dispose();
-        throw error;
-      }
-      return { values, indices };
+      return owned((own) => {
+        const values = own(empty(backend, x.shape, x.dtype, name));
+        const indices = extreme ? own(empty(backend, x.shape, 'int32', name)) : null;
+        backend.scan!(op, x.kernelView, axis, values.kernelView, indices?.kernelView);
+        return { values, indices };
+      });
     }
     return hillisSteele(op, x, axis);
   });
@@ -167,12 +155,10 @@ function cumulativeInput(op: string, x: Tensor, options: CumulativeOptions | und
 
 /** Apply `fn` to `x` as `op` computes it, disposing the cast (not `x`) afterwards. */
 function withInput<R>(op: string, x: Tensor, options: CumulativeOptions | undefined, fn: (xc: Tensor) => R): R {
-  const xc = cumulativeInput(op, x, options);
-  try {
-    return fn(xc);
-  } finally {
-    if (xc !== x) xc.dispose();
-  }
+  return owned((own) => {
+    const xc = cumulativeInput(op, x, options);
+    return fn(xc === x ? x : own(xc));
+  });
 }
 
 /** `flip(cumsum(flip(g)))`: the sums from each position to the end of its line. */
@@ -232,9 +218,7 @@ export function cumprod(x: Tensor, dim: number, options?: CumulativeOptions): Te
  */
 function cumprodGrad(g: Tensor, x: Tensor, y: Tensor, axis: number): Tensor {
   if (x.rank === 0 || x.shape[axis] <= 1) return g.mul(1);
-  const temps: Tensor[] = [];
-  const t = (v: Tensor): Tensor => (temps.push(v), v);
-  try {
+  return owned((t) => {
     const zero = t(x.eq(0));
     const zerosSoFar = t(cumsum(zero, axis)); // int32
     const beforeZero = t(zerosSoFar.eq(0));
@@ -248,9 +232,7 @@ function cumprodGrad(g: Tensor, x: Tensor, y: Tensor, axis: number): Tensor {
     const atZero = t(reversedCumsum(weighted, axis));
     const zeros = t(zerosLike(x));
     return before.where(beforeZero, t(atZero.where(firstZero, zeros)));
-  } finally {
-    temps.forEach((v) => v.dispose());
-  }
+  });
 }
 
 function extremeScan(op: 'cummax' | 'cummin', x: Tensor, dim: number): ScanResult {
@@ -258,15 +240,11 @@ function extremeScan(op: 'cummax' | 'cummin', x: Tensor, dim: number): ScanResul
   const axis = checkDim(op, x, dim);
   const kernelOp = op === 'cummax' ? 'max' : 'min';
   if (x.dtype === 'bool') {
-    const wide = x.cast('int32');
-    try {
-      const r = scanValues(kernelOp, wide, axis);
-      const values = r.values.cast('bool');
-      r.values.dispose();
-      return { values, indices: r.indices! };
-    } finally {
-      wide.dispose();
-    }
+    return owned((own) => {
+      const r = scanValues(kernelOp, own(x.cast('int32')), axis);
+      const indices = own(r.indices!); // returned: kept
+      return { values: own(r.values).cast('bool'), indices };
+    });
   }
   const r = scanValues(kernelOp, x, axis);
   const indices = r.indices!;
@@ -347,9 +325,7 @@ function reversedLogcumsumexp(v: Tensor, axis: number): Tensor {
  * `exp(revlogcumsumexp(log|g±| - y) + x)`, so no exponential overflows.
  */
 function logcumsumexpGrad(g: Tensor, x: Tensor, y: Tensor, axis: number): Tensor {
-  const temps: Tensor[] = [];
-  const t = (v: Tensor): Tensor => (temps.push(v), v);
-  try {
+  return owned((t) => {
     const lowest = -3.4028234663852886e38;
     const logAbs = t(t(g.abs()).log());
     const part = (mask: Tensor): Tensor => {
@@ -361,7 +337,5 @@ function logcumsumexpGrad(g: Tensor, x: Tensor, y: Tensor, axis: number): Tensor
     const grad = t(positive.sub(negative));
     // A -Infinity input adds nothing to any output: its gradient is 0 (PyTorch's formula gives NaN).
     return grad.where(t(x.ne(-Infinity)), 0);
-  } finally {
-    temps.forEach((v) => v.dispose());
-  }
+  });
 }

@@ -3,6 +3,7 @@
  * Each records a gradient that undoes it.
  */
 import { recordOp } from '../autograd/engine.js';
+import { owned } from '../memory.js';
 import { promoteTypes } from '../dtype.js';
 import { contiguousStrides, formatShape, isContiguous, normalizeDim, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -236,11 +237,13 @@ export function index(x: Tensor, ...specs: (IndexSpec | Tensor)[]): Tensor {
 
 /** Indexing by numbers, slices, null and 'newaxis': views only. */
 function basicIndex(x: Tensor, ...specs: IndexSpec[]): Tensor {
-  let current = x.internalAlias(false);
-  let axis = 0;
-  const consumed = specs.filter((s) => s !== 'newaxis').length;
-  if (consumed > x.rank) throw new Error(`index: ${consumed} indices for a tensor of rank ${x.rank}`);
-  try {
+  // Each step's view is owned: the last is the result, the partial ones are freed (also when
+  // an index is out of range: a failed index leaves nothing behind).
+  return owned((own) => {
+    let current = own(x.internalAlias(false));
+    let axis = 0;
+    const consumed = specs.filter((s) => s !== 'newaxis').length;
+    if (consumed > x.rank) throw new Error(`index: ${consumed} indices for a tensor of rank ${x.rank}`);
     for (const spec of specs) {
       let next: Tensor;
       if (spec === 'newaxis') {
@@ -257,13 +260,10 @@ function basicIndex(x: Tensor, ...specs: IndexSpec[]): Tensor {
         axis++;
       }
       current.dispose();
-      current = next;
+      current = own(next);
     }
-  } catch (error) {
-    current.dispose(); // the partial view: a failed index leaves nothing behind
-    throw error;
-  }
-  return current;
+    return current;
+  });
 }
 
 /** `cat` and `stack` take one array of tensors (`tl.cat([a, b])`), never the tensors spread. */

@@ -9,7 +9,7 @@ import { recordOp } from '../autograd/engine.js';
 import type { TensorView } from '../backend/contract.js';
 import { collapseDims, contiguousStrides, formatShape, normalizeDim, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { tidy } from '../memory.js';
+import { owned, tidy } from '../memory.js';
 import { cast } from './cast.js';
 import { arange, full, zeros } from './creation.js';
 import { gather, scatterAdd } from './indexing.js';
@@ -68,9 +68,8 @@ function sortAlong(x: Tensor, axis: number, descending: boolean, k: number): Sor
   const rows = sizeOf(lead);
   if (rows * k === 0) return { values: empty(backend, outShape, x.dtype, 'sort'), indices: empty(backend, outShape, 'int32', 'sort') };
   // Kernels sort numbers: bools go through int32 and come back.
-  const input = x.dtype === 'bool' ? cast(x, 'int32') : x;
-  const temps: Tensor[] = input === x ? [] : [input];
-  try {
+  return owned((own) => {
+    const input = x.dtype === 'bool' ? own(cast(x, 'int32')) : x;
     const leadStrides = input.strides.filter((_, i) => i !== axis);
     const axisStride = input.rank === 0 ? 1 : input.strides[axis];
     const merged = collapseDims(lead, [leadStrides]);
@@ -79,36 +78,21 @@ function sortAlong(x: Tensor, axis: number, descending: boolean, k: number): Sor
       const rowStride = merged.shape.length === 1 ? merged.strides[0][0] : 0;
       source = { ...input.kernelView, shape: [rows, n], strides: [rowStride, axisStride] };
     } else {
-      const packed = empty(backend, [...lead, n], input.dtype, 'sort');
-      temps.push(packed);
+      const packed = own(empty(backend, [...lead, n], input.dtype, 'sort'));
       backend.copy({ ...input.kernelView, shape: [...lead, n], strides: [...leadStrides, axisStride] }, packed.kernelView);
       source = { ...packed.kernelView, shape: [rows, n], strides: [n, 1] };
     }
-    const values = empty(backend, [rows, k], input.dtype, 'sort');
-    const indices = empty(backend, [rows, k], 'int32', 'sort');
-    try {
-      backend.sort(source, descending, values.kernelView, indices.kernelView);
-    } catch (error) {
-      values.dispose();
-      indices.dispose();
-      throw error;
-    }
+    const values = own(empty(backend, [rows, k], input.dtype, 'sort'));
+    const indices = own(empty(backend, [rows, k], 'int32', 'sort'));
+    backend.sort(source, descending, values.kernelView, indices.kernelView);
     // [rows, k] is [...lead, k] row-major: put the k dim back at `axis`, as a view.
     const packedStrides = contiguousStrides([...lead, k]);
     const strides = outShape.map((_, i) => (i === axis ? 1 : packedStrides[i < axis ? i : i - 1]));
-    const place = (t: Tensor): Tensor => {
-      const view = viewOf(t, outShape, strides, 0);
-      t.dispose();
-      return view;
-    };
+    const place = (t: Tensor): Tensor => own(viewOf(t, outShape, strides, 0)); // returned views are kept
     const placedValues = place(values);
     if (x.dtype !== 'bool') return { values: placedValues, indices: place(indices) };
-    const boolValues = cast(placedValues, 'bool');
-    placedValues.dispose();
-    return { values: boolValues, indices: place(indices) };
-  } finally {
-    temps.forEach((t) => t.dispose());
-  }
+    return { values: own(cast(placedValues, 'bool')), indices: place(indices) };
+  });
 }
 
 /**
@@ -121,16 +105,11 @@ function recordSelection(op: string, x: Tensor, axis: number, result: SortResult
   const dtype = x.dtype;
   recordOp(op, [x], result.values, [result.indices], (g, [idx]) => {
     if (shape.length === 0) return [g.internalAlias(false)];
-    const gLine = squeezed ? g.unsqueeze(axis) : g;
-    const idxLine = squeezed ? idx.unsqueeze(axis) : idx;
-    const base = zeros(shape, { device: g.device, dtype });
-    try {
-      return [scatterAdd(base, axis, idxLine, gLine)];
-    } finally {
-      base.dispose();
-      if (gLine !== g) gLine.dispose();
-      if (idxLine !== idx) idxLine.dispose();
-    }
+    return owned((own) => {
+      const gLine = squeezed ? own(g.unsqueeze(axis)) : g;
+      const idxLine = squeezed ? own(idx.unsqueeze(axis)) : idx;
+      return [scatterAdd(own(zeros(shape, { device: g.device, dtype })), axis, idxLine, gLine)];
+    });
   });
   return result;
 }
