@@ -3,7 +3,7 @@
  * model without keeping its activations, and run it again in the backward pass to get them.
  */
 import type { Tensor } from '../tensor/tensor.js';
-import { tidyCreated } from '../memory.js';
+import { owned, tidyCreated } from '../memory.js';
 import { getRngState, setRngState } from '../ops/creation.js';
 import { isFloating } from '../dtype.js';
 import { gradientsAt, gradNodeOf, recordOp } from './engine.js';
@@ -95,92 +95,75 @@ export function checkpoint<A extends unknown[], R extends Tensor | Tensor[]>(fn:
   const argNodes = args.map((a) => (isTensor(a) && isFloating(a.dtype) ? gradNodeOf(a) : null));
   const needs = argNodes.map((n) => n !== null);
   const start = currentSequenceNr();
-  const { call, fresh: leaves } = freshArgs(args, needs);
-  let created: Set<unknown>;
-  let outs: Tensor[];
-  let result: unknown;
-  try {
-    ({ result, created } = tidyCreated(() => fn(...(call as A))));
-  } catch (error) {
-    for (const leaf of leaves) leaf?.dispose();
-    throw error;
-  }
-  try {
-    outs = outputsOf(result);
-  } catch (error) {
-    for (const leaf of leaves) leaf?.dispose();
-    for (const t of created) (t as Tensor).dispose();
-    throw error;
-  }
-  const inputNodes = new Map<Node, number>();
-  leaves.forEach((leaf, i) => {
-    if (leaf && needs[i]) inputNodes.set(leaf.accumulator(), i);
-  });
-  const { inner, outer } = segmentOf(outs, start, new Set(inputNodes.keys()));
-  // What the segment reads from outside and how its outputs connect, found; now drop it.
-  for (const node of inner) node.release();
-
-  const returned = outs.map((o, k) => (created.has(o) && outs.indexOf(o) === k ? o : o.internalAlias(false)));
-  for (const leaf of leaves) leaf?.dispose();
-  const differentiable = returned.map((o) => isFloating(o.dtype) && (o.requiresGrad || o.gradFn !== null));
-  if (!differentiable.some(Boolean)) {
-    return (Array.isArray(result) ? returned : returned[0]) as R;
-  }
-
-  const tensorArgs = args.map((a) => (isTensor(a) ? a : null));
-  const savedArgs = tensorArgs.filter((a): a is Tensor => a !== null);
-  const next: (Node | null)[] = [...argNodes, ...outer];
-  const backward = (grads: (Tensor | null)[], saved: Tensor[]): (Tensor | null)[] => {
-    const createGraph = isGradEnabled();
-    let k = 0;
-    const again = tensorArgs.map((a) => (a ? saved[k++] : null));
-    const recomputeArgs = args.map((a, i) => (again[i] ?? a));
-    const outerRng = getRngState();
-    setRngState(rng);
-    const restart = currentSequenceNr();
-    // Under createGraph the gradients must keep a path to the arguments, for the next order.
-    const fresh = freshArgs(recomputeArgs, needs, createGraph);
-    let recomputed: Tensor[];
-    let made: Set<unknown>;
-    try {
-      const run = tidyCreated(() => enableGrad(() => fn(...(fresh.call as A))));
-      made = run.created;
-      try {
-        recomputed = outputsOf(run.result);
-      } catch (error) {
-        for (const t of made) (t as Tensor).dispose();
-        throw error;
-      }
-    } catch (error) {
-      for (const x of fresh.fresh) x?.dispose();
-      throw error;
-    } finally {
-      setRngState(outerRng);
-    }
-    const roots: Tensor[] = [];
-    const rootGrads: Tensor[] = [];
-    recomputed.forEach((o, i) => {
-      if (grads[i] && gradNodeOf(o)) {
-        roots.push(o);
-        rootGrads.push(grads[i]!);
-      }
+  // The fresh leaves are temporaries; the segment's outputs are the result (freed if refused).
+  return owned((own) => {
+    const { call, fresh: leaves } = freshArgs(args, needs);
+    for (const leaf of leaves) if (leaf) own(leaf);
+    const { result, created } = tidyCreated(() => fn(...(call as A)));
+    for (const t of created) own(t);
+    const outs = outputsOf(result);
+    const inputNodes = new Map<Node, number>();
+    leaves.forEach((leaf, i) => {
+      if (leaf && needs[i]) inputNodes.set(leaf.accumulator(), i);
     });
-    const argTargets = fresh.fresh.map((x, i) => (x && needs[i] ? gradNodeOf(x) : null));
-    const targets = [...argTargets.filter((n): n is Node => n !== null), ...outer];
-    try {
-      const captured = roots.length
-        ? gradientsAt(roots, rootGrads, targets, { createGraph, retainGraph: createGraph, boundary: (n) => n.sequenceNr < restart })
-        : new Map<Node, Tensor>();
-      return [...argTargets, ...outer].map((n) => (n ? (captured.get(n) ?? null) : null));
-    } finally {
-      if (!createGraph) for (const node of segmentOf(recomputed, restart, new Set()).inner) node.release();
-      for (const o of recomputed) if (made.has(o)) o.dispose();
-      for (const x of fresh.fresh) x?.dispose();
+    const { inner, outer } = segmentOf(outs, start, new Set(inputNodes.keys()));
+    // What the segment reads from outside and how its outputs connect, found; now drop it.
+    for (const node of inner) node.release();
+
+    const returned = outs.map((o, k) => (created.has(o) && outs.indexOf(o) === k ? o : o.internalAlias(false)));
+    const differentiable = returned.map((o) => isFloating(o.dtype) && (o.requiresGrad || o.gradFn !== null));
+    if (!differentiable.some(Boolean)) {
+      return (Array.isArray(result) ? returned : returned[0]) as R;
     }
-  };
-  const node = new MultiOutputNode('CheckpointBackward', next, savedArgs.map((a) => a.internalAlias()), backward, returned.length);
-  returned.forEach((o, k) => {
-    if (differentiable[k]) o.setGradFn(new OutputNode(node, k));
+
+    const tensorArgs = args.map((a) => (isTensor(a) ? a : null));
+    const savedArgs = tensorArgs.filter((a): a is Tensor => a !== null);
+    const next: (Node | null)[] = [...argNodes, ...outer];
+    const backward = (grads: (Tensor | null)[], saved: Tensor[]): (Tensor | null)[] => {
+      const createGraph = isGradEnabled();
+      let k = 0;
+      const again = tensorArgs.map((a) => (a ? saved[k++] : null));
+      const recomputeArgs = args.map((a, i) => (again[i] ?? a));
+      const outerRng = getRngState();
+      setRngState(rng);
+      const restart = currentSequenceNr();
+      // The fresh arguments and the recomputed outputs are this pass's temporaries.
+      return owned((own) => {
+        // Under createGraph the gradients must keep a path to the arguments, for the next order.
+        const fresh = freshArgs(recomputeArgs, needs, createGraph);
+        for (const x of fresh.fresh) if (x) own(x);
+        let recomputed: Tensor[];
+        try {
+          const run = tidyCreated(() => enableGrad(() => fn(...(fresh.call as A))));
+          for (const t of run.created) own(t);
+          recomputed = outputsOf(run.result);
+        } finally {
+          setRngState(outerRng);
+        }
+        const roots: Tensor[] = [];
+        const rootGrads: Tensor[] = [];
+        recomputed.forEach((o, i) => {
+          if (grads[i] && gradNodeOf(o)) {
+            roots.push(o);
+            rootGrads.push(grads[i]!);
+          }
+        });
+        const argTargets = fresh.fresh.map((x, i) => (x && needs[i] ? gradNodeOf(x) : null));
+        const targets = [...argTargets.filter((n): n is Node => n !== null), ...outer];
+        try {
+          const captured = roots.length
+            ? gradientsAt(roots, rootGrads, targets, { createGraph, retainGraph: createGraph, boundary: (n) => n.sequenceNr < restart })
+            : new Map<Node, Tensor>();
+          return [...argTargets, ...outer].map((n) => (n ? (captured.get(n) ?? null) : null));
+        } finally {
+          if (!createGraph) for (const node of segmentOf(recomputed, restart, new Set()).inner) node.release();
+        }
+      });
+    };
+    const node = new MultiOutputNode('CheckpointBackward', next, savedArgs.map((a) => a.internalAlias()), backward, returned.length);
+    returned.forEach((o, k) => {
+      if (differentiable[k]) o.setGradFn(new OutputNode(node, k));
+    });
+    return (Array.isArray(result) ? returned : returned[0]) as R;
   });
-  return (Array.isArray(result) ? returned : returned[0]) as R;
 }

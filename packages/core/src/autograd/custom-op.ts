@@ -3,6 +3,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { zerosLike } from '../ops/creation.js';
 import { recordMultiOp, recordOp } from './engine.js';
 import { noGrad } from './grad-mode.js';
+import { owned } from '../memory.js';
 
 /** What a custom op's backward is told besides the gradient(s). */
 export interface CustomOpContext {
@@ -45,16 +46,15 @@ function isTensor(value: unknown): value is Tensor {
 
 /**
  * `checkGrads`, freeing on failure the tensors backward returned (other than the ones it was
- * handed in `owned`), so a rejected gradient leaves nothing behind. Tensors a backward keeps
- * for itself (hooks stash gradients) are the user's, so no scope is imposed on it.
+ * `handed`), so a rejected gradient leaves nothing behind; accepted ones are the result.
+ * Tensors a backward keeps for itself (hooks stash gradients) are the user's, so no scope is
+ * imposed on it.
  */
-function checkedOrFreed(name: string, grads: unknown, inputs: Tensor[], owned: Tensor[]): (Tensor | null)[] {
-  try {
+function checkedOrFreed(name: string, grads: unknown, inputs: Tensor[], handed: Tensor[]): (Tensor | null)[] {
+  return owned((own) => {
+    if (Array.isArray(grads)) for (const g of grads) if (isTensor(g) && !handed.includes(g)) own(g);
     return checkGrads(name, grads, inputs);
-  } catch (error) {
-    if (Array.isArray(grads)) for (const g of grads) if (isTensor(g) && !owned.includes(g)) g.dispose();
-    throw error;
-  }
+  });
 }
 
 function checkGrads(name: string, grads: unknown, inputs: Tensor[]): (Tensor | null)[] {
@@ -123,22 +123,12 @@ function recordMulti(name: string, definition: MultiOutputCustomOpDefinition, in
   const n = inputs.length;
   recordMultiOp(name, inputs, results, [...inputs, ...results], (grads, saved, needsInputGrad) => {
     const savedOutputs = saved.slice(n);
-    const made: Tensor[] = [];
-    const given = grads.map((g, k) => {
-      if (g || !materialize) return g;
-      const zeros = zerosLike(savedOutputs[k]);
-      made.push(zeros);
-      return zeros;
-    });
-    let returned: (Tensor | null)[] | undefined;
-    try {
+    // Zeros made here are the pass's to free, unless backward handed one on as a gradient.
+    return owned((own) => {
+      const given = grads.map((g, k) => (g || !materialize ? g : own(zerosLike(savedOutputs[k]))));
       const result = definition.backward(given, { inputs: saved.slice(0, n), outputs: savedOutputs, needsInputGrad });
-      returned = checkedOrFreed(name, result, inputs, [...given, ...saved].filter((t): t is Tensor => t !== null));
-    } finally {
-      // Zeros made here are the pass's to free, unless backward handed one on as a gradient.
-      for (const z of made) if (!returned?.includes(z)) z.dispose();
-    }
-    return returned;
+      return checkedOrFreed(name, result, inputs, [...given, ...saved].filter((t): t is Tensor => t !== null));
+    });
   });
   return results;
 }

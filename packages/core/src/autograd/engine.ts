@@ -4,7 +4,7 @@
 import type { Tensor } from '../tensor/tensor.js';
 import { formatShape, shapesEqual } from '../shape.js';
 import { requireTensor } from '../ops/util.js';
-import { keep, tidyCreated } from '../memory.js';
+import { keep, owned, tidyCreated } from '../memory.js';
 import { isGradEnabled, withGradMode } from './grad-mode.js';
 import { AccumulateGrad, type BackwardFn, type MultiBackwardFn, MultiOutputNode, Node, OutputNode } from './node.js';
 import { isFloating } from '../dtype.js';
@@ -226,8 +226,9 @@ function runBackward(roots: Tensor[], rootGrads: Tensor[], options: RunOptions):
   const { targets, boundary } = options;
   const rootNodes: Node[] = [];
   const pending: Pending = new Map();
-  const captured = new Map<Node, Tensor>();
-  return withGradMode(createGraph, () => {
+  // The captured gradients are the result: owned, so that a pass that throws frees them.
+  return withGradMode(createGraph, () => owned((own) => {
+    const captured = new Map<Node, Tensor>();
     try {
       roots.forEach((root, i) => {
         const node = gradNodeOf(root);
@@ -250,7 +251,7 @@ function runBackward(roots: Tensor[], rootGrads: Tensor[], options: RunOptions):
         finished.add(node);
         const slots = pending.get(node);
         pending.delete(node);
-        if (slots?.[0] && targetSet?.has(node)) captured.set(node, slots[0].internalAlias(false));
+        if (slots?.[0] && targetSet?.has(node)) captured.set(node, own(slots[0].internalAlias(false)));
         if (boundary?.(node)) {
           disposeSlots(slots);
           continue;
@@ -311,14 +312,11 @@ function runBackward(roots: Tensor[], rootGrads: Tensor[], options: RunOptions):
         }
       }
       return captured;
-    } catch (error) {
-      for (const g of captured.values()) g.dispose();
-      captured.clear();
-      throw error;
     } finally {
+      // The gradients still waiting at nodes the pass did not reach (or when it threw).
       for (const slots of pending.values()) disposeSlots(slots);
     }
-  });
+  }));
 }
 
 /** Run a node's backward; if it throws (freed graph, bad custom gradient), free the gradients it was handed. */
@@ -363,13 +361,11 @@ function checkRootGrad(root: Tensor, grad: Tensor, op: string): void {
 
 /** `t.backward(grad?, options)`: accumulate gradients into the `.grad` of leaves. */
 export function backward(root: Tensor, grad?: Tensor, options: BackwardOptions = {}): void {
-  const rootGrad = grad ?? defaultRootGrad(root);
-  if (grad) checkRootGrad(root, grad, 'backward');
-  try {
+  owned((own) => {
+    const rootGrad = grad ?? own(defaultRootGrad(root));
+    if (grad) checkRootGrad(root, grad, 'backward');
     runBackward([root], [rootGrad], options);
-  } finally {
-    if (!grad) rootGrad.dispose();
-  }
+  });
 }
 
 /**
@@ -386,22 +382,15 @@ export function backwardAll(outputs: Tensor | Tensor[], grads?: (Tensor | null |
   const roots = Array.isArray(outputs) ? outputs : [outputs];
   const given = grads === undefined ? [] : Array.isArray(grads) ? grads : [grads];
   if (given.length > roots.length) throw new Error(`backward: got ${given.length} gradients for ${roots.length} outputs`);
-  const made: Tensor[] = [];
-  const rootGrads = roots.map((root, i) => {
-    const g = given[i];
-    if (g) {
+  owned((own) => {
+    const rootGrads = roots.map((root, i) => {
+      const g = given[i];
+      if (!g) return own(defaultRootGrad(root));
       checkRootGrad(root, g, 'backward');
       return g;
-    }
-    const ones = defaultRootGrad(root);
-    made.push(ones);
-    return ones;
-  });
-  try {
+    });
     runBackward(roots, rootGrads, options);
-  } finally {
-    for (const g of made) g.dispose();
-  }
+  });
 }
 
 export interface GradOptions extends BackwardOptions {
@@ -438,15 +427,14 @@ export function grad(outputs: Tensor | Tensor[], inputs: Tensor | Tensor[], opti
     if (!node) throw new Error(`grad: input ${i} ${formatShape(t.shape)} does not require grad`);
     return node;
   });
-  const rootGrads = outs.map((o, i) => {
-    if (given) {
+  return owned((own) => {
+    const rootGrads = outs.map((o, i) => {
+      if (!given) return own(defaultRootGrad(o));
       checkRootGrad(o, given[i], 'grad');
       return given[i];
-    }
-    return defaultRootGrad(o);
-  });
-  try {
+    });
     const captured = runBackward(outs, rootGrads, { ...options, targets });
+    for (const g of captured.values()) own(g); // each is returned below, unless an input was unused
     const handedOut = new Set<Node>();
     return targets.map((node, i) => {
       const g = captured.get(node);
@@ -459,9 +447,7 @@ export function grad(outputs: Tensor | Tensor[], inputs: Tensor | Tensor[], opti
       handedOut.add(node);
       return g;
     });
-  } finally {
-    if (!given) rootGrads.forEach((g) => g.dispose());
-  }
+  });
 }
 
 export { keep };
