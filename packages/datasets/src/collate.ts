@@ -132,7 +132,8 @@ function flatTyped(values: readonly TypedArray[], dtype: 'float32' | 'int32'): F
   return out;
 }
 
-const tensorOps: LeafOps = {
+/** Tensor leaves, each owned by the collate's scope: kept by the batch, freed if it fails. */
+const tensorOps = (own: tl.Own): LeafOps => ({
   isTensor: (value) => value instanceof tl.Tensor,
   stack(values, where) {
     const tensors = values as Tensor[];
@@ -148,22 +149,20 @@ const tensorOps: LeafOps = {
     if (tensors.some((t) => t.device !== first.device)) {
       throw new Error(`collate: items${at(where)} live on different devices (${[...new Set(tensors.map((t) => t.device))].join(', ')})`);
     }
-    return tl.stack(tensors, 0);
+    return own(tl.stack(tensors, 0));
   },
   numbers: (values) => {
     const dtype = floatOrInt(values);
-    return tl.tensor(dtype === 'int32' ? Int32Array.from(values) : Float32Array.from(values), { dtype });
+    return own(tl.tensor(dtype === 'int32' ? Int32Array.from(values) : Float32Array.from(values), { dtype }));
   },
-  booleans: (values) => tl.tensor(Uint8Array.from(values, (b) => (b ? 1 : 0)), { dtype: 'bool' }),
+  booleans: (values) => own(tl.tensor(Uint8Array.from(values, (b) => (b ? 1 : 0)), { dtype: 'bool' })),
   typedArrays(values, where) {
     checkTypedLengths(values, where);
     const dtype = typedDType(values);
-    const flat = tl.tensor(flatTyped(values, dtype), { dtype });
-    const out = flat.reshape([values.length, values[0].length]);
-    flat.dispose();
-    return out;
+    const flat = own(tl.tensor(flatTyped(values, dtype), { dtype }));
+    return own(flat.reshape([values.length, values[0].length]));
   },
-};
+});
 
 const hostOps: LeafOps = {
   isTensor: isHostTensor,
@@ -199,7 +198,7 @@ function checkItems(name: string, items: unknown): asserts items is readonly unk
  */
 export function defaultCollate<T>(items: readonly T[]): Batch<T> {
   checkItems('defaultCollate', items);
-  return tl.tidy(() => collateWith(items, tensorOps, '')) as Batch<T>;
+  return tl.owned((own) => collateWith(items, tensorOps(own), '')) as Batch<T>;
 }
 
 /** `defaultCollate` under its earlier name. */
@@ -222,18 +221,18 @@ export function collateHost(items: readonly unknown[]): unknown {
  * ```
  */
 export function defaultConvert<T>(item: T): unknown {
-  return tl.tidy(() => convert(item));
+  return tl.owned((own) => convert(item, own));
 }
 
-function convert(value: unknown): unknown {
+function convert(value: unknown, own: tl.Own): unknown {
   if (value instanceof tl.Tensor) return value;
   if (isTypedArray(value)) {
     const dtype = typedDType([value]);
-    return tl.tensor(dtype === 'float32' ? Float32Array.from(value) : Int32Array.from(value), { dtype });
+    return own(tl.tensor(dtype === 'float32' ? Float32Array.from(value) : Int32Array.from(value), { dtype }));
   }
-  if (Array.isArray(value)) return value.map(convert);
-  if (value instanceof Map) return new Map([...value].map(([k, v]) => [k, convert(v)]));
-  if (isPlainObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, convert(v)]));
+  if (Array.isArray(value)) return value.map((v) => convert(v, own));
+  if (value instanceof Map) return new Map([...value].map(([k, v]) => [k, convert(v, own)]));
+  if (isPlainObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, convert(v, own)]));
   return value;
 }
 
@@ -280,11 +279,11 @@ export function padSequence(sequences: readonly Tensor[], options: PadSequenceOp
     }
   });
   const longest = Math.max(...sequences.map((t) => t.shape[0]));
-  return tl.tidy(() => {
+  return tl.owned((own) => {
     const padded = sequences.map((t) => {
       if (t.shape[0] === longest) return t;
-      const filler = tl.full([longest - t.shape[0], ...t.shape.slice(1)], value, { dtype: t.dtype, device: t.device });
-      return tl.cat([t, filler], 0);
+      const filler = own(tl.full([longest - t.shape[0], ...t.shape.slice(1)], value, { dtype: t.dtype, device: t.device }));
+      return own(tl.cat([t, filler], 0));
     });
     return tl.stack(padded, batchFirst ? 0 : 1);
   });

@@ -504,17 +504,12 @@ export class DataLoader<T = unknown, B = Batch<T>> implements AsyncIterable<B> {
         disposeAll(items);
         return null;
       }
-      // Items are kept by the batch or disposed; the collate runs in its own scope.
-      let batch: B;
-      try {
-        batch = built(() => this.collateFn((this.batchSize === null ? items[0] : items) as T[]));
-      } catch (error) {
-        disposeAll(items);
-        throw error;
-      }
-      const inBatch = new Set(tensorsIn(batch));
-      for (const t of tensorsIn(items)) if (!inBatch.has(t) && !t.isDisposed) t.dispose();
-      return batch;
+      // The items' tensors are owned: kept by the batch, disposed otherwise (also when the
+      // collate throws); the collate runs in its own scope.
+      return tl.owned((own) => {
+        for (const t of tensorsIn(items)) own(t);
+        return built(() => this.collateFn((this.batchSize === null ? items[0] : items) as T[]));
+      });
     };
     const queue: Promise<B | null>[] = [];
     let tail: Promise<unknown> = Promise.resolve();

@@ -29,11 +29,10 @@ export function isHostTensor(value: unknown): value is HostTensor {
 
 /** A tensor on the current backend holding `h` (one write). */
 export function fromHost(h: HostTensor): Tensor {
-  const flat = tl.tensor(h.data, { dtype: h.dtype });
-  if (h.shape.length === 1) return flat;
-  const shaped = flat.reshape([...h.shape]);
-  flat.dispose();
-  return shaped;
+  return tl.owned((own) => {
+    const flat = own(tl.tensor(h.data, { dtype: h.dtype }));
+    return h.shape.length === 1 ? flat : flat.reshape([...h.shape]); // a returned flat is kept
+  });
 }
 
 /** The contents of `t` on the host. */

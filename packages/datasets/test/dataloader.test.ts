@@ -306,6 +306,29 @@ describe('DataLoader: samplers, collateFn, iterable datasets', () => {
     expect(() => new DataLoader(new Slow()).length).toThrow(/DataLoader.length: the IterableDataset has no length/);
   });
 
+  it('frees what a failed batch assembly made: a collate failing on a later field, a streamed batch whose collateFn throws', async () => {
+    const { IterableDataset, defaultCollate } = await import('../src/index.js');
+    const before = tl.memory();
+    // Field x stacks, field y does not: the stacked x goes with the error.
+    const items = [{ x: tl.ones([2]), y: tl.ones([2]) }, { x: tl.zeros([2]), y: tl.zeros([3]) }];
+    const mark = tl.memory();
+    expect(() => defaultCollate(items)).toThrow(/collate: item 1 field \.y is float32 \[3\] but item 0 is float32 \[2\]/);
+    expect(tl.memory().numTensors).toBe(mark.numTensors);
+    expect(tl.memory().numBytes).toBe(mark.numBytes);
+    for (const { x, y } of items) [x, y].forEach((t) => t.dispose());
+    const made: tl.Tensor[] = [];
+    const stream = IterableDataset.from(function* () {
+      for (let i = 0; i < 4; i++) yield made[made.push(tl.full([2], i)) - 1];
+    });
+    const loader = new DataLoader(stream, { batchSize: 2, collateFn: () => { throw new Error('collate failed'); } });
+    await expect((async () => { for await (const _ of loader) { /* nothing */ } })()).rejects.toThrow(/collate failed/);
+    await new Promise((r) => setImmediate(r));
+    expect(made.length).toBeGreaterThan(0);
+    expect(made.every((t) => t.isDisposed)).toBe(true);
+    expect(tl.memory().numTensors).toBe(before.numTensors);
+    expect(tl.memory().numBytes).toBe(before.numBytes);
+  });
+
   it('rejects what PyTorch rejects, naming the option', async () => {
     const { IterableDataset } = await import('../src/index.js');
     const ds = numbered(4);
