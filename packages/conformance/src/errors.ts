@@ -291,7 +291,16 @@ export function errorTests(suite: Suite): void {
       const badLoss = badGrad(leaf).sum();
       const batch = f([1, 1, 3, 3]);
       const bigKernel = f([1, 1, 4, 4]);
+      const unused = tl.ones([2], { device, requiresGrad: true });
+      const kept = leaf.mul(leaf).sum();
+      const vector = leaf.mul(2);
+      const twoChannels = f([1, 2, 2, 2]);
       const failing: [string, () => unknown][] = [
+        ['an index with more indices than dims', () => x.index(0, 0, 0)],
+        ['tl.grad with an input the outputs do not use', () => tl.grad(kept, [leaf, unused], { retainGraph: true })],
+        ['backward of two outputs, the second not one element', () => tl.autograd.backward([kept, vector], undefined, { retainGraph: true })],
+        ['an unbatched conv2d whose weight expects other channels', () => tl.conv2d(image, twoChannels)],
+        ['an unbatched conv2d with a bias of the wrong size', () => tl.conv2d(image, weight, floats)],
         ['int32 + float32 that does not broadcast', () => ints.add(floats)],
         ['an index out of range', () => x.index(5)],
         ['an index out of range in the second dim', () => x.index(0, 5)],
@@ -310,7 +319,8 @@ export function errorTests(suite: Suite): void {
         const after = tl.memory();
         expect([what, after.numTensors, after.numBuffers, after.numBytes]).toEqual([what, before.numTensors, before.numBuffers, before.numBytes]);
       }
-      for (const t of [x, ints, floats, image, weight, leaf, consumed, badLoss, batch, bigKernel]) t.dispose();
+      leaf.grad = null;
+      for (const t of [x, ints, floats, image, weight, leaf, consumed, badLoss, batch, bigKernel, unused, kept, vector, twoChannels]) t.dispose();
     });
     suite.test('error', 'every error case repeated 100 times leaves tl.memory() unchanged, without tidy or a GC', () => {
       operands = new Map();

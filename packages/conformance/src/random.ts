@@ -138,6 +138,9 @@ export function randomTests(suite: Suite): void {
       const xs = await draw(() => tl.normal(3, 0.5, [20000], { device }));
       expect(Math.abs(mean(xs) - 3)).toBeLessThan(0.02);
       expect(Math.abs(stdOf(xs) - 0.5)).toBeLessThan(0.02);
+      const live = tl.memory().numTensors;
+      tl.normal(3, 0.5, [4], { device }).dispose(); // no intermediate (the scaled draw) left alive
+      expect(tl.memory().numTensors).toBe(live);
       const mu = tl.tensor([[-100], [100]], { device, requiresGrad: true });
       const sigma = tl.tensor([0, 0, 0], { device });
       const sample = tl.normal(mu, sigma);
