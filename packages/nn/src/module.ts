@@ -167,6 +167,18 @@ function hooksOf(module: object): ModuleHooks {
   return self[HOOKS]!;
 }
 
+/** The `[name, value]` pairs whose value has not come before (a shared module once, under its first name). */
+function firstOfEach<T>(pairs: Iterable<readonly [string, T, ...unknown[]]>): [string, T][] {
+  const seen = new Set<T>();
+  const out: [string, T][] = [];
+  for (const [name, value] of pairs) {
+    if (seen.has(value)) continue;
+    seen.add(value);
+    out.push([name, value]);
+  }
+  return out;
+}
+
 function isTensor(value: unknown): value is Tensor {
   return value instanceof Tensor;
 }
@@ -325,14 +337,7 @@ export abstract class Module {
    * ```
    */
   namedChildren(): [string, Module][] {
-    const seen = new Set<Module>();
-    const out: [string, Module][] = [];
-    for (const [name, child] of this.ownOf(Module)) {
-      if (seen.has(child)) continue;
-      seen.add(child);
-      out.push([name, child]);
-    }
-    return out;
+    return firstOfEach(this.ownOf(Module));
   }
 
   /** Direct children. */
@@ -350,14 +355,7 @@ export abstract class Module {
    * ```
    */
   namedModules(prefix = ''): [string, Module][] {
-    const seen = new Set<Module>();
-    const out: [string, Module][] = [];
-    for (const [name, module] of this.walk(prefix, true)) {
-      if (seen.has(module)) continue;
-      seen.add(module);
-      out.push([name, module]);
-    }
-    return out;
+    return firstOfEach(this.walk(prefix, true));
   }
 
   /** This module and all its descendants. */
