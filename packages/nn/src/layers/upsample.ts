@@ -1,24 +1,13 @@
 /** `Upsample`, `UpsamplingNearest2d` and `UpsamplingBilinear2d`. */
 import type { Tensor } from '@tensile/core';
 import * as F from '../functional.js';
-import type { InterpolateMode } from '../functional/resample.js';
+import type { InterpolateMode, InterpolateOptions } from '../functional/resample.js';
 import { Module } from '../module.js';
 import { checkOptions } from '../options.js';
 import { pyFloat } from './util.js';
 
-/** Options of `Upsample`. */
-export interface UpsampleOptions {
-  /** The output's spatial size. */
-  size?: number | readonly number[];
-  /** Or a factor on each spatial size. */
-  scaleFactor?: number | readonly number[];
-  /** Default `'nearest'`. */
-  mode?: InterpolateMode;
-  /** Linear and cubic modes only (default false). */
-  alignCorners?: boolean | null;
-  /** Sample with the scale implied by the sizes rather than `scaleFactor` (default false). */
-  recomputeScaleFactor?: boolean | null;
-}
+/** Options of `Upsample`: `F.interpolate`'s, but `antialias`. */
+export interface UpsampleOptions extends Omit<InterpolateOptions, 'antialias'> {}
 
 /**
  * Resizes `[N, C, *spatial]` inputs with `F.interpolate`'s modes.
