@@ -8,7 +8,7 @@
  */
 import * as tl from '@tensile/core';
 import type { DType, Tensor } from '@tensile/core';
-import { Module, Parameter, functional as F, init } from '@tensile/nn';
+import { Linear, Module, Parameter, functional as F, init } from '@tensile/nn';
 
 /** `tl.empty`-like: a parameter of `shape` (zeros), to be filled by a checkpoint or an initialiser. */
 export function param(shape: number[], fill = 0): Parameter {
@@ -16,6 +16,14 @@ export function param(shape: number[], fill = 0): Parameter {
   const p = new Parameter(t);
   t.dispose();
   return p;
+}
+
+/** A `Linear` initialised as the hub's models do: weight from N(0, std²), bias zeros. */
+export function denseLayer(inFeatures: number, outFeatures: number, std: number, bias = true): Linear {
+  const l = new Linear(inFeatures, outFeatures, { bias });
+  init.normal_(l.weight, 0, std);
+  if (l.bias) init.zeros_(l.bias);
+  return l;
 }
 
 /**

@@ -9,7 +9,7 @@ import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
 import { Embedding, LayerNorm, Linear, Module, ModuleList, functional as F, init } from '@tensile/nn';
 import { hostRowsSync } from '../generation.js';
-import { activation, attend, mergeHeads, splitHeads } from '../layers.js';
+import { activation, attend, denseLayer, mergeHeads, splitHeads } from '../layers.js';
 import { PreTrainedModel, field, numLabels, type PretrainedConfig } from '../modeling.js';
 import type { KeyRules } from '../weights.js';
 
@@ -65,13 +65,6 @@ export function encoderSettings(c: PretrainedConfig, where: string, defaultEps: 
     std: field<number>(c, 'initializer_range', 0.02, where),
     qkvBias: field<boolean>(c, 'qkv_bias', true, where),
   };
-}
-
-export function denseLayer(inFeatures: number, outFeatures: number, std: number, bias = true): Linear {
-  const l = new Linear(inFeatures, outFeatures, { bias });
-  init.normal_(l.weight, 0, std);
-  if (l.bias) init.zeros_(l.bias);
-  return l;
 }
 
 const NAMES: Record<string, string> = {

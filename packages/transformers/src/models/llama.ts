@@ -10,7 +10,7 @@ import type { Tensor } from '@tensile/core';
 import { Embedding, Linear, Module, ModuleList, init } from '@tensile/nn';
 import { CausalLM, causalLMLoss, hostRowsSync, positionsFromMask, type CausalLMForwardOptions, type CausalLMOutput } from '../generation.js';
 import {
-  KVCache, RMSNorm, activation, applyRotary, attend, attentionMask, mergeHeads, ropeInverseFrequencies, rotaryTables, splitHeads,
+  KVCache, RMSNorm, activation, applyRotary, attend, attentionMask, denseLayer, mergeHeads, ropeInverseFrequencies, rotaryTables, splitHeads,
   type RopeScaling,
 } from '../layers.js';
 import { field, type PretrainedConfig } from '../modeling.js';
@@ -111,13 +111,6 @@ const NAMES: Record<string, string> = {
   embedTokens: 'embed_tokens', lmHead: 'lm_head',
 };
 
-function linear(inFeatures: number, outFeatures: number, bias: boolean, std: number): Linear {
-  const l = new Linear(inFeatures, outFeatures, { bias });
-  init.normal_(l.weight, 0, std);
-  if (l.bias) init.zeros_(l.bias);
-  return l;
-}
-
 class LlamaAttention extends Module {
   qProj: Linear;
   kProj: Linear;
@@ -125,10 +118,10 @@ class LlamaAttention extends Module {
   oProj: Linear;
   constructor(private readonly s: Settings) {
     super();
-    this.qProj = linear(s.hidden, s.heads * s.headDim, s.qkvBias, s.std);
-    this.kProj = linear(s.hidden, s.kvHeads * s.headDim, s.qkvBias, s.std);
-    this.vProj = linear(s.hidden, s.kvHeads * s.headDim, s.qkvBias, s.std);
-    this.oProj = linear(s.heads * s.headDim, s.hidden, s.oBias, s.std);
+    this.qProj = denseLayer(s.hidden, s.heads * s.headDim, s.std, s.qkvBias);
+    this.kProj = denseLayer(s.hidden, s.kvHeads * s.headDim, s.std, s.qkvBias);
+    this.vProj = denseLayer(s.hidden, s.kvHeads * s.headDim, s.std, s.qkvBias);
+    this.oProj = denseLayer(s.heads * s.headDim, s.hidden, s.std, s.oBias);
   }
   protected override stateName(field: string): string {
     return NAMES[field] ?? field;
@@ -151,9 +144,9 @@ class LlamaMLP extends Module {
   downProj: Linear;
   constructor(private readonly s: Settings) {
     super();
-    this.gateProj = linear(s.hidden, s.inner, s.mlpBias, s.std);
-    this.upProj = linear(s.hidden, s.inner, s.mlpBias, s.std);
-    this.downProj = linear(s.inner, s.hidden, s.mlpBias, s.std);
+    this.gateProj = denseLayer(s.hidden, s.inner, s.std, s.mlpBias);
+    this.upProj = denseLayer(s.hidden, s.inner, s.std, s.mlpBias);
+    this.downProj = denseLayer(s.inner, s.hidden, s.std, s.mlpBias);
   }
   protected override stateName(field: string): string {
     return NAMES[field] ?? field;
@@ -256,7 +249,7 @@ export class LlamaForCausalLM extends CausalLM {
     super(config);
     this.s = settings(config);
     this.model = new LlamaModel(config);
-    this.lmHead = this.s.tie ? new TiedHead(this.model.embedTokens) : linear(this.s.hidden, this.s.vocab, false, this.s.std);
+    this.lmHead = this.s.tie ? new TiedHead(this.model.embedTokens) : denseLayer(this.s.hidden, this.s.vocab, this.s.std, false);
   }
 
   protected override stateName(field: string): string {

@@ -8,10 +8,10 @@
 import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
 import { Conv2d, LayerNorm, Linear, Module, ModuleList, Parameter, functional as F, init } from '@tensile/nn';
-import { param } from '../layers.js';
+import { denseLayer, param } from '../layers.js';
 import { PreTrainedModel, field, numLabels, type PretrainedConfig } from '../modeling.js';
 import type { KeyRules } from '../weights.js';
-import { BertIntermediate, BertSelfAttention, classificationLoss, denseLayer, encoderSettings, type ClassifierOutput, type EncoderSettings } from './bert.js';
+import { BertIntermediate, BertSelfAttention, classificationLoss, encoderSettings, type ClassifierOutput, type EncoderSettings } from './bert.js';
 
 /** The fields of a ViT config.json this implementation reads. */
 export interface ViTConfig extends PretrainedConfig {
