@@ -182,6 +182,34 @@ export function positionsFromMask(mask: number[][], count: number): number[][] {
   });
 }
 
+/** What a decoder's `forward` reads from its options before it embeds the tokens. */
+export interface DecoderInputs {
+  cache: KVCache | null;
+  /** Positions the cache already holds. */
+  past: number;
+  /** The attention mask as host rows, checked to cover the cached and the new positions. */
+  keyMask: number[][] | null;
+  /** `[batch, seq]` positions of the new tokens. */
+  positions: number[][];
+}
+
+/**
+ * The cache, mask and positions of a causal decoder's `forward(inputIds, options)`
+ * (`where`: the forward's name, for messages): positions are `positionIds`, else counted
+ * from the mask, else from the cache's length.
+ */
+export function decoderInputs(inputIds: Tensor, options: CausalLMForwardOptions, where: string): DecoderInputs {
+  const [b, t] = inputIds.shape;
+  const cache = options.cache ?? null;
+  const past = cache?.length ?? 0;
+  const keyMask = options.attentionMask ? hostRowsSync(options.attentionMask, `${where}: attentionMask`) : null;
+  if (keyMask && keyMask[0].length !== past + t) {
+    throw new Error(`${where}: attentionMask covers ${keyMask[0].length} positions, expected ${past + t} (cached + new)`);
+  }
+  const positions = options.positionIds ?? (keyMask ? positionsFromMask(keyMask, t) : Array.from({ length: b }, () => Array.from({ length: t }, (_, i) => past + i)));
+  return { cache, past, keyMask, positions };
+}
+
 /** The hub's causal-LM loss: logits at t predict labels at t+1, -100 ignored. */
 export function causalLMLoss(logits: Tensor, labels: Tensor): Tensor {
   return tl.tidy(() => {

@@ -6,7 +6,7 @@
 import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
 import { Embedding, LayerNorm, Module, ModuleList, functional as F } from '@tensile/nn';
-import { CausalLM, causalLMLoss, hostRowsSync, positionsFromMask, type CausalLMForwardOptions, type CausalLMOutput } from '../generation.js';
+import { CausalLM, causalLMLoss, decoderInputs, type CausalLMForwardOptions, type CausalLMOutput } from '../generation.js';
 import { Conv1D, KVCache, activation, attend, attentionMask, mergeHeads, splitHeads } from '../layers.js';
 import { field, type PretrainedConfig } from '../modeling.js';
 import type { KeyRules } from '../weights.js';
@@ -167,13 +167,7 @@ export class GPT2Model extends Module {
   forward(inputIds: Tensor, options: CausalLMForwardOptions = {}): Tensor {
     return tl.tidy(() => {
       const [b, t] = inputIds.shape;
-      const cache = options.cache ?? null;
-      const past = cache?.length ?? 0;
-      const keyMask = options.attentionMask ? hostRowsSync(options.attentionMask, 'GPT2Model.forward: attentionMask') : null;
-      if (keyMask && keyMask[0].length !== past + t) {
-        throw new Error(`GPT2Model.forward: attentionMask covers ${keyMask[0].length} positions, expected ${past + t} (cached + new)`);
-      }
-      const positions = options.positionIds ?? (keyMask ? positionsFromMask(keyMask, t) : Array.from({ length: b }, () => Array.from({ length: t }, (_, i) => past + i)));
+      const { cache, past, keyMask, positions } = decoderInputs(inputIds, options, 'GPT2Model.forward');
       if (past + t > this.s.positions) throw new Error(`GPT2Model.forward: ${past + t} positions exceed n_positions ${this.s.positions}`);
       const device = this.wte.weight.device;
       const pos = tl.tensor(positions.flat(), { dtype: 'int32', device }).reshape([b, t]);

@@ -8,7 +8,7 @@
 import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
 import { Embedding, Linear, Module, ModuleList, init } from '@tensile/nn';
-import { CausalLM, causalLMLoss, hostRowsSync, positionsFromMask, type CausalLMForwardOptions, type CausalLMOutput } from '../generation.js';
+import { CausalLM, causalLMLoss, decoderInputs, type CausalLMForwardOptions, type CausalLMOutput } from '../generation.js';
 import {
   KVCache, RMSNorm, activation, applyRotary, attend, attentionMask, denseLayer, mergeHeads, ropeInverseFrequencies, rotaryTables, splitHeads,
   type RopeScaling,
@@ -204,13 +204,7 @@ export class LlamaModel extends Module {
   forward(inputIds: Tensor, options: CausalLMForwardOptions = {}): Tensor {
     return tl.tidy(() => {
       const [b, t] = inputIds.shape;
-      const cache = options.cache ?? null;
-      const past = cache?.length ?? 0;
-      const keyMask = options.attentionMask ? hostRowsSync(options.attentionMask, 'LlamaModel.forward: attentionMask') : null;
-      if (keyMask && keyMask[0].length !== past + t) {
-        throw new Error(`LlamaModel.forward: attentionMask covers ${keyMask[0].length} positions, expected ${past + t} (cached + new)`);
-      }
-      const positions = options.positionIds ?? (keyMask ? positionsFromMask(keyMask, t) : Array.from({ length: b }, () => Array.from({ length: t }, (_, i) => past + i)));
+      const { cache, past, keyMask, positions } = decoderInputs(inputIds, options, 'LlamaModel.forward');
       let x = this.embedTokens.forward(inputIds);
       const device = x.device;
       const [cos, sin] = rotaryTables(positions, this.s.invFreq, device, x.dtype);
