@@ -221,6 +221,17 @@ export function causalLMLoss(logits: Tensor, labels: Tensor): Tensor {
   });
 }
 
+/** The last `logitsToKeep` positions of `hidden` `[B, T, H]` (0 or undefined, or at least T: all). */
+export function keepLast(hidden: Tensor, logitsToKeep: number | undefined): Tensor {
+  const keep = logitsToKeep ?? 0;
+  return keep > 0 && keep < hidden.shape[1] ? hidden.narrow(1, hidden.shape[1] - keep, keep) : hidden;
+}
+
+/** A causal LM's output: `logits`, and with `labels` the hub's shifted cross-entropy `loss`. */
+export function causalLMOutput(logits: Tensor, labels: Tensor | null | undefined): CausalLMOutput {
+  return labels ? { logits, loss: causalLMLoss(logits, labels) } : { logits };
+}
+
 /**
  * A causal language model: `forward(inputIds, options)` and `generate`. Subclasses
  * implement `forward` and `createCache`.

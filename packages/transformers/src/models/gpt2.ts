@@ -6,7 +6,7 @@
 import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
 import { Embedding, LayerNorm, Module, ModuleList, functional as F } from '@tensile/nn';
-import { CausalLM, causalLMLoss, decoderInputs, type CausalLMForwardOptions, type CausalLMOutput } from '../generation.js';
+import { CausalLM, causalLMOutput, decoderInputs, keepLast, type CausalLMForwardOptions, type CausalLMOutput } from '../generation.js';
 import { Conv1D, KVCache, activation, attend, attentionMask, mergeHeads, splitHeads } from '../layers.js';
 import { field, type PretrainedConfig } from '../modeling.js';
 import type { KeyRules } from '../weights.js';
@@ -232,11 +232,8 @@ export class GPT2LMHeadModel extends CausalLM {
   /** `inputIds` int32 `[B, T]` → `{ logits [B, T, vocab], loss? }`. */
   forward(inputIds: Tensor, options: CausalLMForwardOptions = {}): CausalLMOutput {
     return tl.tidy(() => {
-      let h = this.transformer.forward(inputIds, options);
-      const keep = options.logitsToKeep ?? 0;
-      if (keep > 0 && keep < h.shape[1]) h = h.narrow(1, h.shape[1] - keep, keep);
-      const logits = h.matmul(this.lmHead.weight.t());
-      return options.labels ? { logits, loss: causalLMLoss(logits, options.labels) } : { logits };
+      const h = keepLast(this.transformer.forward(inputIds, options), options.logitsToKeep);
+      return causalLMOutput(h.matmul(this.lmHead.weight.t()), options.labels);
     });
   }
 }

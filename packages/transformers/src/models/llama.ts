@@ -8,7 +8,7 @@
 import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
 import { Embedding, Linear, Module, ModuleList, init } from '@tensile/nn';
-import { CausalLM, causalLMLoss, decoderInputs, type CausalLMForwardOptions, type CausalLMOutput } from '../generation.js';
+import { CausalLM, causalLMOutput, decoderInputs, keepLast, type CausalLMForwardOptions, type CausalLMOutput } from '../generation.js';
 import {
   KVCache, RMSNorm, activation, applyRotary, attend, attentionMask, denseLayer, mergeHeads, ropeInverseFrequencies, rotaryTables, splitHeads,
   type RopeScaling,
@@ -265,12 +265,9 @@ export class LlamaForCausalLM extends CausalLM {
   /** `inputIds` int32 `[B, T]` → `{ logits [B, T, vocab] (float32), loss? }`. */
   forward(inputIds: Tensor, options: CausalLMForwardOptions = {}): CausalLMOutput {
     return tl.tidy(() => {
-      let h = this.model.forward(inputIds, options);
-      const keep = options.logitsToKeep ?? 0;
-      if (keep > 0 && keep < h.shape[1]) h = h.narrow(1, h.shape[1] - keep, keep);
-      let logits = h.matmul(this.lmHead.weight.t());
-      if (logits.dtype !== 'float32') logits = logits.float();
-      return options.labels ? { logits, loss: causalLMLoss(logits, options.labels) } : { logits };
+      const h = keepLast(this.model.forward(inputIds, options), options.logitsToKeep);
+      const logits = h.matmul(this.lmHead.weight.t());
+      return causalLMOutput(logits.dtype === 'float32' ? logits : logits.float(), options.labels);
     });
   }
 }
