@@ -240,6 +240,12 @@ function keyMaskTensor(mask: Tensor | number[][] | null | undefined, b: number, 
   return m.reshape([b, 1, 1, t]);
 }
 
+/** How BERT checkpoints' keys map, for the encoder and the classifier alike: with or without the `bert.` prefix; `position_ids` skipped. */
+const BERT_KEY_RULES: KeyRules = {
+  basePrefix: 'bert',
+  ignore: [/position_ids$/],
+};
+
 /**
  * The BERT encoder (`BertModel`): `forward(inputIds, { attentionMask, tokenTypeIds })` →
  * `{ lastHiddenState, poolerOutput }`. Checkpoints load with or without the `bert.` prefix;
@@ -254,10 +260,7 @@ function keyMaskTensor(mask: Tensor | number[][] | null | undefined, b: number, 
  */
 export class BertModel extends PreTrainedModel {
   static readonly modelTypes = ['bert'] as const;
-  static readonly keyRules: KeyRules = {
-    basePrefix: 'bert',
-    ignore: [/position_ids$/],
-  };
+  static readonly keyRules = BERT_KEY_RULES;
 
   embeddings: BertEmbeddings;
   encoder: BertEncoder;
@@ -318,10 +321,7 @@ export interface ClassifierOutput {
  */
 export class BertForSequenceClassification extends PreTrainedModel {
   static readonly modelTypes = ['bert'] as const;
-  static readonly keyRules: KeyRules = {
-    basePrefix: 'bert',
-    ignore: [/position_ids$/],
-  };
+  static readonly keyRules = BERT_KEY_RULES;
 
   bert: BertModel;
   classifier: Linear;
