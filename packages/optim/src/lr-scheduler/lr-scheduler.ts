@@ -47,6 +47,32 @@ export function restoreFields(scheduler: object, stateDict: SchedulerStateDict):
 }
 
 /**
+ * What the schedulers that keep their state in their own fields share (`LRScheduler` and
+ * `ReduceLROnPlateau`): `getLastLr()`, and a state dict of those fields.
+ */
+export abstract class SchedulerBase {
+  /** The optimiser whose groups' `lr` this scheduler sets. */
+  abstract readonly optimizer: Optimizer<any>;
+  /** The learning rates set by the last `step()`. */
+  protected abstract lastLr: number[];
+
+  /** The learning rates the last `step()` set, one per group. */
+  getLastLr(): number[] {
+    return [...this.lastLr];
+  }
+
+  /** Every field except the optimiser, deep-copied. */
+  stateDict(): SchedulerStateDict {
+    return stateFields(this);
+  }
+
+  /** Restore fields saved by `stateDict()`. */
+  loadStateDict(stateDict: SchedulerStateDict): void {
+    restoreFields(this, stateDict);
+  }
+}
+
+/**
  * Base class of the epoch-based learning-rate schedulers. Construction performs PyTorch's
  * initial step (epoch 0), so the optimiser's groups already hold the first learning rate;
  * call `step()` once per epoch after `optimizer.step()`.
@@ -64,7 +90,7 @@ export function restoreFields(scheduler: object, stateDict: SchedulerStateDict):
  * }
  * ```
  */
-export abstract class LRScheduler {
+export abstract class LRScheduler extends SchedulerBase {
   /** The optimiser whose groups' `lr` this scheduler sets. */
   readonly optimizer: Optimizer<any>;
   /** Each group's `initialLr`. */
@@ -79,6 +105,7 @@ export abstract class LRScheduler {
   verbose: boolean;
 
   constructor(optimizer: Optimizer<any>, lastEpoch = -1, verbose = false) {
+    super();
     if (!(optimizer instanceof Optimizer)) {
       const got = optimizer as unknown;
       const kind = typeof got === 'object' && got !== null ? got.constructor?.name : typeof got;
@@ -151,21 +178,6 @@ export abstract class LRScheduler {
       if (this.verbose) printLr(i, values[i], epoch);
     });
     this.lastLr = this.groups.map((g) => g.lr);
-  }
-
-  /** The learning rates the last `step()` set, one per group. */
-  getLastLr(): number[] {
-    return [...this.lastLr];
-  }
-
-  /** Every field except the optimiser, deep-copied. */
-  stateDict(): SchedulerStateDict {
-    return stateFields(this);
-  }
-
-  /** Restore fields saved by `stateDict()`. */
-  loadStateDict(stateDict: SchedulerStateDict): void {
-    restoreFields(this, stateDict);
   }
 }
 

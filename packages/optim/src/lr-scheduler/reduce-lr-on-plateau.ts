@@ -1,6 +1,6 @@
 import { Tensor } from '@tensile/core';
 import { Optimizer, type BaseOptions, type OptimizerGroup } from '../optimizer.js';
-import { checkOption, checkSchedulerOptions, formatLr, restoreFields, stateFields, type SchedulerStateDict } from './lr-scheduler.js';
+import { SchedulerBase, checkOption, checkSchedulerOptions, formatLr } from './lr-scheduler.js';
 
 export interface ReduceLROnPlateauOptions {
   /** 'min' (default): the metric should fall; 'max': it should rise. */
@@ -36,7 +36,7 @@ export interface ReduceLROnPlateauOptions {
  * }
  * ```
  */
-export class ReduceLROnPlateau {
+export class ReduceLROnPlateau extends SchedulerBase {
   readonly optimizer: Optimizer<any>;
   mode: 'min' | 'max';
   factor: number;
@@ -55,6 +55,7 @@ export class ReduceLROnPlateau {
   protected lastLr: number[];
 
   constructor(optimizer: Optimizer<any>, options: ReduceLROnPlateauOptions = {}) {
+    super();
     const name = 'ReduceLROnPlateau';
     if (!(optimizer instanceof Optimizer)) throw new TypeError(`${name}: expected an Optimizer`);
     checkSchedulerOptions(name, options, [
@@ -151,20 +152,5 @@ export class ReduceLROnPlateau {
         if (this.verbose) console.log(`Epoch ${String(this.lastEpoch).padStart(5, '0')}: reducing learning rate of group ${i} to ${formatLr(newLr)}.`);
       }
     });
-  }
-
-  /** The learning rates after the last `step()`, one per group. */
-  getLastLr(): number[] {
-    return [...this.lastLr];
-  }
-
-  /** Every field except the optimiser, deep-copied. */
-  stateDict(): SchedulerStateDict {
-    return stateFields(this);
-  }
-
-  /** Restore fields saved by `stateDict()`. */
-  loadStateDict(stateDict: SchedulerStateDict): void {
-    restoreFields(this, stateDict);
   }
 }
