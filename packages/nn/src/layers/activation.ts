@@ -119,6 +119,21 @@ export class Tanh extends Module {
   }
 }
 
+/** What `Softmax`, `LogSoftmax` and `Softmin` share: the `dim` they normalise along. */
+abstract class AlongDim extends Module {
+  readonly dim: number;
+
+  protected constructor(op: string, dim: number) {
+    super();
+    if (typeof dim !== 'number') throw new TypeError(`${op}: dim must be a number, got ${JSON.stringify(dim)}`);
+    this.dim = dim;
+  }
+
+  override extraRepr(): string {
+    return `dim=${this.dim}`;
+  }
+}
+
 /**
  * Softmax along `dim`.
  *
@@ -127,18 +142,13 @@ export class Tanh extends Module {
  * new Softmax(-1).forward(logits); // rows sum to 1
  * ```
  */
-export class Softmax extends Module {
-  constructor(readonly dim: number) {
-    super();
-    if (typeof dim !== 'number') throw new TypeError(`Softmax: dim must be a number, got ${JSON.stringify(dim)}`);
+export class Softmax extends AlongDim {
+  constructor(dim: number) {
+    super('Softmax', dim);
   }
 
   forward(x: Tensor): Tensor {
     return x.softmax(this.dim);
-  }
-
-  override extraRepr(): string {
-    return `dim=${this.dim}`;
   }
 }
 
@@ -150,18 +160,13 @@ export class Softmax extends Module {
  * new LogSoftmax(1).forward(logits);
  * ```
  */
-export class LogSoftmax extends Module {
-  constructor(readonly dim: number) {
-    super();
-    if (typeof dim !== 'number') throw new TypeError(`LogSoftmax: dim must be a number, got ${JSON.stringify(dim)}`);
+export class LogSoftmax extends AlongDim {
+  constructor(dim: number) {
+    super('LogSoftmax', dim);
   }
 
   forward(x: Tensor): Tensor {
     return x.logSoftmax(this.dim);
-  }
-
-  override extraRepr(): string {
-    return `dim=${this.dim}`;
   }
 }
 
@@ -173,18 +178,13 @@ export class LogSoftmax extends Module {
  * new Softmin(-1).forward(x);
  * ```
  */
-export class Softmin extends Module {
-  constructor(readonly dim: number) {
-    super();
-    if (typeof dim !== 'number') throw new TypeError(`Softmin: dim must be a number, got ${JSON.stringify(dim)}`);
+export class Softmin extends AlongDim {
+  constructor(dim: number) {
+    super('Softmin', dim);
   }
 
   forward(x: Tensor): Tensor {
     return F.softmin(x, this.dim);
-  }
-
-  override extraRepr(): string {
-    return `dim=${this.dim}`;
   }
 }
 
@@ -321,6 +321,21 @@ export interface AlphaOptions {
   alpha?: number;
 }
 
+/** What `ELU` and `CELU` share: `alpha` (default 1). */
+abstract class AlphaActivation extends Module {
+  readonly alpha: number;
+
+  protected constructor(op: string, options: AlphaOptions) {
+    super();
+    checkOptions(op, options, ['alpha']);
+    this.alpha = options.alpha ?? 1;
+  }
+
+  override extraRepr(): string {
+    return `alpha=${pyFloat(this.alpha)}`;
+  }
+}
+
 /**
  * `x` where positive, `alpha·(e^x - 1)` elsewhere.
  *
@@ -329,21 +344,13 @@ export interface AlphaOptions {
  * new ELU({ alpha: 0.5 }).forward(x);
  * ```
  */
-export class ELU extends Module {
-  readonly alpha: number;
-
+export class ELU extends AlphaActivation {
   constructor(options: AlphaOptions = {}) {
-    super();
-    checkOptions('ELU', options, ['alpha']);
-    this.alpha = options.alpha ?? 1;
+    super('ELU', options);
   }
 
   forward(x: Tensor): Tensor {
     return F.elu(x, this.alpha);
-  }
-
-  override extraRepr(): string {
-    return `alpha=${pyFloat(this.alpha)}`;
   }
 }
 
@@ -355,21 +362,13 @@ export class ELU extends Module {
  * new CELU({ alpha: 2 }).forward(x);
  * ```
  */
-export class CELU extends Module {
-  readonly alpha: number;
-
+export class CELU extends AlphaActivation {
   constructor(options: AlphaOptions = {}) {
-    super();
-    checkOptions('CELU', options, ['alpha']);
-    this.alpha = options.alpha ?? 1;
+    super('CELU', options);
   }
 
   forward(x: Tensor): Tensor {
     return F.celu(x, this.alpha);
-  }
-
-  override extraRepr(): string {
-    return `alpha=${pyFloat(this.alpha)}`;
   }
 }
 
@@ -466,6 +465,21 @@ export interface ShrinkOptions {
   lambd?: number;
 }
 
+/** What `Softshrink` and `Hardshrink` share: `lambd` (default 0.5). */
+abstract class Shrink extends Module {
+  readonly lambd: number;
+
+  protected constructor(op: string, options: ShrinkOptions) {
+    super();
+    checkOptions(op, options, ['lambd']);
+    this.lambd = options.lambd ?? 0.5;
+  }
+
+  override extraRepr(): string {
+    return num(this.lambd);
+  }
+}
+
 /**
  * `x ∓ lambd` outside `[-lambd, lambd]`, 0 inside.
  *
@@ -474,21 +488,13 @@ export interface ShrinkOptions {
  * new Softshrink({ lambd: 0.3 }).forward(x);
  * ```
  */
-export class Softshrink extends Module {
-  readonly lambd: number;
-
+export class Softshrink extends Shrink {
   constructor(options: ShrinkOptions = {}) {
-    super();
-    checkOptions('Softshrink', options, ['lambd']);
-    this.lambd = options.lambd ?? 0.5;
+    super('Softshrink', options);
   }
 
   forward(x: Tensor): Tensor {
     return F.softshrink(x, this.lambd);
-  }
-
-  override extraRepr(): string {
-    return num(this.lambd);
   }
 }
 
@@ -500,21 +506,13 @@ export class Softshrink extends Module {
  * new Hardshrink().forward(x);
  * ```
  */
-export class Hardshrink extends Module {
-  readonly lambd: number;
-
+export class Hardshrink extends Shrink {
   constructor(options: ShrinkOptions = {}) {
-    super();
-    checkOptions('Hardshrink', options, ['lambd']);
-    this.lambd = options.lambd ?? 0.5;
+    super('Hardshrink', options);
   }
 
   forward(x: Tensor): Tensor {
     return F.hardshrink(x, this.lambd);
-  }
-
-  override extraRepr(): string {
-    return num(this.lambd);
   }
 }
 
