@@ -7,20 +7,11 @@ import { traceOp } from '../autograd/trace.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import { binaryFacts, ruleFor, type BinaryOp, type BinarySaved } from '../backend/op-table.js';
 import type { DType } from '../dtype.js';
-import type { Shape } from '../shape.js';
 import type { Tensor, TensorLike } from '../tensor/tensor.js';
 import { owned } from '../memory.js';
 import { accelerates, binaryKernel, castTarget, inFloat32, inFloat32List, refusal, sumToShape } from './elementwise.js';
 import { zeros } from './creation.js';
 import { binaryOperands } from './util.js';
-
-/** Undo broadcasting on one input's gradient; the incoming gradient is the engine's to free. */
-function reduceGrad(g: Tensor | null, shape: Shape, needed: boolean, incoming: Tensor): Tensor | null {
-  if (!g) return null;
-  const reduced = needed ? sumToShape(g, shape) : null;
-  if (g !== incoming && reduced !== g) g.dispose();
-  return reduced;
-}
 
 /**
  * The public function of binary op `op`: promotion, the op's dtype rules (a cast, a
@@ -66,7 +57,12 @@ function binary(op: BinaryOp): (a: TensorLike, b: TensorLike) => Tensor {
         };
         // A composite's gradient formula is as long as the composite: float16 runs it in float32 too.
         const [ga, gb] = composite && dtype === 'float16' ? inFloat32List([g, ...kept], formula) : formula([g, ...kept]);
-        return [reduceGrad(ga, aShape, needs[0], g), reduceGrad(gb, bShape, needs[1], g)];
+        // Undo broadcasting; the formula's gradients are freed unless they are the result (the incoming one is the engine's).
+        return owned((own) => {
+          if (ga && ga !== g) own(ga);
+          if (gb && gb !== g) own(gb);
+          return [ga && needs[0] ? sumToShape(ga, aShape) : null, gb && needs[1] ? sumToShape(gb, bShape) : null];
+        });
       });
     });
 }

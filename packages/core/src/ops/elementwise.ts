@@ -36,10 +36,7 @@ export function sumToShape(g: Tensor, shape: Shape): Tensor {
   for (let i = 0; i < g.rank; i++) {
     if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) axes.push(i);
   }
-  const summed = g.sum(axes, true);
-  const out = summed.reshape(shape);
-  summed.dispose();
-  return out;
+  return owned((own) => own(g.sum(axes, true)).reshape(shape));
 }
 
 

@@ -20,32 +20,18 @@ function batchedMatmul(a: Tensor, b: Tensor): Tensor {
   }
   const batch = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2), 'matmul');
   if (a.dtype === 'int32') return intMatmul(a, b, batch, m, k, n);
-  // The output first: a failed allocation then leaves no views behind.
-  const out = empty(backend, [...batch, m, n], a.dtype, 'matmul');
-  const av = a.expand([...batch, m, k]);
-  const bv = b.expand([...batch, k, n]);
-  backend.matmul(av.kernelView, bv.kernelView, out.kernelView);
-  av.dispose();
-  bv.dispose();
-  const aShape = a.shape;
-  const bShape = b.shape;
-  return recordOp('matmul', [a, b], out, [a, b], (g, [sa, sb], needs) => {
-    const grads: (Tensor | null)[] = [null, null];
-    if (needs[0]) {
-      const bt = sb.transpose(-1, -2);
-      const full = batchedMatmul(g, bt);
-      bt.dispose();
-      grads[0] = sumToShape(full, aShape);
-      if (grads[0] !== full) full.dispose();
-    }
-    if (needs[1]) {
-      const at = sa.transpose(-1, -2);
-      const full = batchedMatmul(at, g);
-      at.dispose();
-      grads[1] = sumToShape(full, bShape);
-      if (grads[1] !== full) full.dispose();
-    }
-    return grads;
+  return owned((own) => {
+    // The output first: a failed allocation then leaves no views behind.
+    const out = own(empty(backend, [...batch, m, n], a.dtype, 'matmul'));
+    backend.matmul(own(a.expand([...batch, m, k])).kernelView, own(b.expand([...batch, k, n])).kernelView, out.kernelView);
+    const aShape = a.shape;
+    const bShape = b.shape;
+    return recordOp('matmul', [a, b], out, [a, b], (g, [sa, sb], needs) =>
+      owned((own) => [
+        needs[0] ? sumToShape(own(batchedMatmul(g, own(sb.transpose(-1, -2)))), aShape) : null,
+        needs[1] ? sumToShape(own(batchedMatmul(own(sa.transpose(-1, -2)), g)), bShape) : null,
+      ]),
+    );
   });
 }
 
@@ -81,26 +67,19 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   if (!(isFloating(a.dtype) || a.dtype === 'int32') || a.dtype !== b.dtype) {
     throw new TypeError(`matmul: expected two float32, two float16 or two int32 operands, got ${a.dtype} and ${b.dtype}; cast with t.float()`);
   }
-  const a2 = a.rank === 1 ? a.unsqueeze(0) : a;
-  const b2 = b.rank === 1 ? b.unsqueeze(-1) : b;
-  if (a2.shape[a2.rank - 1] !== b2.shape[b2.rank - 2]) {
-    if (a2 !== a) a2.dispose();
-    if (b2 !== b) b2.dispose();
-    throw new Error(
-      `matmul: cannot multiply ${formatShape(a.shape)} by ${formatShape(b.shape)} ` +
-        `(${a2.shape[a2.rank - 1]} != ${b2.shape[b2.rank - 2]})`,
-    );
-  }
-  let out = batchedMatmul(a2, b2);
-  if (a2 !== a) a2.dispose();
-  if (b2 !== b) b2.dispose();
-  const drop: number[] = [];
-  if (a.rank === 1) drop.push(out.rank - 2);
-  if (b.rank === 1) drop.push(out.rank - 1);
-  if (drop.length) {
-    const squeezed = out.squeeze(drop);
-    out.dispose();
-    out = squeezed;
-  }
-  return out;
+  return owned((own) => {
+    const a2 = a.rank === 1 ? own(a.unsqueeze(0)) : a;
+    const b2 = b.rank === 1 ? own(b.unsqueeze(-1)) : b;
+    if (a2.shape[a2.rank - 1] !== b2.shape[b2.rank - 2]) {
+      throw new Error(
+        `matmul: cannot multiply ${formatShape(a.shape)} by ${formatShape(b.shape)} ` +
+          `(${a2.shape[a2.rank - 1]} != ${b2.shape[b2.rank - 2]})`,
+      );
+    }
+    const out = batchedMatmul(a2, b2);
+    const drop: number[] = [];
+    if (a.rank === 1) drop.push(out.rank - 2);
+    if (b.rank === 1) drop.push(out.rank - 1);
+    return drop.length ? own(out).squeeze(drop) : out;
+  });
 }

@@ -38,10 +38,7 @@ function reduceKernel(op: ReduceOp, x: Tensor, axes: number[], keepdim: boolean)
 
 /** `g` (reduced over `axes`) broadcast back to `shape`. */
 function expandBack(g: Tensor, shape: readonly number[], axes: number[], keepdim: boolean): Tensor {
-  const kept = keepdim ? g.internalAlias(false) : g.reshape(reducedShape(shape, axes, true));
-  const out = kept.expand(shape);
-  kept.dispose();
-  return out;
+  return owned((own) => own(keepdim ? g.internalAlias(false) : g.reshape(reducedShape(shape, axes, true))).expand(shape));
 }
 
 /**
@@ -65,9 +62,7 @@ export function mean(x: Tensor, dim?: number | number[], keepdim = false): Tenso
   if (!isFloating(x.dtype)) throw new Error(`mean: expected a floating tensor, got ${x.dtype}; cast with t.float() first`);
   const axes = reductionAxes('mean', x.rank, dim);
   const count = axes.reduce((n, a) => n * x.shape[a], 1);
-  const total = sum(x, axes, keepdim);
-  const out = total.div(count);
-  total.dispose();
+  const out = owned((own) => own(sum(x, axes, keepdim)).div(count));
   // One op to a trace, so an exported graph counts the elements at run time (ReduceMean).
   traceOp('mean', [x], [out], { axes, keepdim });
   return out;
@@ -81,9 +76,7 @@ export function prod(x: Tensor, dim?: number | number[], keepdim = false): Tenso
   const axes = reductionAxes('prod', x.rank, dim);
   const out = reduceKernel('prod', x, axes, keepdim);
   const shape = x.shape;
-  return recordOp('prod', [x], out, [x, out], (g, [sx, so]) => {
-    const t: Tensor[] = [];
-    const k = <T extends Tensor>(v: T): T => (t.push(v), v);
+  return recordOp('prod', [x], out, [x, out], (g, [sx, so]) => owned((k) => {
     const isZero = k(sx.eq(0));
     // Product of the non-zero elements, and how many zeros each reduced slice holds.
     const nonZero = k(sx.where(k(isZero.logicalNot()), 1));
@@ -95,10 +88,8 @@ export function prod(x: Tensor, dim?: number | number[], keepdim = false): Tenso
     const elsewhere = k(outKept.div(sx));
     const local = k(atZero.where(isZero, elsewhere));
     const gExpanded = k(expandBack(g, shape, axes, keepdim));
-    const grad = gExpanded.mul(local);
-    t.forEach((v) => v.dispose());
-    return [grad];
-  });
+    return [gExpanded.mul(local)];
+  }));
 }
 
 /**
@@ -115,21 +106,13 @@ function extremum(op: 'max' | 'min') {
     }
     const out = reduceKernel(op, x, axes, keepdim);
     const shape = x.shape;
-    return recordOp(op, [x], out, [x, out], (g, [sx, so]) => {
-      const winners = noGrad(() => {
-        const outB = expandBack(so, shape, axes, keepdim);
-        const hit = sx.eq(outB).cast(sx.dtype);
-        const count = sum(hit, axes, true);
-        const share = hit.div(count);
-        [outB, hit, count].forEach((v) => v.dispose());
-        return share;
-      });
-      const gExpanded = expandBack(g, shape, axes, keepdim);
-      const grad = gExpanded.mul(winners);
-      gExpanded.dispose();
-      winners.dispose();
-      return [grad];
-    }, { attrs: { axes, keepdim } });
+    return recordOp(op, [x], out, [x, out], (g, [sx, so]) => owned((own) => {
+      const winners = own(noGrad(() => {
+        const hit = own(own(sx.eq(own(expandBack(so, shape, axes, keepdim)))).cast(sx.dtype));
+        return hit.div(own(sum(hit, axes, true)));
+      }));
+      return [own(expandBack(g, shape, axes, keepdim)).mul(winners)];
+    }), { attrs: { axes, keepdim } });
   };
 }
 
@@ -142,17 +125,15 @@ function argExtremum(op: ArgReduceOp) {
   return (x: Tensor, dim?: number, keepdim = false): Tensor => {
     if (x.size === 0) throw new Error(`${op}: cannot take ${op} of an empty tensor`);
     const flat = dim === undefined;
-    const input = flat ? x.reshape([x.size]) : x;
-    const axis = flat ? 0 : normalizeDim(dim, x.rank, op);
-    const shapeKept = input.rank === 0 ? [] : input.shape.map((d, i) => (i === axis ? 1 : d));
-    const kept = empty(x.backend, shapeKept, 'int32', op);
-    x.backend.argReduce(op, input.kernelView, input.rank === 0 ? 0 : axis, kept.kernelView);
-    if (flat) input.dispose();
-    if (keepdim && !flat) return kept;
-    const finalShape = flat ? (keepdim ? x.shape.map(() => 1) : []) : reducedShape(x.shape, [axis], false);
-    const out = kept.reshape(finalShape);
-    kept.dispose();
-    return out;
+    return owned((own) => {
+      const input = flat ? own(x.reshape([x.size])) : x;
+      const axis = flat ? 0 : normalizeDim(dim, x.rank, op);
+      const shapeKept = input.rank === 0 ? [] : input.shape.map((d, i) => (i === axis ? 1 : d));
+      const kept = own(empty(x.backend, shapeKept, 'int32', op)); // returned when keepdim along a dim
+      x.backend.argReduce(op, input.kernelView, input.rank === 0 ? 0 : axis, kept.kernelView);
+      if (keepdim && !flat) return kept;
+      return kept.reshape(flat ? (keepdim ? x.shape.map(() => 1) : []) : reducedShape(x.shape, [axis], false));
+    });
   };
 }
 
@@ -179,23 +160,17 @@ export function variance(
   if (typeof correction !== 'number' || Number.isNaN(correction)) throw new TypeError(`var: correction must be a number, got ${String(correction)}`);
   const axes = reductionAxes('var', x.rank, dim);
   const count = axes.reduce((n, a) => n * x.shape[a], 1);
-  const mu = mean(x, axes, true);
-  const centred = x.sub(mu);
-  const squared = centred.square();
-  const total = sum(squared, axes, keepdim);
-  const out = total.div(Math.max(0, count - correction));
-  [mu, centred, squared, total].forEach((v) => v.dispose());
-  return out;
+  return owned((own) => {
+    const squared = own(own(x.sub(own(mean(x, axes, true)))).square());
+    return own(sum(squared, axes, keepdim)).div(Math.max(0, count - correction));
+  });
 }
 
 /** Standard deviation over `dim`, unbiased by default; takes `{ correction, keepdim }` as `var` does. */
 export function std(
   x: Tensor, dim?: number | number[], keepdimOrOptions: boolean | { correction?: number; keepdim?: boolean } = false, correction = 1,
 ): Tensor {
-  const v = variance(x, dim, keepdimOrOptions, correction);
-  const out = v.sqrt();
-  v.dispose();
-  return out;
+  return owned((own) => own(variance(x, dim, keepdimOrOptions, correction)).sqrt());
 }
 
 /**

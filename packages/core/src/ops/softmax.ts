@@ -1,6 +1,7 @@
 /** Softmax and log-softmax: a fused kernel where the backend has one, a composite otherwise. */
 import { recordOp } from '../autograd/engine.js';
 import { noGrad } from '../autograd/grad-mode.js';
+import { owned } from '../memory.js';
 import { normalizeDim } from '../shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { logsumexp } from './reduce.js';
@@ -29,22 +30,13 @@ export function softmax(x: Tensor, dim: number): Tensor {
       backend.softmax(x.kernelView, axis, y.kernelView);
       return y;
     }
-    const lse = logsumexp(x, axis, true);
-    const shifted = x.sub(lse);
-    const y = shifted.exp();
-    lse.dispose();
-    shifted.dispose();
-    return y;
+    return owned((own) => own(x.sub(own(logsumexp(x, axis, true)))).exp());
   });
   // d softmax: y * (g - sum(g * y)).
-  return recordOp('softmax', [x], out, [out], (g, [y]) => {
-    const gy = g.mul(y);
-    const s = gy.sum(axis, true);
-    const centred = g.sub(s);
-    const grad = centred.mul(y);
-    [gy, s, centred].forEach((v) => v.dispose());
-    return [grad];
-  }, { attrs: { dim: axis } });
+  return recordOp('softmax', [x], out, [out], (g, [y]) => owned((own) => {
+    const s = own(own(g.mul(y)).sum(axis, true));
+    return [own(g.sub(s)).mul(y)];
+  }), { attrs: { dim: axis } });
 }
 
 /**
@@ -65,18 +57,11 @@ export function logSoftmax(x: Tensor, dim: number): Tensor {
       backend.logSoftmax(x.kernelView, axis, y.kernelView);
       return y;
     }
-    const lse = logsumexp(x, axis, true);
-    const y = x.sub(lse);
-    lse.dispose();
-    return y;
+    return owned((own) => x.sub(own(logsumexp(x, axis, true))));
   });
   // d logSoftmax: g - softmax(x) * sum(g).
-  return recordOp('logSoftmax', [x], out, [out], (g, [y]) => {
-    const p = y.exp();
-    const s = g.sum(axis, true);
-    const ps = p.mul(s);
-    const grad = g.sub(ps);
-    [p, s, ps].forEach((v) => v.dispose());
-    return [grad];
-  }, { attrs: { dim: axis } });
+  return recordOp('logSoftmax', [x], out, [out], (g, [y]) => owned((own) => {
+    const p = own(y.exp());
+    return [g.sub(own(p.mul(own(g.sum(axis, true)))))];
+  }), { attrs: { dim: axis } });
 }

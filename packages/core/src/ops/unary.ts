@@ -187,26 +187,22 @@ export function clamp(x: Tensor, min?: Tensor | number | null, max?: Tensor | nu
   if (!hasMin && !hasMax) throw new Error('clamp: at least one of min and max must be given');
   if (isTensor(min) || isTensor(max)) {
     // Tensor bounds broadcast; gradients reach the bounds where they bind, through maximum/minimum.
-    const lower = hasMin ? maximum(x, min) : x.internalAlias(false);
-    if (!hasMax) return lower;
-    const out = minimum(lower, max);
-    lower.dispose();
-    return out;
+    return owned((own) => {
+      const lower = own(hasMin ? maximum(x, min) : x.internalAlias(false)); // the result when there is no max
+      return hasMax ? minimum(lower, max) : lower;
+    });
   }
-  const [out, pass] = noGrad(() => {
-    const lower = hasMin ? maximum(x, min) : x.internalAlias(false);
-    const value = hasMax ? minimum(lower, max) : lower;
-    if (value !== lower) lower.dispose();
-    const aboveMin = hasMin ? x.ge(min) : null;
-    const belowMax = hasMax ? x.le(max) : null;
-    const inside = aboveMin && belowMax ? aboveMin.logicalAnd(belowMax) : (aboveMin ?? belowMax)!;
-    const mask = inside.cast(x.dtype);
-    for (const m of [aboveMin, belowMax, inside]) m?.dispose();
-    return [value, mask];
+  return owned((own) => {
+    const [out, pass] = noGrad(() => {
+      const lower = own(hasMin ? maximum(x, min) : x.internalAlias(false)); // the result when there is no max
+      const value = hasMax ? own(minimum(lower, max)) : lower;
+      const aboveMin = hasMin ? own(x.ge(min)) : null;
+      const belowMax = hasMax ? own(x.le(max)) : null;
+      const inside = aboveMin && belowMax ? own(aboveMin.logicalAnd(belowMax)) : (aboveMin ?? belowMax)!;
+      return [value, own(inside.cast(x.dtype))];
+    });
+    return recordOp('clamp', [x], out, [pass], (g, [m]) => [g.mul(m)], { attrs: { min: hasMin ? min : null, max: hasMax ? max : null } });
   });
-  recordOp('clamp', [x], out, [pass], (g, [m]) => [g.mul(m)], { attrs: { min: hasMin ? min : null, max: hasMax ? max : null } });
-  pass.dispose();
-  return out;
 }
 
 /**
@@ -218,12 +214,7 @@ export function clamp(x: Tensor, min?: Tensor | number | null, max?: Tensor | nu
  * ```
  */
 export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
-  const positive = x.gt(0);
-  const scaled = x.mul(negativeSlope);
-  const out = x.where(positive, scaled);
-  positive.dispose();
-  scaled.dispose();
-  return out;
+  return owned((own) => x.where(own(x.gt(0)), own(x.mul(negativeSlope))));
 }
 
 /**
@@ -253,29 +244,19 @@ export function gelu(x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
 
 /** `x * sigmoid(x)` (also called swish). */
 export function silu(x: Tensor): Tensor {
-  const s = x.sigmoid();
-  const out = x.mul(s);
-  s.dispose();
-  return out;
+  return owned((own) => x.mul(own(x.sigmoid())));
 }
 
 /** `log(1 + e^x)`, linear above 20 as PyTorch's default threshold. */
 export function softplus(x: Tensor): Tensor {
   if (x.dtype === 'float16') {
     // exp(x) overflows half from x ≈ 11; compute in float32 as PyTorch's half kernels do.
-    const wide = x.float();
-    const y = softplus(wide);
-    const out = y.half();
-    [wide, y].forEach((v) => v.dispose());
-    return out;
+    return owned((own) => own(softplus(own(x.float()))).half());
   }
-  const capped = x.clamp(null, 20);
-  const e = capped.exp();
-  const soft = e.log1p();
-  const linear = x.gt(20);
-  const out = x.where(linear, soft);
-  [capped, e, soft, linear].forEach((v) => v.dispose());
-  return out;
+  return owned((own) => {
+    const soft = own(own(own(x.clamp(null, 20)).exp()).log1p());
+    return x.where(own(x.gt(20)), soft);
+  });
 }
 
 /**
