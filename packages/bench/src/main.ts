@@ -24,7 +24,7 @@ const OPTIONAL_BACKENDS = ['@tensile/backend-wasm', '@tensile/backend-webgpu', '
 
 const USAGE = `usage: pnpm bench [--filter matmul,mlp] [--quick] [--json out.json] [--backends cpu,...] [--no-peer]
   --filter    run only cases whose id contains one of these (comma-separated): matmul, matmul/1024,
-              conv2d, elementwise, reduce, softmax, mlp, cnn, resnet18
+              conv2d, elementwise, reduce, softmax, mlp, cnn, resnet18, gpt2
   --quick     a ~1-minute run: fewer sizes, smaller time budget per case
   --json      also write the results to this path (always written to bench-results/latest.json)
   --backends  Tensile backends to run (default: every registered one)
@@ -268,6 +268,10 @@ async function runBackend(backend: string, values: Values): Promise<void> {
       if (!notes.includes(note)) notes.push(note);
       continue;
     }
+    if (c.backends && !c.backends.only.includes(backend)) {
+      if (!notes.includes(c.backends.note)) notes.push(c.backends.note);
+      continue;
+    }
     const instance = c.init();
     for (const { label, threads } of runs) {
       if (c.family !== family) {
@@ -284,13 +288,16 @@ async function runBackend(backend: string, values: Values): Promise<void> {
 
       const spec = PEERS[backend];
       const own = c.ownPeer; // a peer the case names (onnxruntime-node) instead of the tfjs one
-      const peerLabel = own ? own.label(threads) : spec ? `tfjs-${spec.tfjsBackend}` : 'none';
+      const noPeer = c.noPeer?.(backend) ?? (instance.peer ? undefined : 'the case has no peer');
+      const peerLabel = noPeer ? 'none' : own ? own.label(threads) : spec ? `tfjs-${spec.tfjsBackend}` : 'none';
       let peerSide: Side | undefined;
       let peerRunner: Runner | string | undefined;
       const peerLive = own ? () => 0 : tfLive; // an own peer's tensors are not counted
       const peerAtStart = peerLive();
       const skip = c.skipPeer?.((id) => peerMedians.get(`${backend}:${id}`));
-      if (values['no-peer']) {
+      if (noPeer) {
+        peerSide = { status: 'skipped', reason: noPeer };
+      } else if (values['no-peer']) {
         peerSide = { status: 'skipped', reason: '--no-peer' };
       } else if (skip) {
         peerSide = { status: 'skipped', reason: skip };
@@ -302,7 +309,7 @@ async function runBackend(backend: string, values: Values): Promise<void> {
             await activatePeer(peer);
             syncRead = peer.syncRead;
           }
-          peerRunner = await setUp(() => instance.peer({ tf, syncRead, threads }));
+          peerRunner = await setUp(() => instance.peer!({ tf, syncRead, threads }));
         } catch (error) {
           peerSide = { status: 'unavailable', reason: (error as Error).message };
         }

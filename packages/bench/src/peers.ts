@@ -61,9 +61,9 @@ export const PEERS: Readonly<Record<string, PeerSpec>> = {
     onlyCases: [
       'matmul/256', 'matmul/512', 'matmul/1024', 'mlp/784-512-256-10-b128',
       'attention/sdpa/512x64', 'attention/matmul-softmax/512x64', 'attention/sdpa-causal/512x64', 'attention/matmul-softmax-causal/512x64',
-      'sort/1e6', 'topk/k50/32x50257', 'scan/cumsum/1e7', 'resnet18/b1',
+      'sort/1e6', 'topk/k50/32x50257', 'scan/cumsum/1e7', 'resnet18/b1', 'gpt2/prefill', 'gpt2/decode',
     ],
-    onlyNote: 'webgpu runs only matmul 256-1024, the MLP step, the attention rows, sort/topk, cumsum and ResNet-18 b1 (src/peers.ts: onlyCases); other workloads are skipped on webgpu',
+    onlyNote: 'webgpu runs only matmul 256-1024, the MLP step, the attention rows, sort/topk, cumsum, ResNet-18 b1 and GPT-2 prefill/decode (src/peers.ts: onlyCases); other workloads are skipped on webgpu',
   },
 };
 

@@ -27,7 +27,8 @@ export interface Row {
 /** Median, min and max in the metric's unit (rates: min comes from the slowest run). */
 export function inUnit(metric: Metric, m: Measurement): { median: number; min: number; max: number } {
   if (metric.unit === 'ms') return { median: m.medianMs, min: m.minMs, max: m.maxMs };
-  const rate = (ms: number) => (metric.unit === 'steps/s' ? 1000 / ms : metric.perRun / ms / 1e6);
+  const perMs = metric.unit === 'steps/s' ? 1000 : metric.unit === 'tokens/s' ? metric.perRun * 1000 : metric.perRun / 1e6;
+  const rate = (ms: number) => perMs / ms;
   return { median: rate(m.medianMs), min: rate(m.maxMs), max: rate(m.minMs) };
 }
 
@@ -75,7 +76,8 @@ export const RATIO_NOTE =
 export function formatRow(row: Row, metric: Metric): string {
   const ratio = row.speedRatio === null ? '–' : `${row.speedRatio >= 10 ? row.speedRatio.toFixed(0) : row.speedRatio.toFixed(2)}x`;
   const check = row.agreement === null ? '–' : `${row.agreement.ok ? 'ok' : 'DIFF'} ${row.agreement.relDiff.toExponential(0)}`;
-  return line([`${row.title} [${metric.unit}]`, row.backend, cell(metric, row.tensile), row.peer, cell(metric, row.peerSide), ratio, check]);
+  const peer = row.peer === 'none' && row.peerSide.status === 'skipped' ? '–' : cell(metric, row.peerSide); // a Tensile-only row
+  return line([`${row.title} [${metric.unit}]`, row.backend, cell(metric, row.tensile), row.peer, peer, ratio, check]);
 }
 
 /** Notes (errors, skips, single runs, leaks) to print under the table. */
@@ -84,6 +86,7 @@ export function rowNotes(row: Row): string[] {
   const describe = (who: string, side: Side) => {
     if (side.status === 'ok') for (const n of side.measurement.notes) out.push(`${row.id} ${row.backend} ${who}: ${n}`);
     else if (side.status === 'unavailable') out.push(`${who} (peer of ${row.backend}) unavailable: ${side.reason}`);
+    else if (side.status === 'skipped' && row.peer === 'none') out.push(`${row.id} ${row.backend}: Tensile only: ${side.reason}`);
     else if (side.reason !== '--no-peer') out.push(`${row.id} ${row.backend} ${who}: ${side.status}: ${side.reason}`);
   };
   describe('tensile', row.tensile);

@@ -4,6 +4,7 @@ import { cnnCases } from './cnn.js';
 import { conv2dCases } from './conv2d.js';
 import { einsumCases } from './einsum.js';
 import { elementwiseCases } from './elementwise.js';
+import { gpt2Cases } from './gpt2.js';
 import { matmulCases } from './matmul.js';
 import { mlpCases } from './mlp.js';
 import { reductionCases } from './reductions.js';
@@ -27,6 +28,7 @@ export function allCases(): Case[] {
     ...mlpCases(),
     ...cnnCases(),
     ...resnet18Cases(),
+    ...gpt2Cases(),
   ];
 }
 

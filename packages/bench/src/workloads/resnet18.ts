@@ -9,54 +9,29 @@
  * torchvision) into the git-ignored .tensile-cache/resnet18/, remade when the script changes.
  * Without torch both sides report the error and the rest of the bench runs.
  *
- * onnxruntime runs `intraOpNumThreads` = the wasm row's thread count (1 beside cpu, which is
- * single-threaded, and beside webgpu), one inter-op thread, no spinning (its idle workers would
- * take the cores from the interleaved Tensile runs).
+ * onnxruntime-node's session settings (threads beside each Tensile row) are in exported.ts.
  */
-import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Tensor } from '@tensile/core';
-import type { InferenceSession } from 'onnxruntime-node';
 import { uniform } from '../data.js';
+import { exported, loadOrt, ORT_PEER, ortSession } from './exported.js';
 import { type Case, tlForward, tlFrom } from './types.js';
 
-const PYTHON = '/usr/bin/python3';
 const SIZE = 224;
 const CLASSES = 1000;
-/** packages/bench (this file is src/workloads/resnet18.ts or dist/workloads/resnet18.js). */
-const packageDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const SCRIPT = path.join(packageDir, 'tools', 'export_resnet18.py');
-const CACHE = path.join(packageDir, '.tensile-cache', 'resnet18');
 
-/** onnxruntime's threads beside a Tensile run with `threads` wasm threads (0: not wasm). */
-const ortThreads = (threads: number): number => Math.max(1, threads);
-
-let exported: Promise<Uint8Array> | undefined;
+let bytes: Promise<Uint8Array> | undefined;
 
 /** The model's bytes, exported first when the cache is missing or older than the script. */
 function modelBytes(): Promise<Uint8Array> {
-  exported ??= (async () => {
-    const file = path.join(CACHE, 'model.onnx');
-    const stamp = path.join(CACHE, 'source-hash');
-    const hash = createHash('sha256').update(readFileSync(SCRIPT)).digest('hex');
-    if (!(existsSync(file) && existsSync(stamp) && readFileSync(stamp, 'utf8') === hash)) {
-      const probe = spawnSync(PYTHON, ['-c', 'import torch, torchvision'], { stdio: 'ignore' });
-      if (probe.status !== 0) {
-        throw new Error(`the model is exported by ${PYTHON} with torch and torchvision, which are not installed (apt-get install python3-torch python3-torchvision)`);
-      }
-      mkdirSync(CACHE, { recursive: true });
-      const partial = `${file}.partial`;
-      const run = spawnSync(PYTHON, [SCRIPT, partial], { encoding: 'utf8' });
-      if (run.status !== 0) throw new Error(`export_resnet18.py failed: ${(run.stderr || run.error?.message || '').trim().split('\n').pop()}`);
-      renameSync(partial, file);
-      writeFileSync(stamp, hash);
-    }
-    return new Uint8Array(readFileSync(file));
-  })();
-  return exported;
+  bytes ??= exported({
+    name: 'resnet18',
+    script: 'export_resnet18.py',
+    modules: ['torch', 'torchvision'],
+    args: (folder) => [path.join(folder, 'model.onnx')],
+  }).then((folder) => new Uint8Array(readFileSync(path.join(folder, 'model.onnx'))));
+  return bytes;
 }
 
 function resnetCase(batch: number): Case {
@@ -67,7 +42,7 @@ function resnetCase(batch: number): Case {
     metric: { unit: 'ms' },
     quick: batch === 1,
     tolerance: 1e-3,
-    ownPeer: { label: (threads) => `ort-cpu ${ortThreads(threads)}t` },
+    ownPeer: ORT_PEER,
     init() {
       const shape = [batch, 3, SIZE, SIZE];
       const x = uniform(batch * 3 * SIZE * SIZE, -1, 1, 180 + batch);
@@ -86,21 +61,8 @@ function resnetCase(batch: number): Case {
           };
         },
         async peer({ threads }) {
-          const bytes = await modelBytes();
-          let ort: typeof import('onnxruntime-node');
-          try {
-            ort = (await import('onnxruntime-node')).default;
-          } catch (cause) {
-            throw new Error(`onnxruntime-node is not installed (${(cause as Error).message.split('\n')[0]})`);
-          }
-          const session: InferenceSession = await ort.InferenceSession.create(bytes, {
-            executionProviders: ['cpu'],
-            intraOpNumThreads: ortThreads(threads),
-            interOpNumThreads: 1,
-            executionMode: 'sequential',
-            graphOptimizationLevel: 'all',
-            extra: { 'session.intra_op.allow_spinning': '0' },
-          });
+          const ort = await loadOrt();
+          const session = await ortSession(ort, await modelBytes(), threads);
           const feeds = { [session.inputNames[0]!]: new ort.Tensor('float32', x, shape) };
           const output = session.outputNames[0]!;
           return {

@@ -8,9 +8,9 @@ export type Tf = typeof TF;
 
 /**
  * How a case's time is reported. Rates are `perRun / seconds` (GFLOP/s counts 1e9 flops,
- * GB/s 1e9 bytes, steps/s one training step); `ms` reports the time itself.
+ * GB/s 1e9 bytes, steps/s one training step, tokens/s one token); `ms` reports the time itself.
  */
-export type Metric = { unit: 'GFLOP/s' | 'GB/s' | 'steps/s'; perRun: number } | { unit: 'ms' };
+export type Metric = { unit: 'GFLOP/s' | 'GB/s' | 'steps/s' | 'tokens/s'; perRun: number } | { unit: 'ms' };
 
 export interface PeerContext {
   tf: Tf;
@@ -34,8 +34,11 @@ export interface OwnPeer {
 export interface CaseInstance {
   /** Set up inputs/parameters on Tensile device `device` (the current backend). */
   tensile(tl: Tl, device: string): Runner | Promise<Runner>;
-  /** Set up the same inputs/parameters in tfjs (the current tfjs backend), or in the case's own peer. */
-  peer(ctx: PeerContext): Runner | Promise<Runner>;
+  /**
+   * Set up the same inputs/parameters in tfjs (the current tfjs backend), or in the case's own
+   * peer. Not called where `Case.noPeer` gives a reason (and may then be left out).
+   */
+  peer?(ctx: PeerContext): Runner | Promise<Runner>;
   /** Reorder the peer's first output to Tensile's layout (NHWC → NCHW) for the agreement check. */
   peerToTensile?(output: ArrayLike<number>): ArrayLike<number>;
 }
@@ -59,6 +62,16 @@ export interface Case {
   skipPeer?(peerMedianMs: (id: string) => number | undefined): string | undefined;
   /** Compare with this peer instead of the backend's tfjs peer. */
   ownPeer?: OwnPeer;
+  /**
+   * Why the case has no peer on Tensile backend `backend` (undefined: it has one): the row is
+   * Tensile only, its peer column reads "none" and the reason is printed under the table.
+   */
+  noPeer?(backend: string): string | undefined;
+  /**
+   * The Tensile backends the case runs on (default: every one), and a note for the others
+   * ("too slow on cpu"), printed under the table when the case is skipped.
+   */
+  backends?: { only: readonly string[]; note: string };
   init(): CaseInstance;
 }
 
