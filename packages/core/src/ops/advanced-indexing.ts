@@ -101,13 +101,11 @@ function nonzeroOf(x: Tensor, values: ArrayLike<number>, asTuple: boolean): Tens
   const shape = x.rank === 0 ? [1] : x.shape;
   const flat = positionsOf(values, shape);
   const n = flat.length / rank;
-  const all = tensor(flat, { dtype: 'int32', device: x.device });
-  const table = all.reshape([n, rank]);
-  all.dispose();
-  if (!asTuple) return table;
-  const columns = Array.from({ length: rank }, (_, d) => table.select(1, d).contiguous());
-  table.dispose();
-  return columns;
+  return owned((own) => {
+    const table = own(own(tensor(flat, { dtype: 'int32', device: x.device })).reshape([n, rank])); // the result unless asTuple
+    if (!asTuple) return table;
+    return Array.from({ length: rank }, (_, d) => own(table.select(1, d)).contiguous());
+  });
 }
 
 /**

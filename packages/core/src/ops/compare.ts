@@ -27,7 +27,7 @@ export function isclose(a: Tensor, b: TensorLike, rtol = 1e-5, atol = 1e-8, equa
       const bothNan = isTensor(y) ? t(t(x.isnan()).logicalAnd(t(y.isnan()))) : Number.isNaN(Number(y)) ? t(x.isnan()) : null;
       if (bothNan) close = t(close.logicalOr(bothNan));
     }
-    return close.internalAlias(false);
+    return close;
   });
 }
 

@@ -318,16 +318,15 @@ function draw(op: string, distribution: RandomDistribution, shape: Shape, option
   if (!isFloating(dtype)) throw new Error(`${op}: dtype must be float32 or float16, got ${dtype}`);
   checkDType(backend, dtype); // before drawing, so a refused dtype uses no random numbers
   // Backends draw float32 (the same numbers everywhere); float16 rounds those.
-  const t = allocate(backend, shape, 'float32', op);
-  backend.random(distribution, { seed: generator.initialSeed(), offset: generator.take(t.size) }, t.kernelView);
-  if (dtype === 'float32') return finish(t, options);
-  const half = cast(t, dtype);
-  t.dispose();
-  if (distribution !== 'uniform') return finish(half, options);
-  // Rounding can carry values near 1 up to 1; keep uniform samples in [0, 1) as PyTorch does.
-  const below = half.clamp(undefined, LARGEST_HALF_BELOW_ONE);
-  half.dispose();
-  return finish(below, options);
+  const drawn = owned((own) => {
+    const t = own(allocate(backend, shape, 'float32', op)); // the result for float32
+    backend.random(distribution, { seed: generator.initialSeed(), offset: generator.take(t.size) }, t.kernelView);
+    if (dtype === 'float32') return t;
+    const half = own(cast(t, dtype));
+    // Rounding can carry values near 1 up to 1; keep uniform samples in [0, 1) as PyTorch does.
+    return distribution === 'uniform' ? half.clamp(undefined, LARGEST_HALF_BELOW_ONE) : half;
+  });
+  return finish(drawn, options);
 }
 
 /** Uniform samples in [0, 1). @example `tl.rand([2, 3])` */
@@ -378,12 +377,12 @@ export function randint(low: number, high: number, shape: Shape, options: Random
     r = (r * 65536 + w1) % range;
     host[i] = low + r;
   }
-  const t = allocate(backend, shape, 'int32', 'randint');
-  backend.write(t.storage.buffer, host);
-  if (dtype === 'int32') return finish(t, options);
-  const out = cast(t, dtype);
-  t.dispose();
-  return finish(out, options);
+  const drawn = owned((own) => {
+    const t = own(allocate(backend, shape, 'int32', 'randint')); // the result for int32
+    backend.write(t.storage.buffer, host);
+    return dtype === 'int32' ? t : cast(t, dtype);
+  });
+  return finish(drawn, options);
 }
 
 /** Uniform samples shaped and placed like `t`. */

@@ -29,12 +29,9 @@ function gatherChecked(op: string, x: Tensor, axis: number, index: Tensor): Tens
   const out = empty(backend, index.shape, x.dtype, op);
   backend.gather(x.kernelView, axis, index.kernelView, out.kernelView);
   const shape = x.shape;
-  return recordOp('gather', [x], out, [index], (g, [idx]) => {
-    const base = zeros(shape, { device: g.device, dtype: g.dtype });
-    const grad = scatterAdd(base, axis, idx, g);
-    base.dispose();
-    return [grad];
-  }, { inputs: [x, index], attrs: { dim: axis } });
+  return recordOp('gather', [x], out, [index], (g, [idx]) => owned((own) => [
+    scatterAdd(own(zeros(shape, { device: g.device, dtype: g.dtype })), axis, idx, g),
+  ]), { inputs: [x, index], attrs: { dim: axis } });
 }
 
 /**
@@ -57,20 +54,15 @@ export function scatterAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): 
   const srcWindow = { ...src.kernelView, shape: index.shape };
   backend.scatterAdd(axis, index.kernelView, srcWindow, out.kernelView);
   const srcShape = src.shape;
-  return recordOp('scatterAdd', [x, src], out, [index], (g, [idx], needs) => {
-    let gSrc: Tensor | null = null;
-    if (needs[1]) {
-      const picked = gather(g, axis, idx);
-      gSrc = picked;
-      if (!picked.shape.every((d, i) => d === srcShape[i])) {
-        const padding: number[] = [];
-        for (let i = srcShape.length - 1; i >= 0; i--) padding.push(0, srcShape[i] - picked.shape[i]);
-        gSrc = picked.pad(padding);
-        picked.dispose();
-      }
-    }
-    return [needs[0] ? g : null, gSrc];
+  // src's gradient is g at index, zero-padded where src is larger than index.
+  const srcGrad = (g: Tensor, idx: Tensor): Tensor => owned((own) => {
+    const picked = own(gather(g, axis, idx));
+    if (picked.shape.every((d, i) => d === srcShape[i])) return picked;
+    const padding: number[] = [];
+    for (let i = srcShape.length - 1; i >= 0; i--) padding.push(0, srcShape[i] - picked.shape[i]);
+    return picked.pad(padding);
   });
+  return recordOp('scatterAdd', [x, src], out, [index], (g, [idx], needs) => [needs[0] ? g : null, needs[1] ? srcGrad(g, idx) : null]);
 }
 
 /**

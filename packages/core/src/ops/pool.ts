@@ -145,10 +145,7 @@ function batched<T extends Tensor | { values: Tensor; indices: Tensor }>(name: s
 /** Max pooling on 4-D `x`: the kernel, after -inf padding for ceilMode's overhang. */
 function maxValues(x: Tensor, pl: PoolPlan): Tensor {
   if (pl.extra[0] === 0 && pl.extra[1] === 0) return poolCore('max', x, pl.params);
-  const padded = pad(x, [0, pl.extra[1], 0, pl.extra[0]], -Infinity);
-  const out = poolCore('max', padded, pl.params);
-  padded.dispose();
-  return out;
+  return owned((own) => poolCore('max', own(pad(x, [0, pl.extra[1], 0, pl.extra[0]], -Infinity)), pl.params));
 }
 
 /**
@@ -213,19 +210,12 @@ function avgRescaled(x: Tensor, pl: PoolPlan, divisorOverride: number | undefine
   for (let i = 0; i < rows.length; i++) {
     for (let j = 0; j < cols.length; j++) scale[i * cols.length + j] = (k[0] * k[1]) / (divisorOverride ?? rows[i] * cols[j]);
   }
-  const padded = pad(x, [p[1], p[1] + pl.extra[1], p[0], p[0] + pl.extra[0]]);
-  const whole = poolCore('avg', padded, { ...pl.params, padding: [0, 0], countIncludePad: true });
-  padded.dispose();
-  const factor = noGrad(() => {
-    const flat = tensor(scale, { device: x.device, dtype: x.dtype });
-    const shaped = flat.reshape(pl.out);
-    flat.dispose();
-    return shaped;
+  return owned((own) => {
+    const padded = own(pad(x, [p[1], p[1] + pl.extra[1], p[0], p[0] + pl.extra[0]]));
+    const whole = own(poolCore('avg', padded, { ...pl.params, padding: [0, 0], countIncludePad: true }));
+    const factor = own(noGrad(() => own(tensor(scale, { device: x.device, dtype: x.dtype })).reshape(pl.out)));
+    return whole.mul(factor);
   });
-  const out = whole.mul(factor);
-  whole.dispose();
-  factor.dispose();
-  return out;
 }
 
 /**

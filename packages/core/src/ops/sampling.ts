@@ -218,7 +218,7 @@ export function multinomial(input: Tensor, numSamples: number, replacement = fal
       const u = t(rand(p.shape, { device, generator: options.generator }));
       const keys = t(t(t(u.log()).neg()).div(p));
       const { values, indices } = topk(keys, numSamples, -1, false);
-      values.dispose();
+      t(values);
       return indices;
     }
     // Inverse CDF: the first category whose running sum passes u * total.
@@ -264,18 +264,20 @@ function readRates(rates: Tensor): { min: number; max: number } | undefined {
  * the rate (a fixed number of rounds, so the same ops run on every backend).
  */
 function poissonByArrivals(rate: Tensor, generator: RandomOptions['generator']): Tensor {
-  let elapsed = zeros(rate.shape, { device: rate.device });
-  let count = elapsed;
-  for (let i = 0; i < POISSON_ARRIVALS; i++) {
-    const next = owned((t) => elapsed.sub(t(t(rand(rate.shape, { device: rate.device, generator })).log())));
-    const counted = owned((t) => count.add(t(t(next.lt(rate)).float())));
-    if (count !== elapsed) count.dispose();
-    elapsed.dispose();
-    elapsed = next;
-    count = counted;
-  }
-  elapsed.dispose();
-  return count;
+  return owned((own) => {
+    let elapsed = own(zeros(rate.shape, { device: rate.device }));
+    let count = elapsed;
+    for (let i = 0; i < POISSON_ARRIVALS; i++) {
+      const next = own(owned((t) => elapsed.sub(t(t(rand(rate.shape, { device: rate.device, generator })).log()))));
+      const counted = own(owned((t) => count.add(t(t(next.lt(rate)).float()))));
+      // The previous round is freed as soon as the next exists (it is owned too, should a round throw).
+      if (count !== elapsed) count.dispose();
+      elapsed.dispose();
+      elapsed = next;
+      count = counted;
+    }
+    return count;
+  });
 }
 
 /**

@@ -59,46 +59,36 @@ function hillisSteele(op: ScanOp, x: Tensor, axis: number): { values: Tensor; in
   const int = x.dtype === 'int32';
   const identity = op === 'sum' ? 0 : op === 'prod' ? 1 : op === 'min' ? (int ? INT32_MAX : Infinity) : int ? INT32_MIN : -Infinity;
   const extreme = op === 'max' || op === 'min';
-  let y = x.clone();
-  let idx: Tensor | null = null;
-  if (extreme) {
-    const line = arange(0, n, 1, { dtype: 'int32', device: x.device });
-    const shape = x.shape.map((d, i) => (i === axis ? d : 1));
-    const view = line.reshape(shape);
-    const base = zeros(x.shape, { dtype: 'int32', device: x.device });
-    idx = base.add(view);
-    [line, view, base].forEach((t) => t.dispose());
-  }
-  for (let s = 1; s < n; s *= 2) {
-    const head = y.narrow(axis, 0, n - s);
-    const shifted = head.pad(padBefore(rank, axis, s), identity);
-    head.dispose();
-    let next: Tensor;
-    if (op === 'sum') next = y.add(shifted);
-    else if (op === 'prod') next = y.mul(shifted);
-    else if (op === 'logsumexp') next = shifted.logaddexp(y);
-    else {
-      // The later operand wins ties and NaNs; an earlier NaN wins over a later number.
-      const better = op === 'max' ? y.ge(shifted) : y.le(shifted);
-      let take = better;
-      if (!int) {
-        const nan = y.isnan();
-        take = better.logicalOr(nan);
-        better.dispose();
-        nan.dispose();
-      }
-      next = y.where(take, shifted);
-      const idxHead = idx!.narrow(axis, 0, n - s);
-      const idxShifted = idxHead.pad(padBefore(rank, axis, s), 0);
-      const nextIdx = idx!.where(take, idxShifted);
-      [idxHead, idxShifted, take, idx!].forEach((t) => t.dispose());
-      idx = nextIdx;
+  return owned((own) => {
+    let y = own(x.clone());
+    let idx: Tensor | null = null;
+    if (extreme) {
+      const view = own(own(arange(0, n, 1, { dtype: 'int32', device: x.device })).reshape(x.shape.map((d, i) => (i === axis ? d : 1))));
+      idx = own(own(zeros(x.shape, { dtype: 'int32', device: x.device })).add(view));
     }
-    shifted.dispose();
-    y.dispose();
-    y = next;
-  }
-  return { values: y, indices: idx };
+    for (let s = 1; s < n; s *= 2) {
+      const [next, nextIdx] = owned((t): [Tensor, Tensor | null] => {
+        const shifted = t(t(y.narrow(axis, 0, n - s)).pad(padBefore(rank, axis, s), identity));
+        if (op === 'sum') return [y.add(shifted), null];
+        if (op === 'prod') return [y.mul(shifted), null];
+        if (op === 'logsumexp') return [shifted.logaddexp(y), null];
+        // The later operand wins ties and NaNs; an earlier NaN wins over a later number.
+        const better = t(op === 'max' ? y.ge(shifted) : y.le(shifted));
+        const take = int ? better : t(better.logicalOr(t(y.isnan())));
+        const values = t(y.where(take, shifted));
+        const idxShifted = t(t(idx!.narrow(axis, 0, n - s)).pad(padBefore(rank, axis, s), 0));
+        return [values, idx!.where(take, idxShifted)];
+      });
+      // The previous round is freed as soon as the next exists (it is owned too, should a round throw).
+      y.dispose();
+      y = own(next);
+      if (nextIdx) {
+        idx!.dispose();
+        idx = own(nextIdx);
+      }
+    }
+    return { values: y, indices: idx };
+  });
 }
 
 /** The public op of each scan, for errors. */
@@ -164,12 +154,7 @@ function withInput<R>(op: string, x: Tensor, options: CumulativeOptions | undefi
 /** `flip(cumsum(flip(g)))`: the sums from each position to the end of its line. */
 function reversedCumsum(g: Tensor, axis: number): Tensor {
   if (g.rank === 0) return cumsum(g, 0);
-  const f = flip(g, axis);
-  const c = cumsum(f, axis);
-  const out = flip(c, axis);
-  f.dispose();
-  c.dispose();
-  return out;
+  return owned((own) => flip(own(cumsum(own(flip(g, axis)), axis)), axis));
 }
 
 /**
@@ -251,10 +236,7 @@ function extremeScan(op: 'cummax' | 'cummin', x: Tensor, dim: number): ScanResul
   // Each output's gradient goes to the input it copied: scatter-add along dim (as PyTorch).
   const values = recordOp(op, [x], r.values, [indices], (g, [idx]) => {
     if (x.rank === 0) return [g.mul(1)];
-    const zeros = zerosLike(g);
-    const grad = zeros.scatterAdd(axis, idx, g);
-    zeros.dispose();
-    return [grad];
+    return owned((own) => [own(zerosLike(g)).scatterAdd(axis, idx, g)]);
   });
   return { values, indices };
 }
@@ -312,12 +294,7 @@ export function logcumsumexp(x: Tensor, dim: number): Tensor {
 /** `flip(logcumsumexp(flip(v)))`: the log-sum-exp from each position to the end of its line. */
 function reversedLogcumsumexp(v: Tensor, axis: number): Tensor {
   if (v.rank === 0) return logcumsumexp(v, 0);
-  const f = flip(v, axis);
-  const c = logcumsumexp(f, axis);
-  const out = flip(c, axis);
-  f.dispose();
-  c.dispose();
-  return out;
+  return owned((own) => flip(own(logcumsumexp(own(flip(v, axis)), axis)), axis));
 }
 
 /**

@@ -49,10 +49,7 @@ function reshapeView(op: string, x: Tensor, shape: number[]): Tensor {
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   const target = inferShape('reshape', x, shape);
   if (x.isContiguous) return reshapeView('reshape', x, target);
-  const c = contiguous(x);
-  const out = reshapeView('reshape', c, target);
-  c.dispose();
-  return out;
+  return owned((own) => reshapeView('reshape', own(contiguous(x)), target));
 }
 
 /** Like `reshape`, but always a view: throws for a non-contiguous tensor. */
@@ -207,10 +204,7 @@ export function select(x: Tensor, dim: number, index: number): Tensor {
     throw new RangeError(`select: index ${index} is out of range for dim ${dim} of size ${size}`);
   }
   const i = index < 0 ? index + size : index;
-  const one = slice(x, axis, i, i + 1);
-  const out = squeeze(one, axis);
-  one.dispose();
-  return out;
+  return owned((own) => squeeze(own(slice(x, axis, i, i + 1)), axis));
 }
 
 /**
@@ -296,23 +290,24 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   }
   shape[axis] = total;
   const dtype = tensors.reduce((d, t) => promoteTypes(d, t.dtype), tensors[0].dtype);
-  const out = empty(backend, shape, dtype, 'cat');
-  const strides = contiguousStrides(shape);
-  let at = 0;
-  const starts: number[] = [];
-  for (const t of tensors) {
-    starts.push(at);
-    if (t.size > 0) {
-      const source = t.dtype === dtype ? t : t.cast(dtype);
-      backend.copy(source.kernelView, { ...out.kernelView, shape: t.shape, strides, offset: at * strides[axis] });
-      if (source !== t) source.dispose();
+  return owned((own) => {
+    const out = own(empty(backend, shape, dtype, 'cat'));
+    const strides = contiguousStrides(shape);
+    let at = 0;
+    const starts: number[] = [];
+    for (const t of tensors) {
+      starts.push(at);
+      if (t.size > 0) {
+        const source = t.dtype === dtype ? t : own(t.cast(dtype));
+        backend.copy(source.kernelView, { ...out.kernelView, shape: t.shape, strides, offset: at * strides[axis] });
+      }
+      at += t.shape[axis];
     }
-    at += t.shape[axis];
-  }
-  const sizes = tensors.map((t) => t.shape[axis]);
-  return recordOp('cat', tensors, out, [], (g, _saved, needs) =>
-    sizes.map((size, i) => (needs[i] ? narrow(g, axis, starts[i], size) : null)),
-  { attrs: { dim: axis } });
+    const sizes = tensors.map((t) => t.shape[axis]);
+    return recordOp('cat', tensors, out, [], (g, _saved, needs) =>
+      sizes.map((size, i) => (needs[i] ? narrow(g, axis, starts[i], size) : null)),
+    { attrs: { dim: axis } });
+  });
 }
 
 /** Join tensors of one shape along a new dim. @example `tl.stack([a, b], 0)` */
@@ -326,10 +321,7 @@ export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
     }
   });
   const axis = normalizeDim(dim, first.rank + 1, 'stack');
-  const expanded = tensors.map((t) => unsqueeze(t, axis));
-  const out = cat(expanded, axis);
-  expanded.forEach((t) => t.dispose());
-  return out;
+  return owned((own) => cat(tensors.map((t) => own(unsqueeze(t, axis))), axis));
 }
 
 /**
@@ -395,37 +387,28 @@ export function pad(x: Tensor, padding: readonly number[], value = 0): Tensor {
   if (shape.some((d) => d < 0)) throw new Error(`pad: padding ${JSON.stringify(padding)} crops ${formatShape(x.shape)} below zero`);
   // The filled output first (a failed allocation then leaves nothing behind); crop the input
   // (negative padding), then write it in.
-  const out = full(shape, value, { device: x.device, dtype: x.dtype });
-  let source = x.internalAlias(false);
-  for (let i = 0; i < x.rank; i++) {
-    const cropStart = Math.max(0, -before[i]);
-    const cropEnd = Math.max(0, -after[i]);
-    if (cropStart || cropEnd) {
-      const next = slice(source, i, cropStart, x.shape[i] - cropEnd);
-      source.dispose();
-      source = next;
+  return owned((own) => {
+    const out = own(full(shape, value, { device: x.device, dtype: x.dtype }));
+    let source = own(x.internalAlias(false));
+    for (let i = 0; i < x.rank; i++) {
+      const cropStart = Math.max(0, -before[i]);
+      const cropEnd = Math.max(0, -after[i]);
+      if (cropStart || cropEnd) source = own(slice(source, i, cropStart, x.shape[i] - cropEnd));
     }
-  }
-  const strides = contiguousStrides(shape);
-  const offset = before.reduce((o, b, i) => o + Math.max(0, b) * strides[i], 0);
-  if (source.size > 0) x.backend.copy(source.kernelView, { ...out.kernelView, shape: source.shape, strides, offset });
-  const inner = source.shape;
-  source.dispose();
-  return recordOp('pad', [x], out, [], (g) => {
-    // The adjoint: crop the padding off, and pad back what was cropped.
-    let cur = g.internalAlias(false);
-    for (let i = 0; i < shape.length; i++) {
-      const next = slice(cur, i, Math.max(0, before[i]), Math.max(0, before[i]) + inner[i]);
-      cur.dispose();
-      cur = next;
-    }
-    if (before.some((b) => b < 0) || after.some((a) => a < 0)) {
-      const restore: number[] = [];
-      for (let i = shape.length - 1; i >= 0; i--) restore.push(Math.max(0, -before[i]), Math.max(0, -after[i]));
-      const padded = pad(cur, restore, 0);
-      cur.dispose();
-      cur = padded;
-    }
-    return [cur];
-  }, { attrs: { before, after, value } });
+    const strides = contiguousStrides(shape);
+    const offset = before.reduce((o, b, i) => o + Math.max(0, b) * strides[i], 0);
+    if (source.size > 0) x.backend.copy(source.kernelView, { ...out.kernelView, shape: source.shape, strides, offset });
+    const inner = source.shape;
+    return recordOp('pad', [x], out, [], (g) => owned((own) => {
+      // The adjoint: crop the padding off, and pad back what was cropped.
+      let cur = own(g.internalAlias(false));
+      for (let i = 0; i < shape.length; i++) cur = own(slice(cur, i, Math.max(0, before[i]), Math.max(0, before[i]) + inner[i]));
+      if (before.some((b) => b < 0) || after.some((a) => a < 0)) {
+        const restore: number[] = [];
+        for (let i = shape.length - 1; i >= 0; i--) restore.push(Math.max(0, -before[i]), Math.max(0, -after[i]));
+        cur = pad(cur, restore, 0);
+      }
+      return [cur];
+    }), { attrs: { before, after, value } });
+  });
 }

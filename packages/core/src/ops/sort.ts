@@ -9,7 +9,7 @@ import { recordOp } from '../autograd/engine.js';
 import type { TensorView } from '../backend/contract.js';
 import { collapseDims, contiguousStrides, formatShape, normalizeDim, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { owned, tidy } from '../memory.js';
+import { owned, tidy, type Own } from '../memory.js';
 import { cast } from './cast.js';
 import { arange, full, zeros } from './creation.js';
 import { gather, scatterAdd } from './indexing.js';
@@ -114,6 +114,15 @@ function recordSelection(op: string, x: Tensor, axis: number, result: SortResult
   return result;
 }
 
+/** `f` of `r`'s values and of its indices; `r`'s tensors (and what `f` owns) are freed, also when `f` throws. */
+function mapResult(r: SortResult, f: (t: Tensor, own: Own) => Tensor): SortResult {
+  return owned((own) => {
+    own(r.values);
+    own(r.indices);
+    return { values: f(r.values, own), indices: f(r.indices, own) };
+  });
+}
+
 /**
  * Sort along `dim` (default the last), ascending unless `descending`: `{ values, indices }`,
  * with `indices` (int32) each value's position along `dim`. NaN sorts as the largest value;
@@ -212,15 +221,8 @@ export function kthvalue(x: Tensor, k: number, dim = -1, keepdim = false): SortR
   checkFlag('kthvalue', 'keepdim', keepdim);
   const first = sortAlong(x, axis, false, k);
   if (x.rank === 0) return recordSelection('kthvalue', x, axis, first);
-  const pick = (t: Tensor): Tensor => {
-    const kth = t.narrow(axis, k - 1, 1);
-    t.dispose();
-    if (keepdim) return kth;
-    const squeezed = kth.squeeze(axis);
-    kth.dispose();
-    return squeezed;
-  };
-  return recordSelection('kthvalue', x, axis, { values: pick(first.values), indices: pick(first.indices) }, !keepdim);
+  const kth = mapResult(first, (t, own) => (keepdim ? t.narrow(axis, k - 1, 1) : own(t.narrow(axis, k - 1, 1)).squeeze(axis)));
+  return recordSelection('kthvalue', x, axis, kth, !keepdim);
 }
 
 /**
@@ -235,13 +237,7 @@ function medianAlong(op: string, x: Tensor, axis: number, ignoreNaN: boolean): S
   const middle = Math.floor((n - 1) / 2);
   if (x.dtype === 'int32') {
     // No NaN: the lower middle is a selection of the first middle + 1.
-    const first = sortAlong(x, axis, false, middle + 1);
-    const pick = (t: Tensor): Tensor => {
-      const m = t.narrow(axis, middle, 1);
-      t.dispose();
-      return m;
-    };
-    return { values: pick(first.values), indices: pick(first.indices) };
+    return mapResult(sortAlong(x, axis, false, middle + 1), (t) => t.narrow(axis, middle, 1));
   }
   return tidy(() => {
     // NaN sorts last, so each line ends with its `nans` NaNs.
@@ -269,12 +265,7 @@ function medianOp(op: string, ignoreNaN: boolean, x: Tensor, dim: number | undef
   const axis = checkDim(op, dim, x.rank);
   const line = medianAlong(op, x, axis, ignoreNaN);
   if (keepdim || x.rank === 0) return recordSelection(op, x, axis, line);
-  const squeeze = (t: Tensor): Tensor => {
-    const s = t.squeeze(axis);
-    t.dispose();
-    return s;
-  };
-  return recordSelection(op, x, axis, { values: squeeze(line.values), indices: squeeze(line.indices) }, true);
+  return recordSelection(op, x, axis, mapResult(line, (t) => t.squeeze(axis)), true);
 }
 
 /**
@@ -341,10 +332,5 @@ export function mode(x: Tensor, dim = -1, keepdim = false): SortResult {
     return { values: gather(sorted.values, axis, position), indices: gather(sorted.indices, axis, position) };
   });
   if (keepdim) return recordSelection('mode', x, axis, line);
-  const squeeze = (t: Tensor): Tensor => {
-    const s = t.squeeze(axis);
-    t.dispose();
-    return s;
-  };
-  return recordSelection('mode', x, axis, { values: squeeze(line.values), indices: squeeze(line.indices) }, true);
+  return recordSelection('mode', x, axis, mapResult(line, (t) => t.squeeze(axis)), true);
 }

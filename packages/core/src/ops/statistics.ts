@@ -91,10 +91,10 @@ export function varMean(x: Tensor, dim?: number | number[], options: VarianceOpt
 
 /** The standard deviation and the mean over `dim` at once (PyTorch's std_mean), as `[std, mean]`. */
 export function stdMean(x: Tensor, dim?: number | number[], options: VarianceOptions = {}): [Tensor, Tensor] {
-  const [v, m] = varMean(x, dim, options);
-  const s = v.sqrt();
-  v.dispose();
-  return [s, m];
+  return owned((own) => {
+    const [v, m] = varMean(x, dim, options).map(own);
+    return [v.sqrt(), m];
+  });
 }
 
 /** Options of {@link cov}. */

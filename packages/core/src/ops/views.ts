@@ -4,6 +4,7 @@
  */
 import { recordOp } from '../autograd/engine.js';
 import { formatShape, normalizeDim } from '../shape.js';
+import { owned } from '../memory.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { describeValue, viewOf } from './util.js';
 
@@ -58,10 +59,7 @@ export function expandView(op: string, x: Tensor, shape: readonly number[]): Ten
     const axes: number[] = [];
     for (let i = 0; i < g.rank; i++) if (i < lead2 || (original[i - lead2] === 1 && g.shape[i] !== 1)) axes.push(i);
     if (axes.length === 0) return [g];
-    const s = g.sum(axes, true);
-    const r = s.reshape(original);
-    s.dispose();
-    return [r];
+    return [owned((own) => own(g.sum(axes, true)).reshape(original))];
   });
 }
 

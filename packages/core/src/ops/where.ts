@@ -32,18 +32,11 @@ export function where(condition: TensorLike, a: TensorLike, b: TensorLike): Tens
     backend.where(broadcastView(cond, shape), broadcastView(ta, shape), broadcastView(tb, shape), out.kernelView);
     const aShape = ta.shape;
     const bShape = tb.shape;
-    recordOp('where', [ta, tb], out, [cond], (g, [c], needs) => {
-      const zero = zerosLike(g);
-      const pick = (fromA: boolean, shape: readonly number[]): Tensor => {
-        const full = fromA ? where(c, g, zero) : where(c, zero, g);
-        const reduced = sumToShape(full, shape);
-        if (reduced !== full) full.dispose();
-        return reduced;
-      };
-      const grads = [needs[0] ? pick(true, aShape) : null, needs[1] ? pick(false, bShape) : null];
-      zero.dispose();
-      return grads;
-    }, { inputs: [cond, ta, tb] });
+    recordOp('where', [ta, tb], out, [cond], (g, [c], needs) => owned((own) => {
+      const zero = own(zerosLike(g));
+      const pick = (fromA: boolean, shape: readonly number[]): Tensor => sumToShape(own(fromA ? where(c, g, zero) : where(c, zero, g)), shape);
+      return [needs[0] ? pick(true, aShape) : null, needs[1] ? pick(false, bShape) : null];
+    }), { inputs: [cond, ta, tb] });
     return out;
   });
 }
