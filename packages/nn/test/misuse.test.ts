@@ -42,6 +42,25 @@ describe('misuse from plain JavaScript', () => {
     x.dispose();
   });
 
+  test('F.ctcLoss on unbatched logProbs that fails a check raises, 100 times, leaving tl.memory() unchanged', () => {
+    const logProbs = tl.randn([5, 3]).logSoftmax(-1); // [T, C]: unbatched, so the loss makes a batch view first
+    const targets = tl.tensor([1, 2], { dtype: 'int32' });
+    const badTargets = tl.tensor([1, 5], { dtype: 'int32' });
+    const failing: [string, () => unknown][] = [
+      ['blank must be in label range', () => F.ctcLoss(logProbs, targets, [5], [2], { blank: 7 })],
+      ['exceeds the 5 time steps', () => F.ctcLoss(logProbs, targets, [6], [2])],
+      ['target label 5 is out of range', () => F.ctcLoss(logProbs, badTargets, [5], [2])],
+    ];
+    for (const [message, call] of failing) {
+      expect(call).toThrow(message);
+      const before = tl.memory();
+      for (let i = 0; i < 100; i++) expect(call).toThrow();
+      const after = tl.memory();
+      expect([message, after.numTensors, after.numBuffers]).toEqual([message, before.numTensors, before.numBuffers]);
+    }
+    for (const t of [logProbs, targets, badTargets]) t.dispose();
+  });
+
   test('loadStateDict(undefined) says what it expected', () => {
     const model = new Linear(2, 2);
     expect(() => model.loadStateDict(undefined as never)).toThrow('loadStateDict: expected a state dict (an object or a Map of tensors), got undefined');

@@ -431,75 +431,75 @@ export function ctcLoss(
   if (logProbs.rank !== 2 && logProbs.rank !== 3) throw new Error(`${op}: logProbs must be [T, N, C] or [T, C], got ${shape(logProbs.shape)}`);
   if (!(targets instanceof tl.Tensor) || targets.dtype !== 'int32') throw new TypeError(`${op}: targets must be int32 labels`);
   const unbatched = logProbs.rank === 2;
-  const lp = unbatched ? logProbs.unsqueeze(1) : logProbs;
-  const [T, N, C] = lp.shape;
-  if (!Number.isInteger(blank) || blank < 0 || blank >= C) throw new Error(`${op}: blank must be in label range [0, ${C}), got ${blank}`);
-  const inLen = lengths(op, 'inputLengths', inputLengths, N);
-  const tgLen = lengths(op, 'targetLengths', targetLengths, N);
-  for (let b = 0; b < N; b++) if (inLen[b] > T) throw new Error(`${op}: input length ${inLen[b]} of sample ${b} exceeds the ${T} time steps of logProbs`);
-  const S = Math.max(0, ...tgLen);
-  const device = lp.device;
-  // Targets as [N, S], padded with blanks.
-  const padded = tl.tidy(() => {
-    if ((unbatched && targets.rank === 1 && tgLen[0] === targets.size) || targets.rank === 2) {
-      const t2 = targets.rank === 1 ? targets.unsqueeze(0) : targets;
-      if (t2.shape[0] !== N || t2.shape[1] < S) throw new Error(`${op}: targets ${shape(targets.shape)} must be [${N}, >= ${S}]`);
-      const cols = tl.arange(0, S, 1, { device }).unsqueeze(0);
-      const lens = tl.tensor(Int32Array.from(tgLen), { dtype: 'int32', device }).unsqueeze(1);
-      return t2.narrow(1, 0, S).where(cols.lt(lens), blank);
+  // The unbatched view and the padded targets are owned: freed when the loss returns or a check throws.
+  return tl.owned((own) => {
+    const lp = unbatched ? own(logProbs.unsqueeze(1)) : logProbs;
+    const [T, N, C] = lp.shape;
+    if (!Number.isInteger(blank) || blank < 0 || blank >= C) throw new Error(`${op}: blank must be in label range [0, ${C}), got ${blank}`);
+    const inLen = lengths(op, 'inputLengths', inputLengths, N);
+    const tgLen = lengths(op, 'targetLengths', targetLengths, N);
+    for (let b = 0; b < N; b++) if (inLen[b] > T) throw new Error(`${op}: input length ${inLen[b]} of sample ${b} exceeds the ${T} time steps of logProbs`);
+    const S = Math.max(0, ...tgLen);
+    const device = lp.device;
+    // Targets as [N, S], padded with blanks.
+    const padded = own(tl.tidy(() => {
+      if ((unbatched && targets.rank === 1 && tgLen[0] === targets.size) || targets.rank === 2) {
+        const t2 = targets.rank === 1 ? targets.unsqueeze(0) : targets;
+        if (t2.shape[0] !== N || t2.shape[1] < S) throw new Error(`${op}: targets ${shape(targets.shape)} must be [${N}, >= ${S}]`);
+        const cols = tl.arange(0, S, 1, { device }).unsqueeze(0);
+        const lens = tl.tensor(Int32Array.from(tgLen), { dtype: 'int32', device }).unsqueeze(1);
+        return t2.narrow(1, 0, S).where(cols.lt(lens), blank);
+      }
+      if (targets.rank !== 1) throw new Error(`${op}: targets must be [N, S] or the concatenated 1-D targets, got ${shape(targets.shape)}`);
+      const total = tgLen.reduce((a, b) => a + b, 0);
+      if (targets.size < total) throw new Error(`${op}: the concatenated targets hold ${targets.size} labels, but the target lengths add up to ${total}`);
+      if (!targets.backend.readSync) throw new Error(`${op}: concatenated targets must be read on this device; pass them padded as [N, S]`);
+      const values = targets.dataSync();
+      const out = new Int32Array(N * S).fill(blank);
+      let at = 0;
+      for (let b = 0; b < N; b++) for (let s = 0; s < tgLen[b]; s++) out[b * S + s] = values[at++];
+      return tl.tensor(out, { dtype: 'int32', device }).reshape([N, S]);
+    }));
+    if (padded.backend.readSync && padded.size > 0) {
+      const v = padded.dataSync();
+      for (const label of v) if (label < 0 || label >= C) throw new RangeError(`${op}: target label ${label} is out of range for ${C} classes`);
     }
-    if (targets.rank !== 1) throw new Error(`${op}: targets must be [N, S] or the concatenated 1-D targets, got ${shape(targets.shape)}`);
-    const total = tgLen.reduce((a, b) => a + b, 0);
-    if (targets.size < total) throw new Error(`${op}: the concatenated targets hold ${targets.size} labels, but the target lengths add up to ${total}`);
-    if (!targets.backend.readSync) throw new Error(`${op}: concatenated targets must be read on this device; pass them padded as [N, S]`);
-    const values = targets.dataSync();
-    const out = new Int32Array(N * S).fill(blank);
-    let at = 0;
-    for (let b = 0; b < N; b++) for (let s = 0; s < tgLen[b]; s++) out[b * S + s] = values[at++];
-    return tl.tensor(out, { dtype: 'int32', device }).reshape([N, S]);
+    const L = 2 * S + 1;
+    return tl.tidy(() => {
+      // Extended labels l' = (blank, t1, blank, t2, ..., blank): [N, L].
+      const ext = tl.stack([tl.full([N, S], blank, { dtype: 'int32', device }), padded], 2).reshape([N, 2 * S]).pad([0, 1], blank);
+      // Transitions from s-2 are allowed onto a non-blank that differs from the label two back.
+      const skip = tl.noGrad(() => ext.ne(blank).logicalAnd(ext.ne(ext.pad([2, 0], blank).narrow(1, 0, L))).logicalAnd(tl.arange(0, L, 1, { device }).ge(2).unsqueeze(0)));
+      // log p_t(l'_s) for every t: [T, N, L].
+      const emit = lp.gather(2, ext.unsqueeze(0).expand([T, N, L]));
+      const lens = tl.tensor(Int32Array.from(inLen), { dtype: 'int32', device });
+      const start = tl.noGrad(() => tl.arange(0, L, 1, { device }).lt(2).unsqueeze(0).expand([N, L]));
+      let alpha = emit.narrow(0, 0, 1).squeeze(0).where(start, NEG);
+      const neg = tl.full([N, 1], NEG, { device });
+      const neg2 = tl.full([N, 2], NEG, { device });
+      for (let t = 1; t < T; t++) {
+        const prev1 = tl.cat([neg, alpha.narrow(1, 0, L - 1)], 1);
+        const prev2 = tl.cat([neg2, alpha.narrow(1, 0, L - 2 >= 0 ? L - 2 : 0)], 1).narrow(1, 0, L).where(skip, NEG);
+        const stacked = tl.stack([alpha, prev1, prev2], 2);
+        const next = stacked.logsumexp(2).add(emit.narrow(0, t, 1).squeeze(0));
+        const active = tl.noGrad(() => lens.gt(t).unsqueeze(1));
+        alpha = next.where(active, alpha);
+      }
+      // The loss: -log(α_T(L'-1) + α_T(L'-2)), at each sample's own target length.
+      const lastIndex = tl.tensor(Int32Array.from(tgLen.map((l) => 2 * l)), { dtype: 'int32', device }).unsqueeze(1);
+      const beforeIndex = tl.tensor(Int32Array.from(tgLen.map((l) => Math.max(2 * l - 1, 0))), { dtype: 'int32', device }).unsqueeze(1);
+      const last = alpha.gather(1, lastIndex);
+      const before = alpha.gather(1, beforeIndex).where(tl.noGrad(() => lastIndex.gt(0)), NEG);
+      let loss = tl.stack([last, before], 2).logsumexp(2).reshape([N]).neg();
+      // Zero-length inputs, or alignments that cannot exist, are infinite, as PyTorch.
+      const impossible = tl.noGrad(() => loss.gt(1e29).logicalOr(lens.eq(0)));
+      loss = tl.where(impossible, zeroInfinity ? 0 : Infinity, loss);
+      if (reduction === 'mean') {
+        const divisor = tl.tensor(Float32Array.from(tgLen.map((l) => Math.max(l, 1))), { device });
+        return loss.div(divisor).mean();
+      }
+      if (reduction === 'sum') return loss.sum();
+      return unbatched ? loss.squeeze(0) : loss;
+    });
   });
-  if (padded.backend.readSync && padded.size > 0) {
-    const v = padded.dataSync();
-    for (const label of v) if (label < 0 || label >= C) { padded.dispose(); throw new RangeError(`${op}: target label ${label} is out of range for ${C} classes`); }
-  }
-  const L = 2 * S + 1;
-  const result = tl.tidy(() => {
-    // Extended labels l' = (blank, t1, blank, t2, ..., blank): [N, L].
-    const ext = tl.stack([tl.full([N, S], blank, { dtype: 'int32', device }), padded], 2).reshape([N, 2 * S]).pad([0, 1], blank);
-    // Transitions from s-2 are allowed onto a non-blank that differs from the label two back.
-    const skip = tl.noGrad(() => ext.ne(blank).logicalAnd(ext.ne(ext.pad([2, 0], blank).narrow(1, 0, L))).logicalAnd(tl.arange(0, L, 1, { device }).ge(2).unsqueeze(0)));
-    // log p_t(l'_s) for every t: [T, N, L].
-    const emit = lp.gather(2, ext.unsqueeze(0).expand([T, N, L]));
-    const lens = tl.tensor(Int32Array.from(inLen), { dtype: 'int32', device });
-    const start = tl.noGrad(() => tl.arange(0, L, 1, { device }).lt(2).unsqueeze(0).expand([N, L]));
-    let alpha = emit.narrow(0, 0, 1).squeeze(0).where(start, NEG);
-    const neg = tl.full([N, 1], NEG, { device });
-    const neg2 = tl.full([N, 2], NEG, { device });
-    for (let t = 1; t < T; t++) {
-      const prev1 = tl.cat([neg, alpha.narrow(1, 0, L - 1)], 1);
-      const prev2 = tl.cat([neg2, alpha.narrow(1, 0, L - 2 >= 0 ? L - 2 : 0)], 1).narrow(1, 0, L).where(skip, NEG);
-      const stacked = tl.stack([alpha, prev1, prev2], 2);
-      const next = stacked.logsumexp(2).add(emit.narrow(0, t, 1).squeeze(0));
-      const active = tl.noGrad(() => lens.gt(t).unsqueeze(1));
-      alpha = next.where(active, alpha);
-    }
-    // The loss: -log(α_T(L'-1) + α_T(L'-2)), at each sample's own target length.
-    const lastIndex = tl.tensor(Int32Array.from(tgLen.map((l) => 2 * l)), { dtype: 'int32', device }).unsqueeze(1);
-    const beforeIndex = tl.tensor(Int32Array.from(tgLen.map((l) => Math.max(2 * l - 1, 0))), { dtype: 'int32', device }).unsqueeze(1);
-    const last = alpha.gather(1, lastIndex);
-    const before = alpha.gather(1, beforeIndex).where(tl.noGrad(() => lastIndex.gt(0)), NEG);
-    let loss = tl.stack([last, before], 2).logsumexp(2).reshape([N]).neg();
-    // Zero-length inputs, or alignments that cannot exist, are infinite, as PyTorch.
-    const impossible = tl.noGrad(() => loss.gt(1e29).logicalOr(lens.eq(0)));
-    loss = tl.where(impossible, zeroInfinity ? 0 : Infinity, loss);
-    if (reduction === 'mean') {
-      const divisor = tl.tensor(Float32Array.from(tgLen.map((l) => Math.max(l, 1))), { device });
-      return loss.div(divisor).mean();
-    }
-    if (reduction === 'sum') return loss.sum();
-    return unbatched ? loss.squeeze(0) : loss;
-  });
-  padded.dispose();
-  if (unbatched) lp.dispose();
-  return result;
 }

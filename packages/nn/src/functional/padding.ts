@@ -48,8 +48,9 @@ export function pad(x: Tensor, pad: readonly number[], mode: PadMode = 'constant
   if (value !== null && value !== undefined && typeof value !== 'number') throw new TypeError(`pad: value must be a number, got ${JSON.stringify(value)}`);
   if (mode === 'constant') return tl.pad(x, pad, value ?? 0);
   if (value !== null && value !== undefined && value !== 0) throw new Error(`pad: padding mode '${mode}' doesn't take in value argument`);
-  let out = x.cast(x.dtype);
-  try {
+  // Each dim's copy is owned: a bad pad for a later dim leaves nothing half-padded behind.
+  return tl.owned((own) => {
+    let out = own(x.cast(x.dtype));
     for (let p = 0; p < pad.length / 2; p++) {
       const dim = x.rank - 1 - p;
       const before = pad[2 * p];
@@ -66,13 +67,10 @@ export function pad(x: Tensor, pad: readonly number[], mode: PadMode = 'constant
       }
       if (size === 0) throw new Error(`pad: cannot ${mode}-pad dim ${dim} of size 0 in ${shape(x.shape)}`);
       const index = Array.from({ length }, (_, o) => source(mode, o - before, size));
-      const next = tl.tidy(() => out.indexSelect(dim, int32(index, x.device)));
-      out.dispose();
+      const next = own(out.indexSelect(dim, own(int32(index, x.device))));
+      out.dispose(); // the previous dim's copy, freed early (owned as well)
       out = next;
     }
-  } catch (error) {
-    out.dispose(); // a bad pad for a later dim: nothing half-padded is left behind
-    throw error;
-  }
-  return out;
+    return out;
+  });
 }
