@@ -163,6 +163,32 @@ export function memoryTests(suite: Suite): void {
       x.dispose();
       y.dispose();
     });
+    test('ops with several results or several steps leave only their results alive (nonzero with asTuple, kthvalue, median, mode, cummax, stdMean, clamp, std, pad)', async () => {
+      const x = t([3, 1, 2, 5, 4, 0], [2, 3]);
+      const pair = (r: { values: tl.Tensor; indices: tl.Tensor }) => [r.values, r.indices];
+      const cases: [string, () => Promise<tl.Tensor[]> | tl.Tensor[]][] = [
+        ['nonzero', async () => [(await tl.nonzero(x)) as tl.Tensor]],
+        ['nonzero with asTuple', async () => (await tl.nonzero(x, { asTuple: true })) as tl.Tensor[]], // left a view per dim
+        ['kthvalue', () => pair(tl.kthvalue(x, 2, 1))],
+        ['median along a dim', () => pair(tl.median(x, 1))],
+        ['mode', () => pair(tl.mode(x, 1))],
+        ['cummax', () => pair(tl.cummax(x, 1))],
+        ['stdMean', () => tl.stdMean(x, 1)],
+        ['clamp', () => [tl.clamp(x, 1, 4)]],
+        ['std', () => [tl.std(x, 1)]],
+        ['pad with a crop', () => [tl.pad(x, [1, -1])]],
+      ];
+      const leaks: string[] = [];
+      for (const [name, f] of cases) {
+        const before = tl.memory().numTensors;
+        const outs = await f();
+        const extra = tl.memory().numTensors - before - outs.length;
+        outs.forEach((o) => o.dispose());
+        if (extra) leaks.push(`${name}: ${extra} tensor(s) left`);
+      }
+      expect(leaks).toEqual([]);
+      x.dispose();
+    });
     test('using disposes at the end of the block', async () => {
       const before = tl.memory().numTensors;
       {
