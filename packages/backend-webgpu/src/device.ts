@@ -46,7 +46,21 @@ export async function findGPU(): Promise<GPU> {
   );
 }
 
-/** An adapter and a device with default limits, and 'shader-f16' (float16 tensors) and 'subgroups' where the adapter has them. */
+/**
+ * The limits to ask a device for: on a GPU, the adapter's largest buffer and storage binding
+ * (WebGPU's defaults, 256 and 128 MiB, are smaller than one float32 embedding of a 124M-parameter
+ * language model, and browsers grant what the adapter has only when asked); on a CPU adapter the
+ * defaults, because asking llvmpipe for its maximum buffer size (4 GiB - 1) breaks its shaders.
+ */
+export function deviceLimits(limits: Pick<GPUSupportedLimits, 'maxBufferSize' | 'maxStorageBufferBindingSize'>, description: string): Record<string, number> {
+  if (isCpuAdapter(description)) return {};
+  return { maxBufferSize: limits.maxBufferSize, maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize };
+}
+
+/**
+ * An adapter and a device with the limits of `deviceLimits`, and 'shader-f16' (float16
+ * tensors) and 'subgroups' where the adapter has them.
+ */
 export async function requestDevice(): Promise<{ adapter: GPUAdapter; device: GPUDevice }> {
   const gpu = await findGPU();
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
@@ -57,12 +71,12 @@ export async function requestDevice(): Promise<{ adapter: GPUAdapter; device: GP
         'in Chromium on Linux, start it with --enable-unsafe-webgpu',
     );
   }
-  // Default limits (128 MiB per binding, 256 invocations, 16 KiB of workgroup memory) serve
-  // every kernel; asking llvmpipe for its maximum buffer size (4 GiB - 1) breaks its shaders.
   adapters.push(adapter);
   // 'subgroups' lets CPU adapters share one load among the lanes of a SIMD vector (attention.ts).
   const requiredFeatures = (['shader-f16', 'subgroups'] as GPUFeatureName[]).filter((f) => adapter.features.has(f));
-  const device = await adapter.requestDevice({ requiredFeatures });
+  const info = adapter.info;
+  const description = [info?.vendor, info?.architecture, info?.device, info?.description].filter(Boolean).join(' ');
+  const device = await adapter.requestDevice({ requiredFeatures, requiredLimits: deviceLimits(adapter.limits, description) });
   return { adapter, device };
 }
 

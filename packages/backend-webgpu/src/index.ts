@@ -42,4 +42,4 @@ register();
 
 export { WebGPUBackend, type WebGPUBackendOptions } from './webgpu-backend.js';
 export { GpuBuffer, Runtime } from './runtime.js';
-export { findGPU, requestDevice, NODE_WEBGPU_PACKAGE } from './device.js';
+export { deviceLimits, findGPU, requestDevice, NODE_WEBGPU_PACKAGE } from './device.js';

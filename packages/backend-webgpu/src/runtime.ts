@@ -90,6 +90,16 @@ function sizeClass(bytes: number): number {
   return c;
 }
 
+/**
+ * The bytes to allocate for `bytes` of data: its pooled size class, or the size itself (in
+ * whole words) where the class would pass the binding limit, so that a tensor that fits the
+ * limit is never refused for its rounding (limits such as 2^31 - 4 are not powers of two).
+ */
+export function bufferBytes(bytes: number, limit: number): number {
+  const c = sizeClass(bytes);
+  return c <= limit ? c : Math.ceil(bytes / 4) * 4;
+}
+
 export interface KernelSource {
   /** Cache key: kernel and variant (op, dtypes, rank...), never sizes. */
   key: string;
@@ -174,8 +184,8 @@ export class Runtime {
     if (!Number.isSafeInteger(size) || size < 0) {
       throw new RangeError(`webgpu backend: cannot allocate ${size} elements of ${dtype}; the size must be a non-negative integer`);
     }
-    const bytes = sizeClass(size * storedBytes(dtype));
     const limit = this.device.limits.maxStorageBufferBindingSize;
+    const bytes = bufferBytes(size * storedBytes(dtype), limit);
     if (bytes > limit) {
       throw new RangeError(
         `webgpu backend: cannot allocate ${size} elements of ${dtype} (${bytes} bytes): the adapter binds at most ${limit} bytes per buffer`,
