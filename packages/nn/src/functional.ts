@@ -6,7 +6,7 @@
 import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
 import { checkNumber, checkOptions } from './options.js';
-import { channelAffine, channelShape, checkFloat, checkTensor, checkSameShape, reduce, reductionOf, shape, type Reduction } from './functional/common.js';
+import { channelAffine, channelShape, checkFloat, checkFloating, checkTensor, checkSameShape, reduce, reductionOf, shape, type Reduction } from './functional/common.js';
 
 export {
   relu,
@@ -130,7 +130,7 @@ export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Ten
  */
 export function layerNorm(x: Tensor, normalizedShape: number | readonly number[], weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5): Tensor {
   const dims = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
-  checkFloat('layerNorm', 'input', x);
+  checkFloating('layerNorm', 'input', x);
   checkNumber('layerNorm', 'eps', eps);
   const tail = x.shape.slice(x.rank - dims.length);
   if (dims.length === 0 || dims.length > x.rank || !tl.shapesEqual(tail, dims)) {
@@ -140,6 +140,11 @@ export function layerNorm(x: Tensor, normalizedShape: number | readonly number[]
     if (t && !tl.shapesEqual(t.shape, dims)) throw new Error(`layerNorm: ${name} ${shape(t.shape)} must be ${shape(dims)}`);
   }
   const axes = dims.map((_, i) => x.rank - dims.length + i);
+  // float16 is normalised in float32 (PyTorch's half layer_norm accumulates in float): the
+  // statistics of a row in float16 lose the small differences the output is made of.
+  if (x.dtype === 'float16') {
+    return tl.tidy(() => layerNorm(x.cast('float32'), dims, weight?.cast('float32'), bias?.cast('float32'), eps).cast('float16'));
+  }
   return tl.tidy(() => {
     const mean = x.mean(axes, true);
     const variance = x.var(axes, true, 0);

@@ -80,7 +80,43 @@ export function calculateFanInAndFanOut(shape: readonly number[]): { fanIn: numb
   return { fanIn: shape[1] * receptive, fanOut: shape[0] * receptive };
 }
 
+/** Inside `skipInit`: the dtype new parameters get, and initialisers leave them alone. */
+let skipping: { dtype: 'float32' | 'float16' } | null = null;
+
+/**
+ * Build modules without initialising their parameters, as PyTorch's
+ * `torch.nn.utils.skip_init`: for weights about to be overwritten (a checkpoint), so no
+ * random draws are made and no float32 copy of a float16 model is ever allocated. Inside
+ * `fn`, new parameters are zeros of `dtype` (default float32) and the initialisers
+ * (`normal_`, `kaimingUniform_`, ...) return their tensor unchanged.
+ *
+ * @example
+ * ```ts
+ * const model = nn.init.skipInit(() => new GPT2(config), { dtype: 'float16' });
+ * model.loadStateDict(weights);
+ * ```
+ */
+export function skipInit<T>(fn: () => T, options: { dtype?: 'float32' | 'float16' } = {}): T {
+  const dtype = options.dtype ?? 'float32';
+  if (dtype !== 'float32' && dtype !== 'float16') throw new Error(`skipInit: dtype must be float32 or float16, got ${String(dtype)}`);
+  if (skipping) throw new Error('skipInit: already inside skipInit');
+  skipping = { dtype };
+  try {
+    const result = fn();
+    if (result instanceof Promise) throw new Error('skipInit: fn must be synchronous (modules are built synchronously)');
+    return result;
+  } finally {
+    skipping = null;
+  }
+}
+
+/** The dtype a new parameter gets: float32, or `skipInit`'s. */
+export function parameterDType(): 'float32' | 'float16' {
+  return skipping?.dtype ?? 'float32';
+}
+
 function fill(op: string, t: Tensor, make: () => Tensor): Tensor {
+  if (skipping) return t;
   if (t.dtype !== 'float32') throw new TypeError(`${op}: expected a float32 tensor, got ${t.dtype}`);
   tl.noGrad(() =>
     tl.tidy(() => {

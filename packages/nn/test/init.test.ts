@@ -119,3 +119,34 @@ describe('layer defaults follow PyTorch', () => {
     expect(Math.abs(s.mean)).toBeLessThan(0.03);
   });
 });
+
+describe('skipInit (torch.nn.utils.skip_init)', () => {
+  test('builds modules with zero parameters and no random draws, then initialises as before', () => {
+    tl.manualSeed(3);
+    const skipped = init.skipInit(() => new Linear(4, 3));
+    const next = tl.rand([2]).dataSync();
+    tl.manualSeed(3);
+    const fresh = tl.rand([2]).dataSync();
+    expect(Array.from(next)).toEqual(Array.from(fresh)); // no draw was made inside
+    expect(Array.from(skipped.weight.dataSync())).toEqual(new Array(12).fill(0));
+    expect(init.parameterDType()).toBe('float32');
+    // Outside it, layers initialise again.
+    const after = new Linear(4, 3);
+    expect(stats(after.weight).std).toBeGreaterThan(0);
+    for (const m of [skipped, after]) m.dispose();
+  });
+
+  test('refuses a dtype it cannot make, nesting and an async function, and ends cleanly after a throw', () => {
+    expect(() => init.skipInit(() => 1, { dtype: 'int32' as never })).toThrow(/skipInit: dtype must be float32 or float16, got int32/);
+    expect(() => init.skipInit(() => init.skipInit(() => 1))).toThrow(/skipInit: already inside skipInit/);
+    expect(() => init.skipInit(async () => 1)).toThrow(/skipInit: fn must be synchronous/);
+    expect(() =>
+      init.skipInit(() => {
+        throw new Error('boom');
+      }),
+    ).toThrow('boom');
+    const l = new Linear(2, 2);
+    expect(stats(l.weight).std).toBeGreaterThan(0);
+    l.dispose();
+  });
+});

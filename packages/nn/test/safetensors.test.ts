@@ -271,3 +271,18 @@ describe('unusual names', () => {
     expect(tensors['2'].itemSync()).toBe(2);
   });
 });
+
+describe('parseSafetensors floatDType', () => {
+  it('converts every floating tensor on the host to the asked dtype, and says where that dtype is missing', async () => {
+    const source = { w: tl.tensor([[0.1, 0.2]]), n: tl.tensor([3], { dtype: 'int32' }) };
+    const bytes = await serializeSafetensors(source);
+    Object.values(source).forEach((t) => t.dispose());
+    const asFloat32 = parseSafetensors(bytes, { floatDType: 'float32' });
+    expect([asFloat32.tensors.w.dtype, asFloat32.tensors.n.dtype]).toEqual(['float32', 'int32']);
+    Object.values(asFloat32.tensors).forEach((t) => t.dispose());
+    // cpu holds no float16: the error names the dtype and the backend, and nothing stays allocated.
+    const before = tl.memory().numTensors;
+    expect(() => parseSafetensors(bytes, { floatDType: 'float16', device: 'cpu' })).toThrow(/float16 tensors are not supported on the 'cpu' backend/);
+    expect(tl.memory().numTensors).toBe(before);
+  });
+});

@@ -12,7 +12,7 @@ import { Linear, Module, Parameter, functional as F, init } from '@tensile/nn';
 
 /** `tl.empty`-like: a parameter of `shape` (zeros), to be filled by a checkpoint or an initialiser. */
 export function param(shape: number[], fill = 0): Parameter {
-  const t = tl.full(shape, fill);
+  const t = tl.full(shape, fill, { dtype: init.parameterDType() });
   const p = new Parameter(t);
   t.dispose();
   return p;

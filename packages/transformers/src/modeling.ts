@@ -5,7 +5,7 @@
  */
 import * as tl from '@tensile/core';
 import type { DType } from '@tensile/core';
-import { Module, serializeSafetensors, type StateDict } from '@tensile/nn';
+import { Module, init, serializeSafetensors, type StateDict } from '@tensile/nn';
 import { nodeModules, openSource, readJson, readJsonIfExists, type HubOptions, type ModelSource } from './hub.js';
 import { rejectUnknownOptions } from './options.js';
 import { defaultDType, loadWeights, type KeyRules, type LoadReport } from './weights.js';
@@ -127,7 +127,9 @@ export abstract class PreTrainedModel extends Module {
     let model: T;
     if (previous !== device) await tl.setBackend(device);
     try {
-      model = new this(config);
+      // No initialisation (the checkpoint overwrites it) and parameters made in the target
+      // dtype: a float16 model never holds a float32 copy (GPT-2's embedding alone is 154 MB).
+      model = init.skipInit(() => new this(config), { dtype: targetDType as 'float32' | 'float16' });
     } finally {
       if (previous !== device) await tl.setBackend(previous);
     }
@@ -135,8 +137,8 @@ export abstract class PreTrainedModel extends Module {
       const report = await loadWeights(model, src, this.keyRules, device, model.tiedKeys());
       report.notes.unshift(...notes);
       if (targetDType !== 'float32') {
-        model.to({ dtype: targetDType });
-        report.notes.push(`weights cast to ${targetDType} for '${device}'`);
+        model.to({ dtype: targetDType }); // the floating buffers (parameters already are)
+        report.notes.push(`weights loaded as ${targetDType} for '${device}'`);
       }
       model.loadReport = report;
       model.generationConfig = (await readJsonIfExists<GenerationConfig>(src, 'generation_config.json')) ?? {};

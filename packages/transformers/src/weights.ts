@@ -76,11 +76,13 @@ export async function loadWeights(model: Module, source: ModelSource, rules: Key
   const loaded = new Set<string>();
   const unexpected: string[] = [];
   const converted = new Map<SafetensorsDType, number>();
+  // A float16 model takes its weights in float16 from the host: no float32 copy on the device.
+  const floatDType = model.parameters()[0]?.dtype === 'float16' ? 'float16' : undefined;
   for (const file of await weightFiles(source)) {
     const bytes = await source.bytes(file);
     let parsed: ReturnType<typeof parseSafetensors>;
     try {
-      parsed = parseSafetensors(bytes, { device });
+      parsed = parseSafetensors(bytes, { device, floatDType });
     } catch (e) {
       throw new Error(`fromPretrained: ${file} in ${source.description}: ${(e as Error).message}`, { cause: e });
     }
@@ -100,7 +102,7 @@ export async function loadWeights(model: Module, source: ModelSource, rules: Key
           );
         }
         const stored = parsed.dtypes[key];
-        if (HALF_NAMES[stored] && tl.isFloating(want.dtype)) converted.set(stored, (converted.get(stored) ?? 0) + 1);
+        if (HALF_NAMES[stored] && tl.isFloating(want.dtype) && HALF_NAMES[stored] !== want.dtype) converted.set(stored, (converted.get(stored) ?? 0) + 1);
         mapped[target] = value;
         loaded.add(target);
       }
@@ -119,7 +121,8 @@ export async function loadWeights(model: Module, source: ModelSource, rules: Key
   }
   const notes: string[] = [];
   for (const [stored, count] of converted) {
-    notes.push(`${count} tensor(s) stored as ${HALF_NAMES[stored]} were converted to float32 on load${stored === 'BF16' ? ' (Tensile has no bfloat16; float32 holds every bfloat16 value exactly)' : ''}`);
+    const into = floatDType ?? 'float32';
+    notes.push(`${count} tensor(s) stored as ${HALF_NAMES[stored]} were converted to ${into} on load${stored === 'BF16' && into === 'float32' ? ' (Tensile has no bfloat16; float32 holds every bfloat16 value exactly)' : ''}`);
   }
   const unexpectedReported = unexpected.filter((k) => !rules.ignore.some((r) => r.test(k)));
   if (unexpectedReported.length) {

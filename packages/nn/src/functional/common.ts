@@ -43,6 +43,12 @@ export function checkFloat(op: string, name: string, t: Tensor): void {
   if (t.dtype !== 'float32') throw new TypeError(`${op}: ${name} must be float32, got ${t.dtype} ${shape(t.shape)}`);
 }
 
+/** `checkFloat` for functions that also take float16 (computing in float32, as PyTorch's half kernels do). */
+export function checkFloating(op: string, name: string, t: Tensor): void {
+  checkTensor(op, name, t);
+  if (!tl.isFloating(t.dtype)) throw new TypeError(`${op}: ${name} must be float32 or float16, got ${t.dtype} ${shape(t.shape)}`);
+}
+
 export function checkSameShape(op: string, input: Tensor, target: Tensor, what = 'target'): void {
   if (!tl.shapesEqual(input.shape, target.shape)) {
     throw new Error(

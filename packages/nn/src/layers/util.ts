@@ -2,10 +2,11 @@
 import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
 import { Buffer, Parameter } from '../module.js';
+import { parameterDType } from '../init.js';
 
 /** A zero-filled parameter of `shape`, to be initialised in place. */
 export function emptyParameter(shape: readonly number[]): Parameter {
-  const data = tl.zeros(shape);
+  const data = tl.zeros(shape, { dtype: parameterDType() });
   const p = new Parameter(data);
   data.dispose();
   return p;

@@ -52,6 +52,11 @@ export interface SafetensorsFile {
 export interface ParseSafetensorsOptions {
   /** Backend to place the tensors on; the current default backend if omitted. */
   device?: string;
+  /**
+   * Convert every floating tensor (F32, F16, BF16, F64) to this dtype on the host, before it
+   * reaches the device (a float16 model never holds a float32 copy). Default: by the file.
+   */
+  floatDType?: 'float32' | 'float16';
 }
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
@@ -351,7 +356,8 @@ export function parseSafetensors(bytes: Uint8Array, options: ParseSafetensorsOpt
     for (const [name, info] of Object.entries(header)) {
       const [begin, end] = info.data_offsets;
       const values = decode(info, bytes.subarray(dataStart + begin, dataStart + end), name);
-      const half = info.dtype === 'F16' && isDTypeSupported('float16', options.device);
+      const floating = TARGET[info.dtype] === 'float32';
+      const half = floating && (options.floatDType === 'float16' || (options.floatDType === undefined && info.dtype === 'F16' && isDTypeSupported('float16', options.device)));
       const flat = tensor(values, { dtype: half ? 'float16' : TARGET[info.dtype], device: options.device });
       made.push(flat);
       const shaped = info.shape.length === 1 ? flat : flat.reshape(info.shape);

@@ -5,7 +5,7 @@
  */
 import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
-import { Embedding, LayerNorm, Module, ModuleList, functional as F } from '@tensile/nn';
+import { Embedding, LayerNorm, Module, ModuleList, functional as F, init } from '@tensile/nn';
 import { CausalLM, causalLMOutput, decoderInputs, keepLast, type CausalLMForwardOptions, type CausalLMOutput } from '../generation.js';
 import { Conv1D, KVCache, activation, attend, attentionMask, mergeHeads, splitHeads } from '../layers.js';
 import { field, type PretrainedConfig } from '../modeling.js';
@@ -151,10 +151,8 @@ export class GPT2Model extends Module {
     this.s = s;
     this.wte = new Embedding(s.vocab, s.embed);
     this.wpe = new Embedding(s.positions, s.embed);
-    tl.noGrad(() => {
-      this.wte.weight.assign(tl.randn(this.wte.weight.shape).mul(s.std));
-      this.wpe.weight.assign(tl.randn(this.wpe.weight.shape).mul(s.std));
-    });
+    init.normal_(this.wte.weight, 0, s.std);
+    init.normal_(this.wpe.weight, 0, s.std);
     this.h = new ModuleList(Array.from({ length: s.layers }, () => new GPT2Block(s)));
     this.lnF = new LayerNorm(s.embed, { eps: s.eps });
   }
