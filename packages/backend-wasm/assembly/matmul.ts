@@ -326,3 +326,225 @@ export function matmul_f32(
     gemmShared(m, n, k, a, rsA, csA, b, rsB, csB, c, rsC, false, mine, counter + 4 + (<usize>i << 2));
   }
 }
+
+// ---- small M (a few rows: one token of a decoder) ------------------------------------------
+//
+// With M <= SMALL_M the product is bound by reading B, which the GEMM above packs (copies)
+// on every call and then multiplies 6 rows at a time, most of them padding. These kernels
+// read B once, in place, with v128 loads, for the two layouts weights come in: B with
+// contiguous rows ([K, N], `y[i, :] += A[i, k] * B[k, :]`, the axpy form) and B a transposed
+// view of a contiguous [N, K] (`y[i, n] = dot(A[i, :], W[n, :])`). Rows are taken in pairs
+// (2 + 2 for M = 4, 2 + 1 for M = 3) over a piece of B small enough to stay in cache, so B
+// comes from memory once whatever M is. Threads claim column ranges of B.
+
+/** Largest M that takes the small-M kernels (the host checks it too). */
+export const SMALL_M: i32 = 8;
+/** Columns of one axpy tile: the tile's output rows (4 KiB each) stay in L1 while B streams. */
+const AXPY_TILE: i32 = 1024;
+
+/**
+ * Output rows c0 (and c1 when R == 2) over columns [0, w), += A rows a0/a1 times B rows
+ * [0, k) (B row p at b + p * rsB bytes; A element p at a + p * csA bytes), the rows of B
+ * four at a time. R is a constant at every call, so the second row's code folds away.
+ */
+@inline function axpyRows(R: i32, k: i32, w: i32, a0: usize, a1: usize, csA: usize, b: usize, rsB: usize, c0: usize, c1: usize): void {
+  const wv = w & ~3;
+  let p = 0;
+  for (; p + 4 <= k; p += 4) {
+    const pa = <usize>p * csA;
+    const x00 = v128.load_splat<f32>(a0 + pa), x01 = v128.load_splat<f32>(a0 + pa + csA);
+    const x02 = v128.load_splat<f32>(a0 + pa + 2 * csA), x03 = v128.load_splat<f32>(a0 + pa + 3 * csA);
+    let x10 = x00, x11 = x00, x12 = x00, x13 = x00;
+    if (R > 1) {
+      x10 = v128.load_splat<f32>(a1 + pa); x11 = v128.load_splat<f32>(a1 + pa + csA);
+      x12 = v128.load_splat<f32>(a1 + pa + 2 * csA); x13 = v128.load_splat<f32>(a1 + pa + 3 * csA);
+    }
+    const b0 = b + <usize>p * rsB, b1 = b0 + rsB, b2 = b1 + rsB, b3 = b2 + rsB;
+    let j = 0;
+    for (; j < wv; j += 4) {
+      const o = <usize>j << 2;
+      const v0 = v128.load(b0 + o), v1 = v128.load(b1 + o), v2 = v128.load(b2 + o), v3 = v128.load(b3 + o);
+      v128.store(c0 + o, madd(x03, v3, madd(x02, v2, madd(x01, v1, madd(x00, v0, v128.load(c0 + o))))));
+      if (R > 1) v128.store(c1 + o, madd(x13, v3, madd(x12, v2, madd(x11, v1, madd(x10, v0, v128.load(c1 + o))))));
+    }
+    for (; j < w; j++) {
+      const o = <usize>j << 2;
+      const v0 = load<f32>(b0 + o), v1 = load<f32>(b1 + o), v2 = load<f32>(b2 + o), v3 = load<f32>(b3 + o);
+      store<f32>(c0 + o, load<f32>(c0 + o) + f32x4.extract_lane(x00, 0) * v0 + f32x4.extract_lane(x01, 0) * v1
+        + f32x4.extract_lane(x02, 0) * v2 + f32x4.extract_lane(x03, 0) * v3);
+      if (R > 1) {
+        store<f32>(c1 + o, load<f32>(c1 + o) + f32x4.extract_lane(x10, 0) * v0 + f32x4.extract_lane(x11, 0) * v1
+          + f32x4.extract_lane(x12, 0) * v2 + f32x4.extract_lane(x13, 0) * v3);
+      }
+    }
+  }
+  for (; p < k; p++) {
+    const pa = <usize>p * csA;
+    const s0 = load<f32>(a0 + pa);
+    const x0 = f32x4.splat(s0);
+    let s1: f32 = 0;
+    if (R > 1) s1 = load<f32>(a1 + pa);
+    const x1 = f32x4.splat(s1);
+    const bp = b + <usize>p * rsB;
+    let j = 0;
+    for (; j < wv; j += 4) {
+      const o = <usize>j << 2;
+      const v = v128.load(bp + o);
+      v128.store(c0 + o, madd(x0, v, v128.load(c0 + o)));
+      if (R > 1) v128.store(c1 + o, madd(x1, v, v128.load(c1 + o)));
+    }
+    for (; j < w; j++) {
+      const o = <usize>j << 2;
+      const v = load<f32>(bp + o);
+      store<f32>(c0 + o, load<f32>(c0 + o) + s0 * v);
+      if (R > 1) store<f32>(c1 + o, load<f32>(c1 + o) + s1 * v);
+    }
+  }
+}
+
+/** C[0..m, j0..j1) = A · B[:, j0..j1) for B with unit column stride (byte strides except the counts). */
+function axpyPart(m: i32, k: i32, j0: i32, j1: i32, a: usize, rsA: usize, csA: usize, b: usize, rsB: usize, c: usize, rsC: usize): void {
+  for (let t = j0; t < j1; t += AXPY_TILE) {
+    const w = min(AXPY_TILE, j1 - t);
+    const bt = b + (<usize>t << 2), ct = c + (<usize>t << 2);
+    for (let i = 0; i < m; i++) memory.fill(ct + <usize>i * rsC, 0, <usize>w << 2);
+    // Four rows of B at a time for every row pair, so the pairs after the first find that
+    // piece of B (4 x w floats) in L1.
+    for (let p = 0; p < k; p += 4) {
+      const kb = min(4, k - p);
+      const ap = a + <usize>p * csA, bp = bt + <usize>p * rsB;
+      let i = 0;
+      for (; i + 2 <= m; i += 2) {
+        const ci = ct + <usize>i * rsC;
+        axpyRows(2, kb, w, ap + <usize>i * rsA, ap + <usize>(i + 1) * rsA, csA, bp, rsB, ci, ci + rsC);
+      }
+      if (i < m) axpyRows(1, kb, w, ap + <usize>i * rsA, 0, csA, bp, rsB, ct + <usize>i * rsC, 0);
+    }
+  }
+}
+
+/** [sum(v0), sum(v1), sum(v2), sum(v3)]. */
+@inline function hsum4(v0: v128, v1: v128, v2: v128, v3: v128): v128 {
+  const s01 = f32x4.add(i32x4.shuffle(v0, v1, 0, 4, 1, 5), i32x4.shuffle(v0, v1, 2, 6, 3, 7));
+  const s23 = f32x4.add(i32x4.shuffle(v2, v3, 0, 4, 1, 5), i32x4.shuffle(v2, v3, 2, 6, 3, 7));
+  return f32x4.add(i64x2.shuffle(s01, s23, 0, 2), i64x2.shuffle(s01, s23, 1, 3));
+}
+
+@inline function hsum(v: v128): f32 {
+  return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
+}
+
+/**
+ * Four outputs of row x0 (and x1 when R == 2): dot products of the contiguous A rows with
+ * W rows w, w + csW, w + 2 csW, w + 3 csW (each contiguous, k long), stored at c0 / c1.
+ */
+@inline function dotRows4(R: i32, k: i32, x0: usize, x1: usize, w: usize, csW: usize, c0: usize, c1: usize): void {
+  const w1 = w + csW, w2 = w1 + csW, w3 = w2 + csW;
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  let b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+  const kv = k & ~3;
+  for (let p = 0; p < kv; p += 4) {
+    const o = <usize>p << 2;
+    const u = v128.load(x0 + o);
+    let v = u;
+    if (R > 1) v = v128.load(x1 + o);
+    let q = v128.load(w + o);
+    a0 = madd(u, q, a0);
+    if (R > 1) b0 = madd(v, q, b0);
+    q = v128.load(w1 + o);
+    a1 = madd(u, q, a1);
+    if (R > 1) b1 = madd(v, q, b1);
+    q = v128.load(w2 + o);
+    a2 = madd(u, q, a2);
+    if (R > 1) b2 = madd(v, q, b2);
+    q = v128.load(w3 + o);
+    a3 = madd(u, q, a3);
+    if (R > 1) b3 = madd(v, q, b3);
+  }
+  let r0 = hsum4(a0, a1, a2, a3);
+  let r1 = r0;
+  if (R > 1) r1 = hsum4(b0, b1, b2, b3);
+  for (let p = kv; p < k; p++) {
+    const o = <usize>p << 2;
+    const q = f32x4.replace_lane(f32x4.replace_lane(f32x4.replace_lane(f32x4.splat(load<f32>(w + o)), 1, load<f32>(w1 + o)), 2, load<f32>(w2 + o)), 3, load<f32>(w3 + o));
+    r0 = f32x4.add(r0, f32x4.mul(v128.load_splat<f32>(x0 + o), q));
+    if (R > 1) r1 = f32x4.add(r1, f32x4.mul(v128.load_splat<f32>(x1 + o), q));
+  }
+  v128.store(c0, r0);
+  if (R > 1) v128.store(c1, r1);
+}
+
+/** One output of row x0 (and x1 when R == 2): the dot product with the W row at w. */
+@inline function dotRows1(R: i32, k: i32, x0: usize, x1: usize, w: usize, c0: usize, c1: usize): void {
+  let a0 = f32x4.splat(0);
+  let b0 = a0;
+  const kv = k & ~3;
+  for (let p = 0; p < kv; p += 4) {
+    const o = <usize>p << 2;
+    const q = v128.load(w + o);
+    a0 = madd(v128.load(x0 + o), q, a0);
+    if (R > 1) b0 = madd(v128.load(x1 + o), q, b0);
+  }
+  let s0 = hsum(a0), s1 = hsum(b0);
+  for (let p = kv; p < k; p++) {
+    const o = <usize>p << 2;
+    const q = load<f32>(w + o);
+    s0 += load<f32>(x0 + o) * q;
+    if (R > 1) s1 += load<f32>(x1 + o) * q;
+  }
+  store<f32>(c0, s0);
+  if (R > 1) store<f32>(c1, s1);
+}
+
+/**
+ * C[0..m, n0..n1) = A · Wᵀ for B = Wᵀ (unit row stride: W row n at b + n * csW bytes, k
+ * contiguous floats) and A with contiguous rows.
+ */
+function dotPart(m: i32, k: i32, n0: i32, n1: i32, a: usize, rsA: usize, b: usize, csW: usize, c: usize, rsC: usize): void {
+  let n = n0;
+  // Four rows of W at a time for every row pair: the pairs after the first read them from cache.
+  for (; n + 4 <= n1; n += 4) {
+    const w = b + <usize>n * csW, cn = c + (<usize>n << 2);
+    let i = 0;
+    for (; i + 2 <= m; i += 2) {
+      const ci = cn + <usize>i * rsC;
+      dotRows4(2, k, a + <usize>i * rsA, a + <usize>(i + 1) * rsA, w, csW, ci, ci + rsC);
+    }
+    if (i < m) dotRows4(1, k, a + <usize>i * rsA, 0, w, csW, cn + <usize>i * rsC, 0);
+  }
+  for (; n < n1; n++) {
+    const w = b + <usize>n * csW, cn = c + (<usize>n << 2);
+    let i = 0;
+    for (; i + 2 <= m; i += 2) {
+      const ci = cn + <usize>i * rsC;
+      dotRows1(2, k, a + <usize>i * rsA, a + <usize>(i + 1) * rsA, w, ci, ci + rsC);
+    }
+    if (i < m) dotRows1(1, k, a + <usize>i * rsA, 0, w, cn + <usize>i * rsC, 0);
+  }
+}
+
+/**
+ * Batched C = A·B for m <= SMALL_M, B read in place: `dot` (B = Wᵀ, rsB == 1, csA == 1) or
+ * the axpy form (csB == 1). Threads claim tickets from `counter` (zeroed by the host): ticket
+ * q is columns [chunk * (q % parts), ...) of product q / parts, so the work splits by bytes
+ * of B read.
+ */
+export function matmul_small_f32(
+  list: usize, count: i32, m: i32, n: i32, k: i32,
+  rsA: i32, csA: i32, rsB: i32, csB: i32, rsC: i32, dot: i32, chunk: i32, counter: usize, tid: i32, nt: i32,
+): void {
+  const parts = (n + chunk - 1) / chunk;
+  const tickets = count * parts;
+  const bA = <usize>rsA << 2, bC = <usize>rsC << 2;
+  for (;;) {
+    const q = claim(counter);
+    if (q >= tickets) return;
+    const i = q / parts, j0 = (q % parts) * chunk, j1 = min(n, j0 + chunk);
+    const a = operand(list, i, PRODUCT_A), b = operand(list, i, PRODUCT_B), c = operand(list, i, PRODUCT_C);
+    if (dot) {
+      dotPart(m, k, j0, j1, a, bA, b, <usize>csB << 2, c, bC);
+    } else {
+      axpyPart(m, k, j0, j1, a, bA, <usize>csA << 2, b, <usize>rsB << 2, c, bC);
+    }
+  }
+}

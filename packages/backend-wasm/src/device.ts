@@ -16,7 +16,7 @@ export type Kernels = Awaited<ReturnType<typeof instantiate>>;
 
 /** Kernels that run on the worker pool: each takes (tid, nt) after its own arguments. */
 const PARALLEL_KERNELS = [
-  'matmul_f32', 'conv2d_fwd', 'conv2d_bwd_input', 'conv2d_bwd_weight', 'pool2d_f32', 'pool2d_bwd_f32', 'softmax_rows_f32', 'reduce_line_f32',
+  'matmul_f32', 'matmul_small_f32', 'conv2d_fwd', 'conv2d_bwd_input', 'conv2d_bwd_weight', 'pool2d_f32', 'pool2d_bwd_f32', 'softmax_rows_f32', 'reduce_line_f32',
   'unary_line_f32', 'binary_line_f32', 'sort_rows', 'scan_line_f32', 'attention_f32',
 ] as const satisfies readonly (keyof Kernels)[];
 type ParallelKernel = (typeof PARALLEL_KERNELS)[number];
@@ -24,7 +24,7 @@ type ParallelKernel = (typeof PARALLEL_KERNELS)[number];
 type ParallelArgs<K extends ParallelKernel> = Kernels[K] extends (...args: [...infer A extends number[], number, number]) => void ? A : never;
 /** Parallel kernels whose threads claim their work from a counter, so the caller can finish them alone. */
 const CLAIMING_KERNELS: ReadonlySet<ParallelKernel> = new Set([
-  'matmul_f32', 'softmax_rows_f32', 'reduce_line_f32', 'unary_line_f32', 'binary_line_f32', 'scan_line_f32', 'attention_f32',
+  'matmul_f32', 'matmul_small_f32', 'softmax_rows_f32', 'reduce_line_f32', 'unary_line_f32', 'binary_line_f32', 'scan_line_f32', 'attention_f32',
 ] as const);
 
 // Fixed areas at the bottom of linear memory (the compiler's static data ends well below 64 KiB).

@@ -562,6 +562,65 @@ describe('matmul, conv and pool split across threads', () => {
   });
 });
 
+describe('small-M matmul: B read in place (axpy and dot forms), tails, batches, threads', () => {
+  /** Plain float64 reference: out[b, i, j] = sum_p A[b, i, p] B[b, p, j] over the views. */
+  function reference(aData: number[], aStrides: number[], bData: number[], bStrides: number[], batch: number, m: number, k: number, n: number): number[] {
+    const outData: number[] = [];
+    for (let t = 0; t < batch; t++) {
+      for (let i = 0; i < m; i++) {
+        for (let j = 0; j < n; j++) {
+          let s = 0;
+          for (let p = 0; p < k; p++) s += aData[t * aStrides[0] + i * aStrides[1] + p * aStrides[2]] * bData[t * bStrides[0] + p * bStrides[1] + j * bStrides[2]];
+          outData.push(s);
+        }
+      }
+    }
+    return outData;
+  }
+
+  // [batch, m, k, n, b batch-broadcast], m up to SMALL_M = 8 (rows in pairs, an odd one last):
+  // odd k and n for the v128 tails, n past the 1024-column axpy tile; the last ones are past
+  // the size from which the columns are split across threads (1 MiB of B).
+  const cases: [number, number, number, number, boolean][] = [
+    [1, 1, 1, 1, false], [1, 1, 7, 5, false], [1, 2, 13, 37, false], [1, 3, 33, 19, false], [1, 4, 64, 70, false],
+    [1, 1, 130, 1, false], [1, 4, 5, 1030, false], [1, 5, 19, 23, false], [1, 8, 66, 41, false], [1, 7, 9, 2050, false],
+    [3, 1, 23, 45, false], [5, 2, 17, 9, true], [2, 4, 31, 29, false], [2, 6, 15, 33, true],
+    [1, 1, 515, 771, false], [1, 3, 257, 1283, false], [3, 2, 300, 401, true],
+  ];
+  for (const [batch, m, k, n, shared] of cases) {
+    for (const layout of ['axpy', 'dot'] as const) {
+      it(`${layout}: [${batch}, ${m}, ${k}] x [${k}, ${n}]${shared ? ' (b broadcast)' : ''}`, () => {
+        const aData = randoms(batch * m * k, 3 * m + k), bData = randoms((shared ? 1 : batch) * k * n, n + 11);
+        const aStrides = [m * k, k, 1];
+        // axpy: B [K, N] row-major; dot: B the transpose of a row-major [N, K].
+        const bStrides = [shared ? 0 : k * n, ...(layout === 'axpy' ? [n, 1] : [1, k])];
+        const want = reference(aData, aStrides, bData, bStrides, batch, m, k, n);
+        for (const be of [wasm, plain]) {
+          const o = out(be, 'float32', [batch, m, n]);
+          be.matmul(on(be, aData, 'float32', [batch, m, k], aStrides), on(be, bData, 'float32', [batch, k, n], bStrides), o);
+          expectClose(read(be, o), want, 1e-4, 1e-5);
+        }
+      });
+    }
+  }
+
+  it('strided A (a transposed view) and padded rows of B and C fall to the right kernel', () => {
+    // A is the transpose of a [k, m] tensor (csA = m): the axpy form takes it, the dot form does not.
+    const m = 3, k = 21, n = 18, ld = 24;
+    const aData = randoms(k * m, 91), bData = randoms(k * ld, 92);
+    for (const bStrides of [[ld, 1], [1, ld]]) {
+      const rows = bStrides[0] === 1 ? n : k;
+      const [ref, two, one] = [cpu, wasm, plain].map((be) => {
+        const o = out(be, 'float32', [m, n]);
+        be.matmul(on(be, aData, 'float32', [m, k], [1, m]), on(be, bData.slice(0, rows * ld), 'float32', [k, n], bStrides), o);
+        return read(be, o);
+      });
+      expectClose(two, ref, 1e-4, 1e-5);
+      expectClose(one, ref, 1e-4, 1e-5);
+    }
+  });
+});
+
 describe('fused attention: threads, both builds, views', () => {
   // Past 4M multiply-adds the kernel takes two threads (the shared suite's cases stay below);
   // odd E and Ev leave v128 tails, L and S leave partial row blocks and key tiles.

@@ -7,6 +7,29 @@ import { PRODUCT, wordsOf } from '../layouts.js';
 /** Multiply-adds below which a GEMM stays on the calling thread (a 128^3 product, 2M, ran slower on 2 threads than on 1). */
 export const PARALLEL_MACS = 1 << 22;
 
+/** Rows (M) up to which a product reads B in place (matmul_small_f32) instead of packing it (assembly's SMALL_M). */
+export const SMALL_M = 8;
+/**
+ * Bytes of B from which a small-M product is split across threads: it is bound by reading
+ * B, so the split goes by bytes read, not multiply-adds.
+ */
+export const SMALL_PARALLEL_BYTES = 1 << 20;
+/** Column tickets per thread of a threaded small-M product (so a late thread leaves its share to the others). */
+const SMALL_TICKETS_PER_THREAD = 4;
+
+/**
+ * Which small-M kernel takes a product of these strides: 'dot' for B a transposed view of
+ * rows contiguous along K (A's rows contiguous too), 'axpy' for B with contiguous rows, else
+ * null (the GEMM packs it).
+ */
+export function smallPath(m: number, n: number, k: number, csA: number, rsB: number, csB: number): 'dot' | 'axpy' | null {
+  if (m > SMALL_M || k === 0) return null;
+  const dot = rsB === 1 && (csA === 1 || k === 1);
+  const axpy = csB === 1;
+  if (dot && axpy) return n < k ? 'dot' : 'axpy';
+  return dot ? 'dot' : axpy ? 'axpy' : null;
+}
+
 const ENTRY = wordsOf(PRODUCT);
 
 /** `a` [...batch, M, K] times `b` [...batch, K, N] into `out` [...batch, M, N], float32 (core's matmul takes nothing else). */
@@ -39,6 +62,20 @@ export function matmul(device: Device, a: TensorView, b: TensorView, out: Tensor
     }
   }
   try {
+    const csA = a.strides[rank - 1], rsB = b.strides[rank - 2], csB = b.strides[rank - 1];
+    const path = smallPath(m, n, k, csA, rsB, csB);
+    if (path) {
+      const nt = device.threadsFor(count * n * k * 4, SMALL_PARALLEL_BYTES);
+      // Columns per ticket: about SMALL_TICKETS_PER_THREAD tickets per thread over the batch, in multiples of 16.
+      const parts = nt > 1 ? Math.max(1, Math.ceil((nt * SMALL_TICKETS_PER_THREAD) / count)) : 1;
+      const chunk = Math.min(n, Math.ceil(Math.ceil(n / parts) / 16) * 16);
+      device.zeroCounters(1);
+      device.run('matmul_small_f32', [
+        list, count, m, n, k,
+        a.strides[rank - 2], csA, rsB, csB, out.strides[rank - 2], path === 'dot' ? 1 : 0, chunk, COUNTERS,
+      ], nt);
+      return;
+    }
     const nt = device.threadsFor(count * m * n * k, PARALLEL_MACS);
     const scratch = device.gemmScratchFor(nt);
     device.zeroCounters(COUNTER_SLOTS);
