@@ -22,6 +22,7 @@ import '@tensile/backend-webgpu';
 import { pickBackend } from './adapter.js';
 import { type CifarBatch, fetchCifarBatch } from './cifar.js';
 import { CIFAR_CLASSES, buildModel, changed, correctOn, headOptimizer, imagesFromBytes, memorySample, preprocess, snapshot, trainStep } from './train.js';
+import { drawLossCurve } from '../../shared/loss-curve.js';
 
 const params = new URLSearchParams(location.search);
 
@@ -82,39 +83,7 @@ const nextFrame = (): Promise<void> => new Promise((resolve) => requestAnimation
 // ---- the loss curve -------------------------------------------------------------------------
 
 function drawCurve(losses: number[], total: number): void {
-  const canvas = $<HTMLCanvasElement>('curve');
-  const ctx = canvas.getContext('2d')!;
-  const { width, height } = canvas;
-  const left = 44, right = 12, top = 12, bottom = 30;
-  ctx.clearRect(0, 0, width, height);
-  ctx.font = '12px system-ui, sans-serif';
-  const maxLoss = Math.max(2.5, ...losses);
-  const x = (step: number) => left + ((width - left - right) * step) / Math.max(1, total);
-  const y = (loss: number) => top + (height - top - bottom) * (1 - loss / maxLoss);
-  ctx.strokeStyle = '#e3e6ec';
-  ctx.fillStyle = '#5b6478';
-  ctx.textAlign = 'right';
-  ctx.textBaseline = 'middle';
-  for (let i = 0; i <= 5; i++) {
-    const v = (maxLoss * i) / 5;
-    ctx.beginPath();
-    ctx.moveTo(left, y(v));
-    ctx.lineTo(width - right, y(v));
-    ctx.stroke();
-    ctx.fillText(v.toFixed(1), left - 6, y(v));
-  }
-  ctx.textAlign = 'center';
-  ctx.textBaseline = 'top';
-  for (let i = 0; i <= 4; i++) {
-    const s = Math.round((total * i) / 4);
-    ctx.fillText(String(s), x(s), height - bottom + 6);
-  }
-  ctx.strokeStyle = '#2f6fde';
-  ctx.lineWidth = 2;
-  ctx.beginPath();
-  losses.forEach((l, i) => (i === 0 ? ctx.moveTo(x(i + 1), y(l)) : ctx.lineTo(x(i + 1), y(l))));
-  ctx.stroke();
-  ctx.lineWidth = 1;
+  drawLossCurve($<HTMLCanvasElement>('curve'), losses, total);
 }
 
 // ---- predictions ------------------------------------------------------------------------------
