@@ -34,7 +34,8 @@ function positiveInt(name: string, fallback: number): number {
   return n;
 }
 
-interface ExampleState {
+/** What the page exposes as `globalThis.__example` for the Chromium test to read. */
+export interface ExampleState {
   backend: string | null;
   /** wasm's worker threads (1 without cross-origin isolation); null on other backends. */
   threads: number | null;

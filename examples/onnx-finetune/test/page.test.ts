@@ -18,6 +18,7 @@ import { build } from '../scripts/build.mjs';
 // @ts-expect-error plain ESM scripts without type declarations
 import { serve } from '../scripts/serve.mjs';
 import { chromiumMissing, launchChromium } from '../../shared/chromium.mjs';
+import type { ExampleState } from '../src/page.js';
 import { TEST_MODEL_DIR, modelMissing } from './model.js';
 import { syntheticCifar } from './synthetic.js';
 
@@ -28,22 +29,6 @@ const missing = [chromiumMissing(), modelMissing()].filter((m): m is string => m
 const required = Boolean(process.env.TENSILE_REQUIRE_TOOLS);
 if (missing.length && !required) {
   console.warn(`example-onnx-finetune page test skipped: ${missing.join('; ')}; set TENSILE_REQUIRE_TOOLS to make this a failure`);
-}
-
-interface ExampleState {
-  backend: string | null;
-  threads: number | null;
-  status: string;
-  step: number;
-  steps: number;
-  losses: number[];
-  memory: { tensors: number; bytes: number }[];
-  accuracyBefore: number | null;
-  accuracy: number | null;
-  backboneChanged: string[] | null;
-  headChanged: string[] | null;
-  trained: boolean;
-  error: string | null;
 }
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
