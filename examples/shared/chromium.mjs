@@ -29,3 +29,24 @@ export async function launchChromium(chromium, { viewport } = {}) {
     },
   };
 }
+
+/**
+ * Open `url` in a new page of `context` and wait until the page's `globalThis.__example`
+ * says it trained or failed; resolves to `{ page, state, messages }` (its console lines and
+ * page errors). Past `timeout` ms it rejects with the last state and the console, so a stuck
+ * page says why.
+ */
+export async function openUntilTrained(context, url, timeout) {
+  const page = await context.newPage();
+  const messages = [];
+  page.on('console', (m) => messages.push(m.text()));
+  page.on('pageerror', (e) => messages.push(`pageerror: ${e.message}`));
+  const read = () => page.evaluate(() => globalThis.__example);
+  try {
+    await page.goto(url);
+    await page.waitForFunction(() => globalThis.__example?.trained === true || globalThis.__example?.error != null, undefined, { timeout });
+  } catch (e) {
+    throw new Error(`${e.message}\nstate: ${JSON.stringify(await read().catch(() => null))}\nconsole:\n${messages.join('\n')}`);
+  }
+  return { page, state: await read(), messages };
+}

@@ -11,12 +11,13 @@ import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error plain ESM scripts without type declarations
 import { build } from '../scripts/build.mjs';
 // @ts-expect-error plain ESM scripts without type declarations
 import { serve } from '../scripts/serve.mjs';
-import { chromiumMissing, launchChromium } from '../../shared/chromium.mjs';
+import { chromiumMissing, launchChromium, openUntilTrained } from '../../shared/chromium.mjs';
 // @ts-expect-error plain ESM scripts without type declarations
 import { buildVite } from '../scripts/build-vite.mjs';
 
@@ -69,25 +70,8 @@ describe.skipIf(missing.length > 0 && !required)('the browser example in Chromiu
   });
 
   it('trains on WebGPU (loss falls, held-out accuracy > 85%) and predicts a drawn digit', async () => {
-    const page = await context!.newPage();
-    const messages: string[] = [];
-    page.on('console', (m) => messages.push(m.text()));
-    page.on('pageerror', (e) => messages.push(`pageerror: ${e.message}`));
+    const { page, state: trained, messages } = await openUntilTrained<ExampleState, Page>(context!, `${url}?data=${encodeURIComponent(`${url}mnist/`)}&steps=${STEPS}`, 100_000);
     const read = () => page.evaluate(() => (globalThis as unknown as { __example: ExampleState }).__example);
-    try {
-      await page.goto(`${url}?data=${encodeURIComponent(`${url}mnist/`)}&steps=${STEPS}`);
-      await page.waitForFunction(
-        () => {
-          const s = (globalThis as { __example?: ExampleState }).__example;
-          return s?.trained === true || s?.error != null;
-        },
-        undefined,
-        { timeout: 100_000 },
-      );
-    } catch (e) {
-      throw new Error(`${(e as Error).message}\nstate: ${JSON.stringify(await read().catch(() => null))}\nconsole:\n${messages.join('\n')}`);
-    }
-    const trained = await read();
     expect(trained.error, messages.join('\n')).toBeNull();
     expect(trained.backend).toBe('webgpu');
     expect(await page.textContent('#backend')).toContain('webgpu');
@@ -120,26 +104,8 @@ describe.skipIf(missing.length > 0 && !required)('the browser example in Chromiu
 
   /** Train 100 steps on wasm at `base` (a served bundle) and check that the loss falls. */
   async function trainOnWasm(base: string, query = ''): Promise<ExampleState> {
-    const page = await context!.newPage();
-    const messages: string[] = [];
-    page.on('console', (m) => messages.push(m.text()));
-    page.on('pageerror', (e) => messages.push(`pageerror: ${e.message}`));
-    const read = () => page.evaluate(() => (globalThis as unknown as { __example: ExampleState }).__example);
     const steps = 100;
-    try {
-      await page.goto(`${base}?data=${encodeURIComponent(`${base}mnist/`)}&steps=${steps}&backend=wasm${query}`);
-      await page.waitForFunction(
-        () => {
-          const s = (globalThis as { __example?: ExampleState }).__example;
-          return s?.trained === true || s?.error != null;
-        },
-        undefined,
-        { timeout: 100_000 },
-      );
-    } catch (e) {
-      throw new Error(`${(e as Error).message}\nstate: ${JSON.stringify(await read().catch(() => null))}\nconsole:\n${messages.join('\n')}`);
-    }
-    const trained = await read();
+    const { page, state: trained, messages } = await openUntilTrained<ExampleState, Page>(context!, `${base}?data=${encodeURIComponent(`${base}mnist/`)}&steps=${steps}&backend=wasm${query}`, 100_000);
     expect(trained.error, messages.join('\n')).toBeNull();
     expect(trained.backend).toBe('wasm');
     expect(trained.losses).toHaveLength(steps);

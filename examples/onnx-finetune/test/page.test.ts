@@ -12,12 +12,13 @@ import { mkdirSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error plain ESM scripts without type declarations
 import { build } from '../scripts/build.mjs';
 // @ts-expect-error plain ESM scripts without type declarations
 import { serve } from '../scripts/serve.mjs';
-import { chromiumMissing, launchChromium } from '../../shared/chromium.mjs';
+import { chromiumMissing, launchChromium, openUntilTrained } from '../../shared/chromium.mjs';
 import type { ExampleState } from '../src/page.js';
 import { TEST_MODEL_DIR, modelMissing } from './model.js';
 import { syntheticCifar } from './synthetic.js';
@@ -56,26 +57,8 @@ describe.skipIf(missing.length > 0 && !required)('the fine-tuning page in Chromi
   });
 
   /** Open the page with `query`, wait until it has trained (or failed) and return its state. */
-  async function train(query: string): Promise<{ page: import('playwright-core').Page; state: ExampleState }> {
-    const page = await context!.newPage();
-    const messages: string[] = [];
-    page.on('console', (m) => messages.push(m.text()));
-    page.on('pageerror', (e) => messages.push(`pageerror: ${e.message}`));
-    const read = () => page.evaluate(() => (globalThis as unknown as { __example: ExampleState }).__example);
-    try {
-      await page.goto(`${url}?${query}`);
-      await page.waitForFunction(
-        () => {
-          const s = (globalThis as { __example?: ExampleState }).__example;
-          return s?.trained === true || s?.error != null;
-        },
-        undefined,
-        { timeout: 90_000 },
-      );
-    } catch (e) {
-      throw new Error(`${(e as Error).message}\nstate: ${JSON.stringify(await read().catch(() => null))}\nconsole:\n${messages.join('\n')}`);
-    }
-    const state = await read();
+  async function train(query: string): Promise<{ page: Page; state: ExampleState }> {
+    const { page, state, messages } = await openUntilTrained<ExampleState, Page>(context!, `${url}?${query}`, 90_000);
     expect(state.error, messages.join('\n')).toBeNull();
     expect(messages.join('\n')).not.toMatch(/pageerror/);
     console.log(
