@@ -40,11 +40,6 @@ export class Trace {
     return this.views.get(t.storage)?.get(viewKey(t)) ?? this.define(t);
   }
 
-  /** Whether `t` is a value this trace has seen. */
-  has(t: Tensor): boolean {
-    return this.views.get(t.storage)?.has(viewKey(t)) ?? false;
-  }
-
   /** The tensor behind value `id` (owned by the trace: do not dispose it). */
   tensorOf(id: number): Tensor {
     const t = this.handles[id];
