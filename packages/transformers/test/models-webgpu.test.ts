@@ -6,15 +6,9 @@ import '@tensile/backend-webgpu';
 import { describe, expect, it } from 'vitest';
 import { GPT2LMHeadModel } from '../src/index.js';
 import { fixture, haveFixtures, maxDiff } from './fixtures.js';
-import { modelSuite } from './model-suite.js';
+import { backendUnavailable, modelSuite } from './model-suite.js';
 
-let unavailable: string | null = null;
-try {
-  await tl.ready('webgpu');
-} catch (e) {
-  if (process.env.TENSILE_REQUIRE_TOOLS) throw e;
-  unavailable = `webgpu backend unavailable: ${(e as Error).message}`;
-}
+const unavailable = await backendUnavailable('webgpu');
 modelSuite('webgpu', unavailable);
 
 // float16 on webgpu: the weights go to the device in float16 from the host, never as a float32
