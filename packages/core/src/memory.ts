@@ -70,6 +70,18 @@ function closeScope(scope: Scope, result: unknown): void {
   scope.tracked.clear();
 }
 
+/** Run `fn` in a new scope, still open when it returns; if it throws, the scope is closed first. */
+function runInScope<T>(fn: () => T): { scope: Scope; result: T } {
+  const scope: Scope = { tracked: new Set(), closed: false };
+  scopes.push(scope);
+  try {
+    return { scope, result: fn() };
+  } catch (error) {
+    closeScope(scope, undefined);
+    throw error;
+  }
+}
+
 /**
  * Run `fn` and dispose every tensor it created, except those it returns (found in arrays,
  * plain objects and Maps) and those passed to `keep`. Works with async functions: the scope
@@ -82,15 +94,7 @@ function closeScope(scope: Scope, result: unknown): void {
  * ```
  */
 export function tidy<T>(fn: () => T): T {
-  const scope: Scope = { tracked: new Set(), closed: false };
-  scopes.push(scope);
-  let result: T;
-  try {
-    result = fn();
-  } catch (error) {
-    closeScope(scope, undefined);
-    throw error;
-  }
+  const { scope, result } = runInScope(fn);
   if (result instanceof Promise) {
     return result.then(
       (value) => {
@@ -113,15 +117,7 @@ export function tidy<T>(fn: () => T): T {
  * returned from outside (a captured tensor, an argument).
  */
 export function tidyCreated<T>(fn: () => T): { result: T; created: Set<Disposable> } {
-  const scope: Scope = { tracked: new Set(), closed: false };
-  scopes.push(scope);
-  let result: T;
-  try {
-    result = fn();
-  } catch (error) {
-    closeScope(scope, undefined);
-    throw error;
-  }
+  const { scope, result } = runInScope(fn);
   const created = new Set(scope.tracked);
   closeScope(scope, result);
   const returned = new Set<Disposable>();
