@@ -18,6 +18,12 @@ export function gradNodeOf(t: Tensor): Node | null {
   return null;
 }
 
+/** The gradient node of each floating input (null for the others), or null when none has one. */
+function nextNodes(inputs: readonly Tensor[]): (Node | null)[] | null {
+  const next = inputs.map((t) => (isFloating(t.dtype) ? gradNodeOf(t) : null));
+  return next.some((node) => node !== null) ? next : null;
+}
+
 /**
  * Attach a backward function to `out` when recording is on and some input requires grad.
  * `save` lists the tensors `backward` reads; the node keeps its own references to them.
@@ -34,13 +40,8 @@ export function recordOp(
 ): Tensor {
   if (!isGradEnabled()) return out;
   traceOp(name, trace?.inputs ?? inputs, [out], trace?.attrs);
-  let any = false;
-  const next = inputs.map((t) => {
-    const node = isFloating(t.dtype) ? gradNodeOf(t) : null;
-    if (node) any = true;
-    return node;
-  });
-  if (!any) return out;
+  const next = nextNodes(inputs);
+  if (!next) return out;
   const saved = save.map((t) => t.internalAlias());
   const node = new Node(name, next, saved, backward);
   out.setGradFn(node);
@@ -75,13 +76,8 @@ export function recordMultiOp(
 ): readonly Tensor[] {
   if (!isGradEnabled()) return outs;
   traceOp(name, trace?.inputs ?? inputs, outs, trace?.attrs);
-  let any = false;
-  const next = inputs.map((t) => {
-    const node = isFloating(t.dtype) ? gradNodeOf(t) : null;
-    if (node) any = true;
-    return node;
-  });
-  if (!any) return outs;
+  const next = nextNodes(inputs);
+  if (!next) return outs;
   const saved = save.map((t) => t.internalAlias());
   const node = new MultiOutputNode(name, next, saved, backward, outs.length);
   outs.forEach((out, k) => {
