@@ -71,7 +71,8 @@ function describe(value: unknown): string {
   return typeof value === 'object' ? (value.constructor?.name ?? 'object') : typeof value;
 }
 
-function checkOptions(fn: string, options: object, allowed: readonly string[]): void {
+/** Check `options` against what `fn` supports, and read the two options every product shares. */
+function readOptions(fn: string, options: FunctionalOptions, allowed: readonly string[]): { createGraph: boolean; strict: boolean } {
   if (options === null || typeof options !== 'object') throw new TypeError(`${fn}: options must be an object, got ${describe(options)}`);
   for (const key of Object.keys(options)) {
     if (!allowed.includes(key)) throw new Error(`${fn}: unknown option '${key}'; supported: ${allowed.join(', ')}`);
@@ -83,6 +84,7 @@ function checkOptions(fn: string, options: object, allowed: readonly string[]): 
   for (const key of ['createGraph', 'strict'] as const) {
     if (o[key] !== undefined && typeof o[key] !== 'boolean') throw new TypeError(`${fn}: option ${key} must be a boolean, got ${describe(o[key])}`);
   }
+  return { createGraph: options.createGraph ?? false, strict: options.strict ?? false };
 }
 
 /** PyTorch's `_as_tuple`: the tensors, and whether they came as an array. */
@@ -264,9 +266,7 @@ export function vjp<I extends TensorOrTensors, O extends TensorOrTensors>(
   options: FunctionalOptions = {},
 ): [Like<O>, Like<I>] {
   const fn = 'vjp';
-  checkOptions(fn, options, ['createGraph', 'strict']);
-  const createGraph = options.createGraph ?? false;
-  const strict = options.strict ?? false;
+  const { createGraph, strict } = readOptions(fn, options, ['createGraph', 'strict']);
   return tidy(() => enableGrad(() => {
     const { isTuple: inputsTuple, tensors } = asTuple(inputs, 'inputs', fn);
     const ins = preprocess(tensors, createGraph);
@@ -297,9 +297,7 @@ export function jvp<I extends TensorOrTensors, O extends TensorOrTensors>(
   options: FunctionalOptions = {},
 ): [Like<O>, Like<O>] {
   const fn = 'jvp';
-  checkOptions(fn, options, ['createGraph', 'strict']);
-  const createGraph = options.createGraph ?? false;
-  const strict = options.strict ?? false;
+  const { createGraph, strict } = readOptions(fn, options, ['createGraph', 'strict']);
   return tidy(() => enableGrad(() => {
     const { isTuple: inputsTuple, tensors } = asTuple(inputs, 'inputs', fn);
     const ins = preprocess(tensors, createGraph);
@@ -349,9 +347,7 @@ export function jacobian<I extends TensorOrTensors, O extends TensorOrTensors>(
   options: JacobianOptions = {},
 ): JacobianOf<O, I> {
   const fn = 'jacobian';
-  checkOptions(fn, options, ['createGraph', 'strict', 'strategy', 'vectorize']);
-  const createGraph = options.createGraph ?? false;
-  const strict = options.strict ?? false;
+  const { createGraph, strict } = readOptions(fn, options, ['createGraph', 'strict', 'strategy', 'vectorize']);
   const strategy = options.strategy ?? 'reverse-mode';
   if (strategy !== 'reverse-mode' && strategy !== 'forward-mode') {
     throw new Error(`${fn}: strategy must be 'forward-mode' or 'reverse-mode', got '${String(strategy)}'`);
@@ -438,8 +434,7 @@ function blockOf(rows: Tensor[], outShape: readonly number[], x: Tensor): Tensor
  */
 export function hessian<I extends TensorOrTensors>(func: Fn<Tensor>, inputs: I, options: HessianOptions = {}): HessianOf<I> {
   const fn = 'hessian';
-  checkOptions(fn, options, ['createGraph', 'strict', 'outerJacobianStrategy', 'vectorize']);
-  const strict = options.strict ?? false;
+  const { createGraph, strict } = readOptions(fn, options, ['createGraph', 'strict', 'outerJacobianStrategy', 'vectorize']);
   const { isTuple } = asTuple(inputs, 'inputs', fn);
   const outer = options.outerJacobianStrategy ?? 'reverse-mode';
   const scalar = (...xs: Tensor[]): Tensor => {
@@ -463,7 +458,7 @@ export function hessian<I extends TensorOrTensors>(func: Fn<Tensor>, inputs: I, 
     return g;
   };
   const result = jacobian(gradient, [...asTuple(inputs, 'inputs', fn).tensors], {
-    createGraph: options.createGraph ?? false,
+    createGraph,
     strict,
     strategy: outer,
   }) as Tensor[][];
@@ -496,9 +491,7 @@ function secondOrder(fn: string, func: unknown, inputs: TensorOrTensors, v: Tens
  */
 export function vhp<I extends TensorOrTensors>(func: Fn<Tensor>, inputs: I, v?: TensorOrTensors, options: FunctionalOptions = {}): [Tensor, Like<I>] {
   const fn = 'vhp';
-  checkOptions(fn, options, ['createGraph', 'strict']);
-  const createGraph = options.createGraph ?? false;
-  const strict = options.strict ?? false;
+  const { createGraph, strict } = readOptions(fn, options, ['createGraph', 'strict']);
   return tidy(() => enableGrad(() => {
     const { inputsTuple, ins, vs, outs, jac } = secondOrder(fn, func, inputs, v, createGraph, strict);
     const grads = autogradGrad(jac, ins, vs, { createGraph });
@@ -519,9 +512,7 @@ export function vhp<I extends TensorOrTensors>(func: Fn<Tensor>, inputs: I, v?: 
  */
 export function hvp<I extends TensorOrTensors>(func: Fn<Tensor>, inputs: I, v?: TensorOrTensors, options: FunctionalOptions = {}): [Tensor, Like<I>] {
   const fn = 'hvp';
-  checkOptions(fn, options, ['createGraph', 'strict']);
-  const createGraph = options.createGraph ?? false;
-  const strict = options.strict ?? false;
+  const { createGraph, strict } = readOptions(fn, options, ['createGraph', 'strict']);
   return tidy(() => enableGrad(() => {
     const { inputsTuple, ins, vs, outs, jac } = secondOrder(fn, func, inputs, v, createGraph, strict);
     const gradJac = ins.map((x) => {
