@@ -8,8 +8,23 @@ import { logsumexp } from './reduce.js';
 import { empty } from './util.js';
 import { isFloating } from '../dtype.js';
 
-function checkFloat(op: string, x: Tensor): void {
+/** `dim` as an axis of `x`, which must be floating. */
+function checkedAxis(op: string, x: Tensor, dim: number): number {
   if (!isFloating(x.dtype)) throw new Error(`${op}: expected a floating tensor, got ${x.dtype}; cast with t.float() first`);
+  return normalizeDim(dim, x.rank, op);
+}
+
+/** The backend's fused `op` kernel along `axis` where it has one (not for scalars), else `composite()`; untracked. */
+function fusedOrComposite(op: 'softmax' | 'logSoftmax', x: Tensor, axis: number, composite: () => Tensor): Tensor {
+  const backend = x.backend;
+  return noGrad(() => {
+    if (backend[op] && x.rank > 0) {
+      const y = empty(backend, x.shape, x.dtype, op);
+      backend[op](x.kernelView, axis, y.kernelView);
+      return y;
+    }
+    return composite();
+  });
 }
 
 /**
@@ -21,17 +36,8 @@ function checkFloat(op: string, x: Tensor): void {
  * ```
  */
 export function softmax(x: Tensor, dim: number): Tensor {
-  checkFloat('softmax', x);
-  const axis = normalizeDim(dim, x.rank, 'softmax');
-  const backend = x.backend;
-  const out = noGrad(() => {
-    if (backend.softmax && x.rank > 0) {
-      const y = empty(backend, x.shape, x.dtype, 'softmax');
-      backend.softmax(x.kernelView, axis, y.kernelView);
-      return y;
-    }
-    return owned((own) => own(x.sub(own(logsumexp(x, axis, true)))).exp());
-  });
+  const axis = checkedAxis('softmax', x, dim);
+  const out = fusedOrComposite('softmax', x, axis, () => owned((own) => own(x.sub(own(logsumexp(x, axis, true)))).exp()));
   // d softmax: y * (g - sum(g * y)).
   return recordOp('softmax', [x], out, [out], (g, [y]) => owned((own) => {
     const s = own(own(g.mul(y)).sum(axis, true));
@@ -48,17 +54,8 @@ export function softmax(x: Tensor, dim: number): Tensor {
  * ```
  */
 export function logSoftmax(x: Tensor, dim: number): Tensor {
-  checkFloat('logSoftmax', x);
-  const axis = normalizeDim(dim, x.rank, 'logSoftmax');
-  const backend = x.backend;
-  const out = noGrad(() => {
-    if (backend.logSoftmax && x.rank > 0) {
-      const y = empty(backend, x.shape, x.dtype, 'logSoftmax');
-      backend.logSoftmax(x.kernelView, axis, y.kernelView);
-      return y;
-    }
-    return owned((own) => x.sub(own(logsumexp(x, axis, true))));
-  });
+  const axis = checkedAxis('logSoftmax', x, dim);
+  const out = fusedOrComposite('logSoftmax', x, axis, () => owned((own) => x.sub(own(logsumexp(x, axis, true)))));
   // d logSoftmax: g - softmax(x) * sum(g).
   return recordOp('logSoftmax', [x], out, [out], (g, [y]) => owned((own) => {
     const p = own(y.exp());
