@@ -158,6 +158,14 @@ export function bernoulli(input: Tensor, p?: number, options: RandomOptions = {}
   return noGrad(() => owned((t) => t(t(rand(input.shape, { device: input.device, generator: options.generator })).lt(p ?? input)).cast(input.dtype)));
 }
 
+/** `options` must be an object whose only option, if any, is `generator`. */
+function checkGeneratorOnly(op: string, options: object): void {
+  if (typeof options !== 'object' || options === null) throw new TypeError(`${op}: options must be an object, got ${describeValue(options)}`);
+  for (const key of Object.keys(options)) {
+    if (key !== 'generator') throw new Error(`${op}: option '${key}' is not supported (only generator)`);
+  }
+}
+
 /** PyTorch's checks of multinomial's rows, where the values can be read now (cpu, wasm). */
 function checkDistribution(probs: Tensor, numSamples: number, replacement: boolean): void {
   const read = probs.backend.readSync;
@@ -194,10 +202,7 @@ function checkDistribution(probs: Tensor, numSamples: number, replacement: boole
 export function multinomial(input: Tensor, numSamples: number, replacement = false, options: Pick<RandomOptions, 'generator'> = {}): Tensor {
   const op = 'multinomial';
   requireTensor(op, input);
-  if (typeof options !== 'object' || options === null) throw new TypeError(`${op}: options must be an object, got ${describeValue(options)}`);
-  for (const key of Object.keys(options)) {
-    if (key !== 'generator') throw new Error(`${op}: option '${key}' is not supported (only generator)`);
-  }
+  checkGeneratorOnly(op, options);
   if (!isFloating(input.dtype)) throw new TypeError(`${op}: the weights must be floating point, got ${input.dtype}`);
   if (input.rank !== 1 && input.rank !== 2) throw new Error(`${op}: the weights must be 1-D or 2-D, got ${formatShape(input.shape)}`);
   if (typeof replacement !== 'boolean') throw new TypeError(`${op}: replacement must be a boolean, got ${describeValue(replacement)}`);
@@ -357,10 +362,7 @@ function poissonByRejection(rate: Tensor, generator: RandomOptions['generator'])
 export function poisson(rates: Tensor, options: Pick<RandomOptions, 'generator'> = {}): Tensor {
   const op = 'poisson';
   requireTensor(op, rates);
-  if (typeof options !== 'object' || options === null) throw new TypeError(`${op}: options must be an object, got ${describeValue(options)}`);
-  for (const key of Object.keys(options)) {
-    if (key !== 'generator') throw new Error(`${op}: option '${key}' is not supported (only generator)`);
-  }
+  checkGeneratorOnly(op, options);
   if (!isFloating(rates.dtype)) throw new TypeError(`${op}: the rates must be floating point, got ${rates.dtype}`);
   const range = readRates(rates);
   const generator = options.generator;
