@@ -26,9 +26,7 @@ export const ADAM_DEFAULTS: AdamOptions = {
 /** Shared by Adam and AdamW: validation and the moment update. */
 export abstract class AdamBase extends Optimizer<AdamOptions> {
   protected validateGroup(group: OptimizerGroup<AdamOptions>): void {
-    this.checkNumbers(group, 'lr', 'eps');
-    this.checkBetas(group);
-    this.checkNumber(group, 'weightDecay');
+    this.checkAdamOptions(group);
     this.checkBooleans(group, 'amsgrad', 'maximize');
   }
 

@@ -42,9 +42,7 @@ export class Adamax extends Optimizer<AdamaxOptions> {
   }
 
   protected validateGroup(group: OptimizerGroup<AdamaxOptions>): void {
-    this.checkNumbers(group, 'lr', 'eps');
-    this.checkBetas(group);
-    this.checkNumber(group, 'weightDecay');
+    this.checkAdamOptions(group);
     this.checkBoolean(group, 'maximize');
   }
 

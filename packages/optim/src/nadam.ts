@@ -59,9 +59,8 @@ export class NAdam extends Optimizer<NAdamOptions> {
   }
 
   protected validateGroup(group: OptimizerGroup<NAdamOptions>): void {
-    this.checkNumbers(group, 'lr', 'eps');
-    this.checkBetas(group);
-    this.checkNumbers(group, 'weightDecay', 'momentumDecay');
+    this.checkAdamOptions(group);
+    this.checkNumber(group, 'momentumDecay');
     this.checkBooleans(group, 'decoupledWeightDecay', 'maximize');
   }
 

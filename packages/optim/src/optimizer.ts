@@ -219,6 +219,16 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
     this.check(typeof b2 === 'number' && b2 >= 0 && b2 < 1, 'betas[1]', b2, 'a number in [0, 1)');
   }
 
+  /**
+   * Check the hyper-parameters the Adam family shares, in this order: `lr` and `eps` (numbers
+   * >= 0), `betas`, `weightDecay` (a number >= 0).
+   */
+  protected checkAdamOptions(group: Record<string, unknown>): void {
+    this.checkNumbers(group, 'lr', 'eps');
+    this.checkBetas(group);
+    this.checkNumber(group, 'weightDecay');
+  }
+
   /** Check that `group[option]` is a boolean. */
   protected checkBoolean(group: Record<string, unknown>, option: string): void {
     this.check(typeof group[option] === 'boolean', option, group[option], 'true or false');

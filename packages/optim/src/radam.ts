@@ -50,9 +50,7 @@ export class RAdam extends Optimizer<RAdamOptions> {
   }
 
   protected validateGroup(group: OptimizerGroup<RAdamOptions>): void {
-    this.checkNumbers(group, 'lr', 'eps');
-    this.checkBetas(group);
-    this.checkNumber(group, 'weightDecay');
+    this.checkAdamOptions(group);
     this.checkBooleans(group, 'decoupledWeightDecay', 'maximize');
   }
 
