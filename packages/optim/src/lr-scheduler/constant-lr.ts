@@ -1,5 +1,5 @@
 import type { Optimizer } from '../optimizer.js';
-import { LRScheduler, checkOption, epochArguments, type EpochSchedulerOptions } from './lr-scheduler.js';
+import { LRScheduler, checkOption, checkOptionIs, epochArguments, type EpochSchedulerOptions } from './lr-scheduler.js';
 
 export interface ConstantLROptions extends EpochSchedulerOptions {
   /** Factor applied until `totalIters`; default 1/3. */
@@ -26,7 +26,7 @@ export class ConstantLR extends LRScheduler {
     const { factor = 1 / 3, totalIters = 5 } = options;
     // PyTorch allows 0, which divides by zero when the factor is undone.
     checkOption(typeof factor === 'number' && factor > 0 && factor <= 1, 'ConstantLR', 'factor', factor, 'a number in (0, 1]');
-    checkOption(Number.isInteger(totalIters) && totalIters >= 0, 'ConstantLR', 'totalIters', totalIters, 'a non-negative integer');
+    checkOptionIs('ConstantLR', 'totalIters', totalIters, 'a non-negative integer');
     this.factor = factor;
     this.totalIters = totalIters;
     this.initialStep();

@@ -1,5 +1,5 @@
 import type { Optimizer } from '../optimizer.js';
-import { LRScheduler, checkOption, epochArguments, type EpochSchedulerOptions } from './lr-scheduler.js';
+import { LRScheduler, checkOptionIs, epochArguments, type EpochSchedulerOptions } from './lr-scheduler.js';
 
 export interface CosineAnnealingLROptions extends EpochSchedulerOptions {
   /** Half-period in epochs. */
@@ -25,8 +25,8 @@ export class CosineAnnealingLR extends LRScheduler {
   constructor(optimizer: Optimizer<any>, options: CosineAnnealingLROptions) {
     super(optimizer, ...epochArguments('CosineAnnealingLR', options, ['tMax', 'etaMin']));
     const { tMax, etaMin = 0 } = options;
-    checkOption(typeof tMax === 'number' && tMax > 0, 'CosineAnnealingLR', 'tMax', tMax, 'a positive number');
-    checkOption(typeof etaMin === 'number' && Number.isFinite(etaMin), 'CosineAnnealingLR', 'etaMin', etaMin, 'a number');
+    checkOptionIs('CosineAnnealingLR', 'tMax', tMax, 'a positive number');
+    checkOptionIs('CosineAnnealingLR', 'etaMin', etaMin, 'a number');
     this.tMax = tMax;
     this.etaMin = etaMin;
     this.initialStep();

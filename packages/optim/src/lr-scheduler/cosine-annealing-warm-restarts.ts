@@ -1,5 +1,5 @@
 import type { Optimizer } from '../optimizer.js';
-import { LRScheduler, checkOption, epochArguments, type EpochSchedulerOptions } from './lr-scheduler.js';
+import { LRScheduler, checkOption, checkOptionIs, epochArguments, type EpochSchedulerOptions } from './lr-scheduler.js';
 
 export interface CosineAnnealingWarmRestartsOptions extends EpochSchedulerOptions {
   /** Epochs until the first restart (PyTorch's `T_0`). */
@@ -39,9 +39,9 @@ export class CosineAnnealingWarmRestarts extends LRScheduler {
     const name = 'CosineAnnealingWarmRestarts';
     super(optimizer, ...epochArguments(name, options, ['t0', 'tMult', 'etaMin']));
     const { t0, tMult = 1, etaMin = 0 } = options;
-    checkOption(Number.isInteger(t0) && t0 > 0, name, 't0', t0, 'a positive integer');
+    checkOptionIs(name, 't0', t0, 'a positive integer');
     checkOption(Number.isInteger(tMult) && tMult >= 1, name, 'tMult', tMult, 'an integer >= 1');
-    checkOption(typeof etaMin === 'number' && Number.isFinite(etaMin), name, 'etaMin', etaMin, 'a number');
+    checkOptionIs(name, 'etaMin', etaMin, 'a number');
     this.t0 = t0;
     this.tI = t0;
     this.tMult = tMult;

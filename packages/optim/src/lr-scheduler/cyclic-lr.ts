@@ -1,5 +1,5 @@
 import { Optimizer } from '../optimizer.js';
-import { LRScheduler, checkOption, checkSchedulerOptions, stateFields, type EpochSchedulerOptions, type SchedulerStateDict } from './lr-scheduler.js';
+import { LRScheduler, checkOption, checkOptionIs, checkSchedulerOptions, stateFields, type EpochSchedulerOptions, type SchedulerStateDict } from './lr-scheduler.js';
 
 export interface CyclicLROptions extends EpochSchedulerOptions {
   /** Lowest learning rate of the cycle, one for all groups or one per group (sets the groups' lr at the start). */
@@ -89,12 +89,12 @@ export class CyclicLR extends LRScheduler {
     } = options;
     const groups = this.groups;
     this.maxLrs = perGroup('maxLr', maxLr, groups.length);
-    checkOption(typeof stepSizeUp === 'number' && stepSizeUp > 0, NAME, 'stepSizeUp', stepSizeUp, 'a positive number');
+    checkOptionIs(NAME, 'stepSizeUp', stepSizeUp, 'a positive number');
     const down = stepSizeDown ?? stepSizeUp;
     checkOption(typeof down === 'number' && down > 0, NAME, 'stepSizeDown', stepSizeDown, 'a positive number');
     this.totalSize = stepSizeUp + down;
     this.stepRatio = stepSizeUp / this.totalSize;
-    checkOption(typeof gamma === 'number' && Number.isFinite(gamma), NAME, 'gamma', gamma, 'a number');
+    checkOptionIs(NAME, 'gamma', gamma, 'a number');
     this.gamma = gamma;
     if (scaleFn === undefined) {
       checkOption(['triangular', 'triangular2', 'exp_range'].includes(mode), NAME, 'mode', mode, "'triangular', 'triangular2' or 'exp_range' (or give scaleFn)");

@@ -1,5 +1,5 @@
 import type { Optimizer } from '../optimizer.js';
-import { LRScheduler, checkOption, epochArguments, type EpochSchedulerOptions } from './lr-scheduler.js';
+import { LRScheduler, checkOptionIs, epochArguments, type EpochSchedulerOptions } from './lr-scheduler.js';
 
 export interface ExponentialLROptions extends EpochSchedulerOptions {
   /** Multiplicative factor per epoch. */
@@ -20,7 +20,7 @@ export class ExponentialLR extends LRScheduler {
   constructor(optimizer: Optimizer<any>, options: ExponentialLROptions) {
     super(optimizer, ...epochArguments('ExponentialLR', options, ['gamma']));
     const { gamma } = options;
-    checkOption(typeof gamma === 'number' && Number.isFinite(gamma), 'ExponentialLR', 'gamma', gamma, 'a number');
+    checkOptionIs('ExponentialLR', 'gamma', gamma, 'a number');
     this.gamma = gamma;
     this.initialStep();
   }

@@ -1,5 +1,5 @@
 import type { Optimizer } from '../optimizer.js';
-import { LRScheduler, checkOption, epochArguments, type EpochSchedulerOptions } from './lr-scheduler.js';
+import { LRScheduler, checkOption, checkOptionIs, epochArguments, type EpochSchedulerOptions } from './lr-scheduler.js';
 
 export interface LinearLROptions extends EpochSchedulerOptions {
   /** Factor applied at epoch 0; default 1/3. */
@@ -29,7 +29,7 @@ export class LinearLR extends LRScheduler {
     const { startFactor = 1 / 3, endFactor = 1, totalIters = 5 } = options;
     checkOption(typeof startFactor === 'number' && startFactor > 0 && startFactor <= 1, 'LinearLR', 'startFactor', startFactor, 'a number in (0, 1]');
     checkOption(typeof endFactor === 'number' && endFactor >= 0 && endFactor <= 1, 'LinearLR', 'endFactor', endFactor, 'a number in [0, 1]');
-    checkOption(Number.isInteger(totalIters) && totalIters > 0, 'LinearLR', 'totalIters', totalIters, 'a positive integer');
+    checkOptionIs('LinearLR', 'totalIters', totalIters, 'a positive integer');
     this.startFactor = startFactor;
     this.endFactor = endFactor;
     this.totalIters = totalIters;

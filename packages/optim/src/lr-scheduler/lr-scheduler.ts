@@ -230,3 +230,16 @@ export function epochArguments(name: string, options: (EpochSchedulerOptions & o
 export function checkOption(ok: boolean, name: string, option: string, value: unknown, expected: string): void {
   if (!ok) throw new Error(`${name}: invalid ${option} ${Array.isArray(value) ? `[${value.join(', ')}]` : String(value)}; expected ${expected}`);
 }
+
+/** The kinds of value `checkOptionIs` checks, each named by the words its error message expects. */
+const OPTION_KINDS = {
+  'a number': (v: unknown) => typeof v === 'number' && Number.isFinite(v),
+  'a positive number': (v: unknown) => typeof v === 'number' && v > 0,
+  'a positive integer': (v: unknown) => Number.isInteger(v) && (v as number) > 0,
+  'a non-negative integer': (v: unknown) => Number.isInteger(v) && (v as number) >= 0,
+} satisfies Record<string, (value: unknown) => boolean>;
+
+/** `checkOption` that `value` is of `kind`: `${name}: invalid ${option} ${value}; expected ${kind}`. */
+export function checkOptionIs(name: string, option: string, value: unknown, kind: keyof typeof OPTION_KINDS): void {
+  checkOption(OPTION_KINDS[kind](value), name, option, value, kind);
+}

@@ -1,5 +1,5 @@
 import type { Optimizer } from '../optimizer.js';
-import { LRScheduler, checkOption, epochArguments, type EpochSchedulerOptions } from './lr-scheduler.js';
+import { LRScheduler, checkOption, checkOptionIs, epochArguments, type EpochSchedulerOptions } from './lr-scheduler.js';
 
 export interface MultiStepLROptions extends EpochSchedulerOptions {
   /** Epochs at which to decay; a milestone listed twice decays twice. */
@@ -24,7 +24,7 @@ export class MultiStepLR extends LRScheduler {
     super(optimizer, ...epochArguments('MultiStepLR', options, ['milestones', 'gamma']));
     const { milestones, gamma = 0.1 } = options;
     checkOption(Array.isArray(milestones) && milestones.every((m) => Number.isInteger(m)), 'MultiStepLR', 'milestones', milestones, 'a list of integers');
-    checkOption(typeof gamma === 'number' && Number.isFinite(gamma), 'MultiStepLR', 'gamma', gamma, 'a number');
+    checkOptionIs('MultiStepLR', 'gamma', gamma, 'a number');
     this.milestones = [...milestones].sort((a, b) => a - b);
     this.gamma = gamma;
     this.initialStep();

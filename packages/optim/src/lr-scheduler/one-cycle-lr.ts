@@ -1,5 +1,5 @@
 import type { Optimizer } from '../optimizer.js';
-import { LRScheduler, checkOption, epochArguments, type EpochSchedulerOptions } from './lr-scheduler.js';
+import { LRScheduler, checkOption, checkOptionIs, epochArguments, type EpochSchedulerOptions } from './lr-scheduler.js';
 
 export interface OneCycleLROptions extends EpochSchedulerOptions {
   /** Peak learning rate, one for all groups or one per group. */
@@ -77,17 +77,17 @@ export class OneCycleLR extends LRScheduler {
       throw new Error(`${name}: give either totalSteps or both epochs and stepsPerEpoch`);
     }
     if (totalSteps !== undefined) {
-      checkOption(Number.isInteger(totalSteps) && totalSteps > 0, name, 'totalSteps', totalSteps, 'a positive integer');
+      checkOptionIs(name, 'totalSteps', totalSteps, 'a positive integer');
       this.totalSteps = totalSteps;
     } else {
-      checkOption(Number.isInteger(epochs) && epochs! > 0, name, 'epochs', epochs, 'a positive integer');
-      checkOption(Number.isInteger(stepsPerEpoch) && stepsPerEpoch! > 0, name, 'stepsPerEpoch', stepsPerEpoch, 'a positive integer');
+      checkOptionIs(name, 'epochs', epochs, 'a positive integer');
+      checkOptionIs(name, 'stepsPerEpoch', stepsPerEpoch, 'a positive integer');
       this.totalSteps = epochs! * stepsPerEpoch!;
     }
     checkOption(typeof pctStart === 'number' && pctStart >= 0 && pctStart <= 1, name, 'pctStart', pctStart, 'a number in [0, 1]');
     checkOption(annealStrategy === 'cos' || annealStrategy === 'linear', name, 'annealStrategy', annealStrategy, "'cos' or 'linear'");
-    checkOption(typeof divFactor === 'number' && divFactor > 0, name, 'divFactor', divFactor, 'a positive number');
-    checkOption(typeof finalDivFactor === 'number' && finalDivFactor > 0, name, 'finalDivFactor', finalDivFactor, 'a positive number');
+    checkOptionIs(name, 'divFactor', divFactor, 'a positive number');
+    checkOptionIs(name, 'finalDivFactor', finalDivFactor, 'a positive number');
     const total = this.totalSteps;
     this.schedulePhases = threePhase
       ? [

@@ -1,5 +1,5 @@
 import type { Optimizer } from '../optimizer.js';
-import { LRScheduler, checkOption, epochArguments, type EpochSchedulerOptions } from './lr-scheduler.js';
+import { LRScheduler, checkOptionIs, epochArguments, type EpochSchedulerOptions } from './lr-scheduler.js';
 
 export interface PolynomialLROptions extends EpochSchedulerOptions {
   /** Epochs over which the learning rate decays to 0; default 5. */
@@ -24,8 +24,8 @@ export class PolynomialLR extends LRScheduler {
   constructor(optimizer: Optimizer<any>, options: PolynomialLROptions = {}) {
     super(optimizer, ...epochArguments('PolynomialLR', options, ['totalIters', 'power']));
     const { totalIters = 5, power = 1 } = options;
-    checkOption(Number.isInteger(totalIters) && totalIters > 0, 'PolynomialLR', 'totalIters', totalIters, 'a positive integer');
-    checkOption(typeof power === 'number' && Number.isFinite(power), 'PolynomialLR', 'power', power, 'a number');
+    checkOptionIs('PolynomialLR', 'totalIters', totalIters, 'a positive integer');
+    checkOptionIs('PolynomialLR', 'power', power, 'a number');
     this.totalIters = totalIters;
     this.power = power;
     this.initialStep();

@@ -1,6 +1,6 @@
 import { Tensor } from '@tensile/core';
 import { Optimizer, type BaseOptions, type OptimizerGroup } from '../optimizer.js';
-import { SchedulerBase, checkOption, checkSchedulerOptions, formatLr } from './lr-scheduler.js';
+import { SchedulerBase, checkOption, checkOptionIs, checkSchedulerOptions, formatLr } from './lr-scheduler.js';
 
 export interface ReduceLROnPlateauOptions {
   /** 'min' (default): the metric should fall; 'max': it should rise. */
@@ -75,8 +75,8 @@ export class ReduceLROnPlateau extends SchedulerBase {
     checkOption(typeof factor === 'number' && factor < 1, name, 'factor', factor, 'a number < 1');
     checkOption(mode === 'min' || mode === 'max', name, 'mode', mode, "'min' or 'max'");
     checkOption(thresholdMode === 'rel' || thresholdMode === 'abs', name, 'thresholdMode', thresholdMode, "'rel' or 'abs'");
-    checkOption(Number.isInteger(patience) && patience >= 0, name, 'patience', patience, 'a non-negative integer');
-    checkOption(Number.isInteger(cooldown) && cooldown >= 0, name, 'cooldown', cooldown, 'a non-negative integer');
+    checkOptionIs(name, 'patience', patience, 'a non-negative integer');
+    checkOptionIs(name, 'cooldown', cooldown, 'a non-negative integer');
     checkOption(typeof threshold === 'number' && threshold >= 0, name, 'threshold', threshold, 'a number >= 0');
     checkOption(typeof verbose === 'boolean', name, 'verbose', verbose, 'true or false');
     this.optimizer = optimizer;

@@ -1,5 +1,5 @@
 import type { Optimizer } from '../optimizer.js';
-import { LRScheduler, checkOption, epochArguments, type EpochSchedulerOptions } from './lr-scheduler.js';
+import { LRScheduler, checkOptionIs, epochArguments, type EpochSchedulerOptions } from './lr-scheduler.js';
 
 export interface StepLROptions extends EpochSchedulerOptions {
   /** Decay every `stepSize` epochs. */
@@ -23,8 +23,8 @@ export class StepLR extends LRScheduler {
   constructor(optimizer: Optimizer<any>, options: StepLROptions) {
     super(optimizer, ...epochArguments('StepLR', options, ['stepSize', 'gamma']));
     const { stepSize, gamma = 0.1 } = options;
-    checkOption(Number.isInteger(stepSize) && stepSize > 0, 'StepLR', 'stepSize', stepSize, 'a positive integer');
-    checkOption(typeof gamma === 'number' && Number.isFinite(gamma), 'StepLR', 'gamma', gamma, 'a number');
+    checkOptionIs('StepLR', 'stepSize', stepSize, 'a positive integer');
+    checkOptionIs('StepLR', 'gamma', gamma, 'a number');
     this.stepSize = stepSize;
     this.gamma = gamma;
     this.initialStep();
