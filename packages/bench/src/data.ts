@@ -21,6 +21,12 @@ export function uniform(n: number, lo: number, hi: number, seed: number): Float3
   return out;
 }
 
+/** `n` floats uniform in ±1/√fanIn: PyTorch's default init of a Linear or Conv layer's weight and bias. */
+export function fanInUniform(n: number, fanIn: number, seed: number): Float32Array {
+  const bound = 1 / Math.sqrt(fanIn);
+  return uniform(n, -bound, bound, seed);
+}
+
 /** `n` integers uniform in [0, high). */
 export function integers(n: number, high: number, seed: number): Int32Array {
   const next = rng(seed);

@@ -5,7 +5,7 @@
  * parameters (filters permuted to HWIO, the linear layer's rows permuted to NHWC flatten
  * order), so the first losses agree.
  */
-import { integers, oneHot, permute, uniform } from '../data.js';
+import { fanInUniform, integers, oneHot, permute, uniform } from '../data.js';
 import { tfTrainStep, tlTrainStep } from './train.js';
 import { type Case, tfVariable, tlFrom } from './types.js';
 
@@ -23,13 +23,12 @@ export function cnnCases(): Case[] {
       init() {
         const x = uniform(BATCH * 28 * 28, 0, 1, 101);
         const labels = integers(BATCH, 10, 102);
-        const bound = (fanIn: number) => 1 / Math.sqrt(fanIn);
-        const w1 = uniform(8 * 1 * 9, -bound(9), bound(9), 111);
-        const b1 = uniform(8, -bound(9), bound(9), 112);
-        const w2 = uniform(16 * 8 * 9, -bound(72), bound(72), 113);
-        const b2 = uniform(16, -bound(72), bound(72), 114);
-        const w3 = uniform(400 * 10, -bound(400), bound(400), 115);
-        const b3 = uniform(10, -bound(400), bound(400), 116);
+        const w1 = fanInUniform(8 * 1 * 9, 9, 111);
+        const b1 = fanInUniform(8, 9, 112);
+        const w2 = fanInUniform(16 * 8 * 9, 72, 113);
+        const b2 = fanInUniform(16, 72, 114);
+        const w3 = fanInUniform(400 * 10, 400, 115);
+        const b3 = fanInUniform(10, 400, 116);
         return {
           tensile(tl, device) {
             const tx = tlFrom(tl, x, [BATCH, 1, 28, 28], device);

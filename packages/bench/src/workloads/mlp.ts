@@ -3,7 +3,7 @@
  * steps/s. Both libraries start from the same parameters and data, so their first losses
  * must agree.
  */
-import { integers, oneHot, uniform } from '../data.js';
+import { fanInUniform, integers, oneHot, uniform } from '../data.js';
 import { tfTrainStep, tlTrainStep } from './train.js';
 import { type Case, tfVariable, tlFrom } from './types.js';
 
@@ -24,12 +24,7 @@ export function mlpCases(): Case[] {
         const labels = integers(BATCH, 10, 72);
         const layers = LAYERS.slice(1).map((out, i) => {
           const fanIn = LAYERS[i];
-          const bound = 1 / Math.sqrt(fanIn);
-          return {
-            shape: [fanIn, out],
-            w: uniform(fanIn * out, -bound, bound, 80 + i),
-            b: uniform(out, -bound, bound, 90 + i),
-          };
+          return { shape: [fanIn, out], w: fanInUniform(fanIn * out, fanIn, 80 + i), b: fanInUniform(out, fanIn, 90 + i) };
         });
         return {
           tensile(tl, device) {
