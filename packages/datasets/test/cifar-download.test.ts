@@ -13,7 +13,7 @@ import { gzipSync } from 'node:zlib';
 import '@tensile/backend-cpu';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CIFAR10, CIFAR_RECORD_BYTES } from '../src/index.js';
-import { isolateDataEnvironment, scopeEachTest, tarArchive } from './helpers.js';
+import { expectImageSample, isolateDataEnvironment, scopeEachTest, tarArchive } from './helpers.js';
 
 scopeEachTest();
 
@@ -158,12 +158,7 @@ describe('CIFAR10.load({ download: true }) against a local server', () => {
     expect(Array.from(train.labels)).toEqual([6, 9, 9, 4, 1, 1, 2, 7, 8, 3]);
     expect(train.images.length).toBe(10 * 3072);
     expect(train.classes[train.labels[1]]).toBe('truck');
-    const [image, label] = train.get(5); // batch 3, record 1
-    expect(image.shape).toEqual([3, 32, 32]);
-    expect(image.dtype).toBe('float32');
-    expect(label.shape).toEqual([]);
-    expect(label.dtype).toBe('int32');
-    expect(label.itemSync()).toBe(1);
+    const image = expectImageSample(train.get(5), [3, 32, 32], 1); // batch 3, record 1
     const v = image.dataSync() as Float32Array;
     for (const [c, y, x] of [[0, 0, 0], [1, 5, 7], [2, 31, 31], [0, 17, 30]]) {
       expect(v[c * 1024 + y * 32 + x]).toBeCloseTo(pixel(3, 1, c, y, x) / 255, 6);

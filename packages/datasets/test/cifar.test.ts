@@ -4,7 +4,7 @@ import path from 'node:path';
 import '@tensile/backend-cpu';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CIFAR10, CIFAR_RECORD_BYTES, DataLoader, DatasetFilesMissingError, compose, randomCrop, randomHorizontalFlip, tarEntries } from '../src/index.js';
-import { scopeEachTest } from './helpers.js';
+import { expectImageSample, scopeEachTest } from './helpers.js';
 
 scopeEachTest();
 
@@ -48,9 +48,7 @@ describe('CIFAR10 binary reader', () => {
     expect(Array.from(train.labels)).toEqual([1, 2, 8, 2, 3, 7, 3, 4, 6, 4, 5, 5, 5, 6, 4]);
     expect(test.length).toBe(2);
     expect(test.classes[test.labels[1]]).toBe('ship');
-    const [image, label] = test.get(1);
-    expect(image.shape).toEqual([3, 32, 32]);
-    expect(label.itemSync()).toBe(8);
+    const image = expectImageSample(test.get(1), [3, 32, 32], 8);
     const v = image.dataSync();
     expect(v[0]).toBeCloseTo(pixel(1, 0, 0, 0) / 255, 6); // red, (0, 0)
     expect(v[1024 + 5 * 32 + 7]).toBeCloseTo(pixel(1, 1, 5, 7) / 255, 6); // green, (5, 7)

@@ -8,7 +8,7 @@ import { gzipSync } from 'node:zlib';
 import '@tensile/backend-cpu';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CIFAR100, CIFAR100_RECORD_BYTES, DataLoader } from '../src/index.js';
-import { isolateDataEnvironment, scopeEachTest, tarArchive } from './helpers.js';
+import { expectImageSample, isolateDataEnvironment, scopeEachTest, tarArchive } from './helpers.js';
 
 scopeEachTest();
 
@@ -53,9 +53,7 @@ describe('CIFAR100 binary reader', () => {
     expect(test.classes[99]).toBe('worm');
     expect(train.coarseClasses[train.coarseLabels[0]]).toBe('fruit_and_vegetables');
     expect(train.coarseClasses).toHaveLength(20);
-    const [image, label] = test.get(1);
-    expect(image.shape).toEqual([3, 32, 32]);
-    expect(label.itemSync()).toBe(99);
+    const image = expectImageSample(test.get(1), [3, 32, 32], 99);
     const v = image.dataSync();
     expect(v[1024 + 3 * 32 + 5]).toBeCloseTo(pixel(101, 1, 3, 5) / 255, 6);
     const labels: number[] = [];

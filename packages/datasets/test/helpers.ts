@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import * as tl from '@tensile/core';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { afterEach, beforeEach } from 'vitest';
+import { afterEach, beforeEach, expect } from 'vitest';
 import { concatBytes } from '../src/decode.js';
 
 /** The monorepo root: the nearest ancestor holding pnpm-workspace.yaml. */
@@ -55,6 +55,19 @@ export function scopeEachTest(): void {
     release?.();
     await closed;
   });
+}
+
+/**
+ * Check a vision dataset's `get(i)`: a float32 image of `shape` and a scalar int32 label whose
+ * value is `label`. Returns the image, for checks of its pixels.
+ */
+export function expectImageSample([image, target]: [tl.Tensor, tl.Tensor], shape: number[], label: number): tl.Tensor {
+  expect(image.shape).toEqual(shape);
+  expect(image.dtype).toBe('float32');
+  expect(target.shape).toEqual([]);
+  expect(target.dtype).toBe('int32');
+  expect(target.itemSync()).toBe(label);
+  return image;
 }
 
 /** A ustar archive of `entries` (a `null` body is a directory), as GNU tar writes one. */

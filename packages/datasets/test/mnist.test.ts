@@ -7,7 +7,7 @@ import * as tl from '@tensile/core';
 import '@tensile/backend-cpu';
 import { describe, expect, it } from 'vitest';
 import { DataLoader, FashionMNIST, KNOWN_FILES, MNIST, normalize } from '../src/index.js';
-import { haveSharedData, isolateDataEnvironment, scopeEachTest, sharedDataDir } from './helpers.js';
+import { expectImageSample, haveSharedData, isolateDataEnvironment, scopeEachTest, sharedDataDir } from './helpers.js';
 
 scopeEachTest();
 
@@ -30,12 +30,7 @@ describe.runIf(hasData)('MNIST and Fashion-MNIST from the shared data', () => {
     expect(test.length).toBe(10000);
     expect(Array.from(train.labels.subarray(0, 10))).toEqual([5, 0, 4, 1, 9, 2, 1, 3, 1, 4]);
     expect(Array.from(test.labels.subarray(0, 10))).toEqual([7, 2, 1, 0, 4, 1, 4, 9, 5, 9]);
-    const [image, label] = train.get(0);
-    expect(image.shape).toEqual([1, 28, 28]);
-    expect(image.dtype).toBe('float32');
-    expect(label.shape).toEqual([]);
-    expect(label.dtype).toBe('int32');
-    expect(label.itemSync()).toBe(5);
+    const image = expectImageSample(train.get(0), [1, 28, 28], 5);
     const pixels = image.dataSync() as Float32Array;
     expect(Math.min(...pixels)).toBe(0);
     expect(Math.max(...pixels)).toBe(1);
