@@ -147,16 +147,13 @@ def t_prod(x, dim=UNDEF, keepdim=False):
     return out
 
 
-def t_amax(x, dim=UNDEF, keepdim=False):
-    if x.dim() == 0:
-        return x.clone()
-    return torch.amax(x, dim=dims_of(x, dim), keepdim=keepdim)
-
-
-def t_amin(x, dim=UNDEF, keepdim=False):
-    if x.dim() == 0:
-        return x.clone()
-    return torch.amin(x, dim=dims_of(x, dim), keepdim=keepdim)
+def t_extreme(fn):
+    """torch.amax/amin over Tensile's dims; a 0-d tensor is its own max and min."""
+    def run(x, dim=UNDEF, keepdim=False):
+        if x.dim() == 0:
+            return x.clone()
+        return fn(x, dim=dims_of(x, dim), keepdim=keepdim)
+    return run
 
 
 def t_arg(fn):
@@ -363,7 +360,7 @@ TORCH = {
     'copysign': binary(lambda a, b: torch.copysign(a.float(), b.float())), 'logaddexp': binary(torch.logaddexp),
     'logaddexp2': binary(torch.logaddexp2), 'xlogy': binary(lambda a, b: torch.xlogy(a.float(), b.float())),
     # reductions
-    'sum': t_sum, 'mean': t_mean, 'prod': t_prod, 'max': t_amax, 'min': t_amin,
+    'sum': t_sum, 'mean': t_mean, 'prod': t_prod, 'max': t_extreme(torch.amax), 'min': t_extreme(torch.amin),
     'argmax': t_arg(torch.argmax), 'argmin': t_arg(torch.argmin), 'var': t_var, 'variance': t_var, 'std': t_std,
     'logsumexp': lambda x, d, k=False: torch.logsumexp(x, dim=d, keepdim=k),
     'softmax': lambda x, d: torch.softmax(x, d), 'logSoftmax': lambda x, d: torch.log_softmax(x, d),
