@@ -12,18 +12,6 @@ import { expected, fixturePath, fixturesMissing } from './fixtures.js';
 
 const TOL = 1e-4;
 
-/** Why the model tests skip on a backend that does not start here, or null once it is ready;
- *  TENSILE_REQUIRE_TOOLS makes that a failure instead. */
-export async function backendUnavailable(name: string): Promise<string | null> {
-  try {
-    await tl.ready(name);
-    return null;
-  } catch (e) {
-    if (process.env.TENSILE_REQUIRE_TOOLS) throw e;
-    return `${name} backend unavailable: ${(e as Error).message}`;
-  }
-}
-
 export const ALL_MODELS = ['mlp', 'cnn', 'gpt', 'bert', 'squeezenet1_1', 'mobilenet_v3_small', 'mobilenet_v2', 'resnet18'];
 
 /** The worst violation of the tolerance between `actual` and `reference`, as a message, or null. */

@@ -1,7 +1,8 @@
 // The reference checks on the wasm backend.
 import '@tensile/backend-wasm';
 import { exportSuite } from './export-suite.js';
-import { backendUnavailable, modelSuite } from './model-suite.js';
+import { backendUnavailable } from '@tensile/conformance/required-tools';
+import { modelSuite } from './model-suite.js';
 
 const unavailable = await backendUnavailable('wasm');
 modelSuite('wasm', unavailable);

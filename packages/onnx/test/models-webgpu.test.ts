@@ -3,7 +3,8 @@
 // TENSILE_REQUIRE_TOOLS makes that a failure.
 import '@tensile/backend-webgpu';
 import { exportSuite } from './export-suite.js';
-import { backendUnavailable, modelSuite } from './model-suite.js';
+import { backendUnavailable } from '@tensile/conformance/required-tools';
+import { modelSuite } from './model-suite.js';
 
 const unavailable = await backendUnavailable('webgpu');
 modelSuite('webgpu', unavailable, ['mlp', 'cnn', 'gpt', 'bert']);

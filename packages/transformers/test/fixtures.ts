@@ -3,41 +3,21 @@
 // fields) writes hub-layout checkpoints and expected values into a git-ignored cache. A
 // stamp holding a hash of the generator's sources decides when to write them again.
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PYTHON, havePythonFixtures, makePythonFixtures } from '@tensile/conformance/required-tools';
 
-export const PYTHON = '/usr/bin/python3';
+export { PYTHON };
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const packageDir = path.join(here, '..');
 export const toolsDir = path.join(packageDir, 'tools');
 export const FIXTURES = path.join(packageDir, '.tensile-cache', 'fixtures');
 export const GENERATOR = path.join(toolsDir, 'generate_fixtures.py');
 
-function sourceHash(): string {
-  const h = createHash('sha256');
-  for (const f of ['generate_fixtures.py', 'reference.py']) h.update(readFileSync(path.join(toolsDir, f)));
-  return h.digest('hex');
-}
-
 /** Why the fixtures cannot be made here (no PyTorch), or null once they exist. */
 export function fixturesReady(): string | null {
-  const stamp = path.join(FIXTURES, 'source-hash');
-  const hash = sourceHash();
-  if (existsSync(stamp) && readFileSync(stamp, 'utf8') === hash) return null;
-  const torch = spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' });
-  if (torch.status !== 0) {
-    const why = `${PYTHON} with torch is not installed (apt-get install python3-torch); the PyTorch reference fixtures cannot be generated`;
-    if (process.env.TENSILE_REQUIRE_TOOLS) throw new Error(why);
-    return why;
-  }
-  rmSync(FIXTURES, { recursive: true, force: true });
-  mkdirSync(FIXTURES, { recursive: true });
-  const run = spawnSync(PYTHON, [GENERATOR, FIXTURES], { encoding: 'utf8' });
-  if (run.status !== 0) throw new Error(`generate_fixtures.py failed:\n${run.stderr}`);
-  writeFileSync(stamp, hash);
-  return null;
+  return makePythonFixtures({ folder: FIXTURES, script: GENERATOR, sources: [path.join(toolsDir, 'reference.py')], modules: ['torch'] });
 }
 
 /** A fixture directory, or null (with the reason logged once) when fixtures are unavailable. */
@@ -46,7 +26,7 @@ export function fixture(name: string): string {
 }
 
 /** Whether the fixtures are there (the global setup made them unless PyTorch is missing). */
-export const haveFixtures = existsSync(path.join(FIXTURES, 'source-hash'));
+export const haveFixtures = havePythonFixtures(FIXTURES);
 
 /** The expected.json of a fixture. */
 export function expected<T = any>(name: string): T {

@@ -29,19 +29,6 @@ const CAUSAL: [string, (dir: string, device: string) => Promise<CausalLM>][] = [
 ];
 
 /** Sampled tokens per fixture from the cpu backend, for the cross-backend comparison. */
-
-/** Why the model tests skip on a backend that does not start here, or null once it is ready;
- *  TENSILE_REQUIRE_TOOLS makes that a failure instead. */
-export async function backendUnavailable(name: string): Promise<string | null> {
-  try {
-    await tl.ready(name);
-    return null;
-  } catch (e) {
-    if (process.env.TENSILE_REQUIRE_TOOLS) throw e;
-    return `${name} backend unavailable: ${(e as Error).message}`;
-  }
-}
-
 export async function sampledOnCpu(name: string): Promise<number[][]> {
   const load = CAUSAL.find(([n]) => n === name)![1];
   const model = await load(fixture(name), 'cpu');

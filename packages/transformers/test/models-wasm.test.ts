@@ -1,6 +1,7 @@
 // The reference checks on the wasm backend.
 import '@tensile/backend-wasm';
-import { backendUnavailable, modelSuite } from './model-suite.js';
+import { backendUnavailable } from '@tensile/conformance/required-tools';
+import { modelSuite } from './model-suite.js';
 
 const unavailable = await backendUnavailable('wasm');
 modelSuite('wasm', unavailable);

@@ -6,7 +6,8 @@ import '@tensile/backend-webgpu';
 import { describe, expect, it } from 'vitest';
 import { GPT2LMHeadModel } from '../src/index.js';
 import { fixture, haveFixtures, maxDiff } from './fixtures.js';
-import { backendUnavailable, modelSuite } from './model-suite.js';
+import { backendUnavailable } from '@tensile/conformance/required-tools';
+import { modelSuite } from './model-suite.js';
 
 const unavailable = await backendUnavailable('webgpu');
 modelSuite('webgpu', unavailable);
