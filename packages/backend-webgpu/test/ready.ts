@@ -1,6 +1,7 @@
 // Start the webgpu backend for a test file; without an adapter the file skips with the
 // reason, unless TENSILE_REQUIRE_TOOLS (CI) makes that a failure.
 import * as tl from '@tensile/core';
+import { skipReason } from '@tensile/conformance/required-tools';
 import '../src/index.js';
 
 /** Why the webgpu backend cannot start here, or null when it is ready. */
@@ -9,7 +10,6 @@ export async function webgpuUnavailable(): Promise<string | null> {
     await tl.ready('webgpu');
     return null;
   } catch (error) {
-    if (process.env.TENSILE_REQUIRE_TOOLS) throw error;
-    return error instanceof Error ? error.message : String(error);
+    return skipReason(error instanceof Error ? error.message : String(error), error);
   }
 }
