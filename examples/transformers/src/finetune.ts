@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import * as tl from '@tensile/core';
 import { clipGradNorm, AdamW } from '@tensile/optim';
-import { AutoTokenizer, ProgressBar } from '@tensile/transformers';
+import { AutoTokenizer } from '@tensile/transformers';
 import { flags, loadCausalLM, useBackend } from './common.js';
 
 const USAGE = `usage: finetune --model DIR|HUB_ID --text FILE --out DIR [--steps 300] [--batch 4] [--seq 64]
@@ -62,7 +62,7 @@ const evalLoss = async () => {
 const before = await evalLoss();
 model.train();
 const opt = new AdamW(model.parameters(), { lr: Number(args.lr), weightDecay: Number(args['weight-decay']) });
-const bar = new ProgressBar('fine-tuning', steps, process.stderr, 'count');
+const bar = new tl.ProgressBar({ total: steps, label: 'fine-tuning' });
 const start = performance.now();
 let last = before;
 for (let step = 1; step <= steps; step++) {

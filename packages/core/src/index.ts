@@ -45,3 +45,4 @@ export {
   broadcastShapes, collapseDims, contiguousStrides, formatShape, isContiguous, normalizeDim, shapesEqual, sizeOf, type Shape,
 } from './shape.js';
 export { philox4x32, randomElement, uint32ToUniform } from './random.js';
+export { ProgressBar, formatBytes, type ProgressOptions } from './progress.js';

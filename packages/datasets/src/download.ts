@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { ProgressBar } from './progress.js';
+import { ProgressBar } from '@tensile/core';
 
 /** A file's expected checksum. */
 export interface Checksum {

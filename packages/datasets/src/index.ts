@@ -86,5 +86,6 @@ export { DatasetFilesMissingError, ImageDataset, MNIST, FashionMNIST, CIFAR10, C
 export { ImageFolder, IMG_EXTENSIONS, type ImageFolderOptions } from './folder.js';
 export { decodeImage } from './decode.js';
 export { downloadFile, downloadFromMirrors, defaultCacheDir, verifyBytes, type Checksum, type DownloadOptions } from './download.js';
-export { ProgressBar, type ProgressOptions } from './progress.js';
+/** Re-exported from @tensile/core, where every package's progress bar now lives. */
+export { ProgressBar, type ProgressOptions } from '@tensile/core';
 export { gunzipFile, parseIdx, parseCifarBatch, parseCifar100Batch, tarEntries, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, CIFAR_RECORD_BYTES, CIFAR100_RECORD_BYTES, type IdxArray } from './formats.js';

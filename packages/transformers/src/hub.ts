@@ -9,6 +9,7 @@
  * request when a previous download broke off, checked against that checksum, and renamed
  * into place. A progress bar goes to stderr.
  */
+import { ProgressBar, formatBytes } from '@tensile/core';
 
 /** Options shared by every `fromPretrained`. */
 export interface HubOptions {
@@ -261,55 +262,6 @@ interface DownloadOptions {
   what: string;
 }
 
-function formatBytes(n: number): string {
-  if (n >= 1 << 30) return `${(n / (1 << 30)).toFixed(2)} GiB`;
-  if (n >= 1 << 20) return `${(n / (1 << 20)).toFixed(1)} MiB`;
-  if (n >= 1 << 10) return `${(n / (1 << 10)).toFixed(1)} KiB`;
-  return `${n} B`;
-}
-
-/** A one-line progress bar on stderr: redrawn in place on a terminal, a line every 10 s otherwise. */
-export class ProgressBar {
-  private readonly start = Date.now();
-  private last = 0;
-  private readonly tty: boolean;
-  private done = 0;
-  constructor(
-    private readonly label: string,
-    private readonly total: number,
-    private readonly stream: { write(s: string): unknown; isTTY?: boolean } | null = typeof process !== 'undefined' ? process.stderr : null,
-    private readonly units: 'bytes' | 'count' = 'bytes',
-  ) {
-    this.tty = Boolean(this.stream?.isTTY);
-    this.last = this.tty ? 0 : this.start;
-  }
-  private render(extra: string): string {
-    const amount = (n: number) => (this.units === 'bytes' ? formatBytes(n) : String(n));
-    const parts = [this.label];
-    if (this.total > 0) {
-      const f = Math.min(1, this.done / this.total);
-      parts.push(`[${'#'.repeat(Math.round(f * 24)).padEnd(24, '-')}] ${(f * 100).toFixed(0).padStart(3)}%`, `${amount(this.done)}/${amount(this.total)}`);
-    } else parts.push(amount(this.done));
-    parts.push(`${((Date.now() - this.start) / 1000).toFixed(1)}s`);
-    if (extra) parts.push(extra);
-    return parts.join(' ');
-  }
-  /** Record `done` units and redraw when due; `extra` is appended (a loss, say). */
-  update(done: number, extra = ''): void {
-    this.done = done;
-    if (!this.stream) return;
-    const now = Date.now();
-    if (now - this.last < (this.tty ? 100 : 10_000)) return;
-    this.last = now;
-    this.stream.write(this.tty ? `\r${this.render(extra)}\x1b[K` : `${this.render(extra)}\n`);
-  }
-  /** Draw the final state and end the line. */
-  finish(extra = ''): void {
-    if (!this.stream) return;
-    this.stream.write(this.tty ? `\r${this.render(extra)}\x1b[K\n` : `${this.render(extra)}\n`);
-  }
-}
-
 /** What the hub says about a file: its checksum, from a request that does not follow redirects. */
 async function probe(url: string, headers: Record<string, string>): Promise<RemoteFile & { status: number }> {
   const response = await fetch(url, { method: 'HEAD', headers, redirect: 'manual' });
@@ -374,7 +326,8 @@ export async function downloadHubFile(url: string, dest: string, options: Downlo
     total = Number(response.headers.get('content-length') ?? 0);
   }
   const file = await fs.open(partial, have > 0 ? 'a' : 'w');
-  const bar = new ProgressBar(`downloading ${options.label}${have > 0 ? ` (resuming at ${formatBytes(have)})` : ''}`, total, options.progress ? undefined : null);
+  const label = `downloading ${options.label}${have > 0 ? ` (resuming at ${formatBytes(have)})` : ''}`;
+  const bar = new ProgressBar({ label, total, bytes: true, silent: !options.progress });
   let received = have;
   try {
     const reader = response.body.getReader();

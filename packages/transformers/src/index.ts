@@ -26,5 +26,7 @@ export {
   BertModel, BertForSequenceClassification, classificationLoss, type BertConfig, type BertForwardOptions, type BertOutputs, type ClassifierOutput,
 } from './models/bert.js';
 export { ViTForImageClassification, ViTModel, type ViTConfig } from './models/vit.js';
-export { openSource, readJson, defaultCacheDir, MissingFileError, ProgressBar, type HubOptions, type ModelSource } from './hub.js';
+export { openSource, readJson, defaultCacheDir, MissingFileError, type HubOptions, type ModelSource } from './hub.js';
+/** Re-exported from @tensile/core, where every package's progress bar now lives. */
+export { ProgressBar, type ProgressOptions } from '@tensile/core';
 export { loadWeights, mapKey, weightFiles, type KeyRules, type LoadReport } from './weights.js';

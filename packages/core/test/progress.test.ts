@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ProgressBar } from '../src/index.js';
+import { ProgressBar, formatBytes } from '../src/index.js';
 
 describe('ProgressBar', () => {
   it('redraws one line on a terminal', () => {
@@ -24,5 +24,9 @@ describe('ProgressBar', () => {
     const silent: string[] = [];
     new ProgressBar({ silent: true, stream: { write: (t: string) => silent.push(t) } }).finish();
     expect(silent).toEqual([]);
+  });
+
+  it('formats byte counts in binary units', () => {
+    expect([512, 1536, 12.3 * (1 << 20), 1.25 * (1 << 30)].map(formatBytes)).toEqual(['512 B', '1.5 KiB', '12.3 MiB', '1.25 GiB']);
   });
 });

@@ -1,7 +1,5 @@
-/**
- * A progress bar on stderr: one line updated in place on a terminal, a line every
- * `lineEverySeconds` (and at the end) otherwise, so logs stay readable.
- */
+// A progress bar for long work (training, downloads), shared by every package that has some.
+
 export interface ProgressOptions {
   /** Amount of work (bytes, batches); 0 or undefined when unknown. */
   total?: number;
@@ -9,7 +7,7 @@ export interface ProgressOptions {
   label?: string;
   /** Where to write; process.stderr by default. */
   stream?: { write(text: string): unknown; isTTY?: boolean; columns?: number };
-  /** Format amounts as bytes (KB, MB). */
+  /** Format amounts as bytes (KiB, MiB, GiB). */
   bytes?: boolean;
   /** Without a terminal, print a line this often. Default 10 s. */
   lineEverySeconds?: number;
@@ -17,16 +15,36 @@ export interface ProgressOptions {
   silent?: boolean;
 }
 
-function formatBytes(n: number): string {
+type Stream = NonNullable<ProgressOptions['stream']>;
+
+/** Node's stderr, or null in a browser (core is typed without Node's globals). */
+function nodeStderr(): Stream | null {
+  return (globalThis as { process?: { stderr?: Stream } }).process?.stderr ?? null;
+}
+
+/** `n` bytes for people: "512 B", "1.5 KiB", "12.3 MiB", "1.25 GiB". */
+export function formatBytes(n: number): string {
+  if (n >= 1 << 30) return `${(n / (1 << 30)).toFixed(2)} GiB`;
   if (n >= 1 << 20) return `${(n / (1 << 20)).toFixed(1)} MiB`;
   if (n >= 1 << 10) return `${(n / (1 << 10)).toFixed(1)} KiB`;
   return `${n} B`;
 }
 
+/**
+ * A progress bar on stderr: one line updated in place on a terminal, a line every
+ * `lineEverySeconds` (and at the end) otherwise, so logs stay readable.
+ *
+ * @example
+ * ```ts
+ * const bar = new tl.ProgressBar({ total: steps, label: 'training' });
+ * for (let step = 1; step <= steps; step++) bar.update(step, `loss ${(await trainStep()).toFixed(3)}`);
+ * bar.finish();
+ * ```
+ */
 export class ProgressBar {
   readonly total: number;
   readonly label: string;
-  private readonly stream: NonNullable<ProgressOptions['stream']> | null;
+  private readonly stream: Stream | null;
   private readonly tty: boolean;
   private readonly bytes: boolean;
   private readonly lineEvery: number;
@@ -39,7 +57,7 @@ export class ProgressBar {
   constructor(options: ProgressOptions = {}) {
     this.total = options.total ?? 0;
     this.label = options.label ?? '';
-    const stream = options.silent ? null : (options.stream ?? (typeof process !== 'undefined' ? process.stderr : null));
+    const stream = options.silent ? null : (options.stream ?? nodeStderr());
     this.stream = stream;
     this.tty = Boolean(stream?.isTTY);
     this.bytes = options.bytes ?? false;
