@@ -11,19 +11,12 @@
 - truncNormal: the truncated normal's mean and std for a few (mean, std, a, b), exactly
   (from the normal CDF and density) and as torch's own trunc_normal_ samples show them.
 """
-import json
 import math
-import os
 
 import torch
 import torch.nn as nn
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-OUT = os.path.join(HERE, '..', 'test', 'fixtures', 'init.json')
-
-
-def T(t):
-    return {'shape': list(t.shape), 'dtype': 'float32', 'data': [float(v) for v in t.reshape(-1).tolist()]}
+from fixture_utils import exact as T, write_json
 
 
 def gains():
@@ -92,9 +85,7 @@ def trunc_normal():
 def main():
     data = {'generator': 'tools/init_fixtures.py', 'torch': torch.__version__, 'gains': gains(), 'qr': qr_cases(),
             'erfinv': erfinv_grid(), **structured(), 'truncNormal': trunc_normal()}
-    with open(OUT, 'w') as fh:
-        fh.write(json.dumps(data, separators=(',', ':')) + '\n')
-    print('init.json written')
+    write_json('init.json', data)
 
 
 if __name__ == '__main__':

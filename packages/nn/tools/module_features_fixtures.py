@@ -11,24 +11,10 @@ features. Run from anywhere with Debian's python3-torch:
 - hooks: a model with forward pre-hooks, forward hooks and full backward hooks (one of which
   changes grad_input): the order the hooks ran in, what each saw, and the gradients.
 """
-import json
-import os
-import zlib
-
 import torch
 import torch.nn as nn
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-OUT = os.path.join(HERE, '..', 'test', 'fixtures', 'module-features.json')
-
-
-def T(t):
-    t = t.detach()
-    return {'shape': list(t.shape), 'dtype': 'float32', 'data': [float(v) for v in t.reshape(-1).tolist()]}
-
-
-def seeded(name):
-    torch.manual_seed(zlib.crc32(name.encode()))
+from fixture_utils import exact as T, seeded, write_json
 
 
 REPRS = {
@@ -235,10 +221,7 @@ def main():
         'generator': 'tools/module_features_fixtures.py', 'torch': torch.__version__,
         'reprs': reprs(), 'containers': containers(), 'loadStateDict': load_errors(), 'hooks': hooks(),
     }
-    text = json.dumps(data, separators=(',', ':'))
-    with open(OUT, 'w') as fh:
-        fh.write(text + '\n')
-    print(f'module-features.json: {len(text) / 1024:.1f} KiB')
+    write_json('module-features.json', data)
 
 
 if __name__ == '__main__':

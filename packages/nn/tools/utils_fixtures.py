@@ -8,25 +8,11 @@ power-iteration vectors after a training-mode forward; prune: the masks of l1_un
 (twice, iteratively), ln_structured and global_unstructured, and the state after remove;
 parameters_to_vector.
 """
-import json
-import os
-import zlib
-
 import torch
 import torch.nn as nn
 from torch.nn.utils import parameters_to_vector, prune, spectral_norm, weight_norm
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-OUT = os.path.join(HERE, '..', 'test', 'fixtures', 'utils.json')
-
-
-def T(t):
-    t = t.detach()
-    return {'shape': list(t.shape), 'dtype': 'float32', 'data': [float(v) for v in t.reshape(-1).tolist()]}
-
-
-def seeded(name):
-    torch.manual_seed(zlib.crc32(name.encode()))
+from fixture_utils import exact as T, seeded, write_json
 
 
 def state(m):
@@ -116,9 +102,7 @@ def vector_case():
 def main():
     data = {'generator': 'tools/utils_fixtures.py', 'torch': torch.__version__, 'weightNorm': weight_norm_cases(),
             'spectralNorm': spectral_norm_cases(), 'prune': prune_cases(), 'vector': vector_case()}
-    with open(OUT, 'w') as fh:
-        fh.write(json.dumps(data, separators=(',', ':')) + '\n')
-    print('utils.json written')
+    write_json('utils.json', data)
 
 
 if __name__ == '__main__':
