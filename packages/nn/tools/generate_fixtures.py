@@ -8,21 +8,11 @@ Writes packages/nn/test/fixtures/{layers,losses,modules}.json. Run from anywhere
 Every tensor is stored as {"shape": [...], "dtype": "float32" | "int32", "data": [...]}
 (row-major, float32 values to 8 significant digits).
 """
-import json
-import os
-
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'test', 'fixtures')
-
-
-def T(t):
-    t = t.detach()
-    if t.dtype in (torch.int64, torch.int32, torch.bool):
-        return {'shape': list(t.shape), 'dtype': 'int32', 'data': [int(v) for v in t.reshape(-1).tolist()]}
-    return {'shape': list(t.shape), 'dtype': 'float32', 'data': [float('%.8g' % v) for v in t.float().reshape(-1).tolist()]}
+from fixture_utils import rounded as T, write_json
 
 
 def layer_case(name, module, x, args, train=True, setup=None, int_input=False):
@@ -150,38 +140,31 @@ def losses():
     tk[0, 1, 1] = -100
     probs = torch.softmax(torch.randn(6, 4), 1)
 
+    # (input, target, options): class-index targets (with ignored entries), spatial inputs,
+    # probability targets. Each option set maps onto F.cross_entropy's keywords.
     ce_variants = [
-        ({}, t),
-        ({'weight': True}, t),
-        ({}, t_ign),
-        ({'weight': True}, t_ign),
-        ({'ignoreIndex': 2}, t_ign2),
-        ({'labelSmoothing': 0.1}, t),
-        ({'labelSmoothing': 0.2, 'weight': True}, t_ign),
-        ({'labelSmoothing': 0.15}, t_ign),
+        (x, t, {}),
+        (x, t, {'weight': True}),
+        (x, t_ign, {}),
+        (x, t_ign, {'weight': True}),
+        (x, t_ign2, {'ignoreIndex': 2}),
+        (x, t, {'labelSmoothing': 0.1}),
+        (x, t_ign, {'labelSmoothing': 0.2, 'weight': True}),
+        (x, t_ign, {'labelSmoothing': 0.15}),
+        (xk, tk, {}),
+        (xk, tk, {'labelSmoothing': 0.1, 'weight': True}),
+        (x, probs, {}),
+        (x, probs, {'labelSmoothing': 0.1}),
+        (x, probs, {'weight': True}),
     ]
-    for opts, target in ce_variants:
+    for inp, target, opts in ce_variants:
         for red in reductions:
             kw = {'ignore_index': opts.get('ignoreIndex', -100), 'label_smoothing': opts.get('labelSmoothing', 0.0)}
-            inputs = {'input': x, 'target': target}
+            inputs = {'input': inp, 'target': target}
             if opts.get('weight'):
                 inputs['weight'] = w
             cases.append(loss_case('crossEntropy', lambda d, r, kw=kw: F.cross_entropy(
                 d['input'], d['target'], weight=d.get('weight'), reduction=r, **kw), inputs, opts, red))
-    for opts in [{}, {'labelSmoothing': 0.1, 'weight': True}]:
-        for red in reductions:
-            inputs = {'input': xk, 'target': tk}
-            if opts.get('weight'):
-                inputs['weight'] = w
-            cases.append(loss_case('crossEntropy', lambda d, r, ls=opts.get('labelSmoothing', 0.0): F.cross_entropy(
-                d['input'], d['target'], weight=d.get('weight'), reduction=r, label_smoothing=ls), inputs, opts, red))
-    for opts in [{}, {'labelSmoothing': 0.1}, {'weight': True}]:
-        for red in reductions:
-            inputs = {'input': x, 'target': probs}
-            if opts.get('weight'):
-                inputs['weight'] = w
-            cases.append(loss_case('crossEntropy', lambda d, r, ls=opts.get('labelSmoothing', 0.0): F.cross_entropy(
-                d['input'], d['target'], weight=d.get('weight'), reduction=r, label_smoothing=ls), inputs, opts, red))
     for red in reductions:  # unbatched
         cases.append(loss_case('crossEntropy', lambda d, r: F.cross_entropy(d['input'], d['target'], reduction=r),
                                {'input': torch.randn(5), 'target': torch.tensor(3)}, {}, red))
@@ -281,13 +264,8 @@ def modules():
 
 def main():
     torch.manual_seed(0)
-    os.makedirs(OUT, exist_ok=True)
     for name, make in [('layers', layers), ('losses', losses), ('modules', modules)]:
-        data = make()
-        path = os.path.join(OUT, f'{name}.json')
-        with open(path, 'w') as f:
-            json.dump(data, f, separators=(',', ':'))
-        print(f'wrote {path} ({os.path.getsize(path)} bytes)')
+        write_json(f'{name}.json', make(), trailing_newline=False)
 
 
 if __name__ == '__main__':

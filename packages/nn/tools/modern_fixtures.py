@@ -10,31 +10,19 @@ PyTorch 2) is written here from PyTorch 2's documented formulas.
 """
 import json
 import math
-import os
-import sys
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from generate_fixtures import OUT, T, loss_case  # noqa: E402
+from fixture_utils import rounded as T, write_json
+from generate_fixtures import loss_case
 
 
-def enc(v):
-    return T(v) if isinstance(v, torch.Tensor) else v
-
-
-# ---- modules --------------------------------------------------------------------------------
-
-def module_case(name, module, inputs, args, train=True, setup=None, forward=None):
-    """`inputs`: tensors (float ones get gradients) or (tensor, False). `forward(module, *xs)`
-    overrides module(*xs). Gradients are of sum(out0 * g) for the first float output."""
-    torch.manual_seed(len(name) * 7919 + len(json.dumps(args)))
-    if setup:
-        setup(module)
-    module.train(train)
-    state_before = {k: T(v) for k, v in module.state_dict().items()}
+def forward_backward(call, inputs):
+    """Call `call(*xs)` on copies of `inputs` (tensors, float ones getting gradients, or
+    (tensor, False) for none) and backward sum(out0 * g) for a random g when the first output
+    has a gradient. Returns the case's inputs, outputs, gradOutput and inputGrads."""
     xs, wants = [], []
     for item in inputs:
         t, want = item if isinstance(item, tuple) else (item, True)
@@ -44,26 +32,41 @@ def module_case(name, module, inputs, args, train=True, setup=None, forward=None
             t.requires_grad_(True)
         xs.append(t)
         wants.append(want)
-    y = forward(module, *xs) if forward else module(*xs)
+    y = call(*xs)
     outs = list(y) if isinstance(y, (tuple, list)) else [y]
-    first = outs[0]
-    g = torch.randn(first.shape)
-    if first.requires_grad:
+    g = torch.randn(outs[0].shape)
+    if outs[0].requires_grad:
         try:
-            (first * g).sum().backward()
+            (outs[0] * g).sum().backward()
         except RuntimeError as e:  # PyTorch 1.13 has no channel_shuffle derivative
             if 'not implemented' not in str(e):
                 raise
+    return {
+        'inputs': [T(x) for x in xs],
+        'outputs': [T(o) for o in outs],
+        'gradOutput': T(g),
+        'inputGrads': [T(x.grad) if w and x.grad is not None else None for x, w in zip(xs, wants)],
+    }
+
+
+# ---- modules --------------------------------------------------------------------------------
+
+def module_case(name, module, inputs, args, train=True, setup=None, forward=None):
+    """`inputs` as forward_backward takes them. `forward(module, *xs)` overrides module(*xs)."""
+    torch.manual_seed(len(name) * 7919 + len(json.dumps(args)))
+    if setup:
+        setup(module)
+    module.train(train)
+    state_before = {k: T(v) for k, v in module.state_dict().items()}
+    call = (lambda *xs: forward(module, *xs)) if forward else module
+    recorded = forward_backward(call, inputs)
     return {
         'name': name,
         'args': args,
         'train': train,
         'repr': repr(module),
         'state': state_before,
-        'inputs': [T(x) for x in xs],
-        'outputs': [T(o) for o in outs],
-        'gradOutput': T(g),
-        'inputGrads': [T(x.grad) if w and x.grad is not None else None for x, w in zip(xs, wants)],
+        **recorded,
         'paramGrads': {k: T(p.grad) for k, p in module.named_parameters() if p.grad is not None},
         'stateAfter': {k: T(v) for k, v in module.state_dict().items()},
     }
@@ -280,28 +283,7 @@ def layers():
 
 def fn_case(name, fn, inputs, args):
     torch.manual_seed(len(name) * 104729 + len(json.dumps(args)))
-    xs, wants = [], []
-    for item in inputs:
-        t, want = item if isinstance(item, tuple) else (item, True)
-        t = t.clone()
-        want = want and t.dtype == torch.float32
-        if want:
-            t.requires_grad_(True)
-        xs.append(t)
-        wants.append(want)
-    y = fn(*xs)
-    outs = list(y) if isinstance(y, (tuple, list)) else [y]
-    g = torch.randn(outs[0].shape)
-    if outs[0].requires_grad:
-        try:
-            (outs[0] * g).sum().backward()
-        except RuntimeError as e:
-            if 'not implemented' not in str(e):
-                raise
-    return {
-        'name': name, 'args': args, 'inputs': [T(x) for x in xs], 'outputs': [T(o) for o in outs], 'gradOutput': T(g),
-        'inputGrads': [T(x.grad) if w and x.grad is not None else None for x, w in zip(xs, wants)],
-    }
+    return {'name': name, 'args': args, **forward_backward(fn, inputs)}
 
 
 def sdpa(q, k, v, attn_mask=None, is_causal=False, scale=None):
@@ -495,13 +477,8 @@ def losses():
 
 
 def main():
-    os.makedirs(OUT, exist_ok=True)
     for name, make in [('modern-layers', layers), ('functional-ops', functionals), ('extra-losses', losses)]:
-        data = make()
-        path = os.path.join(OUT, f'{name}.json')
-        with open(path, 'w') as f:
-            json.dump(data, f, separators=(',', ':'))
-        print(f'wrote {path} ({len(data)} cases, {os.path.getsize(path)} bytes)')
+        write_json(f'{name}.json', make(), trailing_newline=False)
 
 
 if __name__ == '__main__':
