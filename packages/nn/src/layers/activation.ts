@@ -13,6 +13,21 @@ import { emptyParameter, pyFloat } from './util.js';
 /** A number in a repr as Python prints what was given: `20`, `0.5`, `1e-05`. */
 const num = (x: number): string => (Number.isInteger(x) ? String(x) : pyFloat(x));
 
+/** The class of an activation without hyper-parameters (`Pointwise(fn)` below). */
+type PointwiseActivation = new () => Module & { forward(x: Tensor): Tensor };
+
+/**
+ * A base class for an activation without hyper-parameters whose `forward` is `fn`: each such
+ * layer is `class X extends Pointwise(fn) {}`, a named class with its own docs and repr.
+ */
+function Pointwise(fn: (x: Tensor) => Tensor): PointwiseActivation {
+  return class extends Module {
+    forward(x: Tensor): Tensor {
+      return fn(x);
+    }
+  };
+}
+
 /**
  * `max(x, 0)`.
  *
@@ -21,11 +36,7 @@ const num = (x: number): string => (Number.isInteger(x) ? String(x) : pyFloat(x)
  * new ReLU().forward(tl.tensor([-1, 2])); // [0, 2]
  * ```
  */
-export class ReLU extends Module {
-  forward(x: Tensor): Tensor {
-    return x.relu();
-  }
-}
+export class ReLU extends Pointwise((x) => x.relu()) {}
 
 /**
  * `x` where positive, `negativeSlope · x` elsewhere (default slope 0.01, given as a number
@@ -99,11 +110,7 @@ export class GELU extends Module {
  * new Sigmoid().forward(logits);
  * ```
  */
-export class Sigmoid extends Module {
-  forward(x: Tensor): Tensor {
-    return x.sigmoid();
-  }
-}
+export class Sigmoid extends Pointwise((x) => x.sigmoid()) {}
 
 /**
  * Hyperbolic tangent.
@@ -113,11 +120,7 @@ export class Sigmoid extends Module {
  * new Tanh().forward(x);
  * ```
  */
-export class Tanh extends Module {
-  forward(x: Tensor): Tensor {
-    return x.tanh();
-  }
-}
+export class Tanh extends Pointwise((x) => x.tanh()) {}
 
 /** What `Softmax`, `LogSoftmax` and `Softmin` share: the `dim` they normalise along. */
 abstract class AlongDim extends Module {
@@ -211,11 +214,7 @@ export class Softmax2d extends Module {
  * new SiLU().forward(x);
  * ```
  */
-export class SiLU extends Module {
-  forward(x: Tensor): Tensor {
-    return x.silu();
-  }
-}
+export class SiLU extends Pointwise((x) => x.silu()) {}
 
 /**
  * `x · tanh(softplus(x))`.
@@ -225,11 +224,7 @@ export class SiLU extends Module {
  * new Mish().forward(x);
  * ```
  */
-export class Mish extends Module {
-  forward(x: Tensor): Tensor {
-    return F.mish(x);
-  }
-}
+export class Mish extends Pointwise(F.mish) {}
 
 /**
  * `x · relu6(x + 3) / 6` (MobileNetV3).
@@ -239,11 +234,7 @@ export class Mish extends Module {
  * new Hardswish().forward(x);
  * ```
  */
-export class Hardswish extends Module {
-  forward(x: Tensor): Tensor {
-    return F.hardswish(x);
-  }
-}
+export class Hardswish extends Pointwise(F.hardswish) {}
 
 /**
  * `relu6(x + 3) / 6`.
@@ -253,11 +244,7 @@ export class Hardswish extends Module {
  * new Hardsigmoid().forward(x);
  * ```
  */
-export class Hardsigmoid extends Module {
-  forward(x: Tensor): Tensor {
-    return F.hardsigmoid(x);
-  }
-}
+export class Hardsigmoid extends Pointwise(F.hardsigmoid) {}
 
 /**
  * Scaled ELU with PyTorch's constants.
@@ -267,11 +254,7 @@ export class Hardsigmoid extends Module {
  * new SELU().forward(x);
  * ```
  */
-export class SELU extends Module {
-  forward(x: Tensor): Tensor {
-    return F.selu(x);
-  }
-}
+export class SELU extends Pointwise(F.selu) {}
 
 /**
  * `x / (1 + |x|)`.
@@ -281,11 +264,7 @@ export class SELU extends Module {
  * new Softsign().forward(x);
  * ```
  */
-export class Softsign extends Module {
-  forward(x: Tensor): Tensor {
-    return F.softsign(x);
-  }
-}
+export class Softsign extends Pointwise(F.softsign) {}
 
 /**
  * `log(sigmoid(x))`.
@@ -295,11 +274,7 @@ export class Softsign extends Module {
  * new LogSigmoid().forward(x);
  * ```
  */
-export class LogSigmoid extends Module {
-  forward(x: Tensor): Tensor {
-    return F.logsigmoid(x);
-  }
-}
+export class LogSigmoid extends Pointwise(F.logsigmoid) {}
 
 /**
  * `x - tanh(x)`.
@@ -309,11 +284,7 @@ export class LogSigmoid extends Module {
  * new Tanhshrink().forward(x);
  * ```
  */
-export class Tanhshrink extends Module {
-  forward(x: Tensor): Tensor {
-    return F.tanhshrink(x);
-  }
-}
+export class Tanhshrink extends Pointwise(F.tanhshrink) {}
 
 /** Options of `ELU` and `CELU`. */
 export interface AlphaOptions {
@@ -417,11 +388,7 @@ export class Hardtanh extends Module {
  * new ReLU6().forward(x);
  * ```
  */
-export class ReLU6 extends Module {
-  forward(x: Tensor): Tensor {
-    return F.relu6(x);
-  }
-}
+export class ReLU6 extends Pointwise(F.relu6) {}
 
 /** Options of `Softplus`. */
 export interface SoftplusOptions {
