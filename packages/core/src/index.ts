@@ -37,6 +37,7 @@ export { owned, type Own } from './memory.js';
 export * from './backend/contract.js';
 export * from './backend/op-table.js';
 export * from './backend/plans.js';
+export * from './backend/kernel-table.js';
 /** Scalar functions behind the op table's references (erf, round half to even, ...), for backends written in JavaScript. */
 export * as scalarMath from './backend/scalar-math.js';
 export * from './backend/registry.js';
