@@ -4,10 +4,9 @@
  * the hot ones (matmul, conv) are blocked for cache all the same.
  */
 import {
-  CONTRACT_VERSION, sizeOf, typedArrayFor,
-  type AcceleratedOps, type ArgReduceOp, type Backend, type BackendMemoryInfo, type BufferHandle, type Conv2dParams,
-  type AttentionParams, type DType, type Pool2dParams, type PoolOp, type RandomDistribution, type RandomKey, type ReduceOp,
-  type ScanOp, type TensorView, type TypedArrayFor,
+  CONTRACT_VERSION, KernelTableBackend, sizeOf, typedArrayFor,
+  type AcceleratedOps, type AttentionParams, type Backend, type BackendMemoryInfo, type BufferHandle, type DType,
+  type KernelTable, type ScanOp, type TensorView, type TypedArrayFor,
 } from '@tensile/core';
 import { bufferOf, CpuBuffer, type HostArray } from './buffer.js';
 import { attention } from './kernels/attention.js';
@@ -29,7 +28,14 @@ const POOL_LIMIT_BYTES = 256 * 1024 * 1024;
 /** What a freed handle points at: one shared empty array, not a new one per free. */
 const NO_DATA = new Float32Array(0);
 
-export class CpuBackend implements Backend {
+/** The kernels, which need no context: plain functions on typed arrays. */
+const CPU_KERNELS: KernelTable<CpuUnaryOp, CpuBinaryOp> = {
+  fill, copy, cast, unary, binary, where, reduce, argReduce, softmax, logSoftmax,
+  matmul, conv2d, conv2dBackwardInput, conv2dBackwardWeight, pool2d, pool2dBackward,
+  gather, scatterAdd, sort, random,
+};
+
+export class CpuBackend extends KernelTableBackend<CpuUnaryOp, CpuBinaryOp> implements Backend {
   readonly name = 'cpu';
   readonly contractVersion = CONTRACT_VERSION;
   readonly accelerates: AcceleratedOps = { unary: ACCELERATED_UNARY, binary: ACCELERATED_BINARY };
@@ -42,6 +48,7 @@ export class CpuBackend implements Backend {
    */
   private readonly pool = new Map<DType, Map<number, HostArray[]>>();
   private pooledBytes = 0;
+  protected readonly kernels = CPU_KERNELS;
 
   // ---- memory ---------------------------------------------------------------------------
 
@@ -101,51 +108,7 @@ export class CpuBackend implements Backend {
     return { bytes: this.liveBytes, buffers: this.liveBuffers, cachedBytes: this.pooledBytes };
   }
 
-  // ---- data movement --------------------------------------------------------------------
-
-  fill(out: TensorView, value: number): void {
-    fill(out, value);
-  }
-
-  copy(x: TensorView, out: TensorView): void {
-    copy(x, out);
-  }
-
-  cast(x: TensorView, out: TensorView): void {
-    cast(x, out);
-  }
-
-  // ---- elementwise ----------------------------------------------------------------------
-
-  unary(op: CpuUnaryOp, x: TensorView, out: TensorView): void {
-    unary(op, x, out);
-  }
-
-  binary(op: CpuBinaryOp, a: TensorView, b: TensorView, out: TensorView): void {
-    binary(op, a, b, out);
-  }
-
-  where(cond: TensorView, a: TensorView, b: TensorView, out: TensorView): void {
-    where(cond, a, b, out);
-  }
-
-  // ---- reductions -----------------------------------------------------------------------
-
-  reduce(op: ReduceOp, x: TensorView, axes: readonly number[], out: TensorView): void {
-    reduce(op, x, axes, out);
-  }
-
-  argReduce(op: ArgReduceOp, x: TensorView, axis: number, out: TensorView): void {
-    argReduce(op, x, axis, out);
-  }
-
-  softmax(x: TensorView, axis: number, out: TensorView): void {
-    softmax(x, axis, out);
-  }
-
-  logSoftmax(x: TensorView, axis: number, out: TensorView): void {
-    logSoftmax(x, axis, out);
-  }
+  // ---- fused kernels (the contract's others come from CPU_KERNELS: see KernelTableBackend) ----
 
   attention(q: TensorView, k: TensorView, v: TensorView, mask: TensorView | null, out: TensorView, lse: TensorView, params: AttentionParams): void {
     attention(q, k, v, mask, out, lse, params);
@@ -153,53 +116,5 @@ export class CpuBackend implements Backend {
 
   scan(op: ScanOp, x: TensorView, axis: number, out: TensorView, indices?: TensorView): void {
     scan(op, x, axis, out, indices);
-  }
-
-  // ---- linear algebra and networks ------------------------------------------------------
-
-  matmul(a: TensorView, b: TensorView, out: TensorView): void {
-    matmul(a, b, out);
-  }
-
-  conv2d(x: TensorView, weight: TensorView, out: TensorView, params: Conv2dParams): void {
-    conv2d(x, weight, out, params);
-  }
-
-  conv2dBackwardInput(dy: TensorView, weight: TensorView, out: TensorView, params: Conv2dParams): void {
-    conv2dBackwardInput(dy, weight, out, params);
-  }
-
-  conv2dBackwardWeight(x: TensorView, dy: TensorView, out: TensorView, params: Conv2dParams): void {
-    conv2dBackwardWeight(x, dy, out, params);
-  }
-
-  pool2d(op: PoolOp, x: TensorView, out: TensorView, params: Pool2dParams): void {
-    pool2d(op, x, out, params);
-  }
-
-  pool2dBackward(op: PoolOp, x: TensorView, dy: TensorView, out: TensorView, params: Pool2dParams): void {
-    pool2dBackward(op, x, dy, out, params);
-  }
-
-  // ---- indexing -------------------------------------------------------------------------
-
-  gather(x: TensorView, dim: number, index: TensorView, out: TensorView): void {
-    gather(x, dim, index, out);
-  }
-
-  scatterAdd(dim: number, index: TensorView, src: TensorView, out: TensorView): void {
-    scatterAdd(dim, index, src, out);
-  }
-
-  // ---- sorting --------------------------------------------------------------------------
-
-  sort(x: TensorView, descending: boolean, values: TensorView, indices: TensorView): void {
-    sort(x, descending, values, indices);
-  }
-
-  // ---- random ---------------------------------------------------------------------------
-
-  random(distribution: RandomDistribution, key: RandomKey, out: TensorView): void {
-    random(distribution, key, out);
   }
 }
