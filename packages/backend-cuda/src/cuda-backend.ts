@@ -1,14 +1,13 @@
 /**
  * The cuda backend: the kernel contract on an NVIDIA GPU. This class holds memory and reads;
- * every kernel call is a one-line delegation to its family in src/kernels/, which packs the
+ * every kernel call goes through its kernel table to its family in src/kernels/, which packs the
  * views into the kernel's argument struct (src/params.ts), chooses the launch geometry and
  * queues the launch on the addon's one stream. Kernel calls return at once; only `read`
  * waits, and it waits without blocking the event loop.
  */
 import {
-  contiguousStrides, CONTRACT_VERSION, isContiguous, sizeOf,
-  type AcceleratedOps, type ArgReduceOp, type Backend, type BackendMemoryInfo, type BufferHandle, type Conv2dParams,
-  type DType, type Pool2dParams, type PoolOp, type RandomDistribution, type RandomKey, type ReduceOp,
+  bindKernels, contiguousStrides, CONTRACT_VERSION, isContiguous, KernelTableBackend, sizeOf,
+  type AcceleratedOps, type Backend, type BackendMemoryInfo, type BufferHandle, type DType, type KernelTable,
   type TensorView, type TypedArrayFor,
 } from '@tensile/core';
 import { CachingAllocator, type AllocatorStats } from './allocator.js';
@@ -32,20 +31,28 @@ export interface CudaBackendOptions {
   allowTF32?: () => boolean;
 }
 
-export class CudaBackend implements Backend {
+export class CudaBackend extends KernelTableBackend<CudaUnaryOp, CudaBinaryOp> implements Backend {
   readonly name = 'cuda';
   readonly contractVersion = CONTRACT_VERSION;
   readonly accelerates: AcceleratedOps = { unary: ACCELERATED_UNARY, binary: ACCELERATED_BINARY };
   readonly allocator: CachingAllocator;
-  private readonly kernels: Launcher;
+  protected readonly kernels: KernelTable<CudaUnaryOp, CudaBinaryOp>;
 
   constructor(
     readonly native: NativeModule,
     readonly device: DeviceInfo,
     options: CudaBackendOptions = {},
   ) {
+    super();
     this.allocator = new CachingAllocator(native);
-    this.kernels = new Launcher(native, device, options.allowTF32 ?? (() => true));
+    // sort's key-index pairs are scratch buffers from this backend's allocator.
+    const sortPairs = { alloc: (count: number) => this.alloc(count, 'int32') as CudaBuffer, free: (b: CudaBuffer) => this.free(b) };
+    this.kernels = bindKernels(new Launcher(native, device, options.allowTF32 ?? (() => true)), {
+      fill, copy, cast, unary, binary, where, reduce, argReduce, softmax, logSoftmax,
+      matmul, conv2d, conv2dBackwardInput, conv2dBackwardWeight, pool2d, pool2dBackward,
+      gather, scatterAdd, random,
+      sort: (launcher, x, descending, values, indices) => sort(launcher, sortPairs, x, descending, values, indices),
+    });
   }
 
   // ---- memory -------------------------------------------------------------------------------
@@ -122,97 +129,6 @@ export class CudaBackend implements Backend {
   emptyCache(): void {
     this.allocator.emptyCache();
     this.native.emptyCache();
-  }
-
-  // ---- data movement and elementwise --------------------------------------------------------
-
-  fill(out: TensorView, value: number): void {
-    fill(this.kernels, out, value);
-  }
-
-  copy(x: TensorView, out: TensorView): void {
-    copy(this.kernels, x, out);
-  }
-
-  cast(x: TensorView, out: TensorView): void {
-    cast(this.kernels, x, out);
-  }
-
-  unary(op: CudaUnaryOp, x: TensorView, out: TensorView): void {
-    unary(this.kernels, op, x, out);
-  }
-
-  binary(op: CudaBinaryOp, a: TensorView, b: TensorView, out: TensorView): void {
-    binary(this.kernels, op, a, b, out);
-  }
-
-  where(cond: TensorView, a: TensorView, b: TensorView, out: TensorView): void {
-    where(this.kernels, cond, a, b, out);
-  }
-
-  // ---- reductions ---------------------------------------------------------------------------
-
-  reduce(op: ReduceOp, x: TensorView, axes: readonly number[], out: TensorView): void {
-    reduce(this.kernels, op, x, axes, out);
-  }
-
-  argReduce(op: ArgReduceOp, x: TensorView, axis: number, out: TensorView): void {
-    argReduce(this.kernels, op, x, axis, out);
-  }
-
-  softmax(x: TensorView, axis: number, out: TensorView): void {
-    softmax(this.kernels, x, axis, out);
-  }
-
-  logSoftmax(x: TensorView, axis: number, out: TensorView): void {
-    logSoftmax(this.kernels, x, axis, out);
-  }
-
-  // ---- matmul, convolution, pooling ---------------------------------------------------------
-
-  matmul(a: TensorView, b: TensorView, out: TensorView): void {
-    matmul(this.kernels, a, b, out);
-  }
-
-  conv2d(x: TensorView, weight: TensorView, out: TensorView, params: Conv2dParams): void {
-    conv2d(this.kernels, x, weight, out, params);
-  }
-
-  conv2dBackwardInput(dy: TensorView, weight: TensorView, out: TensorView, params: Conv2dParams): void {
-    conv2dBackwardInput(this.kernels, dy, weight, out, params);
-  }
-
-  conv2dBackwardWeight(x: TensorView, dy: TensorView, out: TensorView, params: Conv2dParams): void {
-    conv2dBackwardWeight(this.kernels, x, dy, out, params);
-  }
-
-  pool2d(op: PoolOp, x: TensorView, out: TensorView, params: Pool2dParams): void {
-    pool2d(this.kernels, op, x, out, params);
-  }
-
-  pool2dBackward(op: PoolOp, x: TensorView, dy: TensorView, out: TensorView, params: Pool2dParams): void {
-    pool2dBackward(this.kernels, op, x, dy, out, params);
-  }
-
-  // ---- indexing and random ------------------------------------------------------------------
-
-  gather(x: TensorView, dim: number, index: TensorView, out: TensorView): void {
-    gather(this.kernels, x, dim, index, out);
-  }
-
-  scatterAdd(dim: number, index: TensorView, src: TensorView, out: TensorView): void {
-    scatterAdd(this.kernels, dim, index, src, out);
-  }
-
-  random(distribution: RandomDistribution, key: RandomKey, out: TensorView): void {
-    random(this.kernels, distribution, key, out);
-  }
-
-  // ---- sorting ------------------------------------------------------------------------------
-
-  sort(x: TensorView, descending: boolean, values: TensorView, indices: TensorView): void {
-    const pairs = { alloc: (count: number) => this.alloc(count, 'int32') as CudaBuffer, free: (b: CudaBuffer) => this.free(b) };
-    sort(this.kernels, pairs, x, descending, values, indices);
   }
 }
 
