@@ -6,10 +6,9 @@
  * device code in assembly/<family>.ts.
  */
 import {
-  CONTRACT_VERSION, isContiguous, sizeOf,
-  type AcceleratedOps, type ArgReduceOp, type AttentionParams, type Backend, type BackendMemoryInfo, type BufferHandle, type Conv2dParams,
-  type DType, type Pool2dParams, type PoolOp, type RandomDistribution, type RandomKey, type ReduceOp, type ScanOp,
-  type TensorView, type TypedArrayFor,
+  bindKernels, CONTRACT_VERSION, isContiguous, KernelTableBackend, sizeOf,
+  type AcceleratedOps, type AttentionParams, type Backend, type BackendMemoryInfo, type BufferHandle, type DType,
+  type KernelTable, type ScanOp, type TensorView, type TypedArrayFor,
 } from '@tensile/core';
 import { bufferOf, copyOut, elementBytes, WasmBuffer } from './buffer.js';
 import { Device } from './device.js';
@@ -33,7 +32,7 @@ export interface WasmBackendOptions {
   threads?: number;
 }
 
-export class WasmBackend implements Backend {
+export class WasmBackend extends KernelTableBackend<WasmUnaryOp, WasmBinaryOp> implements Backend {
   readonly name = 'wasm';
   readonly contractVersion = CONTRACT_VERSION;
   readonly accelerates: AcceleratedOps = { unary: ACCELERATED_UNARY, binary: ACCELERATED_BINARY };
@@ -41,6 +40,7 @@ export class WasmBackend implements Backend {
   readonly variant: WasmVariant;
   readonly memory: WebAssembly.Memory;
   private readonly device: Device;
+  protected readonly kernels: KernelTable<WasmUnaryOp, WasmBinaryOp>;
   private liveBuffers = 0;
   private liveBytes = 0;
 
@@ -51,10 +51,18 @@ export class WasmBackend implements Backend {
     factory: Awaited<ReturnType<typeof workerFactory>>,
     options: WasmBackendOptions,
   ) {
+    super();
     this.variant = variant;
     this.memory = memory;
     this.device = new Device(module, memory, factory);
     this.device.pool.setThreads(options.threads ?? defaultThreads());
+    this.kernels = bindKernels(this.device, {
+      fill, copy, cast, unary, binary, where, reduce, argReduce,
+      softmax: (device, x, axis, out) => softmax(device, false, x, axis, out),
+      logSoftmax: (device, x, axis, out) => softmax(device, true, x, axis, out),
+      matmul, conv2d, conv2dBackwardInput, conv2dBackwardWeight, pool2d, pool2dBackward,
+      gather, scatterAdd, sort, random,
+    });
   }
 
   /**
@@ -175,47 +183,7 @@ export class WasmBackend implements Backend {
     this.device.allocator.trim();
   }
 
-  // ---- kernels ----------------------------------------------------------------------------
-
-  fill(out: TensorView, value: number): void {
-    fill(this.device, out, value);
-  }
-
-  copy(x: TensorView, out: TensorView): void {
-    copy(this.device, x, out);
-  }
-
-  cast(x: TensorView, out: TensorView): void {
-    cast(this.device, x, out);
-  }
-
-  unary(op: WasmUnaryOp, x: TensorView, out: TensorView): void {
-    unary(this.device, op, x, out);
-  }
-
-  binary(op: WasmBinaryOp, a: TensorView, b: TensorView, out: TensorView): void {
-    binary(this.device, op, a, b, out);
-  }
-
-  where(cond: TensorView, a: TensorView, b: TensorView, out: TensorView): void {
-    where(this.device, cond, a, b, out);
-  }
-
-  reduce(op: ReduceOp, x: TensorView, axes: readonly number[], out: TensorView): void {
-    reduce(this.device, op, x, axes, out);
-  }
-
-  argReduce(op: ArgReduceOp, x: TensorView, axis: number, out: TensorView): void {
-    argReduce(this.device, op, x, axis, out);
-  }
-
-  softmax(x: TensorView, axis: number, out: TensorView): void {
-    softmax(this.device, false, x, axis, out);
-  }
-
-  logSoftmax(x: TensorView, axis: number, out: TensorView): void {
-    softmax(this.device, true, x, axis, out);
-  }
+  // ---- fused kernels (the contract's others come from the kernel table: see KernelTableBackend)
 
   attention(q: TensorView, k: TensorView, v: TensorView, mask: TensorView | null, out: TensorView, lse: TensorView, params: AttentionParams): void {
     attention(this.device, q, k, v, mask, out, lse, params);
@@ -223,46 +191,6 @@ export class WasmBackend implements Backend {
 
   scan(op: ScanOp, x: TensorView, axis: number, out: TensorView, indices?: TensorView): void {
     scan(this.device, op, x, axis, out, indices);
-  }
-
-  matmul(a: TensorView, b: TensorView, out: TensorView): void {
-    matmul(this.device, a, b, out);
-  }
-
-  conv2d(x: TensorView, weight: TensorView, out: TensorView, params: Conv2dParams): void {
-    conv2d(this.device, x, weight, out, params);
-  }
-
-  conv2dBackwardInput(dy: TensorView, weight: TensorView, out: TensorView, params: Conv2dParams): void {
-    conv2dBackwardInput(this.device, dy, weight, out, params);
-  }
-
-  conv2dBackwardWeight(x: TensorView, dy: TensorView, out: TensorView, params: Conv2dParams): void {
-    conv2dBackwardWeight(this.device, x, dy, out, params);
-  }
-
-  pool2d(op: PoolOp, x: TensorView, out: TensorView, params: Pool2dParams): void {
-    pool2d(this.device, op, x, out, params);
-  }
-
-  pool2dBackward(op: PoolOp, x: TensorView, dy: TensorView, out: TensorView, params: Pool2dParams): void {
-    pool2dBackward(this.device, op, x, dy, out, params);
-  }
-
-  gather(x: TensorView, dim: number, index: TensorView, out: TensorView): void {
-    gather(this.device, x, dim, index, out);
-  }
-
-  scatterAdd(dim: number, index: TensorView, src: TensorView, out: TensorView): void {
-    scatterAdd(this.device, dim, index, src, out);
-  }
-
-  sort(x: TensorView, descending: boolean, values: TensorView, indices: TensorView): void {
-    sort(this.device, x, descending, values, indices);
-  }
-
-  random(distribution: RandomDistribution, key: RandomKey, out: TensorView): void {
-    random(this.device, distribution, key, out);
   }
 }
 
