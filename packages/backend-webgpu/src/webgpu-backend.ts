@@ -3,10 +3,9 @@
  * encoder and submitted in batches (see runtime.ts); only `read` waits for the GPU.
  */
 import {
-  CONTRACT_VERSION, contiguousStrides, isContiguous, sizeOf, typedArrayFor,
-  type AcceleratedOps, type ArgReduceOp, type AttentionParams, type Backend, type BackendMemoryInfo, type BufferHandle, type Conv2dParams,
-  type DType, type Pool2dParams, type PoolOp, type RandomDistribution, type RandomKey, type ReduceOp,
-  type TensorView, type TypedArrayFor,
+  bindKernels, CONTRACT_VERSION, contiguousStrides, isContiguous, KernelTableBackend, sizeOf, typedArrayFor,
+  type AcceleratedOps, type AttentionParams, type Backend, type BackendMemoryInfo, type BufferHandle, type DType,
+  type KernelTable, type TensorView, type TypedArrayFor,
 } from '@tensile/core';
 import { requestDevice } from './device.js';
 import { fromHalfBits } from './half.js';
@@ -30,7 +29,7 @@ export interface WebGPUBackendOptions {
   maxBatch?: number;
 }
 
-export class WebGPUBackend implements Backend {
+export class WebGPUBackend extends KernelTableBackend<WebGPUUnaryOp, WebGPUBinaryOp> implements Backend {
   readonly name = 'webgpu';
   readonly contractVersion = CONTRACT_VERSION;
   /** The op table's composites this backend has kernels for. */
@@ -49,12 +48,25 @@ export class WebGPUBackend implements Backend {
   /** The smallest subgroup the device runs, 0 without the 'subgroups' feature. */
   readonly subgroupMin: number;
 
+  protected readonly kernels: KernelTable<WebGPUUnaryOp, WebGPUBinaryOp>;
+
   private constructor(device: GPUDevice, description: string) {
+    super();
     this.runtime = new Runtime(device, description);
     const info = (device as { adapterInfo?: { subgroupMinSize?: number } }).adapterInfo;
     this.subgroupMin = device.features.has('subgroups') ? (info?.subgroupMinSize ?? 0) : 0;
     this.tiling = chooseTiling(device.limits, this.runtime.cpu);
     this.convTiling = chooseTiling(device.limits, false);
+    this.kernels = bindKernels(this.runtime, {
+      fill, copy, cast, unary, binary, where, reduce, argReduce,
+      softmax: (runtime, x, axis, out) => softmax(runtime, x, axis, out, false),
+      logSoftmax: (runtime, x, axis, out) => softmax(runtime, x, axis, out, true),
+      matmul: (runtime, a, b, out) => matmul(runtime, this.tiling, a, b, out),
+      conv2d: (runtime, x, weight, out, params) => conv2d(runtime, this.convTiling, x, weight, out, params),
+      conv2dBackwardInput: (runtime, dy, weight, out, params) => conv2dBackwardInput(runtime, this.convTiling, dy, weight, out, params),
+      conv2dBackwardWeight: (runtime, x, dy, out, params) => conv2dBackwardWeight(runtime, this.convTiling, x, dy, out, params),
+      pool2d, pool2dBackward, gather, scatterAdd, sort, random,
+    });
   }
 
   /** Request an adapter and device (navigator.gpu, or Dawn from the `webgpu` package in Node). */
@@ -144,102 +156,10 @@ export class WebGPUBackend implements Backend {
     this.runtime.emptyCache();
   }
 
-  // ---- data movement --------------------------------------------------------------------
-
-  fill(out: TensorView, value: number): void {
-    fill(this.runtime, out, value);
-  }
-
-  copy(x: TensorView, out: TensorView): void {
-    copy(this.runtime, x, out);
-  }
-
-  cast(x: TensorView, out: TensorView): void {
-    cast(this.runtime, x, out);
-  }
-
-  // ---- elementwise ----------------------------------------------------------------------
-
-  unary(op: WebGPUUnaryOp, x: TensorView, out: TensorView): void {
-    unary(this.runtime, op, x, out);
-  }
-
-  binary(op: WebGPUBinaryOp, a: TensorView, b: TensorView, out: TensorView): void {
-    binary(this.runtime, op, a, b, out);
-  }
-
-  where(cond: TensorView, a: TensorView, b: TensorView, out: TensorView): void {
-    where(this.runtime, cond, a, b, out);
-  }
-
-  // ---- reductions -----------------------------------------------------------------------
-
-  reduce(op: ReduceOp, x: TensorView, axes: readonly number[], out: TensorView): void {
-    reduce(this.runtime, op, x, axes, out);
-  }
-
-  argReduce(op: ArgReduceOp, x: TensorView, axis: number, out: TensorView): void {
-    argReduce(this.runtime, op, x, axis, out);
-  }
-
-  softmax(x: TensorView, axis: number, out: TensorView): void {
-    softmax(this.runtime, x, axis, out, false);
-  }
-
-  logSoftmax(x: TensorView, axis: number, out: TensorView): void {
-    softmax(this.runtime, x, axis, out, true);
-  }
-
-  // ---- linear algebra and networks ------------------------------------------------------
+  // ---- fused kernels (the contract's others come from the kernel table: see KernelTableBackend)
 
   attention(q: TensorView, k: TensorView, v: TensorView, mask: TensorView | null, out: TensorView, lse: TensorView, params: AttentionParams): void {
     const tiling = attentionTiling(this.runtime.cpu, this.runtime.device.limits, this.subgroupMin, q.shape[2], v.shape[2]);
     attention(this.runtime, tiling, q, k, v, mask, out, lse, params);
-  }
-
-  matmul(a: TensorView, b: TensorView, out: TensorView): void {
-    matmul(this.runtime, this.tiling, a, b, out);
-  }
-
-  conv2d(x: TensorView, weight: TensorView, out: TensorView, params: Conv2dParams): void {
-    conv2d(this.runtime, this.convTiling, x, weight, out, params);
-  }
-
-  conv2dBackwardInput(dy: TensorView, weight: TensorView, out: TensorView, params: Conv2dParams): void {
-    conv2dBackwardInput(this.runtime, this.convTiling, dy, weight, out, params);
-  }
-
-  conv2dBackwardWeight(x: TensorView, dy: TensorView, out: TensorView, params: Conv2dParams): void {
-    conv2dBackwardWeight(this.runtime, this.convTiling, x, dy, out, params);
-  }
-
-  pool2d(op: PoolOp, x: TensorView, out: TensorView, params: Pool2dParams): void {
-    pool2d(this.runtime, op, x, out, params);
-  }
-
-  pool2dBackward(op: PoolOp, x: TensorView, dy: TensorView, out: TensorView, params: Pool2dParams): void {
-    pool2dBackward(this.runtime, op, x, dy, out, params);
-  }
-
-  // ---- indexing -------------------------------------------------------------------------
-
-  gather(x: TensorView, dim: number, index: TensorView, out: TensorView): void {
-    gather(this.runtime, x, dim, index, out);
-  }
-
-  scatterAdd(dim: number, index: TensorView, src: TensorView, out: TensorView): void {
-    scatterAdd(this.runtime, dim, index, src, out);
-  }
-
-  // ---- sorting --------------------------------------------------------------------------
-
-  sort(x: TensorView, descending: boolean, values: TensorView, indices: TensorView): void {
-    sort(this.runtime, x, descending, values, indices);
-  }
-
-  // ---- random ---------------------------------------------------------------------------
-
-  random(distribution: RandomDistribution, key: RandomKey, out: TensorView): void {
-    random(this.runtime, distribution, key, out);
   }
 }
