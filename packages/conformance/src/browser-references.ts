@@ -32,3 +32,41 @@ export function convVisit(c: ConvShape, visit: (o: number, i: number, w: number)
     }
   }
 }
+
+/** One check's outcome, as a page publishes it in `globalThis.__tensile.results`. */
+export interface CheckResult {
+  name: string;
+  ok: boolean;
+  detail?: string;
+}
+
+/** The outcome of check `name`, from what it returned (true, or what is wrong) or the error it threw. */
+export function checkOutcome(name: string, run: { returned: true | string } | { threw: unknown }): CheckResult {
+  if ('threw' in run) return { name, ok: false, detail: String((run.threw as Error)?.stack ?? run.threw) };
+  return run.returned === true ? { name, ok: true } : { name, ok: false, detail: run.returned };
+}
+
+/** True when `actual` is within `atol + rtol * |expected|` everywhere (NaN matches NaN), else where it is not. */
+export function close(actual: ArrayLike<number>, expected: ArrayLike<number>, rtol = 1e-4, atol = 1e-5): true | string {
+  if (actual.length !== expected.length) return `length ${actual.length} != ${expected.length}`;
+  for (let i = 0; i < actual.length; i++) {
+    const a = actual[i], e = expected[i];
+    if (Number.isNaN(e) && Number.isNaN(a)) continue;
+    if (!(Math.abs(a - e) <= atol + rtol * Math.abs(e))) return `element ${i}: ${a} != ${e}`;
+  }
+  return true;
+}
+
+/** True when `actual` equals `expected` exactly (NaN matches NaN), else the first difference. */
+export function equal(actual: ArrayLike<number>, expected: ArrayLike<number>): true | string {
+  return close(actual, expected, 0, 0);
+}
+
+/** `n` reproducible values in [lo, hi) from a 32-bit LCG seeded with `seed`. */
+export function seededData(n: number, seed: number, lo = -1, hi = 1): number[] {
+  let s = seed >>> 0 || 1;
+  return Array.from({ length: n }, () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return lo + ((s >>> 8) / 16777216) * (hi - lo);
+  });
+}

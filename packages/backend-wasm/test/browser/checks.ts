@@ -5,47 +5,21 @@
  */
 import * as tl from '@tensile/core';
 import { getThreads, setThreads, startThreads, wasmFeatures } from '@tensile/backend-wasm';
-import { convOutSize, convVisit, naiveMatmul, type ConvShape } from '@tensile/conformance/browser-references';
+import {
+  checkOutcome, close, convOutSize, convVisit, equal, naiveMatmul, seededData as data, type CheckResult, type ConvShape,
+} from '@tensile/conformance/browser-references';
 
-interface Result {
-  name: string;
-  ok: boolean;
-  detail?: string;
-}
-
-const results: Result[] = [];
+const results: CheckResult[] = [];
 const state = { done: false, results, threads: 0, isolated: false, variant: '' as string | null };
 (globalThis as { __tensile?: typeof state }).__tensile = state;
 
 function check(name: string, fn: () => true | string): void {
   try {
     const r = fn();
-    results.push(r === true ? { name, ok: true } : { name, ok: false, detail: r });
+    results.push(checkOutcome(name, { returned: r }));
   } catch (e) {
-    results.push({ name, ok: false, detail: String((e as Error)?.stack ?? e) });
+    results.push(checkOutcome(name, { threw: e }));
   }
-}
-
-function close(actual: ArrayLike<number>, expected: ArrayLike<number>, rtol = 1e-4, atol = 1e-5): true | string {
-  if (actual.length !== expected.length) return `length ${actual.length} != ${expected.length}`;
-  for (let i = 0; i < actual.length; i++) {
-    const a = actual[i], e = expected[i];
-    if (Number.isNaN(e) && Number.isNaN(a)) continue;
-    if (!(Math.abs(a - e) <= atol + rtol * Math.abs(e))) return `element ${i}: ${a} != ${e}`;
-  }
-  return true;
-}
-
-function equal(actual: ArrayLike<number>, expected: ArrayLike<number>): true | string {
-  return close(actual, expected, 0, 0);
-}
-
-function data(n: number, seed: number, lo = -1, hi = 1): number[] {
-  let s = seed >>> 0 || 1;
-  return Array.from({ length: n }, () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return lo + ((s >>> 8) / 16777216) * (hi - lo);
-  });
 }
 
 const device = 'wasm';
@@ -267,7 +241,7 @@ async function run(): Promise<void> {
 }
 
 run()
-  .catch((e) => results.push({ name: 'run', ok: false, detail: String((e as Error)?.stack ?? e) }))
+  .catch((e) => results.push(checkOutcome('run', { threw: e })))
   .finally(() => {
     state.done = true;
   });
