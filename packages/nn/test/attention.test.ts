@@ -2,7 +2,7 @@ import * as tl from '@tensile/core';
 import '@tensile/backend-cpu';
 import { describe, expect, it } from 'vitest';
 import { MultiheadAttention, generateSquareSubsequentMask } from '../src/layers/attention.js';
-import { casesOf, checkCase, type SequenceCase } from './fixtures/sequence-cases.js';
+import { casesOf, checkCase, pick, type SequenceCase } from './fixtures/sequence-cases.js';
 
 const build = (c: SequenceCase) => new MultiheadAttention(c.args[0], c.args[1], c.options);
 
@@ -13,11 +13,7 @@ describe('MultiheadAttention matches PyTorch (outputs, weights, input and parame
         name,
         build,
         (m, x, c) =>
-          (m as MultiheadAttention).forward(x.query, x.key, x.value, {
-            attnMask: x.attnMask,
-            keyPaddingMask: x.keyPaddingMask,
-            ...c.call,
-          }),
+          (m as MultiheadAttention).forward(x.query, x.key, x.value, { ...pick(x, 'attnMask', 'keyPaddingMask'), ...c.call }),
       );
     });
   }

@@ -12,7 +12,7 @@ import {
   type TransformerEncoderLayerOptions,
 } from '../src/layers/transformer.js';
 import { Module } from '../src/module.js';
-import { casesOf, checkCase, type SequenceCase } from './fixtures/sequence-cases.js';
+import { casesOf, checkCase, pick, type SequenceCase } from './fixtures/sequence-cases.js';
 
 function build(c: SequenceCase): Module {
   const [dModel, nhead] = c.args;
@@ -36,7 +36,7 @@ describe('transformer encoder matches PyTorch (eval, dropout 0; outputs, input a
   for (const name of [...casesOf('TransformerEncoderLayer'), ...casesOf('TransformerEncoder')]) {
     it(name, () => {
       checkCase(name, build, (m, x) =>
-        (m as TransformerEncoderLayer).forward(x.src, { srcMask: x.srcMask, srcKeyPaddingMask: x.srcKeyPaddingMask }),
+        (m as TransformerEncoderLayer).forward(x.src, pick(x, 'srcMask', 'srcKeyPaddingMask')),
       );
     });
   }
@@ -46,12 +46,7 @@ describe('transformer decoder matches PyTorch (eval, dropout 0; outputs, input a
   for (const name of [...casesOf('TransformerDecoderLayer'), ...casesOf('TransformerDecoder')]) {
     it(name, () => {
       checkCase(name, build, (m, x) =>
-        (m as TransformerDecoderLayer).forward(x.tgt, x.memory, {
-          tgtMask: x.tgtMask,
-          memoryMask: x.memoryMask,
-          tgtKeyPaddingMask: x.tgtKeyPaddingMask,
-          memoryKeyPaddingMask: x.memoryKeyPaddingMask,
-        }),
+        (m as TransformerDecoderLayer).forward(x.tgt, x.memory, pick(x, 'tgtMask', 'memoryMask', 'tgtKeyPaddingMask', 'memoryKeyPaddingMask')),
       );
     });
   }
@@ -61,14 +56,11 @@ describe('Transformer matches PyTorch (eval, dropout 0; outputs, input and param
   for (const name of casesOf('Transformer')) {
     it(name, () => {
       checkCase(name, build, (m, x) =>
-        (m as Transformer).forward(x.src, x.tgt, {
-          srcMask: x.srcMask,
-          tgtMask: x.tgtMask,
-          memoryMask: x.memoryMask,
-          srcKeyPaddingMask: x.srcKeyPaddingMask,
-          tgtKeyPaddingMask: x.tgtKeyPaddingMask,
-          memoryKeyPaddingMask: x.memoryKeyPaddingMask,
-        }),
+        (m as Transformer).forward(
+          x.src,
+          x.tgt,
+          pick(x, 'srcMask', 'tgtMask', 'memoryMask', 'srcKeyPaddingMask', 'tgtKeyPaddingMask', 'memoryKeyPaddingMask'),
+        ),
       );
     });
   }
