@@ -31,7 +31,11 @@ interface UtilsFixture {
 }
 
 const fixture = loadFixture<UtilsFixture>('utils');
-const load = (m: Module, s: State) => m.loadStateDict(Object.fromEntries(Object.entries(s).map(([k, v]) => [k, fromFixture(v)])));
+/** Load a fixture state into `m`, and return `m`. */
+const load = <M extends Module>(m: M, s: State): M => {
+  m.loadStateDict(Object.fromEntries(Object.entries(s).map(([k, v]) => [k, fromFixture(v)])));
+  return m;
+};
 const expectState = (m: Module, s: State, what: string, rtol = 1e-5, atol = 1e-6) => {
   expect(Object.keys(m.stateDict()), `${what}: keys`).toEqual(Object.keys(s));
   for (const [k, v] of Object.entries(m.stateDict())) expectClose(v, s[k], `${what}: ${k}`, rtol, atol);
@@ -40,8 +44,7 @@ const expectState = (m: Module, s: State, what: string, rtol = 1e-5, atol = 1e-6
 describe('weightNorm', () => {
   test('Linear: PyTorch keys and values, output and gradients', () => {
     const f = fixture.weightNorm.linear;
-    const lin = new Linear(3, 4);
-    load(lin, f.before);
+    const lin = load(new Linear(3, 4), f.before);
     const original = lin.weight;
     expect(utils.weightNorm(lin)).toBe(lin);
     expectState(lin, f.after, 'after');
@@ -61,8 +64,7 @@ describe('weightNorm', () => {
 
   test.each([['convDim1', 1], ['convNone', null], ['convLast', -1]] as const)('Conv2d with dim %s: g as PyTorch', (key, dim) => {
     const f = fixture.weightNorm[key];
-    const conv = new Conv2d(2, 3, 2);
-    load(conv, f.before);
+    const conv = load(new Conv2d(2, 3, 2), f.before);
     utils.weightNorm(conv, 'weight', dim);
     expectState(conv, f.after, key);
   });
@@ -110,8 +112,7 @@ describe('spectralNorm', () => {
 describe('prune', () => {
   test('l1Unstructured twice (iterative), the masked forward and gradient, remove', () => {
     const f = fixture.prune.l1;
-    const lin = new Linear(4, 5);
-    load(lin, f.start);
+    const lin = load(new Linear(4, 5), f.start);
     const original = lin.weight;
     utils.prune.l1Unstructured(lin, 'weight', 0.3);
     expect(Object.keys(lin.stateDict())).toEqual(f.keys);
@@ -136,8 +137,7 @@ describe('prune', () => {
 
   test('lnStructured on output channels, then on input channels', () => {
     const f = fixture.prune.ln;
-    const conv = new Conv2d(3, 4, 2);
-    load(conv, f.start);
+    const conv = load(new Conv2d(3, 4, 2), f.start);
     utils.prune.lnStructured(conv, 'weight', 0.5, 2, 0);
     expectClose(conv.getBuffer('weight_mask'), f.mask1, 'first mask');
     utils.prune.lnStructured(conv, 'weight', { count: 1 }, 1, 1);
@@ -146,10 +146,8 @@ describe('prune', () => {
 
   test('globalUnstructured ranks across tensors', () => {
     const f = fixture.prune.global;
-    const a = new Linear(3, 4);
-    const b = new Linear(4, 2);
-    load(a, f.a);
-    load(b, f.b);
+    const a = load(new Linear(3, 4), f.a);
+    const b = load(new Linear(4, 2), f.b);
     utils.prune.globalUnstructured([[a, 'weight'], [b, 'weight']], { amount: 0.4 });
     expectClose(a.getBuffer('weight_mask'), f.maskA, 'mask of a');
     expectClose(b.getBuffer('weight_mask'), f.maskB, 'mask of b');
@@ -193,8 +191,7 @@ describe('prune', () => {
 
 describe('parameter vectors and summary', () => {
   test('parametersToVector matches PyTorch; vectorToParameters writes back', () => {
-    const m = new Sequential(new Linear(2, 3), new Linear(3, 1));
-    load(m, fixture.vector.state);
+    const m = load(new Sequential(new Linear(2, 3), new Linear(3, 1)), fixture.vector.state);
     const v = utils.parametersToVector(m.parameters());
     expectClose(v, fixture.vector.vector, 'vector');
     const before = tl.memory().numTensors;
