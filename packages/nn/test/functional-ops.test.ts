@@ -2,16 +2,7 @@ import * as tl from '@tensile/core';
 import '@tensile/backend-cpu';
 import { describe, expect, test } from 'vitest';
 import { functional as F } from '../src/index.js';
-import { expectClose, type FixtureTensor, fromFixture, loadFixture } from './helpers.js';
-
-interface FnCase {
-  name: string;
-  args: Record<string, any>;
-  inputs: FixtureTensor[];
-  outputs: FixtureTensor[];
-  gradOutput: FixtureTensor;
-  inputGrads: (FixtureTensor | null)[];
-}
+import { expectClose, type ForwardBackwardCase as FnCase, fromFixture, loadFixture } from './helpers.js';
 
 const i32 = (v: number[]) => tl.tensor(v, { dtype: 'int32' });
 

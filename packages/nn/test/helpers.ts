@@ -22,6 +22,19 @@ export interface LossCase {
   grads: Record<string, FixtureTensor>;
 }
 
+/**
+ * What tools/modern_fixtures.py's forward_backward records for a functional or module case:
+ * its inputs and outputs, the weighting `gradOutput` of the first output, and the input gradients.
+ */
+export interface ForwardBackwardCase {
+  name: string;
+  args: Record<string, any>;
+  inputs: FixtureTensor[];
+  outputs: FixtureTensor[];
+  gradOutput: FixtureTensor;
+  inputGrads: (FixtureTensor | null)[];
+}
+
 /** The minimum, maximum, mean and unbiased standard deviation of a tensor's values. */
 export function stats(t: Tensor): { min: number; max: number; mean: number; std: number } {
   const d = t.dataSync();

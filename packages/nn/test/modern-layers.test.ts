@@ -3,18 +3,13 @@ import '@tensile/backend-cpu';
 import { describe, expect, test } from 'vitest';
 import * as nn from '../src/index.js';
 import type { Module } from '../src/index.js';
-import { expectClose, type FixtureTensor, fromFixture, loadFixture } from './helpers.js';
+import { expectClose, type FixtureTensor, type ForwardBackwardCase, fromFixture, loadFixture } from './helpers.js';
 
-interface ModuleCase {
-  name: string;
-  args: Record<string, any>;
+/** A module case: what forward_backward records, plus the module's mode, repr and state before and after. */
+interface ModuleCase extends ForwardBackwardCase {
   train: boolean;
   repr: string;
   state: Record<string, FixtureTensor>;
-  inputs: FixtureTensor[];
-  outputs: FixtureTensor[];
-  gradOutput: FixtureTensor;
-  inputGrads: (FixtureTensor | null)[];
   paramGrads: Record<string, FixtureTensor>;
   stateAfter: Record<string, FixtureTensor>;
 }
