@@ -70,3 +70,44 @@ export function seededData(n: number, seed: number, lo = -1, hi = 1): number[] {
     return lo + ((s >>> 8) / 16777216) * (hi - lo);
   });
 }
+
+/** Softmax along each row of a `rows x cols` row-major matrix (shifted by the row's max). */
+export function softmaxRows(x: readonly number[], rows: number, cols: number): number[] {
+  const out: number[] = [];
+  for (let r = 0; r < rows; r++) {
+    const row = x.slice(r * cols, (r + 1) * cols), max = Math.max(...row);
+    const e = row.map((v) => Math.exp(v - max)), s = e.reduce((a, b) => a + b, 0);
+    out.push(...e.map((v) => v / s));
+  }
+  return out;
+}
+
+/** Log-softmax down each column of a `rows x cols` row-major matrix. */
+export function logSoftmaxColumns(x: readonly number[], rows: number, cols: number): number[] {
+  const out = new Array<number>(rows * cols);
+  for (let c = 0; c < cols; c++) {
+    const col = Array.from({ length: rows }, (_, r) => x[r * cols + c]), max = Math.max(...col);
+    const lse = max + Math.log(col.reduce((a, v) => a + Math.exp(v - max), 0));
+    for (let r = 0; r < rows; r++) out[r * cols + c] = x[r * cols + c] - lse;
+  }
+  return out;
+}
+
+/**
+ * 2x2 max pooling with stride 2 over `planes` square planes of side `size`: the outputs, and
+ * the gradient of their sum (1 at each window's first maximum, as PyTorch picks it).
+ */
+export function maxPool2x2(x: readonly number[], planes: number, size: number): { out: number[]; grad: number[] } {
+  const out: number[] = [], grad = new Array<number>(x.length).fill(0);
+  const half = size / 2;
+  for (let p = 0; p < planes; p++) for (let i = 0; i < half; i++) for (let j = 0; j < half; j++) {
+    let best = -1;
+    for (const [a, b] of [[0, 0], [0, 1], [1, 0], [1, 1]]) {
+      const at = p * size * size + (2 * i + a) * size + 2 * j + b;
+      if (best < 0 || x[at] > x[best]) best = at;
+    }
+    out.push(x[best]);
+    grad[best] += 1;
+  }
+  return { out, grad };
+}

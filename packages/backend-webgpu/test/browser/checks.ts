@@ -8,7 +8,8 @@
 import * as tl from '@tensile/core';
 import '@tensile/backend-webgpu';
 import {
-  checkOutcome, close, convOutSize, convVisit, equal, naiveMatmul, seededData as data, type CheckResult, type ConvShape,
+  checkOutcome, close, convOutSize, convVisit, equal, logSoftmaxColumns, maxPool2x2, naiveMatmul, seededData as data, softmaxRows,
+  type CheckResult, type ConvShape,
 } from '@tensile/conformance/browser-references';
 
 const results: CheckResult[] = [];
@@ -142,16 +143,7 @@ async function run(): Promise<void> {
     const xt = t(x, [2, 3, 6, 6], true);
     const y = tl.maxPool2d(xt, { kernelSize: 2 });
     y.sum().backward();
-    const ref: number[] = [], grad = new Array<number>(x.length).fill(0);
-    for (let p = 0; p < 6; p++) for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) {
-      let best = -1;
-      for (const [a, b] of [[0, 0], [0, 1], [1, 0], [1, 1]]) {
-        const at = p * 36 + (2 * i + a) * 6 + 2 * j + b;
-        if (best < 0 || x[at] > x[best]) best = at;
-      }
-      ref.push(x[best]);
-      grad[best] += 1;
-    }
+    const { out: ref, grad } = maxPool2x2(x, 2 * 3, 6);
     const r = both(close(await values(y), ref), close(await values(xt.grad!), grad));
     xt.grad = null;
     return r;
@@ -159,35 +151,21 @@ async function run(): Promise<void> {
 
   await check('softmax along the last dim', async () => {
     const x = data(6 * 10, 13, -5, 5);
-    const ref: number[] = [];
-    for (let r = 0; r < 6; r++) {
-      const row = x.slice(r * 10, r * 10 + 10), max = Math.max(...row);
-      const e = row.map((v) => Math.exp(v - max)), s = e.reduce((a, b) => a + b, 0);
-      ref.push(...e.map((v) => v / s));
-    }
-    return close(await values(t(x, [6, 10]).softmax(-1)), ref, 1e-5, 1e-7);
+    return close(await values(t(x, [6, 10]).softmax(-1)), softmaxRows(x, 6, 10), 1e-5, 1e-7);
   });
   await check('logSoftmax along dim 0', async () => {
     const x = data(4 * 3, 14, -5, 5);
-    const ref = new Array<number>(12);
-    for (let c = 0; c < 3; c++) {
-      const col = [0, 1, 2, 3].map((r) => x[r * 3 + c]), max = Math.max(...col);
-      const lse = max + Math.log(col.reduce((a, v) => a + Math.exp(v - max), 0));
-      for (let r = 0; r < 4; r++) ref[r * 3 + c] = x[r * 3 + c] - lse;
-    }
-    return close(await values(t(x, [4, 3]).logSoftmax(0)), ref, 1e-5, 1e-6);
+    return close(await values(t(x, [4, 3]).logSoftmax(0)), logSoftmaxColumns(x, 4, 3), 1e-5, 1e-6);
   });
   await check('softmax gradient (sum of weighted outputs)', async () => {
     const x = data(3 * 5, 31, -2, 2), wts = data(3 * 5, 32);
     const xt = t(x, [3, 5], true);
     xt.softmax(1).mul(t(wts, [3, 5])).sum().backward();
-    const ref: number[] = [];
+    const p = softmaxRows(x, 3, 5), ref: number[] = [];
     for (let r = 0; r < 3; r++) {
-      const row = x.slice(r * 5, r * 5 + 5), max = Math.max(...row);
-      const e = row.map((v) => Math.exp(v - max)), s = e.reduce((a, b) => a + b, 0);
-      const p = e.map((v) => v / s), w = wts.slice(r * 5, r * 5 + 5);
-      const dot = p.reduce((a, v, i) => a + v * w[i], 0);
-      ref.push(...p.map((v, i) => v * (w[i] - dot)));
+      const pr = p.slice(r * 5, r * 5 + 5), w = wts.slice(r * 5, r * 5 + 5);
+      const dot = pr.reduce((a, v, i) => a + v * w[i], 0);
+      ref.push(...pr.map((v, i) => v * (w[i] - dot)));
     }
     const r = close(await values(xt.grad!), ref, 1e-4, 1e-6);
     xt.grad = null;
