@@ -122,19 +122,28 @@ export class Sigmoid extends Pointwise((x) => x.sigmoid()) {}
  */
 export class Tanh extends Pointwise((x) => x.tanh()) {}
 
-/** What `Softmax`, `LogSoftmax` and `Softmin` share: the `dim` they normalise along. */
-abstract class AlongDim extends Module {
-  readonly dim: number;
+/** The class `AlongDim` makes: built from the `dim` it normalises along. */
+type AlongDimActivation = new (dim: number) => Module & { readonly dim: number; forward(x: Tensor): Tensor };
 
-  protected constructor(op: string, dim: number) {
-    super();
-    if (typeof dim !== 'number') throw new TypeError(`${op}: dim must be a number, got ${JSON.stringify(dim)}`);
-    this.dim = dim;
-  }
+/** A base class for `Softmax`, `LogSoftmax` and `Softmin`: `forward` is `fn` along `dim`. */
+function AlongDim(op: string, fn: (x: Tensor, dim: number) => Tensor): AlongDimActivation {
+  return class extends Module {
+    readonly dim: number;
 
-  override extraRepr(): string {
-    return `dim=${this.dim}`;
-  }
+    constructor(dim: number) {
+      super();
+      if (typeof dim !== 'number') throw new TypeError(`${op}: dim must be a number, got ${JSON.stringify(dim)}`);
+      this.dim = dim;
+    }
+
+    forward(x: Tensor): Tensor {
+      return fn(x, this.dim);
+    }
+
+    override extraRepr(): string {
+      return `dim=${this.dim}`;
+    }
+  };
 }
 
 /**
@@ -145,15 +154,7 @@ abstract class AlongDim extends Module {
  * new Softmax(-1).forward(logits); // rows sum to 1
  * ```
  */
-export class Softmax extends AlongDim {
-  constructor(dim: number) {
-    super('Softmax', dim);
-  }
-
-  forward(x: Tensor): Tensor {
-    return x.softmax(this.dim);
-  }
-}
+export class Softmax extends AlongDim('Softmax', (x, dim) => x.softmax(dim)) {}
 
 /**
  * Log-softmax along `dim`.
@@ -163,15 +164,7 @@ export class Softmax extends AlongDim {
  * new LogSoftmax(1).forward(logits);
  * ```
  */
-export class LogSoftmax extends AlongDim {
-  constructor(dim: number) {
-    super('LogSoftmax', dim);
-  }
-
-  forward(x: Tensor): Tensor {
-    return x.logSoftmax(this.dim);
-  }
-}
+export class LogSoftmax extends AlongDim('LogSoftmax', (x, dim) => x.logSoftmax(dim)) {}
 
 /**
  * Softmin (`softmax(-x)`) along `dim`.
@@ -181,15 +174,7 @@ export class LogSoftmax extends AlongDim {
  * new Softmin(-1).forward(x);
  * ```
  */
-export class Softmin extends AlongDim {
-  constructor(dim: number) {
-    super('Softmin', dim);
-  }
-
-  forward(x: Tensor): Tensor {
-    return F.softmin(x, this.dim);
-  }
-}
+export class Softmin extends AlongDim('Softmin', F.softmin) {}
 
 /**
  * Softmax over the channels of `[N, C, H, W]` (or `[C, H, W]`) at every position.
@@ -292,19 +277,41 @@ export interface AlphaOptions {
   alpha?: number;
 }
 
-/** What `ELU` and `CELU` share: `alpha` (default 1). */
-abstract class AlphaActivation extends Module {
-  readonly alpha: number;
+/**
+ * The class `OneNumber` makes: built from options with one number, which it keeps under the
+ * option's name.
+ */
+type OneNumberActivation<O extends object> = new (options?: O) => Module & Readonly<Required<O>> & { forward(x: Tensor): Tensor };
 
-  protected constructor(op: string, options: AlphaOptions) {
-    super();
-    checkOptions(op, options, ['alpha']);
-    this.alpha = options.alpha ?? 1;
-  }
+/**
+ * A base class for an activation with one number option, `key` (default `fallback`), that
+ * `forward` passes on to `fn` and `repr` prints as PyTorch does: `ELU`, `CELU`, `Softshrink`,
+ * `Hardshrink` and `GLU`.
+ */
+function OneNumber<O extends object>(
+  op: string,
+  key: keyof O & string,
+  fallback: number,
+  fn: (x: Tensor, value: number) => Tensor,
+  repr: (value: number) => string,
+): OneNumberActivation<O> {
+  const valueOf = (layer: Module): number => (layer as unknown as Record<string, number>)[key];
+  // The field is named by `key` at run time, so the class's own type cannot list it: cast.
+  return class extends Module {
+    constructor(options: O = {} as O) {
+      super();
+      checkOptions(op, options, [key]);
+      Object.assign(this, { [key]: (options[key] as number | undefined) ?? fallback });
+    }
 
-  override extraRepr(): string {
-    return `alpha=${pyFloat(this.alpha)}`;
-  }
+    forward(x: Tensor): Tensor {
+      return fn(x, valueOf(this));
+    }
+
+    override extraRepr(): string {
+      return repr(valueOf(this));
+    }
+  } as unknown as OneNumberActivation<O>;
 }
 
 /**
@@ -315,15 +322,7 @@ abstract class AlphaActivation extends Module {
  * new ELU({ alpha: 0.5 }).forward(x);
  * ```
  */
-export class ELU extends AlphaActivation {
-  constructor(options: AlphaOptions = {}) {
-    super('ELU', options);
-  }
-
-  forward(x: Tensor): Tensor {
-    return F.elu(x, this.alpha);
-  }
-}
+export class ELU extends OneNumber<AlphaOptions>('ELU', 'alpha', 1, F.elu, (alpha) => `alpha=${pyFloat(alpha)}`) {}
 
 /**
  * `max(0, x) + min(0, alpha·(e^(x/alpha) - 1))`.
@@ -333,15 +332,7 @@ export class ELU extends AlphaActivation {
  * new CELU({ alpha: 2 }).forward(x);
  * ```
  */
-export class CELU extends AlphaActivation {
-  constructor(options: AlphaOptions = {}) {
-    super('CELU', options);
-  }
-
-  forward(x: Tensor): Tensor {
-    return F.celu(x, this.alpha);
-  }
-}
+export class CELU extends OneNumber<AlphaOptions>('CELU', 'alpha', 1, F.celu, (alpha) => `alpha=${pyFloat(alpha)}`) {}
 
 /** Options of `Hardtanh`. */
 export interface HardtanhOptions {
@@ -432,21 +423,6 @@ export interface ShrinkOptions {
   lambd?: number;
 }
 
-/** What `Softshrink` and `Hardshrink` share: `lambd` (default 0.5). */
-abstract class Shrink extends Module {
-  readonly lambd: number;
-
-  protected constructor(op: string, options: ShrinkOptions) {
-    super();
-    checkOptions(op, options, ['lambd']);
-    this.lambd = options.lambd ?? 0.5;
-  }
-
-  override extraRepr(): string {
-    return num(this.lambd);
-  }
-}
-
 /**
  * `x ∓ lambd` outside `[-lambd, lambd]`, 0 inside.
  *
@@ -455,15 +431,7 @@ abstract class Shrink extends Module {
  * new Softshrink({ lambd: 0.3 }).forward(x);
  * ```
  */
-export class Softshrink extends Shrink {
-  constructor(options: ShrinkOptions = {}) {
-    super('Softshrink', options);
-  }
-
-  forward(x: Tensor): Tensor {
-    return F.softshrink(x, this.lambd);
-  }
-}
+export class Softshrink extends OneNumber<ShrinkOptions>('Softshrink', 'lambd', 0.5, F.softshrink, num) {}
 
 /**
  * `x` where `|x| > lambd`, 0 elsewhere.
@@ -473,15 +441,7 @@ export class Softshrink extends Shrink {
  * new Hardshrink().forward(x);
  * ```
  */
-export class Hardshrink extends Shrink {
-  constructor(options: ShrinkOptions = {}) {
-    super('Hardshrink', options);
-  }
-
-  forward(x: Tensor): Tensor {
-    return F.hardshrink(x, this.lambd);
-  }
-}
+export class Hardshrink extends OneNumber<ShrinkOptions>('Hardshrink', 'lambd', 0.5, F.hardshrink, num) {}
 
 /**
  * `x` where `x > threshold`, `value` elsewhere.
@@ -517,23 +477,7 @@ export class Threshold extends Module {
  * new GLU().forward(tl.randn([4, 10])); // [4, 5]
  * ```
  */
-export class GLU extends Module {
-  readonly dim: number;
-
-  constructor(options: { dim?: number } = {}) {
-    super();
-    checkOptions('GLU', options, ['dim']);
-    this.dim = options.dim ?? -1;
-  }
-
-  forward(x: Tensor): Tensor {
-    return F.glu(x, this.dim);
-  }
-
-  override extraRepr(): string {
-    return `dim=${this.dim}`;
-  }
-}
+export class GLU extends OneNumber<{ dim?: number }>('GLU', 'dim', -1, F.glu, (dim) => `dim=${dim}`) {}
 
 /** Options of `PReLU`. */
 export interface PReLUOptions {
