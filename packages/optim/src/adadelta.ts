@@ -1,5 +1,5 @@
 import type { Tensor } from '@tensile/core';
-import { Optimizer, withDefaults, type OptimizerGroup, type ParamGroup, type ParamState } from './optimizer.js';
+import { Optimizer, type OptimizerGroup, type OptimizerParams, type ParamState } from './optimizer.js';
 
 /** Adadelta's hyper-parameters (PyTorch's names in camelCase). */
 export interface AdadeltaOptions {
@@ -35,18 +35,15 @@ export interface AdadeltaOptions {
  * ```
  */
 export class Adadelta extends Optimizer<AdadeltaOptions> {
-  constructor(params: Iterable<Tensor> | Iterable<ParamGroup<AdadeltaOptions>>, options: Partial<AdadeltaOptions> = {}) {
-    super(params, withDefaults(options, { lr: 1, rho: 0.9, eps: 1e-6, weightDecay: 0, maximize: false }), options);
+  constructor(params: OptimizerParams<AdadeltaOptions>, options: Partial<AdadeltaOptions> = {}) {
+    super(params, { lr: 1, rho: 0.9, eps: 1e-6, weightDecay: 0, maximize: false }, options, 'Adadelta');
   }
 
-  override get name(): string {
-    return 'Adadelta';
-  }
-
-  protected validateGroup(group: OptimizerGroup<AdadeltaOptions>): void {
+  protected override validateGroup(group: OptimizerGroup<AdadeltaOptions>): void {
     this.checkNumber(group, 'lr');
     this.check(typeof group.rho === 'number' && group.rho >= 0 && group.rho <= 1, 'rho', group.rho, 'a number in [0, 1]');
-    this.checkNumbers(group, 'eps', 'weightDecay');
+    this.checkNumber(group, 'eps');
+    this.checkNumber(group, 'weightDecay');
     this.checkBoolean(group, 'maximize');
   }
 

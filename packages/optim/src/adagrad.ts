@@ -1,5 +1,5 @@
 import { fullLike, type Tensor } from '@tensile/core';
-import { Optimizer, withDefaults, type OptimizerGroup, type ParamGroup, type ParamState } from './optimizer.js';
+import { Optimizer, type OptimizerGroup, type OptimizerParams, type ParamState } from './optimizer.js';
 
 /** Adagrad's hyper-parameters (PyTorch's names in camelCase). */
 export interface AdagradOptions {
@@ -39,17 +39,8 @@ const ADAGRAD_DEFAULTS: AdagradOptions = {
  * ```
  */
 export class Adagrad extends Optimizer<AdagradOptions> {
-  constructor(params: Iterable<Tensor> | Iterable<ParamGroup<AdagradOptions>>, options: Partial<AdagradOptions> = {}) {
-    super(params, withDefaults(options, ADAGRAD_DEFAULTS), options);
-  }
-
-  override get name(): string {
-    return 'Adagrad';
-  }
-
-  protected validateGroup(group: OptimizerGroup<AdagradOptions>): void {
-    this.checkNumbers(group, 'lr', 'lrDecay', 'weightDecay', 'initialAccumulatorValue', 'eps');
-    this.checkBoolean(group, 'maximize');
+  constructor(params: OptimizerParams<AdagradOptions>, options: Partial<AdagradOptions> = {}) {
+    super(params, ADAGRAD_DEFAULTS, options, 'Adagrad');
   }
 
   protected override initParamState(p: Tensor, state: ParamState, group: OptimizerGroup<AdagradOptions>): void {

@@ -1,6 +1,6 @@
 import type { Tensor } from '@tensile/core';
 import { maximum } from '@tensile/core';
-import { Optimizer, withDefaults, type OptimizerGroup, type ParamGroup, type ParamState } from './optimizer.js';
+import { Optimizer, type OptimizerGroup, type OptimizerParams, type ParamState } from './optimizer.js';
 
 /** Adam's hyper-parameters (PyTorch's names in camelCase). */
 export interface AdamOptions {
@@ -23,13 +23,8 @@ export const ADAM_DEFAULTS: AdamOptions = {
   lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false,
 };
 
-/** Shared by Adam and AdamW: validation and the moment update. */
+/** Shared by Adam and AdamW: the moment update. */
 export abstract class AdamBase extends Optimizer<AdamOptions> {
-  protected validateGroup(group: OptimizerGroup<AdamOptions>): void {
-    this.checkAdamOptions(group);
-    this.checkBooleans(group, 'amsgrad', 'maximize');
-  }
-
   /** The moment updates and the parameter step shared by Adam and AdamW; `g` already includes L2 decay. */
   protected adamUpdate(p: Tensor, start: Tensor, g: Tensor, state: ParamState, group: OptimizerGroup<AdamOptions>): void {
     const { lr, eps, amsgrad } = group;
@@ -68,12 +63,8 @@ export abstract class AdamBase extends Optimizer<AdamOptions> {
  * ```
  */
 export class Adam extends AdamBase {
-  constructor(params: Iterable<Tensor> | Iterable<ParamGroup<AdamOptions>>, options: Partial<AdamOptions> = {}) {
-    super(params, withDefaults(options, ADAM_DEFAULTS), options);
-  }
-
-  override get name(): string {
-    return 'Adam';
+  constructor(params: OptimizerParams<AdamOptions>, options: Partial<AdamOptions> = {}) {
+    super(params, ADAM_DEFAULTS, options, 'Adam');
   }
 
   protected updateParam(p: Tensor, grad: Tensor, state: ParamState, group: OptimizerGroup<AdamOptions>): void {

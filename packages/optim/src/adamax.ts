@@ -1,5 +1,5 @@
 import { maximum, type Tensor } from '@tensile/core';
-import { Optimizer, withDefaults, type OptimizerGroup, type ParamGroup, type ParamState } from './optimizer.js';
+import { Optimizer, type OptimizerGroup, type OptimizerParams, type ParamState } from './optimizer.js';
 
 /** Adamax's hyper-parameters (PyTorch's names in camelCase). */
 export interface AdamaxOptions {
@@ -33,17 +33,8 @@ const ADAMAX_DEFAULTS: AdamaxOptions = { lr: 2e-3, betas: [0.9, 0.999], eps: 1e-
  * ```
  */
 export class Adamax extends Optimizer<AdamaxOptions> {
-  constructor(params: Iterable<Tensor> | Iterable<ParamGroup<AdamaxOptions>>, options: Partial<AdamaxOptions> = {}) {
-    super(params, withDefaults(options, ADAMAX_DEFAULTS), options);
-  }
-
-  override get name(): string {
-    return 'Adamax';
-  }
-
-  protected validateGroup(group: OptimizerGroup<AdamaxOptions>): void {
-    this.checkAdamOptions(group);
-    this.checkBoolean(group, 'maximize');
+  constructor(params: OptimizerParams<AdamaxOptions>, options: Partial<AdamaxOptions> = {}) {
+    super(params, ADAMAX_DEFAULTS, options, 'Adamax');
   }
 
   protected updateParam(p: Tensor, grad: Tensor, state: ParamState, group: OptimizerGroup<AdamaxOptions>): void {

@@ -1,6 +1,6 @@
 import type { Tensor } from '@tensile/core';
 import { ADAM_DEFAULTS, AdamBase, type AdamOptions } from './adam.js';
-import { withDefaults, type OptimizerGroup, type ParamGroup, type ParamState } from './optimizer.js';
+import { type OptimizerGroup, type OptimizerParams, type ParamState } from './optimizer.js';
 
 /**
  * AdamW (Loshchilov & Hutter): Adam with decoupled weight decay, PyTorch 1.13's update: the
@@ -13,12 +13,8 @@ import { withDefaults, type OptimizerGroup, type ParamGroup, type ParamState } f
  * ```
  */
 export class AdamW extends AdamBase {
-  constructor(params: Iterable<Tensor> | Iterable<ParamGroup<AdamOptions>>, options: Partial<AdamOptions> = {}) {
-    super(params, withDefaults(options, { ...ADAM_DEFAULTS, weightDecay: 1e-2 }), options);
-  }
-
-  override get name(): string {
-    return 'AdamW';
+  constructor(params: OptimizerParams<AdamOptions>, options: Partial<AdamOptions> = {}) {
+    super(params, { ...ADAM_DEFAULTS, weightDecay: 1e-2 }, options, 'AdamW');
   }
 
   protected updateParam(p: Tensor, grad: Tensor, state: ParamState, group: OptimizerGroup<AdamOptions>): void {

@@ -1,5 +1,5 @@
 import type { Tensor } from '@tensile/core';
-import { Optimizer, withDefaults, type OptimizerGroup, type ParamGroup, type ParamState } from './optimizer.js';
+import { Optimizer, type OptimizerGroup, type OptimizerParams, type ParamState } from './optimizer.js';
 
 /** ASGD's hyper-parameters (PyTorch's names in camelCase). */
 export interface ASGDOptions {
@@ -38,15 +38,11 @@ export interface ASGDOptions {
  * ```
  */
 export class ASGD extends Optimizer<ASGDOptions> {
-  constructor(params: Iterable<Tensor> | Iterable<ParamGroup<ASGDOptions>>, options: Partial<ASGDOptions> = {}) {
-    super(params, withDefaults(options, { lr: 1e-2, lambd: 1e-4, alpha: 0.75, t0: 1e6, weightDecay: 0, maximize: false }), options);
+  constructor(params: OptimizerParams<ASGDOptions>, options: Partial<ASGDOptions> = {}) {
+    super(params, { lr: 1e-2, lambd: 1e-4, alpha: 0.75, t0: 1e6, weightDecay: 0, maximize: false }, options, 'ASGD');
   }
 
-  override get name(): string {
-    return 'ASGD';
-  }
-
-  protected validateGroup(group: OptimizerGroup<ASGDOptions>): void {
+  protected override validateGroup(group: OptimizerGroup<ASGDOptions>): void {
     this.checkNumber(group, 'lr');
     this.checkNumber(group, 'lambd', -Infinity);
     this.checkNumber(group, 'alpha', -Infinity);

@@ -23,6 +23,7 @@
 export {
   Optimizer,
   type BaseOptions,
+  type OptimizerParams,
   type OptimizerGroup,
   type OptimizerStateDict,
   type PackedGroup,

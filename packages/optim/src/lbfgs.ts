@@ -2,6 +2,7 @@ import { Tensor, cat, enableGrad, formatShape, keep, noGrad, tidy, zeros } from 
 import {
   Optimizer,
   type OptimizerGroup,
+  type OptimizerParams,
   type OptimizerStateDict,
   type ParamGroup,
   type ParamState,
@@ -104,7 +105,7 @@ function cubicInterpolate(x1: number, f1: number, g1: number, x2: number, f2: nu
  * ```
  */
 export class LBFGS extends Optimizer<LBFGSOptions> {
-  constructor(params: Iterable<Tensor> | Iterable<ParamGroup<LBFGSOptions>>, options: Partial<LBFGSOptions> = {}) {
+  constructor(params: OptimizerParams<LBFGSOptions>, options: Partial<LBFGSOptions> = {}) {
     const maxIter = options?.maxIter ?? 20;
     super(
       params,
@@ -118,11 +119,8 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
         lineSearchFn: options?.lineSearchFn ?? null,
       },
       options,
+      'LBFGS',
     );
-  }
-
-  override get name(): string {
-    return 'LBFGS';
   }
 
   /** LBFGS takes exactly one parameter group; a second one is an error. */
@@ -133,7 +131,7 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
     super.addParamGroup(group);
   }
 
-  protected validateGroup(group: OptimizerGroup<LBFGSOptions>): void {
+  protected override validateGroup(group: OptimizerGroup<LBFGSOptions>): void {
     this.checkNumber(group, 'lr');
     this.check(Number.isInteger(group.maxIter) && group.maxIter > 0, 'maxIter', group.maxIter, 'a positive integer');
     this.check(typeof group.maxEval === 'number' && group.maxEval > 0, 'maxEval', group.maxEval, 'a positive number');

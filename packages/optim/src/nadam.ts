@@ -1,5 +1,5 @@
 import type { Tensor } from '@tensile/core';
-import { Optimizer, withDefaults, type OptimizerGroup, type ParamGroup, type ParamState } from './optimizer.js';
+import { Optimizer, type OptimizerGroup, type OptimizerParams, type ParamState } from './optimizer.js';
 
 /** NAdam's hyper-parameters (PyTorch's names in camelCase). */
 export interface NAdamOptions {
@@ -50,18 +50,8 @@ const f32 = Math.fround;
  * ```
  */
 export class NAdam extends Optimizer<NAdamOptions> {
-  constructor(params: Iterable<Tensor> | Iterable<ParamGroup<NAdamOptions>>, options: Partial<NAdamOptions> = {}) {
-    super(params, withDefaults(options, NADAM_DEFAULTS), options);
-  }
-
-  override get name(): string {
-    return 'NAdam';
-  }
-
-  protected validateGroup(group: OptimizerGroup<NAdamOptions>): void {
-    this.checkAdamOptions(group);
-    this.checkNumber(group, 'momentumDecay');
-    this.checkBooleans(group, 'decoupledWeightDecay', 'maximize');
+  constructor(params: OptimizerParams<NAdamOptions>, options: Partial<NAdamOptions> = {}) {
+    super(params, NADAM_DEFAULTS, options, 'NAdam');
   }
 
   protected updateParam(p: Tensor, grad: Tensor, state: ParamState, group: OptimizerGroup<NAdamOptions>): void {

@@ -27,6 +27,9 @@ export interface BaseOptions {
 /** A parameter group as passed in: its tensors plus any hyper-parameters overriding the defaults. */
 export type ParamGroup<O extends BaseOptions = BaseOptions> = { params: Tensor[] } & Partial<O> & Record<string, unknown>;
 
+/** What an optimiser's constructor takes first: the tensors to optimise, or parameter groups. */
+export type OptimizerParams<O extends BaseOptions = BaseOptions> = Iterable<Tensor> | Iterable<ParamGroup<O>>;
+
 /**
  * A parameter group as the optimiser holds it: every hyper-parameter filled in. Schedulers
  * change values here (`lr`, `momentum`, `betas`) and add their own keys (`initialLr`, ...).
@@ -99,20 +102,18 @@ function camelCase(name: string): string {
   return name.replace(/_([a-z0-9])/gi, (_, c: string) => c.toUpperCase());
 }
 
-/**
- * Every key of `defaults`, taken from `options` where the user gave it (`undefined` counts as
- * absent): what each optimiser's constructor passes as its filled-in defaults.
- */
-export function withDefaults<O extends object>(options: Partial<O> | undefined, defaults: O): O {
+/** Every key of `defaults`, taken from `options` where the user gave it (`undefined` counts as absent). */
+function withDefaults<O extends object>(options: Partial<O> | undefined, defaults: O): O {
   const filled = { ...defaults };
   for (const key of Object.keys(defaults) as (keyof O)[]) filled[key] = options?.[key] ?? defaults[key];
   return filled;
 }
 
 /**
- * Base class of every optimiser. A subclass gives its defaults, validates a group's
- * hyper-parameters in `validateGroup`, and updates one parameter in `updateParam` (called
- * under `noGrad` inside a `tidy`, only for parameters that have a gradient).
+ * Base class of every optimiser. A subclass gives its name and defaults to this constructor and
+ * updates one parameter in `updateParam` (called under `noGrad` inside a `tidy`, only for
+ * parameters that have a gradient). `validateGroup` checks each hyper-parameter by its
+ * default's type; a subclass with other rules (a range, a string, a pair) overrides it.
  *
  * @example
  * ```ts
@@ -129,15 +130,24 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
   readonly paramGroups: OptimizerGroup<O>[] = [];
   /** Per-parameter state (moments, momentum buffers, step counts). */
   readonly state = new Map<Tensor, ParamState>();
+  /** See `name`. */
+  private readonly optimizerName: string;
+  /** What `validateGroup` checks each option against: `typeof` its default, as declared. */
+  private readonly defaultTypes: Record<string, string>;
 
   /**
    * @param params the tensors to optimise, or parameter groups (`{ params, ...overrides }`).
-   * @param defaults every hyper-parameter, filled in.
-   * @param options the options object the user passed, if any: a key that is not one of
-   *   `defaults` is an error that names it (never silently ignored).
+   * @param defaults every hyper-parameter's default.
+   * @param options the options object the user passed, if any: its values replace the
+   *   defaults (`undefined` counts as absent), and a key that is not one of `defaults` is an
+   *   error that names it (never silently ignored).
+   * @param name the optimiser's name in error messages; default the class name (which a
+   *   minifier may shorten, so the built-in optimisers pass theirs).
    */
-  constructor(params: Iterable<Tensor> | Iterable<ParamGroup<O>>, defaults: O, options?: object) {
-    this.defaults = copyValue(defaults) as O;
+  constructor(params: OptimizerParams<O>, defaults: O, options?: object, name: string = new.target.name) {
+    this.optimizerName = name;
+    this.defaultTypes = Object.fromEntries(Object.entries(defaults).map(([key, value]) => [key, typeof value]));
+    this.defaults = copyValue(withDefaults(options as Partial<O> | undefined, defaults)) as O;
     if (options !== undefined) this.checkOptions(options);
     const list = this.paramList(params);
     if (list.length === 0) throw new Error(`${this.name}: got an empty parameter list`);
@@ -177,11 +187,23 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
 
   /** The optimiser's name, used in error messages. */
   get name(): string {
-    return this.constructor.name;
+    return this.optimizerName;
   }
 
-  /** Check one group's (filled-in) hyper-parameters; throw naming the optimiser and the option. */
-  protected abstract validateGroup(group: OptimizerGroup<O>): void;
+  /**
+   * Check one group's (filled-in) hyper-parameters; throw naming the optimiser and the option.
+   * By each default's type, in the defaults' order: a number is a finite number >= 0, a
+   * boolean is true or false, `betas` is a pair in [0, 1). Any other default has no rule
+   * here, so an optimiser that has one must override this.
+   */
+  protected validateGroup(group: OptimizerGroup<O>): void {
+    for (const [option, type] of Object.entries(this.defaultTypes)) {
+      if (option === 'betas') this.checkBetas(group);
+      else if (type === 'number') this.checkNumber(group, option);
+      else if (type === 'boolean') this.checkBoolean(group, option);
+      else throw new Error(`${this.name}: option ${option} has no default check; ${this.name} must override validateGroup`);
+    }
+  }
 
   /** Update one parameter from its gradient. Runs under `noGrad` inside a `tidy`. */
   protected abstract updateParam(param: Tensor, grad: Tensor, state: ParamState, group: OptimizerGroup<O>): void;
@@ -200,16 +222,6 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
     this.check(typeof value === 'number' && Number.isFinite(value) && value >= min, option, value, `a number >= ${min}`);
   }
 
-  /** `checkNumber` for each of `options`, in order, each at least 0. */
-  protected checkNumbers(group: Record<string, unknown>, ...options: string[]): void {
-    for (const option of options) this.checkNumber(group, option);
-  }
-
-  /** `checkBoolean` for each of `options`, in order. */
-  protected checkBooleans(group: Record<string, unknown>, ...options: string[]): void {
-    for (const option of options) this.checkBoolean(group, option);
-  }
-
   /** Check that `group.betas` is a pair of numbers in [0, 1). */
   protected checkBetas(group: Record<string, unknown>): void {
     const betas = group.betas;
@@ -217,16 +229,6 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
     const [b1, b2] = betas as unknown[];
     this.check(typeof b1 === 'number' && b1 >= 0 && b1 < 1, 'betas[0]', b1, 'a number in [0, 1)');
     this.check(typeof b2 === 'number' && b2 >= 0 && b2 < 1, 'betas[1]', b2, 'a number in [0, 1)');
-  }
-
-  /**
-   * Check the hyper-parameters the Adam family shares, in this order: `lr` and `eps` (numbers
-   * >= 0), `betas`, `weightDecay` (a number >= 0).
-   */
-  protected checkAdamOptions(group: Record<string, unknown>): void {
-    this.checkNumbers(group, 'lr', 'eps');
-    this.checkBetas(group);
-    this.checkNumber(group, 'weightDecay');
   }
 
   /** Check that `group[option]` is a boolean. */

@@ -1,5 +1,5 @@
 import { div, type Tensor } from '@tensile/core';
-import { Optimizer, withDefaults, type OptimizerGroup, type ParamGroup, type ParamState } from './optimizer.js';
+import { Optimizer, type OptimizerGroup, type OptimizerParams, type ParamState } from './optimizer.js';
 
 /** RAdam's hyper-parameters (PyTorch's names in camelCase). */
 export interface RAdamOptions {
@@ -41,17 +41,8 @@ const RADAM_DEFAULTS: RAdamOptions = {
  * ```
  */
 export class RAdam extends Optimizer<RAdamOptions> {
-  constructor(params: Iterable<Tensor> | Iterable<ParamGroup<RAdamOptions>>, options: Partial<RAdamOptions> = {}) {
-    super(params, withDefaults(options, RADAM_DEFAULTS), options);
-  }
-
-  override get name(): string {
-    return 'RAdam';
-  }
-
-  protected validateGroup(group: OptimizerGroup<RAdamOptions>): void {
-    this.checkAdamOptions(group);
-    this.checkBooleans(group, 'decoupledWeightDecay', 'maximize');
+  constructor(params: OptimizerParams<RAdamOptions>, options: Partial<RAdamOptions> = {}) {
+    super(params, RADAM_DEFAULTS, options, 'RAdam');
   }
 
   protected updateParam(p: Tensor, grad: Tensor, state: ParamState, group: OptimizerGroup<RAdamOptions>): void {

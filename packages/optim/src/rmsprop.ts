@@ -1,5 +1,5 @@
 import type { Tensor } from '@tensile/core';
-import { Optimizer, withDefaults, type OptimizerGroup, type ParamGroup, type ParamState } from './optimizer.js';
+import { Optimizer, type OptimizerGroup, type OptimizerParams, type ParamState } from './optimizer.js';
 
 /** RMSprop's hyper-parameters (PyTorch's names in camelCase). */
 export interface RMSpropOptions {
@@ -41,17 +41,8 @@ const RMSPROP_DEFAULTS: RMSpropOptions = {
  * ```
  */
 export class RMSprop extends Optimizer<RMSpropOptions> {
-  constructor(params: Iterable<Tensor> | Iterable<ParamGroup<RMSpropOptions>>, options: Partial<RMSpropOptions> = {}) {
-    super(params, withDefaults(options, RMSPROP_DEFAULTS), options);
-  }
-
-  override get name(): string {
-    return 'RMSprop';
-  }
-
-  protected validateGroup(group: OptimizerGroup<RMSpropOptions>): void {
-    this.checkNumbers(group, 'lr', 'alpha', 'eps', 'weightDecay', 'momentum');
-    this.checkBooleans(group, 'centered', 'maximize');
+  constructor(params: OptimizerParams<RMSpropOptions>, options: Partial<RMSpropOptions> = {}) {
+    super(params, RMSPROP_DEFAULTS, options, 'RMSprop');
   }
 
   protected updateParam(p: Tensor, grad: Tensor, state: ParamState, group: OptimizerGroup<RMSpropOptions>): void {

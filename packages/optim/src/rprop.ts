@@ -1,5 +1,5 @@
 import { Tensor, fullLike, onesLike, where } from '@tensile/core';
-import { Optimizer, withDefaults, type OptimizerGroup, type ParamGroup, type ParamState } from './optimizer.js';
+import { Optimizer, type OptimizerGroup, type OptimizerParams, type ParamState } from './optimizer.js';
 
 /** Rprop's hyper-parameters (PyTorch's names in camelCase). */
 export interface RpropOptions {
@@ -32,15 +32,11 @@ export interface RpropOptions {
  * ```
  */
 export class Rprop extends Optimizer<RpropOptions> {
-  constructor(params: Iterable<Tensor> | Iterable<ParamGroup<RpropOptions>>, options: Partial<RpropOptions> = {}) {
-    super(params, withDefaults(options, { lr: 1e-2, etas: [0.5, 1.2], stepSizes: [1e-6, 50], maximize: false }), options);
+  constructor(params: OptimizerParams<RpropOptions>, options: Partial<RpropOptions> = {}) {
+    super(params, { lr: 1e-2, etas: [0.5, 1.2], stepSizes: [1e-6, 50], maximize: false }, options, 'Rprop');
   }
 
-  override get name(): string {
-    return 'Rprop';
-  }
-
-  protected validateGroup(group: OptimizerGroup<RpropOptions>): void {
+  protected override validateGroup(group: OptimizerGroup<RpropOptions>): void {
     this.checkNumber(group, 'lr');
     const etas = group.etas as unknown;
     this.check(Array.isArray(etas) && etas.length === 2, 'etas', etas, 'a pair [etaminus, etaplus]');

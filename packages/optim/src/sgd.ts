@@ -1,5 +1,5 @@
 import type { Tensor } from '@tensile/core';
-import { Optimizer, type OptimizerGroup, type ParamGroup, type ParamState } from './optimizer.js';
+import { Optimizer, type OptimizerGroup, type OptimizerParams, type ParamState } from './optimizer.js';
 
 /** SGD's hyper-parameters (PyTorch's names in camelCase). */
 export interface SGDOptions {
@@ -34,7 +34,7 @@ export interface SGDOptions {
  * ```
  */
 export class SGD extends Optimizer<SGDOptions> {
-  constructor(params: Iterable<Tensor> | Iterable<ParamGroup<SGDOptions>>, options: Partial<SGDOptions> & { lr: number }) {
+  constructor(params: OptimizerParams<SGDOptions>, options: Partial<SGDOptions> & { lr: number }) {
     super(params, {
       lr: options?.lr,
       momentum: options?.momentum ?? 0,
@@ -42,19 +42,16 @@ export class SGD extends Optimizer<SGDOptions> {
       weightDecay: options?.weightDecay ?? 0,
       nesterov: options?.nesterov ?? false,
       maximize: options?.maximize ?? false,
-    }, options);
+    }, options, 'SGD');
   }
 
-  override get name(): string {
-    return 'SGD';
-  }
-
-  protected validateGroup(group: OptimizerGroup<SGDOptions>): void {
+  protected override validateGroup(group: OptimizerGroup<SGDOptions>): void {
     this.checkNumber(group, 'lr');
     this.checkNumber(group, 'momentum');
     this.checkNumber(group, 'dampening', -Infinity);
     this.checkNumber(group, 'weightDecay');
-    this.checkBooleans(group, 'nesterov', 'maximize');
+    this.checkBoolean(group, 'nesterov');
+    this.checkBoolean(group, 'maximize');
     if (group.nesterov && (group.momentum <= 0 || group.dampening !== 0)) {
       throw new Error(
         `SGD: invalid nesterov true with momentum ${group.momentum} and dampening ${group.dampening}; ` +

@@ -1,7 +1,7 @@
 import * as tl from '@tensile/core';
 import '@tensile/backend-cpu';
 import { afterEach, describe, expect, test } from 'vitest';
-import { ASGD, Adadelta, Adagrad, Adam, AdamW, Adamax, LBFGS, NAdam, RAdam, RMSprop, Rprop, SGD, type Optimizer } from '../src/index.js';
+import { ASGD, Adadelta, Adagrad, Adam, AdamW, Adamax, LBFGS, NAdam, RAdam, RMSprop, Rprop, SGD, Optimizer } from '../src/index.js';
 import {
   ATOL, RTOL, disposeParams, expectClose, expectMemoryFlat, fromFlat, loadFixture, makeOptimizer, setGrads, tinyMlp,
   type OptimizerCase,
@@ -459,6 +459,30 @@ describe('hyper-parameter errors name the optimiser and the option', () => {
 });
 
 describe('Optimizer API', () => {
+  test('a subclass is named after its class, and its options are checked by their defaults\' types', () => {
+    interface Options { lr: number; decay: number; betas: [number, number]; nesterov: boolean }
+    class Scaled extends Optimizer<Options> {
+      constructor(params: Iterable<tl.Tensor>, options: Partial<Options> = {}) {
+        super(params, { lr: 0.1, decay: 0, betas: [0.9, 0.99], nesterov: false }, options);
+      }
+      protected updateParam(p: tl.Tensor, grad: tl.Tensor): void {
+        p.assign(p.sub(grad.mul(this.paramGroups[0].lr)));
+      }
+    }
+    expect(new Scaled([tl.ones([1], { requiresGrad: true })], { decay: 0.5 }).defaults).toEqual({ lr: 0.1, decay: 0.5, betas: [0.9, 0.99], nesterov: false });
+    expect(() => new Scaled([tl.ones([1], { requiresGrad: true })], { decay: -1 })).toThrow(/^Scaled: invalid decay -1; expected a number >= 0$/);
+    expect(() => new Scaled([tl.ones([1], { requiresGrad: true })], { nesterov: 1 as unknown as boolean })).toThrow(/^Scaled: invalid nesterov 1; expected true or false$/);
+    expect(() => new Scaled([tl.ones([1], { requiresGrad: true })], { betas: [0.9, 1] })).toThrow(/^Scaled: invalid betas\[1\] 1; expected a number in \[0, 1\)$/);
+    // An option with no rule by type (here a string) must be checked by the subclass, never skipped.
+    class Untyped extends Optimizer<{ lr: number; mode: string }> {
+      constructor(params: Iterable<tl.Tensor>) {
+        super(params, { lr: 0.1, mode: 'fast' }, {}, 'MyOptimizer');
+      }
+      protected updateParam(): void {}
+    }
+    expect(() => new Untyped([tl.ones([1], { requiresGrad: true })])).toThrow(/^MyOptimizer: option mode has no default check; MyOptimizer must override validateGroup$/);
+  });
+
   test('zeroGrad sets grads to null, or to zeros with setToNone = false', () => {
     const a = tl.ones([2], { requiresGrad: true });
     const opt = new SGD([a], { lr: 0.1 });
