@@ -444,6 +444,25 @@ export function fold(x: Tensor, options: FoldOptions): Tensor {
   });
 }
 
+/** The checks `pixelShuffle` and `pixelUnshuffle` share, and the last three dims of `x` with what leads them. */
+function pixelShuffleDims(op: string, factorName: string, factor: number, x: Tensor): { c: number; h: number; w: number; lead: number[] } {
+  checkPositiveInt(op, factorName, factor);
+  if (!(x instanceof tl.Tensor) || x.rank < 3) throw new Error(`${op}: input must have at least 3 dims [*, C, H, W], got ${x instanceof tl.Tensor ? shape(x.shape) : typeof x}`);
+  const [c, h, w] = x.shape.slice(-3);
+  return { c, h, w, lead: x.shape.slice(0, -3) };
+}
+
+/** `x` with its last three dims split into `split` (five dims), reordered by `order` (of those five), merged into `merged`. */
+function regroupLastDims(x: Tensor, lead: readonly number[], split: number[], order: number[], merged: number[]): Tensor {
+  const b = lead.length;
+  return tl.tidy(() =>
+    x
+      .reshape([...lead, ...split])
+      .permute([...lead.map((_, i) => i), ...order.map((i) => b + i)])
+      .reshape([...lead, ...merged]),
+  );
+}
+
 /**
  * Rearrange `[*, C·r², H, W]` into `[*, C, H·r, W·r]` (sub-pixel convolution).
  *
@@ -454,19 +473,10 @@ export function fold(x: Tensor, options: FoldOptions): Tensor {
  */
 export function pixelShuffle(x: Tensor, upscaleFactor: number): Tensor {
   const op = 'pixelShuffle';
-  checkPositiveInt(op, 'upscaleFactor', upscaleFactor);
-  if (!(x instanceof tl.Tensor) || x.rank < 3) throw new Error(`${op}: input must have at least 3 dims [*, C, H, W], got ${x instanceof tl.Tensor ? shape(x.shape) : typeof x}`);
+  const { c, h, w, lead } = pixelShuffleDims(op, 'upscaleFactor', upscaleFactor, x);
   const r = upscaleFactor;
-  const [c, h, w] = x.shape.slice(-3);
   if (c % (r * r) !== 0) throw new Error(`${op}: channels ${c} of ${shape(x.shape)} must be divisible by upscaleFactor squared (${r * r})`);
-  const lead = x.shape.slice(0, -3);
-  const b = lead.length;
-  return tl.tidy(() =>
-    x
-      .reshape([...lead, c / (r * r), r, r, h, w])
-      .permute([...lead.map((_, i) => i), b, b + 3, b + 1, b + 4, b + 2])
-      .reshape([...lead, c / (r * r), h * r, w * r]),
-  );
+  return regroupLastDims(x, lead, [c / (r * r), r, r, h, w], [0, 3, 1, 4, 2], [c / (r * r), h * r, w * r]);
 }
 
 /**
@@ -479,19 +489,10 @@ export function pixelShuffle(x: Tensor, upscaleFactor: number): Tensor {
  */
 export function pixelUnshuffle(x: Tensor, downscaleFactor: number): Tensor {
   const op = 'pixelUnshuffle';
-  checkPositiveInt(op, 'downscaleFactor', downscaleFactor);
-  if (!(x instanceof tl.Tensor) || x.rank < 3) throw new Error(`${op}: input must have at least 3 dims [*, C, H, W], got ${x instanceof tl.Tensor ? shape(x.shape) : typeof x}`);
+  const { c, h, w, lead } = pixelShuffleDims(op, 'downscaleFactor', downscaleFactor, x);
   const r = downscaleFactor;
-  const [c, h, w] = x.shape.slice(-3);
   if (h % r !== 0 || w % r !== 0) throw new Error(`${op}: height ${h} and width ${w} of ${shape(x.shape)} must be divisible by downscaleFactor ${r}`);
-  const lead = x.shape.slice(0, -3);
-  const b = lead.length;
-  return tl.tidy(() =>
-    x
-      .reshape([...lead, c, h / r, r, w / r, r])
-      .permute([...lead.map((_, i) => i), b, b + 2, b + 4, b + 1, b + 3])
-      .reshape([...lead, c * r * r, h / r, w / r]),
-  );
+  return regroupLastDims(x, lead, [c, h / r, r, w / r, r], [0, 2, 4, 1, 3], [c * r * r, h / r, w / r]);
 }
 
 /**

@@ -278,10 +278,41 @@ export interface AlphaOptions {
 }
 
 /**
- * The class `OneNumber` makes: built from options with one number, which it keeps under the
- * option's name.
+ * The class `Numbers` makes: built from options of numbers, which it keeps under the options'
+ * names.
  */
-type OneNumberActivation<O extends object> = new (options?: O) => Module & Readonly<Required<O>> & { forward(x: Tensor): Tensor };
+type NumbersActivation<O extends object> = new (options?: O) => Module & Readonly<Required<O>> & { forward(x: Tensor): Tensor };
+
+/**
+ * A base class for an activation whose options are numbers with defaults (`defaults` names
+ * them all, in PyTorch's order); `forward` and `repr` read them off the layer: `Hardtanh`,
+ * `Softplus`, `RReLU` and, through `OneNumber`, the activations with one number.
+ */
+function Numbers<O extends object>(
+  op: string,
+  defaults: Required<O>,
+  fn: (x: Tensor, layer: Module & Readonly<Required<O>>) => Tensor,
+  repr: (layer: Readonly<Required<O>>) => string,
+): NumbersActivation<O> {
+  const keys = Object.keys(defaults) as (keyof O & string)[];
+  // The fields are named by `keys` at run time, so the class's own type cannot list them: cast.
+  const asLayer = (layer: Module) => layer as unknown as Module & Readonly<Required<O>>;
+  return class extends Module {
+    constructor(options: O = {} as O) {
+      super();
+      checkOptions(op, options, keys);
+      for (const key of keys) Object.assign(this, { [key]: options[key] ?? defaults[key] });
+    }
+
+    forward(x: Tensor): Tensor {
+      return fn(x, asLayer(this));
+    }
+
+    override extraRepr(): string {
+      return repr(asLayer(this));
+    }
+  } as unknown as NumbersActivation<O>;
+}
 
 /**
  * A base class for an activation with one number option, `key` (default `fallback`), that
@@ -294,24 +325,14 @@ function OneNumber<O extends object>(
   fallback: number,
   fn: (x: Tensor, value: number) => Tensor,
   repr: (value: number) => string,
-): OneNumberActivation<O> {
-  const valueOf = (layer: Module): number => (layer as unknown as Record<string, number>)[key];
-  // The field is named by `key` at run time, so the class's own type cannot list it: cast.
-  return class extends Module {
-    constructor(options: O = {} as O) {
-      super();
-      checkOptions(op, options, [key]);
-      Object.assign(this, { [key]: (options[key] as number | undefined) ?? fallback });
-    }
-
-    forward(x: Tensor): Tensor {
-      return fn(x, valueOf(this));
-    }
-
-    override extraRepr(): string {
-      return repr(valueOf(this));
-    }
-  } as unknown as OneNumberActivation<O>;
+): NumbersActivation<O> {
+  const valueOf = (layer: Readonly<Required<O>>): number => layer[key] as number;
+  return Numbers<O>(
+    op,
+    { [key]: fallback } as Required<O>,
+    (x, layer) => fn(x, valueOf(layer)),
+    (layer) => repr(valueOf(layer)),
+  );
 }
 
 /**
@@ -350,24 +371,15 @@ export interface HardtanhOptions {
  * new Hardtanh({ minVal: -2, maxVal: 2 }).forward(x);
  * ```
  */
-export class Hardtanh extends Module {
-  readonly minVal: number;
-  readonly maxVal: number;
-
+export class Hardtanh extends Numbers<HardtanhOptions>(
+  'Hardtanh',
+  { minVal: -1, maxVal: 1 },
+  (x, { minVal, maxVal }) => F.hardtanh(x, minVal, maxVal),
+  ({ minVal, maxVal }) => `min_val=${pyFloat(minVal)}, max_val=${pyFloat(maxVal)}`,
+) {
   constructor(options: HardtanhOptions = {}) {
-    super();
-    checkOptions('Hardtanh', options, ['minVal', 'maxVal']);
-    this.minVal = options.minVal ?? -1;
-    this.maxVal = options.maxVal ?? 1;
+    super(options);
     if (this.maxVal < this.minVal) throw new Error(`Hardtanh: maxVal ${this.maxVal} must be at least minVal ${this.minVal}`);
-  }
-
-  forward(x: Tensor): Tensor {
-    return F.hardtanh(x, this.minVal, this.maxVal);
-  }
-
-  override extraRepr(): string {
-    return `min_val=${pyFloat(this.minVal)}, max_val=${pyFloat(this.maxVal)}`;
   }
 }
 
@@ -397,25 +409,12 @@ export interface SoftplusOptions {
  * new Softplus({ beta: 2 }).forward(x);
  * ```
  */
-export class Softplus extends Module {
-  readonly beta: number;
-  readonly threshold: number;
-
-  constructor(options: SoftplusOptions = {}) {
-    super();
-    checkOptions('Softplus', options, ['beta', 'threshold']);
-    this.beta = options.beta ?? 1;
-    this.threshold = options.threshold ?? 20;
-  }
-
-  forward(x: Tensor): Tensor {
-    return F.softplus(x, this.beta, this.threshold);
-  }
-
-  override extraRepr(): string {
-    return `beta=${num(this.beta)}, threshold=${num(this.threshold)}`;
-  }
-}
+export class Softplus extends Numbers<SoftplusOptions>(
+  'Softplus',
+  { beta: 1, threshold: 20 },
+  (x, { beta, threshold }) => F.softplus(x, beta, threshold),
+  ({ beta, threshold }) => `beta=${num(beta)}, threshold=${num(threshold)}`,
+) {}
 
 /** Options of `Softshrink` and `Hardshrink`. */
 export interface ShrinkOptions {
@@ -542,22 +541,9 @@ export interface RReLUOptions {
  * new RReLU().forward(x);
  * ```
  */
-export class RReLU extends Module {
-  readonly lower: number;
-  readonly upper: number;
-
-  constructor(options: RReLUOptions = {}) {
-    super();
-    checkOptions('RReLU', options, ['lower', 'upper']);
-    this.lower = options.lower ?? 1 / 8;
-    this.upper = options.upper ?? 1 / 3;
-  }
-
-  forward(x: Tensor): Tensor {
-    return F.rrelu(x, this.lower, this.upper, this.training);
-  }
-
-  override extraRepr(): string {
-    return `lower=${pyFloat(this.lower)}, upper=${pyFloat(this.upper)}`;
-  }
-}
+export class RReLU extends Numbers<RReLUOptions>(
+  'RReLU',
+  { lower: 1 / 8, upper: 1 / 3 },
+  (x, layer) => F.rrelu(x, layer.lower, layer.upper, layer.training),
+  ({ lower, upper }) => `lower=${pyFloat(lower)}, upper=${pyFloat(upper)}`,
+) {}

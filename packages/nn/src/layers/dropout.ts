@@ -26,6 +26,21 @@ export abstract class DropoutBase extends Module {
   }
 }
 
+/** The class `DropoutWith` makes: built from `p` as `DropoutBase` takes it. */
+type DropoutLayer = new (p?: number | { p?: number }) => DropoutBase & { forward(x: Tensor): Tensor };
+
+/**
+ * A base class for a dropout layer whose `forward` is `fn(x, p, training)`: each layer is
+ * `class X extends DropoutWith(fn) {}`, a named class with its own docs.
+ */
+function DropoutWith(fn: (x: Tensor, p: number, training: boolean) => Tensor): DropoutLayer {
+  return class extends DropoutBase {
+    forward(x: Tensor): Tensor {
+      return fn(x, this.p, this.training);
+    }
+  };
+}
+
 /**
  * While training, zeroes each element with probability `p` (from core's seeded generator)
  * and scales the rest by `1 / (1 - p)`; the identity in evaluation mode.
@@ -37,11 +52,7 @@ export abstract class DropoutBase extends Module {
  * drop.eval().forward(x); // identity
  * ```
  */
-export class Dropout extends DropoutBase {
-  forward(x: Tensor): Tensor {
-    return F.dropout(x, this.p, this.training);
-  }
-}
+export class Dropout extends DropoutWith(F.dropout) {}
 
 /**
  * Zeroes whole channels of `[N, C, L]` (or `[C, L]`) while training.
@@ -51,11 +62,7 @@ export class Dropout extends DropoutBase {
  * new Dropout1d(0.2).forward(tl.randn([4, 8, 50]));
  * ```
  */
-export class Dropout1d extends DropoutBase {
-  forward(x: Tensor): Tensor {
-    return F.dropout1d(x, this.p, this.training);
-  }
-}
+export class Dropout1d extends DropoutWith(F.dropout1d) {}
 
 /**
  * Zeroes whole channels (feature maps) of `[N, C, H, W]` (or `[C, H, W]`) while training.
@@ -65,11 +72,7 @@ export class Dropout1d extends DropoutBase {
  * new Dropout2d(0.1).forward(features);
  * ```
  */
-export class Dropout2d extends DropoutBase {
-  forward(x: Tensor): Tensor {
-    return F.dropout2d(x, this.p, this.training);
-  }
-}
+export class Dropout2d extends DropoutWith(F.dropout2d) {}
 
 /**
  * Zeroes whole channels of `[N, C, D, H, W]` (or `[C, D, H, W]`) while training.
@@ -79,11 +82,7 @@ export class Dropout2d extends DropoutBase {
  * new Dropout3d(0.1).forward(volumes);
  * ```
  */
-export class Dropout3d extends DropoutBase {
-  forward(x: Tensor): Tensor {
-    return F.dropout3d(x, this.p, this.training);
-  }
-}
+export class Dropout3d extends DropoutWith(F.dropout3d) {}
 
 /**
  * Alpha dropout for SELU networks (keeps zero mean and unit variance) while training.
@@ -93,11 +92,7 @@ export class Dropout3d extends DropoutBase {
  * new AlphaDropout(0.1).forward(x);
  * ```
  */
-export class AlphaDropout extends DropoutBase {
-  forward(x: Tensor): Tensor {
-    return F.alphaDropout(x, this.p, this.training);
-  }
-}
+export class AlphaDropout extends DropoutWith(F.alphaDropout) {}
 
 /**
  * Alpha dropout of whole channels of `[N, C, *]` while training.
@@ -107,8 +102,4 @@ export class AlphaDropout extends DropoutBase {
  * new FeatureAlphaDropout(0.1).forward(x);
  * ```
  */
-export class FeatureAlphaDropout extends DropoutBase {
-  forward(x: Tensor): Tensor {
-    return F.featureAlphaDropout(x, this.p, this.training);
-  }
-}
+export class FeatureAlphaDropout extends DropoutWith(F.featureAlphaDropout) {}

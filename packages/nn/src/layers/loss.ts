@@ -14,6 +14,21 @@ import { reductionOf } from '../functional/common.js';
 const buffer = (t: Tensor | null | undefined): Buffer | null => (t ? new Buffer(t) : null);
 
 /**
+ * What the losses with class weights share (PyTorch's `_WeightedLoss`): the `weight` buffer
+ * (or null) and the reduction, which each subclass checks as it always has before `super`.
+ */
+abstract class WeightedLoss extends Module {
+  weight: Buffer | null;
+  readonly reduction: F.Reduction;
+
+  protected constructor(weight: Buffer | null, reduction: F.Reduction) {
+    super();
+    this.weight = weight;
+    this.reduction = reduction;
+  }
+}
+
+/**
  * Cross entropy of logits against int32 class indices or class probabilities; see
  * `F.crossEntropy`.
  *
@@ -23,18 +38,14 @@ const buffer = (t: Tensor | null | undefined): Buffer | null => (t ? new Buffer(
  * criterion.forward(logits, labels).backward();
  * ```
  */
-export class CrossEntropyLoss extends Module {
-  weight: Buffer | null;
+export class CrossEntropyLoss extends WeightedLoss {
   readonly ignoreIndex: number;
-  readonly reduction: F.Reduction;
   readonly labelSmoothing: number;
 
   constructor(options: F.CrossEntropyOptions = {}) {
-    super();
     checkOptions('CrossEntropyLoss', options, ['weight', 'ignoreIndex', 'reduction', 'labelSmoothing']);
-    this.weight = buffer(options.weight);
+    super(buffer(options.weight), options.reduction ?? 'mean');
     this.ignoreIndex = options.ignoreIndex ?? -100;
-    this.reduction = options.reduction ?? 'mean';
     this.labelSmoothing = options.labelSmoothing ?? 0;
   }
 
@@ -56,17 +67,13 @@ export class CrossEntropyLoss extends Module {
  * new NLLLoss().forward(logits.logSoftmax(1), labels);
  * ```
  */
-export class NLLLoss extends Module {
-  weight: Buffer | null;
+export class NLLLoss extends WeightedLoss {
   readonly ignoreIndex: number;
-  readonly reduction: F.Reduction;
 
   constructor(options: F.NllLossOptions = {}) {
-    super();
     checkOptions('NLLLoss', options, ['weight', 'ignoreIndex', 'reduction']);
-    this.weight = buffer(options.weight);
+    super(buffer(options.weight), options.reduction ?? 'mean');
     this.ignoreIndex = options.ignoreIndex ?? -100;
-    this.reduction = options.reduction ?? 'mean';
   }
 
   forward(input: Tensor, target: Tensor): Tensor {
@@ -138,15 +145,10 @@ export class L1Loss extends ReductionLoss {
  * new BCELoss().forward(logits.sigmoid(), labels);
  * ```
  */
-export class BCELoss extends Module {
-  weight: Buffer | null;
-  readonly reduction: F.Reduction;
-
+export class BCELoss extends WeightedLoss {
   constructor(options: F.BinaryCrossEntropyOptions = {}) {
-    super();
     checkOptions('BCELoss', options, ['weight', 'reduction']);
-    this.weight = buffer(options.weight);
-    this.reduction = options.reduction ?? 'mean';
+    super(buffer(options.weight), options.reduction ?? 'mean');
   }
 
   forward(input: Tensor, target: Tensor): Tensor {
@@ -162,17 +164,13 @@ export class BCELoss extends Module {
  * new BCEWithLogitsLoss({ posWeight: tl.tensor([2]) }).forward(logits, labels);
  * ```
  */
-export class BCEWithLogitsLoss extends Module {
-  weight: Buffer | null;
+export class BCEWithLogitsLoss extends WeightedLoss {
   posWeight: Buffer | null;
-  readonly reduction: F.Reduction;
 
   constructor(options: F.BinaryCrossEntropyWithLogitsOptions = {}) {
-    super();
     checkOptions('BCEWithLogitsLoss', options, ['weight', 'posWeight', 'reduction']);
-    this.weight = buffer(options.weight);
+    super(buffer(options.weight), options.reduction ?? 'mean');
     this.posWeight = buffer(options.posWeight);
-    this.reduction = options.reduction ?? 'mean';
   }
 
   protected override stateName(field: string): string {
@@ -359,15 +357,10 @@ export class SoftMarginLoss extends Module {
  * new MultiLabelSoftMarginLoss().forward(logits, labels);
  * ```
  */
-export class MultiLabelSoftMarginLoss extends Module {
-  weight: Buffer | null;
-  readonly reduction: F.Reduction;
-
+export class MultiLabelSoftMarginLoss extends WeightedLoss {
   constructor(options: F.MultilabelSoftMarginLossOptions = {}) {
-    super();
     checkOptions('MultiLabelSoftMarginLoss', options, ['weight', 'reduction']);
-    this.weight = buffer(options.weight);
-    this.reduction = reductionOf('MultiLabelSoftMarginLoss', options.reduction);
+    super(buffer(options.weight), reductionOf('MultiLabelSoftMarginLoss', options.reduction));
   }
 
   forward(input: Tensor, target: Tensor): Tensor {
@@ -383,20 +376,17 @@ export class MultiLabelSoftMarginLoss extends Module {
  * new MultiMarginLoss({ p: 2, margin: 0.5 }).forward(scores, labels);
  * ```
  */
-export class MultiMarginLoss extends Module {
-  weight: Buffer | null;
+export class MultiMarginLoss extends WeightedLoss {
   readonly p: number;
   readonly margin: number;
-  readonly reduction: F.Reduction;
 
   constructor(options: F.MultiMarginLossOptions = {}) {
-    super();
     checkOptions('MultiMarginLoss', options, ['p', 'margin', 'weight', 'reduction']);
-    this.p = options.p ?? 1;
-    if (this.p !== 1 && this.p !== 2) throw new Error(`MultiMarginLoss: only p == 1 and p == 2 supported, got ${this.p}`);
+    const p = options.p ?? 1;
+    if (p !== 1 && p !== 2) throw new Error(`MultiMarginLoss: only p == 1 and p == 2 supported, got ${p}`);
+    super(buffer(options.weight), reductionOf('MultiMarginLoss', options.reduction));
+    this.p = p;
     this.margin = options.margin ?? 1;
-    this.weight = buffer(options.weight);
-    this.reduction = reductionOf('MultiMarginLoss', options.reduction);
   }
 
   forward(input: Tensor, target: Tensor): Tensor {

@@ -46,6 +46,21 @@ abstract class Pad2d extends PadBase {
   }
 }
 
+/** What `ConstantPad1d` and `ConstantPad2d` share: the fill `value`, which their repr shows. */
+abstract class ConstantPadNd extends PadBase {
+  protected readonly mode = 'constant' as const;
+  protected override readonly value: number;
+
+  constructor(padding: number | readonly number[], dims: number, value: number) {
+    super(padding, dims);
+    this.value = value;
+  }
+
+  override extraRepr(): string {
+    return `padding=(${this.padding.join(', ')}), value=${pyFloat(this.value)}`;
+  }
+}
+
 /**
  * Zero padding of the last dim.
  *
@@ -78,17 +93,9 @@ export class ZeroPad2d extends Pad2d {
  * new ConstantPad1d(2, 3.5).forward(x);
  * ```
  */
-export class ConstantPad1d extends PadBase {
-  protected readonly mode = 'constant' as const;
-  constructor(
-    padding: number | readonly [number, number],
-    protected override readonly value: number,
-  ) {
-    super(padding, 1);
-  }
-
-  override extraRepr(): string {
-    return `padding=(${this.padding.join(', ')}), value=${pyFloat(this.value)}`;
+export class ConstantPad1d extends ConstantPadNd {
+  constructor(padding: number | readonly [number, number], value: number) {
+    super(padding, 1, value);
   }
 }
 
@@ -100,17 +107,9 @@ export class ConstantPad1d extends PadBase {
  * new ConstantPad2d([1, 1, 2, 0], -1).forward(x);
  * ```
  */
-export class ConstantPad2d extends PadBase {
-  protected readonly mode = 'constant' as const;
-  constructor(
-    padding: number | readonly [number, number, number, number],
-    protected override readonly value: number,
-  ) {
-    super(padding, 2);
-  }
-
-  override extraRepr(): string {
-    return `padding=(${this.padding.join(', ')}), value=${pyFloat(this.value)}`;
+export class ConstantPad2d extends ConstantPadNd {
+  constructor(padding: number | readonly [number, number, number, number], value: number) {
+    super(padding, 2, value);
   }
 }
 

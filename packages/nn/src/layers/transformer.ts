@@ -117,6 +117,32 @@ function withStateOf<T extends Module>(copy: T, layer: Module): T {
 }
 
 /**
+ * What the encoder and decoder layers share besides their submodules: the configuration that
+ * `clone()` rebuilds them from, and PyTorch's snake_case names of the attention submodules.
+ */
+abstract class TransformerLayerBase extends Module {
+  readonly dModel: number;
+  readonly nhead: number;
+  readonly normFirst: boolean;
+  readonly activation: TransformerActivation;
+  /** The constructor's arguments, for `clone()`. */
+  readonly options: Readonly<TransformerEncoderLayerOptions>;
+
+  protected constructor(dModel: number, nhead: number, options: TransformerEncoderLayerOptions, activation: TransformerActivation) {
+    super();
+    this.dModel = dModel;
+    this.nhead = nhead;
+    this.normFirst = options.normFirst ?? false;
+    this.activation = activation;
+    this.options = { ...options };
+  }
+
+  protected override stateName(field: string): string {
+    return STATE_NAMES[field] ?? field;
+  }
+}
+
+/**
  * What the encoder and decoder stacks share: `numLayers` copies of a layer (each starting from
  * its parameters, as PyTorch's deepcopy), named `layers.0`, `layers.1`, ..., then an optional
  * `norm`.
@@ -151,7 +177,7 @@ abstract class LayerStack<Layer extends Module> extends Module {
  * const y = layer.forward(tl.randn([32, 10, 512])); // [32, 10, 512]
  * ```
  */
-export class TransformerEncoderLayer extends Module {
+export class TransformerEncoderLayer extends TransformerLayerBase {
   selfAttn: MultiheadAttention;
   linear1: Linear;
   dropout: Dropout;
@@ -160,16 +186,11 @@ export class TransformerEncoderLayer extends Module {
   norm2: LayerNorm;
   dropout1: Dropout;
   dropout2: Dropout;
-  readonly dModel: number;
-  readonly nhead: number;
-  readonly normFirst: boolean;
-  readonly activation: TransformerActivation;
-  /** The constructor's arguments, for `clone()`. */
-  readonly options: Readonly<TransformerEncoderLayerOptions>;
 
   constructor(dModel: number, nhead: number, options: TransformerEncoderLayerOptions = {}) {
-    super();
-    const { dimFeedforward, p, bias, eps, activation } = layerSettings('TransformerEncoderLayer', options);
+    const settings = layerSettings('TransformerEncoderLayer', options);
+    super(dModel, nhead, options, settings.activation);
+    const { dimFeedforward, p, bias, eps } = settings;
     this.selfAttn = new MultiheadAttention(dModel, nhead, { dropout: p, bias, batchFirst: options.batchFirst ?? false });
     this.linear1 = new Linear(dModel, dimFeedforward, { bias });
     this.dropout = new Dropout(p);
@@ -178,15 +199,6 @@ export class TransformerEncoderLayer extends Module {
     this.norm2 = new LayerNorm(dModel, { eps, bias });
     this.dropout1 = new Dropout(p);
     this.dropout2 = new Dropout(p);
-    this.dModel = dModel;
-    this.nhead = nhead;
-    this.normFirst = options.normFirst ?? false;
-    this.activation = activation;
-    this.options = { ...options };
-  }
-
-  protected override stateName(field: string): string {
-    return STATE_NAMES[field] ?? field;
   }
 
   /** A new layer with the same configuration and a copy of this one's parameters (PyTorch's deepcopy). */
@@ -263,7 +275,7 @@ export class TransformerEncoder extends LayerStack<TransformerEncoderLayer> {
  * layer.forward(tgt, memory, { tgtMask: generateSquareSubsequentMask(20) }); // [32, 20, 512]
  * ```
  */
-export class TransformerDecoderLayer extends Module {
+export class TransformerDecoderLayer extends TransformerLayerBase {
   selfAttn: MultiheadAttention;
   multiheadAttn: MultiheadAttention;
   linear1: Linear;
@@ -275,16 +287,11 @@ export class TransformerDecoderLayer extends Module {
   dropout1: Dropout;
   dropout2: Dropout;
   dropout3: Dropout;
-  readonly dModel: number;
-  readonly nhead: number;
-  readonly normFirst: boolean;
-  readonly activation: TransformerActivation;
-  /** The constructor's arguments, for `clone()`. */
-  readonly options: Readonly<TransformerDecoderLayerOptions>;
 
   constructor(dModel: number, nhead: number, options: TransformerDecoderLayerOptions = {}) {
-    super();
-    const { dimFeedforward, p, bias, eps, activation } = layerSettings('TransformerDecoderLayer', options);
+    const settings = layerSettings('TransformerDecoderLayer', options);
+    super(dModel, nhead, options, settings.activation);
+    const { dimFeedforward, p, bias, eps } = settings;
     const attention = { dropout: p, bias, batchFirst: options.batchFirst ?? false };
     this.selfAttn = new MultiheadAttention(dModel, nhead, attention);
     this.multiheadAttn = new MultiheadAttention(dModel, nhead, attention);
@@ -297,15 +304,6 @@ export class TransformerDecoderLayer extends Module {
     this.dropout1 = new Dropout(p);
     this.dropout2 = new Dropout(p);
     this.dropout3 = new Dropout(p);
-    this.dModel = dModel;
-    this.nhead = nhead;
-    this.normFirst = options.normFirst ?? false;
-    this.activation = activation;
-    this.options = { ...options };
-  }
-
-  protected override stateName(field: string): string {
-    return STATE_NAMES[field] ?? field;
   }
 
   /** A new layer with the same configuration and a copy of this one's parameters (PyTorch's deepcopy). */
