@@ -49,18 +49,30 @@ function convKernel(name: string, dtype: DType, tiling: GemmTiling, loaders: str
   };
 }
 
-function buffersOf(...views: TensorView[]): GPUBuffer[] {
-  return views.map((v) => gpuBufferOf(v.buffer).buffer);
+/**
+ * Run one of the three kernels as the grouped GEMM out = A · B of `[m, n, k]`: `views` are
+ * in0 (A), in1 (B) and out, in binding order; `loaders` gives the WGSL of loadA, loadB and
+ * store for out's dtype.
+ */
+function runConvGemm(
+  rt: Runtime,
+  tiling: GemmTiling,
+  name: string,
+  geometry: ConvGeometry,
+  [m, n, k]: [number, number, number],
+  views: [TensorView, TensorView, TensorView],
+  loaders: (dt: DType) => string,
+): void {
+  if (m === 0 || n === 0) return;
+  const params = convParams(m, n, k, geometry, views);
+  const kernel = convKernel(name, views[2].dtype, tiling, loaders(views[2].dtype));
+  dispatchGemm(rt, kernel, views.map((v) => gpuBufferOf(v.buffer).buffer), params, tiling, m, n, geometry.groups);
 }
 
 export function conv2d(rt: Runtime, tiling: GemmTiling, x: TensorView, weight: TensorView, out: TensorView, p: Conv2dParams): void {
   const g = convGeometry(x.shape, weight.shape, out.shape, p);
-  const m = g.outCPerGroup, n = g.batch * g.outH * g.outW, k = g.inCPerGroup * g.kH * g.kW;
-  if (m === 0 || n === 0) return;
-  const params = convParams(m, n, k, g, [weight, x, out]);
   // in0 = weight (A), in1 = x (B).
-  const dt = out.dtype;
-  const kernel = convKernel('forward', dt, tiling, `
+  runConvGemm(rt, tiling, 'forward', g, [g.outCPerGroup, g.batch * g.outH * g.outW, g.inCPerGroup * g.kH * g.kW], [weight, x, out], (dt) => `
 fn loadA(z: u32, m: u32, k: u32) -> f32 {
   let khw = conv_kH_u() * conv_kW_u();
   let c = k / khw; let r = k % khw;
@@ -81,16 +93,11 @@ fn store(z: u32, m: u32, n: u32, v: f32) {
   out[at(2u, i32(b), i32(z * conv_outCPerGroup_u() + m), i32(q / conv_outW_u()), i32(q % conv_outW_u()))] = ${store(dt, 'v')};
 }
 `);
-  dispatchGemm(rt, kernel, buffersOf(weight, x, out), params, tiling, m, n, p.groups);
 }
 
 export function conv2dBackwardInput(rt: Runtime, tiling: GemmTiling, dy: TensorView, weight: TensorView, out: TensorView, p: Conv2dParams): void {
   const g = convGeometry(out.shape, weight.shape, dy.shape, p);
-  const m = g.inCPerGroup, n = g.batch * g.inH * g.inW, k = g.outCPerGroup * g.kH * g.kW;
-  if (m === 0 || n === 0) return;
-  const params = convParams(m, n, k, g, [weight, dy, out]);
-  const dt = out.dtype;
-  const kernel = convKernel('backwardInput', dt, tiling, `
+  runConvGemm(rt, tiling, 'backwardInput', g, [g.inCPerGroup, g.batch * g.inH * g.inW, g.outCPerGroup * g.kH * g.kW], [weight, dy, out], (dt) => `
 fn loadA(z: u32, m: u32, k: u32) -> f32 {
   let khw = conv_kH_u() * conv_kW_u();
   let o = k / khw; let r = k % khw;
@@ -115,16 +122,11 @@ fn store(z: u32, m: u32, n: u32, v: f32) {
   out[at(2u, i32(b), i32(z * conv_inCPerGroup_u() + m), i32(q / conv_inW_u()), i32(q % conv_inW_u()))] = ${store(dt, 'v')};
 }
 `);
-  dispatchGemm(rt, kernel, buffersOf(weight, dy, out), params, tiling, m, n, p.groups);
 }
 
 export function conv2dBackwardWeight(rt: Runtime, tiling: GemmTiling, x: TensorView, dy: TensorView, out: TensorView, p: Conv2dParams): void {
   const g = convGeometry(x.shape, out.shape, dy.shape, p);
-  const m = g.outCPerGroup, n = g.inCPerGroup * g.kH * g.kW, k = g.batch * g.outH * g.outW;
-  if (m === 0 || n === 0) return;
-  const params = convParams(m, n, k, g, [dy, x, out]);
-  const dt = out.dtype;
-  const kernel = convKernel('backwardWeight', dt, tiling, `
+  runConvGemm(rt, tiling, 'backwardWeight', g, [g.outCPerGroup, g.inCPerGroup * g.kH * g.kW, g.batch * g.outH * g.outW], [dy, x, out], (dt) => `
 fn loadA(z: u32, m: u32, k: u32) -> f32 {
   let ohw = conv_outH_u() * conv_outW_u();
   let b = k / ohw; let q = k % ohw;
@@ -145,5 +147,4 @@ fn store(z: u32, m: u32, n: u32, v: f32) {
   out[at(2u, i32(z * conv_outCPerGroup_u() + m), i32(c), i32(r / conv_kW_u()), i32(r % conv_kW_u()))] = ${store(dt, 'v')};
 }
 `);
-  dispatchGemm(rt, kernel, buffersOf(dy, x, out), params, tiling, m, n, p.groups);
 }

@@ -97,7 +97,26 @@ export function gemmWGSL(t: GemmTiling, record: UniformRecord<GemmField>, header
   if (vec.b || vec.a !== 'none') throw new Error('webgpu backend: vec4 loaders need the rows template');
   const TM = t.wy * t.rm, TN = t.wx * t.rn, TK = t.tk;
   const threads = t.wx * t.wy;
-  const loadsA = Math.ceil((TM * TK) / threads), loadsB = Math.ceil((TK * TN) / threads);
+  /**
+   * Stages this k-block of A (TM x TK) or B (TK x TN) into As or Bs, k-major in both; the
+   * threads take its elements in the operand's row-major order. Elements past M, N or K stage 0.
+   */
+  const stage = (operand: 'A' | 'B'): string => {
+    const isA = operand === 'A';
+    // The operand's other index (m or n), its size, its place in the block, and the block's size along it.
+    const [x, X, xx, TX] = isA ? ['m', 'M', 'mm', TM] : ['n', 'N', 'nn', TN];
+    const split = isA ? `let mm = e / ${TK}u; let kk = e % ${TK}u;` : `let kk = e / ${TN}u; let nn = e % ${TN}u;`;
+    return `for (var q = 0u; q < ${Math.ceil((TX * TK) / threads)}u; q++) {
+      let e = li + q * ${threads}u;
+      if (e < ${TX * TK}u) {
+        ${split}
+        let ${x} = ${x}0 + ${xx}; let k = k0 + kk;
+        var v = 0.0;
+        if (${x} < ${X} && k < K) { v = ${isA ? 'loadA(z, m, k)' : 'loadB(z, k, n)'}; }
+        ${operand}s[kk * ${TX}u + ${xx}] = v;
+      }
+    }`;
+  };
   return `${header}
 ${loaders}
 var<workgroup> As: array<f32, ${TM * TK}>;
@@ -110,26 +129,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   var acc: array<f32, ${t.rm * t.rn}>;
   for (var i = 0u; i < ${t.rm * t.rn}u; i++) { acc[i] = 0.0; }
   for (var k0 = 0u; k0 < K; k0 += ${TK}u) {
-    for (var q = 0u; q < ${loadsA}u; q++) {
-      let e = li + q * ${threads}u;
-      if (e < ${TM * TK}u) {
-        let mm = e / ${TK}u; let kk = e % ${TK}u;
-        let m = m0 + mm; let k = k0 + kk;
-        var v = 0.0;
-        if (m < M && k < K) { v = loadA(z, m, k); }
-        As[kk * ${TM}u + mm] = v;
-      }
-    }
-    for (var q = 0u; q < ${loadsB}u; q++) {
-      let e = li + q * ${threads}u;
-      if (e < ${TK * TN}u) {
-        let kk = e / ${TN}u; let nn = e % ${TN}u;
-        let n = n0 + nn; let k = k0 + kk;
-        var v = 0.0;
-        if (n < N && k < K) { v = loadB(z, k, n); }
-        Bs[kk * ${TN}u + nn] = v;
-      }
-    }
+    ${stage('A')}
+    ${stage('B')}
     workgroupBarrier();
     for (var kk = 0u; kk < ${TK}u; kk++) {
       var a: array<f32, ${t.rm}>;

@@ -63,6 +63,20 @@ fn avgDivisor(h0: i32, w0: i32) -> f32 {
 }
 `;
 
+/**
+ * The entry point's opening: one thread per element `e` of the out (forward) or in (backward)
+ * NCHW tensor, split into `n`, `c` and the spatial indices named `h` and `w`.
+ */
+function onePerElement(dims: 'out' | 'in', h: string, w: string): string {
+  const H = `pool_${dims}H_u()`;
+  const W = `pool_${dims}W_u()`;
+  return `${ENTRY_1D} {
+  let e = ${FLAT_INDEX};
+  if (e >= pool_count_u()) { return; }
+  let ${w} = i32(e % ${W}); let ${h} = i32((e / ${W}) % ${H});
+  let c = i32((e / (${W} * ${H})) % pool_channels_u()); let n = i32(e / (${W} * ${H} * pool_channels_u()));`;
+}
+
 function isMax(op: PoolOp): boolean {
   switch (op) {
     case 'max':
@@ -85,11 +99,7 @@ export function pool2d(rt: Runtime, op: PoolOp, x: TensorView, out: TensorView, 
     writes: [false, true],
     wgsl: () => `${headerWGSL(POOL_RECORD, [{ name: 'x', type: t, write: false }, { name: 'out', type: t, write: true }])}
 ${poolCommon(x.dtype)}
-${ENTRY_1D} {
-  let e = ${FLAT_INDEX};
-  if (e >= pool_count_u()) { return; }
-  let ow = i32(e % pool_outW_u()); let oh = i32((e / pool_outW_u()) % pool_outH_u());
-  let c = i32((e / (pool_outW_u() * pool_outH_u())) % pool_channels_u()); let n = i32(e / (pool_outW_u() * pool_outH_u() * pool_channels_u()));
+${onePerElement('out', 'oh', 'ow')}
   let h0 = oh * pool_strideH() - pool_padH();
   let w0 = ow * pool_strideW() - pool_padW();
   var result: f32;
@@ -123,11 +133,7 @@ export function pool2dBackward(rt: Runtime, op: PoolOp, x: TensorView, dy: Tenso
     writes: [false, false, true],
     wgsl: () => `${headerWGSL(POOL_BACKWARD_RECORD, [{ name: 'x', type: t, write: false }, { name: 'dy', type: t, write: false }, { name: 'out', type: t, write: true }])}
 ${poolCommon(x.dtype)}
-${ENTRY_1D} {
-  let e = ${FLAT_INDEX};
-  if (e >= pool_count_u()) { return; }
-  let iw = i32(e % pool_inW_u()); let ih = i32((e / pool_inW_u()) % pool_inH_u());
-  let c = i32((e / (pool_inW_u() * pool_inH_u())) % pool_channels_u()); let n = i32(e / (pool_inW_u() * pool_inH_u() * pool_channels_u()));
+${onePerElement('in', 'ih', 'iw')}
   let me = ih * pool_inW() + iw;
   var sum = 0.0;
   // Windows (oh, ow) whose cell (i, j) lands on (ih, iw), in the cpu's accumulation order.

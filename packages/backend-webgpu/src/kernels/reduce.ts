@@ -152,6 +152,19 @@ function lineParams(kernel: string, x: TensorView, axis: number, out: TensorView
   return { record, params, rank: plan.shape.length, lines: plan.size };
 }
 
+/**
+ * The entry point's opening for a kernel with one thread per line `i`: the line's start in
+ * `x` and `out` (`xo`, `oo`), its length `n` and its stride in `x` (`sx`).
+ */
+function oneThreadPerLine(record: UniformRecord<string>): string {
+  return `${ENTRY_1D} {
+  let i = ${FLAT_INDEX};
+  if (i >= lines_count_u()) { return; }
+  ${walkWGSL(record, 'outer', 'i', ['xo', 'oo'])}
+  let n = lines_lineLength_u();
+  let sx = lines_xStride();`;
+}
+
 /** First index of the extreme value along `axis`; a NaN counts as the extreme (as PyTorch). */
 export function argReduce(rt: Runtime, op: ArgReduceOp, x: TensorView, axis: number, out: TensorView): void {
   const { record, params, rank, lines } = lineParams(op, x, axis, out);
@@ -164,12 +177,7 @@ export function argReduce(rt: Runtime, op: ArgReduceOp, x: TensorView, axis: num
     key: `argreduce:${op}:${x.dtype}:r${rank}`,
     writes: [false, true],
     wgsl: () => `${headerWGSL(record, [{ name: 'x', type: storageType(x.dtype), write: false }, { name: 'out', type: 'i32', write: true }])}
-${ENTRY_1D} {
-  let i = ${FLAT_INDEX};
-  if (i >= lines_count_u()) { return; }
-  ${walkWGSL(record, 'outer', 'i', ['xo', 'oo'])}
-  let n = lines_lineLength_u();
-  let sx = lines_xStride();
+${oneThreadPerLine(record)}
   var at = 0;
   if (n > 0u) {
     var best = ${load(x.dtype, 'x[xo]')};
@@ -202,12 +210,7 @@ export function softmax(rt: Runtime, x: TensorView, axis: number, out: TensorVie
       writes: [false, true],
       wgsl: () => `${header}
 fn maxNan(a: f32, b: f32) -> f32 { return select(a, b, (b > a || is_nan(b)) && !is_nan(a)); }
-${ENTRY_1D} {
-  let i = ${FLAT_INDEX};
-  if (i >= lines_count_u()) { return; }
-  ${walkWGSL(record, 'outer', 'i', ['xo', 'oo'])}
-  let n = lines_lineLength_u();
-  let sx = lines_xStride();
+${oneThreadPerLine(record)}
   let so = lines_outStride();
   var m = f32bits(0xff800000u);
   for (var k = 0u; k < n; k++) { m = maxNan(m, ${xAt('k')}); }
