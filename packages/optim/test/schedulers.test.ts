@@ -349,6 +349,22 @@ describe('scheduler errors', () => {
     expect(make).toThrow(message);
   });
 
+  test("a bad option is an error before the scheduler touches the optimiser's groups", () => {
+    const cases: [string, (o: Optimizer<any>) => unknown, RegExp][] = [
+      ['ConstantLR', (o) => new ConstantLR(o, { factor: 0 }), /^ConstantLR: invalid factor 0; expected a number in \(0, 1\]$/],
+      ['LinearLR', (o) => new LinearLR(o, { endFactor: -0.5 }), /^LinearLR: invalid endFactor -0.5; expected a number in \[0, 1\]$/],
+      ['PolynomialLR', (o) => new PolynomialLR(o, { totalIters: 2.5 }), /^PolynomialLR: invalid totalIters 2.5; expected a positive integer$/],
+      ['ExponentialLR', (o) => new ExponentialLR(o, {} as { gamma: number }), /^ExponentialLR: invalid gamma undefined; expected a number$/],
+      ['StepLR', (o) => new StepLR(o, { stepSize: 3, gamma: Number.NaN }), /^StepLR: invalid gamma NaN; expected a number$/],
+      ['CosineAnnealingLR', (o) => new CosineAnnealingLR(o, { tMax: 10, etaMin: 'x' as unknown as number }), /^CosineAnnealingLR: invalid etaMin x; expected a number$/],
+    ];
+    for (const [, make, message] of cases) {
+      const o = opt();
+      expect(() => make(o)).toThrow(message);
+      expect(o.paramGroups[0].initialLr).toBeUndefined();
+    }
+  });
+
   test('OneCycleLR refuses to step past totalSteps', () => {
     const o = new SGD([tl.zeros([1], { requiresGrad: true })], { lr: 0.1, momentum: 0.9 });
     const s = new OneCycleLR(o, { maxLr: 1, totalSteps: 3 });

@@ -1,5 +1,5 @@
 import type { Optimizer } from '../optimizer.js';
-import { LRScheduler, checkOption, checkOptionIs, epochArguments, type EpochSchedulerOptions } from './lr-scheduler.js';
+import { LRScheduler, numberOptions, type EpochSchedulerOptions } from './lr-scheduler.js';
 
 export interface ConstantLROptions extends EpochSchedulerOptions {
   /** Factor applied until `totalIters`; default 1/3. */
@@ -22,13 +22,14 @@ export class ConstantLR extends LRScheduler {
   totalIters: number;
 
   constructor(optimizer: Optimizer<any>, options: ConstantLROptions = {}) {
-    super(optimizer, ...epochArguments('ConstantLR', options, ['factor', 'totalIters']));
-    const { factor = 1 / 3, totalIters = 5 } = options;
-    // PyTorch allows 0, which divides by zero when the factor is undone.
-    checkOption(typeof factor === 'number' && factor > 0 && factor <= 1, 'ConstantLR', 'factor', factor, 'a number in (0, 1]');
-    checkOptionIs('ConstantLR', 'totalIters', totalIters, 'a non-negative integer');
-    this.factor = factor;
-    this.totalIters = totalIters;
+    const own = numberOptions('ConstantLR', options, {
+      // PyTorch allows 0, which divides by zero when the factor is undone.
+      factor: ['a number in (0, 1]', 1 / 3],
+      totalIters: ['a non-negative integer', 5],
+    });
+    super(optimizer, own.lastEpoch, own.verbose);
+    this.factor = own.factor;
+    this.totalIters = own.totalIters;
     this.initialStep();
   }
 

@@ -1,5 +1,5 @@
 import type { Optimizer } from '../optimizer.js';
-import { LRScheduler, checkOptionIs, epochArguments, type EpochSchedulerOptions } from './lr-scheduler.js';
+import { LRScheduler, numberOptions, type EpochSchedulerOptions } from './lr-scheduler.js';
 
 export interface CosineAnnealingLROptions extends EpochSchedulerOptions {
   /** Half-period in epochs. */
@@ -23,12 +23,10 @@ export class CosineAnnealingLR extends LRScheduler {
   etaMin: number;
 
   constructor(optimizer: Optimizer<any>, options: CosineAnnealingLROptions) {
-    super(optimizer, ...epochArguments('CosineAnnealingLR', options, ['tMax', 'etaMin']));
-    const { tMax, etaMin = 0 } = options;
-    checkOptionIs('CosineAnnealingLR', 'tMax', tMax, 'a positive number');
-    checkOptionIs('CosineAnnealingLR', 'etaMin', etaMin, 'a number');
-    this.tMax = tMax;
-    this.etaMin = etaMin;
+    const own = numberOptions('CosineAnnealingLR', options, { tMax: ['a positive number'], etaMin: ['a number', 0] });
+    super(optimizer, own.lastEpoch, own.verbose);
+    this.tMax = own.tMax;
+    this.etaMin = own.etaMin;
     this.initialStep();
   }
 

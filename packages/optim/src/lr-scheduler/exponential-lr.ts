@@ -1,5 +1,5 @@
 import type { Optimizer } from '../optimizer.js';
-import { LRScheduler, checkOptionIs, epochArguments, type EpochSchedulerOptions } from './lr-scheduler.js';
+import { LRScheduler, numberOptions, type EpochSchedulerOptions } from './lr-scheduler.js';
 
 export interface ExponentialLROptions extends EpochSchedulerOptions {
   /** Multiplicative factor per epoch. */
@@ -18,10 +18,9 @@ export class ExponentialLR extends LRScheduler {
   gamma: number;
 
   constructor(optimizer: Optimizer<any>, options: ExponentialLROptions) {
-    super(optimizer, ...epochArguments('ExponentialLR', options, ['gamma']));
-    const { gamma } = options;
-    checkOptionIs('ExponentialLR', 'gamma', gamma, 'a number');
-    this.gamma = gamma;
+    const own = numberOptions('ExponentialLR', options, { gamma: ['a number'] });
+    super(optimizer, own.lastEpoch, own.verbose);
+    this.gamma = own.gamma;
     this.initialStep();
   }
 

@@ -1,5 +1,5 @@
 import type { Optimizer } from '../optimizer.js';
-import { LRScheduler, checkOption, checkOptionIs, epochArguments, type EpochSchedulerOptions } from './lr-scheduler.js';
+import { LRScheduler, numberOptions, type EpochSchedulerOptions } from './lr-scheduler.js';
 
 export interface LinearLROptions extends EpochSchedulerOptions {
   /** Factor applied at epoch 0; default 1/3. */
@@ -25,14 +25,15 @@ export class LinearLR extends LRScheduler {
   totalIters: number;
 
   constructor(optimizer: Optimizer<any>, options: LinearLROptions = {}) {
-    super(optimizer, ...epochArguments('LinearLR', options, ['startFactor', 'endFactor', 'totalIters']));
-    const { startFactor = 1 / 3, endFactor = 1, totalIters = 5 } = options;
-    checkOption(typeof startFactor === 'number' && startFactor > 0 && startFactor <= 1, 'LinearLR', 'startFactor', startFactor, 'a number in (0, 1]');
-    checkOption(typeof endFactor === 'number' && endFactor >= 0 && endFactor <= 1, 'LinearLR', 'endFactor', endFactor, 'a number in [0, 1]');
-    checkOptionIs('LinearLR', 'totalIters', totalIters, 'a positive integer');
-    this.startFactor = startFactor;
-    this.endFactor = endFactor;
-    this.totalIters = totalIters;
+    const own = numberOptions('LinearLR', options, {
+      startFactor: ['a number in (0, 1]', 1 / 3],
+      endFactor: ['a number in [0, 1]', 1],
+      totalIters: ['a positive integer', 5],
+    });
+    super(optimizer, own.lastEpoch, own.verbose);
+    this.startFactor = own.startFactor;
+    this.endFactor = own.endFactor;
+    this.totalIters = own.totalIters;
     this.initialStep();
   }
 

@@ -234,12 +234,40 @@ export function checkOption(ok: boolean, name: string, option: string, value: un
 /** The kinds of value `checkOptionIs` checks, each named by the words its error message expects. */
 const OPTION_KINDS = {
   'a number': (v: unknown) => typeof v === 'number' && Number.isFinite(v),
+  'a number in (0, 1]': (v: unknown) => typeof v === 'number' && v > 0 && v <= 1,
+  'a number in [0, 1]': (v: unknown) => typeof v === 'number' && v >= 0 && v <= 1,
   'a positive number': (v: unknown) => typeof v === 'number' && v > 0,
   'a positive integer': (v: unknown) => Number.isInteger(v) && (v as number) > 0,
   'a non-negative integer': (v: unknown) => Number.isInteger(v) && (v as number) >= 0,
 } satisfies Record<string, (value: unknown) => boolean>;
 
+/** A kind of value `checkOptionIs` checks. */
+export type OptionKind = keyof typeof OPTION_KINDS;
+
 /** `checkOption` that `value` is of `kind`: `${name}: invalid ${option} ${value}; expected ${kind}`. */
-export function checkOptionIs(name: string, option: string, value: unknown, kind: keyof typeof OPTION_KINDS): void {
+export function checkOptionIs(name: string, option: string, value: unknown, kind: OptionKind): void {
   checkOption(OPTION_KINDS[kind](value), name, option, value, kind);
+}
+
+/** How a scheduler takes one of its own number options: the kind of value, and its default (none: required). */
+export type NumberOption = readonly [kind: OptionKind, fallback?: number];
+
+/**
+ * A scheduler's own number options as data: check `options` (unknown keys, then each rule in
+ * order, defaults filled in) and return the values with the base constructor's `lastEpoch`
+ * and `verbose`. Run before `super`, so a bad option leaves the optimiser's groups untouched.
+ */
+export function numberOptions<R extends Record<string, NumberOption>>(
+  name: string,
+  options: (EpochSchedulerOptions & object) | undefined,
+  rules: R,
+): { [K in keyof R]: number } & { lastEpoch: number; verbose: boolean } {
+  const [lastEpoch, verbose] = epochArguments(name, options, Object.keys(rules));
+  const values: Record<string, number> = {};
+  for (const [option, [kind, fallback]] of Object.entries(rules)) {
+    const value = (options as Record<string, unknown> | undefined)?.[option] ?? fallback;
+    checkOptionIs(name, option, value, kind);
+    values[option] = value as number;
+  }
+  return { ...values, lastEpoch, verbose } as { [K in keyof R]: number } & { lastEpoch: number; verbose: boolean };
 }

@@ -1,5 +1,5 @@
 import type { Optimizer } from '../optimizer.js';
-import { LRScheduler, checkOptionIs, epochArguments, type EpochSchedulerOptions } from './lr-scheduler.js';
+import { LRScheduler, numberOptions, type EpochSchedulerOptions } from './lr-scheduler.js';
 
 export interface PolynomialLROptions extends EpochSchedulerOptions {
   /** Epochs over which the learning rate decays to 0; default 5. */
@@ -22,12 +22,10 @@ export class PolynomialLR extends LRScheduler {
   power: number;
 
   constructor(optimizer: Optimizer<any>, options: PolynomialLROptions = {}) {
-    super(optimizer, ...epochArguments('PolynomialLR', options, ['totalIters', 'power']));
-    const { totalIters = 5, power = 1 } = options;
-    checkOptionIs('PolynomialLR', 'totalIters', totalIters, 'a positive integer');
-    checkOptionIs('PolynomialLR', 'power', power, 'a number');
-    this.totalIters = totalIters;
-    this.power = power;
+    const own = numberOptions('PolynomialLR', options, { totalIters: ['a positive integer', 5], power: ['a number', 1] });
+    super(optimizer, own.lastEpoch, own.verbose);
+    this.totalIters = own.totalIters;
+    this.power = own.power;
     this.initialStep();
   }
 

@@ -1,5 +1,5 @@
 import type { Optimizer } from '../optimizer.js';
-import { LRScheduler, checkOptionIs, epochArguments, type EpochSchedulerOptions } from './lr-scheduler.js';
+import { LRScheduler, numberOptions, type EpochSchedulerOptions } from './lr-scheduler.js';
 
 export interface StepLROptions extends EpochSchedulerOptions {
   /** Decay every `stepSize` epochs. */
@@ -21,12 +21,10 @@ export class StepLR extends LRScheduler {
   gamma: number;
 
   constructor(optimizer: Optimizer<any>, options: StepLROptions) {
-    super(optimizer, ...epochArguments('StepLR', options, ['stepSize', 'gamma']));
-    const { stepSize, gamma = 0.1 } = options;
-    checkOptionIs('StepLR', 'stepSize', stepSize, 'a positive integer');
-    checkOptionIs('StepLR', 'gamma', gamma, 'a number');
-    this.stepSize = stepSize;
-    this.gamma = gamma;
+    const own = numberOptions('StepLR', options, { stepSize: ['a positive integer'], gamma: ['a number', 0.1] });
+    super(optimizer, own.lastEpoch, own.verbose);
+    this.stepSize = own.stepSize;
+    this.gamma = own.gamma;
     this.initialStep();
   }
 
