@@ -20,6 +20,11 @@ function colSize(g: Geometry): { rows: number; cols: number } {
   return { rows: g.inCPerGroup * g.kH * g.kW, cols: g.outH * g.outW };
 }
 
+/** A matrix whose rows lie `rowStride` apart and whose entries within a row are adjacent. */
+function rowMajor(data: Float32Array, offset: number, rowStride: number): Matrix {
+  return { data, offset, rowStride, colStride: 1 };
+}
+
 /**
  * The [rows, cols] input matrix of image `n`, group `group`: a view of `x` itself for 1x1
  * unit-stride unpadded convolutions whose (H, W) dims merge, otherwise im2col into `col`.
@@ -33,65 +38,71 @@ function inputMatrix(x: TensorView, g: Geometry, n: number, group: number, col: 
     return { data, offset: base, rowStride: sC, colStride: g.inW === 1 ? sH : sW };
   }
   im2col(data, base, sC, sH, sW, g, col);
-  const { cols } = colSize(g);
-  return { data: col, offset: 0, rowStride: cols, colStride: 1 };
+  return rowMajor(col, 0, colSize(g).cols);
 }
 
-function im2col(x: Float32Array, base: number, sC: number, sH: number, sW: number, g: Geometry, col: Float32Array): void {
-  const { strideH, strideW, padH, padW, dilH, dilW, outH: oH, outW: oW, inH: height, inW: width } = g;
-  let dst = 0;
+/** The [outC / groups, cols] matrix of dy for image `n`, group `group`, from a contiguous dy. */
+function gradOutputMatrix(dy: { data: Float32Array; offset: number }, g: Geometry, n: number, group: number): Matrix {
+  const { cols } = colSize(g);
+  return rowMajor(dy.data, dy.offset + (n * g.outC + group * g.outCPerGroup) * cols, cols);
+}
+
+/**
+ * Walks the im2col matrix in its row-major order, one run of `outW` entries (one output row
+ * oh for input channel c and kernel tap (kh, kw)) at a time: `visit(start, row, shift)` gets
+ * the run's first entry, the first element of the input row it reads (-1 where that row lies
+ * in the padding) and the shift that puts output column ow at input column
+ * ow * strideW + shift. im2col and its adjoint col2im share it, so they pair entries alike.
+ */
+function forEachColumnRun(
+  base: number, sC: number, sH: number, g: Geometry, visit: (start: number, row: number, shift: number) => void,
+): void {
+  const { strideH, padH, padW, dilH, dilW, outH: oH, outW: oW, inH: height } = g;
+  let start = 0;
   for (let c = 0; c < g.inCPerGroup; c++) {
     for (let kh = 0; kh < g.kH; kh++) {
       for (let kw = 0; kw < g.kW; kw++) {
-        for (let oh = 0; oh < oH; oh++) {
+        const shift = kw * dilW - padW;
+        for (let oh = 0; oh < oH; oh++, start += oW) {
           const ih = oh * strideH - padH + kh * dilH;
-          if (ih < 0 || ih >= height) {
-            col.fill(0, dst, dst + oW);
-            dst += oW;
-            continue;
-          }
-          const row = base + c * sC + ih * sH;
-          for (let ow = 0; ow < oW; ow++) {
-            const iw = ow * strideW - padW + kw * dilW;
-            col[dst++] = iw >= 0 && iw < width ? x[row + iw * sW] : 0;
-          }
+          visit(start, ih < 0 || ih >= height ? -1 : base + c * sC + ih * sH, shift);
         }
       }
     }
   }
+}
+
+function im2col(x: Float32Array, base: number, sC: number, sH: number, sW: number, g: Geometry, col: Float32Array): void {
+  const { strideW, outW: oW, inW: width } = g;
+  forEachColumnRun(base, sC, sH, g, (start, row, shift) => {
+    if (row < 0) {
+      col.fill(0, start, start + oW);
+      return;
+    }
+    for (let ow = 0; ow < oW; ow++) {
+      const iw = ow * strideW + shift;
+      col[start + ow] = iw >= 0 && iw < width ? x[row + iw * sW] : 0;
+    }
+  });
 }
 
 /** The adjoint of im2col: add each column entry back onto the input pixel it came from. */
 function col2im(col: Float32Array, dx: Float32Array, base: number, sC: number, sH: number, sW: number, g: Geometry): void {
-  const { strideH, strideW, padH, padW, dilH, dilW, outH: oH, outW: oW, inH: height, inW: width } = g;
-  let src = 0;
-  for (let c = 0; c < g.inCPerGroup; c++) {
-    for (let kh = 0; kh < g.kH; kh++) {
-      for (let kw = 0; kw < g.kW; kw++) {
-        for (let oh = 0; oh < oH; oh++) {
-          const ih = oh * strideH - padH + kh * dilH;
-          if (ih < 0 || ih >= height) {
-            src += oW;
-            continue;
-          }
-          const row = base + c * sC + ih * sH;
-          for (let ow = 0; ow < oW; ow++, src++) {
-            const iw = ow * strideW - padW + kw * dilW;
-            if (iw >= 0 && iw < width) dx[row + iw * sW] += col[src];
-          }
-        }
-      }
+  const { strideW, outW: oW, inW: width } = g;
+  forEachColumnRun(base, sC, sH, g, (start, row, shift) => {
+    if (row < 0) return;
+    for (let ow = 0; ow < oW; ow++) {
+      const iw = ow * strideW + shift;
+      if (iw >= 0 && iw < width) dx[row + iw * sW] += col[start + ow];
     }
-  }
+  });
 }
 
 /** Weight matrix of one group, [outChannels / groups, rows], from a contiguous weight. */
 function weightMatrix(w: { data: Float32Array; offset: number }, g: Geometry, group: number, transposed: boolean): Matrix {
   const rows = colSize(g).rows;
   const offset = w.offset + group * g.outCPerGroup * rows;
-  return transposed
-    ? { data: w.data, offset, rowStride: 1, colStride: rows }
-    : { data: w.data, offset, rowStride: rows, colStride: 1 };
+  return transposed ? { data: w.data, offset, rowStride: 1, colStride: rows } : rowMajor(w.data, offset, rows);
 }
 
 export function conv2d(x: TensorView, weight: TensorView, out: TensorView, params: Conv2dParams): void {
@@ -102,12 +113,7 @@ export function conv2d(x: TensorView, weight: TensorView, out: TensorView, param
   const col = new Float32Array(rows * cols);
   for (let n = 0; n < g.batch; n++) {
     for (let group = 0; group < params.groups; group++) {
-      const c: Matrix = {
-        data: od,
-        offset: out.offset + n * out.strides[0] + group * g.outCPerGroup * out.strides[1],
-        rowStride: out.strides[1],
-        colStride: 1,
-      };
+      const c = rowMajor(od, out.offset + n * out.strides[0] + group * g.outCPerGroup * out.strides[1], out.strides[1]);
       gemm(g.outCPerGroup, cols, rows, weightMatrix(w, g, group, false), inputMatrix(x, g, n, group, col), c, false);
     }
   }
@@ -124,13 +130,7 @@ export function conv2dBackwardInput(dy: TensorView, weight: TensorView, out: Ten
   fill(out, 0);
   for (let n = 0; n < g.batch; n++) {
     for (let group = 0; group < params.groups; group++) {
-      const dyMatrix: Matrix = {
-        data: dyc.data,
-        offset: dyc.offset + (n * g.outC + group * g.outCPerGroup) * cols,
-        rowStride: cols,
-        colStride: 1,
-      };
-      gemm(rows, cols, g.outCPerGroup, weightMatrix(w, g, group, true), dyMatrix, { data: dcol, offset: 0, rowStride: cols, colStride: 1 }, false);
+      gemm(rows, cols, g.outCPerGroup, weightMatrix(w, g, group, true), gradOutputMatrix(dyc, g, n, group), rowMajor(dcol, 0, cols), false);
       col2im(dcol, dx, out.offset + n * sN + group * g.inCPerGroup * sC, sC, sH, sW, g);
     }
   }
@@ -145,17 +145,11 @@ export function conv2dBackwardWeight(x: TensorView, dy: TensorView, out: TensorV
   fill(out, 0);
   for (let n = 0; n < g.batch; n++) {
     for (let group = 0; group < params.groups; group++) {
-      const dyMatrix: Matrix = {
-        data: dyc.data,
-        offset: dyc.offset + (n * g.outC + group * g.outCPerGroup) * cols,
-        rowStride: cols,
-        colStride: 1,
-      };
       const input = inputMatrix(x, g, n, group, col);
       // col^T: swap the strides rather than transposing any data.
       const inputT: Matrix = { data: input.data, offset: input.offset, rowStride: input.colStride, colStride: input.rowStride };
-      const dwMatrix: Matrix = { data: dw, offset: out.offset + group * g.outCPerGroup * rows, rowStride: rows, colStride: 1 };
-      gemm(g.outCPerGroup, rows, cols, dyMatrix, inputT, dwMatrix, true);
+      const dwMatrix = rowMajor(dw, out.offset + group * g.outCPerGroup * rows, rows);
+      gemm(g.outCPerGroup, rows, cols, gradOutputMatrix(dyc, g, n, group), inputT, dwMatrix, true);
     }
   }
 }

@@ -80,12 +80,7 @@ const unaryRow = cached((op: CpuUnaryOp): UnaryRow => {
 
 /** `op` on `x` (a dtype the op table sends to its kernel: core applies the dtype rules first). */
 export function unary(op: CpuUnaryOp, x: TensorView, out: TensorView): void {
-  const kernel = unaryRow(op);
-  const xd = dataOf(x);
-  const od = dataOf(out);
-  const it = new RowIterator(out.shape, [x.strides, out.strides], [x.offset, out.offset]);
-  const [sx, so] = it.innerStrides;
-  for (let r = 0; r < it.rows; r++, it.next()) kernel(xd, it.offsets[0], sx, od, it.offsets[1], so, it.rowLength);
+  runRows(unaryRow(op), x, out);
 }
 
 type BinaryRow = (
@@ -229,14 +224,15 @@ export function copy(x: TensorView, out: TensorView): void {
  * turns bool bytes into 0/1 numbers; only "to bool" needs its own `!= 0` loop.
  */
 export function cast(x: TensorView, out: TensorView): void {
+  // When both sides are float32/int32 of different kinds, `set` converts per element as a
+  // store would, so copyRow serves casts between numeric types too.
   runRows(out.dtype === 'bool' && x.dtype !== 'bool' ? toBoolRow : copyRow, x, out);
 }
 
+/** Run a one-input row kernel over every row of `x` and `out` (unary ops, copy, cast). */
 function runRows(kernel: UnaryRow, x: TensorView, out: TensorView): void {
   const xd = dataOf(x);
   const od = dataOf(out);
-  // When both sides are float32/int32 of different kinds, `set` converts per element as a
-  // store would, so copyRow serves casts between numeric types too.
   const it = new RowIterator(out.shape, [x.strides, out.strides], [x.offset, out.offset]);
   const [sx, so] = it.innerStrides;
   for (let r = 0; r < it.rows; r++, it.next()) kernel(xd, it.offsets[0], sx, od, it.offsets[1], so, it.rowLength);
