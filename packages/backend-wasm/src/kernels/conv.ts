@@ -22,20 +22,33 @@ function writeGeometry(device: Device, input: readonly number[], weight: readonl
   });
 }
 
-/** Bytes of one thread's column matrix (rows x cols float32, 16-byte aligned). */
-function columnBytes(rows: number, cols: number): number {
-  return Math.ceil((rows * cols * 4) / 16) * 16;
+/** The im2col GEMMs of one call, and the threads that share them. */
+interface ColumnPlan {
+  /** Images (N) and output channels (O) of the output, or of dy for the gradients. */
+  batch: number;
+  outChannels: number;
+  /** The column matrix: C/groups * kH * kW rows (the GEMM's depth), oH * oW columns. */
+  rows: number;
+  cols: number;
+  /** Threads, each with its own column matrix of `colBytes` (float32, 16-byte aligned). */
+  threads: number;
+  colBytes: number;
+}
+
+/** Plan the GEMMs from the output (or dy) shape and the weight (or dw) shape, on at most `maxThreads` threads. */
+function planColumns(device: Device, output: readonly number[], weight: readonly number[], maxThreads = MAX_CONV_THREADS): ColumnPlan {
+  const [batch, outChannels, oH, oW] = output;
+  const rows = weight[1] * weight[2] * weight[3];
+  const cols = oH * oW;
+  const threads = Math.min(device.threadsFor(batch * outChannels * rows * cols, PARALLEL_MACS), maxThreads);
+  return { batch, outChannels, rows, cols, threads, colBytes: Math.ceil((rows * cols * 4) / 16) * 16 };
 }
 
 export function conv2d(device: Device, x: TensorView, weight: TensorView, out: TensorView, params: Conv2dParams): void {
   if (sizeOf(out.shape) === 0) return;
   writeGeometry(device, x.shape, weight.shape, out.shape, params, x.strides);
-  const [N, O, oH, oW] = out.shape;
-  const rows = weight.shape[1] * weight.shape[2] * weight.shape[3];
-  const cols = oH * oW;
-  const nt = Math.min(device.threadsFor(N * O * rows * cols, PARALLEL_MACS), MAX_CONV_THREADS);
+  const { threads: nt, colBytes } = planColumns(device, out.shape, weight.shape);
   const w = contiguousAddress(device, weight, 'conv2d weight');
-  const colBytes = columnBytes(rows, cols);
   const col = device.scratch(nt * colBytes, 'conv2d im2col');
   try {
     const scratch = device.gemmScratchFor(nt);
@@ -49,14 +62,11 @@ export function conv2d(device: Device, x: TensorView, weight: TensorView, out: T
 export function conv2dBackwardInput(device: Device, dy: TensorView, weight: TensorView, out: TensorView, params: Conv2dParams): void {
   if (sizeOf(out.shape) === 0) return;
   writeGeometry(device, out.shape, weight.shape, dy.shape, params, contiguousStrides(out.shape));
-  const [N, O, oH, oW] = dy.shape;
-  const rows = weight.shape[1] * weight.shape[2] * weight.shape[3];
-  const cols = oH * oW;
+  // Images split across threads, so no more threads than images.
+  const { rows, threads: nt, colBytes } = planColumns(device, dy.shape, weight.shape, Math.min(dy.shape[0], MAX_CONV_THREADS));
   if (sizeOf(dy.shape) === 0 || rows === 0) return fill(device, out, 0);
-  const nt = Math.min(device.threadsFor(N * O * rows * cols, PARALLEL_MACS), N, MAX_CONV_THREADS);
   const w = contiguousAddress(device, weight, 'conv2dBackwardInput weight');
   const d = contiguousAddress(device, dy, 'conv2dBackwardInput dy');
-  const colBytes = columnBytes(rows, cols);
   const col = device.scratch(nt * colBytes, 'conv2dBackwardInput col2im');
   try {
     const scratch = device.gemmScratchFor(nt);
@@ -73,15 +83,11 @@ export function conv2dBackwardWeight(device: Device, x: TensorView, dy: TensorVi
   fill(device, out, 0);
   if (sizeOf(dy.shape) === 0) return;
   writeGeometry(device, x.shape, out.shape, dy.shape, params, x.strides);
-  const [N, O, oH, oW] = dy.shape;
-  const rows = out.shape[1] * out.shape[2] * out.shape[3];
-  const cols = oH * oW;
-  const nt = Math.min(device.threadsFor(N * O * rows * cols, PARALLEL_MACS), MAX_CONV_THREADS);
-  const byImage = N >= nt;
+  const { batch, outChannels, rows, threads: nt, colBytes } = planColumns(device, dy.shape, out.shape);
+  const byImage = batch >= nt;
   const d = contiguousAddress(device, dy, 'conv2dBackwardWeight dy');
-  const colBytes = columnBytes(rows, cols);
   const col = device.scratch(nt * colBytes, 'conv2dBackwardWeight im2col');
-  const wSize = O * rows;
+  const wSize = outChannels * rows;
   const partial = byImage && nt > 1 ? device.scratch((nt - 1) * wSize * 4, 'conv2dBackwardWeight partial sums') : null;
   try {
     const scratch = device.gemmScratchFor(nt);
