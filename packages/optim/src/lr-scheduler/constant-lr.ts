@@ -1,5 +1,4 @@
-import type { Optimizer } from '../optimizer.js';
-import { LRScheduler, numberOptions, type EpochSchedulerOptions } from './lr-scheduler.js';
+import { withNumberOptions, type EpochSchedulerOptions } from './lr-scheduler.js';
 
 export interface ConstantLROptions extends EpochSchedulerOptions {
   /** Factor applied until `totalIters`; default 1/3. */
@@ -17,22 +16,11 @@ export interface ConstantLROptions extends EpochSchedulerOptions {
  * const scheduler = new ConstantLR(opt, { factor: 0.5, totalIters: 4 }); // lr/2 for epochs 0-3
  * ```
  */
-export class ConstantLR extends LRScheduler {
-  factor: number;
-  totalIters: number;
-
-  constructor(optimizer: Optimizer<any>, options: ConstantLROptions = {}) {
-    const own = numberOptions('ConstantLR', options, {
-      // PyTorch allows 0, which divides by zero when the factor is undone.
-      factor: ['a number in (0, 1]', 1 / 3],
-      totalIters: ['a non-negative integer', 5],
-    });
-    super(optimizer, own.lastEpoch, own.verbose);
-    this.factor = own.factor;
-    this.totalIters = own.totalIters;
-    this.initialStep();
-  }
-
+export class ConstantLR extends withNumberOptions<ConstantLROptions>('ConstantLR', {
+  // PyTorch allows 0, which divides by zero when the factor is undone.
+  factor: ['a number in (0, 1]', 1 / 3],
+  totalIters: ['a non-negative integer', 5],
+}) {
   protected getLr(): number[] {
     const { lastEpoch, factor, totalIters } = this;
     if (lastEpoch === 0) return this.groups.map((g) => g.lr * factor);

@@ -1,5 +1,4 @@
-import type { Optimizer } from '../optimizer.js';
-import { LRScheduler, numberOptions, type EpochSchedulerOptions } from './lr-scheduler.js';
+import { withNumberOptions, type EpochSchedulerOptions } from './lr-scheduler.js';
 
 export interface CosineAnnealingLROptions extends EpochSchedulerOptions {
   /** Half-period in epochs. */
@@ -18,18 +17,7 @@ export interface CosineAnnealingLROptions extends EpochSchedulerOptions {
  * const scheduler = new CosineAnnealingLR(opt, { tMax: 100, etaMin: 1e-5 });
  * ```
  */
-export class CosineAnnealingLR extends LRScheduler {
-  tMax: number;
-  etaMin: number;
-
-  constructor(optimizer: Optimizer<any>, options: CosineAnnealingLROptions) {
-    const own = numberOptions('CosineAnnealingLR', options, { tMax: ['a positive number'], etaMin: ['a number', 0] });
-    super(optimizer, own.lastEpoch, own.verbose);
-    this.tMax = own.tMax;
-    this.etaMin = own.etaMin;
-    this.initialStep();
-  }
-
+export class CosineAnnealingLR extends withNumberOptions<CosineAnnealingLROptions>('CosineAnnealingLR', { tMax: ['a positive number'], etaMin: ['a number', 0] }) {
   protected getLr(): number[] {
     const { lastEpoch, tMax, etaMin } = this;
     const groups = this.groups;

@@ -1,5 +1,4 @@
-import type { Optimizer } from '../optimizer.js';
-import { LRScheduler, numberOptions, type EpochSchedulerOptions } from './lr-scheduler.js';
+import { withNumberOptions, type EpochSchedulerOptions } from './lr-scheduler.js';
 
 export interface ExponentialLROptions extends EpochSchedulerOptions {
   /** Multiplicative factor per epoch. */
@@ -14,16 +13,7 @@ export interface ExponentialLROptions extends EpochSchedulerOptions {
  * const scheduler = new ExponentialLR(opt, { gamma: 0.95 });
  * ```
  */
-export class ExponentialLR extends LRScheduler {
-  gamma: number;
-
-  constructor(optimizer: Optimizer<any>, options: ExponentialLROptions) {
-    const own = numberOptions('ExponentialLR', options, { gamma: ['a number'] });
-    super(optimizer, own.lastEpoch, own.verbose);
-    this.gamma = own.gamma;
-    this.initialStep();
-  }
-
+export class ExponentialLR extends withNumberOptions<ExponentialLROptions>('ExponentialLR', { gamma: ['a number'] }) {
   protected getLr(): number[] {
     if (this.lastEpoch === 0) return this.groups.map((g) => g.lr);
     return this.groups.map((g) => g.lr * this.gamma);

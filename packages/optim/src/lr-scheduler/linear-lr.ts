@@ -1,5 +1,4 @@
-import type { Optimizer } from '../optimizer.js';
-import { LRScheduler, numberOptions, type EpochSchedulerOptions } from './lr-scheduler.js';
+import { withNumberOptions, type EpochSchedulerOptions } from './lr-scheduler.js';
 
 export interface LinearLROptions extends EpochSchedulerOptions {
   /** Factor applied at epoch 0; default 1/3. */
@@ -19,24 +18,11 @@ export interface LinearLROptions extends EpochSchedulerOptions {
  * const warmup = new LinearLR(opt, { startFactor: 0.1, totalIters: 5 });
  * ```
  */
-export class LinearLR extends LRScheduler {
-  startFactor: number;
-  endFactor: number;
-  totalIters: number;
-
-  constructor(optimizer: Optimizer<any>, options: LinearLROptions = {}) {
-    const own = numberOptions('LinearLR', options, {
-      startFactor: ['a number in (0, 1]', 1 / 3],
-      endFactor: ['a number in [0, 1]', 1],
-      totalIters: ['a positive integer', 5],
-    });
-    super(optimizer, own.lastEpoch, own.verbose);
-    this.startFactor = own.startFactor;
-    this.endFactor = own.endFactor;
-    this.totalIters = own.totalIters;
-    this.initialStep();
-  }
-
+export class LinearLR extends withNumberOptions<LinearLROptions>('LinearLR', {
+  startFactor: ['a number in (0, 1]', 1 / 3],
+  endFactor: ['a number in [0, 1]', 1],
+  totalIters: ['a positive integer', 5],
+}) {
   protected getLr(): number[] {
     const { lastEpoch, startFactor, endFactor, totalIters } = this;
     if (lastEpoch === 0) return this.groups.map((g) => g.lr * startFactor);

@@ -271,3 +271,35 @@ export function numberOptions<R extends Record<string, NumberOption>>(
   }
   return { ...values, lastEpoch, verbose } as { [K in keyof R]: number } & { lastEpoch: number; verbose: boolean };
 }
+
+/** The fields a `withNumberOptions` scheduler keeps: its own options, filled in. */
+type OwnNumbers<O> = Required<Omit<O, keyof EpochSchedulerOptions>>;
+
+/**
+ * A base class for a scheduler whose own options are all numbers, given as data (`rules`:
+ * each option's kind and default, in order): its constructor checks them before touching the
+ * optimiser, keeps them as fields of the same names and takes the initial step, so the
+ * subclass writes only `getLr` (and `closedFormLr`).
+ *
+ * @example
+ * ```ts
+ * class StepLR extends withNumberOptions<StepLROptions>('StepLR', { stepSize: ['a positive integer'], gamma: ['a number', 0.1] }) {
+ *   protected getLr(): number[] { ... }
+ * }
+ * ```
+ */
+export function withNumberOptions<O extends EpochSchedulerOptions>(name: string, rules: { [K in keyof OwnNumbers<O>]: NumberOption }) {
+  abstract class NumberOptionsScheduler extends LRScheduler {
+    constructor(optimizer: Optimizer<any>, options?: O) {
+      const own = numberOptions(name, options, rules as Record<string, NumberOption>);
+      super(optimizer, own.lastEpoch, own.verbose);
+      for (const option of Object.keys(rules)) (this as unknown as Record<string, number>)[option] = own[option];
+      this.initialStep();
+    }
+  }
+  // The fields are named by `rules` at run time, so the class's own type cannot list them: cast.
+  return NumberOptionsScheduler as unknown as abstract new (
+    optimizer: Optimizer<any>,
+    ...options: {} extends O ? [options?: O] : [options: O]
+  ) => LRScheduler & OwnNumbers<O>;
+}

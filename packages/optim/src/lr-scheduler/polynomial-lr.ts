@@ -1,5 +1,4 @@
-import type { Optimizer } from '../optimizer.js';
-import { LRScheduler, numberOptions, type EpochSchedulerOptions } from './lr-scheduler.js';
+import { withNumberOptions, type EpochSchedulerOptions } from './lr-scheduler.js';
 
 export interface PolynomialLROptions extends EpochSchedulerOptions {
   /** Epochs over which the learning rate decays to 0; default 5. */
@@ -17,18 +16,7 @@ export interface PolynomialLROptions extends EpochSchedulerOptions {
  * const scheduler = new PolynomialLR(opt, { totalIters: 100, power: 0.9 });
  * ```
  */
-export class PolynomialLR extends LRScheduler {
-  totalIters: number;
-  power: number;
-
-  constructor(optimizer: Optimizer<any>, options: PolynomialLROptions = {}) {
-    const own = numberOptions('PolynomialLR', options, { totalIters: ['a positive integer', 5], power: ['a number', 1] });
-    super(optimizer, own.lastEpoch, own.verbose);
-    this.totalIters = own.totalIters;
-    this.power = own.power;
-    this.initialStep();
-  }
-
+export class PolynomialLR extends withNumberOptions<PolynomialLROptions>('PolynomialLR', { totalIters: ['a positive integer', 5], power: ['a number', 1] }) {
   protected getLr(): number[] {
     const { lastEpoch, totalIters, power } = this;
     if (lastEpoch === 0 || lastEpoch > totalIters) return this.groups.map((g) => g.lr);

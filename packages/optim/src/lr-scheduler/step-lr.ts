@@ -1,5 +1,4 @@
-import type { Optimizer } from '../optimizer.js';
-import { LRScheduler, numberOptions, type EpochSchedulerOptions } from './lr-scheduler.js';
+import { withNumberOptions, type EpochSchedulerOptions } from './lr-scheduler.js';
 
 export interface StepLROptions extends EpochSchedulerOptions {
   /** Decay every `stepSize` epochs. */
@@ -16,18 +15,7 @@ export interface StepLROptions extends EpochSchedulerOptions {
  * const scheduler = new StepLR(opt, { stepSize: 30, gamma: 0.1 }); // 0.05 for epochs 0-29, 0.005 for 30-59, ...
  * ```
  */
-export class StepLR extends LRScheduler {
-  stepSize: number;
-  gamma: number;
-
-  constructor(optimizer: Optimizer<any>, options: StepLROptions) {
-    const own = numberOptions('StepLR', options, { stepSize: ['a positive integer'], gamma: ['a number', 0.1] });
-    super(optimizer, own.lastEpoch, own.verbose);
-    this.stepSize = own.stepSize;
-    this.gamma = own.gamma;
-    this.initialStep();
-  }
-
+export class StepLR extends withNumberOptions<StepLROptions>('StepLR', { stepSize: ['a positive integer'], gamma: ['a number', 0.1] }) {
   protected getLr(): number[] {
     if (this.lastEpoch === 0 || this.lastEpoch % this.stepSize !== 0) return this.groups.map((g) => g.lr);
     return this.groups.map((g) => g.lr * this.gamma);
