@@ -253,15 +253,15 @@ export function checkOptionIs(name: string, option: string, value: unknown, kind
 export type NumberOption = readonly [kind: OptionKind, fallback?: number];
 
 /**
- * A scheduler's own number options as data: check `options` (unknown keys, then each rule in
- * order, defaults filled in) and return the values with the base constructor's `lastEpoch`
- * and `verbose`. Run before `super`, so a bad option leaves the optimiser's groups untouched.
+ * Check a scheduler's own number options against `rules` (unknown keys first, then each rule
+ * in order, defaults filled in); return their values and the base constructor's `lastEpoch`
+ * and `verbose`.
  */
-export function numberOptions<R extends Record<string, NumberOption>>(
+function numberOptions(
   name: string,
   options: (EpochSchedulerOptions & object) | undefined,
-  rules: R,
-): { [K in keyof R]: number } & { lastEpoch: number; verbose: boolean } {
+  rules: Record<string, NumberOption>,
+): { values: Record<string, number>; lastEpoch: number; verbose: boolean } {
   const [lastEpoch, verbose] = epochArguments(name, options, Object.keys(rules));
   const values: Record<string, number> = {};
   for (const [option, [kind, fallback]] of Object.entries(rules)) {
@@ -269,7 +269,7 @@ export function numberOptions<R extends Record<string, NumberOption>>(
     checkOptionIs(name, option, value, kind);
     values[option] = value as number;
   }
-  return { ...values, lastEpoch, verbose } as { [K in keyof R]: number } & { lastEpoch: number; verbose: boolean };
+  return { values, lastEpoch, verbose };
 }
 
 /** The fields a `withNumberOptions` scheduler keeps: its own options, filled in. */
@@ -291,9 +291,10 @@ type OwnNumbers<O> = Required<Omit<O, keyof EpochSchedulerOptions>>;
 export function withNumberOptions<O extends EpochSchedulerOptions>(name: string, rules: { [K in keyof OwnNumbers<O>]: NumberOption }) {
   abstract class NumberOptionsScheduler extends LRScheduler {
     constructor(optimizer: Optimizer<any>, options?: O) {
-      const own = numberOptions(name, options, rules as Record<string, NumberOption>);
-      super(optimizer, own.lastEpoch, own.verbose);
-      for (const option of Object.keys(rules)) (this as unknown as Record<string, number>)[option] = own[option];
+      // Checked before super, so a bad option leaves the optimiser's groups untouched.
+      const { values, lastEpoch, verbose } = numberOptions(name, options, rules);
+      super(optimizer, lastEpoch, verbose);
+      Object.assign(this, values);
       this.initialStep();
     }
   }
