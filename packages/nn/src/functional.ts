@@ -6,7 +6,7 @@
 import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
 import { checkNumber, checkOptions } from './options.js';
-import { channelAffine, channelShape, checkFloat, checkFloating, checkTensor, checkSameShape, reduce, reductionOf, shape, type Reduction } from './functional/common.js';
+import { channelAffine, channelShape, checkFloats, checkTensor, inFloat32, checkSameShape, updateRunning, reduce, reductionOf, shape, type Reduction } from './functional/common.js';
 
 export {
   relu,
@@ -87,7 +87,7 @@ export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Ten
   checkOptions('batchNorm', options, ['weight', 'bias', 'training', 'momentum', 'eps']);
   const { weight = null, bias = null, training = false, momentum = 0.1, eps = 1e-5 } = options;
   if (x.rank < 2) throw new Error(`batchNorm: input must be [N, C, ...], got ${shape(x.shape)}`);
-  checkFloat('batchNorm', 'input', x);
+  checkFloats('batchNorm', { input: x }, { runningMean, runningVar, weight, bias });
   const c = x.shape[1];
   for (const [name, t] of [['runningMean', runningMean], ['runningVar', runningVar], ['weight', weight], ['bias', bias]] as const) {
     if (t && (t.rank !== 1 || t.shape[0] !== c)) {
@@ -97,26 +97,24 @@ export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Ten
   const axes = Array.from({ length: x.rank }, (_, i) => i).filter((i) => i !== 1);
   const count = x.size / c;
   const bshape = channelShape(x.rank, c);
-  return tl.tidy(() => {
+  if (training && count <= 1) throw new Error(`batchNorm: expected more than 1 value per channel when training, got input ${shape(x.shape)}`);
+  if (!training && (!runningMean || !runningVar)) throw new Error('batchNorm: runningMean and runningVar are required when not training');
+  return inFloat32(x, [weight, bias], (x, weight, bias) => tl.tidy(() => {
     let mean: Tensor;
     let variance: Tensor;
     if (training) {
-      if (count <= 1) throw new Error(`batchNorm: expected more than 1 value per channel when training, got input ${shape(x.shape)}`);
       mean = x.mean(axes, true);
       variance = x.var(axes, true, 0);
-      if (runningMean || runningVar) {
-        tl.noGrad(() => {
-          if (runningMean) runningMean.assign(runningMean.mul(1 - momentum).add(mean.reshape([c]).mul(momentum)));
-          if (runningVar) runningVar.assign(runningVar.mul(1 - momentum).add(variance.reshape([c]).mul((momentum * count) / (count - 1))));
-        });
-      }
+      tl.noGrad(() => {
+        if (runningMean) updateRunning(runningMean, mean.reshape([c]), momentum);
+        if (runningVar) updateRunning(runningVar, variance.reshape([c]), momentum, (momentum * count) / (count - 1));
+      });
     } else {
-      if (!runningMean || !runningVar) throw new Error('batchNorm: runningMean and runningVar are required when not training');
-      mean = runningMean.reshape(bshape);
-      variance = runningVar.reshape(bshape);
+      mean = runningMean!.cast(x.dtype).reshape(bshape);
+      variance = runningVar!.cast(x.dtype).reshape(bshape);
     }
     return channelAffine(x.sub(mean).mul(variance.add(eps).rsqrt()), weight, bias, bshape);
-  });
+  }));
 }
 
 /**
@@ -130,7 +128,7 @@ export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Ten
  */
 export function layerNorm(x: Tensor, normalizedShape: number | readonly number[], weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5): Tensor {
   const dims = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
-  checkFloating('layerNorm', 'input', x);
+  checkFloats('layerNorm', { input: x }, { weight, bias });
   checkNumber('layerNorm', 'eps', eps);
   const tail = x.shape.slice(x.rank - dims.length);
   if (dims.length === 0 || dims.length > x.rank || !tl.shapesEqual(tail, dims)) {
@@ -140,19 +138,14 @@ export function layerNorm(x: Tensor, normalizedShape: number | readonly number[]
     if (t && !tl.shapesEqual(t.shape, dims)) throw new Error(`layerNorm: ${name} ${shape(t.shape)} must be ${shape(dims)}`);
   }
   const axes = dims.map((_, i) => x.rank - dims.length + i);
-  // float16 is normalised in float32 (PyTorch's half layer_norm accumulates in float): the
-  // statistics of a row in float16 lose the small differences the output is made of.
-  if (x.dtype === 'float16') {
-    return tl.tidy(() => layerNorm(x.cast('float32'), dims, weight?.cast('float32'), bias?.cast('float32'), eps).cast('float16'));
-  }
-  return tl.tidy(() => {
+  return inFloat32(x, [weight, bias], (x, weight, bias) => tl.tidy(() => {
     const mean = x.mean(axes, true);
     const variance = x.var(axes, true, 0);
     let y = x.sub(mean).mul(variance.add(eps).rsqrt());
     if (weight) y = y.mul(weight);
     if (bias) y = y.add(bias);
     return y;
-  });
+  }));
 }
 
 /**
@@ -204,7 +197,7 @@ function checkClassTargets(op: string, input: Tensor, target: Tensor, ignoreInde
   if (target.dtype !== 'int32') {
     throw new TypeError(
       `${op}: class-index target must be int32, got ${target.dtype} ${shape(target.shape)} for input ${shape(input.shape)}` +
-        (target.dtype === 'float32' ? '; cast with target.int(), or pass probabilities shaped like the input' : ''),
+        (tl.isFloating(target.dtype) ? '; cast with target.int(), or pass probabilities shaped like the input' : ''),
     );
   }
   if (!tl.shapesEqual(target.shape, expected)) {
@@ -239,7 +232,7 @@ function nllParts(logProbs: Tensor, target: Tensor, weight: Tensor | null, ignor
   const valid = tl.noGrad(() => target.ne(ignoreIndex));
   const safe = tl.noGrad(() => target.where(valid, 0));
   const picked = logProbs.gather(classDim, safe.unsqueeze(classDim)).squeeze(classDim);
-  const validF = valid.cast('float32');
+  const validF = valid.cast(logProbs.dtype);
   const weights = weight ? weight.gather(0, safe.reshape([-1])).reshape(target.shape).mul(validF) : validF;
   return { loss: picked.mul(weights).neg(), weights, valid };
 }
@@ -258,7 +251,7 @@ export function nllLoss(input: Tensor, target: Tensor, options: NllLossOptions =
   checkOptions('nllLoss', options, ['weight', 'ignoreIndex', 'reduction']);
   const { weight = null, ignoreIndex = -100 } = options;
   const reduction = reductionOf('nllLoss', options.reduction);
-  checkFloat('nllLoss', 'input', input);
+  checkFloats('nllLoss', { input }, { weight });
   checkTensor('nllLoss', 'target', target);
   if (input.rank === 0) throw new Error(`nllLoss: input must be [N, C, ...] or [C], got ${shape(input.shape)}`);
   const c = checkClassTargets('nllLoss', input, target, ignoreIndex);
@@ -286,7 +279,7 @@ export function nllLoss(input: Tensor, target: Tensor, options: NllLossOptions =
 export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntropyOptions = {}): Tensor {
   checkOptions('crossEntropy', options, ['weight', 'ignoreIndex', 'reduction', 'labelSmoothing']);
   const { weight = null, ignoreIndex = -100, reduction = 'mean', labelSmoothing = 0 } = options;
-  checkFloat('crossEntropy', 'input', input);
+  checkFloats('crossEntropy', { input }, { weight });
   checkTensor('crossEntropy', 'target', target);
   if (input.rank === 0) throw new Error(`crossEntropy: input must be [N, C, ...] or [C], got ${shape(input.shape)}`);
   if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) {
@@ -300,8 +293,9 @@ export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntrop
   checkWeight('crossEntropy', weight, c);
   const weightShape = channelShape(input.rank, c, classDim);
 
-  if (target.dtype === 'float32' && tl.shapesEqual(target.shape, input.shape)) {
+  if (tl.isFloating(target.dtype) && tl.shapesEqual(target.shape, input.shape)) {
     // Probability targets.
+    checkFloats('crossEntropy', { input, target });
     return tl.tidy(() => {
       const logProbs = input.logSoftmax(classDim);
       const t = labelSmoothing > 0 ? target.mul(1 - labelSmoothing).add(labelSmoothing / c) : target;
@@ -317,9 +311,10 @@ export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntrop
     const nll = reduction === 'mean' ? loss.sum().div(weights.sum()) : reduce('crossEntropy', loss, reduction);
     if (labelSmoothing === 0) return nll;
     const weighted = weight ? logProbs.mul(weight.reshape(weightShape)) : logProbs;
-    const smooth = weighted.sum(classDim).neg().mul(valid.cast('float32'));
+    const validF = valid.cast(input.dtype);
+    const smooth = weighted.sum(classDim).neg().mul(validF);
     let smoothReduced: Tensor;
-    if (reduction === 'mean') smoothReduced = smooth.sum().div(weight ? weights.sum() : valid.cast('float32').sum());
+    if (reduction === 'mean') smoothReduced = smooth.sum().div(weight ? weights.sum() : validF.sum());
     else smoothReduced = reduce('crossEntropy', smooth, reduction);
     return nll.mul(1 - labelSmoothing).add(smoothReduced.mul(labelSmoothing / c));
   });
@@ -357,8 +352,7 @@ export function l1Loss(input: Tensor, target: Tensor, options: ReductionOptions 
 /** A loss of `input - target` (same shapes, floating point), reduced as `options.reduction` says. */
 function elementwiseLoss(op: string, input: Tensor, target: Tensor, options: ReductionOptions, loss: (difference: Tensor) => Tensor): Tensor {
   checkOptions(op, options, ['reduction']);
-  checkFloat(op, 'input', input);
-  checkFloat(op, 'target', target);
+  checkFloats(op, { input, target });
   checkSameShape(op, input, target);
   const reduction = reductionOf(op, options.reduction);
   return tl.tidy(() => reduce(op, loss(input.sub(target)), reduction));
@@ -382,8 +376,7 @@ export interface BinaryCrossEntropyOptions extends ReductionOptions {
 export function binaryCrossEntropy(input: Tensor, target: Tensor, options: BinaryCrossEntropyOptions = {}): Tensor {
   checkOptions('binaryCrossEntropy', options, ['weight', 'reduction']);
   const reduction = reductionOf('binaryCrossEntropy', options.reduction);
-  checkFloat('binaryCrossEntropy', 'input', input);
-  checkFloat('binaryCrossEntropy', 'target', target);
+  checkFloats('binaryCrossEntropy', { input, target }, { weight: options.weight });
   checkSameShape('binaryCrossEntropy', input, target);
   // PyTorch raises here (a device-side assert on CUDA); where values read synchronously, so do we.
   if (input.backend.readSync && input.size > 0) {
@@ -417,8 +410,7 @@ export interface BinaryCrossEntropyWithLogitsOptions extends BinaryCrossEntropyO
 export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, options: BinaryCrossEntropyWithLogitsOptions = {}): Tensor {
   checkOptions('binaryCrossEntropyWithLogits', options, ['weight', 'posWeight', 'reduction']);
   const reduction = reductionOf('binaryCrossEntropyWithLogits', options.reduction);
-  checkFloat('binaryCrossEntropyWithLogits', 'input', input);
-  checkFloat('binaryCrossEntropyWithLogits', 'target', target);
+  checkFloats('binaryCrossEntropyWithLogits', { input, target }, { weight: options.weight, posWeight: options.posWeight });
   checkSameShape('binaryCrossEntropyWithLogits', input, target);
   return tl.tidy(() => {
     const softplusNeg = input.neg().softplus();
@@ -453,8 +445,7 @@ export function huberLoss(input: Tensor, target: Tensor, options: HuberLossOptio
   checkNumber('huberLoss', 'delta', delta);
   const reduction = reductionOf('huberLoss', options.reduction);
   if (!(delta > 0)) throw new Error(`huberLoss: delta must be positive, got ${delta}`);
-  checkFloat('huberLoss', 'input', input);
-  checkFloat('huberLoss', 'target', target);
+  checkFloats('huberLoss', { input, target });
   checkSameShape('huberLoss', input, target);
   return tl.tidy(() => {
     const d = input.sub(target);
@@ -487,8 +478,7 @@ export function klDiv(input: Tensor, target: Tensor, options: KlDivOptions = {})
   checkOptions('klDiv', options, ['reduction', 'logTarget']);
   const reduction = options.reduction ?? 'mean';
   if (!['mean', 'sum', 'none', 'batchmean'].includes(reduction)) throw new Error(`klDiv: reduction must be 'mean', 'batchmean', 'sum' or 'none', got '${String(reduction)}'`);
-  checkFloat('klDiv', 'input', input);
-  checkFloat('klDiv', 'target', target);
+  checkFloats('klDiv', { input, target });
   checkSameShape('klDiv', input, target);
   return tl.tidy(() => {
     let loss: Tensor;

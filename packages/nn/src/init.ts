@@ -115,12 +115,13 @@ export function parameterDType(): 'float32' | 'float16' {
   return skipping?.dtype ?? 'float32';
 }
 
+/** Assign `make()` (computed in float32) to `t`, rounded to `t`'s dtype; nothing inside `skipInit`. */
 function fill(op: string, t: Tensor, make: () => Tensor): Tensor {
+  checkFloatTarget(op, t);
   if (skipping) return t;
-  if (t.dtype !== 'float32') throw new TypeError(`${op}: expected a float32 tensor, got ${t.dtype}`);
   tl.noGrad(() =>
     tl.tidy(() => {
-      t.assign(make());
+      t.assign(make().cast(t.dtype));
     }),
   );
   return t;
@@ -248,9 +249,9 @@ export function xavierNormal_(t: Tensor, gain = 1): Tensor {
 
 // ---- structured and orthogonal initialisers ------------------------------------------------
 
-function checkFloat32(op: string, t: Tensor): void {
+function checkFloatTarget(op: string, t: Tensor): void {
   if (!(t instanceof tl.Tensor)) throw new TypeError(`${op}: expected a Tensor, got ${t === null ? 'null' : typeof t}`);
-  if (t.dtype !== 'float32') throw new TypeError(`${op}: expected a float32 tensor, got ${t.dtype}`);
+  if (t.dtype !== 'float32' && t.dtype !== 'float16') throw new TypeError(`${op}: expected a float32 or float16 tensor, got ${t.dtype}`);
 }
 
 /** `n` draws of the global generator, exactly as `tl.randn`/`tl.rand` of `n` elements would give them, on the host. */
@@ -280,10 +281,10 @@ function assignHost(op: string, t: Tensor, values: Float32Array): Tensor {
  * ```
  */
 export function orthogonal_(t: Tensor, gain = 1): Tensor {
-  checkFloat32('orthogonal_', t);
+  checkFloatTarget('orthogonal_', t);
   if (t.rank < 2) throw new Error(`orthogonal_: only tensors with 2 or more dimensions are supported, got ${tl.formatShape(t.shape)}`);
   if (!Number.isFinite(gain)) throw new Error(`orthogonal_: gain must be a finite number, got ${gain}`);
-  if (t.size === 0) return t;
+  if (skipping || t.size === 0) return t;
   const rows = t.shape[0];
   const cols = t.size / rows;
   const a = hostDraws('normal', rows * cols);
@@ -349,7 +350,7 @@ function erfHost(x: number): number {
  * ```
  */
 export function truncNormal_(t: Tensor, mean = 0, std = 1, a = -2, b = 2): Tensor {
-  checkFloat32('truncNormal_', t);
+  checkFloatTarget('truncNormal_', t);
   for (const [name, v] of [['mean', mean], ['std', std], ['a', a], ['b', b]] as const) {
     if (typeof v !== 'number' || Number.isNaN(v)) throw new Error(`truncNormal_: ${name} must be a number, got ${String(v)}`);
   }
@@ -378,7 +379,7 @@ export function truncNormal_(t: Tensor, mean = 0, std = 1, a = -2, b = 2): Tenso
  * ```
  */
 export function sparse_(t: Tensor, sparsity: number, std = 0.01): Tensor {
-  checkFloat32('sparse_', t);
+  checkFloatTarget('sparse_', t);
   if (t.rank !== 2) throw new Error(`sparse_: only tensors with 2 dimensions are supported, got ${tl.formatShape(t.shape)}`);
   if (typeof sparsity !== 'number' || !(sparsity >= 0 && sparsity <= 1)) {
     throw new Error(`sparse_: sparsity must be a fraction in [0, 1], got ${String(sparsity)}`);
@@ -387,7 +388,7 @@ export function sparse_(t: Tensor, sparsity: number, std = 0.01): Tensor {
   const [rows, cols] = t.shape;
   const numZeros = Math.ceil(sparsity * rows);
   normal_(t, 0, std);
-  if (numZeros === 0 || t.size === 0) return t;
+  if (skipping || numZeros === 0 || t.size === 0) return t;
   // A random permutation of the rows for each column (argsort of uniform draws), as randperm.
   const u = hostDraws('uniform', rows * cols);
   const keep = new Float32Array(rows * cols).fill(1);
@@ -396,7 +397,7 @@ export function sparse_(t: Tensor, sparsity: number, std = 0.01): Tensor {
     const perm = [...order].sort((i, j) => u[c * rows + i] - u[c * rows + j] || i - j);
     for (let k = 0; k < numZeros; k++) keep[perm[k] * cols + c] = 0;
   }
-  return fill('sparse_', t, () => t.mul(tl.tensor(keep, { device: t.device }).reshape(t.shape)));
+  return fill('sparse_', t, () => t.mul(tl.tensor(keep, { device: t.device, dtype: t.dtype }).reshape(t.shape)));
 }
 
 /**
@@ -411,7 +412,7 @@ export function sparse_(t: Tensor, sparsity: number, std = 0.01): Tensor {
  * ```
  */
 export function dirac_(t: Tensor, groups = 1): Tensor {
-  checkFloat32('dirac_', t);
+  checkFloatTarget('dirac_', t);
   if (t.rank < 3 || t.rank > 5) throw new Error(`dirac_: only tensors with 3, 4, or 5 dimensions are supported, got ${tl.formatShape(t.shape)}`);
   if (!Number.isInteger(groups) || groups < 1) throw new Error(`dirac_: groups must be a positive integer, got ${groups}`);
   const [outChannels, inChannels, ...spatial] = t.shape;
@@ -437,7 +438,7 @@ export function dirac_(t: Tensor, groups = 1): Tensor {
  * ```
  */
 export function eye_(t: Tensor): Tensor {
-  checkFloat32('eye_', t);
+  checkFloatTarget('eye_', t);
   if (t.rank !== 2) throw new Error(`eye_: only tensors with 2 dimensions are supported, got ${tl.formatShape(t.shape)}`);
   return fill('eye_', t, () => tl.eye(t.shape[0], t.shape[1], { device: t.device }));
 }

@@ -99,7 +99,7 @@ describe('orthogonal_', () => {
     const v = param([4]);
     expect(() => init.orthogonal_(v)).toThrow('orthogonal_: only tensors with 2 or more dimensions are supported, got [4]');
     const i = tl.zeros([2, 2], { dtype: 'int32' });
-    expect(() => init.orthogonal_(i)).toThrow('orthogonal_: expected a float32 tensor, got int32');
+    expect(() => init.orthogonal_(i)).toThrow('orthogonal_: expected a float32 or float16 tensor, got int32');
     const e = param([0, 3]);
     expect(init.orthogonal_(e)).toBe(e);
     v.dispose();

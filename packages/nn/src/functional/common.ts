@@ -38,15 +38,49 @@ export function checkTensor(op: string, name: string, t: unknown): asserts t is 
   if (!(t instanceof tl.Tensor)) throw new TypeError(`${op}: ${name} must be a tensor, got ${t === null ? 'null' : typeof t}`);
 }
 
-export function checkFloat(op: string, name: string, t: Tensor): void {
-  checkTensor(op, name, t);
-  if (t.dtype !== 'float32') throw new TypeError(`${op}: ${name} must be float32, got ${t.dtype} ${shape(t.shape)}`);
-}
-
-/** `checkFloat` for functions that also take float16 (computing in float32, as PyTorch's half kernels do). */
-export function checkFloating(op: string, name: string, t: Tensor): void {
+/** A floating-point tensor argument: float32, or float16 (on the backends that hold it). */
+export function checkFloat(op: string, name: string, t: unknown): asserts t is Tensor {
   checkTensor(op, name, t);
   if (!tl.isFloating(t.dtype)) throw new TypeError(`${op}: ${name} must be float32 or float16, got ${t.dtype} ${shape(t.shape)}`);
+}
+
+/**
+ * Floating-point tensor arguments that share one dtype, as PyTorch's kernels require: the
+ * first one named sets it. `required` must all be tensors; absent `optional` ones (null or
+ * undefined) are passed over.
+ */
+export function checkFloats(
+  op: string,
+  required: Record<string, Tensor>,
+  optional: Record<string, Tensor | null | undefined> = {},
+): void {
+  let first: [string, Tensor] | null = null;
+  const all: [string, Tensor | null | undefined][] = [...Object.entries(required), ...Object.entries(optional)];
+  for (const [name, t] of all) {
+    if ((t === null || t === undefined) && name in optional) continue;
+    checkFloat(op, name, t); // names a required one that is missing
+    if (!first) first = [name, t];
+    else if (t.dtype !== first[1].dtype) {
+      throw new TypeError(`${op}: ${name} is ${t.dtype} but ${first[0]} is ${first[1].dtype}; give them one dtype (.half() or .float())`);
+    }
+  }
+}
+
+/**
+ * `fn` on float32 copies of float16 tensors, its result rounded back to float16: for the ops
+ * PyTorch's half kernels accumulate in float (the normalisations), whose statistics in float16
+ * would lose the small differences the output is made of. float32 goes straight through.
+ */
+export function inFloat32<T extends readonly (Tensor | null | undefined)[] | []>(
+  x: Tensor,
+  others: T,
+  fn: (x: Tensor, ...others: T) => Tensor,
+): Tensor {
+  if (x.dtype !== 'float16') return fn(x, ...others);
+  return tl.tidy(() => {
+    const up = others.map((t) => t?.cast('float32') ?? t) as unknown as T;
+    return fn(x.cast('float32'), ...up).cast('float16');
+  });
 }
 
 export function checkSameShape(op: string, input: Tensor, target: Tensor, what = 'target'): void {
@@ -56,6 +90,17 @@ export function checkSameShape(op: string, input: Tensor, target: Tensor, what =
         ` (reshape one of them; implicit broadcasting here is usually a bug)`,
     );
   }
+}
+
+/**
+ * The in-place update of a running statistic: `running ← (1 - momentum) · running + weight ·
+ * batch` (weight defaults to momentum), computed in the batch's dtype and kept in the
+ * statistic's own (float16 in a half model, whose batch statistics come in float32).
+ */
+export function updateRunning(running: Tensor, batch: Tensor, momentum: number, weight = momentum): void {
+  tl.tidy(() => {
+    running.assign(running.cast(batch.dtype).mul(1 - momentum).add(batch.mul(weight)).cast(running.dtype));
+  });
 }
 
 /** `[1, C, 1, ...]`: a per-channel vector shaped to broadcast against `[N, C, ...]`. */
@@ -79,9 +124,9 @@ export function int32(values: ArrayLike<number>, device: string): Tensor {
   return tl.tensor(Int32Array.from(values), { dtype: 'int32', device });
 }
 
-/** A constant float32 tensor on `device` (no gradient). */
-export function float32(values: ArrayLike<number>, device: string): Tensor {
-  return tl.tensor(Float32Array.from(values), { device });
+/** Constant values (rounded through float32) on `like`'s device in its dtype (no gradient). */
+export function constantLike(values: ArrayLike<number>, like: Tensor): Tensor {
+  return tl.tensor(Float32Array.from(values), { device: like.device, dtype: like.dtype });
 }
 
 /** A number or a tuple of `n` numbers as `n` numbers. */

@@ -2,7 +2,7 @@
 import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
 import { checkBoolean, checkChoice, checkNumber, checkOptions } from '../options.js';
-import { checkFloat, pNorm, shape } from './common.js';
+import { checkFloats, pNorm, shape } from './common.js';
 
 function refuse(op: string, name: string, value: unknown, why: string): void {
   if (value) throw new Error(`${op}: ${name} is not supported (${why})`);
@@ -120,8 +120,8 @@ export function embeddingBag(input: Tensor, weight: Tensor, offsets: Tensor | nu
   refuse(op, 'sparse', options.sparse, 'Tensile has no sparse gradients');
   if (!(input instanceof tl.Tensor) || input.dtype !== 'int32') throw new TypeError(`${op}: input must be int32 indices`);
   if (!(weight instanceof tl.Tensor) || weight.rank !== 2) throw new Error(`${op}: weight must be [numEmbeddings, dim]`);
-  checkFloat(op, 'weight', weight);
-  const device = weight.device;
+  checkFloats(op, { weight }, { perSampleWeights });
+  const { device, dtype } = weight;
   const [num, dim] = weight.shape;
   let bags: number;
   // Where each bag starts: rows of a 2-D input, or the offsets.
@@ -155,25 +155,25 @@ export function embeddingBag(input: Tensor, weight: Tensor, offsets: Tensor | nu
     const flat = input.reshape([-1]);
     const starts = bagStarts();
     const length = flat.size;
-    if (bags === 0) return tl.zeros([0, dim], { device });
-    if (length === 0) return tl.zeros([bags, dim], { device });
+    if (bags === 0) return tl.zeros([0, dim], { device, dtype });
+    if (length === 0) return tl.zeros([bags, dim], { device, dtype });
     const positions = tl.arange(0, length, 1, { device });
     // Bag of each index: how many bags start at or before it, minus one.
     const bagOf = tl.noGrad(() => positions.unsqueeze(1).ge(starts.unsqueeze(0)).cast('int32').sum(1).sub(1).cast('int32'));
-    const valid = tl.noGrad(() => (pad === null ? tl.ones([length], { device }) : flat.ne(pad).cast('float32')));
+    const valid = tl.noGrad(() => (pad === null ? tl.ones([length], { device, dtype }) : flat.ne(pad).cast(dtype)));
     const rows = weight.indexSelect(0, flat); // [L, dim]
     if (mode === 'max') {
       const member = tl.noGrad(() => bagOf.unsqueeze(0).eq(tl.arange(0, bags, 1, { device }).unsqueeze(1)).logicalAnd(valid.gt(0).unsqueeze(0)));
       const filled = rows.unsqueeze(0).where(member.unsqueeze(2), -Infinity); // [B, L, dim]
-      const nonEmpty = tl.noGrad(() => member.cast('float32').sum(1).gt(0));
+      const nonEmpty = tl.noGrad(() => member.cast(dtype).sum(1).gt(0));
       return filled.max(1).where(nonEmpty.unsqueeze(1), 0);
     }
     let scaled = rows.mul(valid.unsqueeze(1));
     if (perSampleWeights) scaled = scaled.mul(perSampleWeights.reshape([-1, 1]));
     const target = bagOf.unsqueeze(1).expand([length, dim]);
-    const sums = tl.zeros([bags, dim], { device }).scatterAdd(0, target, scaled);
+    const sums = tl.zeros([bags, dim], { device, dtype }).scatterAdd(0, target, scaled);
     if (mode === 'sum') return sums;
-    const counts = tl.noGrad(() => tl.zeros([bags], { device }).scatterAdd(0, bagOf, valid).clamp(1, null));
+    const counts = tl.noGrad(() => tl.zeros([bags], { device, dtype }).scatterAdd(0, bagOf, valid).clamp(1, null));
     return sums.div(counts.unsqueeze(1));
   });
 }
@@ -189,9 +189,7 @@ export function embeddingBag(input: Tensor, weight: Tensor, offsets: Tensor | nu
  */
 export function bilinear(x1: Tensor, x2: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
   const op = 'bilinear';
-  checkFloat(op, 'input1', x1);
-  checkFloat(op, 'input2', x2);
-  checkFloat(op, 'weight', weight);
+  checkFloats(op, { input1: x1, input2: x2 }, { weight, bias });
   if (weight.rank !== 3) throw new Error(`${op}: weight must be [out, in1, in2], got ${shape(weight.shape)}`);
   const [out, in1, in2] = weight.shape;
   if (x1.rank === 0 || x1.shape[x1.rank - 1] !== in1) throw new Error(`${op}: input1 ${shape(x1.shape)} must end in in1_features=${in1} of weight ${shape(weight.shape)}`);

@@ -7,7 +7,7 @@ import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
 import { checkBoolean, checkNumber, checkOptions, checkPositiveInt } from '../options.js';
 import { logsigmoid } from './activations.js';
-import { checkFloat, checkSameShape, reduce, reductionOf, shape, type Reduction } from './common.js';
+import { checkFloat, checkFloats, checkSameShape, inFloat32, reduce, reductionOf, shape, type Reduction } from './common.js';
 import { pairwiseDistance } from './normalization.js';
 
 /** Options of the losses that take a margin. */
@@ -21,9 +21,9 @@ function checkTarget(op: string, target: Tensor, expected: readonly number[]): v
   if (!tl.shapesEqual(target.shape, expected)) throw new Error(`${op}: target ${shape(target.shape)} must be ${shape(expected)}`);
 }
 
-/** `target` as float (int32 labels of ±1 are accepted too). */
-function asFloat(t: Tensor): Tensor {
-  return t.dtype === 'float32' ? t : t.cast('float32');
+/** Labels (±1, or 0 and 1) in the input's dtype: int32 and the other float dtype hold them exactly. */
+function labelsLike(t: Tensor, input: Tensor): Tensor {
+  return t.cast(input.dtype);
 }
 
 /** The checks of a loss over two same-shaped inputs with a margin; its margin (default 0) and reduction. */
@@ -32,8 +32,7 @@ function checkPairLoss(op: string, x1: Tensor, x2: Tensor, options: MarginLossOp
   const margin = options.margin ?? 0;
   checkNumber(op, 'margin', margin);
   const reduction = reductionOf(op, options.reduction);
-  checkFloat(op, 'input1', x1);
-  checkFloat(op, 'input2', x2);
+  checkFloats(op, { input1: x1, input2: x2 });
   checkSameShape(op, x1, x2, 'input2');
   return { margin, reduction };
 }
@@ -59,7 +58,7 @@ export function cosineEmbeddingLoss(x1: Tensor, x2: Tensor, target: Tensor, opti
     const mag1 = x1.square().sum(dim).add(EPSILON);
     const mag2 = x2.square().sum(dim).add(EPSILON);
     const cos = prod.div(mag1.mul(mag2).sqrt());
-    const t = asFloat(target);
+    const t = labelsLike(target, x1);
     const pos = cos.neg().add(1).where(tl.noGrad(() => t.eq(1)), 0);
     const neg = cos.sub(margin).clamp(0, null).where(tl.noGrad(() => t.eq(-1)), 0);
     return reduce(op, pos.add(neg), reduction);
@@ -78,7 +77,7 @@ export function marginRankingLoss(x1: Tensor, x2: Tensor, target: Tensor, option
   const op = 'marginRankingLoss';
   const { margin, reduction } = checkPairLoss(op, x1, x2, options);
   checkTarget(op, target, x1.shape);
-  return tl.tidy(() => reduce(op, asFloat(target).neg().mul(x1.sub(x2)).add(margin).clamp(0, null), reduction));
+  return tl.tidy(() => reduce(op, labelsLike(target, x1).neg().mul(x1.sub(x2)).add(margin).clamp(0, null), reduction));
 }
 
 /**
@@ -99,7 +98,7 @@ export function hingeEmbeddingLoss(input: Tensor, target: Tensor, options: Margi
   checkFloat(op, 'input', input);
   checkTarget(op, target, input.shape);
   return tl.tidy(() => {
-    const t = asFloat(target);
+    const t = labelsLike(target, input);
     const marginPart = input.neg().add(margin).clamp(0, null).where(tl.noGrad(() => t.ne(1)), 0);
     const selfPart = input.where(tl.noGrad(() => t.ne(-1)), 0);
     return reduce(op, marginPart.add(selfPart), reduction);
@@ -120,7 +119,7 @@ export function softMarginLoss(input: Tensor, target: Tensor, options: { reducti
   const reduction = reductionOf(op, options.reduction);
   checkFloat(op, 'input', input);
   checkTarget(op, target, input.shape);
-  return tl.tidy(() => reduce(op, asFloat(target).neg().mul(input).exp().log1p(), reduction));
+  return tl.tidy(() => reduce(op, labelsLike(target, input).neg().mul(input).exp().log1p(), reduction));
 }
 
 /** Options of `multilabelSoftMarginLoss`. */
@@ -143,14 +142,14 @@ export function multilabelSoftMarginLoss(input: Tensor, target: Tensor, options:
   const op = 'multilabelSoftMarginLoss';
   checkOptions(op, options, ['weight', 'reduction']);
   const reduction = reductionOf(op, options.reduction);
-  checkFloat(op, 'input', input);
+  checkFloats(op, { input }, { weight: options.weight });
   checkTarget(op, target, input.shape);
   if (input.rank < 1) throw new Error(`${op}: input must be [N, C] or [C], got ${shape(input.shape)}`);
   const classDim = input.rank - 1;
   const c = input.shape[classDim];
   const weight = options.weight ?? null;
   return tl.tidy(() => {
-    const t = asFloat(target);
+    const t = labelsLike(target, input);
     let loss = t.mul(logsigmoid(input)).add(t.neg().add(1).mul(logsigmoid(input.neg()))).neg();
     if (weight) loss = loss.mul(weight);
     return reduce(op, loss.sum(classDim).div(c), reduction);
@@ -184,7 +183,7 @@ export function multiMarginLoss(input: Tensor, target: Tensor, options: MultiMar
   if (p !== 1 && p !== 2) throw new Error(`${op}: only p == 1 and p == 2 supported, got ${p}`);
   checkNumber(op, 'margin', margin);
   const reduction = reductionOf(op, options.reduction);
-  checkFloat(op, 'input', input);
+  checkFloats(op, { input }, { weight: options.weight });
   if (input.rank !== 1 && input.rank !== 2) throw new Error(`${op}: input must be [N, C] or [C], got ${shape(input.shape)}`);
   if (!(target instanceof tl.Tensor) || target.dtype !== 'int32') throw new TypeError(`${op}: target must be int32 class indices`);
   checkTarget(op, target, input.rank === 2 ? [input.shape[0]] : []);
@@ -232,8 +231,8 @@ export function tripletMarginLoss(anchor: Tensor, positive: Tensor, negative: Te
   checkNumber(op, 'margin', margin);
   checkBoolean(op, 'swap', swap);
   const reduction = reductionOf(op, options.reduction);
+  checkFloats(op, { anchor, positive, negative });
   for (const [name, t] of [['anchor', anchor], ['positive', positive], ['negative', negative]] as const) {
-    checkFloat(op, name, t);
     if (t.rank !== 1 && t.rank !== 2) throw new Error(`${op}: ${name} must be [N, D] or [D], got ${shape(t.shape)}`);
   }
   if (!(anchor.rank === positive.rank && anchor.rank === negative.rank)) {
@@ -275,8 +274,7 @@ export function poissonNllLoss(input: Tensor, target: Tensor, options: PoissonNl
   checkBoolean(op, 'full', full);
   checkNumber(op, 'eps', eps);
   const reduction = reductionOf(op, options.reduction);
-  checkFloat(op, 'input', input);
-  checkFloat(op, 'target', target);
+  checkFloats(op, { input, target });
   checkSameShape(op, input, target);
   return tl.tidy(() => {
     let loss = logInput ? input.exp().sub(target.mul(input)) : input.sub(target.mul(input.add(eps).log()));
@@ -318,9 +316,7 @@ export function gaussianNllLoss(input: Tensor, target: Tensor, variance: Tensor,
   checkBoolean(op, 'full', full);
   checkNumber(op, 'eps', eps);
   const reduction = reductionOf(op, options.reduction);
-  checkFloat(op, 'input', input);
-  checkFloat(op, 'target', target);
-  checkFloat(op, 'var', variance);
+  checkFloats(op, { input, target, var: variance });
   checkSameShape(op, input, target);
   let v = variance;
   return tl.tidy(() => {
@@ -362,8 +358,7 @@ export function smoothL1Loss(input: Tensor, target: Tensor, options: SmoothL1Los
   checkNumber(op, 'beta', beta);
   if (beta < 0) throw new Error(`${op}: beta must be non-negative, got ${beta}`);
   const reduction = reductionOf(op, options.reduction);
-  checkFloat(op, 'input', input);
-  checkFloat(op, 'target', target);
+  checkFloats(op, { input, target });
   checkSameShape(op, input, target);
   return tl.tidy(() => {
     const d = input.sub(target);
@@ -465,7 +460,8 @@ export function ctcLoss(
       for (const label of v) if (label < 0 || label >= C) throw new RangeError(`${op}: target label ${label} is out of range for ${C} classes`);
     }
     const L = 2 * S + 1;
-    return tl.tidy(() => {
+    // float16 runs the recursion in float32: NEG and the sums of path probabilities need its range.
+    return inFloat32(lp, [], (lp) => tl.tidy(() => {
       // Extended labels l' = (blank, t1, blank, t2, ..., blank): [N, L].
       const ext = tl.stack([tl.full([N, S], blank, { dtype: 'int32', device }), padded], 2).reshape([N, 2 * S]).pad([0, 1], blank);
       // Transitions from s-2 are allowed onto a non-blank that differs from the label two back.
@@ -500,6 +496,6 @@ export function ctcLoss(
       }
       if (reduction === 'sum') return loss.sum();
       return unbatched ? loss.squeeze(0) : loss;
-    });
+    }));
   });
 }

@@ -5,7 +5,7 @@
 import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
 import { checkBoolean, checkNumber, checkOptions, checkPositiveInt } from '../options.js';
-import { channelAffine, channelShape, checkFloat, int32, normDim, pNorm, shape } from './common.js';
+import { channelAffine, channelShape, checkFloat, checkFloats, inFloat32, int32, normDim, pNorm, shape, updateRunning } from './common.js';
 
 /** float32's machine epsilon, `torch.finfo(torch.float32).eps`: RMSNorm's default eps. */
 export const FLOAT32_EPS = 1.1920928955078125e-7;
@@ -22,7 +22,7 @@ export const FLOAT32_EPS = 1.1920928955078125e-7;
  */
 export function groupNorm(x: Tensor, numGroups: number, weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5): Tensor {
   const op = 'groupNorm';
-  checkFloat(op, 'input', x);
+  checkFloats(op, { input: x }, { weight, bias });
   checkPositiveInt(op, 'numGroups', numGroups);
   checkNumber(op, 'eps', eps);
   if (x.rank < 2) throw new Error(`${op}: input must be [N, C, *], got ${shape(x.shape)}`);
@@ -31,12 +31,12 @@ export function groupNorm(x: Tensor, numGroups: number, weight?: Tensor | null, 
   for (const [name, t] of [['weight', weight], ['bias', bias]] as const) {
     if (t && (t.rank !== 1 || t.shape[0] !== c)) throw new Error(`${op}: ${name} ${shape(t.shape)} must be [${c}] for input ${shape(x.shape)}`);
   }
-  return tl.tidy(() => {
+  return inFloat32(x, [weight, bias], (x, weight, bias) => tl.tidy(() => {
     const grouped = x.reshape([n, numGroups, -1]);
     const mean = grouped.mean(2, true);
     const variance = grouped.var(2, true, 0);
     return channelAffine(grouped.sub(mean).mul(variance.add(eps).rsqrt()).reshape(x.shape), weight, bias, channelShape(x.rank, c));
-  });
+  }));
 }
 
 /** Options of `instanceNorm`. */
@@ -69,7 +69,7 @@ export function instanceNorm(x: Tensor, options: InstanceNormOptions = {}): Tens
   const op = 'instanceNorm';
   checkOptions(op, options, ['runningMean', 'runningVar', 'weight', 'bias', 'useInputStats', 'momentum', 'eps']);
   const { runningMean = null, runningVar = null, weight = null, bias = null, useInputStats = true, momentum = 0.1, eps = 1e-5 } = options;
-  checkFloat(op, 'input', x);
+  checkFloats(op, { input: x }, { runningMean, runningVar, weight, bias });
   checkBoolean(op, 'useInputStats', useInputStats);
   if (x.rank < 3) throw new Error(`${op}: input must be [N, C, *] with at least one spatial dim, got ${shape(x.shape)}`);
   const [n, c] = x.shape;
@@ -79,28 +79,24 @@ export function instanceNorm(x: Tensor, options: InstanceNormOptions = {}): Tens
   const axes = Array.from({ length: x.rank - 2 }, (_, i) => i + 2);
   const count = x.size / (n * c);
   const bshape = channelShape(x.rank, c);
-  return tl.tidy(() => {
+  if (useInputStats && count <= 1) throw new Error(`${op}: expected more than 1 spatial element when training, got input ${shape(x.shape)}`);
+  if (!useInputStats && (!runningMean || !runningVar)) throw new Error(`${op}: runningMean and runningVar are required when useInputStats is false`);
+  return inFloat32(x, [weight, bias], (x, weight, bias) => tl.tidy(() => {
     let mean: Tensor;
     let variance: Tensor;
     if (useInputStats) {
-      if (count <= 1) throw new Error(`${op}: expected more than 1 spatial element when training, got input ${shape(x.shape)}`);
       mean = x.mean(axes, true);
       variance = x.var(axes, true, 0);
-      if (runningMean || runningVar) {
-        tl.noGrad(() => {
-          const m = mean.reshape([n, c]).mean(0);
-          const v = variance.reshape([n, c]).mean(0).mul(count / (count - 1));
-          if (runningMean) runningMean.assign(runningMean.mul(1 - momentum).add(m.mul(momentum)));
-          if (runningVar) runningVar.assign(runningVar.mul(1 - momentum).add(v.mul(momentum)));
-        });
-      }
+      tl.noGrad(() => {
+        if (runningMean) updateRunning(runningMean, mean.reshape([n, c]).mean(0), momentum);
+        if (runningVar) updateRunning(runningVar, variance.reshape([n, c]).mean(0), momentum, (momentum * count) / (count - 1));
+      });
     } else {
-      if (!runningMean || !runningVar) throw new Error(`${op}: runningMean and runningVar are required when useInputStats is false`);
-      mean = runningMean.reshape(bshape);
-      variance = runningVar.reshape(bshape);
+      mean = runningMean!.cast(x.dtype).reshape(bshape);
+      variance = runningVar!.cast(x.dtype).reshape(bshape);
     }
     return channelAffine(x.sub(mean).mul(variance.add(eps).rsqrt()), weight, bias, bshape);
-  });
+  }));
 }
 
 /**
@@ -115,7 +111,7 @@ export function instanceNorm(x: Tensor, options: InstanceNormOptions = {}): Tens
  */
 export function rmsNorm(x: Tensor, normalizedShape: number | readonly number[], weight?: Tensor | null, eps?: number | null): Tensor {
   const op = 'rmsNorm';
-  checkFloat(op, 'input', x);
+  checkFloats(op, { input: x }, { weight });
   const dims = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
   const tail = x.shape.slice(x.rank - dims.length);
   if (dims.length === 0 || dims.length > x.rank || !tl.shapesEqual(tail, dims)) {
@@ -125,10 +121,11 @@ export function rmsNorm(x: Tensor, normalizedShape: number | readonly number[], 
   const e = eps ?? FLOAT32_EPS;
   checkNumber(op, 'eps', e);
   const axes = dims.map((_, i) => x.rank - dims.length + i);
-  return tl.tidy(() => {
+  // In float32 for float16, as PyTorch's rms_norm upcasts: the mean of squares overflows half.
+  return inFloat32(x, [weight], (x, weight) => tl.tidy(() => {
     const y = x.mul(x.square().mean(axes, true).add(e).rsqrt());
     return weight ? y.mul(weight) : y;
-  });
+  }));
 }
 
 /**
@@ -185,8 +182,7 @@ export function normalize(x: Tensor, p = 2, dim = 1, eps = 1e-12): Tensor {
  */
 export function cosineSimilarity(x1: Tensor, x2: Tensor, dim = 1, eps = 1e-8): Tensor {
   const op = 'cosineSimilarity';
-  checkFloat(op, 'x1', x1);
-  checkFloat(op, 'x2', x2);
+  checkFloats(op, { x1, x2 });
   checkNumber(op, 'dim', dim);
   checkNumber(op, 'eps', eps);
   const common = tl.broadcastShapes(x1.shape, x2.shape, op);
@@ -213,8 +209,7 @@ export function cosineSimilarity(x1: Tensor, x2: Tensor, dim = 1, eps = 1e-8): T
  */
 export function pairwiseDistance(x1: Tensor, x2: Tensor, p = 2, eps = 1e-6, keepdim = false): Tensor {
   const op = 'pairwiseDistance';
-  checkFloat(op, 'x1', x1);
-  checkFloat(op, 'x2', x2);
+  checkFloats(op, { x1, x2 });
   checkNumber(op, 'p', p);
   checkNumber(op, 'eps', eps);
   checkBoolean(op, 'keepdim', keepdim);
@@ -244,7 +239,7 @@ export function pdist(x: Tensor, p = 2): Tensor {
   const right: number[] = [];
   for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) left.push(i), right.push(j);
   return tl.tidy(() => {
-    if (left.length === 0) return tl.zeros([0], { device: x.device });
+    if (left.length === 0) return tl.zeros([0], { device: x.device, dtype: x.dtype });
     const a = x.indexSelect(0, int32(left, x.device));
     const b = x.indexSelect(0, int32(right, x.device));
     return pNorm(a.sub(b), p, 1);

@@ -366,10 +366,10 @@ export interface FoldOptions extends UnfoldOptions {
   outputSize: number | [number, number];
 }
 
-/** `[C·kh·kw, 1, kh, kw]`: one-hot filters, tap t of channel c writing output channel c·kh·kw + t. */
-function tapFilters(channels: number, kh: number, kw: number, device: string): Tensor {
+/** `[C·kh·kw, 1, kh, kw]`: one-hot filters in `like`'s dtype, tap t of channel c writing output channel c·kh·kw + t. */
+function tapFilters(channels: number, kh: number, kw: number, like: Tensor): Tensor {
   const k = kh * kw;
-  const eye = tl.eye(k, undefined, { device });
+  const eye = tl.eye(k, undefined, { device: like.device, dtype: like.dtype });
   return eye.reshape([1, k, k]).expand([channels, k, k]).reshape([channels * k, 1, kh, kw]);
 }
 
@@ -404,7 +404,7 @@ export function unfold(x: Tensor, options: UnfoldOptions): Tensor {
   return tl.tidy(() => {
     const x4 = x.rank === 4 ? x : x.unsqueeze(0);
     const c = x4.shape[1];
-    const cols = tl.conv2d(x4, tapFilters(c, k[0], k[1], x.device), null, { stride: s, padding: p, dilation: d, groups: c });
+    const cols = tl.conv2d(x4, tapFilters(c, k[0], k[1], x), null, { stride: s, padding: p, dilation: d, groups: c });
     const out = cols.reshape([x4.shape[0], c * k[0] * k[1], -1]);
     return x.rank === 4 ? out : out.squeeze(0);
   });
@@ -439,7 +439,7 @@ export function fold(x: Tensor, options: FoldOptions): Tensor {
   const outputPadding = [0, 1].map((i) => [h, w][i] - ((blocks[i] - 1) * s[i] - 2 * p[i] + d[i] * (k[i] - 1) + 1)) as [number, number];
   return tl.tidy(() => {
     const cols = x.reshape([x3[0], x3[1], blocks[0], blocks[1]]);
-    const out = tl.convTranspose2d(cols, tapFilters(c, k[0], k[1], x.device), null, { stride: s, padding: p, dilation: d, groups: c, outputPadding });
+    const out = tl.convTranspose2d(cols, tapFilters(c, k[0], k[1], x), null, { stride: s, padding: p, dilation: d, groups: c, outputPadding });
     return x.rank === 3 ? out : out.squeeze(0);
   });
 }

@@ -6,7 +6,7 @@
 import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
 import { checkBoolean, checkChoice, checkOptions } from '../options.js';
-import { checkFloat, float32, int32, shape } from './common.js';
+import { checkFloat, checkFloats, constantLike, inFloat32, int32, shape } from './common.js';
 import { adaptiveAvgPool2d } from './pooling.js';
 
 const f32 = Math.fround;
@@ -128,7 +128,7 @@ function resampleDim(x: Tensor, dim: number, taps: Taps): Tensor {
   let out: Tensor | null = null;
   taps.index.forEach((index, k) => {
     const picked = x.indexSelect(dim, int32(index, x.device));
-    const term = taps.weight ? picked.mul(float32(taps.weight[k], x.device).reshape(bshape)) : picked;
+    const term = taps.weight ? picked.mul(constantLike(taps.weight[k], x).reshape(bshape)) : picked;
     out = out ? out.add(term) : term;
   });
   return out!;
@@ -260,8 +260,7 @@ function padCoordinates(coord: Tensor, size: number, paddingMode: string, alignC
 export function gridSample(input: Tensor, grid: Tensor, options: GridSampleOptions = {}): Tensor {
   const op = 'gridSample';
   checkOptions(op, options, ['mode', 'paddingMode', 'alignCorners']);
-  checkFloat(op, 'input', input);
-  checkFloat(op, 'grid', grid);
+  checkFloats(op, { input, grid });
   const mode = options.mode ?? 'bilinear';
   const paddingMode = options.paddingMode ?? 'zeros';
   checkChoice(op, 'mode', mode, ['bilinear', 'nearest', 'bicubic'] as const);
@@ -275,7 +274,9 @@ export function gridSample(input: Tensor, grid: Tensor, options: GridSampleOptio
   const [n, c, h, w] = input.shape;
   const [, ho, wo] = grid.shape;
   const points = ho * wo;
-  return tl.tidy(() => {
+  // Positions are computed in float32 even for float16 inputs: flat indices past 2048 are not
+  // exact in float16.
+  return inFloat32(input, [grid], (input, grid) => tl.tidy(() => {
     const flat = input.reshape([n, c, h * w]);
     const gx = unnormalize(grid.narrow(3, 0, 1).reshape([n, 1, points]), w, alignCorners);
     const gy = unnormalize(grid.narrow(3, 1, 1).reshape([n, 1, points]), h, alignCorners);
@@ -339,7 +340,7 @@ export function gridSample(input: Tensor, grid: Tensor, options: GridSampleOptio
       }
     }
     return out.reshape([n, c, ho, wo]);
-  });
+  }));
 }
 
 /** PyTorch's `linspace_from_neg_one`. */
@@ -387,7 +388,7 @@ export function affineGrid(theta: Tensor, size: readonly number[], alignCorners:
     base[p * (d + 1) + d] = 1;
   }
   return tl.tidy(() => {
-    const b = float32(base, theta.device).reshape([1, count, d + 1]);
+    const b = constantLike(base, theta).reshape([1, count, d + 1]);
     return b.matmul(theta.transpose(1, 2)).reshape([size[0], ...spatial, d]);
   });
 }
