@@ -4,8 +4,8 @@
 import * as tl from '@tensile/core';
 import '@tensile/backend-webgpu';
 import { describe, expect, it } from 'vitest';
-import { GPT2LMHeadModel } from '../src/index.js';
-import { fixture, haveFixtures, maxDiff } from './fixtures.js';
+import { BertForSequenceClassification, GPT2LMHeadModel, ViTForImageClassification } from '../src/index.js';
+import { expected, fixture, haveFixtures, maxDiff } from './fixtures.js';
 import { backendUnavailable } from '@tensile/conformance/required-tools';
 import { modelSuite } from './model-suite.js';
 
@@ -46,5 +46,45 @@ describe.skipIf(unavailable !== null || !haveFixtures || !tl.isDTypeSupported('f
     expect(maxDiff(a, b) / scale).toBeLessThan(2e-2);
     for (const m of [half, full]) m.dispose();
     ids.dispose();
+  });
+
+  /** Largest difference relative to PyTorch's largest logit magnitude. */
+  const relative = (got: ArrayLike<number>, want: number[]) => maxDiff(got, want) / Math.max(...want.map(Math.abs));
+
+  it('ViT in float16: PyTorch\'s logits and loss to float16 precision, and float16 gradients for every parameter', async () => {
+    const e = expected('vit');
+    const model = await ViTForImageClassification.fromPretrained(fixture('vit'), { device: 'webgpu', dtype: 'float16', logger: null });
+    expect(model.dtype).toBe('float16');
+    const before = tl.memory().numTensors;
+    const pixels = tl.tensor(e.pixel_values, { device: 'webgpu', dtype: 'float16' }).reshape(e.pixel_shape);
+    const labels = tl.tensor(e.labels, { dtype: 'int32', device: 'webgpu' });
+    const { logits, loss } = model.forward(pixels, { labels });
+    expect(logits.dtype).toBe('float16');
+    expect(relative(await logits.data(), e.logits)).toBeLessThan(2e-2);
+    expect(Math.abs(((await loss!.item()) as number) - e.loss) / Math.abs(e.loss)).toBeLessThan(2e-2);
+    loss!.backward();
+    for (const [name, p] of model.namedParameters()) {
+      expect(p.grad?.dtype, name).toBe('float16');
+      expect((await p.grad!.data()).every(Number.isFinite), name).toBe(true);
+    }
+    model.zeroGrad();
+    for (const t of [pixels, labels, logits, loss!]) t.dispose();
+    expect(tl.memory().numTensors).toBe(before);
+    model.dispose();
+  });
+
+  it('BertForSequenceClassification in float16: PyTorch\'s logits and loss to float16 precision', async () => {
+    const e = expected('bert-classifier');
+    const model = await BertForSequenceClassification.fromPretrained(fixture('bert-classifier'), { device: 'webgpu', dtype: 'float16', logger: null });
+    const shape = [e.input_ids.length, e.input_ids[0].length];
+    const ids = tl.tensor(e.input_ids.flat(), { dtype: 'int32', device: 'webgpu' }).reshape(shape);
+    const types = tl.tensor(e.token_type_ids.flat(), { dtype: 'int32', device: 'webgpu' }).reshape(shape);
+    const labels = tl.tensor(e.labels, { dtype: 'int32', device: 'webgpu' });
+    const { logits, loss } = tl.noGrad(() => model.forward(ids, { attentionMask: e.attention_mask, tokenTypeIds: types, labels }));
+    expect(logits.dtype).toBe('float16');
+    expect(relative(await logits.data(), e.logits)).toBeLessThan(2e-2);
+    expect(Math.abs(((await loss!.item()) as number) - e.loss) / Math.abs(e.loss)).toBeLessThan(2e-2);
+    for (const t of [ids, types, labels, logits, loss!]) t.dispose();
+    model.dispose();
   });
 });
