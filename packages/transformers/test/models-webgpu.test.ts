@@ -4,7 +4,7 @@
 import * as tl from '@tensile/core';
 import '@tensile/backend-webgpu';
 import { describe, expect, it } from 'vitest';
-import { BertForSequenceClassification, GPT2LMHeadModel, ViTForImageClassification } from '../src/index.js';
+import { BertForSequenceClassification, GPT2LMHeadModel, LlamaForCausalLM, ViTForImageClassification } from '../src/index.js';
 import { expected, fixture, haveFixtures, maxDiff } from './fixtures.js';
 import { backendUnavailable } from '@tensile/conformance/required-tools';
 import { modelSuite } from './model-suite.js';
@@ -56,7 +56,7 @@ describe.skipIf(unavailable !== null || !haveFixtures || !tl.isDTypeSupported('f
     const model = await ViTForImageClassification.fromPretrained(fixture('vit'), { device: 'webgpu', dtype: 'float16', logger: null });
     expect(model.dtype).toBe('float16');
     const before = tl.memory().numTensors;
-    const pixels = tl.tensor(e.pixel_values, { device: 'webgpu', dtype: 'float16' }).reshape(e.pixel_shape);
+    const pixels = tl.tidy(() => tl.tensor(e.pixel_values, { device: 'webgpu', dtype: 'float16' }).reshape(e.pixel_shape));
     const labels = tl.tensor(e.labels, { dtype: 'int32', device: 'webgpu' });
     const { logits, loss } = model.forward(pixels, { labels });
     expect(logits.dtype).toBe('float16');
@@ -87,4 +87,36 @@ describe.skipIf(unavailable !== null || !haveFixtures || !tl.isDTypeSupported('f
     for (const t of [ids, types, labels, logits, loss!]) t.dispose();
     model.dispose();
   });
+
+  for (const name of ['llama', 'mistral']) {
+    it(`${name} in float16: PyTorch's logits and loss to float16 precision, also left-padded, and a float16 KV cache that generates`, async () => {
+      const e = expected(name);
+      const model = await LlamaForCausalLM.fromPretrained(fixture(name), { device: 'webgpu', dtype: 'float16', logger: null });
+      const ids = tl.tensor(e.input_ids.flat(), { dtype: 'int32', device: 'webgpu' }).reshape([e.input_ids.length, e.input_ids[0].length]);
+      const { logits, loss } = tl.noGrad(() => model.forward(ids, { labels: ids }));
+      expect(relative(await logits.data(), e.logits)).toBeLessThan(2e-2);
+      expect(Math.abs(((await loss!.item()) as number) - e.loss) / e.loss).toBeLessThan(2e-2);
+      // A left-padded batch: the mask is applied in float16 too; compare the real positions.
+      const padded = tl.tensor(e.padded_input_ids.flat(), { dtype: 'int32', device: 'webgpu' }).reshape([e.padded_input_ids.length, e.padded_input_ids[0].length]);
+      const paddedLogits = tl.noGrad(() => model.forward(padded, { attentionMask: e.padded_attention_mask }).logits);
+      const got = await paddedLogits.data();
+      const vocab = e.logits_shape[2];
+      const width = e.padded_input_ids[0].length;
+      const real: number[] = [];
+      const want: number[] = [];
+      e.padded_attention_mask.forEach((row: number[], b: number) =>
+        row.forEach((m, t) => {
+          if (!m) return;
+          const at = (b * width + t) * vocab;
+          real.push(...Array.from(got.subarray(at, at + vocab)));
+          want.push(...e.padded_logits.slice(at, at + vocab));
+        }),
+      );
+      expect(relative(real, want)).toBeLessThan(2e-2);
+      const generated = await model.generate(ids, { maxNewTokens: 4, eosTokenId: null });
+      expect(generated.shape).toEqual([ids.shape[0], ids.shape[1] + 4]);
+      for (const t of [ids, logits, loss!, padded, paddedLogits, generated]) t.dispose();
+      model.dispose();
+    });
+  }
 });
