@@ -124,7 +124,7 @@ describe('MultiheadAttention: names, shapes, masks, errors', () => {
     expect(() => m.forward(x, tl.randn([4, 2, 6]), tl.randn([4, 2, 6]))).toThrow(/key \[4,\s?2,\s?6\] must end in embedDim=8/);
     expect(() => m.forward(x, x, x, { attnMask: tl.zeros([3, 4]) })).toThrow(/shape of the 2D attnMask is \[3,\s?4\], but should be \[4,\s?4\]/);
     expect(() => m.forward(x, x, x, { keyPaddingMask: tl.zeros([2, 3]) })).toThrow(/expected keyPaddingMask of shape \[2,\s?4\]/);
-    expect(() => m.forward(x, x, x, { attnMask: tl.zeros([4, 4], { dtype: 'int32' }) })).toThrow(/only bool and float32 attnMask/);
+    expect(() => m.forward(x, x, x, { attnMask: tl.zeros([4, 4], { dtype: 'int32' }) })).toThrow(/only bool and float attnMask are supported, got int32/);
     expect(() => m.forward(x, x, x, { attnMask: tl.zeros([3, 4, 4]) })).toThrow(/shape of the 3D attnMask is \[3,\s?4,\s?4\], but should be \[4,\s?4,\s?4\]/);
     expect(() => m.forward(x, x, x, { isCausal: true, attnMask: generateSquareSubsequentMask(4) })).toThrow(/pass isCausal or attnMask, not both/);
     expect(() => m.forward(tl.randn([4, 2, 6]), x, x)).toThrow(/query \[4,\s?2,\s?6\] must end in embedDim=8/);

@@ -10,9 +10,13 @@ import '@tensile/backend-cpu';
 import '@tensile/backend-webgpu';
 import { backendUnavailable, skipReason } from '@tensile/conformance/required-tools';
 import { describe, expect, it } from 'vitest';
-import { BatchNorm1d, functional as F, init, Linear } from '../src/index.js';
+import {
+  BatchNorm1d, BatchNorm2d, Conv2d, functional as F, generateSquareSubsequentMask, GRU, init, Linear, LSTM, type Module, MultiheadAttention, RNN, Sequential, TransformerEncoderLayer,
+} from '../src/index.js';
 
 const unavailable = (await backendUnavailable('webgpu')) ?? (tl.isDTypeSupported('float16', 'webgpu') ? null : skipReason("the WebGPU adapter has no 'shader-f16'"));
+// Modules are built on cpu (sync reads for the reference's rounding), then moved.
+await tl.setBackend('cpu');
 
 /** [shape, low, high] of a float input that takes a gradient. */
 type Input = [number[], number?, number?];
@@ -140,7 +144,7 @@ if (unavailable) {
       const x = tl.zeros([2, 3], { device: 'webgpu', dtype: 'float16' });
       const t = tl.zeros([2, 3], { device: 'webgpu' });
       expect(() => F.mseLoss(x, t)).toThrow('mseLoss: target is float32 but input is float16; give them one dtype (.half() or .float())');
-      expect(() => F.crossEntropy(x, tl.zeros([2, 3], { device: 'webgpu' }))).toThrow(/crossEntropy: target is float32 but input is float16/);
+      expect(() => F.crossEntropy(x, t)).toThrow(/crossEntropy: target is float32 but input is float16/);
       x.dispose();
       t.dispose();
     });
@@ -171,7 +175,7 @@ if (unavailable) {
       init.kaimingNormal_(w);
       expect(new Set(await values()).size).toBeGreaterThan(12);
       const norm = new BatchNorm1d(3).to('webgpu').half();
-      const x = tl.randn([8, 3], { device: 'webgpu' }).mul(2).add(1).half();
+      const x = tl.tidy(() => tl.randn([8, 3], { device: 'webgpu' }).mul(2).add(1).half());
       const y = norm.forward(x);
       expect(y.dtype).toBe('float16');
       expect(norm.runningMean!.dtype).toBe('float16');
@@ -183,6 +187,95 @@ if (unavailable) {
       for (const t of [x, y]) t.dispose();
       linear.dispose();
       norm.dispose();
+    });
+  });
+
+  // Modules: the same seeded weights (rounded to half) on cpu in float32 and on webgpu after
+  // .half(); outputs, input gradients and parameter gradients agree to half precision.
+  interface ModuleCase {
+    name: string;
+    make: () => Module;
+    inputs: Input[];
+    run: (m: Module, xs: Tensor[], device: string, dtype: 'float32' | 'float16') => Tensor;
+    tol?: number;
+  }
+  const bools = (values: number[], device: string, shape: number[]) => tl.tensor(values, { dtype: 'int32', device }).reshape(shape).cast('bool');
+  const MODULES: ModuleCase[] = [
+    { name: 'LSTM (2 layers, bidirectional, batchFirst)', make: () => new LSTM(3, 4, { numLayers: 2, bidirectional: true, batchFirst: true }), inputs: [[[2, 5, 3]]], run: (m, [x]) => (m as LSTM).forward(x)[0] },
+    { name: 'LSTM (projSize, given states)', make: () => new LSTM(3, 5, { projSize: 2 }), inputs: [[[4, 2, 3]], [[1, 2, 2]], [[1, 2, 5]]], run: (m, [x, h, c]) => { const [y, [hN, cN]] = (m as LSTM).forward(x, [h, c]); return tl.cat([y.reshape([-1]), hN.reshape([-1]), cN.reshape([-1])], 0); } },
+    { name: 'GRU', make: () => new GRU(3, 4, { numLayers: 2 }), inputs: [[[5, 2, 3]]], run: (m, [x]) => (m as GRU).forward(x)[0] },
+    { name: 'RNN (relu)', make: () => new RNN(3, 4, { nonlinearity: 'relu' }), inputs: [[[5, 3]]], run: (m, [x]) => (m as RNN).forward(x)[0] },
+    {
+      name: 'MultiheadAttention (bool causal and padding masks, weights)',
+      make: () => new MultiheadAttention(8, 2, { addBiasKv: true, addZeroAttn: true }),
+      inputs: [[[4, 2, 8]]],
+      run: (m, [x], d) => {
+        const [y, w] = (m as MultiheadAttention).forward(x, x, x, { isCausal: true, keyPaddingMask: bools([0, 0, 0, 1, 0, 0, 1, 1], d, [2, 4]) });
+        return tl.cat([y.reshape([-1]), w!.reshape([-1])], 0);
+      },
+    },
+    {
+      name: 'MultiheadAttention (float causal mask in the model\'s dtype, no weights)',
+      make: () => new MultiheadAttention(8, 2, { batchFirst: true }),
+      inputs: [[[2, 5, 8]]],
+      run: (m, [x], d, dtype) => (m as MultiheadAttention).forward(x, x, x, { attnMask: generateSquareSubsequentMask(5, { device: d, dtype }), needWeights: false })[0],
+    },
+    { name: 'TransformerEncoderLayer (norm first, gelu)', make: () => new TransformerEncoderLayer(8, 2, { dimFeedforward: 16, dropout: 0, normFirst: true, activation: 'gelu', batchFirst: true }), inputs: [[[2, 4, 8]]], run: (m, [x]) => (m as TransformerEncoderLayer).forward(x) },
+    // No conv bias: ahead of a training-mode BatchNorm its gradient is 0 up to rounding.
+    { name: 'Conv2d + BatchNorm2d (training)', make: () => new Sequential(new Conv2d(2, 3, 3, { padding: 1, bias: false }), new BatchNorm2d(3)), inputs: [[[2, 2, 5, 5]]], run: (m, [x]) => (m as Sequential).forward(x) },
+  ];
+
+  /** The module's output and the gradients of sum(out · w) for its inputs and parameters. */
+  function evaluateModule(c: ModuleCase, device: string, dtype: 'float32' | 'float16', seed: number) {
+    tl.manualSeed(seed);
+    const m = c.make().to(device);
+    if (dtype === 'float16') m.half();
+    else tl.noGrad(() => tl.tidy(() => { for (const p of m.parameters()) p.assign(tl.tensor(Array.from(p.dataSync(), roundToFloat16), { device }).reshape(p.shape)); }));
+    const result = tl.tidy(() => {
+      const leaves = c.inputs.map(([shape, lo, hi], i) =>
+        tl.tensor(halves(tl.sizeOf(shape), seed + 97 * i, lo, hi), { device, dtype }).reshape(shape).detach().requiresGrad_(),
+      );
+      const out = c.run(m, leaves, device, dtype);
+      const w = tl.tensor(halves(out.size, seed + 1, 0.5, 1.5), { device, dtype: out.dtype }).reshape(out.shape);
+      out.mul(w).sum().backward();
+      // Parameter gradients are copied: the module's disposal takes its own.
+      const grads = [...leaves.map((l) => l.grad!), ...m.parameters().map((p) => p.grad!.clone())];
+      return { out: tl.keep(out.detach()), grads: grads.map((g) => tl.keep(g)) };
+    });
+    m.dispose();
+    return result;
+  }
+
+  describe('float16 modules on webgpu', () => {
+    MODULES.forEach((c, n) => {
+      it(`${c.name}: float16 output, input and parameter gradients, equal to float32 on cpu to half precision`, async () => {
+        const before = tl.memory().numTensors;
+        const half = evaluateModule(c, 'webgpu', 'float16', 5000 + 31 * n);
+        const reference = evaluateModule(c, 'cpu', 'float32', 5000 + 31 * n);
+        const tol = c.tol ?? 5e-3;
+        await expectHalfOf('output', half.out, reference.out, tol);
+        expect(half.grads.length).toBe(reference.grads.length);
+        for (const [i, g] of half.grads.entries()) await expectHalfOf(`gradient ${i}`, g, reference.grads[i], tol);
+        for (const r of [half, reference]) for (const t of [r.out, ...r.grads]) t.dispose();
+        expect(tl.memory().numTensors).toBe(before);
+      });
+    });
+
+    it('a float32 input, hidden state or float mask for a float16 module is refused, naming both dtypes', () => {
+      const lstm = new LSTM(3, 4).to('webgpu').half();
+      const mha = new MultiheadAttention(4, 1).to('webgpu').half();
+      const x32 = tl.zeros([2, 1, 3], { device: 'webgpu' });
+      const x16 = tl.zeros([2, 1, 3], { device: 'webgpu', dtype: 'float16' });
+      const h32 = tl.zeros([1, 1, 4], { device: 'webgpu' });
+      const q = tl.zeros([2, 1, 4], { device: 'webgpu', dtype: 'float16' });
+      const mask = generateSquareSubsequentMask(2, { device: 'webgpu' });
+      expect(() => lstm.forward(x32)).toThrow("LSTM: input must have the layer's dtype float16, got float32");
+      expect(() => lstm.forward(x16, [h32, h32])).toThrow("LSTM: hidden[0] must have the input's dtype float16, got float32");
+      expect(() => mha.forward(q, q, q, { attnMask: mask })).toThrow("MultiheadAttention: a float attnMask must have the attention's dtype float16, got float32");
+      expect(() => mha.forward(q, q, q, { attnMask: mask, needWeights: false })).toThrow(/a float attnMask must have the attention's dtype float16/);
+      for (const t of [x32, x16, h32, q, mask]) t.dispose();
+      lstm.dispose();
+      mha.dispose();
     });
   });
 }

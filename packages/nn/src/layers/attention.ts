@@ -6,7 +6,7 @@
  * keys, values and parameters. Also `generateSquareSubsequentMask`, the causal mask.
  */
 import * as tl from '@tensile/core';
-import type { Tensor } from '@tensile/core';
+import type { DType, Tensor } from '@tensile/core';
 import * as F from '../functional.js';
 import * as init from '../init.js';
 import { Module, type Parameter } from '../module.js';
@@ -239,7 +239,7 @@ export class MultiheadAttention extends Module {
     k = heads(k);
     v = heads(v);
     if (this.addZeroAttn) {
-      const zero = tl.zeros([N, H, 1, hd], { device: k.device });
+      const zero = tl.zeros([N, H, 1, hd], { device: k.device, dtype: k.dtype });
       k = tl.cat([k, zero], 2);
       v = tl.cat([v, zero], 2);
     }
@@ -259,7 +259,7 @@ export class MultiheadAttention extends Module {
       let merged: Tensor | null = null;
       for (const [what, m] of [['attnMask', mask], ['keyPaddingMask', padding]] as const) {
         if (!m) continue;
-        const additive = extend(toAdditive(name, what, m));
+        const additive = extend(toAdditive(name, what, m, qHeads.dtype));
         merged = merged ? merged.add(additive) : additive;
       }
       return [finish(F.scaledDotProductAttention(qHeads, k, v, { attnMask: merged, dropoutP })), null];
@@ -288,9 +288,9 @@ export class MultiheadAttention extends Module {
 }
 
 /**
- * The causal mask of PyTorch's `nn.Transformer.generate_square_subsequent_mask(sz)`: float32
- * `[sz, sz]`, `-inf` above the diagonal (a position's future) and 0 elsewhere. Pass it as
- * `attnMask`, `srcMask` or `tgtMask`.
+ * The causal mask of PyTorch's `nn.Transformer.generate_square_subsequent_mask(sz)`: `[sz, sz]`
+ * in `dtype` (float32 unless given; a float16 model takes a float16 mask), `-inf` above the
+ * diagonal (a position's future) and 0 elsewhere. Pass it as `attnMask`, `srcMask` or `tgtMask`.
  *
  * @example
  * ```ts
@@ -300,9 +300,13 @@ export class MultiheadAttention extends Module {
  * //  [0,    0,    0]]
  * ```
  */
-export function generateSquareSubsequentMask(sz: number, options: { device?: string } = {}): Tensor {
-  if (!Number.isInteger(sz) || sz < 0) throw new Error(`generateSquareSubsequentMask: sz must be a non-negative integer, got ${sz}`);
-  return tl.tidy(() => tl.where(causalMask(sz, sz, options.device), -Infinity, tl.zeros([sz, sz], { device: options.device })));
+export function generateSquareSubsequentMask(sz: number, options: { device?: string; dtype?: 'float32' | 'float16' } = {}): Tensor {
+  const op = 'generateSquareSubsequentMask';
+  checkOptions(op, options, ['device', 'dtype']);
+  if (!Number.isInteger(sz) || sz < 0) throw new Error(`${op}: sz must be a non-negative integer, got ${sz}`);
+  const { device, dtype = 'float32' } = options;
+  if (dtype !== 'float32' && dtype !== 'float16') throw new TypeError(`${op}: dtype must be float32 or float16, got ${String(dtype)}`);
+  return tl.tidy(() => tl.where(causalMask(sz, sz, device), -Infinity, tl.zeros([sz, sz], { device, dtype })));
 }
 
 /** Bool `[L, S]`, true where key `j` lies after query `i` (`j > i`). */
@@ -310,17 +314,24 @@ function causalMask(L: number, S: number, device?: string): Tensor {
   return tl.tidy(() => tl.arange(0, L, 1, { device }).unsqueeze(1).lt(tl.arange(0, S, 1, { device }).unsqueeze(0)));
 }
 
-/** A mask as scores to add: float as it is, bool `true` as -inf. */
-function toAdditive(op: string, what: string, mask: Tensor): Tensor {
+/** A float mask must be in the attention's dtype, as PyTorch's: a float32 mask on float16 scores is refused. */
+function checkMaskDType(op: string, what: string, mask: Tensor, dtype: DType): void {
+  if (mask.dtype === 'bool' || mask.dtype === dtype) return;
+  if (tl.isFloating(mask.dtype)) {
+    throw new TypeError(`${op}: a float ${what} must have the attention's dtype ${dtype}, got ${mask.dtype} (make it with { dtype: '${dtype}' } or cast it)`);
+  }
+  throw new TypeError(`${op}: only bool and float ${what} are supported, got ${mask.dtype}`);
+}
+
+/** A mask as scores to add in `dtype`: float as it is, bool `true` as -inf. */
+function toAdditive(op: string, what: string, mask: Tensor, dtype: DType): Tensor {
+  checkMaskDType(op, what, mask, dtype);
   // A 0-d zero broadcast: nothing sized by the inputs, so an exported graph keeps its dynamic axes.
-  if (mask.dtype === 'bool') return tl.where(mask, -Infinity, tl.zeros([], { device: mask.device }));
-  if (mask.dtype === 'float32') return mask;
-  throw new Error(`${op}: only bool and float32 ${what} are supported, got ${mask.dtype}`);
+  return mask.dtype === 'bool' ? tl.where(mask, -Infinity, tl.zeros([], { device: mask.device, dtype })) : mask;
 }
 
 /** Add a float mask, or set `true` positions of a bool mask to -inf. */
 function applyMask(op: string, what: string, scores: Tensor, mask: Tensor): Tensor {
-  if (mask.dtype === 'bool') return tl.where(mask, -Infinity, scores);
-  if (mask.dtype === 'float32') return scores.add(mask);
-  throw new Error(`${op}: only bool and float32 ${what} are supported, got ${mask.dtype}`);
+  checkMaskDType(op, what, mask, scores.dtype);
+  return mask.dtype === 'bool' ? tl.where(mask, -Infinity, scores) : scores.add(mask);
 }

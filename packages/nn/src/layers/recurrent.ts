@@ -170,7 +170,10 @@ export abstract class RNNBase extends Module {
     if (input.shape[input.rank - 1] !== this.inputSize) {
       throw new Error(`${name}: input.size(-1) must be equal to input_size. Expected ${this.inputSize}, got ${input.shape[input.rank - 1]} (input ${tl.formatShape(input.shape)})`);
     }
-    if (input.dtype !== 'float32') throw new Error(`${name}: expected a float32 input, got ${input.dtype}`);
+    const dtype = this.weights(0, 0)[0].dtype;
+    if (input.dtype !== dtype) {
+      throw new TypeError(`${name}: input must have the layer's dtype ${dtype}, got ${input.dtype} (cast the input, or the layer with .half() / .float())`);
+    }
     const batched = input.rank === 3;
     let x = batched ? input : input.unsqueeze(1);
     if (batched && this.batchFirst) x = x.transpose(0, 1);
@@ -183,10 +186,11 @@ export abstract class RNNBase extends Module {
    */
   protected prepareHidden(h: Tensor | undefined | null, what: string, batched: boolean, batch: number, x: Tensor, size = this.hiddenSize): Tensor {
     const expected = batched ? [this.numLayers * this.numDirections, batch, size] : [this.numLayers * this.numDirections, size];
-    if (h == null) return tl.zeros([expected[0], batch, size], { device: x.device });
+    if (h == null) return tl.zeros([expected[0], batch, size], { device: x.device, dtype: x.dtype });
     if (!tl.shapesEqual(h.shape, expected)) {
       throw new Error(`${this.layerName}: expected ${what} size ${tl.formatShape(expected)}, got ${tl.formatShape(h.shape)}`);
     }
+    if (h.dtype !== x.dtype) throw new TypeError(`${this.layerName}: ${what} must have the input's dtype ${x.dtype}, got ${h.dtype}`);
     return batched ? h : h.unsqueeze(1);
   }
 
@@ -219,7 +223,7 @@ export abstract class RNNBase extends Module {
           states = step(proj.select(0, t), states, wHh, bHh, wHr);
           steps[t] = states[0];
         }
-        outputs.push(seqLen > 0 ? tl.stack(steps, 0) : tl.zeros([0, x.shape[1], this.outputHiddenSize], { device: x.device }));
+        outputs.push(seqLen > 0 ? tl.stack(steps, 0) : tl.zeros([0, x.shape[1], this.outputHiddenSize], { device: x.device, dtype: x.dtype }));
         states.forEach((s, k) => finals[k].push(s));
       }
       layerInput = dirs === 1 ? outputs[0] : tl.cat(outputs, 2);

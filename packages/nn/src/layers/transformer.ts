@@ -431,7 +431,7 @@ export class Transformer extends Module {
   }
 
   /** The causal mask for `sz` positions: `generateSquareSubsequentMask`, as PyTorch's static method. */
-  static generateSquareSubsequentMask(sz: number, options: { device?: string } = {}): Tensor {
+  static generateSquareSubsequentMask(sz: number, options: Parameters<typeof generateSquareSubsequentMask>[1] = {}): Tensor {
     return generateSquareSubsequentMask(sz, options);
   }
 
