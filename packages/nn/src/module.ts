@@ -10,6 +10,7 @@
  */
 import * as tl from '@tensile/core';
 import { type DType, RemovableHandle, Tensor } from '@tensile/core';
+import { checkOptions } from './options.js';
 
 /**
  * A trainable tensor owned by a module: a new handle on `data`'s storage that requires
@@ -62,7 +63,7 @@ export class Buffer extends Tensor {
 
   constructor(data: Tensor, options: BufferOptions = {}) {
     super(data.storage.retain(), data.shape, data.strides, data.offset, data.dtype);
-    checkOptionKeys('Buffer', options, ['persistent']);
+    checkOptions('Buffer', options, ['persistent']);
     const persistent = options.persistent ?? true;
     if (typeof persistent !== 'boolean') throw new TypeError(`Buffer: persistent must be a boolean, got ${describe(persistent)}`);
     this.persistent = persistent;
@@ -111,15 +112,6 @@ export function describe(value: unknown): string {
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'object') return (value as object).constructor?.name ?? 'object';
   return typeof value;
-}
-
-function checkOptionKeys(fn: string, options: unknown, allowed: readonly string[]): void {
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new TypeError(`${fn}: options must be an object, got ${describe(options)}`);
-  }
-  for (const key of Object.keys(options)) {
-    if (!allowed.includes(key)) throw new Error(`${fn}: unknown option '${key}'; supported: ${allowed.join(', ') || 'none'}`);
-  }
 }
 
 /** PyTorch's checks on a name given to registerBuffer / registerParameter / addModule. */
@@ -439,7 +431,7 @@ export abstract class Module {
       if ((tl.DTYPES as readonly string[]).includes(target)) dtype = target as DType;
       else device = target;
     } else if (target !== null && typeof target === 'object') {
-      checkOptionKeys('Module.to', target, ['device', 'dtype']);
+      checkOptions('Module.to', target, ['device', 'dtype']);
       ({ device, dtype } = target);
     } else {
       throw new TypeError(`Module.to: expected a device name, a dtype or { device, dtype }, got ${describe(target)}`);
@@ -513,7 +505,7 @@ export abstract class Module {
    * ```
    */
   loadStateDict(dict: StateDict | Map<string, Tensor>, options: LoadStateDictOptions = {}): LoadStateDictResult {
-    checkOptionKeys('loadStateDict', options, ['strict']);
+    checkOptions('loadStateDict', options, ['strict']);
     if (dict === null || typeof dict !== 'object' || Array.isArray(dict)) {
       throw new TypeError(`loadStateDict: expected a state dict (an object or a Map of tensors), got ${describe(dict)}`);
     }
@@ -568,7 +560,7 @@ export abstract class Module {
    * ```
    */
   zeroGrad(options: ZeroGradOptions = {}): void {
-    checkOptionKeys('zeroGrad', options, ['setToNone']);
+    checkOptions('zeroGrad', options, ['setToNone']);
     const setToNone = options.setToNone ?? true;
     if (typeof setToNone !== 'boolean') throw new TypeError(`zeroGrad: setToNone must be a boolean, got ${describe(setToNone)}`);
     for (const p of this.parameters()) {

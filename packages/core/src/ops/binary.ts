@@ -11,7 +11,7 @@ import type { Tensor, TensorLike } from '../tensor/tensor.js';
 import { owned } from '../memory.js';
 import { accelerates, binaryKernel, castTarget, inFloat32, inFloat32List, refusal, sumToShape } from './elementwise.js';
 import { zeros } from './creation.js';
-import { binaryOperands } from './util.js';
+import { binaryOperands, checkOptionKeys } from './util.js';
 
 /**
  * The public function of binary op `op`: promotion, the op's dtype rules (a cast, a
@@ -134,7 +134,7 @@ export interface DivOptions {
  * ```
  */
 export function div(a: TensorLike, b: TensorLike, options: DivOptions = {}): Tensor {
-  checkOptions('div', options, ['roundingMode']);
+  checkOptionKeys('div', options, ['roundingMode']);
   const mode = options.roundingMode;
   if (mode === undefined || mode === null) return divRaw(a, b);
   if (mode === 'floor') return floorDivide(a, b);
@@ -155,13 +155,6 @@ export function div(a: TensorLike, b: TensorLike, options: DivOptions = {}): Ten
   });
 }
 
-/** Reject option keys `op` does not know, naming them. */
-function checkOptions(op: string, options: object, known: readonly string[]): void {
-  if (options === null || typeof options !== 'object') throw new TypeError(`${op}: options must be an object, got ${String(options)}`);
-  for (const key of Object.keys(options)) {
-    if (!known.includes(key)) throw new Error(`${op}: unknown option '${key}'; expected ${known.join(', ')}`);
-  }
-}
 /**
  * `a ** b`, broadcasting. The exponent's gradient is `out * log(a)`, taken as 0 where `a` is 0.
  *
@@ -276,7 +269,7 @@ export interface AddcOptions {
  * ```
  */
 export function addcmul(x: TensorLike, t1: TensorLike, t2: TensorLike, options: AddcOptions = {}): Tensor {
-  checkOptions('addcmul', options, ['value']);
+  checkOptionKeys('addcmul', options, ['value']);
   const value = checkValue('addcmul', options.value);
   return owned((own) => add(x, own(mul(t1, t2)), value));
 }
@@ -291,7 +284,7 @@ export function addcmul(x: TensorLike, t1: TensorLike, t2: TensorLike, options: 
  * ```
  */
 export function addcdiv(x: TensorLike, t1: TensorLike, t2: TensorLike, options: AddcOptions = {}): Tensor {
-  checkOptions('addcdiv', options, ['value']);
+  checkOptionKeys('addcdiv', options, ['value']);
   const value = checkValue('addcdiv', options.value);
   const integral = (v: TensorLike) => (typeof v === 'object' ? v.dtype === 'int32' || v.dtype === 'bool' : typeof v === 'boolean' || Number.isInteger(v));
   if (integral(t1) && integral(t2)) {
