@@ -183,6 +183,16 @@ describe.runIf(adapterHasF16)('float16 on webgpu', () => {
       await compare([many], (t) => t.softmax(1));
       await compare([many], (t) => t.logSoftmax(-1));
     });
+
+    it('norms and distances accumulate in float32: sums of squares past 65504 stay finite', async () => {
+      const big = pair([40, 50], 17, 20, 90); // row sums of squares ≈ 2e5, the total ≈ 8e6
+      for (const ord of [2, 1, 3, 0, Infinity, -Infinity]) await compare([big], (t) => tl.linalg.vectorNorm(t, ord, -1));
+      await compare([big], (t) => tl.linalg.vectorNorm(t));
+      await compare([big], (t) => t.norm());
+      for (const ord of ['fro', 1, -1, Infinity] as const) await compare([big], (t) => tl.linalg.matrixNorm(t, ord));
+      await compare([big, pair([30, 50], 18, -90, 20)], (a, b) => tl.cdist(a, b));
+      await compare([big, pair([30, 50], 19, -90, 20)], (a, b) => tl.cdist(a, b, 1));
+    });
   });
 
   it('a float16 MLP trains: the loss falls and memory stays flat', async () => {

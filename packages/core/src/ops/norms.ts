@@ -3,6 +3,7 @@ import { owned } from '../memory.js';
 import { isFloating } from '../dtype.js';
 import { formatShape, normalizeDim } from '../shape.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { inFloat32 } from './elementwise.js';
 import { max, min } from './reduce.js';
 import { reductionAxes, requireTensor } from './util.js';
 
@@ -25,15 +26,19 @@ function vectorNorm(x: Tensor, ord = 2, dim?: number | number[], keepdim = false
   floating('vectorNorm', x);
   if (typeof ord !== 'number' || Number.isNaN(ord)) throw new TypeError(`vectorNorm: ord must be a number or ±Infinity, got ${String(ord)}`);
   reductionAxes('vectorNorm', x.rank, dim);
-  return owned((t) => {
-    const a = t(x.abs());
-    if (ord === Infinity) return max(a, dim, keepdim);
-    if (ord === -Infinity) return min(a, dim, keepdim);
-    if (ord === 0) return t(t(x.ne(0)).cast(x.dtype)).sum(dim, keepdim);
-    if (ord === 1) return a.sum(dim, keepdim);
-    if (ord === 2) return t(t(x.square()).sum(dim, keepdim)).sqrt();
-    return t(t(a.pow(ord)).sum(dim, keepdim)).pow(1 / ord);
-  });
+  if (ord === Infinity || ord === -Infinity) {
+    return owned((t) => (ord === Infinity ? max : min)(t(x.abs()), dim, keepdim));
+  }
+  // Sums accumulate in float32 for float16, as PyTorch's: a sum of squares passes 65504 quickly.
+  return inFloat32([x], ([x]) =>
+    owned((t) => {
+      if (ord === 0) return t(t(x.ne(0)).cast(x.dtype)).sum(dim, keepdim);
+      const a = t(x.abs());
+      if (ord === 1) return a.sum(dim, keepdim);
+      if (ord === 2) return t(t(x.square()).sum(dim, keepdim)).sqrt();
+      return t(t(a.pow(ord)).sum(dim, keepdim)).pow(1 / ord);
+    }),
+  );
 }
 
 /**
@@ -55,13 +60,15 @@ function matrixNorm(a: Tensor, ord: 'fro' | 'nuc' | number = 'fro', dim: [number
   }
   // 1-norms sum down columns (over the row dim) and pick the extreme column; Infinity-norms the reverse.
   const [summed, picked] = Math.abs(ord) === 1 ? [r, c] : [c, r];
-  return owned((t) => {
-    const sums = t(t(a.abs()).sum(summed, true));
-    const pick = ord > 0 ? max(sums, picked, true) : min(sums, picked, true);
-    if (keepdim) return pick;
-    t(pick);
-    return pick.squeeze([r, c]);
-  });
+  return inFloat32([a], ([a]) =>
+    owned((t) => {
+      const sums = t(t(a.abs()).sum(summed, true));
+      const pick = ord > 0 ? max(sums, picked, true) : min(sums, picked, true);
+      if (keepdim) return pick;
+      t(pick);
+      return pick.squeeze([r, c]);
+    }),
+  );
 }
 
 /**
@@ -91,7 +98,7 @@ export function cdist(a: Tensor, b: Tensor, p = 2): Tensor {
     throw new Error(`cdist: expected [..., P, M] and [..., R, M] with the same M, got ${formatShape(a.shape)} and ${formatShape(b.shape)}`);
   }
   if (typeof p !== 'number' || p < 0 || Number.isNaN(p)) throw new Error(`cdist: p must be a non-negative number, got ${p}`);
-  return owned((t) => {
+  return inFloat32([a, b], ([a, b]) => owned((t) => {
     if (p === 2) {
       const aa = t(t(a.square()).sum(-1, true));
       const bb = t(t(t(b.square()).sum(-1, true)).transpose(-1, -2));
@@ -100,7 +107,7 @@ export function cdist(a: Tensor, b: Tensor, p = 2): Tensor {
     }
     const diff = t(t(a.unsqueeze(-2)).sub(t(b.unsqueeze(-3))));
     return vectorNorm(diff, p, -1);
-  });
+  }));
 }
 
 /** `tl.linalg`: the norms by torch.linalg's names (functions only, no methods). */
