@@ -1,5 +1,5 @@
 /** Gradient clipping, as PyTorch's `torch.nn.utils.clip_grad_norm_` and `clip_grad_value_`. */
-import { Tensor, clamp, div, noGrad, stack, tidy, zeros } from '@tensile/core';
+import { Tensor, clamp, div, linalg, noGrad, stack, tidy, zeros } from '@tensile/core';
 
 function gradsOf(op: string, params: Tensor | Iterable<Tensor>): Tensor[] {
   const list = params instanceof Tensor ? [params] : [...params];
@@ -15,16 +15,6 @@ function parseNormType(normType: number | 'inf' | '-inf'): number {
     throw new Error(`clipGradNorm: invalid normType ${String(normType)}; expected a number, Infinity or 'inf'`);
   }
   return p;
-}
-
-/** The p-norm of all of `x`'s elements, as a 0-d tensor (PyTorch's `torch.norm(x, p)`). */
-function vectorNorm(x: Tensor, p: number): Tensor {
-  if (p === Infinity) return x.abs().max();
-  if (p === -Infinity) return x.abs().min();
-  if (p === 0) return x.ne(0).float().sum();
-  if (p === 1) return x.abs().sum();
-  if (p === 2) return x.square().sum().sqrt();
-  return x.abs().pow(p).sum().pow(1 / p);
 }
 
 /** Replace a gradient's values in place (so every handle on it sees the change). */
@@ -69,11 +59,11 @@ export function clipGradNorm(
   const owners = list.filter((t) => t.grad !== null);
   return noGrad(() =>
     tidy(() => {
-      const norms = grads.map((g) => vectorNorm(g, p));
+      const norms = grads.map((g) => linalg.vectorNorm(g, p));
       let total: Tensor;
       if (p === Infinity) total = norms.length === 1 ? norms[0] : stack(norms).max();
       else if (p === -Infinity) total = norms.length === 1 ? norms[0] : stack(norms).min();
-      else total = vectorNorm(stack(norms), p);
+      else total = linalg.vectorNorm(stack(norms), p);
       if (errorIfNonfinite) {
         let value: number;
         try {

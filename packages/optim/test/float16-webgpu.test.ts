@@ -1,0 +1,96 @@
+// Every optimiser fixture case on float16 parameters on webgpu (the backend that holds
+// float16): ten steps from the fixture's start with its gradients, both rounded to half, and
+// the same half-rounded values stepped in float32 on cpu as the reference (the path the
+// PyTorch fixtures check). The state stays in the parameter's dtype, as PyTorch's
+// `zeros_like(p)`. Without an adapter with 'shader-f16' the file skips, naming the reason,
+// unless TENSILE_REQUIRE_TOOLS makes that a failure.
+import * as tl from '@tensile/core';
+import { roundToFloat16 } from '@tensile/core';
+import '@tensile/backend-cpu';
+import '@tensile/backend-webgpu';
+import { backendUnavailable, skipReason } from '@tensile/conformance/required-tools';
+import { describe, expect, it } from 'vitest';
+import { clipGradNorm, clipGradValue } from '../src/index.js';
+import { loadFixture, makeOptimizer, type OptimizerCase } from './helpers.js';
+
+const unavailable = (await backendUnavailable('webgpu')) ?? (tl.isDTypeSupported('float16', 'webgpu') ? null : skipReason("the WebGPU adapter has no 'shader-f16'"));
+const fixture = loadFixture<{ steps: number; cases: OptimizerCase[] }>('optimizers.json');
+
+const half = (values: number[]) => values.map(roundToFloat16);
+
+/** The parameters after every step of `c` on `device` in `dtype`, and the dtypes of the state's tensors. */
+async function run(c: OptimizerCase, device: string, dtype: 'float32' | 'float16') {
+  const params = c.initial.map((v, i) => {
+    const p = tl.tidy(() => tl.tensor(half(v), { device, dtype }).reshape(c.shapes[i]));
+    p.requiresGrad = true;
+    return p;
+  });
+  const optimizer = makeOptimizer(c, params);
+  for (const grads of c.grads) {
+    params.forEach((p, i) => (p.grad = tl.tidy(() => tl.tensor(half(grads[i]), { device, dtype }).reshape(c.shapes[i]))));
+    optimizer.step();
+  }
+  const values = await Promise.all(params.map(async (p) => Array.from(await p.data())));
+  const stateDTypes = new Set(params.flatMap((p) => Object.values(optimizer.state.get(p) ?? {}).filter((s) => s instanceof tl.Tensor).map((s) => (s as tl.Tensor).dtype)));
+  optimizer.zeroGrad();
+  for (const p of params) p.dispose();
+  for (const s of optimizer.state.values()) for (const v of Object.values(s)) if (v instanceof tl.Tensor) v.dispose();
+  return { values, stateDTypes };
+}
+
+if (unavailable) {
+  describe('optimisers on float16 parameters on webgpu', () => {
+    it.skip(`skipped: ${unavailable}`, () => {});
+  });
+} else {
+  describe('optimisers on float16 parameters on webgpu', () => {
+    for (const c of fixture.cases) {
+      it(`${c.name}: ${fixture.steps} steps in float16 follow float32 on cpu to half precision, state in float16`, async () => {
+        const before = tl.memory().numTensors;
+        const got = await run(c, 'webgpu', 'float16');
+        const want = await run(c, 'cpu', 'float32');
+        expect([...got.stateDTypes], 'state dtypes').toEqual([...want.stateDTypes].map(() => 'float16'));
+        got.values.forEach((values, i) => {
+          const scale = Math.max(...want.values[i].map(Math.abs));
+          const worst = values.reduce((m, v, k) => Math.max(m, Math.abs(v - want.values[i][k])), 0);
+          expect(worst / scale, `param ${i}: largest difference ${worst} against a scale of ${scale}`).toBeLessThanOrEqual(5e-3);
+        });
+        expect(tl.memory().numTensors).toBe(before);
+      });
+    }
+
+    // Gradients whose squares sum past float16's range (65504): the norm must not overflow.
+    for (const normType of [2, 1, 'inf'] as const) {
+      it(`clipGradNorm (norm ${normType}) and clipGradValue on float16 gradients of large magnitude`, async () => {
+        const before = tl.memory().numTensors;
+        const values = Array.from({ length: 2 }, (_, i) => half(Array.from({ length: 300 }, (_, k) => 40 + 60 * Math.sin(k + i))));
+        const clip = async (device: string, dtype: 'float32' | 'float16') => {
+          const params = values.map((v) => tl.zeros([v.length], { device, dtype }));
+          params.forEach((p, i) => (p.grad = tl.tensor(values[i], { device, dtype })));
+          const norm = clipGradNorm(params, 1, normType);
+          const clipped = await Promise.all(params.map(async (p) => Array.from(await p.grad!.data())));
+          clipGradValue(params, 0.01);
+          const valued = await Promise.all(params.map(async (p) => Array.from(await p.grad!.data())));
+          const result = { norm: Number(await norm.item()), normDType: norm.dtype, clipped, valued };
+          norm.dispose();
+          for (const p of params) {
+            p.grad = null;
+            p.dispose();
+          }
+          return result;
+        };
+        const got = await clip('webgpu', 'float16');
+        const want = await clip('cpu', 'float32');
+        expect(got.normDType).toBe('float16');
+        expect(got.norm, 'norm').toBeGreaterThan(0);
+        expect(Math.abs(got.norm - want.norm) / want.norm, `norm ${got.norm} against ${want.norm}`).toBeLessThan(2e-3);
+        for (const [i, g] of got.clipped.entries()) {
+          const scale = Math.max(...want.clipped[i].map(Math.abs));
+          expect(Math.max(...g.map((v, k) => Math.abs(v - want.clipped[i][k]))) / scale).toBeLessThan(5e-3);
+          expect(Math.max(...got.valued[i].map((v, k) => Math.abs(v - want.valued[i][k]))) / 0.01).toBeLessThan(5e-3);
+        }
+        expect(tl.memory().numTensors).toBe(before);
+      });
+    }
+  });
+}
