@@ -5,6 +5,7 @@
  * Memory model: every update runs under `noGrad` inside its own `tidy`, writes the parameter
  * with `p.assign(...)`, and replaces (never mutates) state tensors: the new state tensor is
  * `keep`-ed and the old one disposed, so a training loop's `tl.memory()` stays flat.
+ * float16 parameters are updated in float32 and rounded back (their state stays float16).
  */
 import { Tensor, enableGrad, formatShape, fullLike, keep, noGrad, tidy, zerosLike } from '@tensile/core';
 
@@ -357,12 +358,37 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
           }
           const s = state;
           tidy(() => {
-            this.updateParam(p, grad, s, group);
+            if (p.dtype === 'float16') this.updateInFloat32(p, grad, s, group);
+            else this.updateParam(p, grad, s, group);
           });
         }
       }
     });
     return loss;
+  }
+
+  /**
+   * `updateParam` for a float16 parameter, computed in float32 as PyTorch's fused kernels do:
+   * in float16, Adam's `eps` (1e-8) rounds to 0 and a zero or small gradient's step becomes
+   * 0/0. The parameter and its state stay float16, rounded once per step.
+   */
+  private updateInFloat32(p: Tensor, grad: Tensor, state: ParamState, group: OptimizerGroup<O>): void {
+    const wide = p.float();
+    const wideState: ParamState = {};
+    for (const [key, value] of Object.entries(state)) wideState[key] = value instanceof Tensor ? value.float() : value;
+    const copies = { ...wideState }; // the tidy frees the float32 copies nothing replaced
+    this.updateParam(wide, grad.float(), wideState, group);
+    p.assign(wide.half());
+    for (const [key, value] of Object.entries(wideState)) {
+      if (!(value instanceof Tensor)) state[key] = value;
+      else if (value !== copies[key]) {
+        // A new state tensor (setState kept it): store it rounded, and free the float32 one.
+        const old = state[key];
+        state[key] = keep(value.half());
+        value.dispose();
+        if (old instanceof Tensor) old.dispose();
+      }
+    }
   }
 
   /**

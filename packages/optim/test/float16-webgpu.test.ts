@@ -10,7 +10,7 @@ import '@tensile/backend-cpu';
 import '@tensile/backend-webgpu';
 import { backendUnavailable, skipReason } from '@tensile/conformance/required-tools';
 import { describe, expect, it } from 'vitest';
-import { clipGradNorm, clipGradValue } from '../src/index.js';
+import { ASGD, Adadelta, Adagrad, Adam, AdamW, Adamax, NAdam, RAdam, RMSprop, Rprop, SGD, clipGradNorm, clipGradValue, type Optimizer } from '../src/index.js';
 import { loadFixture, makeOptimizer, type OptimizerCase } from './helpers.js';
 
 const unavailable = (await backendUnavailable('webgpu')) ?? (tl.isDTypeSupported('float16', 'webgpu') ? null : skipReason("the WebGPU adapter has no 'shader-f16'"));
@@ -92,5 +92,46 @@ if (unavailable) {
         expect(tl.memory().numTensors).toBe(before);
       });
     }
+
+    // Zero and tiny gradients with the default eps (1e-8, which is 0 in float16): the update
+    // is computed in float32, as PyTorch's fused kernels, so no step is 0/0 or x/0.
+    const DEFAULTS = { SGD: { momentum: 0.9 }, Adam: {}, AdamW: {}, Adamax: {}, NAdam: {}, RAdam: {}, RMSprop: {}, Adagrad: {}, Adadelta: {}, ASGD: {}, Rprop: {} };
+    const CLASSES = { SGD, Adam, AdamW, Adamax, NAdam, RAdam, RMSprop, Adagrad, Adadelta, ASGD, Rprop } as const;
+    it.each(Object.keys(CLASSES))('%s with its defaults: zero and tiny float16 gradients step to finite values, as float32 does', async (name) => {
+      const before = tl.memory().numTensors;
+      const start = [1, -2, 3, 0.5, -0.25, 4];
+      const grads = [0, 1e-3, -1e-4, 1, 2 ** -20, -0.5].map(roundToFloat16);
+      const steps = async (device: string, dtype: 'float32' | 'float16') => {
+        const p = tl.tensor(start, { device, dtype });
+        p.requiresGrad = true;
+        const Ctor = CLASSES[name as keyof typeof CLASSES] as unknown as new (params: tl.Tensor[], options: object) => Optimizer<any>;
+        const opt = new Ctor([p], { lr: 1e-2, ...DEFAULTS[name as keyof typeof DEFAULTS] });
+        for (let i = 0; i < 4; i++) {
+          p.grad = tl.tensor(grads, { device, dtype });
+          opt.step();
+        }
+        const values = Array.from(await p.data());
+        opt.zeroGrad();
+        p.dispose();
+        for (const s of opt.state.values()) for (const v of Object.values(s)) if (v instanceof tl.Tensor) v.dispose();
+        return values;
+      };
+      const got = await steps('webgpu', 'float16');
+      const want = await steps('cpu', 'float32');
+      expect(got.every(Number.isFinite), `float16: ${got}`).toBe(true);
+      got.forEach((v, i) => {
+        if (grads[i] === 0 || Math.abs(grads[i]) >= 0.5) {
+          expect(Math.abs(v - want[i]), `element ${i}: ${v} against ${want[i]}`).toBeLessThanOrEqual(4 * 2 ** -10 * Math.max(1, Math.abs(want[i])));
+        } else {
+          // A tiny gradient's second moment underflows in float16 storage (as in PyTorch's
+          // fused kernels on half parameters), so only the direction is float32's; a move
+          // under one ulp of the parameter is lost to rounding.
+          const ulp = 2 ** (Math.floor(Math.log2(Math.abs(start[i]))) - 10);
+          if (Math.abs(want[i] - start[i]) >= ulp) expect(Math.sign(v - start[i]), `element ${i}: ${v} against ${want[i]}`).toBe(Math.sign(want[i] - start[i]));
+          else expect(Math.abs(v - start[i]), `element ${i}: ${v} against ${want[i]}`).toBeLessThanOrEqual(ulp);
+        }
+      });
+      expect(tl.memory().numTensors).toBe(before);
+    });
   });
 }
