@@ -5,7 +5,7 @@
  * Memory model: every update runs under `noGrad` inside its own `tidy`, writes the parameter
  * with `p.assign(...)`, and replaces (never mutates) state tensors: the new state tensor is
  * `keep`-ed and the old one disposed, so a training loop's `tl.memory()` stays flat.
- * float16 parameters are updated in float32 and rounded back (their state stays float16).
+ * float16 parameters are updated in float32, with float32 state, and rounded back.
  */
 import { Tensor, enableGrad, formatShape, fullLike, keep, noGrad, tidy, zerosLike } from '@tensile/core';
 
@@ -368,9 +368,11 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
   }
 
   /**
-   * `updateParam` for a float16 parameter, computed in float32 as PyTorch's fused kernels do:
-   * in float16, Adam's `eps` (1e-8) rounds to 0 and a zero or small gradient's step becomes
-   * 0/0. The parameter and its state stay float16, rounded once per step.
+   * `updateParam` for a float16 parameter, in float32 with float32 state, as mixed-precision
+   * training keeps it: in float16, Adam's `eps` (1e-8) is 0, so a zero gradient steps by 0/0,
+   * and a second moment `(1 - β2)·g²` underflows for any |g| below about 8e-3, which grows
+   * every later step by √t (fine-tuning GPT-2 in float16 diverged). PyTorch keeps such state
+   * in the parameter's dtype; a float16 state loaded from a state dict is widened here.
    */
   private updateInFloat32(p: Tensor, grad: Tensor, state: ParamState, group: OptimizerGroup<O>): void {
     const wide = p.float();
@@ -382,10 +384,9 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
     for (const [key, value] of Object.entries(wideState)) {
       if (!(value instanceof Tensor)) state[key] = value;
       else if (value !== copies[key]) {
-        // A new state tensor (setState kept it): store it rounded, and free the float32 one.
+        // A new state tensor (setState kept it) replaces the old one.
         const old = state[key];
-        state[key] = keep(value.half());
-        value.dispose();
+        state[key] = value;
         if (old instanceof Tensor) old.dispose();
       }
     }
