@@ -8,7 +8,7 @@ import { backendUnavailable, skipReason } from '@tensile/conformance/required-to
 import { AdamW } from '@tensile/optim';
 import { describe, expect, it } from 'vitest';
 import { AutoTokenizer, GPT2LMHeadModel, LlamaForCausalLM, type CausalLM } from '../src/index.js';
-import { fixture, haveFixtures } from './fixtures.js';
+import { evalLoss, fixture, haveFixtures } from './fixtures.js';
 
 const unavailable =
   (await backendUnavailable('webgpu')) ??
@@ -28,15 +28,7 @@ describe.skipIf(unavailable !== null)('fine-tuning in float16 on webgpu', () => 
       const ids = tok.encode('the quick brown fox jumps over the lazy dog. hello world, hello there! the dog runs.');
       const model = await load(fixture(name));
       const input = tl.tensor([ids], { dtype: 'int32', device: 'webgpu' });
-      const evalLoss = async () => {
-        model.eval();
-        const { logits, loss } = tl.noGrad(() => model.forward(input, { labels: input }));
-        const v = Number(await loss!.item());
-        logits.dispose();
-        loss!.dispose();
-        return v;
-      };
-      const before = await evalLoss();
+      const before = await evalLoss(model, input);
       model.train();
       const opt = new AdamW(model.parameters(), { lr: 3e-3 });
       const seen: number[] = [];
@@ -49,7 +41,7 @@ describe.skipIf(unavailable !== null)('fine-tuning in float16 on webgpu', () => 
         loss!.dispose();
         seen.push(tl.memory().numBytes);
       }
-      const after = await evalLoss();
+      const after = await evalLoss(model, input);
       expect(new Set(seen.slice(1)).size, 'live bytes from the second step on').toBe(1);
       expect(after, `loss ${before} -> ${after}`).toBeLessThan(before * 0.5);
       for (const [key, p] of model.namedParameters()) {

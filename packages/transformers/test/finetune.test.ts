@@ -13,7 +13,7 @@ import '@tensile/backend-cpu';
 import { AdamW } from '@tensile/optim';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AutoTokenizer, GPT2LMHeadModel, LlamaForCausalLM, type CausalLM } from '../src/index.js';
-import { PYTHON, fixture, haveFixtures, maxDiff, record, referenceLogits, toolsDir } from './fixtures.js';
+import { PYTHON, evalLoss, fixture, haveFixtures, maxDiff, record, referenceLogits, toolsDir } from './fixtures.js';
 
 const run = haveFixtures ? describe : describe.skip;
 if (!haveFixtures) it.skip('no PyTorch reference fixtures (python3-torch missing)', () => {});
@@ -100,15 +100,7 @@ run('fine-tuning a loaded checkpoint', () => {
     const ids = await tokens('gpt2');
     const model = await MODELS.gpt2.load(fixture('gpt2'));
     const input = tl.tensor([ids], { dtype: 'int32' });
-    const evalLoss = async () => {
-      model.eval();
-      const { logits, loss } = tl.noGrad(() => model.forward(input, { labels: input }));
-      const v = (await loss!.item()) as number;
-      logits.dispose();
-      loss!.dispose();
-      return v;
-    };
-    const before = await evalLoss();
+    const before = await evalLoss(model, input);
     model.train();
     const opt = new AdamW(model.parameters(), { lr: 3e-3 });
     const steps = 60;
@@ -125,7 +117,7 @@ run('fine-tuning a loaded checkpoint', () => {
       const m = tl.memory();
       seen.push({ tensors: m.numTensors, bytes: m.numBytes });
     }
-    const after = await evalLoss();
+    const after = await evalLoss(model, input);
     // From the second step on (the optimiser's moments exist), nothing accumulates.
     const steady = seen.slice(1);
     expect(new Set(steady.map((s) => s.tensors)).size).toBe(1);

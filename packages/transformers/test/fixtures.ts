@@ -6,7 +6,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as tl from '@tensile/core';
 import { PYTHON, havePythonFixtures, makePythonFixtures } from '@tensile/conformance/required-tools';
+import type { CausalLM } from '../src/index.js';
 
 export { PYTHON };
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -59,4 +61,14 @@ export function record(entry: object): void {
   const file = path.join(packageDir, '.tensile-cache', 'report.jsonl');
   mkdirSync(path.dirname(file), { recursive: true });
   writeFileSync(file, `${JSON.stringify({ ...entry, at: new Date().toISOString() })}\n`, { flag: 'a' });
+}
+
+/** A causal LM's loss on `input` as its own labels, in eval mode (no dropout) without a graph. */
+export async function evalLoss(model: CausalLM, input: tl.Tensor): Promise<number> {
+  model.eval();
+  const { logits, loss } = tl.noGrad(() => model.forward(input, { labels: input }));
+  const value = Number(await loss!.item());
+  logits.dispose();
+  loss!.dispose();
+  return value;
 }
