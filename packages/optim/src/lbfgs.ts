@@ -153,9 +153,14 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
     return this.params.reduce((total, p) => total + p.size, 0);
   }
 
-  /** Every parameter's gradient (zeros where there is none) as one flat vector, kept. */
+  /**
+   * Every parameter's gradient (zeros where there is none) as one flat float32 vector, kept:
+   * the directions and curvature pairs stay float32 for float16 parameters, whose dot
+   * products near a minimum round to 0 in float16 (and the curvature ratio to 0/0).
+   */
   private gatherFlatGrad(): Tensor {
-    return keep(noGrad(() => tidy(() => cat(this.params.map((p) => (p.grad ? p.grad.reshape([-1]) : zeros([p.size]))), 0))));
+    const flat = (p: Tensor) => (p.grad ? p.grad.float().reshape([-1]) : zeros([p.size], { device: p.device }));
+    return keep(noGrad(() => tidy(() => cat(this.params.map(flat), 0))));
   }
 
   /** p += stepSize * update, slice by slice. */
@@ -164,7 +169,8 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
       tidy(() => {
         let offset = 0;
         for (const p of this.params) {
-          p.assign(p.add(update.narrow(0, offset, p.size).reshape(p.shape), stepSize));
+          const step = update.narrow(0, offset, p.size).reshape(p.shape);
+          p.assign(p.dtype === 'float32' ? p.add(step, stepSize) : p.float().add(step, stepSize).cast(p.dtype));
           offset += p.size;
         }
       }),

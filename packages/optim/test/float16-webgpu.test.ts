@@ -10,7 +10,7 @@ import '@tensile/backend-cpu';
 import '@tensile/backend-webgpu';
 import { backendUnavailable, skipReason } from '@tensile/conformance/required-tools';
 import { describe, expect, it } from 'vitest';
-import { ASGD, Adadelta, Adagrad, Adam, AdamW, Adamax, NAdam, RAdam, RMSprop, Rprop, SGD, clipGradNorm, clipGradValue, type Optimizer } from '../src/index.js';
+import { ASGD, Adadelta, Adagrad, Adam, AdamW, Adamax, LBFGS, NAdam, RAdam, RMSprop, Rprop, SGD, clipGradNorm, clipGradValue, type Optimizer } from '../src/index.js';
 import { loadFixture, makeOptimizer, type OptimizerCase } from './helpers.js';
 
 const unavailable = (await backendUnavailable('webgpu')) ?? (tl.isDTypeSupported('float16', 'webgpu') ? null : skipReason("the WebGPU adapter has no 'shader-f16'"));
@@ -161,6 +161,28 @@ if (unavailable) {
         opt.dispose();
         p.dispose();
       }
+      expect(tl.memory().numTensors).toBe(before);
+    });
+
+    it.each([null, 'strong_wolfe'] as const)('LBFGS (lineSearchFn %s) minimises a quadratic in float16 parameters', async (lineSearchFn) => {
+      const before = tl.memory().numTensors;
+      const w = tl.tensor([0.5, -0.5, 1, 2, -3], { device: 'webgpu', dtype: 'float16' });
+      w.requiresGrad = true;
+      const target = tl.tensor([1, 2, 3, 4, 0.25], { device: 'webgpu', dtype: 'float16' });
+      const opt = new LBFGS([w], { lineSearchFn, lr: lineSearchFn ? 1 : 0.5 });
+      const closure = () => {
+        opt.zeroGrad();
+        const loss = tl.tidy(() => w.sub(target).square().sum());
+        loss.backward();
+        return loss;
+      };
+      for (let i = 0; i < 3; i++) await opt.step(closure);
+      expect(w.dtype).toBe('float16');
+      const found = Array.from(await w.data());
+      [1, 2, 3, 4, 0.25].forEach((v, i) => expect(Math.abs(found[i] - v), `${found}`).toBeLessThanOrEqual(2 ** (Math.floor(Math.log2(v)) - 10)));
+      opt.zeroGrad();
+      opt.dispose();
+      for (const t of [w, target]) t.dispose();
       expect(tl.memory().numTensors).toBe(before);
     });
   });
