@@ -62,10 +62,11 @@ export class Buffer extends Tensor {
   readonly persistent: boolean;
 
   constructor(data: Tensor, options: BufferOptions = {}) {
-    super(data.storage.retain(), data.shape, data.strides, data.offset, data.dtype);
+    // Checked before the storage is retained, so a bad option leaves nothing behind.
     checkOptions('Buffer', options, ['persistent']);
     const persistent = options.persistent ?? true;
     if (typeof persistent !== 'boolean') throw new TypeError(`Buffer: persistent must be a boolean, got ${describe(persistent)}`);
+    super(data.storage.retain(), data.shape, data.strides, data.offset, data.dtype);
     this.persistent = persistent;
     tl.keep(this);
   }

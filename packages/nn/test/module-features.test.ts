@@ -327,6 +327,16 @@ describe('module features', () => {
     m.dispose();
   });
 
+  test('a Buffer with a bad option is refused and holds nothing', () => {
+    const data = tl.zeros([3]);
+    const before = tl.memory().numTensors;
+    expect(() => new Buffer(data, { persistent: 'yes' as unknown as boolean })).toThrow('Buffer: persistent must be a boolean, got string');
+    expect(() => new Buffer(data, { persistant: false } as never)).toThrow("Buffer: unknown option 'persistant'");
+    expect(tl.memory().numTensors).toBe(before);
+    data.dispose();
+    expect(data.isDisposed).toBe(true);
+  });
+
   test('Sequential, ModuleList and ModuleDict refuse non-modules clearly; Sequential takes a Map of names', () => {
     const a = new Linear(1, 1);
     expect(() => new Sequential([a, new ReLU()] as unknown as Module)).toThrow(
