@@ -96,6 +96,22 @@ const CASES: Case[] = [
   { name: 'gridSample', inputs: [[[1, 2, 4, 5]], [[1, 3, 3, 2], -0.9, 0.9]], run: ([x, g]) => F.gridSample(x, g, { alignCorners: false }) },
   { name: 'embeddingBag (mean)', inputs: [[[6, 3]]], run: ([w], d) => F.embeddingBag(ints([0, 2, 5, 1, 1, 4], d), w, ints([0, 2, 3], d)) },
   { name: 'bilinear', inputs: [[[3, 4]], [[3, 5]], [[2, 4, 5], -0.5, 0.5], [[2]]], run: ([a, b, w, bias]) => F.bilinear(a, b, w, bias) },
+  // activations, padding, pooling, shuffles, dropout (the counter-based generator draws the
+  // same mask on every backend) and attention
+  { name: 'gelu (erf and tanh)', inputs: [[[3, 8], -4, 4]], run: ([x]) => F.gelu(x).add(F.gelu(x, 'tanh')) },
+  { name: 'softplus, elu, selu, celu', inputs: [[[3, 8], -4, 4]], run: ([x]) => F.softplus(x, 2).add(F.elu(x)).add(F.selu(x)).add(F.celu(x, 0.5)) },
+  { name: 'hardtanh, relu6, hardsigmoid, hardswish', inputs: [[[3, 8], -5, 7]], run: ([x]) => F.hardtanh(x, -2, 2).add(F.relu6(x)).add(F.hardsigmoid(x)).add(F.hardswish(x)) },
+  { name: 'mish, softsign, logsigmoid, tanhshrink', inputs: [[[3, 8], -4, 4]], run: ([x]) => F.mish(x).add(F.softsign(x)).add(F.logsigmoid(x)).add(F.tanhshrink(x)) },
+  { name: 'softshrink, hardshrink, threshold', inputs: [[[3, 8], -2, 2]], run: ([x]) => F.softshrink(x, 0.3).add(F.hardshrink(x, 0.4)).add(F.threshold(x, 0.1, -1)) },
+  { name: 'glu and softmin', inputs: [[[3, 8]]], run: ([x]) => F.glu(x, 1).sum(1, true).add(F.softmin(x, 1)) },
+  { name: 'prelu', inputs: [[[2, 3, 4]], [[3], 0, 0.5]], run: ([x, w]) => F.prelu(x, w) },
+  { name: 'pad (reflect, replicate, circular, constant)', inputs: [[[1, 2, 3, 4]]], run: ([x]) => tl.cat([F.pad(x, [1, 2, 2, 1], 'reflect'), F.pad(x, [1, 2, 2, 1], 'replicate'), F.pad(x, [1, 2, 2, 1], 'circular'), F.pad(x, [1, 2, 2, 1], 'constant', 0.5)], 1) },
+  { name: 'maxPool1d and avgPool1d', inputs: [[[2, 3, 9]]], run: ([x]) => F.maxPool1d(x, { kernelSize: 3, stride: 2 }).add(F.avgPool1d(x, { kernelSize: 3, stride: 2, padding: 1, countIncludePad: false }).narrow(2, 0, 4)) },
+  { name: 'maxUnpool2d', inputs: [[[1, 2, 4, 4]]], run: ([x]) => { const { values, indices } = F.maxPool2d(x, { kernelSize: 2, returnIndices: true }); return F.maxUnpool2d(values, indices, { kernelSize: 2 }); } },
+  { name: 'pixelShuffle, pixelUnshuffle, channelShuffle', inputs: [[[1, 8, 2, 2]]], run: ([x]) => F.pixelUnshuffle(F.pixelShuffle(F.channelShuffle(x, 2), 2), 2).mul(x) },
+  { name: 'dropout and alphaDropout (training)', inputs: [[[4, 16]]], run: ([x]) => { tl.manualSeed(3); return F.dropout(x, 0.3, true).add(F.alphaDropout(x, 0.2, true)); } },
+  { name: 'embedding (paddingIdx)', inputs: [[[6, 4]]], run: ([w], d) => F.embedding(ints([0, 2, 5, 2, 1], d, [5]), w, 2) },
+  { name: 'scaledDotProductAttention (causal, float mask)', inputs: [[[2, 5, 8]], [[2, 5, 8]], [[2, 5, 8]], [[5, 5], -1, 0]], run: ([q, k, v, m]) => F.scaledDotProductAttention(q, k, v, { isCausal: true }).add(F.scaledDotProductAttention(q, k, v, { attnMask: m })) },
 ];
 
 /** The op's output and the gradients of sum(out · w) for each input, on `device` in `dtype`. */
