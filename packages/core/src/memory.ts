@@ -130,6 +130,27 @@ export function tidyCreated<T>(fn: () => T): { result: T; created: Set<Disposabl
 export type Own = <T extends Disposable>(t: T) => T;
 
 /**
+ * How deep the running code is inside ops: an op's `owned` scope raises it, so the ops it
+ * composes know they are internals (autocast applies to the outermost call only).
+ */
+let opDepth = 0;
+
+/** @internal Run `fn` as one op's internals. */
+export function insideOp<R>(fn: () => R): R {
+  opDepth++;
+  try {
+    return fn();
+  } finally {
+    opDepth--;
+  }
+}
+
+/** @internal Whether the running code is inside an op. */
+export function isInsideOp(): boolean {
+  return opDepth > 0;
+}
+
+/**
  * @internal How an op (and `backward`, `customOp`, the DataLoader's batch assembly) owns its
  * temporaries: `fn(own)` runs, and every disposable passed to `own(t)` (which returns `t`)
  * is disposed when `fn` returns or throws, except those that are part of what it returns
@@ -151,7 +172,7 @@ export function owned<R>(fn: (own: Own) => R): R {
   };
   let result: R;
   try {
-    result = fn(own);
+    result = insideOp(() => fn(own));
   } catch (error) {
     for (const t of temps) t.dispose();
     throw error;

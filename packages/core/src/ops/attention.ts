@@ -10,6 +10,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { arange, rand, zeros } from './creation.js';
 import { compositesForcedNow, sumToShape } from './elementwise.js';
 import { checkOptionKeys, deviceOf, empty, requireTensor } from './util.js';
+import { autocastActive, autocasting } from '../autocast.js';
 
 /** Options of {@link scaledDotProductAttention}. */
 export interface ScaledDotProductAttentionOptions {
@@ -44,6 +45,7 @@ const OP = 'scaledDotProductAttention';
  * ```
  */
 export function scaledDotProductAttention(query: Tensor, key: Tensor, value: Tensor, options: ScaledDotProductAttentionOptions = {}): Tensor {
+  if (autocastActive()) return autocasting('scaledDotProductAttention', [query, key, value, options], scaledDotProductAttention);
   checkOptionKeys(OP, options, ['attnMask', 'dropoutP', 'isCausal', 'scale']);
   const { attnMask = null, dropoutP = 0, isCausal = false, scale = null } = options;
   for (const [name, t] of [['query', query], ['key', key], ['value', value]] as const) {

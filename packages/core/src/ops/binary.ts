@@ -12,6 +12,7 @@ import { owned } from '../memory.js';
 import { accelerates, binaryKernel, castTarget, inFloat32, inFloat32List, refusal, sumToShape } from './elementwise.js';
 import { zeros } from './creation.js';
 import { binaryOperands, checkOptionKeys } from './util.js';
+import { autocastActive, autocasting, withAutocastPolicy } from '../autocast.js';
 
 /**
  * The public function of binary op `op`: promotion, the op's dtype rules (a cast, a
@@ -21,7 +22,7 @@ import { binaryOperands, checkOptionKeys } from './util.js';
 function binary(op: BinaryOp): (a: TensorLike, b: TensorLike) => Tensor {
   const facts = binaryFacts(op);
   const retarget = (dtype: DType): DType => castTarget(ruleFor(facts, dtype)) ?? dtype;
-  return (a: TensorLike, b: TensorLike): Tensor =>
+  const fn = (a: TensorLike, b: TensorLike): Tensor =>
     // The casts and scalars made for the call are freed, also when it throws.
     owned((own) => {
       const [ta, tb] = binaryOperands(op, a, b, own, retarget);
@@ -65,6 +66,7 @@ function binary(op: BinaryOp): (a: TensorLike, b: TensorLike) => Tensor {
         });
       });
     });
+  return withAutocastPolicy(op, fn);
 }
 
 /**
@@ -269,6 +271,7 @@ export interface AddcOptions {
  * ```
  */
 export function addcmul(x: TensorLike, t1: TensorLike, t2: TensorLike, options: AddcOptions = {}): Tensor {
+  if (autocastActive()) return autocasting('addcmul', [x, t1, t2, options], addcmul);
   checkOptionKeys('addcmul', options, ['value']);
   const value = checkValue('addcmul', options.value);
   return owned((own) => add(x, own(mul(t1, t2)), value));
@@ -284,6 +287,7 @@ export function addcmul(x: TensorLike, t1: TensorLike, t2: TensorLike, options: 
  * ```
  */
 export function addcdiv(x: TensorLike, t1: TensorLike, t2: TensorLike, options: AddcOptions = {}): Tensor {
+  if (autocastActive()) return autocasting('addcdiv', [x, t1, t2, options], addcdiv);
   checkOptionKeys('addcdiv', options, ['value']);
   const value = checkValue('addcdiv', options.value);
   const integral = (v: TensorLike) => (typeof v === 'object' ? v.dtype === 'int32' || v.dtype === 'bool' : typeof v === 'boolean' || Number.isInteger(v));

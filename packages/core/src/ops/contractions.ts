@@ -13,6 +13,7 @@ import { eye } from './creation.js';
 import { matmul } from './matmul.js';
 import { cat } from './shape.js';
 import { checkOptionKeys, deviceOf, requireTensor, viewOf } from './util.js';
+import { autocastActive, autocasting } from '../autocast.js';
 
 function floatPair(op: string, a: Tensor, b: Tensor): void {
   requireTensor(op, a, 'the first operand');
@@ -38,6 +39,7 @@ function dims(op: string, x: Tensor, rank: number, what: string): void {
  * ```
  */
 export function mm(a: Tensor, b: Tensor): Tensor {
+  if (autocastActive()) return autocasting('mm', [a, b], mm);
   floatPair('mm', a, b);
   if (a.rank !== 2 || b.rank !== 2) throw new Error(`mm: expected two 2-D tensors, got ${formatShape(a.shape)} and ${formatShape(b.shape)}`);
   if (a.shape[1] !== b.shape[0]) {
@@ -48,6 +50,7 @@ export function mm(a: Tensor, b: Tensor): Tensor {
 
 /** Batched matrix product of two 3-D tensors with the same batch size (torch.bmm; no broadcasting). */
 export function bmm(a: Tensor, b: Tensor): Tensor {
+  if (autocastActive()) return autocasting('bmm', [a, b], bmm);
   floatPair('bmm', a, b);
   if (a.rank !== 3 || b.rank !== 3) throw new Error(`bmm: expected two 3-D tensors, got ${formatShape(a.shape)} and ${formatShape(b.shape)}`);
   if (a.shape[0] !== b.shape[0]) {
@@ -61,6 +64,7 @@ export function bmm(a: Tensor, b: Tensor): Tensor {
 
 /** Matrix-vector product: a 2-D `[n, m]` matrix times a 1-D `[m]` vector gives `[n]` (torch.mv). */
 export function mv(a: Tensor, v: Tensor): Tensor {
+  if (autocastActive()) return autocasting('mv', [a, v], mv);
   floatPair('mv', a, v);
   if (a.rank !== 2 || v.rank !== 1) {
     throw new Error(`mv: expected a 2-D matrix and a 1-D vector, got ${formatShape(a.shape)} and ${formatShape(v.shape)}`);
@@ -81,6 +85,7 @@ function vectorPair(op: string, a: Tensor, b: Tensor): void {
 
 /** The dot product of two 1-D tensors of one length, as a 0-d tensor (torch.dot). */
 export function dot(a: Tensor, b: Tensor): Tensor {
+  if (autocastActive()) return autocasting('dot', [a, b], dot);
   vectorPair('dot', a, b);
   return matmul(a, b);
 }
@@ -143,6 +148,7 @@ function contractDims(op: string, a: Tensor, b: Tensor, da: number[], db: number
  * ```
  */
 export function tensordot(a: Tensor, b: Tensor, dims: number | readonly [number | readonly number[], number | readonly number[]] = 2): Tensor {
+  if (autocastActive()) return autocasting('tensordot', [a, b, dims], tensordot);
   floatPair('tensordot', a, b);
   let da: number[];
   let db: number[];
@@ -235,6 +241,7 @@ function checkScaleOptions(op: string, options: AddmmOptions): void {
  * ```
  */
 export function addmm(c: Tensor, a: Tensor, b: Tensor, options: AddmmOptions = {}): Tensor {
+  if (autocastActive()) return autocasting('addmm', [c, a, b, options], addmm);
   requireTensor('addmm', c, 'the input');
   checkScaleOptions('addmm', options);
   deviceOf('addmm', c, a, b);
@@ -244,6 +251,7 @@ export function addmm(c: Tensor, a: Tensor, b: Tensor, options: AddmmOptions = {
 
 /** `beta * c + alpha * bmm(a, b)` for 3-D `a` and `b` (torch.baddbmm); `c` broadcasts. */
 export function baddbmm(c: Tensor, a: Tensor, b: Tensor, options: AddmmOptions = {}): Tensor {
+  if (autocastActive()) return autocasting('baddbmm', [c, a, b, options], baddbmm);
   requireTensor('baddbmm', c, 'the input');
   checkScaleOptions('baddbmm', options);
   deviceOf('baddbmm', c, a, b);
@@ -262,6 +270,7 @@ export function baddbmm(c: Tensor, a: Tensor, b: Tensor, options: AddmmOptions =
  * ```
  */
 export function cross(a: Tensor, b: Tensor, dim?: number): Tensor {
+  if (autocastActive()) return autocasting('cross', [a, b, dim], cross);
   requireTensor('cross', a, 'the first operand');
   requireTensor('cross', b, 'the second operand');
   deviceOf('cross', a, b);

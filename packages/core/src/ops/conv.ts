@@ -10,6 +10,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { pad } from './shape.js';
 import { checkOptionKeys, deviceOf, empty, pair } from './util.js';
 import { isFloating } from '../dtype.js';
+import { autocastActive, autocasting } from '../autocast.js';
 
 export interface Conv2dOptions {
   /** Step between windows: a number or `[h, w]` (default 1). */
@@ -111,6 +112,7 @@ function conv2dWeightGrad(x: Tensor, dy: Tensor, wShape: readonly number[], p: C
  * ```
  */
 export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: Conv2dOptions = {}): Tensor {
+  if (autocastActive()) return autocasting('conv2d', [x, weight, bias, options], conv2d);
   checkOptionKeys('conv2d', options, CONV_OPTIONS, CONV_HINTS);
   deviceOf('conv2d', x, weight, ...(bias ? [bias] : []));
   const unbatched = x.rank === 3;
@@ -189,6 +191,7 @@ function finishConv(out: Tensor, bias: Tensor | null | undefined, channels: numb
  * ```
  */
 export function conv1d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: Conv1dOptions = {}): Tensor {
+  if (autocastActive()) return autocasting('conv1d', [x, weight, bias, options], conv1d);
   checkOptionKeys('conv1d', options, CONV_OPTIONS, CONV_HINTS);
   if (x.rank !== 3 && x.rank !== 2) throw new Error(`conv1d: input must be [N, C, L] or [C, L], got ${formatShape(x.shape)}`);
   if (weight.rank !== 3) throw new Error(`conv1d: weight must be [O, C/groups, K], got ${formatShape(weight.shape)}`);
@@ -218,6 +221,7 @@ export function conv1d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
  * ```
  */
 export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: ConvTranspose2dOptions = {}): Tensor {
+  if (autocastActive()) return autocasting('convTranspose2d', [x, weight, bias, options], convTranspose2d);
   const op = 'convTranspose2d';
   checkOptionKeys(op, options, CONV_TRANSPOSE_OPTIONS, CONV_HINTS);
   deviceOf(op, x, weight, ...(bias ? [bias] : []));
@@ -285,6 +289,7 @@ export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor | null,
  * ```
  */
 export function convTranspose1d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: ConvTranspose1dOptions = {}): Tensor {
+  if (autocastActive()) return autocasting('convTranspose1d', [x, weight, bias, options], convTranspose1d);
   const op = 'convTranspose1d';
   checkOptionKeys(op, options, CONV_TRANSPOSE_OPTIONS, CONV_HINTS);
   if (x.rank !== 3 && x.rank !== 2) throw new Error(`${op}: input must be [N, Cin, L] or [Cin, L], got ${formatShape(x.shape)}`);

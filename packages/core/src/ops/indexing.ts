@@ -6,6 +6,7 @@ import { checkIndex, checkIndexValues } from './index-checks.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { zeros } from './creation.js';
 import { deviceOf, empty } from './util.js';
+import { autocastActive, autocasting } from '../autocast.js';
 
 /**
  * `out[i][j] = x[index[i][j]][j]` for `dim` 0, and so on: pick along `dim` by `index`
@@ -43,6 +44,7 @@ function gatherChecked(op: string, x: Tensor, axis: number, index: Tensor): Tens
  * ```
  */
 export function scatterAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): Tensor {
+  if (autocastActive()) return autocasting('scatterAdd', [x, dim, index, src], scatterAdd);
   const backend = deviceOf('scatterAdd', x, index, src);
   const axis = normalizeDim(dim, x.rank, 'scatterAdd');
   if (src.dtype !== x.dtype) throw new TypeError(`scatterAdd: src is ${src.dtype} but the input is ${x.dtype}`);

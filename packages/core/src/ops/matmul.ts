@@ -7,6 +7,7 @@ import { sumToShape } from './elementwise.js';
 import { deviceOf, empty, requireTensor } from './util.js';
 import { isFloating } from '../dtype.js';
 import { zeros } from './creation.js';
+import { autocastActive, autocasting } from '../autocast.js';
 
 /** Batched product of tensors of rank >= 2, broadcasting batch dims, with its gradient. */
 function batchedMatmul(a: Tensor, b: Tensor): Tensor {
@@ -59,6 +60,7 @@ function intMatmul(a: Tensor, b: Tensor, batch: readonly number[], m: number, k:
  * ```
  */
 export function matmul(a: Tensor, b: Tensor): Tensor {
+  if (autocastActive()) return autocasting('matmul', [a, b], matmul);
   requireTensor('matmul', a, 'operand 0');
   requireTensor('matmul', b, 'operand 1');
   if (a.rank === 0 || b.rank === 0) {

@@ -6,6 +6,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { inFloat32 } from './elementwise.js';
 import { max, min } from './reduce.js';
 import { reductionAxes, requireTensor } from './util.js';
+import { autocastActive, autocasting } from '../autocast.js';
 
 function floating(op: string, x: Tensor): void {
   requireTensor(op, x);
@@ -23,6 +24,7 @@ function floating(op: string, x: Tensor): void {
  * ```
  */
 function vectorNorm(x: Tensor, ord = 2, dim?: number | number[], keepdim = false): Tensor {
+  if (autocastActive()) return autocasting('vectorNorm', [x, ord, dim, keepdim], vectorNorm);
   floating('vectorNorm', x);
   if (typeof ord !== 'number' || Number.isNaN(ord)) throw new TypeError(`vectorNorm: ord must be a number or ±Infinity, got ${String(ord)}`);
   reductionAxes('vectorNorm', x.rank, dim);
@@ -47,6 +49,7 @@ function vectorNorm(x: Tensor, ord = 2, dim?: number | number[], keepdim = false
  * need singular values, which Tensile does not compute yet.
  */
 function matrixNorm(a: Tensor, ord: 'fro' | 'nuc' | number = 'fro', dim: [number, number] = [-2, -1], keepdim = false): Tensor {
+  if (autocastActive()) return autocasting('matrixNorm', [a, ord, dim, keepdim], matrixNorm);
   floating('matrixNorm', a);
   if (a.rank < 2) throw new Error(`matrixNorm: expected at least 2 dims, got ${formatShape(a.shape)}`);
   const [r, c] = dim.map((d) => normalizeDim(d, a.rank, 'matrixNorm'));
@@ -76,6 +79,7 @@ function matrixNorm(a: Tensor, ord: 'fro' | 'nuc' | number = 'fro', dim: [number
  * elements when omitted), the Frobenius norm for 'fro'. 'nuc' is not supported yet.
  */
 export function norm(x: Tensor, p: number | 'fro' | 'nuc' = 'fro', dim?: number | number[], keepdim = false): Tensor {
+  if (autocastActive()) return autocasting('norm', [x, p, dim, keepdim], norm);
   if (p === 'nuc') throw new Error("norm: p 'nuc' needs singular values, which Tensile does not compute yet");
   if (p !== 'fro' && typeof p !== 'number') throw new TypeError(`norm: p must be a number or 'fro', got ${JSON.stringify(p)}`);
   return vectorNorm(x, p === 'fro' ? 2 : p, dim, keepdim);
@@ -92,6 +96,7 @@ export function norm(x: Tensor, p: number | 'fro' | 'nuc' = 'fro', dim?: number 
  * ```
  */
 export function cdist(a: Tensor, b: Tensor, p = 2): Tensor {
+  if (autocastActive()) return autocasting('cdist', [a, b, p], cdist);
   floating('cdist', a);
   floating('cdist', b);
   if (a.rank < 2 || b.rank < 2 || a.shape[a.rank - 1] !== b.shape[b.rank - 1]) {

@@ -9,6 +9,7 @@ import { normalizeDim } from '../shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { empty, reductionAxes } from './util.js';
 import { isFloating } from '../dtype.js';
+import { autocastActive, autocasting } from '../autocast.js';
 
 /** The shape after reducing `axes`, with or without the reduced dims kept as 1. */
 function reducedShape(shape: readonly number[], axes: readonly number[], keepdim: boolean): number[] {
@@ -51,6 +52,7 @@ function expandBack(g: Tensor, shape: readonly number[], axes: number[], keepdim
  * ```
  */
 export function sum(x: Tensor, dim?: number | number[], keepdim = false): Tensor {
+  if (autocastActive()) return autocasting('sum', [x, dim, keepdim], sum);
   const axes = reductionAxes('sum', x.rank, dim);
   const out = reduceKernel('sum', x, axes, keepdim);
   const shape = x.shape;
@@ -73,6 +75,7 @@ export function mean(x: Tensor, dim?: number | number[], keepdim = false): Tenso
  * product of the others.
  */
 export function prod(x: Tensor, dim?: number | number[], keepdim = false): Tensor {
+  if (autocastActive()) return autocasting('prod', [x, dim, keepdim], prod);
   const axes = reductionAxes('prod', x.rank, dim);
   const out = reduceKernel('prod', x, axes, keepdim);
   const shape = x.shape;
@@ -182,6 +185,7 @@ export function std(
  * ```
  */
 export function logsumexp(x: Tensor, dim: number | number[], keepdim = false): Tensor {
+  if (autocastActive()) return autocasting('logsumexp', [x, dim, keepdim], logsumexp);
   const axes = reductionAxes('logsumexp', x.rank, dim);
   return tidy(() => {
     // Shifted by the max (no gradient); an all -inf slice would give inf - inf, so it is shifted by 0.

@@ -18,6 +18,7 @@ import { arange, zeros, zerosLike } from './creation.js';
 import { compositesForcedNow } from './elementwise.js';
 import { flip } from './rearrange.js';
 import { checkOptionKeys, describeValue, empty, requireTensor } from './util.js';
+import { autocastActive, autocasting } from '../autocast.js';
 
 /** Options of `cumsum` and `cumprod`. */
 export interface CumulativeOptions {
@@ -169,6 +170,7 @@ function reversedCumsum(g: Tensor, axis: number): Tensor {
  * ```
  */
 export function cumsum(x: Tensor, dim: number, options?: CumulativeOptions): Tensor {
+  if (autocastActive()) return autocasting('cumsum', [x, dim, options], cumsum);
   requireTensor('cumsum', x);
   const axis = checkDim('cumsum', x, dim);
   return withInput('cumsum', x, options, (xc) => {
@@ -188,6 +190,7 @@ export function cumsum(x: Tensor, dim: number, options?: CumulativeOptions): Ten
  * ```
  */
 export function cumprod(x: Tensor, dim: number, options?: CumulativeOptions): Tensor {
+  if (autocastActive()) return autocasting('cumprod', [x, dim, options], cumprod);
   requireTensor('cumprod', x);
   const axis = checkDim('cumprod', x, dim);
   return withInput('cumprod', x, options, (xc) => {

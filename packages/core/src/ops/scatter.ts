@@ -17,6 +17,7 @@ import { checkIndex } from './index-checks.js';
 import { scatterAdd } from './indexing.js';
 import { cat } from './shape.js';
 import { describeValue, deviceOf, isTensor, requireTensor } from './util.js';
+import { autocastActive, autocasting } from '../autocast.js';
 
 /** The reductions of {@link scatterReduce}, as PyTorch names them. */
 export type ScatterReduction = 'sum' | 'prod' | 'mean' | 'amax' | 'amin';
@@ -175,6 +176,7 @@ export function scatterReduce(
  * ```
  */
 export function indexCopy(x: Tensor, dim: number, index: Tensor, source: Tensor): Tensor {
+  if (autocastActive()) return autocasting('indexCopy', [x, dim, index, source], indexCopy);
   requireTensor('indexCopy', x);
   requireTensor('indexCopy', index, 'index');
   requireTensor('indexCopy', source, 'source');
@@ -198,6 +200,7 @@ export function indexCopy(x: Tensor, dim: number, index: Tensor, source: Tensor)
  * ```
  */
 export function indexPut(x: Tensor, indices: readonly Tensor[], values: TensorLike, accumulate = false): Tensor {
+  if (autocastActive()) return autocasting('indexPut', [x, indices, values, accumulate], indexPut);
   const op = 'indexPut';
   requireTensor(op, x);
   if (!Array.isArray(indices as unknown) || indices.length === 0) throw new TypeError(`${op}: indices must be a non-empty array of tensors, got ${describeValue(indices)}`);

@@ -12,6 +12,7 @@ import { full, zeros } from './creation.js';
 import { advancedIndex } from './advanced-indexing.js';
 import { describeValue, deviceOf, empty, isTensor, requireTensor, viewOf } from './util.js';
 import { expandView } from './views.js';
+import { autocastActive, autocasting } from '../autocast.js';
 
 function inferShape(op: string, x: Tensor, shape: readonly number[]): number[] {
   if (!Array.isArray(shape)) throw new TypeError(`${op}: shape must be an array, got ${JSON.stringify(shape)}`);
@@ -275,6 +276,7 @@ function requireTensorList(op: string, tensors: unknown): void {
  * ```
  */
 export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
+  if (autocastActive()) return autocasting('cat', [tensors, dim], cat);
   requireTensorList('cat', tensors);
   if (tensors.length === 0) throw new Error('cat: expected a non-empty list of tensors');
   const backend = deviceOf('cat', ...tensors);
@@ -312,6 +314,7 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
 
 /** Join tensors of one shape along a new dim. @example `tl.stack([a, b], 0)` */
 export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
+  if (autocastActive()) return autocasting('stack', [tensors, dim], stack);
   requireTensorList('stack', tensors);
   if (tensors.length === 0) throw new Error('stack: expected a non-empty list of tensors');
   const first = tensors[0];

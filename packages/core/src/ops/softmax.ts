@@ -7,6 +7,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { logsumexp } from './reduce.js';
 import { empty } from './util.js';
 import { isFloating } from '../dtype.js';
+import { autocastActive, autocasting } from '../autocast.js';
 
 /** `dim` as an axis of `x`, which must be floating. */
 function checkedAxis(op: string, x: Tensor, dim: number): number {
@@ -36,6 +37,7 @@ function fusedOrComposite(op: 'softmax' | 'logSoftmax', x: Tensor, axis: number,
  * ```
  */
 export function softmax(x: Tensor, dim: number): Tensor {
+  if (autocastActive()) return autocasting('softmax', [x, dim], softmax);
   const axis = checkedAxis('softmax', x, dim);
   const out = fusedOrComposite('softmax', x, axis, () => owned((own) => own(x.sub(own(logsumexp(x, axis, true)))).exp()));
   // d softmax: y * (g - sum(g * y)).
@@ -54,6 +56,7 @@ export function softmax(x: Tensor, dim: number): Tensor {
  * ```
  */
 export function logSoftmax(x: Tensor, dim: number): Tensor {
+  if (autocastActive()) return autocasting('logSoftmax', [x, dim], logSoftmax);
   const axis = checkedAxis('logSoftmax', x, dim);
   const out = fusedOrComposite('logSoftmax', x, axis, () => owned((own) => x.sub(own(logsumexp(x, axis, true)))));
   // d logSoftmax: g - softmax(x) * sum(g).

@@ -10,6 +10,7 @@ import { max, mean, min, sum, variance } from './reduce.js';
 import { cat } from './shape.js';
 import { eye, full, zeros } from './creation.js';
 import { reductionAxes, requireTensor } from './util.js';
+import { autocastActive, autocasting } from '../autocast.js';
 
 /**
  * Whether every element is true (non-zero; NaN counts as true), over `dim` or all dims, as bool.
@@ -62,6 +63,7 @@ export function aminmax(x: Tensor, options: { dim?: number; keepdim?: boolean } 
 
 /** The sum over `dim` with NaN counted as zero. */
 export function nansum(x: Tensor, dim?: number | number[], keepdim = false): Tensor {
+  if (autocastActive()) return autocasting('nansum', [x, dim, keepdim], nansum);
   requireTensor('nansum', x);
   if (!isFloating(x.dtype)) return sum(x, dim, keepdim);
   return owned((t) => t(x.where(t(x.eq(x)), 0)).sum(dim, keepdim));

@@ -12,11 +12,12 @@ import { owned } from '../memory.js';
 import { accelerates, castTarget, inFloat32, refusal, unaryKernel } from './elementwise.js';
 import { zerosLike } from './creation.js';
 import { isTensor, requireTensor } from './util.js';
+import { autocastActive, autocasting, withAutocastPolicy } from '../autocast.js';
 
 /** The public function of unary op `op`: dtype rules, then the kernel or the composite. */
 function unary(op: UnaryOp): (x: Tensor) => Tensor {
   const facts = unaryFacts(op);
-  return (x: Tensor): Tensor => {
+  const fn = (x: Tensor): Tensor => {
     requireTensor(op, x);
     const rule = ruleFor(facts, x.dtype);
     if (rule === 'refuse') throw refusal(op, x.dtype, 'one');
@@ -43,6 +44,7 @@ function unary(op: UnaryOp): (x: Tensor) => Tensor {
       });
     });
   };
+  return withAutocastPolicy(op, fn);
 }
 
 /** `-x`. @example `tl.neg(tl.tensor([1, -2]))` */
@@ -250,6 +252,7 @@ export function silu(x: Tensor): Tensor {
 
 /** `log(1 + e^x)`, linear above 20 as PyTorch's default threshold. */
 export function softplus(x: Tensor): Tensor {
+  if (autocastActive()) return autocasting('softplus', [x], softplus);
   if (x.dtype === 'float16') {
     // exp(x) overflows half from x ≈ 11; compute in float32 as PyTorch's half kernels do.
     return owned((own) => own(softplus(own(x.float()))).half());
