@@ -6,7 +6,7 @@
 import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
 import { checkNumber, checkOptions } from './options.js';
-import { channelAffine, channelShape, checkFloats, checkTensor, inFloat32, checkSameShape, updateRunning, reduce, reductionOf, shape, type Reduction } from './functional/common.js';
+import { channelAffine, channelShape, checkFloats, checkNormFloats, checkTensor, inFloat32, checkSameShape, updateRunning, reduce, reductionOf, shape, type Reduction } from './functional/common.js';
 
 export {
   relu,
@@ -51,6 +51,7 @@ export * from './functional/losses.js';
  * ```
  */
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
+  if (tl.autocastActive()) return tl.autocasting('linear', [x, weight, bias], linear);
   if (weight.rank !== 2) throw new Error(`linear: weight must be [out, in], got ${shape(weight.shape)}`);
   if (x.rank === 0 || x.shape[x.rank - 1] !== weight.shape[1]) {
     throw new Error(`linear: input ${shape(x.shape)} does not end in in_features=${weight.shape[1]} of weight ${shape(weight.shape)}`);
@@ -87,7 +88,7 @@ export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Ten
   checkOptions('batchNorm', options, ['weight', 'bias', 'training', 'momentum', 'eps']);
   const { weight = null, bias = null, training = false, momentum = 0.1, eps = 1e-5 } = options;
   if (x.rank < 2) throw new Error(`batchNorm: input must be [N, C, ...], got ${shape(x.shape)}`);
-  checkFloats('batchNorm', { input: x }, { runningMean, runningVar, weight, bias });
+  checkNormFloats('batchNorm', x, { runningMean, runningVar, weight, bias });
   const c = x.shape[1];
   for (const [name, t] of [['runningMean', runningMean], ['runningVar', runningVar], ['weight', weight], ['bias', bias]] as const) {
     if (t && (t.rank !== 1 || t.shape[0] !== c)) {
@@ -127,6 +128,7 @@ export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Ten
  * ```
  */
 export function layerNorm(x: Tensor, normalizedShape: number | readonly number[], weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5): Tensor {
+  if (tl.autocastActive()) return tl.autocasting('layerNorm', [x, normalizedShape, weight, bias, eps], layerNorm);
   const dims = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
   checkFloats('layerNorm', { input: x }, { weight, bias });
   checkNumber('layerNorm', 'eps', eps);
@@ -248,6 +250,7 @@ function nllParts(logProbs: Tensor, target: Tensor, weight: Tensor | null, ignor
  * ```
  */
 export function nllLoss(input: Tensor, target: Tensor, options: NllLossOptions = {}): Tensor {
+  if (tl.autocastActive()) return tl.autocasting('nllLoss', [input, target, options], nllLoss);
   checkOptions('nllLoss', options, ['weight', 'ignoreIndex', 'reduction']);
   const { weight = null, ignoreIndex = -100 } = options;
   const reduction = reductionOf('nllLoss', options.reduction);
@@ -277,6 +280,7 @@ export function nllLoss(input: Tensor, target: Tensor, options: NllLossOptions =
  * ```
  */
 export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntropyOptions = {}): Tensor {
+  if (tl.autocastActive()) return tl.autocasting('crossEntropy', [input, target, options], crossEntropy);
   checkOptions('crossEntropy', options, ['weight', 'ignoreIndex', 'reduction', 'labelSmoothing']);
   const { weight = null, ignoreIndex = -100, reduction = 'mean', labelSmoothing = 0 } = options;
   checkFloats('crossEntropy', { input }, { weight });
@@ -334,6 +338,7 @@ export interface ReductionOptions {
  * ```
  */
 export function mseLoss(input: Tensor, target: Tensor, options: ReductionOptions = {}): Tensor {
+  if (tl.autocastActive()) return tl.autocasting('mseLoss', [input, target, options], mseLoss);
   return elementwiseLoss('mseLoss', input, target, options, (difference) => difference.square());
 }
 
@@ -346,6 +351,7 @@ export function mseLoss(input: Tensor, target: Tensor, options: ReductionOptions
  * ```
  */
 export function l1Loss(input: Tensor, target: Tensor, options: ReductionOptions = {}): Tensor {
+  if (tl.autocastActive()) return tl.autocasting('l1Loss', [input, target, options], l1Loss);
   return elementwiseLoss('l1Loss', input, target, options, (difference) => difference.abs());
 }
 
@@ -374,6 +380,7 @@ export interface BinaryCrossEntropyOptions extends ReductionOptions {
  * ```
  */
 export function binaryCrossEntropy(input: Tensor, target: Tensor, options: BinaryCrossEntropyOptions = {}): Tensor {
+  if (tl.autocastActive()) return tl.autocasting('binaryCrossEntropy', [input, target, options], binaryCrossEntropy);
   checkOptions('binaryCrossEntropy', options, ['weight', 'reduction']);
   const reduction = reductionOf('binaryCrossEntropy', options.reduction);
   checkFloats('binaryCrossEntropy', { input, target }, { weight: options.weight });
@@ -408,6 +415,7 @@ export interface BinaryCrossEntropyWithLogitsOptions extends BinaryCrossEntropyO
  * ```
  */
 export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, options: BinaryCrossEntropyWithLogitsOptions = {}): Tensor {
+  if (tl.autocastActive()) return tl.autocasting('binaryCrossEntropyWithLogits', [input, target, options], binaryCrossEntropyWithLogits);
   checkOptions('binaryCrossEntropyWithLogits', options, ['weight', 'posWeight', 'reduction']);
   const reduction = reductionOf('binaryCrossEntropyWithLogits', options.reduction);
   checkFloats('binaryCrossEntropyWithLogits', { input, target }, { weight: options.weight, posWeight: options.posWeight });
@@ -437,6 +445,7 @@ export interface HuberLossOptions extends ReductionOptions {
  * ```
  */
 export function huberLoss(input: Tensor, target: Tensor, options: HuberLossOptions = {}): Tensor {
+  if (tl.autocastActive()) return tl.autocasting('huberLoss', [input, target, options], huberLoss);
   if (options && typeof options === 'object' && 'beta' in options) {
     throw new Error("huberLoss: unknown option 'beta'; huberLoss takes delta, while beta belongs to smoothL1Loss (huberLoss = beta · smoothL1Loss with beta = delta)");
   }
@@ -475,6 +484,7 @@ export interface KlDivOptions {
  * ```
  */
 export function klDiv(input: Tensor, target: Tensor, options: KlDivOptions = {}): Tensor {
+  if (tl.autocastActive()) return tl.autocasting('klDiv', [input, target, options], klDiv);
   checkOptions('klDiv', options, ['reduction', 'logTarget']);
   const reduction = options.reduction ?? 'mean';
   if (!['mean', 'sum', 'none', 'batchmean'].includes(reduction)) throw new Error(`klDiv: reduction must be 'mean', 'batchmean', 'sum' or 'none', got '${String(reduction)}'`);

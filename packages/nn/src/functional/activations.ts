@@ -310,6 +310,7 @@ export function softmin(x: Tensor, dim: number): Tensor {
  * ```
  */
 export function prelu(x: Tensor, weight: Tensor): Tensor {
+  if (tl.autocastActive()) return tl.autocasting('prelu', [x, weight], prelu);
   checkInput('prelu', x);
   if (!(weight instanceof tl.Tensor) || weight.rank > 1) throw new Error('prelu: weight must be a 1-D tensor [1] or [C]');
   const n = weight.size;

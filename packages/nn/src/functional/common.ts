@@ -67,6 +67,19 @@ export function checkFloats(
 }
 
 /**
+ * The dtypes of a batch or instance norm: float16 input may come with float32 parameters and
+ * statistics, as PyTorch's cuDNN kernels take them (what autocast relies on: a conv gives
+ * float16, its norm layer keeps float32); otherwise one dtype, as `checkFloats`.
+ */
+export function checkNormFloats(op: string, x: Tensor, params: Record<string, Tensor | null | undefined>): void {
+  checkFloat(op, 'input', x);
+  checkFloats(op, {}, params);
+  const given = Object.entries(params).find(([, t]) => t);
+  if (!given || given[1]!.dtype === x.dtype || (x.dtype === 'float16' && given[1]!.dtype === 'float32')) return;
+  throw new TypeError(`${op}: ${given[0]} is ${given[1]!.dtype} but input is ${x.dtype}; give them one dtype (.half() or .float()), or float32 parameters for float16 input`);
+}
+
+/**
  * `fn` on float32 copies of float16 tensors, its result rounded back to float16: for the ops
  * PyTorch's half kernels accumulate in float (the normalisations), whose statistics in float16
  * would lose the small differences the output is made of. float32 goes straight through.

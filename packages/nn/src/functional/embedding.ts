@@ -188,6 +188,7 @@ export function embeddingBag(input: Tensor, weight: Tensor, offsets: Tensor | nu
  * ```
  */
 export function bilinear(x1: Tensor, x2: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
+  if (tl.autocastActive()) return tl.autocasting('bilinear', [x1, x2, weight, bias], bilinear);
   const op = 'bilinear';
   checkFloats(op, { input1: x1, input2: x2 }, { weight, bias });
   if (weight.rank !== 3) throw new Error(`${op}: weight must be [out, in1, in2], got ${shape(weight.shape)}`);

@@ -47,6 +47,7 @@ function checkPairLoss(op: string, x1: Tensor, x2: Tensor, options: MarginLossOp
  * ```
  */
 export function cosineEmbeddingLoss(x1: Tensor, x2: Tensor, target: Tensor, options: MarginLossOptions = {}): Tensor {
+  if (tl.autocastActive()) return tl.autocasting('cosineEmbeddingLoss', [x1, x2, target, options], cosineEmbeddingLoss);
   const op = 'cosineEmbeddingLoss';
   const { margin, reduction } = checkPairLoss(op, x1, x2, options);
   if (x1.rank !== 1 && x1.rank !== 2) throw new Error(`${op}: inputs must be [N, D] or [D], got ${shape(x1.shape)}`);
@@ -74,6 +75,7 @@ export function cosineEmbeddingLoss(x1: Tensor, x2: Tensor, target: Tensor, opti
  * ```
  */
 export function marginRankingLoss(x1: Tensor, x2: Tensor, target: Tensor, options: MarginLossOptions = {}): Tensor {
+  if (tl.autocastActive()) return tl.autocasting('marginRankingLoss', [x1, x2, target, options], marginRankingLoss);
   const op = 'marginRankingLoss';
   const { margin, reduction } = checkPairLoss(op, x1, x2, options);
   checkTarget(op, target, x1.shape);
@@ -90,6 +92,7 @@ export function marginRankingLoss(x1: Tensor, x2: Tensor, target: Tensor, option
  * ```
  */
 export function hingeEmbeddingLoss(input: Tensor, target: Tensor, options: MarginLossOptions = {}): Tensor {
+  if (tl.autocastActive()) return tl.autocasting('hingeEmbeddingLoss', [input, target, options], hingeEmbeddingLoss);
   const op = 'hingeEmbeddingLoss';
   checkOptions(op, options, ['margin', 'reduction']);
   const margin = options.margin ?? 1;
@@ -114,6 +117,7 @@ export function hingeEmbeddingLoss(input: Tensor, target: Tensor, options: Margi
  * ```
  */
 export function softMarginLoss(input: Tensor, target: Tensor, options: { reduction?: Reduction } = {}): Tensor {
+  if (tl.autocastActive()) return tl.autocasting('softMarginLoss', [input, target, options], softMarginLoss);
   const op = 'softMarginLoss';
   checkOptions(op, options, ['reduction']);
   const reduction = reductionOf(op, options.reduction);
@@ -176,6 +180,7 @@ export interface MultiMarginLossOptions {
  * ```
  */
 export function multiMarginLoss(input: Tensor, target: Tensor, options: MultiMarginLossOptions = {}): Tensor {
+  if (tl.autocastActive()) return tl.autocasting('multiMarginLoss', [input, target, options], multiMarginLoss);
   const op = 'multiMarginLoss';
   checkOptions(op, options, ['p', 'margin', 'weight', 'reduction']);
   const p = options.p ?? 1;
@@ -225,6 +230,7 @@ export interface TripletMarginLossOptions {
  * ```
  */
 export function tripletMarginLoss(anchor: Tensor, positive: Tensor, negative: Tensor, options: TripletMarginLossOptions = {}): Tensor {
+  if (tl.autocastActive()) return tl.autocasting('tripletMarginLoss', [anchor, positive, negative, options], tripletMarginLoss);
   const op = 'tripletMarginLoss';
   checkOptions(op, options, ['margin', 'p', 'eps', 'swap', 'reduction']);
   const { margin = 1, p = 2, eps = 1e-6, swap = false } = options;
@@ -267,6 +273,7 @@ export interface PoissonNllLossOptions {
  * ```
  */
 export function poissonNllLoss(input: Tensor, target: Tensor, options: PoissonNllLossOptions = {}): Tensor {
+  if (tl.autocastActive()) return tl.autocasting('poissonNllLoss', [input, target, options], poissonNllLoss);
   const op = 'poissonNllLoss';
   checkOptions(op, options, ['logInput', 'full', 'eps', 'reduction']);
   const { logInput = true, full = false, eps = 1e-8 } = options;
@@ -352,6 +359,7 @@ export interface SmoothL1LossOptions {
  * ```
  */
 export function smoothL1Loss(input: Tensor, target: Tensor, options: SmoothL1LossOptions = {}): Tensor {
+  if (tl.autocastActive()) return tl.autocasting('smoothL1Loss', [input, target, options], smoothL1Loss);
   const op = 'smoothL1Loss';
   checkOptions(op, options, ['beta', 'reduction']);
   const beta = options.beta ?? 1;

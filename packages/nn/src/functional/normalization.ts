@@ -5,7 +5,7 @@
 import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
 import { checkBoolean, checkNumber, checkOptions, checkPositiveInt } from '../options.js';
-import { channelAffine, channelShape, checkFloat, checkFloats, inFloat32, int32, normDim, pNorm, shape, updateRunning } from './common.js';
+import { channelAffine, channelShape, checkFloat, checkFloats, checkNormFloats, inFloat32, int32, normDim, pNorm, shape, updateRunning } from './common.js';
 
 /** float32's machine epsilon, `torch.finfo(torch.float32).eps`: RMSNorm's default eps. */
 export const FLOAT32_EPS = 1.1920928955078125e-7;
@@ -21,6 +21,7 @@ export const FLOAT32_EPS = 1.1920928955078125e-7;
  * ```
  */
 export function groupNorm(x: Tensor, numGroups: number, weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5): Tensor {
+  if (tl.autocastActive()) return tl.autocasting('groupNorm', [x, numGroups, weight, bias, eps], groupNorm);
   const op = 'groupNorm';
   checkFloats(op, { input: x }, { weight, bias });
   checkPositiveInt(op, 'numGroups', numGroups);
@@ -69,7 +70,7 @@ export function instanceNorm(x: Tensor, options: InstanceNormOptions = {}): Tens
   const op = 'instanceNorm';
   checkOptions(op, options, ['runningMean', 'runningVar', 'weight', 'bias', 'useInputStats', 'momentum', 'eps']);
   const { runningMean = null, runningVar = null, weight = null, bias = null, useInputStats = true, momentum = 0.1, eps = 1e-5 } = options;
-  checkFloats(op, { input: x }, { runningMean, runningVar, weight, bias });
+  checkNormFloats(op, x, { runningMean, runningVar, weight, bias });
   checkBoolean(op, 'useInputStats', useInputStats);
   if (x.rank < 3) throw new Error(`${op}: input must be [N, C, *] with at least one spatial dim, got ${shape(x.shape)}`);
   const [n, c] = x.shape;
@@ -162,6 +163,7 @@ export function localResponseNorm(x: Tensor, size: number, alpha = 1e-4, beta = 
  * ```
  */
 export function normalize(x: Tensor, p = 2, dim = 1, eps = 1e-12): Tensor {
+  if (tl.autocastActive()) return tl.autocasting('normalize', [x, p, dim, eps], normalize);
   const op = 'normalize';
   checkFloat(op, 'input', x);
   checkNumber(op, 'p', p);
@@ -181,6 +183,7 @@ export function normalize(x: Tensor, p = 2, dim = 1, eps = 1e-12): Tensor {
  * ```
  */
 export function cosineSimilarity(x1: Tensor, x2: Tensor, dim = 1, eps = 1e-8): Tensor {
+  if (tl.autocastActive()) return tl.autocasting('cosineSimilarity', [x1, x2, dim, eps], cosineSimilarity);
   const op = 'cosineSimilarity';
   checkFloats(op, { x1, x2 });
   checkNumber(op, 'dim', dim);
@@ -230,6 +233,7 @@ export function pairwiseDistance(x1: Tensor, x2: Tensor, p = 2, eps = 1e-6, keep
  * ```
  */
 export function pdist(x: Tensor, p = 2): Tensor {
+  if (tl.autocastActive()) return tl.autocasting('pdist', [x, p], pdist);
   const op = 'pdist';
   checkFloat(op, 'input', x);
   checkNumber(op, 'p', p);

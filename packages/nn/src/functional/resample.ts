@@ -258,6 +258,7 @@ function padCoordinates(coord: Tensor, size: number, paddingMode: string, alignC
  * ```
  */
 export function gridSample(input: Tensor, grid: Tensor, options: GridSampleOptions = {}): Tensor {
+  if (tl.autocastActive()) return tl.autocasting('gridSample', [input, grid, options], gridSample);
   const op = 'gridSample';
   checkOptions(op, options, ['mode', 'paddingMode', 'alignCorners']);
   checkFloats(op, { input, grid });

@@ -314,10 +314,14 @@ function causalMask(L: number, S: number, device?: string): Tensor {
   return tl.tidy(() => tl.arange(0, L, 1, { device }).unsqueeze(1).lt(tl.arange(0, S, 1, { device }).unsqueeze(0)));
 }
 
-/** A float mask must be in the attention's dtype, as PyTorch's: a float32 mask on float16 scores is refused. */
-function checkMaskDType(op: string, what: string, mask: Tensor, dtype: DType): void {
-  if (mask.dtype === 'bool' || mask.dtype === dtype) return;
+/**
+ * A mask in the attention's `dtype`: a float mask must have it, as PyTorch's (a float32 mask
+ * on float16 scores is refused), except under autocast, where PyTorch's products cast it.
+ */
+function maskIn(op: string, what: string, mask: Tensor, dtype: DType): Tensor {
+  if (mask.dtype === 'bool' || mask.dtype === dtype) return mask;
   if (tl.isFloating(mask.dtype)) {
+    if (tl.isAutocastEnabled(mask.device)) return mask.cast(dtype);
     throw new TypeError(`${op}: a float ${what} must have the attention's dtype ${dtype}, got ${mask.dtype} (make it with { dtype: '${dtype}' } or cast it)`);
   }
   throw new TypeError(`${op}: only bool and float ${what} are supported, got ${mask.dtype}`);
@@ -325,13 +329,13 @@ function checkMaskDType(op: string, what: string, mask: Tensor, dtype: DType): v
 
 /** A mask as scores to add in `dtype`: float as it is, bool `true` as -inf. */
 function toAdditive(op: string, what: string, mask: Tensor, dtype: DType): Tensor {
-  checkMaskDType(op, what, mask, dtype);
+  const m = maskIn(op, what, mask, dtype);
   // A 0-d zero broadcast: nothing sized by the inputs, so an exported graph keeps its dynamic axes.
-  return mask.dtype === 'bool' ? tl.where(mask, -Infinity, tl.zeros([], { device: mask.device, dtype })) : mask;
+  return m.dtype === 'bool' ? tl.where(m, -Infinity, tl.zeros([], { device: m.device, dtype })) : m;
 }
 
 /** Add a float mask, or set `true` positions of a bool mask to -inf. */
 function applyMask(op: string, what: string, scores: Tensor, mask: Tensor): Tensor {
-  checkMaskDType(op, what, mask, scores.dtype);
-  return mask.dtype === 'bool' ? tl.where(mask, -Infinity, scores) : scores.add(mask);
+  const m = maskIn(op, what, mask, scores.dtype);
+  return m.dtype === 'bool' ? tl.where(m, -Infinity, scores) : scores.add(m);
 }

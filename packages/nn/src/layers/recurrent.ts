@@ -14,7 +14,7 @@ import { dropout as dropoutFn } from '../functional.js';
 import * as init from '../init.js';
 import { Module, Parameter } from '../module.js';
 import { checkOptions } from '../options.js';
-import { emptyParameter, pyFloat } from './util.js';
+import { emptyParameter, hiddenIn, pyFloat, recurrentDType, weightIn } from './util.js';
 
 type Mode = 'RNN_TANH' | 'RNN_RELU' | 'LSTM' | 'GRU';
 
@@ -170,12 +170,10 @@ export abstract class RNNBase extends Module {
     if (input.shape[input.rank - 1] !== this.inputSize) {
       throw new Error(`${name}: input.size(-1) must be equal to input_size. Expected ${this.inputSize}, got ${input.shape[input.rank - 1]} (input ${tl.formatShape(input.shape)})`);
     }
-    const dtype = this.weights(0, 0)[0].dtype;
-    if (input.dtype !== dtype) {
-      throw new TypeError(`${name}: input must have the layer's dtype ${dtype}, got ${input.dtype} (cast the input, or the layer with .half() / .float())`);
-    }
+    const dtype = recurrentDType(name, input, this.weights(0, 0)[0]);
     const batched = input.rank === 3;
-    let x = batched ? input : input.unsqueeze(1);
+    const cast = input.dtype === dtype ? input : input.cast(dtype);
+    let x = batched ? cast : cast.unsqueeze(1);
     if (batched && this.batchFirst) x = x.transpose(0, 1);
     return { x, batched };
   }
@@ -190,8 +188,8 @@ export abstract class RNNBase extends Module {
     if (!tl.shapesEqual(h.shape, expected)) {
       throw new Error(`${this.layerName}: expected ${what} size ${tl.formatShape(expected)}, got ${tl.formatShape(h.shape)}`);
     }
-    if (h.dtype !== x.dtype) throw new TypeError(`${this.layerName}: ${what} must have the input's dtype ${x.dtype}, got ${h.dtype}`);
-    return batched ? h : h.unsqueeze(1);
+    const state = hiddenIn(this.layerName, what, h, x.dtype);
+    return batched ? state : state.unsqueeze(1);
   }
 
   /**
@@ -211,7 +209,7 @@ export abstract class RNNBase extends Module {
     for (let layer = 0; layer < this.numLayers; layer++) {
       const outputs: Tensor[] = [];
       for (let dir = 0; dir < dirs; dir++) {
-        const [wIh, wHh, bIh, bHh, wHr] = this.weights(layer, dir);
+        const [wIh, wHh, bIh, bHh, wHr] = this.weights(layer, dir).map((w) => weightIn(w, x.dtype)) as [Tensor, Tensor, Tensor | null, Tensor | null, Tensor | null];
         const index = layer * dirs + dir;
         // The input projection of every step at once: [seq, batch, gates*hidden].
         let proj = layerInput.matmul(wIh.t());

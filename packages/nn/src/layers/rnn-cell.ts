@@ -8,7 +8,7 @@ import type { Tensor } from '@tensile/core';
 import * as init from '../init.js';
 import { Module, type Parameter } from '../module.js';
 import { checkOptions } from '../options.js';
-import { emptyParameter } from './util.js';
+import { emptyParameter, hiddenIn, recurrentDType, weightIn } from './util.js';
 
 /** Options of the cells. */
 export interface RNNCellOptions {
@@ -60,23 +60,28 @@ export abstract class RNNCellBase extends Module {
     if (input.shape[input.rank - 1] !== this.inputSize) {
       throw new Error(`${name}: input has inconsistent input_size: got ${input.shape[input.rank - 1]} expected ${this.inputSize}`);
     }
-    return { x: input.rank === 2 ? input : input.unsqueeze(0), batched: input.rank === 2 };
+    const dtype = recurrentDType(name, input, this.weightIh);
+    const x = input.dtype === dtype ? input : input.cast(dtype);
+    return { x: input.rank === 2 ? x : x.unsqueeze(0), batched: input.rank === 2 };
   }
 
   /** A hidden state for a batch of `n` (zeros when absent), batched like the input. */
-  protected hidden(h: Tensor | null | undefined, what: string, batched: boolean, n: number, device: string): Tensor {
+  protected hidden(h: Tensor | null | undefined, what: string, batched: boolean, x: Tensor): Tensor {
+    const n = x.shape[0];
     const expected = batched ? [n, this.hiddenSize] : [this.hiddenSize];
-    if (h == null) return tl.zeros([n, this.hiddenSize], { device });
+    if (h == null) return tl.zeros([n, this.hiddenSize], { device: x.device, dtype: x.dtype });
     if (!tl.shapesEqual(h.shape, expected)) throw new Error(`${this.constructor.name}: ${what} ${tl.formatShape(h.shape)} must be ${tl.formatShape(expected)}`);
-    return batched ? h : h.unsqueeze(0);
+    const state = hiddenIn(this.constructor.name, what, h, x.dtype);
+    return batched ? state : state.unsqueeze(0);
   }
 
   /** `x W_ihᵀ + b_ih` and `h W_hhᵀ + b_hh`. */
   protected projections(x: Tensor, h: Tensor): [Tensor, Tensor] {
-    let gi = x.matmul(this.weightIh.t());
-    if (this.biasIh) gi = gi.add(this.biasIh);
-    let gh = h.matmul(this.weightHh.t());
-    if (this.biasHh) gh = gh.add(this.biasHh);
+    const [wIh, wHh, bIh, bHh] = [this.weightIh, this.weightHh, this.biasIh, this.biasHh].map((w) => weightIn(w, x.dtype));
+    let gi = x.matmul(wIh!.t());
+    if (bIh) gi = gi.add(bIh);
+    let gh = h.matmul(wHh!.t());
+    if (bHh) gh = gh.add(bHh);
     return [gi, gh];
   }
 
@@ -114,7 +119,7 @@ export class RNNCell extends RNNCellBase {
 
   forward(input: Tensor, hx?: Tensor | null): Tensor {
     const { x, batched } = this.batch(input);
-    const h = this.hidden(hx, 'hx', batched, x.shape[0], x.device);
+    const h = this.hidden(hx, 'hx', batched, x);
     const [gi, gh] = this.projections(x, h);
     const pre = gi.add(gh);
     const out = this.nonlinearity === 'relu' ? pre.relu() : pre.tanh();
@@ -145,8 +150,8 @@ export class LSTMCell extends RNNCellBase {
   forward(input: Tensor, hx?: readonly [Tensor, Tensor] | null): [Tensor, Tensor] {
     const { x, batched } = this.batch(input);
     if (hx != null && (!Array.isArray(hx) || hx.length !== 2)) throw new Error('LSTMCell: hx must be a pair [h, c]');
-    const h = this.hidden(hx?.[0], 'h', batched, x.shape[0], x.device);
-    const c = this.hidden(hx?.[1], 'c', batched, x.shape[0], x.device);
+    const h = this.hidden(hx?.[0], 'h', batched, x);
+    const c = this.hidden(hx?.[1], 'c', batched, x);
     const [gi, gh] = this.projections(x, h);
     const [i, f, g, o] = gi.add(gh).chunk(4, -1);
     const cNext = f.sigmoid().mul(c).add(i.sigmoid().mul(g.tanh()));
@@ -172,7 +177,7 @@ export class GRUCell extends RNNCellBase {
 
   forward(input: Tensor, hx?: Tensor | null): Tensor {
     const { x, batched } = this.batch(input);
-    const h = this.hidden(hx, 'hx', batched, x.shape[0], x.device);
+    const h = this.hidden(hx, 'hx', batched, x);
     const [gi, gh] = this.projections(x, h);
     const [xr, xz, xn] = gi.chunk(3, -1);
     const [hr, hz, hn] = gh.chunk(3, -1);

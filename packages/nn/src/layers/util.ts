@@ -44,3 +44,29 @@ export function toPair(name: string, value: number | readonly number[]): [number
   if (value.length !== 2) throw new Error(`${name} must be a number or a pair, got ${JSON.stringify(value)}`);
   return [value[0], value[1]];
 }
+
+/**
+ * The dtype a recurrent layer or cell computes in: under `tl.autocast` on the input's device
+ * the autocast dtype (PyTorch autocasts its RNN cells to float16, weights included), else
+ * the parameters' dtype, which the input must then have.
+ */
+export function recurrentDType(name: string, input: Tensor, weight: Tensor): tl.DType {
+  const autocast = tl.isFloating(input.dtype) ? tl.getAutocastDtype(input.device) : null;
+  if (autocast) return autocast;
+  if (input.dtype !== weight.dtype) {
+    throw new TypeError(`${name}: input must have the layer's dtype ${weight.dtype}, got ${input.dtype} (cast the input, or the layer with .half() / .float())`);
+  }
+  return weight.dtype;
+}
+
+/** A hidden state in the layer's compute dtype: cast under autocast, else it must match. */
+export function hiddenIn(name: string, what: string, h: Tensor, dtype: tl.DType): Tensor {
+  if (h.dtype === dtype) return h;
+  if (tl.isFloating(h.dtype) && tl.isAutocastEnabled(h.device)) return h.cast(dtype);
+  throw new TypeError(`${name}: ${what} must have the input's dtype ${dtype}, got ${h.dtype}`);
+}
+
+/** `w` (a weight or bias, or null) in `dtype`: a differentiable cast under autocast, else `w` itself. */
+export function weightIn<T extends Tensor | null>(w: T, dtype: tl.DType): T {
+  return (w && w.dtype !== dtype ? w.cast(dtype) : w) as T;
+}
