@@ -17,8 +17,8 @@ function parseNormType(normType: number | 'inf' | '-inf'): number {
   return p;
 }
 
-/** Replace a gradient's values in place (so every handle on it sees the change). */
-function writeGrad(p: Tensor, grad: Tensor, value: Tensor): void {
+/** @internal Replace a gradient's values in place (so every handle on it sees the change). */
+export function writeGrad(p: Tensor, grad: Tensor, value: Tensor): void {
   if (grad.isLeaf) grad.assign(value);
   else p.grad = value;
 }

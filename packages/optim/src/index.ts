@@ -44,4 +44,5 @@ export { ASGD, type ASGDOptions } from './asgd.js';
 export { Rprop, type RpropOptions } from './rprop.js';
 export { LBFGS, type LBFGSClosure, type LBFGSOptions } from './lbfgs.js';
 export { clipGradNorm, clipGradValue } from './clip-grad.js';
+export { GradScaler, type GradScalerOptions, type GradScalerState } from './grad-scaler.js';
 export * from './lr-scheduler/index.js';

@@ -2,6 +2,9 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import * as tl from '@tensile/core';
+import '@tensile/backend-webgpu';
+import { backendUnavailable, skipReason } from '@tensile/conformance/required-tools';
 import { expect, test, vi } from 'vitest';
 
 /** Run the first ts block after `heading` and return what it logged. */
@@ -40,4 +43,13 @@ test('the README LBFGS example runs and solves y = 3x + 2 in one step', async ()
   // mean((3x + 2)^2) over linspace(-1, 1, 32): 9 * mean(x^2) + 4, with mean(x^2) = 33 / 93.
   expect(first).toBeCloseTo(4 + (9 * 33) / 93, 5);
   expect(second).toBeLessThan(1e-8);
+});
+
+const webgpuUnavailable = (await backendUnavailable('webgpu')) ?? (tl.isDTypeSupported('float16', 'webgpu') ? null : skipReason("the WebGPU adapter has no 'shader-f16'"));
+test.skipIf(webgpuUnavailable !== null)(`the README mixed-precision example trains on webgpu${webgpuUnavailable ? ` (skipped: ${webgpuUnavailable})` : ''}`, async () => {
+  const lines = (await runExample('## Mixed precision: `GradScaler` with `tl.autocast`')) as [string, number, string, number, string, number][];
+  expect(lines.map((l) => l[1])).toEqual([0, 50, 100]);
+  const losses = lines.map((l) => l[3]);
+  expect(losses[2]).toBeLessThan(losses[0] * 0.5);
+  for (const l of lines) expect(l[5]).toBe(65536); // 101 clean steps: no overflow, no growth yet
 });
