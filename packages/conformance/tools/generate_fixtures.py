@@ -488,6 +488,9 @@ SCATTER = {
     'indexCopy': lambda x, d, i, s: torch.index_copy(x, d, i.long(), s),
     'indexPut': lambda x, ids, v, acc=False: torch.index_put(x, tuple(i.long() if i.dtype == torch.int32 else i for i in ids), v, accumulate=acc),
     'logspace': lambda a, b, n, base=10, o=None: torch.logspace(a, b, n, base=undef_or(base, 10), dtype=torch.float32),
+    'sliceScatter': lambda x, s, d=0, start=None, end=None, step=1: torch.slice_scatter(x, s, d, start, end, step),
+    'selectScatter': lambda x, s, d, i: torch.select_scatter(x, s, d, i),
+    'diagonalScatter': lambda x, s, o=0, d1=0, d2=1: torch.diagonal_scatter(x, s, o, d1, d2),
 }
 TORCH.update(SCATTER)
 
@@ -1636,6 +1639,19 @@ def scatter_ops():
     add_case(f, 'indexPut/rows-broadcast-value', M('indexPut', T(0), [T(1)], T(2)), [g.distinct(4, 3), torch.tensor([3, 1], dtype=torch.int32), g.distinct(3)])
     add_case(f, 'indexPut/accumulate', E('indexPut', T(0), [T(1)], T(2), True), [g.distinct(4, 2), torch.tensor([0, 3, 0], dtype=torch.int32), g.distinct(3, 2)])
     add_case(f, 'indexPut/bool-mask', E('indexPut', T(0), [T(1)], T(2)), [g.distinct(3, 4), g.randn(3, 4) > 0, (torch.tensor(-2.0), False)])
+    add_case(f, 'sliceScatter', E('sliceScatter', T(0), T(1), 0, 1, 3), [g.distinct(5, 3), g.distinct(2, 3)])
+    add_case(f, 'sliceScatter/step2-to-end', M('sliceScatter', T(0), T(1), 1, 0, None, 2), [g.distinct(2, 5), g.distinct(2, 3)])
+    add_case(f, 'sliceScatter/negative-bounds', E('sliceScatter', T(0), T(1), -1, -3, -1), [g.distinct(2, 6), g.distinct(2, 2)])
+    add_case(f, 'sliceScatter/clamped-3d', M('sliceScatter', T(0), T(1), 1, 2, 100, 2), [g.distinct(2, 5, 2), g.distinct(2, 2, 2)])
+    add_case(f, 'sliceScatter/int32', E('sliceScatter', T(0), T(1), 0, 0, 2), [g.ints(-9, 9, 3, 2), g.ints(-9, 9, 2, 2)], grad=False)
+    add_case(f, 'selectScatter', E('selectScatter', T(0), T(1), 1, -1), [g.distinct(3, 4), g.distinct(3)])
+    add_case(f, 'selectScatter/3d-dim0', M('selectScatter', T(0), T(1), 0, 1), [g.distinct(2, 3, 4), g.distinct(3, 4)])
+    add_case(f, 'selectScatter/bool', E('selectScatter', T(0), T(1), 0, 0), [g.randn(2, 3) > 0, g.randn(3) > 0], grad=False)
+    add_case(f, 'diagonalScatter', E('diagonalScatter', T(0), T(1)), [g.distinct(3, 3), g.distinct(3)])
+    add_case(f, 'diagonalScatter/offset1-wide', M('diagonalScatter', T(0), T(1), 1), [g.distinct(3, 5), g.distinct(3)])
+    add_case(f, 'diagonalScatter/offset-1-tall', E('diagonalScatter', T(0), T(1), -1), [g.distinct(4, 3), g.distinct(3)])
+    add_case(f, 'diagonalScatter/3d-dims12', E('diagonalScatter', T(0), T(1), 0, 1, 2), [g.distinct(2, 3, 4), g.distinct(2, 3)])
+    add_case(f, 'diagonalScatter/reversed-dims', M('diagonalScatter', T(0), T(1), 1, 2, 0), [g.distinct(3, 2, 4), g.distinct(2, 2)])
     add_case(f, 'logspace', E('logspace', 0, 3, 4), [], grad=False)
     add_case(f, 'logspace/base2-negative', E('logspace', -2, 3, 6, 2), [], grad=False)
     add_case(f, 'logspace/one', E('logspace', 1.5, 9, 1), [], grad=False)

@@ -1,5 +1,6 @@
 /**
- * Writing by integer indices: `scatter`, `scatterReduce`, `indexCopy` and `indexPut`. Each
+ * Writing by integer indices: `scatter`, `scatterReduce`, `indexCopy`, `indexPut` and the
+ * region writes `sliceScatter`, `selectScatter`, `diagonalScatter`. Each
  * returns a new tensor (values are immutable) and is a composite of differentiable ops, so
  * its gradient is the one autograd derives (PyTorch's, except how ties in amax/amin share it).
  *
@@ -12,10 +13,11 @@ import type { Track } from '../backend/op-table.js';
 import { broadcastShapes, formatShape, normalizeDim } from '../shape.js';
 import type { Tensor, TensorLike } from '../tensor/tensor.js';
 import { lineIndex, wrapIndex } from './advanced-indexing.js';
-import { arange, full, zeros } from './creation.js';
+import { arange, full, tensor, zeros } from './creation.js';
 import { checkIndex } from './index-checks.js';
 import { scatterAdd } from './indexing.js';
 import { cat } from './shape.js';
+import { movedim } from './rearrange.js';
 import { describeValue, deviceOf, isTensor, requireTensor } from './util.js';
 import { autocastActive, autocasting } from '../autocast.js';
 
@@ -245,5 +247,118 @@ export function indexPut(x: Tensor, indices: readonly Tensor[], values: TensorLi
       ? t(scatterAdd(flatX, 0, flatIndexN, vals))
       : t(scatterReduceOf(op, flatX, 0, flatIndexN, vals, 'last', false));
     return written.reshape(x.shape);
+  });
+}
+
+/**
+ * `x` with `src` written at `positions` along `axis` (distinct positions, each hit once, so a
+ * masked sum of scatterAdd is the write: O(x.size), and its gradient is autograd's).
+ */
+function writeAt(op: string, x: Tensor, axis: number, positions: readonly number[], src: Tensor): Tensor {
+  return owned((t) => {
+    const index = t(tensor(Int32Array.from(positions), { dtype: 'int32', device: x.device }));
+    return scatterReduceOf(op, x, axis, lineIndex(op, x, axis, index, src.shape, t), src, 'sum', false);
+  });
+}
+
+function checkRegionSource(op: string, x: Tensor, src: Tensor, want: readonly number[], region: string): void {
+  deviceOf(op, x, src);
+  if (src.dtype !== x.dtype) throw new TypeError(`${op}: src is ${src.dtype} but the input is ${x.dtype}; cast one`);
+  if (src.rank !== want.length || src.shape.some((d, i) => d !== want[i])) {
+    throw new Error(`${op}: src must be ${formatShape(want)} (${region} of the input ${formatShape(x.shape)}), got ${formatShape(src.shape)}`);
+  }
+}
+
+function checkInteger(op: string, what: string, value: unknown): void {
+  if (value !== null && value !== undefined && !Number.isInteger(value)) throw new TypeError(`${op}: ${what} must be an integer, got ${shown(value)}`);
+}
+
+/** A number as it is written, anything else described. */
+function shown(value: unknown): string {
+  return typeof value === 'number' ? String(value) : describeValue(value);
+}
+
+/**
+ * A copy of `x` with `src` written into the slice `start:end:step` of `dim` (PyTorch's
+ * `slice_scatter`: the out-of-place `x[..., start:end:step] = src`). `start` and `end` are
+ * Python slice bounds (negative from the end, clamped, null for the ends); `src` has the
+ * slice's shape and `x`'s dtype. Differentiable in both.
+ *
+ * @example
+ * ```ts
+ * tl.zeros([4, 3]).sliceScatter(tl.ones([2, 3]), 0, 1, 3); // rows 1 and 2 become ones
+ * ```
+ */
+export function sliceScatter(x: Tensor, src: Tensor, dim = 0, start: number | null = null, end: number | null = null, step = 1): Tensor {
+  const op = 'sliceScatter';
+  requireTensor(op, x);
+  requireTensor(op, src, 'src');
+  const axis = normalizeDim(dim, x.rank, op);
+  checkInteger(op, 'start', start);
+  checkInteger(op, 'end', end);
+  if (!Number.isInteger(step) || step < 1) throw new Error(`${op}: step must be a positive integer, got ${shown(step)}`);
+  const size = x.shape[axis];
+  const bound = (v: number | null, fallback: number) => (v === null || v === undefined ? fallback : Math.min(Math.max(v < 0 ? v + size : v, 0), size));
+  const lo = bound(start, 0);
+  const hi = bound(end, size);
+  const positions: number[] = [];
+  for (let i = lo; i < hi; i += step) positions.push(i);
+  checkRegionSource(op, x, src, x.shape.map((d, i) => (i === axis ? positions.length : d)), `the slice ${lo}:${hi}:${step} of dim ${axis}`);
+  return writeAt(op, x, axis, positions, src);
+}
+
+/**
+ * A copy of `x` with `src` written at `index` of `dim` (PyTorch's `select_scatter`: the
+ * out-of-place `x.select(dim, index) = src`); `src` has `x`'s shape without `dim`.
+ *
+ * @example
+ * ```ts
+ * tl.zeros([3, 4]).selectScatter(tl.ones([3]), 1, -1); // the last column becomes ones
+ * ```
+ */
+export function selectScatter(x: Tensor, src: Tensor, dim: number, index: number): Tensor {
+  const op = 'selectScatter';
+  requireTensor(op, x);
+  requireTensor(op, src, 'src');
+  const axis = normalizeDim(dim, x.rank, op);
+  const size = x.shape[axis];
+  if (!Number.isInteger(index) || index < -size || index >= size) {
+    throw new Error(`${op}: index ${shown(index)} is out of range for dim ${axis} of size ${size}`);
+  }
+  checkRegionSource(op, x, src, x.shape.filter((_, i) => i !== axis), `index ${index} of dim ${axis}`);
+  return owned((t) => writeAt(op, x, axis, [index < 0 ? index + size : index], t(src.unsqueeze(axis))));
+}
+
+/**
+ * A copy of `x` with `src` written onto the diagonal `offset` of the plane (`dim1`, `dim2`)
+ * (PyTorch's `diagonal_scatter`); `src` has the shape of `x.diagonal(offset, dim1, dim2)`:
+ * the other dims, then the diagonal's length.
+ *
+ * @example
+ * ```ts
+ * tl.zeros([3, 3]).diagonalScatter(tl.tensor([1, 2, 3])); // diag([1, 2, 3])
+ * ```
+ */
+export function diagonalScatter(x: Tensor, src: Tensor, offset = 0, dim1 = 0, dim2 = 1): Tensor {
+  const op = 'diagonalScatter';
+  requireTensor(op, x);
+  requireTensor(op, src, 'src');
+  if (x.rank < 2) throw new Error(`${op}: the input needs at least 2 dims, got ${formatShape(x.shape)}`);
+  checkInteger(op, 'offset', offset);
+  const d1 = normalizeDim(dim1, x.rank, op);
+  const d2 = normalizeDim(dim2, x.rank, op);
+  if (d1 === d2) throw new Error(`${op}: dim1 and dim2 must differ, got ${dim1} and ${dim2}`);
+  const [rows, cols] = [x.shape[d1], x.shape[d2]];
+  const r0 = Math.max(-offset, 0);
+  const c0 = Math.max(offset, 0);
+  const length = Math.max(0, Math.min(rows - r0, cols - c0));
+  const others = x.shape.filter((_, i) => i !== d1 && i !== d2);
+  checkRegionSource(op, x, src, [...others, length], `diagonal ${offset} of dims ${d1} and ${d2}`);
+  // The plane last and flattened: the diagonal is then the positions (r0 + i) * cols + c0 + i.
+  return owned((t) => {
+    const plane = t(t(movedim(x, [d1, d2], [-2, -1])).reshape([...others, rows * cols]));
+    const positions = Array.from({ length }, (_, i) => (r0 + i) * cols + c0 + i);
+    const written = t(t(writeAt(op, plane, plane.rank - 1, positions, src)).reshape([...others, rows, cols]));
+    return movedim(written, [-2, -1], [d1, d2]);
   });
 }

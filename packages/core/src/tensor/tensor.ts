@@ -565,6 +565,12 @@ export class Tensor {
   }
   indexCopy(dim: number, index: Tensor, source: Tensor): Tensor { return ops.indexCopy(this, dim, index, source); }
   indexPut(indices: readonly Tensor[], values: TensorLike, accumulate?: boolean): Tensor { return ops.indexPut(this, indices, values, accumulate); }
+  /** A copy with `src` in the slice `start:end:step` of `dim` (see `tl.sliceScatter`). */
+  sliceScatter(src: Tensor, dim?: number, start?: number | null, end?: number | null, step?: number): Tensor { return ops.sliceScatter(this, src, dim, start, end, step); }
+  /** A copy with `src` at `index` of `dim` (see `tl.selectScatter`). */
+  selectScatter(src: Tensor, dim: number, index: number): Tensor { return ops.selectScatter(this, src, dim, index); }
+  /** A copy with `src` on a diagonal (see `tl.diagonalScatter`). */
+  diagonalScatter(src: Tensor, offset?: number, dim1?: number, dim2?: number): Tensor { return ops.diagonalScatter(this, src, offset, dim1, dim2); }
   /** Sorted along `dim`, with each value's position (see `tl.sort`). */
   sort(dim?: number, descending?: boolean, options?: ops.SortOptions): ops.SortResult { return ops.sort(this, dim, descending, options); }
   /** The int32 indices that sort along `dim` (see `tl.argsort`). */
