@@ -50,11 +50,13 @@ export function detectAnomaly<T>(fn: () => T): T {
 /** The stack of the current call, for a node made while anomaly detection is on. */
 export function forwardStack(): string | undefined {
   if (!enabled) return undefined;
-  // Deep enough to reach the user's call through an op's own frames (V8 keeps 10 by default).
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 50;
+  // Deep enough to reach the user's call through an op's own frames (V8 keeps 10 by default;
+  // other engines have no such setting).
+  const v8 = Error as unknown as { stackTraceLimit?: number };
+  const limit = v8.stackTraceLimit;
+  if (typeof limit === 'number') v8.stackTraceLimit = Math.max(limit, 50);
   const stack = new Error().stack ?? '';
-  Error.stackTraceLimit = limit;
+  if (typeof limit === 'number') v8.stackTraceLimit = limit;
   // Drop the error line and the frames inside this module and the node constructor.
   return stack.split('\n').slice(3).join('\n');
 }
