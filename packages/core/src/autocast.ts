@@ -25,6 +25,8 @@ const POLICIES: Readonly<Record<string, AutocastPolicy>> = {
   conv1d: 'lower', conv2d: 'lower', conv3d: 'lower',
   convTranspose1d: 'lower', convTranspose2d: 'lower', convTranspose3d: 'lower',
   linear: 'lower', prelu: 'lower', scaledDotProductAttention: 'lower',
+  // Not in PyTorch's list, but it decomposes into bmm there, so it runs in float16 too.
+  einsum: 'lower',
   // Range-sensitive ops: exponentials, logarithms, powers, sums, softmax, norms and losses.
   pow: 'float32', exp: 'float32', expm1: 'float32', log: 'float32', log10: 'float32', log2: 'float32', log1p: 'float32',
   reciprocal: 'float32', rsqrt: 'float32', acos: 'float32', asin: 'float32', cosh: 'float32', sinh: 'float32',

@@ -35,6 +35,7 @@ const POLICY_CASES: PolicyCase[] = [
   ['convTranspose1d', () => tl.convTranspose1d(randn([1, 2, 5]), randn([2, 3, 3])), 'float16'],
   ['convTranspose2d', () => tl.convTranspose2d(randn([1, 2, 4, 4]), randn([2, 3, 3, 3])), 'float16'],
   ['scaledDotProductAttention', () => tl.scaledDotProductAttention(randn([1, 2, 4, 8]), randn([1, 2, 4, 8]), randn([1, 2, 4, 8]), { attnMask: randn([4, 4]) }), 'float16'],
+  ['einsum (bmm in PyTorch)', () => tl.einsum('ij,jk->ik', x32(), randn([6, 3])), 'float16'],
   ['F.linear', () => F.linear(x32(), randn([3, 6]), randn([3])), 'float16'],
   ['F.prelu', () => F.prelu(randn([2, 3, 4]), randn([3])), 'float16'],
   // range-sensitive ops run in float32, also on float16 input

@@ -371,6 +371,7 @@ const byCode = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
  * ```
  */
 export function einsum(equation: string, ...operands: Tensor[]): Tensor {
+  if (autocastActive()) return autocasting('einsum', [equation, ...operands], einsum);
   if (typeof equation !== 'string') throw new TypeError(`einsum: the equation must be a string, got ${typeof equation}`);
   // torch.einsum(eq, [a, b]) also takes the operands as one list.
   if (operands.length === 1 && Array.isArray(operands[0])) operands = operands[0] as unknown as Tensor[];
