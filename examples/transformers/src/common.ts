@@ -22,9 +22,11 @@ export function flags<T extends Record<string, { type: 'string' | 'boolean'; def
   }
 }
 
-/** Start `name` (cpu or wasm) and make it the default device. */
+/** Start `name` (cpu, wasm or webgpu) and make it the default device. */
 export async function useBackend(name: string): Promise<void> {
-  if (!['cpu', 'wasm'].includes(name)) throw new Error(`--backend must be cpu or wasm, got '${name}'`);
+  if (!['cpu', 'wasm', 'webgpu'].includes(name)) throw new Error(`--backend must be cpu, wasm or webgpu, got '${name}'`);
+  // webgpu is loaded only when asked for: it starts a GPU device (Dawn) in Node.
+  if (name === 'webgpu') await import('@tensile/backend-webgpu');
   await tl.setBackend(name);
 }
 

@@ -1,7 +1,8 @@
 // The two commands end to end on the cpu backend, on the tiny random-weight GPT-2 that
 // @tensile/transformers' fixture generator writes (PyTorch reference, no network): finetune
 // on a text file drives the loss down and saves a checkpoint that the PyTorch reference
-// loads with the same logits Tensile computes; generate streams text from it.
+// loads with the same logits Tensile computes; generate streams text from it. Then finetune
+// --amp on webgpu (mixed precision), where the adapter has float16.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +10,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tl from '@tensile/core';
 import '@tensile/backend-cpu';
+import '@tensile/backend-webgpu';
+import { backendUnavailable, skipReason } from '@tensile/conformance/required-tools';
 import { GPT2LMHeadModel } from '@tensile/transformers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -69,5 +72,29 @@ run('example commands', () => {
     expect(gen.stdout.startsWith('the quick')).toBe(true);
     expect(gen.stdout.trim().length).toBeGreaterThan('the quick'.length);
     expect(gen.stderr).toMatch(/8 tokens in .* tokens\/s\) on cpu/);
+  });
+
+  it('finetune --amp refuses a device without float16, naming it', () => {
+    const r = spawnSync(process.execPath, ['--conditions=@tensile/source', '--import', 'tsx', path.join('src', 'finetune.ts'), '--model', path.join(fixtures, 'gpt2'), '--text', 'x', '--out', 'y', '--backend', 'cpu', '--amp'], { cwd: exampleDir, encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--amp needs float16 on the device .*; cpu has none/);
+  });
+
+  it('finetune --backend webgpu --amp: mixed precision cuts the loss and saves float32 weights', async (context) => {
+    const unavailable = (await backendUnavailable('webgpu')) ?? (tl.isDTypeSupported('float16', 'webgpu') ? null : skipReason("the WebGPU adapter has no 'shader-f16'"));
+    if (unavailable) context.skip(unavailable);
+    const text = path.join(work, 'corpus-amp.txt');
+    writeFileSync(text, 'the quick brown fox jumps over the lazy dog. hello world, hello there! '.repeat(8));
+    const out = path.join(work, 'finetuned-amp');
+    const { stdout, stderr } = cli('finetune.ts', ['--model', path.join(fixtures, 'gpt2'), '--text', text, '--out', out, '--steps', '40', '--batch', '2', '--seq', '24', '--lr', '3e-3', '--backend', 'webgpu', '--amp']);
+    const summary = JSON.parse(stdout.trim().split('\n').pop()!);
+    expect(summary.amp).toBe(true);
+    expect(summary.lossAfter).toBeLessThan(summary.lossBefore * 0.5);
+    expect(stderr).toMatch(/fine-tuning \(amp\) .*40\/40/);
+    expect(stderr).toMatch(/on webgpu, mixed precision: \d+ step\(s\) skipped, loss scale \d+/);
+    await tl.setBackend('cpu');
+    const model = await GPT2LMHeadModel.fromPretrained(out, { device: 'cpu', logger: null });
+    for (const p of model.parameters()) expect(p.dtype).toBe('float32');
+    model.dispose();
   });
 });
