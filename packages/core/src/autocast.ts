@@ -9,7 +9,7 @@ import { Tensor } from './tensor/tensor.js';
 import { cast } from './ops/cast.js';
 import { checkOptionKeys } from './ops/util.js';
 import { isDTypeSupported } from './ops/creation.js';
-import { insideOp, isInsideOp, owned } from './memory.js';
+import { insideOp, isInsideOp, outsideOp, owned } from './memory.js';
 
 /**
  * What an op does under autocast, as PyTorch's autocast_mode.cpp: `lower` runs it in the
@@ -128,6 +128,20 @@ export function isAutocastEnabled(deviceType: string): boolean {
 /** The dtype products run in under autocast on `deviceType`, or null when autocast is off there. */
 export function getAutocastDtype(deviceType: string): DType | null {
   return regions.get(deviceType) ?? null;
+}
+
+/** @internal The autocast state now (per device type, its dtype), to run user code in later. */
+export function autocastState(): ReadonlyMap<string, DType> {
+  return regions;
+}
+
+/**
+ * @internal Run `fn`, user code that core calls from inside an op (a checkpointed segment,
+ * also when it is recomputed in the backward pass), under the autocast `state` it was first
+ * called in and outside any op, so that its ops are autocast as they were the first time.
+ */
+export function asUserCode<T>(fn: () => T, state: ReadonlyMap<string, DType> = regions): T {
+  return withRegions(state, () => outsideOp(fn));
 }
 
 /** @internal Whether an op called now should consult its autocast policy. */

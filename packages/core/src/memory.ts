@@ -145,6 +145,17 @@ export function insideOp<R>(fn: () => R): R {
   }
 }
 
+/** @internal Run `fn`, user code that an op calls (a checkpointed segment), as the user's own: outside any op. */
+export function outsideOp<R>(fn: () => R): R {
+  const depth = opDepth;
+  opDepth = 0;
+  try {
+    return fn();
+  } finally {
+    opDepth = depth;
+  }
+}
+
 /** @internal Whether the running code is inside an op. */
 export function isInsideOp(): boolean {
   return opDepth > 0;

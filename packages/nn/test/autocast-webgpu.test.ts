@@ -164,6 +164,22 @@ if (unavailable) {
       expect(await inside.array()).toEqual(await w.grad!.array());
     });
 
+    it('a checkpointed segment is autocast, also when recomputed: the same output and gradients as without checkpointing', async () => {
+      const w1 = randn([6, 8]).requiresGrad_();
+      const w2 = randn([8, 3]).requiresGrad_();
+      const x = randn([4, 6]);
+      const block = (h: Tensor) => h.matmul(w1).relu().matmul(w2);
+      const plain = ac(() => block(x));
+      const checkpointed = ac(() => tl.checkpoint(block, x));
+      expect([plain.dtype, checkpointed.dtype]).toEqual(['float16', 'float16']);
+      expect(await checkpointed.array()).toEqual(await plain.array());
+      const [g1, g2] = tl.grad(plain.float().square().sum(), [w1, w2]);
+      // The backward pass runs outside the region; the recomputation is autocast all the same.
+      const [c1, c2] = tl.grad(checkpointed.float().square().sum(), [w1, w2]);
+      expect(await c1!.array()).toEqual(await g1!.array());
+      expect(await c2!.array()).toEqual(await g2!.array());
+    });
+
     it('modules with float32 parameters run under autocast: conv, batch norm, linear, attention', () => {
       const conv = new Conv2d(2, 4, 3, { padding: 1 }).to('webgpu');
       const norm = new BatchNorm2d(4).to('webgpu');

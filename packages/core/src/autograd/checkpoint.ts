@@ -6,6 +6,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { owned, tidyCreated } from '../memory.js';
 import { getRngState, setRngState } from '../ops/creation.js';
 import { isFloating } from '../dtype.js';
+import { asUserCode, autocastState } from '../autocast.js';
 import { gradientsAt, gradNodeOf, recordOp } from './engine.js';
 import { enableGrad, isGradEnabled } from './grad-mode.js';
 import { AccumulateGrad, currentSequenceNr, MultiOutputNode, type Node, OutputNode } from './node.js';
@@ -92,6 +93,8 @@ export function checkpoint<A extends unknown[], R extends Tensor | Tensor[]>(fn:
   if (typeof fn !== 'function') throw new TypeError(`checkpoint: expected a function, got ${fn === null ? 'null' : typeof fn}`);
   if (!isGradEnabled()) return fn(...args);
   const rng = getRngState();
+  // The segment is the user's code: its ops are autocast, now and when recomputed, as PyTorch's.
+  const amp = autocastState();
   const argNodes = args.map((a) => (isTensor(a) && isFloating(a.dtype) ? gradNodeOf(a) : null));
   const needs = argNodes.map((n) => n !== null);
   const start = currentSequenceNr();
@@ -99,7 +102,7 @@ export function checkpoint<A extends unknown[], R extends Tensor | Tensor[]>(fn:
   return owned((own) => {
     const { call, fresh: leaves } = freshArgs(args, needs);
     for (const leaf of leaves) if (leaf) own(leaf);
-    const { result, created } = tidyCreated(() => fn(...(call as A)));
+    const { result, created } = tidyCreated(() => asUserCode(() => fn(...(call as A)), amp));
     for (const t of created) own(t);
     const outs = outputsOf(result);
     const inputNodes = new Map<Node, number>();
@@ -134,7 +137,7 @@ export function checkpoint<A extends unknown[], R extends Tensor | Tensor[]>(fn:
         for (const x of fresh.fresh) if (x) own(x);
         let recomputed: Tensor[];
         try {
-          const run = tidyCreated(() => enableGrad(() => fn(...(fresh.call as A))));
+          const run = tidyCreated(() => enableGrad(() => asUserCode(() => fn(...(fresh.call as A)), amp)));
           for (const t of run.created) own(t);
           recomputed = outputsOf(run.result);
         } finally {
