@@ -32,7 +32,7 @@ const POLICIES: Readonly<Record<string, AutocastPolicy>> = {
   reciprocal: 'float32', rsqrt: 'float32', acos: 'float32', asin: 'float32', cosh: 'float32', sinh: 'float32',
   tan: 'float32', erfinv: 'float32', softplus: 'float32',
   sum: 'float32', nansum: 'float32', prod: 'float32', cumsum: 'float32', cumprod: 'float32',
-  softmax: 'float32', logSoftmax: 'float32', logsumexp: 'float32',
+  softmax: 'float32', softmin: 'float32', logSoftmax: 'float32', logsumexp: 'float32',
   norm: 'float32', vectorNorm: 'float32', matrixNorm: 'float32', dist: 'float32', cdist: 'float32', pdist: 'float32',
   renorm: 'float32', layerNorm: 'float32', groupNorm: 'float32', normalize: 'float32', cosineSimilarity: 'float32',
   crossEntropy: 'float32', nllLoss: 'float32', mseLoss: 'float32', l1Loss: 'float32', smoothL1Loss: 'float32',

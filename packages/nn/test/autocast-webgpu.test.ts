@@ -56,6 +56,7 @@ const POLICY_CASES: PolicyCase[] = [
   ['F.layerNorm', () => F.layerNorm(x16(), [6], randn([6]), randn([6])), 'float32'],
   ['F.groupNorm', () => F.groupNorm(randn([2, 4, 3], 'float16'), 2), 'float32'],
   ['F.normalize', () => F.normalize(x16()), 'float32'],
+  ['F.softmin', () => F.softmin(x16(), -1), 'float32'],
   ['F.cosineSimilarity', () => F.cosineSimilarity(x16(), x16()), 'float32'],
   ['F.crossEntropy', () => F.crossEntropy(x16(), tl.tensor([0, 5, 2, 1], { ...gpu, dtype: 'int32' })), 'float32'],
   ['F.mseLoss (float16 input, float32 target)', () => F.mseLoss(x16(), x32()), 'float32'],

@@ -295,6 +295,7 @@ export function glu(x: Tensor, dim = -1): Tensor {
  * ```
  */
 export function softmin(x: Tensor, dim: number): Tensor {
+  if (tl.autocastActive()) return tl.autocasting('softmin', [x, dim], softmin);
   checkInput('softmin', x);
   if (typeof dim !== 'number') throw new TypeError(`softmin: dim must be a number, got ${JSON.stringify(dim)}`);
   return tl.tidy(() => x.neg().softmax(dim));
