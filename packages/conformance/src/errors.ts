@@ -113,6 +113,9 @@ export function errorTests(suite: Suite): void {
     ['diagonalScatter on one dim', () => f([3]).diagonalScatter(f([3])), /diagonalScatter: the input needs at least 2 dims, got \[3\]/],
     ['diagonalScatter with one dim twice', () => f([3, 3]).diagonalScatter(f([3]), 0, 1, 1), /diagonalScatter: dim1 and dim2 must differ/],
     ['diagonalScatter with a src of the wrong length', () => f([3, 5]).diagonalScatter(f([4]), 1), /diagonalScatter: src must be \[3\] \(diagonal 1 of dims 0 and 1/],
+    ['maskedScatter with a source too short', () => f([2, 3]).maskedScatter(operand('all true', () => tl.ones([2, 3], { dtype: 'bool', device })), f([5])), /(maskedScatter: the mask has 6 true elements but source has only 5|indexSelect|gather)/],
+    ['maskedScatter with a float mask', () => f([2, 3]).maskedScatter(f([2, 3]), f([6])), /maskedScatter: the mask must be bool, got float32/],
+    ['maskedScatter with a mask that does not broadcast to the input', () => f([3]).maskedScatter(operand('mask', () => tl.ones([2, 3], { dtype: 'bool', device })), f([6])), /maskedScatter: the mask \[2,3\] must broadcast to the input \[3\]/],
     ['indexPut with more indices than dims', () => f([3]).indexPut([i32([1]), i32([1])], 1), /indexPut: 2 index tensors for an input of rank 1/],
     ['indexPut with a mask of the wrong shape', () => f([3, 2]).indexPut([operand('mask', () => tl.ones([2], { dtype: 'bool', device }))], 1), /indexPut: the mask \[2\] must match the input \[3,2\]/],
     ['indexSelect with a 2-D index', () => f([3]).indexSelect(0, i32([1, 1])), /indexSelect/],
@@ -251,6 +254,7 @@ export function errorTests(suite: Suite): void {
     'gather index out of bounds', 'gather with a negative index', 'indexSelect index out of bounds', 'scatterAdd index out of bounds', 'scatter index out of bounds',
     'take index out of bounds', 'takeAlongDim index out of bounds', 'index with an int tensor out of bounds', 'indexAdd index out of bounds',
     'indexCopy index out of bounds', 'indexFill index out of bounds', 'indexPut index out of bounds', 'scatterReduce index out of bounds',
+    'maskedScatter with a source too short',
   ]);
   const readsSync = tl.getBackend(device).readSync !== undefined;
 

@@ -491,6 +491,7 @@ SCATTER = {
     'sliceScatter': lambda x, s, d=0, start=None, end=None, step=1: torch.slice_scatter(x, s, d, start, end, step),
     'selectScatter': lambda x, s, d, i: torch.select_scatter(x, s, d, i),
     'diagonalScatter': lambda x, s, o=0, d1=0, d2=1: torch.diagonal_scatter(x, s, o, d1, d2),
+    'maskedScatter': lambda x, m, s: torch.masked_scatter(x, m, s),
 }
 TORCH.update(SCATTER)
 
@@ -1652,6 +1653,12 @@ def scatter_ops():
     add_case(f, 'diagonalScatter/offset-1-tall', E('diagonalScatter', T(0), T(1), -1), [g.distinct(4, 3), g.distinct(3)])
     add_case(f, 'diagonalScatter/3d-dims12', E('diagonalScatter', T(0), T(1), 0, 1, 2), [g.distinct(2, 3, 4), g.distinct(2, 3)])
     add_case(f, 'diagonalScatter/reversed-dims', M('diagonalScatter', T(0), T(1), 1, 2, 0), [g.distinct(3, 2, 4), g.distinct(2, 2)])
+    mask = torch.tensor([[True, False, True, True], [False, False, True, False], [True, True, False, True]])
+    add_case(f, 'maskedScatter', E('maskedScatter', T(0), T(1), T(2)), [g.distinct(3, 4), mask, g.distinct(7)])
+    add_case(f, 'maskedScatter/broadcast-mask-larger-source', M('maskedScatter', T(0), T(1), T(2)),
+             [g.distinct(3, 4), torch.tensor([True, False, False, True]), g.distinct(3, 3)])
+    add_case(f, 'maskedScatter/no-trues', E('maskedScatter', T(0), T(1), T(2)), [g.distinct(2, 3), torch.zeros(2, 3, dtype=torch.bool), g.distinct(2)])
+    add_case(f, 'maskedScatter/int32', E('maskedScatter', T(0), T(1), T(2)), [g.ints(-9, 9, 2, 3), mask[:2, :3], g.ints(-9, 9, 5)], grad=False)
     add_case(f, 'logspace', E('logspace', 0, 3, 4), [], grad=False)
     add_case(f, 'logspace/base2-negative', E('logspace', -2, 3, 6, 2), [], grad=False)
     add_case(f, 'logspace/one', E('logspace', 1.5, 9, 1), [], grad=False)

@@ -8,7 +8,7 @@ import { broadcastShapes, formatShape, normalizeDim } from '../shape.js';
 import type { Tensor, TensorLike } from '../tensor/tensor.js';
 import { tensor, zeros } from './creation.js';
 import { gather, indexSelect, scatterAdd } from './indexing.js';
-import { index, type IndexSpec } from './shape.js';
+import { cat, index, type IndexSpec } from './shape.js';
 import { checkOptionKeys, describeValue, isTensor, requireTensor, scalarDType } from './util.js';
 
 /** Wrap negative int32 indices by `size` (as PyTorch) and check them where values can be read synchronously. */
@@ -234,6 +234,45 @@ export function maskedFill(x: Tensor, mask: Tensor, value: TensorLike): Tensor {
   return owned((t) => {
     const fill = isTensor(value) ? t(value.cast(x.dtype)) : value;
     return x.where(t(mask.logicalNot()), fill);
+  });
+}
+
+/**
+ * `x` with the elements of `source`, in order, written where `mask` is true (PyTorch's
+ * `masked_scatter`): the k-th true position (row-major) gets `source`'s k-th element. `mask`
+ * (bool) broadcasts to `x`; `source` may have any shape with at least as many elements as the
+ * mask has trues. A cumulative count of the trues picks each source element, so GPU backends
+ * read nothing; differentiable in `x` and `source`.
+ *
+ * @example
+ * ```ts
+ * tl.zeros([2, 3]).maskedScatter(tl.tensor([[true, false, true], [false, true, false]]), tl.tensor([1, 2, 3]));
+ * // [[1, 0, 2], [0, 3, 0]]
+ * ```
+ */
+export function maskedScatter(x: Tensor, mask: Tensor, source: Tensor): Tensor {
+  const op = 'maskedScatter';
+  const shape = checkMask(op, x, mask);
+  requireTensor(op, source, 'source');
+  if (shape.length !== x.rank || shape.some((d, i) => d !== x.shape[i])) {
+    throw new Error(`${op}: the mask ${formatShape(mask.shape)} must broadcast to the input ${formatShape(x.shape)}`);
+  }
+  if (source.dtype !== x.dtype) throw new TypeError(`${op}: source is ${source.dtype} but the input is ${x.dtype}; cast one`);
+  return owned((t) => {
+    const full = t(mask.expand(shape));
+    const flat = t(full.reshape([-1]));
+    const counts = t(t(flat.cast('int32')).cumsum(0)); // the trues up to each position
+    const read = x.backend.readSync;
+    if (read && x.size > 0) {
+      const trues = read.call(x.backend, t(counts.narrow(0, x.size - 1, 1)).kernelView)[0];
+      if (trues > source.size) throw new Error(`${op}: the mask has ${trues} true elements but source has only ${source.size}`);
+    }
+    // The k-th true reads element k + 1 of [0, ...source], a false reads the 0: a source too
+    // short shows as an out-of-range index, which GPU backends report at the next read.
+    const at = t(counts.where(flat, 0));
+    const padded = t(cat([t(zeros([1], { dtype: x.dtype, device: x.device })), t(source.reshape([-1]))]));
+    const picked = t(t(indexSelect(padded, 0, at)).reshape(shape));
+    return picked.where(full, x);
   });
 }
 

@@ -547,6 +547,8 @@ export class Tensor {
   /** Resolves to the elements where `mask` is true, as 1-D. */
   maskedSelect(mask: Tensor): Promise<Tensor> { return ops.maskedSelect(this, mask); }
   maskedFill(mask: Tensor, value: TensorLike): Tensor { return ops.maskedFill(this, mask, value); }
+  /** `source`'s elements, in order, where `mask` is true (see `tl.maskedScatter`). */
+  maskedScatter(mask: Tensor, source: Tensor): Tensor { return ops.maskedScatter(this, mask, source); }
   takeAlongDim(indices: Tensor, dim?: number): Tensor { return ops.takeAlongDim(this, indices, dim); }
   take(index: Tensor): Tensor { return ops.take(this, index); }
   /** 0/1 samples with this tensor as the probabilities, or with probability `p` everywhere (see `tl.bernoulli`). */
