@@ -116,6 +116,12 @@ export function errorTests(suite: Suite): void {
     ['maskedScatter with a source too short', () => f([2, 3]).maskedScatter(operand('all true', () => tl.ones([2, 3], { dtype: 'bool', device })), f([5])), /(maskedScatter: the mask has 6 true elements but source has only 5|indexSelect|gather)/],
     ['maskedScatter with a float mask', () => f([2, 3]).maskedScatter(f([2, 3]), f([6])), /maskedScatter: the mask must be bool, got float32/],
     ['maskedScatter with a mask that does not broadcast to the input', () => f([3]).maskedScatter(operand('mask', () => tl.ones([2, 3], { dtype: 'bool', device })), f([6])), /maskedScatter: the mask \[2,3\] must broadcast to the input \[3\]/],
+    ['linalg.inv of a non-square matrix', () => tl.linalg.inv(f([2, 3])), /linalg.inv: A must be a batch of square matrices \[..., n, n\], got \[2,3\]/],
+    ['linalg.det of an int32 matrix', () => tl.linalg.det(i32([2, 2])), /linalg.det: A must be float32 or float16, got int32/],
+    ['linalg.solve with B of the wrong size', () => tl.linalg.solve(f([3, 3]), f([2, 2])), /linalg.solve: B must be \[..., 3, k\] or \[..., 3\] for A \[3,3\], got \[2,2\]/],
+    ['linalg.solve with batch dims that do not broadcast', () => tl.linalg.solve(f([2, 3, 3]), f([4, 3, 1])), /linalg.solve/],
+    ['linalg.inv of a singular matrix', () => tl.linalg.inv(operand('singular', () => tl.tensor([[1, 2], [2, 4]], { device }))), /linalg.inv: the input matrix is singular/],
+    ['linalg.solve with a batch holding a singular matrix', () => tl.linalg.solve(operand('batch', () => tl.tensor([[[1, 0], [0, 1]], [[1, 2], [2, 4]]], { device })), f([2, 2, 1])), /linalg.solve: the input matrix at batch index 1 is singular/],
     ['indexPut with more indices than dims', () => f([3]).indexPut([i32([1]), i32([1])], 1), /indexPut: 2 index tensors for an input of rank 1/],
     ['indexPut with a mask of the wrong shape', () => f([3, 2]).indexPut([operand('mask', () => tl.ones([2], { dtype: 'bool', device }))], 1), /indexPut: the mask \[2\] must match the input \[3,2\]/],
     ['indexSelect with a 2-D index', () => f([3]).indexSelect(0, i32([1, 1])), /indexSelect/],
@@ -242,7 +248,11 @@ export function errorTests(suite: Suite): void {
     ['to an unknown device', () => f([2]).to('tpu'), /no backend named 'tpu' \(registered: .*; Tensile's backends are cpu, wasm, webgpu, cuda\)/],
   ];
   /** Checks of int32 tensor operands: made where the values can be read synchronously. */
-  const syncOnly = new Set(['remainder of int32 by a zero tensor', 'int32 pow with a negative tensor exponent']);
+  // GPU backends cannot raise these without a read: the linalg solvers return NaN for a singular matrix there (checked below).
+  const syncOnly = new Set([
+    'remainder of int32 by a zero tensor', 'int32 pow with a negative tensor exponent',
+    'linalg.inv of a singular matrix', 'linalg.solve with a batch holding a singular matrix',
+  ]);
 
   const graphHeld = new Set(['backward of a non-scalar without a gradient', 'backward with a gradient of the wrong shape']);
   /**
@@ -287,6 +297,16 @@ export function errorTests(suite: Suite): void {
         expect(after.numTensors).toBe(before.numTensors);
         // A graph whose backward failed keeps its saved tensors until it is collected.
         if (!graphHeld.has(name)) expect([after.numBuffers, after.numBytes]).toEqual([before.numBuffers, before.numBytes]);
+      });
+    }
+    if (!readsSync) {
+      suite.test('error', 'linalg.inv and linalg.solve give NaN for a singular matrix where they cannot read (and the rest of the batch)', async () => {
+        const batch = tl.tensor([[[2, 0], [0, 4]], [[1, 2], [2, 4]]], { device });
+        const inverse = tl.linalg.inv(batch);
+        const values = Array.from(await inverse.data());
+        expect(values.slice(0, 4)).toEqual([0.5, 0, 0, 0.25]);
+        expect(values.slice(4).every(Number.isNaN)).toBe(true);
+        for (const t of [batch, inverse]) t.dispose();
       });
     }
     suite.test('error', 'failed calls repeated 100 times leave tl.memory() unchanged, without tidy or a GC', () => {

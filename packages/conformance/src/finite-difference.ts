@@ -29,6 +29,9 @@ const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 const rand = (shape: number[], seed: number, lo = -1, hi = 1): FdInput => ({ shape, values: randoms(size(shape), seed, lo, hi) });
 const ints = (shape: number[], values: number[]): FdInput => ({ shape, values, dtype: 'int32', grad: false });
 
+/** `a` (n×n matrices) plus 3 on the diagonal, on `a`'s device. */
+const wellConditioned = (a: tl.Tensor) => a.add(tl.eye(a.shape[a.rank - 1], undefined, { device: a.device }).mul(3));
+
 export const FD_CASES: FdCase[] = [
   {
     name: 'conv2d stride padding groups bias',
@@ -252,6 +255,25 @@ export const FD_CASES: FdCase[] = [
     inputs: [rand([5], 68, 0.2, 0.8), rand([5], 69, 1.5, 2)],
     fn: (a, b) => tl.remainder(a.mul(5), b).add(tl.fmod(a.mul(-5), b)),
     piecewise: true,
+  },
+  // Random matrices with 3 added on the diagonal (wellConditioned): float32 slopes are steady.
+  {
+    name: 'linalg.solve (matrix and broadcast right-hand side)',
+    inputs: [rand([2, 3, 3], 61), rand([3, 2], 62)],
+    fn: (a, b) => tl.linalg.solve(wellConditioned(a), b),
+  },
+  {
+    name: 'linalg.inv',
+    inputs: [rand([3, 3], 63)],
+    fn: (a) => tl.linalg.inv(wellConditioned(a)),
+  },
+  {
+    name: 'linalg.det and slogdet (a negative determinant included)',
+    inputs: [rand([2, 3, 3], 64)],
+    fn: (a) => {
+      const m = wellConditioned(a).mul(tl.tensor([1, -1], { device: a.device }).reshape([2, 1, 1]));
+      return tl.stack([tl.linalg.det(m), tl.linalg.slogdet(m).logabsdet]);
+    },
   },
 ];
 

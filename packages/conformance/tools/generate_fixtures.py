@@ -389,6 +389,8 @@ TORCH = {
     'varMean': lambda x, d=UNDEF, o=None: list(torch.var_mean(x, dim=dims_of(x, d), correction=(o or {}).get('correction', 1), keepdim=(o or {}).get('keepdim', False))),
     'stdMean': lambda x, d=UNDEF, o=None: list(torch.std_mean(x, dim=dims_of(x, d), correction=(o or {}).get('correction', 1), keepdim=(o or {}).get('keepdim', False))),
     'norm': lambda x, p='fro', d=UNDEF, k=False: torch.norm(x, p=p, dim=None if is_undef(d) else d, keepdim=k),
+    'linalg.solve': torch.linalg.solve, 'linalg.inv': torch.linalg.inv, 'linalg.det': torch.linalg.det,
+    'linalg.slogdet': lambda a: tuple(torch.linalg.slogdet(a)),
     'linalg.vectorNorm': lambda x, o=2, d=UNDEF, k=False: torch.linalg.vector_norm(x, ord=o, dim=None if is_undef(d) else d, keepdim=k),
     'linalg.matrixNorm': lambda a, o='fro', d=UNDEF, k=False: torch.linalg.matrix_norm(a, ord=o, dim=(-2, -1) if is_undef(d) else tuple(d), keepdim=k),
     'cdist': lambda a, b, p=2: torch.cdist(a, b, p=p),
@@ -989,6 +991,35 @@ def linalg():
     add_case(f, 'matmul/expanded', E('matmul', E('expand', T(0), [3, 2, 4]), T(1)), [g.randn(2, 4), g.randn(3, 4, 2)], tol='matmul')
     add_case(f, 'composite/mlp', E('logSoftmax', E('matmul', E('tanh', E('add', E('matmul', T(0), T(1)), T(2))), T(3)), -1),
              [g.randn(4, 5), g.randn(5, 6) * 0.5, g.randn(6), g.randn(6, 3) * 0.5], tol='matmul')
+
+
+def solvers():
+    f = 'linalg'
+    g = Gen('linalg')
+
+    def conditioned(*shape):
+        # Random, with n on the diagonal: well away from singular, so float32 elimination
+        # and LAPACK agree to float32 rounding.
+        n = shape[-1]
+        return g.randn(*shape) + n * torch.eye(n)
+
+    permuted = torch.tensor([[0.0, 2.0, 1.0], [1.0, 0.0, 3.0], [2.0, 1.0, 0.5]])  # a zero pivot without row swaps
+    add_case(f, 'linalg.solve', E('linalg.solve', T(0), T(1)), [conditioned(3, 3), g.randn(3, 2)], tol='matmul')
+    add_case(f, 'linalg.solve/vector', E('linalg.solve', T(0), T(1)), [conditioned(4, 4), g.randn(4)], tol='matmul')
+    add_case(f, 'linalg.solve/batched-broadcast-b', E('linalg.solve', T(0), T(1)), [conditioned(2, 3, 3), g.randn(3, 2)], tol='matmul')
+    add_case(f, 'linalg.solve/broadcast-a', E('linalg.solve', T(0), T(1)), [conditioned(1, 3, 3), g.randn(2, 3, 1)], tol='matmul')
+    add_case(f, 'linalg.solve/pivoting', E('linalg.solve', T(0), T(1)), [permuted, g.randn(3, 2)], tol='matmul')
+    add_case(f, 'linalg.inv', E('linalg.inv', T(0)), [conditioned(3, 3)], tol='matmul')
+    add_case(f, 'linalg.inv/batched', E('linalg.inv', T(0)), [conditioned(2, 4, 4)], tol='matmul')
+    add_case(f, 'linalg.inv/pivoting', E('linalg.inv', T(0)), [permuted], tol='matmul')
+    add_case(f, 'linalg.inv/1x1', E('linalg.inv', T(0)), [torch.tensor([[4.0]])], tol='matmul')
+    add_case(f, 'linalg.det', E('linalg.det', T(0)), [conditioned(3, 3)], tol='matmul')
+    add_case(f, 'linalg.det/batched', E('linalg.det', T(0)), [g.randn(2, 3, 4, 4)], tol='matmul')
+    add_case(f, 'linalg.det/pivoting', E('linalg.det', T(0)), [permuted], tol='matmul')
+    add_case(f, 'linalg.det/singular', E('linalg.det', T(0)), [torch.tensor([[1.0, 2.0], [2.0, 4.0]])], tol='matmul', grad=False)
+    add_case(f, 'linalg.slogdet', E('linalg.slogdet', T(0)), [conditioned(3, 3)], tol='matmul')
+    add_case(f, 'linalg.slogdet/negative-batched', E('linalg.slogdet', T(0)), [torch.stack([permuted, -conditioned(3, 3)])], tol='matmul')
+    add_case(f, 'linalg.slogdet/singular', E('linalg.slogdet', T(0)), [torch.tensor([[1.0, 2.0], [2.0, 4.0]])], tol='matmul', grad=False, special=True)
 
 
 def contractions():
@@ -1758,7 +1789,7 @@ def scan():
 
 
 def main():
-    creation(); unary(); binary_ops(); reductions(); statistics(); linalg(); contractions(); shape_ops(); indexing(); indexing_more(); nn_ops(); network_options(); higher(); shape_more(); scatter_ops(); sort_ops(); scan(); attention(); pointwise_int()
+    creation(); unary(); binary_ops(); reductions(); statistics(); linalg(); solvers(); contractions(); shape_ops(); indexing(); indexing_more(); nn_ops(); network_options(); higher(); shape_more(); scatter_ops(); sort_ops(); scan(); attention(); pointwise_int()
     half_cases()
     os.makedirs(OUT_DIR, exist_ok=True)
     total = 0

@@ -7,6 +7,7 @@ import { inFloat32 } from './elementwise.js';
 import { max, min } from './reduce.js';
 import { reductionAxes, requireTensor } from './util.js';
 import { autocastActive, autocasting } from '../autocast.js';
+import { solvers } from './linalg.js';
 
 function floating(op: string, x: Tensor): void {
   requireTensor(op, x);
@@ -115,5 +116,5 @@ export function cdist(a: Tensor, b: Tensor, p = 2): Tensor {
   }));
 }
 
-/** `tl.linalg`: the norms by torch.linalg's names (functions only, no methods). */
-export const linalg = { vectorNorm, matrixNorm } as const;
+/** `tl.linalg`: norms, solvers and determinants by torch.linalg's names (functions only, no methods). */
+export const linalg = { vectorNorm, matrixNorm, ...solvers } as const;

@@ -1,0 +1,255 @@
+/**
+ * Linear systems, inverses and determinants (torch.linalg's `solve`, `inv`, `det`, `slogdet`)
+ * by Gauss–Jordan elimination with partial pivoting, written with tensor ops: batched, on every
+ * backend, n steps of whole-matrix ops for n×n matrices (meant for the small matrices of model
+ * code, not for large dense solves). Gradients are the closed forms PyTorch uses.
+ */
+import { recordOp } from '../autograd/engine.js';
+import { noGrad } from '../autograd/grad-mode.js';
+import { isFloating } from '../dtype.js';
+import { owned } from '../memory.js';
+import { broadcastShapes, formatShape } from '../shape.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { arange, full } from './creation.js';
+import { inFloat32, inFloat32List, sumToShape } from './elementwise.js';
+import { takeAlongDim } from './advanced-indexing.js';
+import { cat, stack } from './shape.js';
+import { where } from './where.js';
+import { deviceOf, requireTensor } from './util.js';
+
+/** Checks a batch of square float matrices `[..., n, n]`; returns n. */
+function checkSquare(op: string, a: Tensor, what = 'A'): number {
+  requireTensor(op, a, what);
+  if (!isFloating(a.dtype)) throw new TypeError(`${op}: ${what} must be float32 or float16, got ${a.dtype}; cast with t.float() first`);
+  if (a.rank < 2 || a.shape[a.rank - 1] !== a.shape[a.rank - 2]) {
+    throw new Error(`${op}: ${what} must be a batch of square matrices [..., n, n], got ${formatShape(a.shape)}`);
+  }
+  return a.shape[a.rank - 1];
+}
+
+interface Eliminated {
+  /** `A⁻¹ B`, [..., n, m]. */
+  x: Tensor;
+  /** The pivots, [..., n]: their product with `sign` is det(A). */
+  pivots: Tensor;
+  /** ±1 per matrix: the parity of the row swaps. */
+  sign: Tensor;
+  /** Per matrix, whether a pivot was exactly zero (A is singular). */
+  singular: Tensor;
+}
+
+/**
+ * Reduce `[A | B]` to `[I | A⁻¹B]` (float32, batch dims already shared, untracked). Each step
+ * swaps the largest remaining entry of column k into row k (a gather, so nothing is read),
+ * scales that row and clears column k from every other row. A zero pivot (a singular matrix)
+ * is replaced by 1 so the rest stays finite; `singular` records it.
+ */
+function eliminate(a: Tensor, b: Tensor): Eliminated {
+  const n = a.shape[a.rank - 1];
+  const batch = a.shape.slice(0, -2);
+  return owned((t) => {
+    const rows = t(arange(0, n, 1, { dtype: 'int32', device: a.device }));
+    const rowsColumn = t(rows.unsqueeze(-1));
+    let m = t(cat([a, b], -1));
+    const width = m.shape[m.rank - 1];
+    let sign = t(full(batch, 1, { device: a.device }));
+    let singular = t(full(batch, false, { dtype: 'bool', device: a.device }));
+    const pivots: Tensor[] = [];
+    for (let k = 0; k < n; k++) {
+      const column = t(m.select(-1, k));
+      const below = t(where(t(rows.ge(k)), t(column.abs()), -1));
+      const p = t(below.argmax(-1, true)); // [..., 1]
+      const perm = t(where(t(rows.eq(k)), p, t(where(t(rows.eq(p)), k, rows))));
+      m = t(takeAlongDim(m, t(t(perm.unsqueeze(-1)).expand([...batch, n, width])), -2));
+      sign = t(where(t(t(p.squeeze(-1)).ne(k)), t(sign.neg()), sign));
+      const pivot = t(t(m.select(-2, k)).select(-1, k));
+      pivots.push(pivot);
+      const zero = t(pivot.eq(0));
+      singular = t(singular.logicalOr(zero));
+      const rowK = t(t(m.select(-2, k)).div(t(t(where(zero, 1, pivot)).unsqueeze(-1))));
+      const factor = t(t(m.select(-1, k)).unsqueeze(-1));
+      const cleared = t(m.sub(t(factor.mul(t(rowK.unsqueeze(-2))))));
+      m = t(where(t(rowsColumn.eq(k)), t(rowK.unsqueeze(-2)), cleared));
+    }
+    const x = m.narrow(-1, n, width - n);
+    const stacked = n > 0 ? stack(pivots, -1) : full([...batch, 0], 1, { device: a.device });
+    return { x, pivots: stacked, sign: sign.clone(), singular: singular.clone() };
+  });
+}
+
+/**
+ * `X` with `A X = B` (torch.linalg.solve, `left` only). `A` is `[..., n, n]`; `B` is
+ * `[..., n, k]`, or `[..., n]` (a batch of vectors, when it has one dim fewer than `A`); batch
+ * dims broadcast. A singular `A` is an error on backends that read synchronously; GPU backends
+ * return NaN for that matrix instead (raising would need a read).
+ *
+ * @example
+ * ```ts
+ * tl.linalg.solve(tl.tensor([[3, 1], [1, 2]]), tl.tensor([9, 8])); // [2, 3]
+ * ```
+ */
+function solve(a: Tensor, b: Tensor): Tensor {
+  const op = 'linalg.solve';
+  const n = checkSquare(op, a);
+  requireTensor(op, b, 'B');
+  deviceOf(op, a, b);
+  if (b.dtype !== a.dtype) throw new TypeError(`${op}: B is ${b.dtype} but A is ${a.dtype}; give them one dtype`);
+  const vector = b.rank === a.rank - 1 && b.shape[b.rank - 1] === n;
+  if (!vector && (b.rank < 2 || b.shape[b.rank - 2] !== n)) {
+    throw new Error(`${op}: B must be [..., ${n}, k] or [..., ${n}] for A ${formatShape(a.shape)}, got ${formatShape(b.shape)}`);
+  }
+  if (!vector) return solveMatrix(op, a, b);
+  return owned((t) => t(solveMatrix(op, a, t(b.unsqueeze(-1)))).squeeze(-1));
+}
+
+/** `A⁻¹ B` for matrix `B` with broadcast batch dims, and its gradient. */
+function solveMatrix(op: string, a: Tensor, b: Tensor): Tensor {
+  const batch = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2), op);
+  const n = a.shape[a.rank - 1];
+  const k = b.shape[b.rank - 1];
+  const x = owned((t) => {
+    const aa = t(a.expand([...batch, n, n]));
+    const bb = t(b.expand([...batch, n, k]));
+    return inFloat32([aa, bb], ([wa, wb]) => noGrad(() => {
+      const e = eliminate(wa, wb);
+      return finishInverse(op, e);
+    }));
+  });
+  return recordOp(op, [a, b], x, [a, x], (g, [sa, sx], needs) =>
+    owned((t) => {
+      // gB = A⁻ᵀ g; gA = -gB Xᵀ, summed over the broadcast batch dims.
+      const gb = t(solveMatrix(op, t(sa.transpose(-1, -2)), g));
+      return [
+        needs[0] ? sumToShape(t(t(gb.matmul(t(sx.transpose(-1, -2)))).neg()), a.shape) : null,
+        needs[1] ? sumToShape(gb, b.shape) : null,
+      ];
+    }),
+  );
+}
+
+/** The solution of an elimination: NaN where the matrix was singular, or the error where it can be read. */
+function finishInverse(op: string, e: Eliminated): Tensor {
+  const read = e.singular.backend.readSync;
+  if (read && e.singular.size > 0) {
+    const flags = read.call(e.singular.backend, e.singular.kernelView);
+    const at = Array.prototype.findIndex.call(flags, (v: number) => v !== 0);
+    if (at >= 0) {
+      for (const t of [e.x, e.pivots, e.sign, e.singular]) t.dispose();
+      throw new Error(`${op}: the input matrix${e.singular.size > 1 ? ` at batch index ${at}` : ''} is singular (a zero pivot in its LU factorisation)`);
+    }
+  }
+  return owned((t) => {
+    for (const v of [e.pivots, e.sign, e.x, e.singular]) t(v);
+    return where(t(t(e.singular.unsqueeze(-1)).unsqueeze(-1)), NaN, e.x);
+  });
+}
+
+/**
+ * `A⁻¹` (torch.linalg.inv) for `[..., n, n]`. A singular matrix is an error on backends that
+ * read synchronously and NaN on GPU backends.
+ *
+ * @example
+ * ```ts
+ * tl.linalg.inv(tl.tensor([[2, 0], [0, 4]])); // [[0.5, 0], [0, 0.25]]
+ * ```
+ */
+function inv(a: Tensor): Tensor {
+  const op = 'linalg.inv';
+  const n = checkSquare(op, a);
+  const y = owned((t) => {
+    const eye = t(t(t(arange(0, n, 1, { dtype: 'int32', device: a.device })).unsqueeze(-1)).eq(t(arange(0, n, 1, { dtype: 'int32', device: a.device }))));
+    const identity = t(t(eye.cast(a.dtype)).expand(a.shape));
+    return inFloat32([a, identity], ([wa, wi]) => noGrad(() => finishInverse(op, eliminate(wa, wi))));
+  });
+  // d(A⁻¹) = -A⁻¹ dA A⁻¹, so gA = -A⁻ᵀ g A⁻ᵀ.
+  return recordOp(op, [a], y, [y], (g, [sy]) =>
+    owned((t) => {
+      const yt = t(sy.transpose(-1, -2));
+      return [t(t(yt.matmul(g)).matmul(yt)).neg()];
+    }),
+  );
+}
+
+/** What `slogdet` returns: the determinant's sign and the log of its absolute value. */
+export interface SlogdetResult {
+  sign: Tensor;
+  logabsdet: Tensor;
+}
+
+/** The pivots and sign of `A`'s elimination (float32, untracked). */
+function factor(a: Tensor): { pivots: Tensor; sign: Tensor } {
+  const n = a.shape[a.rank - 1];
+  return owned((t) => {
+    const none = t(full([...a.shape.slice(0, -1), 0], 0, { dtype: a.dtype, device: a.device }));
+    const e = eliminate(a, none);
+    t(e.x);
+    t(e.singular);
+    return { pivots: e.pivots, sign: e.sign };
+  });
+}
+
+/**
+ * The determinant of `[..., n, n]` (torch.linalg.det); 0 for a singular matrix. Its gradient
+ * is `g · det · A⁻ᵀ`, which is not finite at a singular matrix (PyTorch's goes through an SVD
+ * there).
+ *
+ * @example
+ * ```ts
+ * tl.linalg.det(tl.tensor([[1, 2], [3, 4]])); // -2
+ * ```
+ */
+function det(a: Tensor): Tensor {
+  const op = 'linalg.det';
+  checkSquare(op, a);
+  const d = inFloat32([a], ([wa]) => noGrad(() => owned((t) => {
+    const { pivots, sign } = factor(wa);
+    return t(t(pivots).prod(-1)).mul(t(sign));
+  })));
+  return recordOp(op, [a], d, [a, d], (g, [sa, sd]) =>
+    owned((t) => [t(inverseTranspose(sa, t)).mul(t(t(t(g.mul(sd)).unsqueeze(-1)).unsqueeze(-1)))]),
+  );
+}
+
+/** `A⁻ᵀ` for a gradient, NaN where `A` is singular (no error: a gradient cannot refuse). */
+function inverseTranspose(a: Tensor, t: <T extends Tensor>(v: T) => T): Tensor {
+  const n = a.shape[a.rank - 1];
+  const eye = t(t(t(t(arange(0, n, 1, { dtype: 'int32', device: a.device })).unsqueeze(-1)).eq(t(arange(0, n, 1, { dtype: 'int32', device: a.device })))).cast(a.dtype));
+  const identity = t(eye.expand(a.shape));
+  const y = t(inFloat32([a, identity], ([wa, wi]) => noGrad(() => owned((u) => {
+    const e = eliminate(wa, wi);
+    u(e.pivots);
+    u(e.sign);
+    u(e.x);
+    u(e.singular);
+    return where(u(u(e.singular.unsqueeze(-1)).unsqueeze(-1)), NaN, e.x);
+  }))));
+  return y.transpose(-1, -2);
+}
+
+/**
+ * The sign and log absolute value of the determinant of `[..., n, n]` (torch.linalg.slogdet),
+ * as `{ sign, logabsdet }`: stable where `det` under- or overflows. A singular matrix gives
+ * sign 0 and -Infinity. `logabsdet`'s gradient is `g · A⁻ᵀ`; `sign` has none.
+ *
+ * @example
+ * ```ts
+ * const { sign, logabsdet } = tl.linalg.slogdet(covariance);
+ * ```
+ */
+function slogdet(a: Tensor): SlogdetResult {
+  const op = 'linalg.slogdet';
+  checkSquare(op, a);
+  const [sign, logabsdet] = inFloat32List([a], ([wa]) => noGrad(() => owned((t) => {
+    const { pivots, sign: parity } = factor(wa);
+    t(pivots);
+    t(parity);
+    return [t(t(pivots.sign()).prod(-1)).mul(parity), t(t(pivots.abs()).log()).sum(-1)];
+  })));
+  const tracked = recordOp(op, [a], logabsdet, [a], (g, [sa]) =>
+    owned((t) => [t(inverseTranspose(sa, t)).mul(t(t(g.unsqueeze(-1)).unsqueeze(-1)))]),
+  );
+  return { sign, logabsdet: tracked };
+}
+
+/** `tl.linalg`'s solvers and determinants (functions only, no methods). */
+export const solvers = { solve, inv, det, slogdet } as const;
