@@ -122,6 +122,8 @@ export function errorTests(suite: Suite): void {
     ['linalg.solve with batch dims that do not broadcast', () => tl.linalg.solve(f([2, 3, 3]), f([4, 3, 1])), /linalg.solve/],
     ['linalg.inv of a singular matrix', () => tl.linalg.inv(operand('singular', () => tl.tensor([[1, 2], [2, 4]], { device }))), /linalg.inv: the input matrix is singular/],
     ['linalg.solve with a batch holding a singular matrix', () => tl.linalg.solve(operand('batch', () => tl.tensor([[[1, 0], [0, 1]], [[1, 2], [2, 4]]], { device })), f([2, 2, 1])), /linalg.solve: the input matrix at batch index 1 is singular/],
+    ['linalg.cholesky of a matrix that is not positive-definite', () => tl.linalg.cholesky(operand('indefinite', () => tl.tensor([[1, 2], [2, 1]], { device }))), /linalg.cholesky: the input is not positive-definite \(the leading minor of order 2 is not\)/],
+    ['linalg.cholesky with an unknown option', () => tl.linalg.cholesky(f([2, 2]), { lower: true } as never), /linalg.cholesky: unknown option 'lower'/],
     ['indexPut with more indices than dims', () => f([3]).indexPut([i32([1]), i32([1])], 1), /indexPut: 2 index tensors for an input of rank 1/],
     ['indexPut with a mask of the wrong shape', () => f([3, 2]).indexPut([operand('mask', () => tl.ones([2], { dtype: 'bool', device }))], 1), /indexPut: the mask \[2\] must match the input \[3,2\]/],
     ['indexSelect with a 2-D index', () => f([3]).indexSelect(0, i32([1, 1])), /indexSelect/],
@@ -252,6 +254,7 @@ export function errorTests(suite: Suite): void {
   const syncOnly = new Set([
     'remainder of int32 by a zero tensor', 'int32 pow with a negative tensor exponent',
     'linalg.inv of a singular matrix', 'linalg.solve with a batch holding a singular matrix',
+    'linalg.cholesky of a matrix that is not positive-definite',
   ]);
 
   const graphHeld = new Set(['backward of a non-scalar without a gradient', 'backward with a gradient of the wrong shape']);
@@ -300,13 +303,16 @@ export function errorTests(suite: Suite): void {
       });
     }
     if (!readsSync) {
-      suite.test('error', 'linalg.inv and linalg.solve give NaN for a singular matrix where they cannot read (and the rest of the batch)', async () => {
+      suite.test('error', 'linalg.inv, solve and cholesky give NaN where they cannot read and cannot factor (and the rest of the batch is right)', async () => {
         const batch = tl.tensor([[[2, 0], [0, 4]], [[1, 2], [2, 4]]], { device });
         const inverse = tl.linalg.inv(batch);
         const values = Array.from(await inverse.data());
         expect(values.slice(0, 4)).toEqual([0.5, 0, 0, 0.25]);
         expect(values.slice(4).every(Number.isNaN)).toBe(true);
-        for (const t of [batch, inverse]) t.dispose();
+        // cholesky likewise: the entry whose square root is of a negative number is NaN.
+        const factor = tl.linalg.cholesky(tl.tensor([[1, 2], [2, 1]], { device }));
+        expect(Number.isNaN((await factor.data())[3])).toBe(true);
+        for (const t of [batch, inverse, factor]) t.dispose();
       });
     }
     suite.test('error', 'failed calls repeated 100 times leave tl.memory() unchanged, without tidy or a GC', () => {

@@ -268,6 +268,15 @@ export const FD_CASES: FdCase[] = [
     fn: (a) => tl.linalg.inv(wellConditioned(a)),
   },
   {
+    // A Aᵀ + 3 I: symmetric positive-definite for any A, so every nudge keeps it factorable.
+    name: 'linalg.cholesky, lower and upper',
+    inputs: [rand([2, 3, 3], 65)],
+    fn: (a) => {
+      const spd = wellConditioned(a.matmul(a.transpose(-1, -2)));
+      return tl.stack([tl.linalg.cholesky(spd), tl.linalg.cholesky(spd, { upper: true })]);
+    },
+  },
+  {
     name: 'linalg.det and slogdet (a negative determinant included)',
     inputs: [rand([2, 3, 3], 64)],
     fn: (a) => {

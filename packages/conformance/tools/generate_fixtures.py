@@ -391,6 +391,7 @@ TORCH = {
     'norm': lambda x, p='fro', d=UNDEF, k=False: torch.norm(x, p=p, dim=None if is_undef(d) else d, keepdim=k),
     'linalg.solve': torch.linalg.solve, 'linalg.inv': torch.linalg.inv, 'linalg.det': torch.linalg.det,
     'linalg.slogdet': lambda a: tuple(torch.linalg.slogdet(a)),
+    'linalg.cholesky': lambda a, o=None: torch.linalg.cholesky(a, upper=(o or {}).get('upper', False)),
     'linalg.vectorNorm': lambda x, o=2, d=UNDEF, k=False: torch.linalg.vector_norm(x, ord=o, dim=None if is_undef(d) else d, keepdim=k),
     'linalg.matrixNorm': lambda a, o='fro', d=UNDEF, k=False: torch.linalg.matrix_norm(a, ord=o, dim=(-2, -1) if is_undef(d) else tuple(d), keepdim=k),
     'cdist': lambda a, b, p=2: torch.cdist(a, b, p=p),
@@ -1019,6 +1020,13 @@ def solvers():
     add_case(f, 'linalg.det/singular', E('linalg.det', T(0)), [torch.tensor([[1.0, 2.0], [2.0, 4.0]])], tol='matmul', grad=False)
     add_case(f, 'linalg.slogdet', E('linalg.slogdet', T(0)), [conditioned(3, 3)], tol='matmul')
     add_case(f, 'linalg.slogdet/negative-batched', E('linalg.slogdet', T(0)), [torch.stack([permuted, -conditioned(3, 3)])], tol='matmul')
+    def spd(*shape):
+        m = g.randn(*shape)
+        return m @ m.transpose(-1, -2) + shape[-1] * torch.eye(shape[-1])
+
+    add_case(f, 'linalg.cholesky', E('linalg.cholesky', T(0)), [spd(4, 4)], tol='matmul')
+    add_case(f, 'linalg.cholesky/batched-upper', E('linalg.cholesky', T(0), {'upper': True}), [spd(2, 3, 3)], tol='matmul')
+    add_case(f, 'linalg.cholesky/1x1', E('linalg.cholesky', T(0)), [torch.tensor([[9.0]])], tol='matmul')
     add_case(f, 'linalg.slogdet/singular', E('linalg.slogdet', T(0)), [torch.tensor([[1.0, 2.0], [2.0, 4.0]])], tol='matmul', grad=False, special=True)
 
 

@@ -15,7 +15,7 @@ import { inFloat32, inFloat32List, sumToShape } from './elementwise.js';
 import { takeAlongDim } from './advanced-indexing.js';
 import { cat, stack } from './shape.js';
 import { where } from './where.js';
-import { deviceOf, requireTensor } from './util.js';
+import { checkOptionKeys, deviceOf, requireTensor } from './util.js';
 
 /** Checks a batch of square float matrices `[..., n, n]`; returns n. */
 function checkSquare(op: string, a: Tensor, what = 'A'): number {
@@ -251,5 +251,56 @@ function slogdet(a: Tensor): SlogdetResult {
   return { sign, logabsdet: tracked };
 }
 
-/** `tl.linalg`'s solvers and determinants (functions only, no methods). */
-export const solvers = { solve, inv, det, slogdet } as const;
+/**
+ * The Cholesky factor of symmetric positive-definite `[..., n, n]` (torch.linalg.cholesky):
+ * lower-triangular `L` with `L Lᵀ = A`, or upper `U = Lᵀ` with `{ upper: true }`. Only the
+ * lower triangle of `A` is read. A matrix that is not positive-definite is an error on
+ * backends that read synchronously and NaN on GPU backends.
+ *
+ * @example
+ * ```ts
+ * const L = tl.linalg.cholesky(covariance);
+ * const sample = L.matmul(tl.randn([n, 1])); // a draw from N(0, covariance)
+ * ```
+ */
+function cholesky(a: Tensor, options: { upper?: boolean } = {}): Tensor {
+  const op = 'linalg.cholesky';
+  const n = checkSquare(op, a);
+  checkOptionKeys(op, options, ['upper']);
+  const upper = options.upper ?? false;
+  if (typeof upper !== 'boolean') throw new TypeError(`${op}: upper must be a boolean, got ${typeof upper}`);
+  const l = inFloat32([a], ([wa]) => noGrad(() => owned((t) => {
+    const rows = t(arange(0, n, 1, { dtype: 'int32', device: a.device }));
+    let factor = t(full(wa.shape, 0, { device: a.device }));
+    // Column j: s = A[:, j] - L Lᵀ[:, j] (L's columns from j on are still zero); L[j, j] = √s[j], below it s / L[j, j].
+    for (let j = 0; j < n; j++) {
+      const s = t(t(wa.select(-1, j)).sub(t(t(factor.matmul(t(t(factor.select(-2, j)).unsqueeze(-1)))).squeeze(-1))));
+      const d = t(t(t(s.select(-1, j)).sqrt()).unsqueeze(-1));
+      const column = t(where(t(rows.gt(j)), t(s.div(d)), t(where(t(rows.eq(j)), d, 0))));
+      factor = t(where(t(rows.eq(j)), t(column.unsqueeze(-1)), factor));
+    }
+    const read = factor.backend.readSync;
+    if (read && factor.size > 0) {
+      const diagonal = read.call(factor.backend, t(factor.diagonal(0, -2, -1)).kernelView);
+      const at = Array.prototype.findIndex.call(diagonal, (v: number) => !(v > 0));
+      if (at >= 0) {
+        throw new Error(`${op}: the input is not positive-definite (the leading minor of order ${(at % n) + 1}${factor.size > n * n ? ` of batch index ${Math.floor(at / n)}` : ''} is not)`);
+      }
+    }
+    return factor.clone();
+  })));
+  // PyTorch's cholesky_backward: gA = L⁻ᵀ Φ L⁻¹ with Φ = ½(M + tril(M, -1)ᵀ), M = tril(Lᵀ gL).
+  const lower = recordOp(op, [a], l, [l], (g, [sl]) =>
+    owned((t) => {
+      const m = t(t(t(sl.transpose(-1, -2)).matmul(g)).tril());
+      const phi = t(t(m.add(t(t(m.tril(-1)).transpose(-1, -2)))).mul(0.5));
+      const linv = t(inv(sl));
+      return [t(t(t(linv.transpose(-1, -2)).matmul(phi))).matmul(linv)];
+    }),
+  );
+  if (!upper) return lower;
+  return owned((t) => t(t(lower).transpose(-1, -2)).contiguous());
+}
+
+/** `tl.linalg`'s solvers, determinants and factorisations (functions only, no methods). */
+export const solvers = { solve, inv, det, slogdet, cholesky } as const;
