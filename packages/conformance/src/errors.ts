@@ -124,6 +124,8 @@ export function errorTests(suite: Suite): void {
     ['linalg.solve with a batch holding a singular matrix', () => tl.linalg.solve(operand('batch', () => tl.tensor([[[1, 0], [0, 1]], [[1, 2], [2, 4]]], { device })), f([2, 2, 1])), /linalg.solve: the input matrix at batch index 1 is singular/],
     ['linalg.cholesky of a matrix that is not positive-definite', () => tl.linalg.cholesky(operand('indefinite', () => tl.tensor([[1, 2], [2, 1]], { device }))), /linalg.cholesky: the input is not positive-definite \(the leading minor of order 2 is not\)/],
     ['linalg.cholesky with an unknown option', () => tl.linalg.cholesky(f([2, 2]), { lower: true } as never), /linalg.cholesky: unknown option 'lower'/],
+    ['linalg.solveTriangular without upper', () => tl.linalg.solveTriangular(f([2, 2]), f([2, 1]), {} as never), /linalg.solveTriangular: upper must be a boolean \(it is required\), got undefined/],
+    ['linalg.solveTriangular with B of the wrong size', () => tl.linalg.solveTriangular(f([3, 3]), f([2, 3]), { upper: true }), /linalg.solveTriangular: B must be \[..., 3, k\] for A \[3,3\], got \[2,3\]/],
     ['indexPut with more indices than dims', () => f([3]).indexPut([i32([1]), i32([1])], 1), /indexPut: 2 index tensors for an input of rank 1/],
     ['indexPut with a mask of the wrong shape', () => f([3, 2]).indexPut([operand('mask', () => tl.ones([2], { dtype: 'bool', device }))], 1), /indexPut: the mask \[2\] must match the input \[3,2\]/],
     ['indexSelect with a 2-D index', () => f([3]).indexSelect(0, i32([1, 1])), /indexSelect/],

@@ -277,6 +277,16 @@ export const FD_CASES: FdCase[] = [
     },
   },
   {
+    name: 'linalg.solveTriangular, lower left and upper right',
+    inputs: [rand([3, 3], 66), rand([3, 2], 67)],
+    fn: (a, b) => {
+      const m = wellConditioned(a);
+      const lower = tl.linalg.solveTriangular(m, b, { upper: false });
+      const right = tl.linalg.solveTriangular(m, b.t(), { upper: true, left: false });
+      return tl.cat([lower.flatten(), right.flatten()]);
+    },
+  },
+  {
     name: 'linalg.det and slogdet (a negative determinant included)',
     inputs: [rand([2, 3, 3], 64)],
     fn: (a) => {

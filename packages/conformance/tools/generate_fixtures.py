@@ -391,6 +391,8 @@ TORCH = {
     'norm': lambda x, p='fro', d=UNDEF, k=False: torch.norm(x, p=p, dim=None if is_undef(d) else d, keepdim=k),
     'linalg.solve': torch.linalg.solve, 'linalg.inv': torch.linalg.inv, 'linalg.det': torch.linalg.det,
     'linalg.slogdet': lambda a: tuple(torch.linalg.slogdet(a)),
+    'linalg.solveTriangular': lambda a, b, o: torch.linalg.solve_triangular(
+        a, b, upper=o['upper'], left=o.get('left', True), unitriangular=o.get('unitriangular', False)),
     'linalg.cholesky': lambda a, o=None: torch.linalg.cholesky(a, upper=(o or {}).get('upper', False)),
     'linalg.vectorNorm': lambda x, o=2, d=UNDEF, k=False: torch.linalg.vector_norm(x, ord=o, dim=None if is_undef(d) else d, keepdim=k),
     'linalg.matrixNorm': lambda a, o='fro', d=UNDEF, k=False: torch.linalg.matrix_norm(a, ord=o, dim=(-2, -1) if is_undef(d) else tuple(d), keepdim=k),
@@ -1027,6 +1029,16 @@ def solvers():
     add_case(f, 'linalg.cholesky', E('linalg.cholesky', T(0)), [spd(4, 4)], tol='matmul')
     add_case(f, 'linalg.cholesky/batched-upper', E('linalg.cholesky', T(0), {'upper': True}), [spd(2, 3, 3)], tol='matmul')
     add_case(f, 'linalg.cholesky/1x1', E('linalg.cholesky', T(0)), [torch.tensor([[9.0]])], tol='matmul')
+    def triangular(upper, *shape):
+        m = g.randn(*shape) + 3 * torch.eye(shape[-1])
+        return m.triu() if upper else m.tril()
+
+    # The other triangle holds values the op must not read (and whose gradient is zero).
+    junk = lambda upper, *shape: triangular(upper, *shape) + (g.randn(*shape).tril(-1) if upper else g.randn(*shape).triu(1))
+    add_case(f, 'linalg.solveTriangular/lower', E('linalg.solveTriangular', T(0), T(1), {'upper': False}), [junk(False, 4, 4), g.randn(4, 2)], tol='matmul')
+    add_case(f, 'linalg.solveTriangular/upper-batched', E('linalg.solveTriangular', T(0), T(1), {'upper': True}), [junk(True, 2, 3, 3), g.randn(3, 2)], tol='matmul')
+    add_case(f, 'linalg.solveTriangular/right', E('linalg.solveTriangular', T(0), T(1), {'upper': False, 'left': False}), [junk(False, 3, 3), g.randn(2, 3)], tol='matmul')
+    add_case(f, 'linalg.solveTriangular/unit-upper', E('linalg.solveTriangular', T(0), T(1), {'upper': True, 'unitriangular': True}), [junk(True, 3, 3), g.randn(3, 3)], tol='matmul')
     add_case(f, 'linalg.slogdet/singular', E('linalg.slogdet', T(0)), [torch.tensor([[1.0, 2.0], [2.0, 4.0]])], tol='matmul', grad=False, special=True)
 
 

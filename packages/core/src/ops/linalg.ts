@@ -302,5 +302,81 @@ function cholesky(a: Tensor, options: { upper?: boolean } = {}): Tensor {
   return owned((t) => t(t(lower).transpose(-1, -2)).contiguous());
 }
 
+export interface SolveTriangularOptions {
+  /** Whether `A` is upper (true) or lower (false) triangular: required, as in PyTorch. */
+  upper: boolean;
+  /** Solve `A X = B` (true, the default) or `X A = B` (false). */
+  left?: boolean;
+  /** Take `A`'s diagonal as ones (it is not read). */
+  unitriangular?: boolean;
+}
+
+/**
+ * `X` with `A X = B` (or `X A = B` with `{ left: false }`) for triangular `A` `[..., n, n]`
+ * and `B` `[..., n, k]` (`[..., k, n]` for `left: false`), by substitution, one row per step
+ * (torch.linalg.solve_triangular). Only `A`'s triangle is read; batch dims broadcast. A zero on
+ * the diagonal gives Infinity or NaN, as PyTorch's.
+ *
+ * @example
+ * ```ts
+ * const L = tl.linalg.cholesky(K);
+ * const alpha = tl.linalg.solveTriangular(L, y, { upper: false }); // L⁻¹ y
+ * ```
+ */
+function solveTriangular(a: Tensor, b: Tensor, options: SolveTriangularOptions): Tensor {
+  const op = 'linalg.solveTriangular';
+  const n = checkSquare(op, a);
+  requireTensor(op, b, 'B');
+  deviceOf(op, a, b);
+  if (options === null || typeof options !== 'object') throw new TypeError(`${op}: options { upper } are required, as PyTorch's keyword-only upper`);
+  checkOptionKeys(op, options, ['upper', 'left', 'unitriangular']);
+  const { upper, left = true, unitriangular = false } = options;
+  for (const [what, v] of [['upper', upper], ['left', left], ['unitriangular', unitriangular]] as const) {
+    if (typeof v !== 'boolean') throw new TypeError(`${op}: ${what} must be a boolean${what === 'upper' ? ' (it is required)' : ''}, got ${typeof v}`);
+  }
+  if (b.dtype !== a.dtype) throw new TypeError(`${op}: B is ${b.dtype} but A is ${a.dtype}; give them one dtype`);
+  const along = left ? b.rank - 2 : b.rank - 1;
+  if (b.rank < 2 || b.shape[along] !== n) {
+    throw new Error(`${op}: B must be [..., ${left ? `${n}, k` : `k, ${n}`}] for A ${formatShape(a.shape)}${left ? '' : ' and left: false'}, got ${formatShape(b.shape)}`);
+  }
+  if (left) return triangularLeft(op, a, b, upper, unitriangular);
+  // X A = B is Aᵀ Xᵀ = Bᵀ, with Aᵀ triangular the other way.
+  return owned((t) => t(t(triangularLeft(op, t(a.transpose(-1, -2)), t(b.transpose(-1, -2)), !upper, unitriangular)).transpose(-1, -2)).contiguous());
+}
+
+/** `A⁻¹ B` for triangular `A` by substitution, and PyTorch's gradient. */
+function triangularLeft(op: string, a: Tensor, b: Tensor, upper: boolean, unit: boolean): Tensor {
+  const batch = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2), op);
+  const n = a.shape[a.rank - 1];
+  const k = b.shape[b.rank - 1];
+  const x = owned((t) => {
+    const aa = t(a.expand([...batch, n, n]));
+    const bb = t(b.expand([...batch, n, k]));
+    return inFloat32([aa, bb], ([wa, wb]) => noGrad(() => owned((u) => {
+      const rows = u(u(arange(0, n, 1, { dtype: 'int32', device: a.device })).unsqueeze(-1));
+      let solved = u(full(wb.shape, 0, { device: a.device }));
+      // Row i: (B[i] - A[i, :] X) / A[i, i], where X's rows not solved yet are still zero.
+      for (let step = 0; step < n; step++) {
+        const i = upper ? n - 1 - step : step;
+        const row = u(u(wa.select(-2, i)).unsqueeze(-2)); // [..., 1, n]
+        let value = u(u(u(wb.select(-2, i)).unsqueeze(-2)).sub(u(row.matmul(solved))));
+        if (!unit) value = u(value.div(u(u(u(u(wa.select(-2, i)).select(-1, i)).unsqueeze(-1)).unsqueeze(-1))));
+        solved = u(where(u(rows.eq(i)), value, solved));
+      }
+      return solved.clone();
+    })));
+  });
+  return recordOp(op, [a, b], x, [a, x], (g, [sa, sx], needs) =>
+    owned((t) => {
+      // gB = A⁻ᵀ g (triangular the other way); gA = -gB Xᵀ on A's triangle.
+      const gb = t(triangularLeft(op, t(sa.transpose(-1, -2)), g, !upper, unit));
+      const dense = needs[0] ? t(t(gb.matmul(t(sx.transpose(-1, -2)))).neg()) : null;
+      const offset = unit ? 1 : 0;
+      const ga = dense ? t(upper ? dense.triu(offset) : dense.tril(-offset)) : null;
+      return [ga ? sumToShape(ga, a.shape) : null, needs[1] ? sumToShape(gb, b.shape) : null];
+    }),
+  );
+}
+
 /** `tl.linalg`'s solvers, determinants and factorisations (functions only, no methods). */
-export const solvers = { solve, inv, det, slogdet, cholesky } as const;
+export const solvers = { solve, solveTriangular, inv, det, slogdet, cholesky } as const;
