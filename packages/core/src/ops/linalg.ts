@@ -10,7 +10,7 @@ import { isFloating } from '../dtype.js';
 import { owned } from '../memory.js';
 import { broadcastShapes, formatShape } from '../shape.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { arange, full } from './creation.js';
+import { arange, eye, full } from './creation.js';
 import { inFloat32, inFloat32List, sumToShape } from './elementwise.js';
 import { takeAlongDim } from './advanced-indexing.js';
 import { cat, stack } from './shape.js';
@@ -48,7 +48,7 @@ function eliminate(a: Tensor, b: Tensor): Eliminated {
   const n = a.shape[a.rank - 1];
   const batch = a.shape.slice(0, -2);
   return owned((t) => {
-    const rows = t(arange(0, n, 1, { dtype: 'int32', device: a.device }));
+    const rows = t(positions(n, a.device));
     const rowsColumn = t(rows.unsqueeze(-1));
     let m = t(cat([a, b], -1));
     const width = m.shape[m.rank - 1];
@@ -104,17 +104,7 @@ function solve(a: Tensor, b: Tensor): Tensor {
 
 /** `A⁻¹ B` for matrix `B` with broadcast batch dims, and its gradient. */
 function solveMatrix(op: string, a: Tensor, b: Tensor): Tensor {
-  const batch = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2), op);
-  const n = a.shape[a.rank - 1];
-  const k = b.shape[b.rank - 1];
-  const x = owned((t) => {
-    const aa = t(a.expand([...batch, n, n]));
-    const bb = t(b.expand([...batch, n, k]));
-    return inFloat32([aa, bb], ([wa, wb]) => noGrad(() => {
-      const e = eliminate(wa, wb);
-      return finishInverse(op, e);
-    }));
-  });
+  const x = onSharedBatch(op, a, b, (wa, wb) => finishInverse(op, eliminate(wa, wb)));
   return recordOp(op, [a, b], x, [a, x], (g, [sa, sx], needs) =>
     owned((t) => {
       // gB = A⁻ᵀ g; gA = -gB Xᵀ, summed over the broadcast batch dims.
@@ -127,10 +117,13 @@ function solveMatrix(op: string, a: Tensor, b: Tensor): Tensor {
   );
 }
 
-/** The solution of an elimination: NaN where the matrix was singular, or the error where it can be read. */
-function finishInverse(op: string, e: Eliminated): Tensor {
+/**
+ * The solution of an elimination, NaN where the matrix was singular; with `raise`, an error
+ * instead where values can be read.
+ */
+function finishInverse(op: string, e: Eliminated, raise = true): Tensor {
   const read = e.singular.backend.readSync;
-  if (read && e.singular.size > 0) {
+  if (raise && read && e.singular.size > 0) {
     const flags = read.call(e.singular.backend, e.singular.kernelView);
     const at = Array.prototype.findIndex.call(flags, (v: number) => v !== 0);
     if (at >= 0) {
@@ -142,6 +135,29 @@ function finishInverse(op: string, e: Eliminated): Tensor {
     for (const v of [e.pivots, e.sign, e.x, e.singular]) t(v);
     return where(t(t(e.singular.unsqueeze(-1)).unsqueeze(-1)), NaN, e.x);
   });
+}
+
+/** `A⁻¹` in `A`'s dtype, untracked (see `finishInverse` for `raise`). */
+function inverse(op: string, a: Tensor, n: number, raise: boolean): Tensor {
+  return owned((t) => {
+    const identity = t(t(eye(n, n, { dtype: a.dtype, device: a.device })).expand(a.shape));
+    return inFloat32([a, identity], ([wa, wi]) => noGrad(() => finishInverse(op, eliminate(wa, wi), raise)));
+  });
+}
+
+/** `fn` on `A` and `B` expanded to their shared batch dims, in float32 (float16 rounded back), untracked. */
+function onSharedBatch(op: string, a: Tensor, b: Tensor, fn: (a: Tensor, b: Tensor) => Tensor): Tensor {
+  const batch = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2), op);
+  return owned((t) => {
+    const aa = t(a.expand([...batch, ...a.shape.slice(-2)]));
+    const bb = t(b.expand([...batch, ...b.shape.slice(-2)]));
+    return inFloat32([aa, bb], ([wa, wb]) => noGrad(() => fn(wa, wb)));
+  });
+}
+
+/** 0 … n-1 as int32 on `device`: row and column numbers for the masks. */
+function positions(n: number, device: string): Tensor {
+  return arange(0, n, 1, { dtype: 'int32', device });
 }
 
 /**
@@ -156,11 +172,7 @@ function finishInverse(op: string, e: Eliminated): Tensor {
 function inv(a: Tensor): Tensor {
   const op = 'linalg.inv';
   const n = checkSquare(op, a);
-  const y = owned((t) => {
-    const eye = t(t(t(arange(0, n, 1, { dtype: 'int32', device: a.device })).unsqueeze(-1)).eq(t(arange(0, n, 1, { dtype: 'int32', device: a.device }))));
-    const identity = t(t(eye.cast(a.dtype)).expand(a.shape));
-    return inFloat32([a, identity], ([wa, wi]) => noGrad(() => finishInverse(op, eliminate(wa, wi))));
-  });
+  const y = inverse(op, a, n, true);
   // d(A⁻¹) = -A⁻¹ dA A⁻¹, so gA = -A⁻ᵀ g A⁻ᵀ.
   return recordOp(op, [a], y, [y], (g, [sy]) =>
     owned((t) => {
@@ -212,18 +224,7 @@ function det(a: Tensor): Tensor {
 
 /** `A⁻ᵀ` for a gradient, NaN where `A` is singular (no error: a gradient cannot refuse). */
 function inverseTranspose(a: Tensor, t: <T extends Tensor>(v: T) => T): Tensor {
-  const n = a.shape[a.rank - 1];
-  const eye = t(t(t(t(arange(0, n, 1, { dtype: 'int32', device: a.device })).unsqueeze(-1)).eq(t(arange(0, n, 1, { dtype: 'int32', device: a.device })))).cast(a.dtype));
-  const identity = t(eye.expand(a.shape));
-  const y = t(inFloat32([a, identity], ([wa, wi]) => noGrad(() => owned((u) => {
-    const e = eliminate(wa, wi);
-    u(e.pivots);
-    u(e.sign);
-    u(e.x);
-    u(e.singular);
-    return where(u(u(e.singular.unsqueeze(-1)).unsqueeze(-1)), NaN, e.x);
-  }))));
-  return y.transpose(-1, -2);
+  return t(inverse('linalg', a, a.shape[a.rank - 1], false)).transpose(-1, -2);
 }
 
 /**
@@ -270,7 +271,7 @@ function cholesky(a: Tensor, options: { upper?: boolean } = {}): Tensor {
   const upper = options.upper ?? false;
   if (typeof upper !== 'boolean') throw new TypeError(`${op}: upper must be a boolean, got ${typeof upper}`);
   const l = inFloat32([a], ([wa]) => noGrad(() => owned((t) => {
-    const rows = t(arange(0, n, 1, { dtype: 'int32', device: a.device }));
+    const rows = t(positions(n, a.device));
     let factor = t(full(wa.shape, 0, { device: a.device }));
     // Column j: s = A[:, j] - L Lᵀ[:, j] (L's columns from j on are still zero); L[j, j] = √s[j], below it s / L[j, j].
     for (let j = 0; j < n; j++) {
@@ -346,14 +347,9 @@ function solveTriangular(a: Tensor, b: Tensor, options: SolveTriangularOptions):
 
 /** `A⁻¹ B` for triangular `A` by substitution, and PyTorch's gradient. */
 function triangularLeft(op: string, a: Tensor, b: Tensor, upper: boolean, unit: boolean): Tensor {
-  const batch = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2), op);
   const n = a.shape[a.rank - 1];
-  const k = b.shape[b.rank - 1];
-  const x = owned((t) => {
-    const aa = t(a.expand([...batch, n, n]));
-    const bb = t(b.expand([...batch, n, k]));
-    return inFloat32([aa, bb], ([wa, wb]) => noGrad(() => owned((u) => {
-      const rows = u(u(arange(0, n, 1, { dtype: 'int32', device: a.device })).unsqueeze(-1));
+  const x = onSharedBatch(op, a, b, (wa, wb) => owned((u) => {
+      const rows = u(u(positions(n, a.device)).unsqueeze(-1));
       let solved = u(full(wb.shape, 0, { device: a.device }));
       // Row i: (B[i] - A[i, :] X) / A[i, i], where X's rows not solved yet are still zero.
       for (let step = 0; step < n; step++) {
@@ -364,8 +360,7 @@ function triangularLeft(op: string, a: Tensor, b: Tensor, upper: boolean, unit: 
         solved = u(where(u(rows.eq(i)), value, solved));
       }
       return solved.clone();
-    })));
-  });
+    }));
   return recordOp(op, [a, b], x, [a, x], (g, [sa, sx], needs) =>
     owned((t) => {
       // gB = A⁻ᵀ g (triangular the other way); gA = -gB Xᵀ on A's triangle.
