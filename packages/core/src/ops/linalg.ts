@@ -1,8 +1,9 @@
 /**
- * Linear systems, inverses and determinants (torch.linalg's `solve`, `inv`, `det`, `slogdet`)
- * by Gauss–Jordan elimination with partial pivoting, written with tensor ops: batched, on every
- * backend, n steps of whole-matrix ops for n×n matrices (meant for the small matrices of model
- * code, not for large dense solves). Gradients are the closed forms PyTorch uses.
+ * Linear systems, inverses, determinants and factorisations (torch.linalg's `solve`, `inv`,
+ * `det`, `slogdet`, `cholesky`, `solve_triangular`), written with tensor ops: batched, on every
+ * backend, n steps of whole-matrix ops for n×n matrices (Gauss–Jordan elimination with partial
+ * pivoting, column-by-column Cholesky, row-by-row substitution), meant for the small matrices
+ * of model code, not for large dense solves. Gradients are the closed forms PyTorch uses.
  */
 import { recordOp } from '../autograd/engine.js';
 import { noGrad } from '../autograd/grad-mode.js';
