@@ -14,16 +14,15 @@ import { insideOp, isInsideOp, outsideOp, owned } from './memory.js';
 /**
  * What an op does under autocast, as PyTorch's autocast_mode.cpp: `lower` runs it in the
  * autocast dtype, `float32` in float32, `promote` in the widest floating dtype of its
- * inputs; `refuse` ops are numerically unsafe in float16 and throw.
+ * inputs; `refuse` ops are numerically unsafe in float16 and throw. The table holds the ops
+ * of PyTorch's lists that Tensile has; each calls `autocasting` first (one line).
  */
-export type AutocastPolicy = 'lower' | 'float32' | 'promote' | 'refuse';
+type AutocastPolicy = 'lower' | 'float32' | 'promote' | 'refuse';
 
 const POLICIES: Readonly<Record<string, AutocastPolicy>> = {
   // Products: fast in float16, accumulated in float32 by the kernels.
-  matmul: 'lower', mm: 'lower', bmm: 'lower', mv: 'lower', addmm: 'lower', addbmm: 'lower', baddbmm: 'lower',
-  addmv: 'lower', addr: 'lower', chainMatmul: 'lower', multiDot: 'lower',
-  conv1d: 'lower', conv2d: 'lower', conv3d: 'lower',
-  convTranspose1d: 'lower', convTranspose2d: 'lower', convTranspose3d: 'lower',
+  matmul: 'lower', mm: 'lower', bmm: 'lower', mv: 'lower', addmm: 'lower', baddbmm: 'lower',
+  conv1d: 'lower', conv2d: 'lower', convTranspose1d: 'lower', convTranspose2d: 'lower',
   linear: 'lower', prelu: 'lower', scaledDotProductAttention: 'lower',
   // Not in PyTorch's list, but it decomposes into bmm there, so it runs in float16 too.
   einsum: 'lower',
@@ -33,12 +32,11 @@ const POLICIES: Readonly<Record<string, AutocastPolicy>> = {
   tan: 'float32', erfinv: 'float32', softplus: 'float32',
   sum: 'float32', nansum: 'float32', prod: 'float32', cumsum: 'float32', cumprod: 'float32',
   softmax: 'float32', softmin: 'float32', logSoftmax: 'float32', logsumexp: 'float32',
-  norm: 'float32', vectorNorm: 'float32', matrixNorm: 'float32', dist: 'float32', cdist: 'float32', pdist: 'float32',
-  renorm: 'float32', layerNorm: 'float32', groupNorm: 'float32', normalize: 'float32', cosineSimilarity: 'float32',
+  norm: 'float32', vectorNorm: 'float32', matrixNorm: 'float32', cdist: 'float32', pdist: 'float32',
+  layerNorm: 'float32', groupNorm: 'float32', normalize: 'float32', cosineSimilarity: 'float32',
   crossEntropy: 'float32', nllLoss: 'float32', mseLoss: 'float32', l1Loss: 'float32', smoothL1Loss: 'float32',
   huberLoss: 'float32', klDiv: 'float32', binaryCrossEntropyWithLogits: 'float32', cosineEmbeddingLoss: 'float32',
-  hingeEmbeddingLoss: 'float32', marginRankingLoss: 'float32', multilabelMarginLoss: 'float32',
-  multiMarginLoss: 'float32', softMarginLoss: 'float32', tripletMarginLoss: 'float32', poissonNllLoss: 'float32',
+  hingeEmbeddingLoss: 'float32', marginRankingLoss: 'float32', multiMarginLoss: 'float32', softMarginLoss: 'float32', tripletMarginLoss: 'float32', poissonNllLoss: 'float32',
   // Ops of several tensors that need one dtype.
   addcdiv: 'promote', addcmul: 'promote', atan2: 'promote', bilinear: 'promote', cross: 'promote', dot: 'promote',
   gridSample: 'promote', indexPut: 'promote', scatterAdd: 'promote', tensordot: 'promote', cat: 'promote',

@@ -32,7 +32,7 @@ export type {
   FunctionalOptions, HessianOf, HessianOptions, JacobianOf, JacobianOptions, JacobianStrategy, Like, TensorOrTensors,
 } from './autograd/functional.js';
 export { tidy, keep, memory, emptyCache, type MemoryInfo } from './memory.js';
-export { autocast, isAutocastEnabled, getAutocastDtype, type AutocastOptions, type AutocastPolicy } from './autocast.js';
+export { autocast, isAutocastEnabled, getAutocastDtype, type AutocastOptions } from './autocast.js';
 /** @internal Autocast for ops outside core (nn's linear, norms and losses): `if (autocastActive()) return autocasting(name, args, fn)`. */
 export { autocastActive, autocasting } from './autocast.js';
 /** @internal An op's temporaries in one scope (for Tensile's own packages: the DataLoader's batch assembly). */
