@@ -108,6 +108,14 @@ if (unavailable) {
       expect(F.binaryCrossEntropy(p, t).dtype).toBe('float32');
     });
 
+    it('batch norm takes float16 input with float32 parameters, not the reverse', () => {
+      const half = F.batchNorm(randn([4, 3, 2], 'float16'), null, null, { weight: randn([3]), training: true });
+      expect(half.dtype).toBe('float16');
+      expect(() => F.batchNorm(randn([4, 3, 2]), null, null, { weight: randn([3], 'float16'), training: true })).toThrow(
+        'batchNorm: weight is float16 but input is float32; give them one dtype (.half() or .float()), or float32 parameters for float16 input',
+      );
+    });
+
     it('an explicit dtype opts out, as in PyTorch (cumsum with { dtype: float32 } on float32 input stays float32)', () => {
       expect(ac(() => tl.cumsum(x32(), 1, { dtype: 'float32' })).dtype).toBe('float32');
     });
