@@ -126,6 +126,9 @@ export function errorTests(suite: Suite): void {
     ['linalg.cholesky with an unknown option', () => tl.linalg.cholesky(f([2, 2]), { lower: true } as never), /linalg.cholesky: unknown option 'lower'/],
     ['linalg.solveTriangular without upper', () => tl.linalg.solveTriangular(f([2, 2]), f([2, 1]), {} as never), /linalg.solveTriangular: upper must be a boolean \(it is required\), got undefined/],
     ['linalg.solveTriangular with B of the wrong size', () => tl.linalg.solveTriangular(f([3, 3]), f([2, 3]), { upper: true }), /linalg.solveTriangular: B must be \[..., 3, k\] for A \[3,3\], got \[2,3\]/],
+    ['linalg.qr with an unknown mode', () => tl.linalg.qr(f([3, 2]), 'full' as never), /linalg.qr: mode must be 'reduced', 'complete' or 'r', got full/],
+    ['linalg.qr of a vector', () => tl.linalg.qr(f([3])), /linalg.qr: A must be a batch of matrices \[..., m, n\], got \[3\]/],
+    ['linalg.qr backward of a wide matrix', () => tl.linalg.qr(operand('wide leaf', () => tl.ones([2, 3], { device, requiresGrad: true }))).R.sum().backward(), /linalg.qr: the gradient is defined for mode 'reduced' with m >= n/],
     ['indexPut with more indices than dims', () => f([3]).indexPut([i32([1]), i32([1])], 1), /indexPut: 2 index tensors for an input of rank 1/],
     ['indexPut with a mask of the wrong shape', () => f([3, 2]).indexPut([operand('mask', () => tl.ones([2], { dtype: 'bool', device }))], 1), /indexPut: the mask \[2\] must match the input \[3,2\]/],
     ['indexSelect with a 2-D index', () => f([3]).indexSelect(0, i32([1, 1])), /indexSelect/],
@@ -259,7 +262,7 @@ export function errorTests(suite: Suite): void {
     'linalg.cholesky of a matrix that is not positive-definite',
   ]);
 
-  const graphHeld = new Set(['backward of a non-scalar without a gradient', 'backward with a gradient of the wrong shape']);
+  const graphHeld = new Set(['backward of a non-scalar without a gradient', 'backward with a gradient of the wrong shape', 'linalg.qr backward of a wide matrix']);
   /**
    * Errors in index values. A backend that reads synchronously raises them in the call; a GPU
    * backend finds them in its kernel and raises them at the next read (as PyTorch's CUDA

@@ -287,6 +287,14 @@ export const FD_CASES: FdCase[] = [
     },
   },
   {
+    name: 'linalg.qr of a tall matrix (Q and R)',
+    inputs: [rand([4, 3], 70)],
+    fn: (a) => {
+      const { Q, R } = tl.linalg.qr(a);
+      return tl.cat([Q.flatten(), R.flatten()]);
+    },
+  },
+  {
     name: 'linalg.det and slogdet (a negative determinant included)',
     inputs: [rand([2, 3, 3], 64)],
     fn: (a) => {

@@ -393,6 +393,7 @@ TORCH = {
     'linalg.slogdet': lambda a: tuple(torch.linalg.slogdet(a)),
     'linalg.solveTriangular': lambda a, b, o: torch.linalg.solve_triangular(
         a, b, upper=o['upper'], left=o.get('left', True), unitriangular=o.get('unitriangular', False)),
+    'linalg.qr': lambda a, mode='reduced': tuple(torch.linalg.qr(a, mode=undef_or(mode, 'reduced'))),
     'linalg.cholesky': lambda a, o=None: torch.linalg.cholesky(a, upper=(o or {}).get('upper', False)),
     'linalg.vectorNorm': lambda x, o=2, d=UNDEF, k=False: torch.linalg.vector_norm(x, ord=o, dim=None if is_undef(d) else d, keepdim=k),
     'linalg.matrixNorm': lambda a, o='fro', d=UNDEF, k=False: torch.linalg.matrix_norm(a, ord=o, dim=(-2, -1) if is_undef(d) else tuple(d), keepdim=k),
@@ -1039,6 +1040,10 @@ def solvers():
     add_case(f, 'linalg.solveTriangular/upper-batched', E('linalg.solveTriangular', T(0), T(1), {'upper': True}), [junk(True, 2, 3, 3), g.randn(3, 2)], tol='matmul')
     add_case(f, 'linalg.solveTriangular/right', E('linalg.solveTriangular', T(0), T(1), {'upper': False, 'left': False}), [junk(False, 3, 3), g.randn(2, 3)], tol='matmul')
     add_case(f, 'linalg.solveTriangular/unit-upper', E('linalg.solveTriangular', T(0), T(1), {'upper': True, 'unitriangular': True}), [junk(True, 3, 3), g.randn(3, 3)], tol='matmul')
+    add_case(f, 'linalg.qr/tall', E('linalg.qr', T(0)), [g.randn(5, 3)], tol='matmul')
+    add_case(f, 'linalg.qr/square-batched', E('linalg.qr', T(0)), [g.randn(2, 4, 4)], tol='matmul')
+    add_case(f, 'linalg.qr/wide', E('linalg.qr', T(0)), [g.randn(2, 4)], tol='matmul', grad=False)
+    add_case(f, 'linalg.qr/complete', E('linalg.qr', T(0), 'complete'), [g.randn(4, 2)], tol='matmul', grad=False)
     add_case(f, 'linalg.slogdet/singular', E('linalg.slogdet', T(0)), [torch.tensor([[1.0, 2.0], [2.0, 4.0]])], tol='matmul', grad=False, special=True)
 
 

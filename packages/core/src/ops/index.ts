@@ -16,7 +16,7 @@ export { Generator, defaultGenerator, type GeneratorState } from './generator.js
 export * from './indexing.js';
 export * from './matmul.js';
 export * from './norms.js';
-export type { SlogdetResult, SolveTriangularOptions } from './linalg.js';
+export type { QrResult, SlogdetResult, SolveTriangularOptions } from './linalg.js';
 export * from './pool.js';
 export * from './rearrange.js';
 export * from './sampling.js';

@@ -1,11 +1,12 @@
 /**
  * Linear systems, inverses, determinants and factorisations (torch.linalg's `solve`, `inv`,
- * `det`, `slogdet`, `cholesky`, `solve_triangular`), written with tensor ops: batched, on every
- * backend, n steps of whole-matrix ops for n×n matrices (Gauss–Jordan elimination with partial
- * pivoting, column-by-column Cholesky, row-by-row substitution), meant for the small matrices
+ * `det`, `slogdet`, `cholesky`, `solve_triangular`, `qr`), written with tensor ops: batched, on
+ * every backend, n steps of whole-matrix ops for n×n matrices (Gauss–Jordan elimination with
+ * partial pivoting, column-by-column Cholesky, row-by-row substitution, Householder
+ * reflections), meant for the small matrices
  * of model code, not for large dense solves. Gradients are the closed forms PyTorch uses.
  */
-import { recordOp } from '../autograd/engine.js';
+import { recordMultiOp, recordOp } from '../autograd/engine.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import { isFloating } from '../dtype.js';
 import { owned } from '../memory.js';
@@ -374,5 +375,75 @@ function triangularLeft(op: string, a: Tensor, b: Tensor, upper: boolean, unit: 
   );
 }
 
+/** What `qr` returns: orthonormal columns `Q` and upper-triangular `R` with `A = Q R`. */
+export interface QrResult {
+  Q: Tensor;
+  R: Tensor;
+}
+
+/**
+ * The QR factorisation of `[..., m, n]` (torch.linalg.qr) by Householder reflections, with
+ * LAPACK's signs: `mode` 'reduced' (default: Q `[..., m, k]`, R `[..., k, n]`, k = min(m, n)),
+ * 'complete' (Q `[..., m, m]`, R `[..., m, n]`) or 'r' (R only; Q is empty). The gradient is
+ * defined, as PyTorch's, for 'reduced' with m ≥ n (and 'complete' when m = n).
+ *
+ * @example
+ * ```ts
+ * const { Q } = tl.linalg.qr(tl.randn([64, 64])); // a random orthogonal matrix
+ * ```
+ */
+function qr(a: Tensor, mode: 'reduced' | 'complete' | 'r' = 'reduced'): QrResult {
+  const op = 'linalg.qr';
+  requireTensor(op, a, 'A');
+  if (!isFloating(a.dtype)) throw new TypeError(`${op}: A must be float32 or float16, got ${a.dtype}; cast with t.float() first`);
+  if (a.rank < 2) throw new Error(`${op}: A must be a batch of matrices [..., m, n], got ${formatShape(a.shape)}`);
+  if (mode !== 'reduced' && mode !== 'complete' && mode !== 'r') throw new Error(`${op}: mode must be 'reduced', 'complete' or 'r', got ${String(mode)}`);
+  const [m, n] = a.shape.slice(-2);
+  const k = Math.min(m, n);
+  const keep = mode === 'complete' ? m : k;
+  const [q, r] = inFloat32List([a], ([wa]) => noGrad(() => owned((t) => {
+    const rows = t(t(positions(m, a.device)).unsqueeze(-1)); // [m, 1]
+    const batch = wa.shape.slice(0, -2);
+    let reduced = t(wa.clone());
+    let basis = t(t(eye(m, m, { device: a.device })).expand([...batch, m, m]));
+    for (let j = 0; j < k; j++) {
+      // The reflection H = I - β v vᵀ that zeroes column j below the diagonal.
+      const x = t(where(t(rows.ge(j)), t(t(reduced.select(-1, j)).unsqueeze(-1)), 0)); // [..., m, 1]
+      const head = t(x.narrow(-2, j, 1));
+      const length = t(t(t(x.square()).sum(-2, true)).sqrt());
+      const alpha = t(where(t(head.lt(0)), length, t(length.neg()))); // -sign(x_j)·‖x‖, LAPACK's choice
+      const v = t(x.sub(t(where(t(rows.eq(j)), alpha, 0))));
+      const vv = t(t(v.square()).sum(-2, true));
+      // Nothing below the diagonal: no reflection (LAPACK's dlarfg), so the signs stay LAPACK's.
+      const below = t(t(t(where(t(rows.gt(j)), x, 0)).square()).sum(-2, true));
+      const beta = t(where(t(below.eq(0)), 0, t(t(vv.reciprocal()).mul(2))));
+      const vt = t(v.transpose(-1, -2));
+      reduced = t(reduced.sub(t(t(v.mul(beta)).matmul(t(vt.matmul(reduced))))));
+      basis = t(basis.sub(t(t(t(basis.matmul(v)).mul(beta)).matmul(vt))));
+    }
+    const upper = t(t(reduced.narrow(-2, 0, keep)).triu());
+    const columns = mode === 'r' ? t(full([0], 0, { device: a.device })) : t(basis.narrow(-1, 0, keep));
+    return [columns.contiguous(), upper.contiguous()];
+  })));
+  if (mode === 'r') return { Q: q, R: r };
+  const [tq, tr] = recordMultiOp(op, [a], [q, r], [q, r], ([gq, gr], [sq, sr]) => {
+    if (m < n || (mode === 'complete' && m !== n)) {
+      throw new Error(`${op}: the gradient is defined for mode 'reduced' with m >= n (and 'complete' with m = n), as PyTorch's; got [${m}, ${n}] in mode '${mode}'`);
+    }
+    return owned((t) => {
+      // Seeger et al.: M = R gRᵀ - gQᵀ Q, gA = (gQ + Q copyltu(M)) R⁻ᵀ, copyltu(M) = tril(M) + tril(M, -1)ᵀ.
+      const dq = gq ?? t(full(sq.shape, 0, { dtype: sq.dtype, device: sq.device }));
+      const rgr = gr ? t(sr.matmul(t(gr.transpose(-1, -2)))) : null;
+      const gqq = t(t(dq.transpose(-1, -2)).matmul(sq));
+      const mm = rgr ? t(rgr.sub(gqq)) : t(gqq.neg());
+      const copied = t(t(mm.tril()).add(t(t(mm.tril(-1)).transpose(-1, -2))));
+      const lhs = t(dq.add(t(sq.matmul(copied))));
+      // X Rᵀ = lhs with Rᵀ lower triangular: X = lhs R⁻ᵀ.
+      return [solveTriangular(t(sr.transpose(-1, -2)), lhs, { upper: false, left: false })];
+    });
+  });
+  return { Q: tq, R: tr };
+}
+
 /** `tl.linalg`'s solvers, determinants and factorisations (functions only, no methods). */
-export const solvers = { solve, solveTriangular, inv, det, slogdet, cholesky } as const;
+export const solvers = { solve, solveTriangular, inv, det, slogdet, cholesky, qr } as const;
