@@ -3,8 +3,8 @@
  * `det`, `slogdet`, `cholesky`, `solve_triangular`, `qr`), written with tensor ops: batched, on
  * every backend, n steps of whole-matrix ops for n×n matrices (Gauss–Jordan elimination with
  * partial pivoting, column-by-column Cholesky, row-by-row substitution, Householder
- * reflections), meant for the small matrices
- * of model code, not for large dense solves. Gradients are the closed forms PyTorch uses.
+ * reflections), meant for the small matrices of model code, not for large dense solves.
+ * Gradients are the closed forms PyTorch uses.
  */
 import { recordMultiOp, recordOp } from '../autograd/engine.js';
 import { noGrad } from '../autograd/grad-mode.js';
