@@ -18,6 +18,8 @@ export * from './ops/index.js';
 /** Every public op by name (the same functions as the top-level exports), for tools and tests. */
 export * as ops from './ops/index.js';
 export { withComposites } from './ops/elementwise.js';
+/** @internal PyTorch's opmath for composites outside core (nn's norms): float16 inputs computed in float32, rounded back. */
+export { inFloat32 } from './ops/elementwise.js';
 export { noGrad, enableGrad, isGradEnabled, setGradEnabled, inferenceMode } from './autograd/grad-mode.js';
 export { grad, type BackwardOptions, type GradOptions } from './autograd/engine.js';
 export {

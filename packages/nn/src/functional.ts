@@ -6,7 +6,7 @@
 import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
 import { checkNumber, checkOptions } from './options.js';
-import { channelAffine, channelShape, checkFloats, checkNormFloats, checkTensor, inFloat32, checkSameShape, updateRunning, reduce, reductionOf, shape, type Reduction } from './functional/common.js';
+import { channelAffine, channelShape, checkFloats, checkNormFloats, checkTensor, checkSameShape, updateRunning, reduce, reductionOf, shape, type Reduction } from './functional/common.js';
 
 export {
   relu,
@@ -100,7 +100,7 @@ export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Ten
   const bshape = channelShape(x.rank, c);
   if (training && count <= 1) throw new Error(`batchNorm: expected more than 1 value per channel when training, got input ${shape(x.shape)}`);
   if (!training && (!runningMean || !runningVar)) throw new Error('batchNorm: runningMean and runningVar are required when not training');
-  return inFloat32(x, [weight, bias], (x, weight, bias) => tl.tidy(() => {
+  return tl.inFloat32([x, weight, bias], ([x, weight, bias]) => tl.tidy(() => {
     let mean: Tensor;
     let variance: Tensor;
     if (training) {
@@ -140,7 +140,7 @@ export function layerNorm(x: Tensor, normalizedShape: number | readonly number[]
     if (t && !tl.shapesEqual(t.shape, dims)) throw new Error(`layerNorm: ${name} ${shape(t.shape)} must be ${shape(dims)}`);
   }
   const axes = dims.map((_, i) => x.rank - dims.length + i);
-  return inFloat32(x, [weight, bias], (x, weight, bias) => tl.tidy(() => {
+  return tl.inFloat32([x, weight, bias], ([x, weight, bias]) => tl.tidy(() => {
     const mean = x.mean(axes, true);
     const variance = x.var(axes, true, 0);
     let y = x.sub(mean).mul(variance.add(eps).rsqrt());

@@ -93,19 +93,22 @@ export function castTarget(rule: DTypeRule | string): DType | null {
   return rule === 'float32' || rule === 'int32' || rule === 'bool' ? rule : null;
 }
 
+/** Tensors for {@link inFloat32}; absent optional ones (null) pass through. */
+type Inputs = readonly (Tensor | null | undefined)[];
+
 /**
  * `fn` on `inputs`, float16 ones widened to float32 and the result rounded back to float16
  * (PyTorch's opmath): a composite of many ops would otherwise round at every step.
  */
-export function inFloat32(inputs: readonly Tensor[], fn: (wide: Tensor[]) => Tensor): Tensor {
+export function inFloat32<T extends Inputs>(inputs: readonly [...T], fn: (wide: T) => Tensor): Tensor {
   return inFloat32List(inputs, (wide) => [fn(wide)])[0];
 }
 
 /** {@link inFloat32} for a function with several results. */
-export function inFloat32List(inputs: readonly Tensor[], fn: (wide: Tensor[]) => Tensor[]): Tensor[] {
-  if (!inputs.some((t) => t.dtype === 'float16')) return fn([...inputs]);
+export function inFloat32List<T extends Inputs>(inputs: readonly [...T], fn: (wide: T) => Tensor[]): Tensor[] {
+  if (!inputs.some((t) => t?.dtype === 'float16')) return fn([...inputs] as unknown as T);
   return owned((own) => {
-    const wide = inputs.map((t) => (t.dtype === 'float16' ? own(t.cast('float32')) : t));
+    const wide = inputs.map((t) => (t?.dtype === 'float16' ? own(t.cast('float32')) : t)) as unknown as T;
     const results = fn(wide);
     results.forEach(own); // the float32 ones are rounded to float16 and freed; the others are returned
     return results.map((r) => (r.dtype === 'float32' ? own(r.cast('float16')) : r));

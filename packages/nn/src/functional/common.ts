@@ -79,23 +79,6 @@ export function checkNormFloats(op: string, x: Tensor, params: Record<string, Te
   throw new TypeError(`${op}: ${given[0]} is ${given[1]!.dtype} but input is ${x.dtype}; give them one dtype (.half() or .float()), or float32 parameters for float16 input`);
 }
 
-/**
- * `fn` on float32 copies of float16 tensors, its result rounded back to float16: for the ops
- * PyTorch's half kernels accumulate in float (the normalisations), whose statistics in float16
- * would lose the small differences the output is made of. float32 goes straight through.
- */
-export function inFloat32<T extends readonly (Tensor | null | undefined)[] | []>(
-  x: Tensor,
-  others: T,
-  fn: (x: Tensor, ...others: T) => Tensor,
-): Tensor {
-  if (x.dtype !== 'float16') return fn(x, ...others);
-  return tl.tidy(() => {
-    const up = others.map((t) => t?.cast('float32') ?? t) as unknown as T;
-    return fn(x.cast('float32'), ...up).cast('float16');
-  });
-}
-
 export function checkSameShape(op: string, input: Tensor, target: Tensor, what = 'target'): void {
   if (!tl.shapesEqual(input.shape, target.shape)) {
     throw new Error(

@@ -7,7 +7,7 @@ import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
 import { checkBoolean, checkNumber, checkOptions, checkPositiveInt } from '../options.js';
 import { logsigmoid } from './activations.js';
-import { checkFloat, checkFloats, checkSameShape, inFloat32, reduce, reductionOf, shape, type Reduction } from './common.js';
+import { checkFloat, checkFloats, checkSameShape, reduce, reductionOf, shape, type Reduction } from './common.js';
 import { pairwiseDistance } from './normalization.js';
 
 /** Options of the losses that take a margin. */
@@ -469,7 +469,7 @@ export function ctcLoss(
     }
     const L = 2 * S + 1;
     // float16 runs the recursion in float32: NEG and the sums of path probabilities need its range.
-    return inFloat32(lp, [], (lp) => tl.tidy(() => {
+    return tl.inFloat32([lp], ([lp]) => tl.tidy(() => {
       // Extended labels l' = (blank, t1, blank, t2, ..., blank): [N, L].
       const ext = tl.stack([tl.full([N, S], blank, { dtype: 'int32', device }), padded], 2).reshape([N, 2 * S]).pad([0, 1], blank);
       // Transitions from s-2 are allowed onto a non-blank that differs from the label two back.

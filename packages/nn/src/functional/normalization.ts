@@ -5,7 +5,7 @@
 import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
 import { checkBoolean, checkNumber, checkOptions, checkPositiveInt } from '../options.js';
-import { channelAffine, channelShape, checkFloat, checkFloats, checkNormFloats, inFloat32, int32, normDim, pNorm, shape, updateRunning } from './common.js';
+import { channelAffine, channelShape, checkFloat, checkFloats, checkNormFloats, int32, normDim, pNorm, shape, updateRunning } from './common.js';
 
 /** float32's machine epsilon, `torch.finfo(torch.float32).eps`: RMSNorm's default eps. */
 export const FLOAT32_EPS = 1.1920928955078125e-7;
@@ -32,7 +32,7 @@ export function groupNorm(x: Tensor, numGroups: number, weight?: Tensor | null, 
   for (const [name, t] of [['weight', weight], ['bias', bias]] as const) {
     if (t && (t.rank !== 1 || t.shape[0] !== c)) throw new Error(`${op}: ${name} ${shape(t.shape)} must be [${c}] for input ${shape(x.shape)}`);
   }
-  return inFloat32(x, [weight, bias], (x, weight, bias) => tl.tidy(() => {
+  return tl.inFloat32([x, weight, bias], ([x, weight, bias]) => tl.tidy(() => {
     const grouped = x.reshape([n, numGroups, -1]);
     const mean = grouped.mean(2, true);
     const variance = grouped.var(2, true, 0);
@@ -82,7 +82,7 @@ export function instanceNorm(x: Tensor, options: InstanceNormOptions = {}): Tens
   const bshape = channelShape(x.rank, c);
   if (useInputStats && count <= 1) throw new Error(`${op}: expected more than 1 spatial element when training, got input ${shape(x.shape)}`);
   if (!useInputStats && (!runningMean || !runningVar)) throw new Error(`${op}: runningMean and runningVar are required when useInputStats is false`);
-  return inFloat32(x, [weight, bias], (x, weight, bias) => tl.tidy(() => {
+  return tl.inFloat32([x, weight, bias], ([x, weight, bias]) => tl.tidy(() => {
     let mean: Tensor;
     let variance: Tensor;
     if (useInputStats) {
@@ -123,7 +123,7 @@ export function rmsNorm(x: Tensor, normalizedShape: number | readonly number[], 
   checkNumber(op, 'eps', e);
   const axes = dims.map((_, i) => x.rank - dims.length + i);
   // In float32 for float16, as PyTorch's rms_norm upcasts: the mean of squares overflows half.
-  return inFloat32(x, [weight], (x, weight) => tl.tidy(() => {
+  return tl.inFloat32([x, weight], ([x, weight]) => tl.tidy(() => {
     const y = x.mul(x.square().mean(axes, true).add(e).rsqrt());
     return weight ? y.mul(weight) : y;
   }));

@@ -6,7 +6,7 @@
 import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
 import { checkBoolean, checkChoice, checkOptions } from '../options.js';
-import { checkFloat, checkFloats, constantLike, inFloat32, int32, shape } from './common.js';
+import { checkFloat, checkFloats, constantLike, int32, shape } from './common.js';
 import { adaptiveAvgPool2d } from './pooling.js';
 
 const f32 = Math.fround;
@@ -277,7 +277,7 @@ export function gridSample(input: Tensor, grid: Tensor, options: GridSampleOptio
   const points = ho * wo;
   // Positions are computed in float32 even for float16 inputs: flat indices past 2048 are not
   // exact in float16.
-  return inFloat32(input, [grid], (input, grid) => tl.tidy(() => {
+  return tl.inFloat32([input, grid], ([input, grid]) => tl.tidy(() => {
     const flat = input.reshape([n, c, h * w]);
     const gx = unnormalize(grid.narrow(3, 0, 1).reshape([n, 1, points]), w, alignCorners);
     const gy = unnormalize(grid.narrow(3, 1, 1).reshape([n, 1, points]), h, alignCorners);
