@@ -9,7 +9,7 @@ import { Tensor } from './tensor/tensor.js';
 import { cast } from './ops/cast.js';
 import { checkOptionKeys } from './ops/util.js';
 import { isDTypeSupported } from './ops/creation.js';
-import { insideOp, isInsideOp, outsideOp, owned } from './memory.js';
+import { insideOp, isInsideOp, keep, outsideOp, owned } from './memory.js';
 
 /**
  * What an op does under autocast, as PyTorch's autocast_mode.cpp: `lower` runs it in the
@@ -58,7 +58,16 @@ export interface AutocastOptions {
   dtype?: DType;
   /** Turn autocast off for `fn` (default true), e.g. `{ enabled: useAmp }`. */
   enabled?: boolean;
+  /**
+   * Cast each parameter (a leaf that requires grad) once per region and reuse the copy, as
+   * PyTorch's `cache_enabled` (default true): a model run many times in one region, as in
+   * generation, casts its weights once. The copies are freed when the region ends.
+   */
+  cacheEnabled?: boolean;
 }
+
+/** The casts of parameters made in the outermost region, reused until it ends. */
+let castCache: Map<Tensor, Tensor> | null = null;
 
 /**
  * Run `fn` with autocast on `deviceType`, as PyTorch's `with torch.autocast(device_type)`:
@@ -79,9 +88,10 @@ export function autocast<T>(deviceType: string, optionsOrFn: AutocastOptions | (
   const fn = typeof optionsOrFn === 'function' ? optionsOrFn : maybeFn;
   if (typeof deviceType !== 'string') throw new TypeError(`autocast: deviceType must be a backend name such as 'webgpu', got ${typeof deviceType}`);
   if (typeof fn !== 'function') throw new TypeError(`autocast: expected a function to run, got ${typeof fn}`);
-  checkOptionKeys('autocast', options, ['dtype', 'enabled'], { cacheEnabled: 'casts are not cached; each op casts its inputs' });
-  const { dtype = 'float16', enabled = true } = options;
+  checkOptionKeys('autocast', options, ['dtype', 'enabled', 'cacheEnabled']);
+  const { dtype = 'float16', enabled = true, cacheEnabled = true } = options;
   if (typeof enabled !== 'boolean') throw new TypeError(`autocast: enabled must be a boolean, got ${typeof enabled}`);
+  if (typeof cacheEnabled !== 'boolean') throw new TypeError(`autocast: cacheEnabled must be a boolean, got ${typeof cacheEnabled}`);
   if (!isDType(dtype) || !AUTOCAST_DTYPES.includes(dtype)) {
     throw new TypeError(`autocast: dtype must be ${AUTOCAST_DTYPES.join(' or ')}, got ${String(dtype)}`);
   }
@@ -94,17 +104,28 @@ export function autocast<T>(deviceType: string, optionsOrFn: AutocastOptions | (
   const next = new Map(regions);
   if (enabled) next.set(deviceType, dtype);
   else next.delete(deviceType);
-  return withRegions(next, fn);
+  // The outermost region owns the cache; an inner one with cacheEnabled: false only bypasses it.
+  const outer = castCache;
+  const cache = outer ?? (enabled && cacheEnabled ? new Map<Tensor, Tensor>() : null);
+  return withRegions(next, fn, cacheEnabled ? cache : null, outer === null ? cache : null);
 }
 
-function withRegions<T>(next: ReadonlyMap<string, DType>, fn: () => T): T {
+/**
+ * Run `fn` with the regions `next` and the parameter-cast cache `cache`; `owned`, when given,
+ * is the cache this call made, whose casts are freed when `fn` is done.
+ */
+function withRegions<T>(next: ReadonlyMap<string, DType>, fn: () => T, cache = castCache, owned: Map<Tensor, Tensor> | null = null): T {
   const previous = regions;
+  const previousCache = castCache;
   const restore = () => {
     regions = previous;
     anyRegion = previous.size > 0;
+    castCache = previousCache;
+    if (owned) for (const copy of owned.values()) copy.dispose();
   };
   regions = next;
   anyRegion = next.size > 0;
+  castCache = cache;
   let result: T;
   try {
     result = fn();
@@ -139,7 +160,8 @@ export function autocastState(): ReadonlyMap<string, DType> {
  * called in and outside any op, so that its ops are autocast as they were the first time.
  */
 export function asUserCode<T>(fn: () => T, state: ReadonlyMap<string, DType> = regions): T {
-  return withRegions(state, () => outsideOp(fn));
+  // A recomputation runs after its region ended: it casts afresh (no cache).
+  return withRegions(state, () => outsideOp(fn), state === regions ? castCache : null);
 }
 
 /** @internal Whether an op called now should consult its autocast policy. */
@@ -169,7 +191,7 @@ export function autocasting<A extends unknown[], R>(op: string, args: [...A], ru
   if (eligible.every((t) => t.dtype === target)) return insideOp(() => run(...args));
   return owned((own) => {
     const convert = (value: unknown): unknown => {
-      if (value instanceof Tensor) return eligible.includes(value) && value.dtype !== target ? own(cast(value, target)) : value;
+      if (value instanceof Tensor) return eligible.includes(value) && value.dtype !== target ? castOf(value, target, own) : value;
       return Array.isArray(value) ? value.map(convert) : value;
     };
     const converted = args.map((arg) =>
@@ -177,6 +199,20 @@ export function autocasting<A extends unknown[], R>(op: string, args: [...A], ru
     );
     return run(...(converted as A));
   });
+}
+
+/**
+ * `value` cast to `dtype`: for a parameter (a leaf that requires grad) under a cache, the
+ * region's one copy (PyTorch caches those alone: other tensors change from call to call).
+ */
+function castOf(value: Tensor, dtype: DType, own: <T extends Tensor>(t: T) => T): Tensor {
+  if (!castCache || !value.isLeaf || !value.requiresGrad) return own(cast(value, dtype));
+  const hit = castCache.get(value);
+  if (hit && hit.dtype === dtype && !hit.isDisposed) return hit;
+  const copy = keep(cast(value, dtype));
+  hit?.dispose();
+  castCache.set(value, copy);
+  return copy;
 }
 
 function tensorsIn(args: readonly unknown[]): Tensor[] {
