@@ -52,7 +52,8 @@ export class Conv1D extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return tl.tidy(() => x.matmul(this.weight).add(this.bias));
+    // addmm, as the hub's Conv1D: one product with the bias, which autocast runs in float16 too.
+    return tl.tidy(() => tl.addmm(this.bias, x.reshape([-1, this.nx]), this.weight).reshape([...x.shape.slice(0, -1), this.nf]));
   }
 
   override extraRepr(): string {
@@ -193,7 +194,8 @@ export function mergeHeads(x: Tensor): Tensor {
  * A key/value cache allocated once for the whole generation: per layer, keys and values
  * `[batch, kvHeads, maxLength, headDim]`. Each step writes the new positions into the
  * existing storage (no reallocation per token) and attends over a view of the first
- * `length` positions. For inference only: writes are not recorded for autograd.
+ * `length` positions. For inference only: writes are not recorded for autograd. Made under
+ * `tl.autocast`, it holds the autocast dtype (float16), as the products that fill it give.
  *
  * @example
  * ```ts
@@ -211,7 +213,9 @@ export class KVCache {
   private pending = 0;
 
   constructor(options: { layers: number; batch: number; kvHeads: number; headDim: number; maxLength: number; device: string; dtype?: DType }) {
-    const { layers, batch, kvHeads, headDim, maxLength, device, dtype = 'float32' } = options;
+    const { layers, batch, kvHeads, headDim, maxLength, device } = options;
+    // Under autocast the keys and values come out of float16 products: hold them as they come.
+    const dtype = tl.getAutocastDtype(device) ?? options.dtype ?? 'float32';
     this.maxLength = maxLength;
     for (let i = 0; i < layers; i++) {
       this.keys.push(tl.keep(tl.zeros([batch, kvHeads, maxLength, headDim], { device, dtype })));
@@ -314,13 +318,16 @@ export function rotaryTables(positions: number[][], invFreq: Float32Array, devic
   return [c, s];
 }
 
-/** `x · cos + rotate_half(x) · sin` for `x` `[B, H, T, D]` and tables `[B, T, D]`. */
+/**
+ * `x · cos + rotate_half(x) · sin` for `x` `[B, H, T, D]` and tables `[B, T, D]`, in `x`'s
+ * dtype as the hub's code casts the tables (so float16 queries under autocast stay float16).
+ */
 export function applyRotary(x: Tensor, cos: Tensor, sin: Tensor): Tensor {
   return tl.tidy(() => {
     const d = x.shape[3];
     const [x1, x2] = x.split(d / 2, -1);
     const rotated = tl.cat([x2.neg(), x1], -1);
-    return x.mul(cos.unsqueeze(1)).add(rotated.mul(sin.unsqueeze(1)));
+    return x.mul(cos.cast(x.dtype).unsqueeze(1)).add(rotated.mul(sin.cast(x.dtype).unsqueeze(1)));
   });
 }
 

@@ -119,4 +119,26 @@ describe.skipIf(unavailable !== null || !haveFixtures || !tl.isDTypeSupported('f
       model.dispose();
     });
   }
+
+  const AUTOCAST: [string, (dir: string) => Promise<GPT2LMHeadModel | LlamaForCausalLM>][] = [
+    ['gpt2', (d) => GPT2LMHeadModel.fromPretrained(d, { device: 'webgpu', dtype: 'float32', logger: null })],
+    ...['llama', 'mistral', 'qwen2'].map((n): [string, (d: string) => Promise<LlamaForCausalLM>] => [n, (d) => LlamaForCausalLM.fromPretrained(d, { device: 'webgpu', dtype: 'float32', logger: null })]),
+  ];
+  for (const [name, load] of AUTOCAST) {
+    it(`${name} under tl.autocast (float32 weights): a float16 KV cache, and 20 greedy tokens as in float32, with and without it`, async () => {
+      const model = await load(fixture(name));
+      const prompt = [[1, 2, 3]];
+      const cache = tl.autocast('webgpu', () => model.createCache(1, 8));
+      expect(cache.keys[0].dtype).toBe('float16');
+      cache.dispose();
+      const full = await model.generate(prompt, { maxNewTokens: 20, eosTokenId: null });
+      const cached = await tl.autocast('webgpu', () => model.generate(prompt, { maxNewTokens: 20, eosTokenId: null }));
+      const uncached = await tl.autocast('webgpu', () => model.generate(prompt, { maxNewTokens: 20, eosTokenId: null, useCache: false }));
+      const want = await full.array();
+      expect(await cached.array()).toEqual(want);
+      expect(await uncached.array()).toEqual(want);
+      for (const t of [full, cached, uncached]) t.dispose();
+      model.dispose();
+    });
+  }
 });
