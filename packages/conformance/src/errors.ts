@@ -129,6 +129,8 @@ export function errorTests(suite: Suite): void {
     ['linalg.qr with an unknown mode', () => tl.linalg.qr(f([3, 2]), 'full' as never), /linalg.qr: mode must be 'reduced', 'complete' or 'r', got full/],
     ['linalg.qr of a vector', () => tl.linalg.qr(f([3])), /linalg.qr: A must be a batch of matrices \[..., m, n\], got \[3\]/],
     ['linalg.qr backward of a wide matrix', () => tl.linalg.qr(operand('wide leaf', () => tl.ones([2, 3], { device, requiresGrad: true }))).R.sum().backward(), /linalg.qr: the gradient is defined for mode 'reduced' with m >= n/],
+    ['linalg.matrixPower with a fractional power', () => tl.linalg.matrixPower(f([2, 2]), 0.5), /linalg.matrixPower: n must be an integer, got 0.5/],
+    ['linalg.matrixExp of a non-square matrix', () => tl.linalg.matrixExp(f([2, 3])), /linalg.matrixExp: A must be a batch of square matrices/],
     ['indexPut with more indices than dims', () => f([3]).indexPut([i32([1]), i32([1])], 1), /indexPut: 2 index tensors for an input of rank 1/],
     ['indexPut with a mask of the wrong shape', () => f([3, 2]).indexPut([operand('mask', () => tl.ones([2], { dtype: 'bool', device }))], 1), /indexPut: the mask \[2\] must match the input \[3,2\]/],
     ['indexSelect with a 2-D index', () => f([3]).indexSelect(0, i32([1, 1])), /indexSelect/],

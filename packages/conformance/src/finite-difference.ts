@@ -295,6 +295,11 @@ export const FD_CASES: FdCase[] = [
     },
   },
   {
+    name: 'linalg.matrixPower (3 and -2) and matrixExp',
+    inputs: [rand([3, 3], 71)],
+    fn: (a) => tl.stack([tl.linalg.matrixPower(a, 3), tl.linalg.matrixPower(wellConditioned(a), -2), tl.linalg.matrixExp(a.mul(2))]),
+  },
+  {
     name: 'linalg.det and slogdet (a negative determinant included)',
     inputs: [rand([2, 3, 3], 64)],
     fn: (a) => {

@@ -394,6 +394,7 @@ TORCH = {
     'linalg.solveTriangular': lambda a, b, o: torch.linalg.solve_triangular(
         a, b, upper=o['upper'], left=o.get('left', True), unitriangular=o.get('unitriangular', False)),
     'linalg.qr': lambda a, mode='reduced': tuple(torch.linalg.qr(a, mode=undef_or(mode, 'reduced'))),
+    'linalg.matrixPower': torch.linalg.matrix_power, 'linalg.matrixExp': torch.linalg.matrix_exp,
     'linalg.cholesky': lambda a, o=None: torch.linalg.cholesky(a, upper=(o or {}).get('upper', False)),
     'linalg.vectorNorm': lambda x, o=2, d=UNDEF, k=False: torch.linalg.vector_norm(x, ord=o, dim=None if is_undef(d) else d, keepdim=k),
     'linalg.matrixNorm': lambda a, o='fro', d=UNDEF, k=False: torch.linalg.matrix_norm(a, ord=o, dim=(-2, -1) if is_undef(d) else tuple(d), keepdim=k),
@@ -1044,6 +1045,13 @@ def solvers():
     add_case(f, 'linalg.qr/square-batched', E('linalg.qr', T(0)), [g.randn(2, 4, 4)], tol='matmul')
     add_case(f, 'linalg.qr/wide', E('linalg.qr', T(0)), [g.randn(2, 4)], tol='matmul', grad=False)
     add_case(f, 'linalg.qr/complete', E('linalg.qr', T(0), 'complete'), [g.randn(4, 2)], tol='matmul', grad=False)
+    add_case(f, 'linalg.matrixPower/5', E('linalg.matrixPower', T(0), 5), [g.randn(3, 3) * 0.5], tol='matmul')
+    add_case(f, 'linalg.matrixPower/0-batched', E('linalg.matrixPower', T(0), 0), [g.randn(2, 3, 3)], tol='matmul')
+    add_case(f, 'linalg.matrixPower/-2', E('linalg.matrixPower', T(0), -2), [conditioned(3, 3)], tol='matmul')
+    add_case(f, 'linalg.matrixPower/1', E('linalg.matrixPower', T(0), 1), [g.randn(2, 2)], tol='matmul')
+    add_case(f, 'linalg.matrixExp/small', E('linalg.matrixExp', T(0)), [g.randn(3, 3) * 0.3], tol='matmul')
+    add_case(f, 'linalg.matrixExp/scaled-batch', E('linalg.matrixExp', T(0)),
+             [torch.stack([g.randn(3, 3) * 2, torch.zeros(3, 3), torch.tensor([[0.0, 1.0, 0.0], [-1.0, 0.0, 0.0], [0.0, 0.0, 0.5]])])], tol='matmul')
     add_case(f, 'linalg.slogdet/singular', E('linalg.slogdet', T(0)), [torch.tensor([[1.0, 2.0], [2.0, 4.0]])], tol='matmul', grad=False, special=True)
 
 

@@ -1,6 +1,7 @@
 /**
  * Linear systems, inverses, determinants and factorisations (torch.linalg's `solve`, `inv`,
- * `det`, `slogdet`, `cholesky`, `solve_triangular`, `qr`), written with tensor ops: batched, on
+ * `det`, `slogdet`, `cholesky`, `solve_triangular`, `qr`, `matrix_power`, `matrix_exp`),
+ * written with tensor ops: batched, on
  * every backend, n steps of whole-matrix ops for n×n matrices (Gauss–Jordan elimination with
  * partial pivoting, column-by-column Cholesky, row-by-row substitution, Householder
  * reflections), meant for the small matrices of model code, not for large dense solves.
@@ -12,7 +13,7 @@ import { isFloating } from '../dtype.js';
 import { owned } from '../memory.js';
 import { broadcastShapes, formatShape } from '../shape.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { arange, eye, full } from './creation.js';
+import { arange, eye, full, zerosLike } from './creation.js';
 import { inFloat32, inFloat32List, sumToShape } from './elementwise.js';
 import { takeAlongDim } from './advanced-indexing.js';
 import { cat, stack } from './shape.js';
@@ -445,5 +446,64 @@ function qr(a: Tensor, mode: 'reduced' | 'complete' | 'r' = 'reduced'): QrResult
   return { Q: tq, R: tr };
 }
 
-/** `tl.linalg`'s solvers, determinants and factorisations (functions only, no methods). */
-export const solvers = { solve, solveTriangular, inv, det, slogdet, cholesky, qr } as const;
+/**
+ * `A` to the integer power `n` (torch.linalg.matrix_power) by repeated squaring: the identity
+ * for 0, powers of `inv(A)` for negative `n`. Differentiable through its products.
+ *
+ * @example
+ * ```ts
+ * tl.linalg.matrixPower(tl.tensor([[1, 1], [1, 0]]), 10); // Fibonacci: [[89, 55], [55, 34]]
+ * ```
+ */
+function matrixPower(a: Tensor, n: number): Tensor {
+  const op = 'linalg.matrixPower';
+  const size = checkSquare(op, a);
+  if (!Number.isInteger(n)) throw new TypeError(`${op}: n must be an integer, got ${String(n)}`);
+  return owned((t) => {
+    if (n === 0) {
+      // The identity, whatever A holds; connected to A (with a zero gradient), as PyTorch's.
+      const identity = t(t(eye(size, size, { dtype: a.dtype, device: a.device })).expand(a.shape)).contiguous();
+      return recordOp(op, [a], identity, [], (g) => [zerosLike(g)]);
+    }
+    let base = n < 0 ? t(inv(a)) : a;
+    let result: Tensor | null = null;
+    for (let e = Math.abs(n); e > 0; e = Math.floor(e / 2)) {
+      if (e % 2 === 1) result = result ? t(result.matmul(base)) : base;
+      if (e > 1) base = t(base.matmul(base));
+    }
+    return result === a ? a.clone() : result!.clone();
+  });
+}
+
+/**
+ * The matrix exponential of `[..., n, n]` (torch.linalg.matrix_exp): scaling and squaring
+ * with a degree-12 Taylor polynomial, all on the device. Each matrix is scaled by 2^-s with
+ * s (up to 16, from its 1-norm) chosen on the device too, so nothing is read. Differentiable
+ * through its products.
+ *
+ * @example
+ * ```ts
+ * tl.linalg.matrixExp(tl.tensor([[0, 1], [-1, 0]])); // a rotation by 1 radian
+ * ```
+ */
+function matrixExp(a: Tensor): Tensor {
+  const op = 'linalg.matrixExp';
+  const n = checkSquare(op, a);
+  const steps = 16;
+  return inFloat32([a], ([wa]) => owned((t) => {
+    // s = ceil(log2(‖A‖₁)) clamped to [0, 16], so that ‖A / 2^s‖₁ ≤ 1.
+    const norm = t(t(t(t(wa.abs()).sum(-2)).amax(-1, true)).unsqueeze(-1)); // [..., 1, 1]
+    const s = t(t(t(t(t(norm.log2()).ceil()).clamp(0, steps)).nanToNum(0)).detach());
+    const scaled = t(wa.div(t(s.exp2())));
+    const identity = t(t(eye(n, n, { device: a.device })).expand(wa.shape));
+    // Horner: I + X(I + X/2 (I + X/3 (... (I + X/12)))).
+    let series = identity;
+    for (let k = 12; k >= 1; k--) series = t(identity.add(t(t(scaled.matmul(series)).div(k))));
+    // Square back, each matrix as many times as it was halved.
+    for (let i = 0; i < steps; i++) series = t(where(t(s.gt(i)), t(series.matmul(series)), series));
+    return series.clone();
+  }));
+}
+
+/** `tl.linalg`'s solvers, determinants, factorisations and functions of matrices (functions only, no methods). */
+export const solvers = { solve, solveTriangular, inv, det, slogdet, cholesky, qr, matrixPower, matrixExp } as const;
