@@ -1,11 +1,11 @@
 /**
- * Linear systems, inverses, determinants and factorisations (torch.linalg's `solve`, `inv`,
- * `det`, `slogdet`, `cholesky`, `solve_triangular`, `qr`, `matrix_power`, `matrix_exp`),
- * written with tensor ops: batched, on
- * every backend, n steps of whole-matrix ops for n×n matrices (Gauss–Jordan elimination with
- * partial pivoting, column-by-column Cholesky, row-by-row substitution, Householder
- * reflections), meant for the small matrices of model code, not for large dense solves.
- * Gradients are the closed forms PyTorch uses.
+ * Linear systems, inverses, determinants, factorisations and functions of matrices
+ * (torch.linalg's `solve`, `inv`, `det`, `slogdet`, `cholesky`, `solve_triangular`, `qr`,
+ * `matrix_power`, `matrix_exp`), written with tensor ops: batched, on every backend, n steps
+ * of whole-matrix ops for n×n matrices (Gauss–Jordan elimination with partial pivoting,
+ * column-by-column Cholesky, row-by-row substitution, Householder reflections), meant for the
+ * small matrices of model code, not for large dense solves. Gradients are PyTorch's closed
+ * forms, or autograd's through the products (matrixPower, matrixExp).
  */
 import { recordMultiOp, recordOp } from '../autograd/engine.js';
 import { noGrad } from '../autograd/grad-mode.js';
