@@ -5,6 +5,7 @@ import { conv2dCases } from './conv2d.js';
 import { einsumCases } from './einsum.js';
 import { elementwiseCases } from './elementwise.js';
 import { gpt2Cases } from './gpt2.js';
+import { linalgCases } from './linalg.js';
 import { matmulCases } from './matmul.js';
 import { mlpCases } from './mlp.js';
 import { reductionCases } from './reductions.js';
@@ -25,6 +26,7 @@ export function allCases(): Case[] {
     ...attentionCases(),
     ...einsumCases(),
     ...sortCases(),
+    ...linalgCases(),
     ...mlpCases(),
     ...cnnCases(),
     ...resnet18Cases(),
