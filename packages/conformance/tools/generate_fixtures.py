@@ -1613,7 +1613,7 @@ def higher():
 
 # ---- float16 ----------------------------------------------------------------------------------
 
-HALF_FILES = ('unary', 'binary', 'reduce', 'statistics', 'matmul', 'shape', 'indexing', 'indexing-more', 'conv', 'sort')
+HALF_FILES = ('unary', 'binary', 'reduce', 'statistics', 'matmul', 'shape', 'indexing', 'indexing-more', 'conv', 'sort', 'linalg')
 
 
 def dec(spec):

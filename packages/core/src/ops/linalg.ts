@@ -402,7 +402,10 @@ function qr(a: Tensor, mode: 'reduced' | 'complete' | 'r' = 'reduced'): QrResult
   const [m, n] = a.shape.slice(-2);
   const k = Math.min(m, n);
   const keep = mode === 'complete' ? m : k;
-  const [q, r] = inFloat32List([a], ([wa]) => noGrad(() => owned((t) => {
+  // Computed in float32; a float16 A gets float16 outputs but keeps the float32 factors for the
+  // backward pass, whose R⁻ᵀ would amplify their rounding (PyTorch's opmath keeps them wide too).
+  const [q32, r32] = noGrad(() => owned((t) => {
+    const wa = a.dtype === 'float16' ? t(a.cast('float32')) : a;
     const rows = t(t(positions(m, a.device)).unsqueeze(-1)); // [m, 1]
     const batch = wa.shape.slice(0, -2);
     let reduced = t(wa.clone());
@@ -425,24 +428,34 @@ function qr(a: Tensor, mode: 'reduced' | 'complete' | 'r' = 'reduced'): QrResult
     const upper = t(t(reduced.narrow(-2, 0, keep)).triu());
     const columns = mode === 'r' ? t(full([0], 0, { device: a.device })) : t(basis.narrow(-1, 0, keep));
     return [columns.contiguous(), upper.contiguous()];
-  })));
-  if (mode === 'r') return { Q: q, R: r };
-  const [tq, tr] = recordMultiOp(op, [a], [q, r], [q, r], ([gq, gr], [sq, sr]) => {
+  }));
+  const [q, r] = a.dtype === 'float16' ? noGrad(() => [q32.cast('float16'), r32.cast('float16')]) : [q32, r32];
+  // The graph holds its own handles on the float32 factors.
+  const freeWide = () => {
+    if (q !== q32) for (const x of [q32, r32]) x.dispose();
+  };
+  if (mode === 'r') {
+    freeWide();
+    return { Q: q, R: r };
+  }
+  const [tq, tr] = recordMultiOp(op, [a], [q, r], [q32, r32], ([gq, gr], [sq, sr]) => {
     if (m < n || (mode === 'complete' && m !== n)) {
       throw new Error(`${op}: the gradient is defined for mode 'reduced' with m >= n (and 'complete' with m = n), as PyTorch's; got [${m}, ${n}] in mode '${mode}'`);
     }
-    return owned((t) => {
+    // A chain of products: float16 in float32 (opmath), as PyTorch's half kernels compute it.
+    return [inFloat32([gq, gr, sq, sr], ([gq, gr, sq, sr]) => owned((t) => {
       // Seeger et al.: M = R gRᵀ - gQᵀ Q, gA = (gQ + Q copyltu(M)) R⁻ᵀ, copyltu(M) = tril(M) + tril(M, -1)ᵀ.
-      const dq = gq ?? t(full(sq.shape, 0, { dtype: sq.dtype, device: sq.device }));
+      const dq = gq ?? t(full(sq!.shape, 0, { dtype: sq!.dtype, device: sq!.device }));
       const rgr = gr ? t(sr.matmul(t(gr.transpose(-1, -2)))) : null;
       const gqq = t(t(dq.transpose(-1, -2)).matmul(sq));
       const mm = rgr ? t(rgr.sub(gqq)) : t(gqq.neg());
       const copied = t(t(mm.tril()).add(t(t(mm.tril(-1)).transpose(-1, -2))));
       const lhs = t(dq.add(t(sq.matmul(copied))));
       // X Rᵀ = lhs with Rᵀ lower triangular: X = lhs R⁻ᵀ.
-      return [solveTriangular(t(sr.transpose(-1, -2)), lhs, { upper: false, left: false })];
-    });
+      return solveTriangular(t(sr!.transpose(-1, -2)), lhs, { upper: false, left: false });
+    }))];
   });
+  freeWide();
   return { Q: tq, R: tr };
 }
 
