@@ -76,7 +76,7 @@ function eliminate(a: Tensor, b: Tensor): Eliminated {
     }
     const x = m.narrow(-1, n, width - n);
     const stacked = n > 0 ? stack(pivots, -1) : full([...batch, 0], 1, { device: a.device });
-    return { x, pivots: stacked, sign: sign.clone(), singular: singular.clone() };
+    return { x, pivots: stacked, sign, singular }; // owned spares what it returns
   });
 }
 
@@ -125,10 +125,8 @@ function solveMatrix(op: string, a: Tensor, b: Tensor): Tensor {
  * instead where values can be read.
  */
 function finishInverse(op: string, e: Eliminated, raise = true): Tensor {
-  const read = e.singular.backend.readSync;
-  if (raise && read && e.singular.size > 0) {
-    const flags = read.call(e.singular.backend, e.singular.kernelView);
-    const at = Array.prototype.findIndex.call(flags, (v: number) => v !== 0);
+  if (raise) {
+    const at = firstReadable(e.singular, (v) => v !== 0);
     if (at >= 0) {
       for (const t of [e.x, e.pivots, e.sign, e.singular]) t.dispose();
       throw new Error(`${op}: the input matrix${e.singular.size > 1 ? ` at batch index ${at}` : ''} is singular (a zero pivot in its LU factorisation)`);
@@ -141,7 +139,8 @@ function finishInverse(op: string, e: Eliminated, raise = true): Tensor {
 }
 
 /** `A⁻¹` in `A`'s dtype, untracked (see `finishInverse` for `raise`). */
-function inverse(op: string, a: Tensor, n: number, raise: boolean): Tensor {
+function inverse(op: string, a: Tensor, raise: boolean): Tensor {
+  const n = a.shape[a.rank - 1];
   return owned((t) => {
     const identity = t(t(eye(n, n, { dtype: a.dtype, device: a.device })).expand(a.shape));
     return inFloat32([a, identity], ([wa, wi]) => noGrad(() => finishInverse(op, eliminate(wa, wi), raise)));
@@ -156,6 +155,16 @@ function onSharedBatch(op: string, a: Tensor, b: Tensor, fn: (a: Tensor, b: Tens
     const bb = t(b.expand([...batch, ...b.shape.slice(-2)]));
     return inFloat32([aa, bb], ([wa, wb]) => noGrad(() => fn(wa, wb)));
   });
+}
+
+/**
+ * The first index of `t`'s values where `test` holds, on a backend that reads synchronously;
+ * -1 when none does, or when the values cannot be read without waiting (GPU backends).
+ */
+function firstReadable(t: Tensor, test: (v: number) => boolean): number {
+  const read = t.backend.readSync;
+  if (!read || t.size === 0) return -1;
+  return Array.prototype.findIndex.call(read.call(t.backend, t.kernelView), test);
 }
 
 /** 0 … n-1 as int32 on `device`: row and column numbers for the masks. */
@@ -174,8 +183,8 @@ function positions(n: number, device: string): Tensor {
  */
 function inv(a: Tensor): Tensor {
   const op = 'linalg.inv';
-  const n = checkSquare(op, a);
-  const y = inverse(op, a, n, true);
+  checkSquare(op, a);
+  const y = inverse(op, a, true);
   // d(A⁻¹) = -A⁻¹ dA A⁻¹, so gA = -A⁻ᵀ g A⁻ᵀ.
   return recordOp(op, [a], y, [y], (g, [sy]) =>
     owned((t) => {
@@ -193,7 +202,6 @@ export interface SlogdetResult {
 
 /** The pivots and sign of `A`'s elimination (float32, untracked). */
 function factor(a: Tensor): { pivots: Tensor; sign: Tensor } {
-  const n = a.shape[a.rank - 1];
   return owned((t) => {
     const none = t(full([...a.shape.slice(0, -1), 0], 0, { dtype: a.dtype, device: a.device }));
     const e = eliminate(a, none);
@@ -227,7 +235,7 @@ function det(a: Tensor): Tensor {
 
 /** `A⁻ᵀ` for a gradient, NaN where `A` is singular (no error: a gradient cannot refuse). */
 function inverseTranspose(a: Tensor, t: <T extends Tensor>(v: T) => T): Tensor {
-  return t(inverse('linalg', a, a.shape[a.rank - 1], false)).transpose(-1, -2);
+  return t(inverse('linalg', a, false)).transpose(-1, -2);
 }
 
 /**
@@ -283,15 +291,11 @@ function cholesky(a: Tensor, options: { upper?: boolean } = {}): Tensor {
       const column = t(where(t(rows.gt(j)), t(s.div(d)), t(where(t(rows.eq(j)), d, 0))));
       factor = t(where(t(rows.eq(j)), t(column.unsqueeze(-1)), factor));
     }
-    const read = factor.backend.readSync;
-    if (read && factor.size > 0) {
-      const diagonal = read.call(factor.backend, t(factor.diagonal(0, -2, -1)).kernelView);
-      const at = Array.prototype.findIndex.call(diagonal, (v: number) => !(v > 0));
-      if (at >= 0) {
-        throw new Error(`${op}: the input is not positive-definite (the leading minor of order ${(at % n) + 1}${factor.size > n * n ? ` of batch index ${Math.floor(at / n)}` : ''} is not)`);
-      }
+    const at = firstReadable(t(factor.diagonal(0, -2, -1)), (v) => !(v > 0));
+    if (at >= 0) {
+      throw new Error(`${op}: the input is not positive-definite (the leading minor of order ${(at % n) + 1}${factor.size > n * n ? ` of batch index ${Math.floor(at / n)}` : ''} is not)`);
     }
-    return factor.clone();
+    return factor;
   })));
   // PyTorch's cholesky_backward: gA = L⁻ᵀ Φ L⁻¹ with Φ = ½(M + tril(M, -1)ᵀ), M = tril(Lᵀ gL).
   const lower = recordOp(op, [a], l, [l], (g, [sl]) =>
@@ -362,7 +366,7 @@ function triangularLeft(op: string, a: Tensor, b: Tensor, upper: boolean, unit: 
         if (!unit) value = u(value.div(u(u(u(u(wa.select(-2, i)).select(-1, i)).unsqueeze(-1)).unsqueeze(-1))));
         solved = u(where(u(rows.eq(i)), value, solved));
       }
-      return solved.clone();
+      return solved;
     }));
   return recordOp(op, [a, b], x, [a, x], (g, [sa, sx], needs) =>
     owned((t) => {
@@ -445,14 +449,14 @@ function qr(a: Tensor, mode: 'reduced' | 'complete' | 'r' = 'reduced'): QrResult
     // A chain of products: float16 in float32 (opmath), as PyTorch's half kernels compute it.
     return [inFloat32([gq, gr, sq, sr], ([gq, gr, sq, sr]) => owned((t) => {
       // Seeger et al.: M = R gRᵀ - gQᵀ Q, gA = (gQ + Q copyltu(M)) R⁻ᵀ, copyltu(M) = tril(M) + tril(M, -1)ᵀ.
-      const dq = gq ?? t(full(sq!.shape, 0, { dtype: sq!.dtype, device: sq!.device }));
+      const dq = gq ?? t(full(sq.shape, 0, { dtype: sq.dtype, device: sq.device }));
       const rgr = gr ? t(sr.matmul(t(gr.transpose(-1, -2)))) : null;
       const gqq = t(t(dq.transpose(-1, -2)).matmul(sq));
       const mm = rgr ? t(rgr.sub(gqq)) : t(gqq.neg());
       const copied = t(t(mm.tril()).add(t(t(mm.tril(-1)).transpose(-1, -2))));
       const lhs = t(dq.add(t(sq.matmul(copied))));
       // X Rᵀ = lhs with Rᵀ lower triangular: X = lhs R⁻ᵀ.
-      return solveTriangular(t(sr!.transpose(-1, -2)), lhs, { upper: false, left: false });
+      return solveTriangular(t(sr.transpose(-1, -2)), lhs, { upper: false, left: false });
     }))];
   });
   freeWide();
@@ -484,7 +488,7 @@ function matrixPower(a: Tensor, n: number): Tensor {
       if (e % 2 === 1) result = result ? t(result.matmul(base)) : base;
       if (e > 1) base = t(base.matmul(base));
     }
-    return result === a ? a.clone() : result!.clone();
+    return result === a ? a.clone() : result!; // owned spares what it returns
   });
 }
 
@@ -514,7 +518,7 @@ function matrixExp(a: Tensor): Tensor {
     for (let k = 12; k >= 1; k--) series = t(identity.add(t(t(scaled.matmul(series)).div(k))));
     // Square back, each matrix as many times as it was halved.
     for (let i = 0; i < steps; i++) series = t(where(t(s.gt(i)), t(series.matmul(series)), series));
-    return series.clone();
+    return series;
   }));
 }
 
