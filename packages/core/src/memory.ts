@@ -182,11 +182,15 @@ export function owned<R>(fn: (own: Own) => R): R {
     return t;
   };
   let result: R;
+  // Inside an op (see opDepth), counted here rather than through insideOp: no closure per op.
+  opDepth++;
   try {
-    result = insideOp(() => fn(own));
+    result = fn(own);
   } catch (error) {
     for (const t of temps) t.dispose();
     throw error;
+  } finally {
+    opDepth--;
   }
   if (result instanceof Promise) {
     for (const t of temps) t.dispose();
