@@ -11,16 +11,10 @@
  * header padded with spaces to a multiple of 8 bytes, tensors packed back to back. The
  * reader applies the same checks as Hugging Face's `validate`.
  */
-import { float16Bits, float16FromBits, isDTypeSupported, tensor, type Tensor, type DType } from '@tensile/core';
+import { float16Bits, tensor, type Tensor, type DType } from '@tensile/core';
+import { DTYPE_BYTES, LITTLE_ENDIAN, decodeElements, loadedDType, type SafetensorsDType } from './elements.js';
 
-/** Dtype names the format uses. Tensile writes F32, I32 and BOOL. */
-export type SafetensorsDType =
-  | 'BOOL' | 'U8' | 'I8' | 'I16' | 'U16' | 'F16' | 'BF16' | 'I32' | 'U32' | 'F32' | 'F64' | 'I64' | 'U64';
-
-/** Bytes per element of each dtype this reader understands. */
-const DTYPE_BYTES: Record<SafetensorsDType, number> = {
-  BOOL: 1, U8: 1, I8: 1, I16: 2, U16: 2, F16: 2, BF16: 2, I32: 4, U32: 4, F32: 4, F64: 8, I64: 8, U64: 8,
-};
+export type { SafetensorsDType } from './elements.js';
 
 /** Hugging Face's `Dtype` enum order, which its writer sorts by (descending). */
 const DTYPE_RANK: Record<string, number> = {
@@ -59,7 +53,6 @@ export interface ParseSafetensorsOptions {
   floatDType?: 'float32' | 'float16';
 }
 
-const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 const encoder = new TextEncoder();
 
 function compareUtf8(a: string, b: string): number {
@@ -268,68 +261,6 @@ export function parseSafetensorsHeader(bytes: Uint8Array): {
   return { header, metadata, dataStart };
 }
 
-function decode(info: SafetensorsTensorInfo, raw: Uint8Array, name: string): Float32Array | Int32Array | Uint8Array {
-  const count = raw.length / DTYPE_BYTES[info.dtype];
-  // Copy to a fresh, aligned buffer (the source offset may be unaligned). Not `raw.slice()`:
-  // on a Node Buffer that is a view into a shared pool.
-  const aligned = new Uint8Array(raw);
-  const dv = new DataView(aligned.buffer);
-  switch (info.dtype) {
-    case 'F32':
-      if (LITTLE_ENDIAN) return new Float32Array(aligned.buffer);
-      return Float32Array.from({ length: count }, (_, i) => dv.getFloat32(i * 4, true));
-    case 'I32':
-      if (LITTLE_ENDIAN) return new Int32Array(aligned.buffer);
-      return Int32Array.from({ length: count }, (_, i) => dv.getInt32(i * 4, true));
-    case 'BOOL': {
-      for (let i = 0; i < count; i++) if (aligned[i] > 1) fail(`tensor '${name}': BOOL byte ${aligned[i]} at element ${i} is neither 0 nor 1`);
-      return aligned;
-    }
-    case 'U8':
-      return Int32Array.from(aligned);
-    case 'I8':
-      return Int32Array.from(new Int8Array(aligned.buffer));
-    case 'I16':
-      return Int32Array.from({ length: count }, (_, i) => dv.getInt16(i * 2, true));
-    case 'U16':
-      return Int32Array.from({ length: count }, (_, i) => dv.getUint16(i * 2, true));
-    case 'U32': {
-      const out = new Int32Array(count);
-      for (let i = 0; i < count; i++) {
-        const v = dv.getUint32(i * 4, true);
-        if (v > 0x7fffffff) fail(`tensor '${name}': U32 value ${v} at element ${i} does not fit in int32`);
-        out[i] = v;
-      }
-      return out;
-    }
-    case 'I64':
-    case 'U64': {
-      const out = new Int32Array(count);
-      for (let i = 0; i < count; i++) {
-        const v = info.dtype === 'I64' ? dv.getBigInt64(i * 8, true) : dv.getBigUint64(i * 8, true);
-        if (v > 2147483647n || v < -2147483648n) fail(`tensor '${name}': ${info.dtype} value ${v} at element ${i} does not fit in int32`);
-        out[i] = Number(v);
-      }
-      return out;
-    }
-    case 'F64':
-      return Float32Array.from({ length: count }, (_, i) => dv.getFloat64(i * 8, true));
-    case 'F16':
-      return Float32Array.from({ length: count }, (_, i) => float16FromBits(dv.getUint16(i * 2, true)));
-    case 'BF16': {
-      const out = new Float32Array(count);
-      const bits = new Uint32Array(out.buffer);
-      for (let i = 0; i < count; i++) bits[i] = dv.getUint16(i * 2, true) << 16;
-      return out;
-    }
-  }
-}
-
-const TARGET: Record<SafetensorsDType, DType> = {
-  BOOL: 'bool', U8: 'int32', I8: 'int32', I16: 'int32', U16: 'int32', I32: 'int32', U32: 'int32', I64: 'int32', U64: 'int32',
-  F16: 'float32', BF16: 'float32', F32: 'float32', F64: 'float32',
-};
-
 /**
  * Parse safetensors bytes into tensors, validating the header as Hugging Face does (header
  * length within the file, well-formed JSON, known dtypes, offsets that tile the data
@@ -355,10 +286,8 @@ export function parseSafetensors(bytes: Uint8Array, options: ParseSafetensorsOpt
   try {
     for (const [name, info] of Object.entries(header)) {
       const [begin, end] = info.data_offsets;
-      const values = decode(info, bytes.subarray(dataStart + begin, dataStart + end), name);
-      const floating = TARGET[info.dtype] === 'float32';
-      const half = floating && (options.floatDType === 'float16' || (options.floatDType === undefined && info.dtype === 'F16' && isDTypeSupported('float16', options.device)));
-      const flat = tensor(values, { dtype: half ? 'float16' : TARGET[info.dtype], device: options.device });
+      const values = decodeElements(info.dtype, bytes.subarray(dataStart + begin, dataStart + end), `tensor '${name}'`, fail);
+      const flat = tensor(values, { dtype: loadedDType(info.dtype, options.floatDType, options.device), device: options.device });
       made.push(flat);
       const shaped = info.shape.length === 1 ? flat : flat.reshape(info.shape);
       if (shaped !== flat) {
