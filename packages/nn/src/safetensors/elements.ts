@@ -2,7 +2,7 @@
  * Raw tensor elements of each safetensors dtype, decoded into the host arrays Tensile's
  * dtypes hold. The PyTorch checkpoint reader decodes its storages through the same codes.
  */
-import { float16FromBits, isDTypeSupported, type DType } from '@tensile/core';
+import { float16Bits, float16FromBits, isDTypeSupported, type DType } from '@tensile/core';
 
 /** Dtype names the safetensors format uses. Tensile writes F32, F16, I32 and BOOL. */
 export type SafetensorsDType =
@@ -99,4 +99,18 @@ export function decodeElements(
       return out;
     }
   }
+}
+
+/**
+ * A tensor's host values (`data()`) as little-endian bytes of its own dtype: float16 values,
+ * which arrive as float32 numbers that are each exactly a half, are written as their bits.
+ */
+export function encodeElements(dtype: DType, data: Float32Array | Int32Array | Uint8Array): Uint8Array {
+  const values = dtype === 'float16' ? Uint16Array.from(data, float16Bits) : data;
+  const out = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+  if (LITTLE_ENDIAN || values.BYTES_PER_ELEMENT === 1) return out;
+  const copy = new Uint8Array(out); // big-endian host: swap each element
+  const w = values.BYTES_PER_ELEMENT;
+  for (let i = 0; i < copy.length; i += w) copy.subarray(i, i + w).reverse();
+  return copy;
 }

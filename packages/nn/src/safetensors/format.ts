@@ -11,8 +11,8 @@
  * header padded with spaces to a multiple of 8 bytes, tensors packed back to back. The
  * reader applies the same checks as Hugging Face's `validate`.
  */
-import { float16Bits, tensor, type Tensor, type DType } from '@tensile/core';
-import { DTYPE_BYTES, LITTLE_ENDIAN, decodeElements, loadedDType, type SafetensorsDType } from './elements.js';
+import { tensor, type Tensor, type DType } from '@tensile/core';
+import { DTYPE_BYTES, decodeElements, encodeElements, loadedDType, type SafetensorsDType } from './elements.js';
 
 export type { SafetensorsDType } from './elements.js';
 
@@ -90,15 +90,6 @@ interface Entry {
   bytes: Uint8Array;
 }
 
-function bytesOf(values: Float32Array | Int32Array | Uint16Array | Uint8Array): Uint8Array {
-  const out = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
-  if (LITTLE_ENDIAN || values.BYTES_PER_ELEMENT === 1) return out;
-  const copy = new Uint8Array(out); // big-endian host: swap each element
-  const w = values.BYTES_PER_ELEMENT;
-  for (let i = 0; i < copy.length; i += w) copy.subarray(i, i + w).reverse();
-  return copy;
-}
-
 function assemble(entries: Entry[], metadata: Record<string, string> | undefined): Uint8Array {
   entries.sort((a, b) => DTYPE_RANK[b.dtype] - DTYPE_RANK[a.dtype] || compareUtf8(a.name, b.name));
   const header: Record<string, unknown> = {};
@@ -134,9 +125,7 @@ function assemble(entries: Entry[], metadata: Record<string, string> | undefined
 }
 
 function entryFor(name: string, t: Tensor, data: Float32Array | Int32Array | Uint8Array): Entry {
-  // float16 values arrive as float32 numbers (each exactly a half); the file holds their bits.
-  const stored = t.dtype === 'float16' ? Uint16Array.from(data, float16Bits) : data;
-  return { name, dtype: TO_SAFETENSORS[t.dtype], shape: [...t.shape], bytes: bytesOf(stored) };
+  return { name, dtype: TO_SAFETENSORS[t.dtype], shape: [...t.shape], bytes: encodeElements(t.dtype, data) };
 }
 
 function checkDict(op: string, stateDict: Record<string, Tensor>, metadata?: Record<string, string>): [string, Tensor][] {
