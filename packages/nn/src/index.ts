@@ -41,3 +41,4 @@ export * from './layers/recurrent.js';
 export * from './layers/attention.js';
 export * from './layers/transformer.js';
 export * from './safetensors/index.js';
+export * from './torch-checkpoint/index.js';
