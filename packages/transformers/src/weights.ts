@@ -1,13 +1,14 @@
 /**
  * Reading a checkpoint's weights (one `model.safetensors` or shards listed in
- * `model.safetensors.index.json`) and matching the hub's keys to a model's state dict:
+ * `model.safetensors.index.json`; else, as older hub repos hold them, `pytorch_model.bin` or
+ * the shards of `pytorch_model.bin.index.json`, read weights-only) and matching the hub's keys to a model's state dict:
  * with or without the base-model prefix (`transformer.`, `bert.`, `model.`, `vit.`), old
  * `gamma`/`beta` LayerNorm names, tied heads absent, and buffers a checkpoint may carry but
  * the model recomputes (`attn.bias`, `position_ids`, `rotary_emb.inv_freq`).
  */
 import * as tl from '@tensile/core';
 import type { DType, Tensor } from '@tensile/core';
-import { parseSafetensors, type Module, type SafetensorsDType } from '@tensile/nn';
+import { parseSafetensors, parseTorchCheckpoint, type Module, type SafetensorsDType } from '@tensile/nn';
 import { MissingFileError, readJson, type ModelSource } from './hub.js';
 
 /** How a model class maps checkpoint keys onto its own. */
@@ -30,25 +31,47 @@ export interface LoadReport {
 
 const HALF_NAMES: Partial<Record<SafetensorsDType, string>> = { F16: 'float16', BF16: 'bfloat16', F64: 'float64', I64: 'int64' };
 
-/** The checkpoint's weight files: one file, or the shards of the index, in order. */
+/** Where a checkpoint's weights may be, in the order the hub's loader prefers them. */
+const LAYOUTS = [
+  { single: 'model.safetensors', index: 'model.safetensors.index.json' },
+  { single: 'pytorch_model.bin', index: 'pytorch_model.bin.index.json' },
+] as const;
+
+/**
+ * The checkpoint's weight files: one file, or the shards of an index, in order. Safetensors
+ * come first; `torch.save` files (`.bin`) are read when a repo has no safetensors.
+ */
 export async function weightFiles(source: ModelSource): Promise<string[]> {
-  if (await source.has('model.safetensors')) return ['model.safetensors'];
-  let index: { weight_map?: Record<string, string> };
-  try {
-    index = await readJson(source, 'model.safetensors.index.json');
-  } catch (e) {
-    if (e instanceof MissingFileError) {
-      const hint = (await source.has('pytorch_model.bin'))
-        ? ' (it has pytorch_model.bin, a pickle that cannot be read safely here: convert it to safetensors)'
-        : '';
-      throw new Error(`fromPretrained: ${source.description} has neither model.safetensors nor model.safetensors.index.json${hint}`, { cause: e });
+  for (const { single, index: indexFile } of LAYOUTS) {
+    if (await source.has(single)) return [single];
+    let index: { weight_map?: Record<string, string> };
+    try {
+      index = await readJson(source, indexFile);
+    } catch (e) {
+      if (e instanceof MissingFileError) continue;
+      throw e;
     }
-    throw e;
+    if (!index.weight_map || typeof index.weight_map !== 'object') {
+      throw new Error(`fromPretrained: ${indexFile} in ${source.description} has no weight_map`);
+    }
+    return [...new Set(Object.values(index.weight_map))];
   }
-  if (!index.weight_map || typeof index.weight_map !== 'object') {
-    throw new Error(`fromPretrained: model.safetensors.index.json in ${source.description} has no weight_map`);
+  const names = LAYOUTS.flatMap((l) => [l.single, l.index]).join(', ');
+  throw new Error(`fromPretrained: ${source.description} has no weights: none of ${names}`);
+}
+
+/** A weight file's tensors, by the format its name says. */
+function parseWeights(file: string, bytes: Uint8Array, device: string, floatDType: 'float16' | undefined): { tensors: Record<string, Tensor>; dtypes: Record<string, SafetensorsDType> } {
+  if (file.endsWith('.safetensors')) return parseSafetensors(bytes, { device, floatDType });
+  const { value, tensors, dtypes } = parseTorchCheckpoint(bytes, { device, floatDType });
+  const dict = value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype;
+  const loose = dict ? Object.keys(value).filter((k) => !(k in tensors)) : [];
+  if (!dict || loose.length) {
+    for (const t of Object.values(tensors)) t.dispose();
+    const what = dict ? `holds ${loose.slice(0, 4).map((k) => `'${k}'`).join(', ')} beside its tensors` : 'is not a dict of tensors';
+    throw new Error(`${what}; a weight file is a state dict (torch.save(model.state_dict()))`);
   }
-  return [...new Set(Object.values(index.weight_map))];
+  return { tensors, dtypes };
 }
 
 /** Rename a checkpoint key to the model's key, or null when it belongs to nothing here. */
@@ -80,9 +103,9 @@ export async function loadWeights(model: Module, source: ModelSource, rules: Key
   const floatDType = model.parameters()[0]?.dtype === 'float16' ? 'float16' : undefined;
   for (const file of await weightFiles(source)) {
     const bytes = await source.bytes(file);
-    let parsed: ReturnType<typeof parseSafetensors>;
+    let parsed: ReturnType<typeof parseWeights>;
     try {
-      parsed = parseSafetensors(bytes, { device, floatDType });
+      parsed = parseWeights(file, bytes, device, floatDType);
     } catch (e) {
       throw new Error(`fromPretrained: ${file} in ${source.description}: ${(e as Error).message}`, { cause: e });
     }

@@ -5,10 +5,10 @@ import '@tensile/backend-cpu';
 import { copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { parseSafetensors, serializeSafetensorsSync } from '@tensile/nn';
+import { parseSafetensors, serializeSafetensorsSync, serializeTorchCheckpointSync } from '@tensile/nn';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BertForSequenceClassification, BertModel, GPT2LMHeadModel, LlamaForCausalLM, ViTForImageClassification } from '../src/index.js';
-import { fixture, haveFixtures } from './fixtures.js';
+import { expected, fixture, haveFixtures, maxDiff } from './fixtures.js';
 
 const run = haveFixtures ? describe : describe.skip;
 const scratch = mkdtempSync(path.join(tmpdir(), 'tensile-load-'));
@@ -97,6 +97,34 @@ run('checkpoints as the hub stores them', () => {
     expect(Object.keys(llama.hubStateDict())).toContain('lm_head.weight');
   });
 
+  it('torch.save weights, as older hub repos hold them: pytorch_model.bin, and .bin shards listed in an index', async () => {
+    // The same weights as the safetensors fixtures, saved by torch.save (tools/generate_fixtures.py).
+    expect(readdirSync(fixture('bert-bin'))).toContain('pytorch_model.bin');
+    const fromBin = await BertModel.fromPretrained(fixture('bert-bin'), { logger: null });
+    const fromSafetensors = await BertModel.fromPretrained(fixture('bert'), { logger: null });
+    for (const [k, t] of Object.entries(fromSafetensors.stateDict())) expect(Array.from(fromBin.stateDict()[k].dataSync()), k).toEqual(Array.from(t.dataSync()));
+    const e = expected('bert-bin');
+    const { lastHiddenState } = fromBin.forward(tl.tensor(e.input_ids, { dtype: 'int32' }), {
+      attentionMask: tl.tensor(e.attention_mask, { dtype: 'int32' }), tokenTypeIds: tl.tensor(e.token_type_ids, { dtype: 'int32' }),
+    });
+    expect(maxDiff(lastHiddenState.dataSync(), e.last_hidden_state)).toBeLessThan(1e-4);
+    expect(readdirSync(fixture('llama-bin')).filter((f) => f.endsWith('.bin'))).toHaveLength(2);
+    const llama = await LlamaForCausalLM.fromPretrained(fixture('llama-bin'), { logger: null });
+    const ref = await LlamaForCausalLM.fromPretrained(fixture('llama'), { logger: null });
+    const ids = tl.tensor([[1, 5, 9, 2]], { dtype: 'int32' });
+    expect(maxDiff(llama.forward(ids).logits.dataSync(), ref.forward(ids).logits.dataSync())).toBe(0);
+    for (const m of [fromBin, fromSafetensors, llama, ref]) m.dispose();
+  });
+
+  it('a torch.save file that is not a state dict is refused, naming the file', async () => {
+    const dir = mkdtempSync(path.join(scratch, 'bin-'));
+    copyFileSync(path.join(fixture('bert-bin'), 'config.json'), path.join(dir, 'config.json'));
+    writeFileSync(path.join(dir, 'pytorch_model.bin'), serializeTorchCheckpointSync({ state_dict: { w: tl.ones([2]) }, epoch: 3 }));
+    await expect(BertModel.fromPretrained(dir, { logger: null })).rejects.toThrow(
+      /fromPretrained: pytorch_model\.bin in .*: holds 'state_dict', 'epoch' beside its tensors; a weight file is a state dict/,
+    );
+  });
+
   it('float16 weights where the device holds them; a clear note where it does not', async () => {
     const notes: string[] = [];
     const model = await GPT2LMHeadModel.fromPretrained(fixture('gpt2'), { dtype: 'float16', device: 'cpu', logger: (m) => notes.push(m) });
@@ -124,7 +152,7 @@ run('checkpoints that do not fit', () => {
     await expect(ViTForImageClassification.fromPretrained(fixture('bert'))).rejects.toThrow(/model_type 'bert'/);
     const empty = mkdtempSync(path.join(scratch, 'empty-'));
     copyFileSync(path.join(fixture('gpt2'), 'config.json'), path.join(empty, 'config.json'));
-    await expect(GPT2LMHeadModel.fromPretrained(empty)).rejects.toThrow(/has neither model\.safetensors nor model\.safetensors\.index\.json/);
+    await expect(GPT2LMHeadModel.fromPretrained(empty)).rejects.toThrow(/has no weights: none of model\.safetensors, model\.safetensors\.index\.json, pytorch_model\.bin, pytorch_model\.bin\.index\.json/);
     await expect(GPT2LMHeadModel.fromPretrained(path.join(scratch, 'nope'))).rejects.toThrow(/neither an existing directory nor a hub repo id/);
     const tooLong = await GPT2LMHeadModel.fromPretrained(fixture('gpt2'), { logger: null });
     await expect(tooLong.generate([[1, 2, 3]], { maxNewTokens: 100 })).rejects.toThrow(/3 prompt \+ 100 new tokens exceed the model's 64 positions/);

@@ -19,7 +19,9 @@ The checkpoints are stored as the hub stores them, with variations the loaders m
 GPT-2 without the `transformer.` prefix and with its `attn.bias` buffers but no
 `lm_head.weight`; BERT with the `bert.` prefix, an int64 `embeddings.position_ids` buffer and
 pretraining-head keys a BertModel does not use; a Llama checkpoint sharded in two; Qwen2 in
-bfloat16, Mistral in float16 (expected values are computed from the rounded weights).
+bfloat16, Mistral in float16 (expected values are computed from the rounded weights); and
+the BERT and Llama weights again as torch.save files (`bert-bin`: pytorch_model.bin;
+`llama-bin`: two shards listed in pytorch_model.bin.index.json), as older hub repos hold them.
 """
 import json
 import os
@@ -31,7 +33,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import reference as R  # noqa: E402
 
-VERSION = 3  # bump when the fixtures change; the tests regenerate when the stamp differs
+VERSION = 4  # bump when the fixtures change; the tests regenerate when the stamp differs
 
 
 def dump(obj, path):
@@ -279,26 +281,34 @@ def unigram_tokenizer():
 # ---- fixtures ------------------------------------------------------------------------------
 
 def write_dir(out, name, config, state, tokenizer=None, tokenizer_config=None, dtype=None, shards=1,
-              generation_config=None):
+              generation_config=None, fmt='safetensors'):
+    """A hub-layout directory; fmt 'torch' writes pytorch_model.bin (torch.save) as older hub repos hold."""
     d = os.path.join(out, name)
     os.makedirs(d, exist_ok=True)
     dump(config, os.path.join(d, 'config.json'))
     if dtype is not None:
         state = {k: v.to(dtype) if v.is_floating_point() else v for k, v in state.items()}
+    stem, ext = ('model', 'safetensors') if fmt == 'safetensors' else ('pytorch_model', 'bin')
+
+    def save(part, fname):
+        if fmt == 'safetensors':
+            R.save_safetensors(part, os.path.join(d, fname), {'format': 'pt'})
+        else:
+            torch.save(part, os.path.join(d, fname))
     if shards == 1:
-        R.save_safetensors(state, os.path.join(d, 'model.safetensors'), {'format': 'pt'})
+        save(state, f'{stem}.{ext}')
     else:
         keys = list(state.keys())
         per = (len(keys) + shards - 1) // shards
         weight_map, total = {}, 0
         for i in range(shards):
             part = {k: state[k] for k in keys[i * per:(i + 1) * per]}
-            fname = f'model-{i + 1:05d}-of-{shards:05d}.safetensors'
-            R.save_safetensors(part, os.path.join(d, fname), {'format': 'pt'})
+            fname = f'{stem}-{i + 1:05d}-of-{shards:05d}.{ext}'
+            save(part, fname)
             for k, v in part.items():
                 weight_map[k] = fname
                 total += v.numel() * v.element_size()
-        dump({'metadata': {'total_size': total}, 'weight_map': weight_map}, os.path.join(d, 'model.safetensors.index.json'))
+        dump({'metadata': {'total_size': total}, 'weight_map': weight_map}, os.path.join(d, f'{stem}.{ext}.index.json'))
     if tokenizer is not None:
         with open(os.path.join(d, 'tokenizer.json'), 'w', encoding='utf-8') as f:
             json.dump(tokenizer, f, ensure_ascii=False)
@@ -408,9 +418,12 @@ def make_llama_family(out):
         expected = causal_expected(model, prompts, c['pad_token_id'], c['eos_token_id'])
         expected['tokenizer'] = {'texts': texts, 'ids': [encode(t) for t in texts]}
         expected['weights_dtype'] = str(dtype).replace('torch.', '') if dtype is not None else 'float32'
-        d = write_dir(out, name, c, state, tok, tok_config, dtype=dtype, shards=shards,
-                      generation_config={'bos_token_id': c['bos_token_id'], 'eos_token_id': c['eos_token_id']})
+        generation = {'bos_token_id': c['bos_token_id'], 'eos_token_id': c['eos_token_id']}
+        d = write_dir(out, name, c, state, tok, tok_config, dtype=dtype, shards=shards, generation_config=generation)
         dump(expected, os.path.join(d, 'expected.json'))
+        if name == 'llama':  # the same weights as torch.save shards with pytorch_model.bin.index.json
+            d = write_dir(out, 'llama-bin', c, state, tok, tok_config, shards=2, generation_config=generation, fmt='torch')
+            dump(expected, os.path.join(d, 'expected.json'))
 
 
 @torch.no_grad()
@@ -442,6 +455,8 @@ def make_bert(out):
                 'tokenizer': {'texts': texts, 'ids': [encode(t)[0] for t in texts],
                               'pair': ['the quick brown foxes jumped', 'hello world'], 'pair_ids': a[0], 'pair_types': a[1]}}
     d = write_dir(out, 'bert', c, state, tok, tok_config)
+    dump(expected, os.path.join(d, 'expected.json'))
+    d = write_dir(out, 'bert-bin', c, state, tok, tok_config, fmt='torch')  # as bert-base-uncased ships
     dump(expected, os.path.join(d, 'expected.json'))
 
     # BertForSequenceClassification, three labels.
