@@ -3,7 +3,10 @@ import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
 import '@tensile/backend-cpu';
 import { expect, test } from 'vitest';
-import { Linear, Module, ReLU, Sequential, functional as F } from '../src/index.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Linear, Module, ReLU, Sequential, functional as F, loadTorchCheckpoint, saveTorchCheckpoint } from '../src/index.js';
 
 class MLP extends Module {
   body = new Sequential(new Linear(4, 32), new ReLU(), new Linear(32, 3));
@@ -39,4 +42,22 @@ test('README example trains and prints', () => {
   model.eval();
   const predictions = tl.tidy(() => model.forward(x).argmax(1));
   expect([...predictions.shape]).toEqual([64]);
+});
+
+test("README 'Saving and loading': a torch.save checkpoint round trip restores the model", async () => {
+  tl.manualSeed(1);
+  const model = new MLP();
+  const dir = mkdtempSync(join(tmpdir(), 'tensile-readme-'));
+  try {
+    const saved = join(dir, 'mlp.pt');
+    await saveTorchCheckpoint({ model: model.stateDict(), epoch: 50 }, saved);
+    const { tensors, value } = await loadTorchCheckpoint(saved);
+    const restored = new MLP();
+    restored.loadStateDict(Object.fromEntries(Object.entries(tensors).map(([k, t]) => [k.replace(/^model\./, ''), t])));
+    expect((value as { epoch: number }).epoch).toBe(50);
+    const x = tl.randn([3, 4]);
+    expect(Array.from(restored.forward(x).dataSync())).toEqual(Array.from(model.forward(x).dataSync()));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
