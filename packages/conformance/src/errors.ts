@@ -186,6 +186,17 @@ export function errorTests(suite: Suite): void {
     ['median of an empty dim', () => f([2, 0]).median(1), /median: cannot take the median of an empty dim \(input \[2,0\]\)/],
     ['median of a bool tensor', () => tl.median(b([3])), /median: bool tensors have no median/],
     ['nanmedian with a non-boolean keepdim', () => tl.nanmedian(f([3]), 0, 1 as unknown as boolean), /nanmedian: keepdim must be a boolean, got number 1/],
+    ['quantile of an int32 tensor', () => tl.quantile(i32([4]), 0.5), /quantile: input must be float32 or float16, got int32 \(as PyTorch\); cast with \.float\(\)/],
+    ['quantile with q above 1', () => f([4]).quantile(1.5), /quantile: q must be in \[0, 1\], got 1\.5/],
+    ['quantile with a tensor q holding a negative value', () => tl.quantile(f([4]), tl.tensor([0.5, -0.1])), /quantile: q must be in \[0, 1\], got -0\.1/],
+    ['quantile with a 2-D q', () => tl.quantile(f([4]), tl.ones([2, 2]).mul(0.5)), /quantile: q must be a number, a 0-d or a 1-D tensor, got \[2,2\]/],
+    ['quantile with an int32 q', () => tl.quantile(f([4]), tl.tensor([0], { dtype: 'int32' })), /quantile: q must have the input's dtype float32, got int32/],
+    ['quantile of an empty tensor', () => tl.quantile(f([0, 3]), 0.5, 1), /quantile: the input must be non-empty, got \[0,3\]/],
+    ['quantile with an unknown interpolation', () => tl.quantile(f([4]), 0.5, 0, false, { interpolation: 'cubic' as 'linear' }), /quantile: interpolation must be one of linear, lower, higher, midpoint, nearest, got the string "cubic"/],
+    ['nanquantile with an unknown option', () => tl.nanquantile(f([4]), 0.5, 0, false, { method: 'linear' } as object), /nanquantile: unknown option 'method'; supported: interpolation/],
+    ['nanquantile with a dim out of range', () => f([2, 3]).nanquantile(0.5, 2), /nanquantile: dim 2 is out of range/],
+    ['trace of a vector', () => tl.trace(f([3])), /trace: expected a matrix, got a tensor of shape \[3\]/],
+    ['trace of a bool matrix', () => b([2, 2]).trace(), /trace: bool tensors have no trace/],
     ['mode of an empty dim', () => f([3, 0]).mode(), /mode: cannot take the mode of an empty dim \(input \[3,0\]\)/],
     ['mode with a non-number dim', () => tl.mode(f([3]), [0] as unknown as number), /mode: dim must be a number/],
     ['median with dim out of range', () => f([2, 3]).median(2), /median: .*dim 2/],
@@ -257,11 +268,12 @@ export function errorTests(suite: Suite): void {
     ['to an unknown device', () => f([2]).to('tpu'), /no backend named 'tpu' \(registered: .*; Tensile's backends are cpu, wasm, webgpu, cuda\)/],
   ];
   /** Checks of int32 tensor operands: made where the values can be read synchronously. */
-  // GPU backends cannot raise these without a read: the linalg solvers return NaN for a singular matrix there (checked below).
+  // GPU backends cannot raise these without a read: the linalg solvers return NaN for a singular
+  // matrix there, and quantile for a q outside [0, 1] (checked below).
   const syncOnly = new Set([
     'remainder of int32 by a zero tensor', 'int32 pow with a negative tensor exponent',
     'linalg.inv of a singular matrix', 'linalg.solve with a batch holding a singular matrix',
-    'linalg.cholesky of a matrix that is not positive-definite',
+    'linalg.cholesky of a matrix that is not positive-definite', 'quantile with a tensor q holding a negative value',
   ]);
 
   const graphHeld = new Set(['backward of a non-scalar without a gradient', 'backward with a gradient of the wrong shape', 'linalg.qr backward of a wide matrix']);
@@ -320,6 +332,15 @@ export function errorTests(suite: Suite): void {
         const factor = tl.linalg.cholesky(tl.tensor([[1, 2], [2, 1]], { device }));
         expect(Number.isNaN((await factor.data())[3])).toBe(true);
         for (const t of [batch, inverse, factor]) t.dispose();
+      });
+      suite.test('error', 'quantile gives NaN for a tensor q outside [0, 1] where it cannot read, and the right quantile for the rest', async () => {
+        const x = tl.tensor([[1, 2, 3, 4], [5, 6, 7, 8]], { device });
+        const q = tl.tensor([0.5, 1.5, -0.25, 1], { device });
+        const out = tl.quantile(x, q, 1);
+        const values = Array.from(await out.data());
+        expect(values.filter((_, i) => i < 2 || i > 5)).toEqual([2.5, 6.5, 4, 8]);
+        expect(values.slice(2, 6).every(Number.isNaN)).toBe(true);
+        for (const t of [x, q, out]) t.dispose();
       });
     }
     suite.test('error', 'failed calls repeated 100 times leave tl.memory() unchanged, without tidy or a GC', () => {

@@ -235,6 +235,16 @@ export const FD_CASES: FdCase[] = [
     piecewise: true,
   },
   {
+    name: 'quantile and nanquantile (each interpolation), trace of a tall and a wide matrix',
+    inputs: [{ shape: [3, 5], values: distinct(15, 59, 0.05) }],
+    fn: (x) => tl.cat([
+      x.quantile(0.3, 1), x.quantile(tl.tensor([0.2, 0.9]), 0, true).flatten(), x.quantile(0.65).reshape([1]),
+      x.nanquantile(0.5, 1, false, { interpolation: 'midpoint' }), x.quantile(0.4, 1, false, { interpolation: 'nearest' }),
+      x.trace().reshape([1]), x.t().trace().mul(2).reshape([1]),
+    ]),
+    piecewise: true,
+  },
+  {
     name: 'addcmul value broadcast',
     inputs: [rand([3, 4], 60), rand([3, 4], 61), rand([4], 62)],
     fn: (x, a, b) => tl.addcmul(x, a, b, { value: 0.7 }),

@@ -473,6 +473,7 @@ SHAPE_MORE = {
     'trilIndices': t_tri_indices(torch.tril_indices), 'triuIndices': t_tri_indices(torch.triu_indices),
     'diag': lambda x, k=0: torch.diag(x, undef_or(k, 0)),
     'diagonal': lambda x, o=0, a=0, b=1: torch.diagonal(x, undef_or(o, 0), undef_or(a, 0), undef_or(b, 1)),
+    'trace': torch.trace,
     'diagEmbed': lambda x, o=0, a=-2, b=-1: torch.diag_embed(x, undef_or(o, 0), undef_or(a, -2), undef_or(b, -1)),
     'movedim': torch.movedim, 'swapaxes': torch.swapaxes, 'swapdims': torch.swapdims,
     'broadcastTo': torch.broadcast_to, 'broadcastTensors': lambda *ts: torch.broadcast_tensors(*ts),
@@ -518,6 +519,10 @@ SORT = {
     'mode': lambda x, dim=-1, keepdim=False: torch.mode(x, undef_or(dim, -1), undef_or(keepdim, False)),
     'median': lambda x, dim=UNDEF, keepdim=False: torch.median(x) if is_undef(dim) else torch.median(x, dim, undef_or(keepdim, False)),
     'nanmedian': lambda x, dim=UNDEF, keepdim=False: torch.nanmedian(x) if is_undef(dim) else torch.nanmedian(x, dim, undef_or(keepdim, False)),
+    'quantile': lambda x, q, dim=None, keepdim=False, o=None: torch.quantile(
+        x, q, dim=undef_or(dim, None), keepdim=undef_or(keepdim, False), interpolation=(o or {}).get('interpolation', 'linear')),
+    'nanquantile': lambda x, q, dim=None, keepdim=False, o=None: torch.nanquantile(
+        x, q, dim=undef_or(dim, None), keepdim=undef_or(keepdim, False), interpolation=(o or {}).get('interpolation', 'linear')),
 }
 TORCH.update(SORT)
 
@@ -1363,6 +1368,12 @@ def shape_more():
     add_case(f, 'movedim/of-transposed', E('movedim', E('transpose', T(0), 0, 2), [0], [1]), [x])
     add_case(f, 'broadcastTensors/0d', E('broadcastTensors', T(0), T(1)), [g.randn(), g.randn(2, 3)])
     add_case(f, 'tensorSplit/uneven', E('tensorSplit', T(0), 4, -1), [g.randn(2, 5)])
+    add_case(f, 'trace', E('trace', T(0)), [g.randn(3, 4)])
+    add_case(f, 'trace/method-int32', M('trace', T(0)), [torch.arange(12, dtype=torch.int32).reshape(4, 3)])
+    # Wide matrices only: PyTorch 1.13's trace gradient of a tall one fills every (cols + 1)-th
+    # element of the flat gradient, off the diagonal (the finite-difference check covers tall ones).
+    add_case(f, 'trace/of-transposed', E('trace', E('transpose', T(0), 0, 1)), [g.randn(5, 2)])
+    add_case(f, 'trace/empty', E('trace', T(0)), [torch.zeros(0, 3)])
 
 
 def sort_ops():
@@ -1477,6 +1488,24 @@ def sort_ops():
     add_case(f, 'uniqueConsecutive/dim0', E('uniqueConsecutive', T(0), {'dim': 0, 'returnInverse': True, 'returnCounts': True}), [rows[[0, 2, 1, 1, 4]]])
     add_case(f, 'uniqueConsecutive/empty', E('uniqueConsecutive', T(0), {'returnCounts': True}), [torch.zeros(0, dtype=torch.int32)])
 
+    # quantile and nanquantile: sorted lines, a position q (n - 1) between two values.
+    qs = torch.tensor([0.0, 0.1, 0.5, 0.9, 1.0])
+    add_case(f, 'quantile/all', E('quantile', T(0), 0.3), [g.distinct(3, 5)])
+    add_case(f, 'quantile/dim', M('quantile', T(0), 0.75, 1), [g.distinct(4, 6)])
+    add_case(f, 'quantile/tensor-q-dim0-keepdim', E('quantile', T(0), T(1), 0, True), [g.distinct(5, 3), (qs, False)])
+    add_case(f, 'quantile/grad-of-q', E('quantile', T(0), T(1), -1), [g.distinct(2, 6), torch.tensor([0.15, 0.6])])
+    add_case(f, 'quantile/0d-q-all-keepdim', M('quantile', T(0), T(1), None, True), [g.distinct(2, 3), (torch.tensor(0.4), False)])
+    for how in ['lower', 'higher', 'nearest', 'midpoint', 'linear']:
+        # 0.5 (n - 1) = 2.5 and 0.3 (n - 1) = 1.5 sit halfway: 'nearest' rounds them to even.
+        add_case(f, f'quantile/{how}', E('quantile', T(0), T(1), 1, False, {'interpolation': how}),
+                 [g.distinct(3, 6), (torch.tensor([0.3, 0.5, 0.77]), False)])
+    add_case(f, 'quantile/of-transposed', E('quantile', E('transpose', T(0), 0, 1), 0.6, 0), [g.distinct(4, 3)])
+    add_case(f, 'quantile/0d', E('quantile', T(0), 0.3, 0), [torch.tensor(1.25)])
+    gaps = torch.tensor([[1, float('nan'), 3, 2], [4, 2, 1, 3], [float('nan'), 0, float('nan'), 1]])
+    add_case(f, 'quantile/nan', E('quantile', T(0), 0.5, 1), [gaps], special=True)
+    add_case(f, 'nanquantile/all', E('nanquantile', T(0), 0.45), [g.distinct(9)])
+    add_case(f, 'nanquantile/nan', M('nanquantile', T(0), T(1), 1, True), [gaps, (qs, False)], special=True)
+    add_case(f, 'nanquantile/only-nan', E('nanquantile', T(0), 0.5, 0), [torch.tensor([[float('nan'), 1.0], [float('nan'), 2.0]])], special=True)
 
 def nn_ops():
     f = 'conv'

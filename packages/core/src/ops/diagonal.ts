@@ -164,3 +164,19 @@ export function diag(x: Tensor, diagonal = 0): Tensor {
 }
 
 const diagonalOf = diagonal;
+
+/**
+ * The sum of a matrix's main diagonal (torch.trace): a 0-d tensor, int32 for int32 input.
+ * Its gradient puts the incoming value on the diagonal.
+ *
+ * @example
+ * ```ts
+ * tl.trace(tl.tensor([[1, 2], [3, 4]])); // 5
+ * ```
+ */
+export function trace(x: Tensor): Tensor {
+  requireTensor('trace', x);
+  if (x.rank !== 2) throw new Error(`trace: expected a matrix, got a tensor of shape ${formatShape(x.shape)}`);
+  if (x.dtype === 'bool') throw new TypeError('trace: bool tensors have no trace (as PyTorch); cast to int32 first');
+  return tidy(() => diagonal(x).sum());
+}

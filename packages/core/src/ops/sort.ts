@@ -1,6 +1,6 @@
 /**
  * Sorting and selection: `sort`, `argsort`, `msort`, `topk`, `kthvalue`, `median`,
- * `nanmedian` and `mode`. One kernel of the
+ * `nanmedian`, `quantile`, `nanquantile` and `mode`. One kernel of the
  * contract serves them all (`Backend.sort`: the first `k` elements of each row's stable
  * order, with their positions); core moves the sorted dim last for it and puts it back
  * after. The gradient of the values sends each one back to where it came from.
@@ -13,6 +13,7 @@ import { owned, tidy, type Own } from '../memory.js';
 import { cast } from './cast.js';
 import { arange, full, zeros } from './creation.js';
 import { gather, scatterAdd } from './indexing.js';
+import { lerp } from './unary.js';
 import { cummax } from './scan.js';
 import { where } from './where.js';
 import { checkOptionKeys, describeValue, empty, requireTensor, viewOf } from './util.js';
@@ -333,4 +334,125 @@ export function mode(x: Tensor, dim = -1, keepdim = false): SortResult {
   });
   if (keepdim) return recordSelection('mode', x, axis, line);
   return recordSelection('mode', x, axis, mapResult(line, (t) => t.squeeze(axis)), true);
+}
+
+/** How `quantile` picks between the two values around a quantile's position. */
+export type QuantileInterpolation = 'linear' | 'lower' | 'higher' | 'midpoint' | 'nearest';
+
+/** PyTorch's keyword-only argument of `quantile` and `nanquantile`. */
+export interface QuantileOptions {
+  /** Default `'linear'`; `'nearest'` rounds a position halfway between two to the even one, as PyTorch. */
+  interpolation?: QuantileInterpolation;
+}
+
+const INTERPOLATIONS: readonly QuantileInterpolation[] = ['linear', 'lower', 'higher', 'midpoint', 'nearest'];
+
+function quantileOp(op: string, ignoreNaN: boolean, x: Tensor, q: number | Tensor, dim: number | null | undefined, keepdim: boolean, options: QuantileOptions): Tensor {
+  requireTensor(op, x);
+  if (x.dtype !== 'float32' && x.dtype !== 'float16') throw new TypeError(`${op}: input must be float32 or float16, got ${x.dtype} (as PyTorch); cast with .float()`);
+  checkFlag(op, 'keepdim', keepdim);
+  checkOptionKeys(op, options, ['interpolation']);
+  const interpolation = options.interpolation ?? 'linear';
+  if (!INTERPOLATIONS.includes(interpolation)) throw new Error(`${op}: interpolation must be one of ${INTERPOLATIONS.join(', ')}, got ${describeValue(interpolation)}`);
+  if (x.size === 0) throw new Error(`${op}: the input must be non-empty, got ${formatShape(x.shape)}`);
+  const axis = dim === undefined || dim === null ? null : checkDim(op, dim, x.rank);
+  let scalarQ: boolean;
+  if (typeof q === 'number') {
+    if (!(q >= 0 && q <= 1)) throw new Error(`${op}: q must be in [0, 1], got ${q}`);
+    scalarQ = true;
+  } else {
+    requireTensor(op, q, 'q');
+    if (q.rank > 1) throw new Error(`${op}: q must be a number, a 0-d or a 1-D tensor, got ${formatShape(q.shape)}`);
+    if (q.dtype !== x.dtype) throw new TypeError(`${op}: q must have the input's dtype ${x.dtype}, got ${q.dtype}`);
+    if (q.device !== x.device) throw new Error(`${op}: q is on '${q.device}' but the input is on '${x.device}'`);
+    // A q outside [0, 1] is an error where values read synchronously; on GPU backends its quantile is NaN.
+    const bad = firstOutside(q);
+    if (bad !== null) throw new Error(`${op}: q must be in [0, 1], got ${bad}`);
+    scalarQ = q.rank === 0;
+  }
+  return owned((t) => {
+    // Lines along the last dim: [..., n], sorted (NaN last).
+    const lines = axis === null ? t(x.reshape([x.size])) : x.rank === 0 ? t(x.reshape([1])) : t(x.movedim(axis, -1));
+    const n = lines.shape[lines.rank - 1];
+    const order = sort(lines, -1);
+    t(order.indices);
+    const sorted = t(order.values);
+    const given = typeof q === 'number' ? t(full([1], q, { device: x.device })) : t(t(q.reshape([-1])).float());
+    // Where q could not be read, compute on q clamped into [0, 1] (no gather out of bounds) and put NaN after.
+    const unread = typeof q !== 'number' && !q.backend.readSync;
+    const qs = unread ? t(given.clamp(0, 1)) : given;
+    const isNan = t(sorted.isnan());
+    // Each quantile's position among a line's values: q (count - 1), count skipping NaN for
+    // nanquantile; a line with NaN points at its last value (NaN) for quantile.
+    let ranks: Tensor;
+    if (ignoreNaN) {
+      const count = t(t(t(t(isNan.logicalNot()).sum(-1, true)).float()).sub(1));
+      ranks = t(t(count.mul(qs)).maximum(0));
+    } else {
+      ranks = t(where(t(isNan.any(-1, true)), n - 1, t(qs.mul(n - 1))));
+    }
+    if (interpolation === 'lower') ranks = t(ranks.floor());
+    else if (interpolation === 'higher') ranks = t(ranks.ceil());
+    else if (interpolation === 'nearest') ranks = t(ranks.round());
+    const below = t(ranks.floor());
+    const ranksShape = [...sorted.shape.slice(0, -1), ranks.shape[ranks.rank - 1]];
+    const at = (position: Tensor) => t(gather(sorted, -1, t(t(position.int()).expand(ranksShape))));
+    let values = at(below);
+    if (interpolation === 'linear' || interpolation === 'midpoint') {
+      const weights = interpolation === 'midpoint' ? 0.5 : t(cast(t(t(ranks.sub(below)).expand(ranksShape)), x.dtype));
+      values = t(lerp(values, at(t(ranks.ceil())), weights));
+    }
+    if (unread) {
+      const outside = t(t(given.ne(qs)).expand(ranksShape));
+      values = t(where(outside, NaN, values));
+    }
+    // [..., Q] → [Q, ...], the reduced dim kept as 1 where asked, Q dropped for a scalar q.
+    let out = t(values.movedim(-1, 0));
+    if (keepdim) {
+      if (axis === null) out = t(out.reshape([out.shape[0], ...x.shape.map(() => 1)]));
+      else if (x.rank > 0) out = t(out.unsqueeze(axis + 1));
+    } else if (axis === null || x.rank === 0) {
+      out = t(out.reshape([out.shape[0]]));
+    }
+    return scalarQ ? out.select(0, 0) : out.contiguous();
+  });
+}
+
+/** The first value of `q` outside [0, 1] where it reads synchronously, else null. */
+function firstOutside(q: Tensor): number | null {
+  const read = q.backend.readSync;
+  if (!read || q.size === 0) return null;
+  const values = read.call(q.backend, q.kernelView) as ArrayLike<number>;
+  for (let i = 0; i < values.length; i++) if (!(values[i] >= 0 && values[i] <= 1)) return values[i];
+  return null;
+}
+
+/**
+ * The `q`-quantiles of `x` along `dim` (of all elements when `dim` is null or omitted), as
+ * torch.quantile: `q` a number, a 0-d tensor or a 1-D tensor in [0, 1]; a 1-D `q` puts its
+ * quantiles in a new first dim. Between the two values around a position `q·(n - 1)` of the
+ * sorted line, `interpolation` chooses (linear by default). A line holding NaN gives NaN
+ * (see {@link nanquantile}). The gradient flows to the values chosen.
+ *
+ * @example
+ * ```ts
+ * tl.quantile(tl.tensor([1, 2, 3, 4]), 0.5);                              // 2.5
+ * tl.quantile(x, tl.tensor([0.25, 0.75]), 1, false, { interpolation: 'nearest' }); // [2, rows]
+ * ```
+ */
+export function quantile(x: Tensor, q: number | Tensor, dim: number | null = null, keepdim = false, options: QuantileOptions = {}): Tensor {
+  return quantileOp('quantile', false, x, q, dim, keepdim, options);
+}
+
+/**
+ * {@link quantile} skipping NaN: the quantiles of each line's other values (NaN where a line
+ * holds only NaN), as torch.nanquantile.
+ *
+ * @example
+ * ```ts
+ * tl.nanquantile(tl.tensor([1, NaN, 3]), 0.5); // 2
+ * ```
+ */
+export function nanquantile(x: Tensor, q: number | Tensor, dim: number | null = null, keepdim = false, options: QuantileOptions = {}): Tensor {
+  return quantileOp('nanquantile', true, x, q, dim, keepdim, options);
 }

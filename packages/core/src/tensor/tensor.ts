@@ -520,6 +520,8 @@ export class Tensor {
   triu(diagonal?: number): Tensor { return ops.triu(this, diagonal); }
   diag(diagonal?: number): Tensor { return ops.diag(this, diagonal); }
   diagonal(offset?: number, dim1?: number, dim2?: number): Tensor { return ops.diagonal(this, offset, dim1, dim2); }
+  /** The sum of the main diagonal of a matrix (see `tl.trace`). */
+  trace(): Tensor { return ops.trace(this); }
   diagEmbed(offset?: number, dim1?: number, dim2?: number): Tensor { return ops.diagEmbed(this, offset, dim1, dim2); }
   movedim(source: number | readonly number[], destination: number | readonly number[]): Tensor { return ops.movedim(this, source, destination); }
   swapaxes(axis0: number, axis1: number): Tensor { return ops.swapaxes(this, axis0, axis1); }
@@ -594,6 +596,10 @@ export class Tensor {
   nanmedian(): Tensor;
   nanmedian(dim: number, keepdim?: boolean): ops.SortResult;
   nanmedian(dim?: number, keepdim?: boolean): Tensor | ops.SortResult { return dim === undefined ? ops.nanmedian(this) : ops.nanmedian(this, dim, keepdim); }
+  /** The `q`-quantiles along `dim`, or of all elements (see `tl.quantile`). */
+  quantile(q: number | Tensor, dim?: number | null, keepdim?: boolean, options?: ops.QuantileOptions): Tensor { return ops.quantile(this, q, dim, keepdim, options); }
+  /** The `q`-quantiles ignoring NaN (see `tl.nanquantile`). */
+  nanquantile(q: number | Tensor, dim?: number | null, keepdim?: boolean, options?: ops.QuantileOptions): Tensor { return ops.nanquantile(this, q, dim, keepdim, options); }
   /** Resolves to the sorted unique values (see `tl.unique`). */
   unique(options?: ops.UniqueOptions): Promise<ops.UniqueResult> { return ops.unique(this, options); }
   /** Resolves to runs of equal consecutive values collapsed to one (see `tl.uniqueConsecutive`). */
