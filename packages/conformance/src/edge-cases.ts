@@ -324,4 +324,40 @@ export function edgeTests(suite: Suite): void {
       made.forEach((v) => v.dispose());
     });
   });
+  describe('edge cases: decompositions of larger matrices (where GPU backends run a fixed number of sweeps)', () => {
+    /** max |x| of a tensor, read. */
+    const largest = async (x: tl.Tensor) => {
+      const magnitudes = x.abs();
+      const values = await magnitudes.data();
+      magnitudes.dispose();
+      return Math.max(...Array.from(values));
+    };
+    test('eigh of a 40 x 40 and svd of a 30 x 20 (full matrices) reconstruct their input, with orthonormal factors', async () => {
+      const made = scope(() => {
+        const m = r([40, 40], 91);
+        const a = m.add(m.t());
+        const { eigenvalues, eigenvectors } = tl.linalg.eigh(a);
+        const rebuilt = eigenvectors.mul(eigenvalues.unsqueeze(-2)).matmul(eigenvectors.t()).sub(a);
+        const orthonormal = eigenvectors.t().matmul(eigenvectors).sub(tl.eye(40, 40, { device }));
+        const b = r([30, 20], 92);
+        const { U, S, Vh } = tl.linalg.svd(b);
+        const product = U.narrow(-1, 0, 20).mul(S.unsqueeze(-2)).matmul(Vh).sub(b);
+        const uOrthonormal = U.t().matmul(U).sub(tl.eye(30, 30, { device }));
+        const vOrthonormal = Vh.matmul(Vh.t()).sub(tl.eye(20, 20, { device }));
+        const ascending = eigenvalues.narrow(0, 1, 39).sub(eigenvalues.narrow(0, 0, 39)).amin();
+        const descending = S.narrow(0, 0, 19).sub(S.narrow(0, 1, 19)).amin();
+        return { rebuilt, orthonormal, product, uOrthonormal, vOrthonormal, ascending, descending, shapes: [U.shape, Vh.shape] };
+      });
+      // Relative to the inputs' norms (about 10 and 5): float32 rounding, summed over 40 terms.
+      expect(await largest(made.rebuilt)).toBeLessThan(1e-4);
+      expect(await largest(made.orthonormal)).toBeLessThan(1e-5);
+      expect(await largest(made.product)).toBeLessThan(1e-4);
+      expect(await largest(made.uOrthonormal)).toBeLessThan(1e-5);
+      expect(await largest(made.vOrthonormal)).toBeLessThan(1e-5);
+      expect((await made.ascending.data())[0]).toBeGreaterThanOrEqual(0);
+      expect((await made.descending.data())[0]).toBeGreaterThanOrEqual(0);
+      expect(made.shapes).toEqual([[30, 30], [20, 20]]);
+      for (const v of Object.values(made)) if (v instanceof tl.Tensor) v.dispose();
+    });
+  });
 }

@@ -310,6 +310,34 @@ export const FD_CASES: FdCase[] = [
     fn: (a) => tl.stack([tl.linalg.matrixPower(a, 3), tl.linalg.matrixPower(wellConditioned(a), -2), tl.linalg.matrixExp(a.mul(2))]),
   },
   {
+    // Signs fixed by each vector's first entry (eigenvectors and singular vectors have arbitrary
+    // signs). A symmetric input, as the gradient (PyTorch's) assumes: it is symmetric, while the
+    // function of an unsymmetric A reads only one triangle.
+    name: 'linalg.eigh (values and vectors) and eigvalsh (upper triangle) of a symmetric matrix',
+    inputs: [rand([4, 4], 72)],
+    fn: (a) => {
+      const symmetric = a.add(a.t());
+      const { eigenvalues, eigenvectors } = tl.linalg.eigh(symmetric);
+      const fixed = eigenvectors.mul(eigenvectors.select(-2, 0).sign().unsqueeze(-2));
+      return tl.cat([eigenvalues, fixed.flatten(), tl.linalg.eigvalsh(symmetric.mul(0.5), 'U')]);
+    },
+  },
+  {
+    name: 'linalg.svd (S, U and Vh) of a tall and a wide matrix, pinv, nuclear and spectral norms',
+    inputs: [rand([5, 3], 73)],
+    fn: (a) => {
+      const parts = (m: tl.Tensor) => {
+        const { U, S, Vh } = tl.linalg.svd(m, false);
+        const signs = U.select(-2, 0).sign();
+        return [S, U.mul(signs.unsqueeze(-2)).flatten(), Vh.mul(signs.unsqueeze(-1)).flatten()];
+      };
+      return tl.cat([
+        ...parts(a), ...parts(a.t()), tl.linalg.pinv(a).flatten(),
+        tl.linalg.matrixNorm(a, 'nuc').reshape([1]), tl.linalg.matrixNorm(a, 2).reshape([1]), tl.linalg.matrixNorm(a, -2).reshape([1]),
+      ]);
+    },
+  },
+  {
     name: 'linalg.det and slogdet (a negative determinant included)',
     inputs: [rand([2, 3, 3], 64)],
     fn: (a) => {

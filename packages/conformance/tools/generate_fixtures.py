@@ -396,6 +396,12 @@ TORCH = {
     'linalg.qr': lambda a, mode='reduced': tuple(torch.linalg.qr(a, mode=undef_or(mode, 'reduced'))),
     'linalg.matrixPower': torch.linalg.matrix_power, 'linalg.matrixExp': torch.linalg.matrix_exp,
     'linalg.cholesky': lambda a, o=None: torch.linalg.cholesky(a, upper=(o or {}).get('upper', False)),
+    'linalg.eigh': lambda a, uplo='L': torch.linalg.eigh(a, UPLO=undef_or(uplo, 'L')),
+    'linalg.eigvalsh': lambda a, uplo='L': torch.linalg.eigvalsh(a, UPLO=undef_or(uplo, 'L')),
+    'linalg.svd': lambda a, full=True: torch.linalg.svd(a, full_matrices=undef_or(full, True)),
+    'linalg.svdvals': torch.linalg.svdvals,
+    'linalg.pinv': lambda a, o=None: torch.linalg.pinv(a, atol=(o or {}).get('atol'), rtol=(o or {}).get('rtol'), hermitian=(o or {}).get('hermitian', False)),
+    'linalg.matrixRank': lambda a, o=None: torch.linalg.matrix_rank(a, atol=(o or {}).get('atol'), rtol=(o or {}).get('rtol'), hermitian=(o or {}).get('hermitian', False)),
     'linalg.vectorNorm': lambda x, o=2, d=UNDEF, k=False: torch.linalg.vector_norm(x, ord=o, dim=None if is_undef(d) else d, keepdim=k),
     'linalg.matrixNorm': lambda a, o='fro', d=UNDEF, k=False: torch.linalg.matrix_norm(a, ord=o, dim=(-2, -1) if is_undef(d) else tuple(d), keepdim=k),
     'cdist': lambda a, b, p=2: torch.cdist(a, b, p=p),
@@ -1058,6 +1064,58 @@ def solvers():
     add_case(f, 'linalg.matrixExp/scaled-batch', E('linalg.matrixExp', T(0)),
              [torch.stack([g.randn(3, 3) * 2, torch.zeros(3, 3), torch.tensor([[0.0, 1.0, 0.0], [-1.0, 0.0, 0.0], [0.0, 0.0, 0.5]])])], tol='matmul')
     add_case(f, 'linalg.slogdet/singular', E('linalg.slogdet', T(0)), [torch.tensor([[1.0, 2.0], [2.0, 4.0]])], tol='matmul', grad=False, special=True)
+    # eigh: eigenvector signs are arbitrary, so the vectors are compared with each column's sign
+    # fixed by its first entry (sign has a zero gradient); eigenvalues well apart, so the
+    # eigenvectors and their gradient are well defined.
+    def eigh_cases(name, a, *args):
+        vectors = G(E('linalg.eigh', T(0), *args), 'eigenvectors')
+        add_case(f, f'{name}/values', G(E('linalg.eigh', T(0), *args), 'eigenvalues'), [a], tol='matmul')
+        add_case(f, f'{name}/vectors', E('mul', vectors, E('sign', M('unsqueeze', M('select', vectors, -2, 0), -2))), [a], tol='matmul')
+
+    def symmetric(*shape):
+        m = g.randn(*shape)
+        return (m + m.transpose(-1, -2)) / 2
+
+    eigh_cases('linalg.eigh', symmetric(4, 4))
+    eigh_cases('linalg.eigh/odd-batched', symmetric(2, 5, 5))
+    # Only the lower triangle is read (UPLO 'U': the upper); the other one holds values to ignore.
+    eigh_cases('linalg.eigh/lower-only', g.randn(3, 3))
+    eigh_cases('linalg.eigh/upper', g.randn(2, 4, 4), 'U')
+    eigh_cases('linalg.eigh/bigger', symmetric(12, 12))
+    eigh_cases('linalg.eigh/1x1', torch.tensor([[-2.5]]))
+    # svd: each pair of singular vectors has an arbitrary common sign, fixed here by the first
+    # row of U (sign has a zero gradient); reduced factors, singular values well apart.
+    def svd_cases(name, a):
+        u = G(E('linalg.svd', T(0), False), 'U')
+        vh = G(E('linalg.svd', T(0), False), 'Vh')
+        signs = E('sign', M('select', u, -2, 0))
+        add_case(f, f'{name}/S', G(E('linalg.svd', T(0), False), 'S'), [a], tol='matmul')
+        add_case(f, f'{name}/U', E('mul', u, M('unsqueeze', signs, -2)), [a], tol='matmul')
+        add_case(f, f'{name}/Vh', E('mul', vh, M('unsqueeze', signs, -1)), [a], tol='matmul')
+
+    svd_cases('linalg.svd/tall', g.randn(5, 3))
+    svd_cases('linalg.svd/wide', g.randn(3, 5))
+    svd_cases('linalg.svd/square-batched', g.randn(2, 4, 4))
+    svd_cases('linalg.svd/odd', g.randn(7, 5))
+    add_case(f, 'linalg.svd/full-S', G(E('linalg.svd', T(0)), 'S'), [g.randn(4, 6)], tol='matmul')
+    add_case(f, 'linalg.svdvals', E('linalg.svdvals', T(0)), [g.randn(6, 4)], tol='matmul')
+    add_case(f, 'linalg.svdvals/batched-wide', E('linalg.svdvals', T(0)), [g.randn(3, 2, 5)], tol='matmul')
+    rank1 = torch.tensor([[1.0, 2.0], [2.0, 4.0], [3.0, 6.0]])
+    add_case(f, 'linalg.pinv/tall', E('linalg.pinv', T(0)), [g.randn(5, 3)], tol='matmul')
+    add_case(f, 'linalg.pinv/wide-batched', E('linalg.pinv', T(0)), [g.randn(2, 3, 4)], tol='matmul')
+    add_case(f, 'linalg.pinv/rank-deficient', E('linalg.pinv', T(0)), [rank1], tol='matmul')
+    add_case(f, 'linalg.pinv/hermitian', E('linalg.pinv', T(0), {'hermitian': True}), [symmetric(4, 4)], tol='matmul')
+    add_case(f, 'linalg.pinv/atol', E('linalg.pinv', T(0), {'atol': 1.0}), [torch.diag(torch.tensor([3.0, 0.5, 2.0]))], tol='matmul')
+    add_case(f, 'linalg.matrixRank', E('linalg.matrixRank', T(0)), [torch.stack([rank1, g.randn(3, 2)])])
+    add_case(f, 'linalg.matrixRank/tolerances', E('linalg.matrixRank', T(0), {'atol': 0.75, 'rtol': 0.0}), [torch.diag(torch.tensor([3.0, 0.5, 2.0, 1.0]))])
+    add_case(f, 'linalg.matrixRank/hermitian', E('linalg.matrixRank', T(0), {'hermitian': True}), [torch.tensor([[2.0, 1.0], [1.0, 0.5]])])
+    add_case(f, 'linalg.matrixNorm/nuc', E('linalg.matrixNorm', T(0), 'nuc'), [g.randn(4, 3)], tol='matmul')
+    add_case(f, 'linalg.matrixNorm/2-dims-keepdim', E('linalg.matrixNorm', T(0), 2, [0, 2], True), [g.randn(3, 2, 4)], tol='matmul')
+    add_case(f, 'linalg.matrixNorm/-2', E('linalg.matrixNorm', T(0), -2), [g.randn(2, 3, 3)], tol='matmul')
+    add_case(f, 'norm/nuc', E('norm', T(0), 'nuc'), [g.randn(3, 5)], tol='matmul')
+    add_case(f, 'linalg.eigh/diagonal', G(E('linalg.eigh', T(0)), 'eigenvalues'), [torch.diag(torch.tensor([3.0, -1.0, 2.0, 0.5]))], tol='matmul')
+    add_case(f, 'linalg.eigvalsh', E('linalg.eigvalsh', T(0)), [symmetric(6, 6)], tol='matmul')
+    add_case(f, 'linalg.eigvalsh/upper-batched', E('linalg.eigvalsh', T(0), 'U'), [g.randn(3, 3, 3)], tol='matmul')
 
 
 def contractions():

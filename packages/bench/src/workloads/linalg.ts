@@ -1,7 +1,7 @@
 /**
  * Linear algebra on 64×64 matrices (a batch of 8), in ms: `tl.linalg.qr` beside tfjs's
  * `tf.linalg.qr` (both Householder; the rows compare |R|, as the two may choose other signs),
- * and `solve`, `inv` and `cholesky`, which tfjs does not have (Tensile only).
+ * and `solve`, `inv`, `cholesky`, `eigh` and `svd`, which tfjs does not have (Tensile only).
  */
 import { uniform } from '../data.js';
 import { type Case, tfForward, tlForward, tlFrom } from './types.js';
@@ -15,7 +15,7 @@ function matrices(seed: number): Float32Array {
   return a;
 }
 
-type Op = 'qr' | 'solve' | 'inv' | 'cholesky';
+type Op = 'qr' | 'solve' | 'inv' | 'cholesky' | 'eigh' | 'svd';
 
 function linalgCase(op: Op): Case {
   const shape = [BATCH, N, N];
@@ -39,6 +39,8 @@ function linalgCase(op: Op): Case {
             solve: () => tl.linalg.solve(ta, tb),
             inv: () => tl.linalg.inv(ta),
             cholesky: () => tl.linalg.cholesky(ta.matmul(ta.transpose(-1, -2))),
+            eigh: () => tl.linalg.eigh(ta.add(ta.transpose(-1, -2))).eigenvalues,
+            svd: () => tl.linalg.svd(ta, false).S,
           }[op];
           return tlForward(tl, compute, [ta, tb]);
         },
@@ -53,5 +55,5 @@ function linalgCase(op: Op): Case {
 }
 
 export function linalgCases(): Case[] {
-  return (['qr', 'solve', 'inv', 'cholesky'] as const).map(linalgCase);
+  return (['qr', 'solve', 'inv', 'cholesky', 'eigh', 'svd'] as const).map(linalgCase);
 }

@@ -413,7 +413,7 @@ function qr(a: Tensor, mode: 'reduced' | 'complete' | 'r' = 'reduced'): QrResult
     const rows = t(t(positions(m, a.device)).unsqueeze(-1)); // [m, 1]
     const batch = wa.shape.slice(0, -2);
     let reduced = t(wa.clone());
-    let basis = t(t(eye(m, m, { device: a.device })).expand([...batch, m, m]));
+    const reflections: [Tensor, Tensor][] = [];
     for (let j = 0; j < k; j++) {
       // The reflection H = I - β v vᵀ that zeroes column j below the diagonal.
       const x = t(where(t(rows.ge(j)), t(t(reduced.select(-1, j)).unsqueeze(-1)), 0)); // [..., m, 1]
@@ -427,10 +427,18 @@ function qr(a: Tensor, mode: 'reduced' | 'complete' | 'r' = 'reduced'): QrResult
       const beta = t(where(t(below.eq(0)), 0, t(t(vv.reciprocal()).mul(2))));
       const vt = t(v.transpose(-1, -2));
       reduced = t(reduced.sub(t(t(v.mul(beta)).matmul(t(vt.matmul(reduced))))));
-      basis = t(basis.sub(t(t(t(basis.matmul(v)).mul(beta)).matmul(vt))));
+      reflections.push([v, beta]);
     }
     const upper = t(t(reduced.narrow(-2, 0, keep)).triu());
-    const columns = mode === 'r' ? t(full([0], 0, { device: a.device })) : t(basis.narrow(-1, 0, keep));
+    // Q's first `keep` columns, H₀ H₁ … (I's first columns), applied from the last reflection
+    // back: [..., m, keep] at every step, never [m, m] for a reduced Q of a tall matrix.
+    let columns = mode === 'r' ? t(full([0], 0, { device: a.device })) : t(t(eye(m, keep, { device: a.device })).expand([...batch, m, keep]));
+    if (mode !== 'r') {
+      for (let j = k - 1; j >= 0; j--) {
+        const [v, beta] = reflections[j];
+        columns = t(columns.sub(t(t(v.mul(beta)).matmul(t(t(v.transpose(-1, -2)).matmul(columns))))));
+      }
+    }
     return [columns.contiguous(), upper.contiguous()];
   }));
   const [q, r] = a.dtype === 'float16' ? noGrad(() => [q32.cast('float16'), r32.cast('float16')]) : [q32, r32];

@@ -8,6 +8,7 @@ import { max, min } from './reduce.js';
 import { reductionAxes, requireTensor } from './util.js';
 import { autocastActive, autocasting } from '../autocast.js';
 import { solvers } from './linalg.js';
+import { spectral } from './linalg-spectral.js';
 
 function floating(op: string, x: Tensor): void {
   requireTensor(op, x);
@@ -46,8 +47,8 @@ function vectorNorm(x: Tensor, ord = 2, dim?: number | number[], keepdim = false
 
 /**
  * A matrix norm over the two dims `dim` (the last two by default): 'fro' (Frobenius), 1 / -1
- * (largest / smallest column sum of |A|), Infinity / -Infinity (row sums). 'nuc', 2 and -2
- * need singular values, which Tensile does not compute yet.
+ * (largest / smallest column sum of |A|), Infinity / -Infinity (row sums), 'nuc' (the sum of
+ * the singular values), 2 / -2 (the largest / smallest singular value).
  */
 function matrixNorm(a: Tensor, ord: 'fro' | 'nuc' | number = 'fro', dim: [number, number] = [-2, -1], keepdim = false): Tensor {
   if (autocastActive()) return autocasting('matrixNorm', [a, ord, dim, keepdim], matrixNorm);
@@ -57,10 +58,16 @@ function matrixNorm(a: Tensor, ord: 'fro' | 'nuc' | number = 'fro', dim: [number
   if (r === c) throw new Error(`matrixNorm: dim must name two different dims, got [${dim}]`);
   if (ord === 'fro') return vectorNorm(a, 2, [r, c], keepdim);
   if (ord === 'nuc' || ord === 2 || ord === -2) {
-    throw new Error(`matrixNorm: ord ${JSON.stringify(ord)} needs singular values, which Tensile does not compute yet; use 'fro', 1, -1, Infinity or -Infinity`);
+    return owned((t) => {
+      const values = t(spectral.svdvals(t(a.movedim([r, c], [-2, -1]))));
+      const reduced = ord === 'nuc' ? t(values.sum(-1)) : ord === 2 ? t(values.amax(-1)) : t(values.amin(-1));
+      if (!keepdim) return reduced.clone();
+      const [first, second] = r < c ? [r, c] : [c, r];
+      return t(reduced.unsqueeze(first)).unsqueeze(second);
+    });
   }
   if (ord !== 1 && ord !== -1 && ord !== Infinity && ord !== -Infinity) {
-    throw new Error(`matrixNorm: ord must be 'fro', 1, -1, Infinity or -Infinity, got ${JSON.stringify(ord)}`);
+    throw new Error(`matrixNorm: ord must be 'fro', 'nuc', 1, -1, 2, -2, Infinity or -Infinity, got ${JSON.stringify(ord)}`);
   }
   // 1-norms sum down columns (over the row dim) and pick the extreme column; Infinity-norms the reverse.
   const [summed, picked] = Math.abs(ord) === 1 ? [r, c] : [c, r];
@@ -77,11 +84,17 @@ function matrixNorm(a: Tensor, ord: 'fro' | 'nuc' | number = 'fro', dim: [number
 
 /**
  * PyTorch's `norm(x, p, dim, keepdim)`: 'fro' or a number; a vector norm over `dim` (all
- * elements when omitted), the Frobenius norm for 'fro'. 'nuc' is not supported yet.
+ * elements when omitted), the Frobenius norm for 'fro'; 'nuc' is the nuclear norm of a
+ * matrix (the last two dims, or the two of `dim`).
  */
 export function norm(x: Tensor, p: number | 'fro' | 'nuc' = 'fro', dim?: number | number[], keepdim = false): Tensor {
   if (autocastActive()) return autocasting('norm', [x, p, dim, keepdim], norm);
-  if (p === 'nuc') throw new Error("norm: p 'nuc' needs singular values, which Tensile does not compute yet");
+  if (p === 'nuc') {
+    floating('norm', x);
+    const dims = dim === undefined ? (x.rank === 2 ? [-2, -1] : null) : Array.isArray(dim) && dim.length === 2 ? dim : null;
+    if (!dims) throw new Error(`norm: p 'nuc' needs a matrix: a 2-D input, or dim naming two dims (got ${formatShape(x.shape)}, dim ${JSON.stringify(dim)})`);
+    return matrixNorm(x, 'nuc', dims as [number, number], keepdim);
+  }
   if (p !== 'fro' && typeof p !== 'number') throw new TypeError(`norm: p must be a number or 'fro', got ${JSON.stringify(p)}`);
   return vectorNorm(x, p === 'fro' ? 2 : p, dim, keepdim);
 }
@@ -116,5 +129,5 @@ export function cdist(a: Tensor, b: Tensor, p = 2): Tensor {
   }));
 }
 
-/** `tl.linalg`: norms, solvers and determinants by torch.linalg's names (functions only, no methods). */
-export const linalg = { vectorNorm, matrixNorm, ...solvers } as const;
+/** `tl.linalg`: norms, solvers, determinants and decompositions by torch.linalg's names (functions only, no methods). */
+export const linalg = { vectorNorm, matrixNorm, ...solvers, ...spectral } as const;
