@@ -359,5 +359,13 @@ export function edgeTests(suite: Suite): void {
       expect(made.shapes).toEqual([[30, 30], [20, 20]]);
       for (const v of Object.values(made)) if (v instanceof tl.Tensor) v.dispose();
     });
+    test('lstsq residuals: empty at rank deficiency where the rank reads synchronously (as PyTorch), computed on GPU backends', async () => {
+      const result = scope(() => tl.linalg.lstsq(t([[1, 2], [2, 4], [3, 6]]), t([[1], [0], [1]])));
+      expect(result.rank.dtype).toBe('int32');
+      expect(Array.from(await result.rank.data())).toEqual([1]);
+      if (tl.getBackend(device).readSync !== undefined) expect(result.residuals.shape).toEqual([0]);
+      else expect(result.residuals.shape).toEqual([1]);
+      for (const v of Object.values(result)) v.dispose();
+    });
   });
 }

@@ -323,7 +323,7 @@ export const FD_CASES: FdCase[] = [
     },
   },
   {
-    name: 'linalg.svd (S, U and Vh) of a tall and a wide matrix, pinv, nuclear and spectral norms',
+    name: 'linalg.svd (S, U and Vh) of a tall and a wide matrix, pinv, lstsq, nuclear and spectral norms',
     inputs: [rand([5, 3], 73)],
     fn: (a) => {
       const parts = (m: tl.Tensor) => {
@@ -332,7 +332,7 @@ export const FD_CASES: FdCase[] = [
         return [S, U.mul(signs.unsqueeze(-2)).flatten(), Vh.mul(signs.unsqueeze(-1)).flatten()];
       };
       return tl.cat([
-        ...parts(a), ...parts(a.t()), tl.linalg.pinv(a).flatten(),
+        ...parts(a), ...parts(a.t()), tl.linalg.pinv(a).flatten(), tl.linalg.lstsq(a, a.narrow(-1, 0, 2).square()).solution.flatten(),
         tl.linalg.matrixNorm(a, 'nuc').reshape([1]), tl.linalg.matrixNorm(a, 2).reshape([1]), tl.linalg.matrixNorm(a, -2).reshape([1]),
       ]);
     },

@@ -400,6 +400,7 @@ TORCH = {
     'linalg.eigvalsh': lambda a, uplo='L': torch.linalg.eigvalsh(a, UPLO=undef_or(uplo, 'L')),
     'linalg.svd': lambda a, full=True: torch.linalg.svd(a, full_matrices=undef_or(full, True)),
     'linalg.svdvals': torch.linalg.svdvals,
+    'linalg.lstsq': lambda a, b, rcond=None, o=None: torch.linalg.lstsq(a, b, rcond=undef_or(rcond, None), driver=(o or {}).get('driver', 'gelsd')),
     'linalg.pinv': lambda a, o=None: torch.linalg.pinv(a, atol=(o or {}).get('atol'), rtol=(o or {}).get('rtol'), hermitian=(o or {}).get('hermitian', False)),
     'linalg.matrixRank': lambda a, o=None: torch.linalg.matrix_rank(a, atol=(o or {}).get('atol'), rtol=(o or {}).get('rtol'), hermitian=(o or {}).get('hermitian', False)),
     'linalg.vectorNorm': lambda x, o=2, d=UNDEF, k=False: torch.linalg.vector_norm(x, ord=o, dim=None if is_undef(d) else d, keepdim=k),
@@ -1116,6 +1117,16 @@ def solvers():
     add_case(f, 'linalg.eigh/diagonal', G(E('linalg.eigh', T(0)), 'eigenvalues'), [torch.diag(torch.tensor([3.0, -1.0, 2.0, 0.5]))], tol='matmul')
     add_case(f, 'linalg.eigvalsh', E('linalg.eigvalsh', T(0)), [symmetric(6, 6)], tol='matmul')
     add_case(f, 'linalg.eigvalsh/upper-batched', E('linalg.eigvalsh', T(0), 'U'), [g.randn(3, 3, 3)], tol='matmul')
+    add_case(f, 'linalg.lstsq/tall', E('linalg.lstsq', T(0), T(1)), [g.randn(6, 3), g.randn(6, 2)], tol='matmul')
+    add_case(f, 'linalg.lstsq/wide-vector', E('linalg.lstsq', T(0), T(1)), [g.randn(2, 4), g.randn(2)], tol='matmul')
+    # At rank deficiency the residuals are empty in PyTorch; GPU backends cannot read the rank
+    # to choose that shape (see edge-cases.ts), so these compare the solution and the rank.
+    low, rhs = g.randn(2, 5, 3), g.randn(2, 5, 1)
+    add_case(f, 'linalg.lstsq/batched-rcond/solution', G(E('linalg.lstsq', T(0), T(1), 0.3), 'solution'), [low, rhs], tol='matmul')
+    add_case(f, 'linalg.lstsq/batched-rcond/rank', G(E('linalg.lstsq', T(0), T(1), 0.3), 'rank'), [low, rhs], tol='matmul')
+    rhs = g.randn(3, 2)
+    add_case(f, 'linalg.lstsq/rank-deficient/solution', G(E('linalg.lstsq', T(0), T(1), None, {'driver': 'gelss'}), 'solution'), [rank1, rhs], tol='matmul')
+    add_case(f, 'linalg.lstsq/rank-deficient/rank', G(E('linalg.lstsq', T(0), T(1), None, {'driver': 'gelss'}), 'rank'), [rank1, rhs], tol='matmul')
 
 
 def contractions():

@@ -17,7 +17,7 @@ export * from './indexing.js';
 export * from './matmul.js';
 export * from './norms.js';
 export type { QrResult, SlogdetResult, SolveTriangularOptions } from './linalg.js';
-export type { EighResult } from './linalg-spectral.js';
+export type { EighResult, LstsqOptions, LstsqResult, RankTolerance, SvdResult } from './linalg-spectral.js';
 export * from './pool.js';
 export * from './rearrange.js';
 export * from './sampling.js';

@@ -13,8 +13,8 @@ import { isFloating } from '../dtype.js';
 import { owned, tidy } from '../memory.js';
 import { formatShape } from '../shape.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { eye, tensor } from './creation.js';
-import { inFloat32, inFloat32List } from './elementwise.js';
+import { eye, full, tensor } from './creation.js';
+import { inFloat32, inFloat32List, sumToShape } from './elementwise.js';
 import { gather, indexSelect } from './indexing.js';
 import { cat, stack } from './shape.js';
 import { sort } from './sort.js';
@@ -487,8 +487,12 @@ function pinv(a: Tensor, options: RankTolerance = {}): Tensor {
     for (const x of [U, S, Vh]) t(x);
     return t(t(Vh.transpose(-1, -2)).mul(scaled(S))).matmul(t(U.transpose(-1, -2)));
   }))])[0];
-  // PyTorch's pinv_backward: the derivative of A⁺ at constant rank, finite where A is rank-deficient.
-  return recordOp(op, [a], inverse, [inverse, a], (g, [sp, sa]) => [inFloat32([g, sp, sa], ([g, pa, aa]) => owned((t) => {
+  return recordOp(op, [a], inverse, [inverse, a], (g, [sp, sa]) => [pinvBackward(g, sp, sa)]);
+}
+
+/** PyTorch's pinv_backward: the derivative of A⁺ (given as `inverse`) at constant rank, finite where A is rank-deficient. */
+function pinvBackward(g: Tensor, inverse: Tensor, a: Tensor): Tensor {
+  return inFloat32([g, inverse, a], ([g, pa, aa]) => owned((t) => {
     const [m, n] = aa.shape.slice(-2);
     const ph = t(pa.transpose(-1, -2));
     const gh = t(g.transpose(-1, -2));
@@ -506,7 +510,7 @@ function pinv(a: Tensor, options: RankTolerance = {}): Tensor {
     const second = t(t(t(gh.sub(t(aa.matmul(k)))).matmul(pa)).matmul(ph));
     const fourth = t(t(phk.matmul(pa)).matmul(aa));
     return t(t(first.add(second)).add(phk)).sub(fourth);
-  }))]);
+  }));
 }
 
 /**
@@ -531,5 +535,76 @@ function matrixRank(a: Tensor, options: RankTolerance = {}): Tensor {
   }));
 }
 
+/** What `linalg.lstsq` returns, as LAPACK's SVD driver (gelsd) fills it. */
+export interface LstsqResult {
+  /** The minimum-norm X minimising ‖A X - B‖, `[..., n, k]`. */
+  solution: Tensor;
+  /** ‖A X - B‖² per column `[..., k]` (`[..., 1]` for a vector B) when m > n and A has full rank; else empty `[0]`. */
+  residuals: Tensor;
+  /** The numerical rank of each A (int32). */
+  rank: Tensor;
+  /** A's singular values, descending. */
+  singularValues: Tensor;
+}
+
+/** PyTorch's keyword-only argument of `lstsq`. */
+export interface LstsqOptions {
+  /** 'gelsd' or 'gelss' (both SVD-based; the default): the others give other solutions at rank deficiency. */
+  driver?: 'gelsd' | 'gelss';
+}
+
+/**
+ * The least-squares solution of `A X = B` (torch.linalg.lstsq) for `A` `[..., m, n]` and `B`
+ * `[..., m, k]` (or `[..., m]`), from the SVD, as LAPACK's gelsd driver: singular values at
+ * most `rcond`·σ₁ (default max(m, n) × float32's epsilon) count as 0, and X is the
+ * minimum-norm solution. The gradient is PyTorch's, through `pinv(A)` at its default
+ * tolerance (whatever `rcond` was).
+ *
+ * @example
+ * ```ts
+ * const { solution } = tl.linalg.lstsq(features, targets); // linear regression weights
+ * ```
+ */
+function lstsq(a: Tensor, b: Tensor, rcond: number | null = null, options: LstsqOptions = {}): LstsqResult {
+  const op = 'linalg.lstsq';
+  requireTensor(op, a, 'A');
+  requireTensor(op, b, 'B');
+  checkOptionKeys(op, options, ['driver']);
+  const driver = options.driver ?? 'gelsd';
+  if (driver !== 'gelsd' && driver !== 'gelss') {
+    throw new Error(`${op}: driver '${String(driver)}' is not supported: Tensile solves with the SVD, as 'gelsd' and 'gelss' do ('gelsy' and 'gels' find other solutions for a rank-deficient A)`);
+  }
+  if (!isFloating(a.dtype) || a.dtype !== b.dtype) throw new TypeError(`${op}: A and B must be float32 or float16 of one dtype, got ${a.dtype} and ${b.dtype}`);
+  if (a.rank < 2) throw new Error(`${op}: A must be a batch of matrices [..., m, n], got ${formatShape(a.shape)}`);
+  const [m, n] = a.shape.slice(-2);
+  const vector = b.rank === a.rank - 1;
+  if ((vector ? b.shape[b.rank - 1] : b.shape[b.rank - 2]) !== m || b.rank < 1) {
+    throw new Error(`${op}: B must have A's ${m} rows ([..., ${m}, k] or [..., ${m}]), got ${formatShape(b.shape)} for A ${formatShape(a.shape)}`);
+  }
+  if (rcond !== null && !(typeof rcond === 'number' && rcond >= 0)) throw new TypeError(`${op}: rcond must be a non-negative number or null, got ${String(rcond)}`);
+  const rtol = rcond ?? Math.max(m, n) * (a.dtype === 'float16' ? 2 ** -10 : 2 ** -23);
+  const [solution, residuals, rank, singularValues] = noGrad(() => owned((t) => {
+    const rhs = vector ? t(b.unsqueeze(-1)) : b;
+    const x = t(t(pinv(a, { rtol, atol: 0 })).matmul(rhs));
+    const { values, cut } = singularValuesAndCut(op, a, { rtol, atol: 0 });
+    t(cut);
+    const ranks = t(t(t(values.gt(cut)).int()).sum(-1));
+    // Residuals where m > n and A has full rank (every matrix, where that can be read).
+    const fullRank = m > n && !(ranks.backend.readSync && Array.from(ranks.dataSync()).some((r) => r < n));
+    const squares = fullRank ? t(t(t(t(a.matmul(x)).sub(rhs)).square()).sum(-2)) : t(full([0], 0, { dtype: a.dtype, device: a.device }));
+    return [vector ? x.squeeze(-1) : x.clone(), squares.clone(), ranks.clone(), values]; // residuals [..., 1] for a vector B, as PyTorch
+  }));
+  // PyTorch's linalg_lstsq_backward: through pinv(A) at its default tolerance (whatever rcond was).
+  const tracked = recordOp(op, [a, b], solution, [a, b], (g, [sa, sb], needs) => owned((t) => {
+    const inverse = t(noGrad(() => pinv(sa)));
+    const gx = vector ? t(g.unsqueeze(-1)) : g;
+    const rhs = vector ? t(sb.unsqueeze(-1)) : sb;
+    const gradA = needs[0] ? sumToShape(t(pinvBackward(t(gx.matmul(t(rhs.transpose(-1, -2)))), inverse, sa)), sa.shape) : null;
+    const gradB = needs[1] ? t(t(inverse.transpose(-1, -2)).matmul(gx)) : null;
+    return [gradA, gradB && (vector ? sumToShape(t(gradB.squeeze(-1)), sb.shape) : sumToShape(gradB, sb.shape))];
+  }));
+  return { solution: tracked, residuals, rank, singularValues };
+}
+
 /** `tl.linalg`'s spectral decompositions and what is built on them (functions only, no methods). */
-export const spectral = { eigh, eigvalsh, svd, svdvals, pinv, matrixRank } as const;
+export const spectral = { eigh, eigvalsh, svd, svdvals, pinv, matrixRank, lstsq } as const;
