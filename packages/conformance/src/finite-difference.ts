@@ -245,6 +245,20 @@ export const FD_CASES: FdCase[] = [
     piecewise: true,
   },
   {
+    name: 'conv3d (stride, padding, groups) and avgPool3d (ceilMode, padding not counted)',
+    inputs: [rand([1, 2, 4, 3, 4], 74), rand([2, 1, 2, 2, 3], 75)],
+    fn: (x, w) => tl.cat([
+      tl.conv3d(x, w, null, { stride: [2, 1, 1], padding: [1, 0, 1], groups: 2 }).flatten(),
+      tl.avgPool3d(x, { kernelSize: 2, stride: 2, padding: 1, ceilMode: true, countIncludePad: false }).flatten(),
+    ]),
+  },
+  {
+    name: 'maxPool3d values (padding, dilation)',
+    inputs: [{ shape: [1, 1, 4, 4, 4], values: distinct(64, 76, 0.05) }],
+    fn: (x) => tl.maxPool3d(x, { kernelSize: 2, stride: 1, padding: 1, dilation: [2, 1, 1] }).flatten(),
+    piecewise: true,
+  },
+  {
     name: 'addcmul value broadcast',
     inputs: [rand([3, 4], 60), rand([3, 4], 61), rand([4], 62)],
     fn: (x, a, b) => tl.addcmul(x, a, b, { value: 0.7 }),

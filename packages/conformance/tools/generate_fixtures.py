@@ -250,6 +250,35 @@ def t_avgpool(x, opts):
                         ceil_mode=opts.get('ceilMode', False), divisor_override=opts.get('divisorOverride'))
 
 
+def triple(v, default):
+    if v is None:
+        return (default, default, default)
+    return (v, v, v) if isinstance(v, int) else tuple(v)
+
+
+def t_conv3d(x, w, bias=None, opts=None):
+    opts = opts or {}
+    padding = opts.get('padding', 0)
+    if not isinstance(padding, str):
+        padding = triple(padding, 0)
+    return F.conv3d(x, w, bias, stride=triple(opts.get('stride'), 1), padding=padding,
+                    dilation=triple(opts.get('dilation'), 1), groups=opts.get('groups', 1))
+
+
+def t_maxpool3d(x, opts):
+    k = triple(opts['kernelSize'], 1)
+    return F.max_pool3d(x, k, stride=triple(opts['stride'], 1) if 'stride' in opts else k,
+                        padding=triple(opts.get('padding'), 0), dilation=triple(opts.get('dilation'), 1),
+                        ceil_mode=opts.get('ceilMode', False))
+
+
+def t_avgpool3d(x, opts):
+    k = triple(opts['kernelSize'], 1)
+    return F.avg_pool3d(x, k, stride=triple(opts['stride'], 1) if 'stride' in opts else k,
+                        padding=triple(opts.get('padding'), 0), count_include_pad=opts.get('countIncludePad', True),
+                        ceil_mode=opts.get('ceilMode', False), divisor_override=opts.get('divisorOverride'))
+
+
 def t_conv_transpose2d(x, w, bias=None, opts=None):
     opts = opts or {}
     return F.conv_transpose2d(x, w, bias, stride=pair(opts.get('stride'), 1), padding=pair(opts.get('padding'), 0),
@@ -444,6 +473,7 @@ TORCH = {
     'indexSelect': lambda x, d, i: torch.index_select(x, d, i.long()),
     'pad': lambda x, p, v=0: F.pad(x, p, value=v),
     'conv2d': t_conv2d, 'conv1d': t_conv1d, 'maxPool2d': t_maxpool, 'avgPool2d': t_avgpool,
+    'conv3d': t_conv3d, 'maxPool3d': t_maxpool3d, 'avgPool3d': t_avgpool3d,
     'convTranspose2d': t_conv_transpose2d, 'convTranspose1d': t_conv_transpose1d,
 }
 
@@ -1625,6 +1655,31 @@ def nn_ops():
     add_case(f, 'maxPool2d/non-contiguous', E('maxPool2d', E('transpose', T(0), 2, 3), {'kernelSize': 2}), [g.distinct(1, 2, 4, 6)], tol='conv')
 
 
+def volume_ops():
+    """3-D convolution and pooling (composites of the 2-D ops), in a file of their own."""
+    f = 'volume'
+    g = Gen('volume')
+    add_case(f, 'conv3d/basic', E('conv3d', T(0), T(1), T(2), {}), [g.randn(2, 3, 4, 5, 5), g.randn(4, 3, 3, 3, 3), g.randn(4)], tol='conv')
+    add_case(f, 'conv3d/stride-pad', E('conv3d', T(0), T(1), None, {'stride': [2, 1, 2], 'padding': [1, 0, 1]}), [g.randn(1, 2, 5, 4, 6), g.randn(3, 2, 3, 2, 3)], tol='conv')
+    add_case(f, 'conv3d/dilation-groups', E('conv3d', T(0), T(1), T(2), {'dilation': [2, 1, 1], 'groups': 2}), [g.randn(2, 4, 6, 3, 3), g.randn(4, 2, 2, 2, 2), g.randn(4)], tol='conv')
+    add_case(f, 'conv3d/same', E('conv3d', T(0), T(1), None, {'padding': 'same'}), [g.randn(1, 2, 4, 4, 4), g.randn(2, 2, 2, 3, 2)], tol='conv')
+    add_case(f, 'conv3d/unbatched', E('conv3d', T(0), T(1), None, {}), [g.randn(2, 3, 4, 4), g.randn(3, 2, 1, 2, 2)], tol='conv')
+    add_case(f, 'conv3d/non-contiguous', E('conv3d', E('transpose', T(0), 2, 4), T(1), None, {}), [g.randn(1, 2, 4, 3, 5), g.randn(2, 2, 2, 2, 2)], tol='conv')
+    pool_cases = [
+        ('k2', (2, 2, 4, 4, 4), {'kernelSize': 2}),
+        ('k3-s2-pad', (1, 2, 5, 6, 5), {'kernelSize': 3, 'stride': 2, 'padding': 1}),
+        ('rect', (1, 1, 4, 6, 5), {'kernelSize': [2, 3, 1], 'stride': [1, 2, 1], 'padding': [1, 1, 0]}),
+        ('ceil', (1, 2, 5, 5, 5), {'kernelSize': 2, 'stride': 2, 'ceilMode': True}),
+    ]
+    for tag, xs, opts in pool_cases:
+        add_case(f, f'maxPool3d/{tag}', E('maxPool3d', T(0), opts), [g.distinct(*xs)], tol='conv')
+        add_case(f, f'avgPool3d/{tag}', E('avgPool3d', T(0), opts), [g.randn(*xs)], tol='conv')
+    add_case(f, 'maxPool3d/dilation', E('maxPool3d', T(0), {'kernelSize': 2, 'stride': 1, 'dilation': [2, 1, 2]}), [g.distinct(1, 1, 5, 4, 5)], tol='conv')
+    add_case(f, 'maxPool3d/unbatched', E('maxPool3d', T(0), {'kernelSize': [1, 2, 2]}), [g.distinct(2, 3, 4, 4)], tol='conv')
+    add_case(f, 'avgPool3d/no-count-pad-ceil', E('avgPool3d', T(0), {'kernelSize': 3, 'stride': 2, 'padding': 1, 'ceilMode': True, 'countIncludePad': False}), [g.randn(1, 2, 6, 5, 6)], tol='conv')
+    add_case(f, 'avgPool3d/divisor', E('avgPool3d', T(0), {'kernelSize': 2, 'divisorOverride': 3}), [g.randn(1, 1, 4, 4, 4)], tol='conv')
+
+
 def network_options():
     """Transposed convolutions and the pooling options ceilMode, returnIndices and
     divisorOverride (conv-transpose.json, pool-options.json)."""
@@ -1711,7 +1766,7 @@ def higher():
 
 # ---- float16 ----------------------------------------------------------------------------------
 
-HALF_FILES = ('unary', 'binary', 'reduce', 'statistics', 'matmul', 'shape', 'indexing', 'indexing-more', 'conv', 'sort', 'linalg')
+HALF_FILES = ('unary', 'binary', 'reduce', 'statistics', 'matmul', 'shape', 'indexing', 'indexing-more', 'conv', 'sort', 'linalg', 'volume')
 
 
 def dec(spec):
@@ -1920,7 +1975,7 @@ def scan():
 
 
 def main():
-    creation(); unary(); binary_ops(); reductions(); statistics(); linalg(); solvers(); contractions(); shape_ops(); indexing(); indexing_more(); nn_ops(); network_options(); higher(); shape_more(); scatter_ops(); sort_ops(); scan(); attention(); pointwise_int()
+    creation(); unary(); binary_ops(); reductions(); statistics(); linalg(); solvers(); contractions(); shape_ops(); indexing(); indexing_more(); nn_ops(); network_options(); higher(); shape_more(); scatter_ops(); sort_ops(); scan(); attention(); pointwise_int(); volume_ops()
     half_cases()
     os.makedirs(OUT_DIR, exist_ok=True)
     total = 0

@@ -18,16 +18,22 @@ export {
   logSoftmax,
   conv1d,
   conv2d,
+  conv3d,
   convTranspose1d,
   convTranspose2d,
   maxPool2d,
   avgPool2d,
+  maxPool3d,
+  avgPool3d,
   type Conv1dOptions,
   type Conv2dOptions,
+  type Conv3dOptions,
   type ConvTranspose1dOptions,
   type ConvTranspose2dOptions,
   type MaxPool2dOptions,
   type AvgPool2dOptions,
+  type MaxPool3dOptions,
+  type AvgPool3dOptions,
 } from '@tensile/core';
 export type { Reduction } from './functional/common.js';
 export * from './functional/activations.js';

@@ -2,8 +2,8 @@ import * as tl from '@tensile/core';
 import '@tensile/backend-cpu';
 import { describe, expect, test } from 'vitest';
 import {
-  AdaptiveAvgPool2d, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv1d, Conv2d, Dropout, Embedding, Flatten, GELU, Identity,
-  LayerNorm, LeakyReLU, Linear, MaxPool2d, type Module, ReLU, Sigmoid, Softmax, Tanh,
+  AdaptiveAvgPool2d, AvgPool2d, AvgPool3d, BatchNorm1d, BatchNorm2d, Conv1d, Conv2d, Conv3d, Dropout, Embedding, Flatten, GELU, Identity,
+  LayerNorm, LeakyReLU, Linear, MaxPool2d, MaxPool3d, type Module, ReLU, Sigmoid, Softmax, Tanh,
 } from '../src/index.js';
 import { expectClose, type FixtureTensor, fromFixture, loadFixture } from './helpers.js';
 
@@ -82,6 +82,15 @@ describe('layer shapes and options', () => {
     expect(fc.namedParameters().map(([n, p]) => [n, [...p.shape]])).toEqual([['weight', [3, 7]], ['bias', [3]]]);
     expect(new Linear(7, 3, { bias: false }).namedParameters().map(([n]) => n)).toEqual(['weight']);
     expect(() => fc.forward(tl.zeros([2, 6]))).toThrow(/in_features=7/);
+  });
+
+  test('Conv3d weight is [out, in / groups, kd, kh, kw]; MaxPool3d refuses returnIndices, naming it', () => {
+    const conv = new Conv3d(4, 6, [2, 3, 1], { groups: 2 });
+    expect([...conv.weight.shape]).toEqual([6, 2, 2, 3, 1]);
+    expect([...conv.forward(tl.zeros([1, 4, 3, 3, 3])).shape]).toEqual([1, 6, 2, 1, 3]);
+    expect(() => new Conv3d(3, 6, 3, { groups: 2 })).toThrow(/Conv3d: in_channels 3 must be divisible by groups 2/);
+    expect(() => new MaxPool3d(2, { returnIndices: true as false })).toThrow(/MaxPool3d: returnIndices is not supported \(Tensile has no MaxUnpool3d\)/);
+    expect(() => new AvgPool3d(2, { dilation: 2 } as object)).toThrow(/AvgPool3d: unknown option 'dilation'/);
   });
 
   test('Conv2d weight is [out, in / groups, kh, kw] and checks groups', () => {

@@ -22,6 +22,9 @@ function build(c: ModuleCase): Module {
     case 'ConvTranspose2d': return new nn.ConvTranspose2d(a.in, a.out, a.kernel, { ...conv, paddingMode: undefined, outputPadding: a.outputPadding });
     case 'ConvTranspose1d': return new nn.ConvTranspose1d(a.in, a.out, a.kernel, { ...conv, paddingMode: undefined, outputPadding: a.outputPadding });
     case 'Conv2d': return new nn.Conv2d(a.in, a.out, a.kernel, conv);
+    case 'Conv3d': return new nn.Conv3d(a.in, a.out, a.kernel, conv);
+    case 'MaxPool3d': return new nn.MaxPool3d(a.kernel, { stride: a.stride, padding: a.padding, ceilMode: a.ceilMode });
+    case 'AvgPool3d': return new nn.AvgPool3d(a.kernel, { stride: a.stride, padding: a.padding, ceilMode: a.ceilMode, countIncludePad: a.countIncludePad });
     case 'Conv1d': return new nn.Conv1d(a.in, a.out, a.kernel, conv);
     case 'MaxPool1d': return new nn.MaxPool1d(a.kernel, { stride: a.stride, padding: a.padding, ceilMode: a.ceilMode, returnIndices: a.returnIndices });
     case 'AvgPool1d': return new nn.AvgPool1d(a.kernel, { stride: a.stride, padding: a.padding, ceilMode: a.ceilMode, countIncludePad: a.countIncludePad });

@@ -276,6 +276,18 @@ def layers():
     # Distances.
     c.append(module_case('CosineSimilarity', nn.CosineSimilarity(dim=1), [r(4, 5), r(4, 5)], {'dim': 1}))
     c.append(module_case('PairwiseDistance', nn.PairwiseDistance(p=1.0, keepdim=True), [r(4, 5), r(4, 5)], {'p': 1, 'keepdim': True}))
+    # 3-D convolution and pooling.
+    c.append(module_case('Conv3d', nn.Conv3d(2, 3, 3, padding=1), [r(2, 2, 4, 5, 5)], {'in': 2, 'out': 3, 'kernel': 3, 'padding': 1}))
+    c.append(module_case('Conv3d', nn.Conv3d(4, 4, (2, 3, 2), stride=(2, 1, 1), padding=(1, 1, 0), dilation=(1, 2, 1), groups=2, bias=False),
+                         [r(1, 4, 5, 6, 5)], {'in': 4, 'out': 4, 'kernel': [2, 3, 2], 'stride': [2, 1, 1], 'padding': [1, 1, 0],
+                                              'dilation': [1, 2, 1], 'groups': 2, 'bias': False}))
+    c.append(module_case('Conv3d', nn.Conv3d(2, 2, 3, padding='same', padding_mode='reflect'), [r(2, 4, 4, 4)],
+                         {'in': 2, 'out': 2, 'kernel': 3, 'padding': 'same', 'paddingMode': 'reflect'}))
+    c.append(module_case('MaxPool3d', nn.MaxPool3d(2), [r(2, 2, 4, 4, 6)], {'kernel': 2}))
+    c.append(module_case('MaxPool3d', nn.MaxPool3d(3, stride=2, padding=1, ceil_mode=True), [r(1, 2, 5, 6, 5)], {'kernel': 3, 'stride': 2, 'padding': 1, 'ceilMode': True}))
+    c.append(module_case('AvgPool3d', nn.AvgPool3d(2), [r(2, 2, 4, 4, 6)], {'kernel': 2}))
+    c.append(module_case('AvgPool3d', nn.AvgPool3d(3, stride=2, padding=1, ceil_mode=True, count_include_pad=False), [r(1, 2, 5, 6, 5)],
+                         {'kernel': 3, 'stride': 2, 'padding': 1, 'ceilMode': True, 'countIncludePad': False}))
     return c
 
 

@@ -7,9 +7,10 @@ import { owned } from '../memory.js';
 import type { Conv2dParams } from '../backend/contract.js';
 import { formatShape } from '../shape.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { pad } from './shape.js';
-import { checkOptionKeys, deviceOf, empty, pair } from './util.js';
+import { pad, slice } from './shape.js';
+import { checkOptionKeys, deviceOf, empty, pair, triple } from './util.js';
 import { isFloating } from '../dtype.js';
+import { inFloat32 } from './elementwise.js';
 import { autocastActive, autocasting } from '../autocast.js';
 
 export interface Conv2dOptions {
@@ -27,6 +28,17 @@ export interface Conv1dOptions {
   stride?: number;
   padding?: number | 'valid' | 'same';
   dilation?: number;
+  groups?: number;
+}
+
+export interface Conv3dOptions {
+  /** Step between windows: a number or `[d, h, w]` (default 1). */
+  stride?: number | [number, number, number];
+  /** Zero padding: a number, `[d, h, w]`, `'valid'` (none) or `'same'` (stride 1 only). */
+  padding?: number | [number, number, number] | 'valid' | 'same';
+  /** Spacing between kernel taps (default 1). */
+  dilation?: number | [number, number, number];
+  /** Split channels into this many independent groups (default 1). */
   groups?: number;
 }
 
@@ -204,6 +216,79 @@ export function conv1d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
       groups: options.groups,
     }));
     return out4.squeeze(-2);
+  });
+}
+
+/**
+ * 3-D convolution of `x` `[N, C, D, H, W]` (or `[C, D, H, W]`) with `weight`
+ * `[O, C / groups, kD, kH, kW]`, plus an optional `bias` `[O]` (torch.nn.functional.conv3d).
+ * A composite: one `conv2d` per depth tap on the depth slices it reaches, summed, so it runs
+ * on every backend with conv2d's gradients.
+ *
+ * @example
+ * ```ts
+ * tl.conv3d(video, filters, null, { padding: 1 }); // [N, O, D, H, W] for a 3x3x3 kernel
+ * ```
+ */
+export function conv3d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: Conv3dOptions = {}): Tensor {
+  if (autocastActive()) return autocasting('conv3d', [x, weight, bias, options], conv3d);
+  const op = 'conv3d';
+  checkOptionKeys(op, options, CONV_OPTIONS, CONV_HINTS);
+  deviceOf(op, x, weight, ...(bias ? [bias] : []));
+  const unbatched = x.rank === 4;
+  if (x.rank !== 5 && !unbatched) throw new Error(`${op}: input must be [N, C, D, H, W] or [C, D, H, W], got ${formatShape(x.shape)}`);
+  if (weight.rank !== 5) throw new Error(`${op}: weight must be [O, C/groups, kD, kH, kW], got ${formatShape(weight.shape)}`);
+  for (const [name, t] of [['input', x], ['weight', weight], ['bias', bias]] as const) {
+    if (t && (!isFloating(t.dtype) || t.dtype !== x.dtype)) {
+      throw new TypeError(`${op}: ${name} must be float32 (or float16, all alike), got input ${x.dtype} and ${name} ${t.dtype}`);
+    }
+  }
+  const groups = options.groups ?? 1;
+  const [o, cPerGroup, kd, kh, kw] = weight.shape;
+  const c = x.shape[unbatched ? 0 : 1];
+  if (!Number.isInteger(groups) || groups < 1 || c % groups !== 0 || o % groups !== 0) {
+    throw new Error(`${op}: groups ${groups} must divide both input channels ${c} and output channels ${o}`);
+  }
+  if (cPerGroup * groups !== c) {
+    throw new Error(`${op}: weight ${formatShape(weight.shape)} expects ${cPerGroup * groups} input channels (${cPerGroup} per group x ${groups} groups), but the input ${formatShape(x.shape)} has ${c}`);
+  }
+  if (bias && (bias.rank !== 1 || bias.shape[0] !== o)) throw new Error(`${op}: bias must be [${o}], got ${formatShape(bias.shape)}`);
+  const stride = triple(op, 'stride', options.stride, 1);
+  const dilation = triple(op, 'dilation', options.dilation, 1);
+  const same = options.padding === 'same';
+  if (same && stride.some((s) => s !== 1)) throw new Error(`${op}: padding 'same' needs stride 1, got ${formatShape(stride)}`);
+  const padding = same || options.padding === 'valid' ? [0, 0, 0] : triple(op, 'padding', options.padding as number | [number, number, number] | undefined, 0);
+  if (stride.some((s) => s < 1) || dilation.some((d) => d < 1) || padding.some((p) => p < 0)) {
+    throw new Error(`${op}: stride and dilation must be >= 1 and padding >= 0`);
+  }
+  // Depth padding is done here ('same': the odd extra at the end, as PyTorch); height and width go to conv2d.
+  const depthTotal = dilation[0] * (kd - 1);
+  const [front, back] = same ? [Math.floor(depthTotal / 2), depthTotal - Math.floor(depthTotal / 2)] : [padding[0], padding[0]];
+  // float16 in float32 with one rounding at the end (opmath, as PyTorch's half kernels), not once per depth tap.
+  const out = inFloat32([x, weight], ([x, weight]) => owned((own) => {
+    const input = unbatched ? own(x.unsqueeze(0)) : x;
+    const [n, , d, h, w] = input.shape;
+    const padded = front || back ? own(pad(input, [0, 0, 0, 0, front, back])) : input;
+    const depth = padded.shape[2];
+    const outDepth = Math.floor((depth - dilation[0] * (kd - 1) - 1) / stride[0]) + 1;
+    if (outDepth < 1) throw new Error(`${op}: kernel depth ${kd} (dilation ${dilation[0]}) is larger than the padded input depth ${d + front + back}`);
+    const planes = { stride: [stride[1], stride[2]] as [number, number], padding: same ? ('same' as const) : ([padding[1], padding[2]] as [number, number]), dilation: [dilation[1], dilation[2]] as [number, number], groups };
+    let sum: Tensor | null = null;
+    for (let tap = 0; tap < kd; tap++) {
+      // The depth slices this tap meets, one per output depth, as a batch of planes [N·Do, C, H, W].
+      const start = tap * dilation[0];
+      const slices = own(slice(padded, 2, start, start + (outDepth - 1) * stride[0] + 1, stride[0]));
+      const planesIn = own(own(slices.transpose(1, 2)).reshape([n * outDepth, c, h, w]));
+      const y = own(conv2d(planesIn, own(weight.select(2, tap)), null, planes));
+      sum = sum ? own(sum.add(y)) : y;
+    }
+    const [, , oh, ow] = sum!.shape;
+    return own(own(sum!.reshape([n, outDepth, o, oh, ow])).transpose(1, 2)).contiguous();
+  }));
+  return owned((own) => {
+    let y = out;
+    if (bias) y = own(y).add(own(bias.reshape([1, o, 1, 1, 1])));
+    return unbatched ? own(y).squeeze(0) : y;
   });
 }
 

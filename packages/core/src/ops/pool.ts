@@ -1,4 +1,4 @@
-/** Max and average pooling over 2-D windows. */
+/** Max and average pooling over 2-D windows, and over 3-D windows as composites of them. */
 import { recordOp } from '../autograd/engine.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import { owned } from '../memory.js';
@@ -6,8 +6,9 @@ import type { Pool2dParams, PoolOp } from '../backend/contract.js';
 import { formatShape } from '../shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { full, tensor } from './creation.js';
-import { cat, pad } from './shape.js';
-import { checkOptionKeys, empty, isTensor, pair } from './util.js';
+import { gather } from './indexing.js';
+import { cat, pad, slice, stack } from './shape.js';
+import { checkOptionKeys, empty, isTensor, pair, triple } from './util.js';
 import { isFloating } from '../dtype.js';
 
 export interface MaxPool2dOptions {
@@ -85,18 +86,22 @@ function plan(op: string, x: Tensor, o: MaxPool2dOptions & AvgPool2dOptions, all
   if (!isFloating(x.dtype)) throw new TypeError(`${op}: expected a floating input, got ${x.dtype}`);
   const [h, w] = x.shape.slice(-2);
   const ceil = o.ceilMode ?? false;
-  // PyTorch's pooling_output_shape.
-  const size = (len: number, i: 0 | 1): number => {
-    const span = len + 2 * p.padding[i] - p.dilation[i] * (p.kernelSize[i] - 1) - 1;
-    let n = Math.floor((span + (ceil ? p.stride[i] - 1 : 0)) / p.stride[i]) + 1;
-    if (ceil && (n - 1) * p.stride[i] >= len + p.padding[i]) n--;
-    return n;
-  };
-  const out: [number, number] = [size(h, 0), size(w, 1)];
+  const along = (len: number, i: 0 | 1) => pooledLength(len, p.kernelSize[i], p.stride[i], p.padding[i], p.dilation[i], ceil);
+  const [rows, cols] = [along(h, 0), along(w, 1)];
+  const out: [number, number] = [rows.out, cols.out];
   if (out[0] < 1 || out[1] < 1) throw new Error(`${op}: window ${formatShape(p.kernelSize)} does not fit the input ${formatShape(x.shape)}`);
-  const reach = (i: 0 | 1, len: number) =>
-    Math.max(0, (out[i] - 1) * p.stride[i] + p.dilation[i] * (p.kernelSize[i] - 1) + 1 - (len + 2 * p.padding[i]));
-  return { params: p, out, extra: [reach(0, h), reach(1, w)] };
+  return { params: p, out, extra: [rows.extra, cols.extra] };
+}
+
+/**
+ * A pooled dim's output length (PyTorch's pooling_output_shape) and how far ceilMode's last
+ * window reaches past the padded input.
+ */
+function pooledLength(len: number, k: number, s: number, p: number, d: number, ceil: boolean): { out: number; extra: number } {
+  const span = len + 2 * p - d * (k - 1) - 1;
+  let out = Math.floor((span + (ceil ? s - 1 : 0)) / s) + 1;
+  if (ceil && (out - 1) * s >= len + p) out--;
+  return { out, extra: Math.max(0, (out - 1) * s + d * (k - 1) + 1 - (len + 2 * p)) };
 }
 
 function outputShape(op: string, x: Tensor, p: Pool2dParams): number[] {
@@ -259,4 +264,148 @@ export function avgPool2d(x: Tensor, options: AvgPool2dOptions): Tensor {
     if (override === undefined && pl.extra[0] === 0 && pl.extra[1] === 0) return poolCore('avg', x4, pl.params);
     return avgRescaled(x4, pl, override);
   });
+}
+
+export interface MaxPool3dOptions {
+  kernelSize: number | [number, number, number];
+  /** Default: the kernel size. */
+  stride?: number | [number, number, number];
+  padding?: number | [number, number, number];
+  dilation?: number | [number, number, number];
+  /** Round the output size up (default false). */
+  ceilMode?: boolean;
+}
+
+export interface AvgPool3dOptions {
+  kernelSize: number | [number, number, number];
+  stride?: number | [number, number, number];
+  padding?: number | [number, number, number];
+  ceilMode?: boolean;
+  /** Count zero padding in the divisor (default true, as PyTorch). */
+  countIncludePad?: boolean;
+  /** Divide every window's sum by this instead of its size. */
+  divisorOverride?: number;
+}
+
+const POOL3D_HINTS: Record<string, string> = {
+  ...POOL_HINTS,
+  returnIndices: 'maxPool3d does not return indices in Tensile (there is no maxUnpool3d); use maxPool2d per slice if you need them',
+};
+
+/** The depth geometry of a 3-D pooling, and the [h, w] options for the 2-D pooling of each depth tap. */
+interface Pool3dPlan {
+  depth: { k: number; s: number; p: number; d: number; out: number; extra: number };
+  planes: { kernelSize: [number, number]; stride: [number, number]; padding: [number, number]; ceilMode: boolean };
+}
+
+function plan3d(op: string, x: Tensor, o: MaxPool3dOptions & AvgPool3dOptions, allowed: readonly string[]): Pool3dPlan {
+  checkOptionKeys(op, o, allowed, POOL3D_HINTS);
+  if (o?.kernelSize === undefined) throw new Error(`${op}: options.kernelSize is required`);
+  if (x.rank !== 5 && x.rank !== 4) throw new Error(`${op}: input must be [N, C, D, H, W] or [C, D, H, W], got ${formatShape(x.shape)}`);
+  if (!isFloating(x.dtype)) throw new TypeError(`${op}: expected a floating input, got ${x.dtype}`);
+  const k = triple(op, 'kernelSize', o.kernelSize, 1);
+  const s = o.stride === undefined ? k : triple(op, 'stride', o.stride, 0);
+  const p = triple(op, 'padding', o.padding, 0);
+  const d = triple(op, 'dilation', o.dilation, 1);
+  for (let i = 0; i < 3; i++) {
+    if (k[i] < 1 || s[i] < 1 || d[i] < 1) throw new Error(`${op}: kernelSize, stride and dilation must be positive, got ${JSON.stringify(o)}`);
+    if (p[i] < 0 || p[i] * 2 > k[i]) throw new Error(`${op}: padding ${formatShape(p)} must be at most half the kernel size ${formatShape(k)}`);
+  }
+  for (const flag of ['ceilMode', 'countIncludePad'] as const) {
+    if (o[flag] !== undefined && typeof o[flag] !== 'boolean') throw new TypeError(`${op}: ${flag} must be a boolean, got ${JSON.stringify(o[flag])}`);
+  }
+  const ceil = o.ceilMode ?? false;
+  const { out, extra } = pooledLength(x.shape[x.rank - 3], k[0], s[0], p[0], d[0], ceil);
+  if (out < 1) throw new Error(`${op}: window ${formatShape(k)} does not fit the input ${formatShape(x.shape)}`);
+  return {
+    depth: { k: k[0], s: s[0], p: p[0], d: d[0], out, extra },
+    planes: { kernelSize: [k[1], k[2]], stride: [s[1], s[2]], padding: [p[1], p[2]], ceilMode: ceil },
+  };
+}
+
+/**
+ * `pool` (a 2-D pooling of `[N, C·Do, H, W]`) on each depth tap's slices of `x` `[N, C, D, H, W]`,
+ * depth-padded with `fill`: one `[N, C, Do, oh, ow]` per tap.
+ */
+function depthTaps(x: Tensor, pl: Pool3dPlan, fill: number, pool: (planes: Tensor) => Tensor, own: <T extends Tensor>(t: T) => T): Tensor[] {
+  const { k, s, p, d, out, extra } = pl.depth;
+  const padded = p || extra ? own(pad(x, [0, 0, 0, 0, p, p + extra], fill)) : x;
+  const [n, c, , h, w] = padded.shape;
+  const taps: Tensor[] = [];
+  for (let tap = 0; tap < k; tap++) {
+    const start = tap * d;
+    const slices = own(slice(padded, 2, start, start + (out - 1) * s + 1, s));
+    const pooled = own(pool(own(slices.reshape([n, c * out, h, w]))));
+    taps.push(own(pooled.reshape([n, c, out, pooled.shape[2], pooled.shape[3]])));
+  }
+  return taps;
+}
+
+/** Run `fn` on a 5-D view of `x` (`[C, D, H, W]` gets a batch of one), dropping it again. */
+function batched5(x: Tensor, fn: (x5: Tensor) => Tensor): Tensor {
+  if (x.rank === 5) return fn(x);
+  return owned((own) => own(fn(own(x.unsqueeze(0)))).squeeze(0));
+}
+
+/**
+ * Max over each 3-D window of `x` `[N, C, D, H, W]` (torch.nn.functional.max_pool3d); padding
+ * counts as -inf. A composite of `maxPool2d` per depth tap and a max over the taps, whose
+ * gradient goes to each window's first maximum in (d, h, w) order, as PyTorch's.
+ *
+ * @example
+ * ```ts
+ * tl.maxPool3d(volume, { kernelSize: 2 }); // halves D, H and W
+ * ```
+ */
+export function maxPool3d(x: Tensor, options: MaxPool3dOptions): Tensor {
+  const pl = plan3d('maxPool3d', x, options, ['kernelSize', 'stride', 'padding', 'dilation', 'ceilMode']);
+  const dilation = triple('maxPool3d', 'dilation', options.dilation, 1);
+  return batched5(x, (x5) => owned((own) => {
+    const taps = depthTaps(x5, pl, -Infinity, (planes) => maxPool2d(planes, { ...pl.planes, dilation: [dilation[1], dilation[2]] }), own);
+    if (taps.length === 1) return taps[0].clone();
+    // The first tap holding the maximum (argmax picks the first): one winner per window, as PyTorch.
+    const all = own(stack(taps, 0));
+    return own(gather(all, 0, own(noGrad(() => all.argmax(0, true))))).squeeze(0);
+  }));
+}
+
+/**
+ * Mean over each 3-D window of `x` `[N, C, D, H, W]` (torch.nn.functional.avg_pool3d), with
+ * PyTorch's `ceilMode`, `countIncludePad` and `divisorOverride`: each depth tap's window sums
+ * (`avgPool2d` with a divisor of 1), added and divided by the window's count.
+ *
+ * @example
+ * ```ts
+ * tl.avgPool3d(volume, { kernelSize: 3, stride: 2, padding: 1 });
+ * ```
+ */
+export function avgPool3d(x: Tensor, options: AvgPool3dOptions): Tensor {
+  const op = 'avgPool3d';
+  const pl = plan3d(op, x, options as MaxPool3dOptions & AvgPool3dOptions, ['kernelSize', 'stride', 'padding', 'ceilMode', 'countIncludePad', 'divisorOverride']);
+  const override = options.divisorOverride ?? undefined;
+  if (override !== undefined && (!Number.isFinite(override) || override === 0)) throw new Error(`${op}: divisorOverride must be a non-zero number, got ${override}`);
+  const includePad = options.countIncludePad ?? true;
+  return batched5(x, (x5) => owned((own) => {
+    const taps = depthTaps(x5, pl, 0, (planes) => avgPool2d(planes, { ...pl.planes, divisorOverride: 1 }), own);
+    let sum = taps[0];
+    for (const tap of taps.slice(1)) sum = own(sum.add(tap));
+    if (override !== undefined) return sum.div(override);
+    // Each window's count, as PyTorch: per dim, its start (padding included) to its end clipped
+    // at the padded input, then clipped to the input unless the padding counts.
+    const [, , d, h, w] = x5.shape;
+    const [k, s, p] = [[pl.depth.k, ...pl.planes.kernelSize], [pl.depth.s, ...pl.planes.stride], [pl.depth.p, ...pl.planes.padding]];
+    const lengths = [d, h, w];
+    const outs = [sum.shape[2], sum.shape[3], sum.shape[4]];
+    const counts = outs.map((n, i) => Array.from({ length: n }, (_, o) => {
+      const start = o * s[i] - p[i];
+      const end = Math.min(start + k[i], lengths[i] + p[i]);
+      return includePad ? end - start : Math.min(end, lengths[i]) - Math.max(start, 0);
+    }));
+    const divisor = new Float32Array(outs[0] * outs[1] * outs[2]);
+    for (let a = 0; a < outs[0]; a++) for (let b = 0; b < outs[1]; b++) for (let c = 0; c < outs[2]; c++) {
+      divisor[(a * outs[1] + b) * outs[2] + c] = counts[0][a] * counts[1][b] * counts[2][c];
+    }
+    const factor = own(noGrad(() => own(tensor(divisor, { device: x5.device, dtype: x5.dtype })).reshape(outs)));
+    return sum.div(factor);
+  }));
 }

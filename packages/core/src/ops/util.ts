@@ -150,6 +150,16 @@ export function pair(op: string, name: string, value: number | readonly number[]
   return [p[0], p[1]];
 }
 
+/** `pair` for the three dims of 3-D convolution and pooling. */
+export function triple(op: string, name: string, value: number | readonly number[] | undefined, fallback: number): [number, number, number] {
+  if (value === undefined) return [fallback, fallback, fallback];
+  const p = typeof value === 'number' ? [value, value, value] : value;
+  if (p.length !== 3 || !p.every((v) => Number.isInteger(v))) {
+    throw new Error(`${op}: ${name} must be an integer or three integers, got ${JSON.stringify(value)}`);
+  }
+  return [p[0], p[1], p[2]];
+}
+
 /** A view of `x`'s storage with other geometry (no recording; callers record). */
 export function viewOf(x: Tensor, shape: Shape, strides: readonly number[], offset: number): Tensor {
   return new Tensor(x.storage.retain(), shape, strides, offset, x.dtype);

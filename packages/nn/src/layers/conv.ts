@@ -1,4 +1,4 @@
-/** `Conv1d`, `Conv2d`, `ConvTranspose1d` and `ConvTranspose2d`. */
+/** `Conv1d`, `Conv2d`, `Conv3d`, `ConvTranspose1d` and `ConvTranspose2d`. */
 import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
 import { pad as padFn, type PadMode } from '../functional/padding.js';
@@ -22,6 +22,22 @@ export interface Conv2dLayerOptions {
   padding?: number | [number, number] | 'valid' | 'same';
   /** Default 1. */
   dilation?: number | [number, number];
+  /** Default 1; `inChannels` and `outChannels` must both be divisible by it. */
+  groups?: number;
+  /** Learn an additive bias (default true). */
+  bias?: boolean;
+  /** How the padding is filled: `'zeros'` (default), `'reflect'`, `'replicate'` or `'circular'`. */
+  paddingMode?: PaddingMode;
+}
+
+/** Options of `Conv3d`. */
+export interface Conv3dLayerOptions {
+  /** Default 1. */
+  stride?: number | [number, number, number];
+  /** Zero padding: a number, `[d, h, w]`, `'valid'` or `'same'` (default 0). */
+  padding?: number | [number, number, number] | 'valid' | 'same';
+  /** Default 1. */
+  dilation?: number | [number, number, number];
   /** Default 1; `inChannels` and `outChannels` must both be divisible by it. */
   groups?: number;
   /** Learn an additive bias (default true). */
@@ -227,6 +243,58 @@ export class Conv2d extends ConvNd {
     return tl.tidy(() => {
       const padded = padFn(x, explicitPadding(this.padding, this.kernelSize, this.dilation), this.paddingMode as PadMode);
       return tl.conv2d(padded, this.weight, this.bias, { ...options, padding: 0 });
+    });
+  }
+
+  override extraRepr(): string {
+    return convRepr(this.inChannels, this.outChannels, this.kernelSize, this.stride, this.padding, this.dilation, this.groups, this.bias !== null, this.paddingMode);
+  }
+}
+
+/** A number or triple as a triple. */
+function toTriple(name: string, value: number | readonly number[]): [number, number, number] {
+  if (typeof value === 'number') return [value, value, value];
+  if (value.length !== 3) throw new Error(`${name} must be a number or three numbers, got ${JSON.stringify(value)}`);
+  return [value[0], value[1], value[2]];
+}
+
+/**
+ * 3-D convolution over `[N, C, D, H, W]` (or `[C, D, H, W]`) inputs, with `weight`
+ * `[outChannels, inChannels / groups, kD, kH, kW]` and `bias` `[outChannels]`, initialised as
+ * PyTorch's.
+ *
+ * @example
+ * ```ts
+ * const conv = new Conv3d(3, 8, 3, { padding: 1 });
+ * conv.forward(tl.randn([2, 3, 8, 16, 16])); // [2, 8, 8, 16, 16]
+ * ```
+ */
+export class Conv3d extends ConvNd {
+  readonly kernelSize: [number, number, number];
+  readonly stride: [number, number, number];
+  readonly padding: [number, number, number] | 'valid' | 'same';
+  readonly dilation: [number, number, number];
+  readonly paddingMode: PaddingMode;
+
+  constructor(inChannels: number, outChannels: number, kernelSize: number | [number, number, number], options: Conv3dLayerOptions = {}) {
+    checkOptions('Conv3d', options, CONV_OPTIONS);
+    const paddingMode = paddingModeOf('Conv3d', options.paddingMode);
+    super('Conv3d', inChannels, outChannels, options.groups ?? 1);
+    this.paddingMode = paddingMode;
+    this.kernelSize = toTriple('Conv3d: kernelSize', kernelSize);
+    this.stride = toTriple('Conv3d: stride', options.stride ?? 1);
+    const padding = options.padding ?? 0;
+    this.padding = typeof padding === 'string' ? padding : toTriple('Conv3d: padding', padding);
+    this.dilation = toTriple('Conv3d: dilation', options.dilation ?? 1);
+    this.createParameters([outChannels, inChannels / this.groups, ...this.kernelSize], options.bias);
+  }
+
+  forward(x: Tensor): Tensor {
+    const options = { stride: this.stride, dilation: this.dilation, groups: this.groups };
+    if (this.paddingMode === 'zeros') return tl.conv3d(x, this.weight, this.bias, { ...options, padding: this.padding });
+    return tl.tidy(() => {
+      const padded = padFn(x, explicitPadding(this.padding, this.kernelSize, this.dilation), this.paddingMode as PadMode);
+      return tl.conv3d(padded, this.weight, this.bias, { ...options, padding: 0 });
     });
   }
 

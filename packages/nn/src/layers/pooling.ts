@@ -1,5 +1,5 @@
 /**
- * Pooling layers: `MaxPool1d/2d`, `AvgPool1d/2d`, `AdaptiveAvgPool1d/2d`,
+ * Pooling layers: `MaxPool1d/2d/3d`, `AvgPool1d/2d/3d`, `AdaptiveAvgPool1d/2d`,
  * `AdaptiveMaxPool1d/2d` and `MaxUnpool1d/2d`.
  */
 import * as tl from '@tensile/core';
@@ -59,10 +59,10 @@ const repr = (v: number | readonly (number | null)[]): string =>
   typeof v === 'number' ? String(v) : v.length === 1 ? `(${v[0]},)` : `(${v.map((x) => (x === null ? 'None' : x)).join(', ')})`;
 
 /**
- * What `MaxPool1d` and `MaxPool2d` share (PyTorch's `_MaxPoolNd`): the window options, stored
- * with their defaults, and the repr. `Size` is `number` (1-D) or a number or pair (2-D).
+ * What the max pools share (PyTorch's `_MaxPoolNd`): the window options, stored with their
+ * defaults, and the repr. `Size` is `number` (1-D), or a number or a pair (2-D) or triple (3-D).
  */
-abstract class MaxPoolNd<Size extends number | [number, number], Indices extends boolean> extends Module {
+abstract class MaxPoolNd<Size extends number | [number, number] | [number, number, number], Indices extends boolean> extends Module {
   readonly kernelSize: Size;
   readonly stride: Size;
   readonly padding: Size;
@@ -158,6 +158,91 @@ export class AvgPool2d extends Module {
 
   override extraRepr(): string {
     // PyTorch's AvgPool2d prints these three only.
+    return `kernel_size=${repr(this.kernelSize)}, stride=${repr(this.stride)}, padding=${repr(this.padding)}`;
+  }
+}
+
+/** Options of `MaxPool3d`. */
+export interface MaxPool3dLayerOptions {
+  /** Default: the kernel size. */
+  stride?: number | [number, number, number];
+  /** Implicit -inf padding on both sides, at most half the kernel (default 0). */
+  padding?: number | [number, number, number];
+  dilation?: number | [number, number, number];
+  /** Round the output size up (default false). */
+  ceilMode?: boolean;
+  /** Only false: Tensile's 3-D max pool returns no indices (there is no MaxUnpool3d). */
+  returnIndices?: false;
+}
+
+/** Options of `AvgPool3d`. */
+export interface AvgPool3dLayerOptions {
+  /** Default: the kernel size. */
+  stride?: number | [number, number, number];
+  padding?: number | [number, number, number];
+  /** Round the output size up (default false). */
+  ceilMode?: boolean;
+  /** Count the zero padding in the divisor (default true). */
+  countIncludePad?: boolean;
+  /** Divide each window's sum by this instead of its size. */
+  divisorOverride?: number | null;
+}
+
+/**
+ * Max over 3-D windows of `[N, C, D, H, W]` (or `[C, D, H, W]`) inputs.
+ *
+ * @example
+ * ```ts
+ * new MaxPool3d(2).forward(tl.randn([1, 3, 8, 8, 8])); // [1, 3, 4, 4, 4]
+ * ```
+ */
+export class MaxPool3d extends MaxPoolNd<number | [number, number, number], false> {
+  constructor(kernelSize: number | [number, number, number], options: MaxPool3dLayerOptions = {}) {
+    if ((options as { returnIndices?: unknown })?.returnIndices === true) {
+      throw new Error('MaxPool3d: returnIndices is not supported (Tensile has no MaxUnpool3d)');
+    }
+    super('MaxPool3d', kernelSize, options);
+  }
+
+  forward(x: Tensor): Tensor {
+    const { kernelSize, stride, padding, dilation, ceilMode } = this;
+    return tl.maxPool3d(x, { kernelSize, stride, padding, dilation, ceilMode });
+  }
+}
+
+/**
+ * Mean over 3-D windows of `[N, C, D, H, W]` (or `[C, D, H, W]`) inputs.
+ *
+ * @example
+ * ```ts
+ * new AvgPool3d(2, { stride: 2 }).forward(volume);
+ * ```
+ */
+export class AvgPool3d extends Module {
+  readonly kernelSize: number | [number, number, number];
+  readonly stride: number | [number, number, number];
+  readonly padding: number | [number, number, number];
+  readonly ceilMode: boolean;
+  readonly countIncludePad: boolean;
+  readonly divisorOverride: number | null;
+
+  constructor(kernelSize: number | [number, number, number], options: AvgPool3dLayerOptions = {}) {
+    super();
+    checkOptions('AvgPool3d', options, ['stride', 'padding', 'ceilMode', 'countIncludePad', 'divisorOverride']);
+    this.kernelSize = kernelSize;
+    this.stride = options.stride ?? kernelSize;
+    this.padding = options.padding ?? 0;
+    this.ceilMode = options.ceilMode ?? false;
+    this.countIncludePad = options.countIncludePad ?? true;
+    this.divisorOverride = options.divisorOverride ?? null;
+  }
+
+  forward(x: Tensor): Tensor {
+    const { kernelSize, stride, padding, ceilMode, countIncludePad } = this;
+    return tl.avgPool3d(x, { kernelSize, stride, padding, ceilMode, countIncludePad, divisorOverride: this.divisorOverride ?? undefined });
+  }
+
+  override extraRepr(): string {
     return `kernel_size=${repr(this.kernelSize)}, stride=${repr(this.stride)}, padding=${repr(this.padding)}`;
   }
 }
