@@ -6,8 +6,9 @@ import { type Attributes, type OpContext, type OpSpec, attrNumber, attrInts, att
 import { axesOf } from './shape.js';
 
 type Pair = [number, number];
+type Triple = [number, number, number];
 
-/** Spatial geometry of Conv/pool nodes: 1-D and 2-D; 1-D runs as 2-D with a unit height. */
+/** Spatial geometry of Conv/pool nodes: 1-D, 2-D and 3-D; 1-D runs as 2-D with a unit height. */
 interface Window {
   kernel: number[];
   strides: number[];
@@ -39,14 +40,15 @@ function windowOf(ctx: OpContext, attrs: Attributes, spatial: number[], kernel: 
   return { kernel, strides, dilations, pads };
 }
 
-const spatialCheck = (attrs: Attributes): string[] => {
+const spatialCheck = (attrs: Attributes, most = 3): string[] => {
   const k = attrInts(attrs, 'kernel_shape');
-  return k && (k.length < 1 || k.length > 2) ? [`${k.length}-D windows are not supported (1-D and 2-D are)`] : [];
+  const supported = most === 3 ? '1-D, 2-D and 3-D are' : '1-D and 2-D are';
+  return k && (k.length < 1 || k.length > most) ? [`${k.length}-D windows are not supported (${supported})`] : [];
 };
 
-/** Run a 2-D op on 1-D input by adding a unit height. */
+/** Run a 2-D op on 1-D input by adding a unit height (2-D and 3-D windows pass through). */
 function as2d(x: Tensor, w: Window): { x: Tensor; w: Window; undo: (y: Tensor) => Tensor } {
-  if (w.kernel.length === 2) return { x, w, undo: (y) => y };
+  if (w.kernel.length !== 1) return { x, w, undo: (y) => y };
   const p = w.pads;
   return {
     x: x.unsqueeze(2),
@@ -55,11 +57,16 @@ function as2d(x: Tensor, w: Window): { x: Tensor; w: Window; undo: (y: Tensor) =
   };
 }
 
-/** Symmetric pads go to the op; asymmetric ones are applied first with `fill`. */
-function splitPads(x: Tensor, pads: number[], fill: number): { x: Tensor; padding: Pair } {
-  const [t, l, b, r] = pads as [number, number, number, number];
-  if (t === b && l === r) return { x, padding: [t, l] };
-  return { x: tl.pad(x, [l, r, t, b], fill), padding: [0, 0] };
+/**
+ * Symmetric pads go to the op; asymmetric ones are applied first with `fill`. `pads` is ONNX's
+ * [begin per dim, end per dim]; tl.pad takes the last dim first.
+ */
+function splitPads(x: Tensor, pads: number[], fill: number): { x: Tensor; padding: number[] } {
+  const n = pads.length / 2;
+  const begin = pads.slice(0, n);
+  const end = pads.slice(n);
+  if (begin.every((p, i) => p === end[i])) return { x, padding: begin };
+  return { x: tl.pad(x, begin.flatMap((_, i) => [begin[n - 1 - i]!, end[n - 1 - i]!]), fill), padding: begin.map(() => 0) };
 }
 
 function conv(ctx: OpContext, [x, w, b]: (Value | undefined)[], attrs: Attributes): Value[] {
@@ -70,9 +77,11 @@ function conv(ctx: OpContext, [x, w, b]: (Value | undefined)[], attrs: Attribute
   const g = as2d(input!, geometry);
   const w2 = kernel.length === 1 ? weight!.unsqueeze(2) : weight!;
   const { x: padded, padding } = splitPads(g.x, g.w.pads, 0);
-  const y = tl.conv2d(padded, w2, bias, {
-    stride: g.w.strides as Pair, dilation: g.w.dilations as Pair, padding, groups: attrNumber(attrs, 'group', 1),
-  });
+  const groups = attrNumber(attrs, 'group', 1);
+  if (kernel.length === 3) {
+    return one(tl.conv3d(padded, weight!, bias, { stride: g.w.strides as Triple, dilation: g.w.dilations as Triple, padding: padding as Triple, groups }));
+  }
+  const y = tl.conv2d(padded, w2, bias, { stride: g.w.strides as Pair, dilation: g.w.dilations as Pair, padding: padding as Pair, groups });
   return one(g.undo(y));
 }
 
@@ -115,10 +124,15 @@ function pool(kind: 'max' | 'avg'): OpSpec {
       const g = as2d(input, windowOf(ctx, attrs, input.shape.slice(2), kernel));
       const ceilMode = attrNumber(attrs, 'ceil_mode', 0) === 1;
       const countIncludePad = attrNumber(attrs, 'count_include_pad', 0) === 1;
-      const asymmetric = g.w.pads[0] !== g.w.pads[2] || g.w.pads[1] !== g.w.pads[3];
+      const n = g.w.kernel.length;
+      const asymmetric = g.w.pads.slice(0, n).some((p, i) => p !== g.w.pads[i + n]);
       if (kind === 'avg' && asymmetric && !countIncludePad) throw new Error(`${ctx.node}: asymmetric pads without count_include_pad are not supported`);
       const { x: padded, padding } = splitPads(g.x, g.w.pads, kind === 'max' ? -Infinity : 0);
-      const common = { kernelSize: g.w.kernel as Pair, stride: g.w.strides as Pair, padding, ceilMode };
+      if (n === 3) {
+        const common = { kernelSize: g.w.kernel as Triple, stride: g.w.strides as Triple, padding: padding as Triple, ceilMode };
+        return one(kind === 'max' ? tl.maxPool3d(padded, { ...common, dilation: g.w.dilations as Triple }) : tl.avgPool3d(padded, { ...common, countIncludePad }));
+      }
+      const common = { kernelSize: g.w.kernel as Pair, stride: g.w.strides as Pair, padding: padding as Pair, ceilMode };
       const y =
         kind === 'max'
           ? tl.maxPool2d(padded, { ...common, dilation: g.w.dilations as Pair })
@@ -207,7 +221,7 @@ export const networkOps: Record<string, OpSpec> = {
   Conv: { attributes: ['auto_pad', 'dilations', 'group', 'kernel_shape', 'pads', 'strides'], check: spatialCheck, run: conv },
   ConvTranspose: {
     attributes: ['auto_pad', 'dilations', 'group', 'kernel_shape', 'output_padding', 'pads', 'strides'],
-    check: (attrs) => [...spatialCheck(attrs), ...only(attrs, 'auto_pad', ['NOTSET'])],
+    check: (attrs) => [...spatialCheck(attrs, 2), ...only(attrs, 'auto_pad', ['NOTSET'])],
     run: convTranspose,
   },
   MaxPool: pool('max'),
