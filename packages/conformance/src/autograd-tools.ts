@@ -33,6 +33,26 @@ export const AUTOGRAD_FUNCS: Record<string, (...xs: T[]) => T | T[]> & Record<'l
 
 type Nested = Expected | Nested[];
 
+/** The functions of tools/autograd_fixtures.py's VMAP_FUNCS, with Tensile ops. */
+const VMAP_FUNCS: Record<string, (...xs: T[]) => T | T[]> = {
+  matvec: (a, v) => tl.func.vmap((row: T, vec: T) => row.matmul(vec), { inDims: [0, null] })(a, v),
+  softmaxDim1: (x) => tl.func.vmap((col: T) => col.softmax(0), { inDims: 1 })(x),
+  pairOutDims: (x) => tl.func.vmap((r: T) => [r.sin(), r.sum()], { outDims: [1, 0] })(x) as T[],
+  nestedOuter: (x, y) => tl.func.vmap((a: T) => tl.func.vmap((b: T) => a.mul(b).exp())(y))(x),
+  perSampleGrad: (w, x, y) => {
+    const loss = (w: T, x: T, y: T) => x.matmul(w).tanh().sub(y).pow(2).sum();
+    return tl.func.vmap(tl.func.grad(loss) as (w: T, x: T, y: T) => T, { inDims: [null, 0, 0] })(w, x, y);
+  },
+};
+
+interface VmapCase {
+  name: string;
+  inputs: Expected[];
+  result: Nested;
+  w: Expected[];
+  grads: (Expected | null)[];
+}
+
 interface FunctionalCase {
   name: string;
   op: 'jacobian' | 'hessian' | 'vjp' | 'jvp' | 'vhp' | 'hvp';
@@ -538,6 +558,54 @@ export function autogradToolTests(suite: Suite): void {
       expect(value.requiresGrad).toBe(false);
       await expectValues(d2, [1], [12], TOLERANCES.elementwise);
       free(x, y, two, gx, ga, gb, g, value, d2);
+    });
+  });
+
+  describe('func.vmap', () => {
+    for (const c of readJson<{ cases: VmapCase[] }>('vmap').cases) {
+      suite.test('autograd:vmap', `${c.name}: values and gradients against functorch.vmap`, async () => {
+        const inputs = c.inputs.map((e) => shaped(e.data as number[], e.shape, true));
+        const before = tl.memory().numTensors;
+        const result = VMAP_FUNCS[c.name](...inputs);
+        const outs = flatten(result);
+        const loss = tl.tidy(() => outs.map((o, i) => o.mul(shaped(c.w[i].data as number[], c.w[i].shape))).reduce((a, b) => a.sum().add(b.sum()), tl.zeros([], { device })).sum());
+        const grads = tl.grad([loss], inputs, { allowUnused: true });
+        // The outputs, the loss and the gradients: everything else vmap made is freed.
+        expect(tl.memory().numTensors).toBe(before + outs.length + 1 + grads.filter((g) => g).length);
+        await expectNested(result, c.result, `${c.name} result`);
+        for (let i = 0; i < inputs.length; i++) {
+          if (c.grads[i]) await expectTensor(grads[i]!, c.grads[i]!, FUNCTIONAL, `${c.name} grad of input ${i}`);
+        }
+        free(...inputs, ...outs, loss, ...grads);
+      });
+    }
+    suite.test('autograd:vmap', 'randomness, structured inputs and outputs, and errors that name the problem', async () => {
+      const x = shaped([1, 2, 3, 4, 5, 6], [3, 2]);
+      const [xt, pair] = [x.t(), t([10, 20])];
+      const before = tl.memory().numTensors;
+      expect(() => tl.func.vmap((r: T) => r.add(tl.rand([2], { device })))(x)).toThrow(/vmap: fn drew random numbers while randomness is 'error'/);
+      tl.manualSeed(7);
+      const same = tl.func.vmap((r: T) => r.mul(0).add(tl.rand([2], { device })), { randomness: 'same' })(x);
+      tl.manualSeed(7);
+      const different = tl.func.vmap((r: T) => r.mul(0).add(tl.rand([2], { device })), { randomness: 'different' })(x);
+      const structured = tl.func.vmap((p: { a: T; b: T[] }, k: number) => ({ sum: p.a.add(p.b[0]).mul(k), first: p.b[1] }), { inDims: [{ a: 0, b: [1, null] }, null] })(
+        { a: x, b: [xt, pair] }, 2,
+      ) as { sum: T; first: T };
+      expect(() => tl.func.vmap((a: T, b: T) => a.add(b))(x, pair)).toThrow(/vmap: every mapped input needs the same size along its mapped dim, got 3 \(argument 0\), 2 \(argument 1\)/);
+      expect(() => tl.func.vmap((a: T) => a, { inDims: null })(x)).toThrow(/vmap: at least one input must be a tensor mapped over a dim/);
+      expect(() => tl.func.vmap((a: T) => a, { inDims: 2 })(x)).toThrow(/vmap: inDims 2 for argument 0 is out of range for a tensor of rank 2/);
+      expect(() => tl.func.vmap((a: T) => a.sum().item() as unknown as T)(x)).toThrow(/vmap: fn must return tensors/);
+      expect(() => tl.func.vmap((a: T) => a, { batchSize: 2 } as object)(x)).toThrow(/vmap: unknown option 'batchSize'; supported: inDims, outDims, randomness, chunkSize/);
+      expect(() => tl.func.vmap((a: T) => a, { chunkSize: 0 })(x)).toThrow(/vmap: chunkSize must be a positive integer or null, got 0/);
+      expect(tl.memory().numTensors).toBe(before + 4); // same, different, structured.sum, structured.first
+      const rows = Array.from(await same.data());
+      expect(rows.slice(0, 2)).toEqual(rows.slice(2, 4));
+      expect(rows.slice(0, 2)).toEqual(rows.slice(4, 6));
+      const drawn = Array.from(await different.data());
+      expect(drawn.slice(0, 2)).not.toEqual(drawn.slice(2, 4));
+      await expectValues(structured.sum, [3, 2], [4, 8, 12, 16, 20, 24], EXACT); // (row of x + column of xᵀ, the same row) · 2
+      await expectValues(structured.first, [3, 2], [10, 20, 10, 20, 10, 20], EXACT); // the unmapped input, once per sample
+      free(x, xt, pair, same, different, structured.sum, structured.first);
     });
   });
 

@@ -12,6 +12,10 @@ where `result` mirrors PyTorch's structure (a tensor, a list, or a list of lists
 createGraph cases, `post` holds the gradients of sum(result_k * w_k) over the flattened
 result with respect to each input (its `w` and `grads`).
 
+vmap.json holds functorch.vmap results (torch.func.vmap in PyTorch 2): each case names a
+function of VMAP_FUNCS and gives its inputs, the mapped result, and the gradients of
+sum(result_k * w_k) with respect to each input.
+
 hooks.json holds tensor-hook scenarios (hook call order, what each hook saw, .grad of leaves
 and retained non-leaves, tl.grad's captured values), each written out below and in
 src/autograd-tools.ts by name.
@@ -20,6 +24,7 @@ import json
 import os
 import zlib
 
+import functorch
 import torch
 import torch.autograd.functional as AF
 
@@ -255,12 +260,44 @@ def hooks():
     return out
 
 
+# ---- vmap (src/autograd-tools.ts has the same functions, by name) ----------------------------
+
+def per_sample_grad(w, x, y):
+    loss = lambda w, x, y: ((x @ w).tanh() - y).pow(2).sum()
+    return functorch.vmap(functorch.grad(loss), in_dims=(None, 0, 0))(w, x, y)
+
+
+VMAP_FUNCS = {
+    # name: (function of the inputs, the inputs' shapes)
+    'matvec': (lambda a, v: functorch.vmap(lambda row, vec: row @ vec, in_dims=(0, None))(a, v), [(4, 3), (3,)]),
+    'softmaxDim1': (lambda x: functorch.vmap(lambda col: col.softmax(0), in_dims=1)(x), [(3, 5)]),
+    'pairOutDims': (lambda x: functorch.vmap(lambda r: (r.sin(), r.sum()), out_dims=(1, 0))(x), [(4, 3)]),
+    'nestedOuter': (lambda x, y: functorch.vmap(lambda a: functorch.vmap(lambda b: (a * b).exp())(y))(x), [(3,), (4,)]),
+    'perSampleGrad': (per_sample_grad, [(3, 2), (5, 3), (5, 2)]),
+}
+
+
+def vmap_cases():
+    cases = []
+    for name, (fn, shapes) in VMAP_FUNCS.items():
+        g = gen('vmap/' + name)
+        inputs = [rand(g, *shape).requires_grad_(True) for shape in shapes]
+        result = fn(*inputs)
+        outs = flat(result)
+        ws = [rand(g, *o.shape) for o in outs]
+        grads = torch.autograd.grad(sum((o * w).sum() for o, w in zip(outs, ws)), inputs, allow_unused=True)
+        cases.append({'name': name, 'inputs': [T(x) for x in inputs], 'result': structure(result), 'w': [T(w) for w in ws],
+                      'grads': [T(gr) if gr is not None else None for gr in grads]})
+    return cases
+
+
 def main():
     functional()
     os.makedirs(OUT_DIR, exist_ok=True)
     files = {
         'functional': {'generator': 'tools/autograd_fixtures.py', 'torch': torch.__version__, 'cases': CASES},
         'hooks': {'generator': 'tools/autograd_fixtures.py', 'torch': torch.__version__, 'scenarios': hooks()},
+        'vmap': {'generator': 'tools/autograd_fixtures.py', 'torch': torch.__version__, 'cases': vmap_cases()},
     }
     for name, data in files.items():
         text = json.dumps(data, separators=(',', ':'))

@@ -1,6 +1,7 @@
 /**
  * `tl.func`: PyTorch's function transforms `torch.func.grad` and `torch.func.grad_and_value`
- * (functorch): turn a scalar function into one that returns its gradient. They compose
+ * (functorch): turn a scalar function into one that returns its gradient; and `vmap`
+ * (in vmap.ts), which maps a function over a dim of its inputs. They compose
  * (`func.grad(func.grad(f))` is the second derivative), because a gradient taken of inputs
  * that are themselves being differentiated keeps its graph.
  */
@@ -11,6 +12,8 @@ import { tidy } from '../memory.js';
 import { zerosLike } from '../ops/creation.js';
 import { grad as gradOf, recordOp } from './engine.js';
 import { enableGrad, isGradEnabled } from './grad-mode.js';
+
+export { vmap, type InDims, type OutDims, type VmapOptions } from './vmap.js';
 
 export interface GradTransformOptions {
   /** Which positional argument(s) to differentiate with respect to (default 0). */

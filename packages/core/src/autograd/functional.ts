@@ -48,7 +48,7 @@ export interface JacobianOptions extends FunctionalOptions {
    * with `createGraph` or `strict`, as in PyTorch.
    */
   strategy?: JacobianStrategy;
-  /** PyTorch's vmap-based batching; Tensile has no vmap, so only `false` is accepted. */
+  /** PyTorch's vmap-based batching of the rows; only `false`: `tl.func.vmap` runs one sample at a time, so it would batch nothing. */
   vectorize?: false;
 }
 
@@ -79,7 +79,7 @@ function readOptions(fn: string, options: FunctionalOptions, allowed: readonly s
   }
   const o = options as { vectorize?: unknown; createGraph?: unknown; strict?: unknown };
   if (o.vectorize !== undefined && o.vectorize !== false) {
-    throw new Error(`${fn}: vectorize is not supported (Tensile has no vmap); leave it false`);
+    throw new Error(`${fn}: vectorize is not supported (tl.func.vmap runs one sample at a time, so it would batch nothing); leave it false`);
   }
   for (const key of ['createGraph', 'strict'] as const) {
     if (o[key] !== undefined && typeof o[key] !== 'boolean') throw new TypeError(`${fn}: option ${key} must be a boolean, got ${describe(o[key])}`);
