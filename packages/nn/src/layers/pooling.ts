@@ -97,6 +97,42 @@ abstract class MaxPoolNd<Size extends number | [number, number] | [number, numbe
   }
 }
 
+/** What `AvgPool2d` and `AvgPool3d` share: the window options with their defaults, and PyTorch's repr. */
+abstract class AvgPoolNd<Size extends number | [number, number] | [number, number, number]> extends Module {
+  readonly kernelSize: Size;
+  readonly stride: Size;
+  readonly padding: Size;
+  readonly ceilMode: boolean;
+  readonly countIncludePad: boolean;
+  readonly divisorOverride: number | null;
+
+  protected constructor(
+    op: string,
+    kernelSize: Size,
+    options: { stride?: Size; padding?: Size; ceilMode?: boolean; countIncludePad?: boolean; divisorOverride?: number | null },
+  ) {
+    super();
+    checkOptions(op, options, ['stride', 'padding', 'ceilMode', 'countIncludePad', 'divisorOverride']);
+    this.kernelSize = kernelSize;
+    this.stride = options.stride ?? kernelSize;
+    this.padding = options.padding ?? (0 as Size);
+    this.ceilMode = options.ceilMode ?? false;
+    this.countIncludePad = options.countIncludePad ?? true;
+    this.divisorOverride = options.divisorOverride ?? null;
+  }
+
+  /** The options the functional form takes. */
+  protected get poolOptions() {
+    const { kernelSize, stride, padding, ceilMode, countIncludePad } = this;
+    return { kernelSize, stride, padding, ceilMode, countIncludePad, divisorOverride: this.divisorOverride ?? undefined };
+  }
+
+  override extraRepr(): string {
+    // PyTorch's AvgPool2d and AvgPool3d print these three only.
+    return `kernel_size=${repr(this.kernelSize)}, stride=${repr(this.stride)}, padding=${repr(this.padding)}`;
+  }
+}
+
 /**
  * Max over 2-D windows of `[N, C, H, W]` inputs. With `returnIndices: true`, `forward`
  * returns `{ values, indices }`.
@@ -126,39 +162,13 @@ export class MaxPool2d<Indices extends boolean = false> extends MaxPoolNd<number
  * new AvgPool2d(3, { stride: 2, ceilMode: true, divisorOverride: 9 }).forward(x);
  * ```
  */
-export class AvgPool2d extends Module {
-  readonly kernelSize: number | [number, number];
-  readonly stride: number | [number, number];
-  readonly padding: number | [number, number];
-  readonly ceilMode: boolean;
-  readonly countIncludePad: boolean;
-  readonly divisorOverride: number | null;
-
+export class AvgPool2d extends AvgPoolNd<number | [number, number]> {
   constructor(kernelSize: number | [number, number], options: AvgPool2dLayerOptions = {}) {
-    super();
-    checkOptions('AvgPool2d', options, ['stride', 'padding', 'ceilMode', 'countIncludePad', 'divisorOverride']);
-    this.kernelSize = kernelSize;
-    this.stride = options.stride ?? kernelSize;
-    this.padding = options.padding ?? 0;
-    this.ceilMode = options.ceilMode ?? false;
-    this.countIncludePad = options.countIncludePad ?? true;
-    this.divisorOverride = options.divisorOverride ?? null;
+    super('AvgPool2d', kernelSize, options);
   }
 
   forward(x: Tensor): Tensor {
-    return tl.avgPool2d(x, {
-      kernelSize: this.kernelSize,
-      stride: this.stride,
-      padding: this.padding,
-      ceilMode: this.ceilMode,
-      countIncludePad: this.countIncludePad,
-      divisorOverride: this.divisorOverride ?? undefined,
-    });
-  }
-
-  override extraRepr(): string {
-    // PyTorch's AvgPool2d prints these three only.
-    return `kernel_size=${repr(this.kernelSize)}, stride=${repr(this.stride)}, padding=${repr(this.padding)}`;
+    return tl.avgPool2d(x, this.poolOptions);
   }
 }
 
@@ -218,32 +228,13 @@ export class MaxPool3d extends MaxPoolNd<number | [number, number, number], fals
  * new AvgPool3d(2, { stride: 2 }).forward(volume);
  * ```
  */
-export class AvgPool3d extends Module {
-  readonly kernelSize: number | [number, number, number];
-  readonly stride: number | [number, number, number];
-  readonly padding: number | [number, number, number];
-  readonly ceilMode: boolean;
-  readonly countIncludePad: boolean;
-  readonly divisorOverride: number | null;
-
+export class AvgPool3d extends AvgPoolNd<number | [number, number, number]> {
   constructor(kernelSize: number | [number, number, number], options: AvgPool3dLayerOptions = {}) {
-    super();
-    checkOptions('AvgPool3d', options, ['stride', 'padding', 'ceilMode', 'countIncludePad', 'divisorOverride']);
-    this.kernelSize = kernelSize;
-    this.stride = options.stride ?? kernelSize;
-    this.padding = options.padding ?? 0;
-    this.ceilMode = options.ceilMode ?? false;
-    this.countIncludePad = options.countIncludePad ?? true;
-    this.divisorOverride = options.divisorOverride ?? null;
+    super('AvgPool3d', kernelSize, options);
   }
 
   forward(x: Tensor): Tensor {
-    const { kernelSize, stride, padding, ceilMode, countIncludePad } = this;
-    return tl.avgPool3d(x, { kernelSize, stride, padding, ceilMode, countIncludePad, divisorOverride: this.divisorOverride ?? undefined });
-  }
-
-  override extraRepr(): string {
-    return `kernel_size=${repr(this.kernelSize)}, stride=${repr(this.stride)}, padding=${repr(this.padding)}`;
+    return tl.avgPool3d(x, this.poolOptions);
   }
 }
 
