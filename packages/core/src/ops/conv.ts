@@ -123,6 +123,26 @@ function conv2dWeightGrad(x: Tensor, dy: Tensor, wShape: readonly number[], p: C
  * const y = tl.conv2d(x, w, b, { stride: 2, padding: 1 });
  * ```
  */
+/** The dtypes, groups and channel counts of a convolution, checked with `op` in the messages. */
+function checkConvOperands(op: string, x: Tensor, weight: Tensor, bias: Tensor | null | undefined, channels: number, groups: number): void {
+  for (const [name, t] of [['input', x], ['weight', weight], ['bias', bias]] as const) {
+    if (t && (!isFloating(t.dtype) || t.dtype !== x.dtype)) {
+      throw new TypeError(`${op}: ${name} must be float32 (or float16, all alike), got input ${x.dtype} and ${name} ${t.dtype}`);
+    }
+  }
+  const [o, cPerGroup] = weight.shape;
+  if (!Number.isInteger(groups) || groups < 1 || channels % groups !== 0 || o % groups !== 0) {
+    throw new Error(`${op}: groups ${groups} must divide both input channels ${channels} and output channels ${o}`);
+  }
+  if (cPerGroup * groups !== channels) {
+    throw new Error(
+      `${op}: weight ${formatShape(weight.shape)} expects ${cPerGroup * groups} input channels ` +
+        `(${cPerGroup} per group x ${groups} groups), but the input ${formatShape(x.shape)} has ${channels}`,
+    );
+  }
+  if (bias && (bias.rank !== 1 || bias.shape[0] !== o)) throw new Error(`${op}: bias must be [${o}], got ${formatShape(bias.shape)}`);
+}
+
 export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: Conv2dOptions = {}): Tensor {
   if (autocastActive()) return autocasting('conv2d', [x, weight, bias, options], conv2d);
   checkOptionKeys('conv2d', options, CONV_OPTIONS, CONV_HINTS);
@@ -130,29 +150,13 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
   const unbatched = x.rank === 3;
   if (x.rank !== 4 && !unbatched) throw new Error(`conv2d: input must be [N, C, H, W] or [C, H, W], got ${formatShape(x.shape)}`);
   if (weight.rank !== 4) throw new Error(`conv2d: weight must be [O, C/groups, kH, kW], got ${formatShape(weight.shape)}`);
-  for (const [name, t] of [['input', x], ['weight', weight], ['bias', bias]] as const) {
-    if (t && (!isFloating(t.dtype) || t.dtype !== x.dtype)) {
-      throw new TypeError(`conv2d: ${name} must be float32 (or float16, all alike), got input ${x.dtype} and ${name} ${t.dtype}`);
-    }
-  }
   const groups = options.groups ?? 1;
+  checkConvOperands('conv2d', x, weight, bias, x.shape[unbatched ? 0 : 1], groups);
   // The batch view and the padded copy are freed when the core returns, or throws.
   const out = owned((own) => {
     const input = unbatched ? own(x.unsqueeze(0)) : x;
-    const [, c, h, w] = input.shape;
-    const [o, cPerGroup, kh, kw] = weight.shape;
-    if (!Number.isInteger(groups) || groups < 1 || c % groups !== 0 || o % groups !== 0) {
-      throw new Error(`conv2d: groups ${groups} must divide both input channels ${c} and output channels ${o}`);
-    }
-    if (cPerGroup * groups !== c) {
-      throw new Error(
-        `conv2d: weight ${formatShape(weight.shape)} expects ${cPerGroup * groups} input channels ` +
-          `(${cPerGroup} per group x ${groups} groups), but the input ${formatShape(x.shape)} has ${c}`,
-      );
-    }
-    if (bias && (bias.rank !== 1 || bias.shape[0] !== o)) {
-      throw new Error(`conv2d: bias must be [${o}], got ${formatShape(bias.shape)}`);
-    }
+    const [, , h, w] = input.shape;
+    const [, , kh, kw] = weight.shape;
     const stride = pair('conv2d', 'stride', options.stride, 1);
     const dilation = pair('conv2d', 'dilation', options.dilation, 1);
     let padding: [number, number];
@@ -238,21 +242,10 @@ export function conv3d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
   const unbatched = x.rank === 4;
   if (x.rank !== 5 && !unbatched) throw new Error(`${op}: input must be [N, C, D, H, W] or [C, D, H, W], got ${formatShape(x.shape)}`);
   if (weight.rank !== 5) throw new Error(`${op}: weight must be [O, C/groups, kD, kH, kW], got ${formatShape(weight.shape)}`);
-  for (const [name, t] of [['input', x], ['weight', weight], ['bias', bias]] as const) {
-    if (t && (!isFloating(t.dtype) || t.dtype !== x.dtype)) {
-      throw new TypeError(`${op}: ${name} must be float32 (or float16, all alike), got input ${x.dtype} and ${name} ${t.dtype}`);
-    }
-  }
   const groups = options.groups ?? 1;
-  const [o, cPerGroup, kd, kh, kw] = weight.shape;
   const c = x.shape[unbatched ? 0 : 1];
-  if (!Number.isInteger(groups) || groups < 1 || c % groups !== 0 || o % groups !== 0) {
-    throw new Error(`${op}: groups ${groups} must divide both input channels ${c} and output channels ${o}`);
-  }
-  if (cPerGroup * groups !== c) {
-    throw new Error(`${op}: weight ${formatShape(weight.shape)} expects ${cPerGroup * groups} input channels (${cPerGroup} per group x ${groups} groups), but the input ${formatShape(x.shape)} has ${c}`);
-  }
-  if (bias && (bias.rank !== 1 || bias.shape[0] !== o)) throw new Error(`${op}: bias must be [${o}], got ${formatShape(bias.shape)}`);
+  checkConvOperands(op, x, weight, bias, c, groups);
+  const [o, , kd] = weight.shape;
   const stride = triple(op, 'stride', options.stride, 1);
   const dilation = triple(op, 'dilation', options.dilation, 1);
   const same = options.padding === 'same';

@@ -82,6 +82,58 @@ function fixedSweeps(m: number): number {
 }
 
 /**
+ * The rotation (c, s), each `[..., m/2, 1]`, that zeroes a pair's coupling: for θ = diff /
+ * (2 · coupling), the tangent of the smaller angle (Rutishauser's), 0 where the pair is
+ * already uncoupled.
+ */
+function pairRotation(diff: Tensor, coupling: Tensor): [Tensor, Tensor] {
+  return tidy(() => {
+    const theta = diff.div(coupling.mul(2));
+    const sign = theta.ge(0).float().mul(2).sub(1); // ±1, +1 at θ = 0 (a 45° turn)
+    const tangent = where(coupling.eq(0), 0, sign.div(theta.abs().add(theta.square().add(1).sqrt())));
+    const c = tangent.square().add(1).rsqrt().unsqueeze(-1);
+    return [c, tangent.unsqueeze(-1).mul(c)];
+  });
+}
+
+/**
+ * Jacobi sweeps over `state` (tensors whose rows, and for a symmetric matrix columns, are
+ * indexed by m, even): each round `round(state, perm)` rotates the n/2 pairs `perm` brings to
+ * positions (2k, 2k + 1) and returns the next state, which replaces (and frees) the last.
+ * Where values read synchronously it stops once `converged(state)`; on GPU backends after
+ * `fixedSweeps(m)`. Returns the final state and each final position's index.
+ */
+function sweeps(m: number, device: string, readsSync: boolean, initial: Tensor[], round: (state: Tensor[], perm: Tensor) => Tensor[], done: (state: Tensor[]) => boolean): { state: Tensor[]; order: number[] } {
+  const plan = schedule(m);
+  const index = (values: number[]) => tensor(Int32Array.from(values), { device });
+  const perms = tidy(() => ({ first: index(plan.first), next: plan.next.map(index), wrap: index(plan.wrap) }));
+  let state = initial;
+  try {
+    const most = readsSync ? 30 : fixedSweeps(m);
+    for (let sweep = 0; sweep < most; sweep++) {
+      for (let r = 0; r < m - 1; r++) {
+        const perm = r === 0 ? (sweep === 0 ? perms.first : perms.wrap) : perms.next[r - 1];
+        const next = tidy(() => round(state, perm));
+        for (const t of state) t.dispose();
+        state = next;
+      }
+      if (readsSync && done(state)) break;
+    }
+    return { state, order: plan.final };
+  } catch (e) {
+    for (const t of state) t.dispose();
+    throw e;
+  } finally {
+    for (const t of [perms.first, perms.wrap, ...perms.next]) t.dispose();
+  }
+}
+
+/** The positions of `order` whose index is below `n` (an odd count's padding dropped), as int32 on `device`. */
+function keptPositions(order: number[], n: number, device: string): Tensor {
+  return tensor(Int32Array.from(order.flatMap((label, position) => (label < n ? [position] : []))), { device });
+}
+
+/**
  * Eigenvalues (unsorted, [..., n]) and eigenvectors as rows ([..., n, n]) of the symmetric
  * float32 `s`, untracked. An odd n is padded with a zero row and column, which no rotation
  * touches (its off-diagonal entries stay exactly 0), and dropped after.
@@ -93,58 +145,35 @@ function jacobi(s: Tensor): [Tensor, Tensor] {
   if (n === 0) return [s.sum(-1), s.clone()];
   if (n === 1) return tidy(() => [s.reshape([...batch, 1]), eye(1, 1, { device }).expand(s.shape).contiguous()]);
   const m = n + (n % 2);
-  const plan = schedule(m);
-  const index = (values: number[]) => tensor(Int32Array.from(values), { device });
-  const perms = tidy(() => ({ first: index(plan.first), next: plan.next.map(index), wrap: index(plan.wrap) }));
-  const evens = index(Array.from({ length: m / 2 }, (_, k) => 2 * k));
-  let a = m === n ? s.clone() : tidy(() => {
+  const evens = tensor(Int32Array.from({ length: m / 2 }, (_, k) => 2 * k), { device });
+  const a = m === n ? s.clone() : tidy(() => {
     const zeroColumn = s.mul(0).narrow(-1, 0, 1);
     const wide = cat([s, zeroColumn], -1);
     return cat([wide, wide.mul(0).narrow(-2, 0, 1)], -2);
   });
-  let w = tidy(() => eye(m, m, { device }).expand([...batch, m, m]).contiguous());
-  const readsSync = s.backend.readSync !== undefined;
-  const maxSweeps = readsSync ? 30 : fixedSweeps(m);
+  const w = tidy(() => eye(m, m, { device }).expand([...batch, m, m]).contiguous());
   try {
-    for (let sweep = 0; sweep < maxSweeps; sweep++) {
-      for (let r = 0; r < m - 1; r++) {
-        const perm = r === 0 ? (sweep === 0 ? perms.first : perms.wrap) : perms.next[r - 1];
-        const [a2, w2] = tidy(() => {
-          const arranged = indexSelect(indexSelect(a, -2, perm), -1, perm);
-          const pairs = arranged.diagonal(0, -2, -1).reshape([...batch, m / 2, 2]);
-          const app = pairs.select(-1, 0);
-          const aqq = pairs.select(-1, 1);
-          const apq = indexSelect(arranged.diagonal(1, -2, -1), -1, evens);
-          // The angle that zeroes a_pq (Rutishauser's tangent t of the smaller angle).
-          const theta = aqq.sub(app).div(apq.mul(2));
-          const sign = theta.ge(0).float().mul(2).sub(1); // ±1, +1 at θ = 0 (a 45° turn)
-          const tangent = where(apq.eq(0), 0, sign.div(theta.abs().add(theta.square().add(1).sqrt())));
-          const c = tangent.square().add(1).rsqrt().unsqueeze(-1);
-          const sn = tangent.unsqueeze(-1).mul(c);
-          // Rows, then columns (the rows of the transpose) of the symmetric A; rows of W = Vᵀ.
-          const rowsRotated = rotateRowPairs(arranged, c, sn);
-          const rotated = rotateRowPairs(rowsRotated.transpose(-1, -2), c, sn);
-          return [rotated, rotateRowPairs(indexSelect(w, -2, perm), c, sn)];
-        });
-        a.dispose();
-        w.dispose();
-        a = a2;
-        w = w2;
-      }
-      if (readsSync && converged(a)) break;
-    }
+    const { state, order } = sweeps(m, device, s.backend.readSync !== undefined, [a, w], ([a, w], perm) => {
+      const arranged = indexSelect(indexSelect(a, -2, perm), -1, perm);
+      const pairs = arranged.diagonal(0, -2, -1).reshape([...batch, m / 2, 2]);
+      const [c, sn] = pairRotation(pairs.select(-1, 1).sub(pairs.select(-1, 0)), indexSelect(arranged.diagonal(1, -2, -1), -1, evens));
+      // Rows, then columns (the rows of the transpose) of the symmetric A; rows of W = Vᵀ.
+      const rotated = rotateRowPairs(rotateRowPairs(arranged, c, sn).transpose(-1, -2), c, sn);
+      return [rotated, rotateRowPairs(indexSelect(w, -2, perm), c, sn)];
+    }, ([a]) => converged(a));
+    const [last, rows] = state;
     return tidy(() => {
-      let values = a.diagonal(0, -2, -1);
-      let rows = w;
-      if (m !== n) {
-        const keep = index(plan.final.flatMap((label, position) => (label === n ? [] : [position])));
-        values = indexSelect(values, -1, keep);
-        rows = indexSelect(w, -2, keep).narrow(-1, 0, n);
+      try {
+        if (m === n) return [last.diagonal(0, -2, -1).contiguous(), rows.clone()];
+        const keep = keptPositions(order, n, device);
+        return [indexSelect(last.diagonal(0, -2, -1), -1, keep), indexSelect(rows, -2, keep).narrow(-1, 0, n).contiguous()];
+      } finally {
+        last.dispose();
+        rows.dispose();
       }
-      return [values.contiguous(), rows.contiguous()];
     });
   } finally {
-    for (const t of [a, w, perms.first, perms.wrap, ...perms.next, evens]) t.dispose();
+    evens.dispose();
   }
 }
 
@@ -259,49 +288,29 @@ function orthogonalizeRows(g0: Tensor): [Tensor, Tensor] {
   const device = g0.device;
   const padded = k % 2 === 1;
   const m = k + (padded ? 1 : 0);
-  const plan = schedule(m);
-  const index = (values: number[]) => tensor(Int32Array.from(values), { device });
-  const perms = tidy(() => ({ first: index(plan.first), next: plan.next.map(index), wrap: index(plan.wrap) }));
   // An odd count gets a zero row, orthogonal to everything: its rotations are the identity.
-  let g = padded ? tidy(() => cat([g0, g0.narrow(-2, 0, 1).mul(0)], -2)) : g0.clone();
-  let w = tidy(() => eye(m, m, { device }).expand([...batch, m, m]).contiguous());
-  const readsSync = g0.backend.readSync !== undefined;
-  const maxSweeps = readsSync ? 30 : fixedSweeps(m);
-  try {
-    for (let sweep = 0; sweep < maxSweeps; sweep++) {
-      for (let r = 0; r < m - 1; r++) {
-        const perm = r === 0 ? (sweep === 0 ? perms.first : perms.wrap) : perms.next[r - 1];
-        const [g2, w2] = tidy(() => {
-          const arranged = indexSelect(g, -2, perm);
-          const pairs = arranged.reshape([...batch, m / 2, 2, arranged.shape[arranged.rank - 1]]);
-          const p = pairs.select(-2, 0);
-          const q = pairs.select(-2, 1);
-          const alpha = p.square().sum(-1);
-          const beta = q.square().sum(-1);
-          const gamma = p.mul(q).sum(-1);
-          // Hestenes: the tangent that makes rows p and q orthogonal.
-          const zeta = beta.sub(alpha).div(gamma.mul(2));
-          const sign = zeta.ge(0).float().mul(2).sub(1);
-          const tangent = where(gamma.eq(0), 0, sign.div(zeta.abs().add(zeta.square().add(1).sqrt())));
-          const c = tangent.square().add(1).rsqrt().unsqueeze(-1);
-          const sn = tangent.unsqueeze(-1).mul(c);
-          return [rotateRowPairs(arranged, c, sn), rotateRowPairs(indexSelect(w, -2, perm), c, sn)];
-        });
-        g.dispose();
-        w.dispose();
-        g = g2;
-        w = w2;
-      }
-      if (readsSync && tidy(() => converged(g.matmul(g.transpose(-1, -2))))) break;
+  const g = padded ? tidy(() => cat([g0, g0.narrow(-2, 0, 1).mul(0)], -2)) : g0.clone();
+  const w = tidy(() => eye(m, m, { device }).expand([...batch, m, m]).contiguous());
+  const { state, order } = sweeps(m, device, g0.backend.readSync !== undefined, [g, w], ([g, w], perm) => {
+    const arranged = indexSelect(g, -2, perm);
+    const pairs = arranged.reshape([...batch, m / 2, 2, arranged.shape[arranged.rank - 1]]);
+    const p = pairs.select(-2, 0);
+    const q = pairs.select(-2, 1);
+    // Hestenes: the rotation that makes rows p and q orthogonal.
+    const [c, sn] = pairRotation(q.square().sum(-1).sub(p.square().sum(-1)), p.mul(q).sum(-1));
+    return [rotateRowPairs(arranged, c, sn), rotateRowPairs(indexSelect(w, -2, perm), c, sn)];
+  }, ([g]) => tidy(() => converged(g.matmul(g.transpose(-1, -2)))));
+  const [rows, rotations] = state;
+  return tidy(() => {
+    try {
+      if (!padded) return [rows.clone(), rotations.clone()];
+      const keep = keptPositions(order, k, device);
+      return [indexSelect(rows, -2, keep), indexSelect(rotations, -2, keep).narrow(-1, 0, k).contiguous()];
+    } finally {
+      rows.dispose();
+      rotations.dispose();
     }
-    return tidy(() => {
-      if (!padded) return [g.clone(), w.clone()];
-      const keep = index(plan.final.flatMap((label, position) => (label === k ? [] : [position])));
-      return [indexSelect(g, -2, keep), indexSelect(w, -2, keep).narrow(-1, 0, k).contiguous()];
-    });
-  } finally {
-    for (const t of [g, w, perms.first, perms.wrap, ...perms.next]) t.dispose();
-  }
+  });
 }
 
 /**
