@@ -177,7 +177,8 @@ describe('serializeTorchCheckpoint', () => {
 
   it('refuses what a checkpoint cannot hold, naming where it is', async () => {
     await expect(serializeTorchCheckpoint({ a: { f: (() => 1) as never } })).rejects.toThrow(/serializeTorchCheckpoint: 'a\.f' is function; only tensors, numbers, strings/);
-    await expect(serializeTorchCheckpoint({ m: new Map() as never })).rejects.toThrow(/'m' is Map/);
+    await expect(serializeTorchCheckpoint({ m: new Set() as never })).rejects.toThrow(/'m' is Set; only tensors, numbers, strings, booleans, null, arrays, plain objects and Maps/);
+    await expect(serializeTorchCheckpoint({ m: new Map([[1.5, 1]]) })).rejects.toThrow(/'m' has the key 1.5; Map keys must be strings or integers/);
     const loop: Record<string, unknown> = {};
     loop.self = loop;
     await expect(serializeTorchCheckpoint(loop as never)).rejects.toThrow(/'self' refers back to itself/);

@@ -8,6 +8,7 @@
  * float16 parameters are updated in float32, with float32 state, and rounded back.
  */
 import { Tensor, enableGrad, formatShape, fullLike, keep, noGrad, tidy, zerosLike } from '@tensile/core';
+import { fromPyTorchNames, type PyTorchOptimizerStateDict } from './pytorch-names.js';
 
 const disposeSymbol: typeof Symbol.dispose = Symbol.dispose ?? (Symbol.for('Symbol.dispose') as typeof Symbol.dispose);
 
@@ -488,13 +489,16 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
 
   /**
    * Load a state dict made by `stateDict()` (of an optimiser over parameters of the same
-   * shapes, in the same group layout). Tensors are copied; the dict stays the caller's.
+   * shapes, in the same group layout), or by PyTorch's `optimizer.state_dict()` (read from a
+   * `torch.save` file: snake_case names and 0-d `step` tensors are accepted). Tensors are
+   * copied; the dict stays the caller's.
    */
-  loadStateDict(stateDict: OptimizerStateDict): void {
-    const saved = stateDict?.param_groups;
-    if (!saved || typeof stateDict.state !== 'object') {
+  loadStateDict(stateDict: OptimizerStateDict | PyTorchOptimizerStateDict): void {
+    if (!stateDict?.param_groups || !Array.isArray(stateDict.param_groups) || typeof stateDict.state !== 'object' || stateDict.state === null) {
       throw new Error(`${this.name}.loadStateDict: expected an object with 'state' and 'param_groups'`);
     }
+    const normalized = fromPyTorchNames(`${this.name}.loadStateDict`, stateDict);
+    const saved = normalized.param_groups;
     if (saved.length !== this.paramGroups.length) {
       throw new Error(
         `${this.name}.loadStateDict: the state dict has ${saved.length} parameter groups, the optimiser ${this.paramGroups.length}`,
@@ -513,7 +517,7 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
     });
     // Validate everything before changing anything.
     const incoming = new Map<Tensor, ParamState>();
-    for (const [key, value] of Object.entries(stateDict.state)) {
+    for (const [key, value] of Object.entries(normalized.state)) {
       const p = byIndex.get(Number(key));
       if (!p) continue;
       for (const [name, v] of Object.entries(value)) {

@@ -279,8 +279,17 @@ export function parseTorchCheckpoint(bytes: Uint8Array, options: ParseTorchCheck
   }
 }
 
-/** What `serializeTorchCheckpoint` writes: tensors in dicts and lists, with plain values beside them. */
-export type TorchSaveable = Tensor | number | bigint | string | boolean | null | readonly TorchSaveable[] | { readonly [key: string]: TorchSaveable };
+/**
+ * What `serializeTorchCheckpoint` writes: tensors in dicts and lists, with plain values beside
+ * them. The savers also take any object (a state dict typed by its own interface) and check
+ * its contents when they run, naming what cannot be saved.
+ */
+export type TorchSaveable =
+  | Tensor | number | bigint | string | boolean | null
+  | readonly TorchSaveable[]
+  | { readonly [key: string]: TorchSaveable }
+  /** A dict whose number keys stay Python ints (an optimizer's `state`), where an object's keys are all strings. */
+  | ReadonlyMap<string | number, TorchSaveable>;
 
 function isTensorLike(v: unknown): v is Tensor {
   return v !== null && typeof v === 'object' && 'dtype' in v && 'shape' in v && typeof (v as Tensor).data === 'function';
@@ -298,11 +307,15 @@ function tensorsIn(op: string, value: unknown): Tensor[] {
       found.push(v);
       return;
     }
-    const plain = Array.isArray(v) || (typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype);
-    if (!plain) throw new TypeError(`${op}: ${where} is ${typeof v === 'object' ? v.constructor?.name ?? 'an object' : typeof v}; only tensors, numbers, strings, booleans, null, arrays and plain objects can be saved`);
+    const plain = Array.isArray(v) || v instanceof Map || (typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype);
+    if (!plain) throw new TypeError(`${op}: ${where} is ${typeof v === 'object' ? v.constructor?.name ?? 'an object' : typeof v}; only tensors, numbers, strings, booleans, null, arrays, plain objects and Maps can be saved`);
     if (seen.has(v)) throw new TypeError(`${op}: ${where} refers back to itself`);
     seen.add(v);
-    for (const [k, child] of Object.entries(v as object)) visit(child, path ? `${path}.${k}` : k, seen);
+    const entries = v instanceof Map ? [...v] : Object.entries(v as object);
+    for (const [k, child] of entries) {
+      if (v instanceof Map && !(typeof k === 'string' || Number.isSafeInteger(k))) throw new TypeError(`${op}: ${where} has the key ${String(k)}; Map keys must be strings or integers`);
+      visit(child, path ? `${path}.${String(k)}` : String(k), seen);
+    }
     seen.delete(v);
   };
   visit(value, '', new Set());
@@ -352,8 +365,9 @@ function assembleCheckpoint(value: unknown, datas: Map<Tensor, Float32Array | In
     }
     if (Array.isArray(v)) return p.list(() => v.forEach(write));
     p.dict(() => {
-      for (const [k, child] of Object.entries(v as object)) {
-        p.string(k);
+      for (const [k, child] of v instanceof Map ? [...v] : Object.entries(v as object)) {
+        if (typeof k === 'number') p.int(k);
+        else p.string(k as string);
         write(child);
       }
     });
@@ -370,16 +384,17 @@ function assembleCheckpoint(value: unknown, datas: Map<Tensor, Float32Array | In
 
 /**
  * Serialize tensors (a state dict, or an object holding one beside plain values) to the
- * bytes `torch.save` writes, which `torch.load` reads, with `weights_only=True` too. Tensors
- * are saved contiguous, in their own dtype (float32, float16, int32, bool); dicts become
- * Python dicts, arrays lists. Values are read asynchronously, so it works on every backend.
+ * bytes `torch.save` writes, which `torch.load` reads (with `weights_only=True` too, except
+ * that PyTorch 1.13's weights-only reader has no opcode for the floats a file may hold). Tensors
+ * are saved contiguous, in their own dtype (float32, float16, int32, bool); objects and Maps
+ * become Python dicts (a Map's number keys Python ints), arrays lists. Values are read asynchronously, so it works on every backend.
  *
  * @example
  * ```ts
  * const bytes = await serializeTorchCheckpoint(model.stateDict());
  * ```
  */
-export async function serializeTorchCheckpoint(value: TorchSaveable): Promise<Uint8Array> {
+export async function serializeTorchCheckpoint(value: TorchSaveable | object): Promise<Uint8Array> {
   const found = tensorsIn('serializeTorchCheckpoint', value);
   const datas = new Map<Tensor, Float32Array | Int32Array | Uint8Array>();
   await Promise.all(found.map(async (t) => datas.set(t, await t.data())));
@@ -387,7 +402,7 @@ export async function serializeTorchCheckpoint(value: TorchSaveable): Promise<Ui
 }
 
 /** `serializeTorchCheckpoint` for backends that can read synchronously (cpu, wasm, cuda). */
-export function serializeTorchCheckpointSync(value: TorchSaveable): Uint8Array {
+export function serializeTorchCheckpointSync(value: TorchSaveable | object): Uint8Array {
   const found = tensorsIn('serializeTorchCheckpointSync', value);
   return assembleCheckpoint(value, new Map(found.map((t) => [t, t.dataSync()])));
 }

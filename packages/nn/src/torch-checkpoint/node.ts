@@ -17,7 +17,7 @@ const BROWSER = 'serializeTorchCheckpoint / parseTorchCheckpoint';
  * await saveTorchCheckpoint(model.stateDict(), 'model.pt');
  * ```
  */
-export async function saveTorchCheckpoint(value: TorchSaveable, path: string): Promise<void> {
+export async function saveTorchCheckpoint(value: TorchSaveable | object, path: string): Promise<void> {
   await writeFileAtomic('saveTorchCheckpoint', BROWSER, path, await serializeTorchCheckpoint(value));
 }
 
