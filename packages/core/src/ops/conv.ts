@@ -189,11 +189,11 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
 }
 
 
-/** The end of conv2d and convTranspose2d: add the bias per channel and drop an added batch dim. */
+/** The end of conv2d, conv3d and convTranspose2d: add the bias per channel and drop an added batch dim. */
 function finishConv(out: Tensor, bias: Tensor | null | undefined, channels: number, unbatched: boolean): Tensor {
   // `out` is this function's to free; what replaces it is returned.
   return owned((own) => {
-    if (bias) out = own(out).add(own(bias.reshape([1, channels, 1, 1])));
+    if (bias) out = own(out).add(own(bias.reshape([1, channels, ...out.shape.slice(2).map(() => 1)])));
     return unbatched ? own(out).squeeze(0) : out;
   });
 }
@@ -278,11 +278,7 @@ export function conv3d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
     const [, , oh, ow] = sum!.shape;
     return own(own(sum!.reshape([n, outDepth, o, oh, ow])).transpose(1, 2)).contiguous();
   }));
-  return owned((own) => {
-    let y = out;
-    if (bias) y = own(y).add(own(bias.reshape([1, o, 1, 1, 1])));
-    return unbatched ? own(y).squeeze(0) : y;
-  });
+  return finishConv(out, bias, o, unbatched);
 }
 
 /**
