@@ -11,7 +11,7 @@
 import type { BufferHandle, DType } from '@tensile/core';
 import { isCpuAdapter } from './device.js';
 import { toHalfBits } from './half.js';
-import { PARAM_WORDS, type Params } from './wgsl.js';
+import { BIND_GROUPS, PARAM_WORDS, type Params } from './wgsl.js';
 
 /** Bytes per stored element: float16 takes 2 (f16); bool is held as a u32 (0 or 1), so the rest take 4. */
 export function storedBytes(dtype: DType): number {
@@ -21,8 +21,13 @@ const MIN_BUFFER_BYTES = 16;
 /** Uniform data of one dispatch occupies one 256-byte slot of the arena. */
 const SLOT_BYTES = PARAM_WORDS * 4;
 const ARENA_SLOTS = 256;
-/** Bind groups kept for reuse; past this the cache starts over. */
-const MAX_BIND_GROUPS = 4096;
+/** Bind groups of shared last groups (kernels with more buffers than groups) kept for reuse; past this the cache starts over. */
+const MAX_SHARED_GROUPS = 4096;
+
+/** Cache key of a bind group layout: `u` for the uniform block, then `r`/`w` per storage buffer. */
+function groupLayoutKey(uniform: boolean, writes: readonly boolean[]): string {
+  return (uniform ? 'u' : '') + writes.map((w) => (w ? 'w' : 'r')).join('');
+}
 
 /** Bytes of the error word: [kernel code, bad index, dim size, unused]. */
 const ERROR_WORD_BYTES = 16;
@@ -117,7 +122,12 @@ export class Runtime {
   private readonly retained: object[] = [];
   /** Objects submitted work uses, kept reachable until a read shows the GPU has run it. */
   private inFlight: object[] = [];
-  private readonly bindGroups = new Map<string, GPUBindGroup>();
+  /** Per buffer, its one-buffer bind groups by layout key (see `groupsFor`). */
+  private readonly ownGroups = new WeakMap<GPUBuffer, Map<string, GPUBindGroup>>();
+  /** Bind groups of a last group shared by several buffers, by layout key and buffer ids. */
+  private readonly sharedGroups = new Map<string, GPUBindGroup>();
+  private readonly pipelineLayouts = new Map<string, GPUBindGroupLayout[]>();
+  private madeBindGroups = 0;
   private readonly bufferIds = new WeakMap<GPUBuffer, number>();
   private nextBufferId = 0;
   private readonly pool = new Map<number, GPUBuffer[]>();
@@ -221,7 +231,7 @@ export class Runtime {
     this.flush();
     for (const list of this.pool.values()) for (const buffer of list) buffer.destroy();
     this.pool.clear();
-    this.bindGroups.clear(); // some bound buffers were just destroyed
+    this.sharedGroups.clear(); // some bound buffers were just destroyed (their own groups go with them)
     this.cachedBytes = 0;
   }
 
@@ -303,16 +313,21 @@ export class Runtime {
 
   // ---- kernels ----------------------------------------------------------------------------
 
-  private layoutFor(writes: readonly boolean[]): GPUBindGroupLayout {
-    const key = writes.map((w) => (w ? 'w' : 'r')).join('');
+  /**
+   * The layout of one bind group: the uniform block at binding 0 when `uniform` (group 0),
+   * then storage buffers, read-only or written as `writes` says.
+   */
+  private groupLayout(uniform: boolean, writes: readonly boolean[]): GPUBindGroupLayout {
+    const key = groupLayoutKey(uniform, writes);
     let layout = this.layouts.get(key);
     if (!layout) {
+      const first = uniform ? 1 : 0;
       const entries: GPUBindGroupLayoutEntry[] = [
         // The uniform slot moves per dispatch through a dynamic offset, so a bind group
         // depends only on the storage buffers it binds and can be reused.
-        { binding: 0, visibility: 4 /* COMPUTE */, buffer: { type: 'uniform', hasDynamicOffset: true } },
+        ...(uniform ? [{ binding: 0, visibility: 4 /* COMPUTE */, buffer: { type: 'uniform', hasDynamicOffset: true } } as const] : []),
         ...writes.map((w, i): GPUBindGroupLayoutEntry => ({
-          binding: i + 1,
+          binding: first + i,
           visibility: 4,
           buffer: { type: w ? 'storage' : 'read-only-storage' },
         })),
@@ -323,12 +338,31 @@ export class Runtime {
     return layout;
   }
 
+  /** The storage buffers' flags split into bind groups as wgsl.ts's `bindingSlot` places them. */
+  private static groupsOf<T>(items: readonly T[]): T[][] {
+    if (items.length === 0) return [[]]; // group 0 still holds the uniform block
+    const groups = items.slice(0, BIND_GROUPS - 1).map((item) => [item]);
+    if (items.length >= BIND_GROUPS) groups.push(items.slice(BIND_GROUPS - 1));
+    return groups;
+  }
+
+  /** The bind group layouts of a kernel whose storage buffers are written as `writes` says. */
+  private layoutsFor(writes: readonly boolean[]): GPUBindGroupLayout[] {
+    const key = writes.map((w) => (w ? 'w' : 'r')).join('');
+    let layouts = this.pipelineLayouts.get(key);
+    if (!layouts) {
+      layouts = Runtime.groupsOf(writes).map((group, g) => this.groupLayout(g === 0, group));
+      this.pipelineLayouts.set(key, layouts);
+    }
+    return layouts;
+  }
+
   private pipelineFor(kernel: KernelSource): GPUComputePipeline {
     let pipeline = this.pipelines.get(kernel.key);
     if (!pipeline) {
       const code = kernel.wgsl();
       const module = this.device.createShaderModule({ code, label: kernel.key });
-      const layout = this.device.createPipelineLayout({ bindGroupLayouts: [this.layoutFor(kernel.writes)] });
+      const layout = this.device.createPipelineLayout({ bindGroupLayouts: this.layoutsFor(kernel.writes) });
       pipeline = this.device.createComputePipeline({ layout, compute: { module, entryPoint: 'main' }, label: kernel.key });
       // Keep the module and layout reachable as long as the pipeline: Dawn's Node binding
       // releases objects when their JS wrappers are collected, and llvmpipe may still be
@@ -337,6 +371,11 @@ export class Runtime {
       this.pipelines.set(kernel.key, pipeline);
     }
     return pipeline;
+  }
+
+  /** Bind groups made so far: once the pool holds every buffer a loop uses, a step makes none. */
+  get bindGroupsMade(): number {
+    return this.madeBindGroups;
   }
 
   /** Number of compiled pipelines (the cache stays small: one per kernel variant). */
@@ -367,41 +406,61 @@ export class Runtime {
     if (this.arenaUsed === ARENA_SLOTS) this.flush();
     const slot = this.arenaUsed++;
     this.arenaHost.set(params.data, (slot * SLOT_BYTES) / 4);
-    const bindGroup = this.bindGroupFor(kernel.writes, buffers);
+    const groups = this.groupsFor(kernel.writes, buffers);
     const encoder = this.commandEncoder();
     this.pass ??= encoder.beginComputePass();
     this.pass.setPipeline(pipeline);
-    this.pass.setBindGroup(0, bindGroup, [slot * SLOT_BYTES]);
+    groups.forEach((group, g) => this.pass!.setBindGroup(g, group, g === 0 ? [slot * SLOT_BYTES] : []));
     this.pass.dispatchWorkgroups(x, y, z);
     if (++this.pending >= this.maxBatch) this.flush();
   }
 
   /**
-   * A bind group for these buffers, made once and reused. Creating one per dispatch leaves
-   * their release to V8's garbage collector; Dawn's descriptor pools then pile up until
-   * allocation fails inside the Vulkan driver. Buffers are pooled, so a training loop binds
-   * the same few combinations again and again.
+   * The bind groups for these buffers, made once and reused: a buffer alone in its group
+   * keeps that group as long as the buffer lives, a shared last group is cached by the
+   * buffers it binds. Every bind group made is garbage later, which V8 collects (and Dawn
+   * then frees) late: made per dispatch they pile up until allocation fails inside the
+   * Vulkan driver.
    */
-  private bindGroupFor(writes: readonly boolean[], buffers: readonly GPUBuffer[]): GPUBindGroup {
-    let key = writes.map((w) => (w ? 'w' : 'r')).join('');
-    for (const buffer of buffers) {
-      let id = this.bufferIds.get(buffer);
-      if (id === undefined) this.bufferIds.set(buffer, (id = this.nextBufferId++));
-      key += `:${id}`;
-    }
-    let group = this.bindGroups.get(key);
-    if (!group) {
-      if (this.bindGroups.size >= MAX_BIND_GROUPS) this.bindGroups.clear();
-      group = this.device.createBindGroup({
-        layout: this.layoutFor(writes),
-        entries: [
-          { binding: 0, resource: { buffer: this.arena, offset: 0, size: SLOT_BYTES } },
-          ...buffers.map((buffer, i) => ({ binding: i + 1, resource: { buffer } })),
-        ],
-      });
-      this.bindGroups.set(key, group);
-    }
-    return group;
+  private groupsFor(writes: readonly boolean[], buffers: readonly GPUBuffer[]): GPUBindGroup[] {
+    const layouts = this.layoutsFor(writes);
+    const bufferGroups = Runtime.groupsOf(buffers);
+    const writeGroups = Runtime.groupsOf(writes);
+    return bufferGroups.map((members, g) => {
+      const uniform = g === 0;
+      const layoutKey = groupLayoutKey(uniform, writeGroups[g]!);
+      const make = (): GPUBindGroup => {
+        this.madeBindGroups++;
+        const first = uniform ? 1 : 0;
+        return this.device.createBindGroup({
+          layout: layouts[g]!,
+          entries: [
+            ...(uniform ? [{ binding: 0, resource: { buffer: this.arena, offset: 0, size: SLOT_BYTES } }] : []),
+            ...members.map((buffer, i) => ({ binding: first + i, resource: { buffer } })),
+          ],
+        });
+      };
+      if (members.length === 1) {
+        const buffer = members[0]!;
+        let own = this.ownGroups.get(buffer);
+        if (!own) this.ownGroups.set(buffer, (own = new Map()));
+        let group = own.get(layoutKey);
+        if (!group) own.set(layoutKey, (group = make()));
+        return group;
+      }
+      let key = layoutKey;
+      for (const buffer of members) {
+        let id = this.bufferIds.get(buffer);
+        if (id === undefined) this.bufferIds.set(buffer, (id = this.nextBufferId++));
+        key += `:${id}`;
+      }
+      let group = this.sharedGroups.get(key);
+      if (!group) {
+        if (this.sharedGroups.size >= MAX_SHARED_GROUPS) this.sharedGroups.clear();
+        this.sharedGroups.set(key, (group = make()));
+      }
+      return group;
+    });
   }
 
   /** Submit everything recorded so far. */

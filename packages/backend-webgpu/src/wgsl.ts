@@ -107,15 +107,34 @@ export interface Binding {
   write: boolean;
 }
 
+/** Bind groups a kernel uses: WebGPU's guaranteed minimum of `maxBindGroups`. */
+export const BIND_GROUPS = 4;
+
+/**
+ * Where storage buffer `i` of `count` is bound. Each buffer has a bind group of its own
+ * (group 0 also holds the uniform block, at binding 0), so a bind group depends on one pooled
+ * buffer and is made once per buffer: a bind group per combination of buffers would be made
+ * anew on most dispatches, as the pool hands buffers out in a different order each step, and
+ * each waits for V8's garbage collector to be released. A kernel with more buffers than
+ * groups shares the last group among the rest.
+ */
+export function bindingSlot(i: number, count: number): { group: number; binding: number } {
+  const group = Math.min(i, BIND_GROUPS - 1);
+  return { group, binding: group === 0 ? 1 : count > BIND_GROUPS ? i - group : 0 };
+}
+
 /**
  * The start of a kernel's WGSL: `enable f16;` and the f16 helpers when any binding holds
  * f16, the uniform block with the accessors of `record` (the kernel's parameters), and the
- * storage bindings at 1, 2, ... in order.
+ * storage bindings in order, placed by {@link bindingSlot}.
  */
 export function headerWGSL(record: UniformRecord<string>, buffers: readonly Binding[]): string {
   const half = buffers.some((b) => b.type.includes('f16'));
   const bindings = buffers
-    .map((b, i) => `@group(0) @binding(${i + 1}) var<storage, ${b.write ? 'read_write' : 'read'}> ${b.name}: array<${b.type}>;`)
+    .map((b, i) => {
+      const { group, binding } = bindingSlot(i, buffers.length);
+      return `@group(${group}) @binding(${binding}) var<storage, ${b.write ? 'read_write' : 'read'}> ${b.name}: array<${b.type}>;`;
+    })
     .join('\n');
   return `${half ? `enable f16;\n${HALF_WGSL}` : ''}${PARAMS_WGSL}\n${record.wgsl()}\n${bindings}`;
 }

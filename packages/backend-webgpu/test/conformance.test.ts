@@ -5,7 +5,6 @@ import { describe, it } from 'vitest';
 import '../src/index.js';
 // The cpu backend beside it: the fuzz cases compare the two.
 import '@tensile/backend-cpu';
-import { SKIPS } from './skips.js';
 import { webgpuUnavailable } from './ready.js';
 
 const unavailable = await webgpuUnavailable();
@@ -15,5 +14,5 @@ if (unavailable) {
     it.skip(`skipped: no WebGPU adapter (${unavailable})`, () => {});
   });
 } else {
-  runConformance({ backend: 'webgpu', skip: SKIPS });
+  runConformance({ backend: 'webgpu' });
 }
