@@ -149,6 +149,22 @@ function paddingModeOf(op: string, mode: unknown, allowed: readonly PaddingMode[
   return m;
 }
 
+/**
+ * `conv(input, padding)` over `x` with the layer's `padding`; a padding mode other than
+ * 'zeros' pads `x` itself first, and the convolution then pads nothing.
+ */
+function convolvePadded<P extends readonly number[] | 'same' | 'valid'>(
+  x: Tensor,
+  mode: PaddingMode,
+  padding: P,
+  kernel: readonly number[],
+  dilation: readonly number[],
+  conv: (input: Tensor, padding: P | 0) => Tensor,
+): Tensor {
+  if (mode === 'zeros') return conv(x, padding);
+  return tl.tidy(() => conv(padFn(x, explicitPadding(padding, kernel, dilation), mode as PadMode), 0));
+}
+
 /** The transposed convolutions' output padding for a requested output size (PyTorch's `_output_padding`). */
 function outputPaddingFor(
   op: string,
@@ -238,12 +254,9 @@ export class Conv2d extends ConvNd {
   }
 
   forward(x: Tensor): Tensor {
-    const options = { stride: this.stride, dilation: this.dilation, groups: this.groups };
-    if (this.paddingMode === 'zeros') return tl.conv2d(x, this.weight, this.bias, { ...options, padding: this.padding });
-    return tl.tidy(() => {
-      const padded = padFn(x, explicitPadding(this.padding, this.kernelSize, this.dilation), this.paddingMode as PadMode);
-      return tl.conv2d(padded, this.weight, this.bias, { ...options, padding: 0 });
-    });
+    return convolvePadded(x, this.paddingMode, this.padding, this.kernelSize, this.dilation, (input, padding) =>
+      tl.conv2d(input, this.weight, this.bias, { stride: this.stride, dilation: this.dilation, groups: this.groups, padding }),
+    );
   }
 
   override extraRepr(): string {
@@ -290,12 +303,9 @@ export class Conv3d extends ConvNd {
   }
 
   forward(x: Tensor): Tensor {
-    const options = { stride: this.stride, dilation: this.dilation, groups: this.groups };
-    if (this.paddingMode === 'zeros') return tl.conv3d(x, this.weight, this.bias, { ...options, padding: this.padding });
-    return tl.tidy(() => {
-      const padded = padFn(x, explicitPadding(this.padding, this.kernelSize, this.dilation), this.paddingMode as PadMode);
-      return tl.conv3d(padded, this.weight, this.bias, { ...options, padding: 0 });
-    });
+    return convolvePadded(x, this.paddingMode, this.padding, this.kernelSize, this.dilation, (input, padding) =>
+      tl.conv3d(input, this.weight, this.bias, { stride: this.stride, dilation: this.dilation, groups: this.groups, padding }),
+    );
   }
 
   override extraRepr(): string {
@@ -334,13 +344,10 @@ export class Conv1d extends ConvNd {
   }
 
   forward(x: Tensor): Tensor {
-    const options = { stride: this.stride, dilation: this.dilation, groups: this.groups };
-    if (this.paddingMode === 'zeros') return tl.conv1d(x, this.weight, this.bias, { ...options, padding: this.padding });
-    return tl.tidy(() => {
-      const p = typeof this.padding === 'string' ? this.padding : [this.padding];
-      const padded = padFn(x, explicitPadding(p, [this.kernelSize], [this.dilation]), this.paddingMode as PadMode);
-      return tl.conv1d(padded, this.weight, this.bias, { ...options, padding: 0 });
-    });
+    const padding = typeof this.padding === 'string' ? this.padding : [this.padding];
+    return convolvePadded(x, this.paddingMode, padding, [this.kernelSize], [this.dilation], (input, p) =>
+      tl.conv1d(input, this.weight, this.bias, { stride: this.stride, dilation: this.dilation, groups: this.groups, padding: typeof p === 'object' ? p[0]! : p }),
+    );
   }
 
   override extraRepr(): string {

@@ -13,6 +13,7 @@
  */
 import { tensor, type Tensor, type DType } from '@tensile/core';
 import { DTYPE_BYTES, decodeElements, encodeElements, loadedDType, type SafetensorsDType } from './elements.js';
+import { putOwn } from '../own-property.js';
 
 export type { SafetensorsDType } from './elements.js';
 
@@ -163,11 +164,6 @@ export function serializeSafetensorsSync(stateDict: Record<string, Tensor>, meta
   return assemble(items.map(([name, t]) => entryFor(name, t, t.dataSync())), metadata);
 }
 
-/** `obj[key] = value`, safe for a key named `__proto__` (which would otherwise set the prototype). */
-function put<T>(obj: Record<string, T>, key: string, value: T): void {
-  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
-}
-
 function fail(message: string): never {
   throw new Error(`parseSafetensors: ${message}`);
 }
@@ -208,7 +204,7 @@ export function parseSafetensorsHeader(bytes: Uint8Array): {
       if (typeof value !== 'object' || Array.isArray(value)) fail('__metadata__ must be an object of strings');
       for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
         if (typeof v !== 'string') fail(`__metadata__['${k}'] must be a string, got ${JSON.stringify(v)}`);
-        put(metadata, k, v);
+        putOwn(metadata, k, v);
       }
       continue;
     }
@@ -223,7 +219,7 @@ export function parseSafetensorsHeader(bytes: Uint8Array): {
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((d) => Number.isSafeInteger(d) && d >= 0)) {
       fail(`tensor '${name}': data_offsets must be [begin, end] non-negative integers, got ${JSON.stringify(offsets)}`);
     }
-    put(header, name, { dtype: dtype as SafetensorsDType, shape: shape as number[], data_offsets: offsets as [number, number] });
+    putOwn(header, name, { dtype: dtype as SafetensorsDType, shape: shape as number[], data_offsets: offsets as [number, number] });
   }
   const dataStart = 8 + n;
   const dataLength = bytes.length - dataStart;
@@ -283,8 +279,8 @@ export function parseSafetensors(bytes: Uint8Array, options: ParseSafetensorsOpt
         made.push(shaped);
         flat.dispose();
       }
-      put(tensors, name, shaped);
-      put(dtypes, name, info.dtype);
+      putOwn(tensors, name, shaped);
+      putOwn(dtypes, name, info.dtype);
     }
   } catch (e) {
     for (const t of made) t.dispose();

@@ -12,6 +12,7 @@ import { unzipSync, zipSync, type UnzipFileInfo } from 'fflate';
 import { tensor, type Tensor } from '@tensile/core';
 import { DTYPE_BYTES, decodeElements, encodeElements, loadedDType, type SafetensorsDType } from '../safetensors/elements.js';
 import type { ParseSafetensorsOptions } from '../safetensors/format.js';
+import { putOwn } from '../own-property.js';
 import { unpickle, type PickleCallable } from './pickle.js';
 import { Pickler } from './pickler.js';
 
@@ -262,7 +263,7 @@ export function parseTorchCheckpoint(bytes: Uint8Array, options: ParseTorchCheck
     const dtypes: Record<string, SafetensorsDType> = {};
     const walk = (v: unknown, path: string, seen: Set<unknown>) => {
       if (byTensor.has(v as Tensor)) {
-        Object.defineProperty(tensors, path, { value: v, enumerable: true, writable: true, configurable: true });
+        putOwn(tensors, path, v);
         Object.defineProperty(dtypes, path, { value: byTensor.get(v as Tensor), enumerable: true, writable: true, configurable: true });
         return;
       }

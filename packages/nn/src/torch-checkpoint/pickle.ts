@@ -8,6 +8,7 @@
  * bigint beyond 2^53), float → number, str → string, bytes → Uint8Array, list and tuple →
  * array, dict → object (int keys become strings), set → Set.
  */
+import { putOwn } from '../own-property.js';
 
 /** A global a pickle may call (REDUCE, NEWOBJ) and then BUILD, as the hooks define it. */
 export interface PickleCallable {
@@ -27,11 +28,6 @@ export interface PickleHooks {
 
 /** What the stack holds at a MARK. */
 const MARK = Symbol('mark');
-
-/** `obj[key] = value`, safe for a key named `__proto__`. */
-function put(obj: Record<string, unknown>, key: string, value: unknown): void {
-  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
-}
 
 /** Whether a value is a dict the reader made (not an array, set, tensor or other object). */
 function isDict(v: unknown): v is Record<string, unknown> {
@@ -130,7 +126,7 @@ export function unpickle(bytes: Uint8Array, hooks: PickleHooks, op: string): unk
       if (typeof k === 'string') key = k;
       else if (typeof k === 'number' || typeof k === 'bigint') key = String(k);
       else return fail(`a dict key of type ${k === null ? 'None' : Array.isArray(k) ? 'tuple' : typeof k} cannot be a JavaScript key`);
-      put(dict as Record<string, unknown>, key, items[i + 1]);
+      putOwn(dict as Record<string, unknown>, key, items[i + 1]);
     }
   };
   const appendItems = (list: unknown, items: unknown[]) => {
