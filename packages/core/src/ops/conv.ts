@@ -114,22 +114,18 @@ function conv2dWeightGrad(x: Tensor, dy: Tensor, wShape: readonly number[], p: C
   ]);
 }
 
-/**
- * 2-D convolution (cross-correlation, as PyTorch) of `x` `[N, C, H, W]` (or unbatched
- * `[C, H, W]`) with `weight` `[O, C / groups, kH, kW]`, plus an optional `bias` `[O]`.
- *
- * @example
- * ```ts
- * const y = tl.conv2d(x, w, b, { stride: 2, padding: 1 });
- * ```
- */
-/** The dtypes, groups and channel counts of a convolution, checked with `op` in the messages. */
-function checkConvOperands(op: string, x: Tensor, weight: Tensor, bias: Tensor | null | undefined, channels: number, groups: number): void {
+/** Input, weight and bias of one floating dtype, as a convolution (plain or transposed) needs. */
+function checkConvDTypes(op: string, x: Tensor, weight: Tensor, bias: Tensor | null | undefined): void {
   for (const [name, t] of [['input', x], ['weight', weight], ['bias', bias]] as const) {
     if (t && (!isFloating(t.dtype) || t.dtype !== x.dtype)) {
       throw new TypeError(`${op}: ${name} must be float32 (or float16, all alike), got input ${x.dtype} and ${name} ${t.dtype}`);
     }
   }
+}
+
+/** The dtypes, groups and channel counts of a convolution, checked with `op` in the messages. */
+function checkConvOperands(op: string, x: Tensor, weight: Tensor, bias: Tensor | null | undefined, channels: number, groups: number): void {
+  checkConvDTypes(op, x, weight, bias);
   const [o, cPerGroup] = weight.shape;
   if (!Number.isInteger(groups) || groups < 1 || channels % groups !== 0 || o % groups !== 0) {
     throw new Error(`${op}: groups ${groups} must divide both input channels ${channels} and output channels ${o}`);
@@ -143,6 +139,15 @@ function checkConvOperands(op: string, x: Tensor, weight: Tensor, bias: Tensor |
   if (bias && (bias.rank !== 1 || bias.shape[0] !== o)) throw new Error(`${op}: bias must be [${o}], got ${formatShape(bias.shape)}`);
 }
 
+/**
+ * 2-D convolution (cross-correlation, as PyTorch) of `x` `[N, C, H, W]` (or unbatched
+ * `[C, H, W]`) with `weight` `[O, C / groups, kH, kW]`, plus an optional `bias` `[O]`.
+ *
+ * @example
+ * ```ts
+ * const y = tl.conv2d(x, w, b, { stride: 2, padding: 1 });
+ * ```
+ */
 export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: Conv2dOptions = {}): Tensor {
   if (autocastActive()) return autocasting('conv2d', [x, weight, bias, options], conv2d);
   checkOptionKeys('conv2d', options, CONV_OPTIONS, CONV_HINTS);
@@ -302,11 +307,7 @@ export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor | null,
   const unbatched = x.rank === 3;
   if (x.rank !== 4 && !unbatched) throw new Error(`${op}: input must be [N, Cin, H, W] or [Cin, H, W], got ${formatShape(x.shape)}`);
   if (weight.rank !== 4) throw new Error(`${op}: weight must be [Cin, Cout/groups, kH, kW], got ${formatShape(weight.shape)}`);
-  for (const [name, t] of [['input', x], ['weight', weight], ['bias', bias]] as const) {
-    if (t && (!isFloating(t.dtype) || t.dtype !== x.dtype)) {
-      throw new TypeError(`${op}: ${name} must be float32 (or float16, all alike), got input ${x.dtype} and ${name} ${t.dtype}`);
-    }
-  }
+  checkConvDTypes(op, x, weight, bias);
   const groups = options.groups ?? 1;
   const [cin, outPerGroup, kh, kw] = weight.shape;
   const c = x.shape[unbatched ? 0 : 1];
