@@ -31,7 +31,7 @@ export {
   type ParamState,
   type StateValue,
 } from './optimizer.js';
-export { toPyTorchStateDict, type PyTorchOptimizerStateDict } from './pytorch-names.js';
+export { toPyTorchSchedulerStateDict, toPyTorchStateDict, type PyTorchOptimizerStateDict } from './pytorch-names.js';
 export { SGD, type SGDOptions } from './sgd.js';
 export { Adam, AdamBase, type AdamOptions } from './adam.js';
 export { AdamW } from './adamw.js';

@@ -70,3 +70,101 @@ export function toPyTorchStateDict(stateDict: OptimizerStateDict): PyTorchOptimi
   for (const [index, entry] of Object.entries(stateDict.state)) state.set(Number(index), renamed(entry, snakeCase));
   return { state, param_groups: stateDict.param_groups.map((group) => renamed(group, snakeCase) as PackedGroup) };
 }
+
+/**
+ * Scheduler fields whose PyTorch names are not their snake_case: PyTorch's private fields,
+ * and the capitalised T_ of the cosine schedules. `milestones` and `schedulers` of
+ * SequentialLR and ChainedScheduler are private there too (see `schedulerName`).
+ */
+const SCHEDULER_NAMES: Record<string, string> = {
+  stepCount: '_step_count',
+  lastLr: '_last_lr',
+  schedulePhases: '_schedule_phases',
+  annealStrategy: '_anneal_func_type',
+  tMax: 'T_max',
+  t0: 'T_0',
+  tI: 'T_i',
+  tMult: 'T_mult',
+  tCur: 'T_cur',
+};
+const SCHEDULER_FIELDS = Object.fromEntries(Object.entries(SCHEDULER_NAMES).map(([ours, theirs]) => [theirs, ours]));
+/**
+ * What PyTorch's scheduler state dicts hold that Tensile's schedulers keep no field for: step
+ * bookkeeping, and the functions PyTorch 1.13 pickled (a custom `scaleFn` or `lrLambda` stays
+ * the scheduler's own, as in PyTorch).
+ */
+const PYTORCH_ONLY = new Set(['_get_lr_called_within_step', '_is_initial', 'anneal_func', '_scale_fn_ref', '_scale_fn_custom']);
+
+/** Whether a state dict is SequentialLR's or ChainedScheduler's: the others' states nested. */
+const isComposite = (stateDict: Record<string, unknown>): boolean => 'schedulers' in stateDict || '_schedulers' in stateDict;
+
+function schedulerName(key: string, composite: boolean): string {
+  if (composite && (key === 'milestones' || key === 'schedulers')) return `_${key}`;
+  return SCHEDULER_NAMES[key] ?? snakeCase(key);
+}
+
+/** OneCycleLR's phases, whose values name param-group keys (`'initialLr'`, `'initial_lr'`). */
+function renamedPhases(phases: unknown, rename: (key: string) => string): unknown {
+  if (!Array.isArray(phases)) return phases;
+  return phases.map((phase: Record<string, unknown>) =>
+    Object.fromEntries(Object.entries(phase).map(([k, v]) => [rename(k), typeof v === 'string' ? rename(v) : v])),
+  );
+}
+
+/**
+ * A scheduler's `stateDict()` with PyTorch's names, as PyTorch's `scheduler.load_state_dict`
+ * takes it: save it with `saveTorchCheckpoint` (`@tensile/nn`) beside the optimizer's
+ * {@link toPyTorchStateDict}. MultiStepLR's milestones become the counts PyTorch keeps (a Map,
+ * saved as a dict), the nested states of SequentialLR and ChainedScheduler are renamed too.
+ *
+ * @example
+ * ```ts
+ * await saveTorchCheckpoint({ optimizer: toPyTorchStateDict(opt.stateDict()), scheduler: toPyTorchSchedulerStateDict(scheduler.stateDict()) }, 'ckpt.pt');
+ * ```
+ */
+export function toPyTorchSchedulerStateDict(stateDict: Record<string, unknown>): Record<string, unknown> {
+  if (stateDict === null || typeof stateDict !== 'object' || Array.isArray(stateDict) || !('lastEpoch' in stateDict || 'lastLr' in stateDict)) {
+    throw new TypeError("toPyTorchSchedulerStateDict: expected a scheduler's stateDict(), an object with 'lastEpoch' or 'lastLr'");
+  }
+  const composite = isComposite(stateDict);
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(stateDict)) {
+    let converted = value;
+    if (key === 'schedulePhases') converted = renamedPhases(value, snakeCase);
+    else if (composite && key === 'schedulers') converted = (value as Record<string, unknown>[]).map(toPyTorchSchedulerStateDict);
+    else if (!composite && key === 'milestones' && Array.isArray(value)) {
+      const counts = new Map<number, number>();
+      for (const m of value as number[]) counts.set(m, (counts.get(m) ?? 0) + 1);
+      converted = counts;
+    }
+    out[schedulerName(key, composite)] = converted;
+  }
+  return out;
+}
+
+/**
+ * A scheduler state dict in Tensile's names, from either spelling: PyTorch's renamed (its
+ * bookkeeping and pickled functions dropped), MultiStepLR's milestone counts expanded into the
+ * list Tensile keeps. A state dict in Tensile's names comes back unchanged.
+ */
+export function fromPyTorchSchedulerNames(stateDict: Record<string, unknown>): Record<string, unknown> {
+  if (stateDict === null || typeof stateDict !== 'object') return stateDict;
+  const keys = Object.keys(stateDict);
+  if (!keys.some((k) => k.includes('_'))) return stateDict;
+  const composite = isComposite(stateDict);
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(stateDict)) {
+    if (PYTORCH_ONLY.has(key)) continue;
+    const name = composite && (key === '_milestones' || key === '_schedulers') ? key.slice(1) : (SCHEDULER_FIELDS[key] ?? camelCase(key));
+    let converted = value;
+    if (name === 'schedulePhases') converted = renamedPhases(value, camelCase);
+    else if (composite && name === 'schedulers' && Array.isArray(value)) converted = value.map(fromPyTorchSchedulerNames);
+    else if (!composite && name === 'milestones' && value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      // PyTorch's Counter (read as a dict or Map): each milestone as many times as it counts.
+      const entries = value instanceof Map ? [...value] : Object.entries(value);
+      converted = entries.flatMap(([m, count]) => Array.from({ length: Number(count) }, () => Number(m))).sort((a, b) => a - b);
+    }
+    out[name] = converted;
+  }
+  return out;
+}

@@ -11,7 +11,25 @@ import '@tensile/backend-cpu';
 import { PYTHON, skipReason } from '@tensile/conformance/required-tools';
 import { parseTorchCheckpoint, saveTorchCheckpoint } from '@tensile/nn';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ASGD, Adagrad, Adam, type Optimizer, RMSprop, SGD, toPyTorchStateDict } from '../src/index.js';
+import {
+  ASGD,
+  Adagrad,
+  Adam,
+  CosineAnnealingWarmRestarts,
+  ExponentialLR,
+  LinearLR,
+  MultiStepLR,
+  OneCycleLR,
+  type Optimizer,
+  RMSprop,
+  ReduceLROnPlateau,
+  SGD,
+  type Scheduler,
+  SequentialLR,
+  StepLR,
+  toPyTorchSchedulerStateDict,
+  toPyTorchStateDict,
+} from '../src/index.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const fixtures = join(here, 'fixtures', 'resume');
@@ -87,6 +105,99 @@ describe.skipIf(torchMissing !== null)(`checkpoints Tensile saves, resumed by Py
       close(params[1].dataSync(), there.b);
     });
   }
+});
+
+/** The schedulers of resume_fixtures.py's SCHEDULERS, on its SGD, with Tensile's option names. */
+const SCHEDULE: Record<string, (opt: Optimizer) => Scheduler | ReduceLROnPlateau> = {
+  steplr: (opt) => new StepLR(opt, { stepSize: 2, gamma: 0.5 }),
+  multisteplr: (opt) => new MultiStepLR(opt, { milestones: [2, 4, 4], gamma: 0.5 }),
+  warmrestarts: (opt) => new CosineAnnealingWarmRestarts(opt, { t0: 2, tMult: 2, etaMin: 0.01 }),
+  onecycle: (opt) => new OneCycleLR(opt, { maxLr: 0.2, totalSteps: 10 }),
+  plateau: (opt) => new ReduceLROnPlateau(opt, { factor: 0.5, patience: 0 }),
+  sequential: (opt) =>
+    new SequentialLR(opt, { schedulers: [new LinearLR(opt, { startFactor: 0.5, totalIters: 2 }), new ExponentialLR(opt, { gamma: 0.9 })], milestones: [2] }),
+};
+const expectedScheduled = JSON.parse(readFileSync(join(fixtures, 'expected-schedulers.json'), 'utf8')) as Record<string, { w: number[]; b: number[]; lrs: number[] }>;
+
+/** train() with the scheduler stepped after each step (with the loss, for ReduceLROnPlateau); the learning rate after each step. */
+function trainScheduled(params: tl.Tensor[], opt: Optimizer, scheduler: Scheduler | ReduceLROnPlateau, x: tl.Tensor, y: tl.Tensor, steps: number): number[] {
+  const lrs: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    opt.zeroGrad();
+    const loss = tl.tidy(() => {
+      const [w, b] = params;
+      const l = x.matmul(w.t()).add(b).sub(y).square().mean();
+      l.backward();
+      return l.itemSync();
+    });
+    opt.step();
+    if (scheduler instanceof ReduceLROnPlateau) scheduler.step(loss);
+    else scheduler.step();
+    lrs.push(opt.paramGroups[0].lr);
+  }
+  return lrs;
+}
+
+/** A fresh SGD and scheduler as resume_fixtures.py's scheduled() makes them, on `params`. */
+function scheduled(kind: string, params: tl.Tensor[]): { opt: Optimizer; scheduler: Scheduler | ReduceLROnPlateau } {
+  const opt = new SGD(params, { lr: 0.1, momentum: 0.9 });
+  return { opt, scheduler: SCHEDULE[kind](opt) };
+}
+
+describe('scheduler checkpoints PyTorch saved mid-training', () => {
+  for (const kind of Object.keys(SCHEDULE)) {
+    it(`${kind}: the scheduler's loadStateDict takes PyTorch's state_dict(), and 3 more steps follow PyTorch's learning rates to its parameters`, () => {
+      const { value } = parseTorchCheckpoint(new Uint8Array(readFileSync(join(fixtures, `sched-${kind}.pt`))));
+      const saved = value as { model: Record<string, tl.Tensor>; optimizer: never; scheduler: Record<string, unknown>; kind: string };
+      expect(saved.kind).toBe(kind);
+      const params = [saved.model.w, saved.model.b].map((t) => t.clone().requiresGrad_(true));
+      const { opt, scheduler } = scheduled(kind, params);
+      opt.loadStateDict(saved.optimizer);
+      scheduler.loadStateDict(saved.scheduler);
+      const lrs = trainScheduled(params, opt, scheduler, tl.tensor(problem.x), tl.tensor(problem.y), 3);
+      close(lrs, expectedScheduled[kind].lrs);
+      close(params[0].dataSync(), expectedScheduled[kind].w);
+      close(params[1].dataSync(), expectedScheduled[kind].b);
+    });
+  }
+});
+
+describe.skipIf(torchMissing !== null)(`scheduler checkpoints Tensile saves, resumed by PyTorch${torchMissing ? ` (skipped: ${torchMissing})` : ''}`, () => {
+  for (const kind of Object.keys(SCHEDULE)) {
+    it(`${kind}: toPyTorchSchedulerStateDict, then scheduler.load_state_dict in PyTorch: 3 more steps there take the learning rates and parameters of 3 more here`, async () => {
+      tl.manualSeed(5);
+      const params = [tl.randn([2, 3]).requiresGrad_(true), tl.randn([2]).requiresGrad_(true)];
+      const { opt, scheduler } = scheduled(kind, params);
+      const [x, y] = [tl.tensor(problem.x), tl.tensor(problem.y)];
+      trainScheduled(params, opt, scheduler, x, y, 3);
+      const path = join(dir, `sched-${kind}.pt`);
+      const checkpoint = { optimizer: toPyTorchStateDict(opt.stateDict()), scheduler: toPyTorchSchedulerStateDict(scheduler.stateDict()), kind };
+      await saveTorchCheckpoint({ model: { w: params[0].detach(), b: params[1].detach() }, ...checkpoint }, path);
+      const there = JSON.parse(execFileSync(PYTHON, [tool, '--continue', path], { encoding: 'utf8' })) as { w: number[]; b: number[]; lrs: number[] };
+      const lrs = trainScheduled(params, opt, scheduler, x, y, 3);
+      close(lrs, there.lrs);
+      close(params[0].dataSync(), there.w);
+      close(params[1].dataSync(), there.b);
+    });
+  }
+});
+
+describe('toPyTorchSchedulerStateDict', () => {
+  it("writes PyTorch's names (private fields, T_ names, milestone counts, nested states) and loadStateDict reads them back", () => {
+    const opt = new SGD([tl.ones([2]).requiresGrad_(true)], { lr: 0.1 });
+    const restarts = toPyTorchSchedulerStateDict(new CosineAnnealingWarmRestarts(opt, { t0: 3, tMult: 2 }).stateDict());
+    expect(Object.keys(restarts).sort()).toEqual(['T_0', 'T_cur', 'T_i', 'T_mult', '_last_lr', '_step_count', 'base_lrs', 'eta_min', 'last_epoch', 'verbose']);
+    expect(toPyTorchSchedulerStateDict(new MultiStepLR(opt, { milestones: [2, 5, 5] }).stateDict()).milestones).toEqual(new Map([[2, 1], [5, 2]]));
+    const sequential = toPyTorchSchedulerStateDict(SCHEDULE.sequential(opt).stateDict());
+    expect(Object.keys(sequential).sort()).toEqual(['_last_lr', '_milestones', '_schedulers', 'last_epoch']);
+    expect(Object.keys((sequential._schedulers as Record<string, unknown>[])[0])).toContain('start_factor');
+    const phases = toPyTorchSchedulerStateDict(SCHEDULE.onecycle(opt).stateDict())._schedule_phases as Record<string, unknown>[];
+    expect(phases[0]).toMatchObject({ start_lr: 'initial_lr', end_lr: 'max_lr' });
+    const other = new CosineAnnealingWarmRestarts(new SGD([tl.ones([2]).requiresGrad_(true)], { lr: 0.1 }), { t0: 7 });
+    other.loadStateDict(restarts);
+    expect(other.stateDict()).toMatchObject({ t0: 3, tMult: 2 });
+    expect(() => toPyTorchSchedulerStateDict({} as never)).toThrow(/toPyTorchSchedulerStateDict: expected a scheduler's stateDict\(\)/);
+  });
 });
 
 describe('toPyTorchStateDict', () => {

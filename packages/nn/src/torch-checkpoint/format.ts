@@ -235,6 +235,8 @@ export function parseTorchCheckpoint(bytes: Uint8Array, options: ParseTorchCheck
       fail(`the checkpoint holds a tensor Tensile cannot rebuild (${qualifiedName}: sparse, quantized, meta or nested tensors are not read)`);
     }
     if (module === 'collections' && name === 'OrderedDict') return fn(() => ({}));
+    // Counter pickles as Counter(dict): the counts (MultiStepLR's milestones in a scheduler's state).
+    if (module === 'collections' && name === 'Counter') return fn((args) => args[0] ?? {});
     if (module === 'torch' && name === 'Size') return fn((args) => [...(args[0] as unknown[])]);
     if ((module === '__builtin__' || module === 'builtins') && (name === 'set' || name === 'frozenset')) return fn((args) => new Set((args[0] as unknown[]) ?? []));
     if (module === '_codecs' && name === 'encode') {

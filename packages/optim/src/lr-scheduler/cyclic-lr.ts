@@ -1,3 +1,4 @@
+import { fromPyTorchSchedulerNames } from '../pytorch-names.js';
 import { Optimizer } from '../optimizer.js';
 import { LRScheduler, checkOption, checkOptionIs, checkSchedulerOptions, stateFields, type EpochSchedulerOptions, type SchedulerStateDict } from './lr-scheduler.js';
 
@@ -161,7 +162,7 @@ export class CyclicLR extends LRScheduler {
 
   /** Restore fields saved by `stateDict()`; a custom `scaleFn` stays this scheduler's own. */
   override loadStateDict(stateDict: SchedulerStateDict): void {
-    const { scaleFnCustom: _ignored, ...rest } = stateDict;
+    const { scaleFnCustom: _ignored, ...rest } = fromPyTorchSchedulerNames(stateDict);
     super.loadStateDict(rest);
   }
 }

@@ -1,3 +1,4 @@
+import { fromPyTorchSchedulerNames } from '../pytorch-names.js';
 import type { Optimizer } from '../optimizer.js';
 import { LRScheduler, checkOption, epochArguments, stateFields, type EpochSchedulerOptions, type SchedulerStateDict } from './lr-scheduler.js';
 
@@ -62,7 +63,7 @@ abstract class LambdaScheduler extends LRScheduler {
 
   /** Restore fields saved by `stateDict()`; the functions stay this scheduler's own. */
   override loadStateDict(stateDict: SchedulerStateDict): void {
-    const { lrLambdas: saved, ...rest } = stateDict;
+    const { lrLambdas: saved, ...rest } = fromPyTorchSchedulerNames(stateDict);
     super.loadStateDict(rest);
     loadLambdaState(this.lrLambdas, saved);
   }

@@ -1,5 +1,6 @@
 /** The `LRScheduler` base class, PyTorch 1.13's `_LRScheduler` in its chainable (recursive) form. */
 import { Optimizer, type BaseOptions, type OptimizerGroup } from '../optimizer.js';
+import { fromPyTorchSchedulerNames } from '../pytorch-names.js';
 
 /** A scheduler's state: every field except the optimiser (numbers, arrays, plain objects). */
 export type SchedulerStateDict = Record<string, unknown>;
@@ -66,9 +67,9 @@ export abstract class SchedulerBase {
     return stateFields(this);
   }
 
-  /** Restore fields saved by `stateDict()`. */
+  /** Restore fields saved by `stateDict()`, or by PyTorch's `state_dict()` (its names are converted). */
   loadStateDict(stateDict: SchedulerStateDict): void {
-    restoreFields(this, stateDict);
+    restoreFields(this, fromPyTorchSchedulerNames(stateDict));
   }
 }
 

@@ -1,3 +1,4 @@
+import { fromPyTorchSchedulerNames } from '../pytorch-names.js';
 import { Optimizer } from '../optimizer.js';
 import { LRScheduler, checkSchedulerOptions, type Scheduler, type SchedulerStateDict } from './lr-scheduler.js';
 import { ReduceLROnPlateau } from './reduce-lr-on-plateau.js';
@@ -113,7 +114,8 @@ export class SequentialLR implements Scheduler {
   }
 
   /** Restore what `stateDict()` saved, into this scheduler and each of its schedulers. */
-  loadStateDict(stateDict: SchedulerStateDict): void {
+  loadStateDict(given: SchedulerStateDict): void {
+    const stateDict = fromPyTorchSchedulerNames(given); // PyTorch's names read too
     const saved = stateDict.schedulers;
     if (!Array.isArray(saved) || saved.length !== this.schedulers.length) {
       throw new Error(`SequentialLR.loadStateDict: expected ${this.schedulers.length} scheduler states`);
@@ -180,7 +182,8 @@ export class ChainedScheduler implements Scheduler {
   }
 
   /** Restore what `stateDict()` saved, into this scheduler and each of its schedulers. */
-  loadStateDict(stateDict: SchedulerStateDict): void {
+  loadStateDict(given: SchedulerStateDict): void {
+    const stateDict = fromPyTorchSchedulerNames(given); // PyTorch's names read too
     const saved = stateDict.schedulers;
     if (!Array.isArray(saved) || saved.length !== this.schedulers.length) {
       throw new Error(`ChainedScheduler.loadStateDict: expected ${this.schedulers.length} scheduler states`);
