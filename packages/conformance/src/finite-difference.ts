@@ -253,6 +253,11 @@ export const FD_CASES: FdCase[] = [
     ]),
   },
   {
+    name: 'convTranspose3d (stride, padding, outputPadding, dilation, groups)',
+    inputs: [rand([1, 2, 2, 3, 2], 77), rand([2, 1, 2, 2, 2], 78)],
+    fn: (x, w) => tl.convTranspose3d(x, w, null, { stride: [2, 1, 2], padding: [1, 0, 0], outputPadding: [1, 0, 1], dilation: [1, 2, 1], groups: 2 }).flatten(),
+  },
+  {
     name: 'maxPool3d values (padding, dilation)',
     inputs: [{ shape: [1, 1, 4, 4, 4], values: distinct(64, 76, 0.05) }],
     fn: (x) => tl.maxPool3d(x, { kernelSize: 2, stride: 1, padding: 1, dilation: [2, 1, 1] }).flatten(),

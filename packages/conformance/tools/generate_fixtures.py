@@ -286,6 +286,13 @@ def t_conv_transpose2d(x, w, bias=None, opts=None):
                               dilation=pair(opts.get('dilation'), 1))
 
 
+def t_conv_transpose3d(x, w, bias=None, opts=None):
+    opts = opts or {}
+    return F.conv_transpose3d(x, w, bias, stride=triple(opts.get('stride'), 1), padding=triple(opts.get('padding'), 0),
+                              output_padding=triple(opts.get('outputPadding'), 0), groups=opts.get('groups', 1),
+                              dilation=triple(opts.get('dilation'), 1))
+
+
 def t_conv_transpose1d(x, w, bias=None, opts=None):
     opts = opts or {}
     return F.conv_transpose1d(x, w, bias, stride=opts.get('stride', 1), padding=opts.get('padding', 0),
@@ -474,7 +481,7 @@ TORCH = {
     'pad': lambda x, p, v=0: F.pad(x, p, value=v),
     'conv2d': t_conv2d, 'conv1d': t_conv1d, 'maxPool2d': t_maxpool, 'avgPool2d': t_avgpool,
     'conv3d': t_conv3d, 'maxPool3d': t_maxpool3d, 'avgPool3d': t_avgpool3d,
-    'convTranspose2d': t_conv_transpose2d, 'convTranspose1d': t_conv_transpose1d,
+    'convTranspose2d': t_conv_transpose2d, 'convTranspose1d': t_conv_transpose1d, 'convTranspose3d': t_conv_transpose3d,
 }
 
 
@@ -1678,6 +1685,10 @@ def volume_ops():
     add_case(f, 'maxPool3d/unbatched', E('maxPool3d', T(0), {'kernelSize': [1, 2, 2]}), [g.distinct(2, 3, 4, 4)], tol='conv')
     add_case(f, 'avgPool3d/no-count-pad-ceil', E('avgPool3d', T(0), {'kernelSize': 3, 'stride': 2, 'padding': 1, 'ceilMode': True, 'countIncludePad': False}), [g.randn(1, 2, 6, 5, 6)], tol='conv')
     add_case(f, 'avgPool3d/divisor', E('avgPool3d', T(0), {'kernelSize': 2, 'divisorOverride': 3}), [g.randn(1, 1, 4, 4, 4)], tol='conv')
+    add_case(f, 'convTranspose3d/basic', E('convTranspose3d', T(0), T(1), T(2), {}), [g.randn(2, 3, 3, 4, 4), g.randn(3, 2, 2, 3, 2), g.randn(2)], tol='conv')
+    add_case(f, 'convTranspose3d/stride-pad-output-pad', E('convTranspose3d', T(0), T(1), None, {'stride': [2, 1, 2], 'padding': [1, 0, 1], 'outputPadding': [1, 0, 1]}), [g.randn(1, 2, 3, 3, 4), g.randn(2, 3, 3, 2, 3)], tol='conv')
+    add_case(f, 'convTranspose3d/dilation-groups', E('convTranspose3d', T(0), T(1), T(2), {'dilation': [2, 1, 1], 'groups': 2, 'stride': 2, 'padding': [2, 0, 0]}), [g.randn(2, 4, 3, 3, 3), g.randn(4, 1, 2, 2, 2), g.randn(2)], tol='conv')
+    add_case(f, 'convTranspose3d/unbatched', E('convTranspose3d', T(0), T(1), None, {'stride': 3}), [g.randn(2, 2, 3, 2), g.randn(2, 2, 2, 2, 2)], tol='conv')
 
 
 def network_options():

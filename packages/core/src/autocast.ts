@@ -22,7 +22,7 @@ type AutocastPolicy = 'lower' | 'float32' | 'promote' | 'refuse';
 const POLICIES: Readonly<Record<string, AutocastPolicy>> = {
   // Products: fast in float16, accumulated in float32 by the kernels.
   matmul: 'lower', mm: 'lower', bmm: 'lower', mv: 'lower', addmm: 'lower', baddbmm: 'lower',
-  conv1d: 'lower', conv2d: 'lower', conv3d: 'lower', convTranspose1d: 'lower', convTranspose2d: 'lower',
+  conv1d: 'lower', conv2d: 'lower', conv3d: 'lower', convTranspose1d: 'lower', convTranspose2d: 'lower', convTranspose3d: 'lower',
   linear: 'lower', prelu: 'lower', scaledDotProductAttention: 'lower',
   // Not in PyTorch's list, but it decomposes into bmm there, so it runs in float16 too.
   einsum: 'lower',

@@ -23,6 +23,7 @@ function build(c: ModuleCase): Module {
     case 'ConvTranspose1d': return new nn.ConvTranspose1d(a.in, a.out, a.kernel, { ...conv, paddingMode: undefined, outputPadding: a.outputPadding });
     case 'Conv2d': return new nn.Conv2d(a.in, a.out, a.kernel, conv);
     case 'Conv3d': return new nn.Conv3d(a.in, a.out, a.kernel, conv);
+    case 'ConvTranspose3d': return new nn.ConvTranspose3d(a.in, a.out, a.kernel, { ...conv, paddingMode: undefined, outputPadding: a.outputPadding });
     case 'MaxPool3d': return new nn.MaxPool3d(a.kernel, { stride: a.stride, padding: a.padding, ceilMode: a.ceilMode });
     case 'AvgPool3d': return new nn.AvgPool3d(a.kernel, { stride: a.stride, padding: a.padding, ceilMode: a.ceilMode, countIncludePad: a.countIncludePad });
     case 'Conv1d': return new nn.Conv1d(a.in, a.out, a.kernel, conv);
@@ -103,6 +104,7 @@ function call(c: ModuleCase, m: Module, xs: tl.Tensor[]): tl.Tensor[] {
   const a = c.args;
   let y: unknown;
   if (c.name === 'ConvTranspose2d' && a.outputSize) y = (m as nn.ConvTranspose2d).forward(xs[0], a.outputSize);
+  else if (c.name === 'ConvTranspose3d' && a.outputSize) y = (m as nn.ConvTranspose3d).forward(xs[0], a.outputSize);
   else if (c.name === 'MaxUnpool2d') y = (m as nn.MaxUnpool2d).forward(xs[0], xs[1], a.outputSize);
   else if (c.name === 'LSTMCell') y = (m as nn.LSTMCell).forward(xs[0], xs.length > 1 ? [xs[1], xs[2]] : null);
   else y = m.forward(...xs);

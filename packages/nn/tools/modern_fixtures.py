@@ -288,6 +288,14 @@ def layers():
     c.append(module_case('AvgPool3d', nn.AvgPool3d(2), [r(2, 2, 4, 4, 6)], {'kernel': 2}))
     c.append(module_case('AvgPool3d', nn.AvgPool3d(3, stride=2, padding=1, ceil_mode=True, count_include_pad=False), [r(1, 2, 5, 6, 5)],
                          {'kernel': 3, 'stride': 2, 'padding': 1, 'ceilMode': True, 'countIncludePad': False}))
+    c.append(module_case('ConvTranspose3d', nn.ConvTranspose3d(3, 2, 3, stride=2, padding=1, output_padding=1), [r(1, 3, 3, 4, 3)],
+                         {'in': 3, 'out': 2, 'kernel': 3, 'stride': 2, 'padding': 1, 'outputPadding': 1}))
+    c.append(module_case('ConvTranspose3d', nn.ConvTranspose3d(4, 2, (2, 3, 2), stride=(1, 2, 1), padding=(0, 1, 1), groups=2, dilation=(2, 1, 1), bias=False),
+                         [r(4, 3, 3, 4)], {'in': 4, 'out': 2, 'kernel': [2, 3, 2], 'stride': [1, 2, 1], 'padding': [0, 1, 1], 'groups': 2,
+                                           'dilation': [2, 1, 1], 'bias': False}))
+    c.append(module_case('ConvTranspose3d', nn.ConvTranspose3d(2, 2, 3, stride=2, padding=1), [r(1, 2, 2, 3, 3)],
+                         {'in': 2, 'out': 2, 'kernel': 3, 'stride': 2, 'padding': 1, 'outputSize': [4, 6, 5]},
+                         forward=lambda m, x: m(x, output_size=[4, 6, 5])))
     return c
 
 

@@ -69,6 +69,7 @@ const CASES: Case[] = [
   { op: 'MaxPool', inputs: [[1, 2, 5, 6, 5]], attrs: { kernel_shape: [2, 3, 2], strides: [2, 1, 2], pads: [1, 1, 0, 0, 1, 1] }, label: '3-D, asymmetric pads' },
   { op: 'Conv', inputs: [[1, 4, 5, 6, 5], [2, 2, 3, 2, 3], [2]], attrs: { group: 2, pads: [1, 0, 1, 1, 1, 1], strides: [1, 2, 1], dilations: [1, 1, 2] }, label: '3-D' },
   { op: 'AveragePool', inputs: [[1, 2, 6, 5, 6]], attrs: { kernel_shape: [3, 3, 3], strides: [2, 2, 2], pads: [1, 1, 1, 1, 1, 1] }, label: '3-D excluding pads' },
+  { op: 'ConvTranspose', inputs: [[1, 4, 3, 4, 3], [4, 1, 2, 3, 2], [2]], attrs: { group: 2, strides: [2, 1, 2], pads: [1, 0, 0, 0, 1, 1], output_padding: [1, 0, 1], dilations: [1, 2, 1] }, label: '3-D' },
   { op: 'AveragePool', inputs: [[2, 3, 7, 8]], attrs: { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], count_include_pad: 1 } },
   { op: 'AveragePool', inputs: [[2, 3, 7, 8]], attrs: { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] }, label: 'excluding pads' },
   { op: 'AveragePool', inputs: [[1, 2, 7, 7]], attrs: { kernel_shape: [2, 2], strides: [2, 2], ceil_mode: 1 }, label: 'ceil_mode' },

@@ -55,6 +55,19 @@ export interface ConvTranspose2dOptions {
   dilation?: number | [number, number];
 }
 
+export interface ConvTranspose3dOptions {
+  /** Step between the input's positions in the output: a number or `[d, h, w]` (default 1). */
+  stride?: number | [number, number, number];
+  /** Planes, rows and columns cropped from each side of the full output: a number or `[d, h, w]` (default 0). */
+  padding?: number | [number, number, number];
+  /** Extra planes, rows and columns at the end of the output, each below stride or dilation (default 0). */
+  outputPadding?: number | [number, number, number];
+  /** Split channels into this many independent groups (default 1). */
+  groups?: number;
+  /** Spacing between kernel taps (default 1). */
+  dilation?: number | [number, number, number];
+}
+
 export interface ConvTranspose1dOptions {
   stride?: number;
   padding?: number;
@@ -121,6 +134,21 @@ function checkConvDTypes(op: string, x: Tensor, weight: Tensor, bias: Tensor | n
       throw new TypeError(`${op}: ${name} must be float32 (or float16, all alike), got input ${x.dtype} and ${name} ${t.dtype}`);
     }
   }
+}
+
+/** The dtypes, groups and channel counts of a transposed convolution (weight `[Cin, Cout / groups, ...]`); its output channels. */
+function checkTransposedOperands(op: string, x: Tensor, weight: Tensor, bias: Tensor | null | undefined, channels: number, groups: number): number {
+  checkConvDTypes(op, x, weight, bias);
+  const [cin, outPerGroup] = weight.shape;
+  if (!Number.isInteger(groups) || groups < 1 || cin % groups !== 0) {
+    throw new Error(`${op}: groups ${groups} must be a positive integer dividing the weight's input channels ${cin}`);
+  }
+  if (channels !== cin) {
+    throw new Error(`${op}: weight ${formatShape(weight.shape)} expects ${cin} input channels, but the input ${formatShape(x.shape)} has ${channels}`);
+  }
+  const cout = outPerGroup * groups;
+  if (bias && (bias.rank !== 1 || bias.shape[0] !== cout)) throw new Error(`${op}: bias must be [${cout}], got ${formatShape(bias.shape)}`);
+  return cout;
 }
 
 /** The dtypes, groups and channel counts of a convolution, checked with `op` in the messages. */
@@ -307,18 +335,9 @@ export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor | null,
   const unbatched = x.rank === 3;
   if (x.rank !== 4 && !unbatched) throw new Error(`${op}: input must be [N, Cin, H, W] or [Cin, H, W], got ${formatShape(x.shape)}`);
   if (weight.rank !== 4) throw new Error(`${op}: weight must be [Cin, Cout/groups, kH, kW], got ${formatShape(weight.shape)}`);
-  checkConvDTypes(op, x, weight, bias);
   const groups = options.groups ?? 1;
-  const [cin, outPerGroup, kh, kw] = weight.shape;
-  const c = x.shape[unbatched ? 0 : 1];
-  if (!Number.isInteger(groups) || groups < 1 || cin % groups !== 0) {
-    throw new Error(`${op}: groups ${groups} must be a positive integer dividing the weight's input channels ${cin}`);
-  }
-  if (c !== cin) {
-    throw new Error(`${op}: weight ${formatShape(weight.shape)} expects ${cin} input channels, but the input ${formatShape(x.shape)} has ${c}`);
-  }
-  const cout = outPerGroup * groups;
-  if (bias && (bias.rank !== 1 || bias.shape[0] !== cout)) throw new Error(`${op}: bias must be [${cout}], got ${formatShape(bias.shape)}`);
+  const cout = checkTransposedOperands(op, x, weight, bias, x.shape[unbatched ? 0 : 1], groups);
+  const [, , kh, kw] = weight.shape;
   if (typeof options.padding === 'string') throw new Error(`${op}: padding must be a number or a pair, got '${options.padding}' (PyTorch's transposed convolutions have no 'same' or 'valid')`);
   const stride = pair(op, 'stride', options.stride, 1);
   const padding = pair(op, 'padding', options.padding, 0);
@@ -351,6 +370,73 @@ export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor | null,
     const whole = own(conv2dInputGrad(input, weight, [n, cout, full[0], full[1]], { stride, padding: [0, 0], dilation, groups }));
     return pad(whole, [-padding[1], outputPadding[1] - padding[1], -padding[0], outputPadding[0] - padding[0]]);
   });
+  return finishConv(out, bias, cout, unbatched);
+}
+
+/**
+ * 3-D transposed convolution (torch.nn.functional.conv_transpose3d) of `x` `[N, Cin, D, H, W]`
+ * (or unbatched `[Cin, D, H, W]`) with `weight` `[Cin, Cout / groups, kD, kH, kW]`, plus an
+ * optional `bias` `[Cout]`. The output's depth is `(D - 1)·stride - 2·padding +
+ * dilation·(kD - 1) + outputPadding + 1`, and so are its height and width. Each depth tap is a
+ * `convTranspose2d` of the input's planes; its planes land `stride` apart in the output.
+ *
+ * @example
+ * ```ts
+ * tl.convTranspose3d(volume, w, null, { stride: 2, padding: 1, outputPadding: 1 }); // doubles D, H and W for a 3-wide kernel
+ * ```
+ */
+export function convTranspose3d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: ConvTranspose3dOptions = {}): Tensor {
+  if (autocastActive()) return autocasting('convTranspose3d', [x, weight, bias, options], convTranspose3d);
+  const op = 'convTranspose3d';
+  checkOptionKeys(op, options, CONV_TRANSPOSE_OPTIONS, CONV_HINTS);
+  deviceOf(op, x, weight, ...(bias ? [bias] : []));
+  const unbatched = x.rank === 4;
+  if (x.rank !== 5 && !unbatched) throw new Error(`${op}: input must be [N, Cin, D, H, W] or [Cin, D, H, W], got ${formatShape(x.shape)}`);
+  if (weight.rank !== 5) throw new Error(`${op}: weight must be [Cin, Cout/groups, kD, kH, kW], got ${formatShape(weight.shape)}`);
+  const cout = checkTransposedOperands(op, x, weight, bias, x.shape[unbatched ? 0 : 1], options.groups ?? 1);
+  if (typeof options.padding === 'string') throw new Error(`${op}: padding must be a number or three numbers, got '${options.padding}' (PyTorch's transposed convolutions have no 'same' or 'valid')`);
+  const stride = triple(op, 'stride', options.stride, 1);
+  const padding = triple(op, 'padding', options.padding, 0);
+  const dilation = triple(op, 'dilation', options.dilation, 1);
+  const outputPadding = triple(op, 'outputPadding', options.outputPadding, 0);
+  if (stride[0] < 1 || dilation[0] < 1 || padding[0] < 0 || outputPadding[0] < 0) {
+    throw new Error(`${op}: stride and dilation must be >= 1, padding and outputPadding >= 0`);
+  }
+  if (outputPadding[0] >= stride[0] && outputPadding[0] >= dilation[0]) {
+    throw new Error(`${op}: outputPadding ${formatShape(outputPadding)} must be smaller than either stride ${formatShape(stride)} or dilation ${formatShape(dilation)}`);
+  }
+  const kd = weight.shape[2];
+  const depth = x.shape[unbatched ? 1 : 2];
+  const full = (depth - 1) * stride[0] + dilation[0] * (kd - 1) + 1;
+  const outDepth = full - 2 * padding[0] + outputPadding[0];
+  if (outDepth < 1) throw new Error(`${op}: the output depth would be ${outDepth}: padding ${padding[0]} crops away the whole depth ${full} of the result`);
+  // Height and width (and the channel and groups checks) go to convTranspose2d, per depth tap.
+  const planes = {
+    stride: [stride[1], stride[2]] as [number, number],
+    padding: [padding[1], padding[2]] as [number, number],
+    outputPadding: [outputPadding[1], outputPadding[2]] as [number, number],
+    dilation: [dilation[1], dilation[2]] as [number, number],
+    groups: options.groups,
+  };
+  // float16 in float32 with one rounding at the end (opmath), not once per depth tap.
+  const out = inFloat32([x, weight], ([x, weight]) => owned((own) => {
+    const input = unbatched ? own(x.unsqueeze(0)) : x;
+    const [n, c, d, h, w] = input.shape;
+    const planesIn = own(own(input.transpose(1, 2)).reshape([n * d, c, h, w]));
+    let sum: Tensor | null = null;
+    for (let tap = 0; tap < kd; tap++) {
+      const y = own(convTranspose2d(planesIn, own(weight.select(2, tap)), null, planes));
+      const [, co, oh, ow] = y.shape;
+      const volume = own(own(y.reshape([n, d, co, oh, ow])).transpose(1, 2));
+      // Input plane i lands at depth tap·dilation + i·stride of the full result: stride - 1
+      // zero planes after each, then the full result cropped by padding (outputPadding adds zeros).
+      const spaced = stride[0] === 1 ? volume : own(own(pad(own(volume.unsqueeze(3)), [0, 0, 0, 0, 0, stride[0] - 1])).reshape([n, co, d * stride[0], oh, ow]));
+      const start = tap * dilation[0] - padding[0];
+      const placed = own(pad(spaced, [0, 0, 0, 0, start, outDepth - start - spaced.shape[2]]));
+      sum = sum ? own(sum.add(placed)) : placed;
+    }
+    return sum!.contiguous();
+  }));
   return finishConv(out, bias, cout, unbatched);
 }
 

@@ -74,6 +74,24 @@ export interface ConvTranspose2dLayerOptions {
   paddingMode?: 'zeros';
 }
 
+/** Options of `ConvTranspose3d`. */
+export interface ConvTranspose3dLayerOptions {
+  /** Default 1. */
+  stride?: number | [number, number, number];
+  /** Cropped from each side of the full output (default 0). */
+  padding?: number | [number, number, number];
+  /** Added at the end of each spatial dim of the output, below stride or dilation (default 0). */
+  outputPadding?: number | [number, number, number];
+  /** Default 1; `inChannels` and `outChannels` must both be divisible by it. */
+  groups?: number;
+  /** Learn an additive bias (default true). */
+  bias?: boolean;
+  /** Default 1. */
+  dilation?: number | [number, number, number];
+  /** Only `'zeros'`, as PyTorch. */
+  paddingMode?: 'zeros';
+}
+
 /** Options of `ConvTranspose1d`. */
 export interface ConvTranspose1dLayerOptions {
   stride?: number;
@@ -393,6 +411,50 @@ export class ConvTranspose2d extends ConvNd {
       ? (outputPaddingFor('ConvTranspose2d', x, outputSize, this.kernelSize, this.stride, this.padding, this.dilation) as [number, number])
       : this.outputPadding;
     return tl.convTranspose2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, outputPadding, groups: this.groups, dilation: this.dilation });
+  }
+
+  override extraRepr(): string {
+    return convRepr(this.inChannels, this.outChannels, this.kernelSize, this.stride, this.padding, this.dilation, this.groups, this.bias !== null, 'zeros', this.outputPadding);
+  }
+}
+
+/**
+ * 3-D transposed convolution over `[N, Cin, D, H, W]` (or `[Cin, D, H, W]`), with PyTorch's
+ * `weight` `[inChannels, outChannels / groups, kD, kH, kW]`, `bias` `[outChannels]` and
+ * initialisation. `forward(x, outputSize?)` may ask for an output size (the spatial
+ * `[D, H, W]` or a full shape), which picks the output padding, as PyTorch.
+ *
+ * @example
+ * ```ts
+ * const up = new ConvTranspose3d(8, 4, 3, { stride: 2, padding: 1, outputPadding: 1 });
+ * up.forward(tl.randn([1, 8, 4, 8, 8])); // [1, 4, 8, 16, 16]
+ * ```
+ */
+export class ConvTranspose3d extends ConvNd {
+  readonly kernelSize: [number, number, number];
+  readonly stride: [number, number, number];
+  readonly padding: [number, number, number];
+  readonly outputPadding: [number, number, number];
+  readonly dilation: [number, number, number];
+  readonly paddingMode = 'zeros' as const;
+
+  constructor(inChannels: number, outChannels: number, kernelSize: number | [number, number, number], options: ConvTranspose3dLayerOptions = {}) {
+    checkOptions('ConvTranspose3d', options, CONV_TRANSPOSE_OPTIONS);
+    paddingModeOf('ConvTranspose3d', options.paddingMode, ['zeros']);
+    super('ConvTranspose3d', inChannels, outChannels, options.groups ?? 1);
+    this.kernelSize = toTriple('ConvTranspose3d: kernelSize', kernelSize);
+    this.stride = toTriple('ConvTranspose3d: stride', options.stride ?? 1);
+    this.padding = toTriple('ConvTranspose3d: padding', options.padding ?? 0);
+    this.outputPadding = toTriple('ConvTranspose3d: outputPadding', options.outputPadding ?? 0);
+    this.dilation = toTriple('ConvTranspose3d: dilation', options.dilation ?? 1);
+    this.createParameters([inChannels, outChannels / this.groups, ...this.kernelSize], options.bias);
+  }
+
+  forward(x: Tensor, outputSize?: readonly number[] | null): Tensor {
+    const outputPadding = outputSize
+      ? (outputPaddingFor('ConvTranspose3d', x, outputSize, this.kernelSize, this.stride, this.padding, this.dilation) as [number, number, number])
+      : this.outputPadding;
+    return tl.convTranspose3d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, outputPadding, groups: this.groups, dilation: this.dilation });
   }
 
   override extraRepr(): string {

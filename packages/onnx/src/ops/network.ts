@@ -95,13 +95,14 @@ function convTranspose(ctx: OpContext, [x, w, b]: (Value | undefined)[], attrs: 
   const pads = attrInts(attrs, 'pads') ?? new Array<number>(2 * n).fill(0);
   const outputPadding = attrInts(attrs, 'output_padding') ?? new Array<number>(n).fill(0);
   const two = n === 1;
+  const groups = attrNumber(attrs, 'group', 1);
   const x2 = two ? input!.unsqueeze(2) : input!;
   const w2 = two ? weight!.unsqueeze(2) : weight!;
   const lift = (v: number[], unit: number): Pair => (two ? [unit, v[0]!] : (v as Pair));
   // Full output, then crop begin/end pads (they may differ).
-  let y = tl.convTranspose2d(x2, w2, bias, {
-    stride: lift(strides, 1), dilation: lift(dilations, 1), outputPadding: lift(outputPadding, 0), groups: attrNumber(attrs, 'group', 1),
-  });
+  let y = n === 3
+    ? tl.convTranspose3d(input!, weight!, bias, { stride: strides as Triple, dilation: dilations as Triple, outputPadding: outputPadding as Triple, groups })
+    : tl.convTranspose2d(x2, w2, bias, { stride: lift(strides, 1), dilation: lift(dilations, 1), outputPadding: lift(outputPadding, 0), groups });
   for (let i = 0; i < n; i++) {
     const axis = 2 + (two ? 1 : i);
     const size = y.shape[axis]!;
@@ -221,7 +222,7 @@ export const networkOps: Record<string, OpSpec> = {
   Conv: { attributes: ['auto_pad', 'dilations', 'group', 'kernel_shape', 'pads', 'strides'], check: spatialCheck, run: conv },
   ConvTranspose: {
     attributes: ['auto_pad', 'dilations', 'group', 'kernel_shape', 'output_padding', 'pads', 'strides'],
-    check: (attrs) => [...spatialCheck(attrs, 2), ...only(attrs, 'auto_pad', ['NOTSET'])],
+    check: (attrs) => [...spatialCheck(attrs), ...only(attrs, 'auto_pad', ['NOTSET'])],
     run: convTranspose,
   },
   MaxPool: pool('max'),
