@@ -130,7 +130,7 @@ export function errorTests(suite: Suite): void {
     ['conv3d with channels that do not match', () => tl.conv3d(f([1, 2, 3, 3, 3]), f([2, 3, 1, 1, 1])), /conv3d: weight \[2,3,1,1,1\] expects 3 input channels \(3 per group x 1 groups\), but the input \[1,2,3,3,3\] has 2/],
     ['conv3d with a kernel deeper than the input', () => tl.conv3d(f([1, 1, 2, 3, 3]), f([1, 1, 3, 1, 1])), /conv3d: kernel depth 3 \(dilation 1\) is larger than the padded input depth 2/],
     ['conv3d with a pair for stride', () => tl.conv3d(f([1, 1, 3, 3, 3]), f([1, 1, 1, 1, 1]), null, { stride: [1, 1] as never }), /conv3d: stride must be an integer or three integers, got \[1,1\]/],
-    ['maxPool3d with returnIndices', () => tl.maxPool3d(f([1, 1, 2, 2, 2]), { kernelSize: 2, returnIndices: true } as never), /maxPool3d: unknown option 'returnIndices'; maxPool3d does not return indices in Tensile/],
+    ['maxPool3d with a non-boolean returnIndices', () => tl.maxPool3d(f([1, 1, 2, 2, 2]), { kernelSize: 2, returnIndices: 1 } as never), /maxPool3d: returnIndices must be a boolean, got 1/],
     ['maxPool3d of a 3-D input', () => tl.maxPool3d(f([2, 2, 2]), { kernelSize: 2 }), /maxPool3d: input must be \[N, C, D, H, W\] or \[C, D, H, W\], got \[2,2,2\]/],
     ['avgPool3d with padding over half the kernel', () => tl.avgPool3d(f([1, 1, 4, 4, 4]), { kernelSize: 2, padding: 2 }), /avgPool3d: padding \[2,2,2\] must be at most half the kernel size \[2,2,2\]/],
     ['avgPool3d with a zero divisorOverride', () => tl.avgPool3d(f([1, 1, 2, 2, 2]), { kernelSize: 2, divisorOverride: 0 }), /avgPool3d: divisorOverride must be a non-zero number, got 0/],

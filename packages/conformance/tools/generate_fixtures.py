@@ -269,7 +269,7 @@ def t_maxpool3d(x, opts):
     k = triple(opts['kernelSize'], 1)
     return F.max_pool3d(x, k, stride=triple(opts['stride'], 1) if 'stride' in opts else k,
                         padding=triple(opts.get('padding'), 0), dilation=triple(opts.get('dilation'), 1),
-                        ceil_mode=opts.get('ceilMode', False))
+                        ceil_mode=opts.get('ceilMode', False), return_indices=opts.get('returnIndices', False))
 
 
 def t_avgpool3d(x, opts):
@@ -1689,6 +1689,9 @@ def volume_ops():
     add_case(f, 'convTranspose3d/stride-pad-output-pad', E('convTranspose3d', T(0), T(1), None, {'stride': [2, 1, 2], 'padding': [1, 0, 1], 'outputPadding': [1, 0, 1]}), [g.randn(1, 2, 3, 3, 4), g.randn(2, 3, 3, 2, 3)], tol='conv')
     add_case(f, 'convTranspose3d/dilation-groups', E('convTranspose3d', T(0), T(1), T(2), {'dilation': [2, 1, 1], 'groups': 2, 'stride': 2, 'padding': [2, 0, 0]}), [g.randn(2, 4, 3, 3, 3), g.randn(4, 1, 2, 2, 2), g.randn(2)], tol='conv')
     add_case(f, 'convTranspose3d/unbatched', E('convTranspose3d', T(0), T(1), None, {'stride': 3}), [g.randn(2, 2, 3, 2), g.randn(2, 2, 2, 2, 2)], tol='conv')
+    add_case(f, 'maxPool3d/indices-pad-dilation', E('maxPool3d', T(0), {'kernelSize': [3, 2, 2], 'stride': [2, 1, 2], 'padding': [1, 1, 0], 'dilation': [1, 2, 1], 'returnIndices': True}), [g.distinct(1, 2, 5, 5, 4)], tol='conv')
+    add_case(f, 'maxPool3d/indices-ceil-unbatched', E('maxPool3d', T(0), {'kernelSize': 2, 'stride': 2, 'ceilMode': True, 'returnIndices': True}), [g.distinct(2, 5, 3, 5)], tol='conv')
+    add_case(f, 'maxPool3d/indices-one-tap', E('maxPool3d', T(0), {'kernelSize': [1, 2, 2], 'returnIndices': True}), [g.distinct(1, 1, 3, 4, 4)], tol='conv')
 
 
 def network_options():

@@ -84,12 +84,12 @@ describe('layer shapes and options', () => {
     expect(() => fc.forward(tl.zeros([2, 6]))).toThrow(/in_features=7/);
   });
 
-  test('Conv3d weight is [out, in / groups, kd, kh, kw]; MaxPool3d refuses returnIndices, naming it', () => {
+  test('Conv3d weight is [out, in / groups, kd, kh, kw]; MaxPool3d and AvgPool3d name what they refuse', () => {
     const conv = new Conv3d(4, 6, [2, 3, 1], { groups: 2 });
     expect([...conv.weight.shape]).toEqual([6, 2, 2, 3, 1]);
     expect([...conv.forward(tl.zeros([1, 4, 3, 3, 3])).shape]).toEqual([1, 6, 2, 1, 3]);
     expect(() => new Conv3d(3, 6, 3, { groups: 2 })).toThrow(/Conv3d: in_channels 3 must be divisible by groups 2/);
-    expect(() => new MaxPool3d(2, { returnIndices: true as false })).toThrow(/MaxPool3d: returnIndices is not supported \(Tensile has no MaxUnpool3d\)/);
+    expect(() => new MaxPool3d(2, { returnIndices: 'yes' as never }).forward(tl.zeros([1, 1, 2, 2, 2]))).toThrow(/maxPool3d: returnIndices must be a boolean, got "yes"/);
     expect(() => new AvgPool3d(2, { dilation: 2 } as object)).toThrow(/AvgPool3d: unknown option 'dilation'/);
   });
 

@@ -24,7 +24,8 @@ function build(c: ModuleCase): Module {
     case 'Conv2d': return new nn.Conv2d(a.in, a.out, a.kernel, conv);
     case 'Conv3d': return new nn.Conv3d(a.in, a.out, a.kernel, conv);
     case 'ConvTranspose3d': return new nn.ConvTranspose3d(a.in, a.out, a.kernel, { ...conv, paddingMode: undefined, outputPadding: a.outputPadding });
-    case 'MaxPool3d': return new nn.MaxPool3d(a.kernel, { stride: a.stride, padding: a.padding, ceilMode: a.ceilMode });
+    case 'MaxPool3d': return new nn.MaxPool3d(a.kernel, { stride: a.stride, padding: a.padding, ceilMode: a.ceilMode, returnIndices: a.returnIndices });
+    case 'MaxUnpool3d': return new nn.MaxUnpool3d(a.kernel, { stride: a.stride, padding: a.padding });
     case 'AvgPool3d': return new nn.AvgPool3d(a.kernel, { stride: a.stride, padding: a.padding, ceilMode: a.ceilMode, countIncludePad: a.countIncludePad });
     case 'Conv1d': return new nn.Conv1d(a.in, a.out, a.kernel, conv);
     case 'MaxPool1d': return new nn.MaxPool1d(a.kernel, { stride: a.stride, padding: a.padding, ceilMode: a.ceilMode, returnIndices: a.returnIndices });
@@ -106,6 +107,7 @@ function call(c: ModuleCase, m: Module, xs: tl.Tensor[]): tl.Tensor[] {
   if (c.name === 'ConvTranspose2d' && a.outputSize) y = (m as nn.ConvTranspose2d).forward(xs[0], a.outputSize);
   else if (c.name === 'ConvTranspose3d' && a.outputSize) y = (m as nn.ConvTranspose3d).forward(xs[0], a.outputSize);
   else if (c.name === 'MaxUnpool2d') y = (m as nn.MaxUnpool2d).forward(xs[0], xs[1], a.outputSize);
+  else if (c.name === 'MaxUnpool3d') y = (m as nn.MaxUnpool3d).forward(xs[0], xs[1], a.outputSize);
   else if (c.name === 'LSTMCell') y = (m as nn.LSTMCell).forward(xs[0], xs.length > 1 ? [xs[1], xs[2]] : null);
   else y = m.forward(...xs);
   if (y instanceof tl.Tensor) return [y];

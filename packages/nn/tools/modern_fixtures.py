@@ -296,6 +296,16 @@ def layers():
     c.append(module_case('ConvTranspose3d', nn.ConvTranspose3d(2, 2, 3, stride=2, padding=1), [r(1, 2, 2, 3, 3)],
                          {'in': 2, 'out': 2, 'kernel': 3, 'stride': 2, 'padding': 1, 'outputSize': [4, 6, 5]},
                          forward=lambda m, x: m(x, output_size=[4, 6, 5])))
+    c.append(module_case('MaxPool3d', nn.MaxPool3d(2, stride=(1, 2, 2), padding=1, return_indices=True), [r(1, 2, 4, 5, 4)],
+                         {'kernel': 2, 'stride': [1, 2, 2], 'padding': 1, 'returnIndices': True}))
+    x = r(2, 2, 4, 4, 6)
+    values, indices = F.max_pool3d(x, 2, return_indices=True)
+    c.append(module_case('MaxUnpool3d', nn.MaxUnpool3d(2), [values, (indices, False)], {'kernel': 2}))
+    x = r(1, 2, 5, 7, 5)
+    values, indices = F.max_pool3d(x, 3, stride=2, padding=1, return_indices=True)
+    c.append(module_case('MaxUnpool3d', nn.MaxUnpool3d(3, stride=2, padding=1), [values, (indices, False)],
+                         {'kernel': 3, 'stride': 2, 'padding': 1, 'outputSize': [5, 7, 5]},
+                         forward=lambda m, v, i: m(v, i, output_size=[5, 7, 5])))
     return c
 
 

@@ -135,7 +135,12 @@ function poolCore(op: PoolOp, x: Tensor, p: Pool2dParams): Tensor {
 /** Run `fn` on a 4-D view of `x` (`[C, H, W]` gets a batch of one), dropping it again. */
 function batched<T extends Tensor | { values: Tensor; indices: Tensor }>(name: string, x: Tensor, fn: (x4: Tensor) => T): T {
   if (x.rank !== 4 && x.rank !== 3) throw new Error(`${name}: input must be [N, C, H, W] or [C, H, W], got ${formatShape(x.shape)}`);
-  if (x.rank === 4) return fn(x);
+  return withBatch(x, 4, fn);
+}
+
+/** Run `fn` on `x` with a batch of one added unless it has `rank` dims, dropping it again from the result(s). */
+function withBatch<T extends Tensor | { values: Tensor; indices: Tensor }>(x: Tensor, rank: number, fn: (batchedX: Tensor) => T): T {
+  if (x.rank === rank) return fn(x);
   return owned((own) => {
     const y = fn(own(x.unsqueeze(0)));
     if (!isTensor(y)) {
@@ -274,6 +279,8 @@ export interface MaxPool3dOptions {
   dilation?: number | [number, number, number];
   /** Round the output size up (default false). */
   ceilMode?: boolean;
+  /** Also return each window's argmax (see `maxPool3d`). */
+  returnIndices?: boolean;
 }
 
 export interface AvgPool3dOptions {
@@ -287,11 +294,6 @@ export interface AvgPool3dOptions {
   divisorOverride?: number;
 }
 
-const POOL3D_HINTS: Record<string, string> = {
-  ...POOL_HINTS,
-  returnIndices: 'maxPool3d does not return indices in Tensile (there is no maxUnpool3d); use maxPool2d per slice if you need them',
-};
-
 /** The depth geometry of a 3-D pooling, and the [h, w] options for the 2-D pooling of each depth tap. */
 interface Pool3dPlan {
   depth: { k: number; s: number; p: number; d: number; out: number; extra: number };
@@ -299,7 +301,7 @@ interface Pool3dPlan {
 }
 
 function plan3d(op: string, x: Tensor, o: MaxPool3dOptions & AvgPool3dOptions, allowed: readonly string[]): Pool3dPlan {
-  checkOptionKeys(op, o, allowed, POOL3D_HINTS);
+  checkOptionKeys(op, o, allowed, POOL_HINTS);
   if (o?.kernelSize === undefined) throw new Error(`${op}: options.kernelSize is required`);
   if (x.rank !== 5 && x.rank !== 4) throw new Error(`${op}: input must be [N, C, D, H, W] or [C, D, H, W], got ${formatShape(x.shape)}`);
   if (!isFloating(x.dtype)) throw new TypeError(`${op}: expected a floating input, got ${x.dtype}`);
@@ -311,7 +313,7 @@ function plan3d(op: string, x: Tensor, o: MaxPool3dOptions & AvgPool3dOptions, a
     if (k[i] < 1 || s[i] < 1 || d[i] < 1) throw new Error(`${op}: kernelSize, stride and dilation must be positive, got ${JSON.stringify(o)}`);
     if (p[i] < 0 || p[i] * 2 > k[i]) throw new Error(`${op}: padding ${formatShape(p)} must be at most half the kernel size ${formatShape(k)}`);
   }
-  for (const flag of ['ceilMode', 'countIncludePad'] as const) {
+  for (const flag of ['ceilMode', 'countIncludePad', 'returnIndices'] as const) {
     if (o[flag] !== undefined && typeof o[flag] !== 'boolean') throw new TypeError(`${op}: ${flag} must be a boolean, got ${JSON.stringify(o[flag])}`);
   }
   const ceil = o.ceilMode ?? false;
@@ -324,48 +326,71 @@ function plan3d(op: string, x: Tensor, o: MaxPool3dOptions & AvgPool3dOptions, a
 }
 
 /**
- * `pool` (a 2-D pooling of `[N, C·Do, H, W]`) on each depth tap's slices of `x` `[N, C, D, H, W]`,
- * depth-padded with `fill`: one `[N, C, Do, oh, ow]` per tap.
+ * `pool` (a 2-D pooling of `[N, C·Do, H, W]`, with one or more outputs) on each depth tap's
+ * slices of `x` `[N, C, D, H, W]`, depth-padded with `fill`: per tap, its outputs as
+ * `[N, C, Do, oh, ow]`.
  */
-function depthTaps(x: Tensor, pl: Pool3dPlan, fill: number, pool: (planes: Tensor) => Tensor, own: <T extends Tensor>(t: T) => T): Tensor[] {
+function depthTaps(x: Tensor, pl: Pool3dPlan, fill: number, pool: (planes: Tensor) => Tensor[], own: <T extends Tensor>(t: T) => T): Tensor[][] {
   const { k, s, p, d, out, extra } = pl.depth;
   const padded = p || extra ? own(pad(x, [0, 0, 0, 0, p, p + extra], fill)) : x;
   const [n, c, , h, w] = padded.shape;
-  const taps: Tensor[] = [];
+  const taps: Tensor[][] = [];
   for (let tap = 0; tap < k; tap++) {
     const start = tap * d;
     const slices = own(slice(padded, 2, start, start + (out - 1) * s + 1, s));
-    const pooled = own(pool(own(slices.reshape([n, c * out, h, w]))));
-    taps.push(own(pooled.reshape([n, c, out, pooled.shape[2], pooled.shape[3]])));
+    const pooled = pool(own(slices.reshape([n, c * out, h, w]))).map(own);
+    taps.push(pooled.map((t) => own(t.reshape([n, c, out, t.shape[2], t.shape[3]]))));
   }
   return taps;
-}
-
-/** Run `fn` on a 5-D view of `x` (`[C, D, H, W]` gets a batch of one), dropping it again. */
-function batched5(x: Tensor, fn: (x5: Tensor) => Tensor): Tensor {
-  if (x.rank === 5) return fn(x);
-  return owned((own) => own(fn(own(x.unsqueeze(0)))).squeeze(0));
 }
 
 /**
  * Max over each 3-D window of `x` `[N, C, D, H, W]` (torch.nn.functional.max_pool3d); padding
  * counts as -inf. A composite of `maxPool2d` per depth tap and a max over the taps, whose
- * gradient goes to each window's first maximum in (d, h, w) order, as PyTorch's.
+ * gradient goes to each window's first maximum in (d, h, w) order, as PyTorch's. With
+ * `returnIndices` it returns `{ values, indices }`, the indices int32 flat positions
+ * `d·H·W + h·W + w` within each input volume (what `maxUnpool3d` takes).
  *
  * @example
  * ```ts
  * tl.maxPool3d(volume, { kernelSize: 2 }); // halves D, H and W
+ * const { values, indices } = tl.maxPool3d(volume, { kernelSize: 2, returnIndices: true });
  * ```
  */
-export function maxPool3d(x: Tensor, options: MaxPool3dOptions): Tensor {
-  const pl = plan3d('maxPool3d', x, options, ['kernelSize', 'stride', 'padding', 'dilation', 'ceilMode']);
+export function maxPool3d(x: Tensor, options: MaxPool3dOptions & { returnIndices: true }): { values: Tensor; indices: Tensor };
+export function maxPool3d(x: Tensor, options: MaxPool3dOptions & { returnIndices?: false }): Tensor;
+export function maxPool3d(x: Tensor, options: MaxPool3dOptions): Tensor | { values: Tensor; indices: Tensor };
+export function maxPool3d(x: Tensor, options: MaxPool3dOptions): Tensor | { values: Tensor; indices: Tensor } {
+  const pl = plan3d('maxPool3d', x, options, ['kernelSize', 'stride', 'padding', 'dilation', 'ceilMode', 'returnIndices']);
   const dilation = triple('maxPool3d', 'dilation', options.dilation, 1);
-  return batched5(x, (x5) => owned((own) => {
-    const taps = depthTaps(x5, pl, -Infinity, (planes) => maxPool2d(planes, { ...pl.planes, dilation: [dilation[1], dilation[2]] }), own);
-    if (taps.length === 1) return taps[0].clone();
-    // The first tap holding the maximum (argmax picks the first): one winner per window, as PyTorch.
-    const all = own(stack(taps, 0));
-    return own(gather(all, 0, own(noGrad(() => all.argmax(0, true))))).squeeze(0);
+  const planes = { ...pl.planes, dilation: [dilation[1], dilation[2]] as [number, number] };
+  return withBatch(x, 5, (x5) => owned((own) => {
+    if (!options.returnIndices) {
+      const taps = depthTaps(x5, pl, -Infinity, (p) => [maxPool2d(p, planes)], own).map(([values]) => values);
+      if (taps.length === 1) return taps[0].clone();
+      // The first tap holding the maximum (argmax picks the first): one winner per window, as PyTorch.
+      const all = own(stack(taps, 0));
+      return own(gather(all, 0, own(noGrad(() => all.argmax(0, true))))).squeeze(0);
+    }
+    const [, , , h, w] = x5.shape;
+    const { s, p, d, out } = pl.depth;
+    const taps = depthTaps(x5, pl, -Infinity, (planesIn) => {
+      const { values, indices } = maxPool2d(planesIn, { ...planes, returnIndices: true });
+      return [values, indices];
+    }, own);
+    // A tap's plane indices h·W + w, moved to the input depth it read: o·stride - padding + tap·dilation.
+    const volumeIndices = taps.map(([, planeIndices], tap) => {
+      const depths = Array.from({ length: out }, (_, o) => (o * s - p + tap * d) * h * w);
+      const offsets = own(own(tensor(depths, { dtype: 'int32', device: x5.device })).reshape([1, 1, out, 1, 1]));
+      return own(planeIndices.add(offsets));
+    });
+    if (taps.length === 1) return { values: taps[0][0].clone(), indices: volumeIndices[0].clone() };
+    const all = own(stack(taps.map(([values]) => values), 0));
+    const winner = own(noGrad(() => all.argmax(0, true)));
+    return {
+      values: own(gather(all, 0, winner)).squeeze(0),
+      indices: own(gather(own(stack(volumeIndices, 0)), 0, winner)).squeeze(0),
+    };
   }));
 }
 
@@ -385,8 +410,8 @@ export function avgPool3d(x: Tensor, options: AvgPool3dOptions): Tensor {
   const override = options.divisorOverride ?? undefined;
   if (override !== undefined && (!Number.isFinite(override) || override === 0)) throw new Error(`${op}: divisorOverride must be a non-zero number, got ${override}`);
   const includePad = options.countIncludePad ?? true;
-  return batched5(x, (x5) => owned((own) => {
-    const taps = depthTaps(x5, pl, 0, (planes) => avgPool2d(planes, { ...pl.planes, divisorOverride: 1 }), own);
+  return withBatch(x, 5, (x5) => owned((own) => {
+    const taps = depthTaps(x5, pl, 0, (planes) => [avgPool2d(planes, { ...pl.planes, divisorOverride: 1 })], own).map(([sum]) => sum);
     let sum = taps[0];
     for (const tap of taps.slice(1)) sum = own(sum.add(tap));
     if (override !== undefined) return sum.div(override);

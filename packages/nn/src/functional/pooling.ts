@@ -260,6 +260,16 @@ export interface MaxUnpool2dOptions {
   outputSize?: readonly number[];
 }
 
+/** Options of `maxUnpool3d`. */
+export interface MaxUnpool3dOptions {
+  kernelSize: number | [number, number, number];
+  /** Default: the kernel size. */
+  stride?: number | [number, number, number];
+  padding?: number | [number, number, number];
+  /** The output's spatial size `[D, H, W]` (or the full shape); default `(in - 1)·stride - 2·padding + kernelSize`. */
+  outputSize?: readonly number[];
+}
+
 /** Options of `maxUnpool1d`. */
 export interface MaxUnpool1dOptions {
   kernelSize: number;
@@ -314,7 +324,7 @@ function unpoolSize(op: string, input: readonly number[], k: number[], s: number
 }
 
 /** `maxUnpool1d`/`maxUnpool2d` over the last `dims` dims of `x` (`shapes`: the inputs it takes, for the message). */
-function maxUnpool(op: string, dims: number, shapes: string, x: Tensor, indices: Tensor, options: MaxUnpool2dOptions | MaxUnpool1dOptions): Tensor {
+function maxUnpool(op: string, dims: number, shapes: string, x: Tensor, indices: Tensor, options: MaxUnpool3dOptions | MaxUnpool2dOptions | MaxUnpool1dOptions): Tensor {
   checkOptions(op, options, ['kernelSize', 'stride', 'padding', 'outputSize']);
   if (options?.kernelSize === undefined) throw new Error(`${op}: options.kernelSize is required`);
   if (!(x instanceof tl.Tensor) || (x.rank !== dims + 1 && x.rank !== dims + 2)) throw new Error(`${op}: input must be ${shapes}`);
@@ -338,6 +348,20 @@ function maxUnpool(op: string, dims: number, shapes: string, x: Tensor, indices:
  */
 export function maxUnpool2d(x: Tensor, indices: Tensor, options: MaxUnpool2dOptions): Tensor {
   return maxUnpool('maxUnpool2d', 2, '[N, C, H, W] or [C, H, W]', x, indices, options);
+}
+
+/**
+ * The partial inverse of `maxPool3d`: each value of `x` `[N, C, d, h, w]` goes to the flat
+ * position `indices` names in a zero `[N, C, D, H, W]` output.
+ *
+ * @example
+ * ```ts
+ * const { values, indices } = tl.maxPool3d(volume, { kernelSize: 2, returnIndices: true });
+ * F.maxUnpool3d(values, indices, { kernelSize: 2 }); // the volume's shape, zeros except the maxima
+ * ```
+ */
+export function maxUnpool3d(x: Tensor, indices: Tensor, options: MaxUnpool3dOptions): Tensor {
+  return maxUnpool('maxUnpool3d', 3, '[N, C, D, H, W] or [C, D, H, W]', x, indices, options);
 }
 
 /**

@@ -173,7 +173,7 @@ export class AvgPool2d extends AvgPoolNd<number | [number, number]> {
 }
 
 /** Options of `MaxPool3d`. */
-export interface MaxPool3dLayerOptions {
+export interface MaxPool3dLayerOptions<Indices extends boolean = boolean> {
   /** Default: the kernel size. */
   stride?: number | [number, number, number];
   /** Implicit -inf padding on both sides, at most half the kernel (default 0). */
@@ -181,8 +181,8 @@ export interface MaxPool3dLayerOptions {
   dilation?: number | [number, number, number];
   /** Round the output size up (default false). */
   ceilMode?: boolean;
-  /** Only false: Tensile's 3-D max pool returns no indices (there is no MaxUnpool3d). */
-  returnIndices?: false;
+  /** `forward` returns `{ values, indices }` (int32 flat indices, for `MaxUnpool3d`) (default false). */
+  returnIndices?: Indices;
 }
 
 /** Options of `AvgPool3d`. */
@@ -199,24 +199,22 @@ export interface AvgPool3dLayerOptions {
 }
 
 /**
- * Max over 3-D windows of `[N, C, D, H, W]` (or `[C, D, H, W]`) inputs.
+ * Max over 3-D windows of `[N, C, D, H, W]` (or `[C, D, H, W]`) inputs. With
+ * `returnIndices: true`, `forward` returns `{ values, indices }`.
  *
  * @example
  * ```ts
  * new MaxPool3d(2).forward(tl.randn([1, 3, 8, 8, 8])); // [1, 3, 4, 4, 4]
+ * const { values, indices } = new MaxPool3d(2, { returnIndices: true }).forward(volume);
  * ```
  */
-export class MaxPool3d extends MaxPoolNd<number | [number, number, number], false> {
-  constructor(kernelSize: number | [number, number, number], options: MaxPool3dLayerOptions = {}) {
-    if ((options as { returnIndices?: unknown })?.returnIndices === true) {
-      throw new Error('MaxPool3d: returnIndices is not supported (Tensile has no MaxUnpool3d)');
-    }
+export class MaxPool3d<Indices extends boolean = false> extends MaxPoolNd<number | [number, number, number], Indices> {
+  constructor(kernelSize: number | [number, number, number], options: MaxPool3dLayerOptions<Indices> = {}) {
     super('MaxPool3d', kernelSize, options);
   }
 
-  forward(x: Tensor): Tensor {
-    const { kernelSize, stride, padding, dilation, ceilMode } = this;
-    return tl.maxPool3d(x, { kernelSize, stride, padding, dilation, ceilMode });
+  forward(x: Tensor): PoolOutput<Indices> {
+    return tl.maxPool3d(x, this.poolOptions) as PoolOutput<Indices>;
   }
 }
 
@@ -432,6 +430,46 @@ export class MaxUnpool2d extends Module {
 
   forward(x: Tensor, indices: Tensor, outputSize?: readonly number[] | null): Tensor {
     return F.maxUnpool2d(x, indices, { kernelSize: this.kernelSize, stride: this.stride, padding: this.padding, outputSize: outputSize ?? undefined });
+  }
+
+  override extraRepr(): string {
+    return `kernel_size=${repr(this.kernelSize)}, stride=${repr(this.stride)}, padding=${repr(this.padding)}`;
+  }
+}
+
+/** Options of `MaxUnpool3d`. */
+export interface MaxUnpool3dLayerOptions {
+  /** Default: the kernel size. */
+  stride?: number | [number, number, number];
+  padding?: number | [number, number, number];
+}
+
+/**
+ * The partial inverse of `MaxPool3d`: `forward(x, indices, outputSize?)` puts each value at
+ * the position its index names, zeros elsewhere.
+ *
+ * @example
+ * ```ts
+ * const { values, indices } = new MaxPool3d(2, { returnIndices: true }).forward(volume);
+ * new MaxUnpool3d(2).forward(values, indices); // the volume's shape
+ * ```
+ */
+export class MaxUnpool3d extends Module {
+  readonly kernelSize: [number, number, number];
+  readonly stride: [number, number, number];
+  readonly padding: [number, number, number];
+
+  constructor(kernelSize: number | [number, number, number], options: MaxUnpool3dLayerOptions = {}) {
+    super();
+    checkOptions('MaxUnpool3d', options, ['stride', 'padding']);
+    const triple = (v: number | [number, number, number]): [number, number, number] => (typeof v === 'number' ? [v, v, v] : [v[0], v[1], v[2]]);
+    this.kernelSize = triple(kernelSize);
+    this.stride = triple(options.stride ?? kernelSize);
+    this.padding = triple(options.padding ?? 0);
+  }
+
+  forward(x: Tensor, indices: Tensor, outputSize?: readonly number[] | null): Tensor {
+    return F.maxUnpool3d(x, indices, { kernelSize: this.kernelSize, stride: this.stride, padding: this.padding, outputSize: outputSize ?? undefined });
   }
 
   override extraRepr(): string {
