@@ -375,6 +375,55 @@ export class Conv1d extends ConvNd {
 }
 
 /**
+ * What `ConvTranspose2d` and `ConvTranspose3d` share: the window options as tuples, PyTorch's
+ * weight layout `[inChannels, outChannels / groups, ...kernel]`, `forward(x, outputSize?)`
+ * (an output size picks the output padding, as PyTorch) and PyTorch's repr.
+ */
+abstract class ConvTransposeNd<Size extends [number, number] | [number, number, number]> extends ConvNd {
+  readonly kernelSize: Size;
+  readonly stride: Size;
+  readonly padding: Size;
+  readonly outputPadding: Size;
+  readonly dilation: Size;
+  readonly paddingMode = 'zeros' as const;
+  private readonly op: string;
+
+  protected constructor(
+    op: string,
+    inChannels: number,
+    outChannels: number,
+    kernelSize: number | Size,
+    options: ConvTranspose2dLayerOptions | ConvTranspose3dLayerOptions,
+    tuple: (name: string, value: number | readonly number[]) => Size,
+  ) {
+    checkOptions(op, options, CONV_TRANSPOSE_OPTIONS);
+    paddingModeOf(op, options.paddingMode, ['zeros']);
+    super(op, inChannels, outChannels, options.groups ?? 1);
+    this.op = op;
+    this.kernelSize = tuple(`${op}: kernelSize`, kernelSize);
+    this.stride = tuple(`${op}: stride`, options.stride ?? 1);
+    this.padding = tuple(`${op}: padding`, options.padding ?? 0);
+    this.outputPadding = tuple(`${op}: outputPadding`, options.outputPadding ?? 0);
+    this.dilation = tuple(`${op}: dilation`, options.dilation ?? 1);
+    this.createParameters([inChannels, outChannels / this.groups, ...this.kernelSize], options.bias);
+  }
+
+  /** The functional form with this layer's weight and bias. */
+  protected abstract convolve(x: Tensor, options: { stride: Size; padding: Size; outputPadding: Size; groups: number; dilation: Size }): Tensor;
+
+  forward(x: Tensor, outputSize?: readonly number[] | null): Tensor {
+    const outputPadding = outputSize
+      ? (outputPaddingFor(this.op, x, outputSize, this.kernelSize, this.stride, this.padding, this.dilation) as Size)
+      : this.outputPadding;
+    return this.convolve(x, { stride: this.stride, padding: this.padding, outputPadding, groups: this.groups, dilation: this.dilation });
+  }
+
+  override extraRepr(): string {
+    return convRepr(this.inChannels, this.outChannels, this.kernelSize, this.stride, this.padding, this.dilation, this.groups, this.bias !== null, 'zeros', this.outputPadding);
+  }
+}
+
+/**
  * 2-D transposed convolution ("deconvolution") over `[N, Cin, H, W]` (or `[Cin, H, W]`),
  * with PyTorch's `weight` `[inChannels, outChannels / groups, kH, kW]`, `bias`
  * `[outChannels]` and initialisation. `forward(x, outputSize?)` may ask for an output size
@@ -386,35 +435,13 @@ export class Conv1d extends ConvNd {
  * up.forward(tl.randn([1, 16, 10, 10])); // [1, 8, 20, 20]
  * ```
  */
-export class ConvTranspose2d extends ConvNd {
-  readonly kernelSize: [number, number];
-  readonly stride: [number, number];
-  readonly padding: [number, number];
-  readonly outputPadding: [number, number];
-  readonly dilation: [number, number];
-  readonly paddingMode = 'zeros' as const;
-
+export class ConvTranspose2d extends ConvTransposeNd<[number, number]> {
   constructor(inChannels: number, outChannels: number, kernelSize: number | [number, number], options: ConvTranspose2dLayerOptions = {}) {
-    checkOptions('ConvTranspose2d', options, CONV_TRANSPOSE_OPTIONS);
-    paddingModeOf('ConvTranspose2d', options.paddingMode, ['zeros']);
-    super('ConvTranspose2d', inChannels, outChannels, options.groups ?? 1);
-    this.kernelSize = toPair('ConvTranspose2d: kernelSize', kernelSize);
-    this.stride = toPair('ConvTranspose2d: stride', options.stride ?? 1);
-    this.padding = toPair('ConvTranspose2d: padding', options.padding ?? 0);
-    this.outputPadding = toPair('ConvTranspose2d: outputPadding', options.outputPadding ?? 0);
-    this.dilation = toPair('ConvTranspose2d: dilation', options.dilation ?? 1);
-    this.createParameters([inChannels, outChannels / this.groups, ...this.kernelSize], options.bias);
+    super('ConvTranspose2d', inChannels, outChannels, kernelSize, options, toPair);
   }
 
-  forward(x: Tensor, outputSize?: readonly number[] | null): Tensor {
-    const outputPadding = outputSize
-      ? (outputPaddingFor('ConvTranspose2d', x, outputSize, this.kernelSize, this.stride, this.padding, this.dilation) as [number, number])
-      : this.outputPadding;
-    return tl.convTranspose2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, outputPadding, groups: this.groups, dilation: this.dilation });
-  }
-
-  override extraRepr(): string {
-    return convRepr(this.inChannels, this.outChannels, this.kernelSize, this.stride, this.padding, this.dilation, this.groups, this.bias !== null, 'zeros', this.outputPadding);
+  protected convolve(x: Tensor, options: tl.ConvTranspose2dOptions): Tensor {
+    return tl.convTranspose2d(x, this.weight, this.bias, options);
   }
 }
 
@@ -430,35 +457,13 @@ export class ConvTranspose2d extends ConvNd {
  * up.forward(tl.randn([1, 8, 4, 8, 8])); // [1, 4, 8, 16, 16]
  * ```
  */
-export class ConvTranspose3d extends ConvNd {
-  readonly kernelSize: [number, number, number];
-  readonly stride: [number, number, number];
-  readonly padding: [number, number, number];
-  readonly outputPadding: [number, number, number];
-  readonly dilation: [number, number, number];
-  readonly paddingMode = 'zeros' as const;
-
+export class ConvTranspose3d extends ConvTransposeNd<[number, number, number]> {
   constructor(inChannels: number, outChannels: number, kernelSize: number | [number, number, number], options: ConvTranspose3dLayerOptions = {}) {
-    checkOptions('ConvTranspose3d', options, CONV_TRANSPOSE_OPTIONS);
-    paddingModeOf('ConvTranspose3d', options.paddingMode, ['zeros']);
-    super('ConvTranspose3d', inChannels, outChannels, options.groups ?? 1);
-    this.kernelSize = toTriple('ConvTranspose3d: kernelSize', kernelSize);
-    this.stride = toTriple('ConvTranspose3d: stride', options.stride ?? 1);
-    this.padding = toTriple('ConvTranspose3d: padding', options.padding ?? 0);
-    this.outputPadding = toTriple('ConvTranspose3d: outputPadding', options.outputPadding ?? 0);
-    this.dilation = toTriple('ConvTranspose3d: dilation', options.dilation ?? 1);
-    this.createParameters([inChannels, outChannels / this.groups, ...this.kernelSize], options.bias);
+    super('ConvTranspose3d', inChannels, outChannels, kernelSize, options, toTriple);
   }
 
-  forward(x: Tensor, outputSize?: readonly number[] | null): Tensor {
-    const outputPadding = outputSize
-      ? (outputPaddingFor('ConvTranspose3d', x, outputSize, this.kernelSize, this.stride, this.padding, this.dilation) as [number, number, number])
-      : this.outputPadding;
-    return tl.convTranspose3d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, outputPadding, groups: this.groups, dilation: this.dilation });
-  }
-
-  override extraRepr(): string {
-    return convRepr(this.inChannels, this.outChannels, this.kernelSize, this.stride, this.padding, this.dilation, this.groups, this.bias !== null, 'zeros', this.outputPadding);
+  protected convolve(x: Tensor, options: tl.ConvTranspose3dOptions): Tensor {
+    return tl.convTranspose3d(x, this.weight, this.bias, options);
   }
 }
 

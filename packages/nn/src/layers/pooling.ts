@@ -396,6 +396,33 @@ export class AdaptiveMaxPool1d<Indices extends boolean = false> extends Adaptive
   }
 }
 
+/** What `MaxUnpool2d` and `MaxUnpool3d` share: the window as tuples, `forward` through the functional form, PyTorch's repr. */
+abstract class MaxUnpoolNd<Size extends [number, number] | [number, number, number]> extends Module {
+  readonly kernelSize: Size;
+  readonly stride: Size;
+  readonly padding: Size;
+
+  protected constructor(op: string, dims: number, kernelSize: number | Size, options: { stride?: number | Size; padding?: number | Size }) {
+    super();
+    checkOptions(op, options, ['stride', 'padding']);
+    const tuple = (v: number | Size): Size => (typeof v === 'number' ? new Array<number>(dims).fill(v) : [...v]) as Size;
+    this.kernelSize = tuple(kernelSize);
+    this.stride = tuple(options.stride ?? kernelSize);
+    this.padding = tuple(options.padding ?? 0);
+  }
+
+  /** The functional form, with this layer's window. */
+  protected abstract unpool(x: Tensor, indices: Tensor, options: { kernelSize: Size; stride: Size; padding: Size; outputSize?: readonly number[] }): Tensor;
+
+  forward(x: Tensor, indices: Tensor, outputSize?: readonly number[] | null): Tensor {
+    return this.unpool(x, indices, { kernelSize: this.kernelSize, stride: this.stride, padding: this.padding, outputSize: outputSize ?? undefined });
+  }
+
+  override extraRepr(): string {
+    return `kernel_size=${repr(this.kernelSize)}, stride=${repr(this.stride)}, padding=${repr(this.padding)}`;
+  }
+}
+
 /** Options of `MaxUnpool2d`. */
 export interface MaxUnpool2dLayerOptions {
   /** Default: the kernel size. */
@@ -414,26 +441,13 @@ export interface MaxUnpool2dLayerOptions {
  * new MaxUnpool2d(2).forward(values, indices); // x's shape
  * ```
  */
-export class MaxUnpool2d extends Module {
-  readonly kernelSize: [number, number];
-  readonly stride: [number, number];
-  readonly padding: [number, number];
-
+export class MaxUnpool2d extends MaxUnpoolNd<[number, number]> {
   constructor(kernelSize: number | [number, number], options: MaxUnpool2dLayerOptions = {}) {
-    super();
-    checkOptions('MaxUnpool2d', options, ['stride', 'padding']);
-    const pair = (v: number | [number, number]): [number, number] => (typeof v === 'number' ? [v, v] : [v[0], v[1]]);
-    this.kernelSize = pair(kernelSize);
-    this.stride = pair(options.stride ?? kernelSize);
-    this.padding = pair(options.padding ?? 0);
+    super('MaxUnpool2d', 2, kernelSize, options);
   }
 
-  forward(x: Tensor, indices: Tensor, outputSize?: readonly number[] | null): Tensor {
-    return F.maxUnpool2d(x, indices, { kernelSize: this.kernelSize, stride: this.stride, padding: this.padding, outputSize: outputSize ?? undefined });
-  }
-
-  override extraRepr(): string {
-    return `kernel_size=${repr(this.kernelSize)}, stride=${repr(this.stride)}, padding=${repr(this.padding)}`;
+  protected unpool(x: Tensor, indices: Tensor, options: F.MaxUnpool2dOptions): Tensor {
+    return F.maxUnpool2d(x, indices, options);
   }
 }
 
@@ -454,26 +468,13 @@ export interface MaxUnpool3dLayerOptions {
  * new MaxUnpool3d(2).forward(values, indices); // the volume's shape
  * ```
  */
-export class MaxUnpool3d extends Module {
-  readonly kernelSize: [number, number, number];
-  readonly stride: [number, number, number];
-  readonly padding: [number, number, number];
-
+export class MaxUnpool3d extends MaxUnpoolNd<[number, number, number]> {
   constructor(kernelSize: number | [number, number, number], options: MaxUnpool3dLayerOptions = {}) {
-    super();
-    checkOptions('MaxUnpool3d', options, ['stride', 'padding']);
-    const triple = (v: number | [number, number, number]): [number, number, number] => (typeof v === 'number' ? [v, v, v] : [v[0], v[1], v[2]]);
-    this.kernelSize = triple(kernelSize);
-    this.stride = triple(options.stride ?? kernelSize);
-    this.padding = triple(options.padding ?? 0);
+    super('MaxUnpool3d', 3, kernelSize, options);
   }
 
-  forward(x: Tensor, indices: Tensor, outputSize?: readonly number[] | null): Tensor {
-    return F.maxUnpool3d(x, indices, { kernelSize: this.kernelSize, stride: this.stride, padding: this.padding, outputSize: outputSize ?? undefined });
-  }
-
-  override extraRepr(): string {
-    return `kernel_size=${repr(this.kernelSize)}, stride=${repr(this.stride)}, padding=${repr(this.padding)}`;
+  protected unpool(x: Tensor, indices: Tensor, options: F.MaxUnpool3dOptions): Tensor {
+    return F.maxUnpool3d(x, indices, options);
   }
 }
 
