@@ -258,6 +258,11 @@ export const FD_CASES: FdCase[] = [
     fn: (x, w) => tl.convTranspose3d(x, w, null, { stride: [2, 1, 2], padding: [1, 0, 0], outputPadding: [1, 0, 1], dilation: [1, 2, 1], groups: 2 }).flatten(),
   },
   {
+    name: 'asStrided: overlapping windows and a zero stride',
+    inputs: [rand([2, 5], 79)],
+    fn: (x) => tl.cat([x.asStrided([3, 4], [2, 1], 1).flatten(), tl.asStrided(x, [2, 3], [0, 3]).flatten()]),
+  },
+  {
     name: 'maxPool3d values (padding, dilation)',
     inputs: [{ shape: [1, 1, 4, 4, 4], values: distinct(64, 76, 0.05) }],
     fn: (x) => tl.maxPool3d(x, { kernelSize: 2, stride: 1, padding: 1, dilation: [2, 1, 1] }).flatten(),

@@ -465,6 +465,7 @@ TORCH = {
     'maskedFill': lambda x, m, v: x.masked_fill(m, v),
     'takeAlongDim': lambda x, i, d=UNDEF: torch.take_along_dim(x, i.long(), dim=None if is_undef(d) else d),
     'take': lambda x, i: torch.take(x, i.long()),
+    'asStrided': lambda x, size, stride, offset=0: torch.as_strided(x.contiguous(), size, stride, offset),
     'indexAdd': lambda x, d, i, s, o=None: torch.index_add(x, d, i.long(), s, alpha=(o or {}).get('alpha', 1)),
     'indexFill': lambda x, d, i, v: x.index_fill(d, i.long(), v),
     'searchsorted': lambda s, v, o=None: torch.searchsorted(s, v, right=(o or {}).get('right', False) or (o or {}).get('side') == 'right',
@@ -1343,6 +1344,10 @@ def indexing_more():
     add_case(f, 'unique', E('unique', T(0)), [torch.tensor([3.0, 1.0, 3.0, -2.0, 1.0])], grad=False)
     add_case(f, 'unique/inverse-counts', M('unique', T(0), {'returnInverse': True, 'returnCounts': True}),
              [torch.tensor([[2, 7, 2], [0, 7, 7]], dtype=torch.int32)])
+    add_case(f, 'asStrided/transpose', E('asStrided', T(0), [3, 2], [1, 3]), [g.randn(2, 3)])
+    add_case(f, 'asStrided/overlapping-windows', M('asStrided', T(0), [4, 3], [1, 1], 1), [g.randn(7)])
+    add_case(f, 'asStrided/zero-stride-broadcast', E('asStrided', T(0), [2, 3, 2], [0, 2, 1], 2), [g.randn(2, 4)])
+    add_case(f, 'asStrided/non-contiguous-input', E('asStrided', E('transpose', T(0), 0, 1), [2, 2], [2, 1]), [g.randn(2, 3)])
 
 
 def pointwise_int():

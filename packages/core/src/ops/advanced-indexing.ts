@@ -302,6 +302,50 @@ export function take(x: Tensor, index: Tensor): Tensor {
   });
 }
 
+/**
+ * The elements of `x` at `storageOffset + Σ i[k]·stride[k]` for each index `i` of `size`
+ * (torch.as_strided), with `x` read in row-major order: PyTorch's
+ * `x.contiguous().as_strided(size, stride, storageOffset)`. Tensile tensors expose no shared
+ * storage, so the result is a copy, not an alias; its gradient adds into the elements read,
+ * summing where windows overlap, as PyTorch's.
+ *
+ * @example
+ * ```ts
+ * tl.asStrided(tl.arange(0, 6), [2, 3], [1, 2]); // [[0, 2, 4], [1, 3, 5]]: a transpose
+ * tl.asStrided(signal, [signal.size - 3, 4], [1, 1]); // every window of 4 consecutive samples
+ * ```
+ */
+export function asStrided(x: Tensor, size: readonly number[], stride: readonly number[], storageOffset = 0): Tensor {
+  const op = 'asStrided';
+  requireTensor(op, x);
+  const dims = (name: string, v: unknown): number[] => {
+    if (!Array.isArray(v) || !v.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+      throw new TypeError(`${op}: ${name} must be an array of non-negative integers, got ${describeValue(v)}`);
+    }
+    return v as number[];
+  };
+  const shape = dims('size', size);
+  const steps = dims('stride', stride);
+  if (steps.length !== shape.length) throw new Error(`${op}: size ${formatShape(shape)} and stride ${formatShape(steps)} must have the same length`);
+  if (!Number.isSafeInteger(storageOffset) || storageOffset < 0) throw new TypeError(`${op}: storageOffset must be a non-negative integer, got ${describeValue(storageOffset)}`);
+  const count = shape.reduce((a, b) => a * b, 1);
+  const last = storageOffset + shape.reduce((sum, d, k) => sum + (d - 1) * steps[k], 0);
+  if (count > 0 && last >= x.size) {
+    throw new RangeError(`${op}: size ${formatShape(shape)} with stride ${formatShape(steps)} and storage offset ${storageOffset} reaches element ${last}, but the input has ${x.size} elements`);
+  }
+  const positions = new Int32Array(count);
+  for (let flat = 0; flat < count; flat++) {
+    let rest = flat;
+    let at = storageOffset;
+    for (let k = shape.length - 1; k >= 0; k--) {
+      at += (rest % shape[k]) * steps[k];
+      rest = Math.floor(rest / shape[k]);
+    }
+    positions[flat] = at;
+  }
+  return owned((t) => t(indexSelect(t(x.reshape([-1])), 0, t(tensor(positions, { dtype: 'int32', device: x.device })))).reshape(shape));
+}
+
 /** The int32 `index` (1-D) as a tensor of `x`'s rank along `dim`, expanded to `source`'s shape. */
 export function lineIndex(op: string, x: Tensor, axis: number, index: Tensor, source: readonly number[], t: <T extends Tensor>(v: T) => T): Tensor {
   if (index.rank > 1 || index.dtype !== 'int32') throw new TypeError(`${op}: index must be a 0-d or 1-D int32 tensor, got ${formatShape(index.shape)} ${index.dtype}`);

@@ -1,6 +1,6 @@
 /** Every public op, as a function. Tensor methods forward here. */
 export {
-  nonzero, nonzeroSync, maskedSelect, maskedSelectSync, indexAsync, indexSync, maskedFill, maskedScatter, takeAlongDim, take, indexAdd,
+  nonzero, nonzeroSync, maskedSelect, maskedSelectSync, indexAsync, indexSync, maskedFill, maskedScatter, takeAlongDim, take, asStrided, indexAdd,
   indexFill, searchsorted, bucketize, unique, uniqueSync, uniqueConsecutive, uniqueConsecutiveSync,
   type SearchsortedOptions, type UniqueConsecutiveOptions, type UniqueOptions, type UniqueResult,
 } from './advanced-indexing.js';

@@ -553,6 +553,7 @@ export class Tensor {
   maskedScatter(mask: Tensor, source: Tensor): Tensor { return ops.maskedScatter(this, mask, source); }
   takeAlongDim(indices: Tensor, dim?: number): Tensor { return ops.takeAlongDim(this, indices, dim); }
   take(index: Tensor): Tensor { return ops.take(this, index); }
+  asStrided(size: readonly number[], stride: readonly number[], storageOffset?: number): Tensor { return ops.asStrided(this, size, stride, storageOffset); }
   /** 0/1 samples with this tensor as the probabilities, or with probability `p` everywhere (see `tl.bernoulli`). */
   bernoulli(p?: number, options?: ops.RandomOptions): Tensor { return ops.bernoulli(this, p, options); }
   /** Poisson samples with this tensor as the rates (see `tl.poisson`). */
