@@ -399,18 +399,22 @@ export function convTranspose3d(x: Tensor, weight: Tensor, bias?: Tensor | null,
   const padding = triple(op, 'padding', options.padding, 0);
   const dilation = triple(op, 'dilation', options.dilation, 1);
   const outputPadding = triple(op, 'outputPadding', options.outputPadding, 0);
-  if (stride[0] < 1 || dilation[0] < 1 || padding[0] < 0 || outputPadding[0] < 0) {
+  if (stride.some((s) => s < 1) || dilation.some((d) => d < 1) || padding.some((p) => p < 0) || outputPadding.some((p) => p < 0)) {
     throw new Error(`${op}: stride and dilation must be >= 1, padding and outputPadding >= 0`);
   }
-  if (outputPadding[0] >= stride[0] && outputPadding[0] >= dilation[0]) {
+  if (outputPadding.some((p, i) => p >= stride[i] && p >= dilation[i])) {
     throw new Error(`${op}: outputPadding ${formatShape(outputPadding)} must be smaller than either stride ${formatShape(stride)} or dilation ${formatShape(dilation)}`);
   }
+  // Checked here for all three dims, so that no message names the convTranspose2d below.
+  const spatial = x.shape.slice(-3);
+  const full = spatial.map((n, i) => (n - 1) * stride[i] + dilation[i] * (weight.shape[2 + i] - 1) + 1);
+  const size = full.map((f, i) => f - 2 * padding[i] + outputPadding[i]);
+  if (size.some((n) => n < 1)) {
+    throw new Error(`${op}: the output would be ${size.join('x')}: padding ${formatShape(padding)} crops away the whole ${full.join('x')} result`);
+  }
   const kd = weight.shape[2];
-  const depth = x.shape[unbatched ? 1 : 2];
-  const full = (depth - 1) * stride[0] + dilation[0] * (kd - 1) + 1;
-  const outDepth = full - 2 * padding[0] + outputPadding[0];
-  if (outDepth < 1) throw new Error(`${op}: the output depth would be ${outDepth}: padding ${padding[0]} crops away the whole depth ${full} of the result`);
-  // Height and width (and the channel and groups checks) go to convTranspose2d, per depth tap.
+  const outDepth = size[0];
+  // Height and width go to convTranspose2d, per depth tap.
   const planes = {
     stride: [stride[1], stride[2]] as [number, number],
     padding: [padding[1], padding[2]] as [number, number],
