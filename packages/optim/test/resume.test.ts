@@ -15,6 +15,7 @@ import {
   ASGD,
   Adagrad,
   Adam,
+  ChainedScheduler,
   CosineAnnealingWarmRestarts,
   ExponentialLR,
   LinearLR,
@@ -191,6 +192,15 @@ describe('toPyTorchSchedulerStateDict', () => {
     const sequential = toPyTorchSchedulerStateDict(SCHEDULE.sequential(opt).stateDict());
     expect(Object.keys(sequential).sort()).toEqual(['_last_lr', '_milestones', '_schedulers', 'last_epoch']);
     expect(Object.keys((sequential._schedulers as Record<string, unknown>[])[0])).toContain('start_factor');
+    const chainedOpt = new SGD([tl.ones([2]).requiresGrad_(true)], { lr: 0.1 });
+    const chain = () => new ChainedScheduler([new StepLR(chainedOpt, { stepSize: 1, gamma: 0.5 }), new ExponentialLR(chainedOpt, { gamma: 0.9 })]);
+    const chained = chain();
+    chained.step();
+    const chainedTorch = toPyTorchSchedulerStateDict(chained.stateDict());
+    expect(Object.keys(chainedTorch).sort()).toEqual(['_last_lr', '_schedulers']);
+    const restored = chain();
+    restored.loadStateDict(chainedTorch);
+    expect(restored.stateDict()).toEqual(chained.stateDict());
     const phases = toPyTorchSchedulerStateDict(SCHEDULE.onecycle(opt).stateDict())._schedule_phases as Record<string, unknown>[];
     expect(phases[0]).toMatchObject({ start_lr: 'initial_lr', end_lr: 'max_lr' });
     const other = new CosineAnnealingWarmRestarts(new SGD([tl.ones([2]).requiresGrad_(true)], { lr: 0.1 }), { t0: 7 });
