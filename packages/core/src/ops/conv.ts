@@ -136,6 +136,41 @@ function checkConvDTypes(op: string, x: Tensor, weight: Tensor, bias: Tensor | n
   }
 }
 
+/**
+ * A transposed convolution's stride, padding, dilation and outputPadding, one per spatial dim
+ * of `x` and checked, with the size of its full result and of its output (the full result
+ * cropped by padding, plus outputPadding).
+ */
+function transposedGeometry<T extends [number, number] | [number, number, number]>(
+  op: string,
+  options: ConvTranspose2dOptions | ConvTranspose3dOptions,
+  x: Tensor,
+  weight: Tensor,
+  tuple: (op: string, name: string, value: number | readonly number[] | undefined, fallback: number) => T,
+): { stride: T; padding: T; dilation: T; outputPadding: T; full: number[]; size: number[] } {
+  const dims = weight.rank - 2;
+  if (typeof options.padding === 'string') {
+    throw new Error(`${op}: padding must be a number or ${dims === 2 ? 'a pair' : 'three numbers'}, got '${options.padding}' (PyTorch's transposed convolutions have no 'same' or 'valid')`);
+  }
+  const stride = tuple(op, 'stride', options.stride, 1);
+  const padding = tuple(op, 'padding', options.padding, 0);
+  const dilation = tuple(op, 'dilation', options.dilation, 1);
+  const outputPadding = tuple(op, 'outputPadding', options.outputPadding, 0);
+  if (stride.some((s) => s < 1) || dilation.some((d) => d < 1) || padding.some((p) => p < 0) || outputPadding.some((p) => p < 0)) {
+    throw new Error(`${op}: stride and dilation must be >= 1, padding and outputPadding >= 0`);
+  }
+  if (outputPadding.some((p, i) => p >= stride[i] && p >= dilation[i])) {
+    throw new Error(`${op}: outputPadding ${formatShape(outputPadding)} must be smaller than either stride ${formatShape(stride)} or dilation ${formatShape(dilation)}`);
+  }
+  const spatial = x.shape.slice(-dims);
+  const full = spatial.map((n, i) => (n - 1) * stride[i] + dilation[i] * (weight.shape[2 + i] - 1) + 1);
+  const size = full.map((f, i) => f - 2 * padding[i] + outputPadding[i]);
+  if (size.some((n) => n < 1)) {
+    throw new Error(`${op}: the output would be ${size.join('x')}: padding ${formatShape(padding)} crops away the whole ${full.join('x')} result`);
+  }
+  return { stride, padding, dilation, outputPadding, full, size };
+}
+
 /** The dtypes, groups and channel counts of a transposed convolution (weight `[Cin, Cout / groups, ...]`); its output channels. */
 function checkTransposedOperands(op: string, x: Tensor, weight: Tensor, bias: Tensor | null | undefined, channels: number, groups: number): number {
   checkConvDTypes(op, x, weight, bias);
@@ -337,28 +372,8 @@ export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor | null,
   if (weight.rank !== 4) throw new Error(`${op}: weight must be [Cin, Cout/groups, kH, kW], got ${formatShape(weight.shape)}`);
   const groups = options.groups ?? 1;
   const cout = checkTransposedOperands(op, x, weight, bias, x.shape[unbatched ? 0 : 1], groups);
-  const [, , kh, kw] = weight.shape;
-  if (typeof options.padding === 'string') throw new Error(`${op}: padding must be a number or a pair, got '${options.padding}' (PyTorch's transposed convolutions have no 'same' or 'valid')`);
-  const stride = pair(op, 'stride', options.stride, 1);
-  const padding = pair(op, 'padding', options.padding, 0);
-  const dilation = pair(op, 'dilation', options.dilation, 1);
-  const outputPadding = pair(op, 'outputPadding', options.outputPadding, 0);
-  if (stride.some((s) => s < 1) || dilation.some((d) => d < 1) || padding.some((p) => p < 0) || outputPadding.some((p) => p < 0)) {
-    throw new Error(`${op}: stride and dilation must be >= 1, padding and outputPadding >= 0`);
-  }
-  for (const i of [0, 1]) {
-    if (outputPadding[i] >= stride[i] && outputPadding[i] >= dilation[i]) {
-      throw new Error(
-        `${op}: outputPadding ${formatShape(outputPadding)} must be smaller than either stride ${formatShape(stride)} or dilation ${formatShape(dilation)}`,
-      );
-    }
-  }
-  const [n, h, w] = unbatched ? [1, x.shape[1], x.shape[2]] : [x.shape[0], x.shape[2], x.shape[3]];
-  const full = [(h - 1) * stride[0] + dilation[0] * (kh - 1) + 1, (w - 1) * stride[1] + dilation[1] * (kw - 1) + 1];
-  const size = [full[0] - 2 * padding[0] + outputPadding[0], full[1] - 2 * padding[1] + outputPadding[1]];
-  if (size[0] < 1 || size[1] < 1) {
-    throw new Error(`${op}: the output would be ${size[0]}x${size[1]}: padding ${formatShape(padding)} crops away the whole ${full[0]}x${full[1]} result`);
-  }
+  const { stride, padding, dilation, outputPadding, full, size } = transposedGeometry(op, options, x, weight, pair);
+  const n = unbatched ? 1 : x.shape[0];
   const out = owned((own) => {
     const input = unbatched ? own(x.unsqueeze(0)) : x;
     if (outputPadding[0] < stride[0] && outputPadding[1] < stride[1]) {
@@ -394,24 +409,8 @@ export function convTranspose3d(x: Tensor, weight: Tensor, bias?: Tensor | null,
   if (x.rank !== 5 && !unbatched) throw new Error(`${op}: input must be [N, Cin, D, H, W] or [Cin, D, H, W], got ${formatShape(x.shape)}`);
   if (weight.rank !== 5) throw new Error(`${op}: weight must be [Cin, Cout/groups, kD, kH, kW], got ${formatShape(weight.shape)}`);
   const cout = checkTransposedOperands(op, x, weight, bias, x.shape[unbatched ? 0 : 1], options.groups ?? 1);
-  if (typeof options.padding === 'string') throw new Error(`${op}: padding must be a number or three numbers, got '${options.padding}' (PyTorch's transposed convolutions have no 'same' or 'valid')`);
-  const stride = triple(op, 'stride', options.stride, 1);
-  const padding = triple(op, 'padding', options.padding, 0);
-  const dilation = triple(op, 'dilation', options.dilation, 1);
-  const outputPadding = triple(op, 'outputPadding', options.outputPadding, 0);
-  if (stride.some((s) => s < 1) || dilation.some((d) => d < 1) || padding.some((p) => p < 0) || outputPadding.some((p) => p < 0)) {
-    throw new Error(`${op}: stride and dilation must be >= 1, padding and outputPadding >= 0`);
-  }
-  if (outputPadding.some((p, i) => p >= stride[i] && p >= dilation[i])) {
-    throw new Error(`${op}: outputPadding ${formatShape(outputPadding)} must be smaller than either stride ${formatShape(stride)} or dilation ${formatShape(dilation)}`);
-  }
   // Checked here for all three dims, so that no message names the convTranspose2d below.
-  const spatial = x.shape.slice(-3);
-  const full = spatial.map((n, i) => (n - 1) * stride[i] + dilation[i] * (weight.shape[2 + i] - 1) + 1);
-  const size = full.map((f, i) => f - 2 * padding[i] + outputPadding[i]);
-  if (size.some((n) => n < 1)) {
-    throw new Error(`${op}: the output would be ${size.join('x')}: padding ${formatShape(padding)} crops away the whole ${full.join('x')} result`);
-  }
+  const { stride, padding, dilation, outputPadding, size } = transposedGeometry(op, options, x, weight, triple);
   const kd = weight.shape[2];
   const outDepth = size[0];
   // Height and width go to convTranspose2d, per depth tap.
