@@ -126,7 +126,8 @@ export class Runtime {
   private readonly ownGroups = new WeakMap<GPUBuffer, Map<string, GPUBindGroup>>();
   /** Bind groups of a last group shared by several buffers, by layout key and buffer ids. */
   private readonly sharedGroups = new Map<string, GPUBindGroup>();
-  private readonly pipelineLayouts = new Map<string, GPUBindGroupLayout[]>();
+  /** Per kernel write pattern, each bind group's layout and its cache key. */
+  private readonly pipelineLayouts = new Map<string, { layout: GPUBindGroupLayout; key: string }[]>();
   private madeBindGroups = 0;
   private readonly bufferIds = new WeakMap<GPUBuffer, number>();
   private nextBufferId = 0;
@@ -346,12 +347,12 @@ export class Runtime {
     return groups;
   }
 
-  /** The bind group layouts of a kernel whose storage buffers are written as `writes` says. */
-  private layoutsFor(writes: readonly boolean[]): GPUBindGroupLayout[] {
+  /** The bind group layouts (and their keys) of a kernel whose storage buffers are written as `writes` says. */
+  private layoutsFor(writes: readonly boolean[]): { layout: GPUBindGroupLayout; key: string }[] {
     const key = writes.map((w) => (w ? 'w' : 'r')).join('');
     let layouts = this.pipelineLayouts.get(key);
     if (!layouts) {
-      layouts = Runtime.groupsOf(writes).map((group, g) => this.groupLayout(g === 0, group));
+      layouts = Runtime.groupsOf(writes).map((group, g) => ({ layout: this.groupLayout(g === 0, group), key: groupLayoutKey(g === 0, group) }));
       this.pipelineLayouts.set(key, layouts);
     }
     return layouts;
@@ -362,7 +363,7 @@ export class Runtime {
     if (!pipeline) {
       const code = kernel.wgsl();
       const module = this.device.createShaderModule({ code, label: kernel.key });
-      const layout = this.device.createPipelineLayout({ bindGroupLayouts: this.layoutsFor(kernel.writes) });
+      const layout = this.device.createPipelineLayout({ bindGroupLayouts: this.layoutsFor(kernel.writes).map((group) => group.layout) });
       pipeline = this.device.createComputePipeline({ layout, compute: { module, entryPoint: 'main' }, label: kernel.key });
       // Keep the module and layout reachable as long as the pipeline: Dawn's Node binding
       // releases objects when their JS wrappers are collected, and llvmpipe may still be
@@ -424,16 +425,14 @@ export class Runtime {
    */
   private groupsFor(writes: readonly boolean[], buffers: readonly GPUBuffer[]): GPUBindGroup[] {
     const layouts = this.layoutsFor(writes);
-    const bufferGroups = Runtime.groupsOf(buffers);
-    const writeGroups = Runtime.groupsOf(writes);
-    return bufferGroups.map((members, g) => {
+    return Runtime.groupsOf(buffers).map((members, g) => {
       const uniform = g === 0;
-      const layoutKey = groupLayoutKey(uniform, writeGroups[g]!);
+      const { layout, key: layoutKey } = layouts[g]!;
       const make = (): GPUBindGroup => {
         this.madeBindGroups++;
         const first = uniform ? 1 : 0;
         return this.device.createBindGroup({
-          layout: layouts[g]!,
+          layout,
           entries: [
             ...(uniform ? [{ binding: 0, resource: { buffer: this.arena, offset: 0, size: SLOT_BYTES } }] : []),
             ...members.map((buffer, i) => ({ binding: first + i, resource: { buffer } })),
