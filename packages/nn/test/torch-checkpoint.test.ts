@@ -119,7 +119,61 @@ describe('parseTorchCheckpoint: files torch.save wrote', () => {
     expect(Object.keys(parsed.tensors)).toContain('fc1.weight');
     disposeAll(parsed);
     await expect(loadTorchCheckpoint(join(dir, 'missing.pt'))).rejects.toThrow(/^loadTorchCheckpoint: no such file '.*missing\.pt'/);
-    await expect(loadTorchCheckpoint(join(fixtures, 'legacy.pt'))).rejects.toThrow(/^loadTorchCheckpoint: '.*legacy\.pt': this is the legacy torch\.save format/);
+    await expect(loadTorchCheckpoint(join(fixtures, 'scripted.pt'))).rejects.toThrow(/^loadTorchCheckpoint: '.*scripted\.pt': this is a TorchScript archive/);
+  });
+});
+
+describe('parseTorchCheckpoint: the legacy format (before PyTorch 1.6)', () => {
+  it('every dtype, 0-d and empty tensors, and views sharing a storage, as the archive format reads them', async () => {
+    const parsed = parseTorchCheckpoint(bytesOf('legacy-views.pt'));
+    expectMatches('legacy-views.pt', parsed);
+    expect(parsed.tensors.parameter.requiresGrad).toBe(true);
+    disposeAll(parsed);
+    const loaded = await loadTorchCheckpoint(join(fixtures, 'legacy-views.pt'));
+    expectMatches('legacy-views.pt', loaded);
+    disposeAll(loaded);
+  });
+
+  it('a training checkpoint: model and optimizer state beside plain Python values', () => {
+    const parsed = parseTorchCheckpoint(bytesOf('legacy-nested.pt'));
+    expectMatches('legacy-nested.pt', parsed);
+    const v = parsed.value as Record<string, any>;
+    expect([v.epoch, v.name, v.big, v.blob, v.labels]).toEqual([7, 'run-1', 2n ** 70n, new Uint8Array([0x61, 0x62, 0x00, 0xff]), { 0: 'cat', 1: 'dog' }]);
+    expect(v.model['fc1.weight']).toBe(parsed.tensors['model.fc1.weight']);
+    expect(v.optimizer.param_groups[0].betas).toEqual([0.9, 0.999]);
+    disposeAll(parsed);
+  });
+
+  it('a storage view (view metadata, as PyTorch before 0.4 wrote) reads the elements torch.load shows', () => {
+    const parsed = parseTorchCheckpoint(bytesOf('legacy-storage-view.pt'));
+    expectMatches('legacy-storage-view.pt', parsed);
+    expect((parsed.value as Record<string, unknown>).step).toBe(3);
+    disposeAll(parsed);
+  });
+
+  it('refuses code, a wrong magic number or protocol, a truncated file and a wrong element count, leaving nothing allocated', () => {
+    const refuses = (bytes: Uint8Array, message: RegExp) => {
+      const before = tl.memory();
+      expect(() => parseTorchCheckpoint(bytes)).toThrow(message);
+      expect([tl.memory().numTensors, tl.memory().numBytes]).toEqual([before.numTensors, before.numBytes]);
+    };
+    refuses(bytesOf('legacy-evil.pt'), /parseTorchCheckpoint: the pickle names the global 'posix\.system'/);
+    const good = bytesOf('legacy-views.pt');
+    const edited = (at: number, byte: number) => Uint8Array.from(good, (b, i) => (i === at ? byte : b));
+    // The magic number: LONG1 at byte 2, its length at 3, its bytes from 4; the protocol version: BININT2 at 17.
+    refuses(edited(4, good[4] ^ 1), /parseTorchCheckpoint: not a PyTorch checkpoint: it starts with a pickle, but not with the legacy torch\.save magic number/);
+    expect([good[17], good[18], good[19]]).toEqual([0x4d, 0xe9, 0x03]);
+    refuses(edited(18, 0xea), /the legacy format's protocol version is 1002; expected 1001/);
+    // The last storage (the parameter's): an 8-byte count and two float32 elements.
+    refuses(good.subarray(0, good.length - 3), /parseTorchCheckpoint: storage '\d+' needs 8 bytes at byte \d+, but the file ends at \d+; it is truncated/);
+    refuses(good.subarray(0, good.length - 12), /parseTorchCheckpoint: storage '\d+': its element count at byte \d+ is cut off by the end of the file \(\d+ bytes\); it is truncated/);
+    refuses(good.subarray(0, 1000), /pickle byte \d+: .*truncated/);
+    const view = bytesOf('legacy-storage-view.pt');
+    // Its one storage: an int64 count (10) and ten float32 elements, at the end.
+    refuses(Uint8Array.from(view, (b, i) => (i === view.length - 48 ? 11 : b)), /storage 'root' records 11 elements, but the pickle says 10/);
+    const tar = new Uint8Array(1024);
+    tar.set(new TextEncoder().encode('ustar'), 257);
+    refuses(tar, /parseTorchCheckpoint: this is the tar-based torch\.save format of PyTorch before 0\.4/);
   });
 });
 
@@ -134,14 +188,13 @@ describe('parseTorchCheckpoint: what it refuses, leaving nothing allocated', () 
     refuses(bytesOf('evil.pt'), /parseTorchCheckpoint: the pickle names the global 'posix\.system', which is not a tensor, storage or plain container/);
   });
 
-  it('complex tensors, TorchScript archives and the legacy format, each named', () => {
+  it('complex tensors and TorchScript archives, each named', () => {
     refuses(bytesOf('complex.pt'), /complex64 tensor \(torch\.ComplexFloatStorage\), which Tensile has no dtype for/);
     refuses(bytesOf('scripted.pt'), /TorchScript archive \(torch\.jit\.save\)/);
-    refuses(bytesOf('legacy.pt'), /legacy torch\.save format \(PyTorch before 1\.6/);
   });
 
   it('bytes that are not a checkpoint, a truncated file, a missing or short storage, a truncated pickle', () => {
-    refuses(new TextEncoder().encode('{"not": "a checkpoint"}'), /not a PyTorch checkpoint: it does not start as a zip archive does/);
+    refuses(new TextEncoder().encode('{"not": "a checkpoint"}'), /not a PyTorch checkpoint: it does not start as a zip archive or a pickle does/);
     const good = bytesOf('state-dict.pt');
     refuses(good.subarray(0, good.length - 40), /the zip archive is corrupt or truncated/);
     const files = unzipSync(good);

@@ -10,7 +10,9 @@ tensor's path, dtype, shape and values as PyTorch reads them, and the values bes
 import collections
 import json
 import os
+import pickle
 import pickletools
+import struct
 import sys
 import zipfile
 
@@ -133,6 +135,38 @@ def big_endian(path, out):
     dst.close()
 
 
+class _StorageSlice:
+    """Stands for a view of a storage in legacy_storage_view's pickle."""
+
+
+class _TensorOverSlice:
+    """A tensor over a storage view, pickled as torch.save pickles tensors."""
+
+    def __reduce__(self):
+        return (torch._utils._rebuild_tensor_v2, (_StorageSlice(), 1, (2, 2), (1, 2), False, collections.OrderedDict()))
+
+
+def legacy_storage_view(path):
+    """A legacy file as PyTorch before 0.4 could write it: a tensor over a view of a bigger
+    storage, named by view metadata (key, offset, size) after the root's (today's torch.save
+    never writes one; torch.load still reads them)."""
+    root = torch.arange(10, dtype=torch.float32) / 4
+
+    class LegacyPickler(pickle.Pickler):
+        def persistent_id(self, obj):
+            if isinstance(obj, _StorageSlice):
+                return ('storage', torch.FloatStorage, 'root', 'cpu', 10, ('view', 3, 6))
+            return None
+
+    with open(path, 'wb') as f:
+        for header in (0x1950a86a20f9469cfc6c, 1001, {'protocol_version': 1001, 'little_endian': True, 'type_sizes': {'short': 2, 'int': 4, 'long': 4}}):
+            pickle.dump(header, f, protocol=2)
+        LegacyPickler(f, protocol=2).dump({'window': _TensorOverSlice(), 'step': 3})
+        pickle.dump(['root'], f, protocol=2)
+        f.write(struct.pack('<q', 10))
+        f.write(root.numpy().tobytes())
+
+
 def write():
     os.makedirs(OUT, exist_ok=True)
     torch.manual_seed(0)
@@ -163,7 +197,14 @@ def write():
     expected['big-endian.pt'] = {'tensors': describe(small)}
     os.remove(os.path.join(OUT, 'little.pt'))
 
-    torch.save({'w': torch.ones(2)}, os.path.join(OUT, 'legacy.pt'), _use_new_zipfile_serialization=False)
+    # The legacy format (PyTorch before 1.6, or _use_new_zipfile_serialization=False).
+    torch.save(v, os.path.join(OUT, 'legacy-views.pt'), _use_new_zipfile_serialization=False)
+    expected['legacy-views.pt'] = {'tensors': describe(v)}
+    torch.save(n, os.path.join(OUT, 'legacy-nested.pt'), _use_new_zipfile_serialization=False)
+    expected['legacy-nested.pt'] = {'tensors': describe(n)}
+    legacy_storage_view(os.path.join(OUT, 'legacy-storage-view.pt'))
+    expected['legacy-storage-view.pt'] = {'tensors': describe(torch.load(os.path.join(OUT, 'legacy-storage-view.pt')))}
+    torch.save({'w': torch.ones(2), 'payload': Evil()}, os.path.join(OUT, 'legacy-evil.pt'), _use_new_zipfile_serialization=False)
     torch.jit.save(torch.jit.script(torch.nn.Linear(2, 2)), os.path.join(OUT, 'scripted.pt'))
     torch.save({'w': torch.ones(2), 'payload': Evil()}, os.path.join(OUT, 'evil.pt'))
     torch.save({'z': torch.randn(2, dtype=torch.complex64)}, os.path.join(OUT, 'complex.pt'))

@@ -21,7 +21,8 @@ GPT-2 without the `transformer.` prefix and with its `attn.bias` buffers but no
 pretraining-head keys a BertModel does not use; a Llama checkpoint sharded in two; Qwen2 in
 bfloat16, Mistral in float16 (expected values are computed from the rounded weights); and
 the BERT and Llama weights again as torch.save files (`bert-bin`: pytorch_model.bin;
-`llama-bin`: two shards listed in pytorch_model.bin.index.json), as older hub repos hold them.
+`llama-bin`: two shards listed in pytorch_model.bin.index.json, the first in the legacy pre-1.6
+format), as older hub repos hold them.
 """
 import json
 import os
@@ -290,11 +291,13 @@ def write_dir(out, name, config, state, tokenizer=None, tokenizer_config=None, d
         state = {k: v.to(dtype) if v.is_floating_point() else v for k, v in state.items()}
     stem, ext = ('model', 'safetensors') if fmt == 'safetensors' else ('pytorch_model', 'bin')
 
-    def save(part, fname):
+    def save(part, fname, first=True):
         if fmt == 'safetensors':
             R.save_safetensors(part, os.path.join(d, fname), {'format': 'pt'})
         else:
-            torch.save(part, os.path.join(d, fname))
+            # The first of several shards in the legacy format of PyTorch before 1.6, as the
+            # oldest hub repos hold them; the rest in today's zip format.
+            torch.save(part, os.path.join(d, fname), _use_new_zipfile_serialization=shards == 1 or not first)
     if shards == 1:
         save(state, f'{stem}.{ext}')
     else:
@@ -304,7 +307,7 @@ def write_dir(out, name, config, state, tokenizer=None, tokenizer_config=None, d
         for i in range(shards):
             part = {k: state[k] for k in keys[i * per:(i + 1) * per]}
             fname = f'{stem}-{i + 1:05d}-of-{shards:05d}.{ext}'
-            save(part, fname)
+            save(part, fname, first=i == 0)
             for k, v in part.items():
                 weight_map[k] = fname
                 total += v.numel() * v.element_size()

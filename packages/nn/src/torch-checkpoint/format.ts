@@ -1,6 +1,7 @@
 /**
- * PyTorch's checkpoint format (`torch.save` since PyTorch 1.6), read and written in plain
- * TypeScript so it works in browsers and on every backend.
+ * PyTorch's checkpoint format, read and written in plain TypeScript so it works in browsers
+ * and on every backend. `torch.save` since PyTorch 1.6 is read and written; the legacy
+ * format before it is read (see `legacyRecords`).
  *
  * Layout: a zip archive (entries stored, not compressed) with one top folder holding
  * `data.pkl` (the pickled object, protocol 2, tensors as `torch._utils._rebuild_tensor_v2`
@@ -13,7 +14,7 @@ import { tensor, type Tensor } from '@tensile/core';
 import { DTYPE_BYTES, decodeElements, encodeElements, loadedDType, type SafetensorsDType } from '../safetensors/elements.js';
 import type { ParseSafetensorsOptions } from '../safetensors/format.js';
 import { putOwn } from '../own-property.js';
-import { unpickle, type PickleCallable } from './pickle.js';
+import { unpickleAt, type PickleCallable, type PickleHooks } from './pickle.js';
 import { Pickler } from './pickler.js';
 
 /** Options of `parseTorchCheckpoint`: the same as `parseSafetensors`'. */
@@ -69,21 +70,45 @@ interface Storage {
   elements(): Float32Array | Int32Array | Uint8Array;
 }
 
+/**
+ * A tensor the pickle rebuilds, made once the storages' bytes are at hand (the legacy format
+ * stores them after the pickle).
+ */
+class PendingTensor {
+  constructor(
+    readonly storage: Storage,
+    readonly offset: number,
+    readonly shape: number[],
+    readonly strides: number[],
+    public requiresGrad: boolean,
+  ) {}
+}
+
 function isIntArray(v: unknown): v is number[] {
   return Array.isArray(v) && v.every((d) => Number.isSafeInteger(d) && d >= 0);
 }
 
-/** The archive's entries by name, and the folder `data.pkl` sits in. */
-function openArchive(bytes: Uint8Array): { prefix: string; read(name: string): Uint8Array | undefined; names: string[] } {
-  if (!(bytes instanceof Uint8Array)) fail('expected a Uint8Array');
-  const zip = bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04;
-  if (!zip) {
-    // The legacy format starts with a protocol-2 pickle of a LONG1 magic number.
-    if (bytes[0] === 0x80 && bytes[1] === 0x02 && bytes[2] === 0x8a) {
-      fail('this is the legacy torch.save format (PyTorch before 1.6, or _use_new_zipfile_serialization=False), which is not read here: load it in PyTorch and save it again with torch.save, or convert it to safetensors');
-    }
-    fail(`not a PyTorch checkpoint: it does not start as a zip archive does (${bytes.length} bytes)`);
-  }
+/**
+ * Where a checkpoint keeps its pickle and its storages' bytes: a zip archive since PyTorch
+ * 1.6, a stream of pickles followed by the storages before.
+ */
+interface Records {
+  pickle: Uint8Array;
+  /** Where the main pickle starts in `pickle`. */
+  start: number;
+  littleEndian: boolean;
+  /** Entries in a storage's persistent id: 5 in an archive, 6 (view metadata last) in the legacy stream. */
+  pidLength: number;
+  /** Given where the main pickle ended and the storages it named, the raw bytes of each storage by key. */
+  storages(end: number, named: ReadonlyMap<string, { dtype: SafetensorsDType; numel: number }>): (key: string) => Uint8Array;
+}
+
+function isZip(bytes: Uint8Array): boolean {
+  return bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04;
+}
+
+/** The archive `torch.save` writes since PyTorch 1.6: `<folder>/data.pkl`, `<folder>/data/<key>`, `byteorder`. */
+function archiveRecords(bytes: Uint8Array): Records {
   const names: string[] = [];
   const list = (info: UnzipFileInfo) => {
     names.push(info.name);
@@ -105,14 +130,87 @@ function openArchive(bytes: Uint8Array): { prefix: string; read(name: string): U
     fail(pickles.length ? `the archive holds ${pickles.length} data.pkl records (${pickles.join(', ')}); expected one` : 'the zip archive has no <folder>/data.pkl record, so it is not a torch.save checkpoint');
   }
   const prefix = pickles[0].slice(0, -'data.pkl'.length);
-  return { prefix, names, read: (name) => unzip((info) => info.name === name)[name] };
+  const read = (name: string) => unzip((info) => info.name === name)[name];
+  const order = names.includes(`${prefix}byteorder`) ? new TextDecoder().decode(read(`${prefix}byteorder`)).trim() : 'little';
+  if (order !== 'little' && order !== 'big') fail(`byteorder record says '${order}'; expected 'little' or 'big'`);
+  return {
+    pickle: read(`${prefix}data.pkl`),
+    start: 0,
+    littleEndian: order === 'little',
+    pidLength: 5,
+    storages: () => (key) => {
+      const name = `${prefix}data/${key}`;
+      return read(name) ?? fail(`storage '${key}' has no record ${name} in the archive; the file is incomplete`);
+    },
+  };
+}
+
+/** The legacy format's magic number and protocol version (torch/serialization.py). */
+const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
+const LEGACY_PROTOCOL = 1001;
+
+/**
+ * The format of PyTorch before 1.6 (and `_use_new_zipfile_serialization=False`): pickles of
+ * the magic number, the protocol version and the writer's sys info, the main pickle, a
+ * pickled list of storage keys, then per key an int64 element count and the elements, always
+ * little-endian.
+ */
+function legacyRecords(bytes: Uint8Array): Records {
+  const refuse: PickleHooks = {
+    global: (module, name) => fail(`the legacy format's header names the global '${module}.${name}'; the file is corrupt`),
+    persistentLoad: () => fail("the legacy format's header holds a persistent id; the file is corrupt"),
+    build: () => fail("the legacy format's header holds a BUILD; the file is corrupt"),
+  };
+  const magic = unpickleAt(bytes, 0, refuse, OP);
+  if (magic.value !== LEGACY_MAGIC) fail('not a PyTorch checkpoint: it starts with a pickle, but not with the legacy torch.save magic number');
+  const protocol = unpickleAt(bytes, magic.end, refuse, OP);
+  if (protocol.value !== LEGACY_PROTOCOL) fail(`the legacy format's protocol version is ${String(protocol.value)}; expected ${LEGACY_PROTOCOL}`);
+  const sysInfo = unpickleAt(bytes, protocol.end, refuse, OP);
+  if (sysInfo.value === null || typeof sysInfo.value !== 'object') fail("the legacy format's sys info is not a dict; the file is corrupt");
+  return {
+    pickle: bytes,
+    start: sysInfo.end,
+    littleEndian: true,
+    pidLength: 6,
+    storages: (end, named) => {
+      const { value: keys, end: dataStart } = unpickleAt(bytes, end, refuse, OP);
+      if (!Array.isArray(keys) || !keys.every((k) => typeof k === 'string')) fail('the list of storage keys after the pickle is not a list of strings; the file is corrupt');
+      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      const found = new Map<string, Uint8Array>();
+      let at = dataStart;
+      for (const key of keys as string[]) {
+        const storage = named.get(key) ?? fail(`the storage list names '${key}', which no tensor in the pickle uses; the file is corrupt`);
+        if (at + 8 > bytes.length) fail(`storage '${key}': its element count at byte ${at} is cut off by the end of the file (${bytes.length} bytes); it is truncated`);
+        const count = view.getBigInt64(at, true);
+        if (count !== BigInt(storage.numel)) fail(`storage '${key}' records ${count} elements, but the pickle says ${storage.numel}`);
+        const size = storage.numel * DTYPE_BYTES[storage.dtype];
+        if (at + 8 + size > bytes.length) fail(`storage '${key}' needs ${size} bytes at byte ${at + 8}, but the file ends at ${bytes.length}; it is truncated`);
+        found.set(key, bytes.subarray(at + 8, at + 8 + size));
+        at += 8 + size;
+      }
+      return (key) => found.get(key) ?? fail(`storage '${key}' is not in the list of storages after the pickle; the file is incomplete`);
+    },
+  };
+}
+
+function openRecords(bytes: Uint8Array): Records {
+  if (!(bytes instanceof Uint8Array)) fail('expected a Uint8Array');
+  if (isZip(bytes)) return archiveRecords(bytes);
+  // Both legacy formats begin with pickles; the oldest (before PyTorch 0.4) is a tar archive.
+  if (bytes[0] === 0x80) return legacyRecords(bytes);
+  if (bytes.length >= 262 && new TextDecoder().decode(bytes.subarray(257, 262)) === 'ustar') {
+    fail('this is the tar-based torch.save format of PyTorch before 0.4, which is not read here: load it in PyTorch and save it again with torch.save, or convert it to safetensors');
+  }
+  return fail(`not a PyTorch checkpoint: it does not start as a zip archive or a pickle does (${bytes.length} bytes)`);
 }
 
 /**
  * Parse the bytes of a `torch.save` file (`.pt`, `.pth`, `pytorch_model.bin`) into tensors,
  * refusing anything but tensors and plain containers, as `torch.load(weights_only=True)`
- * does. Views keep their values: a transposed or sliced tensor, or two tensors sharing a
- * storage, load as the values PyTorch shows (each a tensor of its own).
+ * does. Both formats are read: the zip archive PyTorch writes since 1.6, and the legacy
+ * stream of pickles before it (old hub checkpoints; `_use_new_zipfile_serialization=False`).
+ * Views keep their values: a transposed or sliced tensor, or two tensors sharing a storage,
+ * load as the values PyTorch shows (each a tensor of its own).
  *
  * Dtypes convert as `parseSafetensors` converts them: float32, int32 and bool stay;
  * float16 stays where the device holds it (else float32); bfloat16 and float64 become
@@ -126,98 +224,73 @@ function openArchive(bytes: Uint8Array): { prefix: string; read(name: string): U
  * ```
  */
 export function parseTorchCheckpoint(bytes: Uint8Array, options: ParseTorchCheckpointOptions = {}): TorchCheckpoint {
-  const archive = openArchive(bytes);
-  const { prefix } = archive;
-  const order = archive.names.includes(`${prefix}byteorder`) ? new TextDecoder().decode(archive.read(`${prefix}byteorder`)).trim() : 'little';
-  if (order !== 'little' && order !== 'big') fail(`byteorder record says '${order}'; expected 'little' or 'big'`);
+  const records = openRecords(bytes);
   const storages = new Map<string, Storage>();
-  // Every tensor made, with its stored dtype: for the paths, and to free them on failure.
-  const byTensor = new Map<Tensor, SafetensorsDType>();
+  // Each root storage's bytes, known once the main pickle is read.
+  let rawOf: ((key: string) => Uint8Array) | null = null;
 
   const storageFor = (pid: unknown): Storage => {
-    if (!Array.isArray(pid) || pid[0] !== 'storage' || pid.length !== 5) {
+    if (!Array.isArray(pid) || pid[0] !== 'storage' || pid.length !== records.pidLength) {
       return fail(`persistent id ${JSON.stringify(Array.isArray(pid) ? pid.map(String) : String(pid))} is not a storage reference`);
     }
-    const [, type, key, , numel] = pid as [string, unknown, unknown, unknown, unknown];
+    const [, type, key, , numel, viewOf] = pid as [string, unknown, unknown, unknown, unknown, unknown];
     if (!(type instanceof StorageType)) return fail(`storage '${String(key)}' names no storage class`);
     if (typeof key !== 'string' || !Number.isSafeInteger(numel) || (numel as number) < 0) fail(`storage reference ${String(key)} is malformed`);
-    const known = storages.get(key as string);
-    if (known) return known;
-    let cached: Float32Array | Int32Array | Uint8Array | undefined;
-    const storage: Storage = {
-      key: key as string,
-      dtype: type.dtype,
-      numel: numel as number,
-      elements: () => {
-        if (cached) return cached;
-        const name = `${prefix}data/${key as string}`;
-        const raw = archive.read(name);
-        if (!raw) return fail(`storage '${key as string}' has no record ${name} in the archive; the file is incomplete`);
-        const want = (numel as number) * DTYPE_BYTES[type.dtype];
-        if (raw.length !== want) fail(`storage '${key as string}' holds ${raw.length} bytes, but ${numel as number} ${type.dtype} elements need ${want}`);
-        cached = decodeElements(type.dtype, raw, `storage '${key as string}'`, fail, order === 'little');
-        return cached;
-      },
+    let root = storages.get(key as string);
+    if (!root) {
+      let cached: Float32Array | Int32Array | Uint8Array | undefined;
+      const dtype = type.dtype;
+      root = {
+        key: key as string,
+        dtype,
+        numel: numel as number,
+        elements: () => {
+          if (cached) return cached;
+          const raw = rawOf!(key as string);
+          const want = (numel as number) * DTYPE_BYTES[dtype];
+          if (raw.length !== want) fail(`storage '${key as string}' holds ${raw.length} bytes, but ${numel as number} ${dtype} elements need ${want}`);
+          cached = decodeElements(dtype, raw, `storage '${key as string}'`, fail, records.littleEndian);
+          return cached;
+        },
+      };
+      storages.set(root.key, root);
+    }
+    if (viewOf === null || viewOf === undefined) return root;
+    // A legacy storage view: (its key, offset, size) in the root's elements.
+    const [viewKey, offset, size] = Array.isArray(viewOf) ? viewOf : [];
+    if (typeof viewKey !== 'string' || !Number.isSafeInteger(offset) || !Number.isSafeInteger(size) || offset < 0 || size < 0 || offset + size > root.numel) {
+      return fail(`storage '${root.key}' has malformed view metadata ${JSON.stringify(viewOf)}`);
+    }
+    const parent = root;
+    return {
+      key: viewKey,
+      dtype: parent.dtype,
+      numel: size as number,
+      elements: () => parent.elements().subarray(offset as number, (offset as number) + (size as number)),
     };
-    storages.set(storage.key, storage);
-    return storage;
   };
 
-  const rebuildTensor = (args: unknown[], name: string): Tensor => {
+  const rebuildTensor = (args: unknown[], name: string): PendingTensor => {
     const [storage, offset, size, stride, requiresGrad] = args as [Storage, unknown, unknown, unknown, unknown];
     if (!storage || typeof storage !== 'object' || !('elements' in storage)) fail(`${name} is not given a storage`);
     if (!Number.isSafeInteger(offset) || (offset as number) < 0 || !isIntArray(size) || !isIntArray(stride) || size.length !== stride.length) {
       fail(`${name} of storage '${storage.key}' has a malformed offset, size or stride`);
     }
     const shape = size as number[];
-    const strides = stride as number[];
     const numel = shape.reduce((a, b) => a * b, 1);
     let last = offset as number;
-    for (let d = 0; d < shape.length; d++) if (shape[d] > 0) last += (shape[d] - 1) * strides[d];
+    for (let d = 0; d < shape.length; d++) if (shape[d] > 0) last += (shape[d] - 1) * (stride as number[])[d];
     if (numel > 0 && last >= storage.numel) {
       fail(`a tensor of shape [${shape.join(', ')}] at offset ${offset as number} reaches element ${last} of storage '${storage.key}', which has ${storage.numel}`);
     }
-    const all = storage.elements();
-    let values: Float32Array | Int32Array | Uint8Array;
-    const contiguous = strides.every((s, d) => shape[d] === 1 || s === shape.slice(d + 1).reduce((a, b) => a * b, 1));
-    if (contiguous) {
-      values = all.subarray(offset as number, (offset as number) + numel);
-    } else {
-      values = new (all.constructor as Float32ArrayConstructor)(numel);
-      const index = new Array<number>(shape.length).fill(0);
-      let at = offset as number;
-      for (let i = 0; i < numel; i++) {
-        values[i] = all[at];
-        for (let d = shape.length - 1; d >= 0; d--) {
-          index[d]++;
-          at += strides[d];
-          if (index[d] < shape[d]) break;
-          at -= index[d] * strides[d];
-          index[d] = 0;
-        }
-      }
-    }
-    const dtype = loadedDType(storage.dtype, options.floatDType, options.device);
-    let t = tensor(values, { dtype, device: options.device });
-    if (shape.length !== 1) {
-      const flat = t;
-      try {
-        t = flat.reshape(shape);
-      } finally {
-        if (t !== flat) flat.dispose();
-      }
-    }
-    byTensor.set(t, storage.dtype);
-    if (requiresGrad === true && (dtype === 'float32' || dtype === 'float16')) t.requiresGrad_(true);
-    return t;
+    return new PendingTensor(storage, offset as number, shape, stride as number[], requiresGrad === true);
   };
 
   // nn.Parameter(data, requires_grad): the tensor itself, tracking gradients as the Parameter did.
   const parameter = ([data, requiresGrad]: unknown[]): unknown => {
-    if (!byTensor.has(data as Tensor)) fail('_rebuild_parameter is not given a tensor');
-    const t = data as Tensor;
-    if (requiresGrad === true && (t.dtype === 'float32' || t.dtype === 'float16') && !t.requiresGrad) t.requiresGrad_(true);
-    return t;
+    if (!(data instanceof PendingTensor)) fail('_rebuild_parameter is not given a tensor');
+    if (requiresGrad === true) (data as PendingTensor).requiresGrad = true;
+    return data;
   };
   const rebuilders: Record<string, (args: unknown[]) => unknown> = {
     _rebuild_tensor: (args) => rebuildTensor([...args.slice(0, 4), false], '_rebuild_tensor'),
@@ -249,32 +322,91 @@ export function parseTorchCheckpoint(bytes: Uint8Array, options: ParseTorchCheck
     return fail(`the pickle names the global '${qualifiedName}', which is not a tensor, storage or plain container; only weights are loaded, as torch.load(weights_only=True) loads them`);
   };
 
+  const { value: pickled, end } = unpickleAt(records.pickle, records.start, {
+    global: globals,
+    persistentLoad: storageFor,
+    // OrderedDict state (a state dict's `_metadata` of module versions) and attributes
+    // of Tensor subclasses carry no values; they are not kept.
+    build: (obj, state) => {
+      if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) fail('BUILD applies to something that is not an object');
+      if (state !== null && typeof state !== 'object') fail('BUILD with a state that is not a dict or tuple');
+    },
+  }, OP);
+  rawOf = records.storages(end, storages);
+
+  // Every tensor made, with its stored dtype: for the paths, and to free them on failure.
+  const made = new Map<PendingTensor, Tensor>();
+  const byTensor = new Map<Tensor, SafetensorsDType>();
+  const materialize = (p: PendingTensor): Tensor => {
+    const known = made.get(p);
+    if (known) return known;
+    const { storage, offset, shape, strides } = p;
+    const numel = shape.reduce((a, b) => a * b, 1);
+    const all = storage.elements();
+    let values: Float32Array | Int32Array | Uint8Array;
+    const contiguous = strides.every((s, d) => shape[d] === 1 || s === shape.slice(d + 1).reduce((a, b) => a * b, 1));
+    if (contiguous) {
+      values = all.subarray(offset, offset + numel);
+    } else {
+      values = new (all.constructor as Float32ArrayConstructor)(numel);
+      const index = new Array<number>(shape.length).fill(0);
+      let at = offset;
+      for (let i = 0; i < numel; i++) {
+        values[i] = all[at];
+        for (let d = shape.length - 1; d >= 0; d--) {
+          index[d]++;
+          at += strides[d];
+          if (index[d] < shape[d]) break;
+          at -= index[d] * strides[d];
+          index[d] = 0;
+        }
+      }
+    }
+    const dtype = loadedDType(storage.dtype, options.floatDType, options.device);
+    let t = tensor(values, { dtype, device: options.device });
+    if (shape.length !== 1) {
+      const flat = t;
+      try {
+        t = flat.reshape(shape);
+      } finally {
+        if (t !== flat) flat.dispose();
+      }
+    }
+    made.set(p, t);
+    byTensor.set(t, storage.dtype);
+    if (p.requiresGrad && (dtype === 'float32' || dtype === 'float16')) t.requiresGrad_(true);
+    return t;
+  };
+
   try {
-    const pickle = archive.read(`${prefix}data.pkl`)!;
-    const value = unpickle(pickle, {
-      global: globals,
-      persistentLoad: storageFor,
-      // OrderedDict state (a state dict's `_metadata` of module versions) and attributes
-      // of Tensor subclasses carry no values; they are not kept.
-      build: (obj, state) => {
-        if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) fail('BUILD applies to something that is not an object');
-        if (state !== null && typeof state !== 'object') fail('BUILD with a state that is not a dict or tuple');
-      },
-    }, OP);
     const tensors: Record<string, Tensor> = {};
     const dtypes: Record<string, SafetensorsDType> = {};
-    const walk = (v: unknown, path: string, seen: Set<unknown>) => {
-      if (byTensor.has(v as Tensor)) {
-        putOwn(tensors, path, v);
-        Object.defineProperty(dtypes, path, { value: byTensor.get(v as Tensor), enumerable: true, writable: true, configurable: true });
-        return;
+    // Tensors in place of what the pickle rebuilt, and every one's paths.
+    const walk = (v: unknown, path: string, seen: Set<unknown>): unknown => {
+      if (v instanceof PendingTensor) {
+        const t = materialize(v);
+        putOwn(tensors, path, t);
+        Object.defineProperty(dtypes, path, { value: byTensor.get(t), enumerable: true, writable: true, configurable: true });
+        return t;
       }
-      if (v === null || typeof v !== 'object' || seen.has(v) || v instanceof Uint8Array || v instanceof Set) return;
+      if (v === null || typeof v !== 'object' || seen.has(v) || v instanceof Uint8Array) return v;
       seen.add(v);
-      for (const [k, child] of Object.entries(v)) walk(child, path ? `${path}.${k}` : k, seen);
+      const at = (k: string) => (path ? `${path}.${k}` : k);
+      if (v instanceof Set) {
+        const items = [...v].map((item, i) => walk(item, at(String(i)), seen));
+        v.clear();
+        for (const item of items) v.add(item);
+      } else {
+        for (const [k, child] of Object.entries(v)) {
+          const next = walk(child, at(k), seen);
+          // An own property already (putOwn made it), so assigning never reaches a prototype.
+          if (next !== child) (v as Record<string, unknown>)[k] = next;
+        }
+      }
       seen.delete(v);
+      return v;
     };
-    walk(value, '', new Set());
+    const value = walk(pickled, '', new Set());
     return { value, tensors, dtypes };
   } catch (e) {
     for (const t of byTensor.keys()) t.dispose();

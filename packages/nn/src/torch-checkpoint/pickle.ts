@@ -49,9 +49,17 @@ function toNumber(v: bigint): number | bigint {
  * of the opcode).
  */
 export function unpickle(bytes: Uint8Array, hooks: PickleHooks, op: string): unknown {
+  return unpickleAt(bytes, 0, hooks, op).value;
+}
+
+/**
+ * Unpickle the pickle that starts at byte `start` of `bytes` (one of several written one after
+ * another, as the legacy `torch.save` format writes them): its value, and the byte after its STOP.
+ */
+export function unpickleAt(bytes: Uint8Array, start: number, hooks: PickleHooks, op: string): { value: unknown; end: number } {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const utf8 = new TextDecoder('utf-8', { fatal: true });
-  let pos = 0;
+  let pos = start;
   let at = 0; // where the current opcode starts, for messages
   let stack: unknown[] = [];
   const marks: unknown[][] = [];
@@ -160,7 +168,7 @@ export function unpickle(bytes: Uint8Array, hooks: PickleHooks, op: string): unk
         break;
       case 0x2e: // STOP
         if (stack.length !== 1 || marks.length) fail(`STOP with ${stack.length} value(s) and ${marks.length} MARK(s) left; the pickle is malformed`);
-        return stack[0];
+        return { value: stack[0], end: pos };
       case 0x28: // MARK
         marks.push(stack);
         stack = [];
