@@ -23,6 +23,8 @@ const SLOT_BYTES = PARAM_WORDS * 4;
 const ARENA_SLOTS = 256;
 /** Bind groups of shared last groups (kernels with more buffers than groups) kept for reuse; past this the cache starts over. */
 const MAX_SHARED_GROUPS = 4096;
+/** Submits kept in flight before the runtime asks the queue which of them have run. */
+const RELEASE_EVERY = 32;
 
 /** Cache key of a bind group layout: `u` for the uniform block, then `r`/`w` per storage buffer. */
 function groupLayoutKey(uniform: boolean, writes: readonly boolean[]): string {
@@ -120,8 +122,14 @@ export class Runtime {
   private readonly pipelines = new Map<string, GPUComputePipeline>();
   private readonly layouts = new Map<string, GPUBindGroupLayout>();
   private readonly retained: object[] = [];
-  /** Objects submitted work uses, kept reachable until a read shows the GPU has run it. */
-  private inFlight: object[] = [];
+  /**
+   * Each submit's encoder and command buffer, kept reachable until the GPU has run it: a read
+   * or `sync()` shows that, and so does the queue when many are kept (`releaseWhenRun`), so a
+   * loop that never reads keeps no more than the GPU has yet to run.
+   */
+  private readonly inFlight: { submit: number; objects: object[] }[] = [];
+  private submits = 0;
+  private releasing = false;
   /** Per buffer, its one-buffer bind groups by layout key (see `groupsFor`). */
   private readonly ownGroups = new WeakMap<GPUBuffer, Map<string, GPUBindGroup>>();
   /** Bind groups of a last group shared by several buffers, by layout key and buffer ids. */
@@ -275,6 +283,7 @@ export class Runtime {
     if (errorStaging) encoder.copyBufferToBuffer(this.errorWord, 0, errorStaging, 0, ERROR_WORD_BYTES);
     this.errorWordUsed = false;
     this.flush();
+    const submitted = this.submits;
     try {
       await Promise.all([staging.mapAsync(MAP_MODE_READ), errorStaging?.mapAsync(MAP_MODE_READ)]);
     } catch (cause) {
@@ -283,8 +292,8 @@ export class Runtime {
       this.check();
       throw new Error(`webgpu backend: reading a buffer failed: ${cause instanceof Error ? cause.message : String(cause)}`);
     }
-    // Everything submitted before this read has run: its objects may go.
-    this.inFlight = this.encoder ? this.inFlight : [];
+    // Everything submitted up to this read has run: its objects may go.
+    this.release(submitted);
     const result = staging.getMappedRange().slice(0);
     staging.unmap();
     staging.destroy();
@@ -477,7 +486,38 @@ export class Runtime {
     this.pending = 0;
     this.arenaUsed = 0;
     this.device.queue.submit([commands]);
-    this.inFlight.push(encoder, commands);
+    this.inFlight.push({ submit: ++this.submits, objects: [encoder, commands] });
+    this.releaseWhenRun();
+  }
+
+  /**
+   * Past `RELEASE_EVERY` kept submits, ask the queue when the ones so far have run, and again
+   * after that while many are kept (the GPU may run far behind a loop that never reads).
+   */
+  private releaseWhenRun(): void {
+    if (this.releasing || this.inFlight.length < RELEASE_EVERY) return;
+    this.releasing = true;
+    const submitted = this.submits;
+    this.device.queue
+      .onSubmittedWorkDone()
+      // A failure here is the device's, which the next read or sync raises.
+      .then(() => this.release(submitted), () => {})
+      .finally(() => {
+        this.releasing = false;
+        this.releaseWhenRun();
+      });
+  }
+
+  /** Drop what submits up to `submitted` kept reachable: the GPU has run them. */
+  private release(submitted: number): void {
+    let done = 0;
+    while (done < this.inFlight.length && this.inFlight[done].submit <= submitted) done++;
+    this.inFlight.splice(0, done);
+  }
+
+  /** Submits whose objects are still kept: no more than the GPU has yet to run, plus `RELEASE_EVERY`. */
+  get submitsInFlight(): number {
+    return this.inFlight.length;
   }
 
   /** Wait until the GPU has finished all submitted work. */
@@ -488,7 +528,9 @@ export class Runtime {
       return;
     }
     this.flush();
+    const submitted = this.submits;
     await this.device.queue.onSubmittedWorkDone();
+    this.release(submitted);
     this.check();
   }
 }
