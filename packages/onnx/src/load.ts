@@ -180,6 +180,10 @@ function planGraph(graph: GraphProto, known: Set<string>, opset: number): Planne
       }
     }
     if (spec?.check) for (const p of spec.check(attrs, opset)) problems.push(`${name}: ${p}`);
+    (node.output ?? []).forEach((o, k) => {
+      const most = spec?.outputs ?? 1;
+      if (spec && o !== '' && k >= most) problems.push(`${name}: output ${k} ('${o}') is not produced (this implementation produces ${most === 1 ? 'one output' : `the first ${most} outputs`})`);
+    });
     const inputs = node.input ?? [];
     for (const i of inputs) if (i !== '' && !known.has(i)) problems.push(`${name}: input '${i}' is neither a graph input, an initializer nor an earlier node's output`);
     for (const o of node.output ?? []) known.add(o);

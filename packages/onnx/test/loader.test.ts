@@ -137,23 +137,28 @@ describe('loadOnnx', () => {
     await expect(loadOnnx(path.join(dir, 'm.onnx'))).rejects.toThrow("external data location '../w.bin' must be a relative path inside the model's folder");
   });
 
-  it('lists every unsupported op, attribute and attribute value with its node at load time', async () => {
+  it('lists every unsupported op, attribute, attribute value and output with its node at load time', async () => {
     const spec: ModelSpec = {
       inputs: [{ name: 'x', shape: [1, 1, 4, 4] }], outputs: ['y'],
       nodes: [
         { op: 'NonMaxSuppression', inputs: ['x'], outputs: ['a'], name: 'nms' },
         { op: 'Relu', inputs: ['a'], outputs: ['b'], name: 'relu', attrs: { fancy: 1 } },
         { op: 'Pad', inputs: ['b'], outputs: ['c'], name: 'pad', attrs: { mode: 'reflect' } },
-        { op: 'Foo', inputs: ['c'], outputs: ['y'], name: 'custom', domain: 'com.example' },
+        { op: 'Foo', inputs: ['c'], outputs: ['d'], name: 'custom', domain: 'com.example' },
+        // Training-mode outputs (the running statistics) that the inference form does not produce.
+        { op: 'AveragePool', inputs: ['d'], outputs: ['e', 'f'], name: 'pool', attrs: { kernel_shape: [2, 2] } },
+        { op: 'Dropout', inputs: ['e'], outputs: ['y', '', 'g'], name: 'drop' },
       ],
     };
     const error = await loadOnnx(buildModel(spec)).catch((e: Error) => e);
     expect((error as Error).message).toBe(
-      'loadOnnx: the model cannot be imported (4 problems):\n' +
+      'loadOnnx: the model cannot be imported (6 problems):\n' +
         "  NonMaxSuppression 'nms': operator NonMaxSuppression is not supported\n" +
         "  Relu 'relu': attribute 'fancy' is not supported\n" +
         "  Pad 'pad': mode='reflect' is not supported (constant is)\n" +
-        "  Foo 'custom': operator com.example.Foo is not supported",
+        "  Foo 'custom': operator com.example.Foo is not supported\n" +
+        "  AveragePool 'pool': output 1 ('f') is not produced (this implementation produces one output)\n" +
+        "  Dropout 'drop': output 2 ('g') is not produced (this implementation produces the first 2 outputs)",
     );
   });
 

@@ -21,6 +21,8 @@ interface Case {
   range?: [number, number];
   outputTypes?: ('float' | 'int64' | 'bool')[];
   label?: string;
+  /** A node the first input goes through first; its outputs take the first input's place (MaxUnpool's X and I from a MaxPool). */
+  before?: { op: string; attrs: Record<string, Attr>; outputs: number };
 }
 
 function random(n: number, seed: number, [lo, hi]: [number, number]): number[] {
@@ -67,6 +69,16 @@ const CASES: Case[] = [
   { op: 'MaxPool', inputs: [[1, 2, 7, 7]], attrs: { kernel_shape: [3, 3], strides: [2, 2], auto_pad: 'SAME_UPPER' }, label: 'SAME_UPPER' },
   { op: 'MaxPool', inputs: [[1, 2, 9]], attrs: { kernel_shape: [3], strides: [2] }, label: '1-D' },
   { op: 'MaxPool', inputs: [[1, 2, 5, 6, 5]], attrs: { kernel_shape: [2, 3, 2], strides: [2, 1, 2], pads: [1, 1, 0, 0, 1, 1] }, label: '3-D, asymmetric pads' },
+  { op: 'MaxPool', inputs: [[2, 3, 7, 8]], attrs: { kernel_shape: [3, 2], strides: [2, 2], pads: [1, 1, 1, 1] }, outputs: 2, outputTypes: ['float', 'int64'], label: 'Indices' },
+  { op: 'MaxPool', inputs: [[2, 3, 7, 8]], attrs: { kernel_shape: [3, 2], strides: [2, 2], pads: [1, 0, 1, 1] }, outputs: 2, outputTypes: ['float', 'int64'], label: 'Indices, asymmetric pads' },
+  { op: 'MaxPool', inputs: [[2, 2, 9]], attrs: { kernel_shape: [3], strides: [2], pads: [0, 1] }, outputs: 2, outputTypes: ['float', 'int64'], label: 'Indices, 1-D' },
+  { op: 'MaxPool', inputs: [[2, 2, 5, 6, 5]], attrs: { kernel_shape: [2, 3, 2], strides: [2, 1, 2], pads: [1, 1, 0, 0, 1, 1] }, outputs: 2, outputTypes: ['float', 'int64'], label: 'Indices, 3-D, asymmetric pads' },
+  { op: 'MaxUnpool', inputs: [[2, 3, 6, 8]], before: { op: 'MaxPool', attrs: { kernel_shape: [2, 2], strides: [2, 2] }, outputs: 2 }, attrs: { kernel_shape: [2, 2], strides: [2, 2] } },
+  {
+    op: 'MaxUnpool', inputs: [[2, 3, 7, 9], { int64: [2, 3, 7, 9] }], before: { op: 'MaxPool', attrs: { kernel_shape: [3, 3], strides: [2, 2] }, outputs: 2 },
+    attrs: { kernel_shape: [3, 3], strides: [2, 2] }, label: 'output_shape',
+  },
+  { op: 'MaxUnpool', inputs: [[1, 2, 4, 6, 4]], before: { op: 'MaxPool', attrs: { kernel_shape: [2, 3, 2], strides: [2, 3, 2] }, outputs: 2 }, attrs: { kernel_shape: [2, 3, 2], strides: [2, 3, 2] }, label: '3-D' },
   { op: 'Conv', inputs: [[1, 4, 5, 6, 5], [2, 2, 3, 2, 3], [2]], attrs: { group: 2, pads: [1, 0, 1, 1, 1, 1], strides: [1, 2, 1], dilations: [1, 1, 2] }, label: '3-D' },
   { op: 'AveragePool', inputs: [[1, 2, 6, 5, 6]], attrs: { kernel_shape: [3, 3, 3], strides: [2, 2, 2], pads: [1, 1, 1, 1, 1, 1] }, label: '3-D excluding pads' },
   { op: 'ConvTranspose', inputs: [[1, 4, 3, 4, 3], [4, 1, 2, 3, 2], [2]], attrs: { group: 2, strides: [2, 1, 2], pads: [1, 0, 0, 0, 1, 1], output_padding: [1, 0, 1], dilations: [1, 2, 1] }, label: '3-D' },
@@ -132,6 +144,11 @@ function spec(c: Case): { model: ModelSpec; feeds: { name: string; shape: number
   if (c.op === 'Where') {
     nodes.push({ op: 'Cast', inputs: [names[0]!], outputs: ['cond'], attrs: { to: 9 } });
     names[0] = 'cond';
+  }
+  if (c.before) {
+    const made = Array.from({ length: c.before.outputs }, (_, i) => `before${i}`);
+    nodes.push({ op: c.before.op, inputs: [names[0]!], outputs: made, attrs: c.before.attrs });
+    names.splice(0, 1, ...made);
   }
   nodes.push({ op: c.op, inputs: names.slice(0, names.length - [...names].reverse().findIndex((n) => n !== '')), outputs, attrs: c.attrs });
   return {

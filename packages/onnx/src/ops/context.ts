@@ -20,6 +20,8 @@ export interface OpContext {
 export interface OpSpec {
   /** Attributes this implementation reads; any other is refused at load time. */
   attributes: readonly string[];
+  /** How many outputs it produces (default 1; Infinity: as many as the node names); a node naming more is refused at load time. */
+  outputs?: number;
   /** Problems with attribute values this implementation does not support (checked at load time). */
   check?: (attrs: Attributes, opset: number) => string[];
   run(ctx: OpContext, inputs: (Value | undefined)[], attrs: Attributes): Value[];

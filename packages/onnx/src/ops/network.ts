@@ -111,9 +111,37 @@ function convTranspose(ctx: OpContext, [x, w, b]: (Value | undefined)[], attrs: 
   return one(two ? y.squeeze(2) : y);
 }
 
+/**
+ * MaxPool's Indices: row-major positions in the whole input `x` (batch and channel included),
+ * from maxPool's positions within each plane of what it pooled (`x` padded by `begin` before
+ * each spatial dim, when the pads were applied first).
+ */
+function wholeTensorIndices(planeIndices: Tensor, x: Tensor, pooled: readonly number[], begin: readonly number[]): Tensor {
+  const spatial = x.shape.slice(2);
+  let at = planeIndices;
+  if (begin.some((b) => b !== 0)) {
+    // A position in the padded planes, back to the same element's in x's.
+    let rest = planeIndices;
+    let unpadded: Tensor | null = null;
+    let stride = 1;
+    for (let d = pooled.length - 1; d >= 0; d--) {
+      const term = tl.remainder(rest, pooled[d]!).sub(begin[d]!).mul(stride);
+      unpadded = unpadded ? unpadded.add(term) : term;
+      rest = tl.floorDivide(rest, pooled[d]!);
+      stride *= spatial[d]!;
+    }
+    at = unpadded!;
+  }
+  const [n, c] = x.shape as [number, number];
+  const plane = spatial.reduce((a, b) => a * b, 1);
+  const offsets = tl.arange(0, n * c * plane, plane, { device: x.device }).reshape([n, c, ...spatial.map(() => 1)]);
+  return at.add(offsets);
+}
+
 function pool(kind: 'max' | 'avg'): OpSpec {
   return {
     attributes: ['auto_pad', 'ceil_mode', 'dilations', 'kernel_shape', 'pads', 'strides', 'count_include_pad', 'storage_order'],
+    outputs: kind === 'max' ? 2 : 1,
     check: (attrs) => [
       ...spatialCheck(attrs),
       ...only(attrs, 'storage_order', [0]),
@@ -129,18 +157,46 @@ function pool(kind: 'max' | 'avg'): OpSpec {
       const asymmetric = g.w.pads.slice(0, n).some((p, i) => p !== g.w.pads[i + n]);
       if (kind === 'avg' && asymmetric && !countIncludePad) throw new Error(`${ctx.node}: asymmetric pads without count_include_pad are not supported`);
       const { x: padded, padding } = splitPads(g.x, g.w.pads, kind === 'max' ? -Infinity : 0);
-      if (n === 3) {
-        const common = { kernelSize: g.w.kernel as Triple, stride: g.w.strides as Triple, padding: padding as Triple, ceilMode };
-        return one(kind === 'max' ? tl.maxPool3d(padded, { ...common, dilation: g.w.dilations as Triple }) : tl.avgPool3d(padded, { ...common, countIncludePad }));
+      if (kind === 'avg') {
+        const common = { kernelSize: g.w.kernel, stride: g.w.strides, padding, ceilMode, countIncludePad };
+        return one(g.undo(n === 3 ? tl.avgPool3d(padded, common as tl.AvgPool3dOptions) : tl.avgPool2d(padded, common as tl.AvgPool2dOptions)));
       }
-      const common = { kernelSize: g.w.kernel as Pair, stride: g.w.strides as Pair, padding: padding as Pair, ceilMode };
-      const y =
-        kind === 'max'
-          ? tl.maxPool2d(padded, { ...common, dilation: g.w.dilations as Pair })
-          : tl.avgPool2d(padded, { ...common, countIncludePad });
-      return one(g.undo(y as Tensor));
+      const common = { kernelSize: g.w.kernel, stride: g.w.strides, padding, ceilMode, dilation: g.w.dilations };
+      // The Indices output only where the node names one.
+      if (ctx.outputs < 2) {
+        return one(g.undo(n === 3 ? tl.maxPool3d(padded, { ...(common as tl.MaxPool3dOptions), returnIndices: false }) : tl.maxPool2d(padded, { ...(common as tl.MaxPool2dOptions), returnIndices: false })));
+      }
+      const { values, indices } = n === 3
+        ? tl.maxPool3d(padded, { ...(common as tl.MaxPool3dOptions), returnIndices: true })
+        : tl.maxPool2d(padded, { ...(common as tl.MaxPool2dOptions), returnIndices: true });
+      const begin = padded === g.x ? g.w.pads.slice(0, n).map(() => 0) : g.w.pads.slice(0, n);
+      return [g.undo(values), g.undo(wholeTensorIndices(indices, g.x, padded.shape.slice(2), begin))];
     },
   };
+}
+
+/**
+ * MaxUnpool: each value of X goes to the position its index names in a zero output; indices
+ * are flat over the whole output, as MaxPool writes them.
+ */
+function maxUnpool(ctx: OpContext, [x, i, outputShape]: (Value | undefined)[], attrs: Attributes): Value[] {
+  const [values, indices] = tensorsOf(ctx, [x, i]) as [Tensor, Tensor];
+  if (!tl.shapesEqual(values.shape, indices.shape)) throw new Error(`${ctx.node}: I has shape [${indices.shape.join(', ')}] but X has [${values.shape.join(', ')}]; they must match`);
+  const kernel = attrInts(attrs, 'kernel_shape')!;
+  const n = kernel.length;
+  if (values.rank !== n + 2) throw new Error(`${ctx.node}: X must have ${n + 2} dims for a ${n}-D kernel_shape, got [${values.shape.join(', ')}]`);
+  const strides = attrInts(attrs, 'strides') ?? new Array<number>(n).fill(1);
+  const pads = attrInts(attrs, 'pads') ?? new Array<number>(2 * n).fill(0);
+  let shape = [...values.shape.slice(0, 2), ...values.shape.slice(2).map((len, d) => (len - 1) * strides[d]! + kernel[d]! - pads[d]! - pads[d + n]!)];
+  if (outputShape !== undefined) {
+    shape = intsOf(ctx, outputShape, 'output_shape');
+    if (shape.length !== n + 2 || shape[0] !== values.shape[0] || shape[1] !== values.shape[1]) {
+      throw new Error(`${ctx.node}: output_shape [${shape.join(', ')}] must be [N, C, ...] with X's N and C (${values.shape[0]}, ${values.shape[1]})`);
+    }
+  }
+  const total = shape.reduce((a, b) => a * b, 1);
+  const zeros = tl.zeros([total], { dtype: values.dtype, device: values.device });
+  return one(tl.scatter(zeros, 0, indices.reshape([-1]), values.reshape([-1])).reshape(shape));
 }
 
 function globalPool(kind: 'mean' | 'max'): OpSpec {
@@ -226,6 +282,7 @@ export const networkOps: Record<string, OpSpec> = {
     run: convTranspose,
   },
   MaxPool: pool('max'),
+  MaxUnpool: { attributes: ['kernel_shape', 'pads', 'strides'], check: (attrs) => spatialCheck(attrs), run: maxUnpool },
   AveragePool: pool('avg'),
   GlobalAveragePool: globalPool('mean'),
   GlobalMaxPool: globalPool('max'),
@@ -242,6 +299,7 @@ export const networkOps: Record<string, OpSpec> = {
   },
   LayerNormalization: {
     attributes: ['axis', 'epsilon', 'stash_type'],
+    outputs: 3,
     check: (attrs) => only(attrs, 'stash_type', [1]),
     run(ctx, [x, s, b], attrs) {
       const t = tensorOf(ctx, x, 'X');

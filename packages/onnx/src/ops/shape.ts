@@ -118,6 +118,7 @@ export const shapeOps: Record<string, OpSpec> = {
   },
   Split: {
     attributes: ['axis', 'split', 'num_outputs'],
+    outputs: Infinity,
     run(ctx, [x, splitInput], attrs) {
       const t = tensorOf(ctx, x, 'input');
       const axis = axisOf(ctx, attrNumber(attrs, 'axis', 0), t.rank);
@@ -247,6 +248,7 @@ export const shapeOps: Record<string, OpSpec> = {
   Dropout: {
     // Inference: the identity (and an all-true mask); the ratio and training_mode inputs are not read.
     attributes: ['seed', 'ratio', 'is_test'],
+    outputs: 2,
     run(ctx, [x]) {
       const t = tensorOf(ctx, x, 'data');
       return [t, tl.full(t.shape, true, { dtype: 'bool', device: t.device })];
