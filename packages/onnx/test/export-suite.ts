@@ -1,5 +1,5 @@
-// exportOnnx on one backend: Tensile-built models (an MLP, a CNN, a transformer block, a
-// small GPT) written to ONNX and run by onnxruntime-node (CPU) on the traced inputs and,
+// exportOnnx on one backend: Tensile-built models (an MLP, a CNN, a decoder, a transformer
+// block, a small GPT) written to ONNX and run by onnxruntime-node (CPU) on the traced inputs and,
 // along a dynamic axis, at another size, within 1e-5 of the module on that backend.
 import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
@@ -55,6 +55,18 @@ export const cnn = () =>
     new nn.Softmax(1),
   );
 
+/** A decoder's upsampling path: transposed convolutions (groups, outputPadding, dilation), GroupNorm, SiLU, bilinear upsampling. */
+export const decoder = () =>
+  new nn.Sequential(
+    new nn.ConvTranspose2d(4, 6, 3, { stride: 2, padding: 1, outputPadding: 1, groups: 2 }),
+    new nn.GroupNorm(2, 6),
+    new nn.SiLU(),
+    new nn.ConvTranspose2d(6, 3, 2, { stride: 2, dilation: 2 }),
+    // outputPadding at or past the stride (allowed below the dilation): cropped and padded after the kernel.
+    new nn.ConvTranspose2d(3, 3, 3, { padding: 2, dilation: 2, outputPadding: 1 }),
+    new nn.Upsample({ scaleFactor: 2, mode: 'bilinear' }),
+  );
+
 /** Token and position embeddings, a causal pre-norm block with a padding mask, two heads. */
 export class TinyGpt extends nn.Module {
   tok = new nn.Embedding(30, 16);
@@ -98,6 +110,13 @@ export function exportSuite(device: string, unavailable: string | null): void {
       const bytes = await exportOnnx(model, tl.randn([2, 3, 15, 15]), { dynamicAxes: { input_0: [0] } });
       expect(await worstDifference(model, bytes, [tl.randn([2, 3, 15, 15])])).toBeLessThan(1e-5);
       expect(await worstDifference(model, bytes, [tl.randn([5, 3, 15, 15])])).toBeLessThan(1e-5);
+    });
+
+    it('a decoder (transposed convolutions with groups, outputPadding and dilation; GroupNorm; bilinear upsampling), with a dynamic batch', async () => {
+      const model = decoder().eval();
+      const bytes = await exportOnnx(model, tl.randn([2, 4, 5, 6]), { dynamicAxes: { input_0: [0] } });
+      expect(await worstDifference(model, bytes, [tl.randn([2, 4, 5, 6])])).toBeLessThan(1e-5);
+      expect(await worstDifference(model, bytes, [tl.randn([3, 4, 5, 6])])).toBeLessThan(1e-5);
     });
 
     it('a transformer encoder block (fused attention), with a dynamic batch', async () => {

@@ -111,10 +111,11 @@ function conv2dInputGrad(dy: Tensor, w: Tensor, xShape: readonly number[], p: Co
   const out = empty(dy.backend, xShape, dy.dtype, 'conv2d backward');
   dy.backend.conv2dBackwardInput(dy.kernelView, w.kernelView, out.kernelView, p);
   const wShape = w.shape;
+  // Traced with its geometry: convTranspose2d runs as this kernel, and an export writes it as ConvTranspose.
   return recordOp('conv2dBackwardInput', [dy, w], out, [dy, w], (g, [sdy, sw], needs) => [
     needs[0] ? conv2dCore(g, sw, p) : null,
     needs[1] ? conv2dWeightGrad(g, sdy, wShape, p) : null,
-  ]);
+  ], { attrs: { ...p } });
 }
 
 function conv2dWeightGrad(x: Tensor, dy: Tensor, wShape: readonly number[], p: Conv2dParams): Tensor {

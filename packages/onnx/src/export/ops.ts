@@ -165,6 +165,19 @@ export const WRITERS: Readonly<Record<string, Writer>> = {
       dilations: ints(op.attrs.dilation), group: Number(op.attrs.groups),
     });
   },
+  // convTranspose2d's kernel: the input gradient of a conv2d whose weight [Cin, Cout/groups, kH, kW] is ConvTranspose's.
+  conv2dBackwardInput: (c, op) => {
+    const [stride, padding, dilation] = [ints(op.attrs.stride), ints(op.attrs.padding), ints(op.attrs.dilation)];
+    const kernel = c.shape(1).slice(2) as number[];
+    const input = c.shape(0).slice(2);
+    if (!c.outDims.slice(2).every(isStatic)) throw new Error(`${c.where}: a transposed convolution over a dynamic spatial axis is not exported (its output_padding is read off the traced sizes)`);
+    const output = c.outDims.slice(2).map((d) => d.factor);
+    // The rows and columns the traced output has beyond what stride, kernel and padding give.
+    const outputPadding = output.map((o, i) => o - ((input[i]! - 1) * stride[i]! + dilation[i]! * (kernel[i]! - 1) + 1 - 2 * padding[i]!));
+    c.graph.node('ConvTranspose', c.inputs, c.outputs, {
+      kernel_shape: kernel, strides: stride, pads: [...padding, ...padding], dilations: dilation, group: Number(op.attrs.groups), output_padding: outputPadding,
+    });
+  },
   maxPool2d: pool('MaxPool'),
   avgPool2d: pool('AveragePool'),
   gather: (c, op) => void c.graph.node('GatherElements', c.inputs, c.outputs, { axis: Number(op.attrs.dim) }),
