@@ -718,13 +718,24 @@ export function autogradToolTests(suite: Suite): void {
       }
     });
 
-    suite.test('autograd:trace', 'leaves out what runs under noGrad and the ops inside composites; refuses nesting and async functions', async () => {
+    suite.test('autograd:trace', 'records what runs under noGrad (values, not gradients) and the ops composites are written with; refuses nesting and async functions', async () => {
       const x = t([0.5, -1]);
       const { result, trace } = tl.autograd.trace(() => tl.tidy(() => x.add(tl.noGrad(() => x.exp().sum())).gelu()));
       try {
+        // As torch.jit.trace: the sum made under noGrad is the add's input, not a constant.
+        const ops = trace.ops.map((o) => o.op);
+        const sum = trace.ops.find((o) => o.op === 'sum')!;
+        const add = trace.ops.find((o) => o.op === 'add')!;
+        expect(ops[0]).toBe('exp');
+        expect(ops.indexOf('sum')).toBeLessThan(ops.indexOf('add'));
+        expect(add.inputs[1]).toBe(sum.outputs[0]);
         // gelu is written with other ops: those are recorded, as the ops a graph needs.
-        expect(trace.ops.map((o) => o.op)[0]).toBe('add');
-        expect(trace.ops.some((o) => o.op === 'exp')).toBe(false);
+        expect(ops.length).toBeGreaterThan(3);
+        // An op built inside itself (softmax's max, exp and sum) reports itself alone.
+        const inner = tl.autograd.trace(() => tl.noGrad(() => x.softmax(0)));
+        expect(inner.trace.ops.map((o) => o.op)).toEqual(['softmax']);
+        inner.trace.dispose();
+        inner.result.dispose();
         expect(() => tl.autograd.trace(() => tl.autograd.trace(() => 1))).toThrow(/trace: a trace is already running/);
         expect(() => tl.autograd.trace(async () => 1)).toThrow(/trace: the traced function must be synchronous/);
         // A failed trace leaves the next one free to start.

@@ -1,5 +1,5 @@
-// exportOnnx on one backend: Tensile-built models (an MLP, a CNN, a decoder, a transformer
-// block, a small GPT) written to ONNX and run by onnxruntime-node (CPU) on the traced inputs and,
+// exportOnnx on one backend: Tensile-built models (an MLP, a CNN, a decoder, activations, an
+// LSTM, a transformer block, a small GPT) written to ONNX and run by onnxruntime-node (CPU) on the traced inputs and,
 // along a dynamic axis, at another size, within 1e-5 of the module on that backend.
 import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
@@ -25,7 +25,8 @@ async function ortRun(bytes: Uint8Array, inputs: readonly Tensor[]): Promise<Flo
 async function worstDifference(model: nn.Module, bytes: Uint8Array, inputs: readonly Tensor[]): Promise<number> {
   const got = await ortRun(bytes, inputs);
   const y = tl.tidy(() => tl.noGrad(() => model.call(...inputs)) as Tensor | Tensor[]);
-  const outs = y instanceof tl.Tensor ? [y] : y;
+  // Nested arrays (an LSTM's [output, [h, c]]) flatten in order, as the export does.
+  const outs = [y].flat(Infinity as 1) as Tensor[];
   const want = (await Promise.all(outs.map((t) => t.data()))) as Float32Array[];
   outs.forEach((t) => t.dispose());
   expect(got.length).toBe(want.length);
@@ -65,6 +66,15 @@ export const decoder = () =>
     // outputPadding at or past the stride (allowed below the dilation): cropped and padded after the kernel.
     new nn.ConvTranspose2d(3, 3, 3, { padding: 2, dilation: 2, outputPadding: 1 }),
     new nn.Upsample({ scaleFactor: 2, mode: 'bilinear' }),
+  );
+
+/** Every activation whose forward builds masks (under noGrad, for PyTorch's gradients at the kinks). */
+export const activations = () =>
+  new nn.Sequential(
+    new nn.Linear(6, 8), new nn.ELU({ alpha: 0.5 }), new nn.Hardswish(), new nn.Linear(8, 8), new nn.PReLU({ numParameters: 8 }),
+    new nn.Hardtanh({ minVal: -0.5, maxVal: 0.5 }), new nn.Linear(8, 8), new nn.SELU(), new nn.CELU({ alpha: 0.7 }),
+    new nn.Softshrink({ lambd: 0.2 }), new nn.Hardshrink({ lambd: 0.1 }), new nn.Linear(8, 8),
+    new nn.Threshold(0.1, -1), new nn.ReLU6(), new nn.Softplus({ beta: 2, threshold: 1 }), new nn.LeakyReLU(0.1),
   );
 
 /** Token and position embeddings, a causal pre-norm block with a padding mask, two heads. */
@@ -117,6 +127,20 @@ export function exportSuite(device: string, unavailable: string | null): void {
       const bytes = await exportOnnx(model, tl.randn([2, 4, 5, 6]), { dynamicAxes: { input_0: [0] } });
       expect(await worstDifference(model, bytes, [tl.randn([2, 4, 5, 6])])).toBeLessThan(1e-5);
       expect(await worstDifference(model, bytes, [tl.randn([3, 4, 5, 6])])).toBeLessThan(1e-5);
+    });
+
+    it('activations with masks (ELU, Hardswish, PReLU, Hardtanh, SELU, CELU, shrinks, Threshold, ReLU6, Softplus), with a dynamic batch', async () => {
+      const model = activations().eval();
+      const bytes = await exportOnnx(model, tl.randn([4, 6]).mul(3), { dynamicAxes: { input_0: [0] } });
+      expect(await worstDifference(model, bytes, [tl.randn([4, 6]).mul(3)])).toBeLessThan(1e-5);
+      expect(await worstDifference(model, bytes, [tl.randn([9, 6]).mul(3)])).toBeLessThan(1e-5);
+    });
+
+    it("a 2-layer LSTM (its [output, [h, c]] flattened to three outputs), with a dynamic batch", async () => {
+      const model = new nn.LSTM(5, 6, { numLayers: 2, batchFirst: true }).eval();
+      const bytes = await exportOnnx(model, tl.randn([2, 4, 5]), { dynamicAxes: { input_0: [0] } });
+      expect(await worstDifference(model, bytes, [tl.randn([2, 4, 5])])).toBeLessThan(1e-5);
+      expect(await worstDifference(model, bytes, [tl.randn([3, 4, 5])])).toBeLessThan(1e-5);
     });
 
     it('a transformer encoder block (fused attention), with a dynamic batch', async () => {

@@ -2,8 +2,9 @@
 import type { Tensor } from '../tensor/tensor.js';
 import { zerosLike } from '../ops/creation.js';
 import { recordMultiOp, recordOp } from './engine.js';
-import { noGrad } from './grad-mode.js';
+
 import { owned } from '../memory.js';
+import { withinOp } from './trace.js';
 
 /** What a custom op's backward is told besides the gradient(s). */
 export interface CustomOpContext {
@@ -98,7 +99,7 @@ export function customOp(definition: CustomOpDefinition | MultiOutputCustomOpDef
     inputs.forEach((x, i) => {
       if (!isTensor(x)) throw new TypeError(`${name}: input ${i} is a ${x === null ? 'null' : typeof x}; custom ops take tensors`);
     });
-    const output = noGrad(() => (definition.forward as (...xs: Tensor[]) => unknown)(...inputs));
+    const output = withinOp(() => (definition.forward as (...xs: Tensor[]) => unknown)(...inputs));
     if (Array.isArray(output)) return recordMulti(name, definition as MultiOutputCustomOpDefinition, inputs, output);
     if (!isTensor(output)) {
       throw new TypeError(`${name}: forward must return a Tensor or an array of Tensors`);

@@ -27,8 +27,8 @@ function nextNodes(inputs: readonly Tensor[]): (Node | null)[] | null {
 /**
  * Attach a backward function to `out` when recording is on and some input requires grad.
  * `save` lists the tensors `backward` reads; the node keeps its own references to them.
- * A running trace gets the op whether or not a gradient flows (`trace` adds what the
- * tape's inputs leave out). Returns `out`.
+ * A running trace gets the op whether or not a gradient flows, under `noGrad` too (`trace`
+ * adds what the tape's inputs leave out). Returns `out`.
  */
 export function recordOp(
   name: string,
@@ -38,8 +38,8 @@ export function recordOp(
   backward: BackwardFn,
   trace?: TraceInfo,
 ): Tensor {
-  if (!isGradEnabled()) return out;
   traceOp(name, trace?.inputs ?? inputs, [out], trace?.attrs);
+  if (!isGradEnabled()) return out;
   const next = nextNodes(inputs);
   if (!next) return out;
   const saved = save.map((t) => t.internalAlias());
@@ -74,8 +74,8 @@ export function recordMultiOp(
   backward: MultiBackwardFn,
   trace?: TraceInfo,
 ): readonly Tensor[] {
-  if (!isGradEnabled()) return outs;
   traceOp(name, trace?.inputs ?? inputs, outs, trace?.attrs);
+  if (!isGradEnabled()) return outs;
   const next = nextNodes(inputs);
   if (!next) return outs;
   const saved = save.map((t) => t.internalAlias());

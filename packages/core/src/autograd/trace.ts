@@ -1,13 +1,13 @@
 /**
  * Recording one forward pass as a list of ops, for exporters (`exportOnnx`). While a trace
- * runs and grad mode is on, every op that records itself on the tape, and the few that
+ * runs, with grad mode on or off, every op that records itself on the tape, and the few that
  * never do (comparisons, integer casts), reports its name, inputs, outputs and attributes.
- * Ops that run inside another op under `noGrad` (composites) are not reported: their outer
- * op is. Values that no reported op made (parameters, inputs, constants) come first as
- * inputs of an op; an exporter names them.
+ * Ops that run inside another op (`withinOp`: composites, custom ops) are not reported:
+ * their outer op is. Values that no reported op made (parameters, inputs, constants) come
+ * first as inputs of an op; an exporter names them.
  */
 import type { Tensor } from '../tensor/tensor.js';
-import { isGradEnabled } from './grad-mode.js';
+import { noGrad } from './grad-mode.js';
 
 /** One op of a trace; tensors are value ids of the trace. */
 export interface TracedOp {
@@ -78,9 +78,10 @@ function viewKey(t: Tensor): string {
 let active: Trace | null = null;
 
 /**
- * Run `fn` (synchronously) and record the ops it runs. Grad mode must be on for ops to be
- * recorded; what `fn` computes under `noGrad` is not (its results are constants to the
- * trace). The caller disposes the trace.
+ * Run `fn` (synchronously) and record the ops it runs, as `torch.jit.trace` records them:
+ * under `noGrad` too, since grad mode changes gradients, not values (a mask made under
+ * `noGrad` is part of the forward). Values read to the host and used as numbers are
+ * constants to the trace. The caller disposes the trace.
  */
 export function trace<T>(fn: (trace: Trace) => T): { result: T; trace: Trace } {
   if (active) throw new Error('trace: a trace is already running (traces do not nest)');
@@ -98,7 +99,22 @@ export function trace<T>(fn: (trace: Trace) => T): { result: T; trace: Trace } {
   }
 }
 
-/** Report an op to the running trace, if any (a no-op otherwise, and under `noGrad`). */
+/** Report an op to the running trace, if any (a no-op otherwise). */
 export function traceOp(op: string, inputs: readonly (Tensor | null)[], outputs: readonly Tensor[], attrs?: Readonly<Record<string, unknown>>): void {
-  if (active && isGradEnabled()) active.record(op, inputs, outputs, attrs);
+  if (active) active.record(op, inputs, outputs, attrs);
+}
+
+/**
+ * Run an op's building blocks (a composite's ops, a custom op's forward): gradient recording
+ * off, and not reported to a running trace, since the op reports itself. User code's
+ * `noGrad` is reported: it changes gradients, not the values a graph computes.
+ */
+export function withinOp<T>(fn: () => T): T {
+  const outer = active;
+  active = null;
+  try {
+    return noGrad(fn);
+  } finally {
+    active = outer;
+  }
 }

@@ -3,7 +3,7 @@
  * kernel where the backend has one (`Backend.attention`), matmul + softmax otherwise.
  */
 import { recordOp } from '../autograd/engine.js';
-import { isGradEnabled, noGrad } from '../autograd/grad-mode.js';
+import { isGradEnabled } from '../autograd/grad-mode.js';
 import { owned, tidy } from '../memory.js';
 import { broadcastShapes, formatShape, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -11,6 +11,7 @@ import { arange, rand, zeros } from './creation.js';
 import { compositesForcedNow, sumToShape } from './elementwise.js';
 import { checkOptionKeys, deviceOf, empty, requireTensor } from './util.js';
 import { autocastActive, autocasting } from '../autocast.js';
+import { withinOp } from '../autograd/trace.js';
 
 /** Options of {@link scaledDotProductAttention}. */
 export interface ScaledDotProductAttentionOptions {
@@ -104,7 +105,7 @@ function composite(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null, causal:
     const scores = masked(q.mul(factor).matmul(k.transpose(-2, -1)), causal ? causalMask(q.device, L, S) : mask);
     let weights = scores.softmax(-1);
     if (dropoutP > 0) {
-      const keep = noGrad(() => tidy(() => rand(weights.shape, { device: q.device }).ge(dropoutP).cast(weights.dtype)));
+      const keep = withinOp(() => tidy(() => rand(weights.shape, { device: q.device }).ge(dropoutP).cast(weights.dtype)));
       weights = dropoutP === 1 ? weights.mul(0) : weights.mul(keep.mul(1 / (1 - dropoutP)));
     }
     return weights.matmul(v);
@@ -126,7 +127,7 @@ function fusedAttention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null, ca
   const B = sizeOf(batch);
   // The kernel's flattened copies and outputs are temporaries (`out` is a view of out3).
   return owned((own) => {
-    const [out3, lse] = noGrad(() => {
+    const [out3, lse] = withinOp(() => {
       const q3 = own(flatBatch(q, batch, [L, E], true));
       const k3 = own(flatBatch(k, batch, [S, E], true));
       const v3 = own(flatBatch(v, batch, [S, Ev], true));
@@ -138,7 +139,7 @@ function fusedAttention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null, ca
       backend.attention!(q3.kernelView, k3.kernelView, v3.kernelView, bias3?.kernelView ?? null, out3.kernelView, lse.kernelView, { scale: factor, causal });
       return [out3, lse] as const;
     });
-    const out = noGrad(() => out3.reshape([...batch, L, Ev]));
+    const out = withinOp(() => out3.reshape([...batch, L, Ev]));
     const inputs = mask && mask.dtype !== 'bool' ? [q, k, v, mask] : [q, k, v];
     const shapes = inputs.map((t) => t.shape);
     // The inputs themselves are saved (not the kernel's flattened copies), so that under

@@ -3,8 +3,8 @@
  * one entry in the op table (dtype rules, gradient, composite) and one line here.
  */
 import { recordOp } from '../autograd/engine.js';
-import { traceOp } from '../autograd/trace.js';
-import { noGrad } from '../autograd/grad-mode.js';
+import { traceOp, withinOp } from '../autograd/trace.js';
+
 import { binaryFacts, ruleFor, type BinaryOp, type BinarySaved } from '../backend/op-table.js';
 import type { DType } from '../dtype.js';
 import type { Tensor, TensorLike } from '../tensor/tensor.js';
@@ -37,7 +37,7 @@ function binary(op: BinaryOp): (a: TensorLike, b: TensorLike) => Tensor {
       }
       // The composite runs untracked: its gradient is the table's, as on the kernel path.
       const composite = facts.composite && !accelerates(ta.backend, 'binary', op) ? facts.composite : null;
-      const out = composite ? noGrad(() => inFloat32([ta, tb], ([a, b]) => composite(a, b))) : binaryKernel(op, ta, tb);
+      const out = composite ? withinOp(() => inFloat32([ta, tb], ([a, b]) => composite(a, b))) : binaryKernel(op, ta, tb);
       const gradient = facts.gradient;
       if (!gradient) {
         traceOp(op, [ta, tb], [out]); // comparisons carry no gradient, but a trace follows them

@@ -8,7 +8,7 @@
  * float32's precision relative to the matrix's norm, in float32 for float16 input.
  */
 import { recordMultiOp, recordOp } from '../autograd/engine.js';
-import { noGrad } from '../autograd/grad-mode.js';
+
 import { isFloating } from '../dtype.js';
 import { owned, tidy } from '../memory.js';
 import { formatShape } from '../shape.js';
@@ -21,6 +21,7 @@ import { sort } from './sort.js';
 import { where } from './where.js';
 import { solvers } from './linalg.js';
 import { checkOptionKeys, requireTensor } from './util.js';
+import { withinOp } from '../autograd/trace.js';
 
 /** What `linalg.eigh` returns: eigenvalues ascending `[..., n]`, eigenvectors as columns `[..., n, n]`. */
 export interface EighResult {
@@ -215,7 +216,7 @@ function eigh(a: Tensor, UPLO: 'L' | 'U' = 'L'): EighResult {
   checkSymmetricInput(op, a, UPLO);
   // Computed in float32; a float16 A gets float16 outputs but the backward pass keeps the
   // float32 ones, whose 1 / (λⱼ - λᵢ) would amplify half's rounding (as qr's factors).
-  const [values32, vectors32] = noGrad(() => owned((t) => {
+  const [values32, vectors32] = withinOp(() => owned((t) => {
     const wa = a.dtype === 'float16' ? t(a.cast('float32')) : a;
     const triangle = UPLO === 'L' ? t(wa.tril()) : t(wa.triu());
     const symmetric = t(triangle.add(t(t(UPLO === 'L' ? wa.tril(-1) : wa.triu(1)).transpose(-1, -2))));
@@ -228,7 +229,7 @@ function eigh(a: Tensor, UPLO: 'L' | 'U' = 'L'): EighResult {
     return [order.values, t(sortedRows.transpose(-1, -2)).contiguous()];
   }));
   const half = a.dtype === 'float16';
-  const [values, vectors] = half ? noGrad(() => [values32.cast('float16'), vectors32.cast('float16')]) : [values32, vectors32];
+  const [values, vectors] = half ? withinOp(() => [values32.cast('float16'), vectors32.cast('float16')]) : [values32, vectors32];
   const [eigenvalues, eigenvectors] = recordMultiOp(op, [a], [values, vectors], [values32, vectors32], ([gl, gv], [sl, sv]) => {
     const [grad] = inFloat32List([gl, gv, sl, sv], ([gl, gv, sl, sv]) => [owned((t) => {
       // PyTorch's linalg_eig_backward for Hermitian A: gA = V (skew(Vᵀ gV) / E, its diagonal gL) Vᵀ,
@@ -336,7 +337,7 @@ function svd(a: Tensor, fullMatrices = true): SvdResult {
   const [m, n] = a.shape.slice(-2);
   const k = Math.min(m, n);
   const wide = m < n;
-  const [u32, s32, vh32] = noGrad(() => owned((t) => {
+  const [u32, s32, vh32] = withinOp(() => owned((t) => {
     const wa = a.dtype === 'float16' ? t(a.cast('float32')) : a;
     // Tall (rows ≥ columns) B = A or Aᵀ; its columns are the rows of G = Bᵀ.
     const g0 = wide ? wa : t(t(wa.transpose(-1, -2)).contiguous());
@@ -370,7 +371,7 @@ function svd(a: Tensor, fullMatrices = true): SvdResult {
     return [left.contiguous(), values, right.contiguous()];
   }));
   const half = a.dtype === 'float16';
-  const outs = half ? noGrad(() => [u32, s32, vh32].map((x) => x.cast('float16'))) : [u32, s32, vh32];
+  const outs = half ? withinOp(() => [u32, s32, vh32].map((x) => x.cast('float16'))) : [u32, s32, vh32];
   const [U, S, Vh] = recordMultiOp(op, [a], outs, [u32, s32, vh32], ([gu, gs, gvh], [su, ss, svh]) => {
     const [grad] = inFloat32List([gu, gs, gvh, su, ss, svh], ([gu, gs, gvh, su, ss, svh]) => [owned((t) => {
       // PyTorch's svd_backward, on the first k columns of U and rows of Vh; a missing gradient is 0.
@@ -479,7 +480,7 @@ function pinv(a: Tensor, options: RankTolerance = {}): Tensor {
   if (a.rank < 2) throw new Error(`${op}: A must be a batch of matrices [..., m, n], got ${formatShape(a.shape)}`);
   const { atol, rtol, hermitian } = tolerances(op, a, options);
   if (hermitian) checkSymmetricInput(op, a, 'L');
-  const inverse = inFloat32List([a], ([wa]) => [noGrad(() => owned((t) => {
+  const inverse = inFloat32List([a], ([wa]) => [withinOp(() => owned((t) => {
     // A⁺ = V diag(1/σ) Uᵀ over the singular values above the cut (for hermitian A, its
     // eigenvalues, whose magnitudes are the singular values).
     const scaled = (values: Tensor) => {
@@ -536,7 +537,7 @@ function matrixRank(a: Tensor, options: RankTolerance = {}): Tensor {
   requireTensor(op, a, 'A');
   if (!isFloating(a.dtype)) throw new TypeError(`${op}: A must be float32 or float16, got ${a.dtype}; cast with t.float() first`);
   if (a.rank < 2) throw new Error(`${op}: A must be a batch of matrices [..., m, n], got ${formatShape(a.shape)}`);
-  return noGrad(() => owned((t) => {
+  return withinOp(() => owned((t) => {
     const { values, cut } = singularValuesAndCut(op, a, options);
     t(values);
     t(cut);
@@ -592,7 +593,7 @@ function lstsq(a: Tensor, b: Tensor, rcond: number | null = null, options: Lstsq
   }
   if (rcond !== null && !(typeof rcond === 'number' && rcond >= 0)) throw new TypeError(`${op}: rcond must be a non-negative number or null, got ${String(rcond)}`);
   const rtol = rcond ?? Math.max(m, n) * (a.dtype === 'float16' ? 2 ** -10 : 2 ** -23);
-  const [solution, residuals, rank, singularValues] = noGrad(() => owned((t) => {
+  const [solution, residuals, rank, singularValues] = withinOp(() => owned((t) => {
     const rhs = vector ? t(b.unsqueeze(-1)) : b;
     const x = t(t(pinv(a, { rtol, atol: 0 })).matmul(rhs));
     const { values, cut } = singularValuesAndCut(op, a, { rtol, atol: 0 });
@@ -605,7 +606,7 @@ function lstsq(a: Tensor, b: Tensor, rcond: number | null = null, options: Lstsq
   }));
   // PyTorch's linalg_lstsq_backward: through pinv(A) at its default tolerance (whatever rcond was).
   const tracked = recordOp(op, [a, b], solution, [a, b], (g, [sa, sb], needs) => owned((t) => {
-    const inverse = t(noGrad(() => pinv(sa)));
+    const inverse = t(withinOp(() => pinv(sa)));
     const gx = vector ? t(g.unsqueeze(-1)) : g;
     const rhs = vector ? t(sb.unsqueeze(-1)) : sb;
     const gradA = needs[0] ? sumToShape(t(pinvBackward(t(gx.matmul(t(rhs.transpose(-1, -2)))), inverse, sa)), sa.shape) : null;

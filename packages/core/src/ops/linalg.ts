@@ -8,7 +8,7 @@
  * forms, or autograd's through the products (matrixPower, matrixExp).
  */
 import { recordMultiOp, recordOp } from '../autograd/engine.js';
-import { noGrad } from '../autograd/grad-mode.js';
+
 import { isFloating } from '../dtype.js';
 import { owned } from '../memory.js';
 import { broadcastShapes, formatShape } from '../shape.js';
@@ -19,6 +19,7 @@ import { takeAlongDim } from './advanced-indexing.js';
 import { cat, stack } from './shape.js';
 import { where } from './where.js';
 import { checkOptionKeys, deviceOf, requireTensor } from './util.js';
+import { withinOp } from '../autograd/trace.js';
 
 /** Checks a batch of square float matrices `[..., n, n]`; returns n. */
 function checkSquare(op: string, a: Tensor, what = 'A'): number {
@@ -143,7 +144,7 @@ function inverse(op: string, a: Tensor, raise: boolean): Tensor {
   const n = a.shape[a.rank - 1];
   return owned((t) => {
     const identity = t(t(eye(n, n, { dtype: a.dtype, device: a.device })).expand(a.shape));
-    return inFloat32([a, identity], ([wa, wi]) => noGrad(() => finishInverse(op, eliminate(wa, wi), raise)));
+    return inFloat32([a, identity], ([wa, wi]) => withinOp(() => finishInverse(op, eliminate(wa, wi), raise)));
   });
 }
 
@@ -153,7 +154,7 @@ function onSharedBatch(op: string, a: Tensor, b: Tensor, fn: (a: Tensor, b: Tens
   return owned((t) => {
     const aa = t(a.expand([...batch, ...a.shape.slice(-2)]));
     const bb = t(b.expand([...batch, ...b.shape.slice(-2)]));
-    return inFloat32([aa, bb], ([wa, wb]) => noGrad(() => fn(wa, wb)));
+    return inFloat32([aa, bb], ([wa, wb]) => withinOp(() => fn(wa, wb)));
   });
 }
 
@@ -224,7 +225,7 @@ function factor(a: Tensor): { pivots: Tensor; sign: Tensor } {
 function det(a: Tensor): Tensor {
   const op = 'linalg.det';
   checkSquare(op, a);
-  const d = inFloat32([a], ([wa]) => noGrad(() => owned((t) => {
+  const d = inFloat32([a], ([wa]) => withinOp(() => owned((t) => {
     const { pivots, sign } = factor(wa);
     return t(t(pivots).prod(-1)).mul(t(sign));
   })));
@@ -251,7 +252,7 @@ function inverseTranspose(a: Tensor, t: <T extends Tensor>(v: T) => T): Tensor {
 function slogdet(a: Tensor): SlogdetResult {
   const op = 'linalg.slogdet';
   checkSquare(op, a);
-  const [sign, logabsdet] = inFloat32List([a], ([wa]) => noGrad(() => owned((t) => {
+  const [sign, logabsdet] = inFloat32List([a], ([wa]) => withinOp(() => owned((t) => {
     const { pivots, sign: parity } = factor(wa);
     t(pivots);
     t(parity);
@@ -281,7 +282,7 @@ function cholesky(a: Tensor, options: { upper?: boolean } = {}): Tensor {
   checkOptionKeys(op, options, ['upper']);
   const upper = options.upper ?? false;
   if (typeof upper !== 'boolean') throw new TypeError(`${op}: upper must be a boolean, got ${typeof upper}`);
-  const l = inFloat32([a], ([wa]) => noGrad(() => owned((t) => {
+  const l = inFloat32([a], ([wa]) => withinOp(() => owned((t) => {
     const rows = t(positions(n, a.device));
     let factor = t(full(wa.shape, 0, { device: a.device }));
     // Column j: s = A[:, j] - L Lᵀ[:, j] (L's columns from j on are still zero); L[j, j] = √s[j], below it s / L[j, j].
@@ -408,7 +409,7 @@ function qr(a: Tensor, mode: 'reduced' | 'complete' | 'r' = 'reduced'): QrResult
   const keep = mode === 'complete' ? m : k;
   // Computed in float32; a float16 A gets float16 outputs but keeps the float32 factors for the
   // backward pass, whose R⁻ᵀ would amplify their rounding (PyTorch's opmath keeps them wide too).
-  const [q32, r32] = noGrad(() => owned((t) => {
+  const [q32, r32] = withinOp(() => owned((t) => {
     const wa = a.dtype === 'float16' ? t(a.cast('float32')) : a;
     const rows = t(t(positions(m, a.device)).unsqueeze(-1)); // [m, 1]
     const batch = wa.shape.slice(0, -2);
@@ -441,7 +442,7 @@ function qr(a: Tensor, mode: 'reduced' | 'complete' | 'r' = 'reduced'): QrResult
     }
     return [columns.contiguous(), upper.contiguous()];
   }));
-  const [q, r] = a.dtype === 'float16' ? noGrad(() => [q32.cast('float16'), r32.cast('float16')]) : [q32, r32];
+  const [q, r] = a.dtype === 'float16' ? withinOp(() => [q32.cast('float16'), r32.cast('float16')]) : [q32, r32];
   // The graph holds its own handles on the float32 factors.
   const freeWide = () => {
     if (q !== q32) for (const x of [q32, r32]) x.dispose();

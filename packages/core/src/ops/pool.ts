@@ -1,6 +1,6 @@
 /** Max and average pooling over 2-D windows, and over 3-D windows as composites of them. */
 import { recordOp } from '../autograd/engine.js';
-import { noGrad } from '../autograd/grad-mode.js';
+
 import { owned } from '../memory.js';
 import type { Pool2dParams, PoolOp } from '../backend/contract.js';
 import { formatShape } from '../shape.js';
@@ -10,6 +10,7 @@ import { gather } from './indexing.js';
 import { cat, pad, slice, stack } from './shape.js';
 import { checkOptionKeys, empty, isTensor, pair, triple } from './util.js';
 import { isFloating } from '../dtype.js';
+import { withinOp } from '../autograd/trace.js';
 
 export interface MaxPool2dOptions {
   kernelSize: number | [number, number];
@@ -185,7 +186,7 @@ function maxIndices(x: Tensor, pl: PoolPlan): Tensor {
       }
     }
   }
-  return noGrad(() =>
+  return withinOp(() =>
     owned((t) => {
       const device = x.device;
       const planes = t(x.reshape([n, c, h * w]));
@@ -223,7 +224,7 @@ function avgRescaled(x: Tensor, pl: PoolPlan, divisorOverride: number | undefine
   return owned((own) => {
     const padded = own(pad(x, [p[1], p[1] + pl.extra[1], p[0], p[0] + pl.extra[0]]));
     const whole = own(poolCore('avg', padded, { ...pl.params, padding: [0, 0], countIncludePad: true }));
-    const factor = own(noGrad(() => own(tensor(scale, { device: x.device, dtype: x.dtype })).reshape(pl.out)));
+    const factor = own(withinOp(() => own(tensor(scale, { device: x.device, dtype: x.dtype })).reshape(pl.out)));
     return whole.mul(factor);
   });
 }
@@ -370,7 +371,7 @@ export function maxPool3d(x: Tensor, options: MaxPool3dOptions): Tensor | { valu
       if (taps.length === 1) return taps[0].clone();
       // The first tap holding the maximum (argmax picks the first): one winner per window, as PyTorch.
       const all = own(stack(taps, 0));
-      return own(gather(all, 0, own(noGrad(() => all.argmax(0, true))))).squeeze(0);
+      return own(gather(all, 0, own(withinOp(() => all.argmax(0, true))))).squeeze(0);
     }
     const [, , , h, w] = x5.shape;
     const { s, p, d, out } = pl.depth;
@@ -386,7 +387,7 @@ export function maxPool3d(x: Tensor, options: MaxPool3dOptions): Tensor | { valu
     });
     if (taps.length === 1) return { values: taps[0][0].clone(), indices: volumeIndices[0].clone() };
     const all = own(stack(taps.map(([values]) => values), 0));
-    const winner = own(noGrad(() => all.argmax(0, true)));
+    const winner = own(withinOp(() => all.argmax(0, true)));
     return {
       values: own(gather(all, 0, winner)).squeeze(0),
       indices: own(gather(own(stack(volumeIndices, 0)), 0, winner)).squeeze(0),
@@ -430,7 +431,7 @@ export function avgPool3d(x: Tensor, options: AvgPool3dOptions): Tensor {
     for (let a = 0; a < outs[0]; a++) for (let b = 0; b < outs[1]; b++) for (let c = 0; c < outs[2]; c++) {
       divisor[(a * outs[1] + b) * outs[2] + c] = counts[0][a] * counts[1][b] * counts[2][c];
     }
-    const factor = own(noGrad(() => own(tensor(divisor, { device: x5.device, dtype: x5.dtype })).reshape(outs)));
+    const factor = own(withinOp(() => own(tensor(divisor, { device: x5.device, dtype: x5.dtype })).reshape(outs)));
     return sum.div(factor);
   }));
 }

@@ -4,7 +4,7 @@
  * from those; `flip` and `repeat` record their own. (`unfold` and `t` are in methods.ts.)
  */
 import { recordOp } from '../autograd/engine.js';
-import { noGrad } from '../autograd/grad-mode.js';
+
 import { tidy } from '../memory.js';
 import { formatShape, normalizeDim, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -13,6 +13,7 @@ import { indexSelect } from './indexing.js';
 import { cat, narrow, permute, reshape, select, transpose } from './shape.js';
 import { broadcastAll, describeValue, requireTensor, viewOf } from './util.js';
 import { checkInteger, dimList, expandView, uniqueDims } from './views.js';
+import { withinOp } from '../autograd/trace.js';
 
 // ---- reversing and rotating -----------------------------------------------------------
 
@@ -27,7 +28,7 @@ import { checkInteger, dimList, expandView, uniqueDims } from './views.js';
 export function flip(x: Tensor, dims: number | readonly number[]): Tensor {
   requireTensor('flip', x);
   const axes = uniqueDims('flip', dimList('flip', 'dims', dims), x.rank);
-  const out = noGrad(() =>
+  const out = withinOp(() =>
     tidy(() => {
       let current = x.internalAlias(false);
       for (const axis of axes) {

@@ -1,8 +1,8 @@
 /** Reductions (`sum`, `mean`, `max`, ...), each with its gradient. */
 import { recordOp } from '../autograd/engine.js';
-import { traceOp } from '../autograd/trace.js';
+import { traceOp, withinOp } from '../autograd/trace.js';
 import { owned, tidy } from '../memory.js';
-import { noGrad } from '../autograd/grad-mode.js';
+
 import { reduceFacts, ruleFor, type ArgReduceOp, type ReduceOp } from '../backend/op-table.js';
 import { castTarget, refusal } from './elementwise.js';
 import { normalizeDim } from '../shape.js';
@@ -110,7 +110,7 @@ function extremum(op: 'max' | 'min') {
     const out = reduceKernel(op, x, axes, keepdim);
     const shape = x.shape;
     return recordOp(op, [x], out, [x, out], (g, [sx, so]) => owned((own) => {
-      const winners = own(noGrad(() => {
+      const winners = own(withinOp(() => {
         const hit = own(own(sx.eq(own(expandBack(so, shape, axes, keepdim)))).cast(sx.dtype));
         return hit.div(own(sum(hit, axes, true)));
       }));
@@ -189,7 +189,7 @@ export function logsumexp(x: Tensor, dim: number | number[], keepdim = false): T
   const axes = reductionAxes('logsumexp', x.rank, dim);
   return tidy(() => {
     // Shifted by the max (no gradient); an all -inf slice would give inf - inf, so it is shifted by 0.
-    const shift = noGrad(() => {
+    const shift = withinOp(() => {
       const m = max(x, axes, true);
       return m.where(m.abs().lt(Infinity), 0);
     });

@@ -4,7 +4,7 @@
  * backend. Like PyTorch, the samples carry no gradient.
  */
 import { isFloating } from '../dtype.js';
-import { noGrad } from '../autograd/grad-mode.js';
+
 import { broadcastShapes, formatShape, type Shape } from '../shape.js';
 import { philox4x32 } from '../random.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -15,6 +15,7 @@ import { generatorOf } from './generator.js';
 import { topk } from './sort.js';
 import { cumsum } from './scan.js';
 import { describeValue, isTensor, requireTensor } from './util.js';
+import { withinOp } from '../autograd/trace.js';
 
 const PHILOX_KEY = 0x7e45113;
 
@@ -107,7 +108,7 @@ export function normal(mean: number | Tensor, std: number | Tensor, shape?: Shap
   }
   if (tensors.length === 0) {
     if (shape === undefined) throw new Error(`${op}: with a number mean and std, give the output shape`);
-    return noGrad(() =>
+    return withinOp(() =>
       owned((t) => {
         const z = t(randn(shape, options));
         if (mean === 0 && std === 1) return z; // the result: kept
@@ -123,7 +124,7 @@ export function normal(mean: number | Tensor, std: number | Tensor, shape?: Shap
     throw new Error(`${op}: device '${options.device}' disagrees with the tensors' device '${tensors[0].device}'`);
   }
   if (options.requiresGrad) throw new Error(`${op}: requiresGrad is only for number mean and std; call requiresGrad on the result`);
-  return noGrad(() =>
+  return withinOp(() =>
     owned((t) => t(t(randn(outShape, { device: tensors[0].device, dtype: tensors[0].dtype, generator: options.generator })).mul(std)).add(mean)),
   );
 }
@@ -155,7 +156,7 @@ export function bernoulli(input: Tensor, p?: number, options: RandomOptions = {}
       }
     }
   }
-  return noGrad(() => owned((t) => t(t(rand(input.shape, { device: input.device, generator: options.generator })).lt(p ?? input)).cast(input.dtype)));
+  return withinOp(() => owned((t) => t(t(rand(input.shape, { device: input.device, generator: options.generator })).lt(p ?? input)).cast(input.dtype)));
 }
 
 /** `options` must be an object whose only option, if any, is `generator`. */
@@ -215,7 +216,7 @@ export function multinomial(input: Tensor, numSamples: number, replacement = fal
   checkDistribution(input, numSamples, replacement);
   const device = input.device;
   const sampleShape = [...input.shape.slice(0, -1), numSamples];
-  return noGrad(() => owned((t) => {
+  return withinOp(() => owned((t) => {
     const p = input.dtype === 'float32' ? input : t(input.float());
     if (!replacement) {
       // An exponential race: the k smallest Exp(1) / p are a draw without replacement
@@ -366,7 +367,7 @@ export function poisson(rates: Tensor, options: Pick<RandomOptions, 'generator'>
   if (!isFloating(rates.dtype)) throw new TypeError(`${op}: the rates must be floating point, got ${rates.dtype}`);
   const range = readRates(rates);
   const generator = options.generator;
-  return noGrad(() => owned((t) => {
+  return withinOp(() => owned((t) => {
     const rate = rates.dtype === 'float32' ? rates : t(rates.float());
     // Where the rates were read, skip a branch no element takes.
     const small = range && range.min >= POISSON_PTRS_MIN_RATE ? undefined : t(poissonByArrivals(rate, generator));

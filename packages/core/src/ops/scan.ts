@@ -8,7 +8,7 @@
  * sums and products wrap at 2^31.
  */
 import { recordOp } from '../autograd/engine.js';
-import { noGrad } from '../autograd/grad-mode.js';
+
 import { owned } from '../memory.js';
 import type { ScanOp } from '../backend/contract.js';
 import { isFloating, type DType } from '../dtype.js';
@@ -19,6 +19,7 @@ import { compositesForcedNow } from './elementwise.js';
 import { flip } from './rearrange.js';
 import { checkOptionKeys, describeValue, empty, requireTensor } from './util.js';
 import { autocastActive, autocasting } from '../autocast.js';
+import { withinOp } from '../autograd/trace.js';
 
 /** Options of `cumsum` and `cumprod`. */
 export interface CumulativeOptions {
@@ -98,7 +99,7 @@ const SCAN_NAMES: Record<ScanOp, string> = { sum: 'cumsum', prod: 'cumprod', max
 /** op along `axis` of float32 or int32 `x`, without recording: the kernel or the composite. */
 function scanValues(op: ScanOp, x: Tensor, axis: number): { values: Tensor; indices: Tensor | null } {
   const name = SCAN_NAMES[op];
-  return noGrad(() => {
+  return withinOp(() => {
     if (x.dtype === 'float16') {
       return owned((own) => {
         const r = scanValues(op, own(x.cast('float32')), axis);

@@ -1,6 +1,6 @@
 /** Softmax and log-softmax: a fused kernel where the backend has one, a composite otherwise. */
 import { recordOp } from '../autograd/engine.js';
-import { noGrad } from '../autograd/grad-mode.js';
+
 import { owned } from '../memory.js';
 import { normalizeDim } from '../shape.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -8,6 +8,7 @@ import { logsumexp } from './reduce.js';
 import { empty } from './util.js';
 import { isFloating } from '../dtype.js';
 import { autocastActive, autocasting } from '../autocast.js';
+import { withinOp } from '../autograd/trace.js';
 
 /** `dim` as an axis of `x`, which must be floating. */
 function checkedAxis(op: string, x: Tensor, dim: number): number {
@@ -18,7 +19,7 @@ function checkedAxis(op: string, x: Tensor, dim: number): number {
 /** The backend's fused `op` kernel along `axis` where it has one (not for scalars), else `composite()`; untracked. */
 function fusedOrComposite(op: 'softmax' | 'logSoftmax', x: Tensor, axis: number, composite: () => Tensor): Tensor {
   const backend = x.backend;
-  return noGrad(() => {
+  return withinOp(() => {
     if (backend[op] && x.rank > 0) {
       const y = empty(backend, x.shape, x.dtype, op);
       backend[op](x.kernelView, axis, y.kernelView);

@@ -3,8 +3,8 @@
  * gradient and composite) and one line here (its public name and documentation).
  */
 import { recordOp } from '../autograd/engine.js';
-import { traceOp } from '../autograd/trace.js';
-import { noGrad } from '../autograd/grad-mode.js';
+import { traceOp, withinOp } from '../autograd/trace.js';
+
 import { ruleFor, unaryFacts, type UnaryOp } from '../backend/op-table.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { maximum, minimum } from './binary.js';
@@ -28,7 +28,7 @@ function unary(op: UnaryOp): (x: Tensor) => Tensor {
       // The composite runs untracked (its gradient is the table's, as on the kernel path),
       // float16 in float32 as PyTorch's half kernels compute.
       const composite = facts.composite && !accelerates(input.backend, 'unary', op) ? facts.composite : null;
-      const out = composite ? noGrad(() => inFloat32([input], ([v]) => composite(v))) : unaryKernel(op, input);
+      const out = composite ? withinOp(() => inFloat32([input], ([v]) => composite(v))) : unaryKernel(op, input);
       if (facts.kind !== 'math') {
         traceOp(op, [input], [out]); // a bool result carries no gradient, but a trace follows it
         return out;
@@ -195,7 +195,7 @@ export function clamp(x: Tensor, min?: Tensor | number | null, max?: Tensor | nu
     });
   }
   return owned((own) => {
-    const [out, pass] = noGrad(() => {
+    const [out, pass] = withinOp(() => {
       const lower = own(hasMin ? maximum(x, min) : x.internalAlias(false)); // the result when there is no max
       const value = hasMax ? own(minimum(lower, max)) : lower;
       const aboveMin = hasMin ? own(x.ge(min)) : null;

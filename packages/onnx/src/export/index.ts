@@ -177,13 +177,28 @@ function tracePass(module: Module, inputs: readonly Tensor[]): Pass {
     // tidy: the forward's intermediates go at the end (the trace keeps its own handles).
     return { ids, out: tl.tidy(() => tl.enableGrad(() => module.call(...inputs))) as unknown };
   });
-  const out = result.out;
-  const results = out instanceof tl.Tensor ? [out] : Array.isArray(out) && out.length > 0 && out.every((t) => t instanceof tl.Tensor) ? (out as Tensor[]) : null;
+  const results = flatOutputs(result.out);
   if (!results) {
     trace.dispose();
-    throw new TypeError('exportOnnx: forward must return a tensor or an array of tensors');
+    throw new TypeError('exportOnnx: forward must return a tensor, or arrays and plain objects of tensors');
   }
   return { trace, inputs: result.ids, outputs: results.map((t) => trace.idOf(t)), results };
+}
+
+/**
+ * A forward's tensors in order, through nested arrays and plain objects (an LSTM's
+ * `[output, [h, c]]`, a model's `{ logits }`), as `torch.onnx.export` flattens tuples and
+ * dicts; null when it holds anything else, or no tensor.
+ */
+function flatOutputs(out: unknown): Tensor[] | null {
+  const found: Tensor[] = [];
+  const visit = (v: unknown): boolean => {
+    if (v instanceof tl.Tensor) return found.push(v) > 0;
+    if (Array.isArray(v)) return v.every(visit);
+    if (v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) return Object.values(v).every(visit);
+    return false;
+  };
+  return visit(out) && found.length > 0 ? found : null;
 }
 
 /** Each value's dims in terms of the dynamic axes, from the base pass and one pass per axis. */
@@ -353,8 +368,8 @@ async function checkModel(bytes: Uint8Array, module: Module, inputs: readonly Te
       const flipped = t.rank ? t.flip([...Array(t.rank).keys()]) : t.clone();
       return t.dtype === 'float32' ? flipped.mul(0.75).add(0.125) : flipped;
     })));
-    const expected = tl.tidy(() => tl.noGrad(() => module.call(...other) as Tensor | Tensor[]));
-    const cases: [string, Tensor[], Tensor[]][] = [['other input values', other, expected instanceof tl.Tensor ? [expected] : expected]];
+    const expected = flatOutputs(tl.tidy(() => tl.noGrad(() => module.call(...other))))!;
+    const cases: [string, Tensor[], Tensor[]][] = [['other input values', other, expected]];
     passes.slice(1).forEach((p, k) => cases.push([`'${axes.names[k]}' one larger`, p.inputs.map((id) => p.trace.tensorOf(id)), p.results]));
     try {
       for (const [what, xs, want] of cases) {
@@ -373,7 +388,7 @@ async function checkModel(bytes: Uint8Array, module: Module, inputs: readonly Te
             if (a.length !== b.length || !(worst <= 1e-4)) {
               throw new Error(
                 `exportOnnx: the written graph's output '${outputNames[k]}' differs from the module's on ${what} (by ${a.length !== b.length ? `shape [${gotList[k].shape}] vs [${want[k].shape}]` : worst.toExponential(2)}): ` +
-                  'the module computes something the trace saw as a constant (a value made under noGrad, read on the host, or from the inputs\' sizes), or its control flow depends on the data. ' +
+                  'the module computes something the trace saw as a constant (a value read on the host, or from the inputs\' sizes), or its control flow depends on the data. ' +
                   'Pass check: false to write the file anyway.',
               );
             }
@@ -384,7 +399,7 @@ async function checkModel(bytes: Uint8Array, module: Module, inputs: readonly Te
       }
     } finally {
       other.forEach((t) => t.dispose());
-      cases[0][2].forEach((t) => t.dispose());
+      new Set(cases[0][2]).forEach((t) => t.dispose());
     }
   } finally {
     exported.dispose();
