@@ -168,6 +168,8 @@ export function errorTests(suite: Suite): void {
     ['conv2d bias of the wrong size', () => tl.conv2d(f([1, 1, 4, 4]), f([2, 1, 3, 3]), f([3])), /conv2d.*bias/],
     ["conv2d 'same' with stride 2", () => tl.conv2d(f([1, 1, 4, 4]), f([1, 1, 3, 3]), null, { stride: 2, padding: 'same' }), /conv2d.*same/],
     ['conv1d of a 4-D input', () => tl.conv1d(f([1, 1, 1, 4]), f([1, 1, 3])), /conv1d/],
+    ['conv1d with an array for its weight', () => tl.conv1d(f([1, 1, 4]), [[[1, 2, 3]]] as never), /conv1d: expected a tensor for operand 1, got an array/],
+    ['convTranspose1d with an array for its bias', () => tl.convTranspose1d(f([1, 1, 4]), f([1, 1, 3]), [1] as never), /convTranspose1d: expected a tensor for operand 2, got an array/],
     ['maxPool2d without kernelSize', () => tl.maxPool2d(f([1, 1, 4, 4]), {} as tl.MaxPool2dOptions), /maxPool2d/],
     ['maxPool2d padding over half the kernel', () => tl.maxPool2d(f([1, 1, 4, 4]), { kernelSize: 2, padding: 2 }), /maxPool2d/],
     ['avgPool2d window larger than the input', () => tl.avgPool2d(f([1, 1, 2, 2]), { kernelSize: 3 }), /avgPool2d/],

@@ -187,6 +187,22 @@ function checkTransposedOperands(op: string, x: Tensor, weight: Tensor, bias: Te
   return cout;
 }
 
+/**
+ * The checks every convolution starts with: its options, one device, and the ranks of `x`
+ * (`dims`, batched or not) and of `weight` (`weightDims`). True when `x` has no batch dim.
+ */
+function convEntry(
+  op: string, x: Tensor, weight: Tensor, bias: Tensor | null | undefined, options: object, allowed: readonly string[], dims: string, weightDims: string,
+): boolean {
+  checkOptionKeys(op, options, allowed, CONV_HINTS);
+  deviceOf(op, x, weight, ...(bias ? [bias] : []));
+  const rank = dims.split(',').length + 1;
+  const unbatched = x.rank === rank - 1;
+  if (x.rank !== rank && !unbatched) throw new Error(`${op}: input must be [N, ${dims}] or [${dims}], got ${formatShape(x.shape)}`);
+  if (weight.rank !== rank) throw new Error(`${op}: weight must be [${weightDims}], got ${formatShape(weight.shape)}`);
+  return unbatched;
+}
+
 /** The dtypes, groups and channel counts of a convolution, checked with `op` in the messages. */
 function checkConvOperands(op: string, x: Tensor, weight: Tensor, bias: Tensor | null | undefined, channels: number, groups: number): void {
   checkConvDTypes(op, x, weight, bias);
@@ -214,11 +230,7 @@ function checkConvOperands(op: string, x: Tensor, weight: Tensor, bias: Tensor |
  */
 export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: Conv2dOptions = {}): Tensor {
   if (autocastActive()) return autocasting('conv2d', [x, weight, bias, options], conv2d);
-  checkOptionKeys('conv2d', options, CONV_OPTIONS, CONV_HINTS);
-  deviceOf('conv2d', x, weight, ...(bias ? [bias] : []));
-  const unbatched = x.rank === 3;
-  if (x.rank !== 4 && !unbatched) throw new Error(`conv2d: input must be [N, C, H, W] or [C, H, W], got ${formatShape(x.shape)}`);
-  if (weight.rank !== 4) throw new Error(`conv2d: weight must be [O, C/groups, kH, kW], got ${formatShape(weight.shape)}`);
+  const unbatched = convEntry('conv2d', x, weight, bias, options, CONV_OPTIONS, 'C, H, W', 'O, C/groups, kH, kW');
   const groups = options.groups ?? 1;
   checkConvOperands('conv2d', x, weight, bias, x.shape[unbatched ? 0 : 1], groups);
   // The batch view and the padded copy are freed when the core returns, or throws.
@@ -277,9 +289,7 @@ function finishConv(out: Tensor, bias: Tensor | null | undefined, channels: numb
  */
 export function conv1d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: Conv1dOptions = {}): Tensor {
   if (autocastActive()) return autocasting('conv1d', [x, weight, bias, options], conv1d);
-  checkOptionKeys('conv1d', options, CONV_OPTIONS, CONV_HINTS);
-  if (x.rank !== 3 && x.rank !== 2) throw new Error(`conv1d: input must be [N, C, L] or [C, L], got ${formatShape(x.shape)}`);
-  if (weight.rank !== 3) throw new Error(`conv1d: weight must be [O, C/groups, K], got ${formatShape(weight.shape)}`);
+  convEntry('conv1d', x, weight, bias, options, CONV_OPTIONS, 'C, L', 'O, C/groups, K');
   const padding = options.padding;
   return owned((own) => {
     const out4 = own(conv2d(own(x.unsqueeze(-2)), own(weight.unsqueeze(-2)), bias, {
@@ -306,11 +316,7 @@ export function conv1d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
 export function conv3d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: Conv3dOptions = {}): Tensor {
   if (autocastActive()) return autocasting('conv3d', [x, weight, bias, options], conv3d);
   const op = 'conv3d';
-  checkOptionKeys(op, options, CONV_OPTIONS, CONV_HINTS);
-  deviceOf(op, x, weight, ...(bias ? [bias] : []));
-  const unbatched = x.rank === 4;
-  if (x.rank !== 5 && !unbatched) throw new Error(`${op}: input must be [N, C, D, H, W] or [C, D, H, W], got ${formatShape(x.shape)}`);
-  if (weight.rank !== 5) throw new Error(`${op}: weight must be [O, C/groups, kD, kH, kW], got ${formatShape(weight.shape)}`);
+  const unbatched = convEntry(op, x, weight, bias, options, CONV_OPTIONS, 'C, D, H, W', 'O, C/groups, kD, kH, kW');
   const groups = options.groups ?? 1;
   const c = x.shape[unbatched ? 0 : 1];
   checkConvOperands(op, x, weight, bias, c, groups);
@@ -366,11 +372,7 @@ export function conv3d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
 export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: ConvTranspose2dOptions = {}): Tensor {
   if (autocastActive()) return autocasting('convTranspose2d', [x, weight, bias, options], convTranspose2d);
   const op = 'convTranspose2d';
-  checkOptionKeys(op, options, CONV_TRANSPOSE_OPTIONS, CONV_HINTS);
-  deviceOf(op, x, weight, ...(bias ? [bias] : []));
-  const unbatched = x.rank === 3;
-  if (x.rank !== 4 && !unbatched) throw new Error(`${op}: input must be [N, Cin, H, W] or [Cin, H, W], got ${formatShape(x.shape)}`);
-  if (weight.rank !== 4) throw new Error(`${op}: weight must be [Cin, Cout/groups, kH, kW], got ${formatShape(weight.shape)}`);
+  const unbatched = convEntry(op, x, weight, bias, options, CONV_TRANSPOSE_OPTIONS, 'Cin, H, W', 'Cin, Cout/groups, kH, kW');
   const groups = options.groups ?? 1;
   const cout = checkTransposedOperands(op, x, weight, bias, x.shape[unbatched ? 0 : 1], groups);
   const { stride, padding, dilation, outputPadding, full, size } = transposedGeometry(op, options, x, weight, pair);
@@ -404,11 +406,7 @@ export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor | null,
 export function convTranspose3d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: ConvTranspose3dOptions = {}): Tensor {
   if (autocastActive()) return autocasting('convTranspose3d', [x, weight, bias, options], convTranspose3d);
   const op = 'convTranspose3d';
-  checkOptionKeys(op, options, CONV_TRANSPOSE_OPTIONS, CONV_HINTS);
-  deviceOf(op, x, weight, ...(bias ? [bias] : []));
-  const unbatched = x.rank === 4;
-  if (x.rank !== 5 && !unbatched) throw new Error(`${op}: input must be [N, Cin, D, H, W] or [Cin, D, H, W], got ${formatShape(x.shape)}`);
-  if (weight.rank !== 5) throw new Error(`${op}: weight must be [Cin, Cout/groups, kD, kH, kW], got ${formatShape(weight.shape)}`);
+  const unbatched = convEntry(op, x, weight, bias, options, CONV_TRANSPOSE_OPTIONS, 'Cin, D, H, W', 'Cin, Cout/groups, kD, kH, kW');
   const cout = checkTransposedOperands(op, x, weight, bias, x.shape[unbatched ? 0 : 1], options.groups ?? 1);
   // Checked here for all three dims, so that no message names the convTranspose2d below.
   const { stride, padding, dilation, outputPadding, size } = transposedGeometry(op, options, x, weight, triple);
@@ -456,9 +454,7 @@ export function convTranspose3d(x: Tensor, weight: Tensor, bias?: Tensor | null,
 export function convTranspose1d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: ConvTranspose1dOptions = {}): Tensor {
   if (autocastActive()) return autocasting('convTranspose1d', [x, weight, bias, options], convTranspose1d);
   const op = 'convTranspose1d';
-  checkOptionKeys(op, options, CONV_TRANSPOSE_OPTIONS, CONV_HINTS);
-  if (x.rank !== 3 && x.rank !== 2) throw new Error(`${op}: input must be [N, Cin, L] or [Cin, L], got ${formatShape(x.shape)}`);
-  if (weight.rank !== 3) throw new Error(`${op}: weight must be [Cin, Cout/groups, K], got ${formatShape(weight.shape)}`);
+  convEntry(op, x, weight, bias, options, CONV_TRANSPOSE_OPTIONS, 'Cin, L', 'Cin, Cout/groups, K');
   for (const name of ['stride', 'padding', 'outputPadding', 'dilation'] as const) {
     const v = options[name];
     if (v !== undefined && typeof v !== 'number') throw new Error(`${op}: ${name} must be a number, got ${JSON.stringify(v)}`);
