@@ -2,9 +2,8 @@
 import type { Tensor } from '../tensor/tensor.js';
 import { zerosLike } from '../ops/creation.js';
 import { recordMultiOp, recordOp } from './engine.js';
-
-import { owned } from '../memory.js';
 import { withinOp } from './trace.js';
+import { owned } from '../memory.js';
 
 /** What a custom op's backward is told besides the gradient(s). */
 export interface CustomOpContext {

@@ -3,6 +3,7 @@
  * kernel where the backend has one (`Backend.attention`), matmul + softmax otherwise.
  */
 import { recordOp } from '../autograd/engine.js';
+import { withinOp } from '../autograd/trace.js';
 import { isGradEnabled } from '../autograd/grad-mode.js';
 import { owned, tidy } from '../memory.js';
 import { broadcastShapes, formatShape, sizeOf } from '../shape.js';
@@ -11,7 +12,6 @@ import { arange, rand, zeros } from './creation.js';
 import { compositesForcedNow, sumToShape } from './elementwise.js';
 import { checkOptionKeys, deviceOf, empty, requireTensor } from './util.js';
 import { autocastActive, autocasting } from '../autocast.js';
-import { withinOp } from '../autograd/trace.js';
 
 /** Options of {@link scaledDotProductAttention}. */
 export interface ScaledDotProductAttentionOptions {

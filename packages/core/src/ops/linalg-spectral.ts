@@ -8,6 +8,7 @@
  * float32's precision relative to the matrix's norm, in float32 for float16 input.
  */
 import { recordMultiOp, recordOp } from '../autograd/engine.js';
+import { withinOp } from '../autograd/trace.js';
 
 import { isFloating } from '../dtype.js';
 import { owned, tidy } from '../memory.js';
@@ -21,7 +22,6 @@ import { sort } from './sort.js';
 import { where } from './where.js';
 import { solvers } from './linalg.js';
 import { checkOptionKeys, requireTensor } from './util.js';
-import { withinOp } from '../autograd/trace.js';
 
 /** What `linalg.eigh` returns: eigenvalues ascending `[..., n]`, eigenvectors as columns `[..., n, n]`. */
 export interface EighResult {

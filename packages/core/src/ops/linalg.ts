@@ -8,6 +8,7 @@
  * forms, or autograd's through the products (matrixPower, matrixExp).
  */
 import { recordMultiOp, recordOp } from '../autograd/engine.js';
+import { withinOp } from '../autograd/trace.js';
 
 import { isFloating } from '../dtype.js';
 import { owned } from '../memory.js';
@@ -19,7 +20,6 @@ import { takeAlongDim } from './advanced-indexing.js';
 import { cat, stack } from './shape.js';
 import { where } from './where.js';
 import { checkOptionKeys, deviceOf, requireTensor } from './util.js';
-import { withinOp } from '../autograd/trace.js';
 
 /** Checks a batch of square float matrices `[..., n, n]`; returns n. */
 function checkSquare(op: string, a: Tensor, what = 'A'): number {

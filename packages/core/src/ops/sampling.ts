@@ -3,6 +3,7 @@
  * `{ generator }` and draws from the counter-based RNG, so one seed gives one result on every
  * backend. Like PyTorch, the samples carry no gradient.
  */
+import { withinOp } from '../autograd/trace.js';
 import { isFloating } from '../dtype.js';
 
 import { broadcastShapes, formatShape, type Shape } from '../shape.js';
@@ -15,7 +16,6 @@ import { generatorOf } from './generator.js';
 import { topk } from './sort.js';
 import { cumsum } from './scan.js';
 import { describeValue, isTensor, requireTensor } from './util.js';
-import { withinOp } from '../autograd/trace.js';
 
 const PHILOX_KEY = 0x7e45113;
 

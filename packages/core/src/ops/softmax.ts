@@ -1,5 +1,6 @@
 /** Softmax and log-softmax: a fused kernel where the backend has one, a composite otherwise. */
 import { recordOp } from '../autograd/engine.js';
+import { withinOp } from '../autograd/trace.js';
 
 import { owned } from '../memory.js';
 import { normalizeDim } from '../shape.js';
@@ -8,7 +9,6 @@ import { logsumexp } from './reduce.js';
 import { empty } from './util.js';
 import { isFloating } from '../dtype.js';
 import { autocastActive, autocasting } from '../autocast.js';
-import { withinOp } from '../autograd/trace.js';
 
 /** `dim` as an axis of `x`, which must be floating. */
 function checkedAxis(op: string, x: Tensor, dim: number): number {
