@@ -21,6 +21,8 @@ interface Case {
   range?: [number, number];
   outputTypes?: ('float' | 'int64' | 'bool')[];
   label?: string;
+  /** Inputs that go through a Cast first (graph inputs are float): bool for logical ops, int64 for integer ones. */
+  casts?: Record<number, 'bool' | 'int64'>;
   /** A node the first input goes through first; its outputs take the first input's place (MaxUnpool's X and I from a MaxPool). */
   before?: { op: string; attrs: Record<string, Attr>; outputs: number };
 }
@@ -108,7 +110,7 @@ const CASES: Case[] = [
   { op: 'Expand', inputs: [[3, 1], { int64: [2, 1, 4] }] },
   { op: 'Tile', inputs: [[2, 3], { int64: [2, 1] }] },
   { op: 'Pad', inputs: [[2, 3, 4], { int64: [0, 1, 2, 1, 0, 1] }, { shape: [], values: [0.5] }] },
-  { op: 'Where', inputs: [{ shape: [2, 3], values: [1, 0, 1, 0, 0, 1] }, [2, 3], [3]], label: 'via Cast to bool' },
+  { op: 'Where', inputs: [{ shape: [2, 3], values: [1, 0, 1, 0, 0, 1] }, [2, 3], [3]], casts: { 0: 'bool' }, label: 'via Cast to bool' },
   { op: 'Resize', inputs: [[1, 2, 3, 4], null, { shape: [4], values: [1, 1, 2, 2] }], attrs: { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' } },
   { op: 'Resize', inputs: [[1, 2, 3, 4], null, { shape: [4], values: [1, 1, 2, 1.5] }], attrs: { mode: 'linear', coordinate_transformation_mode: 'pytorch_half_pixel' }, label: 'linear' },
   { op: 'Resize', inputs: [[1, 2, 3, 4], null, null, { int64: [1, 2, 5, 7] }], attrs: { mode: 'linear', coordinate_transformation_mode: 'align_corners' }, label: 'linear align_corners sizes' },
@@ -122,6 +124,59 @@ const CASES: Case[] = [
   { op: 'Range', inputs: [{ shape: [], values: [1] }, { shape: [], values: [7] }, { shape: [], values: [1.5] }] },
   { op: 'Dropout', inputs: [[3, 4]] },
   ...['ArgMax', 'ArgMin'].map((op) => ({ op, inputs: [[3, 5]], attrs: { axis: 1, keepdims: 0 }, outputTypes: ['int64' as const] })),
+  ...['Sign', 'Round', 'Atan', 'Sinh', 'Cosh', 'Asinh', 'Selu', 'Celu', 'ThresholdedRelu'].map((op) => ({ op, inputs: [[4, 5]], range: [-3, 3] as [number, number] })),
+  { op: 'Tan', inputs: [[4, 5]], range: [-1.3, 1.3] },
+  ...['Asin', 'Acos', 'Atanh'].map((op) => ({ op, inputs: [[4, 5]], range: [-0.95, 0.95] as [number, number] })),
+  { op: 'Acosh', inputs: [[4, 5]], range: [1, 4] },
+  { op: 'Round', inputs: [{ shape: [10], values: [-2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 3.5, 0.49999997, -0.50000006, 2.4] }], label: 'half to even' },
+  { op: 'Sign', inputs: [{ shape: [5], values: [-2, 0, 3, -0.25, -0] }], label: 'zeros' },
+  { op: 'Sign', inputs: [{ shape: [5], values: [-2, 0, 3, -7, 1] }], casts: { 0: 'int64' }, outputTypes: ['int64'], label: 'int64' },
+  { op: 'Sign', inputs: [{ int64: [-2, 0, 3, -7, 1] }], outputTypes: ['int64'], label: 'host int64' },
+  { op: 'IsNaN', inputs: [{ shape: [6], values: [NaN, 1, Infinity, -Infinity, 0, -NaN] }], outputTypes: ['bool'] },
+  ...([{}, { detect_negative: 0 }, { detect_positive: 0 }, { detect_negative: 0, detect_positive: 0 }] as Record<string, number>[]).map((attrs) => ({
+    op: 'IsInf', inputs: [{ shape: [6], values: [NaN, 1, Infinity, -Infinity, 0, -3e38] }], attrs, outputTypes: ['bool' as const], label: JSON.stringify(attrs),
+  })),
+  ...['And', 'Or', 'Xor'].map((op) => ({
+    op, inputs: [{ shape: [2, 4], values: [0, 0, 1, 1, 1, 0, 1, 0] }, { shape: [4], values: [0, 1, 0, 1] }], casts: { 0: 'bool' as const, 1: 'bool' as const }, outputTypes: ['bool' as const],
+  })),
+  { op: 'Mod', inputs: [[3, 4], [4]], attrs: { fmod: 1 }, label: 'fmod 1' },
+  { op: 'Mod', inputs: [{ shape: [5], values: [5.5, -5.5, 7.25, -0.75, 3] }, { shape: [5], values: [2, 2, -1.5, 0.5, -4] }], attrs: { fmod: 1 }, label: 'fmod 1, signs' },
+  ...[0, 1].map((fmod) => ({
+    op: 'Mod', inputs: [{ shape: [2, 4], values: [5, -5, 7, -7, 0, 3, -6, 9] }, { shape: [4], values: [3, -3, 2, -4] }], attrs: { fmod },
+    casts: { 0: 'int64' as const, 1: 'int64' as const }, outputTypes: ['int64' as const], label: `fmod ${fmod}, int64`,
+  })),
+  ...[0, 1].map((fmod) => ({
+    op: 'Mod', inputs: [{ int64: [5, -5, 7, -7, 0, 3, -6, 9], shape: [2, 4] }, { int64: [3, -3, 2, -4] }], attrs: { fmod }, outputTypes: ['int64' as const], label: `fmod ${fmod}, host int64`,
+  })),
+  { op: 'PRelu', inputs: [[2, 3, 4, 5], [3, 1, 1]], label: 'per channel' },
+  { op: 'PRelu', inputs: [[2, 3, 4], [4]], label: 'trailing' },
+  { op: 'PRelu', inputs: [[2, 3], [1]], label: 'shared' },
+  { op: 'Selu', inputs: [[4, 5]], attrs: { alpha: 1.5, gamma: 0.8 }, label: 'alpha, gamma' },
+  { op: 'Celu', inputs: [[4, 5]], attrs: { alpha: 0.4 }, range: [-3, 3], label: 'alpha' },
+  { op: 'ThresholdedRelu', inputs: [[4, 5]], attrs: { alpha: -0.5 }, label: 'alpha' },
+  { op: 'Trilu', inputs: [[2, 4, 5]] },
+  { op: 'Trilu', inputs: [[2, 4, 5], { int64: [1], shape: [] }], label: 'k 1' },
+  { op: 'Trilu', inputs: [[4, 5], { int64: [-2], shape: [] }], attrs: { upper: 0 }, label: 'lower, k -2' },
+  { op: 'Trilu', inputs: [[3, 5, 4]], attrs: { upper: 0 }, label: 'lower' },
+  { op: 'Trilu', inputs: [[5, 4], { int64: [9], shape: [] }], attrs: { upper: 0 }, label: 'lower, k past the end' },
+  { op: 'ScatterElements', inputs: [[3, 4], { int64: [1, 0, 2, -1, -1, 2, 0, 1], shape: [2, 4] }, [2, 4]] },
+  { op: 'ScatterElements', inputs: [[3, 4], { int64: [1, -1, 0, 2, 3, 0], shape: [3, 2] }, [3, 2]], attrs: { axis: -1 }, label: 'axis -1' },
+  ...(['add', 'mul', 'max', 'min'] as const).map((reduction) => ({
+    op: 'ScatterElements', inputs: [[3, 4], { int64: [1, 0, 2, 0, 1, 0, -1, 0, 1, 1, 2, 0], shape: [3, 4] }, [3, 4]], attrs: { reduction },
+    opset: reduction === 'max' || reduction === 'min' ? 18 : 16, label: `${reduction}, repeated indices`,
+  })),
+  { op: 'TopK', inputs: [[3, 6], { int64: [3] }], outputs: 2, outputTypes: ['float', 'int64'] },
+  { op: 'TopK', inputs: [[5, 3, 2], { int64: [2] }], attrs: { axis: 0, largest: 0 }, outputs: 2, outputTypes: ['float', 'int64'], label: 'smallest, axis 0' },
+  ...[1, 0].map((largest) => ({
+    op: 'TopK', inputs: [{ shape: [2, 6], values: [1, 3, 3, 2, 3, 1, 0, 0, 5, 0, 5, 0] }, { int64: [4] }], attrs: { largest }, outputs: 2,
+    outputTypes: ['float' as const, 'int64' as const], label: `ties, largest ${largest}`,
+  })),
+  { op: 'TopK', inputs: [[4, 5], { int64: [5] }], attrs: { axis: 1 }, outputs: 2, outputTypes: ['float', 'int64'], opset: 10, label: 'opset 10' },
+  { op: 'TopK', inputs: [[4, 5]], attrs: { k: 2, axis: 0 }, outputs: 2, outputTypes: ['float', 'int64'], opset: 9, label: 'opset 9 attribute' },
+  { op: 'CumSum', inputs: [[3, 4], { int64: [1], shape: [] }] },
+  ...([{ exclusive: 1 }, { reverse: 1 }, { exclusive: 1, reverse: 1 }] as Record<string, number>[]).map((attrs) => ({ op: 'CumSum', inputs: [[3, 4, 2], { int64: [-2], shape: [] }], attrs, label: JSON.stringify(attrs) })),
+  { op: 'CumSum', inputs: [{ shape: [2, 3], values: [1, -2, 3, 4, 5, -6] }, { int64: [0] }], attrs: { exclusive: 1 }, casts: { 0: 'int64' }, outputTypes: ['int64'], label: 'int64, 1-D axis' },
+  { op: 'CumSum', inputs: [[3, 1], { int64: [1], shape: [] }], attrs: { exclusive: 1, reverse: 1 }, label: 'length 1' },
 ];
 
 /** Cases whose graph needs more than one node (a bool input made by Cast). */
@@ -141,9 +196,10 @@ function spec(c: Case): { model: ModelSpec; feeds: { name: string; shape: number
   });
   const outputs = Array.from({ length: c.outputs ?? 1 }, (_, i) => `out${i}`);
   const nodes: ModelSpec['nodes'] = [];
-  if (c.op === 'Where') {
-    nodes.push({ op: 'Cast', inputs: [names[0]!], outputs: ['cond'], attrs: { to: 9 } });
-    names[0] = 'cond';
+  for (const [i, type] of Object.entries(c.casts ?? {})) {
+    const k = Number(i);
+    nodes.push({ op: 'Cast', inputs: [names[k]!], outputs: [`cast${k}`], attrs: { to: type === 'bool' ? 9 : 7 } });
+    names[k] = `cast${k}`;
   }
   if (c.before) {
     const made = Array.from({ length: c.before.outputs }, (_, i) => `before${i}`);
@@ -184,8 +240,44 @@ describe('each operator matches onnxruntime', () => {
 
   it('covers every supported operator except those checked through the model fixtures', () => {
     const tested = new Set(CASES.map((c) => c.op));
-    // Constant and Not are checked by the model fixtures; And and Or need bool inputs; Gelu is an opset-20 op.
-    const elsewhere = ['Constant', 'Not', 'And', 'Or', 'Gelu'];
+    // Constant and Not are checked by the model fixtures; Gelu is an opset-20 op.
+    const elsewhere = ['Constant', 'Not', 'Gelu'];
     expect(supportedOps.filter((op) => !tested.has(op) && !elsewhere.includes(op))).toEqual([]);
+  });
+});
+
+describe('what the spec leaves open or rules out', () => {
+  const model = (op: string, inputs: { name: string; shape: number[] }[], attrs: Record<string, Attr>, opset = 17, outputs = ['out0'], initializers: ModelSpec['initializers'] = []) =>
+    buildModel({ inputs, outputs, initializers, opset, outputTypes: { out1: 'int64' }, nodes: [{ op, name: 'n', inputs: [...inputs.map((i) => i.name), ...initializers.map((i) => i.name)], outputs, attrs }] });
+
+  it('TopK with sorted 0: the elements onnxruntime picks, in sorted order', async () => {
+    const values = random(40, 3, [-2, 2]);
+    const bytes = model('TopK', [{ name: 'x', shape: [2, 20] }], { sorted: 0 }, 17, ['out0', 'out1'], [{ name: 'k', type: 'int64', dims: [1], values: [5] }]);
+    const session = await ort.InferenceSession.create(bytes);
+    const want = await session.run({ x: new ort.Tensor('float32', Float32Array.from(values), [2, 20]) });
+    const [v, i] = (await loadOnnx(bytes)).forward(tl.tensor(values).reshape([2, 20])) as tl.Tensor[];
+    const rows = (d: ArrayLike<number | bigint>) => [0, 1].map((r) => Array.from(d, Number).slice(r * 5, r * 5 + 5).sort((a, b) => a - b));
+    expect(rows(i!.dataSync() as ArrayLike<number>)).toEqual(rows(want.out1!.data as BigInt64Array));
+    const got = Array.from(v!.dataSync() as ArrayLike<number>);
+    for (let r = 0; r < 2; r++) expect(got.slice(r * 5, r * 5 + 5)).toEqual([...got.slice(r * 5, r * 5 + 5)].sort((a, b) => b - a));
+  });
+
+  it('Mod with fmod 0 on floats is refused, as onnxruntime does', async () => {
+    const m = await loadOnnx(model('Mod', [{ name: 'a', shape: [3] }, { name: 'b', shape: [3] }], {}));
+    expect(() => m.forward(tl.tensor([1, 2, 3]), tl.tensor([2, 2, 2]))).toThrow("Mod 'n': attribute fmod=0 (integer mod) needs integer inputs");
+  });
+
+  it('refuses attributes outside the opset that defines them', async () => {
+    const scatter = (reduction: string, opset: number) => model('ScatterElements', [{ name: 'x', shape: [3] }, { name: 'u', shape: [2] }], { reduction }, opset, ['out0'], [{ name: 'i', type: 'int64', dims: [2], values: [0, 1] }]);
+    await expect(loadOnnx(scatter('max', 16))).rejects.toThrow("ScatterElements 'n': attribute reduction='max' needs opset 18 or later");
+    await expect(loadOnnx(scatter('add', 13))).rejects.toThrow("attribute reduction='add' needs opset 16 or later");
+    await expect(loadOnnx(scatter('avg', 18))).rejects.toThrow('attribute reduction="avg" is not supported');
+    await expect(loadOnnx(model('TopK', [{ name: 'x', shape: [4] }], { k: 2 }, 11, ['out0', 'out1']))).rejects.toThrow("TopK 'n': attribute 'k' is not part of TopK at opset 11");
+    await expect(loadOnnx(model('TopK', [{ name: 'x', shape: [4] }], { largest: 0, k: 2 }, 9, ['out0', 'out1']))).rejects.toThrow("attribute 'largest' is not part of TopK at opset 9");
+  });
+
+  it('PRelu refuses a slope X would have to broadcast to', async () => {
+    const m = await loadOnnx(model('PRelu', [{ name: 'x', shape: [3] }, { name: 's', shape: [2, 3] }], {}));
+    expect(() => m.forward(tl.tensor([1, -2, 3]), tl.ones([2, 3]))).toThrow("PRelu 'n': slope of shape [2,3] does not broadcast to X's shape [3]");
   });
 });

@@ -1,8 +1,8 @@
 // Elementwise ONNX operators. Each runs on the host when all its inputs are host values
 // (shape arithmetic), and as the Tensile op otherwise.
 import type { Tensor } from '@tensile/core';
-import { Host, type HostDType, broadcastData, broadcastShapes, isHost } from '../value.js';
-import { type OpSpec, attrNumber, hostOf, one, tensorOf, tensorsOf, tl, deviceOf } from './context.js';
+import { Host, type HostDType, type Value, broadcastData, broadcastShapes, isHost } from '../value.js';
+import { type OpSpec, attrNumber, hostOf, one, only, tensorOf, tensorsOf, tl, deviceOf } from './context.js';
 
 type HostFn = (a: number, b: number) => number;
 
@@ -68,6 +68,14 @@ function variadic(fn: (a: Tensor, b: Tensor) => Tensor, divideByCount = false): 
 
 const cmp = (f: (a: number, b: number) => boolean): HostFn => (a, b) => (f(a, b) ? 1 : 0);
 
+// Mod: fmod 0 is Python's % (the divisor's sign), fmod 1 is C's fmod (the dividend's sign).
+const remainder = binary((a, b) => tl.remainder(a, b), (a, b) => {
+  const r = a % b;
+  return r !== 0 && r < 0 !== b < 0 ? r + b : r;
+});
+const fmod = binary((a, b) => tl.fmod(a, b), (a, b) => a % b);
+const isFloat = (v: Value | undefined): boolean => v !== undefined && (isHost(v) ? v.dtype === 'float32' : v.dtype === 'float32' || v.dtype === 'float16');
+
 export const elementwiseOps: Record<string, OpSpec> = {
   Add: binary((a, b) => a.add(b), (a, b) => a + b),
   Sub: binary((a, b) => a.sub(b), (a, b) => a - b),
@@ -90,6 +98,17 @@ export const elementwiseOps: Record<string, OpSpec> = {
   GreaterOrEqual: binary((a, b) => a.ge(b), cmp((a, b) => a >= b), 'bool'),
   And: binary((a, b) => tl.logicalAnd(a, b), (a, b) => (a && b ? 1 : 0), 'bool'),
   Or: binary((a, b) => tl.logicalOr(a, b), (a, b) => (a || b ? 1 : 0), 'bool'),
+  Xor: binary((a, b) => tl.logicalXor(a, b), (a, b) => (!a !== !b ? 1 : 0), 'bool'),
+  Mod: {
+    attributes: ['fmod'],
+    check: (attrs) => only(attrs, 'fmod', [0, 1]),
+    run(ctx, inputs, attrs) {
+      if (attrNumber(attrs, 'fmod', 0) === 1) return fmod.run(ctx, inputs, attrs);
+      // As onnxruntime: the integer mod is not defined on floats.
+      if (inputs.some(isFloat)) throw new Error(`${ctx.node}: attribute fmod=0 (integer mod) needs integer inputs; float inputs need fmod=1`);
+      return remainder.run(ctx, inputs, attrs);
+    },
+  },
   Not: unary((x) => tl.logicalNot(x), (v) => (v ? 0 : 1)),
   Max: variadic((a, b) => tl.maximum(a, b)),
   Min: variadic((a, b) => tl.minimum(a, b)),
@@ -97,22 +116,55 @@ export const elementwiseOps: Record<string, OpSpec> = {
   Mean: variadic((a, b) => a.add(b), true),
   Neg: unary((x) => x.neg(), (v) => -v),
   Abs: unary((x) => x.abs(), Math.abs),
+  Sign: unary((x) => tl.sign(x), Math.sign),
   Sqrt: unary((x) => x.sqrt(), Math.sqrt),
   Exp: unary((x) => x.exp()),
   Log: unary((x) => x.log()),
   Reciprocal: unary((x) => tl.reciprocal(x)),
   Floor: unary((x) => tl.floor(x), Math.floor),
   Ceil: unary((x) => tl.ceil(x), Math.ceil),
+  // Half to even, as ONNX.
+  Round: unary((x) => tl.round(x)),
+  IsNaN: unary((x) => tl.isnan(x)),
+  IsInf: unaryWith({ detect_negative: 1, detect_positive: 1 }, (x, a) => {
+    if (a.detect_negative && a.detect_positive) return tl.isinf(x);
+    if (a.detect_negative) return tl.isneginf(x);
+    if (a.detect_positive) return tl.isposinf(x);
+    return tl.full(x.shape, false, { dtype: 'bool', device: x.device });
+  }),
   Erf: unary((x) => tl.erf(x)),
   Tanh: unary((x) => x.tanh()),
   Sigmoid: unary((x) => x.sigmoid()),
   Relu: unary((x) => x.relu()),
   Sin: unary((x) => tl.sin(x)),
   Cos: unary((x) => tl.cos(x)),
+  Tan: unary((x) => tl.tan(x)),
+  Asin: unary((x) => tl.asin(x)),
+  Acos: unary((x) => tl.acos(x)),
+  Atan: unary((x) => tl.atan(x)),
+  Sinh: unary((x) => tl.sinh(x)),
+  Cosh: unary((x) => tl.cosh(x)),
+  Asinh: unary((x) => tl.asinh(x)),
+  Acosh: unary((x) => tl.acosh(x)),
+  Atanh: unary((x) => tl.atanh(x)),
   Softsign: unary((x) => x.div(x.abs().add(1))),
   Softplus: unary((x) => tl.softplus(x)),
   LeakyRelu: unaryWith({ alpha: 0.01 }, (x, a) => tl.leakyRelu(x, a.alpha!)),
   Elu: unaryWith({ alpha: 1 }, (x, a) => tl.where(x.gt(0), x, tl.expm1(x).mul(a.alpha!))),
+  // ONNX's defaults are these float32 values of SELU's constants.
+  Selu: unaryWith({ alpha: 1.67326319217681884765625, gamma: 1.05070102214813232421875 }, (x, a) => tl.where(x.gt(0), x, tl.expm1(x).mul(a.alpha!)).mul(a.gamma!)),
+  Celu: unaryWith({ alpha: 1 }, (x, a) => tl.where(x.gt(0), x, tl.expm1(x.div(a.alpha!)).mul(a.alpha!))),
+  ThresholdedRelu: unaryWith({ alpha: 1 }, (x, a) => tl.where(x.gt(a.alpha!), x, 0)),
+  PRelu: {
+    attributes: [],
+    run(ctx, [a, b]) {
+      const [x, slope] = tensorsOf(ctx, [a, b]) as [Tensor, Tensor];
+      // Unidirectional broadcasting: slope takes X's shape, X never takes slope's.
+      const shape = broadcastShapes(x.shape, slope.shape);
+      if (!shape || !tl.shapesEqual(shape, x.shape)) throw new Error(`${ctx.node}: slope of shape [${slope.shape}] does not broadcast to X's shape [${x.shape}]`);
+      return one(tl.where(x.lt(0), x.mul(slope), x));
+    },
+  },
   HardSigmoid: unaryWith({ alpha: 0.2, beta: 0.5 }, (x, a) => tl.clamp(x.mul(a.alpha!).add(a.beta!), 0, 1)),
   HardSwish: unary((x) => x.mul(tl.clamp(x.div(6).add(0.5), 0, 1))),
   Gelu: {

@@ -329,6 +329,42 @@ export const networkOps: Record<string, OpSpec> = {
   ReduceL2: reduce((x, a, k) => x.square().sum(a, k).sqrt()),
   ArgMax: argExtreme((x, d, k) => tl.argmax(x, d, k)),
   ArgMin: argExtreme((x, d, k) => tl.argmin(x, d, k)),
+  TopK: {
+    // k is an attribute before opset 10 and an input after; largest and sorted came in opset 11.
+    attributes: ['axis', 'k', 'largest', 'sorted'],
+    outputs: 2,
+    check: (attrs, opset) => {
+      const known = opset < 10 ? ['axis', 'k'] : opset < 11 ? ['axis'] : ['axis', 'largest', 'sorted'];
+      return Object.keys(attrs).filter((a) => !known.includes(a)).map((a) => `attribute '${a}' is not part of TopK at opset ${opset}`);
+    },
+    run(ctx, [x, kInput], attrs) {
+      const t = tensorOf(ctx, x, 'X');
+      const k = ctx.opset < 10 ? attrs.k : intsOf(ctx, kInput, 'K')[0];
+      if (typeof k !== 'number') throw new Error(`${ctx.node}: attribute k is missing`);
+      const axis = axisOf(ctx, attrNumber(attrs, 'axis', -1), t.rank);
+      // sorted=0 leaves the order to the implementation: topk's is sorted. Equal values keep
+      // the lower index first, as ONNX asks; the int32 indices are the importer's int64.
+      const { values, indices } = tl.topk(t, k, axis, attrNumber(attrs, 'largest', 1) !== 0, attrNumber(attrs, 'sorted', 1) !== 0);
+      return [values, indices];
+    },
+  },
+  CumSum: {
+    attributes: ['exclusive', 'reverse'],
+    run(ctx, [x, axisInput], attrs) {
+      const input = tensorOf(ctx, x, 'x');
+      const axis = axisOf(ctx, intsOf(ctx, axisInput, 'axis')[0]!, input.rank);
+      const reverse = attrNumber(attrs, 'reverse', 0) !== 0;
+      let t = reverse ? tl.flip(input, axis) : input;
+      const n = t.shape[axis]!;
+      if (attrNumber(attrs, 'exclusive', 0) !== 0 && n > 0) {
+        // Exclusive: shift by one behind a zero (subtracting x from the sums would round).
+        const zero = tl.zeros(t.shape.map((d, i) => (i === axis ? 1 : d)), { dtype: t.dtype, device: t.device });
+        t = tl.cat([zero, tl.slice(t, axis, 0, n - 1)], axis);
+      }
+      const y = tl.cumsum(t, axis);
+      return one(reverse ? tl.flip(y, axis) : y);
+    },
+  },
   Resize: {
     attributes: ['mode', 'coordinate_transformation_mode', 'nearest_mode', 'cubic_coeff_a', 'exclude_outside', 'extrapolation_value', 'antialias'],
     check: (attrs) => {

@@ -4,7 +4,7 @@ import type { Tensor } from '@tensile/core';
 import { Host, type HostDType, hostConcat, hostGather, hostSlice, isHost, type Value } from '../value.js';
 import { ELEMENT_TYPES } from '../proto.js';
 import {
-  type OpContext, type OpSpec, attrNumber, attrInts, axisOf, hostOf, intsOf, one, shapeOf, tensorOf, tensorsOf, tl, deviceOf,
+  type OpContext, type OpSpec, attrNumber, attrInts, attrString, axisOf, hostOf, intsOf, one, only, shapeOf, tensorOf, tensorsOf, tl, deviceOf,
 } from './context.js';
 
 /** Reshape's target with ONNX's 0 (copy the input's dim, unless allowzero) and -1. */
@@ -44,6 +44,24 @@ function sliceBounds(start: number, end: number, step: number, n: number): [numb
   }
   return [s, e];
 }
+
+/**
+ * GatherElements' and ScatterElements' indices on `device`: ONNX counts negative ones from the
+ * end of the axis (of size `n`); Tensile's gather and scatter (as PyTorch's) do not.
+ */
+function elementIndices(ctx: OpContext, idx: Value | undefined, n: number, device: string): Tensor {
+  if (isHost(idx)) return new Host(idx.dtype, idx.shape, Array.from(idx.data, (i) => (i < 0 ? i + n : i))).upload(device, `${ctx.node} indices`);
+  const indices = tensorOf(ctx, idx, 'indices', device);
+  return tl.where(indices.lt(0), indices.add(n), indices);
+}
+
+/** ScatterElements' reductions as Tensile's, with the opset each came in. */
+const SCATTER_REDUCTIONS: Record<string, { reduce: tl.ScatterReduction; since: number }> = {
+  add: { reduce: 'sum', since: 16 },
+  mul: { reduce: 'prod', since: 16 },
+  max: { reduce: 'amax', since: 18 },
+  min: { reduce: 'amin', since: 18 },
+};
 
 export const shapeOps: Record<string, OpSpec> = {
   Identity: { attributes: [], run: (_ctx, [x]) => one(x!) },
@@ -177,11 +195,30 @@ export const shapeOps: Record<string, OpSpec> = {
     run(ctx, [x, idx], attrs) {
       const data = tensorOf(ctx, x, 'data', deviceOf(ctx, [x, idx]));
       const axis = axisOf(ctx, attrNumber(attrs, 'axis', 0), data.rank);
-      const n = data.shape[axis];
-      // ONNX counts negative indices from the end; Tensile's gather (as PyTorch's) does not.
-      if (isHost(idx)) return one(tl.gather(data, axis, new Host(idx.dtype, idx.shape, Array.from(idx.data, (i) => (i < 0 ? i + n : i))).upload(data.device, `${ctx.node} indices`)));
-      const indices = tensorOf(ctx, idx, 'indices', data.device);
-      return one(tl.tidy(() => tl.gather(data, axis, tl.where(indices.lt(0), indices.add(n), indices))));
+      return one(tl.tidy(() => tl.gather(data, axis, elementIndices(ctx, idx, data.shape[axis]!, data.device))));
+    },
+  },
+  ScatterElements: {
+    attributes: ['axis', 'reduction'],
+    check(attrs, opset) {
+      const r = attrString(attrs, 'reduction', 'none');
+      const problems = only(attrs, 'reduction', ['none', ...Object.keys(SCATTER_REDUCTIONS)]);
+      const since = SCATTER_REDUCTIONS[r]?.since;
+      if (since !== undefined && opset < since) problems.push(`attribute reduction='${r}' needs opset ${since} or later (the model imports opset ${opset})`);
+      return problems;
+    },
+    run(ctx, [x, idx, u], attrs) {
+      const device = deviceOf(ctx, [x, idx, u]);
+      const data = tensorOf(ctx, x, 'data', device);
+      const updates = tensorOf(ctx, u, 'updates', device);
+      const axis = axisOf(ctx, attrNumber(attrs, 'axis', 0), data.rank);
+      const reduction = SCATTER_REDUCTIONS[attrString(attrs, 'reduction', 'none')];
+      return one(tl.tidy(() => {
+        const indices = elementIndices(ctx, idx, data.shape[axis]!, device);
+        // With a reduction, data's own value takes part: output[i] = f(data[i], updates...).
+        if (reduction) return tl.scatterReduce(data, axis, indices, updates, reduction.reduce, { includeSelf: true });
+        return tl.scatter(data, axis, indices, updates);
+      }));
     },
   },
   Expand: {
@@ -197,6 +234,14 @@ export const shapeOps: Record<string, OpSpec> = {
         return b === 1 ? a : b;
       });
       return one(tl.expand(t.rank < rank ? t.reshape([...new Array<number>(rank - t.rank).fill(1), ...t.shape]) : t, full));
+    },
+  },
+  Trilu: {
+    attributes: ['upper'],
+    run(ctx, [x, k], attrs) {
+      const t = tensorOf(ctx, x, 'input');
+      const diagonal = k === undefined ? 0 : intsOf(ctx, k, 'k')[0]!;
+      return one(attrNumber(attrs, 'upper', 1) !== 0 ? tl.triu(t, diagonal) : tl.tril(t, diagonal));
     },
   },
   Tile: {
