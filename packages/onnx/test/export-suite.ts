@@ -4,6 +4,7 @@
 import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
 import * as nn from '@tensile/nn';
+const F = nn.functional;
 import ort from 'onnxruntime-node';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { exportOnnx } from '../src/index.js';
@@ -33,8 +34,14 @@ async function worstDifference(model: nn.Module, bytes: Uint8Array, inputs: read
   let worst = 0;
   got.forEach((a, k) => {
     expect(a.length).toBe(want[k].length);
-    const scale = Math.max(1, ...Array.from(want[k], Math.abs));
-    for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - want[k][i]) / scale);
+    const b = Array.from(want[k] as ArrayLike<number>, Number);
+    const scale = b.reduce((m, v) => (Number.isFinite(v) ? Math.max(m, Math.abs(v)) : m), 1);
+    for (let i = 0; i < a.length; i++) {
+      const [u, v] = [Number(a[i]), b[i]];
+      // Infinities must match exactly, and NaN where the module has NaN.
+      if (u === v || (Number.isNaN(u) && Number.isNaN(v))) continue;
+      worst = Math.max(worst, Number.isFinite(u) && Number.isFinite(v) ? Math.abs(u - v) / scale : Infinity);
+    }
   });
   return worst;
 }
@@ -76,6 +83,45 @@ export const activations = () =>
     new nn.Softshrink({ lambd: 0.2 }), new nn.Hardshrink({ lambd: 0.1 }), new nn.Linear(8, 8),
     new nn.Threshold(0.1, -1), new nn.ReLU6(), new nn.Softplus({ beta: 2, threshold: 1 }), new nn.LeakyReLU(0.1),
   );
+
+/** The ops that pick and order: arg-reductions, sort and its selections, running sums and products, flips. */
+export class Selections extends nn.Module {
+  forward(x: Tensor): Tensor[] {
+    const { values, indices } = x.topk(3, -1, false);
+    return [
+      x.argmax(1), x.argmin(), values, indices, x.sort(1, true).values, x.argsort(-1), x.kthvalue(2, 2).values,
+      x.median(-1).values, x.cumsum(1), x.gt(0).cumsum(2), x.cumprod(2), x.cumprod(0), x.flip([1, 2]),
+    ];
+  }
+}
+
+/** Pointwise math with no single ONNX node, floats and int32; infinities and NaN made from the inputs. */
+export class PointwiseMath extends nn.Module {
+  forward(a: Tensor, b: Tensor): Tensor[] {
+    const [i, j] = [a.mul(5).int(), b.abs().mul(3).int().add(1).mul(b.sign().int()).add(b.eq(0).int())];
+    const special = a.div(b.gt(0).float()).mul(a.gt(-1).float()); // ±inf where b <= 0, NaN where also a <= -1
+    return [
+      tl.stack([
+        tl.log2(a.abs()), tl.log10(a.abs()), tl.exp2(a), tl.trunc(a.mul(3)), tl.frac(a.mul(3)), tl.round(a.mul(3)), tl.sign(a), tl.erfc(a), tl.sinc(a),
+        tl.tan(a), tl.sinh(a), tl.cosh(a), tl.asin(a.tanh()), tl.acos(a.tanh()), tl.atan(a), tl.asinh(a), tl.acosh(a.abs().add(1)), tl.atanh(a.tanh().mul(0.9)),
+        tl.atan2(a, b), tl.hypot(a, b), tl.copysign(a, b), tl.logaddexp(a, b), tl.logaddexp2(a, b), tl.xlogy(a, b.abs()), tl.fmod(a, b), tl.remainder(a, b),
+        tl.floorDivide(a, b), tl.fmax(a, special), tl.fmin(special, b),
+      ]),
+      tl.stack([tl.remainder(i, j), tl.fmod(i, j), tl.floorDivide(i, j)]),
+      tl.stack([tl.isinf(special), tl.isposinf(special), tl.isneginf(special), tl.isfinite(special), tl.isnan(special), tl.logicalXor(a.gt(0), b.gt(0))]),
+    ];
+  }
+}
+
+/** Max pooling's indices (ceil mode, padding) into MaxUnpool2d, and 3-D max pooling. */
+export class PoolingIndices extends nn.Module {
+  pool3d = new nn.MaxPool3d(2, { stride: [1, 2, 2] });
+  forward(x: Tensor): Tensor[] {
+    const { values, indices } = F.maxPool2d(x, { kernelSize: 3, stride: 2, padding: 1, ceilMode: true, returnIndices: true });
+    const unpooled = F.maxUnpool2d(values, indices, { kernelSize: 3, stride: 2, padding: 1, outputSize: x.shape.slice(2) });
+    return [indices, unpooled, this.pool3d.call(x.unsqueeze(1))];
+  }
+}
 
 /** Token and position embeddings, a causal pre-norm block with a padding mask, two heads. */
 export class TinyGpt extends nn.Module {
@@ -148,6 +194,30 @@ export function exportSuite(device: string, unavailable: string | null): void {
       const bytes = await exportOnnx(model, [tl.randn([2, 5, 16])], { dynamicAxes: { input_0: { 0: 'batch' } } });
       expect(await worstDifference(model, bytes, [tl.randn([2, 5, 16])])).toBeLessThan(1e-5);
       expect(await worstDifference(model, bytes, [tl.randn([4, 5, 16])])).toBeLessThan(1e-5);
+    });
+
+    it('selections: argmax/argmin, topk, sort, argsort, kthvalue, median, cumsum, cumprod (static and dynamic dims), flip, with a dynamic batch', async () => {
+      const model = new Selections();
+      const bytes = await exportOnnx(model, tl.randn([2, 4, 5]), { dynamicAxes: { input_0: [0] } });
+      expect(await worstDifference(model, bytes, [tl.randn([2, 4, 5])])).toBeLessThan(1e-5);
+      expect(await worstDifference(model, bytes, [tl.randn([3, 4, 5])])).toBeLessThan(1e-5);
+    });
+
+    it('pointwise math without one ONNX node (inverse trig, roundings, atan2, remainders, logaddexp, predicates), with a dynamic batch', async () => {
+      const model = new PointwiseMath();
+      const inputs = () => [tl.randn([3, 6]).mul(2), tl.randn([3, 6]).mul(2)];
+      const bytes = await exportOnnx(model, inputs(), { dynamicAxes: { input_0: { 0: 'batch' }, input_1: { 0: 'batch' } } });
+      expect(await worstDifference(model, bytes, inputs())).toBeLessThan(1e-5);
+    });
+
+    it('max pooling indices into MaxUnpool2d, 3-D max pooling, and EmbeddingBag (ScatterElements add, opset 16), with a dynamic batch', async () => {
+      const model = new PoolingIndices();
+      const bytes = await exportOnnx(model, tl.randn([2, 3, 7, 8]), { dynamicAxes: { input_0: [0] } });
+      expect(await worstDifference(model, bytes, [tl.randn([3, 3, 7, 8])])).toBeLessThan(1e-5);
+      const bag = new nn.EmbeddingBag(10, 4, { mode: 'sum' });
+      const ids = tl.tensor([[1, 2, 2, 7], [0, 9, 3, 3]], { dtype: 'int32' });
+      const bagBytes = await exportOnnx(bag, ids, { opset: 16, dynamicAxes: { input_0: [0] } });
+      expect(await worstDifference(bag, bagBytes, [tl.tensor([[4, 4, 4, 1], [5, 6, 7, 8], [0, 0, 1, 1]], { dtype: 'int32' })])).toBeLessThan(1e-5);
     });
 
     it('a small GPT: int32 ids and a bool padding mask in, dynamic batch and sequence, two named outputs, at opsets 13 and 18', async () => {

@@ -38,7 +38,7 @@ export function recordOp(
   backward: BackwardFn,
   trace?: TraceInfo,
 ): Tensor {
-  traceOp(name, trace?.inputs ?? inputs, [out], trace?.attrs);
+  if (!trace?.reported) traceOp(name, trace?.inputs ?? inputs, [out], trace?.attrs);
   if (!isGradEnabled()) return out;
   const next = nextNodes(inputs);
   if (!next) return out;

@@ -24,6 +24,8 @@ export interface TraceInfo {
   /** Every input, when the tape's list leaves some out (a mask, an index). */
   inputs?: readonly (Tensor | null)[];
   attrs?: Readonly<Record<string, unknown>>;
+  /** The output was reported already, by the ops that made it: the record adds only a gradient. */
+  reported?: boolean;
 }
 
 /** The ops of one `trace` call and the tensors behind its value ids. */

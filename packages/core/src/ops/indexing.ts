@@ -64,7 +64,9 @@ export function scatterAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): 
     for (let i = srcShape.length - 1; i >= 0; i--) padding.push(0, srcShape[i] - picked.shape[i]);
     return picked.pad(padding);
   });
-  return recordOp('scatterAdd', [x, src], out, [index], (g, [idx], needs) => [needs[0] ? g : null, needs[1] ? srcGrad(g, idx) : null]);
+  return recordOp('scatterAdd', [x, src], out, [index], (g, [idx], needs) => [needs[0] ? g : null, needs[1] ? srcGrad(g, idx) : null], {
+    inputs: [x, index, src], attrs: { dim: axis },
+  });
 }
 
 /**

@@ -1,5 +1,6 @@
 /** Max and average pooling over 2-D windows, and over 3-D windows as composites of them. */
 import { recordOp } from '../autograd/engine.js';
+import { traceOp, withinOp } from '../autograd/trace.js';
 
 import { owned } from '../memory.js';
 import type { Pool2dParams, PoolOp } from '../backend/contract.js';
@@ -10,7 +11,6 @@ import { gather } from './indexing.js';
 import { cat, pad, slice, stack } from './shape.js';
 import { checkOptionKeys, empty, isTensor, pair, triple } from './util.js';
 import { isFloating } from '../dtype.js';
-import { withinOp } from '../autograd/trace.js';
 
 export interface MaxPool2dOptions {
   kernelSize: number | [number, number];
@@ -249,7 +249,9 @@ export function maxPool2d(x: Tensor, options: MaxPool2dOptions): Tensor | { valu
     const pl = plan('maxPool2d', x4, options, MAX_OPTIONS);
     const values = maxValues(x4, pl);
     if (!options.returnIndices) return values;
-    return { values, indices: maxIndices(x4, pl) };
+    const indices = maxIndices(x4, pl);
+    traceOp('maxPool2dIndices', [x4], [indices], { ...pl.params }); // no gradient, but a trace follows the indices
+    return { values, indices };
   });
 }
 
@@ -371,7 +373,7 @@ export function maxPool3d(x: Tensor, options: MaxPool3dOptions): Tensor | { valu
       if (taps.length === 1) return taps[0].clone();
       // The first tap holding the maximum (argmax picks the first): one winner per window, as PyTorch.
       const all = own(stack(taps, 0));
-      return own(gather(all, 0, own(withinOp(() => all.argmax(0, true))))).squeeze(0);
+      return own(gather(all, 0, own(all.argmax(0, true)))).squeeze(0);
     }
     const [, , , h, w] = x5.shape;
     const { s, p, d, out } = pl.depth;
@@ -387,7 +389,7 @@ export function maxPool3d(x: Tensor, options: MaxPool3dOptions): Tensor | { valu
     });
     if (taps.length === 1) return { values: taps[0][0].clone(), indices: volumeIndices[0].clone() };
     const all = own(stack(taps.map(([values]) => values), 0));
-    const winner = own(withinOp(() => all.argmax(0, true)));
+    const winner = own(all.argmax(0, true));
     return {
       values: own(gather(all, 0, winner)).squeeze(0),
       indices: own(gather(own(stack(volumeIndices, 0)), 0, winner)).squeeze(0),

@@ -4,6 +4,7 @@
  * from those; `flip` and `repeat` record their own. (`unfold` and `t` are in methods.ts.)
  */
 import { recordOp } from '../autograd/engine.js';
+import { withinOp } from '../autograd/trace.js';
 
 import { tidy } from '../memory.js';
 import { formatShape, normalizeDim, sizeOf } from '../shape.js';
@@ -13,7 +14,6 @@ import { indexSelect } from './indexing.js';
 import { cat, narrow, permute, reshape, select, transpose } from './shape.js';
 import { broadcastAll, describeValue, requireTensor, viewOf } from './util.js';
 import { checkInteger, dimList, expandView, uniqueDims } from './views.js';
-import { withinOp } from '../autograd/trace.js';
 
 // ---- reversing and rotating -----------------------------------------------------------
 
@@ -39,7 +39,7 @@ export function flip(x: Tensor, dims: number | readonly number[]): Tensor {
       return current;
     }),
   );
-  return recordOp('flip', [x], out, [], (g) => [flip(g, axes)]);
+  return recordOp('flip', [x], out, [], (g) => [flip(g, axes)], { attrs: { dims: axes } });
 }
 
 /** Reverse the columns (dim 1) of a tensor of rank >= 2. @example `tl.fliplr(image)` */

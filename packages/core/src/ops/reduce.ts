@@ -134,6 +134,7 @@ function argExtremum(op: ArgReduceOp) {
       const shapeKept = input.rank === 0 ? [] : input.shape.map((d, i) => (i === axis ? 1 : d));
       const kept = own(empty(x.backend, shapeKept, 'int32', op)); // returned when keepdim along a dim
       x.backend.argReduce(op, input.kernelView, input.rank === 0 ? 0 : axis, kept.kernelView);
+      traceOp(op, [input], [kept], { axis }); // no gradient, but a trace follows the indices
       if (keepdim && !flat) return kept;
       return kept.reshape(flat ? (keepdim ? x.shape.map(() => 1) : []) : reducedShape(x.shape, [axis], false));
     });

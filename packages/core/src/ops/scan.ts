@@ -8,6 +8,7 @@
  * sums and products wrap at 2^31.
  */
 import { recordOp } from '../autograd/engine.js';
+import { withinOp } from '../autograd/trace.js';
 
 import { owned } from '../memory.js';
 import type { ScanOp } from '../backend/contract.js';
@@ -19,7 +20,6 @@ import { compositesForcedNow } from './elementwise.js';
 import { flip } from './rearrange.js';
 import { checkOptionKeys, describeValue, empty, requireTensor } from './util.js';
 import { autocastActive, autocasting } from '../autocast.js';
-import { withinOp } from '../autograd/trace.js';
 
 /** Options of `cumsum` and `cumprod`. */
 export interface CumulativeOptions {
@@ -176,7 +176,7 @@ export function cumsum(x: Tensor, dim: number, options?: CumulativeOptions): Ten
   const axis = checkDim('cumsum', x, dim);
   return withInput('cumsum', x, options, (xc) => {
     const out = scanValues('sum', xc, axis).values;
-    return recordOp('cumsum', [xc], out, [], (g) => [reversedCumsum(g, axis)]);
+    return recordOp('cumsum', [xc], out, [], (g) => [reversedCumsum(g, axis)], { attrs: { axis } });
   });
 }
 
@@ -196,7 +196,7 @@ export function cumprod(x: Tensor, dim: number, options?: CumulativeOptions): Te
   const axis = checkDim('cumprod', x, dim);
   return withInput('cumprod', x, options, (xc) => {
     const out = scanValues('prod', xc, axis).values;
-    return recordOp('cumprod', [xc], out, [xc, out], (g, [input, y]) => [cumprodGrad(g, input, y, axis)]);
+    return recordOp('cumprod', [xc], out, [xc, out], (g, [input, y]) => [cumprodGrad(g, input, y, axis)], { attrs: { axis } });
   });
 }
 

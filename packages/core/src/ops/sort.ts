@@ -6,6 +6,7 @@
  * after. The gradient of the values sends each one back to where it came from.
  */
 import { recordOp } from '../autograd/engine.js';
+import { traceOp, withinOp } from '../autograd/trace.js';
 import type { TensorView } from '../backend/contract.js';
 import { collapseDims, contiguousStrides, formatShape, normalizeDim, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -58,10 +59,16 @@ function sizeAlong(x: Tensor, axis: number): number {
 /**
  * The first `k` elements along `axis` of `x`'s stable order (ascending, or descending), and
  * their int32 positions: both shaped as `x` with `axis` of size `k`. Runs the kernel on a
- * `[rows, n]` view, copying first only when the other dims do not merge into one; records
- * nothing.
+ * `[rows, n]` view, copying first only when the other dims do not merge into one. Records
+ * no gradient; a running trace gets one 'sort' op with both results.
  */
 function sortAlong(x: Tensor, axis: number, descending: boolean, k: number): SortResult {
+  const result = withinOp(() => sortKernel(x, axis, descending, k));
+  traceOp('sort', [x], [result.values, result.indices], { axis, descending, k });
+  return result;
+}
+
+function sortKernel(x: Tensor, axis: number, descending: boolean, k: number): SortResult {
   const backend = x.backend;
   const n = sizeAlong(x, axis);
   const outShape = x.rank === 0 ? [] : x.shape.map((d, i) => (i === axis ? k : d));
@@ -111,7 +118,7 @@ function recordSelection(op: string, x: Tensor, axis: number, result: SortResult
       const idxLine = squeezed ? own(idx.unsqueeze(axis)) : idx;
       return [scatterAdd(own(zeros(shape, { device: g.device, dtype })), axis, idxLine, gLine)];
     });
-  });
+  }, { reported: true }); // a trace follows the sort and the ops that picked from it
   return result;
 }
 

@@ -8,7 +8,8 @@ import type { Module } from '@tensile/nn';
 import { loadOnnx } from '../load.js';
 import { onnx } from '../proto.js';
 import { type AxisSource, type Dim, GraphBuilder, ONNX_TYPES, isStatic } from './graph.js';
-import { type EmitContext, WRITERS } from './ops.js';
+import { WRITERS } from './ops.js';
+import type { EmitContext } from './writer.js';
 
 export interface ExportOnnxOptions {
   /** The ONNX opset to write, 13 to 18 (default 17). */

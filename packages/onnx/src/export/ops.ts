@@ -1,31 +1,10 @@
 // How each traced Tensile op is written as ONNX nodes. An op missing here is refused
 // before anything is written, with every missing op named.
-import type { DType, autograd } from '@tensile/core';
-import { type Dim, type ElementType, GraphBuilder, ONNX_TYPES, isStatic } from './graph.js';
-
-/** What an op's writer sees of the trace. */
-export interface EmitContext {
-  readonly graph: GraphBuilder;
-  readonly opset: number;
-  /** The value names of the op's inputs ('' for an absent optional input). */
-  readonly inputs: readonly string[];
-  /** The names its outputs must get. */
-  readonly outputs: readonly string[];
-  /** Input `i`'s shape and dtype as traced. */
-  shape(i: number): readonly number[];
-  dtype(i: number): DType;
-  /** Output 0's dims, dynamic ones as products of the axes. */
-  readonly outDims: readonly Dim[];
-  readonly outDtype: DType;
-  /** Input `i`'s dims, dynamic ones as products of the axes. */
-  dims(i: number): readonly Dim[];
-  /** `exportOnnx: op #n 'name'`, for messages. */
-  readonly where: string;
-}
-
-type Writer = (c: EmitContext, op: autograd.TracedOp) => void;
-
-const one = (opType: string): Writer => (c) => void c.graph.node(opType, c.inputs, c.outputs);
+import { type Dim, GraphBuilder, ONNX_TYPES, isStatic } from './graph.js';
+import type { autograd } from '@tensile/core';
+import { MATH_WRITERS } from './math.js';
+import { SELECTION_WRITERS } from './selection.js';
+import { type EmitContext, type Writer, element, ints, one, promoted } from './writer.js';
 
 /** `Op(x, scalar)`: a composite ending in a binary node with a constant. */
 const withScalar = (first: string | null, opType: string, value: number): Writer => (c) => {
@@ -36,44 +15,52 @@ const withScalar = (first: string | null, opType: string, value: number): Writer
 const reshape: Writer = (c) => void c.graph.node('Reshape', [c.inputs[0], c.graph.shape(c.outDims)], c.outputs);
 const expand: Writer = (c) => void c.graph.node('Expand', [c.inputs[0], c.graph.shape(c.outDims)], c.outputs);
 
-const ints = (v: unknown): number[] => (v as readonly number[]).map(Number);
-
 /** Reduce nodes take their axes as an input from opset 18 (ReduceSum from 13). */
 function reduce(opType: string, axesInputSince: number): Writer {
   return (c, op) => {
     const axes = ints(op.attrs.axes);
     const keepdims = op.attrs.keepdim ? 1 : 0;
-    if (c.opset >= axesInputSince) c.graph.node(opType, [c.inputs[0], c.graph.int64s(axes)], c.outputs, { keepdims });
-    else c.graph.node(opType, [c.inputs[0]], c.outputs, { axes, keepdims });
+    const [x] = promoted(c); // bools sum and multiply as int32
+    if (c.opset >= axesInputSince) c.graph.node(opType, [x, c.graph.int64s(axes)], c.outputs, { keepdims });
+    else c.graph.node(opType, [x], c.outputs, { axes, keepdims });
   };
 }
 
-/** Casts of the inputs to the output's dtype, where a traced op promoted them. */
-function promoted(c: EmitContext): string[] {
-  return c.inputs.map((name, i) => (c.dtype(i) === c.outDtype ? name : c.graph.node('Cast', [name], 1, { to: ONNX_TYPES[c.outDtype] })[0]));
+/** MaxPool's or AveragePool's attributes for a traced 2-D pooling of input 0 into output 0. */
+function poolAttributes(c: EmitContext, op: autograd.TracedOp, opType: 'MaxPool' | 'AveragePool'): Record<string, number | number[]> {
+  const kernel = ints(op.attrs.kernelSize);
+  const stride = ints(op.attrs.stride);
+  const padding = ints(op.attrs.padding);
+  const dilation = ints(op.attrs.dilation);
+  const [h, w] = c.shape(0).slice(-2);
+  const out = c.outDims.slice(-2).map((d) => d.factor);
+  // Tensile's plan folds ceilMode into the output size; ONNX asks for the flag.
+  const floor = [h, w].map((len, i) => Math.floor((len + 2 * padding[i] - dilation[i] * (kernel[i] - 1) - 1) / stride[i]) + 1);
+  const attrs: Record<string, number | number[]> = {
+    kernel_shape: kernel, strides: stride, pads: [...padding, ...padding], ceil_mode: out[0] !== floor[0] || out[1] !== floor[1] ? 1 : 0,
+  };
+  if (opType === 'MaxPool') attrs.dilations = dilation;
+  else {
+    if (dilation.some((d) => d !== 1)) throw new Error(`${c.where}: average pooling with dilation has no ONNX form before opset 19`);
+    attrs.count_include_pad = op.attrs.countIncludePad ? 1 : 0;
+  }
+  return attrs;
 }
 
-function pool(opType: 'MaxPool' | 'AveragePool'): Writer {
-  return (c, op) => {
-    const kernel = ints(op.attrs.kernelSize);
-    const stride = ints(op.attrs.stride);
-    const padding = ints(op.attrs.padding);
-    const dilation = ints(op.attrs.dilation);
-    const [h, w] = c.shape(0).slice(-2);
-    const out = c.outDims.slice(-2).map((d) => d.factor);
-    // Tensile's plan folds ceilMode into the output size; ONNX asks for the flag.
-    const floor = [h, w].map((len, i) => Math.floor((len + 2 * padding[i] - dilation[i] * (kernel[i] - 1) - 1) / stride[i]) + 1);
-    const attrs: Record<string, number | number[]> = {
-      kernel_shape: kernel, strides: stride, pads: [...padding, ...padding], ceil_mode: out[0] !== floor[0] || out[1] !== floor[1] ? 1 : 0,
-    };
-    if (opType === 'MaxPool') attrs.dilations = dilation;
-    else {
-      if (dilation.some((d) => d !== 1)) throw new Error(`${c.where}: average pooling with dilation has no ONNX form before opset 19`);
-      attrs.count_include_pad = op.attrs.countIncludePad ? 1 : 0;
-    }
-    c.graph.node(opType, [c.inputs[0]], c.outputs, attrs);
-  };
-}
+const pool = (opType: 'MaxPool' | 'AveragePool'): Writer => (c, op) => void c.graph.node(opType, [c.inputs[0]], c.outputs, poolAttributes(c, op, opType));
+
+/**
+ * maxPool2d's indices: MaxPool's Indices output, positions in the whole NCHW tensor, taken
+ * modulo H·W to Tensile's (and PyTorch's) positions within each plane.
+ */
+const maxPoolIndices: Writer = (c, op) => {
+  const g = c.graph;
+  if (!c.dims(0).slice(2).every(isStatic)) throw new Error(`${c.where}: max pooling indices over a dynamic spatial axis are not exported`);
+  const [h, w] = c.shape(0).slice(2);
+  const [, whole] = g.node('MaxPool', [c.inputs[0]], 2, poolAttributes(c, op, 'MaxPool'));
+  const plane = g.node('Mod', [whole, g.scalar(h * w, 'int64')])[0];
+  g.node('Cast', [plane], c.outputs, { to: ONNX_TYPES.int32 });
+};
 
 /** 0, 1, ..., `n` - 1 as a 1-D int32 Range (`n` static or dynamic). */
 function range(g: GraphBuilder, n: Dim): string {
@@ -100,9 +87,6 @@ const attention: Writer = (c, op) => {
   g.node('MatMul', [g.node('Softmax', [scores], 1, { axis: -1 })[0], v], c.outputs);
 };
 
-/** The ONNX element type of a traced dtype that `exportOnnx` accepts. */
-const element = (dtype: string): ElementType => dtype as ElementType;
-
 const UNARY: Record<string, string> = {
   neg: 'Neg', abs: 'Abs', exp: 'Exp', log: 'Log', sqrt: 'Sqrt', reciprocal: 'Reciprocal', sin: 'Sin', cos: 'Cos',
   tanh: 'Tanh', sigmoid: 'Sigmoid', relu: 'Relu', erf: 'Erf', floor: 'Floor', ceil: 'Ceil', logicalNot: 'Not',
@@ -113,6 +97,8 @@ const BINARY: Record<string, string> = {
 };
 
 export const WRITERS: Readonly<Record<string, Writer>> = {
+  ...MATH_WRITERS,
+  ...SELECTION_WRITERS,
   ...Object.fromEntries(Object.entries(UNARY).map(([op, t]) => [op, one(t)])),
   ...Object.fromEntries(Object.entries(BINARY).map(([op, t]) => [op, one(t)])),
   rsqrt: (c) => void c.graph.node('Reciprocal', c.graph.node('Sqrt', c.inputs), c.outputs),
@@ -179,6 +165,7 @@ export const WRITERS: Readonly<Record<string, Writer>> = {
     });
   },
   maxPool2d: pool('MaxPool'),
+  maxPool2dIndices: maxPoolIndices,
   avgPool2d: pool('AveragePool'),
   gather: (c, op) => void c.graph.node('GatherElements', c.inputs, c.outputs, { axis: Number(op.attrs.dim) }),
   where: (c) => {
