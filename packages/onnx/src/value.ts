@@ -176,3 +176,17 @@ export function hostSlice(h: Host, axis: number, start: number, end: number, ste
   shape[axis] = picks.length;
   return new Host(h.dtype, shape, out);
 }
+
+/** Permute the dims on the host: output dim `i` is input dim `perm[i]`. */
+export function hostTranspose(h: Host, perm: readonly number[]): Host {
+  const shape = perm.map((p) => h.shape[p]!);
+  const from = strides(h.shape);
+  const out = new Array<number>(h.size);
+  const at = new Array<number>(shape.length).fill(0);
+  for (let k = 0; k < out.length; k++) {
+    out[k] = h.data[at.reduce((offset, v, i) => offset + v * from[perm[i]!]!, 0)]!;
+    // The next output position, the last dim fastest.
+    for (let i = shape.length - 1; i >= 0 && ++at[i]! === shape[i]; i--) at[i] = 0;
+  }
+  return new Host(h.dtype, shape, out);
+}

@@ -95,6 +95,9 @@ const CASES: Case[] = [
   { op: 'Reshape', inputs: [[2, 3, 4], { int64: [0, -1, 2] }] },
   { op: 'Transpose', inputs: [[2, 3, 4]], attrs: { perm: [2, 0, 1] } },
   { op: 'Transpose', inputs: [[2, 3, 4]], label: 'default perm' },
+  // On the host, as shape arithmetic needs (Swin's pads come through one).
+  { op: 'Transpose', inputs: [{ int64: Array.from({ length: 24 }, (_, i) => i * 7 - 50), shape: [2, 3, 4] }], attrs: { perm: [2, 0, 1] }, outputTypes: ['int64'], label: 'host int64' },
+  { op: 'Transpose', inputs: [{ int64: [1, 2, 3, 4, 5, 6], shape: [2, 3] }], outputTypes: ['int64'], label: 'host int64, default perm' },
   { op: 'Concat', inputs: [[2, 3], [2, 1], [2, 2]], attrs: { axis: -1 } },
   { op: 'Split', inputs: [[2, 7], { int64: [2, 5] }], attrs: { axis: 1 }, outputs: 2 },
   { op: 'Split', inputs: [[6, 2]], outputs: 3, label: 'equal parts' },
@@ -165,6 +168,17 @@ const CASES: Case[] = [
     op: 'ScatterElements', inputs: [[3, 4], { int64: [1, 0, 2, 0, 1, 0, -1, 0, 1, 1, 2, 0], shape: [3, 4] }, [3, 4]], attrs: { reduction },
     opset: reduction === 'max' || reduction === 'min' ? 18 : 16, label: `${reduction}, repeated indices`,
   })),
+  { op: 'ScatterND', inputs: [[4, 3, 2], { int64: [1, 3], shape: [2, 1] }, [2, 3, 2]], label: 'whole slices' },
+  { op: 'ScatterND', inputs: [[4, 3, 2], { int64: [0, 1, 3, 2, 2, 0], shape: [3, 2] }, [3, 2]], label: 'rows of the last dim' },
+  { op: 'ScatterND', inputs: [[3, 4], { int64: [2, 3, 0, 0], shape: [2, 1, 2] }, [2, 1]], label: 'single elements, batched indices' },
+  ...(['add', 'mul', 'max', 'min'] as const).map((reduction) => ({
+    op: 'ScatterND', inputs: [[4, 3], { int64: [1, 1, 3, 0, 1], shape: [5, 1] }, [5, 3]], attrs: { reduction },
+    opset: reduction === 'max' || reduction === 'min' ? 18 : 16, label: `${reduction}, repeated indices`,
+  })),
+  { op: 'GatherND', inputs: [[2, 3, 4], { int64: [1, 2, 0, -1], shape: [2, 2] }] },
+  { op: 'GatherND', inputs: [[3, 4], { int64: [2, 3, 0, 1, 1, 1], shape: [3, 2] }], label: 'elements' },
+  { op: 'GatherND', inputs: [[2, 3, 4], { int64: [1, 2, 0, 0], shape: [2, 2, 1] }], attrs: { batch_dims: 1 }, label: 'batch_dims 1' },
+  { op: 'GatherND', inputs: [[2, 3, 4, 2], { int64: [1, 3, 0, 0, 2, 1], shape: [2, 3, 1] }], attrs: { batch_dims: 2 }, label: 'batch_dims 2' },
   { op: 'TopK', inputs: [[3, 6], { int64: [3] }], outputs: 2, outputTypes: ['float', 'int64'] },
   { op: 'TopK', inputs: [[5, 3, 2], { int64: [2] }], attrs: { axis: 0, largest: 0 }, outputs: 2, outputTypes: ['float', 'int64'], label: 'smallest, axis 0' },
   ...[1, 0].map((largest) => ({

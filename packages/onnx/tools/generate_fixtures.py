@@ -210,6 +210,15 @@ MODELS = {
                            lambda: image(1, 3, 64, 11), lambda: image(2, 3, 64, 12), ["x"], {"x": {0: "batch"}}, 14, 0.01),
     "squeezenet1_1": (lambda: torchvision.models.squeezenet1_1(weights=None, num_classes=10), lambda: image(1, 3, 64, 13),
                       lambda: image(2, 3, 64, 14), ["x"], {"x": {0: "batch"}}, 13, 0.01),
+    "shufflenet_v2_x0_5": (lambda: torchvision.models.shufflenet_v2_x0_5(weights=None, num_classes=10), lambda: image(1, 3, 64, 15),
+                           lambda: image(2, 3, 64, 16), ["x"], {"x": {0: "batch"}}, 13, 0.01),
+    # Shifted windows (roll, ScatterND-built masks, relative position bias), at a tiny size.
+    "swin_tiny": (lambda: torchvision.models.swin_transformer.SwinTransformer(
+                      patch_size=[4, 4], embed_dim=16, depths=[2, 2], num_heads=[2, 2], window_size=[4, 4], num_classes=10),
+                  lambda: image(1, 3, 32, 17), lambda: image(2, 3, 32, 18), ["x"], {"x": {0: "batch"}}, 17, 0.01),
+    "vit_tiny": (lambda: torchvision.models.VisionTransformer(image_size=32, patch_size=8, num_layers=2, num_heads=2, hidden_dim=32,
+                                                              mlp_dim=64, num_classes=10),
+                 lambda: image(1, 3, 32, 19), lambda: image(2, 3, 32, 20), ["x"], {"x": {0: "batch"}}, 17, 0.01),
 }
 
 STEPS = 20

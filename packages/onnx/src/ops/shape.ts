@@ -1,10 +1,10 @@
 // Shape and data-movement operators. Most also run on host values, which is how shape
 // subgraphs (Shape -> Gather -> Concat -> Reshape) fold without touching a device.
 import type { Tensor } from '@tensile/core';
-import { Host, type HostDType, hostConcat, hostGather, hostSlice, isHost, type Value } from '../value.js';
+import { Host, type HostDType, hostConcat, hostGather, hostSlice, hostTranspose, isHost, strides, type Value } from '../value.js';
 import { ELEMENT_TYPES } from '../proto.js';
 import {
-  type OpContext, type OpSpec, attrNumber, attrInts, attrString, axisOf, hostOf, intsOf, one, only, shapeOf, tensorOf, tensorsOf, tl, deviceOf,
+  type Attributes, type OpContext, type OpSpec, attrNumber, attrInts, attrString, axisOf, hostOf, intsOf, one, only, shapeOf, tensorOf, tensorsOf, tl, deviceOf,
 } from './context.js';
 
 /** Reshape's target with ONNX's 0 (copy the input's dim, unless allowzero) and -1. */
@@ -55,6 +55,21 @@ function elementIndices(ctx: OpContext, idx: Value | undefined, n: number, devic
   return tl.where(indices.lt(0), indices.add(n), indices);
 }
 
+/**
+ * ScatterND's and GatherND's index tuples (the last dim of `indices`, `k` long) as flat
+ * positions into `dims` (the k dims they index, negative entries counted from each dim's end):
+ * an int32 tensor of `indices`' shape without its last dim.
+ */
+function flatPositions(ctx: OpContext, idx: Value | undefined, dims: readonly number[], device: string): Tensor {
+  const indices = tensorOf(ctx, idx, 'indices', device);
+  const k = dims.length;
+  if (indices.shape[indices.rank - 1] !== k) throw new Error(`${ctx.node}: indices' last dim must be ${k}, got [${indices.shape}]`);
+  const sizes = tl.tensor(Int32Array.from(dims), { dtype: 'int32', device });
+  const wrapped = tl.where(indices.lt(0), indices.add(sizes), indices);
+  const place = tl.tensor(Int32Array.from(strides(dims)), { dtype: 'int32', device });
+  return wrapped.mul(place).sum(-1);
+}
+
 /** ScatterElements' reductions as Tensile's, with the opset each came in. */
 const SCATTER_REDUCTIONS: Record<string, { reduce: tl.ScatterReduction; since: number }> = {
   add: { reduce: 'sum', since: 16 },
@@ -62,6 +77,15 @@ const SCATTER_REDUCTIONS: Record<string, { reduce: tl.ScatterReduction; since: n
   max: { reduce: 'amax', since: 18 },
   min: { reduce: 'amin', since: 18 },
 };
+
+/** A scatter's reduction: one of ONNX's, and one its opset has. */
+function checkReduction(attrs: Attributes, opset: number): string[] {
+  const r = attrString(attrs, 'reduction', 'none');
+  const problems = only(attrs, 'reduction', ['none', ...Object.keys(SCATTER_REDUCTIONS)]);
+  const since = SCATTER_REDUCTIONS[r]?.since;
+  if (since !== undefined && opset < since) problems.push(`attribute reduction='${r}' needs opset ${since} or later (the model imports opset ${opset})`);
+  return problems;
+}
 
 export const shapeOps: Record<string, OpSpec> = {
   Identity: { attributes: [], run: (_ctx, [x]) => one(x!) },
@@ -120,6 +144,7 @@ export const shapeOps: Record<string, OpSpec> = {
     run(ctx, [x], attrs) {
       const rank = shapeOf(x!).length;
       const perm = attrInts(attrs, 'perm') ?? Array.from({ length: rank }, (_, i) => rank - 1 - i);
+      if (isHost(x)) return one(hostTranspose(x, perm));
       return one(tl.permute(tensorOf(ctx, x, 'data'), perm));
     },
   },
@@ -200,13 +225,7 @@ export const shapeOps: Record<string, OpSpec> = {
   },
   ScatterElements: {
     attributes: ['axis', 'reduction'],
-    check(attrs, opset) {
-      const r = attrString(attrs, 'reduction', 'none');
-      const problems = only(attrs, 'reduction', ['none', ...Object.keys(SCATTER_REDUCTIONS)]);
-      const since = SCATTER_REDUCTIONS[r]?.since;
-      if (since !== undefined && opset < since) problems.push(`attribute reduction='${r}' needs opset ${since} or later (the model imports opset ${opset})`);
-      return problems;
-    },
+    check: checkReduction,
     run(ctx, [x, idx, u], attrs) {
       const device = deviceOf(ctx, [x, idx, u]);
       const data = tensorOf(ctx, x, 'data', device);
@@ -218,6 +237,50 @@ export const shapeOps: Record<string, OpSpec> = {
         // With a reduction, data's own value takes part: output[i] = f(data[i], updates...).
         if (reduction) return tl.scatterReduce(data, axis, indices, updates, reduction.reduce, { includeSelf: true });
         return tl.scatter(data, axis, indices, updates);
+      }));
+    },
+  },
+  ScatterND: {
+    attributes: ['reduction'],
+    check: checkReduction,
+    run(ctx, [x, idx, u], attrs) {
+      const device = deviceOf(ctx, [x, idx, u]);
+      const data = tensorOf(ctx, x, 'data', device);
+      const updates = tensorOf(ctx, u, 'updates', device);
+      const reduction = SCATTER_REDUCTIONS[attrString(attrs, 'reduction', 'none')];
+      return one(tl.tidy(() => {
+        // The k indexed dims flattened to one: a scatter along dim 0 of [L, ...rest].
+        const k = shapeOf(idx!).at(-1)!;
+        const rest = data.shape.slice(k);
+        const flat = data.reshape([-1, ...rest]);
+        const positions = flatPositions(ctx, idx, data.shape.slice(0, k), device).reshape([-1, ...rest.map(() => 1)]);
+        const values = updates.reshape([-1, ...rest]);
+        const index = positions.expand(values.shape);
+        const out = reduction
+          ? tl.scatterReduce(flat, 0, index, values, reduction.reduce, { includeSelf: true })
+          : tl.scatter(flat, 0, index, values);
+        return out.reshape(data.shape);
+      }));
+    },
+  },
+  GatherND: {
+    attributes: ['batch_dims'],
+    run(ctx, [x, idx], attrs) {
+      const device = deviceOf(ctx, [x, idx]);
+      const data = tensorOf(ctx, x, 'data', device);
+      const b = attrNumber(attrs, 'batch_dims', 0);
+      const indexShape = shapeOf(idx!);
+      const k = indexShape.at(-1)!;
+      if (b < 0 || b + k > data.rank || b >= indexShape.length) throw new Error(`${ctx.node}: batch_dims ${b} with ${k}-long index tuples does not fit data [${data.shape}] and indices [${indexShape}]`);
+      return one(tl.tidy(() => {
+        // Each batch's k indexed dims flattened, batches one after another: one indexSelect.
+        const batch = data.shape.slice(0, b);
+        const rest = data.shape.slice(b + k);
+        const plane = data.shape.slice(b, b + k).reduce((p, d) => p * d, 1);
+        const positions = flatPositions(ctx, idx, data.shape.slice(b, b + k), device).reshape([batch.reduce((p, d) => p * d, 1), -1]);
+        const offsets = tl.arange(0, positions.shape[0]! * plane, plane, { dtype: 'int32', device }).reshape([-1, 1]);
+        const picked = tl.indexSelect(data.reshape([-1, ...rest]), 0, positions.add(offsets).reshape([-1]));
+        return picked.reshape([...indexShape.slice(0, -1), ...rest]);
       }));
     },
   },
