@@ -110,7 +110,7 @@ export function diagonal(x: Tensor, offset = 0, dim1 = 0, dim2 = 1): Tensor {
   const { shape, strides, offset: start } = diagonalGeometry(x.shape, x.strides, x.offset, offset, a, b);
   const out = viewOf(x, shape, strides, start);
   const source = x.shape;
-  return recordOp('diagonal', [x], out, [], (g) => [diagonalBackward(g, source, offset, a, b)]);
+  return recordOp('diagonal', [x], out, [], (g) => [diagonalBackward(g, source, offset, a, b)], { attrs: { offset, dim1: a, dim2: b } });
 }
 
 /** Zeros of `shape` with `g` written on the diagonal (the adjoint of `diagonal`). */

@@ -39,7 +39,7 @@ export function unfoldWindows(x: Tensor, dim: number, size: number, step: number
     strides[axis] *= step;
     const view = viewOf(base, shape, strides, base.offset);
     const source = base.shape;
-    const out = recordOp('unfold', [base], view, [], (g) => [unfoldBackward(g, source, axis, size, step)]);
+    const out = recordOp('unfold', [base], view, [], (g) => [unfoldBackward(g, source, axis, size, step)], { attrs: { axis, size, step } });
     if (x.rank > 0) return out;
     return own(out).reshape([size]); // PyTorch: a 0-d tensor unfolds to shape [size]
   });

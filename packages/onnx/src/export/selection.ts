@@ -1,5 +1,6 @@
 // Ops that pick, order, accumulate or place values along a dim: arg-reductions, sorting,
-// running sums and products, flips and scatters. ONNX's indices are int64; Tensile's int32.
+// running sums and products, flips, diagonals, windows and scatters. ONNX's indices are
+// int64; Tensile's int32.
 import { ONNX_TYPES, isStatic } from './graph.js';
 import { type EmitContext, type Writer, element, ints } from './writer.js';
 
@@ -92,6 +93,37 @@ const unpool: Writer = (c) => {
   g.node('ScatterElements', [zeros, c.inputs[1], c.inputs[0]], c.outputs, { axis: c.outDims.length - 1 });
 };
 
+/**
+ * diagonal(x, offset, dim1, dim2): the plane's two dims moved last and merged, then the
+ * diagonal's flat positions gathered (the plane's sizes must be static).
+ */
+const diagonal: Writer = (c, op) => {
+  const g = c.graph;
+  const [a, b, offset] = [Number(op.attrs.dim1), Number(op.attrs.dim2), Number(op.attrs.offset)];
+  const dims = c.dims(0);
+  if (!isStatic(dims[a]!) || !isStatic(dims[b]!)) throw new Error(`${c.where}: a diagonal of a plane with a dynamic dim is not exported`);
+  const width = dims[b]!.factor;
+  const others = dims.flatMap((_, i) => (i === a || i === b ? [] : [i]));
+  const moved = g.node('Transpose', [c.inputs[0]], 1, { perm: [...others, a, b] })[0];
+  const plane = g.node('Reshape', [moved, g.shape([...others.map((i) => dims[i]!), { factor: dims[a]!.factor * width, axes: {} }])])[0];
+  const length = c.outDims.at(-1)!.factor;
+  const positions = Array.from({ length }, (_, i) => (i + Math.max(0, -offset)) * width + i + Math.max(0, offset));
+  g.node('Gather', [plane, g.int64s(positions)], c.outputs, { axis: -1 });
+};
+
+/** x.unfold(dim, size, step): the windows' positions gathered along the dim, their size dim moved last. */
+const unfold: Writer = (c, op) => {
+  const g = c.graph;
+  const [axis, size, step] = [Number(op.attrs.axis), Number(op.attrs.size), Number(op.attrs.step)];
+  const windows = c.outDims[axis]!;
+  if (!isStatic(c.dims(0)[axis]!)) throw new Error(`${c.where}: unfolding a dynamic dim is not exported`);
+  const positions = Array.from({ length: windows.factor * size }, (_, k) => Math.floor(k / size) * step + (k % size));
+  const picked = g.node('Gather', [c.inputs[0], g.constant('int64', [windows.factor, size], positions)], 1, { axis })[0];
+  const rank = c.shape(0).length;
+  const perm = [...Array(rank + 1).keys()].filter((i) => i !== axis + 1);
+  g.node('Transpose', [picked], c.outputs, { perm: [...perm, axis + 1] });
+};
+
 export const SELECTION_WRITERS: Readonly<Record<string, Writer>> = {
   argmax: argReduce('ArgMax'),
   argmin: argReduce('ArgMin'),
@@ -99,6 +131,8 @@ export const SELECTION_WRITERS: Readonly<Record<string, Writer>> = {
   cumsum: (c, op) => void c.graph.node('CumSum', [c.inputs[0], c.graph.scalar(Number(op.attrs.axis), 'int64')], c.outputs),
   cumprod,
   flip,
+  diagonal,
+  unfold,
   scatterAdd,
   maxUnpool1d: unpool,
   maxUnpool2d: unpool,
