@@ -84,7 +84,7 @@ export const activations = () =>
     new nn.Threshold(0.1, -1), new nn.ReLU6(), new nn.Softplus({ beta: 2, threshold: 1 }), new nn.LeakyReLU(0.1),
   );
 
-/** The ops that pick and order: arg-reductions, sort and its selections, running sums and products, flips, diagonals, windows. */
+/** The ops that pick and order: arg-reductions, sort and its selections, running sums, products and extremes, flips, diagonals, windows. */
 export class Selections extends nn.Module {
   forward(x: Tensor): Tensor[] {
     const { values, indices } = x.topk(3, -1, false);
@@ -92,6 +92,8 @@ export class Selections extends nn.Module {
       x.argmax(1), x.argmin(), values, indices, x.sort(1, true).values, x.argsort(-1), x.kthvalue(2, 2).values,
       x.median(-1).values, x.cumsum(1), x.gt(0).cumsum(2), x.cumprod(2), x.cumprod(0), x.flip([1, 2]), x.diagonal(1, 1, 2),
       x.diagonal(-1, 2, 1), x.unfold(2, 3, 1), x.unfold(1, 2, 2),
+      ...Object.values(x.cummax(2)), ...Object.values(x.cummin(1)), x.gt(0).cummax(2).values, x.mul(3).int().cummin(2).indices,
+      x.logcumsumexp(2), ...Object.values(x.mul(2).round().mode(2)),
     ];
   }
 }
@@ -197,7 +199,7 @@ export function exportSuite(device: string, unavailable: string | null): void {
       expect(await worstDifference(model, bytes, [tl.randn([4, 5, 16])])).toBeLessThan(1e-5);
     });
 
-    it('selections: argmax/argmin, topk, sort, argsort, kthvalue, median, cumsum, cumprod (static and dynamic dims), flip, diagonal, unfold, with a dynamic batch', async () => {
+    it('selections: argmax/argmin, topk, sort, argsort, kthvalue, median, mode, cumsum, cumprod (static and dynamic dims), cummax, cummin, logcumsumexp, flip, diagonal, unfold, with a dynamic batch', async () => {
       const model = new Selections();
       const bytes = await exportOnnx(model, tl.randn([2, 4, 5]), { dynamicAxes: { input_0: [0] } });
       expect(await worstDifference(model, bytes, [tl.randn([2, 4, 5])])).toBeLessThan(1e-5);

@@ -8,7 +8,7 @@
  * sums and products wrap at 2^31.
  */
 import { recordOp } from '../autograd/engine.js';
-import { withinOp } from '../autograd/trace.js';
+import { traceOp, withinOp } from '../autograd/trace.js';
 
 import { owned } from '../memory.js';
 import type { ScanOp } from '../backend/contract.js';
@@ -229,19 +229,22 @@ function extremeScan(op: 'cummax' | 'cummin', x: Tensor, dim: number): ScanResul
   const axis = checkDim(op, x, dim);
   const kernelOp = op === 'cummax' ? 'max' : 'min';
   if (x.dtype === 'bool') {
-    return owned((own) => {
+    const result = withinOp(() => owned((own) => {
       const r = scanValues(kernelOp, own(x.cast('int32')), axis);
       const indices = own(r.indices!); // returned: kept
       return { values: own(r.values).cast('bool'), indices };
-    });
+    }));
+    traceOp(op, [x], [result.values, result.indices], { axis });
+    return result;
   }
   const r = scanValues(kernelOp, x, axis);
   const indices = r.indices!;
+  traceOp(op, [x], [r.values, indices], { axis }); // both results, for a trace
   // Each output's gradient goes to the input it copied: scatter-add along dim (as PyTorch).
   const values = recordOp(op, [x], r.values, [indices], (g, [idx]) => {
     if (x.rank === 0) return [g.mul(1)];
     return owned((own) => [own(zerosLike(g)).scatterAdd(axis, idx, g)]);
-  });
+  }, { reported: true });
   return { values, indices };
 }
 
@@ -292,7 +295,7 @@ export function logcumsumexp(x: Tensor, dim: number): Tensor {
     throw new TypeError(`logcumsumexp: expected a floating tensor, got ${x.dtype} of shape ${formatShape(x.shape)}; cast with t.float() first`);
   }
   const out = scanValues('logsumexp', x, axis).values;
-  return recordOp('logcumsumexp', [x], out, [x, out], (g, [input, y]) => [logcumsumexpGrad(g, input, y, axis)]);
+  return recordOp('logcumsumexp', [x], out, [x, out], (g, [input, y]) => [logcumsumexpGrad(g, input, y, axis)], { attrs: { axis } });
 }
 
 /** `flip(logcumsumexp(flip(v)))`: the log-sum-exp from each position to the end of its line. */

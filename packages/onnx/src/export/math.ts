@@ -32,19 +32,20 @@ function remainder(g: GraphBuilder, a: string, b: string, zero: string): string 
   return node(g, 'Where', [moves, node(g, 'Add', [r, b]), r]);
 }
 
-/** `m + log(exp(a - m) + exp(b - m))`, m the larger, in base e or 2. */
-function logAddExp(base2: boolean): Formula {
-  return (g, [a, b], k) => {
-    const m = node(g, 'Max', [a, b]);
-    const term = (x: string) => {
-      const d = node(g, 'Sub', [x, m]);
-      return base2 ? node(g, 'Pow', [k(2), d]) : node(g, 'Exp', [d]);
-    };
-    const sum = node(g, 'Add', [term(a), term(b)]);
-    const log = base2 ? node(g, 'Div', [node(g, 'Log', [sum]), k(Math.LN2)]) : node(g, 'Log', [sum]);
-    // Equal operands (both infinite among them, where a - m is NaN): a + log 2.
-    return node(g, 'Where', [node(g, 'Equal', [a, b]), node(g, 'Add', [a, k(base2 ? 1 : Math.LN2)]), node(g, 'Add', [m, log])]);
+/**
+ * `m + log(exp(a - m) + exp(b - m))`, m the larger, in base e or 2 (`k` makes a constant of
+ * the operands' dtype).
+ */
+export function logAddExpOf(g: GraphBuilder, [a, b]: readonly string[], k: (v: number) => string, base2 = false): string {
+  const m = node(g, 'Max', [a, b]);
+  const term = (x: string) => {
+    const d = node(g, 'Sub', [x, m]);
+    return base2 ? node(g, 'Pow', [k(2), d]) : node(g, 'Exp', [d]);
   };
+  const sum = node(g, 'Add', [term(a), term(b)]);
+  const log = base2 ? node(g, 'Div', [node(g, 'Log', [sum]), k(Math.LN2)]) : node(g, 'Log', [sum]);
+  // Equal operands (both infinite among them, where a - m is NaN): a + log 2.
+  return node(g, 'Where', [node(g, 'Equal', [a, b]), node(g, 'Add', [a, k(base2 ? 1 : Math.LN2)]), node(g, 'Add', [m, log])]);
 }
 
 /** NaN-ignoring max or min: the other operand where one is NaN. */
@@ -88,8 +89,8 @@ export const MATH_WRITERS: Readonly<Record<string, Writer>> = {
     const magnitude = node(g, 'Abs', [a]);
     return node(g, 'Where', [node(g, 'Less', [b, k(0)]), node(g, 'Neg', [magnitude]), magnitude]);
   }),
-  logaddexp: formula(logAddExp(false)),
-  logaddexp2: formula(logAddExp(true)),
+  logaddexp: formula((g, inputs, k) => logAddExpOf(g, inputs, k)),
+  logaddexp2: formula((g, inputs, k) => logAddExpOf(g, inputs, k, true)),
   // x · log(y), 0 where x is 0 unless y is NaN.
   xlogy: formula((g, [x, y], k) => {
     const zero = node(g, 'And', [node(g, 'Equal', [x, k(0)]), node(g, 'Not', [node(g, 'IsNaN', [y])])]);

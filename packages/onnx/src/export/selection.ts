@@ -2,6 +2,7 @@
 // running sums and products, flips, diagonals, windows and scatters. ONNX's indices are
 // int64; Tensile's int32.
 import { ONNX_TYPES, isStatic } from './graph.js';
+import { logAddExpOf } from './math.js';
 import { type EmitContext, type Writer, element, ints } from './writer.js';
 
 const toInt32 = (c: EmitContext, index: string, output: string): void => void c.graph.node('Cast', [index], [output], { to: ONNX_TYPES.int32 });
@@ -31,6 +32,66 @@ const sort: Writer = (c, op) => {
 };
 
 /**
+ * A scan ONNX has no node for, along a static dim of `n`: position 0's slice of `x`, then
+ * each position's result from the one before it and its own slice. The results, in order.
+ */
+function runningAlong(c: EmitContext, x: string, axis: number, n: number, next: (before: string, slice: string, i: number) => string): string[] {
+  const g = c.graph;
+  const results: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const slice = g.node('Slice', [x, g.int64s([i]), g.int64s([i + 1]), g.int64s([axis])])[0];
+    results.push(i === 0 ? slice : next(results[i - 1]!, slice, i));
+  }
+  return results;
+}
+
+/** The static length of the scanned dim, or a refusal naming the op. */
+function scanLength(c: EmitContext, axis: number, what: string): number {
+  const length = c.dims(0)[axis]!;
+  if (!isStatic(length)) throw new Error(`${c.where}: ${what} along a dynamic dim is not exported`);
+  return length.factor;
+}
+
+/**
+ * cummax/cummin: values and int32 indices, each position taking over where it is at least
+ * (at most) the running extreme or NaN, so the latest tie wins and NaN stays, as in PyTorch.
+ */
+function extremeScan(opType: 'GreaterOrEqual' | 'LessOrEqual'): Writer {
+  return (c, op) => {
+    const g = c.graph;
+    const axis = Number(op.attrs.axis);
+    if (c.shape(0).length === 0) {
+      g.node('Identity', [c.inputs[0]], [c.outputs[0]]);
+      return void g.node('Identity', [g.scalar(0, 'int32')], [c.outputs[1]]);
+    }
+    const n = scanLength(c, axis, op.op);
+    const dtype = c.dtype(0);
+    const x = dtype === 'bool' ? g.node('Cast', [c.inputs[0]], 1, { to: ONNX_TYPES.int32 })[0] : c.inputs[0];
+    const first = g.node('Slice', [x, g.int64s([0]), g.int64s([1]), g.int64s([axis])])[0];
+    const indices: string[] = [g.node('Expand', [g.scalar(0, 'int32'), g.node('Shape', [first])[0]])[0]];
+    const values = runningAlong(c, x, axis, n, (before, slice, i) => {
+      let takes = g.node(opType, [slice, before])[0];
+      if (dtype === 'float32') takes = g.node('Or', [takes, g.node('IsNaN', [slice])[0]])[0];
+      indices.push(g.node('Where', [takes, g.scalar(i, 'int32'), indices[i - 1]!])[0]);
+      return g.node('Where', [takes, slice, before])[0];
+    });
+    if (dtype === 'bool') g.node('Cast', [g.node('Concat', values, 1, { axis })[0]], [c.outputs[0]], { to: ONNX_TYPES.bool });
+    else g.node('Concat', values, [c.outputs[0]], { axis });
+    g.node('Concat', indices, [c.outputs[1]], { axis });
+  };
+}
+
+/** logcumsumexp along a static dim: each position's logaddexp with the result before it. */
+const logcumsumexp: Writer = (c, op) => {
+  const g = c.graph;
+  const axis = Number(op.attrs.axis);
+  if (c.shape(0).length === 0) return void g.node('Identity', c.inputs, c.outputs);
+  const k = (v: number) => g.scalar(v, element(c.dtype(0)));
+  const steps = runningAlong(c, c.inputs[0], axis, scanLength(c, axis, 'logcumsumexp'), (before, slice) => logAddExpOf(g, [before, slice], k));
+  g.node('Concat', steps, c.outputs, { axis });
+};
+
+/**
  * Running products: ONNX has no CumProd. Along a static dim, a chain of products of the
  * slices (exact, for every dtype); along a dynamic one, for floats, from running sums:
  * zero after a zero, else (-1)^(negatives so far) · exp(cumsum(log |x|)).
@@ -42,11 +103,7 @@ const cumprod: Writer = (c, op) => {
   const length = c.dims(0)[axis];
   if (c.shape(0).length === 0 || (isStatic(length) && length.factor <= 1)) return void g.node('Identity', [x], c.outputs);
   if (isStatic(length)) {
-    const steps: string[] = [];
-    for (let i = 0; i < length.factor; i++) {
-      const slice = g.node('Slice', [x, g.int64s([i]), g.int64s([i + 1]), g.int64s([axis])])[0];
-      steps.push(i === 0 ? slice : g.node('Mul', [steps[i - 1], slice])[0]);
-    }
+    const steps = runningAlong(c, x, axis, length.factor, (before, slice) => g.node('Mul', [before, slice])[0]);
     return void g.node('Concat', steps, c.outputs, { axis });
   }
   if (c.dtype(0) !== 'float32') throw new Error(`${c.where}: cumprod of ${c.dtype(0)} values along a dynamic dim is not exported (float32 only)`);
@@ -130,6 +187,9 @@ export const SELECTION_WRITERS: Readonly<Record<string, Writer>> = {
   sort,
   cumsum: (c, op) => void c.graph.node('CumSum', [c.inputs[0], c.graph.scalar(Number(op.attrs.axis), 'int64')], c.outputs),
   cumprod,
+  cummax: extremeScan('GreaterOrEqual'),
+  cummin: extremeScan('LessOrEqual'),
+  logcumsumexp,
   flip,
   diagonal,
   unfold,
