@@ -3,7 +3,7 @@ import { onnx, type AttributeProto, type GraphProto } from '../src/proto.js';
 
 type Dim = number | string;
 export interface ModelSpec {
-  nodes: { op: string; inputs: string[]; outputs: string[]; name?: string; attrs?: Record<string, number | number[] | string>; domain?: string }[];
+  nodes: { op: string; inputs: string[]; outputs: string[]; name?: string; attrs?: Record<string, number | number[] | string | string[]>; domain?: string }[];
   inputs: { name: string; type?: 'float' | 'int64'; shape: Dim[] }[];
   outputs: string[];
   /** Output element types other than float. */
@@ -14,10 +14,11 @@ export interface ModelSpec {
 
 const TYPE = { float: onnx.TensorProto.DataType.FLOAT, int64: onnx.TensorProto.DataType.INT64, bool: onnx.TensorProto.DataType.BOOL };
 
-function attribute(name: string, v: number | number[] | string): AttributeProto {
+function attribute(name: string, v: number | number[] | string | string[]): AttributeProto {
   const T = onnx.AttributeProto.AttributeType;
   if (typeof v === 'string') return { name, type: T.STRING, s: new TextEncoder().encode(v) };
-  if (Array.isArray(v)) return v.every(Number.isInteger) ? { name, type: T.INTS, ints: v } : { name, type: T.FLOATS, floats: v };
+  if (Array.isArray(v) && v.some((e) => typeof e === 'string')) return { name, type: T.STRINGS, strings: (v as string[]).map((e) => new TextEncoder().encode(e)) };
+  if (Array.isArray(v)) return (v as number[]).every(Number.isInteger) ? { name, type: T.INTS, ints: v as number[] } : { name, type: T.FLOATS, floats: v as number[] };
   return Number.isInteger(v) ? { name, type: T.INT, i: v } : { name, type: T.FLOAT, f: v };
 }
 

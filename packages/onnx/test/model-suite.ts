@@ -13,7 +13,7 @@ import { expected, fixturePath, fixturesMissing } from './fixtures.js';
 const TOL = 1e-4;
 
 export const ALL_MODELS = [
-  'mlp', 'cnn', 'gpt', 'bert', 'squeezenet1_1', 'mobilenet_v3_small', 'mobilenet_v2', 'resnet18', 'shufflenet_v2_x0_5', 'swin_tiny', 'vit_tiny',
+  'mlp', 'cnn', 'recurrent', 'gpt', 'bert', 'squeezenet1_1', 'mobilenet_v3_small', 'mobilenet_v2', 'resnet18', 'shufflenet_v2_x0_5', 'swin_tiny', 'vit_tiny',
 ];
 
 /** The worst violation of the tolerance between `actual` and `reference`, as a message, or null. */

@@ -7,5 +7,5 @@ import { backendUnavailable } from '@tensile/conformance/required-tools';
 import { modelSuite } from './model-suite.js';
 
 const unavailable = await backendUnavailable('webgpu');
-modelSuite('webgpu', unavailable, ['mlp', 'cnn', 'gpt', 'bert', 'swin_tiny', 'vit_tiny']);
+modelSuite('webgpu', unavailable, ['mlp', 'cnn', 'recurrent', 'gpt', 'bert', 'swin_tiny', 'vit_tiny']);
 exportSuite('webgpu', unavailable);

@@ -9,7 +9,7 @@ import { buildModel, type ModelSpec } from './build-model.js';
 
 const TOL = 1e-5;
 
-type Attr = number | number[] | string;
+type Attr = number | number[] | string | string[];
 interface Case {
   op: string;
   /** Float inputs: a shape (random values), or fixed values with a shape. */
@@ -191,6 +191,26 @@ const CASES: Case[] = [
   ...([{ exclusive: 1 }, { reverse: 1 }, { exclusive: 1, reverse: 1 }] as Record<string, number>[]).map((attrs) => ({ op: 'CumSum', inputs: [[3, 4, 2], { int64: [-2], shape: [] }], attrs, label: JSON.stringify(attrs) })),
   { op: 'CumSum', inputs: [{ shape: [2, 3], values: [1, -2, 3, 4, 5, -6] }, { int64: [0] }], attrs: { exclusive: 1 }, casts: { 0: 'int64' }, outputTypes: ['int64'], label: 'int64, 1-D axis' },
   { op: 'CumSum', inputs: [[3, 1], { int64: [1], shape: [] }], attrs: { exclusive: 1, reverse: 1 }, label: 'length 1' },
+  // Recurrent layers (hidden 4, input 3, sequence 5, batch 2); weights in [-1, 1].
+  ...(['forward', 'reverse', 'bidirectional'] as const).map((direction) => {
+    const d = direction === 'bidirectional' ? 2 : 1;
+    return { op: 'LSTM', inputs: [[5, 2, 3], [d, 16, 3], [d, 16, 4], [d, 32]], attrs: { hidden_size: 4, direction }, outputs: 3, range: [-1, 1] as [number, number], label: direction };
+  }),
+  {
+    op: 'LSTM', inputs: [[5, 2, 3], [2, 16, 3], [2, 16, 4], [2, 32], null, [2, 2, 4], [2, 2, 4], [2, 12]], attrs: { hidden_size: 4, direction: 'bidirectional' },
+    outputs: 3, range: [-1, 1], label: 'initial state, peepholes',
+  },
+  { op: 'LSTM', inputs: [[5, 2, 3], [1, 16, 3], [1, 16, 4], null, null, [1, 2, 4]], attrs: { hidden_size: 4 }, outputs: 3, range: [-1, 1], label: 'no bias, initial h' },
+  ...[0, 1].map((linear_before_reset) => ({
+    op: 'GRU', inputs: [[5, 2, 3], [2, 12, 3], [2, 12, 4], [2, 24], null, [2, 2, 4]], attrs: { hidden_size: 4, direction: 'bidirectional', linear_before_reset },
+    outputs: 2, range: [-1, 1] as [number, number], label: `bidirectional, linear_before_reset ${linear_before_reset}`,
+  })),
+  { op: 'GRU', inputs: [[5, 2, 3], [1, 12, 3], [1, 12, 4]], attrs: { hidden_size: 4, direction: 'reverse' }, outputs: 2, range: [-1, 1], label: 'reverse, no bias' },
+  { op: 'RNN', inputs: [[5, 2, 3], [1, 4, 3], [1, 4, 4], [1, 8]], attrs: { hidden_size: 4 }, outputs: 2, range: [-1, 1] },
+  {
+    op: 'RNN', inputs: [[5, 2, 3], [2, 4, 3], [2, 4, 4], [2, 8], null, [2, 2, 4]], attrs: { hidden_size: 4, direction: 'bidirectional', activations: ['Relu', 'Tanh'] },
+    outputs: 2, range: [-1, 1], label: 'bidirectional, Relu and Tanh',
+  },
 ];
 
 /** Cases whose graph needs more than one node (a bool input made by Cast). */
@@ -288,6 +308,34 @@ describe('what the spec leaves open or rules out', () => {
     await expect(loadOnnx(scatter('avg', 18))).rejects.toThrow('attribute reduction="avg" is not supported');
     await expect(loadOnnx(model('TopK', [{ name: 'x', shape: [4] }], { k: 2 }, 11, ['out0', 'out1']))).rejects.toThrow("TopK 'n': attribute 'k' is not part of TopK at opset 11");
     await expect(loadOnnx(model('TopK', [{ name: 'x', shape: [4] }], { largest: 0, k: 2 }, 9, ['out0', 'out1']))).rejects.toThrow("attribute 'largest' is not part of TopK at opset 9");
+  });
+
+  it('recurrent layers refuse what they do not compute, naming it', async () => {
+    const lstm = (attrs: Record<string, Attr>) => model('LSTM', [{ name: 'x', shape: [5, 2, 3] }, { name: 'w', shape: [1, 16, 3] }, { name: 'r', shape: [1, 16, 4] }], { hidden_size: 4, ...attrs }, 17, ['out0']);
+    await expect(loadOnnx(lstm({ layout: 1 }))).rejects.toThrow("LSTM 'n': attribute layout=1 is not supported");
+    await expect(loadOnnx(lstm({ clip: 3 }))).rejects.toThrow('attribute clip is not supported');
+    await expect(loadOnnx(lstm({ input_forget: 1 }))).rejects.toThrow('attribute input_forget=1 is not supported');
+    await expect(loadOnnx(lstm({ activations: ['Relu', 'Tanh', 'Tanh'] }))).rejects.toThrow('attribute activations [Relu,Tanh,Tanh] is not supported (supported: [Sigmoid,Tanh,Tanh] per direction)');
+    const m = await loadOnnx(lstm({ hidden_size: 5 }));
+    expect(() => m.forward(tl.zeros([5, 2, 3]), tl.zeros([1, 16, 3]), tl.zeros([1, 16, 4]))).toThrow("LSTM 'n': hidden_size 5 disagrees with R of shape [1,16,4]");
+    m.dispose();
+  });
+
+  it('LSTM, GRU and RNN train: their gradients for the input, weights, biases and initial state match finite differences', async () => {
+    for (const [op, gates, outputs] of [['LSTM', 4, 3], ['GRU', 3, 2], ['RNN', 1, 2]] as const) {
+      const shapes = { x: [3, 2, 3], w: [2, 4 * gates, 3], r: [2, 4 * gates, 4], b: [2, 8 * gates] };
+      const inputs = Object.entries(shapes).map(([name, shape]) => ({ name, shape }));
+      const names = Array.from({ length: outputs }, (_, i) => `out${i}`);
+      // initial_h as a graph input too (sequence_lens left out).
+      const bytes = buildModel({
+        inputs: [...inputs, { name: 'h', shape: [2, 2, 4] }], outputs: names, opset: 17,
+        nodes: [{ op, name: 'n', inputs: ['x', 'w', 'r', 'b', '', 'h'], outputs: names, attrs: { hidden_size: 4, direction: 'bidirectional', ...(op === 'GRU' ? { linear_before_reset: 1 } : {}) } }],
+      });
+      const m = await loadOnnx(bytes);
+      const values = [...Object.values(shapes), [2, 2, 4]].map((shape, i) => tl.tensor(random(shape.reduce((a, b) => a * b, 1), 40 + i, [-0.8, 0.8])).reshape(shape).requiresGrad_());
+      expect(tl.autograd.gradcheck((...xs) => m.forward(...xs) as tl.Tensor[], values), op).toBe(true);
+      m.dispose();
+    }
   });
 
   it('PRelu refuses a slope X would have to broadcast to', async () => {

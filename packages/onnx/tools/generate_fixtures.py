@@ -75,6 +75,21 @@ class SmallCNN(nn.Module):
         return F.log_softmax(self.fc(x), dim=-1), torch.softmax(self.fc(x), dim=1)
 
 
+class Recurrent(nn.Module):
+    """nn.LSTM (2 layers, bidirectional), a batch-first nn.GRU and a ReLU nn.RNN: ONNX's LSTM, GRU and RNN nodes."""
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(3, 4, num_layers=2, bidirectional=True)
+        self.gru = nn.GRU(8, 5, batch_first=True)
+        self.rnn = nn.RNN(5, 3, nonlinearity="relu")
+
+    def forward(self, x):
+        y, (h, c) = self.lstm(x)
+        z, _ = self.gru(y.transpose(0, 1))
+        w, hw = self.rnn(z.transpose(0, 1))
+        return w.transpose(0, 1), h.transpose(0, 1), c.transpose(0, 1), hw.transpose(0, 1)  # batch first, as the outputs' dynamic axis 0
+
+
 class GPTBlock(nn.Module):
     """A GPT-2-style decoder: token and position embeddings, one pre-norm block, tied-free head."""
 
@@ -197,6 +212,7 @@ def randomize_norms(model):
 MODELS = {
     "mlp": (MLP, lambda: (torch.randn(3, 8),), lambda: (torch.randn(5, 8),), ["x"], {"x": {0: "batch"}}, 13, 0.1),
     "cnn": (SmallCNN, lambda: image(2, 3, 16, 1), lambda: image(3, 3, 16, 2), ["x"], {"x": {0: "batch"}}, 13, 0.1),
+    "recurrent": (Recurrent, lambda: (torch.randn(6, 2, 3),), lambda: (torch.randn(4, 3, 3),), ["x"], {"x": {0: "sequence", 1: "batch"}}, 14, 0.1),
     "gpt": (GPTBlock, lambda: (ids(50, 2, 8, 3),), lambda: (ids(50, 3, 5, 4),), ["input_ids"],
             {"input_ids": {0: "batch", 1: "sequence"}}, 17, 0.05),
     "bert": (BertEncoder, lambda: bert_inputs(2, 8, 5), lambda: bert_inputs(1, 6, 6),

@@ -2,9 +2,10 @@
 import type { OpSpec } from './context.js';
 import { elementwiseOps } from './elementwise.js';
 import { networkOps } from './network.js';
+import { recurrentOps } from './recurrent.js';
 import { shapeOps } from './shape.js';
 
-export const OPS: Readonly<Record<string, OpSpec>> = { ...elementwiseOps, ...shapeOps, ...networkOps };
+export const OPS: Readonly<Record<string, OpSpec>> = { ...elementwiseOps, ...shapeOps, ...networkOps, ...recurrentOps };
 
 /** The ONNX operators `loadOnnx` supports (default domain), sorted. */
 export const supportedOps: readonly string[] = Object.keys(OPS).sort();
