@@ -8,11 +8,11 @@ export interface ModelSpec {
   outputs: string[];
   /** Output element types other than float. */
   outputTypes?: Record<string, keyof typeof TYPE>;
-  initializers?: { name: string; type?: 'float' | 'int64'; dims: number[]; values: number[]; external?: { location: string; offset: number } }[];
+  initializers?: { name: string; type?: 'float' | 'int64' | 'int32'; dims: number[]; values: number[]; external?: { location: string; offset: number } }[];
   opset?: number;
 }
 
-const TYPE = { float: onnx.TensorProto.DataType.FLOAT, int64: onnx.TensorProto.DataType.INT64, bool: onnx.TensorProto.DataType.BOOL };
+const TYPE = { float: onnx.TensorProto.DataType.FLOAT, int64: onnx.TensorProto.DataType.INT64, int32: onnx.TensorProto.DataType.INT32, bool: onnx.TensorProto.DataType.BOOL };
 
 function attribute(name: string, v: number | number[] | string | string[]): AttributeProto {
   const T = onnx.AttributeProto.AttributeType;
@@ -23,8 +23,9 @@ function attribute(name: string, v: number | number[] | string | string[]): Attr
 }
 
 /** The bytes of an initializer's values, little-endian. */
-export function rawBytes(type: 'float' | 'int64', values: number[]): Uint8Array {
+export function rawBytes(type: 'float' | 'int64' | 'int32', values: number[]): Uint8Array {
   if (type === 'float') return new Uint8Array(Float32Array.from(values).buffer);
+  if (type === 'int32') return new Uint8Array(Int32Array.from(values).buffer);
   return new Uint8Array(BigInt64Array.from(values.map(BigInt)).buffer);
 }
 
@@ -46,7 +47,7 @@ export function buildModel(spec: ModelSpec): Uint8Array {
       if (t.external) {
         return {
           ...base, dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
-          externalData: [{ key: 'location', value: t.external.location }, { key: 'offset', value: String(t.external.offset) }, { key: 'length', value: String(t.values.length * (type === 'float' ? 4 : 8)) }],
+          externalData: [{ key: 'location', value: t.external.location }, { key: 'offset', value: String(t.external.offset) }, { key: 'length', value: String(t.values.length * (type === 'int64' ? 8 : 4)) }],
         };
       }
       return { ...base, rawData: rawBytes(type, t.values) };

@@ -13,7 +13,7 @@ type Attr = number | number[] | string | string[];
 interface Case {
   op: string;
   /** Float inputs: a shape (random values), or fixed values with a shape. */
-  inputs: (number[] | { shape: number[]; values: number[] } | { int64: number[]; shape?: number[] } | null)[];
+  inputs: (number[] | { shape: number[]; values: number[] } | { int64: number[]; shape?: number[] } | { int32: number[] } | null)[];
   attrs?: Record<string, Attr>;
   outputs?: number;
   opset?: number;
@@ -201,6 +201,16 @@ const CASES: Case[] = [
     outputs: 3, range: [-1, 1], label: 'initial state, peepholes',
   },
   { op: 'LSTM', inputs: [[5, 2, 3], [1, 16, 3], [1, 16, 4], null, null, [1, 2, 4]], attrs: { hidden_size: 4 }, outputs: 3, range: [-1, 1], label: 'no bias, initial h' },
+  // A padded batch: sequences of 5, 2 and 4 steps.
+  ...(['forward', 'bidirectional'] as const).map((direction) => {
+    const d = direction === 'bidirectional' ? 2 : 1;
+    return {
+      op: 'LSTM', inputs: [[5, 3, 3], [d, 16, 3], [d, 16, 4], [d, 32], { int32: [5, 2, 4] }, [d, 3, 4], [d, 3, 4]], attrs: { hidden_size: 4, direction },
+      outputs: 3, range: [-1, 1] as [number, number], label: `sequence_lens, ${direction}`,
+    };
+  }),
+  { op: 'GRU', inputs: [[5, 3, 3], [2, 12, 3], [2, 12, 4], [2, 24], { int32: [1, 5, 3] }], attrs: { hidden_size: 4, direction: 'bidirectional', linear_before_reset: 1 }, outputs: 2, range: [-1, 1], label: 'sequence_lens' },
+  { op: 'RNN', inputs: [[5, 3, 3], [1, 4, 3], [1, 4, 4], null, { int32: [3, 0, 5] }], attrs: { hidden_size: 4, direction: 'reverse' }, outputs: 2, range: [-1, 1], label: 'sequence_lens (one empty), reverse' },
   ...[0, 1].map((linear_before_reset) => ({
     op: 'GRU', inputs: [[5, 2, 3], [2, 12, 3], [2, 12, 4], [2, 24], null, [2, 2, 4]], attrs: { hidden_size: 4, direction: 'bidirectional', linear_before_reset },
     outputs: 2, range: [-1, 1] as [number, number], label: `bidirectional, linear_before_reset ${linear_before_reset}`,
@@ -221,6 +231,7 @@ function spec(c: Case): { model: ModelSpec; feeds: { name: string; shape: number
     const name = `in${i}`;
     if (input === null) return '';
     if ('int64' in input) initializers.push({ name, type: 'int64', dims: input.shape ?? [input.int64.length], values: input.int64 });
+    else if ('int32' in input) initializers.push({ name, type: 'int32', dims: [input.int32.length], values: input.int32 });
     else {
       const shape = Array.isArray(input) ? input : input.shape;
       const values = Array.isArray(input) ? random(shape.reduce((a, b) => a * b, 1), feeds.length + c.op.length, c.range ?? [-2, 2]) : input.values;

@@ -2,7 +2,7 @@
 // and nn.RNN), one time step at a time on Tensile's ops, so they train like the rest of the graph.
 // ONNX's gate orders differ from PyTorch's: LSTM is i, o, f, c and GRU is z, r, h.
 import type { Tensor } from '@tensile/core';
-import { type Attributes, type OpContext, type OpSpec, attrNumber, attrString, hostOf, only, tensorOf, tl } from './context.js';
+import { type Attributes, type OpContext, type OpSpec, attrNumber, attrString, only, tensorOf, tl } from './context.js';
 import type { Value } from '../value.js';
 
 type Kind = 'LSTM' | 'GRU' | 'RNN';
@@ -45,7 +45,7 @@ interface Run {
   c: Tensor | null;
 }
 
-function runDirection(kind: Kind, relu: boolean, x: Tensor, w: Tensor, r: Tensor, b: Tensor | null, h0: Tensor, c0: Tensor | null, p: Tensor | null, reverse: boolean, linearBeforeReset: boolean): Run {
+function runDirection(kind: Kind, relu: boolean, valid: ((t: number) => Tensor) | null, x: Tensor, w: Tensor, r: Tensor, b: Tensor | null, h0: Tensor, c0: Tensor | null, p: Tensor | null, reverse: boolean, linearBeforeReset: boolean): Run {
   const hidden = r.shape[1]!;
   const gates = GATES[kind];
   // The input's part of every gate for every step at once: [seq, batch, gates * hidden].
@@ -59,6 +59,7 @@ function runDirection(kind: Kind, relu: boolean, x: Tensor, w: Tensor, r: Tensor
   for (let k = 0; k < steps; k++) {
     const t = reverse ? steps - 1 - k : k;
     const xt = xw.select(0, t);
+    const [hBefore, cBefore] = [h, c];
     if (kind === 'GRU') {
       const recurrent = rb ? h.matmul(r.t()).add(rb) : h.matmul(r.t());
       const z = gate(xt, 0).add(gate(recurrent, 0)).sigmoid();
@@ -82,7 +83,12 @@ function runDirection(kind: Kind, relu: boolean, x: Tensor, w: Tensor, r: Tensor
         h = o.mul(c.tanh());
       }
     }
-    hs[t] = h;
+    const inside = valid?.(t);
+    if (inside) {
+      hs[t] = tl.where(inside, h, 0);
+      h = tl.where(inside, h, hBefore);
+      if (c) c = tl.where(inside, c, cBefore!);
+    } else hs[t] = h;
   }
   return { hs, h, c };
 }
@@ -103,18 +109,18 @@ function recurrent(kind: Kind): OpSpec {
       const direction = attrString(attrs, 'direction', 'forward');
       const dirs = direction === 'bidirectional' ? 2 : 1;
       const hidden = r.shape[2]!;
-      const [steps, batch] = [x.shape[0]!, x.shape[1]!];
+      const batch = x.shape[1]!;
       if (attrs.hidden_size !== undefined && attrNumber(attrs, 'hidden_size', hidden) !== hidden) {
         throw new Error(`${ctx.node}: hidden_size ${attrNumber(attrs, 'hidden_size', hidden)} disagrees with R of shape [${r.shape}]`);
       }
       if (w.shape[0] !== dirs || w.shape[1] !== GATES[kind] * hidden || w.shape[2] !== x.shape[2]) {
         throw new Error(`${ctx.node}: W must be [${dirs}, ${GATES[kind] * hidden}, ${x.shape[2]}], got [${w.shape}]`);
       }
-      if (lensIn !== undefined) {
-        // Padded batches of other lengths would need masking: only full-length sequences are run.
-        const lens = Array.from(hostOf(ctx, lensIn, 'sequence_lens').data);
-        if (lens.some((n) => n !== steps)) throw new Error(`${ctx.node}: sequence_lens [${lens}] shorter than the sequence (${steps}) are not supported`);
-      }
+      // Per batch entry, whether step t is inside its sequence: a padded batch's later steps
+      // keep the state and output zeros (reverse runs start at each sequence's own end).
+      const lens = lensIn === undefined ? null : tensorOf(ctx, lensIn, 'sequence_lens', device);
+      if (lens && (lens.rank !== 1 || lens.shape[0] !== batch)) throw new Error(`${ctx.node}: sequence_lens must be [${batch}], got [${lens.shape}]`);
+      const valid = lens ? (t: number) => lens.gt(t).reshape([batch, 1]) : null;
       const state = (v: Value | undefined, what: string) => (v === undefined ? tl.zeros([dirs, batch, hidden], { device }) : tensorOf(ctx, v, what, device));
       const h0 = state(h0In, 'initial_h');
       const c0 = kind === 'LSTM' ? state(c0In, 'initial_c') : null;
@@ -123,7 +129,7 @@ function recurrent(kind: Kind): OpSpec {
       const activations = (attrs.activations as string[] | undefined) ?? [];
       const [ws, rs, bs, hs0, cs0, ps] = [w, r, b, h0, c0, p].map((t) => perDirection(t, dirs));
       const runs = Array.from({ length: dirs }, (_, d) =>
-        runDirection(kind, activations[d] === 'Relu', x, ws[d]!, rs[d]!, bs[d]!, hs0[d]!, cs0[d]!, ps[d]!, direction === 'reverse' || d === 1, attrNumber(attrs, 'linear_before_reset', 0) !== 0),
+        runDirection(kind, activations[d] === 'Relu', valid, x, ws[d]!, rs[d]!, bs[d]!, hs0[d]!, cs0[d]!, ps[d]!, direction === 'reverse' || d === 1, attrNumber(attrs, 'linear_before_reset', 0) !== 0),
       );
       // Y [seq, dirs, batch, hidden]; Y_h and Y_c [dirs, batch, hidden].
       const y = tl.stack(runs.map((run) => tl.stack(run.hs, 0)), 1);
