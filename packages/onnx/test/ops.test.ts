@@ -191,6 +191,17 @@ const CASES: Case[] = [
   ...([{ exclusive: 1 }, { reverse: 1 }, { exclusive: 1, reverse: 1 }] as Record<string, number>[]).map((attrs) => ({ op: 'CumSum', inputs: [[3, 4, 2], { int64: [-2], shape: [] }], attrs, label: JSON.stringify(attrs) })),
   { op: 'CumSum', inputs: [{ shape: [2, 3], values: [1, -2, 3, 4, 5, -6] }, { int64: [0] }], attrs: { exclusive: 1 }, casts: { 0: 'int64' }, outputTypes: ['int64'], label: 'int64, 1-D axis' },
   { op: 'CumSum', inputs: [[3, 1], { int64: [1], shape: [] }], attrs: { exclusive: 1, reverse: 1 }, label: 'length 1' },
+  { op: 'InstanceNormalization', inputs: [[2, 3, 4, 5], [3], [3]], attrs: { epsilon: 0.001 } },
+  { op: 'InstanceNormalization', inputs: [[2, 3, 7], [3], [3]], label: '1-D' },
+  ...['DCR', 'CRD'].map((mode) => ({ op: 'DepthToSpace', inputs: [[1, 8, 2, 3]], attrs: { blocksize: 2, mode }, label: mode })),
+  { op: 'SpaceToDepth', inputs: [[2, 2, 4, 6]], attrs: { blocksize: 2 } },
+  ...[-1, 0].map((axis) => ({
+    op: 'OneHot', inputs: [{ int64: [0, 3, -1, 5, 2, -4], shape: [2, 3] }, { int64: [4], shape: [] }, { shape: [2], values: [-1, 2] }], attrs: { axis }, label: `axis ${axis}, negative and out-of-range indices`,
+  })),
+  { op: 'ReduceL1', inputs: [[2, 3, 4]], attrs: { axes: [1], keepdims: 0 } },
+  { op: 'ReduceLogSum', inputs: [[2, 3, 4]], attrs: { axes: [0, 2] }, range: [0.1, 2] },
+  { op: 'ReduceLogSumExp', inputs: [[2, 3, 4]], attrs: { axes: [-1] }, range: [-20, 20] },
+  { op: 'ReduceLogSumExp', inputs: [[2, 3, 4], { int64: [1] }], opset: 18, label: 'opset 18 axes input' },
   // Recurrent layers (hidden 4, input 3, sequence 5, batch 2); weights in [-1, 1].
   ...(['forward', 'reverse', 'bidirectional'] as const).map((direction) => {
     const d = direction === 'bidirectional' ? 2 : 1;

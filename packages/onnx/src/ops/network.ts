@@ -297,6 +297,20 @@ export const networkOps: Record<string, OpSpec> = {
       return one(x!.sub(mean!.reshape(shape)).mul(inv.reshape(shape)).add(bias!.reshape(shape)));
     },
   },
+  // What torch.onnx.export writes for InstanceNorm and (between two Reshapes) GroupNorm.
+  InstanceNormalization: {
+    attributes: ['epsilon'],
+    run(ctx, [x, s, b], attrs) {
+      const t = tensorOf(ctx, x, 'input');
+      if (t.rank < 3) throw new Error(`${ctx.node}: input must be [N, C, D1, ...], got [${t.shape}]`);
+      const axes = t.shape.slice(2).map((_, i) => i + 2);
+      const channels = [1, -1, ...axes.map(() => 1)];
+      const centred = t.sub(t.mean(axes, true));
+      const invStd = centred.square().mean(axes, true).add(attrNumber(attrs, 'epsilon', 1e-5)).rsqrt();
+      const scale = tensorOf(ctx, s, 'scale', t.device).reshape(channels);
+      return one(centred.mul(invStd).mul(scale).add(tensorOf(ctx, b, 'B', t.device).reshape(channels)));
+    },
+  },
   LayerNormalization: {
     attributes: ['axis', 'epsilon', 'stash_type'],
     outputs: 3,
@@ -327,6 +341,9 @@ export const networkOps: Record<string, OpSpec> = {
   }),
   ReduceSumSquare: reduce((x, a, k) => x.square().sum(a, k)),
   ReduceL2: reduce((x, a, k) => x.square().sum(a, k).sqrt()),
+  ReduceL1: reduce((x, a, k) => x.abs().sum(a, k)),
+  ReduceLogSum: reduce((x, a, k) => x.sum(a, k).log()),
+  ReduceLogSumExp: reduce((x, a, k) => tl.logsumexp(x, a, k)),
   ArgMax: argExtreme((x, d, k) => tl.argmax(x, d, k)),
   ArgMin: argExtreme((x, d, k) => tl.argmin(x, d, k)),
   TopK: {

@@ -284,6 +284,46 @@ export const shapeOps: Record<string, OpSpec> = {
       }));
     },
   },
+  // PixelShuffle's and PixelUnshuffle's export: the block's b·b channels to and from space.
+  DepthToSpace: {
+    attributes: ['blocksize', 'mode'],
+    check: (attrs) => only(attrs, 'mode', ['DCR', 'CRD']),
+    run(ctx, [x], attrs) {
+      const t = tensorOf(ctx, x, 'input');
+      const b = attrNumber(attrs, 'blocksize', 0);
+      const [n, c, h, w] = t.shape as [number, number, number, number];
+      if (t.rank !== 4 || !(b >= 1) || c % (b * b) !== 0) throw new Error(`${ctx.node}: input [${t.shape}] must be [N, C, H, W] with C a multiple of blocksize² (${b}²)`);
+      // DCR: channels are (row in block, column in block, depth); CRD: (depth, row, column).
+      const crd = attrString(attrs, 'mode', 'DCR') === 'CRD';
+      const blocks = crd ? t.reshape([n, c / (b * b), b, b, h, w]).permute([0, 1, 4, 2, 5, 3]) : t.reshape([n, b, b, c / (b * b), h, w]).permute([0, 3, 4, 1, 5, 2]);
+      return one(blocks.reshape([n, c / (b * b), h * b, w * b]));
+    },
+  },
+  SpaceToDepth: {
+    attributes: ['blocksize'],
+    run(ctx, [x], attrs) {
+      const t = tensorOf(ctx, x, 'input');
+      const b = attrNumber(attrs, 'blocksize', 0);
+      const [n, c, h, w] = t.shape as [number, number, number, number];
+      if (t.rank !== 4 || !(b >= 1) || h % b !== 0 || w % b !== 0) throw new Error(`${ctx.node}: input [${t.shape}] must be [N, C, H, W] with H and W multiples of blocksize ${b}`);
+      return one(t.reshape([n, c, h / b, b, w / b, b]).permute([0, 3, 5, 1, 2, 4]).reshape([n, c * b * b, h / b, w / b]));
+    },
+  },
+  OneHot: {
+    attributes: ['axis'],
+    run(ctx, [i, d, v], attrs) {
+      const device = deviceOf(ctx, [i, v]);
+      const depth = hostOf(ctx, d, 'depth').data[0]!;
+      let indices = tensorOf(ctx, i, 'indices', device);
+      if (indices.dtype !== 'int32') indices = indices.trunc().int();
+      const values = tensorOf(ctx, v, 'values', device);
+      const axis = axisOf(ctx, attrNumber(attrs, 'axis', -1), indices.rank + 1);
+      // Negative indices count from depth; out-of-range ones match no position (all off).
+      const wrapped = tl.where(indices.lt(0), indices.add(depth), indices).unsqueeze(axis);
+      const positions = tl.arange(0, depth, 1, { dtype: 'int32', device }).reshape(wrapped.shape.map((_, k) => (k === axis ? depth : 1)));
+      return one(tl.where(wrapped.eq(positions), values.select(0, 1), values.select(0, 0)));
+    },
+  },
   Expand: {
     attributes: [],
     run(ctx, [x, s]) {
