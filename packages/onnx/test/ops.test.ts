@@ -117,6 +117,9 @@ const CASES: Case[] = [
   { op: 'Resize', inputs: [[1, 2, 3, 4], null, { shape: [4], values: [1, 1, 2, 2] }], attrs: { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' } },
   { op: 'Resize', inputs: [[1, 2, 3, 4], null, { shape: [4], values: [1, 1, 2, 1.5] }], attrs: { mode: 'linear', coordinate_transformation_mode: 'pytorch_half_pixel' }, label: 'linear' },
   { op: 'Resize', inputs: [[1, 2, 3, 4], null, null, { int64: [1, 2, 5, 7] }], attrs: { mode: 'linear', coordinate_transformation_mode: 'align_corners' }, label: 'linear align_corners sizes' },
+  { op: 'Resize', inputs: [[1, 2, 3, 4], null, { shape: [4], values: [1, 1, 2, 2] }], attrs: { mode: 'cubic', coordinate_transformation_mode: 'pytorch_half_pixel', cubic_coeff_a: -0.75 }, label: 'cubic (PyTorch bicubic)' },
+  { op: 'Resize', inputs: [[2, 1, 4, 3], null, null, { int64: [2, 1, 7, 5] }], attrs: { mode: 'cubic', coordinate_transformation_mode: 'align_corners', cubic_coeff_a: -0.75 }, label: 'cubic align_corners sizes' },
+  { op: 'Resize', inputs: [[1, 2, 6, 8], null, null, { int64: [1, 2, 4, 5] }], attrs: { mode: 'cubic', coordinate_transformation_mode: 'half_pixel', cubic_coeff_a: -0.75 }, label: 'cubic downscaling' },
   ...['ReduceMean', 'ReduceMax', 'ReduceMin', 'ReduceProd', 'ReduceSumSquare', 'ReduceL2'].map((op) => ({ op, inputs: [[2, 3, 4]], attrs: { axes: [0, 2], keepdims: 0 } })),
   { op: 'ReduceSum', inputs: [[2, 3, 4], { int64: [-1] }] },
   { op: 'ReduceMean', inputs: [[2, 3, 4]], label: 'all axes' },
@@ -191,6 +194,10 @@ const CASES: Case[] = [
   ...([{ exclusive: 1 }, { reverse: 1 }, { exclusive: 1, reverse: 1 }] as Record<string, number>[]).map((attrs) => ({ op: 'CumSum', inputs: [[3, 4, 2], { int64: [-2], shape: [] }], attrs, label: JSON.stringify(attrs) })),
   { op: 'CumSum', inputs: [{ shape: [2, 3], values: [1, -2, 3, 4, 5, -6] }, { int64: [0] }], attrs: { exclusive: 1 }, casts: { 0: 'int64' }, outputTypes: ['int64'], label: 'int64, 1-D axis' },
   { op: 'CumSum', inputs: [[3, 1], { int64: [1], shape: [] }], attrs: { exclusive: 1, reverse: 1 }, label: 'length 1' },
+  ...['reflect', 'edge'].flatMap((mode) => [
+    { op: 'Pad', inputs: [[2, 3, 4, 5], { int64: [0, 0, 1, 2, 0, 0, 3, 1] }], attrs: { mode }, label: `${mode}, 2-D` },
+    { op: 'Pad', inputs: [[2, 3, 5], { int64: [0, 0, 2, 0, 0, 1] }], attrs: { mode }, label: `${mode}, 1-D` },
+  ]),
   { op: 'InstanceNormalization', inputs: [[2, 3, 4, 5], [3], [3]], attrs: { epsilon: 0.001 } },
   { op: 'InstanceNormalization', inputs: [[2, 3, 7], [3], [3]], label: '1-D' },
   ...['DCR', 'CRD'].map((mode) => ({ op: 'DepthToSpace', inputs: [[1, 8, 2, 3]], attrs: { blocksize: 2, mode }, label: mode })),
@@ -358,6 +365,13 @@ describe('what the spec leaves open or rules out', () => {
       expect(tl.autograd.gradcheck((...xs) => m.forward(...xs) as tl.Tensor[], values), op).toBe(true);
       m.dispose();
     }
+  });
+
+  it('Resize and Pad refuse the modes PyTorch does not compute', async () => {
+    const resize = (attrs: Record<string, Attr>) => model('Resize', [{ name: 'x', shape: [1, 1, 2, 2] }], attrs, 17, ['out0'], [{ name: 'roi', type: 'float', dims: [0], values: [] }, { name: 's', type: 'float', dims: [4], values: [1, 1, 2, 2] }]);
+    await expect(loadOnnx(resize({ mode: 'cubic', cubic_coeff_a: -0.5 }))).rejects.toThrow("Resize 'n': attribute cubic_coeff_a=-0.5 is not supported");
+    await expect(loadOnnx(resize({ mode: 'cubic', coordinate_transformation_mode: 'asymmetric' }))).rejects.toThrow("coordinate_transformation_mode='asymmetric' with cubic is not supported");
+    await expect(loadOnnx(model('Pad', [{ name: 'x', shape: [3] }], { mode: 'wrap' }, 17, ['out0'], [{ name: 'p', type: 'int64', dims: [2], values: [1, 1] }]))).rejects.toThrow('Pad \'n\': attribute mode="wrap" is not supported');
   });
 
   it('PRelu refuses a slope X would have to broadcast to', async () => {

@@ -387,13 +387,15 @@ export const networkOps: Record<string, OpSpec> = {
     check: (attrs) => {
       const mode = attrString(attrs, 'mode', 'nearest');
       const ctm = attrString(attrs, 'coordinate_transformation_mode', 'half_pixel');
-      const problems = only(attrs, 'mode', ['nearest', 'linear']);
+      const problems = only(attrs, 'mode', ['nearest', 'linear', 'cubic']);
+      // PyTorch's bicubic: Keys' kernel with a = -0.75.
+      if (mode === 'cubic') problems.push(...only(attrs, 'cubic_coeff_a', [-0.75]));
       if (mode === 'nearest') {
         problems.push(...only(attrs, 'nearest_mode', ['floor']), ...only(attrs, 'coordinate_transformation_mode', ['asymmetric']));
         if (attrs.nearest_mode === undefined) problems.push(`nearest mode 'round_prefer_floor' (the default) is not supported (floor is)`);
         if (attrs.coordinate_transformation_mode === undefined) problems.push(`coordinate_transformation_mode 'half_pixel' with nearest is not supported (asymmetric is)`);
       } else if (!['half_pixel', 'pytorch_half_pixel', 'align_corners'].includes(ctm)) {
-        problems.push(`coordinate_transformation_mode='${ctm}' with linear is not supported`);
+        problems.push(`coordinate_transformation_mode='${ctm}' with ${mode} is not supported`);
       }
       return [...problems, ...only(attrs, 'antialias', [0]), ...only(attrs, 'exclude_outside', [0])];
     },
@@ -403,8 +405,10 @@ export const networkOps: Record<string, OpSpec> = {
       const scales = scalesV !== undefined && (isHost(scalesV) ? scalesV.size : scalesV.size) > 0 ? intsOf(ctx, scalesV, 'scales') : null;
       const out = sizes ?? t.shape.map((d, i) => Math.floor(d * scales![i]!));
       if (out[0] !== t.shape[0] || out[1] !== t.shape[1]) throw new Error(`${ctx.node}: resizing the batch or channel dims is not supported`);
-      const linear = attrString(attrs, 'mode', 'nearest') === 'linear';
-      const mode = linear ? (['linear', 'bilinear', 'trilinear'][t.rank - 3] as 'linear') : 'nearest';
+      const onnxMode = attrString(attrs, 'mode', 'nearest');
+      const linear = onnxMode !== 'nearest';
+      if (onnxMode === 'cubic' && t.rank !== 4) throw new Error(`${ctx.node}: cubic resizing is supported for [N, C, H, W] inputs, got [${t.shape}]`);
+      const mode = onnxMode === 'cubic' ? 'bicubic' : linear ? (['linear', 'bilinear', 'trilinear'][t.rank - 3] as 'linear') : 'nearest';
       const alignCorners = attrString(attrs, 'coordinate_transformation_mode', '') === 'align_corners';
       return one(F.interpolate(t, { size: out.slice(2), mode, ...(linear ? { alignCorners } : {}) }));
     },

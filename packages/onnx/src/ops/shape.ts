@@ -1,6 +1,7 @@
 // Shape and data-movement operators. Most also run on host values, which is how shape
 // subgraphs (Shape -> Gather -> Concat -> Reshape) fold without touching a device.
 import type { Tensor } from '@tensile/core';
+import { type PadMode, functional as F } from '@tensile/nn';
 import { Host, type HostDType, hostConcat, hostGather, hostSlice, hostTranspose, isHost, strides, type Value } from '../value.js';
 import { ELEMENT_TYPES } from '../proto.js';
 import {
@@ -86,6 +87,9 @@ function checkReduction(attrs: Attributes, opset: number): string[] {
   if (since !== undefined && opset < since) problems.push(`attribute reduction='${r}' needs opset ${since} or later (the model imports opset ${opset})`);
   return problems;
 }
+
+/** ONNX's Pad modes as PyTorch's. */
+const PAD_MODES: Record<string, PadMode> = { constant: 'constant', reflect: 'reflect', edge: 'replicate' };
 
 export const shapeOps: Record<string, OpSpec> = {
   Identity: { attributes: [], run: (_ctx, [x]) => one(x!) },
@@ -404,7 +408,8 @@ export const shapeOps: Record<string, OpSpec> = {
   },
   Pad: {
     attributes: ['mode', 'pads', 'value'],
-    check: (attrs) => (attrs.mode === undefined || attrs.mode === 'constant' ? [] : [`mode='${attrs.mode}' is not supported (constant is)`]),
+    // edge is PyTorch's replicate; wrap (opset 19) is past the opsets read here.
+    check: (attrs) => only(attrs, 'mode', Object.keys(PAD_MODES)),
     run(ctx, [x, padsV, valueV, axesV], attrs) {
       const t = tensorOf(ctx, x, 'data');
       const raw = padsV !== undefined ? intsOf(ctx, padsV, 'pads') : (attrInts(attrs, 'pads') ?? []);
@@ -420,7 +425,11 @@ export const shapeOps: Record<string, OpSpec> = {
       });
       const torchPads: number[] = [];
       for (let d = t.rank - 1; d >= 0; d--) torchPads.push(before[d]!, after[d]!);
-      return one(tl.pad(t, torchPads, value));
+      const mode = PAD_MODES[attrString(attrs, 'mode', 'constant')]!;
+      if (mode === 'constant') return one(tl.pad(t, torchPads, value));
+      // Reflect and edge pad trailing dims only, as PyTorch's: the unpadded leading dims are left out.
+      while (torchPads.length > 2 && torchPads.at(-1) === 0 && torchPads.at(-2) === 0) torchPads.length -= 2;
+      return one(F.pad(t, torchPads, mode));
     },
   },
 };
