@@ -198,6 +198,11 @@ const CASES: Case[] = [
     { op: 'Pad', inputs: [[2, 3, 4, 5], { int64: [0, 0, 1, 2, 0, 0, 3, 1] }], attrs: { mode }, label: `${mode}, 2-D` },
     { op: 'Pad', inputs: [[2, 3, 5], { int64: [0, 0, 2, 0, 0, 1] }], attrs: { mode }, label: `${mode}, 1-D` },
   ]),
+  ...(['bilinear', 'nearest', 'bicubic'] as const).flatMap((mode) => (['zeros', 'border', 'reflection'] as const).map((padding_mode) => ({
+    // Grid points reach past [-1, 1], so every padding mode matters.
+    op: 'GridSample', inputs: [[2, 3, 4, 5], [2, 3, 6, 2]], attrs: { mode, padding_mode, align_corners: mode === 'bicubic' ? 1 : 0 }, range: [-1.3, 1.3] as [number, number],
+    opset: 16, label: `${mode}, ${padding_mode}`,
+  }))),
   { op: 'InstanceNormalization', inputs: [[2, 3, 4, 5], [3], [3]], attrs: { epsilon: 0.001 } },
   { op: 'InstanceNormalization', inputs: [[2, 3, 7], [3], [3]], label: '1-D' },
   ...['DCR', 'CRD'].map((mode) => ({ op: 'DepthToSpace', inputs: [[1, 8, 2, 3]], attrs: { blocksize: 2, mode }, label: mode })),

@@ -382,6 +382,19 @@ export const networkOps: Record<string, OpSpec> = {
       return one(reverse ? tl.flip(y, axis) : y);
     },
   },
+  // Opset 16's GridSample is PyTorch's grid_sample, with the same names.
+  GridSample: {
+    attributes: ['align_corners', 'mode', 'padding_mode'],
+    check: (attrs) => [...only(attrs, 'mode', ['bilinear', 'nearest', 'bicubic']), ...only(attrs, 'padding_mode', ['zeros', 'border', 'reflection']), ...only(attrs, 'align_corners', [0, 1])],
+    run(ctx, [x, grid], attrs) {
+      const [t, g] = tensorsOf(ctx, [x, grid]) as [Tensor, Tensor];
+      return one(F.gridSample(t, g, {
+        mode: attrString(attrs, 'mode', 'bilinear') as 'bilinear',
+        paddingMode: attrString(attrs, 'padding_mode', 'zeros') as 'zeros',
+        alignCorners: attrNumber(attrs, 'align_corners', 0) === 1,
+      }));
+    },
+  },
   Resize: {
     attributes: ['mode', 'coordinate_transformation_mode', 'nearest_mode', 'cubic_coeff_a', 'exclude_outside', 'extrapolation_value', 'antialias'],
     check: (attrs) => {
