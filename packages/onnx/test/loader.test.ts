@@ -143,7 +143,7 @@ describe('loadOnnx', () => {
       nodes: [
         { op: 'NonMaxSuppression', inputs: ['x'], outputs: ['a'], name: 'nms' },
         { op: 'Relu', inputs: ['a'], outputs: ['b'], name: 'relu', attrs: { fancy: 1 } },
-        { op: 'Pad', inputs: ['b'], outputs: ['c'], name: 'pad', attrs: { mode: 'reflect' } },
+        { op: 'Pad', inputs: ['b'], outputs: ['c'], name: 'pad', attrs: { mode: 'wrap' } },
         { op: 'Foo', inputs: ['c'], outputs: ['d'], name: 'custom', domain: 'com.example' },
         // Training-mode outputs (the running statistics) that the inference form does not produce.
         { op: 'AveragePool', inputs: ['d'], outputs: ['e', 'f'], name: 'pool', attrs: { kernel_shape: [2, 2] } },
@@ -155,7 +155,7 @@ describe('loadOnnx', () => {
       'loadOnnx: the model cannot be imported (6 problems):\n' +
         "  NonMaxSuppression 'nms': operator NonMaxSuppression is not supported\n" +
         "  Relu 'relu': attribute 'fancy' is not supported\n" +
-        "  Pad 'pad': mode='reflect' is not supported (constant is)\n" +
+        "  Pad 'pad': attribute mode=\"wrap\" is not supported (supported: \"constant\", \"reflect\", \"edge\")\n" +
         "  Foo 'custom': operator com.example.Foo is not supported\n" +
         "  AveragePool 'pool': output 1 ('f') is not produced (this implementation produces one output)\n" +
         "  Dropout 'drop': output 2 ('g') is not produced (this implementation produces the first 2 outputs)",
