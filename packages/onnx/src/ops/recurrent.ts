@@ -38,21 +38,38 @@ function check(kind: Kind): (attrs: Attributes) => string[] {
 /** `t` [dirs, ...] split into its directions' [...]. */
 const perDirection = (t: Tensor | null, dirs: number): (Tensor | null)[] => Array.from({ length: dirs }, (_, d) => (t ? t.select(0, d) : null));
 
-/** One direction over the whole sequence: the hidden states in time order, and the last h (and c). */
-interface Run {
-  hs: Tensor[];
-  h: Tensor;
-  c: Tensor | null;
+/** One direction's weights (W, R, B, P without the direction dim) and initial state. */
+interface Direction {
+  w: Tensor;
+  r: Tensor;
+  b: Tensor | null;
+  p: Tensor | null;
+  h0: Tensor;
+  c0: Tensor | null;
+  reverse: boolean;
 }
 
-function runDirection(kind: Kind, relu: boolean, valid: ((t: number) => Tensor) | null, x: Tensor, w: Tensor, r: Tensor, b: Tensor | null, h0: Tensor, c0: Tensor | null, p: Tensor | null, reverse: boolean, linearBeforeReset: boolean): Run {
+/** What every direction of a node shares. */
+interface Settings {
+  kind: Kind;
+  /** RNN's activation is Relu (else Tanh). */
+  relu: boolean;
+  linearBeforeReset: boolean;
+  /** Whether step t is inside each batch entry's sequence ([batch, 1] bool), when sequence_lens is given. */
+  valid: ((t: number) => Tensor) | null;
+}
+
+/** One direction over the whole sequence: the hidden states in time order, and the last h (and c). */
+function runDirection({ kind, relu, linearBeforeReset, valid }: Settings, x: Tensor, { w, r, b, p, h0, c0, reverse }: Direction): { hs: Tensor[]; h: Tensor; c: Tensor | null } {
   const hidden = r.shape[1]!;
   const gates = GATES[kind];
   // The input's part of every gate for every step at once: [seq, batch, gates * hidden].
   let xw = x.matmul(w.t());
   if (b) xw = xw.add(b.narrow(0, 0, gates * hidden));
   const rb = b ? b.narrow(0, gates * hidden, gates * hidden) : null;
-  const gate = (t: Tensor, k: number) => t.narrow(-1, k * hidden, hidden);
+  const gate = (t: Tensor, index: number) => t.narrow(-1, index * hidden, hidden);
+  // LSTM's peephole for gate `index` (i 0, o 1, f 2) times the cell state.
+  const peephole = (pre: Tensor, index: number, cell: Tensor) => (p ? pre.add(p.narrow(0, index * hidden, hidden).mul(cell)) : pre);
   const steps = x.shape[0]!;
   const hs: Tensor[] = new Array<Tensor>(steps);
   let [h, c] = [h0, c0];
@@ -74,12 +91,10 @@ function runDirection(kind: Kind, relu: boolean, valid: ((t: number) => Tensor) 
       if (rb) g = g.add(rb);
       if (kind === 'RNN') h = relu ? g.relu() : g.tanh();
       else {
-        const peep = (k: number) => (p ? p.narrow(0, k * hidden, hidden) : null);
-        const withPeep = (pre: Tensor, k: number, state: Tensor) => (peep(k) ? pre.add(peep(k)!.mul(state)) : pre);
-        const i = withPeep(gate(g, 0), 0, c!).sigmoid();
-        const f = withPeep(gate(g, 2), 2, c!).sigmoid();
+        const i = peephole(gate(g, 0), 0, c!).sigmoid();
+        const f = peephole(gate(g, 2), 2, c!).sigmoid();
         c = f.mul(c!).add(i.mul(gate(g, 3).tanh()));
-        const o = withPeep(gate(g, 1), 1, c).sigmoid();
+        const o = peephole(gate(g, 1), 1, c).sigmoid();
         h = o.mul(c.tanh());
       }
     }
@@ -128,9 +143,13 @@ function recurrent(kind: Kind): OpSpec {
       const p = kind === 'LSTM' && pIn !== undefined ? tensorOf(ctx, pIn, 'P', device) : null;
       const activations = (attrs.activations as string[] | undefined) ?? [];
       const [ws, rs, bs, hs0, cs0, ps] = [w, r, b, h0, c0, p].map((t) => perDirection(t, dirs));
-      const runs = Array.from({ length: dirs }, (_, d) =>
-        runDirection(kind, activations[d] === 'Relu', valid, x, ws[d]!, rs[d]!, bs[d]!, hs0[d]!, cs0[d]!, ps[d]!, direction === 'reverse' || d === 1, attrNumber(attrs, 'linear_before_reset', 0) !== 0),
-      );
+      const linearBeforeReset = attrNumber(attrs, 'linear_before_reset', 0) !== 0;
+      const runs = Array.from({ length: dirs }, (_, d) => runDirection(
+        // The activations list has one entry per direction for RNN (Tanh or Relu).
+        { kind, relu: activations[d] === 'Relu', linearBeforeReset, valid },
+        x,
+        { w: ws[d]!, r: rs[d]!, b: bs[d] ?? null, p: ps[d] ?? null, h0: hs0[d]!, c0: cs0[d] ?? null, reverse: direction === 'reverse' || d === 1 },
+      ));
       // Y [seq, dirs, batch, hidden]; Y_h and Y_c [dirs, batch, hidden].
       const y = tl.stack(runs.map((run) => tl.stack(run.hs, 0)), 1);
       const yh = tl.stack(runs.map((run) => run.h), 0);
