@@ -56,6 +56,70 @@ function nanIgnoring(opType: 'Max' | 'Min'): Formula {
   };
 }
 
+/** c[0] + c[1] x + ... + c[n] x^n, by Horner's rule. */
+function horner(g: GraphBuilder, x: string, coefficients: readonly number[], k: (v: number) => string): string {
+  let acc = node(g, 'Mul', [x, k(coefficients.at(-1)!)]);
+  for (let i = coefficients.length - 2; i > 0; i--) acc = node(g, 'Mul', [node(g, 'Add', [acc, k(coefficients[i]!)]), x]);
+  return node(g, 'Add', [acc, k(coefficients[0]!)]);
+}
+
+// The series of core's composites (backend/composites.ts), written in ONNX nodes.
+
+/** erfinv after Giles (2010), single precision: two polynomials in w = -log(1 - x²); ±1 gives ±inf. */
+const erfinv: Formula = (g, [x], k) => {
+  const w = node(g, 'Neg', [node(g, 'Log', [node(g, 'Mul', [node(g, 'Sub', [k(1), x]), node(g, 'Add', [x, k(1)])])])]);
+  const central = horner(g, node(g, 'Sub', [w, k(2.5)]), [
+    1.50140941, 0.246640727, -0.00417768164, -0.00125372503, 0.00021858087, -4.39150654e-6, -3.5233877e-6, 3.43273939e-7, 2.81022636e-8,
+  ], k);
+  const tail = horner(g, node(g, 'Sub', [node(g, 'Sqrt', [w]), k(3)]), [
+    2.83297682, 1.00167406, 0.00943887047, -0.0076224613, 0.00573950773, -0.00367342844, 0.00134934322, 0.000100950558, -0.000200214257,
+  ], k);
+  const y = node(g, 'Mul', [node(g, 'Where', [node(g, 'Less', [w, k(5)]), central, tail]), x]);
+  return node(g, 'Where', [node(g, 'Equal', [node(g, 'Abs', [x]), k(1)]), node(g, 'Mul', [x, k(Infinity)]), y]);
+};
+
+/** log Γ(x) for x > 0: Numerical Recipes' Lanczos sum (g = 5, n = 6). */
+function lgammaPositive(g: GraphBuilder, x: string, k: (v: number) => string): string {
+  const terms = [76.18009172947146, -86.50532032941677, 24.01409824083091, -1.231739572450155, 0.1208650973866179e-2, -0.5395239384953e-5];
+  let series = k(1.000000000190015);
+  terms.forEach((c, j) => (series = node(g, 'Add', [series, node(g, 'Div', [k(c), node(g, 'Add', [x, k(j + 1)])])])));
+  const base = node(g, 'Add', [x, k(5.5)]);
+  const lead = node(g, 'Sub', [node(g, 'Mul', [node(g, 'Add', [x, k(0.5)]), node(g, 'Log', [base])]), base]);
+  return node(g, 'Add', [lead, node(g, 'Log', [node(g, 'Div', [node(g, 'Mul', [series, k(2.5066282746310005)]), x])])]);
+}
+
+/** log |Γ(x)|: Lanczos from 1/2, reflection log(π / |sin πx|) - lgamma(1 - x) below; +inf at the poles and ±inf. */
+const lgamma: Formula = (g, [x], k) => {
+  const small = node(g, 'Less', [x, k(0.5)]);
+  const positive = lgammaPositive(g, node(g, 'Where', [small, node(g, 'Sub', [k(1), x]), x]), k);
+  const sine = node(g, 'Abs', [node(g, 'Sin', [node(g, 'Mul', [x, k(Math.PI)])])]);
+  const reflected = node(g, 'Sub', [node(g, 'Log', [node(g, 'Div', [k(Math.PI), sine])]), positive]);
+  const pole = node(g, 'Or', [node(g, 'And', [node(g, 'LessOrEqual', [x, k(0)]), node(g, 'Equal', [node(g, 'Floor', [x]), x])]), node(g, 'IsInf', [x])]);
+  return node(g, 'Where', [pole, k(Infinity), node(g, 'Where', [small, reflected, positive])]);
+};
+
+/** ψ(x) for x > 0: six recurrence steps, then the asymptotic series at x + 6. */
+function digammaPositive(g: GraphBuilder, x: string, k: (v: number) => string): string {
+  let steps = node(g, 'Reciprocal', [x]);
+  for (let j = 1; j < 6; j++) steps = node(g, 'Add', [steps, node(g, 'Reciprocal', [node(g, 'Add', [x, k(j)])])]);
+  const z = node(g, 'Add', [x, k(6)]);
+  const w = node(g, 'Reciprocal', [node(g, 'Mul', [z, z])]);
+  const series = horner(g, w, [0, 1 / 12, -1 / 120, 1 / 252, -1 / 240, 1 / 132], k);
+  return node(g, 'Sub', [node(g, 'Sub', [node(g, 'Sub', [node(g, 'Log', [z]), node(g, 'Div', [k(0.5), z])]), series]), steps]);
+}
+
+/** ψ(x): reflection ψ(1 - x) - π / tan(πx) below 0; NaN at negative integers, -inf at +0 and +inf at -0, as PyTorch. */
+const digamma: Formula = (g, [x], k) => {
+  const negative = node(g, 'Less', [x, k(0)]);
+  const positive = digammaPositive(g, node(g, 'Where', [negative, node(g, 'Sub', [k(1), x]), x]), k);
+  const cot = node(g, 'Div', [k(Math.PI), node(g, 'Tan', [node(g, 'Mul', [x, k(Math.PI)])])]);
+  const value = node(g, 'Where', [negative, node(g, 'Sub', [positive, cot]), positive]);
+  const negativeInteger = node(g, 'And', [negative, node(g, 'Equal', [node(g, 'Floor', [x]), x])]);
+  // The sign of a zero, read through 1/x.
+  const atZero = node(g, 'Where', [node(g, 'Less', [node(g, 'Reciprocal', [x]), k(0)]), k(Infinity), k(-Infinity)]);
+  return node(g, 'Where', [node(g, 'Equal', [x, k(0)]), atZero, node(g, 'Where', [negativeInteger, k(NaN), value])]);
+};
+
 export const MATH_WRITERS: Readonly<Record<string, Writer>> = {
   ...Object.fromEntries(Object.entries(UNARY).map(([op, t]) => [op, one(t)])),
   log2: formula((g, [x], k) => node(g, 'Div', [node(g, 'Log', [x]), k(Math.LN2)])),
@@ -63,6 +127,9 @@ export const MATH_WRITERS: Readonly<Record<string, Writer>> = {
   exp2: formula((g, [x], k) => node(g, 'Pow', [k(2), x])),
   trunc: formula((g, [x]) => trunc(g, x)),
   frac: formula((g, [x]) => node(g, 'Sub', [x, trunc(g, x)])),
+  erfinv: formula(erfinv),
+  lgamma: formula(lgamma),
+  digamma: formula(digamma),
   erfc: formula((g, [x], k) => node(g, 'Sub', [k(1), node(g, 'Erf', [x])])),
   // sin(πx) / (πx), 1 at 0.
   sinc: formula((g, [x], k) => {
