@@ -1,7 +1,9 @@
 /**
  * Recording one forward pass as a list of ops, for exporters (`exportOnnx`). While a trace
  * runs, with grad mode on or off, every op that records itself on the tape, and the few that
- * never do (comparisons, integer casts), reports its name, inputs, outputs and attributes.
+ * never do (comparisons, integer casts, arg-reductions, pooling indices), reports its name,
+ * inputs, outputs and attributes. An op with several results (sort's values and indices,
+ * cummax's) is reported once with all of them.
  * Ops that run inside another op (`withinOp`: composites, custom ops) are not reported:
  * their outer op is. Values that no reported op made (parameters, inputs, constants) come
  * first as inputs of an op; an exporter names them.
