@@ -8,6 +8,7 @@ import * as tl from '@tensile/core';
 import { roundToFloat16, type Tensor } from '@tensile/core';
 import '@tensile/backend-cpu';
 import '@tensile/backend-webgpu';
+import { settleGarbage } from '@tensile/conformance';
 import { backendUnavailable, skipReason } from '@tensile/conformance/required-tools';
 import { describe, expect, it } from 'vitest';
 import {
@@ -145,6 +146,7 @@ if (unavailable) {
   describe('float16 through nn.functional on webgpu', () => {
     CASES.forEach((c, n) => {
       it(`${c.name}: float16 output and gradients, equal to float32 on cpu to half precision`, async () => {
+        await settleGarbage(); // earlier tests' dropped handles finalize now, not during the awaited reads
         const before = tl.memory().numTensors;
         const half = evaluate(c, 'webgpu', 'float16', 1000 + 31 * n);
         const reference = evaluate(c, 'cpu', 'float32', 1000 + 31 * n);
@@ -265,6 +267,7 @@ if (unavailable) {
   describe('float16 modules on webgpu', () => {
     MODULES.forEach((c, n) => {
       it(`${c.name}: float16 output, input and parameter gradients, equal to float32 on cpu to half precision`, async () => {
+        await settleGarbage(); // earlier tests' dropped handles finalize now, not during the awaited reads
         const before = tl.memory().numTensors;
         const half = evaluateModule(c, 'webgpu', 'float16', 5000 + 31 * n);
         const reference = evaluateModule(c, 'cpu', 'float32', 5000 + 31 * n);

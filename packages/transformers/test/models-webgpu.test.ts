@@ -6,6 +6,7 @@ import '@tensile/backend-webgpu';
 import { describe, expect, it } from 'vitest';
 import { BertForSequenceClassification, GPT2LMHeadModel, LlamaForCausalLM, ViTForImageClassification } from '../src/index.js';
 import { expected, fixture, haveFixtures, maxDiff } from './fixtures.js';
+import { settleGarbage } from '@tensile/conformance';
 import { backendUnavailable } from '@tensile/conformance/required-tools';
 import { modelSuite } from './model-suite.js';
 
@@ -38,8 +39,9 @@ describe.skipIf(unavailable !== null || !haveFixtures || !tl.isDTypeSupported('f
     const ids = tl.tensor([[3, 7, 11, 2, 5]], { dtype: 'int32', device: 'webgpu' });
     const [a, b] = await Promise.all([half, full].map(async (m) => {
       const { logits } = tl.noGrad(() => m.forward(ids));
-      const values = (await logits.float().data()) as Float32Array;
-      logits.dispose();
+      const float = logits.float();
+      const values = (await float.data()) as Float32Array;
+      for (const t of [logits, float]) t.dispose();
       return values;
     }));
     const scale = Math.max(...Array.from(b, Math.abs));
@@ -55,6 +57,8 @@ describe.skipIf(unavailable !== null || !haveFixtures || !tl.isDTypeSupported('f
     const e = expected('vit');
     const model = await ViTForImageClassification.fromPretrained(fixture('vit'), { device: 'webgpu', dtype: 'float16', logger: null });
     expect(model.dtype).toBe('float16');
+    // Handles earlier tests dropped are finalized now, not during this test's awaited reads.
+    await settleGarbage();
     const before = tl.memory().numTensors;
     const pixels = tl.tidy(() => tl.tensor(e.pixel_values, { device: 'webgpu', dtype: 'float16' }).reshape(e.pixel_shape));
     const labels = tl.tensor(e.labels, { dtype: 'int32', device: 'webgpu' });
