@@ -1,7 +1,7 @@
 // How each traced Tensile op is written as ONNX nodes. An op missing here is refused
 // before anything is written, with every missing op named.
-import { type Dim, GraphBuilder, ONNX_TYPES, isStatic } from './graph.js';
 import type { autograd } from '@tensile/core';
+import { type Dim, GraphBuilder, ONNX_TYPES, isStatic } from './graph.js';
 import { MATH_WRITERS } from './math.js';
 import { SELECTION_WRITERS } from './selection.js';
 import { type EmitContext, type Writer, element, ints, one, promoted } from './writer.js';

@@ -35,12 +35,12 @@ const sort: Writer = (c, op) => {
  * A scan ONNX has no node for, along a static dim of `n`: position 0's slice of `x`, then
  * each position's result from the one before it and its own slice. The results, in order.
  */
-function runningAlong(c: EmitContext, x: string, axis: number, n: number, next: (before: string, slice: string, i: number) => string): string[] {
+function runningAlong(c: EmitContext, x: string, axis: number, n: number, next: (before: string, slice: string) => string): string[] {
   const g = c.graph;
   const results: string[] = [];
   for (let i = 0; i < n; i++) {
     const slice = g.node('Slice', [x, g.int64s([i]), g.int64s([i + 1]), g.int64s([axis])])[0];
-    results.push(i === 0 ? slice : next(results[i - 1]!, slice, i));
+    results.push(i === 0 ? slice : next(results[i - 1]!, slice));
   }
   return results;
 }
@@ -67,14 +67,16 @@ function extremeScan(opType: 'GreaterOrEqual' | 'LessOrEqual'): Writer {
     const n = scanLength(c, axis, op.op);
     const dtype = c.dtype(0);
     const x = dtype === 'bool' ? g.node('Cast', [c.inputs[0]], 1, { to: ONNX_TYPES.int32 })[0] : c.inputs[0];
-    const first = g.node('Slice', [x, g.int64s([0]), g.int64s([1]), g.int64s([axis])])[0];
-    const indices: string[] = [g.node('Expand', [g.scalar(0, 'int32'), g.node('Shape', [first])[0]])[0]];
-    const values = runningAlong(c, x, axis, n, (before, slice, i) => {
+    // Where each position takes over; the indices follow from them after the values.
+    const takeovers: string[] = [];
+    const values = runningAlong(c, x, axis, n, (before, slice) => {
       let takes = g.node(opType, [slice, before])[0];
       if (dtype === 'float32') takes = g.node('Or', [takes, g.node('IsNaN', [slice])[0]])[0];
-      indices.push(g.node('Where', [takes, g.scalar(i, 'int32'), indices[i - 1]!])[0]);
+      takeovers.push(takes);
       return g.node('Where', [takes, slice, before])[0];
     });
+    const indices = [g.node('Expand', [g.scalar(0, 'int32'), g.node('Shape', [values[0]!])[0]])[0]];
+    takeovers.forEach((takes, k) => indices.push(g.node('Where', [takes, g.scalar(k + 1, 'int32'), indices[k]!])[0]));
     if (dtype === 'bool') g.node('Cast', [g.node('Concat', values, 1, { axis })[0]], [c.outputs[0]], { to: ONNX_TYPES.bool });
     else g.node('Concat', values, [c.outputs[0]], { axis });
     g.node('Concat', indices, [c.outputs[1]], { axis });
