@@ -24,12 +24,14 @@ const node = (g: GraphBuilder, opType: string, inputs: readonly string[], attrs 
 /** Toward zero: sign(x) · floor(|x|). */
 const trunc = (g: GraphBuilder, x: string): string => node(g, 'Mul', [node(g, 'Sign', [x]), node(g, 'Floor', [node(g, 'Abs', [x])])]);
 
-/** C's fmod (the dividend's sign), then moved by the divisor where the signs differ (PyTorch's remainder). */
-function remainder(g: GraphBuilder, a: string, b: string, zero: string): string {
+/**
+ * C's fmod of `a` by `b` (the dividend's sign), and where PyTorch's floor rounding moves away
+ * from it: a remainder is left and its sign differs from the divisor's.
+ */
+function floorCorrection(g: GraphBuilder, a: string, b: string, zero: string): { r: string; moves: string } {
   const r = node(g, 'Mod', [a, b], { fmod: 1 });
   const signsDiffer = node(g, 'Xor', [node(g, 'Less', [r, zero]), node(g, 'Less', [b, zero])]);
-  const moves = node(g, 'And', [node(g, 'Not', [node(g, 'Equal', [r, zero])]), signsDiffer]);
-  return node(g, 'Where', [moves, node(g, 'Add', [r, b]), r]);
+  return { r, moves: node(g, 'And', [node(g, 'Not', [node(g, 'Equal', [r, zero])]), signsDiffer]) };
 }
 
 /**
@@ -164,14 +166,16 @@ export const MATH_WRITERS: Readonly<Record<string, Writer>> = {
     return node(g, 'Where', [zero, k(0), node(g, 'Mul', [x, node(g, 'Log', [y])])]);
   }),
   fmod: (c) => void c.graph.node('Mod', c.inputs, c.outputs, { fmod: 1 }),
-  remainder: formula((g, [a, b], k) => remainder(g, a, b, k(0))),
-  // Floats: floor(a / b). Integers: the truncated quotient, one lower where a remainder is left and the signs differ.
+  // fmod moved by the divisor where floor rounding differs from truncation.
+  remainder: formula((g, [a, b], k) => {
+    const { r, moves } = floorCorrection(g, a, b, k(0));
+    return node(g, 'Where', [moves, node(g, 'Add', [r, b]), r]);
+  }),
+  // Floats: floor(a / b). Integers: the truncated quotient, one lower where floor rounding differs.
   floorDivide: formula((g, [a, b], k, c) => {
     if (c.dtype(0) !== 'int32') return node(g, 'Floor', [node(g, 'Div', [a, b])]);
     const q = node(g, 'Div', [a, b]);
-    const left = node(g, 'Not', [node(g, 'Equal', [node(g, 'Mod', [a, b], { fmod: 1 }), k(0)])]);
-    const signsDiffer = node(g, 'Xor', [node(g, 'Less', [a, k(0)]), node(g, 'Less', [b, k(0)])]);
-    return node(g, 'Where', [node(g, 'And', [left, signsDiffer]), node(g, 'Sub', [q, k(1)]), q]);
+    return node(g, 'Where', [floorCorrection(g, a, b, k(0)).moves, node(g, 'Sub', [q, k(1)]), q]);
   }),
   fmax: formula(nanIgnoring('Max')),
   fmin: formula(nanIgnoring('Min')),
