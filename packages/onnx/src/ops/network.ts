@@ -241,6 +241,14 @@ function reduce(fn: (x: Tensor, axes: number[], keep: boolean) => Tensor): OpSpe
   };
 }
 
+/** `t` over `axes` to zero mean and unit (biased) variance, with the mean and 1/sqrt(var + eps) kept. */
+function standardized(t: Tensor, axes: number[], eps: number): { normalized: Tensor; mean: Tensor; invStd: Tensor } {
+  const mean = t.mean(axes, true);
+  const centred = t.sub(mean);
+  const invStd = centred.square().mean(axes, true).add(eps).rsqrt();
+  return { normalized: centred.mul(invStd), mean, invStd };
+}
+
 function argExtreme(fn: (x: Tensor, dim: number, keep: boolean) => Tensor): OpSpec {
   return {
     attributes: ['axis', 'keepdims', 'select_last_index'],
@@ -305,10 +313,9 @@ export const networkOps: Record<string, OpSpec> = {
       if (t.rank < 3) throw new Error(`${ctx.node}: input must be [N, C, D1, ...], got [${t.shape}]`);
       const axes = t.shape.slice(2).map((_, i) => i + 2);
       const channels = [1, -1, ...axes.map(() => 1)];
-      const centred = t.sub(t.mean(axes, true));
-      const invStd = centred.square().mean(axes, true).add(attrNumber(attrs, 'epsilon', 1e-5)).rsqrt();
+      const { normalized } = standardized(t, axes, attrNumber(attrs, 'epsilon', 1e-5));
       const scale = tensorOf(ctx, s, 'scale', t.device).reshape(channels);
-      return one(centred.mul(invStd).mul(scale).add(tensorOf(ctx, b, 'B', t.device).reshape(channels)));
+      return one(normalized.mul(scale).add(tensorOf(ctx, b, 'B', t.device).reshape(channels)));
     },
   },
   LayerNormalization: {
@@ -319,10 +326,8 @@ export const networkOps: Record<string, OpSpec> = {
       const t = tensorOf(ctx, x, 'X');
       const axis = axisOf(ctx, attrNumber(attrs, 'axis', -1), t.rank);
       const axes = t.shape.slice(axis).map((_, i) => axis + i);
-      const mean = t.mean(axes, true);
-      const centred = t.sub(mean);
-      const invStd = centred.square().mean(axes, true).add(attrNumber(attrs, 'epsilon', 1e-5)).rsqrt();
-      let y = centred.mul(invStd).mul(tensorOf(ctx, s, 'Scale', t.device));
+      const { normalized, mean, invStd } = standardized(t, axes, attrNumber(attrs, 'epsilon', 1e-5));
+      let y = normalized.mul(tensorOf(ctx, s, 'Scale', t.device));
       if (b !== undefined) y = y.add(tensorOf(ctx, b, 'B', t.device));
       return [y, mean, invStd];
     },
