@@ -79,6 +79,11 @@ const SCATTER_REDUCTIONS: Record<string, { reduce: tl.ScatterReduction; since: n
   min: { reduce: 'amin', since: 18 },
 };
 
+/** `updates` written into `data` at `index` along `axis`, or reduced into it with data's own value taking part. */
+function scatterWith(reduction: { reduce: tl.ScatterReduction } | undefined, data: Tensor, axis: number, index: Tensor, updates: Tensor): Tensor {
+  return reduction ? tl.scatterReduce(data, axis, index, updates, reduction.reduce, { includeSelf: true }) : tl.scatter(data, axis, index, updates);
+}
+
 /** A scatter's reduction: one of ONNX's, and one its opset has. */
 function checkReduction(attrs: Attributes, opset: number): string[] {
   const r = attrString(attrs, 'reduction', 'none');
@@ -238,9 +243,7 @@ export const shapeOps: Record<string, OpSpec> = {
       const reduction = SCATTER_REDUCTIONS[attrString(attrs, 'reduction', 'none')];
       return one(tl.tidy(() => {
         const indices = elementIndices(ctx, idx, data.shape[axis]!, device);
-        // With a reduction, data's own value takes part: output[i] = f(data[i], updates...).
-        if (reduction) return tl.scatterReduce(data, axis, indices, updates, reduction.reduce, { includeSelf: true });
-        return tl.scatter(data, axis, indices, updates);
+        return scatterWith(reduction, data, axis, indices, updates);
       }));
     },
   },
@@ -260,10 +263,7 @@ export const shapeOps: Record<string, OpSpec> = {
         const positions = flatPositions(ctx, idx, data.shape.slice(0, k), device).reshape([-1, ...rest.map(() => 1)]);
         const values = updates.reshape([-1, ...rest]);
         const index = positions.expand(values.shape);
-        const out = reduction
-          ? tl.scatterReduce(flat, 0, index, values, reduction.reduce, { includeSelf: true })
-          : tl.scatter(flat, 0, index, values);
-        return out.reshape(data.shape);
+        return scatterWith(reduction, flat, 0, index, values).reshape(data.shape);
       }));
     },
   },
