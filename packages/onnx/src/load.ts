@@ -4,8 +4,10 @@ import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
 import { Buffer, Module, Parameter, type ModuleMember } from '@tensile/nn';
 import { type AttributeProto, type ValueInfoProto, type GraphProto, type NodeProto, type HostArray, dataTypeName, decodeModel, ELEMENT_TYPES, onnx, tensorData, toNumber, type ExternalReader } from './proto.js';
-import { OPS, type Attributes, type OpContext } from './ops/index.js';
-import { Host, type Value } from './value.js';
+import { releaseConstants, runNodes, Scope } from './graph.js';
+import type { PlannedNode, Subgraph } from './ops/context.js';
+import { OPS, type Attributes } from './ops/index.js';
+import { Host } from './value.js';
 
 export interface LoadOnnxOptions {
   /** Whether float initializers require gradients (default true). */
@@ -40,14 +42,6 @@ function attributeValue(a: AttributeProto, what: string): Attributes[string] {
 
 function nodeName(node: NodeProto, index: number): string {
   return `${node.opType} '${node.name || `#${index}`}'`;
-}
-
-interface PlannedNode {
-  name: string;
-  opType: string;
-  inputs: string[];
-  outputs: string[];
-  attrs: Attributes;
 }
 
 /**
@@ -97,37 +91,36 @@ export class OnnxModule extends Module {
   override dispose(): void {
     super.dispose();
     for (const host of [...this.hostState.values(), ...this.hostOnly.values()]) host.release();
-    for (const node of this.nodes) for (const a of Object.values(node.attrs)) if (a instanceof Host) a.release();
+    releaseConstants(this.nodes);
   }
 
-  /** Run the graph on its inputs (graph order; int64 inputs as int32 tensors). */
+  /**
+   * Run the graph on its inputs (graph order; int64 inputs as int32 tensors). Integer and bool
+   * inputs on the cpu backend, for a model whose state is on another device, are read on the
+   * host: index arithmetic on them (EmbeddingBag's offsets, a Loop's bounds) then needs no
+   * synchronous read of a GPU tensor.
+   */
   forward(...inputs: Tensor[]): any {
     if (inputs.length !== this.inputSpecs.length) {
       throw new Error(`OnnxModule.forward: the graph takes ${this.inputSpecs.length} inputs (${this.inputNames.join(', ')}), got ${inputs.length}`);
     }
-    const values = new Map<string, Value>(this.hostOnly);
-    for (const [name, t] of this.state) values.set(name, this.hostState.get(name) ?? t);
-    this.inputSpecs.forEach((spec, i) => values.set(spec.name, checkInput(spec, inputs[i])));
-    const device = inputs[0]?.device ?? this.state.values().next().value?.device ?? tl.getBackend().name;
+    const checked = this.inputSpecs.map((spec, i) => checkInput(spec, inputs[i]));
+    const stateDevice = this.state.values().next().value?.device;
+    const onHost = (t: Tensor) => t.dtype !== 'float32' && t.device === 'cpu' && stateDevice !== undefined && stateDevice !== 'cpu';
+    const scope = new Scope();
+    for (const [name, h] of this.hostOnly) scope.set(name, h);
+    for (const [name, t] of this.state) scope.set(name, this.hostState.get(name) ?? t);
+    this.inputSpecs.forEach((spec, i) => {
+      const t = checked[i]!;
+      scope.set(spec.name, onHost(t) ? new Host(t.dtype === 'bool' ? 'bool' : 'int64', [...t.shape], Array.from(t.dataSync() as ArrayLike<number>, Number)) : t);
+    });
+    const device = checked.find((t) => !onHost(t))?.device ?? stateDevice ?? tl.getBackend().name;
     // One scope for the whole graph: every intermediate is freed now (also when a node throws),
     // so an inference loop without tidy stays flat; only the outputs are kept.
     return tl.tidy(() => {
-      for (const node of this.nodes) {
-        const ctx: OpContext = { node: node.name, device, opset: this.opset, outputs: node.outputs.length };
-        const args = node.inputs.map((n) => (n === '' ? undefined : values.get(n)));
-        let results: Value[];
-        try {
-          results = OPS[node.opType]!.run(ctx, args, node.attrs);
-        } catch (e) {
-          const message = (e as Error).message;
-          throw new Error(message.startsWith(node.name) ? message : `${node.name}: ${message}`);
-        }
-        node.outputs.forEach((n, i) => {
-          if (n !== '' && results[i] !== undefined) values.set(n, results[i]!);
-        });
-      }
+      runNodes(this.nodes, scope, { device, opset: this.opset });
       const outs = this.outputNames.map((n) => {
-        const v = values.get(n)!;
+        const v = scope.get(n)!;
         return v instanceof Host ? v.upload(device, `output '${n}'`) : v;
       });
       if (this.named) return Object.fromEntries(this.outputNames.map((n, i) => [n, outs[i]]));
@@ -158,40 +151,68 @@ function inputSpec(v: ValueInfoProto): InputSpec {
   };
 }
 
-/** Check every node; one error listing all problems. */
-function planGraph(graph: GraphProto, known: Set<string>, opset: number): PlannedNode[] {
-  const problems: string[] = [];
+/**
+ * Check every node of `graph`, adding what is wrong to `problems` (so one error can list them
+ * all); `known` holds the names in scope, and grows by each node's outputs.
+ */
+function planNodes(graph: GraphProto, known: Set<string>, opset: number, reader: ExternalReader | null, problems: string[], where: string): PlannedNode[] {
   const nodes: PlannedNode[] = [];
   (graph.node ?? []).forEach((node, index) => {
     const name = nodeName(node, index);
+    const report = (p: string) => problems.push(`${where}${p}`);
     const domain = node.domain ?? '';
     const spec = domain === '' || domain === 'ai.onnx' ? OPS[node.opType ?? ''] : undefined;
-    if (!spec) problems.push(`${name}: operator ${domain ? `${domain}.` : ''}${node.opType} is not supported`);
+    if (!spec) report(`${name}: operator ${domain ? `${domain}.` : ''}${node.opType} is not supported`);
     const attrs: Attributes = {};
     for (const a of node.attribute ?? []) {
       if (spec && !spec.attributes.includes(a.name ?? '')) {
-        problems.push(`${name}: attribute '${a.name}' is not supported`);
+        report(`${name}: attribute '${a.name}' is not supported`);
+        continue;
+      }
+      if (a.type === AttrType.GRAPH) {
+        // A body sees the names in scope where its node stands.
+        attrs[a.name!] = planSubgraph(a.g ?? {}, `${where}${name} ${a.name}`, known, opset, reader, problems);
         continue;
       }
       try {
         attrs[a.name!] = attributeValue(a, `${name} attribute '${a.name}'`);
       } catch (e) {
-        problems.push((e as Error).message);
+        report((e as Error).message);
       }
     }
-    if (spec?.check) for (const p of spec.check(attrs, opset)) problems.push(`${name}: ${p}`);
+    if (spec?.check) for (const p of spec.check(attrs, opset)) report(`${name}: ${p}`);
     (node.output ?? []).forEach((o, k) => {
       const most = spec?.outputs ?? 1;
-      if (spec && o !== '' && k >= most) problems.push(`${name}: output ${k} ('${o}') is not produced (this implementation produces ${most === 1 ? 'one output' : `the first ${most} outputs`})`);
+      if (spec && o !== '' && k >= most) report(`${name}: output ${k} ('${o}') is not produced (this implementation produces ${most === 1 ? 'one output' : `the first ${most} outputs`})`);
     });
     const inputs = node.input ?? [];
-    for (const i of inputs) if (i !== '' && !known.has(i)) problems.push(`${name}: input '${i}' is neither a graph input, an initializer nor an earlier node's output`);
+    for (const i of inputs) if (i !== '' && !known.has(i)) report(`${name}: input '${i}' is neither a graph input, an initializer nor an earlier node's output`);
     for (const o of node.output ?? []) known.add(o);
     nodes.push({ name, opType: node.opType ?? '', inputs, outputs: node.output ?? [], attrs });
   });
-  for (const o of graph.output ?? []) if (!known.has(o.name ?? '')) problems.push(`graph output '${o.name}' is never computed`);
-  if (problems.length) throw new Error(`loadOnnx: the model cannot be imported (${problems.length} problem${problems.length > 1 ? 's' : ''}):\n  ${problems.join('\n  ')}`);
   return nodes;
+}
+
+/** Plan a graph-valued attribute: its initializers become constants, its inputs are bound when it runs. */
+function planSubgraph(graph: GraphProto, name: string, outer: Set<string>, opset: number, reader: ExternalReader | null, problems: string[]): Subgraph {
+  const constants = new Map<string, Host>();
+  for (const init of graph.initializer ?? []) {
+    try {
+      constants.set(init.name ?? '', Host.fromArray(tensorData(init, `${name} initializer '${init.name}'`, reader)).persist());
+    } catch (e) {
+      problems.push((e as Error).message);
+    }
+  }
+  const inputs = (graph.input ?? []).map((i) => i.name ?? '').filter((n) => !constants.has(n));
+  const known = new Set([...outer, ...constants.keys(), ...inputs]);
+  const nodes = planNodes(graph, known, opset, reader, problems, `${name}: `);
+  const outputs = (graph.output ?? []).map((o) => o.name ?? '');
+  for (const o of outputs) if (!known.has(o)) problems.push(`${name}: output '${o}' is never computed`);
+  return { name, inputs, outputs, nodes, constants };
+}
+
+function refuse(problems: string[]): void {
+  if (problems.length) throw new Error(`loadOnnx: the model cannot be imported (${problems.length} problem${problems.length > 1 ? 's' : ''}):\n  ${problems.join('\n  ')}`);
 }
 
 /** Initializers used only as BatchNormalization's running statistics are buffers, as in PyTorch. */
@@ -233,10 +254,16 @@ async function readSource(source: Uint8Array | string | URL): Promise<{ bytes: U
   }
 }
 
+/** A graph and, recursively, the graphs in its nodes' attributes (If's branches, Loop's body). */
+function withBodies(graph: GraphProto): GraphProto[] {
+  const bodies = (graph.node ?? []).flatMap((n) => (n.attribute ?? []).filter((a) => a.type === AttrType.GRAPH && a.g).map((a) => a.g!));
+  return [graph, ...bodies.flatMap(withBodies)];
+}
+
 /** Load every external-data file the initializers name, relative to the model. */
 async function externalFiles(graph: GraphProto, base: string | URL | null): Promise<ExternalReader | null> {
   const locations = new Set<string>();
-  for (const t of graph.initializer ?? []) {
+  for (const t of withBodies(graph).flatMap((g) => g.initializer ?? [])) {
     if (t.dataLocation !== onnx.TensorProto.DataLocation.EXTERNAL) continue;
     const loc = (t.externalData ?? []).find((e) => e.key === 'location')?.value;
     if (loc) locations.add(loc);
@@ -311,8 +338,11 @@ export async function loadOnnx(source: Uint8Array | string | URL, options: LoadO
     const elem = i.type?.tensorType?.elemType;
     if (!arrays.has(i.name ?? '') && elem && !ELEMENT_TYPES[elem]) problems.push(`graph input '${i.name}': element type ${dataTypeName(elem)} is not supported`);
   }
-  if (problems.length) throw new Error(`loadOnnx: the model cannot be imported (${problems.length} problem${problems.length > 1 ? 's' : ''}):\n  ${problems.join('\n  ')}`);
-  const nodes = planGraph(graph, new Set([...arrays.keys(), ...inputs.map((i) => i.name)]), opset);
+  refuse(problems);
+  const known = new Set([...arrays.keys(), ...inputs.map((i) => i.name)]);
+  const nodes = planNodes(graph, known, opset, reader, problems, '');
+  for (const o of graph.output ?? []) if (!known.has(o.name ?? '')) problems.push(`graph output '${o.name}' is never computed`);
+  refuse(problems);
 
   const stats = runningStatistics(graph);
   const trainable = options.trainable ?? true;

@@ -91,6 +91,11 @@ export function isHost(v: Value | undefined): v is Host {
   return v instanceof Host;
 }
 
+/** The same values with another shape of the same size. */
+export function withShape(v: Value, shape: number[]): Value {
+  return isHost(v) ? new Host(v.dtype, shape, v.data, null) : v.reshape(shape);
+}
+
 export function strides(shape: readonly number[]): number[] {
   const out = new Array<number>(shape.length);
   let s = 1;

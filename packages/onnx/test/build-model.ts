@@ -2,20 +2,26 @@
 import { onnx, type AttributeProto, type GraphProto } from '../src/proto.js';
 
 type Dim = number | string;
-export interface ModelSpec {
-  nodes: { op: string; inputs: string[]; outputs: string[]; name?: string; attrs?: Record<string, number | number[] | string | string[]>; domain?: string }[];
-  inputs: { name: string; type?: 'float' | 'int64'; shape: Dim[] }[];
+type ElementType = keyof typeof TYPE;
+export type AttrSpec = number | number[] | string | string[] | { graph: GraphSpec };
+export interface GraphSpec {
+  nodes: { op: string; inputs: string[]; outputs: string[]; name?: string; attrs?: Record<string, AttrSpec>; domain?: string }[];
+  /** Graph inputs; a subgraph's may leave the shape unknown. */
+  inputs: { name: string; type?: ElementType; shape?: Dim[] }[];
   outputs: string[];
   /** Output element types other than float. */
-  outputTypes?: Record<string, keyof typeof TYPE>;
+  outputTypes?: Record<string, ElementType>;
   initializers?: { name: string; type?: 'float' | 'int64' | 'int32'; dims: number[]; values: number[]; external?: { location: string; offset: number } }[];
+}
+export interface ModelSpec extends GraphSpec {
   opset?: number;
 }
 
 const TYPE = { float: onnx.TensorProto.DataType.FLOAT, int64: onnx.TensorProto.DataType.INT64, int32: onnx.TensorProto.DataType.INT32, bool: onnx.TensorProto.DataType.BOOL };
 
-function attribute(name: string, v: number | number[] | string | string[]): AttributeProto {
+function attribute(name: string, v: AttrSpec): AttributeProto {
   const T = onnx.AttributeProto.AttributeType;
+  if (typeof v === 'object' && !Array.isArray(v)) return { name, type: T.GRAPH, g: buildGraph(v.graph, name) };
   if (typeof v === 'string') return { name, type: T.STRING, s: new TextEncoder().encode(v) };
   if (Array.isArray(v) && v.some((e) => typeof e === 'string')) return { name, type: T.STRINGS, strings: (v as string[]).map((e) => new TextEncoder().encode(e)) };
   if (Array.isArray(v)) return (v as number[]).every(Number.isInteger) ? { name, type: T.INTS, ints: v as number[] } : { name, type: T.FLOATS, floats: v as number[] };
@@ -29,16 +35,16 @@ export function rawBytes(type: 'float' | 'int64' | 'int32', values: number[]): U
   return new Uint8Array(BigInt64Array.from(values.map(BigInt)).buffer);
 }
 
-export function buildModel(spec: ModelSpec): Uint8Array {
-  const graph: GraphProto = {
-    name: 'test',
+function buildGraph(spec: GraphSpec, name: string): GraphProto {
+  return {
+    name,
     node: spec.nodes.map((n, i) => ({
       opType: n.op, input: n.inputs, output: n.outputs, name: n.name ?? `${n.op.toLowerCase()}_${i}`, domain: n.domain ?? '',
       attribute: Object.entries(n.attrs ?? {}).map(([k, v]) => attribute(k, v)),
     })),
     input: spec.inputs.map((i) => ({
       name: i.name,
-      type: { tensorType: { elemType: TYPE[i.type ?? 'float'], shape: { dim: i.shape.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } },
+      type: { tensorType: { elemType: TYPE[i.type ?? 'float'], ...(i.shape ? { shape: { dim: i.shape.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } : {}) } },
     })),
     output: spec.outputs.map((name) => ({ name, type: { tensorType: { elemType: TYPE[spec.outputTypes?.[name] ?? 'float'] } } })),
     initializer: (spec.initializers ?? []).map((t) => {
@@ -53,5 +59,8 @@ export function buildModel(spec: ModelSpec): Uint8Array {
       return { ...base, rawData: rawBytes(type, t.values) };
     }),
   };
-  return onnx.ModelProto.encode({ irVersion: 8, opsetImport: [{ domain: '', version: spec.opset ?? 17 }], graph }).finish();
+}
+
+export function buildModel(spec: ModelSpec): Uint8Array {
+  return onnx.ModelProto.encode({ irVersion: 8, opsetImport: [{ domain: '', version: spec.opset ?? 17 }], graph: buildGraph(spec, 'test') }).finish();
 }

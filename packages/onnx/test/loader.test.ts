@@ -162,6 +162,70 @@ describe('loadOnnx', () => {
     );
   });
 
+  it('checks the bodies of If, Loop and Scan at load time, naming the node each problem is in', async () => {
+    const body = (nodes: ModelSpec['nodes'], outputs: string[]) => ({ graph: { inputs: [{ name: 'i', type: 'int64' as const, shape: [] }, { name: 'c', type: 'bool' as const, shape: [] }], outputs, outputTypes: { c: 'bool' as const }, nodes } });
+    const spec: ModelSpec = {
+      inputs: [{ name: 'x', shape: [2] }], outputs: ['y'],
+      initializers: [{ name: 'n', type: 'int64', dims: [], values: [3] }],
+      nodes: [
+        {
+          op: 'Loop', name: 'outer', inputs: ['n', ''], outputs: ['y', 'w'],
+          attrs: { body: body([
+            { op: 'Softmax', inputs: ['x'], outputs: ['s'], name: 'ok' },
+            { op: 'NonMaxSuppression', inputs: ['s'], outputs: ['t'], name: 'nms' },
+            { op: 'Relu', inputs: ['later'], outputs: ['u'], name: 'early' },
+            { op: 'If', inputs: ['c'], outputs: ['v'], name: 'inner', attrs: { then_branch: { graph: { inputs: [], outputs: ['q'], nodes: [{ op: 'Foo', inputs: ['t'], outputs: ['q'], name: 'deep' }] } } } },
+          ], ['c', 't', 'missing']) },
+        },
+        { op: 'Relu', inputs: ['s'], outputs: ['z'], name: 'outside' },
+      ],
+    };
+    const error = await loadOnnx(buildModel(spec)).catch((e: Error) => e);
+    expect((error as Error).message).toBe(
+      'loadOnnx: the model cannot be imported (6 problems):\n' +
+        "  Loop 'outer' body: NonMaxSuppression 'nms': operator NonMaxSuppression is not supported\n" +
+        "  Loop 'outer' body: Relu 'early': input 'later' is neither a graph input, an initializer nor an earlier node's output\n" +
+        "  Loop 'outer' body: If 'inner' then_branch: Foo 'deep': operator Foo is not supported\n" +
+        "  Loop 'outer' body: If 'inner': attribute else_branch (a graph) is required\n" +
+        "  Loop 'outer' body: output 'missing' is never computed\n" +
+        // A body's values are not in scope after its node.
+        "  Relu 'outside': input 's' is neither a graph input, an initializer nor an earlier node's output",
+    );
+    const scan8: ModelSpec = { inputs: [{ name: 'x', shape: [2, 3] }], outputs: ['y'], opset: 8, nodes: [{ op: 'Scan', inputs: ['', 'x'], outputs: ['y'], name: 's', attrs: { num_scan_inputs: 1, body: { graph: { inputs: [{ name: 'r' }], outputs: ['r'], nodes: [] } } } }] };
+    await expect(loadOnnx(buildModel(scan8))).rejects.toThrow("Scan 's': Scan of opset 8 (a batch axis and sequence_lens) is not supported; opset 9 and later are");
+  });
+
+  it('runs loops with gradients through every iteration, and names what cannot run', async () => {
+    // h <- tanh(h @ W) three times, W a parameter of the outer graph.
+    const loop = (tripCount: string, cond: string, scan: boolean): ModelSpec => ({
+      inputs: [{ name: 'h0', shape: [1, 2] }], outputs: scan ? ['h', 'all'] : ['h'],
+      initializers: [{ name: 'W', dims: [2, 2], values: [0.5, -1, 2, 0.25] }, { name: 'n', type: 'int64', dims: [], values: [3] }],
+      nodes: [{
+        op: 'Loop', name: 'l', inputs: [tripCount, cond, 'h0'], outputs: scan ? ['h', 'all'] : ['h'],
+        attrs: { body: { graph: {
+          inputs: [{ name: 'i', type: 'int64', shape: [] }, { name: 'c', type: 'bool', shape: [] }, { name: 'x' }], outputs: ['c', 'y', ...(scan ? ['y'] : [])], outputTypes: { c: 'bool' },
+          nodes: [{ op: 'MatMul', inputs: ['x', 'W'], outputs: ['m'] }, { op: 'Tanh', inputs: ['m'], outputs: ['y'] }],
+        } } },
+      }],
+    });
+    const model = await loadOnnx(buildModel(loop('n', '', true)));
+    const h0 = tl.tensor([[0.3, -0.7]]);
+    const [h, all] = model.forward(h0) as tl.Tensor[];
+    expect(all!.shape).toEqual([3, 1, 2]);
+    h!.sum().backward();
+    const W = tl.tensor([[0.5, -1], [2, 0.25]], { requiresGrad: true });
+    let x = h0;
+    for (let i = 0; i < 3; i++) x = x.matmul(W).tanh();
+    x.sum().backward();
+    expect(Array.from(h!.dataSync() as Float32Array)).toEqual(Array.from(x.dataSync() as Float32Array));
+    const grad = model.namedParameters().find(([n]) => n === 'W')![1].grad!;
+    expect(Array.from(grad.dataSync() as Float32Array).map((v) => v.toFixed(5))).toEqual(Array.from(W.grad!.dataSync() as Float32Array).map((v) => v.toFixed(5)));
+
+    await expect(loadOnnx(buildModel(loop('', '', false))).then((m) => m.forward(h0))).rejects.toThrow("Loop 'l': neither a trip count M nor a condition is given, so the loop would never end");
+    const none = await loadOnnx(buildModel({ ...loop('zero', '', true), initializers: [...loop('', '', true).initializers!, { name: 'zero', type: 'int64', dims: [], values: [0] }] }));
+    expect(() => none.forward(h0)).toThrow("Loop 'l': no iteration ran, so scan output 0 has no element shape to stack (an empty scan output is not supported)");
+  });
+
   it('names the node and the input that is missing', async () => {
     const spec: ModelSpec = { ...linear, initializers: linear.initializers!.slice(1) };
     await expect(loadOnnx(buildModel(spec))).rejects.toThrow(

@@ -5,15 +5,18 @@ import '@tensile/backend-cpu';
 import ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { loadOnnx, supportedOps } from '../src/index.js';
-import { buildModel, type ModelSpec } from './build-model.js';
+import { type AttrSpec, buildModel, type GraphSpec, type ModelSpec } from './build-model.js';
 
 const TOL = 1e-5;
 
-type Attr = number | number[] | string | string[];
+type Attr = AttrSpec;
+type Input = number[] | { shape: number[]; values: number[] } | { int64: number[]; shape?: number[] } | { int32: number[] };
 interface Case {
   op: string;
   /** Float inputs: a shape (random values), or fixed values with a shape. */
-  inputs: (number[] | { shape: number[]; values: number[] } | { int64: number[]; shape?: number[] } | { int32: number[] } | null)[];
+  inputs: (Input | null)[];
+  /** Graph inputs the node does not take, named outer0, outer1, ...: what If's and Loop's bodies read from the enclosing scope. */
+  outer?: Input[];
   attrs?: Record<string, Attr>;
   outputs?: number;
   opset?: number;
@@ -244,14 +247,70 @@ const CASES: Case[] = [
     op: 'RNN', inputs: [[5, 2, 3], [2, 4, 3], [2, 4, 4], [2, 8], null, [2, 2, 4]], attrs: { hidden_size: 4, direction: 'bidirectional', activations: ['Relu', 'Tanh'] },
     outputs: 2, range: [-1, 1], label: 'bidirectional, Relu and Tanh',
   },
+  // Control flow. Bodies read outer0, outer1 ... from the enclosing scope by name, as
+  // PyTorch's exports do, and the loops' scan outputs stack one value per iteration.
+  ...[1, 0].map((flag) => ({
+    op: 'If', inputs: [{ shape: [], values: [flag] }], casts: { 0: 'bool' as const }, outer: [[2, 3]], outputs: 2, label: flag ? 'then' : 'else',
+    attrs: {
+      then_branch: branch(['t0', 't1'], [{ op: 'Mul', inputs: ['outer0', 'outer0'], outputs: ['t0'] }, { op: 'Identity', inputs: ['outer0'], outputs: ['t1'] }]),
+      else_branch: branch(['e0', 'e1'], [{ op: 'Neg', inputs: ['outer0'], outputs: ['e0'] }, { op: 'Tanh', inputs: ['outer0'], outputs: ['e1'] }]),
+    },
+  })),
+  { op: 'Loop', inputs: [{ int64: [4], shape: [] }, null, [2, 3]], outer: [[3, 3]], attrs: { body: loopBody('Identity') }, outputs: 2, label: 'trip count, a scan output' },
+  // While 2.5 > i: four iterations, or fewer when M is smaller.
+  { op: 'Loop', inputs: [null, { shape: [], values: [1] }, [2, 3]], casts: { 1: 'bool' }, outer: [[3, 3], { shape: [], values: [2.5] }], attrs: { body: loopBody('Greater') }, outputs: 2, label: 'condition' },
+  { op: 'Loop', inputs: [{ int64: [2], shape: [] }, { shape: [], values: [1] }, [2, 3]], casts: { 1: 'bool' }, outer: [[3, 3], { shape: [], values: [2.5] }], attrs: { body: loopBody('Greater') }, outputs: 2, label: 'trip count and condition' },
+  { op: 'Loop', inputs: [{ int64: [0], shape: [] }, null, [2, 3]], outer: [[3, 3]], attrs: { body: loopBody('Identity', false) }, label: 'no iteration' },
+  {
+    op: 'Loop', inputs: [{ int64: [3], shape: [] }, null, { int64: [5, 7], shape: [2] }], outputs: 2, outputTypes: ['int64', 'int64'], label: 'host int64 values',
+    attrs: {
+      body: { graph: {
+        inputs: [{ name: 'i', type: 'int64', shape: [] }, { name: 'c', type: 'bool', shape: [] }, { name: 'k', type: 'int64' }], outputs: ['c_out', 'k1', 'k2'], outputTypes: { c_out: 'bool', k1: 'int64', k2: 'int64' },
+        nodes: [{ op: 'Identity', inputs: ['c'], outputs: ['c_out'] }, { op: 'Add', inputs: ['k', 'i'], outputs: ['k1'] }, { op: 'Mul', inputs: ['k1', 'k1'], outputs: ['k2'] }],
+      } },
+    },
+  },
+  ...[[0, 1, 0, 1], [-2, -1, -2, -1]].map(([a0, a1, o0, o1]) => ({
+    op: 'Scan', inputs: [[2], [5, 2], [2, 5]], outputs: 3, label: `axes ${a0}, ${a1}; outputs ${o0}, ${o1}; second input and output reversed`,
+    attrs: {
+      num_scan_inputs: 2, scan_input_axes: [a0!, a1!], scan_input_directions: [0, 1], scan_output_axes: [o0!, o1!], scan_output_directions: [0, 1],
+      body: { graph: {
+        inputs: [{ name: 's', shape: [2] }, { name: 'x', shape: [2] }, { name: 'y', shape: [2] }], outputs: ['s1', 'p', 'd'],
+        nodes: [{ op: 'Mul', inputs: ['x', 'y'], outputs: ['p'] }, { op: 'Add', inputs: ['s', 'p'], outputs: ['s1'] }, { op: 'Sub', inputs: ['x', 'y'], outputs: ['d'] }],
+      } },
+    },
+  })),
 ];
+
+function branch(outputs: string[], nodes: GraphSpec['nodes']): { graph: GraphSpec } {
+  return { graph: { inputs: [], outputs, nodes } };
+}
+
+/** h <- tanh((h + i) @ outer0), scanning h; the condition is the incoming one or outer1 > i. */
+function loopBody(condition: 'Identity' | 'Greater', scan = true): { graph: GraphSpec } {
+  return {
+    graph: {
+      inputs: [{ name: 'i', type: 'int64', shape: [] }, { name: 'c', type: 'bool', shape: [] }, { name: 'h' }],
+      outputs: ['c_out', 'h_out', ...(scan ? ['h_scan'] : [])],
+      outputTypes: { c_out: 'bool' },
+      nodes: [
+        { op: 'Cast', inputs: ['i'], outputs: ['fi'], attrs: { to: 1 } },
+        { op: 'Add', inputs: ['h', 'fi'], outputs: ['h1'] },
+        { op: 'MatMul', inputs: ['h1', 'outer0'], outputs: ['h2'] },
+        { op: 'Tanh', inputs: ['h2'], outputs: ['h_out'] },
+        { op: 'Mul', inputs: ['h_out', 'h1'], outputs: ['h_scan'] },
+        condition === 'Identity' ? { op: 'Identity', inputs: ['c'], outputs: ['c_out'] } : { op: 'Greater', inputs: ['outer1', 'fi'], outputs: ['c_out'] },
+      ],
+    },
+  };
+}
 
 /** Cases whose graph needs more than one node (a bool input made by Cast). */
 function spec(c: Case): { model: ModelSpec; feeds: { name: string; shape: number[]; values: number[] }[] } {
   const feeds: { name: string; shape: number[]; values: number[] }[] = [];
   const initializers: NonNullable<ModelSpec['initializers']> = [];
-  const names = c.inputs.map((input, i) => {
-    const name = `in${i}`;
+  const all = [...c.inputs, ...(c.outer ?? [])].map((input, i) => {
+    const name = i < c.inputs.length ? `in${i}` : `outer${i - c.inputs.length}`;
     if (input === null) return '';
     if ('int64' in input) initializers.push({ name, type: 'int64', dims: input.shape ?? [input.int64.length], values: input.int64 });
     else if ('int32' in input) initializers.push({ name, type: 'int32', dims: [input.int32.length], values: input.int32 });
@@ -262,6 +321,7 @@ function spec(c: Case): { model: ModelSpec; feeds: { name: string; shape: number
     }
     return name;
   });
+  const names = all.slice(0, c.inputs.length);
   const outputs = Array.from({ length: c.outputs ?? 1 }, (_, i) => `out${i}`);
   const nodes: ModelSpec['nodes'] = [];
   for (const [i, type] of Object.entries(c.casts ?? {})) {

@@ -90,6 +90,37 @@ class Recurrent(nn.Module):
         return w.transpose(0, 1), h.transpose(0, 1), c.transpose(0, 1), hw.transpose(0, 1)  # batch first, as the outputs' dynamic axis 0
 
 
+@torch.jit.script
+def refine(h, w, steps: int):
+    """A scripted loop, so the export keeps it as ONNX's Loop, with an If on the iteration number inside."""
+    total = h
+    for i in range(steps):
+        h = torch.tanh(h @ w)
+        if i % 2 == 1:
+            h = h * 0.5
+        total = total + h
+    return total
+
+
+class ControlFlow(nn.Module):
+    """What PyTorch exports as control flow: nn.EmbeddingBag (a Loop over the bags), nn.LocalResponseNorm
+    (an If on the input's rank) and a scripted loop (a Loop with an If in its body)."""
+    def __init__(self):
+        super().__init__()
+        self.bag = nn.EmbeddingBag(20, 6, mode="mean")
+        self.norm = nn.LocalResponseNorm(3)
+        self.w = nn.Parameter(torch.randn(6, 6) * 0.4)
+
+    def forward(self, ids, offsets):
+        e = self.norm(self.bag(ids, offsets).unsqueeze(2)).squeeze(2)
+        return refine(e, self.w, 3)
+
+
+def bag_inputs(n, offsets, seed):
+    g = torch.Generator().manual_seed(seed)
+    return (torch.randint(0, 20, (n,), generator=g), torch.tensor(offsets))
+
+
 class GPTBlock(nn.Module):
     """A GPT-2-style decoder: token and position embeddings, one pre-norm block, tied-free head."""
 
@@ -213,6 +244,8 @@ MODELS = {
     "mlp": (MLP, lambda: (torch.randn(3, 8),), lambda: (torch.randn(5, 8),), ["x"], {"x": {0: "batch"}}, 13, 0.1),
     "cnn": (SmallCNN, lambda: image(2, 3, 16, 1), lambda: image(3, 3, 16, 2), ["x"], {"x": {0: "batch"}}, 13, 0.1),
     "recurrent": (Recurrent, lambda: (torch.randn(6, 2, 3),), lambda: (torch.randn(4, 3, 3),), ["x"], {"x": {0: "sequence", 1: "batch"}}, 14, 0.1),
+    "control_flow": (ControlFlow, lambda: bag_inputs(9, [0, 3, 4, 8], 21), lambda: bag_inputs(5, [0, 2], 22), ["ids", "offsets"],
+                     {"ids": {0: "indices"}, "offsets": {0: "batch"}}, 17, 0.1),
     "gpt": (GPTBlock, lambda: (ids(50, 2, 8, 3),), lambda: (ids(50, 3, 5, 4),), ["input_ids"],
             {"input_ids": {0: "batch", 1: "sequence"}}, 17, 0.05),
     "bert": (BertEncoder, lambda: bert_inputs(2, 8, 5), lambda: bert_inputs(1, 6, 6),

@@ -4,8 +4,33 @@ import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
 import { Host, type Value, isHost } from '../value.js';
 
-export type AttributeValue = number | string | number[] | string[] | Host;
+export type AttributeValue = number | string | number[] | string[] | Host | Subgraph;
 export type Attributes = Record<string, AttributeValue>;
+
+/** A node checked at load time, with its attributes decoded. */
+export interface PlannedNode {
+  /** `Conv 'name'`, for messages. */
+  name: string;
+  opType: string;
+  inputs: string[];
+  outputs: string[];
+  attrs: Attributes;
+}
+
+/** A graph-valued attribute (If's branches, Loop's and Scan's body), checked at load time. */
+export interface Subgraph {
+  /** `Loop 'name' body`, for messages. */
+  readonly name: string;
+  readonly inputs: readonly string[];
+  readonly outputs: readonly string[];
+  readonly nodes: readonly PlannedNode[];
+  /** The subgraph's initializers: constants of the model, not trainable state. */
+  readonly constants: ReadonlyMap<string, Host>;
+}
+
+export function isSubgraph(v: AttributeValue | undefined): v is Subgraph {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Host);
+}
 
 export interface OpContext {
   /** `Conv 'name'`, for messages. */
@@ -15,6 +40,8 @@ export interface OpContext {
   readonly opset: number;
   /** How many outputs the node names (Split without sizes divides into this many). */
   readonly outputs: number;
+  /** Run a subgraph on `inputs` (bound to its inputs in order) where it sees this node's scope; its outputs. */
+  readonly runGraph: (graph: Subgraph, inputs: readonly Value[]) => Value[];
 }
 
 export interface OpSpec {

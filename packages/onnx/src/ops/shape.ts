@@ -2,7 +2,7 @@
 // subgraphs (Shape -> Gather -> Concat -> Reshape) fold without touching a device.
 import type { Tensor } from '@tensile/core';
 import { type PadMode, functional as F } from '@tensile/nn';
-import { Host, type HostDType, hostConcat, hostGather, hostSlice, hostTranspose, isHost, strides, type Value } from '../value.js';
+import { Host, type HostDType, hostConcat, hostGather, hostSlice, hostTranspose, isHost, strides, type Value, withShape } from '../value.js';
 import { ELEMENT_TYPES } from '../proto.js';
 import {
   type Attributes, type OpContext, type OpSpec, attrNumber, attrInts, attrString, axisOf, hostOf, intsOf, one, only, shapeOf, tensorOf, tensorsOf, tl, deviceOf,
@@ -19,10 +19,6 @@ function reshapeTarget(ctx: OpContext, input: readonly number[], target: number[
     throw new Error(`${ctx.node}: cannot reshape [${input}] to [${target}]`);
   }
   return out;
-}
-
-function withShape(v: Value, shape: number[]): Value {
-  return isHost(v) ? new Host(v.dtype, shape, v.data, null) : (v as Tensor).reshape(shape);
 }
 
 /** Axes of Squeeze/Unsqueeze/Reduce*: an attribute before opset 13 (18 for most reductions), an input after. */
