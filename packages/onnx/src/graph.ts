@@ -3,18 +3,18 @@
 // the values of the scopes around it, as ONNX's scoping rules say.
 import { OPS, type OpContext } from './ops/index.js';
 import { isSubgraph, type PlannedNode, type Subgraph } from './ops/context.js';
-import { Host, type Value } from './value.js';
+import { Host, type Item, Sequence, type Value } from './value.js';
 
 export class Scope {
-  private readonly values = new Map<string, Value>();
+  private readonly values = new Map<string, Item>();
 
   constructor(private readonly parent: Scope | null = null) {}
 
-  get(name: string): Value | undefined {
+  get(name: string): Item | undefined {
     return this.values.get(name) ?? this.parent?.get(name);
   }
 
-  set(name: string, value: Value): void {
+  set(name: string, value: Item): void {
     this.values.set(name, value);
   }
 }
@@ -36,9 +36,15 @@ export function runNodes(nodes: readonly PlannedNode[], scope: Scope, settings: 
       runGraph: (graph, inputs) => runSubgraph(graph, inputs, scope, settings),
     };
     const args = node.inputs.map((n) => (n === '' ? undefined : scope.get(n)));
-    let results: Value[];
+    const spec = OPS[node.opType]!;
+    let results: Item[];
     try {
-      results = OPS[node.opType]!.run(ctx, args, node.attrs);
+      if ('sequences' in spec) results = spec.run(ctx, args, node.attrs);
+      else {
+        const k = args.findIndex((a) => a instanceof Sequence);
+        if (k >= 0) throw new Error(`input '${node.inputs[k]}' is a sequence; ${node.opType} takes tensors`);
+        results = spec.run(ctx, args as (Value | undefined)[], node.attrs);
+      }
     } catch (e) {
       const message = (e as Error).message;
       throw new Error(message.startsWith(node.name) ? message : `${node.name}: ${message}`);
@@ -50,7 +56,7 @@ export function runNodes(nodes: readonly PlannedNode[], scope: Scope, settings: 
 }
 
 /** Run a subgraph with its inputs bound in order, in a scope inside `parent`; its outputs. */
-export function runSubgraph(graph: Subgraph, inputs: readonly Value[], parent: Scope, settings: RunSettings): Value[] {
+export function runSubgraph(graph: Subgraph, inputs: readonly Item[], parent: Scope, settings: RunSettings): Item[] {
   if (inputs.length !== graph.inputs.length) throw new Error(`${graph.name} takes ${graph.inputs.length} inputs, got ${inputs.length}`);
   const scope = new Scope(parent);
   for (const [name, v] of graph.constants) scope.set(name, v);

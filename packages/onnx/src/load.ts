@@ -7,7 +7,7 @@ import { type AttributeProto, type ValueInfoProto, type GraphProto, type NodePro
 import { releaseConstants, runNodes, Scope } from './graph.js';
 import type { PlannedNode, Subgraph } from './ops/context.js';
 import { OPS, type Attributes } from './ops/index.js';
-import { Host } from './value.js';
+import { Host, Sequence, type Value } from './value.js';
 
 export interface LoadOnnxOptions {
   /** Whether float initializers require gradients (default true). */
@@ -119,9 +119,11 @@ export class OnnxModule extends Module {
     // so an inference loop without tidy stays flat; only the outputs are kept.
     return tl.tidy(() => {
       runNodes(this.nodes, scope, { device, opset: this.opset });
+      // A sequence output comes back as an array of tensors.
+      const tensor = (v: Value, n: string) => (v instanceof Host ? v.upload(device, `output '${n}'`) : v);
       const outs = this.outputNames.map((n) => {
         const v = scope.get(n)!;
-        return v instanceof Host ? v.upload(device, `output '${n}'`) : v;
+        return v instanceof Sequence ? v.items.map((e) => tensor(e, n)) : tensor(v, n);
       });
       if (this.named) return Object.fromEntries(this.outputNames.map((n, i) => [n, outs[i]]));
       return outs.length === 1 ? outs[0] : outs;

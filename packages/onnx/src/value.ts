@@ -87,6 +87,18 @@ export class Host {
 
 export type Value = Tensor | Host;
 
+/** An ONNX sequence: an ordered list of tensors (or host values) of one element type. */
+export class Sequence {
+  constructor(
+    /** ONNX's element type code (1 float, 6 int32, 7 int64, 9 bool), as SequenceEmpty names it. */
+    readonly elemType: number,
+    readonly items: readonly Value[],
+  ) {}
+}
+
+/** What a graph's names stand for: a value, or a sequence of values (the Sequence operators, loops). */
+export type Item = Value | Sequence;
+
 export function isHost(v: Value | undefined): v is Host {
   return v instanceof Host;
 }

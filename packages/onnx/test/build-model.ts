@@ -6,11 +6,13 @@ type ElementType = keyof typeof TYPE;
 export type AttrSpec = number | number[] | string | string[] | { graph: GraphSpec };
 export interface GraphSpec {
   nodes: { op: string; inputs: string[]; outputs: string[]; name?: string; attrs?: Record<string, AttrSpec>; domain?: string }[];
-  /** Graph inputs; a subgraph's may leave the shape unknown. */
-  inputs: { name: string; type?: ElementType; shape?: Dim[] }[];
+  /** Graph inputs; a subgraph's may leave the shape unknown, and may be sequences (a Loop's list). */
+  inputs: { name: string; type?: ElementType; shape?: Dim[]; sequence?: boolean }[];
   outputs: string[];
   /** Output element types other than float. */
   outputTypes?: Record<string, ElementType>;
+  /** Outputs that are sequences of tensors of their element type. */
+  sequenceOutputs?: string[];
   initializers?: { name: string; type?: 'float' | 'int64' | 'int32'; dims: number[]; values: number[]; external?: { location: string; offset: number } }[];
 }
 export interface ModelSpec extends GraphSpec {
@@ -42,11 +44,14 @@ function buildGraph(spec: GraphSpec, name: string): GraphProto {
       opType: n.op, input: n.inputs, output: n.outputs, name: n.name ?? `${n.op.toLowerCase()}_${i}`, domain: n.domain ?? '',
       attribute: Object.entries(n.attrs ?? {}).map(([k, v]) => attribute(k, v)),
     })),
-    input: spec.inputs.map((i) => ({
-      name: i.name,
-      type: { tensorType: { elemType: TYPE[i.type ?? 'float'], ...(i.shape ? { shape: { dim: i.shape.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } : {}) } },
-    })),
-    output: spec.outputs.map((name) => ({ name, type: { tensorType: { elemType: TYPE[spec.outputTypes?.[name] ?? 'float'] } } })),
+    input: spec.inputs.map((i) => {
+      const tensorType = { elemType: TYPE[i.type ?? 'float'], ...(i.shape ? { shape: { dim: i.shape.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } : {}) };
+      return { name: i.name, type: i.sequence ? { sequenceType: { elemType: { tensorType } } } : { tensorType } };
+    }),
+    output: spec.outputs.map((name) => {
+      const tensorType = { elemType: TYPE[spec.outputTypes?.[name] ?? 'float'] };
+      return { name, type: spec.sequenceOutputs?.includes(name) ? { sequenceType: { elemType: { tensorType } } } : { tensorType } };
+    }),
     initializer: (spec.initializers ?? []).map((t) => {
       const type = t.type ?? 'float';
       const base = { name: t.name, dims: t.dims, dataType: TYPE[type] };

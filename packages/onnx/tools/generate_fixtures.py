@@ -18,6 +18,7 @@ import math
 import os
 import struct
 import sys
+from typing import List
 
 import torch
 import torch.nn as nn
@@ -92,19 +93,22 @@ class Recurrent(nn.Module):
 
 @torch.jit.script
 def refine(h, w, steps: int):
-    """A scripted loop, so the export keeps it as ONNX's Loop, with an If on the iteration number inside."""
+    """A scripted loop, so the export keeps it as ONNX's Loop, with an If on the iteration number
+    inside and a list of the states (a sequence the loop carries) stacked after it."""
     total = h
+    states: List[torch.Tensor] = []
     for i in range(steps):
         h = torch.tanh(h @ w)
         if i % 2 == 1:
             h = h * 0.5
         total = total + h
-    return total
+        states.append(h)
+    return total, torch.stack(states, 1)
 
 
 class ControlFlow(nn.Module):
     """What PyTorch exports as control flow: nn.EmbeddingBag (a Loop over the bags), nn.LocalResponseNorm
-    (an If on the input's rank) and a scripted loop (a Loop with an If in its body)."""
+    (an If on the input's rank) and a scripted loop (a Loop with an If in its body and a list it appends to)."""
     def __init__(self):
         super().__init__()
         self.bag = nn.EmbeddingBag(20, 6, mode="mean")

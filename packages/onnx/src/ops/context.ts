@@ -2,7 +2,7 @@
 // attributes, and helpers to turn either kind of value into what a Tensile op needs.
 import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
-import { Host, type Value, isHost } from '../value.js';
+import { Host, hostConcat, type Item, isHost, Sequence, type Value, withShape } from '../value.js';
 
 export type AttributeValue = number | string | number[] | string[] | Host | Subgraph;
 export type Attributes = Record<string, AttributeValue>;
@@ -41,17 +41,27 @@ export interface OpContext {
   /** How many outputs the node names (Split without sizes divides into this many). */
   readonly outputs: number;
   /** Run a subgraph on `inputs` (bound to its inputs in order) where it sees this node's scope; its outputs. */
-  readonly runGraph: (graph: Subgraph, inputs: readonly Value[]) => Value[];
+  readonly runGraph: (graph: Subgraph, inputs: readonly Item[]) => Item[];
 }
 
-export interface OpSpec {
+interface OpRules {
   /** Attributes this implementation reads; any other is refused at load time. */
   attributes: readonly string[];
   /** How many outputs it produces (default 1; Infinity: as many as the node names); a node naming more is refused at load time. */
   outputs?: number;
   /** Problems with attribute values this implementation does not support (checked at load time). */
   check?: (attrs: Attributes, opset: number) => string[];
+}
+
+/** An operator on tensors (and host values); given a sequence, it is refused before it runs. */
+export interface OpSpec extends OpRules {
   run(ctx: OpContext, inputs: (Value | undefined)[], attrs: Attributes): Value[];
+}
+
+/** An operator that also takes and gives sequences: the Sequence operators and control flow. */
+export interface SequenceOpSpec extends OpRules {
+  sequences: true;
+  run(ctx: OpContext, inputs: (Item | undefined)[], attrs: Attributes): Item[];
 }
 
 export function deviceOf(ctx: OpContext, inputs: readonly (Value | undefined)[]): string {
@@ -117,6 +127,30 @@ export function axisOf(ctx: OpContext, axis: number, rank: number): number {
 
 export function shapeOf(v: Value): number[] {
   return [...v.shape];
+}
+
+/** A graph-valued attribute the op's check made sure of. */
+export function graphAttr(attrs: Attributes, name: string): Subgraph {
+  const g = attrs[name];
+  if (!isSubgraph(g)) throw new Error(`internal: attribute ${name} is not a graph`);
+  return g;
+}
+
+/** `item` as a tensor or host value; a sequence is refused. */
+export function valueOf(ctx: OpContext, item: Item, what: string): Value {
+  if (item instanceof Sequence) throw new Error(`${ctx.node}: ${what} is a sequence, a tensor is needed`);
+  return item;
+}
+
+/** Stack values of one shape along a new `axis` (host values stay on the host). */
+export function stackValues(ctx: OpContext, values: readonly Value[], axis: number, what: string): Value {
+  const shape = shapeOf(values[0]!);
+  const bad = values.find((v) => shapeOf(v).join() !== shape.join());
+  if (bad) throw new Error(`${ctx.node}: ${what} has elements of shape [${shape}] and [${shapeOf(bad)}]; stacking needs one shape`);
+  const a = axisOf(ctx, axis, shape.length + 1);
+  if (values.every(isHost)) return hostConcat(values.map((v) => withShape(v, [...shape.slice(0, a), 1, ...shape.slice(a)]) as Host), a);
+  const device = deviceOf(ctx, values);
+  return tl.stack(values.map((v) => tensorOf(ctx, v, what, device)), a);
 }
 
 /** One output. */

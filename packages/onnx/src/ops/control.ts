@@ -1,14 +1,8 @@
 // Control flow: If runs one of two branches, Loop and Scan run a body graph once per
 // iteration. Branches and bodies run on Tensile ops like the main graph, so autograd goes
 // through every iteration that ran. The conditions and trip counts are read on the host.
-import { Host, hostConcat, hostSlice, isHost, type Value, withShape } from '../value.js';
-import { type Attributes, type OpContext, type OpSpec, type Subgraph, attrInts, attrNumber, axisOf, deviceOf, hostOf, isSubgraph, shapeOf, tensorOf, tl } from './context.js';
-
-function graphAttr(attrs: Attributes, name: string): Subgraph {
-  const g = attrs[name];
-  if (!isSubgraph(g)) throw new Error(`internal: attribute ${name} is not a graph`);
-  return g;
-}
+import { Host, hostSlice, isHost, type Item, type Value, withShape } from '../value.js';
+import { type Attributes, type OpContext, type SequenceOpSpec, type Subgraph, attrInts, attrNumber, axisOf, graphAttr, hostOf, isSubgraph, shapeOf, stackValues, tl, valueOf } from './context.js';
 
 /** Problems with the graph attributes a node must have. */
 function requireGraphs(attrs: Attributes, names: string[]): string[] {
@@ -16,22 +10,16 @@ function requireGraphs(attrs: Attributes, names: string[]): string[] {
 }
 
 /** A one-element condition or count, read on the host. */
-function scalarOf(ctx: OpContext, v: Value, what: string): number {
-  const h = hostOf(ctx, v, what);
+function scalarOf(ctx: OpContext, v: Item, what: string): number {
+  const h = hostOf(ctx, valueOf(ctx, v, what), what);
   if (h.size !== 1) throw new Error(`${ctx.node}: ${what} must hold one value, got shape [${h.shape}]`);
   return h.data[0]!;
 }
 
-/** Stack one value per iteration along a new `axis` (host values stay on the host). */
-function stackIterations(ctx: OpContext, values: Value[], axis: number, what: string): Value {
-  if (values.length === 0) throw new Error(`${ctx.node}: no iteration ran, so ${what} has no element shape to stack (an empty scan output is not supported)`);
-  const shape = shapeOf(values[0]!);
-  const bad = values.find((v) => shapeOf(v).join() !== shape.join());
-  if (bad) throw new Error(`${ctx.node}: ${what} has shape [${shape}] in one iteration and [${shapeOf(bad)}] in another; scan outputs must keep one shape`);
-  const a = axisOf(ctx, axis, shape.length + 1);
-  if (values.every(isHost)) return hostConcat(values.map((v) => withShape(v, [...shape.slice(0, a), 1, ...shape.slice(a)]) as Host), a);
-  const device = deviceOf(ctx, values);
-  return tl.stack(values.map((v) => tensorOf(ctx, v, what, device)), a);
+/** Stack one value per iteration along a new `axis`. */
+function stackIterations(ctx: OpContext, items: Item[], axis: number, what: string): Value {
+  if (items.length === 0) throw new Error(`${ctx.node}: no iteration ran, so ${what} has no element shape to stack (an empty scan output is not supported)`);
+  return stackValues(ctx, items.map((v) => valueOf(ctx, v, what)), axis, what);
 }
 
 /** The slices of `v` along `axis`, that axis removed (host values stay on the host). */
@@ -45,8 +33,9 @@ function checkBodyArity(ctx: OpContext, body: Subgraph, inputs: number, given: s
   if (body.inputs.length !== inputs) throw new Error(`${ctx.node}: the body takes ${body.inputs.length} inputs, but ${given} make ${inputs}`);
 }
 
-export const controlOps: Record<string, OpSpec> = {
+export const controlOps: Record<string, SequenceOpSpec> = {
   If: {
+    sequences: true,
     attributes: ['then_branch', 'else_branch'],
     outputs: Infinity,
     check: (attrs) => {
@@ -65,6 +54,7 @@ export const controlOps: Record<string, OpSpec> = {
     },
   },
   Loop: {
+    sequences: true,
     attributes: ['body'],
     outputs: Infinity,
     check: (attrs) => requireGraphs(attrs, ['body']),
@@ -78,8 +68,8 @@ export const controlOps: Record<string, OpSpec> = {
       if (initial.some((v) => v === undefined)) throw new Error(`${ctx.node}: a loop-carried initial value is missing`);
       const trips = tripCount === undefined ? Infinity : scalarOf(ctx, tripCount, 'M (the trip count)');
       let go = cond === undefined || scalarOf(ctx, cond, 'cond') !== 0;
-      let values = initial as Value[];
-      const scans: Value[][] = Array.from({ length: scanned }, () => []);
+      let values = initial as Item[];
+      const scans: Item[][] = Array.from({ length: scanned }, () => []);
       for (let i = 0; i < trips && go; i++) {
         const out = ctx.runGraph(body, [Host.scalar('int64', i), Host.scalar('bool', 1), ...values]);
         // Without a cond input the loop is a for loop: the body's condition output is ignored.
@@ -91,6 +81,7 @@ export const controlOps: Record<string, OpSpec> = {
     },
   },
   Scan: {
+    sequences: true,
     attributes: ['body', 'num_scan_inputs', 'scan_input_axes', 'scan_input_directions', 'scan_output_axes', 'scan_output_directions'],
     outputs: Infinity,
     check: (attrs, opset) => [
@@ -112,7 +103,8 @@ export const controlOps: Record<string, OpSpec> = {
         return v;
       };
       const [inAxes, inDirections, outAxes, outDirections] = [listed('scan_input_axes', m), listed('scan_input_directions', m), listed('scan_output_axes', k), listed('scan_output_directions', k)];
-      const sequences = (inputs.slice(states) as Value[]).map((v, j) => {
+      const sequences = (inputs.slice(states) as Item[]).map((item, j) => {
+        const v = valueOf(ctx, item, `scan input ${j}`);
         const axis = axisOf(ctx, inAxes[j]!, shapeOf(v).length);
         const slices = slicesOf(v, axis);
         return inDirections[j] === 1 ? slices.reverse() : slices;
@@ -120,8 +112,8 @@ export const controlOps: Record<string, OpSpec> = {
       const length = sequences[0]?.length ?? 0;
       const other = sequences.findIndex((s) => s.length !== length);
       if (other >= 0) throw new Error(`${ctx.node}: scan input ${other} has ${sequences[other]!.length} steps along its axis, scan input 0 has ${length}`);
-      let values = inputs.slice(0, states) as Value[];
-      const scans: Value[][] = Array.from({ length: k }, () => []);
+      let values = inputs.slice(0, states) as Item[];
+      const scans: Item[][] = Array.from({ length: k }, () => []);
       for (let t = 0; t < length; t++) {
         const out = ctx.runGraph(body, [...values, ...sequences.map((s) => s[t]!)]);
         values = out.slice(0, states);

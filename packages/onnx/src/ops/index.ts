@@ -1,14 +1,17 @@
 // The operator table: ONNX op type -> implementation. An op missing here is refused at load time.
-import type { OpSpec } from './context.js';
+import type { OpSpec, SequenceOpSpec } from './context.js';
 import { controlOps } from './control.js';
 import { elementwiseOps } from './elementwise.js';
+import { lossOps } from './losses.js';
 import { networkOps } from './network.js';
+import { randomOps } from './random.js';
 import { recurrentOps } from './recurrent.js';
+import { sequenceOps } from './sequence.js';
 import { shapeOps } from './shape.js';
 
-export const OPS: Readonly<Record<string, OpSpec>> = { ...elementwiseOps, ...shapeOps, ...networkOps, ...recurrentOps, ...controlOps };
+export const OPS: Readonly<Record<string, OpSpec | SequenceOpSpec>> = { ...elementwiseOps, ...shapeOps, ...networkOps, ...recurrentOps, ...controlOps, ...sequenceOps };
 
 /** The ONNX operators `loadOnnx` supports (default domain), sorted. */
 export const supportedOps: readonly string[] = Object.keys(OPS).sort();
 
-export type { OpSpec, OpContext, Attributes } from './context.js';
+export type { OpSpec, SequenceOpSpec, OpContext, Attributes } from './context.js';
