@@ -8,6 +8,7 @@ import * as tl from '@tensile/core';
 import { roundToFloat16 } from '@tensile/core';
 import '@tensile/backend-cpu';
 import '@tensile/backend-webgpu';
+import { settleGarbage } from '@tensile/conformance';
 import { backendUnavailable, skipReason } from '@tensile/conformance/required-tools';
 import { describe, expect, it } from 'vitest';
 import { ASGD, Adadelta, Adagrad, Adam, AdamW, Adamax, LBFGS, NAdam, RAdam, RMSprop, Rprop, SGD, clipGradNorm, clipGradValue, type Optimizer } from '../src/index.js';
@@ -46,6 +47,7 @@ if (unavailable) {
   describe('optimisers on float16 parameters on webgpu', () => {
     for (const c of fixture.cases) {
       it(`${c.name}: ${fixture.steps} steps in float16 follow float32 on cpu to half precision, state in float32`, async () => {
+        await settleGarbage(); // earlier tests' dropped handles finalize now, not during the awaited reads
         const before = tl.memory().numTensors;
         const got = await run(c, 'webgpu', 'float16');
         const want = await run(c, 'cpu', 'float32');
@@ -62,6 +64,7 @@ if (unavailable) {
     // Gradients whose squares sum past float16's range (65504): the norm must not overflow.
     for (const normType of [2, 1, 'inf'] as const) {
       it(`clipGradNorm (norm ${normType}) and clipGradValue on float16 gradients of large magnitude`, async () => {
+        await settleGarbage(); // earlier tests' dropped handles finalize now, not during the awaited reads
         const before = tl.memory().numTensors;
         const values = Array.from({ length: 2 }, (_, i) => half(Array.from({ length: 300 }, (_, k) => 40 + 60 * Math.sin(k + i))));
         const clip = async (device: string, dtype: 'float32' | 'float16') => {
@@ -98,6 +101,7 @@ if (unavailable) {
     const DEFAULTS = { SGD: { momentum: 0.9 }, Adam: {}, AdamW: {}, Adamax: {}, NAdam: {}, RAdam: {}, RMSprop: {}, Adagrad: {}, Adadelta: {}, ASGD: {}, Rprop: {} };
     const CLASSES = { SGD, Adam, AdamW, Adamax, NAdam, RAdam, RMSprop, Adagrad, Adadelta, ASGD, Rprop } as const;
     it.each(Object.keys(CLASSES))('%s with its defaults: zero and tiny float16 gradients step as in float32, to float16 rounding', async (name) => {
+      await settleGarbage(); // earlier tests' dropped handles finalize now, not during the awaited reads
       const before = tl.memory().numTensors;
       const start = [1, -2, 3, 0.5, -0.25, 4];
       const grads = [0, 1e-3, -1e-4, 1, 2 ** -20, -0.5].map(roundToFloat16);
@@ -128,6 +132,7 @@ if (unavailable) {
     });
 
     it('a float16 state from a state dict (as PyTorch saves half parameters) is widened and training goes on', async () => {
+      await settleGarbage(); // earlier tests' dropped handles finalize now, not during the awaited reads
       const before = tl.memory().numTensors;
       const make = () => {
         const p = tl.tensor([1, -2, 3, 0.5], { device: 'webgpu', dtype: 'float16' });
@@ -165,6 +170,7 @@ if (unavailable) {
     });
 
     it.each([null, 'strong_wolfe'] as const)('LBFGS (lineSearchFn %s) minimises a quadratic in float16 parameters', async (lineSearchFn) => {
+      await settleGarbage(); // earlier tests' dropped handles finalize now, not during the awaited reads
       const before = tl.memory().numTensors;
       const w = tl.tensor([0.5, -0.5, 1, 2, -3], { device: 'webgpu', dtype: 'float16' });
       w.requiresGrad = true;
