@@ -110,6 +110,7 @@ export class PointwiseMath extends nn.Module {
         tl.tan(a), tl.sinh(a), tl.cosh(a), tl.asin(a.tanh()), tl.acos(a.tanh()), tl.atan(a), tl.asinh(a), tl.acosh(a.abs().add(1)), tl.atanh(a.tanh().mul(0.9)),
         tl.atan2(a, b), tl.hypot(a, b), tl.copysign(a, b), tl.logaddexp(a, b), tl.logaddexp2(a, b), tl.xlogy(a, b.abs()), tl.fmod(a, b), tl.remainder(a, b),
         tl.floorDivide(a, b), tl.fmax(a, special), tl.fmin(special, b), tl.erfinv(a.tanh().mul(0.99)), tl.lgamma(a), tl.digamma(a),
+        tl.linalg.det(a.reshape([-1, 2, 3]).matmul(b.reshape([-1, 3, 2]))),
       ],
       tl.stack([tl.remainder(i, j), tl.fmod(i, j), tl.floorDivide(i, j)]),
       tl.stack([tl.isinf(special), tl.isposinf(special), tl.isneginf(special), tl.isfinite(special), tl.isnan(special), tl.logicalXor(a.gt(0), b.gt(0))]),
@@ -207,7 +208,7 @@ export function exportSuite(device: string, unavailable: string | null): void {
       expect(await worstDifference(model, bytes, [tl.randn([3, 4, 5])])).toBeLessThan(1e-5);
     });
 
-    it('pointwise math without one ONNX node (inverse trig, roundings, atan2, remainders, logaddexp, erfinv, lgamma, digamma, predicates), with a dynamic batch', async () => {
+    it('pointwise math without one ONNX node (inverse trig, roundings, atan2, remainders, logaddexp, erfinv, lgamma, digamma, predicates) and det, with a dynamic batch', async () => {
       const model = new PointwiseMath();
       const inputs = () => [tl.randn([3, 6]).mul(2), tl.randn([3, 6]).mul(2)];
       const bytes = await exportOnnx(model, inputs(), { dynamicAxes: { input_0: { 0: 'batch' }, input_1: { 0: 'batch' } } });

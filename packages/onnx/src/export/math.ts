@@ -124,6 +124,7 @@ const digamma: Formula = (g, [x], k) => {
 
 export const MATH_WRITERS: Readonly<Record<string, Writer>> = {
   ...Object.fromEntries(Object.entries(UNARY).map(([op, t]) => [op, one(t)])),
+  'linalg.det': one('Det'),
   log2: formula((g, [x], k) => node(g, 'Div', [node(g, 'Log', [x]), k(Math.LN2)])),
   log10: formula((g, [x], k) => node(g, 'Div', [node(g, 'Log', [x]), k(Math.LN10)])),
   exp2: formula((g, [x], k) => node(g, 'Pow', [k(2), x])),
