@@ -247,6 +247,70 @@ const CASES: Case[] = [
     op: 'RNN', inputs: [[5, 2, 3], [2, 4, 3], [2, 4, 4], [2, 8], null, [2, 2, 4]], attrs: { hidden_size: 4, direction: 'bidirectional', activations: ['Relu', 'Tanh'] },
     outputs: 2, range: [-1, 1], label: 'bidirectional, Relu and Tanh',
   },
+  // More operators: casts, linear algebra, pooling and normalisation, data-dependent shapes, losses, windows.
+  { op: 'CastLike', inputs: [[3, 4], { int64: [1], shape: [] }], range: [-5, 5], outputTypes: ['int64'] },
+  { op: 'CastLike', inputs: [{ shape: [4], values: [0, 1.5, -2, 0] }, { shape: [1], values: [1] }], casts: { 1: 'bool' }, outputTypes: ['bool'], label: 'to bool' },
+  { op: 'CastLike', inputs: [{ int64: [3, -1, 0] }, [2]], label: 'host int64 to float' },
+  { op: 'Det', inputs: [[3, 3]] },
+  { op: 'Det', inputs: [[2, 4, 4]], label: 'batched' },
+  { op: 'EyeLike', inputs: [[3, 4]] },
+  { op: 'EyeLike', inputs: [[4, 3]], attrs: { k: -1, dtype: 7 }, outputTypes: ['int64'], label: 'k -1, int64' },
+  { op: 'EyeLike', inputs: [[3, 5]], attrs: { k: 2 }, label: 'k 2' },
+  { op: 'Shrink', inputs: [[4, 5]], attrs: { lambd: 0.7, bias: 0.3 } },
+  { op: 'Shrink', inputs: [[4, 5]], label: 'defaults' },
+  { op: 'GlobalLpPool', inputs: [[2, 3, 4, 5]] },
+  { op: 'GlobalLpPool', inputs: [[2, 3, 7]], attrs: { p: 3 }, label: 'p 3, 1-D' },
+  { op: 'LpPool', inputs: [[2, 3, 7, 8]], attrs: { kernel_shape: [3, 2], strides: [2, 2], pads: [1, 0, 1, 1], p: 3 } },
+  { op: 'LpPool', inputs: [[2, 3, 7, 7]], attrs: { kernel_shape: [3, 3], strides: [2, 2], auto_pad: 'SAME_UPPER' }, label: 'SAME_UPPER' },
+  { op: 'LpPool', inputs: [[1, 2, 9]], attrs: { kernel_shape: [3], strides: [2], p: 1 }, label: '1-D, p 1' },
+  { op: 'LpPool', inputs: [[1, 2, 7, 7]], attrs: { kernel_shape: [2, 2], dilations: [2, 1] }, opset: 18, label: 'opset 18 dilations' },
+  { op: 'Hardmax', inputs: [[2, 3, 4]] },
+  { op: 'Hardmax', inputs: [[2, 3, 4]], attrs: { axis: 1 }, opset: 11, label: 'opset 11 (2-D coercion)' },
+  { op: 'Hardmax', inputs: [{ shape: [2, 4], values: [1, 3, 3, 0, 2, 2, 2, 2] }], label: 'ties' },
+  // An even size is checked in 'what the spec leaves open': onnxruntime refuses it.
+  { op: 'LRN', inputs: [[2, 6, 3, 3]], attrs: { size: 3, alpha: 0.002, beta: 0.6, bias: 1.5 } },
+  { op: 'LpNormalization', inputs: [[3, 4]] },
+  { op: 'LpNormalization', inputs: [[3, 4, 2]], attrs: { axis: 1, p: 1 }, label: 'p 1, axis 1' },
+  { op: 'LpNormalization', inputs: [{ shape: [2, 3], values: [0, 0, 0, 1, -2, 3] }], label: 'zero row' },
+  { op: 'MeanVarianceNormalization', inputs: [[2, 3, 4, 5]] },
+  { op: 'MeanVarianceNormalization', inputs: [[2, 3, 4]], attrs: { axes: [1, -1] }, label: 'axes' },
+  { op: 'ReverseSequence', inputs: [[4, 4], { int64: [4, 3, 2, 1] }], attrs: { time_axis: 0, batch_axis: 1 } },
+  { op: 'ReverseSequence', inputs: [[3, 5, 2], { int64: [1, 5, 3] }], attrs: { time_axis: 1, batch_axis: 0 }, label: 'time axis 1' },
+  { op: 'Upsample', inputs: [[1, 2, 3, 4]], attrs: { scales: [1, 1, 2, 1.5] }, opset: 7, label: 'opset 7 nearest' },
+  { op: 'Upsample', inputs: [[1, 2, 3, 4]], attrs: { scales: [1, 1, 2.5, 1.5], mode: 'linear' }, opset: 7, label: 'opset 7 linear' },
+  { op: 'Upsample', inputs: [[2, 3, 4], { shape: [3], values: [1, 3, 2] }], opset: 9, label: 'opset 9 nearest' },
+  { op: 'Upsample', inputs: [[1, 2, 3, 4], { shape: [4], values: [1, 1, 2, 3] }], attrs: { mode: 'linear' }, opset: 9, label: 'opset 9 linear' },
+  { op: 'Scatter', inputs: [[3, 4], { int64: [1, -1, 0, 2, 3, 0], shape: [3, 2] }, [3, 2]], attrs: { axis: 1 }, opset: 10 },
+  { op: 'Compress', inputs: [[3, 4], { shape: [3], values: [0, 1, 1] }], attrs: { axis: 1 }, casts: { 1: 'bool' }, label: 'condition shorter than the axis' },
+  { op: 'Compress', inputs: [[3, 4], { shape: [5], values: [1, 0, 0, 1, 1] }], casts: { 1: 'bool' }, label: 'flattened' },
+  { op: 'NonZero', inputs: [{ shape: [2, 3], values: [0, 1.5, 0, -2, 0, 3] }], outputTypes: ['int64'] },
+  { op: 'Compress', inputs: [[3, 4], { shape: [3], values: [0, 0, 0] }], attrs: { axis: 0 }, casts: { 1: 'bool' }, label: 'nothing selected' },
+  { op: 'NonZero', inputs: [{ shape: [2, 3], values: [0, 0, 0, 0, 0, 0] }], outputTypes: ['int64'], label: 'all zero' },
+  { op: 'Upsample', inputs: [[1, 2, 3, 5], { shape: [4], values: [1, 1, 1.7, 2.3] }], attrs: { mode: 'linear' }, opset: 9, label: 'opset 9 linear, fractional scales' },
+  { op: 'Upsample', inputs: [[1, 2, 3, 5], { shape: [4], values: [1, 1, 1.7, 2.3] }], opset: 9, label: 'opset 9 nearest, fractional scales' },
+  { op: 'MeanVarianceNormalization', inputs: [[2, 3, 4, 5]], opset: 9, label: 'opset 9' },
+  { op: 'Unique', inputs: [{ shape: [6], values: [-0.5, 2, -0, 0, 2, -3] }], outputs: 4, outputTypes: ['float', 'int64', 'int64', 'int64'], label: 'signed zeros' },
+  { op: 'ReverseSequence', inputs: [[4, 3], { int64: [1, 4, 0] }], label: 'a zero length' },
+  { op: 'NonZero', inputs: [{ shape: [2, 2, 2], values: [1, 0, 0, 1, 0, 0, 0, 1] }], casts: { 0: 'bool' }, outputTypes: ['int64'], label: 'bool, 3-D' },
+  ...[1, 0].map((sorted) => ({
+    op: 'Unique', inputs: [{ shape: [2, 4], values: [2, 1, 1, 3, 4, 3, 2, 0] }], attrs: { sorted }, outputs: 4,
+    outputTypes: ['float' as const, 'int64' as const, 'int64' as const, 'int64' as const], label: `sorted ${sorted}`,
+  })),
+  {
+    op: 'Unique', inputs: [{ shape: [2, 4, 2], values: [1, 1, 0, 1, 2, 1, 0, 1, 1, 1, 0, 1, 2, 1, 0, 1] }], attrs: { axis: 1 }, outputs: 4,
+    outputTypes: ['float', 'int64', 'int64', 'int64'], label: 'axis 1',
+  },
+  { op: 'Unique', inputs: [{ int64: [5, -1, 5, 2, -1, 0], shape: [3, 2] }], attrs: { axis: 0, sorted: 0 }, outputs: 2, outputTypes: ['int64', 'int64'], label: 'host int64, axis 0' },
+  ...(['none', 'sum', 'mean'] as const).flatMap((reduction): Case[] => [
+    { op: 'NegativeLogLikelihoodLoss', inputs: [[4, 5], { int64: [1, 0, 4, 2] }], attrs: { reduction }, label: reduction },
+    { op: 'NegativeLogLikelihoodLoss', inputs: [[2, 3, 4], { int64: [0, 2, 1, 1, 2, 0, -1, 1], shape: [2, 4] }, [3]], attrs: { reduction, ignore_index: -1 }, label: `${reduction}, weights, ignore_index` },
+    { op: 'SoftmaxCrossEntropyLoss', inputs: [[4, 5], { int64: [1, 0, 4, 2] }], attrs: { reduction }, label: reduction },
+    {
+      op: 'SoftmaxCrossEntropyLoss', inputs: [[2, 3, 4], { int64: [0, 2, 1, 1, 2, 0, 5, 1], shape: [2, 4] }, [3]], attrs: { reduction, ignore_index: 5 }, outputs: 2,
+      label: `${reduction}, weights, ignore_index, log_prob`,
+    },
+  ]),
+  ...['HannWindow', 'HammingWindow', 'BlackmanWindow'].flatMap((op) => [1, 0].map((periodic) => ({ op, inputs: [{ int64: [10], shape: [] }], attrs: { periodic }, label: `periodic ${periodic}` }))),
   // Control flow. Bodies read outer0, outer1 ... from the enclosing scope by name, as
   // PyTorch's exports do, and the loops' scan outputs stack one value per iteration.
   ...[1, 0].map((flag) => ({
@@ -371,7 +435,9 @@ describe('each operator matches onnxruntime', () => {
     // Constant and Not are checked by the model fixtures, the Sequence operators by
     // test/sequences.test.ts; Gelu is an opset-20 op.
     const sequenceOps = ['SequenceEmpty', 'SequenceConstruct', 'SequenceInsert', 'SequenceAt', 'SequenceErase', 'SequenceLength', 'ConcatFromSequence', 'SplitToSequence', 'SequenceMap'];
-    const elsewhere = ['Constant', 'Not', 'Gelu', ...sequenceOps];
+    // The random operators are checked in 'what the spec leaves open'.
+    const randomOps = ['RandomNormal', 'RandomUniform', 'RandomNormalLike', 'RandomUniformLike', 'Bernoulli'];
+    const elsewhere = ['Constant', 'Not', 'Gelu', ...sequenceOps, ...randomOps];
     expect(supportedOps.filter((op) => !tested.has(op) && !elsewhere.includes(op))).toEqual([]);
   });
 });
@@ -439,6 +505,128 @@ describe('what the spec leaves open or rules out', () => {
     await expect(loadOnnx(resize({ mode: 'cubic', cubic_coeff_a: -0.5 }))).rejects.toThrow("Resize 'n': attribute cubic_coeff_a=-0.5 is not supported");
     await expect(loadOnnx(resize({ mode: 'cubic', coordinate_transformation_mode: 'asymmetric' }))).rejects.toThrow("coordinate_transformation_mode='asymmetric' with cubic is not supported");
     await expect(loadOnnx(model('Pad', [{ name: 'x', shape: [3] }], { mode: 'wrap' }, 17, ['out0'], [{ name: 'p', type: 'int64', dims: [2], values: [1, 1] }]))).rejects.toThrow('Pad \'n\': attribute mode="wrap" is not supported');
+  });
+
+  const stats = (t: tl.Tensor) => {
+    const v = Array.from(t.dataSync() as Float32Array);
+    const mean = v.reduce((a, b) => a + b, 0) / v.length;
+    return { v, mean, std: Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / v.length) };
+  };
+
+  it('RandomNormal and RandomUniform: float32 of the shape asked, with the mean and spread asked', async () => {
+    const normal = (await loadOnnx(model('RandomNormal', [], { shape: [100, 50], mean: 3, scale: 0.5 }))).forward() as tl.Tensor;
+    expect([normal.shape, normal.dtype]).toEqual([[100, 50], 'float32']);
+    const n = stats(normal);
+    expect(Math.abs(n.mean - 3)).toBeLessThan(0.05);
+    expect(Math.abs(n.std - 0.5)).toBeLessThan(0.03);
+    const uniform = (await loadOnnx(model('RandomUniform', [], { shape: [5000], low: -2, high: 5 }))).forward() as tl.Tensor;
+    const u = stats(uniform);
+    expect([uniform.shape, uniform.dtype]).toEqual([[5000], 'float32']);
+    expect(u.v.every((x) => x >= -2 && x < 5)).toBe(true);
+    expect(Math.abs(u.mean - 1.5)).toBeLessThan(0.15);
+    expect(Math.abs(u.std - 7 / Math.sqrt(12))).toBeLessThan(0.1);
+  });
+
+  it('RandomNormalLike, RandomUniformLike and Bernoulli take the input\'s shape; a non-float type needs dtype 1', async () => {
+    const x = tl.zeros([30, 40]);
+    const normal = (await loadOnnx(model('RandomNormalLike', [{ name: 'x', shape: [30, 40] }], { scale: 2.5 }))).forward(x) as tl.Tensor;
+    expect([normal.shape, Math.abs(stats(normal).std - 2.5) < 0.15]).toEqual([[30, 40], true]);
+    const uniform = (await loadOnnx(model('RandomUniformLike', [{ name: 'x', shape: [30, 40] }], { low: 1, high: 1.5 }))).forward(x) as tl.Tensor;
+    expect([uniform.shape, stats(uniform).v.every((v) => v >= 1 && v < 1.5)]).toEqual([[30, 40], true]);
+    const ints = [{ name: 'i', type: 'int64' as const, dims: [2, 3], values: [1, 2, 3, 4, 5, 6] }];
+    const m = await loadOnnx(model('RandomUniformLike', [], {}, 17, ['out0'], ints));
+    expect(() => m.forward()).toThrow("RandomUniformLike 'n': the output takes the input's type, int64; only float is supported (set dtype=1)");
+    expect(((await loadOnnx(model('RandomUniformLike', [], { dtype: 1 }, 17, ['out0'], ints))).forward() as tl.Tensor).shape).toEqual([2, 3]);
+    // Probabilities 0, 1 and 0.3, 1000 of each.
+    const p = tl.tensor([...new Array<number>(1000).fill(0), ...new Array<number>(1000).fill(1), ...new Array<number>(1000).fill(0.3)]);
+    const draws = stats((await loadOnnx(model('Bernoulli', [{ name: 'p', shape: [3000] }], {}))).forward(p) as tl.Tensor).v;
+    expect([draws.slice(0, 2000).join(), draws.every((v) => v === 0 || v === 1)]).toEqual([[...new Array<number>(1000).fill(0), ...new Array<number>(1000).fill(1)].join(), true]);
+    expect(Math.abs(draws.slice(2000).reduce((a, b) => a + b, 0) / 1000 - 0.3)).toBeLessThan(0.06);
+  });
+
+  it('a seed makes the random operators reproducible: each load gives the same numbers, each run new ones', async () => {
+    const specs: [string, { name: string; shape: number[] }[], Record<string, Attr>][] = [
+      ['RandomNormal', [], { shape: [4, 5] }], ['RandomUniform', [], { shape: [4, 5] }],
+      ['RandomNormalLike', [{ name: 'x', shape: [4, 5] }], {}], ['RandomUniformLike', [{ name: 'x', shape: [4, 5] }], {}], ['Bernoulli', [{ name: 'x', shape: [4, 5] }], {}],
+    ];
+    for (const [op, inputs, attrs] of specs) {
+      const args = inputs.map(() => tl.full([4, 5], 0.5));
+      const run = async (seed?: number) => {
+        const m = await loadOnnx(model(op, inputs, { ...attrs, ...(seed === undefined ? {} : { seed }) }));
+        return [0, 1].map(() => Array.from((m.forward(...args) as tl.Tensor).dataSync() as Float32Array).join());
+      };
+      const [first, second] = await run(1.5);
+      expect(await run(1.5), op).toEqual([first, second]);
+      expect(second, op).not.toEqual(first);
+      expect((await run(2.5))[0], op).not.toEqual(first);
+      expect((await run())[0], op).not.toEqual((await run())[0]);
+    }
+  });
+
+  it('LRN with an even size sums the channels the spec names (onnxruntime refuses an even size)', async () => {
+    const [size, alpha, beta, bias] = [4, 0.3, 0.75, 1.5];
+    const values = random(12, 5, [-2, 2]);
+    const got = Array.from(((await loadOnnx(model('LRN', [{ name: 'x', shape: [1, 6, 2] }], { size, alpha, beta, bias }))).forward(tl.tensor(values).reshape([1, 6, 2])) as tl.Tensor).dataSync() as Float32Array);
+    // Channels c - floor((size - 1) / 2) to c + ceil((size - 1) / 2).
+    const want = values.map((v, i) => {
+      const [c, w] = [Math.floor(i / 2), i % 2];
+      let sum = 0;
+      for (let k = Math.max(0, c - 1); k <= Math.min(5, c + 2); k++) sum += values[k * 2 + w]! ** 2;
+      return v / (bias + (alpha / size) * sum) ** beta;
+    });
+    got.forEach((g, i) => expect(g).toBeCloseTo(want[i]!, 5));
+  });
+
+  it('the composed operators train: their gradients match finite differences', async () => {
+    const lens = [{ name: 'l', type: 'int64' as const, dims: [3], values: [2, 4, 1] }];
+    const targets = [{ name: 't', type: 'int64' as const, dims: [2, 3], values: [0, 2, 1, 1, 2, 0] }, { name: 'w', dims: [3], values: [0.5, 2, 1.5] }];
+    const cases: [string, number[][], Record<string, Attr>, number?, ModelSpec['initializers']?, number?][] = [
+      ['LpPool', [[1, 2, 5, 5]], { kernel_shape: [3, 2], strides: [2, 1], pads: [1, 0, 0, 1], p: 3 }],
+      ['GlobalLpPool', [[2, 2, 3, 3]], {}],
+      ['LRN', [[1, 5, 2, 2]], { size: 2, alpha: 0.5, bias: 1.5 }],
+      ['LpNormalization', [[3, 4]], {}],
+      ['MeanVarianceNormalization', [[2, 3, 2, 2]], {}],
+      ['Upsample', [[1, 1, 3, 2]], { mode: 'linear', scales: [1, 1, 2.5, 1.5] }, 7],
+      ['ReverseSequence', [[4, 3, 2]], {}, 17, lens],
+      ['Unique', [[2, 3]], { axis: 1 }],
+      ['Det', [[2, 3, 3]], {}],
+      ['SoftmaxCrossEntropyLoss', [[2, 3, 3]], { reduction: 'mean' }, 17, targets, 2],
+      ['NegativeLogLikelihoodLoss', [[2, 3, 3]], { reduction: 'sum' }, 17, targets],
+    ];
+    for (const [op, shapes, attrs, opset, initializers, outputs] of cases) {
+      const names = Array.from({ length: outputs ?? 1 }, (_, i) => `out${i}`);
+      const m = await loadOnnx(model(op, shapes.map((shape, i) => ({ name: `x${i}`, shape })), attrs, opset, names, initializers ?? []));
+      const values = shapes.map((shape, i) => tl.tensor(random(shape.reduce((a, b) => a * b, 1), 60 + i, [-0.8, 0.8])).reshape(shape).requiresGrad_());
+      expect(tl.autograd.gradcheck((...xs) => m.forward(...xs) as tl.Tensor | tl.Tensor[], values), op).toBe(true);
+      m.dispose();
+    }
+  });
+
+  it('NonZero of a scalar is [0, n], as the spec says (onnxruntime gives [1, n])', async () => {
+    const m = await loadOnnx(model('NonZero', [{ name: 'x', shape: [] }], {}, 17, ['out0']));
+    expect((m.forward(tl.tensor(3)) as tl.Tensor).shape).toEqual([0, 1]);
+  });
+
+  it('the newer operators refuse what they do not compute, naming it', async () => {
+    const x = [{ name: 'x', shape: [1, 1, 4, 4] }];
+    const refused: [Uint8Array, string][] = [
+      [model('RandomNormal', [], { shape: [2], dtype: 7 }), "RandomNormal 'n': attribute dtype=7 is not supported (supported: 1)"],
+      [model('RandomUniform', [], {}), "RandomUniform 'n': attribute shape is missing"],
+      [model('Bernoulli', [{ name: 'p', shape: [3] }], { dtype: 9 }), "Bernoulli 'n': attribute dtype=9 is not supported"],
+      [model('HannWindow', [], { output_datatype: 7 }, 17, ['out0'], [{ name: 's', type: 'int64', dims: [], values: [4] }]), "HannWindow 'n': attribute output_datatype=7 is not supported (supported: 1)"],
+      [model('LpPool', x, { kernel_shape: [2, 2], ceil_mode: 1 }, 18), "LpPool 'n': attribute ceil_mode=1 is not supported"],
+      [model('LpNormalization', x, { p: 3 }), "LpNormalization 'n': attribute p=3 is not supported (supported: 1, 2)"],
+      [model('Upsample', x, { mode: 'cubic', scales: [1, 1, 2, 2.5] }, 7), 'Upsample \'n\': attribute mode="cubic" is not supported'],
+      [model('Upsample', x, { scales: [1, 1, 2, 2.5] }, 9, ['out0'], [{ name: 's', dims: [4], values: [1, 1, 2, 2] }]), "Upsample 'n': attribute 'scales' is not part of Upsample at opset 9 (scales is an input)"],
+      [model('Upsample', x, {}, 7), "Upsample 'n': attribute scales is missing"],
+      [model('EyeLike', [{ name: 'x', shape: [2, 2] }], { dtype: 10 }), "EyeLike 'n': attribute dtype=10 is not supported"],
+      [model('SoftmaxCrossEntropyLoss', x, { reduction: 'avg' }), 'SoftmaxCrossEntropyLoss \'n\': attribute reduction="avg" is not supported'],
+    ];
+    for (const [bytes, message] of refused) await expect(loadOnnx(bytes)).rejects.toThrow(message);
+    const shrinking = await loadOnnx(model('Upsample', x, { scales: [1, 1, 0.5, 2.5] }, 7));
+    expect(() => shrinking.forward(tl.zeros([1, 1, 4, 4]))).toThrow("Upsample 'n': scales [1,1,0.5,2.5] must hold one value >= 1 per dim of X [1,1,4,4]");
+    const compress = await loadOnnx(model('Compress', [{ name: 'x', shape: [3] }, { name: 'c', shape: [5] }], {}));
+    expect(() => compress.forward(tl.zeros([3]), tl.tensor([0, 1, 0, 1, 0]))).toThrow("Compress 'n': condition selects index 3 of an axis of 3");
   });
 
   it('PRelu refuses a slope X would have to broadcast to', async () => {

@@ -165,6 +165,7 @@ export const elementwiseOps: Record<string, OpSpec> = {
       return one(tl.where(x.lt(0), x.mul(slope), x));
     },
   },
+  Shrink: unaryWith({ bias: 0, lambd: 0.5 }, (x, a) => tl.where(x.lt(-a.lambd!), x.add(a.bias!), tl.where(x.gt(a.lambd!), x.sub(a.bias!), 0))),
   HardSigmoid: unaryWith({ alpha: 0.2, beta: 0.5 }, (x, a) => tl.clamp(x.mul(a.alpha!).add(a.beta!), 0, 1)),
   HardSwish: unary((x) => x.mul(tl.clamp(x.div(6).add(0.5), 0, 1))),
   Gelu: {

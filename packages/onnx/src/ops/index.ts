@@ -9,7 +9,7 @@ import { recurrentOps } from './recurrent.js';
 import { sequenceOps } from './sequence.js';
 import { shapeOps } from './shape.js';
 
-export const OPS: Readonly<Record<string, OpSpec | SequenceOpSpec>> = { ...elementwiseOps, ...shapeOps, ...networkOps, ...recurrentOps, ...controlOps, ...sequenceOps };
+export const OPS: Readonly<Record<string, OpSpec | SequenceOpSpec>> = { ...elementwiseOps, ...shapeOps, ...networkOps, ...recurrentOps, ...controlOps, ...sequenceOps, ...lossOps, ...randomOps };
 
 /** The ONNX operators `loadOnnx` supports (default domain), sorted. */
 export const supportedOps: readonly string[] = Object.keys(OPS).sort();

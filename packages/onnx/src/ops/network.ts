@@ -260,7 +260,49 @@ function argExtreme(fn: (x: Tensor, dim: number, keep: boolean) => Tensor): OpSp
   };
 }
 
+/** 1 at the first maximum along `dim`, 0 elsewhere. */
+function hardmax(x: Tensor, dim: number): Tensor {
+  const positions = tl.arange(0, x.shape[dim]!, 1, { dtype: 'int32', device: x.device }).reshape(x.shape.map((d, i) => (i === dim ? d : 1)));
+  return tl.argmax(x, dim, true).eq(positions).cast(x.dtype);
+}
+
+/** LpPool: (Σ |x|^p)^(1/p) over each window, the sum a depthwise convolution with ones (zero pads add nothing). */
+function lpPool(ctx: OpContext, [x]: (Value | undefined)[], attrs: Attributes): Value[] {
+  const t = tensorOf(ctx, x, 'X');
+  const p = attrNumber(attrs, 'p', 2);
+  const ones = tl.ones([t.shape[1]!, 1, ...attrInts(attrs, 'kernel_shape')!], { device: t.device });
+  const [sums] = conv(ctx, [t.abs().pow(p), ones], { ...attrs, group: t.shape[1]! });
+  return one((sums as Tensor).pow(1 / p));
+}
+
+/**
+ * Upsample (opsets 7 to 9): output i of each axis samples input i / scale (onnxruntime's
+ * asymmetric coordinates, in float32), nearest or linear, one axis at a time.
+ */
+function upsample(ctx: OpContext, [x, s]: (Value | undefined)[], attrs: Attributes): Value[] {
+  let t = tensorOf(ctx, x, 'X');
+  const scales = ctx.opset < 9 ? attrInts(attrs, 'scales')! : intsOf(ctx, s, 'scales');
+  if (scales.length !== t.rank || scales.some((v) => !(v >= 1))) throw new Error(`${ctx.node}: scales [${scales}] must hold one value >= 1 per dim of X [${t.shape}]`);
+  const linear = attrString(attrs, 'mode', 'nearest') === 'linear';
+  const device = t.device;
+  scales.forEach((scale, axis) => {
+    const n = t.shape[axis]!;
+    if (scale === 1) return;
+    const src = Array.from({ length: Math.floor(Math.fround(n * scale)) }, (_, i) => Math.min(Math.fround(i / scale), n - 1));
+    const lo = src.map(Math.floor);
+    const pick = (at: number[]) => tl.indexSelect(t, axis, tl.tensor(Int32Array.from(at), { dtype: 'int32', device }));
+    if (!linear) {
+      t = pick(lo);
+      return;
+    }
+    const w = tl.tensor(Float32Array.from(src, (v, i) => v - lo[i]!), { device }).reshape(t.shape.map((_, i) => (i === axis ? -1 : 1)));
+    t = pick(lo).mul(w.neg().add(1)).add(pick(lo.map((i) => Math.min(i + 1, n - 1))).mul(w));
+  });
+  return one(t);
+}
+
 export const networkOps: Record<string, OpSpec> = {
+  Det: { attributes: [], run: (ctx, [x]) => one(tl.linalg.det(tensorOf(ctx, x, 'X'))) },
   MatMul: { attributes: [], run: (ctx, inputs) => one(tl.matmul(...(tensorsOf(ctx, inputs, 2) as [Tensor, Tensor]))) },
   Gemm: {
     attributes: ['alpha', 'beta', 'transA', 'transB'],
@@ -294,6 +336,25 @@ export const networkOps: Record<string, OpSpec> = {
   AveragePool: pool('avg'),
   GlobalAveragePool: globalPool('mean'),
   GlobalMaxPool: globalPool('max'),
+  GlobalLpPool: {
+    attributes: ['p'],
+    run(ctx, [x], attrs) {
+      const t = tensorOf(ctx, x, 'X');
+      const p = attrNumber(attrs, 'p', 2);
+      return one(t.abs().pow(p).sum(t.shape.slice(2).map((_, i) => i + 2), true).pow(1 / p));
+    },
+  },
+  // Opset 18's ceil_mode is refused: which windows a ceiling adds differs between runtimes.
+  LpPool: { attributes: ['auto_pad', 'ceil_mode', 'dilations', 'kernel_shape', 'p', 'pads', 'strides'], check: (attrs) => [...spatialCheck(attrs), ...only(attrs, 'ceil_mode', [0])], run: lpPool },
+  Upsample: {
+    attributes: ['mode', 'scales'],
+    check: (attrs, opset) => [
+      ...only(attrs, 'mode', ['nearest', 'linear']),
+      ...(opset < 9 && attrs.scales === undefined ? ['attribute scales is missing'] : []),
+      ...(opset >= 9 && attrs.scales !== undefined ? [`attribute 'scales' is not part of Upsample at opset ${opset} (scales is an input)`] : []),
+    ],
+    run: upsample,
+  },
   BatchNormalization: {
     // Inference form: normalise with the running statistics (PyTorch's eval mode).
     attributes: ['epsilon', 'momentum', 'training_mode', 'spatial'],
@@ -332,7 +393,41 @@ export const networkOps: Record<string, OpSpec> = {
       return [y, mean, invStd];
     },
   },
+  LRN: {
+    attributes: ['alpha', 'beta', 'bias', 'size'],
+    run(ctx, [x], attrs) {
+      const t = tensorOf(ctx, x, 'X');
+      const size = attrNumber(attrs, 'size', 0);
+      const lrn = (v: Tensor) => F.localResponseNorm(v, size, attrNumber(attrs, 'alpha', 1e-4), attrNumber(attrs, 'beta', 0.75), attrNumber(attrs, 'bias', 1));
+      // An even window has its extra channel before c in PyTorch, after c in ONNX: flipping the channels swaps the sides.
+      return one(size % 2 === 0 ? tl.flip(lrn(tl.flip(t, 1)), 1) : lrn(t));
+    },
+  },
+  LpNormalization: {
+    attributes: ['axis', 'p'],
+    check: (attrs) => only(attrs, 'p', [1, 2]),
+    run(ctx, [x], attrs) {
+      const t = tensorOf(ctx, x, 'input');
+      const axis = axisOf(ctx, attrNumber(attrs, 'axis', -1), t.rank);
+      const p1 = attrNumber(attrs, 'p', 2) === 1;
+      const sum = p1 ? t.abs().sum(axis, true) : t.square().sum(axis, true);
+      // A zero vector stays zero, as in onnxruntime: its norm taken as 1 (before the root, so the gradient stays finite).
+      const safe = tl.where(sum.eq(0), 1, sum);
+      return one(t.div(p1 ? safe : safe.sqrt()));
+    },
+  },
+  MeanVarianceNormalization: {
+    attributes: ['axes'],
+    run(ctx, [x], attrs) {
+      const t = tensorOf(ctx, x, 'X');
+      const axes = (attrInts(attrs, 'axes') ?? [0, 2, 3]).map((a) => axisOf(ctx, a, t.rank));
+      const centred = t.sub(t.mean(axes, true));
+      // The ONNX function's epsilon, added to the standard deviation.
+      return one(centred.div(centred.square().mean(axes, true).sqrt().add(1e-9)));
+    },
+  },
   Softmax: softmax((x, d) => tl.softmax(x, d)),
+  Hardmax: softmax(hardmax),
   LogSoftmax: softmax((x, d) => tl.logSoftmax(x, d)),
   ReduceMean: reduce((x, a, k) => x.mean(a, k)),
   ReduceSum: reduce((x, a, k) => x.sum(a, k)),

@@ -89,6 +89,75 @@ function checkReduction(attrs: Attributes, opset: number): string[] {
   return problems;
 }
 
+function scatterElements(ctx: OpContext, [x, idx, u]: (Value | undefined)[], attrs: Attributes): Value[] {
+  const device = deviceOf(ctx, [x, idx, u]);
+  const data = tensorOf(ctx, x, 'data', device);
+  const updates = tensorOf(ctx, u, 'updates', device);
+  const axis = axisOf(ctx, attrNumber(attrs, 'axis', 0), data.rank);
+  const reduction = SCATTER_REDUCTIONS[attrString(attrs, 'reduction', 'none')];
+  return one(tl.tidy(() => {
+    const indices = elementIndices(ctx, idx, data.shape[axis]!, device);
+    return scatterWith(reduction, data, axis, indices, updates);
+  }));
+}
+
+/** An element type as a host dtype, as Cast makes them (double as float, int32 as int64). */
+function hostDType(ctx: OpContext, dtype: string): HostDType {
+  if (dtype === 'float16') throw new Error(`${ctx.node}: float16 values are not supported here`);
+  return (dtype === 'int32' ? 'int64' : dtype === 'float64' ? 'float32' : dtype) as HostDType;
+}
+
+/** Cast's codes for the host dtypes. */
+const TYPE_CODES: Record<string, number> = { float32: 1, int64: 7, bool: 9 };
+
+/**
+ * Unique's groups: the slices of `h` along `axis` (elements when flattened), each group named
+ * by its first occurrence, in order of appearance or, when `sorted`, ascending (slices compared
+ * element by element).
+ */
+function uniqueGroups(h: Host, axis: number, sorted: boolean): { firsts: number[]; inverse: number[]; counts: number[] } {
+  const n = h.shape[axis]!;
+  const outer = h.shape.slice(0, axis).reduce((a, b) => a * b, 1);
+  const inner = h.shape.slice(axis + 1).reduce((a, b) => a * b, 1);
+  const items = Array.from({ length: n }, (_, i) => {
+    const v: number[] = [];
+    for (let o = 0; o < outer; o++) for (let k = 0; k < inner; k++) v.push(h.data[(o * n + i) * inner + k]!);
+    return v;
+  });
+  const group = new Map<string, number>();
+  const keys = items.map((v) => v.join(','));
+  keys.forEach((key, i) => {
+    if (!group.has(key)) group.set(key, i);
+  });
+  const firsts = [...group.values()];
+  if (sorted) {
+    firsts.sort((i, j) => {
+      const [a, b] = [items[i]!, items[j]!];
+      const k = a.findIndex((v, q) => v !== b[q]);
+      return k < 0 ? 0 : a[k]! - b[k]!;
+    });
+  }
+  firsts.forEach((first, u) => group.set(keys[first]!, u));
+  const inverse = keys.map((key) => group.get(key)!);
+  const counts = firsts.map(() => 0);
+  for (const u of inverse) counts[u]!++;
+  return { firsts, inverse, counts };
+}
+
+/** Hann, Hamming and Blackman windows: Σ_k (-1)^k a_k cos(2πkn/N), N the size (periodic) or the size - 1. */
+function cosineWindow(coefficients: number[]): OpSpec {
+  return {
+    attributes: ['output_datatype', 'periodic'],
+    check: (attrs) => only(attrs, 'output_datatype', [1]),
+    run(ctx, [s], attrs) {
+      const size = intsOf(ctx, s, 'size')[0]!;
+      const n = attrNumber(attrs, 'periodic', 1) !== 0 ? size : size - 1;
+      const values = Array.from({ length: size }, (_, i) => coefficients.reduce((w, a, k) => w + (k % 2 ? -a : a) * Math.cos((2 * Math.PI * k * i) / n), 0));
+      return one(new Host('float32', [size], Float32Array.from(values)));
+    },
+  };
+}
+
 /** ONNX's Pad modes as PyTorch's. */
 const PAD_MODES: Record<string, PadMode> = { constant: 'constant', reflect: 'reflect', edge: 'replicate' };
 
@@ -228,21 +297,9 @@ export const shapeOps: Record<string, OpSpec> = {
       return one(tl.tidy(() => tl.gather(data, axis, elementIndices(ctx, idx, data.shape[axis]!, data.device))));
     },
   },
-  ScatterElements: {
-    attributes: ['axis', 'reduction'],
-    check: checkReduction,
-    run(ctx, [x, idx, u], attrs) {
-      const device = deviceOf(ctx, [x, idx, u]);
-      const data = tensorOf(ctx, x, 'data', device);
-      const updates = tensorOf(ctx, u, 'updates', device);
-      const axis = axisOf(ctx, attrNumber(attrs, 'axis', 0), data.rank);
-      const reduction = SCATTER_REDUCTIONS[attrString(attrs, 'reduction', 'none')];
-      return one(tl.tidy(() => {
-        const indices = elementIndices(ctx, idx, data.shape[axis]!, device);
-        return scatterWith(reduction, data, axis, indices, updates);
-      }));
-    },
-  },
+  ScatterElements: { attributes: ['axis', 'reduction'], check: checkReduction, run: scatterElements },
+  // Opsets 9 and 10: ScatterElements under its first name.
+  Scatter: { attributes: ['axis'], run: scatterElements },
   ScatterND: {
     attributes: ['reduction'],
     check: checkReduction,
@@ -393,6 +450,85 @@ export const shapeOps: Record<string, OpSpec> = {
       return one(tl.cast(x!, dtype === 'int64' ? 'int32' : dtype));
     },
   },
+  CastLike: {
+    attributes: [],
+    run(ctx, [x, like]) {
+      if (like === undefined) throw new Error(`${ctx.node}: input target_type is missing`);
+      return shapeOps.Cast!.run(ctx, [x], { to: TYPE_CODES[hostDType(ctx, like.dtype)]! });
+    },
+  },
+  EyeLike: {
+    attributes: ['dtype', 'k'],
+    check: (attrs) => (attrs.dtype === undefined || ELEMENT_TYPES[attrs.dtype as number] ? [] : [`attribute dtype=${attrs.dtype} is not supported`]),
+    run(ctx, [x], attrs) {
+      const shape = shapeOf(x!);
+      if (shape.length !== 2) throw new Error(`${ctx.node}: input must be 2-D, got [${shape}]`);
+      const [n, m] = shape as [number, number];
+      const k = attrNumber(attrs, 'k', 0);
+      const dtype = hostDType(ctx, attrs.dtype === undefined ? x!.dtype : ELEMENT_TYPES[attrs.dtype as number]!);
+      const data = new Array<number>(n * m).fill(0);
+      for (let i = Math.max(0, -k); i < n && i + k < m; i++) data[i * m + i + k] = 1;
+      return one(new Host(dtype, shape, dtype === 'float32' ? Float32Array.from(data) : data));
+    },
+  },
+  ReverseSequence: {
+    attributes: ['batch_axis', 'time_axis'],
+    run(ctx, [x, lens], attrs) {
+      const device = deviceOf(ctx, [x, lens]);
+      const t = tensorOf(ctx, x, 'input', device);
+      const batch = axisOf(ctx, attrNumber(attrs, 'batch_axis', 1), t.rank);
+      const time = axisOf(ctx, attrNumber(attrs, 'time_axis', 0), t.rank);
+      if (batch === time) throw new Error(`${ctx.node}: batch_axis and time_axis are both ${batch}`);
+      const along = (axis: number) => t.shape.map((_, i) => (i === axis ? -1 : 1));
+      const length = tensorOf(ctx, lens, 'sequence_lens', device).reshape(along(batch));
+      const step = tl.arange(0, t.shape[time]!, 1, { dtype: 'int32', device }).reshape(along(time));
+      // Step i of sequence j reads step length_j - 1 - i while i < length_j, and itself after.
+      const source = tl.where(step.lt(length), length.sub(1).sub(step), step);
+      return one(tl.gather(t, time, source.expand(t.shape)));
+    },
+  },
+  // Compress, NonZero and Unique: the output's shape depends on values read on the host.
+  Compress: {
+    attributes: ['axis'],
+    run(ctx, [x, c], attrs) {
+      let t = tensorOf(ctx, x, 'input');
+      if (attrs.axis === undefined) t = t.reshape([-1]);
+      const axis = axisOf(ctx, attrNumber(attrs, 'axis', 0), t.rank);
+      const condition = hostOf(ctx, c, 'condition').data;
+      const picked: number[] = [];
+      for (let i = 0; i < condition.length; i++) if (condition[i]) picked.push(i);
+      if (picked.length && picked.at(-1)! >= t.shape[axis]!) throw new Error(`${ctx.node}: condition selects index ${picked.at(-1)} of an axis of ${t.shape[axis]}`);
+      return one(tl.indexSelect(t, axis, tl.tensor(Int32Array.from(picked), { dtype: 'int32', device: t.device })));
+    },
+  },
+  NonZero: {
+    attributes: [],
+    run(ctx, [x]) {
+      const h = hostOf(ctx, x, 'X');
+      const step = strides(h.shape);
+      const hits: number[] = [];
+      for (let i = 0; i < h.size; i++) if (h.data[i] !== 0) hits.push(i);
+      // [rank, n]: dim d's coordinate of each hit (a scalar gives [0, n], as ONNX says).
+      return one(new Host('int64', [h.shape.length, hits.length], h.shape.flatMap((d, k) => hits.map((i) => Math.floor(i / step[k]!) % d))));
+    },
+  },
+  Unique: {
+    attributes: ['axis', 'sorted'],
+    outputs: 4,
+    run(ctx, [x], attrs) {
+      const flat = attrs.axis === undefined;
+      const v = flat ? withShape(x!, [shapeOf(x!).reduce((a, b) => a * b, 1)]) : x!;
+      const axis = flat ? 0 : axisOf(ctx, attrs.axis as number, v.shape.length);
+      const { firsts, inverse, counts } = uniqueGroups(hostOf(ctx, v, 'X'), axis, attrNumber(attrs, 'sorted', 1) !== 0);
+      const indices = Host.vector('int64', firsts);
+      // A tensor's unique values are gathered from it, so that they carry its gradient.
+      const y = isHost(v) ? hostGather(v, axis, indices) : tl.indexSelect(v, axis, indices.upload(v.device, `${ctx.node} indices`));
+      return [y, indices, Host.vector('int64', inverse), Host.vector('int64', counts)];
+    },
+  },
+  HannWindow: cosineWindow([0.5, 0.5]),
+  HammingWindow: cosineWindow([25 / 46, 21 / 46]),
+  BlackmanWindow: cosineWindow([0.42, 0.5, 0.08]),
   Dropout: {
     // Inference: the identity (and an all-true mask); the ratio and training_mode inputs are not read.
     attributes: ['seed', 'ratio', 'is_test'],
