@@ -25,6 +25,10 @@ export { LlamaForCausalLM, LlamaModel, type LlamaConfig } from './models/llama.j
 export {
   BertModel, BertForSequenceClassification, classificationLoss, type BertConfig, type BertForwardOptions, type BertOutputs, type ClassifierOutput,
 } from './models/bert.js';
+export { RobertaModel, RobertaForSequenceClassification, type RobertaConfig } from './models/roberta.js';
+export {
+  DistilBertModel, DistilBertForSequenceClassification, type DistilBertConfig, type DistilBertForwardOptions,
+} from './models/distilbert.js';
 export { ViTForImageClassification, ViTModel, type ViTConfig } from './models/vit.js';
 export { openSource, readJson, defaultCacheDir, MissingFileError, type HubOptions, type ModelSource } from './hub.js';
 /** Re-exported from @tensile/core, where every package's progress bar now lives. */

@@ -3,17 +3,22 @@
 //   torch.optim.AdamW gives on the PyTorch reference model (tools/train_reference.py);
 // - a longer run (dropout on) drives the loss down with tl.memory() flat from step to step,
 //   and the checkpoint savePretrained writes loads into the PyTorch reference (and back into
-//   Tensile) with equal logits.
+//   Tensile) with equal logits;
+// - the RoBERTa and DistilBERT classifiers, on a padded batch with labels: the same five-step
+//   comparison, then a checkpoint with the hub's keys that PyTorch loads with equal logits.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as tl from '@tensile/core';
 import '@tensile/backend-cpu';
+import { parseSafetensors } from '@tensile/nn';
 import { AdamW } from '@tensile/optim';
 import { afterAll, describe, expect, it } from 'vitest';
-import { AutoTokenizer, GPT2LMHeadModel, LlamaForCausalLM, type CausalLM } from '../src/index.js';
-import { PYTHON, evalLoss, fixture, haveFixtures, maxDiff, record, referenceLogits, toolsDir } from './fixtures.js';
+import {
+  AutoTokenizer, DistilBertForSequenceClassification, GPT2LMHeadModel, LlamaForCausalLM, RobertaForSequenceClassification, type CausalLM,
+} from '../src/index.js';
+import { PYTHON, evalLoss, expected, fixture, haveFixtures, maxDiff, record, referenceLogits, toolsDir } from './fixtures.js';
 
 const run = haveFixtures ? describe : describe.skip;
 if (!haveFixtures) it.skip('no PyTorch reference fixtures (python3-torch missing)', () => {});
@@ -142,6 +147,76 @@ run('fine-tuning a loaded checkpoint', () => {
     expect(reloadDiff).toBe(0);
     for (const t of [logits, again, input]) t.dispose();
     reloaded.dispose();
+    model.dispose();
+  });
+
+  const CLASSIFIERS: Record<string, { load: (dir: string) => Promise<RobertaForSequenceClassification | DistilBertForSequenceClassification>; grads: string[] }> = {
+    'roberta-classifier': {
+      load: (d) => RobertaForSequenceClassification.fromPretrained(d, { device: 'cpu', dtype: 'float32', logger: null }),
+      // The position table's padding row gets no gradient, in PyTorch as here.
+      grads: ['roberta.embeddings.word_embeddings.weight', 'roberta.embeddings.position_embeddings.weight', 'roberta.encoder.layer.0.attention.self.query.weight',
+        'roberta.encoder.layer.1.output.LayerNorm.weight', 'classifier.dense.weight', 'classifier.out_proj.bias'],
+    },
+    'distilbert-classifier': {
+      load: (d) => DistilBertForSequenceClassification.fromPretrained(d, { device: 'cpu', dtype: 'float32', logger: null }),
+      grads: ['distilbert.embeddings.word_embeddings.weight', 'distilbert.transformer.layer.0.attention.q_lin.weight', 'distilbert.transformer.layer.1.ffn.lin1.weight',
+        'distilbert.transformer.layer.1.output_layer_norm.bias', 'pre_classifier.weight', 'classifier.bias'],
+    },
+  };
+
+  it.each(Object.keys(CLASSIFIERS))('%s: five AdamW steps on a padded batch match torch.optim.AdamW; the saved checkpoint has the hub\'s keys and PyTorch\'s logits', async (name) => {
+    const { load, grads } = CLASSIFIERS[name];
+    const e = expected(name);
+    const steps = 5;
+    const ref = torchRun(fixture(name), {
+      input_ids: e.input_ids, attention_mask: e.attention_mask, labels: e.labels, steps,
+      lr: ADAMW.lr, betas: ADAMW.betas, eps: ADAMW.eps, weight_decay: ADAMW.weightDecay, grad_params: grads,
+    });
+    const model = await load(fixture(name));
+    model.eval(); // no dropout, as in the reference
+    const input = tl.tensor(e.input_ids, { dtype: 'int32' });
+    const labels = Array.isArray(e.labels[0]) ? tl.tensor(e.labels) : tl.tensor(e.labels, { dtype: 'int32' });
+    const opt = new AdamW(model.parameters(), ADAMW);
+    const byName = new Map(model.namedParameters());
+    const losses: number[] = [];
+    let gradDiff = 0;
+    for (let step = 0; step < steps; step++) {
+      opt.zeroGrad();
+      const { logits, loss } = model.forward(input, { attentionMask: e.attention_mask, labels });
+      loss!.backward();
+      losses.push((await loss!.item()) as number);
+      logits.dispose();
+      loss!.dispose();
+      if (step === 0) {
+        for (const key of grads) {
+          const p = byName.get(key);
+          expect(p, key).toBeDefined();
+          gradDiff = Math.max(gradDiff, maxDiff((await p!.grad!.data()) as Float32Array, ref.grads[key]));
+        }
+      }
+      opt.step();
+    }
+    const { logits } = tl.noGrad(() => model.forward(input, { attentionMask: e.attention_mask }));
+    const ours = (await logits.data()) as Float32Array;
+    const logitsDiff = maxDiff(ours, ref.logits);
+    const lossDiff = maxDiff(losses, ref.losses);
+    expect(lossDiff).toBeLessThan(1e-4);
+    expect(gradDiff).toBeLessThan(1e-5);
+    expect(logitsDiff).toBeLessThan(1e-3);
+    expect(losses[steps - 1]).toBeLessThan(losses[0]);
+
+    // Saved with the hub's key names (the fixture's, which the PyTorch reference wrote), and PyTorch's logits.
+    const out = path.join(scratch, `${name}-finetuned`);
+    await model.savePretrained(out);
+    const keys = (dir: string) => Object.keys(parseSafetensors(readFileSync(path.join(dir, 'model.safetensors'))).tensors).sort();
+    expect(keys(out)).toEqual(keys(fixture(name)));
+    const theirs = referenceLogits(out, { input_ids: e.input_ids, attention_mask: e.attention_mask }, scratch);
+    expect(theirs.shape).toEqual(logits.shape);
+    const torchDiff = maxDiff(ours, theirs.logits);
+    record({ check: 'adamw-vs-torch', model: name, device: 'cpu', steps, losses, torchLosses: ref.losses, lossDiff, gradDiff, logitsDiff, torchDiff });
+    expect(torchDiff).toBeLessThan(1e-4);
+    for (const t of [logits, input, labels]) t.dispose();
+    opt.dispose();
     model.dispose();
   });
 });

@@ -7,7 +7,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseSafetensors, serializeSafetensorsSync, serializeTorchCheckpointSync } from '@tensile/nn';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BertForSequenceClassification, BertModel, GPT2LMHeadModel, LlamaForCausalLM, ViTForImageClassification } from '../src/index.js';
+import {
+  BertForSequenceClassification, BertModel, DistilBertForSequenceClassification, DistilBertModel, GPT2LMHeadModel, LlamaForCausalLM,
+  RobertaForSequenceClassification, RobertaModel, ViTForImageClassification,
+} from '../src/index.js';
 import { expected, fixture, haveFixtures, maxDiff } from './fixtures.js';
 
 const run = haveFixtures ? describe : describe.skip;
@@ -81,6 +84,65 @@ run('checkpoints as the hub stores them', () => {
     const clf = await BertForSequenceClassification.fromPretrained(stripped, { logger: null });
     const clfRef = await BertForSequenceClassification.fromPretrained(fixture('bert-classifier'), { logger: null });
     expect(clf.bert.pooler!.dense.weight.dataSync()).toEqual(clfRef.bert.pooler!.dense.weight.dataSync());
+  });
+
+  it('RoBERTa: a base checkpoint\'s pooler is skipped quietly by the classifier; missing heads and poolers are named; xlm-roberta and camembert load', async () => {
+    await expect(RobertaForSequenceClassification.fromPretrained(fixture('roberta'), { logger: null })).rejects.toThrow(
+      /lacks 4 weight\(s\) RobertaForSequenceClassification needs: classifier\.dense\.weight, classifier\.dense\.bias, classifier\.out_proj\.weight, classifier\.out_proj\.bias/,
+    );
+    // The classifier has no pooler, so a RobertaModel (which has one) cannot come from it.
+    await expect(RobertaModel.fromPretrained(fixture('roberta-classifier'), { logger: null })).rejects.toThrow(
+      /lacks 2 weight\(s\) RobertaModel needs: pooler\.dense\.weight, pooler\.dense\.bias/,
+    );
+    const base = parseSafetensors(readFileSync(path.join(fixture('roberta'), 'model.safetensors'))).tensors;
+    const withPooler = variant('roberta-classifier', (t) => {
+      for (const k of ['roberta.pooler.dense.weight', 'roberta.pooler.dense.bias']) t[k] = base[k];
+    });
+    const notes: string[] = [];
+    const clf = await RobertaForSequenceClassification.fromPretrained(withPooler, { logger: (m) => notes.push(m) });
+    expect(notes).toEqual([]);
+    expect(clf.loadReport!.unexpectedKeys.sort()).toEqual(['roberta.pooler.dense.bias', 'roberta.pooler.dense.weight']);
+    expect(Object.keys(clf.stateDict())).toContain('classifier.out_proj.weight');
+    expect(Object.keys(clf.stateDict()).some((k) => k.includes('pooler'))).toBe(false);
+    for (const modelType of ['xlm-roberta', 'camembert']) {
+      const m = await RobertaModel.fromPretrained(fixture('roberta'), { logger: null, config: { model_type: modelType } });
+      expect(m.embeddings.positionEmbeddings.weight.dataSync()).toEqual(base['roberta.embeddings.position_embeddings.weight'].dataSync());
+      m.dispose();
+    }
+    clf.dispose();
+  });
+
+  it('DistilBERT: a classifier checkpoint without the distilbert. prefix loads; a bare encoder into the classifier names the missing head', async () => {
+    await expect(DistilBertForSequenceClassification.fromPretrained(fixture('distilbert'), { logger: null })).rejects.toThrow(
+      /lacks 4 weight\(s\) DistilBertForSequenceClassification needs: pre_classifier\.weight, pre_classifier\.bias, classifier\.weight, classifier\.bias/,
+    );
+    const stripped = variant('distilbert-classifier', (t) => {
+      for (const k of Object.keys(t)) {
+        if (!k.startsWith('distilbert.')) continue;
+        t[k.slice('distilbert.'.length)] = t[k];
+        delete t[k];
+      }
+    });
+    const clf = await DistilBertForSequenceClassification.fromPretrained(stripped, { logger: null });
+    const ref = await DistilBertForSequenceClassification.fromPretrained(fixture('distilbert-classifier'), { logger: null });
+    const key = 'distilbert.transformer.layer.1.attention.out_lin.weight';
+    expect(clf.stateDict()[key].dataSync()).toEqual(ref.stateDict()[key].dataSync());
+    expect(Object.keys(ref.stateDict())).toEqual(expect.arrayContaining(['distilbert.transformer.layer.0.sa_layer_norm.weight', 'distilbert.transformer.layer.0.ffn.lin1.weight']));
+    clf.dispose();
+    ref.dispose();
+  });
+
+  it('refuses the config values RoBERTa and DistilBERT do not implement, naming the field', async () => {
+    await expect(RobertaModel.fromPretrained(fixture('roberta'), { logger: null, config: { position_embedding_type: 'relative_key' } })).rejects.toThrow(
+      /RobertaModel: position_embedding_type 'relative_key' is not supported/,
+    );
+    await expect(DistilBertModel.fromPretrained(fixture('distilbert'), { logger: null, config: { sinusoidal_pos_embds: true } })).rejects.toThrow(
+      /DistilBertModel: sinusoidal_pos_embds true is not supported/,
+    );
+    await expect(DistilBertModel.fromPretrained(fixture('distilbert'), { logger: null, config: { activation: 'quick_gelu' } })).rejects.toThrow(
+      /DistilBertModel: activation 'quick_gelu' is not supported/,
+    );
+    await expect(DistilBertModel.fromPretrained(fixture('roberta'))).rejects.toThrow(/model_type 'roberta'; DistilBertModel reads distilbert/);
   });
 
   it('bfloat16 and float16 checkpoints convert to float32 with a note; a sharded index loads', async () => {

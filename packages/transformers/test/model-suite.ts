@@ -6,7 +6,8 @@ import * as tl from '@tensile/core';
 import '@tensile/backend-cpu';
 import { describe, expect, it } from 'vitest';
 import {
-  BertForSequenceClassification, BertModel, GPT2LMHeadModel, LlamaForCausalLM, ViTForImageClassification, type CausalLM,
+  BertForSequenceClassification, BertModel, DistilBertForSequenceClassification, DistilBertModel, GPT2LMHeadModel, LlamaForCausalLM,
+  RobertaForSequenceClassification, RobertaModel, ViTForImageClassification, type CausalLM,
 } from '../src/index.js';
 import { expected, fixture, haveFixtures, maxDiff, record } from './fixtures.js';
 
@@ -140,6 +141,77 @@ export function modelSuite(device: string, unavailable: string | null, options: 
       const { logits, loss } = model.forward(ids, { attentionMask: e.attention_mask, tokenTypeIds: types, labels });
       const diff = maxDiff(await floats(logits), e.logits);
       record({ check: 'logits', model: 'bert-classifier', device, maxAbsDiff: diff });
+      expect(diff).toBeLessThan(TOL);
+      expect(Math.abs((await loss!.item()) as number - e.loss)).toBeLessThan(TOL);
+      model.dispose();
+    });
+  });
+
+  /** A fixture's `[batch, seq]` int32 inputs on `device`, and its mask (host rows on webgpu, as BERT's check passes it). */
+  const encoderInputs = (e: any) => {
+    const shape = [e.input_ids.length, e.input_ids[0].length];
+    const ids = tl.tensor(e.input_ids.flat(), { dtype: 'int32', device }).reshape(shape);
+    const attentionMask = device === 'webgpu' ? e.attention_mask : tl.tensor(e.attention_mask.flat(), { dtype: 'int32', device }).reshape(shape);
+    return { ids, attentionMask };
+  };
+
+  run(`roberta on ${device}`, () => {
+    it('RobertaModel: last hidden state and pooler output match, positions from the ids (padding ids inside and after a row)', async () => {
+      const e = expected('roberta');
+      const notes: string[] = [];
+      const model = await RobertaModel.fromPretrained(fixture('roberta'), { device, dtype: 'float32', logger: (m) => notes.push(m) });
+      const { ids, attentionMask } = encoderInputs(e);
+      const { lastHiddenState, poolerOutput } = model.forward(ids, { attentionMask });
+      expect(lastHiddenState.shape).toEqual(e.hidden_shape);
+      const dh = maxDiff(await floats(lastHiddenState), e.last_hidden_state);
+      const dp = maxDiff(await floats(poolerOutput), e.pooler_output);
+      record({ check: 'logits', model: 'roberta', device, maxAbsDiff: Math.max(dh, dp) });
+      expect(dh).toBeLessThan(TOL);
+      expect(dp).toBeLessThan(TOL);
+      // The buffers are skipped quietly; the LM head's keys are reported as unused.
+      expect(model.loadReport!.unexpectedKeys).toEqual(expect.arrayContaining(['roberta.embeddings.position_ids', 'roberta.embeddings.token_type_ids', 'lm_head.bias']));
+      expect(notes.join('\n')).toMatch(/2 checkpoint key\(s\) were not used by RobertaModel: lm_head\.(bias|dense\.weight), lm_head\.(bias|dense\.weight)$/);
+      model.dispose();
+    });
+
+    it('RobertaForSequenceClassification: logits and cross-entropy loss match', async () => {
+      const e = expected('roberta-classifier');
+      const model = await RobertaForSequenceClassification.fromPretrained(fixture('roberta-classifier'), { device, dtype: 'float32', logger: null });
+      const { ids, attentionMask } = encoderInputs(e);
+      const { logits, loss } = model.forward(ids, { attentionMask, labels: tl.tensor(e.labels, { dtype: 'int32', device }) });
+      const diff = maxDiff(await floats(logits), e.logits);
+      record({ check: 'logits', model: 'roberta-classifier', device, maxAbsDiff: diff });
+      expect(diff).toBeLessThan(TOL);
+      expect(Math.abs((await loss!.item()) as number - e.loss)).toBeLessThan(TOL);
+      model.dispose();
+    });
+  });
+
+  run(`distilbert on ${device}`, () => {
+    it('DistilBertModel: last hidden state matches with padding', async () => {
+      const e = expected('distilbert');
+      const notes: string[] = [];
+      const model = await DistilBertModel.fromPretrained(fixture('distilbert'), { device, dtype: 'float32', logger: (m) => notes.push(m) });
+      const { ids, attentionMask } = encoderInputs(e);
+      const { lastHiddenState } = model.forward(ids, { attentionMask });
+      expect(lastHiddenState.shape).toEqual(e.hidden_shape);
+      const diff = maxDiff(await floats(lastHiddenState), e.last_hidden_state);
+      record({ check: 'logits', model: 'distilbert', device, maxAbsDiff: diff });
+      expect(diff).toBeLessThan(TOL);
+      // The masked-LM head's keys were in the file and were reported, not loaded.
+      expect(model.loadReport!.unexpectedKeys).toEqual(expect.arrayContaining(['vocab_transform.weight', 'vocab_projector.bias']));
+      expect(notes.join('\n')).toMatch(/5 checkpoint key\(s\) were not used by DistilBertModel: .*vocab_layer_norm\.weight/);
+      model.dispose();
+    });
+
+    it('DistilBertForSequenceClassification: logits and multi-label BCE loss match (ReLU FFN)', async () => {
+      const e = expected('distilbert-classifier');
+      const model = await DistilBertForSequenceClassification.fromPretrained(fixture('distilbert-classifier'), { device, dtype: 'float32', logger: null });
+      const { ids, attentionMask } = encoderInputs(e);
+      const labels = tl.tensor(e.labels.flat(), { device }).reshape([e.labels.length, e.labels[0].length]);
+      const { logits, loss } = model.forward(ids, { attentionMask, labels });
+      const diff = maxDiff(await floats(logits), e.logits);
+      record({ check: 'logits', model: 'distilbert-classifier', device, maxAbsDiff: diff });
       expect(diff).toBeLessThan(TOL);
       expect(Math.abs((await loss!.item()) as number - e.loss)).toBeLessThan(TOL);
       model.dispose();

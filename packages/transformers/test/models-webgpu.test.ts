@@ -4,7 +4,9 @@
 import * as tl from '@tensile/core';
 import '@tensile/backend-webgpu';
 import { describe, expect, it } from 'vitest';
-import { BertForSequenceClassification, GPT2LMHeadModel, LlamaForCausalLM, ViTForImageClassification } from '../src/index.js';
+import {
+  BertForSequenceClassification, DistilBertForSequenceClassification, GPT2LMHeadModel, LlamaForCausalLM, RobertaForSequenceClassification, ViTForImageClassification,
+} from '../src/index.js';
 import { expected, fixture, haveFixtures, maxDiff } from './fixtures.js';
 import { settleGarbage } from '@tensile/conformance';
 import { backendUnavailable } from '@tensile/conformance/required-tools';
@@ -91,6 +93,28 @@ describe.skipIf(unavailable !== null || !haveFixtures || !tl.isDTypeSupported('f
     for (const t of [ids, types, labels, logits, loss!]) t.dispose();
     model.dispose();
   });
+
+  const ENCODER_CLASSIFIERS = [
+    ['roberta-classifier', (d: string) => RobertaForSequenceClassification.fromPretrained(d, { device: 'webgpu', dtype: 'float16', logger: null })],
+    ['distilbert-classifier', (d: string) => DistilBertForSequenceClassification.fromPretrained(d, { device: 'webgpu', dtype: 'float16', logger: null })],
+  ] as const;
+  for (const [name, load] of ENCODER_CLASSIFIERS) {
+    it(`${name} in float16: PyTorch's logits and loss to float16 precision, with padding`, async () => {
+      const e = expected(name);
+      const model = await load(fixture(name));
+      const ids = tl.tensor(e.input_ids.flat(), { dtype: 'int32', device: 'webgpu' }).reshape([e.input_ids.length, e.input_ids[0].length]);
+      // Int labels for cross-entropy (RoBERTa's), float ones for the multi-label BCE (DistilBERT's).
+      const labels = Array.isArray(e.labels[0])
+        ? tl.tensor(e.labels.flat(), { device: 'webgpu' }).reshape([e.labels.length, e.labels[0].length])
+        : tl.tensor(e.labels, { dtype: 'int32', device: 'webgpu' });
+      const { logits, loss } = tl.noGrad(() => model.forward(ids, { attentionMask: e.attention_mask, labels }));
+      expect(logits.dtype).toBe('float16');
+      expect(relative(await logits.data(), e.logits)).toBeLessThan(2e-2);
+      expect(Math.abs(((await loss!.item()) as number) - e.loss) / Math.abs(e.loss)).toBeLessThan(2e-2);
+      for (const t of [ids, labels, logits, loss!]) t.dispose();
+      model.dispose();
+    });
+  }
 
   for (const name of ['llama', 'mistral']) {
     it(`${name} in float16: PyTorch's logits and loss to float16 precision, also left-padded, and a float16 KV cache that generates`, async () => {

@@ -4,7 +4,7 @@
     /usr/bin/python3 tools/generate_fixtures.py OUT_DIR          # write every fixture into OUT_DIR
     /usr/bin/python3 tools/generate_fixtures.py --logits DIR IN OUT
         # load the hub-layout checkpoint DIR into the PyTorch reference, run it on the
-        # inputs in IN (JSON: {"input_ids": ...} or {"pixel_values": ...}) and write
+        # inputs in IN (JSON: {"input_ids": ..., "attention_mask"?: ...} or {"pixel_values": ...}) and write
         # {"logits": ...} to OUT: how the tests check that a checkpoint Tensile saved loads
         # into PyTorch with equal logits.
 
@@ -18,7 +18,8 @@ greedy continuations from the reference (tools/reference.py). Weights are random
 The checkpoints are stored as the hub stores them, with variations the loaders must accept:
 GPT-2 without the `transformer.` prefix and with its `attn.bias` buffers but no
 `lm_head.weight`; BERT with the `bert.` prefix, an int64 `embeddings.position_ids` buffer and
-pretraining-head keys a BertModel does not use; a Llama checkpoint sharded in two; Qwen2 in
+pretraining-head keys a BertModel does not use; RoBERTa and DistilBERT likewise (`roberta.` with
+the position_ids/token_type_ids buffers and `lm_head.*`; `distilbert.` with `vocab_*`); a Llama checkpoint sharded in two; Qwen2 in
 bfloat16, Mistral in float16 (expected values are computed from the rounded weights); and
 the BERT and Llama weights again as torch.save files (`bert-bin`: pytorch_model.bin;
 `llama-bin`: two shards listed in pytorch_model.bin.index.json, the first in the legacy pre-1.6
@@ -34,7 +35,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import reference as R  # noqa: E402
 
-VERSION = 4  # bump when the fixtures change; the tests regenerate when the stamp differs
+VERSION = 5  # bump when the fixtures change; the tests regenerate when the stamp differs
 
 
 def dump(obj, path):
@@ -475,6 +476,87 @@ def make_bert(out):
     dump(expected2, os.path.join(d, 'expected.json'))
 
 
+def encoder_ids(rows, width, pad):
+    """A padded batch: each row's tokens, then `pad` up to `width`; the mask is 0 on that padding."""
+    ids = torch.tensor([r + [pad] * (width - len(r)) for r in rows])
+    mask = torch.tensor([[1] * len(r) + [0] * (width - len(r)) for r in rows])
+    return ids, mask
+
+
+@torch.no_grad()
+def make_roberta(out):
+    pad = 1
+    c = {'architectures': ['RobertaForMaskedLM'], 'model_type': 'roberta', 'vocab_size': 50, 'hidden_size': 32,
+         'num_hidden_layers': 2, 'num_attention_heads': 4, 'intermediate_size': 64, 'hidden_act': 'gelu',
+         'hidden_dropout_prob': 0.1, 'attention_probs_dropout_prob': 0.1, 'max_position_embeddings': 20,
+         'type_vocab_size': 1, 'initializer_range': 0.02, 'layer_norm_eps': 1e-5, 'pad_token_id': pad,
+         'bos_token_id': 0, 'eos_token_id': 2, 'position_embedding_type': 'absolute', 'torch_dtype': 'float32'}
+    model = R.RobertaModel(c).eval()
+    randomize(model, 21)
+    # Right padding with the pad id (mask 0), and a pad id inside the last row, attended: the
+    # positions after it do not advance (they come from the ids, not the mask).
+    rows = [[0, 7, 12, 33, 5, 41, 9, 18, 26, 2], [0, 14, 3, 2], [0, 8, pad, 19, 44, 2]]
+    ids, mask = encoder_ids(rows, 10, pad)
+    hidden, pooled = model(ids, mask)
+    # As roberta-base stores it: `roberta.` prefix, the position_ids and token_type_ids buffers, the LM head.
+    state = {f'roberta.{k}': v for k, v in model.state_dict().items()}
+    state['roberta.embeddings.position_ids'] = torch.arange(c['max_position_embeddings'], dtype=torch.int64)[None]
+    state['roberta.embeddings.token_type_ids'] = torch.zeros(1, c['max_position_embeddings'], dtype=torch.int64)
+    g = torch.Generator().manual_seed(22)
+    state['lm_head.bias'] = torch.randn(c['vocab_size'], generator=g)
+    state['lm_head.dense.weight'] = torch.randn(32, 32, generator=g)
+    expected = {'input_ids': ids.tolist(), 'attention_mask': mask.tolist(),
+                'position_ids': R.create_position_ids_from_input_ids(ids, pad).tolist(),
+                'last_hidden_state': flat(hidden), 'hidden_shape': list(hidden.shape), 'pooler_output': flat(pooled)}
+    d = write_dir(out, 'roberta', c, state)
+    dump(expected, os.path.join(d, 'expected.json'))
+
+    # RobertaForSequenceClassification (no pooler), three labels.
+    c2 = {**c, 'architectures': ['RobertaForSequenceClassification'], 'id2label': {'0': 'neg', '1': 'neu', '2': 'pos'},
+          'label2id': {'neg': 0, 'neu': 1, 'pos': 2}, 'classifier_dropout': None}
+    clf = R.RobertaForSequenceClassification(c2).eval()
+    randomize(clf, 23)
+    labels = torch.tensor([2, 0, 1])
+    logits, loss = clf(ids, mask, labels=labels)
+    d = write_dir(out, 'roberta-classifier', c2, clf.state_dict())
+    dump({'input_ids': ids.tolist(), 'attention_mask': mask.tolist(), 'labels': labels.tolist(), 'logits': flat(logits),
+          'loss': float(loss)}, os.path.join(d, 'expected.json'))
+
+
+@torch.no_grad()
+def make_distilbert(out):
+    c = {'architectures': ['DistilBertForMaskedLM'], 'model_type': 'distilbert', 'vocab_size': 40, 'dim': 32,
+         'n_layers': 2, 'n_heads': 4, 'hidden_dim': 64, 'max_position_embeddings': 16, 'activation': 'gelu',
+         'dropout': 0.1, 'attention_dropout': 0.1, 'seq_classif_dropout': 0.2, 'qa_dropout': 0.1,
+         'initializer_range': 0.02, 'pad_token_id': 0, 'sinusoidal_pos_embds': False, 'tie_weights_': True,
+         'torch_dtype': 'float32'}
+    model = R.DistilBertModel(c).eval()
+    randomize(model, 31)
+    ids, mask = encoder_ids([[2, 11, 25, 7, 39, 14, 3], [2, 30, 6, 3], [2, 17, 3]], 7, 0)
+    hidden, _ = model(ids, mask)
+    # As distilbert-base-uncased stores it: `distilbert.` prefix and the masked-LM head.
+    state = {f'distilbert.{k}': v for k, v in model.state_dict().items()}
+    g = torch.Generator().manual_seed(32)
+    for k, shape in [('vocab_transform.weight', (32, 32)), ('vocab_transform.bias', (32,)), ('vocab_layer_norm.weight', (32,)),
+                     ('vocab_layer_norm.bias', (32,)), ('vocab_projector.bias', (c['vocab_size'],))]:
+        state[k] = torch.randn(shape, generator=g)
+    d = write_dir(out, 'distilbert', c, state)
+    dump({'input_ids': ids.tolist(), 'attention_mask': mask.tolist(), 'last_hidden_state': flat(hidden),
+          'hidden_shape': list(hidden.shape)}, os.path.join(d, 'expected.json'))
+
+    # DistilBertForSequenceClassification, multi-label (BCE with logits, float labels), ReLU FFN.
+    c2 = {**c, 'architectures': ['DistilBertForSequenceClassification'], 'activation': 'relu',
+          'id2label': {'0': 'a', '1': 'b', '2': 'c'}, 'label2id': {'a': 0, 'b': 1, 'c': 2},
+          'problem_type': 'multi_label_classification'}
+    clf = R.DistilBertForSequenceClassification(c2).eval()
+    randomize(clf, 33)
+    labels = torch.tensor([[1.0, 0.0, 1.0], [0.0, 1.0, 0.0], [1.0, 1.0, 0.0]])
+    logits, loss = clf(ids, mask, labels=labels)
+    d = write_dir(out, 'distilbert-classifier', c2, clf.state_dict())
+    dump({'input_ids': ids.tolist(), 'attention_mask': mask.tolist(), 'labels': labels.tolist(), 'logits': flat(logits),
+          'loss': float(loss)}, os.path.join(d, 'expected.json'))
+
+
 @torch.no_grad()
 def make_vit(out):
     c = {'architectures': ['ViTForImageClassification'], 'model_type': 'vit', 'image_size': 16, 'patch_size': 4,
@@ -505,10 +587,9 @@ def check_logits(directory, inp, out):
         if 'pixel_values' in data:
             x = torch.tensor(data['pixel_values'], dtype=torch.float32).reshape(data['pixel_shape'])
             logits, _ = model(x)
-        elif isinstance(model, R.BertModel):
-            logits, _ = model(torch.tensor(data['input_ids']))
         else:
-            logits, _ = model(torch.tensor(data['input_ids']))
+            mask = torch.tensor(data['attention_mask']) if 'attention_mask' in data else None
+            logits, _ = model(torch.tensor(data['input_ids']), attention_mask=mask)
     dump({'logits': flat(logits), 'shape': list(logits.shape)}, out)
 
 
@@ -524,6 +605,8 @@ def main():
     make_gpt2(out)
     make_llama_family(out)
     make_bert(out)
+    make_roberta(out)
+    make_distilbert(out)
     make_vit(out)
     dump({'version': VERSION, 'torch': torch.__version__}, os.path.join(out, 'stamp.json'))
 

@@ -5,7 +5,9 @@ are written here in plain PyTorch, with the hub's module names (and so the hub's
 keys), the hub's config fields, and the hub's forward semantics: GPT-2 (Conv1D weights
 [in, out], the non-persistent `attn.bias` causal buffer, tied `lm_head`), BERT (the
 `embeddings.position_ids` buffer, the additive `(1 - mask) * finfo.min` attention mask,
-the pooler, the sequence-classification head and its three losses), Llama-style causal LMs
+the pooler, the sequence-classification head and its three losses), RoBERTa (BERT with
+position ids from the input ids and a `dense`/tanh/`out_proj` head), DistilBERT (`q_lin`...
+`out_lin`, padding keys masked_fill'ed to finfo.min, `pre_classifier` + ReLU), Llama-style causal LMs
 (RMSNorm in float32, rotary embeddings with `rotate_half`, grouped-query attention through
 `repeat_kv`, SwiGLU; Qwen2's q/k/v biases, Mistral's sliding window, Llama 3 rope scaling)
 and ViT for image classification.
@@ -491,7 +493,7 @@ class BertModel(nn.Module):
         if attention_mask is not None:
             mask = (1.0 - attention_mask[:, None, None, :].float()) * min_value(torch.float32)
         h = self.encoder(self.embeddings(input_ids, token_type_ids), mask)
-        return h, self.pooler(h)
+        return h, (self.pooler(h) if self.pooler is not None else None)
 
 
 def classification_loss(c, logits, labels):
@@ -525,6 +527,160 @@ class BertForSequenceClassification(nn.Module):
     def forward(self, input_ids, attention_mask=None, token_type_ids=None, labels=None):
         _, pooled = self.bert(input_ids, attention_mask, token_type_ids)
         logits = self.classifier(pooled)
+        return logits, (classification_loss(self.config, logits, labels) if labels is not None else None)
+
+
+# ---- RoBERTa (also XLM-RoBERTa, CamemBERT) ------------------------------------------------
+
+def create_position_ids_from_input_ids(input_ids, padding_idx):
+    """Padding ids keep `padding_idx`; the other tokens count on from padding_idx + 1."""
+    mask = input_ids.ne(padding_idx).int()
+    return (torch.cumsum(mask, dim=1) * mask).long() + padding_idx
+
+
+class RobertaEmbeddings(BertEmbeddings):
+    def __init__(self, c):
+        super().__init__(c)
+        self.padding_idx = c.get('pad_token_id', 1)
+        self.word_embeddings = nn.Embedding(c['vocab_size'], c['hidden_size'], padding_idx=self.padding_idx)
+        self.position_embeddings = nn.Embedding(c['max_position_embeddings'], c['hidden_size'], padding_idx=self.padding_idx)
+
+    def forward(self, input_ids, token_type_ids):
+        x = self.word_embeddings(input_ids) + self.token_type_embeddings(token_type_ids)
+        x = x + self.position_embeddings(create_position_ids_from_input_ids(input_ids, self.padding_idx))
+        return self.LayerNorm(x)
+
+
+class RobertaModel(BertModel):
+    def __init__(self, c, add_pooling_layer=True):
+        super().__init__(c)
+        self.embeddings = RobertaEmbeddings(c)
+        if not add_pooling_layer:
+            self.pooler = None
+
+
+class RobertaClassificationHead(nn.Module):
+    """dense -> tanh -> out_proj on the first token (the dropouts around dense are identity in eval)."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.dense = nn.Linear(c['hidden_size'], c['hidden_size'])
+        self.out_proj = nn.Linear(c['hidden_size'], num_labels(c))
+
+    def forward(self, features):
+        return self.out_proj(torch.tanh(self.dense(features[:, 0])))
+
+
+class RobertaForSequenceClassification(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.config = c
+        self.roberta = RobertaModel(c, add_pooling_layer=False)
+        self.classifier = RobertaClassificationHead(c)
+
+    def forward(self, input_ids, attention_mask=None, token_type_ids=None, labels=None):
+        h, _ = self.roberta(input_ids, attention_mask, token_type_ids)
+        logits = self.classifier(h)
+        return logits, (classification_loss(self.config, logits, labels) if labels is not None else None)
+
+
+# ---- DistilBERT ----------------------------------------------------------------------------
+
+class DistilBertEmbeddings(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        if c.get('sinusoidal_pos_embds', False):
+            raise ValueError('sinusoidal_pos_embds not in the reference')
+        self.word_embeddings = nn.Embedding(c['vocab_size'], c['dim'], padding_idx=c.get('pad_token_id', 0))
+        self.position_embeddings = nn.Embedding(c['max_position_embeddings'], c['dim'])
+        self.LayerNorm = nn.LayerNorm(c['dim'], eps=1e-12)
+        self.register_buffer('position_ids', torch.arange(c['max_position_embeddings']).expand((1, -1)), persistent=False)
+
+    def forward(self, input_ids):
+        t = input_ids.shape[1]
+        return self.LayerNorm(self.word_embeddings(input_ids) + self.position_embeddings(self.position_ids[:, :t]))
+
+
+class MultiHeadSelfAttention(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.n_heads = c['n_heads']
+        self.dim = c['dim']
+        self.q_lin = nn.Linear(self.dim, self.dim)
+        self.k_lin = nn.Linear(self.dim, self.dim)
+        self.v_lin = nn.Linear(self.dim, self.dim)
+        self.out_lin = nn.Linear(self.dim, self.dim)
+
+    def forward(self, x, mask):
+        b, t, _ = x.shape
+        d = self.dim // self.n_heads
+        q, k, v = (m(x).view(b, t, self.n_heads, d).transpose(1, 2) for m in (self.q_lin, self.k_lin, self.v_lin))
+        scores = (q / math.sqrt(d)) @ k.transpose(2, 3)
+        if mask is not None:  # padding keys (mask 0) to the dtype's minimum
+            scores = scores.masked_fill((mask == 0).view(b, 1, 1, t), min_value(scores.dtype))
+        context = (scores.softmax(-1) @ v).transpose(1, 2).reshape(b, t, self.dim)
+        return self.out_lin(context)
+
+
+class FFN(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.lin1 = nn.Linear(c['dim'], c['hidden_dim'])
+        self.lin2 = nn.Linear(c['hidden_dim'], c['dim'])
+        self.act = ACT[c.get('activation', 'gelu')]
+
+    def forward(self, x):
+        return self.lin2(self.act(self.lin1(x)))
+
+
+class TransformerBlock(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.attention = MultiHeadSelfAttention(c)
+        self.sa_layer_norm = nn.LayerNorm(c['dim'], eps=1e-12)
+        self.ffn = FFN(c)
+        self.output_layer_norm = nn.LayerNorm(c['dim'], eps=1e-12)
+
+    def forward(self, x, mask):
+        sa = self.sa_layer_norm(self.attention(x, mask) + x)
+        return self.output_layer_norm(self.ffn(sa) + sa)
+
+
+class Transformer(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.layer = nn.ModuleList([TransformerBlock(c) for _ in range(c['n_layers'])])
+
+    def forward(self, x, mask):
+        for layer in self.layer:
+            x = layer(x, mask)
+        return x
+
+
+class DistilBertModel(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.config = c
+        self.embeddings = DistilBertEmbeddings(c)
+        self.transformer = Transformer(c)
+
+    def forward(self, input_ids, attention_mask=None):
+        if attention_mask is None:
+            attention_mask = torch.ones_like(input_ids)
+        return self.transformer(self.embeddings(input_ids), attention_mask), None
+
+
+class DistilBertForSequenceClassification(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.config = c
+        self.distilbert = DistilBertModel(c)
+        self.pre_classifier = nn.Linear(c['dim'], c['dim'])
+        self.classifier = nn.Linear(c['dim'], num_labels(c))
+
+    def forward(self, input_ids, attention_mask=None, labels=None):
+        h, _ = self.distilbert(input_ids, attention_mask)
+        logits = self.classifier(F.relu(self.pre_classifier(h[:, 0])))
         return logits, (classification_loss(self.config, logits, labels) if labels is not None else None)
 
 
@@ -650,6 +806,10 @@ ARCHITECTURES = {
     'MistralForCausalLM': LlamaForCausalLM,
     'BertModel': BertModel,
     'BertForSequenceClassification': BertForSequenceClassification,
+    'RobertaModel': RobertaModel,
+    'RobertaForSequenceClassification': RobertaForSequenceClassification,
+    'DistilBertModel': DistilBertModel,
+    'DistilBertForSequenceClassification': DistilBertForSequenceClassification,
     'ViTForImageClassification': ViTForImageClassification,
 }
 

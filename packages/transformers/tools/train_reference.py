@@ -5,7 +5,8 @@
 
 Loads the hub-layout checkpoint DIR into the reference model (tools/reference.py, eval mode,
 so no dropout), then takes IN's `steps` torch.optim.AdamW steps on the causal-LM loss of
-IN's `input_ids` (labels = the inputs, shifted inside the loss as the hub does). Writes to
+IN's `input_ids` (labels = the inputs, shifted inside the loss as the hub does), or, for a
+classifier, on its loss for IN's `labels` with IN's `attention_mask`. Writes to
 OUT the loss before each step, the gradients of the first step for the parameters IN names
 in `grad_params` (hub keys, flattened), and the logits after the last step.
 """
@@ -29,20 +30,23 @@ def main():
     model = R.from_pretrained(directory)
     model.eval()
     ids = torch.tensor(spec['input_ids'])
+    # A classifier's spec brings its labels (int: cross-entropy, float: as problem_type says) and mask.
+    labels = torch.tensor(spec['labels']) if 'labels' in spec else ids
+    mask = torch.tensor(spec['attention_mask']) if 'attention_mask' in spec else None
     opt = torch.optim.AdamW(model.parameters(), lr=spec['lr'], betas=tuple(spec['betas']), eps=spec['eps'],
                             weight_decay=spec['weight_decay'])
     named = dict(model.named_parameters())
     losses, grads = [], {}
     for step in range(spec['steps']):
         opt.zero_grad()
-        _, loss = model(ids, labels=ids)
+        _, loss = model(ids, attention_mask=mask, labels=labels)
         loss.backward()
         losses.append(float(loss))
         if step == 0:
             grads = {k: named[k].grad.flatten().tolist() for k in spec['grad_params']}
         opt.step()
     with torch.no_grad():
-        logits, loss = model(ids, labels=ids)
+        logits, loss = model(ids, attention_mask=mask, labels=labels)
     with open(out, 'w') as f:
         json.dump({'losses': losses, 'final_loss': float(loss), 'grads': grads,
                    'logits': logits.flatten().tolist()}, f)

@@ -154,7 +154,8 @@ class BertLayer extends Module {
   }
 }
 
-class BertEncoder extends Module {
+/** `encoder.layer.N`. */
+export class BertEncoder extends Module {
   layer: ModuleList<BertLayer>;
   constructor(s: EncoderSettings) {
     super();
@@ -169,18 +170,35 @@ class BertEncoder extends Module {
   }
 }
 
-class BertEmbeddings extends Module {
+/**
+ * How position ids are made: BERT's `0 .. t-1`, or RoBERTa's from the input ids
+ * (`create_position_ids_from_input_ids`: padding ids keep `pad_token_id`, other tokens count on from it).
+ */
+export type PositionMode = 'absolute' | 'from-input-ids';
+
+/** RoBERTa's position ids: `cumsum(ids != pad) * (ids != pad) + pad`, int32 `[batch, seq]`. */
+export function positionIdsFromInputIds(inputIds: Tensor, pad: number): Tensor {
+  return tl.tidy(() => {
+    const real = inputIds.ne(pad).cast('int32');
+    return real.cumsum(1).mul(real).add(pad);
+  });
+}
+
+/** `embeddings`: word, position and token-type tables summed, then `LayerNorm` and dropout. */
+export class BertEmbeddings extends Module {
   wordEmbeddings: Embedding;
   positionEmbeddings: Embedding;
   tokenTypeEmbeddings: Embedding;
   layerNorm: LayerNorm;
-  constructor(c: BertConfig, private readonly s: EncoderSettings) {
+  private readonly pad: number;
+  constructor(c: BertConfig, private readonly s: EncoderSettings, private readonly where = 'BertModel', private readonly positions: PositionMode = 'absolute') {
     super();
-    const w = 'BertModel';
-    const pad = field<number>(c, 'pad_token_id', 0, w);
-    this.wordEmbeddings = new Embedding(field<number>(c, 'vocab_size', undefined, w), s.hidden, { paddingIdx: pad });
-    this.positionEmbeddings = new Embedding(field<number>(c, 'max_position_embeddings', undefined, w), s.hidden);
-    this.tokenTypeEmbeddings = new Embedding(field<number>(c, 'type_vocab_size', 2, w), s.hidden);
+    const fromIds = positions === 'from-input-ids';
+    // RoBERTa's padding id is 1 (`<pad>`), and its position table has that padding row too.
+    this.pad = field<number>(c, 'pad_token_id', fromIds ? 1 : 0, where);
+    this.wordEmbeddings = new Embedding(field<number>(c, 'vocab_size', undefined, where), s.hidden, { paddingIdx: this.pad });
+    this.positionEmbeddings = new Embedding(field<number>(c, 'max_position_embeddings', undefined, where), s.hidden, { paddingIdx: fromIds ? this.pad : null });
+    this.tokenTypeEmbeddings = new Embedding(field<number>(c, 'type_vocab_size', 2, where), s.hidden);
     for (const e of [this.wordEmbeddings, this.positionEmbeddings, this.tokenTypeEmbeddings]) init.normal_(e.weight, 0, s.std);
     this.layerNorm = new LayerNorm(s.hidden, { eps: s.eps });
   }
@@ -190,17 +208,24 @@ class BertEmbeddings extends Module {
   forward(inputIds: Tensor, tokenTypeIds: Tensor): Tensor {
     return tl.tidy(() => {
       const t = inputIds.shape[1];
-      if (t > this.positionEmbeddings.numEmbeddings) {
-        throw new Error(`BertModel.forward: ${t} tokens exceed max_position_embeddings ${this.positionEmbeddings.numEmbeddings}`);
+      const rows = this.positionEmbeddings.numEmbeddings;
+      const fromIds = this.positions === 'from-input-ids';
+      // From the ids, the last of t tokens sits at position pad + t.
+      if ((fromIds ? this.pad + t + 1 : t) > rows) {
+        const why = fromIds ? ` (positions start after pad_token_id ${this.pad})` : '';
+        throw new Error(`${this.where}.forward: ${t} tokens exceed max_position_embeddings ${rows}${why}`);
       }
-      const positions = tl.arange(t, undefined, 1, { dtype: 'int32', device: inputIds.device }).unsqueeze(0);
+      const positions = fromIds
+        ? positionIdsFromInputIds(inputIds, this.pad)
+        : tl.arange(t, undefined, 1, { dtype: 'int32', device: inputIds.device }).unsqueeze(0);
       const x = this.wordEmbeddings.forward(inputIds).add(this.tokenTypeEmbeddings.forward(tokenTypeIds)).add(this.positionEmbeddings.forward(positions));
       return F.dropout(this.layerNorm.forward(x), this.s.hiddenDropout, this.training);
     });
   }
 }
 
-class BertPooler extends Module {
+/** `pooler.dense`: tanh(dense(first token)). */
+export class BertPooler extends Module {
   dense: Linear;
   constructor(s: EncoderSettings) {
     super();
@@ -227,7 +252,8 @@ export interface BertOutputs {
   poolerOutput: Tensor;
 }
 
-function keyMaskTensor(mask: Tensor | number[][] | null | undefined, b: number, t: number, device: string, where: string): Tensor | null {
+/** A `[batch, seq]` attention mask (1 attended, 0 padding) as a bool key mask `[batch, 1, 1, seq]`, or null. */
+export function keyMaskTensor(mask: Tensor | number[][] | null | undefined, b: number, t: number, device: string, where: string): Tensor | null {
   if (!mask) return null;
   let m: Tensor;
   if (Array.isArray(mask)) {
@@ -246,6 +272,44 @@ const BERT_KEY_RULES: KeyRules = {
   ignore: [/position_ids$/],
 };
 
+/** Refuse the relative position embeddings (`relative_key`, `relative_key_query`): only absolute ones are here. */
+function absolutePositionsOnly(config: BertConfig, where: string): void {
+  if ((config.position_embedding_type ?? 'absolute') !== 'absolute') {
+    throw new Error(`${where}: position_embedding_type '${config.position_embedding_type}' is not supported (absolute)`);
+  }
+}
+
+/** The encoder BERT and RoBERTa share: embeddings, layers and the optional pooler; they differ in position ids. */
+export abstract class BertEncoderModel extends PreTrainedModel {
+  embeddings: BertEmbeddings;
+  encoder: BertEncoder;
+  pooler: BertPooler | null;
+  private readonly where: string;
+
+  protected constructor(config: BertConfig, where: string, positions: PositionMode, addPoolingLayer: boolean) {
+    super(config);
+    const s = encoderSettings(config, where, 1e-12);
+    absolutePositionsOnly(config, where);
+    this.where = where;
+    this.embeddings = new BertEmbeddings(config, s, where, positions);
+    this.encoder = new BertEncoder(s);
+    this.pooler = addPoolingLayer ? new BertPooler(s) : null;
+  }
+
+  forward(inputIds: Tensor, options: BertForwardOptions = {}): BertOutputs {
+    return tl.tidy(() => {
+      const where = `${this.where}.forward`;
+      if (inputIds.rank !== 2) throw new Error(`${where}: inputIds must be [batch, seq], got ${tl.formatShape(inputIds.shape)}`);
+      const [b, t] = inputIds.shape;
+      const types = options.tokenTypeIds ?? tl.zeros([b, t], { dtype: 'int32', device: inputIds.device });
+      const allowed = keyMaskTensor(options.attentionMask, b, t, inputIds.device, where);
+      const lastHiddenState = this.encoder.forward(this.embeddings.forward(inputIds, types), allowed);
+      const poolerOutput = this.pooler ? this.pooler.forward(lastHiddenState) : lastHiddenState.select(1, 0);
+      return { lastHiddenState, poolerOutput };
+    });
+  }
+}
+
 /**
  * The BERT encoder (`BertModel`): `forward(inputIds, { attentionMask, tokenTypeIds })` →
  * `{ lastHiddenState, poolerOutput }`. Checkpoints load with or without the `bert.` prefix;
@@ -258,35 +322,12 @@ const BERT_KEY_RULES: KeyRules = {
  * const { poolerOutput } = bert.forward(enc.inputIds, { attentionMask: enc.attentionMask });
  * ```
  */
-export class BertModel extends PreTrainedModel {
+export class BertModel extends BertEncoderModel {
   static readonly modelTypes = ['bert'] as const;
   static readonly keyRules = BERT_KEY_RULES;
 
-  embeddings: BertEmbeddings;
-  encoder: BertEncoder;
-  pooler: BertPooler | null;
-
   constructor(config: BertConfig, options: { addPoolingLayer?: boolean } = {}) {
-    super(config);
-    const s = encoderSettings(config, 'BertModel', 1e-12);
-    if ((config.position_embedding_type ?? 'absolute') !== 'absolute') {
-      throw new Error(`BertModel: position_embedding_type '${config.position_embedding_type}' is not supported (absolute)`);
-    }
-    this.embeddings = new BertEmbeddings(config, s);
-    this.encoder = new BertEncoder(s);
-    this.pooler = options.addPoolingLayer === false ? null : new BertPooler(s);
-  }
-
-  forward(inputIds: Tensor, options: BertForwardOptions = {}): BertOutputs {
-    return tl.tidy(() => {
-      if (inputIds.rank !== 2) throw new Error(`BertModel.forward: inputIds must be [batch, seq], got ${tl.formatShape(inputIds.shape)}`);
-      const [b, t] = inputIds.shape;
-      const types = options.tokenTypeIds ?? tl.zeros([b, t], { dtype: 'int32', device: inputIds.device });
-      const allowed = keyMaskTensor(options.attentionMask, b, t, inputIds.device, 'BertModel.forward');
-      const lastHiddenState = this.encoder.forward(this.embeddings.forward(inputIds, types), allowed);
-      const poolerOutput = this.pooler ? this.pooler.forward(lastHiddenState) : lastHiddenState.select(1, 0);
-      return { lastHiddenState, poolerOutput };
-    });
+    super(config, 'BertModel', 'absolute', options.addPoolingLayer !== false);
   }
 }
 
@@ -296,9 +337,11 @@ export function classificationLoss(config: PretrainedConfig, logits: Tensor, lab
     const n = numLabels(config);
     let problem = config.problem_type as string | null | undefined;
     if (!problem) problem = n === 1 ? 'regression' : labels.dtype === 'int32' ? 'single_label_classification' : 'multi_label_classification';
-    if (problem === 'regression') return F.mseLoss(n === 1 ? logits.reshape([-1]) : logits, (n === 1 ? labels.reshape([-1]) : labels).float());
     if (problem === 'single_label_classification') return F.crossEntropy(logits.reshape([-1, n]), labels.reshape([-1]).cast('int32'));
-    return F.binaryCrossEntropyWithLogits(logits, labels.float());
+    // Float32 targets meet float16 logits as PyTorch's type promotion has it: the loss in float32.
+    const wide = logits.float();
+    if (problem === 'regression') return F.mseLoss(n === 1 ? wide.reshape([-1]) : wide, (n === 1 ? labels.reshape([-1]) : labels).float());
+    return F.binaryCrossEntropyWithLogits(wide, labels.float());
   });
 }
 
