@@ -3,11 +3,11 @@
 import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
 import { Buffer, Module, Parameter, type ModuleMember } from '@tensile/nn';
-import { type AttributeProto, type ValueInfoProto, type GraphProto, type NodeProto, type HostArray, dataTypeName, decodeModel, ELEMENT_TYPES, onnx, tensorData, toNumber, type ExternalReader } from './proto.js';
+import { type AttributeProto, type ValueInfoProto, type GraphProto, type NodeProto, type HostArray, computedAs, dataTypeName, decodeModel, type ElementName, ELEMENT_TYPES, onnx, tensorData, toNumber, type ExternalReader } from './proto.js';
 import { releaseConstants, runNodes, Scope } from './graph.js';
 import type { PlannedNode, Subgraph } from './ops/context.js';
 import { OPS, type Attributes } from './ops/index.js';
-import { Host, Sequence, type Value } from './value.js';
+import { deviceDType, Host, Sequence, type Value } from './value.js';
 
 export interface LoadOnnxOptions {
   /** Whether float initializers require gradients (default true). */
@@ -20,7 +20,7 @@ export interface LoadOnnxOptions {
 
 interface InputSpec {
   name: string;
-  dtype: HostArray['dtype'] | null;
+  dtype: ElementName | null;
   /** Static dims as numbers, symbolic or unknown ones as null. */
   dims: (number | null)[] | null;
 }
@@ -134,8 +134,8 @@ export class OnnxModule extends Module {
 function checkInput(spec: InputSpec, t: Tensor | undefined): Tensor {
   const where = `OnnxModule.forward: input '${spec.name}'`;
   if (!(t instanceof tl.Tensor)) throw new TypeError(`${where} must be a Tensor, got ${t === null ? 'null' : typeof t}`);
-  const want = spec.dtype === 'int64' || spec.dtype === 'int32' ? 'int32' : spec.dtype === 'float64' ? 'float32' : spec.dtype;
-  if (want && t.dtype !== want) throw new TypeError(`${where} must be ${want}${spec.dtype === 'int64' ? ' (for the graph\'s int64)' : ''}, got ${t.dtype}`);
+  const want = spec.dtype && deviceDType(computedAs(spec.dtype));
+  if (want && t.dtype !== want) throw new TypeError(`${where} must be ${want}${want !== spec.dtype ? ` (for the graph's ${spec.dtype})` : ''}, got ${t.dtype}`);
   if (spec.dims) {
     const bad = spec.dims.length !== t.rank || spec.dims.some((d, i) => d !== null && d !== t.shape[i]);
     if (bad) throw new Error(`${where} must have shape [${spec.dims.map((d) => d ?? '?')}], got [${t.shape}]`);

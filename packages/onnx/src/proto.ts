@@ -13,13 +13,52 @@ export type ValueInfoProto = onnxProto.onnx.IValueInfoProto;
 const DataType = onnx.TensorProto.DataType;
 
 /** ONNX element types this importer reads, by their TensorProto.DataType code. */
-export const ELEMENT_TYPES: Record<number, 'float32' | 'int64' | 'int32' | 'bool' | 'float64'> = {
+export const ELEMENT_TYPES: Record<number, ElementName> = {
   [DataType.FLOAT]: 'float32',
   [DataType.INT64]: 'int64',
   [DataType.INT32]: 'int32',
   [DataType.BOOL]: 'bool',
   [DataType.DOUBLE]: 'float64',
+  [DataType.FLOAT16]: 'float16',
+  [DataType.BFLOAT16]: 'bfloat16',
+  [DataType.UINT8]: 'uint8',
+  [DataType.INT8]: 'int8',
+  [DataType.UINT16]: 'uint16',
+  [DataType.INT16]: 'int16',
 };
+
+export type ElementName = 'float32' | 'int64' | 'int32' | 'bool' | 'float64' | 'float16' | 'bfloat16' | 'uint8' | 'int8' | 'uint16' | 'int16';
+
+/**
+ * What an element type is computed as: every float type in float32 (Tensile's float type; no
+ * rounding to half or bfloat16 precision), 16- and 32-bit integers as int32, int64 as int64 on
+ * the host (int32 on a device), and uint8 and int8 as themselves (quantization needs their
+ * ranges), which devices hold as int32.
+ */
+export function computedAs(name: ElementName): HostArray['dtype'] {
+  if (name === 'float64' || name === 'float16' || name === 'bfloat16') return 'float32';
+  if (name === 'uint16' || name === 'int16') return 'int32';
+  return name;
+}
+
+const BYTES: Record<ElementName, number> = { float32: 4, int64: 8, int32: 4, bool: 1, float64: 8, float16: 2, bfloat16: 2, uint8: 1, int8: 1, uint16: 2, int16: 2 };
+
+/** An IEEE half's bits as a number. */
+export function halfToFloat(bits: number): number {
+  const exponent = (bits >> 10) & 0x1f;
+  const mantissa = bits & 0x3ff;
+  const sign = bits & 0x8000 ? -1 : 1;
+  if (exponent === 0) return sign * mantissa * 2 ** -24;
+  if (exponent === 31) return mantissa ? NaN : sign * Infinity;
+  return sign * (1 + mantissa / 1024) * 2 ** (exponent - 15);
+}
+
+/** A bfloat16's bits (the high half of a float32) as a number. */
+function bfloat16ToFloat(bits: number): number {
+  const view = new DataView(new ArrayBuffer(4));
+  view.setUint32(0, bits << 16);
+  return view.getFloat32(0);
+}
 
 /** The name of a DataType code, for messages (`FLOAT16`, `UINT8`, ...). */
 export function dataTypeName(code: number | null | undefined): string {
@@ -48,7 +87,7 @@ export function toNumber(v: unknown): number {
 }
 
 export interface HostArray {
-  dtype: 'float32' | 'int64' | 'int32' | 'bool' | 'float64';
+  dtype: 'float32' | 'int64' | 'int32' | 'bool' | 'uint8' | 'int8';
   shape: number[];
   /** float32 as Float32Array; integers and bools as plain numbers (int64 through Number). */
   data: Float32Array | number[];
@@ -59,8 +98,8 @@ export type ExternalReader = (location: string, offset: number, length: number |
 
 /** A TensorProto's values, from raw_data, the typed repeated fields or an external file. */
 export function tensorData(t: TensorProto, what: string, external: ExternalReader | null): HostArray {
-  const dtype = ELEMENT_TYPES[t.dataType ?? 0];
-  if (!dtype) throw new Error(`${what}: element type ${dataTypeName(t.dataType)} is not supported (float, double, int64, int32, bool are)`);
+  const name = ELEMENT_TYPES[t.dataType ?? 0];
+  if (!name) throw new Error(`${what}: element type ${dataTypeName(t.dataType)} is not supported (float, double, float16, bfloat16, int64, int32, int16, uint16, int8, uint8, bool are)`);
   const shape = (t.dims ?? []).map(toNumber);
   const count = shape.reduce((a, b) => a * b, 1);
   let raw: Uint8Array | null = t.rawData && t.rawData.length > 0 ? t.rawData : null;
@@ -72,26 +111,37 @@ export function tensorData(t: TensorProto, what: string, external: ExternalReade
     const length = entries.length ? Number(entries.length) : null;
     raw = external(entries.location, offset, length);
   }
-  const size = { float32: 4, int64: 8, int32: 4, bool: 1, float64: 8 }[dtype];
-  let data: Float32Array | number[];
+  const dtype = computedAs(name);
+  const size = BYTES[name];
+  let values: ArrayLike<number>;
   if (raw) {
     if (raw.length !== count * size) {
-      throw new Error(`${what}: ${raw.length} bytes of data for shape [${shape}] of ${dtype} (expected ${count * size}); the file is truncated or corrupt`);
+      throw new Error(`${what}: ${raw.length} bytes of data for shape [${shape}] of ${name} (expected ${count * size}); the file is truncated or corrupt`);
     }
     const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-    if (dtype === 'float32') data = Float32Array.from({ length: count }, (_, i) => view.getFloat32(4 * i, true));
-    else if (dtype === 'float64') data = Float32Array.from({ length: count }, (_, i) => view.getFloat64(8 * i, true));
-    else if (dtype === 'int64') data = Array.from({ length: count }, (_, i) => Number(view.getBigInt64(8 * i, true)));
-    else if (dtype === 'int32') data = Array.from({ length: count }, (_, i) => view.getInt32(4 * i, true));
-    else data = Array.from(raw, (b) => (b ? 1 : 0));
+    const read: Record<ElementName, (i: number) => number> = {
+      float32: (i) => view.getFloat32(4 * i, true),
+      float64: (i) => view.getFloat64(8 * i, true),
+      float16: (i) => halfToFloat(view.getUint16(2 * i, true)),
+      bfloat16: (i) => bfloat16ToFloat(view.getUint16(2 * i, true)),
+      int64: (i) => Number(view.getBigInt64(8 * i, true)),
+      int32: (i) => view.getInt32(4 * i, true),
+      int16: (i) => view.getInt16(2 * i, true),
+      uint16: (i) => view.getUint16(2 * i, true),
+      int8: (i) => view.getInt8(i),
+      uint8: (i) => view.getUint8(i),
+      bool: (i) => (raw![i] ? 1 : 0),
+    };
+    values = Array.from({ length: count }, (_, i) => read[name](i));
   } else {
-    const fields: unknown[] =
-      dtype === 'float32' ? (t.floatData ?? []) : dtype === 'float64' ? (t.doubleData ?? []) : dtype === 'int64' ? (t.int64Data ?? []) : (t.int32Data ?? []);
+    // The typed fields: doubles and int64 have their own; float16 and bfloat16 keep their bits
+    // in int32_data, as do the small integer types and bool their values.
+    const fields: unknown[] = name === 'float32' ? (t.floatData ?? []) : name === 'float64' ? (t.doubleData ?? []) : name === 'int64' ? (t.int64Data ?? []) : (t.int32Data ?? []);
     if (fields.length !== count) {
       throw new Error(`${what}: ${fields.length} values for shape [${shape}] (expected ${count}); the file is truncated or corrupt`);
     }
-    data = dtype === 'float32' || dtype === 'float64' ? Float32Array.from(fields as number[]) : fields.map(toNumber);
+    const numbers = fields.map(toNumber);
+    values = name === 'float16' ? numbers.map(halfToFloat) : name === 'bfloat16' ? numbers.map(bfloat16ToFloat) : numbers;
   }
-  // Doubles are computed in float32, Tensile's float type.
-  return { dtype: dtype === 'float64' ? 'float32' : dtype, shape, data };
+  return { dtype, shape, data: dtype === 'float32' ? Float32Array.from(values) : Array.from(values) };
 }

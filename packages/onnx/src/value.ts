@@ -7,6 +7,16 @@ import type { HostArray } from './proto.js';
 
 export type HostDType = HostArray['dtype'];
 
+/** Whether values of `dtype` (a host's or a tensor's) are integers. */
+export function isIntegerDType(dtype: string): boolean {
+  return dtype === 'int64' || dtype === 'int32' || dtype === 'uint8' || dtype === 'int8';
+}
+
+/** The dtype a device tensor holds `dtype`'s values in: integers as int32, Tensile's integer type. */
+export function deviceDType(dtype: HostDType): 'float32' | 'int32' | 'bool' {
+  return dtype === 'float32' || dtype === 'bool' ? dtype : 'int32';
+}
+
 const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
 
@@ -71,7 +81,7 @@ export class Host {
     if (this.backing && this.backing.device === device) return this.backing;
     const cached = this.uploads.get(device);
     if (cached) return cached;
-    const dtype = this.dtype === 'bool' ? 'bool' : this.dtype === 'float32' ? 'float32' : 'int32';
+    const dtype = deviceDType(this.dtype);
     if (!this.fitsInt32()) {
       const v = Array.from(this.data).find((x) => x < INT32_MIN || x > INT32_MAX);
       throw new Error(`${what}: int64 value ${v} does not fit in int32, Tensile's integer type`);

@@ -13,13 +13,33 @@ export interface GraphSpec {
   outputTypes?: Record<string, ElementType>;
   /** Outputs that are sequences of tensors of their element type. */
   sequenceOutputs?: string[];
-  initializers?: { name: string; type?: 'float' | 'int64' | 'int32'; dims: number[]; values: number[]; external?: { location: string; offset: number } }[];
+  initializers?: {
+    name: string; type?: InitializerType; dims: number[]; values: number[]; external?: { location: string; offset: number };
+    /** Store the values in the typed repeated fields (int32_data for the small types) instead of raw_data. */
+    fields?: boolean;
+  }[];
 }
 export interface ModelSpec extends GraphSpec {
   opset?: number;
 }
 
-const TYPE = { float: onnx.TensorProto.DataType.FLOAT, int64: onnx.TensorProto.DataType.INT64, int32: onnx.TensorProto.DataType.INT32, bool: onnx.TensorProto.DataType.BOOL };
+const D = onnx.TensorProto.DataType;
+const TYPE = {
+  float: D.FLOAT, int64: D.INT64, int32: D.INT32, bool: D.BOOL, float16: D.FLOAT16, bfloat16: D.BFLOAT16, uint8: D.UINT8, int8: D.INT8, int16: D.INT16,
+};
+export type InitializerType = Exclude<ElementType, 'bool'>;
+
+/** The bits of a half that holds `v` exactly (the test values are chosen so). */
+function halfBits(v: number): number {
+  if (v === 0) return 0;
+  const e = Math.floor(Math.log2(Math.abs(v)));
+  return (v < 0 ? 0x8000 : 0) | ((e + 15) << 10) | Math.round((Math.abs(v) / 2 ** e - 1) * 1024);
+}
+
+/** The bits of a bfloat16 that holds `v` exactly: a float32's high half. */
+function bfloat16Bits(v: number): number {
+  return new Uint32Array(Float32Array.of(v).buffer)[0]! >>> 16;
+}
 
 function attribute(name: string, v: AttrSpec): AttributeProto {
   const T = onnx.AttributeProto.AttributeType;
@@ -31,10 +51,22 @@ function attribute(name: string, v: AttrSpec): AttributeProto {
 }
 
 /** The bytes of an initializer's values, little-endian. */
-export function rawBytes(type: 'float' | 'int64' | 'int32', values: number[]): Uint8Array {
+export function rawBytes(type: InitializerType, values: number[]): Uint8Array {
   if (type === 'float') return new Uint8Array(Float32Array.from(values).buffer);
   if (type === 'int32') return new Uint8Array(Int32Array.from(values).buffer);
+  if (type === 'float16') return new Uint8Array(Uint16Array.from(values, halfBits).buffer);
+  if (type === 'bfloat16') return new Uint8Array(Uint16Array.from(values, bfloat16Bits).buffer);
+  if (type === 'int16') return new Uint8Array(Int16Array.from(values).buffer);
+  if (type === 'uint8') return Uint8Array.from(values);
+  if (type === 'int8') return new Uint8Array(Int8Array.from(values).buffer);
   return new Uint8Array(BigInt64Array.from(values.map(BigInt)).buffer);
+}
+
+/** The values in the typed repeated field ONNX keeps them in without raw_data. */
+function typedFields(type: InitializerType, values: number[]): Record<string, number[]> {
+  if (type === 'float') return { floatData: values };
+  if (type === 'int64') return { int64Data: values };
+  return { int32Data: type === 'float16' ? values.map(halfBits) : type === 'bfloat16' ? values.map(bfloat16Bits) : values };
 }
 
 function buildGraph(spec: GraphSpec, name: string): GraphProto {
@@ -58,10 +90,10 @@ function buildGraph(spec: GraphSpec, name: string): GraphProto {
       if (t.external) {
         return {
           ...base, dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
-          externalData: [{ key: 'location', value: t.external.location }, { key: 'offset', value: String(t.external.offset) }, { key: 'length', value: String(t.values.length * (type === 'int64' ? 8 : 4)) }],
+          externalData: [{ key: 'location', value: t.external.location }, { key: 'offset', value: String(t.external.offset) }, { key: 'length', value: String(rawBytes(type, t.values).length) }],
         };
       }
-      return { ...base, rawData: rawBytes(type, t.values) };
+      return { ...base, ...(t.fields ? typedFields(type, t.values) : { rawData: rawBytes(type, t.values) }) };
     }),
   };
 }

@@ -89,6 +89,27 @@ describe('loadOnnx', () => {
     expect(() => model.forward()).toThrow('the graph takes 1 inputs (ids), got 0');
   });
 
+  it('reads float16, bfloat16, int16, uint8 and int8 initializers, raw and in typed fields, and takes float32 tensors for float16 inputs', async () => {
+    const halves = [0.5, -1.25, 3, 1024, -0.0078125];
+    const ints = { uint8: [0, 7, 255, 128, 1], int8: [-128, -1, 0, 5, 127], int16: [-32768, -2, 0, 300, 32767] };
+    const inits: NonNullable<ModelSpec['initializers']> = [];
+    for (const fields of [false, true]) {
+      for (const type of ['float16', 'bfloat16'] as const) inits.push({ name: `${type}${fields ? '_fields' : ''}`, type, dims: [5], values: halves, fields });
+      for (const [type, values] of Object.entries(ints)) inits.push({ name: `${type}${fields ? '_fields' : ''}`, type: type as 'uint8', dims: [5], values, fields });
+    }
+    const spec: ModelSpec = {
+      inputs: [{ name: 'x', type: 'float16', shape: [2] }], outputs: ['xf', ...inits.map((i) => `${i.name}_out`)], initializers: inits,
+      nodes: [{ op: 'Cast', inputs: ['x'], outputs: ['xf'], attrs: { to: 1 } }, ...inits.map((i) => ({ op: 'Cast', inputs: [i.name], outputs: [`${i.name}_out`], attrs: { to: 1 } }))],
+    };
+    const model = await loadOnnx(buildModel(spec));
+    // Float types compute in float32: the half initializers are float parameters.
+    expect(model.namedParameters().map(([n]) => n).sort()).toEqual(['bfloat16', 'bfloat16_fields', 'float16', 'float16_fields']);
+    const [xf, ...outs] = model.forward(tl.tensor([1.5, -2])) as tl.Tensor[];
+    expect(Array.from(xf!.dataSync() as Float32Array)).toEqual([1.5, -2]);
+    inits.forEach((init, k) => expect(Array.from(outs[k]!.dataSync() as Float32Array), init.name).toEqual(init.values));
+    expect(() => model.forward(tl.tensor([1, 2], { dtype: 'int32' }))).toThrow("OnnxModule.forward: input 'x' must be float32 (for the graph's float16), got int32");
+  });
+
   it('keeps int64 initializers beyond int32 on the host, and range-checks them where a tensor op needs them', async () => {
     const spec: ModelSpec = {
       inputs: [{ name: 'x', shape: [1] }, { name: 'i', type: 'int64', shape: [1] }], outputs: ['y', 'z'],

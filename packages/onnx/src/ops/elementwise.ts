@@ -1,7 +1,7 @@
 // Elementwise ONNX operators. Each runs on the host when all its inputs are host values
 // (shape arithmetic), and as the Tensile op otherwise.
 import type { Tensor } from '@tensile/core';
-import { Host, type HostDType, type Value, broadcastData, broadcastShapes, isHost } from '../value.js';
+import { Host, type HostDType, type Value, broadcastData, broadcastShapes, isHost, isIntegerDType } from '../value.js';
 import { type OpSpec, attrNumber, hostOf, one, only, tensorOf, tensorsOf, tl, deviceOf } from './context.js';
 
 type HostFn = (a: number, b: number) => number;
@@ -15,7 +15,7 @@ function binary(tensorFn: (a: Tensor, b: Tensor) => Tensor, hostFn: HostFn, resu
         if (!shape) throw new Error(`${ctx.node}: shapes [${a.shape}] and [${b.shape}] do not broadcast`);
         const x = broadcastData(a, shape);
         const y = broadcastData(b, shape);
-        const integer = a.dtype === 'int64' || a.dtype === 'int32';
+        const integer = isIntegerDType(a.dtype);
         const out = x.map((v, i) => {
           const r = hostFn(v, y[i]!);
           return integer && resultDType === undefined ? Math.trunc(r) : r;

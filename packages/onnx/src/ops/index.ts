@@ -5,11 +5,12 @@ import { elementwiseOps } from './elementwise.js';
 import { lossOps } from './losses.js';
 import { networkOps } from './network.js';
 import { randomOps } from './random.js';
+import { quantizeOps } from './quantize.js';
 import { recurrentOps } from './recurrent.js';
 import { sequenceOps } from './sequence.js';
 import { shapeOps } from './shape.js';
 
-export const OPS: Readonly<Record<string, OpSpec | SequenceOpSpec>> = { ...elementwiseOps, ...shapeOps, ...networkOps, ...recurrentOps, ...controlOps, ...sequenceOps, ...lossOps, ...randomOps };
+export const OPS: Readonly<Record<string, OpSpec | SequenceOpSpec>> = { ...elementwiseOps, ...shapeOps, ...networkOps, ...recurrentOps, ...controlOps, ...sequenceOps, ...lossOps, ...randomOps, ...quantizeOps };
 
 /** The ONNX operators `loadOnnx` supports (default domain), sorted. */
 export const supportedOps: readonly string[] = Object.keys(OPS).sort();

@@ -40,7 +40,7 @@ function windowOf(ctx: OpContext, attrs: Attributes, spatial: number[], kernel: 
   return { kernel, strides, dilations, pads };
 }
 
-const spatialCheck = (attrs: Attributes, most = 3): string[] => {
+export const spatialCheck = (attrs: Attributes, most = 3): string[] => {
   const k = attrInts(attrs, 'kernel_shape');
   const supported = most === 3 ? '1-D, 2-D and 3-D are' : '1-D and 2-D are';
   return k && (k.length < 1 || k.length > most) ? [`${k.length}-D windows are not supported (${supported})`] : [];
@@ -69,7 +69,7 @@ function splitPads(x: Tensor, pads: number[], fill: number): { x: Tensor; paddin
   return { x: tl.pad(x, begin.flatMap((_, i) => [begin[n - 1 - i]!, end[n - 1 - i]!]), fill), padding: begin.map(() => 0) };
 }
 
-function conv(ctx: OpContext, [x, w, b]: (Value | undefined)[], attrs: Attributes): Value[] {
+export function conv(ctx: OpContext, [x, w, b]: (Value | undefined)[], attrs: Attributes): Value[] {
   const [input, weight] = tensorsOf(ctx, [x, w]);
   const bias = b === undefined ? null : tensorOf(ctx, b, 'B', input!.device);
   const kernel = attrInts(attrs, 'kernel_shape') ?? weight!.shape.slice(2);

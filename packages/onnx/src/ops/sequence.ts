@@ -1,7 +1,7 @@
 // ONNX sequences: ordered lists of tensors, which PyTorch's exports make from TorchScript lists
 // (a list appended to in a loop, then stacked or concatenated). A sequence is immutable: each
 // operator that changes one makes a new one.
-import { Host, hostSlice, isHost, type Item, Sequence, type Value, withShape } from '../value.js';
+import { Host, hostSlice, isHost, isIntegerDType, type Item, Sequence, type Value, withShape } from '../value.js';
 import { type OpContext, type SequenceOpSpec, attrNumber, axisOf, graphAttr, intsOf, isSubgraph, shapeOf, stackValues, tl, valueOf } from './context.js';
 import { shapeOps } from './shape.js';
 
@@ -13,7 +13,7 @@ function kind(code: number): string {
 }
 
 function kindOf(v: Value): string {
-  return v.dtype === 'bool' ? 'bool' : v.dtype === 'int32' || v.dtype === 'int64' ? 'integer' : 'float';
+  return v.dtype === 'bool' ? 'bool' : isIntegerDType(v.dtype) ? 'integer' : 'float';
 }
 
 function sequenceOf(ctx: OpContext, item: Item | undefined, what: string): Sequence {

@@ -2,8 +2,8 @@
 // subgraphs (Shape -> Gather -> Concat -> Reshape) fold without touching a device.
 import type { Tensor } from '@tensile/core';
 import { type PadMode, functional as F } from '@tensile/nn';
-import { Host, type HostDType, hostConcat, hostGather, hostSlice, hostTranspose, isHost, strides, type Value, withShape } from '../value.js';
-import { ELEMENT_TYPES } from '../proto.js';
+import { deviceDType, Host, type HostDType, hostConcat, hostGather, hostSlice, hostTranspose, isHost, isIntegerDType, strides, type Value, withShape } from '../value.js';
+import { computedAs, type ElementName, ELEMENT_TYPES } from '../proto.js';
 import {
   type Attributes, type OpContext, type OpSpec, attrNumber, attrInts, attrString, axisOf, hostOf, intsOf, one, only, shapeOf, tensorOf, tensorsOf, tl, deviceOf,
 } from './context.js';
@@ -101,14 +101,15 @@ function scatterElements(ctx: OpContext, [x, idx, u]: (Value | undefined)[], att
   }));
 }
 
-/** An element type as a host dtype, as Cast makes them (double as float, int32 as int64). */
+/** An element type as a host dtype, as Cast makes them (every float as float32, int32 as int64). */
 function hostDType(ctx: OpContext, dtype: string): HostDType {
   if (dtype === 'float16') throw new Error(`${ctx.node}: float16 values are not supported here`);
-  return (dtype === 'int32' ? 'int64' : dtype === 'float64' ? 'float32' : dtype) as HostDType;
+  const computed = computedAs(dtype as ElementName);
+  return computed === 'int32' ? 'int64' : computed;
 }
 
 /** Cast's codes for the host dtypes. */
-const TYPE_CODES: Record<string, number> = { float32: 1, int64: 7, bool: 9 };
+const TYPE_CODES: Record<HostDType, number> = { float32: 1, int64: 7, int32: 6, bool: 9, uint8: 2, int8: 3 };
 
 /**
  * Unique's groups: the slices of `h` along `axis` (elements when flattened), each group named
@@ -441,13 +442,13 @@ export const shapeOps: Record<string, OpSpec> = {
     attributes: ['to', 'saturate'],
     check: (attrs) => (ELEMENT_TYPES[attrs.to as number] ? [] : [`cast to element type ${attrs.to} is not supported`]),
     run(ctx, [x], attrs) {
-      const to = ELEMENT_TYPES[attrs.to as number]!;
-      const dtype: HostDType = to === 'float64' ? 'float32' : to === 'int32' ? 'int64' : to;
+      const computed = computedAs(ELEMENT_TYPES[attrs.to as number]!);
+      const dtype: HostDType = computed === 'int32' ? 'int64' : computed;
       if (isHost(x)) {
-        const data = Array.from(x.data, (v) => (dtype === 'bool' ? (v ? 1 : 0) : dtype === 'int64' ? Math.trunc(v) : v));
+        const data = Array.from(x.data, (v) => (dtype === 'bool' ? (v ? 1 : 0) : isIntegerDType(dtype) ? Math.trunc(v) : v));
         return one(new Host(dtype, x.shape, dtype === 'float32' ? Float32Array.from(data) : data));
       }
-      return one(tl.cast(x!, dtype === 'int64' ? 'int32' : dtype));
+      return one(tl.cast(x!, deviceDType(dtype)));
     },
   },
   CastLike: {
