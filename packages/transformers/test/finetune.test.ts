@@ -55,6 +55,33 @@ function torchRun(directory: string, spec: object): { losses: number[]; final_lo
   return JSON.parse(readFileSync(outPath, 'utf8'));
 }
 
+/** `steps` optimiser steps on `forward`'s loss: the losses, and the worst difference of the first step's gradients of `grads` from PyTorch's. */
+async function adamwSteps(
+  model: { namedParameters(): [string, tl.Tensor][] }, opt: AdamW, steps: number, forward: () => { logits: tl.Tensor; loss?: tl.Tensor },
+  grads: string[], torchGrads: Record<string, number[]>,
+): Promise<{ losses: number[]; gradDiff: number }> {
+  const byName = new Map(model.namedParameters());
+  const losses: number[] = [];
+  let gradDiff = 0;
+  for (let step = 0; step < steps; step++) {
+    opt.zeroGrad();
+    const { logits, loss } = forward();
+    loss!.backward();
+    losses.push((await loss!.item()) as number);
+    logits.dispose();
+    loss!.dispose();
+    if (step === 0) {
+      for (const key of grads) {
+        const p = byName.get(key);
+        expect(p, key).toBeDefined();
+        gradDiff = Math.max(gradDiff, maxDiff((await p!.grad!.data()) as Float32Array, torchGrads[key]!));
+      }
+    }
+    opt.step();
+  }
+  return { losses, gradDiff };
+}
+
 run('fine-tuning a loaded checkpoint', () => {
   it.each(Object.keys(MODELS))('%s: five AdamW steps match torch.optim.AdamW on the reference (losses, first gradients, final logits)', async (name) => {
     const { load, grads } = MODELS[name];
@@ -67,25 +94,7 @@ run('fine-tuning a loaded checkpoint', () => {
     model.eval(); // no dropout, as in the reference
     const input = tl.tensor([ids], { dtype: 'int32' });
     const opt = new AdamW(model.parameters(), ADAMW);
-    const byName = new Map(model.namedParameters());
-    const losses: number[] = [];
-    let gradDiff = 0;
-    for (let step = 0; step < steps; step++) {
-      opt.zeroGrad();
-      const { logits, loss } = model.forward(input, { labels: input });
-      loss!.backward();
-      losses.push((await loss!.item()) as number);
-      logits.dispose();
-      loss!.dispose();
-      if (step === 0) {
-        for (const key of grads) {
-          const p = byName.get(key);
-          expect(p, key).toBeDefined();
-          gradDiff = Math.max(gradDiff, maxDiff((await p!.grad!.data()) as Float32Array, ref.grads[key]));
-        }
-      }
-      opt.step();
-    }
+    const { losses, gradDiff } = await adamwSteps(model, opt, steps, () => model.forward(input, { labels: input }), grads, ref.grads);
     const { logits } = tl.noGrad(() => model.forward(input));
     const logitsDiff = maxDiff((await logits.data()) as Float32Array, ref.logits);
     const lossDiff = maxDiff(losses, ref.losses);
@@ -177,25 +186,7 @@ run('fine-tuning a loaded checkpoint', () => {
     const input = tl.tensor(e.input_ids, { dtype: 'int32' });
     const labels = Array.isArray(e.labels[0]) ? tl.tensor(e.labels) : tl.tensor(e.labels, { dtype: 'int32' });
     const opt = new AdamW(model.parameters(), ADAMW);
-    const byName = new Map(model.namedParameters());
-    const losses: number[] = [];
-    let gradDiff = 0;
-    for (let step = 0; step < steps; step++) {
-      opt.zeroGrad();
-      const { logits, loss } = model.forward(input, { attentionMask: e.attention_mask, labels });
-      loss!.backward();
-      losses.push((await loss!.item()) as number);
-      logits.dispose();
-      loss!.dispose();
-      if (step === 0) {
-        for (const key of grads) {
-          const p = byName.get(key);
-          expect(p, key).toBeDefined();
-          gradDiff = Math.max(gradDiff, maxDiff((await p!.grad!.data()) as Float32Array, ref.grads[key]));
-        }
-      }
-      opt.step();
-    }
+    const { losses, gradDiff } = await adamwSteps(model, opt, steps, () => model.forward(input, { attentionMask: e.attention_mask, labels }), grads, ref.grads);
     const { logits } = tl.noGrad(() => model.forward(input, { attentionMask: e.attention_mask }));
     const ours = (await logits.data()) as Float32Array;
     const logitsDiff = maxDiff(ours, ref.logits);
