@@ -2,8 +2,8 @@
 // subgraph (If's branches, a Loop's or Scan's body) runs in a scope of its own, which sees
 // the values of the scopes around it, as ONNX's scoping rules say.
 import { OPS, type OpContext } from './ops/index.js';
-import { isSubgraph, type PlannedNode, type Subgraph } from './ops/context.js';
-import { Host, type Item, Sequence, type Value } from './value.js';
+import { isSubgraph, kindOfItem, type PlannedNode, type Subgraph } from './ops/context.js';
+import { Host, type Item, Optional, Sequence, type Value } from './value.js';
 
 export class Scope {
   private readonly values = new Map<string, Item>();
@@ -39,10 +39,10 @@ export function runNodes(nodes: readonly PlannedNode[], scope: Scope, settings: 
     const spec = OPS[node.opType]!;
     let results: Item[];
     try {
-      if ('sequences' in spec) results = spec.run(ctx, args, node.attrs);
+      if ('items' in spec) results = spec.run(ctx, args, node.attrs);
       else {
-        const k = args.findIndex((a) => a instanceof Sequence);
-        if (k >= 0) throw new Error(`input '${node.inputs[k]}' is a sequence; ${node.opType} takes tensors`);
+        const k = args.findIndex((a) => a instanceof Sequence || a instanceof Optional);
+        if (k >= 0) throw new Error(`input '${node.inputs[k]}' is ${kindOfItem(args[k]!)}; ${node.opType} takes tensors`);
         results = spec.run(ctx, args as (Value | undefined)[], node.attrs);
       }
     } catch (e) {

@@ -3,11 +3,11 @@
 import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
 import { Buffer, Module, Parameter, type ModuleMember } from '@tensile/nn';
-import { type AttributeProto, type ValueInfoProto, type GraphProto, type NodeProto, type HostArray, computedAs, dataTypeName, decodeModel, type ElementName, ELEMENT_TYPES, onnx, tensorData, toNumber, type ExternalReader } from './proto.js';
+import { type AttributeProto, type TypeProto, type ValueInfoProto, type GraphProto, type NodeProto, type HostArray, computedAs, dataTypeName, decodeModel, type ElementName, ELEMENT_TYPES, onnx, tensorData, toNumber, type ExternalReader } from './proto.js';
 import { releaseConstants, runNodes, Scope } from './graph.js';
 import type { PlannedNode, Subgraph } from './ops/context.js';
 import { OPS, type Attributes } from './ops/index.js';
-import { deviceDType, Host, Sequence, type Value } from './value.js';
+import { deviceDType, Host, type Item, Optional, Sequence, type Value } from './value.js';
 
 export interface LoadOnnxOptions {
   /** Whether float initializers require gradients (default true). */
@@ -36,8 +36,17 @@ function attributeValue(a: AttributeProto, what: string): Attributes[string] {
     case AttrType.INTS: return (a.ints ?? []).map(toNumber);
     case AttrType.STRINGS: return (a.strings ?? []).map((s) => new TextDecoder().decode(s));
     case AttrType.TENSOR: return Host.fromArray(tensorData(a.t!, what, null)).persist();
+    case AttrType.TYPE_PROTO: return typeName(a.tp ?? {});
     default: throw new Error(`${what}: attributes of type ${onnx.AttributeProto.AttributeType[a.type ?? 0]} are not supported`);
   }
+}
+
+/** A TypeProto as ONNX writes types: `tensor(float)`, `seq(tensor(int64))`, `optional(...)`. */
+function typeName(t: TypeProto): string {
+  if (t.tensorType) return `tensor(${dataTypeName(t.tensorType.elemType).toLowerCase()})`;
+  if (t.sequenceType) return `seq(${typeName(t.sequenceType.elemType ?? {})})`;
+  if (t.optionalType) return `optional(${typeName(t.optionalType.elemType ?? {})})`;
+  return 'unknown';
 }
 
 function nodeName(node: NodeProto, index: number): string {
@@ -119,12 +128,13 @@ export class OnnxModule extends Module {
     // so an inference loop without tidy stays flat; only the outputs are kept.
     return tl.tidy(() => {
       runNodes(this.nodes, scope, { device, opset: this.opset });
-      // A sequence output comes back as an array of tensors.
+      // A sequence output comes back as an array of tensors, an optional one as its value or null.
       const tensor = (v: Value, n: string) => (v instanceof Host ? v.upload(device, `output '${n}'`) : v);
-      const outs = this.outputNames.map((n) => {
-        const v = scope.get(n)!;
+      const output = (v: Item, n: string): Tensor | Tensor[] | null => {
+        if (v instanceof Optional) return v.value === null ? null : output(v.value, n);
         return v instanceof Sequence ? v.items.map((e) => tensor(e, n)) : tensor(v, n);
-      });
+      };
+      const outs = this.outputNames.map((n) => output(scope.get(n)!, n));
       if (this.named) return Object.fromEntries(this.outputNames.map((n, i) => [n, outs[i]]));
       return outs.length === 1 ? outs[0] : outs;
     });

@@ -9,6 +9,7 @@ export type NodeProto = onnxProto.onnx.INodeProto;
 export type TensorProto = onnxProto.onnx.ITensorProto;
 export type AttributeProto = onnxProto.onnx.IAttributeProto;
 export type ValueInfoProto = onnxProto.onnx.IValueInfoProto;
+export type TypeProto = onnxProto.onnx.ITypeProto;
 
 const DataType = onnx.TensorProto.DataType;
 

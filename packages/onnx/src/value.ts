@@ -106,8 +106,17 @@ export class Sequence {
   ) {}
 }
 
-/** What a graph's names stand for: a value, or a sequence of values (the Sequence operators, loops). */
-export type Item = Value | Sequence;
+/** An ONNX optional: a tensor or a sequence, or nothing (`value` null). */
+export class Optional {
+  constructor(
+    readonly value: Value | Sequence | null,
+    /** The element's type as ONNX writes it (`tensor(float)`), for an empty one. */
+    readonly type: string,
+  ) {}
+}
+
+/** What a graph's names stand for: a value, a sequence of values or an optional. */
+export type Item = Value | Sequence | Optional;
 
 export function isHost(v: Value | undefined): v is Host {
   return v instanceof Host;

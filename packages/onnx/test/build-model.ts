@@ -3,7 +3,7 @@ import { onnx, type AttributeProto, type GraphProto } from '../src/proto.js';
 
 type Dim = number | string;
 type ElementType = keyof typeof TYPE;
-export type AttrSpec = number | number[] | string | string[] | { graph: GraphSpec };
+export type AttrSpec = number | number[] | string | string[] | { graph: GraphSpec } | { tensorType: ElementType };
 export interface GraphSpec {
   nodes: { op: string; inputs: string[]; outputs: string[]; name?: string; attrs?: Record<string, AttrSpec>; domain?: string }[];
   /** Graph inputs; a subgraph's may leave the shape unknown, and may be sequences (a Loop's list). */
@@ -43,7 +43,9 @@ function bfloat16Bits(v: number): number {
 
 function attribute(name: string, v: AttrSpec): AttributeProto {
   const T = onnx.AttributeProto.AttributeType;
-  if (typeof v === 'object' && !Array.isArray(v)) return { name, type: T.GRAPH, g: buildGraph(v.graph, name) };
+  if (typeof v === 'object' && !Array.isArray(v)) {
+    return 'graph' in v ? { name, type: T.GRAPH, g: buildGraph(v.graph, name) } : { name, type: T.TYPE_PROTO, tp: { tensorType: { elemType: TYPE[v.tensorType] } } };
+  }
   if (typeof v === 'string') return { name, type: T.STRING, s: new TextEncoder().encode(v) };
   if (Array.isArray(v) && v.some((e) => typeof e === 'string')) return { name, type: T.STRINGS, strings: (v as string[]).map((e) => new TextEncoder().encode(e)) };
   if (Array.isArray(v)) return (v as number[]).every(Number.isInteger) ? { name, type: T.INTS, ints: v as number[] } : { name, type: T.FLOATS, floats: v as number[] };

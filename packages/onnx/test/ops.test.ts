@@ -432,9 +432,9 @@ describe('each operator matches onnxruntime', () => {
 
   it('covers every supported operator except those checked through the model fixtures', () => {
     const tested = new Set(CASES.map((c) => c.op));
-    // Constant and Not are checked by the model fixtures, the Sequence operators by
-    // test/sequences.test.ts; Gelu is an opset-20 op.
-    const sequenceOps = ['SequenceEmpty', 'SequenceConstruct', 'SequenceInsert', 'SequenceAt', 'SequenceErase', 'SequenceLength', 'ConcatFromSequence', 'SplitToSequence', 'SequenceMap'];
+    // Constant and Not are checked by the model fixtures, the Sequence and Optional operators
+    // by test/sequences.test.ts; Gelu is an opset-20 op.
+    const sequenceOps = ['SequenceEmpty', 'SequenceConstruct', 'SequenceInsert', 'SequenceAt', 'SequenceErase', 'SequenceLength', 'ConcatFromSequence', 'SplitToSequence', 'SequenceMap', 'Optional', 'OptionalHasElement', 'OptionalGetElement'];
     // The random operators are checked in 'what the spec leaves open'.
     const randomOps = ['RandomNormal', 'RandomUniform', 'RandomNormalLike', 'RandomUniformLike', 'Bernoulli'];
     // The quantization operators are checked in their chains by test/quantize.test.ts.

@@ -1,5 +1,6 @@
 // Sequence operators in small graphs against onnxruntime-node: lists built in a loop (what
-// PyTorch's exports of TorchScript lists make), constructed, edited, split and mapped.
+// PyTorch's exports of TorchScript lists make), constructed, edited, split and mapped; and
+// the optionals, which hold a tensor, a sequence or nothing.
 import * as tl from '@tensile/core';
 import '@tensile/backend-cpu';
 import { describe, expect, it } from 'vitest';
@@ -103,6 +104,37 @@ describe('sequences match onnxruntime', () => {
         { op: 'Reshape', inputs: ['xt', 'target'], outputs: ['r'] },
       ],
     }, [[2, 3, 4]]);
+  });
+});
+
+describe('optionals match onnxruntime', () => {
+  it('Optional of a tensor, of a sequence and empty; OptionalHasElement and OptionalGetElement, on tensors too from opset 18', async () => {
+    await matchesOnnxruntime({
+      inputs: [{ name: 'x', shape: [2, 3] }], opset: 18,
+      outputs: ['has', 'got', 'empty', 'joined', 'tensorHas', 'absent', 'passed'], outputTypes: { has: 'bool', empty: 'bool', tensorHas: 'bool', absent: 'bool' },
+      nodes: [
+        { op: 'Optional', inputs: ['x'], outputs: ['o'] },
+        { op: 'OptionalHasElement', inputs: ['o'], outputs: ['has'] },
+        { op: 'OptionalGetElement', inputs: ['o'], outputs: ['got'] },
+        { op: 'Optional', inputs: [], outputs: ['e'], attrs: { type: { tensorType: 'float' } } },
+        { op: 'OptionalHasElement', inputs: ['e'], outputs: ['empty'] },
+        { op: 'SequenceConstruct', inputs: ['x', 'got'], outputs: ['s'] },
+        { op: 'Optional', inputs: ['s'], outputs: ['os'] },
+        { op: 'OptionalGetElement', inputs: ['os'], outputs: ['s2'] },
+        { op: 'ConcatFromSequence', inputs: ['s2'], outputs: ['joined'], attrs: { axis: 1 } },
+        { op: 'OptionalHasElement', inputs: ['x'], outputs: ['tensorHas'] },
+        { op: 'OptionalHasElement', inputs: [''], outputs: ['absent'] },
+        { op: 'OptionalGetElement', inputs: ['x'], outputs: ['passed'] },
+      ],
+    }, [[2, 3]]);
+  });
+
+  it('names an empty optional read, and an optional given to a tensor operator', async () => {
+    const m = (nodes: ModelSpec['nodes']) => loadOnnx(buildModel({ inputs: [{ name: 'x', shape: [2] }], outputs: ['y'], opset: 18, nodes }));
+    const empty = await m([{ op: 'Optional', inputs: [], outputs: ['e'], attrs: { type: { tensorType: 'float' } } }, { op: 'OptionalGetElement', inputs: ['e'], outputs: ['y'], name: 'get' }]);
+    expect(() => empty.forward(tl.tensor([1, 2]))).toThrow("OptionalGetElement 'get': the optional is empty (of type tensor(float))");
+    const relu = await m([{ op: 'Optional', inputs: ['x'], outputs: ['o'] }, { op: 'Relu', inputs: ['o'], outputs: ['y'], name: 'r' }]);
+    expect(() => relu.forward(tl.tensor([1, 2]))).toThrow("Relu 'r': input 'o' is an optional; Relu takes tensors");
   });
 });
 

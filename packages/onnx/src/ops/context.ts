@@ -2,7 +2,7 @@
 // attributes, and helpers to turn either kind of value into what a Tensile op needs.
 import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
-import { Host, hostConcat, type Item, isHost, Sequence, type Value, withShape } from '../value.js';
+import { Host, hostConcat, type Item, isHost, Optional, Sequence, type Value, withShape } from '../value.js';
 
 export type AttributeValue = number | string | number[] | string[] | Host | Subgraph;
 export type Attributes = Record<string, AttributeValue>;
@@ -53,14 +53,14 @@ interface OpRules {
   check?: (attrs: Attributes, opset: number) => string[];
 }
 
-/** An operator on tensors (and host values); given a sequence, it is refused before it runs. */
+/** An operator on tensors (and host values); given a sequence or an optional, it is refused before it runs. */
 export interface OpSpec extends OpRules {
   run(ctx: OpContext, inputs: (Value | undefined)[], attrs: Attributes): Value[];
 }
 
-/** An operator that also takes and gives sequences: the Sequence operators and control flow. */
-export interface SequenceOpSpec extends OpRules {
-  sequences: true;
+/** An operator that also takes and gives sequences and optionals: their operators, and control flow. */
+export interface ItemOpSpec extends OpRules {
+  items: true;
   run(ctx: OpContext, inputs: (Item | undefined)[], attrs: Attributes): Item[];
 }
 
@@ -136,10 +136,15 @@ export function graphAttr(attrs: Attributes, name: string): Subgraph {
   return g;
 }
 
-/** `item` as a tensor or host value; a sequence is refused. */
+/** `item` as a tensor or host value; a sequence or an optional is refused. */
 export function valueOf(ctx: OpContext, item: Item, what: string): Value {
-  if (item instanceof Sequence) throw new Error(`${ctx.node}: ${what} is a sequence, a tensor is needed`);
+  if (item instanceof Sequence || item instanceof Optional) throw new Error(`${ctx.node}: ${what} is ${kindOfItem(item)}, a tensor is needed`);
   return item;
+}
+
+/** 'a sequence', 'an optional' or 'a tensor', for messages. */
+export function kindOfItem(item: Item): string {
+  return item instanceof Sequence ? 'a sequence' : item instanceof Optional ? 'an optional' : 'a tensor';
 }
 
 /** Stack values of one shape along a new `axis` (host values stay on the host). */

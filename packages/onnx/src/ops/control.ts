@@ -2,7 +2,7 @@
 // iteration. Branches and bodies run on Tensile ops like the main graph, so autograd goes
 // through every iteration that ran. The conditions and trip counts are read on the host.
 import { Host, hostSlice, isHost, type Item, type Value, withShape } from '../value.js';
-import { type Attributes, type OpContext, type SequenceOpSpec, type Subgraph, attrInts, attrNumber, axisOf, graphAttr, hostOf, isSubgraph, shapeOf, stackValues, tl, valueOf } from './context.js';
+import { type Attributes, type OpContext, type ItemOpSpec, type Subgraph, attrInts, attrNumber, axisOf, graphAttr, hostOf, isSubgraph, shapeOf, stackValues, tl, valueOf } from './context.js';
 
 /** Problems with the graph attributes a node must have. */
 function requireGraphs(attrs: Attributes, names: string[]): string[] {
@@ -33,9 +33,9 @@ function checkBodyArity(ctx: OpContext, body: Subgraph, inputs: number, given: s
   if (body.inputs.length !== inputs) throw new Error(`${ctx.node}: the body takes ${body.inputs.length} inputs, but ${given} make ${inputs}`);
 }
 
-export const controlOps: Record<string, SequenceOpSpec> = {
+export const controlOps: Record<string, ItemOpSpec> = {
   If: {
-    sequences: true,
+    items: true,
     attributes: ['then_branch', 'else_branch'],
     outputs: Infinity,
     check: (attrs) => {
@@ -54,7 +54,7 @@ export const controlOps: Record<string, SequenceOpSpec> = {
     },
   },
   Loop: {
-    sequences: true,
+    items: true,
     attributes: ['body'],
     outputs: Infinity,
     check: (attrs) => requireGraphs(attrs, ['body']),
@@ -81,7 +81,7 @@ export const controlOps: Record<string, SequenceOpSpec> = {
     },
   },
   Scan: {
-    sequences: true,
+    items: true,
     attributes: ['body', 'num_scan_inputs', 'scan_input_axes', 'scan_input_directions', 'scan_output_axes', 'scan_output_directions'],
     outputs: Infinity,
     check: (attrs, opset) => [

@@ -1,5 +1,5 @@
 // The operator table: ONNX op type -> implementation. An op missing here is refused at load time.
-import type { OpSpec, SequenceOpSpec } from './context.js';
+import type { OpSpec, ItemOpSpec } from './context.js';
 import { controlOps } from './control.js';
 import { elementwiseOps } from './elementwise.js';
 import { lossOps } from './losses.js';
@@ -10,9 +10,9 @@ import { recurrentOps } from './recurrent.js';
 import { sequenceOps } from './sequence.js';
 import { shapeOps } from './shape.js';
 
-export const OPS: Readonly<Record<string, OpSpec | SequenceOpSpec>> = { ...elementwiseOps, ...shapeOps, ...networkOps, ...recurrentOps, ...controlOps, ...sequenceOps, ...lossOps, ...randomOps, ...quantizeOps };
+export const OPS: Readonly<Record<string, OpSpec | ItemOpSpec>> = { ...elementwiseOps, ...shapeOps, ...networkOps, ...recurrentOps, ...controlOps, ...sequenceOps, ...lossOps, ...randomOps, ...quantizeOps };
 
 /** The ONNX operators `loadOnnx` supports (default domain), sorted. */
 export const supportedOps: readonly string[] = Object.keys(OPS).sort();
 
-export type { OpSpec, SequenceOpSpec, OpContext, Attributes } from './context.js';
+export type { OpSpec, ItemOpSpec, OpContext, Attributes } from './context.js';

@@ -1,8 +1,9 @@
 // ONNX sequences: ordered lists of tensors, which PyTorch's exports make from TorchScript lists
 // (a list appended to in a loop, then stacked or concatenated). A sequence is immutable: each
-// operator that changes one makes a new one.
-import { Host, hostSlice, isHost, isIntegerDType, type Item, Sequence, type Value, withShape } from '../value.js';
-import { type OpContext, type SequenceOpSpec, attrNumber, axisOf, graphAttr, intsOf, isSubgraph, shapeOf, stackValues, tl, valueOf } from './context.js';
+// operator that changes one makes a new one. Also ONNX's optionals (TorchScript's Optional):
+// a tensor or sequence, or nothing.
+import { Host, hostSlice, isHost, isIntegerDType, type Item, Optional, Sequence, type Value, withShape } from '../value.js';
+import { type OpContext, type ItemOpSpec, attrNumber, attrString, axisOf, graphAttr, intsOf, isSubgraph, kindOfItem, shapeOf, stackValues, tl, valueOf } from './context.js';
 import { shapeOps } from './shape.js';
 
 const FLOAT = 1;
@@ -17,7 +18,7 @@ function kindOf(v: Value): string {
 }
 
 function sequenceOf(ctx: OpContext, item: Item | undefined, what: string): Sequence {
-  if (!(item instanceof Sequence)) throw new Error(`${ctx.node}: ${what} must be a sequence, got ${item === undefined ? 'nothing' : 'a tensor'}`);
+  if (!(item instanceof Sequence)) throw new Error(`${ctx.node}: ${what} must be a sequence, got ${item === undefined ? 'nothing' : kindOfItem(item)}`);
   return item;
 }
 
@@ -51,14 +52,14 @@ function pieces(v: Value, axis: number, sizes: number[]): Value[] {
   return sizes.map((size, i) => hostSlice(v, axis, starts[i]!, starts[i]! + size, 1));
 }
 
-export const sequenceOps: Record<string, SequenceOpSpec> = {
+export const sequenceOps: Record<string, ItemOpSpec> = {
   SequenceEmpty: {
-    sequences: true,
+    items: true,
     attributes: ['dtype'],
     run: (_ctx, _inputs, attrs) => [new Sequence(attrNumber(attrs, 'dtype', FLOAT), [])],
   },
   SequenceConstruct: {
-    sequences: true,
+    items: true,
     attributes: [],
     run(ctx, inputs) {
       const values = inputs.map((v, i) => tensorItem(ctx, v, `${i}`));
@@ -68,7 +69,7 @@ export const sequenceOps: Record<string, SequenceOpSpec> = {
     },
   },
   SequenceInsert: {
-    sequences: true,
+    items: true,
     attributes: [],
     run(ctx, [s, v, position]) {
       const seq = sequenceOf(ctx, s, 'input_sequence');
@@ -76,7 +77,7 @@ export const sequenceOps: Record<string, SequenceOpSpec> = {
     },
   },
   SequenceAt: {
-    sequences: true,
+    items: true,
     attributes: [],
     run(ctx, [s, position]) {
       const seq = sequenceOf(ctx, s, 'input_sequence');
@@ -85,7 +86,7 @@ export const sequenceOps: Record<string, SequenceOpSpec> = {
     },
   },
   SequenceErase: {
-    sequences: true,
+    items: true,
     attributes: [],
     run(ctx, [s, position]) {
       const seq = sequenceOf(ctx, s, 'input_sequence');
@@ -95,12 +96,12 @@ export const sequenceOps: Record<string, SequenceOpSpec> = {
     },
   },
   SequenceLength: {
-    sequences: true,
+    items: true,
     attributes: [],
     run: (ctx, [s]) => [Host.scalar('int64', sequenceOf(ctx, s, 'input_sequence').items.length)],
   },
   ConcatFromSequence: {
-    sequences: true,
+    items: true,
     attributes: ['axis', 'new_axis'],
     check: (attrs) => (typeof attrs.axis === 'number' ? [] : ['attribute axis is required']),
     run(ctx, [s], attrs) {
@@ -112,7 +113,7 @@ export const sequenceOps: Record<string, SequenceOpSpec> = {
     },
   },
   SplitToSequence: {
-    sequences: true,
+    items: true,
     attributes: ['axis', 'keepdims'],
     run(ctx, [x, split], attrs) {
       const v = tensorItem(ctx, x, 'input');
@@ -140,7 +141,7 @@ export const sequenceOps: Record<string, SequenceOpSpec> = {
     },
   },
   SequenceMap: {
-    sequences: true,
+    items: true,
     attributes: ['body'],
     outputs: Infinity,
     check: (attrs) => (isSubgraph(attrs.body) ? [] : ['attribute body (a graph) is required']),
@@ -158,6 +159,32 @@ export const sequenceOps: Record<string, SequenceOpSpec> = {
         const values = results.map((r) => valueOf(ctx, r[k]!, `body output ${k}`));
         return new Sequence(values[0] ? elemTypeOf(values[0]) : FLOAT, values);
       });
+    },
+  },
+  Optional: {
+    items: true,
+    attributes: ['type'],
+    check: (attrs) => (attrs.type === undefined || typeof attrs.type === 'string' ? [] : ['attribute type must be a type']),
+    run(ctx, [x], attrs) {
+      if (x instanceof Optional) throw new Error(`${ctx.node}: input is an optional; an optional holds a tensor or a sequence`);
+      if (x === undefined && attrs.type === undefined) throw new Error(`${ctx.node}: an empty Optional needs the type attribute`);
+      return [new Optional(x ?? null, x === undefined ? attrString(attrs, 'type', '') : '')];
+    },
+  },
+  OptionalHasElement: {
+    items: true,
+    attributes: [],
+    // From opset 18 a tensor or sequence counts as present, and a missing input as absent.
+    run: (_ctx, [x]) => [Host.scalar('bool', x === undefined ? 0 : x instanceof Optional ? Number(x.value !== null) : 1)],
+  },
+  OptionalGetElement: {
+    items: true,
+    attributes: [],
+    run(ctx, [x]) {
+      if (x === undefined) throw new Error(`${ctx.node}: input is missing`);
+      if (!(x instanceof Optional)) return [x];
+      if (x.value === null) throw new Error(`${ctx.node}: the optional is empty (of type ${x.type})`);
+      return [x.value];
     },
   },
 };
