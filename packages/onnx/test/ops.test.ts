@@ -311,6 +311,57 @@ const CASES: Case[] = [
     },
   ]),
   ...['HannWindow', 'HammingWindow', 'BlackmanWindow'].flatMap((op) => [1, 0].map((periodic) => ({ op, inputs: [{ int64: [10], shape: [] }], attrs: { periodic }, label: `periodic ${periodic}` }))),
+  // Opset 18's operators, detection and spectral operators.
+  { op: 'Mish', inputs: [[4, 5]], range: [-4, 4], opset: 18 },
+  { op: 'GroupNormalization', inputs: [[2, 6, 3, 4], [3], [3]], attrs: { num_groups: 3, epsilon: 1e-3 }, opset: 18 },
+  { op: 'GroupNormalization', inputs: [[2, 4, 5], [1], [1]], attrs: { num_groups: 1 }, opset: 18, label: '1-D, one group' },
+  ...['BitwiseAnd', 'BitwiseOr', 'BitwiseXor'].flatMap((op): Case[] => [
+    { op, inputs: [{ int64: [5, -6, 12, 0, 7, -1, 2147483647, -2147483648], shape: [2, 4] }, { int64: [3, -3, 10, 9] }], outputTypes: ['int64'], opset: 18, label: 'host int64' },
+    { op, inputs: [{ shape: [2, 4], values: [5, -6, 12, 0, 7, -1, 100, -77] }, { shape: [4], values: [3, -3, 10, 9] }], casts: { 0: 'int64', 1: 'int64' }, outputTypes: ['int64'], opset: 18, label: 'int64 tensors' },
+  ]),
+  { op: 'BitwiseNot', inputs: [{ int64: [5, -6, 0, -1, 2147483647, -2147483648] }], outputTypes: ['int64'], opset: 18, label: 'host int64' },
+  { op: 'BitwiseNot', inputs: [{ shape: [5], values: [5, -6, 0, -1, 1000] }], casts: { 0: 'int64' }, outputTypes: ['int64'], opset: 18, label: 'int64 tensor' },
+  { op: 'CenterCropPad', inputs: [[7, 4, 3], { int64: [4, 7, 3] }], opset: 18 },
+  { op: 'CenterCropPad', inputs: [[3, 6, 5], { int64: [3, 8] }], attrs: { axes: [1, 2] }, opset: 18, label: 'axes' },
+  { op: 'Col2Im', inputs: [[2, 12, 20], { int64: [5, 6] }, { int64: [2, 2] }], opset: 18 },
+  { op: 'Col2Im', inputs: [[1, 12, 15], { int64: [5, 6] }, { int64: [2, 2] }], attrs: { pads: [1, 0, 0, 1], strides: [2, 1], dilations: [1, 2] }, opset: 18, label: 'asymmetric pads, strides, dilations' },
+  ...[0, 1].map((center_point_box) => ({
+    op: 'NonMaxSuppression', inputs: [[2, 10, 4], [2, 3, 10], { int64: [4] }, { shape: [], values: [0.2] }, { shape: [], values: [0.15] }], attrs: { center_point_box },
+    range: (center_point_box ? [0.05, 1] : [-1, 1]) as [number, number], outputTypes: ['int64' as const], label: `center_point_box ${center_point_box}`,
+  })),
+  {
+    op: 'NonMaxSuppression', outputTypes: ['int64'], label: "the spec's example, no score threshold",
+    inputs: [{ shape: [1, 6, 4], values: [0, 0, 1, 1, 0, 0.1, 1, 1.1, 0, -0.1, 1, 0.9, 0, 10, 1, 11, 0, 10.1, 1, 11.1, 0, 100, 1, 101] }, { shape: [1, 1, 6], values: [0.9, 0.75, 0.6, 0.95, 0.5, 0.3] }, { int64: [3] }, { shape: [], values: [0.5] }],
+  },
+  { op: 'NonMaxSuppression', inputs: [[1, 5, 4], [1, 2, 5]], outputTypes: ['int64'], label: 'no max_output_boxes_per_class: nothing selected' },
+  ...(['avg', 'max'] as const).flatMap((mode) => (['half_pixel', 'output_half_pixel'] as const).flatMap((coordinate_transformation_mode) => [2, 0].map((sampling_ratio) => ({
+    op: 'RoiAlign', opset: 16, label: `${mode}, ${coordinate_transformation_mode}, sampling_ratio ${sampling_ratio}`,
+    inputs: [[2, 3, 6, 7], { shape: [4, 4], values: [2, 3, 9, 10, 0, 0, 13, 11, 4.5, 3.2, 6.1, 12.9, -3, -2, 4, 20] }, { int64: [0, 1, 0, 1] }],
+    attrs: { mode, coordinate_transformation_mode, sampling_ratio, output_height: 3, output_width: 2, spatial_scale: 0.5 },
+  })))),
+  { op: 'RoiAlign', inputs: [[1, 2, 5, 5], { shape: [2, 4], values: [0.5, 0.5, 3, 4, 1, 0, 1.5, 0.5] }, { int64: [0, 0] }], attrs: { output_height: 2, output_width: 2 }, opset: 10, label: 'opset 10 (output_half_pixel)' },
+  {
+    op: 'MaxRoiPool', inputs: [[2, 3, 6, 7], { shape: [4, 5], values: [0, 1, 1, 5, 4, 1, 0, 2, 6, 5, 0, 2.5, 0.5, 3.5, 5.5, 1, -2, -1, 20, 3] }],
+    attrs: { pooled_shape: [2, 3] },
+  },
+  { op: 'MaxRoiPool', inputs: [[1, 2, 6, 7], { shape: [2, 5], values: [0, 2, 2, 10, 8, 0, 0, 4, 12, 9] }], attrs: { pooled_shape: [3, 2], spatial_scale: 0.5 }, label: 'spatial_scale' },
+  { op: 'DFT', inputs: [[2, 8, 1]] },
+  { op: 'DFT', inputs: [[2, 5, 3, 2]], attrs: { inverse: 1 }, label: 'complex, inverse' },
+  { op: 'DFT', inputs: [[2, 7, 1]], attrs: { onesided: 1 }, label: 'onesided' },
+  { op: 'DFT', inputs: [[2, 3, 6, 1], { int64: [10], shape: [] }], attrs: { axis: 2 }, label: 'axis 2, dft_length padding' },
+  { op: 'DFT', inputs: [[2, 6, 3, 2], { int64: [4], shape: [] }], attrs: { onesided: 0 }, label: 'complex, dft_length cutting' },
+  { op: 'DFT', inputs: [[3, 9, 1], { int64: [12], shape: [] }], attrs: { onesided: 1 }, label: 'onesided, dft_length' },
+  { op: 'STFT', inputs: [[2, 16, 1], { int64: [3], shape: [] }, { shape: [5], values: [0, 0.5, 1, 0.5, 0] }] },
+  { op: 'STFT', inputs: [[2, 16, 2], { int64: [4], shape: [] }, null, { int64: [6], shape: [] }], attrs: { onesided: 0 }, label: 'complex, frame_length, two-sided' },
+  { op: 'STFT', inputs: [[1, 20, 1], { int64: [5], shape: [] }, [8], { int64: [8], shape: [] }], label: 'window and frame_length' },
+  {
+    op: 'MelWeightMatrix', label: '0 to Nyquist',
+    inputs: [{ int64: [8], shape: [] }, { int64: [64], shape: [] }, { int64: [16000], shape: [] }, { shape: [], values: [0] }, { shape: [], values: [8000] }],
+  },
+  {
+    op: 'MelWeightMatrix', label: '100 Hz to 4 kHz',
+    inputs: [{ int64: [10], shape: [] }, { int64: [128], shape: [] }, { int64: [22050], shape: [] }, { shape: [], values: [100] }, { shape: [], values: [4000] }],
+  },
   // Control flow. Bodies read outer0, outer1 ... from the enclosing scope by name, as
   // PyTorch's exports do, and the loops' scan outputs stack one value per iteration.
   ...[1, 0].map((flag) => ({
@@ -439,7 +490,8 @@ describe('each operator matches onnxruntime', () => {
     const randomOps = ['RandomNormal', 'RandomUniform', 'RandomNormalLike', 'RandomUniformLike', 'Bernoulli'];
     // The quantization operators are checked in their chains by test/quantize.test.ts.
     const quantizeOps = ['QuantizeLinear', 'DequantizeLinear', 'DynamicQuantizeLinear', 'MatMulInteger', 'ConvInteger', 'QLinearMatMul', 'QLinearConv'];
-    const elsewhere = ['Constant', 'Not', 'Gelu', ...sequenceOps, ...randomOps, ...quantizeOps];
+    // BitShift's types (uint8, uint32, uint64) and Multinomial's draws are checked there too.
+    const elsewhere = ['Constant', 'Not', 'Gelu', 'BitShift', 'Multinomial', ...sequenceOps, ...randomOps, ...quantizeOps];
     expect(supportedOps.filter((op) => !tested.has(op) && !elsewhere.includes(op))).toEqual([]);
   });
 });
@@ -634,5 +686,110 @@ describe('what the spec leaves open or rules out', () => {
   it('PRelu refuses a slope X would have to broadcast to', async () => {
     const m = await loadOnnx(model('PRelu', [{ name: 'x', shape: [3] }, { name: 's', shape: [2, 3] }], {}));
     expect(() => m.forward(tl.tensor([1, -2, 3]), tl.ones([2, 3]))).toThrow("PRelu 'n': slope of shape [2,3] does not broadcast to X's shape [3]");
+  });
+
+  it('BitShift gives onnxruntime\'s uint8, uint32 and uint64 results (uint8 wrapping as there) from integers', async () => {
+    const x = [0, 1, 5, 31, 12, 7, 200, 255];
+    const y = [0, 3, 2, 1, 4, 5, 1, 7];
+    // X and Y through a Cast to `type` (none: int64 as they are), the result back to int64.
+    const shift = (direction: string, type?: number, feeds = false) => buildModel({
+      inputs: feeds ? [{ name: 'x', shape: [8] }, { name: 'y', shape: [8] }] : [], outputs: ['out'], outputTypes: { out: 'int64' }, opset: 18,
+      initializers: feeds ? [] : [{ name: 'x', type: 'int64', dims: [8], values: x }, { name: 'y', type: 'int64', dims: [8], values: y }],
+      nodes: [
+        ...(type === undefined ? [] : ['x', 'y'].map((v) => ({ op: 'Cast', inputs: [v], outputs: [`${v}t`], attrs: { to: type } }))),
+        { op: 'BitShift', inputs: type === undefined ? ['x', 'y'] : ['xt', 'yt'], outputs: ['s'], attrs: { direction } },
+        { op: 'Cast', inputs: ['s'], outputs: ['out'], attrs: { to: 7 } },
+      ],
+    });
+    const feeds = { x: new ort.Tensor('float32', Float32Array.from(x), [8]), y: new ort.Tensor('float32', Float32Array.from(y), [8]) };
+    const ortRun = async (bytes: Uint8Array, withFeeds = false) => Array.from((await (await ort.InferenceSession.create(bytes)).run(withFeeds ? feeds : {})).out!.data as BigInt64Array, Number);
+    const ours = async (bytes: Uint8Array, ...inputs: tl.Tensor[]) => Array.from(((await loadOnnx(bytes)).forward(...inputs) as tl.Tensor).dataSync() as Int32Array);
+    for (const direction of ['LEFT', 'RIGHT']) {
+      expect(await ours(shift(direction, 2)), direction).toEqual(await ortRun(shift(direction, 2)));
+      for (const type of [12, 13]) expect(await ours(shift(direction)), `${direction}, type ${type}`).toEqual(await ortRun(shift(direction, type)));
+      // Tensors shift as int32: the results that fit uint8 here.
+      const fit = (v: number[]) => v.slice(0, 6);
+      expect(fit(await ours(shift(direction, 2, true), tl.tensor(x), tl.tensor(y))), `${direction}, tensors`).toEqual(fit(await ortRun(shift(direction, 2, true), true)));
+    }
+  });
+
+  it('Multinomial draws softmax(input)\'s categories with replacement, [batch, sample_size]; a seed makes it reproducible', async () => {
+    const probs = [[0.1, 0.6, 0.3], [1 / 3, 1 / 3, 1 / 3], [0, 0.25, 0.75]];
+    const x = tl.tensor(probs.flat().map((p) => (p === 0 ? -Infinity : Math.log(p)))).reshape([3, 3]);
+    const draw = async (attrs: Record<string, Attr>) => (await loadOnnx(model('Multinomial', [{ name: 'x', shape: [3, 3] }], attrs, 17))).forward(x) as tl.Tensor;
+    const out = await draw({ sample_size: 4000, dtype: 7 });
+    expect(out.shape).toEqual([3, 4000]);
+    const v = Array.from(out.dataSync() as Int32Array);
+    probs.forEach((row, r) => row.forEach((p, k) => {
+      const share = v.slice(r * 4000, (r + 1) * 4000).filter((c) => c === k).length / 4000;
+      expect(Math.abs(share - p), `row ${r}, category ${k}`).toBeLessThan(0.03);
+    }));
+    expect((await draw({})).shape).toEqual([3, 1]);
+    const seeded = async () => {
+      const m = await loadOnnx(model('Multinomial', [{ name: 'x', shape: [3, 3] }], { sample_size: 50, seed: 2.5 }, 17));
+      return [0, 1].map(() => Array.from((m.forward(x) as tl.Tensor).dataSync() as Int32Array).join());
+    };
+    const [first, second] = await seeded();
+    expect(await seeded()).toEqual([first, second]);
+    expect(second).not.toEqual(first);
+  });
+
+  it('the opset 18, detection and spectral operators refuse what they do not compute, naming it', async () => {
+    const x = [{ name: 'x', shape: [1, 4, 3] }];
+    const boxes = [{ name: 'b', shape: [1, 2, 4] }, { name: 's', shape: [1, 1, 2] }];
+    const rois = [{ name: 'r', type: 'float' as const, dims: [1, 4], values: [0, 0, 2, 2] }, { name: 'i', type: 'int64' as const, dims: [1], values: [0] }];
+    const refused: [Uint8Array, string][] = [
+      [model('GroupNormalization', [...x, { name: 's', shape: [2] }, { name: 'b', shape: [2] }], {}, 18), "GroupNormalization 'n': attribute num_groups is missing"],
+      [model('BitShift', [{ name: 'a', shape: [2] }, { name: 'b', shape: [2] }], {}), "BitShift 'n': attribute direction is missing"],
+      [model('BitShift', [{ name: 'a', shape: [2] }, { name: 'b', shape: [2] }], { direction: 'UP' }), 'BitShift \'n\': attribute direction="UP" is not supported (supported: "LEFT", "RIGHT")'],
+      [model('DFT', [{ name: 'x', shape: [1, 8, 2] }], { onesided: 1, inverse: 1 }), "DFT 'n': onesided=1 with inverse=1 is not supported"],
+      [model('NonMaxSuppression', boxes, { center_point_box: 2 }), "NonMaxSuppression 'n': attribute center_point_box=2 is not supported (supported: 0, 1)"],
+      [model('RoiAlign', [{ name: 'x', shape: [1, 1, 4, 4] }], { mode: 'median' }, 16, ['out0'], rois), 'RoiAlign \'n\': attribute mode="median" is not supported'],
+      [model('RoiAlign', [{ name: 'x', shape: [1, 1, 4, 4] }], { coordinate_transformation_mode: 'half_pixel' }, 10, ['out0'], rois), "RoiAlign 'n': attribute 'coordinate_transformation_mode' is not part of RoiAlign at opset 10"],
+      [model('MaxRoiPool', [{ name: 'x', shape: [1, 1, 4, 4] }, { name: 'r', shape: [1, 5] }], {}), "MaxRoiPool 'n': attribute pooled_shape must hold 2 values [height, width]"],
+      [model('Multinomial', [{ name: 'x', shape: [2, 3] }], { dtype: 1 }), "Multinomial 'n': attribute dtype=1 is not supported (supported: 6, 7)"],
+      [model('MelWeightMatrix', [], { output_datatype: 7 }), "MelWeightMatrix 'n': attribute output_datatype=7 is not supported (supported: 1)"],
+    ];
+    for (const [bytes, message] of refused) await expect(loadOnnx(bytes)).rejects.toThrow(message);
+    const run = async (op: string, inputs: { name: string; shape: number[] }[], attrs: Record<string, Attr>, opset = 17, initializers: ModelSpec['initializers'] = []) => {
+      const m = await loadOnnx(model(op, inputs, attrs, opset, ['out0'], initializers));
+      return () => m.forward(...inputs.map((i) => tl.ones(i.shape)));
+    };
+    expect(await run('GroupNormalization', [...x, { name: 's', shape: [4] }, { name: 'b', shape: [4] }], { num_groups: 2 }, 18)).toThrow("GroupNormalization 'n': scale of shape [4] must be [num_groups] ([2]), opset 18's form");
+    expect(await run('DFT', [{ name: 'x', shape: [1, 8, 2] }], { onesided: 1 })).toThrow("DFT 'n': onesided=1 needs a real input ([..., 1]), got [1,8,2]");
+    expect(await run('DFT', [{ name: 'x', shape: [1, 8, 1] }], { axis: 2 })).toThrow("DFT 'n': axis 2 is the real/imaginary dim of input [1,8,1]");
+    expect(await run('STFT', [{ name: 'x', shape: [1, 16, 2] }], {}, 17, [{ name: 'f', type: 'int64', dims: [], values: [4] }, { name: 'w', dims: [4], values: [1, 1, 1, 1] }])).toThrow("STFT 'n': onesided=1 needs a real signal");
+    const image = [{ name: 'i', type: 'int64' as const, dims: [3], values: [3, 3, 2] }, { name: 'k', type: 'int64' as const, dims: [3], values: [2, 2, 2] }];
+    expect(await run('Col2Im', [{ name: 'x', shape: [1, 8, 4] }], {}, 18, image)).toThrow("Col2Im 'n': 3-D images are not supported (2-D are)");
+    expect(await run('BitwiseAnd', [{ name: 'a', shape: [3] }, { name: 'b', shape: [3] }], {}, 18)).toThrow("BitwiseAnd 'n': input A is float32; bitwise operators take integers");
+    const ints = (values: number[]) => [{ name: 'a', type: 'int64' as const, dims: [1], values: [values[0]!] }, { name: 'b', type: 'int64' as const, dims: [1], values: [values[1]!] }];
+    expect(await run('BitShift', [], { direction: 'LEFT' }, 17, ints([-4, 1]))).toThrow("BitShift 'n': X holds -4; BitShift shifts unsigned values");
+    expect(await run('BitShift', [], { direction: 'RIGHT' }, 17, ints([4, 64]))).toThrow("BitShift 'n': a shift of 64 is outside [0, 63]");
+    const tensorShift = await loadOnnx(buildModel({
+      inputs: [{ name: 'a', type: 'int64', shape: [2] }], outputs: ['out0'], outputTypes: { out0: 'int64' }, initializers: [{ name: 'b', type: 'int64', dims: [2], values: [1, 32] }],
+      nodes: [{ op: 'BitShift', name: 'n', inputs: ['a', 'b'], outputs: ['out0'], attrs: { direction: 'LEFT' } }],
+    }));
+    expect(() => tensorShift.forward(tl.tensor([1, 2], { dtype: 'int32' }))).toThrow("BitShift 'n': a shift of 32 is outside [0, 31] for int32 tensors");
+  });
+
+  it('DFT, STFT, RoiAlign, MaxRoiPool, GroupNormalization and Col2Im train: their gradients match finite differences', async () => {
+    const int64 = (name: string, values: number[], dims = [values.length]) => ({ name, type: 'int64' as const, dims, values });
+    const rois = { name: 'r', dims: [2, 4], values: [0.3, 0.6, 3.2, 4.1, 1.5, 0.2, 2.5, 3.7] };
+    const cases: [string, number[][], Record<string, Attr>, number, ModelSpec['initializers']][] = [
+      ['DFT', [[2, 6, 2]], { inverse: 1 }, 17, []],
+      ['DFT', [[2, 5, 1]], { onesided: 1 }, 17, [int64('l', [8], [])]],
+      ['STFT', [[1, 12, 1]], {}, 17, [int64('f', [3], []), { name: 'w', dims: [4], values: [0.2, 1, 0.7, 0.4] }]],
+      ['RoiAlign', [[1, 2, 5, 5]], { output_height: 2, output_width: 3, sampling_ratio: 2 }, 16, [rois, int64('i', [0, 0])]],
+      ['RoiAlign', [[1, 2, 5, 5]], { mode: 'max', output_height: 2, output_width: 2 }, 16, [rois, int64('i', [0, 0])]],
+      ['MaxRoiPool', [[1, 2, 5, 5]], { pooled_shape: [2, 2] }, 17, [{ name: 'r', dims: [1, 5], values: [0, 0, 1, 3, 4] }]],
+      ['GroupNormalization', [[2, 4, 3], [2], [2]], { num_groups: 2 }, 18, []],
+      ['Col2Im', [[1, 8, 4]], { strides: [1, 2] }, 18, [int64('s', [3, 4]), int64('k', [2, 2])]],
+    ];
+    for (const [op, shapes, attrs, opset, initializers] of cases) {
+      const m = await loadOnnx(model(op, shapes.map((shape, i) => ({ name: `x${i}`, shape })), attrs, opset, ['out0'], initializers));
+      const values = shapes.map((shape, i) => tl.tensor(random(shape.reduce((a, b) => a * b, 1), 80 + i, [-0.8, 0.8])).reshape(shape).requiresGrad_());
+      expect(tl.autograd.gradcheck((...xs) => m.forward(...xs) as tl.Tensor, values), `${op} ${JSON.stringify(attrs)}`).toBe(true);
+      m.dispose();
+    }
   });
 });

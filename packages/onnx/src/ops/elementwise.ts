@@ -2,7 +2,8 @@
 // (shape arithmetic), and as the Tensile op otherwise.
 import type { Tensor } from '@tensile/core';
 import { Host, type HostDType, type Value, broadcastData, broadcastShapes, isHost, isIntegerDType } from '../value.js';
-import { type OpSpec, attrNumber, hostOf, one, only, tensorOf, tensorsOf, tl, deviceOf } from './context.js';
+import { functional as F } from '@tensile/nn';
+import { type Attributes, type OpContext, type OpSpec, attrNumber, hostOf, one, only, tensorOf, tensorsOf, tl, deviceOf } from './context.js';
 
 type HostFn = (a: number, b: number) => number;
 
@@ -74,6 +75,59 @@ const remainder = binary((a, b) => tl.remainder(a, b), (a, b) => {
   return r !== 0 && r < 0 !== b < 0 ? r + b : r;
 });
 const fmod = binary((a, b) => tl.fmod(a, b), (a, b) => a % b);
+
+/** Refuse a float or bool input of a bitwise op. */
+function checkInteger(ctx: OpContext, v: Value | undefined, what: string): void {
+  if (v !== undefined && !isIntegerDType(v.dtype)) throw new Error(`${ctx.node}: input ${what} is ${v.dtype}; bitwise operators take integers`);
+}
+
+/** A host result in `dtype`'s bits: uint8 wraps to 8 bits, int8 to signed 8 bits; wider types keep the value. */
+function wrapped(dtype: HostDType, v: bigint): number {
+  return Number(dtype === 'uint8' ? BigInt.asUintN(8, v) : dtype === 'int8' ? BigInt.asIntN(8, v) : BigInt.asIntN(64, v));
+}
+
+type BigFn = (ctx: OpContext, a: bigint, b: bigint, dtype: HostDType) => bigint;
+
+/**
+ * A bitwise op: Tensile's int32 op on tensors; on host values (int64 shape arithmetic) through
+ * BigInt, so that all 64 bits count.
+ */
+function bitwise(tensorFn: (a: Tensor, b: Tensor) => Tensor, hostFn: BigFn, names = ['A', 'B']): OpSpec {
+  return {
+    attributes: [],
+    run(ctx, [p, q]) {
+      checkInteger(ctx, p, names[0]!);
+      checkInteger(ctx, q, names[1]!);
+      if (!isHost(p) || !isHost(q)) return one(tensorFn(...(tensorsOf(ctx, [p, q]) as [Tensor, Tensor])));
+      const shape = broadcastShapes(p.shape, q.shape);
+      if (!shape) throw new Error(`${ctx.node}: shapes [${p.shape}] and [${q.shape}] do not broadcast`);
+      const b = broadcastData(q, shape);
+      return one(new Host(p.dtype, shape, broadcastData(p, shape).map((v, i) => wrapped(p.dtype, hostFn(ctx, BigInt(v), BigInt(b[i]!), p.dtype)))));
+    },
+  };
+}
+
+/** BitShift's directions. On the host: unsigned values, counts within the type's bits. */
+const shift = (left: boolean): OpSpec => bitwise(left ? tl.bitwiseLeftShift : tl.bitwiseRightShift, (ctx, v, s, dtype) => {
+  const bits = dtype === 'uint8' || dtype === 'int8' ? 8 : 64;
+  if (v < 0n) throw new Error(`${ctx.node}: X holds ${v}; BitShift shifts unsigned values`);
+  if (s < 0n || s >= bits) throw new Error(`${ctx.node}: a shift of ${s} is outside [0, ${bits - 1}]`);
+  return left ? v << s : v >> s;
+}, ['X', 'Y']);
+const SHIFTS: Record<string, OpSpec> = { LEFT: shift(true), RIGHT: shift(false) };
+
+/**
+ * BitShift. ONNX's is for unsigned types, which Tensile holds as integers: the results are
+ * onnxruntime's for uint8, uint32 and uint64 values that fit (host uint8 values wrap, as
+ * there). Tensors shift as int32: a constant count must lie in [0, 31].
+ */
+function bitShift(ctx: OpContext, inputs: (Value | undefined)[], attrs: Attributes): Value[] {
+  const [x, y] = inputs;
+  // Checked here, where a device shift would take the count modulo 32.
+  if (isHost(y) && !isHost(x)) for (const s of Array.from(y.data)) if (s < 0 || s > 31) throw new Error(`${ctx.node}: a shift of ${s} is outside [0, 31] for int32 tensors`);
+  return SHIFTS[attrs.direction as string]!.run(ctx, inputs, {});
+}
+
 const isFloat = (v: Value | undefined): boolean => v !== undefined && (isHost(v) ? v.dtype === 'float32' : v.dtype === 'float32' || v.dtype === 'float16');
 
 export const elementwiseOps: Record<string, OpSpec> = {
@@ -110,6 +164,22 @@ export const elementwiseOps: Record<string, OpSpec> = {
     },
   },
   Not: unary((x) => tl.logicalNot(x), (v) => (v ? 0 : 1)),
+  BitwiseAnd: bitwise(tl.bitwiseAnd, (_, a, b) => a & b),
+  BitwiseOr: bitwise(tl.bitwiseOr, (_, a, b) => a | b),
+  BitwiseXor: bitwise(tl.bitwiseXor, (_, a, b) => a ^ b),
+  BitwiseNot: {
+    attributes: [],
+    run(ctx, [x]) {
+      checkInteger(ctx, x, 'X');
+      if (isHost(x)) return one(new Host(x.dtype, x.shape, Array.from(x.data, (v) => wrapped(x.dtype, ~BigInt(v)))));
+      return one(tl.bitwiseNot(tensorOf(ctx, x, 'X')));
+    },
+  },
+  BitShift: {
+    attributes: ['direction'],
+    check: (attrs) => (attrs.direction === undefined ? ['attribute direction is missing'] : only(attrs, 'direction', ['LEFT', 'RIGHT'])),
+    run: bitShift,
+  },
   Max: variadic((a, b) => tl.maximum(a, b)),
   Min: variadic((a, b) => tl.minimum(a, b)),
   Sum: variadic((a, b) => a.add(b)),
@@ -149,6 +219,7 @@ export const elementwiseOps: Record<string, OpSpec> = {
   Atanh: unary((x) => tl.atanh(x)),
   Softsign: unary((x) => x.div(x.abs().add(1))),
   Softplus: unary((x) => tl.softplus(x)),
+  Mish: unary((x) => F.mish(x)),
   LeakyRelu: unaryWith({ alpha: 0.01 }, (x, a) => tl.leakyRelu(x, a.alpha!)),
   Elu: unaryWith({ alpha: 1 }, (x, a) => tl.where(x.gt(0), x, tl.expm1(x).mul(a.alpha!))),
   // ONNX's defaults are these float32 values of SELU's constants.

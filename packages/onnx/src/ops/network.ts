@@ -301,6 +301,23 @@ function upsample(ctx: OpContext, [x, s]: (Value | undefined)[], attrs: Attribut
   return one(t);
 }
 
+/**
+ * Col2Im: the [N, C·prod(block), L] columns summed into an image, F.fold's col2im (2-D). The
+ * blocks are folded into the padded image, whose pads (begin and end may differ) are cut off.
+ */
+function col2Im(ctx: OpContext, [x, imageV, blockV]: (Value | undefined)[], attrs: Attributes): Value[] {
+  const t = tensorOf(ctx, x, 'input');
+  const image = intsOf(ctx, imageV, 'image_shape');
+  const block = intsOf(ctx, blockV, 'block_shape');
+  if (image.length !== 2 || block.length !== 2) throw new Error(`${ctx.node}: ${image.length}-D images are not supported (2-D are)`);
+  const strides = attrInts(attrs, 'strides') ?? [1, 1];
+  const dilations = attrInts(attrs, 'dilations') ?? [1, 1];
+  const pads = attrInts(attrs, 'pads') ?? [0, 0, 0, 0];
+  const padded = image.map((d, i) => d + pads[i]! + pads[i + 2]!) as Pair;
+  const y = F.fold(t, { outputSize: padded, kernelSize: block as Pair, stride: strides as Pair, dilation: dilations as Pair });
+  return one(tl.slice(tl.slice(y, 2, pads[0]!, pads[0]! + image[0]!), 3, pads[1]!, pads[1]! + image[1]!));
+}
+
 export const networkOps: Record<string, OpSpec> = {
   Det: { attributes: [], run: (ctx, [x]) => one(tl.linalg.det(tensorOf(ctx, x, 'X'))) },
   MatMul: { attributes: [], run: (ctx, inputs) => one(tl.matmul(...(tensorsOf(ctx, inputs, 2) as [Tensor, Tensor]))) },
@@ -331,6 +348,7 @@ export const networkOps: Record<string, OpSpec> = {
     check: (attrs) => [...spatialCheck(attrs), ...only(attrs, 'auto_pad', ['NOTSET'])],
     run: convTranspose,
   },
+  Col2Im: { attributes: ['dilations', 'pads', 'strides'], run: col2Im },
   MaxPool: pool('max'),
   MaxUnpool: { attributes: ['kernel_shape', 'pads', 'strides'], check: (attrs) => spatialCheck(attrs), run: maxUnpool },
   AveragePool: pool('avg'),
@@ -377,6 +395,24 @@ export const networkOps: Record<string, OpSpec> = {
       const { normalized } = standardized(t, axes, attrNumber(attrs, 'epsilon', 1e-5));
       const scale = tensorOf(ctx, s, 'scale', t.device).reshape(channels);
       return one(normalized.mul(scale).add(tensorOf(ctx, b, 'B', t.device).reshape(channels)));
+    },
+  },
+  // Opset 18's form: scale and bias hold one value per group (opset 21 made them per channel).
+  GroupNormalization: {
+    attributes: ['epsilon', 'num_groups'],
+    check: (attrs) => (typeof attrs.num_groups === 'number' ? [] : ['attribute num_groups is missing']),
+    run(ctx, [x, s, b], attrs) {
+      const t = tensorOf(ctx, x, 'X');
+      const groups = attrNumber(attrs, 'num_groups', 1);
+      const [scale, bias] = [s, b].map((v, i) => tensorOf(ctx, v, ['scale', 'bias'][i]!, t.device));
+      const c = t.shape[1]!;
+      if (t.rank < 3 || c % groups !== 0) throw new Error(`${ctx.node}: X [${t.shape}] must be [N, C, D1, ...] with C a multiple of num_groups ${groups}`);
+      for (const [name, v] of [['scale', scale!], ['bias', bias!]] as const) {
+        if (v.rank !== 1 || v.shape[0] !== groups) throw new Error(`${ctx.node}: ${name} of shape [${v.shape}] must be [num_groups] ([${groups}]), opset 18's form`);
+      }
+      // Each group's value repeated over its channels, for groupNorm's per-channel affine.
+      const perChannel = (v: Tensor) => v.reshape([groups, 1]).expand([groups, c / groups]).reshape([c]);
+      return one(F.groupNorm(t, groups, perChannel(scale!), perChannel(bias!), attrNumber(attrs, 'epsilon', 1e-5)));
     },
   },
   LayerNormalization: {

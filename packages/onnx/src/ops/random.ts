@@ -62,6 +62,16 @@ export const randomOps: Record<string, OpSpec> = {
   RandomUniform: fromShape(['low', 'high'], uniform),
   RandomNormalLike: fromInput(['mean', 'scale'], normal),
   RandomUniformLike: fromInput(['low', 'high'], uniform),
+  // Multinomial's input holds unnormalised log probabilities; the draws are with replacement.
+  Multinomial: {
+    attributes: ['dtype', 'sample_size', 'seed'],
+    check: (attrs) => only(attrs, 'dtype', [6, 7]),
+    run(ctx, [x], attrs) {
+      const logits = tensorOf(ctx, x, 'input');
+      if (logits.rank !== 2) throw new Error(`${ctx.node}: input must be [batch_size, class_size], got [${logits.shape}]`);
+      return one(tl.multinomial(tl.softmax(logits, -1), attrNumber(attrs, 'sample_size', 1), true, { generator: generatorOf(attrs) }));
+    },
+  },
   Bernoulli: {
     attributes: ['dtype', 'seed'],
     check: checkDType,

@@ -539,6 +539,23 @@ export const shapeOps: Record<string, OpSpec> = {
       return [t, tl.full(t.shape, true, { dtype: 'bool', device: t.device })];
     },
   },
+  // Each axis cut or zero-padded to its new size about the centre; an odd difference puts the extra element at the end.
+  CenterCropPad: {
+    attributes: ['axes'],
+    run(ctx, [x, s], attrs) {
+      let t = tensorOf(ctx, x, 'input_data');
+      const sizes = intsOf(ctx, s, 'shape');
+      const axes = (attrInts(attrs, 'axes') ?? t.shape.map((_, i) => i)).map((a) => axisOf(ctx, a, t.rank));
+      if (sizes.length !== axes.length) throw new Error(`${ctx.node}: shape [${sizes}] does not give one size per axis (${axes.length})`);
+      axes.forEach((axis, i) => {
+        const [have, want] = [t.shape[axis]!, sizes[i]!];
+        const begin = Math.floor(Math.abs(want - have) / 2);
+        if (want < have) t = tl.slice(t, axis, begin, begin + want);
+        else if (want > have) t = tl.pad(t, [...new Array<number>(2 * (t.rank - 1 - axis)).fill(0), begin, want - have - begin], 0);
+      });
+      return one(t);
+    },
+  },
   Pad: {
     attributes: ['mode', 'pads', 'value'],
     // edge is PyTorch's replicate; wrap (opset 19) is past the opsets read here.
