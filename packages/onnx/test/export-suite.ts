@@ -118,6 +118,18 @@ export class PointwiseMath extends nn.Module {
   }
 }
 
+/** Bitwise ops on int32 (ONNX's Bitwise*, opset 18) and on bools (And, Or, Xor, Not). */
+export class Bitwise extends nn.Module {
+  forward(a: Tensor, b: Tensor): Tensor[] {
+    const [i, j] = [a.mul(40).int(), b.mul(40).int()];
+    const [p, q] = [a.gt(0), b.gt(0)];
+    return [
+      tl.stack([tl.bitwiseAnd(i, j), tl.bitwiseOr(i, j), tl.bitwiseXor(i, j), tl.bitwiseNot(i)]),
+      tl.stack([tl.bitwiseAnd(p, q), tl.bitwiseOr(p, q), tl.bitwiseXor(p, q), tl.bitwiseNot(p)]),
+    ];
+  }
+}
+
 /** Max pooling's indices (ceil mode, padding) into MaxUnpool2d, and 3-D max pooling. */
 export class PoolingIndices extends nn.Module {
   pool3d = new nn.MaxPool3d(2, { stride: [1, 2, 2] });
@@ -213,6 +225,15 @@ export function exportSuite(device: string, unavailable: string | null): void {
       const inputs = () => [tl.randn([3, 6]).mul(2), tl.randn([3, 6]).mul(2)];
       const bytes = await exportOnnx(model, inputs(), { dynamicAxes: { input_0: { 0: 'batch' }, input_1: { 0: 'batch' } } });
       expect(await worstDifference(model, bytes, inputs())).toBeLessThan(1e-5);
+    });
+
+    it('bitwise ops on integers (opset 18) and on bools, with a dynamic batch', async () => {
+      const model = new Bitwise();
+      const inputs = () => [tl.randn([3, 5]), tl.randn([3, 5])];
+      const dynamicAxes = { input_0: { 0: 'batch' }, input_1: { 0: 'batch' } };
+      await expect(exportOnnx(model, inputs(), { dynamicAxes })).rejects.toThrow(/'bitwiseAnd': BitwiseAnd on integers needs opset 18 or later/);
+      const bytes = await exportOnnx(model, inputs(), { dynamicAxes, opset: 18 });
+      expect(await worstDifference(model, bytes, inputs())).toBe(0);
     });
 
     it('max pooling indices into MaxUnpool2d, 3-D max pooling, and EmbeddingBag (ScatterElements add, opset 16), with a dynamic batch', async () => {

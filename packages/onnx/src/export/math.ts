@@ -122,9 +122,20 @@ const digamma: Formula = (g, [x], k) => {
   return node(g, 'Where', [node(g, 'Equal', [x, k(0)]), atZero, node(g, 'Where', [negativeInteger, k(NaN), value])]);
 };
 
+/** A bitwise op: ONNX's logical one on bools; on integers its Bitwise* node, from opset 18. */
+const bitwise = (logical: string, bitwiseOp: string): Writer => (c) => {
+  if (c.dtype(0) === 'bool') return void c.graph.node(logical, c.inputs, c.outputs);
+  if (c.opset < 18) throw new Error(`${c.where}: ${bitwiseOp} on integers needs opset 18 or later; pass { opset: 18 }`);
+  c.graph.node(bitwiseOp, c.inputs, c.outputs);
+};
+
 export const MATH_WRITERS: Readonly<Record<string, Writer>> = {
   ...Object.fromEntries(Object.entries(UNARY).map(([op, t]) => [op, one(t)])),
   'linalg.det': one('Det'),
+  bitwiseAnd: bitwise('And', 'BitwiseAnd'),
+  bitwiseOr: bitwise('Or', 'BitwiseOr'),
+  bitwiseXor: bitwise('Xor', 'BitwiseXor'),
+  bitwiseNot: bitwise('Not', 'BitwiseNot'),
   log2: formula((g, [x], k) => node(g, 'Div', [node(g, 'Log', [x]), k(Math.LN2)])),
   log10: formula((g, [x], k) => node(g, 'Div', [node(g, 'Log', [x]), k(Math.LN10)])),
   exp2: formula((g, [x], k) => node(g, 'Pow', [k(2), x])),
