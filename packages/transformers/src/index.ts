@@ -19,9 +19,9 @@
 export { AutoTokenizer, PreTrainedTokenizer, textStreamer, type BatchEncoding, type BatchOptions, type ChatMessage, type EncodeOptions } from './tokenizer.js';
 export { PreTrainedModel, type FromPretrainedOptions, type GenerationConfig, type PretrainedClass, type PretrainedConfig } from './modeling.js';
 export { CausalLM, causalLMLoss, processRow, type CausalLMForwardOptions, type CausalLMOutput, type GenerateOptions } from './generation.js';
-export { KVCache, RMSNorm, Conv1D, attend, applyRotary, ropeInverseFrequencies, type RopeScaling } from './layers.js';
+export { KVCache, RMSNorm, GemmaRMSNorm, Conv1D, attend, applyRotary, ropeInverseFrequencies, type RopeScaling } from './layers.js';
 export { GPT2LMHeadModel, GPT2Model, TiedHead, type GPT2Config } from './models/gpt2.js';
-export { LlamaForCausalLM, LlamaModel, type LlamaConfig } from './models/llama.js';
+export { GemmaForCausalLM, LlamaForCausalLM, LlamaModel, Phi3ForCausalLM, type LlamaConfig } from './models/llama.js';
 export {
   BertModel, BertForSequenceClassification, classificationLoss, type BertConfig, type BertForwardOptions, type BertOutputs, type ClassifierOutput,
 } from './models/bert.js';

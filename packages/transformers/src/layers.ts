@@ -82,14 +82,43 @@ export class RMSNorm extends Module {
 
   forward(x: Tensor): Tensor {
     return tl.tidy(() => {
-      const wide = x.dtype === 'float32' ? x : x.float();
-      const normed = wide.mul(wide.square().mean(-1, true).add(this.eps).rsqrt());
+      const normed = this.normalize(x);
       return this.weight.mul(normed.dtype === x.dtype ? normed : normed.cast(x.dtype));
     });
   }
 
+  /** `x / sqrt(mean(x²) + eps)` in float32. */
+  protected normalize(x: Tensor): Tensor {
+    const wide = x.dtype === 'float32' ? x : x.float();
+    return wide.mul(wide.square().mean(-1, true).add(this.eps).rsqrt());
+  }
+
   override extraRepr(): string {
     return `(${this.weight.shape[0]},), eps=${this.eps}`;
+  }
+}
+
+/**
+ * Gemma's RMSNorm: the weight is stored as an offset from one (initialised to zeros) and the
+ * scaling `normed · (1 + weight)` happens in float32 before the cast back (Llama casts first).
+ *
+ * @example
+ * ```ts
+ * new GemmaRMSNorm(64, 1e-6).forward(tl.randn([2, 5, 64]));
+ * ```
+ */
+export class GemmaRMSNorm extends RMSNorm {
+  constructor(dim: number, eps = 1e-6) {
+    super(dim, eps);
+    init.zeros_(this.weight);
+  }
+
+  override forward(x: Tensor): Tensor {
+    return tl.tidy(() => {
+      const scale = (this.weight.dtype === 'float32' ? this.weight : this.weight.float()).add(1);
+      const y = this.normalize(x).mul(scale);
+      return y.dtype === x.dtype ? y : y.cast(x.dtype);
+    });
   }
 }
 

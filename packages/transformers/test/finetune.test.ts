@@ -4,6 +4,8 @@
 // - a longer run (dropout on) drives the loss down with tl.memory() flat from step to step,
 //   and the checkpoint savePretrained writes loads into the PyTorch reference (and back into
 //   Tensile) with equal logits;
+// - Gemma and Phi-3 likewise after their five steps: saved with the hub's keys (Phi-3's fused
+//   qkv_proj / gate_up_proj, Gemma without the tied lm_head), PyTorch's logits;
 // - the RoBERTa and DistilBERT classifiers, on a padded batch with labels: the same five-step
 //   comparison, then a checkpoint with the hub's keys that PyTorch loads with equal logits.
 import { spawnSync } from 'node:child_process';
@@ -16,7 +18,8 @@ import { parseSafetensors } from '@tensile/nn';
 import { AdamW } from '@tensile/optim';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  AutoTokenizer, DistilBertForSequenceClassification, GPT2LMHeadModel, LlamaForCausalLM, RobertaForSequenceClassification, type CausalLM,
+  AutoTokenizer, DistilBertForSequenceClassification, GPT2LMHeadModel, GemmaForCausalLM, LlamaForCausalLM, Phi3ForCausalLM, RobertaForSequenceClassification,
+  type CausalLM,
 } from '../src/index.js';
 import { PYTHON, evalLoss, expected, fixture, haveFixtures, maxDiff, record, referenceLogits, toolsDir } from './fixtures.js';
 
@@ -27,7 +30,8 @@ const TEXT = 'the quick brown fox jumps over the lazy dog. hello world, hello th
 const scratch = mkdtempSync(path.join(tmpdir(), 'tensile-finetune-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-const MODELS: Record<string, { load: (dir: string) => Promise<CausalLM>; grads: string[] }> = {
+/** `saves`: after the steps, the saved checkpoint has the fixture's keys and gives PyTorch's logits. */
+const MODELS: Record<string, { load: (dir: string) => Promise<CausalLM>; grads: string[]; saves?: boolean }> = {
   gpt2: {
     load: (d) => GPT2LMHeadModel.fromPretrained(d, { device: 'cpu', dtype: 'float32', logger: null }),
     grads: ['transformer.wte.weight', 'transformer.h.0.attn.c_attn.weight', 'transformer.h.1.mlp.c_proj.bias', 'transformer.ln_f.weight'],
@@ -35,6 +39,17 @@ const MODELS: Record<string, { load: (dir: string) => Promise<CausalLM>; grads: 
   llama: {
     load: (d) => LlamaForCausalLM.fromPretrained(d, { device: 'cpu', dtype: 'float32', logger: null }),
     grads: ['model.embed_tokens.weight', 'model.layers.0.self_attn.q_proj.weight', 'model.layers.1.mlp.down_proj.weight', 'lm_head.weight'],
+  },
+  gemma: {
+    load: (d) => GemmaForCausalLM.fromPretrained(d, { device: 'cpu', dtype: 'float32', logger: null }),
+    // The tied embedding (head and input), the offset norm weights.
+    grads: ['model.embed_tokens.weight', 'model.layers.0.input_layernorm.weight', 'model.layers.0.self_attn.k_proj.weight', 'model.layers.1.mlp.gate_proj.weight', 'model.norm.weight'],
+    saves: true,
+  },
+  phi3: {
+    load: (d) => Phi3ForCausalLM.fromPretrained(d, { device: 'cpu', dtype: 'float32', logger: null }),
+    grads: ['model.embed_tokens.weight', 'model.layers.0.self_attn.qkv_proj.weight', 'model.layers.1.mlp.gate_up_proj.weight', 'model.layers.1.self_attn.o_proj.weight', 'lm_head.weight'],
+    saves: true,
   },
 };
 
@@ -84,7 +99,7 @@ async function adamwSteps(
 
 run('fine-tuning a loaded checkpoint', () => {
   it.each(Object.keys(MODELS))('%s: five AdamW steps match torch.optim.AdamW on the reference (losses, first gradients, final logits)', async (name) => {
-    const { load, grads } = MODELS[name];
+    const { load, grads, saves } = MODELS[name];
     const ids = await tokens(name);
     const steps = 5;
     const ref = torchRun(fixture(name), {
@@ -103,6 +118,17 @@ run('fine-tuning a loaded checkpoint', () => {
     expect(gradDiff).toBeLessThan(1e-5);
     expect(logitsDiff).toBeLessThan(1e-3);
     expect(losses[steps - 1]).toBeLessThan(losses[0]);
+    if (saves) {
+      const out = path.join(scratch, `${name}-finetuned`);
+      await model.savePretrained(out);
+      const keys = (dir: string) => Object.keys(parseSafetensors(readFileSync(path.join(dir, 'model.safetensors'))).tensors).sort();
+      expect(keys(out)).toEqual(keys(fixture(name)));
+      const theirs = referenceLogits(out, { input_ids: [ids] }, scratch);
+      expect(theirs.shape).toEqual(logits.shape);
+      const torchDiff = maxDiff((await logits.data()) as Float32Array, theirs.logits);
+      record({ check: 'finetuned-checkpoint-in-torch', model: name, device: 'cpu', torchDiff });
+      expect(torchDiff).toBeLessThan(1e-4);
+    }
     logits.dispose();
     input.dispose();
     opt.dispose();

@@ -8,8 +8,8 @@ import path from 'node:path';
 import { parseSafetensors, serializeSafetensorsSync, serializeTorchCheckpointSync } from '@tensile/nn';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  BertForSequenceClassification, BertModel, DistilBertForSequenceClassification, DistilBertModel, GPT2LMHeadModel, LlamaForCausalLM,
-  RobertaForSequenceClassification, RobertaModel, ViTForImageClassification,
+  BertForSequenceClassification, BertModel, DistilBertForSequenceClassification, DistilBertModel, GPT2LMHeadModel, GemmaForCausalLM, GemmaRMSNorm,
+  LlamaForCausalLM, Phi3ForCausalLM, RobertaForSequenceClassification, RobertaModel, ViTForImageClassification,
 } from '../src/index.js';
 import { expected, fixture, haveFixtures, maxDiff } from './fixtures.js';
 
@@ -143,6 +143,51 @@ run('checkpoints as the hub stores them', () => {
       /DistilBertModel: activation 'quick_gelu' is not supported/,
     );
     await expect(DistilBertModel.fromPretrained(fixture('roberta'))).rejects.toThrow(/model_type 'roberta'; DistilBertModel reads distilbert/);
+  });
+
+  it('Gemma: a bfloat16 checkpoint without lm_head ties the head by default; Phi-3 keeps its fused projections', async () => {
+    const notes: string[] = [];
+    const gemma = await GemmaForCausalLM.fromPretrained(fixture('gemma'), { logger: (m) => notes.push(m) });
+    expect(notes.join('\n')).toMatch(/stored as bfloat16 were converted to float32/);
+    expect(gemma.loadReport!.tiedKeys).toEqual(['lm_head.weight']);
+    expect(gemma.lmHead.weight).toBe(gemma.model.embedTokens.weight);
+    expect(Object.keys(gemma.hubStateDict())).not.toContain('lm_head.weight');
+    const phi = await Phi3ForCausalLM.fromPretrained(fixture('phi3'), { logger: null });
+    const keys = Object.keys(phi.hubStateDict());
+    expect(keys).toEqual(expect.arrayContaining(['model.layers.1.self_attn.qkv_proj.weight', 'model.layers.1.mlp.gate_up_proj.weight', 'lm_head.weight']));
+    expect(keys.some((k) => /\.(q|k|v|gate|up)_proj\./.test(k))).toBe(false);
+    expect(phi.stateDict()['model.layers.0.self_attn.qkv_proj.weight'].shape).toEqual([64, 32]); // (4 + 2·2) heads · 8
+    // Each class reads its own model_type only.
+    await expect(LlamaForCausalLM.fromPretrained(fixture('gemma'))).rejects.toThrow(/model_type 'gemma'; LlamaForCausalLM reads llama, qwen2, mistral/);
+    await expect(Phi3ForCausalLM.fromPretrained(fixture('llama'))).rejects.toThrow(/model_type 'llama'; Phi3ForCausalLM reads phi3/);
+    for (const m of [gemma, phi]) m.dispose();
+  });
+
+  it('refuses the config values Gemma and Phi-3 do not implement, naming the field', async () => {
+    const longrope = { type: 'longrope', short_factor: [1, 1, 1, 1], long_factor: [2, 2, 2, 2] };
+    await expect(Phi3ForCausalLM.fromPretrained(fixture('phi3'), { logger: null, config: { rope_scaling: longrope } })).rejects.toThrow(
+      /Phi3ForCausalLM: rope_scaling type 'longrope' is not supported/,
+    );
+    await expect(Phi3ForCausalLM.fromPretrained(fixture('phi3'), { logger: null, config: { rope_scaling: { ...longrope, type: 'su' } } })).rejects.toThrow(
+      /Phi3ForCausalLM: rope_scaling type 'su' is not supported/,
+    );
+    await expect(Phi3ForCausalLM.fromPretrained(fixture('phi3'), { logger: null, config: { partial_rotary_factor: 0.75 } })).rejects.toThrow(
+      /Phi3ForCausalLM: partial_rotary_factor 0.75 is not supported/,
+    );
+    await expect(GemmaForCausalLM.fromPretrained(fixture('gemma'), { logger: null, config: { use_adarms: true } })).rejects.toThrow(
+      /GemmaForCausalLM: use_adarms \(adaptive RMSNorm\) is not supported/,
+    );
+    await expect(GemmaForCausalLM.fromPretrained(fixture('gemma'), { logger: null, config: { hidden_activation: 'gelu_exact' } })).rejects.toThrow(
+      /GemmaForCausalLM: activation 'gelu_exact' is not supported/,
+    );
+    // A config without model_type builds the class's own variant; another class's model_type is refused.
+    const config = JSON.parse(readFileSync(path.join(fixture('gemma'), 'config.json'), 'utf8'));
+    delete config.model_type;
+    const bare = new GemmaForCausalLM(config);
+    expect(bare.model.norm).toBeInstanceOf(GemmaRMSNorm);
+    expect(bare.lmHead.weight).toBe(bare.model.embedTokens.weight);
+    expect(() => new Phi3ForCausalLM({ ...config, model_type: 'llama' })).toThrow(/Phi3ForCausalLM: model_type 'llama' is not one it reads/);
+    bare.dispose();
   });
 
   it('bfloat16 and float16 checkpoints convert to float32 with a note; a sharded index loads', async () => {

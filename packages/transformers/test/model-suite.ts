@@ -6,8 +6,8 @@ import * as tl from '@tensile/core';
 import '@tensile/backend-cpu';
 import { describe, expect, it } from 'vitest';
 import {
-  BertForSequenceClassification, BertModel, DistilBertForSequenceClassification, DistilBertModel, GPT2LMHeadModel, LlamaForCausalLM,
-  RobertaForSequenceClassification, RobertaModel, ViTForImageClassification, type CausalLM,
+  BertForSequenceClassification, BertModel, DistilBertForSequenceClassification, DistilBertModel, GPT2LMHeadModel, GemmaForCausalLM, LlamaForCausalLM,
+  Phi3ForCausalLM, RobertaForSequenceClassification, RobertaModel, ViTForImageClassification, type CausalLM,
 } from '../src/index.js';
 import { expected, fixture, haveFixtures, maxDiff, record } from './fixtures.js';
 
@@ -27,6 +27,8 @@ const CAUSAL: [string, (dir: string, device: string) => Promise<CausalLM>][] = [
   ['smollm', (d, device) => LlamaForCausalLM.fromPretrained(d, { device, dtype: 'float32', logger: null })],
   ['qwen2', (d, device) => LlamaForCausalLM.fromPretrained(d, { device, dtype: 'float32', logger: null })],
   ['mistral', (d, device) => LlamaForCausalLM.fromPretrained(d, { device, dtype: 'float32', logger: null })],
+  ['gemma', (d, device) => GemmaForCausalLM.fromPretrained(d, { device, dtype: 'float32', logger: null })],
+  ['phi3', (d, device) => Phi3ForCausalLM.fromPretrained(d, { device, dtype: 'float32', logger: null })],
 ];
 
 /** Sampled tokens per fixture from the cpu backend, for the cross-backend comparison. */

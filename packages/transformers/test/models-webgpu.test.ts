@@ -5,7 +5,8 @@ import * as tl from '@tensile/core';
 import '@tensile/backend-webgpu';
 import { describe, expect, it } from 'vitest';
 import {
-  BertForSequenceClassification, DistilBertForSequenceClassification, GPT2LMHeadModel, LlamaForCausalLM, RobertaForSequenceClassification, ViTForImageClassification,
+  BertForSequenceClassification, DistilBertForSequenceClassification, GPT2LMHeadModel, GemmaForCausalLM, LlamaForCausalLM, Phi3ForCausalLM,
+  RobertaForSequenceClassification, ViTForImageClassification,
 } from '../src/index.js';
 import { expected, fixture, haveFixtures, maxDiff } from './fixtures.js';
 import { settleGarbage } from '@tensile/conformance';
@@ -116,10 +117,13 @@ describe.skipIf(unavailable !== null || !haveFixtures || !tl.isDTypeSupported('f
     });
   }
 
-  for (const name of ['llama', 'mistral']) {
+  /** The Llama-family class that reads each fixture. */
+  const llamaClass = (name: string) => (name === 'gemma' ? GemmaForCausalLM : name === 'phi3' ? Phi3ForCausalLM : LlamaForCausalLM);
+
+  for (const name of ['llama', 'mistral', 'gemma', 'phi3']) {
     it(`${name} in float16: PyTorch's logits and loss to float16 precision, also left-padded, and a float16 KV cache that generates`, async () => {
       const e = expected(name);
-      const model = await LlamaForCausalLM.fromPretrained(fixture(name), { device: 'webgpu', dtype: 'float16', logger: null });
+      const model = await llamaClass(name).fromPretrained(fixture(name), { device: 'webgpu', dtype: 'float16', logger: null });
       const ids = tl.tensor(e.input_ids.flat(), { dtype: 'int32', device: 'webgpu' }).reshape([e.input_ids.length, e.input_ids[0].length]);
       const { logits, loss } = tl.noGrad(() => model.forward(ids, { labels: ids }));
       expect(relative(await logits.data(), e.logits)).toBeLessThan(2e-2);
@@ -150,7 +154,7 @@ describe.skipIf(unavailable !== null || !haveFixtures || !tl.isDTypeSupported('f
 
   const AUTOCAST: [string, (dir: string) => Promise<GPT2LMHeadModel | LlamaForCausalLM>][] = [
     ['gpt2', (d) => GPT2LMHeadModel.fromPretrained(d, { device: 'webgpu', dtype: 'float32', logger: null })],
-    ...['llama', 'mistral', 'qwen2'].map((n): [string, (d: string) => Promise<LlamaForCausalLM>] => [n, (d) => LlamaForCausalLM.fromPretrained(d, { device: 'webgpu', dtype: 'float32', logger: null })]),
+    ...['llama', 'mistral', 'qwen2', 'gemma', 'phi3'].map((n): [string, (d: string) => Promise<LlamaForCausalLM>] => [n, (d) => llamaClass(n).fromPretrained(d, { device: 'webgpu', dtype: 'float32', logger: null })]),
   ];
   for (const [name, load] of AUTOCAST) {
     it(`${name} under tl.autocast (float32 weights): a float16 KV cache, and 20 greedy tokens as in float32, with and without it`, async () => {

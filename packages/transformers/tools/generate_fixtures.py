@@ -19,8 +19,8 @@ The checkpoints are stored as the hub stores them, with variations the loaders m
 GPT-2 without the `transformer.` prefix and with its `attn.bias` buffers but no
 `lm_head.weight`; BERT with the `bert.` prefix, an int64 `embeddings.position_ids` buffer and
 pretraining-head keys a BertModel does not use; RoBERTa and DistilBERT likewise (`roberta.` with
-the position_ids/token_type_ids buffers and `lm_head.*`; `distilbert.` with `vocab_*`); a Llama checkpoint sharded in two; Qwen2 in
-bfloat16, Mistral in float16 (expected values are computed from the rounded weights); and
+the position_ids/token_type_ids buffers and `lm_head.*`; `distilbert.` with `vocab_*`); a Llama checkpoint sharded in two; Qwen2 and
+Gemma (tied, no lm_head) in bfloat16, Mistral in float16, Phi-3 with its fused qkv_proj / gate_up_proj (expected values are computed from the rounded weights); and
 the BERT and Llama weights again as torch.save files (`bert-bin`: pytorch_model.bin;
 `llama-bin`: two shards listed in pytorch_model.bin.index.json, the first in the legacy pre-1.6
 format), as older hub repos hold them.
@@ -35,7 +35,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import reference as R  # noqa: E402
 
-VERSION = 5  # bump when the fixtures change; the tests regenerate when the stamp differs
+VERSION = 6  # bump when the fixtures change; the tests regenerate when the stamp differs
 
 
 def dump(obj, path):
@@ -47,14 +47,15 @@ def flat(t):
     return [float('%.8g' % v) for v in t.detach().float().reshape(-1).tolist()]
 
 
-def randomize(model, seed, std=0.2):
-    """Deterministic random weights: normal(0, std) for matrices, 1 + noise for norm scales."""
+def randomize(model, seed, std=0.2, norm_center=1.0):
+    """Deterministic random weights: normal(0, std) for matrices, norm_center + noise for norm
+    scales (Gemma's are stored as offsets from 1: norm_center 0)."""
     g = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for name, p in model.named_parameters():
             noise = torch.randn(p.shape, generator=g)
             if name.endswith('LayerNorm.weight') or 'norm' in name and name.endswith('weight') or name.endswith(('ln_1.weight', 'ln_2.weight', 'ln_f.weight')):
-                p.copy_(1 + 0.1 * noise)
+                p.copy_(norm_center + 0.1 * noise)
             elif name.endswith('bias'):
                 p.copy_(0.1 * noise)
             else:
@@ -405,16 +406,28 @@ def make_llama_family(out):
         ('mistral', {'architectures': ['MistralForCausalLM'], 'model_type': 'mistral', 'tie_word_embeddings': False,
                      'sliding_window': 6, 'num_key_value_heads': 4, 'torch_dtype': 'float16'},
          torch.float16, 1),
+        # Gemma as google/gemma-2b's config: both activation fields (hidden_activation wins), no
+        # tie_word_embeddings (true by default), heads * head_dim = 64 != hidden_size 32.
+        ('gemma', {'architectures': ['GemmaForCausalLM'], 'model_type': 'gemma', 'head_dim': 16, 'hidden_act': 'gelu',
+                   'hidden_activation': 'gelu_pytorch_tanh', 'attention_bias': False, 'torch_dtype': 'bfloat16'},
+         torch.bfloat16, 1),
+        ('phi3', {'architectures': ['Phi3ForCausalLM'], 'model_type': 'phi3', 'tie_word_embeddings': False,
+                  'rms_norm_eps': 1e-5, 'resid_pdrop': 0.0, 'embd_pdrop': 0.0, 'rope_scaling': None,
+                  'original_max_position_embeddings': 128, 'sliding_window': 7, 'torch_dtype': 'float32'},
+         None, 1),
     ]
     texts = ['the quick brown fox', 'hello world, how are you?', 'tensors running']
     for seed, (name, extra, dtype, shards) in enumerate(variants):
         c = {**base, **extra}
         model = R.LlamaForCausalLM(c).eval()
-        randomize(model, 10 + seed)
+        # Gemma: norm weights as offsets from 1; wider matrices, else the sqrt(hidden_size)-scaled
+        # embedding dominates the residual stream and the tied head repeats one token.
+        gemma = name == 'gemma'
+        randomize(model, 10 + seed, std=0.3 if gemma else 0.2, norm_center=0.0 if gemma else 1.0)
         if dtype is not None:
             rounded(model, dtype)
         state = model.state_dict()
-        if c['tie_word_embeddings']:
+        if model.lm_head.weight is model.model.embed_tokens.weight:  # tied: the hub saves no lm_head
             state = {k: v for k, v in state.items() if k != 'lm_head.weight'}
         same = [encode('the quick brown fox is'), encode('hello world, how are you?')]
         n = min(len(p) for p in same)

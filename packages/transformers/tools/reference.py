@@ -9,8 +9,9 @@ the pooler, the sequence-classification head and its three losses), RoBERTa (BER
 position ids from the input ids and a `dense`/tanh/`out_proj` head), DistilBERT (`q_lin`...
 `out_lin`, padding keys masked_fill'ed to finfo.min, `pre_classifier` + ReLU), Llama-style causal LMs
 (RMSNorm in float32, rotary embeddings with `rotate_half`, grouped-query attention through
-`repeat_kv`, SwiGLU; Qwen2's q/k/v biases, Mistral's sliding window, Llama 3 rope scaling)
-and ViT for image classification.
+`repeat_kv`, SwiGLU; Qwen2's q/k/v biases, Mistral's sliding window, Llama 3 rope scaling;
+Gemma's `x * (1 + weight)` RMSNorm, sqrt(hidden_size) embedding scale and GeGLU; Phi-3's fused
+`qkv_proj` and `gate_up_proj`) and ViT for image classification.
 
 Also: a safetensors reader/writer (the `safetensors` package is not installed either), greedy
 generation without a cache (the oracle for Tensile's cached generation), and the causal-LM
@@ -233,7 +234,7 @@ class GPT2LMHeadModel(nn.Module):
         return logits, (causal_lm_loss(logits, labels) if labels is not None else None)
 
 
-# ---- Llama, Qwen2, Mistral -----------------------------------------------------------------
+# ---- Llama, Qwen2, Mistral, Gemma, Phi-3 --------------------------------------------------
 
 class LlamaRMSNorm(nn.Module):
     def __init__(self, dim, eps):
@@ -246,6 +247,20 @@ class LlamaRMSNorm(nn.Module):
         x = x.float()
         x = x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps)
         return self.weight * x.to(dtype)
+
+
+class GemmaRMSNorm(nn.Module):
+    """Gemma's RMSNorm: weights are offsets from 1 (zeros at init); scaled in float32, then cast."""
+
+    def __init__(self, dim, eps):
+        super().__init__()
+        self.weight = nn.Parameter(torch.zeros(dim))
+        self.eps = eps
+
+    def forward(self, x):
+        y = x.float()
+        y = y * torch.rsqrt(y.pow(2).mean(-1, keepdim=True) + self.eps)
+        return (y * (1.0 + self.weight.float())).type_as(x)
 
 
 def rope_inv_freq(c, head_dim):
@@ -277,22 +292,34 @@ def rotate_half(x):
 
 
 class LlamaAttention(nn.Module):
-    def __init__(self, c, qkv_bias, o_bias):
+    def __init__(self, c, qkv_bias, o_bias, fused=False):
         super().__init__()
         self.num_heads = c['num_attention_heads']
         self.num_kv = c.get('num_key_value_heads') or self.num_heads
         self.head_dim = c.get('head_dim') or c['hidden_size'] // self.num_heads
         h = c['hidden_size']
-        self.q_proj = nn.Linear(h, self.num_heads * self.head_dim, bias=qkv_bias)
-        self.k_proj = nn.Linear(h, self.num_kv * self.head_dim, bias=qkv_bias)
-        self.v_proj = nn.Linear(h, self.num_kv * self.head_dim, bias=qkv_bias)
-        self.o_proj = nn.Linear(self.num_heads * self.head_dim, h, bias=o_bias)
+        q_size, kv_size = self.num_heads * self.head_dim, self.num_kv * self.head_dim
+        if fused:  # Phi-3: one projection, its output q, then k, then v
+            self.qkv_proj = nn.Linear(h, q_size + 2 * kv_size, bias=False)
+        else:
+            self.q_proj = nn.Linear(h, q_size, bias=qkv_bias)
+            self.k_proj = nn.Linear(h, kv_size, bias=qkv_bias)
+            self.v_proj = nn.Linear(h, kv_size, bias=qkv_bias)
+        self.o_proj = nn.Linear(q_size, h, bias=o_bias)
+
+    def project(self, x):
+        if hasattr(self, 'qkv_proj'):
+            qkv = self.qkv_proj(x)
+            q_size, kv_size = self.num_heads * self.head_dim, self.num_kv * self.head_dim
+            return qkv[..., :q_size], qkv[..., q_size:q_size + kv_size], qkv[..., q_size + kv_size:]
+        return self.q_proj(x), self.k_proj(x), self.v_proj(x)
 
     def forward(self, x, cos, sin, mask):
         b, t, _ = x.shape
-        q = self.q_proj(x).view(b, t, self.num_heads, self.head_dim).transpose(1, 2)
-        k = self.k_proj(x).view(b, t, self.num_kv, self.head_dim).transpose(1, 2)
-        v = self.v_proj(x).view(b, t, self.num_kv, self.head_dim).transpose(1, 2)
+        q, k, v = self.project(x)
+        q = q.reshape(b, t, self.num_heads, self.head_dim).transpose(1, 2)
+        k = k.reshape(b, t, self.num_kv, self.head_dim).transpose(1, 2)
+        v = v.reshape(b, t, self.num_kv, self.head_dim).transpose(1, 2)
         cos, sin = cos[:, None], sin[:, None]
         q = q * cos + rotate_half(q) * sin
         k = k * cos + rotate_half(k) * sin
@@ -306,47 +333,68 @@ class LlamaAttention(nn.Module):
 
 
 class LlamaMLP(nn.Module):
-    def __init__(self, c, bias):
+    def __init__(self, c, bias, act, fused=False):
         super().__init__()
         h, i = c['hidden_size'], c['intermediate_size']
-        self.gate_proj = nn.Linear(h, i, bias=bias)
-        self.up_proj = nn.Linear(h, i, bias=bias)
+        if fused:  # Phi-3: one projection, its output the gate, then up
+            self.gate_up_proj = nn.Linear(h, 2 * i, bias=False)
+        else:
+            self.gate_proj = nn.Linear(h, i, bias=bias)
+            self.up_proj = nn.Linear(h, i, bias=bias)
         self.down_proj = nn.Linear(i, h, bias=bias)
-        self.act = ACT[c.get('hidden_act', 'silu')]
+        self.act = ACT[act]
 
     def forward(self, x):
-        return self.down_proj(self.act(self.gate_proj(x)) * self.up_proj(x))
+        if hasattr(self, 'gate_up_proj'):
+            gate, up = self.gate_up_proj(x).chunk(2, dim=-1)
+        else:
+            gate, up = self.gate_proj(x), self.up_proj(x)
+        return self.down_proj(self.act(gate) * up)
 
 
 class LlamaDecoderLayer(nn.Module):
-    def __init__(self, c, qkv_bias, o_bias, mlp_bias):
+    def __init__(self, c, qkv_bias, o_bias, mlp_bias, act, norm, fused, resid_pdrop):
         super().__init__()
         eps = c.get('rms_norm_eps', 1e-6)
-        self.self_attn = LlamaAttention(c, qkv_bias, o_bias)
-        self.mlp = LlamaMLP(c, mlp_bias)
-        self.input_layernorm = LlamaRMSNorm(c['hidden_size'], eps)
-        self.post_attention_layernorm = LlamaRMSNorm(c['hidden_size'], eps)
+        self.self_attn = LlamaAttention(c, qkv_bias, o_bias, fused)
+        self.mlp = LlamaMLP(c, mlp_bias, act, fused)
+        self.input_layernorm = norm(c['hidden_size'], eps)
+        self.post_attention_layernorm = norm(c['hidden_size'], eps)
+        # Phi-3's dropout on each sublayer's output (identity in eval, and p = 0 elsewhere).
+        self.resid_attn_dropout = nn.Dropout(resid_pdrop)
+        self.resid_mlp_dropout = nn.Dropout(resid_pdrop)
 
     def forward(self, x, cos, sin, mask):
-        x = x + self.self_attn(self.input_layernorm(x), cos, sin, mask)
-        return x + self.mlp(self.post_attention_layernorm(x))
+        x = x + self.resid_attn_dropout(self.self_attn(self.input_layernorm(x), cos, sin, mask))
+        return x + self.resid_mlp_dropout(self.mlp(self.post_attention_layernorm(x)))
 
 
 class LlamaModel(nn.Module):
     def __init__(self, c):
         super().__init__()
         kind = c.get('model_type', 'llama')
+        act, norm, fused, resid_pdrop = c.get('hidden_act', 'silu'), LlamaRMSNorm, False, 0.0
         if kind == 'qwen2':
             qkv_bias, o_bias, mlp_bias = True, False, False
         elif kind == 'mistral':
             qkv_bias = o_bias = mlp_bias = False
+        elif kind == 'phi3':
+            if c.get('rope_scaling') is not None or c.get('partial_rotary_factor', 1.0) != 1.0:
+                raise ValueError('longrope scaling and partial rotary embeddings are not in the reference')
+            qkv_bias = o_bias = mlp_bias = False
+            fused, resid_pdrop = True, c.get('resid_pdrop', 0.0)
         else:
             qkv_bias = o_bias = bool(c.get('attention_bias', False))
             mlp_bias = bool(c.get('mlp_bias', False))
-        self.sliding_window = c.get('sliding_window') if kind == 'mistral' else None
+        if kind == 'gemma':  # hidden_activation overrides the legacy hidden_act
+            act = c.get('hidden_activation') or c.get('hidden_act') or 'gelu_pytorch_tanh'
+            norm, mlp_bias = GemmaRMSNorm, False
+        self.embed_scale = c['hidden_size'] ** 0.5 if kind == 'gemma' else None
+        self.sliding_window = c.get('sliding_window') if kind in ('mistral', 'phi3') else None
         self.embed_tokens = nn.Embedding(c['vocab_size'], c['hidden_size'])
-        self.layers = nn.ModuleList([LlamaDecoderLayer(c, qkv_bias, o_bias, mlp_bias) for _ in range(c['num_hidden_layers'])])
-        self.norm = LlamaRMSNorm(c['hidden_size'], c.get('rms_norm_eps', 1e-6))
+        self.layers = nn.ModuleList([LlamaDecoderLayer(c, qkv_bias, o_bias, mlp_bias, act, norm, fused, resid_pdrop)
+                                     for _ in range(c['num_hidden_layers'])])
+        self.norm = norm(c['hidden_size'], c.get('rms_norm_eps', 1e-6))
         head_dim = c.get('head_dim') or c['hidden_size'] // c['num_attention_heads']
         self.register_buffer('inv_freq', rope_inv_freq(c, head_dim), persistent=False)
 
@@ -355,6 +403,8 @@ class LlamaModel(nn.Module):
         if position_ids is None:
             position_ids = torch.arange(t)[None].expand(b, t)
         x = self.embed_tokens(input_ids)
+        if self.embed_scale is not None:  # Gemma: the normalizer in the hidden states' dtype
+            x = x * torch.tensor(self.embed_scale, dtype=x.dtype)
         freqs = position_ids[..., None].float() * self.inv_freq[None, None]
         emb = torch.cat((freqs, freqs), dim=-1)
         cos, sin = emb.cos().to(x.dtype), emb.sin().to(x.dtype)
@@ -370,7 +420,7 @@ class LlamaForCausalLM(nn.Module):
         self.config = c
         self.model = LlamaModel(c)
         self.lm_head = nn.Linear(c['hidden_size'], c['vocab_size'], bias=False)
-        if c.get('tie_word_embeddings', False):
+        if c.get('tie_word_embeddings', c.get('model_type') == 'gemma'):  # Gemma ties by default
             self.lm_head.weight = self.model.embed_tokens.weight
 
     def forward(self, input_ids, attention_mask=None, position_ids=None, labels=None):
@@ -804,6 +854,8 @@ ARCHITECTURES = {
     'LlamaForCausalLM': LlamaForCausalLM,
     'Qwen2ForCausalLM': LlamaForCausalLM,
     'MistralForCausalLM': LlamaForCausalLM,
+    'GemmaForCausalLM': LlamaForCausalLM,
+    'Phi3ForCausalLM': LlamaForCausalLM,
     'BertModel': BertModel,
     'BertForSequenceClassification': BertForSequenceClassification,
     'RobertaModel': RobertaModel,

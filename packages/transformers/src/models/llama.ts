@@ -4,20 +4,24 @@
  * scaling), grouped-query attention and a SwiGLU MLP, under the hub's names
  * `model.embed_tokens`, `model.layers.N.{input_layernorm, self_attn.{q,k,v,o}_proj,
  * post_attention_layernorm, mlp.{gate,up,down}_proj}`, `model.norm`, `lm_head`.
+ *
+ * Two variants share these pieces: Gemma (`GemmaForCausalLM`: RMSNorm weights as offsets from
+ * one, embeddings scaled by sqrt(hidden_size), GeGLU, a tied head) and Phi-3
+ * (`Phi3ForCausalLM`: the fused `self_attn.qkv_proj` and `mlp.gate_up_proj`, residual dropout).
  */
 import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
-import { Embedding, Linear, Module, ModuleList, init } from '@tensile/nn';
 import { CausalLM, causalLMOutput, decoderInputs, keepLast, type CausalLMForwardOptions, type CausalLMOutput } from '../generation.js';
+import { Embedding, Linear, Module, ModuleList, functional as F, init } from '@tensile/nn';
 import {
-  KVCache, RMSNorm, activation, applyRotary, attend, attentionMask, denseLayer, mergeHeads, ropeInverseFrequencies, rotaryTables, splitHeads,
+  GemmaRMSNorm, KVCache, RMSNorm, activation, applyRotary, attend, attentionMask, denseLayer, mergeHeads, ropeInverseFrequencies, rotaryTables, splitHeads,
   type RopeScaling,
 } from '../layers.js';
 import { field, type PretrainedConfig } from '../modeling.js';
 import type { KeyRules } from '../weights.js';
 import { TiedHead } from './gpt2.js';
 
-/** The fields of a Llama / Qwen2 / Mistral config.json this implementation reads. */
+/** The fields of a Llama / Qwen2 / Mistral / Gemma / Phi-3 config.json this implementation reads. */
 export interface LlamaConfig extends PretrainedConfig {
   vocab_size: number;
   hidden_size: number;
@@ -27,6 +31,8 @@ export interface LlamaConfig extends PretrainedConfig {
   num_key_value_heads?: number | null;
   head_dim?: number | null;
   hidden_act?: string;
+  /** Gemma's activation; it overrides `hidden_act`. */
+  hidden_activation?: string | null;
   max_position_embeddings?: number;
   rms_norm_eps?: number;
   rope_theta?: number;
@@ -38,9 +44,21 @@ export interface LlamaConfig extends PretrainedConfig {
   sliding_window?: number | null;
   use_sliding_window?: boolean;
   initializer_range?: number;
+  /** Phi-3's dropout on each sublayer's output before the residual sum (training only). */
+  resid_pdrop?: number;
+  /** Phi-3: must be 1 (partial rotary embeddings are not implemented). */
+  partial_rotary_factor?: number;
 }
 
+/** The Python class of each `model_type`: errors name it. */
+const CLASS_OF: Record<string, string> = { gemma: 'GemmaForCausalLM', phi3: 'Phi3ForCausalLM' };
+
 interface Settings {
+  /** Gemma: offset RMSNorm weights and embeddings scaled by sqrt(hidden_size). */
+  gemma: boolean;
+  /** Phi-3: fused `qkv_proj` and `gate_up_proj`. */
+  fused: boolean;
+  residDropout: number;
   vocab: number;
   hidden: number;
   inner: number;
@@ -61,19 +79,22 @@ interface Settings {
   std: number;
 }
 
-function settings(c: LlamaConfig): Settings {
-  const w = 'LlamaForCausalLM';
-  const kind = c.model_type ?? 'llama';
+function settings(c: LlamaConfig, kind: string): Settings {
+  const w = CLASS_OF[kind] ?? 'LlamaForCausalLM';
   const hidden = field<number>(c, 'hidden_size', undefined, w);
   const heads = field<number>(c, 'num_attention_heads', undefined, w);
   const kvHeads = (c.num_key_value_heads ?? null) === null ? heads : (c.num_key_value_heads as number);
   if (heads % kvHeads !== 0) throw new Error(`${w}: num_attention_heads ${heads} is not a multiple of num_key_value_heads ${kvHeads}`);
-  const headDim = (c.head_dim ?? null) === null ? hidden / heads : (c.head_dim as number);
+  // GemmaConfig's head_dim defaults to 256, not hidden_size / heads.
+  const headDim = (c.head_dim ?? null) === null ? (kind === 'gemma' ? 256 : hidden / heads) : (c.head_dim as number);
   if (!Number.isInteger(headDim) || headDim % 2 !== 0) throw new Error(`${w}: head_dim ${headDim} must be an even integer`);
   let qkvBias = field<boolean>(c, 'attention_bias', false, w);
   let oBias = qkvBias;
   let mlpBias = field<boolean>(c, 'mlp_bias', false, w);
   let slidingWindow: number | null = null;
+  let act = field<string>(c, 'hidden_act', 'silu', w);
+  let tie = field<boolean>(c, 'tie_word_embeddings', false, w);
+  let ropeScaling = c.rope_scaling;
   if (kind === 'qwen2') {
     qkvBias = true;
     oBias = false;
@@ -82,8 +103,25 @@ function settings(c: LlamaConfig): Settings {
   } else if (kind === 'mistral') {
     qkvBias = oBias = mlpBias = false;
     slidingWindow = (c.sliding_window ?? null) as number | null;
+  } else if (kind === 'gemma') {
+    mlpBias = false;
+    // hidden_activation overrides the legacy hidden_act; both default to tanh-approximate GELU.
+    act = field<string>(c, (c.hidden_activation ?? null) === null ? 'hidden_act' : 'hidden_activation', 'gelu_pytorch_tanh', w);
+    tie = field<boolean>(c, 'tie_word_embeddings', true, w);
+    if (c.use_adarms) throw new Error(`${w}: use_adarms (adaptive RMSNorm) is not supported`);
+  } else if (kind === 'phi3') {
+    qkvBias = oBias = mlpBias = false;
+    slidingWindow = (c.sliding_window ?? null) as number | null;
+    const factor = field<number>(c, 'partial_rotary_factor', 1, w);
+    if (factor !== 1) throw new Error(`${w}: partial_rotary_factor ${factor} is not supported (only 1)`);
+    const type = ropeScaling ? (ropeScaling.rope_type ?? ropeScaling.type ?? 'default') : 'default';
+    if (type !== 'default') throw new Error(`${w}: rope_scaling type '${type}' is not supported (Phi-3's long-context 'longrope' scaling is not implemented; only null)`);
+    ropeScaling = null;
   }
   return {
+    gemma: kind === 'gemma',
+    fused: kind === 'phi3',
+    residDropout: kind === 'phi3' ? field<number>(c, 'resid_pdrop', 0, w) : 0,
     vocab: field<number>(c, 'vocab_size', undefined, w),
     hidden,
     inner: field<number>(c, 'intermediate_size', undefined, w),
@@ -91,15 +129,15 @@ function settings(c: LlamaConfig): Settings {
     heads,
     kvHeads,
     headDim,
-    act: activation(field<string>(c, 'hidden_act', 'silu', w), w),
-    eps: field<number>(c, 'rms_norm_eps', 1e-6, w),
+    act: activation(act, w),
+    eps: field<number>(c, 'rms_norm_eps', kind === 'phi3' ? 1e-5 : 1e-6, w), // Phi3Config's default is 1e-5
     qkvBias,
     oBias,
     mlpBias,
-    tie: field<boolean>(c, 'tie_word_embeddings', false, w),
+    tie,
     slidingWindow,
     maxPositions: (c.max_position_embeddings ?? null) as number | null,
-    invFreq: ropeInverseFrequencies(headDim, field<number>(c, 'rope_theta', 10000, w), c.rope_scaling, w),
+    invFreq: ropeInverseFrequencies(headDim, field<number>(c, 'rope_theta', 10000, w), ropeScaling, w),
     attnDropout: field<number>(c, 'attention_dropout', 0, w),
     std: field<number>(c, 'initializer_range', 0.02, w),
   };
@@ -107,30 +145,28 @@ function settings(c: LlamaConfig): Settings {
 
 const NAMES: Record<string, string> = {
   qProj: 'q_proj', kProj: 'k_proj', vProj: 'v_proj', oProj: 'o_proj', gateProj: 'gate_proj', upProj: 'up_proj', downProj: 'down_proj',
+  qkvProj: 'qkv_proj', gateUpProj: 'gate_up_proj',
   selfAttn: 'self_attn', inputLayernorm: 'input_layernorm', postAttentionLayernorm: 'post_attention_layernorm',
   embedTokens: 'embed_tokens', lmHead: 'lm_head',
 };
 
-class LlamaAttention extends Module {
-  qProj: Linear;
-  kProj: Linear;
-  vProj: Linear;
-  oProj: Linear;
-  constructor(private readonly s: Settings) {
+/** Attention over the cache; subclasses hold the projections under the hub's names. */
+abstract class Attention extends Module {
+  abstract oProj: Linear;
+  constructor(protected readonly s: Settings) {
     super();
-    this.qProj = denseLayer(s.hidden, s.heads * s.headDim, s.std, s.qkvBias);
-    this.kProj = denseLayer(s.hidden, s.kvHeads * s.headDim, s.std, s.qkvBias);
-    this.vProj = denseLayer(s.hidden, s.kvHeads * s.headDim, s.std, s.qkvBias);
-    this.oProj = denseLayer(s.heads * s.headDim, s.hidden, s.std, s.oBias);
   }
   protected override stateName(field: string): string {
     return NAMES[field] ?? field;
   }
+  /** Queries, keys and values `[B, T, heads·head_dim]`. */
+  protected abstract project(x: Tensor): Tensor[];
   forward(x: Tensor, cos: Tensor, sin: Tensor, allowed: Tensor, cache: KVCache | null, layer: number): Tensor {
     return tl.tidy(() => {
-      const q = applyRotary(splitHeads(this.qProj.forward(x), this.s.heads), cos, sin);
-      const k = applyRotary(splitHeads(this.kProj.forward(x), this.s.kvHeads), cos, sin);
-      const v = splitHeads(this.vProj.forward(x), this.s.kvHeads);
+      const [qx, kx, vx] = this.project(x);
+      const q = applyRotary(splitHeads(qx, this.s.heads), cos, sin);
+      const k = applyRotary(splitHeads(kx, this.s.kvHeads), cos, sin);
+      const v = splitHeads(vx, this.s.kvHeads);
       const [keys, values] = cache ? cache.update(layer, k, v) : [k, v];
       const y = attend(q, keys, values, allowed, this.s.headDim ** -0.5, this.s.attnDropout, this.training);
       return this.oProj.forward(mergeHeads(y));
@@ -138,62 +174,128 @@ class LlamaAttention extends Module {
   }
 }
 
-class LlamaMLP extends Module {
-  gateProj: Linear;
-  upProj: Linear;
-  downProj: Linear;
-  constructor(private readonly s: Settings) {
+class LlamaAttention extends Attention {
+  qProj: Linear;
+  kProj: Linear;
+  vProj: Linear;
+  oProj: Linear;
+  constructor(s: Settings) {
+    super(s);
+    this.qProj = denseLayer(s.hidden, s.heads * s.headDim, s.std, s.qkvBias);
+    this.kProj = denseLayer(s.hidden, s.kvHeads * s.headDim, s.std, s.qkvBias);
+    this.vProj = denseLayer(s.hidden, s.kvHeads * s.headDim, s.std, s.qkvBias);
+    this.oProj = denseLayer(s.heads * s.headDim, s.hidden, s.std, s.oBias);
+  }
+  protected project(x: Tensor): Tensor[] {
+    return [this.qProj.forward(x), this.kProj.forward(x), this.vProj.forward(x)];
+  }
+}
+
+/** Phi-3's attention: one `qkv_proj` whose output is q, then k, then v. */
+class Phi3Attention extends Attention {
+  qkvProj: Linear;
+  oProj: Linear;
+  constructor(s: Settings) {
+    super(s);
+    this.qkvProj = denseLayer(s.hidden, (s.heads + 2 * s.kvHeads) * s.headDim, s.std, false);
+    this.oProj = denseLayer(s.heads * s.headDim, s.hidden, s.std, false);
+  }
+  protected project(x: Tensor): Tensor[] {
+    const kv = this.s.kvHeads * this.s.headDim;
+    return this.qkvProj.forward(x).split([this.s.heads * this.s.headDim, kv, kv], -1);
+  }
+}
+
+/** `down(act(gate) · up)`: SwiGLU, or GeGLU with Gemma's activation. */
+abstract class GatedMLP extends Module {
+  abstract downProj: Linear;
+  constructor(protected readonly s: Settings) {
     super();
-    this.gateProj = denseLayer(s.hidden, s.inner, s.std, s.mlpBias);
-    this.upProj = denseLayer(s.hidden, s.inner, s.std, s.mlpBias);
-    this.downProj = denseLayer(s.inner, s.hidden, s.std, s.mlpBias);
   }
   protected override stateName(field: string): string {
     return NAMES[field] ?? field;
   }
+  /** The gate and up projections `[B, T, intermediate_size]`. */
+  protected abstract gateUp(x: Tensor): Tensor[];
   forward(x: Tensor): Tensor {
-    return tl.tidy(() => this.downProj.forward(this.s.act(this.gateProj.forward(x)).mul(this.upProj.forward(x))));
+    return tl.tidy(() => {
+      const [gate, up] = this.gateUp(x);
+      return this.downProj.forward(this.s.act(gate).mul(up));
+    });
   }
 }
 
+class LlamaMLP extends GatedMLP {
+  gateProj: Linear;
+  upProj: Linear;
+  downProj: Linear;
+  constructor(s: Settings) {
+    super(s);
+    this.gateProj = denseLayer(s.hidden, s.inner, s.std, s.mlpBias);
+    this.upProj = denseLayer(s.hidden, s.inner, s.std, s.mlpBias);
+    this.downProj = denseLayer(s.inner, s.hidden, s.std, s.mlpBias);
+  }
+  protected gateUp(x: Tensor): Tensor[] {
+    return [this.gateProj.forward(x), this.upProj.forward(x)];
+  }
+}
+
+/** Phi-3's MLP: one `gate_up_proj` whose output is the gate, then up. */
+class Phi3MLP extends GatedMLP {
+  gateUpProj: Linear;
+  downProj: Linear;
+  constructor(s: Settings) {
+    super(s);
+    this.gateUpProj = denseLayer(s.hidden, 2 * s.inner, s.std, false);
+    this.downProj = denseLayer(s.inner, s.hidden, s.std, false);
+  }
+  protected gateUp(x: Tensor): Tensor[] {
+    return this.gateUpProj.forward(x).split(this.s.inner, -1);
+  }
+}
+
+const rmsNorm = (s: Settings): RMSNorm => (s.gemma ? new GemmaRMSNorm(s.hidden, s.eps) : new RMSNorm(s.hidden, s.eps));
+
 class LlamaDecoderLayer extends Module {
-  selfAttn: LlamaAttention;
-  mlp: LlamaMLP;
+  selfAttn: Attention;
+  mlp: GatedMLP;
   inputLayernorm: RMSNorm;
   postAttentionLayernorm: RMSNorm;
-  constructor(s: Settings) {
+  constructor(private readonly s: Settings) {
     super();
-    this.selfAttn = new LlamaAttention(s);
-    this.mlp = new LlamaMLP(s);
-    this.inputLayernorm = new RMSNorm(s.hidden, s.eps);
-    this.postAttentionLayernorm = new RMSNorm(s.hidden, s.eps);
+    this.selfAttn = s.fused ? new Phi3Attention(s) : new LlamaAttention(s);
+    this.mlp = s.fused ? new Phi3MLP(s) : new LlamaMLP(s);
+    this.inputLayernorm = rmsNorm(s);
+    this.postAttentionLayernorm = rmsNorm(s);
   }
   protected override stateName(field: string): string {
     return NAMES[field] ?? field;
   }
   forward(x: Tensor, cos: Tensor, sin: Tensor, allowed: Tensor, cache: KVCache | null, layer: number): Tensor {
     return tl.tidy(() => {
-      const h = x.add(this.selfAttn.forward(this.inputLayernorm.forward(x), cos, sin, allowed, cache, layer));
-      return h.add(this.mlp.forward(this.postAttentionLayernorm.forward(h)));
+      // Phi-3's resid_pdrop: dropout on each sublayer's output (0 elsewhere).
+      const drop = (y: Tensor) => (this.s.residDropout > 0 ? F.dropout(y, this.s.residDropout, this.training) : y);
+      const h = x.add(drop(this.selfAttn.forward(this.inputLayernorm.forward(x), cos, sin, allowed, cache, layer)));
+      return h.add(drop(this.mlp.forward(this.postAttentionLayernorm.forward(h))));
     });
   }
 }
 
-/** The decoder without its head (`LlamaModel`). */
+/** The decoder without its head (`LlamaModel`; Gemma's and Phi-3's with their `model_type`). */
 export class LlamaModel extends Module {
   embedTokens: Embedding;
   layers: ModuleList<LlamaDecoderLayer>;
   norm: RMSNorm;
   private readonly s: Settings;
 
-  constructor(config: LlamaConfig) {
+  constructor(config: LlamaConfig, modelType = config.model_type ?? 'llama') {
     super();
-    const s = settings(config);
+    const s = settings(config, modelType);
     this.s = s;
     this.embedTokens = new Embedding(s.vocab, s.hidden);
     init.normal_(this.embedTokens.weight, 0, s.std);
     this.layers = new ModuleList(Array.from({ length: s.layers }, () => new LlamaDecoderLayer(s)));
-    this.norm = new RMSNorm(s.hidden, s.eps);
+    this.norm = rmsNorm(s);
   }
 
   protected override stateName(field: string): string {
@@ -206,6 +308,8 @@ export class LlamaModel extends Module {
       const [b, t] = inputIds.shape;
       const { cache, past, keyMask, positions } = decoderInputs(inputIds, options, 'LlamaModel.forward');
       let x = this.embedTokens.forward(inputIds);
+      // Gemma: the normalizer is a scalar of the hidden states' dtype, so rounded to it.
+      if (this.s.gemma) x = x.mul(Math.sqrt(this.s.hidden));
       const device = x.device;
       const [cos, sin] = rotaryTables(positions, this.s.invFreq, device, x.dtype);
       const allowed = attentionMask(b, t, past + t, { keyMask, slidingWindow: this.s.slidingWindow, device });
@@ -220,7 +324,7 @@ export class LlamaModel extends Module {
 /**
  * A Llama-style causal LM (`LlamaForCausalLM`, `Qwen2ForCausalLM`, `MistralForCausalLM`;
  * SmolLM is a Llama). `lm_head` is tied to `model.embed_tokens` when
- * `tie_word_embeddings` is set.
+ * `tie_word_embeddings` is set. `GemmaForCausalLM` and `Phi3ForCausalLM` extend it.
  *
  * @example
  * ```ts
@@ -229,7 +333,7 @@ export class LlamaModel extends Module {
  * ```
  */
 export class LlamaForCausalLM extends CausalLM {
-  static readonly modelTypes = ['llama', 'qwen2', 'mistral'] as const;
+  static readonly modelTypes: readonly string[] = ['llama', 'qwen2', 'mistral'];
   static readonly keyRules: KeyRules = {
     basePrefix: 'model',
     ignore: [/rotary_emb\.inv_freq$/, /^lm_head\.weight$/],
@@ -241,8 +345,12 @@ export class LlamaForCausalLM extends CausalLM {
 
   constructor(config: LlamaConfig) {
     super(config);
-    this.s = settings(config);
-    this.model = new LlamaModel(config);
+    // A subclass's own model_type when the config names none (`new GemmaForCausalLM({...})`).
+    const types = (new.target as unknown as typeof LlamaForCausalLM).modelTypes;
+    const kind = config.model_type ?? types[0];
+    if (!types.includes(kind)) throw new Error(`${new.target.name}: model_type '${kind}' is not one it reads (${types.join(', ')})`);
+    this.s = settings(config, kind);
+    this.model = new LlamaModel(config, kind);
     this.lmHead = this.s.tie ? new TiedHead(this.model.embedTokens) : denseLayer(this.s.hidden, this.s.vocab, this.s.std, false);
   }
 
@@ -270,4 +378,39 @@ export class LlamaForCausalLM extends CausalLM {
       return causalLMOutput(logits.dtype === 'float32' ? logits : logits.float(), options.labels);
     });
   }
+}
+
+/**
+ * Gemma (`GemmaForCausalLM`, `model_type` gemma): Llama's layout and keys with RMSNorm weights
+ * stored as offsets from one (`x · (1 + weight)`, in float32), embeddings scaled by
+ * sqrt(hidden_size) in the model's dtype, a GeGLU MLP (`hidden_activation`, else `hidden_act`,
+ * default tanh-approximate GELU), `head_dim` from the config, and `lm_head` tied to the
+ * embedding unless `tie_word_embeddings` is false.
+ *
+ * @example
+ * ```ts
+ * const gemma = await GemmaForCausalLM.fromPretrained('google/gemma-2b');
+ * const out = await gemma.generate([tokenizer.encode('The capital of France is')], { maxNewTokens: 20 });
+ * ```
+ */
+export class GemmaForCausalLM extends LlamaForCausalLM {
+  static override readonly modelTypes: readonly string[] = ['gemma'];
+}
+
+/**
+ * Phi-3 (`Phi3ForCausalLM`, `model_type` phi3): Llama's semantics with the hub's fused
+ * projections `self_attn.qkv_proj` (q, k, v along the output) and `mlp.gate_up_proj` (gate,
+ * up), loaded and saved fused; Mistral's optional `sliding_window`; `resid_pdrop` dropout while
+ * training. `rope_scaling` must be null (Phi-3's `longrope` is refused) and
+ * `partial_rotary_factor` 1.
+ *
+ * @example
+ * ```ts
+ * const phi = await Phi3ForCausalLM.fromPretrained('microsoft/Phi-3-mini-4k-instruct', { device: 'webgpu' });
+ * const ids = tokenizer.applyChatTemplate([{ role: 'user', content: 'Hi!' }], { addGenerationPrompt: true });
+ * const out = await phi.generate([ids], { maxNewTokens: 64 });
+ * ```
+ */
+export class Phi3ForCausalLM extends LlamaForCausalLM {
+  static override readonly modelTypes: readonly string[] = ['phi3'];
 }
