@@ -1863,6 +1863,11 @@ def scatter_ops():
         for inc in [True, False]:
             name = f'scatterReduce/{r}' + ('' if inc else '/exclude-self')
             add_case(f, name, M('scatterReduce', T(0), 0, T(1), T(2), r, {'includeSelf': inc}), [x, idx, src])
+    # No position receiving two values: the reductions that place each value once.
+    unique = torch.tensor([[2, 0, 1, 2], [0, 2, 0, 1]], dtype=torch.int32)
+    for r in ['prod', 'amax', 'amin']:
+        for inc in [True, False]:
+            add_case(f, f'scatterReduce/{r}/unique' + ('' if inc else '/exclude-self'), M('scatterReduce', T(0), 0, T(1), T(2), r, {'includeSelf': inc}), [x, unique, src])
     add_case(f, 'scatterReduce/amax-dim1-3d', E('scatterReduce', T(0), 1, T(1), T(2), 'amax'),
              [g.distinct(2, 3, 2), g.ints(0, 3, 2, 4, 2), g.distinct(2, 4, 2)])
     add_case(f, 'scatterReduce/int32-mean', E('scatterReduce', T(0), 0, T(1), T(2), 'mean'),

@@ -4,9 +4,10 @@
  * returns a new tensor (values are immutable) and is a composite of differentiable ops, so
  * its gradient is the one autograd derives (PyTorch's, except how ties in amax/amin share it).
  *
- * Sums and means go through the `scatterAdd` kernel. The other reductions compare every
- * index with a block of target positions at a time (a one-hot mask of at most
- * `BLOCK_ELEMENTS` entries), which costs `index.size * x.shape[dim]` comparisons in all.
+ * Sums and means go through the `scatterAdd` kernel, and so do the other reductions where no
+ * position receives two values (known at once on backends that read synchronously). Otherwise
+ * they compare every index with a block of target positions at a time (a one-hot mask of at
+ * most `BLOCK_ELEMENTS` entries), which costs `index.size * x.shape[dim]` comparisons in all.
  */
 import { owned } from '../memory.js';
 import type { Track } from '../backend/op-table.js';
@@ -86,6 +87,14 @@ function blockReduce(
   return valueBlocks.length === 1 ? valueBlocks[0] : t(cat(valueBlocks, axis));
 }
 
+/** Whether every count is at most 1, when the backend can read it without waiting; false otherwise. */
+function atMostOnce(counts: Tensor, t: Track): boolean {
+  const read = counts.backend.readSync;
+  if (!read) return false;
+  const most = t(counts.max());
+  return read.call(most.backend, most.kernelView)[0]! <= 1;
+}
+
 function scatterReduceOf(
   op: string, x: Tensor, dim: number, index: Tensor, src: Tensor, reduction: ScatterReduction | 'last', includeSelf: boolean,
 ): Tensor {
@@ -114,7 +123,11 @@ function scatterReduceOf(
     }
     const isInt = x.dtype === 'int32';
     const identity = reduction === 'prod' ? 1 : reduction === 'amax' ? (isInt ? INT32_MIN : -Infinity) : reduction === 'amin' ? (isInt ? INT32_MAX : Infinity) : 0;
-    const reduced = padTo(blockReduce(reduction, axis, x.shape[axis], index, window, identity, t), x.shape, identity, t);
+    // Where no position receives two values (which a backend that reads synchronously tells at
+    // once), each value only needs placing: the scatterAdd kernel, instead of the blocks.
+    const reduced = atMostOnce(counts, t)
+      ? t(scatterAdd(t(zeros(x.shape, { dtype: x.dtype, device: x.device })), axis, index, window))
+      : padTo(blockReduce(reduction, axis, x.shape[axis], index, window, identity, t), x.shape, identity, t);
     if (!includeSelf || reduction === 'last') return reduced.where(hit, x);
     const combined = t(reduction === 'prod' ? x.mul(reduced) : reduction === 'amax' ? x.maximum(reduced) : x.minimum(reduced));
     return combined.where(hit, x);
