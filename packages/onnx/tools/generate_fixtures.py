@@ -120,6 +120,28 @@ class ControlFlow(nn.Module):
         return refine(e, self.w, 3)
 
 
+class Detector(nn.Module):
+    """A small torchvision Faster R-CNN (a two-conv backbone, one feature map, small heads): the
+    export's anchors, RPN proposals and NonMaxSuppression, RoiAlign, box decoding and the If and
+    Loop of its postprocessing. Returns the detections' boxes and scores."""
+    def __init__(self):
+        super().__init__()
+        from torchvision.models.detection import FasterRCNN
+        from torchvision.models.detection.faster_rcnn import FastRCNNPredictor, TwoMLPHead
+        from torchvision.models.detection.rpn import AnchorGenerator
+        backbone = nn.Sequential(nn.Conv2d(3, 8, 3, stride=2, padding=1), nn.ReLU(), nn.Conv2d(8, 16, 3, stride=2, padding=1), nn.ReLU())
+        backbone.out_channels = 16
+        self.model = FasterRCNN(
+            backbone, rpn_anchor_generator=AnchorGenerator(sizes=((8, 16, 32),), aspect_ratios=((0.5, 1.0, 2.0),)),
+            box_roi_pool=torchvision.ops.MultiScaleRoIAlign(featmap_names=["0"], output_size=4, sampling_ratio=2),
+            box_head=TwoMLPHead(16 * 4 * 4, 32), box_predictor=FastRCNNPredictor(32, 3), min_size=64, max_size=64,
+            rpn_pre_nms_top_n_test=60, rpn_post_nms_top_n_test=30, box_score_thresh=0.0, box_detections_per_img=12)
+
+    def forward(self, image):
+        out = self.model([image])[0]
+        return out["boxes"] / 64, out["scores"]  # boxes in units of the input size
+
+
 def bag_inputs(n, offsets, seed):
     g = torch.Generator().manual_seed(seed)
     return (torch.randint(0, 20, (n,), generator=g), torch.tensor(offsets))
@@ -250,6 +272,9 @@ MODELS = {
     "recurrent": (Recurrent, lambda: (torch.randn(6, 2, 3),), lambda: (torch.randn(4, 3, 3),), ["x"], {"x": {0: "sequence", 1: "batch"}}, 14, 0.1),
     "control_flow": (ControlFlow, lambda: bag_inputs(9, [0, 3, 4, 8], 21), lambda: bag_inputs(5, [0, 2], 22), ["ids", "offsets"],
                      {"ids": {0: "indices"}, "offsets": {0: "batch"}}, 17, 0.1),
+    "detector": (Detector, lambda: (torch.rand(3, 64, 64, generator=torch.Generator().manual_seed(23)),),
+                 lambda: (torch.rand(3, 80, 72, generator=torch.Generator().manual_seed(24)),), ["image"],
+                 {"image": {1: "height", 2: "width"}}, 11, 0.01),
     "gpt": (GPTBlock, lambda: (ids(50, 2, 8, 3),), lambda: (ids(50, 3, 5, 4),), ["input_ids"],
             {"input_ids": {0: "batch", 1: "sequence"}}, 17, 0.05),
     "bert": (BertEncoder, lambda: bert_inputs(2, 8, 5), lambda: bert_inputs(1, 6, 6),
@@ -275,6 +300,9 @@ MODELS = {
 }
 
 STEPS = 20
+# Models whose gradients are taken as the exported graph has them, through PyTorch's detach calls.
+THROUGH_DETACH = {"detector"}
+DETACH = torch.Tensor.detach
 
 
 def loss_of(outputs):
@@ -319,12 +347,17 @@ def generate(out_dir, name):
         out2 = model(*inputs2)
     for i, o in enumerate(out2 if isinstance(out2, tuple) else (out2,)):
         tensors[f"output2.{i}"] = o
+    if name in THROUGH_DETACH:
+        # ONNX records no detach, so the imported graph differentiates through what PyTorch
+        # detaches (a detector's proposals): so does this reference, with detach the identity.
+        torch.Tensor.detach = lambda self: self
     loss, outs = loss_of(model(*inputs))
     for i, o in enumerate(outs):
         tensors[f"output.{i}"] = o
     loss.backward()
     for n, p in params.items():
-        tensors[f"grad.{n}"] = p.grad.clone()
+        # No gradient (a parameter only selections depend on, as an RPN's objectness) is zeros.
+        tensors[f"grad.{n}"] = p.grad.clone() if p.grad is not None else torch.zeros_like(p)
     model.zero_grad()
 
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
@@ -335,6 +368,7 @@ def generate(out_dir, name):
         step_loss.backward()
         optimizer.step()
         curve.append(step_loss.item())
+    torch.Tensor.detach = DETACH
     write_safetensors(os.path.join(directory, "reference.safetensors"), tensors)
     with open(os.path.join(directory, "expected.json"), "w") as f:
         json.dump({"opset": opset, "lr": lr, "loss": loss.item(), "curve": curve, "inputs": len(inputs),
