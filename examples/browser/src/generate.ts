@@ -15,7 +15,7 @@ import * as tl from '@tensile/core';
 import '@tensile/backend-cpu';
 import '@tensile/backend-wasm';
 import '@tensile/backend-webgpu';
-import { AutoTokenizer, GPT2LMHeadModel, LlamaForCausalLM, readJson, openSource, textStreamer, type CausalLM, type PreTrainedTokenizer } from '@tensile/transformers';
+import { AutoModelForCausalLM, AutoTokenizer, textStreamer, type CausalLM, type PreTrainedTokenizer } from '@tensile/transformers';
 import { chooseBackend, positiveInt } from './page.js';
 
 interface GenerateState {
@@ -42,13 +42,8 @@ function setStatus(text: string): void {
 }
 
 /** The model class a config.json's model_type names. */
-async function loadModel(url: string, dtype: 'float32' | 'float16' | undefined): Promise<CausalLM> {
-  const config = await readJson<{ model_type?: string }>(await openSource(url), 'config.json');
-  const type = config.model_type ?? 'gpt2';
-  const options = { dtype, logger: null };
-  if ((LlamaForCausalLM.modelTypes as readonly string[]).includes(type)) return LlamaForCausalLM.fromPretrained(url, options);
-  if (type === 'gpt2') return GPT2LMHeadModel.fromPretrained(url, options);
-  throw new Error(`model_type '${type}' is not a causal LM this page knows (gpt2, ${LlamaForCausalLM.modelTypes.join(', ')})`);
+function loadModel(url: string, dtype: 'float32' | 'float16' | undefined): Promise<CausalLM> {
+  return AutoModelForCausalLM.fromPretrained(url, { dtype, logger: null });
 }
 
 let loaded: { url: string; model: CausalLM; tokenizer: PreTrainedTokenizer } | null = null;

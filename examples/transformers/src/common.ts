@@ -1,11 +1,9 @@
-// What both commands share: flags, the backend, and the model class a config.json names.
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
+// What both commands share: flags, the backend, and the causal LM a checkpoint names.
 import { parseArgs } from 'node:util';
 import * as tl from '@tensile/core';
 import '@tensile/backend-cpu';
 import '@tensile/backend-wasm';
-import { GPT2LMHeadModel, LlamaForCausalLM, type CausalLM } from '@tensile/transformers';
+import { AutoModelForCausalLM, type CausalLM } from '@tensile/transformers';
 
 export function flags<T extends Record<string, { type: 'string' | 'boolean'; default?: string | boolean }>>(usage: string, options: T) {
   try {
@@ -30,16 +28,7 @@ export async function useBackend(name: string): Promise<void> {
   await tl.setBackend(name);
 }
 
-/** The causal-LM class for a hub config's model_type. */
-export async function loadCausalLM(source: string, device: string): Promise<CausalLM> {
-  let type: string | undefined;
-  try {
-    type = JSON.parse(readFileSync(path.join(source, 'config.json'), 'utf8')).model_type;
-  } catch {
-    type = undefined; // a hub id: GPT2LMHeadModel's loader names the model_type it finds
-  }
-  const options = { device, dtype: 'float32' as const };
-  if (type && LlamaForCausalLM.modelTypes.includes(type as never)) return LlamaForCausalLM.fromPretrained(source, options);
-  if (!type || type === 'gpt2') return GPT2LMHeadModel.fromPretrained(source, options);
-  throw new Error(`model_type '${type}' is not a causal LM this example knows (gpt2, ${LlamaForCausalLM.modelTypes.join(', ')})`);
+/** The causal LM a checkpoint's model_type names (a local directory or a hub id). */
+export function loadCausalLM(source: string, device: string): Promise<CausalLM> {
+  return AutoModelForCausalLM.fromPretrained(source, { device, dtype: 'float32' });
 }

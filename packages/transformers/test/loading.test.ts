@@ -8,7 +8,7 @@ import path from 'node:path';
 import { parseSafetensors, serializeSafetensorsSync, serializeTorchCheckpointSync } from '@tensile/nn';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  BertForSequenceClassification, BertModel, DistilBertForSequenceClassification, DistilBertModel, GPT2LMHeadModel, GemmaForCausalLM, GemmaRMSNorm,
+  AutoModelForCausalLM, AutoModelForImageClassification, AutoModelForSequenceClassification, BertForSequenceClassification, BertModel, DistilBertForSequenceClassification, DistilBertModel, GPT2LMHeadModel, GemmaForCausalLM, GemmaRMSNorm,
   LlamaForCausalLM, Phi3ForCausalLM, RobertaForSequenceClassification, RobertaModel, ViTForImageClassification,
 } from '../src/index.js';
 import { expected, fixture, haveFixtures, maxDiff } from './fixtures.js';
@@ -240,6 +240,39 @@ run('checkpoints as the hub stores them', () => {
     const model = await GPT2LMHeadModel.fromPretrained(fixture('gpt2'), { dtype: 'float16', device: 'cpu', logger: (m) => notes.push(m) });
     expect(model.dtype).toBe(tl.isDTypeSupported('float16', 'cpu') ? 'float16' : 'float32');
     if (!tl.isDTypeSupported('float16', 'cpu')) expect(notes.join('\n')).toMatch(/float16 is not supported on 'cpu'; the weights stay float32/);
+  });
+});
+
+run('the Auto classes', () => {
+  it('pick the class config.json\'s model_type names, and load with it', async () => {
+    const causal: Record<string, unknown> = { gpt2: GPT2LMHeadModel, llama: LlamaForCausalLM, qwen2: LlamaForCausalLM, mistral: LlamaForCausalLM, gemma: GemmaForCausalLM, phi3: Phi3ForCausalLM };
+    for (const [name, cls] of Object.entries(causal)) {
+      const model = await AutoModelForCausalLM.fromPretrained(fixture(name), { logger: null });
+      expect(model, name).toBeInstanceOf(cls);
+      // The same weights as the class's own fromPretrained.
+      const direct = await (cls as typeof GPT2LMHeadModel).fromPretrained(fixture(name), { logger: null });
+      const input = tl.tensor([[1, 2, 3]], { dtype: 'int32' });
+      expect(maxDiff(model.forward(input).logits.dataSync() as Float32Array, direct.forward(input).logits.dataSync() as Float32Array), name).toBe(0);
+      model.dispose();
+      direct.dispose();
+    }
+    const classifiers: Record<string, unknown> = { 'bert-classifier': BertForSequenceClassification, 'roberta-classifier': RobertaForSequenceClassification, 'distilbert-classifier': DistilBertForSequenceClassification };
+    for (const [name, cls] of Object.entries(classifiers)) {
+      const model = await AutoModelForSequenceClassification.fromPretrained(fixture(name), { logger: null });
+      expect(model, name).toBeInstanceOf(cls);
+      model.dispose();
+    }
+    expect(await AutoModelForImageClassification.fromPretrained(fixture('vit'), { logger: null })).toBeInstanceOf(ViTForImageClassification);
+    expect(AutoModelForCausalLM.modelTypes).toEqual(['gpt2', 'llama', 'qwen2', 'mistral', 'gemma', 'phi3']);
+  });
+
+  it('name the model types they know when a checkpoint has another, and need a model_type', async () => {
+    await expect(AutoModelForCausalLM.fromPretrained(fixture('bert'))).rejects.toThrow("AutoModelForCausalLM: model_type 'bert' is not one it knows (gpt2, llama, qwen2, mistral, gemma, phi3)");
+    await expect(AutoModelForSequenceClassification.fromPretrained(fixture('gpt2'))).rejects.toThrow(/model_type 'gpt2' is not one it knows \(bert, roberta, xlm-roberta, camembert, distilbert\)/);
+    const untyped = variant('gpt2', (_, config) => delete config.model_type);
+    await expect(AutoModelForCausalLM.fromPretrained(untyped)).rejects.toThrow(/AutoModelForCausalLM\.fromPretrained: config\.json of .* has no model_type; load it with the model's own class/);
+    // options.config may name it.
+    expect(await AutoModelForCausalLM.fromPretrained(untyped, { config: { model_type: 'gpt2' }, logger: null })).toBeInstanceOf(GPT2LMHeadModel);
   });
 });
 
