@@ -535,6 +535,10 @@ describe('what the spec leaves open or rules out', () => {
     const m = await loadOnnx(lstm({ hidden_size: 5 }));
     expect(() => m.forward(tl.zeros([5, 2, 3]), tl.zeros([1, 16, 3]), tl.zeros([1, 16, 4]))).toThrow("LSTM 'n': hidden_size 5 disagrees with R of shape [1,16,4]");
     m.dispose();
+    // sequence_lens must give one length per batch entry.
+    const lens = await loadOnnx(model('LSTM', [{ name: 'x', shape: [5, 2, 3] }, { name: 'w', shape: [1, 16, 3] }, { name: 'r', shape: [1, 16, 4] }, { name: 'b', shape: [1, 32] }], { hidden_size: 4 }, 17, ['out0'], [{ name: 'lens', type: 'int32', dims: [3], values: [5, 2, 4] }]));
+    expect(() => lens.forward(tl.zeros([5, 2, 3]), tl.zeros([1, 16, 3]), tl.zeros([1, 16, 4]), tl.zeros([1, 32]))).toThrow("LSTM 'n': sequence_lens must be [2], got [3]");
+    lens.dispose();
   });
 
   it('LSTM, GRU and RNN train: their gradients for the input, weights, biases and initial state match finite differences', async () => {
