@@ -1,7 +1,7 @@
 // Running a planned graph: each node's implementation on the values computed so far. A
 // subgraph (If's branches, a Loop's or Scan's body) runs in a scope of its own, which sees
 // the values of the scopes around it, as ONNX's scoping rules say.
-import { OPS, type OpContext } from './ops/index.js';
+import { opSpec, type OpContext } from './ops/index.js';
 import { isSubgraph, kindOfItem, type PlannedNode, type Subgraph } from './ops/context.js';
 import { Host, type Item, Optional, Sequence, type Value } from './value.js';
 
@@ -36,7 +36,7 @@ export function runNodes(nodes: readonly PlannedNode[], scope: Scope, settings: 
       runGraph: (graph, inputs) => runSubgraph(graph, inputs, scope, settings),
     };
     const args = node.inputs.map((n) => (n === '' ? undefined : scope.get(n)));
-    const spec = OPS[node.opType]!;
+    const spec = opSpec(node.domain, node.opType)!;
     let results: Item[];
     try {
       if ('items' in spec) results = spec.run(ctx, args, node.attrs);

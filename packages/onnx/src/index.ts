@@ -7,5 +7,5 @@
  * ```
  */
 export { loadOnnx, OnnxModule, type LoadOnnxOptions } from './load.js';
-export { supportedOps } from './ops/index.js';
+export { supportedContribOps, supportedOps } from './ops/index.js';
 export { exportOnnx, type ExportOnnxOptions } from './export/index.js';

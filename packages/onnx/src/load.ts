@@ -6,7 +6,7 @@ import { Buffer, Module, Parameter, type ModuleMember } from '@tensile/nn';
 import { type AttributeProto, type TypeProto, type ValueInfoProto, type GraphProto, type NodeProto, type HostArray, computedAs, dataTypeName, decodeModel, type ElementName, ELEMENT_TYPES, onnx, tensorData, toNumber, type ExternalReader } from './proto.js';
 import { releaseConstants, runNodes, Scope } from './graph.js';
 import type { PlannedNode, Subgraph } from './ops/context.js';
-import { OPS, type Attributes } from './ops/index.js';
+import { opSpec, type Attributes } from './ops/index.js';
 import { deviceDType, Host, type Item, Optional, Sequence, type Value } from './value.js';
 
 export interface LoadOnnxOptions {
@@ -173,7 +173,7 @@ function planNodes(graph: GraphProto, known: Set<string>, opset: number, reader:
     const name = nodeName(node, index);
     const report = (p: string) => problems.push(`${where}${p}`);
     const domain = node.domain ?? '';
-    const spec = domain === '' || domain === 'ai.onnx' ? OPS[node.opType ?? ''] : undefined;
+    const spec = opSpec(domain, node.opType ?? '');
     if (!spec) report(`${name}: operator ${domain ? `${domain}.` : ''}${node.opType} is not supported`);
     const attrs: Attributes = {};
     for (const a of node.attribute ?? []) {
@@ -200,7 +200,7 @@ function planNodes(graph: GraphProto, known: Set<string>, opset: number, reader:
     const inputs = node.input ?? [];
     for (const i of inputs) if (i !== '' && !known.has(i)) report(`${name}: input '${i}' is neither a graph input, an initializer nor an earlier node's output`);
     for (const o of node.output ?? []) known.add(o);
-    nodes.push({ name, opType: node.opType ?? '', inputs, outputs: node.output ?? [], attrs });
+    nodes.push({ name, domain: domain === 'ai.onnx' ? '' : domain, opType: node.opType ?? '', inputs, outputs: node.output ?? [], attrs });
   });
   return nodes;
 }

@@ -100,6 +100,12 @@ function buildGraph(spec: GraphSpec, name: string): GraphProto {
   };
 }
 
+/** Whether a graph or one of its bodies has a node of `domain`. */
+function usesDomain(spec: GraphSpec, domain: string): boolean {
+  return spec.nodes.some((n) => n.domain === domain || Object.values(n.attrs ?? {}).some((a) => typeof a === 'object' && 'graph' in a && usesDomain(a.graph, domain)));
+}
+
 export function buildModel(spec: ModelSpec): Uint8Array {
-  return onnx.ModelProto.encode({ irVersion: 8, opsetImport: [{ domain: '', version: spec.opset ?? 17 }], graph: buildGraph(spec, 'test') }).finish();
+  const opsetImport = [{ domain: '', version: spec.opset ?? 17 }, ...(usesDomain(spec, 'com.microsoft') ? [{ domain: 'com.microsoft', version: 1 }] : [])];
+  return onnx.ModelProto.encode({ irVersion: 8, opsetImport, graph: buildGraph(spec, 'test') }).finish();
 }

@@ -4,7 +4,7 @@ import * as tl from '@tensile/core';
 import '@tensile/backend-cpu';
 import ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { loadOnnx, supportedOps } from '../src/index.js';
+import { loadOnnx, supportedContribOps, supportedOps } from '../src/index.js';
 import { type AttrSpec, buildModel, type GraphSpec, type ModelSpec } from './build-model.js';
 
 const TOL = 1e-5;
@@ -24,6 +24,8 @@ interface Case {
   range?: [number, number];
   outputTypes?: ('float' | 'int64' | 'bool')[];
   label?: string;
+  /** The node's domain: 'com.microsoft' for onnxruntime's contrib operators (default: ONNX's). */
+  domain?: string;
   /** Inputs that go through a Cast first (graph inputs are float): bool for logical ops, int64 for integer ones. */
   casts?: Record<number, 'bool' | 'int64'>;
   /** A node the first input goes through first; its outputs take the first input's place (MaxUnpool's X and I from a MaxPool). */
@@ -449,7 +451,7 @@ function spec(c: Case): { model: ModelSpec; feeds: { name: string; shape: number
     nodes.push({ op: c.before.op, inputs: [names[0]!], outputs: made, attrs: c.before.attrs });
     names.splice(0, 1, ...made);
   }
-  nodes.push({ op: c.op, inputs: names.slice(0, names.length - [...names].reverse().findIndex((n) => n !== '')), outputs, attrs: c.attrs });
+  nodes.push({ op: c.op, domain: c.domain, inputs: names.slice(0, names.length - [...names].reverse().findIndex((n) => n !== '')), outputs, attrs: c.attrs });
   return {
     model: {
       inputs: feeds.map((f) => ({ name: f.name, shape: f.shape })), outputs, nodes, initializers, opset: c.opset ?? 17,
@@ -493,6 +495,8 @@ describe('each operator matches onnxruntime', () => {
     // BitShift's types (uint8, uint32, uint64) and Multinomial's draws are checked there too.
     const elsewhere = ['Constant', 'Not', 'Gelu', 'BitShift', 'Multinomial', ...sequenceOps, ...randomOps, ...quantizeOps];
     expect(supportedOps.filter((op) => !tested.has(op) && !elsewhere.includes(op))).toEqual([]);
+    const contrib = new Set(CASES.filter((c) => c.domain === 'com.microsoft').map((c) => c.op));
+    expect(supportedContribOps.filter((op) => !contrib.has(op))).toEqual([]);
   });
 });
 

@@ -11,6 +11,8 @@ export type Attributes = Record<string, AttributeValue>;
 export interface PlannedNode {
   /** `Conv 'name'`, for messages. */
   name: string;
+  /** '' for the default domain, or 'com.microsoft'. */
+  domain: string;
   opType: string;
   inputs: string[];
   outputs: string[];

@@ -1,5 +1,6 @@
 // The operator table: ONNX op type -> implementation. An op missing here is refused at load time.
 import type { OpSpec, ItemOpSpec } from './context.js';
+import { contribOps } from './contrib.js';
 import { controlOps } from './control.js';
 import { detectionOps } from './detection.js';
 import { elementwiseOps } from './elementwise.js';
@@ -14,7 +15,19 @@ import { spectralOps } from './spectral.js';
 
 export const OPS: Readonly<Record<string, OpSpec | ItemOpSpec>> = { ...elementwiseOps, ...shapeOps, ...networkOps, ...recurrentOps, ...controlOps, ...sequenceOps, ...lossOps, ...randomOps, ...quantizeOps, ...detectionOps, ...spectralOps };
 
+/** Operators of onnxruntime's `com.microsoft` domain, which its graph optimiser and quantizers write. */
+export const CONTRIB_OPS: Readonly<Record<string, OpSpec | ItemOpSpec>> = { ...contribOps };
+
+/** The implementation of `opType` in `domain` ('' and 'ai.onnx' are the default domain), if there is one. */
+export function opSpec(domain: string, opType: string): OpSpec | ItemOpSpec | undefined {
+  const table = domain === '' || domain === 'ai.onnx' ? OPS : domain === 'com.microsoft' ? CONTRIB_OPS : undefined;
+  return table && Object.hasOwn(table, opType) ? table[opType] : undefined;
+}
+
 /** The ONNX operators `loadOnnx` supports (default domain), sorted. */
 export const supportedOps: readonly string[] = Object.keys(OPS).sort();
+
+/** The `com.microsoft` operators `loadOnnx` supports, sorted. */
+export const supportedContribOps: readonly string[] = Object.keys(CONTRIB_OPS).sort();
 
 export type { OpSpec, ItemOpSpec, OpContext, Attributes } from './context.js';
