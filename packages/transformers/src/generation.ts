@@ -257,7 +257,7 @@ export abstract class CausalLM extends PreTrainedModel {
    *
    * @example
    * ```ts
-   * const ids = tokenizer.encode('Once upon a time', { returnTensor: true });
+   * const ids = [tokenizer.encode('Once upon a time')];
    * const out = await model.generate(ids, { maxNewTokens: 40, doSample: true, topP: 0.9, seed: 1,
    *   onToken: ([t]) => process.stdout.write(tokenizer.decode([t])) });
    * ```

@@ -30,6 +30,10 @@ export {
   DistilBertModel, DistilBertForSequenceClassification, type DistilBertConfig, type DistilBertForwardOptions,
 } from './models/distilbert.js';
 export { ViTForImageClassification, ViTModel, type ViTConfig } from './models/vit.js';
+export {
+  CLIPModel, CLIPTextModelWithProjection, CLIPVisionModelWithProjection, CLIPTextTransformer, CLIPVisionTransformer,
+  type CLIPConfig, type CLIPOutput, type CLIPTextOptions, type CLIPTowerOutput,
+} from './models/clip.js';
 export { AutoModelForCausalLM, AutoModelForImageClassification, AutoModelForSequenceClassification, type AutoClass, type LoadableClass } from './auto.js';
 export { openSource, readJson, defaultCacheDir, MissingFileError, type HubOptions, type ModelSource } from './hub.js';
 /** Re-exported from @tensile/core, where every package's progress bar now lives. */

@@ -138,8 +138,11 @@ export function activation(name: string, where: string): (x: Tensor) => Tensor {
       return (x) => tl.silu(x);
     case 'tanh':
       return (x) => x.tanh();
+    case 'quick_gelu':
+      // CLIP's sigmoid approximation of GELU: x · sigmoid(1.702 x).
+      return (x) => x.mul(x.mul(1.702).sigmoid());
     default:
-      throw new Error(`${where}: activation '${name}' is not supported (gelu, gelu_new, gelu_pytorch_tanh, relu, silu, tanh)`);
+      throw new Error(`${where}: activation '${name}' is not supported (gelu, gelu_new, gelu_pytorch_tanh, quick_gelu, relu, silu, tanh)`);
   }
 }
 

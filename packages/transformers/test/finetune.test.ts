@@ -7,7 +7,9 @@
 // - Gemma and Phi-3 likewise after their five steps: saved with the hub's keys (Phi-3's fused
 //   qkv_proj / gate_up_proj, Gemma without the tied lm_head), PyTorch's logits;
 // - the RoBERTa and DistilBERT classifiers, on a padded batch with labels: the same five-step
-//   comparison, then a checkpoint with the hub's keys that PyTorch loads with equal logits.
+//   comparison, then a checkpoint with the hub's keys that PyTorch loads with equal logits;
+// - CLIP on its contrastive loss (three texts, padded, and three images): the same, the saved
+//   checkpoint without the position_ids buffers the hub no longer saves.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,7 +20,7 @@ import { parseSafetensors } from '@tensile/nn';
 import { AdamW } from '@tensile/optim';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  AutoTokenizer, DistilBertForSequenceClassification, GPT2LMHeadModel, GemmaForCausalLM, LlamaForCausalLM, Phi3ForCausalLM, RobertaForSequenceClassification,
+  AutoTokenizer, CLIPModel, DistilBertForSequenceClassification, GPT2LMHeadModel, GemmaForCausalLM, LlamaForCausalLM, Phi3ForCausalLM, RobertaForSequenceClassification,
   type CausalLM,
 } from '../src/index.js';
 import { PYTHON, evalLoss, expected, fixture, haveFixtures, maxDiff, record, referenceLogits, toolsDir } from './fixtures.js';
@@ -233,6 +235,47 @@ run('fine-tuning a loaded checkpoint', () => {
     record({ check: 'adamw-vs-torch', model: name, device: 'cpu', steps, losses, torchLosses: ref.losses, lossDiff, gradDiff, logitsDiff, torchDiff });
     expect(torchDiff).toBeLessThan(1e-4);
     for (const t of [logits, input, labels]) t.dispose();
+    opt.dispose();
+    model.dispose();
+  });
+  it('clip: five AdamW steps on the contrastive loss match torch.optim.AdamW; the saved checkpoint has the hub\'s keys and PyTorch\'s logits', async () => {
+    const e = expected('clip');
+    const steps = 5;
+    // Both towers, both projections and the logit scale.
+    const grads = ['text_model.embeddings.token_embedding.weight', 'text_model.encoder.layers.0.self_attn.q_proj.weight', 'text_model.final_layer_norm.weight',
+      'vision_model.embeddings.class_embedding', 'vision_model.embeddings.patch_embedding.weight', 'vision_model.pre_layrnorm.weight',
+      'vision_model.encoder.layers.1.mlp.fc2.weight', 'text_projection.weight', 'visual_projection.weight', 'logit_scale'];
+    const inputs = { input_ids: e.input_ids, attention_mask: e.attention_mask, pixel_values: e.pixel_values, pixel_shape: e.pixel_shape };
+    const ref = torchRun(fixture('clip'), { ...inputs, steps, lr: ADAMW.lr, betas: ADAMW.betas, eps: ADAMW.eps, weight_decay: ADAMW.weightDecay, grad_params: grads });
+    const model = await CLIPModel.fromPretrained(fixture('clip'), { device: 'cpu', dtype: 'float32', logger: null });
+    model.eval();
+    const ids = tl.tensor(e.input_ids, { dtype: 'int32' });
+    const pixels = tl.tensor(e.pixel_values).reshape(e.pixel_shape);
+    const opt = new AdamW(model.parameters(), ADAMW);
+    const forward = () => {
+      const { logitsPerText, loss } = model.forward(ids, pixels, { attentionMask: e.attention_mask, returnLoss: true });
+      return { logits: logitsPerText, loss };
+    };
+    const { losses, gradDiff } = await adamwSteps(model, opt, steps, forward, grads, ref.grads);
+    const { logitsPerText } = tl.noGrad(() => model.forward(ids, pixels, { attentionMask: e.attention_mask }));
+    const ours = (await logitsPerText.data()) as Float32Array;
+    const logitsDiff = maxDiff(ours, ref.logits);
+    const lossDiff = maxDiff(losses, ref.losses);
+    expect(lossDiff).toBeLessThan(1e-4);
+    expect(gradDiff).toBeLessThan(1e-5);
+    expect(logitsDiff).toBeLessThan(1e-3);
+    expect(losses[steps - 1]).toBeLessThan(losses[0]);
+
+    const out = path.join(scratch, 'clip-finetuned');
+    await model.savePretrained(out);
+    const keys = (dir: string) => Object.keys(parseSafetensors(readFileSync(path.join(dir, 'model.safetensors'))).tensors).sort();
+    expect(keys(out)).toEqual(keys(fixture('clip')).filter((k) => !k.endsWith('position_ids')));
+    const theirs = referenceLogits(out, inputs, scratch);
+    expect(theirs.shape).toEqual(logitsPerText.shape);
+    const torchDiff = maxDiff(ours, theirs.logits);
+    record({ check: 'adamw-vs-torch', model: 'clip', device: 'cpu', steps, losses, torchLosses: ref.losses, lossDiff, gradDiff, logitsDiff, torchDiff });
+    expect(torchDiff).toBeLessThan(1e-4);
+    for (const t of [logitsPerText, ids, pixels]) t.dispose();
     opt.dispose();
     model.dispose();
   });

@@ -8,7 +8,8 @@ import path from 'node:path';
 import { parseSafetensors, serializeSafetensorsSync, serializeTorchCheckpointSync } from '@tensile/nn';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  AutoModelForCausalLM, AutoModelForImageClassification, AutoModelForSequenceClassification, BertForSequenceClassification, BertModel, DistilBertForSequenceClassification, DistilBertModel, GPT2LMHeadModel, GemmaForCausalLM, GemmaRMSNorm,
+  AutoModelForCausalLM, AutoModelForImageClassification, AutoModelForSequenceClassification, BertForSequenceClassification, BertModel, CLIPModel,
+  CLIPTextModelWithProjection, CLIPVisionModelWithProjection, DistilBertForSequenceClassification, DistilBertModel, GPT2LMHeadModel, GemmaForCausalLM, GemmaRMSNorm,
   LlamaForCausalLM, Phi3ForCausalLM, RobertaForSequenceClassification, RobertaModel, ViTForImageClassification,
 } from '../src/index.js';
 import { expected, fixture, haveFixtures, maxDiff } from './fixtures.js';
@@ -139,10 +140,49 @@ run('checkpoints as the hub stores them', () => {
     await expect(DistilBertModel.fromPretrained(fixture('distilbert'), { logger: null, config: { sinusoidal_pos_embds: true } })).rejects.toThrow(
       /DistilBertModel: sinusoidal_pos_embds true is not supported/,
     );
-    await expect(DistilBertModel.fromPretrained(fixture('distilbert'), { logger: null, config: { activation: 'quick_gelu' } })).rejects.toThrow(
-      /DistilBertModel: activation 'quick_gelu' is not supported/,
+    await expect(DistilBertModel.fromPretrained(fixture('distilbert'), { logger: null, config: { activation: 'gelu_10' } })).rejects.toThrow(
+      /DistilBertModel: activation 'gelu_10' is not supported/,
     );
     await expect(DistilBertModel.fromPretrained(fixture('roberta'))).rejects.toThrow(/model_type 'roberta'; DistilBertModel reads distilbert/);
+  });
+
+  it('CLIP: the towers alone report the other tower\'s keys; a tower checkpoint with its own config loads; what CLIP does not implement is refused, naming the field', async () => {
+    const notes: string[] = [];
+    const text = await CLIPTextModelWithProjection.fromPretrained(fixture('clip'), { logger: (m) => notes.push(m) });
+    expect(notes.join('\n')).toMatch(/checkpoint key\(s\) were not used by CLIPTextModelWithProjection: .*vision_model\./);
+    expect(text.loadReport!.unexpectedKeys).toEqual(expect.arrayContaining(['logit_scale', 'visual_projection.weight', 'text_model.embeddings.position_ids']));
+    expect(Object.keys(text.hubStateDict()).every((k) => k.startsWith('text_model.') || k === 'text_projection.weight')).toBe(true);
+    // As a clip_vision_model checkpoint stores it (a CLIPVisionConfig at the top level): the vision keys only.
+    const config = JSON.parse(readFileSync(path.join(fixture('clip'), 'config.json'), 'utf8'));
+    const visionOnly = variant('clip', (t, c) => {
+      for (const k of Object.keys(t)) if (!k.startsWith('vision_model.') && k !== 'visual_projection.weight') delete t[k];
+      for (const k of Object.keys(c)) delete c[k];
+      Object.assign(c, { ...config.vision_config, architectures: ['CLIPVisionModelWithProjection'] });
+    });
+    const vision = await CLIPVisionModelWithProjection.fromPretrained(visionOnly, { logger: null });
+    const whole = await CLIPModel.fromPretrained(fixture('clip'), { logger: null });
+    expect(vision.visionModel.embeddings.classEmbedding.dataSync()).toEqual(whole.visionModel.embeddings.classEmbedding.dataSync());
+    expect(whole.logitScale.shape).toEqual([]);
+    await expect(CLIPModel.fromPretrained(visionOnly)).rejects.toThrow(/model_type 'clip_vision_model'; CLIPModel reads clip/);
+
+    const e = expected('clip');
+    const ids = tl.tensor(e.input_ids, { dtype: 'int32' });
+    const pixels = tl.tensor(e.pixel_values).reshape(e.pixel_shape);
+    expect(() => whole.forward(ids, pixels.narrow(0, 0, 2), { returnLoss: true })).toThrow(/CLIPModel\.forward: returnLoss pairs text i with image i; got 3 texts and 2 images/);
+    expect(() => whole.getImageFeatures(tl.zeros([1, 3, 8, 8]))).toThrow(/CLIPModel vision_config\.forward: pixelValues must be \[batch, 3, 16, 16\], got \[1,3,8,8\]/);
+    expect(() => whole.getTextFeatures(tl.zeros([1, 9], { dtype: 'int32' }))).toThrow(/9 tokens exceed max_position_embeddings 8/);
+
+    const refused = (edit: (c: Record<string, any>) => void) => {
+      const c = structuredClone(config);
+      edit(c);
+      return CLIPModel.fromPretrained(fixture('clip'), { logger: null, config: c });
+    };
+    await expect(refused((c) => (c.text_config.hidden_act = 'gelu_10'))).rejects.toThrow(/CLIPModel text_config: activation 'gelu_10' is not supported/);
+    await expect(refused((c) => (c.vision_config.hidden_act = 'mish'))).rejects.toThrow(/CLIPModel vision_config: activation 'mish' is not supported/);
+    await expect(refused((c) => (c.vision_config.patch_size = 5))).rejects.toThrow(/CLIPModel vision_config: image_size 16 is not a multiple of patch_size 5/);
+    await expect(refused((c) => (c.text_config.eos_token_id = [2, 3]))).rejects.toThrow(/CLIPModel text_config: config field 'eos_token_id' should be a number/);
+    await expect(CLIPModel.fromPretrained(variant('clip', (_, c) => delete c.text_config))).rejects.toThrow(/CLIPModel: config\.json has no 'text_config'/);
+    for (const m of [text, vision, whole]) m.dispose();
   });
 
   it('Gemma: a bfloat16 checkpoint without lm_head ties the head by default; Phi-3 keeps its fused projections', async () => {

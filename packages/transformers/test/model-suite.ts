@@ -6,7 +6,7 @@ import * as tl from '@tensile/core';
 import '@tensile/backend-cpu';
 import { describe, expect, it } from 'vitest';
 import {
-  BertForSequenceClassification, BertModel, DistilBertForSequenceClassification, DistilBertModel, GPT2LMHeadModel, GemmaForCausalLM, LlamaForCausalLM,
+  BertForSequenceClassification, BertModel, CLIPModel, CLIPTextModelWithProjection, CLIPVisionModelWithProjection, DistilBertForSequenceClassification, DistilBertModel, GPT2LMHeadModel, GemmaForCausalLM, LlamaForCausalLM,
   Phi3ForCausalLM, RobertaForSequenceClassification, RobertaModel, ViTForImageClassification, type CausalLM,
 } from '../src/index.js';
 import { expected, fixture, haveFixtures, maxDiff, record } from './fixtures.js';
@@ -219,6 +219,46 @@ export function modelSuite(device: string, unavailable: string | null, options: 
       model.dispose();
     });
   });
+
+  // clip: eos_token_id 2, pooled at the largest id (padding repeats it: the first counts); quick_gelu.
+  // clip-eos: pooled at the first eos_token_id where the largest id sits elsewhere; gelu; 3 texts, 2 images.
+  for (const name of ['clip', 'clip-eos']) {
+    run(`${name} on ${device}`, () => {
+      it('CLIPModel: logits, normalised embeddings, features and the contrastive loss match; the towers with projection alone too', async () => {
+        const e = expected(name);
+        const notes: string[] = [];
+        const model = await CLIPModel.fromPretrained(fixture(name), { device, dtype: 'float32', logger: (m) => notes.push(m) });
+        const { ids, attentionMask } = encoderInputs(e);
+        const pixels = tl.tensor(e.pixel_values, { device }).reshape(e.pixel_shape);
+        const out = model.forward(ids, pixels, { attentionMask, returnLoss: e.loss !== null });
+        expect(out.logitsPerImage.shape).toEqual(e.logits_per_image_shape);
+        const diffs = {
+          logitsPerImage: maxDiff(await floats(out.logitsPerImage), e.logits_per_image),
+          logitsPerText: maxDiff(await floats(out.logitsPerText), e.logits_per_text),
+          textEmbeds: maxDiff(await floats(out.textEmbeds), e.text_embeds),
+          imageEmbeds: maxDiff(await floats(out.imageEmbeds), e.image_embeds),
+          textFeatures: maxDiff(await floats(model.getTextFeatures(ids, { attentionMask })), e.text_features),
+          imageFeatures: maxDiff(await floats(model.getImageFeatures(pixels)), e.image_features),
+        };
+        const lossDiff = e.loss === null ? 0 : Math.abs((await out.loss!.item()) as number - e.loss);
+        record({ check: 'logits', model: name, device, maxAbsDiff: Math.max(...Object.values(diffs)), lossDiff, ...diffs });
+        for (const [what, d] of Object.entries(diffs)) expect(d, what).toBeLessThan(TOL);
+        expect(lossDiff).toBeLessThan(TOL);
+        expect(out.loss === undefined).toBe(e.loss === null);
+        // openai's position_ids buffers are skipped quietly.
+        expect(model.loadReport!.unexpectedKeys.sort()).toEqual(['text_model.embeddings.position_ids', 'vision_model.embeddings.position_ids']);
+        expect(notes).toEqual([]);
+        model.dispose();
+
+        // The towers alone, from the same checkpoint: the same (unnormalised) features.
+        const text = await CLIPTextModelWithProjection.fromPretrained(fixture(name), { device, dtype: 'float32', logger: null });
+        expect(maxDiff(await floats(text.forward(ids, { attentionMask }).textEmbeds), e.text_features)).toBeLessThan(TOL);
+        const vision = await CLIPVisionModelWithProjection.fromPretrained(fixture(name), { device, dtype: 'float32', logger: null });
+        expect(maxDiff(await floats(vision.forward(pixels).imageEmbeds), e.image_features)).toBeLessThan(TOL);
+        for (const m of [text, vision]) m.dispose();
+      });
+    });
+  }
 
   run(`vit on ${device}`, () => {
     it('ViTForImageClassification: logits and loss match', async () => {

@@ -4,7 +4,7 @@
     /usr/bin/python3 tools/generate_fixtures.py OUT_DIR          # write every fixture into OUT_DIR
     /usr/bin/python3 tools/generate_fixtures.py --logits DIR IN OUT
         # load the hub-layout checkpoint DIR into the PyTorch reference, run it on the
-        # inputs in IN (JSON: {"input_ids": ..., "attention_mask"?: ...} or {"pixel_values": ...}) and write
+        # inputs in IN (JSON: {"input_ids": ..., "attention_mask"?: ...}, {"pixel_values": ...} or, for CLIP, both) and write
         # {"logits": ...} to OUT: how the tests check that a checkpoint Tensile saved loads
         # into PyTorch with equal logits.
 
@@ -23,7 +23,8 @@ the position_ids/token_type_ids buffers and `lm_head.*`; `distilbert.` with `voc
 Gemma (tied, no lm_head) in bfloat16, Mistral in float16, Phi-3 with its fused qkv_proj / gate_up_proj (expected values are computed from the rounded weights); and
 the BERT and Llama weights again as torch.save files (`bert-bin`: pytorch_model.bin;
 `llama-bin`: two shards listed in pytorch_model.bin.index.json, the first in the legacy pre-1.6
-format), as older hub repos hold them.
+format), as older hub repos hold them; CLIP twice (`clip`: eos_token_id 2, pooled at the largest
+id; `clip-eos`: pooled at the first eos_token_id), with openai's int64 position_ids buffers.
 """
 import json
 import os
@@ -35,7 +36,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import reference as R  # noqa: E402
 
-VERSION = 6  # bump when the fixtures change; the tests regenerate when the stamp differs
+VERSION = 7  # bump when the fixtures change; the tests regenerate when the stamp differs
 
 
 def dump(obj, path):
@@ -592,12 +593,66 @@ def make_vit(out):
           'rescale_factor': 1 / 255, 'size': {'height': 16, 'width': 16}}, os.path.join(d, 'preprocessor_config.json'))
 
 
+@torch.no_grad()
+def make_clip(out):
+    """CLIPModel twice: eos_token_id 2 (the hub's legacy rule, pooled at the largest id; padded with the
+    largest id, as openai's tokenizer pads with <|endoftext|>, so argmax must take the first), and
+    eos_token_id 37 (pooled at the first 37, padded with 37; the largest id 39 sits elsewhere; one token
+    masked inside a row)."""
+    tower = {'num_hidden_layers': 2, 'num_attention_heads': 4, 'layer_norm_eps': 1e-5, 'attention_dropout': 0.0,
+             'initializer_range': 0.02, 'initializer_factor': 1.0, 'projection_dim': 16}
+    variants = [
+        ('clip', 2, 'quick_gelu', [[38, 5, 2, 17, 39], [38, 12, 39], [38, 9, 30, 2, 21, 11, 39]], 39, 3),
+        ('clip-eos', 37, 'gelu', [[36, 5, 39, 12, 37], [36, 22, 8, 14, 9, 11, 37], [36, 38, 37]], 37, 2),
+    ]
+    for seed, (name, eos, act, rows, pad, images) in enumerate(variants):
+        text = {**tower, 'model_type': 'clip_text_model', 'vocab_size': 40, 'hidden_size': 32, 'intermediate_size': 64,
+                'max_position_embeddings': 8, 'hidden_act': act, 'bos_token_id': 36 if eos != 2 else 0,
+                'eos_token_id': eos, 'pad_token_id': 1}
+        vision = {**tower, 'model_type': 'clip_vision_model', 'hidden_size': 48, 'intermediate_size': 96,
+                  'image_size': 16, 'patch_size': 4, 'num_channels': 3, 'hidden_act': act}
+        c = {'architectures': ['CLIPModel'], 'model_type': 'clip', 'text_config': text, 'vision_config': vision,
+             'projection_dim': 16, 'logit_scale_init_value': 2.6592, 'initializer_factor': 1.0, 'torch_dtype': 'float32'}
+        model = R.CLIPModel(c).eval()
+        randomize(model, 41 + seed)
+        model.logit_scale.fill_(2.3 + 0.2 * seed)
+        ids, mask = encoder_ids(rows, 7, pad)
+        if eos != 2:
+            mask[1, 3] = 0  # a masked token before the EOS: with right padding alone the causal mask hides the padding
+        g = torch.Generator().manual_seed(43 + seed)
+        pixels = torch.randn(images, 3, 16, 16, generator=g)
+        per_image, per_text, text_embeds, image_embeds, loss = model(ids, pixels, mask, return_loss=images == len(rows))
+        # As openai/clip-vit-base-patch32 stores it: with both position_ids buffers (int64).
+        state = dict(model.state_dict())
+        state['text_model.embeddings.position_ids'] = torch.arange(8, dtype=torch.int64)[None]
+        state['vision_model.embeddings.position_ids'] = torch.arange(17, dtype=torch.int64)[None]
+        at = ids.argmax(-1) if eos == 2 else (ids == eos).int().argmax(-1)
+        expected = {'input_ids': ids.tolist(), 'attention_mask': mask.tolist(), 'pixel_values': flat(pixels),
+                    'pixel_shape': list(pixels.shape), 'eos_positions': at.tolist(),
+                    'logits_per_image': flat(per_image), 'logits_per_image_shape': list(per_image.shape),
+                    'logits_per_text': flat(per_text), 'text_embeds': flat(text_embeds), 'image_embeds': flat(image_embeds),
+                    'text_features': flat(model.get_text_features(ids, mask)),
+                    'image_features': flat(model.get_image_features(pixels)),
+                    'loss': float(loss) if loss is not None else None}
+        d = write_dir(out, name, c, state)
+        dump(expected, os.path.join(d, 'expected.json'))
+        dump({'crop_size': {'height': 16, 'width': 16}, 'do_center_crop': True, 'do_convert_rgb': True,
+              'do_normalize': True, 'do_rescale': True, 'do_resize': True,
+              'image_mean': [0.48145466, 0.4578275, 0.40821073], 'image_std': [0.26862954, 0.26130258, 0.27577711],
+              'image_processor_type': 'CLIPImageProcessor', 'resample': 3, 'rescale_factor': 1 / 255,
+              'size': {'shortest_edge': 16}}, os.path.join(d, 'preprocessor_config.json'))
+
+
 def check_logits(directory, inp, out):
     model = R.from_pretrained(directory)
     with open(inp) as f:
         data = json.load(f)
     with torch.no_grad():
-        if 'pixel_values' in data:
+        if 'pixel_values' in data and 'input_ids' in data:  # CLIP: logits_per_text
+            x = torch.tensor(data['pixel_values'], dtype=torch.float32).reshape(data['pixel_shape'])
+            mask = torch.tensor(data['attention_mask']) if 'attention_mask' in data else None
+            _, logits, _, _, _ = model(torch.tensor(data['input_ids']), x, attention_mask=mask)
+        elif 'pixel_values' in data:
             x = torch.tensor(data['pixel_values'], dtype=torch.float32).reshape(data['pixel_shape'])
             logits, _ = model(x)
         else:
@@ -621,6 +676,7 @@ def main():
     make_roberta(out)
     make_distilbert(out)
     make_vit(out)
+    make_clip(out)
     dump({'version': VERSION, 'torch': torch.__version__}, os.path.join(out, 'stamp.json'))
 
 

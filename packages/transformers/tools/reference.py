@@ -11,7 +11,9 @@ position ids from the input ids and a `dense`/tanh/`out_proj` head), DistilBERT 
 (RMSNorm in float32, rotary embeddings with `rotate_half`, grouped-query attention through
 `repeat_kv`, SwiGLU; Qwen2's q/k/v biases, Mistral's sliding window, Llama 3 rope scaling;
 Gemma's `x * (1 + weight)` RMSNorm, sqrt(hidden_size) embedding scale and GeGLU; Phi-3's fused
-`qkv_proj` and `gate_up_proj`) and ViT for image classification.
+`qkv_proj` and `gate_up_proj`), ViT for image classification, and CLIP (pre-LN towers, quick_gelu,
+a causal text tower pooled at the EOS token by either of the hub's two rules, the symmetric
+contrastive loss).
 
 Also: a safetensors reader/writer (the `safetensors` package is not installed either), greedy
 generation without a cache (the oracle for Tensile's cached generation), and the causal-LM
@@ -847,6 +849,200 @@ class ViTForImageClassification(nn.Module):
         return logits, (classification_loss(self.config, logits, labels) if labels is not None else None)
 
 
+# ---- CLIP ----------------------------------------------------------------------------------
+
+CLIP_TEXT_DEFAULTS = {'vocab_size': 49408, 'hidden_size': 512, 'intermediate_size': 2048, 'projection_dim': 512,
+                      'num_hidden_layers': 12, 'num_attention_heads': 8, 'max_position_embeddings': 77,
+                      'hidden_act': 'quick_gelu', 'layer_norm_eps': 1e-5, 'attention_dropout': 0.0,
+                      'eos_token_id': 49407}
+CLIP_VISION_DEFAULTS = {'hidden_size': 768, 'intermediate_size': 3072, 'projection_dim': 512, 'num_hidden_layers': 12,
+                        'num_attention_heads': 12, 'num_channels': 3, 'image_size': 224, 'patch_size': 32,
+                        'hidden_act': 'quick_gelu', 'layer_norm_eps': 1e-5, 'attention_dropout': 0.0}
+CLIP_ACT = {**ACT, 'quick_gelu': lambda x: x * torch.sigmoid(1.702 * x)}
+
+
+def clip_sub_config(c, key, defaults):
+    """A tower's config: the `text_config` / `vision_config` of a CLIPConfig, or the config itself."""
+    return {**defaults, **(c.get(key) or (c if key not in c else {}))}
+
+
+class CLIPAttention(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        h = c['hidden_size']
+        self.num_heads = c['num_attention_heads']
+        self.head_dim = h // self.num_heads
+        self.q_proj, self.k_proj, self.v_proj, self.out_proj = (nn.Linear(h, h) for _ in range(4))
+
+    def forward(self, x, mask):
+        b, t, _ = x.shape
+        q, k, v = (m(x).view(b, t, self.num_heads, self.head_dim).transpose(1, 2) for m in (self.q_proj, self.k_proj, self.v_proj))
+        w = q @ k.transpose(-1, -2) * self.head_dim ** -0.5
+        if mask is not None:
+            w = w + mask
+        return self.out_proj((w.softmax(-1) @ v).transpose(1, 2).reshape(b, t, -1))
+
+
+class CLIPMLP(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.act = CLIP_ACT[c['hidden_act']]
+        self.fc1 = nn.Linear(c['hidden_size'], c['intermediate_size'])
+        self.fc2 = nn.Linear(c['intermediate_size'], c['hidden_size'])
+
+    def forward(self, x):
+        return self.fc2(self.act(self.fc1(x)))
+
+
+class CLIPEncoderLayer(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        h, eps = c['hidden_size'], c['layer_norm_eps']
+        self.self_attn = CLIPAttention(c)
+        self.layer_norm1 = nn.LayerNorm(h, eps=eps)
+        self.mlp = CLIPMLP(c)
+        self.layer_norm2 = nn.LayerNorm(h, eps=eps)
+
+    def forward(self, x, mask):
+        x = x + self.self_attn(self.layer_norm1(x), mask)
+        return x + self.mlp(self.layer_norm2(x))
+
+
+class CLIPEncoder(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.layers = nn.ModuleList([CLIPEncoderLayer(c) for _ in range(c['num_hidden_layers'])])
+
+    def forward(self, x, mask=None):
+        for layer in self.layers:
+            x = layer(x, mask)
+        return x
+
+
+class CLIPTextEmbeddings(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.token_embedding = nn.Embedding(c['vocab_size'], c['hidden_size'])
+        self.position_embedding = nn.Embedding(c['max_position_embeddings'], c['hidden_size'])
+        self.register_buffer('position_ids', torch.arange(c['max_position_embeddings']).expand((1, -1)), persistent=False)
+
+    def forward(self, input_ids):
+        return self.token_embedding(input_ids) + self.position_embedding(self.position_ids[:, :input_ids.shape[1]])
+
+
+class CLIPTextTransformer(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.eos_token_id = c['eos_token_id']
+        self.embeddings = CLIPTextEmbeddings(c)
+        self.encoder = CLIPEncoder(c)
+        self.final_layer_norm = nn.LayerNorm(c['hidden_size'], eps=c['layer_norm_eps'])
+
+    def forward(self, input_ids, attention_mask=None):
+        x = self.embeddings(input_ids)
+        t = input_ids.shape[1]
+        # The causal mask plus the expanded padding mask, both additive (finfo.min), as the hub adds them.
+        mask = torch.full((t, t), min_value(x.dtype)).triu(1)[None, None]
+        if attention_mask is not None:
+            mask = mask + (1.0 - attention_mask[:, None, None, :].to(x.dtype)) * min_value(x.dtype)
+        hidden = self.final_layer_norm(self.encoder(x, mask))
+        ids = input_ids.to(torch.int)
+        # eos_token_id 2 (configs before the hub's fix): the largest id's position; else the first eos_token_id.
+        at = ids.argmax(-1) if self.eos_token_id == 2 else (ids == self.eos_token_id).int().argmax(-1)
+        return hidden, hidden[torch.arange(hidden.shape[0]), at]
+
+
+class CLIPVisionEmbeddings(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        h, p = c['hidden_size'], c['patch_size']
+        self.class_embedding = nn.Parameter(torch.randn(h))
+        self.patch_embedding = nn.Conv2d(c['num_channels'], h, kernel_size=p, stride=p, bias=False)
+        n = (c['image_size'] // p) ** 2 + 1
+        self.position_embedding = nn.Embedding(n, h)
+        self.register_buffer('position_ids', torch.arange(n).expand((1, -1)), persistent=False)
+
+    def forward(self, pixels):
+        x = self.patch_embedding(pixels).flatten(2).transpose(1, 2)
+        x = torch.cat([self.class_embedding.expand(x.shape[0], 1, -1), x], dim=1)
+        return x + self.position_embedding(self.position_ids)
+
+
+class CLIPVisionTransformer(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        h, eps = c['hidden_size'], c['layer_norm_eps']
+        self.embeddings = CLIPVisionEmbeddings(c)
+        self.pre_layrnorm = nn.LayerNorm(h, eps=eps)
+        self.encoder = CLIPEncoder(c)
+        self.post_layernorm = nn.LayerNorm(h, eps=eps)
+
+    def forward(self, pixels):
+        hidden = self.encoder(self.pre_layrnorm(self.embeddings(pixels)))
+        return hidden, self.post_layernorm(hidden[:, 0])
+
+
+def clip_loss(logits_per_text):
+    """The symmetric contrastive loss: cross-entropy over texts and over images, averaged."""
+    target = torch.arange(len(logits_per_text))
+    return (F.cross_entropy(logits_per_text, target) + F.cross_entropy(logits_per_text.t(), target)) / 2
+
+
+class CLIPModel(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        tc = clip_sub_config(c, 'text_config', CLIP_TEXT_DEFAULTS)
+        vc = clip_sub_config(c, 'vision_config', CLIP_VISION_DEFAULTS)
+        d = c.get('projection_dim', 512)
+        self.text_model = CLIPTextTransformer(tc)
+        self.vision_model = CLIPVisionTransformer(vc)
+        self.visual_projection = nn.Linear(vc['hidden_size'], d, bias=False)
+        self.text_projection = nn.Linear(tc['hidden_size'], d, bias=False)
+        self.logit_scale = nn.Parameter(torch.tensor(float(c.get('logit_scale_init_value', 2.6592))))
+
+    def get_text_features(self, input_ids, attention_mask=None):
+        return self.text_projection(self.text_model(input_ids, attention_mask)[1])
+
+    def get_image_features(self, pixel_values):
+        return self.visual_projection(self.vision_model(pixel_values)[1])
+
+    def forward(self, input_ids, pixel_values, attention_mask=None, return_loss=False):
+        """(logits_per_image, logits_per_text, text_embeds, image_embeds, loss or None)."""
+        image = self.get_image_features(pixel_values)
+        text = self.get_text_features(input_ids, attention_mask)
+        image = image / image.pow(2).sum(-1, keepdim=True).pow(0.5)
+        text = text / text.pow(2).sum(-1, keepdim=True).pow(0.5)
+        logits_per_text = text @ image.t() * self.logit_scale.exp()
+        loss = clip_loss(logits_per_text) if return_loss else None
+        return logits_per_text.t(), logits_per_text, text, image, loss
+
+
+class CLIPTextModelWithProjection(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        tc = clip_sub_config(c, 'text_config', CLIP_TEXT_DEFAULTS)
+        self.text_model = CLIPTextTransformer(tc)
+        self.text_projection = nn.Linear(tc['hidden_size'], tc['projection_dim'], bias=False)
+
+    def forward(self, input_ids, attention_mask=None):
+        """(text_embeds, last_hidden_state)."""
+        hidden, pooled = self.text_model(input_ids, attention_mask)
+        return self.text_projection(pooled), hidden
+
+
+class CLIPVisionModelWithProjection(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        vc = clip_sub_config(c, 'vision_config', CLIP_VISION_DEFAULTS)
+        self.vision_model = CLIPVisionTransformer(vc)
+        self.visual_projection = nn.Linear(vc['hidden_size'], vc['projection_dim'], bias=False)
+
+    def forward(self, pixel_values):
+        """(image_embeds, last_hidden_state)."""
+        hidden, pooled = self.vision_model(pixel_values)
+        return self.visual_projection(pooled), hidden
+
+
 # ---- building, loading, generating ---------------------------------------------------------
 
 ARCHITECTURES = {
@@ -863,6 +1059,9 @@ ARCHITECTURES = {
     'DistilBertModel': DistilBertModel,
     'DistilBertForSequenceClassification': DistilBertForSequenceClassification,
     'ViTForImageClassification': ViTForImageClassification,
+    'CLIPModel': CLIPModel,
+    'CLIPTextModelWithProjection': CLIPTextModelWithProjection,
+    'CLIPVisionModelWithProjection': CLIPVisionModelWithProjection,
 }
 
 

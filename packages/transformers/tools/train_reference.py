@@ -6,7 +6,8 @@
 Loads the hub-layout checkpoint DIR into the reference model (tools/reference.py, eval mode,
 so no dropout), then takes IN's `steps` torch.optim.AdamW steps on the causal-LM loss of
 IN's `input_ids` (labels = the inputs, shifted inside the loss as the hub does), or, for a
-classifier, on its loss for IN's `labels` with IN's `attention_mask`. Writes to
+classifier, on its loss for IN's `labels` with IN's `attention_mask`, or, for CLIP (IN has
+`pixel_values`), on the contrastive loss of the text and image batch. Writes to
 OUT the loss before each step, the gradients of the first step for the parameters IN names
 in `grad_params` (hub keys, flattened), and the logits after the last step.
 """
@@ -36,17 +37,24 @@ def main():
     opt = torch.optim.AdamW(model.parameters(), lr=spec['lr'], betas=tuple(spec['betas']), eps=spec['eps'],
                             weight_decay=spec['weight_decay'])
     named = dict(model.named_parameters())
+
+    def run():
+        if 'pixel_values' not in spec:
+            return model(ids, attention_mask=mask, labels=labels)
+        pixels = torch.tensor(spec['pixel_values'], dtype=torch.float32).reshape(spec['pixel_shape'])
+        _, logits_per_text, _, _, loss = model(ids, pixels, attention_mask=mask, return_loss=True)
+        return logits_per_text, loss
     losses, grads = [], {}
     for step in range(spec['steps']):
         opt.zero_grad()
-        _, loss = model(ids, attention_mask=mask, labels=labels)
+        _, loss = run()
         loss.backward()
         losses.append(float(loss))
         if step == 0:
             grads = {k: named[k].grad.flatten().tolist() for k in spec['grad_params']}
         opt.step()
     with torch.no_grad():
-        logits, loss = model(ids, attention_mask=mask, labels=labels)
+        logits, loss = run()
     with open(out, 'w') as f:
         json.dump({'losses': losses, 'final_loss': float(loss), 'grads': grads,
                    'logits': logits.flatten().tolist()}, f)

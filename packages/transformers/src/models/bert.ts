@@ -318,7 +318,7 @@ export abstract class BertEncoderModel extends PreTrainedModel {
  * @example
  * ```ts
  * const bert = await BertModel.fromPretrained('google-bert/bert-base-uncased');
- * const enc = tokenizer.batch(['hello world', 'hi'], { padding: true, returnTensor: true });
+ * const enc = tokenizer.batch(['hello world', 'hi'], { padding: true });
  * const { poolerOutput } = bert.forward(enc.inputIds, { attentionMask: enc.attentionMask });
  * ```
  */

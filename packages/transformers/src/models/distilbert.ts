@@ -185,7 +185,7 @@ const DISTILBERT_KEY_RULES: KeyRules = { basePrefix: 'distilbert', ignore: [/pos
  * @example
  * ```ts
  * const distil = await DistilBertModel.fromPretrained('distilbert/distilbert-base-uncased');
- * const enc = tokenizer.batch(['hello world', 'hi'], { padding: true, returnTensor: true });
+ * const enc = tokenizer.batch(['hello world', 'hi'], { padding: true });
  * const { lastHiddenState } = distil.forward(enc.inputIds, { attentionMask: enc.attentionMask });
  * ```
  */

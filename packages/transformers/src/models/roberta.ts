@@ -38,7 +38,7 @@ const ROBERTA_KEY_RULES: KeyRules = {
  * @example
  * ```ts
  * const roberta = await RobertaModel.fromPretrained('FacebookAI/roberta-base');
- * const enc = tokenizer.batch(['hello world', 'hi'], { padding: true, returnTensor: true });
+ * const enc = tokenizer.batch(['hello world', 'hi'], { padding: true });
  * const { lastHiddenState } = roberta.forward(enc.inputIds, { attentionMask: enc.attentionMask });
  * ```
  */
