@@ -79,7 +79,9 @@ const temp = (prefix: string) => {
   temps.push(dir);
   return dir;
 };
-afterAll(() => temps.forEach((d) => rmSync(d, { recursive: true, force: true })));
+// The fresh clone's node_modules is a large tree: removing it can take well over the default
+// 10 s hook timeout on a loaded machine.
+afterAll(() => temps.forEach((d) => rmSync(d, { recursive: true, force: true })), 180_000);
 
 describe.runIf(missing.length === 0)('pnpm mnist', () => {
   let served: Awaited<ReturnType<typeof mirror>>;
