@@ -10,7 +10,8 @@ import { type AttrSpec, buildModel, type GraphSpec, type ModelSpec } from './bui
 const TOL = 1e-5;
 
 type Attr = AttrSpec;
-type Input = number[] | { shape: number[]; values: number[] } | { int64: number[]; shape?: number[] } | { int32: number[] };
+type Input = number[] | { shape: number[]; values: number[] } | { int64: number[]; shape?: number[] } | { int32: number[]; shape?: number[] }
+  | { uint8: number[]; shape?: number[] } | { int8: number[]; shape?: number[] };
 interface Case {
   op: string;
   /** Float inputs: a shape (random values), or fixed values with a shape. */
@@ -22,7 +23,7 @@ interface Case {
   opset?: number;
   /** Value range of random inputs (default [-2, 2]). */
   range?: [number, number];
-  outputTypes?: ('float' | 'int64' | 'bool')[];
+  outputTypes?: ('float' | 'int64' | 'bool' | 'uint8' | 'int8')[];
   label?: string;
   /** The node's domain: 'com.microsoft' for onnxruntime's contrib operators (default: ONNX's). */
   domain?: string;
@@ -39,6 +40,13 @@ function random(n: number, seed: number, [lo, hi]: [number, number]): number[] {
     s = (s * 1103515245 + 12345) % 2147483648;
     return lo + (hi - lo) * (s / 2147483648);
   });
+}
+
+const MS = 'com.microsoft';
+
+/** n integers spread over [lo, hi], the same on every run (quantized initializers). */
+function bytes(n: number, lo: number, hi: number, seed: number): number[] {
+  return Array.from({ length: n }, (_, i) => lo + ((i * 37 + seed * 101 + 11) % (hi - lo + 1)));
 }
 
 const CASES: Case[] = [
@@ -364,6 +372,91 @@ const CASES: Case[] = [
     op: 'MelWeightMatrix', label: '100 Hz to 4 kHz',
     inputs: [{ int64: [10], shape: [] }, { int64: [128], shape: [] }, { int64: [22050], shape: [] }, { shape: [], values: [100] }, { shape: [], values: [4000] }],
   },
+  // onnxruntime's com.microsoft operators (contrib ops): fused activations, products and norms.
+  ...(['Gelu', 'QuickGelu', 'FastGelu'] as const).map((op): Case => ({ op, domain: MS, inputs: [[4, 5]], range: [-4, 4] })),
+  { op: 'QuickGelu', domain: MS, inputs: [[4, 5]], attrs: { alpha: 1.5 }, range: [-4, 4], label: 'alpha' },
+  { op: 'FastGelu', domain: MS, inputs: [[2, 3, 4], [4]], range: [-4, 4], label: 'bias' },
+  { op: 'BiasGelu', domain: MS, inputs: [[2, 3, 4], [4]], range: [-4, 4] },
+  { op: 'FusedMatMul', domain: MS, inputs: [[2, 3, 4], [2, 4, 5]], attrs: { alpha: 0.5 } },
+  { op: 'FusedMatMul', domain: MS, inputs: [[2, 4, 3], [5, 4]], attrs: { transA: 1, transB: 1 }, label: 'transA, transB, broadcast' },
+  { op: 'FusedMatMul', domain: MS, inputs: [[3, 2, 4], [2, 4, 5]], attrs: { transBatchA: 1 }, label: 'transBatchA' },
+  { op: 'FusedMatMul', domain: MS, inputs: [[2, 3, 4], [4, 2, 5]], attrs: { transBatchB: 1, alpha: 2.5 }, label: 'transBatchB' },
+  { op: 'FusedMatMul', domain: MS, inputs: [[4, 2, 3, 5], [6, 2, 3, 4]], attrs: { transBatchA: 1, transA: 1, transBatchB: 1, transB: 1 }, label: 'all four, rank 4' },
+  { op: 'SkipLayerNormalization', domain: MS, inputs: [[2, 3, 4], [2, 3, 4], [4], [4], [4]], attrs: { epsilon: 1e-5 }, outputs: 4, label: 'beta, bias, every output' },
+  { op: 'SkipLayerNormalization', domain: MS, inputs: [[2, 3, 4], [3, 4], [4]], attrs: { epsilon: 1e-3 }, label: '2-D skip' },
+  { op: 'SkipLayerNormalization', domain: MS, inputs: [[2, 3, 4], [1, 3, 4], [4], null, [4]], attrs: { epsilon: 1e-5 }, outputs: 4, label: 'bias without beta' },
+  { op: 'SkipSimplifiedLayerNormalization', domain: MS, inputs: [[2, 3, 4], [2, 3, 4], [4], [4]], attrs: { epsilon: 1e-5 }, outputs: 4, label: 'bias, every output' },
+  { op: 'SkipSimplifiedLayerNormalization', domain: MS, inputs: [[6, 4], [6, 4], [4]], attrs: { epsilon: 1e-6 }, label: '2-D' },
+  { op: 'SimplifiedLayerNormalization', inputs: [[2, 3, 4], [4]], attrs: { epsilon: 1e-6 }, outputs: 2 },
+  { op: 'SimplifiedLayerNormalization', inputs: [[2, 3, 4], [3, 4]], attrs: { axis: 1 }, outputs: 2, label: 'axis 1' },
+  // Attention: input [2, 3, 8], two heads; mask_index in each form onnxruntime's CPU kernel takes.
+  { op: 'Attention', domain: MS, inputs: [[2, 3, 8], [8, 24], [24]], attrs: { num_heads: 2 }, range: [-1, 1] },
+  ...([
+    ['key lengths', { int32: [3, 2] }],
+    ['ends and starts', { int32: [3, 2, 0, 1] }],
+    ['0/1 mask', { int32: [1, 1, 0, 0, 1, 1], shape: [2, 3] }],
+    ['3-D mask', { int32: [1, 0, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1, 0, 1, 1, 1, 0, 1], shape: [2, 3, 3] }],
+  ] as [string, Input][]).map(([label, mask]): Case => ({ op: 'Attention', domain: MS, inputs: [[2, 3, 8], [8, 24], [24], mask], attrs: { num_heads: 2 }, range: [-1, 1], label })),
+  { op: 'Attention', domain: MS, inputs: [[2, 3, 8], [8, 24], [24], { int32: [2, 3] }], attrs: { num_heads: 2, unidirectional: 1 }, range: [-1, 1], label: 'unidirectional, key lengths' },
+  { op: 'Attention', domain: MS, inputs: [[2, 3, 8], [8, 20], [20]], attrs: { num_heads: 2, qkv_hidden_sizes: [8, 8, 4], scale: 0.3 }, range: [-1, 1], label: 'qkv_hidden_sizes, scale' },
+  { op: 'Attention', domain: MS, inputs: [[2, 3, 8], [8, 24], [24], { int32: [1, 1, 1, 1, 0, 1], shape: [2, 3] }, null, [1, 2, 3, 3]], attrs: { num_heads: 2, mask_filter_value: -500.5 }, range: [-1, 1], label: 'attention_bias, mask_filter_value' },
+  // MultiHeadAttention: query [2, 3, 8], key and value of 4 steps, two heads.
+  { op: 'MultiHeadAttention', domain: MS, inputs: [[2, 3, 8], [2, 4, 8], [2, 4, 6]], attrs: { num_heads: 2 }, range: [-1, 1] },
+  { op: 'MultiHeadAttention', domain: MS, inputs: [[2, 3, 8], [2, 4, 8], [2, 4, 6], [22], { int32: [1, 1, 0, 1, 1, 1, 1, 0], shape: [2, 4] }], attrs: { num_heads: 2, scale: 0.7 }, range: [-1, 1], label: 'bias, 0/1 key_padding_mask, scale' },
+  { op: 'MultiHeadAttention', domain: MS, inputs: [[2, 3, 8], [2, 4, 8], [2, 4, 8], null, { int32: [4, 2] }, [2, 1, 3, 4]], attrs: { num_heads: 2 }, range: [-1, 1], label: 'key lengths, attention_bias' },
+  { op: 'MultiHeadAttention', domain: MS, inputs: [[2, 3, 8], [2, 3, 8], [2, 3, 8], [24]], attrs: { num_heads: 2, unidirectional: 1 }, range: [-1, 1], label: 'unidirectional' },
+  { op: 'MultiHeadAttention', domain: MS, inputs: [[2, 3, 8], [2, 5, 8], [2, 5, 8], null, { int32: [1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 0, 0, 1, 1, 0, 1, 1, 1, 1, 0, 1, 0, 1], shape: [2, 3, 5] }], attrs: { num_heads: 2 }, range: [-1, 1], label: 'cross, 3-D mask' },
+  { op: 'MultiHeadAttention', domain: MS, inputs: [[2, 3, 8], [2, 2, 4, 4], [2, 2, 4, 4]], attrs: { num_heads: 2 }, range: [-1, 1], label: 'key and value per head' },
+  // RotaryEmbedding: caches of 6 positions.
+  ...[0, 1].flatMap((interleaved): Case[] => [
+    { op: 'RotaryEmbedding', domain: MS, inputs: [[2, 3, 8], { int64: [1] }, [6, 2], [6, 2]], attrs: { interleaved, num_heads: 2 }, label: `interleaved ${interleaved}, 3-D, start position` },
+    { op: 'RotaryEmbedding', domain: MS, inputs: [[2, 2, 3, 4], { int64: [0, 2, 1, 5, 4, 3], shape: [2, 3] }, [6, 2], [6, 2]], attrs: { interleaved }, label: `interleaved ${interleaved}, 4-D, position_ids` },
+    { op: 'RotaryEmbedding', domain: MS, inputs: [[2, 3, 16], { int64: [3, 1, 0, 2, 2, 5], shape: [2, 3] }, [6, 2], [6, 2]], attrs: { interleaved, num_heads: 2, rotary_embedding_dim: 4 }, label: `interleaved ${interleaved}, partial rotary` },
+  ]),
+  { op: 'RotaryEmbedding', domain: MS, inputs: [[1, 4, 6], { int64: [0] }, [4, 3], [4, 3]], label: 'one head from the caches' },
+  // Quantized: MatMulNBits (N 5, K 32 or 20, blocks of 16), packed uint8 weights and zero points.
+  { op: 'MatMulNBits', domain: MS, inputs: [[2, 3, 32], { uint8: bytes(80, 0, 255, 1), shape: [5, 2, 8] }, [5, 2]], attrs: { K: 32, N: 5, bits: 4, block_size: 16 }, range: [-1, 1], label: 'default zero points' },
+  {
+    op: 'MatMulNBits', domain: MS, inputs: [[3, 20], { uint8: bytes(80, 0, 255, 2), shape: [5, 2, 8] }, [5, 2], { uint8: bytes(5, 0, 255, 3), shape: [5, 1] }, null, [5]],
+    attrs: { K: 20, N: 5, bits: 4, block_size: 16 }, range: [-1, 1], label: 'zero points, bias, K not a multiple of the block',
+  },
+  { op: 'MatMulNBits', domain: MS, inputs: [[3, 32], { uint8: bytes(80, 0, 255, 4), shape: [5, 2, 8] }, [5, 2], [5, 2]], attrs: { K: 32, N: 5, bits: 4, block_size: 16 }, range: [-1, 1], label: 'float zero points' },
+  { op: 'MatMulNBits', domain: MS, inputs: [[3, 32], { uint8: bytes(160, 0, 255, 5), shape: [5, 2, 16] }, [5, 2], { uint8: bytes(10, 100, 150, 6), shape: [5, 2] }], attrs: { K: 32, N: 5, bits: 8, block_size: 16 }, range: [-1, 1], label: '8 bits' },
+  { op: 'MatMulNBits', domain: MS, inputs: [[3, 32], { uint8: bytes(40, 0, 255, 7), shape: [5, 2, 4] }, [5, 2], { uint8: bytes(5, 0, 255, 8), shape: [5, 1] }], attrs: { K: 32, N: 5, bits: 2, block_size: 16 }, range: [-1, 1], label: '2 bits' },
+  { op: 'DynamicQuantizeMatMul', domain: MS, inputs: [[3, 8], { int8: bytes(40, -128, 127, 9), shape: [8, 5] }, { shape: [], values: [0.004] }] },
+  { op: 'DynamicQuantizeMatMul', domain: MS, inputs: [[2, 3, 8], { uint8: bytes(40, 0, 255, 10), shape: [8, 5] }, { shape: [5], values: [0.004, 0.01, 0.002, 0.02, 0.007] }, { uint8: [120, 128, 130, 0, 255] }, [5]], label: 'per-column scales and zero points, bias' },
+  {
+    op: 'MatMulIntegerToFloat', domain: MS, label: 'zero points, per-column b_scale, bias',
+    inputs: [{ uint8: bytes(24, 0, 255, 11), shape: [3, 8] }, { int8: bytes(40, -128, 127, 12), shape: [8, 5] }, { shape: [], values: [0.02] }, { shape: [5], values: [0.004, 0.01, 0.002, 0.02, 0.007] }, { uint8: [130], shape: [] }, { int8: [0, 3, -2, 1, -5] }, [5]],
+  },
+  { op: 'MatMulIntegerToFloat', domain: MS, inputs: [{ int8: bytes(24, -128, 127, 13), shape: [2, 3, 4] }, { int8: bytes(20, -128, 127, 14), shape: [4, 5] }, { shape: [], values: [0.02] }, { shape: [], values: [0.003] }], label: 'int8, no zero points' },
+  ...(['QLinearAdd', 'QLinearMul'] as const).flatMap((op): Case[] => [
+    {
+      op, domain: MS, outputTypes: ['uint8'],
+      inputs: [{ uint8: bytes(12, 0, 255, 15), shape: [3, 4] }, { shape: [], values: [0.02] }, { uint8: [120], shape: [] }, { uint8: bytes(4, 0, 255, 16) }, { shape: [], values: [0.013] }, { uint8: [100], shape: [] }, { shape: [], values: [op === 'QLinearAdd' ? 0.03 : 0.2] }, { uint8: [128], shape: [] }],
+    },
+    {
+      op, domain: MS, outputTypes: ['int8'], label: 'int8',
+      inputs: [{ int8: bytes(12, -128, 127, 17), shape: [2, 3, 2] }, { shape: [], values: [0.02] }, { int8: [-3], shape: [] }, { int8: bytes(2, -128, 127, 18), shape: [1, 2] }, { shape: [], values: [0.013] }, { int8: [5], shape: [] }, { shape: [], values: [op === 'QLinearAdd' ? 0.03 : 0.2] }, { int8: [-1], shape: [] }],
+    },
+  ]),
+  ...([['QLinearSigmoid', {}], ['QLinearLeakyRelu', { alpha: 0.1 }]] as const).flatMap(([op, attrs]): Case[] => [
+    { op, domain: MS, attrs, outputTypes: ['uint8'], inputs: [{ uint8: bytes(256, 0, 255, 19), shape: [2, 128] }, { shape: [], values: [0.05] }, { uint8: [128], shape: [] }, { shape: [], values: [op === 'QLinearSigmoid' ? 1 / 256 : 0.04] }, { uint8: [op === 'QLinearSigmoid' ? 0 : 100], shape: [] }] },
+    { op, domain: MS, attrs, outputTypes: ['int8'], label: 'int8', inputs: [{ int8: bytes(256, -128, 127, 20), shape: [256] }, { shape: [], values: [0.03] }, { int8: [4], shape: [] }, { shape: [], values: [op === 'QLinearSigmoid' ? 1 / 256 : 0.03] }, { int8: [op === 'QLinearSigmoid' ? -128 : -2], shape: [] }] },
+  ]),
+  ...[0, 1].map((channels_last): Case => ({
+    op: 'QLinearGlobalAveragePool', domain: MS, attrs: { channels_last }, outputTypes: ['uint8'], label: `channels_last ${channels_last}`,
+    inputs: [{ uint8: bytes(60, 0, 255, 21), shape: channels_last ? [2, 3, 5, 2] : [2, 2, 3, 5] }, { shape: [], values: [0.05] }, { uint8: [100], shape: [] }, { shape: [], values: [0.02] }, { uint8: [110], shape: [] }],
+  })),
+  {
+    op: 'QLinearConcat', domain: MS, attrs: { axis: 1 }, outputTypes: ['uint8'],
+    inputs: [
+      { shape: [], values: [0.03] }, { uint8: [120], shape: [] },
+      { uint8: bytes(6, 0, 255, 22), shape: [2, 3] }, { shape: [], values: [0.03] }, { uint8: [120], shape: [] },
+      { uint8: bytes(4, 0, 255, 23), shape: [2, 2] }, { shape: [], values: [0.05] }, { uint8: [90], shape: [] },
+    ],
+  },
+  { op: 'QLinearConcat', domain: MS, attrs: { axis: -1 }, outputTypes: ['int8'], label: 'int8', inputs: [{ shape: [], values: [0.04] }, { int8: [3], shape: [] }, { int8: bytes(6, -128, 127, 24), shape: [3, 2] }, { shape: [], values: [0.02] }, { int8: [-5], shape: [] }] },
   // Control flow. Bodies read outer0, outer1 ... from the enclosing scope by name, as
   // PyTorch's exports do, and the loops' scan outputs stack one value per iteration.
   ...[1, 0].map((flag) => ({
@@ -430,7 +523,9 @@ function spec(c: Case): { model: ModelSpec; feeds: { name: string; shape: number
     const name = i < c.inputs.length ? `in${i}` : `outer${i - c.inputs.length}`;
     if (input === null) return '';
     if ('int64' in input) initializers.push({ name, type: 'int64', dims: input.shape ?? [input.int64.length], values: input.int64 });
-    else if ('int32' in input) initializers.push({ name, type: 'int32', dims: [input.int32.length], values: input.int32 });
+    else if ('int32' in input) initializers.push({ name, type: 'int32', dims: input.shape ?? [input.int32.length], values: input.int32 });
+    else if ('uint8' in input) initializers.push({ name, type: 'uint8', dims: input.shape ?? [input.uint8.length], values: input.uint8 });
+    else if ('int8' in input) initializers.push({ name, type: 'int8', dims: input.shape ?? [input.int8.length], values: input.int8 });
     else {
       const shape = Array.isArray(input) ? input : input.shape;
       const values = Array.isArray(input) ? random(shape.reduce((a, b) => a * b, 1), feeds.length + c.op.length, c.range ?? [-2, 2]) : input.values;
@@ -667,6 +762,94 @@ describe('what the spec leaves open or rules out', () => {
   it('NonZero of a scalar is [0, n], as the spec says (onnxruntime gives [1, n])', async () => {
     const m = await loadOnnx(model('NonZero', [{ name: 'x', shape: [] }], {}, 17, ['out0']));
     expect((m.forward(tl.tensor(3)) as tl.Tensor).shape).toEqual([0, 1]);
+  });
+
+  // One com.microsoft node; `names` are its inputs in order ('' for one left out), graph inputs first, then initializers.
+  const contribModel = (op: string, inputs: { name: string; shape: number[] }[], attrs: Record<string, Attr>, outputs = ['out0'], initializers: ModelSpec['initializers'] = [], names?: string[]) =>
+    buildModel({ inputs, outputs, initializers, nodes: [{ op, domain: MS, name: 'n', inputs: names ?? [...inputs.map((i) => i.name), ...initializers.map((i) => i.name)], outputs, attrs }] });
+
+  it('the com.microsoft operators train: Attention, MultiHeadAttention, the skip norms, RotaryEmbedding and more match finite differences', async () => {
+    const int32 = (name: string, values: number[], dims = [values.length]) => ({ name, type: 'int32' as const, dims, values });
+    const int64 = (name: string, values: number[], dims = [values.length]) => ({ name, type: 'int64' as const, dims, values });
+    const cases: [string, number[][], Record<string, Attr>, ModelSpec['initializers'], string[] | undefined, number?][] = [
+      ['Attention', [[2, 3, 4], [4, 12], [12]], { num_heads: 2, unidirectional: 1 }, [int32('m', [3, 2])], undefined],
+      ['Attention', [[2, 3, 4], [4, 10], [10], [1, 2, 3, 3]], { num_heads: 2, qkv_hidden_sizes: [4, 4, 2] }, [int32('m', [1, 1, 0, 1, 0, 1], [2, 3])], ['x0', 'x1', 'x2', 'm', '', 'x3']],
+      ['MultiHeadAttention', [[2, 3, 4], [2, 4, 4], [2, 4, 6], [14], [2, 2, 3, 4]], { num_heads: 2 }, [int32('m', [4, 3])], ['x0', 'x1', 'x2', 'x3', 'm', 'x4']],
+      ['SkipLayerNormalization', [[2, 3, 4], [2, 3, 4], [4], [4], [4]], { epsilon: 1e-5 }, [], undefined, 4],
+      ['SkipSimplifiedLayerNormalization', [[2, 3, 4], [3, 4], [4], [4]], { epsilon: 1e-5 }, [], undefined, 4],
+      ['RotaryEmbedding', [[2, 3, 8], [6, 2], [6, 2]], { num_heads: 2, interleaved: 1 }, [int64('p', [2, 0, 1, 3, 5, 4], [2, 3])], ['x0', 'p', 'x1', 'x2']],
+      ['RotaryEmbedding', [[2, 2, 3, 6], [6, 2], [6, 2]], { rotary_embedding_dim: 4 }, [int64('p', [1])], ['x0', 'p', 'x1', 'x2']],
+      ['FusedMatMul', [[3, 2, 4], [2, 5, 4]], { transBatchA: 1, transB: 1, alpha: 0.5 }, [], undefined],
+      ['FastGelu', [[2, 5], [5]], {}, [], undefined],
+      ['QuickGelu', [[2, 5]], { alpha: 1.5 }, [], undefined],
+      // The scales of 4-bit weights train with the input.
+      ['MatMulNBits', [[2, 16], [3, 1]], { K: 16, N: 3, bits: 4, block_size: 16 }, [{ name: 'b', type: 'uint8', dims: [3, 1, 8], values: Array.from({ length: 24 }, (_, i) => (i * 53) % 256) }], ['x0', 'b', 'x1']],
+    ];
+    for (const [op, shapes, attrs, initializers, names, outputs] of cases) {
+      const outs = Array.from({ length: outputs ?? 1 }, (_, i) => `out${i}`);
+      const m = await loadOnnx(contribModel(op, shapes.map((shape, i) => ({ name: `x${i}`, shape })), attrs, outs, initializers, names));
+      const values = shapes.map((shape, i) => tl.tensor(random(shape.reduce((a, b) => a * b, 1), 90 + i, [-0.8, 0.8])).reshape(shape).requiresGrad_());
+      expect(tl.autograd.gradcheck((...xs) => m.forward(...xs) as tl.Tensor | tl.Tensor[], values), `${op} ${JSON.stringify(attrs)}`).toBe(true);
+      m.dispose();
+    }
+  });
+
+  it('Attention and MultiHeadAttention give the unfused composition, and their gradients', async () => {
+    // MultiHeadAttention with a bias is softmax(q kᵀ / sqrt(h)) v per head of the biased projections.
+    const m = await loadOnnx(contribModel('MultiHeadAttention', [{ name: 'q', shape: [1, 3, 4] }, { name: 'k', shape: [1, 2, 4] }, { name: 'v', shape: [1, 2, 4] }, { name: 'b', shape: [12] }], { num_heads: 2 }));
+    const [q, k, v, b] = [[1, 3, 4], [1, 2, 4], [1, 2, 4], [12]].map((shape, i) => tl.tensor(random(shape.reduce((p, n) => p * n, 1), 100 + i, [-1, 1])).reshape(shape).requiresGrad_()) as tl.Tensor[];
+    const unfused = () => {
+      const [bq, bk, bv] = tl.split(b!, 4, 0);
+      const split = (t: tl.Tensor, bias: tl.Tensor) => t.add(bias).reshape([1, -1, 2, 2]).permute([0, 2, 1, 3]);
+      const weights = tl.softmax(tl.matmul(split(q!, bq!), split(k!, bk!).transpose(-2, -1)).div(Math.sqrt(2)), -1);
+      return tl.matmul(weights, split(v!, bv!)).permute([0, 2, 1, 3]).reshape([1, 3, 4]);
+    };
+    const fused = m.forward(q!, k!, v!, b!) as tl.Tensor;
+    const want = unfused();
+    expect(Array.from(fused.dataSync() as Float32Array).map((x, i) => Math.abs(x - (want.dataSync() as Float32Array)[i]!) < 1e-5).every(Boolean)).toBe(true);
+    const grads = (y: tl.Tensor) => {
+      const gs = tl.autograd.grad(y.square().sum(), [q!, k!, v!, b!]);
+      return gs.map((g) => Array.from(g!.dataSync() as Float32Array));
+    };
+    const [g1, g2] = [grads(m.forward(q!, k!, v!, b!) as tl.Tensor), grads(unfused())];
+    g1.forEach((g, i) => g.forEach((x, j) => expect(x).toBeCloseTo(g2[i]![j]!, 5)));
+    m.dispose();
+  });
+
+  it('the com.microsoft operators refuse what they do not compute, naming it', async () => {
+    const x = [{ name: 'x', shape: [2, 3, 4] }, { name: 'w', shape: [4, 12] }, { name: 'b', shape: [12] }];
+    const qkv = [{ name: 'q', shape: [2, 3, 4] }, { name: 'k', shape: [2, 5, 4] }, { name: 'v', shape: [2, 5, 4] }];
+    const packed = [{ name: 'b', type: 'uint8' as const, dims: [2, 1, 8], values: new Array<number>(16).fill(0) }];
+    const refused: [Uint8Array, string][] = [
+      [contribModel('Attention', x, {}), "Attention 'n': attribute num_heads is missing"],
+      [contribModel('Attention', x, { num_heads: 2, do_rotary: 1 }), "Attention 'n': attribute do_rotary=1 is not supported (supported: 0)"],
+      [contribModel('Attention', x, { num_heads: 2 }, ['out0', 'present']), "Attention 'n': output 1 ('present') is not produced (this implementation produces one output)"],
+      [contribModel('MultiHeadAttention', qkv, { num_heads: 2 }, ['out0', 'present_key']), "MultiHeadAttention 'n': output 1 ('present_key') is not produced"],
+      [contribModel('RotaryEmbedding', [{ name: 'x', shape: [1, 2, 4] }, { name: 'p', shape: [1] }, { name: 'c', shape: [4, 2] }, { name: 's', shape: [4, 2] }], { is_packed_batching: 1 }), "RotaryEmbedding 'n': attribute is_packed_batching=1 is not supported (supported: 0)"],
+      [contribModel('RotaryEmbedding', [{ name: 'x', shape: [1, 2, 4] }, { name: 'p', shape: [1] }, { name: 'c', shape: [4, 2] }, { name: 's', shape: [4, 2] }], { scale: 0.5 }), "RotaryEmbedding 'n': attribute scale=0.5 is not supported (supported: 1)"],
+      [contribModel('MatMulNBits', [{ name: 'a', shape: [1, 16] }, { name: 's', shape: [2, 1] }], { K: 16, N: 2, bits: 3, block_size: 16 }, ['out0'], packed, ['a', 'b', 's']), "MatMulNBits 'n': attribute bits=3 is not supported (supported: 2, 4, 8)"],
+      [contribModel('MatMulNBits', [{ name: 'a', shape: [1, 16] }, { name: 's', shape: [2, 1] }], { K: 16, N: 2, block_size: 24 }, ['out0'], packed, ['a', 'b', 's']), "MatMulNBits 'n': attribute block_size=24 must be a power of 2, 16 or more"],
+      [contribModel('MatMulNBits', [{ name: 'a', shape: [1, 16] }, { name: 's', shape: [2, 1] }], { N: 2, block_size: 16 }, ['out0'], packed, ['a', 'b', 's']), "MatMulNBits 'n': attribute K is missing"],
+      [contribModel('SkipLayerNormalization', [{ name: 'x', shape: [1, 4] }, { name: 's', shape: [1, 4] }, { name: 'g', shape: [4] }], {}, ['y', 'm', 'i', 's', 'extra']), "SkipLayerNormalization 'n': output 4 ('extra') is not produced"],
+      [contribModel('GroupQueryAttention', qkv, { num_heads: 2, kv_num_heads: 2 }), "operator com.microsoft.GroupQueryAttention is not supported"],
+      [buildModel({ inputs: [{ name: 'x', shape: [2, 4] }, { name: 's', shape: [4] }], outputs: ['y'], nodes: [{ op: 'SimplifiedLayerNormalization', name: 'n', inputs: ['x', 's'], outputs: ['y'], attrs: { stash_type: 0 } }] }), "SimplifiedLayerNormalization 'n': attribute stash_type=0 is not supported (supported: 1)"],
+    ];
+    for (const [bytes, message] of refused) await expect(loadOnnx(bytes)).rejects.toThrow(message);
+    const run = async (op: string, inputs: { name: string; shape: number[] }[], attrs: Record<string, Attr>, initializers: ModelSpec['initializers'] = [], names?: string[]) => {
+      const m = await loadOnnx(contribModel(op, inputs, attrs, ['out0'], initializers, names));
+      return () => m.forward(...inputs.map((i) => tl.ones(i.shape)));
+    };
+    const past = [{ name: 'p', dims: [2, 2, 2, 1, 2], values: new Array<number>(16).fill(0) }];
+    expect(await run('Attention', x, { num_heads: 2 }, past, ['x', 'w', 'b', '', 'p'])).toThrow("Attention 'n': input past is not supported");
+    expect(await run('Attention', x, { num_heads: 2 }, [{ name: 'm', type: 'int32', dims: [2, 1, 3, 3], values: new Array<number>(18).fill(1) }])).toThrow("Attention 'n': mask_index of shape [2,1,3,3] is not supported");
+    expect(await run('Attention', x, { num_heads: 2, qkv_hidden_sizes: [4, 2, 6] })).toThrow("Attention 'n': qkv_hidden_sizes [4,2,6] must be three multiples of num_heads 2");
+    expect(await run('MultiHeadAttention', qkv, { num_heads: 2, unidirectional: 1 })).toThrow("MultiHeadAttention 'n': unidirectional with 3 queries and 5 keys is not supported");
+    expect(await run('MultiHeadAttention', [...qkv, { name: 'pk', shape: [2, 2, 1, 2] }], { num_heads: 2 }, [], ['q', 'k', 'v', '', '', '', 'pk'])).toThrow("MultiHeadAttention 'n': input past_key is not supported");
+    expect(await run('MultiHeadAttention', [{ name: 'q', shape: [2, 3, 2, 3, 2] }], { num_heads: 2 })).toThrow("MultiHeadAttention 'n': query of shape [2,3,2,3,2] is not supported");
+    const gIdx = [...packed, { name: 'g', type: 'int32' as const, dims: [16], values: new Array<number>(16).fill(0) }];
+    expect(await run('MatMulNBits', [{ name: 'a', shape: [1, 16] }, { name: 's', shape: [2, 1] }], { K: 16, N: 2, block_size: 16 }, gIdx, ['a', 'b', 's', '', 'g'])).toThrow("MatMulNBits 'n': input g_idx (deprecated) is not supported");
+    expect(await run('RotaryEmbedding', [{ name: 'x', shape: [1, 2, 8] }, { name: 'c', shape: [4, 3] }, { name: 's', shape: [4, 3] }], { num_heads: 2 }, [{ name: 'p', type: 'int64', dims: [1], values: [0] }], ['x', 'p', 'c', 's']))
+      .toThrow("RotaryEmbedding 'n': a rotary dim of 6 (cos_cache [4,3]) does not fit heads of size 4");
   });
 
   it('the newer operators refuse what they do not compute, naming it', async () => {

@@ -1,6 +1,9 @@
 // Operators of onnxruntime's com.microsoft domain: the fused forms its graph optimiser writes
-// into exported transformers (and Hugging Face Optimum's optimized files), computed with
-// the Tensile ops they fuse.
+// into exported transformers (and Hugging Face Optimum's optimized files), and those of its
+// quantizers (the _quantized and q4 files), computed with the Tensile ops they fuse.
+import { contribAttentionOps } from './contrib-attention.js';
+import { contribMathOps } from './contrib-math.js';
+import { contribQuantizedOps } from './contrib-quantized.js';
 import type { OpSpec } from './context.js';
 
-export const contribOps: Record<string, OpSpec> = {};
+export const contribOps: Record<string, OpSpec> = { ...contribMathOps, ...contribAttentionOps, ...contribQuantizedOps };

@@ -429,6 +429,20 @@ export const networkOps: Record<string, OpSpec> = {
       return [y, mean, invStd];
     },
   },
+  // onnxruntime's RMS norm, which it registers in the ONNX domain: x / sqrt(mean(x²) + eps) · scale
+  // over the dims from axis on, with 1 / sqrt(mean(x²) + eps) as the second output.
+  SimplifiedLayerNormalization: {
+    attributes: ['axis', 'epsilon', 'stash_type'],
+    outputs: 2,
+    check: (attrs) => only(attrs, 'stash_type', [1]),
+    run(ctx, [x, s], attrs) {
+      const t = tensorOf(ctx, x, 'X');
+      const axis = axisOf(ctx, attrNumber(attrs, 'axis', -1), t.rank);
+      const axes = t.shape.slice(axis).map((_, i) => axis + i);
+      const invStd = t.square().mean(axes, true).add(attrNumber(attrs, 'epsilon', 1e-5)).rsqrt();
+      return [t.mul(invStd).mul(tensorOf(ctx, s, 'scale', t.device)), invStd];
+    },
+  },
   LRN: {
     attributes: ['alpha', 'beta', 'bias', 'size'],
     run(ctx, [x], attrs) {

@@ -21,7 +21,7 @@ function tagged(t: Tensor, type: Quantized): Tensor {
 }
 
 /** The quantized type of a zero point: a uint8 or int8 initializer, or a tensor made by a quantizing op here. */
-function quantizedType(ctx: OpContext, zp: Value | undefined, what: string, fallback: Quantized | null): Quantized {
+export function quantizedType(ctx: OpContext, zp: Value | undefined, what: string, fallback: Quantized | null): Quantized {
   if (zp === undefined) {
     if (fallback) return fallback;
     throw new Error(`${ctx.node}: input ${what} is missing`);
@@ -32,12 +32,12 @@ function quantizedType(ctx: OpContext, zp: Value | undefined, what: string, fall
 }
 
 /** A float tensor of `v` (an integer tensor's values as floats) on `device`. */
-function floats(ctx: OpContext, v: Value, what: string, device: string): Tensor {
+export function floats(ctx: OpContext, v: Value, what: string, device: string): Tensor {
   return tensorOf(ctx, v, what, device).float();
 }
 
 /** A scale or zero point: a scalar, or one value per slice of `x` along `axis` (shaped to broadcast). */
-function perAxis(ctx: OpContext, v: Value | undefined, what: string, x: readonly number[], axis: number, device: string): Tensor | number {
+export function perAxis(ctx: OpContext, v: Value | undefined, what: string, x: readonly number[], axis: number, device: string): Tensor | number {
   if (v === undefined) return 0;
   const t = floats(ctx, v, what, device);
   if (t.size === 1 && t.rank <= 1) return t.reshape([]);
@@ -46,23 +46,23 @@ function perAxis(ctx: OpContext, v: Value | undefined, what: string, x: readonly
 }
 
 /** round(v) + zp clamped to `type`'s range: the int32 tensor of quantized values. */
-function saturate(v: Tensor, zp: Tensor | number, type: Quantized): Tensor {
+export function saturate(v: Tensor, zp: Tensor | number, type: Quantized): Tensor {
   const [lo, hi] = RANGE[type];
   return tagged(tl.clamp(tl.round(v).add(zp), lo, hi).int(), type);
 }
 
-function deviceOfAll(ctx: OpContext, inputs: readonly (Value | undefined)[]): string {
+export function deviceOfAll(ctx: OpContext, inputs: readonly (Value | undefined)[]): string {
   for (const v of inputs) if (v !== undefined && !isHost(v)) return v.device;
   return ctx.device;
 }
 
-function required(ctx: OpContext, v: Value | undefined, what: string): Value {
+export function required(ctx: OpContext, v: Value | undefined, what: string): Value {
   if (v === undefined) throw new Error(`${ctx.node}: input ${what} is missing`);
   return v;
 }
 
 /** Per-tensor scales and zero points (QLinearMatMul's a and y, QLinearConv's x and y). */
-function scalar(ctx: OpContext, v: Value | undefined, what: string, device: string): Tensor {
+export function scalar(ctx: OpContext, v: Value | undefined, what: string, device: string): Tensor {
   const t = floats(ctx, required(ctx, v, what), what, device);
   if (t.size !== 1) throw new Error(`${ctx.node}: ${what} must be a scalar, got shape [${t.shape}]`);
   return t.reshape([]);
@@ -75,7 +75,7 @@ function requantize(ctx: OpContext, acc: Tensor, multiplier: Tensor, yScale: Val
 }
 
 /** MatMulInteger's and QLinearMatMul's accumulation: (A - a0) @ (B - b0), a0 per row, b0 per column or scalars. */
-function integerMatmul(ctx: OpContext, a: Value, a0: Value | undefined, b: Value, b0: Value | undefined, device: string): Tensor {
+export function integerMatmul(ctx: OpContext, a: Value, a0: Value | undefined, b: Value, b0: Value | undefined, device: string): Tensor {
   const A = floats(ctx, a, 'A', device);
   const B = floats(ctx, b, 'B', device);
   const rowZero = a0 === undefined ? 0 : perAxis(ctx, a0, 'a_zero_point', A.shape, A.rank - 2, device);

@@ -1,0 +1,214 @@
+// com.microsoft's attention operators: Attention (the fused QKV projection BERT and GPT-2
+// exports are optimised into), MultiHeadAttention (projected q, k and v) and RotaryEmbedding,
+// computed with tl.scaledDotProductAttention and an additive mask built as onnxruntime's CPU
+// kernel builds it (masked scores get mask_filter_value, future ones the lowest float).
+import type { Tensor } from '@tensile/core';
+import { isHost, type Value } from '../value.js';
+import { type Attributes, type OpContext, type OpSpec, attrInts, attrNumber, deviceOf, one, only, tensorOf, tl } from './context.js';
+
+/** float32's lowest value: what a causal mask adds to the scores of future keys. */
+const LOWEST = -3.4028234663852886e38;
+
+function present(v: Value | undefined): boolean {
+  return v !== undefined && (isHost(v) ? v.size : v.size) > 0;
+}
+
+function refuseInputs(ctx: OpContext, inputs: readonly (Value | undefined)[], names: Record<number, string>): void {
+  for (const [i, name] of Object.entries(names)) {
+    if (present(inputs[Number(i)])) throw new Error(`${ctx.node}: input ${name} is not supported (past/present key-value state is not implemented)`);
+  }
+}
+
+function numHeads(attrs: Attributes): string[] {
+  const n = attrs.num_heads;
+  return typeof n === 'number' && n > 0 ? [] : [n === undefined ? 'attribute num_heads is missing' : `attribute num_heads=${JSON.stringify(n)} must be a positive integer`];
+}
+
+/**
+ * The additive mask [B, 1, S, T] for `mask` in the forms onnxruntime's CPU kernel takes: key
+ * lengths [B] (right padding), ends then starts [2B] (left padding), or a 0/1 mask [B, T] or
+ * [B, S, T]; with the causal mask when `causal`.
+ */
+function additiveMask(ctx: OpContext, mask: Value | undefined, what: string, dims: { B: number; S: number; T: number }, filter: number, causal: boolean, device: string): Tensor | null {
+  const { B, S, T } = dims;
+  let bias: Tensor | null = null;
+  if (present(mask)) {
+    const m = tensorOf(ctx, mask, what, device).float();
+    const keys = tl.arange(0, T, 1, { device }).reshape([1, 1, 1, T]);
+    let masked: Tensor;
+    if (m.rank === 1 && m.shape[0] === B) masked = keys.ge(m.reshape([B, 1, 1, 1]));
+    else if (m.rank === 1 && m.shape[0] === 2 * B) {
+      const [end, start] = [tl.slice(m, 0, 0, B), tl.slice(m, 0, B, 2 * B)].map((v) => v.reshape([B, 1, 1, 1]));
+      masked = keys.ge(end!).logicalOr(keys.lt(start!));
+    } else if (m.rank === 2 && m.shape[0] === B && m.shape[1] === T) masked = m.reshape([B, 1, 1, T]).le(0);
+    else if (m.rank === 3 && m.shape[0] === B && m.shape[1] === S && m.shape[2] === T) masked = m.reshape([B, 1, S, T]).le(0);
+    else throw new Error(`${ctx.node}: ${what} of shape [${m.shape}] is not supported (supported: [${B}], [${2 * B}], [${B}, ${T}], [${B}, ${S}, ${T}], as onnxruntime's CPU kernel)`);
+    bias = masked.float().mul(filter);
+  }
+  if (causal) {
+    // onnxruntime's CPU kernel leaves the last query row unmasked when T != S, which matches
+    // neither alignment: only self-attention is causal here.
+    if (S !== T) throw new Error(`${ctx.node}: unidirectional with ${S} queries and ${T} keys is not supported (only self-attention, queries and keys of one length)`);
+    // Query i sees keys 0 to i (onnxruntime's past keys, refused here, would come first).
+    const rows = tl.arange(0, S, 1, { device }).reshape([S, 1]);
+    const future = tl.arange(0, T, 1, { device }).reshape([1, T]).gt(rows).float().mul(LOWEST).reshape([1, 1, S, T]);
+    bias = bias ? bias.add(future) : future;
+  }
+  return bias;
+}
+
+/** [B, L, N*H] -> [B, N, L, H]. */
+function heads(t: Tensor, n: number): Tensor {
+  const [b, l, d] = t.shape as [number, number, number];
+  return t.reshape([b, l, n, d / n]).permute([0, 2, 1, 3]);
+}
+
+/** softmax(q kᵀ scale + mask + attention_bias) v, [B, N, S, Hv] -> [B, S, N*Hv]. */
+function attend(ctx: OpContext, q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null, attentionBias: Value | undefined, scale: number | null): Tensor {
+  let bias = mask;
+  if (present(attentionBias)) {
+    const extra = tensorOf(ctx, attentionBias, 'attention_bias', q.device);
+    const [b, n, s] = q.shape as [number, number, number];
+    const t = k.shape[2]!;
+    const ok = extra.rank === 4 && (extra.shape[0] === 1 || extra.shape[0] === b) && (extra.shape[1] === 1 || extra.shape[1] === n) && extra.shape[2] === s && extra.shape[3] === t;
+    if (!ok) throw new Error(`${ctx.node}: attention_bias of shape [${extra.shape}] must be [${b} or 1, ${n} or 1, ${s}, ${t}]`);
+    bias = bias ? bias.add(extra) : extra;
+  }
+  const y = tl.scaledDotProductAttention(q, k, v, { attnMask: bias, scale });
+  const [b, n, s, h] = y.shape as [number, number, number, number];
+  return y.permute([0, 2, 1, 3]).reshape([b, s, n * h]);
+}
+
+function scaleOf(attrs: Attributes): number | null {
+  const s = attrs.scale;
+  return typeof s === 'number' && s !== 0 ? s : null;
+}
+
+const attention: OpSpec = {
+  attributes: ['num_heads', 'unidirectional', 'qkv_hidden_sizes', 'mask_filter_value', 'scale', 'do_rotary', 'past_present_share_buffer', 'rotary_embedding_dim'],
+  check: (attrs) => [...numHeads(attrs), ...only(attrs, 'do_rotary', [0]), ...only(attrs, 'past_present_share_buffer', [0]), ...only(attrs, 'unidirectional', [0, 1])],
+  run(ctx, inputs, attrs) {
+    const [x, w, b, maskIndex, , attentionBias] = inputs;
+    refuseInputs(ctx, inputs, { 4: 'past', 6: 'past_sequence_length' });
+    const device = deviceOf(ctx, inputs);
+    const input = tensorOf(ctx, x, 'input', device);
+    const weights = tensorOf(ctx, w, 'weights', device);
+    const n = attrNumber(attrs, 'num_heads', 1);
+    const total = weights.shape[1]!;
+    const sizes = attrInts(attrs, 'qkv_hidden_sizes') ?? [total / 3, total / 3, total / 3];
+    if (input.rank !== 3 || weights.rank !== 2 || weights.shape[0] !== input.shape[2]) {
+      throw new Error(`${ctx.node}: input [${input.shape}] must be [batch, sequence, input_hidden] and weights [${weights.shape}] [input_hidden, q + k + v hidden]`);
+    }
+    if (sizes.length !== 3 || sizes.reduce((p, q) => p + q, 0) !== total || sizes[0] !== sizes[1] || sizes.some((s) => !Number.isInteger(s) || s % n !== 0)) {
+      throw new Error(`${ctx.node}: qkv_hidden_sizes [${sizes}] must be three multiples of num_heads ${n} summing to the weights' ${total} columns, q's equal to k's`);
+    }
+    let projected = tl.matmul(input, weights);
+    if (present(b)) projected = projected.add(tensorOf(ctx, b, 'bias', device));
+    const [q, k, v] = tl.split(projected, sizes, 2).map((t) => heads(t, n)) as [Tensor, Tensor, Tensor];
+    const [B, S] = input.shape as [number, number];
+    const mask = additiveMask(ctx, maskIndex, 'mask_index', { B, S, T: S }, attrNumber(attrs, 'mask_filter_value', -10000), attrNumber(attrs, 'unidirectional', 0) === 1, device);
+    return one(attend(ctx, q, k, v, mask, attentionBias, scaleOf(attrs)));
+  },
+};
+
+const multiHeadAttention: OpSpec = {
+  attributes: ['num_heads', 'unidirectional', 'mask_filter_value', 'scale'],
+  check: (attrs) => [...numHeads(attrs), ...only(attrs, 'unidirectional', [0, 1])],
+  run(ctx, inputs, attrs) {
+    const [query, key, value, bias, keyPaddingMask, attentionBias] = inputs;
+    refuseInputs(ctx, inputs, { 6: 'past_key', 7: 'past_value', 8: 'past_sequence_length', 9: 'cache_indirection' });
+    const device = deviceOf(ctx, inputs);
+    const n = attrNumber(attrs, 'num_heads', 1);
+    const qIn = tensorOf(ctx, query, 'query', device);
+    let q: Tensor;
+    let k: Tensor;
+    let v: Tensor;
+    if (qIn.rank !== 3) throw new Error(`${ctx.node}: query of shape [${qIn.shape}] is not supported ([batch, sequence, hidden] is; onnxruntime's CPU kernel has no packed QKV either)`);
+    const kIn = tensorOf(ctx, key, 'key', device);
+    const vIn = tensorOf(ctx, value, 'value', device);
+    const D = qIn.shape[2]!;
+    if (kIn.rank === 4) {
+      // Keys and values already in [B, N, L, H], as cross attention reuses them.
+      if (present(bias)) throw new Error(`${ctx.node}: a bias with key and value in [batch, num_heads, kv_sequence, head_size] is not supported`);
+      if (vIn.rank !== 4 || kIn.shape[1] !== n || vIn.shape[1] !== n || kIn.shape[3]! * n !== D) throw new Error(`${ctx.node}: key [${kIn.shape}] and value [${vIn.shape}] must both be [batch, ${n}, kv_sequence, head_size], the key's head size ${D / n}`);
+      [q, k, v] = [heads(qIn, n), kIn, vIn];
+    } else {
+      if (kIn.rank !== 3 || vIn.rank !== 3 || kIn.shape[2] !== D) {
+        throw new Error(`${ctx.node}: key [${kIn.shape}] and value [${vIn.shape}] must be [batch, kv_sequence, hidden] with the query's hidden ${D}, or [batch, num_heads, kv_sequence, head_size] (packed KV is not supported, nor by onnxruntime's CPU kernel)`);
+      }
+      const bs = present(bias) ? tl.split(tensorOf(ctx, bias, 'bias', device), [D, D, vIn.shape[2]!], 0) : null;
+      [q, k, v] = [qIn, kIn, vIn].map((t, i) => heads(bs ? t.add(bs[i]!) : t, n)) as [Tensor, Tensor, Tensor];
+    }
+    const [B, , S] = q.shape as [number, number, number];
+    const T = k.shape[2]!;
+    const mask = additiveMask(ctx, keyPaddingMask, 'key_padding_mask', { B, S, T }, attrNumber(attrs, 'mask_filter_value', -10000), attrNumber(attrs, 'unidirectional', 0) === 1, device);
+    return one(attend(ctx, q, k, v, mask, attentionBias, scaleOf(attrs)));
+  },
+};
+
+/** x rotated by the angles whose cos and sin are given ([..., R/2], broadcasting to x's rows). */
+function rotate(x: Tensor, cos: Tensor, sin: Tensor, rotary: number, interleaved: boolean): Tensor {
+  const h = x.shape[x.rank - 1]!;
+  const last = x.rank - 1;
+  const part = rotary === h ? x : tl.slice(x, last, 0, rotary);
+  let rotated: Tensor;
+  if (interleaved) {
+    const pairs = part.reshape([...part.shape.slice(0, -1), rotary / 2, 2]);
+    const [re, im] = [0, 1].map((i) => tl.select(pairs, last + 1, i)) as [Tensor, Tensor];
+    rotated = tl.stack([re.mul(cos).sub(im.mul(sin)), im.mul(cos).add(re.mul(sin))], last + 1).reshape(part.shape);
+  } else {
+    const [re, im] = tl.split(part, rotary / 2, last) as [Tensor, Tensor];
+    rotated = tl.cat([re.mul(cos).sub(im.mul(sin)), im.mul(cos).add(re.mul(sin))], last);
+  }
+  return rotary === h ? rotated : tl.cat([rotated, tl.slice(x, last, rotary, h)], last);
+}
+
+const rotaryEmbedding: OpSpec = {
+  attributes: ['interleaved', 'is_packed_batching', 'num_heads', 'rotary_embedding_dim', 'scale'],
+  check: (attrs) => [...only(attrs, 'is_packed_batching', [0]), ...only(attrs, 'scale', [1]), ...only(attrs, 'interleaved', [0, 1])],
+  run(ctx, inputs, attrs) {
+    const [x, positionIds, cosCache, sinCache] = inputs;
+    const device = deviceOf(ctx, inputs);
+    const t = tensorOf(ctx, x, 'input', device);
+    const [cos, sin] = [cosCache, sinCache].map((c, i) => tensorOf(ctx, c, ['cos_cache', 'sin_cache'][i]!, device)) as [Tensor, Tensor];
+    if (t.rank !== 3 && t.rank !== 4) throw new Error(`${ctx.node}: input of shape [${t.shape}] must be [batch, sequence, hidden] or [batch, num_heads, sequence, head_size]`);
+    if (cos.rank !== 2 || !tl.shapesEqual(cos.shape, sin.shape)) throw new Error(`${ctx.node}: cos_cache [${cos.shape}] and sin_cache [${sin.shape}] must both be [max_sequence, rotary_dim / 2]`);
+    const half = cos.shape[1]!;
+    const rotaryAttr = attrNumber(attrs, 'rotary_embedding_dim', 0);
+    const rotary = rotaryAttr > 0 ? rotaryAttr : 2 * half;
+    const [B, S] = t.rank === 3 ? (t.shape as [number, number]) : [t.shape[0]!, t.shape[2]!];
+    let n: number;
+    let h: number;
+    if (t.rank === 4) [n, h] = [t.shape[1]!, t.shape[3]!];
+    else {
+      const given = attrNumber(attrs, 'num_heads', 0);
+      if (rotaryAttr > 0 && given <= 0) throw new Error(`${ctx.node}: rotary_embedding_dim needs num_heads for a 3-D input`);
+      h = given > 0 ? t.shape[2]! / given : rotary;
+      n = t.shape[2]! / h;
+    }
+    if (!Number.isInteger(n) || !Number.isInteger(h) || rotary > h || rotary % 2 !== 0 || 2 * half !== rotary) {
+      throw new Error(`${ctx.node}: a rotary dim of ${rotary} (cos_cache [${cos.shape}]) does not fit heads of size ${h} in input [${t.shape}]`);
+    }
+    // Positions [B, S]: one start offset for every batch entry, or one position per token.
+    const ids = tensorOf(ctx, positionIds, 'position_ids', device);
+    let positions: Tensor;
+    if (ids.size === 1) positions = tl.arange(0, S, 1, { dtype: 'int32', device }).add(ids.reshape([1]).int()).reshape([1, S]).expand([B, S]);
+    else if (ids.rank === 2 && ids.shape[0] === B && ids.shape[1] === S) positions = ids.int();
+    else throw new Error(`${ctx.node}: position_ids of shape [${ids.shape}] must be [1] or [${B}, ${S}]`);
+    const pick = (c: Tensor) => tl.indexSelect(c, 0, positions.reshape([-1])).reshape([B, S, half]);
+    const interleaved = attrNumber(attrs, 'interleaved', 0) === 1;
+    if (t.rank === 4) {
+      // [B, 1, S, R/2] against [B, N, S, H].
+      const [c, s] = [cos, sin].map((v) => pick(v).unsqueeze(1)) as [Tensor, Tensor];
+      return one(rotate(t, c, s, rotary, interleaved));
+    }
+    const [c, s] = [cos, sin].map((v) => pick(v).unsqueeze(2)) as [Tensor, Tensor];
+    return one(rotate(t.reshape([B, S, n, h]), c, s, rotary, interleaved).reshape(t.shape));
+  },
+};
+
+export const contribAttentionOps: Record<string, OpSpec> = {
+  Attention: { ...attention, outputs: 1 },
+  MultiHeadAttention: { ...multiHeadAttention, outputs: 1 },
+  RotaryEmbedding: rotaryEmbedding,
+};

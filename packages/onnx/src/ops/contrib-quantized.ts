@@ -1,0 +1,202 @@
+// com.microsoft's quantized operators, as onnxruntime's quantizers and Hugging Face Optimum
+// write them: MatMulNBits (block-wise 2/4/8-bit weights, the `q4` files), the dynamically
+// quantized products, and the QLinear elementwise, pooling and concatenation operators. The
+// integer arithmetic follows onnxruntime's CPU kernels (MLAS), in float32 tensors as
+// quantize.ts does; quantized values are int32 tensors tagged with their uint8/int8 type.
+import type { Tensor } from '@tensile/core';
+import { Host, isHost, type Value } from '../value.js';
+import { type Attributes, type OpContext, type OpSpec, attrNumber, axisOf, hostOf, one, only, tensorOf, tl } from './context.js';
+import { deviceOfAll, floats, integerMatmul, perAxis, quantizedType, quantizeOps, required, saturate, scalar } from './quantize.js';
+
+/** The packed weights of a MatMulNBits node, unpacked with their zero points subtracted where those are integers. */
+interface Unpacked {
+  source: Value;
+  zeroPoints: Value | undefined;
+  weights: Host;
+}
+
+/** Per node (its attributes object): the weights unpacked once; kept in the attributes too, so the model's dispose frees their device copies. */
+const UNPACKED = new WeakMap<Attributes, Unpacked>();
+const UNPACKED_KEY = 'com.microsoft.MatMulNBits unpacked B';
+
+/** Value `e` of a row packed `bits` to a byte, lowest bits first. */
+function unpackedAt(data: ArrayLike<number>, offset: number, e: number, bits: number): number {
+  const per = 8 / bits;
+  return (data[offset + Math.floor(e / per)]! >> (bits * (e % per))) & ((1 << bits) - 1);
+}
+
+/** (q - zero point) per block, [N, k_blocks * block_size], from B [N, k_blocks, blob] and packed uint8 zero points (or the default, 2^(bits-1)). */
+function unpack(ctx: OpContext, b: Host, zp: Host | null, n: number, blocks: number, blockSize: number, bits: number): Host {
+  const blob = (blockSize * bits) / 8;
+  if (b.dtype !== 'uint8' || b.size !== n * blocks * blob) throw new Error(`${ctx.node}: B must be uint8 [${n}, ${blocks}, ${blob}] (N, k_blocks, blob), got ${b.dtype} [${b.shape}]`);
+  const zpRow = Math.ceil((blocks * bits) / 8);
+  if (zp && zp.size !== n * zpRow) throw new Error(`${ctx.node}: packed zero_points must be uint8 [${n}, ${zpRow}], got [${zp.shape}]`);
+  const out = new Float32Array(n * blocks * blockSize);
+  const fallback = 2 ** (bits - 1);
+  for (let r = 0; r < n; r++) {
+    for (let j = 0; j < blocks; j++) {
+      const z = zp ? unpackedAt(zp.data, r * zpRow, j, bits) : fallback;
+      const from = (r * blocks + j) * blob;
+      const to = (r * blocks + j) * blockSize;
+      for (let e = 0; e < blockSize; e++) out[to + e] = unpackedAt(b.data, from, e, bits) - z;
+    }
+  }
+  return new Host('float32', [n, blocks, blockSize], out);
+}
+
+const matMulNBits: OpSpec = {
+  attributes: ['K', 'N', 'bits', 'block_size', 'accuracy_level'],
+  check: (attrs) => {
+    const problems = [...only(attrs, 'bits', [2, 4, 8])];
+    for (const name of ['K', 'N', 'block_size']) if (typeof attrs[name] !== 'number') problems.push(`attribute ${name} is missing`);
+    const bs = attrs.block_size;
+    if (typeof bs === 'number' && (bs < 16 || (bs & (bs - 1)) !== 0)) problems.push(`attribute block_size=${bs} must be a power of 2, 16 or more`);
+    return problems;
+  },
+  run(ctx, inputs, attrs) {
+    const [a, b, s, zp, gIdx, bias] = inputs;
+    if (gIdx !== undefined) throw new Error(`${ctx.node}: input g_idx (deprecated) is not supported`);
+    const device = deviceOfAll(ctx, inputs);
+    const [K, N, blockSize, bits] = [attrNumber(attrs, 'K', 0), attrNumber(attrs, 'N', 0), attrNumber(attrs, 'block_size', 0), attrNumber(attrs, 'bits', 4)];
+    const blocks = Math.ceil(K / blockSize);
+    const A = tensorOf(ctx, a, 'A', device);
+    if (A.shape[A.rank - 1] !== K) throw new Error(`${ctx.node}: A of shape [${A.shape}] must end in K=${K}`);
+    // Integer zero points are folded into the unpacked weights on the host; float ones (same type as A) apply on the device.
+    const integerZero = zp !== undefined && isHost(zp) && zp.dtype === 'uint8';
+    const source = required(ctx, b, 'B');
+    let cached = UNPACKED.get(attrs);
+    if (!cached || cached.source !== source || cached.zeroPoints !== zp) {
+      cached?.weights.release();
+      const weights = unpack(ctx, hostOf(ctx, source, 'B'), integerZero ? (zp as Host) : null, N, blocks, blockSize, bits);
+      // Initializers are the same value on every run: keep the upload with the model.
+      if (isHost(source) && (zp === undefined || isHost(zp))) weights.persist();
+      cached = { source, zeroPoints: zp, weights };
+      UNPACKED.set(attrs, cached);
+      attrs[UNPACKED_KEY] = weights;
+    }
+    let w = cached.weights.upload(device, `${ctx.node} B`);
+    if (zp !== undefined && !integerZero) {
+      const z = floats(ctx, zp, 'zero_points', device);
+      if (z.size !== N * blocks) throw new Error(`${ctx.node}: zero_points of shape [${z.shape}] must be [${N}, ${blocks}] (float) or packed uint8`);
+      // Float zero points come with the default-zero-point-free unpacking: add back 2^(bits-1).
+      w = w.add(2 ** (bits - 1)).sub(z.reshape([N, blocks, 1]));
+    }
+    const scales = floats(ctx, required(ctx, s, 'scales'), 'scales', device);
+    if (scales.size !== N * blocks) throw new Error(`${ctx.node}: scales of shape [${scales.shape}] must be [${N}, ${blocks}] (N, k_blocks)`);
+    let weight = w.mul(scales.reshape([N, blocks, 1])).reshape([N, blocks * blockSize]);
+    if (blocks * blockSize !== K) weight = tl.slice(weight, 1, 0, K);
+    let y = tl.matmul(A, weight.transpose(0, 1));
+    if (bias !== undefined) y = y.add(tensorOf(ctx, bias, 'bias', device));
+    return one(y);
+  },
+};
+
+/** (A - a0) @ (B - b0) · a_scale · b_scale (+ bias), b's scale and zero point per column or scalars, as MLAS's scale-bias output processor computes it. */
+function scaledProduct(ctx: OpContext, qa: Value, a0: Value | undefined, aScale: Tensor, b: Value | undefined, bScale: Value | undefined, b0: Value | undefined, bias: Value | undefined, device: string): Tensor {
+  const B = required(ctx, b, 'B');
+  if (isHost(B)) quantizedType(ctx, B, 'B', null);
+  const acc = integerMatmul(ctx, qa, a0, B, b0, device);
+  const shape = [...B.shape];
+  const multiplier = aScale.mul(perAxis(ctx, required(ctx, bScale, 'b_scale'), 'b_scale', shape, shape.length - 1, device));
+  const y = acc.mul(multiplier);
+  return bias === undefined ? y : y.add(tensorOf(ctx, bias, 'bias', device));
+}
+
+/** y = f(dequantize(x)) quantized again, as onnxruntime's lookup tables compute it: round(f((x - x0) · sx) / sy) + y0. */
+function qlinearUnary(f: (x: Tensor, attrs: Attributes) => Tensor, attributes: string[] = []): OpSpec {
+  return {
+    attributes,
+    run(ctx, [x, xs, x0, ys, y0], attrs) {
+      const device = deviceOfAll(ctx, [x, xs, x0, ys, y0]);
+      const type = quantizedType(ctx, x0, 'X_zero_point', 'uint8');
+      const t = floats(ctx, required(ctx, x, 'X'), 'X', device);
+      const real = t.sub(x0 === undefined ? 0 : scalar(ctx, x0, 'X_zero_point', device)).mul(scalar(ctx, xs, 'X_scale', device));
+      return one(saturate(f(real, attrs).div(scalar(ctx, ys, 'Y_scale', device)), y0 === undefined ? 0 : scalar(ctx, y0, 'Y_zero_point', device), quantizedType(ctx, y0, 'Y_zero_point', type)));
+    },
+  };
+}
+
+/** QLinearAdd and QLinearMul: per-tensor scales and zero points, numpy broadcasting. */
+function qlinearBinary(kind: 'add' | 'mul'): OpSpec {
+  return {
+    attributes: [],
+    run(ctx, inputs) {
+      const [a, as, a0, b, bs, b0, cs, c0] = inputs;
+      const device = deviceOfAll(ctx, inputs);
+      const type = quantizedType(ctx, a0, 'A_zero_point', 'uint8');
+      const zero = (v: Value | undefined, what: string) => (v === undefined ? 0 : scalar(ctx, v, what, device));
+      const A = floats(ctx, required(ctx, a, 'A'), 'A', device).sub(zero(a0, 'A_zero_point'));
+      const B = floats(ctx, required(ctx, b, 'B'), 'B', device).sub(zero(b0, 'B_zero_point'));
+      const [sa, sb, sc] = [[as, 'A_scale'], [bs, 'B_scale'], [cs, 'C_scale']].map(([v, w]) => scalar(ctx, v as Value | undefined, w as string, device)) as [Tensor, Tensor, Tensor];
+      // MLAS: A·(sa/sc) + B·(sb/sc), and A·B·(sa·sb/sc).
+      const v = kind === 'add' ? A.mul(sa.div(sc)).add(B.mul(sb.div(sc))) : A.mul(B).mul(sa.mul(sb).div(sc));
+      return one(saturate(v, zero(c0, 'C_zero_point'), quantizedType(ctx, c0, 'C_zero_point', type)));
+    },
+  };
+}
+
+export const contribQuantizedOps: Record<string, OpSpec> = {
+  MatMulNBits: matMulNBits,
+  // A quantized to uint8 as DynamicQuantizeLinear does, then the integer product rescaled.
+  DynamicQuantizeMatMul: {
+    attributes: [],
+    run(ctx, inputs, attrs) {
+      const [a, b, bScale, b0, bias] = inputs;
+      const device = deviceOfAll(ctx, inputs);
+      const [qa, aScale, a0] = quantizeOps.DynamicQuantizeLinear!.run(ctx, [required(ctx, a, 'A')], attrs) as [Tensor, Tensor, Tensor];
+      return one(scaledProduct(ctx, qa, a0, aScale, b, bScale, b0, bias, device));
+    },
+  },
+  MatMulIntegerToFloat: {
+    attributes: [],
+    run(ctx, inputs) {
+      const [a, b, aScale, bScale, a0, b0, bias] = inputs;
+      const device = deviceOfAll(ctx, inputs);
+      return one(scaledProduct(ctx, required(ctx, a, 'A'), a0, scalar(ctx, aScale, 'a_scale', device), b, bScale, b0, bias, device));
+    },
+  },
+  QLinearAdd: qlinearBinary('add'),
+  QLinearMul: qlinearBinary('mul'),
+  QLinearSigmoid: qlinearUnary((x) => tl.sigmoid(x)),
+  QLinearLeakyRelu: qlinearUnary((x, attrs) => tl.where(x.ge(0), x, x.mul(attrNumber(attrs, 'alpha', 0.01))), ['alpha']),
+  QLinearGlobalAveragePool: {
+    attributes: ['channels_last'],
+    check: (attrs) => only(attrs, 'channels_last', [0, 1]),
+    run(ctx, inputs, attrs) {
+      const [x, xs, x0, ys, y0] = inputs;
+      const device = deviceOfAll(ctx, inputs);
+      const type = quantizedType(ctx, x0, 'x_zero_point', 'uint8');
+      const t = floats(ctx, required(ctx, x, 'X'), 'X', device);
+      if (t.rank < 3) throw new Error(`${ctx.node}: X of shape [${t.shape}] must have a batch, a channel and spatial dims`);
+      const last = attrNumber(attrs, 'channels_last', 0) === 1;
+      const axes = last ? t.shape.slice(1, -1).map((_, i) => i + 1) : t.shape.slice(2).map((_, i) => i + 2);
+      const size = axes.reduce((p, i) => p * t.shape[i]!, 1);
+      // MLAS: the integer sum less x0 per element, times sx / (sy · size).
+      const acc = t.sub(x0 === undefined ? 0 : scalar(ctx, x0, 'x_zero_point', device)).sum(axes, true);
+      const multiplier = scalar(ctx, xs, 'x_scale', device).div(scalar(ctx, ys, 'y_scale', device).mul(size));
+      return one(saturate(acc.mul(multiplier), y0 === undefined ? 0 : scalar(ctx, y0, 'y_zero_point', device), quantizedType(ctx, y0, 'y_zero_point', type)));
+    },
+  },
+  // Inputs: Y_scale, Y_zero_point, then X, X_scale, X_zero_point per tensor joined.
+  QLinearConcat: {
+    attributes: ['axis'],
+    check: (attrs) => (typeof attrs.axis === 'number' ? [] : ['attribute axis is missing']),
+    run(ctx, inputs, attrs) {
+      const [ys, y0, ...rest] = inputs;
+      const device = deviceOfAll(ctx, inputs);
+      if (rest.length === 0 || rest.length % 3 !== 0) throw new Error(`${ctx.node}: inputs must be Y_scale, Y_zero_point and (X, X_scale, X_zero_point) per tensor, got ${inputs.length} inputs`);
+      const type = quantizedType(ctx, y0, 'Y_zero_point', null);
+      const yScale = scalar(ctx, ys, 'Y_scale', device);
+      const yZero = scalar(ctx, y0, 'Y_zero_point', device);
+      const parts: Tensor[] = [];
+      for (let i = 0; i < rest.length; i += 3) {
+        const what = `X${i / 3}`;
+        const t = floats(ctx, required(ctx, rest[i], what), what, device);
+        const real = t.sub(scalar(ctx, rest[i + 2], `${what}_zero_point`, device)).mul(scalar(ctx, rest[i + 1], `${what}_scale`, device));
+        parts.push(real.div(yScale));
+      }
+      const axis = axisOf(ctx, attrNumber(attrs, 'axis', 0), parts[0]!.rank);
+      return one(saturate(tl.cat(parts, axis), yZero, type));
+    },
+  },
+};

@@ -1,0 +1,46 @@
+// onnxruntime's quantized com.microsoft operators in the chains its quantizers write, where
+// the quantized values are tensors computed in the graph (test/ops.test.ts runs each alone
+// on uint8/int8 initializers).
+import { describe, it } from 'vitest';
+import { type InitializerType } from './build-model.js';
+import { matchesOnnxruntime } from './onnxruntime.js';
+
+const init = (name: string, type: InitializerType, dims: number[], values: number[]) => ({ name, type, dims, values });
+const spread = (n: number, lo: number, hi: number) => Array.from({ length: n }, (_, i) => lo + ((i * 37 + 11) % (hi - lo + 1)));
+const MS = 'com.microsoft';
+
+describe('quantized com.microsoft operators on computed tensors match onnxruntime', () => {
+  it('DynamicQuantizeLinear into MatMulIntegerToFloat, as the dynamic quantizer writes it', async () => {
+    await matchesOnnxruntime({
+      inputs: [{ name: 'x', shape: [2, 3, 8] }],
+      outputs: ['out'],
+      initializers: [init('w', 'int8', [8, 5], spread(40, -128, 127)), init('wz', 'int8', [5], [0, 3, -2, 1, -5]), init('ws', 'float', [5], [0.004, 0.01, 0.002, 0.02, 0.007]), init('bias', 'float', [5], [0.1, -0.2, 0.3, 0, 0.5])],
+      nodes: [
+        { op: 'DynamicQuantizeLinear', inputs: ['x'], outputs: ['y', 'scale', 'zp'] },
+        { op: 'MatMulIntegerToFloat', domain: MS, inputs: ['y', 'w', 'scale', 'ws', 'zp', 'wz', 'bias'], outputs: ['out'] },
+      ],
+    }, [[2, 3, 8]]);
+  });
+
+  it('QuantizeLinear into QLinearAdd, QLinearMul, QLinearLeakyRelu, QLinearConcat and QLinearGlobalAveragePool, then DequantizeLinear', async () => {
+    await matchesOnnxruntime({
+      inputs: [{ name: 'a', shape: [1, 2, 3, 4] }, { name: 'b', shape: [1, 2, 3, 4] }],
+      outputs: ['sum', 'product', 'leaky', 'joined', 'pooled', 'real'],
+      outputTypes: { sum: 'uint8', product: 'uint8', leaky: 'uint8', joined: 'uint8', pooled: 'uint8' },
+      initializers: [
+        init('sa', 'float', [], [0.02]), init('za', 'uint8', [], [128]), init('sb', 'float', [], [0.015]), init('zb', 'uint8', [], [120]),
+        init('sc', 'float', [], [0.03]), init('zc', 'uint8', [], [125]), init('sm', 'float', [], [0.01]), init('zm', 'uint8', [], [128]),
+      ],
+      nodes: [
+        { op: 'QuantizeLinear', inputs: ['a', 'sa', 'za'], outputs: ['qa'] },
+        { op: 'QuantizeLinear', inputs: ['b', 'sb', 'zb'], outputs: ['qb'] },
+        { op: 'QLinearAdd', domain: MS, inputs: ['qa', 'sa', 'za', 'qb', 'sb', 'zb', 'sc', 'zc'], outputs: ['sum'] },
+        { op: 'QLinearMul', domain: MS, inputs: ['qa', 'sa', 'za', 'sum', 'sc', 'zc', 'sm', 'zm'], outputs: ['product'] },
+        { op: 'QLinearLeakyRelu', domain: MS, inputs: ['product', 'sm', 'zm', 'sc', 'zc'], outputs: ['leaky'], attrs: { alpha: 0.2 } },
+        { op: 'QLinearConcat', domain: MS, inputs: ['sc', 'zc', 'leaky', 'sc', 'zc', 'qa', 'sa', 'za'], outputs: ['joined'], attrs: { axis: 1 } },
+        { op: 'QLinearGlobalAveragePool', domain: MS, inputs: ['joined', 'sc', 'zc', 'sa', 'za'], outputs: ['pooled'] },
+        { op: 'DequantizeLinear', inputs: ['pooled', 'sa', 'za'], outputs: ['real'] },
+      ],
+    }, [[1, 2, 3, 4], [1, 2, 3, 4]]);
+  });
+});
