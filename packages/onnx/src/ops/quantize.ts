@@ -2,7 +2,8 @@
 // DequantizeLinear, DynamicQuantizeLinear, and the integer products MatMulInteger, ConvInteger,
 // QLinearMatMul and QLinearConv. Quantized values are integers held in int32 tensors (uint8 and
 // int8 initializers stay on the host as such); the products accumulate in float32, which is
-// exact while a sum stays below 2^24 (so for any uint8 x int8 product over up to 512 terms).
+// exact while a sum stays below 2^24 in magnitude (so over at least 256 terms of shifted values
+// of at most 255 in magnitude).
 import type { Tensor } from '@tensile/core';
 import { Host, isHost, type Value } from '../value.js';
 import { conv, spatialCheck } from './network.js';
