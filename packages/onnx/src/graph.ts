@@ -34,6 +34,7 @@ export function runNodes(nodes: readonly PlannedNode[], scope: Scope, settings: 
       opset: settings.opset,
       outputs: node.outputs.length,
       runGraph: (graph, inputs) => runSubgraph(graph, inputs, scope, settings),
+      memo: node.memo,
     };
     const args = node.inputs.map((n) => (n === '' ? undefined : scope.get(n)));
     const spec = opSpec(node.domain, node.opType)!;
@@ -69,9 +70,10 @@ export function runSubgraph(graph: Subgraph, inputs: readonly Item[], parent: Sc
   });
 }
 
-/** Free the device copies of every constant a planned graph holds (node attributes, subgraph initializers). */
+/** Free the device copies of every constant a planned graph holds (node attributes and memos, subgraph initializers). */
 export function releaseConstants(nodes: readonly PlannedNode[]): void {
   for (const node of nodes) {
+    for (const kept of node.memo.values()) kept.release();
     for (const a of Object.values(node.attrs)) {
       if (a instanceof Host) a.release();
       else if (isSubgraph(a)) {

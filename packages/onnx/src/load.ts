@@ -200,7 +200,7 @@ function planNodes(graph: GraphProto, known: Set<string>, opset: number, reader:
     const inputs = node.input ?? [];
     for (const i of inputs) if (i !== '' && !known.has(i)) report(`${name}: input '${i}' is neither a graph input, an initializer nor an earlier node's output`);
     for (const o of node.output ?? []) known.add(o);
-    nodes.push({ name, domain: domain === 'ai.onnx' ? '' : domain, opType: node.opType ?? '', inputs, outputs: node.output ?? [], attrs });
+    nodes.push({ name, domain: domain === 'ai.onnx' ? '' : domain, opType: node.opType ?? '', inputs, outputs: node.output ?? [], attrs, memo: new Map() });
   });
   return nodes;
 }

@@ -48,4 +48,24 @@ describe('loadOnnx handles', () => {
       expect(tl.memory().numTensors).toBe(before);
     }
   });
+
+  it('keeps what a node unpacks once (MatMulNBits\' weights) across forwards, and frees it with the model', async () => {
+    const before = tl.memory().numTensors;
+    const model = await loadOnnx(buildModel({
+      inputs: [{ name: 'a', shape: [2, 16] }], outputs: ['y'],
+      initializers: [{ name: 'b', type: 'uint8', dims: [3, 1, 8], values: Array.from({ length: 24 }, (_, i) => (i * 37) % 256) }, { name: 's', dims: [3, 1], values: [0.1, 0.2, 0.3] }],
+      nodes: [{ op: 'MatMulNBits', domain: 'com.microsoft', inputs: ['a', 'b', 's'], outputs: ['y'], attrs: { K: 16, N: 3, bits: 4, block_size: 16 } }],
+    }));
+    const state = tl.memory().numTensors - before;
+    const a = tl.ones([2, 16]);
+    const first = tl.noGrad(() => model.forward(a));
+    // The unpacked weights stay with the model: one more handle, and no more on the next forward.
+    expect(tl.memory().numTensors - before).toBe(state + 3);
+    const second = tl.noGrad(() => model.forward(a));
+    expect(Array.from(second.dataSync() as Float32Array)).toEqual(Array.from(first.dataSync() as Float32Array));
+    expect(tl.memory().numTensors - before).toBe(state + 4);
+    for (const t of [a, first, second]) t.dispose();
+    model.dispose();
+    expect(tl.memory().numTensors).toBe(before);
+  });
 });

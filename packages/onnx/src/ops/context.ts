@@ -17,6 +17,8 @@ export interface PlannedNode {
   inputs: string[];
   outputs: string[];
   attrs: Attributes;
+  /** What the node's implementation keeps between forwards (`OpContext.memo`). */
+  memo: Map<string, Host>;
 }
 
 /** A graph-valued attribute (If's branches, Loop's and Scan's body), checked at load time. */
@@ -44,6 +46,8 @@ export interface OpContext {
   readonly outputs: number;
   /** Run a subgraph on `inputs` (bound to its inputs in order) where it sees this node's scope; its outputs. */
   readonly runGraph: (graph: Subgraph, inputs: readonly Item[]) => Item[];
+  /** Values this node keeps from one forward to the next (weights it unpacks once), freed with the model. */
+  readonly memo: Map<string, Host>;
 }
 
 interface OpRules {

@@ -8,16 +8,6 @@ import { Host, isHost, type Value } from '../value.js';
 import { type Attributes, type OpContext, type OpSpec, attrNumber, axisOf, hostOf, one, only, tensorOf, tl } from './context.js';
 import { deviceOfAll, floats, integerMatmul, perAxis, quantizedType, quantizeOps, required, saturate, scalar } from './quantize.js';
 
-/** The packed weights of a MatMulNBits node, unpacked with their zero points subtracted where those are integers. */
-interface Unpacked {
-  source: Value;
-  zeroPoints: Value | undefined;
-  weights: Host;
-}
-
-/** Per node (its attributes object): the weights unpacked once; kept in the attributes too, so the model's dispose frees their device copies. */
-const UNPACKED = new WeakMap<Attributes, Unpacked>();
-const UNPACKED_KEY = 'com.microsoft.MatMulNBits unpacked B';
 
 /** Value `e` of a row packed `bits` to a byte, lowest bits first. */
 function unpackedAt(data: ArrayLike<number>, offset: number, e: number, bits: number): number {
@@ -64,17 +54,15 @@ const matMulNBits: OpSpec = {
     // Integer zero points are folded into the unpacked weights on the host; float ones (same type as A) apply on the device.
     const integerZero = zp !== undefined && isHost(zp) && zp.dtype === 'uint8';
     const source = required(ctx, b, 'B');
-    let cached = UNPACKED.get(attrs);
-    if (!cached || cached.source !== source || cached.zeroPoints !== zp) {
-      cached?.weights.release();
-      const weights = unpack(ctx, hostOf(ctx, source, 'B'), integerZero ? (zp as Host) : null, N, blocks, blockSize, bits);
-      // Initializers are the same value on every run: keep the upload with the model.
-      if (isHost(source) && (zp === undefined || isHost(zp))) weights.persist();
-      cached = { source, zeroPoints: zp, weights };
-      UNPACKED.set(attrs, cached);
-      attrs[UNPACKED_KEY] = weights;
+    // Initializers (B and integer zero points) are the same on every forward: unpack them once,
+    // in the node's memo, which the model's dispose frees. Computed ones are unpacked each time.
+    const constant = isHost(source) && (zp === undefined || isHost(zp));
+    let weights = constant ? ctx.memo.get('unpacked B') : undefined;
+    if (!weights) {
+      weights = unpack(ctx, hostOf(ctx, source, 'B'), integerZero ? (zp as Host) : null, N, blocks, blockSize, bits);
+      if (constant) ctx.memo.set('unpacked B', weights.persist());
     }
-    let w = cached.weights.upload(device, `${ctx.node} B`);
+    let w = weights.upload(device, `${ctx.node} B`);
     if (zp !== undefined && !integerZero) {
       const z = floats(ctx, zp, 'zero_points', device);
       if (z.size !== N * blocks) throw new Error(`${ctx.node}: zero_points of shape [${z.shape}] must be [${N}, ${blocks}] (float) or packed uint8`);
