@@ -68,10 +68,6 @@ const operandArb = (shape: fc.Arbitrary<number[]>): fc.Arbitrary<Operand> =>
     }),
   );
 
-function strides(shape: readonly number[]): number[] {
-  return tl.contiguousStrides(shape) as number[];
-}
-
 function unravel(i: number, shape: readonly number[]): number[] {
   const idx = new Array<number>(shape.length);
   for (let d = shape.length - 1; d >= 0; d--) {

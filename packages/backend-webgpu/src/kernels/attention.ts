@@ -90,7 +90,6 @@ function attentionWGSL(t: AttentionTiling, x: Variant): string {
   const R = [...Array(t.rq).keys()];
   const C = [...Array(t.cv).keys()];
   const rows = t.wx * t.rq;
-  const each = (f: (r: number) => string) => R.map(f).join('\n    ');
   const lines: string[] = [];
   const add = (...s: string[]) => lines.push(...s);
 

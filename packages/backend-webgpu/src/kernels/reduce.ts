@@ -9,7 +9,7 @@
  * propagate NaN. float16 inputs are accumulated in f32 and rounded once, at the store.
  */
 import type { ArgReduceOp, ReduceOp, TensorView } from '@tensile/core';
-import { planReduce, sizeOf } from '@tensile/core';
+import { planReduce } from '@tensile/core';
 import { gpuBufferOf, type KernelSource, type Runtime } from '../runtime.js';
 import {
   checkRank, computeType, ENTRY_1D, FLAT_INDEX, grid, headerWGSL, load, planWalk, storageType, store, UniformRecord, walkFields, walkValues, walkWGSL,

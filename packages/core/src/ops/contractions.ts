@@ -24,10 +24,6 @@ function floatPair(op: string, a: Tensor, b: Tensor): void {
   }
 }
 
-function dims(op: string, x: Tensor, rank: number, what: string): void {
-  if (x.rank !== rank) throw new Error(`${op}: expected ${what} to be ${rank}-D, got ${formatShape(x.shape)}`);
-}
-
 // ---- matrix and vector products ----------------------------------------------------------
 
 /**

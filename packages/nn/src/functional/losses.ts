@@ -5,7 +5,7 @@
  */
 import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
-import { checkBoolean, checkNumber, checkOptions, checkPositiveInt } from '../options.js';
+import { checkBoolean, checkNumber, checkOptions } from '../options.js';
 import { logsigmoid } from './activations.js';
 import { checkFloat, checkFloats, checkSameShape, reduce, reductionOf, shape, type Reduction } from './common.js';
 import { pairwiseDistance } from './normalization.js';

@@ -26,9 +26,6 @@ export interface PickleHooks {
   build(obj: unknown, state: unknown): void;
 }
 
-/** What the stack holds at a MARK. */
-const MARK = Symbol('mark');
-
 /** Whether a value is a dict the reader made (not an array, set, tensor or other object). */
 function isDict(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype;

@@ -5,7 +5,7 @@
 // exact while a sum stays below 2^24 in magnitude (so over at least 256 terms of shifted values
 // of at most 255 in magnitude).
 import type { Tensor } from '@tensile/core';
-import { Host, isHost, type Value } from '../value.js';
+import { isHost, type Value } from '../value.js';
 import { conv, spatialCheck } from './network.js';
 import { type OpContext, type OpSpec, attrNumber, axisOf, one, shapeOf, tensorOf, tl } from './context.js';
 
