@@ -414,6 +414,33 @@ const CASES: Case[] = [
     { op: 'RotaryEmbedding', domain: MS, inputs: [[2, 3, 16], { int64: [3, 1, 0, 2, 2, 5], shape: [2, 3] }, [6, 2], [6, 2]], attrs: { interleaved, num_heads: 2, rotary_embedding_dim: 4 }, label: `interleaved ${interleaved}, partial rotary` },
   ]),
   { op: 'RotaryEmbedding', domain: MS, inputs: [[1, 4, 6], { int64: [0] }, [4, 3], [4, 3]], label: 'one head from the caches' },
+  // GroupQueryAttention: head size 8 (16 with rotary: onnxruntime's CPU kernel needs multiples of 8 and 16), every output.
+  ...((): Case[] => {
+    const gqa = (label: string, [B, S, N, Nkv, H]: number[], past: number, seqlens: number[], total: number, attrs: Record<string, Attr> = {}, rotary?: number[]): Case => ({
+      op: 'GroupQueryAttention', domain: MS, outputs: 3, range: [-1, 1], label, attrs: { num_heads: N!, kv_num_heads: Nkv!, ...attrs },
+      inputs: [[B!, S!, N! * H!], [B!, S!, Nkv! * H!], [B!, S!, Nkv! * H!], past ? [B!, Nkv!, past, H!] : null, past ? [B!, Nkv!, past, H!] : null, { int32: seqlens }, { int32: [total], shape: [] }, ...(rotary ? [rotary, rotary] : [])],
+    });
+    return [
+      gqa('prompt, grouped heads', [2, 3, 4, 2, 8], 0, [2, 2], 3),
+      gqa('prompt, right padding', [2, 3, 4, 2, 8], 0, [2, 0], 3),
+      gqa('decode, per-batch lengths', [2, 1, 4, 2, 8], 3, [3, 1], 4),
+      gqa('decode, past buffer longer than the total', [2, 1, 4, 1, 8], 5, [3, 2], 4),
+      gqa('two new tokens after a past', [1, 2, 2, 2, 8], 3, [4], 5),
+      // (Under a local window onnxruntime's output for a prompt's padding varies between processes: no padding here.)
+      gqa('prompt, local_window_size', [2, 5, 2, 1, 8], 0, [4, 4], 5, { local_window_size: 3 }),
+      gqa('prompt, local_window_size, smooth_softmax, softcap', [2, 5, 2, 1, 8], 0, [4, 4], 5, { local_window_size: 2, smooth_softmax: 1, softcap: 2.5 }),
+      gqa('decode, local_window_size, softcap', [2, 1, 2, 1, 8], 4, [4, 2], 5, { local_window_size: 2, softcap: 1.5 }),
+      gqa('softcap, scale', [1, 3, 2, 1, 8], 2, [4], 5, { softcap: 0.8, scale: 0.3 }),
+      gqa('smooth_softmax', [2, 3, 2, 2, 8], 0, [2, 1], 3, { smooth_softmax: 1 }),
+      gqa('smooth_softmax, decode', [2, 1, 2, 2, 8], 2, [2, 1], 3, { smooth_softmax: 1, scale: 0.45 }),
+      gqa('do_rotary, prompt, right padding', [2, 3, 4, 2, 16], 0, [2, 0], 3, { do_rotary: 1 }, [8, 8]),
+      gqa('do_rotary, rotary_interleaved, decode', [2, 1, 4, 2, 16], 3, [3, 2], 4, { do_rotary: 1, rotary_interleaved: 1 }, [8, 8]),
+      gqa('do_rotary, partial rotary, two new tokens', [1, 2, 2, 1, 32], 3, [4], 5, { do_rotary: 1 }, [8, 8]),
+      // Packed QKV: query [B, S, (N + 2 Nkv) H], no key or value.
+      { ...gqa('packed QKV, prompt, right padding', [2, 3, 4, 2, 8], 0, [2, 1], 3), inputs: [[2, 3, 64], null, null, null, null, { int32: [2, 1] }, { int32: [3], shape: [] }] },
+      { ...gqa('packed QKV, do_rotary, decode', [2, 1, 4, 2, 16], 3, [3, 2], 4, { do_rotary: 1 }), inputs: [[2, 1, 128], null, null, [2, 2, 3, 16], [2, 2, 3, 16], { int32: [3, 2] }, { int32: [4], shape: [] }, [8, 8], [8, 8]] },
+    ];
+  })(),
   // Quantized: MatMulNBits (N 5, K 32 or 20, blocks of 16), packed uint8 weights and zero points.
   { op: 'MatMulNBits', domain: MS, inputs: [[2, 3, 32], { uint8: bytes(80, 0, 255, 1), shape: [5, 2, 8] }, [5, 2]], attrs: { K: 32, N: 5, bits: 4, block_size: 16 }, range: [-1, 1], label: 'default zero points' },
   {
@@ -768,7 +795,7 @@ describe('what the spec leaves open or rules out', () => {
   const contribModel = (op: string, inputs: { name: string; shape: number[] }[], attrs: Record<string, Attr>, outputs = ['out0'], initializers: ModelSpec['initializers'] = [], names?: string[]) =>
     buildModel({ inputs, outputs, initializers, nodes: [{ op, domain: MS, name: 'n', inputs: names ?? [...inputs.map((i) => i.name), ...initializers.map((i) => i.name)], outputs, attrs }] });
 
-  it('the com.microsoft operators train: Attention, MultiHeadAttention, the skip norms, RotaryEmbedding and more match finite differences', async () => {
+  it('the com.microsoft operators train: Attention, MultiHeadAttention, GroupQueryAttention, the skip norms, RotaryEmbedding and more match finite differences', async () => {
     const int32 = (name: string, values: number[], dims = [values.length]) => ({ name, type: 'int32' as const, dims, values });
     const int64 = (name: string, values: number[], dims = [values.length]) => ({ name, type: 'int64' as const, dims, values });
     const cases: [string, number[][], Record<string, Attr>, ModelSpec['initializers'], string[] | undefined, number?][] = [
@@ -783,6 +810,11 @@ describe('what the spec leaves open or rules out', () => {
       ['FastGelu', [[2, 5], [5]], {}, [], undefined],
       ['QuickGelu', [[2, 5]], { alpha: 1.5 }, [], undefined],
       // The scales of 4-bit weights train with the input.
+      // GroupQueryAttention's prompt phase: grouped heads, right padding, and rotary with the window, softcap and smooth softmax; a decode step; packed QKV.
+      ['GroupQueryAttention', [[2, 3, 8], [2, 3, 4], [2, 3, 4]], { num_heads: 2, kv_num_heads: 1 }, [int32('s', [2, 1]), int32('t', [3], [])], ['x0', 'x1', 'x2', '', '', 's', 't'], 3],
+      ['GroupQueryAttention', [[1, 4, 8], [1, 4, 8], [1, 4, 8], [6, 2], [6, 2]], { num_heads: 2, kv_num_heads: 2, do_rotary: 1, local_window_size: 2, softcap: 1.2, smooth_softmax: 1 }, [int32('s', [3]), int32('t', [4], [])], ['x0', 'x1', 'x2', '', '', 's', 't', 'x3', 'x4'], 3],
+      ['GroupQueryAttention', [[2, 1, 8], [2, 1, 4], [2, 1, 4], [2, 1, 3, 4], [2, 1, 3, 4]], { num_heads: 2, kv_num_heads: 1, rotary_interleaved: 1 }, [int32('s', [3, 1]), int32('t', [4], [])], ['x0', 'x1', 'x2', 'x3', 'x4', 's', 't'], 3],
+      ['GroupQueryAttention', [[1, 3, 16]], { num_heads: 2, kv_num_heads: 1 }, [int32('s', [2]), int32('t', [3], [])], ['x0', '', '', '', '', 's', 't'], 3],
       ['MatMulNBits', [[2, 16], [3, 1]], { K: 16, N: 3, bits: 4, block_size: 16 }, [{ name: 'b', type: 'uint8', dims: [3, 1, 8], values: Array.from({ length: 24 }, (_, i) => (i * 53) % 256) }], ['x0', 'b', 'x1']],
     ];
     for (const [op, shapes, attrs, initializers, names, outputs] of cases) {
@@ -831,7 +863,13 @@ describe('what the spec leaves open or rules out', () => {
       [contribModel('MatMulNBits', [{ name: 'a', shape: [1, 16] }, { name: 's', shape: [2, 1] }], { K: 16, N: 2, block_size: 24 }, ['out0'], packed, ['a', 'b', 's']), "MatMulNBits 'n': attribute block_size=24 must be a power of 2, 16 or more"],
       [contribModel('MatMulNBits', [{ name: 'a', shape: [1, 16] }, { name: 's', shape: [2, 1] }], { N: 2, block_size: 16 }, ['out0'], packed, ['a', 'b', 's']), "MatMulNBits 'n': attribute K is missing"],
       [contribModel('SkipLayerNormalization', [{ name: 'x', shape: [1, 4] }, { name: 's', shape: [1, 4] }, { name: 'g', shape: [4] }], {}, ['y', 'm', 'i', 's', 'extra']), "SkipLayerNormalization 'n': output 4 ('extra') is not produced"],
-      [contribModel('GroupQueryAttention', qkv, { num_heads: 2, kv_num_heads: 2 }), "operator com.microsoft.GroupQueryAttention is not supported"],
+      [contribModel('GroupQueryAttention', qkv, { num_heads: 2 }), "GroupQueryAttention 'n': attribute kv_num_heads is missing"],
+      [contribModel('GroupQueryAttention', qkv, { num_heads: 3, kv_num_heads: 2 }), "GroupQueryAttention 'n': attribute num_heads=3 must be a multiple of kv_num_heads=2"],
+      [contribModel('GroupQueryAttention', qkv, { num_heads: 2, kv_num_heads: 1, qk_output: 1 }), "GroupQueryAttention 'n': attribute qk_output=1 is not supported (supported: 0)"],
+      [contribModel('GroupQueryAttention', qkv, { num_heads: 2, kv_num_heads: 1, mask_filter_value: -1.5 }), "GroupQueryAttention 'n': attribute 'mask_filter_value'"],
+      [contribModel('GroupQueryAttention', qkv, { num_heads: 2, kv_num_heads: 1 }, ['y', 'pk', 'pv', 'qk']), "GroupQueryAttention 'n': output 3 ('qk') is not produced"],
+      [contribModel('GroupQueryAttention', qkv, { num_heads: 2, kv_num_heads: 1, local_window_size: 0 }), "GroupQueryAttention 'n': attribute local_window_size=0 is not supported (supported: -1, none, or a positive window)"],
+      [contribModel('GroupQueryAttention', qkv, { num_heads: 2, kv_num_heads: 1, softcap: -1.5 }), "GroupQueryAttention 'n': attribute softcap=-1.5 must be 0 (none) or positive"],
       [buildModel({ inputs: [{ name: 'x', shape: [2, 4] }, { name: 's', shape: [4] }], outputs: ['y'], nodes: [{ op: 'SimplifiedLayerNormalization', name: 'n', inputs: ['x', 's'], outputs: ['y'], attrs: { stash_type: 0 } }] }), "SimplifiedLayerNormalization 'n': attribute stash_type=0 is not supported (supported: 1)"],
     ];
     for (const [bytes, message] of refused) await expect(loadOnnx(bytes)).rejects.toThrow(message);
@@ -848,6 +886,16 @@ describe('what the spec leaves open or rules out', () => {
     expect(await run('MultiHeadAttention', [{ name: 'q', shape: [2, 3, 2, 3, 2] }], { num_heads: 2 })).toThrow("MultiHeadAttention 'n': query of shape [2,3,2,3,2] is not supported");
     const gIdx = [...packed, { name: 'g', type: 'int32' as const, dims: [16], values: new Array<number>(16).fill(0) }];
     expect(await run('MatMulNBits', [{ name: 'a', shape: [1, 16] }, { name: 's', shape: [2, 1] }], { K: 16, N: 2, block_size: 16 }, gIdx, ['a', 'b', 's', '', 'g'])).toThrow("MatMulNBits 'n': input g_idx (deprecated) is not supported");
+    const lengths = [{ name: 'sl', type: 'int32' as const, dims: [2], values: [2, 2] }, { name: 'tot', type: 'int32' as const, dims: [], values: [3] }];
+    const gqaInputs = [{ name: 'q', shape: [2, 3, 8] }, { name: 'k', shape: [2, 3, 4] }, { name: 'v', shape: [2, 3, 4] }];
+    expect(await run('GroupQueryAttention', [{ name: 'q', shape: [2, 3, 14] }], { num_heads: 2, kv_num_heads: 1 }, lengths, ['q', '', '', '', '', 'sl', 'tot']))
+      .toThrow("GroupQueryAttention 'n': query of shape [2,3,14] must be [batch, sequence, (num_heads + 2 kv_num_heads) * head_size] with num_heads 2 and kv_num_heads 1");
+    expect(await run('GroupQueryAttention', [...gqaInputs.slice(0, 2)], { num_heads: 2, kv_num_heads: 1 }, lengths, ['q', 'k', '', '', '', 'sl', 'tot']))
+      .toThrow("GroupQueryAttention 'n': key and value must be given together");
+    expect(await run('GroupQueryAttention', [...gqaInputs, { name: 'ab', shape: [2, 2, 3, 3] }], { num_heads: 2, kv_num_heads: 1 }, lengths, ['q', 'k', 'v', '', '', 'sl', 'tot', '', '', '', 'ab']))
+      .toThrow("GroupQueryAttention 'n': input attention_bias is not supported");
+    expect(await run('GroupQueryAttention', gqaInputs, { num_heads: 2, kv_num_heads: 1 }, [{ ...lengths[0]!, values: [4, 2] }, { ...lengths[1]!, values: [4] }], ['q', 'k', 'v', '', '', 'sl', 'tot']))
+      .toThrow("GroupQueryAttention 'n': seqlens_k 4 of batch entry 0 does not fit 3 new tokens after a past of 0 in a total of 4");
     expect(await run('RotaryEmbedding', [{ name: 'x', shape: [1, 2, 8] }, { name: 'c', shape: [4, 3] }, { name: 's', shape: [4, 3] }], { num_heads: 2 }, [{ name: 'p', type: 'int64', dims: [1], values: [0] }], ['x', 'p', 'c', 's']))
       .toThrow("RotaryEmbedding 'n': a rotary dim of 6 (cos_cache [4,3]) does not fit heads of size 4");
   });

@@ -1,10 +1,12 @@
 // com.microsoft's attention operators: Attention (the fused QKV projection BERT and GPT-2
 // exports are optimised into), MultiHeadAttention (projected q, k and v) and RotaryEmbedding,
 // computed with tl.scaledDotProductAttention and an additive mask built as onnxruntime's CPU
-// kernel builds it (masked scores get mask_filter_value, future ones the lowest float).
+// kernel builds it (masked scores get mask_filter_value, future ones the lowest float); and
+// GroupQueryAttention (decoder LLMs' grouped heads with their key-value cache), as an explicit
+// softmax for its softcap and smooth softmax.
 import type { Tensor } from '@tensile/core';
 import { isHost, type Value } from '../value.js';
-import { type Attributes, type OpContext, type OpSpec, attrInts, attrNumber, deviceOf, one, only, tensorOf, tl } from './context.js';
+import { type Attributes, type OpContext, type OpSpec, attrInts, attrNumber, deviceOf, hostOf, one, only, tensorOf, tl } from './context.js';
 
 /** float32's lowest value: what a causal mask adds to the scores of future keys. */
 const LOWEST = -3.4028234663852886e38;
@@ -207,8 +209,133 @@ const rotaryEmbedding: OpSpec = {
   },
 };
 
+/** An input's integers, read on the host (GroupQueryAttention's lengths). */
+function hostInts(ctx: OpContext, v: Value | undefined, what: string): number[] {
+  return Array.from(hostOf(ctx, v, what).data, Number);
+}
+
+const groupQueryAttention: OpSpec = {
+  attributes: ['num_heads', 'kv_num_heads', 'scale', 'softcap', 'local_window_size', 'do_rotary', 'rotary_interleaved', 'smooth_softmax', 'qk_output'],
+  outputs: 3,
+  check: (attrs) => {
+    const problems = [...numHeads(attrs), ...only(attrs, 'do_rotary', [0, 1]), ...only(attrs, 'rotary_interleaved', [0, 1]), ...only(attrs, 'smooth_softmax', [0, 1]), ...only(attrs, 'qk_output', [0])];
+    const kv = attrs.kv_num_heads;
+    if (typeof kv !== 'number' || kv <= 0) problems.push(kv === undefined ? 'attribute kv_num_heads is missing' : `attribute kv_num_heads=${JSON.stringify(kv)} must be a positive integer`);
+    else if (typeof attrs.num_heads === 'number' && attrs.num_heads % kv !== 0) problems.push(`attribute num_heads=${attrs.num_heads} must be a multiple of kv_num_heads=${kv}`);
+    const cap = attrs.softcap;
+    if (cap !== undefined && (typeof cap !== 'number' || cap < 0)) problems.push(`attribute softcap=${JSON.stringify(cap)} must be 0 (none) or positive`);
+    const window = attrs.local_window_size;
+    if (window !== undefined && (typeof window !== 'number' || (window !== -1 && window <= 0))) problems.push(`attribute local_window_size=${JSON.stringify(window)} is not supported (supported: -1, none, or a positive window)`);
+    return problems;
+  },
+  run(ctx, inputs, attrs) {
+    const [query, key, value, pastKey, pastValue, seqlensK, totalLength, cosCache, sinCache] = inputs;
+    if (present(key) !== present(value)) throw new Error(`${ctx.node}: key and value must be given together (or neither, with packed QKV in query)`);
+    for (const [i, name] of [[9, 'position_ids'], [10, 'attention_bias'], [11, 'head_sink']] as const) {
+      if (present(inputs[i])) throw new Error(`${ctx.node}: input ${name} is not supported`);
+    }
+    if (present(pastKey) !== present(pastValue)) throw new Error(`${ctx.node}: past_key and past_value must be given together`);
+    const device = deviceOf(ctx, inputs);
+    const n = attrNumber(attrs, 'num_heads', 1);
+    const nkv = attrNumber(attrs, 'kv_num_heads', 1);
+    let qIn = tensorOf(ctx, query, 'query', device);
+    const packed = !present(key);
+    // Packed QKV: each token's query heads, then its key heads, then its value heads.
+    const width = packed ? n + 2 * nkv : n;
+    if (qIn.rank !== 3 || qIn.shape[2]! % width !== 0) throw new Error(`${ctx.node}: query of shape [${qIn.shape}] must be [batch, sequence, ${packed ? '(num_heads + 2 kv_num_heads)' : 'num_heads'} * head_size] with num_heads ${n}${packed ? ` and kv_num_heads ${nkv}` : ''}`);
+    const [B, S] = qIn.shape as [number, number];
+    const H = qIn.shape[2]! / width;
+    let kIn: Tensor;
+    let vIn: Tensor;
+    if (packed) [qIn, kIn, vIn] = tl.split(qIn, [n * H, nkv * H, nkv * H], 2) as [Tensor, Tensor, Tensor];
+    else [kIn, vIn] = [tensorOf(ctx, key, 'key', device), tensorOf(ctx, value, 'value', device)];
+    for (const [t, what] of [[kIn, 'key'], [vIn, 'value']] as const) {
+      if (t.rank !== 3 || t.shape[0] !== B || t.shape[1] !== S || t.shape[2] !== nkv * H) throw new Error(`${ctx.node}: ${what} of shape [${t.shape}] must be [${B}, ${S}, ${nkv * H}] (kv_num_heads ${nkv} of head size ${H})`);
+    }
+    let P = 0;
+    let past: [Tensor, Tensor] | null = null;
+    if (present(pastKey)) {
+      past = [tensorOf(ctx, pastKey, 'past_key', device), tensorOf(ctx, pastValue, 'past_value', device)];
+      for (const [t, what] of [[past[0], 'past_key'], [past[1], 'past_value']] as const) {
+        if (t.rank !== 4 || t.shape[0] !== B || t.shape[1] !== nkv || t.shape[3] !== H || t.shape[2] !== past[0].shape[2]) throw new Error(`${ctx.node}: ${what} of shape [${t.shape}] must be [${B}, ${nkv}, past_sequence, ${H}] (BNSH)`);
+      }
+      P = past[0].shape[2]!;
+    }
+    const lengths = hostInts(ctx, seqlensK, 'seqlens_k').map((l) => l + 1);
+    const totals = hostInts(ctx, totalLength, 'total_sequence_length');
+    if (lengths.length !== B) throw new Error(`${ctx.node}: seqlens_k has ${lengths.length} values for a batch of ${B}`);
+    if (totals.length !== 1) throw new Error(`${ctx.node}: total_sequence_length must be one value`);
+    const total = totals[0]!;
+    // onnxruntime's present buffer, and where each batch entry's new tokens go in it: after
+    // its past (its length less the new tokens), or at 0 in the first prompt.
+    const T = Math.max(total, P);
+    const firstPrompt = S === total;
+    const starts = lengths.map((l) => (firstPrompt ? 0 : l - S));
+    starts.forEach((start, b) => {
+      if (start < 0 || start > P || start + S > T || lengths[b]! > T) throw new Error(`${ctx.node}: seqlens_k ${lengths[b]! - 1} of batch entry ${b} does not fit ${S} new tokens after a past of ${P} in a total of ${total}`);
+    });
+    const split = (t: Tensor, heads: number) => t.reshape([B, S, heads, H]);
+    let [q, k] = [split(qIn, n), split(kIn, nkv)];
+    if (attrNumber(attrs, 'do_rotary', 0) === 1) {
+      const [cos, sin] = [cosCache, sinCache].map((c, i) => tensorOf(ctx, c, ['cos_cache', 'sin_cache'][i]!, device)) as [Tensor, Tensor];
+      if (cos.rank !== 2 || !tl.shapesEqual(cos.shape, sin.shape) || 2 * cos.shape[1]! > H) throw new Error(`${ctx.node}: cos_cache [${cos.shape}] and sin_cache [${sin.shape}] must both be [max_sequence, rotary_dim / 2] with rotary_dim at most the head size ${H}`);
+      const half = cos.shape[1]!;
+      // Token s of batch entry b is at position start + s (a first prompt's padding too).
+      const positions = starts.flatMap((start, b) => Array.from({ length: S }, (_, s) => start + s));
+      const top = Math.max(...positions);
+      if (top >= cos.shape[0]!) throw new Error(`${ctx.node}: position ${top} is past the ${cos.shape[0]} positions of cos_cache`);
+      const index = tl.tensor(Int32Array.from(positions), { dtype: 'int32', device });
+      const [c, s] = [cos, sin].map((v) => tl.indexSelect(v, 0, index).reshape([B, S, 1, half])) as [Tensor, Tensor];
+      const interleaved = attrNumber(attrs, 'rotary_interleaved', 0) === 1;
+      [q, k] = [rotate(q, c, s, 2 * half, interleaved), rotate(k, c, s, 2 * half, interleaved)];
+    }
+    // present: each batch entry's past, then its new keys or values, then zeros, [B, Nkv, T, H].
+    const presentOf = (fresh: Tensor, pastState: Tensor | null) => {
+      const perHead = fresh.permute([0, 2, 1, 3]);
+      return tl.cat(starts.map((start, b) => {
+        const parts: Tensor[] = [];
+        if (start > 0) parts.push(tl.slice(tl.slice(pastState!, 0, b, b + 1), 2, 0, start));
+        parts.push(tl.slice(perHead, 0, b, b + 1));
+        if (T - start - S > 0) parts.push(tl.zeros([1, nkv, T - start - S, H], { device }));
+        return parts.length === 1 ? parts[0]! : tl.cat(parts, 2);
+      }), 0);
+    };
+    const presentKey = presentOf(k, past && past[0]);
+    const presentValue = presentOf(split(vIn, nkv), past && past[1]);
+    // Each kv head serves num_heads / kv_num_heads query heads.
+    const group = (t: Tensor) => (n === nkv ? t : t.unsqueeze(2).expand([B, nkv, n / nkv, T, H]).reshape([B, n, T, H]));
+    const scale = scaleOf(attrs) ?? 1 / Math.sqrt(H);
+    let scores = tl.matmul(q.permute([0, 2, 1, 3]), group(presentKey).transpose(-2, -1)).mul(scale);
+    const cap = attrNumber(attrs, 'softcap', 0);
+    if (cap > 0) scores = scores.div(cap).tanh().mul(cap);
+    // Query s of batch entry b sees keys start + s and before, and with local_window_size only
+    // the last local_window_size of them (itself included), as onnxruntime 1.30 computes it. A
+    // first prompt's padding queries see what the entry's last token sees (onnxruntime's output
+    // for them under a local window varies from one process to another).
+    const window = attrNumber(attrs, 'local_window_size', -1);
+    const mask = new Float32Array(B * S * T);
+    starts.forEach((start, b) => {
+      for (let s = 0; s < S; s++) {
+        const last = Math.min(start + s, lengths[b]! - 1);
+        const first = window > 0 ? Math.max(0, last - window + 1) : 0;
+        for (let t = 0; t < T; t++) mask[(b * S + s) * T + t] = t >= first && t <= last ? 0 : LOWEST;
+      }
+    });
+    scores = scores.add(tl.tensor(mask, { device }).reshape([B, 1, S, T]));
+    let weights: Tensor;
+    if (attrNumber(attrs, 'smooth_softmax', 0) === 1) {
+      // softmax with one more logit of 0, left out.
+      const extended = tl.cat([scores, tl.zeros([B, n, S, 1], { device })], 3);
+      weights = tl.slice(tl.softmax(extended, 3), 3, 0, T);
+    } else weights = tl.softmax(scores, 3);
+    const y = tl.matmul(weights, group(presentValue)).permute([0, 2, 1, 3]).reshape([B, S, n * H]);
+    return [y, presentKey, presentValue];
+  },
+};
+
 export const contribAttentionOps: Record<string, OpSpec> = {
   Attention: { ...attention, outputs: 1 },
   MultiHeadAttention: { ...multiHeadAttention, outputs: 1 },
   RotaryEmbedding: rotaryEmbedding,
+  GroupQueryAttention: groupQueryAttention,
 };
