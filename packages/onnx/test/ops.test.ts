@@ -484,6 +484,16 @@ const CASES: Case[] = [
     ],
   },
   { op: 'QLinearConcat', domain: MS, attrs: { axis: -1 }, outputTypes: ['int8'], label: 'int8', inputs: [{ shape: [], values: [0.04] }, { int8: [3], shape: [] }, { int8: bytes(6, -128, 127, 24), shape: [3, 2] }, { shape: [], values: [0.02] }, { int8: [-5], shape: [] }] },
+  // BERT's fused embeddings: ids, segments and a padding mask; then positions given, no segments or mask.
+  {
+    op: 'EmbedLayerNormalization', domain: MS, outputs: 3, outputTypes: ['float', 'int32', 'float'], label: 'segments and mask',
+    inputs: [{ int32: [1, 5, 9, 0, 3, 3, 7, 2], shape: [2, 4] }, { int32: [0, 0, 1, 1, 0, 1, 1, 1], shape: [2, 4] }, [10, 6], [8, 6], [2, 6], [6], [6], { int32: [1, 1, 1, 1, 1, 1, 0, 0], shape: [2, 4] }],
+    attrs: { epsilon: 1e-5 },
+  },
+  {
+    op: 'EmbedLayerNormalization', domain: MS, outputs: 2, outputTypes: ['float', 'int32'], label: 'position_ids, no segments or mask',
+    inputs: [{ int32: [4, 2, 8, 1], shape: [1, 4] }, null, [10, 6], [8, 6], null, [6], [6], null, { int32: [3, 2, 1, 0], shape: [1, 4] }],
+  },
   // Control flow. Bodies read outer0, outer1 ... from the enclosing scope by name, as
   // PyTorch's exports do, and the loops' scan outputs stack one value per iteration.
   ...[1, 0].map((flag) => ({
@@ -854,6 +864,7 @@ describe('what the spec leaves open or rules out', () => {
     const packed = [{ name: 'b', type: 'uint8' as const, dims: [2, 1, 8], values: new Array<number>(16).fill(0) }];
     const refused: [Uint8Array, string][] = [
       [contribModel('Attention', x, {}), "Attention 'n': attribute num_heads is missing"],
+      [contribModel('EmbedLayerNormalization', x, { mask_index_type: 0 }), "EmbedLayerNormalization 'n': attribute mask_index_type=0 is not supported (supported: 1)"],
       [contribModel('Attention', x, { num_heads: 2, do_rotary: 1 }), "Attention 'n': attribute do_rotary=1 is not supported (supported: 0)"],
       [contribModel('Attention', x, { num_heads: 2 }, ['out0', 'present']), "Attention 'n': output 1 ('present') is not produced (this implementation produces one output)"],
       [contribModel('MultiHeadAttention', qkv, { num_heads: 2 }, ['out0', 'present_key']), "MultiHeadAttention 'n': output 1 ('present_key') is not produced"],

@@ -1,7 +1,8 @@
 // com.microsoft's fused activations, products and normalisations: Gelu and its fused forms,
-// FusedMatMul, and the skip (residual) layer norms the transformer optimiser writes.
+// FusedMatMul, the skip (residual) layer norms and BERT's fused embeddings the transformer
+// optimiser writes.
 import type { Tensor } from '@tensile/core';
-import { type Attributes, type OpContext, type OpSpec, attrNumber, one, tensorOf, tensorsOf, tl } from './context.js';
+import { type Attributes, type OpContext, type OpSpec, attrNumber, deviceOf, one, only, tensorOf, tensorsOf, tl } from './context.js';
 
 /** The epsilon of onnxruntime's skip norms when the node gives none. */
 const DEFAULT_EPSILON = 1e-12;
@@ -55,13 +56,48 @@ function skipNorm(simplified: boolean): OpSpec {
         // onnxruntime writes zeros for the mean of a root-mean-square norm, which has none.
         return [sum.mul(invStd).mul(g), tl.zeros(invStd.shape, { device: sum.device }), invStd, sum];
       }
-      const mean = sum.mean(axis, true);
-      const centred = sum.sub(mean);
-      const invStd = centred.square().mean(axis, true).add(eps).rsqrt();
-      return [biased(ctx, centred.mul(invStd).mul(g), beta, 'beta'), mean, invStd, sum];
+      const { y, mean, invStd } = layerNormLast(sum, g, eps);
+      return [biased(ctx, y, beta, 'beta'), mean, invStd, sum];
     },
   };
 }
+
+/** Layer norm over the last dim, times `gamma` (no beta): the output, the mean and 1/std, kept dims. */
+function layerNormLast(x: Tensor, gamma: Tensor, eps: number): { y: Tensor; mean: Tensor; invStd: Tensor } {
+  const axis = x.rank - 1;
+  const mean = x.mean(axis, true);
+  const centred = x.sub(mean);
+  const invStd = centred.square().mean(axis, true).add(eps).rsqrt();
+  return { y: centred.mul(invStd).mul(gamma), mean, invStd };
+}
+
+/**
+ * BERT's embeddings as one node: word + position (+ segment) embeddings, layer-normed; the
+ * mask index is each row's count of attended tokens (zeros without a mask), and the sum before
+ * the norm the optional third output.
+ */
+const embedLayerNormalization: OpSpec = {
+  attributes: ['epsilon', 'mask_index_type'],
+  outputs: 3,
+  check: (attrs) => only(attrs, 'mask_index_type', [1]),
+  run(ctx, inputs, attrs) {
+    const [ids, segments, words, positions, segmentTable, gamma, beta, mask, positionIds] = inputs;
+    const device = deviceOf(ctx, inputs);
+    const input = tensorOf(ctx, ids, 'input_ids', device);
+    if (input.rank !== 2) throw new Error(`${ctx.node}: input_ids must be [batch, sequence], got [${input.shape}]`);
+    const [b, s] = input.shape as [number, number];
+    const lookup = (table: Tensor, index: Tensor) => tl.indexSelect(table, 0, index.int().reshape([-1])).reshape([...index.shape, table.shape[1]!]);
+    const positionTable = tensorOf(ctx, positions, 'position_embedding', device);
+    const where = positionIds === undefined ? tl.arange(0, s, 1, { dtype: 'int32', device }).reshape([1, s]) : tensorOf(ctx, positionIds, 'position_ids', device);
+    let sum = lookup(tensorOf(ctx, words, 'word_embedding', device), input).add(lookup(positionTable, where));
+    if ((segments === undefined) !== (segmentTable === undefined)) throw new Error(`${ctx.node}: segment_ids and segment_embedding come together`);
+    if (segments !== undefined) sum = sum.add(lookup(tensorOf(ctx, segmentTable, 'segment_embedding', device), tensorOf(ctx, segments, 'segment_ids', device)));
+    const hidden = sum.shape[2]!;
+    const { y } = layerNormLast(sum, tensorOf(ctx, gamma, 'gamma', device).reshape([hidden]), attrNumber(attrs, 'epsilon', DEFAULT_EPSILON));
+    const maskIndex = mask === undefined ? tl.zeros([b], { dtype: 'int32', device }) : tensorOf(ctx, mask, 'mask', device).int().sum(1).int();
+    return [biased(ctx, y, beta, 'beta'), maskIndex, sum];
+  },
+};
 
 export const contribMathOps: Record<string, OpSpec> = {
   Gelu: { attributes: [], run: (ctx, [x]) => one(tl.gelu(tensorOf(ctx, x, 'X'), 'none')) },
@@ -93,4 +129,5 @@ export const contribMathOps: Record<string, OpSpec> = {
   },
   SkipLayerNormalization: skipNorm(false),
   SkipSimplifiedLayerNormalization: skipNorm(true),
+  EmbedLayerNormalization: embedLayerNormalization,
 };
