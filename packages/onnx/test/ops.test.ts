@@ -23,7 +23,7 @@ interface Case {
   opset?: number;
   /** Value range of random inputs (default [-2, 2]). */
   range?: [number, number];
-  outputTypes?: ('float' | 'int64' | 'bool' | 'uint8' | 'int8')[];
+  outputTypes?: ('float' | 'int64' | 'int32' | 'bool' | 'uint8' | 'int8')[];
   label?: string;
   /** The node's domain: 'com.microsoft' for onnxruntime's contrib operators (default: ONNX's). */
   domain?: string;
