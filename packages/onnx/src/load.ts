@@ -7,7 +7,7 @@ import { type AttributeProto, type TypeProto, type ValueInfoProto, type GraphPro
 import { releaseConstants, runNodes, Scope } from './graph.js';
 import type { PlannedNode, Subgraph } from './ops/context.js';
 import { opSpec, type Attributes } from './ops/index.js';
-import { deviceDType, Host, type Item, Optional, Sequence, type Value } from './value.js';
+import { deviceDType, Host, hostCopy, type Item, Optional, Sequence, type Value } from './value.js';
 
 export interface LoadOnnxOptions {
   /** Whether float initializers require gradients (default true). */
@@ -121,7 +121,7 @@ export class OnnxModule extends Module {
     for (const [name, t] of this.state) scope.set(name, this.hostState.get(name) ?? t);
     this.inputSpecs.forEach((spec, i) => {
       const t = checked[i]!;
-      scope.set(spec.name, onHost(t) ? new Host(t.dtype === 'bool' ? 'bool' : 'int64', [...t.shape], Array.from(t.dataSync() as ArrayLike<number>, Number)) : t);
+      scope.set(spec.name, onHost(t) ? hostCopy(t) : t);
     });
     const device = checked.find((t) => !onHost(t))?.device ?? stateDevice ?? tl.getBackend().name;
     // One scope for the whole graph: every intermediate is freed now (also when a node throws),

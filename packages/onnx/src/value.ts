@@ -97,6 +97,12 @@ export class Host {
 
 export type Value = Tensor | Host;
 
+/** A host copy of a tensor's values (`data`, read synchronously unless given): integers as int64. */
+export function hostCopy(t: Tensor, data: ArrayLike<number> = t.dataSync() as ArrayLike<number>): Host {
+  const dtype = t.dtype === 'float32' ? 'float32' : t.dtype === 'bool' ? 'bool' : 'int64';
+  return new Host(dtype, [...t.shape], Array.from(data, Number));
+}
+
 /** An ONNX sequence: an ordered list of tensors (or host values) of one element type. */
 export class Sequence {
   constructor(

@@ -2,7 +2,7 @@
 // attributes, and helpers to turn either kind of value into what a Tensile op needs.
 import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
-import { Host, hostConcat, type Item, isHost, Optional, Sequence, type Value, withShape } from '../value.js';
+import { Host, hostConcat, hostCopy, isHost, type Item, Optional, Sequence, type Value, withShape } from '../value.js';
 
 export type AttributeValue = number | string | number[] | string[] | Host | Subgraph;
 export type Attributes = Record<string, AttributeValue>;
@@ -100,8 +100,7 @@ export function hostOf(ctx: OpContext, v: Value | undefined, what: string): Host
         `this graph needs its value on the host (load it on cpu or wasm)`,
     );
   }
-  const dtype = v.dtype === 'float32' ? 'float32' : v.dtype === 'bool' ? 'bool' : 'int64';
-  return new Host(dtype, [...v.shape], Array.from(data, Number));
+  return hostCopy(v, data);
 }
 
 /** An input's values as plain integers (shapes, axes, pads). */
