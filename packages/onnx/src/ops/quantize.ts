@@ -7,7 +7,7 @@
 import type { Tensor } from '@tensile/core';
 import { isHost, type Value } from '../value.js';
 import { conv, spatialCheck } from './network.js';
-import { type OpContext, type OpSpec, attrNumber, axisOf, one, shapeOf, tensorOf, tl } from './context.js';
+import { type Attributes, type OpContext, type OpSpec, attrNumber, axisOf, one, shapeOf, tensorOf, tl } from './context.js';
 
 type Quantized = 'uint8' | 'int8';
 
@@ -97,24 +97,29 @@ function integerConv(ctx: OpContext, x: Value, x0: Value | undefined, w: Value, 
 
 const CONV_ATTRIBUTES = ['auto_pad', 'dilations', 'group', 'kernel_shape', 'pads', 'strides'];
 
+/** QuantizeLinear's and DequantizeLinear's operands: x as floats, and its scale and zero point shaped per `axis`. */
+function linearOperands(ctx: OpContext, [x, scale, zp]: (Value | undefined)[], attrs: Attributes, prefix: 'x' | 'y'): { t: Tensor; scale: Tensor | number; zero: Tensor | number } {
+  const device = deviceOfAll(ctx, [x, scale, zp]);
+  const t = floats(ctx, required(ctx, x, 'x'), 'x', device);
+  const axis = axisOf(ctx, attrNumber(attrs, 'axis', 1), Math.max(t.rank, 1));
+  const per = (v: Value | undefined, what: string) => perAxis(ctx, v, what, t.shape, axis, device);
+  return { t, scale: per(required(ctx, scale, `${prefix}_scale`), `${prefix}_scale`), zero: per(zp, `${prefix}_zero_point`) };
+}
+
 export const quantizeOps: Record<string, OpSpec> = {
   QuantizeLinear: {
     attributes: ['axis'],
-    run(ctx, [x, scale, zp], attrs) {
-      const device = deviceOfAll(ctx, [x, scale, zp]);
-      const t = floats(ctx, required(ctx, x, 'x'), 'x', device);
-      const axis = axisOf(ctx, attrNumber(attrs, 'axis', 1), Math.max(t.rank, 1));
-      const type = quantizedType(ctx, zp, 'y_zero_point', 'uint8');
-      return one(saturate(t.div(perAxis(ctx, required(ctx, scale, 'y_scale'), 'y_scale', t.shape, axis, device)), perAxis(ctx, zp, 'y_zero_point', t.shape, axis, device), type));
+    run(ctx, inputs, attrs) {
+      const type = quantizedType(ctx, inputs[2], 'y_zero_point', 'uint8');
+      const { t, scale, zero } = linearOperands(ctx, inputs, attrs, 'y');
+      return one(saturate(t.div(scale), zero, type));
     },
   },
   DequantizeLinear: {
     attributes: ['axis'],
-    run(ctx, [x, scale, zp], attrs) {
-      const device = deviceOfAll(ctx, [x, scale, zp]);
-      const t = floats(ctx, required(ctx, x, 'x'), 'x', device);
-      const axis = axisOf(ctx, attrNumber(attrs, 'axis', 1), Math.max(t.rank, 1));
-      return one(t.sub(perAxis(ctx, zp, 'x_zero_point', t.shape, axis, device)).mul(perAxis(ctx, required(ctx, scale, 'x_scale'), 'x_scale', t.shape, axis, device)));
+    run(ctx, inputs, attrs) {
+      const { t, scale, zero } = linearOperands(ctx, inputs, attrs, 'x');
+      return one(t.sub(zero).mul(scale));
     },
   },
   DynamicQuantizeLinear: {
