@@ -405,6 +405,13 @@ const CASES: Case[] = [
   { op: 'MultiHeadAttention', domain: MS, inputs: [[2, 3, 8], [2, 4, 8], [2, 4, 6], [22], { int32: [1, 1, 0, 1, 1, 1, 1, 0], shape: [2, 4] }], attrs: { num_heads: 2, scale: 0.7 }, range: [-1, 1], label: 'bias, 0/1 key_padding_mask, scale' },
   { op: 'MultiHeadAttention', domain: MS, inputs: [[2, 3, 8], [2, 4, 8], [2, 4, 8], null, { int32: [4, 2] }, [2, 1, 3, 4]], attrs: { num_heads: 2 }, range: [-1, 1], label: 'key lengths, attention_bias' },
   { op: 'MultiHeadAttention', domain: MS, inputs: [[2, 3, 8], [2, 3, 8], [2, 3, 8], [24]], attrs: { num_heads: 2, unidirectional: 1 }, range: [-1, 1], label: 'unidirectional' },
+  // The key-value cache: past [2, B, N, P, H] (Attention), past_key and past_value [B, N, P, H]
+  // (MultiHeadAttention) come before this step's keys; present is the concatenation.
+  { op: 'Attention', domain: MS, inputs: [[2, 3, 8], [8, 24], [24], null, [2, 2, 2, 4, 4]], attrs: { num_heads: 2 }, outputs: 2, range: [-1, 1], label: 'past, present' },
+  { op: 'Attention', domain: MS, inputs: [[2, 3, 8], [8, 24], [24], { int32: [1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1], shape: [2, 7] }, [2, 2, 2, 4, 4]], attrs: { num_heads: 2, unidirectional: 1 }, outputs: 2, range: [-1, 1], label: 'past, unidirectional, 0/1 mask' },
+  { op: 'Attention', domain: MS, inputs: [[2, 1, 8], [8, 24], [24], { int32: [5, 3] }, [2, 2, 2, 4, 4]], attrs: { num_heads: 2, unidirectional: 1 }, outputs: 2, range: [-1, 1], label: 'one decoding step, key lengths' },
+  { op: 'MultiHeadAttention', domain: MS, inputs: [[2, 3, 8], [2, 3, 8], [2, 3, 8], null, null, null, [2, 2, 4, 4], [2, 2, 4, 4]], attrs: { num_heads: 2 }, outputs: 3, range: [-1, 1], label: 'past_key, past_value, present' },
+  { op: 'MultiHeadAttention', domain: MS, inputs: [[2, 1, 8], [2, 1, 8], [2, 1, 8], [24], { int32: [1, 1, 1, 1, 1, 0, 1, 1, 1, 1], shape: [2, 5] }, null, [2, 2, 4, 4], [2, 2, 4, 4]], attrs: { num_heads: 2, unidirectional: 1 }, outputs: 3, range: [-1, 1], label: 'one decoding step, bias, unidirectional, mask' },
   { op: 'MultiHeadAttention', domain: MS, inputs: [[2, 3, 8], [2, 5, 8], [2, 5, 8], null, { int32: [1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 0, 0, 1, 1, 0, 1, 1, 1, 1, 0, 1, 0, 1], shape: [2, 3, 5] }], attrs: { num_heads: 2 }, range: [-1, 1], label: 'cross, 3-D mask' },
   { op: 'MultiHeadAttention', domain: MS, inputs: [[2, 3, 8], [2, 2, 4, 4], [2, 2, 4, 4]], attrs: { num_heads: 2 }, range: [-1, 1], label: 'key and value per head' },
   // RotaryEmbedding: caches of 6 positions.
@@ -812,6 +819,9 @@ describe('what the spec leaves open or rules out', () => {
       ['Attention', [[2, 3, 4], [4, 12], [12]], { num_heads: 2, unidirectional: 1 }, [int32('m', [3, 2])], undefined],
       ['Attention', [[2, 3, 4], [4, 10], [10], [1, 2, 3, 3]], { num_heads: 2, qkv_hidden_sizes: [4, 4, 2] }, [int32('m', [1, 1, 0, 1, 0, 1], [2, 3])], ['x0', 'x1', 'x2', 'm', '', 'x3']],
       ['MultiHeadAttention', [[2, 3, 4], [2, 4, 4], [2, 4, 6], [14], [2, 2, 3, 4]], { num_heads: 2 }, [int32('m', [4, 3])], ['x0', 'x1', 'x2', 'x3', 'm', 'x4']],
+      // A decoding step after a past of 3 keys: the gradient reaches the cache too.
+      ['Attention', [[2, 1, 4], [4, 12], [12], [2, 2, 2, 3, 2]], { num_heads: 2, unidirectional: 1 }, [int32('m', [4, 3])], ['x0', 'x1', 'x2', 'm', 'x3']],
+      ['MultiHeadAttention', [[2, 1, 4], [2, 1, 4], [2, 1, 4], [2, 2, 3, 2], [2, 2, 3, 2]], { num_heads: 2, unidirectional: 1 }, [], ['x0', 'x1', 'x2', '', '', '', 'x3', 'x4']],
       ['SkipLayerNormalization', [[2, 3, 4], [2, 3, 4], [4], [4], [4]], { epsilon: 1e-5 }, [], undefined, 4],
       ['SkipSimplifiedLayerNormalization', [[2, 3, 4], [3, 4], [4], [4]], { epsilon: 1e-5 }, [], undefined, 4],
       ['RotaryEmbedding', [[2, 3, 8], [6, 2], [6, 2]], { num_heads: 2, interleaved: 1 }, [int64('p', [2, 0, 1, 3, 5, 4], [2, 3])], ['x0', 'p', 'x1', 'x2']],
@@ -866,8 +876,8 @@ describe('what the spec leaves open or rules out', () => {
       [contribModel('Attention', x, {}), "Attention 'n': attribute num_heads is missing"],
       [contribModel('EmbedLayerNormalization', x, { mask_index_type: 0 }), "EmbedLayerNormalization 'n': attribute mask_index_type=0 is not supported (supported: 1)"],
       [contribModel('Attention', x, { num_heads: 2, do_rotary: 1 }), "Attention 'n': attribute do_rotary=1 is not supported (supported: 0)"],
-      [contribModel('Attention', x, { num_heads: 2 }, ['out0', 'present']), "Attention 'n': output 1 ('present') is not produced (this implementation produces one output)"],
-      [contribModel('MultiHeadAttention', qkv, { num_heads: 2 }, ['out0', 'present_key']), "MultiHeadAttention 'n': output 1 ('present_key') is not produced"],
+      [contribModel('Attention', x, { num_heads: 2 }, ['out0', 'present', 'extra']), "Attention 'n': output 2 ('extra') is not produced (this implementation produces the first 2 outputs)"],
+      [contribModel('MultiHeadAttention', qkv, { num_heads: 2 }, ['out0', 'present_key', 'present_value', 'qk']), "MultiHeadAttention 'n': output 3 ('qk') is not produced"],
       [contribModel('RotaryEmbedding', [{ name: 'x', shape: [1, 2, 4] }, { name: 'p', shape: [1] }, { name: 'c', shape: [4, 2] }, { name: 's', shape: [4, 2] }], { is_packed_batching: 1 }), "RotaryEmbedding 'n': attribute is_packed_batching=1 is not supported (supported: 0)"],
       [contribModel('RotaryEmbedding', [{ name: 'x', shape: [1, 2, 4] }, { name: 'p', shape: [1] }, { name: 'c', shape: [4, 2] }, { name: 's', shape: [4, 2] }], { scale: 0.5 }), "RotaryEmbedding 'n': attribute scale=0.5 is not supported (supported: 1)"],
       [contribModel('MatMulNBits', [{ name: 'a', shape: [1, 16] }, { name: 's', shape: [2, 1] }], { K: 16, N: 2, bits: 3, block_size: 16 }, ['out0'], packed, ['a', 'b', 's']), "MatMulNBits 'n': attribute bits=3 is not supported (supported: 2, 4, 8)"],
@@ -888,12 +898,14 @@ describe('what the spec leaves open or rules out', () => {
       const m = await loadOnnx(contribModel(op, inputs, attrs, ['out0'], initializers, names));
       return () => m.forward(...inputs.map((i) => tl.ones(i.shape)));
     };
-    const past = [{ name: 'p', dims: [2, 2, 2, 1, 2], values: new Array<number>(16).fill(0) }];
-    expect(await run('Attention', x, { num_heads: 2 }, past, ['x', 'w', 'b', '', 'p'])).toThrow("Attention 'n': input past is not supported");
+    const past = [{ name: 'p', dims: [2, 2, 3, 1, 2], values: new Array<number>(24).fill(0) }];
+    expect(await run('Attention', x, { num_heads: 2 }, past, ['x', 'w', 'b', '', 'p'])).toThrow("Attention 'n': past of shape [2,2,3,1,2] must be [2, 2, 2, past_sequence, ");
+    const pastLength = [{ name: 'pl', type: 'int32' as const, dims: [1], values: [1] }];
+    expect(await run('Attention', x, { num_heads: 2 }, pastLength, ['x', 'w', 'b', '', '', '', 'pl'])).toThrow("Attention 'n': input past_sequence_length is not supported");
     expect(await run('Attention', x, { num_heads: 2 }, [{ name: 'm', type: 'int32', dims: [2, 1, 3, 3], values: new Array<number>(18).fill(1) }])).toThrow("Attention 'n': mask_index of shape [2,1,3,3] is not supported");
     expect(await run('Attention', x, { num_heads: 2, qkv_hidden_sizes: [4, 2, 6] })).toThrow("Attention 'n': qkv_hidden_sizes [4,2,6] must be three multiples of num_heads 2");
     expect(await run('MultiHeadAttention', qkv, { num_heads: 2, unidirectional: 1 })).toThrow("MultiHeadAttention 'n': unidirectional with 3 queries and 5 keys is not supported");
-    expect(await run('MultiHeadAttention', [...qkv, { name: 'pk', shape: [2, 2, 1, 2] }], { num_heads: 2 }, [], ['q', 'k', 'v', '', '', '', 'pk'])).toThrow("MultiHeadAttention 'n': input past_key is not supported");
+    expect(await run('MultiHeadAttention', [...qkv, { name: 'pk', shape: [2, 2, 1, 2] }], { num_heads: 2 }, [], ['q', 'k', 'v', '', '', '', 'pk'])).toThrow("MultiHeadAttention 'n': past_key and past_value must be given together");
     expect(await run('MultiHeadAttention', [{ name: 'q', shape: [2, 3, 2, 3, 2] }], { num_heads: 2 })).toThrow("MultiHeadAttention 'n': query of shape [2,3,2,3,2] is not supported");
     const gIdx = [...packed, { name: 'g', type: 'int32' as const, dims: [16], values: new Array<number>(16).fill(0) }];
     expect(await run('MatMulNBits', [{ name: 'a', shape: [1, 16] }, { name: 's', shape: [2, 1] }], { K: 16, N: 2, block_size: 16 }, gIdx, ['a', 'b', 's', '', 'g'])).toThrow("MatMulNBits 'n': input g_idx (deprecated) is not supported");

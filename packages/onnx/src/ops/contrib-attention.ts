@@ -15,9 +15,9 @@ function present(v: Value | undefined): boolean {
   return v !== undefined && (isHost(v) ? v.size : v.size) > 0;
 }
 
-function refuseInputs(ctx: OpContext, inputs: readonly (Value | undefined)[], names: Record<number, string>): void {
+function refuseInputs(ctx: OpContext, inputs: readonly (Value | undefined)[], names: Record<number, string>, why: string): void {
   for (const [i, name] of Object.entries(names)) {
-    if (present(inputs[Number(i)])) throw new Error(`${ctx.node}: input ${name} is not supported (past/present key-value state is not implemented)`);
+    if (present(inputs[Number(i)])) throw new Error(`${ctx.node}: input ${name} is not supported (${why})`);
   }
 }
 
@@ -29,10 +29,11 @@ function numHeads(attrs: Attributes): string[] {
 /**
  * The additive mask [B, 1, S, T] for `mask` in the forms onnxruntime's CPU kernel takes: key
  * lengths [B] (right padding), ends then starts [2B] (left padding), or a 0/1 mask [B, T] or
- * [B, S, T]; with the causal mask when `causal`.
+ * [B, S, T]; with the causal mask when `causal`. The first `P` of the T keys are the past
+ * ones (a key-value cache), which every query sees.
  */
-function additiveMask(ctx: OpContext, mask: Value | undefined, what: string, dims: { B: number; S: number; T: number }, filter: number, causal: boolean, device: string): Tensor | null {
-  const { B, S, T } = dims;
+function additiveMask(ctx: OpContext, mask: Value | undefined, what: string, dims: { B: number; S: number; T: number; P: number }, filter: number, causal: boolean, device: string): Tensor | null {
+  const { B, S, T, P } = dims;
   let bias: Tensor | null = null;
   if (present(mask)) {
     const m = tensorOf(ctx, mask, what, device).float();
@@ -48,11 +49,11 @@ function additiveMask(ctx: OpContext, mask: Value | undefined, what: string, dim
     bias = masked.float().mul(filter);
   }
   if (causal) {
-    // onnxruntime's CPU kernel leaves the last query row unmasked when T != S, which matches
-    // neither alignment: only self-attention is causal here.
-    if (S !== T) throw new Error(`${ctx.node}: unidirectional with ${S} queries and ${T} keys is not supported (only self-attention, queries and keys of one length)`);
-    // Query i sees keys 0 to i (onnxruntime's past keys, refused here, would come first).
-    const rows = tl.arange(0, S, 1, { device }).reshape([S, 1]);
+    // onnxruntime's CPU kernel leaves the last query row unmasked when T != P + S, which
+    // matches neither alignment: only self-attention (after its past keys) is causal here.
+    if (P + S !== T) throw new Error(`${ctx.node}: unidirectional with ${S} queries and ${T - P} keys is not supported (only self-attention, queries and keys of one length)`);
+    // Query i sees the past keys and keys 0 to i of its own.
+    const rows = tl.arange(P, P + S, 1, { device }).reshape([S, 1]);
     const future = tl.arange(0, T, 1, { device }).reshape([1, T]).gt(rows).float().mul(LOWEST).reshape([1, 1, S, T]);
     bias = bias ? bias.add(future) : future;
   }
@@ -90,8 +91,8 @@ const attention: OpSpec = {
   attributes: ['num_heads', 'unidirectional', 'qkv_hidden_sizes', 'mask_filter_value', 'scale', 'do_rotary', 'past_present_share_buffer', 'rotary_embedding_dim'],
   check: (attrs) => [...numHeads(attrs), ...only(attrs, 'do_rotary', [0]), ...only(attrs, 'past_present_share_buffer', [0]), ...only(attrs, 'unidirectional', [0, 1])],
   run(ctx, inputs, attrs) {
-    const [x, w, b, maskIndex, , attentionBias] = inputs;
-    refuseInputs(ctx, inputs, { 4: 'past', 6: 'past_sequence_length' });
+    const [x, w, b, maskIndex, pastIn, attentionBias] = inputs;
+    refuseInputs(ctx, inputs, { 6: 'past_sequence_length' }, 'it belongs to past_present_share_buffer, which is refused');
     const device = deviceOf(ctx, inputs);
     const input = tensorOf(ctx, x, 'input', device);
     const weights = tensorOf(ctx, w, 'weights', device);
@@ -106,10 +107,23 @@ const attention: OpSpec = {
     }
     let projected = tl.matmul(input, weights);
     if (present(b)) projected = projected.add(tensorOf(ctx, b, 'bias', device));
-    const [q, k, v] = tl.split(projected, sizes, 2).map((t) => heads(t, n)) as [Tensor, Tensor, Tensor];
+    const [q, kNew, vNew] = tl.split(projected, sizes, 2).map((t) => heads(t, n)) as [Tensor, Tensor, Tensor];
     const [B, S] = input.shape as [number, number];
-    const mask = additiveMask(ctx, maskIndex, 'mask_index', { B, S, T: S }, attrNumber(attrs, 'mask_filter_value', -10000), attrNumber(attrs, 'unidirectional', 0) === 1, device);
-    return one(attend(ctx, q, k, v, mask, attentionBias, scaleOf(attrs)));
+    let [k, v] = [kNew, vNew];
+    if (present(pastIn)) {
+      // past is [2, B, N, P, H]: the cached keys, then values, before this step's.
+      const past = tensorOf(ctx, pastIn, 'past', device);
+      const H = sizes[1]! / n;
+      if (sizes[1] !== sizes[2] || past.rank !== 5 || past.shape[0] !== 2 || past.shape[1] !== B || past.shape[2] !== n || past.shape[4] !== H) {
+        throw new Error(`${ctx.node}: past of shape [${past.shape}] must be [2, ${B}, ${n}, past_sequence, ${H}], with key and value hidden sizes equal (qkv_hidden_sizes [${sizes}])`);
+      }
+      [k, v] = [0, 1].map((i) => tl.cat([tl.select(past, 0, i), i === 0 ? kNew : vNew], 2)) as [Tensor, Tensor];
+    }
+    const T = k.shape[2]!;
+    const mask = additiveMask(ctx, maskIndex, 'mask_index', { B, S, T, P: T - S }, attrNumber(attrs, 'mask_filter_value', -10000), attrNumber(attrs, 'unidirectional', 0) === 1, device);
+    const y = attend(ctx, q, k, v, mask, attentionBias, scaleOf(attrs));
+    // present: this step's keys and values after the past ones, for the next step.
+    return ctx.outputs > 1 ? [y, tl.stack([k, v], 0)] : [y];
   },
 };
 
@@ -117,8 +131,9 @@ const multiHeadAttention: OpSpec = {
   attributes: ['num_heads', 'unidirectional', 'mask_filter_value', 'scale'],
   check: (attrs) => [...numHeads(attrs), ...only(attrs, 'unidirectional', [0, 1])],
   run(ctx, inputs, attrs) {
-    const [query, key, value, bias, keyPaddingMask, attentionBias] = inputs;
-    refuseInputs(ctx, inputs, { 6: 'past_key', 7: 'past_value', 8: 'past_sequence_length', 9: 'cache_indirection' });
+    const [query, key, value, bias, keyPaddingMask, attentionBias, pastKey, pastValue] = inputs;
+    refuseInputs(ctx, inputs, { 8: 'past_sequence_length', 9: 'cache_indirection' }, 'they belong to beam search with a shared past-present buffer');
+    if (present(pastKey) !== present(pastValue)) throw new Error(`${ctx.node}: past_key and past_value must be given together`);
     const device = deviceOf(ctx, inputs);
     const n = attrNumber(attrs, 'num_heads', 1);
     const qIn = tensorOf(ctx, query, 'query', device);
@@ -132,6 +147,7 @@ const multiHeadAttention: OpSpec = {
     if (kIn.rank === 4) {
       // Keys and values already in [B, N, L, H], as cross attention reuses them.
       if (present(bias)) throw new Error(`${ctx.node}: a bias with key and value in [batch, num_heads, kv_sequence, head_size] is not supported`);
+      if (present(pastKey)) throw new Error(`${ctx.node}: past_key and past_value with key and value in [batch, num_heads, kv_sequence, head_size] are not supported (cross attention reuses its keys instead)`);
       if (vIn.rank !== 4 || kIn.shape[1] !== n || vIn.shape[1] !== n || kIn.shape[3]! * n !== D) throw new Error(`${ctx.node}: key [${kIn.shape}] and value [${vIn.shape}] must both be [batch, ${n}, kv_sequence, head_size], the key's head size ${D / n}`);
       [q, k, v] = [heads(qIn, n), kIn, vIn];
     } else {
@@ -142,9 +158,22 @@ const multiHeadAttention: OpSpec = {
       [q, k, v] = [qIn, kIn, vIn].map((t, i) => heads(bs ? t.add(bs[i]!) : t, n)) as [Tensor, Tensor, Tensor];
     }
     const [B, , S] = q.shape as [number, number, number];
+    let P = 0;
+    if (present(pastKey)) {
+      // past_key [B, N, P, H] and past_value [B, N, P, Hv]: the cache, before this step's keys.
+      const [pk, pv] = [tensorOf(ctx, pastKey, 'past_key', device), tensorOf(ctx, pastValue, 'past_value', device)];
+      for (const [t, now, what] of [[pk, k, 'past_key'], [pv, v, 'past_value']] as const) {
+        if (t.rank !== 4 || t.shape[0] !== B || t.shape[1] !== n || t.shape[3] !== now.shape[3] || t.shape[2] !== pk.shape[2]) {
+          throw new Error(`${ctx.node}: ${what} of shape [${t.shape}] must be [${B}, ${n}, past_sequence, ${now.shape[3]}]`);
+        }
+      }
+      P = pk.shape[2]!;
+      [k, v] = [tl.cat([pk, k], 2), tl.cat([pv, v], 2)];
+    }
     const T = k.shape[2]!;
-    const mask = additiveMask(ctx, keyPaddingMask, 'key_padding_mask', { B, S, T }, attrNumber(attrs, 'mask_filter_value', -10000), attrNumber(attrs, 'unidirectional', 0) === 1, device);
-    return one(attend(ctx, q, k, v, mask, attentionBias, scaleOf(attrs)));
+    const mask = additiveMask(ctx, keyPaddingMask, 'key_padding_mask', { B, S, T, P }, attrNumber(attrs, 'mask_filter_value', -10000), attrNumber(attrs, 'unidirectional', 0) === 1, device);
+    // present_key and present_value: the keys and values after the past ones, for the next step.
+    return [attend(ctx, q, k, v, mask, attentionBias, scaleOf(attrs)), k, v].slice(0, Math.max(ctx.outputs, 1));
   },
 };
 
@@ -334,8 +363,8 @@ const groupQueryAttention: OpSpec = {
 };
 
 export const contribAttentionOps: Record<string, OpSpec> = {
-  Attention: { ...attention, outputs: 1 },
-  MultiHeadAttention: { ...multiHeadAttention, outputs: 1 },
+  Attention: { ...attention, outputs: 2 },
+  MultiHeadAttention: { ...multiHeadAttention, outputs: 3 },
   RotaryEmbedding: rotaryEmbedding,
   GroupQueryAttention: groupQueryAttention,
 };
