@@ -446,6 +446,18 @@ const CASES: Case[] = [
       // Packed QKV: query [B, S, (N + 2 Nkv) H], no key or value.
       { ...gqa('packed QKV, prompt, right padding', [2, 3, 4, 2, 8], 0, [2, 1], 3), inputs: [[2, 3, 64], null, null, null, null, { int32: [2, 1] }, { int32: [3], shape: [] }] },
       { ...gqa('packed QKV, do_rotary, decode', [2, 1, 4, 2, 16], 3, [3, 2], 4, { do_rotary: 1 }), inputs: [[2, 1, 128], null, null, [2, 2, 3, 16], [2, 2, 3, 16], { int32: [3, 2] }, { int32: [4], shape: [] }, [8, 8], [8, 8]] },
+      // The optional tail: position_ids (rotary positions), attention_bias [B or 1, N or 1, S, T], head_sink [N].
+      ...([
+        ['position_ids, do_rotary, decode', [2, 1, 4, 2, 16], 3, [3, 2], 4, { do_rotary: 1 }, [8, 8], [{ int64: [5, 2], shape: [2, 1] }]],
+        ['position_ids, do_rotary, prompt', [2, 3, 4, 2, 16], 0, [2, 1], 3, { do_rotary: 1 }, [8, 8], [{ int64: [0, 1, 2, 0, 1, 2], shape: [2, 3] }]],
+        ['attention_bias, decode', [2, 1, 4, 2, 8], 3, [3, 1], 4, {}, undefined, [null, [2, 1, 1, 4]]],
+        ['attention_bias per head, softcap, prompt', [1, 3, 2, 1, 8], 0, [2], 3, { softcap: 1.5 }, undefined, [null, [1, 2, 3, 3]]],
+        ['head_sink, prompt', [2, 3, 4, 2, 8], 0, [2, 1], 3, {}, undefined, [null, null, [4]]],
+        ['head_sink, smooth_softmax, local_window_size, decode', [2, 1, 2, 1, 8], 4, [4, 2], 5, { smooth_softmax: 1, local_window_size: 2 }, undefined, [null, null, [2]]],
+      ] as [string, number[], number, number[], number, Record<string, Attr>, number[] | undefined, (Input | null)[]][]).map(([label, dims, past, seqlens, total, attrs, rotary, tail]) => {
+        const c = gqa(label, dims, past, seqlens, total, attrs, rotary);
+        return { ...c, inputs: [...c.inputs, ...(rotary ? [] : [null, null]), ...tail] };
+      }),
     ];
   })(),
   // Quantized: MatMulNBits (N 5, K 32 or 20, blocks of 16), packed uint8 weights and zero points.
@@ -830,11 +842,12 @@ describe('what the spec leaves open or rules out', () => {
       ['FastGelu', [[2, 5], [5]], {}, [], undefined],
       ['QuickGelu', [[2, 5]], { alpha: 1.5 }, [], undefined],
       // The scales of 4-bit weights train with the input.
-      // GroupQueryAttention's prompt phase: grouped heads, right padding, and rotary with the window, softcap and smooth softmax; a decode step; packed QKV.
+      // GroupQueryAttention's prompt phase: grouped heads, right padding, and rotary with the window, softcap and smooth softmax; a decode step; packed QKV; attention_bias and head_sink.
       ['GroupQueryAttention', [[2, 3, 8], [2, 3, 4], [2, 3, 4]], { num_heads: 2, kv_num_heads: 1 }, [int32('s', [2, 1]), int32('t', [3], [])], ['x0', 'x1', 'x2', '', '', 's', 't'], 3],
       ['GroupQueryAttention', [[1, 4, 8], [1, 4, 8], [1, 4, 8], [6, 2], [6, 2]], { num_heads: 2, kv_num_heads: 2, do_rotary: 1, local_window_size: 2, softcap: 1.2, smooth_softmax: 1 }, [int32('s', [3]), int32('t', [4], [])], ['x0', 'x1', 'x2', '', '', 's', 't', 'x3', 'x4'], 3],
       ['GroupQueryAttention', [[2, 1, 8], [2, 1, 4], [2, 1, 4], [2, 1, 3, 4], [2, 1, 3, 4]], { num_heads: 2, kv_num_heads: 1, rotary_interleaved: 1 }, [int32('s', [3, 1]), int32('t', [4], [])], ['x0', 'x1', 'x2', 'x3', 'x4', 's', 't'], 3],
       ['GroupQueryAttention', [[1, 3, 16]], { num_heads: 2, kv_num_heads: 1 }, [int32('s', [2]), int32('t', [3], [])], ['x0', '', '', '', '', 's', 't'], 3],
+      ['GroupQueryAttention', [[2, 3, 8], [2, 3, 4], [2, 3, 4], [2, 2, 3, 3], [2]], { num_heads: 2, kv_num_heads: 1 }, [int32('s', [2, 1]), int32('t', [3], [])], ['x0', 'x1', 'x2', '', '', 's', 't', '', '', '', 'x3', 'x4'], 3],
       ['MatMulNBits', [[2, 16], [3, 1]], { K: 16, N: 3, bits: 4, block_size: 16 }, [{ name: 'b', type: 'uint8', dims: [3, 1, 8], values: Array.from({ length: 24 }, (_, i) => (i * 53) % 256) }], ['x0', 'b', 'x1']],
     ];
     for (const [op, shapes, attrs, initializers, names, outputs] of cases) {
@@ -915,8 +928,16 @@ describe('what the spec leaves open or rules out', () => {
       .toThrow("GroupQueryAttention 'n': query of shape [2,3,14] must be [batch, sequence, (num_heads + 2 kv_num_heads) * head_size] with num_heads 2 and kv_num_heads 1");
     expect(await run('GroupQueryAttention', [...gqaInputs.slice(0, 2)], { num_heads: 2, kv_num_heads: 1 }, lengths, ['q', 'k', '', '', '', 'sl', 'tot']))
       .toThrow("GroupQueryAttention 'n': key and value must be given together");
-    expect(await run('GroupQueryAttention', [...gqaInputs, { name: 'ab', shape: [2, 2, 3, 3] }], { num_heads: 2, kv_num_heads: 1 }, lengths, ['q', 'k', 'v', '', '', 'sl', 'tot', '', '', '', 'ab']))
-      .toThrow("GroupQueryAttention 'n': input attention_bias is not supported");
+    expect(await run('GroupQueryAttention', [...gqaInputs, { name: 'ab', shape: [2, 2, 3, 4] }], { num_heads: 2, kv_num_heads: 1 }, lengths, ['q', 'k', 'v', '', '', 'sl', 'tot', '', '', '', 'ab']))
+      .toThrow("GroupQueryAttention 'n': attention_bias of shape [2,2,3,4] must be [2 or 1, 2 or 1, 3, 3]");
+    expect(await run('GroupQueryAttention', [...gqaInputs, { name: 'hs', shape: [1] }], { num_heads: 2, kv_num_heads: 1 }, lengths, ['q', 'k', 'v', '', '', 'sl', 'tot', '', '', '', '', 'hs']))
+      .toThrow("GroupQueryAttention 'n': head_sink of shape [1] must be [2] (one per head)");
+    const ids = (values: number[]) => ({ name: 'pid', type: 'int64' as const, dims: [2, 3], values });
+    expect(await run('GroupQueryAttention', gqaInputs, { num_heads: 2, kv_num_heads: 1 }, [...lengths, ids([0, 1, 2, 0, 1, 2])], ['q', 'k', 'v', '', '', 'sl', 'tot', '', '', 'pid']))
+      .toThrow("GroupQueryAttention 'n': input position_ids is only read by rotary embeddings, and do_rotary is 0");
+    const caches = [{ name: 'c', shape: [4, 2] }, { name: 's', shape: [4, 2] }];
+    expect(await run('GroupQueryAttention', [...gqaInputs, ...caches], { num_heads: 2, kv_num_heads: 1, do_rotary: 1 }, [...lengths, ids([1, 2, 3, 0, 1, 2])], ['q', 'k', 'v', '', '', 'sl', 'tot', 'c', 's', 'pid']))
+      .toThrow("GroupQueryAttention 'n': position_ids other than 0, 1, ... in a first prompt are not supported");
     expect(await run('GroupQueryAttention', gqaInputs, { num_heads: 2, kv_num_heads: 1 }, [{ ...lengths[0]!, values: [4, 2] }, { ...lengths[1]!, values: [4] }], ['q', 'k', 'v', '', '', 'sl', 'tot']))
       .toThrow("GroupQueryAttention 'n': seqlens_k 4 of batch entry 0 does not fit 3 new tokens after a past of 0 in a total of 4");
     expect(await run('RotaryEmbedding', [{ name: 'x', shape: [1, 2, 8] }, { name: 'c', shape: [4, 3] }, { name: 's', shape: [4, 3] }], { num_heads: 2 }, [{ name: 'p', type: 'int64', dims: [1], values: [0] }], ['x', 'p', 'c', 's']))

@@ -258,11 +258,9 @@ const groupQueryAttention: OpSpec = {
     return problems;
   },
   run(ctx, inputs, attrs) {
-    const [query, key, value, pastKey, pastValue, seqlensK, totalLength, cosCache, sinCache] = inputs;
+    const [query, key, value, pastKey, pastValue, seqlensK, totalLength, cosCache, sinCache, positionIds, attentionBias, headSink] = inputs;
     if (present(key) !== present(value)) throw new Error(`${ctx.node}: key and value must be given together (or neither, with packed QKV in query)`);
-    for (const [i, name] of [[9, 'position_ids'], [10, 'attention_bias'], [11, 'head_sink']] as const) {
-      if (present(inputs[i])) throw new Error(`${ctx.node}: input ${name} is not supported`);
-    }
+    if (present(positionIds) && attrNumber(attrs, 'do_rotary', 0) !== 1) throw new Error(`${ctx.node}: input position_ids is only read by rotary embeddings, and do_rotary is 0`);
     if (present(pastKey) !== present(pastValue)) throw new Error(`${ctx.node}: past_key and past_value must be given together`);
     const device = deviceOf(ctx, inputs);
     const n = attrNumber(attrs, 'num_heads', 1);
@@ -309,8 +307,19 @@ const groupQueryAttention: OpSpec = {
       const [cos, sin] = [cosCache, sinCache].map((c, i) => tensorOf(ctx, c, ['cos_cache', 'sin_cache'][i]!, device)) as [Tensor, Tensor];
       if (cos.rank !== 2 || !tl.shapesEqual(cos.shape, sin.shape) || 2 * cos.shape[1]! > H) throw new Error(`${ctx.node}: cos_cache [${cos.shape}] and sin_cache [${sin.shape}] must both be [max_sequence, rotary_dim / 2] with rotary_dim at most the head size ${H}`);
       const half = cos.shape[1]!;
-      // Token s of batch entry b is at position start + s (a first prompt's padding too).
-      const positions = starts.flatMap((start, b) => Array.from({ length: S }, (_, s) => start + s));
+      // Token s of batch entry b is at position start + s (a first prompt's padding too),
+      // unless position_ids [B, S] says where.
+      let positions = starts.flatMap((start) => Array.from({ length: S }, (_, s) => start + s));
+      if (present(positionIds)) {
+        const ids = hostOf(ctx, positionIds, 'position_ids');
+        if (ids.shape.length !== 2 || ids.shape[0] !== B || ids.shape[1] !== S) throw new Error(`${ctx.node}: position_ids of shape [${ids.shape}] must be [${B}, ${S}]`);
+        const given = Array.from(ids.data, Number);
+        if (given.some((p) => p < 0)) throw new Error(`${ctx.node}: position_ids must not be negative`);
+        // onnxruntime 1.30's CPU kernel does not rotate a first prompt's tokens at the positions
+        // given: only the positions it would take anyway are accepted there.
+        if (firstPrompt && given.some((p, i) => p !== positions[i])) throw new Error(`${ctx.node}: position_ids other than 0, 1, ... in a first prompt are not supported (onnxruntime's CPU kernel does not apply them there either)`);
+        positions = given;
+      }
       const top = Math.max(...positions);
       if (top >= cos.shape[0]!) throw new Error(`${ctx.node}: position ${top} is past the ${cos.shape[0]} positions of cos_cache`);
       const index = tl.tensor(Int32Array.from(positions), { dtype: 'int32', device });
@@ -351,10 +360,22 @@ const groupQueryAttention: OpSpec = {
       }
     });
     scores = scores.add(tl.tensor(mask, { device }).reshape([B, 1, S, T]));
+    if (present(attentionBias)) {
+      const extra = tensorOf(ctx, attentionBias, 'attention_bias', device);
+      const ok = extra.rank === 4 && (extra.shape[0] === 1 || extra.shape[0] === B) && (extra.shape[1] === 1 || extra.shape[1] === n) && extra.shape[2] === S && extra.shape[3] === T;
+      if (!ok) throw new Error(`${ctx.node}: attention_bias of shape [${extra.shape}] must be [${B} or 1, ${n} or 1, ${S}, ${T}]`);
+      scores = scores.add(extra);
+    }
     let weights: Tensor;
-    if (attrNumber(attrs, 'smooth_softmax', 0) === 1) {
-      // softmax with one more logit of 0, left out.
-      const extended = tl.cat([scores, tl.zeros([B, n, S, 1], { device })], 3);
+    if (present(headSink) || attrNumber(attrs, 'smooth_softmax', 0) === 1) {
+      // softmax with one more logit, left out: head_sink's per head, or 0 (smooth softmax).
+      let sink = tl.zeros([1, n, 1, 1], { device });
+      if (present(headSink)) {
+        const given = tensorOf(ctx, headSink, 'head_sink', device);
+        if (given.rank !== 1 || given.shape[0] !== n) throw new Error(`${ctx.node}: head_sink of shape [${given.shape}] must be [${n}] (one per head)`);
+        sink = given.reshape([1, n, 1, 1]);
+      }
+      const extended = tl.cat([scores, sink.expand([B, n, S, 1])], 3);
       weights = tl.slice(tl.softmax(extended, 3), 3, 0, T);
     } else weights = tl.softmax(scores, 3);
     const y = tl.matmul(weights, group(presentValue)).permute([0, 2, 1, 3]).reshape([B, S, n * H]);
