@@ -17,6 +17,7 @@
  * ```
  */
 export { AutoTokenizer, PreTrainedTokenizer, textStreamer, type BatchEncoding, type BatchOptions, type ChatMessage, type EncodeOptions } from './tokenizer.js';
+export { AutoImageProcessor, ImageProcessor, Resample, resizeImage, type ImageProcessorConfig, type PreprocessOptions, type RawImage, type SizeSpec } from './image-processing.js';
 export { PreTrainedModel, type FromPretrainedOptions, type GenerationConfig, type PretrainedClass, type PretrainedConfig } from './modeling.js';
 export { CausalLM, causalLMLoss, processRow, type CausalLMForwardOptions, type CausalLMOutput, type GenerateOptions } from './generation.js';
 export { KVCache, RMSNorm, GemmaRMSNorm, Conv1D, attend, applyRotary, ropeInverseFrequencies, type RopeScaling } from './layers.js';
