@@ -30,15 +30,27 @@ export interface FromPretrainedOptions extends HubOptions {
   logger?: ((message: string) => void) | null;
   /** Override config fields after reading config.json (a smaller `max_position_embeddings`, say). */
   config?: Record<string, unknown>;
+  /**
+   * `BertModel` and `RobertaModel` only: false leaves the pooler out (the hub's
+   * `add_pooling_layer=False`); the checkpoint's pooler weights are then reported unused.
+   */
+  addPoolingLayer?: boolean;
 }
 
 const FROM_PRETRAINED_OPTIONS = new Set<string>([
-  'dtype', 'device', 'logger', 'config', 'revision', 'cacheDir', 'endpoint', 'token', 'progress', 'localFilesOnly', 'forceDownload',
+  'dtype', 'device', 'logger', 'config', 'revision', 'cacheDir', 'endpoint', 'token', 'progress', 'localFilesOnly', 'forceDownload', 'addPoolingLayer',
 ] satisfies (keyof FromPretrainedOptions)[]);
+
+/** The `fromPretrained` options that go to a model's constructor, for the classes that take them. */
+export interface ModelOptions {
+  addPoolingLayer?: boolean;
+}
 
 /** A model class `fromPretrained` can build. */
 export interface PretrainedClass<T extends PreTrainedModel> {
-  new (config: any): T;
+  new (config: any, options?: ModelOptions): T;
+  /** The `ModelOptions` its constructor takes (none unless listed). */
+  readonly modelOptions?: readonly (keyof ModelOptions)[];
   /** The hub's `model_type`s this class reads. */
   readonly modelTypes: readonly string[];
   /** How checkpoint keys map to the class's own. */
@@ -108,6 +120,12 @@ export abstract class PreTrainedModel extends Module {
   static async fromPretrained<T extends PreTrainedModel>(this: PretrainedClass<T>, source: string | ModelSource, options: FromPretrainedOptions = {}): Promise<T> {
     const name = (this as unknown as { name: string }).name;
     rejectUnknownOptions(options, FROM_PRETRAINED_OPTIONS, `${name}.fromPretrained`);
+    const modelOptions: ModelOptions = {};
+    for (const key of ['addPoolingLayer'] as const) {
+      if (options[key] === undefined) continue;
+      if (!this.modelOptions?.includes(key)) throw new Error(`${name}.fromPretrained: option '${key}' is not one ${name} takes (it has no such part)`);
+      modelOptions[key] = options[key];
+    }
     const src = typeof source === 'string' ? await openSource(source, options) : source;
     const config = { ...(await readJson<PretrainedConfig>(src, 'config.json')), ...(options.config ?? {}) };
     if (config.model_type && !this.modelTypes.includes(config.model_type)) {
@@ -129,7 +147,7 @@ export abstract class PreTrainedModel extends Module {
     try {
       // No initialisation (the checkpoint overwrites it) and parameters made in the target
       // dtype: a float16 model never holds a float32 copy (GPT-2's embedding alone is 154 MB).
-      model = init.skipInit(() => new this(config), { dtype: targetDType as 'float32' | 'float16' });
+      model = init.skipInit(() => new this(config, modelOptions), { dtype: targetDType as 'float32' | 'float16' });
     } finally {
       if (previous !== device) await tl.setBackend(previous);
     }

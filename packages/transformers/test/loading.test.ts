@@ -95,6 +95,18 @@ run('checkpoints as the hub stores them', () => {
     await expect(RobertaModel.fromPretrained(fixture('roberta-classifier'), { logger: null })).rejects.toThrow(
       /lacks 2 weight\(s\) RobertaModel needs: pooler\.dense\.weight, pooler\.dense\.bias/,
     );
+    // ... unless asked for without one (the hub's add_pooling_layer=False).
+    const bare = await RobertaModel.fromPretrained(fixture('roberta-classifier'), { logger: null, addPoolingLayer: false });
+    expect(bare.pooler).toBeNull();
+    expect(bare.loadReport!.unexpectedKeys.sort()).toEqual(['classifier.dense.bias', 'classifier.dense.weight', 'classifier.out_proj.bias', 'classifier.out_proj.weight']);
+    bare.dispose();
+    const bert = await BertModel.fromPretrained(fixture('bert'), { logger: null, addPoolingLayer: false });
+    expect(bert.pooler).toBeNull();
+    expect(bert.loadReport!.unexpectedKeys).toContain('bert.pooler.dense.weight');
+    bert.dispose();
+    await expect(GPT2LMHeadModel.fromPretrained(fixture('gpt2'), { logger: null, addPoolingLayer: false })).rejects.toThrow(
+      "GPT2LMHeadModel.fromPretrained: option 'addPoolingLayer' is not one GPT2LMHeadModel takes",
+    );
     const base = parseSafetensors(readFileSync(path.join(fixture('roberta'), 'model.safetensors'))).tensors;
     const withPooler = variant('roberta-classifier', (t) => {
       for (const k of ['roberta.pooler.dense.weight', 'roberta.pooler.dense.bias']) t[k] = base[k];

@@ -10,7 +10,7 @@ import type { Tensor } from '@tensile/core';
 import { Embedding, LayerNorm, Linear, Module, ModuleList, functional as F, init } from '@tensile/nn';
 import { hostRowsSync } from '../generation.js';
 import { activation, attend, denseLayer, mergeHeads, splitHeads } from '../layers.js';
-import { PreTrainedModel, field, numLabels, type PretrainedConfig } from '../modeling.js';
+import { PreTrainedModel, field, numLabels, type ModelOptions, type PretrainedConfig } from '../modeling.js';
 import type { KeyRules } from '../weights.js';
 
 /** The fields of a BERT config.json this implementation reads. */
@@ -325,8 +325,9 @@ export abstract class BertEncoderModel extends PreTrainedModel {
 export class BertModel extends BertEncoderModel {
   static readonly modelTypes = ['bert'] as const;
   static readonly keyRules = BERT_KEY_RULES;
+  static readonly modelOptions = ['addPoolingLayer'] as const;
 
-  constructor(config: BertConfig, options: { addPoolingLayer?: boolean } = {}) {
+  constructor(config: BertConfig, options: ModelOptions = {}) {
     super(config, 'BertModel', 'absolute', options.addPoolingLayer !== false);
   }
 }

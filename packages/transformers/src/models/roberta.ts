@@ -9,7 +9,7 @@ import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
 import { Linear, Module, functional as F } from '@tensile/nn';
 import { denseLayer } from '../layers.js';
-import { PreTrainedModel, numLabels } from '../modeling.js';
+import { PreTrainedModel, numLabels, type ModelOptions } from '../modeling.js';
 import type { KeyRules } from '../weights.js';
 import {
   BertEncoderModel, classificationLoss, encoderSettings, type BertConfig, type BertForwardOptions, type ClassifierOutput, type EncoderSettings,
@@ -45,8 +45,9 @@ const ROBERTA_KEY_RULES: KeyRules = {
 export class RobertaModel extends BertEncoderModel {
   static readonly modelTypes = MODEL_TYPES;
   static readonly keyRules = ROBERTA_KEY_RULES;
+  static readonly modelOptions = ['addPoolingLayer'] as const;
 
-  constructor(config: RobertaConfig, options: { addPoolingLayer?: boolean } = {}) {
+  constructor(config: RobertaConfig, options: ModelOptions = {}) {
     super(config, 'RobertaModel', 'from-input-ids', options.addPoolingLayer !== false);
   }
 }
