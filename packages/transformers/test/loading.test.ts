@@ -125,6 +125,35 @@ run('checkpoints as the hub stores them', () => {
     clf.dispose();
   });
 
+  it('DistilBERT: sinusoidal_pos_embds makes the frozen sin/cos table, which a checkpoint still loads over; padding rows start at zero as the hub initialises them', async () => {
+    const config = { ...JSON.parse(readFileSync(path.join(fixture('distilbert'), 'config.json'), 'utf8')), sinusoidal_pos_embds: true };
+    const fresh = new DistilBertModel(config);
+    const positions = fresh.embeddings.positionEmbeddings.weight;
+    expect(positions.requiresGrad).toBe(false);
+    fresh.forward(tl.tensor([[1, 2, 3]], { dtype: 'int32' })).lastHiddenState.sum().backward();
+    expect(positions.grad).toBeNull();
+    expect(fresh.embeddings.wordEmbeddings.weight.grad).not.toBeNull();
+    const dim: number = config.dim;
+    const table = positions.dataSync() as Float32Array;
+    expect(Array.from(table.slice(0, 4))).toEqual([0, 1, 0, 1]);
+    expect(table[3 * dim]).toBeCloseTo(Math.sin(3), 6);
+    expect(table[3 * dim + 1]).toBeCloseTo(Math.cos(3), 6);
+    expect(table[3 * dim + 3]).toBeCloseTo(Math.cos(3 / 10000 ** (2 / dim)), 6);
+    const pad: number = config.pad_token_id ?? 0;
+    const word = fresh.embeddings.wordEmbeddings.weight.dataSync() as Float32Array;
+    expect(Array.from(word.slice(pad * dim, (pad + 1) * dim)).every((v) => v === 0)).toBe(true);
+    expect(Array.from(word.slice((pad + 1) * dim, (pad + 2) * dim)).some((v) => v !== 0)).toBe(true);
+    const bert = new BertModel(JSON.parse(readFileSync(path.join(fixture('bert'), 'config.json'), 'utf8')));
+    const bertPad = bert.embeddings.wordEmbeddings.paddingIdx!;
+    const hidden = bert.embeddings.wordEmbeddings.embeddingDim;
+    expect(Array.from((bert.embeddings.wordEmbeddings.weight.dataSync() as Float32Array).slice(bertPad * hidden, (bertPad + 1) * hidden)).every((v) => v === 0)).toBe(true);
+    const learned = await DistilBertModel.fromPretrained(fixture('distilbert'), { logger: null });
+    const loaded = await DistilBertModel.fromPretrained(fixture('distilbert'), { logger: null, config: { sinusoidal_pos_embds: true } });
+    expect(loaded.embeddings.positionEmbeddings.weight.dataSync()).toEqual(learned.embeddings.positionEmbeddings.weight.dataSync());
+    expect(loaded.embeddings.positionEmbeddings.weight.requiresGrad).toBe(false);
+    for (const m of [fresh, bert, learned, loaded]) m.dispose();
+  });
+
   it('DistilBERT: a classifier checkpoint without the distilbert. prefix loads; a bare encoder into the classifier names the missing head', async () => {
     await expect(DistilBertForSequenceClassification.fromPretrained(fixture('distilbert'), { logger: null })).rejects.toThrow(
       /lacks 4 weight\(s\) DistilBertForSequenceClassification needs: pre_classifier\.weight, pre_classifier\.bias, classifier\.weight, classifier\.bias/,
@@ -148,9 +177,6 @@ run('checkpoints as the hub stores them', () => {
   it('refuses the config values RoBERTa and DistilBERT do not implement, naming the field', async () => {
     await expect(RobertaModel.fromPretrained(fixture('roberta'), { logger: null, config: { position_embedding_type: 'relative_key' } })).rejects.toThrow(
       /RobertaModel: position_embedding_type 'relative_key' is not supported/,
-    );
-    await expect(DistilBertModel.fromPretrained(fixture('distilbert'), { logger: null, config: { sinusoidal_pos_embds: true } })).rejects.toThrow(
-      /DistilBertModel: sinusoidal_pos_embds true is not supported/,
     );
     await expect(DistilBertModel.fromPretrained(fixture('distilbert'), { logger: null, config: { activation: 'gelu_10' } })).rejects.toThrow(
       /DistilBertModel: activation 'gelu_10' is not supported/,

@@ -184,6 +184,24 @@ export function positionIdsFromInputIds(inputIds: Tensor, pad: number): Tensor {
   });
 }
 
+/**
+ * The hub's embedding initialisation: N(0, std), then the padding row zeroed (`_init_weights`),
+ * which `init.normal_` alone would fill too.
+ */
+export function initEmbeddings(embeddings: readonly Embedding[], std: number): void {
+  for (const e of embeddings) {
+    init.normal_(e.weight, 0, std);
+    if (e.paddingIdx === null) continue;
+    const row = e.paddingIdx;
+    tl.noGrad(() =>
+      tl.tidy(() => {
+        const rows = tl.arange(e.numEmbeddings, undefined, 1, { dtype: 'int32', device: e.weight.device }).reshape([-1, 1]);
+        e.weight.assign(e.weight.where(rows.ne(row), 0));
+      }),
+    );
+  }
+}
+
 /** `embeddings`: word, position and token-type tables summed, then `LayerNorm` and dropout. */
 export class BertEmbeddings extends Module {
   wordEmbeddings: Embedding;
@@ -199,7 +217,7 @@ export class BertEmbeddings extends Module {
     this.wordEmbeddings = new Embedding(field<number>(c, 'vocab_size', undefined, where), s.hidden, { paddingIdx: this.pad });
     this.positionEmbeddings = new Embedding(field<number>(c, 'max_position_embeddings', undefined, where), s.hidden, { paddingIdx: fromIds ? this.pad : null });
     this.tokenTypeEmbeddings = new Embedding(field<number>(c, 'type_vocab_size', 2, where), s.hidden);
-    for (const e of [this.wordEmbeddings, this.positionEmbeddings, this.tokenTypeEmbeddings]) init.normal_(e.weight, 0, s.std);
+    initEmbeddings([this.wordEmbeddings, this.positionEmbeddings, this.tokenTypeEmbeddings], s.std);
     this.layerNorm = new LayerNorm(s.hidden, { eps: s.eps });
   }
   protected override stateName(field: string): string {

@@ -11,7 +11,7 @@ import { Embedding, LayerNorm, Linear, Module, ModuleList, functional as F, init
 import { activation, attend, denseLayer, mergeHeads, splitHeads } from '../layers.js';
 import { PreTrainedModel, field, numLabels, type PretrainedConfig } from '../modeling.js';
 import type { KeyRules } from '../weights.js';
-import { classificationLoss, keyMaskTensor, type ClassifierOutput } from './bert.js';
+import { classificationLoss, initEmbeddings, keyMaskTensor, type ClassifierOutput } from './bert.js';
 
 /** The fields of a DistilBERT config.json this implementation reads. */
 export interface DistilBertConfig extends PretrainedConfig {
@@ -46,8 +46,6 @@ function settings(c: DistilBertConfig, where: string): Settings {
   const dim = field<number>(c, 'dim', undefined, where);
   const heads = field<number>(c, 'n_heads', undefined, where);
   if (dim % heads !== 0) throw new Error(`${where}: dim ${dim} is not divisible by n_heads ${heads}`);
-  // Sinusoidal tables are a frozen initialisation the hub makes at construction; not here.
-  if (field<boolean>(c, 'sinusoidal_pos_embds', false, where)) throw new Error(`${where}: sinusoidal_pos_embds true is not supported (learned position embeddings)`);
   return {
     dim,
     heads,
@@ -64,6 +62,24 @@ const NAMES: Record<string, string> = {
   preClassifier: 'pre_classifier',
 };
 
+/**
+ * `sinusoidal_pos_embds`: the position table is fixed, not learned: sin(pos / 10000^(2i/dim)) in
+ * the even columns and cos in the odd ones, frozen (the hub sets requires_grad False). A
+ * checkpoint's stored table still loads over it.
+ */
+function sinusoidalPositions(e: Embedding): void {
+  const [n, dim] = [e.numEmbeddings, e.embeddingDim];
+  const table = new Float32Array(n * dim);
+  for (let pos = 0; pos < n; pos++) {
+    for (let j = 0; j < dim; j++) {
+      const angle = pos / 10000 ** ((2 * Math.floor(j / 2)) / dim);
+      table[pos * dim + j] = j % 2 === 0 ? Math.sin(angle) : Math.cos(angle);
+    }
+  }
+  tl.noGrad(() => e.weight.assign(tl.tensor(table, { dtype: e.weight.dtype, device: e.weight.device }).reshape([n, dim])));
+  e.weight.requiresGrad = false;
+}
+
 class Embeddings extends Module {
   wordEmbeddings: Embedding;
   positionEmbeddings: Embedding;
@@ -73,7 +89,8 @@ class Embeddings extends Module {
     const pad = field<number>(c, 'pad_token_id', 0, where);
     this.wordEmbeddings = new Embedding(field<number>(c, 'vocab_size', undefined, where), s.dim, { paddingIdx: pad });
     this.positionEmbeddings = new Embedding(field<number>(c, 'max_position_embeddings', undefined, where), s.dim);
-    for (const e of [this.wordEmbeddings, this.positionEmbeddings]) init.normal_(e.weight, 0, s.std);
+    initEmbeddings([this.wordEmbeddings, this.positionEmbeddings], s.std);
+    if (field<boolean>(c, 'sinusoidal_pos_embds', false, where)) sinusoidalPositions(this.positionEmbeddings);
     this.layerNorm = new LayerNorm(s.dim, { eps: 1e-12 });
   }
   protected override stateName(field: string): string {
