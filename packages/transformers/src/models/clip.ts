@@ -295,9 +295,11 @@ const CLIP_KEY_RULES: KeyRules = { basePrefix: null, ignore: [/position_ids$/] }
  * const clip = await CLIPModel.fromPretrained('openai/clip-vit-base-patch32');
  * const tokenizer = await AutoTokenizer.fromPretrained('openai/clip-vit-base-patch32');
  * const labels = ['a photo of a cat', 'a photo of a dog'];
+ * const processor = await AutoImageProcessor.fromPretrained('openai/clip-vit-base-patch32');
  * const enc = tokenizer.batch(labels, { padding: true });
- * // pixels [1, 3, 224, 224]: resized, centre-cropped and normalised as preprocessor_config.json says.
- * const { logitsPerImage } = clip.forward(enc.inputIds, pixels, { attentionMask: enc.mask });
+ * // [1, 3, 224, 224]: resized, centre-cropped and normalised as preprocessor_config.json says.
+ * const { pixelValues } = processor.preprocess({ data: imageData.data, width: imageData.width, height: imageData.height });
+ * const { logitsPerImage } = clip.forward(enc.inputIds, pixelValues, { attentionMask: enc.mask });
  * const probs = await logitsPerImage.softmax(-1).array(); // [[p(cat), p(dog)]]
  * ```
  */
