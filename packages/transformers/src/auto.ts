@@ -8,7 +8,10 @@ import type { FromPretrainedOptions, PretrainedClass, PretrainedConfig, PreTrain
 import { BertForSequenceClassification } from './models/bert.js';
 import { DistilBertForSequenceClassification } from './models/distilbert.js';
 import { GPT2LMHeadModel } from './models/gpt2.js';
-import { GemmaForCausalLM, LlamaForCausalLM, Phi3ForCausalLM } from './models/llama.js';
+import { GPTNeoXForCausalLM } from './models/gpt_neox.js';
+import { OPTForCausalLM } from './models/opt.js';
+import { GemmaForCausalLM, LlamaForCausalLM, Phi3ForCausalLM, Qwen3ForCausalLM } from './models/llama.js';
+import { PhiForCausalLM } from './models/phi.js';
 import { RobertaForSequenceClassification } from './models/roberta.js';
 import { ViTForImageClassification } from './models/vit.js';
 import type { CausalLM } from './generation.js';
@@ -46,7 +49,8 @@ function autoClass<T extends PreTrainedModel>(name: string, classes: readonly Lo
 }
 
 /**
- * The causal LM for a checkpoint: GPT-2, Llama (also Qwen2, Mistral, SmolLM), Gemma or Phi-3.
+ * The causal LM for a checkpoint: GPT-2, Llama (also Qwen2, Mistral, SmolLM), Gemma, Phi-3, Qwen3 or Phi.
+ * Also GPT-NeoX (Pythia) and OPT.
  *
  * @example
  * ```ts
@@ -54,7 +58,7 @@ function autoClass<T extends PreTrainedModel>(name: string, classes: readonly Lo
  * const out = await model.generate([tokenizer.encode('Once upon a time')], { maxNewTokens: 20 });
  * ```
  */
-export const AutoModelForCausalLM = autoClass<CausalLM>('AutoModelForCausalLM', [GPT2LMHeadModel, LlamaForCausalLM, GemmaForCausalLM, Phi3ForCausalLM]);
+export const AutoModelForCausalLM = autoClass<CausalLM>('AutoModelForCausalLM', [GPT2LMHeadModel, LlamaForCausalLM, GemmaForCausalLM, Phi3ForCausalLM, Qwen3ForCausalLM, PhiForCausalLM, GPTNeoXForCausalLM, OPTForCausalLM]);
 
 /**
  * The sequence classifier for a checkpoint: BERT, RoBERTa (also XLM-RoBERTa, CamemBERT) or DistilBERT.

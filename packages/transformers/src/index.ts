@@ -22,7 +22,10 @@ export { PreTrainedModel, type FromPretrainedOptions, type GenerationConfig, typ
 export { CausalLM, causalLMLoss, processRow, type CausalLMForwardOptions, type CausalLMOutput, type GenerateOptions } from './generation.js';
 export { KVCache, RMSNorm, GemmaRMSNorm, Conv1D, attend, applyRotary, ropeInverseFrequencies, type RopeScaling } from './layers.js';
 export { GPT2LMHeadModel, GPT2Model, TiedHead, type GPT2Config } from './models/gpt2.js';
-export { GemmaForCausalLM, LlamaForCausalLM, LlamaModel, Phi3ForCausalLM, type LlamaConfig } from './models/llama.js';
+export { GPTNeoXForCausalLM, GPTNeoXModel, type GPTNeoXConfig } from './models/gpt_neox.js';
+export { OPTForCausalLM, OPTModel, OPTDecoder, type OPTConfig } from './models/opt.js';
+export { GemmaForCausalLM, LlamaForCausalLM, LlamaModel, Phi3ForCausalLM, Qwen3ForCausalLM, type LlamaConfig } from './models/llama.js';
+export { PhiForCausalLM, PhiModel, type PhiConfig } from './models/phi.js';
 export {
   BertModel, BertForSequenceClassification, classificationLoss, type BertConfig, type BertForwardOptions, type BertOutputs, type ClassifierOutput,
 } from './models/bert.js';

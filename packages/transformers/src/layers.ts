@@ -8,7 +8,7 @@
  */
 import * as tl from '@tensile/core';
 import type { DType, Tensor } from '@tensile/core';
-import { Linear, Module, Parameter, functional as F, init } from '@tensile/nn';
+import { Embedding, Linear, Module, Parameter, functional as F, init } from '@tensile/nn';
 
 /** `tl.empty`-like: a parameter of `shape` (zeros), to be filled by a checkpoint or an initialiser. */
 export function param(shape: number[], fill = 0): Parameter {
@@ -16,6 +16,24 @@ export function param(shape: number[], fill = 0): Parameter {
   const p = new Parameter(t);
   t.dispose();
   return p;
+}
+
+/**
+ * The hub's embedding initialisation: N(0, std), then the padding row zeroed (`_init_weights`),
+ * which `init.normal_` alone would fill too.
+ */
+export function initEmbeddings(embeddings: readonly Embedding[], std: number): void {
+  for (const e of embeddings) {
+    init.normal_(e.weight, 0, std);
+    if (e.paddingIdx === null) continue;
+    const row = e.paddingIdx;
+    tl.noGrad(() =>
+      tl.tidy(() => {
+        const rows = tl.arange(e.numEmbeddings, undefined, 1, { dtype: 'int32', device: e.weight.device }).reshape([-1, 1]);
+        e.weight.assign(e.weight.where(rows.ne(row), 0));
+      }),
+    );
+  }
 }
 
 /** A `Linear` initialised as the hub's models do: weight from N(0, std²), bias zeros. */
@@ -187,8 +205,12 @@ export function attentionMask(
  * `repeat_kv`, done by grouping queries instead of copying keys). `allowed` is a bool mask
  * broadcastable to `[B, 1, T, S]`; scores are scaled by `scale`, masked to the dtype's
  * minimum, and the softmax runs in float32. Returns `[B, H, T, D]`.
+ *
+ * `scoresInFloat32`: the product `q · kᵀ` in float32 whatever the inputs' dtype (and autocast's),
+ * the weights cast back to `v`'s dtype after the softmax, as the hub's Phi computes its scores
+ * (phi-2's overflow float16's range).
  */
-export function attend(q: Tensor, k: Tensor, v: Tensor, allowed: Tensor | null, scale: number, dropout = 0, training = false): Tensor {
+export function attend(q: Tensor, k: Tensor, v: Tensor, allowed: Tensor | null, scale: number, dropout = 0, training = false, scoresInFloat32 = false): Tensor {
   return tl.tidy(() => {
     const [b, h, t, d] = q.shape;
     const hkv = k.shape[1];
@@ -196,13 +218,17 @@ export function attend(q: Tensor, k: Tensor, v: Tensor, allowed: Tensor | null, 
     if (h % hkv !== 0) throw new Error(`attention: ${h} query heads are not a multiple of ${hkv} key/value heads`);
     const rep = h / hkv;
     const qg = rep === 1 ? q : q.reshape([b, hkv, rep * t, d]);
-    let scores = qg.matmul(k.transpose(-1, -2)).mul(scale);
+    const product = () => (scoresInFloat32 ? qg.float().matmul(k.float().transpose(-1, -2)) : qg.matmul(k.transpose(-1, -2)));
+    // Autocast would take a float16 product again: it is off for the float32 scores.
+    const wide = scoresInFloat32 && tl.getAutocastDtype(q.device) !== null;
+    let scores = (wide ? tl.autocast(q.device, { enabled: false }, product) : product()).mul(scale);
     if (rep !== 1) scores = scores.reshape([b, hkv, rep, t, s]);
     if (allowed) {
       const mask = rep === 1 ? allowed : allowed.unsqueeze(2);
       scores = tl.where(mask, scores, minValue(scores.dtype));
     }
     let weights = scores.dtype === 'float32' ? scores.softmax(-1) : scores.float().softmax(-1).cast(scores.dtype);
+    if (scoresInFloat32 && weights.dtype !== v.dtype) weights = weights.cast(v.dtype);
     if (dropout > 0 && training) weights = F.dropout(weights, dropout, true);
     if (rep !== 1) weights = weights.reshape([b, hkv, rep * t, s]);
     const out = weights.matmul(v);
@@ -351,15 +377,21 @@ export function rotaryTables(positions: number[][], invFreq: Float32Array, devic
 }
 
 /**
- * `x · cos + rotate_half(x) · sin` for `x` `[B, H, T, D]` and tables `[B, T, D]`, in `x`'s
+ * `x · cos + rotate_half(x) · sin` for `x` `[B, H, T, D]` and tables `[B, T, R]`, in `x`'s
  * dtype as the hub's code casts the tables (so float16 queries under autocast stay float16).
+ * Partial rotary embeddings (`partial_rotary_factor`, R < D): the first R features of each head
+ * rotate and the other D - R pass through, as the hub's Phi splits them.
  */
 export function applyRotary(x: Tensor, cos: Tensor, sin: Tensor): Tensor {
   return tl.tidy(() => {
     const d = x.shape[3];
-    const [x1, x2] = x.split(d / 2, -1);
+    const r = cos.shape[cos.rank - 1];
+    if (r > d || r % 2 !== 0) throw new Error(`applyRotary: rotary tables of ${r} features for heads of ${d}`);
+    const [rot, pass] = r === d ? [x, null] : x.split([r, d - r], -1);
+    const [x1, x2] = rot.split(r / 2, -1);
     const rotated = tl.cat([x2.neg(), x1], -1);
-    return x.mul(cos.cast(x.dtype).unsqueeze(1)).add(rotated.mul(sin.cast(x.dtype).unsqueeze(1)));
+    const y = rot.mul(cos.cast(x.dtype).unsqueeze(1)).add(rotated.mul(sin.cast(x.dtype).unsqueeze(1)));
+    return pass ? tl.cat([y, pass], -1) : y;
   });
 }
 

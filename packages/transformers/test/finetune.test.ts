@@ -5,7 +5,9 @@
 //   and the checkpoint savePretrained writes loads into the PyTorch reference (and back into
 //   Tensile) with equal logits;
 // - Gemma and Phi-3 likewise after their five steps: saved with the hub's keys (Phi-3's fused
-//   qkv_proj / gate_up_proj, Gemma without the tied lm_head), PyTorch's logits;
+//   qkv_proj / gate_up_proj, Gemma without the tied lm_head), PyTorch's logits; Qwen3 (q_norm /
+//   k_norm, tied) and Phi (biases, partial rotary; `phi-qk`: qk_layernorm and a tied lm_head.weight
+//   whose bias is saved) too;
 // - the RoBERTa and DistilBERT classifiers, on a padded batch with labels: the same five-step
 //   comparison, then a checkpoint with the hub's keys that PyTorch loads with equal logits;
 // - CLIP on its contrastive loss (three texts, padded, and three images): the same, the saved
@@ -20,8 +22,9 @@ import { parseSafetensors } from '@tensile/nn';
 import { AdamW } from '@tensile/optim';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  AutoTokenizer, CLIPModel, DistilBertForSequenceClassification, GPT2LMHeadModel, GemmaForCausalLM, LlamaForCausalLM, Phi3ForCausalLM, RobertaForSequenceClassification,
-  type CausalLM,
+  AutoTokenizer, CLIPModel, DistilBertForSequenceClassification, GPT2LMHeadModel, GemmaForCausalLM, LlamaForCausalLM, Phi3ForCausalLM, PhiForCausalLM, Qwen3ForCausalLM,
+  RobertaForSequenceClassification, type CausalLM,
+  GPTNeoXForCausalLM, OPTForCausalLM,
 } from '../src/index.js';
 import { PYTHON, evalLoss, expected, fixture, haveFixtures, maxDiff, record, referenceLogits, toolsDir } from './fixtures.js';
 
@@ -52,6 +55,46 @@ const MODELS: Record<string, { load: (dir: string) => Promise<CausalLM>; grads: 
     load: (d) => Phi3ForCausalLM.fromPretrained(d, { device: 'cpu', dtype: 'float32', logger: null }),
     grads: ['model.embed_tokens.weight', 'model.layers.0.self_attn.qkv_proj.weight', 'model.layers.1.mlp.gate_up_proj.weight', 'model.layers.1.self_attn.o_proj.weight', 'lm_head.weight'],
     saves: true,
+  },
+  qwen3: {
+    load: (d) => Qwen3ForCausalLM.fromPretrained(d, { device: 'cpu', dtype: 'float32', logger: null }),
+    // The tied embedding, the per-head query and key norms.
+    grads: ['model.embed_tokens.weight', 'model.layers.0.self_attn.q_norm.weight', 'model.layers.1.self_attn.k_norm.weight', 'model.layers.0.self_attn.q_proj.weight', 'model.norm.weight'],
+    saves: true,
+  },
+  phi: {
+    load: (d) => PhiForCausalLM.fromPretrained(d, { device: 'cpu', dtype: 'float32', logger: null }),
+    grads: ['model.embed_tokens.weight', 'model.layers.0.self_attn.q_proj.bias', 'model.layers.0.input_layernorm.weight', 'model.layers.1.mlp.fc2.weight', 'lm_head.weight', 'lm_head.bias'],
+    saves: true,
+  },
+  'phi-qk': {
+    load: (d) => PhiForCausalLM.fromPretrained(d, { device: 'cpu', dtype: 'float32', logger: null }),
+    // The tied embedding with the head's own bias, the per-head LayerNorms.
+    grads: ['model.embed_tokens.weight', 'lm_head.bias', 'model.layers.0.self_attn.q_layernorm.weight', 'model.layers.1.self_attn.k_layernorm.bias', 'model.layers.1.self_attn.dense.weight', 'model.final_layernorm.bias'],
+    saves: true,
+  },
+  // GPT-NeoX: the per-head fused query_key_value, partial rotary; `gpt-neox-sequential` tied and saved.
+  'gpt-neox': {
+    load: (d) => GPTNeoXForCausalLM.fromPretrained(d, { device: 'cpu', dtype: 'float32', logger: null }),
+    grads: ['gpt_neox.embed_in.weight', 'gpt_neox.layers.0.attention.query_key_value.weight', 'gpt_neox.layers.0.attention.query_key_value.bias',
+      'gpt_neox.layers.1.mlp.dense_4h_to_h.bias', 'gpt_neox.final_layer_norm.weight', 'embed_out.weight'],
+  },
+  'gpt-neox-sequential': {
+    load: (d) => GPTNeoXForCausalLM.fromPretrained(d, { device: 'cpu', dtype: 'float32', logger: null }),
+    grads: ['gpt_neox.embed_in.weight', 'gpt_neox.layers.0.attention.query_key_value.weight', 'gpt_neox.layers.1.post_attention_layernorm.bias', 'gpt_neox.layers.1.mlp.dense_h_to_4h.weight'],
+    saves: true,
+  },
+  // OPT: learned positions (offset 2), the tied embedding with its padding row; opt-350m's project_in / project_out and post-norm blocks.
+  opt: {
+    load: (d) => OPTForCausalLM.fromPretrained(d, { device: 'cpu', dtype: 'float32', logger: null }),
+    grads: ['model.decoder.embed_tokens.weight', 'model.decoder.embed_positions.weight', 'model.decoder.layers.0.self_attn.q_proj.weight', 'model.decoder.layers.1.fc2.bias',
+      'model.decoder.final_layer_norm.weight'],
+    saves: true,
+  },
+  'opt-350m': {
+    load: (d) => OPTForCausalLM.fromPretrained(d, { device: 'cpu', dtype: 'float32', logger: null }),
+    grads: ['model.decoder.embed_tokens.weight', 'model.decoder.project_in.weight', 'model.decoder.project_out.weight', 'model.decoder.layers.0.self_attn_layer_norm.weight',
+      'model.decoder.layers.1.final_layer_norm.bias'],
   },
 };
 

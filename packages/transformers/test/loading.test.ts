@@ -10,7 +10,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   AutoModelForCausalLM, AutoModelForImageClassification, AutoModelForSequenceClassification, BertForSequenceClassification, BertModel, CLIPModel,
   CLIPTextModelWithProjection, CLIPVisionModelWithProjection, DistilBertForSequenceClassification, DistilBertModel, GPT2LMHeadModel, GemmaForCausalLM, GemmaRMSNorm,
-  LlamaForCausalLM, Phi3ForCausalLM, RobertaForSequenceClassification, RobertaModel, ViTForImageClassification,
+  LlamaForCausalLM, Phi3ForCausalLM, PhiForCausalLM, Qwen3ForCausalLM, RobertaForSequenceClassification, RobertaModel, ViTForImageClassification,
+  GPTNeoXForCausalLM, OPTForCausalLM,
 } from '../src/index.js';
 import { expected, fixture, haveFixtures, maxDiff } from './fixtures.js';
 
@@ -268,6 +269,122 @@ run('checkpoints as the hub stores them', () => {
     bare.dispose();
   });
 
+  it('Qwen3 and Phi load with the hub\'s keys (Qwen3\'s q_norm / k_norm; Phi\'s tied lm_head.weight beside its own bias) and refuse what they do not implement, naming the field', async () => {
+    const notes: string[] = [];
+    const qwen = await Qwen3ForCausalLM.fromPretrained(fixture('qwen3'), { logger: (m) => notes.push(m) });
+    expect(notes.join('\n')).toMatch(/stored as bfloat16 were converted to float32/);
+    expect(qwen.loadReport!.tiedKeys).toEqual(['lm_head.weight']);
+    expect(qwen.lmHead.weight).toBe(qwen.model.embedTokens.weight);
+    const qwenState = qwen.hubStateDict();
+    expect(qwenState['model.layers.1.self_attn.k_norm.weight'].shape).toEqual([12]);
+    expect(qwenState['model.layers.0.self_attn.q_proj.weight'].shape).toEqual([48, 32]); // 4 heads · head_dim 12, not hidden_size 32
+    expect(qwenState['model.layers.0.self_attn.k_proj.weight'].shape).toEqual([24, 32]); // 2 key/value heads
+    expect(Object.keys(qwenState)).not.toContain('lm_head.weight');
+    const phi = await PhiForCausalLM.fromPretrained(fixture('phi-qk'), { logger: null });
+    expect(phi.loadReport!.tiedKeys).toEqual(['lm_head.weight']);
+    expect(phi.lmHead.weight).toBe(phi.model.embedTokens.weight);
+    const phiKeys = Object.keys(phi.hubStateDict());
+    expect(phiKeys).toEqual(expect.arrayContaining(['lm_head.bias', 'model.layers.1.self_attn.q_layernorm.bias', 'model.layers.1.self_attn.dense.bias', 'model.final_layernorm.weight']));
+    expect(phiKeys).not.toContain('lm_head.weight');
+    const phi2 = await PhiForCausalLM.fromPretrained(fixture('phi'), { logger: null });
+    expect(phi2.loadReport!.tiedKeys).toEqual([]);
+    expect(Object.keys(phi2.hubStateDict()).some((k) => k.includes('layernorm.') && k.includes('self_attn'))).toBe(false);
+    // Each class reads its own model_type only.
+    await expect(Qwen3ForCausalLM.fromPretrained(fixture('qwen2'))).rejects.toThrow(/model_type 'qwen2'; Qwen3ForCausalLM reads qwen3/);
+    await expect(PhiForCausalLM.fromPretrained(fixture('phi3'))).rejects.toThrow(/model_type 'phi3'; PhiForCausalLM reads phi/);
+    const phiConfig = JSON.parse(readFileSync(path.join(fixture('phi'), 'config.json'), 'utf8'));
+    expect(() => new PhiForCausalLM({ ...phiConfig, model_type: 'phi3' })).toThrow(/PhiForCausalLM: model_type 'phi3' is not one it reads \(phi\)/);
+    const qwenRefuses = (config: Record<string, unknown>) => expect(Qwen3ForCausalLM.fromPretrained(fixture('qwen3'), { logger: null, config })).rejects;
+    const phiRefuses = (config: Record<string, unknown>) => expect(PhiForCausalLM.fromPretrained(fixture('phi'), { logger: null, config })).rejects;
+    await qwenRefuses({ use_sliding_window: true, sliding_window: 4 }).toThrow(/Qwen3ForCausalLM: use_sliding_window \(per-layer windows from max_window_layers\) is not supported/);
+    await qwenRefuses({ layer_types: ['full_attention', 'sliding_attention'] }).toThrow(/Qwen3ForCausalLM: layer_types 'sliding_attention' is not supported/);
+    await qwenRefuses({ rope_scaling: { rope_type: 'yarn', factor: 4, original_max_position_embeddings: 32768 } }).toThrow(/Qwen3ForCausalLM: rope_scaling type 'yarn' is not supported/);
+    await phiRefuses({ rope_scaling: { type: 'dynamic', factor: 2 } }).toThrow(/PhiForCausalLM: rope_scaling type 'dynamic' is not supported/);
+    await phiRefuses({ partial_rotary_factor: 0.375 }).toThrow(/PhiForCausalLM: partial_rotary_factor 0.375 is not supported \(it gives 3 rotary features of a 8-wide head/);
+    await phiRefuses({ partial_rotary_factor: 0.1 }).toThrow(/PhiForCausalLM: partial_rotary_factor 0.1 is not supported/);
+    await phiRefuses({ head_dim: 16 }).toThrow(/PhiForCausalLM: head_dim 16 is not supported/);
+    await phiRefuses({ hidden_act: 'gelu_10' }).toThrow(/PhiForCausalLM: activation 'gelu_10' is not supported/);
+    await phiRefuses({ num_key_value_heads: 3 }).toThrow(/PhiForCausalLM: num_attention_heads 4 is not a multiple of num_key_value_heads 3/);
+    for (const m of [qwen, phi, phi2]) m.dispose();
+  });
+
+  it('GPT-NeoX: Pythia\'s old attention.bias / masked_bias / rotary_emb.inv_freq buffers are skipped quietly; embed_out is its own weight unless tied', async () => {
+    const notes: string[] = [];
+    const pythia = await GPTNeoXForCausalLM.fromPretrained(fixture('gpt-neox'), { logger: (m) => notes.push(m) });
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toMatch(/stored as float16 were converted to float32/);
+    expect(pythia.loadReport!.unexpectedKeys).toEqual(expect.arrayContaining([
+      'gpt_neox.layers.0.attention.bias', 'gpt_neox.layers.1.attention.masked_bias', 'gpt_neox.layers.1.attention.rotary_emb.inv_freq',
+    ]));
+    expect(pythia.loadReport!.tiedKeys).toEqual([]);
+    expect(pythia.embedOut.weight).not.toBe(pythia.gptNeox.embedIn.weight);
+    const keys = Object.keys(pythia.hubStateDict());
+    expect(keys).toEqual(expect.arrayContaining(['gpt_neox.embed_in.weight', 'gpt_neox.layers.1.attention.query_key_value.bias', 'gpt_neox.layers.0.mlp.dense_h_to_4h.weight',
+      'gpt_neox.layers.0.post_attention_layernorm.weight', 'gpt_neox.final_layer_norm.bias', 'embed_out.weight']));
+    expect(keys.some((k) => /attention\.(bias|masked_bias|rotary_emb)/.test(k))).toBe(false);
+    expect(pythia.stateDict()['gpt_neox.layers.0.attention.query_key_value.weight'].shape).toEqual([96, 32]);
+    const tied = await GPTNeoXForCausalLM.fromPretrained(fixture('gpt-neox-sequential'), { logger: null });
+    expect(tied.loadReport!.tiedKeys).toEqual(['embed_out.weight']);
+    expect(tied.embedOut.weight).toBe(tied.gptNeox.embedIn.weight);
+    expect(Object.keys(tied.hubStateDict())).not.toContain('embed_out.weight');
+    expect(Object.keys(tied.hubStateDict()).some((k) => k.endsWith('attention.dense.bias'))).toBe(false); // attention_bias false
+    // The same weights without the gpt_neox. prefix load the same model.
+    const bare = variant('gpt-neox-sequential', (t) => {
+      for (const k of Object.keys(t)) {
+        t[k.replace(/^gpt_neox\./, '')] = t[k];
+        if (k.startsWith('gpt_neox.')) delete t[k];
+      }
+    });
+    const again = await GPTNeoXForCausalLM.fromPretrained(bare, { logger: null });
+    const ids = tl.tensor([[5, 6, 7, 8]], { dtype: 'int32' });
+    expect(again.forward(ids).logits.dataSync()).toEqual(tied.forward(ids).logits.dataSync());
+    await expect(GPTNeoXForCausalLM.fromPretrained(fixture('opt'))).rejects.toThrow(/model_type 'opt'; GPTNeoXForCausalLM reads gpt_neox/);
+    for (const m of [pythia, tied, again]) m.dispose();
+  });
+
+  it('OPT: with or without the model. prefix, the head tied to embed_tokens; opt-350m\'s project_in / project_out and no final layer norm', async () => {
+    const opt = await OPTForCausalLM.fromPretrained(fixture('opt'), { logger: null });
+    expect(opt.loadReport!.tiedKeys).toEqual(['lm_head.weight']);
+    expect(opt.lmHead.weight).toBe(opt.model.decoder.embedTokens.weight);
+    expect(opt.model.decoder.projectIn).toBeNull();
+    expect(opt.stateDict()['model.decoder.embed_positions.weight'].shape).toEqual([66, 32]); // max_position_embeddings + OPT's offset 2
+    expect(Object.keys(opt.hubStateDict())).toEqual(expect.arrayContaining(['model.decoder.final_layer_norm.weight', 'model.decoder.layers.1.self_attn.out_proj.bias',
+      'model.decoder.layers.0.self_attn_layer_norm.weight', 'model.decoder.layers.0.fc1.weight', 'model.decoder.layers.0.final_layer_norm.bias']));
+    expect(Object.keys(opt.hubStateDict())).not.toContain('lm_head.weight');
+    const notes: string[] = [];
+    const m350 = await OPTForCausalLM.fromPretrained(fixture('opt-350m'), { logger: (m) => notes.push(m) });
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toMatch(/stored as float16 were converted to float32/);
+    expect(readFileSync(path.join(fixture('opt-350m'), 'model.safetensors')).toString('latin1')).not.toContain('"model.decoder.');
+    expect(m350.model.decoder.finalLayerNorm).toBeNull();
+    expect(m350.model.decoder.projectIn!.weight.shape).toEqual([32, 16]);
+    expect(m350.lmHead.weight.shape).toEqual([m350.config.vocab_size, 16]);
+    // Positions come from the attention mask: a left-padded row gives the unpadded row's logits.
+    const ids = [[2, 120, 260, 36]];
+    const alone = m350.forward(tl.tensor(ids, { dtype: 'int32' })).logits.dataSync() as Float32Array;
+    const padded = m350.forward(tl.tensor([[1, 1, ...ids[0]]], { dtype: 'int32' }), { attentionMask: [[0, 0, 1, 1, 1, 1]] }).logits.dataSync() as Float32Array;
+    expect(maxDiff(padded.subarray(2 * alone.length / 4), alone)).toBeLessThan(1e-5);
+    await expect(OPTForCausalLM.fromPretrained(fixture('gpt2'))).rejects.toThrow(/model_type 'gpt2'; OPTForCausalLM reads opt/);
+    for (const m of [opt, m350]) m.dispose();
+  });
+
+  it('refuses the config values GPT-NeoX and OPT do not implement, naming the field', async () => {
+    const neox = (config: Record<string, unknown>) => GPTNeoXForCausalLM.fromPretrained(fixture('gpt-neox'), { logger: null, config });
+    await expect(neox({ rope_scaling: { type: 'dynamic', factor: 2 } })).rejects.toThrow(/GPTNeoXForCausalLM: rope_scaling type 'dynamic' is not supported/);
+    await expect(neox({ hidden_act: 'gelu_10' })).rejects.toThrow(/GPTNeoXForCausalLM: activation 'gelu_10' is not supported/);
+    await expect(neox({ rotary_pct: 0.375 })).rejects.toThrow(/GPTNeoXForCausalLM: rotary_pct 0.375 of head size 8 gives 3 rotary features, which must be even/);
+    await expect(neox({ partial_rotary_factor: 0.25 })).rejects.toThrow(/GPTNeoXForCausalLM: config fields 'rotary_pct' 0.5 and 'partial_rotary_factor' 0.25 disagree/);
+    await expect(neox({ rope_parameters: { rope_type: 'yarn', factor: 2, rope_theta: 10000 } })).rejects.toThrow(/GPTNeoXForCausalLM: rope_scaling type 'yarn' is not supported/);
+    await expect(neox({ rope_parameters: { rope_type: 'default', rope_theta: 500 } })).rejects.toThrow(/GPTNeoXForCausalLM: config fields 'rotary_emb_base' 10000 and 'rope_parameters\.rope_theta' 500 disagree/);
+    await expect(neox({ num_attention_heads: 5 })).rejects.toThrow(/GPTNeoXForCausalLM: hidden_size 32 is not divisible by num_attention_heads 5/);
+    const opt = (config: Record<string, unknown>) => OPTForCausalLM.fromPretrained(fixture('opt'), { logger: null, config });
+    await expect(opt({ layerdrop: 0.1 })).rejects.toThrow(/OPTForCausalLM: layerdrop 0.1 is not supported/);
+    await expect(opt({ activation_function: 'gelu_10' })).rejects.toThrow(/OPTForCausalLM: activation 'gelu_10' is not supported/);
+    await expect(opt({ do_layer_norm_before: 'yes' })).rejects.toThrow(/OPTForCausalLM: config field 'do_layer_norm_before' should be a boolean/);
+    // A checkpoint whose weights do not fit the config names them.
+    await expect(opt({ word_embed_proj_dim: 16 })).rejects.toThrow(/'model\.decoder\.embed_tokens\.weight' in model\.safetensors .* has shape \[\d+,32\], but OPTForCausalLM\.model\.decoder\.embed_tokens\.weight is \[\d+,16\]/);
+  });
+
   it('bfloat16 and float16 checkpoints convert to float32 with a note; a sharded index loads', async () => {
     const notes: string[] = [];
     const qwen = await LlamaForCausalLM.fromPretrained(fixture('qwen2'), { logger: (m) => notes.push(m) });
@@ -323,7 +440,7 @@ run('checkpoints as the hub stores them', () => {
 
 run('the Auto classes', () => {
   it('pick the class config.json\'s model_type names, and load with it', async () => {
-    const causal: Record<string, unknown> = { gpt2: GPT2LMHeadModel, llama: LlamaForCausalLM, qwen2: LlamaForCausalLM, mistral: LlamaForCausalLM, gemma: GemmaForCausalLM, phi3: Phi3ForCausalLM };
+    const causal: Record<string, unknown> = { gpt2: GPT2LMHeadModel, llama: LlamaForCausalLM, qwen2: LlamaForCausalLM, mistral: LlamaForCausalLM, gemma: GemmaForCausalLM, phi3: Phi3ForCausalLM, qwen3: Qwen3ForCausalLM, phi: PhiForCausalLM, 'gpt-neox': GPTNeoXForCausalLM, 'opt-350m': OPTForCausalLM };
     for (const [name, cls] of Object.entries(causal)) {
       const model = await AutoModelForCausalLM.fromPretrained(fixture(name), { logger: null });
       expect(model, name).toBeInstanceOf(cls);
@@ -341,11 +458,11 @@ run('the Auto classes', () => {
       model.dispose();
     }
     expect(await AutoModelForImageClassification.fromPretrained(fixture('vit'), { logger: null })).toBeInstanceOf(ViTForImageClassification);
-    expect(AutoModelForCausalLM.modelTypes).toEqual(['gpt2', 'llama', 'qwen2', 'mistral', 'gemma', 'phi3']);
+    expect(AutoModelForCausalLM.modelTypes).toEqual(['gpt2', 'llama', 'qwen2', 'mistral', 'gemma', 'phi3', 'qwen3', 'phi', 'gpt_neox', 'opt']);
   });
 
   it('name the model types they know when a checkpoint has another, and need a model_type', async () => {
-    await expect(AutoModelForCausalLM.fromPretrained(fixture('bert'))).rejects.toThrow("AutoModelForCausalLM: model_type 'bert' is not one it knows (gpt2, llama, qwen2, mistral, gemma, phi3)");
+    await expect(AutoModelForCausalLM.fromPretrained(fixture('bert'))).rejects.toThrow("AutoModelForCausalLM: model_type 'bert' is not one it knows (gpt2, llama, qwen2, mistral, gemma, phi3, qwen3, phi, gpt_neox, opt)");
     await expect(AutoModelForSequenceClassification.fromPretrained(fixture('gpt2'))).rejects.toThrow(/model_type 'gpt2' is not one it knows \(bert, roberta, xlm-roberta, camembert, distilbert\)/);
     const untyped = variant('gpt2', (_, config) => delete config.model_type);
     await expect(AutoModelForCausalLM.fromPretrained(untyped)).rejects.toThrow(/AutoModelForCausalLM\.fromPretrained: config\.json of .* has no model_type; load it with the model's own class/);

@@ -7,7 +7,8 @@ import '@tensile/backend-cpu';
 import { describe, expect, it } from 'vitest';
 import {
   BertForSequenceClassification, BertModel, CLIPModel, CLIPTextModelWithProjection, CLIPVisionModelWithProjection, DistilBertForSequenceClassification, DistilBertModel, GPT2LMHeadModel, GemmaForCausalLM, LlamaForCausalLM,
-  Phi3ForCausalLM, RobertaForSequenceClassification, RobertaModel, ViTForImageClassification, type CausalLM,
+  GPTNeoXForCausalLM, OPTForCausalLM,
+  Phi3ForCausalLM, PhiForCausalLM, Qwen3ForCausalLM, RobertaForSequenceClassification, RobertaModel, ViTForImageClassification, type CausalLM,
 } from '../src/index.js';
 import { expected, fixture, haveFixtures, maxDiff, record } from './fixtures.js';
 
@@ -29,6 +30,14 @@ const CAUSAL: [string, (dir: string, device: string) => Promise<CausalLM>][] = [
   ['mistral', (d, device) => LlamaForCausalLM.fromPretrained(d, { device, dtype: 'float32', logger: null })],
   ['gemma', (d, device) => GemmaForCausalLM.fromPretrained(d, { device, dtype: 'float32', logger: null })],
   ['phi3', (d, device) => Phi3ForCausalLM.fromPretrained(d, { device, dtype: 'float32', logger: null })],
+  ['qwen3', (d, device) => Qwen3ForCausalLM.fromPretrained(d, { device, dtype: 'float32', logger: null })],
+  ['phi', (d, device) => PhiForCausalLM.fromPretrained(d, { device, dtype: 'float32', logger: null })],
+  ['phi-qk', (d, device) => PhiForCausalLM.fromPretrained(d, { device, dtype: 'float32', logger: null })],
+  // GPT-NeoX (Pythia-style, parallel residual; and sequential, tied) and OPT (opt-125m's pre-norm; opt-350m's post-norm with project_in/out).
+  ['gpt-neox', (d, device) => GPTNeoXForCausalLM.fromPretrained(d, { device, dtype: 'float32', logger: null })],
+  ['gpt-neox-sequential', (d, device) => GPTNeoXForCausalLM.fromPretrained(d, { device, dtype: 'float32', logger: null })],
+  ['opt', (d, device) => OPTForCausalLM.fromPretrained(d, { device, dtype: 'float32', logger: null })],
+  ['opt-350m', (d, device) => OPTForCausalLM.fromPretrained(d, { device, dtype: 'float32', logger: null })],
 ];
 
 /** Sampled tokens per fixture from the cpu backend, for the cross-backend comparison. */

@@ -1,12 +1,17 @@
 // The reference checks on the webgpu backend (Dawn in Node; on llvmpipe without a GPU, so
 // the fixtures are tiny). Without an adapter the file skips, naming the reason, unless
 // TENSILE_REQUIRE_TOOLS makes that a failure.
+import { copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import * as tl from '@tensile/core';
 import '@tensile/backend-webgpu';
+import { parseSafetensors, serializeSafetensorsSync } from '@tensile/nn';
 import { describe, expect, it } from 'vitest';
 import {
   BertForSequenceClassification, DistilBertForSequenceClassification, GPT2LMHeadModel, GemmaForCausalLM, LlamaForCausalLM, Phi3ForCausalLM,
-  RobertaForSequenceClassification, ViTForImageClassification,
+  GPTNeoXForCausalLM, OPTForCausalLM, type LoadableClass,
+  PhiForCausalLM, Qwen3ForCausalLM, RobertaForSequenceClassification, ViTForImageClassification, type CausalLM,
 } from '../src/index.js';
 import { expected, fixture, haveFixtures, maxDiff } from './fixtures.js';
 import { settleGarbage } from '@tensile/conformance';
@@ -118,12 +123,23 @@ describe.skipIf(unavailable !== null || !haveFixtures || !tl.isDTypeSupported('f
   }
 
   /** The Llama-family class that reads each fixture. */
-  const llamaClass = (name: string) => (name === 'gemma' ? GemmaForCausalLM : name === 'phi3' ? Phi3ForCausalLM : LlamaForCausalLM);
+  const llamaClass = (name: string) => (name === 'gemma' ? GemmaForCausalLM : name === 'phi3' ? Phi3ForCausalLM : name === 'qwen3' ? Qwen3ForCausalLM : LlamaForCausalLM);
+  /** GPT-NeoX's and OPT's fixtures, by the class that reads them. */
+  const NEOX_OPT: Record<string, LoadableClass<CausalLM>> = {
+    'gpt-neox': GPTNeoXForCausalLM, 'gpt-neox-sequential': GPTNeoXForCausalLM, opt: OPTForCausalLM, 'opt-350m': OPTForCausalLM,
+  };
+  /** The class of a Llama-family, Phi, GPT-NeoX or OPT fixture, loaded onto webgpu in `dtype`. */
+  const loadCausal = (name: string, dtype: 'float16' | 'float32'): Promise<CausalLM> =>
+    NEOX_OPT[name]
+      ? NEOX_OPT[name].fromPretrained(fixture(name), { device: 'webgpu', dtype, logger: null })
+      : name === 'phi' || name === 'phi-qk'
+      ? PhiForCausalLM.fromPretrained(fixture(name), { device: 'webgpu', dtype, logger: null })
+      : llamaClass(name).fromPretrained(fixture(name), { device: 'webgpu', dtype, logger: null });
 
-  for (const name of ['llama', 'mistral', 'gemma', 'phi3']) {
+  for (const name of ['llama', 'mistral', 'gemma', 'phi3', 'qwen3', 'phi', 'phi-qk', ...Object.keys(NEOX_OPT)]) {
     it(`${name} in float16: PyTorch's logits and loss to float16 precision, also left-padded, and a float16 KV cache that generates`, async () => {
       const e = expected(name);
-      const model = await llamaClass(name).fromPretrained(fixture(name), { device: 'webgpu', dtype: 'float16', logger: null });
+      const model = await loadCausal(name, 'float16');
       const ids = tl.tensor(e.input_ids.flat(), { dtype: 'int32', device: 'webgpu' }).reshape([e.input_ids.length, e.input_ids[0].length]);
       const { logits, loss } = tl.noGrad(() => model.forward(ids, { labels: ids }));
       expect(relative(await logits.data(), e.logits)).toBeLessThan(2e-2);
@@ -152,9 +168,11 @@ describe.skipIf(unavailable !== null || !haveFixtures || !tl.isDTypeSupported('f
     });
   }
 
-  const AUTOCAST: [string, (dir: string) => Promise<GPT2LMHeadModel | LlamaForCausalLM>][] = [
+  const AUTOCAST: [string, (dir: string) => Promise<CausalLM>][] = [
     ['gpt2', (d) => GPT2LMHeadModel.fromPretrained(d, { device: 'webgpu', dtype: 'float32', logger: null })],
     ...['llama', 'mistral', 'qwen2', 'gemma', 'phi3'].map((n): [string, (d: string) => Promise<LlamaForCausalLM>] => [n, (d) => llamaClass(n).fromPretrained(d, { device: 'webgpu', dtype: 'float32', logger: null })]),
+    ...['qwen3', 'phi', 'phi-qk'].map((n): [string, () => Promise<CausalLM>] => [n, () => loadCausal(n, 'float32')]),
+    ...Object.keys(NEOX_OPT).map((n): [string, () => Promise<CausalLM>] => [n, () => loadCausal(n, 'float32')]),
   ];
   for (const [name, load] of AUTOCAST) {
     it(`${name} under tl.autocast (float32 weights): a float16 KV cache, and 20 greedy tokens as in float32, with and without it`, async () => {
@@ -173,4 +191,31 @@ describe.skipIf(unavailable !== null || !haveFixtures || !tl.isDTypeSupported('f
       model.dispose();
     });
   }
+
+  // phi-2's queries and keys overflow float16 in their product (the hub's float16 Phi gave NaN
+  // logits until it upcast them): the phi fixture with q_proj and k_proj scaled until they do.
+  it('phi in float16 whose query-key products pass float16\'s range: finite logits near float32\'s (the scores in float32, as the hub\'s Phi)', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tensile-phi-overflow-'));
+    try {
+      for (const f of readdirSync(fixture('phi'))) copyFileSync(path.join(fixture('phi'), f), path.join(dir, f));
+      const { tensors } = parseSafetensors(readFileSync(path.join(dir, 'model.safetensors')), { device: 'cpu' });
+      const scaled = Object.fromEntries(Object.entries(tensors).map(([k, t]) => [k, /self_attn\.[qk]_proj\./.test(k) ? t.mul(100) : t]));
+      writeFileSync(path.join(dir, 'model.safetensors'), serializeSafetensorsSync(scaled, { format: 'pt' }));
+      const half = await PhiForCausalLM.fromPretrained(dir, { device: 'webgpu', dtype: 'float16', logger: null });
+      const full = await PhiForCausalLM.fromPretrained(dir, { device: 'webgpu', dtype: 'float32', logger: null });
+      const ids = tl.tensor([[3, 7, 11, 2, 5, 9, 14, 1]], { dtype: 'int32', device: 'webgpu' });
+      const [a, b] = await Promise.all([half, full].map(async (m) => {
+        const { logits } = tl.noGrad(() => m.forward(ids));
+        const values = Array.from((await logits.float().data()) as Float32Array);
+        logits.dispose();
+        return values;
+      }));
+      expect(a.every(Number.isFinite)).toBe(true);
+      expect(relative(a, b)).toBeLessThan(2e-2);
+      for (const m of [half, full]) m.dispose();
+      ids.dispose();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

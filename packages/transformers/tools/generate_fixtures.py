@@ -23,8 +23,16 @@ the position_ids/token_type_ids buffers and `lm_head.*`; `distilbert.` with `voc
 Gemma (tied, no lm_head) in bfloat16, Mistral in float16, Phi-3 with its fused qkv_proj / gate_up_proj (expected values are computed from the rounded weights); and
 the BERT and Llama weights again as torch.save files (`bert-bin`: pytorch_model.bin;
 `llama-bin`: two shards listed in pytorch_model.bin.index.json, the first in the legacy pre-1.6
-format), as older hub repos hold them; CLIP twice (`clip`: eos_token_id 2, pooled at the largest
+format), as older hub repos hold them; Qwen3 (`qwen3`: bfloat16, tied, per-head q_norm / k_norm, head_dim 12 with
+hidden_size 32 and 4 query heads over 2 key/value heads); Phi twice (`phi`: float16 as phi-2 ships, partial rotary
+factor 0.5, num_key_value_heads null; `phi-qk`: qk_layernorm, grouped-query heads, factor 0.4 of a 12-wide head
+(int() floors it to 4), a tied lm_head.weight with its own bias); CLIP twice (`clip`: eos_token_id 2, pooled at the largest
 id; `clip-eos`: pooled at the first eos_token_id), with openai's int64 position_ids buffers.
+GPT-NeoX twice (`gpt-neox`: float16 as Pythia ships, parallel residual, with the old attention.bias /
+masked_bias / rotary_emb.inv_freq buffers; `gpt-neox-sequential`: use_parallel_residual false, tied, the
+newer partial_rotary_factor / rope_theta names) and OPT twice (`opt`: opt-125m's pre-norm layout, tied, with
+the `model.` prefix; `opt-350m`: do_layer_norm_before false with project_in / project_out, float16, without
+the prefix).
 """
 import json
 import os
@@ -445,6 +453,173 @@ def make_llama_family(out):
 
 
 @torch.no_grad()
+def make_qwen3(out):
+    """Qwen3 as Qwen/Qwen3-0.6B's config: bfloat16, tied (no lm_head saved), q_norm / k_norm, head_dim
+    12 != hidden_size 32 / 4 heads, 2 key/value heads."""
+    tok, tok_config, encode, vocab_size, index = unigram_tokenizer()
+    c = {'architectures': ['Qwen3ForCausalLM'], 'model_type': 'qwen3', 'vocab_size': vocab_size, 'hidden_size': 32,
+         'intermediate_size': 64, 'num_hidden_layers': 2, 'num_attention_heads': 4, 'num_key_value_heads': 2,
+         'head_dim': 12, 'hidden_act': 'silu', 'max_position_embeddings': 128, 'rms_norm_eps': 1e-6,
+         'rope_theta': 1000000.0, 'rope_scaling': None, 'attention_bias': False, 'attention_dropout': 0.0,
+         'use_sliding_window': False, 'sliding_window': None, 'max_window_layers': 2, 'tie_word_embeddings': True,
+         'bos_token_id': index['<s>'], 'eos_token_id': index['<|im_end|>'], 'pad_token_id': index['</s>'],
+         'initializer_range': 0.02, 'use_cache': True, 'torch_dtype': 'bfloat16'}
+    model = R.LlamaForCausalLM(c).eval()
+    randomize(model, 52, std=0.3)  # wider matrices: the greedy continuations vary (at 0.2 one row repeats a token)
+    rounded(model, torch.bfloat16)
+    state = {k: v for k, v in model.state_dict().items() if k != 'lm_head.weight'}
+    same = [encode('the quick brown fox is'), encode('hello world, how are you?')]
+    n = min(len(p) for p in same)
+    prompts = {'same_length': [p[:n] for p in same], 'ragged': [encode('the dog'), encode('hello world, how are you?')]}
+    expected = causal_expected(model, prompts, c['pad_token_id'], c['eos_token_id'])
+    expected['weights_dtype'] = 'bfloat16'
+    generation = {'bos_token_id': c['bos_token_id'], 'eos_token_id': c['eos_token_id']}
+    d = write_dir(out, 'qwen3', c, state, tok, tok_config, dtype=torch.bfloat16, generation_config=generation)
+    dump(expected, os.path.join(d, 'expected.json'))
+
+
+@torch.no_grad()
+def make_phi(out):
+    """Phi as microsoft/phi-2's config (`phi`, float16) and with qk_layernorm, grouped-query heads and a tied
+    head (`phi-qk`), both with GPT-2's tokenizer as phi-2 has it."""
+    tok, tok_config, encode, vocab_size, eos = gpt2_tokenizer()
+    base = {'architectures': ['PhiForCausalLM'], 'model_type': 'phi', 'vocab_size': vocab_size, 'intermediate_size': 64,
+            'num_hidden_layers': 2, 'num_attention_heads': 4, 'hidden_act': 'gelu_new', 'max_position_embeddings': 64,
+            'layer_norm_eps': 1e-5, 'rope_theta': 10000.0, 'rope_scaling': None, 'resid_pdrop': 0.1, 'embd_pdrop': 0.0,
+            'attention_dropout': 0.0, 'initializer_range': 0.02, 'bos_token_id': eos, 'eos_token_id': eos,
+            'use_cache': True}
+    variants = [
+        ('phi', {'hidden_size': 32, 'num_key_value_heads': None, 'partial_rotary_factor': 0.5, 'qk_layernorm': False,
+                 'tie_word_embeddings': False, 'torch_dtype': 'float16'}, torch.float16),
+        ('phi-qk', {'hidden_size': 48, 'num_key_value_heads': 2, 'partial_rotary_factor': 0.4, 'qk_layernorm': True,
+                    'tie_word_embeddings': True, 'torch_dtype': 'float32'}, None),
+    ]
+    for seed, (name, extra, dtype) in enumerate(variants):
+        c = {**base, **extra}
+        model = R.PhiForCausalLM(c).eval()
+        randomize(model, 61 + seed)
+        if dtype is not None:
+            rounded(model, dtype)
+        state = model.state_dict()
+        if model.lm_head.weight is model.model.embed_tokens.weight:  # tied: the hub saves no lm_head.weight (its bias, yes)
+            state = {k: v for k, v in state.items() if k != 'lm_head.weight'}
+        prompts = {'same_length': [encode('the quick brown fox jumps'), encode('hello world, the dog sl')],
+                   'ragged': [encode('the lazy dog'), encode('hello there! tensors and')]}
+        n = min(len(p) for p in prompts['same_length'])
+        prompts['same_length'] = [p[:n] for p in prompts['same_length']]
+        expected = causal_expected(model, prompts, eos, eos)
+        expected['weights_dtype'] = str(dtype).replace('torch.', '') if dtype is not None else 'float32'
+        d = write_dir(out, name, c, state, tok, tok_config, dtype=dtype, generation_config={'bos_token_id': eos, 'eos_token_id': eos})
+        dump(expected, os.path.join(d, 'expected.json'))
+
+
+def opt_tokenizer():
+    """GPT-2's byte-level BPE as OPT's tokenizer holds it: <s> 0, <pad> 1, </s> 2, <unk> 3 before the
+    byte-level vocabulary, and </s> (OPT's bos) in front of every encoding."""
+    tok, _, encode, _, eos = gpt2_tokenizer()
+    specials = ['<s>', '<pad>', '</s>', '<unk>']
+    vocab = {s: i for i, s in enumerate(specials)}
+    vocab.update({k: v + len(specials) for k, v in tok['model']['vocab'].items() if v != eos})
+    bos = vocab['</s>']
+    tok = {**tok, 'model': {**tok['model'], 'vocab': vocab},
+           'added_tokens': [{'id': i, 'content': s, 'single_word': False, 'lstrip': False, 'rstrip': False,
+                             'normalized': True, 'special': True} for i, s in enumerate(specials)],
+           'post_processor': {
+               'type': 'TemplateProcessing',
+               'single': [{'SpecialToken': {'id': '</s>', 'type_id': 0}}, {'Sequence': {'id': 'A', 'type_id': 0}}],
+               'pair': [{'SpecialToken': {'id': '</s>', 'type_id': 0}}, {'Sequence': {'id': 'A', 'type_id': 0}},
+                        {'SpecialToken': {'id': '</s>', 'type_id': 1}}, {'Sequence': {'id': 'B', 'type_id': 1}}],
+               'special_tokens': {'</s>': {'id': '</s>', 'ids': [bos], 'tokens': ['</s>']}}}}
+    config = {'add_prefix_space': False, 'bos_token': '</s>', 'eos_token': '</s>', 'unk_token': '</s>',
+              'pad_token': '<pad>', 'model_max_length': 64, 'tokenizer_class': 'GPT2Tokenizer'}
+    return tok, config, (lambda text: [bos] + [i + len(specials) for i in encode(text)]), len(vocab), vocab
+
+
+def gpt2_prompts(encode):
+    """Two prompts of one length and a ragged pair, as GPT-2's fixture has them."""
+    prompts = {'same_length': [encode('the quick brown fox jumps'), encode('hello world, the dog sl')],
+               'ragged': [encode('the lazy dog'), encode('hello there! tensors and')]}
+    n = min(len(p) for p in prompts['same_length'])
+    prompts['same_length'] = [p[:n] for p in prompts['same_length']]
+    return prompts
+
+
+@torch.no_grad()
+def make_gpt_neox(out):
+    """GPT-NeoX twice, with GPT-2's tokenizer (Pythia's is byte-level BPE too) and a vocab_size padded past
+    it as Pythia's is: `gpt-neox` as EleutherAI/pythia-* ships (float16, parallel residual, rotary_pct 0.5
+    of an 8-wide head, untied embed_out, the old attention.bias / masked_bias / rotary_emb.inv_freq buffers);
+    `gpt-neox-sequential` with the newer field names (partial_rotary_factor 0.25 of a 16-wide head,
+    rope_theta), use_parallel_residual false, attention_bias false, tied, gelu_fast (GPT-NeoX-20B's)."""
+    tok, tok_config, encode, vocab_size, eos = gpt2_tokenizer()
+    base = {'architectures': ['GPTNeoXForCausalLM'], 'model_type': 'gpt_neox', 'vocab_size': vocab_size + 12,
+            'hidden_size': 32, 'num_hidden_layers': 2, 'intermediate_size': 96, 'max_position_embeddings': 64,
+            'initializer_range': 0.02, 'use_cache': True, 'bos_token_id': eos, 'eos_token_id': eos}
+    variants = [
+        ('gpt-neox', {'num_attention_heads': 4, 'hidden_act': 'gelu', 'rotary_pct': 0.5, 'rotary_emb_base': 10000,
+                      'layer_norm_eps': 1e-5, 'use_parallel_residual': True, 'tie_word_embeddings': False,
+                      'classifier_dropout': 0.1, 'torch_dtype': 'float16'}, torch.float16),
+        ('gpt-neox-sequential', {'num_attention_heads': 2, 'hidden_act': 'gelu_fast', 'partial_rotary_factor': 0.25,
+                                 'rope_theta': 500.0, 'rope_scaling': None, 'layer_norm_eps': 1e-6,
+                                 'use_parallel_residual': False, 'attention_bias': False, 'tie_word_embeddings': True,
+                                 'hidden_dropout': 0.0, 'attention_dropout': 0.0, 'torch_dtype': 'float32'}, None),
+    ]
+    for seed, (name, extra, dtype) in enumerate(variants):
+        c = {**base, **extra}
+        model = R.GPTNeoXForCausalLM(c).eval()
+        randomize(model, 71 + seed)
+        if dtype is not None:
+            rounded(model, dtype)
+        state = model.state_dict()
+        if model.embed_out.weight is model.gpt_neox.embed_in.weight:  # tied: the hub saves no embed_out
+            state = {k: v for k, v in state.items() if k != 'embed_out.weight'}
+        if name == 'gpt-neox':  # the buffers Pythia's checkpoints hold
+            n = c['max_position_embeddings']
+            for i in range(c['num_hidden_layers']):
+                state[f'gpt_neox.layers.{i}.attention.bias'] = torch.tril(torch.ones(n, n, dtype=torch.bool)).view(1, 1, n, n)
+                state[f'gpt_neox.layers.{i}.attention.masked_bias'] = torch.tensor(-1e9)
+                state[f'gpt_neox.layers.{i}.attention.rotary_emb.inv_freq'] = model.gpt_neox.inv_freq.clone()
+        expected = causal_expected(model, gpt2_prompts(encode), eos, eos)
+        expected['weights_dtype'] = str(dtype).replace('torch.', '') if dtype is not None else 'float32'
+        d = write_dir(out, name, c, state, tok, tok_config, dtype=dtype, generation_config={'bos_token_id': eos, 'eos_token_id': eos})
+        dump(expected, os.path.join(d, 'expected.json'))
+
+
+@torch.no_grad()
+def make_opt(out):
+    """OPT twice: `opt` as facebook/opt-125m's config (pre-norm, a final layer norm, float32, the
+    `model.` prefix, no lm_head: tied); `opt-350m` as facebook/opt-350m's (do_layer_norm_before false,
+    so post-norm without the final layer norm, word_embed_proj_dim 16 != hidden_size 32 with
+    project_in / project_out, float16, keys without the `model.` prefix)."""
+    tok, tok_config, encode, vocab_size, vocab = opt_tokenizer()
+    base = {'architectures': ['OPTForCausalLM'], 'model_type': 'opt', 'vocab_size': vocab_size + 7, 'hidden_size': 32,
+            'num_hidden_layers': 2, 'num_attention_heads': 4, 'ffn_dim': 64, 'max_position_embeddings': 64,
+            'activation_function': 'relu', 'dropout': 0.1, 'attention_dropout': 0.0, 'activation_dropout': 0.0,
+            'layerdrop': 0.0, 'init_std': 0.02, 'enable_bias': True, 'layer_norm_elementwise_affine': True,
+            '_remove_final_layer_norm': False, 'pad_token_id': vocab['<pad>'], 'bos_token_id': vocab['</s>'],
+            'eos_token_id': vocab['</s>'], 'prefix': '</s>', 'use_cache': True}
+    variants = [
+        ('opt', {'do_layer_norm_before': True, 'word_embed_proj_dim': 32, 'torch_dtype': 'float32'}, None, True),
+        ('opt-350m', {'do_layer_norm_before': False, 'word_embed_proj_dim': 16, 'torch_dtype': 'float16'}, torch.float16, False),
+    ]
+    pad, eos = base['pad_token_id'], base['eos_token_id']
+    for seed, (name, extra, dtype, prefixed) in enumerate(variants):
+        c = {**base, **extra}
+        model = R.OPTForCausalLM(c).eval()
+        randomize(model, 81 + seed)
+        if dtype is not None:
+            rounded(model, dtype)
+        state = {k: v for k, v in model.state_dict().items() if k != 'lm_head.weight'}  # tied: no lm_head saved
+        if not prefixed:
+            state = {k[len('model.'):]: v for k, v in state.items()}
+        expected = causal_expected(model, gpt2_prompts(encode), pad, eos)
+        expected['weights_dtype'] = str(dtype).replace('torch.', '') if dtype is not None else 'float32'
+        d = write_dir(out, name, c, state, tok, tok_config, dtype=dtype,
+                      generation_config={'bos_token_id': eos, 'eos_token_id': eos, 'pad_token_id': pad})
+        dump(expected, os.path.join(d, 'expected.json'))
+
+
+@torch.no_grad()
 def make_bert(out):
     tok, tok_config, encode, vocab_size = bert_tokenizer()
     c = {'architectures': ['BertForMaskedLM'], 'model_type': 'bert', 'vocab_size': vocab_size, 'hidden_size': 32,
@@ -671,7 +846,11 @@ def main():
     os.makedirs(out, exist_ok=True)
     torch.manual_seed(0)
     make_gpt2(out)
+    make_gpt_neox(out)
+    make_opt(out)
     make_llama_family(out)
+    make_qwen3(out)
+    make_phi(out)
     make_bert(out)
     make_roberta(out)
     make_distilbert(out)

@@ -11,9 +11,13 @@ position ids from the input ids and a `dense`/tanh/`out_proj` head), DistilBERT 
 (RMSNorm in float32, rotary embeddings with `rotate_half`, grouped-query attention through
 `repeat_kv`, SwiGLU; Qwen2's q/k/v biases, Mistral's sliding window, Llama 3 rope scaling;
 Gemma's `x * (1 + weight)` RMSNorm, sqrt(hidden_size) embedding scale and GeGLU; Phi-3's fused
-`qkv_proj` and `gate_up_proj`), ViT for image classification, and CLIP (pre-LN towers, quick_gelu,
+`qkv_proj` and `gate_up_proj`; Qwen3's per-head `q_norm` / `k_norm` RMSNorm before the rotary
+embedding), Phi (one LayerNorm feeding attention and the MLP in parallel, partial rotary
+embeddings, biases everywhere, optional `q_layernorm` / `k_layernorm`), ViT for image classification, and CLIP (pre-LN towers, quick_gelu,
 a causal text tower pooled at the EOS token by either of the hub's two rules, the symmetric
-contrastive loss).
+contrastive loss). Also GPT-NeoX (Pythia: the per-head fused `query_key_value`, partial rotary
+embeddings, parallel or sequential residuals, `embed_out`) and OPT (learned positions offset by 2
+and counted from the attention mask, pre- or post-norm blocks, `project_in` / `project_out`).
 
 Also: a safetensors reader/writer (the `safetensors` package is not installed either), greedy
 generation without a cache (the oracle for Tensile's cached generation), and the causal-LM
@@ -95,6 +99,7 @@ ACT = {
     'gelu': F.gelu,
     'gelu_new': lambda x: F.gelu(x, approximate='tanh'),
     'gelu_pytorch_tanh': lambda x: F.gelu(x, approximate='tanh'),
+    'gelu_fast': lambda x: 0.5 * x * (1.0 + torch.tanh(x * 0.7978845608 * (1.0 + 0.044715 * x * x))),  # GPT-NeoX-20B's
     'relu': F.relu,
     'silu': F.silu,
     'swish': F.silu,
@@ -293,12 +298,18 @@ def rotate_half(x):
     return torch.cat((-x2, x1), dim=-1)
 
 
+def llama_head_dim(c):
+    """head_dim from the config, else Qwen3Config's default 128, else hidden_size / heads."""
+    default = 128 if c.get('model_type') == 'qwen3' else c['hidden_size'] // c['num_attention_heads']
+    return c.get('head_dim') or default
+
+
 class LlamaAttention(nn.Module):
     def __init__(self, c, qkv_bias, o_bias, fused=False):
         super().__init__()
         self.num_heads = c['num_attention_heads']
         self.num_kv = c.get('num_key_value_heads') or self.num_heads
-        self.head_dim = c.get('head_dim') or c['hidden_size'] // self.num_heads
+        self.head_dim = llama_head_dim(c)
         h = c['hidden_size']
         q_size, kv_size = self.num_heads * self.head_dim, self.num_kv * self.head_dim
         if fused:  # Phi-3: one projection, its output q, then k, then v
@@ -308,6 +319,9 @@ class LlamaAttention(nn.Module):
             self.k_proj = nn.Linear(h, kv_size, bias=qkv_bias)
             self.v_proj = nn.Linear(h, kv_size, bias=qkv_bias)
         self.o_proj = nn.Linear(q_size, h, bias=o_bias)
+        if c.get('model_type') == 'qwen3':  # Qwen3: RMSNorm over each query and key head
+            self.q_norm = LlamaRMSNorm(self.head_dim, c.get('rms_norm_eps', 1e-6))
+            self.k_norm = LlamaRMSNorm(self.head_dim, c.get('rms_norm_eps', 1e-6))
 
     def project(self, x):
         if hasattr(self, 'qkv_proj'):
@@ -322,6 +336,8 @@ class LlamaAttention(nn.Module):
         q = q.reshape(b, t, self.num_heads, self.head_dim).transpose(1, 2)
         k = k.reshape(b, t, self.num_kv, self.head_dim).transpose(1, 2)
         v = v.reshape(b, t, self.num_kv, self.head_dim).transpose(1, 2)
+        if hasattr(self, 'q_norm'):  # Qwen3, before the rotary embedding
+            q, k = self.q_norm(q), self.k_norm(k)
         cos, sin = cos[:, None], sin[:, None]
         q = q * cos + rotate_half(q) * sin
         k = k * cos + rotate_half(k) * sin
@@ -380,6 +396,11 @@ class LlamaModel(nn.Module):
             qkv_bias, o_bias, mlp_bias = True, False, False
         elif kind == 'mistral':
             qkv_bias = o_bias = mlp_bias = False
+        elif kind == 'qwen3':
+            if c.get('use_sliding_window') or any(t != 'full_attention' for t in c.get('layer_types') or []):
+                raise ValueError('Qwen3 sliding-window layers are not in the reference')
+            qkv_bias = o_bias = bool(c.get('attention_bias', False))
+            mlp_bias = False
         elif kind == 'phi3':
             if c.get('rope_scaling') is not None or c.get('partial_rotary_factor', 1.0) != 1.0:
                 raise ValueError('longrope scaling and partial rotary embeddings are not in the reference')
@@ -397,8 +418,7 @@ class LlamaModel(nn.Module):
         self.layers = nn.ModuleList([LlamaDecoderLayer(c, qkv_bias, o_bias, mlp_bias, act, norm, fused, resid_pdrop)
                                      for _ in range(c['num_hidden_layers'])])
         self.norm = norm(c['hidden_size'], c.get('rms_norm_eps', 1e-6))
-        head_dim = c.get('head_dim') or c['hidden_size'] // c['num_attention_heads']
-        self.register_buffer('inv_freq', rope_inv_freq(c, head_dim), persistent=False)
+        self.register_buffer('inv_freq', rope_inv_freq(c, llama_head_dim(c)), persistent=False)
 
     def forward(self, input_ids, attention_mask=None, position_ids=None):
         b, t = input_ids.shape
@@ -427,6 +447,353 @@ class LlamaForCausalLM(nn.Module):
 
     def forward(self, input_ids, attention_mask=None, position_ids=None, labels=None):
         logits = self.lm_head(self.model(input_ids, attention_mask, position_ids)).float()
+        return logits, (causal_lm_loss(logits, labels) if labels is not None else None)
+
+
+# ---- Phi -----------------------------------------------------------------------------------
+
+class PhiAttention(nn.Module):
+    """Biased q/k/v/dense, optional LayerNorms over each query and key head, rotary embeddings on
+    the first int(head_dim * partial_rotary_factor) features of each head."""
+
+    def __init__(self, c):
+        super().__init__()
+        h = c['hidden_size']
+        self.num_heads = c['num_attention_heads']
+        self.num_kv = c.get('num_key_value_heads') or self.num_heads
+        self.head_dim = h // self.num_heads
+        self.rotary_ndims = int(self.head_dim * c.get('partial_rotary_factor', 0.5))
+        self.q_proj = nn.Linear(h, self.num_heads * self.head_dim, bias=True)
+        self.k_proj = nn.Linear(h, self.num_kv * self.head_dim, bias=True)
+        self.v_proj = nn.Linear(h, self.num_kv * self.head_dim, bias=True)
+        self.dense = nn.Linear(self.num_heads * self.head_dim, h, bias=True)
+        if c.get('qk_layernorm', False):
+            eps = c.get('layer_norm_eps', 1e-5)
+            self.q_layernorm = nn.LayerNorm(self.head_dim, eps=eps)
+            self.k_layernorm = nn.LayerNorm(self.head_dim, eps=eps)
+
+    def forward(self, x, cos, sin, mask):
+        b, t, _ = x.shape
+        q = self.q_proj(x).view(b, t, -1, self.head_dim).transpose(1, 2)
+        k = self.k_proj(x).view(b, t, -1, self.head_dim).transpose(1, 2)
+        v = self.v_proj(x).view(b, t, -1, self.head_dim).transpose(1, 2)
+        if hasattr(self, 'q_layernorm'):
+            q, k = self.q_layernorm(q), self.k_layernorm(k)
+        cos, sin = cos[:, None], sin[:, None]
+        r = self.rotary_ndims
+        q_rot, q_pass = q[..., :r], q[..., r:]
+        k_rot, k_pass = k[..., :r], k[..., r:]
+        q = torch.cat((q_rot * cos + rotate_half(q_rot) * sin, q_pass), dim=-1)
+        k = torch.cat((k_rot * cos + rotate_half(k_rot) * sin, k_pass), dim=-1)
+        rep = self.num_heads // self.num_kv
+        k = k[:, :, None].expand(b, self.num_kv, rep, t, self.head_dim).reshape(b, self.num_heads, t, self.head_dim)
+        v = v[:, :, None].expand(b, self.num_kv, rep, t, self.head_dim).reshape(b, self.num_heads, t, self.head_dim)
+        w = (q @ k.transpose(2, 3)) * self.head_dim ** -0.5 + mask
+        w = w.float().softmax(-1).to(q.dtype)
+        y = (w @ v).transpose(1, 2).reshape(b, t, -1)
+        return self.dense(y)
+
+
+class PhiMLP(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.fc1 = nn.Linear(c['hidden_size'], c['intermediate_size'])
+        self.fc2 = nn.Linear(c['intermediate_size'], c['hidden_size'])
+        self.act = ACT[c.get('hidden_act', 'gelu_new')]
+
+    def forward(self, x):
+        return self.fc2(self.act(self.fc1(x)))
+
+
+class PhiDecoderLayer(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.self_attn = PhiAttention(c)
+        self.mlp = PhiMLP(c)
+        self.input_layernorm = nn.LayerNorm(c['hidden_size'], eps=c.get('layer_norm_eps', 1e-5))
+        self.resid_dropout = nn.Dropout(c.get('resid_pdrop', 0.0))
+
+    def forward(self, x, cos, sin, mask):
+        h = self.input_layernorm(x)
+        attn = self.resid_dropout(self.self_attn(h, cos, sin, mask))
+        ff = self.resid_dropout(self.mlp(h))
+        return attn + ff + x
+
+
+class PhiModel(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.embed_tokens = nn.Embedding(c['vocab_size'], c['hidden_size'])
+        self.embed_dropout = nn.Dropout(c.get('embd_pdrop', 0.0))
+        self.layers = nn.ModuleList([PhiDecoderLayer(c) for _ in range(c['num_hidden_layers'])])
+        self.final_layernorm = nn.LayerNorm(c['hidden_size'], eps=c.get('layer_norm_eps', 1e-5))
+        head_dim = c['hidden_size'] // c['num_attention_heads']
+        rotary = int(head_dim * c.get('partial_rotary_factor', 0.5))
+        self.register_buffer('inv_freq', rope_inv_freq(c, rotary), persistent=False)
+
+    def forward(self, input_ids, attention_mask=None, position_ids=None):
+        b, t = input_ids.shape
+        if position_ids is None:
+            position_ids = torch.arange(t)[None].expand(b, t)
+        x = self.embed_dropout(self.embed_tokens(input_ids))
+        freqs = position_ids[..., None].float() * self.inv_freq[None, None]
+        emb = torch.cat((freqs, freqs), dim=-1)
+        cos, sin = emb.cos().to(x.dtype), emb.sin().to(x.dtype)
+        mask = causal_mask(attention_mask, t, t, x.dtype)
+        for layer in self.layers:
+            x = layer(x, cos, sin, mask)
+        return self.final_layernorm(x)
+
+
+class PhiForCausalLM(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.config = c
+        self.model = PhiModel(c)
+        self.lm_head = nn.Linear(c['hidden_size'], c['vocab_size'], bias=True)
+        if c.get('tie_word_embeddings', False):
+            self.lm_head.weight = self.model.embed_tokens.weight
+
+    def forward(self, input_ids, attention_mask=None, position_ids=None, labels=None):
+        logits = self.lm_head(self.model(input_ids, attention_mask, position_ids)).float()
+        return logits, (causal_lm_loss(logits, labels) if labels is not None else None)
+
+
+# ---- GPT-NeoX (Pythia), OPT ---------------------------------------------------------------
+
+def gpt_neox_rotary(c):
+    """(rotary_ndims, inv_freq): int(head_size * rotary_pct) features of each head rotate, base
+    rotary_emb_base (the legacy names first, then partial_rotary_factor and rope_theta)."""
+    head = c['hidden_size'] // c['num_attention_heads']
+    pct = c['rotary_pct'] if c.get('rotary_pct') is not None else c.get('partial_rotary_factor', 0.25)
+    base = c['rotary_emb_base'] if c.get('rotary_emb_base') is not None else c.get('rope_theta', 10000)
+    dim = int(head * pct)
+    return dim, rope_inv_freq({'rope_theta': base, 'rope_scaling': c.get('rope_scaling')}, dim)
+
+
+class GPTNeoXAttention(nn.Module):
+    """The fused query_key_value, its output laid out per head ([heads, 3, head_size]), rotary
+    embeddings on the first rotary_ndims features of each query and key head."""
+
+    def __init__(self, c):
+        super().__init__()
+        h = c['hidden_size']
+        self.num_heads = c['num_attention_heads']
+        self.head_size = h // self.num_heads
+        self.rotary_ndims, _ = gpt_neox_rotary(c)
+        bias = c.get('attention_bias', True)
+        self.query_key_value = nn.Linear(h, 3 * h, bias=bias)
+        self.dense = nn.Linear(h, h, bias=bias)
+        self.attention_dropout = nn.Dropout(c.get('attention_dropout', 0.0))
+
+    def forward(self, x, cos, sin, mask):
+        b, t, _ = x.shape
+        hs = self.head_size
+        qkv = self.query_key_value(x).view(b, t, self.num_heads, 3 * hs)
+        q = qkv[..., :hs].permute(0, 2, 1, 3)
+        k = qkv[..., hs:2 * hs].permute(0, 2, 1, 3)
+        v = qkv[..., 2 * hs:].permute(0, 2, 1, 3)
+        r = self.rotary_ndims
+        cos, sin = cos[:, None], sin[:, None]
+        q = torch.cat((q[..., :r] * cos + rotate_half(q[..., :r]) * sin, q[..., r:]), dim=-1)
+        k = torch.cat((k[..., :r] * cos + rotate_half(k[..., :r]) * sin, k[..., r:]), dim=-1)
+        w = (q @ k.transpose(2, 3)) * hs ** -0.5 + mask
+        w = self.attention_dropout(w.float().softmax(-1).to(v.dtype))
+        y = (w @ v).transpose(1, 2).reshape(b, t, -1)
+        return self.dense(y)
+
+
+class GPTNeoXMLP(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.dense_h_to_4h = nn.Linear(c['hidden_size'], c['intermediate_size'])
+        self.dense_4h_to_h = nn.Linear(c['intermediate_size'], c['hidden_size'])
+        self.act = ACT[c.get('hidden_act', 'gelu')]
+
+    def forward(self, x):
+        return self.dense_4h_to_h(self.act(self.dense_h_to_4h(x)))
+
+
+class GPTNeoXLayer(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        eps = c.get('layer_norm_eps', 1e-5)
+        self.use_parallel_residual = c.get('use_parallel_residual', True)
+        self.input_layernorm = nn.LayerNorm(c['hidden_size'], eps=eps)
+        self.post_attention_layernorm = nn.LayerNorm(c['hidden_size'], eps=eps)
+        self.post_attention_dropout = nn.Dropout(c.get('hidden_dropout', 0.0))
+        self.post_mlp_dropout = nn.Dropout(c.get('hidden_dropout', 0.0))
+        self.attention = GPTNeoXAttention(c)
+        self.mlp = GPTNeoXMLP(c)
+
+    def forward(self, x, cos, sin, mask):
+        attn = self.post_attention_dropout(self.attention(self.input_layernorm(x), cos, sin, mask))
+        if self.use_parallel_residual:  # x + attn(ln1(x)) + mlp(ln2(x))
+            mlp = self.post_mlp_dropout(self.mlp(self.post_attention_layernorm(x)))
+            return mlp + attn + x
+        attn = attn + x
+        return self.post_mlp_dropout(self.mlp(self.post_attention_layernorm(attn))) + attn
+
+
+class GPTNeoXModel(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.embed_in = nn.Embedding(c['vocab_size'], c['hidden_size'])
+        self.emb_dropout = nn.Dropout(c.get('hidden_dropout', 0.0))
+        self.layers = nn.ModuleList([GPTNeoXLayer(c) for _ in range(c['num_hidden_layers'])])
+        self.final_layer_norm = nn.LayerNorm(c['hidden_size'], eps=c.get('layer_norm_eps', 1e-5))
+        _, inv_freq = gpt_neox_rotary(c)
+        self.register_buffer('inv_freq', inv_freq, persistent=False)
+
+    def forward(self, input_ids, attention_mask=None, position_ids=None):
+        b, t = input_ids.shape
+        if position_ids is None:
+            position_ids = torch.arange(t)[None].expand(b, t)
+        x = self.emb_dropout(self.embed_in(input_ids))
+        freqs = position_ids[..., None].float() * self.inv_freq[None, None]
+        emb = torch.cat((freqs, freqs), dim=-1)
+        cos, sin = emb.cos().to(x.dtype), emb.sin().to(x.dtype)
+        mask = causal_mask(attention_mask, t, t, x.dtype)
+        for layer in self.layers:
+            x = layer(x, cos, sin, mask)
+        return self.final_layer_norm(x)
+
+
+class GPTNeoXForCausalLM(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.config = c
+        self.gpt_neox = GPTNeoXModel(c)
+        self.embed_out = nn.Linear(c['hidden_size'], c['vocab_size'], bias=False)
+        if c.get('tie_word_embeddings', False):
+            self.embed_out.weight = self.gpt_neox.embed_in.weight
+
+    def forward(self, input_ids, attention_mask=None, position_ids=None, labels=None):
+        logits = self.embed_out(self.gpt_neox(input_ids, attention_mask, position_ids))
+        return logits, (causal_lm_loss(logits, labels) if labels is not None else None)
+
+
+class OPTLearnedPositionalEmbedding(nn.Embedding):
+    """Learned positions with fairseq's offset of 2; positions from the attention mask
+    (cumsum(mask) * mask - 1, so padding at -1) unless given."""
+    offset = 2
+
+    def __init__(self, num_embeddings, dim):
+        super().__init__(num_embeddings + self.offset, dim)
+
+    def forward(self, attention_mask, position_ids=None):
+        if position_ids is None:
+            position_ids = (torch.cumsum(attention_mask, dim=1) * attention_mask - 1).long()
+        return super().forward(position_ids + self.offset)
+
+
+class OPTAttention(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        h = c['hidden_size']
+        bias = c.get('enable_bias', True)
+        self.num_heads = c['num_attention_heads']
+        self.head_dim = h // self.num_heads
+        self.scaling = self.head_dim ** -0.5
+        self.k_proj = nn.Linear(h, h, bias=bias)
+        self.v_proj = nn.Linear(h, h, bias=bias)
+        self.q_proj = nn.Linear(h, h, bias=bias)
+        self.out_proj = nn.Linear(h, h, bias=bias)
+        self.dropout = nn.Dropout(c.get('attention_dropout', 0.0))
+
+    def forward(self, x, mask):
+        b, t, _ = x.shape
+        q = (self.q_proj(x) * self.scaling).view(b, t, self.num_heads, self.head_dim).transpose(1, 2)
+        k = self.k_proj(x).view(b, t, self.num_heads, self.head_dim).transpose(1, 2)
+        v = self.v_proj(x).view(b, t, self.num_heads, self.head_dim).transpose(1, 2)
+        w = q @ k.transpose(2, 3) + mask
+        w = self.dropout(w.float().softmax(-1).to(v.dtype))
+        y = (w @ v).transpose(1, 2).reshape(b, t, -1)
+        return self.out_proj(y)
+
+
+class OPTDecoderLayer(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        h, affine = c['hidden_size'], c.get('layer_norm_elementwise_affine', True)
+        self.do_layer_norm_before = c.get('do_layer_norm_before', True)
+        self.self_attn = OPTAttention(c)
+        self.self_attn_layer_norm = nn.LayerNorm(h, elementwise_affine=affine)
+        self.fc1 = nn.Linear(h, c['ffn_dim'], bias=c.get('enable_bias', True))
+        self.fc2 = nn.Linear(c['ffn_dim'], h, bias=c.get('enable_bias', True))
+        self.final_layer_norm = nn.LayerNorm(h, elementwise_affine=affine)
+        self.act = ACT[c.get('activation_function', 'relu')]
+        self.dropout = nn.Dropout(c.get('dropout', 0.1))
+
+    def forward(self, x, mask):
+        residual = x
+        if self.do_layer_norm_before:
+            x = self.self_attn_layer_norm(x)
+        x = residual + self.dropout(self.self_attn(x, mask))
+        if not self.do_layer_norm_before:
+            x = self.self_attn_layer_norm(x)
+        residual = x
+        if self.do_layer_norm_before:
+            x = self.final_layer_norm(x)
+        x = residual + self.dropout(self.fc2(self.act(self.fc1(x))))
+        if not self.do_layer_norm_before:
+            x = self.final_layer_norm(x)
+        return x
+
+
+class OPTDecoder(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        h = c['hidden_size']
+        proj = c.get('word_embed_proj_dim') or h
+        self.embed_tokens = nn.Embedding(c['vocab_size'], proj, c.get('pad_token_id', 1))
+        self.embed_positions = OPTLearnedPositionalEmbedding(c.get('max_position_embeddings', 2048), h)
+        self.project_out = nn.Linear(h, proj, bias=False) if proj != h else None
+        self.project_in = nn.Linear(proj, h, bias=False) if proj != h else None
+        if c.get('do_layer_norm_before', True) and not c.get('_remove_final_layer_norm', False):
+            self.final_layer_norm = nn.LayerNorm(h, elementwise_affine=c.get('layer_norm_elementwise_affine', True))
+        else:
+            self.final_layer_norm = None
+        self.layers = nn.ModuleList([OPTDecoderLayer(c) for _ in range(c['num_hidden_layers'])])
+
+    def forward(self, input_ids, attention_mask=None, position_ids=None):
+        b, t = input_ids.shape
+        if attention_mask is None:
+            attention_mask = torch.ones(b, t, dtype=torch.long)
+        x = self.embed_tokens(input_ids)
+        if self.project_in is not None:
+            x = self.project_in(x)
+        x = x + self.embed_positions(attention_mask, position_ids)
+        mask = causal_mask(attention_mask, t, t, x.dtype)
+        for layer in self.layers:
+            x = layer(x, mask)
+        if self.final_layer_norm is not None:
+            x = self.final_layer_norm(x)
+        if self.project_out is not None:
+            x = self.project_out(x)
+        return x
+
+
+class OPTModel(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.decoder = OPTDecoder(c)
+
+    def forward(self, input_ids, attention_mask=None, position_ids=None):
+        return self.decoder(input_ids, attention_mask, position_ids)
+
+
+class OPTForCausalLM(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.config = c
+        self.model = OPTModel(c)
+        self.lm_head = nn.Linear(c.get('word_embed_proj_dim') or c['hidden_size'], c['vocab_size'], bias=False)
+        if c.get('tie_word_embeddings', True):
+            self.lm_head.weight = self.model.decoder.embed_tokens.weight
+
+    def forward(self, input_ids, attention_mask=None, position_ids=None, labels=None):
+        logits = self.lm_head(self.model(input_ids, attention_mask, position_ids))
         return logits, (causal_lm_loss(logits, labels) if labels is not None else None)
 
 
@@ -1047,11 +1414,15 @@ class CLIPVisionModelWithProjection(nn.Module):
 
 ARCHITECTURES = {
     'GPT2LMHeadModel': GPT2LMHeadModel,
+    'GPTNeoXForCausalLM': GPTNeoXForCausalLM,
+    'OPTForCausalLM': OPTForCausalLM,
     'LlamaForCausalLM': LlamaForCausalLM,
     'Qwen2ForCausalLM': LlamaForCausalLM,
     'MistralForCausalLM': LlamaForCausalLM,
     'GemmaForCausalLM': LlamaForCausalLM,
     'Phi3ForCausalLM': LlamaForCausalLM,
+    'Qwen3ForCausalLM': LlamaForCausalLM,
+    'PhiForCausalLM': PhiForCausalLM,
     'BertModel': BertModel,
     'BertForSequenceClassification': BertForSequenceClassification,
     'RobertaModel': RobertaModel,
@@ -1080,8 +1451,10 @@ def from_pretrained(directory):
             fixed[k] = v
         elif 'transformer.' + k in own:
             fixed['transformer.' + k] = v
+        elif 'model.' + k in own:  # OPT's checkpoints as facebook/opt-* store them, without `model.`
+            fixed['model.' + k] = v
     for k in own:
-        if k not in fixed and k == 'lm_head.weight':
+        if k not in fixed and k in ('lm_head.weight', 'embed_out.weight'):  # tied heads (GPT-NeoX's is embed_out)
             continue
         if k not in fixed:
             raise KeyError(f'{directory}: missing {k}')

@@ -7,9 +7,9 @@
  */
 import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
-import { Embedding, LayerNorm, Linear, Module, ModuleList, functional as F, init } from '@tensile/nn';
+import { Embedding, LayerNorm, Linear, Module, ModuleList, functional as F } from '@tensile/nn';
 import { hostRowsSync } from '../generation.js';
-import { activation, attend, denseLayer, mergeHeads, splitHeads } from '../layers.js';
+import { activation, attend, denseLayer, initEmbeddings, mergeHeads, splitHeads } from '../layers.js';
 import { PreTrainedModel, field, numLabels, type ModelOptions, type PretrainedConfig } from '../modeling.js';
 import type { KeyRules } from '../weights.js';
 
@@ -182,24 +182,6 @@ export function positionIdsFromInputIds(inputIds: Tensor, pad: number): Tensor {
     const real = inputIds.ne(pad).cast('int32');
     return real.cumsum(1).mul(real).add(pad);
   });
-}
-
-/**
- * The hub's embedding initialisation: N(0, std), then the padding row zeroed (`_init_weights`),
- * which `init.normal_` alone would fill too.
- */
-export function initEmbeddings(embeddings: readonly Embedding[], std: number): void {
-  for (const e of embeddings) {
-    init.normal_(e.weight, 0, std);
-    if (e.paddingIdx === null) continue;
-    const row = e.paddingIdx;
-    tl.noGrad(() =>
-      tl.tidy(() => {
-        const rows = tl.arange(e.numEmbeddings, undefined, 1, { dtype: 'int32', device: e.weight.device }).reshape([-1, 1]);
-        e.weight.assign(e.weight.where(rows.ne(row), 0));
-      }),
-    );
-  }
 }
 
 /** `embeddings`: word, position and token-type tables summed, then `LayerNorm` and dropout. */

@@ -7,11 +7,11 @@
  */
 import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
-import { Embedding, LayerNorm, Linear, Module, ModuleList, functional as F, init } from '@tensile/nn';
-import { activation, attend, denseLayer, mergeHeads, splitHeads } from '../layers.js';
+import { Embedding, LayerNorm, Linear, Module, ModuleList, functional as F } from '@tensile/nn';
+import { activation, attend, denseLayer, initEmbeddings, mergeHeads, splitHeads } from '../layers.js';
 import { PreTrainedModel, field, numLabels, type PretrainedConfig } from '../modeling.js';
 import type { KeyRules } from '../weights.js';
-import { classificationLoss, initEmbeddings, keyMaskTensor, type ClassifierOutput } from './bert.js';
+import { classificationLoss, keyMaskTensor, type ClassifierOutput } from './bert.js';
 
 /** The fields of a DistilBERT config.json this implementation reads. */
 export interface DistilBertConfig extends PretrainedConfig {

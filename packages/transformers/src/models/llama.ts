@@ -5,9 +5,12 @@
  * `model.embed_tokens`, `model.layers.N.{input_layernorm, self_attn.{q,k,v,o}_proj,
  * post_attention_layernorm, mlp.{gate,up,down}_proj}`, `model.norm`, `lm_head`.
  *
- * Two variants share these pieces: Gemma (`GemmaForCausalLM`: RMSNorm weights as offsets from
- * one, embeddings scaled by sqrt(hidden_size), GeGLU, a tied head) and Phi-3
- * (`Phi3ForCausalLM`: the fused `self_attn.qkv_proj` and `mlp.gate_up_proj`, residual dropout).
+ * Three variants share these pieces: Gemma (`GemmaForCausalLM`: RMSNorm weights as offsets from
+ * one, embeddings scaled by sqrt(hidden_size), GeGLU, a tied head), Phi-3
+ * (`Phi3ForCausalLM`: the fused `self_attn.qkv_proj` and `mlp.gate_up_proj`, residual dropout)
+ * and Qwen3 (`Qwen3ForCausalLM`: per-head RMSNorm of queries and keys, `self_attn.q_norm` and
+ * `self_attn.k_norm`, before the rotary embedding). The attention over the cache (`Attention`)
+ * also serves Phi (`./phi.ts`).
  */
 import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
@@ -21,7 +24,7 @@ import { field, type PretrainedConfig } from '../modeling.js';
 import type { KeyRules } from '../weights.js';
 import { TiedHead } from './gpt2.js';
 
-/** The fields of a Llama / Qwen2 / Mistral / Gemma / Phi-3 config.json this implementation reads. */
+/** The fields of a Llama / Qwen2 / Qwen3 / Mistral / Gemma / Phi-3 config.json this implementation reads. */
 export interface LlamaConfig extends PretrainedConfig {
   vocab_size: number;
   hidden_size: number;
@@ -42,30 +45,42 @@ export interface LlamaConfig extends PretrainedConfig {
   attention_dropout?: number;
   tie_word_embeddings?: boolean;
   sliding_window?: number | null;
+  /** Qwen2 and Qwen3: must be false (per-layer sliding windows are not implemented). */
   use_sliding_window?: boolean;
+  /** Qwen3: each layer's attention; only `full_attention` layers are implemented. */
+  layer_types?: string[] | null;
   initializer_range?: number;
   /** Phi-3's dropout on each sublayer's output before the residual sum (training only). */
   resid_pdrop?: number;
-  /** Phi-3: must be 1 (partial rotary embeddings are not implemented). */
+  /** Phi-3: must be 1 (Phi-3's partial rotary embeddings are not wired up; Phi's are, in ./phi.ts). */
   partial_rotary_factor?: number;
 }
 
 /** The Python class of each `model_type`: errors name it. */
-const CLASS_OF: Record<string, string> = { gemma: 'GemmaForCausalLM', phi3: 'Phi3ForCausalLM' };
+const CLASS_OF: Record<string, string> = { gemma: 'GemmaForCausalLM', phi3: 'Phi3ForCausalLM', qwen3: 'Qwen3ForCausalLM' };
 
-interface Settings {
+/** What the attention over the cache reads from a model's settings (Llama's and Phi's). */
+export interface AttentionSettings {
+  heads: number;
+  kvHeads: number;
+  headDim: number;
+  attnDropout: number;
+  /** The scores `q · kᵀ` in float32 whatever the weights' dtype (Phi's; see `attend`). */
+  scoresInFloat32?: boolean;
+}
+
+interface Settings extends AttentionSettings {
   /** Gemma: offset RMSNorm weights and embeddings scaled by sqrt(hidden_size). */
   gemma: boolean;
   /** Phi-3: fused `qkv_proj` and `gate_up_proj`. */
   fused: boolean;
+  /** Qwen3: RMSNorm over each query and key head (`q_norm`, `k_norm`) before the rotary embedding. */
+  qkNorm: boolean;
   residDropout: number;
   vocab: number;
   hidden: number;
   inner: number;
   layers: number;
-  heads: number;
-  kvHeads: number;
-  headDim: number;
   act: (x: Tensor) => Tensor;
   eps: number;
   qkvBias: boolean;
@@ -75,7 +90,6 @@ interface Settings {
   slidingWindow: number | null;
   maxPositions: number | null;
   invFreq: Float32Array;
-  attnDropout: number;
   std: number;
 }
 
@@ -85,8 +99,9 @@ function settings(c: LlamaConfig, kind: string): Settings {
   const heads = field<number>(c, 'num_attention_heads', undefined, w);
   const kvHeads = (c.num_key_value_heads ?? null) === null ? heads : (c.num_key_value_heads as number);
   if (heads % kvHeads !== 0) throw new Error(`${w}: num_attention_heads ${heads} is not a multiple of num_key_value_heads ${kvHeads}`);
-  // GemmaConfig's head_dim defaults to 256, not hidden_size / heads.
-  const headDim = (c.head_dim ?? null) === null ? (kind === 'gemma' ? 256 : hidden / heads) : (c.head_dim as number);
+  // GemmaConfig's head_dim defaults to 256 and Qwen3Config's to 128, not hidden_size / heads.
+  const defaultHeadDim = kind === 'gemma' ? 256 : kind === 'qwen3' ? 128 : hidden / heads;
+  const headDim = (c.head_dim ?? null) === null ? defaultHeadDim : (c.head_dim as number);
   if (!Number.isInteger(headDim) || headDim % 2 !== 0) throw new Error(`${w}: head_dim ${headDim} must be an even integer`);
   let qkvBias = field<boolean>(c, 'attention_bias', false, w);
   let oBias = qkvBias;
@@ -100,6 +115,13 @@ function settings(c: LlamaConfig, kind: string): Settings {
     oBias = false;
     mlpBias = false;
     if (c.use_sliding_window) throw new Error(`${w}: Qwen2's use_sliding_window (per-layer windows) is not supported`);
+  } else if (kind === 'qwen3') {
+    // attention_bias covers q, k, v and o; the MLP has no bias.
+    mlpBias = false;
+    if (c.use_sliding_window) throw new Error(`${w}: use_sliding_window (per-layer windows from max_window_layers) is not supported`);
+    const types = (c.layer_types ?? null) as string[] | null;
+    const other = types?.find((t) => t !== 'full_attention');
+    if (other !== undefined) throw new Error(`${w}: layer_types '${other}' is not supported (only 'full_attention' layers)`);
   } else if (kind === 'mistral') {
     qkvBias = oBias = mlpBias = false;
     slidingWindow = (c.sliding_window ?? null) as number | null;
@@ -121,6 +143,7 @@ function settings(c: LlamaConfig, kind: string): Settings {
   return {
     gemma: kind === 'gemma',
     fused: kind === 'phi3',
+    qkNorm: kind === 'qwen3',
     residDropout: kind === 'phi3' ? field<number>(c, 'resid_pdrop', 0, w) : 0,
     vocab: field<number>(c, 'vocab_size', undefined, w),
     hidden,
@@ -145,15 +168,18 @@ function settings(c: LlamaConfig, kind: string): Settings {
 
 const NAMES: Record<string, string> = {
   qProj: 'q_proj', kProj: 'k_proj', vProj: 'v_proj', oProj: 'o_proj', gateProj: 'gate_proj', upProj: 'up_proj', downProj: 'down_proj',
-  qkvProj: 'qkv_proj', gateUpProj: 'gate_up_proj',
+  qkvProj: 'qkv_proj', gateUpProj: 'gate_up_proj', qNorm: 'q_norm', kNorm: 'k_norm',
   selfAttn: 'self_attn', inputLayernorm: 'input_layernorm', postAttentionLayernorm: 'post_attention_layernorm',
   embedTokens: 'embed_tokens', lmHead: 'lm_head',
 };
 
-/** Attention over the cache; subclasses hold the projections under the hub's names. */
-abstract class Attention extends Module {
-  abstract oProj: Linear;
-  constructor(protected readonly s: Settings) {
+/**
+ * Self-attention over the cache with rotary embeddings (full, or partial where the tables are
+ * narrower than a head) and grouped-query heads, scaled by head_dim^-0.5; subclasses hold the
+ * projections under the hub's names.
+ */
+export abstract class Attention extends Module {
+  constructor(protected readonly s: AttentionSettings) {
     super();
   }
   protected override stateName(field: string): string {
@@ -161,15 +187,25 @@ abstract class Attention extends Module {
   }
   /** Queries, keys and values `[B, T, heads·head_dim]`. */
   protected abstract project(x: Tensor): Tensor[];
+  /** The output projection of the merged heads `[B, T, heads·head_dim]`. */
+  protected abstract output(y: Tensor): Tensor;
+  /** Queries and keys `[B, H, T, head_dim]` before the rotary embedding: unchanged, unless a model normalises each head. */
+  protected normalizeHeads(q: Tensor, k: Tensor): [Tensor, Tensor] {
+    return [q, k];
+  }
   forward(x: Tensor, cos: Tensor, sin: Tensor, allowed: Tensor, cache: KVCache | null, layer: number): Tensor {
     return tl.tidy(() => {
       const [qx, kx, vx] = this.project(x);
-      const q = applyRotary(splitHeads(qx, this.s.heads), cos, sin);
-      const k = applyRotary(splitHeads(kx, this.s.kvHeads), cos, sin);
+      const [qh, kh] = this.normalizeHeads(splitHeads(qx, this.s.heads), splitHeads(kx, this.s.kvHeads));
       const v = splitHeads(vx, this.s.kvHeads);
+      // Under autocast a norm of the heads gives float32: rotate in it, then take the projections'
+      // dtype (float16) as the products that follow would, and as the cache holds.
+      const inDType = (t: Tensor) => (t.dtype === v.dtype ? t : t.cast(v.dtype));
+      const q = inDType(applyRotary(qh, cos, sin));
+      const k = inDType(applyRotary(kh, cos, sin));
       const [keys, values] = cache ? cache.update(layer, k, v) : [k, v];
-      const y = attend(q, keys, values, allowed, this.s.headDim ** -0.5, this.s.attnDropout, this.training);
-      return this.oProj.forward(mergeHeads(y));
+      const y = attend(q, keys, values, allowed, this.s.headDim ** -0.5, this.s.attnDropout, this.training, this.s.scoresInFloat32);
+      return this.output(mergeHeads(y));
     });
   }
 }
@@ -189,6 +225,23 @@ class LlamaAttention extends Attention {
   protected project(x: Tensor): Tensor[] {
     return [this.qProj.forward(x), this.kProj.forward(x), this.vProj.forward(x)];
   }
+  protected output(y: Tensor): Tensor {
+    return this.oProj.forward(y);
+  }
+}
+
+/** Qwen3's attention: Llama's, with an RMSNorm over each query and key head (`q_norm`, `k_norm`, `[head_dim]`). */
+class Qwen3Attention extends LlamaAttention {
+  qNorm: RMSNorm;
+  kNorm: RMSNorm;
+  constructor(s: Settings) {
+    super(s);
+    this.qNorm = new RMSNorm(s.headDim, s.eps);
+    this.kNorm = new RMSNorm(s.headDim, s.eps);
+  }
+  protected override normalizeHeads(q: Tensor, k: Tensor): [Tensor, Tensor] {
+    return [this.qNorm.forward(q), this.kNorm.forward(k)];
+  }
 }
 
 /** Phi-3's attention: one `qkv_proj` whose output is q, then k, then v. */
@@ -203,6 +256,9 @@ class Phi3Attention extends Attention {
   protected project(x: Tensor): Tensor[] {
     const kv = this.s.kvHeads * this.s.headDim;
     return this.qkvProj.forward(x).split([this.s.heads * this.s.headDim, kv, kv], -1);
+  }
+  protected output(y: Tensor): Tensor {
+    return this.oProj.forward(y);
   }
 }
 
@@ -263,7 +319,7 @@ class LlamaDecoderLayer extends Module {
   postAttentionLayernorm: RMSNorm;
   constructor(private readonly s: Settings) {
     super();
-    this.selfAttn = s.fused ? new Phi3Attention(s) : new LlamaAttention(s);
+    this.selfAttn = s.fused ? new Phi3Attention(s) : s.qkNorm ? new Qwen3Attention(s) : new LlamaAttention(s);
     this.mlp = s.fused ? new Phi3MLP(s) : new LlamaMLP(s);
     this.inputLayernorm = rmsNorm(s);
     this.postAttentionLayernorm = rmsNorm(s);
@@ -281,7 +337,7 @@ class LlamaDecoderLayer extends Module {
   }
 }
 
-/** The decoder without its head (`LlamaModel`; Gemma's and Phi-3's with their `model_type`). */
+/** The decoder without its head (`LlamaModel`; Gemma's, Phi-3's and Qwen3's with their `model_type`). */
 export class LlamaModel extends Module {
   embedTokens: Embedding;
   layers: ModuleList<LlamaDecoderLayer>;
@@ -324,7 +380,7 @@ export class LlamaModel extends Module {
 /**
  * A Llama-style causal LM (`LlamaForCausalLM`, `Qwen2ForCausalLM`, `MistralForCausalLM`;
  * SmolLM is a Llama). `lm_head` is tied to `model.embed_tokens` when
- * `tie_word_embeddings` is set. `GemmaForCausalLM` and `Phi3ForCausalLM` extend it.
+ * `tie_word_embeddings` is set. `GemmaForCausalLM`, `Phi3ForCausalLM` and `Qwen3ForCausalLM` extend it.
  *
  * @example
  * ```ts
@@ -413,4 +469,25 @@ export class GemmaForCausalLM extends LlamaForCausalLM {
  */
 export class Phi3ForCausalLM extends LlamaForCausalLM {
   static override readonly modelTypes: readonly string[] = ['phi3'];
+}
+
+/**
+ * Qwen3 (`Qwen3ForCausalLM`, `model_type` qwen3: Qwen/Qwen3-0.6B and up): Llama's layout and
+ * keys with an RMSNorm over each query and key head before the rotary embedding
+ * (`self_attn.q_norm.weight`, `self_attn.k_norm.weight`, `[head_dim]`, `rms_norm_eps`),
+ * `head_dim` from the config (default 128, so heads · head_dim may differ from hidden_size),
+ * `attention_bias` on q, k, v and o, no MLP bias, and `lm_head` tied to the embedding when
+ * `tie_word_embeddings` is set (the small ones). `use_sliding_window` and `layer_types` other
+ * than `full_attention` are refused, and `rope_scaling` types other than default, linear and
+ * llama3 (Qwen3's `yarn`).
+ *
+ * @example
+ * ```ts
+ * const qwen = await Qwen3ForCausalLM.fromPretrained('Qwen/Qwen3-0.6B', { device: 'webgpu' });
+ * const ids = tokenizer.applyChatTemplate([{ role: 'user', content: 'Hi!' }], { addGenerationPrompt: true });
+ * const out = await qwen.generate([ids], { maxNewTokens: 64, doSample: true, temperature: 0.6, topP: 0.95, topK: 20 });
+ * ```
+ */
+export class Qwen3ForCausalLM extends LlamaForCausalLM {
+  static override readonly modelTypes: readonly string[] = ['qwen3'];
 }
