@@ -5,14 +5,15 @@
  */
 import { openSource, readJson, type ModelSource } from './hub.js';
 import type { FromPretrainedOptions, PretrainedClass, PretrainedConfig, PreTrainedModel } from './modeling.js';
-import { BertForSequenceClassification } from './models/bert.js';
-import { DistilBertForSequenceClassification } from './models/distilbert.js';
+import { BertForSequenceClassification, BertModel } from './models/bert.js';
+import { CLIPModel } from './models/clip.js';
+import { DistilBertForSequenceClassification, DistilBertModel } from './models/distilbert.js';
 import { GPT2LMHeadModel } from './models/gpt2.js';
 import { GPTNeoXForCausalLM } from './models/gpt_neox.js';
 import { OPTForCausalLM } from './models/opt.js';
 import { GemmaForCausalLM, LlamaForCausalLM, Phi3ForCausalLM, Qwen3ForCausalLM } from './models/llama.js';
 import { PhiForCausalLM } from './models/phi.js';
-import { RobertaForSequenceClassification } from './models/roberta.js';
+import { RobertaForSequenceClassification, RobertaModel } from './models/roberta.js';
 import { ViTForImageClassification } from './models/vit.js';
 import type { CausalLM } from './generation.js';
 
@@ -75,3 +76,17 @@ export const AutoModelForSequenceClassification = autoClass<BertForSequenceClass
 
 /** The image classifier for a checkpoint: ViT. */
 export const AutoModelForImageClassification = autoClass<ViTForImageClassification>('AutoModelForImageClassification', [ViTForImageClassification]);
+
+/**
+ * The base model for a checkpoint, as the hub's `AutoModel`: BERT, RoBERTa (also XLM-RoBERTa,
+ * CamemBERT), DistilBERT or CLIP (the encoders' hidden states; CLIP's paired embeddings).
+ *
+ * @example
+ * ```ts
+ * const encoder = await AutoModel.fromPretrained('sentence-transformers/all-MiniLM-L6-v2');
+ * ```
+ */
+export const AutoModel = autoClass<BertModel | RobertaModel | DistilBertModel | CLIPModel>('AutoModel', [BertModel, RobertaModel, DistilBertModel, CLIPModel]);
+
+/** The zero-shot image classifier for a checkpoint, as the hub's: CLIP. */
+export const AutoModelForZeroShotImageClassification = autoClass<CLIPModel>('AutoModelForZeroShotImageClassification', [CLIPModel]);

@@ -38,7 +38,9 @@ export {
   CLIPModel, CLIPTextModelWithProjection, CLIPVisionModelWithProjection, CLIPTextTransformer, CLIPVisionTransformer,
   type CLIPConfig, type CLIPOutput, type CLIPTextOptions, type CLIPTowerOutput,
 } from './models/clip.js';
-export { AutoModelForCausalLM, AutoModelForImageClassification, AutoModelForSequenceClassification, type AutoClass, type LoadableClass } from './auto.js';
+export {
+  AutoModel, AutoModelForCausalLM, AutoModelForImageClassification, AutoModelForSequenceClassification, AutoModelForZeroShotImageClassification, type AutoClass, type LoadableClass,
+} from './auto.js';
 export { openSource, readJson, defaultCacheDir, MissingFileError, type HubOptions, type ModelSource } from './hub.js';
 /** Re-exported from @tensile/core, where every package's progress bar now lives. */
 export { ProgressBar, type ProgressOptions } from '@tensile/core';

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { parseSafetensors, serializeSafetensorsSync, serializeTorchCheckpointSync } from '@tensile/nn';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  AutoModelForCausalLM, AutoModelForImageClassification, AutoModelForSequenceClassification, BertForSequenceClassification, BertModel, CLIPModel,
+  AutoModel, AutoModelForCausalLM, AutoModelForImageClassification, AutoModelForSequenceClassification, AutoModelForZeroShotImageClassification, BertForSequenceClassification, BertModel, CLIPModel,
   CLIPTextModelWithProjection, CLIPVisionModelWithProjection, DistilBertForSequenceClassification, DistilBertModel, GPT2LMHeadModel, GemmaForCausalLM, GemmaRMSNorm,
   LlamaForCausalLM, Phi3ForCausalLM, PhiForCausalLM, Qwen3ForCausalLM, RobertaForSequenceClassification, RobertaModel, ViTForImageClassification,
   GPTNeoXForCausalLM, OPTForCausalLM,
@@ -458,12 +458,26 @@ run('the Auto classes', () => {
       model.dispose();
     }
     expect(await AutoModelForImageClassification.fromPretrained(fixture('vit'), { logger: null })).toBeInstanceOf(ViTForImageClassification);
+    const bases: Record<string, unknown> = { bert: BertModel, roberta: RobertaModel, distilbert: DistilBertModel, clip: CLIPModel };
+    for (const [name, cls] of Object.entries(bases)) {
+      const model = await AutoModel.fromPretrained(fixture(name), { logger: null });
+      expect(model, name).toBeInstanceOf(cls);
+      model.dispose();
+    }
+    // fromPretrained's options reach the class: BertModel without its pooler.
+    const bare = await AutoModel.fromPretrained(fixture('bert'), { logger: null, addPoolingLayer: false });
+    expect((bare as BertModel).pooler).toBeNull();
+    bare.dispose();
+    const zeroShot = await AutoModelForZeroShotImageClassification.fromPretrained(fixture('clip'), { logger: null });
+    expect(zeroShot).toBeInstanceOf(CLIPModel);
+    zeroShot.dispose();
     expect(AutoModelForCausalLM.modelTypes).toEqual(['gpt2', 'llama', 'qwen2', 'mistral', 'gemma', 'phi3', 'qwen3', 'phi', 'gpt_neox', 'opt']);
   });
 
   it('name the model types they know when a checkpoint has another, and need a model_type', async () => {
     await expect(AutoModelForCausalLM.fromPretrained(fixture('bert'))).rejects.toThrow("AutoModelForCausalLM: model_type 'bert' is not one it knows (gpt2, llama, qwen2, mistral, gemma, phi3, qwen3, phi, gpt_neox, opt)");
     await expect(AutoModelForSequenceClassification.fromPretrained(fixture('gpt2'))).rejects.toThrow(/model_type 'gpt2' is not one it knows \(bert, roberta, xlm-roberta, camembert, distilbert\)/);
+    await expect(AutoModel.fromPretrained(fixture('llama'))).rejects.toThrow("AutoModel: model_type 'llama' is not one it knows (bert, roberta, xlm-roberta, camembert, distilbert, clip)");
     const untyped = variant('gpt2', (_, config) => delete config.model_type);
     await expect(AutoModelForCausalLM.fromPretrained(untyped)).rejects.toThrow(/AutoModelForCausalLM\.fromPretrained: config\.json of .* has no model_type; load it with the model's own class/);
     // options.config may name it.
