@@ -20,7 +20,7 @@ export { AutoTokenizer, PreTrainedTokenizer, textStreamer, type BatchEncoding, t
 export { AutoImageProcessor, ImageProcessor, Resample, resizeImage, type ImageProcessorConfig, type PreprocessOptions, type RawImage, type SizeSpec } from './image-processing.js';
 export { PreTrainedModel, type FromPretrainedOptions, type GenerationConfig, type PretrainedClass, type PretrainedConfig } from './modeling.js';
 export { CausalLM, causalLMLoss, processRow, type CausalLMForwardOptions, type CausalLMOutput, type GenerateOptions } from './generation.js';
-export { KVCache, RMSNorm, GemmaRMSNorm, Conv1D, attend, applyRotary, ropeInverseFrequencies, type RopeScaling } from './layers.js';
+export { KVCache, RMSNorm, GemmaRMSNorm, Conv1D, attend, applyRotary, ropeInverseFrequencies, type RopeScaling, type VisionOptions } from './layers.js';
 export { GPT2LMHeadModel, GPT2Model, TiedHead, type GPT2Config } from './models/gpt2.js';
 export { GPTNeoXForCausalLM, GPTNeoXModel, type GPTNeoXConfig } from './models/gpt_neox.js';
 export { OPTForCausalLM, OPTModel, OPTDecoder, type OPTConfig } from './models/opt.js';

@@ -36,6 +36,45 @@ export function initEmbeddings(embeddings: readonly Embedding[], std: number): v
   }
 }
 
+/** Options of the vision models' forward. */
+export interface VisionOptions {
+  /**
+   * Take images of another size than `image_size` (the hub's `interpolate_pos_encoding`): the
+   * position table's patch grid is resized bicubically to the image's patches.
+   */
+  interpolatePosEncoding?: boolean;
+}
+
+/**
+ * The check of a vision model's `pixelValues` `[batch, channels, size, size]`, or, with
+ * `interpolate`, any height and width of at least one patch.
+ */
+export function checkPixels(pixels: Tensor, channels: number, size: number, patch: number, interpolate: boolean, where: string): void {
+  const ok = pixels.rank === 4 && pixels.shape[1] === channels && (interpolate ? pixels.shape[2] >= patch && pixels.shape[3] >= patch : pixels.shape[2] === size && pixels.shape[3] === size);
+  if (ok) return;
+  const want = interpolate ? `[batch, ${channels}, height, width] with height and width at least the patch size ${patch}` : `[batch, ${channels}, ${size}, ${size}] (interpolatePosEncoding takes other sizes)`;
+  throw new Error(`${where}: pixelValues must be ${want}, got ${tl.formatShape(pixels.shape)}`);
+}
+
+/**
+ * The hub's `interpolate_pos_encoding` (ViT, CLIP): a position table `[1, 1 + n², D]`, the class
+ * token's first, for an image of `height` x `width` pixels in `patch`-pixel patches: the n x n
+ * grid resized bicubically (align_corners false) to the image's patch grid. The trained size
+ * keeps the table as it is.
+ */
+export function interpolatePositions(table: Tensor, height: number, width: number, patch: number): Tensor {
+  return tl.tidy(() => {
+    const n = table.shape[1] - 1;
+    const [rows, cols] = [Math.floor(height / patch), Math.floor(width / patch)];
+    if (rows * cols === n && height === width) return table;
+    const side = Math.round(Math.sqrt(n));
+    const dim = table.shape[2];
+    const grid = tl.slice(table, 1, 1, n + 1).reshape([1, side, side, dim]).permute([0, 3, 1, 2]);
+    const resized = F.interpolate(grid, { size: [rows, cols], mode: 'bicubic', alignCorners: false });
+    return tl.cat([tl.slice(table, 1, 0, 1), resized.permute([0, 2, 3, 1]).reshape([1, rows * cols, dim])], 1);
+  });
+}
+
 /** A `Linear` initialised as the hub's models do: weight from N(0, std²), bias zeros. */
 export function denseLayer(inFeatures: number, outFeatures: number, std: number, bias = true): Linear {
   const l = new Linear(inFeatures, outFeatures, { bias });

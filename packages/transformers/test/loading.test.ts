@@ -208,7 +208,7 @@ run('checkpoints as the hub stores them', () => {
     const ids = tl.tensor(e.input_ids, { dtype: 'int32' });
     const pixels = tl.tensor(e.pixel_values).reshape(e.pixel_shape);
     expect(() => whole.forward(ids, pixels.narrow(0, 0, 2), { returnLoss: true })).toThrow(/CLIPModel\.forward: returnLoss pairs text i with image i; got 3 texts and 2 images/);
-    expect(() => whole.getImageFeatures(tl.zeros([1, 3, 8, 8]))).toThrow(/CLIPModel vision_config\.forward: pixelValues must be \[batch, 3, 16, 16\], got \[1,3,8,8\]/);
+    expect(() => whole.getImageFeatures(tl.zeros([1, 3, 8, 8]))).toThrow(/CLIPModel vision_config\.forward: pixelValues must be \[batch, 3, 16, 16\] \(interpolatePosEncoding takes other sizes\), got \[1,3,8,8\]/);
     expect(() => whole.getTextFeatures(tl.zeros([1, 9], { dtype: 'int32' }))).toThrow(/9 tokens exceed max_position_embeddings 8/);
 
     const refused = (edit: (c: Record<string, any>) => void) => {

@@ -4,7 +4,8 @@
     /usr/bin/python3 tools/generate_fixtures.py OUT_DIR          # write every fixture into OUT_DIR
     /usr/bin/python3 tools/generate_fixtures.py --logits DIR IN OUT
         # load the hub-layout checkpoint DIR into the PyTorch reference, run it on the
-        # inputs in IN (JSON: {"input_ids": ..., "attention_mask"?: ...}, {"pixel_values": ...} or, for CLIP, both) and write
+        # inputs in IN (JSON: {"input_ids": ..., "attention_mask"?: ...}, {"pixel_values": ..., "interpolate_pos_encoding"?: ...}
+        # or, for CLIP, both) and write
         # {"logits": ...} to OUT: how the tests check that a checkpoint Tensile saved loads
         # into PyTorch with equal logits.
 
@@ -826,10 +827,11 @@ def check_logits(directory, inp, out):
         if 'pixel_values' in data and 'input_ids' in data:  # CLIP: logits_per_text
             x = torch.tensor(data['pixel_values'], dtype=torch.float32).reshape(data['pixel_shape'])
             mask = torch.tensor(data['attention_mask']) if 'attention_mask' in data else None
-            _, logits, _, _, _ = model(torch.tensor(data['input_ids']), x, attention_mask=mask)
+            _, logits, _, _, _ = model(torch.tensor(data['input_ids']), x, attention_mask=mask,
+                                       interpolate_pos_encoding=data.get('interpolate_pos_encoding', False))
         elif 'pixel_values' in data:
             x = torch.tensor(data['pixel_values'], dtype=torch.float32).reshape(data['pixel_shape'])
-            logits, _ = model(x)
+            logits, _ = model(x, interpolate_pos_encoding=data.get('interpolate_pos_encoding', False))
         else:
             mask = torch.tensor(data['attention_mask']) if 'attention_mask' in data else None
             logits, _ = model(torch.tensor(data['input_ids']), attention_mask=mask)

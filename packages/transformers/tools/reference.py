@@ -1115,6 +1115,19 @@ class ViTPatchEmbeddings(nn.Module):
         return self.projection(x).flatten(2).transpose(1, 2)
 
 
+def interpolate_pos_encoding(table, height, width, patch):
+    """The hub's interpolate_pos_encoding (ViT, CLIP): the class position, then the patch grid's
+    resized bicubically (align_corners False) to the image's patches; unchanged for the trained size."""
+    n = table.shape[1] - 1
+    new_h, new_w = height // patch, width // patch
+    if new_h * new_w == n and height == width:
+        return table
+    side = int(n ** 0.5)
+    grid = table[:, 1:].reshape(1, side, side, -1).permute(0, 3, 1, 2)
+    grid = nn.functional.interpolate(grid, size=(new_h, new_w), mode='bicubic', align_corners=False)
+    return torch.cat([table[:, :1], grid.permute(0, 2, 3, 1).reshape(1, new_h * new_w, -1)], dim=1)
+
+
 class ViTEmbeddings(nn.Module):
     def __init__(self, c):
         super().__init__()
@@ -1122,11 +1135,15 @@ class ViTEmbeddings(nn.Module):
         self.cls_token = nn.Parameter(torch.zeros(1, 1, c['hidden_size']))
         self.patch_embeddings = ViTPatchEmbeddings(c)
         self.position_embeddings = nn.Parameter(torch.zeros(1, n + 1, c['hidden_size']))
+        self.patch_size = c['patch_size']
 
-    def forward(self, pixels):
+    def forward(self, pixels, interpolate=False):
         x = self.patch_embeddings(pixels)
         x = torch.cat([self.cls_token.expand(x.shape[0], -1, -1), x], dim=1)
-        return x + self.position_embeddings
+        table = self.position_embeddings
+        if interpolate:
+            table = interpolate_pos_encoding(table, pixels.shape[2], pixels.shape[3], self.patch_size)
+        return x + table
 
 
 class ViTSelfAttention(BertSelfAttention):
@@ -1200,8 +1217,8 @@ class ViTModel(nn.Module):
         self.encoder = ViTEncoder(c)
         self.layernorm = nn.LayerNorm(c['hidden_size'], eps=c.get('layer_norm_eps', 1e-12))
 
-    def forward(self, pixels):
-        return self.layernorm(self.encoder(self.embeddings(pixels)))
+    def forward(self, pixels, interpolate=False):
+        return self.layernorm(self.encoder(self.embeddings(pixels, interpolate)))
 
 
 class ViTForImageClassification(nn.Module):
@@ -1211,8 +1228,8 @@ class ViTForImageClassification(nn.Module):
         self.vit = ViTModel(c)
         self.classifier = nn.Linear(c['hidden_size'], num_labels(c))
 
-    def forward(self, pixel_values, labels=None):
-        logits = self.classifier(self.vit(pixel_values)[:, 0])
+    def forward(self, pixel_values, labels=None, interpolate_pos_encoding=False):
+        logits = self.classifier(self.vit(pixel_values, interpolate_pos_encoding)[:, 0])
         return logits, (classification_loss(self.config, logits, labels) if labels is not None else None)
 
 
@@ -1328,10 +1345,13 @@ class CLIPVisionEmbeddings(nn.Module):
         n = (c['image_size'] // p) ** 2 + 1
         self.position_embedding = nn.Embedding(n, h)
         self.register_buffer('position_ids', torch.arange(n).expand((1, -1)), persistent=False)
+        self.patch_size = p
 
-    def forward(self, pixels):
+    def forward(self, pixels, interpolate=False):
         x = self.patch_embedding(pixels).flatten(2).transpose(1, 2)
         x = torch.cat([self.class_embedding.expand(x.shape[0], 1, -1), x], dim=1)
+        if interpolate:
+            return x + interpolate_pos_encoding(self.position_embedding.weight.unsqueeze(0), pixels.shape[2], pixels.shape[3], self.patch_size)
         return x + self.position_embedding(self.position_ids)
 
 
@@ -1344,8 +1364,8 @@ class CLIPVisionTransformer(nn.Module):
         self.encoder = CLIPEncoder(c)
         self.post_layernorm = nn.LayerNorm(h, eps=eps)
 
-    def forward(self, pixels):
-        hidden = self.encoder(self.pre_layrnorm(self.embeddings(pixels)))
+    def forward(self, pixels, interpolate=False):
+        hidden = self.encoder(self.pre_layrnorm(self.embeddings(pixels, interpolate)))
         return hidden, self.post_layernorm(hidden[:, 0])
 
 
@@ -1370,12 +1390,12 @@ class CLIPModel(nn.Module):
     def get_text_features(self, input_ids, attention_mask=None):
         return self.text_projection(self.text_model(input_ids, attention_mask)[1])
 
-    def get_image_features(self, pixel_values):
-        return self.visual_projection(self.vision_model(pixel_values)[1])
+    def get_image_features(self, pixel_values, interpolate_pos_encoding=False):
+        return self.visual_projection(self.vision_model(pixel_values, interpolate_pos_encoding)[1])
 
-    def forward(self, input_ids, pixel_values, attention_mask=None, return_loss=False):
+    def forward(self, input_ids, pixel_values, attention_mask=None, return_loss=False, interpolate_pos_encoding=False):
         """(logits_per_image, logits_per_text, text_embeds, image_embeds, loss or None)."""
-        image = self.get_image_features(pixel_values)
+        image = self.get_image_features(pixel_values, interpolate_pos_encoding)
         text = self.get_text_features(input_ids, attention_mask)
         image = image / image.pow(2).sum(-1, keepdim=True).pow(0.5)
         text = text / text.pow(2).sum(-1, keepdim=True).pow(0.5)

@@ -8,7 +8,7 @@
 import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
 import { Conv2d, Embedding, LayerNorm, Linear, Module, ModuleList, Parameter, functional as F, init } from '@tensile/nn';
-import { attend, attentionMask, denseLayer, mergeHeads, param, splitHeads } from '../layers.js';
+import { attend, attentionMask, checkPixels, denseLayer, interpolatePositions, mergeHeads, param, splitHeads, type VisionOptions } from '../layers.js';
 import { PreTrainedModel, field, type PretrainedConfig } from '../modeling.js';
 import type { KeyRules } from '../weights.js';
 import { encoderSettings, keyMaskTensor, type EncoderSettings } from './bert.js';
@@ -196,11 +196,13 @@ class CLIPVisionEmbeddings extends Named {
   patchEmbedding: Conv2d;
   positionEmbedding: Embedding;
   readonly imageSize: number;
+  readonly patch: number;
   readonly channels: number;
   constructor(c: PretrainedConfig, private readonly s: EncoderSettings, private readonly where: string) {
     super();
     this.imageSize = field<number>(c, 'image_size', undefined, where);
     const patch = field<number>(c, 'patch_size', undefined, where);
+    this.patch = patch;
     this.channels = field<number>(c, 'num_channels', 3, where);
     const patches = (this.imageSize / patch) ** 2;
     if (!Number.isInteger(patches)) throw new Error(`${where}: image_size ${this.imageSize} is not a multiple of patch_size ${patch}`);
@@ -210,16 +212,14 @@ class CLIPVisionEmbeddings extends Named {
     init.normal_(this.classEmbedding, 0, s.hidden ** -0.5);
     init.normal_(this.positionEmbedding.weight, 0, s.std);
   }
-  forward(pixels: Tensor): Tensor {
+  forward(pixels: Tensor, interpolate = false): Tensor {
     return tl.tidy(() => {
-      const size = this.imageSize;
-      if (pixels.rank !== 4 || pixels.shape[1] !== this.channels || pixels.shape[2] !== size || pixels.shape[3] !== size) {
-        throw new Error(`${this.where}.forward: pixelValues must be [batch, ${this.channels}, ${size}, ${size}], got ${tl.formatShape(pixels.shape)}`);
-      }
+      checkPixels(pixels, this.channels, this.imageSize, this.patch, interpolate, `${this.where}.forward`);
       const x = this.patchEmbedding.forward(pixels).flatten(2).transpose(1, 2);
       const cls = this.classEmbedding.reshape([1, 1, this.s.hidden]).expand([x.shape[0], 1, this.s.hidden]);
       // position_ids are 0 .. patches: the whole table, in order.
-      return tl.cat([cls, x], 1).add(this.positionEmbedding.weight.unsqueeze(0));
+      const table = this.positionEmbedding.weight.unsqueeze(0);
+      return tl.cat([cls, x], 1).add(interpolate ? interpolatePositions(table, pixels.shape[2], pixels.shape[3], this.patch) : table);
     });
   }
 }
@@ -238,9 +238,9 @@ export class CLIPVisionTransformer extends Named {
     this.encoder = new CLIPEncoder(s);
     this.postLayernorm = new LayerNorm(s.hidden, { eps: s.eps });
   }
-  forward(pixelValues: Tensor): CLIPTowerOutput {
+  forward(pixelValues: Tensor, options: VisionOptions = {}): CLIPTowerOutput {
     return tl.tidy(() => {
-      const lastHiddenState = this.encoder.forward(this.preLayrnorm.forward(this.embeddings.forward(pixelValues)), null);
+      const lastHiddenState = this.encoder.forward(this.preLayrnorm.forward(this.embeddings.forward(pixelValues, options.interpolatePosEncoding === true)), null);
       return { lastHiddenState, poolerOutput: this.postLayernorm.forward(lastHiddenState.select(1, 0)) };
     });
   }
@@ -285,7 +285,7 @@ const CLIP_KEY_RULES: KeyRules = { basePrefix: null, ignore: [/position_ids$/] }
 
 /**
  * CLIP (`CLIPModel`): a text and a vision tower projected into one space.
- * `forward(inputIds, pixelValues, { attentionMask, returnLoss })` →
+ * `forward(inputIds, pixelValues, { attentionMask, returnLoss, interpolatePosEncoding })` →
  * `{ logitsPerImage, logitsPerText, textEmbeds, imageEmbeds, loss? }`; `getTextFeatures` and
  * `getImageFeatures` give the projected, unnormalised features. The `position_ids` buffers are skipped.
  *
@@ -338,13 +338,13 @@ export class CLIPModel extends PreTrainedModel {
   }
 
   /** `[images, projection_dim]`: `visual_projection` of the vision tower's pooled output (not normalised). */
-  getImageFeatures(pixelValues: Tensor): Tensor {
-    return tl.tidy(() => this.visualProjection.forward(this.visionModel.forward(pixelValues).poolerOutput));
+  getImageFeatures(pixelValues: Tensor, options: VisionOptions = {}): Tensor {
+    return tl.tidy(() => this.visualProjection.forward(this.visionModel.forward(pixelValues, options).poolerOutput));
   }
 
-  forward(inputIds: Tensor, pixelValues: Tensor, options: CLIPTextOptions & { returnLoss?: boolean } = {}): CLIPOutput {
+  forward(inputIds: Tensor, pixelValues: Tensor, options: CLIPTextOptions & VisionOptions & { returnLoss?: boolean } = {}): CLIPOutput {
     return tl.tidy(() => {
-      const imageEmbeds = normalize(this.getImageFeatures(pixelValues));
+      const imageEmbeds = normalize(this.getImageFeatures(pixelValues, options));
       const textEmbeds = normalize(this.getTextFeatures(inputIds, options));
       const logitsPerText = textEmbeds.matmul(imageEmbeds.t()).mul(this.logitScale.exp());
       const out: CLIPOutput = { logitsPerImage: logitsPerText.t(), logitsPerText, textEmbeds, imageEmbeds };
@@ -432,9 +432,9 @@ export class CLIPVisionModelWithProjection extends PreTrainedModel {
     return NAMES[name] ?? name;
   }
 
-  forward(pixelValues: Tensor): { imageEmbeds: Tensor; lastHiddenState: Tensor } {
+  forward(pixelValues: Tensor, options: VisionOptions = {}): { imageEmbeds: Tensor; lastHiddenState: Tensor } {
     return tl.tidy(() => {
-      const { lastHiddenState, poolerOutput } = this.visionModel.forward(pixelValues);
+      const { lastHiddenState, poolerOutput } = this.visionModel.forward(pixelValues, options);
       return { imageEmbeds: this.visualProjection.forward(poolerOutput), lastHiddenState };
     });
   }

@@ -8,7 +8,7 @@
 import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
 import { Conv2d, LayerNorm, Linear, Module, ModuleList, Parameter, functional as F, init } from '@tensile/nn';
-import { denseLayer, param } from '../layers.js';
+import { checkPixels, denseLayer, interpolatePositions, param, type VisionOptions } from '../layers.js';
 import { PreTrainedModel, field, numLabels, type PretrainedConfig } from '../modeling.js';
 import type { KeyRules } from '../weights.js';
 import { BertIntermediate, BertSelfAttention, classificationLoss, encoderSettings, type ClassifierOutput, type EncoderSettings } from './bert.js';
@@ -53,11 +53,13 @@ class ViTEmbeddings extends Module {
   positionEmbeddings: Parameter;
   readonly imageSize: number;
   readonly channels: number;
+  readonly patch: number;
   constructor(c: ViTConfig, private readonly s: EncoderSettings) {
     super();
     const w = 'ViTForImageClassification';
     this.imageSize = field<number>(c, 'image_size', undefined, w);
     const patch = field<number>(c, 'patch_size', undefined, w);
+    this.patch = patch;
     this.channels = field<number>(c, 'num_channels', 3, w);
     const patches = (this.imageSize / patch) ** 2;
     if (!Number.isInteger(patches)) throw new Error(`${w}: image_size ${this.imageSize} is not a multiple of patch_size ${patch}`);
@@ -70,16 +72,13 @@ class ViTEmbeddings extends Module {
   protected override stateName(field: string): string {
     return NAMES[field] ?? field;
   }
-  forward(pixels: Tensor): Tensor {
+  forward(pixels: Tensor, interpolate = false): Tensor {
     return tl.tidy(() => {
-      if (pixels.rank !== 4 || pixels.shape[1] !== this.channels || pixels.shape[2] !== this.imageSize || pixels.shape[3] !== this.imageSize) {
-        throw new Error(
-          `ViTForImageClassification.forward: pixelValues must be [batch, ${this.channels}, ${this.imageSize}, ${this.imageSize}], got ${tl.formatShape(pixels.shape)}`,
-        );
-      }
+      checkPixels(pixels, this.channels, this.imageSize, this.patch, interpolate, 'ViTForImageClassification.forward');
       const x = this.patchEmbeddings.forward(pixels);
       const cls = this.clsToken.expand([x.shape[0], 1, this.s.hidden]);
-      return F.dropout(tl.cat([cls, x], 1).add(this.positionEmbeddings), this.s.hiddenDropout, this.training);
+      const positions = interpolate ? interpolatePositions(this.positionEmbeddings, pixels.shape[2], pixels.shape[3], this.patch) : this.positionEmbeddings;
+      return F.dropout(tl.cat([cls, x], 1).add(positions), this.s.hiddenDropout, this.training);
     });
   }
 }
@@ -171,14 +170,14 @@ export class ViTModel extends Module {
     this.encoder = new ViTEncoder(s);
     this.layernorm = new LayerNorm(s.hidden, { eps: s.eps });
   }
-  forward(pixelValues: Tensor): Tensor {
-    return tl.tidy(() => this.layernorm.forward(this.encoder.forward(this.embeddings.forward(pixelValues))));
+  forward(pixelValues: Tensor, options: VisionOptions = {}): Tensor {
+    return tl.tidy(() => this.layernorm.forward(this.encoder.forward(this.embeddings.forward(pixelValues, options.interpolatePosEncoding === true))));
   }
 }
 
 /**
  * ViT with a linear classifier on the first (class) token (`ViTForImageClassification`):
- * `forward(pixelValues, { labels? })` → `{ logits, loss? }`.
+ * `forward(pixelValues, { labels?, interpolatePosEncoding? })` → `{ logits, loss? }`.
  *
  * @example
  * ```ts
@@ -199,9 +198,9 @@ export class ViTForImageClassification extends PreTrainedModel {
     this.classifier = denseLayer(config.hidden_size, numLabels(config), field<number>(config, 'initializer_range', 0.02, 'ViTForImageClassification'));
   }
 
-  forward(pixelValues: Tensor, options: { labels?: Tensor | null } = {}): ClassifierOutput {
+  forward(pixelValues: Tensor, options: VisionOptions & { labels?: Tensor | null } = {}): ClassifierOutput {
     return tl.tidy(() => {
-      const logits = this.classifier.forward(this.vit.forward(pixelValues).select(1, 0));
+      const logits = this.classifier.forward(this.vit.forward(pixelValues, options).select(1, 0));
       return options.labels ? { logits, loss: classificationLoss(this.config, logits, options.labels) } : { logits };
     });
   }
