@@ -18,6 +18,11 @@ export function param(shape: number[], fill = 0): Parameter {
   return p;
 }
 
+/** The embedding row `pad_token_id` names, when it names one in the vocabulary (else no padding row). */
+export function paddingRow(pad: unknown, vocab: number): number | null {
+  return typeof pad === 'number' && Number.isInteger(pad) && pad >= 0 && pad < vocab ? pad : null;
+}
+
 /**
  * The hub's embedding initialisation: N(0, std), then the padding row zeroed (`_init_weights`),
  * which `init.normal_` alone would fill too.

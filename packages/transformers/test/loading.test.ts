@@ -126,6 +126,21 @@ run('checkpoints as the hub stores them', () => {
     clf.dispose();
   });
 
+  it('the decoders\' pad_token_id row is a padding row, as the hub\'s nn.Embedding(..., padding_idx): no gradient reaches it', async () => {
+    // Untied heads: a tied one gives the shared row a gradient through the head, on the hub too.
+    for (const [name, cls] of [['llama', LlamaForCausalLM], ['mistral', LlamaForCausalLM], ['phi3', Phi3ForCausalLM]] as const) {
+      const model = await (cls as typeof LlamaForCausalLM).fromPretrained(fixture(name), { logger: null });
+      const pad = JSON.parse(readFileSync(path.join(fixture(name), 'config.json'), 'utf8')).pad_token_id as number;
+      const weight = model.model.embedTokens.weight;
+      model.forward(tl.tensor([[pad, 3, pad, 5]], { dtype: 'int32' })).logits.sum().backward();
+      const dim = weight.shape[1];
+      const grad = weight.grad!.dataSync() as Float32Array;
+      expect(Array.from(grad.slice(pad * dim, (pad + 1) * dim)).every((v) => v === 0), name).toBe(true);
+      expect(Array.from(grad.slice(3 * dim, 4 * dim)).some((v) => v !== 0), name).toBe(true);
+      model.dispose();
+    }
+  });
+
   it('DistilBERT: sinusoidal_pos_embds makes the frozen sin/cos table, which a checkpoint still loads over; padding rows start at zero as the hub initialises them', async () => {
     const config = { ...JSON.parse(readFileSync(path.join(fixture('distilbert'), 'config.json'), 'utf8')), sinusoidal_pos_embds: true };
     const fresh = new DistilBertModel(config);

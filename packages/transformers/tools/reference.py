@@ -414,7 +414,7 @@ class LlamaModel(nn.Module):
             norm, mlp_bias = GemmaRMSNorm, False
         self.embed_scale = c['hidden_size'] ** 0.5 if kind == 'gemma' else None
         self.sliding_window = c.get('sliding_window') if kind in ('mistral', 'phi3') else None
-        self.embed_tokens = nn.Embedding(c['vocab_size'], c['hidden_size'])
+        self.embed_tokens = nn.Embedding(c['vocab_size'], c['hidden_size'], padding_idx=c.get('pad_token_id'))
         self.layers = nn.ModuleList([LlamaDecoderLayer(c, qkv_bias, o_bias, mlp_bias, act, norm, fused, resid_pdrop)
                                      for _ in range(c['num_hidden_layers'])])
         self.norm = norm(c['hidden_size'], c.get('rms_norm_eps', 1e-6))
@@ -523,7 +523,7 @@ class PhiDecoderLayer(nn.Module):
 class PhiModel(nn.Module):
     def __init__(self, c):
         super().__init__()
-        self.embed_tokens = nn.Embedding(c['vocab_size'], c['hidden_size'])
+        self.embed_tokens = nn.Embedding(c['vocab_size'], c['hidden_size'], padding_idx=c.get('pad_token_id'))
         self.embed_dropout = nn.Dropout(c.get('embd_pdrop', 0.0))
         self.layers = nn.ModuleList([PhiDecoderLayer(c) for _ in range(c['num_hidden_layers'])])
         self.final_layernorm = nn.LayerNorm(c['hidden_size'], eps=c.get('layer_norm_eps', 1e-5))

@@ -15,9 +15,9 @@
 import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
 import { CausalLM, causalLMOutput, decoderInputs, keepLast, type CausalLMForwardOptions, type CausalLMOutput } from '../generation.js';
-import { Embedding, Linear, Module, ModuleList, functional as F, init } from '@tensile/nn';
+import { Embedding, Linear, Module, ModuleList, functional as F } from '@tensile/nn';
 import {
-  GemmaRMSNorm, KVCache, RMSNorm, activation, applyRotary, attend, attentionMask, denseLayer, mergeHeads, ropeInverseFrequencies, rotaryTables, splitHeads,
+  GemmaRMSNorm, KVCache, RMSNorm, activation, applyRotary, attend, attentionMask, denseLayer, initEmbeddings, mergeHeads, paddingRow, ropeInverseFrequencies, rotaryTables, splitHeads,
   type RopeScaling,
 } from '../layers.js';
 import { field, type PretrainedConfig } from '../modeling.js';
@@ -70,6 +70,8 @@ export interface AttentionSettings {
 }
 
 interface Settings extends AttentionSettings {
+  /** The embedding's padding row (`pad_token_id`), or null. */
+  pad: number | null;
   /** Gemma: offset RMSNorm weights and embeddings scaled by sqrt(hidden_size). */
   gemma: boolean;
   /** Phi-3: fused `qkv_proj` and `gate_up_proj`. */
@@ -146,6 +148,7 @@ function settings(c: LlamaConfig, kind: string): Settings {
     qkNorm: kind === 'qwen3',
     residDropout: kind === 'phi3' ? field<number>(c, 'resid_pdrop', 0, w) : 0,
     vocab: field<number>(c, 'vocab_size', undefined, w),
+    pad: paddingRow(c.pad_token_id, field<number>(c, 'vocab_size', undefined, w)),
     hidden,
     inner: field<number>(c, 'intermediate_size', undefined, w),
     layers: field<number>(c, 'num_hidden_layers', undefined, w),
@@ -348,8 +351,9 @@ export class LlamaModel extends Module {
     super();
     const s = settings(config, modelType);
     this.s = s;
-    this.embedTokens = new Embedding(s.vocab, s.hidden);
-    init.normal_(this.embedTokens.weight, 0, s.std);
+    // pad_token_id's row is the embedding's padding row, as the hub's nn.Embedding(..., padding_idx): no gradient reaches it.
+    this.embedTokens = new Embedding(s.vocab, s.hidden, { paddingIdx: s.pad });
+    initEmbeddings([this.embedTokens], s.std);
     this.layers = new ModuleList(Array.from({ length: s.layers }, () => new LlamaDecoderLayer(s)));
     this.norm = rmsNorm(s);
   }

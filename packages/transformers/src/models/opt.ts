@@ -14,7 +14,7 @@ import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
 import { Embedding, LayerNorm, Linear, Module, ModuleList, functional as F } from '@tensile/nn';
 import { CausalLM, causalLMOutput, decoderInputs, keepLast, type CausalLMForwardOptions, type CausalLMOutput } from '../generation.js';
-import { KVCache, activation, attend, attentionMask, denseLayer, initEmbeddings, mergeHeads, splitHeads } from '../layers.js';
+import { KVCache, activation, attend, attentionMask, denseLayer, initEmbeddings, mergeHeads, paddingRow, splitHeads } from '../layers.js';
 import { field, type PretrainedConfig } from '../modeling.js';
 import type { KeyRules } from '../weights.js';
 import { TiedHead } from './gpt2.js';
@@ -95,7 +95,7 @@ function settings(c: OPTConfig): Settings {
     dropout: field<number>(c, 'dropout', 0.1, W),
     attnDropout: field<number>(c, 'attention_dropout', 0, W),
     // The embedding's padding row (no gradient from the lookup, as nn.Embedding's padding_idx).
-    pad: pad !== null && pad >= 0 && pad < vocab ? pad : null,
+    pad: paddingRow(pad, vocab),
     tie: field<boolean>(c, 'tie_word_embeddings', true, W),
     std: field<number>(c, 'init_std', 0.02, W),
   };

@@ -13,9 +13,9 @@
  */
 import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
-import { Embedding, LayerNorm, Linear, Module, ModuleList, Parameter, functional as F, init } from '@tensile/nn';
+import { Embedding, LayerNorm, Linear, Module, ModuleList, Parameter, functional as F } from '@tensile/nn';
 import { CausalLM, causalLMOutput, decoderInputs, keepLast, type CausalLMForwardOptions, type CausalLMOutput } from '../generation.js';
-import { KVCache, activation, attentionMask, denseLayer, param, ropeInverseFrequencies, rotaryTables, type RopeScaling } from '../layers.js';
+import { KVCache, activation, attentionMask, denseLayer, initEmbeddings, paddingRow, param, ropeInverseFrequencies, rotaryTables, type RopeScaling } from '../layers.js';
 import { field, type PretrainedConfig } from '../modeling.js';
 import type { KeyRules } from '../weights.js';
 import { Attention, type AttentionSettings } from './llama.js';
@@ -49,6 +49,8 @@ export interface PhiConfig extends PretrainedConfig {
 
 interface Settings extends AttentionSettings {
   vocab: number;
+  /** The embedding's padding row (`pad_token_id`), or null. */
+  pad: number | null;
   hidden: number;
   inner: number;
   layers: number;
@@ -83,6 +85,7 @@ function settings(c: PhiConfig): Settings {
   }
   return {
     vocab: field<number>(c, 'vocab_size', undefined, w),
+    pad: paddingRow(c.pad_token_id, field<number>(c, 'vocab_size', undefined, w)),
     hidden,
     inner: field<number>(c, 'intermediate_size', undefined, w),
     layers: field<number>(c, 'num_hidden_layers', undefined, w),
@@ -190,8 +193,9 @@ export class PhiModel extends Module {
     super();
     const s = settings(config);
     this.s = s;
-    this.embedTokens = new Embedding(s.vocab, s.hidden);
-    init.normal_(this.embedTokens.weight, 0, s.std);
+    // pad_token_id's row is the embedding's padding row, as the hub's nn.Embedding(..., padding_idx): no gradient reaches it.
+    this.embedTokens = new Embedding(s.vocab, s.hidden, { paddingIdx: s.pad });
+    initEmbeddings([this.embedTokens], s.std);
     this.layers = new ModuleList(Array.from({ length: s.layers }, () => new PhiDecoderLayer(s)));
     this.finalLayernorm = new LayerNorm(s.hidden, { eps: s.eps });
   }
