@@ -3,7 +3,7 @@
 // the values of the scopes around it, as ONNX's scoping rules say.
 import { opSpec, type OpContext } from './ops/index.js';
 import { isSubgraph, kindOfItem, type PlannedNode, type Subgraph } from './ops/context.js';
-import { Host, type Item, Optional, Sequence, type Value } from './value.js';
+import { Host, type Item, Optional, Sequence, StringTensor, type Value } from './value.js';
 
 export class Scope {
   private readonly values = new Map<string, Item>();
@@ -42,9 +42,11 @@ export function runNodes(nodes: readonly PlannedNode[], scope: Scope, settings: 
     try {
       if ('items' in spec) results = spec.run(ctx, args, node.attrs);
       else {
-        const k = args.findIndex((a) => a instanceof Sequence || a instanceof Optional);
-        if (k >= 0) throw new Error(`input '${node.inputs[k]}' is ${kindOfItem(args[k]!)}; ${node.opType} takes tensors`);
-        results = spec.run(ctx, args as (Value | undefined)[], node.attrs);
+        // A string tensor reaches only the operators that take strings.
+        const strings = 'strings' in spec;
+        const k = args.findIndex((a) => a instanceof Sequence || a instanceof Optional || (!strings && a instanceof StringTensor));
+        if (k >= 0) throw new Error(`input '${node.inputs[k]}' is ${kindOfItem(args[k]!)}; ${node.opType} takes ${args[k] instanceof StringTensor ? 'numeric tensors' : 'tensors'}`);
+        results = strings ? spec.run(ctx, args as (Value | StringTensor | undefined)[], node.attrs) : spec.run(ctx, args as (Value | undefined)[], node.attrs);
       }
     } catch (e) {
       const message = (e as Error).message;
@@ -77,7 +79,7 @@ export function releaseConstants(nodes: readonly PlannedNode[]): void {
     for (const a of Object.values(node.attrs)) {
       if (a instanceof Host) a.release();
       else if (isSubgraph(a)) {
-        for (const c of a.constants.values()) c.release();
+        for (const c of a.constants.values()) if (c instanceof Host) c.release();
         releaseConstants(a.nodes);
       }
     }

@@ -7,5 +7,6 @@
  * ```
  */
 export { loadOnnx, OnnxModule, type LoadOnnxOptions } from './load.js';
+export { StringTensor, type NestedStrings } from './value.js';
 export { supportedContribOps, supportedOps } from './ops/index.js';
 export { exportOnnx, type ExportOnnxOptions } from './export/index.js';

@@ -3,11 +3,11 @@
 import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
 import { Buffer, Module, Parameter, type ModuleMember } from '@tensile/nn';
-import { type AttributeProto, type TypeProto, type ValueInfoProto, type GraphProto, type NodeProto, type HostArray, computedAs, dataTypeName, decodeModel, type ElementName, ELEMENT_TYPES, onnx, tensorData, toNumber, type ExternalReader } from './proto.js';
+import { type AttributeProto, type TypeProto, type ValueInfoProto, type GraphProto, type NodeProto, type HostArray, computedAs, dataTypeName, decodeModel, type ElementName, ELEMENT_TYPES, onnx, STRING_TYPE, stringData, type TensorProto, tensorData, toNumber, type ExternalReader } from './proto.js';
 import { releaseConstants, runNodes, Scope } from './graph.js';
 import type { PlannedNode, Subgraph } from './ops/context.js';
 import { opSpec, type Attributes } from './ops/index.js';
-import { deviceDType, Host, hostCopy, type Item, Optional, Sequence, type Value } from './value.js';
+import { deviceDType, Host, hostCopy, type Item, Optional, Sequence, StringTensor, type Value } from './value.js';
 
 export interface LoadOnnxOptions {
   /** Whether float initializers require gradients (default true). */
@@ -20,7 +20,7 @@ export interface LoadOnnxOptions {
 
 interface InputSpec {
   name: string;
-  dtype: ElementName | null;
+  dtype: ElementName | 'string' | null;
   /** Static dims as numbers, symbolic or unknown ones as null. */
   dims: (number | null)[] | null;
 }
@@ -35,7 +35,7 @@ function attributeValue(a: AttributeProto, what: string): Attributes[string] {
     case AttrType.FLOATS: return [...(a.floats ?? [])];
     case AttrType.INTS: return (a.ints ?? []).map(toNumber);
     case AttrType.STRINGS: return (a.strings ?? []).map((s) => new TextDecoder().decode(s));
-    case AttrType.TENSOR: return Host.fromArray(tensorData(a.t!, what, null)).persist();
+    case AttrType.TENSOR: return constantOf(a.t!, what, null);
     case AttrType.TYPE_PROTO: return typeName(a.tp ?? {});
     default: throw new Error(`${what}: attributes of type ${onnx.AttributeProto.AttributeType[a.type ?? 0]} are not supported`);
   }
@@ -47,6 +47,24 @@ function typeName(t: TypeProto): string {
   if (t.sequenceType) return `seq(${typeName(t.sequenceType.elemType ?? {})})`;
   if (t.optionalType) return `optional(${typeName(t.optionalType.elemType ?? {})})`;
   return 'unknown';
+}
+
+/** An initializer or tensor attribute: a persistent host value, or a string tensor. */
+function constantOf(t: TensorProto, what: string, reader: ExternalReader | null): Host | StringTensor {
+  if (t.dataType === STRING_TYPE) {
+    const { data, shape } = stringData(t, what);
+    return new StringTensor(data, shape);
+  }
+  return Host.fromArray(tensorData(t, what, reader)).persist();
+}
+
+/** A `StringTensor`, or a plain `{ data, shape }` object of strings, as a StringTensor; null for anything else. */
+function asStrings(v: unknown): StringTensor | null {
+  if (v instanceof StringTensor) return v;
+  if (typeof v !== 'object' || v === null || v instanceof tl.Tensor || !('data' in v) || !('shape' in v)) return null;
+  const { data, shape } = v as { data: unknown; shape: unknown };
+  if (!Array.isArray(data) || !data.every((s) => typeof s === 'string')) return null;
+  return new StringTensor(data, shape as number[]);
 }
 
 function nodeName(node: NodeProto, index: number): string {
@@ -67,16 +85,19 @@ export class OnnxModule extends Module {
   private readonly hostState: Map<string, Host>;
   /** Integer initializers outside int32's range: constants of the graph, not module state. */
   private readonly hostOnly: Map<string, Host>;
+  /** String initializers: constants of the graph, host only. */
+  private readonly strings: Map<string, StringTensor>;
   private readonly nodes: PlannedNode[];
   private readonly inputSpecs: InputSpec[];
   private readonly named: boolean;
 
   /** @internal Use `loadOnnx`. */
-  constructor(plan: { state: Map<string, Parameter | Buffer>; hostState: Map<string, Host>; hostOnly: Map<string, Host>; nodes: PlannedNode[]; inputs: InputSpec[]; outputs: string[]; opset: number; named: boolean }) {
+  constructor(plan: { state: Map<string, Parameter | Buffer>; hostState: Map<string, Host>; hostOnly: Map<string, Host>; strings: Map<string, StringTensor>; nodes: PlannedNode[]; inputs: InputSpec[]; outputs: string[]; opset: number; named: boolean }) {
     super();
     this.state = plan.state;
     this.hostState = plan.hostState;
     this.hostOnly = plan.hostOnly;
+    this.strings = plan.strings;
     this.nodes = plan.nodes;
     this.inputSpecs = plan.inputs;
     this.inputNames = plan.inputs.map((i) => i.name);
@@ -104,12 +125,13 @@ export class OnnxModule extends Module {
   }
 
   /**
-   * Run the graph on its inputs (graph order; int64 inputs as int32 tensors). Integer and bool
-   * inputs on the cpu backend, for a model whose state is on another device, are read on the
-   * host: index arithmetic on them (EmbeddingBag's offsets, a Loop's bounds) then needs no
-   * synchronous read of a GPU tensor.
+   * Run the graph on its inputs (graph order; int64 inputs as int32 tensors, string inputs as
+   * `StringTensor`s or `{ data, shape }` objects). Integer and bool inputs on the cpu backend,
+   * for a model whose state is on another device, are read on the host: index arithmetic on them
+   * (EmbeddingBag's offsets, a Loop's bounds) then needs no synchronous read of a GPU tensor.
+   * A string output comes back as a `StringTensor`.
    */
-  forward(...inputs: Tensor[]): any {
+  forward(...inputs: (Tensor | StringTensor | { data: readonly string[]; shape: readonly number[] })[]): any {
     if (inputs.length !== this.inputSpecs.length) {
       throw new Error(`OnnxModule.forward: the graph takes ${this.inputSpecs.length} inputs (${this.inputNames.join(', ')}), got ${inputs.length}`);
     }
@@ -118,20 +140,22 @@ export class OnnxModule extends Module {
     const onHost = (t: Tensor) => t.dtype !== 'float32' && t.device === 'cpu' && stateDevice !== undefined && stateDevice !== 'cpu';
     const scope = new Scope();
     for (const [name, h] of this.hostOnly) scope.set(name, h);
+    for (const [name, v] of this.strings) scope.set(name, v);
     for (const [name, t] of this.state) scope.set(name, this.hostState.get(name) ?? t);
     this.inputSpecs.forEach((spec, i) => {
       const t = checked[i]!;
-      scope.set(spec.name, onHost(t) ? hostCopy(t) : t);
+      scope.set(spec.name, t instanceof StringTensor ? t : onHost(t) ? hostCopy(t) : t);
     });
-    const device = checked.find((t) => !onHost(t))?.device ?? stateDevice ?? tl.getBackend().name;
+    const device = checked.find((t): t is Tensor => t instanceof tl.Tensor && !onHost(t))?.device ?? stateDevice ?? tl.getBackend().name;
     // One scope for the whole graph: every intermediate is freed now (also when a node throws),
     // so an inference loop without tidy stays flat; only the outputs are kept.
     return tl.tidy(() => {
       runNodes(this.nodes, scope, { device, opset: this.opset });
       // A sequence output comes back as an array of tensors, an optional one as its value or null.
       const tensor = (v: Value, n: string) => (v instanceof Host ? v.upload(device, `output '${n}'`) : v);
-      const output = (v: Item, n: string): Tensor | Tensor[] | null => {
+      const output = (v: Item, n: string): Tensor | Tensor[] | StringTensor | null => {
         if (v instanceof Optional) return v.value === null ? null : output(v.value, n);
+        if (v instanceof StringTensor) return v;
         return v instanceof Sequence ? v.items.map((e) => tensor(e, n)) : tensor(v, n);
       };
       const outs = this.outputNames.map((n) => output(scope.get(n)!, n));
@@ -141,10 +165,19 @@ export class OnnxModule extends Module {
   }
 }
 
-function checkInput(spec: InputSpec, t: Tensor | undefined): Tensor {
+function checkInput(spec: InputSpec, given: unknown): Tensor | StringTensor {
   const where = `OnnxModule.forward: input '${spec.name}'`;
-  if (!(t instanceof tl.Tensor)) throw new TypeError(`${where} must be a Tensor, got ${t === null ? 'null' : typeof t}`);
-  const want = spec.dtype && deviceDType(computedAs(spec.dtype));
+  let strings: StringTensor | null;
+  try {
+    strings = asStrings(given);
+  } catch (e) {
+    throw new TypeError(`${where}: ${(e as Error).message}`);
+  }
+  if (spec.dtype === 'string' && !strings) throw new TypeError(`${where} is a string tensor: give a StringTensor or { data: string[], shape: number[] }, got ${given instanceof tl.Tensor ? `a ${given.dtype} Tensor` : given === null ? 'null' : typeof given}`);
+  if (strings && spec.dtype !== null && spec.dtype !== 'string') throw new TypeError(`${where} must be a Tensor (the graph's ${spec.dtype}), got a string tensor`);
+  const t = strings ?? given;
+  if (!(t instanceof tl.Tensor) && !(t instanceof StringTensor)) throw new TypeError(`${where} must be a Tensor, got ${t === null ? 'null' : typeof t}`);
+  const want = t instanceof tl.Tensor && spec.dtype && spec.dtype !== 'string' && deviceDType(computedAs(spec.dtype));
   if (want && t.dtype !== want) throw new TypeError(`${where} must be ${want}${want !== spec.dtype ? ` (for the graph's ${spec.dtype})` : ''}, got ${t.dtype}`);
   if (spec.dims) {
     const bad = spec.dims.length !== t.rank || spec.dims.some((d, i) => d !== null && d !== t.shape[i]);
@@ -158,7 +191,7 @@ function inputSpec(v: ValueInfoProto): InputSpec {
   const shape = tt?.shape?.dim;
   return {
     name: v.name ?? '',
-    dtype: tt?.elemType ? (ELEMENT_TYPES[tt.elemType] ?? null) : null,
+    dtype: tt?.elemType === STRING_TYPE ? 'string' : tt?.elemType ? (ELEMENT_TYPES[tt.elemType] ?? null) : null,
     dims: shape ? shape.map((d) => (d.dimValue !== undefined && d.dimValue !== null && !d.dimParam ? toNumber(d.dimValue) : null)) : null,
   };
 }
@@ -188,6 +221,7 @@ function planNodes(graph: GraphProto, known: Set<string>, opset: number, reader:
       }
       try {
         attrs[a.name!] = attributeValue(a, `${name} attribute '${a.name}'`);
+        if (attrs[a.name!] instanceof StringTensor && spec && !('strings' in spec)) report(`${name}: attribute '${a.name}' is a string tensor; ${node.opType} takes numeric ones`);
       } catch (e) {
         report((e as Error).message);
       }
@@ -207,10 +241,10 @@ function planNodes(graph: GraphProto, known: Set<string>, opset: number, reader:
 
 /** Plan a graph-valued attribute: its initializers become constants, its inputs are bound when it runs. */
 function planSubgraph(graph: GraphProto, name: string, outer: Set<string>, opset: number, reader: ExternalReader | null, problems: string[]): Subgraph {
-  const constants = new Map<string, Host>();
+  const constants = new Map<string, Host | StringTensor>();
   for (const init of graph.initializer ?? []) {
     try {
-      constants.set(init.name ?? '', Host.fromArray(tensorData(init, `${name} initializer '${init.name}'`, reader)).persist());
+      constants.set(init.name ?? '', constantOf(init, `${name} initializer '${init.name}'`, reader));
     } catch (e) {
       problems.push((e as Error).message);
     }
@@ -338,20 +372,24 @@ export async function loadOnnx(source: Uint8Array | string | URL, options: LoadO
   // Decode every initializer before allocating any tensor, so a bad file loads nothing.
   const problems: string[] = [];
   const arrays = new Map<string, HostArray>();
+  const strings = new Map<string, StringTensor>();
   for (const init of graph.initializer ?? []) {
     try {
-      arrays.set(init.name ?? '', tensorData(init, `initializer '${init.name}'`, reader));
+      const what = `initializer '${init.name}'`;
+      if (init.dataType === STRING_TYPE) strings.set(init.name ?? '', constantOf(init, what, reader) as StringTensor);
+      else arrays.set(init.name ?? '', tensorData(init, what, reader));
     } catch (e) {
       problems.push((e as Error).message);
     }
   }
-  const inputs = (graph.input ?? []).filter((i) => !arrays.has(i.name ?? '')).map(inputSpec);
+  const initialized = (name: string | null | undefined) => arrays.has(name ?? '') || strings.has(name ?? '');
+  const inputs = (graph.input ?? []).filter((i) => !initialized(i.name)).map(inputSpec);
   for (const i of graph.input ?? []) {
     const elem = i.type?.tensorType?.elemType;
-    if (!arrays.has(i.name ?? '') && elem && !ELEMENT_TYPES[elem]) problems.push(`graph input '${i.name}': element type ${dataTypeName(elem)} is not supported`);
+    if (!initialized(i.name) && elem && !ELEMENT_TYPES[elem] && elem !== STRING_TYPE) problems.push(`graph input '${i.name}': element type ${dataTypeName(elem)} is not supported`);
   }
   refuse(problems);
-  const known = new Set([...arrays.keys(), ...inputs.map((i) => i.name)]);
+  const known = new Set([...arrays.keys(), ...strings.keys(), ...inputs.map((i) => i.name)]);
   const nodes = planNodes(graph, known, opset, reader, problems, '');
   for (const o of graph.output ?? []) if (!known.has(o.name ?? '')) problems.push(`graph output '${o.name}' is never computed`);
   refuse(problems);
@@ -384,5 +422,5 @@ export async function loadOnnx(source: Uint8Array | string | URL, options: LoadO
       hostState.set(name, Host.fromArray(a, buffer).persist());
     }
   }
-  return new OnnxModule({ state, hostState, hostOnly, nodes, inputs, outputs: (graph.output ?? []).map((o) => o.name ?? ''), opset, named: options.namedOutputs ?? false });
+  return new OnnxModule({ state, hostState, hostOnly, strings, nodes, inputs, outputs: (graph.output ?? []).map((o) => o.name ?? ''), opset, named: options.namedOutputs ?? false });
 }

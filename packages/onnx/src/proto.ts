@@ -94,6 +94,22 @@ export interface HostArray {
   data: Float32Array | number[];
 }
 
+/** ONNX's STRING element type: string tensors are host values of their own (`StringTensor`). */
+export const STRING_TYPE: number = DataType.STRING;
+
+/** A STRING TensorProto's values (string_data, UTF-8) and shape. */
+export function stringData(t: TensorProto, what: string): { shape: number[]; data: string[] } {
+  const shape = (t.dims ?? []).map(toNumber);
+  const count = shape.reduce((a, b) => a * b, 1);
+  if (t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL || (t.rawData && t.rawData.length > 0)) {
+    throw new Error(`${what}: a string tensor keeps its values in string_data (not raw or external data)`);
+  }
+  const fields = t.stringData ?? [];
+  if (fields.length !== count) throw new Error(`${what}: ${fields.length} strings for shape [${shape}] (expected ${count}); the file is truncated or corrupt`);
+  const decoder = new TextDecoder();
+  return { shape, data: fields.map((bytes) => decoder.decode(bytes)) };
+}
+
 /** Reads the bytes of an external-data file, given its `location` relative to the model. */
 export type ExternalReader = (location: string, offset: number, length: number | null) => Uint8Array;
 

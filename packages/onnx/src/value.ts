@@ -121,8 +121,56 @@ export class Optional {
   ) {}
 }
 
-/** What a graph's names stand for: a value, a sequence of values or an optional. */
-export type Item = Value | Sequence | Optional;
+/** Nested arrays of strings, as `StringTensor.array()` gives them. */
+export type NestedStrings = string | NestedStrings[];
+
+/**
+ * A tensor of strings (ONNX's `tensor(string)`): `data` in row-major order, of `shape`. Strings
+ * live on the host only, never on a device. `OnnxModule.forward` takes one (or a plain object
+ * `{ data, shape }`) for a graph input of type string, and returns one for a string output.
+ *
+ * @example
+ * ```ts
+ * const words = new StringTensor(['the', 'quick', 'brown', 'fox'], [1, 4]);
+ * const normalized = model.forward(words) as StringTensor;
+ * console.log(normalized.shape, normalized.data);
+ * ```
+ */
+export class StringTensor {
+  readonly data: readonly string[];
+  readonly shape: readonly number[];
+
+  /** `data` of `shape` (default: one dim, `[data.length]`). */
+  constructor(data: readonly string[], shape: readonly number[] = [data.length]) {
+    if (!Array.isArray(data) || data.some((s) => typeof s !== 'string')) throw new TypeError('StringTensor: data must be an array of strings');
+    if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) throw new TypeError(`StringTensor: shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
+    const size = shape.reduce((a, b) => a * b, 1);
+    if (size !== data.length) throw new Error(`StringTensor: shape [${shape}] holds ${size} strings, data has ${data.length}`);
+    this.data = Object.freeze([...data]);
+    this.shape = Object.freeze([...shape]);
+  }
+
+  get size(): number {
+    return this.data.length;
+  }
+
+  get rank(): number {
+    return this.shape.length;
+  }
+
+  /** The strings as nested arrays of `shape` (a string for a 0-d tensor). */
+  array(): NestedStrings {
+    const build = (dim: number, offset: number): NestedStrings => {
+      if (dim === this.shape.length) return this.data[offset]!;
+      const inner = this.shape.slice(dim + 1).reduce((a, b) => a * b, 1);
+      return Array.from({ length: this.shape[dim]! }, (_, i) => build(dim + 1, offset + i * inner));
+    };
+    return build(0, 0);
+  }
+}
+
+/** What a graph's names stand for: a value, a sequence of values, an optional or a string tensor. */
+export type Item = Value | Sequence | Optional | StringTensor;
 
 export function isHost(v: Value | undefined): v is Host {
   return v instanceof Host;

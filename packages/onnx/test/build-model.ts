@@ -17,6 +17,8 @@ export interface GraphSpec {
     name: string; type?: InitializerType; dims: number[]; values: number[]; external?: { location: string; offset: number };
     /** Store the values in the typed repeated fields (int32_data for the small types) instead of raw_data. */
     fields?: boolean;
+    /** A string initializer's values (type 'string'; `values` is then left empty). */
+    strings?: string[];
   }[];
 }
 export interface ModelSpec extends GraphSpec {
@@ -25,9 +27,9 @@ export interface ModelSpec extends GraphSpec {
 
 const D = onnx.TensorProto.DataType;
 const TYPE = {
-  float: D.FLOAT, int64: D.INT64, int32: D.INT32, bool: D.BOOL, float16: D.FLOAT16, bfloat16: D.BFLOAT16, uint8: D.UINT8, int8: D.INT8, int16: D.INT16,
+  float: D.FLOAT, int64: D.INT64, int32: D.INT32, bool: D.BOOL, float16: D.FLOAT16, bfloat16: D.BFLOAT16, uint8: D.UINT8, int8: D.INT8, int16: D.INT16, string: D.STRING,
 };
-export type InitializerType = Exclude<ElementType, 'bool'>;
+export type InitializerType = Exclude<ElementType, 'bool' | 'string'>;
 
 /** The bits of a half that holds `v` exactly (the test values are chosen so). */
 function halfBits(v: number): number {
@@ -87,6 +89,7 @@ function buildGraph(spec: GraphSpec, name: string): GraphProto {
       return { name, type: spec.sequenceOutputs?.includes(name) ? { sequenceType: { elemType: { tensorType } } } : { tensorType } };
     }),
     initializer: (spec.initializers ?? []).map((t) => {
+      if (t.strings) return { name: t.name, dims: t.dims, dataType: D.STRING, stringData: t.strings.map((s) => new TextEncoder().encode(s)) };
       const type = t.type ?? 'float';
       const base = { name: t.name, dims: t.dims, dataType: TYPE[type] };
       if (t.external) {

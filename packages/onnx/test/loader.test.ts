@@ -162,7 +162,7 @@ describe('loadOnnx', () => {
     const spec: ModelSpec = {
       inputs: [{ name: 'x', shape: [1, 1, 4, 4] }], outputs: ['y'],
       nodes: [
-        { op: 'TfIdfVectorizer', inputs: ['x'], outputs: ['a'], name: 'tfidf' },
+        { op: 'StringSplit', inputs: ['x'], outputs: ['a'], name: 'split' },
         { op: 'Relu', inputs: ['a'], outputs: ['b'], name: 'relu', attrs: { fancy: 1 } },
         { op: 'Pad', inputs: ['b'], outputs: ['c'], name: 'pad', attrs: { mode: 'wrap' } },
         { op: 'Foo', inputs: ['c'], outputs: ['d'], name: 'custom', domain: 'com.example' },
@@ -174,7 +174,7 @@ describe('loadOnnx', () => {
     const error = await loadOnnx(buildModel(spec)).catch((e: Error) => e);
     expect((error as Error).message).toBe(
       'loadOnnx: the model cannot be imported (6 problems):\n' +
-        "  TfIdfVectorizer 'tfidf': operator TfIdfVectorizer is not supported\n" +
+        "  StringSplit 'split': operator StringSplit is not supported\n" +
         "  Relu 'relu': attribute 'fancy' is not supported\n" +
         "  Pad 'pad': attribute mode=\"wrap\" is not supported (supported: \"constant\", \"reflect\", \"edge\")\n" +
         "  Foo 'custom': operator com.example.Foo is not supported\n" +
@@ -193,7 +193,7 @@ describe('loadOnnx', () => {
           op: 'Loop', name: 'outer', inputs: ['n', ''], outputs: ['y', 'w'],
           attrs: { body: body([
             { op: 'Softmax', inputs: ['x'], outputs: ['s'], name: 'ok' },
-            { op: 'TfIdfVectorizer', inputs: ['s'], outputs: ['t'], name: 'tfidf' },
+            { op: 'StringSplit', inputs: ['s'], outputs: ['t'], name: 'split' },
             { op: 'Relu', inputs: ['later'], outputs: ['u'], name: 'early' },
             { op: 'If', inputs: ['c'], outputs: ['v'], name: 'inner', attrs: { then_branch: { graph: { inputs: [], outputs: ['q'], nodes: [{ op: 'Foo', inputs: ['t'], outputs: ['q'], name: 'deep' }] } } } },
           ], ['c', 't', 'missing']) },
@@ -204,7 +204,7 @@ describe('loadOnnx', () => {
     const error = await loadOnnx(buildModel(spec)).catch((e: Error) => e);
     expect((error as Error).message).toBe(
       'loadOnnx: the model cannot be imported (6 problems):\n' +
-        "  Loop 'outer' body: TfIdfVectorizer 'tfidf': operator TfIdfVectorizer is not supported\n" +
+        "  Loop 'outer' body: StringSplit 'split': operator StringSplit is not supported\n" +
         "  Loop 'outer' body: Relu 'early': input 'later' is neither a graph input, an initializer nor an earlier node's output\n" +
         "  Loop 'outer' body: If 'inner' then_branch: Foo 'deep': operator Foo is not supported\n" +
         "  Loop 'outer' body: If 'inner': attribute else_branch (a graph) is required\n" +

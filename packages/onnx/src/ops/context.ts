@@ -2,9 +2,9 @@
 // attributes, and helpers to turn either kind of value into what a Tensile op needs.
 import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
-import { Host, hostConcat, hostCopy, isHost, type Item, Optional, Sequence, type Value, withShape } from '../value.js';
+import { Host, hostConcat, hostCopy, isHost, type Item, Optional, Sequence, StringTensor, type Value, withShape } from '../value.js';
 
-export type AttributeValue = number | string | number[] | string[] | Host | Subgraph;
+export type AttributeValue = number | string | number[] | string[] | Host | StringTensor | Subgraph;
 export type Attributes = Record<string, AttributeValue>;
 
 /** A node checked at load time, with its attributes decoded. */
@@ -29,11 +29,11 @@ export interface Subgraph {
   readonly outputs: readonly string[];
   readonly nodes: readonly PlannedNode[];
   /** The subgraph's initializers: constants of the model, not trainable state. */
-  readonly constants: ReadonlyMap<string, Host>;
+  readonly constants: ReadonlyMap<string, Host | StringTensor>;
 }
 
 export function isSubgraph(v: AttributeValue | undefined): v is Subgraph {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Host);
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Host) && !(v instanceof StringTensor);
 }
 
 export interface OpContext {
@@ -68,6 +68,12 @@ export interface OpSpec extends OpRules {
 export interface ItemOpSpec extends OpRules {
   items: true;
   run(ctx: OpContext, inputs: (Item | undefined)[], attrs: Attributes): Item[];
+}
+
+/** An operator that also takes and gives string tensors (host only); given a sequence or an optional, it is refused before it runs. */
+export interface StringOpSpec extends OpRules {
+  strings: true;
+  run(ctx: OpContext, inputs: (Value | StringTensor | undefined)[], attrs: Attributes): (Value | StringTensor)[];
 }
 
 export function deviceOf(ctx: OpContext, inputs: readonly (Value | undefined)[]): string {
@@ -143,13 +149,13 @@ export function graphAttr(attrs: Attributes, name: string): Subgraph {
 
 /** `item` as a tensor or host value; a sequence or an optional is refused. */
 export function valueOf(ctx: OpContext, item: Item, what: string): Value {
-  if (item instanceof Sequence || item instanceof Optional) throw new Error(`${ctx.node}: ${what} is ${kindOfItem(item)}, a tensor is needed`);
+  if (item instanceof Sequence || item instanceof Optional || item instanceof StringTensor) throw new Error(`${ctx.node}: ${what} is ${kindOfItem(item)}, a${item instanceof StringTensor ? ' numeric' : ''} tensor is needed`);
   return item;
 }
 
-/** 'a sequence', 'an optional' or 'a tensor', for messages. */
+/** 'a sequence', 'an optional', 'a string tensor' or 'a tensor', for messages. */
 export function kindOfItem(item: Item): string {
-  return item instanceof Sequence ? 'a sequence' : item instanceof Optional ? 'an optional' : 'a tensor';
+  return item instanceof Sequence ? 'a sequence' : item instanceof Optional ? 'an optional' : item instanceof StringTensor ? 'a string tensor' : 'a tensor';
 }
 
 /** Stack values of one shape along a new `axis` (host values stay on the host). */

@@ -1,5 +1,5 @@
 // The operator table: ONNX op type -> implementation. An op missing here is refused at load time.
-import type { OpSpec, ItemOpSpec } from './context.js';
+import type { OpSpec, ItemOpSpec, StringOpSpec } from './context.js';
 import { contribOps } from './contrib.js';
 import { controlOps } from './control.js';
 import { detectionOps } from './detection.js';
@@ -12,14 +12,16 @@ import { recurrentOps } from './recurrent.js';
 import { sequenceOps } from './sequence.js';
 import { shapeOps } from './shape.js';
 import { spectralOps } from './spectral.js';
+import { stringOps } from './strings.js';
 
-export const OPS: Readonly<Record<string, OpSpec | ItemOpSpec>> = { ...elementwiseOps, ...shapeOps, ...networkOps, ...recurrentOps, ...controlOps, ...sequenceOps, ...lossOps, ...randomOps, ...quantizeOps, ...detectionOps, ...spectralOps };
+// stringOps last: its string-aware forms of shape and data-movement operators replace the numeric ones (and run them on numbers).
+export const OPS: Readonly<Record<string, OpSpec | ItemOpSpec | StringOpSpec>> = { ...elementwiseOps, ...shapeOps, ...networkOps, ...recurrentOps, ...controlOps, ...sequenceOps, ...lossOps, ...randomOps, ...quantizeOps, ...detectionOps, ...spectralOps, ...stringOps };
 
 /** Operators of onnxruntime's `com.microsoft` domain, which its graph optimiser and quantizers write. */
 export const CONTRIB_OPS: Readonly<Record<string, OpSpec | ItemOpSpec>> = { ...contribOps };
 
 /** The implementation of `opType` in `domain` ('' and 'ai.onnx' are the default domain), if there is one. */
-export function opSpec(domain: string, opType: string): OpSpec | ItemOpSpec | undefined {
+export function opSpec(domain: string, opType: string): OpSpec | ItemOpSpec | StringOpSpec | undefined {
   const table = domain === '' || domain === 'ai.onnx' ? OPS : domain === 'com.microsoft' ? CONTRIB_OPS : undefined;
   return table && Object.hasOwn(table, opType) ? table[opType] : undefined;
 }
@@ -30,4 +32,4 @@ export const supportedOps: readonly string[] = Object.keys(OPS).sort();
 /** The `com.microsoft` operators `loadOnnx` supports, sorted. */
 export const supportedContribOps: readonly string[] = Object.keys(CONTRIB_OPS).sort();
 
-export type { OpSpec, ItemOpSpec, OpContext, Attributes } from './context.js';
+export type { OpSpec, ItemOpSpec, StringOpSpec, OpContext, Attributes } from './context.js';

@@ -2,7 +2,7 @@
 // (a list appended to in a loop, then stacked or concatenated). A sequence is immutable: each
 // operator that changes one makes a new one. Also ONNX's optionals (TorchScript's Optional):
 // a tensor or sequence, or nothing.
-import { Host, hostSlice, isHost, isIntegerDType, type Item, Optional, Sequence, type Value, withShape } from '../value.js';
+import { Host, hostSlice, isHost, isIntegerDType, type Item, Optional, Sequence, StringTensor, type Value, withShape } from '../value.js';
 import { type OpContext, type ItemOpSpec, attrNumber, attrString, axisOf, graphAttr, intsOf, isSubgraph, kindOfItem, shapeOf, stackValues, tl, valueOf } from './context.js';
 import { shapeOps } from './shape.js';
 
@@ -166,7 +166,7 @@ export const sequenceOps: Record<string, ItemOpSpec> = {
     attributes: ['type'],
     check: (attrs) => (attrs.type === undefined || typeof attrs.type === 'string' ? [] : ['attribute type must be a type']),
     run(ctx, [x], attrs) {
-      if (x instanceof Optional) throw new Error(`${ctx.node}: input is an optional; an optional holds a tensor or a sequence`);
+      if (x instanceof Optional || x instanceof StringTensor) throw new Error(`${ctx.node}: input is ${kindOfItem(x)}; an optional holds a numeric tensor or a sequence`);
       if (x === undefined && attrs.type === undefined) throw new Error(`${ctx.node}: an empty Optional needs the type attribute`);
       return [new Optional(x ?? null, x === undefined ? attrString(attrs, 'type', '') : '')];
     },
