@@ -12,7 +12,7 @@
 import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
 import { functional as F } from '@tensile/nn';
-import type { KVCache } from './layers.js';
+import { KVCache } from './layers.js';
 import { PreTrainedModel, type GenerationConfig } from './modeling.js';
 import { rejectUnknownOptions } from './options.js';
 
@@ -232,17 +232,36 @@ export function causalLMOutput(logits: Tensor, labels: Tensor | null | undefined
   return labels ? { logits, loss: causalLMLoss(logits, labels) } : { logits };
 }
 
+/** What the cache and `generate` read of a decoder's shape. */
+export interface DecoderLayout {
+  layers: number;
+  /** Key/value heads (fewer than the query heads with grouped-query attention). */
+  kvHeads: number;
+  headDim: number;
+  /** The longest sequence the model's positions cover (null: unbounded, as rotary embeddings). */
+  maxPositions: number | null;
+}
+
 /**
  * A causal language model: `forward(inputIds, options)` and `generate`. Subclasses
- * implement `forward` and `createCache`.
+ * implement `forward` and say their `layout`.
  */
 export abstract class CausalLM extends PreTrainedModel {
   /** `inputIds` int32 `[batch, seq]` → `{ logits, loss? }`. */
   abstract override forward(inputIds: Tensor, options?: CausalLMForwardOptions): CausalLMOutput;
+  /** The decoder's layers, key/value heads, head size and positions. */
+  protected abstract get layout(): DecoderLayout;
+
   /** A cache for `batch` rows of up to `maxLength` positions, on the model's device and dtype. */
-  abstract createCache(batch: number, maxLength: number): KVCache;
+  createCache(batch: number, maxLength: number): KVCache {
+    const { layers, kvHeads, headDim } = this.layout;
+    return new KVCache({ layers, batch, kvHeads, headDim, maxLength, device: this.device, dtype: this.dtype });
+  }
+
   /** The longest sequence the model's positions cover (null: unbounded, as rotary embeddings). */
-  abstract get maxPositions(): number | null;
+  get maxPositions(): number | null {
+    return this.layout.maxPositions;
+  }
 
   private generationDefault<K extends keyof GenerationConfig & string>(key: K): GenerationConfig[K] | undefined {
     const value = this.generationConfig[key] ?? (this.config as Record<string, unknown>)[key as string];

@@ -6,7 +6,7 @@
 import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
 import { Embedding, LayerNorm, Module, ModuleList, functional as F, init } from '@tensile/nn';
-import { CausalLM, causalLMOutput, decoderInputs, keepLast, type CausalLMForwardOptions, type CausalLMOutput } from '../generation.js';
+import { CausalLM, causalLMOutput, decoderInputs, keepLast, type CausalLMForwardOptions, type CausalLMOutput, type DecoderLayout } from '../generation.js';
 import { Conv1D, KVCache, activation, attend, attentionMask, mergeHeads, splitHeads } from '../layers.js';
 import { field, type PretrainedConfig } from '../modeling.js';
 import type { KeyRules } from '../weights.js';
@@ -217,14 +217,8 @@ export class GPT2LMHeadModel extends CausalLM {
     return ['lm_head.weight'];
   }
 
-  get maxPositions(): number {
-    return this.s.positions;
-  }
-
-  createCache(batch: number, maxLength: number): KVCache {
-    return new KVCache({
-      layers: this.s.layers, batch, kvHeads: this.s.heads, headDim: this.s.embed / this.s.heads, maxLength, device: this.device, dtype: this.dtype,
-    });
+  protected get layout(): DecoderLayout {
+    return { layers: this.s.layers, kvHeads: this.s.heads, headDim: this.s.embed / this.s.heads, maxPositions: this.s.positions };
   }
 
   /** `inputIds` int32 `[B, T]` → `{ logits [B, T, vocab], loss? }`. */

@@ -14,7 +14,7 @@
  */
 import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
-import { CausalLM, causalLMOutput, decoderInputs, keepLast, type CausalLMForwardOptions, type CausalLMOutput } from '../generation.js';
+import { CausalLM, causalLMOutput, decoderInputs, keepLast, type CausalLMForwardOptions, type CausalLMOutput, type DecoderLayout } from '../generation.js';
 import { Embedding, Linear, Module, ModuleList, functional as F } from '@tensile/nn';
 import {
   GemmaRMSNorm, KVCache, RMSNorm, activation, applyRotary, attend, attentionMask, denseLayer, initEmbeddings, mergeHeads, paddingRow, ropeInverseFrequencies, rotaryTables, splitHeads,
@@ -422,12 +422,8 @@ export class LlamaForCausalLM extends CausalLM {
     return this.s.tie ? ['lm_head.weight'] : [];
   }
 
-  get maxPositions(): number | null {
-    return this.s.maxPositions;
-  }
-
-  createCache(batch: number, maxLength: number): KVCache {
-    return new KVCache({ layers: this.s.layers, batch, kvHeads: this.s.kvHeads, headDim: this.s.headDim, maxLength, device: this.device, dtype: this.dtype });
+  protected get layout(): DecoderLayout {
+    return { layers: this.s.layers, kvHeads: this.s.kvHeads, headDim: this.s.headDim, maxPositions: this.s.maxPositions };
   }
 
   /** `inputIds` int32 `[B, T]` → `{ logits [B, T, vocab] (float32), loss? }`. */

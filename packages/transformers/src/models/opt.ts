@@ -13,7 +13,7 @@
 import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
 import { Embedding, LayerNorm, Linear, Module, ModuleList, functional as F } from '@tensile/nn';
-import { CausalLM, causalLMOutput, decoderInputs, keepLast, type CausalLMForwardOptions, type CausalLMOutput } from '../generation.js';
+import { CausalLM, causalLMOutput, decoderInputs, keepLast, type CausalLMForwardOptions, type CausalLMOutput, type DecoderLayout } from '../generation.js';
 import { KVCache, activation, attend, attentionMask, denseLayer, initEmbeddings, mergeHeads, paddingRow, splitHeads } from '../layers.js';
 import { field, type PretrainedConfig } from '../modeling.js';
 import type { KeyRules } from '../weights.js';
@@ -270,12 +270,8 @@ export class OPTForCausalLM extends CausalLM {
     return this.s.tie ? ['lm_head.weight'] : [];
   }
 
-  get maxPositions(): number {
-    return this.s.maxPositions;
-  }
-
-  createCache(batch: number, maxLength: number): KVCache {
-    return new KVCache({ layers: this.s.layers, batch, kvHeads: this.s.heads, headDim: this.s.headDim, maxLength, device: this.device, dtype: this.dtype });
+  protected get layout(): DecoderLayout {
+    return { layers: this.s.layers, kvHeads: this.s.heads, headDim: this.s.headDim, maxPositions: this.s.maxPositions };
   }
 
   /** `inputIds` int32 `[B, T]` → `{ logits [B, T, vocab], loss? }`. */

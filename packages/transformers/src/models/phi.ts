@@ -14,7 +14,7 @@
 import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
 import { Embedding, LayerNorm, Linear, Module, ModuleList, Parameter, functional as F } from '@tensile/nn';
-import { CausalLM, causalLMOutput, decoderInputs, keepLast, type CausalLMForwardOptions, type CausalLMOutput } from '../generation.js';
+import { CausalLM, causalLMOutput, decoderInputs, keepLast, type CausalLMForwardOptions, type CausalLMOutput, type DecoderLayout } from '../generation.js';
 import { KVCache, activation, attentionMask, denseLayer, initEmbeddings, paddingRow, param, ropeInverseFrequencies, rotaryTables, type RopeScaling } from '../layers.js';
 import { field, type PretrainedConfig } from '../modeling.js';
 import type { KeyRules } from '../weights.js';
@@ -278,12 +278,8 @@ export class PhiForCausalLM extends CausalLM {
     return this.s.tie ? ['lm_head.weight'] : [];
   }
 
-  get maxPositions(): number {
-    return this.s.maxPositions;
-  }
-
-  createCache(batch: number, maxLength: number): KVCache {
-    return new KVCache({ layers: this.s.layers, batch, kvHeads: this.s.kvHeads, headDim: this.s.headDim, maxLength, device: this.device, dtype: this.dtype });
+  protected get layout(): DecoderLayout {
+    return { layers: this.s.layers, kvHeads: this.s.kvHeads, headDim: this.s.headDim, maxPositions: this.s.maxPositions };
   }
 
   /** `inputIds` int32 `[B, T]` → `{ logits [B, T, vocab] (float32), loss? }`. */
