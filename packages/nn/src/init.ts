@@ -163,6 +163,23 @@ export function constant_(t: Tensor, value: number): Tensor {
   return fill('constant_', t, () => tl.full(t.shape, value, { device: t.device, dtype: t.dtype }));
 }
 
+/**
+ * Fill row `row` (along dim 0) with zeros, the rest unchanged: an embedding's padding row, as
+ * PyTorch's `Embedding._fill_padding_idx_with_zero`. Nothing inside `skipInit` (the row is zero there).
+ *
+ * @example
+ * ```ts
+ * init.normal_(embedding.weight, 0, 0.02);
+ * init.zeroRow_(embedding.weight, embedding.paddingIdx!);
+ * ```
+ */
+export function zeroRow_(t: Tensor, row: number): Tensor {
+  checkFloatTarget('zeroRow_', t);
+  const rows = t.shape[0];
+  if (t.rank === 0 || !Number.isInteger(row) || row < 0 || row >= rows!) throw new RangeError(`zeroRow_: row ${row} is not a row of a tensor of shape [${t.shape}]`);
+  return fill('zeroRow_', t, () => t.where(tl.arange(rows!, undefined, 1, { dtype: 'int32', device: t.device }).reshape([-1, ...new Array<number>(t.rank - 1).fill(1)]).ne(row), 0));
+}
+
 /** Fill with zeros. @example `init.zeros_(linear.bias!)` */
 export function zeros_(t: Tensor): Tensor {
   return constant_(t, 0);

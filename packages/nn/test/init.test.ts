@@ -120,6 +120,36 @@ describe('layer defaults follow PyTorch', () => {
   });
 });
 
+describe('zeroRow_ (an embedding\'s padding row)', () => {
+  test('zeroes one row along dim 0 and leaves the others; refuses a row the tensor lacks', () => {
+    const t = tl.ones([3, 2, 2]);
+    init.zeroRow_(t, 1);
+    expect(Array.from(t.dataSync())).toEqual([1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1]);
+    expect(() => init.zeroRow_(t, 3)).toThrow('zeroRow_: row 3 is not a row of a tensor of shape [3,2,2]');
+    expect(() => init.zeroRow_(t, -1)).toThrow('zeroRow_: row -1 is not a row');
+    expect(() => init.zeroRow_(tl.ones([2], { dtype: 'int32' }), 0)).toThrow('zeroRow_: expected a float32 or float16 tensor, got int32');
+    t.dispose();
+  });
+
+  test('does nothing inside skipInit, where an Embedding\'s padding row is zero already', () => {
+    const before = tl.memory().numTensors;
+    const e = init.skipInit(() => {
+      const t = tl.ones([2, 3]);
+      init.zeroRow_(t, 0);
+      expect(Array.from(t.dataSync())).toEqual([1, 1, 1, 1, 1, 1]);
+      t.dispose();
+      return new Embedding(4, 3, { paddingIdx: 2 });
+    });
+    expect(Array.from(e.weight.dataSync())).toEqual(new Array(12).fill(0));
+    const fresh = new Embedding(4, 3, { paddingIdx: -1 });
+    const w = fresh.weight.dataSync();
+    expect(Array.from(w.slice(9))).toEqual([0, 0, 0]);
+    expect(Array.from(w.slice(0, 9)).some((v) => v !== 0)).toBe(true);
+    for (const m of [e, fresh]) m.dispose();
+    expect(tl.memory().numTensors).toBe(before);
+  });
+});
+
 describe('skipInit (torch.nn.utils.skip_init)', () => {
   test('builds modules with zero parameters and no random draws, then initialises as before', () => {
     tl.manualSeed(3);

@@ -30,14 +30,7 @@ export function paddingRow(pad: unknown, vocab: number): number | null {
 export function initEmbeddings(embeddings: readonly Embedding[], std: number): void {
   for (const e of embeddings) {
     init.normal_(e.weight, 0, std);
-    if (e.paddingIdx === null) continue;
-    const row = e.paddingIdx;
-    tl.noGrad(() =>
-      tl.tidy(() => {
-        const rows = tl.arange(e.numEmbeddings, undefined, 1, { dtype: 'int32', device: e.weight.device }).reshape([-1, 1]);
-        e.weight.assign(e.weight.where(rows.ne(row), 0));
-      }),
-    );
+    if (e.paddingIdx !== null) init.zeroRow_(e.weight, e.paddingIdx);
   }
 }
 

@@ -1,5 +1,4 @@
 /** `Embedding` and `EmbeddingBag`. */
-import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
 import * as F from '../functional.js';
 import * as init from '../init.js';
@@ -33,15 +32,6 @@ function checkPaddingIdx(op: string, paddingIdx: number | null | undefined, numE
 function refuseOptions(op: string, options: { scaleGradByFreq?: boolean; sparse?: boolean }): void {
   if (options.scaleGradByFreq) throw new Error(`${op}: scaleGradByFreq is not supported (gradients are not rescaled by frequency in Tensile)`);
   if (options.sparse) throw new Error(`${op}: sparse is not supported (Tensile has no sparse gradients)`);
-}
-
-function zeroRow(weight: Parameter, row: number, rows: number): void {
-  tl.noGrad(() =>
-    tl.tidy(() => {
-      const index = tl.arange(rows, undefined, 1, { device: weight.device }).reshape([-1, 1]);
-      weight.assign(weight.where(index.ne(row), 0));
-    }),
-  );
 }
 
 function normRepr(maxNorm: number | null, normType: number): string {
@@ -85,7 +75,7 @@ export class Embedding extends Module {
   /** N(0, 1), with the padding row zeroed. */
   resetParameters(): void {
     init.normal_(this.weight);
-    if (this.paddingIdx !== null) zeroRow(this.weight, this.paddingIdx, this.numEmbeddings);
+    if (this.paddingIdx !== null) init.zeroRow_(this.weight, this.paddingIdx);
   }
 
   forward(indices: Tensor): Tensor {
@@ -154,7 +144,7 @@ export class EmbeddingBag extends Module {
   /** N(0, 1), with the padding row zeroed. */
   resetParameters(): void {
     init.normal_(this.weight);
-    if (this.paddingIdx !== null) zeroRow(this.weight, this.paddingIdx, this.numEmbeddings);
+    if (this.paddingIdx !== null) init.zeroRow_(this.weight, this.paddingIdx);
   }
 
   forward(input: Tensor, offsets: Tensor | null = null, perSampleWeights: Tensor | null = null): Tensor {
