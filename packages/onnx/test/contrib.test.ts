@@ -22,6 +22,22 @@ describe('quantized com.microsoft operators on computed tensors match onnxruntim
     }, [[2, 3, 8]]);
   });
 
+  it('GatherBlockQuantized embeddings tied to a MatMulNBits head, as onnxruntime-genai writes int4 models', async () => {
+    // One 4-bit table (vocab 4, hidden 32, blocks of 16) read by both: the rows gathered for the ids, and the head's weights.
+    const table = spread(64, 0, 255);
+    const scales = Array.from({ length: 8 }, (_, i) => 0.02 + 0.01 * i);
+    await matchesOnnxruntime({
+      inputs: [{ name: 'x', shape: [2, 3] }],
+      outputs: ['embedded', 'logits'],
+      initializers: [init('table', 'uint8', [4, 16], table), init('head', 'uint8', [4, 2, 8], table), init('scales', 'float', [4, 2], scales), init('zp', 'uint8', [4, 1], [0x87, 0x78, 0x99, 0x66])],
+      nodes: [
+        { op: 'Cast', inputs: ['x'], outputs: ['ids'], attrs: { to: 7 } },
+        { op: 'GatherBlockQuantized', domain: MS, inputs: ['table', 'ids', 'scales', 'zp'], outputs: ['embedded'], attrs: { block_size: 16, bits: 4, quantize_axis: 1 } },
+        { op: 'MatMulNBits', domain: MS, inputs: ['embedded', 'head', 'scales', 'zp'], outputs: ['logits'], attrs: { K: 32, N: 4, bits: 4, block_size: 16 } },
+      ],
+    }, [[2, 3]]);
+  });
+
   it('QuantizeLinear into QLinearAdd, QLinearMul, QLinearLeakyRelu, QLinearConcat and QLinearGlobalAveragePool, then DequantizeLinear', async () => {
     await matchesOnnxruntime({
       inputs: [{ name: 'a', shape: [1, 2, 3, 4] }, { name: 'b', shape: [1, 2, 3, 4] }],

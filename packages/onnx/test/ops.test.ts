@@ -299,6 +299,19 @@ const CASES: Case[] = [
   { op: 'Upsample', inputs: [[1, 2, 3, 5], { shape: [4], values: [1, 1, 1.7, 2.3] }], attrs: { mode: 'linear' }, opset: 9, label: 'opset 9 linear, fractional scales' },
   { op: 'Upsample', inputs: [[1, 2, 3, 5], { shape: [4], values: [1, 1, 1.7, 2.3] }], opset: 9, label: 'opset 9 nearest, fractional scales' },
   { op: 'MeanVarianceNormalization', inputs: [[2, 3, 4, 5]], opset: 9, label: 'opset 9' },
+  ...([{ across_channels: 0 }, { across_channels: 1 }, { normalize_variance: 0 }] as Record<string, number>[]).map((attrs): Case => ({ op: 'MeanVarianceNormalization', inputs: [[2, 3, 4, 5]], attrs, opset: 8, label: `opset 8, ${Object.keys(attrs)[0]} ${Object.values(attrs)[0]}` })),
+  // The experimental operators of opsets 1 to 9.
+  { op: 'Affine', inputs: [[2, 3, 4]], attrs: { alpha: 2.5, beta: -0.5 }, opset: 9 },
+  { op: 'Affine', inputs: [[2, 3, 4]], opset: 9, label: 'defaults' },
+  { op: 'ScaledTanh', inputs: [[2, 3, 4]], attrs: { alpha: 1.5, beta: 0.7 }, opset: 9 },
+  { op: 'ParametricSoftplus', inputs: [[2, 3, 4]], attrs: { alpha: 1.5, beta: 0.7 }, opset: 9 },
+  { op: 'Scale', inputs: [[2, 3, 4]], attrs: { scale: -1.5 }, opset: 8 },
+  { op: 'Scale', inputs: [[2, 3, 4]], opset: 8, label: 'default' },
+  { op: 'ImageScaler', inputs: [[2, 3, 4, 5]], attrs: { scale: 0.5, bias: [1, -2, 0.25] }, opset: 7 },
+  { op: 'Crop', inputs: [[2, 3, 6, 7]], attrs: { border: [1, 2, 0, 1] }, opset: 9 },
+  { op: 'Crop', inputs: [[2, 3, 6, 7]], attrs: { border: [2, 1, 0, 0], scale: [3, 4] }, opset: 9, label: 'scale' },
+  { op: 'DynamicSlice', inputs: [[4, 5, 6], { int64: [1, -4] }, { int64: [3, 100] }], opset: 9 },
+  { op: 'DynamicSlice', inputs: [[4, 5, 6], { int64: [1, 0] }, { int64: [3, 2] }, { int64: [2, 0] }], opset: 9, label: 'axes' },
   { op: 'Unique', inputs: [{ shape: [6], values: [-0.5, 2, -0, 0, 2, -3] }], outputs: 4, outputTypes: ['float', 'int64', 'int64', 'int64'], label: 'signed zeros' },
   { op: 'ReverseSequence', inputs: [[4, 3], { int64: [1, 4, 0] }], label: 'a zero length' },
   { op: 'NonZero', inputs: [{ shape: [2, 2, 2], values: [1, 0, 0, 1, 0, 0, 0, 1] }], casts: { 0: 'bool' }, outputTypes: ['int64'], label: 'bool, 3-D' },
@@ -380,6 +393,34 @@ const CASES: Case[] = [
   { op: 'FusedMatMul', domain: MS, inputs: [[2, 3, 4], [2, 4, 5]], attrs: { alpha: 0.5 } },
   { op: 'FusedMatMul', domain: MS, inputs: [[2, 4, 3], [5, 4]], attrs: { transA: 1, transB: 1 }, label: 'transA, transB, broadcast' },
   { op: 'FusedMatMul', domain: MS, inputs: [[3, 2, 4], [2, 4, 5]], attrs: { transBatchA: 1 }, label: 'transBatchA' },
+  // com.microsoft's forms of standard operators.
+  { op: 'Trilu', domain: MS, inputs: [[2, 4, 5], { int64: [1], shape: [] }], attrs: { upper: 0 } },
+  { op: 'GridSample', domain: MS, inputs: [[1, 2, 4, 5], [1, 3, 3, 2]], attrs: { mode: 'bilinear', padding_mode: 'border', align_corners: 1 }, range: [-1.2, 1.2] },
+  { op: 'GatherND', domain: MS, inputs: [[3, 4, 2], { int64: [0, 1, 2, 3, 1, 0], shape: [3, 2] }] },
+  { op: 'Range', domain: MS, inputs: [{ shape: [], values: [1.5] }, { shape: [], values: [7] }, { shape: [], values: [1.25] }] },
+  { op: 'Range', domain: MS, inputs: [{ int32: [2], shape: [] }, { int32: [9], shape: [] }], outputTypes: ['int32'], label: 'no delta' },
+  { op: 'Pad', domain: MS, inputs: [[2, 3, 4], { int64: [0, 1, 2, 0, 2, 1], shape: [6] }, { shape: [1], values: [0.5] }] },
+  { op: 'Pad', domain: MS, inputs: [[2, 3, 4], { int64: [0, 0, 2, 0, 1, 1], shape: [1, 6] }], attrs: { mode: 'reflect' }, label: 'reflect, pads [1, 2r]' },
+  { op: 'Unique', domain: MS, inputs: [{ shape: [8], values: [2, 1, 2, 3, 1, 1, 5, 3] }], outputs: 3, outputTypes: ['float', 'int64', 'int64'] },
+  { op: 'ExpandDims', domain: MS, inputs: [[2, 3], { int32: [-1], shape: [] }] },
+  { op: 'Inverse', domain: MS, inputs: [{ shape: [2, 3, 3], values: [2, 1, 0, 1, 3, 1, 0, 1, 4, 1, 2, 3, 0, 1, 4, 5, 6, 0] }] },
+  { op: 'CDist', domain: MS, inputs: [[3, 4], [5, 4]] },
+  { op: 'CDist', domain: MS, inputs: [[3, 4], [5, 4]], attrs: { metric: 'euclidean' }, label: 'euclidean' },
+  { op: 'TransposeMatMul', domain: MS, inputs: [[2, 4, 3], [5, 4]], attrs: { transA: 1, transB: 1, alpha: 2.5 }, label: "FusedMatMul's old name" },
+  // Conv and Gemm with onnxruntime's fused activations; FusedConv's Z is added before the activation.
+  ...([['Relu', []], ['Tanh', []], ['Sigmoid', []], ['LeakyRelu', [0.2]], ['Clip', [-0.4, 0.9]], ['HardSigmoid', [0.3, 0.4]]] as const).map(([activation, params]): Case => ({
+    op: 'FusedConv', domain: MS, inputs: [[1, 4, 7, 6], [6, 2, 3, 3], [6]], label: activation,
+    attrs: { group: 2, pads: [1, 0, 2, 1], strides: [2, 1], activation, ...(params.length ? { activation_params: [...params] } : {}) },
+  })),
+  { op: 'FusedConv', domain: MS, inputs: [[2, 3, 9], [4, 3, 3], [4], [2, 4, 7]], attrs: { activation: 'Relu', dilations: [1] }, label: '1-D, Z' },
+  { op: 'FusedConv', domain: MS, inputs: [[1, 2, 5, 5], [3, 2, 3, 3], null, [1, 3, 5, 5]], attrs: { activation: 'Sigmoid', auto_pad: 'SAME_UPPER' }, label: 'no B, Z, SAME_UPPER' },
+  ...([
+    ['Relu', {}], ['Tanh', {}], ['Sigmoid', {}], ['Softsign', {}], ['Softplus', {}], ['LeakyRelu', { activation_alpha: 0.3 }],
+    ['Elu', { activation_alpha: 0.7 }], ['Selu', { activation_alpha: 1.5, activation_gamma: 1.1 }], ['HardSigmoid', { activation_alpha: 0.3, activation_beta: 0.4 }], ['ThresholdedRelu', { activation_alpha: 0.5 }],
+  ] as const).map(([activation, params]): Case => ({
+    op: 'FusedGemm', domain: MS, inputs: [[4, 3], [5, 4], [5]], label: activation,
+    attrs: { transA: 1, transB: 1, alpha: 0.5, beta: 1.5, activation, ...params },
+  })),
   { op: 'FusedMatMul', domain: MS, inputs: [[2, 3, 4], [4, 2, 5]], attrs: { transBatchB: 1, alpha: 2.5 }, label: 'transBatchB' },
   { op: 'FusedMatMul', domain: MS, inputs: [[4, 2, 3, 5], [6, 2, 3, 4]], attrs: { transBatchA: 1, transA: 1, transBatchB: 1, transB: 1 }, label: 'all four, rank 4' },
   { op: 'SkipLayerNormalization', domain: MS, inputs: [[2, 3, 4], [2, 3, 4], [4], [4], [4]], attrs: { epsilon: 1e-5 }, outputs: 4, label: 'beta, bias, every output' },
@@ -469,6 +510,41 @@ const CASES: Case[] = [
   { op: 'MatMulNBits', domain: MS, inputs: [[3, 32], { uint8: bytes(80, 0, 255, 4), shape: [5, 2, 8] }, [5, 2], [5, 2]], attrs: { K: 32, N: 5, bits: 4, block_size: 16 }, range: [-1, 1], label: 'float zero points' },
   { op: 'MatMulNBits', domain: MS, inputs: [[3, 32], { uint8: bytes(160, 0, 255, 5), shape: [5, 2, 16] }, [5, 2], { uint8: bytes(10, 100, 150, 6), shape: [5, 2] }], attrs: { K: 32, N: 5, bits: 8, block_size: 16 }, range: [-1, 1], label: '8 bits' },
   { op: 'MatMulNBits', domain: MS, inputs: [[3, 32], { uint8: bytes(40, 0, 255, 7), shape: [5, 2, 4] }, [5, 2], { uint8: bytes(5, 0, 255, 8), shape: [5, 1] }], attrs: { K: 32, N: 5, bits: 2, block_size: 16 }, range: [-1, 1], label: '2 bits' },
+  // GatherBlockQuantized: uint8 tables packed 2, 4 or 8 bits, indices wrapping negative and zeroing out-of-range rows.
+  { op: 'GatherBlockQuantized', domain: MS, inputs: [{ uint8: bytes(96, 0, 255, 30), shape: [6, 16] }, { int64: [0, 5, -1, 2, 3, -6], shape: [2, 3] }, [6, 2]], attrs: { block_size: 16 }, range: [0.01, 0.5], label: '4 bits, default zero points' },
+  { op: 'GatherBlockQuantized', domain: MS, inputs: [{ uint8: bytes(96, 0, 255, 31), shape: [6, 16] }, { int32: [4, 1, 1], shape: [3] }, [6, 2], { uint8: bytes(6, 0, 255, 32), shape: [6, 1] }], attrs: { block_size: 16, bits: 4, quantize_axis: -1 }, range: [0.01, 0.5], label: 'packed zero points, int32 indices' },
+  { op: 'GatherBlockQuantized', domain: MS, inputs: [{ uint8: bytes(160, 0, 255, 33), shape: [5, 32] }, { int64: [3, 0], shape: [2] }, [5, 2], { uint8: bytes(10, 100, 150, 34), shape: [5, 2] }], attrs: { block_size: 16, bits: 8 }, range: [0.01, 0.5], label: '8 bits' },
+  { op: 'GatherBlockQuantized', domain: MS, inputs: [{ uint8: bytes(40, 0, 255, 35), shape: [4, 10] }, { int64: [2, 3, 0], shape: [3, 1] }, [4, 3], { uint8: bytes(4, 0, 255, 36), shape: [4, 1] }], attrs: { block_size: 16, bits: 2 }, range: [0.01, 0.5], label: '2 bits, a last block cut short' },
+  { op: 'GatherBlockQuantized', domain: MS, inputs: [{ uint8: bytes(48, 0, 255, 37), shape: [2, 3, 8] }, { int64: [1] , shape: [1] }, [2, 3, 1]], attrs: { block_size: 16, quantize_axis: 2 }, range: [0.01, 0.5], label: '3-D' },
+  // QGemm: float out, or requantized with y_scale; per-column b_scale and b_zero_point with transB; an int32 bias.
+  {
+    op: 'QGemm', domain: MS, label: 'float output, int32 C',
+    inputs: [{ uint8: bytes(12, 0, 255, 40), shape: [3, 4] }, { shape: [], values: [0.02] }, { uint8: [120], shape: [] }, { int8: bytes(20, -128, 127, 41), shape: [4, 5] }, { shape: [], values: [0.01] }, { int8: [3], shape: [] }, { int32: [100, -50, 0, 7, 2000] }],
+    attrs: { alpha: 0.5 },
+  },
+  {
+    op: 'QGemm', domain: MS, label: 'transA, transB, per-column B, requantized', outputTypes: ['uint8'],
+    inputs: [{ uint8: bytes(12, 0, 255, 42), shape: [4, 3] }, { shape: [], values: [0.02] }, { uint8: [128], shape: [] }, { uint8: bytes(20, 0, 255, 43), shape: [5, 4] }, { shape: [5], values: [0.01, 0.02, 0.005, 0.03, 0.015] }, { uint8: [128, 120, 130, 125, 135] }, { int32: [10, -20, 30, 0, 5] }, { shape: [], values: [0.05] }, { uint8: [100], shape: [] }],
+    attrs: { transA: 1, transB: 1 },
+  },
+  {
+    op: 'QGemm', domain: MS, label: 'int8 A, no C, requantized to int8', outputTypes: ['int8'],
+    inputs: [{ int8: bytes(8, -128, 127, 44), shape: [2, 4] }, { shape: [], values: [0.03] }, { int8: [-2], shape: [] }, { int8: bytes(12, -128, 127, 45), shape: [4, 3] }, { shape: [], values: [0.02] }, { int8: [0], shape: [] }, null, { shape: [], values: [0.2] }, { int8: [1], shape: [] }],
+  },
+  {
+    op: 'QLinearWhere', domain: MS, outputTypes: ['uint8'], casts: { 0: 'bool' },
+    inputs: [{ shape: [2, 3], values: [1, 0, 1, 0, 0, 1] }, { uint8: bytes(6, 0, 255, 46), shape: [2, 3] }, { shape: [], values: [0.02] }, { uint8: [120], shape: [] }, { uint8: bytes(3, 0, 255, 47), shape: [3] }, { shape: [], values: [0.05] }, { uint8: [100], shape: [] }, { shape: [], values: [0.03] }, { uint8: [128], shape: [] }],
+  },
+  ...[0, 1].map((channels_last): Case => ({
+    op: 'QLinearAveragePool', domain: MS, outputTypes: ['uint8'], label: `channels_last ${channels_last}`,
+    inputs: [{ uint8: bytes(72, 0, 255, 48), shape: channels_last ? [2, 4, 3, 3] : [2, 3, 4, 3] }, { shape: [], values: [0.05] }, { uint8: [100], shape: [] }, { shape: [], values: [0.03] }, { uint8: [110], shape: [] }],
+    attrs: { kernel_shape: [2, 2], pads: [1, 0, 1, 0], strides: [1, 2], channels_last, count_include_pad: 1 },
+  })),
+  ...([[13, -1], [11, 1]] as const).map(([opset, axis]): Case => ({
+    op: 'QLinearSoftmax', domain: MS, outputTypes: ['uint8'], label: `opset ${opset}`,
+    inputs: [{ uint8: bytes(24, 0, 255, 49), shape: [2, 3, 4] }, { shape: [], values: [0.1] }, { uint8: [128], shape: [] }, { shape: [], values: [1 / 256] }, { uint8: [0], shape: [] }],
+    attrs: { opset, axis },
+  })),
   { op: 'DynamicQuantizeMatMul', domain: MS, inputs: [[3, 8], { int8: bytes(40, -128, 127, 9), shape: [8, 5] }, { shape: [], values: [0.004] }] },
   { op: 'DynamicQuantizeMatMul', domain: MS, inputs: [[2, 3, 8], { uint8: bytes(40, 0, 255, 10), shape: [8, 5] }, { shape: [5], values: [0.004, 0.01, 0.002, 0.02, 0.007] }, { uint8: [120, 128, 130, 0, 255] }, [5]], label: 'per-column scales and zero points, bias' },
   {
@@ -817,6 +893,21 @@ describe('what the spec leaves open or rules out', () => {
     }
   });
 
+  it('GatherBlockQuantized gives zero rows for indices out of range, as its spec says (onnxruntime 1.30 refuses them)', async () => {
+    // A 3 x 16 table of 4-bit values, one block per row, scale 0.5, default zero point 8: row r holds (r + 1 - 8) / 2.
+    const data = [0, 1, 2].flatMap((r) => new Array<number>(8).fill((r + 1) * 17));
+    const bytes = buildModel({
+      inputs: [{ name: 'scales', shape: [3, 1] }], outputs: ['y'],
+      initializers: [{ name: 'data', type: 'uint8', dims: [3, 8], values: data }, { name: 'ids', type: 'int64', dims: [5], values: [2, 3, -1, -4, 0] }],
+      nodes: [{ op: 'GatherBlockQuantized', domain: MS, inputs: ['data', 'ids', 'scales'], outputs: ['y'], attrs: { block_size: 16 } }],
+    });
+    const m = await loadOnnx(bytes);
+    const y = m.forward(tl.full([3, 1], 0.5)) as tl.Tensor;
+    expect(y.shape).toEqual([5, 16]);
+    expect(Array.from(y.dataSync() as Float32Array).filter((_, i) => i % 16 === 0)).toEqual([-2.5, 0, -2.5, 0, -3.5]);
+    m.dispose();
+  });
+
   it('NonZero of a scalar is [0, n], as the spec says (onnxruntime gives [1, n])', async () => {
     const m = await loadOnnx(model('NonZero', [{ name: 'x', shape: [] }], {}, 17, ['out0']));
     expect((m.forward(tl.tensor(3)) as tl.Tensor).shape).toEqual([0, 1]);
@@ -850,6 +941,8 @@ describe('what the spec leaves open or rules out', () => {
       ['GroupQueryAttention', [[2, 1, 8], [2, 1, 4], [2, 1, 4], [2, 1, 3, 4], [2, 1, 3, 4]], { num_heads: 2, kv_num_heads: 1, rotary_interleaved: 1 }, [int32('s', [3, 1]), int32('t', [4], [])], ['x0', 'x1', 'x2', 'x3', 'x4', 's', 't'], 3],
       ['GroupQueryAttention', [[1, 3, 16]], { num_heads: 2, kv_num_heads: 1 }, [int32('s', [2]), int32('t', [3], [])], ['x0', '', '', '', '', 's', 't'], 3],
       ['GroupQueryAttention', [[2, 3, 8], [2, 3, 4], [2, 3, 4], [2, 2, 3, 3], [2]], { num_heads: 2, kv_num_heads: 1 }, [int32('s', [2, 1]), int32('t', [3], [])], ['x0', 'x1', 'x2', '', '', 's', 't', '', '', '', 'x3', 'x4'], 3],
+      ['FusedGemm', [[3, 4], [4, 5], [5]], { activation: 'Tanh', alpha: 0.5 }, [], undefined],
+      ['FusedConv', [[1, 2, 5, 5], [3, 2, 3, 3], [3], [1, 3, 3, 3]], { activation: 'Sigmoid' }, [], undefined],
       ['MatMulNBits', [[2, 16], [3, 1]], { K: 16, N: 3, bits: 4, block_size: 16 }, [{ name: 'b', type: 'uint8', dims: [3, 1, 8], values: Array.from({ length: 24 }, (_, i) => (i * 53) % 256) }], ['x0', 'b', 'x1']],
     ];
     for (const [op, shapes, attrs, initializers, names, outputs] of cases) {
@@ -900,6 +993,14 @@ describe('what the spec leaves open or rules out', () => {
       [contribModel('MatMulNBits', [{ name: 'a', shape: [1, 16] }, { name: 's', shape: [2, 1] }], { N: 2, block_size: 16 }, ['out0'], packed, ['a', 'b', 's']), "MatMulNBits 'n': attribute K is missing"],
       [contribModel('SkipLayerNormalization', [{ name: 'x', shape: [1, 4] }, { name: 's', shape: [1, 4] }, { name: 'g', shape: [4] }], {}, ['y', 'm', 'i', 's', 'extra']), "SkipLayerNormalization 'n': output 4 ('extra') is not produced"],
       [contribModel('GroupQueryAttention', qkv, { num_heads: 2 }), "GroupQueryAttention 'n': attribute kv_num_heads is missing"],
+      [contribModel('FusedConv', [{ name: 'x', shape: [1, 2, 5, 5] }, { name: 'w', shape: [3, 2, 3, 3] }], {}), "FusedConv 'n': attribute activation is missing"],
+      [contribModel('GatherBlockQuantized', [{ name: 'i', shape: [2] }, { name: 's', shape: [2, 1] }], { bits: 3 }, ['out0'], packed, ['b', 'i', 's']), "GatherBlockQuantized 'n': attribute bits=3 is not supported (supported: 2, 4, 8)"],
+      [contribModel('GatherBlockQuantized', [{ name: 'i', shape: [2] }, { name: 's', shape: [2, 1] }], { block_size: 24 }, ['out0'], packed, ['b', 'i', 's']), "GatherBlockQuantized 'n': attribute block_size=24 must be a power of 2, 16 or more"],
+      [contribModel('FusedConv', [{ name: 'x', shape: [1, 2, 5, 5] }, { name: 'w', shape: [3, 2, 3, 3] }], { activation: 'Elu' }), "FusedConv 'n': activation 'Elu' is not supported (supported: Relu, Tanh, Sigmoid, LeakyRelu, Clip, HardSigmoid)"],
+      [contribModel('FusedConv', [{ name: 'x', shape: [1, 2, 5, 5] }, { name: 'w', shape: [3, 2, 3, 3] }], { activation: 'Clip', activation_params: [0.5] }), "FusedConv 'n': activation Clip needs 2 activation_params, got 1"],
+      [contribModel('FusedGemm', [{ name: 'a', shape: [2, 3] }, { name: 'b', shape: [3, 4] }], { activation: 'Gelu' }), "FusedGemm 'n': activation 'Gelu' is not supported"],
+      [contribModel('FusedGemm', [{ name: 'a', shape: [2, 3] }, { name: 'b', shape: [3, 4] }], { activation: 'LeakyRelu' }), "FusedGemm 'n': activation LeakyRelu needs attribute activation_alpha"],
+      [contribModel('FusedGemm', [{ name: 'a', shape: [2, 3] }, { name: 'b', shape: [3, 4] }], { activation: 'Relu', activation_alpha: 0.5 }), "FusedGemm 'n': activation Relu takes no attribute activation_alpha"],
       [contribModel('GroupQueryAttention', qkv, { num_heads: 3, kv_num_heads: 2 }), "GroupQueryAttention 'n': attribute num_heads=3 must be a multiple of kv_num_heads=2"],
       [contribModel('GroupQueryAttention', qkv, { num_heads: 2, kv_num_heads: 1, qk_output: 1 }), "GroupQueryAttention 'n': attribute qk_output=1 is not supported (supported: 0)"],
       [contribModel('GroupQueryAttention', qkv, { num_heads: 2, kv_num_heads: 1, mask_filter_value: -1.5 }), "GroupQueryAttention 'n': attribute 'mask_filter_value'"],
@@ -914,6 +1015,12 @@ describe('what the spec leaves open or rules out', () => {
       return () => m.forward(...inputs.map((i) => tl.ones(i.shape)));
     };
     const past = [{ name: 'p', dims: [2, 2, 3, 1, 2], values: new Array<number>(24).fill(0) }];
+    const rowIds = { name: 'i', type: 'int64' as const, dims: [2], values: [0, 1] };
+    const table = { name: 'b', type: 'uint8' as const, dims: [2, 8], values: new Array<number>(16).fill(0) };
+    const scale = [{ name: 's', shape: [2, 1] }];
+    expect(await run('GatherBlockQuantized', scale, { gather_axis: 1 }, [table, rowIds], ['b', 'i', 's'])).toThrow("GatherBlockQuantized 'n': gather_axis must be 0 for uint8 data, got 1");
+    expect(await run('GatherBlockQuantized', [{ name: 'd', shape: [2, 8] }, ...scale], {}, [rowIds], ['d', 'i', 's'])).toThrow("GatherBlockQuantized 'n': data must be a uint8 initializer (int4 and uint4 tensors are not supported), got a computed tensor");
+    expect(await run('GatherBlockQuantized', [{ name: 's', shape: [2, 2] }], { block_size: 16 }, [table, rowIds], ['b', 'i', 's'])).toThrow("GatherBlockQuantized 'n': scales of shape [2,2] must be [2,1] (data's [2,16] in blocks of 16 along quantize_axis 1)");
     expect(await run('Attention', x, { num_heads: 2 }, past, ['x', 'w', 'b', '', 'p'])).toThrow("Attention 'n': past of shape [2,2,3,1,2] must be [2, 2, 2, past_sequence, ");
     const pastLength = [{ name: 'pl', type: 'int32' as const, dims: [1], values: [1] }];
     expect(await run('Attention', x, { num_heads: 2 }, pastLength, ['x', 'w', 'b', '', '', '', 'pl'])).toThrow("Attention 'n': input past_sequence_length is not supported");
@@ -960,10 +1067,20 @@ describe('what the spec leaves open or rules out', () => {
       [model('Upsample', x, {}, 7), "Upsample 'n': attribute scales is missing"],
       [model('EyeLike', [{ name: 'x', shape: [2, 2] }], { dtype: 8 }), "EyeLike 'n': attribute dtype=8 is not supported"],
       [model('SoftmaxCrossEntropyLoss', x, { reduction: 'avg' }), 'SoftmaxCrossEntropyLoss \'n\': attribute reduction="avg" is not supported'],
+      [model('Affine', x, { alpha: 2 }, 10), "Affine 'n': is an experimental operator of opsets 1 to 9, removed at opset 10 (this file is opset 10)"],
+      [model('ScaledTanh', x, { alpha: 2 }, 9), "ScaledTanh 'n': attribute beta is missing"],
+      [model('ImageScaler', x, { scale: 2 }, 9), "ImageScaler 'n': attribute bias is missing"],
+      [model('Crop', x, { border: [1, 1] }, 9), "Crop 'n': attribute border must have four values (left, top, right, bottom)"],
+      [model('MeanVarianceNormalization', x, { across_channels: 1 }, 9), "MeanVarianceNormalization 'n': attribute across_channels is not in opset 9's MeanVarianceNormalization"],
+      [model('MeanVarianceNormalization', x, { axes: [2, 3] }, 8), "MeanVarianceNormalization 'n': attribute axes is not in opset 8's MeanVarianceNormalization"],
     ];
     for (const [bytes, message] of refused) await expect(loadOnnx(bytes)).rejects.toThrow(message);
     const shrinking = await loadOnnx(model('Upsample', x, { scales: [1, 1, 0.5, 2.5] }, 7));
     expect(() => shrinking.forward(tl.zeros([1, 1, 4, 4]))).toThrow("Upsample 'n': scales [1,1,0.5,2.5] must hold one value >= 1 per dim of X [1,1,4,4]");
+    const crop = await loadOnnx(model('Crop', x, { border: [1, 1, 1, 1], scale: [4, 2] }, 9));
+    expect(() => crop.forward(tl.zeros([1, 1, 4, 4]))).toThrow("Crop 'n': border [1,1,1,1] and scale [4,2] do not fit an NCHW input of shape [1,1,4,4]");
+    const scaler = await loadOnnx(model('ImageScaler', x, { scale: 2, bias: [1, 2] }, 9));
+    expect(() => scaler.forward(tl.zeros([1, 1, 4, 4]))).toThrow("ImageScaler 'n': input of shape [1,1,4,4] must be NCHW with 2 channels (one per bias)");
     const compress = await loadOnnx(model('Compress', [{ name: 'x', shape: [3] }, { name: 'c', shape: [5] }], {}));
     expect(() => compress.forward(tl.zeros([3]), tl.tensor([0, 1, 0, 1, 0]))).toThrow("Compress 'n': condition selects index 3 of an axis of 3");
   });

@@ -33,6 +33,11 @@ function fusedMatMul(ctx: OpContext, inputs: Parameters<OpSpec['run']>[1], attrs
   return alpha === 1 ? y : y.mul(alpha);
 }
 
+const fusedMatMulSpec: OpSpec = {
+  attributes: ['alpha', 'transA', 'transB', 'transBatchA', 'transBatchB'],
+  run: (ctx, inputs, attrs) => one(fusedMatMul(ctx, inputs, attrs)),
+};
+
 /** input + skip (+ bias), and the norm over the last dim; its outputs in onnxruntime's order. */
 function skipNorm(simplified: boolean): OpSpec {
   return {
@@ -123,10 +128,9 @@ export const contribMathOps: Record<string, OpSpec> = {
       return one(t.mul(tl.sigmoid(t.mul(attrNumber(attrs, 'alpha', 1.702)))));
     },
   },
-  FusedMatMul: {
-    attributes: ['alpha', 'transA', 'transB', 'transBatchA', 'transBatchB'],
-    run: (ctx, inputs, attrs) => one(fusedMatMul(ctx, inputs, attrs)),
-  },
+  FusedMatMul: fusedMatMulSpec,
+  // FusedMatMul's old name, still in files from older onnxruntime versions.
+  TransposeMatMul: fusedMatMulSpec,
   SkipLayerNormalization: skipNorm(false),
   SkipSimplifiedLayerNormalization: skipNorm(true),
   EmbedLayerNormalization: embedLayerNormalization,

@@ -6,6 +6,7 @@
 import type { Tensor } from '@tensile/core';
 import { Host, isHost, type Value } from '../value.js';
 import { type Attributes, type OpContext, type OpSpec, attrNumber, axisOf, hostOf, one, only, tensorOf, tl } from './context.js';
+import { networkOps } from './network.js';
 import { deviceOfAll, floats, integerMatmul, perAxis, quantizedType, quantizeOps, required, saturate, scalar } from './quantize.js';
 
 
@@ -79,6 +80,92 @@ const matMulNBits: OpSpec = {
   },
 };
 
+/**
+ * The table of GatherBlockQuantized, on the host: (q - zero point) · scale per block, or
+ * without the scales (`scales` null, `blockShape` theirs) when they are computed in the graph.
+ */
+function dequantizeBlocks(ctx: OpContext, data: Host, scales: Host | null, blockShape: number[], zp: Host | null, bits: number, blockSize: number, axis: number): Host {
+  const per = 8 / bits;
+  const shape = [...data.shape.slice(0, -1), data.shape.at(-1)! * per];
+  // Zero points are packed like data, each row of the last dim padded to whole bytes.
+  const zpRow = Math.ceil(blockShape.at(-1)! / per);
+  const blocks = blockShape.reduce((a, b) => a * b, 1);
+  if (zp && (zp.dtype !== 'uint8' || zp.size !== (blocks / blockShape.at(-1)!) * zpRow)) {
+    throw new Error(`${ctx.node}: zero_points must be uint8 [${[...blockShape.slice(0, -1), zpRow]}] (packed like data), got ${zp.dtype} [${zp.shape}]`);
+  }
+  const strides = shape.map((_, i) => shape.slice(i + 1).reduce((a, b) => a * b, 1));
+  const out = new Float32Array(data.size * per);
+  const fallback = 2 ** (bits - 1);
+  const last = shape.length - 1;
+  for (let e = 0; e < out.length; e++) {
+    // The block of element e: its coordinates, the quantized axis divided by the block size.
+    let block = 0;
+    let rest = e;
+    for (let i = 0; i <= last; i++) {
+      const c = Math.floor(rest / strides[i]!);
+      rest -= c * strides[i]!;
+      block = block * blockShape[i]! + (i === axis ? Math.floor(c / blockSize) : c);
+    }
+    const column = block % blockShape[last]!;
+    const z = zp ? unpackedAt(zp.data, ((block - column) / blockShape[last]!) * zpRow, column, bits) : fallback;
+    out[e] = (unpackedAt(data.data, 0, e, bits) - z) * (scales ? scales.data[block]! : 1);
+  }
+  return new Host('float32', shape, out);
+}
+
+/**
+ * Gather from a block-quantized table (onnxruntime-genai's quantized embeddings, tied to the
+ * MatMulNBits head): uint8 data, `bits` < 8 packed along the last dim low bits first, scales
+ * and zero points per block along quantize_axis. The table is dequantized once into the node's
+ * memo; an index out of range gives a row of zeros, as onnxruntime's kernel does.
+ */
+const gatherBlockQuantized: OpSpec = {
+  attributes: ['bits', 'block_size', 'gather_axis', 'quantize_axis'],
+  check(attrs) {
+    const problems = only(attrs, 'bits', [2, 4, 8]);
+    const bs = attrs.block_size;
+    if (typeof bs === 'number' && (bs < 16 || (bs & (bs - 1)) !== 0)) problems.push(`attribute block_size=${bs} must be a power of 2, 16 or more`);
+    return problems;
+  },
+  run(ctx, [d, idx, s, zp], attrs) {
+    const bits = attrNumber(attrs, 'bits', 4);
+    const source = required(ctx, d, 'data');
+    if (!isHost(source) || source.dtype !== 'uint8') throw new Error(`${ctx.node}: data must be a uint8 initializer (int4 and uint4 tensors are not supported), got ${isHost(source) ? source.dtype : 'a computed tensor'}`);
+    const rank = source.shape.length;
+    if (axisOf(ctx, attrNumber(attrs, 'gather_axis', 0), rank) !== 0) throw new Error(`${ctx.node}: gather_axis must be 0 for uint8 data, got ${attrs.gather_axis}`);
+    const axis = axisOf(ctx, attrNumber(attrs, 'quantize_axis', 1), rank);
+    const blockSize = attrNumber(attrs, 'block_size', 128);
+    const shape = [...source.shape.slice(0, -1), source.shape.at(-1)! * (8 / bits)];
+    const blockShape = shape.map((n, i) => (i === axis ? Math.ceil(n / blockSize) : n));
+    const scales = required(ctx, s, 'scales');
+    const scaleShape = [...scales.shape];
+    if (scaleShape.reduce((a, b) => a * b, 1) !== blockShape.reduce((a, b) => a * b, 1)) {
+      throw new Error(`${ctx.node}: scales of shape [${scaleShape}] must be [${blockShape}] (data's [${shape}] in blocks of ${blockSize} along quantize_axis ${axis})`);
+    }
+    if (zp !== undefined && !isHost(zp)) throw new Error(`${ctx.node}: zero_points must be an initializer`);
+    // Constant scales are folded into the table once; computed ones multiply it on each forward.
+    const folded = isHost(scales);
+    let table = ctx.memo.get('table');
+    if (!table) {
+      table = dequantizeBlocks(ctx, source, folded ? hostOf(ctx, scales, 'scales') : null, blockShape, zp === undefined ? null : hostOf(ctx, zp, 'zero_points'), bits, blockSize, axis);
+      ctx.memo.set('table', table.persist());
+    }
+    const device = deviceOfAll(ctx, [idx, scales]);
+    let values = table.upload(device, `${ctx.node} table`);
+    if (!folded) {
+      const perBlock = floats(ctx, scales, 'scales', device).reshape(blockShape);
+      values = values.mul(tl.slice(tl.repeatInterleave(perBlock, blockSize, axis), axis, 0, shape[axis]!));
+    }
+    const rows = shape[0]!;
+    const index = tensorOf(ctx, required(ctx, idx, 'indices'), 'indices', device);
+    const wrapped = tl.where(index.lt(0), index.add(rows), index);
+    const valid = wrapped.ge(0).logicalAnd(wrapped.lt(rows)).reshape([-1]);
+    const picked = tl.indexSelect(values, 0, tl.where(valid, wrapped.reshape([-1]), 0));
+    const masked = tl.where(valid.reshape([-1, ...shape.slice(1).map(() => 1)]), picked, 0);
+    return one(masked.reshape([...index.shape, ...shape.slice(1)]));
+  },
+};
+
 /** (A - a0) @ (B - b0) · a_scale · b_scale (+ bias), b's scale and zero point per column or scalars, as MLAS's scale-bias output processor computes it. */
 function scaledProduct(ctx: OpContext, qa: Value, a0: Value | undefined, aScale: Tensor, b: Value | undefined, bScale: Value | undefined, b0: Value | undefined, bias: Value | undefined, device: string): Tensor {
   const B = required(ctx, b, 'B');
@@ -123,8 +210,52 @@ function qlinearBinary(kind: 'add' | 'mul'): OpSpec {
   };
 }
 
+/** (X - x0) · sx of a per-tensor quantized input. */
+function dequantized(ctx: OpContext, x: Value | undefined, scale: Value | undefined, zero: Value | undefined, what: string, device: string): Tensor {
+  const t = floats(ctx, required(ctx, x, what), what, device);
+  return t.sub(zero === undefined ? 0 : scalar(ctx, zero, `${what}_zero_point`, device)).mul(scalar(ctx, scale, `${what}_scale`, device));
+}
+
+/** round(v / sy) + y0 in the zero point's type (`fallback` when it is left out). */
+function requantized(ctx: OpContext, v: Tensor, scale: Value | undefined, zero: Value | undefined, what: string, fallback: 'uint8' | 'int8', device: string): Tensor {
+  const type = quantizedType(ctx, zero, `${what}_zero_point`, fallback);
+  return saturate(v.div(scalar(ctx, scale, `${what}_scale`, device)), zero === undefined ? 0 : scalar(ctx, zero, `${what}_zero_point`, device), type);
+}
+
+/**
+ * QGemm: alpha · ((A - a0)(B - b0) + C) · sa · sb, C the int32 bias (onnxruntime scales it by alpha too),
+ * B's scale and zero point per column or scalars; float out, or quantized with y_scale.
+ */
+const qGemm: OpSpec = {
+  attributes: ['alpha', 'transA', 'transB'],
+  run(ctx, inputs, attrs) {
+    const [a, as, a0, b, bs, b0, c, ys, y0] = inputs;
+    const device = deviceOfAll(ctx, inputs);
+    const type = quantizedType(ctx, a0, 'a_zero_point', 'uint8');
+    let A = floats(ctx, required(ctx, a, 'A'), 'A', device).sub(a0 === undefined ? 0 : scalar(ctx, a0, 'a_zero_point', device));
+    let B = floats(ctx, required(ctx, b, 'B'), 'B', device);
+    if (A.rank !== 2 || B.rank !== 2) throw new Error(`${ctx.node}: A [${A.shape}] and B [${B.shape}] must be matrices`);
+    if (attrNumber(attrs, 'transA', 0)) A = A.transpose(0, 1);
+    const transB = attrNumber(attrs, 'transB', 0) !== 0;
+    // b's per-column values lie along B's columns: its dim 0 when B is transposed.
+    const column = (v: Value | undefined, what: string) => perAxis(ctx, v, what, B.shape, transB ? 0 : 1, device);
+    B = B.sub(column(b0, 'b_zero_point'));
+    const bScale = column(required(ctx, bs, 'b_scale'), 'b_scale');
+    B = B.mul(bScale);
+    if (transB) B = B.transpose(0, 1);
+    const aScale = scalar(ctx, as, 'a_scale', device).mul(attrNumber(attrs, 'alpha', 1));
+    let y = tl.matmul(A, B).mul(aScale);
+    if (c !== undefined) {
+      const perColumn = typeof bScale === 'number' ? bScale : bScale.reshape([1, -1]);
+      y = y.add(floats(ctx, c, 'C', device).mul(aScale).mul(perColumn));
+    }
+    return one(ys === undefined ? y : requantized(ctx, y, ys, y0, 'y', type, device));
+  },
+};
+
 export const contribQuantizedOps: Record<string, OpSpec> = {
   MatMulNBits: matMulNBits,
+  GatherBlockQuantized: gatherBlockQuantized,
   // A quantized to uint8 as DynamicQuantizeLinear does, then the integer product rescaled.
   DynamicQuantizeMatMul: {
     attributes: [],
@@ -141,6 +272,45 @@ export const contribQuantizedOps: Record<string, OpSpec> = {
       const [a, b, aScale, bScale, a0, b0, bias] = inputs;
       const device = deviceOfAll(ctx, inputs);
       return one(scaledProduct(ctx, required(ctx, a, 'A'), a0, scalar(ctx, aScale, 'a_scale', device), b, bScale, b0, bias, device));
+    },
+  },
+  QGemm: qGemm,
+  // Where between two quantized tensors, requantized to Z's scale and zero point.
+  QLinearWhere: {
+    attributes: [],
+    run(ctx, inputs) {
+      const [cond, x, xs, x0, y, ys, y0, zs, z0] = inputs;
+      const device = deviceOfAll(ctx, inputs);
+      const pick = tl.where(tensorOf(ctx, required(ctx, cond, 'condition'), 'condition', device), dequantized(ctx, x, xs, x0, 'X', device), dequantized(ctx, y, ys, y0, 'Y', device));
+      return one(requantized(ctx, pick, zs, z0, 'Z', quantizedType(ctx, x0, 'X_zero_point', 'uint8'), device));
+    },
+  },
+  // AveragePool of the dequantized values (NCHW or channels_last), requantized.
+  QLinearAveragePool: {
+    attributes: [...networkOps.AveragePool!.attributes, 'channels_last'],
+    check: (attrs, opset) => [...networkOps.AveragePool!.check!(attrs, opset), ...only(attrs, 'channels_last', [0, 1])],
+    run(ctx, inputs, attrs) {
+      const [x, xs, x0, ys, y0] = inputs;
+      const device = deviceOfAll(ctx, inputs);
+      const last = attrNumber(attrs, 'channels_last', 0) === 1;
+      let real = dequantized(ctx, x, xs, x0, 'x', device);
+      const dims = real.shape.map((_, i) => i);
+      if (last) real = real.permute([0, real.rank - 1, ...dims.slice(1, -1)]);
+      let pooled = networkOps.AveragePool!.run(ctx, [real], attrs)[0] as Tensor;
+      if (last) pooled = pooled.permute([0, ...dims.slice(2), 1]);
+      return one(requantized(ctx, pooled, ys, y0, 'y', quantizedType(ctx, x0, 'x_zero_point', 'uint8'), device));
+    },
+  },
+  // Softmax of the dequantized values along axis (opset < 13: over the dims from axis on), requantized.
+  QLinearSoftmax: {
+    attributes: ['axis', 'opset'],
+    check: (attrs) => (typeof attrs.opset === 'number' ? [] : ['attribute opset is missing']),
+    run(ctx, inputs, attrs) {
+      const [x, xs, x0, ys, y0] = inputs;
+      const device = deviceOfAll(ctx, inputs);
+      const real = dequantized(ctx, x, xs, x0, 'X', device);
+      const softmax = networkOps.Softmax!.run({ ...ctx, opset: attrNumber(attrs, 'opset', 13) }, [real], attrs.axis === undefined ? {} : { axis: attrs.axis })[0] as Tensor;
+      return one(requantized(ctx, softmax, ys, y0, 'y', quantizedType(ctx, x0, 'x_zero_point', 'uint8'), device));
     },
   },
   QLinearAdd: qlinearBinary('add'),

@@ -2,8 +2,10 @@
 // into exported transformers (and Hugging Face Optimum's optimized files), and those of its
 // quantizers (the _quantized and q4 files), computed with the Tensile ops they fuse.
 import { contribAttentionOps } from './contrib-attention.js';
+import { contribFusedOps } from './contrib-fused.js';
 import { contribMathOps } from './contrib-math.js';
 import { contribQuantizedOps } from './contrib-quantized.js';
+import { contribStandardOps } from './contrib-standard.js';
 import type { OpSpec } from './context.js';
 
-export const contribOps: Record<string, OpSpec> = { ...contribMathOps, ...contribAttentionOps, ...contribQuantizedOps };
+export const contribOps: Record<string, OpSpec> = { ...contribMathOps, ...contribFusedOps, ...contribAttentionOps, ...contribQuantizedOps, ...contribStandardOps };

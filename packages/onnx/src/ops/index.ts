@@ -4,6 +4,7 @@ import { contribOps } from './contrib.js';
 import { controlOps } from './control.js';
 import { detectionOps } from './detection.js';
 import { elementwiseOps } from './elementwise.js';
+import { experimentalOps } from './experimental.js';
 import { lossOps } from './losses.js';
 import { networkOps } from './network.js';
 import { randomOps } from './random.js';
@@ -15,7 +16,7 @@ import { spectralOps } from './spectral.js';
 import { stringOps } from './strings.js';
 
 // stringOps last: its string-aware forms of shape and data-movement operators replace the numeric ones (and run them on numbers).
-export const OPS: Readonly<Record<string, OpSpec | ItemOpSpec | StringOpSpec>> = { ...elementwiseOps, ...shapeOps, ...networkOps, ...recurrentOps, ...controlOps, ...sequenceOps, ...lossOps, ...randomOps, ...quantizeOps, ...detectionOps, ...spectralOps, ...stringOps };
+export const OPS: Readonly<Record<string, OpSpec | ItemOpSpec | StringOpSpec>> = { ...elementwiseOps, ...shapeOps, ...networkOps, ...recurrentOps, ...controlOps, ...sequenceOps, ...lossOps, ...randomOps, ...quantizeOps, ...detectionOps, ...spectralOps, ...experimentalOps, ...stringOps };
 
 /** Operators of onnxruntime's `com.microsoft` domain, which its graph optimiser and quantizers write. */
 export const CONTRIB_OPS: Readonly<Record<string, OpSpec | ItemOpSpec>> = { ...contribOps };

@@ -466,12 +466,18 @@ export const networkOps: Record<string, OpSpec> = {
       return one(t.div(p1 ? safe : safe.sqrt()));
     },
   },
+  // Opset 9's function over `axes`, or the opset 1 operator: per channel, or across channels,
+  // over the whole batch (onnxruntime's reading of it, the same as opset 9's default axes).
   MeanVarianceNormalization: {
-    attributes: ['axes'],
+    attributes: ['axes', 'across_channels', 'normalize_variance'],
+    check: (attrs, opset) => (opset >= 9 ? ['across_channels', 'normalize_variance'] : ['axes']).filter((a) => attrs[a] !== undefined).map((a) => `attribute ${a} is not in opset ${opset}'s MeanVarianceNormalization`),
     run(ctx, [x], attrs) {
       const t = tensorOf(ctx, x, 'X');
-      const axes = (attrInts(attrs, 'axes') ?? [0, 2, 3]).map((a) => axisOf(ctx, a, t.rank));
+      const old = ctx.opset < 9;
+      const axes = old ? (attrNumber(attrs, 'across_channels', 0) ? [0, 1, 2, 3] : [0, 2, 3]) : (attrInts(attrs, 'axes') ?? [0, 2, 3]).map((a) => axisOf(ctx, a, t.rank));
+      if (old && t.rank !== 4) throw new Error(`${ctx.node}: X of shape [${t.shape}] must be NCHW`);
       const centred = t.sub(t.mean(axes, true));
+      if (old && !attrNumber(attrs, 'normalize_variance', 1)) return one(centred);
       // The ONNX function's epsilon, added to the standard deviation.
       return one(centred.div(centred.square().mean(axes, true).sqrt().add(1e-9)));
     },
