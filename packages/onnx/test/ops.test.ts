@@ -545,6 +545,20 @@ const CASES: Case[] = [
     inputs: [{ uint8: bytes(24, 0, 255, 49), shape: [2, 3, 4] }, { shape: [], values: [0.1] }, { uint8: [128], shape: [] }, { shape: [], values: [1 / 256] }, { uint8: [0], shape: [] }],
     attrs: { opset, axis },
   })),
+  // QAttention: Attention on the dequantized input and weights.
+  {
+    op: 'QAttention', domain: MS, attrs: { num_heads: 2 }, label: 'mask_index lengths, per-column weights',
+    inputs: [{ uint8: bytes(24, 0, 255, 50), shape: [2, 3, 4] }, { int8: bytes(48, -128, 127, 51), shape: [4, 12] }, [12], { shape: [], values: [0.02] }, { shape: [12], values: Array.from({ length: 12 }, (_, i) => 0.01 + 0.002 * i) }, { int32: [3, 2] }, { uint8: [128], shape: [] }, { int8: Array.from({ length: 12 }, (_, i) => (i % 5) - 2) }],
+  },
+  {
+    op: 'QAttention', domain: MS, attrs: { num_heads: 2, unidirectional: 1 }, outputs: 2, label: 'unidirectional, past and present',
+    inputs: [{ uint8: bytes(8, 0, 255, 52), shape: [1, 2, 4] }, { uint8: bytes(48, 0, 255, 53), shape: [4, 12] }, [12], { shape: [], values: [0.03] }, { shape: [], values: [0.01] }, null, { uint8: [120], shape: [] }, { uint8: [128], shape: [] }, [2, 1, 2, 3, 2]],
+  },
+  ...[0, 1].map((channels_last): Case => ({
+    op: 'QLinearConv', domain: MS, outputTypes: ['uint8'], label: `channels_last ${channels_last}`,
+    inputs: [{ uint8: bytes(50, 0, 255, 54), shape: channels_last ? [1, 5, 5, 2] : [1, 2, 5, 5] }, { shape: [], values: [0.02] }, { uint8: [128], shape: [] }, { int8: bytes(54, -128, 127, 55), shape: [3, 2, 3, 3] }, { shape: [], values: [0.01] }, { int8: [0], shape: [] }, { shape: [], values: [0.05] }, { uint8: [100], shape: [] }, { int32: [10, -20, 30] }],
+    attrs: { pads: [1, 1, 1, 1], strides: [2, 1], channels_last },
+  })),
   { op: 'DynamicQuantizeMatMul', domain: MS, inputs: [[3, 8], { int8: bytes(40, -128, 127, 9), shape: [8, 5] }, { shape: [], values: [0.004] }] },
   { op: 'DynamicQuantizeMatMul', domain: MS, inputs: [[2, 3, 8], { uint8: bytes(40, 0, 255, 10), shape: [8, 5] }, { shape: [5], values: [0.004, 0.01, 0.002, 0.02, 0.007] }, { uint8: [120, 128, 130, 0, 255] }, [5]], label: 'per-column scales and zero points, bias' },
   {

@@ -6,6 +6,7 @@
 import type { Tensor } from '@tensile/core';
 import { Host, isHost, type Value } from '../value.js';
 import { type Attributes, type OpContext, type OpSpec, attrNumber, axisOf, hostOf, one, only, tensorOf, tl } from './context.js';
+import { contribAttentionOps } from './contrib-attention.js';
 import { networkOps } from './network.js';
 import { deviceOfAll, floats, integerMatmul, perAxis, quantizedType, quantizeOps, required, saturate, scalar } from './quantize.js';
 
@@ -253,6 +254,26 @@ const qGemm: OpSpec = {
   },
 };
 
+/**
+ * QAttention: Attention on the dequantized input and weights, (x - x0) · sx and (w - w0) · sw
+ * with w's scale and zero point per column or scalars; the rest (mask_index, past, present) as
+ * Attention computes it.
+ */
+const qAttention: OpSpec = {
+  attributes: ['num_heads', 'unidirectional', 'mask_filter_value', 'scale', 'do_rotary', 'past_present_share_buffer'],
+  outputs: 2,
+  check: (attrs, opset) => contribAttentionOps.Attention!.check!(attrs, opset),
+  run(ctx, inputs, attrs) {
+    const [x, w, bias, xs, ws, maskIndex, x0, w0, past] = inputs;
+    const device = deviceOfAll(ctx, inputs);
+    const input = dequantized(ctx, x, xs, x0, 'input', device);
+    const weight = floats(ctx, required(ctx, w, 'weight'), 'weight', device);
+    const column = (v: Value | undefined, what: string) => perAxis(ctx, v, what, weight.shape, weight.rank - 1, device);
+    const real = weight.sub(column(w0, 'weight_zero_point')).mul(column(required(ctx, ws, 'weight_scale'), 'weight_scale'));
+    return contribAttentionOps.Attention!.run(ctx, [input, real, required(ctx, bias, 'bias'), maskIndex, past], attrs);
+  },
+};
+
 export const contribQuantizedOps: Record<string, OpSpec> = {
   MatMulNBits: matMulNBits,
   GatherBlockQuantized: gatherBlockQuantized,
@@ -272,6 +293,22 @@ export const contribQuantizedOps: Record<string, OpSpec> = {
       const [a, b, aScale, bScale, a0, b0, bias] = inputs;
       const device = deviceOfAll(ctx, inputs);
       return one(scaledProduct(ctx, required(ctx, a, 'A'), a0, scalar(ctx, aScale, 'a_scale', device), b, bScale, b0, bias, device));
+    },
+  },
+  QAttention: qAttention,
+  // QLinearConv, on NHWC input and output when channels_last is 1.
+  QLinearConv: {
+    attributes: [...quantizeOps.QLinearConv!.attributes, 'channels_last'],
+    check: (attrs, opset) => [...quantizeOps.QLinearConv!.check!(attrs, opset), ...only(attrs, 'channels_last', [0, 1])],
+    run(ctx, inputs, attrs) {
+      if (!attrNumber(attrs, 'channels_last', 0)) return quantizeOps.QLinearConv!.run(ctx, inputs, attrs);
+      const device = deviceOfAll(ctx, inputs);
+      const x = floats(ctx, required(ctx, inputs[0], 'x'), 'x', device);
+      const last = x.rank - 1;
+      const dims = x.shape.map((_, i) => i);
+      const [y] = quantizeOps.QLinearConv!.run(ctx, [x.permute([0, last, ...dims.slice(1, -1)]), ...inputs.slice(1)], attrs) as [Tensor];
+      // Saturating the permuted values again (a no-op on them) tags them with y's quantized type.
+      return one(saturate(y.permute([0, ...dims.slice(2), 1]).float(), 0, quantizedType(ctx, inputs[7], 'y_zero_point', 'uint8')));
     },
   },
   QGemm: qGemm,
