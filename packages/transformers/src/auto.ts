@@ -1,20 +1,29 @@
 /**
- * `AutoModelForCausalLM`, `AutoModelForSequenceClassification` and
+ * `AutoModelForCausalLM`, `AutoModelForSequenceClassification`, the encoder task heads
+ * (`AutoModelForMaskedLM`, `AutoModelForTokenClassification`, `AutoModelForQuestionAnswering`,
+ * `AutoModelForMultipleChoice`) and
  * `AutoModelForImageClassification`: the class for a checkpoint's `model_type`, as the hub's
  * Auto classes pick it, then that class's `fromPretrained`.
  */
 import { openSource, readJson, type ModelSource } from './hub.js';
 import type { FromPretrainedOptions, PretrainedClass, PretrainedConfig, PreTrainedModel } from './modeling.js';
-import { BertForSequenceClassification, BertModel } from './models/bert.js';
+import { BertForMaskedLM, BertForMultipleChoice, BertForQuestionAnswering, BertForSequenceClassification, BertForTokenClassification, BertModel } from './models/bert.js';
 import { CLIPModel } from './models/clip.js';
-import { DistilBertForSequenceClassification, DistilBertModel } from './models/distilbert.js';
+import {
+  DistilBertForMaskedLM, DistilBertForQuestionAnswering, DistilBertForSequenceClassification, DistilBertForTokenClassification, DistilBertModel,
+} from './models/distilbert.js';
 import { GPT2LMHeadModel } from './models/gpt2.js';
 import { GPTNeoXForCausalLM } from './models/gpt_neox.js';
 import { OPTForCausalLM } from './models/opt.js';
 import { GemmaForCausalLM, LlamaForCausalLM, Phi3ForCausalLM, Qwen3ForCausalLM } from './models/llama.js';
 import { PhiForCausalLM } from './models/phi.js';
-import { RobertaForSequenceClassification, RobertaModel } from './models/roberta.js';
+import { Gemma2ForCausalLM } from './models/gemma2.js';
+import { MixtralForCausalLM } from './models/mixtral.js';
+import {
+  RobertaForMaskedLM, RobertaForQuestionAnswering, RobertaForSequenceClassification, RobertaForTokenClassification, RobertaModel,
+} from './models/roberta.js';
 import { ViTForImageClassification } from './models/vit.js';
+import { T5ForConditionalGeneration, T5Model } from './models/t5.js';
 import type { CausalLM } from './generation.js';
 
 /** A model class that loads from the hub's layout. */
@@ -50,7 +59,7 @@ function autoClass<T extends PreTrainedModel>(name: string, classes: readonly Lo
 }
 
 /**
- * The causal LM for a checkpoint: GPT-2, Llama (also Qwen2, Mistral, SmolLM), Gemma, Phi-3, Qwen3 or Phi.
+ * The causal LM for a checkpoint: GPT-2, Llama (also Qwen2, Mistral, SmolLM), Gemma, Gemma 2, Phi-3, Qwen3, Mixtral or Phi.
  * Also GPT-NeoX (Pythia) and OPT.
  *
  * @example
@@ -59,7 +68,7 @@ function autoClass<T extends PreTrainedModel>(name: string, classes: readonly Lo
  * const out = await model.generate([tokenizer.encode('Once upon a time')], { maxNewTokens: 20 });
  * ```
  */
-export const AutoModelForCausalLM = autoClass<CausalLM>('AutoModelForCausalLM', [GPT2LMHeadModel, LlamaForCausalLM, GemmaForCausalLM, Phi3ForCausalLM, Qwen3ForCausalLM, PhiForCausalLM, GPTNeoXForCausalLM, OPTForCausalLM]);
+export const AutoModelForCausalLM = autoClass<CausalLM>('AutoModelForCausalLM', [GPT2LMHeadModel, LlamaForCausalLM, GemmaForCausalLM, Gemma2ForCausalLM, Phi3ForCausalLM, Qwen3ForCausalLM, MixtralForCausalLM, PhiForCausalLM, GPTNeoXForCausalLM, OPTForCausalLM]);
 
 /**
  * The sequence classifier for a checkpoint: BERT, RoBERTa (also XLM-RoBERTa, CamemBERT) or DistilBERT.
@@ -74,19 +83,58 @@ export const AutoModelForSequenceClassification = autoClass<BertForSequenceClass
   'AutoModelForSequenceClassification', [BertForSequenceClassification, RobertaForSequenceClassification, DistilBertForSequenceClassification],
 );
 
+/**
+ * The masked LM for a checkpoint: BERT, RoBERTa (also XLM-RoBERTa, CamemBERT) or DistilBERT.
+ *
+ * @example
+ * ```ts
+ * const mlm = await AutoModelForMaskedLM.fromPretrained('google-bert/bert-base-uncased');
+ * const { logits } = mlm.forward(enc.inputIds, { attentionMask: enc.attentionMask });
+ * ```
+ */
+export const AutoModelForMaskedLM = autoClass<BertForMaskedLM | RobertaForMaskedLM | DistilBertForMaskedLM>(
+  'AutoModelForMaskedLM', [BertForMaskedLM, RobertaForMaskedLM, DistilBertForMaskedLM],
+);
+
+/** The token classifier (NER, POS tagging) for a checkpoint: BERT, RoBERTa (also XLM-RoBERTa, CamemBERT) or DistilBERT. */
+export const AutoModelForTokenClassification = autoClass<BertForTokenClassification | RobertaForTokenClassification | DistilBertForTokenClassification>(
+  'AutoModelForTokenClassification', [BertForTokenClassification, RobertaForTokenClassification, DistilBertForTokenClassification],
+);
+
+/** The extractive question-answering model for a checkpoint: BERT, RoBERTa (also XLM-RoBERTa, CamemBERT) or DistilBERT. */
+export const AutoModelForQuestionAnswering = autoClass<BertForQuestionAnswering | RobertaForQuestionAnswering | DistilBertForQuestionAnswering>(
+  'AutoModelForQuestionAnswering', [BertForQuestionAnswering, RobertaForQuestionAnswering, DistilBertForQuestionAnswering],
+);
+
+/** The multiple-choice model for a checkpoint: BERT. */
+export const AutoModelForMultipleChoice = autoClass<BertForMultipleChoice>('AutoModelForMultipleChoice', [BertForMultipleChoice]);
+
+/**
+ * The encoder-decoder (sequence-to-sequence) LM for a checkpoint: T5 (also T5 v1.1, Flan-T5 and
+ * mT5's `mt5`).
+ *
+ * @example
+ * ```ts
+ * const t5 = await AutoModelForSeq2SeqLM.fromPretrained('google/flan-t5-small', { device: 'wasm' });
+ * const out = await t5.generate([tokenizer.encode('translate English to German: Hello')], { maxNewTokens: 20 });
+ * ```
+ */
+export const AutoModelForSeq2SeqLM = autoClass<T5ForConditionalGeneration>('AutoModelForSeq2SeqLM', [T5ForConditionalGeneration]);
+
 /** The image classifier for a checkpoint: ViT. */
 export const AutoModelForImageClassification = autoClass<ViTForImageClassification>('AutoModelForImageClassification', [ViTForImageClassification]);
 
 /**
  * The base model for a checkpoint, as the hub's `AutoModel`: BERT, RoBERTa (also XLM-RoBERTa,
- * CamemBERT), DistilBERT or CLIP (the encoders' hidden states; CLIP's paired embeddings).
+ * CamemBERT), DistilBERT, CLIP (the encoders' hidden states; CLIP's paired embeddings) or T5
+ * (`T5Model`, as the hub's: the decoder's hidden states; `T5EncoderModel` loads the encoder alone).
  *
  * @example
  * ```ts
  * const encoder = await AutoModel.fromPretrained('sentence-transformers/all-MiniLM-L6-v2');
  * ```
  */
-export const AutoModel = autoClass<BertModel | RobertaModel | DistilBertModel | CLIPModel>('AutoModel', [BertModel, RobertaModel, DistilBertModel, CLIPModel]);
+export const AutoModel = autoClass<BertModel | RobertaModel | DistilBertModel | CLIPModel | T5Model>('AutoModel', [BertModel, RobertaModel, DistilBertModel, CLIPModel, T5Model]);
 
 /** The zero-shot image classifier for a checkpoint, as the hub's: CLIP. */
 export const AutoModelForZeroShotImageClassification = autoClass<CLIPModel>('AutoModelForZeroShotImageClassification', [CLIPModel]);

@@ -70,7 +70,8 @@ export interface GenerateOptions {
   onToken?: (tokens: number[], step: number) => void | Promise<void>;
 }
 
-const GENERATE_OPTIONS = new Set<string>([
+/** The option names `generate` knows (an encoder-decoder's add `decoderStartTokenId`). */
+export const GENERATE_OPTIONS: ReadonlySet<string> = new Set<string>([
   'maxNewTokens', 'doSample', 'temperature', 'topK', 'topP', 'repetitionPenalty', 'eosTokenId', 'padTokenId', 'attentionMask', 'seed', 'useCache', 'onToken',
 ] satisfies (keyof GenerateOptions)[]);
 
@@ -263,11 +264,6 @@ export abstract class CausalLM extends PreTrainedModel {
     return this.layout.maxPositions;
   }
 
-  private generationDefault<K extends keyof GenerationConfig & string>(key: K): GenerationConfig[K] | undefined {
-    const value = this.generationConfig[key] ?? (this.config as Record<string, unknown>)[key as string];
-    return (value === null ? undefined : value) as GenerationConfig[K] | undefined;
-  }
-
   /**
    * Continue `inputIds` (`[batch, seq]` int32, left-padded with `attentionMask` for rows of
    * different lengths) by up to `maxNewTokens` tokens. Resolves to the sequences, prompt
@@ -284,90 +280,137 @@ export abstract class CausalLM extends PreTrainedModel {
   async generate(inputIds: Tensor | number[][], options: GenerateOptions = {}): Promise<Tensor> {
     const where = `${this.constructor.name}.generate`;
     rejectUnknownOptions(options, GENERATE_OPTIONS, where);
-    const rows = await hostRows(inputIds, where);
+    const { rows, maskRows } = await promptRows(inputIds, options.attentionMask, where);
+    const plan = planGeneration(this, options, where);
     const batch = rows.length;
-    const promptLength = rows[0]?.length ?? 0;
-    if (batch === 0 || promptLength === 0) throw new Error(`${where}: inputIds must be a non-empty [batch, seq]`);
-    const maskRows = options.attentionMask ? await hostRows(options.attentionMask, `${where}: attentionMask`) : rows.map((r) => r.map(() => 1));
-    if (maskRows.length !== batch || maskRows.some((r) => r.length !== promptLength)) {
-      throw new Error(`${where}: attentionMask must be [${batch}, ${promptLength}] like inputIds`);
-    }
-    const maxNewTokens = options.maxNewTokens ?? this.generationDefault('max_new_tokens') ?? 20;
-    if (!Number.isInteger(maxNewTokens) || maxNewTokens < 0) throw new Error(`${where}: maxNewTokens must be a non-negative integer, got ${maxNewTokens}`);
+    const promptLength = rows[0].length;
     const limit = this.maxPositions;
-    if (limit !== null && promptLength + maxNewTokens > limit) {
-      throw new Error(`${where}: ${promptLength} prompt + ${maxNewTokens} new tokens exceed the model's ${limit} positions`);
+    if (limit !== null && promptLength + plan.maxNewTokens > limit) {
+      throw new Error(`${where}: ${promptLength} prompt + ${plan.maxNewTokens} new tokens exceed the model's ${limit} positions`);
     }
-    const doSample = options.doSample ?? this.generationDefault('do_sample') ?? false;
-    const settings = {
-      doSample,
-      temperature: options.temperature ?? this.generationDefault('temperature') ?? 1,
-      topK: options.topK ?? this.generationDefault('top_k') ?? 50,
-      topP: options.topP ?? this.generationDefault('top_p') ?? 1,
-      repetitionPenalty: options.repetitionPenalty ?? this.generationDefault('repetition_penalty') ?? 1,
-    };
-    if (doSample && !(settings.temperature > 0)) throw new Error(`${where}: temperature must be positive, got ${settings.temperature}`);
-    if (!(settings.topP > 0 && settings.topP <= 1)) throw new Error(`${where}: topP must be in (0, 1], got ${settings.topP}`);
-    if (!(settings.repetitionPenalty > 0)) throw new Error(`${where}: repetitionPenalty must be positive, got ${settings.repetitionPenalty}`);
-    const eosOption = options.eosTokenId === undefined ? this.generationDefault('eos_token_id') : options.eosTokenId;
-    const eos = eosOption === null || eosOption === undefined ? [] : Array.isArray(eosOption) ? eosOption : [eosOption];
-    const padOption = options.padTokenId === undefined ? this.generationDefault('pad_token_id') : options.padTokenId;
-    const pad = padOption ?? eos[0] ?? 0;
-    const draws = new Draws(options.seed ?? Math.floor(Math.random() * 2 ** 32));
-    const useCache = options.useCache ?? true;
-
     const sequences = rows.map((r) => [...r]);
-    const masks = maskRows.map((r) => [...r]);
-    const finished = new Array<boolean>(batch).fill(false);
-    const cache = useCache && maxNewTokens > 0 ? this.createCache(batch, promptLength + maxNewTokens) : null;
+    const cache = plan.useCache && plan.maxNewTokens > 0 ? this.createCache(batch, promptLength + plan.maxNewTokens) : null;
     const device = this.device;
     try {
-      for (let step = 0; step < maxNewTokens; step++) {
+      await decodeTokens(sequences, plan, (step) => {
         const fresh = cache && step > 0 ? 1 : sequences[0].length;
-        const last = tl.noGrad(() =>
-          tl.tidy(() => {
-            const input = sequences.map((s) => s.slice(s.length - fresh));
-            const ids = tl.tensor(input.flat(), { dtype: 'int32', device }).reshape([batch, fresh]);
-            const { logits } = this.forward(ids, {
-              attentionMask: masks,
-              positionIds: positionsFromMask(masks, fresh),
-              cache,
-              logitsToKeep: 1,
-            });
-            const out = logits.select(1, logits.shape[1] - 1);
-            return out.dtype === 'float32' ? out : out.float();
-          }),
-        );
-        let data: Float32Array;
-        try {
-          data = (await last.data()) as Float32Array;
-        } finally {
-          last.dispose();
-        }
-        const vocab = data.length / batch;
-        const next: number[] = [];
-        for (let b = 0; b < batch; b++) {
-          const row = data.slice(b * vocab, (b + 1) * vocab);
-          processRow(row, sequences[b], settings);
-          // One draw per row and step whether or not it is used, so rows stay in step across calls.
-          const u = doSample ? draws.next() : 0;
-          let token = doSample ? sample(row, u) : argmax(row);
-          if (finished[b]) token = pad;
-          next.push(token);
-        }
-        for (let b = 0; b < batch; b++) {
-          sequences[b].push(next[b]);
-          masks[b].push(1);
-          if (eos.includes(next[b])) finished[b] = true;
-        }
-        await options.onToken?.(next, step);
-        if (eos.length && finished.every(Boolean)) break;
-      }
+        // The prompt's mask, then one attended position per generated token.
+        const masks = maskRows.map((r) => [...r, ...new Array<number>(step).fill(1)]);
+        const input = sequences.map((s) => s.slice(s.length - fresh));
+        const ids = tl.tensor(input.flat(), { dtype: 'int32', device }).reshape([batch, fresh]);
+        const { logits } = this.forward(ids, { attentionMask: masks, positionIds: positionsFromMask(masks, fresh), cache, logitsToKeep: 1 });
+        return logits.select(1, logits.shape[1] - 1);
+      });
     } finally {
       cache?.dispose();
     }
-    const length = sequences[0].length;
-    // In a tidy, so the flat tensor under the reshaped view is released (it leaked one handle per call).
-    return tl.tidy(() => tl.tensor(Int32Array.from(sequences.flat()), { dtype: 'int32', device }).reshape([batch, length]));
+    return sequencesTensor(sequences, device);
   }
+}
+
+/** A generation default: generation_config.json's field, else config.json's (null counts as unset). */
+export function generationDefault<K extends keyof GenerationConfig & string>(model: PreTrainedModel, key: K): GenerationConfig[K] | undefined {
+  const value = model.generationConfig[key] ?? (model.config as Record<string, unknown>)[key as string];
+  return (value === null ? undefined : value) as GenerationConfig[K] | undefined;
+}
+
+/** One `generate` call's settings, resolved from its options, generation_config.json and config.json, and checked. */
+export interface GenerationPlan {
+  maxNewTokens: number;
+  settings: Required<Pick<GenerateOptions, 'repetitionPenalty' | 'temperature' | 'topK' | 'topP' | 'doSample'>>;
+  /** Tokens that end a row. */
+  eos: number[];
+  /** What finished rows get. */
+  pad: number;
+  /** The seeded uniform stream sampling draws from. */
+  draws: { next(): number };
+  useCache: boolean;
+  onToken?: GenerateOptions['onToken'];
+}
+
+/** The checked settings of `generate` (`where`: the method's name, for messages). */
+export function planGeneration(model: PreTrainedModel, options: GenerateOptions, where: string): GenerationPlan {
+  const maxNewTokens = options.maxNewTokens ?? generationDefault(model, 'max_new_tokens') ?? 20;
+  if (!Number.isInteger(maxNewTokens) || maxNewTokens < 0) throw new Error(`${where}: maxNewTokens must be a non-negative integer, got ${maxNewTokens}`);
+  const doSample = options.doSample ?? generationDefault(model, 'do_sample') ?? false;
+  const settings = {
+    doSample,
+    temperature: options.temperature ?? generationDefault(model, 'temperature') ?? 1,
+    topK: options.topK ?? generationDefault(model, 'top_k') ?? 50,
+    topP: options.topP ?? generationDefault(model, 'top_p') ?? 1,
+    repetitionPenalty: options.repetitionPenalty ?? generationDefault(model, 'repetition_penalty') ?? 1,
+  };
+  if (doSample && !(settings.temperature > 0)) throw new Error(`${where}: temperature must be positive, got ${settings.temperature}`);
+  if (!(settings.topP > 0 && settings.topP <= 1)) throw new Error(`${where}: topP must be in (0, 1], got ${settings.topP}`);
+  if (!(settings.repetitionPenalty > 0)) throw new Error(`${where}: repetitionPenalty must be positive, got ${settings.repetitionPenalty}`);
+  const eosOption = options.eosTokenId === undefined ? generationDefault(model, 'eos_token_id') : options.eosTokenId;
+  const eos = eosOption === null || eosOption === undefined ? [] : Array.isArray(eosOption) ? eosOption : [eosOption];
+  const padOption = options.padTokenId === undefined ? generationDefault(model, 'pad_token_id') : options.padTokenId;
+  const pad = padOption ?? eos[0] ?? 0;
+  const draws = new Draws(options.seed ?? Math.floor(Math.random() * 2 ** 32));
+  return { maxNewTokens, settings, eos, pad, draws, useCache: options.useCache ?? true, onToken: options.onToken };
+}
+
+/** The prompt's rows and its mask's (all ones without one), checked to be a non-empty `[batch, seq]` of one shape. */
+export async function promptRows(inputIds: Tensor | number[][], attentionMask: Tensor | number[][] | null | undefined, where: string): Promise<{ rows: number[][]; maskRows: number[][] }> {
+  const rows = await hostRows(inputIds, where);
+  const batch = rows.length;
+  const promptLength = rows[0]?.length ?? 0;
+  if (batch === 0 || promptLength === 0) throw new Error(`${where}: inputIds must be a non-empty [batch, seq]`);
+  const maskRows = attentionMask ? await hostRows(attentionMask, `${where}: attentionMask`) : rows.map((r) => r.map(() => 1));
+  if (maskRows.length !== batch || maskRows.some((r) => r.length !== promptLength)) {
+    throw new Error(`${where}: attentionMask must be [${batch}, ${promptLength}] like inputIds`);
+  }
+  return { rows, maskRows };
+}
+
+/**
+ * The token loop of `generate`, for causal and encoder-decoder models alike: up to
+ * `plan.maxNewTokens` times, `nextLogits(step)` gives each row's next-token logits `[batch,
+ * vocab]` (called without a graph, inside a tidy), which are read, processed and sampled (or
+ * argmaxed) on the host; the tokens are appended to `sequences` (finished rows get the pad
+ * token), streamed to `onToken`, and the loop ends early once every row has emitted an eos token.
+ */
+export async function decodeTokens(sequences: number[][], plan: GenerationPlan, nextLogits: (step: number) => Tensor): Promise<void> {
+  const batch = sequences.length;
+  const { settings, eos, pad, draws } = plan;
+  const finished = new Array<boolean>(batch).fill(false);
+  for (let step = 0; step < plan.maxNewTokens; step++) {
+    const last = tl.noGrad(() =>
+      tl.tidy(() => {
+        const out = nextLogits(step);
+        return out.dtype === 'float32' ? out : out.float();
+      }),
+    );
+    let data: Float32Array;
+    try {
+      data = (await last.data()) as Float32Array;
+    } finally {
+      last.dispose();
+    }
+    const vocab = data.length / batch;
+    const next: number[] = [];
+    for (let b = 0; b < batch; b++) {
+      const row = data.slice(b * vocab, (b + 1) * vocab);
+      processRow(row, sequences[b], settings);
+      // One draw per row and step whether or not it is used, so rows stay in step across calls.
+      const u = settings.doSample ? draws.next() : 0;
+      let token = settings.doSample ? sample(row, u) : argmax(row);
+      if (finished[b]) token = pad;
+      next.push(token);
+    }
+    for (let b = 0; b < batch; b++) {
+      sequences[b].push(next[b]);
+      if (eos.includes(next[b])) finished[b] = true;
+    }
+    await plan.onToken?.(next, step);
+    if (eos.length && finished.every(Boolean)) break;
+  }
+}
+
+/** Rows of one length as an int32 `[batch, length]` tensor on `device`. */
+export function sequencesTensor(sequences: number[][], device: string): Tensor {
+  const length = sequences[0].length;
+  // In a tidy, so the flat tensor under the reshaped view is released (it leaked one handle per call).
+  return tl.tidy(() => tl.tensor(Int32Array.from(sequences.flat()), { dtype: 'int32', device }).reshape([sequences.length, length]));
 }

@@ -246,8 +246,14 @@ export function attentionMask(
  * `scoresInFloat32`: the product `q · kᵀ` in float32 whatever the inputs' dtype (and autocast's),
  * the weights cast back to `v`'s dtype after the softmax, as the hub's Phi computes its scores
  * (phi-2's overflow float16's range).
+ *
+ * `softcap`: tanh soft-capping of the scaled scores before the mask, `cap · tanh(s / cap)`
+ * (Gemma 2's `attn_logit_softcapping`); null or 0 leaves them as they are. A sliding window is
+ * part of `allowed` (see `attentionMask`'s `slidingWindow`).
  */
-export function attend(q: Tensor, k: Tensor, v: Tensor, allowed: Tensor | null, scale: number, dropout = 0, training = false, scoresInFloat32 = false): Tensor {
+export function attend(
+  q: Tensor, k: Tensor, v: Tensor, allowed: Tensor | null, scale: number, dropout = 0, training = false, scoresInFloat32 = false, softcap: number | null = null,
+): Tensor {
   return tl.tidy(() => {
     const [b, h, t, d] = q.shape;
     const hkv = k.shape[1];
@@ -259,6 +265,7 @@ export function attend(q: Tensor, k: Tensor, v: Tensor, allowed: Tensor | null, 
     // Autocast would take a float16 product again: it is off for the float32 scores.
     const wide = scoresInFloat32 && tl.getAutocastDtype(q.device) !== null;
     let scores = (wide ? tl.autocast(q.device, { enabled: false }, product) : product()).mul(scale);
+    if (softcap) scores = softcapped(scores, softcap);
     if (rep !== 1) scores = scores.reshape([b, hkv, rep, t, s]);
     if (allowed) {
       const mask = rep === 1 ? allowed : allowed.unsqueeze(2);
@@ -271,6 +278,11 @@ export function attend(q: Tensor, k: Tensor, v: Tensor, allowed: Tensor | null, 
     const out = weights.matmul(v);
     return rep === 1 ? out : out.reshape([b, h, t, d]);
   });
+}
+
+/** Tanh soft-capping, `cap · tanh(x / cap)`: values squashed smoothly into (-cap, cap) (Gemma 2's scores and logits). */
+export function softcapped(x: Tensor, cap: number): Tensor {
+  return tl.tidy(() => x.div(cap).tanh().mul(cap));
 }
 
 /** `[B, T, H·D]` → `[B, H, T, D]`. */

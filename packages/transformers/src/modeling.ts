@@ -152,7 +152,8 @@ export abstract class PreTrainedModel extends Module {
       if (previous !== device) await tl.setBackend(previous);
     }
     try {
-      const report = await loadWeights(model, src, this.keyRules, device, model.tiedKeys());
+      const initStd = typeof config.initializer_range === 'number' ? config.initializer_range : 0.02;
+      const report = await loadWeights(model, src, this.keyRules, device, model.tiedKeys(), initStd);
       report.notes.unshift(...notes);
       if (targetDType !== 'float32') {
         model.to({ dtype: targetDType }); // the floating buffers (parameters already are)

@@ -8,7 +8,7 @@
  */
 import * as tl from '@tensile/core';
 import type { DType, Tensor } from '@tensile/core';
-import { parseSafetensors, parseTorchCheckpoint, type Module, type SafetensorsDType } from '@tensile/nn';
+import { init, parseSafetensors, parseTorchCheckpoint, type Module, type SafetensorsDType } from '@tensile/nn';
 import { MissingFileError, readJson, type ModelSource } from './hub.js';
 
 /** How a model class maps checkpoint keys onto its own. */
@@ -17,7 +17,21 @@ export interface KeyRules {
   basePrefix: string | null;
   /** Checkpoint keys that may be present and are not loaded (buffers the model recomputes, heads it lacks). */
   ignore: RegExp[];
+  /**
+   * Other names a checkpoint may give a key, tried after the key itself: `[pattern, replacement]`
+   * (BERT's `cls.predictions.decoder.bias`, the same tensor as `cls.predictions.bias`).
+   */
+  aliases?: [RegExp, string][];
+  /**
+   * Own keys of a task head that a base checkpoint lacks (`classifier.*` when a BERT checkpoint
+   * loads into a classifier): they are initialised as the hub's `_init_weights` does, with a note,
+   * where any other missing key is an error.
+   */
+  initialized?: RegExp[];
 }
+
+/** The classification and span heads the hub initialises when a base checkpoint loads into them. */
+export const TASK_HEADS: RegExp[] = [/^(pre_classifier|classifier|qa_outputs)\./];
 
 /** What loading found, beside the weights themselves. */
 export interface LoadReport {
@@ -25,6 +39,8 @@ export interface LoadReport {
   unexpectedKeys: string[];
   /** Own keys the checkpoint lacked that may be absent (a tied head, which shares the embedding). */
   tiedKeys: string[];
+  /** Own keys of a task head the checkpoint lacked, newly initialised (see `KeyRules.initialized`). */
+  initializedKeys: string[];
   /** What was converted and why, in words (dtype conversions). */
   notes: string[];
 }
@@ -79,6 +95,10 @@ export function mapKey(key: string, own: ReadonlySet<string>, rules: KeyRules): 
   const candidates = [key];
   const renamed = key.replace(/\.gamma$/, '.weight').replace(/\.beta$/, '.bias');
   if (renamed !== key) candidates.push(renamed);
+  for (const [pattern, replacement] of rules.aliases ?? []) {
+    const alias = renamed.replace(pattern, replacement);
+    if (alias !== renamed) candidates.push(alias);
+  }
   const prefix = rules.basePrefix;
   for (const k of [...candidates]) {
     if (prefix && k.startsWith(`${prefix}.`)) candidates.push(k.slice(prefix.length + 1));
@@ -92,7 +112,7 @@ export function mapKey(key: string, own: ReadonlySet<string>, rules: KeyRules): 
  * freed once copied). Throws naming the file and key on a shape mismatch, and listing every
  * key the model needs that no file held.
  */
-export async function loadWeights(model: Module, source: ModelSource, rules: KeyRules, device: string, tied: readonly string[]): Promise<LoadReport> {
+export async function loadWeights(model: Module, source: ModelSource, rules: KeyRules, device: string, tied: readonly string[], initStd = 0.02): Promise<LoadReport> {
   const ownDict = model.stateDict();
   // Tied keys share the embedding's storage: never loaded (a checkpoint's copy would overwrite the embedding).
   const own = new Set(Object.keys(ownDict).filter((k) => !tied.includes(k)));
@@ -135,7 +155,9 @@ export async function loadWeights(model: Module, source: ModelSource, rules: Key
     }
   }
   const tiedKeys = [...tied];
-  const reallyMissing = [...own].filter((k) => !loaded.has(k));
+  const missing = [...own].filter((k) => !loaded.has(k));
+  const initializedKeys = missing.filter((k) => rules.initialized?.some((r) => r.test(k)));
+  const reallyMissing = missing.filter((k) => !initializedKeys.includes(k));
   if (reallyMissing.length) {
     throw new Error(
       `fromPretrained: ${source.description} lacks ${reallyMissing.length} weight(s) ${model.constructor.name} needs: ` +
@@ -143,6 +165,13 @@ export async function loadWeights(model: Module, source: ModelSource, rules: Key
     );
   }
   const notes: string[] = [];
+  if (initializedKeys.length) {
+    initializeHead(model, initializedKeys, initStd);
+    notes.push(
+      `${initializedKeys.length} weight(s) of ${model.constructor.name} were not in the checkpoint and are newly initialized ` +
+        `(weights normal(0, ${initStd}), biases 0, norm scales 1): ${initializedKeys.join(', ')}; train the model before using its predictions`,
+    );
+  }
   for (const [stored, count] of converted) {
     const into = floatDType ?? 'float32';
     notes.push(`${count} tensor(s) stored as ${HALF_NAMES[stored]} were converted to ${into} on load${stored === 'BF16' && into === 'float32' ? ' (Tensile has no bfloat16; float32 holds every bfloat16 value exactly)' : ''}`);
@@ -151,7 +180,19 @@ export async function loadWeights(model: Module, source: ModelSource, rules: Key
   if (unexpectedReported.length) {
     notes.push(`${unexpectedReported.length} checkpoint key(s) were not used by ${model.constructor.name}: ${unexpectedReported.slice(0, 8).join(', ')}${unexpectedReported.length > 8 ? ', ...' : ''}`);
   }
-  return { unexpectedKeys: unexpected, tiedKeys, notes };
+  return { unexpectedKeys: unexpected, tiedKeys, initializedKeys, notes };
+}
+
+/** The hub's `_init_weights` for a new head's parameters: matrices normal(0, std), biases 0, norm scales 1. */
+function initializeHead(model: Module, keys: readonly string[], std: number): void {
+  const params = new Map(model.namedParameters());
+  for (const key of keys) {
+    const p = params.get(key);
+    if (!p) throw new Error(`internal: ${key} is not a parameter of ${model.constructor.name}`);
+    if (key.endsWith('bias')) init.zeros_(p);
+    else if (p.rank >= 2) init.normal_(p, 0, std);
+    else init.ones_(p);
+  }
 }
 
 /** The dtype a model gets by default on a device: float16 on GPUs that hold it, else float32. */

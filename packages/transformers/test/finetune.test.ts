@@ -7,7 +7,8 @@
 // - Gemma and Phi-3 likewise after their five steps: saved with the hub's keys (Phi-3's fused
 //   qkv_proj / gate_up_proj, Gemma without the tied lm_head), PyTorch's logits; Qwen3 (q_norm /
 //   k_norm, tied) and Phi (biases, partial rotary; `phi-qk`: qk_layernorm and a tied lm_head.weight
-//   whose bias is saved) too;
+//   whose bias is saved) too; Gemma 2 (four norms per layer, soft-caps, sliding window) and Mixtral
+//   (gradients to the router and the experts, the load-balancing loss in the loss) likewise;
 // - the RoBERTa and DistilBERT classifiers, on a padded batch with labels: the same five-step
 //   comparison, then a checkpoint with the hub's keys that PyTorch loads with equal logits;
 // - CLIP on its contrastive loss (three texts, padded, and three images): the same, the saved
@@ -22,7 +23,7 @@ import { parseSafetensors } from '@tensile/nn';
 import { AdamW } from '@tensile/optim';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  AutoTokenizer, CLIPModel, DistilBertForSequenceClassification, GPT2LMHeadModel, GemmaForCausalLM, LlamaForCausalLM, Phi3ForCausalLM, PhiForCausalLM, Qwen3ForCausalLM,
+  AutoTokenizer, CLIPModel, DistilBertForSequenceClassification, GPT2LMHeadModel, Gemma2ForCausalLM, GemmaForCausalLM, MixtralForCausalLM, LlamaForCausalLM, Phi3ForCausalLM, PhiForCausalLM, Qwen3ForCausalLM,
   RobertaForSequenceClassification, type CausalLM,
   GPTNeoXForCausalLM, OPTForCausalLM,
 } from '../src/index.js';
@@ -71,6 +72,20 @@ const MODELS: Record<string, { load: (dir: string) => Promise<CausalLM>; grads: 
     load: (d) => PhiForCausalLM.fromPretrained(d, { device: 'cpu', dtype: 'float32', logger: null }),
     // The tied embedding with the head's own bias, the per-head LayerNorms.
     grads: ['model.embed_tokens.weight', 'lm_head.bias', 'model.layers.0.self_attn.q_layernorm.weight', 'model.layers.1.self_attn.k_layernorm.bias', 'model.layers.1.self_attn.dense.weight', 'model.final_layernorm.bias'],
+    saves: true,
+  },
+  // Gemma 2: the four offset norms per layer, the tied embedding through both soft-caps and the sliding window.
+  gemma2: {
+    load: (d) => Gemma2ForCausalLM.fromPretrained(d, { device: 'cpu', dtype: 'float32', logger: null }),
+    grads: ['model.embed_tokens.weight', 'model.layers.0.pre_feedforward_layernorm.weight', 'model.layers.1.post_attention_layernorm.weight',
+      'model.layers.2.post_feedforward_layernorm.weight', 'model.layers.0.self_attn.q_proj.weight', 'model.layers.1.mlp.up_proj.weight'],
+    saves: true,
+  },
+  // Mixtral: the router and the experts (the loss holds the load-balancing loss: output_router_logits).
+  mixtral: {
+    load: (d) => MixtralForCausalLM.fromPretrained(d, { device: 'cpu', dtype: 'float32', logger: null }),
+    grads: ['model.layers.0.block_sparse_moe.gate.weight', 'model.layers.1.block_sparse_moe.gate.weight', 'model.layers.0.block_sparse_moe.experts.0.w1.weight',
+      'model.layers.0.block_sparse_moe.experts.3.w2.weight', 'model.layers.1.block_sparse_moe.experts.2.w3.weight', 'model.layers.1.self_attn.k_proj.weight', 'lm_head.weight'],
     saves: true,
   },
   // GPT-NeoX: the per-head fused query_key_value, partial rotary; `gpt-neox-sequential` tied and saved.

@@ -6,7 +6,7 @@ import * as tl from '@tensile/core';
 import '@tensile/backend-cpu';
 import { describe, expect, it } from 'vitest';
 import {
-  BertForSequenceClassification, BertModel, CLIPModel, CLIPTextModelWithProjection, CLIPVisionModelWithProjection, DistilBertForSequenceClassification, DistilBertModel, GPT2LMHeadModel, GemmaForCausalLM, LlamaForCausalLM,
+  BertForSequenceClassification, BertModel, CLIPModel, Gemma2ForCausalLM, MixtralForCausalLM, CLIPTextModelWithProjection, CLIPVisionModelWithProjection, DistilBertForSequenceClassification, DistilBertModel, GPT2LMHeadModel, GemmaForCausalLM, LlamaForCausalLM,
   GPTNeoXForCausalLM, OPTForCausalLM,
   Phi3ForCausalLM, PhiForCausalLM, Qwen3ForCausalLM, RobertaForSequenceClassification, RobertaModel, ViTForImageClassification, type CausalLM,
 } from '../src/index.js';
@@ -31,6 +31,9 @@ const CAUSAL: [string, (dir: string, device: string) => Promise<CausalLM>][] = [
   ['gemma', (d, device) => GemmaForCausalLM.fromPretrained(d, { device, dtype: 'float32', logger: null })],
   ['phi3', (d, device) => Phi3ForCausalLM.fromPretrained(d, { device, dtype: 'float32', logger: null })],
   ['qwen3', (d, device) => Qwen3ForCausalLM.fromPretrained(d, { device, dtype: 'float32', logger: null })],
+  // Gemma 2 (sliding window 4 on the even layers, soft-capped scores and logits) and Mixtral (4 experts, top-2, window 5, aux loss in the loss).
+  ['gemma2', (d, device) => Gemma2ForCausalLM.fromPretrained(d, { device, dtype: 'float32', logger: null })],
+  ['mixtral', (d, device) => MixtralForCausalLM.fromPretrained(d, { device, dtype: 'float32', logger: null })],
   ['phi', (d, device) => PhiForCausalLM.fromPretrained(d, { device, dtype: 'float32', logger: null })],
   ['phi-qk', (d, device) => PhiForCausalLM.fromPretrained(d, { device, dtype: 'float32', logger: null })],
   // GPT-NeoX (Pythia-style, parallel residual; and sequential, tied) and OPT (opt-125m's pre-norm; opt-350m's post-norm with project_in/out).

@@ -6,7 +6,8 @@
         # load the hub-layout checkpoint DIR into the PyTorch reference, run it on the
         # inputs in IN (JSON: {"input_ids": ..., "attention_mask"?: ...}, {"pixel_values": ..., "interpolate_pos_encoding"?: ...}
         # or, for CLIP, both) and write
-        # {"logits": ...} to OUT: how the tests check that a checkpoint Tensile saved loads
+        # {"logits": ...} to OUT ({"start_logits", "end_logits"} for question answering; IN may
+        # carry "token_type_ids"): how the tests check that a checkpoint Tensile saved loads
         # into PyTorch with equal logits.
 
 The tests run the first form once during setup, into a git-ignored cache (the files are
@@ -33,7 +34,16 @@ GPT-NeoX twice (`gpt-neox`: float16 as Pythia ships, parallel residual, with the
 masked_bias / rotary_emb.inv_freq buffers; `gpt-neox-sequential`: use_parallel_residual false, tied, the
 newer partial_rotary_factor / rope_theta names) and OPT twice (`opt`: opt-125m's pre-norm layout, tied, with
 the `model.` prefix; `opt-350m`: do_layer_norm_before false with project_in / project_out, float16, without
-the prefix).
+the prefix). The encoders' task heads (`bert-mlm`, `bert-token`, `bert-qa`, `bert-mc`, `roberta-mlm`,
+`roberta-token`, `roberta-qa`, `distilbert-mlm`, `distilbert-token`, `distilbert-qa`) with labels or
+answer spans, the masked LMs' checkpoints in three layouts (see make_encoder_heads). Gemma 2 (`gemma2`: bfloat16, tied, three
+layers, a sliding window of 4 on the even ones, soft-capped scores and logits, query_pre_attn_scalar 24 != head_dim)
+and Mixtral (`mixtral`: 4 experts, top-2, a sliding window of 5, output_router_logits so the loss holds the
+load-balancing loss, recorded alone as `aux_loss` and `padded_aux_loss`), see make_gemma2_mixtral.
+T5 twice (`t5`: t5-small's layout, relu, tied, with the encoder/decoder.embed_tokens.weight and lm_head.weight
+copies of shared.weight; `t5-v1_1`: gated-gelu, untied, no embed_tokens keys, bfloat16), with a T5-style Unigram
+tokenizer, decoder logits and losses from labels, greedy decoder continuations, right- and left-padded encoder
+batches, an eos stop and the relative position bucket tables, see make_t5; `--logits` takes `decoder_input_ids`.
 """
 import json
 import os
@@ -454,6 +464,59 @@ def make_llama_family(out):
 
 
 @torch.no_grad()
+def make_gemma2_mixtral(out):
+    """Gemma 2 and Mixtral with windows shorter than the prompts plus 20 new tokens, so the windows matter."""
+    tok, tok_config, encode, vocab_size, index = unigram_tokenizer()
+    base = {'vocab_size': vocab_size, 'hidden_size': 32, 'num_attention_heads': 4, 'num_key_value_heads': 2,
+            'max_position_embeddings': 128, 'rope_theta': 10000.0, 'bos_token_id': index['<s>'],
+            'eos_token_id': index['<|im_end|>'], 'pad_token_id': index['</s>'], 'attention_dropout': 0.0,
+            'initializer_range': 0.02, 'use_cache': True}
+    variants = [
+        # As google/gemma-2-2b's config: hidden_act and hidden_activation, cache_implementation hybrid.
+        ('gemma2', R.Gemma2ForCausalLM, {
+            'architectures': ['Gemma2ForCausalLM'], 'model_type': 'gemma2', 'intermediate_size': 64, 'num_hidden_layers': 3,
+            'head_dim': 16, 'hidden_act': 'gelu_pytorch_tanh', 'hidden_activation': 'gelu_pytorch_tanh', 'rms_norm_eps': 1e-6,
+            'query_pre_attn_scalar': 24, 'sliding_window': 4, 'attn_logit_softcapping': 3.0, 'final_logit_softcapping': 6.0,
+            'cache_implementation': 'hybrid', 'attention_bias': False, 'tie_word_embeddings': True, 'torch_dtype': 'bfloat16'},
+         torch.bfloat16, 0.3, 0.0),
+        # As mistralai/Mixtral-8x7B-v0.1's config, smaller, with a window and the router's aux loss on.
+        ('mixtral', R.MixtralForCausalLM, {
+            'architectures': ['MixtralForCausalLM'], 'model_type': 'mixtral', 'intermediate_size': 48, 'num_hidden_layers': 2,
+            'hidden_act': 'silu', 'rms_norm_eps': 1e-5, 'rope_theta': 1000000.0, 'sliding_window': 5, 'num_local_experts': 4,
+            'num_experts_per_tok': 2, 'output_router_logits': True, 'router_aux_loss_coef': 0.05, 'router_jitter_noise': 0.0,
+            'tie_word_embeddings': False, 'torch_dtype': 'float32'},
+         None, 0.2, 1.0),
+    ]
+    for seed, (name, cls, extra, dtype, std, center) in enumerate(variants):
+        c = {**base, **extra}
+        model = cls(c).eval()
+        randomize(model, 80 + seed, std=std, norm_center=center)
+        if name == 'gemma2':  # sublayer outputs six times wider than the scaled embedding, else the tied head repeats the input token
+            for layer in model.model.layers:
+                layer.post_attention_layernorm.weight.add_(5.0)
+                layer.post_feedforward_layernorm.weight.add_(5.0)
+        if dtype is not None:
+            rounded(model, dtype)
+        state = model.state_dict()
+        if model.lm_head.weight is model.model.embed_tokens.weight:  # tied: the hub saves no lm_head
+            state = {k: v for k, v in state.items() if k != 'lm_head.weight'}
+        same = [encode('the quick brown fox is'), encode('hello world, how are you?')]
+        n = min(len(p) for p in same)
+        prompts = {'same_length': [p[:n] for p in same], 'ragged': [encode('the dog'), encode('hello world, how are you?')]}
+        expected = causal_expected(model, prompts, c['pad_token_id'], c['eos_token_id'])
+        expected['weights_dtype'] = str(dtype).replace('torch.', '') if dtype is not None else 'float32'
+        if name == 'mixtral':  # the load-balancing loss alone, without and with the left-padded batch's mask
+            model(torch.tensor(expected['input_ids']))
+            expected['aux_loss'] = float(model.aux_loss)
+            model(torch.tensor(expected['padded_input_ids']), attention_mask=torch.tensor(expected['padded_attention_mask']),
+                  position_ids=R.positions_from_mask(torch.tensor(expected['padded_attention_mask'])))
+            expected['padded_aux_loss'] = float(model.aux_loss)
+        generation = {'bos_token_id': c['bos_token_id'], 'eos_token_id': c['eos_token_id']}
+        d = write_dir(out, name, c, state, tok, tok_config, dtype=dtype, generation_config=generation)
+        dump(expected, os.path.join(d, 'expected.json'))
+
+
+@torch.no_grad()
 def make_qwen3(out):
     """Qwen3 as Qwen/Qwen3-0.6B's config: bfloat16, tied (no lm_head saved), q_norm / k_norm, head_dim
     12 != hidden_size 32 / 4 heads, 2 key/value heads."""
@@ -747,6 +810,143 @@ def make_distilbert(out):
           'loss': float(loss)}, os.path.join(d, 'expected.json'))
 
 
+
+def encoder_head_fixture(out, name, c, model, inputs, extra, state=None, tok=None, tok_config=None):
+    """One task-head fixture: the reference's outputs on `inputs` (plus `extra`: labels or positions)."""
+    outputs, loss = model(**inputs, **extra)
+    d = write_dir(out, name, c, model.state_dict() if state is None else state, tok, tok_config)
+    expected = {k: v.tolist() for k, v in {**inputs, **extra}.items()}
+    if isinstance(outputs, tuple):  # question answering
+        expected.update({'start_logits': flat(outputs[0]), 'end_logits': flat(outputs[1]), 'logits_shape': list(outputs[0].shape)})
+    else:
+        expected.update({'logits': flat(outputs), 'logits_shape': list(outputs.shape)})
+    expected['loss'] = float(loss)
+    dump(expected, os.path.join(d, 'expected.json'))
+
+
+@torch.no_grad()
+def make_encoder_heads(out):
+    """The encoders' task heads: masked LM, token classification and question answering for BERT,
+    RoBERTa and DistilBERT, and BERT's multiple choice, in the hub's layouts: `bert-mlm` as
+    bert-base-uncased ships (cls.predictions.bias and decoder.bias both, the tied decoder weight,
+    the pooler and cls.seq_relationship), `roberta-mlm` with only `lm_head.decoder.bias` and no tied
+    weight, `distilbert-mlm` without the tied vocab_projector.weight (as save_pretrained writes)."""
+    tok, tok_config, encode, vocab_size = bert_tokenizer()
+    bert_c = {'model_type': 'bert', 'vocab_size': vocab_size, 'hidden_size': 32, 'num_hidden_layers': 2,
+              'num_attention_heads': 4, 'intermediate_size': 64, 'hidden_act': 'gelu', 'hidden_dropout_prob': 0.1,
+              'attention_probs_dropout_prob': 0.1, 'max_position_embeddings': 32, 'type_vocab_size': 2,
+              'initializer_range': 0.02, 'layer_norm_eps': 1e-12, 'pad_token_id': 0,
+              'position_embedding_type': 'absolute', 'classifier_dropout': None, 'torch_dtype': 'float32'}
+    a = encode('the quick brown foxes jumped', 'hello world')
+    b = encode('hello tensors!')
+    width = len(a[0])
+    ids = torch.tensor([a[0], b[0] + [0] * (width - len(b[0]))])
+    types = torch.tensor([a[1], b[1] + [0] * (width - len(b[1]))])
+    mask = torch.tensor([[1] * width, [1] * len(b[0]) + [0] * (width - len(b[0]))])
+    masked = ids.clone()
+    masked[0, 3] = masked[1, 2] = 4  # [MASK]
+    labels = torch.full_like(ids, -100)
+    labels[0, 3], labels[1, 2], labels[0, 5] = ids[0, 3], ids[1, 2], ids[0, 5]
+    bert_inputs = {'input_ids': masked, 'attention_mask': mask, 'token_type_ids': types}
+
+    c = {**bert_c, 'architectures': ['BertForMaskedLM']}
+    model = R.BertForMaskedLM(c).eval()
+    randomize(model, 41)
+    state = {k: v for k, v in model.state_dict().items()}  # both biases and the tied decoder weight
+    g = torch.Generator().manual_seed(42)
+    state['bert.embeddings.position_ids'] = torch.arange(c['max_position_embeddings'], dtype=torch.int64)[None]
+    for k, shape in [('bert.pooler.dense.weight', (32, 32)), ('bert.pooler.dense.bias', (32,)),
+                     ('cls.seq_relationship.weight', (2, 32)), ('cls.seq_relationship.bias', (2,))]:
+        state[k] = torch.randn(shape, generator=g)
+    encoder_head_fixture(out, 'bert-mlm', c, model, bert_inputs, {'labels': labels}, state, tok, tok_config)
+
+    c = {**bert_c, 'architectures': ['BertForTokenClassification'], 'id2label': {str(i): f'T{i}' for i in range(5)},
+         'label2id': {f'T{i}': i for i in range(5)}}
+    model = R.BertForTokenClassification(c).eval()
+    randomize(model, 43)
+    tags = torch.where(mask.bool(), ids % 5, torch.tensor(-100))
+    tags[:, 0] = -100  # [CLS], as a tagging dataset labels only the words
+    encoder_head_fixture(out, 'bert-token', c, model, {'input_ids': ids, 'attention_mask': mask, 'token_type_ids': types},
+                         {'labels': tags}, None, tok, tok_config)
+
+    c = {**bert_c, 'architectures': ['BertForQuestionAnswering']}
+    model = R.BertForQuestionAnswering(c).eval()
+    randomize(model, 45)
+    # The second start lies past the sequence (a truncated answer): clamped to seq and ignored.
+    spans = {'start_positions': torch.tensor([7, width + 5]), 'end_positions': torch.tensor([9, 3])}
+    encoder_head_fixture(out, 'bert-qa', c, model, {'input_ids': ids, 'attention_mask': mask, 'token_type_ids': types},
+                         spans, None, tok, tok_config)
+
+    c = {**bert_c, 'architectures': ['BertForMultipleChoice']}
+    model = R.BertForMultipleChoice(c).eval()
+    randomize(model, 47)
+    rows = [[encode('the fox jumped', w) for w in ('over the dog', 'in the world', 'and runs')],
+            [encode('hello tensor', w) for w in ('world', 'is a token', 'bert!')]]
+    w = max(len(r[0]) for ex in rows for r in ex)
+    mc = {'input_ids': torch.tensor([[r[0] + [0] * (w - len(r[0])) for r in ex] for ex in rows]),
+          'attention_mask': torch.tensor([[[1] * len(r[0]) + [0] * (w - len(r[0])) for r in ex] for ex in rows]),
+          'token_type_ids': torch.tensor([[r[1] + [0] * (w - len(r[1])) for r in ex] for ex in rows])}
+    encoder_head_fixture(out, 'bert-mc', c, model, mc, {'labels': torch.tensor([0, 2])}, None, tok, tok_config)
+
+    pad = 1
+    roberta_c = {'model_type': 'roberta', 'vocab_size': 50, 'hidden_size': 32, 'num_hidden_layers': 2,
+                 'num_attention_heads': 4, 'intermediate_size': 64, 'hidden_act': 'gelu', 'hidden_dropout_prob': 0.1,
+                 'attention_probs_dropout_prob': 0.1, 'max_position_embeddings': 20, 'type_vocab_size': 1,
+                 'initializer_range': 0.02, 'layer_norm_eps': 1e-5, 'pad_token_id': pad, 'bos_token_id': 0,
+                 'eos_token_id': 2, 'position_embedding_type': 'absolute', 'torch_dtype': 'float32'}
+    rids, rmask = encoder_ids([[0, 7, 12, 33, 5, 41, 9, 18, 26, 2], [0, 14, 3, 2], [0, 8, pad, 19, 44, 2]], 10, pad)
+    c = {**roberta_c, 'architectures': ['RobertaForMaskedLM']}
+    model = R.RobertaForMaskedLM(c).eval()
+    randomize(model, 51)
+    rmasked = rids.clone()
+    rmasked[0, 4] = rmasked[2, 3] = 49  # <mask>
+    rlabels = torch.full_like(rids, -100)
+    rlabels[0, 4], rlabels[2, 3], rlabels[1, 1] = rids[0, 4], rids[2, 3], rids[1, 1]
+    state = {k: v for k, v in model.state_dict().items() if k not in ('lm_head.bias', 'lm_head.decoder.weight')}
+    encoder_head_fixture(out, 'roberta-mlm', c, model, {'input_ids': rmasked, 'attention_mask': rmask}, {'labels': rlabels}, state)
+
+    c = {**roberta_c, 'architectures': ['RobertaForTokenClassification'], 'id2label': {'0': 'O', '1': 'B', '2': 'I'},
+         'label2id': {'O': 0, 'B': 1, 'I': 2}, 'classifier_dropout': 0.2}
+    model = R.RobertaForTokenClassification(c).eval()
+    randomize(model, 53)
+    rtags = torch.where(rmask.bool(), torch.tensor([[0, 1, 2, 2, 0, 1, 0, 0, 2, 0]] * 3), torch.tensor(-100))
+    rtags[:, 0] = -100
+    encoder_head_fixture(out, 'roberta-token', c, model, {'input_ids': rids, 'attention_mask': rmask}, {'labels': rtags})
+
+    c = {**roberta_c, 'architectures': ['RobertaForQuestionAnswering']}
+    model = R.RobertaForQuestionAnswering(c).eval()
+    randomize(model, 55)
+    spans = {'start_positions': torch.tensor([2, 1, 20]), 'end_positions': torch.tensor([4, 30, 3])}
+    encoder_head_fixture(out, 'roberta-qa', c, model, {'input_ids': rids, 'attention_mask': rmask}, spans)
+
+    distil_c = {'model_type': 'distilbert', 'vocab_size': 40, 'dim': 32, 'n_layers': 2, 'n_heads': 4, 'hidden_dim': 64,
+                'max_position_embeddings': 16, 'activation': 'gelu', 'dropout': 0.1, 'attention_dropout': 0.1,
+                'seq_classif_dropout': 0.2, 'qa_dropout': 0.15, 'initializer_range': 0.02, 'pad_token_id': 0,
+                'sinusoidal_pos_embds': False, 'tie_weights_': True, 'torch_dtype': 'float32'}
+    dids, dmask = encoder_ids([[2, 11, 25, 7, 39, 14, 3], [2, 30, 6, 3], [2, 17, 3]], 7, 0)
+    c = {**distil_c, 'architectures': ['DistilBertForMaskedLM']}
+    model = R.DistilBertForMaskedLM(c).eval()
+    randomize(model, 61)
+    dmasked = dids.clone()
+    dmasked[0, 2] = dmasked[1, 1] = 5
+    dlabels = torch.full_like(dids, -100)
+    dlabels[0, 2], dlabels[1, 1], dlabels[2, 1] = dids[0, 2], dids[1, 1], dids[2, 1]
+    state = {k: v for k, v in model.state_dict().items() if k != 'vocab_projector.weight'}
+    encoder_head_fixture(out, 'distilbert-mlm', c, model, {'input_ids': dmasked, 'attention_mask': dmask}, {'labels': dlabels}, state)
+
+    c = {**distil_c, 'architectures': ['DistilBertForTokenClassification'], 'activation': 'relu',
+         'id2label': {str(i): f'L{i}' for i in range(4)}, 'label2id': {f'L{i}': i for i in range(4)}}
+    model = R.DistilBertForTokenClassification(c).eval()
+    randomize(model, 63)
+    dtags = torch.where(dmask.bool(), torch.tensor([[0, 1, 2, 3, 3, 2, 0]] * 3), torch.tensor(-100))
+    encoder_head_fixture(out, 'distilbert-token', c, model, {'input_ids': dids, 'attention_mask': dmask}, {'labels': dtags})
+
+    c = {**distil_c, 'architectures': ['DistilBertForQuestionAnswering']}
+    model = R.DistilBertForQuestionAnswering(c).eval()
+    randomize(model, 65)
+    spans = {'start_positions': torch.tensor([[1], [2], [0]]), 'end_positions': torch.tensor([[3], [2], [9]])}
+    encoder_head_fixture(out, 'distilbert-qa', c, model, {'input_ids': dids, 'attention_mask': dmask}, spans)
+
 @torch.no_grad()
 def make_vit(out):
     c = {'architectures': ['ViTForImageClassification'], 'model_type': 'vit', 'image_size': 16, 'patch_size': 4,
@@ -819,6 +1019,158 @@ def make_clip(out):
               'size': {'shortest_edge': 16}}, os.path.join(d, 'preprocessor_config.json'))
 
 
+def t5_tokenizer():
+    """A T5-style SentencePiece Unigram tokenizer: <pad> 0, </s> 1, <unk> 2, `</s>` appended to
+    every sequence, and two sentinel tokens <extra_id_N> at the end of the vocabulary."""
+    specials = ['<pad>', '</s>', '<unk>']
+    letters = [chr(c) for c in range(ord('a'), ord('z') + 1)]
+    vocab = [[s, 0.0] for s in specials]
+    for i, p in enumerate(UNIGRAM_PIECES):
+        vocab.append([p, -2.0 - 0.05 * i - 0.1 * (len(p) < 3)])
+    for i, ch in enumerate(letters):
+        if ch not in UNIGRAM_PIECES:
+            vocab.append([ch, -6.0 - 0.01 * i])
+    sentinels = ['<extra_id_1>', '<extra_id_0>']  # as t5-small: extra_id_0 is the last id
+    vocab += [[s, 0.0] for s in sentinels]
+    score = {p: s for p, s in vocab[:-2]}
+    index = {p: i for i, (p, _) in enumerate(vocab)}
+
+    def viterbi(word):
+        best = [(0.0, None)] + [(-1e18, None)] * len(word)
+        for end in range(1, len(word) + 1):
+            for start in range(end):
+                piece = word[start:end]
+                if piece in score and best[start][0] > -1e18:
+                    s = best[start][0] + score[piece]
+                    if s > best[end][0]:
+                        best[end] = (s, start)
+        out, end = [], len(word)
+        while end > 0:
+            out.append(word[best[end][1]:end])
+            end = best[end][1]
+        return out[::-1]
+
+    def encode(text):
+        words = re.findall('▁[^▁]*', '▁' + text.replace(' ', '▁'))
+        return [index[p] for w in words for p in viterbi(w)] + [index['</s>']]
+
+    added = [{'id': index[s], 'content': s, 'single_word': False, 'lstrip': False, 'rstrip': False,
+              'normalized': False, 'special': True} for s in specials + sentinels]
+    tok = {
+        'version': '1.0', 'truncation': None, 'padding': None, 'added_tokens': added, 'normalizer': None,
+        'pre_tokenizer': {'type': 'Metaspace', 'replacement': '▁', 'prepend_scheme': 'always', 'split': True},
+        'post_processor': {
+            'type': 'TemplateProcessing',
+            'single': [{'Sequence': {'id': 'A', 'type_id': 0}}, {'SpecialToken': {'id': '</s>', 'type_id': 0}}],
+            'pair': [{'Sequence': {'id': 'A', 'type_id': 0}}, {'SpecialToken': {'id': '</s>', 'type_id': 0}},
+                     {'Sequence': {'id': 'B', 'type_id': 0}}, {'SpecialToken': {'id': '</s>', 'type_id': 0}}],
+            'special_tokens': {'</s>': {'id': '</s>', 'ids': [index['</s>']], 'tokens': ['</s>']}},
+        },
+        'decoder': {'type': 'Metaspace', 'replacement': '▁', 'prepend_scheme': 'always', 'split': True},
+        'model': {'type': 'Unigram', 'unk_id': index['<unk>'], 'vocab': vocab, 'byte_fallback': False},
+    }
+    config = {'eos_token': '</s>', 'unk_token': '<unk>', 'pad_token': '<pad>', 'extra_ids': 2,
+              'additional_special_tokens': sentinels[::-1], 'model_max_length': 512, 'padding_side': 'right',
+              'tokenizer_class': 'T5Tokenizer'}
+    return tok, config, encode, len(vocab)
+
+
+@torch.no_grad()
+def make_t5(out):
+    """T5 twice: `t5` as t5-small's layout (relu, tied, scaled by d_model**-0.5 before the head,
+    with encoder/decoder.embed_tokens.weight copies of shared.weight, float32, 3 decoder blocks
+    over 2 encoder blocks) and `t5-v1_1` as google/t5-v1_1 and Flan-T5 ship (gated-gelu, untied
+    lm_head, no embed_tokens keys, bfloat16, heads * d_kv = 64 != d_model 32, 8 buckets up to
+    distance 12 so short inputs reach the clamped last bucket)."""
+    tok, tok_config, encode, vocab_size = t5_tokenizer()
+    base = {'vocab_size': vocab_size, 'd_model': 32, 'd_ff': 64, 'num_layers': 2, 'num_heads': 4,
+            'dropout_rate': 0.1, 'layer_norm_epsilon': 1e-6, 'initializer_factor': 1.0, 'is_encoder_decoder': True,
+            'use_cache': True, 'pad_token_id': 0, 'eos_token_id': 1, 'decoder_start_token_id': 0}
+    variants = [
+        ('t5', {'architectures': ['T5ForConditionalGeneration'], 'model_type': 't5', 'd_kv': 8, 'num_decoder_layers': 3,
+                'relative_attention_num_buckets': 32, 'relative_attention_max_distance': 128,
+                'feed_forward_proj': 'relu', 'torch_dtype': 'float32'}, None),
+        ('t5-v1_1', {'architectures': ['T5ForConditionalGeneration'], 'model_type': 't5', 'd_kv': 16,
+                     'num_decoder_layers': 2, 'relative_attention_num_buckets': 8, 'relative_attention_max_distance': 12,
+                     'feed_forward_proj': 'gated-gelu', 'dense_act_fn': 'gelu_new', 'is_gated_act': True,
+                     'tie_word_embeddings': False, 'torch_dtype': 'bfloat16'}, torch.bfloat16),
+    ]
+    for seed, (name, extra, dtype) in enumerate(variants):
+        c = {**base, **extra}
+        model = R.T5ForConditionalGeneration(c).eval()
+        if name == 't5':  # the tied head copies its input token unless the blocks' outputs are tamed
+            randomize(model, 83, std=0.5)
+            for k, p in model.named_parameters():
+                if k.endswith(('DenseReluDense.wo.weight', 'EncDecAttention.o.weight')):
+                    p.mul_(0.3)
+        else:
+            randomize(model, 70 + seed, std=0.3)
+        # Unscaled scores (T5 has no 1/sqrt(d)) from std-0.3 weights saturate the softmax and make the
+        # gradients ill-conditioned (float32 and float64 PyTorch differ by 1e-3): tame q and k.
+        for k, p in model.named_parameters():
+            if k.endswith(('.q.weight', '.k.weight')):
+                p.mul_(0.3)
+        if dtype is not None:
+            rounded(model, dtype)
+        state = dict(model.state_dict())
+        if name == 't5':  # t5-small's file: every tied copy stored
+            state['encoder.embed_tokens.weight'] = state['shared.weight'].clone()
+            state['decoder.embed_tokens.weight'] = state['shared.weight'].clone()
+            state['lm_head.weight'] = state['shared.weight'].clone()
+        same = [encode('translate the quick brown fox'), encode('hello world, how are you?')]
+        n = min(len(p) for p in same)
+        ids = torch.tensor([p[:n - 1] + [1] for p in same])
+        mask = torch.ones_like(ids)
+        targets = [encode('the dog runs'), encode('hi how are you')]
+        m = min(len(t) for t in targets)
+        labels = torch.tensor([t[:m] for t in targets])
+        logits, loss = model(ids, mask, labels=labels)
+        masked = labels.clone()
+        masked[0, -2:] = -100
+        masked[1, -1] = -100
+        _, masked_loss = model(ids, mask, labels=masked)
+        enc = model.encode(ids, mask)
+        greedy = R.seq2seq_greedy(model, ids, 20, mask)
+        # Ragged prompts, padded right (as T5's tokenizers pad) and left: the same rows either way.
+        ragged = [encode('the dog'), encode('hello world, how are you? the quick fox')]
+        width = max(len(p) for p in ragged)
+        right = torch.tensor([p + [0] * (width - len(p)) for p in ragged])
+        right_mask = torch.tensor([[1] * len(p) + [0] * (width - len(p)) for p in ragged])
+        left = torch.tensor([[0] * (width - len(p)) + p for p in ragged])
+        left_mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in ragged])
+        dec = R.t5_shift_right(labels, 0, 0)
+        right_logits, _ = model(right, right_mask, decoder_input_ids=dec)
+        left_logits, _ = model(left, left_mask, decoder_input_ids=dec)
+        batched = R.seq2seq_greedy(model, right, 20, right_mask)
+        left_batched = R.seq2seq_greedy(model, left, 20, left_mask)
+        # A row that stops: eos is the token row 0 emits 6th; later tokens are the pad.
+        eos = int(greedy[0, 6])
+        stopped = R.seq2seq_greedy(model, ids, 20, mask, eos=eos, pad=0)
+        rel = torch.arange(-140, 141)
+        s = R.t5_settings(c)
+        expected = {
+            'input_ids': ids.tolist(), 'attention_mask': mask.tolist(), 'labels': labels.tolist(),
+            'decoder_input_ids': dec.tolist(), 'logits': flat(logits), 'logits_shape': list(logits.shape),
+            'loss': float(loss), 'masked_labels': masked.tolist(), 'masked_loss': float(masked_loss),
+            'encoder_last_hidden_state': flat(enc), 'encoder_shape': list(enc.shape),
+            'greedy': greedy.tolist(), 'new_tokens': 20,
+            'right_padded_input_ids': right.tolist(), 'right_attention_mask': right_mask.tolist(),
+            'left_padded_input_ids': left.tolist(), 'left_attention_mask': left_mask.tolist(),
+            'right_padded_logits': flat(right_logits), 'left_padded_logits': flat(left_logits),
+            'batched_greedy': batched.tolist(), 'left_batched_greedy': left_batched.tolist(),
+            'stop_eos': eos, 'stopped_greedy': stopped.tolist(),
+            'relative_positions': rel.tolist(),
+            'buckets_bidirectional': R.t5_relative_bucket(rel, True, s['buckets'], s['max_distance']).tolist(),
+            'buckets_causal': R.t5_relative_bucket(rel, False, s['buckets'], s['max_distance']).tolist(),
+            'weights_dtype': str(dtype).replace('torch.', '') if dtype is not None else 'float32',
+            'tokenizer': {'texts': ['the quick brown fox', 'hello world, how are you?'],
+                          'ids': [encode('the quick brown fox'), encode('hello world, how are you?')]},
+        }
+        generation = {'decoder_start_token_id': 0, 'eos_token_id': 1, 'pad_token_id': 0}
+        d = write_dir(out, name, c, state, tok, tok_config, dtype=dtype, generation_config=generation)
+        dump(expected, os.path.join(d, 'expected.json'))
+
+
 def check_logits(directory, inp, out):
     model = R.from_pretrained(directory)
     with open(inp) as f:
@@ -832,9 +1184,18 @@ def check_logits(directory, inp, out):
         elif 'pixel_values' in data:
             x = torch.tensor(data['pixel_values'], dtype=torch.float32).reshape(data['pixel_shape'])
             logits, _ = model(x, interpolate_pos_encoding=data.get('interpolate_pos_encoding', False))
+        elif 'decoder_input_ids' in data:  # T5: the decoder's logits for the given decoder inputs
+            mask = torch.tensor(data['attention_mask']) if 'attention_mask' in data else None
+            logits, _ = model(torch.tensor(data['input_ids']), attention_mask=mask,
+                              decoder_input_ids=torch.tensor(data['decoder_input_ids']))
         else:
             mask = torch.tensor(data['attention_mask']) if 'attention_mask' in data else None
-            logits, _ = model(torch.tensor(data['input_ids']), attention_mask=mask)
+            types = {'token_type_ids': torch.tensor(data['token_type_ids'])} if 'token_type_ids' in data else {}
+            logits, _ = model(torch.tensor(data['input_ids']), attention_mask=mask, **types)
+    if isinstance(logits, tuple):  # question answering: start and end logits
+        start, end = logits
+        dump({'start_logits': flat(start), 'end_logits': flat(end), 'shape': list(start.shape)}, out)
+        return
     dump({'logits': flat(logits), 'shape': list(logits.shape)}, out)
 
 
@@ -852,12 +1213,15 @@ def main():
     make_opt(out)
     make_llama_family(out)
     make_qwen3(out)
+    make_gemma2_mixtral(out)
     make_phi(out)
     make_bert(out)
     make_roberta(out)
     make_distilbert(out)
+    make_encoder_heads(out)
     make_vit(out)
     make_clip(out)
+    make_t5(out)
     dump({'version': VERSION, 'torch': torch.__version__}, os.path.join(out, 'stamp.json'))
 
 

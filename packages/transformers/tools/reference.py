@@ -17,7 +17,11 @@ embeddings, biases everywhere, optional `q_layernorm` / `k_layernorm`), ViT for 
 a causal text tower pooled at the EOS token by either of the hub's two rules, the symmetric
 contrastive loss). Also GPT-NeoX (Pythia: the per-head fused `query_key_value`, partial rotary
 embeddings, parallel or sequential residuals, `embed_out`) and OPT (learned positions offset by 2
-and counted from the attention mask, pre- or post-norm blocks, `project_in` / `project_out`).
+and counted from the attention mask, pre- or post-norm blocks, `project_in` / `project_out`). And T5
+(also mT5), the encoder-decoder: RMS norms without mean or bias, unscaled attention with the relative
+position bias of block 0 (bidirectional or causal buckets, log-spaced), cross-attention, relu or gated
+`DenseReluDense`, the tied head's d_model**-0.5 scale, labels shifted right into the decoder's inputs,
+and greedy decoding from decoder_start_token_id (`seq2seq_greedy`).
 
 Also: a safetensors reader/writer (the `safetensors` package is not installed either), greedy
 generation without a cache (the oracle for Tensile's cached generation), and the causal-LM
@@ -319,6 +323,8 @@ class LlamaAttention(nn.Module):
             self.k_proj = nn.Linear(h, kv_size, bias=qkv_bias)
             self.v_proj = nn.Linear(h, kv_size, bias=qkv_bias)
         self.o_proj = nn.Linear(q_size, h, bias=o_bias)
+        self.scaling = self.head_dim ** -0.5  # Gemma 2: query_pre_attn_scalar ** -0.5
+        self.softcap = None  # Gemma 2: attn_logit_softcapping, cap * tanh(scores / cap) before the mask
         if c.get('model_type') == 'qwen3':  # Qwen3: RMSNorm over each query and key head
             self.q_norm = LlamaRMSNorm(self.head_dim, c.get('rms_norm_eps', 1e-6))
             self.k_norm = LlamaRMSNorm(self.head_dim, c.get('rms_norm_eps', 1e-6))
@@ -344,8 +350,10 @@ class LlamaAttention(nn.Module):
         rep = self.num_heads // self.num_kv
         k = k[:, :, None].expand(b, self.num_kv, rep, t, self.head_dim).reshape(b, self.num_heads, t, self.head_dim)
         v = v[:, :, None].expand(b, self.num_kv, rep, t, self.head_dim).reshape(b, self.num_heads, t, self.head_dim)
-        w = (q @ k.transpose(2, 3)) * self.head_dim ** -0.5 + mask
-        w = w.float().softmax(-1).to(q.dtype)
+        w = (q @ k.transpose(2, 3)) * self.scaling
+        if self.softcap is not None:
+            w = torch.tanh(w / self.softcap) * self.softcap
+        w = (w + mask).float().softmax(-1).to(q.dtype)
         y = (w @ v).transpose(1, 2).reshape(b, t, -1)
         return self.o_proj(y)
 
@@ -448,6 +456,203 @@ class LlamaForCausalLM(nn.Module):
     def forward(self, input_ids, attention_mask=None, position_ids=None, labels=None):
         logits = self.lm_head(self.model(input_ids, attention_mask, position_ids)).float()
         return logits, (causal_lm_loss(logits, labels) if labels is not None else None)
+
+
+# ---- Gemma 2 -------------------------------------------------------------------------------
+
+def gemma2_layer_types(c):
+    """Each layer's attention: layer_types, else the hub's default (even-indexed layers slide)."""
+    return c.get('layer_types') or ['sliding_attention' if i % 2 == 0 else 'full_attention' for i in range(c['num_hidden_layers'])]
+
+
+class Gemma2DecoderLayer(nn.Module):
+    """Four Gemma norms: the attention's and the MLP's outputs are normalised before each residual sum."""
+
+    def __init__(self, c, sliding):
+        super().__init__()
+        eps, h = c.get('rms_norm_eps', 1e-6), c['hidden_size']
+        bias = bool(c.get('attention_bias', False))
+        self.self_attn = LlamaAttention(c, bias, bias)
+        self.self_attn.scaling = c.get('query_pre_attn_scalar', 256) ** -0.5
+        self.self_attn.softcap = c.get('attn_logit_softcapping', 50.0)
+        self.mlp = LlamaMLP(c, False, c.get('hidden_activation') or c.get('hidden_act') or 'gelu_pytorch_tanh')
+        self.input_layernorm = GemmaRMSNorm(h, eps)
+        self.post_attention_layernorm = GemmaRMSNorm(h, eps)
+        self.pre_feedforward_layernorm = GemmaRMSNorm(h, eps)
+        self.post_feedforward_layernorm = GemmaRMSNorm(h, eps)
+        self.sliding = sliding
+
+    def forward(self, x, cos, sin, mask, sliding_mask):
+        x = x + self.post_attention_layernorm(self.self_attn(self.input_layernorm(x), cos, sin, sliding_mask if self.sliding else mask))
+        return x + self.post_feedforward_layernorm(self.mlp(self.pre_feedforward_layernorm(x)))
+
+
+class Gemma2Model(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.hidden_size = c['hidden_size']
+        self.sliding_window = c.get('sliding_window', 4096)
+        self.embed_tokens = nn.Embedding(c['vocab_size'], c['hidden_size'], padding_idx=c.get('pad_token_id'))
+        self.layers = nn.ModuleList([Gemma2DecoderLayer(c, t == 'sliding_attention') for t in gemma2_layer_types(c)])
+        self.norm = GemmaRMSNorm(c['hidden_size'], c.get('rms_norm_eps', 1e-6))
+        self.register_buffer('inv_freq', rope_inv_freq(c, c.get('head_dim') or 256), persistent=False)
+
+    def forward(self, input_ids, attention_mask=None, position_ids=None):
+        b, t = input_ids.shape
+        if position_ids is None:
+            position_ids = torch.arange(t)[None].expand(b, t)
+        x = self.embed_tokens(input_ids)
+        x = x * torch.tensor(self.hidden_size ** 0.5, dtype=x.dtype)  # the normalizer in the hidden states' dtype
+        freqs = position_ids[..., None].float() * self.inv_freq[None, None]
+        emb = torch.cat((freqs, freqs), dim=-1)
+        cos, sin = emb.cos().to(x.dtype), emb.sin().to(x.dtype)
+        mask = causal_mask(attention_mask, t, t, x.dtype)
+        sliding = causal_mask(attention_mask, t, t, x.dtype, self.sliding_window)
+        for layer in self.layers:
+            x = layer(x, cos, sin, mask, sliding)
+        return self.norm(x)
+
+
+class Gemma2ForCausalLM(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.config = c
+        self.model = Gemma2Model(c)
+        self.lm_head = nn.Linear(c['hidden_size'], c['vocab_size'], bias=False)
+        if c.get('tie_word_embeddings', True):
+            self.lm_head.weight = self.model.embed_tokens.weight
+        self.final_softcap = c.get('final_logit_softcapping', 30.0)
+
+    def forward(self, input_ids, attention_mask=None, position_ids=None, labels=None):
+        logits = self.lm_head(self.model(input_ids, attention_mask, position_ids))
+        if self.final_softcap is not None:
+            logits = torch.tanh(logits / self.final_softcap) * self.final_softcap
+        logits = logits.float()
+        return logits, (causal_lm_loss(logits, labels) if labels is not None else None)
+
+
+# ---- Mixtral -------------------------------------------------------------------------------
+
+class MixtralExpert(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        h, i = c['hidden_size'], c['intermediate_size']
+        self.w1 = nn.Linear(h, i, bias=False)
+        self.w2 = nn.Linear(i, h, bias=False)
+        self.w3 = nn.Linear(h, i, bias=False)
+        self.act = ACT[c.get('hidden_act', 'silu')]
+
+    def forward(self, x):
+        return self.w2(self.act(self.w1(x)) * self.w3(x))
+
+
+class MixtralSparseMoeBlock(nn.Module):
+    """Top-k routing: softmax of the router logits in float32, the k largest renormalised, each expert
+    run on the tokens sent to it, its weighted output added back in expert order (index_add)."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.top_k = c.get('num_experts_per_tok', 2)
+        self.gate = nn.Linear(c['hidden_size'], c.get('num_local_experts', 8), bias=False)
+        self.experts = nn.ModuleList([MixtralExpert(c) for _ in range(c.get('num_local_experts', 8))])
+        if c.get('router_jitter_noise', 0.0):
+            raise ValueError('router jitter is not in the reference')
+
+    def forward(self, x):
+        b, t, h = x.shape
+        flat = x.reshape(-1, h)
+        router_logits = self.gate(flat)
+        weights = F.softmax(router_logits, dim=1, dtype=torch.float)
+        weights, chosen = torch.topk(weights, self.top_k, dim=-1)
+        weights = (weights / weights.sum(dim=-1, keepdim=True)).to(flat.dtype)
+        out = torch.zeros_like(flat)
+        for e, expert in enumerate(self.experts):
+            rows, slots = torch.where(chosen == e)
+            if rows.numel() == 0:
+                continue
+            out = out.index_add(0, rows, expert(flat[rows]) * weights[rows, slots, None])
+        return out.reshape(b, t, h), router_logits
+
+
+class MixtralDecoderLayer(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        eps = c.get('rms_norm_eps', 1e-5)
+        self.self_attn = LlamaAttention(c, False, False)
+        self.block_sparse_moe = MixtralSparseMoeBlock(c)
+        self.input_layernorm = LlamaRMSNorm(c['hidden_size'], eps)
+        self.post_attention_layernorm = LlamaRMSNorm(c['hidden_size'], eps)
+
+    def forward(self, x, cos, sin, mask):
+        x = x + self.self_attn(self.input_layernorm(x), cos, sin, mask)
+        y, router_logits = self.block_sparse_moe(self.post_attention_layernorm(x))
+        return x + y, router_logits
+
+
+def load_balancing_loss(gate_logits, num_experts, top_k, attention_mask=None):
+    """Switch Transformer's auxiliary loss as the hub's load_balancing_loss_func computes it, over all layers."""
+    logits = torch.cat(gate_logits, dim=0)
+    probs = F.softmax(logits, dim=-1)
+    _, chosen = torch.topk(probs, top_k, dim=-1)
+    expert_mask = F.one_hot(chosen, num_experts).float()  # [L*N, k, E]
+    if attention_mask is None:
+        tokens_per_expert = expert_mask.mean(0)
+        prob_per_expert = probs.mean(0)
+    else:
+        layers = logits.shape[0] // attention_mask.numel()
+        keep = attention_mask.reshape(-1).float().repeat(layers)
+        tokens_per_expert = (expert_mask * keep[:, None, None]).sum(0) / keep.sum()
+        prob_per_expert = (probs * keep[:, None]).sum(0) / keep.sum()
+    return (tokens_per_expert * prob_per_expert[None]).sum() * num_experts
+
+
+class MixtralModel(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.sliding_window = c.get('sliding_window')
+        self.embed_tokens = nn.Embedding(c['vocab_size'], c['hidden_size'], padding_idx=c.get('pad_token_id'))
+        self.layers = nn.ModuleList([MixtralDecoderLayer(c) for _ in range(c['num_hidden_layers'])])
+        self.norm = LlamaRMSNorm(c['hidden_size'], c.get('rms_norm_eps', 1e-5))
+        self.register_buffer('inv_freq', rope_inv_freq(c, llama_head_dim(c)), persistent=False)
+
+    def forward(self, input_ids, attention_mask=None, position_ids=None):
+        b, t = input_ids.shape
+        if position_ids is None:
+            position_ids = torch.arange(t)[None].expand(b, t)
+        x = self.embed_tokens(input_ids)
+        freqs = position_ids[..., None].float() * self.inv_freq[None, None]
+        emb = torch.cat((freqs, freqs), dim=-1)
+        cos, sin = emb.cos().to(x.dtype), emb.sin().to(x.dtype)
+        mask = causal_mask(attention_mask, t, t, x.dtype, self.sliding_window)
+        router_logits = []
+        for layer in self.layers:
+            x, logits = layer(x, cos, sin, mask)
+            router_logits.append(logits)
+        return self.norm(x), tuple(router_logits)
+
+
+class MixtralForCausalLM(nn.Module):
+    """With output_router_logits, the loss gains router_aux_loss_coef * the load-balancing loss (kept in self.aux_loss)."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.config = c
+        self.model = MixtralModel(c)
+        self.lm_head = nn.Linear(c['hidden_size'], c['vocab_size'], bias=False)
+        if c.get('tie_word_embeddings', False):
+            self.lm_head.weight = self.model.embed_tokens.weight
+        self.aux_loss = None
+
+    def forward(self, input_ids, attention_mask=None, position_ids=None, labels=None):
+        hidden, router_logits = self.model(input_ids, attention_mask, position_ids)
+        logits = self.lm_head(hidden).float()
+        loss = causal_lm_loss(logits, labels) if labels is not None else None
+        c = self.config
+        if c.get('output_router_logits', False):
+            self.aux_loss = load_balancing_loss(router_logits, c.get('num_local_experts', 8), c.get('num_experts_per_tok', 2), attention_mask)
+            if loss is not None:
+                loss = loss + c.get('router_aux_loss_coef', 0.001) * self.aux_loss
+        return logits, loss
 
 
 # ---- Phi -----------------------------------------------------------------------------------
@@ -1103,6 +1308,229 @@ class DistilBertForSequenceClassification(nn.Module):
         return logits, (classification_loss(self.config, logits, labels) if labels is not None else None)
 
 
+
+# ---- encoder task heads (BERT, RoBERTa, DistilBERT) ------------------------------------------
+
+def token_loss(logits, labels):
+    """Masked LM and token classification: cross-entropy over every position, -100 ignored."""
+    return F.cross_entropy(logits.view(-1, logits.size(-1)), labels.view(-1), ignore_index=-100)
+
+
+def span_loss(start_logits, end_logits, start_positions, end_positions):
+    """The hub's QA loss: positions clamped to [0, seq], seq ignored, mean of start and end."""
+    if start_positions.dim() > 1:
+        start_positions = start_positions.squeeze(-1)
+    if end_positions.dim() > 1:
+        end_positions = end_positions.squeeze(-1)
+    ignored = start_logits.size(1)
+    start_positions = start_positions.clamp(0, ignored)
+    end_positions = end_positions.clamp(0, ignored)
+    return (F.cross_entropy(start_logits, start_positions, ignore_index=ignored)
+            + F.cross_entropy(end_logits, end_positions, ignore_index=ignored)) / 2
+
+
+def tie_decoder(c, decoder, embedding):
+    if c.get('tie_word_embeddings', True):
+        decoder.weight = embedding.weight
+
+
+class BertPredictionHeadTransform(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.dense = nn.Linear(c['hidden_size'], c['hidden_size'])
+        self.act = ACT[c.get('hidden_act', 'gelu')]
+        self.LayerNorm = nn.LayerNorm(c['hidden_size'], eps=c.get('layer_norm_eps', 1e-12))
+
+    def forward(self, x):
+        return self.LayerNorm(self.act(self.dense(x)))
+
+
+class BertLMPredictionHead(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.transform = BertPredictionHeadTransform(c)
+        self.decoder = nn.Linear(c['hidden_size'], c['vocab_size'], bias=False)
+        self.bias = nn.Parameter(torch.zeros(c['vocab_size']))
+        self.decoder.bias = self.bias  # tied, as the hub's
+
+    def forward(self, x):
+        return self.decoder(self.transform(x))
+
+
+class BertOnlyMLMHead(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.predictions = BertLMPredictionHead(c)
+
+    def forward(self, x):
+        return self.predictions(x)
+
+
+def encoder_without_pooler(model):
+    model.pooler = None
+    return model
+
+
+class BertForMaskedLM(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.config = c
+        self.bert = encoder_without_pooler(BertModel(c))
+        self.cls = BertOnlyMLMHead(c)
+        tie_decoder(c, self.cls.predictions.decoder, self.bert.embeddings.word_embeddings)
+
+    def forward(self, input_ids, attention_mask=None, token_type_ids=None, labels=None):
+        h, _ = self.bert(input_ids, attention_mask, token_type_ids)
+        logits = self.cls(h)
+        return logits, (token_loss(logits, labels) if labels is not None else None)
+
+
+class BertForTokenClassification(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.config = c
+        self.bert = encoder_without_pooler(BertModel(c))
+        self.classifier = nn.Linear(c['hidden_size'], num_labels(c))
+
+    def forward(self, input_ids, attention_mask=None, token_type_ids=None, labels=None):
+        h, _ = self.bert(input_ids, attention_mask, token_type_ids)
+        logits = self.classifier(h)
+        return logits, (token_loss(logits, labels) if labels is not None else None)
+
+
+class BertForQuestionAnswering(nn.Module):
+    base = 'bert'
+
+    def __init__(self, c):
+        super().__init__()
+        self.config = c
+        self.bert = encoder_without_pooler(BertModel(c))
+        self.qa_outputs = nn.Linear(c['hidden_size'], num_labels(c))
+
+    def hidden(self, input_ids, attention_mask, token_type_ids):
+        return self.bert(input_ids, attention_mask, token_type_ids)[0]
+
+    def forward(self, input_ids, attention_mask=None, token_type_ids=None, start_positions=None, end_positions=None):
+        logits = self.qa_outputs(self.hidden(input_ids, attention_mask, token_type_ids))
+        start, end = (t.squeeze(-1).contiguous() for t in logits.split(1, dim=-1))
+        loss = span_loss(start, end, start_positions, end_positions) if start_positions is not None else None
+        return (start, end), loss
+
+
+class BertForMultipleChoice(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.config = c
+        self.bert = BertModel(c)
+        self.classifier = nn.Linear(c['hidden_size'], 1)
+
+    def forward(self, input_ids, attention_mask=None, token_type_ids=None, labels=None):
+        b, n, t = input_ids.shape
+        flat = lambda x: x.reshape(b * n, t) if x is not None else None  # noqa: E731
+        _, pooled = self.bert(flat(input_ids), flat(attention_mask), flat(token_type_ids))
+        logits = self.classifier(pooled).view(b, n)
+        return logits, (F.cross_entropy(logits, labels) if labels is not None else None)
+
+
+class RobertaLMHead(nn.Module):
+    """dense -> gelu (always, as the hub's) -> layer_norm -> decoder (tied) + bias."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.dense = nn.Linear(c['hidden_size'], c['hidden_size'])
+        self.layer_norm = nn.LayerNorm(c['hidden_size'], eps=c.get('layer_norm_eps', 1e-12))
+        self.decoder = nn.Linear(c['hidden_size'], c['vocab_size'])
+        self.bias = nn.Parameter(torch.zeros(c['vocab_size']))
+        self.decoder.bias = self.bias
+
+    def forward(self, x):
+        return self.decoder(self.layer_norm(F.gelu(self.dense(x))))
+
+
+class RobertaForMaskedLM(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.config = c
+        self.roberta = RobertaModel(c, add_pooling_layer=False)
+        self.lm_head = RobertaLMHead(c)
+        tie_decoder(c, self.lm_head.decoder, self.roberta.embeddings.word_embeddings)
+
+    def forward(self, input_ids, attention_mask=None, token_type_ids=None, labels=None):
+        h, _ = self.roberta(input_ids, attention_mask, token_type_ids)
+        logits = self.lm_head(h)
+        return logits, (token_loss(logits, labels) if labels is not None else None)
+
+
+class RobertaForTokenClassification(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.config = c
+        self.roberta = RobertaModel(c, add_pooling_layer=False)
+        self.classifier = nn.Linear(c['hidden_size'], num_labels(c))
+
+    def forward(self, input_ids, attention_mask=None, token_type_ids=None, labels=None):
+        h, _ = self.roberta(input_ids, attention_mask, token_type_ids)
+        logits = self.classifier(h)
+        return logits, (token_loss(logits, labels) if labels is not None else None)
+
+
+class RobertaForQuestionAnswering(BertForQuestionAnswering):
+    def __init__(self, c):
+        nn.Module.__init__(self)
+        self.config = c
+        self.roberta = RobertaModel(c, add_pooling_layer=False)
+        self.qa_outputs = nn.Linear(c['hidden_size'], num_labels(c))
+
+    def hidden(self, input_ids, attention_mask, token_type_ids):
+        return self.roberta(input_ids, attention_mask, token_type_ids)[0]
+
+
+class DistilBertForMaskedLM(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.config = c
+        self.distilbert = DistilBertModel(c)
+        self.vocab_transform = nn.Linear(c['dim'], c['dim'])
+        self.activation = ACT[c.get('activation', 'gelu')]
+        self.vocab_layer_norm = nn.LayerNorm(c['dim'], eps=1e-12)
+        self.vocab_projector = nn.Linear(c['dim'], c['vocab_size'])
+        tie_decoder(c, self.vocab_projector, self.distilbert.embeddings.word_embeddings)
+
+    def forward(self, input_ids, attention_mask=None, labels=None):
+        h, _ = self.distilbert(input_ids, attention_mask)
+        logits = self.vocab_projector(self.vocab_layer_norm(self.activation(self.vocab_transform(h))))
+        return logits, (token_loss(logits, labels) if labels is not None else None)
+
+
+class DistilBertForTokenClassification(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.config = c
+        self.distilbert = DistilBertModel(c)
+        self.classifier = nn.Linear(c['dim'], num_labels(c))
+
+    def forward(self, input_ids, attention_mask=None, labels=None):
+        h, _ = self.distilbert(input_ids, attention_mask)
+        logits = self.classifier(h)
+        return logits, (token_loss(logits, labels) if labels is not None else None)
+
+
+class DistilBertForQuestionAnswering(BertForQuestionAnswering):
+    def __init__(self, c):
+        nn.Module.__init__(self)
+        self.config = c
+        self.distilbert = DistilBertModel(c)
+        self.qa_outputs = nn.Linear(c['dim'], num_labels(c))
+
+    def hidden(self, input_ids, attention_mask, token_type_ids):
+        return self.distilbert(input_ids, attention_mask)[0]
+
+
+# Keys a checkpoint may leave out because they share another's tensor (tied heads).
+TIED_KEYS = ('lm_head.weight', 'embed_out.weight', 'cls.predictions.decoder.weight', 'cls.predictions.decoder.bias',
+             'lm_head.decoder.weight', 'lm_head.decoder.bias', 'vocab_projector.weight')
+DECODER_BIAS_ALIASES = {'cls.predictions.decoder.bias': 'cls.predictions.bias', 'lm_head.decoder.bias': 'lm_head.bias'}
+
 # ---- ViT -----------------------------------------------------------------------------------
 
 class ViTPatchEmbeddings(nn.Module):
@@ -1430,6 +1858,259 @@ class CLIPVisionModelWithProjection(nn.Module):
         return self.visual_projection(pooled), hidden
 
 
+# ---- T5 (also mT5): encoder-decoder -------------------------------------------------------
+
+def t5_settings(c):
+    """The hub's T5Config facts: feed_forward_proj 'ACT' or 'gated-ACT' ('gated-gelu' is the tanh gelu)."""
+    proj = c.get('feed_forward_proj', 'relu')
+    parts = proj.split('-')
+    if len(parts) > 2 or (len(parts) == 2 and parts[0] != 'gated'):
+        raise ValueError(f'feed_forward_proj {proj!r}')
+    act = 'gelu_new' if proj == 'gated-gelu' else parts[-1]
+    return {'gated': len(parts) == 2, 'act': act, 'inner': c['num_heads'] * c['d_kv'],
+            'decoder_layers': c.get('num_decoder_layers') or c['num_layers'],
+            'buckets': c.get('relative_attention_num_buckets', 32),
+            'max_distance': c.get('relative_attention_max_distance', 128),
+            'eps': c.get('layer_norm_epsilon', 1e-6), 'dropout': c.get('dropout_rate', 0.1),
+            'tied': c.get('tie_word_embeddings', True)}
+
+
+def t5_relative_bucket(relative_position, bidirectional, num_buckets, max_distance):
+    """T5's bucket of each relative position (key - query): exact below max_exact, then log-spaced
+    up to max_distance, clamped to the last bucket; the bidirectional form spends half the buckets
+    on positive offsets."""
+    buckets = torch.zeros_like(relative_position)
+    if bidirectional:
+        num_buckets //= 2
+        buckets += (relative_position > 0).long() * num_buckets
+        n = relative_position.abs()
+    else:
+        n = -torch.min(relative_position, torch.zeros_like(relative_position))
+    max_exact = num_buckets // 2
+    large = max_exact + (torch.log(n.float() / max_exact) / math.log(max_distance / max_exact)
+                         * (num_buckets - max_exact)).to(torch.long)
+    large = torch.min(large, torch.full_like(large, num_buckets - 1))
+    return buckets + torch.where(n < max_exact, n, large)
+
+
+class T5LayerNorm(nn.Module):
+    """RMS norm without mean or bias, the variance in float32."""
+    def __init__(self, dim, eps):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(dim))
+        self.eps = eps
+
+    def forward(self, x):
+        var = x.float().pow(2).mean(-1, keepdim=True)
+        x = x * torch.rsqrt(var + self.eps)
+        if self.weight.dtype in (torch.float16, torch.bfloat16):
+            x = x.to(self.weight.dtype)
+        return self.weight * x
+
+
+class T5Attention(nn.Module):
+    def __init__(self, c, s, is_decoder, has_bias):
+        super().__init__()
+        self.heads, self.d_kv, self.is_decoder, self.s = c['num_heads'], c['d_kv'], is_decoder, s
+        self.q = nn.Linear(c['d_model'], s['inner'], bias=False)
+        self.k = nn.Linear(c['d_model'], s['inner'], bias=False)
+        self.v = nn.Linear(c['d_model'], s['inner'], bias=False)
+        self.o = nn.Linear(s['inner'], c['d_model'], bias=False)
+        if has_bias:
+            self.relative_attention_bias = nn.Embedding(s['buckets'], self.heads)
+
+    def compute_bias(self, q_len, k_len):
+        rel = torch.arange(k_len)[None, :] - torch.arange(q_len)[:, None]
+        b = t5_relative_bucket(rel, not self.is_decoder, self.s['buckets'], self.s['max_distance'])
+        return self.relative_attention_bias(b).permute(2, 0, 1)[None]  # [1, H, q, k]
+
+    def forward(self, x, mask, kv=None, position_bias=None):
+        """mask: additive [B, 1, q|1, k]; kv: the encoder's states for cross-attention; returns (out, bias)."""
+        b, t, _ = x.shape
+        src = x if kv is None else kv
+
+        def split(m, y):
+            return m(y).view(b, -1, self.heads, self.d_kv).transpose(1, 2)
+        q, k, v = split(self.q, x), split(self.k, src), split(self.v, src)
+        scores = q @ k.transpose(-1, -2)  # no 1/sqrt(d) scaling
+        if position_bias is None:
+            if hasattr(self, 'relative_attention_bias'):
+                position_bias = self.compute_bias(t, k.shape[2])
+            else:
+                position_bias = torch.zeros(1, self.heads, t, k.shape[2], dtype=scores.dtype)
+            position_bias = position_bias + mask
+        w = F.softmax((scores + position_bias).float(), dim=-1).type_as(scores)
+        w = F.dropout(w, self.s['dropout'], self.training)
+        out = (w @ v).transpose(1, 2).reshape(b, t, -1)
+        return self.o(out), position_bias
+
+
+class T5LayerSelfAttention(nn.Module):
+    def __init__(self, c, s, is_decoder, has_bias):
+        super().__init__()
+        self.SelfAttention = T5Attention(c, s, is_decoder, has_bias)
+        self.layer_norm = T5LayerNorm(c['d_model'], s['eps'])
+        self.p = s['dropout']
+
+    def forward(self, x, mask, position_bias):
+        y, position_bias = self.SelfAttention(self.layer_norm(x), mask, position_bias=position_bias)
+        return x + F.dropout(y, self.p, self.training), position_bias
+
+
+class T5LayerCrossAttention(nn.Module):
+    def __init__(self, c, s):
+        super().__init__()
+        self.EncDecAttention = T5Attention(c, s, True, False)
+        self.layer_norm = T5LayerNorm(c['d_model'], s['eps'])
+        self.p = s['dropout']
+
+    def forward(self, x, kv, mask, position_bias):
+        y, position_bias = self.EncDecAttention(self.layer_norm(x), mask, kv=kv, position_bias=position_bias)
+        return x + F.dropout(y, self.p, self.training), position_bias
+
+
+class T5DenseActDense(nn.Module):
+    def __init__(self, c, s):
+        super().__init__()
+        if s['gated']:
+            self.wi_0 = nn.Linear(c['d_model'], c['d_ff'], bias=False)
+            self.wi_1 = nn.Linear(c['d_model'], c['d_ff'], bias=False)
+        else:
+            self.wi = nn.Linear(c['d_model'], c['d_ff'], bias=False)
+        self.wo = nn.Linear(c['d_ff'], c['d_model'], bias=False)
+        self.act, self.gated, self.p = ACT[s['act']], s['gated'], s['dropout']
+
+    def forward(self, x):
+        h = self.act(self.wi_0(x)) * self.wi_1(x) if self.gated else self.act(self.wi(x))
+        return self.wo(F.dropout(h, self.p, self.training))
+
+
+class T5LayerFF(nn.Module):
+    def __init__(self, c, s):
+        super().__init__()
+        self.DenseReluDense = T5DenseActDense(c, s)
+        self.layer_norm = T5LayerNorm(c['d_model'], s['eps'])
+        self.p = s['dropout']
+
+    def forward(self, x):
+        return x + F.dropout(self.DenseReluDense(self.layer_norm(x)), self.p, self.training)
+
+
+class T5Block(nn.Module):
+    def __init__(self, c, s, is_decoder, has_bias):
+        super().__init__()
+        layers = [T5LayerSelfAttention(c, s, is_decoder, has_bias)]
+        if is_decoder:
+            layers.append(T5LayerCrossAttention(c, s))
+        layers.append(T5LayerFF(c, s))
+        self.layer = nn.ModuleList(layers)
+
+    def forward(self, x, mask, bias, enc=None, enc_mask=None, enc_bias=None):
+        x, bias = self.layer[0](x, mask, bias)
+        if enc is not None:
+            x, enc_bias = self.layer[1](x, enc, enc_mask, enc_bias)
+        return self.layer[-1](x), bias, enc_bias
+
+
+def additive(mask, dtype):
+    return (1.0 - mask[:, None, None, :].to(dtype)) * min_value(dtype)
+
+
+class T5Stack(nn.Module):
+    """The token embedding is the model's `shared` (passed in, so the stack holds no copy of it)."""
+    def __init__(self, c, s, is_decoder):
+        super().__init__()
+        n = s['decoder_layers'] if is_decoder else c['num_layers']
+        self.block = nn.ModuleList([T5Block(c, s, is_decoder, i == 0) for i in range(n)])
+        self.final_layer_norm = T5LayerNorm(c['d_model'], s['eps'])
+        self.is_decoder, self.p = is_decoder, s['dropout']
+
+    def forward(self, embed, input_ids, attention_mask=None, enc=None, enc_mask=None):
+        b, t = input_ids.shape
+        x = F.dropout(embed(input_ids), self.p, self.training)
+        if attention_mask is None:
+            attention_mask = torch.ones(b, t, dtype=torch.long)
+        mask = additive(attention_mask, x.dtype)
+        if self.is_decoder:
+            causal = torch.arange(t)[None, :] <= torch.arange(t)[:, None]
+            mask = mask + (1.0 - causal[None, None].to(x.dtype)) * min_value(x.dtype)
+        em = None
+        if enc is not None:
+            em = additive(enc_mask if enc_mask is not None else torch.ones(enc.shape[:2], dtype=torch.long), x.dtype)
+        bias = enc_bias = None
+        for blk in self.block:
+            x, bias, enc_bias = blk(x, mask, bias, enc, em, enc_bias)
+        return F.dropout(self.final_layer_norm(x), self.p, self.training)
+
+
+def t5_shift_right(labels, start, pad):
+    """Decoder inputs from labels: the start token, then the labels but the last; -100 becomes pad."""
+    shifted = torch.cat([torch.full_like(labels[:, :1], start), labels[:, :-1]], 1)
+    return shifted.masked_fill(shifted == -100, pad)
+
+
+class T5EncoderModel(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.s = t5_settings(c)
+        self.shared = nn.Embedding(c['vocab_size'], c['d_model'])
+        self.encoder = T5Stack(c, self.s, False)
+
+    def forward(self, input_ids, attention_mask=None):
+        return self.encoder(self.shared, input_ids, attention_mask)
+
+
+class T5ForConditionalGeneration(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.c, self.s = c, t5_settings(c)
+        self.shared = nn.Embedding(c['vocab_size'], c['d_model'])
+        self.encoder = T5Stack(c, self.s, False)
+        self.decoder = T5Stack(c, self.s, True)
+        self.lm_head = nn.Linear(c['d_model'], c['vocab_size'], bias=False)
+        if self.s['tied']:
+            self.lm_head.weight = self.shared.weight
+
+    def encode(self, input_ids, attention_mask=None):
+        return self.encoder(self.shared, input_ids, attention_mask)
+
+    def forward(self, input_ids, attention_mask=None, labels=None, decoder_input_ids=None,
+                decoder_attention_mask=None, encoder_outputs=None, position_ids=None):
+        """(logits, loss); `position_ids` is accepted and unused (T5's positions are relative)."""
+        enc = encoder_outputs if encoder_outputs is not None else self.encode(input_ids, attention_mask)
+        if decoder_input_ids is None:
+            decoder_input_ids = t5_shift_right(labels, self.c.get('decoder_start_token_id', 0), self.c.get('pad_token_id', 0))
+        h = self.decoder(self.shared, decoder_input_ids, decoder_attention_mask, enc, attention_mask)
+        if self.s['tied']:
+            h = h * self.c['d_model'] ** -0.5
+        logits = self.lm_head(h)
+        loss = None
+        if labels is not None:
+            loss = F.cross_entropy(logits.float().view(-1, logits.size(-1)), labels.view(-1), ignore_index=-100)
+        return logits, loss
+
+
+@torch.no_grad()
+def seq2seq_greedy(model, input_ids, new_tokens, attention_mask=None, eos=None, pad=0):
+    """Greedy decoding from decoder_start_token_id, the encoder run once, the decoder recomputed
+    each step (no cache); rows that emitted eos get pad. Returns the decoder sequences."""
+    enc = model.encode(input_ids, attention_mask)
+    start = model.c.get('decoder_start_token_id', 0)
+    dec = torch.full((input_ids.shape[0], 1), start, dtype=torch.long)
+    done = torch.zeros(input_ids.shape[0], dtype=torch.bool)
+    for _ in range(new_tokens):
+        logits, _ = model(None, attention_mask, decoder_input_ids=dec, encoder_outputs=enc)
+        nxt = logits[:, -1].argmax(-1)
+        if eos is not None:
+            nxt = torch.where(done, torch.tensor(pad), nxt)
+        dec = torch.cat([dec, nxt[:, None]], 1)
+        if eos is not None:
+            done = done | (nxt == eos)
+            if done.all():
+                break
+    return dec
+
+
 # ---- building, loading, generating ---------------------------------------------------------
 
 ARCHITECTURES = {
@@ -1442,6 +2123,8 @@ ARCHITECTURES = {
     'GemmaForCausalLM': LlamaForCausalLM,
     'Phi3ForCausalLM': LlamaForCausalLM,
     'Qwen3ForCausalLM': LlamaForCausalLM,
+    'Gemma2ForCausalLM': Gemma2ForCausalLM,
+    'MixtralForCausalLM': MixtralForCausalLM,
     'PhiForCausalLM': PhiForCausalLM,
     'BertModel': BertModel,
     'BertForSequenceClassification': BertForSequenceClassification,
@@ -1449,10 +2132,23 @@ ARCHITECTURES = {
     'RobertaForSequenceClassification': RobertaForSequenceClassification,
     'DistilBertModel': DistilBertModel,
     'DistilBertForSequenceClassification': DistilBertForSequenceClassification,
+    'BertForMaskedLM': BertForMaskedLM,
+    'BertForTokenClassification': BertForTokenClassification,
+    'BertForQuestionAnswering': BertForQuestionAnswering,
+    'BertForMultipleChoice': BertForMultipleChoice,
+    'RobertaForMaskedLM': RobertaForMaskedLM,
+    'RobertaForTokenClassification': RobertaForTokenClassification,
+    'RobertaForQuestionAnswering': RobertaForQuestionAnswering,
+    'DistilBertForMaskedLM': DistilBertForMaskedLM,
+    'DistilBertForTokenClassification': DistilBertForTokenClassification,
+    'DistilBertForQuestionAnswering': DistilBertForQuestionAnswering,
     'ViTForImageClassification': ViTForImageClassification,
     'CLIPModel': CLIPModel,
     'CLIPTextModelWithProjection': CLIPTextModelWithProjection,
     'CLIPVisionModelWithProjection': CLIPVisionModelWithProjection,
+    'T5ForConditionalGeneration': T5ForConditionalGeneration,
+    'MT5ForConditionalGeneration': T5ForConditionalGeneration,
+    'T5EncoderModel': T5EncoderModel,
 }
 
 
@@ -1467,6 +2163,8 @@ def from_pretrained(directory):
     own = model.state_dict()
     fixed = {}
     for k, v in state.items():
+        if k in DECODER_BIAS_ALIASES:  # the same tensor as the head's bias: load it under that name
+            k = DECODER_BIAS_ALIASES[k]
         if k in own:
             fixed[k] = v
         elif 'transformer.' + k in own:
@@ -1474,7 +2172,7 @@ def from_pretrained(directory):
         elif 'model.' + k in own:  # OPT's checkpoints as facebook/opt-* store them, without `model.`
             fixed['model.' + k] = v
     for k in own:
-        if k not in fixed and k in ('lm_head.weight', 'embed_out.weight'):  # tied heads (GPT-NeoX's is embed_out)
+        if k not in fixed and k in TIED_KEYS:  # tied heads (GPT-NeoX's is embed_out; the encoders' decoders)
             continue
         if k not in fixed:
             raise KeyError(f'{directory}: missing {k}')

@@ -6,7 +6,8 @@
 Loads the hub-layout checkpoint DIR into the reference model (tools/reference.py, eval mode,
 so no dropout), then takes IN's `steps` torch.optim.AdamW steps on the causal-LM loss of
 IN's `input_ids` (labels = the inputs, shifted inside the loss as the hub does), or, for a
-classifier, on its loss for IN's `labels` with IN's `attention_mask`, or, for CLIP (IN has
+classifier or masked LM, on its loss for IN's `labels` with IN's `attention_mask`, for a
+question-answering model on its span loss for IN's `start_positions` / `end_positions`, or, for CLIP (IN has
 `pixel_values`), on the contrastive loss of the text and image batch. Writes to
 OUT the loss before each step, the gradients of the first step for the parameters IN names
 in `grad_params` (hub keys, flattened), and the logits after the last step.
@@ -37,8 +38,13 @@ def main():
     opt = torch.optim.AdamW(model.parameters(), lr=spec['lr'], betas=tuple(spec['betas']), eps=spec['eps'],
                             weight_decay=spec['weight_decay'])
     named = dict(model.named_parameters())
+    # A question-answering spec brings answer spans instead of labels; its logits are [batch, seq, 2] (start, end).
+    spans = {k: torch.tensor(spec[k]) for k in ('start_positions', 'end_positions') if k in spec}
 
     def run():
+        if spans:
+            (start, end), loss = model(ids, attention_mask=mask, **spans)
+            return torch.stack([start, end], -1), loss
         if 'pixel_values' not in spec:
             return model(ids, attention_mask=mask, labels=labels)
         pixels = torch.tensor(spec['pixel_values'], dtype=torch.float32).reshape(spec['pixel_shape'])

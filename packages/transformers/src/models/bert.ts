@@ -1,5 +1,7 @@
 /**
- * BERT (`BertModel`, `BertForSequenceClassification`) with the hub's names:
+ * BERT (`BertModel`, `BertForSequenceClassification`, and the task heads of encoder-heads.ts:
+ * `BertForMaskedLM`, `BertForTokenClassification`, `BertForQuestionAnswering`,
+ * `BertForMultipleChoice`) with the hub's names:
  * `embeddings.{word,position,token_type}_embeddings`, `embeddings.LayerNorm`,
  * `encoder.layer.N.{attention.self.{query,key,value}, attention.output.{dense,LayerNorm},
  * intermediate.dense, output.{dense,LayerNorm}}`, `pooler.dense`, and for the classifier the
@@ -11,7 +13,8 @@ import { Embedding, LayerNorm, Linear, Module, ModuleList, functional as F } fro
 import { hostRowsSync } from '../generation.js';
 import { activation, attend, denseLayer, initEmbeddings, mergeHeads, splitHeads } from '../layers.js';
 import { PreTrainedModel, field, numLabels, type ModelOptions, type PretrainedConfig } from '../modeling.js';
-import type { KeyRules } from '../weights.js';
+import { TASK_HEADS, type KeyRules } from '../weights.js';
+import { EncoderForMaskedLM, EncoderForMultipleChoice, EncoderForQuestionAnswering, EncoderForTokenClassification } from './encoder-heads.js';
 
 /** The fields of a BERT config.json this implementation reads. */
 export interface BertConfig extends PretrainedConfig {
@@ -270,6 +273,7 @@ export function keyMaskTensor(mask: Tensor | number[][] | null | undefined, b: n
 const BERT_KEY_RULES: KeyRules = {
   basePrefix: 'bert',
   ignore: [/position_ids$/],
+  initialized: TASK_HEADS,
 };
 
 /** Refuse the relative position embeddings (`relative_key`, `relative_key_query`): only absolute ones are here. */
@@ -385,5 +389,117 @@ export class BertForSequenceClassification extends PreTrainedModel {
       const logits = this.classifier.forward(F.dropout(poolerOutput, this.dropoutP, this.training));
       return options.labels ? { logits, loss: classificationLoss(this.config, logits, options.labels) } : { logits };
     });
+  }
+}
+
+/** `classifier_dropout`, else `hidden_dropout_prob`, as the hub's token and choice classifiers read it. */
+function classifierDropout(config: BertConfig, s: EncoderSettings): number {
+  return (config.classifier_dropout ?? null) === null ? s.hiddenDropout : (config.classifier_dropout as number);
+}
+
+/**
+ * The task heads' keys: the `bert.` prefix optional; a pretraining checkpoint's pooler skipped
+ * quietly (these heads have none, as the hub's `add_pooling_layer=False`), and for the masked LM
+ * its next-sentence head (`cls.seq_relationship`), the tied copy of the embeddings
+ * (`cls.predictions.decoder.weight`) and `cls.predictions.decoder.bias`, read as
+ * `cls.predictions.bias` where a checkpoint has only that name.
+ */
+const BERT_HEAD_KEY_RULES: KeyRules = { basePrefix: 'bert', ignore: [/position_ids$/, /^(bert\.)?pooler\./], initialized: TASK_HEADS };
+const BERT_MLM_KEY_RULES: KeyRules = {
+  basePrefix: 'bert',
+  ignore: [...BERT_HEAD_KEY_RULES.ignore, /^cls\.seq_relationship\./, /^cls\.predictions\.decoder\.(weight|bias)$/],
+  aliases: [[/^cls\.predictions\.decoder\.bias$/, 'cls.predictions.bias']],
+  initialized: [/^cls\.predictions\./],
+};
+
+/**
+ * BERT with its masked-LM head (`BertForMaskedLM`): `cls.predictions.transform.{dense, LayerNorm}`
+ * (the `hidden_act` between), the decoder tied to `bert.embeddings.word_embeddings`, and
+ * `cls.predictions.bias`. `forward(inputIds, { attentionMask, tokenTypeIds, labels })` →
+ * `{ logits [batch, seq, vocab], loss? }`, the loss cross-entropy over labels other than -100.
+ *
+ * @example
+ * ```ts
+ * const mlm = await BertForMaskedLM.fromPretrained('google-bert/bert-base-uncased');
+ * const { logits } = mlm.forward(enc.inputIds, { attentionMask: enc.attentionMask });
+ * ```
+ */
+export class BertForMaskedLM extends EncoderForMaskedLM<BertForwardOptions> {
+  static readonly modelTypes = ['bert'] as const;
+  static readonly keyRules = BERT_MLM_KEY_RULES;
+
+  constructor(config: BertConfig) {
+    const where = 'BertForMaskedLM';
+    const s = encoderSettings(config, where, 1e-12);
+    const bert = new BertModel(config, { addPoolingLayer: false });
+    const names = { dense: 'cls.predictions.transform.dense', layerNorm: 'cls.predictions.transform.LayerNorm', decoder: 'cls.predictions.decoder', bias: 'cls.predictions.bias' };
+    super(config, bert, 'bert', bert.embeddings.wordEmbeddings, { names, hidden: s.hidden, act: s.act, eps: s.eps, std: s.std }, where);
+  }
+
+  /** The encoder (`bert.*`). */
+  get bert(): BertModel {
+    return this.base as BertModel;
+  }
+}
+
+/**
+ * BERT with a linear `classifier` on every token (`BertForTokenClassification`, NER and the like):
+ * `forward(inputIds, { attentionMask, tokenTypeIds, labels })` → `{ logits [batch, seq, numLabels], loss? }`.
+ */
+export class BertForTokenClassification extends EncoderForTokenClassification<BertForwardOptions> {
+  static readonly modelTypes = ['bert'] as const;
+  static readonly keyRules = BERT_HEAD_KEY_RULES;
+
+  constructor(config: BertConfig) {
+    const where = 'BertForTokenClassification';
+    const s = encoderSettings(config, where, 1e-12);
+    super(config, new BertModel(config, { addPoolingLayer: false }), 'bert', s.hidden, s.std, classifierDropout(config, s), where);
+  }
+
+  /** The encoder (`bert.*`). */
+  get bert(): BertModel {
+    return this.base as BertModel;
+  }
+}
+
+/**
+ * BERT for extractive question answering (`BertForQuestionAnswering`): `qa_outputs` gives each
+ * token a start and an end score. `forward(inputIds, { attentionMask, tokenTypeIds, startPositions,
+ * endPositions })` → `{ startLogits, endLogits, loss? }`.
+ */
+export class BertForQuestionAnswering extends EncoderForQuestionAnswering<BertForwardOptions> {
+  static readonly modelTypes = ['bert'] as const;
+  static readonly keyRules = BERT_HEAD_KEY_RULES;
+
+  constructor(config: BertConfig) {
+    const where = 'BertForQuestionAnswering';
+    const s = encoderSettings(config, where, 1e-12);
+    super(config, new BertModel(config, { addPoolingLayer: false }), 'bert', s.hidden, s.std, 0, where);
+  }
+
+  /** The encoder (`bert.*`). */
+  get bert(): BertModel {
+    return this.base as BertModel;
+  }
+}
+
+/**
+ * BERT for multiple choice (`BertForMultipleChoice`, SWAG and the like): each choice's pooled
+ * output through `classifier` (hidden → 1). `forward(inputIds [batch, choices, seq], {
+ * attentionMask, tokenTypeIds, labels [batch] })` → `{ logits [batch, choices], loss? }`.
+ */
+export class BertForMultipleChoice extends EncoderForMultipleChoice<BertForwardOptions> {
+  static readonly modelTypes = ['bert'] as const;
+  static readonly keyRules: KeyRules = { basePrefix: 'bert', ignore: [/position_ids$/], initialized: TASK_HEADS };
+
+  constructor(config: BertConfig) {
+    const where = 'BertForMultipleChoice';
+    const s = encoderSettings(config, where, 1e-12);
+    super(config, new BertModel(config), 'bert', s.hidden, s.std, classifierDropout(config, s), where);
+  }
+
+  /** The encoder (`bert.*`). */
+  get bert(): BertModel {
+    return this.base as BertModel;
   }
 }

@@ -1,5 +1,6 @@
 /**
- * DistilBERT (`DistilBertModel`, `DistilBertForSequenceClassification`) with the hub's names:
+ * DistilBERT (`DistilBertModel`, `DistilBertForSequenceClassification`, `DistilBertForMaskedLM`,
+ * `DistilBertForTokenClassification`, `DistilBertForQuestionAnswering`) with the hub's names:
  * `embeddings.{word_embeddings, position_embeddings, LayerNorm}`,
  * `transformer.layer.N.{attention.{q_lin, k_lin, v_lin, out_lin}, sa_layer_norm, ffn.{lin1, lin2},
  * output_layer_norm}`, and for the classifier the `distilbert.` prefix, `pre_classifier` and
@@ -10,8 +11,9 @@ import type { Tensor } from '@tensile/core';
 import { Embedding, LayerNorm, Linear, Module, ModuleList, functional as F } from '@tensile/nn';
 import { activation, attend, denseLayer, initEmbeddings, mergeHeads, splitHeads } from '../layers.js';
 import { PreTrainedModel, field, numLabels, type PretrainedConfig } from '../modeling.js';
-import type { KeyRules } from '../weights.js';
+import { TASK_HEADS, type KeyRules } from '../weights.js';
 import { classificationLoss, keyMaskTensor, type ClassifierOutput } from './bert.js';
+import { EncoderForMaskedLM, EncoderForQuestionAnswering, EncoderForTokenClassification } from './encoder-heads.js';
 
 /** The fields of a DistilBERT config.json this implementation reads. */
 export interface DistilBertConfig extends PretrainedConfig {
@@ -25,6 +27,7 @@ export interface DistilBertConfig extends PretrainedConfig {
   dropout?: number;
   attention_dropout?: number;
   seq_classif_dropout?: number;
+  qa_dropout?: number;
   pad_token_id?: number;
   initializer_range?: number;
   sinusoidal_pos_embds?: boolean;
@@ -191,7 +194,7 @@ export interface DistilBertForwardOptions {
 }
 
 /** Keys with or without the `distilbert.` prefix; a `position_ids` buffer skipped. Pretraining heads (`vocab_*`) are reported. */
-const DISTILBERT_KEY_RULES: KeyRules = { basePrefix: 'distilbert', ignore: [/position_ids$/] };
+const DISTILBERT_KEY_RULES: KeyRules = { basePrefix: 'distilbert', ignore: [/position_ids$/], initialized: TASK_HEADS };
 
 /**
  * The DistilBERT encoder (`DistilBertModel`): `forward(inputIds, { attentionMask })` →
@@ -272,5 +275,76 @@ export class DistilBertForSequenceClassification extends PreTrainedModel {
       const logits = this.classifier.forward(F.dropout(this.preClassifier.forward(first).relu(), this.dropoutP, this.training));
       return options.labels ? { logits, loss: classificationLoss(this.config, logits, options.labels) } : { logits };
     });
+  }
+}
+
+/**
+ * DistilBERT with its masked-LM head (`DistilBertForMaskedLM`): `vocab_transform`, the
+ * `activation`, `vocab_layer_norm`, and `vocab_projector` (its weight tied to
+ * `distilbert.embeddings.word_embeddings`, its own bias). `forward(inputIds, { attentionMask,
+ * labels })` → `{ logits [batch, seq, vocab], loss? }`.
+ *
+ * @example
+ * ```ts
+ * const mlm = await DistilBertForMaskedLM.fromPretrained('distilbert/distilbert-base-uncased');
+ * const { logits } = mlm.forward(enc.inputIds, { attentionMask: enc.attentionMask });
+ * ```
+ */
+export class DistilBertForMaskedLM extends EncoderForMaskedLM<DistilBertForwardOptions> {
+  static readonly modelTypes = ['distilbert'] as const;
+  static readonly keyRules: KeyRules = { ...DISTILBERT_KEY_RULES, ignore: [...DISTILBERT_KEY_RULES.ignore, /^vocab_projector\.weight$/], initialized: [/^vocab_(transform|layer_norm|projector)\./] };
+
+  constructor(config: DistilBertConfig) {
+    const where = 'DistilBertForMaskedLM';
+    const s = settings(config, where);
+    const distilbert = new DistilBertModel(config);
+    const names = { dense: 'vocab_transform', layerNorm: 'vocab_layer_norm', decoder: 'vocab_projector', bias: null };
+    super(config, distilbert, 'distilbert', distilbert.embeddings.wordEmbeddings, { names, hidden: s.dim, act: s.act, eps: 1e-12, std: s.std }, where);
+  }
+
+  /** The encoder (`distilbert.*`). */
+  get distilbert(): DistilBertModel {
+    return this.base as DistilBertModel;
+  }
+}
+
+/**
+ * DistilBERT with a linear `classifier` on every token (`DistilBertForTokenClassification`,
+ * after `dropout`): `forward(inputIds, { attentionMask, labels })` → `{ logits [batch, seq, numLabels], loss? }`.
+ */
+export class DistilBertForTokenClassification extends EncoderForTokenClassification<DistilBertForwardOptions> {
+  static readonly modelTypes = ['distilbert'] as const;
+  static readonly keyRules = DISTILBERT_KEY_RULES;
+
+  constructor(config: DistilBertConfig) {
+    const where = 'DistilBertForTokenClassification';
+    const s = settings(config, where);
+    super(config, new DistilBertModel(config), 'distilbert', s.dim, s.std, s.dropout, where);
+  }
+
+  /** The encoder (`distilbert.*`). */
+  get distilbert(): DistilBertModel {
+    return this.base as DistilBertModel;
+  }
+}
+
+/**
+ * DistilBERT for extractive question answering (`DistilBertForQuestionAnswering`): `qa_outputs`
+ * after dropout `qa_dropout`. `forward(inputIds, { attentionMask, startPositions, endPositions })`
+ * → `{ startLogits, endLogits, loss? }`.
+ */
+export class DistilBertForQuestionAnswering extends EncoderForQuestionAnswering<DistilBertForwardOptions> {
+  static readonly modelTypes = ['distilbert'] as const;
+  static readonly keyRules = DISTILBERT_KEY_RULES;
+
+  constructor(config: DistilBertConfig) {
+    const where = 'DistilBertForQuestionAnswering';
+    const s = settings(config, where);
+    super(config, new DistilBertModel(config), 'distilbert', s.dim, s.std, field<number>(config, 'qa_dropout', 0.1, where), where);
+  }
+
+  /** The encoder (`distilbert.*`). */
+  get distilbert(): DistilBertModel {
+    return this.base as DistilBertModel;
   }
 }

@@ -17,7 +17,7 @@ import type { Tensor } from '@tensile/core';
 import { CausalLM, causalLMOutput, decoderInputs, keepLast, type CausalLMForwardOptions, type CausalLMOutput, type DecoderLayout } from '../generation.js';
 import { Embedding, Linear, Module, ModuleList, functional as F } from '@tensile/nn';
 import {
-  GemmaRMSNorm, KVCache, RMSNorm, activation, applyRotary, attend, attentionMask, denseLayer, initEmbeddings, mergeHeads, paddingRow, ropeInverseFrequencies, rotaryTables, splitHeads,
+  GemmaRMSNorm, KVCache, RMSNorm, activation, applyRotary, attend, attentionMask, denseLayer, initEmbeddings, mergeHeads, paddingRow, ropeInverseFrequencies, rotaryTables, softcapped, splitHeads,
   type RopeScaling,
 } from '../layers.js';
 import { field, type PretrainedConfig } from '../modeling.js';
@@ -54,10 +54,26 @@ export interface LlamaConfig extends PretrainedConfig {
   resid_pdrop?: number;
   /** Phi-3: must be 1 (Phi-3's partial rotary embeddings are not wired up; Phi's are, in ./phi.ts). */
   partial_rotary_factor?: number;
+  /** Gemma 2: scores scaled by query_pre_attn_scalar^-0.5 (default 256) instead of head_dim^-0.5. */
+  query_pre_attn_scalar?: number;
+  /** Gemma 2: `cap · tanh(s / cap)` of the attention scores (default 50; null: off). */
+  attn_logit_softcapping?: number | null;
+  /** Gemma 2: `cap · tanh(l / cap)` of the logits (default 30; null: off). */
+  final_logit_softcapping?: number | null;
+  /** Mixtral: experts per layer (default 8) and experts per token (default 2). */
+  num_local_experts?: number;
+  num_experts_per_tok?: number;
+  /** Mixtral: add router_aux_loss_coef (default 0.001) × the load-balancing loss to the loss (default false). */
+  output_router_logits?: boolean;
+  router_aux_loss_coef?: number;
+  /** Mixtral: multiplicative uniform noise on the MoE input while training (default 0). */
+  router_jitter_noise?: number;
 }
 
 /** The Python class of each `model_type`: errors name it. */
-const CLASS_OF: Record<string, string> = { gemma: 'GemmaForCausalLM', phi3: 'Phi3ForCausalLM', qwen3: 'Qwen3ForCausalLM' };
+const CLASS_OF: Record<string, string> = {
+  gemma: 'GemmaForCausalLM', gemma2: 'Gemma2ForCausalLM', phi3: 'Phi3ForCausalLM', qwen3: 'Qwen3ForCausalLM', mixtral: 'MixtralForCausalLM',
+};
 
 /** What the attention over the cache reads from a model's settings (Llama's and Phi's). */
 export interface AttentionSettings {
@@ -67,9 +83,28 @@ export interface AttentionSettings {
   attnDropout: number;
   /** The scores `q · kᵀ` in float32 whatever the weights' dtype (Phi's; see `attend`). */
   scoresInFloat32?: boolean;
+  /** The scores' scale (default head_dim^-0.5; Gemma 2's query_pre_attn_scalar^-0.5). */
+  scale?: number;
+  /** Tanh soft-capping of the scores (Gemma 2's attn_logit_softcapping), or null. */
+  softcap?: number | null;
 }
 
-interface Settings extends AttentionSettings {
+/** A sparse mixture-of-experts MLP's settings (Mixtral's `block_sparse_moe`). */
+export interface MoESettings {
+  experts: number;
+  /** Experts each token is routed to (`num_experts_per_tok`). */
+  topK: number;
+  /** Renormalise the top-k routing weights to sum to one (Mixtral always does). */
+  normTopK: boolean;
+  /** `output_router_logits`: the load-balancing loss is computed, and added to the loss times `auxCoef`. */
+  outputRouterLogits: boolean;
+  auxCoef: number;
+  /** `router_jitter_noise`: the MoE input times U(1 - j, 1 + j) while training. */
+  jitter: number;
+}
+
+/** The settings a Llama-family config resolves to (what the decoder layers read). */
+export interface LlamaSettings extends AttentionSettings {
   /** The embedding's padding row (`pad_token_id`), or null. */
   pad: number | null;
   /** Gemma: offset RMSNorm weights and embeddings scaled by sqrt(hidden_size). */
@@ -90,9 +125,39 @@ interface Settings extends AttentionSettings {
   mlpBias: boolean;
   tie: boolean;
   slidingWindow: number | null;
+  /** Each layer's sliding window (null: full attention); Gemma 2 alternates. */
+  layerWindows: (number | null)[];
+  /** Gemma 2: the four norms per layer (post-attention and pre/post-feedforward). */
+  sandwichNorms: boolean;
+  /** Gemma 2's final_logit_softcapping, or null. */
+  finalSoftcap: number | null;
+  moe: MoESettings | null;
   maxPositions: number | null;
   invFreq: Float32Array;
   std: number;
+}
+
+type Settings = LlamaSettings;
+
+/** A number field that may be null (off): absent gives `fallback`; anything but a positive number or null is an error. */
+function optionalPositive(c: LlamaConfig, key: string, fallback: number | null, where: string): number | null {
+  const value = c[key];
+  if (value === undefined) return fallback;
+  if (value === null) return null;
+  if (typeof value !== 'number' || !(value > 0)) throw new Error(`${where}: config field '${key}' should be a positive number or null, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+/** `field` for a positive integer. */
+function positiveInt(c: LlamaConfig, key: string, fallback: number, where: string): number {
+  const value = field<number>(c, key, fallback, where);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${where}: config field '${key}' should be a positive integer, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+/** @internal The settings of a Llama-family config (`kind`: its model_type). */
+export function llamaSettings(c: LlamaConfig, kind: string): LlamaSettings {
+  return settings(c, kind);
 }
 
 function settings(c: LlamaConfig, kind: string): Settings {
@@ -102,7 +167,7 @@ function settings(c: LlamaConfig, kind: string): Settings {
   const kvHeads = (c.num_key_value_heads ?? null) === null ? heads : (c.num_key_value_heads as number);
   if (heads % kvHeads !== 0) throw new Error(`${w}: num_attention_heads ${heads} is not a multiple of num_key_value_heads ${kvHeads}`);
   // GemmaConfig's head_dim defaults to 256 and Qwen3Config's to 128, not hidden_size / heads.
-  const defaultHeadDim = kind === 'gemma' ? 256 : kind === 'qwen3' ? 128 : hidden / heads;
+  const defaultHeadDim = kind === 'gemma' || kind === 'gemma2' ? 256 : kind === 'qwen3' ? 128 : hidden / heads;
   const headDim = (c.head_dim ?? null) === null ? defaultHeadDim : (c.head_dim as number);
   if (!Number.isInteger(headDim) || headDim % 2 !== 0) throw new Error(`${w}: head_dim ${headDim} must be an even integer`);
   let qkvBias = field<boolean>(c, 'attention_bias', false, w);
@@ -112,6 +177,12 @@ function settings(c: LlamaConfig, kind: string): Settings {
   let act = field<string>(c, 'hidden_act', 'silu', w);
   let tie = field<boolean>(c, 'tie_word_embeddings', false, w);
   let ropeScaling = c.rope_scaling;
+  const layers = field<number>(c, 'num_hidden_layers', undefined, w);
+  let layerWindows: (number | null)[] | null = null;
+  let scale: number | undefined;
+  let softcap: number | null = null;
+  let finalSoftcap: number | null = null;
+  let moe: MoESettings | null = null;
   if (kind === 'qwen2') {
     qkvBias = true;
     oBias = false;
@@ -124,15 +195,47 @@ function settings(c: LlamaConfig, kind: string): Settings {
     const types = (c.layer_types ?? null) as string[] | null;
     const other = types?.find((t) => t !== 'full_attention');
     if (other !== undefined) throw new Error(`${w}: layer_types '${other}' is not supported (only 'full_attention' layers)`);
-  } else if (kind === 'mistral') {
+  } else if (kind === 'mistral' || kind === 'mixtral') {
     qkvBias = oBias = mlpBias = false;
-    slidingWindow = (c.sliding_window ?? null) as number | null;
-  } else if (kind === 'gemma') {
+    // The window counts keys: query i sees keys j with i - j < sliding_window (the hub's sliding_window_overlay).
+    slidingWindow = optionalPositive(c, 'sliding_window', null, w);
+    if (kind === 'mixtral') {
+      const experts = positiveInt(c, 'num_local_experts', 8, w);
+      const topK = positiveInt(c, 'num_experts_per_tok', 2, w);
+      if (topK > experts) throw new Error(`${w}: num_experts_per_tok ${topK} exceeds num_local_experts ${experts}`);
+      const jitter = field<number>(c, 'router_jitter_noise', 0, w);
+      if (!(jitter >= 0 && jitter < 1)) throw new Error(`${w}: router_jitter_noise ${jitter} must be in [0, 1)`);
+      moe = {
+        experts, topK, normTopK: true, jitter,
+        outputRouterLogits: field<boolean>(c, 'output_router_logits', false, w),
+        auxCoef: field<number>(c, 'router_aux_loss_coef', 0.001, w),
+      };
+    }
+  } else if (kind === 'gemma' || kind === 'gemma2') {
     mlpBias = false;
     // hidden_activation overrides the legacy hidden_act; both default to tanh-approximate GELU.
     act = field<string>(c, (c.hidden_activation ?? null) === null ? 'hidden_act' : 'hidden_activation', 'gelu_pytorch_tanh', w);
     tie = field<boolean>(c, 'tie_word_embeddings', true, w);
     if (c.use_adarms) throw new Error(`${w}: use_adarms (adaptive RMSNorm) is not supported`);
+    if (kind === 'gemma2') {
+      if (c.use_bidirectional_attention) throw new Error(`${w}: use_bidirectional_attention is not supported (causal attention only)`);
+      scale = field<number>(c, 'query_pre_attn_scalar', 256, w) ** -0.5;
+      softcap = optionalPositive(c, 'attn_logit_softcapping', 50, w);
+      finalSoftcap = optionalPositive(c, 'final_logit_softcapping', 30, w);
+      const window = optionalPositive(c, 'sliding_window', 4096, w);
+      // The hub's Gemma 2: even-indexed layers slide, odd ones attend to everything (or layer_types says).
+      const types = (c.layer_types ?? null) as string[] | null;
+      if (types !== null && (!Array.isArray(types) || types.length !== layers)) {
+        throw new Error(`${w}: layer_types must list one type for each of the ${layers} layers, got ${JSON.stringify(types)}`);
+      }
+      layerWindows = Array.from({ length: layers }, (_, i) => {
+        const type = types ? types[i] : i % 2 === 0 ? 'sliding_attention' : 'full_attention';
+        if (type === 'full_attention') return null;
+        if (type !== 'sliding_attention') throw new Error(`${w}: layer_types '${type}' is not supported (sliding_attention, full_attention)`);
+        if (window === null) throw new Error(`${w}: layer ${i} is a sliding_attention layer but sliding_window is null`);
+        return window;
+      });
+    }
   } else if (kind === 'phi3') {
     qkvBias = oBias = mlpBias = false;
     slidingWindow = (c.sliding_window ?? null) as number | null;
@@ -143,7 +246,13 @@ function settings(c: LlamaConfig, kind: string): Settings {
     ropeScaling = null;
   }
   return {
-    gemma: kind === 'gemma',
+    gemma: kind === 'gemma' || kind === 'gemma2',
+    sandwichNorms: kind === 'gemma2',
+    scale,
+    softcap,
+    finalSoftcap,
+    moe,
+    layerWindows: layerWindows ?? new Array<number | null>(layers).fill(slidingWindow),
     fused: kind === 'phi3',
     qkNorm: kind === 'qwen3',
     residDropout: kind === 'phi3' ? field<number>(c, 'resid_pdrop', 0, w) : 0,
@@ -151,12 +260,12 @@ function settings(c: LlamaConfig, kind: string): Settings {
     pad: paddingRow(c.pad_token_id, field<number>(c, 'vocab_size', undefined, w)),
     hidden,
     inner: field<number>(c, 'intermediate_size', undefined, w),
-    layers: field<number>(c, 'num_hidden_layers', undefined, w),
+    layers,
     heads,
     kvHeads,
     headDim,
     act: activation(act, w),
-    eps: field<number>(c, 'rms_norm_eps', kind === 'phi3' ? 1e-5 : 1e-6, w), // Phi3Config's default is 1e-5
+    eps: field<number>(c, 'rms_norm_eps', kind === 'phi3' || kind === 'mixtral' ? 1e-5 : 1e-6, w), // Phi3Config's and MixtralConfig's default is 1e-5
     qkvBias,
     oBias,
     mlpBias,
@@ -173,8 +282,15 @@ const NAMES: Record<string, string> = {
   qProj: 'q_proj', kProj: 'k_proj', vProj: 'v_proj', oProj: 'o_proj', gateProj: 'gate_proj', upProj: 'up_proj', downProj: 'down_proj',
   qkvProj: 'qkv_proj', gateUpProj: 'gate_up_proj', qNorm: 'q_norm', kNorm: 'k_norm',
   selfAttn: 'self_attn', inputLayernorm: 'input_layernorm', postAttentionLayernorm: 'post_attention_layernorm',
+  preFeedforwardLayernorm: 'pre_feedforward_layernorm', postFeedforwardLayernorm: 'post_feedforward_layernorm',
+  blockSparseMoe: 'block_sparse_moe',
   embedTokens: 'embed_tokens', lmHead: 'lm_head',
 };
+
+/** @internal The hub's name of a field of the Llama family's modules (camelCase otherwise). */
+export function hubName(field: string): string {
+  return NAMES[field] ?? field;
+}
 
 /**
  * Self-attention over the cache with rotary embeddings (full, or partial where the tables are
@@ -207,13 +323,14 @@ export abstract class Attention extends Module {
       const q = inDType(applyRotary(qh, cos, sin));
       const k = inDType(applyRotary(kh, cos, sin));
       const [keys, values] = cache ? cache.update(layer, k, v) : [k, v];
-      const y = attend(q, keys, values, allowed, this.s.headDim ** -0.5, this.s.attnDropout, this.training, this.s.scoresInFloat32);
+      const y = attend(q, keys, values, allowed, this.s.scale ?? this.s.headDim ** -0.5, this.s.attnDropout, this.training, this.s.scoresInFloat32, this.s.softcap ?? null);
       return this.output(mergeHeads(y));
     });
   }
 }
 
-class LlamaAttention extends Attention {
+/** @internal Llama's attention (`q_proj`, `k_proj`, `v_proj`, `o_proj`). */
+export class LlamaAttention extends Attention {
   qProj: Linear;
   kProj: Linear;
   vProj: Linear;
@@ -266,7 +383,7 @@ class Phi3Attention extends Attention {
 }
 
 /** `down(act(gate) · up)`: SwiGLU, or GeGLU with Gemma's activation. */
-abstract class GatedMLP extends Module {
+export abstract class GatedMLP extends Module {
   abstract downProj: Linear;
   constructor(protected readonly s: Settings) {
     super();
@@ -284,7 +401,8 @@ abstract class GatedMLP extends Module {
   }
 }
 
-class LlamaMLP extends GatedMLP {
+/** @internal Llama's SwiGLU / Gemma's GeGLU MLP (`gate_proj`, `up_proj`, `down_proj`). */
+export class LlamaMLP extends GatedMLP {
   gateProj: Linear;
   upProj: Linear;
   downProj: Linear;
@@ -313,14 +431,25 @@ class Phi3MLP extends GatedMLP {
   }
 }
 
-const rmsNorm = (s: Settings): RMSNorm => (s.gemma ? new GemmaRMSNorm(s.hidden, s.eps) : new RMSNorm(s.hidden, s.eps));
+/** @internal The model's RMSNorm over the hidden size (Gemma's offset weights where it is a Gemma). */
+export const rmsNorm = (s: Settings): RMSNorm => (s.gemma ? new GemmaRMSNorm(s.hidden, s.eps) : new RMSNorm(s.hidden, s.eps));
 
-class LlamaDecoderLayer extends Module {
+/**
+ * A decoder layer of the Llama family: `x` `[B, T, hidden]` → `[B, T, hidden]`, attending over
+ * the cache with `allowed` (its own sliding window's mask). A mixture-of-experts layer pushes its
+ * router logits `[B·T, experts]` onto `routerLogits` when it is given.
+ */
+export abstract class DecoderLayer extends Module {
+  abstract override forward(x: Tensor, cos: Tensor, sin: Tensor, allowed: Tensor, cache: KVCache | null, layer: number, routerLogits?: Tensor[] | null): Tensor;
+}
+
+/** @internal Llama's decoder layer (pre-norm attention, then the pre-norm MLP). */
+export class LlamaDecoderLayer extends DecoderLayer {
   selfAttn: Attention;
   mlp: GatedMLP;
   inputLayernorm: RMSNorm;
   postAttentionLayernorm: RMSNorm;
-  constructor(private readonly s: Settings) {
+  constructor(protected readonly s: Settings) {
     super();
     this.selfAttn = s.fused ? new Phi3Attention(s) : s.qkNorm ? new Qwen3Attention(s) : new LlamaAttention(s);
     this.mlp = s.fused ? new Phi3MLP(s) : new LlamaMLP(s);
@@ -340,21 +469,27 @@ class LlamaDecoderLayer extends Module {
   }
 }
 
-/** The decoder without its head (`LlamaModel`; Gemma's, Phi-3's and Qwen3's with their `model_type`). */
+/** How a model of the family makes its decoder layer `index`. */
+export type DecoderLayerFactory = (s: LlamaSettings, index: number) => DecoderLayer;
+
+/**
+ * The decoder without its head (`LlamaModel`; Gemma's, Gemma 2's, Phi-3's, Qwen3's and Mixtral's
+ * with their `model_type`, their layers from `makeLayer`).
+ */
 export class LlamaModel extends Module {
   embedTokens: Embedding;
-  layers: ModuleList<LlamaDecoderLayer>;
+  layers: ModuleList<DecoderLayer>;
   norm: RMSNorm;
   private readonly s: Settings;
 
-  constructor(config: LlamaConfig, modelType = config.model_type ?? 'llama') {
+  constructor(config: LlamaConfig, modelType = config.model_type ?? 'llama', makeLayer: DecoderLayerFactory = (s) => new LlamaDecoderLayer(s)) {
     super();
     const s = settings(config, modelType);
     this.s = s;
     // pad_token_id's row is the embedding's padding row, as the hub's nn.Embedding(..., padding_idx): no gradient reaches it.
     this.embedTokens = new Embedding(s.vocab, s.hidden, { paddingIdx: s.pad });
     initEmbeddings([this.embedTokens], s.std);
-    this.layers = new ModuleList(Array.from({ length: s.layers }, () => new LlamaDecoderLayer(s)));
+    this.layers = new ModuleList(Array.from({ length: s.layers }, (_, i) => makeLayer(s, i)));
     this.norm = rmsNorm(s);
   }
 
@@ -364,6 +499,14 @@ export class LlamaModel extends Module {
 
   /** `inputIds` `[B, T]` → hidden states `[B, T, hidden_size]`. */
   forward(inputIds: Tensor, options: CausalLMForwardOptions = {}): Tensor {
+    return tl.tidy(() => this.run(inputIds, options, false).hidden);
+  }
+
+  /**
+   * The hidden states and, with `withRouterLogits`, each mixture-of-experts layer's router
+   * logits `[B·T, experts]` (the hub's `router_logits`, in layer order).
+   */
+  run(inputIds: Tensor, options: CausalLMForwardOptions, withRouterLogits: boolean): { hidden: Tensor; routerLogits: Tensor[] } {
     return tl.tidy(() => {
       const [b, t] = inputIds.shape;
       const { cache, past, keyMask, positions } = decoderInputs(inputIds, options, 'LlamaModel.forward');
@@ -372,11 +515,21 @@ export class LlamaModel extends Module {
       if (this.s.gemma) x = x.mul(Math.sqrt(this.s.hidden));
       const device = x.device;
       const [cos, sin] = rotaryTables(positions, this.s.invFreq, device, x.dtype);
-      const allowed = attentionMask(b, t, past + t, { keyMask, slidingWindow: this.s.slidingWindow, device });
+      // One mask per window (Gemma 2's layers alternate between a sliding window and full attention).
+      const masks = new Map<number | null, Tensor>();
+      const maskFor = (window: number | null): Tensor => {
+        let m = masks.get(window);
+        if (!m) masks.set(window, (m = attentionMask(b, t, past + t, { keyMask, slidingWindow: window, device })));
+        return m;
+      };
+      const routerLogits: Tensor[] = [];
       let i = 0;
-      for (const layer of this.layers) x = layer.forward(x, cos, sin, allowed, cache, i++);
+      for (const layer of this.layers) {
+        x = layer.forward(x, cos, sin, maskFor(this.s.layerWindows[i]), cache, i, withRouterLogits ? routerLogits : null);
+        i++;
+      }
       cache?.advance();
-      return this.norm.forward(x);
+      return { hidden: this.norm.forward(x), routerLogits };
     });
   }
 }
@@ -401,16 +554,22 @@ export class LlamaForCausalLM extends CausalLM {
 
   model: LlamaModel;
   lmHead: Module & { weight: Tensor };
-  private readonly s: Settings;
+  protected readonly s: Settings;
+
+  /** @internal The class's decoder layer `index` (a subclass with other layers overrides it). */
+  static decoderLayer(s: LlamaSettings, _index: number): DecoderLayer {
+    return new LlamaDecoderLayer(s);
+  }
 
   constructor(config: LlamaConfig) {
     super(config);
     // A subclass's own model_type when the config names none (`new GemmaForCausalLM({...})`).
-    const types = (new.target as unknown as typeof LlamaForCausalLM).modelTypes;
+    const cls = new.target as unknown as typeof LlamaForCausalLM;
+    const types = cls.modelTypes;
     const kind = config.model_type ?? types[0];
     if (!types.includes(kind)) throw new Error(`${new.target.name}: model_type '${kind}' is not one it reads (${types.join(', ')})`);
     this.s = settings(config, kind);
-    this.model = new LlamaModel(config, kind);
+    this.model = new LlamaModel(config, kind, (s, i) => cls.decoderLayer(s, i));
     this.lmHead = this.s.tie ? new TiedHead(this.model.embedTokens) : denseLayer(this.s.hidden, this.s.vocab, this.s.std, false);
   }
 
@@ -426,12 +585,18 @@ export class LlamaForCausalLM extends CausalLM {
     return { layers: this.s.layers, kvHeads: this.s.kvHeads, headDim: this.s.headDim, maxPositions: this.s.maxPositions };
   }
 
+  /** The head's float32 logits of hidden states `h` (soft-capped where the config says, as Gemma 2's). */
+  protected logitsOf(h: Tensor): Tensor {
+    let logits = h.matmul(this.lmHead.weight.t());
+    if (this.s.finalSoftcap) logits = softcapped(logits, this.s.finalSoftcap);
+    return logits.dtype === 'float32' ? logits : logits.float();
+  }
+
   /** `inputIds` int32 `[B, T]` → `{ logits [B, T, vocab] (float32), loss? }`. */
   forward(inputIds: Tensor, options: CausalLMForwardOptions = {}): CausalLMOutput {
     return tl.tidy(() => {
       const h = keepLast(this.model.forward(inputIds, options), options.logitsToKeep);
-      const logits = h.matmul(this.lmHead.weight.t());
-      return causalLMOutput(logits.dtype === 'float32' ? logits : logits.float(), options.labels);
+      return causalLMOutput(this.logitsOf(h), options.labels);
     });
   }
 }

@@ -1,5 +1,6 @@
 /**
- * RoBERTa (`RobertaModel`, `RobertaForSequenceClassification`), also XLM-RoBERTa and
+ * RoBERTa (`RobertaModel`, `RobertaForSequenceClassification`, `RobertaForMaskedLM`,
+ * `RobertaForTokenClassification`, `RobertaForQuestionAnswering`), also XLM-RoBERTa and
  * CamemBERT, which share the architecture: BERT's encoder and key names (see bert.ts) under
  * the `roberta.` prefix, with position ids made from the input ids (padding keeps
  * `pad_token_id`, the other tokens count on from it) and a position table with that padding
@@ -10,10 +11,11 @@ import type { Tensor } from '@tensile/core';
 import { Linear, Module, functional as F } from '@tensile/nn';
 import { denseLayer } from '../layers.js';
 import { PreTrainedModel, numLabels, type ModelOptions } from '../modeling.js';
-import type { KeyRules } from '../weights.js';
+import { TASK_HEADS, type KeyRules } from '../weights.js';
 import {
   BertEncoderModel, classificationLoss, encoderSettings, type BertConfig, type BertForwardOptions, type ClassifierOutput, type EncoderSettings,
 } from './bert.js';
+import { EncoderForMaskedLM, EncoderForQuestionAnswering, EncoderForTokenClassification } from './encoder-heads.js';
 
 /** The fields of a RoBERTa config.json this implementation reads (BERT's; `pad_token_id` defaults to 1). */
 export type RobertaConfig = BertConfig;
@@ -28,6 +30,7 @@ const MODEL_TYPES = ['roberta', 'xlm-roberta', 'camembert'] as const;
 const ROBERTA_KEY_RULES: KeyRules = {
   basePrefix: 'roberta',
   ignore: [/position_ids$/, /embeddings\.token_type_ids$/],
+  initialized: TASK_HEADS,
 };
 
 /**
@@ -103,5 +106,88 @@ export class RobertaForSequenceClassification extends PreTrainedModel {
       const logits = this.classifier.forward(this.roberta.forward(inputIds, options).lastHiddenState);
       return options.labels ? { logits, loss: classificationLoss(this.config, logits, options.labels) } : { logits };
     });
+  }
+}
+
+/** The task heads' keys: RoBERTa's, with a base checkpoint's pooler skipped quietly (these heads have none). */
+const ROBERTA_HEAD_KEY_RULES: KeyRules = { ...ROBERTA_KEY_RULES, ignore: [...ROBERTA_KEY_RULES.ignore, /^(roberta\.)?pooler\./] };
+
+function headSettings(config: RobertaConfig, where: string): { s: EncoderSettings; dropout: number } {
+  const s = encoderSettings(config, where, 1e-12);
+  return { s, dropout: (config.classifier_dropout ?? null) === null ? s.hiddenDropout : (config.classifier_dropout as number) };
+}
+
+/**
+ * RoBERTa with its masked-LM head (`RobertaForMaskedLM`): `lm_head.dense`, gelu (whatever
+ * `hidden_act` says, as the hub's), `lm_head.layer_norm`, the decoder tied to
+ * `roberta.embeddings.word_embeddings`, and `lm_head.bias` (also read as `lm_head.decoder.bias`).
+ * `forward(inputIds, { attentionMask, labels })` → `{ logits [batch, seq, vocab], loss? }`.
+ *
+ * @example
+ * ```ts
+ * const mlm = await RobertaForMaskedLM.fromPretrained('FacebookAI/roberta-base');
+ * const { logits } = mlm.forward(enc.inputIds, { attentionMask: enc.attentionMask });
+ * ```
+ */
+export class RobertaForMaskedLM extends EncoderForMaskedLM<BertForwardOptions> {
+  static readonly modelTypes = MODEL_TYPES;
+  static readonly keyRules: KeyRules = {
+    ...ROBERTA_HEAD_KEY_RULES,
+    ignore: [...ROBERTA_HEAD_KEY_RULES.ignore, /^lm_head\.decoder\.(weight|bias)$/],
+    aliases: [[/^lm_head\.decoder\.bias$/, 'lm_head.bias']],
+    initialized: [/^lm_head\./],
+  };
+
+  constructor(config: RobertaConfig) {
+    const where = 'RobertaForMaskedLM';
+    const { s } = headSettings(config, where);
+    const roberta = new RobertaModel(config, { addPoolingLayer: false });
+    const names = { dense: 'lm_head.dense', layerNorm: 'lm_head.layer_norm', decoder: 'lm_head.decoder', bias: 'lm_head.bias' };
+    super(config, roberta, 'roberta', roberta.embeddings.wordEmbeddings, { names, hidden: s.hidden, act: (x) => tl.gelu(x), eps: s.eps, std: s.std }, where);
+  }
+
+  /** The encoder (`roberta.*`). */
+  get roberta(): RobertaModel {
+    return this.base as RobertaModel;
+  }
+}
+
+/**
+ * RoBERTa with a linear `classifier` on every token (`RobertaForTokenClassification`):
+ * `forward(inputIds, { attentionMask, labels })` → `{ logits [batch, seq, numLabels], loss? }`.
+ */
+export class RobertaForTokenClassification extends EncoderForTokenClassification<BertForwardOptions> {
+  static readonly modelTypes = MODEL_TYPES;
+  static readonly keyRules = ROBERTA_HEAD_KEY_RULES;
+
+  constructor(config: RobertaConfig) {
+    const where = 'RobertaForTokenClassification';
+    const { s, dropout } = headSettings(config, where);
+    super(config, new RobertaModel(config, { addPoolingLayer: false }), 'roberta', s.hidden, s.std, dropout, where);
+  }
+
+  /** The encoder (`roberta.*`). */
+  get roberta(): RobertaModel {
+    return this.base as RobertaModel;
+  }
+}
+
+/**
+ * RoBERTa for extractive question answering (`RobertaForQuestionAnswering`, `qa_outputs`):
+ * `forward(inputIds, { attentionMask, startPositions, endPositions })` → `{ startLogits, endLogits, loss? }`.
+ */
+export class RobertaForQuestionAnswering extends EncoderForQuestionAnswering<BertForwardOptions> {
+  static readonly modelTypes = MODEL_TYPES;
+  static readonly keyRules = ROBERTA_HEAD_KEY_RULES;
+
+  constructor(config: RobertaConfig) {
+    const where = 'RobertaForQuestionAnswering';
+    const { s } = headSettings(config, where);
+    super(config, new RobertaModel(config, { addPoolingLayer: false }), 'roberta', s.hidden, s.std, 0, where);
+  }
+
+  /** The encoder (`roberta.*`). */
+  get roberta(): RobertaModel {
+    return this.base as RobertaModel;
   }
 }

@@ -10,7 +10,7 @@ import type { Tensor } from '@tensile/core';
 import { Conv2d, LayerNorm, Linear, Module, ModuleList, Parameter, functional as F, init } from '@tensile/nn';
 import { checkPixels, denseLayer, interpolatePositions, param, type VisionOptions } from '../layers.js';
 import { PreTrainedModel, field, numLabels, type PretrainedConfig } from '../modeling.js';
-import type { KeyRules } from '../weights.js';
+import { TASK_HEADS, type KeyRules } from '../weights.js';
 import { BertIntermediate, BertSelfAttention, classificationLoss, encoderSettings, type ClassifierOutput, type EncoderSettings } from './bert.js';
 
 /** The fields of a ViT config.json this implementation reads. */
@@ -187,7 +187,7 @@ export class ViTModel extends Module {
  */
 export class ViTForImageClassification extends PreTrainedModel {
   static readonly modelTypes = ['vit'] as const;
-  static readonly keyRules: KeyRules = { basePrefix: 'vit', ignore: [/^vit\.pooler\./] };
+  static readonly keyRules: KeyRules = { basePrefix: 'vit', ignore: [/^vit\.pooler\./], initialized: TASK_HEADS };
 
   vit: ViTModel;
   classifier: Linear;

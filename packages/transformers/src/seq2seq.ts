@@ -1,0 +1,155 @@
+/**
+ * Encoder-decoder (sequence-to-sequence) language models: `Seq2SeqLM`, the base of
+ * `T5ForConditionalGeneration`, with `generate` (the encoder run once, the decoder from the
+ * decoder start token with a preallocated self-attention cache and cross-attention keys and
+ * values computed once), and the `EncoderDecoderCache` that holds both.
+ *
+ * The token loop, the logits processors, sampling and stopping are the causal LMs' own
+ * (`planGeneration` and `decodeTokens` in generation.ts): only the model call differs.
+ */
+import * as tl from '@tensile/core';
+import type { DType, Tensor } from '@tensile/core';
+import { decodeTokens, generationDefault, planGeneration, promptRows, sequencesTensor, GENERATE_OPTIONS, type GenerateOptions } from './generation.js';
+import { KVCache } from './layers.js';
+import { PreTrainedModel } from './modeling.js';
+import { rejectUnknownOptions } from './options.js';
+
+/** Per-call options of an encoder-decoder's `forward`. */
+export interface Seq2SeqLMForwardOptions {
+  /** `[batch, encoderSeq]`: 1 where an encoder token is attended (self- and cross-attention), 0 for padding. */
+  attentionMask?: Tensor | number[][] | null;
+  /** `[batch, decoderSeq]` int32 decoder inputs; by default the labels shifted right after `decoder_start_token_id`. */
+  decoderInputIds?: Tensor | null;
+  /** `[batch, decoderSeq]` (with a cache: cached + new): 0 where a decoder position is padding. Default all attended. */
+  decoderAttentionMask?: Tensor | number[][] | null;
+  /** `[batch, decoderSeq]` int32 targets (-100 ignored): the output gets the hub's mean cross-entropy `loss`. */
+  labels?: Tensor | null;
+  /** The encoder's last hidden state `[batch, encoderSeq, d_model]` from an earlier call (then `inputIds` may be null). */
+  encoderOutputs?: Tensor | { lastHiddenState: Tensor } | null;
+  /** A cache from `createCache`: the decoder's new keys and values are written into it; cross-attention keys and values are computed once. */
+  cache?: EncoderDecoderCache | null;
+  /** Compute logits for only the last `n` decoder positions (0, the default: all). */
+  logitsToKeep?: number;
+}
+
+/** What an encoder-decoder's `forward` returns. */
+export interface Seq2SeqLMOutput {
+  /** `[batch, decoderSeq, vocab]`. */
+  logits: Tensor;
+  /** Mean cross-entropy of the logits against the labels (-100 ignored), when labels were given. */
+  loss?: Tensor;
+  /** `[batch, encoderSeq, d_model]`: pass it back as `encoderOutputs` to skip the encoder. */
+  encoderLastHiddenState: Tensor;
+}
+
+/** Options of an encoder-decoder's `generate`: the causal LMs' options, and the decoder's start token. */
+export interface Seq2SeqGenerateOptions extends GenerateOptions {
+  /** `[batch, encoderSeq]`: 0 at the encoder inputs' padding (right padding, as T5's tokenizers pad; left works too). */
+  attentionMask?: Tensor | number[][] | null;
+  /** The first decoder token (default: generation_config.json's, then config.json's `decoder_start_token_id`). */
+  decoderStartTokenId?: number;
+}
+
+const SEQ2SEQ_GENERATE_OPTIONS = new Set<string>([...GENERATE_OPTIONS, 'decoderStartTokenId']);
+
+/**
+ * The decoder's caches for one generation: the self-attention keys and values (a `KVCache`,
+ * preallocated for the whole call) and, per layer, the cross-attention keys and values of the
+ * encoder's output, computed on the first decoder step and reused after.
+ */
+export class EncoderDecoderCache {
+  readonly self: KVCache;
+  private readonly crossKeys: (Tensor | null)[];
+  private readonly crossValues: (Tensor | null)[];
+
+  constructor(options: { layers: number; batch: number; heads: number; headDim: number; maxLength: number; device: string; dtype?: DType }) {
+    const { layers, batch, heads, headDim, maxLength, device, dtype } = options;
+    this.self = new KVCache({ layers, batch, kvHeads: heads, headDim, maxLength, device, dtype });
+    this.crossKeys = new Array<Tensor | null>(layers).fill(null);
+    this.crossValues = new Array<Tensor | null>(layers).fill(null);
+  }
+
+  /** Decoder positions cached so far. */
+  get length(): number {
+    return this.self.length;
+  }
+
+  /** Layer `layer`'s cross-attention keys and values: `compute()`'s on the first call, kept for the later ones. */
+  cross(layer: number, compute: () => [Tensor, Tensor]): [Tensor, Tensor] {
+    const k = this.crossKeys[layer];
+    const v = this.crossValues[layer];
+    if (k && v) return [k, v];
+    const [nk, nv] = compute();
+    this.crossKeys[layer] = tl.keep(nk);
+    this.crossValues[layer] = tl.keep(nv);
+    return [nk, nv];
+  }
+
+  dispose(): void {
+    this.self.dispose();
+    for (const list of [this.crossKeys, this.crossValues]) {
+      for (const t of list) t?.dispose();
+      list.fill(null);
+    }
+  }
+}
+
+/**
+ * An encoder-decoder language model: `encode`, `forward(inputIds, options)` and `generate`.
+ * Subclasses implement the three model calls and `createCache`.
+ */
+export abstract class Seq2SeqLM extends PreTrainedModel {
+  /** `inputIds` int32 `[batch, seq]` → the encoder's last hidden state `[batch, seq, d_model]`. */
+  abstract encode(inputIds: Tensor, options?: { attentionMask?: Tensor | number[][] | null }): Tensor;
+  /** Encoder inputs (or `encoderOutputs`) and decoder inputs (or `labels`) → `{ logits, loss?, encoderLastHiddenState }`. */
+  abstract override forward(inputIds: Tensor | null, options?: Seq2SeqLMForwardOptions): Seq2SeqLMOutput;
+  /** A cache for `batch` rows of up to `maxLength` decoder positions, on the model's device and dtype. */
+  abstract createCache(batch: number, maxLength: number): EncoderDecoderCache;
+
+  /**
+   * Encode `inputIds` (`[batch, seq]` int32, right-padded with `attentionMask` for inputs of
+   * different lengths) once, then decode up to `maxNewTokens` tokens from the decoder start
+   * token. Resolves to the decoder sequences, start token included, as the hub's `generate`
+   * returns them (int32 on the model's device); a row stops after it emits an eos token (then
+   * gets the pad token), and the call stops when every row has.
+   *
+   * @example
+   * ```ts
+   * const batch = tokenizer.batch(['translate English to German: Hello', 'summarize: ...'], { padding: true });
+   * const out = await t5.generate(batch.ids, { attentionMask: batch.mask, maxNewTokens: 40 });
+   * console.log(tokenizer.batchDecode(await out.array() as number[][], { skipSpecialTokens: true }));
+   * ```
+   */
+  async generate(inputIds: Tensor | number[][], options: Seq2SeqGenerateOptions = {}): Promise<Tensor> {
+    const where = `${this.constructor.name}.generate`;
+    rejectUnknownOptions(options, SEQ2SEQ_GENERATE_OPTIONS, where);
+    const { rows, maskRows } = await promptRows(inputIds, options.attentionMask, where);
+    const plan = planGeneration(this, options, where);
+    const start = options.decoderStartTokenId ?? (generationDefault(this, 'decoder_start_token_id') as number | undefined);
+    if (typeof start !== 'number' || !Number.isInteger(start)) {
+      throw new Error(`${where}: no decoder start token: give decoderStartTokenId, or set decoder_start_token_id in config.json`);
+    }
+    const batch = rows.length;
+    const device = this.device;
+    const sequences = rows.map(() => [start]);
+    const encoderIds = tl.tidy(() => tl.tensor(Int32Array.from(rows.flat()), { dtype: 'int32', device }).reshape([batch, rows[0].length]));
+    let encoded: Tensor | null = null;
+    const cache = plan.useCache && plan.maxNewTokens > 0 ? this.createCache(batch, 1 + plan.maxNewTokens) : null;
+    try {
+      encoded = tl.noGrad(() => this.encode(encoderIds, { attentionMask: maskRows }));
+      const encoderOutputs = encoded;
+      await decodeTokens(sequences, plan, (step) => {
+        const fresh = cache && step > 0 ? 1 : sequences[0].length;
+        const input = sequences.map((s) => s.slice(s.length - fresh));
+        const decoderInputIds = tl.tensor(Int32Array.from(input.flat()), { dtype: 'int32', device }).reshape([batch, fresh]);
+        const { logits } = this.forward(null, { attentionMask: maskRows, decoderInputIds, encoderOutputs, cache, logitsToKeep: 1 });
+        return logits.select(1, logits.shape[1] - 1);
+      });
+    } finally {
+      cache?.dispose();
+      encoded?.dispose();
+      encoderIds.dispose();
+    }
+    return sequencesTensor(sequences, device);
+  }
+}
