@@ -13,8 +13,7 @@
 //   comparison, then a checkpoint with the hub's keys that PyTorch loads with equal logits;
 // - CLIP on its contrastive loss (three texts, padded, and three images): the same, the saved
 //   checkpoint without the position_ids buffers the hub no longer saves.
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as tl from '@tensile/core';
@@ -27,7 +26,7 @@ import {
   RobertaForSequenceClassification, type CausalLM,
   GPTNeoXForCausalLM, OPTForCausalLM,
 } from '../src/index.js';
-import { PYTHON, evalLoss, expected, fixture, haveFixtures, maxDiff, record, referenceLogits, toolsDir } from './fixtures.js';
+import { evalLoss, expected, fixture, haveFixtures, maxDiff, record, referenceLogits, torchRun } from './fixtures.js';
 
 const run = haveFixtures ? describe : describe.skip;
 if (!haveFixtures) it.skip('no PyTorch reference fixtures (python3-torch missing)', () => {});
@@ -120,15 +119,6 @@ async function tokens(name: string): Promise<number[]> {
   return tok.encode(TEXT);
 }
 
-/** tools/train_reference.py on `directory`: PyTorch's AdamW run. */
-function torchRun(directory: string, spec: object): { losses: number[]; final_loss: number; grads: Record<string, number[]>; logits: number[] } {
-  const inPath = path.join(scratch, 'train-in.json');
-  const outPath = path.join(scratch, 'train-out.json');
-  writeFileSync(inPath, JSON.stringify(spec));
-  const r = spawnSync(PYTHON, [path.join(toolsDir, 'train_reference.py'), directory, inPath, outPath], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`train_reference.py failed:\n${r.stderr}`);
-  return JSON.parse(readFileSync(outPath, 'utf8'));
-}
 
 /** `steps` optimiser steps on `forward`'s loss: the losses, and the worst difference of the first step's gradients of `grads` from PyTorch's. */
 async function adamwSteps(
@@ -172,7 +162,7 @@ run('fine-tuning a loaded checkpoint', () => {
     const steps = 5;
     const ref = torchRun(fixture(name), {
       input_ids: [ids], steps, lr: ADAMW.lr, betas: ADAMW.betas, eps: ADAMW.eps, weight_decay: ADAMW.weightDecay, grad_params: grads,
-    });
+    }, scratch);
     const model = await load(fixture(name));
     model.eval(); // no dropout, as in the reference
     const input = tl.tensor([ids], { dtype: 'int32' });
@@ -271,7 +261,7 @@ run('fine-tuning a loaded checkpoint', () => {
     const ref = torchRun(fixture(name), {
       input_ids: e.input_ids, attention_mask: e.attention_mask, labels: e.labels, steps,
       lr: ADAMW.lr, betas: ADAMW.betas, eps: ADAMW.eps, weight_decay: ADAMW.weightDecay, grad_params: grads,
-    });
+    }, scratch);
     const model = await load(fixture(name));
     model.eval(); // no dropout, as in the reference
     const input = tl.tensor(e.input_ids, { dtype: 'int32' });
@@ -306,7 +296,7 @@ run('fine-tuning a loaded checkpoint', () => {
       'vision_model.embeddings.class_embedding', 'vision_model.embeddings.patch_embedding.weight', 'vision_model.pre_layrnorm.weight',
       'vision_model.encoder.layers.1.mlp.fc2.weight', 'text_projection.weight', 'visual_projection.weight', 'logit_scale'];
     const inputs = { input_ids: e.input_ids, attention_mask: e.attention_mask, pixel_values: e.pixel_values, pixel_shape: e.pixel_shape };
-    const ref = torchRun(fixture('clip'), { ...inputs, steps, lr: ADAMW.lr, betas: ADAMW.betas, eps: ADAMW.eps, weight_decay: ADAMW.weightDecay, grad_params: grads });
+    const ref = torchRun(fixture('clip'), { ...inputs, steps, lr: ADAMW.lr, betas: ADAMW.betas, eps: ADAMW.eps, weight_decay: ADAMW.weightDecay, grad_params: grads }, scratch);
     const model = await CLIPModel.fromPretrained(fixture('clip'), { device: 'cpu', dtype: 'float32', logger: null });
     model.eval();
     const ids = tl.tensor(e.input_ids, { dtype: 'int32' });

@@ -45,6 +45,24 @@ export function referenceLogits(directory: string, input: object, scratch: strin
   return JSON.parse(readFileSync(outPath, 'utf8'));
 }
 
+/** What tools/train_reference.py writes: PyTorch's AdamW run on a checkpoint. */
+export interface TorchRun {
+  losses: number[];
+  final_loss: number;
+  grads: Record<string, number[]>;
+  logits: number[];
+}
+
+/** Run tools/train_reference.py on `directory` with `spec` (files go in `scratch`): PyTorch's AdamW steps. */
+export function torchRun(directory: string, spec: object, scratch: string): TorchRun {
+  const inPath = path.join(scratch, 'train-in.json');
+  const outPath = path.join(scratch, 'train-out.json');
+  writeFileSync(inPath, JSON.stringify(spec));
+  const r = spawnSync(PYTHON, [path.join(toolsDir, 'train_reference.py'), directory, inPath, outPath], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`train_reference.py failed:\n${r.stderr}`);
+  return JSON.parse(readFileSync(outPath, 'utf8'));
+}
+
 /** Largest absolute difference between two equal-length arrays. */
 export function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   if (a.length !== b.length) throw new Error(`maxDiff: lengths differ (${a.length} vs ${b.length})`);

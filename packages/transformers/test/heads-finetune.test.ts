@@ -5,8 +5,7 @@
 //   (tools/train_reference.py); the checkpoint savePretrained writes has the hub's keys (the tied
 //   decoder left out) and loads into the reference with equal logits (generate_fixtures.py --logits);
 // - bad labels, positions and inputs are errors naming the function.
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as tl from '@tensile/core';
@@ -18,7 +17,7 @@ import {
   BertForMaskedLM, BertForMultipleChoice, BertForQuestionAnswering, BertForTokenClassification, DistilBertForQuestionAnswering, RobertaForTokenClassification,
   type PreTrainedModel,
 } from '../src/index.js';
-import { PYTHON, expected, fixture, haveFixtures, maxDiff, record, referenceLogits, toolsDir } from './fixtures.js';
+import { expected, fixture, haveFixtures, maxDiff, record, referenceLogits, torchRun } from './fixtures.js';
 import { headInputs, headTargets, ints } from './heads-suite.js';
 
 const run = haveFixtures ? describe : describe.skip;
@@ -29,14 +28,6 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 const ADAMW = { lr: 1e-2, betas: [0.9, 0.999] as [number, number], eps: 1e-8, weightDecay: 0.01 };
 const load = { device: 'cpu', dtype: 'float32', logger: null } as const;
 
-function torchRun(directory: string, spec: object): { losses: number[]; grads: Record<string, number[]>; logits: number[] } {
-  const inPath = path.join(scratch, 'train-in.json');
-  const outPath = path.join(scratch, 'train-out.json');
-  writeFileSync(inPath, JSON.stringify(spec));
-  const r = spawnSync(PYTHON, [path.join(toolsDir, 'train_reference.py'), directory, inPath, outPath], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`train_reference.py failed:\n${r.stderr}`);
-  return JSON.parse(readFileSync(outPath, 'utf8'));
-}
 
 /** Logits as train_reference.py flattens them: question answering's start and end stacked on the last dim. */
 function logitsOf(out: any): tl.Tensor {
@@ -91,7 +82,7 @@ run('fine-tuning the encoder task heads', () => {
     const ref = torchRun(fixture(name), {
       input_ids: e.input_ids, attention_mask: e.attention_mask, ...targets, steps,
       lr: ADAMW.lr, betas: ADAMW.betas, eps: ADAMW.eps, weight_decay: ADAMW.weightDecay, grad_params: grads,
-    });
+    }, scratch);
     const model = (await cls.fromPretrained(fixture(name), load)) as any;
     model.eval(); // no dropout, as in the reference
     // train_reference.py passes no token types: zeros, as here.

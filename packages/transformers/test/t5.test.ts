@@ -10,8 +10,6 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import * as tl from '@tensile/core';
 import '@tensile/backend-cpu';
 import { parseSafetensors } from '@tensile/nn';
@@ -20,7 +18,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   AutoModel, AutoModelForSeq2SeqLM, AutoTokenizer, MT5ForConditionalGeneration, T5EncoderModel, T5ForConditionalGeneration, T5Model, relativePositionBucket,
 } from '../src/index.js';
-import { PYTHON, expected, fixture, haveFixtures, maxDiff, record, referenceLogits, toolsDir } from './fixtures.js';
+import { expected, fixture, haveFixtures, maxDiff, record, referenceLogits, torchRun } from './fixtures.js';
 import { ids2d } from './seq2seq-suite.js';
 
 const run = haveFixtures ? describe : describe.skip;
@@ -181,15 +179,6 @@ run('T5 on cpu', () => {
   });
 });
 
-/** tools/train_reference.py on `directory`: PyTorch's AdamW run. */
-function torchRun(directory: string, spec: object): { losses: number[]; grads: Record<string, number[]>; logits: number[] } {
-  const inPath = path.join(scratch, 'train-in.json');
-  const outPath = path.join(scratch, 'train-out.json');
-  writeFileSync(inPath, JSON.stringify(spec));
-  const r = spawnSync(PYTHON, [path.join(toolsDir, 'train_reference.py'), directory, inPath, outPath], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`train_reference.py failed:\n${r.stderr}`);
-  return JSON.parse(readFileSync(outPath, 'utf8'));
-}
 
 const ADAMW = { lr: 1e-2, betas: [0.9, 0.999] as [number, number], eps: 1e-8, weightDecay: 0.01 };
 const GRADS: Record<string, string[]> = {
@@ -208,7 +197,7 @@ run('fine-tuning T5', () => {
       input_ids: e.right_padded_input_ids, attention_mask: e.right_attention_mask, labels: labelRows, steps,
       lr: ADAMW.lr, betas: ADAMW.betas, eps: ADAMW.eps, weight_decay: ADAMW.weightDecay, grad_params: GRADS[name],
     };
-    const ref = torchRun(fixture(name), spec);
+    const ref = torchRun(fixture(name), spec, scratch);
     const model = await load(name);
     model.eval(); // no dropout, as in the reference
     const input = ids2d(e.right_padded_input_ids, 'cpu');
