@@ -19,11 +19,13 @@ import { GemmaForCausalLM, LlamaForCausalLM, Phi3ForCausalLM, Qwen3ForCausalLM }
 import { PhiForCausalLM } from './models/phi.js';
 import { Gemma2ForCausalLM } from './models/gemma2.js';
 import { MixtralForCausalLM } from './models/mixtral.js';
+import { Qwen2MoeForCausalLM } from './models/qwen2_moe.js';
 import {
   RobertaForMaskedLM, RobertaForQuestionAnswering, RobertaForSequenceClassification, RobertaForTokenClassification, RobertaModel,
 } from './models/roberta.js';
 import { ViTForImageClassification } from './models/vit.js';
 import { T5ForConditionalGeneration, T5Model } from './models/t5.js';
+import { WhisperForConditionalGeneration, WhisperModel } from './models/whisper.js';
 import type { CausalLM } from './generation.js';
 
 /** A model class that loads from the hub's layout. */
@@ -68,7 +70,7 @@ function autoClass<T extends PreTrainedModel>(name: string, classes: readonly Lo
  * const out = await model.generate([tokenizer.encode('Once upon a time')], { maxNewTokens: 20 });
  * ```
  */
-export const AutoModelForCausalLM = autoClass<CausalLM>('AutoModelForCausalLM', [GPT2LMHeadModel, LlamaForCausalLM, GemmaForCausalLM, Gemma2ForCausalLM, Phi3ForCausalLM, Qwen3ForCausalLM, MixtralForCausalLM, PhiForCausalLM, GPTNeoXForCausalLM, OPTForCausalLM]);
+export const AutoModelForCausalLM = autoClass<CausalLM>('AutoModelForCausalLM', [GPT2LMHeadModel, LlamaForCausalLM, GemmaForCausalLM, Gemma2ForCausalLM, Phi3ForCausalLM, Qwen3ForCausalLM, MixtralForCausalLM, Qwen2MoeForCausalLM, PhiForCausalLM, GPTNeoXForCausalLM, OPTForCausalLM]);
 
 /**
  * The sequence classifier for a checkpoint: BERT, RoBERTa (also XLM-RoBERTa, CamemBERT) or DistilBERT.
@@ -121,20 +123,32 @@ export const AutoModelForMultipleChoice = autoClass<BertForMultipleChoice>('Auto
  */
 export const AutoModelForSeq2SeqLM = autoClass<T5ForConditionalGeneration>('AutoModelForSeq2SeqLM', [T5ForConditionalGeneration]);
 
+/**
+ * The speech-to-text encoder-decoder for a checkpoint, as the hub's `AutoModelForSpeechSeq2Seq`:
+ * Whisper (the hub keeps it out of `AutoModelForSeq2SeqLM`, and so does this).
+ *
+ * @example
+ * ```ts
+ * const whisper = await AutoModelForSpeechSeq2Seq.fromPretrained('openai/whisper-tiny', { device: 'wasm' });
+ * ```
+ */
+export const AutoModelForSpeechSeq2Seq = autoClass<WhisperForConditionalGeneration>('AutoModelForSpeechSeq2Seq', [WhisperForConditionalGeneration]);
+
 /** The image classifier for a checkpoint: ViT. */
 export const AutoModelForImageClassification = autoClass<ViTForImageClassification>('AutoModelForImageClassification', [ViTForImageClassification]);
 
 /**
  * The base model for a checkpoint, as the hub's `AutoModel`: BERT, RoBERTa (also XLM-RoBERTa,
- * CamemBERT), DistilBERT, CLIP (the encoders' hidden states; CLIP's paired embeddings) or T5
- * (`T5Model`, as the hub's: the decoder's hidden states; `T5EncoderModel` loads the encoder alone).
+ * CamemBERT), DistilBERT, CLIP (the encoders' hidden states; CLIP's paired embeddings), T5
+ * (`T5Model`, as the hub's: the decoder's hidden states; `T5EncoderModel` loads the encoder alone)
+ * or Whisper (`WhisperModel`).
  *
  * @example
  * ```ts
  * const encoder = await AutoModel.fromPretrained('sentence-transformers/all-MiniLM-L6-v2');
  * ```
  */
-export const AutoModel = autoClass<BertModel | RobertaModel | DistilBertModel | CLIPModel | T5Model>('AutoModel', [BertModel, RobertaModel, DistilBertModel, CLIPModel, T5Model]);
+export const AutoModel = autoClass<BertModel | RobertaModel | DistilBertModel | CLIPModel | T5Model | WhisperModel>('AutoModel', [BertModel, RobertaModel, DistilBertModel, CLIPModel, T5Model, WhisperModel]);
 
 /** The zero-shot image classifier for a checkpoint, as the hub's: CLIP. */
 export const AutoModelForZeroShotImageClassification = autoClass<CLIPModel>('AutoModelForZeroShotImageClassification', [CLIPModel]);

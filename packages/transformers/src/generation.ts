@@ -259,6 +259,15 @@ export abstract class CausalLM extends PreTrainedModel {
     return new KVCache({ layers, batch, kvHeads, headDim, maxLength, device: this.device, dtype: this.dtype });
   }
 
+  /**
+   * Whether a generation step over `mask` (the cached and new positions) must recompute the
+   * whole sequence rather than extend the cache (Phi-3's longrope switching to its long
+   * factors); default never.
+   */
+  protected cacheOutdated(_mask: number[][]): boolean {
+    return false;
+  }
+
   /** The longest sequence the model's positions cover (null: unbounded, as rotary embeddings). */
   get maxPositions(): number | null {
     return this.layout.maxPositions;
@@ -293,9 +302,13 @@ export abstract class CausalLM extends PreTrainedModel {
     const device = this.device;
     try {
       await decodeTokens(sequences, plan, (step) => {
-        const fresh = cache && step > 0 ? 1 : sequences[0].length;
         // The prompt's mask, then one attended position per generated token.
         const masks = maskRows.map((r) => [...r, ...new Array<number>(step).fill(1)]);
+        let fresh = cache && step > 0 ? 1 : sequences[0].length;
+        if (cache && fresh === 1 && this.cacheOutdated(masks)) {
+          cache.reset();
+          fresh = sequences[0].length;
+        }
         const input = sequences.map((s) => s.slice(s.length - fresh));
         const ids = tl.tensor(input.flat(), { dtype: 'int32', device }).reshape([batch, fresh]);
         const { logits } = this.forward(ids, { attentionMask: masks, positionIds: positionsFromMask(masks, fresh), cache, logitsToKeep: 1 });

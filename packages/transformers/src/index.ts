@@ -28,6 +28,7 @@ export { GemmaForCausalLM, LlamaForCausalLM, LlamaModel, Phi3ForCausalLM, Qwen3F
 export { PhiForCausalLM, PhiModel, type PhiConfig } from './models/phi.js';
 export { Gemma2ForCausalLM } from './models/gemma2.js';
 export { MixtralForCausalLM, MixtralSparseMoeBlock, loadBalancingLoss, routeToExperts, type MoECausalLMOutput, type MoEForwardOptions } from './models/mixtral.js';
+export { Qwen2MoeForCausalLM, Qwen2MoeSparseMoeBlock } from './models/qwen2_moe.js';
 export {
   BertModel, BertForSequenceClassification, BertForMaskedLM, BertForTokenClassification, BertForQuestionAnswering, BertForMultipleChoice, classificationLoss, type BertConfig, type BertForwardOptions, type BertOutputs, type ClassifierOutput,
 } from './models/bert.js';
@@ -53,10 +54,15 @@ export {
   type T5Config, type T5ModelOutput,
 } from './models/t5.js';
 export {
+  WhisperForConditionalGeneration, WhisperModel, WhisperEncoder, WhisperDecoder, whisperShiftTokensRight, whisperSinusoids,
+  type WhisperConfig, type WhisperForwardOptions, type WhisperGenerateOptions, type WhisperModelOutput, type WhisperOutput,
+} from './models/whisper.js';
+export { WhisperFeatureExtractor, melFilterBank, type AudioInput, type ExtractOptions, type FeatureExtractorConfig } from './audio-processing.js';
+export {
   Seq2SeqLM, EncoderDecoderCache, type Seq2SeqGenerateOptions, type Seq2SeqLMForwardOptions, type Seq2SeqLMOutput,
 } from './seq2seq.js';
 export {
-  AutoModel, AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoModelForImageClassification, AutoModelForSequenceClassification,
+  AutoModel, AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoModelForSpeechSeq2Seq, AutoModelForImageClassification, AutoModelForSequenceClassification,
   AutoModelForMaskedLM, AutoModelForMultipleChoice, AutoModelForQuestionAnswering, AutoModelForTokenClassification, AutoModelForZeroShotImageClassification, type AutoClass, type LoadableClass,
 } from './auto.js';
 export { openSource, readJson, defaultCacheDir, MissingFileError, type HubOptions, type ModelSource } from './hub.js';

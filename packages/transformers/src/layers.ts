@@ -391,9 +391,10 @@ function writeSlice(dst: Tensor, dim: number, start: number, src: Tensor): void 
 /**
  * Rotary position embedding tables for the given positions, as the hub's Llama computes
  * them in float32: `inv_freq[i] = 1 / theta^(2i / dim)` (rescaled for `rope_scaling`),
- * angles `position · inv_freq` duplicated to `dim`, and their cos and sin `[B, T, dim]`.
+ * angles `position · inv_freq` duplicated to `dim`, and their cos and sin `[B, T, dim]`, times
+ * `scale` (1, or Phi-3's longrope attention factor).
  */
-export function rotaryTables(positions: number[][], invFreq: Float32Array, device: string, dtype: DType): [Tensor, Tensor] {
+export function rotaryTables(positions: number[][], invFreq: Float32Array, device: string, dtype: DType, scale = 1): [Tensor, Tensor] {
   const b = positions.length;
   const t = positions[0]?.length ?? 0;
   const half = invFreq.length;
@@ -406,8 +407,9 @@ export function rotaryTables(positions: number[][], invFreq: Float32Array, devic
       const base = (i * t + j) * dim;
       for (let f = 0; f < half; f++) {
         const angle = Math.fround(p * invFreq[f]);
-        const c = Math.cos(angle);
-        const s = Math.sin(angle);
+        // `scale`: longrope's attention factor, applied to the float32 cos and sin as the hub's Phi-3 does.
+        const c = scale === 1 ? Math.cos(angle) : Math.fround(Math.fround(Math.cos(angle)) * Math.fround(scale));
+        const s = scale === 1 ? Math.sin(angle) : Math.fround(Math.fround(Math.sin(angle)) * Math.fround(scale));
         cos[base + f] = c;
         cos[base + f + half] = c;
         sin[base + f] = s;
@@ -452,6 +454,11 @@ export interface RopeScaling {
   low_freq_factor?: number;
   high_freq_factor?: number;
   original_max_position_embeddings?: number;
+  /** Phi-3's `longrope` (legacy `su`): per-frequency divisors up to and beyond original_max_position_embeddings. */
+  short_factor?: number[];
+  long_factor?: number[];
+  /** Phi-3's `longrope`: the cos/sin scale (default sqrt(1 + ln(factor) / ln(original_max_position_embeddings))). */
+  attention_factor?: number | null;
 }
 
 /** The inverse frequencies of rotary embeddings, in float32 as PyTorch computes them. */

@@ -22,7 +22,7 @@ import { parseSafetensors } from '@tensile/nn';
 import { AdamW } from '@tensile/optim';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  AutoTokenizer, CLIPModel, DistilBertForSequenceClassification, GPT2LMHeadModel, Gemma2ForCausalLM, GemmaForCausalLM, MixtralForCausalLM, LlamaForCausalLM, Phi3ForCausalLM, PhiForCausalLM, Qwen3ForCausalLM,
+  AutoTokenizer, CLIPModel, DistilBertForSequenceClassification, GPT2LMHeadModel, Gemma2ForCausalLM, GemmaForCausalLM, MixtralForCausalLM, LlamaForCausalLM, Phi3ForCausalLM, PhiForCausalLM, Qwen2MoeForCausalLM, Qwen3ForCausalLM,
   RobertaForSequenceClassification, type CausalLM,
   GPTNeoXForCausalLM, OPTForCausalLM,
 } from '../src/index.js';
@@ -85,6 +85,19 @@ const MODELS: Record<string, { load: (dir: string) => Promise<CausalLM>; grads: 
     load: (d) => MixtralForCausalLM.fromPretrained(d, { device: 'cpu', dtype: 'float32', logger: null }),
     grads: ['model.layers.0.block_sparse_moe.gate.weight', 'model.layers.1.block_sparse_moe.gate.weight', 'model.layers.0.block_sparse_moe.experts.0.w1.weight',
       'model.layers.0.block_sparse_moe.experts.3.w2.weight', 'model.layers.1.block_sparse_moe.experts.2.w3.weight', 'model.layers.1.self_attn.k_proj.weight', 'lm_head.weight'],
+    saves: true,
+  },
+  // Qwen2-MoE: the router, routed and shared experts, the shared expert's gate, the dense layer (aux loss in the loss).
+  'qwen2-moe': {
+    load: (d) => Qwen2MoeForCausalLM.fromPretrained(d, { device: 'cpu', dtype: 'float32', logger: null }),
+    grads: ['model.layers.0.mlp.gate.weight', 'model.layers.2.mlp.gate.weight', 'model.layers.0.mlp.experts.1.gate_proj.weight', 'model.layers.2.mlp.experts.3.down_proj.weight',
+      'model.layers.0.mlp.shared_expert.up_proj.weight', 'model.layers.2.mlp.shared_expert_gate.weight', 'model.layers.1.mlp.down_proj.weight', 'model.layers.0.self_attn.q_proj.bias'],
+    saves: true,
+  },
+  // Phi-3 with partial rotary and longrope: the text is longer than original_max_position_embeddings (the long factors).
+  'phi3-longrope': {
+    load: (d) => Phi3ForCausalLM.fromPretrained(d, { device: 'cpu', dtype: 'float32', logger: null }),
+    grads: ['model.embed_tokens.weight', 'model.layers.0.self_attn.qkv_proj.weight', 'model.layers.1.mlp.gate_up_proj.weight', 'model.layers.1.self_attn.o_proj.weight'],
     saves: true,
   },
   // GPT-NeoX: the per-head fused query_key_value, partial rotary; `gpt-neox-sequential` tied and saved.

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import {
   BertForSequenceClassification, BertModel, CLIPModel, Gemma2ForCausalLM, MixtralForCausalLM, CLIPTextModelWithProjection, CLIPVisionModelWithProjection, DistilBertForSequenceClassification, DistilBertModel, GPT2LMHeadModel, GemmaForCausalLM, LlamaForCausalLM,
   GPTNeoXForCausalLM, OPTForCausalLM,
-  Phi3ForCausalLM, PhiForCausalLM, Qwen3ForCausalLM, RobertaForSequenceClassification, RobertaModel, ViTForImageClassification, type CausalLM,
+  Phi3ForCausalLM, PhiForCausalLM, Qwen2MoeForCausalLM, Qwen3ForCausalLM, RobertaForSequenceClassification, RobertaModel, ViTForImageClassification, type CausalLM,
 } from '../src/index.js';
 import { expected, fixture, haveFixtures, maxDiff, record } from './fixtures.js';
 
@@ -34,6 +34,10 @@ const CAUSAL: [string, (dir: string, device: string) => Promise<CausalLM>][] = [
   // Gemma 2 (sliding window 4 on the even layers, soft-capped scores and logits) and Mixtral (4 experts, top-2, window 5, aux loss in the loss).
   ['gemma2', (d, device) => Gemma2ForCausalLM.fromPretrained(d, { device, dtype: 'float32', logger: null })],
   ['mixtral', (d, device) => MixtralForCausalLM.fromPretrained(d, { device, dtype: 'float32', logger: null })],
+  // Qwen2-MoE (a dense middle layer, top-2 of 4 unrenormalised, the shared expert, aux loss in the loss) and Phi-3 with
+  // partial rotary (0.75) and longrope past original_max_position_embeddings 16 (batched generation crosses it).
+  ['qwen2-moe', (d, device) => Qwen2MoeForCausalLM.fromPretrained(d, { device, dtype: 'float32', logger: null })],
+  ['phi3-longrope', (d, device) => Phi3ForCausalLM.fromPretrained(d, { device, dtype: 'float32', logger: null })],
   ['phi', (d, device) => PhiForCausalLM.fromPretrained(d, { device, dtype: 'float32', logger: null })],
   ['phi-qk', (d, device) => PhiForCausalLM.fromPretrained(d, { device, dtype: 'float32', logger: null })],
   // GPT-NeoX (Pythia-style, parallel residual; and sequential, tied) and OPT (opt-125m's pre-norm; opt-350m's post-norm with project_in/out).

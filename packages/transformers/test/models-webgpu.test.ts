@@ -123,7 +123,7 @@ describe.skipIf(unavailable !== null || !haveFixtures || !tl.isDTypeSupported('f
   }
 
   /** The Llama-family class that reads each fixture. */
-  const llamaClass = (name: string) => (name === 'gemma' ? GemmaForCausalLM : name === 'phi3' ? Phi3ForCausalLM : name === 'qwen3' ? Qwen3ForCausalLM : LlamaForCausalLM);
+  const llamaClass = (name: string) => (name === 'gemma' ? GemmaForCausalLM : name === 'phi3' || name === 'phi3-longrope' ? Phi3ForCausalLM : name === 'qwen3' ? Qwen3ForCausalLM : LlamaForCausalLM);
   /** GPT-NeoX's and OPT's fixtures, by the class that reads them. */
   const NEOX_OPT: Record<string, LoadableClass<CausalLM>> = {
     'gpt-neox': GPTNeoXForCausalLM, 'gpt-neox-sequential': GPTNeoXForCausalLM, opt: OPTForCausalLM, 'opt-350m': OPTForCausalLM,
@@ -136,7 +136,7 @@ describe.skipIf(unavailable !== null || !haveFixtures || !tl.isDTypeSupported('f
       ? PhiForCausalLM.fromPretrained(fixture(name), { device: 'webgpu', dtype, logger: null })
       : llamaClass(name).fromPretrained(fixture(name), { device: 'webgpu', dtype, logger: null });
 
-  for (const name of ['llama', 'mistral', 'gemma', 'phi3', 'qwen3', 'phi', 'phi-qk', ...Object.keys(NEOX_OPT)]) {
+  for (const name of ['llama', 'mistral', 'gemma', 'phi3', 'phi3-longrope', 'qwen3', 'phi', 'phi-qk', ...Object.keys(NEOX_OPT)]) {
     it(`${name} in float16: PyTorch's logits and loss to float16 precision, also left-padded, and a float16 KV cache that generates`, async () => {
       const e = expected(name);
       const model = await loadCausal(name, 'float16');
@@ -170,7 +170,8 @@ describe.skipIf(unavailable !== null || !haveFixtures || !tl.isDTypeSupported('f
 
   const AUTOCAST: [string, (dir: string) => Promise<CausalLM>][] = [
     ['gpt2', (d) => GPT2LMHeadModel.fromPretrained(d, { device: 'webgpu', dtype: 'float32', logger: null })],
-    ...['llama', 'mistral', 'qwen2', 'gemma', 'phi3'].map((n): [string, (d: string) => Promise<LlamaForCausalLM>] => [n, (d) => llamaClass(n).fromPretrained(d, { device: 'webgpu', dtype: 'float32', logger: null })]),
+    // phi3-longrope: 3 + 20 tokens cross original_max_position_embeddings 16 (the cache recomputed once).
+    ...['llama', 'mistral', 'qwen2', 'gemma', 'phi3', 'phi3-longrope'].map((n): [string, (d: string) => Promise<LlamaForCausalLM>] => [n, (d) => llamaClass(n).fromPretrained(d, { device: 'webgpu', dtype: 'float32', logger: null })]),
     ...['qwen3', 'phi', 'phi-qk'].map((n): [string, () => Promise<CausalLM>] => [n, () => loadCausal(n, 'float32')]),
     ...Object.keys(NEOX_OPT).map((n): [string, () => Promise<CausalLM>] => [n, () => loadCausal(n, 'float32')]),
   ];

@@ -5,7 +5,7 @@
     /usr/bin/python3 tools/generate_fixtures.py --logits DIR IN OUT
         # load the hub-layout checkpoint DIR into the PyTorch reference, run it on the
         # inputs in IN (JSON: {"input_ids": ..., "attention_mask"?: ...}, {"pixel_values": ..., "interpolate_pos_encoding"?: ...}
-        # or, for CLIP, both) and write
+        # or, for CLIP, both; for Whisper {"input_features_file": ..., "decoder_input_ids": ...}) and write
         # {"logits": ...} to OUT ({"start_logits", "end_logits"} for question answering; IN may
         # carry "token_type_ids"): how the tests check that a checkpoint Tensile saved loads
         # into PyTorch with equal logits.
@@ -44,8 +44,12 @@ T5 twice (`t5`: t5-small's layout, relu, tied, with the encoder/decoder.embed_to
 copies of shared.weight; `t5-v1_1`: gated-gelu, untied, no embed_tokens keys, bfloat16), with a T5-style Unigram
 tokenizer, decoder logits and losses from labels, greedy decoder continuations, right- and left-padded encoder
 batches, an eos stop and the relative position bucket tables, see make_t5; `--logits` takes `decoder_input_ids`.
+Whisper (`whisper`: openai's layout without proj_out.weight, 80 mel bins over 3000 frames) with its
+preprocessor_config.json, synthetic waveforms and their log-mel features (audio.safetensors), logits, loss,
+greedy tokens (a forced prompt, suppressed tokens) and two AdamW steps, see make_whisper.
 """
 import json
+import math
 import os
 import re
 import sys
@@ -511,6 +515,75 @@ def make_gemma2_mixtral(out):
             model(torch.tensor(expected['padded_input_ids']), attention_mask=torch.tensor(expected['padded_attention_mask']),
                   position_ids=R.positions_from_mask(torch.tensor(expected['padded_attention_mask'])))
             expected['padded_aux_loss'] = float(model.aux_loss)
+        generation = {'bos_token_id': c['bos_token_id'], 'eos_token_id': c['eos_token_id']}
+        d = write_dir(out, name, c, state, tok, tok_config, dtype=dtype, generation_config=generation)
+        dump(expected, os.path.join(d, 'expected.json'))
+
+
+@torch.no_grad()
+def make_qwen2_moe_phi3_rope(out):
+    """Qwen2-MoE (3 layers, the middle one dense through mlp_only_layers; 4 experts, top-2 without
+    renormalising, a shared expert; the load-balancing loss in the loss) and Phi-3 as Phi-4-mini's
+    config has it (partial_rotary_factor 0.75, longrope, tied head) with original_max_position_embeddings
+    16: its same-length prompts are longer than that (long factors), its ragged ones shorter, so batched
+    generation crosses to the long factors midway, and `short_greedy` does so from one short prompt. The
+    reference's greedy recomputes every step, so every step's keys use that step's factors: what the hub's
+    Phi-3 generation gives too, as its prepare_inputs_for_generation drops the cache at the crossing step."""
+    tok, tok_config, encode, vocab_size, index = unigram_tokenizer()
+    base = {'vocab_size': vocab_size, 'num_attention_heads': 4, 'num_key_value_heads': 2, 'max_position_embeddings': 128,
+            'bos_token_id': index['<s>'], 'eos_token_id': index['<|im_end|>'], 'pad_token_id': index['</s>'],
+            'attention_dropout': 0.0, 'initializer_range': 0.02, 'use_cache': True}
+    rotary_half = 6  # head_dim 16 * 0.75 = 12 rotary features
+    variants = [
+        # As Qwen/Qwen1.5-MoE-A2.7B's config, smaller.
+        ('qwen2-moe', R.Qwen2MoeForCausalLM, {
+            'architectures': ['Qwen2MoeForCausalLM'], 'model_type': 'qwen2_moe', 'hidden_size': 32, 'intermediate_size': 64,
+            'num_hidden_layers': 3, 'hidden_act': 'silu', 'rms_norm_eps': 1e-6, 'rope_theta': 1000000.0,
+            'num_experts': 4, 'num_experts_per_tok': 2, 'moe_intermediate_size': 24, 'shared_expert_intermediate_size': 40,
+            'norm_topk_prob': False, 'decoder_sparse_step': 1, 'mlp_only_layers': [1], 'output_router_logits': True,
+            'router_aux_loss_coef': 0.05, 'use_sliding_window': False, 'sliding_window': 4096, 'max_window_layers': 3,
+            'tie_word_embeddings': False, 'torch_dtype': 'bfloat16'},
+         torch.bfloat16),
+        # As microsoft/Phi-4-mini-instruct's config, smaller: 'type' (not rope_type), original_max_position_embeddings at the top.
+        ('phi3-longrope', R.LlamaForCausalLM, {
+            'architectures': ['Phi3ForCausalLM'], 'model_type': 'phi3', 'hidden_size': 64, 'intermediate_size': 96,
+            'num_hidden_layers': 2, 'hidden_act': 'silu', 'rms_norm_eps': 1e-5, 'rope_theta': 10000.0,
+            'partial_rotary_factor': 0.75, 'original_max_position_embeddings': 16, 'sliding_window': None,
+            'rope_scaling': {'type': 'longrope', 'short_factor': [1.0, 1.02, 1.1, 1.3, 1.6, 2.0][:rotary_half],
+                             'long_factor': [1.0, 1.5, 3.0, 6.0, 12.0, 24.0][:rotary_half]},
+            'resid_pdrop': 0.0, 'embd_pdrop': 0.0, 'tie_word_embeddings': True, 'torch_dtype': 'float32'},
+         None),
+    ]
+    for seed, (name, cls, extra, dtype) in enumerate(variants):
+        c = {**base, **extra}
+        model = cls(c).eval()
+        randomize(model, 120 + seed)
+        if dtype is not None:
+            rounded(model, dtype)
+        state = model.state_dict()
+        if model.lm_head.weight is model.model.embed_tokens.weight:  # tied: the hub saves no lm_head
+            state = {k: v for k, v in state.items() if k != 'lm_head.weight'}
+        if name == 'phi3-longrope':
+            same = [encode('the quick brown fox is hello world, how are you? the dog is here, the fox'),
+                    encode('hello world, how are you? the quick brown fox is here and the dog runs')]
+        else:
+            same = [encode('the quick brown fox is'), encode('hello world, how are you?')]
+        n = min(len(p) for p in same)
+        prompts = {'same_length': [p[:n] for p in same], 'ragged': [encode('the dog'), encode('hello world, how are you?')]}
+        expected = causal_expected(model, prompts, c['pad_token_id'], c['eos_token_id'])
+        expected['weights_dtype'] = str(dtype).replace('torch.', '') if dtype is not None else 'float32'
+        if name == 'qwen2-moe':  # the load-balancing loss alone, without and with the left-padded batch's mask
+            model(torch.tensor(expected['input_ids']))
+            expected['aux_loss'] = float(model.aux_loss)
+            model(torch.tensor(expected['padded_input_ids']), attention_mask=torch.tensor(expected['padded_attention_mask']),
+                  position_ids=R.positions_from_mask(torch.tensor(expected['padded_attention_mask'])))
+            expected['padded_aux_loss'] = float(model.aux_loss)
+        else:  # one short prompt whose 20 new tokens pass original_max_position_embeddings
+            short = torch.tensor([encode('the quick brown fox')])
+            assert short.shape[1] < c['original_max_position_embeddings'] < min(short.shape[1] + 20, n)
+            expected['short_input_ids'] = short.tolist()
+            expected['short_greedy'] = R.greedy(model, short, 20).tolist()
+            expected['short_logits'] = flat(model(short)[0])
         generation = {'bos_token_id': c['bos_token_id'], 'eos_token_id': c['eos_token_id']}
         d = write_dir(out, name, c, state, tok, tok_config, dtype=dtype, generation_config=generation)
         dump(expected, os.path.join(d, 'expected.json'))
@@ -1171,12 +1244,112 @@ def make_t5(out):
         dump(expected, os.path.join(d, 'expected.json'))
 
 
+def make_whisper(out):
+    # torch 1.13's oneDNN (mkldnn) conv1d weight gradient on the CPU comes back wrong, and differs
+    # from run to run, for these shapes ([2, 80, 3000] features); its native kernels agree with
+    # float64 and with finite differences.
+    with torch.backends.mkldnn.flags(enabled=False):
+        whisper_fixture(out)
+
+
+def whisper_fixture(out):
+    """Whisper (`whisper`: openai/whisper-*'s layout with the `model.` prefix and no proj_out.weight,
+    tied to model.decoder.embed_tokens; d_model 32, 2 + 2 layers, 80 mel bins, 1500 source
+    positions for 3000 frames, a 64-token vocab whose last four are <|endoftext|>,
+    <|startoftranscript|>, <|en|>, <|transcribe|>), its preprocessor_config.json, two synthetic
+    waveforms (sines plus seeded noise, 2 s and 1 s) and their log-mel features in
+    `audio.safetensors` (float64 math, as exact; `input_features_hub32` the hub's float32 torch
+    path), logits and losses (-100 inside), greedy tokens from the start token and from a forced
+    prompt (with suppress_tokens / begin_suppress_tokens too), and two torch.optim.AdamW steps."""
+    c = {'architectures': ['WhisperForConditionalGeneration'], 'model_type': 'whisper', 'vocab_size': 64,
+         'num_mel_bins': 80, 'd_model': 32, 'encoder_layers': 2, 'encoder_attention_heads': 4,
+         'decoder_layers': 2, 'decoder_attention_heads': 4, 'encoder_ffn_dim': 64, 'decoder_ffn_dim': 64,
+         'max_source_positions': 1500, 'max_target_positions': 48, 'activation_function': 'gelu',
+         'dropout': 0.0, 'attention_dropout': 0.0, 'activation_dropout': 0.0, 'init_std': 0.02,
+         'encoder_layerdrop': 0.0, 'decoder_layerdrop': 0.0, 'scale_embedding': False, 'use_cache': True,
+         'is_encoder_decoder': True, 'tie_word_embeddings': True, 'apply_spec_augment': False,
+         'pad_token_id': 60, 'bos_token_id': 60, 'eos_token_id': 60, 'decoder_start_token_id': 61,
+         'begin_suppress_tokens': [60], 'suppress_tokens': [], 'torch_dtype': 'float32'}
+    model = R.WhisperForConditionalGeneration(c).eval()
+    randomize(model, 91, std=0.4)
+    with torch.no_grad():  # the stored sinusoids, as openai's checkpoints hold them
+        model.model.encoder.embed_positions.weight.copy_(R.whisper_sinusoids(1500, 32))
+        model.model.encoder.conv1.weight.mul_(0.5)
+        # Larger token and position embeddings, so greedy decoding moves on from repeating a token.
+        model.model.decoder.embed_tokens.weight.mul_(1.5)
+        model.model.decoder.embed_positions.weight.mul_(3.0)
+    state = {k: v for k, v in model.state_dict().items() if k != 'proj_out.weight'}
+    pre = {'feature_extractor_type': 'WhisperFeatureExtractor', 'processor_class': 'WhisperProcessor',
+           'feature_size': 80, 'sampling_rate': 16000, 'hop_length': 160, 'n_fft': 400, 'chunk_length': 30,
+           'n_samples': 480000, 'nb_max_frames': 3000, 'padding_side': 'right', 'padding_value': 0.0,
+           'return_attention_mask': False}
+    g = torch.Generator().manual_seed(5)
+    waves = []
+    for seconds, tones in [(2, [(440, 0.3), (1234, 0.2), (3000, 0.1)]), (1, [(220, 0.5), (5000, 0.05)])]:
+        t = torch.arange(16000 * seconds, dtype=torch.float64) / 16000
+        w = sum(a * torch.sin(2 * math.pi * f * t) for f, a in tones) + 0.01 * torch.randn(t.shape, generator=g, dtype=torch.float64)
+        waves.append(w.float())
+    filters = R.mel_filter_bank(201, 80, 0.0, 8000.0, 16000)
+    feats64 = torch.stack([R.whisper_log_mel(w.double(), filters) for w in waves])
+    feats32 = torch.stack([R.whisper_log_mel(w, filters, dtype=torch.float32) for w in waves])
+    features = feats64.float()
+    labels = torch.tensor([[62, 63, 5, 17, 33, 60], [62, 63, 40, 2, -100, -100]])
+    logits, loss = model(features, labels=labels)
+    dec = R.whisper_shift_right(labels, 60, 61)
+    prompt = torch.tensor([[61, 62, 63], [61, 62, 63]])
+    prompt_logits, _ = model(features, decoder_input_ids=prompt)
+    enc = model.encode(features)
+    greedy = R.whisper_greedy(model, features, torch.tensor([[61], [61]]), 20)
+    forced = R.whisper_greedy(model, features, prompt, 20)
+    common = int(torch.mode(forced[:, 3:].reshape(-1)).values)
+    suppress, begin = [common], [int(forced[0, 3]), int(forced[1, 3])]
+    suppressed = R.whisper_greedy(model, features, prompt, 20, suppress=suppress, begin_suppress=begin)
+    # Two AdamW steps on the loss; the frozen sinusoids stay out of the optimiser.
+    train = R.WhisperForConditionalGeneration(c)
+    train.load_state_dict(model.state_dict())
+    train.eval()
+    opt = torch.optim.AdamW([p for p in train.parameters() if p.requires_grad], lr=1e-2, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01)
+    grad_keys = ['model.encoder.conv1.weight', 'model.encoder.layers.1.fc1.bias', 'model.decoder.embed_tokens.weight',
+                 'model.decoder.layers.0.encoder_attn.k_proj.weight', 'model.decoder.embed_positions.weight']
+    named = dict(train.named_parameters())
+    losses, grads = [], {}
+    for step in range(2):
+        opt.zero_grad()
+        _, l = train(features, labels=labels)
+        l.backward()
+        losses.append(float(l))
+        if step == 0:
+            grads = {k: flat(named[k].grad) for k in grad_keys}
+        opt.step()
+    with torch.no_grad():
+        _, final = train(features, labels=labels)
+    d = write_dir(out, 'whisper', c, state, generation_config={'decoder_start_token_id': 61, 'eos_token_id': 60,
+                                                               'pad_token_id': 60, 'bos_token_id': 60})
+    dump(pre, os.path.join(d, 'preprocessor_config.json'))
+    R.save_safetensors({'audio0': waves[0], 'audio1': waves[1], 'input_features': features,
+                        'input_features_hub32': feats32.float(), 'mel_filters': filters.float()},
+                       os.path.join(d, 'audio.safetensors'))
+    expected = {
+        'labels': labels.tolist(), 'decoder_input_ids': dec.tolist(), 'logits': flat(logits), 'logits_shape': list(logits.shape),
+        'loss': float(loss), 'prompt': prompt.tolist(), 'prompt_logits': flat(prompt_logits),
+        'encoder_last_hidden_state': flat(enc), 'encoder_shape': list(enc.shape),
+        'greedy': greedy.tolist(), 'forced_greedy': forced.tolist(), 'new_tokens': 20,
+        'suppress_tokens': suppress, 'begin_suppress_tokens': begin, 'suppressed_greedy': suppressed.tolist(),
+        'adamw': {'lr': 1e-2, 'betas': [0.9, 0.999], 'eps': 1e-8, 'weight_decay': 0.01, 'losses': losses,
+                  'final_loss': float(final), 'grads': grads},
+    }
+    dump(expected, os.path.join(d, 'expected.json'))
+
+
 def check_logits(directory, inp, out):
     model = R.from_pretrained(directory)
     with open(inp) as f:
         data = json.load(f)
     with torch.no_grad():
-        if 'pixel_values' in data and 'input_ids' in data:  # CLIP: logits_per_text
+        if 'input_features_file' in data:  # Whisper: features from a safetensors file, the decoder's logits
+            feats = R.load_safetensors(data['input_features_file'])['input_features'].float()
+            logits, _ = model(feats, decoder_input_ids=torch.tensor(data['decoder_input_ids']))
+        elif 'pixel_values' in data and 'input_ids' in data:  # CLIP: logits_per_text
             x = torch.tensor(data['pixel_values'], dtype=torch.float32).reshape(data['pixel_shape'])
             mask = torch.tensor(data['attention_mask']) if 'attention_mask' in data else None
             _, logits, _, _, _ = model(torch.tensor(data['input_ids']), x, attention_mask=mask,
@@ -1214,6 +1387,7 @@ def main():
     make_llama_family(out)
     make_qwen3(out)
     make_gemma2_mixtral(out)
+    make_qwen2_moe_phi3_rope(out)
     make_phi(out)
     make_bert(out)
     make_roberta(out)
@@ -1222,6 +1396,7 @@ def main():
     make_vit(out)
     make_clip(out)
     make_t5(out)
+    make_whisper(out)
     dump({'version': VERSION, 'torch': torch.__version__}, os.path.join(out, 'stamp.json'))
 
 

@@ -22,6 +22,8 @@ and counted from the attention mask, pre- or post-norm blocks, `project_in` / `p
 position bias of block 0 (bidirectional or causal buckets, log-spaced), cross-attention, relu or gated
 `DenseReluDense`, the tied head's d_model**-0.5 scale, labels shifted right into the decoder's inputs,
 and greedy decoding from decoder_start_token_id (`seq2seq_greedy`).
+And Whisper (conv front end, frozen sinusoids, pre-LN encoder-decoder, tied `proj_out`) with the
+hub's log-mel feature extraction and slaney mel filters, see the section at the end.
 
 Also: a safetensors reader/writer (the `safetensors` package is not installed either), greedy
 generation without a cache (the oracle for Tensile's cached generation), and the causal-LM
@@ -297,6 +299,23 @@ def rope_inv_freq(c, head_dim):
     return inv
 
 
+def phi3_longrope(c, dim):
+    """Phi-3's longrope as the hub's _compute_longrope_parameters: inverse frequencies divided by the
+    short or long factors, and the cos/sin scale from max_position_embeddings / original_max_position_embeddings."""
+    s = c['rope_scaling']
+    base = c.get('rope_theta', 10000.0)
+    original = c.get('original_max_position_embeddings', 4096)
+    factor = c.get('max_position_embeddings', 4096) / original
+    attention = s.get('attention_factor')
+    if attention is None:
+        attention = 1.0 if factor <= 1.0 else math.sqrt(1 + math.log(factor) / math.log(original))
+    shape = torch.arange(0, dim, 2, dtype=torch.int64).float() / dim
+
+    def inv(f):
+        return 1.0 / (torch.tensor(f, dtype=torch.float32) * base ** shape)
+    return inv(s['short_factor']), inv(s['long_factor']), original, attention
+
+
 def rotate_half(x):
     x1, x2 = x[..., : x.shape[-1] // 2], x[..., x.shape[-1] // 2:]
     return torch.cat((-x2, x1), dim=-1)
@@ -345,8 +364,9 @@ class LlamaAttention(nn.Module):
         if hasattr(self, 'q_norm'):  # Qwen3, before the rotary embedding
             q, k = self.q_norm(q), self.k_norm(k)
         cos, sin = cos[:, None], sin[:, None]
-        q = q * cos + rotate_half(q) * sin
-        k = k * cos + rotate_half(k) * sin
+        rd = cos.shape[-1]  # Phi-3's partial rotary: the first rd features of each head rotate, the rest pass
+        q = torch.cat([q[..., :rd] * cos + rotate_half(q[..., :rd]) * sin, q[..., rd:]], dim=-1)
+        k = torch.cat([k[..., :rd] * cos + rotate_half(k[..., :rd]) * sin, k[..., rd:]], dim=-1)
         rep = self.num_heads // self.num_kv
         k = k[:, :, None].expand(b, self.num_kv, rep, t, self.head_dim).reshape(b, self.num_heads, t, self.head_dim)
         v = v[:, :, None].expand(b, self.num_kv, rep, t, self.head_dim).reshape(b, self.num_heads, t, self.head_dim)
@@ -410,8 +430,6 @@ class LlamaModel(nn.Module):
             qkv_bias = o_bias = bool(c.get('attention_bias', False))
             mlp_bias = False
         elif kind == 'phi3':
-            if c.get('rope_scaling') is not None or c.get('partial_rotary_factor', 1.0) != 1.0:
-                raise ValueError('longrope scaling and partial rotary embeddings are not in the reference')
             qkv_bias = o_bias = mlp_bias = False
             fused, resid_pdrop = True, c.get('resid_pdrop', 0.0)
         else:
@@ -426,7 +444,17 @@ class LlamaModel(nn.Module):
         self.layers = nn.ModuleList([LlamaDecoderLayer(c, qkv_bias, o_bias, mlp_bias, act, norm, fused, resid_pdrop)
                                      for _ in range(c['num_hidden_layers'])])
         self.norm = norm(c['hidden_size'], c.get('rms_norm_eps', 1e-6))
-        self.register_buffer('inv_freq', rope_inv_freq(c, llama_head_dim(c)), persistent=False)
+        rotary_dim = llama_head_dim(c)
+        self.longrope = None
+        if kind == 'phi3':  # int(head_dim * partial_rotary_factor) features rotate; longrope (or 'su') scaling
+            rotary_dim = int(rotary_dim * c.get('partial_rotary_factor', 1.0))
+            scaling = c.get('rope_scaling')
+            if scaling is not None:
+                if scaling.get('type', scaling.get('rope_type')) not in ('longrope', 'su'):
+                    raise ValueError('Phi-3 rope scaling other than longrope is not in the reference')
+                self.longrope = phi3_longrope(c, rotary_dim)
+                c = {**c, 'rope_scaling': None}
+        self.register_buffer('inv_freq', rope_inv_freq(c, rotary_dim), persistent=False)
 
     def forward(self, input_ids, attention_mask=None, position_ids=None):
         b, t = input_ids.shape
@@ -435,9 +463,13 @@ class LlamaModel(nn.Module):
         x = self.embed_tokens(input_ids)
         if self.embed_scale is not None:  # Gemma: the normalizer in the hidden states' dtype
             x = x * torch.tensor(self.embed_scale, dtype=x.dtype)
-        freqs = position_ids[..., None].float() * self.inv_freq[None, None]
+        inv_freq, scale = self.inv_freq, 1.0
+        if self.longrope is not None:  # the hub's dynamic_rope_update: long factors once max(position_ids) + 1 > original
+            short, long, original, scale = self.longrope
+            inv_freq = long if int(position_ids.max()) + 1 > original else short
+        freqs = position_ids[..., None].float() * inv_freq[None, None]
         emb = torch.cat((freqs, freqs), dim=-1)
-        cos, sin = emb.cos().to(x.dtype), emb.sin().to(x.dtype)
+        cos, sin = (emb.cos() * scale).to(x.dtype), (emb.sin() * scale).to(x.dtype)
         mask = causal_mask(attention_mask, t, t, x.dtype, self.sliding_window)
         for layer in self.layers:
             x = layer(x, cos, sin, mask)
@@ -650,6 +682,102 @@ class MixtralForCausalLM(nn.Module):
         c = self.config
         if c.get('output_router_logits', False):
             self.aux_loss = load_balancing_loss(router_logits, c.get('num_local_experts', 8), c.get('num_experts_per_tok', 2), attention_mask)
+            if loss is not None:
+                loss = loss + c.get('router_aux_loss_coef', 0.001) * self.aux_loss
+        return logits, loss
+
+
+# ---- Qwen2-MoE -----------------------------------------------------------------------------
+
+class Qwen2MoeSparseMoeBlock(nn.Module):
+    """Mixtral's routing (renormalised only with norm_topk_prob) plus sigmoid(shared_expert_gate(x)) * shared_expert(x)."""
+
+    def __init__(self, c):
+        super().__init__()
+        h, experts = c['hidden_size'], c.get('num_experts', 60)
+        act = c.get('hidden_act', 'silu')
+        self.top_k = c.get('num_experts_per_tok', 4)
+        self.norm_topk_prob = c.get('norm_topk_prob', False)
+        self.gate = nn.Linear(h, experts, bias=False)
+        self.experts = nn.ModuleList([LlamaMLP({**c, 'intermediate_size': c.get('moe_intermediate_size', 1408)}, False, act)
+                                      for _ in range(experts)])
+        self.shared_expert = LlamaMLP({**c, 'intermediate_size': c.get('shared_expert_intermediate_size', 5632)}, False, act)
+        self.shared_expert_gate = nn.Linear(h, 1, bias=False)
+
+    def forward(self, x):
+        b, t, h = x.shape
+        flat = x.reshape(-1, h)
+        router_logits = self.gate(flat)
+        weights = F.softmax(router_logits, dim=1, dtype=torch.float)
+        weights, chosen = torch.topk(weights, self.top_k, dim=-1)
+        if self.norm_topk_prob:
+            weights = weights / weights.sum(dim=-1, keepdim=True)
+        weights = weights.to(flat.dtype)
+        out = torch.zeros_like(flat)
+        for e, expert in enumerate(self.experts):
+            rows, slots = torch.where(chosen == e)
+            if rows.numel() == 0:
+                continue
+            out = out.index_add(0, rows, expert(flat[rows]) * weights[rows, slots, None])
+        out = out + torch.sigmoid(self.shared_expert_gate(flat)) * self.shared_expert(flat)
+        return out.reshape(b, t, h), router_logits
+
+
+def qwen2_moe_sparse(c, i):
+    """The hub's rule: sparse unless in mlp_only_layers, with experts, on every decoder_sparse_step-th layer."""
+    return i not in (c.get('mlp_only_layers') or []) and c.get('num_experts', 60) > 0 and (i + 1) % c.get('decoder_sparse_step', 1) == 0
+
+
+class Qwen2MoeDecoderLayer(nn.Module):
+    def __init__(self, c, i):
+        super().__init__()
+        eps = c.get('rms_norm_eps', 1e-6)
+        self.self_attn = LlamaAttention(c, c.get('qkv_bias', True), False)
+        self.mlp = Qwen2MoeSparseMoeBlock(c) if qwen2_moe_sparse(c, i) else LlamaMLP(c, False, c.get('hidden_act', 'silu'))
+        self.input_layernorm = LlamaRMSNorm(c['hidden_size'], eps)
+        self.post_attention_layernorm = LlamaRMSNorm(c['hidden_size'], eps)
+
+    def forward(self, x, cos, sin, mask):
+        x = x + self.self_attn(self.input_layernorm(x), cos, sin, mask)
+        y = self.mlp(self.post_attention_layernorm(x))
+        y, router_logits = y if isinstance(y, tuple) else (y, None)
+        return x + y, router_logits
+
+
+class Qwen2MoeModel(MixtralModel):
+    """Mixtral's forward (router logits per layer, None for the dense ones) over Qwen2-MoE's layers, no window."""
+
+    def __init__(self, c):
+        nn.Module.__init__(self)
+        if c.get('use_sliding_window'):
+            raise ValueError('Qwen2-MoE sliding windows are not in the reference')
+        self.sliding_window = None
+        self.embed_tokens = nn.Embedding(c['vocab_size'], c['hidden_size'], padding_idx=c.get('pad_token_id'))
+        self.layers = nn.ModuleList([Qwen2MoeDecoderLayer(c, i) for i in range(c['num_hidden_layers'])])
+        self.norm = LlamaRMSNorm(c['hidden_size'], c.get('rms_norm_eps', 1e-6))
+        self.register_buffer('inv_freq', rope_inv_freq(c, llama_head_dim(c)), persistent=False)
+
+
+class Qwen2MoeForCausalLM(nn.Module):
+    """With output_router_logits, the loss gains router_aux_loss_coef * the load-balancing loss over the sparse layers."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.config = c
+        self.model = Qwen2MoeModel(c)
+        self.lm_head = nn.Linear(c['hidden_size'], c['vocab_size'], bias=False)
+        if c.get('tie_word_embeddings', False):
+            self.lm_head.weight = self.model.embed_tokens.weight
+        self.aux_loss = None
+
+    def forward(self, input_ids, attention_mask=None, position_ids=None, labels=None):
+        hidden, router_logits = self.model(input_ids, attention_mask, position_ids)
+        logits = self.lm_head(hidden).float()
+        loss = causal_lm_loss(logits, labels) if labels is not None else None
+        c = self.config
+        if c.get('output_router_logits', False):
+            sparse = tuple(r for r in router_logits if r is not None)  # the dense layers have none
+            self.aux_loss = load_balancing_loss(sparse, c.get('num_experts', 60), c.get('num_experts_per_tok', 4), attention_mask)
             if loss is not None:
                 loss = loss + c.get('router_aux_loss_coef', 0.001) * self.aux_loss
         return logits, loss
@@ -2125,6 +2253,7 @@ ARCHITECTURES = {
     'Qwen3ForCausalLM': LlamaForCausalLM,
     'Gemma2ForCausalLM': Gemma2ForCausalLM,
     'MixtralForCausalLM': MixtralForCausalLM,
+    'Qwen2MoeForCausalLM': Qwen2MoeForCausalLM,
     'PhiForCausalLM': PhiForCausalLM,
     'BertModel': BertModel,
     'BertForSequenceClassification': BertForSequenceClassification,
@@ -2198,3 +2327,226 @@ def greedy(model, input_ids, new_tokens, attention_mask=None, eos=None, pad=None
             if done.all():
                 break
     return ids
+
+
+# ---- Whisper -------------------------------------------------------------------------------
+# The hub's modeling_whisper.py in plain PyTorch: conv1 (k3, pad 1) + GELU, conv2 (k3, stride 2,
+# pad 1) + GELU, the stored sinusoidal `embed_positions` (frozen), pre-LN encoder and decoder
+# layers, attention with q/v/out biases but a bias-free k_proj and q scaled by head_dim**-0.5,
+# learned decoder positions, a final `layer_norm` per stack, `proj_out` tied to
+# `embed_tokens`; labels shifted right after decoder_start_token_id (-100 as the pad token).
+# And WhisperFeatureExtractor's log-mel spectrogram (slaney mel filters, periodic Hann window,
+# centred reflect-padded STFT, the last frame dropped, log10, max - 8 floor, (x + 4) / 4).
+
+def whisper_sinusoids(length, channels, max_timescale=10000):
+    inc = math.log(max_timescale) / (channels // 2 - 1)
+    inv = torch.exp(-inc * torch.arange(channels // 2))
+    t = torch.arange(length)[:, None] * inv[None, :]
+    return torch.cat([t.sin(), t.cos()], dim=1)
+
+
+class WhisperAttention(nn.Module):
+    def __init__(self, d, heads, dropout):
+        super().__init__()
+        self.heads, self.head_dim, self.p = heads, d // heads, dropout
+        self.scaling = self.head_dim ** -0.5
+        self.k_proj = nn.Linear(d, d, bias=False)
+        self.v_proj = nn.Linear(d, d)
+        self.q_proj = nn.Linear(d, d)
+        self.out_proj = nn.Linear(d, d)
+
+    def split(self, x):
+        b, t, _ = x.shape
+        return x.view(b, t, self.heads, self.head_dim).transpose(1, 2)
+
+    def forward(self, x, kv=None, mask=None):
+        src = x if kv is None else kv
+        q = self.split(self.q_proj(x) * self.scaling)
+        k, v = self.split(self.k_proj(src)), self.split(self.v_proj(src))
+        w = q @ k.transpose(-1, -2)
+        if mask is not None:
+            w = w + mask
+        w = F.dropout(w.softmax(-1), self.p, self.training)
+        o = (w @ v).transpose(1, 2)
+        return self.out_proj(o.reshape(o.shape[0], o.shape[1], -1))
+
+
+class WhisperEncoderLayer(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        d = c['d_model']
+        self.self_attn = WhisperAttention(d, c['encoder_attention_heads'], c.get('attention_dropout', 0.0))
+        self.self_attn_layer_norm = nn.LayerNorm(d)
+        self.fc1 = nn.Linear(d, c['encoder_ffn_dim'])
+        self.fc2 = nn.Linear(c['encoder_ffn_dim'], d)
+        self.final_layer_norm = nn.LayerNorm(d)
+        self.act, self.p, self.pa = ACT[c.get('activation_function', 'gelu')], c.get('dropout', 0.0), c.get('activation_dropout', 0.0)
+
+    def forward(self, x):
+        x = x + F.dropout(self.self_attn(self.self_attn_layer_norm(x)), self.p, self.training)
+        h = F.dropout(self.act(self.fc1(self.final_layer_norm(x))), self.pa, self.training)
+        return x + F.dropout(self.fc2(h), self.p, self.training)
+
+
+class WhisperDecoderLayer(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        d, heads = c['d_model'], c['decoder_attention_heads']
+        self.self_attn = WhisperAttention(d, heads, c.get('attention_dropout', 0.0))
+        self.self_attn_layer_norm = nn.LayerNorm(d)
+        self.encoder_attn = WhisperAttention(d, heads, c.get('attention_dropout', 0.0))
+        self.encoder_attn_layer_norm = nn.LayerNorm(d)
+        self.fc1 = nn.Linear(d, c['decoder_ffn_dim'])
+        self.fc2 = nn.Linear(c['decoder_ffn_dim'], d)
+        self.final_layer_norm = nn.LayerNorm(d)
+        self.act, self.p, self.pa = ACT[c.get('activation_function', 'gelu')], c.get('dropout', 0.0), c.get('activation_dropout', 0.0)
+
+    def forward(self, x, mask, enc):
+        x = x + F.dropout(self.self_attn(self.self_attn_layer_norm(x), mask=mask), self.p, self.training)
+        x = x + F.dropout(self.encoder_attn(self.encoder_attn_layer_norm(x), kv=enc), self.p, self.training)
+        h = F.dropout(self.act(self.fc1(self.final_layer_norm(x))), self.pa, self.training)
+        return x + F.dropout(self.fc2(h), self.p, self.training)
+
+
+class WhisperEncoder(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        d = c['d_model']
+        self.conv1 = nn.Conv1d(c['num_mel_bins'], d, kernel_size=3, padding=1)
+        self.conv2 = nn.Conv1d(d, d, kernel_size=3, stride=2, padding=1)
+        self.embed_positions = nn.Embedding(c['max_source_positions'], d)
+        with torch.no_grad():
+            self.embed_positions.weight.copy_(whisper_sinusoids(c['max_source_positions'], d))
+        self.embed_positions.requires_grad_(False)
+        self.layers = nn.ModuleList([WhisperEncoderLayer(c) for _ in range(c['encoder_layers'])])
+        self.layer_norm = nn.LayerNorm(d)
+        self.p = c.get('dropout', 0.0)
+
+    def forward(self, features):
+        if features.shape[-1] != 2 * self.embed_positions.weight.shape[0]:
+            raise ValueError(f'Whisper expects {2 * self.embed_positions.weight.shape[0]} mel frames, got {features.shape[-1]}')
+        x = F.gelu(self.conv1(features))
+        x = F.gelu(self.conv2(x)).permute(0, 2, 1)
+        x = F.dropout(x + self.embed_positions.weight, self.p, self.training)
+        for layer in self.layers:
+            x = layer(x)
+        return self.layer_norm(x)
+
+
+class WhisperDecoder(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        d = c['d_model']
+        self.embed_tokens = nn.Embedding(c['vocab_size'], d, c['pad_token_id'])
+        self.embed_positions = nn.Embedding(c['max_target_positions'], d)
+        self.layers = nn.ModuleList([WhisperDecoderLayer(c) for _ in range(c['decoder_layers'])])
+        self.layer_norm = nn.LayerNorm(d)
+        self.p = c.get('dropout', 0.0)
+
+    def forward(self, ids, enc):
+        t = ids.shape[1]
+        x = self.embed_tokens(ids) + self.embed_positions.weight[:t]
+        x = F.dropout(x, self.p, self.training)
+        causal = torch.arange(t)[None, :] <= torch.arange(t)[:, None]
+        mask = (1.0 - causal[None, None].to(x.dtype)) * min_value(x.dtype)
+        for layer in self.layers:
+            x = layer(x, mask, enc)
+        return self.layer_norm(x)
+
+
+class WhisperModel(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.encoder = WhisperEncoder(c)
+        self.decoder = WhisperDecoder(c)
+
+
+def whisper_shift_right(labels, pad, start):
+    shifted = torch.cat([torch.full_like(labels[:, :1], start), labels[:, :-1]], 1)
+    return shifted.masked_fill(shifted == -100, pad)
+
+
+class WhisperForConditionalGeneration(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.c = c
+        self.model = WhisperModel(c)
+        self.proj_out = nn.Linear(c['d_model'], c['vocab_size'], bias=False)
+        self.proj_out.weight = self.model.decoder.embed_tokens.weight
+
+    def encode(self, features):
+        return self.model.encoder(features)
+
+    def forward(self, input_features, decoder_input_ids=None, labels=None, encoder_outputs=None, attention_mask=None):
+        """(logits, loss); `attention_mask` is accepted and unused, as the hub's Whisper ignores it."""
+        enc = encoder_outputs if encoder_outputs is not None else self.encode(input_features)
+        if decoder_input_ids is None:
+            decoder_input_ids = whisper_shift_right(labels, self.c['pad_token_id'], self.c['decoder_start_token_id'])
+        logits = self.proj_out(self.model.decoder(decoder_input_ids, enc))
+        loss = None
+        if labels is not None:
+            loss = F.cross_entropy(logits.view(-1, logits.size(-1)), labels.reshape(-1), ignore_index=-100)
+        return logits, loss
+
+
+@torch.no_grad()
+def whisper_greedy(model, features, prompt, new_tokens, suppress=(), begin_suppress=()):
+    """Greedy decoding after `prompt` ([batch, n] decoder ids), the encoder run once, the decoder
+    recomputed each step; `suppress` tokens never come, `begin_suppress` not first."""
+    enc = model.encode(features)
+    dec = prompt.clone()
+    for step in range(new_tokens):
+        logits, _ = model(None, decoder_input_ids=dec, encoder_outputs=enc)
+        last = logits[:, -1].clone()
+        if len(suppress):
+            last[:, list(suppress)] = -float('inf')
+        if step == 0 and len(begin_suppress):
+            last[:, list(begin_suppress)] = -float('inf')
+        dec = torch.cat([dec, last.argmax(-1)[:, None]], 1)
+    return dec
+
+
+def hertz_to_mel_slaney(f):
+    f = torch.as_tensor(f, dtype=torch.float64)
+    mels = 3.0 * f / 200.0
+    return torch.where(f >= 1000.0, 15.0 + torch.log(f / 1000.0) * (27.0 / math.log(6.4)), mels)
+
+
+def mel_to_hertz_slaney(m):
+    freq = 200.0 * m / 3.0
+    return torch.where(m >= 15.0, 1000.0 * torch.exp(math.log(6.4) / 27.0 * (m - 15.0)), freq)
+
+
+def mel_filter_bank(num_frequency_bins, num_mel_filters, min_frequency, max_frequency, sampling_rate):
+    """transformers' audio_utils.mel_filter_bank with norm='slaney', mel_scale='slaney', in float64:
+    [num_frequency_bins, num_mel_filters]."""
+    mels = torch.linspace(float(hertz_to_mel_slaney(min_frequency)), float(hertz_to_mel_slaney(max_frequency)),
+                          num_mel_filters + 2, dtype=torch.float64)
+    filter_freqs = mel_to_hertz_slaney(mels)
+    fft_freqs = torch.linspace(0, sampling_rate // 2, num_frequency_bins, dtype=torch.float64)
+    diff = filter_freqs[1:] - filter_freqs[:-1]
+    slopes = filter_freqs[None, :] - fft_freqs[:, None]
+    down = -slopes[:, :-2] / diff[:-1]
+    up = slopes[:, 2:] / diff[1:]
+    bank = torch.clamp(torch.minimum(down, up), min=0.0)
+    enorm = 2.0 / (filter_freqs[2:num_mel_filters + 2] - filter_freqs[:num_mel_filters])
+    return bank * enorm[None, :]
+
+
+def whisper_log_mel(waveform, mel_filters, n_fft=400, hop_length=160, n_samples=480000, dtype=torch.float64):
+    """One waveform's log-mel features [n_mels, n_samples // hop_length] as WhisperFeatureExtractor
+    computes them (its torch path when dtype is float32): padded or truncated to n_samples with 0."""
+    w = torch.zeros(n_samples, dtype=dtype)
+    n = min(n_samples, waveform.shape[0])
+    w[:n] = waveform[:n].to(dtype)
+    window = torch.hann_window(n_fft, dtype=dtype)
+    stft = torch.stft(w, n_fft, hop_length, window=window, center=True, pad_mode='reflect', return_complex=True)
+    power = stft[..., :-1].abs() ** 2
+    mel = mel_filters.to(dtype).T @ power
+    log = torch.clamp(mel, min=1e-10).log10()
+    log = torch.maximum(log, log.max() - 8.0)
+    return (log + 4.0) / 4.0
+
+
+ARCHITECTURES['WhisperForConditionalGeneration'] = WhisperForConditionalGeneration
+TIED_KEYS = TIED_KEYS + ('proj_out.weight',)

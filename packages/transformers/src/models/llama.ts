@@ -7,14 +7,15 @@
  *
  * Three variants share these pieces: Gemma (`GemmaForCausalLM`: RMSNorm weights as offsets from
  * one, embeddings scaled by sqrt(hidden_size), GeGLU, a tied head), Phi-3
- * (`Phi3ForCausalLM`: the fused `self_attn.qkv_proj` and `mlp.gate_up_proj`, residual dropout)
+ * (`Phi3ForCausalLM`: the fused `self_attn.qkv_proj` and `mlp.gate_up_proj`, residual dropout,
+ * partial rotary embeddings and `longrope`)
  * and Qwen3 (`Qwen3ForCausalLM`: per-head RMSNorm of queries and keys, `self_attn.q_norm` and
  * `self_attn.k_norm`, before the rotary embedding). The attention over the cache (`Attention`)
  * also serves Phi (`./phi.ts`).
  */
 import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
-import { CausalLM, causalLMOutput, decoderInputs, keepLast, type CausalLMForwardOptions, type CausalLMOutput, type DecoderLayout } from '../generation.js';
+import { CausalLM, causalLMOutput, decoderInputs, keepLast, positionsFromMask, type CausalLMForwardOptions, type CausalLMOutput, type DecoderLayout } from '../generation.js';
 import { Embedding, Linear, Module, ModuleList, functional as F } from '@tensile/nn';
 import {
   GemmaRMSNorm, KVCache, RMSNorm, activation, applyRotary, attend, attentionMask, denseLayer, initEmbeddings, mergeHeads, paddingRow, ropeInverseFrequencies, rotaryTables, softcapped, splitHeads,
@@ -52,8 +53,10 @@ export interface LlamaConfig extends PretrainedConfig {
   initializer_range?: number;
   /** Phi-3's dropout on each sublayer's output before the residual sum (training only). */
   resid_pdrop?: number;
-  /** Phi-3: must be 1 (Phi-3's partial rotary embeddings are not wired up; Phi's are, in ./phi.ts). */
+  /** Phi-3: the share of each head the rotary embedding turns (default 1; Phi-4-mini's 0.75). */
   partial_rotary_factor?: number;
+  /** Phi-3's pretraining context (default 4096): longrope's long factors apply beyond it. */
+  original_max_position_embeddings?: number | null;
   /** Gemma 2: scores scaled by query_pre_attn_scalar^-0.5 (default 256) instead of head_dim^-0.5. */
   query_pre_attn_scalar?: number;
   /** Gemma 2: `cap · tanh(s / cap)` of the attention scores (default 50; null: off). */
@@ -68,11 +71,22 @@ export interface LlamaConfig extends PretrainedConfig {
   router_aux_loss_coef?: number;
   /** Mixtral: multiplicative uniform noise on the MoE input while training (default 0). */
   router_jitter_noise?: number;
+  /** Qwen2-MoE: routed experts per layer (default 60), each `moe_intermediate_size` wide (default 1408). */
+  num_experts?: number;
+  moe_intermediate_size?: number;
+  /** Qwen2-MoE: the shared expert's width (default 5632), gated by sigmoid(shared_expert_gate(x)). */
+  shared_expert_intermediate_size?: number;
+  /** Qwen2-MoE: renormalise the top-k routing weights (default false). */
+  norm_topk_prob?: boolean;
+  /** Qwen2-MoE: every `decoder_sparse_step`-th layer is sparse (default 1), except `mlp_only_layers` (dense). */
+  decoder_sparse_step?: number;
+  mlp_only_layers?: number[] | null;
 }
 
 /** The Python class of each `model_type`: errors name it. */
 const CLASS_OF: Record<string, string> = {
   gemma: 'GemmaForCausalLM', gemma2: 'Gemma2ForCausalLM', phi3: 'Phi3ForCausalLM', qwen3: 'Qwen3ForCausalLM', mixtral: 'MixtralForCausalLM',
+  qwen2_moe: 'Qwen2MoeForCausalLM',
 };
 
 /** What the attention over the cache reads from a model's settings (Llama's and Phi's). */
@@ -101,6 +115,23 @@ export interface MoESettings {
   auxCoef: number;
   /** `router_jitter_noise`: the MoE input times U(1 - j, 1 + j) while training. */
   jitter: number;
+  /** Qwen2-MoE: each routed expert's width (`moe_intermediate_size`; Mixtral's is intermediate_size). */
+  expertInner?: number;
+  /** Qwen2-MoE: the shared expert's width (`shared_expert_intermediate_size`). */
+  sharedExpertInner?: number;
+  /** Qwen2-MoE: which layers are sparse (the others have a dense MLP of intermediate_size); Mixtral's all are. */
+  sparseLayers?: boolean[];
+}
+
+/**
+ * Phi-3's `longrope` rotary embedding: inverse frequencies divided by `short_factor` while the
+ * sequence fits `original` positions and by `long_factor` beyond, cos and sin times `scale`.
+ */
+export interface LongRope {
+  short: Float32Array;
+  long: Float32Array;
+  original: number;
+  scale: number;
 }
 
 /** The settings a Llama-family config resolves to (what the decoder layers read). */
@@ -134,6 +165,8 @@ export interface LlamaSettings extends AttentionSettings {
   moe: MoESettings | null;
   maxPositions: number | null;
   invFreq: Float32Array;
+  /** Phi-3's longrope (then `invFreq` is its short table), or null. */
+  longrope: LongRope | null;
   std: number;
 }
 
@@ -153,6 +186,49 @@ function positiveInt(c: LlamaConfig, key: string, fallback: number, where: strin
   const value = field<number>(c, key, fallback, where);
   if (!Number.isInteger(value) || value < 1) throw new Error(`${where}: config field '${key}' should be a positive integer, got ${JSON.stringify(value)}`);
   return value;
+}
+
+/**
+ * The inverse frequencies of Phi-3's longrope for one factor list, as the hub's
+ * `_compute_longrope_parameters`: `1 / (ext[i] · theta^(2i / dim))` in float32.
+ */
+function longropeFrequencies(ext: number[], dim: number, theta: number): Float32Array {
+  return Float32Array.from({ length: dim / 2 }, (_, i) => Math.fround(1 / Math.fround(Math.fround(ext[i]) * Math.fround(Math.pow(theta, Math.fround((2 * i) / dim))))));
+}
+
+/** Phi-3's `longrope` (or its legacy name `su`) of `rope_scaling`, for `dim` rotary features. */
+function phi3LongRope(c: LlamaConfig, scaling: RopeScaling, dim: number, theta: number, w: string): LongRope {
+  const factors = (key: 'short_factor' | 'long_factor'): number[] => {
+    const f = scaling[key];
+    if (!Array.isArray(f) || f.length !== dim / 2 || !f.every((x) => typeof x === 'number' && x > 0)) {
+      throw new Error(`${w}: rope_scaling.${key} must list ${dim / 2} positive numbers (the rotary features / 2), got ${JSON.stringify(f)}`);
+    }
+    return f;
+  };
+  const short = factors('short_factor');
+  const long = factors('long_factor');
+  // Phi-3's configs keep it at the top level (Phi3Config's default 4096); accept rope_scaling's too.
+  const top = c.original_max_position_embeddings ?? null;
+  const inner = scaling.original_max_position_embeddings ?? null;
+  if (top !== null && inner !== null && top !== inner) throw new Error(`${w}: original_max_position_embeddings ${top} disagrees with rope_scaling.original_max_position_embeddings ${inner}`);
+  const original = top ?? inner ?? 4096;
+  if (!Number.isInteger(original) || original < 1) throw new Error(`${w}: original_max_position_embeddings should be a positive integer, got ${JSON.stringify(original)}`);
+  // The hub takes the factor from max_position_embeddings / original_max_position_embeddings (not rope_scaling.factor).
+  const factor = field<number>(c, 'max_position_embeddings', 4096, w) / original;
+  const given = scaling.attention_factor ?? null;
+  if (given !== null && !(typeof given === 'number' && given > 0)) throw new Error(`${w}: rope_scaling.attention_factor should be a positive number, got ${JSON.stringify(given)}`);
+  const scale = given ?? (factor <= 1 ? 1 : Math.sqrt(1 + Math.log(factor) / Math.log(original)));
+  return { short: longropeFrequencies(short, dim, theta), long: longropeFrequencies(long, dim, theta), original, scale };
+}
+
+/**
+ * Whether longrope uses its long factors for a forward pass at `positions`: the hub's
+ * `dynamic_rope_update` picks them when max(position_ids) + 1 exceeds original_max_position_embeddings.
+ */
+export function longropeIsLong(lr: LongRope, positions: number[][]): boolean {
+  let last = 0;
+  for (const row of positions) for (const p of row) last = Math.max(last, p);
+  return last + 1 > lr.original;
 }
 
 /** @internal The settings of a Llama-family config (`kind`: its model_type). */
@@ -183,11 +259,37 @@ function settings(c: LlamaConfig, kind: string): Settings {
   let softcap: number | null = null;
   let finalSoftcap: number | null = null;
   let moe: MoESettings | null = null;
+  const theta = field<number>(c, 'rope_theta', 10000, w);
+  let rotaryDim = headDim;
+  let longrope: LongRope | null = null;
   if (kind === 'qwen2') {
     qkvBias = true;
     oBias = false;
     mlpBias = false;
     if (c.use_sliding_window) throw new Error(`${w}: Qwen2's use_sliding_window (per-layer windows) is not supported`);
+  } else if (kind === 'qwen2_moe') {
+    // Qwen2's attention (biased q, k, v; unbiased o) and MLPs; the MoE blocks are ./qwen2_moe.ts'.
+    qkvBias = field<boolean>(c, 'qkv_bias', true, w);
+    oBias = false;
+    mlpBias = false;
+    if (c.use_sliding_window) throw new Error(`${w}: use_sliding_window (per-layer windows) is not supported`);
+    const experts = field<number>(c, 'num_experts', 60, w);
+    if (!Number.isInteger(experts) || experts < 0) throw new Error(`${w}: config field 'num_experts' should be a non-negative integer, got ${JSON.stringify(experts)}`);
+    const topK = positiveInt(c, 'num_experts_per_tok', 4, w);
+    if (experts > 0 && topK > experts) throw new Error(`${w}: num_experts_per_tok ${topK} exceeds num_experts ${experts}`);
+    const step = positiveInt(c, 'decoder_sparse_step', 1, w);
+    const mlpOnly = c.mlp_only_layers ?? [];
+    if (!Array.isArray(mlpOnly) || !mlpOnly.every((i) => Number.isInteger(i))) throw new Error(`${w}: mlp_only_layers should list layer indices, got ${JSON.stringify(mlpOnly)}`);
+    moe = {
+      experts, topK, jitter: 0,
+      normTopK: field<boolean>(c, 'norm_topk_prob', false, w),
+      outputRouterLogits: field<boolean>(c, 'output_router_logits', false, w),
+      auxCoef: field<number>(c, 'router_aux_loss_coef', 0.001, w),
+      expertInner: positiveInt(c, 'moe_intermediate_size', 1408, w),
+      sharedExpertInner: positiveInt(c, 'shared_expert_intermediate_size', 5632, w),
+      // The hub's rule: sparse unless listed in mlp_only_layers, when there are experts and (i + 1) % decoder_sparse_step == 0.
+      sparseLayers: Array.from({ length: layers }, (_, i) => !mlpOnly.includes(i) && experts > 0 && (i + 1) % step === 0),
+    };
   } else if (kind === 'qwen3') {
     // attention_bias covers q, k, v and o; the MLP has no bias.
     mlpBias = false;
@@ -240,9 +342,15 @@ function settings(c: LlamaConfig, kind: string): Settings {
     qkvBias = oBias = mlpBias = false;
     slidingWindow = (c.sliding_window ?? null) as number | null;
     const factor = field<number>(c, 'partial_rotary_factor', 1, w);
-    if (factor !== 1) throw new Error(`${w}: partial_rotary_factor ${factor} is not supported (only 1)`);
+    // The hub's int(head_dim * partial_rotary_factor) leading features of each head rotate; the rest pass through.
+    rotaryDim = Math.floor(headDim * factor);
+    if (!(factor > 0 && factor <= 1) || rotaryDim === 0 || rotaryDim % 2 !== 0) {
+      throw new Error(`${w}: partial_rotary_factor ${factor} is not supported (it gives ${rotaryDim} rotary features of a ${headDim}-wide head; they must be even and more than 0)`);
+    }
     const type = ropeScaling ? (ropeScaling.rope_type ?? ropeScaling.type ?? 'default') : 'default';
-    if (type !== 'default') throw new Error(`${w}: rope_scaling type '${type}' is not supported (Phi-3's long-context 'longrope' scaling is not implemented; only null)`);
+    // 'su' is longrope's name in Phi-3's first configs (Phi3Config renames it).
+    if (type === 'longrope' || type === 'su') longrope = phi3LongRope(c, ropeScaling!, rotaryDim, theta, w);
+    else if (type !== 'default') throw new Error(`${w}: rope_scaling type '${type}' is not supported (longrope / su, or null)`);
     ropeScaling = null;
   }
   return {
@@ -272,7 +380,8 @@ function settings(c: LlamaConfig, kind: string): Settings {
     tie,
     slidingWindow,
     maxPositions: (c.max_position_embeddings ?? null) as number | null,
-    invFreq: ropeInverseFrequencies(headDim, field<number>(c, 'rope_theta', 10000, w), ropeScaling, w),
+    invFreq: longrope ? longrope.short : ropeInverseFrequencies(rotaryDim, theta, ropeScaling, w),
+    longrope,
     attnDropout: field<number>(c, 'attention_dropout', 0, w),
     std: field<number>(c, 'initializer_range', 0.02, w),
   };
@@ -283,7 +392,7 @@ const NAMES: Record<string, string> = {
   qkvProj: 'qkv_proj', gateUpProj: 'gate_up_proj', qNorm: 'q_norm', kNorm: 'k_norm',
   selfAttn: 'self_attn', inputLayernorm: 'input_layernorm', postAttentionLayernorm: 'post_attention_layernorm',
   preFeedforwardLayernorm: 'pre_feedforward_layernorm', postFeedforwardLayernorm: 'post_feedforward_layernorm',
-  blockSparseMoe: 'block_sparse_moe',
+  blockSparseMoe: 'block_sparse_moe', sharedExpert: 'shared_expert', sharedExpertGate: 'shared_expert_gate',
   embedTokens: 'embed_tokens', lmHead: 'lm_head',
 };
 
@@ -514,7 +623,10 @@ export class LlamaModel extends Module {
       // Gemma: the normalizer is a scalar of the hidden states' dtype, so rounded to it.
       if (this.s.gemma) x = x.mul(Math.sqrt(this.s.hidden));
       const device = x.device;
-      const [cos, sin] = rotaryTables(positions, this.s.invFreq, device, x.dtype);
+      // Phi-3's longrope: the long factors once the positions pass original_max_position_embeddings.
+      const lr = this.s.longrope;
+      const invFreq = lr && longropeIsLong(lr, positions) ? lr.long : this.s.invFreq;
+      const [cos, sin] = rotaryTables(positions, invFreq, device, x.dtype, lr ? lr.scale : 1);
       // One mask per window (Gemma 2's layers alternate between a sliding window and full attention).
       const masks = new Map<number | null, Tensor>();
       const maskFor = (window: number | null): Tensor => {
@@ -585,6 +697,21 @@ export class LlamaForCausalLM extends CausalLM {
     return { layers: this.s.layers, kvHeads: this.s.kvHeads, headDim: this.s.headDim, maxPositions: this.s.maxPositions };
   }
 
+  /**
+   * Phi-3's longrope: the step whose positions first pass original_max_position_embeddings
+   * switches to the long factors, so the cached keys (rotated with the short ones) are stale and
+   * the whole sequence is recomputed once, as the hub's Phi-3 `prepare_inputs_for_generation`
+   * drops its cache there. Without padding the hub's test (the sequence's length) and this one
+   * (the largest position, what picks the factors) agree; with left padding this one keeps cached
+   * generation equal to uncached.
+   */
+  protected override cacheOutdated(mask: number[][]): boolean {
+    const lr = this.s.longrope;
+    if (!lr) return false;
+    const last = Math.max(...positionsFromMask(mask, 1).map((r) => r[0]));
+    return last + 1 > lr.original && last <= lr.original;
+  }
+
   /** The head's float32 logits of hidden states `h` (soft-capped where the config says, as Gemma 2's). */
   protected logitsOf(h: Tensor): Tensor {
     let logits = h.matmul(this.lmHead.weight.t());
@@ -622,8 +749,15 @@ export class GemmaForCausalLM extends LlamaForCausalLM {
  * Phi-3 (`Phi3ForCausalLM`, `model_type` phi3): Llama's semantics with the hub's fused
  * projections `self_attn.qkv_proj` (q, k, v along the output) and `mlp.gate_up_proj` (gate,
  * up), loaded and saved fused; Mistral's optional `sliding_window`; `resid_pdrop` dropout while
- * training. `rope_scaling` must be null (Phi-3's `longrope` is refused) and
- * `partial_rotary_factor` 1.
+ * training. `partial_rotary_factor` (Phi-4-mini's 0.75) rotates the first int(head_dim · factor)
+ * features of each head. `rope_scaling` type `longrope` (or its legacy name `su`) divides the
+ * inverse frequencies by `short_factor` while max(position) + 1 ≤ `original_max_position_embeddings`
+ * and by `long_factor` beyond, and scales cos and sin by `attention_factor` (default
+ * sqrt(1 + ln(s) / ln(original)), s = max_position_embeddings / original), as the hub's. A forward
+ * pass picks the factors by its own largest position; `generate` recomputes the sequence once at
+ * the step that crosses the boundary (the cached keys were rotated with the short factors), as
+ * the hub's Phi-3 drops its cache there, so cached and uncached generation agree. Other
+ * `rope_scaling` types are refused.
  *
  * @example
  * ```ts

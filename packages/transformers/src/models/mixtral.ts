@@ -92,16 +92,17 @@ export function routeToExperts(x: Tensor, weights: Tensor, indices: Tensor, expe
 }
 
 /**
- * Mixtral's sparse MoE block (`block_sparse_moe`): the router `gate` and the `experts`. Returns
- * the output `[B, T, H]` and the router logits `[B·T, experts]`.
+ * Mixtral's sparse MoE block (`block_sparse_moe`): the router `gate` and the `experts`
+ * (`makeExpert`'s, Mixtral's `w1`/`w2`/`w3` by default). Returns the output `[B, T, H]` and the
+ * router logits `[B·T, experts]`.
  */
 export class MixtralSparseMoeBlock extends Module {
   gate: Linear;
-  experts: ModuleList<MixtralExpert>;
-  constructor(private readonly moe: MoESettings, s: LlamaSettings) {
+  experts: ModuleList<Module>;
+  constructor(protected readonly moe: MoESettings, s: LlamaSettings, makeExpert: (s: LlamaSettings) => Module = (e) => new MixtralExpert(e)) {
     super();
     this.gate = denseLayer(s.hidden, moe.experts, s.std, false);
-    this.experts = new ModuleList(Array.from({ length: moe.experts }, () => new MixtralExpert(s)));
+    this.experts = new ModuleList(Array.from({ length: moe.experts }, () => makeExpert(s)));
   }
   forward(x: Tensor): [Tensor, Tensor] {
     return tl.tidy(() => {
@@ -117,7 +118,7 @@ export class MixtralSparseMoeBlock extends Module {
       const { values, indices } = (logits.dtype === 'float32' ? logits : logits.float()).softmax(-1).topk(this.moe.topK, -1);
       let weights = this.moe.normTopK ? values.div(values.sum(-1, true)) : values;
       if (weights.dtype !== flat.dtype) weights = weights.cast(flat.dtype);
-      const experts = [...this.experts].map((e) => (y: Tensor) => e.forward(y));
+      const experts = [...this.experts].map((e) => (y: Tensor) => e.forward(y) as Tensor);
       return [routeToExperts(flat, weights, indices, experts).reshape([b, t, h]), logits];
     });
   }
@@ -197,7 +198,7 @@ export function loadBalancingLoss(routerLogits: readonly Tensor[], experts: numb
  */
 export class MixtralForCausalLM extends LlamaForCausalLM {
   static override readonly modelTypes: readonly string[] = ['mixtral'];
-  static override decoderLayer(s: LlamaSettings): DecoderLayer {
+  static override decoderLayer(s: LlamaSettings, _index: number): DecoderLayer {
     return new MixtralDecoderLayer(s);
   }
 
@@ -209,7 +210,7 @@ export class MixtralForCausalLM extends LlamaForCausalLM {
       const { hidden, routerLogits } = this.model.run(inputIds, rest, withRouter);
       const out: MoECausalLMOutput = causalLMOutput(this.logitsOf(keepLast(hidden, rest.logitsToKeep)), rest.labels);
       if (!withRouter) return out;
-      const mask = rest.attentionMask ? hostRowsSync(rest.attentionMask, 'MixtralForCausalLM.forward: attentionMask') : null;
+      const mask = rest.attentionMask ? hostRowsSync(rest.attentionMask, `${this.constructor.name}.forward: attentionMask`) : null;
       const auxLoss = loadBalancingLoss(routerLogits, moe.experts, moe.topK, mask);
       if (out.loss) out.loss = out.loss.add(auxLoss.mul(moe.auxCoef));
       return { ...out, auxLoss, routerLogits };
