@@ -3,10 +3,10 @@
 import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
 import { Buffer, Module, Parameter, type ModuleMember } from '@tensile/nn';
-import { type AttributeProto, type TypeProto, type ValueInfoProto, type GraphProto, type NodeProto, type HostArray, computedAs, dataTypeName, decodeModel, type ElementName, ELEMENT_TYPES, onnx, STRING_TYPE, stringData, type TensorProto, tensorData, toNumber, type ExternalReader } from './proto.js';
+import { type AttributeProto, type TypeProto, type ValueInfoProto, type GraphProto, type NodeProto, type HostArray, computedAs, dataTypeName, decodeModel, type ElementName, ELEMENT_TYPES, isMiniFloat, onnx, STRING_TYPE, stringData, type TensorProto, tensorData, toNumber, type ExternalReader } from './proto.js';
 import { releaseConstants, runNodes, Scope } from './graph.js';
 import type { PlannedNode, Subgraph } from './ops/context.js';
-import { opSpec, type Attributes } from './ops/index.js';
+import { MAX_OPSET, opSpec, type Attributes } from './ops/index.js';
 import { deviceDType, Host, hostCopy, type Item, Optional, Sequence, StringTensor, type Value } from './value.js';
 
 export interface LoadOnnxOptions {
@@ -366,7 +366,7 @@ export async function loadOnnx(source: Uint8Array | string | URL, options: LoadO
   const graph = model.graph!;
   const opsetEntry = (model.opsetImport ?? []).find((o) => !o.domain || o.domain === 'ai.onnx');
   const opset = opsetEntry ? toNumber(opsetEntry.version) : 0;
-  if (opset < 7 || opset > 18) throw new Error(`loadOnnx: opset ${opset} is not supported (7 to 18 are)`);
+  if (opset < 7 || opset > MAX_OPSET) throw new Error(`loadOnnx: opset ${opset} is not supported (7 to ${MAX_OPSET} are)`);
   const reader = await externalFiles(graph, base);
 
   // Decode every initializer before allocating any tensor, so a bad file loads nothing.
@@ -403,7 +403,8 @@ export async function loadOnnx(source: Uint8Array | string | URL, options: LoadO
   // from are disposed here, so the loaded model holds one live handle per state entry (none is
   // left for the garbage collector to release later, and tl.memory() counts only the state).
   for (const [name, a] of arrays) {
-    if (a.dtype === 'float32') {
+    // float8 and float4 initializers are quantized values (weights, zero points) like the integer ones.
+    if (a.dtype === 'float32' && !(a.element && isMiniFloat(a.element))) {
       const t = tl.tidy(() => tl.tensor(a.data as Float32Array, { device: options.device }).reshape(a.shape));
       state.set(name, stats.has(name) ? new Buffer(t) : new Parameter(t, trainable));
       t.dispose();

@@ -13,6 +13,15 @@ export type TypeProto = onnxProto.onnx.ITypeProto;
 
 const DataType = onnx.TensorProto.DataType;
 
+/**
+ * The element types of ONNX 1.16 and later, which the generated schema (an older onnx.proto)
+ * has no names for: float8 (opset 19), 4-bit integers (21), float4 and float8e8m0 (23, 24)
+ * and 2-bit integers (25). Their codes decode as plain numbers.
+ */
+const NEWER_TYPES = {
+  FLOAT8E4M3FN: 17, FLOAT8E4M3FNUZ: 18, FLOAT8E5M2: 19, FLOAT8E5M2FNUZ: 20, UINT4: 21, INT4: 22, FLOAT4E2M1: 23, FLOAT8E8M0: 24, UINT2: 25, INT2: 26,
+} as const;
+
 /** ONNX element types this importer reads, by their TensorProto.DataType code. */
 export const ELEMENT_TYPES: Record<number, ElementName> = {
   [DataType.FLOAT]: 'float32',
@@ -26,23 +35,102 @@ export const ELEMENT_TYPES: Record<number, ElementName> = {
   [DataType.INT8]: 'int8',
   [DataType.UINT16]: 'uint16',
   [DataType.INT16]: 'int16',
+  [DataType.UINT32]: 'uint32',
+  [DataType.UINT64]: 'uint64',
+  [NEWER_TYPES.FLOAT8E4M3FN]: 'float8e4m3fn',
+  [NEWER_TYPES.FLOAT8E4M3FNUZ]: 'float8e4m3fnuz',
+  [NEWER_TYPES.FLOAT8E5M2]: 'float8e5m2',
+  [NEWER_TYPES.FLOAT8E5M2FNUZ]: 'float8e5m2fnuz',
+  [NEWER_TYPES.UINT4]: 'uint4',
+  [NEWER_TYPES.INT4]: 'int4',
+  [NEWER_TYPES.FLOAT4E2M1]: 'float4e2m1',
+  [NEWER_TYPES.FLOAT8E8M0]: 'float8e8m0',
+  [NEWER_TYPES.UINT2]: 'uint2',
+  [NEWER_TYPES.INT2]: 'int2',
 };
 
-export type ElementName = 'float32' | 'int64' | 'int32' | 'bool' | 'float64' | 'float16' | 'bfloat16' | 'uint8' | 'int8' | 'uint16' | 'int16';
+/** The float8 and float4 formats, whose values are computed as the float32 numbers they stand for. */
+export type MiniFloat = 'float8e4m3fn' | 'float8e4m3fnuz' | 'float8e5m2' | 'float8e5m2fnuz' | 'float4e2m1';
+/** The integer types narrower than 32 bits. */
+export type NarrowInteger = 'uint8' | 'int8' | 'uint16' | 'int16' | 'uint4' | 'int4' | 'uint2' | 'int2';
+/** The element types QuantizeLinear makes and DequantizeLinear reads (besides int32). */
+export type QuantizedElement = NarrowInteger | MiniFloat;
+
+export type ElementName = 'float32' | 'int64' | 'int32' | 'bool' | 'float64' | 'float16' | 'bfloat16' | 'uint32' | 'uint64' | 'float8e8m0' | QuantizedElement;
+
+/** Each narrow integer type's range. */
+export const INTEGER_RANGES: Record<NarrowInteger, readonly [number, number]> = {
+  uint8: [0, 255], int8: [-128, 127], uint16: [0, 65535], int16: [-32768, 32767], uint4: [0, 15], int4: [-8, 7], uint2: [0, 3], int2: [-2, 1],
+};
+
+export function isMiniFloat(name: string): name is MiniFloat {
+  return Object.hasOwn(MINI_FLOATS, name);
+}
 
 /**
  * What an element type is computed as: every float type in float32 (Tensile's float type; no
- * rounding to half or bfloat16 precision), 16- and 32-bit integers as int32, int64 as int64 on
- * the host (int32 on a device), and uint8 and int8 as themselves (quantization needs their
- * ranges), which devices hold as int32.
+ * rounding to half or bfloat16 precision; float8 and float4 values are exact in float32), the
+ * integers narrower than 32 bits other than uint8 and int8 as int32, uint32, uint64 and int64
+ * as int64 on the host (int32 on a device), and uint8 and int8 as themselves (quantization
+ * needs their ranges), which devices hold as int32. A host value read from an initializer
+ * remembers its file's element type (`Host.element`) where its dtype does not say it.
  */
 export function computedAs(name: ElementName): HostArray['dtype'] {
-  if (name === 'float64' || name === 'float16' || name === 'bfloat16') return 'float32';
-  if (name === 'uint16' || name === 'int16') return 'int32';
+  if (name === 'float64' || name === 'float16' || name === 'bfloat16' || name === 'float8e8m0' || isMiniFloat(name)) return 'float32';
+  if (name === 'uint16' || name === 'int16' || name === 'uint4' || name === 'int4' || name === 'uint2' || name === 'int2') return 'int32';
+  if (name === 'uint32' || name === 'uint64') return 'int64';
   return name;
 }
 
-const BYTES: Record<ElementName, number> = { float32: 4, int64: 8, int32: 4, bool: 1, float64: 8, float16: 2, bfloat16: 2, uint8: 1, int8: 1, uint16: 2, int16: 2 };
+/** Bits per element. */
+const BITS: Record<ElementName, number> = {
+  float32: 32, int64: 64, int32: 32, bool: 8, float64: 64, float16: 16, bfloat16: 16, uint8: 8, int8: 8, uint16: 16, int16: 16, uint32: 32, uint64: 64,
+  float8e4m3fn: 8, float8e4m3fnuz: 8, float8e5m2: 8, float8e5m2fnuz: 8, float8e8m0: 8, float4e2m1: 4, uint4: 4, int4: 4, uint2: 2, int2: 2,
+};
+
+/** The exponent and mantissa widths of the small float formats, and how each spends its special bit patterns. */
+export const MINI_FLOATS: Record<MiniFloat, { exponent: number; mantissa: number; bias: number; special: 'ieee' | 'fn' | 'fnuz' | 'none' }> = {
+  float8e4m3fn: { exponent: 4, mantissa: 3, bias: 7, special: 'fn' },
+  float8e4m3fnuz: { exponent: 4, mantissa: 3, bias: 8, special: 'fnuz' },
+  float8e5m2: { exponent: 5, mantissa: 2, bias: 15, special: 'ieee' },
+  float8e5m2fnuz: { exponent: 5, mantissa: 2, bias: 16, special: 'fnuz' },
+  float4e2m1: { exponent: 2, mantissa: 1, bias: 1, special: 'none' },
+};
+
+/**
+ * A small float's bits as a number. `fn` formats have no infinities and one NaN pattern per
+ * sign (all ones), `fnuz` ones spend negative zero (0x80) on their only NaN, `ieee` (E5M2) is
+ * IEEE 754's layout, and float4 has neither infinities nor NaN.
+ */
+export function miniFloatValue(type: MiniFloat, bits: number): number {
+  const f = MINI_FLOATS[type];
+  const sign = (bits >> (f.exponent + f.mantissa)) & 1;
+  const exponent = (bits >> f.mantissa) & ((1 << f.exponent) - 1);
+  const mantissa = bits & ((1 << f.mantissa) - 1);
+  const top = (1 << f.exponent) - 1;
+  if (f.special === 'fnuz' && sign === 1 && exponent === 0 && mantissa === 0) return NaN;
+  if (f.special === 'fn' && exponent === top && mantissa === (1 << f.mantissa) - 1) return NaN;
+  if (f.special === 'ieee' && exponent === top) return mantissa ? NaN : sign ? -Infinity : Infinity;
+  const magnitude = exponent === 0 ? mantissa * 2 ** (1 - f.bias - f.mantissa) : (1 + mantissa / 2 ** f.mantissa) * 2 ** (exponent - f.bias);
+  return sign ? -magnitude : magnitude;
+}
+
+/** A stored element's bits (a byte's, or int32_data's) as the value it stands for, for the types stored as bit patterns. */
+function fromBits(name: ElementName, bits: number): number {
+  if (name === 'float16') return halfToFloat(bits);
+  if (name === 'bfloat16') return bfloat16ToFloat(bits);
+  // float8e8m0 is a power of two (MX formats' scales), with 0xFF for NaN.
+  if (name === 'float8e8m0') return bits === 0xff ? NaN : 2 ** (bits - 127);
+  if (isMiniFloat(name)) return miniFloatValue(name, bits);
+  return bits;
+}
+
+/** Element `i` of packed sub-byte values (the first element in the lowest bits), sign-extended if `signed`. */
+function packedElement(byte: (k: number) => number, bits: number, i: number, signed: boolean): number {
+  const perByte = 8 / bits;
+  const v = (byte(Math.floor(i / perByte)) >> ((i % perByte) * bits)) & ((1 << bits) - 1);
+  return signed && v >= 1 << (bits - 1) ? v - (1 << bits) : v;
+}
 
 /** An IEEE half's bits as a number. */
 export function halfToFloat(bits: number): number {
@@ -92,6 +180,8 @@ export interface HostArray {
   shape: number[];
   /** float32 as Float32Array; integers and bools as plain numbers (int64 through Number). */
   data: Float32Array | number[];
+  /** The file's element type, where `dtype` (what it is computed as) does not say it: int4, float8e4m3fn, float16, ... */
+  element?: ElementName;
 }
 
 /** ONNX's STRING element type: string tensors are host values of their own (`StringTensor`). */
@@ -116,7 +206,7 @@ export type ExternalReader = (location: string, offset: number, length: number |
 /** A TensorProto's values, from raw_data, the typed repeated fields or an external file. */
 export function tensorData(t: TensorProto, what: string, external: ExternalReader | null): HostArray {
   const name = ELEMENT_TYPES[t.dataType ?? 0];
-  if (!name) throw new Error(`${what}: element type ${dataTypeName(t.dataType)} is not supported (float, double, float16, bfloat16, int64, int32, int16, uint16, int8, uint8, bool are)`);
+  if (!name) throw new Error(`${what}: element type ${dataTypeName(t.dataType)} is not supported (${[...new Set(Object.values(ELEMENT_TYPES))].join(', ')} are)`);
   const shape = (t.dims ?? []).map(toNumber);
   const count = shape.reduce((a, b) => a * b, 1);
   let raw: Uint8Array | null = t.rawData && t.rawData.length > 0 ? t.rawData : null;
@@ -129,36 +219,49 @@ export function tensorData(t: TensorProto, what: string, external: ExternalReade
     raw = external(entries.location, offset, length);
   }
   const dtype = computedAs(name);
-  const size = BYTES[name];
+  const bits = BITS[name];
+  // Sub-byte types pack two (4-bit) or four (2-bit) elements per byte, the first in the low bits.
+  const signed = name === 'int4' || name === 'int2';
   let values: ArrayLike<number>;
   if (raw) {
-    if (raw.length !== count * size) {
-      throw new Error(`${what}: ${raw.length} bytes of data for shape [${shape}] of ${name} (expected ${count * size}); the file is truncated or corrupt`);
+    const expected = Math.ceil((count * bits) / 8);
+    if (raw.length !== expected) {
+      throw new Error(`${what}: ${raw.length} bytes of data for shape [${shape}] of ${name} (expected ${expected}); the file is truncated or corrupt`);
     }
     const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-    const read: Record<ElementName, (i: number) => number> = {
+    const read: Partial<Record<ElementName, (i: number) => number>> = {
       float32: (i) => view.getFloat32(4 * i, true),
       float64: (i) => view.getFloat64(8 * i, true),
       float16: (i) => halfToFloat(view.getUint16(2 * i, true)),
       bfloat16: (i) => bfloat16ToFloat(view.getUint16(2 * i, true)),
       int64: (i) => Number(view.getBigInt64(8 * i, true)),
+      uint64: (i) => Number(view.getBigUint64(8 * i, true)),
       int32: (i) => view.getInt32(4 * i, true),
+      uint32: (i) => view.getUint32(4 * i, true),
       int16: (i) => view.getInt16(2 * i, true),
       uint16: (i) => view.getUint16(2 * i, true),
       int8: (i) => view.getInt8(i),
       uint8: (i) => view.getUint8(i),
       bool: (i) => (raw![i] ? 1 : 0),
     };
-    values = Array.from({ length: count }, (_, i) => read[name](i));
+    const byte = (k: number) => raw![k]!;
+    const at = read[name] ?? (bits < 8 ? (i: number) => fromBits(name, packedElement(byte, bits, i, signed)) : (i: number) => fromBits(name, raw![i]!));
+    values = Array.from({ length: count }, (_, i) => at(i));
   } else {
-    // The typed fields: doubles and int64 have their own; float16 and bfloat16 keep their bits
-    // in int32_data, as do the small integer types and bool their values.
-    const fields: unknown[] = name === 'float32' ? (t.floatData ?? []) : name === 'float64' ? (t.doubleData ?? []) : name === 'int64' ? (t.int64Data ?? []) : (t.int32Data ?? []);
-    if (fields.length !== count) {
-      throw new Error(`${what}: ${fields.length} values for shape [${shape}] (expected ${count}); the file is truncated or corrupt`);
+    // The typed fields: doubles, int64 and the unsigned 32- and 64-bit types have their own;
+    // float16, bfloat16 and float8 keep their bits in int32_data, one element each, as do the
+    // small integer types and bool their values; sub-byte types keep one packed byte each.
+    const field: unknown[] = name === 'float32' ? (t.floatData ?? []) : name === 'float64' ? (t.doubleData ?? []) : name === 'int64' ? (t.int64Data ?? [])
+      : name === 'uint32' || name === 'uint64' ? (t.uint64Data ?? []) : (t.int32Data ?? []);
+    const stored = bits < 8 ? Math.ceil((count * bits) / 8) : count;
+    if (field.length !== stored) {
+      throw new Error(`${what}: ${field.length} values for shape [${shape}] (expected ${stored}${bits < 8 ? `, ${8 / bits} ${name} values packed in each` : ''}); the file is truncated or corrupt`);
     }
-    const numbers = fields.map(toNumber);
-    values = name === 'float16' ? numbers.map(halfToFloat) : name === 'bfloat16' ? numbers.map(bfloat16ToFloat) : numbers;
+    const numbers = field.map(toNumber);
+    values = bits < 8
+      ? Array.from({ length: count }, (_, i) => fromBits(name, packedElement((k) => numbers[k]!, bits, i, signed)))
+      : numbers.map((v) => fromBits(name, v));
   }
-  return { dtype, shape, data: dtype === 'float32' ? Float32Array.from(values) : Array.from(values) };
+  const element = computedAs(name) === name || name === 'float32' ? undefined : name;
+  return { dtype, shape, data: dtype === 'float32' ? Float32Array.from(values) : Array.from(values), ...(element ? { element } : {}) };
 }

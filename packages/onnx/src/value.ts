@@ -3,7 +3,7 @@
 // folded on the host and uploaded only when a tensor op needs them.
 import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
-import type { HostArray } from './proto.js';
+import type { ElementName, HostArray } from './proto.js';
 
 export type HostDType = HostArray['dtype'];
 
@@ -36,6 +36,8 @@ export class Host {
     readonly data: ArrayLike<number>,
     /** The module state this value mirrors (an integer initializer's buffer), if any. */
     readonly backing: Tensor | null = null,
+    /** The file's element type where `dtype` does not say it (an int4 or float8 initializer's), kept through reshapes. */
+    readonly element?: ElementName,
   ) {
     const size = shape.reduce((a, b) => a * b, 1);
     if (size !== data.length) throw new Error(`internal: host value of shape [${shape}] holds ${data.length} values`);
@@ -54,7 +56,7 @@ export class Host {
   }
 
   static fromArray(a: HostArray, backing: Tensor | null = null): Host {
-    return new Host(a.dtype, a.shape, a.data, backing);
+    return new Host(a.dtype, a.shape, a.data, backing, a.element);
   }
 
   static scalar(dtype: HostDType, value: number): Host {
@@ -178,7 +180,7 @@ export function isHost(v: Value | undefined): v is Host {
 
 /** The same values with another shape of the same size. */
 export function withShape(v: Value, shape: number[]): Value {
-  return isHost(v) ? new Host(v.dtype, shape, v.data, null) : v.reshape(shape);
+  return isHost(v) ? new Host(v.dtype, shape, v.data, null, v.element) : v.reshape(shape);
 }
 
 export function strides(shape: readonly number[]): number[] {

@@ -1,5 +1,5 @@
 // Small ONNX models built in the tests with the same generated schema the loader reads.
-import { onnx, type AttributeProto, type GraphProto } from '../src/proto.js';
+import { MINI_FLOATS, miniFloatValue, onnx, type AttributeProto, type GraphProto } from '../src/proto.js';
 
 type Dim = number | string;
 type ElementType = keyof typeof TYPE;
@@ -28,7 +28,37 @@ export interface ModelSpec extends GraphSpec {
 const D = onnx.TensorProto.DataType;
 const TYPE = {
   float: D.FLOAT, int64: D.INT64, int32: D.INT32, bool: D.BOOL, float16: D.FLOAT16, bfloat16: D.BFLOAT16, uint8: D.UINT8, int8: D.INT8, int16: D.INT16, string: D.STRING,
+  uint16: D.UINT16, uint32: D.UINT32, uint64: D.UINT64,
+  // The codes of ONNX 1.16 and later, which the generated schema has no names for.
+  float8e4m3fn: 17, float8e4m3fnuz: 18, float8e5m2: 19, float8e5m2fnuz: 20, uint4: 21, int4: 22, float4e2m1: 23, float8e8m0: 24, uint2: 25, int2: 26,
 };
+type MiniFloatType = 'float8e4m3fn' | 'float8e4m3fnuz' | 'float8e5m2' | 'float8e5m2fnuz' | 'float4e2m1';
+const SUB_BYTE: Partial<Record<InitializerType, number>> = { uint4: 4, int4: 4, float4e2m1: 4, uint2: 2, int2: 2 };
+
+/** The bit pattern of a small float that holds `v` exactly (the test values are chosen so); float8e8m0 is 2^(bits - 127). */
+function miniFloatBits(type: MiniFloatType | 'float8e8m0', v: number): number {
+  const patterns = type === 'float4e2m1' ? 16 : 256;
+  for (let bits = 0; bits < patterns; bits++) {
+    const value = type === 'float8e8m0' ? 2 ** (bits - 127) : miniFloatValue(type, bits);
+    if (Object.is(value, v) || (Number.isNaN(v) && Number.isNaN(value))) return bits;
+  }
+  throw new Error(`test: ${v} is not a ${type} value`);
+}
+
+/** Each element's stored integer: its bits for the small floats, the value (two's complement within its width) for sub-byte integers. */
+function storedBits(type: InitializerType, v: number): number {
+  if (type in MINI_FLOATS || type === 'float8e8m0') return miniFloatBits(type as MiniFloatType, v);
+  const width = SUB_BYTE[type];
+  return width ? v & ((1 << width) - 1) : v;
+}
+
+/** Sub-byte values packed into bytes, the first element in the lowest bits. */
+function packed(type: InitializerType, values: number[]): number[] {
+  const width = SUB_BYTE[type]!;
+  const out = new Array<number>(Math.ceil((values.length * width) / 8)).fill(0);
+  values.forEach((v, i) => { out[Math.floor((i * width) / 8)]! |= storedBits(type, v) << ((i * width) % 8); });
+  return out;
+}
 export type InitializerType = Exclude<ElementType, 'bool' | 'string'>;
 
 /** The bits of a half that holds `v` exactly (the test values are chosen so). */
@@ -63,6 +93,11 @@ export function rawBytes(type: InitializerType, values: number[]): Uint8Array {
   if (type === 'int16') return new Uint8Array(Int16Array.from(values).buffer);
   if (type === 'uint8') return Uint8Array.from(values);
   if (type === 'int8') return new Uint8Array(Int8Array.from(values).buffer);
+  if (type === 'uint16') return new Uint8Array(Uint16Array.from(values).buffer);
+  if (type === 'uint32') return new Uint8Array(Uint32Array.from(values).buffer);
+  if (type === 'uint64') return new Uint8Array(BigUint64Array.from(values.map(BigInt)).buffer);
+  if (SUB_BYTE[type]) return Uint8Array.from(packed(type, values));
+  if (type in MINI_FLOATS || type === 'float8e8m0') return Uint8Array.from(values, (v) => storedBits(type, v));
   return new Uint8Array(BigInt64Array.from(values.map(BigInt)).buffer);
 }
 
@@ -70,6 +105,10 @@ export function rawBytes(type: InitializerType, values: number[]): Uint8Array {
 function typedFields(type: InitializerType, values: number[]): Record<string, number[]> {
   if (type === 'float') return { floatData: values };
   if (type === 'int64') return { int64Data: values };
+  if (type === 'uint32' || type === 'uint64') return { uint64Data: values };
+  // Sub-byte types keep one packed byte per int32, the small floats their bits.
+  if (SUB_BYTE[type]) return { int32Data: packed(type, values) };
+  if (type in MINI_FLOATS || type === 'float8e8m0') return { int32Data: values.map((v) => storedBits(type, v)) };
   return { int32Data: type === 'float16' ? values.map(halfBits) : type === 'bfloat16' ? values.map(bfloat16Bits) : values };
 }
 

@@ -60,3 +60,33 @@ describe('quantized com.microsoft operators on computed tensors match onnxruntim
     }, [[1, 2, 3, 4], [1, 2, 3, 4]]);
   });
 });
+
+describe('more com.microsoft operators in graphs match onnxruntime', () => {
+  it('DecoderMaskedMultiHeadAttention: two decoding steps through the shared buffer, and cross attention with its qk scores', async () => {
+    const length = (name: string, p: number) => init(name, 'int32', [1], [p]);
+    await matchesOnnxruntime({
+      inputs: [{ name: 'q', shape: [2, 1, 8] }, { name: 'k', shape: [2, 1, 8] }, { name: 'v', shape: [2, 1, 8] }, { name: 'pk', shape: [2, 2, 6, 4] }, { name: 'pv', shape: [2, 2, 6, 4] }, { name: 'ek', shape: [2, 2, 5, 4] }, { name: 'ev', shape: [2, 2, 5, 4] }],
+      outputs: ['y2', 'pk2', 'pv2', 'cross', 'qk'],
+      initializers: [length('l1', 2), length('l2', 3), init('mask', 'int32', [2, 5], [1, 1, 1, 0, 1, 1, 0, 1, 1, 1])],
+      nodes: [
+        { op: 'DecoderMaskedMultiHeadAttention', domain: MS, inputs: ['q', 'k', 'v', '', '', 'pk', 'pv', 'l1'], outputs: ['y1', 'pk1', 'pv1'], attrs: { num_heads: 2, past_present_share_buffer: 1 } },
+        // The next step's query, key and value from this step's output.
+        { op: 'DecoderMaskedMultiHeadAttention', domain: MS, inputs: ['y1', 'k', 'y1', '', '', 'pk1', 'pv1', 'l2'], outputs: ['y2', 'pk2', 'pv2'], attrs: { num_heads: 2, past_present_share_buffer: 1 } },
+        { op: 'DecoderMaskedMultiHeadAttention', domain: MS, inputs: ['y2', 'ek', 'ev', 'mask'], outputs: ['cross', '', '', 'qk'], attrs: { num_heads: 2, output_qk: 1 } },
+      ],
+    }, [[2, 1, 8], [2, 1, 8], [2, 1, 8], [2, 2, 6, 4], [2, 2, 6, 4], [2, 2, 5, 4], [2, 2, 5, 4]]);
+  });
+
+  it('NhwcMaxPool of a QuantizeLinear output, dequantized', async () => {
+    await matchesOnnxruntime({
+      inputs: [{ name: 'x', shape: [1, 5, 5, 3] }],
+      outputs: ['y'],
+      initializers: [init('s', 'float', [], [0.02]), init('z', 'int8', [], [-3])],
+      nodes: [
+        { op: 'QuantizeLinear', inputs: ['x', 's', 'z'], outputs: ['q'] },
+        { op: 'NhwcMaxPool', domain: MS, inputs: ['q'], outputs: ['p'], attrs: { kernel_shape: [2, 2], strides: [2, 2], pads: [0, 0, 1, 1] } },
+        { op: 'DequantizeLinear', inputs: ['p', 's', 'z'], outputs: ['y'] },
+      ],
+    }, [[1, 5, 5, 3]]);
+  });
+});

@@ -162,7 +162,7 @@ describe('loadOnnx', () => {
     const spec: ModelSpec = {
       inputs: [{ name: 'x', shape: [1, 1, 4, 4] }], outputs: ['y'],
       nodes: [
-        { op: 'StringSplit', inputs: ['x'], outputs: ['a'], name: 'split' },
+        { op: 'ImageDecoder', inputs: ['x'], outputs: ['a'], name: 'decode' },
         { op: 'Relu', inputs: ['a'], outputs: ['b'], name: 'relu', attrs: { fancy: 1 } },
         { op: 'Pad', inputs: ['b'], outputs: ['c'], name: 'pad', attrs: { mode: 'wrap' } },
         { op: 'Foo', inputs: ['c'], outputs: ['d'], name: 'custom', domain: 'com.example' },
@@ -174,9 +174,9 @@ describe('loadOnnx', () => {
     const error = await loadOnnx(buildModel(spec)).catch((e: Error) => e);
     expect((error as Error).message).toBe(
       'loadOnnx: the model cannot be imported (6 problems):\n' +
-        "  StringSplit 'split': operator StringSplit is not supported\n" +
+        "  ImageDecoder 'decode': operator ImageDecoder is not supported\n" +
         "  Relu 'relu': attribute 'fancy' is not supported\n" +
-        "  Pad 'pad': attribute mode=\"wrap\" is not supported (supported: \"constant\", \"reflect\", \"edge\")\n" +
+        "  Pad 'pad': attribute mode=\"wrap\" needs opset 19 or later (the model imports opset 17)\n" +
         "  Foo 'custom': operator com.example.Foo is not supported\n" +
         "  AveragePool 'pool': output 1 ('f') is not produced (this implementation produces one output)\n" +
         "  Dropout 'drop': output 2 ('g') is not produced (this implementation produces the first 2 outputs)",
@@ -193,7 +193,7 @@ describe('loadOnnx', () => {
           op: 'Loop', name: 'outer', inputs: ['n', ''], outputs: ['y', 'w'],
           attrs: { body: body([
             { op: 'Softmax', inputs: ['x'], outputs: ['s'], name: 'ok' },
-            { op: 'StringSplit', inputs: ['s'], outputs: ['t'], name: 'split' },
+            { op: 'ImageDecoder', inputs: ['s'], outputs: ['t'], name: 'decode' },
             { op: 'Relu', inputs: ['later'], outputs: ['u'], name: 'early' },
             { op: 'If', inputs: ['c'], outputs: ['v'], name: 'inner', attrs: { then_branch: { graph: { inputs: [], outputs: ['q'], nodes: [{ op: 'Foo', inputs: ['t'], outputs: ['q'], name: 'deep' }] } } } },
           ], ['c', 't', 'missing']) },
@@ -204,7 +204,7 @@ describe('loadOnnx', () => {
     const error = await loadOnnx(buildModel(spec)).catch((e: Error) => e);
     expect((error as Error).message).toBe(
       'loadOnnx: the model cannot be imported (6 problems):\n' +
-        "  Loop 'outer' body: StringSplit 'split': operator StringSplit is not supported\n" +
+        "  Loop 'outer' body: ImageDecoder 'decode': operator ImageDecoder is not supported\n" +
         "  Loop 'outer' body: Relu 'early': input 'later' is neither a graph input, an initializer nor an earlier node's output\n" +
         "  Loop 'outer' body: If 'inner' then_branch: Foo 'deep': operator Foo is not supported\n" +
         "  Loop 'outer' body: If 'inner': attribute else_branch (a graph) is required\n" +

@@ -11,7 +11,7 @@ const TOL = 1e-5;
 
 type Attr = AttrSpec;
 type Input = number[] | { shape: number[]; values: number[] } | { int64: number[]; shape?: number[] } | { int32: number[]; shape?: number[] }
-  | { uint8: number[]; shape?: number[] } | { int8: number[]; shape?: number[] };
+  | { uint8: number[]; shape?: number[] } | { int8: number[]; shape?: number[] } | { int16: number[]; shape?: number[] };
 interface Case {
   op: string;
   /** Float inputs: a shape (random values), or fixed values with a shape. */
@@ -636,6 +636,207 @@ const CASES: Case[] = [
       } },
     },
   })),
+  // Operators new or changed in opsets 19 and 20.
+  { op: 'DFT', inputs: [[2, 3, 6, 1]], attrs: { axis: 2 }, opset: 19, label: 'opset 19, axis attribute' },
+  { op: 'DFT', inputs: [[2, 8, 1]], opset: 20, label: 'opset 20, default axis -2' },
+  { op: 'DFT', inputs: [[2, 6, 3, 2], null, { int64: [1], shape: [] }], attrs: { inverse: 1 }, opset: 20, label: 'opset 20, axis input, complex inverse' },
+  { op: 'DFT', inputs: [[3, 5, 4, 1], { int64: [6], shape: [] }, { int64: [-3], shape: [] }], attrs: { onesided: 1 }, opset: 20, label: 'opset 20, negative axis, dft_length, onesided' },
+  { op: 'DFT', inputs: [[2, 7, 3, 2], { int64: [5], shape: [] }, { int64: [0], shape: [] }], opset: 20, label: 'opset 20, axis 0, dft_length cutting' },
+  { op: 'DFT', inputs: [[2, 5, 3, 2]], attrs: { onesided: 1, inverse: 1 }, opset: 20, label: 'opset 20, onesided inverse (irfft), axis -2' },
+  { op: 'DFT', inputs: [[2, 4, 3, 2], { int64: [7], shape: [] }, { int64: [1], shape: [] }], attrs: { onesided: 1, inverse: 1 }, opset: 20, label: 'opset 20, irfft, odd dft_length' },
+  { op: 'DFT', inputs: [[2, 4, 3, 2], { int64: [5], shape: [] }], attrs: { onesided: 1, inverse: 1, axis: 2 }, opset: 19, label: 'opset 19, irfft, axis attribute' },
+  { op: 'DFT', inputs: [[2, 6, 2]], attrs: { onesided: 1, inverse: 1 }, opset: 17, label: 'opset 17, irfft' },
+  { op: 'Pad', inputs: [[2, 3, 4], { int64: [0, 2, 1, 1, 0, 3] }], attrs: { mode: 'wrap' }, opset: 19, label: 'wrap' },
+  { op: 'Pad', inputs: [[2, 3, 4], { int64: [1, -1, 2, 1] }, null, { int64: [-1, 1] }], attrs: { mode: 'wrap' }, opset: 19, label: 'wrap, axes, a negative pad (cropping first)' },
+  { op: 'Pad', inputs: [[2, 5], { int64: [0, 5, 0, 4] }], attrs: { mode: 'wrap' }, opset: 19, label: 'wrap by the whole dim' },
+  { op: 'Pad', inputs: [[2, 3, 4], { int64: [0, 0, 2, 0, 1, 1] }], attrs: { mode: 'reflect' }, opset: 19, label: 'reflect at opset 19' },
+  { op: 'Resize', inputs: [[1, 2, 4, 5], null, { shape: [4], values: [1, 1, 1.7, 0.6] }], attrs: { mode: 'linear', coordinate_transformation_mode: 'half_pixel_symmetric' }, opset: 19, label: 'linear half_pixel_symmetric scales' },
+  { op: 'Resize', inputs: [[2, 3, 5], null, { shape: [3], values: [1, 1, 2.3] }], attrs: { mode: 'linear', coordinate_transformation_mode: 'half_pixel_symmetric' }, opset: 19, label: 'linear half_pixel_symmetric 1-D' },
+  { op: 'Resize', inputs: [[1, 2, 6, 4], null, { shape: [4], values: [1, 1, 0.55, 1.9] }], attrs: { mode: 'cubic', coordinate_transformation_mode: 'half_pixel_symmetric' }, opset: 19, label: 'cubic half_pixel_symmetric scales' },
+  { op: 'Resize', inputs: [[1, 2, 4, 5], null, null, { int64: [7, 3] }], attrs: { mode: 'linear', coordinate_transformation_mode: 'half_pixel_symmetric', axes: [2, 3] }, opset: 19, label: 'linear half_pixel_symmetric sizes, axes' },
+  { op: 'Resize', inputs: [[1, 2, 4, 5], null, null, { int64: [6, 9] }], attrs: { mode: 'linear', axes: [2, 3], keep_aspect_ratio_policy: 'not_larger' }, opset: 19, label: 'linear not_larger' },
+  { op: 'Resize', inputs: [[1, 2, 4, 5], null, null, { int64: [6, 9] }], attrs: { mode: 'cubic', axes: [2, 3], keep_aspect_ratio_policy: 'not_smaller' }, opset: 19, label: 'cubic not_smaller' },
+  { op: 'Resize', inputs: [[1, 2, 4, 5], null, null, { int64: [3, 7] }], attrs: { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor', axes: [3, 2], keep_aspect_ratio_policy: 'not_larger' }, opset: 19, label: 'nearest not_larger' },
+  { op: 'Resize', inputs: [[1, 2, 3, 4], null, { shape: [2], values: [2, 1.5] }], attrs: { mode: 'linear', coordinate_transformation_mode: 'align_corners', axes: [2, 3] }, opset: 19, label: 'linear scales, axes' },
+  { op: 'Resize', inputs: [[2, 3, 4], null, { shape: [3], values: [1, 2, 1.5] }], attrs: { mode: 'linear' }, opset: 19, label: 'linear, the channel dim too' },
+  { op: 'Resize', inputs: [[1, 2, 4, 5], null, { shape: [4], values: [1, 1, 1.7, 0.7] }], attrs: { mode: 'linear' }, opset: 19, label: 'linear, scales other than out / in' },
+  { op: 'Resize', inputs: [[1, 2, 9, 11], null, null, { int64: [1, 2, 4, 3] }], attrs: { mode: 'linear', antialias: 1 }, opset: 19, label: 'linear antialias, shrinking' },
+  { op: 'Resize', inputs: [[1, 2, 9, 11], null, { shape: [4], values: [1, 1, 0.45, 1.6] }], attrs: { mode: 'linear', antialias: 1, coordinate_transformation_mode: 'pytorch_half_pixel' }, opset: 19, label: 'linear antialias, one dim growing' },
+  { op: 'Resize', inputs: [[1, 2, 9, 11], null, null, { int64: [1, 2, 5, 4] }], attrs: { mode: 'cubic', antialias: 1 }, opset: 19, label: 'cubic antialias' },
+  { op: 'Resize', inputs: [[1, 2, 9, 11], null, null, { int64: [1, 2, 5, 4] }], attrs: { mode: 'cubic', antialias: 1, coordinate_transformation_mode: 'align_corners' }, opset: 19, label: 'cubic antialias, align_corners' },
+  { op: 'Resize', inputs: [[1, 2, 5, 6], null, { shape: [4], values: [1, 1, 1.8, 0.3] }], attrs: { mode: 'cubic', antialias: 1, coordinate_transformation_mode: 'half_pixel_symmetric' }, opset: 19, label: 'cubic antialias, half_pixel_symmetric, growing and shrinking' },
+  { op: 'Resize', inputs: [[1, 1, 6, 7, 8], null, null, { int64: [3, 5, 2] }], attrs: { mode: 'linear', antialias: 1, axes: [2, 3, 4] }, opset: 19, label: 'linear antialias, 3-D' },
+  { op: 'Resize', inputs: [[1, 2, 5, 6], null, { shape: [4], values: [1, 1, 1.6, 1.5] }], attrs: { mode: 'cubic', cubic_coeff_a: -0.5 }, opset: 19, label: 'cubic, cubic_coeff_a -0.5' },
+  { op: 'Resize', inputs: [[1, 2, 5, 6], null, { shape: [4], values: [1, 1, 1.6, 0.5] }], attrs: { mode: 'cubic', exclude_outside: 1, coordinate_transformation_mode: 'align_corners' }, opset: 19, label: 'cubic, exclude_outside' },
+  { op: 'Resize', inputs: [[1, 2, 9, 11], null, null, { int64: [1, 2, 5, 4] }], attrs: { mode: 'cubic', antialias: 1, exclude_outside: 1, cubic_coeff_a: -0.5 }, opset: 19, label: 'cubic antialias, exclude_outside, a -0.5 (Pillow)' },
+  { op: 'Resize', inputs: [[1, 2, 9, 11], null, null, { int64: [1, 2, 5, 4] }], attrs: { mode: 'linear', antialias: 1, exclude_outside: 1 }, opset: 19, label: 'linear antialias, exclude_outside' },
+  { op: 'Resize', inputs: [[1, 2, 4, 5], null, { shape: [4], values: [1, 1, 1.3, 2.5] }], attrs: { mode: 'cubic', coordinate_transformation_mode: 'pytorch_half_pixel' }, opset: 19, label: 'cubic, scales other than out / in' },
+  ...(['round_prefer_floor', 'round_prefer_ceil', 'floor', 'ceil'] as const).flatMap((nearest_mode) => (['half_pixel', 'half_pixel_symmetric', 'pytorch_half_pixel', 'align_corners', 'asymmetric'] as const).map((coordinate_transformation_mode) => ({
+    op: 'Resize', inputs: [[1, 2, 5, 6], null, { shape: [4], values: [1, 1, 1.7, 0.5] }], attrs: { mode: 'nearest', nearest_mode, coordinate_transformation_mode }, opset: 19,
+    label: `nearest ${nearest_mode}, ${coordinate_transformation_mode}`,
+  }))),
+  { op: 'Resize', inputs: [[1, 2, 3, 4], null, { shape: [4], values: [1, 1, 2, 3] }], opset: 19, label: 'the defaults: nearest, half_pixel, round_prefer_floor' },
+  { op: 'Resize', inputs: [[3, 4], null, null, { int64: [5, 7] }], attrs: { mode: 'cubic', coordinate_transformation_mode: 'half_pixel_symmetric' }, opset: 19, label: 'cubic half_pixel_symmetric, a 2-D tensor' },
+  { op: 'AveragePool', inputs: [[1, 2, 8, 9]], attrs: { kernel_shape: [2, 3], strides: [1, 2], dilations: [2, 2] }, opset: 19, label: 'dilations' },
+  { op: 'AveragePool', inputs: [[2, 2, 7, 8]], attrs: { kernel_shape: [3, 2], strides: [2, 1], dilations: [2, 3], pads: [1, 1, 2, 0] }, opset: 19, label: 'dilations, pads excluded' },
+  { op: 'AveragePool', inputs: [[2, 2, 7, 8]], attrs: { kernel_shape: [3, 2], strides: [2, 2], dilations: [1, 2], pads: [1, 1, 1, 1], count_include_pad: 1 }, opset: 19, label: 'dilations, pads included' },
+  { op: 'AveragePool', inputs: [[1, 2, 8, 7]], attrs: { kernel_shape: [2, 2], strides: [2, 2], dilations: [2, 2], ceil_mode: 1 }, opset: 19, label: 'dilations, ceil_mode' },
+  { op: 'AveragePool', inputs: [[2, 3, 11]], attrs: { kernel_shape: [3], strides: [2], dilations: [3], pads: [1, 2] }, opset: 19, label: 'dilations, 1-D' },
+  { op: 'AveragePool', inputs: [[1, 2, 5, 6, 7]], attrs: { kernel_shape: [2, 2, 3], strides: [1, 2, 1], dilations: [2, 1, 2] }, opset: 19, label: 'dilations, 3-D' },
+  ...(['linear', 'nearest', 'cubic'] as const).flatMap((mode) => (['zeros', 'border', 'reflection'] as const).map((padding_mode) => ({
+    op: 'GridSample', inputs: [[2, 3, 4, 5], [2, 3, 6, 2]], attrs: { mode, padding_mode, align_corners: mode === 'linear' ? 1 : 0 }, opset: 20, range: [-1.3, 1.3] as [number, number],
+    label: `opset 20, ${mode}, ${padding_mode}`,
+  }))),
+  { op: 'GridSample', inputs: [[1, 2, 4, 5], [1, 3, 3, 2]], opset: 20, range: [-1.2, 1.2], label: 'opset 20, default mode (linear)' },
+  ...(['linear', 'nearest'] as const).flatMap((mode) => (['zeros', 'border', 'reflection'] as const).flatMap((padding_mode) => [0, 1].map((align_corners) => ({
+    op: 'GridSample', inputs: [[2, 2, 3, 4, 5], [2, 2, 3, 2, 3]], attrs: { mode, padding_mode, align_corners }, opset: 20, range: [-1.4, 1.4] as [number, number],
+    label: `opset 20, 3-D ${mode}, ${padding_mode}, align_corners ${align_corners}`,
+  })))),
+  { op: 'AffineGrid', inputs: [[2, 2, 3], { int64: [2, 3, 4, 5] }], opset: 20 },
+  { op: 'AffineGrid', inputs: [[2, 2, 3], { int64: [2, 1, 3, 4] }], attrs: { align_corners: 1 }, opset: 20, label: 'align_corners' },
+  { op: 'AffineGrid', inputs: [[2, 2, 3], { int64: [2, 1, 1, 3] }], opset: 20, label: 'a dim of 1' },
+  { op: 'AffineGrid', inputs: [[1, 3, 4], { int64: [1, 2, 3, 4, 5] }], opset: 20, label: '3-D' },
+  { op: 'AffineGrid', inputs: [[2, 3, 4], { int64: [2, 2, 2, 3, 4] }], attrs: { align_corners: 1 }, opset: 20, label: '3-D, align_corners' },
+  { op: 'DeformConv', inputs: [[1, 2, 5, 5], [3, 2, 3, 3], [1, 18, 3, 3]], opset: 19 },
+  {
+    op: 'DeformConv', inputs: [[2, 4, 6, 5], [4, 2, 2, 3], [2, 24, 4, 3], [4], [2, 12, 4, 3]], opset: 19,
+    attrs: { group: 2, offset_group: 2, pads: [1, 0, 1, 2], strides: [2, 1], dilations: [1, 2], kernel_shape: [2, 3] }, label: 'groups, offset groups, pads, strides, dilations, bias, mask',
+  },
+  { op: 'DeformConv', inputs: [[1, 3, 4, 6], [2, 3, 2, 2], [1, 8, 4, 5], null, [1, 4, 4, 5]], attrs: { pads: [1, 0, 0, 0] }, opset: 19, range: [-3, 3], label: 'mask without bias, offsets far outside' },
+  ...['ReduceMax', 'ReduceMin'].flatMap((op) => [
+    { op, inputs: [{ shape: [2, 3, 4], values: Array.from({ length: 24 }, (_, i) => (i % 5 === 0 || i % 7 === 3 ? 1 : 0)) }, { int64: [1] }], casts: { 0: 'bool' as const }, outputTypes: ['bool' as const], opset: 20, label: 'bool, axis 1' },
+    { op, inputs: [{ shape: [2, 3, 4], values: Array.from({ length: 24 }, (_, i) => (i % 4 === 1 ? 0 : 1)) }], attrs: { keepdims: 0 }, casts: { 0: 'bool' as const }, outputTypes: ['bool' as const], opset: 20, label: 'bool, all axes' },
+  ]),
+  // Operators new or changed in opsets 23 to 26.
+  // RMSNormalization (23): SimplifiedLayerNormalization's first output; a scale broadcasting to the normalized dims.
+  { op: 'RMSNormalization', inputs: [[2, 3, 4], [4]], attrs: { epsilon: 1e-6 }, opset: 23 },
+  { op: 'RMSNormalization', inputs: [[2, 3, 4], [3, 1]], attrs: { axis: -2 }, opset: 23, label: 'axis -2, broadcast scale' },
+  // RotaryEmbedding (23): X, the caches, then position_ids (or caches per token without them).
+  ...[0, 1].flatMap((interleaved): Case[] => [
+    { op: 'RotaryEmbedding', inputs: [[2, 2, 3, 4], [6, 2], [6, 2], { int64: [0, 2, 1, 5, 4, 3], shape: [2, 3] }], attrs: { interleaved }, opset: 23, label: `interleaved ${interleaved}, 4-D, position_ids` },
+    { op: 'RotaryEmbedding', inputs: [[2, 3, 8], [2, 3, 2], [2, 3, 2]], attrs: { interleaved, num_heads: 2 }, opset: 23, label: `interleaved ${interleaved}, 3-D, caches per token` },
+    { op: 'RotaryEmbedding', inputs: [[2, 3, 16], [6, 2], [6, 2], { int64: [3, 1, 0, 2, 2, 5], shape: [2, 3] }], attrs: { interleaved, num_heads: 2, rotary_embedding_dim: 4 }, opset: 23, label: `interleaved ${interleaved}, partial rotary` },
+  ]),
+  { op: 'RotaryEmbedding', inputs: [[1, 2, 4, 6], [1, 4, 3], [1, 4, 3]], opset: 23, label: '4-D, caches per token' },
+  // Attention (23 to 25): 4-D and 3-D inputs, grouped heads, the key-value cache, masks, softcap and every qk_matmul_output stage.
+  { op: 'Attention', inputs: [[2, 2, 3, 4], [2, 2, 5, 4], [2, 2, 5, 6]], opset: 23, range: [-1, 1], label: '4-D, cross' },
+  { op: 'Attention', inputs: [[2, 3, 16], [2, 5, 8], [2, 5, 6]], attrs: { q_num_heads: 4, kv_num_heads: 2 }, opset: 23, range: [-1, 1], label: '3-D, grouped heads' },
+  { op: 'Attention', inputs: [[2, 4, 3, 4], [2, 1, 3, 4], [2, 1, 3, 4]], attrs: { is_causal: 1, scale: 0.3 }, opset: 23, range: [-1, 1], label: '4-D, one kv head, causal, scale' },
+  ...[23, 24].map((opset): Case => ({
+    op: 'Attention', inputs: [[2, 4, 3, 4], [2, 2, 3, 4], [2, 2, 3, 4], null, [2, 2, 4, 4], [2, 2, 4, 4]], attrs: { is_causal: 1 }, outputs: 3, opset, range: [-1, 1], label: `opset ${opset}, past, causal after the past, present`,
+  })),
+  { op: 'Attention', inputs: [[2, 3, 8], [2, 3, 4], [2, 3, 4], null, [2, 1, 2, 4], [2, 1, 2, 4]], attrs: { q_num_heads: 2, kv_num_heads: 1, is_causal: 1 }, outputs: 3, opset: 24, range: [-1, 1], label: '3-D, grouped heads, past, causal' },
+  {
+    op: 'Attention', inputs: [[2, 2, 3, 4], [2, 2, 4, 4], [2, 2, 4, 4], { shape: [2, 1, 3, 4], values: [1, 1, 0, 1, 0, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1, 0, 1] }],
+    casts: { 3: 'bool' }, opset: 23, range: [-1, 1], label: 'bool mask per batch entry',
+  },
+  { op: 'Attention', inputs: [[2, 2, 3, 4], [2, 2, 4, 4], [2, 2, 4, 4], [3, 4]], attrs: { is_causal: 1 }, opset: 23, range: [-1, 1], label: 'float mask, causal' },
+  {
+    op: 'Attention', inputs: [[1, 2, 3, 4], [1, 2, 3, 4], [1, 2, 3, 4], { shape: [3, 3], values: [0, 0, 0, 1, 1, 0, 1, 1, 1] }], casts: { 3: 'bool' }, outputs: 4, attrs: { qk_matmul_output_mode: 3 },
+    opset: 23, range: [-1, 1], label: 'a fully masked row gives zeros',
+  },
+  ...[0, 1, 2, 3].map((mode): Case => ({
+    op: 'Attention', inputs: [[2, 2, 3, 4], [2, 2, 2, 4], [2, 2, 2, 4], [2, 1, 3, 5], [2, 2, 3, 4], [2, 2, 3, 4]], attrs: { qk_matmul_output_mode: mode, softcap: 0.8, is_causal: 1 }, outputs: 4,
+    opset: 23, range: [-1, 1], label: `qk_matmul_output_mode ${mode}, softcap, float mask, past`,
+  })),
+  { op: 'Attention', inputs: [[2, 2, 3, 4], [2, 2, 5, 4], [2, 2, 5, 4], null, null, null, { int64: [4, 2] }], opset: 24, range: [-1, 1], label: 'nonpad_kv_seqlen' },
+  { op: 'Attention', inputs: [[2, 2, 3, 4], [2, 2, 6, 4], [2, 2, 6, 4], null, null, null, { int64: [5, 3] }], attrs: { is_causal: 1 }, opset: 24, range: [-1, 1], label: 'nonpad_kv_seqlen, causal' },
+  { op: 'Attention', inputs: [[2, 3, 8], [2, 4, 4], [2, 4, 4], [2, 3, 4]], attrs: { q_num_heads: 2, kv_num_heads: 1 }, opset: 23, range: [-1, 1], label: '3-D, float mask per head' },
+  { op: 'Attention', inputs: [[2, 2, 3, 4], [2, 1, 6, 4], [2, 1, 6, 4], null, null, null, { int64: [6, 4] }], attrs: { is_causal: 1, softcap: 2.5 }, outputs: 4, opset: 26, range: [-1, 1], label: 'opset 26, nonpad_kv_seqlen, causal, softcap' },
+  { op: 'Attention', inputs: [[1, 2, 3, 4], [1, 2, 3, 4], [1, 2, 3, 4], { shape: [3, 3], values: [0, -Infinity, 0.5, -Infinity, -Infinity, -Infinity, 1, -2, 0] }], outputs: 4, attrs: { qk_matmul_output_mode: 3 }, opset: 23, range: [-1, 1], label: 'a float mask of -inf across a row gives zeros' },
+  // is_causal without a cache is top-left (offset 0); with nonpad_kv_seqlen shorter than the queries the leading rows see no key, and give zeros.
+  { op: 'Attention', inputs: [[2, 2, 3, 4], [2, 2, 5, 4], [2, 2, 5, 4]], attrs: { is_causal: 1 }, opset: 23, range: [-1, 1], label: 'causal cross attention' },
+  { op: 'Attention', inputs: [[2, 2, 3, 4], [2, 2, 6, 4], [2, 2, 6, 4], null, null, null, { int64: [2, 0] }], attrs: { is_causal: 1 }, opset: 24, range: [-1, 1], label: 'nonpad_kv_seqlen shorter than the queries, causal' },
+  // Swish (24): x sigmoid(alpha x).
+  { op: 'Swish', inputs: [[4, 5]], opset: 24, range: [-4, 4] },
+  { op: 'Swish', inputs: [[4, 5]], attrs: { alpha: 0.6 }, opset: 24, range: [-4, 4], label: 'alpha' },
+  // TensorScatter (24): the cache update, along the sequence axis.
+  { op: 'TensorScatter', inputs: [[2, 2, 5, 3], [2, 2, 2, 3]], opset: 24, label: 'no write_indices' },
+  { op: 'TensorScatter', inputs: [[2, 2, 5, 3], [2, 2, 2, 3], { int64: [3, 1] }], opset: 24, label: 'linear' },
+  { op: 'TensorScatter', inputs: [[2, 5, 3], [2, 3, 3], { int64: [4, 1] }], attrs: { axis: 1, mode: 'circular' }, opset: 24, label: 'circular, axis 1' },
+  // CumProd (26), as CumSum.
+  { op: 'CumProd', inputs: [[3, 4], { int64: [1], shape: [] }], opset: 26 },
+  ...([{ exclusive: 1 }, { reverse: 1 }, { exclusive: 1, reverse: 1 }] as Record<string, number>[]).map((attrs) => ({ op: 'CumProd', inputs: [[3, 4, 2], { int64: [-2], shape: [] }], attrs, opset: 26, label: JSON.stringify(attrs) })),
+  { op: 'CumProd', inputs: [{ shape: [2, 3], values: [1, -2, 3, 4, 5, -6] }, { int64: [0] }], attrs: { exclusive: 1 }, casts: { 0: 'int64' }, outputTypes: ['int64'], opset: 26, label: 'int64, 1-D axis' },
+  { op: 'CumProd', inputs: [{ shape: [2, 4], values: [2, 0, 3, -1, 0.5, 4, 0, 2] }, { int64: [1], shape: [] }], opset: 26, label: 'zeros' },
+  // More of onnxruntime's com.microsoft operators.
+  // MatMulInteger16: int16 products, exact in int32 (some past 2^24).
+  { op: 'MatMulInteger16', domain: MS, inputs: [{ int16: bytes(12, -32768, 32767, 1), shape: [3, 4] }, { int16: bytes(8, -32768, 32767, 2), shape: [4, 2] }], outputTypes: ['int32'] },
+  { op: 'MatMulInteger16', domain: MS, inputs: [{ int16: bytes(24, -300, 300, 3), shape: [2, 3, 4] }, { int16: bytes(20, -300, 300, 4), shape: [4, 5] }], outputTypes: ['int32'], label: 'batched' },
+  // NhwcMaxPool: uint8 and int8 NHWC.
+  { op: 'NhwcMaxPool', domain: MS, inputs: [{ uint8: bytes(2 * 5 * 6 * 3, 0, 255, 5), shape: [2, 5, 6, 3] }], attrs: { kernel_shape: [3, 2], strides: [2, 2], pads: [1, 0, 1, 1] }, outputTypes: ['uint8'] },
+  { op: 'NhwcMaxPool', domain: MS, inputs: [{ int8: bytes(7 * 7 * 2, -128, 127, 6), shape: [1, 7, 7, 2] }], attrs: { kernel_shape: [3, 3], strides: [2, 2], ceil_mode: 1, dilations: [1, 2] }, outputTypes: ['int8'], label: 'int8, ceil_mode, dilations' },
+  { op: 'NhwcMaxPool', domain: MS, inputs: [{ uint8: bytes(9 * 4, 0, 255, 7), shape: [2, 9, 2] }], attrs: { kernel_shape: [3], strides: [2], auto_pad: 'SAME_UPPER' }, outputTypes: ['uint8'], label: '1-D, SAME_UPPER' },
+  // MaxpoolWithMask, as onnxruntime's CPU kernel reads the mask (see contrib-pooling.ts).
+  { op: 'MaxpoolWithMask', domain: MS, inputs: [[2, 3, 6, 7], { int32: bytes(42, 0, 2, 8).map((v) => (v === 0 ? 0 : 1)), shape: [1, 1, 6, 7] }], attrs: { kernel_shape: [3, 2], strides: [2, 2], pads: [1, 0, 1, 1] } },
+  { op: 'MaxpoolWithMask', domain: MS, inputs: [[2, 2, 5, 4], { int32: bytes(80, 0, 3, 9).map((v) => (v === 0 ? 0 : 1)), shape: [2, 2, 5, 4] }], attrs: { kernel_shape: [2, 2] }, label: 'a mask per channel' },
+  { op: 'MaxpoolWithMask', domain: MS, inputs: [[2, 2, 9], { int32: [1, 1, 0, 1, 1, 1, 1, 0, 1], shape: [1, 1, 9] }], attrs: { kernel_shape: [3], strides: [2], pads: [1, 1] }, label: '1-D' },
+  { op: 'MaxpoolWithMask', domain: MS, inputs: [[1, 2, 4, 5, 4], { int32: bytes(80, 0, 3, 10).map((v) => (v === 0 ? 0 : 1)), shape: [1, 1, 4, 5, 4] }], attrs: { kernel_shape: [2, 3, 2], strides: [2, 1, 2] }, label: '3-D' },
+  // CropAndResize: boxes inside, across and outside the image.
+  {
+    op: 'CropAndResize', domain: MS, inputs: [[2, 3, 5, 6], { shape: [3, 4], values: [0.1, 0.2, 0.8, 0.9, -0.2, 0.3, 0.6, 1.3, 0.5, 0.5, 0.2, 0.1] }, { int32: [1, 0, 1] }, { int32: [4, 3] }],
+    attrs: { extrapolation_value: 0.25 },
+  },
+  { op: 'CropAndResize', domain: MS, inputs: [[2, 3, 5, 6], { shape: [2, 4], values: [0.1, 0.2, 0.8, 0.9, -0.2, 0.3, 0.6, 1.3] }, { int32: [1, 0] }, { int32: [3, 5] }], attrs: { mode: 'nearest' }, label: 'nearest' },
+  { op: 'CropAndResize', domain: MS, inputs: [[1, 2, 4, 4], { shape: [1, 4], values: [0.2, 0.1, 0.7, 0.9] }, { int32: [0] }, { int32: [1, 1] }], label: 'one sample' },
+  // UnfoldTensor: windows along dim in a new last dim.
+  { op: 'UnfoldTensor', domain: MS, inputs: [[2, 9, 3]], attrs: { dim: 1, size: 4, step: 2 } },
+  { op: 'UnfoldTensor', domain: MS, inputs: [[3, 5]], attrs: { size: 2 }, label: 'last dim, step 1' },
+  // DynamicTimeWarping: the path through a cost matrix.
+  { op: 'DynamicTimeWarping', domain: MS, inputs: [[6, 9]], outputTypes: ['int32'] },
+  { op: 'DynamicTimeWarping', domain: MS, inputs: [{ shape: [3, 4], values: [0, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 0] }], outputTypes: ['int32'], label: 'ties' },
+  { op: 'DynamicTimeWarping', domain: MS, inputs: [[8, 3]], outputTypes: ['int32'], label: 'more rows than columns' },
+  { op: 'DynamicTimeWarping', domain: MS, inputs: [[1, 4, 6]], outputTypes: ['int32'], label: '[1, rows, columns]' },
+  // MurmurHash3 of int32 keys; positive 0 gives int32 (positive 1's uint32 is checked in 'what the spec leaves open').
+  { op: 'MurmurHash3', domain: MS, inputs: [{ int32: [0, 1, -2, 3, 2147483647, -2147483648, 123456789], shape: [7] }], attrs: { positive: 0 }, outputTypes: ['int32'] },
+  { op: 'MurmurHash3', domain: MS, inputs: [{ int32: [7, -7, 42, 99, 1000, -1000], shape: [2, 3] }], attrs: { positive: 0, seed: 42 }, outputTypes: ['int32'], label: 'seed' },
+  // QEmbedLayerNormalization: uint8 tables, per-tensor scales and zero points.
+  ...[false, true].map((segments): Case => ({
+    op: 'QEmbedLayerNormalization', domain: MS, outputs: 2, outputTypes: ['float', 'int32'], attrs: { epsilon: 1e-5 }, label: segments ? 'segments, mask' : 'words and positions',
+    inputs: [
+      { int32: [1, 4, 2, 0, 3, 3], shape: [2, 3] }, segments ? { int32: [0, 1, 1, 0, 0, 1], shape: [2, 3] } : null,
+      { uint8: bytes(5 * 4, 0, 255, 11), shape: [5, 4] }, { uint8: bytes(3 * 4, 0, 255, 12), shape: [3, 4] }, segments ? { uint8: bytes(2 * 4, 0, 255, 13), shape: [2, 4] } : null,
+      { uint8: bytes(4, 100, 200, 14) }, { uint8: bytes(4, 0, 255, 15) }, segments ? { int32: [1, 1, 0, 1, 1, 1], shape: [2, 3] } : null,
+      { shape: [], values: [0.02] }, { shape: [], values: [0.03] }, segments ? { shape: [], values: [0.05] } : null, { shape: [], values: [0.01] }, { shape: [], values: [0.004] },
+      { uint8: [128], shape: [] }, { uint8: [120], shape: [] }, segments ? { uint8: [131], shape: [] } : null, { uint8: [100], shape: [] }, { uint8: [128], shape: [] },
+    ],
+  })),
+  {
+    op: 'QEmbedLayerNormalization', domain: MS, outputs: 2, outputTypes: ['float', 'int32'], label: 'int8 tables',
+    inputs: [
+      { int32: [1, 4, 2, 0, 3, 3], shape: [2, 3] }, null, { int8: bytes(5 * 4, -128, 127, 11), shape: [5, 4] }, { int8: bytes(3 * 4, -128, 127, 12), shape: [3, 4] }, null,
+      { int8: bytes(4, 20, 100, 14) }, { int8: bytes(4, -128, 127, 15) }, null, { shape: [], values: [0.02] }, { shape: [], values: [0.03] }, null, { shape: [], values: [0.01] }, { shape: [], values: [0.004] },
+      { int8: [-3], shape: [] }, { int8: [5], shape: [] }, null, { int8: [-10], shape: [] }, { int8: [0], shape: [] },
+    ],
+  },
+  // WordConvEmbedding: words of 6 characters (0 pads), a window of 3 (a 2-character word spans it), 5 filters.
+  {
+    op: 'WordConvEmbedding', domain: MS, inputs: [{ int32: [3, 1, 4, 0, 0, 0, 2, 2, 0, 0, 0, 0, 5, 1, 2, 3, 4, 1, 1, 0, 3, 0, 0, 0], shape: [4, 6] }, [5, 1, 3, 4], [5], [6, 4]],
+    attrs: { embedding_size: 5, conv_window_size: 3, char_embedding_size: 4 },
+  },
+  // ConvTransposeWithDynamicPads: the pads from an input.
+  { op: 'ConvTransposeWithDynamicPads', domain: MS, inputs: [[1, 4, 4, 5], [4, 3, 3, 3], { int64: [1, 0, 0, 1] }, [6]], attrs: { group: 2, strides: [2, 2], output_padding: [1, 0] } },
+  { op: 'ConvTransposeWithDynamicPads', domain: MS, inputs: [[2, 3, 6], [3, 2, 4], { int64: [2, 1] }], attrs: { strides: [3], dilations: [2] }, label: '1-D, no B' },
+  // DecoderMaskedMultiHeadAttention: one step, two heads of 4; a shared buffer of 5 positions whose first past_sequence_length are the cache.
+  { op: 'DecoderMaskedMultiHeadAttention', domain: MS, inputs: [[2, 1, 8], [2, 1, 8], [2, 1, 8], null, null, [2, 2, 5, 4], [2, 2, 5, 4], { int32: [2], shape: [] }], attrs: { num_heads: 2, past_present_share_buffer: 1 }, outputs: 3, range: [-1, 1], label: 'shared buffer, present' },
+  { op: 'DecoderMaskedMultiHeadAttention', domain: MS, inputs: [[1, 1, 8], [1, 1, 8], [1, 1, 8], null, null, [1, 2, 3, 4], [1, 2, 3, 4], { int32: [2], shape: [] }], attrs: { num_heads: 2, past_present_share_buffer: 1 }, outputs: 3, range: [-1, 1], label: 'the last position of the buffer' },
+  {
+    op: 'DecoderMaskedMultiHeadAttention', domain: MS, range: [-1, 1], label: 'bias, mask, attention_bias, scale, beam_width 1, output_qk', outputs: 4,
+    inputs: [[2, 1, 8], [2, 1, 8], [2, 1, 8], { int32: [1, 0, 1, 1, 1, 1, 0, 1], shape: [2, 4] }, [2, 1, 1, 4], [2, 2, 6, 4], [2, 2, 6, 4], { int32: [3], shape: [1] }, { int32: [1], shape: [1] }, null, [24]],
+    attrs: { num_heads: 2, past_present_share_buffer: 1, scale: 0.4, mask_filter_value: -300.5, output_qk: 1 },
+  },
+  {
+    op: 'DecoderMaskedMultiHeadAttention', domain: MS, inputs: [[1, 1, 64], [1, 1, 64], [1, 1, 64], { int32: [0, 1, 1, 1, 1, 1], shape: [1, 6] }, null, [1, 4, 8, 16], [1, 4, 8, 16], { int32: [5], shape: [] }],
+    attrs: { num_heads: 4, past_present_share_buffer: 1 }, outputs: 3, range: [-1, 1], label: 'four heads of 16, left padding',
+  },
+  { op: 'DecoderMaskedMultiHeadAttention', domain: MS, inputs: [[2, 1, 8], [2, 1, 8], [2, 1, 8], null, [1, 2, 1, 3], [2, 2, 4, 4], [2, 2, 4, 4], { int32: [2], shape: [] }], attrs: { num_heads: 2, past_present_share_buffer: 1 }, outputs: 3, range: [-1, 1], label: 'attention_bias per head' },
+  { op: 'DecoderMaskedMultiHeadAttention', domain: MS, inputs: [[2, 1, 8], [2, 2, 5, 4], [2, 2, 5, 4], { int32: [1, 1, 1, 0, 0, 1, 0, 1, 1, 1], shape: [2, 5] }, null, null, null, null, null, null, [24]], attrs: { num_heads: 2 }, range: [-1, 1], label: 'cross attention, mask, bias (the query\'s only)' },
+  // com.microsoft's QuantizeLinear and DequantizeLinear (int16 and int4 chains are in test/quantize.test.ts).
+  { op: 'QuantizeLinear', domain: MS, inputs: [[3, 4], { shape: [4], values: [0.01, 0.02, 0.05, 0.1] }, { int8: [0, -3, 5, 1], shape: [4] }], attrs: { axis: 1 }, outputTypes: ['int8'] },
+  { op: 'DequantizeLinear', domain: MS, inputs: [{ uint8: [0, 17, 128, 255, 3, 90], shape: [2, 3] }, { shape: [], values: [0.04] }, { uint8: [128], shape: [] }] },
+  // Opset 21's GroupNormalization: scale and bias per channel (element types and quantization are in test/quantize.test.ts).
+  { op: 'GroupNormalization', inputs: [[2, 6, 3, 4], [6], [6]], attrs: { num_groups: 3, epsilon: 1e-3 }, opset: 21, label: 'opset 21, per channel' },
+  { op: 'GroupNormalization', inputs: [[2, 4, 5], [4], [4]], attrs: { num_groups: 1, stash_type: 1 }, opset: 21, label: 'opset 21, one group, stash_type' },
 ];
 
 function branch(outputs: string[], nodes: GraphSpec['nodes']): { graph: GraphSpec } {
@@ -672,6 +873,7 @@ function spec(c: Case): { model: ModelSpec; feeds: { name: string; shape: number
     else if ('int32' in input) initializers.push({ name, type: 'int32', dims: input.shape ?? [input.int32.length], values: input.int32 });
     else if ('uint8' in input) initializers.push({ name, type: 'uint8', dims: input.shape ?? [input.uint8.length], values: input.uint8 });
     else if ('int8' in input) initializers.push({ name, type: 'int8', dims: input.shape ?? [input.int8.length], values: input.int8 });
+    else if ('int16' in input) initializers.push({ name, type: 'int16', dims: input.shape ?? [input.int16.length], values: input.int16 });
     else {
       const shape = Array.isArray(input) ? input : input.shape;
       const values = Array.isArray(input) ? random(shape.reduce((a, b) => a * b, 1), feeds.length + c.op.length, c.range ?? [-2, 2]) : input.values;
@@ -735,7 +937,7 @@ describe('each operator matches onnxruntime', () => {
     const quantizeOps = ['QuantizeLinear', 'DequantizeLinear', 'DynamicQuantizeLinear', 'MatMulInteger', 'ConvInteger', 'QLinearMatMul', 'QLinearConv'];
     // BitShift's types (uint8, uint32, uint64) and Multinomial's draws are checked there too.
     // The string operators are checked with string tensors by test/strings.test.ts.
-    const stringOps = ['StringNormalizer', 'TfIdfVectorizer'];
+    const stringOps = ['StringNormalizer', 'TfIdfVectorizer', 'StringConcat', 'StringSplit', 'RegexFullMatch'];
     const elsewhere = ['Constant', 'Not', 'Gelu', 'BitShift', 'Multinomial', ...sequenceOps, ...randomOps, ...quantizeOps, ...stringOps];
     expect(supportedOps.filter((op) => !tested.has(op) && !elsewhere.includes(op))).toEqual([]);
     const contrib = new Set(CASES.filter((c) => c.domain === 'com.microsoft').map((c) => c.op));
@@ -807,9 +1009,97 @@ describe('what the spec leaves open or rules out', () => {
 
   it('Resize and Pad refuse the modes PyTorch does not compute', async () => {
     const resize = (attrs: Record<string, Attr>) => model('Resize', [{ name: 'x', shape: [1, 1, 2, 2] }], attrs, 17, ['out0'], [{ name: 'roi', type: 'float', dims: [0], values: [] }, { name: 's', type: 'float', dims: [4], values: [1, 1, 2, 2] }]);
-    await expect(loadOnnx(resize({ mode: 'cubic', cubic_coeff_a: -0.5 }))).rejects.toThrow("Resize 'n': attribute cubic_coeff_a=-0.5 is not supported");
     await expect(loadOnnx(resize({ mode: 'cubic', coordinate_transformation_mode: 'asymmetric' }))).rejects.toThrow("coordinate_transformation_mode='asymmetric' with cubic is not supported");
-    await expect(loadOnnx(model('Pad', [{ name: 'x', shape: [3] }], { mode: 'wrap' }, 17, ['out0'], [{ name: 'p', type: 'int64', dims: [2], values: [1, 1] }]))).rejects.toThrow('Pad \'n\': attribute mode="wrap" is not supported');
+    await expect(loadOnnx(model('Pad', [{ name: 'x', shape: [3] }], { mode: 'wrap' }, 17, ['out0'], [{ name: 'p', type: 'int64', dims: [2], values: [1, 1] }]))).rejects.toThrow('Pad \'n\': attribute mode="wrap" needs opset 19 or later (the model imports opset 17)');
+  });
+
+  it('the operators of opsets 19 and 20 refuse what they do not compute, and what their opset does not define, naming it', async () => {
+    const image = [{ name: 'x', shape: [1, 1, 4, 4] }];
+    const grid = [...image, { name: 'g', shape: [1, 2, 2, 2] }];
+    const scales = [{ name: 'roi', type: 'float' as const, dims: [0], values: [] }, { name: 's', type: 'float' as const, dims: [4], values: [1, 1, 2, 2] }];
+    const sizes = [{ name: 'roi', type: 'float' as const, dims: [0], values: [] }, { name: 's', type: 'float' as const, dims: [0], values: [] }, { name: 'z', type: 'int64' as const, dims: [2], values: [6, 6] }];
+    const msPad = buildModel({
+      inputs: [{ name: 'x', shape: [3] }], outputs: ['out0'], opset: 19, initializers: [{ name: 'p', type: 'int64', dims: [2], values: [1, 1] }],
+      nodes: [{ op: 'Pad', domain: MS, name: 'n', inputs: ['x', 'p'], outputs: ['out0'], attrs: { mode: 'wrap' } }],
+    });
+    const refused: [Uint8Array, string][] = [
+      [model('DFT', [{ name: 'x', shape: [1, 8, 1] }], { axis: 1 }, 20), "DFT 'n': attribute 'axis' is not part of DFT at opset 20 (axis is an input)"],
+      [msPad, 'Pad \'n\': attribute mode="wrap" is not supported (supported: "constant", "reflect", "edge")'],
+      [model('Resize', image, { mode: 'linear', coordinate_transformation_mode: 'half_pixel_symmetric' }, 18, ['out0'], scales), "Resize 'n': coordinate_transformation_mode='half_pixel_symmetric' needs opset 19 or later (the model imports opset 18)"],
+      [model('Resize', image, { mode: 'nearest', coordinate_transformation_mode: 'tf_half_pixel_for_nn' }, 19, ['out0'], scales), "Resize 'n': coordinate_transformation_mode='tf_half_pixel_for_nn' with nearest is not supported"],
+      [model('Resize', image, { mode: 'linear', coordinate_transformation_mode: 'asymmetric' }, 19, ['out0'], scales), "Resize 'n': coordinate_transformation_mode='asymmetric' with linear is not supported"],
+      [model('Resize', image, { mode: 'linear', axes: [2, 3], keep_aspect_ratio_policy: 'fit' }, 19, ['out0'], sizes), 'Resize \'n\': attribute keep_aspect_ratio_policy="fit" is not supported'],
+      [model('AveragePool', image, { kernel_shape: [2, 2], dilations: [2, 2] }, 18), "AveragePool 'n': attribute dilations other than 1 needs opset 19 or later (the model imports opset 18)"],
+      [model('GridSample', grid, { mode: 'bilinear' }, 20), 'GridSample \'n\': attribute mode="bilinear" is not supported (supported: "linear", "nearest", "cubic")'],
+      [model('GridSample', grid, { mode: 'cubic' }, 19), 'GridSample \'n\': attribute mode="cubic" is not supported (supported: "bilinear", "nearest", "bicubic")'],
+      [model('AffineGrid', [{ name: 't', shape: [1, 2, 3] }], { align_corners: 2 }, 20, ['out0'], [{ name: 's', type: 'int64', dims: [4], values: [1, 1, 2, 2] }]), "AffineGrid 'n': attribute align_corners=2 is not supported (supported: 0, 1)"],
+      [model('DeformConv', [{ name: 'x', shape: [1, 1, 3, 3, 3] }, { name: 'w', shape: [1, 1, 2, 2, 2] }, { name: 'o', shape: [1, 24, 2, 2, 2] }], { kernel_shape: [2, 2, 2] }, 19), "DeformConv 'n': 3-D windows are not supported (1-D and 2-D are)"],
+      // Decoding images is left to the application: the operator is refused.
+      [model('ImageDecoder', [{ name: 'x', shape: [16] }], {}, 20), "ImageDecoder 'n': operator ImageDecoder is not supported"],
+    ];
+    for (const [bytes, message] of refused) await expect(loadOnnx(bytes)).rejects.toThrow(message);
+    // com.microsoft's GridSample keeps opset 16's names in an opset-20 model.
+    const msGrid = buildModel({ inputs: grid, outputs: ['out0'], opset: 20, nodes: [{ op: 'GridSample', domain: MS, name: 'n', inputs: ['x', 'g'], outputs: ['out0'], attrs: { mode: 'bilinear' } }] });
+    expect(((await loadOnnx(msGrid)).forward(tl.ones([1, 1, 4, 4]), tl.zeros([1, 2, 2, 2])) as tl.Tensor).shape).toEqual([1, 1, 2, 2]);
+    const volume = await loadOnnx(model('GridSample', [{ name: 'x', shape: [1, 1, 2, 2, 2] }, { name: 'g', shape: [1, 1, 1, 1, 3] }], { mode: 'cubic' }, 20));
+    expect(() => volume.forward(tl.ones([1, 1, 2, 2, 2]), tl.zeros([1, 1, 1, 1, 3]))).toThrow("GridSample 'n': cubic sampling of 3 spatial dims is not supported (2-D is)");
+    const old = await loadOnnx(model('GridSample', [{ name: 'x', shape: [1, 1, 2, 2, 2] }, { name: 'g', shape: [1, 1, 1, 1, 3] }], {}, 19));
+    expect(() => old.forward(tl.ones([1, 1, 2, 2, 2]), tl.zeros([1, 1, 1, 1, 3]))).toThrow("GridSample 'n': X of shape [1,1,2,2,2] must be [N, C, H, W] at opset 19");
+    const axisInput = await loadOnnx(model('DFT', [{ name: 'x', shape: [1, 8, 1] }], {}, 20, ['out0'], [{ name: 'l', type: 'int64', dims: [], values: [8] }, { name: 'a', type: 'int64', dims: [], values: [-1] }]));
+    expect(() => axisInput.forward(tl.ones([1, 8, 1]))).toThrow("DFT 'n': axis -1 is the real/imaginary dim of input [1,8,1]");
+    const irfft = await loadOnnx(model('DFT', [{ name: 'x', shape: [1, 3, 2] }], { onesided: 1, inverse: 1 }, 20, ['out0'], [{ name: 'l', type: 'int64', dims: [], values: [8] }]));
+    expect(() => irfft.forward(tl.ones([1, 3, 2]))).toThrow("DFT 'n': dft_length 8 for 3 one-sided bins is not supported (it must be 4 or 5)");
+    const deform = await loadOnnx(model('DeformConv', [{ name: 'x', shape: [1, 2, 4, 4] }, { name: 'w', shape: [1, 2, 2, 2] }, { name: 'o', shape: [1, 4, 3, 3] }], {}, 19));
+    expect(() => deform.forward(tl.ones([1, 2, 4, 4]), tl.ones([1, 2, 2, 2]), tl.ones([1, 4, 3, 3]))).toThrow("DeformConv 'n': offset of shape [1,4,3,3] must be [1,8,3,3]");
+    const theta = await loadOnnx(model('AffineGrid', [{ name: 't', shape: [1, 2, 3] }], {}, 20, ['out0'], [{ name: 's', type: 'int64', dims: [5], values: [1, 1, 2, 2, 2] }]));
+    expect(() => theta.forward(tl.ones([1, 2, 3]))).toThrow("AffineGrid 'n': theta of shape [1,2,3] must be [1, 3, 4] for size [1,1,2,2,2]");
+  });
+
+  it('where onnxruntime departs from the spec: Pad wrap by more than a dim, and AffineGrid on a dim of 1 with align_corners', async () => {
+    // numpy.pad([0, 1, 2], (4, 5), 'wrap') (ONNX's reference): onnxruntime 1.30 gives 0 0 1 2 ... here.
+    const wrap = await loadOnnx(model('Pad', [{ name: 'x', shape: [3] }], { mode: 'wrap' }, 19, ['out0'], [{ name: 'p', type: 'int64', dims: [2], values: [4, 5] }]));
+    expect(Array.from((wrap.forward(tl.tensor([0, 1, 2])) as tl.Tensor).dataSync())).toEqual([2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1]);
+    // PyTorch's affine_grid puts a single column at 0 (onnxruntime: +1, ONNX's reference: -1).
+    const grid = await loadOnnx(model('AffineGrid', [{ name: 't', shape: [1, 2, 3] }], { align_corners: 1 }, 20, ['out0'], [{ name: 's', type: 'int64', dims: [4], values: [1, 1, 3, 1] }]));
+    expect(Array.from((grid.forward(tl.tensor([[[1, 0, 0], [0, 1, 0]]])) as tl.Tensor).dataSync())).toEqual([0, -1, 0, 0, 0, 1]);
+  });
+
+  it('GridSample of one spatial dim (onnxruntime 1.30 takes 2 or 3) samples as the 2-D form does a row', async () => {
+    const x = tl.tensor(random(42, 5, [-2, 2])).reshape([2, 3, 7]);
+    const g = tl.tensor(random(10, 6, [-2.5, 2.5])).reshape([2, 5, 1]);
+    for (const mode of ['linear', 'nearest']) {
+      for (const padding_mode of ['zeros', 'border', 'reflection']) {
+        const attrs = { mode, padding_mode };
+        const one = (await loadOnnx(model('GridSample', [{ name: 'x', shape: [2, 3, 7] }, { name: 'g', shape: [2, 5, 1] }], attrs, 20))).forward(x, g) as tl.Tensor;
+        // A row of height 1 at y = 0, which align_corners 0 puts on the row's centre.
+        const two = (await loadOnnx(model('GridSample', [{ name: 'x', shape: [2, 3, 1, 7] }, { name: 'g', shape: [2, 1, 5, 2] }], attrs, 20))).forward(x.unsqueeze(2), tl.stack([g.reshape([2, 1, 5]), tl.zeros([2, 1, 5])], -1)) as tl.Tensor;
+        expect(one.shape).toEqual([2, 3, 5]);
+        const [a, b] = [one, two.squeeze(2)].map((t) => Array.from(t.dataSync() as Float32Array));
+        expect(a.map((v, i) => Math.abs(v - b![i]!) < 1e-6).every(Boolean), `${mode} ${padding_mode}`).toBe(true);
+      }
+    }
+  });
+
+  it('DFT-20, AffineGrid, dilated AveragePool, Resize half_pixel_symmetric and antialias, Pad wrap, DeformConv and 3-D GridSample train: their gradients match finite differences', async () => {
+    const int64 = (name: string, values: number[], dims = [values.length]) => ({ name, type: 'int64' as const, dims, values });
+    const cases: [string, number[][], Record<string, Attr>, number, ModelSpec['initializers']][] = [
+      ['DFT', [[2, 5, 3, 2]], { inverse: 1 }, 20, [int64('l', [6], []), int64('a', [1], [])]],
+      ['DFT', [[2, 4, 2]], { inverse: 1, onesided: 1 }, 20, []],
+      ['AffineGrid', [[2, 2, 3]], {}, 20, [int64('s', [2, 1, 3, 4])]],
+      ['AffineGrid', [[1, 3, 4]], { align_corners: 1 }, 20, [int64('s', [1, 1, 2, 3, 2])]],
+      ['AveragePool', [[1, 2, 6, 7]], { kernel_shape: [2, 2], dilations: [2, 2], pads: [1, 0, 1, 1] }, 19, []],
+      ['Resize', [[1, 1, 3, 4]], { mode: 'linear', coordinate_transformation_mode: 'half_pixel_symmetric' }, 19, [{ name: 'roi', dims: [0], values: [] }, { name: 'sc', dims: [4], values: [1, 1, 1.6, 0.7] }]],
+      ['Resize', [[1, 1, 5, 6]], { mode: 'cubic', antialias: 1 }, 19, [{ name: 'roi', dims: [0], values: [] }, { name: 'sc', dims: [4], values: [1, 1, 0.5, 1.4] }]],
+      ['Pad', [[2, 3]], { mode: 'wrap' }, 19, [int64('p', [1, -1, 0, 2])]],
+      ['DeformConv', [[1, 4, 4, 4], [2, 2, 2, 2], [1, 16, 3, 3], [2], [1, 8, 3, 3]], { group: 2, offset_group: 2 }, 19, []],
+      ['GridSample', [[1, 2, 3, 3, 4], [1, 2, 2, 2, 3]], { padding_mode: 'reflection' }, 20, []],
+    ];
+    for (const [op, shapes, attrs, opset, initializers] of cases) {
+      const m = await loadOnnx(model(op, shapes.map((shape, i) => ({ name: `x${i}`, shape })), attrs, opset, ['out0'], initializers));
+      const values = shapes.map((shape, i) => tl.tensor(random(shape.reduce((a, b) => a * b, 1), 90 + i, [-0.8, 0.8])).reshape(shape).requiresGrad_());
+      expect(tl.autograd.gradcheck((...xs) => m.forward(...xs) as tl.Tensor, values), `${op} ${JSON.stringify(attrs)}`).toBe(true);
+      m.dispose();
+    }
   });
 
   const stats = (t: tl.Tensor) => {
@@ -1067,6 +1357,77 @@ describe('what the spec leaves open or rules out', () => {
       .toThrow("RotaryEmbedding 'n': a rotary dim of 6 (cos_cache [4,3]) does not fit heads of size 4");
   });
 
+  it('more com.microsoft operators train: DecoderMaskedMultiHeadAttention, MaxpoolWithMask, CropAndResize, UnfoldTensor, ConvTransposeWithDynamicPads and WordConvEmbedding match finite differences', async () => {
+    const int32 = (name: string, values: number[], dims = [values.length]) => ({ name, type: 'int32' as const, dims, values });
+    const cases: [string, number[][], Record<string, Attr>, ModelSpec['initializers'], string[] | undefined, number?][] = [
+      // A decoding step after 2 of 4 buffer positions: the gradient reaches the cache, and present's untouched positions pass it through.
+      ['DecoderMaskedMultiHeadAttention', [[2, 1, 4], [2, 1, 4], [2, 1, 4], [2, 2, 4, 2], [2, 2, 4, 2], [12]], { num_heads: 2, past_present_share_buffer: 1 }, [int32('m', [1, 0, 1, 1, 1, 1], [2, 3]), int32('l', [2], [])], ['x0', 'x1', 'x2', 'm', '', 'x3', 'x4', 'l', '', '', 'x5'], 3],
+      ['DecoderMaskedMultiHeadAttention', [[2, 1, 4], [2, 2, 3, 2], [2, 2, 3, 2]], { num_heads: 2, scale: 0.8 }, [], undefined],
+      ['MaxpoolWithMask', [[1, 2, 5, 4]], { kernel_shape: [2, 2], strides: [1, 2], pads: [1, 0, 0, 0] }, [int32('m', [1, 1, 0, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1], [1, 1, 5, 4])], undefined],
+      ['CropAndResize', [[2, 2, 4, 5]], { extrapolation_value: 0.5 }, [{ name: 'r', dims: [2, 4], values: [0.1, 0.2, 0.8, 0.7, -0.1, 0.3, 0.6, 1.2] }, int32('b', [1, 0]), int32('c', [3, 4])], undefined],
+      ['UnfoldTensor', [[2, 7]], { dim: 1, size: 3, step: 2 }, [], undefined],
+      ['ConvTransposeWithDynamicPads', [[1, 2, 3, 3], [2, 2, 2, 2], [2]], { strides: [2, 2] }, [{ name: 'p', type: 'int64', dims: [4], values: [1, 0, 0, 1] }], ['x0', 'x1', 'p', 'x2']],
+      ['WordConvEmbedding', [[3, 1, 2, 3], [3], [5, 3]], {}, [int32('s', [2, 1, 4, 0, 3, 3, 0, 0, 1, 0, 0, 0], [3, 4])], ['s', 'x0', 'x1', 'x2']],
+    ];
+    for (const [op, shapes, attrs, initializers, names, outputs] of cases) {
+      const outs = Array.from({ length: outputs ?? 1 }, (_, i) => `out${i}`);
+      const m = await loadOnnx(contribModel(op, shapes.map((shape, i) => ({ name: `x${i}`, shape })), attrs, outs, initializers, names));
+      const values = shapes.map((shape, i) => tl.tensor(random(shape.reduce((a, b) => a * b, 1), 70 + i, [-0.8, 0.8])).reshape(shape).requiresGrad_());
+      expect(tl.autograd.gradcheck((...xs) => m.forward(...xs) as tl.Tensor | tl.Tensor[], values), `${op} ${JSON.stringify(attrs)}`).toBe(true);
+      m.dispose();
+    }
+  });
+
+  it('MurmurHash3 with positive 1 (onnxruntime\'s uint32 hashes, as int32 of the same bits) and of strings', async () => {
+    for (const [type, keys] of [['int32', [0, 1, -2, 3, 2147483647, -2147483648]], ['uint32', [0, 1, 4294967295, 3, 2147483648, 77]]] as const) {
+      const bytes = buildModel({ inputs: [], outputs: ['h'], outputTypes: { h: 'uint32' }, initializers: [{ name: 'k', type, dims: [6], values: [...keys] }], nodes: [{ op: 'MurmurHash3', domain: MS, inputs: ['k'], outputs: ['h'], attrs: { seed: 3 } }] });
+      const want = (await (await ort.InferenceSession.create(bytes)).run({})).h!.data as Uint32Array;
+      const got = (await loadOnnx(bytes)).forward() as tl.Tensor;
+      expect(Array.from(got.dataSync() as ArrayLike<number>, (v) => v >>> 0), type).toEqual(Array.from(want));
+    }
+    // String keys hash their UTF-8 bytes (every tail length, and a multi-byte character).
+    for (const positive of [0, 1]) {
+      const keys = ['', 'a', 'ab', 'abc', 'abcd', 'hello world', 'naïve café'];
+      const bytes = buildModel({ inputs: [], outputs: ['h'], outputTypes: { h: positive ? 'uint32' : 'int32' }, initializers: [{ name: 'k', dims: [7], values: [], strings: keys }], nodes: [{ op: 'MurmurHash3', domain: MS, inputs: ['k'], outputs: ['h'], attrs: { seed: 11, positive } }] });
+      const want = (await (await ort.InferenceSession.create(bytes)).run({})).h!.data as Int32Array | Uint32Array;
+      const got = (await loadOnnx(bytes)).forward() as tl.Tensor;
+      expect(Array.from(got.dataSync() as ArrayLike<number>, (v) => (positive ? v >>> 0 : v)), `strings, positive ${positive}`).toEqual(Array.from(want));
+    }
+  });
+
+  it('more com.microsoft operators refuse what they do not compute, naming it (where onnxruntime\'s CPU kernel fails or differs from its doc)', async () => {
+    const zeros = (shape: number[]) => tl.zeros(shape);
+    const dmmha = async (shapes: number[][], attrs: Record<string, Attr>, initializers: ModelSpec['initializers'], names: string[], outputs = ['out0']) => {
+      const m = await loadOnnx(contribModel('DecoderMaskedMultiHeadAttention', shapes.map((shape, i) => ({ name: `x${i}`, shape })), attrs, outputs, initializers, names));
+      return () => m.forward(...shapes.map(zeros));
+    };
+    const length = (p: number) => [{ name: 'l', type: 'int32' as const, dims: [], values: [p] }];
+    const step = [[2, 1, 8], [2, 1, 8], [2, 1, 8], [2, 2, 4, 4], [2, 2, 4, 4]];
+    const shared = { num_heads: 2, past_present_share_buffer: 1 };
+    expect(await dmmha(step, shared, length(0), ['x0', 'x1', 'x2', '', '', 'x3', 'x4', 'l'])).toThrow("DecoderMaskedMultiHeadAttention 'n': past_sequence_length 0 is not supported (onnxruntime's CPU kernel then reads all 4 buffer positions as the past)");
+    expect(await dmmha(step, { num_heads: 2 }, length(1), ['x0', 'x1', 'x2', '', '', 'x3', 'x4', 'l'])).toThrow("DecoderMaskedMultiHeadAttention 'n': past_key and past_value need past_present_share_buffer=1");
+    expect(await dmmha([[2, 1, 24], ...step.slice(3)], shared, length(1), ['x0', '', '', '', '', 'x1', 'x2', 'l'])).toThrow("DecoderMaskedMultiHeadAttention 'n': key and value are needed with past_key (packed QKV is not supported, nor by onnxruntime's CPU kernel)");
+    expect(await dmmha(step, shared, [...length(1), { name: 'w', type: 'int32', dims: [1], values: [2] }], ['x0', 'x1', 'x2', '', '', 'x3', 'x4', 'l', 'w'])).toThrow("DecoderMaskedMultiHeadAttention 'n': beam_width above 1 (with cache_indirection) is not supported (onnxruntime's CPU kernel ignores cache_indirection)");
+    expect(await dmmha(step, shared, [...length(1), { name: 'm', type: 'int32', dims: [2], values: [2, 2] }], ['x0', 'x1', 'x2', 'm', '', 'x3', 'x4', 'l'])).toThrow("DecoderMaskedMultiHeadAttention 'n': mask_index of shape [2] must be [2, 2]");
+    expect(await dmmha([[2, 1, 8], [2, 2, 3, 4], [2, 2, 3, 4], [2, 2, 1, 3]], { num_heads: 2 }, [], ['x0', 'x1', 'x2', '', 'x3'])).toThrow("DecoderMaskedMultiHeadAttention 'n': attention_bias with cross attention is not supported (nor by onnxruntime's CPU kernel)");
+    expect(await dmmha([[2, 1, 8], [2, 1, 8], [2, 1, 8]], { num_heads: 2 }, [], ['x0', 'x1', 'x2'])).toThrow("DecoderMaskedMultiHeadAttention 'n': without past_key, key [2,1,8] and value [2,1,8] must both be [2, 2, kv_sequence, 4]");
+    const refused: [Uint8Array, string][] = [
+      [contribModel('DecoderMaskedMultiHeadAttention', [{ name: 'q', shape: [1, 1, 4] }], { num_heads: 2, output_qk: 2 }), "DecoderMaskedMultiHeadAttention 'n': attribute output_qk=2 is not supported (supported: 0, 1)"],
+      [contribModel('MaxpoolWithMask', [{ name: 'x', shape: [1, 1, 4, 4] }, { name: 'm', shape: [1, 1, 4, 4] }], { kernel_shape: [2, 2], storage_order: 1 }), "MaxpoolWithMask 'n': attribute storage_order=1 is not supported (supported: 0)"],
+      [contribModel('MaxpoolWithMask', [{ name: 'x', shape: [1, 1, 4, 4] }, { name: 'm', shape: [1, 1, 4, 4] }], { kernel_shape: [2, 2], auto_pad: 'SAME_UPPER' }), "MaxpoolWithMask 'n': attribute auto_pad=\"SAME_UPPER\" is not supported"],
+      [contribModel('CropAndResize', [{ name: 'x', shape: [1, 1, 4, 4] }], { mode: 'cubic' }), "CropAndResize 'n': attribute mode=\"cubic\" is not supported"],
+      [contribModel('UnfoldTensor', [{ name: 'x', shape: [4] }], {}), "UnfoldTensor 'n': attribute size is missing"],
+      [contribModel('ConvTransposeWithDynamicPads', [{ name: 'x', shape: [1, 1, 3, 3] }, { name: 'w', shape: [1, 1, 2, 2] }], { pads: [0, 0, 0, 0] }), "ConvTransposeWithDynamicPads 'n': attribute 'pads'"],
+    ];
+    for (const [bytes, message] of refused) await expect(loadOnnx(bytes)).rejects.toThrow(message);
+    const conv = await loadOnnx(contribModel('ConvTransposeWithDynamicPads', [{ name: 'x', shape: [1, 1, 3, 3] }, { name: 'w', shape: [1, 1, 2, 2] }], {}));
+    expect(() => conv.forward(zeros([1, 1, 3, 3]), zeros([1, 1, 2, 2]))).toThrow("ConvTransposeWithDynamicPads 'n': input Pads is missing (onnxruntime's CPU kernel needs it too)");
+    const wide = await loadOnnx(contribModel('MatMulInteger16', [], {}, ['out0'], [{ name: 'a', type: 'uint16', dims: [1, 2], values: [1, 2] }, { name: 'b', type: 'int16', dims: [2, 1], values: [3, 4] }]));
+    expect(() => wide.forward()).toThrow("MatMulInteger16 'n': A must be int16 (onnxruntime's CPU kernel takes int16 A and B only), got uint16");
+    const pool = await loadOnnx(contribModel('NhwcMaxPool', [{ name: 'x', shape: [1, 4, 4, 2] }], { kernel_shape: [2, 2] }));
+    expect(() => pool.forward(zeros([1, 4, 4, 2]))).toThrow("NhwcMaxPool 'n': x must be uint8 or int8");
+  });
+
   it('the newer operators refuse what they do not compute, naming it', async () => {
     const x = [{ name: 'x', shape: [1, 1, 4, 4] }];
     const refused: [Uint8Array, string][] = [
@@ -1158,7 +1519,6 @@ describe('what the spec leaves open or rules out', () => {
       [model('GroupNormalization', [...x, { name: 's', shape: [2] }, { name: 'b', shape: [2] }], {}, 18), "GroupNormalization 'n': attribute num_groups is missing"],
       [model('BitShift', [{ name: 'a', shape: [2] }, { name: 'b', shape: [2] }], {}), "BitShift 'n': attribute direction is missing"],
       [model('BitShift', [{ name: 'a', shape: [2] }, { name: 'b', shape: [2] }], { direction: 'UP' }), 'BitShift \'n\': attribute direction="UP" is not supported (supported: "LEFT", "RIGHT")'],
-      [model('DFT', [{ name: 'x', shape: [1, 8, 2] }], { onesided: 1, inverse: 1 }), "DFT 'n': onesided=1 with inverse=1 is not supported"],
       [model('NonMaxSuppression', boxes, { center_point_box: 2 }), "NonMaxSuppression 'n': attribute center_point_box=2 is not supported (supported: 0, 1)"],
       [model('RoiAlign', [{ name: 'x', shape: [1, 1, 4, 4] }], { mode: 'median' }, 16, ['out0'], rois), 'RoiAlign \'n\': attribute mode="median" is not supported'],
       [model('RoiAlign', [{ name: 'x', shape: [1, 1, 4, 4] }], { coordinate_transformation_mode: 'half_pixel' }, 10, ['out0'], rois), "RoiAlign 'n': attribute 'coordinate_transformation_mode' is not part of RoiAlign at opset 10"],
@@ -1171,7 +1531,8 @@ describe('what the spec leaves open or rules out', () => {
       const m = await loadOnnx(model(op, inputs, attrs, opset, ['out0'], initializers));
       return () => m.forward(...inputs.map((i) => tl.ones(i.shape)));
     };
-    expect(await run('GroupNormalization', [...x, { name: 's', shape: [4] }, { name: 'b', shape: [4] }], { num_groups: 2 }, 18)).toThrow("GroupNormalization 'n': scale of shape [4] must be [num_groups] ([2]), opset 18's form");
+    expect(await run('GroupNormalization', [...x, { name: 's', shape: [4] }, { name: 'b', shape: [4] }], { num_groups: 2 }, 18)).toThrow("GroupNormalization 'n': scale of shape [4] must be [num_groups] ([2]), opset 18's form (per group before opset 21)");
+    expect(await run('GroupNormalization', [...x, { name: 's', shape: [2] }, { name: 'b', shape: [2] }], { num_groups: 2 }, 21)).toThrow("GroupNormalization 'n': scale of shape [2] must be [C] ([4]), opset 21's form (per channel from opset 21)");
     expect(await run('DFT', [{ name: 'x', shape: [1, 8, 2] }], { onesided: 1 })).toThrow("DFT 'n': onesided=1 needs a real input ([..., 1]), got [1,8,2]");
     expect(await run('DFT', [{ name: 'x', shape: [1, 8, 1] }], { axis: 2 })).toThrow("DFT 'n': axis 2 is the real/imaginary dim of input [1,8,1]");
     expect(await run('STFT', [{ name: 'x', shape: [1, 16, 2] }], {}, 17, [{ name: 'f', type: 'int64', dims: [], values: [4] }, { name: 'w', dims: [4], values: [1, 1, 1, 1] }])).toThrow("STFT 'n': onesided=1 needs a real signal");
@@ -1207,5 +1568,44 @@ describe('what the spec leaves open or rules out', () => {
       expect(tl.autograd.gradcheck((...xs) => m.forward(...xs) as tl.Tensor, values), `${op} ${JSON.stringify(attrs)}`).toBe(true);
       m.dispose();
     }
+  });
+
+  it('Attention, TensorScatter and RotaryEmbedding of opsets 23 to 25 refuse what they do not compute, naming it', async () => {
+    // One Attention node on graph inputs x0, x1, ... and initializers named after them.
+    const attentionModel = (shapes: number[][], attrs: Record<string, Attr>, opset: number, outputs = 1, initializers: ModelSpec['initializers'] = [], names?: string[]) => {
+      const outs = Array.from({ length: outputs }, (_, i) => `out${i}`);
+      return buildModel({ inputs: shapes.map((shape, i) => ({ name: `x${i}`, shape })), outputs: outs, initializers, opset, nodes: [{ op: 'Attention', name: 'n', inputs: names ?? shapes.map((_, i) => `x${i}`), outputs: outs, attrs }] });
+    };
+    const qkv = [[1, 2, 3, 4], [1, 2, 3, 4], [1, 2, 3, 4]];
+    const refused: [Uint8Array, string][] = [
+      [attentionModel(qkv, { softmax_precision: 10 }, 23), "Attention 'n': attribute softmax_precision=10 is not supported (supported: 1, 11)"],
+      [attentionModel(qkv, { left_window_size: 2 }, 24), "Attention 'n': attribute left_window_size is not part of Attention at opset 24 (it came in opset 25)"],
+      [attentionModel(qkv, { qk_matmul_output_mode: 4 }, 23, 4), "Attention 'n': attribute qk_matmul_output_mode=4 is not supported"],
+      [attentionModel(qkv, { q_num_heads: 3, kv_num_heads: 2 }, 23), "Attention 'n': attribute q_num_heads=3 must be a multiple of kv_num_heads=2"],
+      [attentionModel(qkv, { scale: -1 }, 23), "Attention 'n': attribute scale=-1 must be positive"],
+    ];
+    for (const [bytes, message] of refused) await expect(loadOnnx(bytes)).rejects.toThrow(message);
+    const zeros = (shape: number[]) => tl.zeros(shape);
+    const threeD = await loadOnnx(attentionModel([[1, 3, 8], [1, 3, 8], [1, 3, 8]], {}, 23));
+    expect(() => threeD.forward(zeros([1, 3, 8]), zeros([1, 3, 8]), zeros([1, 3, 8]))).toThrow("Attention 'n': 3-D Q, K and V need attributes q_num_heads and kv_num_heads");
+    const nonpad = [{ name: 'l', type: 'int64' as const, dims: [1], values: [2] }];
+    const early = await loadOnnx(attentionModel(qkv, {}, 23, 1, nonpad, ['x0', 'x1', 'x2', '', '', '', 'l']));
+    expect(() => early.forward(...qkv.map(zeros))).toThrow("Attention 'n': input nonpad_kv_seqlen is not part of Attention at opset 23 (it came in opset 24)");
+    const scatter = (attrs: Record<string, Attr>, w: number[]) => loadOnnx(buildModel({
+      opset: 24, inputs: [{ name: 'c', shape: [2, 4, 3] }, { name: 'u', shape: [2, 2, 3] }], initializers: [{ name: 'w', type: 'int64', dims: [2], values: w }], outputs: ['y'],
+      nodes: [{ op: 'TensorScatter', name: 'n', inputs: ['c', 'u', 'w'], outputs: ['y'], attrs }],
+    }));
+    await expect(scatter({ mode: 'ring' }, [0, 0])).rejects.toThrow("TensorScatter 'n': attribute mode=\"ring\" is not supported (supported: \"linear\", \"circular\")");
+    const overflow = await scatter({ axis: 1 }, [3, 0]);
+    expect(() => overflow.forward(zeros([2, 4, 3]), zeros([2, 2, 3]))).toThrow("TensorScatter 'n': write index 3 of batch entry 0 with 2 updates does not fit 4 cache entries (linear mode)");
+    const batchAxis = await scatter({ axis: 0 }, [0, 0]);
+    expect(() => batchAxis.forward(zeros([2, 4, 3]), zeros([2, 2, 3]))).toThrow("TensorScatter 'n': axis 0 is the batch dim");
+    const rotary = await loadOnnx(buildModel({
+      opset: 23, inputs: [{ name: 'x', shape: [1, 3, 8] }, { name: 'c', shape: [1, 3, 2] }, { name: 's', shape: [1, 3, 2] }], outputs: ['y'],
+      nodes: [{ op: 'RotaryEmbedding', name: 'n', inputs: ['x', 'c', 's'], outputs: ['y'] }],
+    }));
+    expect(() => rotary.forward(zeros([1, 3, 8]), zeros([1, 3, 2]), zeros([1, 3, 2]))).toThrow("RotaryEmbedding 'n': a 3-D X needs attribute num_heads");
+    // BitCast (26) is refused: tensors here are float32, int32 or bool whatever the file's element type (int64 and uint32 run as int32), so the bits to reinterpret are not known.
+    await expect(loadOnnx(model('BitCast', [{ name: 'x', shape: [2] }], { to: 6 }, 26))).rejects.toThrow("BitCast 'n': operator BitCast is not supported");
   });
 });

@@ -410,3 +410,67 @@ describe('string tensors: what they cannot do is refused, naming it', () => {
     for (const op of ['StringNormalizer', 'TfIdfVectorizer']) expect(supportedOps).toContain(op);
   });
 });
+
+describe('the string operators of opset 20 match onnxruntime', () => {
+  const concat = (a: Feed, b: Feed): Graph => ({ feeds: { a, b }, nodes: [node('StringConcat', ['a', 'b'])], outputs: { out0: 'string' }, opset: 20 });
+  const split = (x: Feed, attrs: Record<string, AttrSpec>): Graph => ({ feeds: { x }, nodes: [node('StringSplit', ['x'], attrs, ['out0', 'out1'])], outputs: { out0: 'string', out1: 'int64' }, opset: 20 });
+  const match = (x: Feed, pattern: string): Graph => ({ feeds: { x }, nodes: [node('RegexFullMatch', ['x'], { pattern })], outputs: { out0: 'bool' }, opset: 20 });
+  const csv = { strings: ['a,b,c', '', 'x,,y,', ',', 'no commas', 'ünï,cödé'], shape: [2, 3] };
+  // Spaces only: onnxruntime 1.30 splits on ' ' alone (see the spec's whitespace below).
+  const spaced = { strings: ['  one two  three ', '', 'x', '   ', 'a  b'] };
+  const cases: [string, Graph][] = [
+    ['StringConcat, broadcasting [2, 3] with [3]', concat(words, { strings: ['!', '', ' ünï'] })],
+    ['StringConcat, [2, 1] with [1, 3]', concat({ strings: ['a', 'b'], shape: [2, 1] }, { strings: ['x', 'y', 'z'], shape: [1, 3] })],
+    ['StringConcat, a 0-d Y', concat(words, { strings: ['_end'], shape: [] })],
+    ['StringSplit on a delimiter: empty substrings kept, an empty string has none', split(csv, { delimiter: ',' })],
+    ['StringSplit on a delimiter, maxsplit 1', split(csv, { delimiter: ',', maxsplit: 1 })],
+    ['StringSplit on a longer delimiter', split({ strings: ['abcabc', 'abcab', 'ab', 'xabcy'] }, { delimiter: 'abc' })],
+    ['StringSplit on white space: runs are one separator, the ends trimmed', split(spaced, {})],
+    ['StringSplit on white space, maxsplit 1', split(spaced, { delimiter: '', maxsplit: 1 })],
+    ['StringSplit on white space, maxsplit 0', split(spaced, { maxsplit: 0 })],
+    ['RegexFullMatch: the whole string, alternation and classes', match({ strings: ['abc', 'abcd', 'xabc', 'a1', 'b22', ''] }, 'abc|[ab]\\d+')],
+    ['RegexFullMatch: . is all but \\n (\\r too), and a code point', match({ strings: ['a\nb', 'a\rb', 'a😀b', 'ab'] }, 'a.b')],
+    ['RegexFullMatch: (?s) lets . match \\n', match({ strings: ['a\nb', 'ab'] }, '(?s)a.b')],
+    ['RegexFullMatch: \\d, \\w and \\s are ASCII (\\s without \\v)', match({ strings: ['1 a_', '\u0661 a_', '1\u00a0a_', '1\va_', '1\ta_'] }, '\\d\\s\\w+')],
+    ['RegexFullMatch: (?i), \\pL and \\p{Greek}', match({ strings: ['Éα', 'eA', 'éΑ', 'e1'] }, '(?i)\\pL\\p{Greek}')],
+    ['RegexFullMatch: POSIX classes and a ] first in a class', match({ strings: ['ab]', ']', 'a1', 'a-'] }, '[]a-z]+|[[:alpha:]][[:digit:]]')],
+    ['RegexFullMatch: (?m) lines, \\A and \\z', match({ strings: ['a\nb', 'ab', 'a\n\nb'] }, '(?m)\\Aa$\\n^b\\z')],
+    ['RegexFullMatch: a { that starts no repetition, \\Q...\\E, octal and \\x escapes, (?P<name>)', match({ strings: ['x{.+\n\u00e9', 'x{a+\n\u00e9', 'xx'] }, '(?P<n>x)\\{\\Q.+\\E\\012\\x{e9}|x{2}')],
+    ['RegexFullMatch: escaped punctuation, \\a, a 2-D input', match({ strings: ['a-', 'a!', '\u0007', 'b'], shape: [2, 2] }, 'a\\-|a\\!|\\a')],
+  ];
+  for (const [label, g] of cases) it(label, async () => matches(g));
+
+  it('StringSplit on white space as the spec says (any white space, as numpy\'s str.split), where onnxruntime 1.30 splits on spaces only', async () => {
+    const m = await loadOnnx(model(split({ strings: ['\ta\t\tb\nc\u00a0d\u3000', 'e\vf'] }, { maxsplit: 2 })), { namedOutputs: true });
+    const out = m.forward(new StringTensor(['\ta\t\tb\nc\u00a0d\u3000', 'e\vf'])) as Record<string, tl.Tensor | StringTensor>;
+    expect((out.out0 as StringTensor).array()).toEqual([['a', 'b', 'c\u00a0d'], ['e', 'f', '']]);
+    expect(Array.from((out.out1 as tl.Tensor).dataSync() as ArrayLike<number>, Number)).toEqual([3, 2]);
+  });
+
+  it('RegexFullMatch refuses what RE2 rejects or a JS RegExp cannot say the same way, at load time', async () => {
+    const refused: [string, string][] = [
+      ['(a)\\1', 'backreference \\1 is not supported (RE2 has none)'],
+      ['a(?=b)b', 'lookaround (?=, (?!, (?<=, (?<! is not supported (RE2 has none)'],
+      ['(?<!x)a', 'lookaround'],
+      ['(?P<x>a)(?P=x)', 'backreference (?P=name) is not supported'],
+      ['(?U)a+', 'the ungreedy flag (?U) is not supported'],
+      ['a(?i)b', 'flags (?i)b... other than at the start of the pattern are not supported'],
+      ['a\\Z', 'escape \\Z is not supported'],
+      ['a\\C', 'escape \\C is not supported'],
+      ['[a', 'an unterminated character class'],
+      ['a)', 'Invalid regular expression'],
+    ];
+    for (const [pattern, message] of refused) {
+      const bytes = model({ feeds: { x: { strings: ['a'] } }, nodes: [node('RegexFullMatch', ['x'], { pattern })], outputs: { out0: 'bool' } }, 20);
+      await expect(loadOnnx(bytes), pattern).rejects.toThrow(`RegexFullMatch 'n': pattern ${JSON.stringify(pattern)}: `);
+      await expect(loadOnnx(bytes), pattern).rejects.toThrow(message);
+    }
+    await expect(loadOnnx(model({ feeds: { x: { strings: ['a'] } }, nodes: [node('RegexFullMatch', ['x'])], outputs: { out0: 'bool' } }, 20))).rejects.toThrow("RegexFullMatch 'n': attribute pattern is missing");
+    const numbers = await loadOnnx(model(concat({ float: [1] }, { strings: ['a'] })));
+    expect(() => numbers.forward(tl.tensor([1]), new StringTensor(['a']))).toThrow("StringConcat 'n': input X is a float32 tensor; a string tensor is needed");
+  });
+
+  it('the opset 20 string operators are supported', () => {
+    for (const op of ['StringConcat', 'StringSplit', 'RegexFullMatch']) expect(supportedOps).toContain(op);
+  });
+});

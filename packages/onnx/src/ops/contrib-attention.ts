@@ -177,8 +177,8 @@ const multiHeadAttention: OpSpec = {
   },
 };
 
-/** x rotated by the angles whose cos and sin are given ([..., R/2], broadcasting to x's rows). */
-function rotate(x: Tensor, cos: Tensor, sin: Tensor, rotary: number, interleaved: boolean): Tensor {
+/** x rotated by the angles whose cos and sin are given ([..., R/2], broadcasting to x's rows); the first R of each row's last dim turn, the rest pass through. */
+export function rotate(x: Tensor, cos: Tensor, sin: Tensor, rotary: number, interleaved: boolean): Tensor {
   const h = x.shape[x.rank - 1]!;
   const last = x.rank - 1;
   const part = rotary === h ? x : tl.slice(x, last, 0, rotary);
@@ -383,9 +383,114 @@ const groupQueryAttention: OpSpec = {
   },
 };
 
+/**
+ * One decoding step of multi-head attention (Optimum's and onnxruntime's GPT-2 and Whisper
+ * decoders): self attention against a shared past-present buffer [B, N, max_sequence, H] whose
+ * first past_sequence_length positions are the cache, or cross attention against keys and
+ * values already per head [B, N, L, H]. The inputs and outputs are those onnxruntime 1.30's CPU
+ * kernel takes; scores are scale · q kᵀ + mask + attention_bias, as it adds them.
+ */
+const decoderMaskedMultiHeadAttention: OpSpec = {
+  attributes: ['num_heads', 'mask_filter_value', 'scale', 'past_present_share_buffer', 'output_qk'],
+  outputs: 4,
+  check: (attrs) => [...numHeads(attrs), ...only(attrs, 'past_present_share_buffer', [0, 1]), ...only(attrs, 'output_qk', [0, 1])],
+  run(ctx, inputs, attrs) {
+    const [query, key, value, maskIndex, attentionBias, pastKey, pastValue, pastLength, beamWidth, cacheIndirection, bias] = inputs;
+    const device = deviceOf(ctx, inputs);
+    const n = attrNumber(attrs, 'num_heads', 1);
+    const wantQk = attrNumber(attrs, 'output_qk', 0) === 1;
+    if (ctx.outputs > 3 && !wantQk) throw new Error(`${ctx.node}: output qk needs output_qk=1`);
+    // onnxruntime's CPU kernel never takes its beam path (the cache indirection it reads is never
+    // set), so with several beams it attends to each beam's own cache: refused rather than followed.
+    if (present(beamWidth) && hostInts(ctx, beamWidth, 'beam_width').some((w) => w > 1)) {
+      throw new Error(`${ctx.node}: beam_width above 1 (with cache_indirection) is not supported (onnxruntime's CPU kernel ignores cache_indirection)`);
+    }
+    if (present(cacheIndirection) && !present(beamWidth)) throw new Error(`${ctx.node}: input cache_indirection is not supported without beam_width 1`);
+    const qIn = tensorOf(ctx, query, 'query', device);
+    if (qIn.rank !== 3 || qIn.shape[1] !== 1) throw new Error(`${ctx.node}: query of shape [${qIn.shape}] must be [batch, 1, hidden] (one decoding step)`);
+    const B = qIn.shape[0]!;
+    const biases = present(bias) ? tensorOf(ctx, bias, 'bias', device) : null;
+    let q: Tensor;
+    let k: Tensor;
+    let v: Tensor;
+    let P = 0;
+    let presents: [Tensor, Tensor] | null = null;
+    if (!present(pastKey)) {
+      if (present(pastValue)) throw new Error(`${ctx.node}: past_key and past_value must be given together`);
+      // Cross attention: key and value are the encoder's, per head.
+      const [kIn, vIn] = [tensorOf(ctx, key, 'key', device), tensorOf(ctx, value, 'value', device)];
+      const D = qIn.shape[2]!;
+      if (kIn.rank !== 4 || vIn.rank !== 4 || !tl.shapesEqual(kIn.shape, vIn.shape) || kIn.shape[0] !== B || kIn.shape[1] !== n || kIn.shape[3]! * n !== D) {
+        throw new Error(`${ctx.node}: without past_key, key [${kIn.shape}] and value [${vIn.shape}] must both be [${B}, ${n}, kv_sequence, ${D / n}] (cross attention; self attention needs past_key and past_value)`);
+      }
+      if (ctx.outputs > 1 && ctx.outputs < 4) throw new Error(`${ctx.node}: present_key and present_value need past_key and past_value (cross attention has none)`);
+      if (present(attentionBias)) throw new Error(`${ctx.node}: attention_bias with cross attention is not supported (nor by onnxruntime's CPU kernel)`);
+      // onnxruntime adds only the query's part of bias here: the keys and values are projected already.
+      q = heads(biases ? qIn.add(tl.slice(biases.reshape([-1]), 0, 0, D)) : qIn, n);
+      [k, v] = [kIn, vIn];
+    } else {
+      if (attrNumber(attrs, 'past_present_share_buffer', 0) !== 1) throw new Error(`${ctx.node}: past_key and past_value need past_present_share_buffer=1 (as onnxruntime's CPU kernel)`);
+      if (!present(pastValue)) throw new Error(`${ctx.node}: past_key and past_value must be given together`);
+      const lengths = hostInts(ctx, pastLength, 'past_sequence_length');
+      if (lengths.length !== 1) throw new Error(`${ctx.node}: past_sequence_length must be one value, got ${lengths.length}`);
+      P = lengths[0]!;
+      // The doc allows packed QKV (no key and value), but onnxruntime 1.30's CPU kernel fails on it.
+      if (!present(key) || !present(value)) throw new Error(`${ctx.node}: key and value are needed with past_key (packed QKV is not supported, nor by onnxruntime's CPU kernel)`);
+      let qNew = qIn;
+      let [kNew, vNew] = [tensorOf(ctx, key, 'key', device), tensorOf(ctx, value, 'value', device)];
+      const D = qNew.shape[2]!;
+      for (const [t, what] of [[kNew, 'key'], [vNew, 'value']] as const) {
+        if (t.rank !== 3 || t.shape[0] !== B || t.shape[1] !== 1 || t.shape[2] !== D) throw new Error(`${ctx.node}: ${what} of shape [${t.shape}] must be [${B}, 1, ${D}] (the query's hidden size; onnxruntime's CPU kernel needs equal head sizes)`);
+      }
+      if (D % n !== 0) throw new Error(`${ctx.node}: hidden size ${D} is not a multiple of num_heads ${n}`);
+      if (biases) {
+        if (biases.size !== 3 * D) throw new Error(`${ctx.node}: bias of shape [${biases.shape}] must be [${3 * D}]`);
+        const parts = tl.split(biases.reshape([3 * D]), D, 0);
+        [qNew, kNew, vNew] = [qNew.add(parts[0]!), kNew.add(parts[1]!), vNew.add(parts[2]!)];
+      }
+      [q, kNew, vNew] = [heads(qNew, n), heads(kNew, n), heads(vNew, n)];
+      const [pk, pv] = [tensorOf(ctx, pastKey, 'past_key', device), tensorOf(ctx, pastValue, 'past_value', device)];
+      const H = D / n;
+      if (pk.rank !== 4 || pk.shape[0] !== B || pk.shape[1] !== n || pk.shape[3] !== H || !tl.shapesEqual(pk.shape, pv.shape)) {
+        throw new Error(`${ctx.node}: past_key [${pk.shape}] and past_value [${pv.shape}] must both be [${B}, ${n}, max_sequence, ${H}]`);
+      }
+      const M = pk.shape[2]!;
+      if (!Number.isInteger(P) || P < 0 || P >= M) throw new Error(`${ctx.node}: past_sequence_length ${P} leaves no room for this step in a buffer of ${M}`);
+      // The doc allows 0, but onnxruntime 1.30's CPU kernel then takes the whole buffer as the past
+      // (and writes this step past its end): a first step is refused rather than guessed.
+      if (P === 0) throw new Error(`${ctx.node}: past_sequence_length 0 is not supported (onnxruntime's CPU kernel then reads all ${M} buffer positions as the past)`);
+      // This step's keys and values go to position P of the buffer; positions after it keep the past's.
+      const write = (buffer: Tensor, fresh: Tensor) => tl.cat([...(P > 0 ? [tl.slice(buffer, 2, 0, P)] : []), fresh, ...(P + 1 < M ? [tl.slice(buffer, 2, P + 1, M)] : [])], 2);
+      presents = [write(pk, kNew), write(pv, vNew)];
+      [k, v] = [tl.slice(presents[0], 2, 0, P + 1), tl.slice(presents[1], 2, 0, P + 1)];
+    }
+    const T = k.shape[2]!;
+    const H = q.shape[3]!;
+    let scores = tl.matmul(q, k.transpose(-2, -1)).mul(scaleOf(attrs) ?? 1 / Math.sqrt(H));
+    if (present(maskIndex)) {
+      // onnxruntime's CPU kernel takes only a 0/1 mask [B, total_sequence] here.
+      const m = tensorOf(ctx, maskIndex, 'mask_index', device);
+      if (m.rank !== 2 || m.shape[0] !== B || m.shape[1] !== T) throw new Error(`${ctx.node}: mask_index of shape [${m.shape}] must be [${B}, ${T}] (batch, total_sequence; onnxruntime's CPU kernel takes no other form)`);
+      scores = scores.add(additiveMask(ctx, m, 'mask_index', { B, S: 1, T, P: T - 1 }, attrNumber(attrs, 'mask_filter_value', -10000), false, device)!);
+    }
+    if (present(attentionBias)) {
+      const extra = tensorOf(ctx, attentionBias, 'attention_bias', device);
+      const ok = extra.rank === 4 && (extra.shape[0] === 1 || extra.shape[0] === B) && (extra.shape[1] === 1 || extra.shape[1] === n) && extra.shape[2] === 1 && extra.shape[3] === T;
+      if (!ok) throw new Error(`${ctx.node}: attention_bias of shape [${extra.shape}] must be [${B} or 1, ${n} or 1, 1, ${T}]`);
+      scores = scores.add(extra);
+    }
+    const y = tl.matmul(tl.softmax(scores, 3), v).permute([0, 2, 1, 3]).reshape([B, 1, n * v.shape[3]!]);
+    const outs: Tensor[] = [y];
+    if (ctx.outputs > 1) outs.push(...(presents ?? [k, v]));
+    if (ctx.outputs > 3) outs.push(scores);
+    return outs;
+  },
+};
+
 export const contribAttentionOps: Record<string, OpSpec> = {
   Attention: { ...attention, outputs: 2 },
   MultiHeadAttention: { ...multiHeadAttention, outputs: 3 },
   RotaryEmbedding: rotaryEmbedding,
   GroupQueryAttention: groupQueryAttention,
+  DecoderMaskedMultiHeadAttention: decoderMaskedMultiHeadAttention,
 };

@@ -4,6 +4,7 @@
 // integer arithmetic follows onnxruntime's CPU kernels (MLAS), in float32 tensors as
 // quantize.ts does; quantized values are int32 tensors tagged with their uint8/int8 type.
 import type { Tensor } from '@tensile/core';
+import type { QuantizedElement } from '../proto.js';
 import { Host, isHost, type Value } from '../value.js';
 import { type Attributes, type OpContext, type OpSpec, attrNumber, axisOf, hostOf, one, only, tensorOf, tl } from './context.js';
 import { contribAttentionOps } from './contrib-attention.js';
@@ -218,7 +219,7 @@ function dequantized(ctx: OpContext, x: Value | undefined, scale: Value | undefi
 }
 
 /** round(v / sy) + y0 in the zero point's type (`fallback` when it is left out). */
-function requantized(ctx: OpContext, v: Tensor, scale: Value | undefined, zero: Value | undefined, what: string, fallback: 'uint8' | 'int8', device: string): Tensor {
+function requantized(ctx: OpContext, v: Tensor, scale: Value | undefined, zero: Value | undefined, what: string, fallback: QuantizedElement, device: string): Tensor {
   const type = quantizedType(ctx, zero, `${what}_zero_point`, fallback);
   return saturate(v.div(scalar(ctx, scale, `${what}_scale`, device)), zero === undefined ? 0 : scalar(ctx, zero, `${what}_zero_point`, device), type);
 }
@@ -275,6 +276,10 @@ const qAttention: OpSpec = {
 };
 
 export const contribQuantizedOps: Record<string, OpSpec> = {
+  // onnxruntime's own QuantizeLinear and DequantizeLinear, which its QDQ quantizer writes for
+  // 16- and 4-bit types at opsets before 21 (use_qdq_contrib_ops): per tensor or per axis.
+  QuantizeLinear: { ...quantizeOps.QuantizeLinear!, attributes: ['axis'], check: undefined },
+  DequantizeLinear: { ...quantizeOps.DequantizeLinear!, attributes: ['axis'], check: undefined },
   MatMulNBits: matMulNBits,
   GatherBlockQuantized: gatherBlockQuantized,
   // A quantized to uint8 as DynamicQuantizeLinear does, then the integer product rescaled.

@@ -7,9 +7,13 @@ import { networkOps } from './network.js';
 import { shapeOps } from './shape.js';
 
 export const contribStandardOps: Record<string, OpSpec> = {
-  // ONNX's Trilu and GridSample (opset 16's), unchanged.
+  // ONNX's Trilu, unchanged, and opset 16's GridSample (bilinear and bicubic by those names) whatever the model's opset.
   Trilu: shapeOps.Trilu!,
-  GridSample: networkOps.GridSample!,
+  GridSample: {
+    attributes: networkOps.GridSample!.attributes,
+    check: (attrs) => networkOps.GridSample!.check!(attrs, 16),
+    run: (ctx, inputs, attrs) => networkOps.GridSample!.run({ ...ctx, opset: 16 }, inputs, attrs),
+  },
   // GatherND without batch_dims.
   GatherND: { attributes: [], run: (ctx, inputs) => shapeOps.GatherND!.run(ctx, inputs, {}) },
   // Range whose delta may be left out (1).
@@ -17,10 +21,10 @@ export const contribStandardOps: Record<string, OpSpec> = {
     attributes: [],
     run: (ctx, [start, limit, delta]) => shapeOps.Range!.run(ctx, [start, limit, delta ?? Host.scalar(hostOf(ctx, start, 'start').dtype, 1)], {}),
   },
-  // Pad with pads (and the constant value) as inputs in every opset.
+  // Pad with pads (and the constant value) as inputs in every opset; its modes are opset 18's (no wrap, whatever the model's opset).
   Pad: {
     attributes: ['mode'],
-    check: (attrs, opset) => shapeOps.Pad!.check!(attrs, opset),
+    check: (attrs) => only(attrs, 'mode', ['constant', 'reflect', 'edge']),
     run: (ctx, [x, pads, value], attrs) => shapeOps.Pad!.run(ctx, [x, pads, value], attrs),
   },
   // Unique of a 1-D tensor in order of first occurrence: the values, each element's index into them, and their counts.

@@ -4,8 +4,10 @@
 import { contribAttentionOps } from './contrib-attention.js';
 import { contribFusedOps } from './contrib-fused.js';
 import { contribMathOps } from './contrib-math.js';
+import { contribPoolingOps } from './contrib-pooling.js';
 import { contribQuantizedOps } from './contrib-quantized.js';
+import { contribSequenceOps } from './contrib-sequence.js';
 import { contribStandardOps } from './contrib-standard.js';
-import type { OpSpec } from './context.js';
+import type { OpSpec, StringOpSpec } from './context.js';
 
-export const contribOps: Record<string, OpSpec> = { ...contribMathOps, ...contribFusedOps, ...contribAttentionOps, ...contribQuantizedOps, ...contribStandardOps };
+export const contribOps: Record<string, OpSpec | StringOpSpec> = { ...contribMathOps, ...contribFusedOps, ...contribAttentionOps, ...contribQuantizedOps, ...contribStandardOps, ...contribPoolingOps, ...contribSequenceOps };

@@ -239,6 +239,8 @@ export const elementwiseOps: Record<string, OpSpec> = {
   Shrink: unaryWith({ bias: 0, lambd: 0.5 }, (x, a) => tl.where(x.lt(-a.lambd!), x.add(a.bias!), tl.where(x.gt(a.lambd!), x.sub(a.bias!), 0))),
   HardSigmoid: unaryWith({ alpha: 0.2, beta: 0.5 }, (x, a) => tl.clamp(x.mul(a.alpha!).add(a.beta!), 0, 1)),
   HardSwish: unary((x) => x.mul(tl.clamp(x.div(6).add(0.5), 0, 1))),
+  // Opset 24: x · sigmoid(alpha x).
+  Swish: unaryWith({ alpha: 1 }, (x, a) => x.mul(x.mul(a.alpha!).sigmoid())),
   Gelu: {
     attributes: ['approximate'],
     check: (attrs) => (attrs.approximate !== undefined && attrs.approximate !== 'none' && attrs.approximate !== 'tanh' ? [`approximate='${attrs.approximate}' is not 'none' or 'tanh'`] : []),

@@ -138,14 +138,51 @@ function wholeTensorIndices(planeIndices: Tensor, x: Tensor, pooled: readonly nu
   return at.add(offsets);
 }
 
+/**
+ * Dilated average pooling (opset 19) on a 2-D or 3-D `x`: window sums as a depthwise
+ * convolution with ones, divided by how many elements each window counts (pads only with
+ * count_include_pad; never the extra end that ceil_mode adds).
+ */
+function dilatedAvgPool(x: Tensor, w: Window, ceilMode: boolean, countIncludePad: boolean): Tensor {
+  const n = w.kernel.length;
+  const spatial = x.shape.slice(2);
+  const extra = spatial.map((size, i) => {
+    if (!ceilMode) return 0;
+    const padded = size + w.pads[i]! + w.pads[i + n]!;
+    const span = (w.kernel[i]! - 1) * w.dilations[i]! + 1;
+    let out = Math.ceil((padded - span) / w.strides[i]!) + 1;
+    // As PyTorch and onnxruntime: the last window starts inside the input or its begin pad.
+    if ((out - 1) * w.strides[i]! >= size + w.pads[i]!) out--;
+    return Math.max((out - 1) * w.strides[i]! + span - padded, 0);
+  });
+  // tl.pad takes the last dim first, as [begin, end] pairs.
+  const torchPads = (end: (i: number) => number) => spatial.flatMap((_, k) => [w.pads[n - 1 - k]!, end(n - 1 - k)]);
+  const withPads = torchPads((i) => w.pads[i + n]!);
+  const ones = tl.ones([1, 1, ...spatial], { device: x.device });
+  // What each position counts: the input, pads where counted, never ceil_mode's extra end.
+  let mask = tl.pad(ones, withPads, countIncludePad ? 1 : 0);
+  mask = tl.pad(mask, spatial.flatMap((_, k) => [0, extra[n - 1 - k]!]), 0);
+  const padded = tl.pad(x, torchPads((i) => w.pads[i + n]! + extra[i]!), 0);
+  const c = x.shape[1]!;
+  const options = { stride: w.strides, dilation: w.dilations };
+  const window = (t: Tensor, channels: number) => {
+    const k = tl.ones([channels, 1, ...w.kernel], { device: x.device });
+    return n === 3
+      ? tl.conv3d(t, k, null, { ...options, groups: channels } as tl.Conv3dOptions)
+      : tl.conv2d(t, k, null, { ...options, groups: channels } as tl.Conv2dOptions);
+  };
+  return window(padded, c).div(window(mask, 1));
+}
+
 function pool(kind: 'max' | 'avg'): OpSpec {
   return {
     attributes: ['auto_pad', 'ceil_mode', 'dilations', 'kernel_shape', 'pads', 'strides', 'count_include_pad', 'storage_order'],
     outputs: kind === 'max' ? 2 : 1,
-    check: (attrs) => [
+    check: (attrs, opset) => [
       ...spatialCheck(attrs),
       ...only(attrs, 'storage_order', [0]),
-      ...(kind === 'avg' && attrInts(attrs, 'dilations')?.some((d) => d !== 1) ? ['dilated average pooling is not supported'] : []),
+      // AveragePool's dilations came with opset 19.
+      ...(kind === 'avg' && opset < 19 && attrInts(attrs, 'dilations')?.some((d) => d !== 1) ? [`attribute dilations other than 1 needs opset 19 or later (the model imports opset ${opset})`] : []),
     ],
     run(ctx, [x], attrs) {
       const input = tensorOf(ctx, x, 'X');
@@ -155,6 +192,7 @@ function pool(kind: 'max' | 'avg'): OpSpec {
       const countIncludePad = attrNumber(attrs, 'count_include_pad', 0) === 1;
       const n = g.w.kernel.length;
       const asymmetric = g.w.pads.slice(0, n).some((p, i) => p !== g.w.pads[i + n]);
+      if (kind === 'avg' && g.w.dilations.some((d) => d !== 1)) return one(g.undo(dilatedAvgPool(g.x, g.w, ceilMode, countIncludePad)));
       if (kind === 'avg' && asymmetric && !countIncludePad) throw new Error(`${ctx.node}: asymmetric pads without count_include_pad are not supported`);
       const { x: padded, padding } = splitPads(g.x, g.w.pads, kind === 'max' ? -Infinity : 0);
       if (kind === 'avg') {
@@ -318,6 +356,295 @@ function col2Im(ctx: OpContext, [x, imageV, blockV]: (Value | undefined)[], attr
   return one(tl.slice(tl.slice(y, 2, pads[0]!, pads[0]! + image[0]!), 3, pads[1]!, pads[1]! + image[1]!));
 }
 
+/** x / sqrt(mean(x²) + epsilon) · scale over the dims from axis on, and 1 / sqrt(mean(x²) + epsilon). */
+function rmsNormalized(ctx: OpContext, x: Value | undefined, s: Value | undefined, attrs: Attributes): Tensor[] {
+  const t = tensorOf(ctx, x, 'X');
+  const axis = axisOf(ctx, attrNumber(attrs, 'axis', -1), t.rank);
+  const axes = t.shape.slice(axis).map((_, i) => axis + i);
+  const invStd = t.square().mean(axes, true).add(attrNumber(attrs, 'epsilon', 1e-5)).rsqrt();
+  return [t.mul(invStd).mul(tensorOf(ctx, s, 'scale', t.device)), invStd];
+}
+
+/** CumSum and CumProd: the running sums or products along the axis input, exclusive or reversed as asked. */
+function cumulative(op: 'sum' | 'prod'): OpSpec {
+  return {
+    attributes: ['exclusive', 'reverse'],
+    run(ctx, [x, axisInput], attrs) {
+      const input = tensorOf(ctx, x, 'x');
+      const axis = axisOf(ctx, intsOf(ctx, axisInput, 'axis')[0]!, input.rank);
+      const reverse = attrNumber(attrs, 'reverse', 0) !== 0;
+      let t = reverse ? tl.flip(input, axis) : input;
+      const n = t.shape[axis]!;
+      if (attrNumber(attrs, 'exclusive', 0) !== 0 && n > 0) {
+        // Exclusive: shift by one behind the identity, 0 or 1 (undoing the last step would round, or divide by zero).
+        const identity = tl.full(t.shape.map((d, i) => (i === axis ? 1 : d)), op === 'sum' ? 0 : 1, { dtype: t.dtype, device: t.device });
+        t = tl.cat([identity, tl.slice(t, axis, 0, n - 1)], axis);
+      }
+      const y = op === 'sum' ? tl.cumsum(t, axis) : tl.cumprod(t, axis);
+      return one(reverse ? tl.flip(y, axis) : y);
+    },
+  };
+}
+
+/**
+ * DeformConv (opset 19) on [N, C, H, W], as torchvision's deform_conv2d: each kernel tap of each
+ * output position samples X bilinearly at its place moved by `offset` ((dy, dx) pairs per offset
+ * group and tap), zero outside X, scaled by `mask`; then the taps meet W in one matmul per group.
+ * Gathers and products throughout, so gradients reach X, W, offset, mask and B.
+ */
+function deformConv(ctx: OpContext, [xV, wV, offsetV, bV, maskV]: (Value | undefined)[], attrs: Attributes): Value[] {
+  const [x, w, offset] = tensorsOf(ctx, [xV, wV, offsetV], 3) as [Tensor, Tensor, Tensor];
+  if (x.rank !== 4 || w.rank !== 4) throw new Error(`${ctx.node}: X [${x.shape}] and W [${w.shape}] must be 4-D; only 2-D deformable convolution is supported`);
+  const [n, c, h, wd] = x.shape as [number, number, number, number];
+  const [oc, cg, kh, kw] = w.shape as [number, number, number, number];
+  const groups = attrNumber(attrs, 'group', 1);
+  const offsetGroups = attrNumber(attrs, 'offset_group', 1);
+  const kernel = attrInts(attrs, 'kernel_shape') ?? [kh, kw];
+  if (kernel[0] !== kh || kernel[1] !== kw) throw new Error(`${ctx.node}: kernel_shape [${kernel}] disagrees with W [${w.shape}]`);
+  if (c % groups !== 0 || oc % groups !== 0 || cg * groups !== c || c % offsetGroups !== 0) {
+    throw new Error(`${ctx.node}: X of ${c} channels, W [${w.shape}], group ${groups} and offset_group ${offsetGroups} do not fit`);
+  }
+  const [sh, sw] = attrInts(attrs, 'strides') ?? [1, 1];
+  const [dh, dw] = attrInts(attrs, 'dilations') ?? [1, 1];
+  const [pt, pl, pb, pr] = attrInts(attrs, 'pads') ?? [0, 0, 0, 0];
+  const oh = Math.floor((h + pt! + pb! - dh! * (kh - 1) - 1) / sh!) + 1;
+  const ow = Math.floor((wd + pl! + pr! - dw! * (kw - 1) - 1) / sw!) + 1;
+  const k = kh * kw;
+  const p = oh * ow;
+  if (!tl.shapesEqual(offset.shape, [n, offsetGroups * k * 2, oh, ow])) throw new Error(`${ctx.node}: offset of shape [${offset.shape}] must be [${[n, offsetGroups * k * 2, oh, ow]}]`);
+  const mask = maskV === undefined ? null : tensorOf(ctx, maskV, 'mask', x.device);
+  if (mask && !tl.shapesEqual(mask.shape, [n, offsetGroups * k, oh, ow])) throw new Error(`${ctx.node}: mask of shape [${mask.shape}] must be [${[n, offsetGroups * k, oh, ow]}]`);
+  // Where each tap of each output position sits before its offset: [k, p].
+  const base = (stride: number, pad: number, dilation: number, rows: boolean) => tl.tensor(Float32Array.from({ length: k * p }, (_, i) => {
+    const [tap, at] = [Math.floor(i / p), i % p];
+    const [kk, o] = rows ? [Math.floor(tap / kw), Math.floor(at / ow)] : [tap % kw, at % ow];
+    return o * stride - pad + kk * dilation;
+  }), { device: x.device }).reshape([1, 1, k, p]);
+  const o5 = offset.reshape([n, offsetGroups, k, 2, p]);
+  const ys = o5.select(3, 0).add(base(sh!, pt!, dh!, true));
+  const xs = o5.select(3, 1).add(base(sw!, pl!, dw!, false));
+  // Bilinear taps, each zero outside X: [n, offsetGroups, channels per offset group, k·p].
+  const perOffset = c / offsetGroups;
+  const flat = x.reshape([n, offsetGroups, perOffset, h * wd]);
+  const y0 = tl.noGrad(() => ys.floor());
+  const x0 = tl.noGrad(() => xs.floor());
+  const [fy, fx] = [ys.sub(y0), xs.sub(x0)];
+  let sampled: Tensor | null = null;
+  for (const [dy, dx] of [[0, 0], [0, 1], [1, 0], [1, 1]] as const) {
+    const [yi, xi] = [y0.add(dy), x0.add(dx)];
+    const [index, inside] = tl.noGrad(() => {
+      const ok = yi.ge(0).logicalAnd(yi.le(h - 1)).logicalAnd(xi.ge(0)).logicalAnd(xi.le(wd - 1));
+      const at = yi.clamp(0, h - 1).mul(wd).add(xi.clamp(0, wd - 1)).cast('int32').reshape([n, offsetGroups, 1, k * p]);
+      return [at.expand([n, offsetGroups, perOffset, k * p]), ok.reshape([n, offsetGroups, 1, k * p])] as const;
+    });
+    const weight = (dy ? fy : fy.neg().add(1)).mul(dx ? fx : fx.neg().add(1)).reshape([n, offsetGroups, 1, k * p]);
+    const term = flat.gather(3, index).where(inside, 0).mul(weight);
+    sampled = sampled ? sampled.add(term) : term;
+  }
+  let columns = sampled!;
+  if (mask) columns = columns.mul(mask.reshape([n, offsetGroups, 1, k * p]));
+  // [n, c, k, p] as [n, groups, (c / groups)·k, p] against W as [groups, oc / groups, (c / groups)·k].
+  const cols = columns.reshape([n, groups, cg * k, p]);
+  let y = tl.matmul(w.reshape([groups, oc / groups, cg * k]), cols).reshape([n, oc, oh, ow]);
+  if (bV !== undefined) y = y.add(tensorOf(ctx, bV, 'B', x.device).reshape([1, oc, 1, 1]));
+  return one(y);
+}
+
+/** PyTorch's reflect_coordinates: fold `coord` into [twiceLow / 2, twiceHigh / 2]. */
+function reflectCoordinates(coord: Tensor, twiceLow: number, twiceHigh: number): Tensor {
+  if (twiceLow === twiceHigh) return tl.zerosLike(coord);
+  const min = twiceLow / 2;
+  const span = (twiceHigh - twiceLow) / 2;
+  const d = coord.sub(min).abs();
+  const flips = tl.noGrad(() => d.div(span).floor());
+  const extra = d.sub(flips.mul(span));
+  const even = tl.noGrad(() => flips.sub(flips.div(2).floor().mul(2)).eq(0));
+  return extra.add(min).where(even, extra.neg().add(span + min));
+}
+
+/**
+ * GridSample (opset 20) of any number of spatial dims but two (which F.gridSample does, cubic
+ * included): linear over the 2^r corners, or nearest (ties to even), each tap zero outside X,
+ * with PyTorch's unnormalisation and padding modes. Gradients reach X and (linear) the grid.
+ */
+function gridSampleNd(ctx: OpContext, x: Tensor, grid: Tensor, mode: string, paddingMode: string, alignCorners: boolean): Tensor {
+  const r = x.rank - 2;
+  const [n, c] = x.shape as [number, number];
+  const spatial = x.shape.slice(2);
+  const outSpatial = grid.shape.slice(1, -1);
+  if (grid.rank !== r + 2 || grid.shape[0] !== n || grid.shape.at(-1) !== r) {
+    throw new Error(`${ctx.node}: grid of shape [${grid.shape}] must be [${n}, ${r} output dims, ${r}] for X [${x.shape}]`);
+  }
+  if (mode === 'cubic') throw new Error(`${ctx.node}: cubic sampling of ${r} spatial dims is not supported (2-D is)`);
+  const points = outSpatial.reduce((a, b) => a * b, 1);
+  const flat = x.reshape([n, c, spatial.reduce((a, b) => a * b, 1)]);
+  // The grid lists x (the last dim) first.
+  const coords = spatial.map((size, d) => {
+    const g = grid.select(-1, r - 1 - d).reshape([n, 1, points]);
+    const p = alignCorners ? g.add(1).mul((size - 1) / 2) : g.add(1).mul(size).sub(1).div(2);
+    if (paddingMode === 'border') return p.clamp(0, size - 1);
+    if (paddingMode === 'reflection') return (alignCorners ? reflectCoordinates(p, 0, 2 * (size - 1)) : reflectCoordinates(p, -1, 2 * size - 1)).clamp(0, size - 1);
+    return p;
+  });
+  const strides = spatial.map((_, d) => spatial.slice(d + 1).reduce((a, b) => a * b, 1));
+  // X at integer positions (float tensors, one per dim), zero outside.
+  const tap = (at: Tensor[]): Tensor => {
+    const [index, inside] = tl.noGrad(() => {
+      let ok: Tensor | null = null;
+      let flatIndex: Tensor | null = null;
+      at.forEach((p, d) => {
+        const within = p.ge(0).logicalAnd(p.le(spatial[d]! - 1));
+        ok = ok ? ok.logicalAnd(within) : within;
+        const term = p.clamp(0, spatial[d]! - 1).mul(strides[d]!);
+        flatIndex = flatIndex ? flatIndex.add(term) : term;
+      });
+      return [flatIndex!.cast('int32').expand([n, c, points]), ok!] as const;
+    });
+    return flat.gather(2, index).where(inside, 0);
+  };
+  let out: Tensor;
+  if (mode === 'nearest') out = tap(coords.map((p) => tl.noGrad(() => p.round())));
+  else {
+    const low = coords.map((p) => tl.noGrad(() => p.floor()));
+    const frac = coords.map((p, d) => p.sub(low[d]!));
+    let sum: Tensor | null = null;
+    for (let corner = 0; corner < 2 ** r; corner++) {
+      const bits = spatial.map((_, d) => (corner >> (r - 1 - d)) & 1);
+      const weight = bits.map((b, d) => (b ? frac[d]! : frac[d]!.neg().add(1))).reduce((a, b) => a.mul(b));
+      const term = tap(low.map((l, d) => (bits[d] ? l.add(1) : l))).mul(weight);
+      sum = sum ? sum.add(term) : term;
+    }
+    out = sum!;
+  }
+  return out.reshape([n, c, ...outSpatial]);
+}
+
+const f32 = Math.fround;
+
+/** Resize's coordinate_transformation_mode: where output position `o` of a dim reads, in float32 as onnxruntime. */
+function resizeSource(ctm: string, o: number, scale: number, inSize: number, outSize: number): number {
+  switch (ctm) {
+    case 'align_corners':
+      return outSize === 1 ? 0 : f32((o * (inSize - 1)) / (outSize - 1));
+    case 'asymmetric':
+      return f32(o / scale);
+    case 'pytorch_half_pixel':
+      return outSize > 1 ? f32(f32((o + 0.5) / scale) - 0.5) : 0;
+    case 'half_pixel_symmetric': {
+      // The output's centre over the input's when floor(in · scale) cut the output short.
+      const adjustment = f32(outSize / f32(scale * inSize));
+      const offset = f32(f32(inSize / 2) * f32(1 - adjustment));
+      return f32(offset + f32(f32((o + 0.5) / scale) - 0.5));
+    }
+    default:
+      return f32(f32((o + 0.5) / scale) - 0.5);
+  }
+}
+
+/** Keys' cubic kernel (cubic_coeff_a `a`) at distance v. */
+function cubicKernel(v: number, a: number): number {
+  const u = Math.abs(v);
+  return u < 1 ? ((a + 2) * u - (a + 3)) * u * u + 1 : u < 2 ? ((a * u - 5 * a) * u + 8 * a) * u - 4 * a : 0;
+}
+
+/** Resize's cubic_coeff_a, and whether exclude_outside drops the taps past the edges (cubic and antialiased ones). */
+interface Kernel {
+  a: number;
+  excludeOutside: boolean;
+}
+
+/**
+ * Antialiased taps (opset 18's antialias) as onnxruntime computes them: when shrinking, the
+ * filter stretches by in / out (PIL's scheme) and its weights are normalised to sum to 1 over
+ * its whole window; with exclude_outside 0 the positions past an edge read the edge.
+ */
+
+function antialiasTaps(ctm: string, scale: number, inSize: number, outSize: number, cubic: boolean, kernel: Kernel): { index: number[][]; weight: number[][] } {
+  const stretch = Math.max(1, 1 / scale);
+  const support = (cubic ? 2 : 1) * stretch;
+  const filter = cubic ? (v: number) => cubicKernel(v, kernel.a) : (v: number) => Math.max(0, 1 - Math.abs(v));
+  const rows = Array.from({ length: outSize }, (_, o) => {
+    const center = resizeSource(ctm, o, scale, inSize, outSize) + 0.5;
+    const lo = Math.floor(center - support + 0.5);
+    // exclude_outside: positions past the edges weigh nothing.
+    const w = Array.from({ length: Math.max(Math.floor(center + support + 0.5) - lo, 0) }, (_, j) => (kernel.excludeOutside && (j + lo < 0 || j + lo >= inSize) ? 0 : filter((j + lo - center + 0.5) / stretch)));
+    const total = w.reduce((a, b) => a + b, 0);
+    return { lo, w: w.map((v) => (total !== 0 ? v / total : 0)) };
+  });
+  const width = Math.max(...rows.map((r) => r.w.length));
+  return {
+    index: Array.from({ length: width }, (_, k) => rows.map((r) => Math.min(Math.max(r.lo + k, 0), inSize - 1))),
+    weight: Array.from({ length: width }, (_, k) => rows.map((r) => r.w[k] ?? 0)),
+  };
+}
+
+/**
+ * Resize as onnxruntime computes it, one dim at a time: each output position a weighted sum of
+ * input positions along the dim (nearest by nearest_mode, linear clamped to the input, cubic with
+ * edge indices repeated or, with exclude_outside, dropped), as gathers and products so gradients reach X.
+ */
+function resizeByTaps(ctx: OpContext, x: Tensor, out: number[], scale: number[], mode: string, ctm: string, nearestMode: string, antialias: boolean, kernel: Kernel): Tensor {
+  let y = x;
+  for (let d = 0; d < x.rank; d++) {
+    const inSize = x.shape[d]!;
+    const outSize = out[d]!;
+    if (outSize === inSize && scale[d] === 1) continue;
+    if (!(outSize >= 1) || inSize === 0) throw new Error(`${ctx.node}: cannot resize dim ${d} of [${x.shape}] to ${outSize}`);
+    const clampIndex = (i: number) => Math.min(Math.max(i, 0), inSize - 1);
+    const bshape = x.shape.map((_, i) => (i === d ? outSize : 1));
+    if (antialias && mode !== 'nearest') {
+      const aa = antialiasTaps(ctm, scale[d]!, inSize, outSize, mode === 'cubic', kernel);
+      let sum: Tensor | null = null;
+      aa.index.forEach((index, k) => {
+        const picked = y.indexSelect(d, tl.tensor(Int32Array.from(index), { dtype: 'int32', device: x.device }));
+        const term = picked.mul(tl.tensor(Float32Array.from(aa.weight[k]!), { device: x.device }).reshape(bshape));
+        sum = sum ? sum.add(term) : term;
+      });
+      y = sum!;
+      continue;
+    }
+    const taps = mode === 'cubic' ? 4 : mode === 'linear' ? 2 : 1;
+    const index = Array.from({ length: taps }, () => new Int32Array(outSize));
+    const weight = Array.from({ length: taps }, () => new Float32Array(outSize));
+    for (let o = 0; o < outSize; o++) {
+      const src = resizeSource(ctm, o, scale[d]!, inSize, outSize);
+      if (mode === 'nearest') {
+        // onnxruntime's rounding; a tie below zero (the only place JS's and C's round differ) is clamped to 0 either way.
+        const tie = src - Math.floor(src) === 0.5;
+        const pick = nearestMode === 'floor' ? Math.floor(src) : nearestMode === 'ceil' ? Math.ceil(src) : tie && nearestMode === 'round_prefer_floor' ? Math.floor(src) : Math.round(src);
+        index[0]![o] = clampIndex(pick);
+        weight[0]![o] = 1;
+      } else if (mode === 'linear') {
+        const c = Math.min(Math.max(src, 0), inSize - 1);
+        const i0 = Math.floor(c);
+        const lambda = f32(c - i0);
+        index[0]![o] = i0;
+        index[1]![o] = clampIndex(i0 + 1);
+        weight[0]![o] = f32(1 - lambda);
+        weight[1]![o] = lambda;
+      } else {
+        const base = Math.floor(src);
+        const t = f32(src - base);
+        const at = [base - 1, base, base + 1, base + 2];
+        const w = [t + 1, t, 1 - t, 2 - t].map((v, k) => (kernel.excludeOutside && (at[k]! < 0 || at[k]! >= inSize) ? 0 : cubicKernel(v, kernel.a)));
+        const total = kernel.excludeOutside ? w.reduce((p, q) => p + q, 0) : 1;
+        at.forEach((i, k) => {
+          index[k]![o] = clampIndex(i);
+          weight[k]![o] = w[k]! / total;
+        });
+      }
+    }
+    let sum: Tensor | null = null;
+    for (let k = 0; k < taps; k++) {
+      const picked = y.indexSelect(d, tl.tensor(index[k]!, { dtype: 'int32', device: x.device }));
+      const term = mode === 'nearest' ? picked : picked.mul(tl.tensor(weight[k]!, { device: x.device }).reshape(bshape));
+      sum = sum ? sum.add(term) : term;
+    }
+    y = sum!;
+  }
+  return y;
+}
+
 export const networkOps: Record<string, OpSpec> = {
   Det: { attributes: [], run: (ctx, [x]) => one(tl.linalg.det(tensorOf(ctx, x, 'X'))) },
   MatMul: { attributes: [], run: (ctx, inputs) => one(tl.matmul(...(tensorsOf(ctx, inputs, 2) as [Tensor, Tensor]))) },
@@ -343,6 +670,7 @@ export const networkOps: Record<string, OpSpec> = {
     run: (ctx, inputs, attrs) => one(tl.einsum(attrString(attrs, 'equation', ''), ...tensorsOf(ctx, inputs))),
   },
   Conv: { attributes: ['auto_pad', 'dilations', 'group', 'kernel_shape', 'pads', 'strides'], check: spatialCheck, run: conv },
+  DeformConv: { attributes: ['dilations', 'group', 'kernel_shape', 'offset_group', 'pads', 'strides'], check: (attrs) => spatialCheck(attrs, 2), run: deformConv },
   ConvTranspose: {
     attributes: ['auto_pad', 'dilations', 'group', 'kernel_shape', 'output_padding', 'pads', 'strides'],
     check: (attrs) => [...spatialCheck(attrs), ...only(attrs, 'auto_pad', ['NOTSET'])],
@@ -397,21 +725,25 @@ export const networkOps: Record<string, OpSpec> = {
       return one(normalized.mul(scale).add(tensorOf(ctx, b, 'B', t.device).reshape(channels)));
     },
   },
-  // Opset 18's form: scale and bias hold one value per group (opset 21 made them per channel).
+  // Scale and bias hold one value per group at opset 18, and one per channel from opset 21.
   GroupNormalization: {
-    attributes: ['epsilon', 'num_groups'],
-    check: (attrs) => (typeof attrs.num_groups === 'number' ? [] : ['attribute num_groups is missing']),
+    attributes: ['epsilon', 'num_groups', 'stash_type'],
+    check: (attrs) => [...(typeof attrs.num_groups === 'number' ? [] : ['attribute num_groups is missing']), ...only(attrs, 'stash_type', [1])],
     run(ctx, [x, s, b], attrs) {
       const t = tensorOf(ctx, x, 'X');
       const groups = attrNumber(attrs, 'num_groups', 1);
       const [scale, bias] = [s, b].map((v, i) => tensorOf(ctx, v, ['scale', 'bias'][i]!, t.device));
       const c = t.shape[1]!;
       if (t.rank < 3 || c % groups !== 0) throw new Error(`${ctx.node}: X [${t.shape}] must be [N, C, D1, ...] with C a multiple of num_groups ${groups}`);
+      const perGroup = ctx.opset < 21;
+      const want = perGroup ? groups : c;
       for (const [name, v] of [['scale', scale!], ['bias', bias!]] as const) {
-        if (v.rank !== 1 || v.shape[0] !== groups) throw new Error(`${ctx.node}: ${name} of shape [${v.shape}] must be [num_groups] ([${groups}]), opset 18's form`);
+        if (v.rank !== 1 || v.shape[0] !== want) {
+          throw new Error(`${ctx.node}: ${name} of shape [${v.shape}] must be [${perGroup ? 'num_groups' : 'C'}] ([${want}]), opset ${ctx.opset}'s form (per ${perGroup ? 'group before opset 21' : 'channel from opset 21'})`);
+        }
       }
-      // Each group's value repeated over its channels, for groupNorm's per-channel affine.
-      const perChannel = (v: Tensor) => v.reshape([groups, 1]).expand([groups, c / groups]).reshape([c]);
+      // Opset 18: each group's value repeated over its channels, for groupNorm's per-channel affine.
+      const perChannel = (v: Tensor) => (perGroup ? v.reshape([groups, 1]).expand([groups, c / groups]).reshape([c]) : v);
       return one(F.groupNorm(t, groups, perChannel(scale!), perChannel(bias!), attrNumber(attrs, 'epsilon', 1e-5)));
     },
   },
@@ -435,13 +767,13 @@ export const networkOps: Record<string, OpSpec> = {
     attributes: ['axis', 'epsilon', 'stash_type'],
     outputs: 2,
     check: (attrs) => only(attrs, 'stash_type', [1]),
-    run(ctx, [x, s], attrs) {
-      const t = tensorOf(ctx, x, 'X');
-      const axis = axisOf(ctx, attrNumber(attrs, 'axis', -1), t.rank);
-      const axes = t.shape.slice(axis).map((_, i) => axis + i);
-      const invStd = t.square().mean(axes, true).add(attrNumber(attrs, 'epsilon', 1e-5)).rsqrt();
-      return [t.mul(invStd).mul(tensorOf(ctx, s, 'scale', t.device)), invStd];
-    },
+    run: (ctx, [x, s], attrs) => rmsNormalized(ctx, x, s, attrs),
+  },
+  // Opset 23's RMS norm: SimplifiedLayerNormalization's first output.
+  RMSNormalization: {
+    attributes: ['axis', 'epsilon', 'stash_type'],
+    check: (attrs) => only(attrs, 'stash_type', [1]),
+    run: (ctx, [x, s], attrs) => rmsNormalized(ctx, x, s, attrs).slice(0, 1),
   },
   LRN: {
     attributes: ['alpha', 'beta', 'bias', 'size'],
@@ -487,8 +819,9 @@ export const networkOps: Record<string, OpSpec> = {
   LogSoftmax: softmax((x, d) => tl.logSoftmax(x, d)),
   ReduceMean: reduce((x, a, k) => x.mean(a, k)),
   ReduceSum: reduce((x, a, k) => x.sum(a, k)),
-  ReduceMax: reduce((x, a, k) => tl.amax(x, a, k)),
-  ReduceMin: reduce((x, a, k) => tl.amin(x, a, k)),
+  // Bool data (opset 20): any and all, as the max and min of 0s and 1s.
+  ReduceMax: reduce((x, a, k) => (x.dtype === 'bool' ? tl.amax(x.cast('int32'), a, k).cast('bool') : tl.amax(x, a, k))),
+  ReduceMin: reduce((x, a, k) => (x.dtype === 'bool' ? tl.amin(x.cast('int32'), a, k).cast('bool') : tl.amin(x, a, k))),
   ReduceProd: reduce((x, a, k) => {
     // prod reduces one dim at a time.
     let y = x;
@@ -521,65 +854,105 @@ export const networkOps: Record<string, OpSpec> = {
       return [values, indices];
     },
   },
-  CumSum: {
-    attributes: ['exclusive', 'reverse'],
-    run(ctx, [x, axisInput], attrs) {
-      const input = tensorOf(ctx, x, 'x');
-      const axis = axisOf(ctx, intsOf(ctx, axisInput, 'axis')[0]!, input.rank);
-      const reverse = attrNumber(attrs, 'reverse', 0) !== 0;
-      let t = reverse ? tl.flip(input, axis) : input;
-      const n = t.shape[axis]!;
-      if (attrNumber(attrs, 'exclusive', 0) !== 0 && n > 0) {
-        // Exclusive: shift by one behind a zero (subtracting x from the sums would round).
-        const zero = tl.zeros(t.shape.map((d, i) => (i === axis ? 1 : d)), { dtype: t.dtype, device: t.device });
-        t = tl.cat([zero, tl.slice(t, axis, 0, n - 1)], axis);
-      }
-      const y = tl.cumsum(t, axis);
-      return one(reverse ? tl.flip(y, axis) : y);
-    },
-  },
-  // Opset 16's GridSample is PyTorch's grid_sample, with the same names.
+  CumSum: cumulative('sum'),
+  // Opset 26: running products, as CumSum's running sums.
+  CumProd: cumulative('prod'),
+  // Opset 16's GridSample is PyTorch's grid_sample, with the same names; opset 20 renamed
+  // bilinear and bicubic to linear and cubic (and the old names left the spec), and took any
+  // number of spatial dims.
   GridSample: {
     attributes: ['align_corners', 'mode', 'padding_mode'],
-    check: (attrs) => [...only(attrs, 'mode', ['bilinear', 'nearest', 'bicubic']), ...only(attrs, 'padding_mode', ['zeros', 'border', 'reflection']), ...only(attrs, 'align_corners', [0, 1])],
+    check: (attrs, opset) => [
+      ...only(attrs, 'mode', opset >= 20 ? ['linear', 'nearest', 'cubic'] : ['bilinear', 'nearest', 'bicubic']),
+      ...only(attrs, 'padding_mode', ['zeros', 'border', 'reflection']),
+      ...only(attrs, 'align_corners', [0, 1]),
+    ],
     run(ctx, [x, grid], attrs) {
       const [t, g] = tensorsOf(ctx, [x, grid]) as [Tensor, Tensor];
+      const mode = attrString(attrs, 'mode', ctx.opset >= 20 ? 'linear' : 'bilinear');
+      // Opset 20 reads any number of spatial dims (at least one); F.gridSample samples 2-D images.
+      if (t.rank < 3 || (t.rank !== 4 && ctx.opset < 20)) throw new Error(`${ctx.node}: X of shape [${t.shape}] must be [N, C, H, W]${ctx.opset >= 20 ? ' or have other spatial dims' : ` at opset ${ctx.opset}`}`);
+      if (t.rank !== 4) return one(gridSampleNd(ctx, t, g, mode, attrString(attrs, 'padding_mode', 'zeros'), attrNumber(attrs, 'align_corners', 0) === 1));
       return one(F.gridSample(t, g, {
-        mode: attrString(attrs, 'mode', 'bilinear') as 'bilinear',
+        mode: ({ linear: 'bilinear', cubic: 'bicubic' } as Record<string, 'bilinear' | 'bicubic'>)[mode] ?? (mode as 'bilinear'),
         paddingMode: attrString(attrs, 'padding_mode', 'zeros') as 'zeros',
         alignCorners: attrNumber(attrs, 'align_corners', 0) === 1,
       }));
     },
   },
+  // Opset 20: PyTorch's affine_grid; size is read on the host.
+  AffineGrid: {
+    attributes: ['align_corners'],
+    check: (attrs) => only(attrs, 'align_corners', [0, 1]),
+    run(ctx, [thetaV, sizeV], attrs) {
+      const theta = tensorOf(ctx, thetaV, 'theta');
+      const size = intsOf(ctx, sizeV, 'size');
+      if (size.length !== 4 && size.length !== 5) throw new Error(`${ctx.node}: size [${size}] must be [N, C, H, W] or [N, C, D, H, W]`);
+      const d = size.length - 2;
+      if (theta.rank !== 3 || theta.shape[0] !== size[0] || theta.shape[1] !== d || theta.shape[2] !== d + 1) {
+        throw new Error(`${ctx.node}: theta of shape [${theta.shape}] must be [${size[0]}, ${d}, ${d + 1}] for size [${size}]`);
+      }
+      // A dim of 1 with align_corners sits at 0 as in PyTorch, which models exported by
+      // torch.onnx expect; onnxruntime puts it at +1 and ONNX's reference at -1.
+      return one(F.affineGrid(theta, size, attrNumber(attrs, 'align_corners', 0) === 1));
+    },
+  },
   Resize: {
-    attributes: ['mode', 'coordinate_transformation_mode', 'nearest_mode', 'cubic_coeff_a', 'exclude_outside', 'extrapolation_value', 'antialias'],
-    check: (attrs) => {
+    attributes: ['mode', 'coordinate_transformation_mode', 'nearest_mode', 'cubic_coeff_a', 'exclude_outside', 'extrapolation_value', 'antialias', 'axes', 'keep_aspect_ratio_policy'],
+    check: (attrs, opset) => {
       const mode = attrString(attrs, 'mode', 'nearest');
       const ctm = attrString(attrs, 'coordinate_transformation_mode', 'half_pixel');
       const problems = only(attrs, 'mode', ['nearest', 'linear', 'cubic']);
-      // PyTorch's bicubic: Keys' kernel with a = -0.75.
-      if (mode === 'cubic') problems.push(...only(attrs, 'cubic_coeff_a', [-0.75]));
-      if (mode === 'nearest') {
-        problems.push(...only(attrs, 'nearest_mode', ['floor']), ...only(attrs, 'coordinate_transformation_mode', ['asymmetric']));
-        if (attrs.nearest_mode === undefined) problems.push(`nearest mode 'round_prefer_floor' (the default) is not supported (floor is)`);
-        if (attrs.coordinate_transformation_mode === undefined) problems.push(`coordinate_transformation_mode 'half_pixel' with nearest is not supported (asymmetric is)`);
-      } else if (!['half_pixel', 'pytorch_half_pixel', 'align_corners'].includes(ctm)) {
+      if (mode === 'nearest') problems.push(...only(attrs, 'nearest_mode', ['round_prefer_floor', 'round_prefer_ceil', 'floor', 'ceil']));
+      if (ctm === 'half_pixel_symmetric') {
+        if (opset < 19) problems.push(`coordinate_transformation_mode='half_pixel_symmetric' needs opset 19 or later (the model imports opset ${opset})`);
+      } else if (!['half_pixel', 'pytorch_half_pixel', 'align_corners', ...(mode === 'nearest' ? ['asymmetric'] : [])].includes(ctm)) {
         problems.push(`coordinate_transformation_mode='${ctm}' with ${mode} is not supported`);
       }
-      return [...problems, ...only(attrs, 'antialias', [0]), ...only(attrs, 'exclude_outside', [0])];
+      return [...problems, ...only(attrs, 'antialias', [0, 1]), ...only(attrs, 'exclude_outside', [0, 1]), ...only(attrs, 'keep_aspect_ratio_policy', ['stretch', 'not_larger', 'not_smaller'])];
     },
     run(ctx, [x, , scalesV, sizesV], attrs) {
       const t = tensorOf(ctx, x, 'X');
+      const r = t.rank;
       const sizes = sizesV !== undefined && (isHost(sizesV) ? sizesV.size : sizesV.size) > 0 ? intsOf(ctx, sizesV, 'sizes') : null;
       const scales = scalesV !== undefined && (isHost(scalesV) ? scalesV.size : scalesV.size) > 0 ? intsOf(ctx, scalesV, 'scales') : null;
-      const out = sizes ?? t.shape.map((d, i) => Math.floor(d * scales![i]!));
-      if (out[0] !== t.shape[0] || out[1] !== t.shape[1]) throw new Error(`${ctx.node}: resizing the batch or channel dims is not supported`);
+      if (!sizes && !scales) throw new Error(`${ctx.node}: needs scales or sizes`);
+      // scales and sizes name the dims of axes (default all); the others keep their size.
+      const axes = (attrInts(attrs, 'axes') ?? t.shape.map((_, i) => i)).map((a) => axisOf(ctx, a, r));
+      const given = (sizes ?? scales)!;
+      if (given.length !== axes.length) throw new Error(`${ctx.node}: ${sizes ? 'sizes' : 'scales'} [${given}] must hold one value per axis (${axes.length}) of X [${t.shape}]`);
+      const out = [...t.shape];
+      const scale = t.shape.map(() => 1);
+      const policy = attrString(attrs, 'keep_aspect_ratio_policy', 'stretch');
+      if (sizes && policy !== 'stretch') {
+        // One scale for every axis, the smallest (not_larger) or largest (not_smaller) asked; sizes rounded half up.
+        const ratios = axes.map((a, i) => f32(sizes[i]! / t.shape[a]!));
+        const s = policy === 'not_larger' ? Math.min(...ratios) : Math.max(...ratios);
+        axes.forEach((a) => {
+          scale[a] = s;
+          out[a] = Math.floor(f32(s * t.shape[a]!) + 0.5);
+        });
+      } else {
+        axes.forEach((a, i) => {
+          scale[a] = sizes ? f32(sizes[i]! / t.shape[a]!) : f32(scales![i]!);
+          out[a] = sizes ? sizes[i]! : Math.floor(f32(t.shape[a]! * scale[a]!));
+        });
+      }
       const onnxMode = attrString(attrs, 'mode', 'nearest');
+      const ctm = attrString(attrs, 'coordinate_transformation_mode', 'half_pixel');
       const linear = onnxMode !== 'nearest';
-      if (onnxMode === 'cubic' && t.rank !== 4) throw new Error(`${ctx.node}: cubic resizing is supported for [N, C, H, W] inputs, got [${t.shape}]`);
-      const mode = onnxMode === 'cubic' ? 'bicubic' : linear ? (['linear', 'bilinear', 'trilinear'][t.rank - 3] as 'linear') : 'nearest';
-      const alignCorners = attrString(attrs, 'coordinate_transformation_mode', '') === 'align_corners';
-      return one(F.interpolate(t, { size: out.slice(2), mode, ...(linear ? { alignCorners } : {}) }));
+      const nearestMode = attrString(attrs, 'nearest_mode', 'round_prefer_floor');
+      // F.interpolate takes PyTorch's forms: N and C kept, linear of rank 3 to 5, cubic of rank 4, sampling at
+      // in / out; the rest (nearest too: PyTorch's legacy rounding, and a scale other than out / in) goes by taps.
+      const antialias = linear && attrNumber(attrs, 'antialias', 0) === 1;
+      // Linear taps stay inside X, so exclude_outside changes only cubic and antialiased ones.
+      const kernel = { a: attrNumber(attrs, 'cubic_coeff_a', -0.75), excludeOutside: attrNumber(attrs, 'exclude_outside', 0) === 1 };
+      // PyTorch's bicubic is Keys' kernel with a = -0.75, edge indices repeated.
+      const exact = !linear || antialias || (onnxMode === 'cubic' && (kernel.a !== -0.75 || kernel.excludeOutside)) || ctm === 'half_pixel_symmetric' || axes.some((a) => scale[a] !== f32(out[a]! / t.shape[a]!)) || out[0] !== t.shape[0] || out[1] !== t.shape[1]
+        || (onnxMode === 'linear' && (r < 3 || r > 5)) || (onnxMode === 'cubic' && r !== 4);
+      if (exact) return one(resizeByTaps(ctx, t, out, scale, onnxMode, ctm, nearestMode, antialias, kernel));
+      const mode = onnxMode === 'cubic' ? 'bicubic' : (['linear', 'bilinear', 'trilinear'][r - 3] as 'linear');
+      return one(F.interpolate(t, { size: out.slice(2), mode, alignCorners: ctm === 'align_corners' }));
     },
   },
 };

@@ -5,15 +5,21 @@
 // exact while a sum stays below 2^24 in magnitude (so over at least 256 terms of shifted values
 // of at most 255 in magnitude).
 import type { Tensor } from '@tensile/core';
+import { ELEMENT_TYPES, INTEGER_RANGES, isMiniFloat, type QuantizedElement } from '../proto.js';
 import { isHost, type Value } from '../value.js';
+import { toMiniFloat } from './narrow-types.js';
 import { conv, spatialCheck } from './network.js';
 import { type Attributes, type OpContext, type OpSpec, attrNumber, axisOf, one, shapeOf, tensorOf, tl } from './context.js';
 
-type Quantized = 'uint8' | 'int8';
+type Quantized = QuantizedElement;
 
-const RANGE: Record<Quantized | 'int32', [number, number]> = { uint8: [0, 255], int8: [-128, 127], int32: [-2147483648, 2147483647] };
+/** The quantized types of onnxruntime's QLinear operators and integer products. */
+const BYTE_TYPES: readonly Quantized[] = ['uint8', 'int8'];
 
-/** The element type of quantized tensors made here, which int32 tensors do not carry. */
+/** Every type QuantizeLinear makes and DequantizeLinear reads (opset 21 added the 16- and 4-bit integers, 23 float4, 25 the 2-bit integers). */
+const LINEAR_TYPES: readonly Quantized[] = ['uint8', 'int8', 'uint16', 'int16', 'uint4', 'int4', 'uint2', 'int2', 'float8e4m3fn', 'float8e4m3fnuz', 'float8e5m2', 'float8e5m2fnuz', 'float4e2m1'];
+
+/** The element type of quantized tensors made here, which int32 and float32 tensors do not carry. */
 const QUANTIZED = new WeakMap<Tensor, Quantized>();
 
 function tagged(t: Tensor, type: Quantized): Tensor {
@@ -21,15 +27,19 @@ function tagged(t: Tensor, type: Quantized): Tensor {
   return t;
 }
 
-/** The quantized type of a zero point: a uint8 or int8 initializer, or a tensor made by a quantizing op here. */
-export function quantizedType(ctx: OpContext, zp: Value | undefined, what: string, fallback: Quantized | null): Quantized {
+/**
+ * The quantized type of a zero point: an initializer of one of the `accepted` types, or a
+ * tensor made by a quantizing op here.
+ */
+export function quantizedType(ctx: OpContext, zp: Value | undefined, what: string, fallback: Quantized | null, accepted: readonly Quantized[] = BYTE_TYPES): Quantized {
   if (zp === undefined) {
     if (fallback) return fallback;
     throw new Error(`${ctx.node}: input ${what} is missing`);
   }
-  const type = isHost(zp) ? zp.dtype : QUANTIZED.get(zp);
-  if (type === 'uint8' || type === 'int8') return type;
-  throw new Error(`${ctx.node}: ${what} must be uint8 or int8 (an initializer, or the output of a quantizing node), got ${isHost(zp) ? zp.dtype : `an ${zp.dtype} tensor`}`);
+  const type = isHost(zp) ? (zp.element ?? zp.dtype) : QUANTIZED.get(zp);
+  if (type && (accepted as readonly string[]).includes(type)) return type as Quantized;
+  const names = accepted.length === 2 ? accepted.join(' or ') : `one of ${accepted.join(', ')}`;
+  throw new Error(`${ctx.node}: ${what} must be ${names} (an initializer, or the output of a quantizing node), got ${isHost(zp) ? zp.element ?? zp.dtype : `an ${zp.dtype} tensor`}`);
 }
 
 /** A float tensor of `v` (an integer tensor's values as floats) on `device`. */
@@ -46,9 +56,14 @@ export function perAxis(ctx: OpContext, v: Value | undefined, what: string, x: r
   return t.reshape(x.map((d, i) => (i === axis ? d : 1)));
 }
 
-/** round(v) + zp clamped to `type`'s range: the int32 tensor of quantized values. */
-export function saturate(v: Tensor, zp: Tensor | number, type: Quantized): Tensor {
-  const [lo, hi] = RANGE[type];
+/**
+ * v + zp in `type`: integers rounded (ties to even) and clamped to the type's range, as an
+ * int32 tensor; float8 and float4 rounded to the format (saturating unless `saturateFloats` is
+ * false), as a float32 tensor of the values it holds.
+ */
+export function saturate(v: Tensor, zp: Tensor | number, type: Quantized, saturateFloats = true): Tensor {
+  if (isMiniFloat(type)) return tagged(toMiniFloat(v.add(zp), type, saturateFloats), type);
+  const [lo, hi] = INTEGER_RANGES[type];
   return tagged(tl.clamp(tl.round(v).add(zp), lo, hi).int(), type);
 }
 
@@ -97,26 +112,75 @@ function integerConv(ctx: OpContext, x: Value, x0: Value | undefined, w: Value, 
 
 const CONV_ATTRIBUTES = ['auto_pad', 'dilations', 'group', 'kernel_shape', 'pads', 'strides'];
 
-/** QuantizeLinear's and DequantizeLinear's operands: x as floats, and its scale and zero point shaped per `axis`. */
+/**
+ * A blocked scale or zero point (opset 21): the shape of `x` but for `axis`, which holds one
+ * value per block of `block` elements (the last block may be shorter), repeated over its block.
+ */
+function perBlock(ctx: OpContext, v: Value | undefined, what: string, x: readonly number[], axis: number, block: number, device: string): Tensor | number {
+  if (v === undefined) return 0;
+  const t = floats(ctx, v, what, device);
+  const d = x[axis]!;
+  const blocks = t.shape[axis] ?? 0;
+  const fits = t.rank === x.length && t.shape.every((n, i) => i === axis || n === x[i]);
+  // The spec's accepted range of block sizes for S blocks: [ceil(D / S), ceil(D / (S - 1)) - 1].
+  if (!fits || blocks < 1 || block < Math.ceil(d / blocks) || (blocks > 1 && block > Math.ceil(d / (blocks - 1)) - 1)) {
+    throw new Error(`${ctx.node}: ${what} has shape [${t.shape}]; blocks of ${block} along axis ${axis} of x [${x}] need [${x.map((n, i) => (i === axis ? Math.ceil(n / block) : n))}]`);
+  }
+  return tl.narrow(tl.repeatInterleave(t, block, axis), axis, 0, d);
+}
+
+/** QuantizeLinear's and DequantizeLinear's operands: x as floats, and its scale and zero point per tensor, per `axis` or per block. */
 function linearOperands(ctx: OpContext, [x, scale, zp]: (Value | undefined)[], attrs: Attributes, prefix: 'x' | 'y'): { t: Tensor; scale: Tensor | number; zero: Tensor | number } {
   const device = deviceOfAll(ctx, [x, scale, zp]);
   const t = floats(ctx, required(ctx, x, 'x'), 'x', device);
-  const axis = axisOf(ctx, attrNumber(attrs, 'axis', 1), Math.max(t.rank, 1));
-  const per = (v: Value | undefined, what: string) => perAxis(ctx, v, what, t.shape, axis, device);
+  const block = attrNumber(attrs, 'block_size', 0);
+  // A 1-D x is quantized per tensor unless blocked: its default axis 1 does not apply.
+  const axis = t.rank <= 1 && block === 0 ? 0 : axisOf(ctx, attrNumber(attrs, 'axis', 1), Math.max(t.rank, 1));
+  const per = (v: Value | undefined, what: string) => (block > 0 ? perBlock(ctx, v, what, t.shape, axis, block, device) : perAxis(ctx, v, what, t.shape, axis, device));
   return { t, scale: per(required(ctx, scale, `${prefix}_scale`), `${prefix}_scale`), zero: per(zp, `${prefix}_zero_point`) };
+}
+
+/** The opset that added each attribute of QuantizeLinear and DequantizeLinear: a file whose opset predates one is refused. */
+const LINEAR_ATTRIBUTES_SINCE = {
+  QuantizeLinear: { axis: 13, saturate: 19, block_size: 21, output_dtype: 21, precision: 23 } as Record<string, number>,
+  DequantizeLinear: { axis: 13, block_size: 21, output_dtype: 23 } as Record<string, number>,
+};
+
+function linearCheck(op: 'QuantizeLinear' | 'DequantizeLinear') {
+  const since = LINEAR_ATTRIBUTES_SINCE[op];
+  return (attrs: Attributes, opset: number): string[] => {
+    const problems = Object.keys(attrs).filter((k) => opset < since[k]!).map((k) => `attribute ${k} is ${op}-${since[k]}'s (the model's opset is ${opset})`);
+    const block = attrs.block_size;
+    if (block !== undefined && !(Number.isInteger(block) && (block as number) >= 0)) problems.push(`block_size ${block} must be a non-negative integer`);
+    const to = attrs.output_dtype;
+    if (to !== undefined && to !== 0) {
+      const name = ELEMENT_TYPES[to as number];
+      const wanted = op === 'QuantizeLinear' ? LINEAR_TYPES : ['float32', 'float16', 'bfloat16'];
+      if (!name || !(wanted as readonly string[]).includes(name)) problems.push(`output_dtype ${to} (${name ?? 'unknown'}) is not one of ${wanted.join(', ')}`);
+    }
+    // The division is in float32 here, which is what precision 0 (y_scale's float type) and 1 ask for.
+    if (attrs.precision !== undefined && attrs.precision !== 0 && attrs.precision !== 1) problems.push(`precision ${attrs.precision} is not supported (x / y_scale is computed in float32)`);
+    return problems;
+  };
 }
 
 export const quantizeOps: Record<string, OpSpec> = {
   QuantizeLinear: {
-    attributes: ['axis'],
+    attributes: ['axis', 'saturate', 'block_size', 'output_dtype', 'precision'],
+    check: linearCheck('QuantizeLinear'),
     run(ctx, inputs, attrs) {
-      const type = quantizedType(ctx, inputs[2], 'y_zero_point', 'uint8');
+      const code = attrNumber(attrs, 'output_dtype', 0);
+      const requested = code ? (ELEMENT_TYPES[code] as Quantized) : null;
+      const type = quantizedType(ctx, inputs[2], 'y_zero_point', requested ?? 'uint8', LINEAR_TYPES);
+      if (requested && type !== requested) throw new Error(`${ctx.node}: output_dtype ${requested} differs from y_zero_point's type ${type}`);
       const { t, scale, zero } = linearOperands(ctx, inputs, attrs, 'y');
-      return one(saturate(t.div(scale), zero, type));
+      return one(saturate(t.div(scale), zero, type, attrNumber(attrs, 'saturate', 1) !== 0));
     },
   },
   DequantizeLinear: {
-    attributes: ['axis'],
+    // output_dtype picks float32, float16 or bfloat16, all of which are computed in float32 here.
+    attributes: ['axis', 'block_size', 'output_dtype'],
+    check: linearCheck('DequantizeLinear'),
     run(ctx, inputs, attrs) {
       const { t, scale, zero } = linearOperands(ctx, inputs, attrs, 'x');
       return one(t.sub(zero).mul(scale));

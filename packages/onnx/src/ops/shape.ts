@@ -3,7 +3,8 @@
 import type { Tensor } from '@tensile/core';
 import { type PadMode, functional as F } from '@tensile/nn';
 import { deviceDType, Host, type HostDType, hostConcat, hostGather, hostSlice, hostTranspose, isHost, isIntegerDType, strides, type Value, withShape } from '../value.js';
-import { computedAs, type ElementName, ELEMENT_TYPES } from '../proto.js';
+import { computedAs, type ElementName, ELEMENT_TYPES, INTEGER_RANGES, isMiniFloat, type NarrowInteger } from '../proto.js';
+import { toMiniFloat, wrapInteger, wrapNumber } from './narrow-types.js';
 import {
   type Attributes, type OpContext, type OpSpec, attrNumber, attrInts, attrString, axisOf, hostOf, intsOf, one, only, shapeOf, tensorOf, tensorsOf, tl, deviceOf,
 } from './context.js';
@@ -159,8 +160,27 @@ function cosineWindow(coefficients: number[]): OpSpec {
   };
 }
 
-/** ONNX's Pad modes as PyTorch's. */
-const PAD_MODES: Record<string, PadMode> = { constant: 'constant', reflect: 'reflect', edge: 'replicate' };
+/** ONNX's Pad modes as PyTorch's; wrap (opset 19) is done here, as it may wrap more than once. */
+const PAD_MODES: Record<string, PadMode | 'wrap'> = { constant: 'constant', reflect: 'reflect', edge: 'replicate', wrap: 'wrap' };
+
+/**
+ * Pad `t` as if it were a torus (numpy's wrap, ONNX's reference): negative pads crop first, then
+ * each position reads (position - before) mod the cropped size, so an amount may pass the size.
+ */
+function wrapPad(ctx: OpContext, t: Tensor, before: number[], after: number[]): Tensor {
+  let out = t;
+  for (let d = 0; d < t.rank; d++) {
+    const [b, a] = [before[d]!, after[d]!];
+    if (b === 0 && a === 0) continue;
+    const start = Math.max(-b, 0);
+    const size = t.shape[d]! - start - Math.max(-a, 0);
+    if (size <= 0) throw new Error(`${ctx.node}: pads ${b} and ${a} leave nothing of dim ${d} of [${t.shape}] to wrap`);
+    const [lo, hi] = [Math.max(b, 0), Math.max(a, 0)];
+    const index = Int32Array.from({ length: lo + size + hi }, (_, o) => start + ((((o - lo) % size) + size) % size));
+    out = out.indexSelect(d, tl.tensor(index, { dtype: 'int32', device: t.device }));
+  }
+  return out;
+}
 
 export const shapeOps: Record<string, OpSpec> = {
   Identity: { attributes: [], run: (_ctx, [x]) => one(x!) },
@@ -439,16 +459,28 @@ export const shapeOps: Record<string, OpSpec> = {
     },
   },
   Cast: {
-    attributes: ['to', 'saturate'],
-    check: (attrs) => (ELEMENT_TYPES[attrs.to as number] ? [] : [`cast to element type ${attrs.to} is not supported`]),
+    attributes: ['to', 'saturate', 'round_mode'],
+    check: (attrs) => {
+      const name = ELEMENT_TYPES[attrs.to as number];
+      if (!name) return [`cast to element type ${attrs.to} is not supported`];
+      // float8e8m0 (MX formats' power-of-two scales) has rounding modes of its own, not implemented.
+      if (name === 'float8e8m0') return ['cast to float8e8m0 is not supported'];
+      return only(attrs, 'round_mode', ['up']);
+    },
     run(ctx, [x], attrs) {
-      const computed = computedAs(ELEMENT_TYPES[attrs.to as number]!);
+      const name = ELEMENT_TYPES[attrs.to as number]!;
+      const computed = computedAs(name);
       const dtype: HostDType = computed === 'int32' ? 'int64' : computed;
+      // float8 and float4 round to the format, in float32 (saturate only applies to float8).
+      if (isMiniFloat(name)) return one(toMiniFloat(tensorOf(ctx, x, 'input').float(), name, attrNumber(attrs, 'saturate', 1) !== 0));
+      // Integers narrower than 32 bits keep their low bits, two's complement (ONNX's rule between fixed-point types; floats are truncated first).
+      const narrow = (name in INTEGER_RANGES ? name : null) as NarrowInteger | null;
       if (isHost(x)) {
-        const data = Array.from(x.data, (v) => (dtype === 'bool' ? (v ? 1 : 0) : isIntegerDType(dtype) ? Math.trunc(v) : v));
+        const data = Array.from(x.data, (v) => (dtype === 'bool' ? (v ? 1 : 0) : isIntegerDType(dtype) ? (narrow ? wrapNumber(Math.trunc(v), narrow) : Math.trunc(v)) : v));
         return one(new Host(dtype, x.shape, dtype === 'float32' ? Float32Array.from(data) : data));
       }
-      return one(tl.cast(x!, deviceDType(dtype)));
+      const cast = tl.cast(x!, deviceDType(dtype));
+      return one(narrow && cast.dtype === 'int32' ? wrapInteger(cast, narrow) : cast);
     },
   },
   CastLike: {
@@ -558,8 +590,8 @@ export const shapeOps: Record<string, OpSpec> = {
   },
   Pad: {
     attributes: ['mode', 'pads', 'value'],
-    // edge is PyTorch's replicate; wrap (opset 19) is past the opsets read here.
-    check: (attrs) => only(attrs, 'mode', Object.keys(PAD_MODES)),
+    // edge is PyTorch's replicate; wrap came with opset 19.
+    check: (attrs, opset) => (opset < 19 && attrs.mode === 'wrap' ? [`attribute mode="wrap" needs opset 19 or later (the model imports opset ${opset})`] : only(attrs, 'mode', Object.keys(PAD_MODES))),
     run(ctx, [x, padsV, valueV, axesV], attrs) {
       const t = tensorOf(ctx, x, 'data');
       const raw = padsV !== undefined ? intsOf(ctx, padsV, 'pads') : (attrInts(attrs, 'pads') ?? []);
@@ -577,6 +609,7 @@ export const shapeOps: Record<string, OpSpec> = {
       for (let d = t.rank - 1; d >= 0; d--) torchPads.push(before[d]!, after[d]!);
       const mode = PAD_MODES[attrString(attrs, 'mode', 'constant')]!;
       if (mode === 'constant') return one(tl.pad(t, torchPads, value));
+      if (mode === 'wrap') return one(wrapPad(ctx, t, before, after));
       // Reflect and edge pad trailing dims only, as PyTorch's: the unpadded leading dims are left out.
       while (torchPads.length > 2 && torchPads.at(-1) === 0 && torchPads.at(-2) === 0) torchPads.length -= 2;
       return one(F.pad(t, torchPads, mode));

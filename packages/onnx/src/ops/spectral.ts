@@ -1,4 +1,4 @@
-// Spectral operators (opset 17): DFT and STFT as matmuls against cosine and sine matrices, so
+// Spectral operators (opset 17; DFT's axis input from opset 20): DFT and STFT as matmuls against cosine and sine matrices, so
 // that gradients flow through them; MelWeightMatrix computed on the host.
 import type { Tensor } from '@tensile/core';
 import { Host, type Value } from '../value.js';
@@ -37,6 +37,27 @@ function dft(re: Tensor, im: Tensor | null, bins: number, inverse: boolean): Ten
   return inverse ? out.div(n) : out;
 }
 
+/**
+ * n real samples from the one-sided spectrum `re` + i`im` (bins = floor(n / 2) + 1 along the last
+ * dim): the bins past the first and below n/2 count twice (their conjugates stand for the rest),
+ * and the imaginary parts of bin 0 and of bin n/2 drop out, as in numpy's irfft.
+ */
+function irfft(re: Tensor, im: Tensor, n: number): Tensor {
+  const bins = re.shape.at(-1)!;
+  const cos = new Float32Array(bins * n);
+  const sin = new Float32Array(bins * n);
+  for (let k = 0; k < bins; k++) {
+    const weight = (k === 0 || 2 * k === n ? 1 : 2) / n;
+    for (let j = 0; j < n; j++) {
+      const angle = (2 * Math.PI * ((j * k) % n)) / n;
+      cos[k * n + j] = weight * Math.cos(angle);
+      sin[k * n + j] = weight * Math.sin(angle);
+    }
+  }
+  const [c, s] = [cos, sin].map((m) => tl.tensor(m, { device: re.device }).reshape([bins, n]));
+  return tl.matmul(re, c!).sub(tl.matmul(im, s!));
+}
+
 /** The last dim of a [..., 1] or [..., 2] signal as real and imaginary parts. */
 function complexParts(ctx: OpContext, t: Tensor): { re: Tensor; im: Tensor | null } {
   const c = t.shape.at(-1);
@@ -63,23 +84,38 @@ const onesidedCheck = (attrs: Record<string, unknown>) => only(attrs as never, '
 export const spectralOps: Record<string, OpSpec> = {
   DFT: {
     attributes: ['axis', 'inverse', 'onesided'],
-    check: (attrs) => [
+    check: (attrs, opset) => [
+      // Opset 20 moved axis to an input (default -2); the attribute is opset 17 to 19's.
+      ...(opset >= 20 && attrs.axis !== undefined ? [`attribute 'axis' is not part of DFT at opset ${opset} (axis is an input)`] : []),
       ...onesidedCheck(attrs),
       ...only(attrs, 'inverse', [0, 1]),
-      // As onnxruntime: a one-sided inverse (complex to real) is not computed.
-      ...(attrs.onesided === 1 && attrs.inverse === 1 ? ['onesided=1 with inverse=1 is not supported'] : []),
     ],
-    run(ctx, [x, lengthV], attrs) {
+    run(ctx, [x, lengthV, axisV], attrs) {
       const t = tensorOf(ctx, x, 'input');
-      const axis = axisOf(ctx, attrNumber(attrs, 'axis', 1), t.rank);
-      if (axis === t.rank - 1) throw new Error(`${ctx.node}: axis ${attrNumber(attrs, 'axis', 1)} is the real/imaginary dim of input [${t.shape}]`);
+      // Opsets 17 to 19: the axis attribute (default 1); from 20 the optional axis input (default -2).
+      const given = ctx.opset >= 20 ? (scalarInput(ctx, axisV, 'axis') ?? -2) : attrNumber(attrs, 'axis', 1);
+      const axis = axisOf(ctx, given, t.rank);
+      if (axis === t.rank - 1) throw new Error(`${ctx.node}: axis ${given} is the real/imaginary dim of input [${t.shape}]`);
       const { re, im } = complexParts(ctx, t);
       const onesided = attrNumber(attrs, 'onesided', 0) === 1;
+      const inverse = attrNumber(attrs, 'inverse', 0) === 1;
+      if (onesided && inverse) {
+        // The inverse of a one-sided spectrum (numpy's irfft): a real signal, of 2 (bins - 1) samples by default.
+        if (!im) throw new Error(`${ctx.node}: onesided=1 with inverse=1 needs a complex input ([..., 2]), got [${t.shape}]`);
+        const n = scalarInput(ctx, lengthV, 'dft_length') ?? 2 * (t.shape[axis]! - 1);
+        if (!(n >= 1)) throw new Error(`${ctx.node}: dft_length ${n} must be positive`);
+        // Other lengths would pad or cut the spectrum, which onnxruntime (its full conjugate-symmetric
+        // spectrum) and numpy's irfft (the one-sided bins) do differently.
+        const bins = t.shape[axis]!;
+        if (Math.floor(n / 2) + 1 !== bins) throw new Error(`${ctx.node}: dft_length ${n} for ${bins} one-sided bins is not supported (it must be ${2 * bins - 2} or ${2 * bins - 1})`);
+        const last = (v: Tensor) => v.transpose(axis, -1);
+        return one(irfft(last(re), last(im), n).unsqueeze(-1).transpose(axis, -2));
+      }
       if (onesided && im) throw new Error(`${ctx.node}: onesided=1 needs a real input ([..., 1]), got [${t.shape}]`);
       const n = scalarInput(ctx, lengthV, 'dft_length') ?? t.shape[axis]!;
       if (!(n >= 1)) throw new Error(`${ctx.node}: dft_length ${n} must be positive`);
       const last = (v: Tensor) => toLength(v.transpose(axis, -1), n);
-      const y = dft(last(re), im && last(im), onesided ? Math.floor(n / 2) + 1 : n, attrNumber(attrs, 'inverse', 0) === 1);
+      const y = dft(last(re), im && last(im), onesided ? Math.floor(n / 2) + 1 : n, inverse);
       // [..., bins (at the end), 2] back to the signal's dim order.
       return one(y.transpose(axis, -2));
     },

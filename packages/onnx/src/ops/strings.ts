@@ -1,5 +1,5 @@
 // String tensors (ONNX's tensor(string)) are host values of their own and never reach a device.
-// Here: StringNormalizer and TfIdfVectorizer, Cast and CastLike to and from strings, Constant's
+// Here: StringNormalizer and TfIdfVectorizer, opset 20's StringConcat, StringSplit and RegexFullMatch, Cast and CastLike to and from strings, Constant's
 // string forms, and the data-movement operators on strings. Each of the latter runs its numeric
 // implementation when no input is a string, and otherwise runs that implementation's host path
 // on the positions of the strings (0, 1, 2, ...), then picks the strings at the positions it
@@ -393,6 +393,183 @@ function tfIdf(ctx: OpContext, [x]: Input[], attrs: Attributes): Value[] {
   return [new Host('float32', shape.length === 2 ? [rows, columns] : [columns], out)];
 }
 
+/** Python's str.isspace characters: StringSplit's whitespace (ONNX's reference splits with numpy's str.split). */
+const WHITESPACE = '\\t\\n\\v\\f\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
+const SPACES = new RegExp(`[${WHITESPACE}]+`, 'u');
+const EDGE_SPACES = new RegExp(`^[${WHITESPACE}]+|[${WHITESPACE}]+$`, 'gu');
+
+/** StringSplit of one string: on `delimiter`, or (none or '') on whitespace runs with the ends trimmed; at most `maxsplit` splits. */
+function splitString(s: string, delimiter: string, maxsplit: number): string[] {
+  const whitespace = delimiter === '';
+  let rest = whitespace ? s.replace(EDGE_SPACES, '') : s;
+  // As onnxruntime: an empty string holds no substrings, whatever the delimiter.
+  if (rest === '') return [];
+  const parts: string[] = [];
+  while (parts.length < maxsplit) {
+    const at = whitespace ? SPACES.exec(rest) : null;
+    const index = whitespace ? (at ? at.index : -1) : rest.indexOf(delimiter);
+    if (index < 0) break;
+    parts.push(rest.slice(0, index));
+    rest = rest.slice(index + (whitespace ? at![0].length : delimiter.length));
+  }
+  parts.push(rest);
+  return parts;
+}
+
+/** RE2's POSIX classes, as the ranges they stand for inside a JS class. */
+const POSIX_CLASSES: Record<string, string> = {
+  alnum: '0-9A-Za-z', alpha: 'A-Za-z', ascii: '\\x00-\\x7f', blank: '\\t ', cntrl: '\\x00-\\x1f\\x7f', digit: '0-9', graph: '!-~', lower: 'a-z',
+  print: ' -~', punct: '!-\\/:-@\\[-`{-~', space: '\\t\\n\\v\\f\\r ', upper: 'A-Z', word: '0-9A-Za-z_', xdigit: '0-9A-Fa-f',
+};
+
+/** RE2's Perl classes: ASCII, and \s without \v (JS's \s is Unicode's white space). */
+const PERL_CLASSES: Record<string, [string, boolean]> = { d: ['0-9', false], D: ['0-9', true], s: ['\\t\\n\\f\\r ', false], S: ['\\t\\n\\f\\r ', true], w: ['0-9A-Za-z_', false], W: ['0-9A-Za-z_', true] };
+
+/** A character as a Unicode-mode escape, literal anywhere in a JS pattern. */
+const literal = (c: string) => `\\u{${c.codePointAt(0)!.toString(16)}}`;
+
+/**
+ * An RE2 pattern as a JS RegExp source (Unicode mode) that matches the same strings: RE2's `.`
+ * (all but \n), `^`/`$` (the text's edges; lines ending at \n under (?m)), \A, \z, \Q...\E,
+ * POSIX and Perl classes (ASCII), \pN and \p{Script}, (?P<name>...), octal and \x{...} escapes,
+ * a `]` first in a class and a brace that starts no repetition as literals. What RE2 rejects
+ * (backreferences, lookaround) and what a JS RegExp cannot say the same way (ungreedy mode,
+ * flags past the start, \C and other escapes it lacks) is refused with the reason.
+ */
+export function re2ToJs(pattern: string): { source: string; flags: string } {
+  let i = 0;
+  let flags = 'u';
+  let dotAll = false;
+  let multiline = false;
+  // Flags for the whole pattern: (?ims) at its start.
+  const lead = /^\(\?([imsU]+)\)/.exec(pattern);
+  if (lead) {
+    if (lead[1]!.includes('U')) throw new Error('the ungreedy flag (?U) is not supported');
+    if (lead[1]!.includes('i')) flags += 'i';
+    dotAll = lead[1]!.includes('s');
+    multiline = lead[1]!.includes('m');
+    i = lead[0].length;
+  }
+  let out = '';
+  let inClass = false;
+  let classStart = false;
+  // \pL, \p{Lu}, \p{Greek}, \p{^Greek}, from just after the p or P.
+  const property = (negated: boolean): string => {
+    let name: string;
+    if (pattern[i] === '{') {
+      const end = pattern.indexOf('}', i);
+      if (end < 0) throw new Error('an unterminated \\p{...}');
+      name = pattern.slice(i + 1, end);
+      i = end + 1;
+    } else name = pattern[i++] ?? '';
+    if (name.startsWith('^')) {
+      negated = !negated;
+      name = name.slice(1);
+    }
+    const general = /^(?:[LMNPSZC][a-z]?|Any)$/.test(name);
+    return `\\${negated ? 'P' : 'p'}{${general ? name : `Script=${name}`}}`;
+  };
+  while (i < pattern.length) {
+    const c = pattern[i]!;
+    const wasStart = classStart;
+    classStart = false;
+    if (c === '\\') {
+      const e = pattern[i + 1];
+      i += 2;
+      if (e === undefined) throw new Error('a trailing backslash');
+      if (e === 'Q') {
+        const end = pattern.indexOf('\\E', i);
+        out += Array.from(pattern.slice(i, end < 0 ? undefined : end), literal).join('');
+        i = end < 0 ? pattern.length : end + 2;
+      } else if (e in PERL_CLASSES) {
+        const [set, negated] = PERL_CLASSES[e]!;
+        if (inClass && negated) throw new Error(`\\${e} inside a character class is not supported`);
+        out += inClass ? set : `[${negated ? '^' : ''}${set}]`;
+      } else if (e === 'p' || e === 'P') out += property(e === 'P');
+      else if (e === 'x') {
+        const m = pattern[i] === '{' ? /^\{([0-9A-Fa-f]+)\}/.exec(pattern.slice(i)) : /^([0-9A-Fa-f]{2})/.exec(pattern.slice(i));
+        if (!m) throw new Error('a malformed \\x escape');
+        out += `\\u{${m[1]}}`;
+        i += m[0].length;
+      } else if (e === '0' || (/[1-7]/.test(e) && /[0-7]/.test(pattern[i] ?? ''))) {
+        // Octal: \0 and up to two more digits, or two or three digits from \1 (one digit alone would be a backreference).
+        const digits = /^[0-7]{0,2}/.exec(pattern.slice(i))![0];
+        out += `\\u{${parseInt(e + digits, 8).toString(16)}}`;
+        i += digits.length;
+      } else if (/[1-9]/.test(e)) throw new Error(`backreference \\${e} is not supported (RE2 has none)`);
+      else if (!inClass && (e === 'A' || e === 'z')) out += e === 'A' ? '(?<![\\s\\S])' : '(?![\\s\\S])';
+      else if (!inClass && (e === 'b' || e === 'B')) out += `\\${e}`;
+      else if ('fnrtv'.includes(e)) out += `\\${e}`;
+      else if (e === 'a') out += '\\x07';
+      else if (/[A-Za-z0-9_]/.test(e)) throw new Error(`escape \\${e} is not supported`);
+      else out += literal(e);
+      continue;
+    }
+    if (inClass) {
+      const posix = c === '[' ? /^\[:(\^?)([a-z]+):\]/.exec(pattern.slice(i)) : null;
+      if (posix && POSIX_CLASSES[posix[2]!] !== undefined) {
+        if (posix[1]) throw new Error(`the negated class [:^${posix[2]}:] is not supported`);
+        out += POSIX_CLASSES[posix[2]!];
+        i += posix[0].length;
+        continue;
+      }
+      if (c === ']' && wasStart) out += '\\]'; // RE2 takes a ] first in a class as a literal
+      else if (c === '[') out += '\\[';
+      else {
+        if (c === ']') inClass = false;
+        if (c === '^' && wasStart && pattern[i - 1] === '[') classStart = true;
+        out += c;
+      }
+      i++;
+      continue;
+    }
+    if (c === '[') {
+      inClass = true;
+      classStart = true;
+      out += c;
+      i++;
+    } else if (c === '(' && pattern[i + 1] === '?') {
+      const rest = pattern.slice(i + 2);
+      if (/^(?:[=!]|<[=!])/.test(rest)) throw new Error('lookaround (?=, (?!, (?<=, (?<! is not supported (RE2 has none)');
+      if (rest.startsWith('P=')) throw new Error('backreference (?P=name) is not supported (RE2 has none)');
+      if (rest.startsWith(':')) {
+        out += '(?:';
+        i += 3;
+      } else if (rest.startsWith('P<') || rest.startsWith('<')) {
+        out += '(?<';
+        i += rest.startsWith('P<') ? 4 : 3;
+      } else throw new Error(`flags ${pattern.slice(i, i + 5)}... other than at the start of the pattern are not supported`);
+    } else if (c === '.') {
+      out += dotAll ? '[\\s\\S]' : '[^\\n]';
+      i++;
+    } else if (c === '^' || c === '$') {
+      // Without (?m), JS's ^ and $ are the text's edges as RE2's; with it, RE2's lines end only at \n.
+      out += multiline ? (c === '^' ? '(?<![^\\n])' : '(?![^\\n])') : c;
+      i++;
+    } else if (c === '{' || c === '}') {
+      // A brace that starts no repetition is a literal in RE2.
+      const m = c === '{' ? /^\{\d+(?:,\d*)?\}/.exec(pattern.slice(i)) : null;
+      out += m ? m[0] : `\\${c}`;
+      i += m ? m[0].length : 1;
+    } else {
+      out += c;
+      i++;
+    }
+  }
+  if (inClass) throw new Error('an unterminated character class');
+  return { source: out, flags };
+}
+
+/** RegexFullMatch's pattern as a RegExp of the whole string, or the reason it is refused. */
+function fullMatcher(pattern: string): RegExp | string {
+  try {
+    const { source, flags } = re2ToJs(pattern);
+    return new RegExp(`^(?:${source})$`, flags);
+  } catch (e) {
+    return `pattern ${JSON.stringify(pattern)}: ${(e as Error).message}`;
+  }
+}
+
 const base = shapeOps;
 
 export const stringOps: Record<string, StringOpSpec> = {
@@ -489,6 +666,45 @@ export const stringOps: Record<string, StringOpSpec> = {
       const to = isStrings(like) ? STRING_TYPE : TYPE_CODES[(like as Value).dtype];
       if (to === undefined) throw new Error(`${ctx.node}: target_type of dtype ${(like as Value).dtype} is not supported`);
       return castStrings(ctx, x, to);
+    },
+  },
+  // Opset 20's string operators, on the host.
+  StringConcat: {
+    strings: true,
+    attributes: [],
+    run(ctx, [a, b]) {
+      const [x, y] = [stringsOf(ctx, a, 'X'), stringsOf(ctx, b, 'Y')];
+      const shape = broadcastShapes(x.shape, y.shape);
+      if (!shape) throw new Error(`${ctx.node}: X [${x.shape}] and Y [${y.shape}] do not broadcast`);
+      const [i, j] = [broadcastData(positions(x), shape), broadcastData(positions(y), shape)];
+      return [new StringTensor(i.map((k, n) => x.data[k]! + y.data[j[n]!]!), shape)];
+    },
+  },
+  StringSplit: {
+    strings: true,
+    attributes: ['delimiter', 'maxsplit'],
+    outputs: 2,
+    run(ctx, [v], attrs) {
+      const x = stringsOf(ctx, v, 'X');
+      const parts = x.data.map((s) => splitString(s, attrString(attrs, 'delimiter', ''), attrNumber(attrs, 'maxsplit', Infinity)));
+      // Y: every element's substrings, padded with empty strings to the most any has; Z: how many each has.
+      const width = Math.max(0, ...parts.map((p) => p.length));
+      const padded = parts.flatMap((p) => [...p, ...new Array<string>(width - p.length).fill('')]);
+      return [new StringTensor(padded, [...x.shape, width]), new Host('int64', [...x.shape], parts.map((p) => p.length))];
+    },
+  },
+  RegexFullMatch: {
+    strings: true,
+    attributes: ['pattern'],
+    check: (attrs) => {
+      if (typeof attrs.pattern !== 'string') return ['attribute pattern is missing'];
+      const m = fullMatcher(attrs.pattern);
+      return typeof m === 'string' ? [m] : [];
+    },
+    run(ctx, [v], attrs) {
+      const x = stringsOf(ctx, v, 'X');
+      const re = fullMatcher(attrString(attrs, 'pattern', '')) as RegExp;
+      return [new Host('bool', [...x.shape], x.data.map((s) => (re.test(s) ? 1 : 0)))];
     },
   },
   StringNormalizer: {
