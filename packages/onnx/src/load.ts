@@ -3,7 +3,8 @@
 import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
 import { Buffer, Module, Parameter, type ModuleMember } from '@tensile/nn';
-import { type AttributeProto, type TypeProto, type ValueInfoProto, type GraphProto, type NodeProto, type HostArray, computedAs, dataTypeName, decodeModel, type ElementName, ELEMENT_TYPES, isMiniFloat, onnx, STRING_TYPE, stringData, type TensorProto, tensorData, toNumber, type ExternalReader } from './proto.js';
+import { computedAs, type ElementName, ELEMENT_TYPES, type HostArray, isMiniFloat, STRING_TYPE } from './element-types.js';
+import { type AttributeProto, type TypeProto, type ValueInfoProto, type GraphProto, type NodeProto, dataTypeName, decodeModel, onnx, stringData, type TensorProto, tensorData, toNumber, type ExternalReader } from './proto.js';
 import { releaseConstants, runNodes, Scope } from './graph.js';
 import type { PlannedNode, Subgraph } from './ops/context.js';
 import { MAX_OPSET, opSpec, type Attributes } from './ops/index.js';

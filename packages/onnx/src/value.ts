@@ -3,7 +3,7 @@
 // folded on the host and uploaded only when a tensor op needs them.
 import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
-import type { ElementName, HostArray } from './proto.js';
+import type { ElementName, HostArray } from './element-types.js';
 
 export type HostDType = HostArray['dtype'];
 

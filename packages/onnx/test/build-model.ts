@@ -1,5 +1,6 @@
 // Small ONNX models built in the tests with the same generated schema the loader reads.
-import { MINI_FLOATS, miniFloatValue, onnx, type AttributeProto, type GraphProto } from '../src/proto.js';
+import { MINI_FLOATS, miniFloatValue } from '../src/element-types.js';
+import { onnx, type AttributeProto, type GraphProto } from '../src/proto.js';
 
 type Dim = number | string;
 type ElementType = keyof typeof TYPE;

@@ -19,7 +19,7 @@ const root = resolve(packagesDir, '..');
 const work = mkdtempSync(join(tmpdir(), 'tensile-pack-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-const PUBLISHED = ['core', 'backend-cpu', 'backend-wasm', 'backend-webgpu', 'backend-cuda', 'nn', 'optim', 'datasets', 'transformers'];
+const PUBLISHED = ['core', 'backend-cpu', 'backend-wasm', 'backend-webgpu', 'backend-cuda', 'nn', 'optim', 'datasets', 'onnx', 'transformers'];
 /** What each tarball may hold beyond package.json, README.md, LICENSE and dist/ (no .tsbuildinfo). */
 const EXTRA: Record<string, RegExp[]> = {
   'backend-wasm': [/^build\/kernels\.d\.ts$/],

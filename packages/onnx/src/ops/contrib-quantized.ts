@@ -4,7 +4,7 @@
 // integer arithmetic follows onnxruntime's CPU kernels (MLAS), in float32 tensors as
 // quantize.ts does; quantized values are int32 tensors tagged with their uint8/int8 type.
 import type { Tensor } from '@tensile/core';
-import type { QuantizedElement } from '../proto.js';
+import type { QuantizedElement } from '../element-types.js';
 import { Host, isHost, type Value } from '../value.js';
 import { type Attributes, type OpContext, type OpSpec, attrNumber, axisOf, hostOf, one, only, tensorOf, tl } from './context.js';
 import { contribAttentionOps } from './contrib-attention.js';

@@ -2,7 +2,7 @@
 // integers), computed in float32 and int32 tensors: rounding floats to a small float format,
 // and wrapping integers to a narrow type's bits, as Cast and QuantizeLinear produce them.
 import type { Tensor } from '@tensile/core';
-import { INTEGER_RANGES, MINI_FLOATS, type MiniFloat, miniFloatValue, type NarrowInteger } from '../proto.js';
+import { INTEGER_RANGES, MINI_FLOATS, type MiniFloat, miniFloatValue, type NarrowInteger } from '../element-types.js';
 import { tl } from './context.js';
 
 interface Grid {

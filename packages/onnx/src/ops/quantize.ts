@@ -5,7 +5,7 @@
 // exact while a sum stays below 2^24 in magnitude (so over at least 256 terms of shifted values
 // of at most 255 in magnitude).
 import type { Tensor } from '@tensile/core';
-import { ELEMENT_TYPES, INTEGER_RANGES, isMiniFloat, type QuantizedElement } from '../proto.js';
+import { ELEMENT_TYPES, INTEGER_RANGES, isMiniFloat, type QuantizedElement } from '../element-types.js';
 import { isHost, type Value } from '../value.js';
 import { toMiniFloat } from './narrow-types.js';
 import { conv, spatialCheck } from './network.js';

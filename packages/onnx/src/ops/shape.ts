@@ -3,7 +3,7 @@
 import type { Tensor } from '@tensile/core';
 import { type PadMode, functional as F } from '@tensile/nn';
 import { deviceDType, Host, type HostDType, hostConcat, hostGather, hostSlice, hostTranspose, isHost, isIntegerDType, strides, type Value, withShape } from '../value.js';
-import { computedAs, type ElementName, ELEMENT_TYPES, INTEGER_RANGES, isMiniFloat, type NarrowInteger } from '../proto.js';
+import { computedAs, type ElementName, ELEMENT_TYPES, INTEGER_RANGES, isMiniFloat, type NarrowInteger } from '../element-types.js';
 import { toMiniFloat, wrapInteger, wrapNumber } from './narrow-types.js';
 import {
   type Attributes, type OpContext, type OpSpec, attrNumber, attrInts, attrString, axisOf, hostOf, intsOf, one, only, shapeOf, tensorOf, tensorsOf, tl, deviceOf,

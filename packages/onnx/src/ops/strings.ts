@@ -5,7 +5,7 @@
 // on the positions of the strings (0, 1, 2, ...), then picks the strings at the positions it
 // gives back. Any operator not here refuses a string input, naming the node and the input.
 import { Host, type HostDType, broadcastData, broadcastShapes, hostGather, hostSlice, isIntegerDType, StringTensor, type Value } from '../value.js';
-import { computedAs, ELEMENT_TYPES, type ElementName, STRING_TYPE } from '../proto.js';
+import { computedAs, ELEMENT_TYPES, type ElementName, STRING_TYPE } from '../element-types.js';
 import { type Attributes, type OpContext, type OpSpec, type StringOpSpec, attrInts, attrNumber, attrString, axisOf, hostOf, intsOf, only } from './context.js';
 import { elementwiseOps } from './elementwise.js';
 import { shapeOps } from './shape.js';
