@@ -190,8 +190,25 @@ export interface DecoderInputs {
   past: number;
   /** The attention mask as host rows, checked to cover the cached and the new positions. */
   keyMask: number[][] | null;
-  /** `[batch, seq]` positions of the new tokens. */
+  /** `[batch, seq]` positions of the new tokens (empty while traced: see `traced`). */
   positions: number[][];
+  /**
+   * While a trace runs (`exportOnnx`), and only then: the positions and key mask as tensors
+   * computed from `inputIds` and the attention-mask tensor, so that an export follows the
+   * batch and sequence axes (host arrays would be constants of the traced shape). `positions`
+   * and `keyMask` above are then empty and null.
+   */
+  traced: TracedDecoderInputs | null;
+}
+
+/** A traced no-cache forward's inputs, as tensors (see `DecoderInputs.traced`). */
+export interface TracedDecoderInputs {
+  /** int32 `[batch, seq]` (`[1, seq]` without a mask): the hub's `cumsum(mask) - 1`, masked positions at 1, else `0 .. seq`. */
+  positions: Tensor;
+  /** bool `[batch, seq]`: the attention mask's nonzero entries, or null without one. */
+  keyMask: Tensor | null;
+  /** The attention mask as given, int32 (OPT counts its own positions from it), or null. */
+  mask: Tensor | null;
 }
 
 /**
@@ -200,6 +217,7 @@ export interface DecoderInputs {
  * from the mask, else from the cache's length.
  */
 export function decoderInputs(inputIds: Tensor, options: CausalLMForwardOptions, where: string): DecoderInputs {
+  if (tl.autograd.isTracing()) return { cache: null, past: 0, keyMask: null, positions: [], traced: tracedDecoderInputs(inputIds, options, where) };
   const [b, t] = inputIds.shape;
   const cache = options.cache ?? null;
   const past = cache?.length ?? 0;
@@ -208,7 +226,33 @@ export function decoderInputs(inputIds: Tensor, options: CausalLMForwardOptions,
     throw new Error(`${where}: attentionMask covers ${keyMask[0].length} positions, expected ${past + t} (cached + new)`);
   }
   const positions = options.positionIds ?? (keyMask ? positionsFromMask(keyMask, t) : Array.from({ length: b }, () => Array.from({ length: t }, (_, i) => past + i)));
-  return { cache, past, keyMask, positions };
+  return { cache, past, keyMask, positions, traced: null };
+}
+
+/**
+ * `decoderInputs` while traced: the no-cache forward only, its positions and key mask computed
+ * with tensor ops from `inputIds` and the attention-mask tensor (the runtime path stays the host's).
+ */
+function tracedDecoderInputs(inputIds: Tensor, options: CausalLMForwardOptions, where: string): TracedDecoderInputs {
+  const supported = 'trace forward(inputIds) or forward(inputIds, { attentionMask }) with the mask a [batch, seq] tensor input';
+  if (options.cache) throw new Error(`${where}: a forward with a cache cannot be traced (exported); ${supported}`);
+  if (options.positionIds) throw new Error(`${where}: positionIds (host arrays) cannot be traced (exported); ${supported}`);
+  // Both narrow by the traced length (t - 1 labels, the last n positions): dims the export cannot follow.
+  if (options.labels) throw new Error(`${where}: labels (the loss) cannot be traced (exported); ${supported}, and compute the loss from the logits`);
+  if (options.logitsToKeep) throw new Error(`${where}: logitsToKeep cannot be traced (exported); ${supported}, and take the last positions' logits from the output`);
+  const given = options.attentionMask ?? null;
+  if (Array.isArray(given)) throw new Error(`${where}: an attentionMask of host arrays cannot be traced (exported); ${supported}`);
+  const [, t] = inputIds.shape;
+  const device = inputIds.device;
+  if (!given) return { positions: tl.arange(0, t, 1, { dtype: 'int32', device }).unsqueeze(0), keyMask: null, mask: null };
+  if (given.rank !== 2 || given.shape[0] !== inputIds.shape[0] || given.shape[1] !== t) {
+    throw new Error(`${where}: attentionMask ${tl.formatShape(given.shape)} must be [batch, seq] like inputIds ${tl.formatShape(inputIds.shape)} when traced (no cache)`);
+  }
+  const mask = given.dtype === 'int32' ? given : given.cast('int32');
+  const keyMask = mask.ne(0);
+  // The hub's positions for left padding: cumsum(mask) - 1, masked positions at 1 (as positionsFromMask).
+  const positions = tl.where(keyMask, keyMask.cumsum(1, { dtype: 'int32' }).sub(1), 1);
+  return { positions, keyMask, mask };
 }
 
 /** The hub's causal-LM loss: logits at t predict labels at t+1, -100 ignored. */

@@ -237,6 +237,25 @@ export function attentionMask(
 }
 
 /**
+ * `attentionMask` with tensor ops, for a traced (exported) no-cache forward of `queries` `[B, T]`
+ * (any tensor of the sequence's shape: only its length is read, as an axis the export follows):
+ * query `i` sees key `j` when `j <= i`, the key is attended (`keyMask` bool `[B, T]`), and
+ * within a sliding window `i - j < w`. `[B, 1, T, T]`, or `[1, 1, T, T]` without a key mask.
+ */
+export function tracedAttentionMask(queries: Tensor, options: { keyMask?: Tensor | null; slidingWindow?: number | null }): Tensor {
+  return tl.tidy(() => {
+    const { keyMask = null, slidingWindow = null } = options;
+    const index = tl.arange(0, queries.shape[1], 1, { dtype: 'int32', device: queries.device });
+    const q = index.unsqueeze(1);
+    const k = index.unsqueeze(0);
+    let allowed = k.le(q);
+    if (slidingWindow !== null) allowed = allowed.logicalAnd(q.sub(k).lt(slidingWindow));
+    const square = allowed.unsqueeze(0).unsqueeze(0);
+    return keyMask ? square.logicalAnd(keyMask.unsqueeze(1).unsqueeze(1)) : square;
+  });
+}
+
+/**
  * Attention of `q` `[B, H, T, D]` over `k`, `v` `[B, Hkv, S, D]` (grouped-query when
  * `Hkv < H`: query head `h` uses key/value head `floor(h / (H / Hkv))`, the hub's
  * `repeat_kv`, done by grouping queries instead of copying keys). `allowed` is a bool mask
@@ -425,6 +444,25 @@ export function rotaryTables(positions: number[][], invFreq: Float32Array, devic
     s = s.cast(dtype);
   }
   return [c, s];
+}
+
+/**
+ * `rotaryTables` with tensor ops on int32 `positions` `[B, T]`, for a traced (exported)
+ * forward: angles `position · inv_freq` in float32, duplicated, their cos and sin times
+ * `scale`. Within float32 rounding of the host's tables (which use the host's `Math.cos`).
+ */
+export function tracedRotaryTables(positions: Tensor, invFreq: Float32Array, dtype: DType, scale = 1): [Tensor, Tensor] {
+  return tl.tidy(() => {
+    const angles = positions.float().unsqueeze(-1).mul(tl.tensor(invFreq, { device: positions.device }));
+    const full = tl.cat([angles, angles], -1);
+    let c = full.cos();
+    let s = full.sin();
+    if (scale !== 1) {
+      c = c.mul(Math.fround(scale));
+      s = s.mul(Math.fround(scale));
+    }
+    return dtype === 'float32' ? [c, s] : [c.cast(dtype), s.cast(dtype)];
+  });
 }
 
 /**

@@ -6,4 +6,4 @@ export { grad, backwardAll as backward } from './engine.js';
 export * as functional from './functional.js';
 export { gradcheck, type GradcheckOptions } from './gradcheck.js';
 export { detectAnomaly, isAnomalyEnabled, setDetectAnomaly } from './anomaly.js';
-export { trace, Trace, type TracedOp } from './trace.js';
+export { isTracing, trace, Trace, type TracedOp } from './trace.js';

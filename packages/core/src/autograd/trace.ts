@@ -103,6 +103,22 @@ export function trace<T>(fn: (trace: Trace) => T): { result: T; trace: Trace } {
   }
 }
 
+/**
+ * Whether a `trace` is running (and not suspended by `withinOp`): code whose host-side
+ * computation would become a constant with a baked shape (positions or masks built as
+ * number arrays) can compute it with tensor ops instead while it is traced, and stay as
+ * it is otherwise.
+ *
+ * @example
+ * ```ts
+ * tl.autograd.isTracing(); // false
+ * tl.autograd.trace(() => tl.autograd.isTracing()).result; // true
+ * ```
+ */
+export function isTracing(): boolean {
+  return active !== null;
+}
+
 /** Report an op to the running trace, if any (a no-op otherwise). */
 export function traceOp(op: string, inputs: readonly (Tensor | null)[], outputs: readonly Tensor[], attrs?: Readonly<Record<string, unknown>>): void {
   if (active) active.record(op, inputs, outputs, attrs);

@@ -7,7 +7,7 @@ import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
 import { Embedding, LayerNorm, Module, ModuleList, functional as F, init } from '@tensile/nn';
 import { CausalLM, causalLMOutput, decoderInputs, keepLast, type CausalLMForwardOptions, type CausalLMOutput, type DecoderLayout } from '../generation.js';
-import { Conv1D, KVCache, activation, attend, attentionMask, mergeHeads, splitHeads } from '../layers.js';
+import { Conv1D, KVCache, activation, attend, attentionMask, mergeHeads, splitHeads, tracedAttentionMask } from '../layers.js';
 import { field, type PretrainedConfig } from '../modeling.js';
 import type { KeyRules } from '../weights.js';
 
@@ -165,13 +165,14 @@ export class GPT2Model extends Module {
   forward(inputIds: Tensor, options: CausalLMForwardOptions = {}): Tensor {
     return tl.tidy(() => {
       const [b, t] = inputIds.shape;
-      const { cache, past, keyMask, positions } = decoderInputs(inputIds, options, 'GPT2Model.forward');
+      const { cache, past, keyMask, positions, traced } = decoderInputs(inputIds, options, 'GPT2Model.forward');
       if (past + t > this.s.positions) throw new Error(`GPT2Model.forward: ${past + t} positions exceed n_positions ${this.s.positions}`);
       const device = this.wte.weight.device;
-      const pos = tl.tensor(positions.flat(), { dtype: 'int32', device }).reshape([b, t]);
+      // Traced (exported): positions and mask from tensors, so the file follows batch and seq.
+      const pos = traced ? traced.positions : tl.tensor(positions.flat(), { dtype: 'int32', device }).reshape([b, t]);
       let x = this.wte.forward(inputIds).add(this.wpe.forward(pos));
       x = F.dropout(x, this.s.embd, this.training);
-      const allowed = attentionMask(b, t, past + t, { keyMask, device });
+      const allowed = traced ? tracedAttentionMask(inputIds, traced) : attentionMask(b, t, past + t, { keyMask, device });
       let i = 0;
       for (const block of this.h) x = block.forward(x, allowed, cache, i++);
       cache?.advance();

@@ -14,7 +14,7 @@ import type { Tensor } from '@tensile/core';
 import { Embedding, LayerNorm, Linear, Module, ModuleList, functional as F, init } from '@tensile/nn';
 import { CausalLM, causalLMOutput, decoderInputs, keepLast, type CausalLMForwardOptions, type CausalLMOutput, type DecoderLayout } from '../generation.js';
 import {
-  KVCache, activation, applyRotary, attend, attentionMask, denseLayer, mergeHeads, ropeInverseFrequencies, rotaryTables, type RopeScaling,
+  KVCache, activation, applyRotary, attend, attentionMask, denseLayer, mergeHeads, ropeInverseFrequencies, rotaryTables, tracedAttentionMask, tracedRotaryTables, type RopeScaling,
 } from '../layers.js';
 import { field, type PretrainedConfig } from '../modeling.js';
 import type { KeyRules } from '../weights.js';
@@ -230,11 +230,13 @@ export class GPTNeoXModel extends Module {
   forward(inputIds: Tensor, options: CausalLMForwardOptions = {}): Tensor {
     return tl.tidy(() => {
       const [b, t] = inputIds.shape;
-      const { cache, past, keyMask, positions } = decoderInputs(inputIds, options, 'GPTNeoXModel.forward');
+      const { cache, past, keyMask, positions, traced } = decoderInputs(inputIds, options, 'GPTNeoXModel.forward');
       let x = F.dropout(this.embedIn.forward(inputIds), this.s.hiddenDropout, this.training);
       const device = x.device;
-      const [cos, sin] = this.s.rotaryDim > 0 ? rotaryTables(positions, this.s.invFreq, device, x.dtype) : [null, null];
-      const allowed = attentionMask(b, t, past + t, { keyMask, device });
+      // Traced (exported): tables and mask from tensors, so the file follows batch and seq.
+      const tables = (): [Tensor, Tensor] => (traced ? tracedRotaryTables(traced.positions, this.s.invFreq, x.dtype) : rotaryTables(positions, this.s.invFreq, device, x.dtype));
+      const [cos, sin] = this.s.rotaryDim > 0 ? tables() : [null, null];
+      const allowed = traced ? tracedAttentionMask(inputIds, traced) : attentionMask(b, t, past + t, { keyMask, device });
       let i = 0;
       for (const layer of this.layers) x = layer.forward(x, cos, sin, allowed, cache, i++);
       cache?.advance();

@@ -14,11 +14,11 @@
  * also serves Phi (`./phi.ts`).
  */
 import * as tl from '@tensile/core';
-import type { Tensor } from '@tensile/core';
+import type { DType, Tensor } from '@tensile/core';
 import { CausalLM, causalLMOutput, decoderInputs, keepLast, positionsFromMask, type CausalLMForwardOptions, type CausalLMOutput, type DecoderLayout } from '../generation.js';
 import { Embedding, Linear, Module, ModuleList, functional as F } from '@tensile/nn';
 import {
-  GemmaRMSNorm, KVCache, RMSNorm, activation, applyRotary, attend, attentionMask, denseLayer, initEmbeddings, mergeHeads, paddingRow, ropeInverseFrequencies, rotaryTables, softcapped, splitHeads,
+  GemmaRMSNorm, KVCache, RMSNorm, activation, applyRotary, attend, attentionMask, denseLayer, initEmbeddings, mergeHeads, paddingRow, ropeInverseFrequencies, rotaryTables, softcapped, splitHeads, tracedAttentionMask, tracedRotaryTables,
   type RopeScaling,
 } from '../layers.js';
 import { field, type PretrainedConfig } from '../modeling.js';
@@ -229,6 +229,21 @@ export function longropeIsLong(lr: LongRope, positions: number[][]): boolean {
   let last = 0;
   for (const row of positions) for (const p of row) last = Math.max(last, p);
   return last + 1 > lr.original;
+}
+
+/**
+ * The rotary tables of a traced (exported) forward at int32 `positions`: with longrope, both
+ * factor sets' tables and the long ones picked in the graph where max(position) + 1 exceeds
+ * original_max_position_embeddings (`longropeIsLong`'s test, which reads positions on the host).
+ */
+function tracedRopeTables(positions: Tensor, invFreq: Float32Array, lr: LongRope | null, dtype: DType): [Tensor, Tensor] {
+  if (!lr) return tracedRotaryTables(positions, invFreq, dtype);
+  return tl.tidy(() => {
+    const long = positions.max().add(1).gt(lr.original);
+    const [sc, ss] = tracedRotaryTables(positions, lr.short, dtype, lr.scale);
+    const [lc, ls] = tracedRotaryTables(positions, lr.long, dtype, lr.scale);
+    return [tl.where(long, lc, sc), tl.where(long, ls, ss)];
+  });
 }
 
 /** @internal The settings of a Llama-family config (`kind`: its model_type). */
@@ -618,20 +633,24 @@ export class LlamaModel extends Module {
   run(inputIds: Tensor, options: CausalLMForwardOptions, withRouterLogits: boolean): { hidden: Tensor; routerLogits: Tensor[] } {
     return tl.tidy(() => {
       const [b, t] = inputIds.shape;
-      const { cache, past, keyMask, positions } = decoderInputs(inputIds, options, 'LlamaModel.forward');
+      const { cache, past, keyMask, positions, traced } = decoderInputs(inputIds, options, 'LlamaModel.forward');
       let x = this.embedTokens.forward(inputIds);
       // Gemma: the normalizer is a scalar of the hidden states' dtype, so rounded to it.
       if (this.s.gemma) x = x.mul(Math.sqrt(this.s.hidden));
       const device = x.device;
       // Phi-3's longrope: the long factors once the positions pass original_max_position_embeddings.
       const lr = this.s.longrope;
-      const invFreq = lr && longropeIsLong(lr, positions) ? lr.long : this.s.invFreq;
-      const [cos, sin] = rotaryTables(positions, invFreq, device, x.dtype, lr ? lr.scale : 1);
+      const [cos, sin] = traced
+        ? tracedRopeTables(traced.positions, this.s.invFreq, lr, x.dtype)
+        : rotaryTables(positions, lr && longropeIsLong(lr, positions) ? lr.long : this.s.invFreq, device, x.dtype, lr ? lr.scale : 1);
       // One mask per window (Gemma 2's layers alternate between a sliding window and full attention).
       const masks = new Map<number | null, Tensor>();
       const maskFor = (window: number | null): Tensor => {
         let m = masks.get(window);
-        if (!m) masks.set(window, (m = attentionMask(b, t, past + t, { keyMask, slidingWindow: window, device })));
+        if (!m) {
+          m = traced ? tracedAttentionMask(inputIds, { keyMask: traced.keyMask, slidingWindow: window }) : attentionMask(b, t, past + t, { keyMask, slidingWindow: window, device });
+          masks.set(window, m);
+        }
         return m;
       };
       const routerLogits: Tensor[] = [];

@@ -14,7 +14,7 @@ import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
 import { Embedding, LayerNorm, Linear, Module, ModuleList, functional as F } from '@tensile/nn';
 import { CausalLM, causalLMOutput, decoderInputs, keepLast, type CausalLMForwardOptions, type CausalLMOutput, type DecoderLayout } from '../generation.js';
-import { KVCache, activation, attend, attentionMask, denseLayer, initEmbeddings, mergeHeads, paddingRow, splitHeads } from '../layers.js';
+import { KVCache, activation, attend, attentionMask, denseLayer, initEmbeddings, mergeHeads, paddingRow, splitHeads, tracedAttentionMask } from '../layers.js';
 import { field, type PretrainedConfig } from '../modeling.js';
 import type { KeyRules } from '../weights.js';
 import { TiedHead } from './gpt2.js';
@@ -199,20 +199,28 @@ export class OPTDecoder extends Module {
     return tl.tidy(() => {
       const [b, t] = inputIds.shape;
       const where = 'OPTDecoder.forward';
-      const { cache, past, keyMask, positions } = decoderInputs(inputIds, options, where);
-      // The hub's OPTLearnedPositionalEmbedding: cumsum(mask) · mask - 1 (padding at -1) unless positions are given.
-      const pos = options.positionIds || !keyMask ? positions : keyMask.map((row) => {
-        let seen = 0;
-        return row.map((m) => (m ? seen++ : -1)).slice(past);
-      });
-      const last = Math.max(...pos.flat());
-      if (last >= this.s.maxPositions) throw new Error(`${where}: position ${last} exceeds max_position_embeddings ${this.s.maxPositions}`);
+      const { cache, past, keyMask, positions, traced } = decoderInputs(inputIds, options, where);
       const device = this.embedTokens.weight.device;
-      const rows = tl.tensor(pos.flat().map((p) => p + OFFSET), { dtype: 'int32', device }).reshape([b, t]);
+      let rows: Tensor;
+      if (traced) {
+        // Traced (exported): the same positions with tensor ops, so the file follows batch and seq.
+        if (t > this.s.maxPositions) throw new Error(`${where}: ${t} positions exceed max_position_embeddings ${this.s.maxPositions}`);
+        const counted = traced.mask ? traced.mask.cumsum(1).mul(traced.mask).sub(1) : traced.positions;
+        rows = counted.add(OFFSET);
+      } else {
+        // The hub's OPTLearnedPositionalEmbedding: cumsum(mask) · mask - 1 (padding at -1) unless positions are given.
+        const pos = options.positionIds || !keyMask ? positions : keyMask.map((row) => {
+          let seen = 0;
+          return row.map((m) => (m ? seen++ : -1)).slice(past);
+        });
+        const last = Math.max(...pos.flat());
+        if (last >= this.s.maxPositions) throw new Error(`${where}: position ${last} exceeds max_position_embeddings ${this.s.maxPositions}`);
+        rows = tl.tensor(pos.flat().map((p) => p + OFFSET), { dtype: 'int32', device }).reshape([b, t]);
+      }
       let x = this.embedTokens.forward(inputIds);
       if (this.projectIn) x = this.projectIn.forward(x);
       x = x.add(this.embedPositions.forward(rows));
-      const allowed = attentionMask(b, t, past + t, { keyMask, device });
+      const allowed = traced ? tracedAttentionMask(inputIds, traced) : attentionMask(b, t, past + t, { keyMask, device });
       let i = 0;
       for (const layer of this.layers) x = layer.forward(x, allowed, cache, i++);
       cache?.advance();

@@ -15,7 +15,7 @@ import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
 import { Embedding, LayerNorm, Linear, Module, ModuleList, Parameter, functional as F } from '@tensile/nn';
 import { CausalLM, causalLMOutput, decoderInputs, keepLast, type CausalLMForwardOptions, type CausalLMOutput, type DecoderLayout } from '../generation.js';
-import { KVCache, activation, attentionMask, denseLayer, initEmbeddings, paddingRow, param, ropeInverseFrequencies, rotaryTables, type RopeScaling } from '../layers.js';
+import { KVCache, activation, attentionMask, denseLayer, initEmbeddings, paddingRow, param, ropeInverseFrequencies, rotaryTables, tracedAttentionMask, tracedRotaryTables, type RopeScaling } from '../layers.js';
 import { field, type PretrainedConfig } from '../modeling.js';
 import type { KeyRules } from '../weights.js';
 import { Attention, type AttentionSettings } from './llama.js';
@@ -208,12 +208,13 @@ export class PhiModel extends Module {
   forward(inputIds: Tensor, options: CausalLMForwardOptions = {}): Tensor {
     return tl.tidy(() => {
       const [b, t] = inputIds.shape;
-      const { cache, past, keyMask, positions } = decoderInputs(inputIds, options, 'PhiModel.forward');
+      const { cache, past, keyMask, positions, traced } = decoderInputs(inputIds, options, 'PhiModel.forward');
       let x = this.embedTokens.forward(inputIds);
       if (this.s.embdDropout > 0) x = F.dropout(x, this.s.embdDropout, this.training);
       const device = x.device;
-      const [cos, sin] = rotaryTables(positions, this.s.invFreq, device, x.dtype);
-      const allowed = attentionMask(b, t, past + t, { keyMask, device });
+      // Traced (exported): tables and mask from tensors, so the file follows batch and seq.
+      const [cos, sin] = traced ? tracedRotaryTables(traced.positions, this.s.invFreq, x.dtype) : rotaryTables(positions, this.s.invFreq, device, x.dtype);
+      const allowed = traced ? tracedAttentionMask(inputIds, traced) : attentionMask(b, t, past + t, { keyMask, device });
       let i = 0;
       for (const layer of this.layers) x = layer.forward(x, cos, sin, allowed, cache, i++);
       cache?.advance();
