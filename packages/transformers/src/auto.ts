@@ -10,7 +10,7 @@ import type { FromPretrainedOptions, PretrainedClass, PretrainedConfig, PreTrain
 import { BertForMaskedLM, BertForMultipleChoice, BertForQuestionAnswering, BertForSequenceClassification, BertForTokenClassification, BertModel } from './models/bert.js';
 import { CLIPModel } from './models/clip.js';
 import {
-  DistilBertForMaskedLM, DistilBertForQuestionAnswering, DistilBertForSequenceClassification, DistilBertForTokenClassification, DistilBertModel,
+  DistilBertForMaskedLM, DistilBertForMultipleChoice, DistilBertForQuestionAnswering, DistilBertForSequenceClassification, DistilBertForTokenClassification, DistilBertModel,
 } from './models/distilbert.js';
 import { GPT2LMHeadModel } from './models/gpt2.js';
 import { GPTNeoXForCausalLM } from './models/gpt_neox.js';
@@ -21,7 +21,7 @@ import { Gemma2ForCausalLM } from './models/gemma2.js';
 import { MixtralForCausalLM } from './models/mixtral.js';
 import { Qwen2MoeForCausalLM } from './models/qwen2_moe.js';
 import {
-  RobertaForMaskedLM, RobertaForQuestionAnswering, RobertaForSequenceClassification, RobertaForTokenClassification, RobertaModel,
+  RobertaForMaskedLM, RobertaForMultipleChoice, RobertaForQuestionAnswering, RobertaForSequenceClassification, RobertaForTokenClassification, RobertaModel,
 } from './models/roberta.js';
 import { ViTForImageClassification } from './models/vit.js';
 import { T5ForConditionalGeneration, T5Model } from './models/t5.js';
@@ -108,8 +108,10 @@ export const AutoModelForQuestionAnswering = autoClass<BertForQuestionAnswering 
   'AutoModelForQuestionAnswering', [BertForQuestionAnswering, RobertaForQuestionAnswering, DistilBertForQuestionAnswering],
 );
 
-/** The multiple-choice model for a checkpoint: BERT. */
-export const AutoModelForMultipleChoice = autoClass<BertForMultipleChoice>('AutoModelForMultipleChoice', [BertForMultipleChoice]);
+/** The multiple-choice model for a checkpoint: BERT, RoBERTa (also XLM-RoBERTa, CamemBERT) or DistilBERT. */
+export const AutoModelForMultipleChoice = autoClass<BertForMultipleChoice | RobertaForMultipleChoice | DistilBertForMultipleChoice>(
+  'AutoModelForMultipleChoice', [BertForMultipleChoice, RobertaForMultipleChoice, DistilBertForMultipleChoice],
+);
 
 /**
  * The encoder-decoder (sequence-to-sequence) LM for a checkpoint: T5 (also T5 v1.1, Flan-T5 and

@@ -33,10 +33,10 @@ export {
   BertModel, BertForSequenceClassification, BertForMaskedLM, BertForTokenClassification, BertForQuestionAnswering, BertForMultipleChoice, classificationLoss, type BertConfig, type BertForwardOptions, type BertOutputs, type ClassifierOutput,
 } from './models/bert.js';
 export {
-  RobertaModel, RobertaForSequenceClassification, RobertaForMaskedLM, RobertaForTokenClassification, RobertaForQuestionAnswering, type RobertaConfig,
+  RobertaModel, RobertaForSequenceClassification, RobertaForMaskedLM, RobertaForTokenClassification, RobertaForQuestionAnswering, RobertaForMultipleChoice, type RobertaConfig,
 } from './models/roberta.js';
 export {
-  DistilBertModel, DistilBertForSequenceClassification, DistilBertForMaskedLM, DistilBertForTokenClassification, DistilBertForQuestionAnswering, type DistilBertConfig, type DistilBertForwardOptions,
+  DistilBertModel, DistilBertForSequenceClassification, DistilBertForMaskedLM, DistilBertForTokenClassification, DistilBertForQuestionAnswering, DistilBertForMultipleChoice, type DistilBertConfig, type DistilBertForwardOptions,
 } from './models/distilbert.js';
 export {
   EncoderForMaskedLM, EncoderForMultipleChoice, EncoderForQuestionAnswering, EncoderForTokenClassification, EncoderHeadModel, TiedDecoder,

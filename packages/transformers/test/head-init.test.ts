@@ -10,8 +10,8 @@ import { parseSafetensors, serializeSafetensorsSync } from '@tensile/nn';
 import { AdamW } from '@tensile/optim';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  AutoModelForTokenClassification, BertForQuestionAnswering, BertForTokenClassification, BertModel, DistilBertForMaskedLM, DistilBertModel,
-  RobertaForMaskedLM, RobertaModel, ViTForImageClassification,
+  AutoModelForMultipleChoice, AutoModelForTokenClassification, BertForQuestionAnswering, BertForTokenClassification, BertModel, DistilBertForMaskedLM,
+  DistilBertForMultipleChoice, DistilBertModel, RobertaForMaskedLM, RobertaForMultipleChoice, RobertaModel, ViTForImageClassification,
 } from '../src/index.js';
 import { fixture, haveFixtures, maxDiff } from './fixtures.js';
 
@@ -94,6 +94,18 @@ run('a base checkpoint loaded into a task head', () => {
     const pretrained = await RobertaForMaskedLM.fromPretrained(fixture('roberta-mlm'), { logger: null });
     expect(pretrained.loadReport!.initializedKeys).toEqual([]);
     for (const m of [encoder, mlm, roberta, pretrained]) m.dispose();
+  });
+
+  it('multiple-choice heads from base checkpoints: RoBERTa\'s keeps the checkpoint\'s pooler, DistilBERT\'s gets a new pre_classifier', async () => {
+    const roberta = await RobertaForMultipleChoice.fromPretrained(fixture('roberta'), { logger: null });
+    expect(roberta.loadReport!.initializedKeys.sort()).toEqual(['classifier.bias', 'classifier.weight']);
+    expect(param(roberta, 'classifier.weight').shape).toEqual([1, 32]);
+    const distil = await DistilBertForMultipleChoice.fromPretrained(fixture('distilbert'), { logger: null });
+    expect(distil.loadReport!.initializedKeys.sort()).toEqual(['classifier.bias', 'classifier.weight', 'pre_classifier.bias', 'pre_classifier.weight']);
+    expect(values(param(distil, 'pre_classifier.bias')).every((v) => v === 0)).toBe(true);
+    const auto = await AutoModelForMultipleChoice.fromPretrained(fixture('distilbert'), { logger: null });
+    expect(auto).toBeInstanceOf(DistilBertForMultipleChoice);
+    for (const m of [roberta, distil, auto]) m.dispose();
   });
 
   it('ViTForImageClassification from a ViTModel checkpoint gets a new classifier for the labels asked', async () => {

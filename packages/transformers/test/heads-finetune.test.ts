@@ -1,6 +1,7 @@
 // Fine-tuning the encoders' task heads on the cpu backend, and their errors:
 // - five AdamW steps on BERT's masked LM (tied decoder), DistilBERT's question answering (span
-//   loss, one end past the sequence) and RoBERTa's token classifier give the losses, first-step
+//   loss, one end past the sequence), RoBERTa's token classifier and RoBERTa's and DistilBERT's
+//   multiple choice (RoBERTa's through its pooler) give the losses, first-step
 //   gradients and final logits of torch.optim.AdamW on the PyTorch reference
 //   (tools/train_reference.py); the checkpoint savePretrained writes has the hub's keys (the tied
 //   decoder left out) and loads into the reference with equal logits (generate_fixtures.py --logits);
@@ -14,7 +15,8 @@ import { parseSafetensors } from '@tensile/nn';
 import { AdamW } from '@tensile/optim';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  BertForMaskedLM, BertForMultipleChoice, BertForQuestionAnswering, BertForTokenClassification, DistilBertForQuestionAnswering, RobertaForTokenClassification,
+  BertForMaskedLM, BertForMultipleChoice, BertForQuestionAnswering, BertForTokenClassification, DistilBertForMultipleChoice, DistilBertForQuestionAnswering,
+  RobertaForMultipleChoice, RobertaForTokenClassification,
   type PreTrainedModel,
 } from '../src/index.js';
 import { expected, fixture, haveFixtures, maxDiff, record, referenceLogits, torchRun } from './fixtures.js';
@@ -34,6 +36,18 @@ function logitsOf(out: any): tl.Tensor {
   return out.startLogits ? tl.stack([out.startLogits, out.endLogits], -1) : out.logits;
 }
 
+/** `[batch, choices]` logits with each row's mean taken off. */
+function centredRows(values: ArrayLike<number>, shape: readonly number[]): Float32Array {
+  const [b, c] = shape;
+  const out = Float32Array.from(values);
+  for (let i = 0; i < b; i++) {
+    let mean = 0;
+    for (let k = 0; k < c; k++) mean += out[i * c + k] / c;
+    for (let k = 0; k < c; k++) out[i * c + k] -= mean;
+  }
+  return out;
+}
+
 /** `[batch, seq, 2]` logits with each row's mean over the sequence taken off, start and end apart. */
 function centred(values: ArrayLike<number>, shape: readonly number[]): Float32Array {
   const [b, t] = shape;
@@ -50,7 +64,7 @@ function centred(values: ArrayLike<number>, shape: readonly number[]): Float32Ar
 
 const keys = (dir: string) => Object.keys(parseSafetensors(readFileSync(path.join(dir, 'model.safetensors'))).tensors).sort();
 
-const CASES: Record<string, { cls: { fromPretrained(d: string, o: object): Promise<PreTrainedModel> }; kind: 'mlm' | 'qa' | 'token'; grads: string[]; unsaved: RegExp | null }> = {
+const CASES: Record<string, { cls: { fromPretrained(d: string, o: object): Promise<PreTrainedModel> }; kind: 'mlm' | 'qa' | 'token' | 'mc'; grads: string[]; unsaved: RegExp | null; steps?: number; lr?: number }> = {
   'bert-mlm': {
     cls: BertForMaskedLM,
     kind: 'mlm',
@@ -71,17 +85,34 @@ const CASES: Record<string, { cls: { fromPretrained(d: string, o: object): Promi
     grads: ['roberta.embeddings.word_embeddings.weight', 'roberta.encoder.layer.1.output.dense.weight', 'classifier.weight', 'classifier.bias'],
     unsaved: null,
   },
+  'roberta-mc': {
+    cls: RobertaForMultipleChoice,
+    kind: 'mc',
+    grads: ['roberta.embeddings.word_embeddings.weight', 'roberta.encoder.layer.1.output.dense.weight', 'roberta.pooler.dense.weight', 'classifier.weight'],
+    unsaved: null,
+  },
+  'distilbert-mc': {
+    cls: DistilBertForMultipleChoice,
+    kind: 'mc',
+    grads: ['distilbert.embeddings.word_embeddings.weight', 'distilbert.transformer.layer.1.ffn.lin2.weight', 'pre_classifier.weight', 'pre_classifier.bias', 'classifier.weight'],
+    unsaved: null,
+    // A ReLU unit active on every choice of every question adds the same to each choice's logit, so
+    // its pre_classifier.bias gradient is zero up to rounding, and Adam's steps (size lr, sign from
+    // the rounding) move it at random until a unit crosses zero: at lr 1e-2 the run is chaotic after
+    // two steps (PyTorch's own float32 and float64 runs differ by 5e-4 at the third). lr 1e-3.
+    lr: 1e-3,
+  },
 };
 
 run('fine-tuning the encoder task heads', () => {
   it.each(Object.keys(CASES))('%s: five AdamW steps match torch.optim.AdamW; the saved checkpoint has the hub\'s keys and PyTorch\'s logits', async (name) => {
-    const { cls, kind, grads, unsaved } = CASES[name];
+    const { cls, kind, grads, unsaved, steps = 5, lr = ADAMW.lr } = CASES[name];
+    const adamw = { ...ADAMW, lr };
     const e = expected(name);
-    const steps = 5;
     const targets = kind === 'qa' ? { start_positions: e.start_positions, end_positions: e.end_positions } : { labels: e.labels };
     const ref = torchRun(fixture(name), {
       input_ids: e.input_ids, attention_mask: e.attention_mask, ...targets, steps,
-      lr: ADAMW.lr, betas: ADAMW.betas, eps: ADAMW.eps, weight_decay: ADAMW.weightDecay, grad_params: grads,
+      lr, betas: ADAMW.betas, eps: ADAMW.eps, weight_decay: ADAMW.weightDecay, grad_params: grads,
     }, scratch);
     const model = (await cls.fromPretrained(fixture(name), load)) as any;
     model.eval(); // no dropout, as in the reference
@@ -89,7 +120,7 @@ run('fine-tuning the encoder task heads', () => {
     const { ids } = headInputs(e, 'cpu');
     const options = { attentionMask: e.attention_mask };
     const target = headTargets(kind, e, 'cpu');
-    const opt = new AdamW(model.parameters(), ADAMW);
+    const opt = new AdamW(model.parameters(), adamw);
     const byName = new Map<string, tl.Tensor>(model.namedParameters());
     const losses: number[] = [];
     let gradDiff = 0;
@@ -107,8 +138,11 @@ run('fine-tuning the encoder task heads', () => {
     const ours = (await logits.data()) as Float32Array;
     // A span loss is blind to a constant added to a row's start (or end) logits, so qa_outputs.bias's
     // gradient is zero up to rounding, which Adam's normalisation turns into steps of size lr whose
-    // sign is rounding noise, in PyTorch as here: compare QA logits up to that shift.
-    const logitsDiff = kind === 'qa' ? maxDiff(centred(ours, logits.shape), centred(ref.logits, logits.shape)) : maxDiff(ours, ref.logits);
+    // sign is rounding noise, in PyTorch as here: compare QA logits up to that shift. The same holds
+    // for multiple choice's classifier.bias (one scalar added to every choice).
+    const logitsDiff = kind === 'qa'
+      ? maxDiff(centred(ours, logits.shape), centred(ref.logits, logits.shape))
+      : kind === 'mc' ? maxDiff(centredRows(ours, logits.shape), centredRows(ref.logits, logits.shape)) : maxDiff(ours, ref.logits);
     const lossDiff = maxDiff(losses, ref.losses);
     expect(lossDiff).toBeLessThan(1e-4);
     expect(gradDiff).toBeLessThan(1e-5);
@@ -157,7 +191,10 @@ run('fine-tuning the encoder task heads', () => {
     const qa = await BertForQuestionAnswering.fromPretrained(fixture('bert-qa'), load);
     const pos = (v: number[]) => tl.tensor(v, { dtype: 'int32' });
     expect(() => qa.forward(ids, { startPositions: pos([1, 2]) })).toThrow(/BertForQuestionAnswering\.forward: give startPositions and endPositions together/);
-    expect(() => qa.forward(ids, { startPositions: pos([1, -1]), endPositions: pos([2, 3]) })).toThrow(/BertForQuestionAnswering\.forward: startPositions holds -1 at index 1; it must be >= 0/);
+    // Negative positions are token 0, as the hub's clamp(0, seq) has it (not an error, on any backend).
+    const negative = qa.forward(ids, { startPositions: pos([1, -1]), endPositions: pos([2, -7]) });
+    const zero = qa.forward(ids, { startPositions: pos([1, 0]), endPositions: pos([2, 0]) });
+    expect((await negative.loss!.item()) as number).toBeCloseTo((await zero.loss!.item()) as number, 6);
     expect(() => qa.forward(ids, { startPositions: pos([1, 2, 3]), endPositions: pos([2, 3, 4]) })).toThrow(/startPositions is \[3\], expected \[2\]/);
     expect(() => qa.forward(ids, { startPositions: tl.tensor([1, 2]), endPositions: pos([2, 3]) })).toThrow(/startPositions must be int32/);
     // Positions at or past the sequence are ignored, as the hub's clamp has it: only the first row counts.
@@ -171,6 +208,11 @@ run('fine-tuning the encoder task heads', () => {
     const choices = ints(expected('bert-mc').input_ids, 'cpu');
     expect(() => mc.forward(choices, { attentionMask: tl.ones([2, 3]) })).toThrow(/BertForMultipleChoice\.forward: attentionMask is \[2, ?3\], expected \[2, 3, \d+\] as inputIds/);
     expect(() => mc.forward(choices, { labels: tl.tensor([0, 1, 2], { dtype: 'int32' }) })).toThrow(/BertForMultipleChoice\.forward: labels is \[3\], expected \[2\]/);
+    expect(() => mc.forward(choices, { labels: tl.tensor([0, 3], { dtype: 'int32' }) })).toThrow(/BertForMultipleChoice\.forward: labels holds 3 at index 1; it must be in \[0, 3\) or -100/);
+    // -100 leaves a question out, as the hub's CrossEntropyLoss.
+    const left = mc.forward(choices, { labels: tl.tensor([-100, 2], { dtype: 'int32' }) });
+    const second = mc.forward(choices.narrow(0, 1, 1), { labels: tl.tensor([2], { dtype: 'int32' }) });
+    expect((await left.loss!.item()) as number).toBeCloseTo((await second.loss!.item()) as number, 5);
 
     const tok = await BertForTokenClassification.fromPretrained(fixture('bert-token'), load);
     expect(() => tok.forward(ids, { labels: tl.full([b, t], 5, { dtype: 'int32' }) })).toThrow(/BertForTokenClassification\.forward: labels holds 5 at index 0; it must be in \[0, 5\) or -100/);

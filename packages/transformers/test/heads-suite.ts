@@ -1,6 +1,7 @@
 // The encoders' task heads against the PyTorch reference, run by each backend's test file
-// (heads-cpu/wasm/webgpu.test.ts): masked LM, token classification and question answering for
-// BERT, RoBERTa and DistilBERT, and BERT's multiple choice. Logits within 1e-4, losses equal,
+// (heads-cpu/wasm/webgpu.test.ts): masked LM, token classification, question answering and
+// multiple choice for BERT, RoBERTa and DistilBERT. Logits within 1e-4, losses equal (the span
+// loss also with negative positions, which the hub clamps to token 0, on every backend),
 // the masked LMs' decoders really tied to the word embeddings, each checkpoint layout's keys
 // loaded or skipped as the hub's loader does.
 import * as tl from '@tensile/core';
@@ -9,8 +10,8 @@ import { describe, expect, it } from 'vitest';
 import {
   AutoModelForMaskedLM, AutoModelForMultipleChoice, AutoModelForQuestionAnswering, AutoModelForTokenClassification,
   BertForMaskedLM, BertForMultipleChoice, BertForQuestionAnswering, BertForTokenClassification,
-  DistilBertForMaskedLM, DistilBertForQuestionAnswering, DistilBertForTokenClassification,
-  RobertaForMaskedLM, RobertaForQuestionAnswering, RobertaForTokenClassification,
+  DistilBertForMaskedLM, DistilBertForMultipleChoice, DistilBertForQuestionAnswering, DistilBertForTokenClassification,
+  RobertaForMaskedLM, RobertaForMultipleChoice, RobertaForQuestionAnswering, RobertaForTokenClassification,
   type EncoderForMaskedLM, type PreTrainedModel,
 } from '../src/index.js';
 import { expected, fixture, haveFixtures, maxDiff, record } from './fixtures.js';
@@ -33,9 +34,11 @@ export const HEADS: [string, Kind, Loader, Loader][] = [
   ['roberta-mlm', 'mlm', RobertaForMaskedLM, AutoModelForMaskedLM],
   ['roberta-token', 'token', RobertaForTokenClassification, AutoModelForTokenClassification],
   ['roberta-qa', 'qa', RobertaForQuestionAnswering, AutoModelForQuestionAnswering],
+  ['roberta-mc', 'mc', RobertaForMultipleChoice, AutoModelForMultipleChoice],
   ['distilbert-mlm', 'mlm', DistilBertForMaskedLM, AutoModelForMaskedLM],
   ['distilbert-token', 'token', DistilBertForTokenClassification, AutoModelForTokenClassification],
   ['distilbert-qa', 'qa', DistilBertForQuestionAnswering, AutoModelForQuestionAnswering],
+  ['distilbert-mc', 'mc', DistilBertForMultipleChoice, AutoModelForMultipleChoice],
 ];
 
 /** A nested int array as an int32 tensor on `device`. */
@@ -96,6 +99,14 @@ export function headsSuite(device: string, unavailable: string | null, names?: s
         record({ check: 'head-logits', model: name, device, maxAbsDiff: diff, lossDiff });
         expect(diff).toBeLessThan(TOL);
         expect(lossDiff).toBeLessThan(TOL);
+        if (kind === 'qa') {
+          // Negative positions: clamped to token 0 as the hub's, the same on every backend (no error).
+          const negative = { startPositions: ints(e.negative_start_positions, device), endPositions: ints(e.negative_end_positions, device) };
+          const clamped = tl.noGrad(() => model.forward(ids, { ...options, ...negative }));
+          const negativeDiff = Math.abs(((await clamped.loss.item()) as number) - e.negative_loss);
+          record({ check: 'head-negative-positions', model: name, device, lossDiff: negativeDiff });
+          expect(negativeDiff).toBeLessThan(TOL);
+        }
         // Without targets: the same logits and no loss.
         const bare = tl.noGrad(() => model.forward(ids, options));
         expect(bare.loss).toBeUndefined();

@@ -34,7 +34,7 @@ GPT-NeoX twice (`gpt-neox`: float16 as Pythia ships, parallel residual, with the
 masked_bias / rotary_emb.inv_freq buffers; `gpt-neox-sequential`: use_parallel_residual false, tied, the
 newer partial_rotary_factor / rope_theta names) and OPT twice (`opt`: opt-125m's pre-norm layout, tied, with
 the `model.` prefix; `opt-350m`: do_layer_norm_before false with project_in / project_out, float16, without
-the prefix). The encoders' task heads (`bert-mlm`, `bert-token`, `bert-qa`, `bert-mc`, `roberta-mlm`,
+the prefix). The encoders' task heads (`bert-mlm`, `bert-token`, `bert-qa`, `bert-mc`, `roberta-mc`, `distilbert-mc`, `roberta-mlm`,
 `roberta-token`, `roberta-qa`, `distilbert-mlm`, `distilbert-token`, `distilbert-qa`) with labels or
 answer spans, the masked LMs' checkpoints in three layouts (see make_encoder_heads). Gemma 2 (`gemma2`: bfloat16, tied, three
 layers, a sliding window of 4 on the even ones, soft-capped scores and logits, query_pre_attn_scalar 24 != head_dim)
@@ -42,7 +42,7 @@ and Mixtral (`mixtral`: 4 experts, top-2, a sliding window of 5, output_router_l
 load-balancing loss, recorded alone as `aux_loss` and `padded_aux_loss`), see make_gemma2_mixtral.
 T5 twice (`t5`: t5-small's layout, relu, tied, with the encoder/decoder.embed_tokens.weight and lm_head.weight
 copies of shared.weight; `t5-v1_1`: gated-gelu, untied, no embed_tokens keys, bfloat16), with a T5-style Unigram
-tokenizer, decoder logits and losses from labels, greedy decoder continuations, right- and left-padded encoder
+tokenizer, decoder logits and losses from labels, greedy decoder continuations (with each step's top-2 logit margin), right- and left-padded encoder
 batches, an eos stop and the relative position bucket tables, see make_t5; `--logits` takes `decoder_input_ids`.
 Whisper (`whisper`: openai's layout without proj_out.weight, 80 mel bins over 3000 frames) with its
 preprocessor_config.json, synthetic waveforms and their log-mel features (audio.safetensors), logits, loss,
@@ -59,7 +59,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import reference as R  # noqa: E402
 
-VERSION = 7  # bump when the fixtures change; the tests regenerate when the stamp differs
+VERSION = 8  # bump when the fixtures change; the tests regenerate when the stamp differs
 
 
 def dump(obj, path):
@@ -885,12 +885,18 @@ def make_distilbert(out):
 
 
 def encoder_head_fixture(out, name, c, model, inputs, extra, state=None, tok=None, tok_config=None):
-    """One task-head fixture: the reference's outputs on `inputs` (plus `extra`: labels or positions)."""
+    """One task-head fixture: the reference's outputs on `inputs` (plus `extra`: labels or positions).
+    A QA fixture also gets the loss for negative positions, which the hub clamps to 0 (a real target)."""
     outputs, loss = model(**inputs, **extra)
     d = write_dir(out, name, c, model.state_dict() if state is None else state, tok, tok_config)
     expected = {k: v.tolist() for k, v in {**inputs, **extra}.items()}
     if isinstance(outputs, tuple):  # question answering
         expected.update({'start_logits': flat(outputs[0]), 'end_logits': flat(outputs[1]), 'logits_shape': list(outputs[0].shape)})
+        negative = {k: torch.where(torch.arange(v.shape[0]).view(-1, *[1] * (v.dim() - 1)) % 2 == 0, torch.full_like(v, -3), v)
+                    for k, v in extra.items()}
+        _, negative_loss = model(**inputs, **negative)
+        expected.update({f'negative_{k}': v.tolist() for k, v in negative.items()})
+        expected['negative_loss'] = float(negative_loss)
     else:
         expected.update({'logits': flat(outputs), 'logits_shape': list(outputs.shape)})
     expected['loss'] = float(loss)
@@ -900,7 +906,7 @@ def encoder_head_fixture(out, name, c, model, inputs, extra, state=None, tok=Non
 @torch.no_grad()
 def make_encoder_heads(out):
     """The encoders' task heads: masked LM, token classification and question answering for BERT,
-    RoBERTa and DistilBERT, and BERT's multiple choice, in the hub's layouts: `bert-mlm` as
+    RoBERTa and DistilBERT, and multiple choice for all three, in the hub's layouts: `bert-mlm` as
     bert-base-uncased ships (cls.predictions.bias and decoder.bias both, the tied decoder weight,
     the pooler and cls.seq_relationship), `roberta-mlm` with only `lm_head.decoder.bias` and no tied
     weight, `distilbert-mlm` without the tied vocab_projector.weight (as save_pretrained writes)."""
@@ -992,6 +998,18 @@ def make_encoder_heads(out):
     spans = {'start_positions': torch.tensor([2, 1, 20]), 'end_positions': torch.tensor([4, 30, 3])}
     encoder_head_fixture(out, 'roberta-qa', c, model, {'input_ids': rids, 'attention_mask': rmask}, spans)
 
+    c = {**roberta_c, 'architectures': ['RobertaForMultipleChoice']}
+    model = R.RobertaForMultipleChoice(c).eval()
+    randomize(model, 57)
+    # Two questions, three choices each, padded with pad_token_id 1 (the position ids count past it).
+    rchoices = [[[0, 7, 12, 2, 2, 33, 5, 2], [0, 7, 12, 2, 2, 41, 2], [0, 7, 12, 2, 2, 9, 18, 26, 2]],
+                [[0, 14, 3, 2, 2, 44, 2], [0, 14, 3, 2, 2, 8, 19, 2], [0, 14, 3, 2, 2, 30, 2]]]
+    rw = max(len(r) for ex in rchoices for r in ex)
+    rmc = [encoder_ids(ex, rw, pad) for ex in rchoices]
+    encoder_head_fixture(out, 'roberta-mc', c, model,
+                         {'input_ids': torch.stack([i for i, _ in rmc]), 'attention_mask': torch.stack([m for _, m in rmc])},
+                         {'labels': torch.tensor([2, 0])})
+
     distil_c = {'model_type': 'distilbert', 'vocab_size': 40, 'dim': 32, 'n_layers': 2, 'n_heads': 4, 'hidden_dim': 64,
                 'max_position_embeddings': 16, 'activation': 'gelu', 'dropout': 0.1, 'attention_dropout': 0.1,
                 'seq_classif_dropout': 0.2, 'qa_dropout': 0.15, 'initializer_range': 0.02, 'pad_token_id': 0,
@@ -1019,6 +1037,17 @@ def make_encoder_heads(out):
     randomize(model, 65)
     spans = {'start_positions': torch.tensor([[1], [2], [0]]), 'end_positions': torch.tensor([[3], [2], [9]])}
     encoder_head_fixture(out, 'distilbert-qa', c, model, {'input_ids': dids, 'attention_mask': dmask}, spans)
+
+    c = {**distil_c, 'architectures': ['DistilBertForMultipleChoice']}
+    model = R.DistilBertForMultipleChoice(c).eval()
+    randomize(model, 67)
+    dchoices = [[[2, 11, 25, 3, 7, 3], [2, 11, 25, 3, 39, 14, 3]], [[2, 30, 3, 6, 3], [2, 30, 3, 17, 3]],
+                [[2, 17, 3, 12, 3], [2, 17, 3, 9, 21, 3]]]
+    dw = max(len(r) for ex in dchoices for r in ex)
+    dmc = [encoder_ids(ex, dw, 0) for ex in dchoices]
+    encoder_head_fixture(out, 'distilbert-mc', c, model,
+                         {'input_ids': torch.stack([i for i, _ in dmc]), 'attention_mask': torch.stack([m for _, m in dmc])},
+                         {'labels': torch.tensor([1, 0, 1])})
 
 @torch.no_grad()
 def make_vit(out):
@@ -1219,6 +1248,13 @@ def make_t5(out):
         # A row that stops: eos is the token row 0 emits 6th; later tokens are the pad.
         eos = int(greedy[0, 6])
         stopped = R.seq2seq_greedy(model, ids, 20, mask, eos=eos, pad=0)
+
+        def margins(enc_ids, enc_mask, seq):
+            # Each greedy step's top-1 minus top-2 logit: where it is below float16's error, a
+            # float16 run may pick the other token (the float16 checks compare up to there).
+            step_logits, _ = model(enc_ids, enc_mask, decoder_input_ids=seq[:, :-1])
+            top = step_logits.topk(2, -1).values
+            return (top[..., 0] - top[..., 1]).tolist()
         rel = torch.arange(-140, 141)
         s = R.t5_settings(c)
         expected = {
@@ -1226,7 +1262,8 @@ def make_t5(out):
             'decoder_input_ids': dec.tolist(), 'logits': flat(logits), 'logits_shape': list(logits.shape),
             'loss': float(loss), 'masked_labels': masked.tolist(), 'masked_loss': float(masked_loss),
             'encoder_last_hidden_state': flat(enc), 'encoder_shape': list(enc.shape),
-            'greedy': greedy.tolist(), 'new_tokens': 20,
+            'greedy': greedy.tolist(), 'new_tokens': 20, 'greedy_margins': margins(ids, mask, greedy),
+            'left_batched_greedy_margins': margins(left, left_mask, left_batched),
             'right_padded_input_ids': right.tolist(), 'right_attention_mask': right_mask.tolist(),
             'left_padded_input_ids': left.tolist(), 'left_attention_mask': left_mask.tolist(),
             'right_padded_logits': flat(right_logits), 'left_padded_logits': flat(left_logits),

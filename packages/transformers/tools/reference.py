@@ -1613,6 +1613,24 @@ class RobertaForQuestionAnswering(BertForQuestionAnswering):
         return self.roberta(input_ids, attention_mask, token_type_ids)[0]
 
 
+class RobertaForMultipleChoice(nn.Module):
+    """The hub's: each choice's pooled output (RoBERTa keeps its pooler here), dropout
+    (hidden_dropout_prob, identity in eval), classifier hidden -> 1; position ids from the padding idx."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.config = c
+        self.roberta = RobertaModel(c)
+        self.classifier = nn.Linear(c['hidden_size'], 1)
+
+    def forward(self, input_ids, attention_mask=None, token_type_ids=None, labels=None):
+        b, n, t = input_ids.shape
+        flat = lambda x: x.reshape(b * n, t) if x is not None else None  # noqa: E731
+        _, pooled = self.roberta(flat(input_ids), flat(attention_mask), flat(token_type_ids))
+        logits = self.classifier(pooled).view(b, n)
+        return logits, (F.cross_entropy(logits, labels) if labels is not None else None)
+
+
 class DistilBertForMaskedLM(nn.Module):
     def __init__(self, c):
         super().__init__()
@@ -1652,6 +1670,25 @@ class DistilBertForQuestionAnswering(BertForQuestionAnswering):
 
     def hidden(self, input_ids, attention_mask, token_type_ids):
         return self.distilbert(input_ids, attention_mask)[0]
+
+
+class DistilBertForMultipleChoice(nn.Module):
+    """The hub's: each choice's first token through pre_classifier, ReLU, dropout
+    (seq_classif_dropout, identity in eval) and classifier dim -> 1."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.config = c
+        self.distilbert = DistilBertModel(c)
+        self.pre_classifier = nn.Linear(c['dim'], c['dim'])
+        self.classifier = nn.Linear(c['dim'], 1)
+
+    def forward(self, input_ids, attention_mask=None, labels=None):
+        b, n, t = input_ids.shape
+        flat = lambda x: x.reshape(b * n, t) if x is not None else None  # noqa: E731
+        h, _ = self.distilbert(flat(input_ids), flat(attention_mask))
+        logits = self.classifier(F.relu(self.pre_classifier(h[:, 0]))).view(b, n)
+        return logits, (F.cross_entropy(logits, labels) if labels is not None else None)
 
 
 # Keys a checkpoint may leave out because they share another's tensor (tied heads).
@@ -2268,9 +2305,11 @@ ARCHITECTURES = {
     'RobertaForMaskedLM': RobertaForMaskedLM,
     'RobertaForTokenClassification': RobertaForTokenClassification,
     'RobertaForQuestionAnswering': RobertaForQuestionAnswering,
+    'RobertaForMultipleChoice': RobertaForMultipleChoice,
     'DistilBertForMaskedLM': DistilBertForMaskedLM,
     'DistilBertForTokenClassification': DistilBertForTokenClassification,
     'DistilBertForQuestionAnswering': DistilBertForQuestionAnswering,
+    'DistilBertForMultipleChoice': DistilBertForMultipleChoice,
     'ViTForImageClassification': ViTForImageClassification,
     'CLIPModel': CLIPModel,
     'CLIPTextModelWithProjection': CLIPTextModelWithProjection,

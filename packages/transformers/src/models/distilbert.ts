@@ -1,6 +1,6 @@
 /**
  * DistilBERT (`DistilBertModel`, `DistilBertForSequenceClassification`, `DistilBertForMaskedLM`,
- * `DistilBertForTokenClassification`, `DistilBertForQuestionAnswering`) with the hub's names:
+ * `DistilBertForTokenClassification`, `DistilBertForQuestionAnswering`, `DistilBertForMultipleChoice`) with the hub's names:
  * `embeddings.{word_embeddings, position_embeddings, LayerNorm}`,
  * `transformer.layer.N.{attention.{q_lin, k_lin, v_lin, out_lin}, sa_layer_norm, ffn.{lin1, lin2},
  * output_layer_norm}`, and for the classifier the `distilbert.` prefix, `pre_classifier` and
@@ -13,7 +13,7 @@ import { activation, attend, denseLayer, initEmbeddings, mergeHeads, splitHeads 
 import { PreTrainedModel, field, numLabels, type PretrainedConfig } from '../modeling.js';
 import { TASK_HEADS, type KeyRules } from '../weights.js';
 import { classificationLoss, keyMaskTensor, type ClassifierOutput } from './bert.js';
-import { EncoderForMaskedLM, EncoderForQuestionAnswering, EncoderForTokenClassification } from './encoder-heads.js';
+import { EncoderForMaskedLM, EncoderForMultipleChoice, EncoderForQuestionAnswering, EncoderForTokenClassification, type EncoderOutput } from './encoder-heads.js';
 
 /** The fields of a DistilBERT config.json this implementation reads. */
 export interface DistilBertConfig extends PretrainedConfig {
@@ -341,6 +341,36 @@ export class DistilBertForQuestionAnswering extends EncoderForQuestionAnswering<
     const where = 'DistilBertForQuestionAnswering';
     const s = settings(config, where);
     super(config, new DistilBertModel(config), 'distilbert', s.dim, s.std, field<number>(config, 'qa_dropout', 0.1, where), where);
+  }
+
+  /** The encoder (`distilbert.*`). */
+  get distilbert(): DistilBertModel {
+    return this.base as DistilBertModel;
+  }
+}
+
+/**
+ * DistilBERT for multiple choice (`DistilBertForMultipleChoice`): it has no pooler, so each
+ * choice's first token goes through `pre_classifier`, ReLU, dropout (`seq_classif_dropout`) and
+ * `classifier` (dim → 1), as its sequence classifier does. `forward(inputIds [batch, choices,
+ * seq], { attentionMask, labels [batch] })` → `{ logits [batch, choices], loss? }`.
+ */
+export class DistilBertForMultipleChoice extends EncoderForMultipleChoice<DistilBertForwardOptions> {
+  static readonly modelTypes = ['distilbert'] as const;
+  static readonly keyRules = DISTILBERT_KEY_RULES;
+
+  preClassifier: Linear;
+
+  constructor(config: DistilBertConfig) {
+    const where = 'DistilBertForMultipleChoice';
+    const s = settings(config, where);
+    super(config, new DistilBertModel(config), 'distilbert', s.dim, s.std, field<number>(config, 'seq_classif_dropout', 0.2, where), where, { preClassifier: 'pre_classifier' });
+    this.preClassifier = denseLayer(s.dim, s.dim, s.std);
+  }
+
+  /** The first token's hidden state through `pre_classifier` and ReLU (the dropout follows). */
+  protected override pool(out: EncoderOutput): Tensor {
+    return this.preClassifier.forward(out.lastHiddenState.select(1, 0)).relu();
   }
 
   /** The encoder (`distilbert.*`). */

@@ -3,7 +3,8 @@
  * given each family's key names: masked language modelling (a dense + activation + LayerNorm
  * transform, then a decoder tied to the word embeddings with its own bias), token classification
  * (`classifier` on every token), extractive question answering (`qa_outputs`: start and end logits)
- * and multiple choice (`classifier` on each choice's pooled output). The losses are the hub's.
+ * and multiple choice (`classifier` on each choice's pooled output, or for DistilBERT on its first
+ * token after `pre_classifier` and ReLU). The losses are the hub's.
  *
  * A family's class (`BertForMaskedLM`, `RobertaForQuestionAnswering`, ...) extends one of the
  * generic classes here with its base model, the names of its head's parts and its config's
@@ -58,7 +59,7 @@ export interface QuestionAnsweringOutput {
 export interface MultipleChoiceOutput {
   /** `[batch, numChoices]`. */
   logits: Tensor;
-  /** With labels `[batch]` (the right choice): cross-entropy. */
+  /** With labels `[batch]` (the right choice, or -100 to leave a question out): cross-entropy. */
   loss?: Tensor;
 }
 
@@ -67,7 +68,10 @@ export interface TokenLabelsOption {
   labels?: Tensor | null;
 }
 
-/** Answer spans of a question-answering model: `[batch]` int32 token indices; those at or past the sequence length are ignored. */
+/**
+ * Answer spans of a question-answering model: `[batch]` int32 token indices, clamped to [0, seq] as
+ * the hub's: those at or past the sequence length are ignored, negative ones count as token 0.
+ */
 export interface SpanOptions {
   startPositions?: Tensor | null;
   endPositions?: Tensor | null;
@@ -79,11 +83,11 @@ function valuesIfSync(t: Tensor): ArrayLike<number> | null {
 }
 
 /** Check integer targets: int32, the expected shape; values (where readable at once) in [0, classes) or `ignore`. */
-function checkTargets(where: string, what: string, t: Tensor, shape: readonly number[], classes: number, ignore: number | null): void {
+function checkTargets(where: string, what: string, t: Tensor, shape: readonly number[], classes: number, ignore: number | null, checkValues = true): void {
   if (!(t instanceof tl.Tensor)) throw new TypeError(`${where}: ${what} must be an int32 tensor, got ${typeof t}`);
   if (t.dtype !== 'int32') throw new TypeError(`${where}: ${what} must be int32 (class indices), got ${t.dtype} ${tl.formatShape(t.shape)}`);
   if (!tl.shapesEqual(t.shape, shape)) throw new Error(`${where}: ${what} is ${tl.formatShape(t.shape)}, expected ${tl.formatShape(shape)}`);
-  const values = valuesIfSync(t);
+  const values = checkValues ? valuesIfSync(t) : null;
   if (!values) return;
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
@@ -109,16 +113,18 @@ export function tokenClassificationLoss(logits: Tensor, labels: Tensor, where = 
 }
 
 /**
- * The hub's span loss: start and end positions `[batch]` (or `[batch, 1]`) clamped to the
- * sequence length, which is then ignored (answers truncated away), and the mean of the start and
- * end cross-entropies. Negative positions are an error (the hub would clamp them to 0).
+ * The hub's span loss: start and end positions `[batch]` (or `[batch, 1]`) clamped to [0, seq]
+ * (`clamp(0, ignored_index)`), the sequence length then ignored (answers truncated away), and the
+ * mean of the start and end cross-entropies. So a negative position is token 0, on every backend:
+ * the values are never read on the host, as webgpu cannot read them at once.
  */
 export function questionAnsweringLoss(startLogits: Tensor, endLogits: Tensor, startPositions: Tensor, endPositions: Tensor, where = 'questionAnsweringLoss'): Tensor {
   const [b, t] = startLogits.shape;
   const squeeze = (p: Tensor): Tensor => (p.rank === 2 && p.shape[1] === 1 ? p.reshape([p.shape[0]]) : p);
   const [start, end] = [squeeze(startPositions), squeeze(endPositions)];
-  checkTargets(where, 'startPositions', start, [b], t, null);
-  checkTargets(where, 'endPositions', end, [b], t, null);
+  // Dtype and shape only: any value is valid once clamped.
+  checkTargets(where, 'startPositions', start, [b], t, null, false);
+  checkTargets(where, 'endPositions', end, [b], t, null, false);
   return tl.tidy(() => {
     const ce = (logits: Tensor, positions: Tensor) =>
       F.crossEntropy(logits.dtype === 'float32' ? logits : logits.float(), positions.clamp(0, t), { ignoreIndex: t });
@@ -288,18 +294,24 @@ export abstract class EncoderForQuestionAnswering<O> extends EncoderHeadModel<O>
 export type ChoiceOptions<O> = { [K in keyof O]?: O[K] | Tensor | number[][][] | null } & { labels?: Tensor | null };
 
 /**
- * Multiple choice: each choice's pooled output through dropout and `classifier` (hidden → 1).
- * `forward(inputIds [batch, choices, seq], { attentionMask, tokenTypeIds, labels [batch] })` →
- * `{ logits [batch, choices], loss? }`.
+ * Multiple choice: each choice's summary (`pool`: the pooled output for BERT and RoBERTa) through
+ * dropout and `classifier` (hidden → 1). `forward(inputIds [batch, choices, seq], { attentionMask,
+ * tokenTypeIds, labels [batch] })` → `{ logits [batch, choices], loss? }`.
  */
 export abstract class EncoderForMultipleChoice<O> extends EncoderHeadModel<O> {
   classifier: Linear;
   private readonly dropoutP: number;
 
-  protected constructor(config: PretrainedConfig, base: Encoder<O>, basePrefix: string, hidden: number, std: number, dropout: number, where: string) {
-    super(config, base, basePrefix, {}, where);
+  protected constructor(config: PretrainedConfig, base: Encoder<O>, basePrefix: string, hidden: number, std: number, dropout: number, where: string, names: Readonly<Record<string, string>> = {}) {
+    super(config, base, basePrefix, names, where);
     this.classifier = denseLayer(hidden, 1, std);
     this.dropoutP = dropout;
+  }
+
+  /** Each choice's `[batch * choices, hidden]` summary before the dropout: the base's pooled output. */
+  protected pool(out: EncoderOutput, where: string): Tensor {
+    if (!out.poolerOutput) throw new Error(`${where}: the base model has no pooler`);
+    return out.poolerOutput;
   }
 
   forward(inputIds: Tensor, options: ChoiceOptions<O> = {}): MultipleChoiceOutput {
@@ -322,11 +334,11 @@ export abstract class EncoderForMultipleChoice<O> extends EncoderHeadModel<O> {
         flat[key] = value;
       }
     }
-    if (labels) checkTargets(where, 'labels', labels, [b], c, null);
+    // The hub's CrossEntropyLoss: -100 ignored, any other label must name a choice.
+    if (labels) checkTargets(where, 'labels', labels, [b], c, -100);
     return tl.tidy(() => {
-      const { poolerOutput } = this.base.forward(inputIds.reshape([b * c, t]), flat as O);
-      if (!poolerOutput) throw new Error(`${where}: the base model has no pooler`);
-      const logits = this.classifier.forward(F.dropout(poolerOutput, this.dropoutP, this.training)).reshape([b, c]);
+      const pooled = this.pool(this.base.forward(inputIds.reshape([b * c, t]), flat as O), where);
+      const logits = this.classifier.forward(F.dropout(pooled, this.dropoutP, this.training)).reshape([b, c]);
       if (!labels) return { logits };
       return { logits, loss: F.crossEntropy(logits.dtype === 'float32' ? logits : logits.float(), labels) };
     });

@@ -1,6 +1,6 @@
 /**
  * RoBERTa (`RobertaModel`, `RobertaForSequenceClassification`, `RobertaForMaskedLM`,
- * `RobertaForTokenClassification`, `RobertaForQuestionAnswering`), also XLM-RoBERTa and
+ * `RobertaForTokenClassification`, `RobertaForQuestionAnswering`, `RobertaForMultipleChoice`), also XLM-RoBERTa and
  * CamemBERT, which share the architecture: BERT's encoder and key names (see bert.ts) under
  * the `roberta.` prefix, with position ids made from the input ids (padding keeps
  * `pad_token_id`, the other tokens count on from it) and a position table with that padding
@@ -15,7 +15,7 @@ import { TASK_HEADS, type KeyRules } from '../weights.js';
 import {
   BertEncoderModel, classificationLoss, encoderSettings, type BertConfig, type BertForwardOptions, type ClassifierOutput, type EncoderSettings,
 } from './bert.js';
-import { EncoderForMaskedLM, EncoderForQuestionAnswering, EncoderForTokenClassification } from './encoder-heads.js';
+import { EncoderForMaskedLM, EncoderForMultipleChoice, EncoderForQuestionAnswering, EncoderForTokenClassification } from './encoder-heads.js';
 
 /** The fields of a RoBERTa config.json this implementation reads (BERT's; `pad_token_id` defaults to 1). */
 export type RobertaConfig = BertConfig;
@@ -187,6 +187,36 @@ export class RobertaForQuestionAnswering extends EncoderForQuestionAnswering<Ber
   }
 
   /** The encoder (`roberta.*`). */
+  get roberta(): RobertaModel {
+    return this.base as RobertaModel;
+  }
+}
+
+/**
+ * RoBERTa for multiple choice (`RobertaForMultipleChoice`, SWAG and the like): unlike the other
+ * heads it keeps the pooler (`roberta.pooler.dense`, tanh on the first token), whose output goes
+ * through dropout (`hidden_dropout_prob`, not `classifier_dropout`, as the hub's) and `classifier`
+ * (hidden → 1). Position ids come from each choice's ids (padding must be `pad_token_id`).
+ * `forward(inputIds [batch, choices, seq], { attentionMask, tokenTypeIds, labels [batch] })` →
+ * `{ logits [batch, choices], loss? }`.
+ *
+ * @example
+ * ```ts
+ * const mc = await RobertaForMultipleChoice.fromPretrained('./roberta-swag');
+ * const { logits } = mc.forward(choiceIds, { attentionMask: choiceMask });
+ * ```
+ */
+export class RobertaForMultipleChoice extends EncoderForMultipleChoice<BertForwardOptions> {
+  static readonly modelTypes = MODEL_TYPES;
+  static readonly keyRules = ROBERTA_KEY_RULES;
+
+  constructor(config: RobertaConfig) {
+    const where = 'RobertaForMultipleChoice';
+    const s = encoderSettings(config, where, 1e-12);
+    super(config, new RobertaModel(config), 'roberta', s.hidden, s.std, s.hiddenDropout, where);
+  }
+
+  /** The encoder (`roberta.*`, with its pooler). */
   get roberta(): RobertaModel {
     return this.base as RobertaModel;
   }

@@ -270,7 +270,12 @@ class T5LayerCrossAttention extends Module {
   }
 }
 
-/** `DenseReluDense`: `wo(act(wi(x)))`, or gated `wo(act(wi_0(x)) · wi_1(x))`. */
+/**
+ * `DenseReluDense`: `wo(act(wi(x)))`, or gated `wo(act(wi_0(x)) · wi_1(x))`. `wo` runs in the
+ * model's dtype: the hub keeps it in float32 (`_keep_in_fp32_modules`) because real checkpoints
+ * overflow float16 there; the loader has one dtype per model, so in float16 only the residual
+ * clamp (clampHalf) stands between an overflow and inf (see the README's T5 section).
+ */
 class T5DenseActDense extends Module {
   wi: Linear | null = null;
   wi0: Linear | null = null;
