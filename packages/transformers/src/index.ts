@@ -50,16 +50,16 @@ export {
   type CLIPConfig, type CLIPOutput, type CLIPTextOptions, type CLIPTowerOutput,
 } from './models/clip.js';
 export {
-  T5ForConditionalGeneration, MT5ForConditionalGeneration, T5Model, T5EncoderModel, MT5EncoderModel, T5Stack, relativePositionBucket, shiftTokensRight,
+  T5ForConditionalGeneration, MT5ForConditionalGeneration, T5Model, T5EncoderModel, MT5EncoderModel, T5Stack, relativePositionBucket,
   type T5Config, type T5ModelOutput,
 } from './models/t5.js';
 export {
-  WhisperForConditionalGeneration, WhisperModel, WhisperEncoder, WhisperDecoder, whisperShiftTokensRight, whisperSinusoids,
+  WhisperForConditionalGeneration, WhisperModel, WhisperEncoder, WhisperDecoder, whisperSinusoids,
   type WhisperConfig, type WhisperForwardOptions, type WhisperGenerateOptions, type WhisperModelOutput, type WhisperOutput,
 } from './models/whisper.js';
 export { WhisperFeatureExtractor, melFilterBank, type AudioInput, type ExtractOptions, type FeatureExtractorConfig } from './audio-processing.js';
 export {
-  Seq2SeqLM, EncoderDecoderCache, type Seq2SeqGenerateOptions, type Seq2SeqLMForwardOptions, type Seq2SeqLMOutput,
+  Seq2SeqLM, EncoderDecoderCache, shiftTokensRight, type Seq2SeqGenerateOptions, type Seq2SeqLMForwardOptions, type Seq2SeqLMOutput,
 } from './seq2seq.js';
 export {
   AutoModel, AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoModelForSpeechSeq2Seq, AutoModelForImageClassification, AutoModelForSequenceClassification,

@@ -9,7 +9,8 @@
  */
 import * as tl from '@tensile/core';
 import type { DType, Tensor } from '@tensile/core';
-import { decodeTokens, generationDefault, planGeneration, promptRows, sequencesTensor, GENERATE_OPTIONS, type GenerateOptions } from './generation.js';
+import { decodeTokens, generationDefault, hostRowsSync, planGeneration, promptRows, sequencesTensor, GENERATE_OPTIONS, type GenerateOptions } from './generation.js';
+import { functional as F } from '@tensile/nn';
 import { KVCache } from './layers.js';
 import { PreTrainedModel } from './modeling.js';
 import { rejectUnknownOptions } from './options.js';
@@ -40,6 +41,60 @@ export interface Seq2SeqLMOutput {
   loss?: Tensor;
   /** `[batch, encoderSeq, d_model]`: pass it back as `encoderOutputs` to skip the encoder. */
   encoderLastHiddenState: Tensor;
+}
+
+/** An int32 `[batch, seq]` tensor of token ids, or an error naming `what`. */
+export function checkIds(ids: Tensor, what: string, where: string): void {
+  if (ids.rank !== 2 || ids.shape[1] === 0) throw new Error(`${where}: ${what} must be int32 [batch, seq], got ${tl.formatShape(ids.shape)}`);
+  if (ids.dtype !== 'int32') throw new Error(`${where}: ${what} must be int32, got ${ids.dtype}`);
+}
+
+/** A mask's host rows, checked to be `[batch, length]`. */
+export function maskRows(mask: Tensor | number[][] | null | undefined, batch: number, length: number, what: string, where: string): number[][] | null {
+  if (!mask) return null;
+  const rows = hostRowsSync(mask, `${where}: ${what}`);
+  if (rows.length !== batch || rows.some((r) => r.length !== length)) {
+    const shape = Array.isArray(mask) ? `[${rows.length}, ${rows[0]?.length ?? 0}]` : tl.formatShape(mask.shape);
+    throw new Error(`${where}: ${what} is ${shape}, expected [${batch}, ${length}]`);
+  }
+  return rows;
+}
+
+/** The hub's `shift_tokens_right` (T5's `_shift_right`): the decoder start token, then the labels but the last, -100 as the pad token. */
+export function shiftTokensRight(labels: Tensor, decoderStartTokenId: number, padTokenId: number): Tensor {
+  return tl.tidy(() => {
+    const [b, t] = labels.shape;
+    const start = tl.full([b, 1], decoderStartTokenId, { dtype: 'int32', device: labels.device });
+    const shifted = tl.cat([start, labels.narrow(1, 0, t - 1)], 1);
+    return tl.where(shifted.eq(-100), padTokenId, shifted);
+  });
+}
+
+/** The decoder's inputs: `decoderInputIds`, else the labels shifted right after `decoderStart`; checked against the labels, the encoder's batch and the cache. */
+export function decoderInputsOf(
+  options: Pick<Seq2SeqLMForwardOptions, 'decoderInputIds' | 'labels' | 'cache'>, tokens: { decoderStart: number; pad: number }, batch: number, where: string,
+): Tensor {
+  const { decoderInputIds, labels } = options;
+  if (labels) checkIds(labels, 'labels', where);
+  if (!decoderInputIds && !labels) throw new Error(`${where}: give decoderInputIds or labels (the decoder's inputs are then the labels shifted right after decoder_start_token_id)`);
+  const ids = decoderInputIds ?? shiftTokensRight(labels!, tokens.decoderStart, tokens.pad);
+  checkIds(ids, 'decoderInputIds', where);
+  if (ids.shape[0] !== batch) throw new Error(`${where}: decoderInputIds has ${ids.shape[0]} rows, the encoder's input ${batch}`);
+  if (labels && !tl.shapesEqual(labels.shape, ids.shape)) {
+    throw new Error(`${where}: labels ${tl.formatShape(labels.shape)} do not match decoderInputIds ${tl.formatShape(ids.shape)}`);
+  }
+  const cache = options.cache ?? null;
+  if (cache && cache.length + ids.shape[1] > cache.self.maxLength) {
+    throw new Error(`${where}: ${cache.length} cached + ${ids.shape[1]} new decoder positions exceed the cache's ${cache.self.maxLength}`);
+  }
+  return ids;
+}
+
+/** The hub's loss of an encoder-decoder: the mean cross-entropy of `logits` `[B, T, vocab]` (in float32) against `labels` `[B, T]`, -100 ignored. */
+export function seq2seqLoss(logits: Tensor, labels: Tensor): Tensor {
+  const [b, t, v] = logits.shape;
+  const wide = logits.dtype === 'float32' ? logits : logits.float();
+  return F.crossEntropy(wide.reshape([b * t, v]), labels.reshape([b * t]), { ignoreIndex: -100 });
 }
 
 /** Options of an encoder-decoder's `generate`: the causal LMs' options, and the decoder's start token. */

@@ -1,5 +1,5 @@
 // Gemma 2 and Mixtral beyond the shared model suite (which checks logits, losses, greedy, cached,
-// batched and sampled generation on every backend): Mixtral's load-balancing loss against the
+// batched and sampled generation on every backend): Mixtral's and Qwen2-MoE's load-balancing loss against the
 // reference's (with and without an attention mask), the two ways of routing tokens to experts
 // (gathered per expert, or dense where the backend cannot read back) giving the same values and
 // gradients, Gemma 2's per-layer windows and soft-caps taking part, and the config values that
@@ -7,7 +7,7 @@
 import * as tl from '@tensile/core';
 import '@tensile/backend-cpu';
 import { describe, expect, it } from 'vitest';
-import { AutoModelForCausalLM, Gemma2ForCausalLM, MixtralForCausalLM, routeToExperts } from '../src/index.js';
+import { AutoModelForCausalLM, Gemma2ForCausalLM, MixtralForCausalLM, Qwen2MoeForCausalLM, routeToExperts } from '../src/index.js';
 import { expected, fixture, haveFixtures, maxDiff, record } from './fixtures.js';
 
 const run = haveFixtures ? describe : describe.skip;
@@ -18,9 +18,10 @@ const ids2d = (rows: number[][]) => tl.tensor(rows.flat(), { dtype: 'int32' }).r
 const logitsOf = async (t: tl.Tensor) => (await t.data()) as Float32Array;
 
 run('Mixtral: the router', () => {
-  it('auxLoss is the hub\'s load_balancing_loss_func, with and without the attention mask, and the loss holds coef × auxLoss', async () => {
-    const e = expected('mixtral');
-    const model = await MixtralForCausalLM.fromPretrained(fixture('mixtral'), load);
+  // Qwen2-MoE's router (its layers 0 and 2 sparse, layer 1 dense: router logits for two layers) is Mixtral's.
+  it.each([['mixtral', MixtralForCausalLM], ['qwen2-moe', Qwen2MoeForCausalLM]] as const)('%s: auxLoss is the hub\'s load_balancing_loss_func over the sparse layers, with and without the attention mask, and the loss holds coef × auxLoss', async (name, cls) => {
+    const e = expected(name);
+    const model = await cls.fromPretrained(fixture(name), load);
     const ids = ids2d(e.input_ids);
     const out = tl.noGrad(() => model.forward(ids, { labels: ids }));
     expect(out.routerLogits!.length).toBe(2);
@@ -28,7 +29,7 @@ run('Mixtral: the router', () => {
     const aux = (await out.auxLoss!.item()) as number;
     const padded = tl.noGrad(() => model.forward(ids2d(e.padded_input_ids), { attentionMask: e.padded_attention_mask }));
     const paddedAux = (await padded.auxLoss!.item()) as number;
-    record({ check: 'aux-loss', model: 'mixtral', device: 'cpu', auxDiff: Math.abs(aux - e.aux_loss), paddedAuxDiff: Math.abs(paddedAux - e.padded_aux_loss) });
+    record({ check: 'aux-loss', model: name, device: 'cpu', auxDiff: Math.abs(aux - e.aux_loss), paddedAuxDiff: Math.abs(paddedAux - e.padded_aux_loss) });
     expect(Math.abs(aux - e.aux_loss)).toBeLessThan(1e-5);
     expect(Math.abs(paddedAux - e.padded_aux_loss)).toBeLessThan(1e-5);
     // The mask matters: padding tokens are left out of both shares.

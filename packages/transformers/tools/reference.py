@@ -664,12 +664,18 @@ class MixtralModel(nn.Module):
 
 
 class MixtralForCausalLM(nn.Module):
-    """With output_router_logits, the loss gains router_aux_loss_coef * the load-balancing loss (kept in self.aux_loss)."""
+    """With output_router_logits, the loss gains router_aux_loss_coef * the load-balancing loss
+    over the sparse layers (kept in self.aux_loss). Qwen2-MoE's is this, over its own model and
+    config keys."""
+
+    model_class = MixtralModel
+    experts_key = ('num_local_experts', 8)
+    default_top_k = 2
 
     def __init__(self, c):
         super().__init__()
         self.config = c
-        self.model = MixtralModel(c)
+        self.model = self.model_class(c)
         self.lm_head = nn.Linear(c['hidden_size'], c['vocab_size'], bias=False)
         if c.get('tie_word_embeddings', False):
             self.lm_head.weight = self.model.embed_tokens.weight
@@ -681,7 +687,8 @@ class MixtralForCausalLM(nn.Module):
         loss = causal_lm_loss(logits, labels) if labels is not None else None
         c = self.config
         if c.get('output_router_logits', False):
-            self.aux_loss = load_balancing_loss(router_logits, c.get('num_local_experts', 8), c.get('num_experts_per_tok', 2), attention_mask)
+            sparse = tuple(r for r in router_logits if r is not None)  # Qwen2-MoE's dense layers have none
+            self.aux_loss = load_balancing_loss(sparse, c.get(*self.experts_key), c.get('num_experts_per_tok', self.default_top_k), attention_mask)
             if loss is not None:
                 loss = loss + c.get('router_aux_loss_coef', 0.001) * self.aux_loss
         return logits, loss
@@ -758,29 +765,10 @@ class Qwen2MoeModel(MixtralModel):
         self.register_buffer('inv_freq', rope_inv_freq(c, llama_head_dim(c)), persistent=False)
 
 
-class Qwen2MoeForCausalLM(nn.Module):
-    """With output_router_logits, the loss gains router_aux_loss_coef * the load-balancing loss over the sparse layers."""
-
-    def __init__(self, c):
-        super().__init__()
-        self.config = c
-        self.model = Qwen2MoeModel(c)
-        self.lm_head = nn.Linear(c['hidden_size'], c['vocab_size'], bias=False)
-        if c.get('tie_word_embeddings', False):
-            self.lm_head.weight = self.model.embed_tokens.weight
-        self.aux_loss = None
-
-    def forward(self, input_ids, attention_mask=None, position_ids=None, labels=None):
-        hidden, router_logits = self.model(input_ids, attention_mask, position_ids)
-        logits = self.lm_head(hidden).float()
-        loss = causal_lm_loss(logits, labels) if labels is not None else None
-        c = self.config
-        if c.get('output_router_logits', False):
-            sparse = tuple(r for r in router_logits if r is not None)  # the dense layers have none
-            self.aux_loss = load_balancing_loss(sparse, c.get('num_experts', 60), c.get('num_experts_per_tok', 4), attention_mask)
-            if loss is not None:
-                loss = loss + c.get('router_aux_loss_coef', 0.001) * self.aux_loss
-        return logits, loss
+class Qwen2MoeForCausalLM(MixtralForCausalLM):
+    model_class = Qwen2MoeModel
+    experts_key = ('num_experts', 60)
+    default_top_k = 4
 
 
 # ---- Phi -----------------------------------------------------------------------------------
@@ -1546,16 +1534,21 @@ class BertForQuestionAnswering(nn.Module):
 
 
 class BertForMultipleChoice(nn.Module):
+    """Each choice's pooled output, dropout (identity in eval), classifier hidden -> 1. RoBERTa's
+    is this over its own encoder (which keeps its pooler here)."""
+
+    base_name, base_class = 'bert', BertModel
+
     def __init__(self, c):
         super().__init__()
         self.config = c
-        self.bert = BertModel(c)
+        setattr(self, self.base_name, self.base_class(c))
         self.classifier = nn.Linear(c['hidden_size'], 1)
 
     def forward(self, input_ids, attention_mask=None, token_type_ids=None, labels=None):
         b, n, t = input_ids.shape
         flat = lambda x: x.reshape(b * n, t) if x is not None else None  # noqa: E731
-        _, pooled = self.bert(flat(input_ids), flat(attention_mask), flat(token_type_ids))
+        _, pooled = getattr(self, self.base_name)(flat(input_ids), flat(attention_mask), flat(token_type_ids))
         logits = self.classifier(pooled).view(b, n)
         return logits, (F.cross_entropy(logits, labels) if labels is not None else None)
 
@@ -1613,22 +1606,10 @@ class RobertaForQuestionAnswering(BertForQuestionAnswering):
         return self.roberta(input_ids, attention_mask, token_type_ids)[0]
 
 
-class RobertaForMultipleChoice(nn.Module):
-    """The hub's: each choice's pooled output (RoBERTa keeps its pooler here), dropout
-    (hidden_dropout_prob, identity in eval), classifier hidden -> 1; position ids from the padding idx."""
+class RobertaForMultipleChoice(BertForMultipleChoice):
+    """The hub's: BERT's over RoBERTa's encoder (position ids from the padding idx); its dropout is hidden_dropout_prob."""
 
-    def __init__(self, c):
-        super().__init__()
-        self.config = c
-        self.roberta = RobertaModel(c)
-        self.classifier = nn.Linear(c['hidden_size'], 1)
-
-    def forward(self, input_ids, attention_mask=None, token_type_ids=None, labels=None):
-        b, n, t = input_ids.shape
-        flat = lambda x: x.reshape(b * n, t) if x is not None else None  # noqa: E731
-        _, pooled = self.roberta(flat(input_ids), flat(attention_mask), flat(token_type_ids))
-        logits = self.classifier(pooled).view(b, n)
-        return logits, (F.cross_entropy(logits, labels) if labels is not None else None)
+    base_name, base_class = 'roberta', RobertaModel
 
 
 class DistilBertForMaskedLM(nn.Module):

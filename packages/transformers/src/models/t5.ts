@@ -16,10 +16,10 @@
 import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
 import { Embedding, Linear, Module, ModuleList, functional as F, init } from '@tensile/nn';
-import { hostRowsSync, keepLast } from '../generation.js';
+import { keepLast } from '../generation.js';
 import { RMSNorm, activation, attentionMask, mergeHeads, minValue, splitHeads } from '../layers.js';
 import { PreTrainedModel, field, type PretrainedConfig } from '../modeling.js';
-import { EncoderDecoderCache, Seq2SeqLM, type Seq2SeqLMForwardOptions, type Seq2SeqLMOutput } from '../seq2seq.js';
+import { checkIds, decoderInputsOf, EncoderDecoderCache, maskRows, Seq2SeqLM, seq2seqLoss, type Seq2SeqLMForwardOptions, type Seq2SeqLMOutput } from '../seq2seq.js';
 import type { KeyRules } from '../weights.js';
 import { TiedHead } from './gpt2.js';
 
@@ -398,32 +398,6 @@ export class T5Stack extends Module {
 }
 
 /** An int32 `[batch, seq]` tensor, else an error naming the function and the argument. */
-function checkIds(ids: Tensor, what: string, where: string): void {
-  if (ids.rank !== 2 || ids.shape[1] === 0) throw new Error(`${where}: ${what} must be int32 [batch, seq], got ${tl.formatShape(ids.shape)}`);
-  if (ids.dtype !== 'int32') throw new Error(`${where}: ${what} must be int32, got ${ids.dtype}`);
-}
-
-/** A mask's host rows, checked to be `[batch, length]`. */
-function maskRows(mask: Tensor | number[][] | null | undefined, batch: number, length: number, what: string, where: string): number[][] | null {
-  if (!mask) return null;
-  const rows = hostRowsSync(mask, `${where}: ${what}`);
-  if (rows.length !== batch || rows.some((r) => r.length !== length)) {
-    const shape = Array.isArray(mask) ? `[${rows.length}, ${rows[0]?.length ?? 0}]` : tl.formatShape(mask.shape);
-    throw new Error(`${where}: ${what} is ${shape}, expected [${batch}, ${length}]`);
-  }
-  return rows;
-}
-
-/** The hub's `_shift_right`: the decoder start token, then the labels but the last, -100 as the pad token. */
-export function shiftTokensRight(labels: Tensor, decoderStartTokenId: number, padTokenId: number): Tensor {
-  return tl.tidy(() => {
-    const [b, t] = labels.shape;
-    const start = tl.full([b, 1], decoderStartTokenId, { dtype: 'int32', device: labels.device });
-    const shifted = tl.cat([start, labels.narrow(1, 0, t - 1)], 1);
-    return tl.where(shifted.eq(-100), padTokenId, shifted);
-  });
-}
-
 /** The encoder's last hidden state from `encoderOutputs` or by running the encoder. */
 function encoderState(
   encoder: T5Stack, inputIds: Tensor | null, options: Pick<Seq2SeqLMForwardOptions, 'attentionMask' | 'encoderOutputs'>, where: string,
@@ -438,24 +412,6 @@ function encoderState(
   const [b, t] = given ? given.shape : inputIds!.shape;
   const mask = maskRows(options.attentionMask, b, t, 'attentionMask', where);
   return { encoded: given ?? encoder.forward(inputIds!, { keyMask: mask }), mask };
-}
-
-/** The decoder's inputs: `decoderInputIds`, else the labels shifted right; checked against the labels, encoder and cache. */
-function decoderInputsOf(options: Seq2SeqLMForwardOptions, s: Settings, batch: number, where: string): Tensor {
-  const { decoderInputIds, labels } = options;
-  if (labels) checkIds(labels, 'labels', where);
-  if (!decoderInputIds && !labels) throw new Error(`${where}: give decoderInputIds or labels (the decoder's inputs are then the labels shifted right after decoder_start_token_id)`);
-  const ids = decoderInputIds ?? shiftTokensRight(labels!, s.decoderStart, s.pad);
-  checkIds(ids, 'decoderInputIds', where);
-  if (ids.shape[0] !== batch) throw new Error(`${where}: decoderInputIds has ${ids.shape[0]} rows, the encoder's input ${batch}`);
-  if (labels && !tl.shapesEqual(labels.shape, ids.shape)) {
-    throw new Error(`${where}: labels ${tl.formatShape(labels.shape)} do not match decoderInputIds ${tl.formatShape(ids.shape)}`);
-  }
-  const cache = options.cache ?? null;
-  if (cache && cache.length + ids.shape[1] > cache.self.maxLength) {
-    throw new Error(`${where}: ${cache.length} cached + ${ids.shape[1]} new decoder positions exceed the cache's ${cache.self.maxLength}`);
-  }
-  return ids;
 }
 
 /** Shared by the three classes: `shared` and the stacks, their settings and the hub's key rules. */
@@ -534,11 +490,7 @@ export class T5ForConditionalGeneration extends Seq2SeqLM {
       if (this.s.tied) h = h.mul(this.s.dModel ** -0.5);
       const logits = h.matmul(this.lmHead.weight.t());
       const out: Seq2SeqLMOutput = { logits, encoderLastHiddenState: encoded };
-      if (options.labels) {
-        const [b, t, v] = logits.shape;
-        const wide = logits.dtype === 'float32' ? logits : logits.float();
-        out.loss = F.crossEntropy(wide.reshape([b * t, v]), options.labels.reshape([b * t]), { ignoreIndex: -100 });
-      }
+      if (options.labels) out.loss = seq2seqLoss(logits, options.labels);
       return out;
     });
   }

@@ -16,11 +16,11 @@
 import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
 import { Conv1d, Embedding, LayerNorm, Linear, Module, ModuleList, functional as F, init } from '@tensile/nn';
-import { decodeTokens, generationDefault, hostRows, hostRowsSync, keepLast, planGeneration, sequencesTensor, GENERATE_OPTIONS, type GenerateOptions } from '../generation.js';
+import { decodeTokens, generationDefault, hostRows, keepLast, planGeneration, sequencesTensor, GENERATE_OPTIONS, type GenerateOptions } from '../generation.js';
 import { activation, attend, attentionMask, denseLayer, mergeHeads, splitHeads } from '../layers.js';
 import { PreTrainedModel, field, type PretrainedConfig } from '../modeling.js';
 import { rejectUnknownOptions } from '../options.js';
-import { EncoderDecoderCache } from '../seq2seq.js';
+import { decoderInputsOf, EncoderDecoderCache, maskRows, seq2seqLoss, type Seq2SeqLMForwardOptions, type Seq2SeqLMOutput } from '../seq2seq.js';
 import type { KeyRules } from '../weights.js';
 import { TiedHead } from './gpt2.js';
 
@@ -329,31 +329,11 @@ export class WhisperDecoder extends Module {
   }
 }
 
-/** Per-call options of Whisper's `forward`. */
-export interface WhisperForwardOptions {
-  /** `[batch, decoderSeq]` int32 decoder inputs; by default the labels shifted right after `decoder_start_token_id`. */
-  decoderInputIds?: Tensor | null;
-  /** `[batch, decoderSeq]` (with a cache: cached + new): 0 where a decoder position is padding. Default all attended. */
-  decoderAttentionMask?: Tensor | number[][] | null;
-  /** `[batch, decoderSeq]` int32 targets (-100 ignored): the output gets the hub's mean cross-entropy `loss`. */
-  labels?: Tensor | null;
-  /** The encoder's last hidden state `[batch, max_source_positions, d_model]` from an earlier call (then `inputFeatures` may be null). */
-  encoderOutputs?: Tensor | { lastHiddenState: Tensor } | null;
-  /** A cache from `createCache`: the decoder's new keys and values are written into it, the encoder's computed once. */
-  cache?: EncoderDecoderCache | null;
-  /** Compute logits for only the last `n` decoder positions (0, the default: all). */
-  logitsToKeep?: number;
-}
+/** Per-call options of Whisper's `forward`: an encoder-decoder's, without an encoder attention mask (Whisper's encoder sees all 3000 frames). */
+export type WhisperForwardOptions = Omit<Seq2SeqLMForwardOptions, 'attentionMask'>;
 
-/** What `WhisperForConditionalGeneration.forward` returns. */
-export interface WhisperOutput {
-  /** `[batch, decoderSeq, vocab]`. */
-  logits: Tensor;
-  /** Mean cross-entropy of the logits against the labels (-100 ignored), when labels were given. */
-  loss?: Tensor;
-  /** `[batch, max_source_positions, d_model]`: pass it back as `encoderOutputs` to skip the encoder. */
-  encoderLastHiddenState: Tensor;
-}
+/** What `WhisperForConditionalGeneration.forward` returns (`encoderLastHiddenState` is `[batch, max_source_positions, d_model]`). */
+export type WhisperOutput = Seq2SeqLMOutput;
 
 /** Options of `WhisperForConditionalGeneration.generate`. */
 export interface WhisperGenerateOptions extends Omit<GenerateOptions, 'attentionMask'> {
@@ -373,21 +353,6 @@ export interface WhisperGenerateOptions extends Omit<GenerateOptions, 'attention
 
 const WHISPER_GENERATE_OPTIONS = new Set<string>([...GENERATE_OPTIONS].filter((k) => k !== 'attentionMask').concat(['decoderStartTokenId', 'decoderInputIds', 'suppressTokens', 'beginSuppressTokens']));
 
-/** The hub's `shift_tokens_right`: the decoder start token, then the labels but the last, -100 as the pad token. */
-export function whisperShiftTokensRight(labels: Tensor, padTokenId: number, decoderStartTokenId: number): Tensor {
-  return tl.tidy(() => {
-    const [b, t] = labels.shape;
-    const start = tl.full([b, 1], decoderStartTokenId, { dtype: 'int32', device: labels.device });
-    const shifted = tl.cat([start, labels.narrow(1, 0, t - 1)], 1);
-    return tl.where(shifted.eq(-100), padTokenId, shifted);
-  });
-}
-
-function checkIds(ids: Tensor, what: string, where: string): void {
-  if (ids.rank !== 2 || ids.shape[1] === 0) throw new Error(`${where}: ${what} must be int32 [batch, seq], got ${tl.formatShape(ids.shape)}`);
-  if (ids.dtype !== 'int32') throw new Error(`${where}: ${what} must be int32, got ${ids.dtype}`);
-}
-
 /** The encoder's output from `encoderOutputs` or by running the encoder on `inputFeatures`. */
 function encoderState(encoder: WhisperEncoder, s: Settings, inputFeatures: Tensor | null, options: WhisperForwardOptions, where: string): Tensor {
   const given = options.encoderOutputs ? ('lastHiddenState' in options.encoderOutputs ? options.encoderOutputs.lastHiddenState : options.encoderOutputs) : null;
@@ -400,25 +365,6 @@ function encoderState(encoder: WhisperEncoder, s: Settings, inputFeatures: Tenso
   }
   if (!inputFeatures) throw new Error(`${where}: give inputFeatures or encoderOutputs`);
   return encoder.forward(inputFeatures, where);
-}
-
-/** The decoder's inputs: `decoderInputIds`, else the labels shifted right; checked. */
-function decoderInputsOf(options: WhisperForwardOptions, s: Settings, batch: number, where: string): Tensor {
-  const { decoderInputIds, labels } = options;
-  if (labels) checkIds(labels, 'labels', where);
-  if (!decoderInputIds && !labels) throw new Error(`${where}: give decoderInputIds or labels (the decoder's inputs are then the labels shifted right after decoder_start_token_id)`);
-  const ids = decoderInputIds ?? whisperShiftTokensRight(labels!, s.pad, s.decoderStart);
-  checkIds(ids, 'decoderInputIds', where);
-  if (ids.shape[0] !== batch) throw new Error(`${where}: decoderInputIds has ${ids.shape[0]} rows, the encoder's input ${batch}`);
-  if (labels && !tl.shapesEqual(labels.shape, ids.shape)) throw new Error(`${where}: labels ${tl.formatShape(labels.shape)} do not match decoderInputIds ${tl.formatShape(ids.shape)}`);
-  return ids;
-}
-
-function maskRows(mask: Tensor | number[][] | null | undefined, batch: number, length: number, where: string): number[][] | null {
-  if (!mask) return null;
-  const rows = hostRowsSync(mask, `${where}: decoderAttentionMask`);
-  if (rows.length !== batch || rows.some((r) => r.length !== length)) throw new Error(`${where}: decoderAttentionMask must be [${batch}, ${length}] (cached + new positions)`);
-  return rows;
 }
 
 /** `model` of `WhisperForConditionalGeneration`: the encoder and decoder under the hub's `model.` prefix. */
@@ -470,7 +416,7 @@ export class WhisperModel extends PreTrainedModel {
       const encoded = encoderState(this.encoder, this.s, inputFeatures, options, where);
       const ids = decoderInputsOf(options, this.s, encoded.shape[0], where);
       const past = options.cache?.length ?? 0;
-      const keyMask = maskRows(options.decoderAttentionMask, ids.shape[0], past + ids.shape[1], where);
+      const keyMask = maskRows(options.decoderAttentionMask, ids.shape[0], past + ids.shape[1], 'decoderAttentionMask (cached + new positions)', where);
       return { lastHiddenState: this.decoder.forward(ids, encoded, { cache: options.cache, keyMask, where }), encoderLastHiddenState: encoded };
     });
   }
@@ -535,18 +481,11 @@ export class WhisperForConditionalGeneration extends PreTrainedModel {
       const encoded = encoderState(this.model.encoder, this.s, inputFeatures, options, where);
       const ids = decoderInputsOf(options, this.s, encoded.shape[0], where);
       const cache = options.cache ?? null;
-      if (cache && cache.length + ids.shape[1] > cache.self.maxLength) {
-        throw new Error(`${where}: ${cache.length} cached + ${ids.shape[1]} new decoder positions exceed the cache's ${cache.self.maxLength}`);
-      }
-      const keyMask = maskRows(options.decoderAttentionMask, ids.shape[0], (cache?.length ?? 0) + ids.shape[1], where);
+      const keyMask = maskRows(options.decoderAttentionMask, ids.shape[0], (cache?.length ?? 0) + ids.shape[1], 'decoderAttentionMask (cached + new positions)', where);
       const h = keepLast(this.model.decoder.forward(ids, encoded, { cache, keyMask, where }), options.logitsToKeep);
       const logits = h.matmul(this.projOut.weight.t());
       const out: WhisperOutput = { logits, encoderLastHiddenState: encoded };
-      if (options.labels) {
-        const [b, t, v] = logits.shape;
-        const wide = logits.dtype === 'float32' ? logits : logits.float();
-        out.loss = F.crossEntropy(wide.reshape([b * t, v]), options.labels.reshape([b * t]), { ignoreIndex: -100 });
-      }
+      if (options.labels) out.loss = seq2seqLoss(logits, options.labels);
       return out;
     });
   }
