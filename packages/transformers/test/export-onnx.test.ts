@@ -11,7 +11,7 @@ import { exportOnnx } from '@tensile/onnx';
 import ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import {
-  GPT2LMHeadModel, GPTNeoXForCausalLM, Gemma2ForCausalLM, GemmaForCausalLM, LlamaForCausalLM, OPTForCausalLM, Phi3ForCausalLM, PhiForCausalLM, Qwen3ForCausalLM, type CausalLM,
+  GPT2LMHeadModel, GPTNeoXForCausalLM, Gemma2ForCausalLM, GemmaForCausalLM, LlamaForCausalLM, MixtralForCausalLM, OPTForCausalLM, Phi3ForCausalLM, PhiForCausalLM, Qwen2MoeForCausalLM, Qwen3ForCausalLM, type CausalLM,
 } from '../src/index.js';
 import { fixture, haveFixtures } from './fixtures.js';
 
@@ -37,6 +37,9 @@ const MODELS: [string, (dir: string) => Promise<CausalLM>][] = [
   ['phi-qk', load(PhiForCausalLM)],
   ['opt', load(OPTForCausalLM)],
   ['opt-350m', load(OPTForCausalLM)],
+  // Routed densely while traced: every expert on every token, weighted by the routing matrix.
+  ['mixtral', load(MixtralForCausalLM)],
+  ['qwen2-moe', load(Qwen2MoeForCausalLM)],
 ];
 
 /** `model.forward(ids[, { attentionMask }]).logits` as a module of tensor inputs. */

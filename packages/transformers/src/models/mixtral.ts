@@ -57,16 +57,17 @@ class MixtralExpert extends Module {
  * `experts` counts cuts the sorted list into per-expert segments, and `indexSelect` / `indexAdd`
  * gather and scatter them. Elsewhere (webgpu) nothing is read back: every expert runs on every
  * token and the outputs are weighted by the routing matrix (zero for experts not chosen), which
- * gives the same sums. `dense` asks for the second way anywhere.
+ * gives the same sums. `dense` asks for the second way anywhere, and a trace (`exportOnnx`) takes it.
  */
 export function routeToExperts(x: Tensor, weights: Tensor, indices: Tensor, experts: readonly ((x: Tensor) => Tensor)[], options: { dense?: boolean } = {}): Tensor {
   return tl.tidy(() => {
-    const [n, h] = x.shape;
+    const n = x.shape[0];
     const k = indices.shape[1];
     const count = experts.length;
     const device = x.device;
-    let out = tl.zeros([n, h], { dtype: x.dtype, device });
-    if (x.backend.readSync && !options.dense) {
+    let out = tl.zerosLike(x);
+    // A trace (an ONNX export) takes the dense way too: the per-expert counts would be constants of the traced batch.
+    if (x.backend.readSync && !options.dense && !tl.autograd.isTracing()) {
       const flat = indices.reshape([n * k]);
       const order = tl.argsort(flat, 0, false, { stable: true });
       const tokens = tl.arange(0, n, 1, { dtype: 'int32', device }).unsqueeze(1).expand([n, k]).reshape([n * k]).indexSelect(0, order);
