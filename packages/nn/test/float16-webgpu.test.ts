@@ -95,6 +95,7 @@ const CASES: Case[] = [
   { name: 'interpolate (bicubic, alignCorners)', inputs: [[[1, 1, 4, 4]]], run: ([x]) => F.interpolate(x, { scaleFactor: 2, mode: 'bicubic', alignCorners: true }) },
   { name: 'affineGrid', inputs: [[[2, 2, 3], -1, 1]], run: ([t]) => F.affineGrid(t, [2, 1, 3, 4], false) },
   { name: 'gridSample', inputs: [[[1, 2, 4, 5]], [[1, 3, 3, 2], -0.9, 0.9]], run: ([x, g]) => F.gridSample(x, g, { alignCorners: false }) },
+  { name: 'gridSample (5-D, trilinear)', inputs: [[[1, 2, 3, 4, 5]], [[1, 2, 3, 2, 3], -0.9, 0.9]], run: ([x, g]) => F.gridSample(x, g, { alignCorners: false }) },
   { name: 'embeddingBag (mean)', inputs: [[[6, 3]]], run: ([w], d) => F.embeddingBag(ints([0, 2, 5, 1, 1, 4], d), w, ints([0, 2, 3], d)) },
   { name: 'bilinear', inputs: [[[3, 4]], [[3, 5]], [[2, 4, 5], -0.5, 0.5], [[2]]], run: ([a, b, w, bias]) => F.bilinear(a, b, w, bias) },
   // activations, padding, pooling, shuffles, dropout (the counter-based generator draws the

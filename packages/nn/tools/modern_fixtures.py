@@ -404,6 +404,16 @@ def functionals():
                      {'kernel': 3, 'stride': 2, 'padding': 1, 'ceilMode': True, 'returnIndices': True}))
     c.append(fn_case('pixelShuffle', lambda t: F.pixel_shuffle(t, 3), [r(1, 9, 2, 2)], {'factor': 3}))
     c.append(fn_case('channelShuffle', lambda t: F.channel_shuffle(t, 2), [r(1, 4, 3)], {'groups': 2}))
+    # 5-D gridSample (trilinear and nearest; PyTorch has no 5-D bicubic), appended with its own
+    # seed so the cases above keep their values.
+    torch.manual_seed(55)
+    vol = torch.randn(2, 2, 3, 4, 5)
+    grid3 = torch.rand(2, 2, 3, 2, 3) * 2.6 - 1.3
+    for mode in ['bilinear', 'nearest']:
+        for padding in ['zeros', 'border', 'reflection']:
+            for align in [False, True]:
+                c.append(fn_case('gridSample', lambda i, g, m=mode, p=padding, a=align: F.grid_sample(i, g, mode=m, padding_mode=p, align_corners=a),
+                                 [vol, grid3], {'mode': mode, 'paddingMode': padding, 'alignCorners': align}))
     return c
 
 

@@ -1042,7 +1042,9 @@ describe('what the spec leaves open or rules out', () => {
     const msGrid = buildModel({ inputs: grid, outputs: ['out0'], opset: 20, nodes: [{ op: 'GridSample', domain: MS, name: 'n', inputs: ['x', 'g'], outputs: ['out0'], attrs: { mode: 'bilinear' } }] });
     expect(((await loadOnnx(msGrid)).forward(tl.ones([1, 1, 4, 4]), tl.zeros([1, 2, 2, 2])) as tl.Tensor).shape).toEqual([1, 1, 2, 2]);
     const volume = await loadOnnx(model('GridSample', [{ name: 'x', shape: [1, 1, 2, 2, 2] }, { name: 'g', shape: [1, 1, 1, 1, 3] }], { mode: 'cubic' }, 20));
-    expect(() => volume.forward(tl.ones([1, 1, 2, 2, 2]), tl.zeros([1, 1, 1, 1, 3]))).toThrow("GridSample 'n': cubic sampling of 3 spatial dims is not supported (2-D is)");
+    expect(() => volume.forward(tl.ones([1, 1, 2, 2, 2]), tl.zeros([1, 1, 1, 1, 3]))).toThrow("GridSample 'n': cubic sampling of 3 spatial dims is not supported (1-D and 2-D are)");
+    const hyper = await loadOnnx(model('GridSample', [{ name: 'x', shape: [1, 1, 2, 2, 2, 2] }, { name: 'g', shape: [1, 1, 1, 1, 1, 4] }], {}, 20));
+    expect(() => hyper.forward(tl.ones([1, 1, 2, 2, 2, 2]), tl.zeros([1, 1, 1, 1, 1, 4]))).toThrow("GridSample 'n': GridSample of 4 spatial dims is not supported (1 to 3 are)");
     const old = await loadOnnx(model('GridSample', [{ name: 'x', shape: [1, 1, 2, 2, 2] }, { name: 'g', shape: [1, 1, 1, 1, 3] }], {}, 19));
     expect(() => old.forward(tl.ones([1, 1, 2, 2, 2]), tl.zeros([1, 1, 1, 1, 3]))).toThrow("GridSample 'n': X of shape [1,1,2,2,2] must be [N, C, H, W] at opset 19");
     const axisInput = await loadOnnx(model('DFT', [{ name: 'x', shape: [1, 8, 1] }], {}, 20, ['out0'], [{ name: 'l', type: 'int64', dims: [], values: [8] }, { name: 'a', type: 'int64', dims: [], values: [-1] }]));
@@ -1065,9 +1067,10 @@ describe('what the spec leaves open or rules out', () => {
   });
 
   it('GridSample of one spatial dim (onnxruntime 1.30 takes 2 or 3) samples as the 2-D form does a row', async () => {
+    // Cubic too: the row's cubic weights in y are [0, 1, 0, 0] at y = 0.
     const x = tl.tensor(random(42, 5, [-2, 2])).reshape([2, 3, 7]);
     const g = tl.tensor(random(10, 6, [-2.5, 2.5])).reshape([2, 5, 1]);
-    for (const mode of ['linear', 'nearest']) {
+    for (const mode of ['linear', 'nearest', 'cubic']) {
       for (const padding_mode of ['zeros', 'border', 'reflection']) {
         const attrs = { mode, padding_mode };
         const one = (await loadOnnx(model('GridSample', [{ name: 'x', shape: [2, 3, 7] }, { name: 'g', shape: [2, 5, 1] }], attrs, 20))).forward(x, g) as tl.Tensor;

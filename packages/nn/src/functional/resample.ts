@@ -249,12 +249,15 @@ function padCoordinates(coord: Tensor, size: number, paddingMode: string, alignC
 
 /**
  * Sample `input` `[N, C, H, W]` at the positions of `grid` `[N, Ho, Wo, 2]` (x then y, in
- * [-1, 1]), as PyTorch's `F.grid_sample`: output `[N, C, Ho, Wo]`. Gradients flow to the
- * input and (for bilinear and bicubic) to the grid.
+ * [-1, 1]), as PyTorch's `F.grid_sample`: output `[N, C, Ho, Wo]`. Volumes work too:
+ * `input` `[N, C, D, H, W]` and `grid` `[N, Do, Ho, Wo, 3]` (x, y, z) give
+ * `[N, C, Do, Ho, Wo]`, where `'bilinear'` is trilinear; `'bicubic'` is 4-D only, as in
+ * PyTorch. Gradients flow to the input and (for bilinear and bicubic) to the grid.
  *
  * @example
  * ```ts
  * F.gridSample(images, F.affineGrid(theta, [N, C, 32, 32]), { alignCorners: false });
+ * F.gridSample(volumes, F.affineGrid(theta3d, [N, C, 8, 16, 16])); // 5-D, trilinear
  * ```
  */
 export function gridSample(input: Tensor, grid: Tensor, options: GridSampleOptions = {}): Tensor {
@@ -268,31 +271,47 @@ export function gridSample(input: Tensor, grid: Tensor, options: GridSampleOptio
   checkChoice(op, 'paddingMode', paddingMode, ['zeros', 'border', 'reflection'] as const);
   const alignCorners = options.alignCorners ?? false;
   checkBoolean(op, 'alignCorners', alignCorners);
-  if (input.rank !== 4) throw new Error(`${op}: input must be [N, C, H, W] (4-D; 5-D volumes are not supported), got ${shape(input.shape)}`);
-  if (grid.rank !== 4 || grid.shape[3] !== 2 || grid.shape[0] !== input.shape[0]) {
-    throw new Error(`${op}: grid must be [N, Ho, Wo, 2] with N = ${input.shape[0]} for input ${shape(input.shape)}, got ${shape(grid.shape)}`);
+  if (input.rank !== 4 && input.rank !== 5) throw new Error(`${op}: input must be [N, C, H, W] (4-D) or [N, C, D, H, W] (5-D), got ${shape(input.shape)}`);
+  const k = input.rank - 2; // spatial dims
+  const spatial = input.shape.slice(2);
+  if (grid.rank !== input.rank || grid.shape[k + 1] !== k || grid.shape[0] !== input.shape[0]) {
+    const want = k === 2 ? '[N, Ho, Wo, 2]' : '[N, Do, Ho, Wo, 3]';
+    throw new Error(`${op}: grid must be ${want} with N = ${input.shape[0]} for input ${shape(input.shape)}, got ${shape(grid.shape)}`);
   }
-  const [n, c, h, w] = input.shape;
-  const [, ho, wo] = grid.shape;
-  const points = ho * wo;
+  if (spatial.some((s) => s === 0)) throw new Error(`${op}: input ${shape(input.shape)} has an empty spatial dim`);
+  // PyTorch: "grid_sampler(): bicubic interpolation only supports 4D input".
+  if (mode === 'bicubic' && k === 3) throw new Error(`${op}: mode 'bicubic' only supports 4-D input, got 5-D ${shape(input.shape)}`);
+  const [n, c] = input.shape;
+  const outSpatial = grid.shape.slice(1, 1 + k);
+  const points = outSpatial.reduce((a, b) => a * b, 1);
+  const volume = spatial.reduce((a, b) => a * b, 1);
+  // Grid component a is x (W), y (H), z (D): sizes and flat-index strides in that order.
+  const sizes = [...spatial].reverse();
+  const strides = sizes.map((_, a) => sizes.slice(0, a).reduce((p, q) => p * q, 1));
   // Positions are computed in float32 even for float16 inputs: flat indices past 2048 are not
   // exact in float16.
   return tl.inFloat32([input, grid], ([input, grid]) => tl.tidy(() => {
-    const flat = input.reshape([n, c, h * w]);
-    const gx = unnormalize(grid.narrow(3, 0, 1).reshape([n, 1, points]), w, alignCorners);
-    const gy = unnormalize(grid.narrow(3, 1, 1).reshape([n, 1, points]), h, alignCorners);
-    // One tap: the input at integer positions (ix, iy) (float tensors), zero outside.
-    const tap = (ix: Tensor, iy: Tensor): Tensor => {
+    const flat = input.reshape([n, c, volume]);
+    const g = sizes.map((s, a) => unnormalize(grid.narrow(k + 1, a, 1).reshape([n, 1, points]), s, alignCorners));
+    // One tap: the input at integer positions `at` (float tensors, x first), zero outside.
+    const tap = (at: Tensor[]): Tensor => {
       const [index, inside] = tl.noGrad(() => {
-        const ok = ix.ge(0).logicalAnd(ix.le(w - 1)).logicalAnd(iy.ge(0)).logicalAnd(iy.le(h - 1));
-        const cx = ix.clamp(0, w - 1);
-        const cy = iy.clamp(0, h - 1);
-        return [cy.mul(w).add(cx).cast('int32').expand([n, c, points]), ok] as const;
+        let ok: Tensor | null = null;
+        let flatIndex: Tensor | null = null;
+        at.forEach((p, a) => {
+          const inRange = p.ge(0).logicalAnd(p.le(sizes[a] - 1));
+          ok = ok ? ok.logicalAnd(inRange) : inRange;
+          const term = p.clamp(0, sizes[a] - 1).mul(strides[a]);
+          flatIndex = flatIndex ? flatIndex.add(term) : term;
+        });
+        return [flatIndex!.cast('int32').expand([n, c, points]), ok!] as const;
       });
       return flat.gather(2, index).where(inside, 0);
     };
     let out: Tensor;
     if (mode === 'bicubic') {
+      const [w, h] = sizes;
+      const [gx, gy] = g;
       // Positions without padding; each tap then goes through the padding mode (PyTorch's get_value_bounded).
       const x0 = tl.noGrad(() => gx.floor());
       const y0 = tl.noGrad(() => gy.floor());
@@ -313,7 +332,7 @@ export function gridSample(input: Tensor, grid: Tensor, options: GridSampleOptio
         for (let i = 0; i < 4; i++) {
           const px = tl.noGrad(() => padCoordinates(x0.add(i - 1), w, paddingMode, alignCorners).round());
           const py = tl.noGrad(() => padCoordinates(y0.add(j - 1), h, paddingMode, alignCorners).round());
-          const term = tap(px, py).mul(cx[i]);
+          const term = tap([px, py]).mul(cx[i]);
           row = row ? row.add(term) : term;
         }
         const term = row!.mul(cy[j]);
@@ -321,26 +340,27 @@ export function gridSample(input: Tensor, grid: Tensor, options: GridSampleOptio
       }
       out = total!;
     } else {
-      const ix = padCoordinates(gx, w, paddingMode, alignCorners);
-      const iy = padCoordinates(gy, h, paddingMode, alignCorners);
+      const at = g.map((v, a) => padCoordinates(v, sizes[a], paddingMode, alignCorners));
       if (mode === 'nearest') {
-        out = tap(tl.noGrad(() => ix.round()), tl.noGrad(() => iy.round()));
+        out = tap(at.map((v) => tl.noGrad(() => v.round())));
       } else {
-        const x0 = tl.noGrad(() => ix.floor());
-        const y0 = tl.noGrad(() => iy.floor());
-        const x1 = tl.noGrad(() => x0.add(1));
-        const y1 = tl.noGrad(() => y0.add(1));
-        const east = ix.sub(x0);
-        const west = x1.sub(ix);
-        const south = iy.sub(y0);
-        const north = y1.sub(iy);
-        out = tap(x0, y0).mul(west.mul(north))
-          .add(tap(x1, y0).mul(east.mul(north)))
-          .add(tap(x0, y1).mul(west.mul(south)))
-          .add(tap(x1, y1).mul(east.mul(south)));
+        const low = at.map((v) => tl.noGrad(() => v.floor()));
+        const high = low.map((v) => tl.noGrad(() => v.add(1)));
+        const above = at.map((v, a) => v.sub(low[a])); // weight of the high tap
+        const below = at.map((v, a) => high[a].sub(v)); // weight of the low tap
+        // Bi- or trilinear: 2^k corners, x fastest, weights multiplied x·y(·z), as PyTorch's
+        // kernels sum them (nw, ne, sw, se[, then the bottom face]).
+        let total: Tensor | null = null;
+        for (let corner = 0; corner < 1 << k; corner++) {
+          const bit = (a: number) => (corner >> a) & 1;
+          const weight = at.map((_, a) => (bit(a) ? above[a] : below[a])).reduce((p, q) => p.mul(q));
+          const term = tap(at.map((_, a) => (bit(a) ? high[a] : low[a]))).mul(weight);
+          total = total ? total.add(term) : term;
+        }
+        out = total!;
       }
     }
-    return out.reshape([n, c, ho, wo]);
+    return out.reshape([n, c, ...outSpatial]);
   }));
 }
 

@@ -450,73 +450,31 @@ function deformConv(ctx: OpContext, [xV, wV, offsetV, bV, maskV]: (Value | undef
   return one(y);
 }
 
-/** PyTorch's reflect_coordinates: fold `coord` into [twiceLow / 2, twiceHigh / 2]. */
-function reflectCoordinates(coord: Tensor, twiceLow: number, twiceHigh: number): Tensor {
-  if (twiceLow === twiceHigh) return tl.zerosLike(coord);
-  const min = twiceLow / 2;
-  const span = (twiceHigh - twiceLow) / 2;
-  const d = coord.sub(min).abs();
-  const flips = tl.noGrad(() => d.div(span).floor());
-  const extra = d.sub(flips.mul(span));
-  const even = tl.noGrad(() => flips.sub(flips.div(2).floor().mul(2)).eq(0));
-  return extra.add(min).where(even, extra.neg().add(span + min));
-}
-
 /**
- * GridSample (opset 20) of any number of spatial dims but two (which F.gridSample does, cubic
- * included): linear over the 2^r corners, or nearest (ties to even), each tap zero outside X,
- * with PyTorch's unnormalisation and padding modes. Gradients reach X and (linear) the grid.
+ * GridSample (opset 20) of 1 to 3 spatial dims through F.gridSample, whose padding modes,
+ * unnormalisation and gradients are PyTorch's: 1 spatial dim samples as a row of height 1 at
+ * y = 0 (which both align_corners settings put on the row's centre, so only x moves the taps).
  */
-function gridSampleNd(ctx: OpContext, x: Tensor, grid: Tensor, mode: string, paddingMode: string, alignCorners: boolean): Tensor {
+function gridSampleOf(ctx: OpContext, x: Tensor, grid: Tensor, mode: string, paddingMode: string, alignCorners: boolean): Tensor {
   const r = x.rank - 2;
   const [n, c] = x.shape as [number, number];
-  const spatial = x.shape.slice(2);
-  const outSpatial = grid.shape.slice(1, -1);
   if (grid.rank !== r + 2 || grid.shape[0] !== n || grid.shape.at(-1) !== r) {
     throw new Error(`${ctx.node}: grid of shape [${grid.shape}] must be [${n}, ${r} output dims, ${r}] for X [${x.shape}]`);
   }
-  if (mode === 'cubic') throw new Error(`${ctx.node}: cubic sampling of ${r} spatial dims is not supported (2-D is)`);
-  const points = outSpatial.reduce((a, b) => a * b, 1);
-  const flat = x.reshape([n, c, spatial.reduce((a, b) => a * b, 1)]);
-  // The grid lists x (the last dim) first.
-  const coords = spatial.map((size, d) => {
-    const g = grid.select(-1, r - 1 - d).reshape([n, 1, points]);
-    const p = alignCorners ? g.add(1).mul((size - 1) / 2) : g.add(1).mul(size).sub(1).div(2);
-    if (paddingMode === 'border') return p.clamp(0, size - 1);
-    if (paddingMode === 'reflection') return (alignCorners ? reflectCoordinates(p, 0, 2 * (size - 1)) : reflectCoordinates(p, -1, 2 * size - 1)).clamp(0, size - 1);
-    return p;
-  });
-  const strides = spatial.map((_, d) => spatial.slice(d + 1).reduce((a, b) => a * b, 1));
-  // X at integer positions (float tensors, one per dim), zero outside.
-  const tap = (at: Tensor[]): Tensor => {
-    const [index, inside] = tl.noGrad(() => {
-      let ok: Tensor | null = null;
-      let flatIndex: Tensor | null = null;
-      at.forEach((p, d) => {
-        const within = p.ge(0).logicalAnd(p.le(spatial[d]! - 1));
-        ok = ok ? ok.logicalAnd(within) : within;
-        const term = p.clamp(0, spatial[d]! - 1).mul(strides[d]!);
-        flatIndex = flatIndex ? flatIndex.add(term) : term;
-      });
-      return [flatIndex!.cast('int32').expand([n, c, points]), ok!] as const;
-    });
-    return flat.gather(2, index).where(inside, 0);
+  if (r > 3) throw new Error(`${ctx.node}: GridSample of ${r} spatial dims is not supported (1 to 3 are)`);
+  if (mode === 'cubic' && r === 3) throw new Error(`${ctx.node}: cubic sampling of 3 spatial dims is not supported (1-D and 2-D are)`);
+  const options = {
+    mode: ({ linear: 'bilinear', cubic: 'bicubic' } as Record<string, 'bilinear' | 'bicubic'>)[mode] ?? (mode as 'bilinear'),
+    paddingMode: paddingMode as 'zeros',
+    alignCorners,
   };
-  let out: Tensor;
-  if (mode === 'nearest') out = tap(coords.map((p) => tl.noGrad(() => p.round())));
-  else {
-    const low = coords.map((p) => tl.noGrad(() => p.floor()));
-    const frac = coords.map((p, d) => p.sub(low[d]!));
-    let sum: Tensor | null = null;
-    for (let corner = 0; corner < 2 ** r; corner++) {
-      const bits = spatial.map((_, d) => (corner >> (r - 1 - d)) & 1);
-      const weight = bits.map((b, d) => (b ? frac[d]! : frac[d]!.neg().add(1))).reduce((a, b) => a.mul(b));
-      const term = tap(low.map((l, d) => (bits[d] ? l.add(1) : l))).mul(weight);
-      sum = sum ? sum.add(term) : term;
-    }
-    out = sum!;
-  }
-  return out.reshape([n, c, ...outSpatial]);
+  if (r !== 1) return F.gridSample(x, grid, options);
+  const w = x.shape[2]!;
+  const wo = grid.shape[1]!;
+  return tl.tidy(() => {
+    const row = tl.cat([grid.reshape([n, 1, wo, 1]), tl.zeros([n, 1, wo, 1], { device: grid.device, dtype: grid.dtype })], 3);
+    return F.gridSample(x.reshape([n, c, 1, w]), row, options).reshape([n, c, wo]);
+  });
 }
 
 const f32 = Math.fround;
@@ -870,14 +828,9 @@ export const networkOps: Record<string, OpSpec> = {
     run(ctx, [x, grid], attrs) {
       const [t, g] = tensorsOf(ctx, [x, grid]) as [Tensor, Tensor];
       const mode = attrString(attrs, 'mode', ctx.opset >= 20 ? 'linear' : 'bilinear');
-      // Opset 20 reads any number of spatial dims (at least one); F.gridSample samples 2-D images.
+      // Opset 20 reads any number of spatial dims (at least one); opset 16 only images.
       if (t.rank < 3 || (t.rank !== 4 && ctx.opset < 20)) throw new Error(`${ctx.node}: X of shape [${t.shape}] must be [N, C, H, W]${ctx.opset >= 20 ? ' or have other spatial dims' : ` at opset ${ctx.opset}`}`);
-      if (t.rank !== 4) return one(gridSampleNd(ctx, t, g, mode, attrString(attrs, 'padding_mode', 'zeros'), attrNumber(attrs, 'align_corners', 0) === 1));
-      return one(F.gridSample(t, g, {
-        mode: ({ linear: 'bilinear', cubic: 'bicubic' } as Record<string, 'bilinear' | 'bicubic'>)[mode] ?? (mode as 'bilinear'),
-        paddingMode: attrString(attrs, 'padding_mode', 'zeros') as 'zeros',
-        alignCorners: attrNumber(attrs, 'align_corners', 0) === 1,
-      }));
+      return one(gridSampleOf(ctx, t, g, mode, attrString(attrs, 'padding_mode', 'zeros'), attrNumber(attrs, 'align_corners', 0) === 1));
     },
   },
   // Opset 20: PyTorch's affine_grid; size is read on the host.
