@@ -36,10 +36,11 @@ if (!haveTorch) it.skip(`${PYTHON} with torch is not installed; the fixture chec
 
 run('example commands', () => {
   const fixtures = path.join(work, 'fixtures');
+  // Every fixture of the transformers package (a minute on a loaded 2-core machine), past vitest's 10 s hook default.
   beforeAll(() => {
     const r = spawnSync(PYTHON, [generator, fixtures], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`generate_fixtures.py failed:\n${r.stderr}`);
-  });
+  }, 600_000);
 
   it('finetune: 40 steps cut the loss, save a hub-layout checkpoint PyTorch loads with equal logits; generate streams from it', async () => {
     const text = path.join(work, 'corpus.txt');
