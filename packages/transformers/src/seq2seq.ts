@@ -60,6 +60,27 @@ export function maskRows(mask: Tensor | number[][] | null | undefined, batch: nu
   return rows;
 }
 
+/**
+ * The checks of an encoder-decoder's traced (exported) forward: the no-cache forward only, its
+ * masks tensor inputs. A cache, labels (the shifted inputs and the loss) and logitsToKeep
+ * (narrowing by the traced length) are dims or host state the export cannot follow.
+ */
+export function checkTracedSeq2Seq(options: Pick<Seq2SeqLMForwardOptions, 'cache' | 'labels' | 'logitsToKeep'>, where: string, supported: string): void {
+  if (options.cache) throw new Error(`${where}: a forward with a cache cannot be traced (exported); ${supported}`);
+  if (options.labels) throw new Error(`${where}: labels (the shifted decoder inputs and the loss) cannot be traced (exported); ${supported}, and compute the loss from the logits`);
+  if (options.logitsToKeep) throw new Error(`${where}: logitsToKeep cannot be traced (exported); ${supported}, and take the last positions' logits from the output`);
+}
+
+/** A traced forward's mask: bool `[batch, length]` from a tensor (host arrays would be constants of the traced shape), or null. */
+export function tracedMaskOf(mask: Tensor | number[][] | null | undefined, batch: number, length: number, what: string, where: string, supported: string): Tensor | null {
+  if (!mask) return null;
+  if (Array.isArray(mask)) throw new Error(`${where}: ${what} of host arrays cannot be traced (exported); ${supported}`);
+  if (mask.rank !== 2 || mask.shape[0] !== batch || mask.shape[1] !== length) {
+    throw new Error(`${where}: ${what} is ${tl.formatShape(mask.shape)}, expected [${batch}, ${length}]`);
+  }
+  return mask.ne(0);
+}
+
 /** The hub's `shift_tokens_right` (T5's `_shift_right`): the decoder start token, then the labels but the last, -100 as the pad token. */
 export function shiftTokensRight(labels: Tensor, decoderStartTokenId: number, padTokenId: number): Tensor {
   return tl.tidy(() => {

@@ -17,9 +17,9 @@ import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
 import { Embedding, Linear, Module, ModuleList, functional as F, init } from '@tensile/nn';
 import { keepLast } from '../generation.js';
-import { RMSNorm, activation, attentionMask, mergeHeads, minValue, splitHeads } from '../layers.js';
+import { RMSNorm, activation, attentionMask, mergeHeads, minValue, splitHeads, tracedAttentionMask } from '../layers.js';
 import { PreTrainedModel, field, type PretrainedConfig } from '../modeling.js';
-import { checkIds, decoderInputsOf, EncoderDecoderCache, maskRows, Seq2SeqLM, seq2seqLoss, type Seq2SeqLMForwardOptions, type Seq2SeqLMOutput } from '../seq2seq.js';
+import { checkIds, checkTracedSeq2Seq, decoderInputsOf, EncoderDecoderCache, maskRows, tracedMaskOf, Seq2SeqLM, seq2seqLoss, type Seq2SeqLMForwardOptions, type Seq2SeqLMOutput } from '../seq2seq.js';
 import type { KeyRules } from '../weights.js';
 import { TiedHead } from './gpt2.js';
 
@@ -156,6 +156,48 @@ export function relativePositionBucket(relative: number, bidirectional: boolean,
   return base + Math.min(large, buckets - 1);
 }
 
+/**
+ * The distances at which `relativePositionBucket` steps up, for one direction: bucket(n) is
+ * how many of them `n` (>= 0, away from the query) has reached. Found by running the host
+ * function itself over 0 .. max_distance (it is constant beyond), so the count is exact.
+ */
+function bucketSteps(bidirectional: boolean, numBuckets: number, maxDistance: number): number[] {
+  const where = 'tracedRelativePositionBucket';
+  const limit = Math.max(maxDistance, numBuckets) + 1;
+  const steps: number[] = [];
+  let previous = relativePositionBucket(0, bidirectional, numBuckets, maxDistance);
+  if (previous !== 0) throw new Error(`${where}: bucket of distance 0 is ${previous}, expected 0`);
+  for (let n = 1; n <= limit; n++) {
+    const b = relativePositionBucket(-n, bidirectional, numBuckets, maxDistance);
+    if (!(b >= previous)) throw new Error(`${where}: buckets of ${numBuckets} up to max_distance ${maxDistance} are not monotone in the distance (${previous} then ${b} at ${n}); this config cannot be traced`);
+    for (let k = previous; k < b; k++) steps.push(n);
+    previous = b;
+  }
+  const last = bidirectional ? Math.floor(numBuckets / 2) - 1 : numBuckets - 1;
+  if (previous !== last) throw new Error(`${where}: buckets of ${numBuckets} up to max_distance ${maxDistance} end at ${previous} by distance ${limit}, expected ${last}; this config cannot be traced`);
+  return steps;
+}
+
+/**
+ * `relativePositionBucket` with tensor ops on int32 `relative` (`key - query`, any shape), for a
+ * traced (exported) forward whose lengths are dynamic. Rather than float32 logs in the graph
+ * (onnxruntime's Log need not round as PyTorch's does, and one ulp moves a distance across a
+ * bucket edge), it counts the host function's step distances that `|relative|` has reached:
+ * the buckets are monotone in the distance, so this gives the host's buckets exactly.
+ */
+export function tracedRelativePositionBucket(relative: Tensor, bidirectional: boolean, numBuckets: number, maxDistance: number): Tensor {
+  const steps = bucketSteps(bidirectional, numBuckets, maxDistance);
+  return tl.tidy(() => {
+    const rel = relative.dtype === 'int32' ? relative : relative.cast('int32');
+    const n = bidirectional ? rel.abs() : tl.where(rel.lt(0), rel.neg(), 0);
+    const edges = tl.tensor(Int32Array.from(steps), { dtype: 'int32', device: rel.device });
+    const reached = n.unsqueeze(-1).ge(edges).cast('int32').sum(-1).cast('int32');
+    if (!bidirectional) return reached;
+    // Keys after the query take the upper half of the buckets.
+    return tl.where(rel.gt(0), reached.add(Math.floor(numBuckets / 2)), reached);
+  });
+}
+
 /** Bucket ids `[queries, keys]` for queries at `past .. past + queries` over keys `0 .. keys`. */
 function bucketIds(past: number, queries: number, keys: number, bidirectional: boolean, s: Settings, device: string): Tensor {
   const ids = new Int32Array(queries * keys);
@@ -202,6 +244,16 @@ class T5Attention extends Module {
     return tl.tidy(() => {
       const ids = bucketIds(past, queries, keys, bidirectional, this.s, this.q.weight.device);
       return this.relativeAttentionBias!.forward(ids).permute([2, 0, 1]).unsqueeze(0);
+    });
+  }
+
+  /** `positionBias` of a traced no-cache forward: queries and keys `0 .. T` of `ids` `[B, T]`, with tensor ops. */
+  tracedPositionBias(ids: Tensor, bidirectional: boolean): Tensor {
+    return tl.tidy(() => {
+      const index = tl.arange(0, ids.shape[1], 1, { dtype: 'int32', device: this.q.weight.device });
+      const relative = index.unsqueeze(0).sub(index.unsqueeze(1));
+      const buckets = tracedRelativePositionBucket(relative, bidirectional, this.s.buckets, this.s.maxDistance);
+      return this.relativeAttentionBias!.forward(buckets).permute([2, 0, 1]).unsqueeze(0);
     });
   }
 
@@ -348,6 +400,11 @@ interface StackInputs {
   encoded?: Tensor;
   encoderMask?: number[][] | null;
   cache?: EncoderDecoderCache | null;
+  /**
+   * While traced (exported), instead of the host rows: the masks as bool `[B, T]` / `[B, S]`
+   * tensors (or null), and the masks and position bias are built with tensor ops.
+   */
+  traced?: { keyMask: Tensor | null; encoderMask: Tensor | null };
 }
 
 /**
@@ -380,9 +437,19 @@ export class T5Stack extends Module {
       const past = cache?.length ?? 0;
       const device = this.embedTokens.weight.device;
       let x = F.dropout(this.embedTokens.forward(inputIds), this.s.dropout, this.training);
-      const allowed = this.isDecoder || inputs.keyMask ? attentionMask(b, t, past + t, { keyMask: inputs.keyMask, causal: this.isDecoder, device }) : null;
       const first = [...this.block][0].layer;
-      const bias = ([...first][0] as T5LayerSelfAttention).selfAttention.positionBias(past, t, past + t, !this.isDecoder);
+      const attention = ([...first][0] as T5LayerSelfAttention).selfAttention;
+      if (inputs.traced) {
+        const { keyMask, encoderMask } = inputs.traced;
+        const allowed = this.isDecoder ? tracedAttentionMask(inputIds, { keyMask }) : keyMask ? keyMask.unsqueeze(1).unsqueeze(1) : null;
+        const bias = attention.tracedPositionBias(inputIds, !this.isDecoder);
+        const cross = this.isDecoder ? { encoded: inputs.encoded!, allowed: encoderMask ? encoderMask.unsqueeze(1).unsqueeze(1) : null } : null;
+        let i = 0;
+        for (const block of this.block) x = block.forward(x, bias, allowed, cross, null, i++);
+        return F.dropout(this.finalLayerNorm.forward(x), this.s.dropout, this.training);
+      }
+      const allowed = this.isDecoder || inputs.keyMask ? attentionMask(b, t, past + t, { keyMask: inputs.keyMask, causal: this.isDecoder, device }) : null;
+      const bias = attention.positionBias(past, t, past + t, !this.isDecoder);
       let cross: { encoded: Tensor; allowed: Tensor | null } | null = null;
       if (this.isDecoder) {
         const encoded = inputs.encoded!;
@@ -397,11 +464,25 @@ export class T5Stack extends Module {
   }
 }
 
-/** An int32 `[batch, seq]` tensor, else an error naming the function and the argument. */
+const TRACED_SUPPORTED = 'trace forward(inputIds, { decoderInputIds }), with attentionMask and decoderAttentionMask [batch, seq] tensor inputs if any';
+
+/**
+ * The decoder's output `[B, T, d_model]` of a traced (exported) forward: the no-cache forward
+ * only, its masks tensors, so the export follows the batch and both sequence axes.
+ */
+function tracedDecoder(
+  decoder: T5Stack, state: { encoded: Tensor; tracedMask: Tensor | null }, options: Seq2SeqLMForwardOptions, s: Settings, where: string,
+): Tensor {
+  checkTracedSeq2Seq(options, where, TRACED_SUPPORTED);
+  const ids = decoderInputsOf(options, s, state.encoded.shape[0], where);
+  const keyMask = tracedMaskOf(options.decoderAttentionMask, ids.shape[0], ids.shape[1], 'decoderAttentionMask', where, TRACED_SUPPORTED);
+  return decoder.forward(ids, { keyMask: null, encoded: state.encoded, traced: { keyMask, encoderMask: state.tracedMask } });
+}
+
 /** The encoder's last hidden state from `encoderOutputs` or by running the encoder. */
 function encoderState(
   encoder: T5Stack, inputIds: Tensor | null, options: Pick<Seq2SeqLMForwardOptions, 'attentionMask' | 'encoderOutputs'>, where: string,
-): { encoded: Tensor; mask: number[][] | null } {
+): { encoded: Tensor; mask: number[][] | null; tracedMask: Tensor | null } {
   const given = options.encoderOutputs ? ('lastHiddenState' in options.encoderOutputs ? options.encoderOutputs.lastHiddenState : options.encoderOutputs) : null;
   if (!given && !inputIds) throw new Error(`${where}: give inputIds or encoderOutputs`);
   if (inputIds) checkIds(inputIds, 'inputIds', where);
@@ -410,8 +491,12 @@ function encoderState(
     throw new Error(`${where}: encoderOutputs ${tl.formatShape(given.shape)} do not match inputIds ${tl.formatShape(inputIds.shape)}`);
   }
   const [b, t] = given ? given.shape : inputIds!.shape;
+  if (tl.autograd.isTracing()) {
+    const tracedMask = tracedMaskOf(options.attentionMask, b, t, 'attentionMask', where, TRACED_SUPPORTED);
+    return { encoded: given ?? encoder.forward(inputIds!, { keyMask: null, traced: { keyMask: tracedMask, encoderMask: null } }), mask: null, tracedMask };
+  }
   const mask = maskRows(options.attentionMask, b, t, 'attentionMask', where);
-  return { encoded: given ?? encoder.forward(inputIds!, { keyMask: mask }), mask };
+  return { encoded: given ?? encoder.forward(inputIds!, { keyMask: mask }), mask, tracedMask: null };
 }
 
 /** Shared by the three classes: `shared` and the stacks, their settings and the hub's key rules. */
@@ -480,6 +565,16 @@ export class T5ForConditionalGeneration extends Seq2SeqLM {
    */
   forward(inputIds: Tensor | null, options: Seq2SeqLMForwardOptions = {}): Seq2SeqLMOutput {
     const where = `${this.constructor.name}.forward`;
+    if (tl.autograd.isTracing()) {
+      // Checked before the encoder runs, so a refused option throws before any op is traced.
+      checkTracedSeq2Seq(options, where, TRACED_SUPPORTED);
+      return tl.tidy(() => {
+        const state = encoderState(this.encoder, inputIds, options, where);
+        let h = tracedDecoder(this.decoder, state, options, this.s, where);
+        if (this.s.tied) h = h.mul(this.s.dModel ** -0.5);
+        return { logits: h.matmul(this.lmHead.weight.t()), encoderLastHiddenState: state.encoded };
+      });
+    }
     return tl.tidy(() => {
       const { encoded, mask } = encoderState(this.encoder, inputIds, options, where);
       const ids = decoderInputsOf(options, this.s, encoded.shape[0], where);
@@ -534,6 +629,12 @@ export class T5Model extends PreTrainedModel {
   /** `inputIds` (or `encoderOutputs`) and `decoderInputIds` → `{ lastHiddenState, encoderLastHiddenState }`. */
   forward(inputIds: Tensor | null, options: Omit<Seq2SeqLMForwardOptions, 'labels' | 'cache' | 'logitsToKeep'> = {}): T5ModelOutput {
     const where = `${this.constructor.name}.forward`;
+    if (tl.autograd.isTracing()) {
+      return tl.tidy(() => {
+        const state = encoderState(this.encoder, inputIds, options, where);
+        return { lastHiddenState: tracedDecoder(this.decoder, state, options, this.s, where), encoderLastHiddenState: state.encoded };
+      });
+    }
     return tl.tidy(() => {
       const { encoded, mask } = encoderState(this.encoder, inputIds, options, where);
       const ids = decoderInputsOf(options, this.s, encoded.shape[0], where);

@@ -17,10 +17,10 @@ import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
 import { Conv1d, Embedding, LayerNorm, Linear, Module, ModuleList, functional as F, init } from '@tensile/nn';
 import { decodeTokens, generationDefault, hostRows, keepLast, planGeneration, sequencesTensor, GENERATE_OPTIONS, type GenerateOptions } from '../generation.js';
-import { activation, attend, attentionMask, denseLayer, mergeHeads, splitHeads } from '../layers.js';
+import { activation, attend, attentionMask, denseLayer, mergeHeads, splitHeads, tracedAttentionMask } from '../layers.js';
 import { PreTrainedModel, field, type PretrainedConfig } from '../modeling.js';
 import { rejectUnknownOptions } from '../options.js';
-import { decoderInputsOf, EncoderDecoderCache, maskRows, seq2seqLoss, type Seq2SeqLMForwardOptions, type Seq2SeqLMOutput } from '../seq2seq.js';
+import { checkTracedSeq2Seq, decoderInputsOf, EncoderDecoderCache, maskRows, seq2seqLoss, tracedMaskOf, type Seq2SeqLMForwardOptions, type Seq2SeqLMOutput } from '../seq2seq.js';
 import type { KeyRules } from '../weights.js';
 import { TiedHead } from './gpt2.js';
 
@@ -310,8 +310,11 @@ export class WhisperDecoder extends Module {
   }
 
   /** `inputIds` `[B, T]` (positions after the cache's) over `encoded` → `[B, T, d_model]`. */
-  forward(inputIds: Tensor, encoded: Tensor, options: { cache?: EncoderDecoderCache | null; keyMask?: number[][] | null; where?: string } = {}): Tensor {
+  forward(
+    inputIds: Tensor, encoded: Tensor, options: { cache?: EncoderDecoderCache | null; keyMask?: number[][] | null; where?: string; traced?: { keyMask: Tensor | null } } = {},
+  ): Tensor {
     const where = options.where ?? 'WhisperDecoder.forward';
+    if (options.traced) return this.tracedForward(inputIds, encoded, options.traced.keyMask, where);
     const cache = options.cache ?? null;
     const [b, t] = inputIds.shape;
     const past = cache?.length ?? 0;
@@ -324,6 +327,24 @@ export class WhisperDecoder extends Module {
       let i = 0;
       for (const layer of this.layers) x = layer.forward(x, allowed, encoded, cache, i++);
       cache?.self.advance();
+      return this.layerNorm.forward(x);
+    });
+  }
+
+  /**
+   * `forward` while traced (exported), no cache: the positions gathered at `0 .. T` and the causal
+   * mask (and `keyMask`, bool `[B, T]`) built with tensor ops, so the export follows the batch and length.
+   */
+  private tracedForward(inputIds: Tensor, encoded: Tensor, keyMask: Tensor | null, where: string): Tensor {
+    const t = inputIds.shape[1];
+    if (t > this.s.maxTarget) throw new Error(`${where}: ${t} decoder positions exceed max_target_positions ${this.s.maxTarget}`);
+    return tl.tidy(() => {
+      const positions = tl.arange(0, t, 1, { dtype: 'int32', device: this.embedTokens.weight.device });
+      let x = this.embedTokens.forward(inputIds).add(this.embedPositions.forward(positions));
+      x = F.dropout(x, this.s.dropout, this.training);
+      const allowed = tracedAttentionMask(inputIds, { keyMask });
+      let i = 0;
+      for (const layer of this.layers) x = layer.forward(x, allowed, encoded, null, i++);
       return this.layerNorm.forward(x);
     });
   }
@@ -365,6 +386,23 @@ function encoderState(encoder: WhisperEncoder, s: Settings, inputFeatures: Tenso
   }
   if (!inputFeatures) throw new Error(`${where}: give inputFeatures or encoderOutputs`);
   return encoder.forward(inputFeatures, where);
+}
+
+const TRACED_SUPPORTED = 'trace forward(inputFeatures, { decoderInputIds }), with decoderAttentionMask a [batch, seq] tensor input if any';
+
+/**
+ * The decoder's output of a traced (exported) forward, no cache: the encoder as at run time (its
+ * 3000 frames are fixed; only the batch follows the input), the decoder with tensor-op positions
+ * and masks. Refused options are checked before any op is traced.
+ */
+function tracedWhisper(
+  encoder: WhisperEncoder, decoder: WhisperDecoder, s: Settings, inputFeatures: Tensor | null, options: WhisperForwardOptions, where: string,
+): { hidden: Tensor; encoded: Tensor } {
+  checkTracedSeq2Seq(options, where, TRACED_SUPPORTED);
+  const encoded = encoderState(encoder, s, inputFeatures, options, where);
+  const ids = decoderInputsOf(options, s, encoded.shape[0], where);
+  const keyMask = tracedMaskOf(options.decoderAttentionMask, ids.shape[0], ids.shape[1], 'decoderAttentionMask', where, TRACED_SUPPORTED);
+  return { hidden: decoder.forward(ids, encoded, { where, traced: { keyMask } }), encoded };
 }
 
 /** `model` of `WhisperForConditionalGeneration`: the encoder and decoder under the hub's `model.` prefix. */
@@ -412,6 +450,12 @@ export class WhisperModel extends PreTrainedModel {
   /** `inputFeatures` (or `encoderOutputs`) and `decoderInputIds` → `{ lastHiddenState, encoderLastHiddenState }`. */
   forward(inputFeatures: Tensor | null, options: Omit<WhisperForwardOptions, 'labels' | 'logitsToKeep'> = {}): WhisperModelOutput {
     const where = `${this.constructor.name}.forward`;
+    if (tl.autograd.isTracing()) {
+      return tl.tidy(() => {
+        const { hidden, encoded } = tracedWhisper(this.encoder, this.decoder, this.s, inputFeatures, options, where);
+        return { lastHiddenState: hidden, encoderLastHiddenState: encoded };
+      });
+    }
     return tl.tidy(() => {
       const encoded = encoderState(this.encoder, this.s, inputFeatures, options, where);
       const ids = decoderInputsOf(options, this.s, encoded.shape[0], where);
@@ -477,6 +521,12 @@ export class WhisperForConditionalGeneration extends PreTrainedModel {
    */
   forward(inputFeatures: Tensor | null, options: WhisperForwardOptions = {}): WhisperOutput {
     const where = `${this.constructor.name}.forward`;
+    if (tl.autograd.isTracing()) {
+      return tl.tidy(() => {
+        const { hidden, encoded } = tracedWhisper(this.model.encoder, this.model.decoder, this.s, inputFeatures, options, where);
+        return { logits: hidden.matmul(this.projOut.weight.t()), encoderLastHiddenState: encoded };
+      });
+    }
     return tl.tidy(() => {
       const encoded = encoderState(this.model.encoder, this.s, inputFeatures, options, where);
       const ids = decoderInputsOf(options, this.s, encoded.shape[0], where);
