@@ -14,6 +14,7 @@ import {
   GPT2LMHeadModel, GPTNeoXForCausalLM, Gemma2ForCausalLM, GemmaForCausalLM, LlamaForCausalLM, MixtralForCausalLM, OPTForCausalLM, Phi3ForCausalLM, PhiForCausalLM, Qwen2MoeForCausalLM, Qwen3ForCausalLM, type CausalLM,
 } from '../src/index.js';
 import { fixture, haveFixtures } from './fixtures.js';
+import { difference } from './onnxruntime.js';
 
 const TOL = 1e-4;
 const load = (cls: { fromPretrained(dir: string, options: object): Promise<CausalLM> }) => (dir: string) => cls.fromPretrained(dir, { dtype: 'float32', logger: null });
@@ -59,21 +60,6 @@ function ids(batch: number, seq: number, vocab: number, seed: number): Tensor {
 /** Left padding: row r has r pad positions (at most seq - 1). */
 function leftPadded(batch: number, seq: number): Tensor {
   return tl.tensor(Int32Array.from({ length: batch * seq }, (_, i) => (i % seq >= Math.min(Math.floor(i / seq), seq - 1) ? 1 : 0)), { dtype: 'int32' }).reshape([batch, seq]);
-}
-
-/** Largest |onnxruntime - Tensile| over the logits of `inputs`. */
-async function difference(session: ort.InferenceSession, module: Logits, inputs: Tensor[]): Promise<number> {
-  const feeds: Record<string, ort.Tensor> = {};
-  inputs.forEach((x, i) => (feeds[session.inputNames[i]] = new ort.Tensor('int32', x.dataSync() as Int32Array, [...x.shape])));
-  const out = (await session.run(feeds))[session.outputNames[0]];
-  const want = tl.noGrad(() => module.forward(inputs[0], inputs[1]));
-  expect([...out.dims]).toEqual(want.shape);
-  const b = want.dataSync() as Float32Array;
-  want.dispose();
-  const a = out.data as Float32Array;
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
-  return worst;
 }
 
 const AXES = { 0: 'batch', 1: 'seq' };

@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { T5EncoderModel, T5ForConditionalGeneration, T5Model, WhisperForConditionalGeneration, relativePositionBucket } from '../src/index.js';
 import { tracedRelativePositionBucket } from '../src/models/t5.js';
 import { fixture, haveFixtures } from './fixtures.js';
+import { difference } from './onnxruntime.js';
 
 const TOL = 1e-4;
 
@@ -26,21 +27,6 @@ function rightPadded(batch: number, seq: number): Tensor {
 
 function features(batch: number, seed: number): Tensor {
   return tl.tensor(Float32Array.from({ length: batch * 80 * 3000 }, (_, i) => Math.sin(i * 0.37 + seed) * 0.8), { dtype: 'float32' }).reshape([batch, 80, 3000]);
-}
-
-/** Largest |onnxruntime - Tensile| of `module`'s output on `inputs`. */
-async function difference(session: ort.InferenceSession, module: Module & { forward(...x: Tensor[]): Tensor }, inputs: Tensor[]): Promise<number> {
-  const feeds: Record<string, ort.Tensor> = {};
-  inputs.forEach((x, i) => (feeds[session.inputNames[i]] = new ort.Tensor(x.dtype === 'int32' ? 'int32' : 'float32', x.dataSync() as Int32Array | Float32Array, [...x.shape])));
-  const out = (await session.run(feeds))[session.outputNames[0]];
-  const want = tl.noGrad(() => module.forward(...inputs));
-  expect([...out.dims]).toEqual(want.shape);
-  const b = want.dataSync() as Float32Array;
-  want.dispose();
-  const a = out.data as Float32Array;
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
-  return worst;
 }
 
 /** T5's logits of `forward(ids, { decoderInputIds })`, or with `attentionMask` the middle input. */
