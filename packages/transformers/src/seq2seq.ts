@@ -9,7 +9,7 @@
  */
 import * as tl from '@tensile/core';
 import type { DType, Tensor } from '@tensile/core';
-import { decodeTokens, generationDefault, hostRowsSync, planGeneration, promptRows, sequencesTensor, GENERATE_OPTIONS, type GenerateOptions } from './generation.js';
+import { decodeTokens, generationDefault, hostRowsSync, planGeneration, promptRows, sequencesTensor, GENERATE_OPTIONS, type GenerateOptions, type GenerationPlan } from './generation.js';
 import { functional as F } from '@tensile/nn';
 import { KVCache } from './layers.js';
 import { PreTrainedModel } from './modeling.js';
@@ -205,27 +205,50 @@ export abstract class Seq2SeqLM extends PreTrainedModel {
     if (typeof start !== 'number' || !Number.isInteger(start)) {
       throw new Error(`${where}: no decoder start token: give decoderStartTokenId, or set decoder_start_token_id in config.json`);
     }
-    const batch = rows.length;
-    const device = this.device;
-    const sequences = rows.map(() => [start]);
-    const encoderIds = tl.tidy(() => tl.tensor(Int32Array.from(rows.flat()), { dtype: 'int32', device }).reshape([batch, rows[0].length]));
-    let encoded: Tensor | null = null;
-    const cache = plan.useCache && plan.maxNewTokens > 0 ? this.createCache(batch, 1 + plan.maxNewTokens) : null;
-    try {
-      encoded = tl.noGrad(() => this.encode(encoderIds, { attentionMask: maskRows }));
-      const encoderOutputs = encoded;
-      await decodeTokens(sequences, plan, (step) => {
-        const fresh = cache && step > 0 ? 1 : sequences[0].length;
-        const input = sequences.map((s) => s.slice(s.length - fresh));
-        const decoderInputIds = tl.tensor(Int32Array.from(input.flat()), { dtype: 'int32', device }).reshape([batch, fresh]);
-        const { logits } = this.forward(null, { attentionMask: maskRows, decoderInputIds, encoderOutputs, cache, logitsToKeep: 1 });
-        return logits.select(1, logits.shape[1] - 1);
-      });
-    } finally {
-      cache?.dispose();
-      encoded?.dispose();
-      encoderIds.dispose();
-    }
-    return sequencesTensor(sequences, device);
+    const encode = () => this.encode(tl.tensor(Int32Array.from(rows.flat()), { dtype: 'int32', device: this.device }).reshape([rows.length, rows[0].length]), { attentionMask: maskRows });
+    return decodeAfterEncoding(this, rows.map(() => [start]), plan, encode, ({ decoderInputIds, encoderOutputs, cache }) =>
+      this.forward(null, { attentionMask: maskRows, decoderInputIds, encoderOutputs, cache, logitsToKeep: 1 }).logits);
   }
+}
+
+/** What `decodeAfterEncoding`'s model call gets at each step. */
+export interface DecoderStep {
+  /** `[batch, n]`: the whole sequences on the first step (or every step without a cache), else the newest token. */
+  decoderInputIds: Tensor;
+  /** The encoder's output, computed once. */
+  encoderOutputs: Tensor;
+  cache: EncoderDecoderCache | null;
+  step: number;
+}
+
+/**
+ * An encoder-decoder's token loop, shared by `Seq2SeqLM.generate` and Whisper's: `encode` runs
+ * once, then the prompts in `sequences` grow through the causal LMs' `decodeTokens`, with a
+ * self-attention cache preallocated for the whole call when the plan uses one; `logitsOf` gives
+ * the decoder's logits `[batch, n, vocab]` for a step, of which the last position's are used.
+ * Resolves to the sequences, prompts included, on the model's device.
+ */
+export async function decodeAfterEncoding(
+  model: { readonly device: string; createCache(batch: number, maxLength: number): EncoderDecoderCache },
+  sequences: number[][], plan: GenerationPlan, encode: () => Tensor, logitsOf: (step: DecoderStep) => Tensor,
+): Promise<Tensor> {
+  const batch = sequences.length;
+  const device = model.device;
+  const cache = plan.useCache && plan.maxNewTokens > 0 ? model.createCache(batch, sequences[0].length + plan.maxNewTokens) : null;
+  let encoded: Tensor | null = null;
+  try {
+    encoded = tl.noGrad(() => tl.tidy(encode));
+    const encoderOutputs = encoded;
+    await decodeTokens(sequences, plan, (step) => {
+      const fresh = cache && step > 0 ? 1 : sequences[0].length;
+      const input = sequences.map((s) => s.slice(s.length - fresh));
+      const decoderInputIds = tl.tensor(Int32Array.from(input.flat()), { dtype: 'int32', device }).reshape([batch, fresh]);
+      const logits = logitsOf({ decoderInputIds, encoderOutputs, cache, step });
+      return logits.select(1, logits.shape[1] - 1);
+    });
+  } finally {
+    cache?.dispose();
+    encoded?.dispose();
+  }
+  return sequencesTensor(sequences, device);
 }

@@ -16,11 +16,11 @@
 import * as tl from '@tensile/core';
 import type { Tensor } from '@tensile/core';
 import { Conv1d, Embedding, LayerNorm, Linear, Module, ModuleList, functional as F, init } from '@tensile/nn';
-import { decodeTokens, generationDefault, hostRows, keepLast, planGeneration, sequencesTensor, GENERATE_OPTIONS, type GenerateOptions } from '../generation.js';
+import { generationDefault, hostRows, keepLast, planGeneration, GENERATE_OPTIONS, type GenerateOptions } from '../generation.js';
 import { activation, attend, attentionMask, denseLayer, mergeHeads, splitHeads, tracedAttentionMask } from '../layers.js';
 import { PreTrainedModel, field, type PretrainedConfig } from '../modeling.js';
 import { rejectUnknownOptions } from '../options.js';
-import { checkTracedSeq2Seq, decoderInputsOf, EncoderDecoderCache, maskRows, seq2seqLoss, tracedMaskOf, type Seq2SeqLMForwardOptions, type Seq2SeqLMOutput } from '../seq2seq.js';
+import { checkTracedSeq2Seq, decodeAfterEncoding, decoderInputsOf, EncoderDecoderCache, maskRows, seq2seqLoss, tracedMaskOf, type Seq2SeqLMForwardOptions, type Seq2SeqLMOutput } from '../seq2seq.js';
 import type { KeyRules } from '../weights.js';
 import { TiedHead } from './gpt2.js';
 
@@ -585,28 +585,16 @@ export class WhisperForConditionalGeneration extends PreTrainedModel {
     };
     const always = bias(suppress);
     const first = bias([...suppress, ...beginSuppress]);
-    const sequences = prompt.map((r) => [...r]);
-    const cache = plan.useCache && plan.maxNewTokens > 0 ? this.createCache(batch, promptLength + plan.maxNewTokens) : null;
-    let encoded: Tensor | null = null;
     try {
-      encoded = tl.noGrad(() => this.encode(inputFeatures));
-      const encoderOutputs = encoded;
-      await decodeTokens(sequences, plan, (step) => {
-        const fresh = cache && step > 0 ? 1 : sequences[0].length;
-        const input = sequences.map((r) => r.slice(r.length - fresh));
-        const decoderInputIds = tl.tensor(Int32Array.from(input.flat()), { dtype: 'int32', device }).reshape([batch, fresh]);
+      return await decodeAfterEncoding(this, prompt.map((r) => [...r]), plan, () => this.encode(inputFeatures), ({ decoderInputIds, encoderOutputs, cache, step }) => {
         const { logits } = this.forward(null, { decoderInputIds, encoderOutputs, cache, logitsToKeep: 1 });
-        const last = logits.select(1, logits.shape[1] - 1);
         const add = step === 0 ? first : always;
-        return add ? last.add(add.dtype === last.dtype ? add : add.cast(last.dtype)) : last;
+        return add ? logits.add(add.dtype === logits.dtype ? add : add.cast(logits.dtype)) : logits;
       });
     } finally {
-      cache?.dispose();
-      encoded?.dispose();
       always?.dispose();
       first?.dispose();
     }
-    return sequencesTensor(sequences, device);
   }
 
   /** The decoder prompt rows: `decoderInputIds` (one row repeated for every input, or one per input), else the start token. */
